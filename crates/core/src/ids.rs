@@ -1,0 +1,40 @@
+//! Newtypes for ids, so a record id can't be passed where a user id is meant.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new time-ordered id (UUIDv7) for the given moment.
+            pub fn new_at(now: chrono::DateTime<chrono::Utc>) -> Self {
+                let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+                let ts = uuid::Timestamp::from_unix(
+                    uuid::NoContext,
+                    millis / 1000,
+                    u32::try_from((millis % 1000) * 1_000_000).unwrap_or(0),
+                );
+                Self(Uuid::new_v7(ts))
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Uuid::try_parse(s).ok().map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(RecordId);
+id_type!(UserId);
+id_type!(TokenId);

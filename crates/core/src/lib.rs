@@ -1,0 +1,20 @@
+//! Anchora's domain: metadata, records, filters, validation and permissions.
+//! No HTTP, no SQL; the outside is reached through the traits [`Store`] and [`Clock`].
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod meta;
+pub mod query;
+pub mod record;
+pub mod service;
+pub mod store;
+pub mod value;
+pub mod workspace;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{Error, ErrorCode, FieldError, Result};
+pub use ids::{RecordId, TokenId, UserId};
+pub use store::Store;

@@ -1,0 +1,332 @@
+//! The CRM's use cases. Handlers call these; these check permissions, parse and validate, and
+//! ask the store. Nothing here knows about HTTP or SQL.
+
+use crate::auth::{Permission, Principal};
+use crate::clock::Clock;
+use crate::error::{Error, ErrorCode, Result};
+use crate::filter::Filter;
+use crate::ids::RecordId;
+use crate::meta::{FieldPatch, NewField, NewObject, ObjectDef, Schema, validate_label};
+use crate::query::{Cursor, ListQuery, Liveness, parse_limit, parse_sort};
+use crate::record::{Change, InputMode, Record, RecordInput};
+use crate::store::{SearchHit, Store, WriteCtx, WriteOutcome};
+use serde::Deserialize;
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// One workspace's CRM.
+#[derive(Clone)]
+pub struct Crm {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What a list request asks, as given (the API's query string).
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    pub filter: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub trash: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next_cursor: Option<String>,
+}
+
+pub const MAX_SEARCH_TERMS: usize = 8;
+
+/// Turn a serde error on a typed body into a validation error that names the field.
+pub fn body_error(e: &serde_json::Error) -> Error {
+    let text = e.to_string();
+    let field = text.split('`').nth(1).unwrap_or("body").to_string();
+    let message = text.split(" at line").next().unwrap_or(&text).to_string();
+    Error::field(field, message)
+}
+
+fn parse_body<T: for<'de> Deserialize<'de>>(body: Json) -> Result<T> {
+    serde_json::from_value(body).map_err(|e| body_error(&e))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObjectPatch {
+    label: Option<String>,
+    label_plural: Option<String>,
+    archived: Option<bool>,
+}
+
+impl Crm {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    fn ctx(&self, who: &Principal) -> WriteCtx {
+        WriteCtx { actor: who.user_id, now: self.clock.now() }
+    }
+
+    pub async fn schema(&self) -> Result<Arc<Schema>> {
+        self.store.schema().await
+    }
+
+    pub async fn object(&self, name: &str) -> Result<(Arc<Schema>, ObjectDef)> {
+        let schema = self.store.schema().await?;
+        let object = schema.object(name)?.clone();
+        Ok((schema, object))
+    }
+
+    pub async fn create_object(&self, who: &Principal, body: Json) -> Result<ObjectDef> {
+        who.require(Permission::ChangeSchema)?;
+        let new: NewObject = parse_body(body)?;
+        let schema = self.store.schema().await?;
+        let def = new.into_def(&schema)?;
+        self.store.create_object(&def, self.ctx(who)).await?;
+        Ok(def)
+    }
+
+    pub async fn update_object(&self, who: &Principal, name: &str, body: Json) -> Result<ObjectDef> {
+        who.require(Permission::ChangeSchema)?;
+        let patch: ObjectPatch = parse_body(body)?;
+        let schema = self.store.schema().await?;
+        let mut def = schema
+            .objects
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorCode::UnknownObject, format!("no object named {name:?}")))?;
+        if let Some(label) = patch.label {
+            validate_label("label", &label).map_err(|e| Error::validation(vec![e]))?;
+            def.label = label.trim().into();
+        }
+        if let Some(label) = patch.label_plural {
+            validate_label("label_plural", &label).map_err(|e| Error::validation(vec![e]))?;
+            def.label_plural = label.trim().into();
+        }
+        if let Some(archived) = patch.archived {
+            if archived && def.standard {
+                return Err(Error::field("archived", "standard objects cannot be archived"));
+            }
+            def.archived = archived;
+        }
+        self.store.update_object(&def).await?;
+        Ok(def)
+    }
+
+    pub async fn add_field(&self, who: &Principal, object: &str, body: Json) -> Result<crate::meta::FieldDef> {
+        who.require(Permission::ChangeSchema)?;
+        let new: NewField = parse_body(body)?;
+        let (schema, object) = self.object(object).await?;
+        let field = new.into_def(&schema, &object)?;
+        self.store.add_field(&object, &field).await?;
+        Ok(field)
+    }
+
+    pub async fn update_field(&self, who: &Principal, object: &str, field: &str, body: Json) -> Result<crate::meta::FieldDef> {
+        who.require(Permission::ChangeSchema)?;
+        let patch: FieldPatch = parse_body(body)?;
+        let (_, object) = self.object(object).await?;
+        let current = object.any_field(field).ok_or_else(|| unknown_field(&object, field))?.clone();
+        let next = patch.apply(&current)?;
+        self.store.update_field(&object, &current, &next).await?;
+        Ok(next)
+    }
+
+    /// Archive a field (its data stays), or, with `purge`, drop an archived field for good.
+    pub async fn remove_field(&self, who: &Principal, object: &str, field: &str, purge: bool) -> Result<crate::meta::FieldDef> {
+        who.require(Permission::ChangeSchema)?;
+        let (_, object) = self.object(object).await?;
+        let current = object.any_field(field).ok_or_else(|| unknown_field(&object, field))?.clone();
+        if current.standard {
+            return Err(Error::field(field, "standard fields cannot be archived or purged"));
+        }
+        if purge {
+            if !current.archived {
+                return Err(Error::field(field, "archive the field before purging it"));
+            }
+            self.store.purge_field(&object, &current).await?;
+            return Ok(current);
+        }
+        let mut next = current.clone();
+        next.archived = true;
+        self.store.update_field(&object, &current, &next).await?;
+        Ok(next)
+    }
+
+    pub async fn list(&self, who: &Principal, object: &str, params: &ListParams) -> Result<(ObjectDef, Page)> {
+        who.require(Permission::ReadRecords)?;
+        let (_, object) = self.object(object).await?;
+        let now = self.clock.now();
+        let filter = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(text) => Some(Filter::parse_str(text)?.resolve(&object, now)?),
+            None => None,
+        };
+        let sort = parse_sort(&object, params.sort.as_deref().unwrap_or(""))?;
+        let limit = parse_limit(params.limit.as_deref())?;
+        let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(text) => Some(Cursor::decode(text, &sort, now)?),
+            None => None,
+        };
+        let liveness = if params.trash { Liveness::Trash } else { Liveness::Live };
+        let query = ListQuery { filter, sort, limit, after, liveness };
+        let mut records = self.store.list_records(&object, &query).await?;
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_cursor = if records.len() > limit {
+            records.truncate(limit);
+            records.last().map(|last| {
+                let values = query.sort.iter().map(|k| last.sort_value(&k.field.name)).collect();
+                Cursor { values, id: last.id }.encode()
+            })
+        } else {
+            None
+        };
+        Ok((object, Page { records, next_cursor }))
+    }
+
+    pub async fn create(&self, who: &Principal, object: &str, body: &Json) -> Result<(ObjectDef, Record)> {
+        who.require(Permission::WriteRecords)?;
+        let (schema, object) = self.object(object).await?;
+        let ctx = self.ctx(who);
+        let input = RecordInput::parse(&schema, &object, body, InputMode::Create, ctx.now)?;
+        let record = Record {
+            object: object.name.clone(),
+            id: RecordId::new_at(ctx.now),
+            version: 1,
+            created_at: ctx.now,
+            created_by: Some(who.user_id),
+            updated_at: ctx.now,
+            updated_by: Some(who.user_id),
+            owner: input.owner.unwrap_or(Some(who.user_id)),
+            deleted_at: None,
+            values: input.values,
+            links: input.links.unwrap_or_default(),
+        };
+        self.store.insert_record(&object, &record, ctx).await?;
+        Ok((object, record))
+    }
+
+    pub async fn get(&self, who: &Principal, object: &str, id: &str) -> Result<(ObjectDef, Record)> {
+        who.require(Permission::ReadRecords)?;
+        let (_, object) = self.object(object).await?;
+        let id = parse_id(&object, id)?;
+        let record = self.store.get_record(&object, id).await?.ok_or_else(|| not_found(&object, id))?;
+        Ok((object, record))
+    }
+
+    /// Change a record. The version must come from `If-Match` or the body; a stale one is
+    /// refused with the current record attached.
+    pub async fn update(&self, who: &Principal, object: &str, id: &str, body: &Json, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+        who.require(Permission::WriteRecords)?;
+        let (schema, object) = self.object(object).await?;
+        let id = parse_id(&object, id)?;
+        let ctx = self.ctx(who);
+        let input = RecordInput::parse(&schema, &object, body, InputMode::Update, ctx.now)?;
+        let version = match (if_match, input.version) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(Error::field("version", "differs from the If-Match header"));
+            }
+            (Some(v), _) | (None, Some(v)) => v,
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorCode::PreconditionRequired,
+                    "send the version you are changing, as If-Match or as \"version\" in the body",
+                ));
+            }
+        };
+        let outcome = self.store.update_record(&object, id, version, &input, ctx).await?;
+        settle(&object, id, outcome)
+    }
+
+    pub async fn delete(&self, who: &Principal, object: &str, id: &str, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+        self.set_deleted(who, object, id, true, if_match).await
+    }
+
+    pub async fn restore(&self, who: &Principal, object: &str, id: &str, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+        self.set_deleted(who, object, id, false, if_match).await
+    }
+
+    async fn set_deleted(&self, who: &Principal, object: &str, id: &str, deleted: bool, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+        who.require(Permission::WriteRecords)?;
+        let (_, object) = self.object(object).await?;
+        let id = parse_id(&object, id)?;
+        let outcome = self.store.set_deleted(&object, id, deleted, if_match, self.ctx(who)).await?;
+        settle(&object, id, outcome)
+    }
+
+    pub async fn history(&self, who: &Principal, object: &str, id: &str, after: Option<&str>, limit: Option<&str>) -> Result<Vec<Change>> {
+        who.require(Permission::ReadRecords)?;
+        let (_, object) = self.object(object).await?;
+        let id = parse_id(&object, id)?;
+        if self.store.get_record(&object, id).await?.is_none() {
+            return Err(not_found(&object, id));
+        }
+        let after = match after {
+            None => 0,
+            Some(t) => t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| Error::field("after", "must be a change sequence number"))?,
+        };
+        let limit = parse_limit(limit)?;
+        self.store.history(&object, id, after, limit).await
+    }
+
+    pub async fn search(&self, who: &Principal, q: &str, limit: Option<&str>) -> Result<Vec<SearchHit>> {
+        who.require(Permission::ReadRecords)?;
+        let limit = parse_limit(limit)?;
+        let terms = search_terms(q);
+        if terms.is_empty() {
+            return Err(Error::field("q", "give at least one word to search for"));
+        }
+        self.store.search(&terms, limit).await
+    }
+}
+
+/// Split a search text into words of letters and digits; everything else separates them, so no
+/// query syntax of either database can be injected.
+pub fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
+        .take(MAX_SEARCH_TERMS)
+        .collect()
+}
+
+fn settle(object: &ObjectDef, id: RecordId, outcome: WriteOutcome) -> Result<(ObjectDef, Record)> {
+    match outcome {
+        WriteOutcome::Written(record) => Ok((object.clone(), record)),
+        WriteOutcome::Stale(current) => Err(Error::conflict(current.to_json(object))),
+        WriteOutcome::NotFound => Err(not_found(object, id)),
+    }
+}
+
+fn parse_id(object: &ObjectDef, id: &str) -> Result<RecordId> {
+    // A malformed id is simply an id that names nothing: 404, like any other.
+    RecordId::parse(id).ok_or_else(|| Error::not_found(format!("no {} with id {id:?}", object.name)))
+}
+
+fn not_found(object: &ObjectDef, id: RecordId) -> Error {
+    Error::not_found(format!("no {} with id {id}", object.name))
+}
+
+fn unknown_field(object: &ObjectDef, field: &str) -> Error {
+    Error::new(ErrorCode::UnknownField, format!("{} has no field {field:?}", object.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_terms_strip_every_operator() {
+        assert_eq!(search_terms("Lindqvist"), vec!["lindqvist"]);
+        assert_eq!(search_terms("o'brien AND \"x\"* NEAR(a b) -- ;"), vec!["o", "brien", "and", "x", "near", "a", "b"]);
+        assert_eq!(search_terms("Malmö Åhus"), vec!["malmö", "åhus"]);
+        assert!(search_terms("*** ''' ---").is_empty());
+    }
+
+    #[test]
+    fn serde_errors_name_the_field() {
+        let e = serde_json::from_value::<NewField>(serde_json::json!({"name": "x", "label": "X", "type": "text", "colour": 1})).unwrap_err();
+        let e = body_error(&e);
+        assert_eq!(e.errors[0].field, "colour");
+    }
+}
