@@ -17,6 +17,7 @@ pub enum ErrorCode {
     UnknownField,
     NotFound,
     VersionConflict,
+    InTrash,
     PreconditionRequired,
     AlreadyExists,
     Unauthenticated,
@@ -42,6 +43,7 @@ impl ErrorCode {
             UnknownField => ("unknown_field", 404, "No such field"),
             NotFound => ("not_found", 404, "Not found"),
             VersionConflict => ("version_conflict", 412, "The record was changed by someone else"),
+            InTrash => ("in_trash", 409, "The record is in the trash"),
             PreconditionRequired => (
                 "precondition_required",
                 428,

@@ -88,7 +88,8 @@ impl FieldType {
         )
     }
 
-    /// Long text is not indexed: a B-tree over essays helps nobody; full-text search covers it.
+    /// Long text and multi-select get no B-tree index: it would serve neither their filters
+    /// (substring, membership) nor a sort; full-text search covers long text.
     pub fn indexable(self) -> bool {
         !matches!(self, FieldType::LongText | FieldType::MultiSelect)
     }
@@ -126,7 +127,7 @@ impl FieldDef {
             label: label.into(),
             field_type,
             required: false,
-            filterable: field_type.indexable(),
+            filterable: field_type != FieldType::LongText,
             searchable: false,
             choices: Vec::new(),
             target: None,
@@ -443,10 +444,7 @@ impl NewField {
             (_, Some(_)) => return Err(Error::field("target", "only relations have a target")),
             (_, None) => None,
         };
-        let filterable = self.filterable.unwrap_or(field_type.indexable());
-        if filterable && !field_type.indexable() {
-            return Err(Error::field("filterable", format!("{} fields cannot be filterable", field_type.as_str())));
-        }
+        let filterable = self.filterable.unwrap_or(field_type != FieldType::LongText);
         if self.searchable && !field_type.is_textual() {
             return Err(Error::field("searchable", "only text fields can be searchable"));
         }
@@ -518,9 +516,6 @@ impl FieldPatch {
             next.choices = choices;
         }
         if let Some(filterable) = self.filterable {
-            if filterable && !current.field_type.indexable() {
-                return Err(Error::field("filterable", "this type cannot be filterable"));
-            }
             next.filterable = filterable;
         }
         if let Some(searchable) = self.searchable {

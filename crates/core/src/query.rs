@@ -41,6 +41,9 @@ pub fn parse_sort(object: &ObjectDef, text: &str) -> Result<Vec<SortKey>> {
         };
         let field = filter_field(object, name)
             .ok_or_else(|| bad(format!("{name:?} is not a sortable field of {}", object.name)))?;
+        if !field.field_type.indexable() {
+            return Err(bad(format!("{name:?} is a {} field and cannot be sorted on", field.field_type.as_str())));
+        }
         if keys.iter().any(|k| k.field.name == field.name) {
             return Err(bad(format!("{name:?} appears twice")));
         }

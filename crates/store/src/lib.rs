@@ -1,1 +1,18 @@
+//! Anchora's Store on sqlx + sea-query, for SQLite and PostgreSQL from one SQL source.
+//! Backend differences live in `ddl`, `search` and the value codecs; everything else is built
+//! once with sea-query and bound, never spliced.
 
+mod codec;
+pub mod db;
+mod ddl;
+mod identity;
+mod instance;
+mod metadata;
+mod records;
+mod search;
+mod sql_store;
+pub mod testing;
+
+pub use db::Backend;
+pub use instance::{DatabaseUrl, Instance, postgres_schema};
+pub use sql_store::SqlStore;

@@ -1,0 +1,318 @@
+//! The thin layer over sqlx that lets the rest of the store speak to SQLite and PostgreSQL
+//! with one piece of code: a pool, a transaction, a row, and the single place where built SQL
+//! is handed to sqlx.
+
+use anchora_core::value::{format_datetime, parse_datetime};
+use anchora_core::{Error, ErrorCode};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder, Values};
+use sea_query_sqlx::{SqlxBinder, SqlxValues};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{AssertSqlSafe, Row as _};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Build a sea-query statement for this backend.
+    pub fn build<S: SqlxBinder>(self, stmt: &S) -> Sql {
+        let (text, values) = match self {
+            Backend::Sqlite => stmt.build_sqlx(SqliteQueryBuilder),
+            Backend::Postgres => stmt.build_sqlx(PostgresQueryBuilder),
+        };
+        Sql { text, values: values.0.0 }
+    }
+
+    /// A bound parameter's placeholder in hand-written SQL.
+    pub fn param(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => format!("?{n}"),
+            Backend::Postgres => format!("${n}"),
+        }
+    }
+
+    /// Encode an id for this backend's column type (TEXT on SQLite, UUID on PostgreSQL).
+    pub fn uuid(self, id: Option<Uuid>) -> sea_query::Value {
+        match self {
+            Backend::Sqlite => sea_query::Value::String(id.map(|u| u.hyphenated().to_string())),
+            Backend::Postgres => sea_query::Value::Uuid(id),
+        }
+    }
+
+    /// Encode a timestamp (fixed-width text on SQLite so it sorts as time; TIMESTAMPTZ on PostgreSQL).
+    pub fn datetime(self, t: Option<DateTime<Utc>>) -> sea_query::Value {
+        match self {
+            Backend::Sqlite => sea_query::Value::String(t.as_ref().map(format_datetime)),
+            Backend::Postgres => sea_query::Value::ChronoDateTimeUtc(t),
+        }
+    }
+
+    pub fn date(self, d: Option<NaiveDate>) -> sea_query::Value {
+        match self {
+            Backend::Sqlite => sea_query::Value::String(d.map(|d| d.format("%Y-%m-%d").to_string())),
+            Backend::Postgres => sea_query::Value::ChronoDate(d),
+        }
+    }
+
+    pub fn uuid_type(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "TEXT",
+            Backend::Postgres => "UUID",
+        }
+    }
+
+    pub fn datetime_type(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "TEXT",
+            Backend::Postgres => "TIMESTAMPTZ",
+        }
+    }
+}
+
+/// SQL text with its bound values.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    pub text: String,
+    pub values: Vec<sea_query::Value>,
+}
+
+impl Sql {
+    pub fn new(text: impl Into<String>, values: Vec<sea_query::Value>) -> Self {
+        Self { text: text.into(), values }
+    }
+
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self { text: text.into(), values: Vec::new() }
+    }
+}
+
+/// Quote an identifier. Identifiers come from validated metadata (a–z, 0–9, _), so quoting is
+/// belt and braces; a quote inside is still doubled.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Pool {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn exec(&self) -> Exec<'_> {
+        match self {
+            Pool::Sqlite(p) => Exec::SqlitePool(p),
+            Pool::Postgres(p) => Exec::PgPool(p),
+        }
+    }
+
+    /// A write transaction. SQLite takes its write lock up front (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads and then writes never fails half way with SQLITE_BUSY.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Tx::Sqlite(t) => Exec::Sqlite(t),
+            Tx::Postgres(t) => Exec::Postgres(t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// Where a statement runs: a pool or an open transaction.
+pub enum Exec<'a> {
+    SqlitePool(&'a SqlitePool),
+    PgPool(&'a PgPool),
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+macro_rules! run {
+    ($exec:expr, $sql:expr, $method:ident, $map:expr) => {{
+        let Sql { text, values } = $sql;
+        // The one place built SQL reaches sqlx: every value in it is bound, never spliced.
+        let args = SqlxValues(Values(values));
+        match $exec {
+            Exec::SqlitePool(p) => sqlx::query_with(AssertSqlSafe(text), args).$method(p).await.map(|r| $map(r, Row::Sqlite)),
+            Exec::Sqlite(c) => sqlx::query_with(AssertSqlSafe(text), args).$method(&mut *c).await.map(|r| $map(r, Row::Sqlite)),
+            Exec::PgPool(p) => sqlx::query_with(AssertSqlSafe(text), args).$method(p).await.map(|r| $map(r, Row::Postgres)),
+            Exec::Postgres(c) => sqlx::query_with(AssertSqlSafe(text), args).$method(&mut *c).await.map(|r| $map(r, Row::Postgres)),
+        }
+    }};
+}
+
+impl Exec<'_> {
+    pub async fn fetch_all(self, sql: Sql) -> Result<Vec<Row>, sqlx::Error> {
+        run!(self, sql, fetch_all, |rows: Vec<_>, wrap| rows.into_iter().map(wrap).collect())
+    }
+
+    pub async fn fetch_optional(self, sql: Sql) -> Result<Option<Row>, sqlx::Error> {
+        run!(self, sql, fetch_optional, |row: Option<_>, wrap| row.map(wrap))
+    }
+
+    pub async fn execute(self, sql: Sql) -> Result<u64, sqlx::Error> {
+        let Sql { text, values } = sql;
+        let args = SqlxValues(Values(values));
+        match self {
+            Exec::SqlitePool(p) => sqlx::query_with(AssertSqlSafe(text), args).execute(p).await.map(|r| r.rows_affected()),
+            Exec::Sqlite(c) => sqlx::query_with(AssertSqlSafe(text), args).execute(&mut *c).await.map(|r| r.rows_affected()),
+            Exec::PgPool(p) => sqlx::query_with(AssertSqlSafe(text), args).execute(p).await.map(|r| r.rows_affected()),
+            Exec::Postgres(c) => sqlx::query_with(AssertSqlSafe(text), args).execute(&mut *c).await.map(|r| r.rows_affected()),
+        }
+    }
+}
+
+/// A result row of either database, read by column index with the store's column conventions.
+pub enum Row {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+type DecodeResult<T> = Result<T, sqlx::Error>;
+
+impl Row {
+    pub fn opt_string(&self, i: usize) -> DecodeResult<Option<String>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+
+    pub fn string(&self, i: usize) -> DecodeResult<String> {
+        self.opt_string(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+    }
+
+    pub fn opt_i64(&self, i: usize) -> DecodeResult<Option<i64>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+
+    pub fn i64(&self, i: usize) -> DecodeResult<i64> {
+        self.opt_i64(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+    }
+
+    pub fn opt_f64(&self, i: usize) -> DecodeResult<Option<f64>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+
+    pub fn opt_bool(&self, i: usize) -> DecodeResult<Option<bool>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+
+    pub fn bool(&self, i: usize) -> DecodeResult<bool> {
+        self.opt_bool(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+    }
+
+    pub fn opt_uuid(&self, i: usize) -> DecodeResult<Option<Uuid>> {
+        match self {
+            Row::Sqlite(r) => r
+                .try_get::<Option<String>, _>(i)?
+                .map(|s| Uuid::try_parse(&s).map_err(|_| decode_error(i, "not a uuid")))
+                .transpose(),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+
+    pub fn uuid(&self, i: usize) -> DecodeResult<Uuid> {
+        self.opt_uuid(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+    }
+
+    pub fn opt_datetime(&self, i: usize) -> DecodeResult<Option<DateTime<Utc>>> {
+        match self {
+            Row::Sqlite(r) => r
+                .try_get::<Option<String>, _>(i)?
+                .map(|s| parse_datetime(&s).ok_or_else(|| decode_error(i, "not a timestamp")))
+                .transpose(),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+
+    pub fn datetime(&self, i: usize) -> DecodeResult<DateTime<Utc>> {
+        self.opt_datetime(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+    }
+
+    pub fn opt_date(&self, i: usize) -> DecodeResult<Option<NaiveDate>> {
+        match self {
+            Row::Sqlite(r) => r
+                .try_get::<Option<String>, _>(i)?
+                .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| decode_error(i, "not a date")))
+                .transpose(),
+            Row::Postgres(r) => r.try_get(i),
+        }
+    }
+}
+
+fn decode_error(index: usize, message: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode { index: index.to_string(), source: message.to_string().into() }
+}
+
+/// Map a database error to the domain's error. Unique violations are told apart by kind (SQLite
+/// names no constraint); everything else is internal and logged, never shown raw.
+pub fn db_error(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return Error::new(ErrorCode::AlreadyExists, "a record with this value exists already");
+        }
+        let busy = db.code().is_some_and(|c| c == "5" || c == "6" || c == "40001" || c == "40P01");
+        if busy {
+            return Error::new(ErrorCode::Unavailable, "the database is busy; try again");
+        }
+    }
+    if matches!(e, sqlx::Error::PoolTimedOut) {
+        return Error::new(ErrorCode::Unavailable, "the database is busy; try again");
+    }
+    tracing::error!(error = %e, "database error");
+    Error::internal("a database error occurred; it has been logged")
+}

@@ -1,0 +1,165 @@
+//! Data definition: the system tables, and a real table per object with a typed column per
+//! field. Hand-written because it is where the two databases differ most; identifiers come from
+//! validated metadata and are quoted.
+
+use crate::codec::column_type;
+use crate::db::{Backend, ident};
+use anchora_core::meta::{FieldDef, ObjectDef};
+
+/// Filterable fields of indexable types carry a B-tree index.
+pub fn indexed(field: &FieldDef) -> bool {
+    field.filterable && !field.archived && field.field_type.indexable()
+}
+
+pub fn index_name(table: &str, column: &str) -> String {
+    format!("ix_{table}_{column}")
+}
+
+/// Indexes sort NULL first ascending on both databases, the order lists use, so an index serves
+/// both the filter and the keyset sort.
+fn index_column(backend: Backend, column: &str) -> String {
+    match backend {
+        Backend::Sqlite => ident(column),
+        Backend::Postgres => format!("{} ASC NULLS FIRST", ident(column)),
+    }
+}
+
+pub fn create_index(backend: Backend, table: &str, column: &str) -> String {
+    format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {} ({}, \"id\")",
+        ident(&index_name(table, column)),
+        ident(table),
+        index_column(backend, column)
+    )
+}
+
+pub fn drop_index(table: &str, column: &str) -> String {
+    format!("DROP INDEX IF EXISTS {}", ident(&index_name(table, column)))
+}
+
+pub fn create_object_table(backend: Backend, object: &ObjectDef) -> Vec<String> {
+    let table = object.table();
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    let mut columns = vec![
+        format!("\"id\" {uuid} PRIMARY KEY"),
+        "\"version\" BIGINT NOT NULL".to_string(),
+        format!("\"created_at\" {ts} NOT NULL"),
+        format!("\"created_by\" {uuid}"),
+        format!("\"updated_at\" {ts} NOT NULL"),
+        format!("\"updated_by\" {uuid}"),
+        format!("\"owner\" {uuid}"),
+        format!("\"deleted_at\" {ts}"),
+    ];
+    for field in &object.fields {
+        columns.push(format!("{} {}", ident(&field.name), column_type(backend, field.field_type)));
+    }
+    // SQLite: a table keyed by its UUID needs no hidden rowid; secondary indexes then carry the
+    // id, which is what keyset pagination sorts on last.
+    let suffix = match backend {
+        Backend::Sqlite => " WITHOUT ROWID",
+        Backend::Postgres => "",
+    };
+    let mut out = vec![format!("CREATE TABLE {} ({}){suffix}", ident(&table), columns.join(", "))];
+    for system in ["created_at", "updated_at", "owner"] {
+        out.push(create_index(backend, &table, system));
+    }
+    for field in object.fields.iter().filter(|f| indexed(f)) {
+        out.push(create_index(backend, &table, &field.name));
+    }
+    out
+}
+
+pub fn add_column(backend: Backend, object: &ObjectDef, field: &FieldDef) -> Vec<String> {
+    let table = object.table();
+    let mut out = vec![format!(
+        "ALTER TABLE {} ADD COLUMN {} {}",
+        ident(&table),
+        ident(&field.name),
+        column_type(backend, field.field_type)
+    )];
+    if indexed(field) {
+        out.push(create_index(backend, &table, &field.name));
+    }
+    out
+}
+
+pub fn drop_column(object: &ObjectDef, field: &FieldDef) -> Vec<String> {
+    let table = object.table();
+    vec![
+        drop_index(&table, &field.name),
+        format!("ALTER TABLE {} DROP COLUMN {}", ident(&table), ident(&field.name)),
+    ]
+}
+
+/// The tables every workspace has besides its objects' tables.
+pub fn system_tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    let serial = match backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    let boolean = match backend {
+        Backend::Sqlite => "INTEGER",
+        Backend::Postgres => "BOOLEAN",
+    };
+    let mut out = vec![
+        "CREATE TABLE meta_state (id INTEGER PRIMARY KEY, schema_version BIGINT NOT NULL)".to_string(),
+        "INSERT INTO meta_state (id, schema_version) VALUES (1, 1)".to_string(),
+        format!(
+            "CREATE TABLE meta_object (name TEXT PRIMARY KEY, label TEXT NOT NULL, label_plural TEXT NOT NULL, \
+             standard {boolean} NOT NULL, archived {boolean} NOT NULL, title_fields TEXT NOT NULL, created_at {ts} NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE meta_field (object TEXT NOT NULL REFERENCES meta_object(name), name TEXT NOT NULL, \
+             label TEXT NOT NULL, field_type TEXT NOT NULL, required {boolean} NOT NULL, filterable {boolean} NOT NULL, \
+             searchable {boolean} NOT NULL, choices TEXT NOT NULL, target TEXT, standard {boolean} NOT NULL, \
+             archived {boolean} NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (object, name))"
+        ),
+        format!(
+            "CREATE TABLE users (id {uuid} PRIMARY KEY, email TEXT UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL, \
+             active {boolean} NOT NULL, password_hash TEXT, created_at {ts} NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE api_tokens (id {uuid} PRIMARY KEY, name TEXT NOT NULL, user_id {uuid} NOT NULL REFERENCES users(id), \
+             token_hash TEXT NOT NULL UNIQUE, created_at {ts} NOT NULL, last_used_at {ts}, expires_at {ts}, revoked_at {ts})"
+        ),
+        "CREATE INDEX ix_api_tokens_user ON api_tokens (user_id)".to_string(),
+        format!(
+            "CREATE TABLE change_log (seq {serial}, at {ts} NOT NULL, actor {uuid}, object TEXT NOT NULL, \
+             record_id {uuid} NOT NULL, op TEXT NOT NULL, field TEXT, old_value TEXT, new_value TEXT)"
+        ),
+        "CREATE INDEX ix_change_log_record ON change_log (record_id, seq)".to_string(),
+        "CREATE INDEX ix_change_log_at ON change_log (at)".to_string(),
+        format!(
+            "CREATE TABLE activity_link (activity_id {uuid} NOT NULL, object TEXT NOT NULL, record_id {uuid} NOT NULL, \
+             PRIMARY KEY (activity_id, object, record_id))"
+        ),
+        "CREATE INDEX ix_activity_link_target ON activity_link (record_id)".to_string(),
+        format!("CREATE TABLE workspaces (name TEXT PRIMARY KEY, created_at {ts} NOT NULL)"),
+    ];
+    match backend {
+        Backend::Sqlite => {
+            out.push(
+                "CREATE TABLE search_doc (doc INTEGER PRIMARY KEY, object TEXT NOT NULL, record_id TEXT NOT NULL UNIQUE, title TEXT NOT NULL)"
+                    .to_string(),
+            );
+            // Contentless: the text lives in the record tables; search_doc maps rowids to records.
+            out.push(
+                "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='', contentless_delete=1, \
+                 tokenize='unicode61 remove_diacritics 2')"
+                    .to_string(),
+            );
+        }
+        Backend::Postgres => {
+            out.push(
+                "CREATE TABLE search_doc (record_id UUID PRIMARY KEY, object TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, \
+                 tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || body)) STORED)"
+                    .to_string(),
+            );
+            out.push("CREATE INDEX ix_search_doc_tsv ON search_doc USING GIN (tsv)".to_string());
+        }
+    }
+    out
+}

@@ -1,0 +1,565 @@
+//! Records: reads, writes with optimistic versions, the change log, activity links, and the
+//! search documents that follow every write — all in the write's own transaction.
+
+use crate::codec::{decode, encode};
+use crate::db::{Backend, Exec, Row, Tx};
+use crate::search;
+use anchora_core::filter::{ColumnRef, Compare, Condition};
+use anchora_core::meta::{FieldType, ObjectDef, SYSTEM_COLUMNS, table_name};
+use anchora_core::query::{Cursor, ListQuery, Liveness, SortKey};
+use anchora_core::record::{Change, ChangeOp, Link, Record, RecordInput, diff, snapshot};
+use anchora_core::store::WriteCtx;
+use anchora_core::value::Value;
+use anchora_core::{FieldError, RecordId, UserId};
+use sea_query::{Cond, Expr, ExprTrait, Func, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement};
+use serde_json::Value as Json;
+
+pub fn columns(object: &ObjectDef) -> Vec<String> {
+    SYSTEM_COLUMNS
+        .iter()
+        .map(|s| (*s).to_string())
+        .chain(object.fields.iter().map(|f| f.name.clone()))
+        .collect()
+}
+
+pub fn decode_record(object: &ObjectDef, row: &Row) -> Result<Record, sqlx::Error> {
+    let mut values = std::collections::BTreeMap::new();
+    for (i, f) in object.fields.iter().enumerate() {
+        values.insert(f.name.clone(), decode(row, SYSTEM_COLUMNS.len() + i, f.field_type)?);
+    }
+    Ok(Record {
+        object: object.name.clone(),
+        id: RecordId(row.uuid(0)?),
+        version: row.i64(1)?,
+        created_at: row.datetime(2)?,
+        created_by: row.opt_uuid(3)?.map(UserId),
+        updated_at: row.datetime(4)?,
+        updated_by: row.opt_uuid(5)?.map(UserId),
+        owner: row.opt_uuid(6)?.map(UserId),
+        deleted_at: row.opt_datetime(7)?,
+        values,
+        links: Vec::new(),
+    })
+}
+
+/// Build a record SELECT, tagged with the table's shape. PostgreSQL caches a prepared plan per
+/// SQL text and refuses it once a column's type changes (a field purged and added again under
+/// its old name with another type); the tag makes such a SELECT a new text.
+fn build_select(backend: Backend, object: &ObjectDef, stmt: &SelectStatement) -> crate::db::Sql {
+    let mut sql = backend.build(stmt);
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in &object.fields {
+        for b in f.name.bytes().chain(f.field_type.as_str().bytes()).chain([0u8]) {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    sql.text.push_str(&format!(" /* shape {hash:016x} */"));
+    sql
+}
+
+fn select(object: &ObjectDef) -> SelectStatement {
+    Query::select().columns(columns(object)).from(object.table()).to_owned()
+}
+
+pub async fn get(exec: Exec<'_>, backend: Backend, object: &ObjectDef, id: RecordId, lock: bool) -> Result<Option<Record>, sqlx::Error> {
+    let mut stmt = select(object);
+    stmt.and_where(Expr::col("id").eq(backend.uuid(Some(id.0))));
+    if lock && backend == Backend::Postgres {
+        stmt.lock(LockType::Update);
+    }
+    let row = exec.fetch_optional(build_select(backend, object, &stmt)).await?;
+    row.map(|r| decode_record(object, &r)).transpose()
+}
+
+/// The system columns a filter may name are typed like fields; encode by type.
+fn column_value(backend: Backend, column: &ColumnRef, value: &Value) -> sea_query::Value {
+    encode(backend, column.field_type, value)
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+pub fn condition(backend: Backend, c: &Condition) -> Cond {
+    match c {
+        Condition::And(items) => items.iter().fold(Cond::all(), |acc, i| acc.add(condition(backend, i))),
+        Condition::Or(items) => items.iter().fold(Cond::any(), |acc, i| acc.add(condition(backend, i))),
+        Condition::Not(inner) => condition(backend, inner).not(),
+        Condition::Compare { column, cmp, value } => {
+            let col = Expr::col(column.column.clone());
+            let v = column_value(backend, column, value);
+            let e = match cmp {
+                Compare::Eq => col.eq(v),
+                // "Not Malmö" includes people with no city, as a person reading the filter expects.
+                Compare::Ne => {
+                    return Cond::any().add(Expr::col(column.column.clone()).ne(v)).add(Expr::col(column.column.clone()).is_null());
+                }
+                Compare::Lt => col.lt(v),
+                Compare::Lte => col.lte(v),
+                Compare::Gt => col.gt(v),
+                Compare::Gte => col.gte(v),
+            };
+            Cond::all().add(e)
+        }
+        Condition::In { column, values } => {
+            let vals: Vec<sea_query::Value> = values.iter().map(|v| column_value(backend, column, v)).collect();
+            Cond::all().add(Expr::col(column.column.clone()).is_in(vals))
+        }
+        Condition::Like { column, needle, prefix_only } => {
+            let needle = escape_like(&needle.to_lowercase());
+            let pattern = if *prefix_only { format!("{needle}%") } else { format!("%{needle}%") };
+            Cond::all().add(Expr::expr(Func::lower(Expr::col(column.column.clone()))).like(LikeExpr::new(pattern).escape('\\')))
+        }
+        Condition::HasChoice { column, choice } => {
+            let encoded = serde_json::to_string(choice).unwrap_or_default();
+            let pattern = format!("%{}%", escape_like(&encoded));
+            Cond::all().add(Expr::col(column.column.clone()).like(LikeExpr::new(pattern).escape('\\')))
+        }
+        Condition::IsEmpty { column, empty } => {
+            let col = Expr::col(column.column.clone());
+            Cond::all().add(if *empty { col.is_null() } else { col.is_not_null() })
+        }
+    }
+}
+
+/// Rows strictly after the cursor in the list's order. NULL sorts first ascending (last
+/// descending) on both databases; the id breaks ties in the direction of the last key.
+fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
+    let id_desc = keys.last().is_some_and(|k| k.descending);
+    let id_val = backend.uuid(Some(cursor.id.0));
+    let all_asc_known = keys.iter().all(|k| !k.descending) && cursor.values.iter().all(|v| !v.is_null());
+    if all_asc_known {
+        // Row values let both databases seek the index directly.
+        let mut cols: Vec<Expr> = keys.iter().map(|k| Expr::col(k.column.column.clone())).collect();
+        cols.push(Expr::col("id"));
+        let mut vals: Vec<Expr> = keys.iter().zip(&cursor.values).map(|(k, v)| Expr::val(column_value(backend, &k.column, v))).collect();
+        vals.push(Expr::val(id_val));
+        return Cond::all().add(Expr::tuple(cols).gt(Expr::tuple(vals)));
+    }
+    let mut any = Cond::any();
+    for i in 0..=keys.len() {
+        let mut all = Cond::all();
+        for (k, v) in keys.iter().zip(&cursor.values).take(i) {
+            let col = Expr::col(k.column.column.clone());
+            all = all.add(if v.is_null() { col.is_null() } else { col.eq(column_value(backend, &k.column, v)) });
+        }
+        match keys.get(i).zip(cursor.values.get(i)) {
+            Some((k, v)) => {
+                let col = || Expr::col(k.column.column.clone());
+                let after = match (k.descending, v.is_null()) {
+                    (false, false) => Cond::all().add(col().gt(column_value(backend, &k.column, v))),
+                    (false, true) => Cond::all().add(col().is_not_null()),
+                    (true, false) => Cond::any().add(col().lt(column_value(backend, &k.column, v))).add(col().is_null()),
+                    (true, true) => continue,
+                };
+                all = all.add(after);
+            }
+            None => {
+                let id = Expr::col("id");
+                all = all.add(if id_desc { id.lt(id_val.clone()) } else { id.gt(id_val.clone()) });
+            }
+        }
+        any = any.add(all);
+    }
+    any
+}
+
+pub async fn list(exec: Exec<'_>, backend: Backend, object: &ObjectDef, q: &ListQuery) -> Result<Vec<Record>, sqlx::Error> {
+    let mut stmt = select(object);
+    stmt.and_where(match q.liveness {
+        Liveness::Live => Expr::col("deleted_at").is_null(),
+        Liveness::Trash => Expr::col("deleted_at").is_not_null(),
+    });
+    if let Some(filter) = &q.filter {
+        stmt.cond_where(condition(backend, filter));
+    }
+    if let Some(cursor) = &q.after {
+        stmt.cond_where(after_cursor(backend, &q.sort, cursor));
+    }
+    for k in &q.sort {
+        let (order, nulls) = if k.descending { (Order::Desc, NullOrdering::Last) } else { (Order::Asc, NullOrdering::First) };
+        stmt.order_by_with_nulls(k.column.column.clone(), order, nulls);
+    }
+    let id_desc = q.sort.last().is_some_and(|k| k.descending);
+    stmt.order_by("id", if id_desc { Order::Desc } else { Order::Asc });
+    stmt.limit(u64::from(q.limit) + 1);
+    let rows = exec.fetch_all(build_select(backend, object, &stmt)).await?;
+    rows.iter().map(|r| decode_record(object, r)).collect()
+}
+
+pub async fn load_links(exec: Exec<'_>, backend: Backend, records: &mut [Record]) -> Result<(), sqlx::Error> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<sea_query::Value> = records.iter().map(|r| backend.uuid(Some(r.id.0))).collect();
+    let stmt = Query::select()
+        .columns(["activity_id", "object", "record_id"])
+        .from("activity_link")
+        .and_where(Expr::col("activity_id").is_in(ids))
+        .order_by("object", Order::Asc)
+        .order_by("record_id", Order::Asc)
+        .to_owned();
+    for row in exec.fetch_all(backend.build(&stmt)).await? {
+        let activity = RecordId(row.uuid(0)?);
+        let link = Link { object: row.string(1)?, id: RecordId(row.uuid(2)?) };
+        if let Some(r) = records.iter_mut().find(|r| r.id == activity) {
+            r.links.push(link);
+        }
+    }
+    Ok(())
+}
+
+pub async fn replace_links(tx: &mut Tx, backend: Backend, activity: RecordId, links: &[Link]) -> Result<(), sqlx::Error> {
+    let del = Query::delete()
+        .from_table("activity_link")
+        .and_where(Expr::col("activity_id").eq(backend.uuid(Some(activity.0))))
+        .to_owned();
+    tx.exec().execute(backend.build(&del)).await?;
+    if links.is_empty() {
+        return Ok(());
+    }
+    let mut ins = Query::insert().into_table("activity_link").columns(["activity_id", "object", "record_id"]).to_owned();
+    for l in links {
+        ins.values_panic([
+            Expr::val(backend.uuid(Some(activity.0))),
+            l.object.clone().into(),
+            Expr::val(backend.uuid(Some(l.id.0))),
+        ]);
+    }
+    tx.exec().execute(backend.build(&ins)).await.map(|_| ())
+}
+
+/// Every relation, user and link named by a write must exist (relations: and be live).
+pub async fn check_references(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &ObjectDef,
+    input: &RecordInput,
+) -> Result<Vec<FieldError>, sqlx::Error> {
+    let mut errors = Vec::new();
+    for (field, value, target) in input.references(object) {
+        let found = match (value, target) {
+            (Value::Relation(id), Some(target)) => record_exists(tx, backend, target, *id).await?,
+            (Value::User(id), _) => user_exists(tx, backend, *id).await?,
+            _ => true,
+        };
+        if !found {
+            let what = target.map_or("user".to_string(), str::to_string);
+            errors.push(FieldError::new(field, format!("no {what} with this id")));
+        }
+    }
+    if let Some(Some(owner)) = input.owner
+        && !user_exists(tx, backend, owner).await?
+    {
+        errors.push(FieldError::new("owner", "no user with this id"));
+    }
+    if let Some(links) = &input.links {
+        for (i, l) in links.iter().enumerate() {
+            if !record_exists(tx, backend, &l.object, l.id).await? {
+                errors.push(FieldError::new(format!("links[{i}]"), format!("no {} with this id", l.object)));
+            }
+        }
+    }
+    Ok(errors)
+}
+
+async fn record_exists(tx: &mut Tx, backend: Backend, object: &str, id: RecordId) -> Result<bool, sqlx::Error> {
+    let stmt = Query::select()
+        .expr(Expr::val(1))
+        .from(table_name(object))
+        .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
+        .and_where(Expr::col("deleted_at").is_null())
+        .to_owned();
+    Ok(tx.exec().fetch_optional(backend.build(&stmt)).await?.is_some())
+}
+
+async fn user_exists(tx: &mut Tx, backend: Backend, id: UserId) -> Result<bool, sqlx::Error> {
+    let stmt = Query::select()
+        .expr(Expr::val(1))
+        .from("users")
+        .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
+        .to_owned();
+    Ok(tx.exec().fetch_optional(backend.build(&stmt)).await?.is_some())
+}
+
+fn json_text(v: &Json) -> Option<String> {
+    (!v.is_null()).then(|| v.to_string())
+}
+
+pub struct ChangeRow<'a> {
+    pub object: &'a str,
+    pub record_id: RecordId,
+    pub op: ChangeOp,
+    pub field: Option<&'a str>,
+    pub old: Json,
+    pub new: Json,
+}
+
+pub async fn log_changes(tx: &mut Tx, backend: Backend, ctx: WriteCtx, rows: &[ChangeRow<'_>]) -> Result<(), sqlx::Error> {
+    // 9 parameters a row; stay well below SQLite's 32766.
+    for chunk in rows.chunks(2000) {
+        let mut stmt = Query::insert()
+            .into_table("change_log")
+            .columns(["at", "actor", "object", "record_id", "op", "field", "old_value", "new_value"])
+            .to_owned();
+        for r in chunk {
+            stmt.values_panic([
+                Expr::val(backend.datetime(Some(ctx.now))),
+                Expr::val(backend.uuid(Some(ctx.actor.0))),
+                r.object.to_string().into(),
+                Expr::val(backend.uuid(Some(r.record_id.0))),
+                r.op.as_str().to_string().into(),
+                r.field.map(str::to_string).into(),
+                json_text(&r.old).into(),
+                json_text(&r.new).into(),
+            ]);
+        }
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
+    Ok(())
+}
+
+fn insert_values(backend: Backend, object: &ObjectDef, r: &Record) -> Vec<Expr> {
+    let mut vals = vec![
+        Expr::val(backend.uuid(Some(r.id.0))),
+        Expr::val(r.version),
+        Expr::val(backend.datetime(Some(r.created_at))),
+        Expr::val(backend.uuid(r.created_by.map(|u| u.0))),
+        Expr::val(backend.datetime(Some(r.updated_at))),
+        Expr::val(backend.uuid(r.updated_by.map(|u| u.0))),
+        Expr::val(backend.uuid(r.owner.map(|u| u.0))),
+        Expr::val(backend.datetime(r.deleted_at)),
+    ];
+    for f in &object.fields {
+        vals.push(Expr::val(encode(backend, f.field_type, r.get(&f.name))));
+    }
+    vals
+}
+
+/// Insert records with their change-log rows and search documents, inside `tx`.
+pub async fn insert_many(tx: &mut Tx, backend: Backend, object: &ObjectDef, records: &[Record], ctx: WriteCtx) -> Result<(), sqlx::Error> {
+    let cols = columns(object);
+    let per_chunk = (30_000 / cols.len()).max(1);
+    for chunk in records.chunks(per_chunk) {
+        let mut stmt = Query::insert().into_table(object.table()).columns(cols.clone()).to_owned();
+        for r in chunk {
+            stmt.values_panic(insert_values(backend, object, r));
+        }
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
+    let changes: Vec<ChangeRow<'_>> = records
+        .iter()
+        .map(|r| ChangeRow {
+            object: &object.name,
+            record_id: r.id,
+            op: ChangeOp::Create,
+            field: None,
+            old: Json::Null,
+            new: snapshot(&r.values),
+        })
+        .collect();
+    log_changes(tx, backend, ctx, &changes).await?;
+    if object.is_activity() {
+        for r in records.iter().filter(|r| !r.links.is_empty()) {
+            replace_links(tx, backend, r.id, &r.links).await?;
+        }
+    }
+    let docs: Vec<search::Doc> = records.iter().filter(|r| r.deleted_at.is_none()).map(|r| search::Doc::of(object, r)).collect();
+    search::insert_docs(tx, backend, &docs).await
+}
+
+/// What an update did.
+pub enum Updated {
+    Done(Record),
+    Stale(Record),
+    Missing,
+    InTrash,
+}
+
+pub async fn update(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &ObjectDef,
+    id: RecordId,
+    expected_version: i64,
+    input: &RecordInput,
+    ctx: WriteCtx,
+) -> Result<Result<Updated, Vec<FieldError>>, sqlx::Error> {
+    let Some(mut current) = get(tx.exec(), backend, object, id, true).await? else {
+        return Ok(Ok(Updated::Missing));
+    };
+    if object.is_activity() {
+        load_links(tx.exec(), backend, std::slice::from_mut(&mut current)).await?;
+    }
+    if current.version != expected_version {
+        return Ok(Ok(Updated::Stale(current)));
+    }
+    if current.deleted_at.is_some() {
+        return Ok(Ok(Updated::InTrash));
+    }
+    let changes = diff(&current, input);
+    let links_change = input.links.as_ref().filter(|l| **l != current.links);
+    if changes.is_empty() && links_change.is_none() {
+        return Ok(Ok(Updated::Done(current)));
+    }
+    let errors = check_references(tx, backend, object, input).await?;
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let mut stmt = Query::update().table(object.table()).to_owned();
+    for (name, _, new) in &changes {
+        let t = object.any_field(name).map_or(FieldType::User, |f| f.field_type);
+        stmt.value(name.clone(), Expr::val(encode(backend, t, new)));
+    }
+    stmt.value("version", Expr::col("version").add(1))
+        .value("updated_at", Expr::val(backend.datetime(Some(ctx.now))))
+        .value("updated_by", Expr::val(backend.uuid(Some(ctx.actor.0))))
+        .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
+        .and_where(Expr::col("version").eq(expected_version));
+    if tx.exec().execute(backend.build(&stmt)).await? != 1 {
+        // Another writer got in between the read and the write (PostgreSQL, read committed).
+        return match get(tx.exec(), backend, object, id, false).await? {
+            Some(now) => Ok(Ok(Updated::Stale(now))),
+            None => Ok(Ok(Updated::Missing)),
+        };
+    }
+    let mut rows: Vec<ChangeRow<'_>> = changes
+        .iter()
+        .map(|(name, old, new)| ChangeRow {
+            object: &object.name,
+            record_id: id,
+            op: ChangeOp::Update,
+            field: Some(name.as_str()),
+            old: old.to_json(),
+            new: new.to_json(),
+        })
+        .collect();
+    let mut next = current.clone();
+    if let Some(links) = links_change {
+        replace_links(tx, backend, id, links).await?;
+        let as_json = |ls: &[Link]| Json::Array(ls.iter().map(|l| serde_json::json!({"object": l.object, "id": l.id.to_string()})).collect());
+        rows.push(ChangeRow {
+            object: &object.name,
+            record_id: id,
+            op: ChangeOp::Update,
+            field: Some("links"),
+            old: as_json(&current.links),
+            new: as_json(links),
+        });
+        next.links = links.clone();
+    }
+    log_changes(tx, backend, ctx, &rows).await?;
+    for (name, _, new) in changes {
+        if name == "owner" {
+            next.owner = match new {
+                Value::User(u) => Some(u),
+                _ => None,
+            };
+        } else {
+            next.values.insert(name, new);
+        }
+    }
+    next.version += 1;
+    next.updated_at = ctx.now;
+    next.updated_by = Some(ctx.actor);
+    let text_changed = object
+        .fields
+        .iter()
+        .filter(|f| f.searchable || object.title_fields.contains(&f.name))
+        .any(|f| current.get(&f.name) != next.get(&f.name));
+    if text_changed {
+        search::replace_doc(tx, backend, &search::Doc::of(object, &next)).await?;
+    }
+    Ok(Ok(Updated::Done(next)))
+}
+
+pub async fn set_deleted(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &ObjectDef,
+    id: RecordId,
+    deleted: bool,
+    expected_version: Option<i64>,
+    ctx: WriteCtx,
+) -> Result<Updated, sqlx::Error> {
+    let Some(current) = get(tx.exec(), backend, object, id, true).await? else {
+        return Ok(Updated::Missing);
+    };
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Ok(Updated::Stale(current));
+    }
+    if current.deleted_at.is_some() == deleted {
+        return Ok(Updated::Done(current));
+    }
+    let deleted_at = deleted.then_some(ctx.now);
+    let stmt = Query::update()
+        .table(object.table())
+        .value("deleted_at", Expr::val(backend.datetime(deleted_at)))
+        .value("version", Expr::col("version").add(1))
+        .value("updated_at", Expr::val(backend.datetime(Some(ctx.now))))
+        .value("updated_by", Expr::val(backend.uuid(Some(ctx.actor.0))))
+        .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
+        .and_where(Expr::col("version").eq(current.version))
+        .to_owned();
+    if tx.exec().execute(backend.build(&stmt)).await? != 1 {
+        return match get(tx.exec(), backend, object, id, false).await? {
+            Some(now) => Ok(Updated::Stale(now)),
+            None => Ok(Updated::Missing),
+        };
+    }
+    let op = if deleted { ChangeOp::Delete } else { ChangeOp::Restore };
+    let row = ChangeRow { object: &object.name, record_id: id, op, field: None, old: Json::Null, new: Json::Null };
+    log_changes(tx, backend, ctx, &[row]).await?;
+    let mut next = current;
+    next.deleted_at = deleted_at;
+    next.version += 1;
+    next.updated_at = ctx.now;
+    next.updated_by = Some(ctx.actor);
+    if deleted {
+        search::remove_doc(tx, backend, id).await?;
+    } else {
+        search::replace_doc(tx, backend, &search::Doc::of(object, &next)).await?;
+    }
+    Ok(Updated::Done(next))
+}
+
+pub async fn history(exec: Exec<'_>, backend: Backend, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>, sqlx::Error> {
+    let stmt = Query::select()
+        .columns(["seq", "at", "actor", "object", "record_id", "op", "field", "old_value", "new_value"])
+        .from("change_log")
+        .and_where(Expr::col("record_id").eq(backend.uuid(Some(id.0))))
+        .and_where(Expr::col("seq").gt(after_seq))
+        .order_by("seq", Order::Asc)
+        .limit(u64::from(limit))
+        .to_owned();
+    let parse = |t: Option<String>| t.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Json::Null);
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Change {
+                seq: r.i64(0)?,
+                at: r.datetime(1)?,
+                actor: r.opt_uuid(2)?.map(UserId),
+                object: r.string(3)?,
+                record_id: RecordId(r.uuid(4)?),
+                op: ChangeOp::parse(&r.string(5)?).unwrap_or(ChangeOp::Update),
+                field: r.opt_string(6)?,
+                old: parse(r.opt_string(7)?),
+                new: parse(r.opt_string(8)?),
+            })
+        })
+        .collect()
+}
+
+pub async fn count(exec: Exec<'_>, backend: Backend, object: &ObjectDef) -> Result<i64, sqlx::Error> {
+    let stmt = Query::select()
+        .expr(Expr::col(sea_query::Asterisk).count())
+        .from(object.table())
+        .and_where(Expr::col("deleted_at").is_null())
+        .to_owned();
+    match exec.fetch_optional(backend.build(&stmt)).await? {
+        Some(r) => r.i64(0),
+        None => Ok(0),
+    }
+}

@@ -1,0 +1,149 @@
+//! Full-text search documents: FTS5 on SQLite, tsvector + GIN on PostgreSQL. One document per
+//! live record, holding its title and its searchable fields; kept in step by every write.
+
+use crate::db::{Backend, Exec, Sql, Tx};
+use anchora_core::RecordId;
+use anchora_core::meta::ObjectDef;
+use anchora_core::record::Record;
+use anchora_core::store::SearchHit;
+use sea_query::Value as Sv;
+
+pub struct Doc {
+    pub object: String,
+    pub id: RecordId,
+    pub title: String,
+    pub body: String,
+}
+
+impl Doc {
+    pub fn of(object: &ObjectDef, record: &Record) -> Self {
+        let body: Vec<String> = object
+            .active_fields()
+            .filter(|f| f.searchable && !object.title_fields.contains(&f.name))
+            .filter_map(|f| record.get(&f.name).to_text())
+            .map(|text| words(&text))
+            .collect();
+        Doc { object: object.name.clone(), id: record.id, title: record.title(object), body: body.join(" ") }
+    }
+}
+
+/// Text as plain words, so an e-mail or a URL is found by its parts on both engines
+/// (PostgreSQL's parser would otherwise keep "anna@example.se" as one token).
+fn words(text: &str) -> String {
+    let parts: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    parts.join(" ")
+}
+
+pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<(), sqlx::Error> {
+    match backend {
+        Backend::Postgres => {
+            for chunk in docs.chunks(5000) {
+                let mut text = String::from("INSERT INTO search_doc (record_id, object, title, body) VALUES ");
+                let mut values = Vec::with_capacity(chunk.len() * 4);
+                for (i, d) in chunk.iter().enumerate() {
+                    let n = i * 4;
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+                    values.extend([backend.uuid(Some(d.id.0)), d.object.clone().into(), d.title.clone().into(), d.body.clone().into()]);
+                }
+                tx.exec().execute(Sql::new(text, values)).await?;
+            }
+        }
+        Backend::Sqlite => {
+            for chunk in docs.chunks(5000) {
+                let mut text = String::from("INSERT INTO search_doc (object, record_id, title) VALUES ");
+                let mut values = Vec::with_capacity(chunk.len() * 3);
+                for (i, d) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str("(?, ?, ?)");
+                    values.extend([Sv::from(d.object.clone()), backend.uuid(Some(d.id.0)), d.title.clone().into()]);
+                }
+                text.push_str(" RETURNING doc, record_id");
+                let rows = tx.exec().fetch_all(Sql::new(text, values)).await?;
+                let mut by_id = std::collections::HashMap::with_capacity(rows.len());
+                for r in rows {
+                    by_id.insert(r.uuid(1)?, r.i64(0)?);
+                }
+                let mut text = String::from("INSERT INTO search_fts (rowid, title, body) VALUES ");
+                let mut values = Vec::with_capacity(chunk.len() * 3);
+                for (i, d) in chunk.iter().enumerate() {
+                    let Some(doc) = by_id.get(&d.id.0) else { continue };
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str("(?, ?, ?)");
+                    values.extend([Sv::from(*doc), d.title.clone().into(), d.body.clone().into()]);
+                }
+                tx.exec().execute(Sql::new(text, values)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn remove_doc(tx: &mut Tx, backend: Backend, id: RecordId) -> Result<(), sqlx::Error> {
+    match backend {
+        Backend::Postgres => {
+            tx.exec().execute(Sql::new("DELETE FROM search_doc WHERE record_id = $1", vec![backend.uuid(Some(id.0))])).await?;
+        }
+        Backend::Sqlite => {
+            let row = tx
+                .exec()
+                .fetch_optional(Sql::new("DELETE FROM search_doc WHERE record_id = ?1 RETURNING doc", vec![backend.uuid(Some(id.0))]))
+                .await?;
+            if let Some(r) = row {
+                tx.exec().execute(Sql::new("DELETE FROM search_fts WHERE rowid = ?1", vec![Sv::from(r.i64(0)?)])).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn replace_doc(tx: &mut Tx, backend: Backend, doc: &Doc) -> Result<(), sqlx::Error> {
+    remove_doc(tx, backend, doc.id).await?;
+    insert_docs(tx, backend, std::slice::from_ref(doc)).await
+}
+
+/// Search live records for all terms, each as a prefix. Terms are letters and digits only
+/// (see `anchora_core::service::search_terms`), so no query syntax reaches either engine.
+pub async fn search(exec: Exec<'_>, backend: Backend, terms: &[String], limit: u32) -> Result<Vec<SearchHit>, sqlx::Error> {
+    let safe: Vec<&String> = terms.iter().filter(|t| t.chars().all(char::is_alphanumeric) && !t.is_empty()).collect();
+    if safe.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = match backend {
+        Backend::Sqlite => {
+            let query: Vec<String> = safe.iter().map(|t| format!("\"{t}\"*")).collect();
+            Sql::new(
+                "SELECT d.object, d.record_id, d.title, search_fts.rank FROM search_fts \
+                 JOIN search_doc d ON d.doc = search_fts.rowid \
+                 WHERE search_fts MATCH ?1 ORDER BY search_fts.rank LIMIT ?2",
+                vec![query.join(" AND ").into(), i64::from(limit).into()],
+            )
+        }
+        Backend::Postgres => {
+            let query: Vec<String> = safe.iter().map(|t| format!("{t}:*")).collect();
+            Sql::new(
+                "SELECT object, record_id, title, ts_rank(tsv, q)::float8 AS rank FROM search_doc, to_tsquery('simple', $1) q \
+                 WHERE tsv @@ q ORDER BY rank DESC, record_id LIMIT $2",
+                vec![query.join(" & ").into(), i64::from(limit).into()],
+            )
+        }
+    };
+    exec.fetch_all(sql)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(SearchHit {
+                object: r.string(0)?,
+                id: RecordId(r.uuid(1)?),
+                title: r.string(2)?,
+                rank: r.opt_f64(3)?.unwrap_or(0.0),
+            })
+        })
+        .collect()
+}

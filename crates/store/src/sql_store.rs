@@ -1,0 +1,464 @@
+//! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
+
+use crate::db::{Backend, Pool, Sql, Tx, db_error};
+use crate::{ddl, identity, metadata, records, search};
+use anchora_core::auth::{ApiToken, User};
+use anchora_core::error::{Error, ErrorCode, Result};
+use anchora_core::meta::{FieldDef, ObjectDef, Schema, standard_objects};
+use anchora_core::query::ListQuery;
+use anchora_core::record::{Change, Record, RecordInput};
+use anchora_core::store::{SearchHit, Store, WriteCtx, WriteOutcome};
+use anchora_core::{RecordId, TokenId, UserId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_query::{Expr, ExprTrait};
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+#[derive(Debug)]
+pub struct SqlStore {
+    pool: Pool,
+    cache: RwLock<Option<Arc<Schema>>>,
+}
+
+/// Migrations in order. Each runs once, in its own transaction, under a lock.
+const MIGRATIONS: &[(i64, &str)] = &[(1, "system tables and the standard objects")];
+
+impl SqlStore {
+    pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory")
+            .disable_statement_logging();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        Ok(Self { pool: Pool::Sqlite(pool), cache: RwLock::new(None) })
+    }
+
+    /// Open a PostgreSQL schema (`None`: the connection's default, `public`).
+    pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Self> {
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::new(ErrorCode::Unavailable, format!("not a PostgreSQL URL: {e}")))?
+            .disable_statement_logging();
+        if let Some(s) = schema {
+            options = options.options([("search_path", s)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        Ok(Self { pool: Pool::Postgres(pool), cache: RwLock::new(None) })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    fn backend_kind(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Run pending migrations. Safe to call from several processes at once.
+    pub async fn migrate(&self, now: DateTime<Utc>) -> Result<()> {
+        let backend = self.backend_kind();
+        let create = format!(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at {} NOT NULL)",
+            backend.datetime_type()
+        );
+        self.pool.exec().execute(Sql::plain(create)).await.map_err(db_error)?;
+        for (version, name) in MIGRATIONS {
+            let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+            if backend == Backend::Postgres {
+                tx.exec().execute(Sql::plain("SELECT pg_advisory_xact_lock(727001)")).await.map_err(db_error)?;
+            }
+            let done = tx
+                .exec()
+                .fetch_optional(Sql::new(
+                    format!("SELECT 1 FROM schema_migrations WHERE version = {}", backend.param(1)),
+                    vec![(*version).into()],
+                ))
+                .await
+                .map_err(db_error)?
+                .is_some();
+            if done {
+                continue;
+            }
+            apply_migration(&mut tx, backend, *version, now).await.map_err(db_error)?;
+            tx.exec()
+                .execute(Sql::new(
+                    format!(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({}, {}, {})",
+                        backend.param(1),
+                        backend.param(2),
+                        backend.param(3)
+                    ),
+                    vec![(*version).into(), (*name).into(), backend.datetime(Some(now))],
+                ))
+                .await
+                .map_err(db_error)?;
+            tx.commit().await.map_err(db_error)?;
+            tracing::info!(version, name, "migration applied");
+        }
+        Ok(())
+    }
+
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        let rows = self
+            .pool
+            .exec()
+            .fetch_all(Sql::plain("SELECT version FROM schema_migrations"))
+            .await
+            .unwrap_or_default();
+        let applied: Vec<i64> = rows.iter().filter_map(|r| r.i64(0).ok()).collect();
+        Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
+    }
+
+    /// Rebuild the search documents of one object (after its searchable fields change).
+    async fn reindex(tx: &mut Tx, backend: Backend, object: &ObjectDef) -> std::result::Result<(), sqlx::Error> {
+        let ids_sql = match backend {
+            Backend::Sqlite => "SELECT doc FROM search_doc WHERE object = ?1",
+            Backend::Postgres => "SELECT record_id FROM search_doc WHERE object = $1",
+        };
+        if backend == Backend::Sqlite {
+            let docs = tx.exec().fetch_all(Sql::new(ids_sql, vec![object.name.clone().into()])).await?;
+            for d in docs {
+                tx.exec().execute(Sql::new("DELETE FROM search_fts WHERE rowid = ?1", vec![d.i64(0)?.into()])).await?;
+            }
+        }
+        let del = format!("DELETE FROM search_doc WHERE object = {}", backend.param(1));
+        tx.exec().execute(Sql::new(del, vec![object.name.clone().into()])).await?;
+        let mut query = ListQuery::all();
+        query.limit = 5000;
+        loop {
+            let mut page = records::list(tx.exec(), backend, object, &query).await?;
+            let more = page.len() > 5000;
+            page.truncate(5000);
+            let docs: Vec<search::Doc> = page.iter().map(|r| search::Doc::of(object, r)).collect();
+            search::insert_docs(tx, backend, &docs).await?;
+            match page.last() {
+                Some(last) if more => query.after = Some(anchora_core::query::Cursor { values: Vec::new(), id: last.id }),
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn apply_migration(tx: &mut Tx, backend: Backend, version: i64, now: DateTime<Utc>) -> std::result::Result<(), sqlx::Error> {
+    if version == 1 {
+        for stmt in ddl::system_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+        for object in standard_objects() {
+            for stmt in ddl::create_object_table(backend, &object) {
+                tx.exec().execute(Sql::plain(stmt)).await?;
+            }
+            metadata::insert_object(tx, backend, &object, now).await?;
+        }
+    }
+    Ok(())
+}
+
+fn stale_schema() -> Error {
+    Error::new(ErrorCode::VersionConflict, "the schema was changed by someone else; reload and try again")
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.backend_kind().name()
+    }
+
+    async fn schema(&self) -> Result<Arc<Schema>> {
+        let version = metadata::schema_version(self.pool.exec()).await.map_err(db_error)?;
+        if let Ok(guard) = self.cache.read()
+            && let Some(s) = guard.as_ref()
+            && s.version == version
+        {
+            return Ok(s.clone());
+        }
+        let schema = Arc::new(metadata::load_schema(self.backend_kind(), &self.pool).await.map_err(db_error)?);
+        if let Ok(mut guard) = self.cache.write() {
+            *guard = Some(schema.clone());
+        }
+        Ok(schema)
+    }
+
+    async fn create_object(&self, object: &ObjectDef, ctx: WriteCtx) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                for stmt in ddl::create_object_table(backend, object) {
+                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+                }
+                metadata::insert_object(tx, backend, object, ctx.now).await.map_err(db_error)?;
+                metadata::bump_version(tx).await.map_err(db_error)
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn update_object(&self, object: &ObjectDef) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                if metadata::update_object(tx, backend, object).await.map_err(db_error)? != 1 {
+                    return Err(stale_schema());
+                }
+                metadata::bump_version(tx).await.map_err(db_error)
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn add_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                for stmt in ddl::add_column(backend, object, field) {
+                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+                }
+                metadata::insert_field(tx, backend, &object.name, field).await.map_err(db_error)?;
+                metadata::bump_version(tx).await.map_err(db_error)?;
+                if field.searchable {
+                    let mut with = object.clone();
+                    with.fields.push(field.clone());
+                    SqlStore::reindex(tx, backend, &with).await.map_err(db_error)?;
+                }
+                Ok(())
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn update_field(&self, object: &ObjectDef, before: &FieldDef, after: &FieldDef) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                let table = object.table();
+                let indexed_before = ddl::indexed(before);
+                let indexed_after = ddl::indexed(after);
+                if indexed_after && !indexed_before {
+                    tx.exec().execute(Sql::plain(ddl::create_index(backend, &table, &after.name))).await.map_err(db_error)?;
+                } else if indexed_before && !indexed_after {
+                    tx.exec().execute(Sql::plain(ddl::drop_index(&table, &after.name))).await.map_err(db_error)?;
+                }
+                if metadata::update_field(tx, backend, &object.name, after).await.map_err(db_error)? != 1 {
+                    return Err(stale_schema());
+                }
+                metadata::bump_version(tx).await.map_err(db_error)?;
+                let searchable = |f: &FieldDef| f.searchable && !f.archived;
+                if searchable(before) != searchable(after) {
+                    let mut next = object.clone();
+                    if let Some(f) = next.fields.iter_mut().find(|f| f.name == after.name) {
+                        *f = after.clone();
+                    }
+                    SqlStore::reindex(tx, backend, &next).await.map_err(db_error)?;
+                }
+                Ok(())
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn purge_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                for stmt in ddl::drop_column(object, field) {
+                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+                }
+                if metadata::delete_field(tx, backend, &object.name, &field.name).await.map_err(db_error)? != 1 {
+                    return Err(stale_schema());
+                }
+                metadata::bump_version(tx).await.map_err(db_error)
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                let input = RecordInput {
+                    values: record.values.clone(),
+                    owner: Some(record.owner),
+                    version: None,
+                    links: Some(record.links.clone()),
+                };
+                let errors = records::check_references(tx, backend, object, &input).await.map_err(db_error)?;
+                if !errors.is_empty() {
+                    return Err(Error::validation(errors));
+                }
+                records::insert_many(tx, backend, object, std::slice::from_ref(record), ctx).await.map_err(db_error)
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn insert_records(&self, object: &ObjectDef, batch: &[Record], ctx: WriteCtx) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        records::insert_many(&mut txn, backend, object, batch, ctx).await.map_err(db_error)?;
+        txn.commit().await.map_err(db_error)
+    }
+
+    async fn get_record(&self, object: &ObjectDef, id: RecordId) -> Result<Option<Record>> {
+        let backend = self.backend_kind();
+        let mut record = records::get(self.pool.exec(), backend, object, id, false).await.map_err(db_error)?;
+        if object.is_activity()
+            && let Some(r) = record.as_mut()
+        {
+            records::load_links(self.pool.exec(), backend, std::slice::from_mut(r)).await.map_err(db_error)?;
+        }
+        Ok(record)
+    }
+
+    async fn update_record(&self, object: &ObjectDef, id: RecordId, expected_version: i64, input: &RecordInput, ctx: WriteCtx) -> Result<WriteOutcome> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                match records::update(tx, backend, object, id, expected_version, input, ctx).await.map_err(db_error)? {
+                    Err(errors) => Err(Error::validation(errors)),
+                    Ok(u) => settle(u),
+                }
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn set_deleted(&self, object: &ObjectDef, id: RecordId, deleted: bool, expected_version: Option<i64>, ctx: WriteCtx) -> Result<WriteOutcome> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx).await.map_err(db_error)?;
+                settle(u)
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
+        let backend = self.backend_kind();
+        let mut out = records::list(self.pool.exec(), backend, object, query).await.map_err(db_error)?;
+        if object.is_activity() {
+            records::load_links(self.pool.exec(), backend, &mut out).await.map_err(db_error)?;
+        }
+        Ok(out)
+    }
+
+    async fn count_records(&self, object: &ObjectDef) -> Result<i64> {
+        records::count(self.pool.exec(), self.backend_kind(), object).await.map_err(db_error)
+    }
+
+    async fn history(&self, _object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>> {
+        records::history(self.pool.exec(), self.backend_kind(), id, after_seq, limit).await.map_err(db_error)
+    }
+
+    async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>> {
+        search::search(self.pool.exec(), self.backend_kind(), terms, limit).await.map_err(db_error)
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        identity::create_user(self.pool.exec(), self.backend_kind(), user).await.map_err(db_error)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        identity::user_where(self.pool.exec(), self.backend_kind(), Expr::col("email").eq(email.to_string())).await.map_err(db_error)
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        let backend = self.backend_kind();
+        identity::user_where(self.pool.exec(), backend, Expr::col("id").eq(backend.uuid(Some(id.0)))).await.map_err(db_error)
+    }
+
+    async fn create_token(&self, token: &ApiToken) -> Result<()> {
+        identity::create_token(self.pool.exec(), self.backend_kind(), token).await.map_err(db_error)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User)>> {
+        identity::token_by_hash(self.pool.exec(), self.backend_kind(), hash).await.map_err(db_error)
+    }
+
+    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+        identity::touch_token(self.pool.exec(), self.backend_kind(), id, at).await.map_err(db_error)
+    }
+}
+
+fn settle(u: records::Updated) -> Result<WriteOutcome> {
+    Ok(match u {
+        records::Updated::Done(r) => WriteOutcome::Written(r),
+        records::Updated::Stale(r) => WriteOutcome::Stale(r),
+        records::Updated::Missing => WriteOutcome::NotFound,
+        records::Updated::InTrash => {
+            return Err(Error::new(ErrorCode::InTrash, "the record is in the trash; restore it before changing it"));
+        }
+    })
+}
