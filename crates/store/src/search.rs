@@ -142,7 +142,11 @@ pub async fn search(exec: Exec<'_>, backend: Backend, terms: &[String], limit: u
                 object: r.string(0)?,
                 id: RecordId(r.uuid(1)?),
                 title: r.string(2)?,
-                rank: r.opt_f64(3)?.unwrap_or(0.0),
+                // FTS5 ranks by bm25, lower is better; PostgreSQL by ts_rank, higher is better.
+                rank: match backend {
+                    Backend::Sqlite => -r.opt_f64(3)?.unwrap_or(0.0),
+                    Backend::Postgres => r.opt_f64(3)?.unwrap_or(0.0),
+                },
             })
         })
         .collect()

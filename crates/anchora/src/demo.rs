@@ -1,0 +1,391 @@
+//! Demo data: a realistic CRM in seconds. Deterministic (a fixed seed), spread over the last
+//! 18 months, with names, cities and phone formats from Sweden, Germany, Denmark, Spain and the
+//! UK/US. Written in batches through the store's bulk insert, so a million people is a minute.
+
+use crate::names::{COUNTRIES, Country, Locale, ascii_slug, locale};
+use anchora_core::auth::{Role, User};
+use anchora_core::meta::ObjectDef;
+use anchora_core::record::Record;
+use anchora_core::store::WriteCtx;
+use anchora_core::value::Value;
+use anchora_core::{Clock, RecordId, Store, UserId};
+use anchora_store::SqlStore;
+use anyhow::{Context, Result, anyhow};
+use argon2::password_hash::{PasswordHasher, SaltString};
+use chrono::{DateTime, Duration, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const DEMO_ADMIN: &str = "admin@example.com";
+const BATCH: usize = 5_000;
+const SPAN_DAYS: i64 = 548;
+
+pub struct DemoLogin {
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+/// Fill the store when it is empty; return the demo login either way.
+pub async fn ensure(store: &SqlStore, data_dir: &Path, people: u64, clock: &dyn Clock) -> Result<DemoLogin> {
+    let login_file = data_dir.join("demo-login.txt");
+    if let Ok(text) = std::fs::read_to_string(&login_file) {
+        let mut lines = text.lines();
+        if let (Some(email), Some(password), Some(token)) = (lines.next(), lines.next(), lines.next()) {
+            return Ok(DemoLogin { email: email.into(), password: password.into(), token: token.into() });
+        }
+    }
+    let now = clock.now();
+    let password = random_secret(16);
+    let admin = User {
+        id: UserId::new_at(now),
+        email: Some(DEMO_ADMIN.into()),
+        name: "Demo Admin".into(),
+        role: Role::Admin,
+        active: true,
+        password_hash: Some(hash_password(&password)?),
+        created_at: now,
+    };
+    if store.user_by_email(DEMO_ADMIN).await.map_err(|e| anyhow!(e.detail))?.is_none() {
+        store.create_user(&admin).await.map_err(|e| anyhow!(e.detail))?;
+    }
+    let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
+    let person = schema.object("person").map_err(|e| anyhow!(e.detail))?;
+    if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? == 0 {
+        generate(store, people, admin.id, clock).await?;
+    }
+    let token = crate::create_service_token(store, anchora_core::workspace::DEFAULT_WORKSPACE, "demo", Role::Admin, None, clock).await?;
+    std::fs::create_dir_all(data_dir)?;
+    write_private(&login_file, &format!("{DEMO_ADMIN}\n{password}\n{token}\n"))?;
+    Ok(DemoLogin { email: DEMO_ADMIN.into(), password, token })
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn random_secret(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..len).map(|_| ALPHABET.get(rng.random_range(0..ALPHABET.len())).map_or('x', |b| char::from(*b))).collect()
+}
+
+/// argon2id with OWASP's minimum parameters (19 MiB, 2 iterations, 1 lane).
+pub fn hash_password(password: &str) -> Result<String> {
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow!("{e}"))?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut salt_bytes = [0u8; 16];
+    rand::rng().fill(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow!("{e}"))?;
+    Ok(argon.hash_password(password.as_bytes(), &salt).map_err(|e| anyhow!("{e}"))?.to_string())
+}
+
+struct Gen {
+    rng: StdRng,
+    now: DateTime<Utc>,
+}
+
+impl Gen {
+    /// A random element. Only ever called with the static, non-empty lists of this module and
+    /// vectors it has just filled, never with user input.
+    #[allow(clippy::indexing_slicing)]
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.rng.random_range(0..items.len())]
+    }
+
+    fn country(&mut self) -> Country {
+        let total: u32 = COUNTRIES.iter().map(|(_, w)| w).sum();
+        let mut roll = self.rng.random_range(0..total);
+        for (c, w) in COUNTRIES {
+            if roll < w {
+                return c;
+            }
+            roll -= w;
+        }
+        Country::Se
+    }
+
+    fn digits(&mut self, n: usize) -> String {
+        (0..n).map(|_| char::from(b'0' + self.rng.random_range(0..10u8))).collect()
+    }
+
+    fn phone(&mut self, c: Country) -> String {
+        match c {
+            Country::Se => {
+                if self.rng.random_bool(0.5) {
+                    format!("+46 8 {} {} {}", self.digits(3), self.digits(2), self.digits(2))
+                } else {
+                    format!("+46 70 {} {} {}", self.digits(3), self.digits(2), self.digits(2))
+                }
+            }
+            Country::De => format!("+49 {} {}", self.pick(&["30", "40", "89", "221", "69"]), self.digits(7)),
+            Country::Dk => format!("+45 {} {} {} {}", self.digits(2), self.digits(2), self.digits(2), self.digits(2)),
+            Country::Es => format!("+34 9{} {} {}", self.digits(2), self.digits(3), self.digits(3)),
+            Country::Uk => format!("+44 20 {} {}", self.digits(4), self.digits(4)),
+            Country::Us => format!("+1 ({}) 555-{}", self.pick(&["212", "312", "617", "206", "512", "415"]), self.digits(4)),
+        }
+    }
+
+    fn org_number(&mut self, c: Country) -> String {
+        match c {
+            Country::Se => format!("556{}-{}", self.digits(3), self.digits(4)),
+            Country::De => format!("HRB {}", self.digits(6)),
+            Country::Dk => format!("CVR {}", self.digits(8)),
+            Country::Es => format!("B{}", self.digits(8)),
+            Country::Uk => format!("0{}", self.digits(7)),
+            Country::Us => format!("EIN {}-{}", self.digits(2), self.digits(7)),
+        }
+    }
+
+    /// A moment in the last 18 months, the i-th of n in order.
+    fn created(&mut self, i: usize, n: usize) -> DateTime<Utc> {
+        let span = Duration::days(SPAN_DAYS).num_seconds();
+        let n = i64::try_from(n.max(1)).unwrap_or(1);
+        let i = i64::try_from(i).unwrap_or(0);
+        self.now - Duration::seconds(span - span * i / n)
+    }
+}
+
+struct CompanyRef {
+    id: RecordId,
+    country: Country,
+    city: &'static str,
+    domain: String,
+}
+
+fn record(object: &ObjectDef, id: RecordId, at: DateTime<Utc>, actor: UserId, owner: UserId, values: BTreeMap<String, Value>) -> Record {
+    Record {
+        object: object.name.clone(),
+        id,
+        version: 1,
+        created_at: at,
+        created_by: Some(actor),
+        updated_at: at,
+        updated_by: Some(actor),
+        owner: Some(owner),
+        deleted_at: None,
+        values,
+        links: Vec::new(),
+    }
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn Clock) -> Result<()> {
+    let started = std::time::Instant::now();
+    let now = clock.now();
+    let mut g = Gen { rng: StdRng::seed_from_u64(20_261_123), now };
+    let ctx = WriteCtx { actor: admin, now };
+    let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
+    let obj = |name: &str| schema.object(name).cloned().map_err(|e| anyhow!(e.detail));
+    let (company_def, person_def, deal_def, activity_def) = (obj("company")?, obj("person")?, obj("deal")?, obj("activity")?);
+
+    // Sales people who own the records.
+    let mut owners = vec![admin];
+    for (name, email) in [
+        ("Sara Lindberg", "sara.lindberg@example.com"),
+        ("Jonas Weber", "jonas.weber@example.com"),
+        ("Mette Nielsen", "mette.nielsen@example.com"),
+        ("Lucía Romero", "lucia.romero@example.com"),
+        ("Oliver Hughes", "oliver.hughes@example.com"),
+        ("Emma Johansson", "emma.johansson@example.com"),
+        ("Felix Schneider", "felix.schneider@example.com"),
+        ("Carmen Ortega", "carmen.ortega@example.com"),
+    ] {
+        let id = match store.user_by_email(email).await.map_err(|e| anyhow!(e.detail))? {
+            Some(u) => u.id,
+            None => {
+                let u = User { id: UserId::new_at(now), email: Some(email.into()), name: name.into(), role: Role::User, active: true, password_hash: None, created_at: now };
+                store.create_user(&u).await.map_err(|e| anyhow!(e.detail))?;
+                u.id
+            }
+        };
+        owners.push(id);
+    }
+
+    let people = usize::try_from(people).unwrap_or(usize::MAX).max(1);
+    let n_companies = (people / 10).max(1);
+    let mut companies: Vec<CompanyRef> = Vec::with_capacity(n_companies);
+    let mut batch = Vec::with_capacity(BATCH);
+    for i in 0..n_companies {
+        let c = g.country();
+        let l: &Locale = locale(c);
+        let family = *g.pick(l.last_names);
+        let word = *g.pick(l.company_words);
+        let name = match c {
+            Country::Es => format!("{word} {family} {}", l.company_suffix),
+            _ => format!("{family} {word} {}", l.company_suffix),
+        };
+        let domain = format!("{}-{}{}.{}", ascii_slug(family), ascii_slug(word), i % 997, l.tld);
+        let city = *g.pick(l.cities);
+        let at = g.created(i, n_companies);
+        let id = RecordId::new_at(at);
+        let mut v = BTreeMap::new();
+        v.insert("name".into(), text(name));
+        v.insert("org_number".into(), text(g.org_number(c)));
+        v.insert("domain".into(), text(domain.clone()));
+        v.insert("phone".into(), text(g.phone(c)));
+        let street = *g.pick(l.streets);
+        v.insert("address".into(), text(format!("{street} {}", g.rng.random_range(1..150))));
+        v.insert("city".into(), text(city));
+        v.insert("country".into(), text(l.code));
+        let owner = *g.pick(&owners);
+        batch.push(record(&company_def, id, at, admin, owner, v));
+        companies.push(CompanyRef { id, country: c, city, domain });
+        if batch.len() == BATCH {
+            store.insert_records(&company_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        store.insert_records(&company_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+        batch.clear();
+    }
+    eprintln!("demo: {n_companies} companies ({:.1} s)", started.elapsed().as_secs_f64());
+
+    let mut person_ids: Vec<(RecordId, usize)> = Vec::with_capacity(people);
+    for i in 0..people {
+        let ci = g.rng.random_range(0..companies.len());
+        let company = companies.get(ci).ok_or_else(|| anyhow!("no company"))?;
+        let l = locale(company.country);
+        let first = *g.pick(l.first_names);
+        let last = *g.pick(l.last_names);
+        let at = g.created(i, people);
+        let id = RecordId::new_at(at);
+        let mut v = BTreeMap::new();
+        v.insert("first_name".into(), text(first));
+        v.insert("last_name".into(), text(last));
+        if g.rng.random_bool(0.92) {
+            v.insert("email".into(), text(format!("{}.{}{}@{}", ascii_slug(first), ascii_slug(last), i % 100, company.domain)));
+        }
+        if g.rng.random_bool(0.8) {
+            v.insert("phone".into(), text(g.phone(company.country)));
+        }
+        v.insert("title".into(), text(*g.pick(l.titles)));
+        let city = if g.rng.random_bool(0.85) { company.city } else { *g.pick(l.cities) };
+        v.insert("city".into(), text(city));
+        v.insert("company".into(), Value::Relation(company.id));
+        let owner = *g.pick(&owners);
+        batch.push(record(&person_def, id, at, admin, owner, v));
+        person_ids.push((id, ci));
+        if batch.len() == BATCH {
+            store.insert_records(&person_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            batch.clear();
+            if (i + 1) % 100_000 == 0 {
+                eprintln!("demo: {} people ({:.1} s)", i + 1, started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        store.insert_records(&person_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+        batch.clear();
+    }
+    eprintln!("demo: {people} people ({:.1} s)", started.elapsed().as_secs_f64());
+
+    let stages: [(&str, u32, f64); 6] =
+        [("lead", 25, 10.0), ("qualified", 20, 25.0), ("proposal", 18, 50.0), ("negotiation", 12, 75.0), ("won", 15, 100.0), ("lost", 10, 0.0)];
+    let n_deals = (people / 5).max(1);
+    let mut deal_of_company: Vec<Option<RecordId>> = vec![None; companies.len()];
+    for i in 0..n_deals {
+        let ci = g.rng.random_range(0..companies.len());
+        let company = companies.get(ci).ok_or_else(|| anyhow!("no company"))?;
+        let l = locale(company.country);
+        let mut roll = g.rng.random_range(0..100u32);
+        let (stage, probability) = stages
+            .iter()
+            .find(|(_, w, _)| {
+                if roll < *w {
+                    true
+                } else {
+                    roll -= w;
+                    false
+                }
+            })
+            .map_or(("lead", 10.0), |(s, _, p)| (*s, *p));
+        let at = g.created(i, n_deals);
+        let id = RecordId::new_at(at);
+        let kind = *g.pick(&["Licences", "Implementation", "Support agreement", "Training", "Integration", "Expansion", "Renewal"]);
+        let scale: i64 = if l.currency == "SEK" || l.currency == "DKK" { 10 } else { 1 };
+        let amount = g.rng.random_range(5..500i64) * 1_000 * scale * 100;
+        let close_offset = if matches!(stage, "won" | "lost") { -g.rng.random_range(1..300i64) } else { g.rng.random_range(-30..270i64) };
+        let mut v = BTreeMap::new();
+        let company_name = company.domain.split('.').next().unwrap_or("").replace('-', " ");
+        v.insert("name".into(), text(format!("{kind} – {company_name}")));
+        v.insert("stage".into(), Value::Select(stage.into()));
+        v.insert("amount".into(), Value::Money(amount));
+        v.insert("currency".into(), Value::Select(l.currency.into()));
+        v.insert("probability".into(), Value::Percent(probability));
+        v.insert("expected_close".into(), Value::Date((now + Duration::days(close_offset)).date_naive()));
+        v.insert("company".into(), Value::Relation(company.id));
+        let owner = *g.pick(&owners);
+        batch.push(record(&deal_def, id, at, admin, owner, v));
+        if let Some(slot) = deal_of_company.get_mut(ci) {
+            *slot = Some(id);
+        }
+        if batch.len() == BATCH {
+            store.insert_records(&deal_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        store.insert_records(&deal_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+        batch.clear();
+    }
+    eprintln!("demo: {n_deals} deals ({:.1} s)", started.elapsed().as_secs_f64());
+
+    let n_activities = (people / 2).max(1);
+    let subjects: [(&str, &[&str]); 5] = [
+        ("call", &["Intro call", "Follow-up call", "Budget check", "Call about renewal", "Reference call"]),
+        ("meeting", &["Kick-off meeting", "Demo meeting", "Steering group", "Workshop: requirements", "Quarterly review"]),
+        ("email", &["Sent proposal", "Sent contract draft", "Answered questions about pricing", "Sent meeting notes"]),
+        ("task", &["Send quote", "Prepare demo", "Update contact details", "Book training", "Check data quality"]),
+        ("note", &["Decision maker is the CFO", "Budget approved for next year", "Prefers e-mail over phone", "Competitor is also in the process"]),
+    ];
+    for i in 0..n_activities {
+        let (pid, ci) = *g.pick(&person_ids);
+        let company = companies.get(ci).ok_or_else(|| anyhow!("no company"))?;
+        let (kind, options) = *g.pick(&subjects);
+        let subject = *g.pick(options);
+        let at = g.created(i, n_activities);
+        let id = RecordId::new_at(at);
+        let mut v = BTreeMap::new();
+        v.insert("type".into(), Value::Select(kind.into()));
+        v.insert("subject".into(), text(subject));
+        if kind == "note" || g.rng.random_bool(0.3) {
+            v.insert("body".into(), text(format!("{subject}. Talked with the customer in {}.", company.city)));
+        }
+        // Tasks may lie ahead; everything else happened when it was logged.
+        let due = if kind == "task" { at + Duration::days(g.rng.random_range(1..30)) } else { at };
+        v.insert("due_at".into(), Value::DateTime(due));
+        v.insert("done".into(), Value::Bool(due < now && g.rng.random_bool(0.9)));
+        v.insert("company".into(), Value::Relation(company.id));
+        v.insert("person".into(), Value::Relation(pid));
+        if g.rng.random_bool(0.3)
+            && let Some(Some(deal)) = deal_of_company.get(ci)
+        {
+            v.insert("deal".into(), Value::Relation(*deal));
+        }
+        let owner = *g.pick(&owners);
+        batch.push(record(&activity_def, id, at, admin, owner, v));
+        if batch.len() == BATCH {
+            store.insert_records(&activity_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        store.insert_records(&activity_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+    }
+    eprintln!("demo: {n_activities} activities, done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! The OpenAPI 3.1 document, generated at run time from the workspace's metadata: a custom
+//! field added a second ago is in it.
+
+use anchora_core::filter::Op;
+use anchora_core::meta::{FieldDef, FieldType, ObjectDef, Schema};
+use serde_json::{Map, Value as Json, json};
+
+fn field_schema(f: &FieldDef) -> Json {
+    let base = match f.field_type {
+        FieldType::Text => json!({"type": ["string", "null"], "maxLength": anchora_core::value::MAX_TEXT_CHARS}),
+        FieldType::LongText => json!({"type": ["string", "null"], "maxLength": anchora_core::value::MAX_LONG_TEXT_CHARS}),
+        FieldType::Number => json!({"type": ["number", "null"]}),
+        FieldType::Money => json!({"type": ["number", "string", "null"], "description": "An amount with at most two decimals."}),
+        FieldType::Percent => json!({"type": ["number", "null"], "minimum": 0, "maximum": 100}),
+        FieldType::Date => json!({"type": ["string", "null"], "format": "date"}),
+        FieldType::Datetime => json!({"type": ["string", "null"], "format": "date-time"}),
+        FieldType::Boolean => json!({"type": ["boolean", "null"]}),
+        FieldType::Select => {
+            let mut values: Vec<Json> = f.choices.iter().map(|c| Json::String(c.value.clone())).collect();
+            values.push(Json::Null);
+            json!({"enum": values})
+        }
+        FieldType::MultiSelect => {
+            let values: Vec<Json> = f.choices.iter().map(|c| Json::String(c.value.clone())).collect();
+            json!({"type": ["array", "null"], "items": {"enum": values}, "uniqueItems": true})
+        }
+        FieldType::Email => json!({"type": ["string", "null"], "format": "email"}),
+        FieldType::Phone => json!({"type": ["string", "null"]}),
+        FieldType::Url => json!({"type": ["string", "null"], "format": "uri"}),
+        FieldType::Relation => json!({"type": ["string", "null"], "format": "uuid",
+            "description": format!("Id of a {}.", f.target.as_deref().unwrap_or("record"))}),
+        FieldType::User => json!({"type": ["string", "null"], "format": "uuid", "description": "Id of a user."}),
+    };
+    let mut map = base.as_object().cloned().unwrap_or_default();
+    map.insert("title".into(), Json::String(f.label.clone()));
+    map.insert("x-anchora-type".into(), Json::String(f.field_type.as_str().into()));
+    Json::Object(map)
+}
+
+fn schema_name(object: &ObjectDef) -> String {
+    let mut name = String::new();
+    let mut upper = true;
+    for c in object.name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            name.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
+fn record_schemas(object: &ObjectDef) -> (Json, Json) {
+    let mut props = Map::new();
+    props.insert("id".into(), json!({"type": "string", "format": "uuid", "readOnly": true}));
+    props.insert("object".into(), json!({"const": object.name, "readOnly": true}));
+    props.insert("version".into(), json!({"type": "integer", "minimum": 1}));
+    for ts in ["created_at", "updated_at"] {
+        props.insert(ts.into(), json!({"type": "string", "format": "date-time", "readOnly": true}));
+    }
+    props.insert("deleted_at".into(), json!({"type": ["string", "null"], "format": "date-time", "readOnly": true}));
+    for u in ["created_by", "updated_by"] {
+        props.insert(u.into(), json!({"type": ["string", "null"], "format": "uuid", "readOnly": true}));
+    }
+    props.insert("owner".into(), json!({"type": ["string", "null"], "format": "uuid"}));
+    let mut input = Map::new();
+    input.insert("owner".into(), json!({"type": ["string", "null"], "format": "uuid"}));
+    input.insert("version".into(), json!({"type": "integer", "minimum": 1, "description": "The version being changed (or send If-Match)."}));
+    for f in object.active_fields() {
+        props.insert(f.name.clone(), field_schema(f));
+        input.insert(f.name.clone(), field_schema(f));
+    }
+    if object.is_activity() {
+        let links = json!({"type": "array", "maxItems": anchora_core::record::MAX_LINKS, "items": {"type": "object",
+            "required": ["object", "id"], "properties": {"object": {"type": "string"}, "id": {"type": "string", "format": "uuid"}}}});
+        props.insert("links".into(), links.clone());
+        input.insert("links".into(), links);
+    }
+    let required: Vec<&str> = object.active_fields().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    let record = json!({"type": "object", "title": object.label, "properties": props});
+    let input = json!({"type": "object", "title": format!("{} input", object.label), "properties": input,
+        "additionalProperties": false, "description": format!("Required when creating: {}.", if required.is_empty() { "nothing".to_string() } else { required.join(", ") })});
+    (record, input)
+}
+
+fn problem_responses(codes: &[&str]) -> Map<String, Json> {
+    codes
+        .iter()
+        .map(|c| ((*c).to_string(), json!({"$ref": format!("#/components/responses/Problem{c}")})))
+        .collect()
+}
+
+pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    let ops: Vec<&str> = Op::ALL.iter().map(|o| o.as_str()).collect();
+    schemas.insert("Problem".into(), json!({
+        "type": "object", "required": ["type", "title", "status", "code"],
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"}, "code": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+            "current": {"type": "object", "description": "On a version conflict: the record as it is now."}
+        }
+    }));
+    schemas.insert("Filter".into(), json!({
+        "description": "A filter: a leaf {field, op, value}, or {and: [...]}, {or: [...]}, {not: {...}}.",
+        "oneOf": [
+            {"type": "object", "required": ["field", "op"], "additionalProperties": false,
+             "properties": {"field": {"type": "string"}, "op": {"enum": ops}, "value": {}}},
+            {"type": "object", "required": ["and"], "additionalProperties": false, "properties": {"and": {"type": "array", "items": {"$ref": "#/components/schemas/Filter"}}}},
+            {"type": "object", "required": ["or"], "additionalProperties": false, "properties": {"or": {"type": "array", "items": {"$ref": "#/components/schemas/Filter"}}}},
+            {"type": "object", "required": ["not"], "additionalProperties": false, "properties": {"not": {"$ref": "#/components/schemas/Filter"}}}
+        ]
+    }));
+    schemas.insert("Change".into(), json!({"type": "object", "properties": {
+        "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": ["string", "null"], "format": "uuid"}, "op": {"enum": ["create", "update", "delete", "restore"]},
+        "field": {"type": ["string", "null"]}, "old": {}, "new": {}}}));
+    schemas.insert("ObjectDefinition".into(), json!({"type": "object", "properties": {
+        "name": {"type": "string"}, "label": {"type": "string"}, "label_plural": {"type": "string"},
+        "standard": {"type": "boolean"}, "archived": {"type": "boolean"},
+        "title_fields": {"type": "array", "items": {"type": "string"}},
+        "fields": {"type": "array", "items": {"$ref": "#/components/schemas/FieldDefinition"}}}}));
+    let types: Vec<&str> = FieldType::ALL.iter().map(|t| t.as_str()).collect();
+    schemas.insert("FieldDefinition".into(), json!({"type": "object", "required": ["name", "label", "type"], "properties": {
+        "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "label": {"type": "string"},
+        "type": {"enum": types}, "required": {"type": "boolean"}, "filterable": {"type": "boolean"},
+        "searchable": {"type": "boolean"}, "target": {"type": "string"}, "archived": {"type": "boolean"},
+        "choices": {"type": "array", "items": {"type": "object", "required": ["value", "label"],
+            "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}}}}));
+
+    let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
+    let if_match = json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+        "description": "The ETag of the version being changed. Required unless the body has \"version\"."});
+    for object in schema.objects.values().filter(|o| !o.archived) {
+        let name = schema_name(object);
+        let (record, input) = record_schemas(object);
+        schemas.insert(name.clone(), record);
+        schemas.insert(format!("{name}Input"), input);
+        let rec_ref = json!({"$ref": format!("#/components/schemas/{name}")});
+        let input_ref = json!({"$ref": format!("#/components/schemas/{name}Input")});
+        let one = |status: &str, desc: &str| -> Map<String, Json> {
+            let mut m = Map::new();
+            m.insert(status.into(), json!({"description": desc, "headers": {"ETag": {"schema": {"type": "string"}}},
+                "content": {"application/json": {"schema": rec_ref.clone()}}}));
+            m
+        };
+        let with_problems = |mut m: Map<String, Json>, codes: &[&str]| {
+            m.extend(problem_responses(codes));
+            Json::Object(m)
+        };
+        let sortable: Vec<&str> = object.active_fields().filter(|f| f.filterable && f.field_type.indexable()).map(|f| f.name.as_str()).collect();
+        paths.insert(format!("/records/{}", object.name), json!({
+            "get": {
+                "operationId": format!("list_{}", object.name), "summary": format!("List {}", object.label_plural), "tags": [object.label_plural],
+                "parameters": [
+                    {"name": "filter", "in": "query", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Filter"}}}},
+                    {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": format!("Comma-separated, '-' for descending. Sortable: {}, created_at, updated_at, owner.", sortable.join(", "))},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": anchora_core::query::MAX_LIMIT, "default": anchora_core::query::DEFAULT_LIMIT}},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                    {"name": "trash", "in": "query", "schema": {"type": "boolean"}}
+                ],
+                "responses": with_problems({
+                    let mut m = Map::new();
+                    m.insert("200".into(), json!({"description": "A page", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["data", "next_cursor"], "properties": {
+                            "data": {"type": "array", "items": rec_ref}, "next_cursor": {"type": ["string", "null"]}}}}}}));
+                    m
+                }, &["400", "401", "403", "404"])
+            },
+            "post": {
+                "operationId": format!("create_{}", object.name), "summary": format!("Create a {}", object.label), "tags": [object.label_plural],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": input_ref}}},
+                "responses": with_problems(one("201", "Created"), &["400", "401", "403", "413", "415", "422"])
+            }
+        }));
+        paths.insert(format!("/records/{}/{{id}}", object.name), json!({
+            "parameters": [id_param],
+            "get": {"operationId": format!("get_{}", object.name), "tags": [object.label_plural],
+                "responses": with_problems(one("200", "The record"), &["401", "404"])},
+            "patch": {"operationId": format!("update_{}", object.name), "tags": [object.label_plural],
+                "parameters": [if_match],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": input_ref}}},
+                "responses": with_problems(one("200", "Updated"), &["400", "401", "403", "404", "409", "412", "422", "428"])},
+            "delete": {"operationId": format!("delete_{}", object.name), "summary": "Move to the trash", "tags": [object.label_plural],
+                "parameters": [if_match],
+                "responses": with_problems(one("200", "In the trash"), &["401", "403", "404", "412"])}
+        }));
+        paths.insert(format!("/records/{}/{{id}}/restore", object.name), json!({
+            "parameters": [id_param],
+            "post": {"operationId": format!("restore_{}", object.name), "tags": [object.label_plural],
+                "responses": with_problems(one("200", "Restored"), &["401", "403", "404", "412"])}
+        }));
+        paths.insert(format!("/records/{}/{{id}}/history", object.name), json!({
+            "parameters": [id_param],
+            "get": {"operationId": format!("history_{}", object.name), "tags": [object.label_plural],
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                "responses": with_problems({
+                    let mut m = Map::new();
+                    m.insert("200".into(), json!({"description": "Changes, oldest first", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Change"}},
+                        "next_after": {"type": ["integer", "null"]}}}}}}));
+                    m
+                }, &["401", "404"])}
+        }));
+    }
+    let obj_ref = json!({"$ref": "#/components/schemas/ObjectDefinition"});
+    let field_ref = json!({"$ref": "#/components/schemas/FieldDefinition"});
+    let ok = |desc: &str, schema: &Json| json!({"description": desc, "content": {"application/json": {"schema": schema}}});
+    let with = |mut m: Map<String, Json>, codes: &[&str]| {
+        m.extend(problem_responses(codes));
+        Json::Object(m)
+    };
+    let single = |status: &str, desc: &str, schema: &Json| {
+        let mut m = Map::new();
+        m.insert(status.into(), ok(desc, schema));
+        m
+    };
+    paths.insert("/objects".into(), json!({
+        "get": {"operationId": "list_objects", "tags": ["Schema"], "responses": with(single("200", "Objects", &json!({"type": "object", "properties": {"data": {"type": "array", "items": obj_ref}}})), &["401"])},
+        "post": {"operationId": "create_object", "tags": ["Schema"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "label"],
+                "properties": {"name": {"type": "string"}, "label": {"type": "string"}, "label_plural": {"type": "string"},
+                "fields": {"type": "array", "items": field_ref}}}}}},
+            "responses": with(single("201", "Created", &obj_ref), &["400", "401", "403", "409", "422"])}
+    }));
+    let object_param = json!({"name": "object", "in": "path", "required": true, "schema": {"type": "string"}});
+    let field_param = json!({"name": "field", "in": "path", "required": true, "schema": {"type": "string"}});
+    paths.insert("/objects/{object}".into(), json!({
+        "parameters": [object_param],
+        "get": {"operationId": "get_object", "tags": ["Schema"], "responses": with(single("200", "The object", &obj_ref), &["401", "404"])},
+        "patch": {"operationId": "update_object", "tags": ["Schema"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                "properties": {"label": {"type": "string"}, "label_plural": {"type": "string"}, "archived": {"type": "boolean"}}}}}},
+            "responses": with(single("200", "Updated", &obj_ref), &["400", "401", "403", "404", "422"])}
+    }));
+    paths.insert("/objects/{object}/fields".into(), json!({
+        "parameters": [object_param],
+        "post": {"operationId": "add_field", "tags": ["Schema"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": field_ref}}},
+            "responses": with(single("201", "Added", &field_ref), &["400", "401", "403", "404", "422"])}
+    }));
+    paths.insert("/objects/{object}/fields/{field}".into(), json!({
+        "parameters": [object_param, field_param],
+        "patch": {"operationId": "update_field", "tags": ["Schema"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "label": {"type": "string"}, "filterable": {"type": "boolean"}, "searchable": {"type": "boolean"}, "archived": {"type": "boolean"},
+                "choices": {"type": "array", "items": {"type": "object"}}}}}}},
+            "responses": with(single("200", "Updated", &field_ref), &["400", "401", "403", "404", "422"])},
+        "delete": {"operationId": "remove_field", "summary": "Archive a field; with purge=true, drop an archived field and its data", "tags": ["Schema"],
+            "parameters": [{"name": "purge", "in": "query", "schema": {"type": "boolean"}}],
+            "responses": with(single("200", "Archived or purged", &json!({"type": "object"})), &["401", "403", "404", "422"])}
+    }));
+    paths.insert("/search".into(), json!({
+        "get": {"operationId": "search", "tags": ["Search"],
+            "parameters": [{"name": "q", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            "responses": with(single("200", "Hits, best first", &json!({"type": "object", "properties": {"data": {"type": "array", "items": {
+                "type": "object", "properties": {"object": {"type": "string"}, "id": {"type": "string", "format": "uuid"}, "title": {"type": "string"}, "rank": {"type": "number"}}}}}})), &["400", "401", "422"])}
+    }));
+    paths.insert("/openapi.json".into(), json!({
+        "get": {"operationId": "openapi", "tags": ["Schema"], "responses": with(single("200", "This document", &json!({"type": "object"})), &["401"])}
+    }));
+    let mut responses = Map::new();
+    for (code, desc) in [
+        ("400", "Bad request"), ("401", "Authentication required"), ("403", "Not allowed"), ("404", "Not found"),
+        ("409", "Conflict"), ("412", "Stale version; the current record is in `current`"), ("413", "Body too large"),
+        ("415", "Not JSON"), ("422", "Validation failed; see `errors`"), ("428", "The version is missing"),
+    ] {
+        responses.insert(format!("Problem{code}"), json!({"description": desc,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": format!("Anchora API — workspace {workspace}"), "version": env!("CARGO_PKG_VERSION"),
+            "description": "Records of every object, standard and custom, generated from the workspace's metadata."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+            "responses": responses
+        }
+    })
+}
