@@ -29,12 +29,23 @@ pub struct DemoLogin {
 }
 
 /// Fill the store when it is empty; return the demo login either way.
-pub async fn ensure(store: &SqlStore, data_dir: &Path, people: u64, clock: &dyn Clock) -> Result<DemoLogin> {
+pub async fn ensure(
+    store: &SqlStore,
+    data_dir: &Path,
+    people: u64,
+    clock: &dyn Clock,
+) -> Result<DemoLogin> {
     let login_file = data_dir.join("demo-login.txt");
     if let Ok(text) = std::fs::read_to_string(&login_file) {
         let mut lines = text.lines();
-        if let (Some(email), Some(password), Some(token)) = (lines.next(), lines.next(), lines.next()) {
-            return Ok(DemoLogin { email: email.into(), password: password.into(), token: token.into() });
+        if let (Some(email), Some(password), Some(token)) =
+            (lines.next(), lines.next(), lines.next())
+        {
+            return Ok(DemoLogin {
+                email: email.into(),
+                password: password.into(),
+                token: token.into(),
+            });
         }
     }
     let now = clock.now();
@@ -48,18 +59,43 @@ pub async fn ensure(store: &SqlStore, data_dir: &Path, people: u64, clock: &dyn 
         password_hash: Some(hash_password(&password)?),
         created_at: now,
     };
-    if store.user_by_email(DEMO_ADMIN).await.map_err(|e| anyhow!(e.detail))?.is_none() {
-        store.create_user(&admin).await.map_err(|e| anyhow!(e.detail))?;
+    if store
+        .user_by_email(DEMO_ADMIN)
+        .await
+        .map_err(|e| anyhow!(e.detail))?
+        .is_none()
+    {
+        store
+            .create_user(&admin)
+            .await
+            .map_err(|e| anyhow!(e.detail))?;
     }
     let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
     let person = schema.object("person").map_err(|e| anyhow!(e.detail))?;
-    if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? == 0 {
+    if store
+        .count_records(person)
+        .await
+        .map_err(|e| anyhow!(e.detail))?
+        == 0
+    {
         generate(store, people, admin.id, clock).await?;
     }
-    let token = crate::create_service_token(store, anchora_core::workspace::DEFAULT_WORKSPACE, "demo", Role::Admin, None, clock).await?;
+    let token = crate::create_service_token(
+        store,
+        anchora_core::workspace::DEFAULT_WORKSPACE,
+        "demo",
+        Role::Admin,
+        None,
+        clock,
+    )
+    .await?;
     std::fs::create_dir_all(data_dir)?;
     write_private(&login_file, &format!("{DEMO_ADMIN}\n{password}\n{token}\n"))?;
-    Ok(DemoLogin { email: DEMO_ADMIN.into(), password, token })
+    Ok(DemoLogin {
+        email: DEMO_ADMIN.into(),
+        password,
+        token,
+    })
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
@@ -68,7 +104,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -76,7 +114,13 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 fn random_secret(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..len).map(|_| ALPHABET.get(rng.random_range(0..ALPHABET.len())).map_or('x', |b| char::from(*b))).collect()
+    (0..len)
+        .map(|_| {
+            ALPHABET
+                .get(rng.random_range(0..ALPHABET.len()))
+                .map_or('x', |b| char::from(*b))
+        })
+        .collect()
 }
 
 /// argon2id with OWASP's minimum parameters (19 MiB, 2 iterations, 1 lane).
@@ -86,7 +130,10 @@ pub fn hash_password(password: &str) -> Result<String> {
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill(&mut salt_bytes);
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow!("{e}"))?;
-    Ok(argon.hash_password(password.as_bytes(), &salt).map_err(|e| anyhow!("{e}"))?.to_string())
+    Ok(argon
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow!("{e}"))?
+        .to_string())
 }
 
 struct Gen {
@@ -115,23 +162,54 @@ impl Gen {
     }
 
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.rng.random_range(0..10u8))).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + self.rng.random_range(0..10u8)))
+            .collect()
     }
 
     fn phone(&mut self, c: Country) -> String {
         match c {
             Country::Se => {
                 if self.rng.random_bool(0.5) {
-                    format!("+46 8 {} {} {}", self.digits(3), self.digits(2), self.digits(2))
+                    format!(
+                        "+46 8 {} {} {}",
+                        self.digits(3),
+                        self.digits(2),
+                        self.digits(2)
+                    )
                 } else {
-                    format!("+46 70 {} {} {}", self.digits(3), self.digits(2), self.digits(2))
+                    format!(
+                        "+46 70 {} {} {}",
+                        self.digits(3),
+                        self.digits(2),
+                        self.digits(2)
+                    )
                 }
             }
-            Country::De => format!("+49 {} {}", self.pick(&["30", "40", "89", "221", "69"]), self.digits(7)),
-            Country::Dk => format!("+45 {} {} {} {}", self.digits(2), self.digits(2), self.digits(2), self.digits(2)),
-            Country::Es => format!("+34 9{} {} {}", self.digits(2), self.digits(3), self.digits(3)),
+            Country::De => format!(
+                "+49 {} {}",
+                self.pick(&["30", "40", "89", "221", "69"]),
+                self.digits(7)
+            ),
+            Country::Dk => format!(
+                "+45 {} {} {} {}",
+                self.digits(2),
+                self.digits(2),
+                self.digits(2),
+                self.digits(2)
+            ),
+            Country::Es => format!(
+                "+34 9{} {} {}",
+                self.digits(2),
+                self.digits(3),
+                self.digits(3)
+            ),
             Country::Uk => format!("+44 20 {} {}", self.digits(4), self.digits(4)),
-            Country::Us => format!("+1 ({}) 555-{}", self.pick(&["212", "312", "617", "206", "512", "415"]), self.digits(4)),
+            Country::Us => format!(
+                "+1 ({}) 555-{}",
+                self.pick(&["212", "312", "617", "206", "512", "415"]),
+                self.digits(4)
+            ),
         }
     }
 
@@ -162,7 +240,14 @@ struct CompanyRef {
     domain: String,
 }
 
-fn record(object: &ObjectDef, id: RecordId, at: DateTime<Utc>, actor: UserId, owner: UserId, values: BTreeMap<String, Value>) -> Record {
+fn record(
+    object: &ObjectDef,
+    id: RecordId,
+    at: DateTime<Utc>,
+    actor: UserId,
+    owner: UserId,
+    values: BTreeMap<String, Value>,
+) -> Record {
     Record {
         object: object.name.clone(),
         id,
@@ -182,14 +267,27 @@ fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
 }
 
-pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn Clock) -> Result<()> {
+pub async fn generate(
+    store: &SqlStore,
+    people: u64,
+    admin: UserId,
+    clock: &dyn Clock,
+) -> Result<()> {
     let started = std::time::Instant::now();
     let now = clock.now();
-    let mut g = Gen { rng: StdRng::seed_from_u64(20_261_123), now };
+    let mut g = Gen {
+        rng: StdRng::seed_from_u64(20_261_123),
+        now,
+    };
     let ctx = WriteCtx { actor: admin, now };
     let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
     let obj = |name: &str| schema.object(name).cloned().map_err(|e| anyhow!(e.detail));
-    let (company_def, person_def, deal_def, activity_def) = (obj("company")?, obj("person")?, obj("deal")?, obj("activity")?);
+    let (company_def, person_def, deal_def, activity_def) = (
+        obj("company")?,
+        obj("person")?,
+        obj("deal")?,
+        obj("activity")?,
+    );
 
     // Sales people who own the records.
     let mut owners = vec![admin];
@@ -203,10 +301,22 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         ("Felix Schneider", "felix.schneider@example.com"),
         ("Carmen Ortega", "carmen.ortega@example.com"),
     ] {
-        let id = match store.user_by_email(email).await.map_err(|e| anyhow!(e.detail))? {
+        let id = match store
+            .user_by_email(email)
+            .await
+            .map_err(|e| anyhow!(e.detail))?
+        {
             Some(u) => u.id,
             None => {
-                let u = User { id: UserId::new_at(now), email: Some(email.into()), name: name.into(), role: Role::User, active: true, password_hash: None, created_at: now };
+                let u = User {
+                    id: UserId::new_at(now),
+                    email: Some(email.into()),
+                    name: name.into(),
+                    role: Role::User,
+                    active: true,
+                    password_hash: None,
+                    created_at: now,
+                };
                 store.create_user(&u).await.map_err(|e| anyhow!(e.detail))?;
                 u.id
             }
@@ -227,7 +337,13 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
             Country::Es => format!("{word} {family} {}", l.company_suffix),
             _ => format!("{family} {word} {}", l.company_suffix),
         };
-        let domain = format!("{}-{}{}.{}", ascii_slug(family), ascii_slug(word), i % 997, l.tld);
+        let domain = format!(
+            "{}-{}{}.{}",
+            ascii_slug(family),
+            ascii_slug(word),
+            i % 997,
+            l.tld
+        );
         let city = *g.pick(l.cities);
         let at = g.created(i, n_companies);
         let id = RecordId::new_at(at);
@@ -237,22 +353,39 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         v.insert("domain".into(), text(domain.clone()));
         v.insert("phone".into(), text(g.phone(c)));
         let street = *g.pick(l.streets);
-        v.insert("address".into(), text(format!("{street} {}", g.rng.random_range(1..150))));
+        v.insert(
+            "address".into(),
+            text(format!("{street} {}", g.rng.random_range(1..150))),
+        );
         v.insert("city".into(), text(city));
         v.insert("country".into(), text(l.code));
         let owner = *g.pick(&owners);
         batch.push(record(&company_def, id, at, admin, owner, v));
-        companies.push(CompanyRef { id, country: c, city, domain });
+        companies.push(CompanyRef {
+            id,
+            country: c,
+            city,
+            domain,
+        });
         if batch.len() == BATCH {
-            store.insert_records(&company_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            store
+                .insert_records(&company_def, &batch, ctx)
+                .await
+                .map_err(|e| anyhow!(e.detail))?;
             batch.clear();
         }
     }
     if !batch.is_empty() {
-        store.insert_records(&company_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+        store
+            .insert_records(&company_def, &batch, ctx)
+            .await
+            .map_err(|e| anyhow!(e.detail))?;
         batch.clear();
     }
-    eprintln!("demo: {n_companies} companies ({:.1} s)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "demo: {n_companies} companies ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
 
     let mut person_ids: Vec<(RecordId, usize)> = Vec::with_capacity(people);
     for i in 0..people {
@@ -267,34 +400,66 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         v.insert("first_name".into(), text(first));
         v.insert("last_name".into(), text(last));
         if g.rng.random_bool(0.92) {
-            v.insert("email".into(), text(format!("{}.{}{}@{}", ascii_slug(first), ascii_slug(last), i % 100, company.domain)));
+            v.insert(
+                "email".into(),
+                text(format!(
+                    "{}.{}{}@{}",
+                    ascii_slug(first),
+                    ascii_slug(last),
+                    i % 100,
+                    company.domain
+                )),
+            );
         }
         if g.rng.random_bool(0.8) {
             v.insert("phone".into(), text(g.phone(company.country)));
         }
         v.insert("title".into(), text(*g.pick(l.titles)));
-        let city = if g.rng.random_bool(0.85) { company.city } else { *g.pick(l.cities) };
+        let city = if g.rng.random_bool(0.85) {
+            company.city
+        } else {
+            *g.pick(l.cities)
+        };
         v.insert("city".into(), text(city));
         v.insert("company".into(), Value::Relation(company.id));
         let owner = *g.pick(&owners);
         batch.push(record(&person_def, id, at, admin, owner, v));
         person_ids.push((id, ci));
         if batch.len() == BATCH {
-            store.insert_records(&person_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            store
+                .insert_records(&person_def, &batch, ctx)
+                .await
+                .map_err(|e| anyhow!(e.detail))?;
             batch.clear();
             if (i + 1) % 100_000 == 0 {
-                eprintln!("demo: {} people ({:.1} s)", i + 1, started.elapsed().as_secs_f64());
+                eprintln!(
+                    "demo: {} people ({:.1} s)",
+                    i + 1,
+                    started.elapsed().as_secs_f64()
+                );
             }
         }
     }
     if !batch.is_empty() {
-        store.insert_records(&person_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+        store
+            .insert_records(&person_def, &batch, ctx)
+            .await
+            .map_err(|e| anyhow!(e.detail))?;
         batch.clear();
     }
-    eprintln!("demo: {people} people ({:.1} s)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "demo: {people} people ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
 
-    let stages: [(&str, u32, f64); 6] =
-        [("lead", 25, 10.0), ("qualified", 20, 25.0), ("proposal", 18, 50.0), ("negotiation", 12, 75.0), ("won", 15, 100.0), ("lost", 10, 0.0)];
+    let stages: [(&str, u32, f64); 6] = [
+        ("lead", 25, 10.0),
+        ("qualified", 20, 25.0),
+        ("proposal", 18, 50.0),
+        ("negotiation", 12, 75.0),
+        ("won", 15, 100.0),
+        ("lost", 10, 0.0),
+    ];
     let n_deals = (people / 5).max(1);
     let mut deal_of_company: Vec<Option<RecordId>> = vec![None; companies.len()];
     for i in 0..n_deals {
@@ -315,18 +480,42 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
             .map_or(("lead", 10.0), |(s, _, p)| (*s, *p));
         let at = g.created(i, n_deals);
         let id = RecordId::new_at(at);
-        let kind = *g.pick(&["Licences", "Implementation", "Support agreement", "Training", "Integration", "Expansion", "Renewal"]);
-        let scale: i64 = if l.currency == "SEK" || l.currency == "DKK" { 10 } else { 1 };
+        let kind = *g.pick(&[
+            "Licences",
+            "Implementation",
+            "Support agreement",
+            "Training",
+            "Integration",
+            "Expansion",
+            "Renewal",
+        ]);
+        let scale: i64 = if l.currency == "SEK" || l.currency == "DKK" {
+            10
+        } else {
+            1
+        };
         let amount = g.rng.random_range(5..500i64) * 1_000 * scale * 100;
-        let close_offset = if matches!(stage, "won" | "lost") { -g.rng.random_range(1..300i64) } else { g.rng.random_range(-30..270i64) };
+        let close_offset = if matches!(stage, "won" | "lost") {
+            -g.rng.random_range(1..300i64)
+        } else {
+            g.rng.random_range(-30..270i64)
+        };
         let mut v = BTreeMap::new();
-        let company_name = company.domain.split('.').next().unwrap_or("").replace('-', " ");
+        let company_name = company
+            .domain
+            .split('.')
+            .next()
+            .unwrap_or("")
+            .replace('-', " ");
         v.insert("name".into(), text(format!("{kind} – {company_name}")));
         v.insert("stage".into(), Value::Select(stage.into()));
         v.insert("amount".into(), Value::Money(amount));
         v.insert("currency".into(), Value::Select(l.currency.into()));
         v.insert("probability".into(), Value::Percent(probability));
-        v.insert("expected_close".into(), Value::Date((now + Duration::days(close_offset)).date_naive()));
+        v.insert(
+            "expected_close".into(),
+            Value::Date((now + Duration::days(close_offset)).date_naive()),
+        );
         v.insert("company".into(), Value::Relation(company.id));
         let owner = *g.pick(&owners);
         batch.push(record(&deal_def, id, at, admin, owner, v));
@@ -334,23 +523,75 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
             *slot = Some(id);
         }
         if batch.len() == BATCH {
-            store.insert_records(&deal_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            store
+                .insert_records(&deal_def, &batch, ctx)
+                .await
+                .map_err(|e| anyhow!(e.detail))?;
             batch.clear();
         }
     }
     if !batch.is_empty() {
-        store.insert_records(&deal_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+        store
+            .insert_records(&deal_def, &batch, ctx)
+            .await
+            .map_err(|e| anyhow!(e.detail))?;
         batch.clear();
     }
-    eprintln!("demo: {n_deals} deals ({:.1} s)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "demo: {n_deals} deals ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
 
     let n_activities = (people / 2).max(1);
     let subjects: [(&str, &[&str]); 5] = [
-        ("call", &["Intro call", "Follow-up call", "Budget check", "Call about renewal", "Reference call"]),
-        ("meeting", &["Kick-off meeting", "Demo meeting", "Steering group", "Workshop: requirements", "Quarterly review"]),
-        ("email", &["Sent proposal", "Sent contract draft", "Answered questions about pricing", "Sent meeting notes"]),
-        ("task", &["Send quote", "Prepare demo", "Update contact details", "Book training", "Check data quality"]),
-        ("note", &["Decision maker is the CFO", "Budget approved for next year", "Prefers e-mail over phone", "Competitor is also in the process"]),
+        (
+            "call",
+            &[
+                "Intro call",
+                "Follow-up call",
+                "Budget check",
+                "Call about renewal",
+                "Reference call",
+            ],
+        ),
+        (
+            "meeting",
+            &[
+                "Kick-off meeting",
+                "Demo meeting",
+                "Steering group",
+                "Workshop: requirements",
+                "Quarterly review",
+            ],
+        ),
+        (
+            "email",
+            &[
+                "Sent proposal",
+                "Sent contract draft",
+                "Answered questions about pricing",
+                "Sent meeting notes",
+            ],
+        ),
+        (
+            "task",
+            &[
+                "Send quote",
+                "Prepare demo",
+                "Update contact details",
+                "Book training",
+                "Check data quality",
+            ],
+        ),
+        (
+            "note",
+            &[
+                "Decision maker is the CFO",
+                "Budget approved for next year",
+                "Prefers e-mail over phone",
+                "Competitor is also in the process",
+            ],
+        ),
     ];
     for i in 0..n_activities {
         let (pid, ci) = *g.pick(&person_ids);
@@ -363,12 +604,25 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         v.insert("type".into(), Value::Select(kind.into()));
         v.insert("subject".into(), text(subject));
         if kind == "note" || g.rng.random_bool(0.3) {
-            v.insert("body".into(), text(format!("{subject}. Talked with the customer in {}.", company.city)));
+            v.insert(
+                "body".into(),
+                text(format!(
+                    "{subject}. Talked with the customer in {}.",
+                    company.city
+                )),
+            );
         }
         // Tasks may lie ahead; everything else happened when it was logged.
-        let due = if kind == "task" { at + Duration::days(g.rng.random_range(1..30)) } else { at };
+        let due = if kind == "task" {
+            at + Duration::days(g.rng.random_range(1..30))
+        } else {
+            at
+        };
         v.insert("due_at".into(), Value::DateTime(due));
-        v.insert("done".into(), Value::Bool(due < now && g.rng.random_bool(0.9)));
+        v.insert(
+            "done".into(),
+            Value::Bool(due < now && g.rng.random_bool(0.9)),
+        );
         v.insert("company".into(), Value::Relation(company.id));
         v.insert("person".into(), Value::Relation(pid));
         if g.rng.random_bool(0.3)
@@ -379,13 +633,22 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         let owner = *g.pick(&owners);
         batch.push(record(&activity_def, id, at, admin, owner, v));
         if batch.len() == BATCH {
-            store.insert_records(&activity_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+            store
+                .insert_records(&activity_def, &batch, ctx)
+                .await
+                .map_err(|e| anyhow!(e.detail))?;
             batch.clear();
         }
     }
     if !batch.is_empty() {
-        store.insert_records(&activity_def, &batch, ctx).await.map_err(|e| anyhow!(e.detail))?;
+        store
+            .insert_records(&activity_def, &batch, ctx)
+            .await
+            .map_err(|e| anyhow!(e.detail))?;
     }
-    eprintln!("demo: {n_activities} activities, done in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "demo: {n_activities} activities, done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

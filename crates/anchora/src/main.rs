@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "anchora", version, about = "Anchora — the CRM that carries its own rollout")]
+#[command(
+    name = "anchora",
+    version,
+    about = "Anchora — the CRM that carries its own rollout"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -117,17 +121,22 @@ enum TokenCommand {
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ANCHORA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+            tracing_subscriber::EnvFilter::try_from_env("ANCHORA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(run(cli))
 }
 
 async fn open(url: &str, clock: &dyn Clock) -> Result<Instance> {
-    Instance::open(url, clock.now()).await.map_err(|e| anyhow!("cannot open the database: {}", e.detail))
+    Instance::open(url, clock.now())
+        .await
+        .map_err(|e| anyhow!("cannot open the database: {}", e.detail))
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -138,7 +147,12 @@ async fn run(cli: Cli) -> Result<()> {
             tracing::info!(database = %instance.url().redacted(), "database ready");
             serve(Arc::new(instance), clock, listen).await
         }
-        Command::Demo { people, listen, data_dir, no_serve } => {
+        Command::Demo {
+            people,
+            listen,
+            data_dir,
+            no_serve,
+        } => {
             let url = format!("sqlite://{}", data_dir.join("demo.db").display());
             let instance = open(&url, &*clock).await?;
             let store = instance.main();
@@ -152,32 +166,63 @@ async fn run(cli: Cli) -> Result<()> {
             println!("Anchora demo: http://{listen}/");
             println!("Login: {} / {}", login.email, login.password);
             println!("API token: {}", login.token);
-            println!("Try: curl -H 'Authorization: Bearer {}' http://{listen}/api/v1/records/person?limit=5", login.token);
+            println!(
+                "Try: curl -H 'Authorization: Bearer {}' http://{listen}/api/v1/records/person?limit=5",
+                login.token
+            );
             serve(Arc::new(instance), clock, listen).await
         }
         Command::Migrate { db } => {
             let instance = open(&db.url(), &*clock).await?;
-            for name in instance.workspace_names().await.map_err(|e| anyhow!(e.detail))? {
-                instance.workspace(&name, clock.now()).await.map_err(|e| anyhow!(e.detail))?;
+            for name in instance
+                .workspace_names()
+                .await
+                .map_err(|e| anyhow!(e.detail))?
+            {
+                instance
+                    .workspace(&name, clock.now())
+                    .await
+                    .map_err(|e| anyhow!(e.detail))?;
             }
             println!("The database is up to date.");
             Ok(())
         }
-        Command::Workspace { command: WorkspaceCommand::Add { name, db } } => {
+        Command::Workspace {
+            command: WorkspaceCommand::Add { name, db },
+        } => {
             let instance = open(&db.url(), &*clock).await?;
-            instance.add_workspace(&name, clock.now()).await.map_err(|e| anyhow!("{}", e.detail))?;
+            instance
+                .add_workspace(&name, clock.now())
+                .await
+                .map_err(|e| anyhow!("{}", e.detail))?;
             println!("Workspace {name} created.");
             Ok(())
         }
-        Command::Workspace { command: WorkspaceCommand::List { db } } => {
+        Command::Workspace {
+            command: WorkspaceCommand::List { db },
+        } => {
             let instance = open(&db.url(), &*clock).await?;
-            for name in instance.workspace_names().await.map_err(|e| anyhow!(e.detail))? {
+            for name in instance
+                .workspace_names()
+                .await
+                .map_err(|e| anyhow!(e.detail))?
+            {
                 println!("{name}");
             }
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { name, role, workspace, expires, db } } => {
-            let role = Role::parse(&role).ok_or_else(|| anyhow!("--role must be admin, key_user, user or read_only"))?;
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    name,
+                    role,
+                    workspace,
+                    expires,
+                    db,
+                },
+        } => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow!("--role must be admin, key_user, user or read_only"))?;
             let name = name.trim().to_string();
             if name.is_empty() || name.chars().count() > 80 {
                 bail!("--name must be 1–80 characters");
@@ -188,8 +233,12 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(|e| anyhow!(e.detail))?
                 .with_context(|| format!("no workspace named {workspace:?}"))?;
-            let token = create_service_token(&store, &workspace, &name, role, expires, &*clock).await?;
-            println!("Token {name:?} ({}) for workspace {workspace}; it is shown once:", role.as_str());
+            let token =
+                create_service_token(&store, &workspace, &name, role, expires, &*clock).await?;
+            println!(
+                "Token {name:?} ({}) for workspace {workspace}; it is shown once:",
+                role.as_str()
+            );
             println!("{token}");
             Ok(())
         }
@@ -197,10 +246,28 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 /// A service account with one token. Returns the token text; only its hash is stored.
-pub async fn create_service_token(store: &SqlStore, workspace: &str, name: &str, role: Role, expires_days: Option<u32>, clock: &dyn Clock) -> Result<String> {
+pub async fn create_service_token(
+    store: &SqlStore,
+    workspace: &str,
+    name: &str,
+    role: Role,
+    expires_days: Option<u32>,
+    clock: &dyn Clock,
+) -> Result<String> {
     let now = clock.now();
-    let user = User { id: UserId::new_at(now), email: None, name: format!("Token: {name}"), role, active: true, password_hash: None, created_at: now };
-    store.create_user(&user).await.map_err(|e| anyhow!(e.detail))?;
+    let user = User {
+        id: UserId::new_at(now),
+        email: None,
+        name: format!("Token: {name}"),
+        role,
+        active: true,
+        password_hash: None,
+        created_at: now,
+    };
+    store
+        .create_user(&user)
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
     let token = generate_token(workspace);
     let api = ApiToken {
         id: TokenId::new_at(now),
@@ -212,15 +279,25 @@ pub async fn create_service_token(store: &SqlStore, workspace: &str, name: &str,
         expires_at: expires_days.map(|d| now + chrono::Duration::days(i64::from(d))),
         revoked_at: None,
     };
-    store.create_token(&api).await.map_err(|e| anyhow!(e.detail))?;
+    store
+        .create_token(&api)
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
     Ok(token)
 }
 
 async fn serve(instance: Arc<Instance>, clock: Arc<dyn Clock>, listen: SocketAddr) -> Result<()> {
-    let app = anchora_web::app(anchora_web::AppState { instance: instance.clone(), clock });
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let app = anchora_web::app(anchora_web::AppState {
+        instance: instance.clone(),
+        clock,
+    });
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "serving");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     instance.close().await;
     Ok(())
 }
@@ -231,7 +308,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -240,4 +318,3 @@ async fn shutdown() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down");
 }
-

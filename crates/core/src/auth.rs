@@ -29,7 +29,9 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s || r.as_str().replace('_', "-") == s)
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || r.as_str().replace('_', "-") == s)
     }
 }
 

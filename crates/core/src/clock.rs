@@ -41,6 +41,9 @@ impl FixedClock {
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0.lock().map(|g| *g).unwrap_or_else(|poisoned| *poisoned.into_inner())
+        self.0
+            .lock()
+            .map(|g| *g)
+            .unwrap_or_else(|poisoned| *poisoned.into_inner())
     }
 }

@@ -42,7 +42,11 @@ impl ErrorCode {
             UnknownObject => ("unknown_object", 404, "No such object"),
             UnknownField => ("unknown_field", 404, "No such field"),
             NotFound => ("not_found", 404, "Not found"),
-            VersionConflict => ("version_conflict", 412, "The record was changed by someone else"),
+            VersionConflict => (
+                "version_conflict",
+                412,
+                "The record was changed by someone else",
+            ),
             InTrash => ("in_trash", 409, "The record is in the trash"),
             PreconditionRequired => (
                 "precondition_required",
@@ -85,7 +89,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -96,14 +103,19 @@ pub struct Error {
     pub detail: String,
     pub errors: Vec<FieldError>,
     /// For a version conflict: the record as it is now, so the client can show it.
-    pub current: Option<serde_json::Value>,
+    pub current: Option<Box<serde_json::Value>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, detail: detail.into(), errors: Vec::new(), current: None }
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            current: None,
+        }
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -111,7 +123,12 @@ impl Error {
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are not valid", many.len()),
         };
-        Self { code: ErrorCode::ValidationFailed, detail, errors, current: None }
+        Self {
+            code: ErrorCode::ValidationFailed,
+            detail,
+            errors,
+            current: None,
+        }
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -131,7 +148,7 @@ impl Error {
             code: ErrorCode::VersionConflict,
             detail: "the record has a newer version; its current state is attached".into(),
             errors: Vec::new(),
-            current: Some(current),
+            current: Some(Box::new(current)),
         }
     }
 }

@@ -79,7 +79,18 @@ impl Op {
             Op::Lt | Op::Lte | Op::Gt | Op::Gte => t.is_ordered(),
             Op::Contains => t.is_textual() || t == T::MultiSelect,
             Op::StartsWith => t.is_textual() && t != T::LongText,
-            Op::In => matches!(t, T::Text | T::Email | T::Phone | T::Url | T::Select | T::Number | T::Relation | T::User | T::MultiSelect),
+            Op::In => matches!(
+                t,
+                T::Text
+                    | T::Email
+                    | T::Phone
+                    | T::Url
+                    | T::Select
+                    | T::Number
+                    | T::Relation
+                    | T::User
+                    | T::MultiSelect
+            ),
             Op::InLast | Op::InNext => matches!(t, T::Date | T::Datetime),
         }
     }
@@ -110,7 +121,8 @@ impl Filter {
         if text.len() > 64 * 1024 {
             return Err(invalid("filter", "is longer than 64 KiB"));
         }
-        let json: Json = serde_json::from_str(text).map_err(|e| invalid("filter", format!("is not valid JSON: {e}")))?;
+        let json: Json = serde_json::from_str(text)
+            .map_err(|e| invalid("filter", format!("is not valid JSON: {e}")))?;
         Filter::parse(&json)
     }
 
@@ -121,10 +133,16 @@ impl Filter {
 
     pub fn to_json(&self) -> Json {
         match self {
-            Filter::And(items) => json!({ "and": items.iter().map(Filter::to_json).collect::<Vec<_>>() }),
-            Filter::Or(items) => json!({ "or": items.iter().map(Filter::to_json).collect::<Vec<_>>() }),
+            Filter::And(items) => {
+                json!({ "and": items.iter().map(Filter::to_json).collect::<Vec<_>>() })
+            }
+            Filter::Or(items) => {
+                json!({ "or": items.iter().map(Filter::to_json).collect::<Vec<_>>() })
+            }
             Filter::Not(inner) => json!({ "not": inner.to_json() }),
-            Filter::Leaf { field, op, value } => json!({ "field": field, "op": op.as_str(), "value": value }),
+            Filter::Leaf { field, op, value } => {
+                json!({ "field": field, "op": op.as_str(), "value": value })
+            }
         }
     }
 
@@ -137,16 +155,26 @@ impl Filter {
 fn parse_node(json: &Json, path: &str, depth: usize, nodes: &mut usize) -> Result<Filter> {
     *nodes += 1;
     if *nodes > MAX_NODES {
-        return Err(invalid(path, format!("the filter has more than {MAX_NODES} nodes")));
+        return Err(invalid(
+            path,
+            format!("the filter has more than {MAX_NODES} nodes"),
+        ));
     }
     if depth > MAX_DEPTH {
-        return Err(invalid(path, format!("the filter nests deeper than {MAX_DEPTH} levels")));
+        return Err(invalid(
+            path,
+            format!("the filter nests deeper than {MAX_DEPTH} levels"),
+        ));
     }
-    let obj = json.as_object().ok_or_else(|| invalid(path, format!("must be an object, not {}", json_kind(json))))?;
+    let obj = json
+        .as_object()
+        .ok_or_else(|| invalid(path, format!("must be an object, not {}", json_kind(json))))?;
     for key in ["and", "or"] {
         if let Some(items) = obj.get(key) {
             only_key(obj, key, path)?;
-            let items = items.as_array().ok_or_else(|| invalid(&format!("{path}.{key}"), "must be a list"))?;
+            let items = items
+                .as_array()
+                .ok_or_else(|| invalid(&format!("{path}.{key}"), "must be a list"))?;
             if items.is_empty() {
                 return Err(invalid(&format!("{path}.{key}"), "must not be empty"));
             }
@@ -155,16 +183,28 @@ fn parse_node(json: &Json, path: &str, depth: usize, nodes: &mut usize) -> Resul
                 .enumerate()
                 .map(|(i, item)| parse_node(item, &format!("{path}.{key}[{i}]"), depth + 1, nodes))
                 .collect::<Result<Vec<_>>>()?;
-            return Ok(if key == "and" { Filter::And(parsed) } else { Filter::Or(parsed) });
+            return Ok(if key == "and" {
+                Filter::And(parsed)
+            } else {
+                Filter::Or(parsed)
+            });
         }
     }
     if let Some(inner) = obj.get("not") {
         only_key(obj, "not", path)?;
-        return Ok(Filter::Not(Box::new(parse_node(inner, &format!("{path}.not"), depth + 1, nodes)?)));
+        return Ok(Filter::Not(Box::new(parse_node(
+            inner,
+            &format!("{path}.not"),
+            depth + 1,
+            nodes,
+        )?)));
     }
     for key in obj.keys() {
         if !matches!(key.as_str(), "field" | "op" | "value") {
-            return Err(invalid(path, format!("unknown key {key:?}; a leaf has field, op and value")));
+            return Err(invalid(
+                path,
+                format!("unknown key {key:?}; a leaf has field, op and value"),
+            ));
         }
     }
     let field = obj
@@ -177,10 +217,17 @@ fn parse_node(json: &Json, path: &str, depth: usize, nodes: &mut usize) -> Resul
         .ok_or_else(|| invalid(&format!("{path}.op"), "must be an operator name"))?;
     let op = Op::parse(op_text).ok_or_else(|| {
         let names: Vec<&str> = Op::ALL.iter().map(|o| o.as_str()).collect();
-        invalid(&format!("{path}.op"), format!("must be one of {}", names.join(", ")))
+        invalid(
+            &format!("{path}.op"),
+            format!("must be one of {}", names.join(", ")),
+        )
     })?;
     let value = obj.get("value").cloned().unwrap_or(Json::Null);
-    Ok(Filter::Leaf { field: field.to_string(), op, value })
+    Ok(Filter::Leaf {
+        field: field.to_string(),
+        op,
+        value,
+    })
 }
 
 fn only_key(obj: &Map<String, Json>, key: &str, path: &str) -> Result<()> {
@@ -200,7 +247,10 @@ pub struct ColumnRef {
 
 impl ColumnRef {
     pub fn of(field: &FieldDef) -> Self {
-        Self { column: field.name.clone(), field_type: field.field_type }
+        Self {
+            column: field.name.clone(),
+            field_type: field.field_type,
+        }
     }
 }
 
@@ -220,13 +270,30 @@ pub enum Condition {
     And(Vec<Condition>),
     Or(Vec<Condition>),
     Not(Box<Condition>),
-    Compare { column: ColumnRef, cmp: Compare, value: Value },
-    In { column: ColumnRef, values: Vec<Value> },
+    Compare {
+        column: ColumnRef,
+        cmp: Compare,
+        value: Value,
+    },
+    In {
+        column: ColumnRef,
+        values: Vec<Value>,
+    },
     /// Case-insensitive substring or prefix match on text.
-    Like { column: ColumnRef, needle: String, prefix_only: bool },
+    Like {
+        column: ColumnRef,
+        needle: String,
+        prefix_only: bool,
+    },
     /// A multi-select holds this choice (among others).
-    HasChoice { column: ColumnRef, choice: String },
-    IsEmpty { column: ColumnRef, empty: bool },
+    HasChoice {
+        column: ColumnRef,
+        choice: String,
+    },
+    IsEmpty {
+        column: ColumnRef,
+        empty: bool,
+    },
 }
 
 /// A field that may appear in a filter or sort: an active, filterable field, or a system one.
@@ -238,7 +305,12 @@ pub fn filter_field(object: &ObjectDef, name: &str) -> Option<FieldDef> {
     }
 }
 
-fn resolve_node(node: &Filter, object: &ObjectDef, now: DateTime<Utc>, path: &str) -> Result<Condition> {
+fn resolve_node(
+    node: &Filter,
+    object: &ObjectDef,
+    now: DateTime<Utc>,
+    path: &str,
+) -> Result<Condition> {
     match node {
         Filter::And(items) => Ok(Condition::And(
             items
@@ -254,24 +326,47 @@ fn resolve_node(node: &Filter, object: &ObjectDef, now: DateTime<Utc>, path: &st
                 .map(|(i, f)| resolve_node(f, object, now, &format!("{path}.or[{i}]")))
                 .collect::<Result<_>>()?,
         )),
-        Filter::Not(inner) => Ok(Condition::Not(Box::new(resolve_node(inner, object, now, &format!("{path}.not"))?))),
+        Filter::Not(inner) => Ok(Condition::Not(Box::new(resolve_node(
+            inner,
+            object,
+            now,
+            &format!("{path}.not"),
+        )?))),
         Filter::Leaf { field, op, value } => resolve_leaf(field, *op, value, object, now, path),
     }
 }
 
-fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, now: DateTime<Utc>, path: &str) -> Result<Condition> {
+fn resolve_leaf(
+    name: &str,
+    op: Op,
+    value: &Json,
+    object: &ObjectDef,
+    now: DateTime<Utc>,
+    path: &str,
+) -> Result<Condition> {
     let field = match object.field(name) {
         Some(f) if !f.filterable => {
-            return Err(invalid(&format!("{path}.field"), format!("{name:?} is not filterable")));
+            return Err(invalid(
+                &format!("{path}.field"),
+                format!("{name:?} is not filterable"),
+            ));
         }
         Some(f) => f.clone(),
-        None => system_field(name)
-            .ok_or_else(|| invalid(&format!("{path}.field"), format!("{} has no field {name:?}", object.name)))?,
+        None => system_field(name).ok_or_else(|| {
+            invalid(
+                &format!("{path}.field"),
+                format!("{} has no field {name:?}", object.name),
+            )
+        })?,
     };
     if !op.allowed_for(field.field_type) {
         return Err(invalid(
             &format!("{path}.op"),
-            format!("{} does not apply to {} fields", op.as_str(), field.field_type.as_str()),
+            format!(
+                "{} does not apply to {} fields",
+                op.as_str(),
+                field.field_type.as_str()
+            ),
         ));
     }
     let column = ColumnRef::of(&field);
@@ -284,7 +379,11 @@ fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, now: DateT
         }
     };
     let compare = |cmp: Compare| -> Result<Condition> {
-        Ok(Condition::Compare { column: column.clone(), cmp, value: typed(value)? })
+        Ok(Condition::Compare {
+            column: column.clone(),
+            cmp,
+            value: typed(value)?,
+        })
     };
     match op {
         Op::Eq => compare(Compare::Eq),
@@ -294,34 +393,59 @@ fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, now: DateT
         Op::Gt => compare(Compare::Gt),
         Op::Gte => compare(Compare::Gte),
         Op::Contains | Op::StartsWith => {
-            let needle = value
-                .as_str()
-                .ok_or_else(|| invalid(&value_path, format!("must be a string, not {}", json_kind(value))))?;
+            let needle = value.as_str().ok_or_else(|| {
+                invalid(
+                    &value_path,
+                    format!("must be a string, not {}", json_kind(value)),
+                )
+            })?;
             if needle.is_empty() || needle.chars().count() > 200 {
                 return Err(invalid(&value_path, "must be 1–200 characters"));
             }
             if field.field_type == FieldType::MultiSelect {
                 if !field.has_choice(needle) {
-                    return Err(invalid(&value_path, format!("{needle:?} is not a choice of {name}")));
+                    return Err(invalid(
+                        &value_path,
+                        format!("{needle:?} is not a choice of {name}"),
+                    ));
                 }
-                return Ok(Condition::HasChoice { column, choice: needle.to_string() });
+                return Ok(Condition::HasChoice {
+                    column,
+                    choice: needle.to_string(),
+                });
             }
-            Ok(Condition::Like { column, needle: needle.to_string(), prefix_only: op == Op::StartsWith })
+            Ok(Condition::Like {
+                column,
+                needle: needle.to_string(),
+                prefix_only: op == Op::StartsWith,
+            })
         }
         Op::In => {
-            let items = value
-                .as_array()
-                .ok_or_else(|| invalid(&value_path, format!("must be a list, not {}", json_kind(value))))?;
+            let items = value.as_array().ok_or_else(|| {
+                invalid(
+                    &value_path,
+                    format!("must be a list, not {}", json_kind(value)),
+                )
+            })?;
             if items.is_empty() || items.len() > MAX_IN_VALUES {
-                return Err(invalid(&value_path, format!("must hold 1–{MAX_IN_VALUES} values")));
+                return Err(invalid(
+                    &value_path,
+                    format!("must hold 1–{MAX_IN_VALUES} values"),
+                ));
             }
             if field.field_type == FieldType::MultiSelect {
                 let mut any = Vec::with_capacity(items.len());
                 for item in items {
-                    let choice = item.as_str().filter(|c| field.has_choice(c)).ok_or_else(|| {
-                        invalid(&value_path, "must be a list of this field's choices")
-                    })?;
-                    any.push(Condition::HasChoice { column: column.clone(), choice: choice.to_string() });
+                    let choice =
+                        item.as_str()
+                            .filter(|c| field.has_choice(c))
+                            .ok_or_else(|| {
+                                invalid(&value_path, "must be a list of this field's choices")
+                            })?;
+                    any.push(Condition::HasChoice {
+                        column: column.clone(),
+                        choice: choice.to_string(),
+                    });
                 }
                 return Ok(Condition::Or(any));
             }
@@ -332,7 +456,12 @@ fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, now: DateT
             let empty = match value {
                 Json::Null => true,
                 Json::Bool(b) => *b,
-                other => return Err(invalid(&value_path, format!("must be true, false or left out, not {}", json_kind(other)))),
+                other => {
+                    return Err(invalid(
+                        &value_path,
+                        format!("must be true, false or left out, not {}", json_kind(other)),
+                    ));
+                }
             };
             Ok(Condition::IsEmpty { column, empty })
         }
@@ -340,16 +469,33 @@ fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, now: DateT
             let days = value
                 .as_u64()
                 .filter(|d| (1..=36_500).contains(d))
-                .ok_or_else(|| invalid(&value_path, "must be a whole number of days from 1 to 36500"))?;
+                .ok_or_else(|| {
+                    invalid(
+                        &value_path,
+                        "must be a whole number of days from 1 to 36500",
+                    )
+                })?;
             let span = chrono::Duration::days(i64::try_from(days).unwrap_or(36_500));
-            let (from, to) = if op == Op::InLast { (now - span, now) } else { (now, now + span) };
+            let (from, to) = if op == Op::InLast {
+                (now - span, now)
+            } else {
+                (now, now + span)
+            };
             let bound = |t: DateTime<Utc>| match field.field_type {
                 FieldType::Date => Value::Date(t.date_naive()),
                 _ => Value::DateTime(t),
             };
             Ok(Condition::And(vec![
-                Condition::Compare { column: column.clone(), cmp: Compare::Gte, value: bound(from) },
-                Condition::Compare { column, cmp: Compare::Lte, value: bound(to) },
+                Condition::Compare {
+                    column: column.clone(),
+                    cmp: Compare::Gte,
+                    value: bound(from),
+                },
+                Condition::Compare {
+                    column,
+                    cmp: Compare::Lte,
+                    value: bound(to),
+                },
             ]))
         }
     }
@@ -362,15 +508,23 @@ mod tests {
     use proptest::prelude::*;
 
     fn person() -> ObjectDef {
-        standard_objects().into_iter().find(|o| o.name == "person").unwrap()
+        standard_objects()
+            .into_iter()
+            .find(|o| o.name == "person")
+            .unwrap()
     }
 
     fn deal() -> ObjectDef {
-        standard_objects().into_iter().find(|o| o.name == "deal").unwrap()
+        standard_objects()
+            .into_iter()
+            .find(|o| o.name == "deal")
+            .unwrap()
     }
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn resolve(obj: &ObjectDef, j: Json) -> Result<Condition> {
@@ -379,15 +533,22 @@ mod tests {
 
     #[test]
     fn a_leaf_and_its_combinators() {
-        let c = resolve(&person(), json!({"and": [
-            {"field": "city", "op": "eq", "value": "Malmö"},
-            {"not": {"field": "email", "op": "is_empty"}},
-            {"or": [{"field": "last_name", "op": "starts_with", "value": "Berg"}]}
-        ]}))
+        let c = resolve(
+            &person(),
+            json!({"and": [
+                {"field": "city", "op": "eq", "value": "Malmö"},
+                {"not": {"field": "email", "op": "is_empty"}},
+                {"or": [{"field": "last_name", "op": "starts_with", "value": "Berg"}]}
+            ]}),
+        )
         .unwrap();
-        let Condition::And(items) = c else { panic!("and expected") };
+        let Condition::And(items) = c else {
+            panic!("and expected")
+        };
         assert_eq!(items.len(), 3);
-        assert!(matches!(&items[0], Condition::Compare { value: Value::Text(t), .. } if t == "Malmö"));
+        assert!(
+            matches!(&items[0], Condition::Compare { value: Value::Text(t), .. } if t == "Malmö")
+        );
     }
 
     #[test]
@@ -395,27 +556,59 @@ mod tests {
         let e = resolve(&person(), json!({"field": "nope", "op": "eq", "value": 1})).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidFilter);
         assert_eq!(e.errors[0].field, "filter.field");
-        let e = resolve(&person(), json!({"field": "city", "op": "gt", "value": "a"})).unwrap_err();
+        let e = resolve(
+            &person(),
+            json!({"field": "city", "op": "gt", "value": "a"}),
+        )
+        .unwrap_err();
         assert_eq!(e.errors[0].field, "filter.op");
-        let e = resolve(&deal(), json!({"field": "amount", "op": "eq", "value": "lots"})).unwrap_err();
+        let e = resolve(
+            &deal(),
+            json!({"field": "amount", "op": "eq", "value": "lots"}),
+        )
+        .unwrap_err();
         assert_eq!(e.errors[0].field, "filter.value");
-        let e = resolve(&deal(), json!({"field": "stage", "op": "eq", "value": "'; DROP TABLE obj_deal;--"})).unwrap_err();
+        let e = resolve(
+            &deal(),
+            json!({"field": "stage", "op": "eq", "value": "'; DROP TABLE obj_deal;--"}),
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidFilter);
-        let e = resolve(&person(), json!({"field": "city", "op": "eq", "value": "x", "extra": 1})).unwrap_err();
+        let e = resolve(
+            &person(),
+            json!({"field": "city", "op": "eq", "value": "x", "extra": 1}),
+        )
+        .unwrap_err();
         assert!(e.detail.contains("extra"));
         let e = resolve(&person(), json!({"and": []})).unwrap_err();
         assert_eq!(e.errors[0].field, "filter.and");
-        let e = resolve(&person(), json!({"and": [{"field": "city", "op": "eq", "value": null}]})).unwrap_err();
+        let e = resolve(
+            &person(),
+            json!({"and": [{"field": "city", "op": "eq", "value": null}]}),
+        )
+        .unwrap_err();
         assert_eq!(e.errors[0].field, "filter.and[0].value");
     }
 
     #[test]
     fn relative_dates_become_ranges() {
-        let c = resolve(&deal(), json!({"field": "expected_close", "op": "in_next", "value": 30})).unwrap();
+        let c = resolve(
+            &deal(),
+            json!({"field": "expected_close", "op": "in_next", "value": 30}),
+        )
+        .unwrap();
         let Condition::And(bounds) = c else { panic!() };
-        assert!(matches!(&bounds[1], Condition::Compare { value: Value::Date(d), .. } if d.to_string() == "2026-12-23"));
-        let c = resolve(&deal(), json!({"field": "expected_close", "op": "gte", "value": "today-7d"})).unwrap();
-        assert!(matches!(c, Condition::Compare { value: Value::Date(d), .. } if d.to_string() == "2026-11-16"));
+        assert!(
+            matches!(&bounds[1], Condition::Compare { value: Value::Date(d), .. } if d.to_string() == "2026-12-23")
+        );
+        let c = resolve(
+            &deal(),
+            json!({"field": "expected_close", "op": "gte", "value": "today-7d"}),
+        )
+        .unwrap();
+        assert!(
+            matches!(c, Condition::Compare { value: Value::Date(d), .. } if d.to_string() == "2026-11-16")
+        );
     }
 
     #[test]
@@ -425,7 +618,9 @@ mod tests {
             j = json!({"not": j});
         }
         assert!(Filter::parse(&j).is_err());
-        let wide: Vec<Json> = (0..300).map(|_| json!({"field": "city", "op": "eq", "value": "x"})).collect();
+        let wide: Vec<Json> = (0..300)
+            .map(|_| json!({"field": "city", "op": "eq", "value": "x"}))
+            .collect();
         assert!(Filter::parse(&json!({"or": wide})).is_err());
     }
 
@@ -433,16 +628,36 @@ mod tests {
         let leaf = prop_oneof![
             Just(Json::Null),
             any::<bool>().prop_map(Json::Bool),
-            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null)),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+                .map(Json::Number)
+                .unwrap_or(Json::Null)),
             "[a-z_ ]{0,12}".prop_map(Json::String),
-            prop_oneof![Just("and"), Just("or"), Just("not"), Just("field"), Just("op"), Just("value"), Just("eq"), Just("city"), Just("in")]
-                .prop_map(|s| Json::String(s.to_string())),
+            prop_oneof![
+                Just("and"),
+                Just("or"),
+                Just("not"),
+                Just("field"),
+                Just("op"),
+                Just("value"),
+                Just("eq"),
+                Just("city"),
+                Just("in")
+            ]
+            .prop_map(|s| Json::String(s.to_string())),
         ];
         leaf.prop_recursive(6, 64, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
                 prop::collection::btree_map(
-                    prop_oneof![Just("and".to_string()), Just("or".to_string()), Just("not".to_string()), Just("field".to_string()), Just("op".to_string()), Just("value".to_string()), "[a-z]{1,4}"],
+                    prop_oneof![
+                        Just("and".to_string()),
+                        Just("or".to_string()),
+                        Just("not".to_string()),
+                        Just("field".to_string()),
+                        Just("op".to_string()),
+                        Just("value".to_string()),
+                        "[a-z]{1,4}"
+                    ],
                     inner,
                     0..4
                 )
@@ -453,8 +668,14 @@ mod tests {
 
     fn arb_leaf() -> impl Strategy<Value = Filter> {
         let fields = prop_oneof![
-            Just("first_name"), Just("last_name"), Just("email"), Just("city"), Just("company"),
-            Just("created_at"), Just("owner"), Just("nope")
+            Just("first_name"),
+            Just("last_name"),
+            Just("email"),
+            Just("city"),
+            Just("company"),
+            Just("created_at"),
+            Just("owner"),
+            Just("nope")
         ];
         let ops = prop::sample::select(Op::ALL.to_vec());
         let values = prop_oneof![
@@ -465,7 +686,11 @@ mod tests {
             Just(json!("2026-01-01T00:00:00Z")),
             Just(json!("0190f1c0-0000-7000-8000-000000000000")),
         ];
-        (fields, ops, values).prop_map(|(f, op, value)| Filter::Leaf { field: f.to_string(), op, value })
+        (fields, ops, values).prop_map(|(f, op, value)| Filter::Leaf {
+            field: f.to_string(),
+            op,
+            value,
+        })
     }
 
     fn arb_filter() -> impl Strategy<Value = Filter> {

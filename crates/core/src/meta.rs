@@ -72,7 +72,11 @@ impl FieldType {
     pub fn is_textual(self) -> bool {
         matches!(
             self,
-            FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Phone | FieldType::Url
+            FieldType::Text
+                | FieldType::LongText
+                | FieldType::Email
+                | FieldType::Phone
+                | FieldType::Url
         )
     }
 
@@ -155,7 +159,10 @@ impl FieldDef {
     fn choices(mut self, values: &[(&str, &str)]) -> Self {
         self.choices = values
             .iter()
-            .map(|(v, l)| Choice { value: (*v).into(), label: (*l).into() })
+            .map(|(v, l)| Choice {
+                value: (*v).into(),
+                label: (*l).into(),
+            })
             .collect();
         self
     }
@@ -251,7 +258,12 @@ impl Schema {
         self.objects
             .get(name)
             .filter(|o| !o.archived)
-            .ok_or_else(|| Error::new(crate::ErrorCode::UnknownObject, format!("no object named {name:?}")))
+            .ok_or_else(|| {
+                Error::new(
+                    crate::ErrorCode::UnknownObject,
+                    format!("no object named {name:?}"),
+                )
+            })
     }
 }
 
@@ -260,7 +272,9 @@ impl Schema {
 pub fn validate_api_name(field: &str, name: &str) -> std::result::Result<(), FieldError> {
     let ok_shape = name.len() <= 40
         && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok_shape {
         return Err(FieldError::new(
             field,
@@ -275,9 +289,11 @@ pub fn validate_api_name(field: &str, name: &str) -> std::result::Result<(), Fie
 
 pub fn validate_label(field: &str, label: &str) -> std::result::Result<(), FieldError> {
     let trimmed = label.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 80 || trimmed.chars().any(char::is_control)
-    {
-        return Err(FieldError::new(field, "must be 1–80 characters without control characters"));
+    if trimmed.is_empty() || trimmed.chars().count() > 80 || trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "must be 1–80 characters without control characters",
+        ));
     }
     Ok(())
 }
@@ -285,8 +301,8 @@ pub fn validate_label(field: &str, label: &str) -> std::result::Result<(), Field
 /// The four standard objects every workspace starts with.
 pub fn standard_objects() -> Vec<ObjectDef> {
     use FieldType::*;
-    let object = |name: &str, label: &str, plural: &str, title: &[&str], fields: Vec<FieldDef>| {
-        ObjectDef {
+    let object =
+        |name: &str, label: &str, plural: &str, title: &[&str], fields: Vec<FieldDef>| ObjectDef {
             name: name.into(),
             label: label.into(),
             label_plural: plural.into(),
@@ -302,8 +318,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                     f
                 })
                 .collect(),
-        }
-    };
+        };
     vec![
         object(
             "company",
@@ -327,7 +342,9 @@ pub fn standard_objects() -> Vec<ObjectDef> {
             &["first_name", "last_name"],
             vec![
                 FieldDef::new("first_name", "First name", Text).searchable(),
-                FieldDef::new("last_name", "Last name", Text).required().searchable(),
+                FieldDef::new("last_name", "Last name", Text)
+                    .required()
+                    .searchable(),
                 FieldDef::new("email", "E-mail", Email).searchable(),
                 FieldDef::new("phone", "Phone", Phone).searchable(),
                 FieldDef::new("title", "Title", Text),
@@ -342,14 +359,16 @@ pub fn standard_objects() -> Vec<ObjectDef> {
             &["name"],
             vec![
                 FieldDef::new("name", "Name", Text).required().searchable(),
-                FieldDef::new("stage", "Stage", Select).required().choices(&[
-                    ("lead", "Lead"),
-                    ("qualified", "Qualified"),
-                    ("proposal", "Proposal"),
-                    ("negotiation", "Negotiation"),
-                    ("won", "Won"),
-                    ("lost", "Lost"),
-                ]),
+                FieldDef::new("stage", "Stage", Select)
+                    .required()
+                    .choices(&[
+                        ("lead", "Lead"),
+                        ("qualified", "Qualified"),
+                        ("proposal", "Proposal"),
+                        ("negotiation", "Negotiation"),
+                        ("won", "Won"),
+                        ("lost", "Lost"),
+                    ]),
                 FieldDef::new("amount", "Amount", Money),
                 FieldDef::new("currency", "Currency", Select).choices(&[
                     ("SEK", "SEK"),
@@ -377,7 +396,9 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                     ("task", "Task"),
                     ("note", "Note"),
                 ]),
-                FieldDef::new("subject", "Subject", Text).required().searchable(),
+                FieldDef::new("subject", "Subject", Text)
+                    .required()
+                    .searchable(),
                 FieldDef::new("body", "Body", LongText).searchable(),
                 FieldDef::new("due_at", "Due", Datetime),
                 FieldDef::new("done", "Done", Boolean),
@@ -415,7 +436,10 @@ impl NewField {
             errors.push(e);
         }
         if object.any_field(&self.name).is_some() {
-            errors.push(FieldError::new("name", format!("{:?} exists already on {}", self.name, object.name)));
+            errors.push(FieldError::new(
+                "name",
+                format!("{:?} exists already on {}", self.name, object.name),
+            ));
         }
         if let Err(e) = validate_label("label", &self.label) {
             errors.push(e);
@@ -423,12 +447,18 @@ impl NewField {
         let field_type = FieldType::parse(&self.field_type);
         if field_type.is_none() {
             let names: Vec<&str> = FieldType::ALL.iter().map(|t| t.as_str()).collect();
-            errors.push(FieldError::new("type", format!("must be one of {}", names.join(", "))));
+            errors.push(FieldError::new(
+                "type",
+                format!("must be one of {}", names.join(", ")),
+            ));
         }
         if self.required {
             // A required field added to a table that already holds records would leave them
             // all invalid; it can be made required once they are filled.
-            errors.push(FieldError::new("required", "a new field cannot start out required"));
+            errors.push(FieldError::new(
+                "required",
+                "a new field cannot start out required",
+            ));
         }
         let field_type = match field_type {
             Some(t) if errors.is_empty() => t,
@@ -437,18 +467,31 @@ impl NewField {
         validate_choices(field_type, &self.choices)?;
         let target = match (field_type, self.target) {
             (FieldType::Relation, Some(t)) => {
-                schema.object(&t).map_err(|_| Error::field("target", format!("no object named {t:?}")))?;
+                schema
+                    .object(&t)
+                    .map_err(|_| Error::field("target", format!("no object named {t:?}")))?;
                 Some(t)
             }
-            (FieldType::Relation, None) => return Err(Error::field("target", "a relation needs a target object")),
+            (FieldType::Relation, None) => {
+                return Err(Error::field("target", "a relation needs a target object"));
+            }
             (_, Some(_)) => return Err(Error::field("target", "only relations have a target")),
             (_, None) => None,
         };
         let filterable = self.filterable.unwrap_or(field_type != FieldType::LongText);
         if self.searchable && !field_type.is_textual() {
-            return Err(Error::field("searchable", "only text fields can be searchable"));
+            return Err(Error::field(
+                "searchable",
+                "only text fields can be searchable",
+            ));
         }
-        let position = object.fields.iter().map(|f| f.position).max().unwrap_or(0).saturating_add(1);
+        let position = object
+            .fields
+            .iter()
+            .map(|f| f.position)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
         Ok(FieldDef {
             name: self.name,
             label: self.label.trim().to_string(),
@@ -475,17 +518,27 @@ pub fn validate_choices(field_type: FieldType, choices: &[Choice]) -> Result<()>
         };
     }
     if choices.is_empty() {
-        return Err(Error::field("choices", "a select field needs at least one choice"));
+        return Err(Error::field(
+            "choices",
+            "a select field needs at least one choice",
+        ));
     }
     if choices.len() > 500 {
         return Err(Error::field("choices", "at most 500 choices"));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, c) in choices.iter().enumerate() {
-        if c.value.is_empty() || c.value.chars().count() > 100 || c.value.chars().any(char::is_control) {
-            return Err(Error::field(format!("choices[{i}].value"), "must be 1–100 characters"));
+        if c.value.is_empty()
+            || c.value.chars().count() > 100
+            || c.value.chars().any(char::is_control)
+        {
+            return Err(Error::field(
+                format!("choices[{i}].value"),
+                "must be 1–100 characters",
+            ));
         }
-        validate_label(&format!("choices[{i}].label"), &c.label).map_err(|e| Error::validation(vec![e]))?;
+        validate_label(&format!("choices[{i}].label"), &c.label)
+            .map_err(|e| Error::validation(vec![e]))?;
         if !seen.insert(c.value.as_str()) {
             return Err(Error::field(format!("choices[{i}].value"), "appears twice"));
         }
@@ -520,13 +573,19 @@ impl FieldPatch {
         }
         if let Some(searchable) = self.searchable {
             if searchable && !current.field_type.is_textual() {
-                return Err(Error::field("searchable", "only text fields can be searchable"));
+                return Err(Error::field(
+                    "searchable",
+                    "only text fields can be searchable",
+                ));
             }
             next.searchable = searchable;
         }
         if let Some(archived) = self.archived {
             if archived && current.standard {
-                return Err(Error::field("archived", "standard fields cannot be archived"));
+                return Err(Error::field(
+                    "archived",
+                    "standard fields cannot be archived",
+                ));
             }
             next.archived = archived;
         }
@@ -553,7 +612,10 @@ impl NewObject {
             errors.push(e);
         }
         if schema.objects.contains_key(&self.name) {
-            errors.push(FieldError::new("name", format!("an object named {:?} exists already", self.name)));
+            errors.push(FieldError::new(
+                "name",
+                format!("an object named {:?} exists already", self.name),
+            ));
         }
         if let Err(e) = validate_label("label", &self.label) {
             errors.push(e);

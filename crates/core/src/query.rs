@@ -39,15 +39,26 @@ pub fn parse_sort(object: &ObjectDef, text: &str) -> Result<Vec<SortKey>> {
             Some(n) => (n, true),
             None => (part.strip_prefix('+').unwrap_or(part), false),
         };
-        let field = filter_field(object, name)
-            .ok_or_else(|| bad(format!("{name:?} is not a sortable field of {}", object.name)))?;
+        let field = filter_field(object, name).ok_or_else(|| {
+            bad(format!(
+                "{name:?} is not a sortable field of {}",
+                object.name
+            ))
+        })?;
         if !field.field_type.indexable() {
-            return Err(bad(format!("{name:?} is a {} field and cannot be sorted on", field.field_type.as_str())));
+            return Err(bad(format!(
+                "{name:?} is a {} field and cannot be sorted on",
+                field.field_type.as_str()
+            )));
         }
         if keys.iter().any(|k| k.field.name == field.name) {
             return Err(bad(format!("{name:?} appears twice")));
         }
-        keys.push(SortKey { column: ColumnRef::of(&field), field, descending });
+        keys.push(SortKey {
+            column: ColumnRef::of(&field),
+            field,
+            descending,
+        });
         if keys.len() > MAX_SORT_KEYS {
             return Err(bad(format!("at most {MAX_SORT_KEYS} sort fields")));
         }
@@ -70,7 +81,12 @@ impl Cursor {
     }
 
     pub fn decode(text: &str, keys: &[SortKey], now: DateTime<Utc>) -> Result<Cursor> {
-        let bad = || Error::new(ErrorCode::InvalidCursor, "the cursor does not belong to this query; start again without it");
+        let bad = || {
+            Error::new(
+                ErrorCode::InvalidCursor,
+                "the cursor does not belong to this query; start again without it",
+            )
+        };
         if text.len() > 8 * 1024 {
             return Err(bad());
         }
@@ -110,7 +126,13 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn all() -> Self {
-        Self { filter: None, sort: Vec::new(), limit: DEFAULT_LIMIT, after: None, liveness: Liveness::Live }
+        Self {
+            filter: None,
+            sort: Vec::new(),
+            limit: DEFAULT_LIMIT,
+            after: None,
+            liveness: Liveness::Live,
+        }
     }
 }
 
@@ -121,6 +143,11 @@ pub fn parse_limit(text: Option<&str>) -> Result<u32> {
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| Error::field("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))),
+            .ok_or_else(|| {
+                Error::field(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                )
+            }),
     }
 }

@@ -49,7 +49,11 @@ impl Record {
 
     /// The record's name as lists and search show it.
     pub fn title(&self, object: &ObjectDef) -> String {
-        let parts: Vec<String> = object.title_fields.iter().filter_map(|f| self.get(f).to_text()).collect();
+        let parts: Vec<String> = object
+            .title_fields
+            .iter()
+            .filter_map(|f| self.get(f).to_text())
+            .collect();
         parts.join(" ")
     }
 
@@ -60,12 +64,27 @@ impl Record {
         map.insert("id".into(), Json::String(self.id.to_string()));
         map.insert("object".into(), Json::String(self.object.clone()));
         map.insert("version".into(), Json::from(self.version));
-        map.insert("created_at".into(), Json::String(format_datetime(&self.created_at)));
-        map.insert("created_by".into(), opt(self.created_by.map(|u| u.to_string())));
-        map.insert("updated_at".into(), Json::String(format_datetime(&self.updated_at)));
-        map.insert("updated_by".into(), opt(self.updated_by.map(|u| u.to_string())));
+        map.insert(
+            "created_at".into(),
+            Json::String(format_datetime(&self.created_at)),
+        );
+        map.insert(
+            "created_by".into(),
+            opt(self.created_by.map(|u| u.to_string())),
+        );
+        map.insert(
+            "updated_at".into(),
+            Json::String(format_datetime(&self.updated_at)),
+        );
+        map.insert(
+            "updated_by".into(),
+            opt(self.updated_by.map(|u| u.to_string())),
+        );
         map.insert("owner".into(), opt(self.owner.map(|u| u.to_string())));
-        map.insert("deleted_at".into(), opt(self.deleted_at.as_ref().map(format_datetime)));
+        map.insert(
+            "deleted_at".into(),
+            opt(self.deleted_at.as_ref().map(format_datetime)),
+        );
         for field in object.active_fields() {
             map.insert(field.name.clone(), self.get(&field.name).to_json());
         }
@@ -107,17 +126,26 @@ pub const MAX_LINKS: usize = 100;
 
 impl RecordInput {
     /// Parse a JSON body for an object. Every problem is collected, each naming its field.
-    pub fn parse(schema: &Schema, object: &ObjectDef, body: &Json, mode: InputMode, now: DateTime<Utc>) -> Result<Self> {
-        let map = body
-            .as_object()
-            .ok_or_else(|| Error::field("body", "must be a JSON object of field names and values"))?;
+    pub fn parse(
+        schema: &Schema,
+        object: &ObjectDef,
+        body: &Json,
+        mode: InputMode,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        let map = body.as_object().ok_or_else(|| {
+            Error::field("body", "must be a JSON object of field names and values")
+        })?;
         let mut input = RecordInput::default();
         let mut errors: Vec<FieldError> = Vec::new();
         for (key, json) in map {
             match key.as_str() {
                 "version" => match json.as_i64() {
                     Some(v) if v >= 1 => input.version = Some(v),
-                    _ => errors.push(FieldError::new("version", "must be the record's version, a whole number from 1")),
+                    _ => errors.push(FieldError::new(
+                        "version",
+                        "must be the record's version, a whole number from 1",
+                    )),
                 },
                 "owner" => match json {
                     Json::Null => input.owner = Some(None),
@@ -146,10 +174,17 @@ impl RecordInput {
                     // can PATCH what it got from GET.
                 }
                 k => match object.any_field(k) {
-                    None => errors.push(FieldError::new(k, format!("{} has no field {k:?}", object.name))),
-                    Some(f) if f.archived => errors.push(FieldError::new(k, "is archived and cannot be written")),
+                    None => errors.push(FieldError::new(
+                        k,
+                        format!("{} has no field {k:?}", object.name),
+                    )),
+                    Some(f) if f.archived => {
+                        errors.push(FieldError::new(k, "is archived and cannot be written"))
+                    }
                     Some(f) => match parse_value(f, json, now) {
-                        Ok(Value::Null) if f.required => errors.push(FieldError::new(k, "is required")),
+                        Ok(Value::Null) if f.required => {
+                            errors.push(FieldError::new(k, "is required"))
+                        }
                         Ok(v) => {
                             input.values.insert(k.to_string(), v);
                         }
@@ -160,7 +195,8 @@ impl RecordInput {
         }
         if mode == InputMode::Create {
             for f in object.active_fields().filter(|f| f.required) {
-                if !input.values.contains_key(&f.name) && !errors.iter().any(|e| e.field == f.name) {
+                if !input.values.contains_key(&f.name) && !errors.iter().any(|e| e.field == f.name)
+                {
                     errors.push(FieldError::new(f.name.clone(), "is required"));
                 }
             }
@@ -174,11 +210,16 @@ impl RecordInput {
     }
 
     /// Relations and users named in this input, to be checked for existence by the store.
-    pub fn references<'a>(&'a self, object: &'a ObjectDef) -> impl Iterator<Item = (&'a str, &'a Value, Option<&'a str>)> {
+    pub fn references<'a>(
+        &'a self,
+        object: &'a ObjectDef,
+    ) -> impl Iterator<Item = (&'a str, &'a Value, Option<&'a str>)> {
         self.values.iter().filter_map(move |(name, value)| {
             let field = object.any_field(name)?;
             match (field.field_type, value) {
-                (FieldType::Relation, Value::Relation(_)) => Some((name.as_str(), value, field.target.as_deref())),
+                (FieldType::Relation, Value::Relation(_)) => {
+                    Some((name.as_str(), value, field.target.as_deref()))
+                }
                 (FieldType::User, Value::User(_)) => Some((name.as_str(), value, None)),
                 _ => None,
             }
@@ -187,19 +228,37 @@ impl RecordInput {
 }
 
 fn parse_links(schema: &Schema, json: &Json) -> std::result::Result<Vec<Link>, FieldError> {
-    let bad = || FieldError::new("links", "must be a list of {\"object\": name, \"id\": record id}");
+    let bad = || {
+        FieldError::new(
+            "links",
+            "must be a list of {\"object\": name, \"id\": record id}",
+        )
+    };
     let items = json.as_array().ok_or_else(bad)?;
     if items.len() > MAX_LINKS {
-        return Err(FieldError::new("links", format!("at most {MAX_LINKS} links")));
+        return Err(FieldError::new(
+            "links",
+            format!("at most {MAX_LINKS} links"),
+        ));
     }
     let mut links = Vec::with_capacity(items.len());
     for item in items {
         let object = item.get("object").and_then(Json::as_str).ok_or_else(bad)?;
-        let id = item.get("id").and_then(Json::as_str).and_then(RecordId::parse).ok_or_else(bad)?;
+        let id = item
+            .get("id")
+            .and_then(Json::as_str)
+            .and_then(RecordId::parse)
+            .ok_or_else(bad)?;
         if schema.object(object).is_err() {
-            return Err(FieldError::new("links", format!("no object named {object:?}")));
+            return Err(FieldError::new(
+                "links",
+                format!("no object named {object:?}"),
+            ));
         }
-        links.push(Link { object: object.to_string(), id });
+        links.push(Link {
+            object: object.to_string(),
+            id,
+        });
     }
     links.sort();
     links.dedup();
@@ -239,9 +298,14 @@ impl ChangeOp {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [ChangeOp::Create, ChangeOp::Update, ChangeOp::Delete, ChangeOp::Restore]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+        [
+            ChangeOp::Create,
+            ChangeOp::Update,
+            ChangeOp::Delete,
+            ChangeOp::Restore,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
     }
 }
 

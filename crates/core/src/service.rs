@@ -65,7 +65,10 @@ impl Crm {
     }
 
     fn ctx(&self, who: &Principal) -> WriteCtx {
-        WriteCtx { actor: who.user_id, now: self.clock.now() }
+        WriteCtx {
+            actor: who.user_id,
+            now: self.clock.now(),
+        }
     }
 
     pub async fn schema(&self) -> Result<Arc<Schema>> {
@@ -87,15 +90,21 @@ impl Crm {
         Ok(def)
     }
 
-    pub async fn update_object(&self, who: &Principal, name: &str, body: Json) -> Result<ObjectDef> {
+    pub async fn update_object(
+        &self,
+        who: &Principal,
+        name: &str,
+        body: Json,
+    ) -> Result<ObjectDef> {
         who.require(Permission::ChangeSchema)?;
         let patch: ObjectPatch = parse_body(body)?;
         let schema = self.store.schema().await?;
-        let mut def = schema
-            .objects
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Error::new(ErrorCode::UnknownObject, format!("no object named {name:?}")))?;
+        let mut def = schema.objects.get(name).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownObject,
+                format!("no object named {name:?}"),
+            )
+        })?;
         if let Some(label) = patch.label {
             validate_label("label", &label).map_err(|e| Error::validation(vec![e]))?;
             def.label = label.trim().into();
@@ -106,7 +115,10 @@ impl Crm {
         }
         if let Some(archived) = patch.archived {
             if archived && def.standard {
-                return Err(Error::field("archived", "standard objects cannot be archived"));
+                return Err(Error::field(
+                    "archived",
+                    "standard objects cannot be archived",
+                ));
             }
             def.archived = archived;
         }
@@ -114,7 +126,12 @@ impl Crm {
         Ok(def)
     }
 
-    pub async fn add_field(&self, who: &Principal, object: &str, body: Json) -> Result<crate::meta::FieldDef> {
+    pub async fn add_field(
+        &self,
+        who: &Principal,
+        object: &str,
+        body: Json,
+    ) -> Result<crate::meta::FieldDef> {
         who.require(Permission::ChangeSchema)?;
         let new: NewField = parse_body(body)?;
         let (schema, object) = self.object(object).await?;
@@ -123,23 +140,44 @@ impl Crm {
         Ok(field)
     }
 
-    pub async fn update_field(&self, who: &Principal, object: &str, field: &str, body: Json) -> Result<crate::meta::FieldDef> {
+    pub async fn update_field(
+        &self,
+        who: &Principal,
+        object: &str,
+        field: &str,
+        body: Json,
+    ) -> Result<crate::meta::FieldDef> {
         who.require(Permission::ChangeSchema)?;
         let patch: FieldPatch = parse_body(body)?;
         let (_, object) = self.object(object).await?;
-        let current = object.any_field(field).ok_or_else(|| unknown_field(&object, field))?.clone();
+        let current = object
+            .any_field(field)
+            .ok_or_else(|| unknown_field(&object, field))?
+            .clone();
         let next = patch.apply(&current)?;
         self.store.update_field(&object, &current, &next).await?;
         Ok(next)
     }
 
     /// Archive a field (its data stays), or, with `purge`, drop an archived field for good.
-    pub async fn remove_field(&self, who: &Principal, object: &str, field: &str, purge: bool) -> Result<crate::meta::FieldDef> {
+    pub async fn remove_field(
+        &self,
+        who: &Principal,
+        object: &str,
+        field: &str,
+        purge: bool,
+    ) -> Result<crate::meta::FieldDef> {
         who.require(Permission::ChangeSchema)?;
         let (_, object) = self.object(object).await?;
-        let current = object.any_field(field).ok_or_else(|| unknown_field(&object, field))?.clone();
+        let current = object
+            .any_field(field)
+            .ok_or_else(|| unknown_field(&object, field))?
+            .clone();
         if current.standard {
-            return Err(Error::field(field, "standard fields cannot be archived or purged"));
+            return Err(Error::field(
+                field,
+                "standard fields cannot be archived or purged",
+            ));
         }
         if purge {
             if !current.archived {
@@ -154,7 +192,12 @@ impl Crm {
         Ok(next)
     }
 
-    pub async fn list(&self, who: &Principal, object: &str, params: &ListParams) -> Result<(ObjectDef, Page)> {
+    pub async fn list(
+        &self,
+        who: &Principal,
+        object: &str,
+        params: &ListParams,
+    ) -> Result<(ObjectDef, Page)> {
         who.require(Permission::ReadRecords)?;
         let (_, object) = self.object(object).await?;
         let now = self.clock.now();
@@ -168,23 +211,52 @@ impl Crm {
             Some(text) => Some(Cursor::decode(text, &sort, now)?),
             None => None,
         };
-        let liveness = if params.trash { Liveness::Trash } else { Liveness::Live };
-        let query = ListQuery { filter, sort, limit, after, liveness };
+        let liveness = if params.trash {
+            Liveness::Trash
+        } else {
+            Liveness::Live
+        };
+        let query = ListQuery {
+            filter,
+            sort,
+            limit,
+            after,
+            liveness,
+        };
         let mut records = self.store.list_records(&object, &query).await?;
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let next_cursor = if records.len() > limit {
             records.truncate(limit);
             records.last().map(|last| {
-                let values = query.sort.iter().map(|k| last.sort_value(&k.field.name)).collect();
-                Cursor { values, id: last.id }.encode()
+                let values = query
+                    .sort
+                    .iter()
+                    .map(|k| last.sort_value(&k.field.name))
+                    .collect();
+                Cursor {
+                    values,
+                    id: last.id,
+                }
+                .encode()
             })
         } else {
             None
         };
-        Ok((object, Page { records, next_cursor }))
+        Ok((
+            object,
+            Page {
+                records,
+                next_cursor,
+            },
+        ))
     }
 
-    pub async fn create(&self, who: &Principal, object: &str, body: &Json) -> Result<(ObjectDef, Record)> {
+    pub async fn create(
+        &self,
+        who: &Principal,
+        object: &str,
+        body: &Json,
+    ) -> Result<(ObjectDef, Record)> {
         who.require(Permission::WriteRecords)?;
         let (schema, object) = self.object(object).await?;
         let ctx = self.ctx(who);
@@ -206,17 +278,33 @@ impl Crm {
         Ok((object, record))
     }
 
-    pub async fn get(&self, who: &Principal, object: &str, id: &str) -> Result<(ObjectDef, Record)> {
+    pub async fn get(
+        &self,
+        who: &Principal,
+        object: &str,
+        id: &str,
+    ) -> Result<(ObjectDef, Record)> {
         who.require(Permission::ReadRecords)?;
         let (_, object) = self.object(object).await?;
         let id = parse_id(&object, id)?;
-        let record = self.store.get_record(&object, id).await?.ok_or_else(|| not_found(&object, id))?;
+        let record = self
+            .store
+            .get_record(&object, id)
+            .await?
+            .ok_or_else(|| not_found(&object, id))?;
         Ok((object, record))
     }
 
     /// Change a record. The version must come from `If-Match` or the body; a stale one is
     /// refused with the current record attached.
-    pub async fn update(&self, who: &Principal, object: &str, id: &str, body: &Json, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+    pub async fn update(
+        &self,
+        who: &Principal,
+        object: &str,
+        id: &str,
+        body: &Json,
+        if_match: Option<i64>,
+    ) -> Result<(ObjectDef, Record)> {
         who.require(Permission::WriteRecords)?;
         let (schema, object) = self.object(object).await?;
         let id = parse_id(&object, id)?;
@@ -234,27 +322,59 @@ impl Crm {
                 ));
             }
         };
-        let outcome = self.store.update_record(&object, id, version, &input, ctx).await?;
+        let outcome = self
+            .store
+            .update_record(&object, id, version, &input, ctx)
+            .await?;
         settle(&object, id, outcome)
     }
 
-    pub async fn delete(&self, who: &Principal, object: &str, id: &str, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+    pub async fn delete(
+        &self,
+        who: &Principal,
+        object: &str,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<(ObjectDef, Record)> {
         self.set_deleted(who, object, id, true, if_match).await
     }
 
-    pub async fn restore(&self, who: &Principal, object: &str, id: &str, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+    pub async fn restore(
+        &self,
+        who: &Principal,
+        object: &str,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<(ObjectDef, Record)> {
         self.set_deleted(who, object, id, false, if_match).await
     }
 
-    async fn set_deleted(&self, who: &Principal, object: &str, id: &str, deleted: bool, if_match: Option<i64>) -> Result<(ObjectDef, Record)> {
+    async fn set_deleted(
+        &self,
+        who: &Principal,
+        object: &str,
+        id: &str,
+        deleted: bool,
+        if_match: Option<i64>,
+    ) -> Result<(ObjectDef, Record)> {
         who.require(Permission::WriteRecords)?;
         let (_, object) = self.object(object).await?;
         let id = parse_id(&object, id)?;
-        let outcome = self.store.set_deleted(&object, id, deleted, if_match, self.ctx(who)).await?;
+        let outcome = self
+            .store
+            .set_deleted(&object, id, deleted, if_match, self.ctx(who))
+            .await?;
         settle(&object, id, outcome)
     }
 
-    pub async fn history(&self, who: &Principal, object: &str, id: &str, after: Option<&str>, limit: Option<&str>) -> Result<Vec<Change>> {
+    pub async fn history(
+        &self,
+        who: &Principal,
+        object: &str,
+        id: &str,
+        after: Option<&str>,
+        limit: Option<&str>,
+    ) -> Result<Vec<Change>> {
         who.require(Permission::ReadRecords)?;
         let (_, object) = self.object(object).await?;
         let id = parse_id(&object, id)?;
@@ -263,13 +383,22 @@ impl Crm {
         }
         let after = match after {
             None => 0,
-            Some(t) => t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| Error::field("after", "must be a change sequence number"))?,
+            Some(t) => t
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| Error::field("after", "must be a change sequence number"))?,
         };
         let limit = parse_limit(limit)?;
         self.store.history(&object, id, after, limit).await
     }
 
-    pub async fn search(&self, who: &Principal, q: &str, limit: Option<&str>) -> Result<Vec<SearchHit>> {
+    pub async fn search(
+        &self,
+        who: &Principal,
+        q: &str,
+        limit: Option<&str>,
+    ) -> Result<Vec<SearchHit>> {
         who.require(Permission::ReadRecords)?;
         let limit = parse_limit(limit)?;
         let terms = search_terms(q);
@@ -300,7 +429,8 @@ fn settle(object: &ObjectDef, id: RecordId, outcome: WriteOutcome) -> Result<(Ob
 
 fn parse_id(object: &ObjectDef, id: &str) -> Result<RecordId> {
     // A malformed id is simply an id that names nothing: 404, like any other.
-    RecordId::parse(id).ok_or_else(|| Error::not_found(format!("no {} with id {id:?}", object.name)))
+    RecordId::parse(id)
+        .ok_or_else(|| Error::not_found(format!("no {} with id {id:?}", object.name)))
 }
 
 fn not_found(object: &ObjectDef, id: RecordId) -> Error {
@@ -308,7 +438,10 @@ fn not_found(object: &ObjectDef, id: RecordId) -> Error {
 }
 
 fn unknown_field(object: &ObjectDef, field: &str) -> Error {
-    Error::new(ErrorCode::UnknownField, format!("{} has no field {field:?}", object.name))
+    Error::new(
+        ErrorCode::UnknownField,
+        format!("{} has no field {field:?}", object.name),
+    )
 }
 
 #[cfg(test)]
@@ -318,14 +451,20 @@ mod tests {
     #[test]
     fn search_terms_strip_every_operator() {
         assert_eq!(search_terms("Lindqvist"), vec!["lindqvist"]);
-        assert_eq!(search_terms("o'brien AND \"x\"* NEAR(a b) -- ;"), vec!["o", "brien", "and", "x", "near", "a", "b"]);
+        assert_eq!(
+            search_terms("o'brien AND \"x\"* NEAR(a b) -- ;"),
+            vec!["o", "brien", "and", "x", "near", "a", "b"]
+        );
         assert_eq!(search_terms("Malmö Åhus"), vec!["malmö", "åhus"]);
         assert!(search_terms("*** ''' ---").is_empty());
     }
 
     #[test]
     fn serde_errors_name_the_field() {
-        let e = serde_json::from_value::<NewField>(serde_json::json!({"name": "x", "label": "X", "type": "text", "colour": 1})).unwrap_err();
+        let e = serde_json::from_value::<NewField>(
+            serde_json::json!({"name": "x", "label": "X", "type": "text", "colour": 1}),
+        )
+        .unwrap_err();
         let e = body_error(&e);
         assert_eq!(e.errors[0].field, "colour");
     }

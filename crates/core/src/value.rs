@@ -38,9 +38,9 @@ impl Value {
         match self {
             Value::Null => Json::Null,
             Value::Text(s) | Value::Select(s) => Json::String(s.clone()),
-            Value::Number(n) | Value::Percent(n) => {
-                serde_json::Number::from_f64(*n).map(Json::Number).unwrap_or(Json::Null)
-            }
+            Value::Number(n) | Value::Percent(n) => serde_json::Number::from_f64(*n)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
             Value::Money(minor) => money_to_json(*minor),
             Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
             Value::DateTime(t) => Json::String(format_datetime(t)),
@@ -81,7 +81,9 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
 fn money_to_json(minor: i64) -> Json {
     #[allow(clippy::cast_precision_loss)] // bounded by MAX_MONEY_MINOR, exact in f64
     let amount = minor as f64 / 100.0;
-    serde_json::Number::from_f64(amount).map(Json::Number).unwrap_or(Json::Null)
+    serde_json::Number::from_f64(amount)
+        .map(Json::Number)
+        .unwrap_or(Json::Null)
 }
 
 /// Parse a decimal with at most two fraction digits into minor units, exactly.
@@ -139,11 +141,21 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
             'w' => today.checked_add_signed(chrono::Duration::weeks(amount)),
             'm' => {
                 let months = chrono::Months::new(u32::try_from(amount.unsigned_abs()).ok()?);
-                if amount >= 0 { today.checked_add_months(months) } else { today.checked_sub_months(months) }
+                if amount >= 0 {
+                    today.checked_add_months(months)
+                } else {
+                    today.checked_sub_months(months)
+                }
             }
             'y' => {
-                let months = chrono::Months::new(u32::try_from(amount.unsigned_abs()).ok()?.checked_mul(12)?);
-                if amount >= 0 { today.checked_add_months(months) } else { today.checked_sub_months(months) }
+                let months = chrono::Months::new(
+                    u32::try_from(amount.unsigned_abs()).ok()?.checked_mul(12)?,
+                );
+                if amount >= 0 {
+                    today.checked_add_months(months)
+                } else {
+                    today.checked_sub_months(months)
+                }
             }
             _ => None,
         };
@@ -164,12 +176,17 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
         return Ok(Value::Null);
     }
     let expect_string = || -> Result<&str, String> {
-        json.as_str().ok_or_else(|| format!("must be a string, not {}", json_kind(json)))
+        json.as_str()
+            .ok_or_else(|| format!("must be a string, not {}", json_kind(json)))
     };
     match field.field_type {
         FieldType::Text | FieldType::LongText => {
             let s = expect_string()?;
-            let max = if field.field_type == FieldType::Text { MAX_TEXT_CHARS } else { MAX_LONG_TEXT_CHARS };
+            let max = if field.field_type == FieldType::Text {
+                MAX_TEXT_CHARS
+            } else {
+                MAX_LONG_TEXT_CHARS
+            };
             if s.chars().count() > max {
                 return Err(format!("must be at most {max} characters"));
             }
@@ -179,17 +196,27 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
             if s.chars().any(|c| c == '\0') {
                 return Err("must not contain NUL characters".into());
             }
-            Ok(if s.trim().is_empty() { Value::Null } else { Value::Text(s.to_string()) })
+            Ok(if s.trim().is_empty() {
+                Value::Null
+            } else {
+                Value::Text(s.to_string())
+            })
         }
         FieldType::Number => {
-            let n = json.as_f64().ok_or_else(|| format!("must be a number, not {}", json_kind(json)))?;
+            let n = json
+                .as_f64()
+                .ok_or_else(|| format!("must be a number, not {}", json_kind(json)))?;
             if !n.is_finite() || n.abs() > MAX_NUMBER {
-                return Err(format!("must be between -{MAX_NUMBER:e} and {MAX_NUMBER:e}"));
+                return Err(format!(
+                    "must be between -{MAX_NUMBER:e} and {MAX_NUMBER:e}"
+                ));
             }
             Ok(Value::Number(n))
         }
         FieldType::Percent => {
-            let n = json.as_f64().ok_or_else(|| format!("must be a number, not {}", json_kind(json)))?;
+            let n = json
+                .as_f64()
+                .ok_or_else(|| format!("must be a number, not {}", json_kind(json)))?;
             if !(0.0..=100.0).contains(&n) {
                 return Err("must be a percentage from 0 to 100".into());
             }
@@ -201,9 +228,9 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
                 Json::String(s) => s.clone(),
                 other => return Err(format!("must be an amount, not {}", json_kind(other))),
             };
-            parse_money(&text)
-                .map(Value::Money)
-                .ok_or_else(|| "must be an amount with at most two decimals, below 9 × 10^12".into())
+            parse_money(&text).map(Value::Money).ok_or_else(|| {
+                "must be an amount with at most two decimals, below 9 × 10^12".into()
+            })
         }
         FieldType::Date => {
             let s = expect_string()?;
@@ -216,7 +243,9 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
             parse_datetime(s)
                 .filter(|t| date_in_range(t.date_naive()))
                 .map(Value::DateTime)
-                .ok_or_else(|| "must be a date and time as RFC 3339, e.g. 2026-11-23T14:30:00Z".into())
+                .ok_or_else(|| {
+                    "must be a date and time as RFC 3339, e.g. 2026-11-23T14:30:00Z".into()
+                })
         }
         FieldType::Boolean => json
             .as_bool()
@@ -231,7 +260,9 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
             }
         }
         FieldType::MultiSelect => {
-            let items = json.as_array().ok_or_else(|| format!("must be a list, not {}", json_kind(json)))?;
+            let items = json
+                .as_array()
+                .ok_or_else(|| format!("must be a list, not {}", json_kind(json)))?;
             if items.len() > field.choices.len() {
                 return Err("has more values than there are choices".into());
             }
@@ -245,14 +276,20 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
                     out.push(s.to_string());
                 }
             }
-            Ok(if out.is_empty() { Value::Null } else { Value::MultiSelect(out) })
+            Ok(if out.is_empty() {
+                Value::Null
+            } else {
+                Value::MultiSelect(out)
+            })
         }
         FieldType::Email => {
             let s = expect_string()?.trim();
             if s.is_empty() {
                 return Ok(Value::Null);
             }
-            normalise_email(s).map(Value::Text).ok_or_else(|| "must be an e-mail address like name@example.com".into())
+            normalise_email(s)
+                .map(Value::Text)
+                .ok_or_else(|| "must be an e-mail address like name@example.com".into())
         }
         FieldType::Phone => {
             let s = expect_string()?.trim();
@@ -270,18 +307,31 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
         }
         FieldType::Relation => {
             let s = expect_string()?;
-            RecordId::parse(s).map(Value::Relation).ok_or_else(|| "must be a record id".into())
+            RecordId::parse(s)
+                .map(Value::Relation)
+                .ok_or_else(|| "must be a record id".into())
         }
         FieldType::User => {
             let s = expect_string()?;
-            UserId::parse(s).map(Value::User).ok_or_else(|| "must be a user id".into())
+            UserId::parse(s)
+                .map(Value::User)
+                .ok_or_else(|| "must be a user id".into())
         }
     }
 }
 
 fn choice_list(field: &FieldDef) -> String {
-    let shown: Vec<&str> = field.choices.iter().take(20).map(|c| c.value.as_str()).collect();
-    let more = if field.choices.len() > 20 { ", …" } else { "" };
+    let shown: Vec<&str> = field
+        .choices
+        .iter()
+        .take(20)
+        .map(|c| c.value.as_str())
+        .collect();
+    let more = if field.choices.len() > 20 {
+        ", …"
+    } else {
+        ""
+    };
     format!("{}{more}", shown.join(", "))
 }
 
@@ -308,7 +358,9 @@ pub fn normalise_email(s: &str) -> Option<String> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|l| {
@@ -318,12 +370,16 @@ pub fn normalise_email(s: &str) -> Option<String> {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.len() >= 2);
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.len() >= 2);
     (local_ok && domain_ok).then(|| format!("{local}@{}", domain.to_lowercase()))
 }
 
 fn validate_phone(s: &str) -> Result<(), String> {
-    let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c));
+    let allowed = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()./".contains(c));
     let digits = s.chars().filter(char::is_ascii_digit).count();
     let plus_ok = s.find('+').is_none_or(|i| i == 0) && s.matches('+').count() <= 1;
     if allowed && plus_ok && (5..=17).contains(&digits) && s.len() <= 40 {
@@ -334,16 +390,25 @@ fn validate_phone(s: &str) -> Result<(), String> {
 }
 
 fn validate_url(s: &str) -> Result<(), String> {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     let ok = s.len() <= 2048
         && rest.is_some_and(|r| {
             let host = r.split(['/', '?', '#']).next().unwrap_or("");
             let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
             let host = host.split(':').next().unwrap_or("");
-            host.contains('.') && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+            host.contains('.')
+                && host
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
         })
         && !s.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok { Ok(()) } else { Err("must be a web address starting with http:// or https://".into()) }
+    if ok {
+        Ok(())
+    } else {
+        Err("must be a web address starting with http:// or https://".into())
+    }
 }
 
 #[cfg(test)]
@@ -353,7 +418,9 @@ mod tests {
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn parse(t: FieldType, j: Json) -> Result<Value, String> {
@@ -366,15 +433,27 @@ mod tests {
         assert!(parse(FieldType::Email, json!("a@b")).is_err());
         assert!(parse(FieldType::Email, json!("a@@b.se")).is_err());
         assert!(parse(FieldType::Email, json!("'; DROP TABLE x;--@x.se")).is_err());
-        assert_eq!(parse(FieldType::Email, json!("Anna.Berg@Example.SE")), Ok(Value::Text("Anna.Berg@example.se".into())));
-        assert_eq!(parse(FieldType::Email, json!("märta@företag.se")), Ok(Value::Text("märta@företag.se".into())));
+        assert_eq!(
+            parse(FieldType::Email, json!("Anna.Berg@Example.SE")),
+            Ok(Value::Text("Anna.Berg@example.se".into()))
+        );
+        assert_eq!(
+            parse(FieldType::Email, json!("märta@företag.se")),
+            Ok(Value::Text("märta@företag.se".into()))
+        );
     }
 
     #[test]
     fn money_is_exact_to_the_cent() {
-        assert_eq!(parse(FieldType::Money, json!(1234.5)), Ok(Value::Money(123_450)));
+        assert_eq!(
+            parse(FieldType::Money, json!(1234.5)),
+            Ok(Value::Money(123_450))
+        );
         assert_eq!(parse(FieldType::Money, json!("0.07")), Ok(Value::Money(7)));
-        assert_eq!(parse(FieldType::Money, json!("-10")), Ok(Value::Money(-1000)));
+        assert_eq!(
+            parse(FieldType::Money, json!("-10")),
+            Ok(Value::Money(-1000))
+        );
         assert!(parse(FieldType::Money, json!(1.234)).is_err());
         assert!(parse(FieldType::Money, json!("1e3")).is_err());
         assert!(parse(FieldType::Money, json!(1e300)).is_err());
@@ -396,9 +475,18 @@ mod tests {
     fn relative_dates_resolve_against_the_clock() {
         let today = now().date_naive();
         assert_eq!(parse_date("today", today), Some(today));
-        assert_eq!(parse_date("today-30d", today), NaiveDate::from_ymd_opt(2026, 10, 24));
-        assert_eq!(parse_date("today+1m", today), NaiveDate::from_ymd_opt(2026, 12, 23));
-        assert_eq!(parse_date("today-1y", today), NaiveDate::from_ymd_opt(2025, 11, 23));
+        assert_eq!(
+            parse_date("today-30d", today),
+            NaiveDate::from_ymd_opt(2026, 10, 24)
+        );
+        assert_eq!(
+            parse_date("today+1m", today),
+            NaiveDate::from_ymd_opt(2026, 12, 23)
+        );
+        assert_eq!(
+            parse_date("today-1y", today),
+            NaiveDate::from_ymd_opt(2025, 11, 23)
+        );
         assert_eq!(parse_date("today*3d", today), None);
         assert_eq!(parse_date("2026-02-30", today), None);
         assert_eq!(parse_date("9999-01-01", today), None);
@@ -425,7 +513,11 @@ mod tests {
 
     #[test]
     fn datetimes_normalise_to_utc_micros() {
-        let v = parse(FieldType::Datetime, json!("2026-11-23T15:30:00.1234567+01:00")).unwrap();
+        let v = parse(
+            FieldType::Datetime,
+            json!("2026-11-23T15:30:00.1234567+01:00"),
+        )
+        .unwrap();
         assert_eq!(v.to_json(), json!("2026-11-23T14:30:00.123456Z"));
     }
 }

@@ -7,6 +7,8 @@ pub const DEFAULT_WORKSPACE: &str = "main";
 pub fn valid_workspace_name(name: &str) -> bool {
     (1..=32).contains(&name.len())
         && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
 }

@@ -32,7 +32,10 @@ impl Backend {
             Backend::Sqlite => stmt.build_sqlx(SqliteQueryBuilder),
             Backend::Postgres => stmt.build_sqlx(PostgresQueryBuilder),
         };
-        Sql { text, values: values.0.0 }
+        Sql {
+            text,
+            values: values.0.0,
+        }
     }
 
     /// A bound parameter's placeholder in hand-written SQL.
@@ -61,7 +64,9 @@ impl Backend {
 
     pub fn date(self, d: Option<NaiveDate>) -> sea_query::Value {
         match self {
-            Backend::Sqlite => sea_query::Value::String(d.map(|d| d.format("%Y-%m-%d").to_string())),
+            Backend::Sqlite => {
+                sea_query::Value::String(d.map(|d| d.format("%Y-%m-%d").to_string()))
+            }
             Backend::Postgres => sea_query::Value::ChronoDate(d),
         }
     }
@@ -90,11 +95,17 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(text: impl Into<String>, values: Vec<sea_query::Value>) -> Self {
-        Self { text: text.into(), values }
+        Self {
+            text: text.into(),
+            values,
+        }
     }
 
     pub fn plain(text: impl Into<String>) -> Self {
-        Self { text: text.into(), values: Vec::new() }
+        Self {
+            text: text.into(),
+            values: Vec::new(),
+        }
     }
 }
 
@@ -177,31 +188,59 @@ macro_rules! run {
         // The one place built SQL reaches sqlx: every value in it is bound, never spliced.
         let args = SqlxValues(Values(values));
         match $exec {
-            Exec::SqlitePool(p) => sqlx::query_with(AssertSqlSafe(text), args).$method(p).await.map(|r| $map(r, Row::Sqlite)),
-            Exec::Sqlite(c) => sqlx::query_with(AssertSqlSafe(text), args).$method(&mut *c).await.map(|r| $map(r, Row::Sqlite)),
-            Exec::PgPool(p) => sqlx::query_with(AssertSqlSafe(text), args).$method(p).await.map(|r| $map(r, Row::Postgres)),
-            Exec::Postgres(c) => sqlx::query_with(AssertSqlSafe(text), args).$method(&mut *c).await.map(|r| $map(r, Row::Postgres)),
+            Exec::SqlitePool(p) => sqlx::query_with(AssertSqlSafe(text), args)
+                .$method(p)
+                .await
+                .map(|r| $map(r, Row::Sqlite)),
+            Exec::Sqlite(c) => sqlx::query_with(AssertSqlSafe(text), args)
+                .$method(&mut *c)
+                .await
+                .map(|r| $map(r, Row::Sqlite)),
+            Exec::PgPool(p) => sqlx::query_with(AssertSqlSafe(text), args)
+                .$method(p)
+                .await
+                .map(|r| $map(r, Row::Postgres)),
+            Exec::Postgres(c) => sqlx::query_with(AssertSqlSafe(text), args)
+                .$method(&mut *c)
+                .await
+                .map(|r| $map(r, Row::Postgres)),
         }
     }};
 }
 
 impl Exec<'_> {
     pub async fn fetch_all(self, sql: Sql) -> Result<Vec<Row>, sqlx::Error> {
-        run!(self, sql, fetch_all, |rows: Vec<_>, wrap| rows.into_iter().map(wrap).collect())
+        run!(self, sql, fetch_all, |rows: Vec<_>, wrap| rows
+            .into_iter()
+            .map(wrap)
+            .collect())
     }
 
     pub async fn fetch_optional(self, sql: Sql) -> Result<Option<Row>, sqlx::Error> {
-        run!(self, sql, fetch_optional, |row: Option<_>, wrap| row.map(wrap))
+        run!(self, sql, fetch_optional, |row: Option<_>, wrap| row
+            .map(wrap))
     }
 
     pub async fn execute(self, sql: Sql) -> Result<u64, sqlx::Error> {
         let Sql { text, values } = sql;
         let args = SqlxValues(Values(values));
         match self {
-            Exec::SqlitePool(p) => sqlx::query_with(AssertSqlSafe(text), args).execute(p).await.map(|r| r.rows_affected()),
-            Exec::Sqlite(c) => sqlx::query_with(AssertSqlSafe(text), args).execute(&mut *c).await.map(|r| r.rows_affected()),
-            Exec::PgPool(p) => sqlx::query_with(AssertSqlSafe(text), args).execute(p).await.map(|r| r.rows_affected()),
-            Exec::Postgres(c) => sqlx::query_with(AssertSqlSafe(text), args).execute(&mut *c).await.map(|r| r.rows_affected()),
+            Exec::SqlitePool(p) => sqlx::query_with(AssertSqlSafe(text), args)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()),
+            Exec::Sqlite(c) => sqlx::query_with(AssertSqlSafe(text), args)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected()),
+            Exec::PgPool(p) => sqlx::query_with(AssertSqlSafe(text), args)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()),
+            Exec::Postgres(c) => sqlx::query_with(AssertSqlSafe(text), args)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected()),
         }
     }
 }
@@ -223,7 +262,8 @@ impl Row {
     }
 
     pub fn string(&self, i: usize) -> DecodeResult<String> {
-        self.opt_string(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_string(i)?
+            .ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_i64(&self, i: usize) -> DecodeResult<Option<i64>> {
@@ -234,7 +274,8 @@ impl Row {
     }
 
     pub fn i64(&self, i: usize) -> DecodeResult<i64> {
-        self.opt_i64(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_i64(i)?
+            .ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_f64(&self, i: usize) -> DecodeResult<Option<f64>> {
@@ -252,7 +293,8 @@ impl Row {
     }
 
     pub fn bool(&self, i: usize) -> DecodeResult<bool> {
-        self.opt_bool(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_bool(i)?
+            .ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_uuid(&self, i: usize) -> DecodeResult<Option<Uuid>> {
@@ -266,7 +308,8 @@ impl Row {
     }
 
     pub fn uuid(&self, i: usize) -> DecodeResult<Uuid> {
-        self.opt_uuid(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_uuid(i)?
+            .ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_datetime(&self, i: usize) -> DecodeResult<Option<DateTime<Utc>>> {
@@ -280,14 +323,18 @@ impl Row {
     }
 
     pub fn datetime(&self, i: usize) -> DecodeResult<DateTime<Utc>> {
-        self.opt_datetime(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_datetime(i)?
+            .ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_date(&self, i: usize) -> DecodeResult<Option<NaiveDate>> {
         match self {
             Row::Sqlite(r) => r
                 .try_get::<Option<String>, _>(i)?
-                .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| decode_error(i, "not a date")))
+                .map(|s| {
+                    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                        .map_err(|_| decode_error(i, "not a date"))
+                })
                 .transpose(),
             Row::Postgres(r) => r.try_get(i),
         }
@@ -295,7 +342,10 @@ impl Row {
 }
 
 fn decode_error(index: usize, message: &str) -> sqlx::Error {
-    sqlx::Error::ColumnDecode { index: index.to_string(), source: message.to_string().into() }
+    sqlx::Error::ColumnDecode {
+        index: index.to_string(),
+        source: message.to_string().into(),
+    }
 }
 
 /// Map a database error to the domain's error. Unique violations are told apart by kind (SQLite
@@ -303,9 +353,14 @@ fn decode_error(index: usize, message: &str) -> sqlx::Error {
 pub fn db_error(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            return Error::new(ErrorCode::AlreadyExists, "a record with this value exists already");
+            return Error::new(
+                ErrorCode::AlreadyExists,
+                "a record with this value exists already",
+            );
         }
-        let busy = db.code().is_some_and(|c| c == "5" || c == "6" || c == "40001" || c == "40P01");
+        let busy = db
+            .code()
+            .is_some_and(|c| c == "5" || c == "6" || c == "40001" || c == "40P01");
         if busy {
             return Error::new(ErrorCode::Unavailable, "the database is busy; try again");
         }

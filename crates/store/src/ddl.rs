@@ -52,7 +52,11 @@ pub fn create_object_table(backend: Backend, object: &ObjectDef) -> Vec<String> 
         format!("\"deleted_at\" {ts}"),
     ];
     for field in &object.fields {
-        columns.push(format!("{} {}", ident(&field.name), column_type(backend, field.field_type)));
+        columns.push(format!(
+            "{} {}",
+            ident(&field.name),
+            column_type(backend, field.field_type)
+        ));
     }
     // SQLite: a table keyed by its UUID needs no hidden rowid; secondary indexes then carry the
     // id, which is what keyset pagination sorts on last.
@@ -60,7 +64,11 @@ pub fn create_object_table(backend: Backend, object: &ObjectDef) -> Vec<String> 
         Backend::Sqlite => " WITHOUT ROWID",
         Backend::Postgres => "",
     };
-    let mut out = vec![format!("CREATE TABLE {} ({}){suffix}", ident(&table), columns.join(", "))];
+    let mut out = vec![format!(
+        "CREATE TABLE {} ({}){suffix}",
+        ident(&table),
+        columns.join(", ")
+    )];
     for system in ["created_at", "updated_at", "owner"] {
         out.push(create_index(backend, &table, system));
     }
@@ -88,7 +96,11 @@ pub fn drop_column(object: &ObjectDef, field: &FieldDef) -> Vec<String> {
     let table = object.table();
     vec![
         drop_index(&table, &field.name),
-        format!("ALTER TABLE {} DROP COLUMN {}", ident(&table), ident(&field.name)),
+        format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            ident(&table),
+            ident(&field.name)
+        ),
     ]
 }
 
@@ -105,7 +117,8 @@ pub fn system_tables(backend: Backend) -> Vec<String> {
         Backend::Postgres => "BOOLEAN",
     };
     let mut out = vec![
-        "CREATE TABLE meta_state (id INTEGER PRIMARY KEY, schema_version BIGINT NOT NULL)".to_string(),
+        "CREATE TABLE meta_state (id INTEGER PRIMARY KEY, schema_version BIGINT NOT NULL)"
+            .to_string(),
         "INSERT INTO meta_state (id, schema_version) VALUES (1, 1)".to_string(),
         format!(
             "CREATE TABLE meta_object (name TEXT PRIMARY KEY, label TEXT NOT NULL, label_plural TEXT NOT NULL, \

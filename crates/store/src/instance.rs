@@ -20,17 +20,26 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self> {
-        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             let path = rest.split('?').next().unwrap_or(rest);
             if path.is_empty() || path == ":memory:" {
-                return Err(Error::new(ErrorCode::Unavailable, "give the SQLite database a file path: sqlite://PATH"));
+                return Err(Error::new(
+                    ErrorCode::Unavailable,
+                    "give the SQLite database a file path: sqlite://PATH",
+                ));
             }
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(url.to_string()));
         }
-        Err(Error::new(ErrorCode::Unavailable, "the database URL must start with sqlite:// or postgres://"))
+        Err(Error::new(
+            ErrorCode::Unavailable,
+            "the database URL must start with sqlite:// or postgres://",
+        ))
     }
 
     /// The URL with any password masked, for logs.
@@ -41,7 +50,12 @@ impl DatabaseUrl {
                 (Some(s), Some(at)) if at > s => {
                     let creds = u.get(s + 3..at).unwrap_or("");
                     let user = creds.split(':').next().unwrap_or("");
-                    format!("{}{}:***{}", u.get(..s + 3).unwrap_or(""), user, u.get(at..).unwrap_or(""))
+                    format!(
+                        "{}{}:***{}",
+                        u.get(..s + 3).unwrap_or(""),
+                        user,
+                        u.get(at..).unwrap_or("")
+                    )
                 }
                 _ => u.clone(),
             },
@@ -50,7 +64,10 @@ impl DatabaseUrl {
 }
 
 fn sqlite_workspace_path(main: &Path, name: &str) -> PathBuf {
-    let stem = main.file_stem().and_then(|s| s.to_str()).unwrap_or("anchora");
+    let stem = main
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("anchora");
     main.with_file_name(format!("{stem}.{name}.db"))
 }
 
@@ -73,7 +90,11 @@ impl Instance {
             DatabaseUrl::Postgres(u) => SqlStore::open_postgres(u, None).await?,
         };
         main.migrate(now).await?;
-        Ok(Self { url, main: Arc::new(main), others: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            url,
+            main: Arc::new(main),
+            others: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -111,7 +132,10 @@ impl Instance {
             .main
             .pool()
             .exec()
-            .fetch_optional(Sql::new(format!("SELECT 1 FROM workspaces WHERE name = {}", backend.param(1)), vec![name.into()]))
+            .fetch_optional(Sql::new(
+                format!("SELECT 1 FROM workspaces WHERE name = {}", backend.param(1)),
+                vec![name.into()],
+            ))
             .await
             .map_err(db_error)?;
         Ok(row.is_some())
@@ -119,25 +143,38 @@ impl Instance {
 
     async fn open_workspace(&self, name: &str) -> Result<SqlStore> {
         match &self.url {
-            DatabaseUrl::Sqlite(main) => SqlStore::open_sqlite(&sqlite_workspace_path(main, name)).await,
-            DatabaseUrl::Postgres(u) => SqlStore::open_postgres(u, Some(&postgres_schema(name))).await,
+            DatabaseUrl::Sqlite(main) => {
+                SqlStore::open_sqlite(&sqlite_workspace_path(main, name)).await
+            }
+            DatabaseUrl::Postgres(u) => {
+                SqlStore::open_postgres(u, Some(&postgres_schema(name))).await
+            }
         }
     }
 
     /// Create a workspace: its file or schema, its tables, its registry row.
     pub async fn add_workspace(&self, name: &str, now: DateTime<Utc>) -> Result<Arc<SqlStore>> {
         if !valid_workspace_name(name) || name == DEFAULT_WORKSPACE {
-            return Err(Error::field("name", "must be 1–32 characters a–z, 0–9 and -, starting with a letter, and not \"main\""));
+            return Err(Error::field(
+                "name",
+                "must be 1–32 characters a–z, 0–9 and -, starting with a letter, and not \"main\"",
+            ));
         }
         if self.registered(name).await? {
-            return Err(Error::new(ErrorCode::AlreadyExists, format!("a workspace named {name:?} exists already")));
+            return Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!("a workspace named {name:?} exists already"),
+            ));
         }
         if let (DatabaseUrl::Postgres(_), Pool::Postgres(_)) = (&self.url, self.main.pool()) {
             let schema = postgres_schema(name);
             self.main
                 .pool()
                 .exec()
-                .execute(Sql::plain(format!("CREATE SCHEMA IF NOT EXISTS {}", crate::db::ident(&schema))))
+                .execute(Sql::plain(format!(
+                    "CREATE SCHEMA IF NOT EXISTS {}",
+                    crate::db::ident(&schema)
+                )))
                 .await
                 .map_err(db_error)?;
         }
@@ -148,12 +185,19 @@ impl Instance {
             .pool()
             .exec()
             .execute(Sql::new(
-                format!("INSERT INTO workspaces (name, created_at) VALUES ({}, {})", backend.param(1), backend.param(2)),
+                format!(
+                    "INSERT INTO workspaces (name, created_at) VALUES ({}, {})",
+                    backend.param(1),
+                    backend.param(2)
+                ),
                 vec![name.into(), backend.datetime(Some(now))],
             ))
             .await
             .map_err(db_error)?;
-        self.others.lock().await.insert(name.to_string(), store.clone());
+        self.others
+            .lock()
+            .await
+            .insert(name.to_string(), store.clone());
         Ok(store)
     }
 
@@ -186,12 +230,21 @@ mod tests {
 
     #[test]
     fn urls_parse_and_passwords_are_masked() {
-        assert_eq!(DatabaseUrl::parse("sqlite://data/a.db").unwrap(), DatabaseUrl::Sqlite("data/a.db".into()));
-        assert_eq!(DatabaseUrl::parse("sqlite:/tmp/a.db?mode=rwc").unwrap(), DatabaseUrl::Sqlite("/tmp/a.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/a.db").unwrap(),
+            DatabaseUrl::Sqlite("data/a.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:/tmp/a.db?mode=rwc").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/a.db".into())
+        );
         assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         let pg = DatabaseUrl::parse("postgres://crm:s3cret@db:5432/crm").unwrap();
         assert_eq!(pg.redacted(), "postgres://crm:***@db:5432/crm");
-        assert_eq!(sqlite_workspace_path(Path::new("/d/anchora.db"), "acme"), PathBuf::from("/d/anchora.acme.db"));
+        assert_eq!(
+            sqlite_workspace_path(Path::new("/d/anchora.db"), "acme"),
+            PathBuf::from("/d/anchora.acme.db")
+        );
     }
 }

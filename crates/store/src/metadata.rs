@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 pub async fn schema_version(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
     let row = exec
-        .fetch_optional(Sql::plain("SELECT schema_version FROM meta_state WHERE id = 1"))
+        .fetch_optional(Sql::plain(
+            "SELECT schema_version FROM meta_state WHERE id = 1",
+        ))
         .await?;
     match row {
         Some(r) => r.i64(0),
@@ -19,7 +21,9 @@ pub async fn schema_version(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
 
 pub async fn bump_version(tx: &mut Tx) -> Result<(), sqlx::Error> {
     tx.exec()
-        .execute(Sql::plain("UPDATE meta_state SET schema_version = schema_version + 1 WHERE id = 1"))
+        .execute(Sql::plain(
+            "UPDATE meta_state SET schema_version = schema_version + 1 WHERE id = 1",
+        ))
         .await
         .map(|_| ())
 }
@@ -60,7 +64,11 @@ pub async fn load_schema(backend: Backend, pool: &crate::db::Pool) -> Result<Sch
             let object = r.string(0)?;
             let type_name = r.string(3)?;
             let Some(field_type) = FieldType::parse(&type_name) else {
-                tracing::error!(object, type_name, "unknown field type in metadata; field skipped");
+                tracing::error!(
+                    object,
+                    type_name,
+                    "unknown field type in metadata; field skipped"
+                );
                 continue;
             };
             let choices: Vec<Choice> = serde_json::from_str(&r.string(7)?).unwrap_or_default();
@@ -82,23 +90,43 @@ pub async fn load_schema(backend: Backend, pool: &crate::db::Pool) -> Result<Sch
             }
         }
         if schema_version(pool.exec()).await? == version {
-            return Ok(Schema { version, objects: map });
+            return Ok(Schema {
+                version,
+                objects: map,
+            });
         }
     }
-    Err(sqlx::Error::Protocol("the schema kept changing while it was read".into()))
+    Err(sqlx::Error::Protocol(
+        "the schema kept changing while it was read".into(),
+    ))
 }
 
-pub async fn insert_object(tx: &mut Tx, backend: Backend, def: &ObjectDef, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn insert_object(
+    tx: &mut Tx,
+    backend: Backend,
+    def: &ObjectDef,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let stmt = Query::insert()
         .into_table("meta_object")
-        .columns(["name", "label", "label_plural", "standard", "archived", "title_fields", "created_at"])
+        .columns([
+            "name",
+            "label",
+            "label_plural",
+            "standard",
+            "archived",
+            "title_fields",
+            "created_at",
+        ])
         .values_panic([
             def.name.clone().into(),
             def.label.clone().into(),
             def.label_plural.clone().into(),
             def.standard.into(),
             def.archived.into(),
-            serde_json::to_string(&def.title_fields).unwrap_or_else(|_| "[]".into()).into(),
+            serde_json::to_string(&def.title_fields)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
             Expr::val(backend.datetime(Some(now))),
         ])
         .to_owned();
@@ -109,7 +137,11 @@ pub async fn insert_object(tx: &mut Tx, backend: Backend, def: &ObjectDef, now: 
     Ok(())
 }
 
-pub async fn update_object(tx: &mut Tx, backend: Backend, def: &ObjectDef) -> Result<u64, sqlx::Error> {
+pub async fn update_object(
+    tx: &mut Tx,
+    backend: Backend,
+    def: &ObjectDef,
+) -> Result<u64, sqlx::Error> {
     let stmt = Query::update()
         .table("meta_object")
         .values([
@@ -122,12 +154,27 @@ pub async fn update_object(tx: &mut Tx, backend: Backend, def: &ObjectDef) -> Re
     tx.exec().execute(backend.build(&stmt)).await
 }
 
-pub async fn insert_field(tx: &mut Tx, backend: Backend, object: &str, f: &FieldDef) -> Result<(), sqlx::Error> {
+pub async fn insert_field(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &str,
+    f: &FieldDef,
+) -> Result<(), sqlx::Error> {
     let stmt = Query::insert()
         .into_table("meta_field")
         .columns([
-            "object", "name", "label", "field_type", "required", "filterable", "searchable", "choices", "target",
-            "standard", "archived", "position",
+            "object",
+            "name",
+            "label",
+            "field_type",
+            "required",
+            "filterable",
+            "searchable",
+            "choices",
+            "target",
+            "standard",
+            "archived",
+            "position",
         ])
         .values_panic([
             object.to_string().into(),
@@ -137,7 +184,9 @@ pub async fn insert_field(tx: &mut Tx, backend: Backend, object: &str, f: &Field
             f.required.into(),
             f.filterable.into(),
             f.searchable.into(),
-            serde_json::to_string(&f.choices).unwrap_or_else(|_| "[]".into()).into(),
+            serde_json::to_string(&f.choices)
+                .unwrap_or_else(|_| "[]".into())
+                .into(),
             f.target.clone().into(),
             f.standard.into(),
             f.archived.into(),
@@ -147,14 +196,24 @@ pub async fn insert_field(tx: &mut Tx, backend: Backend, object: &str, f: &Field
     tx.exec().execute(backend.build(&stmt)).await.map(|_| ())
 }
 
-pub async fn update_field(tx: &mut Tx, backend: Backend, object: &str, f: &FieldDef) -> Result<u64, sqlx::Error> {
+pub async fn update_field(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &str,
+    f: &FieldDef,
+) -> Result<u64, sqlx::Error> {
     let stmt = Query::update()
         .table("meta_field")
         .values([
             ("label", f.label.clone().into()),
             ("filterable", f.filterable.into()),
             ("searchable", f.searchable.into()),
-            ("choices", serde_json::to_string(&f.choices).unwrap_or_else(|_| "[]".into()).into()),
+            (
+                "choices",
+                serde_json::to_string(&f.choices)
+                    .unwrap_or_else(|_| "[]".into())
+                    .into(),
+            ),
             ("archived", f.archived.into()),
             ("required", f.required.into()),
         ])
@@ -164,7 +223,12 @@ pub async fn update_field(tx: &mut Tx, backend: Backend, object: &str, f: &Field
     tx.exec().execute(backend.build(&stmt)).await
 }
 
-pub async fn delete_field(tx: &mut Tx, backend: Backend, object: &str, name: &str) -> Result<u64, sqlx::Error> {
+pub async fn delete_field(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &str,
+    name: &str,
+) -> Result<u64, sqlx::Error> {
     let stmt = Query::delete()
         .from_table("meta_field")
         .and_where(Expr::col("object").eq(object.to_string()))

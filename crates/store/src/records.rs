@@ -11,7 +11,9 @@ use anchora_core::record::{Change, ChangeOp, Link, Record, RecordInput, diff, sn
 use anchora_core::store::WriteCtx;
 use anchora_core::value::Value;
 use anchora_core::{FieldError, RecordId, UserId};
-use sea_query::{Cond, Expr, ExprTrait, Func, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement};
+use sea_query::{
+    Cond, Expr, ExprTrait, Func, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement,
+};
 use serde_json::Value as Json;
 
 pub fn columns(object: &ObjectDef) -> Vec<String> {
@@ -25,7 +27,10 @@ pub fn columns(object: &ObjectDef) -> Vec<String> {
 pub fn decode_record(object: &ObjectDef, row: &Row) -> Result<Record, sqlx::Error> {
     let mut values = std::collections::BTreeMap::new();
     for (i, f) in object.fields.iter().enumerate() {
-        values.insert(f.name.clone(), decode(row, SYSTEM_COLUMNS.len() + i, f.field_type)?);
+        values.insert(
+            f.name.clone(),
+            decode(row, SYSTEM_COLUMNS.len() + i, f.field_type)?,
+        );
     }
     Ok(Record {
         object: object.name.clone(),
@@ -49,7 +54,12 @@ fn build_select(backend: Backend, object: &ObjectDef, stmt: &SelectStatement) ->
     let mut sql = backend.build(stmt);
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for f in &object.fields {
-        for b in f.name.bytes().chain(f.field_type.as_str().bytes()).chain([0u8]) {
+        for b in f
+            .name
+            .bytes()
+            .chain(f.field_type.as_str().bytes())
+            .chain([0u8])
+        {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
@@ -58,16 +68,27 @@ fn build_select(backend: Backend, object: &ObjectDef, stmt: &SelectStatement) ->
 }
 
 fn select(object: &ObjectDef) -> SelectStatement {
-    Query::select().columns(columns(object)).from(object.table()).to_owned()
+    Query::select()
+        .columns(columns(object))
+        .from(object.table())
+        .to_owned()
 }
 
-pub async fn get(exec: Exec<'_>, backend: Backend, object: &ObjectDef, id: RecordId, lock: bool) -> Result<Option<Record>, sqlx::Error> {
+pub async fn get(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+    id: RecordId,
+    lock: bool,
+) -> Result<Option<Record>, sqlx::Error> {
     let mut stmt = select(object);
     stmt.and_where(Expr::col("id").eq(backend.uuid(Some(id.0))));
     if lock && backend == Backend::Postgres {
         stmt.lock(LockType::Update);
     }
-    let row = exec.fetch_optional(build_select(backend, object, &stmt)).await?;
+    let row = exec
+        .fetch_optional(build_select(backend, object, &stmt))
+        .await?;
     row.map(|r| decode_record(object, &r)).transpose()
 }
 
@@ -77,13 +98,19 @@ fn column_value(backend: Backend, column: &ColumnRef, value: &Value) -> sea_quer
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 pub fn condition(backend: Backend, c: &Condition) -> Cond {
     match c {
-        Condition::And(items) => items.iter().fold(Cond::all(), |acc, i| acc.add(condition(backend, i))),
-        Condition::Or(items) => items.iter().fold(Cond::any(), |acc, i| acc.add(condition(backend, i))),
+        Condition::And(items) => items
+            .iter()
+            .fold(Cond::all(), |acc, i| acc.add(condition(backend, i))),
+        Condition::Or(items) => items
+            .iter()
+            .fold(Cond::any(), |acc, i| acc.add(condition(backend, i))),
         Condition::Not(inner) => condition(backend, inner).not(),
         Condition::Compare { column, cmp, value } => {
             let col = Expr::col(column.column.clone());
@@ -92,7 +119,9 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
                 Compare::Eq => col.eq(v),
                 // "Not Malmö" includes people with no city, as a person reading the filter expects.
                 Compare::Ne => {
-                    return Cond::any().add(Expr::col(column.column.clone()).ne(v)).add(Expr::col(column.column.clone()).is_null());
+                    return Cond::any()
+                        .add(Expr::col(column.column.clone()).ne(v))
+                        .add(Expr::col(column.column.clone()).is_null());
                 }
                 Compare::Lt => col.lt(v),
                 Compare::Lte => col.lte(v),
@@ -102,22 +131,41 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
             Cond::all().add(e)
         }
         Condition::In { column, values } => {
-            let vals: Vec<sea_query::Value> = values.iter().map(|v| column_value(backend, column, v)).collect();
+            let vals: Vec<sea_query::Value> = values
+                .iter()
+                .map(|v| column_value(backend, column, v))
+                .collect();
             Cond::all().add(Expr::col(column.column.clone()).is_in(vals))
         }
-        Condition::Like { column, needle, prefix_only } => {
+        Condition::Like {
+            column,
+            needle,
+            prefix_only,
+        } => {
             let needle = escape_like(&needle.to_lowercase());
-            let pattern = if *prefix_only { format!("{needle}%") } else { format!("%{needle}%") };
-            Cond::all().add(Expr::expr(Func::lower(Expr::col(column.column.clone()))).like(LikeExpr::new(pattern).escape('\\')))
+            let pattern = if *prefix_only {
+                format!("{needle}%")
+            } else {
+                format!("%{needle}%")
+            };
+            Cond::all().add(
+                Expr::expr(Func::lower(Expr::col(column.column.clone())))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            )
         }
         Condition::HasChoice { column, choice } => {
             let encoded = serde_json::to_string(choice).unwrap_or_default();
             let pattern = format!("%{}%", escape_like(&encoded));
-            Cond::all().add(Expr::col(column.column.clone()).like(LikeExpr::new(pattern).escape('\\')))
+            Cond::all()
+                .add(Expr::col(column.column.clone()).like(LikeExpr::new(pattern).escape('\\')))
         }
         Condition::IsEmpty { column, empty } => {
             let col = Expr::col(column.column.clone());
-            Cond::all().add(if *empty { col.is_null() } else { col.is_not_null() })
+            Cond::all().add(if *empty {
+                col.is_null()
+            } else {
+                col.is_not_null()
+            })
         }
     }
 }
@@ -127,12 +175,20 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
 fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
     let id_desc = keys.last().is_some_and(|k| k.descending);
     let id_val = backend.uuid(Some(cursor.id.0));
-    let all_asc_known = keys.iter().all(|k| !k.descending) && cursor.values.iter().all(|v| !v.is_null());
+    let all_asc_known =
+        keys.iter().all(|k| !k.descending) && cursor.values.iter().all(|v| !v.is_null());
     if all_asc_known {
         // Row values let both databases seek the index directly.
-        let mut cols: Vec<Expr> = keys.iter().map(|k| Expr::col(k.column.column.clone())).collect();
+        let mut cols: Vec<Expr> = keys
+            .iter()
+            .map(|k| Expr::col(k.column.column.clone()))
+            .collect();
         cols.push(Expr::col("id"));
-        let mut vals: Vec<Expr> = keys.iter().zip(&cursor.values).map(|(k, v)| Expr::val(column_value(backend, &k.column, v))).collect();
+        let mut vals: Vec<Expr> = keys
+            .iter()
+            .zip(&cursor.values)
+            .map(|(k, v)| Expr::val(column_value(backend, &k.column, v)))
+            .collect();
         vals.push(Expr::val(id_val));
         return Cond::all().add(Expr::tuple(cols).gt(Expr::tuple(vals)));
     }
@@ -141,22 +197,34 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
         let mut all = Cond::all();
         for (k, v) in keys.iter().zip(&cursor.values).take(i) {
             let col = Expr::col(k.column.column.clone());
-            all = all.add(if v.is_null() { col.is_null() } else { col.eq(column_value(backend, &k.column, v)) });
+            all = all.add(if v.is_null() {
+                col.is_null()
+            } else {
+                col.eq(column_value(backend, &k.column, v))
+            });
         }
         match keys.get(i).zip(cursor.values.get(i)) {
             Some((k, v)) => {
                 let col = || Expr::col(k.column.column.clone());
                 let after = match (k.descending, v.is_null()) {
-                    (false, false) => Cond::all().add(col().gt(column_value(backend, &k.column, v))),
+                    (false, false) => {
+                        Cond::all().add(col().gt(column_value(backend, &k.column, v)))
+                    }
                     (false, true) => Cond::all().add(col().is_not_null()),
-                    (true, false) => Cond::any().add(col().lt(column_value(backend, &k.column, v))).add(col().is_null()),
+                    (true, false) => Cond::any()
+                        .add(col().lt(column_value(backend, &k.column, v)))
+                        .add(col().is_null()),
                     (true, true) => continue,
                 };
                 all = all.add(after);
             }
             None => {
                 let id = Expr::col("id");
-                all = all.add(if id_desc { id.lt(id_val.clone()) } else { id.gt(id_val.clone()) });
+                all = all.add(if id_desc {
+                    id.lt(id_val.clone())
+                } else {
+                    id.gt(id_val.clone())
+                });
             }
         }
         any = any.add(all);
@@ -164,7 +232,12 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
     any
 }
 
-pub async fn list(exec: Exec<'_>, backend: Backend, object: &ObjectDef, q: &ListQuery) -> Result<Vec<Record>, sqlx::Error> {
+pub async fn list(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+    q: &ListQuery,
+) -> Result<Vec<Record>, sqlx::Error> {
     let mut stmt = select(object);
     stmt.and_where(match q.liveness {
         Liveness::Live => Expr::col("deleted_at").is_null(),
@@ -177,7 +250,11 @@ pub async fn list(exec: Exec<'_>, backend: Backend, object: &ObjectDef, q: &List
         stmt.cond_where(after_cursor(backend, &q.sort, cursor));
     }
     for k in &q.sort {
-        let (order, nulls) = if k.descending { (Order::Desc, NullOrdering::Last) } else { (Order::Asc, NullOrdering::First) };
+        let (order, nulls) = if k.descending {
+            (Order::Desc, NullOrdering::Last)
+        } else {
+            (Order::Asc, NullOrdering::First)
+        };
         stmt.order_by_with_nulls(k.column.column.clone(), order, nulls);
     }
     let id_desc = q.sort.last().is_some_and(|k| k.descending);
@@ -187,7 +264,11 @@ pub async fn list(exec: Exec<'_>, backend: Backend, object: &ObjectDef, q: &List
     rows.iter().map(|r| decode_record(object, r)).collect()
 }
 
-pub async fn load_links(exec: Exec<'_>, backend: Backend, records: &mut [Record]) -> Result<(), sqlx::Error> {
+pub async fn load_links(
+    exec: Exec<'_>,
+    backend: Backend,
+    records: &mut [Record],
+) -> Result<(), sqlx::Error> {
     if records.is_empty() {
         return Ok(());
     }
@@ -201,7 +282,10 @@ pub async fn load_links(exec: Exec<'_>, backend: Backend, records: &mut [Record]
         .to_owned();
     for row in exec.fetch_all(backend.build(&stmt)).await? {
         let activity = RecordId(row.uuid(0)?);
-        let link = Link { object: row.string(1)?, id: RecordId(row.uuid(2)?) };
+        let link = Link {
+            object: row.string(1)?,
+            id: RecordId(row.uuid(2)?),
+        };
         if let Some(r) = records.iter_mut().find(|r| r.id == activity) {
             r.links.push(link);
         }
@@ -209,7 +293,12 @@ pub async fn load_links(exec: Exec<'_>, backend: Backend, records: &mut [Record]
     Ok(())
 }
 
-pub async fn replace_links(tx: &mut Tx, backend: Backend, activity: RecordId, links: &[Link]) -> Result<(), sqlx::Error> {
+pub async fn replace_links(
+    tx: &mut Tx,
+    backend: Backend,
+    activity: RecordId,
+    links: &[Link],
+) -> Result<(), sqlx::Error> {
     let del = Query::delete()
         .from_table("activity_link")
         .and_where(Expr::col("activity_id").eq(backend.uuid(Some(activity.0))))
@@ -218,7 +307,10 @@ pub async fn replace_links(tx: &mut Tx, backend: Backend, activity: RecordId, li
     if links.is_empty() {
         return Ok(());
     }
-    let mut ins = Query::insert().into_table("activity_link").columns(["activity_id", "object", "record_id"]).to_owned();
+    let mut ins = Query::insert()
+        .into_table("activity_link")
+        .columns(["activity_id", "object", "record_id"])
+        .to_owned();
     for l in links {
         ins.values_panic([
             Expr::val(backend.uuid(Some(activity.0))),
@@ -256,21 +348,33 @@ pub async fn check_references(
     if let Some(links) = &input.links {
         for (i, l) in links.iter().enumerate() {
             if !record_exists(tx, backend, &l.object, l.id).await? {
-                errors.push(FieldError::new(format!("links[{i}]"), format!("no {} with this id", l.object)));
+                errors.push(FieldError::new(
+                    format!("links[{i}]"),
+                    format!("no {} with this id", l.object),
+                ));
             }
         }
     }
     Ok(errors)
 }
 
-async fn record_exists(tx: &mut Tx, backend: Backend, object: &str, id: RecordId) -> Result<bool, sqlx::Error> {
+async fn record_exists(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &str,
+    id: RecordId,
+) -> Result<bool, sqlx::Error> {
     let stmt = Query::select()
         .expr(Expr::val(1))
         .from(table_name(object))
         .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
         .and_where(Expr::col("deleted_at").is_null())
         .to_owned();
-    Ok(tx.exec().fetch_optional(backend.build(&stmt)).await?.is_some())
+    Ok(tx
+        .exec()
+        .fetch_optional(backend.build(&stmt))
+        .await?
+        .is_some())
 }
 
 async fn user_exists(tx: &mut Tx, backend: Backend, id: UserId) -> Result<bool, sqlx::Error> {
@@ -279,7 +383,11 @@ async fn user_exists(tx: &mut Tx, backend: Backend, id: UserId) -> Result<bool, 
         .from("users")
         .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
         .to_owned();
-    Ok(tx.exec().fetch_optional(backend.build(&stmt)).await?.is_some())
+    Ok(tx
+        .exec()
+        .fetch_optional(backend.build(&stmt))
+        .await?
+        .is_some())
 }
 
 fn json_text(v: &Json) -> Option<String> {
@@ -295,12 +403,26 @@ pub struct ChangeRow<'a> {
     pub new: Json,
 }
 
-pub async fn log_changes(tx: &mut Tx, backend: Backend, ctx: WriteCtx, rows: &[ChangeRow<'_>]) -> Result<(), sqlx::Error> {
+pub async fn log_changes(
+    tx: &mut Tx,
+    backend: Backend,
+    ctx: WriteCtx,
+    rows: &[ChangeRow<'_>],
+) -> Result<(), sqlx::Error> {
     // 9 parameters a row; stay well below SQLite's 32766.
     for chunk in rows.chunks(2000) {
         let mut stmt = Query::insert()
             .into_table("change_log")
-            .columns(["at", "actor", "object", "record_id", "op", "field", "old_value", "new_value"])
+            .columns([
+                "at",
+                "actor",
+                "object",
+                "record_id",
+                "op",
+                "field",
+                "old_value",
+                "new_value",
+            ])
             .to_owned();
         for r in chunk {
             stmt.values_panic([
@@ -337,11 +459,20 @@ fn insert_values(backend: Backend, object: &ObjectDef, r: &Record) -> Vec<Expr> 
 }
 
 /// Insert records with their change-log rows and search documents, inside `tx`.
-pub async fn insert_many(tx: &mut Tx, backend: Backend, object: &ObjectDef, records: &[Record], ctx: WriteCtx) -> Result<(), sqlx::Error> {
+pub async fn insert_many(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &ObjectDef,
+    records: &[Record],
+    ctx: WriteCtx,
+) -> Result<(), sqlx::Error> {
     let cols = columns(object);
     let per_chunk = (30_000 / cols.len()).max(1);
     for chunk in records.chunks(per_chunk) {
-        let mut stmt = Query::insert().into_table(object.table()).columns(cols.clone()).to_owned();
+        let mut stmt = Query::insert()
+            .into_table(object.table())
+            .columns(cols.clone())
+            .to_owned();
         for r in chunk {
             stmt.values_panic(insert_values(backend, object, r));
         }
@@ -364,7 +495,11 @@ pub async fn insert_many(tx: &mut Tx, backend: Backend, object: &ObjectDef, reco
             replace_links(tx, backend, r.id, &r.links).await?;
         }
     }
-    let docs: Vec<search::Doc> = records.iter().filter(|r| r.deleted_at.is_none()).map(|r| search::Doc::of(object, r)).collect();
+    let docs: Vec<search::Doc> = records
+        .iter()
+        .filter(|r| r.deleted_at.is_none())
+        .map(|r| search::Doc::of(object, r))
+        .collect();
     search::insert_docs(tx, backend, &docs).await
 }
 
@@ -408,7 +543,9 @@ pub async fn update(
     }
     let mut stmt = Query::update().table(object.table()).to_owned();
     for (name, _, new) in &changes {
-        let t = object.any_field(name).map_or(FieldType::User, |f| f.field_type);
+        let t = object
+            .any_field(name)
+            .map_or(FieldType::User, |f| f.field_type);
         stmt.value(name.clone(), Expr::val(encode(backend, t, new)));
     }
     stmt.value("version", Expr::col("version").add(1))
@@ -437,7 +574,13 @@ pub async fn update(
     let mut next = current.clone();
     if let Some(links) = links_change {
         replace_links(tx, backend, id, links).await?;
-        let as_json = |ls: &[Link]| Json::Array(ls.iter().map(|l| serde_json::json!({"object": l.object, "id": l.id.to_string()})).collect());
+        let as_json = |ls: &[Link]| {
+            Json::Array(
+                ls.iter()
+                    .map(|l| serde_json::json!({"object": l.object, "id": l.id.to_string()}))
+                    .collect(),
+            )
+        };
         rows.push(ChangeRow {
             object: &object.name,
             record_id: id,
@@ -507,8 +650,19 @@ pub async fn set_deleted(
             None => Ok(Updated::Missing),
         };
     }
-    let op = if deleted { ChangeOp::Delete } else { ChangeOp::Restore };
-    let row = ChangeRow { object: &object.name, record_id: id, op, field: None, old: Json::Null, new: Json::Null };
+    let op = if deleted {
+        ChangeOp::Delete
+    } else {
+        ChangeOp::Restore
+    };
+    let row = ChangeRow {
+        object: &object.name,
+        record_id: id,
+        op,
+        field: None,
+        old: Json::Null,
+        new: Json::Null,
+    };
     log_changes(tx, backend, ctx, &[row]).await?;
     let mut next = current;
     next.deleted_at = deleted_at;
@@ -523,16 +677,35 @@ pub async fn set_deleted(
     Ok(Updated::Done(next))
 }
 
-pub async fn history(exec: Exec<'_>, backend: Backend, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>, sqlx::Error> {
+pub async fn history(
+    exec: Exec<'_>,
+    backend: Backend,
+    id: RecordId,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<Change>, sqlx::Error> {
     let stmt = Query::select()
-        .columns(["seq", "at", "actor", "object", "record_id", "op", "field", "old_value", "new_value"])
+        .columns([
+            "seq",
+            "at",
+            "actor",
+            "object",
+            "record_id",
+            "op",
+            "field",
+            "old_value",
+            "new_value",
+        ])
         .from("change_log")
         .and_where(Expr::col("record_id").eq(backend.uuid(Some(id.0))))
         .and_where(Expr::col("seq").gt(after_seq))
         .order_by("seq", Order::Asc)
         .limit(u64::from(limit))
         .to_owned();
-    let parse = |t: Option<String>| t.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Json::Null);
+    let parse = |t: Option<String>| {
+        t.and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Json::Null)
+    };
     exec.fetch_all(backend.build(&stmt))
         .await?
         .iter()
@@ -552,7 +725,11 @@ pub async fn history(exec: Exec<'_>, backend: Backend, id: RecordId, after_seq: 
         .collect()
 }
 
-pub async fn count(exec: Exec<'_>, backend: Backend, object: &ObjectDef) -> Result<i64, sqlx::Error> {
+pub async fn count(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+) -> Result<i64, sqlx::Error> {
     let stmt = Query::select()
         .expr(Expr::col(sea_query::Asterisk).count())
         .from(object.table())

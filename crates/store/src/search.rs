@@ -23,14 +23,22 @@ impl Doc {
             .filter_map(|f| record.get(&f.name).to_text())
             .map(|text| words(&text))
             .collect();
-        Doc { object: object.name.clone(), id: record.id, title: record.title(object), body: body.join(" ") }
+        Doc {
+            object: object.name.clone(),
+            id: record.id,
+            title: record.title(object),
+            body: body.join(" "),
+        }
     }
 }
 
 /// Text as plain words, so an e-mail or a URL is found by its parts on both engines
 /// (PostgreSQL's parser would otherwise keep "anna@example.se" as one token).
 fn words(text: &str) -> String {
-    let parts: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let parts: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
     parts.join(" ")
 }
 
@@ -38,7 +46,8 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
     match backend {
         Backend::Postgres => {
             for chunk in docs.chunks(5000) {
-                let mut text = String::from("INSERT INTO search_doc (record_id, object, title, body) VALUES ");
+                let mut text =
+                    String::from("INSERT INTO search_doc (record_id, object, title, body) VALUES ");
                 let mut values = Vec::with_capacity(chunk.len() * 4);
                 for (i, d) in chunk.iter().enumerate() {
                     let n = i * 4;
@@ -46,21 +55,31 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
                         text.push_str(", ");
                     }
                     text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-                    values.extend([backend.uuid(Some(d.id.0)), d.object.clone().into(), d.title.clone().into(), d.body.clone().into()]);
+                    values.extend([
+                        backend.uuid(Some(d.id.0)),
+                        d.object.clone().into(),
+                        d.title.clone().into(),
+                        d.body.clone().into(),
+                    ]);
                 }
                 tx.exec().execute(Sql::new(text, values)).await?;
             }
         }
         Backend::Sqlite => {
             for chunk in docs.chunks(5000) {
-                let mut text = String::from("INSERT INTO search_doc (object, record_id, title) VALUES ");
+                let mut text =
+                    String::from("INSERT INTO search_doc (object, record_id, title) VALUES ");
                 let mut values = Vec::with_capacity(chunk.len() * 3);
                 for (i, d) in chunk.iter().enumerate() {
                     if i > 0 {
                         text.push_str(", ");
                     }
                     text.push_str("(?, ?, ?)");
-                    values.extend([Sv::from(d.object.clone()), backend.uuid(Some(d.id.0)), d.title.clone().into()]);
+                    values.extend([
+                        Sv::from(d.object.clone()),
+                        backend.uuid(Some(d.id.0)),
+                        d.title.clone().into(),
+                    ]);
                 }
                 text.push_str(" RETURNING doc, record_id");
                 let rows = tx.exec().fetch_all(Sql::new(text, values)).await?;
@@ -71,12 +90,18 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
                 let mut text = String::from("INSERT INTO search_fts (rowid, title, body) VALUES ");
                 let mut values = Vec::with_capacity(chunk.len() * 3);
                 for (i, d) in chunk.iter().enumerate() {
-                    let Some(doc) = by_id.get(&d.id.0) else { continue };
+                    let Some(doc) = by_id.get(&d.id.0) else {
+                        continue;
+                    };
                     if i > 0 {
                         text.push_str(", ");
                     }
                     text.push_str("(?, ?, ?)");
-                    values.extend([Sv::from(*doc), d.title.clone().into(), d.body.clone().into()]);
+                    values.extend([
+                        Sv::from(*doc),
+                        d.title.clone().into(),
+                        d.body.clone().into(),
+                    ]);
                 }
                 tx.exec().execute(Sql::new(text, values)).await?;
             }
@@ -88,15 +113,28 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
 pub async fn remove_doc(tx: &mut Tx, backend: Backend, id: RecordId) -> Result<(), sqlx::Error> {
     match backend {
         Backend::Postgres => {
-            tx.exec().execute(Sql::new("DELETE FROM search_doc WHERE record_id = $1", vec![backend.uuid(Some(id.0))])).await?;
+            tx.exec()
+                .execute(Sql::new(
+                    "DELETE FROM search_doc WHERE record_id = $1",
+                    vec![backend.uuid(Some(id.0))],
+                ))
+                .await?;
         }
         Backend::Sqlite => {
             let row = tx
                 .exec()
-                .fetch_optional(Sql::new("DELETE FROM search_doc WHERE record_id = ?1 RETURNING doc", vec![backend.uuid(Some(id.0))]))
+                .fetch_optional(Sql::new(
+                    "DELETE FROM search_doc WHERE record_id = ?1 RETURNING doc",
+                    vec![backend.uuid(Some(id.0))],
+                ))
                 .await?;
             if let Some(r) = row {
-                tx.exec().execute(Sql::new("DELETE FROM search_fts WHERE rowid = ?1", vec![Sv::from(r.i64(0)?)])).await?;
+                tx.exec()
+                    .execute(Sql::new(
+                        "DELETE FROM search_fts WHERE rowid = ?1",
+                        vec![Sv::from(r.i64(0)?)],
+                    ))
+                    .await?;
             }
         }
     }
@@ -110,8 +148,16 @@ pub async fn replace_doc(tx: &mut Tx, backend: Backend, doc: &Doc) -> Result<(),
 
 /// Search live records for all terms, each as a prefix. Terms are letters and digits only
 /// (see `anchora_core::service::search_terms`), so no query syntax reaches either engine.
-pub async fn search(exec: Exec<'_>, backend: Backend, terms: &[String], limit: u32) -> Result<Vec<SearchHit>, sqlx::Error> {
-    let safe: Vec<&String> = terms.iter().filter(|t| t.chars().all(char::is_alphanumeric) && !t.is_empty()).collect();
+pub async fn search(
+    exec: Exec<'_>,
+    backend: Backend,
+    terms: &[String],
+    limit: u32,
+) -> Result<Vec<SearchHit>, sqlx::Error> {
+    let safe: Vec<&String> = terms
+        .iter()
+        .filter(|t| t.chars().all(char::is_alphanumeric) && !t.is_empty())
+        .collect();
     if safe.is_empty() {
         return Ok(Vec::new());
     }

@@ -32,7 +32,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, "system tables and the standard objects
 impl SqlStore {
     pub async fn open_sqlite(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -51,7 +52,10 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(Self { pool: Pool::Sqlite(pool), cache: RwLock::new(None) })
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+            cache: RwLock::new(None),
+        })
     }
 
     /// Open a PostgreSQL schema (`None`: the connection's default, `public`).
@@ -69,7 +73,10 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(Self { pool: Pool::Postgres(pool), cache: RwLock::new(None) })
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+            cache: RwLock::new(None),
+        })
     }
 
     pub fn pool(&self) -> &Pool {
@@ -91,16 +98,26 @@ impl SqlStore {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at {} NOT NULL)",
             backend.datetime_type()
         );
-        self.pool.exec().execute(Sql::plain(create)).await.map_err(db_error)?;
+        self.pool
+            .exec()
+            .execute(Sql::plain(create))
+            .await
+            .map_err(db_error)?;
         for (version, name) in MIGRATIONS {
             let mut tx = self.pool.begin_write().await.map_err(db_error)?;
             if backend == Backend::Postgres {
-                tx.exec().execute(Sql::plain("SELECT pg_advisory_xact_lock(727001)")).await.map_err(db_error)?;
+                tx.exec()
+                    .execute(Sql::plain("SELECT pg_advisory_xact_lock(727001)"))
+                    .await
+                    .map_err(db_error)?;
             }
             let done = tx
                 .exec()
                 .fetch_optional(Sql::new(
-                    format!("SELECT 1 FROM schema_migrations WHERE version = {}", backend.param(1)),
+                    format!(
+                        "SELECT 1 FROM schema_migrations WHERE version = {}",
+                        backend.param(1)
+                    ),
                     vec![(*version).into()],
                 ))
                 .await
@@ -109,7 +126,9 @@ impl SqlStore {
             if done {
                 continue;
             }
-            apply_migration(&mut tx, backend, *version, now).await.map_err(db_error)?;
+            apply_migration(&mut tx, backend, *version, now)
+                .await
+                .map_err(db_error)?;
             tx.exec()
                 .execute(Sql::new(
                     format!(
@@ -136,23 +155,40 @@ impl SqlStore {
             .await
             .unwrap_or_default();
         let applied: Vec<i64> = rows.iter().filter_map(|r| r.i64(0).ok()).collect();
-        Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
+        Ok(MIGRATIONS
+            .iter()
+            .filter(|(v, _)| !applied.contains(v))
+            .count())
     }
 
     /// Rebuild the search documents of one object (after its searchable fields change).
-    async fn reindex(tx: &mut Tx, backend: Backend, object: &ObjectDef) -> std::result::Result<(), sqlx::Error> {
+    async fn reindex(
+        tx: &mut Tx,
+        backend: Backend,
+        object: &ObjectDef,
+    ) -> std::result::Result<(), sqlx::Error> {
         let ids_sql = match backend {
             Backend::Sqlite => "SELECT doc FROM search_doc WHERE object = ?1",
             Backend::Postgres => "SELECT record_id FROM search_doc WHERE object = $1",
         };
         if backend == Backend::Sqlite {
-            let docs = tx.exec().fetch_all(Sql::new(ids_sql, vec![object.name.clone().into()])).await?;
+            let docs = tx
+                .exec()
+                .fetch_all(Sql::new(ids_sql, vec![object.name.clone().into()]))
+                .await?;
             for d in docs {
-                tx.exec().execute(Sql::new("DELETE FROM search_fts WHERE rowid = ?1", vec![d.i64(0)?.into()])).await?;
+                tx.exec()
+                    .execute(Sql::new(
+                        "DELETE FROM search_fts WHERE rowid = ?1",
+                        vec![d.i64(0)?.into()],
+                    ))
+                    .await?;
             }
         }
         let del = format!("DELETE FROM search_doc WHERE object = {}", backend.param(1));
-        tx.exec().execute(Sql::new(del, vec![object.name.clone().into()])).await?;
+        tx.exec()
+            .execute(Sql::new(del, vec![object.name.clone().into()]))
+            .await?;
         let mut query = ListQuery::all();
         query.limit = 5000;
         loop {
@@ -162,7 +198,12 @@ impl SqlStore {
             let docs: Vec<search::Doc> = page.iter().map(|r| search::Doc::of(object, r)).collect();
             search::insert_docs(tx, backend, &docs).await?;
             match page.last() {
-                Some(last) if more => query.after = Some(anchora_core::query::Cursor { values: Vec::new(), id: last.id }),
+                Some(last) if more => {
+                    query.after = Some(anchora_core::query::Cursor {
+                        values: Vec::new(),
+                        id: last.id,
+                    })
+                }
                 _ => break,
             }
         }
@@ -170,7 +211,12 @@ impl SqlStore {
     }
 }
 
-async fn apply_migration(tx: &mut Tx, backend: Backend, version: i64, now: DateTime<Utc>) -> std::result::Result<(), sqlx::Error> {
+async fn apply_migration(
+    tx: &mut Tx,
+    backend: Backend,
+    version: i64,
+    now: DateTime<Utc>,
+) -> std::result::Result<(), sqlx::Error> {
     if version == 1 {
         for stmt in ddl::system_tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
@@ -186,7 +232,10 @@ async fn apply_migration(tx: &mut Tx, backend: Backend, version: i64, now: DateT
 }
 
 fn stale_schema() -> Error {
-    Error::new(ErrorCode::VersionConflict, "the schema was changed by someone else; reload and try again")
+    Error::new(
+        ErrorCode::VersionConflict,
+        "the schema was changed by someone else; reload and try again",
+    )
 }
 
 #[async_trait]
@@ -196,14 +245,20 @@ impl Store for SqlStore {
     }
 
     async fn schema(&self) -> Result<Arc<Schema>> {
-        let version = metadata::schema_version(self.pool.exec()).await.map_err(db_error)?;
+        let version = metadata::schema_version(self.pool.exec())
+            .await
+            .map_err(db_error)?;
         if let Ok(guard) = self.cache.read()
             && let Some(s) = guard.as_ref()
             && s.version == version
         {
             return Ok(s.clone());
         }
-        let schema = Arc::new(metadata::load_schema(self.backend_kind(), &self.pool).await.map_err(db_error)?);
+        let schema = Arc::new(
+            metadata::load_schema(self.backend_kind(), &self.pool)
+                .await
+                .map_err(db_error)?,
+        );
         if let Ok(mut guard) = self.cache.write() {
             *guard = Some(schema.clone());
         }
@@ -217,9 +272,14 @@ impl Store for SqlStore {
             let tx = &mut txn;
             {
                 for stmt in ddl::create_object_table(backend, object) {
-                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+                    tx.exec()
+                        .execute(Sql::plain(stmt))
+                        .await
+                        .map_err(db_error)?;
                 }
-                metadata::insert_object(tx, backend, object, ctx.now).await.map_err(db_error)?;
+                metadata::insert_object(tx, backend, object, ctx.now)
+                    .await
+                    .map_err(db_error)?;
                 metadata::bump_version(tx).await.map_err(db_error)
             }
         }
@@ -235,7 +295,11 @@ impl Store for SqlStore {
         let out: Result<_> = async {
             let tx = &mut txn;
             {
-                if metadata::update_object(tx, backend, object).await.map_err(db_error)? != 1 {
+                if metadata::update_object(tx, backend, object)
+                    .await
+                    .map_err(db_error)?
+                    != 1
+                {
                     return Err(stale_schema());
                 }
                 metadata::bump_version(tx).await.map_err(db_error)
@@ -254,14 +318,21 @@ impl Store for SqlStore {
             let tx = &mut txn;
             {
                 for stmt in ddl::add_column(backend, object, field) {
-                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+                    tx.exec()
+                        .execute(Sql::plain(stmt))
+                        .await
+                        .map_err(db_error)?;
                 }
-                metadata::insert_field(tx, backend, &object.name, field).await.map_err(db_error)?;
+                metadata::insert_field(tx, backend, &object.name, field)
+                    .await
+                    .map_err(db_error)?;
                 metadata::bump_version(tx).await.map_err(db_error)?;
                 if field.searchable {
                     let mut with = object.clone();
                     with.fields.push(field.clone());
-                    SqlStore::reindex(tx, backend, &with).await.map_err(db_error)?;
+                    SqlStore::reindex(tx, backend, &with)
+                        .await
+                        .map_err(db_error)?;
                 }
                 Ok(())
             }
@@ -272,7 +343,12 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn update_field(&self, object: &ObjectDef, before: &FieldDef, after: &FieldDef) -> Result<()> {
+    async fn update_field(
+        &self,
+        object: &ObjectDef,
+        before: &FieldDef,
+        after: &FieldDef,
+    ) -> Result<()> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
@@ -282,11 +358,21 @@ impl Store for SqlStore {
                 let indexed_before = ddl::indexed(before);
                 let indexed_after = ddl::indexed(after);
                 if indexed_after && !indexed_before {
-                    tx.exec().execute(Sql::plain(ddl::create_index(backend, &table, &after.name))).await.map_err(db_error)?;
+                    tx.exec()
+                        .execute(Sql::plain(ddl::create_index(backend, &table, &after.name)))
+                        .await
+                        .map_err(db_error)?;
                 } else if indexed_before && !indexed_after {
-                    tx.exec().execute(Sql::plain(ddl::drop_index(&table, &after.name))).await.map_err(db_error)?;
+                    tx.exec()
+                        .execute(Sql::plain(ddl::drop_index(&table, &after.name)))
+                        .await
+                        .map_err(db_error)?;
                 }
-                if metadata::update_field(tx, backend, &object.name, after).await.map_err(db_error)? != 1 {
+                if metadata::update_field(tx, backend, &object.name, after)
+                    .await
+                    .map_err(db_error)?
+                    != 1
+                {
                     return Err(stale_schema());
                 }
                 metadata::bump_version(tx).await.map_err(db_error)?;
@@ -296,7 +382,9 @@ impl Store for SqlStore {
                     if let Some(f) = next.fields.iter_mut().find(|f| f.name == after.name) {
                         *f = after.clone();
                     }
-                    SqlStore::reindex(tx, backend, &next).await.map_err(db_error)?;
+                    SqlStore::reindex(tx, backend, &next)
+                        .await
+                        .map_err(db_error)?;
                 }
                 Ok(())
             }
@@ -314,9 +402,16 @@ impl Store for SqlStore {
             let tx = &mut txn;
             {
                 for stmt in ddl::drop_column(object, field) {
-                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+                    tx.exec()
+                        .execute(Sql::plain(stmt))
+                        .await
+                        .map_err(db_error)?;
                 }
-                if metadata::delete_field(tx, backend, &object.name, &field.name).await.map_err(db_error)? != 1 {
+                if metadata::delete_field(tx, backend, &object.name, &field.name)
+                    .await
+                    .map_err(db_error)?
+                    != 1
+                {
                     return Err(stale_schema());
                 }
                 metadata::bump_version(tx).await.map_err(db_error)
@@ -328,7 +423,12 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
+    async fn insert_record(
+        &self,
+        object: &ObjectDef,
+        record: &Record,
+        ctx: WriteCtx,
+    ) -> Result<()> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
@@ -340,11 +440,15 @@ impl Store for SqlStore {
                     version: None,
                     links: Some(record.links.clone()),
                 };
-                let errors = records::check_references(tx, backend, object, &input).await.map_err(db_error)?;
+                let errors = records::check_references(tx, backend, object, &input)
+                    .await
+                    .map_err(db_error)?;
                 if !errors.is_empty() {
                     return Err(Error::validation(errors));
                 }
-                records::insert_many(tx, backend, object, std::slice::from_ref(record), ctx).await.map_err(db_error)
+                records::insert_many(tx, backend, object, std::slice::from_ref(record), ctx)
+                    .await
+                    .map_err(db_error)
             }
         }
         .await;
@@ -353,31 +457,52 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn insert_records(&self, object: &ObjectDef, batch: &[Record], ctx: WriteCtx) -> Result<()> {
+    async fn insert_records(
+        &self,
+        object: &ObjectDef,
+        batch: &[Record],
+        ctx: WriteCtx,
+    ) -> Result<()> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        records::insert_many(&mut txn, backend, object, batch, ctx).await.map_err(db_error)?;
+        records::insert_many(&mut txn, backend, object, batch, ctx)
+            .await
+            .map_err(db_error)?;
         txn.commit().await.map_err(db_error)
     }
 
     async fn get_record(&self, object: &ObjectDef, id: RecordId) -> Result<Option<Record>> {
         let backend = self.backend_kind();
-        let mut record = records::get(self.pool.exec(), backend, object, id, false).await.map_err(db_error)?;
+        let mut record = records::get(self.pool.exec(), backend, object, id, false)
+            .await
+            .map_err(db_error)?;
         if object.is_activity()
             && let Some(r) = record.as_mut()
         {
-            records::load_links(self.pool.exec(), backend, std::slice::from_mut(r)).await.map_err(db_error)?;
+            records::load_links(self.pool.exec(), backend, std::slice::from_mut(r))
+                .await
+                .map_err(db_error)?;
         }
         Ok(record)
     }
 
-    async fn update_record(&self, object: &ObjectDef, id: RecordId, expected_version: i64, input: &RecordInput, ctx: WriteCtx) -> Result<WriteOutcome> {
+    async fn update_record(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        expected_version: i64,
+        input: &RecordInput,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
             let tx = &mut txn;
             {
-                match records::update(tx, backend, object, id, expected_version, input, ctx).await.map_err(db_error)? {
+                match records::update(tx, backend, object, id, expected_version, input, ctx)
+                    .await
+                    .map_err(db_error)?
+                {
                     Err(errors) => Err(Error::validation(errors)),
                     Ok(u) => settle(u),
                 }
@@ -389,13 +514,23 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn set_deleted(&self, object: &ObjectDef, id: RecordId, deleted: bool, expected_version: Option<i64>, ctx: WriteCtx) -> Result<WriteOutcome> {
+    async fn set_deleted(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        deleted: bool,
+        expected_version: Option<i64>,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
             let tx = &mut txn;
             {
-                let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx).await.map_err(db_error)?;
+                let u =
+                    records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
+                        .await
+                        .map_err(db_error)?;
                 settle(u)
             }
         }
@@ -407,48 +542,84 @@ impl Store for SqlStore {
 
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
         let backend = self.backend_kind();
-        let mut out = records::list(self.pool.exec(), backend, object, query).await.map_err(db_error)?;
+        let mut out = records::list(self.pool.exec(), backend, object, query)
+            .await
+            .map_err(db_error)?;
         if object.is_activity() {
-            records::load_links(self.pool.exec(), backend, &mut out).await.map_err(db_error)?;
+            records::load_links(self.pool.exec(), backend, &mut out)
+                .await
+                .map_err(db_error)?;
         }
         Ok(out)
     }
 
     async fn count_records(&self, object: &ObjectDef) -> Result<i64> {
-        records::count(self.pool.exec(), self.backend_kind(), object).await.map_err(db_error)
+        records::count(self.pool.exec(), self.backend_kind(), object)
+            .await
+            .map_err(db_error)
     }
 
-    async fn history(&self, _object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>> {
-        records::history(self.pool.exec(), self.backend_kind(), id, after_seq, limit).await.map_err(db_error)
+    async fn history(
+        &self,
+        _object: &ObjectDef,
+        id: RecordId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<Change>> {
+        records::history(self.pool.exec(), self.backend_kind(), id, after_seq, limit)
+            .await
+            .map_err(db_error)
     }
 
     async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>> {
-        search::search(self.pool.exec(), self.backend_kind(), terms, limit).await.map_err(db_error)
+        search::search(self.pool.exec(), self.backend_kind(), terms, limit)
+            .await
+            .map_err(db_error)
     }
 
     async fn create_user(&self, user: &User) -> Result<()> {
-        identity::create_user(self.pool.exec(), self.backend_kind(), user).await.map_err(db_error)
+        identity::create_user(self.pool.exec(), self.backend_kind(), user)
+            .await
+            .map_err(db_error)
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        identity::user_where(self.pool.exec(), self.backend_kind(), Expr::col("email").eq(email.to_string())).await.map_err(db_error)
+        identity::user_where(
+            self.pool.exec(),
+            self.backend_kind(),
+            Expr::col("email").eq(email.to_string()),
+        )
+        .await
+        .map_err(db_error)
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         let backend = self.backend_kind();
-        identity::user_where(self.pool.exec(), backend, Expr::col("id").eq(backend.uuid(Some(id.0)))).await.map_err(db_error)
+        identity::user_where(
+            self.pool.exec(),
+            backend,
+            Expr::col("id").eq(backend.uuid(Some(id.0))),
+        )
+        .await
+        .map_err(db_error)
     }
 
     async fn create_token(&self, token: &ApiToken) -> Result<()> {
-        identity::create_token(self.pool.exec(), self.backend_kind(), token).await.map_err(db_error)
+        identity::create_token(self.pool.exec(), self.backend_kind(), token)
+            .await
+            .map_err(db_error)
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User)>> {
-        identity::token_by_hash(self.pool.exec(), self.backend_kind(), hash).await.map_err(db_error)
+        identity::token_by_hash(self.pool.exec(), self.backend_kind(), hash)
+            .await
+            .map_err(db_error)
     }
 
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
-        identity::touch_token(self.pool.exec(), self.backend_kind(), id, at).await.map_err(db_error)
+        identity::touch_token(self.pool.exec(), self.backend_kind(), id, at)
+            .await
+            .map_err(db_error)
     }
 }
 
@@ -458,7 +629,10 @@ fn settle(u: records::Updated) -> Result<WriteOutcome> {
         records::Updated::Stale(r) => WriteOutcome::Stale(r),
         records::Updated::Missing => WriteOutcome::NotFound,
         records::Updated::InTrash => {
-            return Err(Error::new(ErrorCode::InTrash, "the record is in the trash; restore it before changing it"));
+            return Err(Error::new(
+                ErrorCode::InTrash,
+                "the record is in the trash; restore it before changing it",
+            ));
         }
     })
 }

@@ -41,7 +41,9 @@ pub async fn fresh_postgres_database() -> Option<String> {
             eprintln!("skipping a PostgreSQL test: {why}");
             return None;
         }
-        Err(why) => panic!("PostgreSQL is required (ANCHORA_REQUIRE_POSTGRES=1) but unavailable: {why}"),
+        Err(why) => {
+            panic!("PostgreSQL is required (ANCHORA_REQUIRE_POSTGRES=1) but unavailable: {why}")
+        }
     };
     let name = format!("t_{}", uuid::Uuid::now_v7().simple());
     let admin = base.clone();
@@ -49,8 +51,13 @@ pub async fn fresh_postgres_database() -> Option<String> {
         Ok(c) => c,
         Err(e) => panic!("cannot connect to the test PostgreSQL at {admin}: {e}"),
     };
-    let create = format!("CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
-    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut conn).await {
+    let create = format!(
+        "CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+    );
+    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&mut conn)
+        .await
+    {
         panic!("cannot create a test database: {e}");
     }
     let _ = <sqlx::PgConnection as sqlx::Connection>::close(conn).await;
@@ -92,7 +99,10 @@ fn find_pg_bin(tool: &str) -> Option<PathBuf> {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
@@ -100,7 +110,11 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("{what} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        Err(format!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 
@@ -121,23 +135,38 @@ fn start_cluster() -> Result<String, String> {
     let dir = std::env::temp_dir().join(format!("anchora-pg-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     if root {
-        run(Command::new("chown").arg("postgres:postgres").arg(&dir), "chown")?;
+        run(
+            Command::new("chown").arg("postgres:postgres").arg(&dir),
+            "chown",
+        )?;
     }
     let data = dir.join("data");
     run(
-        as_postgres_user(root, &initdb)
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "anchora", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"]),
+        as_postgres_user(root, &initdb).arg("-D").arg(&data).args([
+            "-U",
+            "anchora",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]),
         "initdb",
     )?;
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB",
         dir.display()
     );
     run(
-        as_postgres_user(root, &pg_ctl).arg("-D").arg(&data).args(["-o", &options, "-l"]).arg(dir.join("log")).args(["-w", "start"]),
+        as_postgres_user(root, &pg_ctl)
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(dir.join("log"))
+            .args(["-w", "start"]),
         "pg_ctl start",
     )?;
     // Stop the server and remove its files when this test process ends.
@@ -163,8 +192,17 @@ fn start_cluster() -> Result<String, String> {
 mod tests {
     #[test]
     fn database_names_replace_the_path() {
-        assert_eq!(super::replace_database("postgres://a@h:1/postgres", "t1"), "postgres://a@h:1/t1");
-        assert_eq!(super::replace_database("postgres://a@h:1", "t1"), "postgres://a@h:1/t1");
-        assert_eq!(super::replace_database("postgres://a@h:1/x?sslmode=disable", "t1"), "postgres://a@h:1/t1?sslmode=disable");
+        assert_eq!(
+            super::replace_database("postgres://a@h:1/postgres", "t1"),
+            "postgres://a@h:1/t1"
+        );
+        assert_eq!(
+            super::replace_database("postgres://a@h:1", "t1"),
+            "postgres://a@h:1/t1"
+        );
+        assert_eq!(
+            super::replace_database("postgres://a@h:1/x?sslmode=disable", "t1"),
+            "postgres://a@h:1/t1?sslmode=disable"
+        );
     }
 }

@@ -1,5 +1,10 @@
 //! The store suite: every test runs unchanged on SQLite and on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use anchora_core::auth::{Principal, Role, User};
 use anchora_core::service::{Crm, ListParams};
@@ -20,17 +25,30 @@ struct H {
 }
 
 fn start() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let clock = Arc::new(FixedClock::new(start()));
     let instance = Arc::new(Instance::open(&url, clock.now()).await.unwrap());
     let store = instance.main();
     let admin = add_user(&*store, "admin@example.com", Role::Admin, clock.now()).await;
     let crm = Crm::new(store.clone(), clock.clone());
-    H { instance, store, crm, admin, clock, url, _dir: dir }
+    H {
+        instance,
+        store,
+        crm,
+        admin,
+        clock,
+        url,
+        _dir: dir,
+    }
 }
 
 async fn add_user(store: &dyn Store, email: &str, role: Role, now: DateTime<Utc>) -> Principal {
@@ -44,7 +62,11 @@ async fn add_user(store: &dyn Store, email: &str, role: Role, now: DateTime<Utc>
         created_at: now,
     };
     store.create_user(&user).await.unwrap();
-    Principal { user_id: user.id, role, token_id: None }
+    Principal {
+        user_id: user.id,
+        role,
+        token_id: None,
+    }
 }
 
 async fn sqlite() -> Option<H> {
@@ -98,22 +120,65 @@ async fn person(h: &H, body: Json) -> Json {
 }
 
 async fn list(h: &H, object: &str, filter: Json, sort: &str) -> Vec<Json> {
-    let params = ListParams { filter: Some(filter.to_string()), sort: Some(sort.into()), limit: Some("500".into()), ..Default::default() };
+    let params = ListParams {
+        filter: Some(filter.to_string()),
+        sort: Some(sort.into()),
+        limit: Some("500".into()),
+        ..Default::default()
+    };
     let (o, page) = h.crm.list(&h.admin, object, &params).await.unwrap();
     page.records.iter().map(|r| r.to_json(&o)).collect()
 }
 
 fn names(rows: &[Json]) -> Vec<String> {
-    rows.iter().map(|r| r["last_name"].as_str().unwrap_or("").to_string()).collect()
+    rows.iter()
+        .map(|r| r["last_name"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 async fn standard_objects_exist(h: H) {
     let schema = h.crm.schema().await.unwrap();
     for (object, fields) in [
-        ("company", &["name", "org_number", "domain", "phone", "address", "city", "country"][..]),
-        ("person", &["first_name", "last_name", "email", "phone", "title", "city", "company"][..]),
-        ("deal", &["name", "stage", "amount", "currency", "probability", "expected_close", "company"][..]),
-        ("activity", &["type", "subject", "body", "due_at", "done"][..]),
+        (
+            "company",
+            &[
+                "name",
+                "org_number",
+                "domain",
+                "phone",
+                "address",
+                "city",
+                "country",
+            ][..],
+        ),
+        (
+            "person",
+            &[
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "title",
+                "city",
+                "company",
+            ][..],
+        ),
+        (
+            "deal",
+            &[
+                "name",
+                "stage",
+                "amount",
+                "currency",
+                "probability",
+                "expected_close",
+                "company",
+            ][..],
+        ),
+        (
+            "activity",
+            &["type", "subject", "body", "due_at", "done"][..],
+        ),
     ] {
         let o = schema.object(object).unwrap();
         for f in fields {
@@ -133,19 +198,31 @@ async fn create_read_update_and_history(h: H) {
     assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 7);
 
     h.clock.advance(chrono::Duration::minutes(5));
-    let (o, r) = h.crm.update(&h.admin, "person", &id, &json!({"city": "Lund"}), Some(1)).await.unwrap();
+    let (o, r) = h
+        .crm
+        .update(&h.admin, "person", &id, &json!({"city": "Lund"}), Some(1))
+        .await
+        .unwrap();
     let r = r.to_json(&o);
     assert_eq!(r["version"], 2);
     assert_eq!(r["city"], "Lund");
     assert_eq!(r["updated_at"], "2026-11-23T09:05:00.000000Z");
 
     // The same value again changes nothing and keeps the version.
-    let (_, same) = h.crm.update(&h.admin, "person", &id, &json!({"city": "Lund"}), Some(2)).await.unwrap();
+    let (_, same) = h
+        .crm
+        .update(&h.admin, "person", &id, &json!({"city": "Lund"}), Some(2))
+        .await
+        .unwrap();
     assert_eq!(same.version, 2);
 
     let (_, got) = h.crm.get(&h.admin, "person", &id).await.unwrap();
     assert_eq!(got.version, 2);
-    let history = h.crm.history(&h.admin, "person", &id, None, None).await.unwrap();
+    let history = h
+        .crm
+        .history(&h.admin, "person", &id, None, None)
+        .await
+        .unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].op.as_str(), "create");
     assert_eq!(history[0].new["last_name"], "Lindqvist");
@@ -159,13 +236,24 @@ async fn create_read_update_and_history(h: H) {
 async fn stale_versions_are_refused_with_the_current_record(h: H) {
     let p = person(&h, json!({"last_name": "Berg"})).await;
     let id = p["id"].as_str().unwrap();
-    h.crm.update(&h.admin, "person", id, &json!({"city": "Oslo"}), Some(1)).await.unwrap();
-    let err = h.crm.update(&h.admin, "person", id, &json!({"city": "Bergen"}), Some(1)).await.unwrap_err();
+    h.crm
+        .update(&h.admin, "person", id, &json!({"city": "Oslo"}), Some(1))
+        .await
+        .unwrap();
+    let err = h
+        .crm
+        .update(&h.admin, "person", id, &json!({"city": "Bergen"}), Some(1))
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::VersionConflict);
     let current = err.current.unwrap();
     assert_eq!(current["city"], "Oslo");
     assert_eq!(current["version"], 2);
-    let err = h.crm.update(&h.admin, "person", id, &json!({"city": "Bergen"}), None).await.unwrap_err();
+    let err = h
+        .crm
+        .update(&h.admin, "person", id, &json!({"city": "Bergen"}), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::PreconditionRequired);
     // The loser's value was never written.
     let (_, r) = h.crm.get(&h.admin, "person", id).await.unwrap();
@@ -181,20 +269,34 @@ async fn concurrent_writers_exactly_one_wins(h: H) {
         let admin = h.admin.clone();
         let id = id.clone();
         tasks.push(tokio::spawn(async move {
-            crm.update(&admin, "person", &id, &json!({"city": format!("City {i}")}), Some(1)).await
+            crm.update(
+                &admin,
+                "person",
+                &id,
+                &json!({"city": format!("City {i}")}),
+                Some(1),
+            )
+            .await
         }));
     }
     let mut won = 0;
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => won += 1,
-            Err(e) => assert!(matches!(e.code, ErrorCode::VersionConflict | ErrorCode::Unavailable), "{e:?}"),
+            Err(e) => assert!(
+                matches!(e.code, ErrorCode::VersionConflict | ErrorCode::Unavailable),
+                "{e:?}"
+            ),
         }
     }
     assert_eq!(won, 1);
     let (_, r) = h.crm.get(&h.admin, "person", &id).await.unwrap();
     assert_eq!(r.version, 2);
-    let history = h.crm.history(&h.admin, "person", &id, None, None).await.unwrap();
+    let history = h
+        .crm
+        .history(&h.admin, "person", &id, None, None)
+        .await
+        .unwrap();
     assert_eq!(history.len(), 2, "exactly one update logged");
 }
 
@@ -203,55 +305,164 @@ async fn trash_and_restore(h: H) {
     let id = p["id"].as_str().unwrap();
     let (_, r) = h.crm.delete(&h.admin, "person", id, Some(1)).await.unwrap();
     assert!(r.deleted_at.is_some());
-    assert!(list(&h, "person", json!({"field": "last_name", "op": "eq", "value": "Trash"}), "").await.is_empty());
-    assert!(h.crm.search(&h.admin, "Tilda", None).await.unwrap().is_empty());
-    let params = ListParams { trash: true, ..Default::default() };
+    assert!(
+        list(
+            &h,
+            "person",
+            json!({"field": "last_name", "op": "eq", "value": "Trash"}),
+            ""
+        )
+        .await
+        .is_empty()
+    );
+    assert!(
+        h.crm
+            .search(&h.admin, "Tilda", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let params = ListParams {
+        trash: true,
+        ..Default::default()
+    };
     let (_, trash) = h.crm.list(&h.admin, "person", &params).await.unwrap();
     assert_eq!(trash.records.len(), 1);
     // A record in the trash cannot be edited.
-    let e = h.crm.update(&h.admin, "person", id, &json!({"city": "x"}), Some(2)).await.unwrap_err();
+    let e = h
+        .crm
+        .update(&h.admin, "person", id, &json!({"city": "x"}), Some(2))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InTrash);
     let (_, r) = h.crm.restore(&h.admin, "person", id, None).await.unwrap();
     assert!(r.deleted_at.is_none());
     assert_eq!(r.version, 3);
-    assert_eq!(list(&h, "person", json!({"field": "last_name", "op": "eq", "value": "Trash"}), "").await.len(), 1);
-    assert_eq!(h.crm.search(&h.admin, "Tilda", None).await.unwrap().len(), 1);
-    let ops: Vec<&str> = h.crm.history(&h.admin, "person", id, None, None).await.unwrap().iter().map(|c| c.op.as_str()).collect();
+    assert_eq!(
+        list(
+            &h,
+            "person",
+            json!({"field": "last_name", "op": "eq", "value": "Trash"}),
+            ""
+        )
+        .await
+        .len(),
+        1
+    );
+    assert_eq!(
+        h.crm.search(&h.admin, "Tilda", None).await.unwrap().len(),
+        1
+    );
+    let ops: Vec<&str> = h
+        .crm
+        .history(&h.admin, "person", id, None, None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.op.as_str())
+        .collect();
     assert_eq!(ops, ["create", "delete", "restore"]);
 }
 
 async fn custom_field_lifecycle(h: H) {
     let f = h
         .crm
-        .add_field(&h.admin, "person", json!({"name": "shoe_size", "label": "Shoe size", "type": "number"}))
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "shoe_size", "label": "Shoe size", "type": "number"}),
+        )
         .await
         .unwrap();
     assert!(f.filterable);
     let a = person(&h, json!({"last_name": "Small", "shoe_size": 37})).await;
     person(&h, json!({"last_name": "Large", "shoe_size": 46})).await;
-    let big = list(&h, "person", json!({"field": "shoe_size", "op": "gte", "value": 40}), "-shoe_size").await;
+    let big = list(
+        &h,
+        "person",
+        json!({"field": "shoe_size", "op": "gte", "value": 40}),
+        "-shoe_size",
+    )
+    .await;
     assert_eq!(names(&big), ["Large"]);
     // Relabel, then archive: the API stops showing it, the data stays.
-    h.crm.update_field(&h.admin, "person", "shoe_size", json!({"label": "Skostorlek"})).await.unwrap();
-    h.crm.remove_field(&h.admin, "person", "shoe_size", false).await.unwrap();
-    let (o, r) = h.crm.get(&h.admin, "person", a["id"].as_str().unwrap()).await.unwrap();
+    h.crm
+        .update_field(
+            &h.admin,
+            "person",
+            "shoe_size",
+            json!({"label": "Skostorlek"}),
+        )
+        .await
+        .unwrap();
+    h.crm
+        .remove_field(&h.admin, "person", "shoe_size", false)
+        .await
+        .unwrap();
+    let (o, r) = h
+        .crm
+        .get(&h.admin, "person", a["id"].as_str().unwrap())
+        .await
+        .unwrap();
     assert!(r.to_json(&o).get("shoe_size").is_none());
-    let e = h.crm.create(&h.admin, "person", &json!({"last_name": "X", "shoe_size": 1})).await.unwrap_err();
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "X", "shoe_size": 1}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "shoe_size");
-    h.crm.update_field(&h.admin, "person", "shoe_size", json!({"archived": false})).await.unwrap();
-    let (o, r) = h.crm.get(&h.admin, "person", a["id"].as_str().unwrap()).await.unwrap();
+    h.crm
+        .update_field(&h.admin, "person", "shoe_size", json!({"archived": false}))
+        .await
+        .unwrap();
+    let (o, r) = h
+        .crm
+        .get(&h.admin, "person", a["id"].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(r.to_json(&o)["shoe_size"], json!(37.0));
     assert_eq!(o.field("shoe_size").unwrap().label, "Skostorlek");
     // Purge needs an archived field; then the column and its data are gone.
-    let e = h.crm.remove_field(&h.admin, "person", "shoe_size", true).await.unwrap_err();
+    let e = h
+        .crm
+        .remove_field(&h.admin, "person", "shoe_size", true)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationFailed);
-    h.crm.remove_field(&h.admin, "person", "shoe_size", false).await.unwrap();
-    h.crm.remove_field(&h.admin, "person", "shoe_size", true).await.unwrap();
+    h.crm
+        .remove_field(&h.admin, "person", "shoe_size", false)
+        .await
+        .unwrap();
+    h.crm
+        .remove_field(&h.admin, "person", "shoe_size", true)
+        .await
+        .unwrap();
     let schema = h.crm.schema().await.unwrap();
-    assert!(schema.object("person").unwrap().any_field("shoe_size").is_none());
+    assert!(
+        schema
+            .object("person")
+            .unwrap()
+            .any_field("shoe_size")
+            .is_none()
+    );
     // The name can be used again, with another type.
-    h.crm.add_field(&h.admin, "person", json!({"name": "shoe_size", "label": "Shoe", "type": "text"})).await.unwrap();
-    let (o, r) = h.crm.get(&h.admin, "person", a["id"].as_str().unwrap()).await.unwrap();
+    h.crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "shoe_size", "label": "Shoe", "type": "text"}),
+        )
+        .await
+        .unwrap();
+    let (o, r) = h
+        .crm
+        .get(&h.admin, "person", a["id"].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(r.to_json(&o)["shoe_size"], Json::Null);
     // Every type can be added and written.
     for (name, t, extra, value) in [
@@ -260,27 +471,69 @@ async fn custom_field_lifecycle(h: H) {
         ("f_money", "money", json!({}), json!(1999.95)),
         ("f_pct", "percent", json!({}), json!(12.5)),
         ("f_date", "date", json!({}), json!("2027-01-31")),
-        ("f_dt", "datetime", json!({}), json!("2027-01-31T08:15:00.000000Z")),
+        (
+            "f_dt",
+            "datetime",
+            json!({}),
+            json!("2027-01-31T08:15:00.000000Z"),
+        ),
         ("f_bool", "boolean", json!({}), json!(true)),
-        ("f_sel", "select", json!({"choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]}), json!("b")),
-        ("f_multi", "multi_select", json!({"choices": [{"value": "x", "label": "X"}, {"value": "y", "label": "Y"}]}), json!(["x", "y"])),
+        (
+            "f_sel",
+            "select",
+            json!({"choices": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]}),
+            json!("b"),
+        ),
+        (
+            "f_multi",
+            "multi_select",
+            json!({"choices": [{"value": "x", "label": "X"}, {"value": "y", "label": "Y"}]}),
+            json!(["x", "y"]),
+        ),
         ("f_email", "email", json!({}), json!("a@b.se")),
         ("f_phone", "phone", json!({}), json!("+46 40 123 45")),
         ("f_url", "url", json!({}), json!("https://example.se")),
-        ("f_user", "user", json!({}), json!(h.admin.user_id.to_string())),
-        ("f_rel", "relation", json!({"target": "person"}), a["id"].clone()),
+        (
+            "f_user",
+            "user",
+            json!({}),
+            json!(h.admin.user_id.to_string()),
+        ),
+        (
+            "f_rel",
+            "relation",
+            json!({"target": "person"}),
+            a["id"].clone(),
+        ),
     ] {
         let mut body = json!({"name": name, "label": name, "type": t});
-        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        h.crm.add_field(&h.admin, "person", body).await.unwrap_or_else(|e| panic!("{t}: {e:?}"));
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        h.crm
+            .add_field(&h.admin, "person", body)
+            .await
+            .unwrap_or_else(|e| panic!("{t}: {e:?}"));
         let p = person(&h, json!({"last_name": "Typed", name: value.clone()})).await;
         assert_eq!(p[name], value, "{t}");
         if t != "long_text" {
-            let found = list(&h, "person", json!({"field": name, "op": "is_empty", "value": false}), "").await;
+            let found = list(
+                &h,
+                "person",
+                json!({"field": name, "op": "is_empty", "value": false}),
+                "",
+            )
+            .await;
             assert_eq!(found.len(), 1, "{t}");
         }
     }
-    let multi = list(&h, "person", json!({"field": "f_multi", "op": "contains", "value": "y"}), "").await;
+    let multi = list(
+        &h,
+        "person",
+        json!({"field": "f_multi", "op": "contains", "value": "y"}),
+        "",
+    )
+    .await;
     assert_eq!(multi.len(), 1);
 }
 
@@ -293,23 +546,70 @@ async fn custom_object_with_a_relation(h: H) {
         .await
         .unwrap();
     assert_eq!(o.fields.len(), 3);
-    let (_, c) = h.crm.create(&h.admin, "company", &json!({"name": "Ikano AB", "city": "Älmhult"})).await.unwrap();
-    let (obj, p) = h.crm.create(&h.admin, "project", &json!({"name": "CRM rollout", "client": c.id.to_string(), "budget": "250000.00"})).await.unwrap();
+    let (_, c) = h
+        .crm
+        .create(
+            &h.admin,
+            "company",
+            &json!({"name": "Ikano AB", "city": "Älmhult"}),
+        )
+        .await
+        .unwrap();
+    let (obj, p) = h
+        .crm
+        .create(
+            &h.admin,
+            "project",
+            &json!({"name": "CRM rollout", "client": c.id.to_string(), "budget": "250000.00"}),
+        )
+        .await
+        .unwrap();
     assert_eq!(p.to_json(&obj)["budget"], json!(250000.0));
-    let found = list(&h, "project", json!({"field": "client", "op": "eq", "value": c.id.to_string()}), "").await;
+    let found = list(
+        &h,
+        "project",
+        json!({"field": "client", "op": "eq", "value": c.id.to_string()}),
+        "",
+    )
+    .await;
     assert_eq!(found.len(), 1);
-    let e = h.crm.create_object(&h.admin, json!({"name": "project", "label": "Again"})).await.unwrap_err();
+    let e = h
+        .crm
+        .create_object(&h.admin, json!({"name": "project", "label": "Again"}))
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "name");
-    let e = h.crm.create_object(&h.admin, json!({"name": "Bad Name", "label": "X"})).await.unwrap_err();
+    let e = h
+        .crm
+        .create_object(&h.admin, json!({"name": "Bad Name", "label": "X"}))
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "name");
     // Relabel and archive the object.
-    h.crm.update_object(&h.admin, "project", json!({"label": "Rollout"})).await.unwrap();
-    h.crm.update_object(&h.admin, "project", json!({"archived": true})).await.unwrap();
-    assert_eq!(h.crm.list(&h.admin, "project", &ListParams::default()).await.unwrap_err().code, ErrorCode::UnknownObject);
+    h.crm
+        .update_object(&h.admin, "project", json!({"label": "Rollout"}))
+        .await
+        .unwrap();
+    h.crm
+        .update_object(&h.admin, "project", json!({"archived": true}))
+        .await
+        .unwrap();
+    assert_eq!(
+        h.crm
+            .list(&h.admin, "project", &ListParams::default())
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::UnknownObject
+    );
 }
 
 async fn filters_on_every_kind_of_field(h: H) {
-    let (_, acme) = h.crm.create(&h.admin, "company", &json!({"name": "Acme"})).await.unwrap();
+    let (_, acme) = h
+        .crm
+        .create(&h.admin, "company", &json!({"name": "Acme"}))
+        .await
+        .unwrap();
     for (first, last, city, email) in [
         ("Anna", "Andersson", Some("Malmö"), Some("anna@acme.se")),
         ("Bo", "Berg", Some("Lund"), None),
@@ -320,61 +620,175 @@ async fn filters_on_every_kind_of_field(h: H) {
         person(&h, json!({"first_name": first, "last_name": last, "city": city, "email": email, "company": if first == "Anna" { json!(acme.id.to_string()) } else { Json::Null }})).await;
     }
     let q = |f: Json| list(&h, "person", f, "last_name");
-    assert_eq!(names(&q(json!({"field": "city", "op": "eq", "value": "Malmö"})).await), ["Andersson", "Dahl"]);
-    assert_eq!(names(&q(json!({"field": "city", "op": "ne", "value": "Malmö"})).await), ["Berg", "Carlsson", "de la Cruz"]);
-    assert_eq!(names(&q(json!({"field": "last_name", "op": "contains", "value": "ER"})).await), ["Andersson", "Berg"]);
-    assert_eq!(names(&q(json!({"field": "last_name", "op": "starts_with", "value": "d"})).await), ["Dahl", "de la Cruz"]);
-    assert_eq!(names(&q(json!({"field": "city", "op": "in", "value": ["Lund", "Madrid"]})).await), ["Berg", "de la Cruz"]);
-    assert_eq!(names(&q(json!({"field": "email", "op": "is_empty"})).await), ["Berg", "Dahl", "de la Cruz"]);
-    assert_eq!(names(&q(json!({"field": "company", "op": "eq", "value": acme.id.to_string()})).await), ["Andersson"]);
+    assert_eq!(
+        names(&q(json!({"field": "city", "op": "eq", "value": "Malmö"})).await),
+        ["Andersson", "Dahl"]
+    );
+    assert_eq!(
+        names(&q(json!({"field": "city", "op": "ne", "value": "Malmö"})).await),
+        ["Berg", "Carlsson", "de la Cruz"]
+    );
+    assert_eq!(
+        names(&q(json!({"field": "last_name", "op": "contains", "value": "ER"})).await),
+        ["Andersson", "Berg"]
+    );
+    assert_eq!(
+        names(&q(json!({"field": "last_name", "op": "starts_with", "value": "d"})).await),
+        ["Dahl", "de la Cruz"]
+    );
+    assert_eq!(
+        names(&q(json!({"field": "city", "op": "in", "value": ["Lund", "Madrid"]})).await),
+        ["Berg", "de la Cruz"]
+    );
+    assert_eq!(
+        names(&q(json!({"field": "email", "op": "is_empty"})).await),
+        ["Berg", "Dahl", "de la Cruz"]
+    );
+    assert_eq!(
+        names(&q(json!({"field": "company", "op": "eq", "value": acme.id.to_string()})).await),
+        ["Andersson"]
+    );
     assert_eq!(
         names(&q(json!({"or": [{"field": "city", "op": "eq", "value": "Lund"}, {"not": {"field": "email", "op": "is_empty"}}]})).await),
         ["Andersson", "Berg", "Carlsson"]
     );
-    assert_eq!(names(&q(json!({"field": "created_at", "op": "in_last", "value": 1})).await).len(), 5);
+    assert_eq!(
+        names(&q(json!({"field": "created_at", "op": "in_last", "value": 1})).await).len(),
+        5
+    );
     // A LIKE wildcard in the value is a literal character.
-    assert!(q(json!({"field": "last_name", "op": "contains", "value": "%"})).await.is_empty());
-    assert!(q(json!({"field": "last_name", "op": "contains", "value": "_"})).await.is_empty());
+    assert!(
+        q(json!({"field": "last_name", "op": "contains", "value": "%"}))
+            .await
+            .is_empty()
+    );
+    assert!(
+        q(json!({"field": "last_name", "op": "contains", "value": "_"}))
+            .await
+            .is_empty()
+    );
     // Deals: money and dates.
-    for (name, amount, close) in [("Small", 1000.5, "2026-12-01"), ("Big", 250000.0, "2027-03-01"), ("None", 0.0, "2026-11-01")] {
-        h.crm.create(&h.admin, "deal", &json!({"name": name, "stage": "lead", "amount": amount, "expected_close": close})).await.unwrap();
+    for (name, amount, close) in [
+        ("Small", 1000.5, "2026-12-01"),
+        ("Big", 250000.0, "2027-03-01"),
+        ("None", 0.0, "2026-11-01"),
+    ] {
+        h.crm
+            .create(
+                &h.admin,
+                "deal",
+                &json!({"name": name, "stage": "lead", "amount": amount, "expected_close": close}),
+            )
+            .await
+            .unwrap();
     }
     let deals = |f: Json| list(&h, "deal", f, "name");
-    let dn = |rows: Vec<Json>| rows.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert_eq!(dn(deals(json!({"field": "amount", "op": "gt", "value": 1000})).await), ["Big", "Small"]);
-    assert_eq!(dn(deals(json!({"field": "amount", "op": "lte", "value": "1000.50"})).await), ["None", "Small"]);
-    assert_eq!(dn(deals(json!({"field": "expected_close", "op": "in_next", "value": 30})).await), ["Small"]);
-    assert_eq!(dn(deals(json!({"field": "expected_close", "op": "lt", "value": "today"})).await), ["None"]);
-    assert_eq!(dn(deals(json!({"field": "stage", "op": "eq", "value": "lead"})).await).len(), 3);
+    let dn = |rows: Vec<Json>| {
+        rows.iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        dn(deals(json!({"field": "amount", "op": "gt", "value": 1000})).await),
+        ["Big", "Small"]
+    );
+    assert_eq!(
+        dn(deals(json!({"field": "amount", "op": "lte", "value": "1000.50"})).await),
+        ["None", "Small"]
+    );
+    assert_eq!(
+        dn(deals(json!({"field": "expected_close", "op": "in_next", "value": 30})).await),
+        ["Small"]
+    );
+    assert_eq!(
+        dn(deals(json!({"field": "expected_close", "op": "lt", "value": "today"})).await),
+        ["None"]
+    );
+    assert_eq!(
+        dn(deals(json!({"field": "stage", "op": "eq", "value": "lead"})).await).len(),
+        3
+    );
 }
 
 async fn injection_strings_are_just_values(h: H) {
     let evil = "Robert'); DROP TABLE obj_person;--";
     person(&h, json!({"last_name": evil, "city": "x' OR '1'='1"})).await;
     person(&h, json!({"last_name": "Innocent"})).await;
-    let found = list(&h, "person", json!({"field": "last_name", "op": "eq", "value": evil}), "").await;
+    let found = list(
+        &h,
+        "person",
+        json!({"field": "last_name", "op": "eq", "value": evil}),
+        "",
+    )
+    .await;
     assert_eq!(found.len(), 1);
-    assert!(list(&h, "person", json!({"field": "city", "op": "eq", "value": "' OR 1=1 --"}), "").await.is_empty());
-    let all = list(&h, "person", json!({"field": "last_name", "op": "contains", "value": "'"}), "").await;
+    assert!(
+        list(
+            &h,
+            "person",
+            json!({"field": "city", "op": "eq", "value": "' OR 1=1 --"}),
+            ""
+        )
+        .await
+        .is_empty()
+    );
+    let all = list(
+        &h,
+        "person",
+        json!({"field": "last_name", "op": "contains", "value": "'"}),
+        "",
+    )
+    .await;
     assert_eq!(all.len(), 1);
     let e = h
         .crm
-        .list(&h.admin, "person", &ListParams { sort: Some("last_name; DROP TABLE obj_person".into()), ..Default::default() })
+        .list(
+            &h.admin,
+            "person",
+            &ListParams {
+                sort: Some("last_name; DROP TABLE obj_person".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidSort);
     let e = h
         .crm
-        .list(&h.admin, "person", &ListParams { filter: Some(r#"{"field": "last_name\"; --", "op": "eq", "value": 1}"#.into()), ..Default::default() })
+        .list(
+            &h.admin,
+            "person",
+            &ListParams {
+                filter: Some(r#"{"field": "last_name\"; --", "op": "eq", "value": 1}"#.into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidFilter);
-    assert!(h.crm.search(&h.admin, "DROP\" OR * NEAR", None).await.is_ok());
-    assert_eq!(h.store.count_records(h.crm.schema().await.unwrap().object("person").unwrap()).await.unwrap(), 2);
+    assert!(
+        h.crm
+            .search(&h.admin, "DROP\" OR * NEAR", None)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        h.store
+            .count_records(h.crm.schema().await.unwrap().object("person").unwrap())
+            .await
+            .unwrap(),
+        2
+    );
 }
 
 async fn keyset_pages_cover_everything_once(h: H) {
-    let cities = [Some("Malmö"), Some("Lund"), None, Some("Aarhus"), Some("Bilbao")];
+    let cities = [
+        Some("Malmö"),
+        Some("Lund"),
+        None,
+        Some("Aarhus"),
+        Some("Bilbao"),
+    ];
     let mut expected = 0;
     for i in 0..137 {
         let city = cities[i % cities.len()];
@@ -382,7 +796,15 @@ async fn keyset_pages_cover_everything_once(h: H) {
         person(&h, json!({"last_name": last, "city": city, "first_name": if i % 7 == 0 { Json::Null } else { json!(format!("F{}", i % 4)) }})).await;
         expected += 1;
     }
-    for sort in ["", "city", "-city", "city,-last_name", "-first_name,city", "last_name,first_name,-city", "-created_at"] {
+    for sort in [
+        "",
+        "city",
+        "-city",
+        "city,-last_name",
+        "-first_name,city",
+        "last_name,first_name,-city",
+        "-created_at",
+    ] {
         for page_size in [1usize, 10, 50] {
             if page_size == 1 && sort.len() > 12 {
                 continue;
@@ -390,7 +812,12 @@ async fn keyset_pages_cover_everything_once(h: H) {
             let mut seen: Vec<String> = Vec::new();
             let mut cursor: Option<String> = None;
             loop {
-                let params = ListParams { sort: Some(sort.into()), limit: Some(page_size.to_string()), cursor: cursor.clone(), ..Default::default() };
+                let params = ListParams {
+                    sort: Some(sort.into()),
+                    limit: Some(page_size.to_string()),
+                    cursor: cursor.clone(),
+                    ..Default::default()
+                };
                 let (_, page) = h.crm.list(&h.admin, "person", &params).await.unwrap();
                 assert!(page.records.len() <= page_size);
                 seen.extend(page.records.iter().map(|r| r.id.to_string()));
@@ -401,15 +828,30 @@ async fn keyset_pages_cover_everything_once(h: H) {
             }
             let (o, full) = h
                 .crm
-                .list(&h.admin, "person", &ListParams { sort: Some(sort.into()), limit: Some("500".into()), ..Default::default() })
+                .list(
+                    &h.admin,
+                    "person",
+                    &ListParams {
+                        sort: Some(sort.into()),
+                        limit: Some("500".into()),
+                        ..Default::default()
+                    },
+                )
                 .await
                 .unwrap();
             let all: Vec<String> = full.records.iter().map(|r| r.id.to_string()).collect();
             assert_eq!(all.len(), expected, "sort {sort:?}");
-            assert_eq!(seen, all, "pages of {page_size} with sort {sort:?} differ from one big page");
+            assert_eq!(
+                seen, all,
+                "pages of {page_size} with sort {sort:?} differ from one big page"
+            );
             // And the big page really is in that order, NULL first ascending.
             if sort == "city" {
-                let cs: Vec<Json> = full.records.iter().map(|r| r.to_json(&o)["city"].clone()).collect();
+                let cs: Vec<Json> = full
+                    .records
+                    .iter()
+                    .map(|r| r.to_json(&o)["city"].clone())
+                    .collect();
                 assert!(cs.first().unwrap().is_null());
                 let non_null: Vec<&str> = cs.iter().filter_map(Json::as_str).collect();
                 let mut sorted = non_null.clone();
@@ -420,77 +862,285 @@ async fn keyset_pages_cover_everything_once(h: H) {
     }
     let e = h
         .crm
-        .list(&h.admin, "person", &ListParams { sort: Some("city".into()), cursor: Some("not-a-cursor".into()), ..Default::default() })
+        .list(
+            &h.admin,
+            "person",
+            &ListParams {
+                sort: Some("city".into()),
+                cursor: Some("not-a-cursor".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidCursor);
 }
 
 async fn full_text_search(h: H) {
-    let (_, c) = h.crm.create(&h.admin, "company", &json!({"name": "Nordvind Logistik AB", "city": "Göteborg"})).await.unwrap();
-    person(&h, json!({"first_name": "Märta", "last_name": "Lindqvist", "email": "marta@nordvind.se"})).await;
+    let (_, c) = h
+        .crm
+        .create(
+            &h.admin,
+            "company",
+            &json!({"name": "Nordvind Logistik AB", "city": "Göteborg"}),
+        )
+        .await
+        .unwrap();
+    person(
+        &h,
+        json!({"first_name": "Märta", "last_name": "Lindqvist", "email": "marta@nordvind.se"}),
+    )
+    .await;
     person(&h, json!({"first_name": "Lars", "last_name": "Lindgren"})).await;
-    h.crm.create(&h.admin, "deal", &json!({"name": "Lindqvist renewal", "stage": "proposal", "company": c.id.to_string()})).await.unwrap();
+    h.crm
+        .create(
+            &h.admin,
+            "deal",
+            &json!({"name": "Lindqvist renewal", "stage": "proposal", "company": c.id.to_string()}),
+        )
+        .await
+        .unwrap();
     let hits = h.crm.search(&h.admin, "lindqvist", None).await.unwrap();
     let mut objects: Vec<&str> = hits.iter().map(|h| h.object.as_str()).collect();
     objects.sort();
     assert_eq!(objects, ["deal", "person"]);
-    assert_eq!(h.crm.search(&h.admin, "Lind", None).await.unwrap().len(), 3, "prefix search");
-    assert_eq!(h.crm.search(&h.admin, "nordvind", None).await.unwrap().len(), 2, "company name and e-mail");
-    assert_eq!(h.crm.search(&h.admin, "Göteborg", None).await.unwrap().len(), 1);
-    assert_eq!(h.crm.search(&h.admin, "Märta Lindq", None).await.unwrap()[0].title, "Märta Lindqvist");
+    assert_eq!(
+        h.crm.search(&h.admin, "Lind", None).await.unwrap().len(),
+        3,
+        "prefix search"
+    );
+    assert_eq!(
+        h.crm
+            .search(&h.admin, "nordvind", None)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "company name and e-mail"
+    );
+    assert_eq!(
+        h.crm
+            .search(&h.admin, "Göteborg", None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        h.crm.search(&h.admin, "Märta Lindq", None).await.unwrap()[0].title,
+        "Märta Lindqvist"
+    );
     // Renaming updates the index.
-    let p = list(&h, "person", json!({"field": "last_name", "op": "eq", "value": "Lindgren"}), "").await;
-    h.crm.update(&h.admin, "person", p[0]["id"].as_str().unwrap(), &json!({"last_name": "Ekberg"}), Some(1)).await.unwrap();
-    assert!(h.crm.search(&h.admin, "Lindgren", None).await.unwrap().is_empty());
-    assert_eq!(h.crm.search(&h.admin, "ekberg", None).await.unwrap().len(), 1);
-    assert_eq!(h.crm.search(&h.admin, "   ", None).await.unwrap_err().code, ErrorCode::ValidationFailed);
+    let p = list(
+        &h,
+        "person",
+        json!({"field": "last_name", "op": "eq", "value": "Lindgren"}),
+        "",
+    )
+    .await;
+    h.crm
+        .update(
+            &h.admin,
+            "person",
+            p[0]["id"].as_str().unwrap(),
+            &json!({"last_name": "Ekberg"}),
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert!(
+        h.crm
+            .search(&h.admin, "Lindgren", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        h.crm.search(&h.admin, "ekberg", None).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        h.crm.search(&h.admin, "   ", None).await.unwrap_err().code,
+        ErrorCode::ValidationFailed
+    );
     // A field made searchable later is indexed for existing records too.
-    h.crm.update_field(&h.admin, "person", "title", json!({"searchable": true})).await.unwrap();
-    person(&h, json!({"last_name": "Chef", "title": "Verkställande direktör"})).await;
-    assert_eq!(h.crm.search(&h.admin, "direktör", None).await.unwrap().len(), 1);
+    h.crm
+        .update_field(&h.admin, "person", "title", json!({"searchable": true}))
+        .await
+        .unwrap();
+    person(
+        &h,
+        json!({"last_name": "Chef", "title": "Verkställande direktör"}),
+    )
+    .await;
+    assert_eq!(
+        h.crm
+            .search(&h.admin, "direktör", None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn references_must_exist(h: H) {
     let ghost = uuid::Uuid::now_v7().to_string();
-    let e = h.crm.create(&h.admin, "person", &json!({"last_name": "X", "company": ghost})).await.unwrap_err();
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "X", "company": ghost}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationFailed);
     assert_eq!(e.errors[0].field, "company");
-    let e = h.crm.create(&h.admin, "person", &json!({"last_name": "X", "owner": ghost})).await.unwrap_err();
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "X", "owner": ghost}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "owner");
-    let (_, c) = h.crm.create(&h.admin, "company", &json!({"name": "Gone AB"})).await.unwrap();
-    h.crm.delete(&h.admin, "company", &c.id.to_string(), None).await.unwrap();
-    let e = h.crm.create(&h.admin, "person", &json!({"last_name": "X", "company": c.id.to_string()})).await.unwrap_err();
+    let (_, c) = h
+        .crm
+        .create(&h.admin, "company", &json!({"name": "Gone AB"}))
+        .await
+        .unwrap();
+    h.crm
+        .delete(&h.admin, "company", &c.id.to_string(), None)
+        .await
+        .unwrap();
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "X", "company": c.id.to_string()}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "company");
-    assert!(list(&h, "person", json!({"field": "last_name", "op": "eq", "value": "X"}), "").await.is_empty(), "nothing half-written");
+    assert!(
+        list(
+            &h,
+            "person",
+            json!({"field": "last_name", "op": "eq", "value": "X"}),
+            ""
+        )
+        .await
+        .is_empty(),
+        "nothing half-written"
+    );
 }
 
 async fn validation_names_fields(h: H) {
-    let e = h.crm.create(&h.admin, "person", &json!({"email": "abc", "phone": "call me", "nope": 1})).await.unwrap_err();
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"email": "abc", "phone": "call me", "nope": 1}),
+        )
+        .await
+        .unwrap_err();
     let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["email", "last_name", "nope", "phone"]);
-    let e = h.crm.create(&h.admin, "deal", &json!({"name": "D", "stage": "maybe", "probability": 120, "amount": "12.345"})).await.unwrap_err();
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "deal",
+            &json!({"name": "D", "stage": "maybe", "probability": 120, "amount": "12.345"}),
+        )
+        .await
+        .unwrap_err();
     let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["amount", "probability", "stage"]);
-    let e = h.crm.create(&h.admin, "person", &json!([1, 2])).await.unwrap_err();
+    let e = h
+        .crm
+        .create(&h.admin, "person", &json!([1, 2]))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationFailed);
-    let e = h.crm.create(&h.admin, "person", &json!({"last_name": "x".repeat(5000)})).await.unwrap_err();
+    let e = h
+        .crm
+        .create(&h.admin, "person", &json!({"last_name": "x".repeat(5000)}))
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "last_name");
-    let e = h.crm.get(&h.admin, "person", "../../etc/passwd").await.unwrap_err();
+    let e = h
+        .crm
+        .get(&h.admin, "person", "../../etc/passwd")
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
-    let e = h.crm.get(&h.admin, "nothing", &uuid::Uuid::now_v7().to_string()).await.unwrap_err();
+    let e = h
+        .crm
+        .get(&h.admin, "nothing", &uuid::Uuid::now_v7().to_string())
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::UnknownObject);
-    let e = h.crm.add_field(&h.admin, "person", json!({"name": "id", "label": "Id", "type": "text"})).await.unwrap_err();
+    let e = h
+        .crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "id", "label": "Id", "type": "text"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "name");
-    let e = h.crm.add_field(&h.admin, "person", json!({"name": "x", "label": "X", "type": "blob"})).await.unwrap_err();
+    let e = h
+        .crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "x", "label": "X", "type": "blob"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "type");
-    let e = h.crm.add_field(&h.admin, "person", json!({"name": "x", "label": "X", "type": "text", "bogus": true})).await.unwrap_err();
+    let e = h
+        .crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "x", "label": "X", "type": "text", "bogus": true}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "bogus");
     // Read-only users and non-admins are refused.
-    let reader = add_user(&*h.store, "reader@example.com", Role::ReadOnly, h.clock.now()).await;
-    assert_eq!(h.crm.create(&reader, "person", &json!({"last_name": "R"})).await.unwrap_err().code, ErrorCode::Forbidden);
+    let reader = add_user(
+        &*h.store,
+        "reader@example.com",
+        Role::ReadOnly,
+        h.clock.now(),
+    )
+    .await;
+    assert_eq!(
+        h.crm
+            .create(&reader, "person", &json!({"last_name": "R"}))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
     let user = add_user(&*h.store, "user@example.com", Role::User, h.clock.now()).await;
-    let e = h.crm.add_field(&user, "person", json!({"name": "x", "label": "X", "type": "text"})).await.unwrap_err();
+    let e = h
+        .crm
+        .add_field(
+            &user,
+            "person",
+            json!({"name": "x", "label": "X", "type": "text"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
 }
 
@@ -500,40 +1150,131 @@ async fn schema_changes_reach_other_processes(h: H) {
     let other_crm = Crm::new(other.main(), h.clock.clone());
     let before = other_crm.schema().await.unwrap();
     assert!(before.object("person").unwrap().field("nickname").is_none());
-    h.crm.add_field(&h.admin, "person", json!({"name": "nickname", "label": "Nickname", "type": "text"})).await.unwrap();
+    h.crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "nickname", "label": "Nickname", "type": "text"}),
+        )
+        .await
+        .unwrap();
     let after = other_crm.schema().await.unwrap();
     assert!(after.object("person").unwrap().field("nickname").is_some());
-    let (o, r) = other_crm.create(&h.admin, "person", &json!({"last_name": "N", "nickname": "Nisse"})).await.unwrap();
+    let (o, r) = other_crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "N", "nickname": "Nisse"}),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.to_json(&o)["nickname"], "Nisse");
     other.close().await;
 }
 
 async fn workspaces_are_isolated(h: H) {
-    let acme = h.instance.add_workspace("acme", h.clock.now()).await.unwrap();
-    let e = h.instance.add_workspace("acme", h.clock.now()).await.unwrap_err();
+    let acme = h
+        .instance
+        .add_workspace("acme", h.clock.now())
+        .await
+        .unwrap();
+    let e = h
+        .instance
+        .add_workspace("acme", h.clock.now())
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
-    assert!(h.instance.add_workspace("Bad Name", h.clock.now()).await.is_err());
+    assert!(
+        h.instance
+            .add_workspace("Bad Name", h.clock.now())
+            .await
+            .is_err()
+    );
     let acme_admin = add_user(&*acme, "admin@acme.example", Role::Admin, h.clock.now()).await;
     let acme_crm = Crm::new(acme.clone(), h.clock.clone());
-    acme_crm.create(&acme_admin, "person", &json!({"last_name": "OnlyInAcme"})).await.unwrap();
+    acme_crm
+        .create(&acme_admin, "person", &json!({"last_name": "OnlyInAcme"}))
+        .await
+        .unwrap();
     person(&h, json!({"last_name": "OnlyInMain"})).await;
-    acme_crm.add_field(&acme_admin, "person", json!({"name": "acme_only", "label": "A", "type": "text"})).await.unwrap();
-    assert!(h.crm.schema().await.unwrap().object("person").unwrap().field("acme_only").is_none());
-    assert!(list(&h, "person", json!({"field": "last_name", "op": "eq", "value": "OnlyInAcme"}), "").await.is_empty());
-    assert!(h.crm.search(&h.admin, "OnlyInAcme", None).await.unwrap().is_empty());
-    assert_eq!(acme_crm.search(&acme_admin, "OnlyInMain", None).await.unwrap().len(), 0);
-    assert_eq!(h.instance.workspace_names().await.unwrap(), ["main", "acme"]);
-    assert!(h.instance.workspace("nope", h.clock.now()).await.unwrap().is_none());
+    acme_crm
+        .add_field(
+            &acme_admin,
+            "person",
+            json!({"name": "acme_only", "label": "A", "type": "text"}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        h.crm
+            .schema()
+            .await
+            .unwrap()
+            .object("person")
+            .unwrap()
+            .field("acme_only")
+            .is_none()
+    );
+    assert!(
+        list(
+            &h,
+            "person",
+            json!({"field": "last_name", "op": "eq", "value": "OnlyInAcme"}),
+            ""
+        )
+        .await
+        .is_empty()
+    );
+    assert!(
+        h.crm
+            .search(&h.admin, "OnlyInAcme", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        acme_crm
+            .search(&acme_admin, "OnlyInMain", None)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        h.instance.workspace_names().await.unwrap(),
+        ["main", "acme"]
+    );
+    assert!(
+        h.instance
+            .workspace("nope", h.clock.now())
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Reopening finds the workspace again.
     let again = Instance::open(&h.url, h.clock.now()).await.unwrap();
-    let acme2 = again.workspace("acme", h.clock.now()).await.unwrap().unwrap();
+    let acme2 = again
+        .workspace("acme", h.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
     let c = Crm::new(acme2, h.clock.clone());
-    assert_eq!(c.search(&acme_admin, "OnlyInAcme", None).await.unwrap().len(), 1);
+    assert_eq!(
+        c.search(&acme_admin, "OnlyInAcme", None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     again.close().await;
 }
 
 async fn activities_link_to_any_record(h: H) {
-    let (_, c) = h.crm.create(&h.admin, "company", &json!({"name": "Linkco"})).await.unwrap();
+    let (_, c) = h
+        .crm
+        .create(&h.admin, "company", &json!({"name": "Linkco"}))
+        .await
+        .unwrap();
     let p = person(&h, json!({"last_name": "Linked"})).await;
     let (o, a) = h
         .crm
@@ -542,9 +1283,23 @@ async fn activities_link_to_any_record(h: H) {
         .await
         .unwrap();
     assert_eq!(a.to_json(&o)["links"].as_array().unwrap().len(), 2);
-    let (_, got) = h.crm.get(&h.admin, "activity", &a.id.to_string()).await.unwrap();
+    let (_, got) = h
+        .crm
+        .get(&h.admin, "activity", &a.id.to_string())
+        .await
+        .unwrap();
     assert_eq!(got.links.len(), 2);
-    let (_, upd) = h.crm.update(&h.admin, "activity", &a.id.to_string(), &json!({"links": [], "done": true}), Some(1)).await.unwrap();
+    let (_, upd) = h
+        .crm
+        .update(
+            &h.admin,
+            "activity",
+            &a.id.to_string(),
+            &json!({"links": [], "done": true}),
+            Some(1),
+        )
+        .await
+        .unwrap();
     assert!(upd.links.is_empty());
     let e = h
         .crm
@@ -552,6 +1307,14 @@ async fn activities_link_to_any_record(h: H) {
         .await
         .unwrap_err();
     assert_eq!(e.errors[0].field, "links[0]");
-    let e = h.crm.create(&h.admin, "activity", &json!({"type": "fax", "subject": "x"})).await.unwrap_err();
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "activity",
+            &json!({"type": "fax", "subject": "x"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.errors[0].field, "type");
 }

@@ -30,7 +30,10 @@ fn unauthenticated(detail: &str) -> ApiError {
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -45,18 +48,35 @@ impl FromRequestParts<AppState> for Authed {
         let invalid = || unauthenticated("the token is not valid, has expired or was revoked");
         let workspace = token_workspace(token).ok_or_else(invalid)?;
         let now = state.clock.now();
-        let store = state.instance.workspace(workspace, now).await?.ok_or_else(invalid)?;
-        let (api_token, user) = store.token_by_hash(&hash_token(token)).await?.ok_or_else(invalid)?;
+        let store = state
+            .instance
+            .workspace(workspace, now)
+            .await?
+            .ok_or_else(invalid)?;
+        let (api_token, user) = store
+            .token_by_hash(&hash_token(token))
+            .await?
+            .ok_or_else(invalid)?;
         if !api_token.usable_at(now) || !user.active {
             return Err(invalid());
         }
-        let stale = api_token.last_used_at.is_none_or(|t| (now - t).num_seconds() >= TOKEN_TOUCH_SECONDS);
+        let stale = api_token
+            .last_used_at
+            .is_none_or(|t| (now - t).num_seconds() >= TOKEN_TOUCH_SECONDS);
         if stale {
             store.touch_token(api_token.id, now).await?;
         }
-        let principal = Principal { user_id: user.id, role: user.role, token_id: Some(api_token.id) };
+        let principal = Principal {
+            user_id: user.id,
+            role: user.role,
+            token_id: Some(api_token.id),
+        };
         let crm = Crm::new(store as std::sync::Arc<dyn Store>, state.clock.clone());
-        Ok(Authed { crm, principal, workspace: workspace.to_string() })
+        Ok(Authed {
+            crm,
+            principal,
+            workspace: workspace.to_string(),
+        })
     }
 }
 
@@ -71,10 +91,22 @@ impl FromRequest<AppState> for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .is_some_and(|ct| ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json")));
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|ct| {
+                ct == "application/json"
+                    || (ct.starts_with("application/") && ct.ends_with("+json"))
+            });
         if !is_json {
-            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as Content-Type: application/json"));
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as Content-Type: application/json",
+            ));
         }
         let bytes = read_body(req).await?;
         let json = serde_json::from_slice(&bytes).map_err(|e| {
@@ -98,7 +130,12 @@ mod bytes_body {
     pub async fn read_body(req: Request) -> Result<Bytes, ApiError> {
         axum::body::to_bytes(req.into_body(), crate::MAX_BODY_BYTES)
             .await
-            .map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES)))
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES),
+                )
+            })
     }
 }
 
@@ -109,9 +146,10 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(map) = axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError(Error::field("query", e.body_text())))?;
+        let axum::extract::Query(map) =
+            axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError(Error::field("query", e.body_text())))?;
         Ok(QueryMap(map))
     }
 }
@@ -132,6 +170,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .ok()
             .filter(|v| *v >= 1)
             .map(|v| IfMatch(Some(v)))
-            .ok_or_else(|| ApiError(Error::field("If-Match", "must be the ETag of the version you are changing, e.g. \"3\"")))
+            .ok_or_else(|| {
+                ApiError(Error::field(
+                    "If-Match",
+                    "must be the ETag of the version you are changing, e.g. \"3\"",
+                ))
+            })
     }
 }

@@ -27,26 +27,48 @@ pub struct AppState {
 
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", api::router().fallback(not_found).method_not_allowed_fallback(method_not_allowed))
+        .nest(
+            "/api/v1",
+            api::router()
+                .fallback(not_found)
+                .method_not_allowed_fallback(method_not_allowed),
+        )
         .route("/", axum::routing::get(home))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            tracing::error!("a request handler panicked");
-            ApiError(Error::internal("an internal error occurred; it has been logged")).into_response()
-        }))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                ApiError(Error::internal(
+                    "an internal error occurred; it has been logged",
+                ))
+                .into_response()
+            },
+        ))
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such endpoint; the API is under /api/v1 (see /api/v1/openapi.json)")
+    ApiError::new(
+        ErrorCode::NotFound,
+        "no such endpoint; the API is under /api/v1 (see /api/v1/openapi.json)",
+    )
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this endpoint does not take that method",
+    )
 }
 
 /// Until the web UI lands, the root points people at the API.

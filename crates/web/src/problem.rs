@@ -35,10 +35,13 @@ pub fn problem_body(e: &Error) -> serde_json::Value {
     });
     if let Some(map) = body.as_object_mut() {
         if !e.errors.is_empty() {
-            map.insert("errors".into(), serde_json::to_value(&e.errors).unwrap_or_default());
+            map.insert(
+                "errors".into(),
+                serde_json::to_value(&e.errors).unwrap_or_default(),
+            );
         }
         if let Some(current) = &e.current {
-            map.insert("current".into(), current.clone());
+            map.insert("current".into(), (**current).clone());
         }
     }
     body
@@ -46,16 +49,25 @@ pub fn problem_body(e: &Error) -> serde_json::Value {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = problem_body(&self.0).to_string();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if self.0.code == ErrorCode::Unauthenticated {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"anchora\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"anchora\""),
+            );
         }
         if self.0.code == ErrorCode::VersionConflict
-            && let Some(v) = self.0.current.as_ref().and_then(|c| c.get("version")).and_then(serde_json::Value::as_i64)
+            && let Some(v) = self
+                .0
+                .current
+                .as_ref()
+                .and_then(|c| c.get("version"))
+                .and_then(serde_json::Value::as_i64)
             && let Ok(etag) = HeaderValue::from_str(&format!("\"{v}\""))
         {
             headers.insert(header::ETAG, etag);

@@ -1,6 +1,11 @@
 //! API tests through the real router: every endpoint's success and failure paths, on SQLite and
 //! on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use anchora_core::auth::{ApiToken, Role, User, generate_token, hash_token};
 use anchora_core::{Clock, FixedClock, Store, TokenId, UserId};
@@ -30,25 +35,62 @@ struct Reply {
 }
 
 fn start() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-11-23T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
-async fn token_for(store: &SqlStore, workspace: &str, role: Role, expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
-    let user = User { id: UserId::new_at(now), email: None, name: format!("{} token", role.as_str()), role, active: true, password_hash: None, created_at: now };
+async fn token_for(
+    store: &SqlStore,
+    workspace: &str,
+    role: Role,
+    expires: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
+    let user = User {
+        id: UserId::new_at(now),
+        email: None,
+        name: format!("{} token", role.as_str()),
+        role,
+        active: true,
+        password_hash: None,
+        created_at: now,
+    };
     store.create_user(&user).await.unwrap();
     let token = generate_token(workspace);
-    let api = ApiToken { id: TokenId::new_at(now), name: "test".into(), user_id: user.id, token_hash: hash_token(&token), created_at: now, last_used_at: None, expires_at: expires, revoked_at: None };
+    let api = ApiToken {
+        id: TokenId::new_at(now),
+        name: "test".into(),
+        user_id: user.id,
+        token_hash: hash_token(&token),
+        created_at: now,
+        last_used_at: None,
+        expires_at: expires,
+        revoked_at: None,
+    };
     store.create_token(&api).await.unwrap();
     token
 }
 
 async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let clock = Arc::new(FixedClock::new(start()));
     let instance = Arc::new(Instance::open(&url, clock.now()).await.unwrap());
     let admin = token_for(&instance.main(), "main", Role::Admin, None, clock.now()).await;
-    let app = app(AppState { instance: instance.clone(), clock: clock.clone() });
-    H { app, instance, clock, admin, _dir: dir }
+    let app = app(AppState {
+        instance: instance.clone(),
+        clock: clock.clone(),
+    });
+    H {
+        app,
+        instance,
+        clock,
+        admin,
+        _dir: dir,
+    }
 }
 
 async fn sqlite() -> Option<H> {
@@ -91,12 +133,21 @@ on_both!(
 );
 
 impl H {
-    async fn send(&self, method: Method, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let has_ct = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        let has_ct = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
         if body.is_some() && !has_ct {
             req = req.header("content-type", "application/json");
         }
@@ -108,29 +159,57 @@ impl H {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() { Json::Null } else { serde_json::from_slice(&bytes).unwrap_or(Json::String(String::from_utf8_lossy(&bytes).into())) };
+        let body = if bytes.is_empty() {
+            Json::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Json::String(String::from_utf8_lossy(&bytes).into()))
+        };
         if status.is_client_error() || status.is_server_error() {
-            assert_eq!(headers["content-type"], "application/problem+json", "{path}: {body}");
+            assert_eq!(
+                headers["content-type"], "application/problem+json",
+                "{path}: {body}"
+            );
             for key in ["type", "title", "status", "detail", "code"] {
                 assert!(body.get(key).is_some(), "problem without {key}: {body}");
             }
             assert_eq!(body["status"], status.as_u16());
         }
         assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}: {body}");
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get(&self, path: &str) -> Reply {
-        self.send(Method::GET, path, Some(&self.admin.clone()), &[], None).await
+        self.send(Method::GET, path, Some(&self.admin.clone()), &[], None)
+            .await
     }
 
     async fn post(&self, path: &str, body: Json) -> Reply {
-        self.send(Method::POST, path, Some(&self.admin.clone()), &[], Some(body.to_string().into_bytes())).await
+        self.send(
+            Method::POST,
+            path,
+            Some(&self.admin.clone()),
+            &[],
+            Some(body.to_string().into_bytes()),
+        )
+        .await
     }
 
     async fn patch(&self, path: &str, if_match: Option<&str>, body: Json) -> Reply {
-        let headers: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
-        self.send(Method::PATCH, path, Some(&self.admin.clone()), &headers, Some(body.to_string().into_bytes())).await
+        let headers: Vec<(&str, &str)> =
+            if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
+        self.send(
+            Method::PATCH,
+            path,
+            Some(&self.admin.clone()),
+            &headers,
+            Some(body.to_string().into_bytes()),
+        )
+        .await
     }
 }
 
@@ -159,134 +238,365 @@ async fn authentication_is_required_everywhere(h: H) {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path}");
         assert_eq!(r.body["code"], "unauthenticated");
         assert!(r.headers.contains_key("www-authenticate"));
-        for bad in ["nonsense", "anc_main_short", &format!("{}x", h.admin), &generate_token("main"), &generate_token("ghost")] {
+        for bad in [
+            "nonsense",
+            "anc_main_short",
+            &format!("{}x", h.admin),
+            &generate_token("main"),
+            &generate_token("ghost"),
+        ] {
             let r = h.send(method.clone(), path, Some(bad), &[], None).await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} with {bad}");
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} with {bad}"
+            );
         }
     }
-    let r = h.send(Method::GET, "/api/v1/objects", None, &[("authorization", "Basic YTpi")], None).await;
+    let r = h
+        .send(
+            Method::GET,
+            "/api/v1/objects",
+            None,
+            &[("authorization", "Basic YTpi")],
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Expired tokens stop working when they expire.
-    let soon = token_for(&h.instance.main(), "main", Role::Admin, Some(start() + chrono::Duration::hours(1)), start()).await;
-    assert_eq!(h.send(Method::GET, "/api/v1/objects", Some(&soon), &[], None).await.status, StatusCode::OK);
+    let soon = token_for(
+        &h.instance.main(),
+        "main",
+        Role::Admin,
+        Some(start() + chrono::Duration::hours(1)),
+        start(),
+    )
+    .await;
+    assert_eq!(
+        h.send(Method::GET, "/api/v1/objects", Some(&soon), &[], None)
+            .await
+            .status,
+        StatusCode::OK
+    );
     h.clock.advance(chrono::Duration::hours(2));
-    assert_eq!(h.send(Method::GET, "/api/v1/objects", Some(&soon), &[], None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.send(Method::GET, "/api/v1/objects", Some(&soon), &[], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn tokens_of_one_workspace_see_nothing_of_another(h: H) {
-    let acme = h.instance.add_workspace("acme", h.clock.now()).await.unwrap();
+    let acme = h
+        .instance
+        .add_workspace("acme", h.clock.now())
+        .await
+        .unwrap();
     let acme_token = token_for(&acme, "acme", Role::Admin, None, h.clock.now()).await;
-    let mine = h.post("/api/v1/records/person", json!({"last_name": "MainOnly"})).await;
+    let mine = h
+        .post("/api/v1/records/person", json!({"last_name": "MainOnly"}))
+        .await;
     assert_eq!(mine.status, StatusCode::CREATED);
     let id = mine.body["id"].as_str().unwrap();
     let as_acme = |method: Method, path: String, body: Option<Json>| {
         let t = acme_token.clone();
         let h = &h;
-        async move { h.send(method, &path, Some(&t), &[("if-match", "\"1\"")], body.map(|b| b.to_string().into_bytes())).await }
+        async move {
+            h.send(
+                method,
+                &path,
+                Some(&t),
+                &[("if-match", "\"1\"")],
+                body.map(|b| b.to_string().into_bytes()),
+            )
+            .await
+        }
     };
-    assert_eq!(as_acme(Method::GET, format!("/api/v1/records/person/{id}"), None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(as_acme(Method::PATCH, format!("/api/v1/records/person/{id}"), Some(json!({"city": "x"}))).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(as_acme(Method::DELETE, format!("/api/v1/records/person/{id}"), None).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(as_acme(Method::GET, format!("/api/v1/records/person/{id}/history"), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        as_acme(Method::GET, format!("/api/v1/records/person/{id}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        as_acme(
+            Method::PATCH,
+            format!("/api/v1/records/person/{id}"),
+            Some(json!({"city": "x"}))
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        as_acme(Method::DELETE, format!("/api/v1/records/person/{id}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        as_acme(
+            Method::GET,
+            format!("/api/v1/records/person/{id}/history"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
     let list = as_acme(Method::GET, "/api/v1/records/person".into(), None).await;
     assert_eq!(list.body["data"], json!([]));
     let search = as_acme(Method::GET, "/api/v1/search?q=MainOnly".into(), None).await;
     assert_eq!(search.body["data"], json!([]));
     // A custom field of one workspace is not in the other's schema or OpenAPI document.
-    let r = as_acme(Method::POST, "/api/v1/objects/person/fields".into(), Some(json!({"name": "acme_code", "label": "Code", "type": "text"}))).await;
+    let r = as_acme(
+        Method::POST,
+        "/api/v1/objects/person/fields".into(),
+        Some(json!({"name": "acme_code", "label": "Code", "type": "text"})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let doc = h.get("/api/v1/openapi.json").await.body;
-    assert!(doc["components"]["schemas"]["Person"]["properties"].get("acme_code").is_none());
-    let doc = as_acme(Method::GET, "/api/v1/openapi.json".into(), None).await.body;
-    assert!(doc["components"]["schemas"]["Person"]["properties"].get("acme_code").is_some());
+    assert!(
+        doc["components"]["schemas"]["Person"]["properties"]
+            .get("acme_code")
+            .is_none()
+    );
+    let doc = as_acme(Method::GET, "/api/v1/openapi.json".into(), None)
+        .await
+        .body;
+    assert!(
+        doc["components"]["schemas"]["Person"]["properties"]
+            .get("acme_code")
+            .is_some()
+    );
     // A main token cannot be turned into an acme token by editing its prefix.
     let forged = h.admin.replacen("anc_main_", "anc_acme_", 1);
-    assert_eq!(h.send(Method::GET, "/api/v1/objects", Some(&forged), &[], None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.send(Method::GET, "/api/v1/objects", Some(&forged), &[], None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn roles_are_enforced(h: H) {
-    let reader = token_for(&h.instance.main(), "main", Role::ReadOnly, None, h.clock.now()).await;
+    let reader = token_for(
+        &h.instance.main(),
+        "main",
+        Role::ReadOnly,
+        None,
+        h.clock.now(),
+    )
+    .await;
     let user = token_for(&h.instance.main(), "main", Role::User, None, h.clock.now()).await;
-    let p = h.post("/api/v1/records/person", json!({"last_name": "Role"})).await;
+    let p = h
+        .post("/api/v1/records/person", json!({"last_name": "Role"}))
+        .await;
     let id = p.body["id"].as_str().unwrap();
     let body = || Some(json!({"last_name": "X"}).to_string().into_bytes());
-    assert_eq!(h.send(Method::GET, "/api/v1/records/person", Some(&reader), &[], None).await.status, StatusCode::OK);
+    assert_eq!(
+        h.send(
+            Method::GET,
+            "/api/v1/records/person",
+            Some(&reader),
+            &[],
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
     for (method, path) in [
         (Method::POST, "/api/v1/records/person".to_string()),
         (Method::PATCH, format!("/api/v1/records/person/{id}")),
         (Method::DELETE, format!("/api/v1/records/person/{id}")),
         (Method::POST, format!("/api/v1/records/person/{id}/restore")),
     ] {
-        let r = h.send(method.clone(), &path, Some(&reader), &[("if-match", "\"1\"")], body()).await;
+        let r = h
+            .send(
+                method.clone(),
+                &path,
+                Some(&reader),
+                &[("if-match", "\"1\"")],
+                body(),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}");
         assert_eq!(r.body["code"], "forbidden");
     }
-    let r = h.send(Method::POST, "/api/v1/objects/person/fields", Some(&user), &[], Some(json!({"name": "x", "label": "X", "type": "text"}).to_string().into_bytes())).await;
+    let r = h
+        .send(
+            Method::POST,
+            "/api/v1/objects/person/fields",
+            Some(&user),
+            &[],
+            Some(
+                json!({"name": "x", "label": "X", "type": "text"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = h.send(Method::POST, "/api/v1/objects", Some(&user), &[], Some(json!({"name": "x", "label": "X"}).to_string().into_bytes())).await;
+    let r = h
+        .send(
+            Method::POST,
+            "/api/v1/objects",
+            Some(&user),
+            &[],
+            Some(json!({"name": "x", "label": "X"}).to_string().into_bytes()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(h.send(Method::POST, "/api/v1/records/person", Some(&user), &[], body()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        h.send(
+            Method::POST,
+            "/api/v1/records/person",
+            Some(&user),
+            &[],
+            body()
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
 }
 
 async fn schema_endpoints(h: H) {
     let r = h.get("/api/v1/objects").await;
-    let names: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["activity", "company", "deal", "person"]);
     let r = h.get("/api/v1/objects/deal").await;
     assert_eq!(r.body["fields"][1]["name"], "stage");
-    assert_eq!(h.get("/api/v1/objects/nope").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.get("/api/v1/objects/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = h.post("/api/v1/objects", json!({"name": "contract", "label": "Contract", "label_plural": "Contracts",
         "fields": [{"name": "value", "label": "Value", "type": "money"}, {"name": "signed", "label": "Signed", "type": "date"}]})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let r = h.post("/api/v1/objects/contract/fields", json!({"name": "tier", "label": "Tier", "type": "select",
-        "choices": [{"value": "gold", "label": "Gold"}, {"value": "silver", "label": "Silver"}]})).await;
+    let r = h
+        .post(
+            "/api/v1/objects/contract/fields",
+            json!({"name": "tier", "label": "Tier", "type": "select",
+        "choices": [{"value": "gold", "label": "Gold"}, {"value": "silver", "label": "Silver"}]}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let r = h.post("/api/v1/records/contract", json!({"name": "Frame agreement", "value": 120000, "tier": "gold", "signed": "2026-11-01"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let r = h.patch("/api/v1/objects/contract/fields/tier", None, json!({"label": "Level", "choices": [{"value": "gold", "label": "Gold"}, {"value": "bronze", "label": "Bronze"}]})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["label"], "Level");
-    let r = h.patch("/api/v1/objects/contract", None, json!({"label": "Agreement"})).await;
+    let r = h
+        .patch(
+            "/api/v1/objects/contract",
+            None,
+            json!({"label": "Agreement"}),
+        )
+        .await;
     assert_eq!(r.body["label"], "Agreement");
-    let r = h.send(Method::DELETE, "/api/v1/objects/contract/fields/tier", Some(&h.admin.clone()), &[], None).await;
+    let r = h
+        .send(
+            Method::DELETE,
+            "/api/v1/objects/contract/fields/tier",
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["field"]["archived"], true);
-    let r = h.send(Method::DELETE, "/api/v1/objects/contract/fields/tier?purge=true", Some(&h.admin.clone()), &[], None).await;
+    let r = h
+        .send(
+            Method::DELETE,
+            "/api/v1/objects/contract/fields/tier?purge=true",
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
     assert_eq!(r.body["purged"], true);
-    let r = h.send(Method::DELETE, "/api/v1/objects/contract/fields/tier", Some(&h.admin.clone()), &[], None).await;
+    let r = h
+        .send(
+            Method::DELETE,
+            "/api/v1/objects/contract/fields/tier",
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["code"], "unknown_field");
-    let r = h.send(Method::DELETE, "/api/v1/objects/person/fields/last_name", Some(&h.admin.clone()), &[], None).await;
+    let r = h
+        .send(
+            Method::DELETE,
+            "/api/v1/objects/person/fields/last_name",
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = h.post("/api/v1/objects/person/fields", json!({"name": "link", "label": "Link", "type": "relation", "target": "ghost"})).await;
+    let r = h
+        .post(
+            "/api/v1/objects/person/fields",
+            json!({"name": "link", "label": "Link", "type": "relation", "target": "ghost"}),
+        )
+        .await;
     assert_eq!(r.body["errors"][0]["field"], "target");
 }
 
 async fn record_lifecycle_with_etags(h: H) {
-    let r = h.post("/api/v1/records/company", json!({"name": "Fjord Data ApS", "city": "Aarhus", "country": "DK"})).await;
+    let r = h
+        .post(
+            "/api/v1/records/company",
+            json!({"name": "Fjord Data ApS", "city": "Aarhus", "country": "DK"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.headers["etag"], "\"1\"");
     let id = r.body["id"].as_str().unwrap().to_string();
-    assert_eq!(r.headers["location"], format!("/api/v1/records/company/{id}").as_str());
+    assert_eq!(
+        r.headers["location"],
+        format!("/api/v1/records/company/{id}").as_str()
+    );
     let path = format!("/api/v1/records/company/{id}");
     let r = h.get(&path).await;
     assert_eq!(r.headers["etag"], "\"1\"");
     assert_eq!(r.body["name"], "Fjord Data ApS");
     let r = h.patch(&path, None, json!({"city": "Odense"})).await;
     assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED);
-    let r = h.patch(&path, Some("\"1\""), json!({"city": "Odense"})).await;
+    let r = h
+        .patch(&path, Some("\"1\""), json!({"city": "Odense"}))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers["etag"], "\"2\"");
-    let r = h.patch(&path, Some("\"1\""), json!({"city": "Vejle"})).await;
+    let r = h
+        .patch(&path, Some("\"1\""), json!({"city": "Vejle"}))
+        .await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(r.body["code"], "version_conflict");
     assert_eq!(r.body["current"]["city"], "Odense");
     assert_eq!(r.headers["etag"], "\"2\"");
-    let r = h.patch(&path, None, json!({"city": "Vejle", "version": 2})).await;
+    let r = h
+        .patch(&path, None, json!({"city": "Vejle", "version": 2}))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = h.patch(&path, Some("W/\"3\""), json!({"city": "Roskilde"})).await;
+    let r = h
+        .patch(&path, Some("W/\"3\""), json!({"city": "Roskilde"}))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = h.patch(&path, Some("\"4\""), json!({"city": "x", "version": 3})).await;
+    let r = h
+        .patch(&path, Some("\"4\""), json!({"city": "x", "version": 3}))
+        .await;
     assert_eq!(r.body["errors"][0]["field"], "version");
     let r = h.patch(&path, Some("garbage"), json!({"city": "x"})).await;
     assert_eq!(r.body["errors"][0]["field"], "If-Match");
@@ -295,80 +605,252 @@ async fn record_lifecycle_with_etags(h: H) {
     let r = h.patch(&path, None, got).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["version"], 4);
-    let r = h.send(Method::DELETE, &path, Some(&h.admin.clone()), &[], None).await;
+    let r = h
+        .send(Method::DELETE, &path, Some(&h.admin.clone()), &[], None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["deleted_at"].is_string());
-    assert_eq!(h.get("/api/v1/records/company").await.body["data"], json!([]));
-    assert_eq!(h.get("/api/v1/records/company?trash=true").await.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        h.get("/api/v1/records/company").await.body["data"],
+        json!([])
+    );
+    assert_eq!(
+        h.get("/api/v1/records/company?trash=true").await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let r = h.post(&format!("{path}/restore"), json!({})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["deleted_at"].is_null());
     let r = h.get(&format!("{path}/history")).await;
-    let ops: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|c| c["op"].as_str().unwrap()).collect();
-    assert_eq!(ops, ["create", "update", "update", "update", "delete", "restore"]);
+    let ops: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        ["create", "update", "update", "update", "delete", "restore"]
+    );
     let r = h.get(&format!("{path}/history?after=1&limit=2")).await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
     assert!(r.body["next_after"].is_number());
     let ghost = uuid::Uuid::now_v7();
-    assert_eq!(h.get(&format!("/api/v1/records/company/{ghost}")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(h.get("/api/v1/records/company/not-an-id").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(h.get(&format!("/api/v1/records/company/{ghost}/history")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(h.patch(&format!("/api/v1/records/company/{ghost}"), Some("\"1\""), json!({})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.get(&format!("/api/v1/records/company/{ghost}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        h.get("/api/v1/records/company/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        h.get(&format!("/api/v1/records/company/{ghost}/history"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        h.patch(
+            &format!("/api/v1/records/company/{ghost}"),
+            Some("\"1\""),
+            json!({})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn lists_filter_sort_and_page(h: H) {
-    for (i, city) in ["Malmö", "Lund", "Malmö", "Bilbao", "Malmö", "Lund", "Aarhus"].iter().enumerate() {
-        let r = h.post("/api/v1/records/person", json!({"last_name": format!("N{i}"), "city": city})).await;
+    for (i, city) in [
+        "Malmö", "Lund", "Malmö", "Bilbao", "Malmö", "Lund", "Aarhus",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = h
+            .post(
+                "/api/v1/records/person",
+                json!({"last_name": format!("N{i}"), "city": city}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
     let f = enc(&json!({"field": "city", "op": "eq", "value": "Malmö"}).to_string());
-    let r = h.get(&format!("/api/v1/records/person?filter={f}&sort=-last_name&limit=2")).await;
+    let r = h
+        .get(&format!(
+            "/api/v1/records/person?filter={f}&sort=-last_name&limit=2"
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let names: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|p| p["last_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["last_name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["N4", "N2"]);
     let cursor = r.body["next_cursor"].as_str().unwrap();
-    let r = h.get(&format!("/api/v1/records/person?filter={f}&sort=-last_name&limit=2&cursor={cursor}")).await;
-    let names: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|p| p["last_name"].as_str().unwrap()).collect();
+    let r = h
+        .get(&format!(
+            "/api/v1/records/person?filter={f}&sort=-last_name&limit=2&cursor={cursor}"
+        ))
+        .await;
+    let names: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["last_name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["N0"]);
     assert!(r.body["next_cursor"].is_null());
     // A cursor from another sort is refused rather than silently misread.
-    let r = h.get(&format!("/api/v1/records/person?sort=city,last_name&cursor={cursor}")).await;
+    let r = h
+        .get(&format!(
+            "/api/v1/records/person?sort=city,last_name&cursor={cursor}"
+        ))
+        .await;
     assert_eq!(r.body["code"], "invalid_cursor");
-    let r = h.get("/api/v1/records/person?sort=city,-created_at&limit=500").await;
+    let r = h
+        .get("/api/v1/records/person?sort=city,-created_at&limit=500")
+        .await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 7);
     assert_eq!(r.body["data"][0]["city"], "Aarhus");
 }
 
 async fn bad_input_is_a_clear_problem(h: H) {
     let tok = h.admin.clone();
-    let r = h.send(Method::POST, "/api/v1/records/person", Some(&tok), &[], Some(b"{\"last_name\": ".to_vec())).await;
-    assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_json")));
-    let r = h.send(Method::POST, "/api/v1/records/person", Some(&tok), &[("content-type", "text/plain")], Some(b"{}".to_vec())).await;
+    let r = h
+        .send(
+            Method::POST,
+            "/api/v1/records/person",
+            Some(&tok),
+            &[],
+            Some(b"{\"last_name\": ".to_vec()),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+    );
+    let r = h
+        .send(
+            Method::POST,
+            "/api/v1/records/person",
+            Some(&tok),
+            &[("content-type", "text/plain")],
+            Some(b"{}".to_vec()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let r = h.send(Method::POST, "/api/v1/records/person", Some(&tok), &[], Some(vec![0xff, 0xfe, 0x00])).await;
+    let r = h
+        .send(
+            Method::POST,
+            "/api/v1/records/person",
+            Some(&tok),
+            &[],
+            Some(vec![0xff, 0xfe, 0x00]),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let huge = json!({"last_name": "x".repeat(2 * 1024 * 1024)}).to_string().into_bytes();
-    let r = h.send(Method::POST, "/api/v1/records/person", Some(&tok), &[], Some(huge)).await;
+    let huge = json!({"last_name": "x".repeat(2 * 1024 * 1024)})
+        .to_string()
+        .into_bytes();
+    let r = h
+        .send(
+            Method::POST,
+            "/api/v1/records/person",
+            Some(&tok),
+            &[],
+            Some(huge),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes();
-    let r = h.send(Method::POST, "/api/v1/records/person", Some(&tok), &[], Some(deep)).await;
+    let r = h
+        .send(
+            Method::POST,
+            "/api/v1/records/person",
+            Some(&tok),
+            &[],
+            Some(deep),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = h.post("/api/v1/records/person", json!({"last_name": "A", "shoe_size": 44, "email": 17})).await;
+    let r = h
+        .post(
+            "/api/v1/records/person",
+            json!({"last_name": "A", "shoe_size": 44, "email": 17}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["email", "shoe_size"]);
-    let r = h.post("/api/v1/records/deal", json!({"name": "D", "stage": "lead", "amount": 1e300, "probability": "high"})).await;
-    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let r = h
+        .post(
+            "/api/v1/records/deal",
+            json!({"name": "D", "stage": "lead", "amount": 1e300, "probability": "high"}),
+        )
+        .await;
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["amount", "probability"]);
-    assert_eq!(h.post("/api/v1/records/ghost", json!({})).await.body["code"], "unknown_object");
-    assert_eq!(h.get("/api/v1/nothing/here").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(h.send(Method::PUT, "/api/v1/records/person", Some(&tok), &[], None).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        h.post("/api/v1/records/ghost", json!({})).await.body["code"],
+        "unknown_object"
+    );
+    assert_eq!(
+        h.get("/api/v1/nothing/here").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        h.send(Method::PUT, "/api/v1/records/person", Some(&tok), &[], None)
+            .await
+            .status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     for (query, code) in [
         ("filter=%7Bnot%20json", "invalid_filter"),
-        (&format!("filter={}", enc(r#"{"field":"city","op":"regex","value":"."}"#)), "invalid_filter"),
-        (&format!("filter={}", enc(r#"{"field":"city) OR 1=1 --","op":"eq","value":"x"}"#)), "invalid_filter"),
-        (&format!("filter={}", enc(r#"{"field":"created_at","op":"gt","value":"yesterday; DROP TABLE users"}"#)), "invalid_filter"),
-        ("sort=last_name%3B%20DROP%20TABLE%20obj_person", "invalid_sort"),
+        (
+            &format!(
+                "filter={}",
+                enc(r#"{"field":"city","op":"regex","value":"."}"#)
+            ),
+            "invalid_filter",
+        ),
+        (
+            &format!(
+                "filter={}",
+                enc(r#"{"field":"city) OR 1=1 --","op":"eq","value":"x"}"#)
+            ),
+            "invalid_filter",
+        ),
+        (
+            &format!(
+                "filter={}",
+                enc(r#"{"field":"created_at","op":"gt","value":"yesterday; DROP TABLE users"}"#)
+            ),
+            "invalid_filter",
+        ),
+        (
+            "sort=last_name%3B%20DROP%20TABLE%20obj_person",
+            "invalid_sort",
+        ),
         ("sort=-", "invalid_sort"),
         ("sort=city,city", "invalid_sort"),
         ("limit=0", "validation_failed"),
@@ -379,7 +861,12 @@ async fn bad_input_is_a_clear_problem(h: H) {
         let r = h.get(&format!("/api/v1/records/person?{query}")).await;
         assert_eq!(r.body["code"], code, "{query}: {}", r.body);
     }
-    let r = h.get(&format!("/api/v1/records/person?filter={}", enc(r#"{"field":"last_name","op":"eq","value":"x' OR '1'='1"}"#))).await;
+    let r = h
+        .get(&format!(
+            "/api/v1/records/person?filter={}",
+            enc(r#"{"field":"last_name","op":"eq","value":"x' OR '1'='1"}"#)
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["data"], json!([]));
     // Nothing above left anything behind.
@@ -390,21 +877,36 @@ async fn bad_input_is_a_clear_problem(h: H) {
 }
 
 async fn concurrent_patches_exactly_one_wins(h: H) {
-    let r = h.post("/api/v1/records/person", json!({"last_name": "Contended"})).await;
+    let r = h
+        .post("/api/v1/records/person", json!({"last_name": "Contended"}))
+        .await;
     let path = format!("/api/v1/records/person/{}", r.body["id"].as_str().unwrap());
     let h = Arc::new(h);
     let mut tasks = Vec::new();
     for i in 0..10 {
         let h = h.clone();
         let path = path.clone();
-        tasks.push(tokio::spawn(async move { h.patch(&path, Some("\"1\""), json!({"city": format!("C{i}")})).await.status }));
+        tasks.push(tokio::spawn(async move {
+            h.patch(&path, Some("\"1\""), json!({"city": format!("C{i}")}))
+                .await
+                .status
+        }));
     }
     let mut statuses = Vec::new();
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::PRECONDITION_FAILED || *s == StatusCode::SERVICE_UNAVAILABLE), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK
+            || *s == StatusCode::PRECONDITION_FAILED
+            || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
     assert_eq!(h.get(&path).await.body["version"], 2);
 }
 
@@ -428,7 +930,12 @@ async fn openapi_document_is_valid_and_live(h: H) {
     let doc = h.get("/api/v1/openapi.json").await.body;
     assert_eq!(doc["openapi"], "3.1.0");
     let spec: oas3::Spec = serde_json::from_value(doc.clone()).unwrap();
-    assert!(spec.paths.as_ref().unwrap().contains_key("/records/person/{id}"));
+    assert!(
+        spec.paths
+            .as_ref()
+            .unwrap()
+            .contains_key("/records/person/{id}")
+    );
     let mut all = Vec::new();
     refs(&doc, &mut all);
     assert!(!all.is_empty());
@@ -449,20 +956,40 @@ async fn openapi_document_is_valid_and_live(h: H) {
     ids.dedup();
     assert_eq!(ids.len(), n, "operationIds are unique");
     // A field added a moment ago is in the next document.
-    h.post("/api/v1/objects/person/fields", json!({"name": "linkedin", "label": "LinkedIn", "type": "url"})).await;
+    h.post(
+        "/api/v1/objects/person/fields",
+        json!({"name": "linkedin", "label": "LinkedIn", "type": "url"}),
+    )
+    .await;
     let doc = h.get("/api/v1/openapi.json").await.body;
-    assert_eq!(doc["components"]["schemas"]["Person"]["properties"]["linkedin"]["format"], "uri");
-    assert_eq!(doc["components"]["schemas"]["PersonInput"]["properties"]["linkedin"]["x-anchora-type"], "url");
+    assert_eq!(
+        doc["components"]["schemas"]["Person"]["properties"]["linkedin"]["format"],
+        "uri"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["PersonInput"]["properties"]["linkedin"]["x-anchora-type"],
+        "url"
+    );
     let _: oas3::Spec = serde_json::from_value(doc).unwrap();
 }
 
 async fn search_endpoint(h: H) {
-    h.post("/api/v1/records/person", json!({"first_name": "Søren", "last_name": "Kierkegaard", "email": "soren@filosofi.dk"})).await;
-    h.post("/api/v1/records/company", json!({"name": "Kierkegaard Rådgivning ApS"})).await;
+    h.post(
+        "/api/v1/records/person",
+        json!({"first_name": "Søren", "last_name": "Kierkegaard", "email": "soren@filosofi.dk"}),
+    )
+    .await;
+    h.post(
+        "/api/v1/records/company",
+        json!({"name": "Kierkegaard Rådgivning ApS"}),
+    )
+    .await;
     let r = h.get("/api/v1/search?q=kierke").await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
     let r = h.get("/api/v1/search?q=kierke&limit=1").await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
-    let r = h.get(&format!("/api/v1/search?q={}", enc("filosofi\" OR 1=1 --"))).await;
+    let r = h
+        .get(&format!("/api/v1/search?q={}", enc("filosofi\" OR 1=1 --")))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
 }

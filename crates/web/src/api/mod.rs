@@ -9,11 +9,11 @@ use anchora_core::meta::{ObjectDef, describe_object};
 use anchora_core::record::Record;
 use anchora_core::service::ListParams;
 use axum::Json;
+use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use axum::Router;
 use serde_json::{Value as Json_, json};
 
 pub use openapi::openapi_document;
@@ -23,9 +23,15 @@ pub fn router() -> Router<AppState> {
         .route("/objects", get(list_objects).post(create_object))
         .route("/objects/{object}", get(get_object).patch(update_object))
         .route("/objects/{object}/fields", post(add_field))
-        .route("/objects/{object}/fields/{field}", patch(update_field).delete(remove_field))
+        .route(
+            "/objects/{object}/fields/{field}",
+            patch(update_field).delete(remove_field),
+        )
         .route("/records/{object}", get(list_records).post(create_record))
-        .route("/records/{object}/{id}", get(get_record).patch(update_record).delete(delete_record))
+        .route(
+            "/records/{object}/{id}",
+            get(get_record).patch(update_record).delete(delete_record),
+        )
         .route("/records/{object}/{id}/restore", post(restore_record))
         .route("/records/{object}/{id}/history", get(history))
         .route("/search", get(search))
@@ -39,7 +45,8 @@ fn record_response(status: StatusCode, object: &ObjectDef, record: &Record) -> R
         headers.insert(header::ETAG, etag);
     }
     if status == StatusCode::CREATED
-        && let Ok(location) = HeaderValue::from_str(&format!("/api/v1/records/{}/{}", object.name, record.id))
+        && let Ok(location) =
+            HeaderValue::from_str(&format!("/api/v1/records/{}/{}", object.name, record.id))
     {
         headers.insert(header::LOCATION, location);
     }
@@ -47,46 +54,82 @@ fn record_response(status: StatusCode, object: &ObjectDef, record: &Record) -> R
 }
 
 async fn list_objects(a: Authed) -> ApiResult<Json<Json_>> {
-    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
+    a.principal
+        .require(anchora_core::auth::Permission::ReadRecords)?;
     let schema = a.crm.schema().await?;
-    let data: Vec<Json_> = schema.objects.values().filter(|o| !o.archived).map(describe_object).collect();
+    let data: Vec<Json_> = schema
+        .objects
+        .values()
+        .filter(|o| !o.archived)
+        .map(describe_object)
+        .collect();
     Ok(Json(json!({ "data": data })))
 }
 
 async fn get_object(a: Authed, Path(object): Path<String>) -> ApiResult<Json<Json_>> {
-    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
+    a.principal
+        .require(anchora_core::auth::Permission::ReadRecords)?;
     let (_, def) = a.crm.object(&object).await?;
     Ok(Json(describe_object(&def)))
 }
 
-async fn create_object(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn create_object(
+    a: Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
     let def = a.crm.create_object(&a.principal, body).await?;
     Ok((StatusCode::CREATED, Json(describe_object(&def))))
 }
 
-async fn update_object(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn update_object(
+    a: Authed,
+    Path(object): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Json_>> {
     let def = a.crm.update_object(&a.principal, &object, body).await?;
     Ok(Json(describe_object(&def)))
 }
 
-async fn add_field(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn add_field(
+    a: Authed,
+    Path(object): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
     let field = a.crm.add_field(&a.principal, &object, body).await?;
     Ok((StatusCode::CREATED, Json(json!(field))))
 }
 
-async fn update_field(a: Authed, Path((object, field)): Path<(String, String)>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
-    let field = a.crm.update_field(&a.principal, &object, &field, body).await?;
+async fn update_field(
+    a: Authed,
+    Path((object, field)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let field = a
+        .crm
+        .update_field(&a.principal, &object, &field, body)
+        .await?;
     Ok(Json(json!(field)))
 }
 
 /// Archives the field; `?purge=true` on an archived field drops it and its data.
-async fn remove_field(a: Authed, Path((object, field)): Path<(String, String)>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn remove_field(
+    a: Authed,
+    Path((object, field)): Path<(String, String)>,
+    QueryMap(q): QueryMap,
+) -> ApiResult<Json<Json_>> {
     let purge = q.get("purge").is_some_and(|v| v == "true" || v == "1");
-    let field = a.crm.remove_field(&a.principal, &object, &field, purge).await?;
+    let field = a
+        .crm
+        .remove_field(&a.principal, &object, &field, purge)
+        .await?;
     Ok(Json(json!({"field": field, "purged": purge})))
 }
 
-async fn list_records(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn list_records(
+    a: Authed,
+    Path(object): Path<String>,
+    QueryMap(q): QueryMap,
+) -> ApiResult<Json<Json_>> {
     let params = ListParams {
         filter: q.get("filter").cloned(),
         sort: q.get("sort").cloned(),
@@ -96,10 +139,16 @@ async fn list_records(a: Authed, Path(object): Path<String>, QueryMap(q): QueryM
     };
     let (def, page) = a.crm.list(&a.principal, &object, &params).await?;
     let data: Vec<Json_> = page.records.iter().map(|r| r.to_json(&def)).collect();
-    Ok(Json(json!({ "data": data, "next_cursor": page.next_cursor })))
+    Ok(Json(
+        json!({ "data": data, "next_cursor": page.next_cursor }),
+    ))
 }
 
-async fn create_record(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
+async fn create_record(
+    a: Authed,
+    Path(object): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
     let (def, record) = a.crm.create(&a.principal, &object, &body).await?;
     Ok(record_response(StatusCode::CREATED, &def, &record))
 }
@@ -109,32 +158,66 @@ async fn get_record(a: Authed, Path((object, id)): Path<(String, String)>) -> Ap
     Ok(record_response(StatusCode::OK, &def, &record))
 }
 
-async fn update_record(a: Authed, Path((object, id)): Path<(String, String)>, IfMatch(version): IfMatch, JsonBody(body): JsonBody) -> ApiResult<Response> {
-    let (def, record) = a.crm.update(&a.principal, &object, &id, &body, version).await?;
+async fn update_record(
+    a: Authed,
+    Path((object, id)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let (def, record) = a
+        .crm
+        .update(&a.principal, &object, &id, &body, version)
+        .await?;
     Ok(record_response(StatusCode::OK, &def, &record))
 }
 
-async fn delete_record(a: Authed, Path((object, id)): Path<(String, String)>, IfMatch(version): IfMatch) -> ApiResult<Response> {
+async fn delete_record(
+    a: Authed,
+    Path((object, id)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
+) -> ApiResult<Response> {
     let (def, record) = a.crm.delete(&a.principal, &object, &id, version).await?;
     Ok(record_response(StatusCode::OK, &def, &record))
 }
 
-async fn restore_record(a: Authed, Path((object, id)): Path<(String, String)>, IfMatch(version): IfMatch) -> ApiResult<Response> {
+async fn restore_record(
+    a: Authed,
+    Path((object, id)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
+) -> ApiResult<Response> {
     let (def, record) = a.crm.restore(&a.principal, &object, &id, version).await?;
     Ok(record_response(StatusCode::OK, &def, &record))
 }
 
-async fn history(a: Authed, Path((object, id)): Path<(String, String)>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
-    let changes = a.crm.history(&a.principal, &object, &id, q.get("after").map(String::as_str), q.get("limit").map(String::as_str)).await?;
+async fn history(
+    a: Authed,
+    Path((object, id)): Path<(String, String)>,
+    QueryMap(q): QueryMap,
+) -> ApiResult<Json<Json_>> {
+    let changes = a
+        .crm
+        .history(
+            &a.principal,
+            &object,
+            &id,
+            q.get("after").map(String::as_str),
+            q.get("limit").map(String::as_str),
+        )
+        .await?;
     let limit = anchora_core::query::parse_limit(q.get("limit").map(String::as_str))?;
-    let next = (changes.len() == usize::try_from(limit).unwrap_or(usize::MAX)).then(|| changes.last().map(|c| c.seq)).flatten();
+    let next = (changes.len() == usize::try_from(limit).unwrap_or(usize::MAX))
+        .then(|| changes.last().map(|c| c.seq))
+        .flatten();
     let data: Vec<Json_> = changes.iter().map(|c| c.to_json()).collect();
     Ok(Json(json!({ "data": data, "next_after": next })))
 }
 
 async fn search(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
     let text = q.get("q").map(String::as_str).unwrap_or("");
-    let hits = a.crm.search(&a.principal, text, q.get("limit").map(String::as_str)).await?;
+    let hits = a
+        .crm
+        .search(&a.principal, text, q.get("limit").map(String::as_str))
+        .await?;
     let data: Vec<Json_> = hits
         .iter()
         .map(|h| json!({"object": h.object, "id": h.id.to_string(), "title": h.title, "rank": h.rank}))
@@ -143,7 +226,8 @@ async fn search(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
 }
 
 async fn openapi(a: Authed) -> ApiResult<Json<Json_>> {
-    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
+    a.principal
+        .require(anchora_core::auth::Permission::ReadRecords)?;
     let schema = a.crm.schema().await?;
     Ok(Json(openapi_document(&schema, &a.workspace)))
 }

@@ -7,21 +7,35 @@ use serde_json::{Map, Value as Json, json};
 
 fn field_schema(f: &FieldDef) -> Json {
     let base = match f.field_type {
-        FieldType::Text => json!({"type": ["string", "null"], "maxLength": anchora_core::value::MAX_TEXT_CHARS}),
-        FieldType::LongText => json!({"type": ["string", "null"], "maxLength": anchora_core::value::MAX_LONG_TEXT_CHARS}),
+        FieldType::Text => {
+            json!({"type": ["string", "null"], "maxLength": anchora_core::value::MAX_TEXT_CHARS})
+        }
+        FieldType::LongText => {
+            json!({"type": ["string", "null"], "maxLength": anchora_core::value::MAX_LONG_TEXT_CHARS})
+        }
         FieldType::Number => json!({"type": ["number", "null"]}),
-        FieldType::Money => json!({"type": ["number", "string", "null"], "description": "An amount with at most two decimals."}),
+        FieldType::Money => {
+            json!({"type": ["number", "string", "null"], "description": "An amount with at most two decimals."})
+        }
         FieldType::Percent => json!({"type": ["number", "null"], "minimum": 0, "maximum": 100}),
         FieldType::Date => json!({"type": ["string", "null"], "format": "date"}),
         FieldType::Datetime => json!({"type": ["string", "null"], "format": "date-time"}),
         FieldType::Boolean => json!({"type": ["boolean", "null"]}),
         FieldType::Select => {
-            let mut values: Vec<Json> = f.choices.iter().map(|c| Json::String(c.value.clone())).collect();
+            let mut values: Vec<Json> = f
+                .choices
+                .iter()
+                .map(|c| Json::String(c.value.clone()))
+                .collect();
             values.push(Json::Null);
             json!({"enum": values})
         }
         FieldType::MultiSelect => {
-            let values: Vec<Json> = f.choices.iter().map(|c| Json::String(c.value.clone())).collect();
+            let values: Vec<Json> = f
+                .choices
+                .iter()
+                .map(|c| Json::String(c.value.clone()))
+                .collect();
             json!({"type": ["array", "null"], "items": {"enum": values}, "uniqueItems": true})
         }
         FieldType::Email => json!({"type": ["string", "null"], "format": "email"}),
@@ -29,11 +43,16 @@ fn field_schema(f: &FieldDef) -> Json {
         FieldType::Url => json!({"type": ["string", "null"], "format": "uri"}),
         FieldType::Relation => json!({"type": ["string", "null"], "format": "uuid",
             "description": format!("Id of a {}.", f.target.as_deref().unwrap_or("record"))}),
-        FieldType::User => json!({"type": ["string", "null"], "format": "uuid", "description": "Id of a user."}),
+        FieldType::User => {
+            json!({"type": ["string", "null"], "format": "uuid", "description": "Id of a user."})
+        }
     };
     let mut map = base.as_object().cloned().unwrap_or_default();
     map.insert("title".into(), Json::String(f.label.clone()));
-    map.insert("x-anchora-type".into(), Json::String(f.field_type.as_str().into()));
+    map.insert(
+        "x-anchora-type".into(),
+        Json::String(f.field_type.as_str().into()),
+    );
     Json::Object(map)
 }
 
@@ -55,19 +74,40 @@ fn schema_name(object: &ObjectDef) -> String {
 
 fn record_schemas(object: &ObjectDef) -> (Json, Json) {
     let mut props = Map::new();
-    props.insert("id".into(), json!({"type": "string", "format": "uuid", "readOnly": true}));
-    props.insert("object".into(), json!({"const": object.name, "readOnly": true}));
+    props.insert(
+        "id".into(),
+        json!({"type": "string", "format": "uuid", "readOnly": true}),
+    );
+    props.insert(
+        "object".into(),
+        json!({"const": object.name, "readOnly": true}),
+    );
     props.insert("version".into(), json!({"type": "integer", "minimum": 1}));
     for ts in ["created_at", "updated_at"] {
-        props.insert(ts.into(), json!({"type": "string", "format": "date-time", "readOnly": true}));
+        props.insert(
+            ts.into(),
+            json!({"type": "string", "format": "date-time", "readOnly": true}),
+        );
     }
-    props.insert("deleted_at".into(), json!({"type": ["string", "null"], "format": "date-time", "readOnly": true}));
+    props.insert(
+        "deleted_at".into(),
+        json!({"type": ["string", "null"], "format": "date-time", "readOnly": true}),
+    );
     for u in ["created_by", "updated_by"] {
-        props.insert(u.into(), json!({"type": ["string", "null"], "format": "uuid", "readOnly": true}));
+        props.insert(
+            u.into(),
+            json!({"type": ["string", "null"], "format": "uuid", "readOnly": true}),
+        );
     }
-    props.insert("owner".into(), json!({"type": ["string", "null"], "format": "uuid"}));
+    props.insert(
+        "owner".into(),
+        json!({"type": ["string", "null"], "format": "uuid"}),
+    );
     let mut input = Map::new();
-    input.insert("owner".into(), json!({"type": ["string", "null"], "format": "uuid"}));
+    input.insert(
+        "owner".into(),
+        json!({"type": ["string", "null"], "format": "uuid"}),
+    );
     input.insert("version".into(), json!({"type": "integer", "minimum": 1, "description": "The version being changed (or send If-Match)."}));
     for f in object.active_fields() {
         props.insert(f.name.clone(), field_schema(f));
@@ -79,7 +119,11 @@ fn record_schemas(object: &ObjectDef) -> (Json, Json) {
         props.insert("links".into(), links.clone());
         input.insert("links".into(), links);
     }
-    let required: Vec<&str> = object.active_fields().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+    let required: Vec<&str> = object
+        .active_fields()
+        .filter(|f| f.required)
+        .map(|f| f.name.as_str())
+        .collect();
     let record = json!({"type": "object", "title": object.label, "properties": props});
     let input = json!({"type": "object", "title": format!("{} input", object.label), "properties": input,
         "additionalProperties": false, "description": format!("Required when creating: {}.", if required.is_empty() { "nothing".to_string() } else { required.join(", ") })});
@@ -89,7 +133,12 @@ fn record_schemas(object: &ObjectDef) -> (Json, Json) {
 fn problem_responses(codes: &[&str]) -> Map<String, Json> {
     codes
         .iter()
-        .map(|c| ((*c).to_string(), json!({"$ref": format!("#/components/responses/Problem{c}")})))
+        .map(|c| {
+            (
+                (*c).to_string(),
+                json!({"$ref": format!("#/components/responses/Problem{c}")}),
+            )
+        })
         .collect()
 }
 
@@ -121,11 +170,14 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
         "actor": {"type": ["string", "null"], "format": "uuid"}, "op": {"enum": ["create", "update", "delete", "restore"]},
         "field": {"type": ["string", "null"]}, "old": {}, "new": {}}}));
-    schemas.insert("ObjectDefinition".into(), json!({"type": "object", "properties": {
+    schemas.insert(
+        "ObjectDefinition".into(),
+        json!({"type": "object", "properties": {
         "name": {"type": "string"}, "label": {"type": "string"}, "label_plural": {"type": "string"},
         "standard": {"type": "boolean"}, "archived": {"type": "boolean"},
         "title_fields": {"type": "array", "items": {"type": "string"}},
-        "fields": {"type": "array", "items": {"$ref": "#/components/schemas/FieldDefinition"}}}}));
+        "fields": {"type": "array", "items": {"$ref": "#/components/schemas/FieldDefinition"}}}}),
+    );
     let types: Vec<&str> = FieldType::ALL.iter().map(|t| t.as_str()).collect();
     schemas.insert("FieldDefinition".into(), json!({"type": "object", "required": ["name", "label", "type"], "properties": {
         "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "label": {"type": "string"},
@@ -146,15 +198,22 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         let input_ref = json!({"$ref": format!("#/components/schemas/{name}Input")});
         let one = |status: &str, desc: &str| -> Map<String, Json> {
             let mut m = Map::new();
-            m.insert(status.into(), json!({"description": desc, "headers": {"ETag": {"schema": {"type": "string"}}},
-                "content": {"application/json": {"schema": rec_ref.clone()}}}));
+            m.insert(
+                status.into(),
+                json!({"description": desc, "headers": {"ETag": {"schema": {"type": "string"}}},
+                "content": {"application/json": {"schema": rec_ref.clone()}}}),
+            );
             m
         };
         let with_problems = |mut m: Map<String, Json>, codes: &[&str]| {
             m.extend(problem_responses(codes));
             Json::Object(m)
         };
-        let sortable: Vec<&str> = object.active_fields().filter(|f| f.filterable && f.field_type.indexable()).map(|f| f.name.as_str()).collect();
+        let sortable: Vec<&str> = object
+            .active_fields()
+            .filter(|f| f.filterable && f.field_type.indexable())
+            .map(|f| f.name.as_str())
+            .collect();
         paths.insert(format!("/records/{}", object.name), json!({
             "get": {
                 "operationId": format!("list_{}", object.name), "summary": format!("List {}", object.label_plural), "tags": [object.label_plural],
@@ -229,8 +288,10 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "fields": {"type": "array", "items": field_ref}}}}}},
             "responses": with(single("201", "Created", &obj_ref), &["400", "401", "403", "409", "422"])}
     }));
-    let object_param = json!({"name": "object", "in": "path", "required": true, "schema": {"type": "string"}});
-    let field_param = json!({"name": "field", "in": "path", "required": true, "schema": {"type": "string"}});
+    let object_param =
+        json!({"name": "object", "in": "path", "required": true, "schema": {"type": "string"}});
+    let field_param =
+        json!({"name": "field", "in": "path", "required": true, "schema": {"type": "string"}});
     paths.insert("/objects/{object}".into(), json!({
         "parameters": [object_param],
         "get": {"operationId": "get_object", "tags": ["Schema"], "responses": with(single("200", "The object", &obj_ref), &["401", "404"])},
@@ -267,9 +328,16 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
     }));
     let mut responses = Map::new();
     for (code, desc) in [
-        ("400", "Bad request"), ("401", "Authentication required"), ("403", "Not allowed"), ("404", "Not found"),
-        ("409", "Conflict"), ("412", "Stale version; the current record is in `current`"), ("413", "Body too large"),
-        ("415", "Not JSON"), ("422", "Validation failed; see `errors`"), ("428", "The version is missing"),
+        ("400", "Bad request"),
+        ("401", "Authentication required"),
+        ("403", "Not allowed"),
+        ("404", "Not found"),
+        ("409", "Conflict"),
+        ("412", "Stale version; the current record is in `current`"),
+        ("413", "Body too large"),
+        ("415", "Not JSON"),
+        ("422", "Validation failed; see `errors`"),
+        ("428", "The version is missing"),
     ] {
         responses.insert(format!("Problem{code}"), json!({"description": desc,
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}));

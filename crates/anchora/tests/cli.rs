@@ -1,0 +1,175 @@
+//! The binary, run as a user would: help texts, migrate, workspaces, tokens, demo and serve.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn anchora(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anchora"))
+        .args(args)
+        .env_remove("ANCHORA_DATABASE_URL")
+        .env_remove("ANCHORA_LISTEN")
+        .env("ANCHORA_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = anchora(args);
+    assert!(out.status.success(), "anchora {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn last_line(s: &str) -> String {
+    s.lines().last().unwrap().trim().to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(args: &[&str], port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_anchora"))
+        .args(args)
+        .env("ANCHORA_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// A plain HTTP/1.1 GET; returns the status and body.
+fn http_get(port: u16, path: &str, token: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["demo", "--help"],
+        &["migrate", "--help"],
+        &["workspace", "--help"],
+        &["workspace", "add", "--help"],
+        &["token", "--help"],
+        &["token", "create", "--help"],
+    ] {
+        let out = ok(args);
+        assert!(out.contains("Usage:"), "{args:?}");
+    }
+    let out = anchora(&["token", "create", "--name", "x", "--role", "emperor", "--data-dir", "/nonexistent/anchora-test"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
+    let out = anchora(&["serve", "--database-url", "mysql://nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite:// or postgres://"));
+}
+
+fn admin_commands(url: &str) {
+    ok(&["migrate", "--database-url", url]);
+    ok(&["migrate", "--database-url", url]);
+    ok(&["workspace", "add", "nordic-sales", "--database-url", url]);
+    let dup = anchora(&["workspace", "add", "nordic-sales", "--database-url", url]);
+    assert!(!dup.status.success());
+    let list = ok(&["workspace", "list", "--database-url", url]);
+    assert_eq!(list.lines().collect::<Vec<_>>(), ["main", "nordic-sales"]);
+    let out = ok(&["token", "create", "--name", "ci", "--role", "admin", "--database-url", url]);
+    let token = last_line(&out);
+    assert!(token.starts_with("anc_main_"), "{out}");
+    let out = ok(&["token", "create", "--name", "reader", "--role", "read_only", "--workspace", "nordic-sales", "--database-url", url]);
+    let nordic = last_line(&out);
+    assert!(nordic.starts_with("anc_nordic-sales_"));
+    // Only the hash is stored.
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let bytes = std::fs::read(path).unwrap();
+        let needle = token.as_bytes();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "the token text is in the database file");
+    }
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _server = serve(&["serve", "--database-url", url, "--listen", &listen], port);
+    let (status, body) = http_get(port, "/api/v1/objects", &token);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"person\""));
+    let (status, _) = http_get(port, "/api/v1/records/person", &nordic);
+    assert_eq!(status, 200);
+    let (status, _) = http_get(port, "/api/v1/records/person", "anc_main_wrongwrongwrongwrongwrongwrongwrongwrong");
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn admin_commands_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    admin_commands(&format!("sqlite://{}", dir.path().join("a.db").display()));
+}
+
+#[tokio::test]
+async fn admin_commands_on_postgres() {
+    if let Some(url) = anchora_store::testing::fresh_postgres_database().await {
+        tokio::task::spawn_blocking(move || admin_commands(&url)).await.unwrap();
+    }
+}
+
+#[test]
+fn demo_fills_reuses_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = ok(&["demo", "--people", "300", "--data-dir", data, "--no-serve"]);
+    assert!(out.contains("admin@example.com"), "{out}");
+    let token = last_line(&out).replace("API token: ", "");
+    // Reusing the data directory keeps the data and the login.
+    let again = ok(&["demo", "--people", "300", "--data-dir", data, "--no-serve"]);
+    assert_eq!(last_line(&again).replace("API token: ", ""), token);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _server = serve(&["demo", "--people", "300", "--data-dir", data, "--listen", &listen], port);
+    let (status, body) = http_get(port, "/api/v1/records/person?limit=500", &token);
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["data"].as_array().unwrap().len(), 300);
+    let (_, body) = http_get(port, "/api/v1/records/company?limit=500", &token);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let companies = json["data"].as_array().unwrap();
+    assert_eq!(companies.len(), 30);
+    let countries: std::collections::BTreeSet<&str> = companies.iter().filter_map(|c| c["country"].as_str()).collect();
+    assert!(countries.len() >= 4, "{countries:?}");
+    let (_, body) = http_get(port, "/api/v1/records/deal?limit=500", &token);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let stages: std::collections::BTreeSet<&str> = json["data"].as_array().unwrap().iter().filter_map(|d| d["stage"].as_str()).collect();
+    assert!(stages.len() >= 5, "deals spread over stages: {stages:?}");
+    // Activities spread over the last 18 months.
+    let at = |sort: &str| {
+        let (_, body) = http_get(port, &format!("/api/v1/records/activity?sort={sort}&limit=1"), &token);
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        chrono::DateTime::parse_from_rfc3339(json["data"][0]["created_at"].as_str().unwrap()).unwrap()
+    };
+    let now = chrono::Utc::now();
+    let (oldest, newest) = (at("created_at"), at("-created_at"));
+    assert!((now - oldest.to_utc()).num_days() >= 500, "oldest activity {oldest}");
+    assert!((now - newest.to_utc()).num_days() <= 3, "newest activity {newest}");
+}
