@@ -29,18 +29,11 @@ pub struct DemoLogin {
 }
 
 /// Fill the store when it is empty; return the demo login either way.
-pub async fn ensure(
-    store: &SqlStore,
-    data_dir: &Path,
-    people: u64,
-    clock: &dyn Clock,
-) -> Result<DemoLogin> {
+pub async fn ensure(store: &SqlStore, data_dir: &Path, people: u64, clock: &dyn Clock) -> Result<DemoLogin> {
     let login_file = data_dir.join("demo-login.txt");
     if let Ok(text) = std::fs::read_to_string(&login_file) {
         let mut lines = text.lines();
-        if let (Some(email), Some(password), Some(token)) =
-            (lines.next(), lines.next(), lines.next())
-        {
+        if let (Some(email), Some(password), Some(token)) = (lines.next(), lines.next(), lines.next()) {
             return Ok(DemoLogin {
                 email: email.into(),
                 password: password.into(),
@@ -65,19 +58,11 @@ pub async fn ensure(
         .map_err(|e| anyhow!(e.detail))?
         .is_none()
     {
-        store
-            .create_user(&admin)
-            .await
-            .map_err(|e| anyhow!(e.detail))?;
+        store.create_user(&admin).await.map_err(|e| anyhow!(e.detail))?;
     }
     let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
     let person = schema.object("person").map_err(|e| anyhow!(e.detail))?;
-    if store
-        .count_records(person)
-        .await
-        .map_err(|e| anyhow!(e.detail))?
-        == 0
-    {
+    if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? == 0 {
         generate(store, people, admin.id, clock).await?;
     }
     let token = crate::create_service_token(
@@ -171,26 +156,12 @@ impl Gen {
         match c {
             Country::Se => {
                 if self.rng.random_bool(0.5) {
-                    format!(
-                        "+46 8 {} {} {}",
-                        self.digits(3),
-                        self.digits(2),
-                        self.digits(2)
-                    )
+                    format!("+46 8 {} {} {}", self.digits(3), self.digits(2), self.digits(2))
                 } else {
-                    format!(
-                        "+46 70 {} {} {}",
-                        self.digits(3),
-                        self.digits(2),
-                        self.digits(2)
-                    )
+                    format!("+46 70 {} {} {}", self.digits(3), self.digits(2), self.digits(2))
                 }
             }
-            Country::De => format!(
-                "+49 {} {}",
-                self.pick(&["30", "40", "89", "221", "69"]),
-                self.digits(7)
-            ),
+            Country::De => format!("+49 {} {}", self.pick(&["30", "40", "89", "221", "69"]), self.digits(7)),
             Country::Dk => format!(
                 "+45 {} {} {} {}",
                 self.digits(2),
@@ -198,12 +169,7 @@ impl Gen {
                 self.digits(2),
                 self.digits(2)
             ),
-            Country::Es => format!(
-                "+34 9{} {} {}",
-                self.digits(2),
-                self.digits(3),
-                self.digits(3)
-            ),
+            Country::Es => format!("+34 9{} {} {}", self.digits(2), self.digits(3), self.digits(3)),
             Country::Uk => format!("+44 20 {} {}", self.digits(4), self.digits(4)),
             Country::Us => format!(
                 "+1 ({}) 555-{}",
@@ -267,14 +233,38 @@ fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
 }
 
-pub async fn generate(
-    store: &SqlStore,
-    people: u64,
-    admin: UserId,
-    clock: &dyn Clock,
-) -> Result<()> {
+/// The demo admin's id, created (without a password) when missing.
+pub async fn ensure_admin(store: &SqlStore, clock: &dyn Clock) -> Result<UserId> {
+    if let Some(u) = store.user_by_email(DEMO_ADMIN).await.map_err(|e| anyhow!(e.detail))? {
+        return Ok(u.id);
+    }
+    let now = clock.now();
+    let admin = User {
+        id: UserId::new_at(now),
+        email: Some(DEMO_ADMIN.into()),
+        name: "Demo Admin".into(),
+        role: Role::Admin,
+        active: true,
+        password_hash: None,
+        created_at: now,
+    };
+    store.create_user(&admin).await.map_err(|e| anyhow!(e.detail))?;
+    Ok(admin.id)
+}
+
+/// Fill the standard objects. Refuses a database that already holds people.
+pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn Clock) -> Result<()> {
     let started = std::time::Instant::now();
     let now = clock.now();
+    {
+        let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
+        let person = schema.object("person").map_err(|e| anyhow!(e.detail))?;
+        if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? > 0 {
+            return Err(anyhow!(
+                "the database holds people already; generate fills empty ones only"
+            ));
+        }
+    }
     let mut g = Gen {
         rng: StdRng::seed_from_u64(20_261_123),
         now,
@@ -282,12 +272,8 @@ pub async fn generate(
     let ctx = WriteCtx { actor: admin, now };
     let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
     let obj = |name: &str| schema.object(name).cloned().map_err(|e| anyhow!(e.detail));
-    let (company_def, person_def, deal_def, activity_def) = (
-        obj("company")?,
-        obj("person")?,
-        obj("deal")?,
-        obj("activity")?,
-    );
+    let (company_def, person_def, deal_def, activity_def) =
+        (obj("company")?, obj("person")?, obj("deal")?, obj("activity")?);
 
     // Sales people who own the records.
     let mut owners = vec![admin];
@@ -301,11 +287,7 @@ pub async fn generate(
         ("Felix Schneider", "felix.schneider@example.com"),
         ("Carmen Ortega", "carmen.ortega@example.com"),
     ] {
-        let id = match store
-            .user_by_email(email)
-            .await
-            .map_err(|e| anyhow!(e.detail))?
-        {
+        let id = match store.user_by_email(email).await.map_err(|e| anyhow!(e.detail))? {
             Some(u) => u.id,
             None => {
                 let u = User {
@@ -337,13 +319,7 @@ pub async fn generate(
             Country::Es => format!("{word} {family} {}", l.company_suffix),
             _ => format!("{family} {word} {}", l.company_suffix),
         };
-        let domain = format!(
-            "{}-{}{}.{}",
-            ascii_slug(family),
-            ascii_slug(word),
-            i % 997,
-            l.tld
-        );
+        let domain = format!("{}-{}{}.{}", ascii_slug(family), ascii_slug(word), i % 997, l.tld);
         let city = *g.pick(l.cities);
         let at = g.created(i, n_companies);
         let id = RecordId::new_at(at);
@@ -432,11 +408,7 @@ pub async fn generate(
                 .map_err(|e| anyhow!(e.detail))?;
             batch.clear();
             if (i + 1) % 100_000 == 0 {
-                eprintln!(
-                    "demo: {} people ({:.1} s)",
-                    i + 1,
-                    started.elapsed().as_secs_f64()
-                );
+                eprintln!("demo: {} people ({:.1} s)", i + 1, started.elapsed().as_secs_f64());
             }
         }
     }
@@ -447,10 +419,7 @@ pub async fn generate(
             .map_err(|e| anyhow!(e.detail))?;
         batch.clear();
     }
-    eprintln!(
-        "demo: {people} people ({:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("demo: {people} people ({:.1} s)", started.elapsed().as_secs_f64());
 
     let stages: [(&str, u32, f64); 6] = [
         ("lead", 25, 10.0),
@@ -501,12 +470,7 @@ pub async fn generate(
             g.rng.random_range(-30..270i64)
         };
         let mut v = BTreeMap::new();
-        let company_name = company
-            .domain
-            .split('.')
-            .next()
-            .unwrap_or("")
-            .replace('-', " ");
+        let company_name = company.domain.split('.').next().unwrap_or("").replace('-', " ");
         v.insert("name".into(), text(format!("{kind} – {company_name}")));
         v.insert("stage".into(), Value::Select(stage.into()));
         v.insert("amount".into(), Value::Money(amount));
@@ -537,10 +501,7 @@ pub async fn generate(
             .map_err(|e| anyhow!(e.detail))?;
         batch.clear();
     }
-    eprintln!(
-        "demo: {n_deals} deals ({:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("demo: {n_deals} deals ({:.1} s)", started.elapsed().as_secs_f64());
 
     let n_activities = (people / 2).max(1);
     let subjects: [(&str, &[&str]); 5] = [
@@ -606,10 +567,7 @@ pub async fn generate(
         if kind == "note" || g.rng.random_bool(0.3) {
             v.insert(
                 "body".into(),
-                text(format!(
-                    "{subject}. Talked with the customer in {}.",
-                    company.city
-                )),
+                text(format!("{subject}. Talked with the customer in {}.", company.city)),
             );
         }
         // Tasks may lie ahead; everything else happened when it was logged.
@@ -619,10 +577,7 @@ pub async fn generate(
             at
         };
         v.insert("due_at".into(), Value::DateTime(due));
-        v.insert(
-            "done".into(),
-            Value::Bool(due < now && g.rng.random_bool(0.9)),
-        );
+        v.insert("done".into(), Value::Bool(due < now && g.rng.random_bool(0.9)));
         v.insert("company".into(), Value::Relation(company.id));
         v.insert("person".into(), Value::Relation(pid));
         if g.rng.random_bool(0.3)

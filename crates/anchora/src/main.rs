@@ -14,11 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(
-    name = "anchora",
-    version,
-    about = "Anchora — the CRM that carries its own rollout"
-)]
+#[command(name = "anchora", version, about = "Anchora — the CRM that carries its own rollout")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,6 +61,15 @@ enum Command {
         /// Fill the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
+    },
+    /// Fill an empty database (SQLite or PostgreSQL) with demo data, for load tests and
+    /// benchmarks; prints a token for the API.
+    Generate {
+        /// How many people (companies: a tenth; deals and activities follow).
+        #[arg(long)]
+        people: u64,
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
     /// Bring the database schema up to date.
     Migrate {
@@ -127,9 +132,7 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(cli))
 }
 
@@ -172,13 +175,18 @@ async fn run(cli: Cli) -> Result<()> {
             );
             serve(Arc::new(instance), clock, listen).await
         }
+        Command::Generate { people, db } => {
+            let instance = open(&db.url(), &*clock).await?;
+            let store = instance.main();
+            let admin = demo::ensure_admin(&store, &*clock).await?;
+            demo::generate(&store, people, admin, &*clock).await?;
+            let token = create_service_token(&store, DEFAULT_WORKSPACE, "generate", Role::Admin, None, &*clock).await?;
+            println!("{token}");
+            Ok(())
+        }
         Command::Migrate { db } => {
             let instance = open(&db.url(), &*clock).await?;
-            for name in instance
-                .workspace_names()
-                .await
-                .map_err(|e| anyhow!(e.detail))?
-            {
+            for name in instance.workspace_names().await.map_err(|e| anyhow!(e.detail))? {
                 instance
                     .workspace(&name, clock.now())
                     .await
@@ -202,11 +210,7 @@ async fn run(cli: Cli) -> Result<()> {
             command: WorkspaceCommand::List { db },
         } => {
             let instance = open(&db.url(), &*clock).await?;
-            for name in instance
-                .workspace_names()
-                .await
-                .map_err(|e| anyhow!(e.detail))?
-            {
+            for name in instance.workspace_names().await.map_err(|e| anyhow!(e.detail))? {
                 println!("{name}");
             }
             Ok(())
@@ -221,8 +225,8 @@ async fn run(cli: Cli) -> Result<()> {
                     db,
                 },
         } => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| anyhow!("--role must be admin, key_user, user or read_only"))?;
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow!("--role must be admin, key_user, user or read_only"))?;
             let name = name.trim().to_string();
             if name.is_empty() || name.chars().count() > 80 {
                 bail!("--name must be 1–80 characters");
@@ -233,8 +237,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(|e| anyhow!(e.detail))?
                 .with_context(|| format!("no workspace named {workspace:?}"))?;
-            let token =
-                create_service_token(&store, &workspace, &name, role, expires, &*clock).await?;
+            let token = create_service_token(&store, &workspace, &name, role, expires, &*clock).await?;
             println!(
                 "Token {name:?} ({}) for workspace {workspace}; it is shown once:",
                 role.as_str()
@@ -264,10 +267,7 @@ pub async fn create_service_token(
         password_hash: None,
         created_at: now,
     };
-    store
-        .create_user(&user)
-        .await
-        .map_err(|e| anyhow!(e.detail))?;
+    store.create_user(&user).await.map_err(|e| anyhow!(e.detail))?;
     let token = generate_token(workspace);
     let api = ApiToken {
         id: TokenId::new_at(now),
@@ -279,10 +279,7 @@ pub async fn create_service_token(
         expires_at: expires_days.map(|d| now + chrono::Duration::days(i64::from(d))),
         revoked_at: None,
     };
-    store
-        .create_token(&api)
-        .await
-        .map_err(|e| anyhow!(e.detail))?;
+    store.create_token(&api).await.map_err(|e| anyhow!(e.detail))?;
     Ok(token)
 }
 
@@ -295,9 +292,7 @@ async fn serve(instance: Arc<Instance>, clock: Arc<dyn Clock>, listen: SocketAdd
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     instance.close().await;
     Ok(())
 }
@@ -308,8 +303,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

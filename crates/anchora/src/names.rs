@@ -49,9 +49,9 @@ static SE: Locale = Locale {
     currency: "SEK",
     tld: "se",
     first_names: &[
-        "Anna", "Eva", "Maria", "Karin", "Sara", "Emma", "Elin", "Ida", "Linnéa", "Märta", "Åsa",
-        "Ingrid", "Johanna", "Malin", "Erik", "Lars", "Karl", "Anders", "Johan", "Per", "Mikael",
-        "Björn", "Fredrik", "Oskar", "Gustav", "Nils", "Håkan", "Jörgen",
+        "Anna", "Eva", "Maria", "Karin", "Sara", "Emma", "Elin", "Ida", "Linnéa", "Märta", "Åsa", "Ingrid", "Johanna",
+        "Malin", "Erik", "Lars", "Karl", "Anders", "Johan", "Per", "Mikael", "Björn", "Fredrik", "Oskar", "Gustav",
+        "Nils", "Håkan", "Jörgen",
     ],
     last_names: &[
         "Andersson",
@@ -242,9 +242,8 @@ static DK: Locale = Locale {
     currency: "DKK",
     tld: "dk",
     first_names: &[
-        "Mette", "Anne", "Hanne", "Susanne", "Camilla", "Sofie", "Ida", "Freja", "Jens", "Søren",
-        "Niels", "Lars", "Rasmus", "Mads", "Frederik", "Mikkel", "Jørgen", "Bjørn", "Kirsten",
-        "Lone", "Henrik", "Morten",
+        "Mette", "Anne", "Hanne", "Susanne", "Camilla", "Sofie", "Ida", "Freja", "Jens", "Søren", "Niels", "Lars",
+        "Rasmus", "Mads", "Frederik", "Mikkel", "Jørgen", "Bjørn", "Kirsten", "Lone", "Henrik", "Morten",
     ],
     last_names: &[
         "Jensen",
@@ -434,8 +433,8 @@ static UK: Locale = Locale {
         "Grace",
     ],
     last_names: &[
-        "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson",
-        "Wright", "Thompson", "Evans", "Walker", "White", "Hughes", "O'Brien",
+        "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson", "Wright",
+        "Thompson", "Evans", "Walker", "White", "Hughes", "O'Brien",
     ],
     cities: &[
         "London",
@@ -485,8 +484,8 @@ static US: Locale = Locale {
     currency: "USD",
     tld: "com",
     first_names: &[
-        "Michael", "Jennifer", "David", "Jessica", "Chris", "Ashley", "Matthew", "Sarah", "Daniel",
-        "Emily", "Ryan", "Megan", "Tyler", "Lauren",
+        "Michael", "Jennifer", "David", "Jessica", "Chris", "Ashley", "Matthew", "Sarah", "Daniel", "Emily", "Ryan",
+        "Megan", "Tyler", "Lauren",
     ],
     last_names: &[
         "Miller",

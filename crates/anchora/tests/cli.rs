@@ -18,7 +18,12 @@ fn anchora(args: &[&str]) -> Output {
 
 fn ok(args: &[&str]) -> String {
     let out = anchora(args);
-    assert!(out.status.success(), "anchora {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "anchora {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -59,11 +64,18 @@ fn serve(args: &[&str], port: u16) -> Server {
 /// A plain HTTP/1.1 GET; returns the status and body.
 fn http_get(port: u16, path: &str, token: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
     let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -82,7 +94,16 @@ fn every_command_has_help() {
         let out = ok(args);
         assert!(out.contains("Usage:"), "{args:?}");
     }
-    let out = anchora(&["token", "create", "--name", "x", "--role", "emperor", "--data-dir", "/nonexistent/anchora-test"]);
+    let out = anchora(&[
+        "token",
+        "create",
+        "--name",
+        "x",
+        "--role",
+        "emperor",
+        "--data-dir",
+        "/nonexistent/anchora-test",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
     let out = anchora(&["serve", "--database-url", "mysql://nope"]);
@@ -98,17 +119,40 @@ fn admin_commands(url: &str) {
     assert!(!dup.status.success());
     let list = ok(&["workspace", "list", "--database-url", url]);
     assert_eq!(list.lines().collect::<Vec<_>>(), ["main", "nordic-sales"]);
-    let out = ok(&["token", "create", "--name", "ci", "--role", "admin", "--database-url", url]);
+    let out = ok(&[
+        "token",
+        "create",
+        "--name",
+        "ci",
+        "--role",
+        "admin",
+        "--database-url",
+        url,
+    ]);
     let token = last_line(&out);
     assert!(token.starts_with("anc_main_"), "{out}");
-    let out = ok(&["token", "create", "--name", "reader", "--role", "read_only", "--workspace", "nordic-sales", "--database-url", url]);
+    let out = ok(&[
+        "token",
+        "create",
+        "--name",
+        "reader",
+        "--role",
+        "read_only",
+        "--workspace",
+        "nordic-sales",
+        "--database-url",
+        url,
+    ]);
     let nordic = last_line(&out);
     assert!(nordic.starts_with("anc_nordic-sales_"));
     // Only the hash is stored.
     if let Some(path) = url.strip_prefix("sqlite://") {
         let bytes = std::fs::read(path).unwrap();
         let needle = token.as_bytes();
-        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "the token text is in the database file");
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the token text is in the database file"
+        );
     }
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
@@ -118,7 +162,11 @@ fn admin_commands(url: &str) {
     assert!(body.contains("\"person\""));
     let (status, _) = http_get(port, "/api/v1/records/person", &nordic);
     assert_eq!(status, 200);
-    let (status, _) = http_get(port, "/api/v1/records/person", "anc_main_wrongwrongwrongwrongwrongwrongwrongwrong");
+    let (status, _) = http_get(
+        port,
+        "/api/v1/records/person",
+        "anc_main_wrongwrongwrongwrongwrongwrongwrongwrong",
+    );
     assert_eq!(status, 401);
 }
 
@@ -147,7 +195,10 @@ fn demo_fills_reuses_and_serves() {
     assert_eq!(last_line(&again).replace("API token: ", ""), token);
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let _server = serve(&["demo", "--people", "300", "--data-dir", data, "--listen", &listen], port);
+    let _server = serve(
+        &["demo", "--people", "300", "--data-dir", data, "--listen", &listen],
+        port,
+    );
     let (status, body) = http_get(port, "/api/v1/records/person?limit=500", &token);
     assert_eq!(status, 200);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -160,7 +211,12 @@ fn demo_fills_reuses_and_serves() {
     assert!(countries.len() >= 4, "{countries:?}");
     let (_, body) = http_get(port, "/api/v1/records/deal?limit=500", &token);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let stages: std::collections::BTreeSet<&str> = json["data"].as_array().unwrap().iter().filter_map(|d| d["stage"].as_str()).collect();
+    let stages: std::collections::BTreeSet<&str> = json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["stage"].as_str())
+        .collect();
     assert!(stages.len() >= 5, "deals spread over stages: {stages:?}");
     // Activities spread over the last 18 months.
     let at = |sort: &str| {

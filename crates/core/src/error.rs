@@ -42,11 +42,7 @@ impl ErrorCode {
             UnknownObject => ("unknown_object", 404, "No such object"),
             UnknownField => ("unknown_field", 404, "No such field"),
             NotFound => ("not_found", 404, "Not found"),
-            VersionConflict => (
-                "version_conflict",
-                412,
-                "The record was changed by someone else",
-            ),
+            VersionConflict => ("version_conflict", 412, "The record was changed by someone else"),
             InTrash => ("in_trash", 409, "The record is in the trash"),
             PreconditionRequired => (
                 "precondition_required",
@@ -56,11 +52,7 @@ impl ErrorCode {
             AlreadyExists => ("already_exists", 409, "It exists already"),
             Unauthenticated => ("unauthenticated", 401, "Authentication required"),
             Forbidden => ("forbidden", 403, "Not allowed"),
-            UnsupportedMediaType => (
-                "unsupported_media_type",
-                415,
-                "The body must be application/json",
-            ),
+            UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be application/json"),
             MethodNotAllowed => ("method_not_allowed", 405, "Method not allowed"),
             Internal => ("internal", 500, "Internal error"),
             Unavailable => ("unavailable", 503, "The service is unavailable"),

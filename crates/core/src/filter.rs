@@ -81,15 +81,7 @@ impl Op {
             Op::StartsWith => t.is_textual() && t != T::LongText,
             Op::In => matches!(
                 t,
-                T::Text
-                    | T::Email
-                    | T::Phone
-                    | T::Url
-                    | T::Select
-                    | T::Number
-                    | T::Relation
-                    | T::User
-                    | T::MultiSelect
+                T::Text | T::Email | T::Phone | T::Url | T::Select | T::Number | T::Relation | T::User | T::MultiSelect
             ),
             Op::InLast | Op::InNext => matches!(t, T::Date | T::Datetime),
         }
@@ -121,8 +113,8 @@ impl Filter {
         if text.len() > 64 * 1024 {
             return Err(invalid("filter", "is longer than 64 KiB"));
         }
-        let json: Json = serde_json::from_str(text)
-            .map_err(|e| invalid("filter", format!("is not valid JSON: {e}")))?;
+        let json: Json =
+            serde_json::from_str(text).map_err(|e| invalid("filter", format!("is not valid JSON: {e}")))?;
         Filter::parse(&json)
     }
 
@@ -155,10 +147,7 @@ impl Filter {
 fn parse_node(json: &Json, path: &str, depth: usize, nodes: &mut usize) -> Result<Filter> {
     *nodes += 1;
     if *nodes > MAX_NODES {
-        return Err(invalid(
-            path,
-            format!("the filter has more than {MAX_NODES} nodes"),
-        ));
+        return Err(invalid(path, format!("the filter has more than {MAX_NODES} nodes")));
     }
     if depth > MAX_DEPTH {
         return Err(invalid(
@@ -217,10 +206,7 @@ fn parse_node(json: &Json, path: &str, depth: usize, nodes: &mut usize) -> Resul
         .ok_or_else(|| invalid(&format!("{path}.op"), "must be an operator name"))?;
     let op = Op::parse(op_text).ok_or_else(|| {
         let names: Vec<&str> = Op::ALL.iter().map(|o| o.as_str()).collect();
-        invalid(
-            &format!("{path}.op"),
-            format!("must be one of {}", names.join(", ")),
-        )
+        invalid(&format!("{path}.op"), format!("must be one of {}", names.join(", ")))
     })?;
     let value = obj.get("value").cloned().unwrap_or(Json::Null);
     Ok(Filter::Leaf {
@@ -305,12 +291,7 @@ pub fn filter_field(object: &ObjectDef, name: &str) -> Option<FieldDef> {
     }
 }
 
-fn resolve_node(
-    node: &Filter,
-    object: &ObjectDef,
-    now: DateTime<Utc>,
-    path: &str,
-) -> Result<Condition> {
+fn resolve_node(node: &Filter, object: &ObjectDef, now: DateTime<Utc>, path: &str) -> Result<Condition> {
     match node {
         Filter::And(items) => Ok(Condition::And(
             items
@@ -346,10 +327,7 @@ fn resolve_leaf(
 ) -> Result<Condition> {
     let field = match object.field(name) {
         Some(f) if !f.filterable => {
-            return Err(invalid(
-                &format!("{path}.field"),
-                format!("{name:?} is not filterable"),
-            ));
+            return Err(invalid(&format!("{path}.field"), format!("{name:?} is not filterable")));
         }
         Some(f) => f.clone(),
         None => system_field(name).ok_or_else(|| {
@@ -362,11 +340,7 @@ fn resolve_leaf(
     if !op.allowed_for(field.field_type) {
         return Err(invalid(
             &format!("{path}.op"),
-            format!(
-                "{} does not apply to {} fields",
-                op.as_str(),
-                field.field_type.as_str()
-            ),
+            format!("{} does not apply to {} fields", op.as_str(), field.field_type.as_str()),
         ));
     }
     let column = ColumnRef::of(&field);
@@ -393,21 +367,15 @@ fn resolve_leaf(
         Op::Gt => compare(Compare::Gt),
         Op::Gte => compare(Compare::Gte),
         Op::Contains | Op::StartsWith => {
-            let needle = value.as_str().ok_or_else(|| {
-                invalid(
-                    &value_path,
-                    format!("must be a string, not {}", json_kind(value)),
-                )
-            })?;
+            let needle = value
+                .as_str()
+                .ok_or_else(|| invalid(&value_path, format!("must be a string, not {}", json_kind(value))))?;
             if needle.is_empty() || needle.chars().count() > 200 {
                 return Err(invalid(&value_path, "must be 1–200 characters"));
             }
             if field.field_type == FieldType::MultiSelect {
                 if !field.has_choice(needle) {
-                    return Err(invalid(
-                        &value_path,
-                        format!("{needle:?} is not a choice of {name}"),
-                    ));
+                    return Err(invalid(&value_path, format!("{needle:?} is not a choice of {name}")));
                 }
                 return Ok(Condition::HasChoice {
                     column,
@@ -421,27 +389,19 @@ fn resolve_leaf(
             })
         }
         Op::In => {
-            let items = value.as_array().ok_or_else(|| {
-                invalid(
-                    &value_path,
-                    format!("must be a list, not {}", json_kind(value)),
-                )
-            })?;
+            let items = value
+                .as_array()
+                .ok_or_else(|| invalid(&value_path, format!("must be a list, not {}", json_kind(value))))?;
             if items.is_empty() || items.len() > MAX_IN_VALUES {
-                return Err(invalid(
-                    &value_path,
-                    format!("must hold 1–{MAX_IN_VALUES} values"),
-                ));
+                return Err(invalid(&value_path, format!("must hold 1–{MAX_IN_VALUES} values")));
             }
             if field.field_type == FieldType::MultiSelect {
                 let mut any = Vec::with_capacity(items.len());
                 for item in items {
-                    let choice =
-                        item.as_str()
-                            .filter(|c| field.has_choice(c))
-                            .ok_or_else(|| {
-                                invalid(&value_path, "must be a list of this field's choices")
-                            })?;
+                    let choice = item
+                        .as_str()
+                        .filter(|c| field.has_choice(c))
+                        .ok_or_else(|| invalid(&value_path, "must be a list of this field's choices"))?;
                     any.push(Condition::HasChoice {
                         column: column.clone(),
                         choice: choice.to_string(),
@@ -469,12 +429,7 @@ fn resolve_leaf(
             let days = value
                 .as_u64()
                 .filter(|d| (1..=36_500).contains(d))
-                .ok_or_else(|| {
-                    invalid(
-                        &value_path,
-                        "must be a whole number of days from 1 to 36500",
-                    )
-                })?;
+                .ok_or_else(|| invalid(&value_path, "must be a whole number of days from 1 to 36500"))?;
             let span = chrono::Duration::days(i64::try_from(days).unwrap_or(36_500));
             let (from, to) = if op == Op::InLast {
                 (now - span, now)
@@ -508,17 +463,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn person() -> ObjectDef {
-        standard_objects()
-            .into_iter()
-            .find(|o| o.name == "person")
-            .unwrap()
+        standard_objects().into_iter().find(|o| o.name == "person").unwrap()
     }
 
     fn deal() -> ObjectDef {
-        standard_objects()
-            .into_iter()
-            .find(|o| o.name == "deal")
-            .unwrap()
+        standard_objects().into_iter().find(|o| o.name == "deal").unwrap()
     }
 
     fn now() -> DateTime<Utc> {
@@ -546,9 +495,7 @@ mod tests {
             panic!("and expected")
         };
         assert_eq!(items.len(), 3);
-        assert!(
-            matches!(&items[0], Condition::Compare { value: Value::Text(t), .. } if t == "Malmö")
-        );
+        assert!(matches!(&items[0], Condition::Compare { value: Value::Text(t), .. } if t == "Malmö"));
     }
 
     #[test]
@@ -556,17 +503,9 @@ mod tests {
         let e = resolve(&person(), json!({"field": "nope", "op": "eq", "value": 1})).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidFilter);
         assert_eq!(e.errors[0].field, "filter.field");
-        let e = resolve(
-            &person(),
-            json!({"field": "city", "op": "gt", "value": "a"}),
-        )
-        .unwrap_err();
+        let e = resolve(&person(), json!({"field": "city", "op": "gt", "value": "a"})).unwrap_err();
         assert_eq!(e.errors[0].field, "filter.op");
-        let e = resolve(
-            &deal(),
-            json!({"field": "amount", "op": "eq", "value": "lots"}),
-        )
-        .unwrap_err();
+        let e = resolve(&deal(), json!({"field": "amount", "op": "eq", "value": "lots"})).unwrap_err();
         assert_eq!(e.errors[0].field, "filter.value");
         let e = resolve(
             &deal(),
@@ -606,9 +545,7 @@ mod tests {
             json!({"field": "expected_close", "op": "gte", "value": "today-7d"}),
         )
         .unwrap();
-        assert!(
-            matches!(c, Condition::Compare { value: Value::Date(d), .. } if d.to_string() == "2026-11-16")
-        );
+        assert!(matches!(c, Condition::Compare { value: Value::Date(d), .. } if d.to_string() == "2026-11-16"));
     }
 
     #[test]
@@ -628,9 +565,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(Json::Null),
             any::<bool>().prop_map(Json::Bool),
-            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
-                .map(Json::Number)
-                .unwrap_or(Json::Null)),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null)),
             "[a-z_ ]{0,12}".prop_map(Json::String),
             prop_oneof![
                 Just("and"),

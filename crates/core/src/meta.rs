@@ -72,11 +72,7 @@ impl FieldType {
     pub fn is_textual(self) -> bool {
         matches!(
             self,
-            FieldType::Text
-                | FieldType::LongText
-                | FieldType::Email
-                | FieldType::Phone
-                | FieldType::Url
+            FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Phone | FieldType::Url
         )
     }
 
@@ -84,11 +80,7 @@ impl FieldType {
     pub fn is_ordered(self) -> bool {
         matches!(
             self,
-            FieldType::Number
-                | FieldType::Money
-                | FieldType::Percent
-                | FieldType::Date
-                | FieldType::Datetime
+            FieldType::Number | FieldType::Money | FieldType::Percent | FieldType::Date | FieldType::Datetime
         )
     }
 
@@ -258,12 +250,7 @@ impl Schema {
         self.objects
             .get(name)
             .filter(|o| !o.archived)
-            .ok_or_else(|| {
-                Error::new(
-                    crate::ErrorCode::UnknownObject,
-                    format!("no object named {name:?}"),
-                )
-            })
+            .ok_or_else(|| Error::new(crate::ErrorCode::UnknownObject, format!("no object named {name:?}")))
     }
 }
 
@@ -301,24 +288,23 @@ pub fn validate_label(field: &str, label: &str) -> std::result::Result<(), Field
 /// The four standard objects every workspace starts with.
 pub fn standard_objects() -> Vec<ObjectDef> {
     use FieldType::*;
-    let object =
-        |name: &str, label: &str, plural: &str, title: &[&str], fields: Vec<FieldDef>| ObjectDef {
-            name: name.into(),
-            label: label.into(),
-            label_plural: plural.into(),
-            standard: true,
-            archived: false,
-            title_fields: title.iter().map(|s| (*s).to_string()).collect(),
-            fields: fields
-                .into_iter()
-                .enumerate()
-                .map(|(i, mut f)| {
-                    f.standard = true;
-                    f.position = i32::try_from(i).unwrap_or(i32::MAX);
-                    f
-                })
-                .collect(),
-        };
+    let object = |name: &str, label: &str, plural: &str, title: &[&str], fields: Vec<FieldDef>| ObjectDef {
+        name: name.into(),
+        label: label.into(),
+        label_plural: plural.into(),
+        standard: true,
+        archived: false,
+        title_fields: title.iter().map(|s| (*s).to_string()).collect(),
+        fields: fields
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut f)| {
+                f.standard = true;
+                f.position = i32::try_from(i).unwrap_or(i32::MAX);
+                f
+            })
+            .collect(),
+    };
     vec![
         object(
             "company",
@@ -342,9 +328,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
             &["first_name", "last_name"],
             vec![
                 FieldDef::new("first_name", "First name", Text).searchable(),
-                FieldDef::new("last_name", "Last name", Text)
-                    .required()
-                    .searchable(),
+                FieldDef::new("last_name", "Last name", Text).required().searchable(),
                 FieldDef::new("email", "E-mail", Email).searchable(),
                 FieldDef::new("phone", "Phone", Phone).searchable(),
                 FieldDef::new("title", "Title", Text),
@@ -359,16 +343,14 @@ pub fn standard_objects() -> Vec<ObjectDef> {
             &["name"],
             vec![
                 FieldDef::new("name", "Name", Text).required().searchable(),
-                FieldDef::new("stage", "Stage", Select)
-                    .required()
-                    .choices(&[
-                        ("lead", "Lead"),
-                        ("qualified", "Qualified"),
-                        ("proposal", "Proposal"),
-                        ("negotiation", "Negotiation"),
-                        ("won", "Won"),
-                        ("lost", "Lost"),
-                    ]),
+                FieldDef::new("stage", "Stage", Select).required().choices(&[
+                    ("lead", "Lead"),
+                    ("qualified", "Qualified"),
+                    ("proposal", "Proposal"),
+                    ("negotiation", "Negotiation"),
+                    ("won", "Won"),
+                    ("lost", "Lost"),
+                ]),
                 FieldDef::new("amount", "Amount", Money),
                 FieldDef::new("currency", "Currency", Select).choices(&[
                     ("SEK", "SEK"),
@@ -396,9 +378,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                     ("task", "Task"),
                     ("note", "Note"),
                 ]),
-                FieldDef::new("subject", "Subject", Text)
-                    .required()
-                    .searchable(),
+                FieldDef::new("subject", "Subject", Text).required().searchable(),
                 FieldDef::new("body", "Body", LongText).searchable(),
                 FieldDef::new("due_at", "Due", Datetime),
                 FieldDef::new("done", "Done", Boolean),
@@ -447,18 +427,12 @@ impl NewField {
         let field_type = FieldType::parse(&self.field_type);
         if field_type.is_none() {
             let names: Vec<&str> = FieldType::ALL.iter().map(|t| t.as_str()).collect();
-            errors.push(FieldError::new(
-                "type",
-                format!("must be one of {}", names.join(", ")),
-            ));
+            errors.push(FieldError::new("type", format!("must be one of {}", names.join(", "))));
         }
         if self.required {
             // A required field added to a table that already holds records would leave them
             // all invalid; it can be made required once they are filled.
-            errors.push(FieldError::new(
-                "required",
-                "a new field cannot start out required",
-            ));
+            errors.push(FieldError::new("required", "a new field cannot start out required"));
         }
         let field_type = match field_type {
             Some(t) if errors.is_empty() => t,
@@ -480,10 +454,7 @@ impl NewField {
         };
         let filterable = self.filterable.unwrap_or(field_type != FieldType::LongText);
         if self.searchable && !field_type.is_textual() {
-            return Err(Error::field(
-                "searchable",
-                "only text fields can be searchable",
-            ));
+            return Err(Error::field("searchable", "only text fields can be searchable"));
         }
         let position = object
             .fields
@@ -518,27 +489,17 @@ pub fn validate_choices(field_type: FieldType, choices: &[Choice]) -> Result<()>
         };
     }
     if choices.is_empty() {
-        return Err(Error::field(
-            "choices",
-            "a select field needs at least one choice",
-        ));
+        return Err(Error::field("choices", "a select field needs at least one choice"));
     }
     if choices.len() > 500 {
         return Err(Error::field("choices", "at most 500 choices"));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, c) in choices.iter().enumerate() {
-        if c.value.is_empty()
-            || c.value.chars().count() > 100
-            || c.value.chars().any(char::is_control)
-        {
-            return Err(Error::field(
-                format!("choices[{i}].value"),
-                "must be 1–100 characters",
-            ));
+        if c.value.is_empty() || c.value.chars().count() > 100 || c.value.chars().any(char::is_control) {
+            return Err(Error::field(format!("choices[{i}].value"), "must be 1–100 characters"));
         }
-        validate_label(&format!("choices[{i}].label"), &c.label)
-            .map_err(|e| Error::validation(vec![e]))?;
+        validate_label(&format!("choices[{i}].label"), &c.label).map_err(|e| Error::validation(vec![e]))?;
         if !seen.insert(c.value.as_str()) {
             return Err(Error::field(format!("choices[{i}].value"), "appears twice"));
         }
@@ -573,19 +534,13 @@ impl FieldPatch {
         }
         if let Some(searchable) = self.searchable {
             if searchable && !current.field_type.is_textual() {
-                return Err(Error::field(
-                    "searchable",
-                    "only text fields can be searchable",
-                ));
+                return Err(Error::field("searchable", "only text fields can be searchable"));
             }
             next.searchable = searchable;
         }
         if let Some(archived) = self.archived {
             if archived && current.standard {
-                return Err(Error::field(
-                    "archived",
-                    "standard fields cannot be archived",
-                ));
+                return Err(Error::field("archived", "standard fields cannot be archived"));
             }
             next.archived = archived;
         }

@@ -39,12 +39,8 @@ pub fn parse_sort(object: &ObjectDef, text: &str) -> Result<Vec<SortKey>> {
             Some(n) => (n, true),
             None => (part.strip_prefix('+').unwrap_or(part), false),
         };
-        let field = filter_field(object, name).ok_or_else(|| {
-            bad(format!(
-                "{name:?} is not a sortable field of {}",
-                object.name
-            ))
-        })?;
+        let field = filter_field(object, name)
+            .ok_or_else(|| bad(format!("{name:?} is not a sortable field of {}", object.name)))?;
         if !field.field_type.indexable() {
             return Err(bad(format!(
                 "{name:?} is a {} field and cannot be sorted on",
@@ -143,11 +139,6 @@ pub fn parse_limit(text: Option<&str>) -> Result<u32> {
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                Error::field(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                )
-            }),
+            .ok_or_else(|| Error::field("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))),
     }
 }

@@ -64,27 +64,12 @@ impl Record {
         map.insert("id".into(), Json::String(self.id.to_string()));
         map.insert("object".into(), Json::String(self.object.clone()));
         map.insert("version".into(), Json::from(self.version));
-        map.insert(
-            "created_at".into(),
-            Json::String(format_datetime(&self.created_at)),
-        );
-        map.insert(
-            "created_by".into(),
-            opt(self.created_by.map(|u| u.to_string())),
-        );
-        map.insert(
-            "updated_at".into(),
-            Json::String(format_datetime(&self.updated_at)),
-        );
-        map.insert(
-            "updated_by".into(),
-            opt(self.updated_by.map(|u| u.to_string())),
-        );
+        map.insert("created_at".into(), Json::String(format_datetime(&self.created_at)));
+        map.insert("created_by".into(), opt(self.created_by.map(|u| u.to_string())));
+        map.insert("updated_at".into(), Json::String(format_datetime(&self.updated_at)));
+        map.insert("updated_by".into(), opt(self.updated_by.map(|u| u.to_string())));
         map.insert("owner".into(), opt(self.owner.map(|u| u.to_string())));
-        map.insert(
-            "deleted_at".into(),
-            opt(self.deleted_at.as_ref().map(format_datetime)),
-        );
+        map.insert("deleted_at".into(), opt(self.deleted_at.as_ref().map(format_datetime)));
         for field in object.active_fields() {
             map.insert(field.name.clone(), self.get(&field.name).to_json());
         }
@@ -133,9 +118,9 @@ impl RecordInput {
         mode: InputMode,
         now: DateTime<Utc>,
     ) -> Result<Self> {
-        let map = body.as_object().ok_or_else(|| {
-            Error::field("body", "must be a JSON object of field names and values")
-        })?;
+        let map = body
+            .as_object()
+            .ok_or_else(|| Error::field("body", "must be a JSON object of field names and values"))?;
         let mut input = RecordInput::default();
         let mut errors: Vec<FieldError> = Vec::new();
         for (key, json) in map {
@@ -174,17 +159,10 @@ impl RecordInput {
                     // can PATCH what it got from GET.
                 }
                 k => match object.any_field(k) {
-                    None => errors.push(FieldError::new(
-                        k,
-                        format!("{} has no field {k:?}", object.name),
-                    )),
-                    Some(f) if f.archived => {
-                        errors.push(FieldError::new(k, "is archived and cannot be written"))
-                    }
+                    None => errors.push(FieldError::new(k, format!("{} has no field {k:?}", object.name))),
+                    Some(f) if f.archived => errors.push(FieldError::new(k, "is archived and cannot be written")),
                     Some(f) => match parse_value(f, json, now) {
-                        Ok(Value::Null) if f.required => {
-                            errors.push(FieldError::new(k, "is required"))
-                        }
+                        Ok(Value::Null) if f.required => errors.push(FieldError::new(k, "is required")),
                         Ok(v) => {
                             input.values.insert(k.to_string(), v);
                         }
@@ -195,8 +173,7 @@ impl RecordInput {
         }
         if mode == InputMode::Create {
             for f in object.active_fields().filter(|f| f.required) {
-                if !input.values.contains_key(&f.name) && !errors.iter().any(|e| e.field == f.name)
-                {
+                if !input.values.contains_key(&f.name) && !errors.iter().any(|e| e.field == f.name) {
                     errors.push(FieldError::new(f.name.clone(), "is required"));
                 }
             }
@@ -217,9 +194,7 @@ impl RecordInput {
         self.values.iter().filter_map(move |(name, value)| {
             let field = object.any_field(name)?;
             match (field.field_type, value) {
-                (FieldType::Relation, Value::Relation(_)) => {
-                    Some((name.as_str(), value, field.target.as_deref()))
-                }
+                (FieldType::Relation, Value::Relation(_)) => Some((name.as_str(), value, field.target.as_deref())),
                 (FieldType::User, Value::User(_)) => Some((name.as_str(), value, None)),
                 _ => None,
             }
@@ -228,18 +203,10 @@ impl RecordInput {
 }
 
 fn parse_links(schema: &Schema, json: &Json) -> std::result::Result<Vec<Link>, FieldError> {
-    let bad = || {
-        FieldError::new(
-            "links",
-            "must be a list of {\"object\": name, \"id\": record id}",
-        )
-    };
+    let bad = || FieldError::new("links", "must be a list of {\"object\": name, \"id\": record id}");
     let items = json.as_array().ok_or_else(bad)?;
     if items.len() > MAX_LINKS {
-        return Err(FieldError::new(
-            "links",
-            format!("at most {MAX_LINKS} links"),
-        ));
+        return Err(FieldError::new("links", format!("at most {MAX_LINKS} links")));
     }
     let mut links = Vec::with_capacity(items.len());
     for item in items {
@@ -250,10 +217,7 @@ fn parse_links(schema: &Schema, json: &Json) -> std::result::Result<Vec<Link>, F
             .and_then(RecordId::parse)
             .ok_or_else(bad)?;
         if schema.object(object).is_err() {
-            return Err(FieldError::new(
-                "links",
-                format!("no object named {object:?}"),
-            ));
+            return Err(FieldError::new("links", format!("no object named {object:?}")));
         }
         links.push(Link {
             object: object.to_string(),
@@ -298,14 +262,9 @@ impl ChangeOp {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            ChangeOp::Create,
-            ChangeOp::Update,
-            ChangeOp::Delete,
-            ChangeOp::Restore,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
+        [ChangeOp::Create, ChangeOp::Update, ChangeOp::Delete, ChangeOp::Restore]
+            .into_iter()
+            .find(|o| o.as_str() == s)
     }
 }
 

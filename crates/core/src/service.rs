@@ -90,21 +90,15 @@ impl Crm {
         Ok(def)
     }
 
-    pub async fn update_object(
-        &self,
-        who: &Principal,
-        name: &str,
-        body: Json,
-    ) -> Result<ObjectDef> {
+    pub async fn update_object(&self, who: &Principal, name: &str, body: Json) -> Result<ObjectDef> {
         who.require(Permission::ChangeSchema)?;
         let patch: ObjectPatch = parse_body(body)?;
         let schema = self.store.schema().await?;
-        let mut def = schema.objects.get(name).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnknownObject,
-                format!("no object named {name:?}"),
-            )
-        })?;
+        let mut def = schema
+            .objects
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorCode::UnknownObject, format!("no object named {name:?}")))?;
         if let Some(label) = patch.label {
             validate_label("label", &label).map_err(|e| Error::validation(vec![e]))?;
             def.label = label.trim().into();
@@ -115,10 +109,7 @@ impl Crm {
         }
         if let Some(archived) = patch.archived {
             if archived && def.standard {
-                return Err(Error::field(
-                    "archived",
-                    "standard objects cannot be archived",
-                ));
+                return Err(Error::field("archived", "standard objects cannot be archived"));
             }
             def.archived = archived;
         }
@@ -126,12 +117,7 @@ impl Crm {
         Ok(def)
     }
 
-    pub async fn add_field(
-        &self,
-        who: &Principal,
-        object: &str,
-        body: Json,
-    ) -> Result<crate::meta::FieldDef> {
+    pub async fn add_field(&self, who: &Principal, object: &str, body: Json) -> Result<crate::meta::FieldDef> {
         who.require(Permission::ChangeSchema)?;
         let new: NewField = parse_body(body)?;
         let (schema, object) = self.object(object).await?;
@@ -174,10 +160,7 @@ impl Crm {
             .ok_or_else(|| unknown_field(&object, field))?
             .clone();
         if current.standard {
-            return Err(Error::field(
-                field,
-                "standard fields cannot be archived or purged",
-            ));
+            return Err(Error::field(field, "standard fields cannot be archived or purged"));
         }
         if purge {
             if !current.archived {
@@ -192,12 +175,7 @@ impl Crm {
         Ok(next)
     }
 
-    pub async fn list(
-        &self,
-        who: &Principal,
-        object: &str,
-        params: &ListParams,
-    ) -> Result<(ObjectDef, Page)> {
+    pub async fn list(&self, who: &Principal, object: &str, params: &ListParams) -> Result<(ObjectDef, Page)> {
         who.require(Permission::ReadRecords)?;
         let (_, object) = self.object(object).await?;
         let now = self.clock.now();
@@ -211,11 +189,7 @@ impl Crm {
             Some(text) => Some(Cursor::decode(text, &sort, now)?),
             None => None,
         };
-        let liveness = if params.trash {
-            Liveness::Trash
-        } else {
-            Liveness::Live
-        };
+        let liveness = if params.trash { Liveness::Trash } else { Liveness::Live };
         let query = ListQuery {
             filter,
             sort,
@@ -228,35 +202,16 @@ impl Crm {
         let next_cursor = if records.len() > limit {
             records.truncate(limit);
             records.last().map(|last| {
-                let values = query
-                    .sort
-                    .iter()
-                    .map(|k| last.sort_value(&k.field.name))
-                    .collect();
-                Cursor {
-                    values,
-                    id: last.id,
-                }
-                .encode()
+                let values = query.sort.iter().map(|k| last.sort_value(&k.field.name)).collect();
+                Cursor { values, id: last.id }.encode()
             })
         } else {
             None
         };
-        Ok((
-            object,
-            Page {
-                records,
-                next_cursor,
-            },
-        ))
+        Ok((object, Page { records, next_cursor }))
     }
 
-    pub async fn create(
-        &self,
-        who: &Principal,
-        object: &str,
-        body: &Json,
-    ) -> Result<(ObjectDef, Record)> {
+    pub async fn create(&self, who: &Principal, object: &str, body: &Json) -> Result<(ObjectDef, Record)> {
         who.require(Permission::WriteRecords)?;
         let (schema, object) = self.object(object).await?;
         let ctx = self.ctx(who);
@@ -278,12 +233,7 @@ impl Crm {
         Ok((object, record))
     }
 
-    pub async fn get(
-        &self,
-        who: &Principal,
-        object: &str,
-        id: &str,
-    ) -> Result<(ObjectDef, Record)> {
+    pub async fn get(&self, who: &Principal, object: &str, id: &str) -> Result<(ObjectDef, Record)> {
         who.require(Permission::ReadRecords)?;
         let (_, object) = self.object(object).await?;
         let id = parse_id(&object, id)?;
@@ -322,10 +272,7 @@ impl Crm {
                 ));
             }
         };
-        let outcome = self
-            .store
-            .update_record(&object, id, version, &input, ctx)
-            .await?;
+        let outcome = self.store.update_record(&object, id, version, &input, ctx).await?;
         settle(&object, id, outcome)
     }
 
@@ -393,12 +340,7 @@ impl Crm {
         self.store.history(&object, id, after, limit).await
     }
 
-    pub async fn search(
-        &self,
-        who: &Principal,
-        q: &str,
-        limit: Option<&str>,
-    ) -> Result<Vec<SearchHit>> {
+    pub async fn search(&self, who: &Principal, q: &str, limit: Option<&str>) -> Result<Vec<SearchHit>> {
         who.require(Permission::ReadRecords)?;
         let limit = parse_limit(limit)?;
         let terms = search_terms(q);
@@ -429,8 +371,7 @@ fn settle(object: &ObjectDef, id: RecordId, outcome: WriteOutcome) -> Result<(Ob
 
 fn parse_id(object: &ObjectDef, id: &str) -> Result<RecordId> {
     // A malformed id is simply an id that names nothing: 404, like any other.
-    RecordId::parse(id)
-        .ok_or_else(|| Error::not_found(format!("no {} with id {id:?}", object.name)))
+    RecordId::parse(id).ok_or_else(|| Error::not_found(format!("no {} with id {id:?}", object.name)))
 }
 
 fn not_found(object: &ObjectDef, id: RecordId) -> Error {

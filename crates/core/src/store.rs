@@ -47,25 +47,14 @@ pub trait Store: Send + Sync {
     async fn update_object(&self, object: &ObjectDef) -> Result<()>;
     /// Adds the column (and its index when filterable) in the same transaction as the row.
     async fn add_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()>;
-    async fn update_field(
-        &self,
-        object: &ObjectDef,
-        before: &FieldDef,
-        after: &FieldDef,
-    ) -> Result<()>;
+    async fn update_field(&self, object: &ObjectDef, before: &FieldDef, after: &FieldDef) -> Result<()>;
     /// Drops an archived field's column and its data for good.
     async fn purge_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()>;
 
     /// Insert a new record (version 1) with its change-log row and search entry.
-    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx)
-    -> Result<()>;
+    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()>;
     /// Insert many records in one transaction (imports, demo data). All or nothing.
-    async fn insert_records(
-        &self,
-        object: &ObjectDef,
-        records: &[Record],
-        ctx: WriteCtx,
-    ) -> Result<()>;
+    async fn insert_records(&self, object: &ObjectDef, records: &[Record], ctx: WriteCtx) -> Result<()>;
     /// A record by id, in the trash or not.
     async fn get_record(&self, object: &ObjectDef, id: RecordId) -> Result<Option<Record>>;
     /// Apply an input to the record at `expected_version`.
@@ -90,13 +79,7 @@ pub trait Store: Send + Sync {
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>>;
     async fn count_records(&self, object: &ObjectDef) -> Result<i64>;
     /// The change log of one record, oldest first, after `after_seq`.
-    async fn history(
-        &self,
-        object: &ObjectDef,
-        id: RecordId,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<Change>>;
+    async fn history(&self, object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>>;
     /// Full-text search over every object's searchable fields (live records only).
     async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>>;
 

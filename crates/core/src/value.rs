@@ -38,9 +38,9 @@ impl Value {
         match self {
             Value::Null => Json::Null,
             Value::Text(s) | Value::Select(s) => Json::String(s.clone()),
-            Value::Number(n) | Value::Percent(n) => serde_json::Number::from_f64(*n)
-                .map(Json::Number)
-                .unwrap_or(Json::Null),
+            Value::Number(n) | Value::Percent(n) => {
+                serde_json::Number::from_f64(*n).map(Json::Number).unwrap_or(Json::Null)
+            }
             Value::Money(minor) => money_to_json(*minor),
             Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
             Value::DateTime(t) => Json::String(format_datetime(t)),
@@ -148,9 +148,7 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
                 }
             }
             'y' => {
-                let months = chrono::Months::new(
-                    u32::try_from(amount.unsigned_abs()).ok()?.checked_mul(12)?,
-                );
+                let months = chrono::Months::new(u32::try_from(amount.unsigned_abs()).ok()?.checked_mul(12)?);
                 if amount >= 0 {
                     today.checked_add_months(months)
                 } else {
@@ -207,9 +205,7 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
                 .as_f64()
                 .ok_or_else(|| format!("must be a number, not {}", json_kind(json)))?;
             if !n.is_finite() || n.abs() > MAX_NUMBER {
-                return Err(format!(
-                    "must be between -{MAX_NUMBER:e} and {MAX_NUMBER:e}"
-                ));
+                return Err(format!("must be between -{MAX_NUMBER:e} and {MAX_NUMBER:e}"));
             }
             Ok(Value::Number(n))
         }
@@ -228,9 +224,9 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
                 Json::String(s) => s.clone(),
                 other => return Err(format!("must be an amount, not {}", json_kind(other))),
             };
-            parse_money(&text).map(Value::Money).ok_or_else(|| {
-                "must be an amount with at most two decimals, below 9 × 10^12".into()
-            })
+            parse_money(&text)
+                .map(Value::Money)
+                .ok_or_else(|| "must be an amount with at most two decimals, below 9 × 10^12".into())
         }
         FieldType::Date => {
             let s = expect_string()?;
@@ -243,9 +239,7 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
             parse_datetime(s)
                 .filter(|t| date_in_range(t.date_naive()))
                 .map(Value::DateTime)
-                .ok_or_else(|| {
-                    "must be a date and time as RFC 3339, e.g. 2026-11-23T14:30:00Z".into()
-                })
+                .ok_or_else(|| "must be a date and time as RFC 3339, e.g. 2026-11-23T14:30:00Z".into())
         }
         FieldType::Boolean => json
             .as_bool()
@@ -321,17 +315,8 @@ pub fn parse_value(field: &FieldDef, json: &Json, now: DateTime<Utc>) -> Result<
 }
 
 fn choice_list(field: &FieldDef) -> String {
-    let shown: Vec<&str> = field
-        .choices
-        .iter()
-        .take(20)
-        .map(|c| c.value.as_str())
-        .collect();
-    let more = if field.choices.len() > 20 {
-        ", …"
-    } else {
-        ""
-    };
+    let shown: Vec<&str> = field.choices.iter().take(20).map(|c| c.value.as_str()).collect();
+    let more = if field.choices.len() > 20 { ", …" } else { "" };
     format!("{}{more}", shown.join(", "))
 }
 
@@ -377,9 +362,7 @@ pub fn normalise_email(s: &str) -> Option<String> {
 }
 
 fn validate_phone(s: &str) -> Result<(), String> {
-    let allowed = s
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-()./".contains(c));
+    let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c));
     let digits = s.chars().filter(char::is_ascii_digit).count();
     let plus_ok = s.find('+').is_none_or(|i| i == 0) && s.matches('+').count() <= 1;
     if allowed && plus_ok && (5..=17).contains(&digits) && s.len() <= 40 {
@@ -390,18 +373,13 @@ fn validate_phone(s: &str) -> Result<(), String> {
 }
 
 fn validate_url(s: &str) -> Result<(), String> {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     let ok = s.len() <= 2048
         && rest.is_some_and(|r| {
             let host = r.split(['/', '?', '#']).next().unwrap_or("");
             let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
             let host = host.split(':').next().unwrap_or("");
-            host.contains('.')
-                && host
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+            host.contains('.') && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
         })
         && !s.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
@@ -445,15 +423,9 @@ mod tests {
 
     #[test]
     fn money_is_exact_to_the_cent() {
-        assert_eq!(
-            parse(FieldType::Money, json!(1234.5)),
-            Ok(Value::Money(123_450))
-        );
+        assert_eq!(parse(FieldType::Money, json!(1234.5)), Ok(Value::Money(123_450)));
         assert_eq!(parse(FieldType::Money, json!("0.07")), Ok(Value::Money(7)));
-        assert_eq!(
-            parse(FieldType::Money, json!("-10")),
-            Ok(Value::Money(-1000))
-        );
+        assert_eq!(parse(FieldType::Money, json!("-10")), Ok(Value::Money(-1000)));
         assert!(parse(FieldType::Money, json!(1.234)).is_err());
         assert!(parse(FieldType::Money, json!("1e3")).is_err());
         assert!(parse(FieldType::Money, json!(1e300)).is_err());
@@ -475,18 +447,9 @@ mod tests {
     fn relative_dates_resolve_against_the_clock() {
         let today = now().date_naive();
         assert_eq!(parse_date("today", today), Some(today));
-        assert_eq!(
-            parse_date("today-30d", today),
-            NaiveDate::from_ymd_opt(2026, 10, 24)
-        );
-        assert_eq!(
-            parse_date("today+1m", today),
-            NaiveDate::from_ymd_opt(2026, 12, 23)
-        );
-        assert_eq!(
-            parse_date("today-1y", today),
-            NaiveDate::from_ymd_opt(2025, 11, 23)
-        );
+        assert_eq!(parse_date("today-30d", today), NaiveDate::from_ymd_opt(2026, 10, 24));
+        assert_eq!(parse_date("today+1m", today), NaiveDate::from_ymd_opt(2026, 12, 23));
+        assert_eq!(parse_date("today-1y", today), NaiveDate::from_ymd_opt(2025, 11, 23));
         assert_eq!(parse_date("today*3d", today), None);
         assert_eq!(parse_date("2026-02-30", today), None);
         assert_eq!(parse_date("9999-01-01", today), None);
@@ -513,11 +476,7 @@ mod tests {
 
     #[test]
     fn datetimes_normalise_to_utc_micros() {
-        let v = parse(
-            FieldType::Datetime,
-            json!("2026-11-23T15:30:00.1234567+01:00"),
-        )
-        .unwrap();
+        let v = parse(FieldType::Datetime, json!("2026-11-23T15:30:00.1234567+01:00")).unwrap();
         assert_eq!(v.to_json(), json!("2026-11-23T14:30:00.123456Z"));
     }
 }

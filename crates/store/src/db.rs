@@ -64,9 +64,7 @@ impl Backend {
 
     pub fn date(self, d: Option<NaiveDate>) -> sea_query::Value {
         match self {
-            Backend::Sqlite => {
-                sea_query::Value::String(d.map(|d| d.format("%Y-%m-%d").to_string()))
-            }
+            Backend::Sqlite => sea_query::Value::String(d.map(|d| d.format("%Y-%m-%d").to_string())),
             Backend::Postgres => sea_query::Value::ChronoDate(d),
         }
     }
@@ -217,8 +215,7 @@ impl Exec<'_> {
     }
 
     pub async fn fetch_optional(self, sql: Sql) -> Result<Option<Row>, sqlx::Error> {
-        run!(self, sql, fetch_optional, |row: Option<_>, wrap| row
-            .map(wrap))
+        run!(self, sql, fetch_optional, |row: Option<_>, wrap| row.map(wrap))
     }
 
     pub async fn execute(self, sql: Sql) -> Result<u64, sqlx::Error> {
@@ -262,8 +259,7 @@ impl Row {
     }
 
     pub fn string(&self, i: usize) -> DecodeResult<String> {
-        self.opt_string(i)?
-            .ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_string(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_i64(&self, i: usize) -> DecodeResult<Option<i64>> {
@@ -274,8 +270,7 @@ impl Row {
     }
 
     pub fn i64(&self, i: usize) -> DecodeResult<i64> {
-        self.opt_i64(i)?
-            .ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_i64(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_f64(&self, i: usize) -> DecodeResult<Option<f64>> {
@@ -293,8 +288,7 @@ impl Row {
     }
 
     pub fn bool(&self, i: usize) -> DecodeResult<bool> {
-        self.opt_bool(i)?
-            .ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_bool(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_uuid(&self, i: usize) -> DecodeResult<Option<Uuid>> {
@@ -308,8 +302,7 @@ impl Row {
     }
 
     pub fn uuid(&self, i: usize) -> DecodeResult<Uuid> {
-        self.opt_uuid(i)?
-            .ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_uuid(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_datetime(&self, i: usize) -> DecodeResult<Option<DateTime<Utc>>> {
@@ -323,18 +316,14 @@ impl Row {
     }
 
     pub fn datetime(&self, i: usize) -> DecodeResult<DateTime<Utc>> {
-        self.opt_datetime(i)?
-            .ok_or_else(|| decode_error(i, "unexpected NULL"))
+        self.opt_datetime(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
     }
 
     pub fn opt_date(&self, i: usize) -> DecodeResult<Option<NaiveDate>> {
         match self {
             Row::Sqlite(r) => r
                 .try_get::<Option<String>, _>(i)?
-                .map(|s| {
-                    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                        .map_err(|_| decode_error(i, "not a date"))
-                })
+                .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| decode_error(i, "not a date")))
                 .transpose(),
             Row::Postgres(r) => r.try_get(i),
         }
@@ -353,10 +342,7 @@ fn decode_error(index: usize, message: &str) -> sqlx::Error {
 pub fn db_error(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
-            return Error::new(
-                ErrorCode::AlreadyExists,
-                "a record with this value exists already",
-            );
+            return Error::new(ErrorCode::AlreadyExists, "a record with this value exists already");
         }
         let busy = db
             .code()

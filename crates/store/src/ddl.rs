@@ -96,11 +96,7 @@ pub fn drop_column(object: &ObjectDef, field: &FieldDef) -> Vec<String> {
     let table = object.table();
     vec![
         drop_index(&table, &field.name),
-        format!(
-            "ALTER TABLE {} DROP COLUMN {}",
-            ident(&table),
-            ident(&field.name)
-        ),
+        format!("ALTER TABLE {} DROP COLUMN {}", ident(&table), ident(&field.name)),
     ]
 }
 
@@ -117,8 +113,7 @@ pub fn system_tables(backend: Backend) -> Vec<String> {
         Backend::Postgres => "BOOLEAN",
     };
     let mut out = vec![
-        "CREATE TABLE meta_state (id INTEGER PRIMARY KEY, schema_version BIGINT NOT NULL)"
-            .to_string(),
+        "CREATE TABLE meta_state (id INTEGER PRIMARY KEY, schema_version BIGINT NOT NULL)".to_string(),
         "INSERT INTO meta_state (id, schema_version) VALUES (1, 1)".to_string(),
         format!(
             "CREATE TABLE meta_object (name TEXT PRIMARY KEY, label TEXT NOT NULL, label_plural TEXT NOT NULL, \

@@ -6,15 +6,7 @@ use anchora_core::{TokenId, UserId};
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Query};
 
-const USER_COLUMNS: [&str; 7] = [
-    "id",
-    "email",
-    "name",
-    "role",
-    "active",
-    "password_hash",
-    "created_at",
-];
+const USER_COLUMNS: [&str; 7] = ["id", "email", "name", "role", "active", "password_hash", "created_at"];
 
 fn decode_user(r: &Row, at: usize) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -45,11 +37,7 @@ pub async fn create_user(exec: Exec<'_>, backend: Backend, u: &User) -> Result<(
     exec.execute(backend.build(&stmt)).await.map(|_| ())
 }
 
-pub async fn user_where(
-    exec: Exec<'_>,
-    backend: Backend,
-    cond: Expr,
-) -> Result<Option<User>, sqlx::Error> {
+pub async fn user_where(exec: Exec<'_>, backend: Backend, cond: Expr) -> Result<Option<User>, sqlx::Error> {
     let stmt = Query::select()
         .columns(USER_COLUMNS)
         .from("users")
@@ -61,11 +49,7 @@ pub async fn user_where(
         .transpose()
 }
 
-pub async fn create_token(
-    exec: Exec<'_>,
-    backend: Backend,
-    t: &ApiToken,
-) -> Result<(), sqlx::Error> {
+pub async fn create_token(exec: Exec<'_>, backend: Backend, t: &ApiToken) -> Result<(), sqlx::Error> {
     let stmt = Query::insert()
         .into_table("api_tokens")
         .columns([
@@ -114,11 +98,8 @@ pub async fn token_by_hash(
     for c in USER_COLUMNS {
         stmt.column(("users", c));
     }
-    stmt.inner_join(
-        "users",
-        Expr::col(("users", "id")).equals(("api_tokens", "user_id")),
-    )
-    .and_where(Expr::col(("api_tokens", "token_hash")).eq(hash.to_string()));
+    stmt.inner_join("users", Expr::col(("users", "id")).equals(("api_tokens", "user_id")))
+        .and_where(Expr::col(("api_tokens", "token_hash")).eq(hash.to_string()));
     let Some(r) = exec.fetch_optional(backend.build(&stmt)).await? else {
         return Ok(None);
     };
@@ -135,12 +116,7 @@ pub async fn token_by_hash(
     Ok(Some((token, decode_user(&r, 8)?)))
 }
 
-pub async fn touch_token(
-    exec: Exec<'_>,
-    backend: Backend,
-    id: TokenId,
-    at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+pub async fn touch_token(exec: Exec<'_>, backend: Backend, id: TokenId, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let stmt = Query::update()
         .table("api_tokens")
         .value("last_used_at", Expr::val(backend.datetime(Some(at))))

@@ -20,10 +20,7 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self> {
-        if let Some(rest) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let path = rest.split('?').next().unwrap_or(rest);
             if path.is_empty() || path == ":memory:" {
                 return Err(Error::new(
@@ -64,10 +61,7 @@ impl DatabaseUrl {
 }
 
 fn sqlite_workspace_path(main: &Path, name: &str) -> PathBuf {
-    let stem = main
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("anchora");
+    let stem = main.file_stem().and_then(|s| s.to_str()).unwrap_or("anchora");
     main.with_file_name(format!("{stem}.{name}.db"))
 }
 
@@ -143,12 +137,8 @@ impl Instance {
 
     async fn open_workspace(&self, name: &str) -> Result<SqlStore> {
         match &self.url {
-            DatabaseUrl::Sqlite(main) => {
-                SqlStore::open_sqlite(&sqlite_workspace_path(main, name)).await
-            }
-            DatabaseUrl::Postgres(u) => {
-                SqlStore::open_postgres(u, Some(&postgres_schema(name))).await
-            }
+            DatabaseUrl::Sqlite(main) => SqlStore::open_sqlite(&sqlite_workspace_path(main, name)).await,
+            DatabaseUrl::Postgres(u) => SqlStore::open_postgres(u, Some(&postgres_schema(name))).await,
         }
     }
 
@@ -194,10 +184,7 @@ impl Instance {
             ))
             .await
             .map_err(db_error)?;
-        self.others
-            .lock()
-            .await
-            .insert(name.to_string(), store.clone());
+        self.others.lock().await.insert(name.to_string(), store.clone());
         Ok(store)
     }
 

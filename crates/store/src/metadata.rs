@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 pub async fn schema_version(exec: Exec<'_>) -> Result<i64, sqlx::Error> {
     let row = exec
-        .fetch_optional(Sql::plain(
-            "SELECT schema_version FROM meta_state WHERE id = 1",
-        ))
+        .fetch_optional(Sql::plain("SELECT schema_version FROM meta_state WHERE id = 1"))
         .await?;
     match row {
         Some(r) => r.i64(0),
@@ -64,11 +62,7 @@ pub async fn load_schema(backend: Backend, pool: &crate::db::Pool) -> Result<Sch
             let object = r.string(0)?;
             let type_name = r.string(3)?;
             let Some(field_type) = FieldType::parse(&type_name) else {
-                tracing::error!(
-                    object,
-                    type_name,
-                    "unknown field type in metadata; field skipped"
-                );
+                tracing::error!(object, type_name, "unknown field type in metadata; field skipped");
                 continue;
             };
             let choices: Vec<Choice> = serde_json::from_str(&r.string(7)?).unwrap_or_default();
@@ -90,10 +84,7 @@ pub async fn load_schema(backend: Backend, pool: &crate::db::Pool) -> Result<Sch
             }
         }
         if schema_version(pool.exec()).await? == version {
-            return Ok(Schema {
-                version,
-                objects: map,
-            });
+            return Ok(Schema { version, objects: map });
         }
     }
     Err(sqlx::Error::Protocol(
@@ -137,11 +128,7 @@ pub async fn insert_object(
     Ok(())
 }
 
-pub async fn update_object(
-    tx: &mut Tx,
-    backend: Backend,
-    def: &ObjectDef,
-) -> Result<u64, sqlx::Error> {
+pub async fn update_object(tx: &mut Tx, backend: Backend, def: &ObjectDef) -> Result<u64, sqlx::Error> {
     let stmt = Query::update()
         .table("meta_object")
         .values([
@@ -154,12 +141,7 @@ pub async fn update_object(
     tx.exec().execute(backend.build(&stmt)).await
 }
 
-pub async fn insert_field(
-    tx: &mut Tx,
-    backend: Backend,
-    object: &str,
-    f: &FieldDef,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_field(tx: &mut Tx, backend: Backend, object: &str, f: &FieldDef) -> Result<(), sqlx::Error> {
     let stmt = Query::insert()
         .into_table("meta_field")
         .columns([
@@ -184,9 +166,7 @@ pub async fn insert_field(
             f.required.into(),
             f.filterable.into(),
             f.searchable.into(),
-            serde_json::to_string(&f.choices)
-                .unwrap_or_else(|_| "[]".into())
-                .into(),
+            serde_json::to_string(&f.choices).unwrap_or_else(|_| "[]".into()).into(),
             f.target.clone().into(),
             f.standard.into(),
             f.archived.into(),
@@ -196,12 +176,7 @@ pub async fn insert_field(
     tx.exec().execute(backend.build(&stmt)).await.map(|_| ())
 }
 
-pub async fn update_field(
-    tx: &mut Tx,
-    backend: Backend,
-    object: &str,
-    f: &FieldDef,
-) -> Result<u64, sqlx::Error> {
+pub async fn update_field(tx: &mut Tx, backend: Backend, object: &str, f: &FieldDef) -> Result<u64, sqlx::Error> {
     let stmt = Query::update()
         .table("meta_field")
         .values([
@@ -210,9 +185,7 @@ pub async fn update_field(
             ("searchable", f.searchable.into()),
             (
                 "choices",
-                serde_json::to_string(&f.choices)
-                    .unwrap_or_else(|_| "[]".into())
-                    .into(),
+                serde_json::to_string(&f.choices).unwrap_or_else(|_| "[]".into()).into(),
             ),
             ("archived", f.archived.into()),
             ("required", f.required.into()),
@@ -223,12 +196,7 @@ pub async fn update_field(
     tx.exec().execute(backend.build(&stmt)).await
 }
 
-pub async fn delete_field(
-    tx: &mut Tx,
-    backend: Backend,
-    object: &str,
-    name: &str,
-) -> Result<u64, sqlx::Error> {
+pub async fn delete_field(tx: &mut Tx, backend: Backend, object: &str, name: &str) -> Result<u64, sqlx::Error> {
     let stmt = Query::delete()
         .from_table("meta_field")
         .and_where(Expr::col("object").eq(object.to_string()))

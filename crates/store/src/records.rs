@@ -11,9 +11,7 @@ use anchora_core::record::{Change, ChangeOp, Link, Record, RecordInput, diff, sn
 use anchora_core::store::WriteCtx;
 use anchora_core::value::Value;
 use anchora_core::{FieldError, RecordId, UserId};
-use sea_query::{
-    Cond, Expr, ExprTrait, Func, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement,
-};
+use sea_query::{Cond, Expr, ExprTrait, Func, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement};
 use serde_json::Value as Json;
 
 pub fn columns(object: &ObjectDef) -> Vec<String> {
@@ -27,10 +25,7 @@ pub fn columns(object: &ObjectDef) -> Vec<String> {
 pub fn decode_record(object: &ObjectDef, row: &Row) -> Result<Record, sqlx::Error> {
     let mut values = std::collections::BTreeMap::new();
     for (i, f) in object.fields.iter().enumerate() {
-        values.insert(
-            f.name.clone(),
-            decode(row, SYSTEM_COLUMNS.len() + i, f.field_type)?,
-        );
+        values.insert(f.name.clone(), decode(row, SYSTEM_COLUMNS.len() + i, f.field_type)?);
     }
     Ok(Record {
         object: object.name.clone(),
@@ -54,12 +49,7 @@ fn build_select(backend: Backend, object: &ObjectDef, stmt: &SelectStatement) ->
     let mut sql = backend.build(stmt);
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for f in &object.fields {
-        for b in f
-            .name
-            .bytes()
-            .chain(f.field_type.as_str().bytes())
-            .chain([0u8])
-        {
+        for b in f.name.bytes().chain(f.field_type.as_str().bytes()).chain([0u8]) {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
@@ -68,10 +58,7 @@ fn build_select(backend: Backend, object: &ObjectDef, stmt: &SelectStatement) ->
 }
 
 fn select(object: &ObjectDef) -> SelectStatement {
-    Query::select()
-        .columns(columns(object))
-        .from(object.table())
-        .to_owned()
+    Query::select().columns(columns(object)).from(object.table()).to_owned()
 }
 
 pub async fn get(
@@ -86,9 +73,7 @@ pub async fn get(
     if lock && backend == Backend::Postgres {
         stmt.lock(LockType::Update);
     }
-    let row = exec
-        .fetch_optional(build_select(backend, object, &stmt))
-        .await?;
+    let row = exec.fetch_optional(build_select(backend, object, &stmt)).await?;
     row.map(|r| decode_record(object, &r)).transpose()
 }
 
@@ -98,19 +83,13 @@ fn column_value(backend: Backend, column: &ColumnRef, value: &Value) -> sea_quer
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 pub fn condition(backend: Backend, c: &Condition) -> Cond {
     match c {
-        Condition::And(items) => items
-            .iter()
-            .fold(Cond::all(), |acc, i| acc.add(condition(backend, i))),
-        Condition::Or(items) => items
-            .iter()
-            .fold(Cond::any(), |acc, i| acc.add(condition(backend, i))),
+        Condition::And(items) => items.iter().fold(Cond::all(), |acc, i| acc.add(condition(backend, i))),
+        Condition::Or(items) => items.iter().fold(Cond::any(), |acc, i| acc.add(condition(backend, i))),
         Condition::Not(inner) => condition(backend, inner).not(),
         Condition::Compare { column, cmp, value } => {
             let col = Expr::col(column.column.clone());
@@ -131,10 +110,7 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
             Cond::all().add(e)
         }
         Condition::In { column, values } => {
-            let vals: Vec<sea_query::Value> = values
-                .iter()
-                .map(|v| column_value(backend, column, v))
-                .collect();
+            let vals: Vec<sea_query::Value> = values.iter().map(|v| column_value(backend, column, v)).collect();
             Cond::all().add(Expr::col(column.column.clone()).is_in(vals))
         }
         Condition::Like {
@@ -149,23 +125,17 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
                 format!("%{needle}%")
             };
             Cond::all().add(
-                Expr::expr(Func::lower(Expr::col(column.column.clone())))
-                    .like(LikeExpr::new(pattern).escape('\\')),
+                Expr::expr(Func::lower(Expr::col(column.column.clone()))).like(LikeExpr::new(pattern).escape('\\')),
             )
         }
         Condition::HasChoice { column, choice } => {
             let encoded = serde_json::to_string(choice).unwrap_or_default();
             let pattern = format!("%{}%", escape_like(&encoded));
-            Cond::all()
-                .add(Expr::col(column.column.clone()).like(LikeExpr::new(pattern).escape('\\')))
+            Cond::all().add(Expr::col(column.column.clone()).like(LikeExpr::new(pattern).escape('\\')))
         }
         Condition::IsEmpty { column, empty } => {
             let col = Expr::col(column.column.clone());
-            Cond::all().add(if *empty {
-                col.is_null()
-            } else {
-                col.is_not_null()
-            })
+            Cond::all().add(if *empty { col.is_null() } else { col.is_not_null() })
         }
     }
 }
@@ -175,14 +145,10 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
 fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
     let id_desc = keys.last().is_some_and(|k| k.descending);
     let id_val = backend.uuid(Some(cursor.id.0));
-    let all_asc_known =
-        keys.iter().all(|k| !k.descending) && cursor.values.iter().all(|v| !v.is_null());
+    let all_asc_known = keys.iter().all(|k| !k.descending) && cursor.values.iter().all(|v| !v.is_null());
     if all_asc_known {
         // Row values let both databases seek the index directly.
-        let mut cols: Vec<Expr> = keys
-            .iter()
-            .map(|k| Expr::col(k.column.column.clone()))
-            .collect();
+        let mut cols: Vec<Expr> = keys.iter().map(|k| Expr::col(k.column.column.clone())).collect();
         cols.push(Expr::col("id"));
         let mut vals: Vec<Expr> = keys
             .iter()
@@ -207,9 +173,7 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
             Some((k, v)) => {
                 let col = || Expr::col(k.column.column.clone());
                 let after = match (k.descending, v.is_null()) {
-                    (false, false) => {
-                        Cond::all().add(col().gt(column_value(backend, &k.column, v)))
-                    }
+                    (false, false) => Cond::all().add(col().gt(column_value(backend, &k.column, v))),
                     (false, true) => Cond::all().add(col().is_not_null()),
                     (true, false) => Cond::any()
                         .add(col().lt(column_value(backend, &k.column, v)))
@@ -232,12 +196,28 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
     any
 }
 
+/// The list query as plain SQL with its values inlined — for benchmarks that run the same query
+/// in a database's own shell. Never executed by the store.
+pub fn list_sql_inline(backend: Backend, object: &ObjectDef, q: &ListQuery) -> String {
+    let stmt = list_statement(backend, object, q);
+    match backend {
+        Backend::Sqlite => stmt.to_string(sea_query::SqliteQueryBuilder),
+        Backend::Postgres => stmt.to_string(sea_query::PostgresQueryBuilder),
+    }
+}
+
 pub async fn list(
     exec: Exec<'_>,
     backend: Backend,
     object: &ObjectDef,
     q: &ListQuery,
 ) -> Result<Vec<Record>, sqlx::Error> {
+    let stmt = list_statement(backend, object, q);
+    let rows = exec.fetch_all(build_select(backend, object, &stmt)).await?;
+    rows.iter().map(|r| decode_record(object, r)).collect()
+}
+
+fn list_statement(backend: Backend, object: &ObjectDef, q: &ListQuery) -> SelectStatement {
     let mut stmt = select(object);
     stmt.and_where(match q.liveness {
         Liveness::Live => Expr::col("deleted_at").is_null(),
@@ -260,15 +240,10 @@ pub async fn list(
     let id_desc = q.sort.last().is_some_and(|k| k.descending);
     stmt.order_by("id", if id_desc { Order::Desc } else { Order::Asc });
     stmt.limit(u64::from(q.limit) + 1);
-    let rows = exec.fetch_all(build_select(backend, object, &stmt)).await?;
-    rows.iter().map(|r| decode_record(object, r)).collect()
+    stmt
 }
 
-pub async fn load_links(
-    exec: Exec<'_>,
-    backend: Backend,
-    records: &mut [Record],
-) -> Result<(), sqlx::Error> {
+pub async fn load_links(exec: Exec<'_>, backend: Backend, records: &mut [Record]) -> Result<(), sqlx::Error> {
     if records.is_empty() {
         return Ok(());
     }
@@ -358,23 +333,14 @@ pub async fn check_references(
     Ok(errors)
 }
 
-async fn record_exists(
-    tx: &mut Tx,
-    backend: Backend,
-    object: &str,
-    id: RecordId,
-) -> Result<bool, sqlx::Error> {
+async fn record_exists(tx: &mut Tx, backend: Backend, object: &str, id: RecordId) -> Result<bool, sqlx::Error> {
     let stmt = Query::select()
         .expr(Expr::val(1))
         .from(table_name(object))
         .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
         .and_where(Expr::col("deleted_at").is_null())
         .to_owned();
-    Ok(tx
-        .exec()
-        .fetch_optional(backend.build(&stmt))
-        .await?
-        .is_some())
+    Ok(tx.exec().fetch_optional(backend.build(&stmt)).await?.is_some())
 }
 
 async fn user_exists(tx: &mut Tx, backend: Backend, id: UserId) -> Result<bool, sqlx::Error> {
@@ -383,11 +349,7 @@ async fn user_exists(tx: &mut Tx, backend: Backend, id: UserId) -> Result<bool, 
         .from("users")
         .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
         .to_owned();
-    Ok(tx
-        .exec()
-        .fetch_optional(backend.build(&stmt))
-        .await?
-        .is_some())
+    Ok(tx.exec().fetch_optional(backend.build(&stmt)).await?.is_some())
 }
 
 fn json_text(v: &Json) -> Option<String> {
@@ -543,9 +505,7 @@ pub async fn update(
     }
     let mut stmt = Query::update().table(object.table()).to_owned();
     for (name, _, new) in &changes {
-        let t = object
-            .any_field(name)
-            .map_or(FieldType::User, |f| f.field_type);
+        let t = object.any_field(name).map_or(FieldType::User, |f| f.field_type);
         stmt.value(name.clone(), Expr::val(encode(backend, t, new)));
     }
     stmt.value("version", Expr::col("version").add(1))
@@ -650,11 +610,7 @@ pub async fn set_deleted(
             None => Ok(Updated::Missing),
         };
     }
-    let op = if deleted {
-        ChangeOp::Delete
-    } else {
-        ChangeOp::Restore
-    };
+    let op = if deleted { ChangeOp::Delete } else { ChangeOp::Restore };
     let row = ChangeRow {
         object: &object.name,
         record_id: id,
@@ -702,10 +658,7 @@ pub async fn history(
         .order_by("seq", Order::Asc)
         .limit(u64::from(limit))
         .to_owned();
-    let parse = |t: Option<String>| {
-        t.and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or(Json::Null)
-    };
+    let parse = |t: Option<String>| t.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Json::Null);
     exec.fetch_all(backend.build(&stmt))
         .await?
         .iter()
@@ -725,11 +678,7 @@ pub async fn history(
         .collect()
 }
 
-pub async fn count(
-    exec: Exec<'_>,
-    backend: Backend,
-    object: &ObjectDef,
-) -> Result<i64, sqlx::Error> {
+pub async fn count(exec: Exec<'_>, backend: Backend, object: &ObjectDef) -> Result<i64, sqlx::Error> {
     let stmt = Query::select()
         .expr(Expr::col(sea_query::Asterisk).count())
         .from(object.table())

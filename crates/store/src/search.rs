@@ -46,8 +46,7 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
     match backend {
         Backend::Postgres => {
             for chunk in docs.chunks(5000) {
-                let mut text =
-                    String::from("INSERT INTO search_doc (record_id, object, title, body) VALUES ");
+                let mut text = String::from("INSERT INTO search_doc (record_id, object, title, body) VALUES ");
                 let mut values = Vec::with_capacity(chunk.len() * 4);
                 for (i, d) in chunk.iter().enumerate() {
                     let n = i * 4;
@@ -67,8 +66,7 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
         }
         Backend::Sqlite => {
             for chunk in docs.chunks(5000) {
-                let mut text =
-                    String::from("INSERT INTO search_doc (object, record_id, title) VALUES ");
+                let mut text = String::from("INSERT INTO search_doc (object, record_id, title) VALUES ");
                 let mut values = Vec::with_capacity(chunk.len() * 3);
                 for (i, d) in chunk.iter().enumerate() {
                     if i > 0 {
@@ -97,11 +95,7 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
                         text.push_str(", ");
                     }
                     text.push_str("(?, ?, ?)");
-                    values.extend([
-                        Sv::from(*doc),
-                        d.title.clone().into(),
-                        d.body.clone().into(),
-                    ]);
+                    values.extend([Sv::from(*doc), d.title.clone().into(), d.body.clone().into()]);
                 }
                 tx.exec().execute(Sql::new(text, values)).await?;
             }

@@ -79,6 +79,11 @@ impl SqlStore {
         })
     }
 
+    /// A list query as the plain SQL this store would run, values inlined (for benchmarks).
+    pub fn list_sql(&self, object: &ObjectDef, query: &ListQuery) -> String {
+        records::list_sql_inline(self.backend_kind(), object, query)
+    }
+
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
@@ -98,11 +103,7 @@ impl SqlStore {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at {} NOT NULL)",
             backend.datetime_type()
         );
-        self.pool
-            .exec()
-            .execute(Sql::plain(create))
-            .await
-            .map_err(db_error)?;
+        self.pool.exec().execute(Sql::plain(create)).await.map_err(db_error)?;
         for (version, name) in MIGRATIONS {
             let mut tx = self.pool.begin_write().await.map_err(db_error)?;
             if backend == Backend::Postgres {
@@ -114,10 +115,7 @@ impl SqlStore {
             let done = tx
                 .exec()
                 .fetch_optional(Sql::new(
-                    format!(
-                        "SELECT 1 FROM schema_migrations WHERE version = {}",
-                        backend.param(1)
-                    ),
+                    format!("SELECT 1 FROM schema_migrations WHERE version = {}", backend.param(1)),
                     vec![(*version).into()],
                 ))
                 .await
@@ -155,18 +153,11 @@ impl SqlStore {
             .await
             .unwrap_or_default();
         let applied: Vec<i64> = rows.iter().filter_map(|r| r.i64(0).ok()).collect();
-        Ok(MIGRATIONS
-            .iter()
-            .filter(|(v, _)| !applied.contains(v))
-            .count())
+        Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
     }
 
     /// Rebuild the search documents of one object (after its searchable fields change).
-    async fn reindex(
-        tx: &mut Tx,
-        backend: Backend,
-        object: &ObjectDef,
-    ) -> std::result::Result<(), sqlx::Error> {
+    async fn reindex(tx: &mut Tx, backend: Backend, object: &ObjectDef) -> std::result::Result<(), sqlx::Error> {
         let ids_sql = match backend {
             Backend::Sqlite => "SELECT doc FROM search_doc WHERE object = ?1",
             Backend::Postgres => "SELECT record_id FROM search_doc WHERE object = $1",
@@ -245,9 +236,7 @@ impl Store for SqlStore {
     }
 
     async fn schema(&self) -> Result<Arc<Schema>> {
-        let version = metadata::schema_version(self.pool.exec())
-            .await
-            .map_err(db_error)?;
+        let version = metadata::schema_version(self.pool.exec()).await.map_err(db_error)?;
         if let Ok(guard) = self.cache.read()
             && let Some(s) = guard.as_ref()
             && s.version == version
@@ -272,10 +261,7 @@ impl Store for SqlStore {
             let tx = &mut txn;
             {
                 for stmt in ddl::create_object_table(backend, object) {
-                    tx.exec()
-                        .execute(Sql::plain(stmt))
-                        .await
-                        .map_err(db_error)?;
+                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
                 }
                 metadata::insert_object(tx, backend, object, ctx.now)
                     .await
@@ -295,11 +281,7 @@ impl Store for SqlStore {
         let out: Result<_> = async {
             let tx = &mut txn;
             {
-                if metadata::update_object(tx, backend, object)
-                    .await
-                    .map_err(db_error)?
-                    != 1
-                {
+                if metadata::update_object(tx, backend, object).await.map_err(db_error)? != 1 {
                     return Err(stale_schema());
                 }
                 metadata::bump_version(tx).await.map_err(db_error)
@@ -318,10 +300,7 @@ impl Store for SqlStore {
             let tx = &mut txn;
             {
                 for stmt in ddl::add_column(backend, object, field) {
-                    tx.exec()
-                        .execute(Sql::plain(stmt))
-                        .await
-                        .map_err(db_error)?;
+                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
                 }
                 metadata::insert_field(tx, backend, &object.name, field)
                     .await
@@ -330,9 +309,7 @@ impl Store for SqlStore {
                 if field.searchable {
                     let mut with = object.clone();
                     with.fields.push(field.clone());
-                    SqlStore::reindex(tx, backend, &with)
-                        .await
-                        .map_err(db_error)?;
+                    SqlStore::reindex(tx, backend, &with).await.map_err(db_error)?;
                 }
                 Ok(())
             }
@@ -343,12 +320,7 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn update_field(
-        &self,
-        object: &ObjectDef,
-        before: &FieldDef,
-        after: &FieldDef,
-    ) -> Result<()> {
+    async fn update_field(&self, object: &ObjectDef, before: &FieldDef, after: &FieldDef) -> Result<()> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
@@ -382,9 +354,7 @@ impl Store for SqlStore {
                     if let Some(f) = next.fields.iter_mut().find(|f| f.name == after.name) {
                         *f = after.clone();
                     }
-                    SqlStore::reindex(tx, backend, &next)
-                        .await
-                        .map_err(db_error)?;
+                    SqlStore::reindex(tx, backend, &next).await.map_err(db_error)?;
                 }
                 Ok(())
             }
@@ -402,10 +372,7 @@ impl Store for SqlStore {
             let tx = &mut txn;
             {
                 for stmt in ddl::drop_column(object, field) {
-                    tx.exec()
-                        .execute(Sql::plain(stmt))
-                        .await
-                        .map_err(db_error)?;
+                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
                 }
                 if metadata::delete_field(tx, backend, &object.name, &field.name)
                     .await
@@ -423,12 +390,7 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn insert_record(
-        &self,
-        object: &ObjectDef,
-        record: &Record,
-        ctx: WriteCtx,
-    ) -> Result<()> {
+    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
@@ -457,12 +419,7 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn insert_records(
-        &self,
-        object: &ObjectDef,
-        batch: &[Record],
-        ctx: WriteCtx,
-    ) -> Result<()> {
+    async fn insert_records(&self, object: &ObjectDef, batch: &[Record], ctx: WriteCtx) -> Result<()> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         records::insert_many(&mut txn, backend, object, batch, ctx)
@@ -527,10 +484,9 @@ impl Store for SqlStore {
         let out: Result<_> = async {
             let tx = &mut txn;
             {
-                let u =
-                    records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
-                        .await
-                        .map_err(db_error)?;
+                let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
+                    .await
+                    .map_err(db_error)?;
                 settle(u)
             }
         }
@@ -559,13 +515,7 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
-    async fn history(
-        &self,
-        _object: &ObjectDef,
-        id: RecordId,
-        after_seq: i64,
-        limit: u32,
-    ) -> Result<Vec<Change>> {
+    async fn history(&self, _object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>> {
         records::history(self.pool.exec(), self.backend_kind(), id, after_seq, limit)
             .await
             .map_err(db_error)
@@ -595,13 +545,9 @@ impl Store for SqlStore {
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         let backend = self.backend_kind();
-        identity::user_where(
-            self.pool.exec(),
-            backend,
-            Expr::col("id").eq(backend.uuid(Some(id.0))),
-        )
-        .await
-        .map_err(db_error)
+        identity::user_where(self.pool.exec(), backend, Expr::col("id").eq(backend.uuid(Some(id.0))))
+            .await
+            .map_err(db_error)
     }
 
     async fn create_token(&self, token: &ApiToken) -> Result<()> {

@@ -51,13 +51,8 @@ pub async fn fresh_postgres_database() -> Option<String> {
         Ok(c) => c,
         Err(e) => panic!("cannot connect to the test PostgreSQL at {admin}: {e}"),
     };
-    let create = format!(
-        "CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
-    );
-    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(create))
-        .execute(&mut conn)
-        .await
-    {
+    let create = format!("CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
+    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut conn).await {
         panic!("cannot create a test database: {e}");
     }
     let _ = <sqlx::PgConnection as sqlx::Connection>::close(conn).await;
@@ -135,10 +130,7 @@ fn start_cluster() -> Result<String, String> {
     let dir = std::env::temp_dir().join(format!("anchora-pg-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     if root {
-        run(
-            Command::new("chown").arg("postgres:postgres").arg(&dir),
-            "chown",
-        )?;
+        run(Command::new("chown").arg("postgres:postgres").arg(&dir), "chown")?;
     }
     let data = dir.join("data");
     run(
@@ -196,10 +188,7 @@ mod tests {
             super::replace_database("postgres://a@h:1/postgres", "t1"),
             "postgres://a@h:1/t1"
         );
-        assert_eq!(
-            super::replace_database("postgres://a@h:1", "t1"),
-            "postgres://a@h:1/t1"
-        );
+        assert_eq!(super::replace_database("postgres://a@h:1", "t1"), "postgres://a@h:1/t1");
         assert_eq!(
             super::replace_database("postgres://a@h:1/x?sslmode=disable", "t1"),
             "postgres://a@h:1/t1?sslmode=disable"

@@ -1,10 +1,5 @@
 //! The store suite: every test runs unchanged on SQLite and on PostgreSQL.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{Principal, Role, User};
 use anchora_core::service::{Crm, ListParams};
@@ -141,27 +136,11 @@ async fn standard_objects_exist(h: H) {
     for (object, fields) in [
         (
             "company",
-            &[
-                "name",
-                "org_number",
-                "domain",
-                "phone",
-                "address",
-                "city",
-                "country",
-            ][..],
+            &["name", "org_number", "domain", "phone", "address", "city", "country"][..],
         ),
         (
             "person",
-            &[
-                "first_name",
-                "last_name",
-                "email",
-                "phone",
-                "title",
-                "city",
-                "company",
-            ][..],
+            &["first_name", "last_name", "email", "phone", "title", "city", "company"][..],
         ),
         (
             "deal",
@@ -175,10 +154,7 @@ async fn standard_objects_exist(h: H) {
                 "company",
             ][..],
         ),
-        (
-            "activity",
-            &["type", "subject", "body", "due_at", "done"][..],
-        ),
+        ("activity", &["type", "subject", "body", "due_at", "done"][..]),
     ] {
         let o = schema.object(object).unwrap();
         for f in fields {
@@ -191,7 +167,11 @@ async fn standard_objects_exist(h: H) {
 }
 
 async fn create_read_update_and_history(h: H) {
-    let p = person(&h, json!({"first_name": "Anna", "last_name": "Lindqvist", "email": "anna@example.se", "city": "Malmö"})).await;
+    let p = person(
+        &h,
+        json!({"first_name": "Anna", "last_name": "Lindqvist", "email": "anna@example.se", "city": "Malmö"}),
+    )
+    .await;
     assert_eq!(p["version"], 1);
     assert_eq!(p["owner"], json!(h.admin.user_id.to_string()));
     let id = p["id"].as_str().unwrap().to_string();
@@ -218,11 +198,7 @@ async fn create_read_update_and_history(h: H) {
 
     let (_, got) = h.crm.get(&h.admin, "person", &id).await.unwrap();
     assert_eq!(got.version, 2);
-    let history = h
-        .crm
-        .history(&h.admin, "person", &id, None, None)
-        .await
-        .unwrap();
+    let history = h.crm.history(&h.admin, "person", &id, None, None).await.unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].op.as_str(), "create");
     assert_eq!(history[0].new["last_name"], "Lindqvist");
@@ -269,14 +245,8 @@ async fn concurrent_writers_exactly_one_wins(h: H) {
         let admin = h.admin.clone();
         let id = id.clone();
         tasks.push(tokio::spawn(async move {
-            crm.update(
-                &admin,
-                "person",
-                &id,
-                &json!({"city": format!("City {i}")}),
-                Some(1),
-            )
-            .await
+            crm.update(&admin, "person", &id, &json!({"city": format!("City {i}")}), Some(1))
+                .await
         }));
     }
     let mut won = 0;
@@ -292,11 +262,7 @@ async fn concurrent_writers_exactly_one_wins(h: H) {
     assert_eq!(won, 1);
     let (_, r) = h.crm.get(&h.admin, "person", &id).await.unwrap();
     assert_eq!(r.version, 2);
-    let history = h
-        .crm
-        .history(&h.admin, "person", &id, None, None)
-        .await
-        .unwrap();
+    let history = h.crm.history(&h.admin, "person", &id, None, None).await.unwrap();
     assert_eq!(history.len(), 2, "exactly one update logged");
 }
 
@@ -315,13 +281,7 @@ async fn trash_and_restore(h: H) {
         .await
         .is_empty()
     );
-    assert!(
-        h.crm
-            .search(&h.admin, "Tilda", None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(h.crm.search(&h.admin, "Tilda", None).await.unwrap().is_empty());
     let params = ListParams {
         trash: true,
         ..Default::default()
@@ -349,10 +309,7 @@ async fn trash_and_restore(h: H) {
         .len(),
         1
     );
-    assert_eq!(
-        h.crm.search(&h.admin, "Tilda", None).await.unwrap().len(),
-        1
-    );
+    assert_eq!(h.crm.search(&h.admin, "Tilda", None).await.unwrap().len(), 1);
     let ops: Vec<&str> = h
         .crm
         .history(&h.admin, "person", id, None, None)
@@ -387,31 +344,18 @@ async fn custom_field_lifecycle(h: H) {
     assert_eq!(names(&big), ["Large"]);
     // Relabel, then archive: the API stops showing it, the data stays.
     h.crm
-        .update_field(
-            &h.admin,
-            "person",
-            "shoe_size",
-            json!({"label": "Skostorlek"}),
-        )
+        .update_field(&h.admin, "person", "shoe_size", json!({"label": "Skostorlek"}))
         .await
         .unwrap();
     h.crm
         .remove_field(&h.admin, "person", "shoe_size", false)
         .await
         .unwrap();
-    let (o, r) = h
-        .crm
-        .get(&h.admin, "person", a["id"].as_str().unwrap())
-        .await
-        .unwrap();
+    let (o, r) = h.crm.get(&h.admin, "person", a["id"].as_str().unwrap()).await.unwrap();
     assert!(r.to_json(&o).get("shoe_size").is_none());
     let e = h
         .crm
-        .create(
-            &h.admin,
-            "person",
-            &json!({"last_name": "X", "shoe_size": 1}),
-        )
+        .create(&h.admin, "person", &json!({"last_name": "X", "shoe_size": 1}))
         .await
         .unwrap_err();
     assert_eq!(e.errors[0].field, "shoe_size");
@@ -419,11 +363,7 @@ async fn custom_field_lifecycle(h: H) {
         .update_field(&h.admin, "person", "shoe_size", json!({"archived": false}))
         .await
         .unwrap();
-    let (o, r) = h
-        .crm
-        .get(&h.admin, "person", a["id"].as_str().unwrap())
-        .await
-        .unwrap();
+    let (o, r) = h.crm.get(&h.admin, "person", a["id"].as_str().unwrap()).await.unwrap();
     assert_eq!(r.to_json(&o)["shoe_size"], json!(37.0));
     assert_eq!(o.field("shoe_size").unwrap().label, "Skostorlek");
     // Purge needs an archived field; then the column and its data are gone.
@@ -437,18 +377,9 @@ async fn custom_field_lifecycle(h: H) {
         .remove_field(&h.admin, "person", "shoe_size", false)
         .await
         .unwrap();
-    h.crm
-        .remove_field(&h.admin, "person", "shoe_size", true)
-        .await
-        .unwrap();
+    h.crm.remove_field(&h.admin, "person", "shoe_size", true).await.unwrap();
     let schema = h.crm.schema().await.unwrap();
-    assert!(
-        schema
-            .object("person")
-            .unwrap()
-            .any_field("shoe_size")
-            .is_none()
-    );
+    assert!(schema.object("person").unwrap().any_field("shoe_size").is_none());
     // The name can be used again, with another type.
     h.crm
         .add_field(
@@ -458,11 +389,7 @@ async fn custom_field_lifecycle(h: H) {
         )
         .await
         .unwrap();
-    let (o, r) = h
-        .crm
-        .get(&h.admin, "person", a["id"].as_str().unwrap())
-        .await
-        .unwrap();
+    let (o, r) = h.crm.get(&h.admin, "person", a["id"].as_str().unwrap()).await.unwrap();
     assert_eq!(r.to_json(&o)["shoe_size"], Json::Null);
     // Every type can be added and written.
     for (name, t, extra, value) in [
@@ -471,12 +398,7 @@ async fn custom_field_lifecycle(h: H) {
         ("f_money", "money", json!({}), json!(1999.95)),
         ("f_pct", "percent", json!({}), json!(12.5)),
         ("f_date", "date", json!({}), json!("2027-01-31")),
-        (
-            "f_dt",
-            "datetime",
-            json!({}),
-            json!("2027-01-31T08:15:00.000000Z"),
-        ),
+        ("f_dt", "datetime", json!({}), json!("2027-01-31T08:15:00.000000Z")),
         ("f_bool", "boolean", json!({}), json!(true)),
         (
             "f_sel",
@@ -493,23 +415,11 @@ async fn custom_field_lifecycle(h: H) {
         ("f_email", "email", json!({}), json!("a@b.se")),
         ("f_phone", "phone", json!({}), json!("+46 40 123 45")),
         ("f_url", "url", json!({}), json!("https://example.se")),
-        (
-            "f_user",
-            "user",
-            json!({}),
-            json!(h.admin.user_id.to_string()),
-        ),
-        (
-            "f_rel",
-            "relation",
-            json!({"target": "person"}),
-            a["id"].clone(),
-        ),
+        ("f_user", "user", json!({}), json!(h.admin.user_id.to_string())),
+        ("f_rel", "relation", json!({"target": "person"}), a["id"].clone()),
     ] {
         let mut body = json!({"name": name, "label": name, "type": t});
-        body.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         h.crm
             .add_field(&h.admin, "person", body)
             .await
@@ -540,19 +450,18 @@ async fn custom_field_lifecycle(h: H) {
 async fn custom_object_with_a_relation(h: H) {
     let o = h
         .crm
-        .create_object(&h.admin, json!({"name": "project", "label": "Project", "label_plural": "Projects",
+        .create_object(
+            &h.admin,
+            json!({"name": "project", "label": "Project", "label_plural": "Projects",
             "fields": [{"name": "client", "label": "Client", "type": "relation", "target": "company"},
-                       {"name": "budget", "label": "Budget", "type": "money"}]}))
+                       {"name": "budget", "label": "Budget", "type": "money"}]}),
+        )
         .await
         .unwrap();
     assert_eq!(o.fields.len(), 3);
     let (_, c) = h
         .crm
-        .create(
-            &h.admin,
-            "company",
-            &json!({"name": "Ikano AB", "city": "Älmhult"}),
-        )
+        .create(&h.admin, "company", &json!({"name": "Ikano AB", "city": "Älmhult"}))
         .await
         .unwrap();
     let (obj, p) = h
@@ -766,12 +675,7 @@ async fn injection_strings_are_just_values(h: H) {
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidFilter);
-    assert!(
-        h.crm
-            .search(&h.admin, "DROP\" OR * NEAR", None)
-            .await
-            .is_ok()
-    );
+    assert!(h.crm.search(&h.admin, "DROP\" OR * NEAR", None).await.is_ok());
     assert_eq!(
         h.store
             .count_records(h.crm.schema().await.unwrap().object("person").unwrap())
@@ -782,13 +686,7 @@ async fn injection_strings_are_just_values(h: H) {
 }
 
 async fn keyset_pages_cover_everything_once(h: H) {
-    let cities = [
-        Some("Malmö"),
-        Some("Lund"),
-        None,
-        Some("Aarhus"),
-        Some("Bilbao"),
-    ];
+    let cities = [Some("Malmö"), Some("Lund"), None, Some("Aarhus"), Some("Bilbao")];
     let mut expected = 0;
     for i in 0..137 {
         let city = cities[i % cities.len()];
@@ -847,11 +745,7 @@ async fn keyset_pages_cover_everything_once(h: H) {
             );
             // And the big page really is in that order, NULL first ascending.
             if sort == "city" {
-                let cs: Vec<Json> = full
-                    .records
-                    .iter()
-                    .map(|r| r.to_json(&o)["city"].clone())
-                    .collect();
+                let cs: Vec<Json> = full.records.iter().map(|r| r.to_json(&o)["city"].clone()).collect();
                 assert!(cs.first().unwrap().is_null());
                 let non_null: Vec<&str> = cs.iter().filter_map(Json::as_str).collect();
                 let mut sorted = non_null.clone();
@@ -910,22 +804,11 @@ async fn full_text_search(h: H) {
         "prefix search"
     );
     assert_eq!(
-        h.crm
-            .search(&h.admin, "nordvind", None)
-            .await
-            .unwrap()
-            .len(),
+        h.crm.search(&h.admin, "nordvind", None).await.unwrap().len(),
         2,
         "company name and e-mail"
     );
-    assert_eq!(
-        h.crm
-            .search(&h.admin, "Göteborg", None)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(h.crm.search(&h.admin, "Göteborg", None).await.unwrap().len(), 1);
     assert_eq!(
         h.crm.search(&h.admin, "Märta Lindq", None).await.unwrap()[0].title,
         "Märta Lindqvist"
@@ -948,17 +831,8 @@ async fn full_text_search(h: H) {
         )
         .await
         .unwrap();
-    assert!(
-        h.crm
-            .search(&h.admin, "Lindgren", None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        h.crm.search(&h.admin, "ekberg", None).await.unwrap().len(),
-        1
-    );
+    assert!(h.crm.search(&h.admin, "Lindgren", None).await.unwrap().is_empty());
+    assert_eq!(h.crm.search(&h.admin, "ekberg", None).await.unwrap().len(), 1);
     assert_eq!(
         h.crm.search(&h.admin, "   ", None).await.unwrap_err().code,
         ErrorCode::ValidationFailed
@@ -968,41 +842,22 @@ async fn full_text_search(h: H) {
         .update_field(&h.admin, "person", "title", json!({"searchable": true}))
         .await
         .unwrap();
-    person(
-        &h,
-        json!({"last_name": "Chef", "title": "Verkställande direktör"}),
-    )
-    .await;
-    assert_eq!(
-        h.crm
-            .search(&h.admin, "direktör", None)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    person(&h, json!({"last_name": "Chef", "title": "Verkställande direktör"})).await;
+    assert_eq!(h.crm.search(&h.admin, "direktör", None).await.unwrap().len(), 1);
 }
 
 async fn references_must_exist(h: H) {
     let ghost = uuid::Uuid::now_v7().to_string();
     let e = h
         .crm
-        .create(
-            &h.admin,
-            "person",
-            &json!({"last_name": "X", "company": ghost}),
-        )
+        .create(&h.admin, "person", &json!({"last_name": "X", "company": ghost}))
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationFailed);
     assert_eq!(e.errors[0].field, "company");
     let e = h
         .crm
-        .create(
-            &h.admin,
-            "person",
-            &json!({"last_name": "X", "owner": ghost}),
-        )
+        .create(&h.admin, "person", &json!({"last_name": "X", "owner": ghost}))
         .await
         .unwrap_err();
     assert_eq!(e.errors[0].field, "owner");
@@ -1061,11 +916,7 @@ async fn validation_names_fields(h: H) {
         .unwrap_err();
     let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["amount", "probability", "stage"]);
-    let e = h
-        .crm
-        .create(&h.admin, "person", &json!([1, 2]))
-        .await
-        .unwrap_err();
+    let e = h.crm.create(&h.admin, "person", &json!([1, 2])).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::ValidationFailed);
     let e = h
         .crm
@@ -1073,11 +924,7 @@ async fn validation_names_fields(h: H) {
         .await
         .unwrap_err();
     assert_eq!(e.errors[0].field, "last_name");
-    let e = h
-        .crm
-        .get(&h.admin, "person", "../../etc/passwd")
-        .await
-        .unwrap_err();
+    let e = h.crm.get(&h.admin, "person", "../../etc/passwd").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
     let e = h
         .crm
@@ -1087,21 +934,13 @@ async fn validation_names_fields(h: H) {
     assert_eq!(e.code, ErrorCode::UnknownObject);
     let e = h
         .crm
-        .add_field(
-            &h.admin,
-            "person",
-            json!({"name": "id", "label": "Id", "type": "text"}),
-        )
+        .add_field(&h.admin, "person", json!({"name": "id", "label": "Id", "type": "text"}))
         .await
         .unwrap_err();
     assert_eq!(e.errors[0].field, "name");
     let e = h
         .crm
-        .add_field(
-            &h.admin,
-            "person",
-            json!({"name": "x", "label": "X", "type": "blob"}),
-        )
+        .add_field(&h.admin, "person", json!({"name": "x", "label": "X", "type": "blob"}))
         .await
         .unwrap_err();
     assert_eq!(e.errors[0].field, "type");
@@ -1116,13 +955,7 @@ async fn validation_names_fields(h: H) {
         .unwrap_err();
     assert_eq!(e.errors[0].field, "bogus");
     // Read-only users and non-admins are refused.
-    let reader = add_user(
-        &*h.store,
-        "reader@example.com",
-        Role::ReadOnly,
-        h.clock.now(),
-    )
-    .await;
+    let reader = add_user(&*h.store, "reader@example.com", Role::ReadOnly, h.clock.now()).await;
     assert_eq!(
         h.crm
             .create(&reader, "person", &json!({"last_name": "R"}))
@@ -1134,11 +967,7 @@ async fn validation_names_fields(h: H) {
     let user = add_user(&*h.store, "user@example.com", Role::User, h.clock.now()).await;
     let e = h
         .crm
-        .add_field(
-            &user,
-            "person",
-            json!({"name": "x", "label": "X", "type": "text"}),
-        )
+        .add_field(&user, "person", json!({"name": "x", "label": "X", "type": "text"}))
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
@@ -1161,11 +990,7 @@ async fn schema_changes_reach_other_processes(h: H) {
     let after = other_crm.schema().await.unwrap();
     assert!(after.object("person").unwrap().field("nickname").is_some());
     let (o, r) = other_crm
-        .create(
-            &h.admin,
-            "person",
-            &json!({"last_name": "N", "nickname": "Nisse"}),
-        )
+        .create(&h.admin, "person", &json!({"last_name": "N", "nickname": "Nisse"}))
         .await
         .unwrap();
     assert_eq!(r.to_json(&o)["nickname"], "Nisse");
@@ -1173,23 +998,10 @@ async fn schema_changes_reach_other_processes(h: H) {
 }
 
 async fn workspaces_are_isolated(h: H) {
-    let acme = h
-        .instance
-        .add_workspace("acme", h.clock.now())
-        .await
-        .unwrap();
-    let e = h
-        .instance
-        .add_workspace("acme", h.clock.now())
-        .await
-        .unwrap_err();
+    let acme = h.instance.add_workspace("acme", h.clock.now()).await.unwrap();
+    let e = h.instance.add_workspace("acme", h.clock.now()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
-    assert!(
-        h.instance
-            .add_workspace("Bad Name", h.clock.now())
-            .await
-            .is_err()
-    );
+    assert!(h.instance.add_workspace("Bad Name", h.clock.now()).await.is_err());
     let acme_admin = add_user(&*acme, "admin@acme.example", Role::Admin, h.clock.now()).await;
     let acme_crm = Crm::new(acme.clone(), h.clock.clone());
     acme_crm
@@ -1225,47 +1037,15 @@ async fn workspaces_are_isolated(h: H) {
         .await
         .is_empty()
     );
-    assert!(
-        h.crm
-            .search(&h.admin, "OnlyInAcme", None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        acme_crm
-            .search(&acme_admin, "OnlyInMain", None)
-            .await
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        h.instance.workspace_names().await.unwrap(),
-        ["main", "acme"]
-    );
-    assert!(
-        h.instance
-            .workspace("nope", h.clock.now())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(h.crm.search(&h.admin, "OnlyInAcme", None).await.unwrap().is_empty());
+    assert_eq!(acme_crm.search(&acme_admin, "OnlyInMain", None).await.unwrap().len(), 0);
+    assert_eq!(h.instance.workspace_names().await.unwrap(), ["main", "acme"]);
+    assert!(h.instance.workspace("nope", h.clock.now()).await.unwrap().is_none());
     // Reopening finds the workspace again.
     let again = Instance::open(&h.url, h.clock.now()).await.unwrap();
-    let acme2 = again
-        .workspace("acme", h.clock.now())
-        .await
-        .unwrap()
-        .unwrap();
+    let acme2 = again.workspace("acme", h.clock.now()).await.unwrap().unwrap();
     let c = Crm::new(acme2, h.clock.clone());
-    assert_eq!(
-        c.search(&acme_admin, "OnlyInAcme", None)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(c.search(&acme_admin, "OnlyInAcme", None).await.unwrap().len(), 1);
     again.close().await;
 }
 
@@ -1278,16 +1058,16 @@ async fn activities_link_to_any_record(h: H) {
     let p = person(&h, json!({"last_name": "Linked"})).await;
     let (o, a) = h
         .crm
-        .create(&h.admin, "activity", &json!({"type": "call", "subject": "Intro call", "company": c.id.to_string(),
-            "links": [{"object": "person", "id": p["id"]}, {"object": "company", "id": c.id.to_string()}]}))
+        .create(
+            &h.admin,
+            "activity",
+            &json!({"type": "call", "subject": "Intro call", "company": c.id.to_string(),
+            "links": [{"object": "person", "id": p["id"]}, {"object": "company", "id": c.id.to_string()}]}),
+        )
         .await
         .unwrap();
     assert_eq!(a.to_json(&o)["links"].as_array().unwrap().len(), 2);
-    let (_, got) = h
-        .crm
-        .get(&h.admin, "activity", &a.id.to_string())
-        .await
-        .unwrap();
+    let (_, got) = h.crm.get(&h.admin, "activity", &a.id.to_string()).await.unwrap();
     assert_eq!(got.links.len(), 2);
     let (_, upd) = h
         .crm
@@ -1309,11 +1089,7 @@ async fn activities_link_to_any_record(h: H) {
     assert_eq!(e.errors[0].field, "links[0]");
     let e = h
         .crm
-        .create(
-            &h.admin,
-            "activity",
-            &json!({"type": "fax", "subject": "x"}),
-        )
+        .create(&h.admin, "activity", &json!({"type": "fax", "subject": "x"}))
         .await
         .unwrap_err();
     assert_eq!(e.errors[0].field, "type");

@@ -30,10 +30,7 @@ fn unauthenticated(detail: &str) -> ApiError {
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -48,15 +45,8 @@ impl FromRequestParts<AppState> for Authed {
         let invalid = || unauthenticated("the token is not valid, has expired or was revoked");
         let workspace = token_workspace(token).ok_or_else(invalid)?;
         let now = state.clock.now();
-        let store = state
-            .instance
-            .workspace(workspace, now)
-            .await?
-            .ok_or_else(invalid)?;
-        let (api_token, user) = store
-            .token_by_hash(&hash_token(token))
-            .await?
-            .ok_or_else(invalid)?;
+        let store = state.instance.workspace(workspace, now).await?.ok_or_else(invalid)?;
+        let (api_token, user) = store.token_by_hash(&hash_token(token)).await?.ok_or_else(invalid)?;
         if !api_token.usable_at(now) || !user.active {
             return Err(invalid());
         }
@@ -91,17 +81,8 @@ impl FromRequest<AppState> for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                ct.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .is_some_and(|ct| {
-                ct == "application/json"
-                    || (ct.starts_with("application/") && ct.ends_with("+json"))
-            });
+            .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|ct| ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json")));
         if !is_json {
             return Err(ApiError::new(
                 ErrorCode::UnsupportedMediaType,

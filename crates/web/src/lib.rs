@@ -46,15 +46,10 @@ pub fn app(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                tracing::error!("a request handler panicked");
-                ApiError(Error::internal(
-                    "an internal error occurred; it has been logged",
-                ))
-                .into_response()
-            },
-        ))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a request handler panicked");
+            ApiError(Error::internal("an internal error occurred; it has been logged")).into_response()
+        }))
 }
 
 async fn not_found() -> ApiError {
@@ -65,10 +60,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "this endpoint does not take that method",
-    )
+    ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
 }
 
 /// Until the web UI lands, the root points people at the API.

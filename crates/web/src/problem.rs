@@ -35,10 +35,7 @@ pub fn problem_body(e: &Error) -> serde_json::Value {
     });
     if let Some(map) = body.as_object_mut() {
         if !e.errors.is_empty() {
-            map.insert(
-                "errors".into(),
-                serde_json::to_value(&e.errors).unwrap_or_default(),
-            );
+            map.insert("errors".into(), serde_json::to_value(&e.errors).unwrap_or_default());
         }
         if let Some(current) = &e.current {
             map.insert("current".into(), (**current).clone());
@@ -49,8 +46,7 @@ pub fn problem_body(e: &Error) -> serde_json::Value {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = problem_body(&self.0).to_string();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();

@@ -45,8 +45,7 @@ fn record_response(status: StatusCode, object: &ObjectDef, record: &Record) -> R
         headers.insert(header::ETAG, etag);
     }
     if status == StatusCode::CREATED
-        && let Ok(location) =
-            HeaderValue::from_str(&format!("/api/v1/records/{}/{}", object.name, record.id))
+        && let Ok(location) = HeaderValue::from_str(&format!("/api/v1/records/{}/{}", object.name, record.id))
     {
         headers.insert(header::LOCATION, location);
     }
@@ -54,8 +53,7 @@ fn record_response(status: StatusCode, object: &ObjectDef, record: &Record) -> R
 }
 
 async fn list_objects(a: Authed) -> ApiResult<Json<Json_>> {
-    a.principal
-        .require(anchora_core::auth::Permission::ReadRecords)?;
+    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
     let schema = a.crm.schema().await?;
     let data: Vec<Json_> = schema
         .objects
@@ -67,25 +65,17 @@ async fn list_objects(a: Authed) -> ApiResult<Json<Json_>> {
 }
 
 async fn get_object(a: Authed, Path(object): Path<String>) -> ApiResult<Json<Json_>> {
-    a.principal
-        .require(anchora_core::auth::Permission::ReadRecords)?;
+    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
     let (_, def) = a.crm.object(&object).await?;
     Ok(Json(describe_object(&def)))
 }
 
-async fn create_object(
-    a: Authed,
-    JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn create_object(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
     let def = a.crm.create_object(&a.principal, body).await?;
     Ok((StatusCode::CREATED, Json(describe_object(&def))))
 }
 
-async fn update_object(
-    a: Authed,
-    Path(object): Path<String>,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Json<Json_>> {
+async fn update_object(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
     let def = a.crm.update_object(&a.principal, &object, body).await?;
     Ok(Json(describe_object(&def)))
 }
@@ -104,10 +94,7 @@ async fn update_field(
     Path((object, field)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Json_>> {
-    let field = a
-        .crm
-        .update_field(&a.principal, &object, &field, body)
-        .await?;
+    let field = a.crm.update_field(&a.principal, &object, &field, body).await?;
     Ok(Json(json!(field)))
 }
 
@@ -118,18 +105,11 @@ async fn remove_field(
     QueryMap(q): QueryMap,
 ) -> ApiResult<Json<Json_>> {
     let purge = q.get("purge").is_some_and(|v| v == "true" || v == "1");
-    let field = a
-        .crm
-        .remove_field(&a.principal, &object, &field, purge)
-        .await?;
+    let field = a.crm.remove_field(&a.principal, &object, &field, purge).await?;
     Ok(Json(json!({"field": field, "purged": purge})))
 }
 
-async fn list_records(
-    a: Authed,
-    Path(object): Path<String>,
-    QueryMap(q): QueryMap,
-) -> ApiResult<Json<Json_>> {
+async fn list_records(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
     let params = ListParams {
         filter: q.get("filter").cloned(),
         sort: q.get("sort").cloned(),
@@ -139,16 +119,10 @@ async fn list_records(
     };
     let (def, page) = a.crm.list(&a.principal, &object, &params).await?;
     let data: Vec<Json_> = page.records.iter().map(|r| r.to_json(&def)).collect();
-    Ok(Json(
-        json!({ "data": data, "next_cursor": page.next_cursor }),
-    ))
+    Ok(Json(json!({ "data": data, "next_cursor": page.next_cursor })))
 }
 
-async fn create_record(
-    a: Authed,
-    Path(object): Path<String>,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Response> {
+async fn create_record(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {
     let (def, record) = a.crm.create(&a.principal, &object, &body).await?;
     Ok(record_response(StatusCode::CREATED, &def, &record))
 }
@@ -164,10 +138,7 @@ async fn update_record(
     IfMatch(version): IfMatch,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let (def, record) = a
-        .crm
-        .update(&a.principal, &object, &id, &body, version)
-        .await?;
+    let (def, record) = a.crm.update(&a.principal, &object, &id, &body, version).await?;
     Ok(record_response(StatusCode::OK, &def, &record))
 }
 
@@ -226,8 +197,7 @@ async fn search(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
 }
 
 async fn openapi(a: Authed) -> ApiResult<Json<Json_>> {
-    a.principal
-        .require(anchora_core::auth::Permission::ReadRecords)?;
+    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
     let schema = a.crm.schema().await?;
     Ok(Json(openapi_document(&schema, &a.workspace)))
 }

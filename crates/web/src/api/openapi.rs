@@ -22,20 +22,12 @@ fn field_schema(f: &FieldDef) -> Json {
         FieldType::Datetime => json!({"type": ["string", "null"], "format": "date-time"}),
         FieldType::Boolean => json!({"type": ["boolean", "null"]}),
         FieldType::Select => {
-            let mut values: Vec<Json> = f
-                .choices
-                .iter()
-                .map(|c| Json::String(c.value.clone()))
-                .collect();
+            let mut values: Vec<Json> = f.choices.iter().map(|c| Json::String(c.value.clone())).collect();
             values.push(Json::Null);
             json!({"enum": values})
         }
         FieldType::MultiSelect => {
-            let values: Vec<Json> = f
-                .choices
-                .iter()
-                .map(|c| Json::String(c.value.clone()))
-                .collect();
+            let values: Vec<Json> = f.choices.iter().map(|c| Json::String(c.value.clone())).collect();
             json!({"type": ["array", "null"], "items": {"enum": values}, "uniqueItems": true})
         }
         FieldType::Email => json!({"type": ["string", "null"], "format": "email"}),
@@ -49,10 +41,7 @@ fn field_schema(f: &FieldDef) -> Json {
     };
     let mut map = base.as_object().cloned().unwrap_or_default();
     map.insert("title".into(), Json::String(f.label.clone()));
-    map.insert(
-        "x-anchora-type".into(),
-        Json::String(f.field_type.as_str().into()),
-    );
+    map.insert("x-anchora-type".into(), Json::String(f.field_type.as_str().into()));
     Json::Object(map)
 }
 
@@ -78,10 +67,7 @@ fn record_schemas(object: &ObjectDef) -> (Json, Json) {
         "id".into(),
         json!({"type": "string", "format": "uuid", "readOnly": true}),
     );
-    props.insert(
-        "object".into(),
-        json!({"const": object.name, "readOnly": true}),
-    );
+    props.insert("object".into(), json!({"const": object.name, "readOnly": true}));
     props.insert("version".into(), json!({"type": "integer", "minimum": 1}));
     for ts in ["created_at", "updated_at"] {
         props.insert(
@@ -99,16 +85,13 @@ fn record_schemas(object: &ObjectDef) -> (Json, Json) {
             json!({"type": ["string", "null"], "format": "uuid", "readOnly": true}),
         );
     }
-    props.insert(
-        "owner".into(),
-        json!({"type": ["string", "null"], "format": "uuid"}),
-    );
+    props.insert("owner".into(), json!({"type": ["string", "null"], "format": "uuid"}));
     let mut input = Map::new();
+    input.insert("owner".into(), json!({"type": ["string", "null"], "format": "uuid"}));
     input.insert(
-        "owner".into(),
-        json!({"type": ["string", "null"], "format": "uuid"}),
+        "version".into(),
+        json!({"type": "integer", "minimum": 1, "description": "The version being changed (or send If-Match)."}),
     );
-    input.insert("version".into(), json!({"type": "integer", "minimum": 1, "description": "The version being changed (or send If-Match)."}));
     for f in object.active_fields() {
         props.insert(f.name.clone(), field_schema(f));
         input.insert(f.name.clone(), field_schema(f));
@@ -146,16 +129,19 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     let ops: Vec<&str> = Op::ALL.iter().map(|o| o.as_str()).collect();
-    schemas.insert("Problem".into(), json!({
-        "type": "object", "required": ["type", "title", "status", "code"],
-        "properties": {
-            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-            "detail": {"type": "string"}, "code": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-            "current": {"type": "object", "description": "On a version conflict: the record as it is now."}
-        }
-    }));
+    schemas.insert(
+        "Problem".into(),
+        json!({
+            "type": "object", "required": ["type", "title", "status", "code"],
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"}, "code": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+                "current": {"type": "object", "description": "On a version conflict: the record as it is now."}
+            }
+        }),
+    );
     schemas.insert("Filter".into(), json!({
         "description": "A filter: a leaf {field, op, value}, or {and: [...]}, {or: [...]}, {not: {...}}.",
         "oneOf": [
@@ -179,14 +165,18 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "fields": {"type": "array", "items": {"$ref": "#/components/schemas/FieldDefinition"}}}}),
     );
     let types: Vec<&str> = FieldType::ALL.iter().map(|t| t.as_str()).collect();
-    schemas.insert("FieldDefinition".into(), json!({"type": "object", "required": ["name", "label", "type"], "properties": {
+    schemas.insert(
+        "FieldDefinition".into(),
+        json!({"type": "object", "required": ["name", "label", "type"], "properties": {
         "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "label": {"type": "string"},
         "type": {"enum": types}, "required": {"type": "boolean"}, "filterable": {"type": "boolean"},
         "searchable": {"type": "boolean"}, "target": {"type": "string"}, "archived": {"type": "boolean"},
         "choices": {"type": "array", "items": {"type": "object", "required": ["value", "label"],
-            "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}}}}));
+            "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}}}}),
+    );
 
-    let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
+    let id_param =
+        json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
     let if_match = json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
         "description": "The ETag of the version being changed. Required unless the body has \"version\"."});
     for object in schema.objects.values().filter(|o| !o.archived) {
@@ -250,11 +240,14 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "parameters": [if_match],
                 "responses": with_problems(one("200", "In the trash"), &["401", "403", "404", "412"])}
         }));
-        paths.insert(format!("/records/{}/{{id}}/restore", object.name), json!({
-            "parameters": [id_param],
-            "post": {"operationId": format!("restore_{}", object.name), "tags": [object.label_plural],
-                "responses": with_problems(one("200", "Restored"), &["401", "403", "404", "412"])}
-        }));
+        paths.insert(
+            format!("/records/{}/{{id}}/restore", object.name),
+            json!({
+                "parameters": [id_param],
+                "post": {"operationId": format!("restore_{}", object.name), "tags": [object.label_plural],
+                    "responses": with_problems(one("200", "Restored"), &["401", "403", "404", "412"])}
+            }),
+        );
         paths.insert(format!("/records/{}/{{id}}/history", object.name), json!({
             "parameters": [id_param],
             "get": {"operationId": format!("history_{}", object.name), "tags": [object.label_plural],
@@ -270,7 +263,8 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
     }
     let obj_ref = json!({"$ref": "#/components/schemas/ObjectDefinition"});
     let field_ref = json!({"$ref": "#/components/schemas/FieldDefinition"});
-    let ok = |desc: &str, schema: &Json| json!({"description": desc, "content": {"application/json": {"schema": schema}}});
+    let ok =
+        |desc: &str, schema: &Json| json!({"description": desc, "content": {"application/json": {"schema": schema}}});
     let with = |mut m: Map<String, Json>, codes: &[&str]| {
         m.extend(problem_responses(codes));
         Json::Object(m)
@@ -288,10 +282,8 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "fields": {"type": "array", "items": field_ref}}}}}},
             "responses": with(single("201", "Created", &obj_ref), &["400", "401", "403", "409", "422"])}
     }));
-    let object_param =
-        json!({"name": "object", "in": "path", "required": true, "schema": {"type": "string"}});
-    let field_param =
-        json!({"name": "field", "in": "path", "required": true, "schema": {"type": "string"}});
+    let object_param = json!({"name": "object", "in": "path", "required": true, "schema": {"type": "string"}});
+    let field_param = json!({"name": "field", "in": "path", "required": true, "schema": {"type": "string"}});
     paths.insert("/objects/{object}".into(), json!({
         "parameters": [object_param],
         "get": {"operationId": "get_object", "tags": ["Schema"], "responses": with(single("200", "The object", &obj_ref), &["401", "404"])},
@@ -300,12 +292,15 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "properties": {"label": {"type": "string"}, "label_plural": {"type": "string"}, "archived": {"type": "boolean"}}}}}},
             "responses": with(single("200", "Updated", &obj_ref), &["400", "401", "403", "404", "422"])}
     }));
-    paths.insert("/objects/{object}/fields".into(), json!({
-        "parameters": [object_param],
-        "post": {"operationId": "add_field", "tags": ["Schema"],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": field_ref}}},
-            "responses": with(single("201", "Added", &field_ref), &["400", "401", "403", "404", "422"])}
-    }));
+    paths.insert(
+        "/objects/{object}/fields".into(),
+        json!({
+            "parameters": [object_param],
+            "post": {"operationId": "add_field", "tags": ["Schema"],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": field_ref}}},
+                "responses": with(single("201", "Added", &field_ref), &["400", "401", "403", "404", "422"])}
+        }),
+    );
     paths.insert("/objects/{object}/fields/{field}".into(), json!({
         "parameters": [object_param, field_param],
         "patch": {"operationId": "update_field", "tags": ["Schema"],
@@ -339,8 +334,11 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         ("422", "Validation failed; see `errors`"),
         ("428", "The version is missing"),
     ] {
-        responses.insert(format!("Problem{code}"), json!({"description": desc,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}));
+        responses.insert(
+            format!("Problem{code}"),
+            json!({"description": desc,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}),
+        );
     }
     json!({
         "openapi": "3.1.0",
