@@ -1,0 +1,577 @@
+//! Benchmarks for the core platform, on SQLite and PostgreSQL, one run, one machine:
+//! data generation, filtered/sorted pages on a standard and a custom field (and their ratio to
+//! the same SQL in the database's own shell), get by id, full-text search, HTTP GET by id under
+//! wrk at concurrency 16, and the server's peak RSS. Prints a Markdown report.
+//!
+//! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use anchora_core::auth::Principal;
+use anchora_core::filter::Filter;
+use anchora_core::query::{ListQuery, parse_sort};
+use anchora_core::service::{Crm, ListParams};
+use anchora_core::{Clock, Store, SystemClock};
+use anchora_store::db::Sql;
+use anchora_store::{Backend, Instance, SqlStore};
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Args {
+    people: u64,
+    backends: Vec<Backend>,
+    anchora: PathBuf,
+    dir: PathBuf,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args {
+        people: 1_000_000,
+        backends: vec![Backend::Sqlite, Backend::Postgres],
+        anchora: PathBuf::from("target/release/anchora"),
+        dir: std::env::temp_dir().join("anchora-bench"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().context("every flag takes a value")?;
+        match flag.as_str() {
+            "--people" => a.people = value.parse()?,
+            "--backend" => {
+                a.backends = match value.as_str() {
+                    "sqlite" => vec![Backend::Sqlite],
+                    "postgres" => vec![Backend::Postgres],
+                    "both" => vec![Backend::Sqlite, Backend::Postgres],
+                    _ => bail!("--backend sqlite|postgres|both"),
+                }
+            }
+            "--anchora" => a.anchora = PathBuf::from(value),
+            "--dir" => a.dir = PathBuf::from(value),
+            _ => bail!("unknown flag {flag}"),
+        }
+    }
+    Ok(a)
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<(String, String, String)>,
+}
+
+impl Report {
+    fn add(&mut self, what: &str, figure: String, target: &str) {
+        eprintln!("  {what}: {figure}");
+        self.rows.push((what.into(), figure, target.into()));
+    }
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i.min(samples.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Peak resident set (VmHWM) of a process, in MiB.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Run a command to the end, sampling its peak RSS; returns (stdout, stderr, wall time, peak MiB).
+fn run_measured(cmd: &mut Command) -> Result<(String, String, Duration, f64)> {
+    let started = Instant::now();
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let pid = child.id();
+    let peak = Arc::new(std::sync::Mutex::new(0f64));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(m) = peak_rss_mib(pid) {
+                    let mut p = peak.lock().unwrap();
+                    *p = p.max(m);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let out = child.wait_with_output()?;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().ok();
+    if !out.status.success() {
+        bail!("{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    }
+    let peak = *peak.lock().unwrap();
+    Ok((
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+        started.elapsed(),
+        peak,
+    ))
+}
+
+async fn time_many<F, Fut>(n: usize, mut f: F) -> Vec<Duration>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for i in 0..20 {
+        f(i).await;
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i).await;
+        out.push(t.elapsed());
+    }
+    out
+}
+
+/// Mean time of one run of `sql` in the database's own shell: (time for N runs − time for 1) / (N − 1).
+fn shell_mean(backend: Backend, target: &str, sql: &str, n: usize) -> Result<Duration> {
+    let run = |k: usize| -> Result<Duration> {
+        let script: String = std::iter::repeat_n(format!("{sql};\n"), k).collect();
+        let mut cmd = match backend {
+            Backend::Sqlite => {
+                let mut c = Command::new("sqlite3");
+                c.arg(target);
+                c
+            }
+            Backend::Postgres => {
+                let mut c = Command::new("psql");
+                c.args(["-X", "-q", "-d", target]);
+                c
+            }
+        };
+        let t = Instant::now();
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child.stdin.take().unwrap().write_all(script.as_bytes())?;
+        let out = child.wait_with_output()?;
+        if !out.status.success() || !out.stderr.is_empty() {
+            bail!("shell failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(t.elapsed())
+    };
+    run(1)?; // warm the page cache
+    let one = (0..3)
+        .map(|_| run(1))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .min()
+        .unwrap_or_default();
+    let many = (0..3)
+        .map(|_| run(n))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .min()
+        .unwrap_or_default();
+    Ok(many.saturating_sub(one) / u32::try_from(n - 1).unwrap_or(1))
+}
+
+const CITIES: [&str; 12] = [
+    "Malmö",
+    "Stockholm",
+    "Berlin",
+    "München",
+    "Aarhus",
+    "Madrid",
+    "London",
+    "Göteborg",
+    "København",
+    "Bilbao",
+    "Hamburg",
+    "Lund",
+];
+const SURNAMES: [&str; 12] = [
+    "Lindqvist",
+    "Müller",
+    "Jensen",
+    "García",
+    "Smith",
+    "Andersson",
+    "Schneider",
+    "Sørensen",
+    "Fernández",
+    "Hughes",
+    "Berg",
+    "Parker",
+];
+
+async fn bench_backend(args: &Args, backend: Backend, report: &mut Report) -> Result<()> {
+    let clock = SystemClock;
+    let (url, shell_target) = match backend {
+        Backend::Sqlite => {
+            let dir = args.dir.join("sqlite");
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            let file = dir.join("bench.db");
+            (format!("sqlite://{}", file.display()), file.display().to_string())
+        }
+        Backend::Postgres => {
+            let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
+            let url = fresh_pg(&base).await?;
+            (url.clone(), url)
+        }
+    };
+    let name = backend.name();
+    eprintln!("== {name}: generating {} people", args.people);
+    let (stdout, stderr, took, peak) = run_measured(
+        Command::new(&args.anchora)
+            .args(["generate", "--people", &args.people.to_string(), "--database-url", &url])
+            .env("ANCHORA_LOG", "warn"),
+    )?;
+    let token = stdout
+        .lines()
+        .last()
+        .context("generate printed no token")?
+        .trim()
+        .to_string();
+    let people_line = stderr
+        .lines()
+        .find(|l| l.contains(" people (") && l.contains(&args.people.to_string()))
+        .unwrap_or("")
+        .to_string();
+    report.add(
+        &format!(
+            "{name}: generate {} people + {} companies",
+            args.people,
+            args.people / 10
+        ),
+        people_line.trim_start_matches("demo: ").to_string(),
+        "≤ 60 s (SQLite)",
+    );
+    report.add(
+        &format!("{name}: generate everything (+ deals, activities)"),
+        format!("{:.1} s, peak RSS {peak:.0} MiB", took.as_secs_f64()),
+        "",
+    );
+
+    let instance = Instance::open(&url, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?;
+    let store: Arc<SqlStore> = instance.main();
+    let admin_user = store
+        .user_by_email("admin@example.com")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?
+        .context("no admin")?;
+    let admin = Principal {
+        user_id: admin_user.id,
+        role: admin_user.role,
+        token_id: None,
+    };
+    let crm = Crm::new(store.clone(), Arc::new(SystemClock));
+
+    let t = Instant::now();
+    crm.add_field(
+        &admin,
+        "person",
+        serde_json::json!({"name": "score", "label": "Score", "type": "number"}),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.detail))?;
+    report.add(
+        &format!(
+            "{name}: add a filterable custom field to {} people (DDL + index)",
+            args.people
+        ),
+        ms(t.elapsed()),
+        "",
+    );
+    let fill = match backend {
+        Backend::Sqlite => "UPDATE obj_person SET score = abs(random()) % 1000",
+        Backend::Postgres => "UPDATE obj_person SET score = floor(random() * 1000)",
+    };
+    store.pool().exec().execute(Sql::plain(fill)).await?;
+    if backend == Backend::Postgres {
+        store.pool().exec().execute(Sql::plain("VACUUM ANALYZE")).await?;
+    } else {
+        store.pool().exec().execute(Sql::plain("ANALYZE")).await?;
+    }
+
+    let list = |filter: serde_json::Value, sort: &'static str| {
+        let crm = crm.clone();
+        let admin = admin.clone();
+        async move {
+            let params = ListParams {
+                filter: Some(filter.to_string()),
+                sort: Some(sort.into()),
+                limit: Some("50".into()),
+                ..Default::default()
+            };
+            let (_, page) = crm.list(&admin, "person", &params).await.unwrap();
+            assert!(!page.records.is_empty());
+        }
+    };
+    let mut s = time_many(300, |i| {
+        list(
+            serde_json::json!({"field": "city", "op": "eq", "value": CITIES[i % CITIES.len()]}),
+            "last_name",
+        )
+    })
+    .await;
+    report.add(
+        &format!("{name}: page of 50, filter city = X, sort last_name"),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
+        "p50 ≤ 5 ms",
+    );
+    let mut s = time_many(300, |i| {
+        list(
+            serde_json::json!({"field": "score", "op": "gte", "value": (i * 37) % 900}),
+            "score",
+        )
+    })
+    .await;
+    report.add(
+        &format!("{name}: page of 50, filter score ≥ X, sort score (custom field)"),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
+        "p50 ≤ 5 ms",
+    );
+
+    // The same fixed queries in-process and in the shell.
+    let schema = store.schema().await.map_err(|e| anyhow::anyhow!(e.detail))?;
+    let person = schema.object("person").map_err(|e| anyhow::anyhow!(e.detail))?.clone();
+    for (label, filter, sort) in [
+        (
+            "standard",
+            serde_json::json!({"field": "city", "op": "eq", "value": "Malmö"}),
+            "last_name",
+        ),
+        (
+            "custom",
+            serde_json::json!({"field": "score", "op": "gte", "value": 500}),
+            "score",
+        ),
+    ] {
+        let condition = Filter::parse(&filter).unwrap().resolve(&person, clock.now()).unwrap();
+        let mut q = ListQuery::all();
+        q.filter = Some(condition);
+        q.sort = parse_sort(&person, sort).unwrap();
+        let sql = store.list_sql(&person, &q);
+        let mut ours = time_many(200, |_| list(filter.clone(), sort)).await;
+        let mean_ours = ours.iter().sum::<Duration>() / u32::try_from(ours.len()).unwrap_or(1);
+        let shell = shell_mean(backend, &shell_target, &sql, 200)?;
+        let ratio = mean_ours.as_secs_f64() / shell.as_secs_f64().max(1e-9);
+        report.add(
+            &format!(
+                "{name}: {label} page, Anchora vs the same SQL in the {} shell",
+                if backend == Backend::Sqlite { "sqlite3" } else { "psql" }
+            ),
+            format!(
+                "Anchora mean {} (p50 {}) · shell mean {} · ratio {ratio:.2}",
+                ms(mean_ours),
+                ms(percentile(&mut ours, 0.5)),
+                ms(shell)
+            ),
+            "ratio ≤ 2 (SQLite)",
+        );
+    }
+
+    let ids: Vec<String> = store
+        .pool()
+        .exec()
+        .fetch_all(Sql::plain("SELECT id FROM obj_person ORDER BY random() LIMIT 1000"))
+        .await?
+        .iter()
+        .map(|r| r.uuid(0).map(|u| u.to_string()))
+        .collect::<Result<_, _>>()?;
+    let mut s = time_many(2000, |i| {
+        let crm = crm.clone();
+        let admin = admin.clone();
+        let id = ids[i % ids.len()].clone();
+        async move {
+            crm.get(&admin, "person", &id).await.unwrap();
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: get person by id"),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
+        "p50 ≤ 1 ms",
+    );
+    let mut s = time_many(200, |i| {
+        let crm = crm.clone();
+        let admin = admin.clone();
+        async move {
+            let hits = crm.search(&admin, SURNAMES[i % SURNAMES.len()], None).await.unwrap();
+            assert!(!hits.is_empty());
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: full-text search for a surname (top 50)"),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
+        "p50 ≤ 20 ms",
+    );
+    instance.close().await;
+
+    // HTTP under load, and the server's memory through all of it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut server = Command::new(&args.anchora)
+        .args([
+            "serve",
+            "--database-url",
+            &url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("ANCHORA_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("server did not start");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let lua = args.dir.join(format!("get-{name}.lua"));
+    let quoted: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+    std::fs::write(
+        &lua,
+        format!(
+            "ids = {{{}}}\ncounter = 0\nrequest = function()\n  counter = counter + 1\n  local id = ids[(counter % #ids) + 1]\n  return wrk.format(\"GET\", \"/api/v1/records/person/\" .. id, {{[\"Authorization\"] = \"Bearer {token}\"}})\nend\n",
+            quoted.join(",")
+        ),
+    )?;
+    let base = format!("http://127.0.0.1:{port}");
+    let wrk = |script: &Path, path: &str, secs: u32| -> Result<String> {
+        let out = Command::new("wrk")
+            .args(["-t2", "-c16", &format!("-d{secs}s"), "--latency", "-s"])
+            .arg(script)
+            .arg(format!("{base}{path}"))
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).into())
+    };
+    let out = wrk(&lua, "/", 15)?;
+    let rps = out
+        .lines()
+        .find(|l| l.starts_with("Requests/sec:"))
+        .unwrap_or("Requests/sec: ?")
+        .trim_start_matches("Requests/sec:")
+        .trim()
+        .to_string();
+    let non2xx = out
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let p50 = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("50%"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    report.add(
+        &format!("{name}: HTTP GET /records/person/{{id}}, wrk -t2 -c16 -d15s"),
+        format!("{rps} req/s (latency {p50}) {non2xx}"),
+        "≥ 5,000 req/s (SQLite)",
+    );
+    // Lists and searches over HTTP too, so the RSS figure covers them.
+    let list_lua = args.dir.join(format!("list-{name}.lua"));
+    std::fs::write(
+        &list_lua,
+        format!(
+            "counter = 0\nrequest = function()\n  counter = counter + 1\n  local paths = {{\"/api/v1/records/person?sort=last_name&filter=%7B%22field%22%3A%22city%22%2C%22op%22%3A%22eq%22%2C%22value%22%3A%22Berlin%22%7D\", \"/api/v1/search?q=lindqvist\", \"/api/v1/records/company?sort=-created_at\"}}\n  return wrk.format(\"GET\", paths[(counter % #paths) + 1], {{[\"Authorization\"] = \"Bearer {token}\"}})\nend\n"
+        ),
+    )?;
+    let out = wrk(&list_lua, "/", 10)?;
+    let rps = out
+        .lines()
+        .find(|l| l.starts_with("Requests/sec:"))
+        .unwrap_or("?")
+        .trim_start_matches("Requests/sec:")
+        .trim()
+        .to_string();
+    report.add(
+        &format!("{name}: HTTP mix of list, search and list pages, wrk -c16 -d10s"),
+        format!("{rps} req/s"),
+        "",
+    );
+    let rss = peak_rss_mib(server.id()).unwrap_or(f64::NAN);
+    report.add(
+        &format!("{name}: server peak RSS (VmHWM) through all HTTP runs"),
+        format!("{rss:.0} MiB"),
+        "≤ 200 MB",
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    Ok(())
+}
+
+async fn fresh_pg(base: &str) -> Result<String> {
+    let url = base
+        .rsplit_once('/')
+        .map(|(h, _)| format!("{h}/anchora_bench"))
+        .context("bad url")?;
+    let drop = "DROP DATABASE IF EXISTS anchora_bench";
+    let create = "CREATE DATABASE anchora_bench TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'";
+    for sql in [drop, create] {
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-d", base, "-c", sql])
+            .output()?;
+        if !out.status.success() {
+            bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    Ok(url)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = args()?;
+    std::fs::create_dir_all(&args.dir)?;
+    let mut report = Report::default();
+    for backend in args.backends.clone() {
+        bench_backend(&args, backend, &mut report).await?;
+    }
+    let host = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    println!(
+        "Run {} · {} cores · {host}\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+    );
+    println!("| measurement | figure | target |\n|---|---|---|");
+    for (what, figure, target) in &report.rows {
+        println!("| {what} | {figure} | {target} |");
+    }
+    Ok(())
+}
