@@ -368,7 +368,10 @@ async fn bench_backend(args: &Args, backend: Backend, report: &mut Report) -> Re
         let mut q = ListQuery::all();
         q.filter = Some(condition);
         q.sort = parse_sort(&person, sort).unwrap();
-        let sql = store.list_sql(&person, &q);
+        let sql = store
+            .list_sql(&person, &q)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail))?;
         let mut ours = time_many(200, |_| list(filter.clone(), sort)).await;
         let mean_ours = ours.iter().sum::<Duration>() / u32::try_from(ours.len()).unwrap_or(1);
         let shell = shell_mean(backend, &shell_target, &sql, 200)?;

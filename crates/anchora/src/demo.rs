@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 pub const DEMO_ADMIN: &str = "admin@example.com";
 const BATCH: usize = 5_000;
@@ -29,7 +30,7 @@ pub struct DemoLogin {
 }
 
 /// Fill the store when it is empty; return the demo login either way.
-pub async fn ensure(store: &SqlStore, data_dir: &Path, people: u64, clock: &dyn Clock) -> Result<DemoLogin> {
+pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: &dyn Clock) -> Result<DemoLogin> {
     let login_file = data_dir.join("demo-login.txt");
     if let Ok(text) = std::fs::read_to_string(&login_file) {
         let mut lines = text.lines();
@@ -199,6 +200,35 @@ impl Gen {
     }
 }
 
+/// Writes each batch in a task of its own, so the next batch is generated while the last one
+/// is written: the generator and SQLite then use both cores.
+struct Loader {
+    store: Arc<SqlStore>,
+    ctx: WriteCtx,
+    pending: Option<tokio::task::JoinHandle<anchora_core::Result<()>>>,
+}
+
+impl Loader {
+    async fn push(&mut self, object: &ObjectDef, batch: &mut Vec<Record>) -> Result<()> {
+        self.wait().await?;
+        let records = std::mem::replace(batch, Vec::with_capacity(BATCH));
+        let (store, object, ctx) = (self.store.clone(), object.clone(), self.ctx);
+        self.pending = Some(tokio::spawn(async move {
+            store.insert_records(&object, &records, ctx).await
+        }));
+        Ok(())
+    }
+
+    async fn wait(&mut self) -> Result<()> {
+        if let Some(task) = self.pending.take() {
+            task.await
+                .map_err(|e| anyhow!("a write task failed: {e}"))?
+                .map_err(|e| anyhow!(e.detail))?;
+        }
+        Ok(())
+    }
+}
+
 struct CompanyRef {
     id: RecordId,
     country: Country,
@@ -253,7 +283,7 @@ pub async fn ensure_admin(store: &SqlStore, clock: &dyn Clock) -> Result<UserId>
 }
 
 /// Fill the standard objects. Refuses a database that already holds people.
-pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn Clock) -> Result<()> {
+pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: &dyn Clock) -> Result<()> {
     let started = std::time::Instant::now();
     let now = clock.now();
     {
@@ -270,11 +300,19 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         now,
     };
     let ctx = WriteCtx { actor: admin, now };
+    let mut loader = Loader {
+        store: store.clone(),
+        ctx,
+        pending: None,
+    };
     let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
     let obj = |name: &str| schema.object(name).cloned().map_err(|e| anyhow!(e.detail));
     let (company_def, person_def, deal_def, activity_def) =
         (obj("company")?, obj("person")?, obj("deal")?, obj("activity")?);
 
+    for object in [&company_def, &person_def, &deal_def, &activity_def] {
+        store.begin_bulk_load(object).await.map_err(|e| anyhow!(e.detail))?;
+    }
     // Sales people who own the records.
     let mut owners = vec![admin];
     for (name, email) in [
@@ -344,20 +382,17 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
             domain,
         });
         if batch.len() == BATCH {
-            store
-                .insert_records(&company_def, &batch, ctx)
-                .await
-                .map_err(|e| anyhow!(e.detail))?;
-            batch.clear();
+            loader.push(&company_def, &mut batch).await?;
         }
     }
     if !batch.is_empty() {
-        store
-            .insert_records(&company_def, &batch, ctx)
-            .await
-            .map_err(|e| anyhow!(e.detail))?;
-        batch.clear();
+        loader.push(&company_def, &mut batch).await?;
     }
+    loader.wait().await?;
+    store
+        .finish_bulk_load(&company_def)
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
     eprintln!(
         "demo: {n_companies} companies ({:.1} s)",
         started.elapsed().as_secs_f64()
@@ -402,23 +437,20 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         batch.push(record(&person_def, id, at, admin, owner, v));
         person_ids.push((id, ci));
         if batch.len() == BATCH {
-            store
-                .insert_records(&person_def, &batch, ctx)
-                .await
-                .map_err(|e| anyhow!(e.detail))?;
-            batch.clear();
+            loader.push(&person_def, &mut batch).await?;
             if (i + 1) % 100_000 == 0 {
                 eprintln!("demo: {} people ({:.1} s)", i + 1, started.elapsed().as_secs_f64());
             }
         }
     }
     if !batch.is_empty() {
-        store
-            .insert_records(&person_def, &batch, ctx)
-            .await
-            .map_err(|e| anyhow!(e.detail))?;
-        batch.clear();
+        loader.push(&person_def, &mut batch).await?;
     }
+    loader.wait().await?;
+    store
+        .finish_bulk_load(&person_def)
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
     eprintln!("demo: {people} people ({:.1} s)", started.elapsed().as_secs_f64());
 
     let stages: [(&str, u32, f64); 6] = [
@@ -487,20 +519,14 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
             *slot = Some(id);
         }
         if batch.len() == BATCH {
-            store
-                .insert_records(&deal_def, &batch, ctx)
-                .await
-                .map_err(|e| anyhow!(e.detail))?;
-            batch.clear();
+            loader.push(&deal_def, &mut batch).await?;
         }
     }
     if !batch.is_empty() {
-        store
-            .insert_records(&deal_def, &batch, ctx)
-            .await
-            .map_err(|e| anyhow!(e.detail))?;
-        batch.clear();
+        loader.push(&deal_def, &mut batch).await?;
     }
+    loader.wait().await?;
+    store.finish_bulk_load(&deal_def).await.map_err(|e| anyhow!(e.detail))?;
     eprintln!("demo: {n_deals} deals ({:.1} s)", started.elapsed().as_secs_f64());
 
     let n_activities = (people / 2).max(1);
@@ -588,19 +614,18 @@ pub async fn generate(store: &SqlStore, people: u64, admin: UserId, clock: &dyn 
         let owner = *g.pick(&owners);
         batch.push(record(&activity_def, id, at, admin, owner, v));
         if batch.len() == BATCH {
-            store
-                .insert_records(&activity_def, &batch, ctx)
-                .await
-                .map_err(|e| anyhow!(e.detail))?;
-            batch.clear();
+            loader.push(&activity_def, &mut batch).await?;
         }
     }
     if !batch.is_empty() {
-        store
-            .insert_records(&activity_def, &batch, ctx)
-            .await
-            .map_err(|e| anyhow!(e.detail))?;
+        loader.push(&activity_def, &mut batch).await?;
     }
+    loader.wait().await?;
+    store
+        .finish_bulk_load(&activity_def)
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
+    store.analyze().await.map_err(|e| anyhow!(e.detail))?;
     eprintln!(
         "demo: {n_activities} activities, done in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -69,13 +69,32 @@ pub fn create_object_table(backend: Backend, object: &ObjectDef) -> Vec<String> 
         ident(&table),
         columns.join(", ")
     )];
-    for system in ["created_at", "updated_at", "owner"] {
-        out.push(create_index(backend, &table, system));
-    }
-    for field in object.fields.iter().filter(|f| indexed(f)) {
-        out.push(create_index(backend, &table, &field.name));
-    }
+    out.extend(create_indexes(backend, object));
     out
+}
+
+/// Columns with a secondary index: the sortable system columns and every indexed field.
+fn indexed_columns(object: &ObjectDef) -> Vec<&str> {
+    let mut cols = vec!["created_at", "updated_at", "owner"];
+    cols.extend(object.fields.iter().filter(|f| indexed(f)).map(|f| f.name.as_str()));
+    cols
+}
+
+/// Every secondary index the object should have (idempotent statements).
+pub fn create_indexes(backend: Backend, object: &ObjectDef) -> Vec<String> {
+    let table = object.table();
+    indexed_columns(object)
+        .into_iter()
+        .map(|c| create_index(backend, &table, c))
+        .collect()
+}
+
+pub fn drop_indexes(object: &ObjectDef) -> Vec<String> {
+    let table = object.table();
+    indexed_columns(object)
+        .into_iter()
+        .map(|c| drop_index(&table, c))
+        .collect()
 }
 
 pub fn add_column(backend: Backend, object: &ObjectDef, field: &FieldDef) -> Vec<String> {

@@ -8,6 +8,9 @@ use anchora_core::record::Record;
 use anchora_core::store::SearchHit;
 use sea_query::Value as Sv;
 
+/// How many matches are ranked for relevance at most (see `search`).
+pub const RANK_CANDIDATES: u32 = 1_000;
+
 pub struct Doc {
     pub object: String,
     pub id: RecordId,
@@ -155,21 +158,30 @@ pub async fn search(
     if safe.is_empty() {
         return Ok(Vec::new());
     }
+    // Ranking every match of a common surname costs more than the answer is worth: relevance is
+    // computed among the newest RANK_CANDIDATES matches (FTS5 walks its index newest first
+    // cheaply; PostgreSQL stops its scan early), and the best of those are returned.
     let sql = match backend {
         Backend::Sqlite => {
             let query: Vec<String> = safe.iter().map(|t| format!("\"{t}\"*")).collect();
             Sql::new(
-                "SELECT d.object, d.record_id, d.title, search_fts.rank FROM search_fts \
-                 JOIN search_doc d ON d.doc = search_fts.rowid \
-                 WHERE search_fts MATCH ?1 ORDER BY search_fts.rank LIMIT ?2",
+                format!(
+                    "SELECT d.object, d.record_id, d.title, c.rank FROM \
+                     (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?1 ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}) c \
+                     JOIN search_doc d ON d.doc = c.rowid ORDER BY c.rank, d.doc DESC LIMIT ?2"
+                ),
                 vec![query.join(" AND ").into(), i64::from(limit).into()],
             )
         }
         Backend::Postgres => {
             let query: Vec<String> = safe.iter().map(|t| format!("{t}:*")).collect();
             Sql::new(
-                "SELECT object, record_id, title, ts_rank(tsv, q)::float8 AS rank FROM search_doc, to_tsquery('simple', $1) q \
-                 WHERE tsv @@ q ORDER BY rank DESC, record_id LIMIT $2",
+                format!(
+                    "WITH q AS (SELECT to_tsquery('simple', $1) AS q), \
+                     c AS (SELECT d.object, d.record_id, d.title, d.tsv FROM search_doc d, q WHERE d.tsv @@ q.q LIMIT {RANK_CANDIDATES}) \
+                     SELECT c.object, c.record_id, c.title, ts_rank(c.tsv, q.q)::float8 AS rank FROM c, q \
+                     ORDER BY rank DESC, c.record_id DESC LIMIT $2"
+                ),
                 vec![query.join(" & ").into(), i64::from(limit).into()],
             )
         }

@@ -1,6 +1,7 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{Backend, Pool, Sql, Tx, db_error};
+use crate::records::TableStats;
 use crate::{ddl, identity, metadata, records, search};
 use anchora_core::auth::{ApiToken, User};
 use anchora_core::error::{Error, ErrorCode, Result};
@@ -15,16 +16,21 @@ use sea_query::{Expr, ExprTrait};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub struct SqlStore {
     pool: Pool,
     cache: RwLock<Option<Arc<Schema>>>,
+    /// SQLite planner statistics per table, re-read every few minutes (only a plan hint).
+    stats: RwLock<HashMap<String, (Instant, Arc<TableStats>)>>,
 }
+
+const STATS_TTL: Duration = Duration::from_secs(300);
 
 /// Migrations in order. Each runs once, in its own transaction, under a lock.
 const MIGRATIONS: &[(i64, &str)] = &[(1, "system tables and the standard objects")];
@@ -42,11 +48,12 @@ impl SqlStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", "-16384")
             .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", "10000")
             .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(6)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(15))
             .connect_with(options)
@@ -55,6 +62,7 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             cache: RwLock::new(None),
+            stats: RwLock::new(HashMap::new()),
         })
     }
 
@@ -76,12 +84,80 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Postgres(pool),
             cache: RwLock::new(None),
+            stats: RwLock::new(HashMap::new()),
         })
     }
 
     /// A list query as the plain SQL this store would run, values inlined (for benchmarks).
-    pub fn list_sql(&self, object: &ObjectDef, query: &ListQuery) -> String {
-        records::list_sql_inline(self.backend_kind(), object, query)
+    pub async fn list_sql(&self, object: &ObjectDef, query: &ListQuery) -> Result<String> {
+        let unindexed = self.unindexed_columns(object, query).await?;
+        Ok(records::list_sql_inline(self.backend_kind(), object, query, &unindexed))
+    }
+
+    /// Filter columns that should not lead the plan of this list (SQLite only; PostgreSQL's
+    /// planner weighs LIMIT against an ordered index scan by itself).
+    async fn unindexed_columns(&self, object: &ObjectDef, query: &ListQuery) -> Result<HashSet<String>> {
+        if self.backend_kind() != Backend::Sqlite || query.sort.is_empty() || query.filter.is_none() {
+            return Ok(HashSet::new());
+        }
+        let table = object.table();
+        let cached = self.stats.read().ok().and_then(|m| {
+            m.get(&table)
+                .filter(|(at, _)| at.elapsed() < STATS_TTL)
+                .map(|(_, s)| s.clone())
+        });
+        let stats = match cached {
+            Some(s) => s,
+            None => {
+                let s = Arc::new(self.read_stats(&table).await?);
+                if let Ok(mut m) = self.stats.write() {
+                    m.insert(table, (Instant::now(), s.clone()));
+                }
+                s
+            }
+        };
+        Ok(records::sort_led_columns(query, &stats))
+    }
+
+    async fn read_stats(&self, table: &str) -> Result<TableStats> {
+        let exists = self
+            .pool
+            .exec()
+            .fetch_optional(Sql::plain(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+            ))
+            .await
+            .map_err(db_error)?
+            .is_some();
+        let mut stats = TableStats::default();
+        if !exists {
+            return Ok(stats);
+        }
+        let rows = self
+            .pool
+            .exec()
+            .fetch_all(Sql::new(
+                "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ?1",
+                vec![table.into()],
+            ))
+            .await
+            .map_err(db_error)?;
+        let prefix = format!("ix_{table}_");
+        for r in rows {
+            let (idx, stat) = (
+                r.opt_string(0).map_err(db_error)?.unwrap_or_default(),
+                r.string(1).map_err(db_error)?,
+            );
+            let mut numbers = stat.split_whitespace().filter_map(|n| n.parse::<f64>().ok());
+            let (Some(total), per_value) = (numbers.next(), numbers.next()) else {
+                continue;
+            };
+            stats.rows = stats.rows.max(total);
+            if let (Some(column), Some(per_value)) = (idx.strip_prefix(&prefix), per_value) {
+                stats.rows_per_value.insert(column.to_string(), per_value);
+            }
+        }
+        Ok(stats)
     }
 
     pub fn pool(&self) -> &Pool {
@@ -142,6 +218,56 @@ impl SqlStore {
             tx.commit().await.map_err(db_error)?;
             tracing::info!(version, name, "migration applied");
         }
+        self.ensure_indexes().await?;
+        if self.backend_kind() == Backend::Sqlite {
+            // Keep planner statistics current for databases that grew by ordinary use; bounded
+            // by analysis_limit, so it stays quick on big files.
+            for stmt in ["PRAGMA analysis_limit = 2000", "PRAGMA optimize = 0x10002"] {
+                self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Create any secondary index that should exist and does not (after an interrupted bulk
+    /// load, say). Cheap when they all exist.
+    pub async fn ensure_indexes(&self) -> Result<()> {
+        let schema = self.schema().await?;
+        for object in schema.objects.values() {
+            for stmt in ddl::create_indexes(self.backend_kind(), object) {
+                self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Bulk loading into an empty table: drop its secondary indexes first, so rows go in
+    /// without index maintenance; `finish_bulk_load` builds them once, from sorted data.
+    pub async fn begin_bulk_load(&self, object: &ObjectDef) -> Result<()> {
+        for stmt in ddl::drop_indexes(object) {
+            self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    /// Build the object's indexes after a bulk load.
+    pub async fn finish_bulk_load(&self, object: &ObjectDef) -> Result<()> {
+        for stmt in ddl::create_indexes(self.backend_kind(), object) {
+            self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    /// Refresh the query planner's statistics.
+    pub async fn analyze(&self) -> Result<()> {
+        let statements: &[&str] = match self.backend_kind() {
+            // A sampled ANALYZE: seconds on millions of rows, accurate enough for plans.
+            Backend::Sqlite => &["PRAGMA analysis_limit = 2000", "ANALYZE"],
+            Backend::Postgres => &["ANALYZE"],
+        };
+        for stmt in statements {
+            self.pool.exec().execute(Sql::plain(*stmt)).await.map_err(db_error)?;
+        }
         Ok(())
     }
 
@@ -183,7 +309,7 @@ impl SqlStore {
         let mut query = ListQuery::all();
         query.limit = 5000;
         loop {
-            let mut page = records::list(tx.exec(), backend, object, &query).await?;
+            let mut page = records::list(tx.exec(), backend, object, &query, &HashSet::new()).await?;
             let more = page.len() > 5000;
             page.truncate(5000);
             let docs: Vec<search::Doc> = page.iter().map(|r| search::Doc::of(object, r)).collect();
@@ -498,7 +624,8 @@ impl Store for SqlStore {
 
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
         let backend = self.backend_kind();
-        let mut out = records::list(self.pool.exec(), backend, object, query)
+        let unindexed = self.unindexed_columns(object, query).await?;
+        let mut out = records::list(self.pool.exec(), backend, object, query, &unindexed)
             .await
             .map_err(db_error)?;
         if object.is_activity() {
