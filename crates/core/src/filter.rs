@@ -76,7 +76,8 @@ impl Op {
         match self {
             Op::IsEmpty => true,
             Op::Eq | Op::Ne => !matches!(t, T::MultiSelect | T::LongText),
-            Op::Lt | Op::Lte | Op::Gt | Op::Gte => t.is_ordered(),
+            // Text compares alphabetically (byte order): "last names M–Z" splits a call list.
+            Op::Lt | Op::Lte | Op::Gt | Op::Gte => t.is_ordered() || matches!(t, T::Text | T::Email),
             Op::Contains => t.is_textual() || t == T::MultiSelect,
             Op::StartsWith => t.is_textual() && t != T::LongText,
             Op::In => matches!(
@@ -503,7 +504,7 @@ mod tests {
         let e = resolve(&person(), json!({"field": "nope", "op": "eq", "value": 1})).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidFilter);
         assert_eq!(e.errors[0].field, "filter.field");
-        let e = resolve(&person(), json!({"field": "city", "op": "gt", "value": "a"})).unwrap_err();
+        let e = resolve(&person(), json!({"field": "company", "op": "gt", "value": "a"})).unwrap_err();
         assert_eq!(e.errors[0].field, "filter.op");
         let e = resolve(&deal(), json!({"field": "amount", "op": "eq", "value": "lots"})).unwrap_err();
         assert_eq!(e.errors[0].field, "filter.value");

@@ -13,7 +13,6 @@ use anchora_core::value::Value;
 use anchora_core::{FieldError, RecordId, UserId};
 use sea_query::{Cond, Expr, ExprTrait, Func, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement};
 use serde_json::Value as Json;
-use std::collections::HashSet;
 
 pub fn columns(object: &ObjectDef) -> Vec<String> {
     SYSTEM_COLUMNS
@@ -87,77 +86,13 @@ fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// Planner statistics of one table (SQLite's `sqlite_stat1`): rows, and rows per distinct value
-/// of each indexed column.
-#[derive(Debug, Clone, Default)]
-pub struct TableStats {
-    pub rows: f64,
-    pub rows_per_value: std::collections::HashMap<String, f64>,
-}
-
-/// Columns whose filters should not pick the index, because walking the sort's index finds a
-/// page sooner. SQLite's planner prefers an equality index even when it matches a large share
-/// of the table, then sorts every match; when the matches M are many, the sort index reaches
-/// `limit` matches after about `limit × rows / M` rows, which beats M once `M² > limit × rows`.
-/// Only plain conjunctions of `eq` / `in` are judged; anything else is left to SQLite.
-pub fn sort_led_columns(q: &ListQuery, stats: &TableStats) -> HashSet<String> {
-    let none = HashSet::new();
-    let (Some(first), Some(filter)) = (q.sort.first(), q.filter.as_ref()) else {
-        return none;
-    };
-    if stats.rows < 1.0 {
-        return none;
-    }
-    let leaves: Vec<&Condition> = match filter {
-        Condition::And(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    let mut matches = stats.rows;
-    let mut columns = HashSet::new();
-    for leaf in leaves {
-        let (column, values) = match leaf {
-            Condition::Compare {
-                column,
-                cmp: Compare::Eq,
-                ..
-            } => (column, 1.0),
-            Condition::In { column, values } => (column, values.len() as f64),
-            _ => return none,
-        };
-        let Some(per_value) = stats.rows_per_value.get(&column.column) else {
-            return none;
-        };
-        matches *= (per_value * values / stats.rows).min(1.0);
-        columns.insert(column.column.clone());
-    }
-    let limit = f64::from(q.limit) + 1.0;
-    if columns.contains(&first.column.column) || matches * matches <= limit * stats.rows {
-        return none;
-    }
-    columns
-}
-
-fn col(column: &ColumnRef, unindexed: &HashSet<String>) -> Expr {
-    if unindexed.contains(&column.column) {
-        // SQLite's unary plus (only ever used on SQLite, whose placeholder is `?`): the same
-        // value, but the term no longer selects an index.
-        Expr::cust_with_expr("+?", Expr::col(column.column.clone()))
-    } else {
-        Expr::col(column.column.clone())
-    }
-}
-
-pub fn condition(backend: Backend, c: &Condition, unindexed: &HashSet<String>) -> Cond {
+pub fn condition(backend: Backend, c: &Condition) -> Cond {
     match c {
-        Condition::And(items) => items
-            .iter()
-            .fold(Cond::all(), |acc, i| acc.add(condition(backend, i, unindexed))),
-        Condition::Or(items) => items
-            .iter()
-            .fold(Cond::any(), |acc, i| acc.add(condition(backend, i, unindexed))),
-        Condition::Not(inner) => condition(backend, inner, unindexed).not(),
+        Condition::And(items) => items.iter().fold(Cond::all(), |acc, i| acc.add(condition(backend, i))),
+        Condition::Or(items) => items.iter().fold(Cond::any(), |acc, i| acc.add(condition(backend, i))),
+        Condition::Not(inner) => condition(backend, inner).not(),
         Condition::Compare { column, cmp, value } => {
-            let c = col(column, unindexed);
+            let c = Expr::col(column.column.clone());
             let v = column_value(backend, column, value);
             let e = match cmp {
                 Compare::Eq => c.eq(v),
@@ -176,7 +111,7 @@ pub fn condition(backend: Backend, c: &Condition, unindexed: &HashSet<String>) -
         }
         Condition::In { column, values } => {
             let vals: Vec<sea_query::Value> = values.iter().map(|v| column_value(backend, column, v)).collect();
-            Cond::all().add(col(column, unindexed).is_in(vals))
+            Cond::all().add(Expr::col(column.column.clone()).is_in(vals))
         }
         Condition::Like {
             column,
@@ -263,8 +198,8 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
 
 /// The list query as plain SQL with its values inlined — for benchmarks that run the same query
 /// in a database's own shell. Never executed by the store.
-pub fn list_sql_inline(backend: Backend, object: &ObjectDef, q: &ListQuery, unindexed: &HashSet<String>) -> String {
-    let stmt = list_statement(backend, object, q, unindexed);
+pub fn list_sql_inline(backend: Backend, object: &ObjectDef, q: &ListQuery) -> String {
+    let stmt = list_statement(backend, object, q);
     match backend {
         Backend::Sqlite => stmt.to_string(sea_query::SqliteQueryBuilder),
         Backend::Postgres => stmt.to_string(sea_query::PostgresQueryBuilder),
@@ -276,21 +211,20 @@ pub async fn list(
     backend: Backend,
     object: &ObjectDef,
     q: &ListQuery,
-    unindexed: &HashSet<String>,
 ) -> Result<Vec<Record>, sqlx::Error> {
-    let stmt = list_statement(backend, object, q, unindexed);
+    let stmt = list_statement(backend, object, q);
     let rows = exec.fetch_all(build_select(backend, object, &stmt)).await?;
     rows.iter().map(|r| decode_record(object, r)).collect()
 }
 
-fn list_statement(backend: Backend, object: &ObjectDef, q: &ListQuery, unindexed: &HashSet<String>) -> SelectStatement {
+fn list_statement(backend: Backend, object: &ObjectDef, q: &ListQuery) -> SelectStatement {
     let mut stmt = select(object);
     stmt.and_where(match q.liveness {
         Liveness::Live => Expr::col("deleted_at").is_null(),
         Liveness::Trash => Expr::col("deleted_at").is_not_null(),
     });
     if let Some(filter) = &q.filter {
-        stmt.cond_where(condition(backend, filter, unindexed));
+        stmt.cond_where(condition(backend, filter));
     }
     if let Some(cursor) = &q.after {
         stmt.cond_where(after_cursor(backend, &q.sort, cursor));
@@ -753,89 +687,5 @@ pub async fn count(exec: Exec<'_>, backend: Backend, object: &ObjectDef) -> Resu
     match exec.fetch_optional(backend.build(&stmt)).await? {
         Some(r) => r.i64(0),
         None => Ok(0),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use anchora_core::filter::Filter;
-    use anchora_core::meta::standard_objects;
-    use anchora_core::query::parse_sort;
-
-    fn query(filter: serde_json::Value, sort: &str, limit: u32) -> ListQuery {
-        let person = standard_objects().into_iter().find(|o| o.name == "person").unwrap();
-        let now = chrono::Utc::now();
-        let mut q = ListQuery::all();
-        q.filter = Some(Filter::parse(&filter).unwrap().resolve(&person, now).unwrap());
-        q.sort = parse_sort(&person, sort).unwrap();
-        q.limit = limit;
-        q
-    }
-
-    fn stats() -> TableStats {
-        let mut s = TableStats {
-            rows: 1_000_000.0,
-            ..Default::default()
-        };
-        s.rows_per_value.insert("city".into(), 14_000.0);
-        s.rows_per_value.insert("email".into(), 1.0);
-        s.rows_per_value.insert("last_name".into(), 8_000.0);
-        s
-    }
-
-    #[test]
-    fn an_unselective_equality_lets_the_sort_index_lead() {
-        let q = query(
-            serde_json::json!({"field": "city", "op": "eq", "value": "Malmö"}),
-            "last_name",
-            50,
-        );
-        assert_eq!(sort_led_columns(&q, &stats()), HashSet::from(["city".to_string()]));
-        let sql = list_sql_inline(
-            Backend::Sqlite,
-            &standard_objects()[1],
-            &q,
-            &sort_led_columns(&q, &stats()),
-        );
-        assert!(sql.contains("(+\"city\") = 'Malmö'"), "{sql}");
-    }
-
-    #[test]
-    fn selective_or_unknown_filters_are_left_to_the_planner() {
-        let s = stats();
-        let selective = query(
-            serde_json::json!({"field": "email", "op": "eq", "value": "a@b.se"}),
-            "last_name",
-            50,
-        );
-        assert!(sort_led_columns(&selective, &s).is_empty());
-        let both = query(
-            serde_json::json!({"and": [{"field": "city", "op": "eq", "value": "Malmö"}, {"field": "last_name", "op": "eq", "value": "Berg"}]}),
-            "first_name",
-            50,
-        );
-        assert!(
-            sort_led_columns(&both, &s).is_empty(),
-            "14000 × 8000 / 1M = 112 matches: the filter leads"
-        );
-        let range = query(
-            serde_json::json!({"field": "created_at", "op": "in_last", "value": 30}),
-            "last_name",
-            50,
-        );
-        assert!(sort_led_columns(&range, &s).is_empty());
-        let same_column = query(
-            serde_json::json!({"field": "city", "op": "eq", "value": "Malmö"}),
-            "city",
-            50,
-        );
-        assert!(sort_led_columns(&same_column, &s).is_empty());
-        let no_stats = query(
-            serde_json::json!({"field": "city", "op": "eq", "value": "Malmö"}),
-            "last_name",
-            50,
-        );
-        assert!(sort_led_columns(&no_stats, &TableStats::default()).is_empty());
     }
 }

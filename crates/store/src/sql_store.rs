@@ -1,7 +1,6 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{Backend, Pool, Sql, Tx, db_error};
-use crate::records::TableStats;
 use crate::{ddl, identity, metadata, records, search};
 use anchora_core::auth::{ApiToken, User};
 use anchora_core::error::{Error, ErrorCode, Result};
@@ -16,21 +15,16 @@ use sea_query::{Expr, ExprTrait};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug)]
 pub struct SqlStore {
     pool: Pool,
     cache: RwLock<Option<Arc<Schema>>>,
-    /// SQLite planner statistics per table, re-read every few minutes (only a plan hint).
-    stats: RwLock<HashMap<String, (Instant, Arc<TableStats>)>>,
 }
-
-const STATS_TTL: Duration = Duration::from_secs(300);
 
 /// Migrations in order. Each runs once, in its own transaction, under a lock.
 const MIGRATIONS: &[(i64, &str)] = &[(1, "system tables and the standard objects")];
@@ -62,7 +56,6 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             cache: RwLock::new(None),
-            stats: RwLock::new(HashMap::new()),
         })
     }
 
@@ -84,80 +77,12 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Postgres(pool),
             cache: RwLock::new(None),
-            stats: RwLock::new(HashMap::new()),
         })
     }
 
     /// A list query as the plain SQL this store would run, values inlined (for benchmarks).
-    pub async fn list_sql(&self, object: &ObjectDef, query: &ListQuery) -> Result<String> {
-        let unindexed = self.unindexed_columns(object, query).await?;
-        Ok(records::list_sql_inline(self.backend_kind(), object, query, &unindexed))
-    }
-
-    /// Filter columns that should not lead the plan of this list (SQLite only; PostgreSQL's
-    /// planner weighs LIMIT against an ordered index scan by itself).
-    async fn unindexed_columns(&self, object: &ObjectDef, query: &ListQuery) -> Result<HashSet<String>> {
-        if self.backend_kind() != Backend::Sqlite || query.sort.is_empty() || query.filter.is_none() {
-            return Ok(HashSet::new());
-        }
-        let table = object.table();
-        let cached = self.stats.read().ok().and_then(|m| {
-            m.get(&table)
-                .filter(|(at, _)| at.elapsed() < STATS_TTL)
-                .map(|(_, s)| s.clone())
-        });
-        let stats = match cached {
-            Some(s) => s,
-            None => {
-                let s = Arc::new(self.read_stats(&table).await?);
-                if let Ok(mut m) = self.stats.write() {
-                    m.insert(table, (Instant::now(), s.clone()));
-                }
-                s
-            }
-        };
-        Ok(records::sort_led_columns(query, &stats))
-    }
-
-    async fn read_stats(&self, table: &str) -> Result<TableStats> {
-        let exists = self
-            .pool
-            .exec()
-            .fetch_optional(Sql::plain(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
-            ))
-            .await
-            .map_err(db_error)?
-            .is_some();
-        let mut stats = TableStats::default();
-        if !exists {
-            return Ok(stats);
-        }
-        let rows = self
-            .pool
-            .exec()
-            .fetch_all(Sql::new(
-                "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ?1",
-                vec![table.into()],
-            ))
-            .await
-            .map_err(db_error)?;
-        let prefix = format!("ix_{table}_");
-        for r in rows {
-            let (idx, stat) = (
-                r.opt_string(0).map_err(db_error)?.unwrap_or_default(),
-                r.string(1).map_err(db_error)?,
-            );
-            let mut numbers = stat.split_whitespace().filter_map(|n| n.parse::<f64>().ok());
-            let (Some(total), per_value) = (numbers.next(), numbers.next()) else {
-                continue;
-            };
-            stats.rows = stats.rows.max(total);
-            if let (Some(column), Some(per_value)) = (idx.strip_prefix(&prefix), per_value) {
-                stats.rows_per_value.insert(column.to_string(), per_value);
-            }
-        }
-        Ok(stats)
+    pub fn list_sql(&self, object: &ObjectDef, query: &ListQuery) -> String {
+        records::list_sql_inline(self.backend_kind(), object, query)
     }
 
     pub fn pool(&self) -> &Pool {
@@ -309,7 +234,7 @@ impl SqlStore {
         let mut query = ListQuery::all();
         query.limit = 5000;
         loop {
-            let mut page = records::list(tx.exec(), backend, object, &query, &HashSet::new()).await?;
+            let mut page = records::list(tx.exec(), backend, object, &query).await?;
             let more = page.len() > 5000;
             page.truncate(5000);
             let docs: Vec<search::Doc> = page.iter().map(|r| search::Doc::of(object, r)).collect();
@@ -624,8 +549,7 @@ impl Store for SqlStore {
 
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
         let backend = self.backend_kind();
-        let unindexed = self.unindexed_columns(object, query).await?;
-        let mut out = records::list(self.pool.exec(), backend, object, query, &unindexed)
+        let mut out = records::list(self.pool.exec(), backend, object, query)
             .await
             .map_err(db_error)?;
         if object.is_activity() {
