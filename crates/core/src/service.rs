@@ -19,6 +19,9 @@ use std::sync::Arc;
 pub struct Crm {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// The schema version this request already read (with its token), so the schema need not
+    /// be checked again; `None` checks it.
+    known_schema_version: Option<i64>,
 }
 
 /// What a list request asks, as given (the API's query string).
@@ -61,7 +64,17 @@ struct ObjectPatch {
 
 impl Crm {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            known_schema_version: None,
+        }
+    }
+
+    /// A CRM for one request that has read the schema version already.
+    pub fn at_schema_version(mut self, version: i64) -> Self {
+        self.known_schema_version = Some(version);
+        self
     }
 
     fn ctx(&self, who: &Principal) -> WriteCtx {
@@ -72,11 +85,14 @@ impl Crm {
     }
 
     pub async fn schema(&self) -> Result<Arc<Schema>> {
-        self.store.schema().await
+        match self.known_schema_version {
+            Some(v) => self.store.schema_at(v).await,
+            None => self.store.schema().await,
+        }
     }
 
     pub async fn object(&self, name: &str) -> Result<(Arc<Schema>, ObjectDef)> {
-        let schema = self.store.schema().await?;
+        let schema = self.schema().await?;
         let object = schema.object(name)?.clone();
         Ok((schema, object))
     }
@@ -84,7 +100,7 @@ impl Crm {
     pub async fn create_object(&self, who: &Principal, body: Json) -> Result<ObjectDef> {
         who.require(Permission::ChangeSchema)?;
         let new: NewObject = parse_body(body)?;
-        let schema = self.store.schema().await?;
+        let schema = self.schema().await?;
         let def = new.into_def(&schema)?;
         self.store.create_object(&def, self.ctx(who)).await?;
         Ok(def)
@@ -93,7 +109,7 @@ impl Crm {
     pub async fn update_object(&self, who: &Principal, name: &str, body: Json) -> Result<ObjectDef> {
         who.require(Permission::ChangeSchema)?;
         let patch: ObjectPatch = parse_body(body)?;
-        let schema = self.store.schema().await?;
+        let schema = self.schema().await?;
         let mut def = schema
             .objects
             .get(name)

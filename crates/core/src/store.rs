@@ -43,6 +43,13 @@ pub trait Store: Send + Sync {
     /// The current schema; cheap when nothing changed (a version check, then a cached copy).
     async fn schema(&self) -> Result<Arc<Schema>>;
 
+    /// The schema at a version the caller has just read: the cached copy when it is that
+    /// version, without asking the database again.
+    async fn schema_at(&self, version: i64) -> Result<Arc<Schema>> {
+        let _ = version;
+        self.schema().await
+    }
+
     async fn create_object(&self, object: &ObjectDef, ctx: WriteCtx) -> Result<()>;
     async fn update_object(&self, object: &ObjectDef) -> Result<()>;
     /// Adds the column (and its index when filterable) in the same transaction as the row.
@@ -87,7 +94,7 @@ pub trait Store: Send + Sync {
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     async fn user(&self, id: UserId) -> Result<Option<User>>;
     async fn create_token(&self, token: &ApiToken) -> Result<()>;
-    /// The token with this hash and its user.
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User)>>;
+    /// The token with this hash, its user, and the schema version, read in one go.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User, i64)>>;
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()>;
 }

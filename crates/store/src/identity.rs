@@ -80,7 +80,7 @@ pub async fn token_by_hash(
     exec: Exec<'_>,
     backend: Backend,
     hash: &str,
-) -> Result<Option<(ApiToken, User)>, sqlx::Error> {
+) -> Result<Option<(ApiToken, User, i64)>, sqlx::Error> {
     let mut stmt = Query::select();
     stmt.from("api_tokens");
     for c in [
@@ -98,6 +98,8 @@ pub async fn token_by_hash(
     for c in USER_COLUMNS {
         stmt.column(("users", c));
     }
+    // The schema version rides along, so a request needs no separate round trip for it.
+    stmt.expr(Expr::cust("(SELECT schema_version FROM meta_state WHERE id = 1)"));
     stmt.inner_join("users", Expr::col(("users", "id")).equals(("api_tokens", "user_id")))
         .and_where(Expr::col(("api_tokens", "token_hash")).eq(hash.to_string()));
     let Some(r) = exec.fetch_optional(backend.build(&stmt)).await? else {
@@ -113,7 +115,8 @@ pub async fn token_by_hash(
         expires_at: r.opt_datetime(6)?,
         revoked_at: r.opt_datetime(7)?,
     };
-    Ok(Some((token, decode_user(&r, 8)?)))
+    let schema_version = r.i64(8 + USER_COLUMNS.len())?;
+    Ok(Some((token, decode_user(&r, 8)?, schema_version)))
 }
 
 pub async fn touch_token(exec: Exec<'_>, backend: Backend, id: TokenId, at: DateTime<Utc>) -> Result<(), sqlx::Error> {

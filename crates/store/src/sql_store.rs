@@ -288,6 +288,10 @@ impl Store for SqlStore {
 
     async fn schema(&self) -> Result<Arc<Schema>> {
         let version = metadata::schema_version(self.pool.exec()).await.map_err(db_error)?;
+        self.schema_at(version).await
+    }
+
+    async fn schema_at(&self, version: i64) -> Result<Arc<Schema>> {
         if let Ok(guard) = self.cache.read()
             && let Some(s) = guard.as_ref()
             && s.version == version
@@ -607,7 +611,7 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User)>> {
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User, i64)>> {
         identity::token_by_hash(self.pool.exec(), self.backend_kind(), hash)
             .await
             .map_err(db_error)

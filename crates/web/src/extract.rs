@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for Authed {
         let workspace = token_workspace(token).ok_or_else(invalid)?;
         let now = state.clock.now();
         let store = state.instance.workspace(workspace, now).await?.ok_or_else(invalid)?;
-        let (api_token, user) = store.token_by_hash(&hash_token(token)).await?.ok_or_else(invalid)?;
+        let (api_token, user, schema_version) = store.token_by_hash(&hash_token(token)).await?.ok_or_else(invalid)?;
         if !api_token.usable_at(now) || !user.active {
             return Err(invalid());
         }
@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for Authed {
             role: user.role,
             token_id: Some(api_token.id),
         };
-        let crm = Crm::new(store as std::sync::Arc<dyn Store>, state.clock.clone());
+        let crm = Crm::new(store as std::sync::Arc<dyn Store>, state.clock.clone()).at_schema_version(schema_version);
         Ok(Authed {
             crm,
             principal,

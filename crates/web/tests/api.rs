@@ -20,6 +20,7 @@ struct H {
     instance: Arc<Instance>,
     clock: Arc<FixedClock>,
     admin: String,
+    url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -84,6 +85,7 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
         instance,
         clock,
         admin,
+        url: url.clone(),
         _dir: dir,
     }
 }
@@ -843,6 +845,37 @@ async fn openapi_document_is_valid_and_live(h: H) {
         "url"
     );
     let _: oas3::Spec = serde_json::from_value(doc).unwrap();
+    // A field added by another server process is there on the next request.
+    let other = Instance::open(&h.url, h.clock.now()).await.unwrap();
+    let other_admin = other.main().user_by_email("nobody@example.com").await.unwrap();
+    assert!(other_admin.is_none());
+    let principal = anchora_core::auth::Principal {
+        user_id: UserId::new_at(h.clock.now()),
+        role: Role::Admin,
+        token_id: None,
+    };
+    let crm = anchora_core::service::Crm::new(other.main(), h.clock.clone());
+    crm.add_field(
+        &principal,
+        "person",
+        json!({"name": "from_elsewhere", "label": "Elsewhere", "type": "text"}),
+    )
+    .await
+    .unwrap();
+    let doc = h.get("/api/v1/openapi.json").await.body;
+    assert!(
+        doc["components"]["schemas"]["Person"]["properties"]
+            .get("from_elsewhere")
+            .is_some()
+    );
+    let r = h
+        .post(
+            "/api/v1/records/person",
+            json!({"last_name": "X", "from_elsewhere": "yes"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    other.close().await;
 }
 
 async fn search_endpoint(h: H) {
