@@ -50,6 +50,9 @@ impl SqlStore {
             .max_connections(6)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(15))
+            // sqlx pings every idle connection before lending it by default: a round trip per
+            // query. A connection that broke still fails on use and is discarded.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db_error)?;
@@ -71,6 +74,9 @@ impl SqlStore {
             .max_connections(10)
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(15))
+            // sqlx pings every idle connection before lending it by default: a round trip per
+            // query. A connection that broke still fails on use and is discarded.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db_error)?;
