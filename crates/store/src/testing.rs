@@ -13,6 +13,29 @@ use std::sync::OnceLock;
 
 static SERVER: OnceLock<Result<String, String>> = OnceLock::new();
 
+/// Declare each named async scenario `async fn name(h: H)` as two tests, `name::sqlite` and
+/// `name::postgres`. The calling module provides `async fn sqlite() -> Option<H>` and
+/// `async fn postgres() -> Option<H>` (the latter `None` only when PostgreSQL may be skipped).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(h) = super::sqlite().await {
+                    super::$name(h).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(h) = super::postgres().await {
+                    super::$name(h).await
+                }
+            }
+        }
+    )*};
+}
+
 /// The base URL of a PostgreSQL server for tests, or why there is none.
 pub fn postgres_server() -> Result<String, String> {
     SERVER

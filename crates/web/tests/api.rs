@@ -101,22 +101,7 @@ async fn postgres() -> Option<H> {
     Some(harness(url, None).await)
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(h) = super::sqlite().await { super::$name(h).await }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(h) = super::postgres().await { super::$name(h).await }
-            }
-        }
-    )*};
-}
-
-on_both!(
+anchora_store::on_both_databases!(
     authentication_is_required_everywhere,
     tokens_of_one_workspace_see_nothing_of_another,
     roles_are_enforced,
