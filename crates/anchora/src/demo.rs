@@ -219,6 +219,16 @@ impl Loader {
         Ok(())
     }
 
+    /// Write what is left of an object's batch, wait for every write, then build the object's
+    /// indexes (see `SqlStore::begin_bulk_load`).
+    async fn finish(&mut self, object: &ObjectDef, batch: &mut Vec<Record>) -> Result<()> {
+        if !batch.is_empty() {
+            self.push(object, batch).await?;
+        }
+        self.wait().await?;
+        self.store.finish_bulk_load(object).await.map_err(|e| anyhow!(e.detail))
+    }
+
     async fn wait(&mut self) -> Result<()> {
         if let Some(task) = self.pending.take() {
             task.await
@@ -385,14 +395,7 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
             loader.push(&company_def, &mut batch).await?;
         }
     }
-    if !batch.is_empty() {
-        loader.push(&company_def, &mut batch).await?;
-    }
-    loader.wait().await?;
-    store
-        .finish_bulk_load(&company_def)
-        .await
-        .map_err(|e| anyhow!(e.detail))?;
+    loader.finish(&company_def, &mut batch).await?;
     eprintln!(
         "demo: {n_companies} companies ({:.1} s)",
         started.elapsed().as_secs_f64()
@@ -443,14 +446,7 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
             }
         }
     }
-    if !batch.is_empty() {
-        loader.push(&person_def, &mut batch).await?;
-    }
-    loader.wait().await?;
-    store
-        .finish_bulk_load(&person_def)
-        .await
-        .map_err(|e| anyhow!(e.detail))?;
+    loader.finish(&person_def, &mut batch).await?;
     eprintln!("demo: {people} people ({:.1} s)", started.elapsed().as_secs_f64());
 
     let stages: [(&str, u32, f64); 6] = [
@@ -522,11 +518,7 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
             loader.push(&deal_def, &mut batch).await?;
         }
     }
-    if !batch.is_empty() {
-        loader.push(&deal_def, &mut batch).await?;
-    }
-    loader.wait().await?;
-    store.finish_bulk_load(&deal_def).await.map_err(|e| anyhow!(e.detail))?;
+    loader.finish(&deal_def, &mut batch).await?;
     eprintln!("demo: {n_deals} deals ({:.1} s)", started.elapsed().as_secs_f64());
 
     let n_activities = (people / 2).max(1);
@@ -617,14 +609,7 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
             loader.push(&activity_def, &mut batch).await?;
         }
     }
-    if !batch.is_empty() {
-        loader.push(&activity_def, &mut batch).await?;
-    }
-    loader.wait().await?;
-    store
-        .finish_bulk_load(&activity_def)
-        .await
-        .map_err(|e| anyhow!(e.detail))?;
+    loader.finish(&activity_def, &mut batch).await?;
     store.analyze().await.map_err(|e| anyhow!(e.detail))?;
     eprintln!(
         "demo: {n_activities} activities, done in {:.1} s",

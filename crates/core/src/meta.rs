@@ -622,5 +622,3 @@ pub fn describe_object(def: &ObjectDef) -> serde_json::Value {
         "fields": def.fields,
     })
 }
-
-pub type ObjectMap = BTreeMap<String, ObjectDef>;

@@ -7,6 +7,16 @@ use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Query};
 
 const USER_COLUMNS: [&str; 7] = ["id", "email", "name", "role", "active", "password_hash", "created_at"];
+const TOKEN_COLUMNS: [&str; 8] = [
+    "id",
+    "name",
+    "user_id",
+    "token_hash",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "revoked_at",
+];
 
 fn decode_user(r: &Row, at: usize) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -52,16 +62,7 @@ pub async fn user_where(exec: Exec<'_>, backend: Backend, cond: Expr) -> Result<
 pub async fn create_token(exec: Exec<'_>, backend: Backend, t: &ApiToken) -> Result<(), sqlx::Error> {
     let stmt = Query::insert()
         .into_table("api_tokens")
-        .columns([
-            "id",
-            "name",
-            "user_id",
-            "token_hash",
-            "created_at",
-            "last_used_at",
-            "expires_at",
-            "revoked_at",
-        ])
+        .columns(TOKEN_COLUMNS)
         .values_panic([
             Expr::val(backend.uuid(Some(t.id.0))),
             t.name.clone().into(),
@@ -83,16 +84,7 @@ pub async fn token_by_hash(
 ) -> Result<Option<(ApiToken, User, i64)>, sqlx::Error> {
     let mut stmt = Query::select();
     stmt.from("api_tokens");
-    for c in [
-        "id",
-        "name",
-        "user_id",
-        "token_hash",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    ] {
+    for c in TOKEN_COLUMNS {
         stmt.column(("api_tokens", c));
     }
     for c in USER_COLUMNS {
@@ -115,8 +107,8 @@ pub async fn token_by_hash(
         expires_at: r.opt_datetime(6)?,
         revoked_at: r.opt_datetime(7)?,
     };
-    let schema_version = r.i64(8 + USER_COLUMNS.len())?;
-    Ok(Some((token, decode_user(&r, 8)?, schema_version)))
+    let schema_version = r.i64(TOKEN_COLUMNS.len() + USER_COLUMNS.len())?;
+    Ok(Some((token, decode_user(&r, TOKEN_COLUMNS.len())?, schema_version)))
 }
 
 pub async fn touch_token(exec: Exec<'_>, backend: Backend, id: TokenId, at: DateTime<Utc>) -> Result<(), sqlx::Error> {

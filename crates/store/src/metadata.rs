@@ -26,8 +26,7 @@ pub async fn bump_version(tx: &mut Tx) -> Result<(), sqlx::Error> {
         .map(|_| ())
 }
 
-pub async fn load_schema(backend: Backend, pool: &crate::db::Pool) -> Result<Schema, sqlx::Error> {
-    let _ = backend;
+pub async fn load_schema(pool: &crate::db::Pool) -> Result<Schema, sqlx::Error> {
     // Read the version before and after: a schema changed in between is read again.
     for _ in 0..5 {
         let version = schema_version(pool.exec()).await?;

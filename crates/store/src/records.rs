@@ -356,6 +356,18 @@ fn json_text(v: &Json) -> Option<String> {
     (!v.is_null()).then(|| v.to_string())
 }
 
+/// The change log's columns after its sequence number, in the order rows are written and read.
+const CHANGE_COLUMNS: [&str; 8] = [
+    "at",
+    "actor",
+    "object",
+    "record_id",
+    "op",
+    "field",
+    "old_value",
+    "new_value",
+];
+
 pub struct ChangeRow<'a> {
     pub object: &'a str,
     pub record_id: RecordId,
@@ -375,16 +387,7 @@ pub async fn log_changes(
     for chunk in rows.chunks(2000) {
         let mut stmt = Query::insert()
             .into_table("change_log")
-            .columns([
-                "at",
-                "actor",
-                "object",
-                "record_id",
-                "op",
-                "field",
-                "old_value",
-                "new_value",
-            ])
+            .columns(CHANGE_COLUMNS)
             .to_owned();
         for r in chunk {
             stmt.values_panic([
@@ -641,17 +644,8 @@ pub async fn history(
     limit: u32,
 ) -> Result<Vec<Change>, sqlx::Error> {
     let stmt = Query::select()
-        .columns([
-            "seq",
-            "at",
-            "actor",
-            "object",
-            "record_id",
-            "op",
-            "field",
-            "old_value",
-            "new_value",
-        ])
+        .column("seq")
+        .columns(CHANGE_COLUMNS)
         .from("change_log")
         .and_where(Expr::col("record_id").eq(backend.uuid(Some(id.0))))
         .and_where(Expr::col("seq").gt(after_seq))

@@ -304,11 +304,7 @@ impl Store for SqlStore {
         {
             return Ok(s.clone());
         }
-        let schema = Arc::new(
-            metadata::load_schema(self.backend_kind(), &self.pool)
-                .await
-                .map_err(db_error)?,
-        );
+        let schema = Arc::new(metadata::load_schema(&self.pool).await.map_err(db_error)?);
         if let Ok(mut guard) = self.cache.write() {
             *guard = Some(schema.clone());
         }
