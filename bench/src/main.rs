@@ -6,7 +6,7 @@
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use anchora_core::auth::Principal;
+use anchora_core::auth::{Credential, Principal};
 use anchora_core::filter::Filter;
 use anchora_core::query::{ListQuery, parse_sort};
 use anchora_core::service::{Crm, ListParams};
@@ -317,11 +317,7 @@ async fn measure(
         .await
         .map_err(|e| anyhow::anyhow!(e.detail))?
         .context("no admin")?;
-    let admin = Principal {
-        user_id: admin_user.id,
-        role: admin_user.role,
-        token_id: None,
-    };
+    let admin = Principal::new(admin_user.id, admin_user.role, None, Credential::Local);
     let crm = Crm::new(store.clone(), Arc::new(SystemClock));
 
     let has_score = store

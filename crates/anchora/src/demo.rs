@@ -3,15 +3,15 @@
 //! UK/US. Written in batches through the store's bulk insert, so a million people is a minute.
 
 use crate::names::{COUNTRIES, Country, Locale, ascii_slug, locale};
-use anchora_core::auth::{Role, User};
+use anchora_core::auth::Role;
+use anchora_core::identity::{Team, User};
 use anchora_core::meta::ObjectDef;
 use anchora_core::record::Record;
 use anchora_core::store::WriteCtx;
 use anchora_core::value::Value;
-use anchora_core::{Clock, RecordId, Store, UserId};
+use anchora_core::{Clock, RecordId, Store, TeamId, UserId};
 use anchora_store::SqlStore;
 use anyhow::{Context, Result, anyhow};
-use argon2::password_hash::{PasswordHasher, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -44,15 +44,14 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
     }
     let now = clock.now();
     let password = random_secret(16);
-    let admin = User {
-        id: UserId::new_at(now),
-        email: Some(DEMO_ADMIN.into()),
-        name: "Demo Admin".into(),
-        role: Role::Admin,
-        active: true,
-        password_hash: Some(hash_password(&password)?),
-        created_at: now,
-    };
+    let mut admin = User::new(
+        UserId::new_at(now),
+        Some(DEMO_ADMIN.into()),
+        "Demo Admin",
+        Role::Admin,
+        now,
+    );
+    admin.password_hash = Some(hash_password(&password)?);
     if store
         .user_by_email(DEMO_ADMIN)
         .await
@@ -109,17 +108,9 @@ fn random_secret(len: usize) -> String {
         .collect()
 }
 
-/// argon2id with OWASP's minimum parameters (19 MiB, 2 iterations, 1 lane).
+/// argon2id with OWASP's parameters (see `anchora_core::password`).
 pub fn hash_password(password: &str) -> Result<String> {
-    let params = argon2::Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow!("{e}"))?;
-    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut salt_bytes = [0u8; 16];
-    rand::rng().fill(&mut salt_bytes);
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow!("{e}"))?;
-    Ok(argon
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow!("{e}"))?
-        .to_string())
+    anchora_core::password::hash_password(password).map_err(|e| anyhow!(e.detail))
 }
 
 struct Gen {
@@ -279,17 +270,109 @@ pub async fn ensure_admin(store: &SqlStore, clock: &dyn Clock) -> Result<UserId>
         return Ok(u.id);
     }
     let now = clock.now();
-    let admin = User {
-        id: UserId::new_at(now),
-        email: Some(DEMO_ADMIN.into()),
-        name: "Demo Admin".into(),
-        role: Role::Admin,
-        active: true,
-        password_hash: None,
-        created_at: now,
-    };
+    let admin = User::new(
+        UserId::new_at(now),
+        Some(DEMO_ADMIN.into()),
+        "Demo Admin",
+        Role::Admin,
+        now,
+    );
     store.create_user(&admin).await.map_err(|e| anyhow!(e.detail))?;
     Ok(admin.id)
+}
+
+type Member = (&'static str, &'static str, &'static str);
+
+const SALES_TEAMS: [(&str, [Member; 2]); 10] = [
+    (
+        "Stockholm",
+        [
+            ("Sara Lindberg", "sara.lindberg@example.com", "sv"),
+            ("Emma Johansson", "emma.johansson@example.com", "sv"),
+        ],
+    ),
+    (
+        "Göteborg",
+        [
+            ("Anders Berg", "anders.berg@example.com", "sv"),
+            ("Linnea Holm", "linnea.holm@example.com", "sv"),
+        ],
+    ),
+    (
+        "Hamburg",
+        [
+            ("Jonas Weber", "jonas.weber@example.com", "de"),
+            ("Lena Fischer", "lena.fischer@example.com", "de"),
+        ],
+    ),
+    (
+        "München",
+        [
+            ("Felix Schneider", "felix.schneider@example.com", "de"),
+            ("Anna Huber", "anna.huber@example.com", "de"),
+        ],
+    ),
+    (
+        "København",
+        [
+            ("Mette Nielsen", "mette.nielsen@example.com", "da"),
+            ("Rasmus Møller", "rasmus.moller@example.com", "da"),
+        ],
+    ),
+    (
+        "Aarhus",
+        [
+            ("Freja Kristensen", "freja.kristensen@example.com", "da"),
+            ("Mads Jensen", "mads.jensen@example.com", "da"),
+        ],
+    ),
+    (
+        "Madrid",
+        [
+            ("Lucía Romero", "lucia.romero@example.com", "es"),
+            ("Javier Molina", "javier.molina@example.com", "es"),
+        ],
+    ),
+    (
+        "Barcelona",
+        [
+            ("Carmen Ortega", "carmen.ortega@example.com", "es"),
+            ("Pau Serra", "pau.serra@example.com", "es"),
+        ],
+    ),
+    (
+        "London",
+        [
+            ("Oliver Hughes", "oliver.hughes@example.com", "en"),
+            ("Amelia Clarke", "amelia.clarke@example.com", "en"),
+        ],
+    ),
+    (
+        "New York",
+        [
+            ("Ethan Brooks", "ethan.brooks@example.com", "en"),
+            ("Grace Miller", "grace.miller@example.com", "en"),
+        ],
+    ),
+];
+
+async fn demo_team(store: &SqlStore, name: &str, now: DateTime<Utc>) -> Result<TeamId> {
+    if let Some(t) = store
+        .teams()
+        .await
+        .map_err(|e| anyhow!(e.detail))?
+        .into_iter()
+        .find(|t| t.name == name)
+    {
+        return Ok(t.id);
+    }
+    let team = Team {
+        id: TeamId::new_at(now),
+        name: name.to_string(),
+        created_at: now,
+    };
+    store.create_team(&team).await.map_err(|e| anyhow!(e.detail))?;
+    Ok(team.id)
 }
 
 /// Fill the standard objects. Refuses a database that already holds people.
@@ -323,35 +406,23 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
     for object in [&company_def, &person_def, &deal_def, &activity_def] {
         store.begin_bulk_load(object).await.map_err(|e| anyhow!(e.detail))?;
     }
-    // Sales people who own the records.
-    let mut owners = vec![admin];
-    for (name, email) in [
-        ("Sara Lindberg", "sara.lindberg@example.com"),
-        ("Jonas Weber", "jonas.weber@example.com"),
-        ("Mette Nielsen", "mette.nielsen@example.com"),
-        ("Lucía Romero", "lucia.romero@example.com"),
-        ("Oliver Hughes", "oliver.hughes@example.com"),
-        ("Emma Johansson", "emma.johansson@example.com"),
-        ("Felix Schneider", "felix.schneider@example.com"),
-        ("Carmen Ortega", "carmen.ortega@example.com"),
-    ] {
-        let id = match store.user_by_email(email).await.map_err(|e| anyhow!(e.detail))? {
-            Some(u) => u.id,
-            None => {
-                let u = User {
-                    id: UserId::new_at(now),
-                    email: Some(email.into()),
-                    name: name.into(),
-                    role: Role::User,
-                    active: true,
-                    password_hash: None,
-                    created_at: now,
-                };
-                store.create_user(&u).await.map_err(|e| anyhow!(e.detail))?;
-                u.id
-            }
-        };
-        owners.push(id);
+    // Twenty sales people in ten regional teams own the records, so each team owns a tenth.
+    let mut owners = Vec::new();
+    for (team_name, members) in SALES_TEAMS {
+        let team = demo_team(store, team_name, now).await?;
+        for (name, email, locale) in members {
+            let id = match store.user_by_email(email).await.map_err(|e| anyhow!(e.detail))? {
+                Some(u) => u.id,
+                None => {
+                    let mut u = User::new(UserId::new_at(now), Some(email.to_string()), name, Role::User, now);
+                    u.locale = locale.to_string();
+                    u.team = Some(team);
+                    store.create_user(&u).await.map_err(|e| anyhow!(e.detail))?;
+                    u.id
+                }
+            };
+            owners.push(id);
+        }
     }
 
     let people = usize::try_from(people).unwrap_or(usize::MAX).max(1);

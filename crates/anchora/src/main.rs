@@ -3,11 +3,15 @@
 mod demo;
 mod names;
 
-use anchora_core::auth::{ApiToken, Role, User, generate_token, hash_token};
+mod admin;
+
+use anchora_core::auth::{Role, Scope};
+use anchora_core::identity::{ApiToken, User};
+use anchora_core::secret::{generate_token, hash_secret};
 use anchora_core::workspace::DEFAULT_WORKSPACE;
 use anchora_core::{Clock, Store, SystemClock, TokenId, UserId};
 use anchora_store::{Instance, SqlStore};
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +51,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "ANCHORA_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// Run a demo: a SQLite database in the data directory, filled with realistic data when
     /// empty, a demo admin, and the server.
@@ -61,6 +67,8 @@ enum Command {
         /// Fill the database and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// Fill an empty database (SQLite or PostgreSQL) with demo data, for load tests and
     /// benchmarks; prints a token for the API.
@@ -86,6 +94,52 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: admin::UserCommand,
+    },
+    /// Copy a workspace to FILE while the server runs and writes (SQLite: a consistent
+    /// snapshot with VACUUM INTO; PostgreSQL: pg_dump).
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(long, default_value = DEFAULT_WORKSPACE)]
+        workspace: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Restore a backup into an empty database.
+    Restore {
+        /// The backup file (from `anchora backup`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The database to restore into: sqlite://PATH or postgres://…
+        #[arg(long)]
+        database_url: String,
+        /// Replace a database that holds data already.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// How the web server presents itself.
+#[derive(clap::Args, Clone)]
+struct WebArgs {
+    /// The URL users reach Anchora at; links in e-mails use it. https:// marks cookies Secure.
+    #[arg(long, env = "ANCHORA_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Believe X-Forwarded-For and X-Forwarded-Proto (only behind your own reverse proxy).
+    #[arg(long, env = "ANCHORA_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// smtp://host:25 or smtps://user:password@host; without it, e-mails are written as files
+    /// into <data dir>/mail.
+    #[arg(long, env = "ANCHORA_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of Anchora's e-mails.
+    #[arg(long, env = "ANCHORA_MAIL_FROM", default_value = "Anchora <anchora@localhost>")]
+    mail_from: String,
 }
 
 #[derive(Subcommand)]
@@ -105,19 +159,22 @@ enum WorkspaceCommand {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Create a token for a new service account; prints the token alone on its last line.
+    /// Create an API token for a user; prints the token alone on its last line.
     Create {
-        /// A name that says what the token is for.
+        /// The e-mail of the user the token acts for.
         #[arg(long)]
+        user: String,
+        /// read, write or admin — on top of what the user's role allows.
+        #[arg(long)]
+        scope: String,
+        /// A name that says what the token is for.
+        #[arg(long, default_value = "command line")]
         name: String,
-        /// admin, key_user, user or read_only.
-        #[arg(long, default_value = "admin")]
-        role: String,
         #[arg(long, default_value = DEFAULT_WORKSPACE)]
         workspace: String,
         /// Days until the token expires (never, when left out).
         #[arg(long)]
-        expires: Option<u32>,
+        expires: Option<i64>,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -145,16 +202,17 @@ async fn open(url: &str, clock: &dyn Clock) -> Result<Instance> {
 async fn run(cli: Cli) -> Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
-        Command::Serve { db, listen } => {
+        Command::Serve { db, listen, web } => {
             let instance = open(&db.url(), &*clock).await?;
             tracing::info!(database = %instance.url().redacted(), "database ready");
-            serve(Arc::new(instance), clock, listen).await
+            serve(Arc::new(instance), clock, listen, &web, &db.data_dir).await
         }
         Command::Demo {
             people,
             listen,
             data_dir,
             no_serve,
+            web,
         } => {
             let url = format!("sqlite://{}", data_dir.join("demo.db").display());
             let instance = open(&url, &*clock).await?;
@@ -173,7 +231,7 @@ async fn run(cli: Cli) -> Result<()> {
                 "Try: curl -H 'Authorization: Bearer {}' http://{listen}/api/v1/records/person?limit=5",
                 login.token
             );
-            serve(Arc::new(instance), clock, listen).await
+            serve(Arc::new(instance), clock, listen, &web, &data_dir).await
         }
         Command::Generate { people, db } => {
             let instance = open(&db.url(), &*clock).await?;
@@ -218,31 +276,32 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Token {
             command:
                 TokenCommand::Create {
+                    user,
+                    scope,
                     name,
-                    role,
                     workspace,
                     expires,
                     db,
                 },
         } => {
-            let role =
-                Role::parse(&role).ok_or_else(|| anyhow!("--role must be admin, key_user, user or read_only"))?;
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 80 {
-                bail!("--name must be 1–80 characters");
-            }
             let instance = open(&db.url(), &*clock).await?;
-            let store = instance
-                .workspace(&workspace, clock.now())
+            admin::create_token(&instance, &workspace, &user, &scope, &name, expires, clock).await
+        }
+        Command::User { command } => admin::user_command(command, clock).await,
+        Command::Backup { to, workspace, db } => {
+            let instance = open(&db.url(), &*clock).await?;
+            admin::backup(&instance, &workspace, &to, clock).await
+        }
+        Command::Restore {
+            from,
+            database_url,
+            force,
+        } => {
+            let url = anchora_store::DatabaseUrl::parse(&database_url).map_err(|e| anyhow!(e.detail))?;
+            anchora_store::backup::restore(&from, &url, force)
                 .await
-                .map_err(|e| anyhow!(e.detail))?
-                .with_context(|| format!("no workspace named {workspace:?}"))?;
-            let token = create_service_token(&store, &workspace, &name, role, expires, &*clock).await?;
-            println!(
-                "Token {name:?} ({}) for workspace {workspace}; it is shown once:",
-                role.as_str()
-            );
-            println!("{token}");
+                .map_err(|e| anyhow!("{}", e.detail))?;
+            println!("Restored {} into {}.", from.display(), url.redacted());
             Ok(())
         }
     }
@@ -258,22 +317,15 @@ pub async fn create_service_token(
     clock: &dyn Clock,
 ) -> Result<String> {
     let now = clock.now();
-    let user = User {
-        id: UserId::new_at(now),
-        email: None,
-        name: format!("Token: {name}"),
-        role,
-        active: true,
-        password_hash: None,
-        created_at: now,
-    };
+    let user = User::new(UserId::new_at(now), None, &format!("Token: {name}"), role, now);
     store.create_user(&user).await.map_err(|e| anyhow!(e.detail))?;
     let token = generate_token(workspace);
     let api = ApiToken {
         id: TokenId::new_at(now),
         name: name.to_string(),
         user_id: user.id,
-        token_hash: hash_token(&token),
+        token_hash: hash_secret(&token),
+        scope: Scope::Admin,
         created_at: now,
         last_used_at: None,
         expires_at: expires_days.map(|d| now + chrono::Duration::days(i64::from(d))),
@@ -283,16 +335,33 @@ pub async fn create_service_token(
     Ok(token)
 }
 
-async fn serve(instance: Arc<Instance>, clock: Arc<dyn Clock>, listen: SocketAddr) -> Result<()> {
-    let app = anchora_web::app(anchora_web::AppState {
-        instance: instance.clone(),
-        clock,
-    });
+async fn serve(
+    instance: Arc<Instance>,
+    clock: Arc<dyn Clock>,
+    listen: SocketAddr,
+    web: &WebArgs,
+    data_dir: &std::path::Path,
+) -> Result<()> {
+    let from = anchora_web::mail::parse_mailbox(&web.mail_from).map_err(|e| anyhow!("--mail-from: {e}"))?;
+    let mailer: Arc<dyn anchora_web::mail::Mailer> = match &web.smtp_url {
+        Some(url) => Arc::new(anchora_web::mail::SmtpMailer::new(url, from).map_err(|e| anyhow!(e))?),
+        None => {
+            let dir = data_dir.join("mail");
+            tracing::info!(dir = %dir.display(), "no SMTP server configured; e-mails are written as files");
+            Arc::new(anchora_web::mail::FileMailer::new(dir, from))
+        }
+    };
+    let public_url = web.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+    let mut state = anchora_web::AppState::new(instance.clone(), clock, mailer, &public_url);
+    state.trust_proxy = web.trust_proxy;
+    let app = anchora_web::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, "serving");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     instance.close().await;
     Ok(())
 }

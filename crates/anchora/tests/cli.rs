@@ -16,6 +16,28 @@ fn anchora(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Run with `input` on standard input (passwords).
+fn ok_with_input(args: &[&str], input: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anchora"))
+        .args(args)
+        .env_remove("ANCHORA_DATABASE_URL")
+        .env("ANCHORA_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "anchora {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn ok(args: &[&str]) -> String {
     let out = anchora(args);
     assert!(
@@ -63,10 +85,15 @@ fn serve(args: &[&str], port: u16) -> Server {
 
 /// A plain HTTP/1.1 GET; returns the status and body.
 fn http_get(port: u16, path: &str, token: &str) -> (u16, String) {
+    http(port, "GET", path, token, "")
+}
+
+fn http(port: u16, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut text = String::new();
@@ -90,6 +117,9 @@ fn every_command_has_help() {
         &["workspace", "add", "--help"],
         &["token", "--help"],
         &["token", "create", "--help"],
+        &["user", "add", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
     ] {
         let out = ok(args);
         assert!(out.contains("Usage:"), "{args:?}");
@@ -97,15 +127,15 @@ fn every_command_has_help() {
     let out = anchora(&[
         "token",
         "create",
-        "--name",
-        "x",
-        "--role",
+        "--user",
+        "x@example.com",
+        "--scope",
         "emperor",
         "--data-dir",
         "/nonexistent/anchora-test",
     ]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scope"));
     let out = anchora(&["serve", "--database-url", "mysql://nope"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite:// or postgres://"));
@@ -119,25 +149,72 @@ fn admin_commands(url: &str) {
     assert!(!dup.status.success());
     let list = ok(&["workspace", "list", "--database-url", url]);
     assert_eq!(list.lines().collect::<Vec<_>>(), ["main", "nordic-sales"]);
+    ok_with_input(
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ci@Example.com",
+            "--role",
+            "admin",
+            "--database-url",
+            url,
+        ],
+        "a long enough password\n",
+    );
+    let weak = anchora(&[
+        "user",
+        "add",
+        "--email",
+        "w@example.com",
+        "--role",
+        "user",
+        "--no-password",
+        "--locale",
+        "fr",
+        "--database-url",
+        url,
+    ]);
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("--locale"));
     let out = ok(&[
         "token",
         "create",
-        "--name",
-        "ci",
-        "--role",
+        "--user",
+        "ci@example.com",
+        "--scope",
         "admin",
+        "--expires",
+        "30",
         "--database-url",
         url,
     ]);
     let token = last_line(&out);
     assert!(token.starts_with("anc_main_"), "{out}");
+    ok_with_input(
+        &[
+            "user",
+            "add",
+            "--email",
+            "reader@example.com",
+            "--role",
+            "user",
+            "--team",
+            "Nord",
+            "--workspace",
+            "nordic-sales",
+            "--database-url",
+            url,
+        ],
+        "another long password\n",
+    );
     let out = ok(&[
         "token",
         "create",
-        "--name",
-        "reader",
-        "--role",
-        "read_only",
+        "--user",
+        "reader@example.com",
+        "--scope",
+        "read",
         "--workspace",
         "nordic-sales",
         "--database-url",
@@ -145,6 +222,8 @@ fn admin_commands(url: &str) {
     ]);
     let nordic = last_line(&out);
     assert!(nordic.starts_with("anc_nordic-sales_"));
+    let users = ok(&["user", "list", "--workspace", "nordic-sales", "--database-url", url]);
+    assert!(users.contains("reader@example.com\tuser\tactive"), "{users}");
     // Only the hash is stored.
     if let Some(path) = url.strip_prefix("sqlite://") {
         let bytes = std::fs::read(path).unwrap();
@@ -162,12 +241,70 @@ fn admin_commands(url: &str) {
     assert!(body.contains("\"person\""));
     let (status, _) = http_get(port, "/api/v1/records/person", &nordic);
     assert_eq!(status, 200);
+    // A read-scoped token cannot write, whatever its user's role.
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/records/person",
+        &nordic,
+        r#"{"last_name": "Berg"}"#,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("scope"), "{body}");
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/records/person",
+        &token,
+        r#"{"last_name": "Berg"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    // A backup taken while the server runs restores into a fresh database with the same data.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.anchora");
+    let out = ok(&["backup", "--to", file.to_str().unwrap(), "--database-url", url]);
+    assert!(out.contains("Backed up"), "{out}");
+    let again = anchora(&["backup", "--to", file.to_str().unwrap(), "--database-url", url]);
+    assert!(!again.status.success(), "an existing backup file is never overwritten");
+    let target = if url.starts_with("sqlite") {
+        format!("sqlite://{}", dir.path().join("restored.db").display())
+    } else {
+        restored_postgres_url(url)
+    };
+    ok(&["restore", "--from", file.to_str().unwrap(), "--database-url", &target]);
+    let refused = anchora(&["restore", "--from", file.to_str().unwrap(), "--database-url", &target]);
+    assert!(!refused.status.success(), "restoring over data needs --force");
+    let port2 = free_port();
+    let listen2 = format!("127.0.0.1:{port2}");
+    let _restored = serve(&["serve", "--database-url", &target, "--listen", &listen2], port2);
+    let (status, body) = http_get(port2, "/api/v1/records/person", &token);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Berg"), "{body}");
     let (status, _) = http_get(
         port,
         "/api/v1/records/person",
         "anc_main_wrongwrongwrongwrongwrongwrongwrongwrong",
     );
     assert_eq!(status, 401);
+}
+
+/// A second database on the same test cluster, for restores.
+fn restored_postgres_url(url: &str) -> String {
+    let (head, _) = url.rsplit_once('/').unwrap();
+    let name = format!("restored_{}", std::process::id());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    format!("{head}/{name}")
 }
 
 #[test]

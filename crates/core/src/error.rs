@@ -22,6 +22,8 @@ pub enum ErrorCode {
     AlreadyExists,
     Unauthenticated,
     Forbidden,
+    CsrfFailed,
+    RateLimited,
     UnsupportedMediaType,
     MethodNotAllowed,
     Internal,
@@ -52,6 +54,8 @@ impl ErrorCode {
             AlreadyExists => ("already_exists", 409, "It exists already"),
             Unauthenticated => ("unauthenticated", 401, "Authentication required"),
             Forbidden => ("forbidden", 403, "Not allowed"),
+            CsrfFailed => ("csrf_failed", 403, "The form or request is missing its CSRF token"),
+            RateLimited => ("rate_limited", 429, "Too many attempts; wait before trying again"),
             UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be application/json"),
             MethodNotAllowed => ("method_not_allowed", 405, "Method not allowed"),
             Internal => ("internal", 500, "Internal error"),
@@ -96,6 +100,8 @@ pub struct Error {
     pub errors: Vec<FieldError>,
     /// For a version conflict: the record as it is now, so the client can show it.
     pub current: Option<Box<serde_json::Value>>,
+    /// For throttling: seconds until another attempt is allowed.
+    pub retry_after: Option<u64>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -107,6 +113,7 @@ impl Error {
             detail: detail.into(),
             errors: Vec::new(),
             current: None,
+            retry_after: None,
         }
     }
 
@@ -120,6 +127,7 @@ impl Error {
             detail,
             errors,
             current: None,
+            retry_after: None,
         }
     }
 
@@ -135,12 +143,20 @@ impl Error {
         Self::new(ErrorCode::Internal, detail)
     }
 
+    pub fn rate_limited(detail: impl Into<String>, retry_after_seconds: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_seconds.max(1)),
+            ..Self::new(ErrorCode::RateLimited, detail)
+        }
+    }
+
     pub fn conflict(current: serde_json::Value) -> Self {
         Self {
             code: ErrorCode::VersionConflict,
             detail: "the record has a newer version; its current state is attached".into(),
             errors: Vec::new(),
             current: Some(Box::new(current)),
+            retry_after: None,
         }
     }
 }

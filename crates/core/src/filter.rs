@@ -6,6 +6,7 @@
 //! only ever sees a [`Condition`] that is known to be valid.
 
 use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::ids::{RecordId, UserId};
 use crate::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use crate::value::{Value, json_kind, parse_value};
 use chrono::{DateTime, Utc};
@@ -105,6 +106,7 @@ fn invalid(path: &str, message: impl Into<String>) -> Error {
         detail: format!("{path}: {message}"),
         errors: vec![FieldError::new(path, message)],
         current: None,
+        retry_after: None,
     }
 }
 
@@ -281,6 +283,32 @@ pub enum Condition {
         column: ColumnRef,
         empty: bool,
     },
+    /// An activity linked to this record (the timeline of a company, person or deal).
+    LinkedTo {
+        object: String,
+        id: RecordId,
+    },
+}
+
+impl Condition {
+    /// Records owned by one of `owners` (record visibility).
+    pub fn owned_by(owners: &[UserId]) -> Condition {
+        Condition::In {
+            column: ColumnRef {
+                column: "owner".into(),
+                field_type: FieldType::User,
+            },
+            values: owners.iter().map(|u| Value::User(*u)).collect(),
+        }
+    }
+
+    /// Both conditions; `None` stands for "everything".
+    pub fn and_maybe(a: Option<Condition>, b: Option<Condition>) -> Option<Condition> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(Condition::And(vec![a, b])),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// A field that may appear in a filter or sort: an active, filterable field, or a system one.

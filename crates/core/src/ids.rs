@@ -38,3 +38,4 @@ macro_rules! id_type {
 id_type!(RecordId);
 id_type!(UserId);
 id_type!(TokenId);
+id_type!(TeamId);

@@ -1,14 +1,21 @@
 //! Anchora's domain: metadata, records, filters, validation and permissions.
 //! No HTTP, no SQL; the outside is reached through the traits [`Store`] and [`Clock`].
 
+pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod filter;
+pub mod gdpr;
+pub mod identity;
 pub mod ids;
+pub mod login;
 pub mod meta;
+pub mod password;
 pub mod query;
 pub mod record;
+pub mod secret;
 pub mod service;
 pub mod store;
 pub mod value;
@@ -16,5 +23,5 @@ pub mod workspace;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, FieldError, Result};
-pub use ids::{RecordId, TokenId, UserId};
+pub use ids::{RecordId, TeamId, TokenId, UserId};
 pub use store::Store;

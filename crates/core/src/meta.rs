@@ -243,6 +243,8 @@ pub struct Schema {
     /// Bumped by every metadata change, so every process can tell its cached copy is stale.
     pub version: i64,
     pub objects: BTreeMap<String, ObjectDef>,
+    /// Who sees and may change what; versioned with the metadata.
+    pub policy: crate::auth::AccessPolicy,
 }
 
 impl Schema {
@@ -283,6 +285,19 @@ pub fn validate_label(field: &str, label: &str) -> std::result::Result<(), Field
         ));
     }
     Ok(())
+}
+
+/// Consent to marketing e-mail on people (status, when, from where); mass mailings honour it.
+pub fn consent_fields() -> [FieldDef; 3] {
+    [
+        FieldDef::new("email_consent", "E-mail consent", FieldType::Select).choices(&[
+            ("unknown", "Unknown"),
+            ("granted", "Granted"),
+            ("withdrawn", "Withdrawn"),
+        ]),
+        FieldDef::new("email_consent_at", "Consent given or withdrawn", FieldType::Datetime),
+        FieldDef::new("email_consent_source", "Consent source", FieldType::Text),
+    ]
 }
 
 /// The four standard objects every workspace starts with.
@@ -334,6 +349,9 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 FieldDef::new("title", "Title", Text),
                 FieldDef::new("city", "City", Text),
                 FieldDef::new("company", "Company", Relation).target("company"),
+                consent_fields()[0].clone(),
+                consent_fields()[1].clone(),
+                consent_fields()[2].clone(),
             ],
         ),
         object(
@@ -519,6 +537,15 @@ pub struct FieldPatch {
 }
 
 impl FieldPatch {
+    /// Only the picklist changes (what key users may be allowed to do).
+    pub fn only_choices(&self) -> bool {
+        self.choices.is_some()
+            && self.label.is_none()
+            && self.filterable.is_none()
+            && self.searchable.is_none()
+            && self.archived.is_none()
+    }
+
     pub fn apply(self, current: &FieldDef) -> Result<FieldDef> {
         let mut next = current.clone();
         if let Some(label) = self.label {

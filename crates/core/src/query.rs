@@ -28,6 +28,7 @@ pub fn parse_sort(object: &ObjectDef, text: &str) -> Result<Vec<SortKey>> {
         detail: message.clone(),
         errors: vec![FieldError::new("sort", message)],
         current: None,
+        retry_after: None,
     };
     if text.trim().is_empty() {
         return Ok(Vec::new());

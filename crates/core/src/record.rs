@@ -249,6 +249,8 @@ pub enum ChangeOp {
     Update,
     Delete,
     Restore,
+    /// The record's personal data was erased; its earlier entries hold no values any more.
+    Erase,
 }
 
 impl ChangeOp {
@@ -258,13 +260,20 @@ impl ChangeOp {
             ChangeOp::Update => "update",
             ChangeOp::Delete => "delete",
             ChangeOp::Restore => "restore",
+            ChangeOp::Erase => "erase",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [ChangeOp::Create, ChangeOp::Update, ChangeOp::Delete, ChangeOp::Restore]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+        [
+            ChangeOp::Create,
+            ChangeOp::Update,
+            ChangeOp::Delete,
+            ChangeOp::Restore,
+            ChangeOp::Erase,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
     }
 }
 

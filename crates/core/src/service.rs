@@ -1,15 +1,15 @@
 //! The CRM's use cases. Handlers call these; these check permissions, parse and validate, and
 //! ask the store. Nothing here knows about HTTP or SQL.
 
-use crate::auth::{Permission, Principal};
+use crate::auth::{Permission, Principal, SchemaChange, Visibility};
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
-use crate::filter::Filter;
-use crate::ids::RecordId;
+use crate::filter::{Condition, Filter};
+use crate::ids::{RecordId, UserId};
 use crate::meta::{FieldPatch, NewField, NewObject, ObjectDef, Schema, validate_label};
 use crate::query::{Cursor, ListQuery, Liveness, parse_limit, parse_sort};
 use crate::record::{Change, InputMode, Record, RecordInput};
-use crate::store::{SearchHit, Store, WriteCtx, WriteOutcome};
+use crate::store::{SearchHit, SearchScope, Store, WriteCtx, WriteOutcome};
 use serde::Deserialize;
 use serde_json::Value as Json;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ pub struct Crm {
     /// The schema version this request already read (with its token), so the schema need not
     /// be checked again; `None` checks it.
     known_schema_version: Option<i64>,
+    workspace: String,
 }
 
 /// What a list request asks, as given (the API's query string).
@@ -68,7 +69,18 @@ impl Crm {
             store,
             clock,
             known_schema_version: None,
+            workspace: crate::workspace::DEFAULT_WORKSPACE.to_string(),
         }
+    }
+
+    /// The CRM of a named workspace (tokens and sessions it issues carry the name).
+    pub fn in_workspace(mut self, workspace: &str) -> Self {
+        self.workspace = workspace.to_string();
+        self
+    }
+
+    pub fn workspace(&self) -> &str {
+        &self.workspace
     }
 
     /// A CRM for one request that has read the schema version already.
@@ -98,18 +110,20 @@ impl Crm {
     }
 
     pub async fn create_object(&self, who: &Principal, body: Json) -> Result<ObjectDef> {
-        who.require(Permission::ChangeSchema)?;
+        let schema = self
+            .authorize(who, Permission::ChangeSchema(SchemaChange::Structure))
+            .await?;
         let new: NewObject = parse_body(body)?;
-        let schema = self.schema().await?;
         let def = new.into_def(&schema)?;
         self.store.create_object(&def, self.ctx(who)).await?;
         Ok(def)
     }
 
     pub async fn update_object(&self, who: &Principal, name: &str, body: Json) -> Result<ObjectDef> {
-        who.require(Permission::ChangeSchema)?;
+        let schema = self
+            .authorize(who, Permission::ChangeSchema(SchemaChange::Structure))
+            .await?;
         let patch: ObjectPatch = parse_body(body)?;
-        let schema = self.schema().await?;
         let mut def = schema
             .objects
             .get(name)
@@ -134,7 +148,8 @@ impl Crm {
     }
 
     pub async fn add_field(&self, who: &Principal, object: &str, body: Json) -> Result<crate::meta::FieldDef> {
-        who.require(Permission::ChangeSchema)?;
+        self.authorize(who, Permission::ChangeSchema(SchemaChange::AddField))
+            .await?;
         let new: NewField = parse_body(body)?;
         let (schema, object) = self.object(object).await?;
         let field = new.into_def(&schema, &object)?;
@@ -149,8 +164,13 @@ impl Crm {
         field: &str,
         body: Json,
     ) -> Result<crate::meta::FieldDef> {
-        who.require(Permission::ChangeSchema)?;
         let patch: FieldPatch = parse_body(body)?;
+        let change = if patch.only_choices() {
+            SchemaChange::EditPicklist
+        } else {
+            SchemaChange::Structure
+        };
+        self.authorize(who, Permission::ChangeSchema(change)).await?;
         let (_, object) = self.object(object).await?;
         let current = object
             .any_field(field)
@@ -169,7 +189,11 @@ impl Crm {
         field: &str,
         purge: bool,
     ) -> Result<crate::meta::FieldDef> {
-        who.require(Permission::ChangeSchema)?;
+        self.authorize(who, Permission::ChangeSchema(SchemaChange::Structure))
+            .await?;
+        if purge {
+            self.authorize(who, Permission::Purge).await?;
+        }
         let (_, object) = self.object(object).await?;
         let current = object
             .any_field(field)
@@ -192,13 +216,15 @@ impl Crm {
     }
 
     pub async fn list(&self, who: &Principal, object: &str, params: &ListParams) -> Result<(ObjectDef, Page)> {
-        who.require(Permission::ReadRecords)?;
-        let (_, object) = self.object(object).await?;
+        let (schema, object) = self.object(object).await?;
+        who.require(Permission::ReadRecords, &schema.policy)?;
         let now = self.clock.now();
         let filter = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             Some(text) => Some(Filter::parse_str(text)?.resolve(&object, now)?),
             None => None,
         };
+        let visible = self.visible_owners(who, &schema, &object.name).await?;
+        let filter = Condition::and_maybe(filter, visible.as_deref().map(Condition::owned_by));
         let sort = parse_sort(&object, params.sort.as_deref().unwrap_or(""))?;
         let limit = parse_limit(params.limit.as_deref())?;
         let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -228,8 +254,8 @@ impl Crm {
     }
 
     pub async fn create(&self, who: &Principal, object: &str, body: &Json) -> Result<(ObjectDef, Record)> {
-        who.require(Permission::WriteRecords)?;
         let (schema, object) = self.object(object).await?;
+        who.require(Permission::WriteRecords, &schema.policy)?;
         let ctx = self.ctx(who);
         let input = RecordInput::parse(&schema, &object, body, InputMode::Create, ctx.now)?;
         let record = Record {
@@ -250,15 +276,65 @@ impl Crm {
     }
 
     pub async fn get(&self, who: &Principal, object: &str, id: &str) -> Result<(ObjectDef, Record)> {
-        who.require(Permission::ReadRecords)?;
-        let (_, object) = self.object(object).await?;
+        let (schema, object) = self.object(object).await?;
+        who.require(Permission::ReadRecords, &schema.policy)?;
         let id = parse_id(&object, id)?;
+        let record = self.visible_record(who, &schema, &object, id).await?;
+        Ok((object, record))
+    }
+
+    /// The record, when it exists and the caller may see it; otherwise 404, the same answer
+    /// whether it does not exist or is someone else's — ids reveal nothing.
+    async fn visible_record(
+        &self,
+        who: &Principal,
+        schema: &Schema,
+        object: &ObjectDef,
+        id: RecordId,
+    ) -> Result<Record> {
         let record = self
             .store
-            .get_record(&object, id)
+            .get_record(object, id)
             .await?
-            .ok_or_else(|| not_found(&object, id))?;
-        Ok((object, record))
+            .ok_or_else(|| not_found(object, id))?;
+        match self.visible_owners(who, schema, &object.name).await? {
+            Some(owners) if !record.owner.is_some_and(|o| owners.contains(&o)) => Err(not_found(object, id)),
+            _ => Ok(record),
+        }
+    }
+
+    /// Fail with 404 unless the caller may see the record (for writes, before the store's own
+    /// version check). Costs a read only when visibility is restricted.
+    async fn check_visible(&self, who: &Principal, schema: &Schema, object: &ObjectDef, id: RecordId) -> Result<()> {
+        if schema.policy.visibility(&object.name, who.role) == Visibility::All {
+            return Ok(());
+        }
+        self.visible_record(who, schema, object, id).await.map(|_| ())
+    }
+
+    /// Whose records the caller sees of an object: `None` for everyone's.
+    pub async fn visible_owners(&self, who: &Principal, schema: &Schema, object: &str) -> Result<Option<Vec<UserId>>> {
+        match schema.policy.visibility(object, who.role) {
+            Visibility::All => Ok(None),
+            Visibility::Own => Ok(Some(vec![who.user_id])),
+            Visibility::Team => {
+                let mut owners = match who.team {
+                    Some(team) => self.store.team_members(team).await?,
+                    None => Vec::new(),
+                };
+                if !owners.contains(&who.user_id) {
+                    owners.push(who.user_id);
+                }
+                Ok(Some(owners))
+            }
+        }
+    }
+
+    /// The current schema, after checking the caller may do this.
+    pub async fn authorize(&self, who: &Principal, permission: Permission) -> Result<Arc<Schema>> {
+        let schema = self.schema().await?;
+        who.require(permission, &schema.policy)?;
+        Ok(schema)
     }
 
     /// Change a record. The version must come from `If-Match` or the body; a stale one is
@@ -271,9 +347,10 @@ impl Crm {
         body: &Json,
         if_match: Option<i64>,
     ) -> Result<(ObjectDef, Record)> {
-        who.require(Permission::WriteRecords)?;
         let (schema, object) = self.object(object).await?;
+        who.require(Permission::WriteRecords, &schema.policy)?;
         let id = parse_id(&object, id)?;
+        self.check_visible(who, &schema, &object, id).await?;
         let ctx = self.ctx(who);
         let input = RecordInput::parse(&schema, &object, body, InputMode::Update, ctx.now)?;
         let version = match (if_match, input.version) {
@@ -320,9 +397,10 @@ impl Crm {
         deleted: bool,
         if_match: Option<i64>,
     ) -> Result<(ObjectDef, Record)> {
-        who.require(Permission::WriteRecords)?;
-        let (_, object) = self.object(object).await?;
+        let (schema, object) = self.object(object).await?;
+        who.require(Permission::DeleteRecords, &schema.policy)?;
         let id = parse_id(&object, id)?;
+        self.check_visible(who, &schema, &object, id).await?;
         let outcome = self
             .store
             .set_deleted(&object, id, deleted, if_match, self.ctx(who))
@@ -338,12 +416,10 @@ impl Crm {
         after: Option<&str>,
         limit: Option<&str>,
     ) -> Result<Vec<Change>> {
-        who.require(Permission::ReadRecords)?;
-        let (_, object) = self.object(object).await?;
+        let (schema, object) = self.object(object).await?;
+        who.require(Permission::ReadRecords, &schema.policy)?;
         let id = parse_id(&object, id)?;
-        if self.store.get_record(&object, id).await?.is_none() {
-            return Err(not_found(&object, id));
-        }
+        self.visible_record(who, &schema, &object, id).await?;
         let after = match after {
             None => 0,
             Some(t) => t
@@ -357,13 +433,23 @@ impl Crm {
     }
 
     pub async fn search(&self, who: &Principal, q: &str, limit: Option<&str>) -> Result<Vec<SearchHit>> {
-        who.require(Permission::ReadRecords)?;
+        let schema = self.authorize(who, Permission::ReadRecords).await?;
         let limit = parse_limit(limit)?;
         let terms = search_terms(q);
         if terms.is_empty() {
             return Err(Error::field("q", "give at least one word to search for"));
         }
-        self.store.search(&terms, limit).await
+        let mut scope = SearchScope::default();
+        for name in schema.objects.keys() {
+            if let Some(owners) = self.visible_owners(who, &schema, name).await? {
+                scope.owners_by_object.push((name.clone(), owners));
+            }
+        }
+        if scope.owners_by_object.is_empty() {
+            self.store.search(&terms, limit).await
+        } else {
+            self.store.search_scoped(&terms, limit, &scope).await
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! The storage boundary. Core decides; the store keeps. Implemented in `anchora-store` for
 //! SQLite and PostgreSQL.
 
-use crate::auth::{ApiToken, User};
+use crate::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
+use crate::auth::AccessPolicy;
 use crate::error::Result;
-use crate::ids::{RecordId, TokenId, UserId};
+use crate::identity::{ApiToken, Session, Team, User};
+use crate::ids::{RecordId, TeamId, TokenId, UserId};
 use crate::meta::{FieldDef, ObjectDef, Schema};
 use crate::query::ListQuery;
 use crate::record::{Change, Record, RecordInput};
@@ -34,6 +36,41 @@ pub struct SearchHit {
     pub title: String,
     pub rank: f64,
 }
+
+/// Whose records a search may return, per object; objects not named are searched whole.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchScope {
+    pub owners_by_object: Vec<(String, Vec<UserId>)>,
+}
+
+/// What erasing one record (GDPR, art. 17) removes, prepared by core; the store does it all in
+/// one transaction.
+#[derive(Debug, Clone)]
+pub struct Erasure {
+    pub object: ObjectDef,
+    pub id: RecordId,
+    /// Records that point at it: their fields are cleared and their change-log values of those
+    /// fields scrubbed. `blank` fields are set to NULL, `mark` (required) fields to `ERASED`.
+    pub scrubs: Vec<Scrub>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scrub {
+    pub object: ObjectDef,
+    pub ids: Vec<RecordId>,
+    pub blank: Vec<String>,
+    pub mark: Vec<String>,
+}
+
+/// What an erasure did, counted for its receipt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErasureCounts {
+    pub records_changed: u64,
+    pub change_log_entries_scrubbed: u64,
+    pub links_removed: u64,
+}
+
+pub const ERASED: &str = "[erased]";
 
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -90,11 +127,64 @@ pub trait Store: Send + Sync {
     /// Full-text search over every object's searchable fields (live records only).
     async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>>;
 
+    /// Full-text search restricted by visibility.
+    async fn search_scoped(&self, terms: &[String], limit: u32, scope: &SearchScope) -> Result<Vec<SearchHit>>;
+
+    /// The access policy is versioned with the schema: setting it bumps the schema version.
+    async fn set_policy(&self, policy: &AccessPolicy) -> Result<()>;
+
     async fn create_user(&self, user: &User) -> Result<()>;
+    /// Writes every field of the user; sessions of a deactivated user end with it.
+    async fn update_user(&self, user: &User) -> Result<()>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     async fn user(&self, id: UserId) -> Result<Option<User>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn team_members(&self, team: TeamId) -> Result<Vec<UserId>>;
+    async fn create_team(&self, team: &Team) -> Result<()>;
+    async fn teams(&self) -> Result<Vec<Team>>;
+
     async fn create_token(&self, token: &ApiToken) -> Result<()>;
     /// The token with this hash, its user, and the schema version, read in one go.
     async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User, i64)>>;
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()>;
+    async fn token(&self, id: TokenId) -> Result<Option<ApiToken>>;
+    /// Tokens of one user, or of everyone; newest first.
+    async fn tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>>;
+    async fn revoke_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()>;
+
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// The session with this id hash, its user, and the schema version, read in one go.
+    async fn session_by_hash(&self, hash: &str) -> Result<Option<(Session, User, i64)>>;
+    async fn touch_session(&self, hash: &str, at: DateTime<Utc>) -> Result<()>;
+    async fn delete_session(&self, hash: &str) -> Result<()>;
+    /// End every session of a user but `keep` (after a password change, a deactivation).
+    async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> Result<()>;
+
+    async fn create_password_reset(
+        &self,
+        hash: &str,
+        user: UserId,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Use a reset link: its user when it is unused and unexpired, marking it used in the same
+    /// statement so it works once.
+    async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>>;
+
+    async fn record_audit(&self, event: &AuditEvent) -> Result<()>;
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>>;
+    /// How many events of a kind about a subject (or from an address) happened since a time,
+    /// and when the last did — the counts login throttling needs.
+    async fn count_events(
+        &self,
+        kind: AuditKind,
+        subject: Option<&str>,
+        ip: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<(u32, Option<DateTime<Utc>>)>;
+    /// The data change log across records, newest first.
+    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>>;
+
+    /// Erase a record for good, with everything `erasure` names, in one transaction.
+    async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts>;
 }

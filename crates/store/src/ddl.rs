@@ -190,3 +190,50 @@ pub fn system_tables(backend: Backend) -> Vec<String> {
     }
     out
 }
+
+/// Migration 2: teams, token scopes, sessions, reset links, the audit log, the access policy,
+/// and record owners in search documents (for visibility).
+pub fn identity_tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    let serial = match backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    vec![
+        format!("CREATE TABLE teams (id {uuid} PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at {ts} NOT NULL)"),
+        "ALTER TABLE users ADD COLUMN locale TEXT".to_string(),
+        format!("ALTER TABLE users ADD COLUMN team_id {uuid} REFERENCES teams(id)"),
+        "CREATE INDEX ix_users_team ON users (team_id)".to_string(),
+        // Tokens made before scopes existed keep the power they had.
+        "ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin'".to_string(),
+        format!(
+            "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, user_id {uuid} NOT NULL REFERENCES users(id), \
+             csrf_token TEXT NOT NULL, created_at {ts} NOT NULL, last_seen_at {ts} NOT NULL, expires_at {ts} NOT NULL, \
+             ip TEXT, user_agent TEXT)"
+        ),
+        "CREATE INDEX ix_sessions_user ON sessions (user_id)".to_string(),
+        format!(
+            "CREATE TABLE password_resets (token_hash TEXT PRIMARY KEY, user_id {uuid} NOT NULL REFERENCES users(id), \
+             created_at {ts} NOT NULL, expires_at {ts} NOT NULL, used_at {ts})"
+        ),
+        format!(
+            "CREATE TABLE audit_log (seq {serial}, at {ts} NOT NULL, actor {uuid}, kind TEXT NOT NULL, \
+             subject TEXT, ip TEXT, detail TEXT)"
+        ),
+        "CREATE INDEX ix_audit_log_subject ON audit_log (kind, subject, at)".to_string(),
+        "CREATE INDEX ix_audit_log_ip ON audit_log (kind, ip, at)".to_string(),
+        "CREATE INDEX ix_audit_log_at ON audit_log (at)".to_string(),
+        "ALTER TABLE meta_state ADD COLUMN access_policy TEXT NOT NULL DEFAULT '{}'".to_string(),
+        format!("ALTER TABLE search_doc ADD COLUMN owner {uuid}"),
+    ]
+}
+
+/// Fill `search_doc.owner` from an object's records (migration 2, for existing data).
+pub fn backfill_search_owner(object: &ObjectDef) -> String {
+    let table = ident(&object.table());
+    format!(
+        "UPDATE search_doc SET owner = (SELECT t.owner FROM {table} t WHERE t.id = search_doc.record_id) WHERE object = '{}'",
+        object.name.replace('\'', "")
+    )
+}

@@ -1,21 +1,43 @@
-//! Users and API tokens.
+//! Users, teams, API tokens, web sessions and password-reset links.
 
 use crate::db::{Backend, Exec, Row};
-use anchora_core::auth::{ApiToken, Role, User};
-use anchora_core::{TokenId, UserId};
+use anchora_core::auth::{Role, Scope};
+use anchora_core::identity::{ApiToken, Session, Team, User};
+use anchora_core::{TeamId, TokenId, UserId};
 use chrono::{DateTime, Utc};
-use sea_query::{Expr, ExprTrait, Query};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 
-const USER_COLUMNS: [&str; 7] = ["id", "email", "name", "role", "active", "password_hash", "created_at"];
-const TOKEN_COLUMNS: [&str; 8] = [
+const USER_COLUMNS: [&str; 9] = [
+    "id",
+    "email",
+    "name",
+    "role",
+    "active",
+    "password_hash",
+    "created_at",
+    "locale",
+    "team_id",
+];
+pub const TOKEN_COLUMNS: [&str; 9] = [
     "id",
     "name",
     "user_id",
     "token_hash",
+    "scope",
     "created_at",
     "last_used_at",
     "expires_at",
     "revoked_at",
+];
+const SESSION_COLUMNS: [&str; 8] = [
+    "id_hash",
+    "user_id",
+    "csrf_token",
+    "created_at",
+    "last_seen_at",
+    "expires_at",
+    "ip",
+    "user_agent",
 ];
 
 fn decode_user(r: &Row, at: usize) -> Result<User, sqlx::Error> {
@@ -27,36 +49,139 @@ fn decode_user(r: &Row, at: usize) -> Result<User, sqlx::Error> {
         active: r.bool(at + 4)?,
         password_hash: r.opt_string(at + 5)?,
         created_at: r.datetime(at + 6)?,
+        locale: r.opt_string(at + 7)?.unwrap_or_else(|| "en".into()),
+        team: r.opt_uuid(at + 8)?.map(TeamId),
     })
+}
+
+fn decode_token(r: &Row, at: usize) -> Result<ApiToken, sqlx::Error> {
+    Ok(ApiToken {
+        id: TokenId(r.uuid(at)?),
+        name: r.string(at + 1)?,
+        user_id: UserId(r.uuid(at + 2)?),
+        token_hash: r.string(at + 3)?,
+        // An unknown scope reads as the narrowest, never the widest.
+        scope: Scope::parse(&r.string(at + 4)?).unwrap_or(Scope::Read),
+        created_at: r.datetime(at + 5)?,
+        last_used_at: r.opt_datetime(at + 6)?,
+        expires_at: r.opt_datetime(at + 7)?,
+        revoked_at: r.opt_datetime(at + 8)?,
+    })
+}
+
+fn decode_session(r: &Row, at: usize) -> Result<Session, sqlx::Error> {
+    Ok(Session {
+        id_hash: r.string(at)?,
+        user_id: UserId(r.uuid(at + 1)?),
+        csrf_token: r.string(at + 2)?,
+        created_at: r.datetime(at + 3)?,
+        last_seen_at: r.datetime(at + 4)?,
+        expires_at: r.datetime(at + 5)?,
+        ip: r.opt_string(at + 6)?,
+        user_agent: r.opt_string(at + 7)?,
+    })
+}
+
+fn user_values(backend: Backend, u: &User) -> [Expr; 9] {
+    [
+        Expr::val(backend.uuid(Some(u.id.0))),
+        u.email.clone().into(),
+        u.name.clone().into(),
+        u.role.as_str().to_string().into(),
+        u.active.into(),
+        u.password_hash.clone().into(),
+        Expr::val(backend.datetime(Some(u.created_at))),
+        u.locale.clone().into(),
+        Expr::val(backend.uuid(u.team.map(|t| t.0))),
+    ]
 }
 
 pub async fn create_user(exec: Exec<'_>, backend: Backend, u: &User) -> Result<(), sqlx::Error> {
     let stmt = Query::insert()
         .into_table("users")
         .columns(USER_COLUMNS)
+        .values_panic(user_values(backend, u))
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+pub async fn update_user(exec: Exec<'_>, backend: Backend, u: &User) -> Result<(), sqlx::Error> {
+    let mut stmt = Query::update();
+    stmt.table("users");
+    for (column, value) in USER_COLUMNS.into_iter().zip(user_values(backend, u)).skip(1) {
+        stmt.value(column, value);
+    }
+    stmt.and_where(Expr::col("id").eq(backend.uuid(Some(u.id.0))));
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+fn users_select() -> SelectStatement {
+    Query::select().columns(USER_COLUMNS).from("users").to_owned()
+}
+
+pub async fn user_where(exec: Exec<'_>, backend: Backend, cond: Expr) -> Result<Option<User>, sqlx::Error> {
+    let stmt = users_select().and_where(cond).to_owned();
+    exec.fetch_optional(backend.build(&stmt))
+        .await?
+        .map(|r| decode_user(&r, 0))
+        .transpose()
+}
+
+pub async fn users(exec: Exec<'_>, backend: Backend) -> Result<Vec<User>, sqlx::Error> {
+    let stmt = users_select()
+        .order_by("name", Order::Asc)
+        .order_by("id", Order::Asc)
+        .to_owned();
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| decode_user(r, 0))
+        .collect()
+}
+
+pub async fn team_members(exec: Exec<'_>, backend: Backend, team: TeamId) -> Result<Vec<UserId>, sqlx::Error> {
+    let stmt = Query::select()
+        .column("id")
+        .from("users")
+        .and_where(Expr::col("team_id").eq(backend.uuid(Some(team.0))))
+        .to_owned();
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| r.uuid(0).map(UserId))
+        .collect()
+}
+
+pub async fn create_team(exec: Exec<'_>, backend: Backend, t: &Team) -> Result<(), sqlx::Error> {
+    let stmt = Query::insert()
+        .into_table("teams")
+        .columns(["id", "name", "created_at"])
         .values_panic([
-            Expr::val(backend.uuid(Some(u.id.0))),
-            u.email.clone().into(),
-            u.name.clone().into(),
-            u.role.as_str().to_string().into(),
-            u.active.into(),
-            u.password_hash.clone().into(),
-            Expr::val(backend.datetime(Some(u.created_at))),
+            Expr::val(backend.uuid(Some(t.id.0))),
+            t.name.clone().into(),
+            Expr::val(backend.datetime(Some(t.created_at))),
         ])
         .to_owned();
     exec.execute(backend.build(&stmt)).await.map(|_| ())
 }
 
-pub async fn user_where(exec: Exec<'_>, backend: Backend, cond: Expr) -> Result<Option<User>, sqlx::Error> {
+pub async fn teams(exec: Exec<'_>, backend: Backend) -> Result<Vec<Team>, sqlx::Error> {
     let stmt = Query::select()
-        .columns(USER_COLUMNS)
-        .from("users")
-        .and_where(cond)
+        .columns(["id", "name", "created_at"])
+        .from("teams")
+        .order_by("name", Order::Asc)
         .to_owned();
-    exec.fetch_optional(backend.build(&stmt))
+    exec.fetch_all(backend.build(&stmt))
         .await?
-        .map(|r| decode_user(&r, 0))
-        .transpose()
+        .iter()
+        .map(|r| {
+            Ok(Team {
+                id: TeamId(r.uuid(0)?),
+                name: r.string(1)?,
+                created_at: r.datetime(2)?,
+            })
+        })
+        .collect()
 }
 
 pub async fn create_token(exec: Exec<'_>, backend: Backend, t: &ApiToken) -> Result<(), sqlx::Error> {
@@ -68,6 +193,7 @@ pub async fn create_token(exec: Exec<'_>, backend: Backend, t: &ApiToken) -> Res
             t.name.clone().into(),
             Expr::val(backend.uuid(Some(t.user_id.0))),
             t.token_hash.clone().into(),
+            t.scope.as_str().to_string().into(),
             Expr::val(backend.datetime(Some(t.created_at))),
             Expr::val(backend.datetime(t.last_used_at)),
             Expr::val(backend.datetime(t.expires_at)),
@@ -77,45 +203,158 @@ pub async fn create_token(exec: Exec<'_>, backend: Backend, t: &ApiToken) -> Res
     exec.execute(backend.build(&stmt)).await.map(|_| ())
 }
 
+/// A credential row joined with its user and the schema version, in one round trip.
+fn with_user(table: &str, columns: &[&str], key: &str, value: &str) -> SelectStatement {
+    let mut stmt = Query::select();
+    stmt.from(table.to_string());
+    for c in columns {
+        stmt.column((table.to_string(), (*c).to_string()));
+    }
+    for c in USER_COLUMNS {
+        stmt.column(("users", c));
+    }
+    stmt.expr(Expr::cust("(SELECT schema_version FROM meta_state WHERE id = 1)"));
+    stmt.inner_join(
+        "users",
+        Expr::col(("users", "id")).equals((table.to_string(), "user_id".to_string())),
+    )
+    .and_where(Expr::col((table.to_string(), key.to_string())).eq(value.to_string()));
+    stmt
+}
+
 pub async fn token_by_hash(
     exec: Exec<'_>,
     backend: Backend,
     hash: &str,
 ) -> Result<Option<(ApiToken, User, i64)>, sqlx::Error> {
-    let mut stmt = Query::select();
-    stmt.from("api_tokens");
-    for c in TOKEN_COLUMNS {
-        stmt.column(("api_tokens", c));
-    }
-    for c in USER_COLUMNS {
-        stmt.column(("users", c));
-    }
-    // The schema version rides along, so a request needs no separate round trip for it.
-    stmt.expr(Expr::cust("(SELECT schema_version FROM meta_state WHERE id = 1)"));
-    stmt.inner_join("users", Expr::col(("users", "id")).equals(("api_tokens", "user_id")))
-        .and_where(Expr::col(("api_tokens", "token_hash")).eq(hash.to_string()));
+    let stmt = with_user("api_tokens", &TOKEN_COLUMNS, "token_hash", hash);
     let Some(r) = exec.fetch_optional(backend.build(&stmt)).await? else {
         return Ok(None);
     };
-    let token = ApiToken {
-        id: TokenId(r.uuid(0)?),
-        name: r.string(1)?,
-        user_id: UserId(r.uuid(2)?),
-        token_hash: r.string(3)?,
-        created_at: r.datetime(4)?,
-        last_used_at: r.opt_datetime(5)?,
-        expires_at: r.opt_datetime(6)?,
-        revoked_at: r.opt_datetime(7)?,
-    };
-    let schema_version = r.i64(TOKEN_COLUMNS.len() + USER_COLUMNS.len())?;
-    Ok(Some((token, decode_user(&r, TOKEN_COLUMNS.len())?, schema_version)))
+    let version = r.i64(TOKEN_COLUMNS.len() + USER_COLUMNS.len())?;
+    Ok(Some((
+        decode_token(&r, 0)?,
+        decode_user(&r, TOKEN_COLUMNS.len())?,
+        version,
+    )))
 }
 
-pub async fn touch_token(exec: Exec<'_>, backend: Backend, id: TokenId, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn tokens(exec: Exec<'_>, backend: Backend, cond: Option<Expr>) -> Result<Vec<ApiToken>, sqlx::Error> {
+    let mut stmt = Query::select();
+    stmt.columns(TOKEN_COLUMNS).from("api_tokens");
+    if let Some(c) = cond {
+        stmt.and_where(c);
+    }
+    stmt.order_by("created_at", Order::Desc).order_by("id", Order::Desc);
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| decode_token(r, 0))
+        .collect()
+}
+
+pub async fn set_token_time(
+    exec: Exec<'_>,
+    backend: Backend,
+    id: TokenId,
+    column: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let stmt = Query::update()
         .table("api_tokens")
-        .value("last_used_at", Expr::val(backend.datetime(Some(at))))
+        .value(column.to_string(), Expr::val(backend.datetime(Some(at))))
         .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
         .to_owned();
     exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+pub async fn create_session(exec: Exec<'_>, backend: Backend, s: &Session) -> Result<(), sqlx::Error> {
+    let stmt = Query::insert()
+        .into_table("sessions")
+        .columns(SESSION_COLUMNS)
+        .values_panic([
+            s.id_hash.clone().into(),
+            Expr::val(backend.uuid(Some(s.user_id.0))),
+            s.csrf_token.clone().into(),
+            Expr::val(backend.datetime(Some(s.created_at))),
+            Expr::val(backend.datetime(Some(s.last_seen_at))),
+            Expr::val(backend.datetime(Some(s.expires_at))),
+            s.ip.clone().into(),
+            s.user_agent.clone().into(),
+        ])
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+pub async fn session_by_hash(
+    exec: Exec<'_>,
+    backend: Backend,
+    hash: &str,
+) -> Result<Option<(Session, User, i64)>, sqlx::Error> {
+    let stmt = with_user("sessions", &SESSION_COLUMNS, "id_hash", hash);
+    let Some(r) = exec.fetch_optional(backend.build(&stmt)).await? else {
+        return Ok(None);
+    };
+    let version = r.i64(SESSION_COLUMNS.len() + USER_COLUMNS.len())?;
+    Ok(Some((
+        decode_session(&r, 0)?,
+        decode_user(&r, SESSION_COLUMNS.len())?,
+        version,
+    )))
+}
+
+pub async fn touch_session(exec: Exec<'_>, backend: Backend, hash: &str, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let stmt = Query::update()
+        .table("sessions")
+        .value("last_seen_at", Expr::val(backend.datetime(Some(at))))
+        .and_where(Expr::col("id_hash").eq(hash.to_string()))
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+pub async fn delete_sessions(exec: Exec<'_>, backend: Backend, cond: Expr) -> Result<(), sqlx::Error> {
+    let stmt = Query::delete().from_table("sessions").and_where(cond).to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+pub async fn create_password_reset(
+    exec: Exec<'_>,
+    backend: Backend,
+    hash: &str,
+    user: UserId,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let stmt = Query::insert()
+        .into_table("password_resets")
+        .columns(["token_hash", "user_id", "created_at", "expires_at"])
+        .values_panic([
+            hash.to_string().into(),
+            Expr::val(backend.uuid(Some(user.0))),
+            Expr::val(backend.datetime(Some(created_at))),
+            Expr::val(backend.datetime(Some(expires_at))),
+        ])
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+/// Mark the link used and return its user, in one statement: of two simultaneous uses, one wins.
+pub async fn take_password_reset(
+    exec: Exec<'_>,
+    backend: Backend,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<UserId>, sqlx::Error> {
+    let stmt = Query::update()
+        .table("password_resets")
+        .value("used_at", Expr::val(backend.datetime(Some(now))))
+        .and_where(Expr::col("token_hash").eq(hash.to_string()))
+        .and_where(Expr::col("used_at").is_null())
+        .and_where(Expr::col("expires_at").gt(backend.datetime(Some(now))))
+        .returning_col("user_id")
+        .to_owned();
+    exec.fetch_optional(backend.build(&stmt))
+        .await?
+        .map(|r| r.uuid(0).map(UserId))
+        .transpose()
 }

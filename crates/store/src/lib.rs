@@ -2,9 +2,12 @@
 //! Backend differences live in `ddl`, `search` and the value codecs; everything else is built
 //! once with sea-query and bound, never spliced.
 
+mod audit;
+pub mod backup;
 mod codec;
 pub mod db;
 mod ddl;
+mod erase;
 mod identity;
 mod instance;
 mod metadata;

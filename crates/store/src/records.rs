@@ -4,6 +4,7 @@
 use crate::codec::{decode, encode};
 use crate::db::{Backend, Exec, Row, Tx};
 use crate::search;
+use anchora_core::audit::ChangeQuery;
 use anchora_core::filter::{ColumnRef, Compare, Condition};
 use anchora_core::meta::{FieldType, ObjectDef, SYSTEM_COLUMNS, table_name};
 use anchora_core::query::{Cursor, ListQuery, Liveness, SortKey};
@@ -136,6 +137,15 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
         Condition::IsEmpty { column, empty } => {
             let col = Expr::col(column.column.clone());
             Cond::all().add(if *empty { col.is_null() } else { col.is_not_null() })
+        }
+        Condition::LinkedTo { object, id } => {
+            let links = Query::select()
+                .column("activity_id")
+                .from("activity_link")
+                .and_where(Expr::col("object").eq(object.clone()))
+                .and_where(Expr::col("record_id").eq(backend.uuid(Some(id.0))))
+                .to_owned();
+            Cond::all().add(Expr::col("id").in_subquery(links))
         }
     }
 }
@@ -652,24 +662,53 @@ pub async fn history(
         .order_by("seq", Order::Asc)
         .limit(u64::from(limit))
         .to_owned();
-    let parse = |t: Option<String>| t.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Json::Null);
     exec.fetch_all(backend.build(&stmt))
         .await?
         .iter()
-        .map(|r| {
-            Ok(Change {
-                seq: r.i64(0)?,
-                at: r.datetime(1)?,
-                actor: r.opt_uuid(2)?.map(UserId),
-                object: r.string(3)?,
-                record_id: RecordId(r.uuid(4)?),
-                op: ChangeOp::parse(&r.string(5)?).unwrap_or(ChangeOp::Update),
-                field: r.opt_string(6)?,
-                old: parse(r.opt_string(7)?),
-                new: parse(r.opt_string(8)?),
-            })
-        })
+        .map(decode_change)
         .collect()
+}
+
+/// The change log across records, newest first, filtered.
+pub async fn changes(exec: Exec<'_>, backend: Backend, q: &ChangeQuery) -> Result<Vec<Change>, sqlx::Error> {
+    let mut stmt = Query::select();
+    stmt.column("seq").columns(CHANGE_COLUMNS).from("change_log");
+    if let Some(o) = &q.object {
+        stmt.and_where(Expr::col("object").eq(o.clone()));
+    }
+    if let Some(a) = q.actor {
+        stmt.and_where(Expr::col("actor").eq(backend.uuid(Some(a.0))));
+    }
+    if let Some(t) = q.since {
+        stmt.and_where(Expr::col("at").gte(backend.datetime(Some(t))));
+    }
+    if let Some(t) = q.until {
+        stmt.and_where(Expr::col("at").lt(backend.datetime(Some(t))));
+    }
+    if let Some(b) = q.before_seq {
+        stmt.and_where(Expr::col("seq").lt(b));
+    }
+    stmt.order_by("seq", Order::Desc).limit(u64::from(q.limit));
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(decode_change)
+        .collect()
+}
+
+fn decode_change(r: &Row) -> Result<Change, sqlx::Error> {
+    let parse = |t: Option<String>| t.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Json::Null);
+    Ok(Change {
+        seq: r.i64(0)?,
+        at: r.datetime(1)?,
+        actor: r.opt_uuid(2)?.map(UserId),
+        object: r.string(3)?,
+        record_id: RecordId(r.uuid(4)?),
+        op: ChangeOp::parse(&r.string(5)?).unwrap_or(ChangeOp::Update),
+        field: r.opt_string(6)?,
+        old: parse(r.opt_string(7)?),
+        new: parse(r.opt_string(8)?),
+    })
 }
 
 pub async fn count(exec: Exec<'_>, backend: Backend, object: &ObjectDef) -> Result<i64, sqlx::Error> {

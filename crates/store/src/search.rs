@@ -2,10 +2,11 @@
 //! live record, holding its title and its searchable fields; kept in step by every write.
 
 use crate::db::{Backend, Exec, Sql, Tx};
-use anchora_core::RecordId;
 use anchora_core::meta::ObjectDef;
 use anchora_core::record::Record;
 use anchora_core::store::SearchHit;
+use anchora_core::store::SearchScope;
+use anchora_core::{RecordId, UserId};
 use sea_query::Value as Sv;
 
 /// How many matches are ranked for relevance at most (see `search`).
@@ -16,6 +17,8 @@ pub struct Doc {
     pub id: RecordId,
     pub title: String,
     pub body: String,
+    /// For visibility: searches of people who see only some owners' records filter on it.
+    pub owner: Option<UserId>,
 }
 
 impl Doc {
@@ -31,6 +34,7 @@ impl Doc {
             id: record.id,
             title: record.title(object),
             body: body.join(" "),
+            owner: record.owner,
         }
     }
 }
@@ -49,19 +53,20 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
     match backend {
         Backend::Postgres => {
             for chunk in docs.chunks(5000) {
-                let mut text = String::from("INSERT INTO search_doc (record_id, object, title, body) VALUES ");
-                let mut values = Vec::with_capacity(chunk.len() * 4);
+                let mut text = String::from("INSERT INTO search_doc (record_id, object, title, body, owner) VALUES ");
+                let mut values = Vec::with_capacity(chunk.len() * 5);
                 for (i, d) in chunk.iter().enumerate() {
-                    let n = i * 4;
+                    let n = i * 5;
                     if i > 0 {
                         text.push_str(", ");
                     }
-                    text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+                    text.push_str(&format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5));
                     values.extend([
                         backend.uuid(Some(d.id.0)),
                         d.object.clone().into(),
                         d.title.clone().into(),
                         d.body.clone().into(),
+                        backend.uuid(d.owner.map(|o| o.0)),
                     ]);
                 }
                 tx.exec().execute(Sql::new(text, values)).await?;
@@ -69,17 +74,18 @@ pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<
         }
         Backend::Sqlite => {
             for chunk in docs.chunks(5000) {
-                let mut text = String::from("INSERT INTO search_doc (object, record_id, title) VALUES ");
-                let mut values = Vec::with_capacity(chunk.len() * 3);
+                let mut text = String::from("INSERT INTO search_doc (object, record_id, title, owner) VALUES ");
+                let mut values = Vec::with_capacity(chunk.len() * 4);
                 for (i, d) in chunk.iter().enumerate() {
                     if i > 0 {
                         text.push_str(", ");
                     }
-                    text.push_str("(?, ?, ?)");
+                    text.push_str("(?, ?, ?, ?)");
                     values.extend([
                         Sv::from(d.object.clone()),
                         backend.uuid(Some(d.id.0)),
                         d.title.clone().into(),
+                        backend.uuid(d.owner.map(|o| o.0)),
                     ]);
                 }
                 text.push_str(" RETURNING doc, record_id");
@@ -150,6 +156,7 @@ pub async fn search(
     backend: Backend,
     terms: &[String],
     limit: u32,
+    scope: &SearchScope,
 ) -> Result<Vec<SearchHit>, sqlx::Error> {
     let safe: Vec<&String> = terms
         .iter()
@@ -161,28 +168,43 @@ pub async fn search(
     // Ranking every match of a common surname costs more than the answer is worth: relevance is
     // computed among the newest RANK_CANDIDATES matches (FTS5 walks its index newest first
     // cheaply; PostgreSQL stops its scan early), and the best of those are returned.
+    let (visible, mut values) = visibility_clause(backend, scope, 3);
     let sql = match backend {
         Backend::Sqlite => {
             let query: Vec<String> = safe.iter().map(|t| format!("\"{t}\"*")).collect();
+            // With visibility, candidates are the newest matches the caller may see.
+            let candidates = if scope.owners_by_object.is_empty() {
+                format!(
+                    "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?1 ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}"
+                )
+            } else {
+                format!(
+                    "SELECT f.rowid, f.rank FROM search_fts f JOIN search_doc d ON d.doc = f.rowid \
+                     WHERE search_fts MATCH ?1 AND {visible} ORDER BY f.rowid DESC LIMIT {RANK_CANDIDATES}"
+                )
+            };
+            let mut all = vec![Sv::from(query.join(" AND ")), i64::from(limit).into()];
+            all.append(&mut values);
             Sql::new(
                 format!(
-                    "SELECT d.object, d.record_id, d.title, c.rank FROM \
-                     (SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?1 ORDER BY rowid DESC LIMIT {RANK_CANDIDATES}) c \
+                    "SELECT d.object, d.record_id, d.title, c.rank FROM ({candidates}) c \
                      JOIN search_doc d ON d.doc = c.rowid ORDER BY c.rank, d.doc DESC LIMIT ?2"
                 ),
-                vec![query.join(" AND ").into(), i64::from(limit).into()],
+                all,
             )
         }
         Backend::Postgres => {
             let query: Vec<String> = safe.iter().map(|t| format!("{t}:*")).collect();
+            let mut all = vec![Sv::from(query.join(" & ")), i64::from(limit).into()];
+            all.append(&mut values);
             Sql::new(
                 format!(
                     "WITH q AS (SELECT to_tsquery('simple', $1) AS q), \
-                     c AS (SELECT d.object, d.record_id, d.title, d.tsv FROM search_doc d, q WHERE d.tsv @@ q.q LIMIT {RANK_CANDIDATES}) \
+                     c AS (SELECT d.object, d.record_id, d.title, d.tsv FROM search_doc d, q WHERE d.tsv @@ q.q AND {visible} LIMIT {RANK_CANDIDATES}) \
                      SELECT c.object, c.record_id, c.title, ts_rank(c.tsv, q.q)::float8 AS rank FROM c, q \
                      ORDER BY rank DESC, c.record_id DESC LIMIT $2"
                 ),
-                vec![query.join(" & ").into(), i64::from(limit).into()],
+                all,
             )
         }
     };
@@ -202,4 +224,32 @@ pub async fn search(
             })
         })
         .collect()
+}
+
+/// `d.object`/`d.owner` conditions for a search scope, with numbered parameters from `first`.
+fn visibility_clause(backend: Backend, scope: &SearchScope, first: usize) -> (String, Vec<Sv>) {
+    if scope.owners_by_object.is_empty() {
+        return ("TRUE".into(), Vec::new());
+    }
+    let mut n = first;
+    let mut values = Vec::new();
+    let mut next = |v: Sv| {
+        values.push(v);
+        let p = backend.param(n);
+        n += 1;
+        p
+    };
+    let mut restricted = Vec::new();
+    let mut clauses = Vec::new();
+    for (object, owners) in &scope.owners_by_object {
+        let o = next(Sv::from(object.clone()));
+        restricted.push(o.clone());
+        let owners: Vec<String> = owners.iter().map(|u| next(backend.uuid(Some(u.0)))).collect();
+        if owners.is_empty() {
+            continue;
+        }
+        clauses.push(format!("(d.object = {o} AND d.owner IN ({}))", owners.join(", ")));
+    }
+    clauses.push(format!("d.object NOT IN ({})", restricted.join(", ")));
+    (format!("({})", clauses.join(" OR ")), values)
 }

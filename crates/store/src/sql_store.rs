@@ -1,14 +1,16 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{Backend, Pool, Sql, Tx, db_error};
-use crate::{ddl, identity, metadata, records, search};
-use anchora_core::auth::{ApiToken, User};
+use crate::{audit, ddl, erase, identity, metadata, records, search};
+use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
+use anchora_core::auth::AccessPolicy;
 use anchora_core::error::{Error, ErrorCode, Result};
+use anchora_core::identity::{ApiToken, Session, Team, User};
 use anchora_core::meta::{FieldDef, ObjectDef, Schema, standard_objects};
 use anchora_core::query::ListQuery;
 use anchora_core::record::{Change, Record, RecordInput};
-use anchora_core::store::{SearchHit, Store, WriteCtx, WriteOutcome};
-use anchora_core::{RecordId, TokenId, UserId};
+use anchora_core::store::{Erasure, ErasureCounts, SearchHit, SearchScope, Store, WriteCtx, WriteOutcome};
+use anchora_core::{RecordId, TeamId, TokenId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait};
@@ -27,7 +29,13 @@ pub struct SqlStore {
 }
 
 /// Migrations in order. Each runs once, in its own transaction, under a lock.
-const MIGRATIONS: &[(i64, &str)] = &[(1, "system tables and the standard objects")];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, "system tables and the standard objects"),
+    (
+        2,
+        "teams, token scopes, sessions, audit log, access policy, consent fields",
+    ),
+];
 
 impl SqlStore {
     pub async fn open_sqlite(path: &Path) -> Result<Self> {
@@ -274,6 +282,33 @@ async fn apply_migration(
                 tx.exec().execute(Sql::plain(stmt)).await?;
             }
             metadata::insert_object(tx, backend, &object, now).await?;
+        }
+    }
+    if version == 2 {
+        for stmt in ddl::identity_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+        let existing = metadata::load_schema_in(tx).await?;
+        for object in existing.objects.values() {
+            tx.exec()
+                .execute(Sql::plain(ddl::backfill_search_owner(object)))
+                .await?;
+        }
+        // Workspaces made before consent fields existed get them; new ones have them already.
+        if let Some(person) = existing.objects.get("person") {
+            let standard = standard_objects();
+            let wanted = standard
+                .iter()
+                .find(|o| o.name == "person")
+                .map(|o| o.fields.clone())
+                .unwrap_or_default();
+            for field in wanted.iter().filter(|f| person.any_field(&f.name).is_none()) {
+                for stmt in ddl::add_column(backend, person, field) {
+                    tx.exec().execute(Sql::plain(stmt)).await?;
+                }
+                metadata::insert_field(tx, backend, &person.name, field).await?;
+            }
+            metadata::bump_version(tx).await?;
         }
     }
     Ok(())
@@ -579,9 +614,29 @@ impl Store for SqlStore {
     }
 
     async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>> {
-        search::search(self.pool.exec(), self.backend_kind(), terms, limit)
+        search::search(
+            self.pool.exec(),
+            self.backend_kind(),
+            terms,
+            limit,
+            &SearchScope::default(),
+        )
+        .await
+        .map_err(db_error)
+    }
+
+    async fn search_scoped(&self, terms: &[String], limit: u32, scope: &SearchScope) -> Result<Vec<SearchHit>> {
+        search::search(self.pool.exec(), self.backend_kind(), terms, limit, scope)
             .await
             .map_err(db_error)
+    }
+
+    async fn set_policy(&self, policy: &AccessPolicy) -> Result<()> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        metadata::set_policy(&mut tx, self.backend_kind(), policy)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
     }
 
     async fn create_user(&self, user: &User) -> Result<()> {
@@ -620,9 +675,168 @@ impl Store for SqlStore {
     }
 
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
-        identity::touch_token(self.pool.exec(), self.backend_kind(), id, at)
+        identity::set_token_time(self.pool.exec(), self.backend_kind(), id, "last_used_at", at)
             .await
             .map_err(db_error)
+    }
+
+    async fn token(&self, id: TokenId) -> Result<Option<ApiToken>> {
+        let backend = self.backend_kind();
+        let found = identity::tokens(
+            self.pool.exec(),
+            backend,
+            Some(Expr::col("id").eq(backend.uuid(Some(id.0)))),
+        )
+        .await
+        .map_err(db_error)?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        let backend = self.backend_kind();
+        let cond = user.map(|u| Expr::col("user_id").eq(backend.uuid(Some(u.0))));
+        identity::tokens(self.pool.exec(), backend, cond)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn revoke_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+        identity::set_token_time(self.pool.exec(), self.backend_kind(), id, "revoked_at", at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        identity::update_user(self.pool.exec(), self.backend_kind(), user)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        identity::users(self.pool.exec(), self.backend_kind())
+            .await
+            .map_err(db_error)
+    }
+
+    async fn team_members(&self, team: TeamId) -> Result<Vec<UserId>> {
+        identity::team_members(self.pool.exec(), self.backend_kind(), team)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_team(&self, team: &Team) -> Result<()> {
+        identity::create_team(self.pool.exec(), self.backend_kind(), team)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn teams(&self) -> Result<Vec<Team>> {
+        identity::teams(self.pool.exec(), self.backend_kind())
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        identity::create_session(self.pool.exec(), self.backend_kind(), session)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn session_by_hash(&self, hash: &str) -> Result<Option<(Session, User, i64)>> {
+        identity::session_by_hash(self.pool.exec(), self.backend_kind(), hash)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn touch_session(&self, hash: &str, at: DateTime<Utc>) -> Result<()> {
+        identity::touch_session(self.pool.exec(), self.backend_kind(), hash, at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn delete_session(&self, hash: &str) -> Result<()> {
+        identity::delete_sessions(
+            self.pool.exec(),
+            self.backend_kind(),
+            Expr::col("id_hash").eq(hash.to_string()),
+        )
+        .await
+        .map_err(db_error)
+    }
+
+    async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut cond = Expr::col("user_id").eq(backend.uuid(Some(user.0)));
+        if let Some(keep) = keep {
+            cond = cond.and(Expr::col("id_hash").ne(keep.to_string()));
+        }
+        identity::delete_sessions(self.pool.exec(), backend, cond)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_password_reset(
+        &self,
+        hash: &str,
+        user: UserId,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        identity::create_password_reset(
+            self.pool.exec(),
+            self.backend_kind(),
+            hash,
+            user,
+            created_at,
+            expires_at,
+        )
+        .await
+        .map_err(db_error)
+    }
+
+    async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
+        identity::take_password_reset(self.pool.exec(), self.backend_kind(), hash, now)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn record_audit(&self, event: &AuditEvent) -> Result<()> {
+        audit::record(self.pool.exec(), self.backend_kind(), event)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
+        audit::events(self.pool.exec(), self.backend_kind(), query)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn count_events(
+        &self,
+        kind: AuditKind,
+        subject: Option<&str>,
+        ip: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<(u32, Option<DateTime<Utc>>)> {
+        audit::count(self.pool.exec(), self.backend_kind(), kind, subject, ip, since)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>> {
+        records::changes(self.pool.exec(), self.backend_kind(), query)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let counts = erase::erase(&mut tx, self.backend_kind(), erasure, ctx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(counts)
     }
 }
 

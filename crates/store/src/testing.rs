@@ -98,7 +98,7 @@ fn replace_database(url: &str, db: &str) -> String {
     }
 }
 
-fn find_pg_bin(tool: &str) -> Option<PathBuf> {
+pub(crate) fn find_pg_bin(tool: &str) -> Option<PathBuf> {
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
         && out.status.success()
     {

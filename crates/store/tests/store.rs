@@ -1,7 +1,8 @@
 //! The store suite: every test runs unchanged on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use anchora_core::auth::{Principal, Role, User};
+use anchora_core::auth::{Credential, Principal, Role};
+use anchora_core::identity::User;
 use anchora_core::service::{Crm, ListParams};
 use anchora_core::{Clock, ErrorCode, FixedClock, Store, UserId};
 use anchora_store::{Instance, SqlStore, testing};
@@ -47,21 +48,9 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
 }
 
 async fn add_user(store: &dyn Store, email: &str, role: Role, now: DateTime<Utc>) -> Principal {
-    let user = User {
-        id: UserId::new_at(now),
-        email: Some(email.into()),
-        name: email.into(),
-        role,
-        active: true,
-        password_hash: None,
-        created_at: now,
-    };
+    let user = User::new(UserId::new_at(now), Some(email.into()), email, role, now);
     store.create_user(&user).await.unwrap();
-    Principal {
-        user_id: user.id,
-        role,
-        token_id: None,
-    }
+    Principal::new(user.id, role, None, Credential::Local)
 }
 
 async fn sqlite() -> Option<H> {

@@ -3,71 +3,178 @@
 
 use crate::AppState;
 use crate::problem::ApiError;
-use anchora_core::auth::{Principal, hash_token, token_workspace};
+use anchora_core::auth::{Credential, Principal};
+use anchora_core::identity::{SESSION_TOUCH, Session, User};
+use anchora_core::login::Client;
+use anchora_core::secret::{constant_time_eq, hash_secret, session_workspace, token_workspace};
 use anchora_core::service::Crm;
 use anchora_core::{Error, ErrorCode, Store};
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
 use bytes_body::read_body;
 use serde_json::Value as Json;
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Only write `last_used_at` when it is older than this, so reads stay reads.
 const TOKEN_TOUCH_SECONDS: i64 = 60;
 
-/// The caller, authenticated by a Bearer token, and the CRM of the token's workspace.
+pub const SESSION_COOKIE: &str = "anchora_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The caller, authenticated by a Bearer token or a session cookie, and the CRM of its
+/// workspace.
 pub struct Authed {
     pub crm: Crm,
     pub principal: Principal,
     pub workspace: String,
+    pub user: User,
+    /// Set when the caller is a browser session.
+    pub session: Option<Session>,
+    pub client: Client,
 }
 
 fn unauthenticated(detail: &str) -> ApiError {
     ApiError::new(ErrorCode::Unauthenticated, detail)
 }
 
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"').to_string())
+}
+
+/// Where the request came from: the socket's address, or with a trusted proxy the last
+/// address it appended to `X-Forwarded-For`.
+pub fn client(parts: &Parts, trust_proxy: bool) -> Client {
+    let forwarded = trust_proxy
+        .then(|| parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|v| v.rsplit(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
+    let socket = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip().to_string());
+    Client {
+        ip: forwarded.or(socket),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(300).collect()),
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| unauthenticated("send an API token as Authorization: Bearer <token>"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer <token>"))?;
-        // Every failure below answers the same, so a caller learns nothing about which part was wrong.
-        let invalid = || unauthenticated("the token is not valid, has expired or was revoked");
-        let workspace = token_workspace(token).ok_or_else(invalid)?;
-        let now = state.clock.now();
-        let store = state.instance.workspace(workspace, now).await?.ok_or_else(invalid)?;
-        let (api_token, user, schema_version) = store.token_by_hash(&hash_token(token)).await?.ok_or_else(invalid)?;
-        if !api_token.usable_at(now) || !user.active {
-            return Err(invalid());
+        let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if let Some(header) = authorization {
+            return by_token(parts, state, header).await;
         }
-        let stale = api_token
-            .last_used_at
-            .is_none_or(|t| (now - t).num_seconds() >= TOKEN_TOUCH_SECONDS);
-        if stale {
-            store.touch_token(api_token.id, now).await?;
+        let session = authenticate_session(parts, state).await?;
+        // A browser's writes must carry the session's CSRF token in a header, which another
+        // site's page cannot set.
+        if !is_safe(&parts.method) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let expected = session.session.as_ref().map_or("", |s| s.csrf_token.as_str());
+            if expected.is_empty() || !constant_time_eq(sent, expected) {
+                return Err(ApiError::new(
+                    ErrorCode::CsrfFailed,
+                    format!("send the session's CSRF token in the {CSRF_HEADER} header"),
+                ));
+            }
         }
-        let principal = Principal {
-            user_id: user.id,
-            role: user.role,
-            token_id: Some(api_token.id),
-        };
-        let crm = Crm::new(store as std::sync::Arc<dyn Store>, state.clock.clone()).at_schema_version(schema_version);
-        Ok(Authed {
-            crm,
-            principal,
-            workspace: workspace.to_string(),
-        })
+        Ok(session)
     }
+}
+
+async fn by_token(parts: &Parts, state: &AppState, header: &str) -> Result<Authed, ApiError> {
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer <token>"))?;
+    // Every failure below answers the same, so a caller learns nothing about which part was wrong.
+    let invalid = || unauthenticated("the token is not valid, has expired or was revoked");
+    let workspace = token_workspace(token).ok_or_else(invalid)?;
+    let now = state.clock.now();
+    let store = state.instance.workspace(workspace, now).await?.ok_or_else(invalid)?;
+    let (api_token, user, schema_version) = store.token_by_hash(&hash_secret(token)).await?.ok_or_else(invalid)?;
+    if !api_token.usable_at(now) || !user.active {
+        return Err(invalid());
+    }
+    let stale = api_token
+        .last_used_at
+        .is_none_or(|t| (now - t).num_seconds() >= TOKEN_TOUCH_SECONDS);
+    if stale {
+        store.touch_token(api_token.id, now).await?;
+    }
+    let principal = Principal {
+        scope: api_token.scope,
+        ..Principal::new(user.id, user.role, user.team, Credential::Token(api_token.id))
+    };
+    let crm = Crm::new(store as Arc<dyn Store>, state.clock.clone())
+        .at_schema_version(schema_version)
+        .in_workspace(workspace);
+    Ok(Authed {
+        crm,
+        principal,
+        workspace: workspace.to_string(),
+        user,
+        session: None,
+        client: client(parts, state.trust_proxy),
+    })
+}
+
+/// The signed-in browser session named by the request's cookie.
+pub async fn authenticate_session(parts: &Parts, state: &AppState) -> Result<Authed, ApiError> {
+    let missing = || unauthenticated("sign in, or send an API token as Authorization: Bearer <token>");
+    let ended = || unauthenticated("the session has ended; sign in again");
+    let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(missing)?;
+    let workspace = session_workspace(&secret).ok_or_else(ended)?;
+    let now = state.clock.now();
+    let store = state.instance.workspace(workspace, now).await?.ok_or_else(ended)?;
+    let hash = hash_secret(&secret);
+    let (session, user, schema_version) = store.session_by_hash(&hash).await?.ok_or_else(ended)?;
+    if !session.live_at(now) || !user.active {
+        store.delete_session(&hash).await?;
+        return Err(ended());
+    }
+    if now - session.last_seen_at >= SESSION_TOUCH {
+        store.touch_session(&hash, now).await?;
+    }
+    let principal = Principal::new(user.id, user.role, user.team, Credential::Session);
+    let crm = Crm::new(store as Arc<dyn Store>, state.clock.clone())
+        .at_schema_version(schema_version)
+        .in_workspace(workspace);
+    Ok(Authed {
+        crm,
+        principal,
+        workspace: workspace.to_string(),
+        user,
+        session: Some(session),
+        client: client(parts, state.trust_proxy),
+    })
 }
 
 /// A JSON body: `application/json`, at most the configured size, any valid JSON value.
@@ -96,6 +203,7 @@ impl FromRequest<AppState> for JsonBody {
                 detail: format!("the body is not valid JSON: {e}"),
                 errors: vec![anchora_core::FieldError::new("body", e.to_string())],
                 current: None,
+                retry_after: None,
             })
         })?;
         Ok(JsonBody(json))

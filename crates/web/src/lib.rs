@@ -3,13 +3,16 @@
 
 pub mod api;
 mod extract;
+pub mod i18n;
+pub mod mail;
+mod pages;
 pub mod problem;
 
 use anchora_core::{Clock, Error, ErrorCode};
 use anchora_store::Instance;
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use problem::ApiError;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -23,7 +26,36 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub instance: Arc<Instance>,
     pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn mail::Mailer>,
+    /// Where users reach Anchora (links in e-mails are built from it, never from `Host`).
+    pub public_url: String,
+    /// Mark cookies `Secure` (set when the public URL is https).
+    pub secure_cookies: bool,
+    /// Believe `X-Forwarded-For`/`-Proto` from a reverse proxy in front.
+    pub trust_proxy: bool,
 }
+
+impl AppState {
+    pub fn new(
+        instance: Arc<Instance>,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<dyn mail::Mailer>,
+        public_url: &str,
+    ) -> Self {
+        Self {
+            instance,
+            clock,
+            mailer,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            secure_cookies: public_url.starts_with("https://"),
+            trust_proxy: false,
+        }
+    }
+}
+
+/// No inline script or style anywhere, so the policy needs no 'unsafe-inline'.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -33,11 +65,31 @@ pub fn app(state: AppState) -> Router {
                 .fallback(not_found)
                 .method_not_allowed_fallback(method_not_allowed),
         )
-        .route("/", axum::routing::get(home))
+        .merge(pages::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts(&state),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -63,8 +115,9 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
 }
 
-/// Until the web UI lands, the root points people at the API.
-async fn home() -> Response {
-    let body = "Anchora is running.\n\nAPI: /api/v1 (Bearer token)\nOpenAPI document: /api/v1/openapi.json\n";
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+/// Browsers remember to use TLS only when Anchora is served over it.
+fn hsts(state: &AppState) -> Option<HeaderValue> {
+    state
+        .secure_cookies
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"))
 }

@@ -57,6 +57,11 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"anchora\""),
             );
         }
+        if let Some(seconds) = self.0.retry_after
+            && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
+        }
         if self.0.code == ErrorCode::VersionConflict
             && let Some(v) = self
                 .0

@@ -2,7 +2,9 @@
 //! on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use anchora_core::auth::{ApiToken, Role, User, generate_token, hash_token};
+use anchora_core::auth::{Role, Scope};
+use anchora_core::identity::{ApiToken, User};
+use anchora_core::secret::{generate_token, hash_secret};
 use anchora_core::{Clock, FixedClock, Store, TokenId, UserId};
 use anchora_store::{Instance, SqlStore, testing};
 use anchora_web::{AppState, app};
@@ -43,22 +45,21 @@ async fn token_for(
     expires: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> String {
-    let user = User {
-        id: UserId::new_at(now),
-        email: None,
-        name: format!("{} token", role.as_str()),
+    let user = User::new(
+        UserId::new_at(now),
+        None,
+        &format!("{} token", role.as_str()),
         role,
-        active: true,
-        password_hash: None,
-        created_at: now,
-    };
+        now,
+    );
     store.create_user(&user).await.unwrap();
     let token = generate_token(workspace);
     let api = ApiToken {
         id: TokenId::new_at(now),
         name: "test".into(),
         user_id: user.id,
-        token_hash: hash_token(&token),
+        token_hash: hash_secret(&token),
+        scope: Scope::Admin,
         created_at: now,
         last_used_at: None,
         expires_at: expires,
@@ -76,10 +77,16 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
     let clock = Arc::new(FixedClock::new(start()));
     let instance = Arc::new(Instance::open(&url, clock.now()).await.unwrap());
     let admin = token_for(&instance.main(), "main", Role::Admin, None, clock.now()).await;
-    let app = app(AppState {
-        instance: instance.clone(),
-        clock: clock.clone(),
-    });
+    let mailer = Arc::new(anchora_web::mail::FileMailer::new(
+        std::env::temp_dir().join("anchora-test-mail"),
+        anchora_web::mail::parse_mailbox("Anchora <anchora@localhost>").unwrap(),
+    ));
+    let app = app(AppState::new(
+        instance.clone(),
+        clock.clone(),
+        mailer,
+        "http://localhost",
+    ));
     H {
         app,
         instance,
@@ -834,11 +841,12 @@ async fn openapi_document_is_valid_and_live(h: H) {
     let other = Instance::open(&h.url, h.clock.now()).await.unwrap();
     let other_admin = other.main().user_by_email("nobody@example.com").await.unwrap();
     assert!(other_admin.is_none());
-    let principal = anchora_core::auth::Principal {
-        user_id: UserId::new_at(h.clock.now()),
-        role: Role::Admin,
-        token_id: None,
-    };
+    let principal = anchora_core::auth::Principal::new(
+        UserId::new_at(h.clock.now()),
+        Role::Admin,
+        None,
+        anchora_core::auth::Credential::Local,
+    );
     let crm = anchora_core::service::Crm::new(other.main(), h.clock.clone());
     crm.add_field(
         &principal,

@@ -1,10 +1,12 @@
 //! `/api/v1`: thin handlers — extract, call the CRM, render.
 
+mod admin;
 mod openapi;
 
 use crate::AppState;
 use crate::extract::{Authed, IfMatch, JsonBody, QueryMap};
 use crate::problem::ApiResult;
+use anchora_core::auth::Permission;
 use anchora_core::meta::{ObjectDef, describe_object};
 use anchora_core::record::Record;
 use anchora_core::service::ListParams;
@@ -36,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/records/{object}/{id}/history", get(history))
         .route("/search", get(search))
         .route("/openapi.json", get(openapi))
+        .merge(admin::router())
 }
 
 /// A record with its version as ETag.
@@ -53,8 +56,7 @@ fn record_response(status: StatusCode, object: &ObjectDef, record: &Record) -> R
 }
 
 async fn list_objects(a: Authed) -> ApiResult<Json<Json_>> {
-    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
-    let schema = a.crm.schema().await?;
+    let schema = a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
     let data: Vec<Json_> = schema
         .objects
         .values()
@@ -65,7 +67,7 @@ async fn list_objects(a: Authed) -> ApiResult<Json<Json_>> {
 }
 
 async fn get_object(a: Authed, Path(object): Path<String>) -> ApiResult<Json<Json_>> {
-    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
+    a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
     let (_, def) = a.crm.object(&object).await?;
     Ok(Json(describe_object(&def)))
 }
@@ -197,7 +199,6 @@ async fn search(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
 }
 
 async fn openapi(a: Authed) -> ApiResult<Json<Json_>> {
-    a.principal.require(anchora_core::auth::Permission::ReadRecords)?;
-    let schema = a.crm.schema().await?;
+    let schema = a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
     Ok(Json(openapi_document(&schema, &a.workspace)))
 }

@@ -1,0 +1,201 @@
+//! The GDPR's rights of access (art. 15) and erasure (art. 17) for a person, and the consent a
+//! mass mailing must honour.
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::auth::{Permission, Principal};
+use crate::error::{Error, Result};
+use crate::filter::{ColumnRef, Compare, Condition};
+use crate::ids::RecordId;
+use crate::meta::{FieldType, ObjectDef, Schema};
+use crate::query::{Cursor, ListQuery, MAX_LIMIT};
+use crate::record::Record;
+use crate::store::{Erasure, Scrub};
+use crate::value::Value;
+use serde_json::{Value as Json, json};
+
+pub const PERSON: &str = "person";
+
+/// The person fields that record consent to marketing e-mail.
+pub const CONSENT_STATUS: &str = "email_consent";
+pub const CONSENT_AT: &str = "email_consent_at";
+pub const CONSENT_SOURCE: &str = "email_consent_source";
+
+/// Whether a mass mailing may go to this person: only with consent given and not withdrawn.
+pub fn may_email(person: &Record) -> bool {
+    matches!(person.get(CONSENT_STATUS), Value::Select(c) if c == "granted")
+        && !matches!(person.get("email"), Value::Null)
+}
+
+/// Field types that can hold what someone wrote about a person.
+fn holds_personal_text(t: FieldType) -> bool {
+    matches!(
+        t,
+        FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Phone | FieldType::Url
+    )
+}
+
+/// Relation fields of `object` that point at `target`.
+fn relations_to<'a>(object: &'a ObjectDef, target: &'a str) -> impl Iterator<Item = &'a crate::meta::FieldDef> {
+    object
+        .fields
+        .iter()
+        .filter(move |f| f.field_type == FieldType::Relation && f.target.as_deref() == Some(target))
+}
+
+impl crate::service::Crm {
+    /// Every record of `object` matching `condition`, live or in the trash, page by page.
+    async fn every_record(&self, object: &ObjectDef, condition: Condition) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        for liveness in [crate::query::Liveness::Live, crate::query::Liveness::Trash] {
+            let mut query = ListQuery::all();
+            query.filter = Some(condition.clone());
+            query.limit = MAX_LIMIT;
+            query.liveness = liveness;
+            loop {
+                let mut page = self.store.list_records(object, &query).await?;
+                let more = page.len() > MAX_LIMIT as usize;
+                page.truncate(MAX_LIMIT as usize);
+                let last = page.last().map(|r| r.id);
+                out.extend(page);
+                match last {
+                    Some(id) if more => query.after = Some(Cursor { values: Vec::new(), id }),
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records of every object that point at the person: activities linked to them or naming
+    /// them, and records of any object with a relation to people.
+    async fn records_about(&self, schema: &Schema, id: RecordId) -> Result<Vec<(ObjectDef, Vec<Record>)>> {
+        let mut out = Vec::new();
+        for object in schema.objects.values() {
+            let mut any = Vec::new();
+            for f in relations_to(object, PERSON) {
+                any.push(Condition::Compare {
+                    column: ColumnRef::of(f),
+                    cmp: Compare::Eq,
+                    value: Value::Relation(id),
+                });
+            }
+            if object.is_activity() {
+                any.push(Condition::LinkedTo {
+                    object: PERSON.into(),
+                    id,
+                });
+            }
+            if any.is_empty() {
+                continue;
+            }
+            let records = self.every_record(object, Condition::Or(any)).await?;
+            if !records.is_empty() {
+                out.push((object.clone(), records));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything Anchora holds about one person, as one JSON document.
+    pub async fn export_person(&self, who: &Principal, id: &str, ip: Option<&str>) -> Result<Json> {
+        self.authorize(who, Permission::Export).await?;
+        let (_, person) = self.get(who, PERSON, id).await?;
+        let schema = self.schema().await?;
+        let object = schema.object(PERSON)?.clone();
+        let mut history = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.history(&object, person.id, after, MAX_LIMIT).await?;
+            let done = page.len() < MAX_LIMIT as usize;
+            after = page.last().map_or(after, |c| c.seq);
+            history.extend(page.iter().map(|c| c.to_json()));
+            if done {
+                break;
+            }
+        }
+        let mut related = serde_json::Map::new();
+        for (object, records) in self.records_about(&schema, person.id).await? {
+            related.insert(
+                object.name.clone(),
+                Json::Array(records.iter().map(|r| r.to_json(&object)).collect()),
+            );
+        }
+        let now = self.clock.now();
+        self.record_event(
+            AuditEvent::new(now, Some(who.user_id), AuditKind::PersonalDataExported)
+                .subject(person.id.to_string())
+                .ip(ip),
+        )
+        .await?;
+        Ok(json!({
+            "exported_at": now,
+            "person": person.to_json(&object),
+            "history": history,
+            "related": related,
+        }))
+    }
+
+    /// Erase a person for good: their record and search entry, the values in their change log,
+    /// the personal fields of activities about them and every reference to them. Returns the
+    /// receipt, which is also kept in the audit log (without personal data).
+    pub async fn erase_person(&self, who: &Principal, id: &str, ip: Option<&str>) -> Result<Json> {
+        self.authorize(who, Permission::Purge).await?;
+        let (_, person) = self.get(who, PERSON, id).await?;
+        let schema = self.schema().await?;
+        let object = schema.object(PERSON)?.clone();
+        let mut scrubs = Vec::new();
+        for (about, records) in self.records_about(&schema, person.id).await? {
+            let mut blank: Vec<String> = relations_to(&about, PERSON).map(|f| f.name.clone()).collect();
+            let mut mark = Vec::new();
+            if about.is_activity() {
+                for f in about.fields.iter().filter(|f| holds_personal_text(f.field_type)) {
+                    if f.required {
+                        mark.push(f.name.clone());
+                    } else {
+                        blank.push(f.name.clone());
+                    }
+                }
+            }
+            scrubs.push(Scrub {
+                ids: records.iter().map(|r| r.id).collect(),
+                object: about,
+                blank,
+                mark,
+            });
+        }
+        let erasure = Erasure {
+            object,
+            id: person.id,
+            scrubs,
+        };
+        let ctx = crate::store::WriteCtx {
+            actor: who.user_id,
+            now: self.clock.now(),
+        };
+        let counts = self.store.erase_record(&erasure, ctx).await?;
+        let receipt = json!({
+            "receipt": RecordId::new_at(ctx.now).to_string(),
+            "erased_at": ctx.now,
+            "erased_by": who.user_id.to_string(),
+            "object": PERSON,
+            "id": person.id.to_string(),
+            "records_changed": counts.records_changed,
+            "change_log_entries_scrubbed": counts.change_log_entries_scrubbed,
+            "links_removed": counts.links_removed,
+            "related": erasure.scrubs.iter().map(|s| json!({"object": s.object.name, "count": s.ids.len()})).collect::<Vec<_>>(),
+        });
+        self.record_event(
+            AuditEvent::new(ctx.now, Some(who.user_id), AuditKind::PersonErased)
+                .subject(person.id.to_string())
+                .ip(ip)
+                .detail(receipt.clone()),
+        )
+        .await?;
+        Ok(receipt)
+    }
+}
+
+/// A person id for the GDPR endpoints; anything else is a 404 like an unknown id.
+pub fn check_person_id(id: &str) -> Result<RecordId> {
+    RecordId::parse(id).ok_or_else(|| Error::not_found(format!("no person with id {id:?}")))
+}

@@ -1,0 +1,188 @@
+//! UI text in English, Swedish, German, Danish and Spanish, through Fluent. The catalogues are
+//! compiled into the binary; a missing key in any language fails a test, never a page.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+use unic_langid::LanguageIdentifier;
+
+pub use anchora_core::identity::LOCALES;
+
+const SOURCES: [(&str, &str); 5] = [
+    ("en", include_str!("../locales/en.ftl")),
+    ("sv", include_str!("../locales/sv.ftl")),
+    ("de", include_str!("../locales/de.ftl")),
+    ("da", include_str!("../locales/da.ftl")),
+    ("es", include_str!("../locales/es.ftl")),
+];
+
+pub struct Catalog {
+    bundles: HashMap<&'static str, FluentBundle<FluentResource>>,
+}
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(Catalog::load);
+
+impl Catalog {
+    fn load() -> Self {
+        let mut bundles = HashMap::new();
+        for (locale, source) in SOURCES {
+            let lang: LanguageIdentifier = locale.parse().unwrap_or_default();
+            let mut bundle = FluentBundle::new_concurrent(vec![lang]);
+            // Text goes into HTML, not mixed-direction prose: no Unicode isolation marks.
+            bundle.set_use_isolating(false);
+            let resource = match FluentResource::try_new(source.to_string()) {
+                Ok(r) => r,
+                Err((r, errors)) => {
+                    tracing::error!(locale, ?errors, "the catalogue has syntax errors; the rest is used");
+                    r
+                }
+            };
+            if let Err(errors) = bundle.add_resource(resource) {
+                tracing::error!(locale, ?errors, "the catalogue repeats keys");
+            }
+            bundles.insert(locale, bundle);
+        }
+        Catalog { bundles }
+    }
+
+    pub fn get() -> &'static Catalog {
+        &CATALOG
+    }
+
+    /// The text for `key` in `locale`, falling back to English, then to the key itself.
+    pub fn text(&self, locale: &str, key: &str, args: Option<&FluentArgs>) -> String {
+        for l in [locale, "en"] {
+            if let Some(bundle) = self.bundles.get(l)
+                && let Some(pattern) = bundle.get_message(key).and_then(|m| m.value())
+            {
+                let mut errors = Vec::new();
+                return bundle.format_pattern(pattern, args, &mut errors).into_owned();
+            }
+        }
+        key.to_string()
+    }
+
+    /// Every message key of a locale (for the completeness test).
+    pub fn keys(locale: &str) -> Vec<String> {
+        let source = SOURCES.iter().find(|(l, _)| *l == locale).map_or("", |(_, s)| s);
+        source
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('#'))
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_string()))
+            .collect()
+    }
+}
+
+/// The language of the UI for one request.
+#[derive(Clone, Debug)]
+pub struct Tr {
+    pub locale: &'static str,
+}
+
+impl Tr {
+    pub fn new(locale: &str) -> Self {
+        Tr {
+            locale: LOCALES.iter().copied().find(|l| *l == locale).unwrap_or("en"),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        Catalog::get().text(self.locale, key, None)
+    }
+
+    /// A message with one argument.
+    pub fn t1(&self, key: &str, name: &str, value: impl Into<FluentValue<'static>>) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name.to_string(), value.into());
+        Catalog::get().text(self.locale, key, Some(&args))
+    }
+
+    /// A message with several arguments.
+    pub fn tn(&self, key: &str, values: &[(&str, String)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in values {
+            args.set(name.to_string(), FluentValue::from(value.clone()));
+        }
+        Catalog::get().text(self.locale, key, Some(&args))
+    }
+}
+
+/// The best of our languages for an `Accept-Language` header, English when none fits.
+pub fn negotiate(accept_language: Option<&str>) -> &'static str {
+    let Some(header) = accept_language else {
+        return "en";
+    };
+    let mut choices: Vec<(f32, &str)> = header
+        .split(',')
+        .filter_map(|part| {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next()?.trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            Some((q, tag))
+        })
+        .collect();
+    choices.sort_by(|a, b| b.0.total_cmp(&a.0));
+    choices
+        .iter()
+        .filter(|(q, _)| *q > 0.0)
+        .find_map(|(_, tag)| {
+            let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+            // Norwegian readers understand Danish and Swedish better than English.
+            let primary = match primary.as_str() {
+                "nb" | "nn" | "no" => "da".to_string(),
+                _ => primary,
+            };
+            LOCALES.iter().copied().find(|l| *l == primary)
+        })
+        .unwrap_or("en")
+}
+
+pub type SharedTr = Arc<Tr>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_key_and_no_extra() {
+        let english = Catalog::keys("en");
+        assert!(english.len() > 20);
+        for locale in LOCALES {
+            let keys = Catalog::keys(locale);
+            for k in &english {
+                assert!(keys.contains(k), "{locale} lacks {k}");
+                let text = Tr::new(locale).t(k);
+                assert_ne!(&text, k, "{locale}: {k} does not resolve");
+            }
+            for k in &keys {
+                assert!(english.contains(k), "{locale} has {k}, which English lacks");
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_and_fallbacks() {
+        assert_eq!(Tr::new("sv").t1("home-welcome", "name", "Anna"), "Välkommen, Anna");
+        assert_eq!(Tr::new("xx").t("logout"), "Sign out");
+        assert_eq!(Tr::new("de").t("no-such-key"), "no-such-key");
+        let body = Tr::new("en").tn(
+            "reset-mail-body",
+            &[("email", "a@b.se".into()), ("link", "http://x/y".into())],
+        );
+        assert!(body.contains("a@b.se") && body.contains("http://x/y\n"), "{body}");
+    }
+
+    #[test]
+    fn accept_language_negotiation() {
+        assert_eq!(negotiate(None), "en");
+        assert_eq!(negotiate(Some("sv-SE,sv;q=0.9,en;q=0.8")), "sv");
+        assert_eq!(negotiate(Some("fr-FR, de;q=0.5, en;q=0.4")), "de");
+        assert_eq!(negotiate(Some("nb-NO")), "da");
+        assert_eq!(negotiate(Some("es;q=0, da")), "da");
+        assert_eq!(negotiate(Some("garbage;;q=x")), "en");
+    }
+}
