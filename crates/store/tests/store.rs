@@ -82,6 +82,8 @@ anchora_store::on_both_databases!(
     workspaces_are_isolated,
     activities_link_to_any_record,
     filtered_pages_after_analyze,
+    backup_while_writing_is_consistent,
+    erasure_is_atomic_and_complete,
 );
 
 async fn person(h: &H, body: Json) -> Json {
@@ -1112,4 +1114,214 @@ async fn filtered_pages_after_analyze(h: H) {
         .collect();
     expected.sort();
     assert_eq!(seen, expected);
+}
+
+/// People in batches of three, numbered; each batch is one transaction.
+fn numbered_batch(h: &H, first: u64) -> Vec<anchora_core::record::Record> {
+    use anchora_core::value::Value;
+    (first..first + 3)
+        .map(|n| {
+            let at = h.clock.now();
+            let mut values = std::collections::BTreeMap::new();
+            values.insert("last_name".to_string(), Value::Text(format!("seq{n:08}")));
+            values.insert(
+                "title".to_string(),
+                Value::Text(format!("t{}", n.wrapping_mul(2_654_435_761) % 1_000_003)),
+            );
+            anchora_core::record::Record {
+                object: "person".into(),
+                id: anchora_core::RecordId::new_at(at),
+                version: 1,
+                created_at: at,
+                created_by: Some(h.admin.user_id),
+                updated_at: at,
+                updated_by: Some(h.admin.user_id),
+                owner: Some(h.admin.user_id),
+                deleted_at: None,
+                values,
+                links: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Every live person of a store, with a checksum over what each holds.
+async fn people_with_checksum(store: &dyn Store) -> (Vec<u64>, std::collections::BTreeMap<u64, String>) {
+    use sha2::Digest;
+    let schema = store.schema().await.unwrap();
+    let person = schema.object("person").unwrap();
+    let mut query = anchora_core::query::ListQuery::all();
+    query.limit = 500;
+    let mut rows = std::collections::BTreeMap::new();
+    loop {
+        let mut page = store.list_records(person, &query).await.unwrap();
+        let more = page.len() > 500;
+        page.truncate(500);
+        for r in &page {
+            let json = r.to_json(person);
+            let n: u64 = json["last_name"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("seq")
+                .parse()
+                .unwrap();
+            let digest = sha2::Sha256::digest(json.to_string().as_bytes());
+            rows.insert(n, format!("{digest:x}"));
+        }
+        match page.last() {
+            Some(last) if more => {
+                query.after = Some(anchora_core::query::Cursor {
+                    values: Vec::new(),
+                    id: last.id,
+                })
+            }
+            _ => break,
+        }
+    }
+    (rows.keys().copied().collect(), rows)
+}
+
+async fn backup_while_writing_is_consistent(h: H) {
+    let schema = h.store.schema().await.unwrap();
+    let person = schema.object("person").unwrap().clone();
+    let ctx = anchora_core::store::WriteCtx {
+        actor: h.admin.user_id,
+        now: h.clock.now(),
+    };
+    // Enough rows that the backup takes a while.
+    let mut n = 1;
+    for _ in 0..1000 {
+        h.store
+            .insert_records(&person, &numbered_batch(&h, n), ctx)
+            .await
+            .unwrap();
+        n += 3;
+    }
+    let written = Arc::new(std::sync::atomic::AtomicU64::new(n - 1));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, written, stop) = (h.store.clone(), written.clone(), stop.clone());
+        let batches: Vec<_> = (0..3000).map(|i| numbered_batch(&h, n + i * 3)).collect();
+        let person = person.clone();
+        tokio::spawn(async move {
+            for batch in batches {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                store.insert_records(&person, &batch, ctx).await.unwrap();
+                written.fetch_add(3, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+    while written.load(std::sync::atomic::Ordering::SeqCst) < n + 30 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let before = written.load(std::sync::atomic::Ordering::SeqCst);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup");
+    let target = if h.url.starts_with("sqlite") {
+        anchora_store::backup::backup_sqlite(&h.store, &file).await.unwrap();
+        format!("sqlite://{}", dir.path().join("restored.db").display())
+    } else {
+        anchora_store::backup::backup_postgres(&h.url, None, &file)
+            .await
+            .unwrap();
+        testing::fresh_postgres_database().await.unwrap()
+    };
+    let after = written.load(std::sync::atomic::Ordering::SeqCst);
+    // Keep writing a little after the backup, then stop.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.await.unwrap();
+    assert!(
+        after > before,
+        "the writer kept writing during the backup ({before}..{after})"
+    );
+    anchora_store::backup::restore(&file, &anchora_store::DatabaseUrl::parse(&target).unwrap(), false)
+        .await
+        .unwrap();
+    let restored = Instance::open(&target, h.clock.now()).await.unwrap();
+    let (numbers, sums) = people_with_checksum(&*restored.main()).await;
+    let k = numbers.len() as u64;
+    // A snapshot of one moment: whole batches, numbered 1..=k with no gaps, between the counts
+    // seen before and after the backup ran.
+    assert_eq!(k % 3, 0, "half a batch in the backup");
+    assert_eq!(numbers, (1..=k).collect::<Vec<_>>(), "gaps in the backup");
+    assert!((before..=after).contains(&k), "{before} <= {k} <= {after}");
+    // Every row equals the source's row (rows are never changed after insert), and the change
+    // log holds exactly one entry per record.
+    let (_, source) = people_with_checksum(&*h.store).await;
+    assert!(source.len() as u64 > k, "the source went on");
+    for (n, sum) in &sums {
+        assert_eq!(source.get(n), Some(sum), "row {n} differs");
+    }
+    let restored_store = restored.main();
+    let changes = restored_store
+        .changes(&anchora_core::audit::ChangeQuery {
+            object: Some("person".into()),
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 500);
+    let mut entries = 0u64;
+    let mut before_seq = None;
+    loop {
+        let page = restored_store
+            .changes(&anchora_core::audit::ChangeQuery {
+                object: Some("person".into()),
+                limit: 500,
+                before_seq,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        entries += page.len() as u64;
+        match page.last() {
+            Some(c) if page.len() == 500 => before_seq = Some(c.seq),
+            _ => break,
+        }
+    }
+    assert_eq!(entries, k);
+    // The backup opens as a working database: it takes new writes.
+    let crm = Crm::new(restored_store, h.clock.clone());
+    crm.create(&h.admin, "person", &json!({"last_name": "after restore"}))
+        .await
+        .unwrap();
+}
+
+async fn erasure_is_atomic_and_complete(h: H) {
+    let p = person(
+        &h,
+        json!({"first_name": "Ingrid", "last_name": "Bergman", "email": "ingrid@example.se"}),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let (_, a) = h
+        .crm
+        .create(
+            &h.admin,
+            "activity",
+            &json!({"type": "call", "subject": "Ingrid called", "body": "about Casablanca", "person": id}),
+        )
+        .await
+        .unwrap();
+    let receipt = h.crm.erase_person(&h.admin, &id, None).await.unwrap();
+    assert_eq!(receipt["records_changed"], 2);
+    let e = h.crm.get(&h.admin, "person", &id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    let (_, act) = h.crm.get(&h.admin, "activity", &a.id.to_string()).await.unwrap();
+    assert_eq!(act.version, 2);
+    let history = h
+        .store
+        .history(h.crm.schema().await.unwrap().object("activity").unwrap(), a.id, 0, 50)
+        .await
+        .unwrap();
+    let text = serde_json::to_string(&history.iter().map(|c| c.to_json()).collect::<Vec<_>>()).unwrap();
+    assert!(!text.contains("Ingrid") && !text.contains("Casablanca"), "{text}");
+    assert!(history.iter().any(|c| c.op == anchora_core::record::ChangeOp::Erase));
+    // Erasing again: the person is gone, so 404, and nothing else changes.
+    let e = h.crm.erase_person(&h.admin, &id, None).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
 }

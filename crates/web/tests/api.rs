@@ -23,6 +23,7 @@ struct H {
     clock: Arc<FixedClock>,
     admin: String,
     url: String,
+    mail: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -77,8 +78,9 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
     let clock = Arc::new(FixedClock::new(start()));
     let instance = Arc::new(Instance::open(&url, clock.now()).await.unwrap());
     let admin = token_for(&instance.main(), "main", Role::Admin, None, clock.now()).await;
+    let mail = tempfile::tempdir().unwrap();
     let mailer = Arc::new(anchora_web::mail::FileMailer::new(
-        std::env::temp_dir().join("anchora-test-mail"),
+        mail.path().to_path_buf(),
         anchora_web::mail::parse_mailbox("Anchora <anchora@localhost>").unwrap(),
     ));
     let app = app(AppState::new(
@@ -93,6 +95,7 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
         clock,
         admin,
         url: url.clone(),
+        mail,
         _dir: dir,
     }
 }
@@ -119,7 +122,24 @@ anchora_store::on_both_databases!(
     concurrent_patches_exactly_one_wins,
     openapi_document_is_valid_and_live,
     search_endpoint,
+    login_sessions_and_csrf,
+    sessions_expire_idle_and_absolute,
+    failed_logins_are_throttled_and_recorded,
+    password_reset_by_emailed_link,
+    roles_and_no_privilege_escalation,
+    key_user_schema_rights_are_set_by_admins,
+    record_visibility_by_team_and_owner,
+    token_scopes_expiry_and_revocation,
+    audit_and_change_logs_are_admin_only_and_filterable,
+    gdpr_export_and_erasure,
+    security_headers_on_pages_and_api,
+    two_sessions_editing_one_record,
+    deactivated_users_keep_their_records_but_cannot_sign_in,
 );
+
+#[path = "api/identity.rs"]
+mod identity;
+use identity::*;
 
 impl H {
     async fn send(
