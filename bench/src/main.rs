@@ -6,7 +6,7 @@
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use anchora_core::auth::{Credential, Principal};
+use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
 use anchora_core::filter::Filter;
 use anchora_core::query::{ListQuery, parse_sort};
 use anchora_core::service::{Crm, ListParams};
@@ -292,10 +292,12 @@ async fn measure(
                 .args([
                     "token",
                     "create",
+                    "--user",
+                    "admin@example.com",
+                    "--scope",
+                    "read",
                     "--name",
                     "bench",
-                    "--role",
-                    "admin",
                     "--database-url",
                     url,
                 ])
@@ -480,6 +482,8 @@ async fn measure(
         );
     }
 
+    visibility(&store, &crm, name, report).await?;
+
     let ids: Vec<String> = store
         .pool()
         .exec()
@@ -613,6 +617,103 @@ async fn measure(
     );
     let _ = server.kill();
     let _ = server.wait();
+    Ok(())
+}
+
+/// Lists and search for a sales user who sees only their team's people (issue 3's target).
+async fn visibility(store: &Arc<SqlStore>, crm: &Crm, name: &str, report: &mut Report) -> Result<()> {
+    let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
+    let users = store.users().await.map_err(err)?;
+    let member = users
+        .iter()
+        .find(|u| u.role == Role::User && u.team.is_some())
+        .context("the data set has no team members; regenerate it")?
+        .clone();
+    let team = member.team.context("no team")?;
+    let mates = store.team_members(team).await.map_err(err)?;
+    let schema = store.schema().await.map_err(err)?;
+    let person = schema.object("person").map_err(err)?.clone();
+    let total = store.count_records(&person).await.map_err(err)?;
+    let seen: i64 = {
+        let placeholders: Vec<String> = mates.iter().map(|m| format!("'{}'", m.0)).collect();
+        let sql = format!(
+            "SELECT count(*) FROM obj_person WHERE deleted_at IS NULL AND owner IN ({})",
+            placeholders.join(", ")
+        );
+        store
+            .pool()
+            .exec()
+            .fetch_optional(Sql::plain(sql))
+            .await?
+            .context("count")?
+            .i64(0)?
+    };
+    let mut policy = AccessPolicy::default();
+    policy
+        .visibility
+        .entry("person".into())
+        .or_default()
+        .insert(Role::User, Visibility::Team);
+    store.set_policy(&policy).await.map_err(err)?;
+    let who = Principal::new(member.id, Role::User, member.team, Credential::Local);
+    let share = 100.0 * seen as f64 / total.max(1) as f64;
+    let list = |filter: Option<serde_json::Value>, sort: &'static str| {
+        let (crm, who) = (crm.clone(), who.clone());
+        async move {
+            let params = ListParams {
+                filter: filter.map(|f| f.to_string()),
+                sort: Some(sort.into()),
+                limit: Some("50".into()),
+                ..Default::default()
+            };
+            let (_, page) = crm.list(&who, "person", &params).await.unwrap();
+            assert_eq!(page.records.len(), 50);
+        }
+    };
+    let mut s = time_many(300, |i| {
+        let from = SURNAMES[i % SURNAMES.len()].chars().take(3).collect::<String>();
+        list(
+            Some(serde_json::json!({"field": "last_name", "op": "gte", "value": from})),
+            "last_name",
+        )
+    })
+    .await;
+    report.add(
+        &format!("{name}: team member (sees {share:.1}% of people): page of 50, filter last_name ≥ X, sort last_name"),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
+        "p50 ≤ 5 ms (SQLite)",
+    );
+    let mut s = time_many(300, |_| list(None, "-created_at")).await;
+    report.add(
+        &format!("{name}: team member: first page of 50, newest first"),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
+        "",
+    );
+    let mut s = time_many(200, |i| {
+        let (crm, who) = (crm.clone(), who.clone());
+        async move {
+            crm.search(&who, SURNAMES[i % SURNAMES.len()], None).await.unwrap();
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: team member: full-text search for a surname"),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
+        "",
+    );
+    store.set_policy(&AccessPolicy::default()).await.map_err(err)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! only ever sees a [`Condition`] that is known to be valid.
 
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use crate::ids::{RecordId, UserId};
+use crate::ids::RecordId;
 use crate::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use crate::value::{Value, json_kind, parse_value};
 use chrono::{DateTime, Utc};
@@ -288,27 +288,6 @@ pub enum Condition {
         object: String,
         id: RecordId,
     },
-}
-
-impl Condition {
-    /// Records owned by one of `owners` (record visibility).
-    pub fn owned_by(owners: &[UserId]) -> Condition {
-        Condition::In {
-            column: ColumnRef {
-                column: "owner".into(),
-                field_type: FieldType::User,
-            },
-            values: owners.iter().map(|u| Value::User(*u)).collect(),
-        }
-    }
-
-    /// Both conditions; `None` stands for "everything".
-    pub fn and_maybe(a: Option<Condition>, b: Option<Condition>) -> Option<Condition> {
-        match (a, b) {
-            (Some(a), Some(b)) => Some(Condition::And(vec![a, b])),
-            (a, b) => a.or(b),
-        }
-    }
 }
 
 /// A field that may appear in a filter or sort: an active, filterable field, or a system one.

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::filter::{ColumnRef, Condition, filter_field};
-use crate::ids::RecordId;
+use crate::ids::{RecordId, UserId};
 use crate::meta::{FieldDef, ObjectDef};
 use crate::value::{Value, parse_value};
 use base64::Engine;
@@ -119,6 +119,9 @@ pub struct ListQuery {
     pub limit: u32,
     pub after: Option<Cursor>,
     pub liveness: Liveness,
+    /// Record visibility: only records owned by one of these users (`None`: everyone's).
+    /// Kept apart from `filter` because the store plans it differently (see `records::list`).
+    pub owners: Option<Vec<UserId>>,
 }
 
 impl ListQuery {
@@ -129,6 +132,7 @@ impl ListQuery {
             limit: DEFAULT_LIMIT,
             after: None,
             liveness: Liveness::Live,
+            owners: None,
         }
     }
 }

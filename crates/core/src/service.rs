@@ -4,7 +4,7 @@
 use crate::auth::{Permission, Principal, SchemaChange, Visibility};
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
-use crate::filter::{Condition, Filter};
+use crate::filter::Filter;
 use crate::ids::{RecordId, UserId};
 use crate::meta::{FieldPatch, NewField, NewObject, ObjectDef, Schema, validate_label};
 use crate::query::{Cursor, ListQuery, Liveness, parse_limit, parse_sort};
@@ -207,6 +207,12 @@ impl Crm {
                 return Err(Error::field(field, "archive the field before purging it"));
             }
             self.store.purge_field(&object, &current).await?;
+            self.record_event(
+                crate::audit::AuditEvent::new(self.clock.now(), Some(who.user_id), crate::audit::AuditKind::Purge)
+                    .subject(format!("{}.{}", object.name, current.name))
+                    .detail(serde_json::json!({"what": "field", "object": object.name, "field": current.name})),
+            )
+            .await?;
             return Ok(current);
         }
         let mut next = current.clone();
@@ -223,8 +229,7 @@ impl Crm {
             Some(text) => Some(Filter::parse_str(text)?.resolve(&object, now)?),
             None => None,
         };
-        let visible = self.visible_owners(who, &schema, &object.name).await?;
-        let filter = Condition::and_maybe(filter, visible.as_deref().map(Condition::owned_by));
+        let owners = self.visible_owners(who, &schema, &object.name).await?;
         let sort = parse_sort(&object, params.sort.as_deref().unwrap_or(""))?;
         let limit = parse_limit(params.limit.as_deref())?;
         let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -238,6 +243,7 @@ impl Crm {
             limit,
             after,
             liveness,
+            owners,
         };
         let mut records = self.store.list_records(&object, &query).await?;
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);

@@ -209,11 +209,59 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
 /// The list query as plain SQL with its values inlined — for benchmarks that run the same query
 /// in a database's own shell. Never executed by the store.
 pub fn list_sql_inline(backend: Backend, object: &ObjectDef, q: &ListQuery) -> String {
-    let stmt = list_statement(backend, object, q);
+    let stmt = list_statement(backend, object, q, OwnerPlan::Scan);
     match backend {
         Backend::Sqlite => stmt.to_string(sea_query::SqliteQueryBuilder),
         Backend::Postgres => stmt.to_string(sea_query::PostgresQueryBuilder),
     }
+}
+
+/// How a visibility restriction (`owner IN (…)`) should be planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerPlan {
+    /// The owners have few records: find them through the owner index, then sort.
+    Index,
+    /// The owners have many: walk the sort (or filter) index and check the owner of each row,
+    /// which fills a page after a few hundred rows. SQLite's planner would otherwise pick the
+    /// owner index and sort a hundred thousand rows for a page of fifty (measured: 200 ms
+    /// against 2 ms), so the owner term is kept out of index selection (`+owner`).
+    Scan,
+}
+
+/// Below this many records, the owner index is the better way in.
+pub const FEW_OWNED: i64 = 5_000;
+
+/// Whether the owners have fewer than `FEW_OWNED` records of the object (a count bounded by
+/// the limit, read from the owner index alone).
+pub async fn owner_plan(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+    owners: &[UserId],
+) -> Result<OwnerPlan, sqlx::Error> {
+    if backend == Backend::Postgres {
+        // PostgreSQL's planner weighs the IN list against its statistics itself.
+        return Ok(OwnerPlan::Index);
+    }
+    let inner = Query::select()
+        .expr(Expr::val(1))
+        .from(object.table())
+        .and_where(Expr::col("owner").is_in(owners.iter().map(|u| backend.uuid(Some(u.0)))))
+        .limit(FEW_OWNED as u64)
+        .to_owned();
+    let stmt = Query::select()
+        .expr(Expr::col(sea_query::Asterisk).count())
+        .from_subquery(inner, "owned")
+        .to_owned();
+    let n = match exec.fetch_optional(backend.build(&stmt)).await? {
+        Some(r) => r.i64(0)?,
+        None => 0,
+    };
+    Ok(if n < FEW_OWNED {
+        OwnerPlan::Index
+    } else {
+        OwnerPlan::Scan
+    })
 }
 
 pub async fn list(
@@ -221,18 +269,36 @@ pub async fn list(
     backend: Backend,
     object: &ObjectDef,
     q: &ListQuery,
+    plan: OwnerPlan,
 ) -> Result<Vec<Record>, sqlx::Error> {
-    let stmt = list_statement(backend, object, q);
+    let stmt = list_statement(backend, object, q, plan);
     let rows = exec.fetch_all(build_select(backend, object, &stmt)).await?;
     rows.iter().map(|r| decode_record(object, r)).collect()
 }
 
-fn list_statement(backend: Backend, object: &ObjectDef, q: &ListQuery) -> SelectStatement {
+fn owner_condition(backend: Backend, owners: &[UserId], plan: OwnerPlan) -> Expr {
+    if owners.is_empty() {
+        return Expr::cust("1 = 0");
+    }
+    let values: Vec<sea_query::Value> = owners.iter().map(|u| backend.uuid(Some(u.0))).collect();
+    match (backend, plan) {
+        (Backend::Sqlite, OwnerPlan::Scan) => {
+            let marks = vec!["?"; values.len()].join(", ");
+            Expr::cust_with_values(format!("+\"owner\" IN ({marks})"), values)
+        }
+        _ => Expr::col("owner").is_in(values),
+    }
+}
+
+fn list_statement(backend: Backend, object: &ObjectDef, q: &ListQuery, plan: OwnerPlan) -> SelectStatement {
     let mut stmt = select(object);
     stmt.and_where(match q.liveness {
         Liveness::Live => Expr::col("deleted_at").is_null(),
         Liveness::Trash => Expr::col("deleted_at").is_not_null(),
     });
+    if let Some(owners) = &q.owners {
+        stmt.and_where(owner_condition(backend, owners, plan));
+    }
     if let Some(filter) = &q.filter {
         stmt.cond_where(condition(backend, filter));
     }

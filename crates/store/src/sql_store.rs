@@ -248,7 +248,7 @@ impl SqlStore {
         let mut query = ListQuery::all();
         query.limit = 5000;
         loop {
-            let mut page = records::list(tx.exec(), backend, object, &query).await?;
+            let mut page = records::list(tx.exec(), backend, object, &query, records::OwnerPlan::Index).await?;
             let more = page.len() > 5000;
             page.truncate(5000);
             let docs: Vec<search::Doc> = page.iter().map(|r| search::Doc::of(object, r)).collect();
@@ -590,7 +590,13 @@ impl Store for SqlStore {
 
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
         let backend = self.backend_kind();
-        let mut out = records::list(self.pool.exec(), backend, object, query)
+        let plan = match &query.owners {
+            Some(owners) => records::owner_plan(self.pool.exec(), backend, object, owners)
+                .await
+                .map_err(db_error)?,
+            None => records::OwnerPlan::Index,
+        };
+        let mut out = records::list(self.pool.exec(), backend, object, query, plan)
             .await
             .map_err(db_error)?;
         if object.is_activity() {

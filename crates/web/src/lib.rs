@@ -1,6 +1,7 @@
 //! Anchora's HTTP layer (axum): the JSON API under `/api/v1`. Handlers are thin: extract, call
 //! the CRM in `anchora-core`, render. Every error is problem+json.
 
+mod admin_pages;
 pub mod api;
 mod extract;
 pub mod i18n;
@@ -66,6 +67,7 @@ pub fn app(state: AppState) -> Router {
                 .method_not_allowed_fallback(method_not_allowed),
         )
         .merge(pages::router())
+        .merge(admin_pages::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state.clone())

@@ -4,7 +4,7 @@
 //! field); forms after sign-in carry the session's own CSRF token.
 
 use crate::AppState;
-use crate::extract::{SESSION_COOKIE, authenticate_session, client, cookie};
+use crate::extract::{Authed, SESSION_COOKIE, authenticate_session, client, cookie};
 use crate::i18n::{LOCALES, Tr, negotiate};
 use crate::mail::Email;
 use anchora_core::login::Client;
@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
             "/password-reset/{workspace}/{secret}",
             get(reset_form_page).post(reset_form_submit),
         )
+        .route("/account/password", get(password_page).post(password_submit))
         .route("/static/app.css", get(stylesheet))
 }
 
@@ -89,6 +90,14 @@ impl FromRequestParts<AppState> for PageCtx {
 }
 
 impl PageCtx {
+    pub(crate) fn tr(&self) -> &Tr {
+        &self.tr
+    }
+
+    pub(crate) fn chosen_lang(&self) -> Option<&'static str> {
+        self.chosen_lang
+    }
+
     fn cookie(&self, name: &str, value: &str, same_site: &str) -> HeaderValue {
         let secure = if self.secure { "; Secure" } else { "" };
         HeaderValue::from_str(&format!(
@@ -121,7 +130,12 @@ impl PageCtx {
     }
 
     /// Render a page with the cookies it needs.
-    fn page(&self, status: StatusCode, html: Result<String, askama::Error>, cookies: Vec<HeaderValue>) -> Response {
+    pub(crate) fn page(
+        &self,
+        status: StatusCode,
+        html: Result<String, askama::Error>,
+        cookies: Vec<HeaderValue>,
+    ) -> Response {
         let body = match html {
             Ok(b) => b,
             Err(e) => {
@@ -203,6 +217,7 @@ struct HomePage {
     locales: &'static [&'static str],
     role: String,
     csrf: String,
+    may_audit: bool,
 }
 
 fn render_login(
@@ -240,6 +255,7 @@ async fn home(State(state): State<AppState>, ctx: PageCtx, parts: Parts) -> Resp
         title: tr.t1("home-welcome", "name", a.user.name.clone()),
         role: tr.t1("home-role", "role", tr.t(&format!("role-{}", a.user.role.as_str()))),
         csrf: a.session.map(|s| s.csrf_token).unwrap_or_default(),
+        may_audit: a.user.role == anchora_core::auth::Role::Admin,
         tr,
         locales: &LOCALES,
     };
@@ -531,6 +547,112 @@ async fn reset_form_submit(
         Err(e) if e.code == ErrorCode::NotFound => invalid(&ctx),
         Err(e) => {
             tracing::error!(error = %e, "a password reset failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account_password.html")]
+struct PasswordPage {
+    tr: Tr,
+    title: String,
+    locales: &'static [&'static str],
+    notice: Option<String>,
+    error: Option<String>,
+    csrf: String,
+    min_chars: usize,
+    rules: String,
+}
+
+fn render_password(
+    ctx: &PageCtx,
+    a: &Authed,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let tr = if ctx.chosen_lang.is_some() {
+        ctx.tr.clone()
+    } else {
+        Tr::new(&a.user.locale)
+    };
+    let page = PasswordPage {
+        title: tr.t("password-change"),
+        notice,
+        error,
+        csrf: a.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        min_chars: MIN_PASSWORD_CHARS_HINT,
+        rules: tr.t1("password-rules", "min", MIN_PASSWORD_CHARS_HINT),
+        tr,
+        locales: &LOCALES,
+    };
+    ctx.page(status, page.render(), Vec::new())
+}
+
+async fn password_page(State(state): State<AppState>, ctx: PageCtx, parts: Parts) -> Response {
+    match authenticate_session(&parts, &state).await {
+        Ok(a) => render_password(&ctx, &a, StatusCode::OK, None, None),
+        Err(_) => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let Ok(a) = authenticate_session(&parts, &state).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let Some(session) = a.session.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    let tr = if ctx.chosen_lang.is_some() {
+        ctx.tr.clone()
+    } else {
+        Tr::new(&a.user.locale)
+    };
+    if !constant_time_eq(&form.csrf, &session.csrf_token) {
+        return render_password(&ctx, &a, StatusCode::FORBIDDEN, None, Some(tr.t("form-expired")));
+    }
+    let body = serde_json::json!({"current_password": form.current_password, "new_password": form.new_password});
+    let origin = anchora_core::accounts::Origin {
+        ip: ctx.client.ip.clone(),
+    };
+    match a
+        .crm
+        .change_password(&a.principal, body, Some(&session.id_hash), &origin)
+        .await
+    {
+        Ok(()) => render_password(&ctx, &a, StatusCode::OK, Some(tr.t("password-changed")), None),
+        Err(e) if e.errors.iter().any(|f| f.field == "current_password") => render_password(
+            &ctx,
+            &a,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(tr.t("password-current-wrong")),
+        ),
+        Err(e) if e.code == ErrorCode::ValidationFailed => render_password(
+            &ctx,
+            &a,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(tr.t1("password-too-weak", "min", MIN_PASSWORD_CHARS_HINT)),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "a password change failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }

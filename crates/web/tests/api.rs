@@ -135,6 +135,7 @@ anchora_store::on_both_databases!(
     security_headers_on_pages_and_api,
     two_sessions_editing_one_record,
     deactivated_users_keep_their_records_but_cannot_sign_in,
+    audit_pages_for_admins_only,
 );
 
 #[path = "api/identity.rs"]
@@ -476,6 +477,8 @@ async fn schema_endpoints(h: H) {
         )
         .await;
     assert_eq!(r.body["purged"], true);
+    let audit = h.get("/api/v1/audit?kind=purge").await;
+    assert_eq!(audit.body["data"][0]["subject"], "contract.tier");
     let r = h
         .send(
             Method::DELETE,

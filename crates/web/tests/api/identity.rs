@@ -8,6 +8,8 @@ use anchora_core::Clock;
 #[derive(Default, Clone)]
 struct Browser {
     cookies: Vec<(String, String)>,
+    /// The client address the server sees (as from a socket).
+    ip: Option<std::net::SocketAddr>,
 }
 
 struct Page {
@@ -56,7 +58,10 @@ impl Browser {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let req = req.body(body.map_or_else(Body::empty, Body::from)).unwrap();
+        let mut req = req.body(body.map_or_else(Body::empty, Body::from)).unwrap();
+        if let Some(ip) = self.ip {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(ip));
+        }
         let res = h.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -260,10 +265,64 @@ pub async fn login_sessions_and_csrf(h: H) {
     assert_ne!(first_session, second_session);
     let mut old = Browser {
         cookies: vec![("anchora_session".into(), first_session)],
+        ip: None,
     };
     assert_eq!(
         old.api(&h, Method::GET, "/api/v1/me", None, None).await.status,
         StatusCode::UNAUTHORIZED
+    );
+    // Changing the password in the browser: the current one is checked, other sessions end.
+    let mut elsewhere = Browser::default();
+    elsewhere.login(&h, "anna@example.se", PASSWORD).await;
+    let page = b.get(&h, "/account/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let form_csrf = hidden(&page.text, "csrf");
+    let r = b
+        .form(
+            &h,
+            "/account/password",
+            &[
+                ("csrf", &form_csrf),
+                ("current_password", "wrong"),
+                ("new_password", "a new long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("The current password is not right."));
+    let r = b
+        .form(
+            &h,
+            "/account/password",
+            &[
+                ("csrf", "forged"),
+                ("current_password", PASSWORD),
+                ("new_password", "a new long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = b
+        .form(
+            &h,
+            "/account/password",
+            &[
+                ("csrf", &form_csrf),
+                ("current_password", PASSWORD),
+                ("new_password", "a new long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("Your password was changed."));
+    assert_eq!(
+        elsewhere.api(&h, Method::GET, "/api/v1/me", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        b.api(&h, Method::GET, "/api/v1/me", None, None).await.status,
+        StatusCode::OK,
+        "this session stays"
     );
     // Logging out needs the session's CSRF token, and ends the session.
     let csrf = b.csrf(&h).await;
@@ -274,6 +333,7 @@ pub async fn login_sessions_and_csrf(h: H) {
     assert!(b.get_cookie("anchora_session").is_none());
     let mut replay = Browser {
         cookies: vec![("anchora_session".into(), second_session)],
+        ip: None,
     };
     assert_eq!(
         replay.api(&h, Method::GET, "/api/v1/me", None, None).await.status,
@@ -383,6 +443,27 @@ pub async fn failed_logins_are_throttled_and_recorded(h: H) {
     assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
     let all = h.get("/api/v1/audit?limit=500").await.body.to_string();
     assert!(!all.contains("guess") && !all.contains(PASSWORD));
+    // One address trying many accounts is slowed down too, and only that address.
+    let mut scanner = Browser {
+        ip: Some("203.0.113.7:50000".parse().unwrap()),
+        ..Default::default()
+    };
+    for i in 0..20 {
+        let r = scanner.login(&h, &format!("victim{i}@example.se"), "guess").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let r = scanner.login(&h, "bystander@example.se", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let mut neighbour = Browser {
+        ip: Some("198.51.100.2:40000".parse().unwrap()),
+        ..Default::default()
+    };
+    assert_eq!(
+        neighbour.login(&h, "bystander@example.se", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = h.get("/api/v1/audit?kind=login_failed&limit=1").await;
+    assert_eq!(r.body["data"][0]["ip"], "203.0.113.7");
 }
 
 fn read_mail(h: &H) -> Vec<String> {
@@ -1364,4 +1445,51 @@ pub async fn deactivated_users_keep_their_records_but_cannot_sign_in(h: H) {
         .get("/api/v1/audit?kind=login_failed&subject=leaver%40example.se")
         .await;
     assert_eq!(failed.body["data"][0]["detail"]["reason"], "deactivated account");
+}
+
+pub async fn audit_pages_for_admins_only(h: H) {
+    user(&h, "boss@example.se", "admin", None).await;
+    user(&h, "staff@example.se", "user", None).await;
+    Browser::default().login(&h, "staff@example.se", "wrong guess").await;
+    h.post("/api/v1/records/person", json!({"last_name": "Sjöberg"})).await;
+    let mut anon = Browser::default();
+    let r = anon.get(&h, "/admin/audit").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut staff = Browser::default();
+    staff.login(&h, "staff@example.se", PASSWORD).await;
+    let r = staff.get(&h, "/admin/audit").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text.contains("Not allowed"));
+    assert_eq!(staff.get(&h, "/admin/changes").await.status, StatusCode::FORBIDDEN);
+    let mut boss = Browser::default();
+    boss.login(&h, "boss@example.se", PASSWORD).await;
+    let r = boss.get(&h, "/admin/audit").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("Audit log") && r.text.contains("Signed in") && r.text.contains("Sign-in failed"));
+    let r = boss.get(&h, "/admin/audit?kind=login_failed").await;
+    assert!(
+        r.text.contains("<td>Sign-in failed</td>") && !r.text.contains("<td>Signed in</td>"),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("staff@example.se"));
+    let r = boss.get(&h, "/admin/audit?kind=login_failed&since=2099-01-01").await;
+    assert!(r.text.contains("Nothing matches the filter."));
+    // Hostile filter values are just values.
+    let r = boss
+        .get(
+            &h,
+            "/admin/audit?kind=%27%3B%20DROP%20TABLE%20audit_log&since=not-a-date&before=abc",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = boss.get(&h, "/admin/changes?object=person").await;
+    assert!(
+        r.text.contains("Data changes") && r.text.contains("Created") && r.text.contains("Sjöberg"),
+        "{}",
+        r.text
+    );
+    let r = boss.get(&h, "/admin/changes?lang=sv").await;
+    assert!(r.text.contains("lang=\"sv\""));
+    assert!(!r.text.contains("Data changes"), "translated");
 }
