@@ -4,7 +4,7 @@
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use unic_langid::LanguageIdentifier;
 
 pub use anchora_core::identity::LOCALES;
@@ -140,8 +140,6 @@ pub fn negotiate(accept_language: Option<&str>) -> &'static str {
         })
         .unwrap_or("en")
 }
-
-pub type SharedTr = Arc<Tr>;
 
 /// A moment as people in the locale write it (UTC until users have time zones).
 pub fn format_datetime(locale: &str, at: chrono::DateTime<chrono::Utc>) -> String {
