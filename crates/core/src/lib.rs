@@ -11,6 +11,7 @@ pub mod gdpr;
 pub mod identity;
 pub mod ids;
 pub mod login;
+pub mod mail;
 pub mod meta;
 pub mod password;
 pub mod query;

@@ -1,31 +1,25 @@
-//! Outgoing e-mail: SMTP through lettre in production, `.eml` files in a directory for
+//! The two `Mailer`s: SMTP through lettre in production, `.eml` files in a directory for
 //! development and tests (set `ANCHORA_SMTP_URL` to send for real).
 
+pub use anchora_core::mail::{Email, Mailer};
+use anchora_core::{Error, ErrorCode, Result};
 use async_trait::async_trait;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
+fn failed(what: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::Unavailable, format!("the e-mail could not be sent: {what}"))
 }
 
-#[async_trait]
-pub trait Mailer: Send + Sync {
-    async fn send(&self, email: &Email) -> Result<(), String>;
-}
-
-fn message(from: &Mailbox, email: &Email) -> Result<Message, String> {
-    let to: Mailbox = email.to.parse().map_err(|e| format!("bad recipient: {e}"))?;
+fn message(from: &Mailbox, email: &Email) -> Result<Message> {
+    let to: Mailbox = email.to.parse().map_err(|e| failed(format!("bad recipient: {e}")))?;
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(email.subject.clone())
         .body(email.text.clone())
-        .map_err(|e| e.to_string())
+        .map_err(failed)
 }
 
 /// Writes each message as an `.eml` file (RFC 5322) into a directory.
@@ -42,17 +36,15 @@ impl FileMailer {
 
 #[async_trait]
 impl Mailer for FileMailer {
-    async fn send(&self, email: &Email) -> Result<(), String> {
+    async fn send(&self, email: &Email) -> Result<()> {
         let bytes = message(&self.from, email)?.formatted();
-        tokio::fs::create_dir_all(&self.dir).await.map_err(|e| e.to_string())?;
+        tokio::fs::create_dir_all(&self.dir).await.map_err(failed)?;
         let name = format!(
             "{}-{}.eml",
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"),
             uuid::Uuid::now_v7().simple()
         );
-        tokio::fs::write(self.dir.join(name), bytes)
-            .await
-            .map_err(|e| e.to_string())
+        tokio::fs::write(self.dir.join(name), bytes).await.map_err(failed)
     }
 }
 
@@ -74,12 +66,90 @@ impl SmtpMailer {
 
 #[async_trait]
 impl Mailer for SmtpMailer {
-    async fn send(&self, email: &Email) -> Result<(), String> {
+    async fn send(&self, email: &Email) -> Result<()> {
         let msg = message(&self.from, email)?;
-        self.transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string())
+        self.transport.send(msg).await.map(|_| ()).map_err(failed)
     }
 }
 
 pub fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
     text.parse().map_err(|e| format!("not a mail address ({text}): {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// Just enough of an SMTP server to receive one message.
+    async fn fake_smtp(listener: tokio::net::TcpListener) -> String {
+        let (socket, _) = listener.accept().await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+        let mut transcript = String::new();
+        let mut in_data = false;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            transcript.push_str(&line);
+            transcript.push('\n');
+            let reply: &[u8] = if in_data {
+                if line == "." {
+                    in_data = false;
+                    b"250 queued\r\n"
+                } else {
+                    continue;
+                }
+            } else if line.starts_with("EHLO") {
+                b"250-fake\r\n250 8BITMIME\r\n"
+            } else if line == "DATA" {
+                in_data = true;
+                b"354 go on\r\n"
+            } else if line == "QUIT" {
+                write.write_all(b"221 bye\r\n").await.unwrap();
+                break;
+            } else {
+                b"250 ok\r\n"
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        transcript
+    }
+
+    #[tokio::test]
+    async fn smtp_delivers_and_files_are_written() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(fake_smtp(listener));
+        let from = parse_mailbox("Anchora <crm@example.se>").unwrap();
+        let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), from.clone()).unwrap();
+        let email = Email {
+            to: "anna@example.se".into(),
+            subject: "Återställ".into(),
+            text: "Hej Anna".into(),
+        };
+        mailer.send(&email).await.unwrap();
+        drop(mailer);
+        let transcript = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(transcript.contains("RCPT TO:<anna@example.se>"), "{transcript}");
+        assert!(transcript.contains("MAIL FROM:<crm@example.se>"), "{transcript}");
+        assert!(transcript.contains("Hej Anna"), "{transcript}");
+
+        let dir = tempfile::tempdir().unwrap();
+        FileMailer::new(dir.path().to_path_buf(), from).send(&email).await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        let bad = Email {
+            to: "not an address".into(),
+            ..email
+        };
+        let e = FileMailer::new(dir.path().to_path_buf(), parse_mailbox("a@b.se").unwrap())
+            .send(&bad)
+            .await
+            .unwrap_err();
+        assert!(e.detail.contains("recipient"));
+    }
 }
