@@ -113,13 +113,19 @@ impl SqlStore {
 
     /// Run pending migrations. Safe to call from several processes at once.
     pub async fn migrate(&self, now: DateTime<Utc>) -> Result<()> {
+        self.migrate_until(now, i64::MAX).await?;
+        self.after_migrations().await
+    }
+
+    /// Run pending migrations up to `last` only (tests of upgrades from older versions).
+    pub async fn migrate_until(&self, now: DateTime<Utc>, last: i64) -> Result<()> {
         let backend = self.backend_kind();
         let create = format!(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at {} NOT NULL)",
             backend.datetime_type()
         );
         self.pool.exec().execute(Sql::plain(create)).await.map_err(db_error)?;
-        for (version, name) in MIGRATIONS {
+        for (version, name) in MIGRATIONS.iter().filter(|(v, _)| *v <= last) {
             let mut tx = self.pool.begin_write().await.map_err(db_error)?;
             if backend == Backend::Postgres {
                 tx.exec()
@@ -157,6 +163,10 @@ impl SqlStore {
             tx.commit().await.map_err(db_error)?;
             tracing::info!(version, name, "migration applied");
         }
+        Ok(())
+    }
+
+    async fn after_migrations(&self) -> Result<()> {
         self.ensure_indexes().await?;
         if self.backend_kind() == Backend::Sqlite {
             // Keep planner statistics current for databases that grew by ordinary use; bounded

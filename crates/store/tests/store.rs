@@ -86,6 +86,125 @@ anchora_store::on_both_databases!(
     erasure_is_atomic_and_complete,
 );
 
+#[tokio::test]
+async fn upgrade_from_version_1_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    upgrade_from_version_1(&url).await;
+}
+
+#[tokio::test]
+async fn upgrade_from_version_1_on_postgres() {
+    if let Some(url) = testing::fresh_postgres_database().await {
+        upgrade_from_version_1(&url).await;
+    }
+}
+
+/// A workspace made by the first release (no teams, scopes, sessions, consent fields, owners in
+/// search documents) is brought up to date with its data intact.
+async fn upgrade_from_version_1(url: &str) {
+    use anchora_store::db::Sql;
+    let now = start();
+    let old = match anchora_store::DatabaseUrl::parse(url).unwrap() {
+        anchora_store::DatabaseUrl::Sqlite(p) => SqlStore::open_sqlite(&p).await.unwrap(),
+        anchora_store::DatabaseUrl::Postgres(u) => SqlStore::open_postgres(&u, None).await.unwrap(),
+    };
+    old.migrate_until(now, 1).await.unwrap();
+    let backend = old.pool().backend();
+    let uid = UserId::new_at(now);
+    let pid = anchora_core::RecordId::new_at(now);
+    let p = |n| backend.param(n);
+    let ts = backend.datetime(Some(now));
+    let exec = |sql: String, values: Vec<sea_query::Value>| {
+        let pool = old.pool();
+        async move { pool.exec().execute(Sql::new(sql, values)).await.unwrap() }
+    };
+    exec(
+        format!("INSERT INTO users (id, email, name, role, active, created_at) VALUES ({}, 'old@example.se', 'Old', 'user', {}, {})", p(1), p(2), p(3)),
+        vec![backend.uuid(Some(uid.0)), true.into(), ts.clone()],
+    )
+    .await;
+    exec(
+        format!(
+            "INSERT INTO api_tokens (id, name, user_id, token_hash, created_at) VALUES ({}, 'old', {}, 'h', {})",
+            p(1),
+            p(2),
+            p(3)
+        ),
+        vec![
+            backend.uuid(Some(uuid::Uuid::now_v7())),
+            backend.uuid(Some(uid.0)),
+            ts.clone(),
+        ],
+    )
+    .await;
+    exec(
+        format!(
+            "INSERT INTO obj_person (id, version, created_at, updated_at, owner, last_name) VALUES ({}, 1, {}, {}, {}, 'Nyberg')",
+            p(1), p(2), p(3), p(4)
+        ),
+        vec![backend.uuid(Some(pid.0)), ts.clone(), ts.clone(), backend.uuid(Some(uid.0))],
+    )
+    .await;
+    let doc = match backend {
+        anchora_store::Backend::Sqlite => {
+            "INSERT INTO search_doc (object, record_id, title) VALUES ('person', ?1, 'Nyberg')"
+        }
+        anchora_store::Backend::Postgres => {
+            "INSERT INTO search_doc (record_id, object, title, body) VALUES ($1, 'person', 'Nyberg', '')"
+        }
+    };
+    exec(doc.to_string(), vec![backend.uuid(Some(pid.0))]).await;
+    if backend == anchora_store::Backend::Sqlite {
+        exec(
+            "INSERT INTO search_fts (rowid, title, body) SELECT doc, title, '' FROM search_doc".into(),
+            vec![],
+        )
+        .await;
+    }
+    old.close().await;
+
+    let instance = Instance::open(url, now).await.unwrap();
+    let store = instance.main();
+    let schema = store.schema().await.unwrap();
+    let person = schema.object("person").unwrap();
+    for f in ["email_consent", "email_consent_at", "email_consent_source"] {
+        assert!(person.field(f).is_some(), "{f} was added");
+    }
+    let user = store.user(uid).await.unwrap().unwrap();
+    assert_eq!((user.locale.as_str(), user.team), ("en", None));
+    let tokens = store.tokens(Some(uid)).await.unwrap();
+    assert_eq!(
+        tokens[0].scope,
+        anchora_core::auth::Scope::Admin,
+        "old tokens keep their power"
+    );
+    // The old record is there, and owner-restricted search finds it through its backfilled owner.
+    let who = Principal::new(uid, Role::User, None, Credential::Local);
+    let crm = Crm::new(store.clone(), Arc::new(FixedClock::new(now)));
+    crm.get(&who, "person", &pid.to_string()).await.unwrap();
+    let mut policy = anchora_core::auth::AccessPolicy::default();
+    policy
+        .visibility
+        .entry("person".into())
+        .or_default()
+        .insert(Role::User, anchora_core::auth::Visibility::Own);
+    store.set_policy(&policy).await.unwrap();
+    let hits = crm.search(&who, "nyberg", None).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    let (_, r) = crm
+        .update(
+            &who,
+            "person",
+            &pid.to_string(),
+            &json!({"email_consent": "granted"}),
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.version, 2);
+}
+
 async fn person(h: &H, body: Json) -> Json {
     let (o, r) = h.crm.create(&h.admin, "person", &body).await.unwrap();
     r.to_json(&o)

@@ -139,7 +139,10 @@ mod tests {
         assert!(transcript.contains("Hej Anna"), "{transcript}");
 
         let dir = tempfile::tempdir().unwrap();
-        FileMailer::new(dir.path().to_path_buf(), from).send(&email).await.unwrap();
+        FileMailer::new(dir.path().to_path_buf(), from)
+            .send(&email)
+            .await
+            .unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(files.len(), 1);
         let bad = Email {
