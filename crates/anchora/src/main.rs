@@ -332,6 +332,14 @@ pub async fn create_service_token(
         revoked_at: None,
     };
     store.create_token(&api).await.map_err(|e| anyhow!(e.detail))?;
+    store
+        .record_audit(
+            &anchora_core::audit::AuditEvent::new(now, None, anchora_core::audit::AuditKind::TokenCreated)
+                .subject(api.id.to_string())
+                .detail(serde_json::json!({"user": user.id.to_string(), "name": name, "scope": "admin", "via": "command line"})),
+        )
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
     Ok(token)
 }
 

@@ -274,6 +274,14 @@ fn admin_commands(url: &str) {
     ok(&["restore", "--from", file.to_str().unwrap(), "--database-url", &target]);
     let refused = anchora(&["restore", "--from", file.to_str().unwrap(), "--database-url", &target]);
     assert!(!refused.status.success(), "restoring over data needs --force");
+    ok(&[
+        "restore",
+        "--from",
+        file.to_str().unwrap(),
+        "--database-url",
+        &target,
+        "--force",
+    ]);
     let port2 = free_port();
     let listen2 = format!("127.0.0.1:{port2}");
     let _restored = serve(&["serve", "--database-url", &target, "--listen", &listen2], port2);

@@ -296,6 +296,12 @@ impl Crm {
     /// answers 404 to anyone else, like a token that does not exist.
     pub async fn revoke_token(&self, who: &Principal, id: &str, origin: &Origin) -> Result<ApiToken> {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
+        if who.scope == Scope::Read {
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                "a read-scoped token cannot change anything",
+            ));
+        }
         let missing = || Error::not_found(format!("no token with id {id:?}"));
         let tid = TokenId::parse(id).ok_or_else(missing)?;
         let token = self.store.token(tid).await?.ok_or_else(missing)?;
@@ -335,13 +341,34 @@ impl Crm {
         }
         let change: PasswordChange = parse(body)?;
         let mut user = self.me(who).await?;
+        // Guesses at the current password count as failed sign-ins, throttled alike.
+        let subject = user.email.clone().unwrap_or_else(|| user.id.to_string());
+        let client = crate::login::Client {
+            ip: origin.ip.clone(),
+            user_agent: None,
+        };
+        if let Some(wait) = self.throttle_wait(&subject, &client).await? {
+            let seconds = u64::try_from(wait.num_seconds()).unwrap_or(0).max(1);
+            return Err(Error::rate_limited(
+                format!("too many wrong passwords; try again in {seconds} seconds"),
+                seconds,
+            ));
+        }
         if !verify_password_off_runtime(user.password_hash.clone(), change.current_password).await? {
+            self.audit(
+                AuditEvent::new(self.clock.now(), Some(user.id), AuditKind::LoginFailed)
+                    .subject(subject)
+                    .ip(origin.ip.as_deref())
+                    .detail(json!({"reason": "wrong current password"})),
+            )
+            .await?;
             return Err(Error::field("current_password", "is not your current password"));
         }
         check_new_password("new_password", &change.new_password, user.email.as_deref())?;
         user.password_hash = Some(hash_password_off_runtime(change.new_password).await?);
         self.store.update_user(&user).await?;
         self.store.delete_sessions_of(user.id, keep_session).await?;
+        self.store.clear_password_resets(user.id).await?;
         self.audit(
             AuditEvent::new(self.clock.now(), Some(who.user_id), AuditKind::PasswordChanged)
                 .subject(user.id.to_string())

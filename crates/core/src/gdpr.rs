@@ -44,11 +44,17 @@ fn relations_to<'a>(object: &'a ObjectDef, target: &'a str) -> impl Iterator<Ite
 
 impl crate::service::Crm {
     /// Every record of `object` matching `condition`, live or in the trash, page by page.
-    async fn every_record(&self, object: &ObjectDef, condition: Condition) -> Result<Vec<Record>> {
+    async fn every_record(
+        &self,
+        object: &ObjectDef,
+        condition: Condition,
+        owners: Option<Vec<crate::ids::UserId>>,
+    ) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         for liveness in [crate::query::Liveness::Live, crate::query::Liveness::Trash] {
             let mut query = ListQuery::all();
             query.filter = Some(condition.clone());
+            query.owners = owners.clone();
             query.limit = MAX_LIMIT;
             query.liveness = liveness;
             loop {
@@ -67,8 +73,14 @@ impl crate::service::Crm {
     }
 
     /// Records of every object that point at the person: activities linked to them or naming
-    /// them, and records of any object with a relation to people.
-    async fn records_about(&self, schema: &Schema, id: RecordId) -> Result<Vec<(ObjectDef, Vec<Record>)>> {
+    /// them, and records of any object with a relation to people. With `viewer`, only those
+    /// the viewer may see (an export); without, all of them (an erasure must reach everything).
+    async fn records_about(
+        &self,
+        schema: &Schema,
+        id: RecordId,
+        viewer: Option<&Principal>,
+    ) -> Result<Vec<(ObjectDef, Vec<Record>)>> {
         let mut out = Vec::new();
         for object in schema.objects.values() {
             let mut any = Vec::new();
@@ -88,7 +100,11 @@ impl crate::service::Crm {
             if any.is_empty() {
                 continue;
             }
-            let records = self.every_record(object, Condition::Or(any)).await?;
+            let owners = match viewer {
+                Some(who) => self.visible_owners(who, schema, &object.name).await?,
+                None => None,
+            };
+            let records = self.every_record(object, Condition::Or(any), owners).await?;
             if !records.is_empty() {
                 out.push((object.clone(), records));
             }
@@ -114,7 +130,7 @@ impl crate::service::Crm {
             }
         }
         let mut related = serde_json::Map::new();
-        for (object, records) in self.records_about(&schema, person.id).await? {
+        for (object, records) in self.records_about(&schema, person.id, Some(who)).await? {
             related.insert(
                 object.name.clone(),
                 Json::Array(records.iter().map(|r| r.to_json(&object)).collect()),
@@ -144,7 +160,7 @@ impl crate::service::Crm {
         let schema = self.schema().await?;
         let object = schema.object(PERSON)?.clone();
         let mut scrubs = Vec::new();
-        for (about, records) in self.records_about(&schema, person.id).await? {
+        for (about, records) in self.records_about(&schema, person.id, None).await? {
             let mut blank: Vec<String> = relations_to(&about, PERSON).map(|f| f.name.clone()).collect();
             let mut mark = Vec::new();
             if about.is_activity() {

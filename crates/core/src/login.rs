@@ -30,6 +30,9 @@ pub struct SignedIn {
     pub user: User,
 }
 
+/// The audit subject of a sign-in whose e-mail field held no e-mail address.
+pub const NOT_AN_EMAIL: &str = "(not an e-mail address)";
+
 /// At most this many reset links per account per throttle window.
 const RESETS_PER_WINDOW: u32 = 3;
 
@@ -42,6 +45,25 @@ fn seconds(d: Duration) -> u64 {
 }
 
 impl Crm {
+    /// How long the account (and the address) must wait before another password attempt.
+    pub(crate) async fn throttle_wait(&self, subject: &str, client: &Client) -> Result<Option<Duration>> {
+        let now = self.clock.now();
+        let since = now - THROTTLE_WINDOW;
+        let (account_failures, account_last) = self
+            .store
+            .count_events(AuditKind::LoginFailed, Some(subject), None, since)
+            .await?;
+        let mut wait = ACCOUNT_THROTTLE.wait(account_failures, account_last, now);
+        if let Some(ip) = client.ip.as_deref() {
+            let (ip_failures, ip_last) = self
+                .store
+                .count_events(AuditKind::LoginFailed, None, Some(ip), since)
+                .await?;
+            wait = wait.max(IP_THROTTLE.wait(ip_failures, ip_last, now));
+        }
+        Ok(wait)
+    }
+
     /// Check a password and open a session. `previous` is the hash of a session the browser
     /// still held; it ends, so a session id is never reused across a login.
     pub async fn login(
@@ -52,20 +74,10 @@ impl Crm {
         previous: Option<&str>,
     ) -> Result<SignedIn> {
         let now = self.clock.now();
-        let email = normalise_email("email", email).unwrap_or_else(|_| email.trim().to_lowercase());
-        let since = now - THROTTLE_WINDOW;
-        let (account_failures, account_last) = self
-            .store
-            .count_events(AuditKind::LoginFailed, Some(&email), None, since)
-            .await?;
-        let mut wait = ACCOUNT_THROTTLE.wait(account_failures, account_last, now);
-        if let Some(ip) = client.ip.as_deref() {
-            let (ip_failures, ip_last) = self
-                .store
-                .count_events(AuditKind::LoginFailed, None, Some(ip), since)
-                .await?;
-            wait = wait.max(IP_THROTTLE.wait(ip_failures, ip_last, now));
-        }
+        // Whatever was typed that is not an e-mail address (people type passwords there) is
+        // never written to the audit log.
+        let email = normalise_email("email", email).unwrap_or_else(|_| NOT_AN_EMAIL.to_string());
+        let wait = self.throttle_wait(&email, client).await?;
         if let Some(wait) = wait {
             self.record_event(
                 AuditEvent::new(now, None, AuditKind::LoginThrottled)
@@ -115,6 +127,7 @@ impl Crm {
             user_agent: client.user_agent.as_ref().map(|a| a.chars().take(300).collect()),
         };
         self.store.create_session(&session).await?;
+        self.store.purge_expired_credentials(now).await?;
         self.record_event(
             AuditEvent::new(now, Some(user.id), AuditKind::LoginSucceeded)
                 .subject(email)
@@ -179,13 +192,9 @@ impl Crm {
                 "this reset link is not valid: it was used already, has expired or never existed",
             )
         };
-        // Check the password first, so a typo does not use up the link.
-        check_new_password("password", new_password, None)?;
-        let user_id = self
-            .store
-            .take_password_reset(&hash_secret(secret), now)
-            .await?
-            .ok_or_else(invalid)?;
+        // Check the password before the link is used, so a mistake does not use it up.
+        let hash = hash_secret(secret);
+        let user_id = self.store.password_reset_user(&hash, now).await?.ok_or_else(invalid)?;
         let mut user = self
             .store
             .user(user_id)
@@ -193,9 +202,14 @@ impl Crm {
             .filter(|u| u.active)
             .ok_or_else(invalid)?;
         check_new_password("password", new_password, user.email.as_deref())?;
+        // Taking it is one statement: of two simultaneous uses, one wins.
+        if self.store.take_password_reset(&hash, now).await? != Some(user.id) {
+            return Err(invalid());
+        }
         user.password_hash = Some(hash_password_off_runtime(new_password.to_string()).await?);
         self.store.update_user(&user).await?;
         self.store.delete_sessions_of(user.id, None).await?;
+        self.store.clear_password_resets(user.id).await?;
         self.record_event(
             AuditEvent::new(now, Some(user.id), AuditKind::PasswordReset)
                 .subject(user.id.to_string())

@@ -54,18 +54,31 @@ pub fn verify_password(hash: Option<&str>, password: &str) -> bool {
     ok && real
 }
 
+/// At most this many hashes at once: each takes 19 MiB and a core's worth of time, so a flood of
+/// sign-in attempts queues here instead of exhausting memory.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    tokio::sync::Semaphore::new((cores * 2).max(2))
+});
+
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| Error::internal(format!("password hashing is shut down: {e}")))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::internal(format!("password hashing stopped: {e}")))
+}
+
 /// `hash_password` on a blocking thread, so the async runtime's workers keep serving.
 pub async fn hash_password_off_runtime(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| Error::internal(format!("password hashing stopped: {e}")))?
+    off_runtime(move || hash_password(&password)).await?
 }
 
 /// `verify_password` on a blocking thread.
 pub async fn verify_password_off_runtime(hash: Option<String>, password: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || verify_password(hash.as_deref(), &password))
-        .await
-        .map_err(|e| Error::internal(format!("password check stopped: {e}")))
+    off_runtime(move || verify_password(hash.as_deref(), &password)).await
 }
 
 /// The rules for a new password (NIST SP 800-63B: length matters, composition rules do not).

@@ -170,6 +170,12 @@ pub trait Store: Send + Sync {
     /// Use a reset link: its user when it is unused and unexpired, marking it used in the same
     /// statement so it works once.
     async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>>;
+    /// The user of an unused, unexpired reset link, without using it.
+    async fn password_reset_user(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>>;
+    /// Void every reset link of a user (after their password changed).
+    async fn clear_password_resets(&self, user: UserId) -> Result<()>;
+    /// Delete sessions and reset links that can no longer be used.
+    async fn purge_expired_credentials(&self, now: DateTime<Utc>) -> Result<()>;
 
     async fn record_audit(&self, event: &AuditEvent) -> Result<()>;
     async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>>;

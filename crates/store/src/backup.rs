@@ -62,10 +62,65 @@ pub async fn backup_postgres(url: &str, schema: Option<&str>, to: &Path) -> Resu
     cmd.arg("--format=custom").arg("--no-owner").arg("--no-privileges");
     cmd.arg(format!("--schema={}", schema.unwrap_or("public")));
     cmd.arg(format!("--file={}", tmp.display()));
-    cmd.arg(format!("--dbname={url}"));
+    connect(&mut cmd, url);
     run(cmd, "pg_dump").await?;
     std::fs::rename(&tmp, to).map_err(|e| unavailable(format!("cannot write {}: {e}", to.display())))?;
     Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
+}
+
+/// Point a PostgreSQL tool at `url`, the password in its environment rather than on its
+/// command line (where `ps` shows it to every local user).
+fn connect(cmd: &mut Command, url: &str) {
+    let (without, password) = split_password(url);
+    cmd.arg(format!("--dbname={without}"));
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+}
+
+/// `postgres://user:secret@host/db` → (`postgres://user@host/db`, `secret` decoded).
+fn split_password(url: &str) -> (String, Option<String>) {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return (url.to_string(), None);
+    };
+    let rest = url.get(scheme_end..).unwrap_or("");
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = rest.get(..authority_end).unwrap_or("");
+    let Some((creds, host)) = authority.rsplit_once('@') else {
+        return (url.to_string(), None);
+    };
+    let Some((user, password)) = creds.split_once(':') else {
+        return (url.to_string(), None);
+    };
+    let without = format!(
+        "{}{user}@{host}{}",
+        url.get(..scheme_end).unwrap_or(""),
+        rest.get(authority_end..).unwrap_or("")
+    );
+    (without, Some(percent_decode(password)))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn pg_tool(name: &str) -> PathBuf {
@@ -188,51 +243,37 @@ async fn restore_postgres(from: &Path, url: &str, force: bool) -> Result<()> {
             "the target database holds an Anchora workspace already; pass --force to replace it",
         ));
     }
-    // The archive creates its schemas; the target's empty (or, with force, replaced) ones go.
-    let schemas = archive_schemas(from).await?;
-    let store = SqlStore::open_postgres(url, None).await?;
-    for schema in &schemas {
-        store
-            .pool()
-            .exec()
-            .execute(Sql::plain(format!(
-                "DROP SCHEMA IF EXISTS {} CASCADE",
-                crate::db::ident(schema)
-            )))
-            .await
-            .map_err(db_error)?;
-    }
-    store.close().await;
+    // One transaction: the archive's objects are dropped (`--clean`) and recreated together, so
+    // a restore that fails leaves the target as it was.
     let mut cmd = Command::new(pg_tool("pg_restore"));
     cmd.arg("--no-owner")
         .arg("--no-privileges")
         .arg("--exit-on-error")
-        .arg("--single-transaction");
-    cmd.arg(format!("--dbname={url}")).arg(from);
+        .arg("--single-transaction")
+        .arg("--clean")
+        .arg("--if-exists");
+    connect(&mut cmd, url);
+    cmd.arg(from);
     run(cmd, "pg_restore").await
 }
 
-/// The schemas a pg_dump archive creates (from its table of contents).
-async fn archive_schemas(from: &Path) -> Result<Vec<String>> {
-    let out = Command::new(pg_tool("pg_restore"))
-        .arg("--list")
-        .arg(from)
-        .output()
-        .await
-        .map_err(|e| unavailable(format!("pg_restore could not be started ({e})")))?;
-    if !out.status.success() {
-        return Err(unavailable(format!(
-            "pg_restore cannot read the archive: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_leave_the_url() {
+        assert_eq!(
+            split_password("postgres://anna:s%40cr%3At@db.example:5432/crm?sslmode=require"),
+            (
+                "postgres://anna@db.example:5432/crm?sslmode=require".to_string(),
+                Some("s@cr:t".to_string())
+            )
+        );
+        assert_eq!(
+            split_password("postgres://anna@localhost/crm"),
+            ("postgres://anna@localhost/crm".to_string(), None)
+        );
+        assert_eq!(split_password("nonsense"), ("nonsense".to_string(), None));
     }
-    // Entries look like: "3; 2615 2200 SCHEMA - public postgres".
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with(';'))
-        .filter_map(|l| l.split_once(" SCHEMA - ").map(|(_, rest)| rest))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .filter(|s| *s == "public" || s.starts_with("ws_"))
-        .map(str::to_string)
-        .collect())
 }

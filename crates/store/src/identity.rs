@@ -358,3 +358,52 @@ pub async fn take_password_reset(
         .map(|r| r.uuid(0).map(UserId))
         .transpose()
 }
+
+pub async fn password_reset_user(
+    exec: Exec<'_>,
+    backend: Backend,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<UserId>, sqlx::Error> {
+    let stmt = Query::select()
+        .column("user_id")
+        .from("password_resets")
+        .and_where(Expr::col("token_hash").eq(hash.to_string()))
+        .and_where(Expr::col("used_at").is_null())
+        .and_where(Expr::col("expires_at").gt(backend.datetime(Some(now))))
+        .to_owned();
+    exec.fetch_optional(backend.build(&stmt))
+        .await?
+        .map(|r| r.uuid(0).map(UserId))
+        .transpose()
+}
+
+pub async fn clear_password_resets(exec: Exec<'_>, backend: Backend, user: UserId) -> Result<(), sqlx::Error> {
+    let stmt = Query::delete()
+        .from_table("password_resets")
+        .and_where(Expr::col("user_id").eq(backend.uuid(Some(user.0))))
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+pub async fn purge_expired(pool: &crate::db::Pool, backend: Backend, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let idle_since = now - anchora_core::identity::SESSION_IDLE;
+    let sessions = Query::delete()
+        .from_table("sessions")
+        .cond_where(
+            sea_query::Cond::any()
+                .add(Expr::col("expires_at").lte(backend.datetime(Some(now))))
+                .add(Expr::col("last_seen_at").lte(backend.datetime(Some(idle_since)))),
+        )
+        .to_owned();
+    pool.exec().execute(backend.build(&sessions)).await?;
+    let resets = Query::delete()
+        .from_table("password_resets")
+        .cond_where(
+            sea_query::Cond::any()
+                .add(Expr::col("expires_at").lte(backend.datetime(Some(now))))
+                .add(Expr::col("used_at").is_not_null()),
+        )
+        .to_owned();
+    pool.exec().execute(backend.build(&resets)).await.map(|_| ())
+}

@@ -649,7 +649,8 @@ pub async fn update(
         .iter()
         .filter(|f| f.searchable || object.title_fields.contains(&f.name))
         .any(|f| current.get(&f.name) != next.get(&f.name));
-    if text_changed {
+    // The owner rides in the search document too (visibility), so a new owner rewrites it.
+    if text_changed || current.owner != next.owner {
         search::replace_doc(tx, backend, &search::Doc::of(object, &next)).await?;
     }
     Ok(Ok(Updated::Done(next)))

@@ -816,6 +816,24 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
+    async fn password_reset_user(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
+        identity::password_reset_user(self.pool.exec(), self.backend_kind(), hash, now)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn clear_password_resets(&self, user: UserId) -> Result<()> {
+        identity::clear_password_resets(self.pool.exec(), self.backend_kind(), user)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn purge_expired_credentials(&self, now: DateTime<Utc>) -> Result<()> {
+        identity::purge_expired(&self.pool, self.backend_kind(), now)
+            .await
+            .map_err(db_error)
+    }
+
     async fn record_audit(&self, event: &AuditEvent) -> Result<()> {
         audit::record(self.pool.exec(), self.backend_kind(), event)
             .await

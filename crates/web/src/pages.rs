@@ -438,10 +438,15 @@ async fn reset_request_submit(
                         &[("email", user.email.clone().unwrap_or_default()), ("link", link)],
                     ),
                 };
-                if let Err(e) = state.mailer.send(&email).await {
-                    // The link is a secret: log that sending failed, never the message.
-                    tracing::error!(error = %e, "the password-reset e-mail could not be sent");
-                }
+                // Sent in the background: an answer that waited for the mail server would tell
+                // which addresses have accounts.
+                let mailer = state.mailer.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = mailer.send(&email).await {
+                        // The link is a secret: log that sending failed, never the message.
+                        tracing::error!(error = %e.detail, "the password-reset e-mail could not be sent");
+                    }
+                });
             }
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "a password reset could not be prepared"),

@@ -441,8 +441,11 @@ pub async fn failed_logins_are_throttled_and_recorded(h: H) {
     assert_eq!(r.body["data"][0]["detail"]["reason"], "wrong password");
     let r = h.get("/api/v1/audit?kind=login_throttled").await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
+    // A password typed into the e-mail field is never logged.
+    Browser::default().login(&h, "my secret passphrase", "x").await;
     let all = h.get("/api/v1/audit?limit=500").await.body.to_string();
-    assert!(!all.contains("guess") && !all.contains(PASSWORD));
+    assert!(!all.contains("guess") && !all.contains(PASSWORD) && !all.contains("passphrase"));
+    assert!(all.contains("(not an e-mail address)"));
     // One address trying many accounts is slowed down too, and only that address.
     let mut scanner = Browser {
         ip: Some("203.0.113.7:50000".parse().unwrap()),
@@ -466,7 +469,15 @@ pub async fn failed_logins_are_throttled_and_recorded(h: H) {
     assert_eq!(r.body["data"][0]["ip"], "203.0.113.7");
 }
 
-fn read_mail(h: &H) -> Vec<String> {
+/// The mail written so far, once there are at least `count` messages (they are sent in the
+/// background).
+async fn read_mail(h: &H, count: usize) -> Vec<String> {
+    for _ in 0..200 {
+        if std::fs::read_dir(h.mail.path()).map(|d| d.count()).unwrap_or(0) >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     let mut files: Vec<_> = std::fs::read_dir(h.mail.path())
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
@@ -518,7 +529,7 @@ pub async fn password_reset_by_emailed_link(h: H) {
         .await;
     assert_eq!(unknown.status, known.status);
     assert_eq!(unknown.text, known.text);
-    let mail = read_mail(&h);
+    let mail = read_mail(&h, 1).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("To: forgot@example.se"), "{}", mail[0]);
     assert!(
@@ -568,7 +579,7 @@ pub async fn password_reset_by_emailed_link(h: H) {
         &[("email", "forgot@example.se"), ("csrf", &csrf)],
     )
     .await;
-    let mail = read_mail(&h);
+    let mail = read_mail(&h, 2).await;
     let last = mail.last().unwrap();
     let start = last.find("/password-reset/main/").unwrap();
     let path: String = last[start..]
@@ -1039,6 +1050,12 @@ pub async fn token_scopes_expiry_and_revocation(h: H) {
     let other = token_of(&h, "other@example.se", Scope::Admin).await;
     let r = as_token(&h, &other, Method::DELETE, &format!("/api/v1/tokens/{read_id}"), None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = as_token(&h, &read, Method::DELETE, &format!("/api/v1/tokens/{read_id}"), None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "a read-scoped token changes nothing, not even tokens"
+    );
     let r = b
         .api(
             &h,
