@@ -438,6 +438,81 @@ impl Crm {
         self.store.history(&object, id, after, limit).await
     }
 
+    /// Titles of records of one object, for showing relations; records the caller may not see
+    /// are left out.
+    pub async fn titles(
+        &self,
+        who: &Principal,
+        object: &str,
+        ids: &[RecordId],
+    ) -> Result<std::collections::HashMap<RecordId, String>> {
+        let mut out = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let (schema, object) = self.object(object).await?;
+        who.require(Permission::ReadRecords, &schema.policy)?;
+        let owners = self.visible_owners(who, &schema, &object.name).await?;
+        for chunk in ids.chunks(crate::query::MAX_LIMIT as usize) {
+            let mut query = ListQuery::all();
+            query.filter = Some(crate::filter::Condition::In {
+                column: crate::filter::ColumnRef {
+                    column: "id".into(),
+                    field_type: crate::meta::FieldType::Relation,
+                },
+                values: chunk.iter().map(|id| crate::value::Value::Relation(*id)).collect(),
+            });
+            query.limit = crate::query::MAX_LIMIT;
+            query.owners = owners.clone();
+            for r in self.store.list_records(&object, &query).await? {
+                out.insert(r.id, r.title(&object));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest activities about a record (linked to it, or naming it in a relation field),
+    /// newest first, at most `limit`. One indexed query per way in, merged.
+    pub async fn timeline(&self, who: &Principal, object: &str, id: RecordId, limit: u32) -> Result<Vec<Record>> {
+        let schema = self.authorize(who, Permission::ReadRecords).await?;
+        let Some(activity) = schema.objects.values().find(|o| o.is_activity()).cloned() else {
+            return Ok(Vec::new());
+        };
+        let owners = self.visible_owners(who, &schema, &activity.name).await?;
+        let mut ways = vec![crate::filter::Condition::LinkedTo {
+            object: object.to_string(),
+            id,
+        }];
+        for f in activity
+            .active_fields()
+            .filter(|f| f.field_type == crate::meta::FieldType::Relation && f.target.as_deref() == Some(object))
+        {
+            ways.push(crate::filter::Condition::Compare {
+                column: crate::filter::ColumnRef::of(f),
+                cmp: crate::filter::Compare::Eq,
+                value: crate::value::Value::Relation(id),
+            });
+        }
+        let newest = parse_sort(&activity, "-created_at")?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for way in ways {
+            let mut query = ListQuery::all();
+            query.filter = Some(way);
+            query.sort = newest.clone();
+            query.limit = limit;
+            query.owners = owners.clone();
+            for r in self.store.list_records(&activity, &query).await? {
+                if seen.insert(r.id) {
+                    out.push(r);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(out)
+    }
+
     pub async fn search(&self, who: &Principal, q: &str, limit: Option<&str>) -> Result<Vec<SearchHit>> {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
         let limit = parse_limit(limit)?;

@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod mail;
 mod pages;
 pub mod problem;
+pub mod ui;
 
 use anchora_core::{Clock, Error, ErrorCode};
 use anchora_store::Instance;
@@ -68,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(pages::router())
         .merge(admin_pages::router())
+        .merge(ui::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state.clone())

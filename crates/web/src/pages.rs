@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/password", get(password_page).post(password_submit))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
 }
 
 /// What every page needs from the request: the language, the client, the pre-sign-in form
@@ -209,17 +210,6 @@ struct NoticePage {
     workspace: String,
 }
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    tr: Tr,
-    title: String,
-    locales: &'static [&'static str],
-    role: String,
-    csrf: String,
-    may_audit: bool,
-}
-
 fn render_login(
     ctx: &PageCtx,
     status: StatusCode,
@@ -242,24 +232,12 @@ fn render_login(
     ctx.page(status, page.render(), set.into_iter().collect())
 }
 
-async fn home(State(state): State<AppState>, ctx: PageCtx, parts: Parts) -> Response {
-    let Ok(a) = authenticate_session(&parts, &state).await else {
-        return Redirect::to("/login").into_response();
-    };
-    let tr = if ctx.chosen_lang.is_some() {
-        ctx.tr.clone()
-    } else {
-        Tr::new(&a.user.locale)
-    };
-    let page = HomePage {
-        title: tr.t1("home-welcome", "name", a.user.name.clone()),
-        role: tr.t1("home-role", "role", tr.t(&format!("role-{}", a.user.role.as_str()))),
-        csrf: a.session.map(|s| s.csrf_token).unwrap_or_default(),
-        may_audit: a.user.role == anchora_core::auth::Role::Admin,
-        tr,
-        locales: &LOCALES,
-    };
-    ctx.page(StatusCode::OK, page.render(), Vec::new())
+/// The start page: the signed-in go to their CRM, everyone else to the login.
+async fn home(State(state): State<AppState>, parts: Parts) -> Response {
+    match authenticate_session(&parts, &state).await {
+        Ok(_) => Redirect::to("/o/company").into_response(),
+        Err(_) => Redirect::to("/login").into_response(),
+    }
 }
 
 async fn login_page(ctx: PageCtx, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -661,6 +639,17 @@ async fn password_submit(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

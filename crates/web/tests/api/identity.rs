@@ -219,8 +219,15 @@ pub async fn login_sessions_and_csrf(h: H) {
     assert!(!set.contains("Secure"), "plain http: no Secure flag");
     let first_session = b.get_cookie("anchora_session").unwrap();
     let home = b.get(&h, "/").await;
-    assert_eq!(home.status, StatusCode::OK);
-    assert!(home.text.contains("Welcome, anna"), "{}", home.text);
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.headers["location"], "/o/company");
+    let list = b.get(&h, "/o/company").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.text.contains("Companies") && list.text.contains(">anna<"),
+        "{}",
+        list.text
+    );
     // The session authenticates the API; writes need the CSRF token in a header.
     let csrf = b.csrf(&h).await;
     let r = b

@@ -1,0 +1,300 @@
+//! Record lists: chosen columns, sort by clicking a header, a filter builder whose conditions
+//! live in the URL, keyset pages.
+
+use super::{Cell, Resolver, Shell, Ui, labels};
+use crate::AppState;
+use crate::pages::PageCtx;
+use anchora_core::ErrorCode;
+use anchora_core::filter::filter_field;
+use anchora_core::meta::{FieldDef, FieldType, ObjectDef, system_field};
+use anchora_core::service::ListParams;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Response;
+use serde_json::{Value as Json, json};
+
+const DEFAULT_COLUMNS: usize = 6;
+const PAGE_SIZE: &str = "50";
+
+pub struct Column {
+    pub name: String,
+    pub label: String,
+    pub numeric: bool,
+    /// The link that sorts by this column (toggling direction), when it can be sorted.
+    pub sort_href: Option<String>,
+    /// "ascending" / "descending" when the list is sorted by it.
+    pub sorted: &'static str,
+}
+
+pub struct Row {
+    pub href: String,
+    pub cells: Vec<Cell>,
+}
+
+/// One condition of the filter builder, as the URL holds it.
+pub struct Condition {
+    pub field: String,
+    pub op: String,
+    pub value: String,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    /// For fields: which operators fit (space-separated), read by the page's script.
+    pub ops: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/list.html")]
+struct ListPage {
+    shell: Shell,
+    title: String,
+    object: String,
+    new_label: String,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    conditions: Vec<Condition>,
+    fields: Vec<Choice>,
+    ops: Vec<Choice>,
+    error: Option<String>,
+    empty: String,
+    next: Option<String>,
+    first: Option<String>,
+    filtered: bool,
+}
+
+/// The operators that fit a field's type (the ones the filter builder offers).
+fn ops_for(t: FieldType) -> &'static [&'static str] {
+    match t {
+        FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Phone | FieldType::Url => {
+            &["contains", "eq", "ne", "starts_with", "is_empty"]
+        }
+        FieldType::Number | FieldType::Money | FieldType::Percent => &["eq", "ne", "lt", "gt", "is_empty"],
+        FieldType::Date | FieldType::Datetime => &["in_last", "lt", "gt", "eq", "is_empty"],
+        FieldType::Boolean => &["eq"],
+        FieldType::Select | FieldType::MultiSelect => &["eq", "ne", "is_empty"],
+        FieldType::Relation | FieldType::User => &["eq", "is_empty"],
+    }
+}
+
+const ALL_OPS: [&str; 8] = ["contains", "eq", "ne", "starts_with", "lt", "gt", "is_empty", "in_last"];
+
+/// The filter JSON for the builder's conditions; values typed as the field wants them.
+fn filter_json(object: &ObjectDef, conditions: &[Condition]) -> Option<Json> {
+    let leaves: Vec<Json> = conditions
+        .iter()
+        .map(|c| {
+            let field = filter_field(object, &c.field);
+            let t = field.as_ref().map(|f| f.field_type);
+            let value = match (c.op.as_str(), t) {
+                ("is_empty", _) => json!(c.value != "false"),
+                ("in_last", _) => json!(format!("{}d", c.value.trim().trim_end_matches('d'))),
+                (_, Some(FieldType::Number | FieldType::Percent | FieldType::Money)) => {
+                    let normal = c.value.replace([' ', '\u{a0}'], "").replace(',', ".");
+                    normal.parse::<f64>().map_or_else(|_| json!(c.value), |n| json!(n))
+                }
+                (_, Some(FieldType::Boolean)) => json!(matches!(c.value.as_str(), "true" | "1" | "yes" | "on")),
+                _ => json!(c.value),
+            };
+            json!({"field": c.field, "op": c.op, "value": value})
+        })
+        .collect();
+    match leaves.len() {
+        0 => None,
+        1 => leaves.into_iter().next(),
+        _ => Some(json!({ "and": leaves })),
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn query_string(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn column_defs(object: &ObjectDef, wanted: Option<&str>) -> Vec<FieldDef> {
+    let named: Vec<FieldDef> = wanted
+        .map(|w| {
+            w.split(',')
+                .filter_map(|n| object.field(n.trim()).cloned().or_else(|| system_field(n.trim())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !named.is_empty() {
+        return named;
+    }
+    object
+        .active_fields()
+        .filter(|f| f.field_type != FieldType::LongText)
+        .take(DEFAULT_COLUMNS)
+        .cloned()
+        .collect()
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let tr = &ui.tr;
+    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let all = |k: &str| {
+        q.iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    let conditions: Vec<Condition> = all("ff")
+        .into_iter()
+        .zip(all("fo"))
+        .zip(all("fv"))
+        .filter(|((f, o), v)| !f.is_empty() && !o.is_empty() && (o == "is_empty" || !v.is_empty()))
+        .map(|((field, op), value)| Condition { field, op, value })
+        .collect();
+    let sort = get("sort").unwrap_or_default();
+    let columns_param = get("columns");
+    // Everything that defines the view, without the cursor: kept by sort and paging links.
+    let mut view: Vec<(String, String)> = Vec::new();
+    if let Some(c) = &columns_param {
+        view.push(("columns".into(), c.clone()));
+    }
+    for c in &conditions {
+        view.push(("ff".into(), c.field.clone()));
+        view.push(("fo".into(), c.op.clone()));
+        view.push(("fv".into(), c.value.clone()));
+    }
+    let params = ListParams {
+        filter: filter_json(&def, &conditions).map(|f| f.to_string()),
+        sort: Some(sort.clone()),
+        limit: Some(PAGE_SIZE.into()),
+        cursor: get("cursor"),
+        trash: false,
+    };
+    let (page, error) = match ui.a.crm.list(&ui.a.principal, &def.name, &params).await {
+        Ok((_, page)) => (Some(page), None),
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::InvalidFilter
+                    | ErrorCode::InvalidSort
+                    | ErrorCode::InvalidCursor
+                    | ErrorCode::ValidationFailed
+            ) =>
+        {
+            (None, Some(e.detail))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a list could not be read");
+            return ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()));
+        }
+    };
+    let records = page.as_ref().map(|p| p.records.clone()).unwrap_or_default();
+    let resolver = Resolver::for_records(&ui, &def, &records).await;
+    let defs = column_defs(&def, columns_param.as_deref());
+    let columns = defs
+        .iter()
+        .map(|f| {
+            let sortable = filter_field(&def, &f.name).is_some_and(|f| f.field_type.indexable());
+            let (sorted, next_sort) = if sort == f.name {
+                ("ascending", format!("-{}", f.name))
+            } else if sort == format!("-{}", f.name) {
+                ("descending", f.name.clone())
+            } else {
+                ("", f.name.clone())
+            };
+            let mut pairs = view.clone();
+            pairs.push(("sort".into(), next_sort));
+            Column {
+                name: f.name.clone(),
+                label: labels::field(tr, &def, f),
+                numeric: super::format::is_numeric(f.field_type),
+                sort_href: sortable.then(|| format!("/o/{}?{}", def.name, query_string(&pairs))),
+                sorted,
+            }
+        })
+        .collect();
+    let rows = records
+        .iter()
+        .map(|r| Row {
+            href: format!("/o/{}/{}", def.name, r.id),
+            cells: defs.iter().map(|f| resolver.cell(tr, &def, f, r)).collect(),
+        })
+        .collect();
+    let mut base = view.clone();
+    if !sort.is_empty() {
+        base.push(("sort".into(), sort.clone()));
+    }
+    let next = page.as_ref().and_then(|p| p.next_cursor.clone()).map(|c| {
+        let mut pairs = base.clone();
+        pairs.push(("cursor".into(), c));
+        format!("/o/{}?{}", def.name, query_string(&pairs))
+    });
+    let first = get("cursor").map(|_| format!("/o/{}?{}", def.name, query_string(&base)));
+    let fields = def
+        .active_fields()
+        .filter(|f| f.filterable)
+        .cloned()
+        .chain(
+            ["created_at", "updated_at", "owner"]
+                .iter()
+                .filter_map(|n| system_field(n)),
+        )
+        .map(|f| Choice {
+            label: labels::field(tr, &def, &f),
+            ops: ops_for(f.field_type).join(" "),
+            value: f.name,
+        })
+        .collect();
+    let ops = ALL_OPS
+        .iter()
+        .map(|o| Choice {
+            value: (*o).to_string(),
+            label: tr.t(&format!("op-{o}")),
+            ops: String::new(),
+        })
+        .collect();
+    let plural = labels::object_plural(tr, &def);
+    let page = ListPage {
+        title: plural.clone(),
+        object: def.name.clone(),
+        new_label: tr.t1("list-new", "object", labels::object(tr, &def)),
+        columns,
+        rows,
+        filtered: !conditions.is_empty(),
+        conditions,
+        fields,
+        ops,
+        error,
+        empty: tr.t1("list-empty", "objects", plural.to_lowercase()),
+        next,
+        first,
+        shell: ui.shell(&def.name),
+    };
+    ui.page(StatusCode::OK, page.render())
+}

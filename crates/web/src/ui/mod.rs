@@ -1,0 +1,300 @@
+//! The web UI people use every day: the app shell, record lists, record pages and forms.
+//! Server-rendered (askama), every string through Fluent, state in the URL.
+
+pub mod format;
+mod labels;
+mod lists;
+mod records;
+
+use crate::AppState;
+use crate::extract::{Authed, authenticate_session};
+use crate::i18n::Tr;
+use crate::pages::PageCtx;
+use anchora_core::auth::Role;
+use anchora_core::identity::User;
+use anchora_core::meta::{FieldDef, FieldType, ObjectDef, Schema};
+use anchora_core::record::Record;
+use anchora_core::value::Value;
+use anchora_core::{RecordId, UserId};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/o/{object}", get(lists::list_page))
+        .route("/o/{object}/new", get(records::new_page).post(records::create))
+        .route("/o/{object}/{id}", get(records::record_page))
+        .route("/o/{object}/{id}/edit", get(records::edit_page).post(records::update))
+        .route("/o/{object}/{id}/delete", post(records::delete))
+        .route("/o/{object}/{id}/activities", post(records::add_activity))
+}
+
+/// One entry of the sidebar.
+pub struct NavItem {
+    pub href: String,
+    pub label: String,
+    pub current: bool,
+}
+
+/// What every page of the app shows around its content.
+pub struct Shell {
+    pub tr: Tr,
+    pub workspace: String,
+    pub user_name: String,
+    pub csrf: String,
+    pub objects: Vec<NavItem>,
+    pub admin: Vec<NavItem>,
+    /// Object names → labels, for the search palette's script.
+    pub labels_json: String,
+}
+
+/// A signed-in request: who, in which language, with the schema it started with.
+pub struct Ui {
+    pub a: Authed,
+    pub tr: Tr,
+    pub schema: Arc<Schema>,
+    pub ctx: PageCtx,
+}
+
+impl Ui {
+    /// The session's user, or a redirect to the login page.
+    pub async fn from(state: &AppState, parts: &Parts, ctx: PageCtx) -> Result<Ui, Response> {
+        let a = authenticate_session(parts, state)
+            .await
+            .map_err(|_| Redirect::to("/login").into_response())?;
+        let tr = if ctx.chosen_lang().is_some() {
+            ctx.tr().clone()
+        } else {
+            Tr::new(&a.user.locale)
+        };
+        let schema = a.crm.schema().await.map_err(|e| {
+            tracing::error!(error = %e, "the schema could not be read");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        })?;
+        Ok(Ui { a, tr, schema, ctx })
+    }
+
+    pub fn shell(&self, current: &str) -> Shell {
+        let tr = &self.tr;
+        let objects = self
+            .schema
+            .objects
+            .values()
+            .filter(|o| !o.archived)
+            .map(|o| NavItem {
+                href: format!("/o/{}", o.name),
+                label: labels::object_plural(tr, o),
+                current: current == o.name,
+            })
+            .collect::<Vec<_>>();
+        let mut ordered = Vec::new();
+        // The standard objects first, in the order people work with them.
+        for name in ["company", "person", "deal", "activity"] {
+            if let Some(i) = objects.iter().position(|n| n.href == format!("/o/{name}")) {
+                ordered.push(i);
+            }
+        }
+        let mut objects: Vec<Option<NavItem>> = objects.into_iter().map(Some).collect();
+        let mut nav: Vec<NavItem> = ordered
+            .iter()
+            .filter_map(|i| objects.get_mut(*i).and_then(Option::take))
+            .collect();
+        nav.extend(objects.into_iter().flatten());
+        let admin = if self.a.user.role == Role::Admin {
+            vec![
+                NavItem {
+                    href: "/admin/audit".into(),
+                    label: tr.t("nav-audit"),
+                    current: current == "audit",
+                },
+                NavItem {
+                    href: "/admin/changes".into(),
+                    label: tr.t("nav-changes"),
+                    current: current == "changes",
+                },
+            ]
+        } else {
+            Vec::new()
+        };
+        let labels_json = serde_json::Value::Object(
+            self.schema
+                .objects
+                .values()
+                .map(|o| (o.name.clone(), serde_json::Value::String(labels::object(tr, o))))
+                .collect(),
+        )
+        .to_string();
+        Shell {
+            labels_json,
+            tr: tr.clone(),
+            workspace: self.a.workspace.clone(),
+            user_name: self.a.user.name.clone(),
+            csrf: self
+                .a
+                .session
+                .as_ref()
+                .map(|s| s.csrf_token.clone())
+                .unwrap_or_default(),
+            objects: nav,
+            admin,
+        }
+    }
+
+    pub fn object(&self, name: &str) -> Option<ObjectDef> {
+        self.schema.objects.get(name).filter(|o| !o.archived).cloned()
+    }
+
+    pub fn page(&self, status: StatusCode, html: Result<String, askama::Error>) -> Response {
+        self.ctx.page(status, html, Vec::new())
+    }
+}
+
+/// A value as shown on a page: its text, and a link when it points somewhere.
+#[derive(Clone, Default)]
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+    pub numeric: bool,
+}
+
+/// Everything needed to show values: user names and the titles of related records.
+pub struct Resolver {
+    users: HashMap<UserId, String>,
+    titles: HashMap<(String, RecordId), String>,
+}
+
+impl Resolver {
+    /// Looks up the users and every related record the given records point at (one query per
+    /// related object).
+    pub async fn for_records(ui: &Ui, object: &ObjectDef, records: &[Record]) -> Resolver {
+        let users =
+            ui.a.crm
+                .users(&ui.a.principal)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u: User| (u.id, u.name))
+                .collect();
+        let mut wanted: HashMap<String, Vec<RecordId>> = HashMap::new();
+        for f in object.active_fields().filter(|f| f.field_type == FieldType::Relation) {
+            let Some(target) = &f.target else { continue };
+            for r in records {
+                if let Value::Relation(id) = r.get(&f.name) {
+                    wanted.entry(target.clone()).or_default().push(*id);
+                }
+            }
+        }
+        let mut titles = HashMap::new();
+        for (target, mut ids) in wanted {
+            ids.sort();
+            ids.dedup();
+            if let Ok(found) = ui.a.crm.titles(&ui.a.principal, &target, &ids).await {
+                for (id, title) in found {
+                    titles.insert((target.clone(), id), title);
+                }
+            }
+        }
+        Resolver { users, titles }
+    }
+
+    pub fn user(&self, id: Option<UserId>) -> String {
+        id.and_then(|u| self.users.get(&u).cloned()).unwrap_or_default()
+    }
+
+    pub fn cell(&self, tr: &Tr, object: &ObjectDef, field: &FieldDef, record: &Record) -> Cell {
+        let value = match field.name.as_str() {
+            "created_at" if object.field("created_at").is_none() => Value::DateTime(record.created_at),
+            "updated_at" if object.field("updated_at").is_none() => Value::DateTime(record.updated_at),
+            "owner" if object.field("owner").is_none() => {
+                return Cell {
+                    text: self.user(record.owner),
+                    ..Cell::default()
+                };
+            }
+            name => record.get(name).clone(),
+        };
+        let locale = tr.locale;
+        match (&value, field.field_type) {
+            (Value::Relation(id), _) => {
+                let target = field.target.clone().unwrap_or_default();
+                match self.titles.get(&(target.clone(), *id)) {
+                    Some(title) => Cell {
+                        text: title.clone(),
+                        href: Some(format!("/o/{target}/{id}")),
+                        numeric: false,
+                    },
+                    // A record the user may not see shows as nothing at all.
+                    None => Cell::default(),
+                }
+            }
+            (Value::User(u), _) => Cell {
+                text: self.user(Some(*u)),
+                ..Cell::default()
+            },
+            (Value::Bool(b), _) => Cell {
+                text: tr.t(if *b { "bool-yes" } else { "bool-no" }),
+                ..Cell::default()
+            },
+            (Value::Select(s), _) => Cell {
+                text: labels::choice(tr, object, field, s),
+                ..Cell::default()
+            },
+            (Value::MultiSelect(items), _) => Cell {
+                text: items
+                    .iter()
+                    .map(|s| labels::choice(tr, object, field, s))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                ..Cell::default()
+            },
+            (Value::Text(t), FieldType::Email) => Cell {
+                text: t.clone(),
+                href: Some(format!("mailto:{t}")),
+                numeric: false,
+            },
+            (Value::Text(t), FieldType::Phone) => Cell {
+                text: t.clone(),
+                href: Some(format!("tel:{}", t.replace(' ', ""))),
+                numeric: false,
+            },
+            (Value::Text(t), FieldType::Url) if t.starts_with("https://") || t.starts_with("http://") => Cell {
+                text: t.clone(),
+                href: Some(t.clone()),
+                numeric: false,
+            },
+            _ => {
+                let currency = match record.get("currency") {
+                    Value::Select(c) => Some(c.as_str()),
+                    _ => None,
+                };
+                Cell {
+                    text: format::value(locale, field, &value, currency),
+                    href: None,
+                    numeric: format::is_numeric(field.field_type),
+                }
+            }
+        }
+    }
+}
+
+/// The page for an unknown object or record: the same whether it does not exist or is hidden.
+pub fn not_found(ui: &Ui) -> Response {
+    #[derive(askama::Template)]
+    #[template(path = "ui/message.html")]
+    struct Message {
+        shell: Shell,
+        title: String,
+        text: String,
+    }
+    let page = Message {
+        shell: ui.shell(""),
+        title: ui.tr.t("record-not-found"),
+        text: ui.tr.t("record-not-found"),
+    };
+    ui.page(StatusCode::NOT_FOUND, askama::Template::render(&page))
+}

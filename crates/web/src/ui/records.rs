@@ -1,0 +1,665 @@
+//! Record pages (fields, timeline, history, quick actions) and the forms that create and change
+//! records. A stale edit shows the other person's change instead of overwriting it.
+
+use super::{Cell, Resolver, Shell, Ui, labels};
+use crate::AppState;
+use crate::pages::PageCtx;
+use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
+use anchora_core::record::{ChangeOp, Record};
+use anchora_core::secret::constant_time_eq;
+use anchora_core::value::Value;
+use anchora_core::{Error, ErrorCode, RecordId};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Map, Value as Json, json};
+
+const TIMELINE: u32 = 100;
+const HISTORY: usize = 30;
+
+pub struct FieldView {
+    pub label: String,
+    pub cell: Cell,
+}
+
+pub struct TimelineEntry {
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub when: String,
+    pub iso: String,
+    pub who: String,
+    pub href: String,
+    pub done: bool,
+}
+
+pub struct HistoryEntry {
+    pub when: String,
+    pub who: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/record.html")]
+struct RecordPage {
+    shell: Shell,
+    title: String,
+    object: String,
+    object_label: String,
+    id: String,
+    version: i64,
+    fields: Vec<FieldView>,
+    timeline: Vec<TimelineEntry>,
+    history: Vec<HistoryEntry>,
+    created: String,
+    quick_kinds: Vec<(String, String)>,
+    has_timeline: bool,
+}
+
+/// One input of a record form.
+pub struct Input {
+    pub name: String,
+    pub label: String,
+    /// text, textarea, number, date, datetime-local, email, tel, url, checkbox, select, relation
+    pub kind: &'static str,
+    pub value: String,
+    /// For relations: the related record's title, shown while the id travels hidden.
+    pub display: String,
+    pub target: String,
+    pub checked: bool,
+    pub required: bool,
+    pub options: Vec<(String, String)>,
+    pub error: Option<String>,
+    /// The value this user typed, when someone else's change won (a conflict).
+    pub yours: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/form.html")]
+struct FormPage {
+    shell: Shell,
+    title: String,
+    action: String,
+    cancel: String,
+    save_label: String,
+    version: i64,
+    inputs: Vec<Input>,
+    error: Option<String>,
+    conflict: Option<String>,
+}
+
+impl Input {
+    /// Whether a multi-select holds this choice.
+    pub fn has(&self, choice: &str) -> bool {
+        self.value.split(',').any(|v| v == choice)
+    }
+}
+
+fn input_kind(t: FieldType) -> &'static str {
+    match t {
+        FieldType::Text => "text",
+        FieldType::LongText => "textarea",
+        FieldType::Number | FieldType::Money | FieldType::Percent => "number",
+        FieldType::Date => "date",
+        FieldType::Datetime => "datetime-local",
+        FieldType::Boolean => "checkbox",
+        FieldType::Select | FieldType::User => "select",
+        FieldType::MultiSelect => "multiselect",
+        FieldType::Email => "email",
+        FieldType::Phone => "tel",
+        FieldType::Url => "url",
+        FieldType::Relation => "relation",
+    }
+}
+
+/// A value as a form input holds it (dates as ISO, numbers with a dot).
+fn input_value(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Text(s) | Value::Select(s) => s.clone(),
+        Value::Number(n) | Value::Percent(n) => n.to_string(),
+        Value::Money(m) => format!("{}.{:02}", m / 100, (m % 100).abs()),
+        Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Value::DateTime(t) => t.format("%Y-%m-%dT%H:%M").to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::MultiSelect(items) => items.join(","),
+        Value::Relation(id) => id.to_string(),
+        Value::User(u) => u.to_string(),
+    }
+}
+
+async fn inputs(
+    ui: &Ui,
+    object: &ObjectDef,
+    record: Option<&Record>,
+    errors: &[anchora_core::FieldError],
+) -> Vec<Input> {
+    let tr = &ui.tr;
+    let resolver = Resolver::for_records(ui, object, record.map(std::slice::from_ref).unwrap_or_default()).await;
+    let users = ui.a.crm.users(&ui.a.principal).await.unwrap_or_default();
+    object
+        .active_fields()
+        .map(|f| {
+            let value = record.map(|r| r.get(&f.name).clone()).unwrap_or(Value::Null);
+            let options = match f.field_type {
+                FieldType::Select | FieldType::MultiSelect => f
+                    .choices
+                    .iter()
+                    .map(|c| (c.value.clone(), labels::choice(tr, object, f, &c.value)))
+                    .collect(),
+                FieldType::User => users
+                    .iter()
+                    .filter(|u| u.active)
+                    .map(|u| (u.id.to_string(), u.name.clone()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let display = match (&value, record) {
+                (Value::Relation(_), Some(r)) => resolver.cell(tr, object, f, r).text,
+                _ => String::new(),
+            };
+            Input {
+                name: f.name.clone(),
+                label: labels::field(tr, object, f),
+                kind: input_kind(f.field_type),
+                checked: matches!(value, Value::Bool(true)),
+                value: input_value(&value),
+                display,
+                target: f.target.clone().unwrap_or_default(),
+                required: f.required,
+                options,
+                error: errors.iter().find(|e| e.field == f.name).map(|e| e.message.clone()),
+                yours: None,
+            }
+        })
+        .collect()
+}
+
+/// Turn a submitted form into the JSON the CRM takes: numbers as typed in the user's locale,
+/// empty inputs as null, an unchecked box as false.
+fn form_json(locale: &str, object: &ObjectDef, form: &[(String, String)]) -> Json {
+    let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let mut out = Map::new();
+    for f in object.active_fields() {
+        let value = get(&f.name);
+        let json = match (f.field_type, value) {
+            (FieldType::Boolean, v) => json!(v.is_some_and(|v| v == "on" || v == "true")),
+            (_, None) => continue,
+            (_, Some(v)) if v.trim().is_empty() => Json::Null,
+            (FieldType::Number | FieldType::Percent, Some(v)) => {
+                let normal = normalise_number(locale, v);
+                normal.parse::<f64>().map_or_else(|_| json!(v), |n| json!(n))
+            }
+            (FieldType::Money, Some(v)) => json!(normalise_number(locale, v)),
+            (FieldType::Datetime, Some(v)) if v.len() == 16 => json!(format!("{v}:00Z")),
+            (FieldType::MultiSelect, _) => json!(
+                form.iter()
+                    .filter(|(k, v)| k == &f.name && !v.is_empty())
+                    .map(|(_, v)| v.clone())
+                    .collect::<Vec<_>>()
+            ),
+            (_, Some(v)) => json!(v),
+        };
+        out.insert(f.name.clone(), json);
+    }
+    Json::Object(out)
+}
+
+/// "1 234,50" (sv), "1.234,50" (de), "1,234.50" (en) → "1234.50". An input of type number sends
+/// a dot already; typed text may not.
+fn normalise_number(locale: &str, text: &str) -> String {
+    let t: String = text.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    if t.contains(',') && (locale != "en" || !t.contains('.')) {
+        if locale != "en" {
+            t.replace('.', "").replace(',', ".")
+        } else {
+            t.replace(',', ".")
+        }
+    } else if locale == "en" {
+        t.replace(',', "")
+    } else {
+        t
+    }
+}
+
+fn csrf_ok(ui: &Ui, form: &[(String, String)]) -> bool {
+    let sent = form.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
+    ui.a.session
+        .as_ref()
+        .is_some_and(|s| constant_time_eq(sent, &s.csrf_token))
+}
+
+fn forbidden(ui: &Ui) -> Response {
+    (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response()
+}
+
+pub async fn record_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let record = match ui.a.crm.get(&ui.a.principal, &def.name, &id).await {
+        Ok((_, r)) => r,
+        Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
+        Err(e) => return unavailable(&ui, &e),
+    };
+    let tr = &ui.tr;
+    let resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
+    let fields = def
+        .active_fields()
+        .map(|f| FieldView {
+            label: labels::field(tr, &def, f),
+            cell: resolver.cell(tr, &def, f, &record),
+        })
+        .collect();
+    let activity = ui.schema.objects.values().find(|o| o.is_activity()).cloned();
+    let timeline = match (&activity, def.is_activity()) {
+        (Some(activity), false) => {
+            ui.a.crm
+                .timeline(&ui.a.principal, &def.name, record.id, TIMELINE)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|a| timeline_entry(&ui, activity, a, &resolver))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let history = history(&ui, &def, &record, &resolver).await;
+    let created = tr.tn(
+        "record-created-by",
+        &[
+            ("when", super::format::datetime(tr.locale, record.created_at)),
+            ("who", resolver.user(record.created_by)),
+        ],
+    );
+    let quick_kinds = ["call", "note", "task"]
+        .iter()
+        .map(|k| {
+            let key = match *k {
+                "call" => "quick-log-call",
+                "note" => "quick-add-note",
+                _ => "quick-follow-up",
+            };
+            ((*k).to_string(), tr.t(key))
+        })
+        .collect();
+    let page = RecordPage {
+        title: record.title(&def),
+        object: def.name.clone(),
+        object_label: labels::object(tr, &def),
+        id: record.id.to_string(),
+        version: record.version,
+        fields,
+        has_timeline: activity.is_some() && !def.is_activity(),
+        timeline,
+        history,
+        created,
+        quick_kinds,
+        shell: ui.shell(&def.name),
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+fn timeline_entry(ui: &Ui, activity: &ObjectDef, a: &Record, resolver: &Resolver) -> TimelineEntry {
+    let tr = &ui.tr;
+    let kind = match (a.get("type"), activity.field("type")) {
+        (Value::Select(t), Some(f)) => labels::choice(tr, activity, f, t),
+        _ => String::new(),
+    };
+    let text = |name: &str| a.get(name).to_text().unwrap_or_default();
+    TimelineEntry {
+        kind,
+        subject: text("subject"),
+        body: text("body"),
+        when: super::format::datetime(tr.locale, a.created_at),
+        iso: a.created_at.to_rfc3339(),
+        who: resolver.user(a.created_by),
+        href: format!("/o/{}/{}", activity.name, a.id),
+        done: matches!(a.get("done"), Value::Bool(true)),
+    }
+}
+
+async fn history(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver) -> Vec<HistoryEntry> {
+    let tr = &ui.tr;
+    let changes =
+        ui.a.crm
+            .history(&ui.a.principal, &def.name, &record.id.to_string(), None, Some("500"))
+            .await
+            .unwrap_or_default();
+    changes
+        .iter()
+        .rev()
+        .take(HISTORY)
+        .map(|c| {
+            let text = match (c.op, &c.field) {
+                (ChangeOp::Create, _) => tr.t("history-created"),
+                (ChangeOp::Delete, _) => tr.t("history-deleted"),
+                (ChangeOp::Restore, _) => tr.t("history-restored"),
+                (ChangeOp::Erase, _) => tr.t("history-erased"),
+                (ChangeOp::Update, Some(field)) => {
+                    let label = def
+                        .any_field(field)
+                        .map_or_else(|| field.clone(), |f| labels::field(tr, def, f));
+                    let show = |j: &Json| match j {
+                        Json::Null => "—".to_string(),
+                        Json::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    tr.tn(
+                        "history-set",
+                        &[("field", label), ("from", show(&c.old)), ("to", show(&c.new))],
+                    )
+                }
+                (ChangeOp::Update, None) => String::new(),
+            };
+            HistoryEntry {
+                when: super::format::datetime(tr.locale, c.at),
+                who: resolver.user(c.actor),
+                text,
+            }
+        })
+        .collect()
+}
+
+fn unavailable(ui: &Ui, e: &Error) -> Response {
+    tracing::error!(error = %e, "a page could not be built");
+    ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()))
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let inputs = inputs(&ui, &def, None, &[]).await;
+    render_form(&ui, &def, None, inputs, None, None, StatusCode::OK)
+}
+
+fn render_form(
+    ui: &Ui,
+    def: &ObjectDef,
+    record: Option<&Record>,
+    inputs: Vec<Input>,
+    error: Option<String>,
+    conflict: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let tr = &ui.tr;
+    let label = labels::object(tr, def);
+    let page = FormPage {
+        title: match record {
+            Some(r) => r.title(def),
+            None => tr.t1("list-new", "object", label.clone()),
+        },
+        action: match record {
+            Some(r) => format!("/o/{}/{}/edit", def.name, r.id),
+            None => format!("/o/{}/new", def.name),
+        },
+        cancel: match record {
+            Some(r) => format!("/o/{}/{}", def.name, r.id),
+            None => format!("/o/{}", def.name),
+        },
+        save_label: tr.t1("record-save", "object", label.to_lowercase()),
+        version: record.map_or(0, |r| r.version),
+        inputs,
+        error,
+        conflict,
+        shell: ui.shell(&def.name),
+    };
+    ui.page(status, page.render())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let body = form_json(ui.tr.locale, &def, &form);
+    match ui.a.crm.create(&ui.a.principal, &def.name, &body).await {
+        Ok((_, r)) => Redirect::to(&format!("/o/{}/{}", def.name, r.id)).into_response(),
+        Err(e) if e.code == ErrorCode::ValidationFailed => {
+            let mut inputs = inputs(&ui, &def, None, &e.errors).await;
+            keep_typed(&mut inputs, &form);
+            render_form(
+                &ui,
+                &def,
+                None,
+                inputs,
+                Some(ui.tr.t("validation-failed")),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) if e.code == ErrorCode::Forbidden => (StatusCode::FORBIDDEN, e.detail).into_response(),
+        Err(e) => unavailable(&ui, &e),
+    }
+}
+
+/// After a refused save, the inputs show what the user typed, not what is stored.
+fn keep_typed(inputs: &mut [Input], form: &[(String, String)]) {
+    for input in inputs {
+        if input.kind == "checkbox" {
+            input.checked = form.iter().any(|(k, v)| k == &input.name && (v == "on" || v == "true"));
+        } else if let Some((_, v)) = form.iter().find(|(k, _)| k == &input.name) {
+            input.value = v.clone();
+        }
+    }
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let record = match ui.a.crm.get(&ui.a.principal, &def.name, &id).await {
+        Ok((_, r)) => r,
+        Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
+        Err(e) => return unavailable(&ui, &e),
+    };
+    let inputs = inputs(&ui, &def, Some(&record), &[]).await;
+    render_form(&ui, &def, Some(&record), inputs, None, None, StatusCode::OK)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let version = form
+        .iter()
+        .find(|(k, _)| k == "version")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let body = form_json(ui.tr.locale, &def, &form);
+    match ui.a.crm.update(&ui.a.principal, &def.name, &id, &body, version).await {
+        Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
+        Err(e) if e.code == ErrorCode::VersionConflict => conflict(&ui, &def, &id, &form).await,
+        Err(e) if e.code == ErrorCode::ValidationFailed => {
+            let record = ui.a.crm.get(&ui.a.principal, &def.name, &id).await.ok().map(|(_, r)| r);
+            let mut inputs = inputs(&ui, &def, record.as_ref(), &e.errors).await;
+            keep_typed(&mut inputs, &form);
+            let mut page = render_form(
+                &ui,
+                &def,
+                record.as_ref(),
+                inputs,
+                Some(ui.tr.t("validation-failed")),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            page
+        }
+        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
+        Err(e) if e.code == ErrorCode::Forbidden => (StatusCode::FORBIDDEN, e.detail).into_response(),
+        Err(e) => unavailable(&ui, &e),
+    }
+}
+
+/// Someone else saved first: show their version, with this user's values beside the fields
+/// they differ in, and the new version to save against.
+async fn conflict(ui: &Ui, def: &ObjectDef, id: &str, form: &[(String, String)]) -> Response {
+    let Ok((_, current)) = ui.a.crm.get(&ui.a.principal, &def.name, id).await else {
+        return super::not_found(ui);
+    };
+    let resolver = Resolver::for_records(ui, def, std::slice::from_ref(&current)).await;
+    let mut inputs = inputs(ui, def, Some(&current), &[]).await;
+    for input in &mut inputs {
+        if input.kind == "checkbox" {
+            continue;
+        }
+        if let Some((_, typed)) = form.iter().find(|(k, _)| k == &input.name)
+            && typed != &input.value
+        {
+            input.yours = Some(typed.clone());
+        }
+    }
+    let who = resolver.user(current.updated_by);
+    let message = ui.tr.t1("record-conflict", "who", who);
+    render_form(
+        ui,
+        def,
+        Some(&current),
+        inputs,
+        None,
+        Some(message),
+        StatusCode::CONFLICT,
+    )
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let version = form
+        .iter()
+        .find(|(k, _)| k == "version")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    match ui.a.crm.delete(&ui.a.principal, &def.name, &id, version).await {
+        Ok(_) => Redirect::to(&format!("/o/{}", def.name)).into_response(),
+        Err(e) if e.code == ErrorCode::VersionConflict => {
+            Redirect::to(&format!("/o/{}/{id}", def.name)).into_response()
+        }
+        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
+        Err(e) if e.code == ErrorCode::Forbidden => (StatusCode::FORBIDDEN, e.detail).into_response(),
+        Err(e) => unavailable(&ui, &e),
+    }
+}
+
+/// Quick actions on a record page: log a call, add a note, schedule a follow-up task.
+pub async fn add_activity(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let (Some(def), Some(rid)) = (ui.object(&object), RecordId::parse(&id)) else {
+        return super::not_found(&ui);
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let Some(activity) = ui.schema.objects.values().find(|o| o.is_activity()).cloned() else {
+        return super::not_found(&ui);
+    };
+    if ui.a.crm.get(&ui.a.principal, &def.name, &id).await.is_err() {
+        return super::not_found(&ui);
+    }
+    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let kind = match get("type") {
+        k @ ("call" | "note" | "task" | "meeting" | "email") => k,
+        _ => "note",
+    };
+    let mut body = json!({
+        "type": kind,
+        "subject": get("subject"),
+        "links": [{"object": def.name, "id": rid.to_string()}],
+    });
+    if !get("body").trim().is_empty() {
+        body["body"] = json!(get("body"));
+    }
+    if !get("due").is_empty() {
+        body["due_at"] = json!(format!("{}T09:00:00Z", get("due")));
+        body["done"] = json!(false);
+    } else if kind != "task" {
+        body["done"] = json!(true);
+    }
+    let relation: Option<&FieldDef> = activity
+        .active_fields()
+        .find(|f| f.field_type == FieldType::Relation && f.target.as_deref() == Some(def.name.as_str()));
+    if let Some(f) = relation {
+        body[f.name.as_str()] = json!(rid.to_string());
+    }
+    match ui.a.crm.create(&ui.a.principal, &activity.name, &body).await {
+        Ok(_) | Err(_) => Redirect::to(&format!("/o/{}/{id}#timeline", def.name)).into_response(),
+    }
+}

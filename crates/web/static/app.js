@@ -1,0 +1,134 @@
+// Anchora's small progressive enhancements. Every page works without them.
+
+const csrf = () => document.querySelector("main")?.dataset.csrf ?? "";
+
+async function search(q, limit = 10) {
+  const res = await fetch(`/api/v1/search?q=${encodeURIComponent(q)}&limit=${limit}`, {
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  });
+  if (!res.ok) return [];
+  return (await res.json()).data ?? [];
+}
+
+function debounce(fn, ms) {
+  let t;
+  return (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+}
+
+// The command palette: Ctrl+K / Cmd+K, results as you type, arrows and Enter.
+function palette() {
+  const dialog = document.getElementById("palette");
+  const input = document.getElementById("palette-input");
+  const list = document.getElementById("palette-results");
+  if (!dialog || !input || !list) return;
+  const labels = JSON.parse(dialog.dataset.labels || "{}");
+  let active = -1;
+  const items = () => [...list.querySelectorAll("li[role=option]")];
+  const mark = (i) => {
+    const all = items();
+    active = Math.max(0, Math.min(i, all.length - 1));
+    all.forEach((el, j) => el.setAttribute("aria-selected", String(j === active)));
+    all[active]?.scrollIntoView({ block: "nearest" });
+  };
+  const open = () => {
+    if (!dialog.open) dialog.showModal();
+    input.select();
+  };
+  const render = (hits) => {
+    list.replaceChildren();
+    active = -1;
+    if (!hits.length && input.value.trim()) {
+      const li = document.createElement("li");
+      li.className = "none";
+      li.textContent = list.dataset.empty;
+      list.append(li);
+      return;
+    }
+    for (const h of hits) {
+      const li = document.createElement("li");
+      li.setAttribute("role", "option");
+      const a = document.createElement("a");
+      a.href = `/o/${h.object}/${h.id}`;
+      a.textContent = h.title || h.id;
+      const kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = labels[h.object] ?? h.object;
+      li.append(a, kind);
+      list.append(li);
+    }
+    if (hits.length) mark(0);
+  };
+  const run = debounce(async () => {
+    const q = input.value.trim();
+    render(q ? await search(q) : []);
+  }, 120);
+  input.addEventListener("input", run);
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown") { e.preventDefault(); mark(active + 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); mark(active - 1); }
+    else if (e.key === "Enter") {
+      const a = items()[active]?.querySelector("a");
+      if (a) { e.preventDefault(); location.href = a.href; }
+    }
+  });
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") { e.preventDefault(); open(); }
+  });
+  document.querySelectorAll("[data-palette-open]").forEach((b) => b.addEventListener("click", open));
+  dialog.addEventListener("click", (e) => { if (e.target === dialog) dialog.close(); });
+}
+
+// Relation fields: type a name, pick the record; its id travels in the hidden input.
+function relations() {
+  document.querySelectorAll("input[data-relation]").forEach((input, n) => {
+    const hidden = input.previousElementSibling;
+    const target = input.dataset.relation;
+    const options = document.createElement("datalist");
+    options.id = `relation-${n}`;
+    input.setAttribute("list", options.id);
+    input.after(options);
+    let found = new Map();
+    input.addEventListener("input", debounce(async () => {
+      const q = input.value.trim();
+      if (!q) { hidden.value = ""; return; }
+      if (found.has(q)) { hidden.value = found.get(q); return; }
+      const hits = (await search(q, 20)).filter((h) => h.object === target);
+      found = new Map(hits.map((h) => [h.title, h.id]));
+      options.replaceChildren(...hits.map((h) => {
+        const o = document.createElement("option");
+        o.value = h.title;
+        return o;
+      }));
+      if (found.has(input.value.trim())) hidden.value = found.get(input.value.trim());
+    }, 150));
+    input.addEventListener("change", () => {
+      const id = found.get(input.value.trim());
+      if (id) hidden.value = id;
+      else if (!input.value.trim()) hidden.value = "";
+    });
+  });
+}
+
+// The filter builder offers only the conditions that fit the chosen field.
+function filters() {
+  document.querySelectorAll("select[data-filter-field]").forEach((field) => {
+    const op = field.closest(".condition")?.querySelector("select[data-filter-op]");
+    if (!op) return;
+    const fit = () => {
+      const ops = (field.selectedOptions[0]?.dataset.ops ?? "").split(" ").filter(Boolean);
+      for (const o of op.options) o.hidden = ops.length > 0 && !ops.includes(o.value);
+      if (op.selectedOptions[0]?.hidden) op.value = ops[0] ?? op.value;
+    };
+    field.addEventListener("change", fit);
+    fit();
+  });
+}
+
+palette();
+relations();
+filters();
+export { csrf };
