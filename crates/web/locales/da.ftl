@@ -206,3 +206,5 @@ history-erased = Personoplysninger slettet
 validation-failed = Kontrollér de markerede felter nedenfor.
 palette-placeholder = Søg i virksomheder, personer, salgsmuligheder …
 palette-empty = Intet fundet.
+shortcut-search = Ctrl K
+language-apply = Skift

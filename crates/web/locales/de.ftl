@@ -206,3 +206,5 @@ history-erased = Personenbezogene Daten gelöscht
 validation-failed = Bitte prüfen Sie die unten markierten Felder.
 palette-placeholder = Unternehmen, Personen, Verkaufschancen suchen …
 palette-empty = Nichts gefunden.
+shortcut-search = Strg K
+language-apply = Wechseln

@@ -206,3 +206,5 @@ history-erased = Personal data erased
 validation-failed = Check the fields marked below.
 palette-placeholder = Search companies, people, deals…
 palette-empty = Nothing found.
+shortcut-search = Ctrl K
+language-apply = Change

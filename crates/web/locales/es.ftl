@@ -206,3 +206,5 @@ history-erased = Datos personales borrados
 validation-failed = Revisa los campos marcados abajo.
 palette-placeholder = Busca empresas, personas, oportunidades…
 palette-empty = No se ha encontrado nada.
+shortcut-search = Ctrl K
+language-apply = Cambiar

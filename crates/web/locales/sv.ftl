@@ -206,3 +206,5 @@ history-erased = Personuppgifter raderade
 validation-failed = Kontrollera de markerade fälten nedan.
 palette-placeholder = Sök företag, personer, affärer …
 palette-empty = Inget hittades.
+shortcut-search = Ctrl K
+language-apply = Byt

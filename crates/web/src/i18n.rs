@@ -208,3 +208,99 @@ mod tests {
         assert_eq!(negotiate(Some("garbage;;q=x")), "en");
     }
 }
+
+/// Templates hold no words of their own: every text node and every human-facing attribute
+/// comes from the catalogue, and every key they name exists.
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+    use std::path::Path;
+
+    fn templates() -> Vec<(String, String)> {
+        fn walk(dir: &Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "html") {
+                    out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &mut out);
+        assert!(out.len() >= 10, "templates found: {}", out.len());
+        out
+    }
+
+    /// The template with every `{{ … }}`, `{% … %}` and `{# … #}` removed.
+    fn without_expressions(t: &str) -> String {
+        let mut out = String::new();
+        let mut rest = t;
+        while let Some(start) = rest.find(['{']) {
+            out.push_str(&rest[..start]);
+            let after = &rest[start..];
+            let close = match after.get(..2) {
+                Some("{{") => "}}",
+                Some("{%") => "%}",
+                Some("{#") => "#}",
+                _ => {
+                    out.push('{');
+                    rest = &after[1..];
+                    continue;
+                }
+            };
+            match after.find(close) {
+                Some(end) => rest = &after[end + 2..],
+                None => rest = "",
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn no_literal_text_in_templates() {
+        const HUMAN_ATTRIBUTES: [&str; 5] = ["placeholder=", "title=", "aria-label=", "alt=", "data-empty="];
+        for (name, text) in templates() {
+            let bare = without_expressions(&text);
+            // Text between tags.
+            for (i, chunk) in bare.split('<').enumerate() {
+                let outside = if i == 0 {
+                    chunk
+                } else {
+                    chunk.split_once('>').map_or("", |(_, t)| t)
+                };
+                assert!(
+                    !outside.chars().any(char::is_alphabetic),
+                    "{name}: literal text {:?}",
+                    outside.trim()
+                );
+                // Attributes people read.
+                let tag = chunk.split_once('>').map_or(chunk, |(t, _)| t);
+                for attr in HUMAN_ATTRIBUTES {
+                    for part in tag.split(attr).skip(1) {
+                        let value = part.strip_prefix('"').unwrap_or(part).split('"').next().unwrap_or("");
+                        assert!(
+                            !value.chars().any(char::is_alphabetic),
+                            "{name}: literal {attr}{value:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_a_template_names_exists() {
+        let english = Catalog::keys("en");
+        for (name, text) in templates() {
+            for marker in [".t(\"", ".t1(\""] {
+                for part in text.split(marker).skip(1) {
+                    let key = part.split('"').next().unwrap_or("");
+                    assert!(english.iter().any(|k| k == key), "{name} names a missing key {key:?}");
+                }
+            }
+        }
+    }
+}

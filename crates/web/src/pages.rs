@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
             get(reset_form_page).post(reset_form_submit),
         )
         .route("/account/password", get(password_page).post(password_submit))
+        .route("/account/locale", axum::routing::post(locale_submit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
 }
@@ -639,6 +640,53 @@ async fn password_submit(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+#[derive(Deserialize)]
+struct LocaleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    locale: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// The user's language, chosen in the sidebar; kept on their account.
+async fn locale_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Form(form): Form<LocaleForm>,
+) -> Response {
+    let Ok(a) = authenticate_session(&parts, &state).await else {
+        return Redirect::to("/login").into_response();
+    };
+    let Some(session) = &a.session else {
+        return Redirect::to("/login").into_response();
+    };
+    if !constant_time_eq(&form.csrf, &session.csrf_token) {
+        return (StatusCode::FORBIDDEN, ctx.tr.t("form-expired")).into_response();
+    }
+    let origin = anchora_core::accounts::Origin {
+        ip: ctx.client.ip.clone(),
+    };
+    let body = serde_json::json!({"locale": form.locale});
+    if let Err(e) = a
+        .crm
+        .update_user(&a.principal, &a.user.id.to_string(), body, &origin)
+        .await
+    {
+        tracing::warn!(error = %e.detail, "the language could not be changed");
+    }
+    // Only paths of this site: never a redirect elsewhere.
+    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
+        form.back.as_str()
+    } else {
+        "/"
+    };
+    let back = back.split("lang=").next().unwrap_or("/").trim_end_matches(['?', '&']);
+    Redirect::to(if back.is_empty() { "/" } else { back }).into_response()
 }
 
 async fn script() -> Response {

@@ -128,7 +128,16 @@ function filters() {
   });
 }
 
+// Choosing a language applies it at once.
+function autosubmit() {
+  document.querySelectorAll("select[data-autosubmit]").forEach((s) => {
+    s.addEventListener("change", () => s.form?.requestSubmit());
+    s.form?.querySelector("button")?.classList.add("visually-hidden");
+  });
+}
+
 palette();
 relations();
 filters();
+autosubmit();
 export { csrf };

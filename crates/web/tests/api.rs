@@ -136,13 +136,29 @@ anchora_store::on_both_databases!(
     two_sessions_editing_one_record,
     deactivated_users_keep_their_records_but_cannot_sign_in,
     audit_pages_for_admins_only,
+    browser_create_company_person_and_log_a_call,
+    browser_stale_edit_shows_the_conflict,
+    browser_swedish_labels_dates_and_search,
+    browser_filter_by_a_custom_field,
 );
+
+#[path = "api/e2e.rs"]
+mod e2e;
+use e2e::*;
 
 #[path = "api/identity.rs"]
 mod identity;
 use identity::*;
 
 impl H {
+    fn backend(&self) -> &'static str {
+        if self.url.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+
     async fn send(
         &self,
         method: Method,

@@ -23,7 +23,7 @@ fn group(digits: &str, sep: &str, four: bool) -> String {
     let mut out = String::new();
     let first = digits.len() % 3;
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (i + 3 - first) % 3 == 0 {
+        if i > 0 && (i + 3 - first).is_multiple_of(3) {
             out.push_str(sep);
         }
         out.push(c);

@@ -45,3 +45,10 @@ pub fn choice(tr: &Tr, o: &ObjectDef, f: &FieldDef, value: &str) -> String {
     let text = tr.t(&key);
     if text == key { custom() } else { text }
 }
+
+/// An object's name inside a sentence ("New company", "Skapa affär"); German keeps its nouns
+/// capitalised.
+pub fn object_in_sentence(tr: &Tr, o: &ObjectDef) -> String {
+    let name = object(tr, o);
+    if tr.locale == "de" { name } else { name.to_lowercase() }
+}

@@ -283,7 +283,7 @@ pub async fn list_page(
     let page = ListPage {
         title: plural.clone(),
         object: def.name.clone(),
-        new_label: tr.t1("list-new", "object", labels::object(tr, &def)),
+        new_label: tr.t1("list-new", "object", labels::object_in_sentence(tr, &def)),
         columns,
         rows,
         filtered: !conditions.is_empty(),

@@ -51,7 +51,20 @@ pub struct Shell {
     pub admin: Vec<NavItem>,
     /// Object names → labels, for the search palette's script.
     pub labels_json: String,
+    /// (code, name in its own language, chosen) for the language switcher.
+    pub languages: Vec<(&'static str, &'static str, bool)>,
+    /// Where the language switcher returns to.
+    pub back: String,
 }
+
+/// Each language by its own name.
+pub const LANGUAGE_NAMES: [(&str, &str); 5] = [
+    ("en", "English"),
+    ("sv", "Svenska"),
+    ("de", "Deutsch"),
+    ("da", "Dansk"),
+    ("es", "Español"),
+];
 
 /// A signed-in request: who, in which language, with the schema it started with.
 pub struct Ui {
@@ -59,6 +72,8 @@ pub struct Ui {
     pub tr: Tr,
     pub schema: Arc<Schema>,
     pub ctx: PageCtx,
+    /// The page's path and query, for links back to it.
+    pub path: String,
 }
 
 impl Ui {
@@ -76,7 +91,17 @@ impl Ui {
             tracing::error!(error = %e, "the schema could not be read");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         })?;
-        Ok(Ui { a, tr, schema, ctx })
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+        Ok(Ui {
+            a,
+            tr,
+            schema,
+            ctx,
+            path,
+        })
     }
 
     pub fn shell(&self, current: &str) -> Shell {
@@ -130,6 +155,11 @@ impl Ui {
         )
         .to_string();
         Shell {
+            languages: LANGUAGE_NAMES
+                .iter()
+                .map(|(code, name)| (*code, *name, *code == tr.locale))
+                .collect(),
+            back: self.path.clone(),
             labels_json,
             tr: tr.clone(),
             workspace: self.a.workspace.clone(),

@@ -405,11 +405,10 @@ fn render_form(
     status: StatusCode,
 ) -> Response {
     let tr = &ui.tr;
-    let label = labels::object(tr, def);
     let page = FormPage {
         title: match record {
             Some(r) => r.title(def),
-            None => tr.t1("list-new", "object", label.clone()),
+            None => tr.t1("list-new", "object", labels::object_in_sentence(tr, def)),
         },
         action: match record {
             Some(r) => format!("/o/{}/{}/edit", def.name, r.id),
@@ -419,7 +418,7 @@ fn render_form(
             Some(r) => format!("/o/{}/{}", def.name, r.id),
             None => format!("/o/{}", def.name),
         },
-        save_label: tr.t1("record-save", "object", label.to_lowercase()),
+        save_label: tr.t1("record-save", "object", labels::object_in_sentence(tr, def)),
         version: record.map_or(0, |r| r.version),
         inputs,
         error,
@@ -639,26 +638,26 @@ pub async fn add_activity(
         k @ ("call" | "note" | "task" | "meeting" | "email") => k,
         _ => "note",
     };
-    let mut body = json!({
-        "type": kind,
-        "subject": get("subject"),
-        "links": [{"object": def.name, "id": rid.to_string()}],
-    });
+    let mut body = Map::new();
+    body.insert("type".into(), json!(kind));
+    body.insert("subject".into(), json!(get("subject")));
+    body.insert("links".into(), json!([{"object": def.name, "id": rid.to_string()}]));
     if !get("body").trim().is_empty() {
-        body["body"] = json!(get("body"));
+        body.insert("body".into(), json!(get("body")));
     }
     if !get("due").is_empty() {
-        body["due_at"] = json!(format!("{}T09:00:00Z", get("due")));
-        body["done"] = json!(false);
+        body.insert("due_at".into(), json!(format!("{}T09:00:00Z", get("due"))));
+        body.insert("done".into(), json!(false));
     } else if kind != "task" {
-        body["done"] = json!(true);
+        body.insert("done".into(), json!(true));
     }
     let relation: Option<&FieldDef> = activity
         .active_fields()
         .find(|f| f.field_type == FieldType::Relation && f.target.as_deref() == Some(def.name.as_str()));
     if let Some(f) = relation {
-        body[f.name.as_str()] = json!(rid.to_string());
+        body.insert(f.name.clone(), json!(rid.to_string()));
     }
+    let body = Json::Object(body);
     match ui.a.crm.create(&ui.a.principal, &activity.name, &body).await {
         Ok(_) | Err(_) => Redirect::to(&format!("/o/{}/{id}#timeline", def.name)).into_response(),
     }

@@ -141,10 +141,10 @@ fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_string()
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A user with a password, made through the API by the admin; returns their id.
-async fn user(h: &H, email: &str, role: &str, team: Option<&str>) -> String {
+pub async fn user(h: &H, email: &str, role: &str, team: Option<&str>) -> String {
     let mut body =
         json!({"email": email, "name": email.split('@').next().unwrap(), "role": role, "password": PASSWORD});
     if let Some(t) = team {

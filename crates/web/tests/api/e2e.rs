@@ -1,0 +1,386 @@
+//! End-to-end tests in a real headless Chromium (Debian's chromium + chromium-driver), against
+//! the real server on a free port. Each test saves screenshots under target/screenshots/.
+//! Without a browser they are skipped with a note, unless ANCHORA_REQUIRE_BROWSER=1 (CI).
+
+use super::*;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use thirtyfour::prelude::*;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A browser session on the app: the server, chromedriver and Chromium, and where its
+/// screenshots go.
+pub struct Browser {
+    pub driver: WebDriver,
+    pub base: String,
+    name: String,
+    shots: u32,
+    _chromedriver: Driver,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Browser {
+    /// Starts the app on a free port and a browser on it; `None` (skip) without a browser.
+    pub async fn start(h: &H, name: &str) -> Option<Browser> {
+        let present = std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
+        if !present {
+            assert!(
+                std::env::var("ANCHORA_REQUIRE_BROWSER").is_err(),
+                "ANCHORA_REQUIRE_BROWSER is set but {CHROMEDRIVER} or {CHROMIUM} is missing"
+            );
+            eprintln!("note: skipping {name}: install chromium and chromium-driver to run browser tests");
+            return None;
+        }
+        let app_port = free_port();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", app_port)).await.unwrap();
+        let app = h.app.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        let driver_port = free_port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let chromedriver = Driver(child);
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM).unwrap();
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,860",
+            "--lang=en-US",
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        let mut driver = None;
+        for _ in 0..100 {
+            match WebDriver::new(format!("http://127.0.0.1:{driver_port}"), caps.clone()).await {
+                Ok(d) => {
+                    driver = Some(d);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+        let driver = driver.expect("chromedriver did not start");
+        Some(Browser {
+            driver,
+            base: format!("http://127.0.0.1:{app_port}"),
+            name: name.to_string(),
+            shots: 0,
+            _chromedriver: chromedriver,
+        })
+    }
+
+    pub async fn go(&self, path: &str) {
+        self.driver.goto(format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    pub async fn shot(&mut self, step: &str) {
+        self.shots += 1;
+        let path = screenshot_dir().join(format!("{}-{:02}-{step}.png", self.name, self.shots));
+        self.driver.screenshot(&path).await.unwrap();
+    }
+
+    pub async fn by_id(&self, id: &str) -> WebElement {
+        self.driver.query(By::Id(id)).first().await.unwrap()
+    }
+
+    pub async fn css(&self, selector: &str) -> WebElement {
+        self.driver.query(By::Css(selector)).first().await.unwrap()
+    }
+
+    /// The page's HTML, with `&nbsp;` as the character it stands for.
+    pub async fn source(&self) -> String {
+        self.driver.source().await.unwrap().replace("&nbsp;", "\u{a0}")
+    }
+
+    /// Wait until the page's source contains `text` (up to 5 s).
+    pub async fn wait_for(&self, text: &str) {
+        for _ in 0..100 {
+            if self.source().await.contains(text) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{text:?} never appeared on {}",
+            self.driver.current_url().await.unwrap()
+        );
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) {
+        self.go("/login").await;
+        self.by_id("email").await.send_keys(email).await.unwrap();
+        self.by_id("password").await.send_keys(password).await.unwrap();
+        self.shot("login").await;
+        self.css("button[type=submit]").await.click().await.unwrap();
+        self.driver.query(By::Css("aside.sidebar")).first().await.unwrap();
+    }
+
+    pub async fn quit(self) {
+        self.driver.quit().await.unwrap();
+    }
+}
+
+/// Fill an input by its id (clearing it first).
+async fn fill(b: &Browser, id: &str, text: &str) {
+    let e = b.by_id(id).await;
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+pub async fn browser_create_company_person_and_log_a_call(h: H) {
+    identity::user(&h, "seller@example.se", "user", None).await;
+    let Some(mut b) = Browser::start(&h, &format!("create-{}", h.backend())).await else {
+        return;
+    };
+    b.login("seller@example.se", identity::PASSWORD).await;
+    // A company.
+    b.go("/o/company").await;
+    b.wait_for("Companies").await;
+    b.shot("companies-empty").await;
+    b.css("a.button.primary").await.click().await.unwrap();
+    fill(&b, "f-name", "Fjällbacka Fisk AB").await;
+    fill(&b, "f-city", "Fjällbacka").await;
+    b.shot("new-company").await;
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Fjällbacka Fisk AB").await;
+    assert!(b.driver.current_url().await.unwrap().path().starts_with("/o/company/"));
+    // A person at that company, picked by name.
+    b.go("/o/person/new").await;
+    fill(&b, "f-first_name", "Greta").await;
+    fill(&b, "f-last_name", "Lindqvist").await;
+    fill(&b, "f-email", "greta@fjallbacka.se").await;
+    fill(&b, "f-company", "Fjällbacka Fisk AB").await;
+    // The typeahead resolves the name to the company's id.
+    for _ in 0..100 {
+        let v = b
+            .css("input[name=company]")
+            .await
+            .value()
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if !v.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    b.shot("new-person").await;
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Greta Lindqvist").await;
+    let page = b.source().await;
+    assert!(page.contains(">Fjällbacka Fisk AB</a>"), "the company is linked");
+    // Log a call on the person's timeline.
+    fill(&b, "quick-subject", "Discussed the spring order").await;
+    fill(&b, "quick-body", "Wants 200 kg of shrimp in March.").await;
+    b.shot("logging-a-call").await;
+    b.css("form.quick button[type=submit]").await.click().await.unwrap();
+    b.wait_for("Discussed the spring order").await;
+    b.shot("call-on-timeline").await;
+    let page = b.source().await;
+    assert!(page.contains("Wants 200 kg of shrimp in March."));
+    assert!(page.contains(">Call</span>"));
+    // The people list shows her.
+    b.go("/o/person").await;
+    b.wait_for("Lindqvist").await;
+    b.shot("people").await;
+    b.quit().await;
+}
+
+pub async fn browser_stale_edit_shows_the_conflict(h: H) {
+    identity::user(&h, "editor@example.se", "user", None).await;
+    let p = h
+        .post(
+            "/api/v1/records/person",
+            json!({"first_name": "Ove", "last_name": "Berg", "title": "Buyer"}),
+        )
+        .await;
+    let id = p.body["id"].as_str().unwrap().to_string();
+    let Some(mut b) = Browser::start(&h, &format!("conflict-{}", h.backend())).await else {
+        return;
+    };
+    b.login("editor@example.se", identity::PASSWORD).await;
+    b.go(&format!("/o/person/{id}/edit")).await;
+    fill(&b, "f-title", "Head buyer").await;
+    // Meanwhile a colleague changes the same field.
+    let r = h
+        .patch(
+            &format!("/api/v1/records/person/{id}"),
+            Some("1"),
+            json!({"title": "Purchasing manager"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("changed this record while you were editing").await;
+    b.shot("conflict").await;
+    let page = b.source().await;
+    assert!(
+        page.contains("value=\"Purchasing manager\""),
+        "the colleague's value is shown"
+    );
+    assert!(
+        page.contains("<strong>Head buyer</strong>"),
+        "and what this user typed beside it"
+    );
+    assert_eq!(
+        h.get(&format!("/api/v1/records/person/{id}")).await.body["title"],
+        "Purchasing manager"
+    );
+    // Saving again, now against the new version, goes through.
+    fill(&b, "f-title", "Head buyer").await;
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Head buyer").await;
+    assert_eq!(
+        h.get(&format!("/api/v1/records/person/{id}")).await.body["title"],
+        "Head buyer"
+    );
+    b.quit().await;
+}
+
+pub async fn browser_swedish_labels_dates_and_search(h: H) {
+    identity::user(&h, "svensk@example.se", "user", None).await;
+    let p = h
+        .post(
+            "/api/v1/records/deal",
+            json!({"name": "Vårkampanj", "stage": "proposal", "amount": "123456.50", "currency": "SEK", "expected_close": "2026-12-24"}),
+        )
+        .await;
+    let id = p.body["id"].as_str().unwrap().to_string();
+    let Some(mut b) = Browser::start(&h, &format!("swedish-{}", h.backend())).await else {
+        return;
+    };
+    b.login("svensk@example.se", identity::PASSWORD).await;
+    b.go("/o/deal").await;
+    // Switch the language in the sidebar: it sticks to the account.
+    let select = thirtyfour::components::SelectElement::new(&b.by_id("language").await)
+        .await
+        .unwrap();
+    select.select_by_value("sv").await.unwrap();
+    b.wait_for("Affärer").await;
+    b.shot("deals-sv").await;
+    let page = b.source().await;
+    assert!(page.contains("Offert"), "stage names in Swedish");
+    assert!(page.contains("123\u{a0}456,50\u{a0}kr"), "money in Swedish format");
+    assert!(page.contains("2026-12-24"));
+    b.go(&format!("/o/deal/{id}")).await;
+    b.wait_for("Förväntat avslut").await;
+    b.shot("deal-sv").await;
+    // Ctrl+K finds records as you type.
+    b.css("body").await.send_keys(Key::Control + "k").await.unwrap();
+    let input = b.by_id("palette-input").await;
+    input.send_keys("vårkam").await.unwrap();
+    b.wait_for("palette-results").await;
+    for _ in 0..100 {
+        if b.source().await.contains("role=\"option\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    b.shot("palette").await;
+    input.send_keys(Key::Enter).await.unwrap();
+    b.wait_for("Förväntat avslut").await;
+    assert!(b.driver.current_url().await.unwrap().path().ends_with(&id));
+    // German, for comparison of formats.
+    b.go(&format!("/o/deal/{id}?lang=de")).await;
+    b.wait_for("24.12.2026").await;
+    assert!(b.source().await.contains("123.456,50\u{a0}kr") || b.source().await.contains("123.456,50\u{a0}SEK"));
+    b.quit().await;
+}
+
+pub async fn browser_filter_by_a_custom_field(h: H) {
+    identity::user(&h, "filter@example.se", "user", None).await;
+    let r = h
+        .post(
+            "/api/v1/objects/company/fields",
+            json!({"name": "segment", "label": "Segment", "type": "select",
+                   "choices": [{"value": "smb", "label": "Small business"}, {"value": "ent", "label": "Enterprise"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    for (name, segment) in [("Alfa AB", "smb"), ("Beta AB", "ent"), ("Gamma AB", "smb")] {
+        h.post("/api/v1/records/company", json!({"name": name, "segment": segment}))
+            .await;
+    }
+    let Some(mut b) = Browser::start(&h, &format!("filter-{}", h.backend())).await else {
+        return;
+    };
+    b.login("filter@example.se", identity::PASSWORD).await;
+    b.go("/o/company").await;
+    let field = thirtyfour::components::SelectElement::new(&b.css(".condition.new select[name=ff]").await)
+        .await
+        .unwrap();
+    field.select_by_value("segment").await.unwrap();
+    let op = thirtyfour::components::SelectElement::new(&b.css(".condition.new select[name=fo]").await)
+        .await
+        .unwrap();
+    op.select_by_value("eq").await.unwrap();
+    b.css(".condition.new input[name=fv]")
+        .await
+        .send_keys("ent")
+        .await
+        .unwrap();
+    b.shot("filter-built").await;
+    b.css("form.filter button[type=submit]").await.click().await.unwrap();
+    b.wait_for("Beta AB").await;
+    b.shot("filtered").await;
+    let page = b.source().await;
+    assert!(!page.contains("Alfa AB") && !page.contains("Gamma AB"));
+    assert!(
+        b.driver.current_url().await.unwrap().as_str().contains("ff=segment"),
+        "the filter is in the URL"
+    );
+    b.quit().await;
+}
