@@ -147,3 +147,22 @@ pub fn parse_limit(text: Option<&str>) -> Result<u32> {
             .ok_or_else(|| Error::field("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))),
     }
 }
+
+/// Counts (and a sum) per group of records: kanban totals, reports.
+#[derive(Debug, Clone)]
+pub struct AggregateQuery {
+    pub filter: Option<Condition>,
+    pub owners: Option<Vec<UserId>>,
+    /// Fields to group by (filterable ones; their values come back in order).
+    pub group_by: Vec<FieldDef>,
+    /// A number, money or percent field to add up per group.
+    pub sum: Option<FieldDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateRow {
+    pub keys: Vec<Value>,
+    pub count: i64,
+    /// In the field's own unit: minor units for money.
+    pub sum: Option<f64>,
+}

@@ -438,6 +438,52 @@ impl Crm {
         self.store.history(&object, id, after, limit).await
     }
 
+    /// Counts and sums per group, over the records the caller may see.
+    pub async fn aggregate(
+        &self,
+        who: &Principal,
+        object: &str,
+        group_by: &[&str],
+        sum: Option<&str>,
+        filter: Option<&str>,
+    ) -> Result<Vec<crate::query::AggregateRow>> {
+        let (schema, object) = self.object(object).await?;
+        who.require(Permission::ReadRecords, &schema.policy)?;
+        let field = |name: &str| {
+            crate::filter::filter_field(&object, name)
+                .ok_or_else(|| Error::field("group_by", format!("{name:?} is not a field to group by")))
+        };
+        let group_by = group_by.iter().map(|n| field(n)).collect::<Result<Vec<_>>>()?;
+        let sum = match sum {
+            Some(name) => {
+                let f = field(name)?;
+                if !crate::meta::FieldType::is_ordered(f.field_type)
+                    || !matches!(
+                        f.field_type,
+                        crate::meta::FieldType::Number
+                            | crate::meta::FieldType::Money
+                            | crate::meta::FieldType::Percent
+                    )
+                {
+                    return Err(Error::field("sum", format!("{name:?} is not a number to add up")));
+                }
+                Some(f)
+            }
+            None => None,
+        };
+        let filter = match filter.filter(|f| !f.trim().is_empty()) {
+            Some(text) => Some(Filter::parse_str(text)?.resolve(&object, self.clock.now())?),
+            None => None,
+        };
+        let query = crate::query::AggregateQuery {
+            filter,
+            owners: self.visible_owners(who, &schema, &object.name).await?,
+            group_by,
+            sum,
+        };
+        self.store.aggregate(&object, &query).await
+    }
+
     /// Titles of records of one object, for showing relations; records the caller may not see
     /// are left out.
     pub async fn titles(

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::identity::{ApiToken, Session, Team, User};
 use crate::ids::{RecordId, TeamId, TokenId, UserId};
 use crate::meta::{FieldDef, ObjectDef, Schema};
-use crate::query::ListQuery;
+use crate::query::{AggregateQuery, AggregateRow, ListQuery};
 use crate::record::{Change, Record, RecordInput};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -122,6 +122,8 @@ pub trait Store: Send + Sync {
     /// Up to `limit + 1` records, so the caller can tell whether another page follows.
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>>;
     async fn count_records(&self, object: &ObjectDef) -> Result<i64>;
+    /// Live records counted (and summed) per group.
+    async fn aggregate(&self, object: &ObjectDef, query: &AggregateQuery) -> Result<Vec<AggregateRow>>;
     /// The change log of one record, oldest first, after `after_seq`.
     async fn history(&self, object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>>;
     /// Full-text search over every object's searchable fields (live records only).

@@ -789,3 +789,51 @@ pub async fn count(exec: Exec<'_>, backend: Backend, object: &ObjectDef) -> Resu
         None => Ok(0),
     }
 }
+
+/// Count and sum per group of live records.
+pub async fn aggregate(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+    q: &anchora_core::query::AggregateQuery,
+) -> Result<Vec<anchora_core::query::AggregateRow>, sqlx::Error> {
+    let mut stmt = Query::select();
+    stmt.from(object.table());
+    for g in &q.group_by {
+        stmt.column(g.name.clone());
+    }
+    stmt.expr(Expr::col(sea_query::Asterisk).count());
+    if let Some(s) = &q.sum {
+        stmt.expr(Expr::cust(format!(
+            "CAST(SUM({}) AS DOUBLE PRECISION)",
+            crate::db::ident(&s.name)
+        )));
+    }
+    stmt.and_where(Expr::col("deleted_at").is_null());
+    if let Some(owners) = &q.owners {
+        stmt.and_where(owner_condition(backend, owners, OwnerPlan::Index));
+    }
+    if let Some(filter) = &q.filter {
+        stmt.cond_where(condition(backend, filter));
+    }
+    for g in &q.group_by {
+        stmt.group_by_col(g.name.clone());
+    }
+    let rows = exec.fetch_all(backend.build(&stmt)).await?;
+    rows.iter()
+        .map(|r| {
+            let n = q.group_by.len();
+            let keys = q
+                .group_by
+                .iter()
+                .enumerate()
+                .map(|(i, g)| decode(r, i, g.field_type))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(anchora_core::query::AggregateRow {
+                keys,
+                count: r.i64(n)?,
+                sum: if q.sum.is_some() { r.opt_f64(n + 1)? } else { None },
+            })
+        })
+        .collect()
+}

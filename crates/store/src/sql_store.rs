@@ -617,6 +617,16 @@ impl Store for SqlStore {
         Ok(out)
     }
 
+    async fn aggregate(
+        &self,
+        object: &ObjectDef,
+        query: &anchora_core::query::AggregateQuery,
+    ) -> Result<Vec<anchora_core::query::AggregateRow>> {
+        records::aggregate(self.pool.exec(), self.backend_kind(), object, query)
+            .await
+            .map_err(db_error)
+    }
+
     async fn count_records(&self, object: &ObjectDef) -> Result<i64> {
         records::count(self.pool.exec(), self.backend_kind(), object)
             .await

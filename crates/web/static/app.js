@@ -128,6 +128,102 @@ function filters() {
   });
 }
 
+function toast(text) {
+  const t = document.getElementById("toast");
+  if (!t) return;
+  t.textContent = text;
+  t.classList.add("show");
+  clearTimeout(t.hideTimer);
+  t.hideTimer = setTimeout(() => t.classList.remove("show"), 6000);
+}
+
+// Kanban: drag a card to another column; the move is a write with the card's version, so a
+// card someone else moved first shows where it is now instead of being overwritten.
+function board() {
+  const root = document.querySelector(".board");
+  if (!root) return;
+  const { object, by } = root.dataset;
+  const lang = document.documentElement.lang;
+  const money = (minor, currency) => {
+    try {
+      return new Intl.NumberFormat(lang, { style: "currency", currency }).format(minor / 100);
+    } catch {
+      return String(minor / 100);
+    }
+  };
+  const adjust = (column, card, sign) => {
+    const count = column.querySelector(".count");
+    count.dataset.count = String(Number(count.dataset.count) + sign);
+    count.textContent = count.dataset.count;
+    const currency = card.dataset.currency;
+    const minor = Number(card.dataset.minor);
+    if (!currency || !minor) return;
+    const totals = column.querySelector(".totals");
+    let span = totals.querySelector(`[data-currency="${currency}"]`);
+    if (!span) {
+      span = document.createElement("span");
+      span.dataset.currency = currency;
+      span.dataset.minor = "0";
+      totals.append(span);
+    }
+    span.dataset.minor = String(Number(span.dataset.minor) + sign * minor);
+    if (Number(span.dataset.minor) === 0) span.remove();
+    else span.textContent = money(Number(span.dataset.minor), currency);
+  };
+  const place = (card, column) => {
+    const from = card.closest(".column");
+    if (from === column) return;
+    adjust(from, card, -1);
+    column.querySelector(".cards").prepend(card);
+    adjust(column, card, +1);
+    const select = card.querySelector("select[name=to]");
+    if (select) select.value = column.dataset.value;
+  };
+  root.addEventListener("dragstart", (e) => {
+    const card = e.target.closest?.(".card");
+    if (!card) return;
+    e.dataTransfer.setData("text/plain", card.dataset.id);
+    e.dataTransfer.effectAllowed = "move";
+    card.classList.add("dragging");
+  });
+  root.addEventListener("dragend", (e) => e.target.closest?.(".card")?.classList.remove("dragging"));
+  root.querySelectorAll(".column").forEach((column) => {
+    column.addEventListener("dragover", (e) => { e.preventDefault(); column.classList.add("over"); });
+    column.addEventListener("dragleave", () => column.classList.remove("over"));
+    column.addEventListener("drop", async (e) => {
+      e.preventDefault();
+      column.classList.remove("over");
+      const id = e.dataTransfer.getData("text/plain");
+      const card = root.querySelector(`.card[data-id="${id}"]`);
+      if (!card || card.closest(".column") === column) return;
+      const res = await fetch(`/api/v1/records/${object}/${id}`, {
+        method: "PATCH",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "If-Match": `"${card.dataset.version}"`,
+          "X-CSRF-Token": csrf(),
+        },
+        body: JSON.stringify({ [by]: column.dataset.value }),
+      });
+      const body = await res.json().catch(() => ({}));
+      if (res.ok) {
+        card.dataset.version = String(body.version);
+        card.querySelector("input[name=version]")?.setAttribute("value", String(body.version));
+        place(card, column);
+      } else if (res.status === 412 && body.current) {
+        const now = root.querySelector(`.column[data-value="${body.current[by]}"]`);
+        card.dataset.version = String(body.current.version);
+        card.querySelector("input[name=version]")?.setAttribute("value", String(body.current.version));
+        if (now) place(card, now);
+        toast(root.dataset.conflict.replace("{stage}", now?.dataset.label ?? body.current[by]));
+      } else {
+        toast(root.dataset.failed);
+      }
+    });
+  });
+}
+
 // Choosing a language applies it at once.
 function autosubmit() {
   document.querySelectorAll("select[data-autosubmit]").forEach((s) => {
@@ -138,6 +234,7 @@ function autosubmit() {
 
 palette();
 relations();
+board();
 filters();
 autosubmit();
 export { csrf };

@@ -140,6 +140,7 @@ anchora_store::on_both_databases!(
     browser_stale_edit_shows_the_conflict,
     browser_swedish_labels_dates_and_search,
     browser_filter_by_a_custom_field,
+    browser_kanban_moves_deals_with_version_checks,
 );
 
 #[path = "api/e2e.rs"]

@@ -64,6 +64,7 @@ struct ListPage {
     next: Option<String>,
     first: Option<String>,
     filtered: bool,
+    board: bool,
 }
 
 /// The operators that fit a field's type (the ones the filter builder offers).
@@ -287,6 +288,7 @@ pub async fn list_page(
         columns,
         rows,
         filtered: !conditions.is_empty(),
+        board: super::board::has_board(&def),
         conditions,
         fields,
         ops,

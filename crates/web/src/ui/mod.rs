@@ -1,6 +1,7 @@
 //! The web UI people use every day: the app shell, record lists, record pages and forms.
 //! Server-rendered (askama), every string through Fluent, state in the URL.
 
+mod board;
 pub mod format;
 mod labels;
 mod lists;
@@ -28,6 +29,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/o/{object}", get(lists::list_page))
         .route("/o/{object}/new", get(records::new_page).post(records::create))
+        .route("/o/{object}/board", get(board::board_page))
+        .route("/o/{object}/{id}/move", post(board::move_card))
         .route("/o/{object}/{id}", get(records::record_page))
         .route("/o/{object}/{id}/edit", get(records::edit_page).post(records::update))
         .route("/o/{object}/{id}/delete", post(records::delete))

@@ -384,3 +384,109 @@ pub async fn browser_filter_by_a_custom_field(h: H) {
     );
     b.quit().await;
 }
+
+/// Drag a card onto a column the way a mouse would, through the page's own drag-and-drop
+/// handlers (WebDriver's action chains do not drive HTML5 drag and drop in Chromium).
+async fn drag(b: &Browser, card_id: &str, to: &str) {
+    let script = r#"
+        const [id, to] = arguments;
+        const card = document.querySelector(`.card[data-id="${id}"]`);
+        const column = document.querySelector(`.column[data-value="${to}"]`);
+        const dt = new DataTransfer();
+        card.dispatchEvent(new DragEvent("dragstart", { bubbles: true, dataTransfer: dt }));
+        column.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: dt }));
+        column.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: dt }));
+        card.dispatchEvent(new DragEvent("dragend", { bubbles: true, dataTransfer: dt }));
+    "#;
+    b.driver.execute(script, vec![json!(card_id), json!(to)]).await.unwrap();
+}
+
+async fn column_of(b: &Browser, card_id: &str) -> String {
+    let v = b
+        .driver
+        .execute(
+            "return document.querySelector(`.card[data-id=\"${arguments[0]}\"]`).closest('.column').dataset.value;",
+            vec![json!(card_id)],
+        )
+        .await
+        .unwrap();
+    v.json().as_str().unwrap_or_default().to_string()
+}
+
+pub async fn browser_kanban_moves_deals_with_version_checks(h: H) {
+    identity::user(&h, "pipeline@example.se", "user", None).await;
+    let mut ids = Vec::new();
+    for (name, stage, amount) in [
+        ("Nordic rollout", "qualified", "120000"),
+        ("Berlin pilot", "qualified", "45000.50"),
+        ("Madrid renewal", "proposal", "80000"),
+    ] {
+        let r = h
+            .post(
+                "/api/v1/records/deal",
+                json!({"name": name, "stage": stage, "amount": amount, "currency": "EUR"}),
+            )
+            .await;
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let Some(mut b) = Browser::start(&h, &format!("kanban-{}", h.backend())).await else {
+        return;
+    };
+    b.login("pipeline@example.se", identity::PASSWORD).await;
+    b.go("/o/deal/board").await;
+    b.wait_for("Nordic rollout").await;
+    b.shot("board").await;
+    let page = b.source().await;
+    assert!(
+        page.contains("€165,000.50"),
+        "the qualified column totals both deals: {page}"
+    );
+    // Drag one deal to Proposal: saved with its version, totals follow.
+    drag(&b, &ids[0], "proposal").await;
+    for _ in 0..100 {
+        if column_of(&b, &ids[0]).await == "proposal" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(column_of(&b, &ids[0]).await, "proposal");
+    assert_eq!(
+        h.get(&format!("/api/v1/records/deal/{}", ids[0])).await.body["stage"],
+        "proposal"
+    );
+    b.wait_for("€200,000.00").await;
+    b.shot("dragged").await;
+    // Someone else moves the Berlin deal to Won; dragging the stale card shows their move.
+    let r = h
+        .patch(
+            &format!("/api/v1/records/deal/{}", ids[1]),
+            Some("1"),
+            json!({"stage": "won"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    drag(&b, &ids[1], "negotiation").await;
+    b.wait_for("Someone else moved this card to Won first").await;
+    b.shot("conflict").await;
+    assert_eq!(column_of(&b, &ids[1]).await, "won");
+    assert_eq!(
+        h.get(&format!("/api/v1/records/deal/{}", ids[1])).await.body["stage"],
+        "won"
+    );
+    // Without a mouse: the card's own "Move to" form.
+    b.go("/o/deal/board").await;
+    let form = format!(".card[data-id=\"{}\"] form.move", ids[2]);
+    let select = thirtyfour::components::SelectElement::new(&b.css(&format!("{form} select")).await)
+        .await
+        .unwrap();
+    select.select_by_value("negotiation").await.unwrap();
+    b.css(&format!("{form} button")).await.click().await.unwrap();
+    b.wait_for("Madrid renewal").await;
+    assert_eq!(column_of(&b, &ids[2]).await, "negotiation");
+    assert_eq!(
+        h.get(&format!("/api/v1/records/deal/{}", ids[2])).await.body["stage"],
+        "negotiation"
+    );
+    b.shot("moved-by-keyboard").await;
+    b.quit().await;
+}

@@ -1,0 +1,280 @@
+//! The kanban board: records in columns by a picklist (deals by stage), with counts and sums
+//! per column over every record, not just the cards shown. Cards move by drag and drop (a
+//! write with a version check) or, without a mouse, by their "Move to" form.
+
+use super::{Resolver, Shell, Ui, labels};
+use crate::AppState;
+use crate::pages::PageCtx;
+use anchora_core::ErrorCode;
+use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
+use anchora_core::secret::constant_time_eq;
+use anchora_core::service::ListParams;
+use anchora_core::value::Value;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+const CARDS_PER_COLUMN: &str = "50";
+
+pub struct Card {
+    pub id: String,
+    pub href: String,
+    pub title: String,
+    pub version: i64,
+    pub amount: String,
+    pub minor: i64,
+    pub currency: String,
+    pub company: String,
+}
+
+pub struct Total {
+    pub currency: String,
+    pub minor: i64,
+    pub text: String,
+}
+
+pub struct Column {
+    pub value: String,
+    pub label: String,
+    pub count: i64,
+    pub totals: Vec<Total>,
+    pub cards: Vec<Card>,
+    pub more: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/board.html")]
+struct BoardPage {
+    shell: Shell,
+    title: String,
+    object: String,
+    by: String,
+    columns: Vec<Column>,
+    choices: Vec<(String, String)>,
+    conflict_text: String,
+    failed_text: String,
+    list_href: String,
+    new_label: String,
+    stale: bool,
+}
+
+/// The picklist a board groups by: the one asked for, or the object's first required one.
+fn group_field(object: &ObjectDef, by: Option<&str>) -> Option<FieldDef> {
+    let is_pick = |f: &&FieldDef| f.field_type == FieldType::Select && f.filterable;
+    match by {
+        Some(name) => object.active_fields().filter(is_pick).find(|f| f.name == name).cloned(),
+        None => object
+            .active_fields()
+            .filter(is_pick)
+            .find(|f| f.required)
+            .or_else(|| object.active_fields().find(is_pick))
+            .cloned(),
+    }
+}
+
+/// Whether an object has a picklist to put on a board.
+pub fn has_board(object: &ObjectDef) -> bool {
+    group_field(object, None).is_some()
+}
+
+pub async fn board_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let Some(by) = group_field(&def, q.get("by").map(String::as_str)) else {
+        return super::not_found(&ui);
+    };
+    let tr = &ui.tr;
+    let money = def.active_fields().find(|f| f.field_type == FieldType::Money).cloned();
+    let currency = def
+        .active_fields()
+        .find(|f| f.field_type == FieldType::Select && f.name == "currency")
+        .cloned();
+    let mut group: Vec<&str> = vec![by.name.as_str()];
+    if let Some(c) = &currency {
+        group.push(c.name.as_str());
+    }
+    let rows = match ui
+        .a
+        .crm
+        .aggregate(
+            &ui.a.principal,
+            &def.name,
+            &group,
+            money.as_ref().map(|m| m.name.as_str()),
+            None,
+        )
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "board totals could not be read");
+            return ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()));
+        }
+    };
+    // (column value) → (count, currency → sum)
+    let mut totals: HashMap<String, (i64, BTreeMap<String, f64>)> = HashMap::new();
+    for r in rows {
+        let key = match r.keys.first() {
+            Some(Value::Select(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let cur = match r.keys.get(1) {
+            Some(Value::Select(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let entry = totals.entry(key).or_default();
+        entry.0 += r.count;
+        if let Some(sum) = r.sum {
+            *entry.1.entry(cur).or_default() += sum;
+        }
+    }
+    let mut columns = Vec::new();
+    for choice in &by.choices {
+        let filter = json!({"field": by.name, "op": "eq", "value": choice.value}).to_string();
+        let params = ListParams {
+            filter: Some(filter),
+            sort: Some("-updated_at".into()),
+            limit: Some(CARDS_PER_COLUMN.into()),
+            cursor: None,
+            trash: false,
+        };
+        let page = match ui.a.crm.list(&ui.a.principal, &def.name, &params).await {
+            Ok((_, page)) => page,
+            Err(e) => {
+                tracing::error!(error = %e, "a board column could not be read");
+                return ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()));
+            }
+        };
+        let resolver = Resolver::for_records(&ui, &def, &page.records).await;
+        let company = def
+            .active_fields()
+            .find(|f| f.field_type == FieldType::Relation)
+            .cloned();
+        let cards = page
+            .records
+            .iter()
+            .map(|r| {
+                let minor = money
+                    .as_ref()
+                    .and_then(|m| match r.get(&m.name) {
+                        Value::Money(v) => Some(*v),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                let cur = match r.get("currency") {
+                    Value::Select(c) => c.clone(),
+                    _ => String::new(),
+                };
+                Card {
+                    id: r.id.to_string(),
+                    href: format!("/o/{}/{}", def.name, r.id),
+                    title: r.title(&def),
+                    version: r.version,
+                    amount: money
+                        .as_ref()
+                        .map(|m| resolver.cell(tr, &def, m, r).text)
+                        .unwrap_or_default(),
+                    minor,
+                    currency: cur,
+                    company: company
+                        .as_ref()
+                        .map(|c| resolver.cell(tr, &def, c, r).text)
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let (count, sums) = totals.remove(&choice.value).unwrap_or_default();
+        columns.push(Column {
+            value: choice.value.clone(),
+            label: labels::choice(tr, &def, &by, &choice.value),
+            count,
+            totals: sums
+                .into_iter()
+                .filter(|(_, v)| *v != 0.0)
+                .map(|(cur, v)| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let minor = v.round() as i64;
+                    Total {
+                        text: super::format::money(tr.locale, minor, (!cur.is_empty()).then_some(cur.as_str())),
+                        currency: cur,
+                        minor,
+                    }
+                })
+                .collect(),
+            more: page.next_cursor.is_some(),
+            cards,
+        });
+    }
+    let page = BoardPage {
+        title: labels::object_plural(tr, &def),
+        object: def.name.clone(),
+        choices: columns.iter().map(|c| (c.value.clone(), c.label.clone())).collect(),
+        by: by.name.clone(),
+        conflict_text: tr.t1("board-conflict", "stage", "{stage}"),
+        failed_text: tr.t("board-failed"),
+        list_href: format!("/o/{}", def.name),
+        new_label: tr.t1("list-new", "object", labels::object_in_sentence(tr, &def)),
+        stale: q.contains_key("conflict"),
+        columns,
+        shell: ui.shell(&def.name),
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+/// The keyboard and no-script way to move a card: a form per card.
+pub async fn move_card(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let sent = form.get("csrf").map_or("", String::as_str);
+    if !ui
+        .a
+        .session
+        .as_ref()
+        .is_some_and(|s| constant_time_eq(sent, &s.csrf_token))
+    {
+        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+    }
+    let Some(by) = group_field(&def, form.get("by").map(String::as_str)) else {
+        return super::not_found(&ui);
+    };
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let to = form.get("to").cloned().unwrap_or_default();
+    let body = json!({ by.name.clone(): to });
+    let board = format!("/o/{}/board?by={}", def.name, by.name);
+    match ui.a.crm.update(&ui.a.principal, &def.name, &id, &body, version).await {
+        // A stale move lands on the board as it is now: the other person's change stands.
+        Ok(_) => Redirect::to(&board).into_response(),
+        Err(e) if e.code == ErrorCode::VersionConflict => {
+            Redirect::to(&format!("{board}&conflict={id}")).into_response()
+        }
+        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.detail).into_response(),
+    }
+}
