@@ -39,3 +39,4 @@ id_type!(RecordId);
 id_type!(UserId);
 id_type!(TokenId);
 id_type!(TeamId);
+id_type!(ViewId);

@@ -20,9 +20,10 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod value;
+pub mod views;
 pub mod workspace;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, FieldError, Result};
-pub use ids::{RecordId, TeamId, TokenId, UserId};
+pub use ids::{RecordId, TeamId, TokenId, UserId, ViewId};
 pub use store::Store;

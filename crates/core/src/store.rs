@@ -5,10 +5,11 @@ use crate::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use crate::auth::AccessPolicy;
 use crate::error::Result;
 use crate::identity::{ApiToken, Session, Team, User};
-use crate::ids::{RecordId, TeamId, TokenId, UserId};
+use crate::ids::{RecordId, TeamId, TokenId, UserId, ViewId};
 use crate::meta::{FieldDef, ObjectDef, Schema};
 use crate::query::{AggregateQuery, AggregateRow, ListQuery};
 use crate::record::{Change, Record, RecordInput};
+use crate::views::SavedView;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -192,6 +193,12 @@ pub trait Store: Send + Sync {
     ) -> Result<(u32, Option<DateTime<Utc>>)>;
     /// The data change log across records, newest first.
     async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>>;
+
+    async fn create_view(&self, view: &SavedView) -> Result<()>;
+    /// A user's own views of an object and every shared one.
+    async fn views(&self, object: &str, user: UserId) -> Result<Vec<SavedView>>;
+    async fn view(&self, id: ViewId) -> Result<Option<SavedView>>;
+    async fn delete_view(&self, id: ViewId) -> Result<()>;
 
     /// Erase a record for good, with everything `erasure` names, in one transaction.
     async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts>;

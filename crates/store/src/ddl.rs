@@ -237,3 +237,20 @@ pub fn backfill_search_owner(object: &ObjectDef) -> String {
         object.name.replace('\'', "")
     )
 }
+
+/// Migration 3: saved views.
+pub fn view_tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    let boolean = match backend {
+        Backend::Sqlite => "INTEGER",
+        Backend::Postgres => "BOOLEAN",
+    };
+    vec![
+        format!(
+            "CREATE TABLE saved_views (id {uuid} PRIMARY KEY, object TEXT NOT NULL, name TEXT NOT NULL, query TEXT NOT NULL, \
+             owner {uuid} NOT NULL REFERENCES users(id), shared {boolean} NOT NULL, created_at {ts} NOT NULL)"
+        ),
+        "CREATE INDEX ix_saved_views_object ON saved_views (object, owner)".to_string(),
+    ]
+}

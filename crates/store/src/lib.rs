@@ -15,6 +15,7 @@ mod records;
 mod search;
 mod sql_store;
 pub mod testing;
+mod views;
 
 pub use db::Backend;
 pub use instance::{DatabaseUrl, Instance, postgres_schema};

@@ -1,7 +1,7 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{Backend, Pool, Sql, Tx, db_error};
-use crate::{audit, ddl, erase, identity, metadata, records, search};
+use crate::{audit, ddl, erase, identity, metadata, records, search, views};
 use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use anchora_core::auth::AccessPolicy;
 use anchora_core::error::{Error, ErrorCode, Result};
@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         "teams, token scopes, sessions, audit log, access policy, consent fields",
     ),
+    (3, "saved views"),
 ];
 
 impl SqlStore {
@@ -292,6 +293,11 @@ async fn apply_migration(
                 tx.exec().execute(Sql::plain(stmt)).await?;
             }
             metadata::insert_object(tx, backend, &object, now).await?;
+        }
+    }
+    if version == 3 {
+        for stmt in ddl::view_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }
     if version == 2 {
@@ -870,6 +876,30 @@ impl Store for SqlStore {
 
     async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>> {
         records::changes(self.pool.exec(), self.backend_kind(), query)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_view(&self, view: &anchora_core::views::SavedView) -> Result<()> {
+        views::create(self.pool.exec(), self.backend_kind(), view)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn views(&self, object: &str, user: UserId) -> Result<Vec<anchora_core::views::SavedView>> {
+        views::list(self.pool.exec(), self.backend_kind(), object, user)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn view(&self, id: anchora_core::ViewId) -> Result<Option<anchora_core::views::SavedView>> {
+        views::get(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn delete_view(&self, id: anchora_core::ViewId) -> Result<()> {
+        views::delete(self.pool.exec(), self.backend_kind(), id)
             .await
             .map_err(db_error)
     }

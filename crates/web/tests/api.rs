@@ -141,6 +141,7 @@ anchora_store::on_both_databases!(
     browser_swedish_labels_dates_and_search,
     browser_filter_by_a_custom_field,
     browser_kanban_moves_deals_with_version_checks,
+    browser_save_and_share_a_view,
 );
 
 #[path = "api/e2e.rs"]

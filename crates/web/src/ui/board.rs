@@ -68,12 +68,9 @@ fn group_field(object: &ObjectDef, by: Option<&str>) -> Option<FieldDef> {
     let is_pick = |f: &&FieldDef| f.field_type == FieldType::Select && f.filterable;
     match by {
         Some(name) => object.active_fields().filter(is_pick).find(|f| f.name == name).cloned(),
-        None => object
-            .active_fields()
-            .filter(is_pick)
-            .find(|f| f.required)
-            .or_else(|| object.active_fields().find(is_pick))
-            .cloned(),
+        // Without a choice, only a required picklist makes a board (a deal's stage, an
+        // activity's type); an optional one (a person's consent) would mostly be "empty".
+        None => object.active_fields().filter(is_pick).find(|f| f.required).cloned(),
     }
 }
 

@@ -5,6 +5,7 @@ use super::{Cell, Resolver, Shell, Ui, labels};
 use crate::AppState;
 use crate::pages::PageCtx;
 use anchora_core::ErrorCode;
+use anchora_core::auth::{Permission, SchemaChange};
 use anchora_core::filter::filter_field;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use anchora_core::service::ListParams;
@@ -65,6 +66,18 @@ struct ListPage {
     first: Option<String>,
     filtered: bool,
     board: bool,
+    views: Vec<ViewLink>,
+    current_query: String,
+    may_share: bool,
+}
+
+pub struct ViewLink {
+    pub id: String,
+    pub name: String,
+    pub href: String,
+    pub current: bool,
+    pub shared: bool,
+    pub deletable: bool,
 }
 
 /// The operators that fit a field's type (the ones the filter builder offers).
@@ -143,7 +156,7 @@ fn column_defs(object: &ObjectDef, wanted: Option<&str>) -> Vec<FieldDef> {
     }
     object
         .active_fields()
-        .filter(|f| f.field_type != FieldType::LongText)
+        .filter(|f| f.field_type != FieldType::LongText && !object.title_fields.contains(&f.name))
         .take(DEFAULT_COLUMNS)
         .cloned()
         .collect()
@@ -218,7 +231,7 @@ pub async fn list_page(
     let records = page.as_ref().map(|p| p.records.clone()).unwrap_or_default();
     let resolver = Resolver::for_records(&ui, &def, &records).await;
     let defs = column_defs(&def, columns_param.as_deref());
-    let columns = defs
+    let columns: Vec<Column> = defs
         .iter()
         .map(|f| {
             let sortable = filter_field(&def, &f.name).is_some_and(|f| f.field_type.indexable());
@@ -240,11 +253,49 @@ pub async fn list_page(
             }
         })
         .collect();
+    // The first column is always the record's title, linking to it.
+    let title_sort = def
+        .title_fields
+        .first()
+        .and_then(|t| filter_field(&def, t))
+        .map(|f| f.name);
+    let mut columns: Vec<Column> = columns;
+    let title_column = {
+        let (sorted, next_sort) = match &title_sort {
+            Some(t) if sort == *t => ("ascending", format!("-{t}")),
+            Some(t) if sort == format!("-{t}") => ("descending", t.clone()),
+            Some(t) => ("", t.clone()),
+            None => ("", String::new()),
+        };
+        let mut pairs = view.clone();
+        pairs.push(("sort".into(), next_sort));
+        Column {
+            name: "title".into(),
+            label: labels::object(tr, &def),
+            numeric: false,
+            sort_href: title_sort
+                .as_ref()
+                .map(|_| format!("/o/{}?{}", def.name, query_string(&pairs))),
+            sorted,
+        }
+    };
+    columns.insert(0, title_column);
     let rows = records
         .iter()
-        .map(|r| Row {
-            href: format!("/o/{}/{}", def.name, r.id),
-            cells: defs.iter().map(|f| resolver.cell(tr, &def, f, r)).collect(),
+        .map(|r| {
+            let title = Cell {
+                text: Some(r.title(&def))
+                    .filter(|t| !t.trim().is_empty())
+                    .unwrap_or_else(|| "—".into()),
+                href: None,
+                numeric: false,
+            };
+            Row {
+                href: format!("/o/{}/{}", def.name, r.id),
+                cells: std::iter::once(title)
+                    .chain(defs.iter().map(|f| resolver.cell(tr, &def, f, r)))
+                    .collect(),
+            }
         })
         .collect();
     let mut base = view.clone();
@@ -280,6 +331,36 @@ pub async fn list_page(
             ops: String::new(),
         })
         .collect();
+    let current_view = get("view");
+    let may_share =
+        ui.a.principal
+            .may(Permission::ChangeSchema(SchemaChange::SharedViews), &ui.schema.policy);
+    let views =
+        ui.a.crm
+            .views(&ui.a.principal, &def.name)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| ViewLink {
+                href: format!(
+                    "/o/{}?{}{}view={}",
+                    def.name,
+                    v.query,
+                    if v.query.is_empty() { "" } else { "&" },
+                    v.id
+                ),
+                current: current_view.as_deref() == Some(v.id.to_string().as_str()),
+                deletable: v.owner == ui.a.user.id || may_share,
+                id: v.id.to_string(),
+                name: v.name,
+                shared: v.shared,
+            })
+            .collect();
+    let mut current_pairs = view.clone();
+    if !sort.is_empty() {
+        current_pairs.push(("sort".into(), sort.clone()));
+    }
+    let current_query = anchora_core::views::view_query(&current_pairs);
     let plural = labels::object_plural(tr, &def);
     let page = ListPage {
         title: plural.clone(),
@@ -289,6 +370,9 @@ pub async fn list_page(
         rows,
         filtered: !conditions.is_empty(),
         board: super::board::has_board(&def),
+        views,
+        current_query,
+        may_share,
         conditions,
         fields,
         ops,
@@ -299,4 +383,110 @@ pub async fn list_page(
         shell: ui.shell(&def.name),
     };
     ui.page(StatusCode::OK, page.render())
+}
+
+/// Save the list as it is now as a named view.
+pub async fn save_view(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let csrf_ok =
+        ui.a.session
+            .as_ref()
+            .is_some_and(|s| anchora_core::secret::constant_time_eq(get("csrf"), &s.csrf_token));
+    if !csrf_ok {
+        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+    }
+    let query: Vec<(String, String)> = url_pairs(get("query"));
+    match ui
+        .a
+        .crm
+        .save_view(&ui.a.principal, &object, get("name"), &query, get("shared") == "on")
+        .await
+    {
+        Ok(v) => {
+            let sep = if v.query.is_empty() { "" } else { "&" };
+            axum::response::Redirect::to(&format!("/o/{object}?{}{sep}view={}", v.query, v.id)).into_response()
+        }
+        Err(e) => (
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e.detail,
+        )
+            .into_response(),
+    }
+}
+
+pub async fn delete_view(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let sent = form.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
+    if !ui
+        .a
+        .session
+        .as_ref()
+        .is_some_and(|s| anchora_core::secret::constant_time_eq(sent, &s.csrf_token))
+    {
+        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+    }
+    match ui.a.crm.delete_view(&ui.a.principal, &id).await {
+        Ok(()) => axum::response::Redirect::to(&format!("/o/{object}")).into_response(),
+        Err(e) => (
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e.detail,
+        )
+            .into_response(),
+    }
+}
+
+/// `a=1&b=x%20y` → pairs, decoded.
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match (b, hex) {
+                (b'%', Some(v)) => {
+                    out.push(v);
+                    i += 3;
+                }
+                (b'+', _) => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                _ => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
 }

@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}", get(lists::list_page))
         .route("/o/{object}/new", get(records::new_page).post(records::create))
         .route("/o/{object}/board", get(board::board_page))
+        .route("/o/{object}/views", post(lists::save_view))
+        .route("/o/{object}/views/{id}/delete", post(lists::delete_view))
         .route("/o/{object}/{id}/move", post(board::move_card))
         .route("/o/{object}/{id}", get(records::record_page))
         .route("/o/{object}/{id}/edit", get(records::edit_page).post(records::update))

@@ -490,3 +490,56 @@ pub async fn browser_kanban_moves_deals_with_version_checks(h: H) {
     b.shot("moved-by-keyboard").await;
     b.quit().await;
 }
+
+pub async fn browser_save_and_share_a_view(h: H) {
+    identity::user(&h, "viewer1@example.se", "key_user", None).await;
+    identity::user(&h, "viewer2@example.se", "user", None).await;
+    for (name, city) in [("Ekström", "Malmö"), ("Holm", "Lund"), ("Lind", "Malmö")] {
+        h.post("/api/v1/records/person", json!({"last_name": name, "city": city}))
+            .await;
+    }
+    let Some(mut b) = Browser::start(&h, &format!("views-{}", h.backend())).await else {
+        return;
+    };
+    b.login("viewer1@example.se", identity::PASSWORD).await;
+    b.go("/o/person?ff=city&fo=eq&fv=Malm%C3%B6&sort=-last_name").await;
+    b.wait_for("Ekström").await;
+    b.css(".views-menu summary").await.click().await.unwrap();
+    fill(&b, "view-name", "Malmö, Z to A").await;
+    b.css(".save-view input[name=shared]").await.click().await.unwrap();
+    b.shot("saving-view").await;
+    b.css(".save-view button").await.click().await.unwrap();
+    b.wait_for("view=").await;
+    let url = b.driver.current_url().await.unwrap().to_string();
+    assert!(url.contains("ff=city") && url.contains("sort=-last_name"), "{url}");
+    let page = b.source().await;
+    assert!(
+        page.find("Lind").unwrap() < page.find("Ekström").unwrap(),
+        "sorted Z to A"
+    );
+    assert!(!page.contains(">Holm<"));
+    b.quit().await;
+    // A colleague finds the shared view and opens it.
+    let Some(mut b) = Browser::start(&h, &format!("views2-{}", h.backend())).await else {
+        return;
+    };
+    b.login("viewer2@example.se", identity::PASSWORD).await;
+    b.go("/o/person").await;
+    b.css(".views-menu summary").await.click().await.unwrap();
+    b.shot("shared-view-listed").await;
+    assert!(
+        b.source().await.contains("name=\"shared\"") == false,
+        "users cannot share views"
+    );
+    b.driver
+        .find(By::LinkText("Malmö, Z to A"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Ekström").await;
+    assert!(!b.source().await.contains(">Holm<"));
+    b.shot("shared-view-open").await;
+    b.quit().await;
+}
