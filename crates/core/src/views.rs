@@ -50,7 +50,7 @@ impl Crm {
         let (schema, object) = self.object(object).await?;
         who.require(Permission::ReadRecords, &schema.policy)?;
         let mut views = self.store.views(&object.name, who.user_id).await?;
-        views.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        views.sort_by_key(|v| v.name.to_lowercase());
         Ok(views)
     }
 
