@@ -528,7 +528,7 @@ pub async fn browser_save_and_share_a_view(h: H) {
     b.css(".views-menu summary").await.click().await.unwrap();
     b.shot("shared-view-listed").await;
     assert!(
-        b.source().await.contains("name=\"shared\"") == false,
+        !b.source().await.contains("name=\"shared\""),
         "users cannot share views"
     );
     b.driver
