@@ -1,6 +1,7 @@
 //! The web UI people use every day: the app shell, record lists, record pages and forms.
 //! Server-rendered (askama), every string through Fluent, state in the URL.
 
+mod admin;
 mod board;
 pub mod format;
 mod labels;
@@ -11,7 +12,7 @@ use crate::AppState;
 use crate::extract::{Authed, authenticate_session};
 use crate::i18n::Tr;
 use crate::pages::PageCtx;
-use anchora_core::auth::Role;
+use anchora_core::auth::{Permission, Role, SchemaChange};
 use anchora_core::identity::User;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, Schema};
 use anchora_core::record::Record;
@@ -37,6 +38,22 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/{id}/edit", get(records::edit_page).post(records::update))
         .route("/o/{object}/{id}/delete", post(records::delete))
         .route("/o/{object}/{id}/activities", post(records::add_activity))
+        .route("/admin/objects", get(admin::objects_page).post(admin::create_object))
+        .route("/admin/objects/{object}", get(admin::fields_page))
+        .route("/admin/objects/{object}/fields", post(admin::add_field))
+        .route(
+            "/admin/objects/{object}/fields/{field}/choices",
+            post(admin::save_choices),
+        )
+        .route(
+            "/admin/objects/{object}/fields/{field}/archive",
+            post(admin::archive_field),
+        )
+        .route("/admin/users", get(admin::users_page).post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route("/admin/teams", post(admin::create_team))
+        .route("/account/tokens", get(admin::tokens_page).post(admin::create_token))
+        .route("/account/tokens/{id}/revoke", post(admin::revoke_token))
 }
 
 /// One entry of the sidebar.
@@ -135,7 +152,26 @@ impl Ui {
             .filter_map(|i| objects.get_mut(*i).and_then(Option::take))
             .collect();
         nav.extend(objects.into_iter().flatten());
-        let admin = if self.a.user.role == Role::Admin {
+        let policy = &self.schema.policy;
+        let p = &self.a.principal;
+        let mut admin = Vec::new();
+        if p.may(Permission::ChangeSchema(SchemaChange::AddField), policy)
+            || p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy)
+        {
+            admin.push(NavItem {
+                href: "/admin/objects".into(),
+                label: tr.t("nav-objects-admin"),
+                current: current == "objects-admin",
+            });
+        }
+        if p.may(Permission::ManageUsers, policy) {
+            admin.push(NavItem {
+                href: "/admin/users".into(),
+                label: tr.t("nav-users"),
+                current: current == "users",
+            });
+        }
+        admin.extend(if self.a.user.role == Role::Admin {
             vec![
                 NavItem {
                     href: "/admin/audit".into(),
@@ -150,7 +186,12 @@ impl Ui {
             ]
         } else {
             Vec::new()
-        };
+        });
+        admin.push(NavItem {
+            href: "/account/tokens".into(),
+            label: tr.t("nav-tokens"),
+            current: current == "tokens",
+        });
         let labels_json = serde_json::Value::Object(
             self.schema
                 .objects

@@ -341,23 +341,39 @@ pub async fn browser_swedish_labels_dates_and_search(h: H) {
 }
 
 pub async fn browser_filter_by_a_custom_field(h: H) {
-    identity::user(&h, "filter@example.se", "user", None).await;
-    let r = h
-        .post(
-            "/api/v1/objects/company/fields",
-            json!({"name": "segment", "label": "Segment", "type": "select",
-                   "choices": [{"value": "smb", "label": "Small business"}, {"value": "ent", "label": "Enterprise"}]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED);
-    for (name, segment) in [("Alfa AB", "smb"), ("Beta AB", "ent"), ("Gamma AB", "smb")] {
-        h.post("/api/v1/records/company", json!({"name": name, "segment": segment}))
-            .await;
-    }
+    identity::user(&h, "boss@example.se", "admin", None).await;
     let Some(mut b) = Browser::start(&h, &format!("filter-{}", h.backend())).await else {
         return;
     };
-    b.login("filter@example.se", identity::PASSWORD).await;
+    b.login("boss@example.se", identity::PASSWORD).await;
+    // An administrator adds a picklist to companies, in the app.
+    b.go("/admin/objects").await;
+    b.shot("objects").await;
+    b.go("/admin/objects/company").await;
+    fill(&b, "n-label", "Segment").await;
+    fill(&b, "n-name", "segment").await;
+    let kind = thirtyfour::components::SelectElement::new(&b.by_id("n-type").await)
+        .await
+        .unwrap();
+    kind.select_by_value("select").await.unwrap();
+    fill(&b, "n-choices", "smb = Small business\nent = Enterprise").await;
+    b.shot("adding-field").await;
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("<code>segment</code>").await;
+    b.shot("field-added").await;
+    let schema = h.get("/api/v1/objects/company").await.body;
+    assert!(schema.to_string().contains("\"segment\""), "{schema}");
+    for (name, segment) in [("Alfa AB", "smb"), ("Beta AB", "ent"), ("Gamma AB", "smb")] {
+        let r = h
+            .post("/api/v1/records/company", json!({"name": name, "segment": segment}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    // The list filters by it.
     b.go("/o/company").await;
     let field = thirtyfour::components::SelectElement::new(&b.css(".condition.new select[name=ff]").await)
         .await
@@ -382,7 +398,27 @@ pub async fn browser_filter_by_a_custom_field(h: H) {
         b.driver.current_url().await.unwrap().as_str().contains("ff=segment"),
         "the filter is in the URL"
     );
+    // Users and tokens pages work for an administrator.
+    b.go("/admin/users").await;
+    b.wait_for("boss@example.se").await;
+    b.shot("users").await;
+    b.go("/account/tokens").await;
+    fill(&b, "tk-name", "Reporting script").await;
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("new-token").await;
+    let token = b.by_id("new-token").await.text().await.unwrap();
+    assert!(token.starts_with("anc_main_"));
+    b.shot("token-created").await;
+    assert_eq!(as_token_get(&h, &token, "/api/v1/me").await, StatusCode::OK);
     b.quit().await;
+}
+
+async fn as_token_get(h: &H, token: &str, path: &str) -> StatusCode {
+    h.send(Method::GET, path, Some(token), &[], None).await.status
 }
 
 /// Drag a card onto a column the way a mouse would, through the page's own drag-and-drop

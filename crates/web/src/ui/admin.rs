@@ -1,0 +1,700 @@
+//! Administration in the app: objects and fields, users and teams, and each user's API tokens.
+//! Every action goes through the same use cases as the API, so the same rights apply.
+
+use super::{Shell, Ui, labels};
+use crate::AppState;
+use crate::pages::PageCtx;
+use anchora_core::auth::{Permission, Role, SchemaChange, Scope};
+use anchora_core::meta::FieldType;
+use anchora_core::secret::constant_time_eq;
+use anchora_core::{Error, ErrorCode};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Value as Json, json};
+use std::collections::HashMap;
+
+type Fields = HashMap<String, String>;
+
+const TYPES: [FieldType; 15] = [
+    FieldType::Text,
+    FieldType::LongText,
+    FieldType::Number,
+    FieldType::Money,
+    FieldType::Percent,
+    FieldType::Date,
+    FieldType::Datetime,
+    FieldType::Boolean,
+    FieldType::Select,
+    FieldType::MultiSelect,
+    FieldType::Email,
+    FieldType::Phone,
+    FieldType::Url,
+    FieldType::Relation,
+    FieldType::User,
+];
+
+async fn ui(state: &AppState, parts: &Parts, ctx: PageCtx) -> Result<Ui, Response> {
+    Ui::from(state, parts, ctx).await
+}
+
+fn csrf_ok(ui: &Ui, form: &Fields) -> bool {
+    let sent = form.get("csrf").map_or("", String::as_str);
+    ui.a.session
+        .as_ref()
+        .is_some_and(|s| constant_time_eq(sent, &s.csrf_token))
+}
+
+/// What went wrong, for a banner: the detail and each field's message.
+fn problem(e: &Error) -> String {
+    if e.errors.is_empty() {
+        e.detail.clone()
+    } else {
+        e.errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
+fn forbidden(ui: &Ui) -> Response {
+    #[derive(Template)]
+    #[template(path = "ui/message.html")]
+    struct Message {
+        shell: Shell,
+        title: String,
+        text: String,
+    }
+    let page = Message {
+        shell: ui.shell(""),
+        title: ui.tr.t("forbidden-title"),
+        text: ui.tr.t("forbidden-text"),
+    };
+    ui.page(StatusCode::FORBIDDEN, page.render())
+}
+
+/// Back to a page, with an error to show (kept in the query string, shown escaped).
+fn back(path: &str, error: Option<String>) -> Response {
+    match error {
+        None => Redirect::to(&format!("{path}?saved=1")).into_response(),
+        Some(e) => {
+            let encoded: String = e
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            Redirect::to(&format!("{path}?error={encoded}")).into_response()
+        }
+    }
+}
+
+fn banner(q: &HashMap<String, String>, ui: &Ui) -> (Option<String>, Option<String>) {
+    let error = q.get("error").map(|e| e.chars().take(500).collect());
+    let saved = q.contains_key("saved").then(|| ui.tr.t("admin-saved"));
+    (error, saved)
+}
+
+// ---- Objects and fields ----
+
+pub struct ObjectRow {
+    pub name: String,
+    pub label: String,
+    pub fields: String,
+    pub standard: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/admin_objects.html")]
+struct ObjectsPage {
+    shell: Shell,
+    title: String,
+    objects: Vec<ObjectRow>,
+    may_create: bool,
+    error: Option<String>,
+    saved: Option<String>,
+}
+
+pub async fn objects_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let policy = &ui.schema.policy;
+    let p = &ui.a.principal;
+    if !p.may(Permission::ChangeSchema(SchemaChange::AddField), policy)
+        && !p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy)
+    {
+        return forbidden(&ui);
+    }
+    let tr = &ui.tr;
+    let objects = ui
+        .schema
+        .objects
+        .values()
+        .filter(|o| !o.archived)
+        .map(|o| ObjectRow {
+            name: o.name.clone(),
+            label: labels::object_plural(tr, o),
+            fields: tr.t1("admin-object-fields", "count", o.active_fields().count()),
+            standard: o.standard,
+        })
+        .collect();
+    let (error, saved) = banner(&q, &ui);
+    let page = ObjectsPage {
+        title: tr.t("admin-objects-title"),
+        objects,
+        may_create: p.may(Permission::ChangeSchema(SchemaChange::Structure), policy),
+        error,
+        saved,
+        shell: ui.shell("objects-admin"),
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+pub async fn create_object(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let mut body = serde_json::Map::new();
+    body.insert("name".into(), json!(get("name")));
+    body.insert("label".into(), json!(get("label")));
+    if !get("label_plural").is_empty() {
+        body.insert("label_plural".into(), json!(get("label_plural")));
+    }
+    match ui.a.crm.create_object(&ui.a.principal, Json::Object(body)).await {
+        Ok(def) => Redirect::to(&format!("/admin/objects/{}", def.name)).into_response(),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back("/admin/objects", Some(problem(&e))),
+    }
+}
+
+pub struct FieldRow {
+    pub name: String,
+    pub label: String,
+    pub kind: String,
+    pub standard: bool,
+    pub required: bool,
+    pub archived: bool,
+    /// For picklists: the choices as "value = label" lines.
+    pub choices: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/admin_fields.html")]
+struct FieldsPage {
+    shell: Shell,
+    title: String,
+    object: String,
+    fields: Vec<FieldRow>,
+    types: Vec<(String, String)>,
+    targets: Vec<(String, String)>,
+    may_add: bool,
+    may_edit_choices: bool,
+    may_archive: bool,
+    error: Option<String>,
+    saved: Option<String>,
+}
+
+pub async fn fields_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let policy = &ui.schema.policy;
+    let p = &ui.a.principal;
+    let may_add = p.may(Permission::ChangeSchema(SchemaChange::AddField), policy);
+    let may_edit_choices = p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy);
+    if !may_add && !may_edit_choices {
+        return forbidden(&ui);
+    }
+    let tr = &ui.tr;
+    let fields = def
+        .fields
+        .iter()
+        .map(|f| FieldRow {
+            name: f.name.clone(),
+            label: labels::field(tr, &def, f),
+            kind: tr.t(&format!("type-{}", f.field_type.as_str())),
+            standard: f.standard,
+            required: f.required,
+            archived: f.archived,
+            choices: matches!(f.field_type, FieldType::Select | FieldType::MultiSelect).then(|| {
+                f.choices
+                    .iter()
+                    .map(|c| format!("{} = {}", c.value, c.label))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+        })
+        .collect();
+    let (error, saved) = banner(&q, &ui);
+    let page = FieldsPage {
+        title: tr.t1("admin-fields-title", "object", labels::object(tr, &def)),
+        object: def.name.clone(),
+        fields,
+        types: TYPES
+            .iter()
+            .map(|t| (t.as_str().to_string(), tr.t(&format!("type-{}", t.as_str()))))
+            .collect(),
+        targets: ui
+            .schema
+            .objects
+            .values()
+            .filter(|o| !o.archived)
+            .map(|o| (o.name.clone(), labels::object(tr, o)))
+            .collect(),
+        may_add,
+        may_edit_choices,
+        may_archive: p.may(Permission::ChangeSchema(SchemaChange::Structure), policy),
+        error,
+        saved,
+        shell: ui.shell("objects-admin"),
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+/// "value = label" lines → choices; a line without "=" uses the text for both.
+fn parse_choices(text: &str) -> Vec<Json> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.split_once('=') {
+            Some((v, label)) => json!({"value": v.trim(), "label": label.trim()}),
+            None => json!({"value": l, "label": l}),
+        })
+        .collect()
+}
+
+pub async fn add_field(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let field_type = get("type");
+    let mut body = serde_json::Map::new();
+    body.insert("name".into(), json!(get("name").trim()));
+    body.insert("label".into(), json!(get("label")));
+    body.insert("type".into(), json!(field_type));
+    body.insert("required".into(), json!(form.contains_key("required")));
+    if matches!(field_type.as_str(), "select" | "multi_select") {
+        body.insert("choices".into(), Json::Array(parse_choices(&get("choices"))));
+    }
+    if field_type == "relation" {
+        body.insert("target".into(), json!(get("target")));
+    }
+    let path = format!("/admin/objects/{object}");
+    match ui.a.crm.add_field(&ui.a.principal, &object, Json::Object(body)).await {
+        Ok(_) => back(&path, None),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back(&path, Some(problem(&e))),
+    }
+}
+
+pub async fn save_choices(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, field)): Path<(String, String)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let choices = parse_choices(form.get("choices").map_or("", String::as_str));
+    let path = format!("/admin/objects/{object}");
+    match ui
+        .a
+        .crm
+        .update_field(&ui.a.principal, &object, &field, json!({ "choices": choices }))
+        .await
+    {
+        Ok(_) => back(&path, None),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back(&path, Some(problem(&e))),
+    }
+}
+
+pub async fn archive_field(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, field)): Path<(String, String)>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let path = format!("/admin/objects/{object}");
+    match ui.a.crm.remove_field(&ui.a.principal, &object, &field, false).await {
+        Ok(_) => back(&path, None),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back(&path, Some(problem(&e))),
+    }
+}
+
+// ---- Users and teams ----
+
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub team: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/admin_users.html")]
+struct UsersPage {
+    shell: Shell,
+    title: String,
+    users: Vec<UserRow>,
+    roles: Vec<(String, String)>,
+    teams: Vec<(String, String)>,
+    locales: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    saved: Option<String>,
+}
+
+pub async fn users_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !ui.a.principal.may(Permission::ManageUsers, &ui.schema.policy) {
+        return forbidden(&ui);
+    }
+    let tr = &ui.tr;
+    let teams = ui.a.crm.teams(&ui.a.principal).await.unwrap_or_default();
+    let team_name: HashMap<_, _> = teams.iter().map(|t| (t.id, t.name.clone())).collect();
+    let users =
+        ui.a.crm
+            .users(&ui.a.principal)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.email.is_some())
+            .map(|u| UserRow {
+                id: u.id.to_string(),
+                email: u.email.clone().unwrap_or_default(),
+                role: u.role.as_str().to_string(),
+                team: u.team.map(|t| t.to_string()).unwrap_or_default(),
+                active: u.active,
+                name: u.name,
+            })
+            .collect();
+    let (error, saved) = banner(&q, &ui);
+    let page = UsersPage {
+        title: tr.t("admin-users-title"),
+        users,
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), tr.t(&format!("role-{}", r.as_str()))))
+            .collect(),
+        teams: teams
+            .iter()
+            .map(|t| (t.id.to_string(), team_name.get(&t.id).cloned().unwrap_or_default()))
+            .collect(),
+        locales: super::LANGUAGE_NAMES.to_vec(),
+        error,
+        saved,
+        shell: ui.shell("users"),
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let mut body = serde_json::Map::new();
+    for key in ["email", "name", "role", "locale"] {
+        body.insert(key.into(), json!(get(key)));
+    }
+    if !get("team").is_empty() {
+        body.insert("team".into(), json!(get("team")));
+    }
+    if !get("password").is_empty() {
+        body.insert("password".into(), json!(get("password")));
+    }
+    let origin = anchora_core::accounts::Origin {
+        ip: ui.a.client.ip.clone(),
+    };
+    match ui.a.crm.create_user(&ui.a.principal, Json::Object(body), &origin).await {
+        Ok(_) => back("/admin/users", None),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back("/admin/users", Some(problem(&e))),
+    }
+}
+
+pub async fn update_user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(id): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let mut body = serde_json::Map::new();
+    if let Some(role) = form.get("role") {
+        body.insert("role".into(), json!(role));
+    }
+    if let Some(team) = form.get("team") {
+        body.insert("team".into(), if team.is_empty() { Json::Null } else { json!(team) });
+    }
+    if let Some(active) = form.get("active") {
+        body.insert("active".into(), json!(active == "true"));
+    }
+    let origin = anchora_core::accounts::Origin {
+        ip: ui.a.client.ip.clone(),
+    };
+    match ui
+        .a
+        .crm
+        .update_user(&ui.a.principal, &id, Json::Object(body), &origin)
+        .await
+    {
+        Ok(_) => back("/admin/users", None),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back("/admin/users", Some(problem(&e))),
+    }
+}
+
+pub async fn create_team(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let origin = anchora_core::accounts::Origin {
+        ip: ui.a.client.ip.clone(),
+    };
+    let body = json!({"name": form.get("name").cloned().unwrap_or_default()});
+    match ui.a.crm.create_team(&ui.a.principal, body, &origin).await {
+        Ok(_) => back("/admin/users", None),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back("/admin/users", Some(problem(&e))),
+    }
+}
+
+// ---- API tokens ----
+
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub used: String,
+    pub expires: String,
+    pub revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/tokens.html")]
+struct TokensPage {
+    shell: Shell,
+    title: String,
+    tokens: Vec<TokenRow>,
+    scopes: Vec<(String, String)>,
+    new_token: Option<String>,
+    error: Option<String>,
+}
+
+async fn render_tokens(ui: &Ui, new_token: Option<String>, error: Option<String>, status: StatusCode) -> Response {
+    let tr = &ui.tr;
+    let tokens =
+        ui.a.crm
+            .tokens(&ui.a.principal, false)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id.to_string(),
+                scope: tr.t(&format!("scope-{}", t.scope.as_str())),
+                used: t.last_used_at.map_or_else(
+                    || tr.t("tokens-never-used"),
+                    |at| tr.t1("tokens-last-used", "when", super::format::datetime(tr.locale, at)),
+                ),
+                expires: t
+                    .expires_at
+                    .map(|at| {
+                        tr.t1(
+                            "tokens-expires-at",
+                            "when",
+                            super::format::date(tr.locale, at.date_naive()),
+                        )
+                    })
+                    .unwrap_or_default(),
+                revoked: t.revoked_at.is_some(),
+                name: t.name,
+            })
+            .collect();
+    let page = TokensPage {
+        title: tr.t("tokens-title"),
+        tokens,
+        scopes: Scope::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), tr.t(&format!("scope-{}", s.as_str()))))
+            .collect(),
+        new_token,
+        error,
+        shell: ui.shell("tokens"),
+    };
+    let mut response = ui.page(status, page.render());
+    // A page that may show a secret is never cached.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+pub async fn tokens_page(State(state): State<AppState>, ctx: PageCtx, parts: Parts) -> Response {
+    match ui(&state, &parts, ctx).await {
+        Ok(ui) => render_tokens(&ui, None, None, StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let mut body = serde_json::Map::new();
+    body.insert("name".into(), json!(get("name")));
+    body.insert("scope".into(), json!(get("scope")));
+    if !get("expires").trim().is_empty() {
+        match get("expires").trim().parse::<i64>() {
+            Ok(days) => {
+                body.insert("expires_in_days".into(), json!(days));
+            }
+            Err(_) => {
+                body.insert("expires_in_days".into(), json!(get("expires")));
+            }
+        }
+    }
+    let origin = anchora_core::accounts::Origin {
+        ip: ui.a.client.ip.clone(),
+    };
+    match ui
+        .a
+        .crm
+        .create_token(&ui.a.principal, Json::Object(body), &origin)
+        .await
+    {
+        Ok((_, secret)) => render_tokens(&ui, Some(secret), None, StatusCode::CREATED).await,
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => render_tokens(&ui, None, Some(problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(id): Path<String>,
+    Form(form): Form<Fields>,
+) -> Response {
+    let ui = match ui(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let origin = anchora_core::accounts::Origin {
+        ip: ui.a.client.ip.clone(),
+    };
+    match ui.a.crm.revoke_token(&ui.a.principal, &id, &origin).await {
+        Ok(_) => Redirect::to("/account/tokens").into_response(),
+        Err(e) => render_tokens(&ui, None, Some(problem(&e)), StatusCode::NOT_FOUND).await,
+    }
+}
