@@ -310,9 +310,11 @@ async fn measure(
                 .to_string()
         }
     };
-    let instance = Instance::open(url, clock.now())
-        .await
-        .map_err(|e| anyhow::anyhow!(e.detail))?;
+    let instance = Arc::new(
+        Instance::open(url, clock.now())
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail))?,
+    );
     let store: Arc<SqlStore> = instance.main();
     let admin_user = store
         .user_by_email("admin@example.com")
@@ -483,6 +485,7 @@ async fn measure(
     }
 
     visibility(&store, &crm, name, report).await?;
+    ui_pages(&instance, &store, &crm, &admin, name, report).await?;
 
     let ids: Vec<String> = store
         .pool()
@@ -617,6 +620,124 @@ async fn measure(
     );
     let _ = server.kill();
     let _ = server.wait();
+    Ok(())
+}
+
+/// Server time of the web UI's pages, in-process through the real router (no network): a list
+/// page of 50 people, a record page with a 100-entry timeline, and the weight of a page.
+async fn ui_pages(
+    instance: &Arc<Instance>,
+    store: &Arc<SqlStore>,
+    crm: &Crm,
+    admin: &Principal,
+    name: &str,
+    report: &mut Report,
+) -> Result<()> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
+    // A password for the admin, a session for the browser.
+    let mut user = store.user(admin.user_id).await.map_err(err)?.context("admin")?;
+    user.password_hash = Some(anchora_core::password::hash_password("bench password 123").map_err(err)?);
+    store.update_user(&user).await.map_err(err)?;
+    let email = user.email.clone().context("admin e-mail")?;
+    let signed_in = crm
+        .login(&email, "bench password 123", &Default::default(), None)
+        .await
+        .map_err(err)?;
+    let cookie = format!("anchora_session={}", signed_in.session_secret);
+    let mailer = Arc::new(anchora_web::mail::FileMailer::new(
+        std::env::temp_dir().join("anchora-bench-mail"),
+        anchora_web::mail::parse_mailbox("bench@localhost").map_err(|e| anyhow::anyhow!(e))?,
+    ));
+    let app = anchora_web::app(anchora_web::AppState::new(
+        instance.clone(),
+        Arc::new(SystemClock),
+        mailer,
+        "http://localhost",
+    ));
+    let fetch = |path: String| {
+        let (app, cookie) = (app.clone(), cookie.clone());
+        async move {
+            let req = axum::http::Request::builder()
+                .uri(path)
+                .header("cookie", cookie)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = app.oneshot(req).await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.into_body().collect().await.unwrap().to_bytes().len()
+        }
+    };
+    // A person with a 100-entry timeline.
+    let someone: String = store
+        .pool()
+        .exec()
+        .fetch_optional(Sql::plain("SELECT id FROM obj_person ORDER BY id LIMIT 1"))
+        .await?
+        .context("no people")?
+        .uuid(0)?
+        .to_string();
+    for i in 0..100 {
+        crm.create(
+            admin,
+            "activity",
+            &serde_json::json!({"type": "call", "subject": format!("Call {i}"), "body": "Talked about the next order.", "person": someone, "links": [{"object": "person", "id": someone}]}),
+        )
+        .await
+        .map_err(err)?;
+    }
+    let mut s = time_many(200, |i| {
+        let from = SURNAMES[i % SURNAMES.len()].chars().take(3).collect::<String>();
+        let f = fetch(format!("/o/person?sort=last_name&ff=last_name&fo=gt&fv={}", from));
+        async move {
+            f.await;
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: UI list page of 50 people (filtered, sorted), server time"),
+        format!("p50 {} · p95 {}", ms(percentile(&mut s, 0.5)), ms(percentile(&mut s, 0.95))),
+        "p50 ≤ 15 ms",
+    );
+    let mut s = time_many(200, |_| {
+        let f = fetch("/o/person".into());
+        async move {
+            f.await;
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: UI list page of 50 people, first page, server time"),
+        format!("p50 {} · p95 {}", ms(percentile(&mut s, 0.5)), ms(percentile(&mut s, 0.95))),
+        "p50 ≤ 15 ms",
+    );
+    let mut s = time_many(200, |_| {
+        let f = fetch(format!("/o/person/{someone}"));
+        async move {
+            f.await;
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: UI record page with a 100-entry timeline, server time"),
+        format!("p50 {} · p95 {}", ms(percentile(&mut s, 0.5)), ms(percentile(&mut s, 0.95))),
+        "p50 ≤ 15 ms",
+    );
+    let html = fetch("/o/person".into()).await;
+    let css = fetch("/static/app.css".into()).await;
+    let js = fetch("/static/app.js".into()).await;
+    report.add(
+        &format!("{name}: weight of the people list (HTML + CSS + JS, uncompressed)"),
+        format!(
+            "{:.1} KB (HTML {:.1} + CSS {:.1} + JS {:.1})",
+            (html + css + js) as f64 / 1024.0,
+            html as f64 / 1024.0,
+            css as f64 / 1024.0,
+            js as f64 / 1024.0
+        ),
+        "≤ 150 KB",
+    );
     Ok(())
 }
 
