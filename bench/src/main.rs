@@ -697,7 +697,11 @@ async fn ui_pages(
     .await;
     report.add(
         &format!("{name}: UI list page of 50 people (filtered, sorted), server time"),
-        format!("p50 {} · p95 {}", ms(percentile(&mut s, 0.5)), ms(percentile(&mut s, 0.95))),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
         "p50 ≤ 15 ms",
     );
     let mut s = time_many(200, |_| {
@@ -709,7 +713,11 @@ async fn ui_pages(
     .await;
     report.add(
         &format!("{name}: UI list page of 50 people, first page, server time"),
-        format!("p50 {} · p95 {}", ms(percentile(&mut s, 0.5)), ms(percentile(&mut s, 0.95))),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
         "p50 ≤ 15 ms",
     );
     let mut s = time_many(200, |_| {
@@ -721,7 +729,11 @@ async fn ui_pages(
     .await;
     report.add(
         &format!("{name}: UI record page with a 100-entry timeline, server time"),
-        format!("p50 {} · p95 {}", ms(percentile(&mut s, 0.5)), ms(percentile(&mut s, 0.95))),
+        format!(
+            "p50 {} · p95 {}",
+            ms(percentile(&mut s, 0.5)),
+            ms(percentile(&mut s, 0.95))
+        ),
         "p50 ≤ 15 ms",
     );
     let html = fetch("/o/person".into()).await;

@@ -224,6 +224,70 @@ function board() {
   });
 }
 
+// Inline edit on record pages: click a value, Enter saves (with the record's version), Esc
+// cancels; a validation error appears under the field, a conflict reloads the other version.
+function inlineEdit() {
+  const dl = document.querySelector("dl.inline");
+  const inputs = document.getElementById("inline-fields");
+  if (!dl || !inputs) return;
+  const { object, id } = dl.dataset;
+  dl.title = dl.dataset.hint;
+  dl.querySelectorAll("dd[data-field]").forEach((dd) => {
+    const proto = inputs.content.querySelector(`input[data-for="${dd.dataset.field}"]`);
+    if (!proto) return;
+    dd.tabIndex = 0;
+    dd.classList.add("editable");
+    const start = (e) => {
+      if (e.target.closest("a") || dd.querySelector("input")) return;
+      const before = dd.innerHTML;
+      const input = proto.cloneNode(true);
+      dd.replaceChildren(input);
+      input.focus();
+      input.select?.();
+      const cancel = () => { dd.innerHTML = before; dd.focus(); };
+      input.addEventListener("keydown", async (k) => {
+        if (k.key === "Escape") { k.preventDefault(); cancel(); }
+        if (k.key !== "Enter") return;
+        k.preventDefault();
+        const raw = input.value;
+        const value = raw === "" ? null : input.type === "number" ? Number(raw) : raw;
+        const res = await fetch(`/api/v1/records/${object}/${id}`, {
+          method: "PATCH",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "If-Match": `"${dl.dataset.version}"`, "X-CSRF-Token": csrf() },
+          body: JSON.stringify({ [dd.dataset.field]: value }),
+        });
+        if (res.ok) { location.reload(); return; }
+        const problem = await res.json().catch(() => ({}));
+        if (res.status === 412) { toast(dl.dataset.conflict); setTimeout(() => location.reload(), 1500); return; }
+        dd.querySelector(".field-error")?.remove();
+        const p = document.createElement("p");
+        p.className = "field-error";
+        p.setAttribute("role", "alert");
+        p.textContent = problem.errors?.[0]?.message ?? problem.detail ?? "";
+        input.setAttribute("aria-invalid", "true");
+        dd.append(p);
+      });
+    };
+    dd.addEventListener("click", start);
+    dd.addEventListener("keydown", (k) => { if (k.key === "Enter" && k.target === dd) start(k); });
+  });
+}
+
+// Bulk actions: select all, and show only the inputs the chosen action needs.
+function bulk() {
+  const form = document.getElementById("bulk");
+  if (!form) return;
+  const all = document.querySelector("input[data-select-all]");
+  all?.addEventListener("change", () => {
+    document.querySelectorAll('input[name=ids][form=bulk]').forEach((c) => { c.checked = all.checked; });
+  });
+  const action = form.querySelector("select[name=action]");
+  const show = () => form.querySelectorAll("[data-bulk]").forEach((el) => { el.hidden = el.dataset.bulk !== action.value; });
+  action.addEventListener("change", show);
+  show();
+}
+
 // Choosing a language applies it at once.
 function autosubmit() {
   document.querySelectorAll("select[data-autosubmit]").forEach((s) => {
@@ -235,6 +299,8 @@ function autosubmit() {
 palette();
 relations();
 board();
+inlineEdit();
+bulk();
 filters();
 autosubmit();
 export { csrf };

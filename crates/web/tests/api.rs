@@ -142,6 +142,7 @@ anchora_store::on_both_databases!(
     browser_filter_by_a_custom_field,
     browser_kanban_moves_deals_with_version_checks,
     browser_save_and_share_a_view,
+    browser_bulk_actions_and_inline_edit,
 );
 
 #[path = "api/e2e.rs"]

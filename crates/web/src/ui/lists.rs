@@ -31,6 +31,8 @@ pub struct Column {
 
 pub struct Row {
     pub href: String,
+    /// "id:version", what a bulk action names.
+    pub key: String,
     pub cells: Vec<Cell>,
 }
 
@@ -69,6 +71,10 @@ struct ListPage {
     views: Vec<ViewLink>,
     current_query: String,
     may_share: bool,
+    users: Vec<(String, String)>,
+    bulk_fields: Vec<Choice>,
+    bulk_result: Option<String>,
+    back: String,
 }
 
 pub struct ViewLink {
@@ -291,6 +297,7 @@ pub async fn list_page(
                 numeric: false,
             };
             Row {
+                key: format!("{}:{}", r.id, r.version),
                 href: format!("/o/{}/{}", def.name, r.id),
                 cells: std::iter::once(title)
                     .chain(defs.iter().map(|f| resolver.cell(tr, &def, f, r)))
@@ -373,6 +380,35 @@ pub async fn list_page(
         views,
         current_query,
         may_share,
+        users: ui
+            .a
+            .crm
+            .users(&ui.a.principal)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.active && u.email.is_some())
+            .map(|u| (u.id.to_string(), u.name))
+            .collect(),
+        bulk_fields: def
+            .active_fields()
+            .filter(|f| {
+                !matches!(
+                    f.field_type,
+                    FieldType::Relation | FieldType::MultiSelect | FieldType::LongText | FieldType::User
+                )
+            })
+            .map(|f| Choice {
+                value: f.name.clone(),
+                label: labels::field(tr, &def, f),
+                ops: String::new(),
+            })
+            .collect(),
+        bulk_result: match (get("done"), get("failed")) {
+            (Some(done), Some(failed)) => Some(tr.tn("bulk-done", &[("done", done), ("failed", failed)])),
+            _ => None,
+        },
+        back: ui.path.clone(),
         conditions,
         fields,
         ops,
@@ -489,4 +525,99 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
         .filter_map(|p| p.split_once('='))
         .map(|(k, v)| (decode(k), decode(v)))
         .collect()
+}
+
+/// Apply one action to the selected records. Each record is its own write with its own version:
+/// ones changed by someone else meanwhile are left alone and counted, never overwritten.
+pub async fn bulk(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path(object): Path<String>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let csrf_ok =
+        ui.a.session
+            .as_ref()
+            .is_some_and(|s| anchora_core::secret::constant_time_eq(get("csrf"), &s.csrf_token));
+    if !csrf_ok {
+        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+    }
+    let action = get("action");
+    let change = match action {
+        "owner" => Some(json!({"owner": get("owner")})),
+        "set" => {
+            let field = get("field");
+            let value = get("value");
+            def.field(field).map(|f| {
+                let v = match f.field_type {
+                    FieldType::Number | FieldType::Percent => value
+                        .replace([' ', '\u{a0}'], "")
+                        .replace(',', ".")
+                        .parse::<f64>()
+                        .map_or_else(|_| json!(value), |n| json!(n)),
+                    FieldType::Boolean => json!(matches!(value, "true" | "1" | "yes" | "on")),
+                    _ if value.is_empty() => Json::Null,
+                    _ => json!(value),
+                };
+                json!({ field: v })
+            })
+        }
+        _ => None,
+    };
+    let (mut done, mut failed) = (0u32, 0u32);
+    for key in form.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v) {
+        let Some((id, version)) = key.split_once(':') else {
+            failed += 1;
+            continue;
+        };
+        let version = version.parse::<i64>().ok();
+        let result = match (action, &change) {
+            ("delete", _) => {
+                ui.a.crm
+                    .delete(&ui.a.principal, &def.name, id, version)
+                    .await
+                    .map(|_| ())
+            }
+            (_, Some(body)) => {
+                ui.a.crm
+                    .update(&ui.a.principal, &def.name, id, body, version)
+                    .await
+                    .map(|_| ())
+            }
+            _ => Err(anchora_core::Error::field("action", "choose what to do")),
+        };
+        match result {
+            Ok(()) => done += 1,
+            Err(e) if e.code == ErrorCode::Forbidden => return (StatusCode::FORBIDDEN, e.detail).into_response(),
+            Err(_) => failed += 1,
+        }
+    }
+    let back = get("back");
+    let back = if back.starts_with(&format!("/o/{}", def.name)) {
+        back
+    } else {
+        ""
+    };
+    let base = if back.is_empty() {
+        format!("/o/{}", def.name)
+    } else {
+        back.to_string()
+    };
+    let base: String = base
+        .split('&')
+        .filter(|p| !p.starts_with("done=") && !p.starts_with("failed="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let sep = if base.contains('?') { "&" } else { "?" };
+    axum::response::Redirect::to(&format!("{base}{sep}done={done}&failed={failed}")).into_response()
 }

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/new", get(records::new_page).post(records::create))
         .route("/o/{object}/board", get(board::board_page))
         .route("/o/{object}/views", post(lists::save_view))
+        .route("/o/{object}/bulk", post(lists::bulk))
         .route("/o/{object}/views/{id}/delete", post(lists::delete_view))
         .route("/o/{object}/{id}/move", post(board::move_card))
         .route("/o/{object}/{id}", get(records::record_page))

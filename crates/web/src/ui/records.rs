@@ -21,6 +21,7 @@ const TIMELINE: u32 = 100;
 const HISTORY: usize = 30;
 
 pub struct FieldView {
+    pub name: String,
     pub label: String,
     pub cell: Cell,
 }
@@ -57,6 +58,99 @@ struct RecordPage {
     created: String,
     quick_kinds: Vec<(String, String)>,
     has_timeline: bool,
+    related: Vec<Related>,
+    editable: Vec<InlineField>,
+}
+
+/// Records of another object that point at this one (a company's people and deals).
+pub struct Related {
+    pub title: String,
+    pub object: String,
+    pub field: String,
+    pub id: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, Vec<Cell>)>,
+    pub more: bool,
+}
+
+/// How a field can be edited in place on the record page.
+pub struct InlineField {
+    pub name: String,
+    /// text, number, date, email, tel, url — others open the full form.
+    pub kind: &'static str,
+    pub value: String,
+}
+
+const RELATED_ROWS: &str = "10";
+
+async fn related(ui: &Ui, def: &ObjectDef, record: &Record) -> Vec<Related> {
+    let tr = &ui.tr;
+    let mut out = Vec::new();
+    for other in ui.schema.objects.values().filter(|o| !o.archived && !o.is_activity()) {
+        for f in other
+            .active_fields()
+            .filter(|f| f.field_type == FieldType::Relation && f.target.as_deref() == Some(def.name.as_str()))
+        {
+            let params = anchora_core::service::ListParams {
+                filter: Some(json!({"field": f.name, "op": "eq", "value": record.id.to_string()}).to_string()),
+                sort: Some("-updated_at".into()),
+                limit: Some(RELATED_ROWS.into()),
+                cursor: None,
+                trash: false,
+            };
+            let Ok((_, page)) = ui.a.crm.list(&ui.a.principal, &other.name, &params).await else {
+                continue;
+            };
+            if page.records.is_empty() {
+                continue;
+            }
+            let shown: Vec<&FieldDef> = other
+                .active_fields()
+                .filter(|c| {
+                    c.name != f.name
+                        && !other.title_fields.contains(&c.name)
+                        && !matches!(c.field_type, FieldType::LongText | FieldType::Relation)
+                })
+                .take(3)
+                .collect();
+            let resolver = Resolver::for_records(ui, other, &page.records).await;
+            out.push(Related {
+                title: if other
+                    .fields
+                    .iter()
+                    .filter(|x| x.target.as_deref() == Some(def.name.as_str()))
+                    .count()
+                    > 1
+                {
+                    format!("{} · {}", labels::object_plural(tr, other), labels::field(tr, other, f))
+                } else {
+                    labels::object_plural(tr, other)
+                },
+                object: other.name.clone(),
+                field: f.name.clone(),
+                id: record.id.to_string(),
+                columns: shown.iter().map(|c| labels::field(tr, other, c)).collect(),
+                rows: page
+                    .records
+                    .iter()
+                    .map(|r| {
+                        (
+                            format!("/o/{}/{}", other.name, r.id),
+                            std::iter::once(Cell {
+                                text: r.title(other),
+                                href: None,
+                                numeric: false,
+                            })
+                            .chain(shown.iter().map(|c| resolver.cell(tr, other, c, r)))
+                            .collect(),
+                        )
+                    })
+                    .collect(),
+                more: page.next_cursor.is_some(),
+            });
+        }
+    }
+    out
 }
 
 /// One input of a record form.
@@ -259,6 +353,7 @@ pub async fn record_page(
     let fields = def
         .active_fields()
         .map(|f| FieldView {
+            name: f.name.clone(),
             label: labels::field(tr, &def, f),
             cell: resolver.cell(tr, &def, f, &record),
         })
@@ -277,6 +372,26 @@ pub async fn record_page(
         _ => Vec::new(),
     };
     let history = history(&ui, &def, &record, &resolver).await;
+    let related = related(&ui, &def, &record).await;
+    let editable = def
+        .active_fields()
+        .filter_map(|f| {
+            let kind = match f.field_type {
+                FieldType::Text => "text",
+                FieldType::Email => "email",
+                FieldType::Phone => "tel",
+                FieldType::Url => "url",
+                FieldType::Date => "date",
+                FieldType::Number | FieldType::Money | FieldType::Percent => "number",
+                _ => return None,
+            };
+            Some(InlineField {
+                name: f.name.clone(),
+                kind,
+                value: input_value(record.get(&f.name)),
+            })
+        })
+        .collect();
     let created = tr.tn(
         "record-created-by",
         &[
@@ -303,6 +418,8 @@ pub async fn record_page(
         version: record.version,
         fields,
         has_timeline: activity.is_some() && !def.is_activity(),
+        related,
+        editable,
         timeline,
         history,
         created,

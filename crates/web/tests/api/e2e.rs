@@ -579,3 +579,71 @@ pub async fn browser_save_and_share_a_view(h: H) {
     b.shot("shared-view-open").await;
     b.quit().await;
 }
+
+pub async fn browser_bulk_actions_and_inline_edit(h: H) {
+    identity::user(&h, "bulk@example.se", "user", None).await;
+    let mut ids = Vec::new();
+    for name in ["Aaltonen", "Bäckström", "Carlsson"] {
+        let r = h.post("/api/v1/records/person", json!({"last_name": name})).await;
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let Some(mut b) = Browser::start(&h, &format!("bulk-{}", h.backend())).await else {
+        return;
+    };
+    b.login("bulk@example.se", identity::PASSWORD).await;
+    b.go("/o/person?sort=last_name").await;
+    b.wait_for("Carlsson").await;
+    // Someone changes Bäckström after the page was loaded.
+    let r = h
+        .patch(
+            &format!("/api/v1/records/person/{}", ids[1]),
+            Some("1"),
+            json!({"city": "Umeå"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    b.css("input[data-select-all]").await.click().await.unwrap();
+    let action = thirtyfour::components::SelectElement::new(&b.by_id("bulk-action").await)
+        .await
+        .unwrap();
+    action.select_by_value("set").await.unwrap();
+    let field = thirtyfour::components::SelectElement::new(&b.by_id("bulk-field").await)
+        .await
+        .unwrap();
+    field.select_by_value("title").await.unwrap();
+    fill(&b, "bulk-value", "Buyer").await;
+    b.shot("bulk-chosen").await;
+    b.css("form.bulk button[type=submit]").await.click().await.unwrap();
+    b.wait_for("2 changed, 1 not changed").await;
+    b.shot("bulk-done").await;
+    assert_eq!(
+        h.get(&format!("/api/v1/records/person/{}", ids[0])).await.body["title"],
+        "Buyer"
+    );
+    let stale = h.get(&format!("/api/v1/records/person/{}", ids[1])).await.body;
+    assert!(
+        stale["title"].is_null() && stale["city"] == "Umeå",
+        "the newer change was not overwritten"
+    );
+    // Inline edit: click, type, Enter.
+    b.go(&format!("/o/person/{}", ids[0])).await;
+    b.css("dd[data-field=city]").await.click().await.unwrap();
+    let input = b.css("dd[data-field=city] input").await;
+    input.send_keys("Kiruna").await.unwrap();
+    b.shot("inline-editing").await;
+    input.send_keys(Key::Enter).await.unwrap();
+    b.wait_for("Kiruna</dd>").await;
+    assert_eq!(
+        h.get(&format!("/api/v1/records/person/{}", ids[0])).await.body["city"],
+        "Kiruna"
+    );
+    // A value that does not fit: the message appears under the field, nothing is saved.
+    b.css("dd[data-field=email]").await.click().await.unwrap();
+    let input = b.css("dd[data-field=email] input").await;
+    input.send_keys("not-an-address").await.unwrap();
+    input.send_keys(Key::Enter).await.unwrap();
+    b.wait_for("field-error").await;
+    b.shot("inline-error").await;
+    assert!(h.get(&format!("/api/v1/records/person/{}", ids[0])).await.body["email"].is_null());
+    b.quit().await;
+}
