@@ -389,9 +389,54 @@ fn validate_url(s: &str) -> Result<(), String> {
     }
 }
 
+/// The kind of a validation message this module (and record input parsing) produces, so a UI
+/// can say it in the user's language; `None` for messages without a translation.
+pub fn message_kind(message: &str) -> Option<&'static str> {
+    const KINDS: [(&str, &str); 14] = [
+        ("is required", "required"),
+        ("must be an e-mail address", "email"),
+        ("must be a phone number", "phone"),
+        ("must be a web address", "url"),
+        ("must be a number", "number"),
+        ("must be between", "number"),
+        ("must be an amount", "money"),
+        ("must be a percentage", "percent"),
+        ("must be a date and time", "datetime"),
+        ("must be a date", "date"),
+        ("must be one of", "choice"),
+        ("must be at most", "too_long"),
+        ("must be a single line", "single_line"),
+        ("must be a record id", "relation"),
+    ];
+    KINDS
+        .iter()
+        .find(|(prefix, _)| message.starts_with(prefix))
+        .map(|(_, kind)| *kind)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validation_messages_have_kinds_for_translation() {
+        let field = |t| crate::meta::FieldDef::new("f", "F", t);
+        let now = chrono::Utc::now();
+        for (t, json, kind) in [
+            (crate::meta::FieldType::Email, serde_json::json!("nope"), "email"),
+            (crate::meta::FieldType::Phone, serde_json::json!("12"), "phone"),
+            (crate::meta::FieldType::Url, serde_json::json!("ftp:x"), "url"),
+            (crate::meta::FieldType::Number, serde_json::json!("x"), "number"),
+            (crate::meta::FieldType::Money, serde_json::json!("1.234"), "money"),
+            (crate::meta::FieldType::Percent, serde_json::json!(120), "percent"),
+            (crate::meta::FieldType::Date, serde_json::json!("tomorrowish"), "date"),
+            (crate::meta::FieldType::Datetime, serde_json::json!("x"), "datetime"),
+            (crate::meta::FieldType::Relation, serde_json::json!("x"), "relation"),
+        ] {
+            let message = parse_value(&field(t), &json, now).unwrap_err();
+            assert_eq!(message_kind(&message), Some(kind), "{message}");
+        }
+    }
     use crate::meta::FieldDef;
     use serde_json::json;
 

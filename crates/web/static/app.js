@@ -249,14 +249,13 @@ function inlineEdit() {
         if (k.key === "Escape") { k.preventDefault(); cancel(); }
         if (k.key !== "Enter") return;
         k.preventDefault();
-        const raw = input.value;
-        const value = raw === "" ? null : input.type === "number" ? Number(raw) : raw;
-        const res = await fetch(`/api/v1/records/${object}/${id}`, {
-          method: "PATCH",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "If-Match": `"${dl.dataset.version}"`, "X-CSRF-Token": csrf() },
-          body: JSON.stringify({ [dd.dataset.field]: value }),
+        const form = new URLSearchParams({
+          csrf: csrf(),
+          field: dd.dataset.field,
+          value: input.value,
+          version: dl.dataset.version,
         });
+        const res = await fetch(`/o/${object}/${id}/field`, { method: "POST", credentials: "same-origin", body: form });
         if (res.ok) { location.reload(); return; }
         const problem = await res.json().catch(() => ({}));
         if (res.status === 412) { toast(dl.dataset.conflict); setTimeout(() => location.reload(), 1500); return; }
@@ -264,7 +263,7 @@ function inlineEdit() {
         const p = document.createElement("p");
         p.className = "field-error";
         p.setAttribute("role", "alert");
-        p.textContent = problem.errors?.[0]?.message ?? problem.detail ?? "";
+        p.textContent = problem.error ?? "";
         input.setAttribute("aria-invalid", "true");
         dd.append(p);
       });

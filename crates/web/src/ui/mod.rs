@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/{id}/edit", get(records::edit_page).post(records::update))
         .route("/o/{object}/{id}/delete", post(records::delete))
         .route("/o/{object}/{id}/activities", post(records::add_activity))
+        .route("/o/{object}/{id}/field", post(records::save_field))
         .route("/admin/objects", get(admin::objects_page).post(admin::create_object))
         .route("/admin/objects/{object}", get(admin::fields_page))
         .route("/admin/objects/{object}/fields", post(admin::add_field))
@@ -356,6 +357,15 @@ impl Resolver {
                 }
             }
         }
+    }
+}
+
+/// A validation message in the user's language when it has a translation; as the core said it
+/// otherwise.
+pub fn field_message(tr: &Tr, message: &str) -> String {
+    match anchora_core::value::message_kind(message) {
+        Some(kind) => tr.t(&format!("error-{kind}")),
+        None => message.to_string(),
     }
 }
 

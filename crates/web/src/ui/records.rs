@@ -265,7 +265,10 @@ async fn inputs(
                 target: f.target.clone().unwrap_or_default(),
                 required: f.required,
                 options,
-                error: errors.iter().find(|e| e.field == f.name).map(|e| e.message.clone()),
+                error: errors
+                    .iter()
+                    .find(|e| e.field == f.name)
+                    .map(|e| super::field_message(tr, &e.message)),
                 yours: None,
             }
         })
@@ -777,5 +780,54 @@ pub async fn add_activity(
     let body = Json::Object(body);
     match ui.a.crm.create(&ui.a.principal, &activity.name, &body).await {
         Ok(_) | Err(_) => Redirect::to(&format!("/o/{}/{id}#timeline", def.name)).into_response(),
+    }
+}
+
+/// Inline edit of one field: the page's script posts here and gets back the outcome, with any
+/// message already in the user's language.
+pub async fn save_field(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let Some(field) = def.field(get("field")) else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"error": ui.tr.t("validation-failed")})),
+        )
+            .into_response();
+    };
+    let body = form_json(ui.tr.locale, &def, &[(field.name.clone(), get("value").to_string())]);
+    let version = get("version").parse::<i64>().ok();
+    match ui.a.crm.update(&ui.a.principal, &def.name, &id, &body, version).await {
+        Ok((_, r)) => axum::Json(json!({"version": r.version})).into_response(),
+        Err(e) if e.code == ErrorCode::VersionConflict => {
+            (StatusCode::PRECONDITION_FAILED, axum::Json(json!({"conflict": true}))).into_response()
+        }
+        Err(e) if e.code == ErrorCode::ValidationFailed => {
+            let message = e.errors.first().map_or_else(
+                || ui.tr.t("validation-failed"),
+                |f| super::field_message(&ui.tr, &f.message),
+            );
+            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({"error": message}))).into_response()
+        }
+        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
+        Err(e) if e.code == ErrorCode::Forbidden => {
+            (StatusCode::FORBIDDEN, axum::Json(json!({"error": e.detail}))).into_response()
+        }
+        Err(e) => unavailable(&ui, &e),
     }
 }

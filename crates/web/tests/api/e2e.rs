@@ -333,6 +333,13 @@ pub async fn browser_swedish_labels_dates_and_search(h: H) {
     input.send_keys(Key::Enter).await.unwrap();
     b.wait_for("Förväntat avslut").await;
     assert!(b.driver.current_url().await.unwrap().path().ends_with(&id));
+    // Validation messages in place, in Swedish.
+    b.go("/o/person/new").await;
+    b.css("form.record-form button[type=submit]").await.click().await.unwrap();
+    b.wait_for("Fyll i det här.").await;
+    let page = b.source().await;
+    assert!(page.contains("aria-invalid=\"true\"") && page.contains("role=\"alert\""));
+    b.shot("validation-sv").await;
     // German, for comparison of formats.
     b.go(&format!("/o/deal/{id}?lang=de")).await;
     b.wait_for("24.12.2026").await;
@@ -643,6 +650,7 @@ pub async fn browser_bulk_actions_and_inline_edit(h: H) {
     input.send_keys("not-an-address").await.unwrap();
     input.send_keys(Key::Enter).await.unwrap();
     b.wait_for("field-error").await;
+    b.wait_for("Enter an e-mail address, like name@example.com.").await;
     b.shot("inline-error").await;
     assert!(h.get(&format!("/api/v1/records/person/{}", ids[0])).await.body["email"].is_null());
     b.quit().await;
