@@ -323,3 +323,5 @@ error-choice = Vælg en af værdierne på listen.
 error-too_long = Det er for langt.
 error-single_line = Skriv det på én linje.
 error-relation = Vælg en post blandt forslagene.
+columns-title = Kolonner
+columns-apply = Vis disse kolonner

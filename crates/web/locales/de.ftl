@@ -323,3 +323,5 @@ error-choice = Wählen Sie einen der Werte aus der Liste.
 error-too_long = Das ist zu lang.
 error-single_line = Bitte in einer Zeile.
 error-relation = Wählen Sie einen Datensatz aus den Vorschlägen.
+columns-title = Spalten
+columns-apply = Diese Spalten anzeigen

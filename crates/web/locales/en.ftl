@@ -323,3 +323,5 @@ error-choice = Choose one of the values in the list.
 error-too_long = This is too long.
 error-single_line = Keep this on one line.
 error-relation = Pick a record from the suggestions.
+columns-title = Columns
+columns-apply = Show these columns

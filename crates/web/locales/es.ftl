@@ -323,3 +323,5 @@ error-choice = Elige uno de los valores de la lista.
 error-too_long = Es demasiado largo.
 error-single_line = Escríbelo en una sola línea.
 error-relation = Elige un registro de las sugerencias.
+columns-title = Columnas
+columns-apply = Mostrar estas columnas

@@ -323,3 +323,5 @@ error-choice = Välj ett av värdena i listan.
 error-too_long = Det här är för långt.
 error-single_line = Skriv det här på en rad.
 error-relation = Välj en post bland förslagen.
+columns-title = Kolumner
+columns-apply = Visa de här kolumnerna

@@ -72,6 +72,8 @@ struct ListPage {
     current_query: String,
     may_share: bool,
     users: Vec<(String, String)>,
+    column_choices: Vec<(String, String, bool)>,
+    hidden_view: Vec<(String, String)>,
     bulk_fields: Vec<Choice>,
     bulk_result: Option<String>,
     back: String,
@@ -198,7 +200,13 @@ pub async fn list_page(
         .map(|((field, op), value)| Condition { field, op, value })
         .collect();
     let sort = get("sort").unwrap_or_default();
-    let columns_param = get("columns");
+    // The column chooser sends one `col` per ticked field; links carry them as `columns=a,b`.
+    let ticked = all("col");
+    let columns_param = if ticked.is_empty() {
+        get("columns")
+    } else {
+        Some(ticked.join(","))
+    };
     // Everything that defines the view, without the cursor: kept by sort and paging links.
     let mut view: Vec<(String, String)> = Vec::new();
     if let Some(c) = &columns_param {
@@ -389,6 +397,26 @@ pub async fn list_page(
             .into_iter()
             .filter(|u| u.active && u.email.is_some())
             .map(|u| (u.id.to_string(), u.name))
+            .collect(),
+        column_choices: def
+            .active_fields()
+            .filter(|f| !def.title_fields.contains(&f.name))
+            .cloned()
+            .chain(
+                ["created_at", "updated_at", "owner"]
+                    .iter()
+                    .filter_map(|n| system_field(n)),
+            )
+            .map(|f| {
+                let shown = defs.iter().any(|d| d.name == f.name);
+                (f.name.clone(), labels::field(tr, &def, &f), shown)
+            })
+            .collect(),
+        hidden_view: view
+            .iter()
+            .filter(|(k, _)| k != "columns")
+            .cloned()
+            .chain((!sort.is_empty()).then(|| ("sort".to_string(), sort.clone())))
             .collect(),
         bulk_fields: def
             .active_fields()

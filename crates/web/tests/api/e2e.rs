@@ -335,7 +335,11 @@ pub async fn browser_swedish_labels_dates_and_search(h: H) {
     assert!(b.driver.current_url().await.unwrap().path().ends_with(&id));
     // Validation messages in place, in Swedish.
     b.go("/o/person/new").await;
-    b.css("form.record-form button[type=submit]").await.click().await.unwrap();
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.wait_for("Fyll i det här.").await;
     let page = b.source().await;
     assert!(page.contains("aria-invalid=\"true\"") && page.contains("role=\"alert\""));
@@ -547,14 +551,40 @@ pub async fn browser_save_and_share_a_view(h: H) {
     b.login("viewer1@example.se", identity::PASSWORD).await;
     b.go("/o/person?ff=city&fo=eq&fv=Malm%C3%B6&sort=-last_name").await;
     b.wait_for("Ekström").await;
-    b.css(".views-menu summary").await.click().await.unwrap();
+    // Choose the columns: city and owner only.
+    b.css(".columns-menu summary").await.click().await.unwrap();
+    for c in b
+        .driver
+        .find_all(By::Css(".columns-form input[name=col]"))
+        .await
+        .unwrap()
+    {
+        let value = c.value().await.unwrap().unwrap_or_default();
+        let checked = c.is_selected().await.unwrap();
+        if checked != (value == "city" || value == "owner") {
+            c.click().await.unwrap();
+        }
+    }
+    b.shot("choosing-columns").await;
+    b.css(".columns-form button").await.click().await.unwrap();
+    b.wait_for("data-field=\"owner\"").await;
+    let page = b.source().await;
+    assert!(!page.contains("data-field=\"email\"") && page.contains("data-field=\"city\""));
+    b.css(".views-menu:not(.columns-menu) summary")
+        .await
+        .click()
+        .await
+        .unwrap();
     fill(&b, "view-name", "Malmö, Z to A").await;
     b.css(".save-view input[name=shared]").await.click().await.unwrap();
     b.shot("saving-view").await;
     b.css(".save-view button").await.click().await.unwrap();
     b.wait_for("view=").await;
     let url = b.driver.current_url().await.unwrap().to_string();
-    assert!(url.contains("ff=city") && url.contains("sort=-last_name"), "{url}");
+    assert!(
+        url.contains("ff=city") && url.contains("sort=-last_name") && url.contains("columns=city%2Cowner"),
+        "{url}"
+    );
     let page = b.source().await;
     assert!(
         page.find("Lind").unwrap() < page.find("Ekström").unwrap(),
@@ -568,7 +598,11 @@ pub async fn browser_save_and_share_a_view(h: H) {
     };
     b.login("viewer2@example.se", identity::PASSWORD).await;
     b.go("/o/person").await;
-    b.css(".views-menu summary").await.click().await.unwrap();
+    b.css(".views-menu:not(.columns-menu) summary")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.shot("shared-view-listed").await;
     assert!(
         !b.source().await.contains("name=\"shared\""),
