@@ -287,6 +287,19 @@ function bulk() {
   show();
 }
 
+// "?" lists the keyboard shortcuts (when not typing).
+function shortcuts() {
+  const dialog = document.getElementById("shortcuts");
+  if (!dialog) return;
+  document.addEventListener("keydown", (e) => {
+    const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
+    if (e.key === "?" && !typing && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      if (!dialog.open) dialog.showModal();
+    }
+  });
+}
+
 // Choosing a language applies it at once.
 function autosubmit() {
   document.querySelectorAll("select[data-autosubmit]").forEach((s) => {
@@ -300,6 +313,7 @@ relations();
 board();
 inlineEdit();
 bulk();
+shortcuts();
 filters();
 autosubmit();
 export { csrf };

@@ -77,6 +77,8 @@ struct ListPage {
     bulk_fields: Vec<Choice>,
     bulk_result: Option<String>,
     back: String,
+    /// A record just moved to the trash, to offer Undo for.
+    trashed: Option<String>,
 }
 
 pub struct ViewLink {
@@ -437,6 +439,7 @@ pub async fn list_page(
             _ => None,
         },
         back: ui.path.clone(),
+        trashed: get("trashed").filter(|t| anchora_core::RecordId::parse(t).is_some()),
         conditions,
         fields,
         ops,

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/{id}", get(records::record_page))
         .route("/o/{object}/{id}/edit", get(records::edit_page).post(records::update))
         .route("/o/{object}/{id}/delete", post(records::delete))
+        .route("/o/{object}/{id}/restore", post(records::restore))
         .route("/o/{object}/{id}/activities", post(records::add_activity))
         .route("/o/{object}/{id}/field", post(records::save_field))
         .route("/admin/objects", get(admin::objects_page).post(admin::create_object))

@@ -719,7 +719,7 @@ pub async fn delete(
         .find(|(k, _)| k == "version")
         .and_then(|(_, v)| v.parse::<i64>().ok());
     match ui.a.crm.delete(&ui.a.principal, &def.name, &id, version).await {
-        Ok(_) => Redirect::to(&format!("/o/{}", def.name)).into_response(),
+        Ok(_) => Redirect::to(&format!("/o/{}?trashed={id}", def.name)).into_response(),
         Err(e) if e.code == ErrorCode::VersionConflict => {
             Redirect::to(&format!("/o/{}/{id}", def.name)).into_response()
         }
@@ -829,5 +829,34 @@ pub async fn save_field(
             (StatusCode::FORBIDDEN, axum::Json(json!({"error": e.detail}))).into_response()
         }
         Err(e) => unavailable(&ui, &e),
+    }
+}
+
+/// Undo a move to the trash.
+pub async fn restore(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    parts: Parts,
+    Path((object, id)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let ui = match Ui::from(&state, &parts, ctx).await {
+        Ok(ui) => ui,
+        Err(r) => return r,
+    };
+    let Some(def) = ui.object(&object) else {
+        return super::not_found(&ui);
+    };
+    if !csrf_ok(&ui, &form) {
+        return forbidden(&ui);
+    }
+    match ui.a.crm.restore(&ui.a.principal, &def.name, &id, None).await {
+        Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
+        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
+        Err(e) => (
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e.detail,
+        )
+            .into_response(),
     }
 }

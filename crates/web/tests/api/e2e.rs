@@ -687,5 +687,19 @@ pub async fn browser_bulk_actions_and_inline_edit(h: H) {
     b.wait_for("Enter an e-mail address, like name@example.com.").await;
     b.shot("inline-error").await;
     assert!(h.get(&format!("/api/v1/records/person/{}", ids[0])).await.body["email"].is_null());
+    // Move to trash, then Undo.
+    b.go(&format!("/o/person/{}", ids[2])).await;
+    b.css(".record-head form button").await.click().await.unwrap();
+    b.wait_for("Moved to trash.").await;
+    b.shot("trashed").await;
+    assert!(h.get(&format!("/api/v1/records/person/{}", ids[2])).await.body["deleted_at"].is_string());
+    b.css(".notice.undo button").await.click().await.unwrap();
+    b.wait_for("Carlsson").await;
+    assert!(h.get(&format!("/api/v1/records/person/{}", ids[2])).await.body["deleted_at"].is_null());
+    // "?" lists the shortcuts.
+    b.css("body").await.send_keys("?").await.unwrap();
+    b.wait_for("Keyboard shortcuts").await;
+    assert!(b.by_id("shortcuts").await.is_displayed().await.unwrap());
+    b.shot("shortcuts").await;
     b.quit().await;
 }
