@@ -14,6 +14,7 @@ pub mod login;
 pub mod mail;
 pub mod meta;
 pub mod password;
+pub mod project;
 pub mod query;
 pub mod record;
 pub mod secret;

@@ -1,0 +1,8 @@
+//! The implementation project (DOMAIN.md B1–B9, B14): the project group and its roles, the
+//! health rules that judge it, the rule of thirds, and the living plan. Pure rules, no storage:
+//! every function takes what it needs, time included.
+
+pub mod health;
+pub mod plan;
+pub mod roles;
+pub mod thirds;
