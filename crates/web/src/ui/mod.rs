@@ -4,6 +4,7 @@
 mod admin;
 mod board;
 pub mod format;
+pub mod gantt;
 mod labels;
 mod lists;
 mod records;
