@@ -23,25 +23,73 @@ pub struct SavedView {
 pub const VIEW_PARAMETERS: [&str; 5] = ["columns", "sort", "ff", "fo", "fv"];
 const MAX_QUERY: usize = 4000;
 
-/// Keep only a view's own parameters, in order, re-encoded.
-pub fn view_query(pairs: &[(String, String)]) -> String {
-    let encode = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
+/// Percent-encode a query-string component (RFC 3986 unreserved characters stay).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Decode a query-string component (`%XX` and `+`); invalid UTF-8 becomes U+FFFD.
+pub fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `a=1&b=x%20y` → pairs, decoded.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (url_decode(k), url_decode(v)))
+        .collect()
+}
+
+/// Pairs → `a=1&b=x%20y`.
+pub fn query_string(pairs: &[(String, String)]) -> String {
     pairs
         .iter()
-        .filter(|(k, _)| VIEW_PARAMETERS.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// Keep only a view's own parameters, in order, re-encoded.
+pub fn view_query(pairs: &[(String, String)]) -> String {
+    let kept: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| VIEW_PARAMETERS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    query_string(&kept)
 }
 
 impl Crm {
@@ -112,5 +160,22 @@ impl Crm {
             who.require(Permission::ChangeSchema(SchemaChange::SharedViews), &schema.policy)?;
         }
         self.store.delete_view(vid).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_round_trip_and_views_keep_their_own_parameters() {
+        let pairs = vec![
+            ("ff".to_string(), "city".to_string()),
+            ("fv".to_string(), "Malmö & Lund".to_string()),
+            ("cursor".to_string(), "abc".to_string()),
+        ];
+        assert_eq!(query_pairs(&query_string(&pairs)), pairs);
+        assert_eq!(view_query(&pairs), "ff=city&fv=Malm%C3%B6%20%26%20Lund");
+        assert_eq!(url_decode("a+b%2"), "a b%2");
     }
 }

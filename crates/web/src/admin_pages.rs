@@ -135,23 +135,11 @@ fn older_link(path: &str, q: &HashMap<String, String>, last_seq: Option<i64>, fu
         .filter_map(|k| {
             q.get(*k)
                 .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", encode(v)))
+                .map(|v| format!("{k}={}", anchora_core::views::url_encode(v)))
         })
         .collect();
     parts.push(format!("before={last}"));
     Some(format!("{path}?{}", parts.join("&")))
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn signed_in(state: &AppState, parts: &Parts) -> Result<Authed, Response> {

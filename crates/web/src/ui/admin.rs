@@ -6,7 +6,6 @@ use crate::AppState;
 use crate::pages::PageCtx;
 use anchora_core::auth::{Permission, Role, SchemaChange, Scope};
 use anchora_core::meta::FieldType;
-use anchora_core::secret::constant_time_eq;
 use anchora_core::{Error, ErrorCode};
 use askama::Template;
 use axum::Form;
@@ -43,9 +42,7 @@ async fn ui(state: &AppState, parts: &Parts, ctx: PageCtx) -> Result<Ui, Respons
 
 fn csrf_ok(ui: &Ui, form: &Fields) -> bool {
     let sent = form.get("csrf").map_or("", String::as_str);
-    ui.a.session
-        .as_ref()
-        .is_some_and(|s| constant_time_eq(sent, &s.csrf_token))
+    ui.csrf_ok(sent)
 }
 
 /// What went wrong, for a banner: the detail and each field's message.
@@ -81,19 +78,7 @@ fn forbidden(ui: &Ui) -> Response {
 fn back(path: &str, error: Option<String>) -> Response {
     match error {
         None => Redirect::to(&format!("{path}?saved=1")).into_response(),
-        Some(e) => {
-            let encoded: String = e
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() {
-                        char::from(b).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            Redirect::to(&format!("{path}?error={encoded}")).into_response()
-        }
+        Some(e) => Redirect::to(&format!("{path}?error={}", anchora_core::views::url_encode(&e))).into_response(),
     }
 }
 

@@ -7,7 +7,6 @@ use crate::AppState;
 use crate::pages::PageCtx;
 use anchora_core::ErrorCode;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
-use anchora_core::secret::constant_time_eq;
 use anchora_core::service::ListParams;
 use anchora_core::value::Value;
 use askama::Template;
@@ -250,12 +249,7 @@ pub async fn move_card(
         return super::not_found(&ui);
     };
     let sent = form.get("csrf").map_or("", String::as_str);
-    if !ui
-        .a
-        .session
-        .as_ref()
-        .is_some_and(|s| constant_time_eq(sent, &s.csrf_token))
-    {
+    if !ui.csrf_ok(sent) {
         return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
     }
     let Some(by) = group_field(&def, form.get("by").map(String::as_str)) else {

@@ -133,25 +133,7 @@ fn filter_json(object: &ObjectDef, conditions: &[Condition]) -> Option<Json> {
     }
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn query_string(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
+use anchora_core::views::query_string;
 
 fn column_defs(object: &ObjectDef, wanted: Option<&str>) -> Vec<FieldDef> {
     let named: Vec<FieldDef> = wanted
@@ -466,14 +448,11 @@ pub async fn save_view(
         Err(r) => return r,
     };
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
-    let csrf_ok =
-        ui.a.session
-            .as_ref()
-            .is_some_and(|s| anchora_core::secret::constant_time_eq(get("csrf"), &s.csrf_token));
+    let csrf_ok = ui.csrf_ok(get("csrf"));
     if !csrf_ok {
         return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
     }
-    let query: Vec<(String, String)> = url_pairs(get("query"));
+    let query: Vec<(String, String)> = anchora_core::views::query_pairs(get("query"));
     match ui
         .a
         .crm
@@ -505,12 +484,7 @@ pub async fn delete_view(
         Err(r) => return r,
     };
     let sent = form.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
-    if !ui
-        .a
-        .session
-        .as_ref()
-        .is_some_and(|s| anchora_core::secret::constant_time_eq(sent, &s.csrf_token))
-    {
+    if !ui.csrf_ok(sent) {
         return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
     }
     match ui.a.crm.delete_view(&ui.a.principal, &id).await {
@@ -521,41 +495,6 @@ pub async fn delete_view(
         )
             .into_response(),
     }
-}
-
-/// `a=1&b=x%20y` → pairs, decoded.
-fn url_pairs(query: &str) -> Vec<(String, String)> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            match (b, hex) {
-                (b'%', Some(v)) => {
-                    out.push(v);
-                    i += 3;
-                }
-                (b'+', _) => {
-                    out.push(b' ');
-                    i += 1;
-                }
-                _ => {
-                    out.push(b);
-                    i += 1;
-                }
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    query
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
 }
 
 /// Apply one action to the selected records. Each record is its own write with its own version:
@@ -576,10 +515,7 @@ pub async fn bulk(
         return super::not_found(&ui);
     };
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
-    let csrf_ok =
-        ui.a.session
-            .as_ref()
-            .is_some_and(|s| anchora_core::secret::constant_time_eq(get("csrf"), &s.csrf_token));
+    let csrf_ok = ui.csrf_ok(get("csrf"));
     if !csrf_ok {
         return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
     }

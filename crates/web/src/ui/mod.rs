@@ -229,6 +229,14 @@ impl Ui {
         self.schema.objects.get(name).filter(|o| !o.archived).cloned()
     }
 
+    /// Whether a form carries this session's CSRF token.
+    pub fn csrf_ok(&self, sent: &str) -> bool {
+        self.a
+            .session
+            .as_ref()
+            .is_some_and(|s| anchora_core::secret::constant_time_eq(sent, &s.csrf_token))
+    }
+
     pub fn page(&self, status: StatusCode, html: Result<String, askama::Error>) -> Response {
         self.ctx.page(status, html, Vec::new())
     }

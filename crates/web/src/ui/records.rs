@@ -6,7 +6,6 @@ use crate::AppState;
 use crate::pages::PageCtx;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
 use anchora_core::record::{ChangeOp, Record};
-use anchora_core::secret::constant_time_eq;
 use anchora_core::value::Value;
 use anchora_core::{Error, ErrorCode, RecordId};
 use askama::Template;
@@ -324,9 +323,7 @@ fn normalise_number(locale: &str, text: &str) -> String {
 
 fn csrf_ok(ui: &Ui, form: &[(String, String)]) -> bool {
     let sent = form.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
-    ui.a.session
-        .as_ref()
-        .is_some_and(|s| constant_time_eq(sent, &s.csrf_token))
+    ui.csrf_ok(sent)
 }
 
 fn forbidden(ui: &Ui) -> Response {
