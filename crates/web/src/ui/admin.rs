@@ -2,16 +2,13 @@
 //! Every action goes through the same use cases as the API, so the same rights apply.
 
 use super::{Shell, Ui, labels};
-use crate::AppState;
-use crate::pages::PageCtx;
 use anchora_core::auth::{Permission, Role, SchemaChange, Scope};
 use anchora_core::meta::FieldType;
 use anchora_core::{Error, ErrorCode};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
@@ -35,10 +32,6 @@ const TYPES: [FieldType; 15] = [
     FieldType::Relation,
     FieldType::User,
 ];
-
-async fn ui(state: &AppState, parts: &Parts, ctx: PageCtx) -> Result<Ui, Response> {
-    Ui::from(state, parts, ctx).await
-}
 
 fn csrf_ok(ui: &Ui, form: &Fields) -> bool {
     let sent = form.get("csrf").map_or("", String::as_str);
@@ -108,16 +101,7 @@ struct ObjectsPage {
     saved: Option<String>,
 }
 
-pub async fn objects_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn objects_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
     let policy = &ui.schema.policy;
     let p = &ui.a.principal;
     if !p.may(Permission::ChangeSchema(SchemaChange::AddField), policy)
@@ -150,16 +134,7 @@ pub async fn objects_page(
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn create_object(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn create_object(ui: Ui, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -205,16 +180,10 @@ struct FieldsPage {
 }
 
 pub async fn fields_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path(object): Path<String>,
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -283,17 +252,7 @@ fn parse_choices(text: &str) -> Vec<Json> {
         .collect()
 }
 
-pub async fn add_field(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(object): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn add_field(ui: Ui, Path(object): Path<String>, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -318,17 +277,7 @@ pub async fn add_field(
     }
 }
 
-pub async fn save_choices(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path((object, field)): Path<(String, String)>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn save_choices(ui: Ui, Path((object, field)): Path<(String, String)>, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -347,16 +296,10 @@ pub async fn save_choices(
 }
 
 pub async fn archive_field(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, field)): Path<(String, String)>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -392,16 +335,7 @@ struct UsersPage {
     saved: Option<String>,
 }
 
-pub async fn users_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn users_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
     if !ui.a.principal.may(Permission::ManageUsers, &ui.schema.policy) {
         return forbidden(&ui);
     }
@@ -444,16 +378,7 @@ pub async fn users_page(
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn create_user(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn create_user(ui: Ui, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -478,17 +403,7 @@ pub async fn create_user(
     }
 }
 
-pub async fn update_user(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(id): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn update_user(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -517,16 +432,7 @@ pub async fn update_user(
     }
 }
 
-pub async fn create_team(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn create_team(ui: Ui, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -612,23 +518,11 @@ async fn render_tokens(ui: &Ui, new_token: Option<String>, error: Option<String>
     response
 }
 
-pub async fn tokens_page(State(state): State<AppState>, ctx: PageCtx, parts: Parts) -> Response {
-    match ui(&state, &parts, ctx).await {
-        Ok(ui) => render_tokens(&ui, None, None, StatusCode::OK).await,
-        Err(r) => r,
-    }
+pub async fn tokens_page(ui: Ui) -> Response {
+    render_tokens(&ui, None, None, StatusCode::OK).await
 }
 
-pub async fn create_token(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn create_token(ui: Ui, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }
@@ -661,17 +555,7 @@ pub async fn create_token(
     }
 }
 
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(id): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let ui = match ui(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn revoke_token(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
     if !csrf_ok(&ui, &form) {
         return forbidden(&ui);
     }

@@ -3,17 +3,14 @@
 //! write with a version check) or, without a mouse, by their "Move to" form.
 
 use super::{Resolver, Shell, Ui, labels};
-use crate::AppState;
-use crate::pages::PageCtx;
 use anchora_core::ErrorCode;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
 use anchora_core::service::ListParams;
 use anchora_core::value::Value;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -78,17 +75,7 @@ pub fn has_board(object: &ObjectDef) -> bool {
     group_field(object, None).is_some()
 }
 
-pub async fn board_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(object): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -235,16 +222,10 @@ pub async fn board_page(
 
 /// The keyboard and no-script way to move a card: a form per card.
 pub async fn move_card(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, id)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };

@@ -2,17 +2,14 @@
 //! live in the URL, keyset pages.
 
 use super::{Cell, Resolver, Shell, Ui, labels};
-use crate::AppState;
-use crate::pages::PageCtx;
 use anchora_core::ErrorCode;
 use anchora_core::auth::{Permission, SchemaChange};
 use anchora_core::filter::filter_field;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use anchora_core::service::ListParams;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::Response;
 use serde_json::{Value as Json, json};
 
@@ -154,17 +151,7 @@ fn column_defs(object: &ObjectDef, wanted: Option<&str>) -> Vec<FieldDef> {
         .collect()
 }
 
-pub async fn list_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(object): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(String, String)>>) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -436,17 +423,11 @@ pub async fn list_page(
 
 /// Save the list as it is now as a named view.
 pub async fn save_view(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path(object): Path<String>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     use axum::response::IntoResponse;
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
     let csrf_ok = ui.csrf_ok(get("csrf"));
     if !csrf_ok {
@@ -472,17 +453,11 @@ pub async fn save_view(
 }
 
 pub async fn delete_view(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, id)): Path<(String, String)>,
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     use axum::response::IntoResponse;
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let sent = form.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
     if !ui.csrf_ok(sent) {
         return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
@@ -499,18 +474,8 @@ pub async fn delete_view(
 
 /// Apply one action to the selected records. Each record is its own write with its own version:
 /// ones changed by someone else meanwhile are left alone and counted, never overwritten.
-pub async fn bulk(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(object): Path<String>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
-) -> Response {
+pub async fn bulk(ui: Ui, Path(object): Path<String>, axum::Form(form): axum::Form<Vec<(String, String)>>) -> Response {
     use axum::response::IntoResponse;
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };

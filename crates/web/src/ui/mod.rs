@@ -102,6 +102,19 @@ pub struct Ui {
     pub path: String,
 }
 
+impl axum::extract::FromRequestParts<AppState> for Ui {
+    /// Not signed in: a redirect to the login page.
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = match PageCtx::from_request_parts(parts, state).await {
+            Ok(ctx) => ctx,
+            Err(never) => match never {},
+        };
+        Ui::from(state, parts, ctx).await
+    }
+}
+
 impl Ui {
     /// The session's user, or a redirect to the login page.
     pub async fn from(state: &AppState, parts: &Parts, ctx: PageCtx) -> Result<Ui, Response> {

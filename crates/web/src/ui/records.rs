@@ -2,17 +2,14 @@
 //! records. A stale edit shows the other person's change instead of overwriting it.
 
 use super::{Cell, Resolver, Shell, Ui, labels};
-use crate::AppState;
-use crate::pages::PageCtx;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
 use anchora_core::record::{ChangeOp, Record};
 use anchora_core::value::Value;
 use anchora_core::{Error, ErrorCode, RecordId};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Map, Value as Json, json};
 
@@ -330,16 +327,7 @@ fn forbidden(ui: &Ui) -> Response {
     (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response()
 }
 
-pub async fn record_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path((object, id)): Path<(String, String)>,
-) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -495,16 +483,7 @@ fn unavailable(ui: &Ui, e: &Error) -> Response {
     ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()))
 }
 
-pub async fn new_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(object): Path<String>,
-) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn new_page(ui: Ui, Path(object): Path<String>) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -545,17 +524,7 @@ fn render_form(
     ui.page(status, page.render())
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path(object): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn create(ui: Ui, Path(object): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -594,16 +563,7 @@ fn keep_typed(inputs: &mut [Input], form: &[(String, String)]) {
     }
 }
 
-pub async fn edit_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Path((object, id)): Path<(String, String)>,
-) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
+pub async fn edit_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -617,16 +577,10 @@ pub async fn edit_page(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, id)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -695,16 +649,10 @@ async fn conflict(ui: &Ui, def: &ObjectDef, id: &str, form: &[(String, String)])
 }
 
 pub async fn delete(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, id)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -728,16 +676,10 @@ pub async fn delete(
 
 /// Quick actions on a record page: log a call, add a note, schedule a follow-up task.
 pub async fn add_activity(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, id)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let (Some(def), Some(rid)) = (ui.object(&object), RecordId::parse(&id)) else {
         return super::not_found(&ui);
     };
@@ -783,16 +725,10 @@ pub async fn add_activity(
 /// Inline edit of one field: the page's script posts here and gets back the outcome, with any
 /// message already in the user's language.
 pub async fn save_field(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, id)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
@@ -831,16 +767,10 @@ pub async fn save_field(
 
 /// Undo a move to the trash.
 pub async fn restore(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
+    ui: Ui,
     Path((object, id)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let ui = match Ui::from(&state, &parts, ctx).await {
-        Ok(ui) => ui,
-        Err(r) => return r,
-    };
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
