@@ -136,6 +136,7 @@ anchora_store::on_both_databases!(
     two_sessions_editing_one_record,
     deactivated_users_keep_their_records_but_cannot_sign_in,
     audit_pages_for_admins_only,
+    app_pages_refuse_strangers_forgeries_and_roles,
     browser_create_company_person_and_log_a_call,
     browser_stale_edit_shows_the_conflict,
     browser_swedish_labels_dates_and_search,

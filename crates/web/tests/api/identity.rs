@@ -1517,3 +1517,88 @@ pub async fn audit_pages_for_admins_only(h: H) {
     assert!(r.text.contains("lang=\"sv\""));
     assert!(!r.text.contains("Data changes"), "translated");
 }
+
+pub async fn app_pages_refuse_strangers_forgeries_and_roles(h: H) {
+    user(&h, "reader@example.se", "read_only", None).await;
+    let p = h.post("/api/v1/records/person", json!({"last_name": "Skyddad"})).await;
+    let id = p.body["id"].as_str().unwrap().to_string();
+    // Not signed in: every app page and form sends to the login.
+    let mut stranger = Browser::default();
+    for path in [
+        "/o/person",
+        &format!("/o/person/{id}"),
+        "/o/deal/board",
+        "/admin/objects",
+        "/account/tokens",
+    ] {
+        let r = stranger.get(&h, path).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers["location"], "/login");
+    }
+    let r = stranger.form(&h, "/o/person/new", &[("last_name", "X")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // Signed in, but a form without the session's CSRF token is refused and changes nothing.
+    let mut reader = Browser::default();
+    reader.login(&h, "reader@example.se", PASSWORD).await;
+    for (path, fields) in [
+        ("/o/person/new".to_string(), vec![("last_name", "Forged")]),
+        (
+            format!("/o/person/{id}/edit"),
+            vec![("last_name", "Forged"), ("version", "1")],
+        ),
+        (format!("/o/person/{id}/delete"), vec![("version", "1")]),
+        (
+            format!("/o/person/{id}/field"),
+            vec![("field", "last_name"), ("value", "Forged"), ("version", "1")],
+        ),
+        ("/o/person/bulk".to_string(), vec![("action", "delete"), ("ids", "x:1")]),
+        ("/account/tokens".to_string(), vec![("name", "x"), ("scope", "admin")]),
+    ] {
+        let r = reader.form(&h, &path, &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(
+        h.get(&format!("/api/v1/records/person/{id}")).await.body["last_name"],
+        "Skyddad"
+    );
+    // With the token, a read-only user still may not write, and admin pages are closed.
+    let csrf = reader.csrf(&h).await;
+    let r = reader
+        .form(&h, "/o/person/new", &[("csrf", &csrf), ("last_name", "Nope")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = reader
+        .form(
+            &h,
+            &format!("/o/person/{id}/field"),
+            &[
+                ("csrf", &csrf),
+                ("field", "last_name"),
+                ("value", "Nope"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for path in ["/admin/objects", "/admin/users", "/admin/audit"] {
+        assert_eq!(reader.get(&h, path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = reader
+        .form(
+            &h,
+            "/admin/objects/person/fields",
+            &[("csrf", &csrf), ("name", "x1"), ("label", "X"), ("type", "text")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.get(&format!("/api/v1/records/person/{id}")).await.body["last_name"],
+        "Skyddad"
+    );
+    // Unknown objects and records: the same page as a hidden one.
+    assert_eq!(reader.get(&h, "/o/ghost").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        reader.get(&h, "/o/person/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
