@@ -81,6 +81,9 @@ pub struct Shell {
     pub languages: Vec<(&'static str, &'static str, bool)>,
     /// Where the language switcher returns to.
     pub back: String,
+    /// Whether to offer actions that change records (the server checks again).
+    pub may_write: bool,
+    pub may_delete: bool,
 }
 
 /// Each language by its own name.
@@ -223,6 +226,8 @@ impl Ui {
                 .map(|(code, name)| (*code, *name, *code == tr.locale))
                 .collect(),
             back: self.path.clone(),
+            may_write: p.may(Permission::WriteRecords, policy),
+            may_delete: p.may(Permission::DeleteRecords, policy),
             labels_json,
             tr: tr.clone(),
             workspace: self.a.workspace.clone(),

@@ -1561,6 +1561,11 @@ pub async fn app_pages_refuse_strangers_forgeries_and_roles(h: H) {
         h.get(&format!("/api/v1/records/person/{id}")).await.body["last_name"],
         "Skyddad"
     );
+    // The pages do not offer what the role cannot do.
+    let list = reader.get(&h, "/o/person").await.text;
+    assert!(!list.contains("/o/person/new") && !list.contains("id=\"bulk\""));
+    let page = reader.get(&h, &format!("/o/person/{id}")).await.text;
+    assert!(!page.contains("/edit\"") && !page.contains("/delete\"") && !page.contains("class=\"quick\""));
     // With the token, a read-only user still may not write, and admin pages are closed.
     let csrf = reader.csrf(&h).await;
     let r = reader
