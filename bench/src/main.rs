@@ -80,6 +80,15 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[i.min(samples.len() - 1)]
 }
 
+/// "p50 … · p95 …" of a set of timings.
+fn p50_p95(samples: &mut [Duration]) -> String {
+    format!(
+        "p50 {} · p95 {}",
+        ms(percentile(samples, 0.5)),
+        ms(percentile(samples, 0.95))
+    )
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
@@ -384,11 +393,7 @@ async fn measure(
     .await;
     report.add(
         &format!("{name}: page of 50, filter last_name ≥ X, sort last_name (standard field)"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "p50 ≤ 5 ms",
     );
     let mut s = time_many(100, |i| {
@@ -400,11 +405,7 @@ async fn measure(
     .await;
     report.add(
         &format!("{name}: page of 50, filter city = X, sort last_name (filter and sort on different fields)"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "(no target; see notes)",
     );
     let mut s = time_many(300, |i| {
@@ -416,11 +417,7 @@ async fn measure(
     .await;
     report.add(
         &format!("{name}: page of 50, filter score ≥ X, sort score (custom field)"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "p50 ≤ 5 ms",
     );
 
@@ -504,15 +501,7 @@ async fn measure(
         }
     })
     .await;
-    report.add(
-        &format!("{name}: get person by id"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
-        "p50 ≤ 1 ms",
-    );
+    report.add(&format!("{name}: get person by id"), p50_p95(&mut s), "p50 ≤ 1 ms");
     let mut s = time_many(200, |i| {
         let crm = crm.clone();
         let admin = admin.clone();
@@ -524,11 +513,7 @@ async fn measure(
     .await;
     report.add(
         &format!("{name}: full-text search for a surname (top 50)"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "p50 ≤ 20 ms",
     );
     instance.close().await;
@@ -697,11 +682,7 @@ async fn ui_pages(
     .await;
     report.add(
         &format!("{name}: UI list page of 50 people (filtered, sorted), server time"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "p50 ≤ 15 ms",
     );
     let mut s = time_many(200, |_| {
@@ -713,11 +694,7 @@ async fn ui_pages(
     .await;
     report.add(
         &format!("{name}: UI list page of 50 people, first page, server time"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "p50 ≤ 15 ms",
     );
     let mut s = time_many(200, |_| {
@@ -729,11 +706,7 @@ async fn ui_pages(
     .await;
     report.add(
         &format!("{name}: UI record page with a 100-entry timeline, server time"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "p50 ≤ 15 ms",
     );
     let html = fetch("/o/person".into()).await;
@@ -813,21 +786,13 @@ async fn visibility(store: &Arc<SqlStore>, crm: &Crm, name: &str, report: &mut R
     .await;
     report.add(
         &format!("{name}: team member (sees {share:.1}% of people): page of 50, filter last_name ≥ X, sort last_name"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "p50 ≤ 5 ms (SQLite)",
     );
     let mut s = time_many(300, |_| list(None, "-created_at")).await;
     report.add(
         &format!("{name}: team member: first page of 50, newest first"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "",
     );
     let mut s = time_many(200, |i| {
@@ -839,11 +804,7 @@ async fn visibility(store: &Arc<SqlStore>, crm: &Crm, name: &str, report: &mut R
     .await;
     report.add(
         &format!("{name}: team member: full-text search for a surname"),
-        format!(
-            "p50 {} · p95 {}",
-            ms(percentile(&mut s, 0.5)),
-            ms(percentile(&mut s, 0.95))
-        ),
+        p50_p95(&mut s),
         "",
     );
     store.set_policy(&AccessPolicy::default()).await.map_err(err)?;

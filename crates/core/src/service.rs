@@ -320,18 +320,33 @@ impl Crm {
 
     /// Whose records the caller sees of an object: `None` for everyone's.
     pub async fn visible_owners(&self, who: &Principal, schema: &Schema, object: &str) -> Result<Option<Vec<UserId>>> {
-        match schema.policy.visibility(object, who.role) {
+        self.owners_for(who, schema.policy.visibility(object, who.role), &mut None)
+            .await
+    }
+
+    /// The owners a visibility lets the caller see. `team` keeps the team's members once read,
+    /// for callers that ask about several objects.
+    async fn owners_for(
+        &self,
+        who: &Principal,
+        visibility: Visibility,
+        team: &mut Option<Vec<UserId>>,
+    ) -> Result<Option<Vec<UserId>>> {
+        match visibility {
             Visibility::All => Ok(None),
             Visibility::Own => Ok(Some(vec![who.user_id])),
             Visibility::Team => {
-                let mut owners = match who.team {
-                    Some(team) => self.store.team_members(team).await?,
-                    None => Vec::new(),
-                };
-                if !owners.contains(&who.user_id) {
-                    owners.push(who.user_id);
+                if team.is_none() {
+                    let mut owners = match who.team {
+                        Some(t) => self.store.team_members(t).await?,
+                        None => Vec::new(),
+                    };
+                    if !owners.contains(&who.user_id) {
+                        owners.push(who.user_id);
+                    }
+                    *team = Some(owners);
                 }
-                Ok(Some(owners))
+                Ok(team.clone())
             }
         }
     }
@@ -567,8 +582,10 @@ impl Crm {
             return Err(Error::field("q", "give at least one word to search for"));
         }
         let mut scope = SearchScope::default();
+        let mut team = None;
         for name in schema.objects.keys() {
-            if let Some(owners) = self.visible_owners(who, &schema, name).await? {
+            let visibility = schema.policy.visibility(name, who.role);
+            if let Some(owners) = self.owners_for(who, visibility, &mut team).await? {
                 scope.owners_by_object.push((name.clone(), owners));
             }
         }

@@ -1,7 +1,6 @@
 //! Anchora's HTTP layer (axum): the JSON API under `/api/v1`. Handlers are thin: extract, call
 //! the CRM in `anchora-core`, render. Every error is problem+json.
 
-mod admin_pages;
 pub mod api;
 mod extract;
 pub mod i18n;
@@ -68,7 +67,6 @@ pub fn app(state: AppState) -> Router {
                 .method_not_allowed_fallback(method_not_allowed),
         )
         .merge(pages::router())
-        .merge(admin_pages::router())
         .merge(ui::router())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)

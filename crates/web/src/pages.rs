@@ -4,9 +4,10 @@
 //! field); forms after sign-in carry the session's own CSRF token.
 
 use crate::AppState;
-use crate::extract::{Authed, SESSION_COOKIE, authenticate_session, client, cookie};
+use crate::extract::{SESSION_COOKIE, authenticate_session, client, cookie};
 use crate::i18n::{LOCALES, Tr, negotiate};
 use crate::mail::Email;
+use crate::ui::Ui;
 use anchora_core::login::Client;
 use anchora_core::password::MIN_PASSWORD_CHARS as MIN_PASSWORD_CHARS_HINT;
 use anchora_core::secret::{constant_time_eq, hash_secret, random_secret, session_workspace};
@@ -549,36 +550,23 @@ struct PasswordPage {
     rules: String,
 }
 
-fn render_password(
-    ctx: &PageCtx,
-    a: &Authed,
-    status: StatusCode,
-    notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let tr = if ctx.chosen_lang.is_some() {
-        ctx.tr.clone()
-    } else {
-        Tr::new(&a.user.locale)
-    };
+fn render_password(ui: &Ui, status: StatusCode, notice: Option<String>, error: Option<String>) -> Response {
+    let tr = ui.tr.clone();
     let page = PasswordPage {
         title: tr.t("password-change"),
         notice,
         error,
-        csrf: a.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        csrf: ui.a.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
         min_chars: MIN_PASSWORD_CHARS_HINT,
         rules: tr.t1("password-rules", "min", MIN_PASSWORD_CHARS_HINT),
         tr,
         locales: &LOCALES,
     };
-    ctx.page(status, page.render(), Vec::new())
+    ui.page(status, page.render())
 }
 
-async fn password_page(State(state): State<AppState>, ctx: PageCtx, parts: Parts) -> Response {
-    match authenticate_session(&parts, &state).await {
-        Ok(a) => render_password(&ctx, &a, StatusCode::OK, None, None),
-        Err(_) => Redirect::to("/login").into_response(),
-    }
+async fn password_page(ui: Ui) -> Response {
+    render_password(&ui, StatusCode::OK, None, None)
 }
 
 #[derive(Deserialize)]
@@ -591,46 +579,33 @@ struct PasswordForm {
     new_password: String,
 }
 
-async fn password_submit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    let Ok(a) = authenticate_session(&parts, &state).await else {
+async fn password_submit(ui: Ui, Form(form): Form<PasswordForm>) -> Response {
+    let Some(session) = ui.a.session.clone() else {
         return Redirect::to("/login").into_response();
     };
-    let Some(session) = a.session.clone() else {
-        return Redirect::to("/login").into_response();
-    };
-    let tr = if ctx.chosen_lang.is_some() {
-        ctx.tr.clone()
-    } else {
-        Tr::new(&a.user.locale)
-    };
-    if !constant_time_eq(&form.csrf, &session.csrf_token) {
-        return render_password(&ctx, &a, StatusCode::FORBIDDEN, None, Some(tr.t("form-expired")));
+    let tr = ui.tr.clone();
+    if !ui.csrf_ok(&form.csrf) {
+        return render_password(&ui, StatusCode::FORBIDDEN, None, Some(tr.t("form-expired")));
     }
     let body = serde_json::json!({"current_password": form.current_password, "new_password": form.new_password});
     let origin = anchora_core::accounts::Origin {
-        ip: ctx.client.ip.clone(),
+        ip: ui.a.client.ip.clone(),
     };
-    match a
+    match ui
+        .a
         .crm
-        .change_password(&a.principal, body, Some(&session.id_hash), &origin)
+        .change_password(&ui.a.principal, body, Some(&session.id_hash), &origin)
         .await
     {
-        Ok(()) => render_password(&ctx, &a, StatusCode::OK, Some(tr.t("password-changed")), None),
+        Ok(()) => render_password(&ui, StatusCode::OK, Some(tr.t("password-changed")), None),
         Err(e) if e.errors.iter().any(|f| f.field == "current_password") => render_password(
-            &ctx,
-            &a,
+            &ui,
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
             Some(tr.t("password-current-wrong")),
         ),
         Err(e) if e.code == ErrorCode::ValidationFailed => render_password(
-            &ctx,
-            &a,
+            &ui,
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
             Some(tr.t1("password-too-weak", "min", MIN_PASSWORD_CHARS_HINT)),
@@ -653,29 +628,18 @@ struct LocaleForm {
 }
 
 /// The user's language, chosen in the sidebar; kept on their account.
-async fn locale_submit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Form(form): Form<LocaleForm>,
-) -> Response {
-    let Ok(a) = authenticate_session(&parts, &state).await else {
-        return Redirect::to("/login").into_response();
-    };
-    let Some(session) = &a.session else {
-        return Redirect::to("/login").into_response();
-    };
-    if !constant_time_eq(&form.csrf, &session.csrf_token) {
-        return (StatusCode::FORBIDDEN, ctx.tr.t("form-expired")).into_response();
+async fn locale_submit(ui: Ui, Form(form): Form<LocaleForm>) -> Response {
+    if !ui.csrf_ok(&form.csrf) {
+        return crate::ui::form_expired(&ui);
     }
     let origin = anchora_core::accounts::Origin {
-        ip: ctx.client.ip.clone(),
+        ip: ui.a.client.ip.clone(),
     };
     let body = serde_json::json!({"locale": form.locale});
-    if let Err(e) = a
-        .crm
-        .update_user(&a.principal, &a.user.id.to_string(), body, &origin)
-        .await
+    if let Err(e) =
+        ui.a.crm
+            .update_user(&ui.a.principal, &ui.a.user.id.to_string(), body, &origin)
+            .await
     {
         tracing::warn!(error = %e.detail, "the language could not be changed");
     }

@@ -1,7 +1,7 @@
 //! Administration in the app: objects and fields, users and teams, and each user's API tokens.
 //! Every action goes through the same use cases as the API, so the same rights apply.
 
-use super::{Shell, Ui, labels};
+use super::{Shell, Ui, forbidden, labels};
 use anchora_core::auth::{Permission, Role, SchemaChange, Scope};
 use anchora_core::meta::FieldType;
 use anchora_core::{Error, ErrorCode};
@@ -14,24 +14,6 @@ use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 
 type Fields = HashMap<String, String>;
-
-const TYPES: [FieldType; 15] = [
-    FieldType::Text,
-    FieldType::LongText,
-    FieldType::Number,
-    FieldType::Money,
-    FieldType::Percent,
-    FieldType::Date,
-    FieldType::Datetime,
-    FieldType::Boolean,
-    FieldType::Select,
-    FieldType::MultiSelect,
-    FieldType::Email,
-    FieldType::Phone,
-    FieldType::Url,
-    FieldType::Relation,
-    FieldType::User,
-];
 
 fn csrf_ok(ui: &Ui, form: &Fields) -> bool {
     let sent = form.get("csrf").map_or("", String::as_str);
@@ -49,22 +31,6 @@ fn problem(e: &Error) -> String {
             .collect::<Vec<_>>()
             .join(" · ")
     }
-}
-
-fn forbidden(ui: &Ui) -> Response {
-    #[derive(Template)]
-    #[template(path = "ui/message.html")]
-    struct Message {
-        shell: Shell,
-        title: String,
-        text: String,
-    }
-    let page = Message {
-        shell: ui.shell(""),
-        title: ui.tr.t("forbidden-title"),
-        text: ui.tr.t("forbidden-text"),
-    };
-    ui.page(StatusCode::FORBIDDEN, page.render())
 }
 
 /// Back to a page, with an error to show (kept in the query string, shown escaped).
@@ -219,7 +185,7 @@ pub async fn fields_page(
         title: tr.t1("admin-fields-title", "object", labels::object(tr, &def)),
         object: def.name.clone(),
         fields,
-        types: TYPES
+        types: FieldType::ALL
             .iter()
             .map(|t| (t.as_str().to_string(), tr.t(&format!("type-{}", t.as_str()))))
             .collect(),

@@ -128,6 +128,7 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
         }
     }
     let mut columns = Vec::new();
+    let mut resolver = Resolver::new(&ui).await;
     for choice in &by.choices {
         let filter = json!({"field": by.name, "op": "eq", "value": choice.value}).to_string();
         let params = ListParams {
@@ -144,7 +145,7 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
                 return ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()));
             }
         };
-        let resolver = Resolver::for_records(&ui, &def, &page.records).await;
+        resolver.add_titles(&ui, &def, &page.records).await;
         let company = def
             .active_fields()
             .find(|f| f.field_type == FieldType::Relation)
@@ -231,7 +232,7 @@ pub async fn move_card(
     };
     let sent = form.get("csrf").map_or("", String::as_str);
     if !ui.csrf_ok(sent) {
-        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+        return super::form_expired(&ui);
     }
     let Some(by) = group_field(&def, form.get("by").map(String::as_str)) else {
         return super::not_found(&ui);

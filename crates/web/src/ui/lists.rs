@@ -428,10 +428,10 @@ pub async fn save_view(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     use axum::response::IntoResponse;
-    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let get = |k: &str| super::form_value(&form, k);
     let csrf_ok = ui.csrf_ok(get("csrf"));
     if !csrf_ok {
-        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+        return super::form_expired(&ui);
     }
     let query: Vec<(String, String)> = anchora_core::views::query_pairs(get("query"));
     match ui
@@ -458,9 +458,8 @@ pub async fn delete_view(
     axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     use axum::response::IntoResponse;
-    let sent = form.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
-    if !ui.csrf_ok(sent) {
-        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+    if !ui.csrf_ok(super::form_value(&form, "csrf")) {
+        return super::form_expired(&ui);
     }
     match ui.a.crm.delete_view(&ui.a.principal, &id).await {
         Ok(()) => axum::response::Redirect::to(&format!("/o/{object}")).into_response(),
@@ -479,10 +478,10 @@ pub async fn bulk(ui: Ui, Path(object): Path<String>, axum::Form(form): axum::Fo
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let get = |k: &str| super::form_value(&form, k);
     let csrf_ok = ui.csrf_ok(get("csrf"));
     if !csrf_ok {
-        return (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response();
+        return super::form_expired(&ui);
     }
     let action = get("action");
     let change = match action {

@@ -7,6 +7,7 @@ pub mod format;
 pub mod gantt;
 mod labels;
 mod lists;
+mod logs;
 mod records;
 
 use crate::AppState;
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/{id}/restore", post(records::restore))
         .route("/o/{object}/{id}/activities", post(records::add_activity))
         .route("/o/{object}/{id}/field", post(records::save_field))
+        .route("/admin/audit", get(logs::audit_page))
+        .route("/admin/changes", get(logs::changes_page))
         .route("/admin/objects", get(admin::objects_page).post(admin::create_object))
         .route("/admin/objects/{object}", get(admin::fields_page))
         .route("/admin/objects/{object}/fields", post(admin::add_field))
@@ -270,22 +273,32 @@ pub struct Cell {
 
 /// Everything needed to show values: user names and the titles of related records.
 pub struct Resolver {
+    /// Everyone in the workspace, read once per page (owner names, user pickers).
+    pub people: Vec<User>,
     users: HashMap<UserId, String>,
     titles: HashMap<(String, RecordId), String>,
 }
 
 impl Resolver {
-    /// Looks up the users and every related record the given records point at (one query per
-    /// related object).
+    /// The workspace's users, with no related records looked up yet.
+    pub async fn new(ui: &Ui) -> Resolver {
+        let people = ui.a.crm.users(&ui.a.principal).await.unwrap_or_default();
+        Resolver {
+            users: people.iter().map(|u: &User| (u.id, u.name.clone())).collect(),
+            people,
+            titles: HashMap::new(),
+        }
+    }
+
+    /// The users, and every related record the given records point at.
     pub async fn for_records(ui: &Ui, object: &ObjectDef, records: &[Record]) -> Resolver {
-        let users =
-            ui.a.crm
-                .users(&ui.a.principal)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|u: User| (u.id, u.name))
-                .collect();
+        let mut resolver = Resolver::new(ui).await;
+        resolver.add_titles(ui, object, records).await;
+        resolver
+    }
+
+    /// Look up the titles of the records these records point at (one query per related object).
+    pub async fn add_titles(&mut self, ui: &Ui, object: &ObjectDef, records: &[Record]) {
         let mut wanted: HashMap<String, Vec<RecordId>> = HashMap::new();
         for f in object.active_fields().filter(|f| f.field_type == FieldType::Relation) {
             let Some(target) = &f.target else { continue };
@@ -295,17 +308,16 @@ impl Resolver {
                 }
             }
         }
-        let mut titles = HashMap::new();
         for (target, mut ids) in wanted {
             ids.sort();
             ids.dedup();
+            ids.retain(|id| !self.titles.contains_key(&(target.clone(), *id)));
             if let Ok(found) = ui.a.crm.titles(&ui.a.principal, &target, &ids).await {
                 for (id, title) in found {
-                    titles.insert((target.clone(), id), title);
+                    self.titles.insert((target.clone(), id), title);
                 }
             }
         }
-        Resolver { users, titles }
     }
 
     pub fn user(&self, id: Option<UserId>) -> String {
@@ -397,8 +409,8 @@ pub fn field_message(tr: &Tr, message: &str) -> String {
     }
 }
 
-/// The page for an unknown object or record: the same whether it does not exist or is hidden.
-pub fn not_found(ui: &Ui) -> Response {
+/// A page that only says something: its title and one line.
+fn message(ui: &Ui, status: StatusCode, title_key: &str, text_key: &str) -> Response {
     #[derive(askama::Template)]
     #[template(path = "ui/message.html")]
     struct Message {
@@ -408,8 +420,33 @@ pub fn not_found(ui: &Ui) -> Response {
     }
     let page = Message {
         shell: ui.shell(""),
-        title: ui.tr.t("record-not-found"),
-        text: ui.tr.t("record-not-found"),
+        title: ui.tr.t(title_key),
+        text: ui.tr.t(text_key),
     };
-    ui.page(StatusCode::NOT_FOUND, askama::Template::render(&page))
+    ui.page(status, askama::Template::render(&page))
+}
+
+/// The page for an unknown object or record: the same whether it does not exist or is hidden.
+pub fn not_found(ui: &Ui) -> Response {
+    message(ui, StatusCode::NOT_FOUND, "record-not-found", "record-not-found")
+}
+
+/// The page for what the caller's role does not allow.
+pub fn forbidden(ui: &Ui) -> Response {
+    message(ui, StatusCode::FORBIDDEN, "forbidden-title", "forbidden-text")
+}
+
+/// The answer to a form without this session's CSRF token.
+pub fn form_expired(ui: &Ui) -> Response {
+    message(ui, StatusCode::FORBIDDEN, "forbidden-title", "form-expired")
+}
+
+/// A form's value by name ("" when absent).
+pub fn form_value<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
+}
+
+/// The version a form names, if any.
+pub fn form_version(form: &[(String, String)]) -> Option<i64> {
+    form_value(form, "version").parse::<i64>().ok()
 }

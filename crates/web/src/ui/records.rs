@@ -79,7 +79,7 @@ pub struct InlineField {
 
 const RELATED_ROWS: &str = "10";
 
-async fn related(ui: &Ui, def: &ObjectDef, record: &Record) -> Vec<Related> {
+async fn related(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &mut Resolver) -> Vec<Related> {
     let tr = &ui.tr;
     let mut out = Vec::new();
     for other in ui.schema.objects.values().filter(|o| !o.archived && !o.is_activity()) {
@@ -109,7 +109,7 @@ async fn related(ui: &Ui, def: &ObjectDef, record: &Record) -> Vec<Related> {
                 })
                 .take(3)
                 .collect();
-            let resolver = Resolver::for_records(ui, other, &page.records).await;
+            resolver.add_titles(ui, other, &page.records).await;
             out.push(Related {
                 title: if other
                     .fields
@@ -229,7 +229,7 @@ async fn inputs(
 ) -> Vec<Input> {
     let tr = &ui.tr;
     let resolver = Resolver::for_records(ui, object, record.map(std::slice::from_ref).unwrap_or_default()).await;
-    let users = ui.a.crm.users(&ui.a.principal).await.unwrap_or_default();
+    let users = &resolver.people;
     object
         .active_fields()
         .map(|f| {
@@ -319,12 +319,7 @@ fn normalise_number(locale: &str, text: &str) -> String {
 }
 
 fn csrf_ok(ui: &Ui, form: &[(String, String)]) -> bool {
-    let sent = form.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
-    ui.csrf_ok(sent)
-}
-
-fn forbidden(ui: &Ui) -> Response {
-    (StatusCode::FORBIDDEN, ui.tr.t("form-expired")).into_response()
+    ui.csrf_ok(super::form_value(form, "csrf"))
 }
 
 pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Response {
@@ -337,7 +332,7 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
         Err(e) => return unavailable(&ui, &e),
     };
     let tr = &ui.tr;
-    let resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
+    let mut resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
     let fields = def
         .active_fields()
         .map(|f| FieldView {
@@ -360,7 +355,7 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
         _ => Vec::new(),
     };
     let history = history(&ui, &def, &record, &resolver).await;
-    let related = related(&ui, &def, &record).await;
+    let related = related(&ui, &def, &record, &mut resolver).await;
     let editable = def
         .active_fields()
         .filter_map(|f| {
@@ -529,7 +524,7 @@ pub async fn create(ui: Ui, Path(object): Path<String>, Form(form): Form<Vec<(St
         return super::not_found(&ui);
     };
     if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
+        return super::form_expired(&ui);
     }
     let body = form_json(ui.tr.locale, &def, &form);
     match ui.a.crm.create(&ui.a.principal, &def.name, &body).await {
@@ -585,12 +580,9 @@ pub async fn update(
         return super::not_found(&ui);
     };
     if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
+        return super::form_expired(&ui);
     }
-    let version = form
-        .iter()
-        .find(|(k, _)| k == "version")
-        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let version = super::form_version(&form);
     let body = form_json(ui.tr.locale, &def, &form);
     match ui.a.crm.update(&ui.a.principal, &def.name, &id, &body, version).await {
         Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
@@ -657,12 +649,9 @@ pub async fn delete(
         return super::not_found(&ui);
     };
     if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
+        return super::form_expired(&ui);
     }
-    let version = form
-        .iter()
-        .find(|(k, _)| k == "version")
-        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let version = super::form_version(&form);
     match ui.a.crm.delete(&ui.a.principal, &def.name, &id, version).await {
         Ok(_) => Redirect::to(&format!("/o/{}?trashed={id}", def.name)).into_response(),
         Err(e) if e.code == ErrorCode::VersionConflict => {
@@ -684,7 +673,7 @@ pub async fn add_activity(
         return super::not_found(&ui);
     };
     if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
+        return super::form_expired(&ui);
     }
     let Some(activity) = ui.schema.objects.values().find(|o| o.is_activity()).cloned() else {
         return super::not_found(&ui);
@@ -692,7 +681,7 @@ pub async fn add_activity(
     if ui.a.crm.get(&ui.a.principal, &def.name, &id).await.is_err() {
         return super::not_found(&ui);
     }
-    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let get = |k: &str| super::form_value(&form, k);
     let kind = match get("type") {
         k @ ("call" | "note" | "task" | "meeting" | "email") => k,
         _ => "note",
@@ -733,9 +722,9 @@ pub async fn save_field(
         return super::not_found(&ui);
     };
     if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
+        return super::form_expired(&ui);
     }
-    let get = |k: &str| form.iter().find(|(key, _)| key == k).map_or("", |(_, v)| v.as_str());
+    let get = |k: &str| super::form_value(&form, k);
     let Some(field) = def.field(get("field")) else {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -775,7 +764,7 @@ pub async fn restore(
         return super::not_found(&ui);
     };
     if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
+        return super::form_expired(&ui);
     }
     match ui.a.crm.restore(&ui.a.principal, &def.name, &id, None).await {
         Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),

@@ -1,31 +1,19 @@
-//! Administrators' pages for the audit log and the data change log: filterable tables, newest
+//! The app's pages for the audit log and the data change log: filterable tables, newest
 //! first, paged. The same use cases as the API (`Crm::audit_log`, `Crm::change_log`), so the
 //! same permission checks.
 
-use crate::AppState;
-use crate::extract::{Authed, authenticate_session};
-use crate::i18n::{LOCALES, Tr, format_datetime};
-use crate::pages::PageCtx;
+use super::{Shell, Ui, forbidden};
+use crate::i18n::format_datetime;
+use anchora_core::ErrorCode;
 use anchora_core::audit::{AuditKind, AuditQuery, ChangeQuery};
-use anchora_core::{ErrorCode, UserId};
 use askama::Template;
-use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde_json::Value as Json;
 use std::collections::HashMap;
-
 const PAGE: &str = "50";
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/audit", get(audit_page))
-        .route("/admin/changes", get(changes_page))
-}
 
 struct AuditRow {
     class: &'static str,
@@ -39,13 +27,10 @@ struct AuditRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin_audit.html")]
+#[template(path = "ui/audit.html")]
 struct AuditPage {
-    tr: Tr,
+    shell: Shell,
     title: String,
-    active: &'static str,
-    user_name: String,
-    csrf: String,
     kinds: Vec<(String, String)>,
     kind: String,
     since: String,
@@ -67,28 +52,16 @@ struct ChangeRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin_changes.html")]
+#[template(path = "ui/changes.html")]
 struct ChangesPage {
-    tr: Tr,
+    shell: Shell,
     title: String,
-    active: &'static str,
-    user_name: String,
-    csrf: String,
     objects: Vec<(String, String)>,
     object: String,
     since: String,
     until: String,
     rows: Vec<ChangeRow>,
     older: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "forbidden.html")]
-struct ForbiddenPage {
-    tr: Tr,
-    title: String,
-    locales: &'static [&'static str],
-    text: String,
 }
 
 /// The filters as typed in the form, and as the query parsers want them.
@@ -142,33 +115,9 @@ fn older_link(path: &str, q: &HashMap<String, String>, last_seq: Option<i64>, fu
     Some(format!("{path}?{}", parts.join("&")))
 }
 
-async fn signed_in(state: &AppState, parts: &Parts) -> Result<Authed, Response> {
-    authenticate_session(parts, state)
-        .await
-        .map_err(|_| Redirect::to("/login").into_response())
-}
-
-fn tr_for(ctx: &PageCtx, a: &Authed) -> Tr {
-    if ctx.chosen_lang().is_some() {
-        ctx.tr().clone()
-    } else {
-        Tr::new(&a.user.locale)
-    }
-}
-
-fn forbidden(ctx: &PageCtx, tr: Tr) -> Response {
-    let page = ForbiddenPage {
-        title: tr.t("forbidden-title"),
-        text: tr.t("forbidden-text"),
-        tr,
-        locales: &LOCALES,
-    };
-    ctx.page(StatusCode::FORBIDDEN, page.render(), Vec::new())
-}
-
-async fn names(a: &Authed) -> HashMap<UserId, String> {
-    a.crm
-        .users(&a.principal)
+async fn names(ui: &Ui) -> HashMap<anchora_core::UserId, String> {
+    ui.a.crm
+        .users(&ui.a.principal)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -189,31 +138,22 @@ fn short(json: &Json) -> String {
     }
 }
 
-async fn audit_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let a = match signed_in(&state, &parts).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let tr = tr_for(&ctx, &a);
+pub async fn audit_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Response {
+    let tr = ui.tr.clone();
     let f = filters(&q, &["kind", "before"]);
     let query = AuditQuery::parse(&f.params).unwrap_or_else(|_| AuditQuery {
         limit: 50,
         ..Default::default()
     });
-    let events = match a.crm.audit_log(&a.principal, &query).await {
+    let events = match ui.a.crm.audit_log(&ui.a.principal, &query).await {
         Ok(e) => e,
-        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ctx, tr),
+        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
         Err(e) => {
             tracing::error!(error = %e, "the audit log could not be read");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let names = names(&a).await;
+    let names = names(&ui).await;
     let rows = events
         .iter()
         .map(|e| AuditRow {
@@ -242,9 +182,7 @@ async fn audit_page(
     );
     let page = AuditPage {
         title: tr.t("admin-audit-title"),
-        active: "audit",
-        user_name: a.user.name.clone(),
-        csrf: a.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        shell: ui.shell("audit"),
         kinds: AuditKind::ALL
             .iter()
             .map(|k| (k.as_str().to_string(), tr.t(&format!("audit-kind-{}", k.as_str()))))
@@ -254,43 +192,32 @@ async fn audit_page(
         until: f.until,
         rows,
         older,
-        tr,
     };
-    ctx.page(StatusCode::OK, page.render(), Vec::new())
+    ui.page(StatusCode::OK, page.render())
 }
 
-async fn changes_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    parts: Parts,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let a = match signed_in(&state, &parts).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let tr = tr_for(&ctx, &a);
+pub async fn changes_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Response {
+    let tr = ui.tr.clone();
     let f = filters(&q, &["object", "before"]);
     let query = ChangeQuery::parse(&f.params).unwrap_or_else(|_| ChangeQuery {
         limit: 50,
         ..Default::default()
     });
-    let changes = match a.crm.change_log(&a.principal, &query).await {
+    let changes = match ui.a.crm.change_log(&ui.a.principal, &query).await {
         Ok(c) => c,
-        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ctx, tr),
+        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
         Err(e) if e.code == ErrorCode::UnknownObject => Vec::new(),
         Err(e) => {
             tracing::error!(error = %e, "the change log could not be read");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let names = names(&a).await;
-    let schema = a.crm.schema().await.ok();
+    let names = names(&ui).await;
     let label = |object: &str| {
-        schema
-            .as_ref()
-            .and_then(|s| s.objects.get(object))
-            .map_or_else(|| object.to_string(), |o| o.label.clone())
+        ui.schema
+            .objects
+            .get(object)
+            .map_or_else(|| object.to_string(), |o| super::labels::object(&tr, o))
     };
     let rows = changes
         .iter()
@@ -315,27 +242,21 @@ async fn changes_page(
         changes.last().map(|c| c.seq),
         changes.len() == query.limit as usize,
     );
-    let objects = schema
-        .as_ref()
-        .map(|s| {
-            s.objects
-                .values()
-                .map(|o| (o.name.clone(), o.label_plural.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let objects = ui
+        .schema
+        .objects
+        .values()
+        .map(|o| (o.name.clone(), super::labels::object_plural(&tr, o)))
+        .collect();
     let page = ChangesPage {
         title: tr.t("admin-changes-title"),
-        active: "changes",
-        user_name: a.user.name.clone(),
-        csrf: a.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        shell: ui.shell("changes"),
         objects,
         object: q.get("object").cloned().unwrap_or_default(),
         since: f.since,
         until: f.until,
         rows,
         older,
-        tr,
     };
-    ctx.page(StatusCode::OK, page.render(), Vec::new())
+    ui.page(StatusCode::OK, page.render())
 }
