@@ -141,18 +141,6 @@ pub fn negotiate(accept_language: Option<&str>) -> &'static str {
         .unwrap_or("en")
 }
 
-/// A moment as people in the locale write it (UTC until users have time zones).
-pub fn format_datetime(locale: &str, at: chrono::DateTime<chrono::Utc>) -> String {
-    let pattern = match locale {
-        "sv" => "%Y-%m-%d %H:%M",
-        "de" => "%d.%m.%Y %H:%M",
-        "da" => "%d.%m.%Y %H.%M",
-        "es" => "%d/%m/%Y %H:%M",
-        _ => "%d/%m/%Y %H:%M",
-    };
-    format!("{} UTC", at.format(pattern))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,18 +172,6 @@ mod tests {
             &[("email", "a@b.se".into()), ("link", "http://x/y".into())],
         );
         assert!(body.contains("a@b.se") && body.contains("http://x/y\n"), "{body}");
-    }
-
-    #[test]
-    fn dates_in_each_locale() {
-        let at = chrono::DateTime::parse_from_rfc3339("2026-11-24T09:05:00Z")
-            .unwrap()
-            .to_utc();
-        assert_eq!(format_datetime("sv", at), "2026-11-24 09:05 UTC");
-        assert_eq!(format_datetime("de", at), "24.11.2026 09:05 UTC");
-        assert_eq!(format_datetime("da", at), "24.11.2026 09.05 UTC");
-        assert_eq!(format_datetime("es", at), "24/11/2026 09:05 UTC");
-        assert_eq!(format_datetime("en", at), "24/11/2026 09:05 UTC");
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! same permission checks.
 
 use super::{Shell, Ui, forbidden};
-use crate::i18n::format_datetime;
 use anchora_core::ErrorCode;
 use anchora_core::audit::{AuditKind, AuditQuery, ChangeQuery};
 use askama::Template;
@@ -163,7 +162,7 @@ pub async fn audit_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Res
                 ""
             },
             iso: e.at.to_rfc3339(),
-            when: format_datetime(tr.locale, e.at),
+            when: super::format::datetime(tr.locale, e.at),
             who: e
                 .actor
                 .map(|u| names.get(&u).cloned().unwrap_or_else(|| u.to_string()))
@@ -223,7 +222,7 @@ pub async fn changes_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         .iter()
         .map(|c| ChangeRow {
             iso: c.at.to_rfc3339(),
-            when: format_datetime(tr.locale, c.at),
+            when: super::format::datetime(tr.locale, c.at),
             who: c
                 .actor
                 .map(|u| names.get(&u).cloned().unwrap_or_else(|| u.to_string()))
