@@ -59,6 +59,9 @@ pub enum Permission {
     Export,
     MassMail,
     ViewAudit,
+    /// Start implementation projects and extend the catalogue of project roles; who may change
+    /// a project once it exists is the project's own business (its leaders).
+    ManageProjects,
 }
 
 impl Permission {
@@ -77,6 +80,7 @@ impl Permission {
             Permission::Export => "export data",
             Permission::MassMail => "send mass mailings",
             Permission::ViewAudit => "read the audit log",
+            Permission::ManageProjects => "start projects or change the project role catalogue",
         }
     }
 }
@@ -109,7 +113,7 @@ impl Scope {
         use Permission::*;
         match permission {
             ReadRecords | Export | ViewAudit => true,
-            WriteRecords | DeleteRecords | MassMail => self >= Scope::Write,
+            WriteRecords | DeleteRecords | MassMail | ManageProjects => self >= Scope::Write,
             Purge | ChangeSchema(_) | ManageUsers | ManageAccess => self == Scope::Admin,
         }
     }

@@ -40,3 +40,4 @@ id_type!(UserId);
 id_type!(TokenId);
 id_type!(TeamId);
 id_type!(ViewId);
+id_type!(ProjectId);

@@ -26,5 +26,5 @@ pub mod workspace;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, FieldError, Result};
-pub use ids::{RecordId, TeamId, TokenId, UserId, ViewId};
+pub use ids::{ProjectId, RecordId, TeamId, TokenId, UserId, ViewId};
 pub use store::Store;

@@ -254,3 +254,26 @@ pub fn view_tables(backend: Backend) -> Vec<String> {
         "CREATE INDEX ix_saved_views_object ON saved_views (object, owner)".to_string(),
     ]
 }
+
+/// Migration 4: implementation projects (settings, numbered items, dependencies, extra roles).
+pub fn project_tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    vec![
+        format!(
+            "CREATE TABLE projects (id {uuid} PRIMARY KEY, version BIGINT NOT NULL, plan_version BIGINT NOT NULL, \
+             next_number BIGINT NOT NULL, body TEXT NOT NULL, created_at {ts} NOT NULL, updated_at {ts} NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE project_items (project_id {uuid} NOT NULL REFERENCES projects(id), kind TEXT NOT NULL, \
+             number BIGINT NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL, updated_at {ts} NOT NULL, \
+             PRIMARY KEY (project_id, number))"
+        ),
+        format!(
+            "CREATE TABLE project_dependencies (project_id {uuid} NOT NULL REFERENCES projects(id), \
+             before_number BIGINT NOT NULL, after_number BIGINT NOT NULL, \
+             PRIMARY KEY (project_id, before_number, after_number))"
+        ),
+        "CREATE TABLE project_roles (role_key TEXT PRIMARY KEY, body TEXT NOT NULL)".to_string(),
+    ]
+}

@@ -11,6 +11,7 @@ mod erase;
 mod identity;
 mod instance;
 mod metadata;
+mod projects;
 mod records;
 mod search;
 mod sql_store;

@@ -1,16 +1,20 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{Backend, Pool, Sql, Tx, db_error};
-use crate::{audit, ddl, erase, identity, metadata, records, search, views};
+use crate::{audit, ddl, erase, identity, metadata, projects, records, search, views};
 use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use anchora_core::auth::AccessPolicy;
 use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::identity::{ApiToken, Session, Team, User};
 use anchora_core::meta::{FieldDef, ObjectDef, Schema, standard_objects};
+use anchora_core::project::model::Project;
+use anchora_core::project::plan::Dependency;
+use anchora_core::project::roles::RoleDef;
 use anchora_core::query::ListQuery;
 use anchora_core::record::{Change, Record, RecordInput};
+use anchora_core::store::{BatchOutcome, ProjectBatch, StoredItem};
 use anchora_core::store::{Erasure, ErasureCounts, SearchHit, SearchScope, Store, WriteCtx, WriteOutcome};
-use anchora_core::{RecordId, TeamId, TokenId, UserId};
+use anchora_core::{ProjectId, RecordId, TeamId, TokenId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait};
@@ -36,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "teams, token scopes, sessions, audit log, access policy, consent fields",
     ),
     (3, "saved views"),
+    (4, "implementation projects"),
 ];
 
 impl SqlStore {
@@ -293,6 +298,11 @@ async fn apply_migration(
                 tx.exec().execute(Sql::plain(stmt)).await?;
             }
             metadata::insert_object(tx, backend, &object, now).await?;
+        }
+    }
+    if version == 4 {
+        for stmt in ddl::project_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }
     if version == 3 {
@@ -900,6 +910,52 @@ impl Store for SqlStore {
 
     async fn delete_view(&self, id: anchora_core::ViewId) -> Result<()> {
         views::delete(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_project(&self, project: &Project) -> Result<()> {
+        projects::create(self.pool.exec(), self.backend_kind(), project)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>> {
+        projects::list(self.pool.exec(), self.backend_kind())
+            .await
+            .map_err(db_error)
+    }
+
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
+        projects::get(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn project_items(&self, id: ProjectId) -> Result<Vec<StoredItem>> {
+        projects::items(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn project_dependencies(&self, id: ProjectId) -> Result<Vec<Dependency>> {
+        projects::dependencies(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn write_project(&self, id: ProjectId, batch: &ProjectBatch, at: DateTime<Utc>) -> Result<BatchOutcome> {
+        projects::write(&self.pool, id, batch, at).await.map_err(db_error)
+    }
+
+    async fn project_roles(&self) -> Result<Vec<RoleDef>> {
+        projects::roles(self.pool.exec(), self.backend_kind())
+            .await
+            .map_err(db_error)
+    }
+
+    async fn add_project_role(&self, role: &RoleDef) -> Result<()> {
+        projects::add_role(self.pool.exec(), self.backend_kind(), role)
             .await
             .map_err(db_error)
     }

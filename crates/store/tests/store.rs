@@ -84,7 +84,18 @@ anchora_store::on_both_databases!(
     filtered_pages_after_analyze,
     backup_while_writing_is_consistent,
     erasure_is_atomic_and_complete,
+    project_group_plan_and_packages,
+    project_settings_and_catalogue,
+    project_batches_are_all_or_nothing,
+    concurrent_dependencies_never_close_a_cycle,
 );
+
+#[path = "store/projects.rs"]
+mod projects;
+use projects::{
+    concurrent_dependencies_never_close_a_cycle, project_batches_are_all_or_nothing, project_group_plan_and_packages,
+    project_settings_and_catalogue,
+};
 
 #[tokio::test]
 async fn upgrade_from_version_1_on_sqlite() {

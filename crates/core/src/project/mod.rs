@@ -3,6 +3,10 @@
 //! every function takes what it needs, time included.
 
 pub mod health;
+pub mod model;
 pub mod plan;
 pub mod roles;
+mod service;
 pub mod thirds;
+
+pub use service::{ProjectRights, ProjectState};

@@ -7,7 +7,7 @@
 //! elapsed). The forecast duration is the planned duration / SPI(t).
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// One task (a milestone is a task of zero length).
@@ -36,7 +36,7 @@ impl Task {
 }
 
 /// `before` must finish before `after` starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Dependency {
     pub before: u32,
     pub after: u32,

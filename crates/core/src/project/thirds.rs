@@ -14,6 +14,14 @@ pub enum Area {
 
 impl Area {
     pub const ALL: [Area; 3] = [Area::Business, Area::Anchoring, Area::System];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Area::Business => "business",
+            Area::Anchoring => "anchoring",
+            Area::System => "system",
+        }
+    }
 }
 
 /// Hours and money (minor units) on one area.
