@@ -1,6 +1,7 @@
 //! `anchora`: serve the CRM, fill a demo, migrate, manage workspaces and tokens.
 
 mod demo;
+mod demo_project;
 mod names;
 
 mod admin;
@@ -218,6 +219,8 @@ async fn run(cli: Cli) -> Result<()> {
             let instance = open(&url, &*clock).await?;
             let store = instance.main();
             let login = demo::ensure(&store, &data_dir, people, &*clock).await?;
+            let admin = demo::ensure_admin(&store, &*clock).await?;
+            demo_project::ensure(store.clone(), clock.clone(), admin).await?;
             if no_serve {
                 println!("Demo data ready in {}", data_dir.display());
                 println!("Login: {} / {}", login.email, login.password);

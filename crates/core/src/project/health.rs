@@ -49,7 +49,7 @@ impl Rule {
 
     /// The Fluent key of the plain-language reason the rule exists.
     pub fn why_key(self) -> String {
-        format!("health-{}-why", self.as_str())
+        format!("health-{}-why", self.as_str().replace('_', "-"))
     }
 }
 
@@ -294,6 +294,7 @@ mod tests {
         let mut catalogue = standard_catalogue();
         catalogue.push(RoleDef {
             key: "data_steward".into(),
+            label: "Data steward".into(),
             required: true,
             technical: false,
             core_team: true,
@@ -302,6 +303,6 @@ mod tests {
         });
         let checks = assess(&catalogue, &healthy(), &[], &[], Thresholds::default());
         assert_eq!(check(&checks, Rule::RolesFilled).missing, ["data_steward"]);
-        assert_eq!(Rule::RolesFilled.why_key(), "health-roles_filled-why");
+        assert_eq!(Rule::RolesFilled.why_key(), "health-roles-filled-why");
     }
 }

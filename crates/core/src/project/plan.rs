@@ -132,6 +132,12 @@ pub struct Schedule {
     pub finish: Option<NaiveDate>,
 }
 
+/// The days a task occupies in the schedule: a milestone takes its day, so what follows it
+/// starts the day after, as what follows a one-day task does.
+fn span(t: &Task) -> i64 {
+    t.days().max(1)
+}
+
 pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanError> {
     let order = topological_order(tasks, deps)?;
     let by_id: HashMap<u32, &Task> = tasks.iter().map(|t| (t.id, t)).collect();
@@ -162,7 +168,7 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
             .unwrap_or(i64::MIN);
         let start = day(t.start).max(after_preds);
         es.insert(*id, start);
-        ef.insert(*id, start + t.days());
+        ef.insert(*id, start + span(t));
     }
     let end = ef.values().copied().max().unwrap_or(0);
     let mut lf: HashMap<u32, i64> = HashMap::new();
@@ -172,7 +178,7 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
             .get(id)
             .map(|s| {
                 s.iter()
-                    .filter_map(|x| lf.get(x).zip(by_id.get(x)).map(|(f, st)| f - st.days()))
+                    .filter_map(|x| lf.get(x).zip(by_id.get(x)).map(|(f, st)| f - span(st)))
                     .min()
                     .unwrap_or(end)
             })
@@ -185,13 +191,7 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
     Ok(Schedule {
         earliest_start: es.iter().map(|(k, v)| (*k, date(*v))).collect(),
         // Finish is the last day worked: exclusive end minus one (milestones: their day).
-        earliest_finish: ef
-            .iter()
-            .map(|(k, v)| {
-                let len = by_id.get(k).map_or(0, |t| t.days());
-                (*k, date(if len == 0 { *v } else { v - 1 }))
-            })
-            .collect(),
+        earliest_finish: ef.iter().map(|(k, v)| (*k, date(v - 1))).collect(),
         float_days: float,
         critical,
         finish: Some(date(end - 1).max(origin)),

@@ -15,6 +15,9 @@ pub enum RoleScope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleDef {
     pub key: String,
+    /// The name people read, for roles administrators add (the standard ones are translated).
+    #[serde(default)]
+    pub label: String,
     /// Every project needs someone in it (B1).
     pub required: bool,
     /// Counts towards "too technical" (B2).
@@ -30,6 +33,7 @@ impl RoleDef {
     fn new(key: &str) -> Self {
         Self {
             key: key.into(),
+            label: String::new(),
             required: false,
             technical: false,
             core_team: false,

@@ -266,13 +266,32 @@ fn validate_settings(mut s: Settings) -> Result<Settings> {
 
 /// Top-level keys of `patch` replace those of `base`; the result must be whole settings.
 fn patched<T: serde::Serialize + DeserializeOwned>(base: &T, patch: serde_json::Map<String, Json>) -> Result<T> {
-    let mut value = serde_json::to_value(base).map_err(|e| Error::internal(e.to_string()))?;
-    if let Json::Object(map) = &mut value {
-        for (k, v) in patch {
-            map.insert(k, v);
+    let value = serde_json::to_value(base).map_err(|e| Error::internal(e.to_string()))?;
+    let apply = |keys: &mut dyn Iterator<Item = (&String, &Json)>| {
+        let mut v = value.clone();
+        if let Json::Object(map) = &mut v {
+            for (k, x) in keys {
+                map.insert(k.clone(), x.clone());
+            }
+        }
+        serde_json::from_value::<T>(v)
+    };
+    match apply(&mut patch.iter()) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            // Name the key that does not fit: serde's message names the value, not the field.
+            let message = e.to_string();
+            let message = message.split(" at line").next().unwrap_or(&message).to_string();
+            let culprit = patch
+                .iter()
+                .find(|(k, x)| apply(&mut std::iter::once((*k, *x))).is_err())
+                .map_or_else(
+                    || body_error(&e).errors.first().map_or("body".into(), |f| f.field.clone()),
+                    |(k, _)| k.clone(),
+                );
+            Err(Error::field(culprit, message))
         }
     }
-    parse(value)
 }
 
 /// Split `version` off a patch body; updates must name the version they change.
@@ -406,6 +425,7 @@ impl Crm {
         self.authorize(who, Permission::ManageProjects).await?;
         let mut role: RoleDef = parse(body)?;
         role.key = role.key.trim().to_string();
+        role.label = text("label", &role.label, 80, true)?;
         let valid = (2..=40).contains(&role.key.len())
             && role.key.starts_with(|c: char| c.is_ascii_lowercase())
             && role
@@ -1179,7 +1199,7 @@ mod tests {
         );
         let mut patch = serde_json::Map::new();
         patch.insert("start".into(), serde_json::json!(17));
-        assert_eq!(patched::<Settings>(&base, patch).unwrap_err().errors[0].field, "body");
+        assert_eq!(patched::<Settings>(&base, patch).unwrap_err().errors[0].field, "start");
         assert_eq!(
             take_version(serde_json::json!({"name": "x"})).unwrap_err().code,
             ErrorCode::PreconditionRequired

@@ -382,7 +382,7 @@ pub async fn project_settings_and_catalogue(h: H) {
     h.crm
         .add_project_role(
             &h.admin,
-            json!({"key": "data_steward", "required": true, "technical": false, "core_team": true, "scope": "project", "vendor": false}),
+            json!({"key": "data_steward", "label": "Data steward", "required": true, "technical": false, "core_team": true, "scope": "project", "vendor": false}),
         )
         .await
         .unwrap();
@@ -390,7 +390,7 @@ pub async fn project_settings_and_catalogue(h: H) {
         .crm
         .add_project_role(
             &h.admin,
-            json!({"key": "data_steward", "required": true, "technical": false, "core_team": true, "scope": "project", "vendor": false}),
+            json!({"key": "data_steward", "label": "Data steward", "required": true, "technical": false, "core_team": true, "scope": "project", "vendor": false}),
         )
         .await
         .unwrap_err();

@@ -2,6 +2,7 @@
 
 mod admin;
 mod openapi;
+pub mod projects;
 
 use crate::AppState;
 use crate::extract::{Authed, IfMatch, JsonBody, QueryMap};
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search))
         .route("/openapi.json", get(openapi))
         .merge(admin::router())
+        .merge(projects::router())
 }
 
 /// A record with its version as ETag.

@@ -88,6 +88,40 @@ pub fn percent(locale: &str, value: f64) -> String {
     }
 }
 
+/// A month as a chart's axis names it: "Sep 2026", "sep. 2026", "Sep. 2026".
+pub fn month(locale: &str, d: NaiveDate) -> String {
+    use chrono::Datelike;
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    const SV: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
+    ];
+    const DE: [&str; 12] = [
+        "Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez",
+    ];
+    const DA: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
+    ];
+    const ES: [&str; 12] = [
+        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic",
+    ];
+    let names = match locale {
+        "sv" => SV,
+        "de" => DE,
+        "da" => DA,
+        "es" => ES,
+        _ => EN,
+    };
+    let name = names.get(d.month0() as usize).copied().unwrap_or("");
+    format!("{name} {}", d.year())
+}
+
+/// A share (0–1) as a whole percentage.
+pub fn share(locale: &str, share: f64) -> String {
+    percent(locale, (share * 100.0).round())
+}
+
 fn date_pattern(locale: &str) -> &'static str {
     match locale {
         "sv" => "%Y-%m-%d",

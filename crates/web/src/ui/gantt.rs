@@ -21,6 +21,8 @@ pub struct GanttText {
     pub forecast: String,
     /// Formats a date for the user's locale.
     pub date: fn(&str, NaiveDate) -> String,
+    /// Names a month on the axis.
+    pub month: fn(&str, NaiveDate) -> String,
     pub locale: &'static str,
 }
 
@@ -30,7 +32,7 @@ pub struct GanttDates {
     pub forecast: Option<NaiveDate>,
 }
 
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -86,29 +88,33 @@ pub fn render(
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="gantt" role="img" aria-label="{}" width="{width}" height="{height}" viewBox="0 0 {width} {height}">"#,
         escape(&text.title)
     );
-    // Month grid and labels.
+    // Month grid and labels; a month begun less than ten days before the chart is not named,
+    // or its label would run into the next one.
     let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
     while month <= last {
         let mx = x(month.max(first));
-        let _ = write!(
-            svg,
-            r#"<line class="grid" x1="{mx}" y1="0" x2="{mx}" y2="{height}"/><text class="month" x="{}" y="16">{}</text>"#,
-            mx + 4,
-            escape(&(text.date)(text.locale, month))
-        );
+        let named = month >= first
+            || (month.checked_add_months(chrono::Months::new(1)).unwrap_or(month) - first).num_days() * per_day >= 80;
+        let _ = write!(svg, r#"<line class="grid" x1="{mx}" y1="0" x2="{mx}" y2="{height}"/>"#);
+        if named {
+            let _ = write!(
+                svg,
+                r#"<text class="month" x="{}" y="16">{}</text>"#,
+                mx + 4,
+                escape(&(text.month)(text.locale, month))
+            );
+        }
         month = month
             .checked_add_months(chrono::Months::new(1))
             .unwrap_or(NaiveDate::MAX);
     }
     // Dependencies under the bars.
+    let by_id: HashMap<u32, &Task> = tasks.iter().map(|t| (t.id, t)).collect();
     for d in deps {
         let (Some(ya), Some(yb)) = (row_of.get(&d.before), row_of.get(&d.after)) else {
             continue;
         };
-        let (Some(a), Some(b)) = (
-            tasks.iter().find(|t| t.id == d.before),
-            tasks.iter().find(|t| t.id == d.after),
-        ) else {
+        let (Some(a), Some(b)) = (by_id.get(&d.before), by_id.get(&d.after)) else {
             continue;
         };
         let x1 = x(a.finish) + if a.milestone { 0 } else { per_day };
@@ -204,6 +210,7 @@ mod tests {
             target: "Target".into(),
             forecast: "Forecast".into(),
             date: crate::ui::format::date,
+            month: crate::ui::format::month,
             locale: "sv",
         }
     }

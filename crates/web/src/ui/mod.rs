@@ -8,6 +8,7 @@ pub mod gantt;
 mod labels;
 mod lists;
 mod logs;
+mod projects;
 mod records;
 
 use crate::AppState;
@@ -60,6 +61,31 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/teams", post(admin::create_team))
         .route("/account/tokens", get(admin::tokens_page).post(admin::create_token))
+        .route("/projects", get(projects::projects_page).post(projects::create_project))
+        .route("/projects/{id}", get(projects::overview))
+        .route("/projects/{id}/group", get(projects::group))
+        .route("/projects/{id}/plan", get(projects::plan))
+        .route(
+            "/projects/{id}/packages",
+            get(projects::packages).post(projects::add_package),
+        )
+        .route(
+            "/projects/{id}/settings",
+            get(projects::settings_page).post(projects::save_settings),
+        )
+        .route("/projects/{id}/members", post(projects::add_member))
+        .route("/projects/{id}/members/{n}/roles", post(projects::member_roles))
+        .route("/projects/{id}/members/{n}/remove", post(projects::remove_member))
+        .route("/projects/{id}/members/{n}/confirm", post(projects::confirm_roles))
+        .route("/projects/{id}/members/{n}/review", post(projects::review_role))
+        .route("/projects/{id}/tasks", post(projects::add_task))
+        .route(
+            "/projects/{id}/tasks/{n}",
+            get(projects::task_page).post(projects::save_task),
+        )
+        .route("/projects/{id}/tasks/{n}/delete", post(projects::delete_task))
+        .route("/projects/{id}/dependencies", post(projects::dependencies))
+        .route("/projects/{id}/packages/{n}/state", post(projects::move_package))
         .route("/account/tokens/{id}/revoke", post(admin::revoke_token))
 }
 
@@ -77,6 +103,8 @@ pub struct Shell {
     pub user_name: String,
     pub csrf: String,
     pub objects: Vec<NavItem>,
+    /// Beyond records: the implementation project (and reports).
+    pub work: Vec<NavItem>,
     pub admin: Vec<NavItem>,
     /// Object names → labels, for the search palette's script.
     pub labels_json: String,
@@ -242,6 +270,11 @@ impl Ui {
                 .map(|s| s.csrf_token.clone())
                 .unwrap_or_default(),
             objects: nav,
+            work: vec![NavItem {
+                href: "/projects".into(),
+                label: tr.t("nav-project"),
+                current: current == "projects",
+            }],
             admin,
         }
     }
