@@ -11,6 +11,20 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+/// (name, start day, working days, area, hours, cost in SEK, done %, owner, phase, milestone)
+type PlannedTask = (
+    &'static str,
+    i64,
+    i64,
+    &'static str,
+    f64,
+    i64,
+    f64,
+    Option<u32>,
+    &'static str,
+    bool,
+);
+
 fn err(e: anchora_core::Error) -> anyhow::Error {
     anyhow!(e.detail)
 }
@@ -96,8 +110,7 @@ pub async fn ensure(store: Arc<dyn Store>, clock: Arc<dyn Clock>, admin: UserId)
         members.push(crm.add_member(&who, &id, body).await.map_err(err)?.number);
     }
     let m = |i: usize| members.get(i).copied();
-    // (name, start, days, area, hours, cost in SEK, done %, owner, phase, milestone)
-    let plan: [(&str, i64, i64, &str, f64, i64, f64, Option<u32>, &str, bool); 14] = [
+    let plan: [PlannedTask; 14] = [
         (
             "Interview each department",
             0,

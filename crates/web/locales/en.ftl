@@ -523,3 +523,4 @@ project-package-to-handed-over = Hand over to the vendor
 project-package-to-delivered = Mark as delivered
 project-package-to-accepted = Accept
 project-package-to-sent-back = Send back
+project-no-progress = No progress is reported yet, so there is nothing to forecast from.

@@ -144,6 +144,8 @@ anchora_store::on_both_databases!(
     browser_kanban_moves_deals_with_version_checks,
     browser_save_and_share_a_view,
     browser_bulk_actions_and_inline_edit,
+    project_api_with_bad_input_and_rights,
+    browser_project_health_and_gantt,
 );
 
 #[path = "api/e2e.rs"]
@@ -153,6 +155,10 @@ use e2e::*;
 #[path = "api/identity.rs"]
 mod identity;
 use identity::*;
+
+#[path = "api/projects.rs"]
+mod projects;
+use projects::*;
 
 impl H {
     fn backend(&self) -> &'static str {

@@ -121,8 +121,8 @@ pub fn topological_order(tasks: &[Task], deps: &[Dependency]) -> Result<Vec<u32>
 }
 
 /// Each task's float and whether it is on the critical path, by the critical path method over
-/// the tasks' own durations and dependencies (days; a task may not start before its own
-/// planned start).
+/// the tasks' own durations and dependencies (working days, Monday to Friday; a task may not
+/// start before its own planned start).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
     pub earliest_start: HashMap<u32, NaiveDate>,
@@ -132,10 +132,42 @@ pub struct Schedule {
     pub finish: Option<NaiveDate>,
 }
 
-/// The days a task occupies in the schedule: a milestone takes its day, so what follows it
-/// starts the day after, as what follows a one-day task does.
-fn span(t: &Task) -> i64 {
-    t.days().max(1)
+/// Working days (Monday to Friday) counted from a fixed Monday, so a task that ends on a Friday
+/// and one that starts the Monday after are back to back, as in any planning tool's standard
+/// calendar.
+#[derive(Clone, Copy)]
+struct Calendar {
+    monday: NaiveDate,
+}
+
+impl Calendar {
+    fn new(origin: NaiveDate) -> Self {
+        use chrono::Datelike;
+        let back = i64::from(origin.weekday().num_days_from_monday());
+        Self {
+            monday: origin - chrono::Duration::days(back),
+        }
+    }
+
+    /// Working days in [monday, d): a Saturday, a Sunday and the Monday after share one number.
+    fn index(self, d: NaiveDate) -> i64 {
+        let x = (d - self.monday).num_days();
+        x.div_euclid(7) * 5 + x.rem_euclid(7).min(5)
+    }
+
+    /// The date of working day `n`.
+    fn date(self, n: i64) -> NaiveDate {
+        self.monday + chrono::Duration::days(n.div_euclid(5) * 7 + n.rem_euclid(5))
+    }
+
+    /// The working days a task occupies: at least one, so a milestone takes its day and what
+    /// follows it starts the working day after.
+    fn span(self, t: &Task) -> i64 {
+        if t.milestone {
+            return 1;
+        }
+        (self.index(t.finish + chrono::Duration::days(1)) - self.index(t.start)).max(1)
+    }
 }
 
 pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanError> {
@@ -157,7 +189,9 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
             finish: None,
         });
     };
-    let day = |d: NaiveDate| (d - origin).num_days();
+    let cal = Calendar::new(origin);
+    let day = |d: NaiveDate| cal.index(d);
+    let span = |t: &Task| cal.span(t);
     let mut es: HashMap<u32, i64> = HashMap::new();
     let mut ef: HashMap<u32, i64> = HashMap::new();
     for id in &order {
@@ -186,7 +220,7 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
         lf.insert(*id, latest_finish);
         float.insert(*id, latest_finish - ef.get(id).copied().unwrap_or(0));
     }
-    let date = |n: i64| origin + chrono::Duration::days(n);
+    let date = |n: i64| cal.date(n);
     let critical = order.iter().filter(|id| float.get(id) == Some(&0)).copied().collect();
     Ok(Schedule {
         earliest_start: es.iter().map(|(k, v)| (*k, date(*v))).collect(),
@@ -213,7 +247,8 @@ pub struct Forecast {
     pub slip_days: i64,
 }
 
-/// Earned-schedule forecast on `today`. `None` for an empty plan or before it starts.
+/// Earned-schedule forecast on `today`. `None` for an empty plan, and while nothing is earned:
+/// with no progress reported there is no pace to extrapolate from.
 pub fn forecast(tasks: &[Task], today: NaiveDate) -> Option<Forecast> {
     let start = tasks.iter().map(|t| t.start).min()?;
     let finish = tasks.iter().map(|t| t.finish).max()?;
@@ -222,6 +257,9 @@ pub fn forecast(tasks: &[Task], today: NaiveDate) -> Option<Forecast> {
         .iter()
         .map(|t| t.planned_hours * t.percent_done.clamp(0.0, 100.0) / 100.0)
         .sum();
+    if earned <= 0.0 {
+        return None;
+    }
     // Planned value by the end of day n (days since start), spread evenly over each task.
     let pv = |n: i64| -> f64 {
         let at = start + chrono::Duration::days(n);
@@ -329,24 +367,39 @@ mod tests {
     }
 
     #[test]
-    fn critical_path_and_float() {
-        // 1 (5 days) → 2 (5 days) → 4 (1 day); 1 → 3 (2 days) → 4.
+    fn critical_path_and_float_in_working_days() {
+        // 1 (Mon–Fri) → 2 (next Mon–Fri) → 4 (Mon); 1 → 3 (Mon–Tue) → 4. The weekends between
+        // are not float: Friday's end and Monday's start are back to back.
         let tasks = vec![
             task(1, "2026-01-05", "2026-01-09", 40.0, 0.0),
-            task(2, "2026-01-10", "2026-01-14", 40.0, 0.0),
-            task(3, "2026-01-10", "2026-01-11", 16.0, 0.0),
-            task(4, "2026-01-15", "2026-01-15", 8.0, 0.0),
+            task(2, "2026-01-12", "2026-01-16", 40.0, 0.0),
+            task(3, "2026-01-12", "2026-01-13", 16.0, 0.0),
+            task(4, "2026-01-19", "2026-01-19", 8.0, 0.0),
         ];
-        let s = schedule(&tasks, &[dep(1, 2), dep(1, 3), dep(2, 4), dep(3, 4)]).unwrap();
+        let deps = [dep(1, 2), dep(1, 3), dep(2, 4), dep(3, 4)];
+        let s = schedule(&tasks, &deps).unwrap();
         assert_eq!(s.critical, [1, 2, 4]);
-        assert_eq!(s.float_days[&3], 3);
-        assert_eq!(s.finish, Some(d("2026-01-15")));
-        // A slipping predecessor pushes its successor.
+        assert_eq!(s.float_days[&3], 3, "Wednesday to Friday");
+        assert_eq!(s.finish, Some(d("2026-01-19")));
+        // A slipping predecessor pushes its successors, over the weekend.
         let mut late = tasks.clone();
         late[0].finish = d("2026-01-12");
-        let s = schedule(&late, &[dep(1, 2), dep(1, 3), dep(2, 4), dep(3, 4)]).unwrap();
+        let s = schedule(&late, &deps).unwrap();
         assert_eq!(s.earliest_start[&2], d("2026-01-13"));
-        assert_eq!(s.finish, Some(d("2026-01-18")));
+        assert_eq!(s.earliest_finish[&2], d("2026-01-19"));
+        assert_eq!(s.finish, Some(d("2026-01-20")));
+        // A milestone takes its day; what follows starts the next working day.
+        let with_milestone = vec![
+            task(1, "2026-01-05", "2026-01-09", 40.0, 0.0),
+            Task {
+                milestone: true,
+                ..task(2, "2026-01-09", "2026-01-09", 0.0, 0.0)
+            },
+            task(3, "2026-01-12", "2026-01-16", 40.0, 0.0),
+        ];
+        let s = schedule(&with_milestone, &[dep(1, 2), dep(2, 3)]).unwrap();
+        assert_eq!(s.earliest_start[&2], d("2026-01-12"), "after Friday's work: Monday");
+        assert_eq!(s.earliest_start[&3], d("2026-01-13"));
     }
 
     #[test]
@@ -383,6 +436,11 @@ mod tests {
         let f = forecast(&ahead, d("2026-03-10")).unwrap();
         assert!(f.spi > 1.0 && f.slip_days < 0, "{f:?}");
         assert!(forecast(&[], d("2026-03-10")).is_none());
+        let nothing_done = vec![task(1, "2026-03-01", "2026-03-10", 100.0, 0.0)];
+        assert!(
+            forecast(&nothing_done, d("2026-03-05")).is_none(),
+            "no pace yet, no forecast"
+        );
     }
 
     #[test]

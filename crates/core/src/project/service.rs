@@ -743,8 +743,7 @@ impl Crm {
         number: u32,
     ) -> Result<&'s Member> {
         let member = state.member(number).ok_or_else(|| no_item("member", number))?;
-        who.require(Permission::WriteRecords, &crate::auth::AccessPolicy::default())
-            .or_else(|_| Err(not_editor(who)))?;
+        require_writer(who)?;
         let own = member.user == Some(who.user_id);
         if own || (rights.edit && member.external()) {
             Ok(member)
@@ -836,8 +835,7 @@ impl Crm {
         if !(rights.edit || owner && progress_only) {
             return Err(not_editor(who));
         }
-        who.require(Permission::WriteRecords, &crate::auth::AccessPolicy::default())
-            .or_else(|_| Err(not_editor(who)))?;
+        require_writer(who)?;
         let task = validate_task(&state, patched(&current, patch)?)?;
         self.put(&state, TASK, number, version, &task).await?;
         Ok(Task {
@@ -969,8 +967,7 @@ impl Crm {
         version: i64,
     ) -> Result<WorkPackage> {
         let (state, rights) = self.project_state(who, id).await?;
-        who.require(Permission::WriteRecords, &crate::auth::AccessPolicy::default())
-            .or_else(|_| Err(not_editor(who)))?;
+        require_writer(who)?;
         let package = state.package(number).ok_or_else(|| no_item("work package", number))?;
         let vendor_self = package.vendor.is_some() && package.vendor == rights.member;
         let allowed = rights.edit || (next == PackageState::Delivered && vendor_self);
@@ -1017,6 +1014,15 @@ fn rights(who: &Principal, state: &ProjectState) -> ProjectRights {
     ProjectRights {
         edit: may_write && (who.role == Role::Admin || leader),
         member: member.map(|m| m.number),
+    }
+}
+
+/// Changing anything in a project needs a role and a credential that may write at all.
+fn require_writer(who: &Principal) -> Result<()> {
+    if who.may(Permission::WriteRecords, &crate::auth::AccessPolicy::default()) {
+        Ok(())
+    } else {
+        Err(not_editor(who))
     }
 }
 

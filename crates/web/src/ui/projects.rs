@@ -319,6 +319,8 @@ struct ProjectPage {
     thirds_svg: String,
     thirds_warning: Option<String>,
     forecast: Vec<Fact>,
+    /// Tasks exist but no progress is reported: nothing to forecast from yet.
+    no_progress: bool,
     budget: Vec<Fact>,
     // Group
     members: Vec<MemberRow>,
@@ -384,6 +386,7 @@ impl ProjectPage {
             thirds_svg: String::new(),
             thirds_warning: None,
             forecast: Vec::new(),
+            no_progress: false,
             budget: Vec::new(),
             members: Vec::new(),
             roles: Vec::new(),
@@ -586,6 +589,7 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
             format::share(locale, thirds.max_system_share),
         )
     });
+    page.no_progress = !state.tasks.is_empty() && state.forecast(today).is_none();
     page.forecast = match state.forecast(today) {
         Some(f) => {
             let late = f.forecast_finish > s.target;

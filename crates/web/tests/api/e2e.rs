@@ -158,7 +158,7 @@ impl Browser {
 }
 
 /// Fill an input by its id (clearing it first).
-async fn fill(b: &Browser, id: &str, text: &str) {
+pub async fn fill(b: &Browser, id: &str, text: &str) {
     let e = b.by_id(id).await;
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();

@@ -163,7 +163,7 @@ async fn team(h: &H, name: &str) -> String {
 }
 
 /// A token for an existing user, through the store (as `anchora token create` does).
-async fn token_of(h: &H, email: &str, scope: Scope) -> String {
+pub async fn token_of(h: &H, email: &str, scope: Scope) -> String {
     let store = h.instance.main();
     let u = store.user_by_email(email).await.unwrap().unwrap();
     let crm = anchora_core::service::Crm::new(store, h.clock.clone());
@@ -174,7 +174,7 @@ async fn token_of(h: &H, email: &str, scope: Scope) -> String {
     secret
 }
 
-async fn as_token(h: &H, token: &str, method: Method, path: &str, body: Option<Json>) -> Reply {
+pub async fn as_token(h: &H, token: &str, method: Method, path: &str, body: Option<Json>) -> Reply {
     h.send(method, path, Some(token), &[], body.map(|b| b.to_string().into_bytes()))
         .await
 }

@@ -1,0 +1,321 @@
+//! Implementation projects through the API and in the browser.
+
+use super::*;
+use e2e::Browser;
+use thirtyfour::components::SelectElement;
+use thirtyfour::prelude::*;
+
+async fn raw(h: &H, method: Method, path: &str, body: &[u8]) -> Reply {
+    h.send(
+        method,
+        path,
+        Some(&h.admin.clone()),
+        &[("content-type", "application/json")],
+        Some(body.to_vec()),
+    )
+    .await
+}
+
+pub async fn project_api_with_bad_input_and_rights(h: H) {
+    let r = h
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Rollout", "start": "2026-10-01", "target": "2027-03-31",
+                   "departments": ["Sales"], "user_groups": ["Field sales"],
+                   "budget": {"currency": "EUR", "amount": 50000000, "buffer_percent": 10}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let base = format!("/api/v1/projects/{id}");
+
+    // Bad input: each refused with a clear error naming the field, nothing stored.
+    let r = raw(&h, Method::POST, "/api/v1/projects", b"{\"name\": ").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = h
+        .post(
+            "/api/v1/projects",
+            json!({"name": "X", "start": 20261001, "target": "2027-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = h
+        .post(
+            "/api/v1/projects",
+            json!({"name": "X", "start": "2026-10-01", "target": "2027-01-01", "owner": "me"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = h
+        .post(
+            "/api/v1/projects",
+            json!({"name": "x".repeat(10_000), "start": "2026-10-01", "target": "2027-01-01"}),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "name", "{}", r.body);
+    assert_eq!(
+        h.get("/api/v1/projects").await.body["data"].as_array().unwrap().len(),
+        1
+    );
+
+    let r = h
+        .post(&format!("{base}/tasks"), json!({"name": "Workshops", "start": "2026-10-05", "finish": "2026-10-16", "area": "business", "planned_hours": 60}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let t1 = r.body["number"].as_u64().unwrap();
+    let r = h
+        .post(&format!("{base}/tasks"), json!({"name": "'); DROP TABLE project_items; --", "start": "2026-10-19", "finish": "2026-10-30", "area": "system", "planned_hours": 1e9}))
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "planned_hours", "{}", r.body);
+    let r = h
+        .post(&format!("{base}/tasks"), json!({"name": "'); DROP TABLE project_items; --", "start": "2026-10-19", "finish": "2026-10-30", "area": "system", "planned_hours": 90}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let t2 = r.body["number"].as_u64().unwrap();
+    let r = h
+        .post(&format!("{base}/dependencies"), json!({"before": t1, "after": t2}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = h
+        .post(&format!("{base}/dependencies"), json!({"before": t2, "after": t1}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body["errors"][0]["message"].as_str().unwrap().contains("cycle"),
+        "{}",
+        r.body
+    );
+    let r = h
+        .post(&format!("{base}/dependencies"), json!({"before": t2, "after": 999}))
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "after", "{}", r.body);
+    let r = h
+        .post(&format!("{base}/dependencies"), json!({"before": "one", "after": t2}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+    // Writes name their version: missing → 428, stale → 412 with the current state.
+    let r = h.patch(&base, None, json!({"name": "Renamed"})).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED, "{}", r.body);
+    let r = h.patch(&base, None, json!({"version": 1, "name": "Renamed"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = h.patch(&base, None, json!({"version": 1, "name": "Lost update"})).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.body);
+    assert_eq!(r.body["current"]["name"], "Renamed", "{}", r.body);
+    let r = h
+        .send(
+            Method::DELETE,
+            &format!("{base}/tasks/{t2}"),
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED);
+
+    // The whole project with its verdicts; the forecast needs some progress to go on.
+    assert!(h.get(&base).await.body["forecast"].is_null());
+    let r = h
+        .patch(
+            &format!("{base}/tasks/{t1}"),
+            None,
+            json!({"version": 1, "percent_done": 50}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["status"], "in_progress");
+    let r = h.get(&base).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["critical_path"], json!([t1, t2]));
+    assert_eq!(r.body["tasks"][1]["name"], "'); DROP TABLE project_items; --");
+    let roles = r.body["health"].as_array().unwrap();
+    let filled = roles.iter().find(|c| c["rule"] == "roles_filled").unwrap();
+    assert_eq!(filled["ok"], false);
+    assert!(
+        r.body["forecast"]["forecast_finish"].is_string(),
+        "{}",
+        r.body["forecast"]
+    );
+    assert_eq!(r.body["budget"]["buffer"], 5_000_000);
+
+    // Read-only people follow the project but cannot change it; strangers get nothing.
+    identity::user(&h, "board@example.se", "read_only", None).await;
+    let reader = identity::token_of(&h, "board@example.se", Scope::Read).await;
+    let r = identity::as_token(&h, &reader, Method::GET, &base, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["rights"]["edit"], false);
+    let r = identity::as_token(
+        &h,
+        &reader,
+        Method::PATCH,
+        &base,
+        Some(json!({"version": 2, "name": "Mine"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = identity::as_token(
+        &h,
+        &reader,
+        Method::POST,
+        "/api/v1/projects",
+        Some(json!({"name": "x", "start": "2026-10-01", "target": "2027-01-01"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = h.send(Method::GET, &base, None, &[], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = h.get("/api/v1/projects/00000000-0000-0000-0000-000000000000").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Work packages move only along their life.
+    let r = h
+        .post(&format!("{base}/work-packages"), json!({"title": "Data migration"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let wp = r.body["number"].as_u64().unwrap();
+    let r = h
+        .post(
+            &format!("{base}/work-packages/{wp}/state"),
+            json!({"state": "accepted", "version": 1}),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "state", "{}", r.body);
+    let r = h
+        .post(
+            &format!("{base}/work-packages/{wp}/state"),
+            json!({"state": "handed_over", "version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The catalogue grows, for admins only.
+    let r = h
+        .post("/api/v1/project-roles", json!({"key": "data_steward", "label": "Data steward", "required": true, "technical": false, "core_team": true, "scope": "project", "vendor": false}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = identity::as_token(&h, &reader, Method::POST, "/api/v1/project-roles", Some(json!({"key": "spy", "label": "Spy", "required": false, "technical": false, "core_team": false, "scope": "project", "vendor": false}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+/// Set an input's value by script (date inputs take typed text in the browser's locale).
+async fn set(b: &Browser, id: &str, value: &str) {
+    b.driver
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![json!(id), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn submit(b: &Browser, form: &str) {
+    b.css(&format!("{form} button[type=submit]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn rule_state(b: &Browser, rule: &str) -> String {
+    b.css(&format!("li[data-rule={rule}]"))
+        .await
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+pub async fn browser_project_health_and_gantt(h: H) {
+    identity::user(&h, "lead@example.se", "admin", None).await;
+    let Some(mut b) = Browser::start(&h, &format!("project-{}", h.backend())).await else {
+        return;
+    };
+    b.login("lead@example.se", identity::PASSWORD).await;
+    // Start a project from the Projects page in the sidebar.
+    b.css("a[href='/projects']").await.click().await.unwrap();
+    b.wait_for("Start a project").await;
+    b.by_id("p-name").await.send_keys("Rollout Nord").await.unwrap();
+    set(&b, "p-start", "2026-11-02").await;
+    set(&b, "p-target", "2027-02-26").await;
+    b.shot("new-project").await;
+    submit(&b, "form[action='/projects']").await;
+    let settings = b.driver.current_url().await.unwrap().path().to_string();
+    assert!(settings.ends_with("/settings"), "{settings}");
+    let project = settings.trim_end_matches("/settings").to_string();
+    b.by_id("s-deps").await.send_keys("Sales").await.unwrap();
+    b.by_id("s-goals")
+        .await
+        .send_keys("One view of each customer | Key accounts")
+        .await
+        .unwrap();
+    submit(&b, "form.record-form").await;
+    b.wait_for("role=\"status\"").await;
+
+    // A small group without a system owner: the health panel says so.
+    b.go(&format!("{project}/group")).await;
+    e2e::fill(&b, "m-name", "Petra Project").await;
+    SelectElement::new(&b.by_id("m-role").await)
+        .await
+        .unwrap()
+        .select_by_value("project_leader")
+        .await
+        .unwrap();
+    submit(&b, "form[action$='/members']").await;
+    b.wait_for("Petra Project").await;
+    b.go(&project).await;
+    b.wait_for("Health of the project group").await;
+    assert!(rule_state(&b, "system_owner_named").await.contains("problem"));
+    assert!(b.source().await.contains("After go-live someone must own the system"));
+    b.shot("system-owner-missing").await;
+
+    // Name a system owner: the warning goes away.
+    b.go(&format!("{project}/group")).await;
+    e2e::fill(&b, "m-name", "Sven System").await;
+    SelectElement::new(&b.by_id("m-role").await)
+        .await
+        .unwrap()
+        .select_by_value("system_owner")
+        .await
+        .unwrap();
+    submit(&b, "form[action$='/members']").await;
+    b.wait_for("Sven System").await;
+    b.shot("group").await;
+    b.go(&project).await;
+    b.wait_for("Health of the project group").await;
+    assert!(rule_state(&b, "system_owner_named").await.contains("ok"));
+    b.shot("system-owner-named").await;
+
+    // Two tasks, the second after the first, and the Gantt chart.
+    b.go(&format!("{project}/plan")).await;
+    for (name, start, finish) in [
+        ("Workshops", "2026-11-02", "2026-11-13"),
+        ("Configure", "2026-11-16", "2026-12-11"),
+    ] {
+        e2e::fill(&b, "t-name", name).await;
+        set(&b, "t-start", start).await;
+        set(&b, "t-finish", finish).await;
+        e2e::fill(&b, "t-hours", "40").await;
+        if name == "Configure" {
+            SelectElement::new(&b.by_id("t-area").await)
+                .await
+                .unwrap()
+                .select_by_value("system")
+                .await
+                .unwrap();
+            SelectElement::new(&b.by_id("t-after").await)
+                .await
+                .unwrap()
+                .select_by_index(1)
+                .await
+                .unwrap();
+        }
+        submit(&b, "form[action$='/tasks']").await;
+        b.wait_for(name).await;
+    }
+    let svg = b.css("svg.gantt").await;
+    let bars = svg.find_all(By::Css("g.bar")).await.unwrap();
+    assert_eq!(bars.len(), 2);
+    assert_eq!(svg.find_all(By::Css("path.dep")).await.unwrap().len(), 1);
+    assert!(b.source().await.contains("Critical path"));
+    b.shot("gantt").await;
+    b.quit().await;
+}
