@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks: installs wrk, sqlite3 and PostgreSQL from Debian when missing, builds
 # release binaries, and prints a Markdown table (copy it into bench/README.md).
-#   bench/run.sh [--people N] [--backend sqlite|postgres|both]
+#   bench/run.sh [--people N] [--backend sqlite|postgres|both] [--reuse] [--projects-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()

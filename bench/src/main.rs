@@ -20,6 +20,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod projects;
+
 struct Args {
     people: u64,
     backends: Vec<Backend>,
@@ -27,6 +29,8 @@ struct Args {
     dir: PathBuf,
     /// Keep a SQLite data set from an earlier run instead of generating it again.
     reuse: bool,
+    /// Only the implementation-project benchmark (no million people needed).
+    projects_only: bool,
 }
 
 fn args() -> Result<Args> {
@@ -36,11 +40,16 @@ fn args() -> Result<Args> {
         anchora: PathBuf::from("target/release/anchora"),
         dir: std::env::temp_dir().join("anchora-bench"),
         reuse: false,
+        projects_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--reuse" {
             a.reuse = true;
+            continue;
+        }
+        if flag == "--projects-only" {
+            a.projects_only = true;
             continue;
         }
         let value = it.next().context("every flag takes a value")?;
@@ -63,7 +72,7 @@ fn args() -> Result<Args> {
 }
 
 #[derive(Default)]
-struct Report {
+pub struct Report {
     rows: Vec<(String, String, String)>,
 }
 
@@ -81,7 +90,7 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 }
 
 /// "p50 … · p95 …" of a set of timings.
-fn p50_p95(samples: &mut [Duration]) -> String {
+pub fn p50_p95(samples: &mut [Duration]) -> String {
     format!(
         "p50 {} · p95 {}",
         ms(percentile(samples, 0.5)),
@@ -135,7 +144,7 @@ fn run_measured(cmd: &mut Command) -> Result<(String, String, Duration, f64)> {
     ))
 }
 
-async fn time_many<F, Fut>(n: usize, mut f: F) -> Vec<Duration>
+pub async fn time_many<F, Fut>(n: usize, mut f: F) -> Vec<Duration>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -239,7 +248,7 @@ async fn bench_backend(args: &Args, backend: Backend, report: &mut Report) -> Re
         }
         Backend::Postgres => {
             let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
-            let url = fresh_pg(&base).await?;
+            let url = fresh_pg(&base, "anchora_bench").await?;
             (url.clone(), url)
         }
     };
@@ -618,42 +627,8 @@ async fn ui_pages(
     name: &str,
     report: &mut Report,
 ) -> Result<()> {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
-    // A password for the admin, a session for the browser.
-    let mut user = store.user(admin.user_id).await.map_err(err)?.context("admin")?;
-    user.password_hash = Some(anchora_core::password::hash_password("bench password 123").map_err(err)?);
-    store.update_user(&user).await.map_err(err)?;
-    let email = user.email.clone().context("admin e-mail")?;
-    let signed_in = crm
-        .login(&email, "bench password 123", &Default::default(), None)
-        .await
-        .map_err(err)?;
-    let cookie = format!("anchora_session={}", signed_in.session_secret);
-    let mailer = Arc::new(anchora_web::mail::FileMailer::new(
-        std::env::temp_dir().join("anchora-bench-mail"),
-        anchora_web::mail::parse_mailbox("bench@localhost").map_err(|e| anyhow::anyhow!(e))?,
-    ));
-    let app = anchora_web::app(anchora_web::AppState::new(
-        instance.clone(),
-        Arc::new(SystemClock),
-        mailer,
-        "http://localhost",
-    ));
-    let fetch = |path: String| {
-        let (app, cookie) = (app.clone(), cookie.clone());
-        async move {
-            let req = axum::http::Request::builder()
-                .uri(path)
-                .header("cookie", cookie)
-                .body(axum::body::Body::empty())
-                .unwrap();
-            let res = app.oneshot(req).await.unwrap();
-            assert_eq!(res.status(), 200);
-            res.into_body().collect().await.unwrap().to_bytes().len()
-        }
-    };
+    let fetch = signed_in(instance, store, crm, admin).await?;
     // A person with a 100-entry timeline.
     let someone: String = store
         .pool()
@@ -724,6 +699,53 @@ async fn ui_pages(
         "≤ 150 KB",
     );
     Ok(())
+}
+
+/// The app as a signed-in admin sees it: a function that GETs a path and returns the body's
+/// length (asserting 200).
+pub async fn signed_in(
+    instance: &Arc<Instance>,
+    store: &Arc<SqlStore>,
+    crm: &Crm,
+    admin: &Principal,
+) -> Result<impl Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send>> + Clone> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
+    // A password for the admin, a session for the browser.
+    let mut user = store.user(admin.user_id).await.map_err(err)?.context("admin")?;
+    user.password_hash = Some(anchora_core::password::hash_password("bench password 123").map_err(err)?);
+    store.update_user(&user).await.map_err(err)?;
+    let email = user.email.clone().context("admin e-mail")?;
+    let signed_in = crm
+        .login(&email, "bench password 123", &Default::default(), None)
+        .await
+        .map_err(err)?;
+    let cookie = format!("anchora_session={}", signed_in.session_secret);
+    let mailer = Arc::new(anchora_web::mail::FileMailer::new(
+        std::env::temp_dir().join("anchora-bench-mail"),
+        anchora_web::mail::parse_mailbox("bench@localhost").map_err(|e| anyhow::anyhow!(e))?,
+    ));
+    let app = anchora_web::app(anchora_web::AppState::new(
+        instance.clone(),
+        Arc::new(SystemClock),
+        mailer,
+        "http://localhost",
+    ));
+    Ok(move |path: String| {
+        let (app, cookie) = (app.clone(), cookie.clone());
+        let f: std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send>> = Box::pin(async move {
+            let req = axum::http::Request::builder()
+                .uri(path)
+                .header("cookie", cookie)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = app.oneshot(req).await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.into_body().collect().await.unwrap().to_bytes().len()
+        });
+        f
+    })
 }
 
 /// Lists and search for a sales user who sees only their team's people (issue 3's target).
@@ -811,14 +833,14 @@ async fn visibility(store: &Arc<SqlStore>, crm: &Crm, name: &str, report: &mut R
     Ok(())
 }
 
-async fn fresh_pg(base: &str) -> Result<String> {
+pub async fn fresh_pg(base: &str, name: &str) -> Result<String> {
     let url = base
         .rsplit_once('/')
-        .map(|(h, _)| format!("{h}/anchora_bench"))
+        .map(|(h, _)| format!("{h}/{name}"))
         .context("bad url")?;
-    let drop = "DROP DATABASE IF EXISTS anchora_bench";
-    let create = "CREATE DATABASE anchora_bench TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'";
-    for sql in [drop, create] {
+    let drop = format!("DROP DATABASE IF EXISTS {name}");
+    let create = format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
+    for sql in [drop.as_str(), create.as_str()] {
         let out = Command::new("psql")
             .args(["-X", "-q", "-d", base, "-c", sql])
             .output()?;
@@ -835,7 +857,10 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&args.dir)?;
     let mut report = Report::default();
     for backend in args.backends.clone() {
-        bench_backend(&args, backend, &mut report).await?;
+        if !args.projects_only {
+            bench_backend(&args, backend, &mut report).await?;
+        }
+        projects::bench(&args.dir, backend, &mut report).await?;
     }
     let host = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

@@ -524,3 +524,6 @@ project-package-to-delivered = Markér som leveret
 project-package-to-accepted = Godkend
 project-package-to-sent-back = Send retur
 project-no-progress = Der er ikke rapporteret nogen fremdrift endnu, så der er intet at lave en prognose ud fra.
+project-dependency-hint = Opgavenumre som i listen (#12 er 12).
+project-no-predecessors = Opgaven venter ikke på nogen anden opgave.
+project-add-predecessor = Venter også på opgave nummer

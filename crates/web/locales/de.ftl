@@ -524,3 +524,6 @@ project-package-to-delivered = Als geliefert markieren
 project-package-to-accepted = Abnehmen
 project-package-to-sent-back = Zurückweisen
 project-no-progress = Es ist noch kein Fortschritt gemeldet, daher gibt es keine Grundlage für eine Prognose.
+project-dependency-hint = Aufgabennummern wie in der Liste (#12 ist 12).
+project-no-predecessors = Diese Aufgabe wartet auf keine andere Aufgabe.
+project-add-predecessor = Wartet auch auf Aufgabe Nummer

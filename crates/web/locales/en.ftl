@@ -524,3 +524,6 @@ project-package-to-delivered = Mark as delivered
 project-package-to-accepted = Accept
 project-package-to-sent-back = Send back
 project-no-progress = No progress is reported yet, so there is nothing to forecast from.
+project-dependency-hint = Task numbers, as in the list (#12 is 12).
+project-no-predecessors = This task waits for no other task.
+project-add-predecessor = Also waits for task number

@@ -524,3 +524,6 @@ project-package-to-delivered = Marcar como entregado
 project-package-to-accepted = Aceptar
 project-package-to-sent-back = Devolver
 project-no-progress = Aún no se ha informado ningún avance, así que no hay base para una previsión.
+project-dependency-hint = Números de tarea, como en la lista (#12 es 12).
+project-no-predecessors = Esta tarea no espera a ninguna otra.
+project-add-predecessor = También espera a la tarea número

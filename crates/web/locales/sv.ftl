@@ -524,3 +524,6 @@ project-package-to-delivered = Markera som levererat
 project-package-to-accepted = Godkänn
 project-package-to-sent-back = Skicka tillbaka
 project-no-progress = Inga framsteg är rapporterade än, så det finns inget att göra en prognos från.
+project-dependency-hint = Uppgiftsnummer, som i listan (#12 är 12).
+project-no-predecessors = Uppgiften väntar inte på någon annan uppgift.
+project-add-predecessor = Väntar också på uppgift nummer

@@ -334,8 +334,6 @@ struct ProjectPage {
     owners: Vec<(String, String)>,
     phases: Vec<String>,
     areas: Vec<(&'static str, String)>,
-    task_numbers: Vec<(u32, String)>,
-    dependencies: Vec<(u32, u32, String)>,
     // Work packages
     packages: Vec<PackageRow>,
     vendors: Vec<(String, String)>,
@@ -398,8 +396,6 @@ impl ProjectPage {
             owners: Vec::new(),
             phases: state.project.settings.phases.iter().map(|p| p.name.clone()).collect(),
             areas: Area::ALL.iter().map(|a| (a.as_str(), area_label(ui, *a))).collect(),
-            task_numbers: Vec::new(),
-            dependencies: Vec::new(),
             packages: Vec::new(),
             vendors: Vec::new(),
             form: SettingsForm::default(),
@@ -764,7 +760,6 @@ pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response 
         after.entry(d.after).or_default().push(format!("#{}", d.before));
     }
     let locale = ui.tr.locale;
-    let names: HashMap<u32, &str> = state.tasks.iter().map(|t| (t.number, t.name.as_str())).collect();
     page.tasks = state
         .tasks
         .iter()
@@ -804,21 +799,6 @@ pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response 
                 .collect::<Vec<_>>()
                 .join("; "),
             after: after.get(&t.number).map(|v| v.join(", ")).unwrap_or_default(),
-        })
-        .collect();
-    page.task_numbers = state.tasks.iter().map(|t| (t.number, t.name.clone())).collect();
-    page.dependencies = state
-        .dependencies
-        .iter()
-        .map(|d| {
-            let text = format!(
-                "#{} {} → #{} {}",
-                d.before,
-                names.get(&d.before).unwrap_or(&""),
-                d.after,
-                names.get(&d.after).unwrap_or(&"")
-            );
-            (d.before, d.after, text)
         })
         .collect();
     page.owners = state
@@ -1235,6 +1215,8 @@ struct TaskPage {
     external_resolved: bool,
     planned_cost: String,
     actual_cost: String,
+    /// What this task waits for: (number, "#n name").
+    predecessors: Vec<(u32, String)>,
 }
 
 pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Params) -> Response {
@@ -1284,6 +1266,15 @@ pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Par
         external_resolved: ext.is_some_and(|e| e.resolved),
         planned_cost: money_input(task.planned_cost),
         actual_cost: money_input(task.actual_cost),
+        predecessors: state
+            .dependencies
+            .iter()
+            .filter(|d| d.after == task.number)
+            .map(|d| {
+                let name = state.task(d.before).map_or("", |t| t.name.as_str());
+                (d.before, format!("#{} {name}", d.before))
+            })
+            .collect(),
         task,
     };
     ui.page(StatusCode::OK, page.render())
@@ -1340,7 +1331,11 @@ pub async fn dependencies(ui: Ui, Path(id): Path<String>, Form(form): Form<Field
         }
     }
     .await;
-    back(&ui, &format!("/projects/{id}/plan"), result)
+    let to = match (field(&form, "back"), field(&form, "after").parse::<u32>()) {
+        ("task", Ok(n)) => format!("/projects/{id}/tasks/{n}"),
+        _ => format!("/projects/{id}/plan"),
+    };
+    back(&ui, &to, result)
 }
 
 // ---- Work package forms ----

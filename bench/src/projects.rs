@@ -1,0 +1,227 @@
+//! The implementation project at its largest: 2,000 tasks and 5,000 dependencies. Times the
+//! plan page with its Gantt chart and the overview through the app (server time, signed in),
+//! and the parts alone: loading the project, the critical path and the forecast.
+
+use crate::{Report, fresh_pg, p50_p95, signed_in, time_many};
+use anchora_core::auth::{Credential, Principal, Role};
+use anchora_core::identity::User;
+use anchora_core::project::model::{TASK, Task, TaskStatus};
+use anchora_core::project::plan::Dependency;
+use anchora_core::project::thirds::Area;
+use anchora_core::service::Crm;
+use anchora_core::store::{ItemWrite, ProjectBatch};
+use anchora_core::{Clock, ProjectId, Store, SystemClock, UserId};
+use anchora_store::{Backend, Instance};
+use anyhow::Result;
+use chrono::Duration;
+use serde_json::json;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+const TASKS: u32 = 2_000;
+const DEPENDENCIES: usize = 5_000;
+
+/// A small deterministic generator (the bench needs no randomness crate).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u32) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % u64::from(n)) as u32
+    }
+}
+
+pub async fn bench(dir: &Path, backend: Backend, report: &mut Report) -> Result<()> {
+    let name = backend.name();
+    let url = match backend {
+        Backend::Sqlite => {
+            let d = dir.join("projects");
+            let _ = std::fs::remove_dir_all(&d);
+            std::fs::create_dir_all(&d)?;
+            format!("sqlite://{}", d.join("projects.db").display())
+        }
+        Backend::Postgres => {
+            let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
+            fresh_pg(&base, "anchora_bench_projects").await?
+        }
+    };
+    eprintln!("== {name}: a project with {TASKS} tasks and {DEPENDENCIES} dependencies");
+    let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
+    let clock = Arc::new(SystemClock);
+    let now = clock.now();
+    let instance = Arc::new(Instance::open(&url, now).await.map_err(err)?);
+    let store = instance.main();
+    let admin = User::new(
+        UserId::new_at(now),
+        Some("lead@bench.example".into()),
+        "Lead",
+        Role::Admin,
+        now,
+    );
+    store.create_user(&admin).await.map_err(err)?;
+    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
+    let crm = Crm::new(store.clone(), clock.clone());
+    let today = now.date_naive();
+    let start = today - Duration::days(120);
+    let project = crm
+        .create_project(
+            &who,
+            json!({"name": "Large rollout", "start": start, "target": start + Duration::days(400),
+                   "departments": ["Sales", "Service", "Marketing", "Finance"], "user_groups": ["Field", "Inside", "Service"]}),
+        )
+        .await
+        .map_err(err)?;
+    let id = project.id.to_string();
+    for (i, role) in [
+        "project_leader",
+        "management_decision_maker",
+        "champion",
+        "technical_expert",
+        "system_owner",
+    ]
+    .iter()
+    .enumerate()
+    {
+        crm.add_member(
+            &who,
+            &id,
+            json!({"name": format!("Member {i}"), "roles": [{"role": role}]}),
+        )
+        .await
+        .map_err(err)?;
+    }
+    // The plan in one batch; numbers continue after the members'.
+    let mut rng = Lcg(20_261_124);
+    let mut items = Vec::new();
+    for i in 0..TASKS {
+        let s = start + Duration::days(i64::from(i / 6));
+        let days = i64::from(rng.next(10));
+        let done = if i < 700 {
+            100.0
+        } else if i < 900 {
+            f64::from(rng.next(100))
+        } else {
+            0.0
+        };
+        let task = Task {
+            number: 0,
+            version: 1,
+            name: format!("Task {i}: configure, test and train"),
+            owner: Some(1 + rng.next(5)),
+            phase: String::new(),
+            start: s,
+            finish: s + Duration::days(days),
+            milestone: i % 100 == 99,
+            area: [Area::Business, Area::Anchoring, Area::System][rng.next(3) as usize],
+            status: if done >= 100.0 {
+                TaskStatus::Done
+            } else {
+                TaskStatus::NotStarted
+            },
+            percent_done: done,
+            planned_hours: f64::from(4 + rng.next(60)),
+            actual_hours: 0.0,
+            planned_cost: i64::from(rng.next(100_000)) * 100,
+            actual_cost: 0,
+            external: Vec::new(),
+        };
+        items.push(ItemWrite::Insert {
+            kind: TASK,
+            body: serde_json::to_string(&task)?,
+        });
+    }
+    let pid = ProjectId::parse(&id).unwrap();
+    let first = 6; // after five members
+    let mut deps = HashSet::new();
+    while deps.len() < DEPENDENCIES {
+        let a = rng.next(TASKS - 12);
+        let b = a + 1 + rng.next(10);
+        deps.insert(Dependency {
+            before: first + a,
+            after: first + b,
+        });
+    }
+    let batch = ProjectBatch {
+        items,
+        add_dependencies: deps.into_iter().collect(),
+        expect_plan_version: Some(project.plan_version),
+        ..ProjectBatch::default()
+    };
+    store.write_project(pid, &batch, now).await.map_err(err)?;
+
+    let (state, _) = crm.project_state(&who, &id).await.map_err(err)?;
+    assert_eq!(state.tasks.len(), TASKS as usize);
+    assert_eq!(state.dependencies.len(), DEPENDENCIES);
+    let mut s = time_many(50, |_| {
+        let (crm, who, id) = (crm.clone(), who.clone(), id.clone());
+        async move {
+            crm.project_state(&who, &id).await.unwrap();
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: load a project of 2,000 tasks + 5,000 dependencies"),
+        p50_p95(&mut s),
+        "",
+    );
+    let mut s = time_many(200, |_| {
+        let st = &state;
+        async move {
+            st.schedule().unwrap();
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: critical path (CPM) of that plan"),
+        p50_p95(&mut s),
+        "",
+    );
+    let mut s = time_many(200, |_| {
+        let st = &state;
+        async move {
+            st.forecast(today).unwrap();
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: forecast (earned schedule) of that plan"),
+        p50_p95(&mut s),
+        "≤ 20 ms",
+    );
+    let fetch = signed_in(&instance, &store, &crm, &who).await?;
+    let mut s = time_many(30, |_| {
+        let f = fetch(format!("/projects/{id}/plan"));
+        async move {
+            f.await;
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: plan page with its Gantt SVG (2,000 tasks), server time"),
+        p50_p95(&mut s),
+        "≤ 100 ms",
+    );
+    let mut s = time_many(30, |_| {
+        let f = fetch(format!("/projects/{id}"));
+        async move {
+            f.await;
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: project overview (health, thirds, forecast, budget), server time"),
+        p50_p95(&mut s),
+        "",
+    );
+    let bytes = fetch(format!("/projects/{id}/plan")).await;
+    report.add(
+        &format!("{name}: plan page weight (HTML with inline SVG, uncompressed)"),
+        format!("{:.0} KB", bytes as f64 / 1024.0),
+        "",
+    );
+    Ok(())
+}
