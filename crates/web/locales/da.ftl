@@ -527,3 +527,23 @@ project-no-progress = Der er ikke rapporteret nogen fremdrift endnu, så der er 
 project-dependency-hint = Opgavenumre som i listen (#12 er 12).
 project-no-predecessors = Opgaven venter ikke på nogen anden opgave.
 project-add-predecessor = Venter også på opgave nummer
+
+## Rapporter
+reports-title = Rapporter
+reports-intro = Tæl poster, eller summér et beløb, pr. værdi i et felt, over alle poster du må se.
+reports-object = Poster
+reports-group-by = Grupperet efter
+reports-measure = Mål
+reports-count = Antal poster
+reports-sum-of = Sum af { $field }
+reports-run = Vis
+reports-empty = Intet at rapportere: ingen poster.
+reports-group = Gruppe
+reports-share = Andel
+reports-sum = Sum
+reports-total = I alt
+reports-owner = Ejer
+reports-yes = Ja
+reports-no = Nej
+reports-none = (tom)
+reports-open-list = Åbn listen

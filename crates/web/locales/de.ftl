@@ -527,3 +527,23 @@ project-no-progress = Es ist noch kein Fortschritt gemeldet, daher gibt es keine
 project-dependency-hint = Aufgabennummern wie in der Liste (#12 ist 12).
 project-no-predecessors = Diese Aufgabe wartet auf keine andere Aufgabe.
 project-add-predecessor = Wartet auch auf Aufgabe Nummer
+
+## Berichte
+reports-title = Berichte
+reports-intro = Datensätze zählen oder einen Betrag summieren, je Wert eines Feldes, über alle Datensätze, die Sie sehen dürfen.
+reports-object = Datensätze
+reports-group-by = Gruppiert nach
+reports-measure = Kennzahl
+reports-count = Anzahl Datensätze
+reports-sum-of = Summe von { $field }
+reports-run = Anzeigen
+reports-empty = Nichts zu berichten: keine Datensätze.
+reports-group = Gruppe
+reports-share = Anteil
+reports-sum = Summe
+reports-total = Gesamt
+reports-owner = Verantwortlich
+reports-yes = Ja
+reports-no = Nein
+reports-none = (leer)
+reports-open-list = Liste öffnen

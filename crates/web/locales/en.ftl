@@ -527,3 +527,23 @@ project-no-progress = No progress is reported yet, so there is nothing to foreca
 project-dependency-hint = Task numbers, as in the list (#12 is 12).
 project-no-predecessors = This task waits for no other task.
 project-add-predecessor = Also waits for task number
+
+## Reports
+reports-title = Reports
+reports-intro = Count records, or add up an amount, per value of a field, over every record you may see.
+reports-object = Records
+reports-group-by = Grouped by
+reports-measure = Measure
+reports-count = Number of records
+reports-sum-of = Sum of { $field }
+reports-run = Show
+reports-empty = Nothing to report: no records.
+reports-group = Group
+reports-share = Share
+reports-sum = Sum
+reports-total = Total
+reports-owner = Owner
+reports-yes = Yes
+reports-no = No
+reports-none = (empty)
+reports-open-list = Open the list

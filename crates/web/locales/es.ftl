@@ -527,3 +527,23 @@ project-no-progress = Aún no se ha informado ningún avance, así que no hay ba
 project-dependency-hint = Números de tarea, como en la lista (#12 es 12).
 project-no-predecessors = Esta tarea no espera a ninguna otra.
 project-add-predecessor = También espera a la tarea número
+
+## Informes
+reports-title = Informes
+reports-intro = Cuenta registros, o suma un importe, por cada valor de un campo, sobre todos los registros que puedes ver.
+reports-object = Registros
+reports-group-by = Agrupado por
+reports-measure = Medida
+reports-count = Número de registros
+reports-sum-of = Suma de { $field }
+reports-run = Mostrar
+reports-empty = Nada que informar: no hay registros.
+reports-group = Grupo
+reports-share = Proporción
+reports-sum = Suma
+reports-total = Total
+reports-owner = Propietario
+reports-yes = Sí
+reports-no = No
+reports-none = (vacío)
+reports-open-list = Abrir la lista

@@ -527,3 +527,23 @@ project-no-progress = Inga framsteg är rapporterade än, så det finns inget at
 project-dependency-hint = Uppgiftsnummer, som i listan (#12 är 12).
 project-no-predecessors = Uppgiften väntar inte på någon annan uppgift.
 project-add-predecessor = Väntar också på uppgift nummer
+
+## Rapporter
+reports-title = Rapporter
+reports-intro = Räkna poster, eller summera ett belopp, per värde i ett fält, över alla poster du får se.
+reports-object = Poster
+reports-group-by = Grupperat på
+reports-measure = Mått
+reports-count = Antal poster
+reports-sum-of = Summa av { $field }
+reports-run = Visa
+reports-empty = Inget att rapportera: inga poster.
+reports-group = Grupp
+reports-share = Andel
+reports-sum = Summa
+reports-total = Totalt
+reports-owner = Ägare
+reports-yes = Ja
+reports-no = Nej
+reports-none = (tomt)
+reports-open-list = Öppna listan

@@ -146,6 +146,7 @@ anchora_store::on_both_databases!(
     browser_bulk_actions_and_inline_edit,
     project_api_with_bad_input_and_rights,
     browser_project_health_and_gantt,
+    project_and_report_pages_for_readers,
 );
 
 #[path = "api/e2e.rs"]

@@ -10,6 +10,7 @@ mod lists;
 mod logs;
 mod projects;
 mod records;
+mod reports;
 
 use crate::AppState;
 use crate::extract::{Authed, authenticate_session};
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/teams", post(admin::create_team))
         .route("/account/tokens", get(admin::tokens_page).post(admin::create_token))
+        .route("/reports", get(reports::reports_page))
         .route("/projects", get(projects::projects_page).post(projects::create_project))
         .route("/projects/{id}", get(projects::overview))
         .route("/projects/{id}/group", get(projects::group))
@@ -270,11 +272,18 @@ impl Ui {
                 .map(|s| s.csrf_token.clone())
                 .unwrap_or_default(),
             objects: nav,
-            work: vec![NavItem {
-                href: "/projects".into(),
-                label: tr.t("nav-project"),
-                current: current == "projects",
-            }],
+            work: vec![
+                NavItem {
+                    href: "/reports".into(),
+                    label: tr.t("nav-reports"),
+                    current: current == "reports",
+                },
+                NavItem {
+                    href: "/projects".into(),
+                    label: tr.t("nav-project"),
+                    current: current == "projects",
+                },
+            ],
             admin,
         }
     }

@@ -6,16 +6,16 @@ use anchora_core::Clock;
 
 /// A browser: its cookies, kept between requests.
 #[derive(Default, Clone)]
-struct Browser {
+pub struct Browser {
     cookies: Vec<(String, String)>,
     /// The client address the server sees (as from a socket).
     ip: Option<std::net::SocketAddr>,
 }
 
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
 }
 
 impl Browser {
@@ -75,11 +75,11 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, h: &H, path: &str) -> Page {
+    pub async fn get(&mut self, h: &H, path: &str) -> Page {
         self.request(h, Method::GET, path, &[], None).await
     }
 
-    async fn form(&mut self, h: &H, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub async fn form(&mut self, h: &H, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = fields
             .iter()
             .map(|(k, v)| format!("{k}={}", enc(v)))
@@ -115,7 +115,7 @@ impl Browser {
     }
 
     /// Open the login page and sign in; returns the final response.
-    async fn login(&mut self, h: &H, email: &str, password: &str) -> Page {
+    pub async fn login(&mut self, h: &H, email: &str, password: &str) -> Page {
         let page = self.get(h, "/login").await;
         assert_eq!(page.status, StatusCode::OK);
         let csrf = hidden(&page.text, "csrf");
@@ -127,7 +127,7 @@ impl Browser {
         .await
     }
 
-    async fn csrf(&mut self, h: &H) -> String {
+    pub async fn csrf(&mut self, h: &H) -> String {
         let me = self.api(h, Method::GET, "/api/v1/me", None, None).await;
         assert_eq!(me.status, StatusCode::OK, "{}", me.body);
         me.body["csrf_token"].as_str().unwrap().to_string()

@@ -326,3 +326,93 @@ pub async fn browser_project_health_and_gantt(h: H) {
     b.shot("task").await;
     b.quit().await;
 }
+
+/// The project pages and reports as a read-only member of management sees them: everything
+/// readable, no forms to change anything, and forged or direct posts refused.
+pub async fn project_and_report_pages_for_readers(h: H) {
+    identity::user(&h, "board@example.se", "read_only", None).await;
+    let r = h
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Rollout <b>Syd</b>", "start": "2026-10-05", "target": "2027-03-31"}),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    h.post(&format!("/api/v1/projects/{id}/tasks"), json!({"name": "Workshops", "start": "2026-10-05", "finish": "2026-10-16", "area": "business", "percent_done": 50, "planned_hours": 10}))
+        .await;
+    h.post(
+        "/api/v1/records/deal",
+        json!({"name": "Big one", "stage": "won", "amount": "1000.00", "currency": "SEK"}),
+    )
+    .await;
+    let mut stranger = identity::Browser::default();
+    for path in [
+        "/projects".to_string(),
+        format!("/projects/{id}"),
+        "/reports".to_string(),
+    ] {
+        let r = stranger.get(&h, &path).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+    }
+    let mut reader = identity::Browser::default();
+    reader.login(&h, "board@example.se", identity::PASSWORD).await;
+    for tab in ["", "/group", "/plan", "/packages"] {
+        let page = reader.get(&h, &format!("/projects/{id}{tab}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{tab}");
+        assert!(
+            page.text.contains("Syd") && !page.text.contains("<b>Syd"),
+            "escaped: {tab}"
+        );
+        assert!(
+            !page.text.contains("<form class=\"record-form"),
+            "no forms for readers: {tab}"
+        );
+        assert!(page.text.contains("only its leaders and administrators change it"));
+    }
+    assert!(
+        reader
+            .get(&h, &format!("/projects/{id}/plan"))
+            .await
+            .text
+            .contains("<svg")
+    );
+    assert_eq!(
+        reader.get(&h, &format!("/projects/{id}/settings")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let csrf = reader.csrf(&h).await;
+    let r = reader
+        .form(
+            &h,
+            &format!("/projects/{id}/tasks"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Sneaky"),
+                ("start", "2026-10-05"),
+                ("area", "system"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = reader
+        .form(&h, &format!("/projects/{id}/tasks"), &[("name", "Forged")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.get(&format!("/api/v1/projects/{id}")).await.body["tasks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Reports: deals by stage with their amounts, in the reader's view.
+    let page = reader.get(&h, "/reports?object=deal&group=stage&sum=amount").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("SEK") && page.text.contains("class=\"report-chart\""),
+        "{}",
+        page.text
+    );
+    let page = reader.get(&h, "/reports?object=deal&group=password&sum=name").await;
+    assert_eq!(page.status, StatusCode::OK, "unknown fields fall back to defaults");
+}
