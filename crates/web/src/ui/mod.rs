@@ -64,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens", get(admin::tokens_page).post(admin::create_token))
         .route("/reports", get(reports::reports_page))
         .route("/projects", get(projects::projects_page).post(projects::create_project))
+        .route("/projects/roles", post(projects::add_catalogue_role))
         .route("/projects/{id}", get(projects::overview))
         .route("/projects/{id}/group", get(projects::group))
         .route("/projects/{id}/plan", get(projects::plan))

@@ -162,6 +162,9 @@ struct ProjectsPage {
     projects: Vec<ProjectRow>,
     may_create: bool,
     error: Option<String>,
+    saved: Option<String>,
+    /// The role catalogue: (label, what kind of role it is).
+    catalogue: Vec<(String, String)>,
 }
 
 pub async fn projects_page(ui: Ui, Query(q): Params) -> Response {
@@ -179,11 +182,33 @@ pub async fn projects_page(ui: Ui, Query(q): Params) -> Response {
             cadence: ui.tr.t(&format!("project-cadence-{}", p.settings.cadence.as_str())),
         })
         .collect();
+    let catalogue = ui.a.crm.project_catalogue().await.unwrap_or_default();
+    let (error, saved) = banner(&ui, &q);
     let page = ProjectsPage {
         title: ui.tr.t("projects-title"),
         projects: rows,
         may_create: ui.a.principal.may(Permission::ManageProjects, &ui.schema.policy),
-        error: banner(&ui, &q).0,
+        error,
+        saved,
+        catalogue: catalogue
+            .iter()
+            .map(|r| {
+                let mut kinds = Vec::new();
+                if r.required {
+                    kinds.push(ui.tr.t("project-role-required"));
+                }
+                if r.core_team {
+                    kinds.push(ui.tr.t("project-role-core"));
+                }
+                if r.technical {
+                    kinds.push(ui.tr.t("project-role-technical"));
+                }
+                if r.vendor {
+                    kinds.push(ui.tr.t("project-role-vendor"));
+                }
+                (role_label(&ui, &catalogue, &r.key), kinds.join(", "))
+            })
+            .collect(),
         shell: shell(&ui),
     };
     ui.page(StatusCode::OK, page.render())
@@ -206,6 +231,39 @@ pub async fn create_project(ui: Ui, Form(form): Form<Fields>) -> Response {
         Ok(p) => Redirect::to(&format!("/projects/{}/settings", p.id)).into_response(),
         Err(e) => back(&ui, "/projects", Err(e)),
     }
+}
+
+/// An administrator adds a role to the catalogue every project uses.
+pub async fn add_catalogue_role(ui: Ui, Form(form): Form<Fields>) -> Response {
+    if !ui.csrf_ok(field(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    let label = field(&form, "label");
+    let key: String = label
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    let key = if key.starts_with(|c: char| c.is_ascii_lowercase()) {
+        key
+    } else {
+        format!("role_{key}")
+    };
+    let body = json!({
+        "key": key.chars().take(40).collect::<String>(),
+        "label": label,
+        "required": form.contains_key("required"),
+        "core_team": form.contains_key("core_team"),
+        "technical": form.contains_key("technical"),
+        "vendor": form.contains_key("vendor"),
+        "scope": "project",
+    });
+    let result = ui.a.crm.add_project_role(&ui.a.principal, body).await.map(|_| ());
+    back(&ui, "/projects", result)
 }
 
 // ---- One project ----
@@ -317,6 +375,8 @@ struct ProjectPage {
     health: Vec<HealthRow>,
     health_problems: usize,
     thirds_svg: String,
+    /// Per area: hours planned / actual, cost planned / actual.
+    thirds_rows: Vec<[String; 4]>,
     thirds_warning: Option<String>,
     forecast: Vec<Fact>,
     /// Tasks exist but no progress is reported: nothing to forecast from yet.
@@ -382,6 +442,7 @@ impl ProjectPage {
             health: Vec::new(),
             health_problems: 0,
             thirds_svg: String::new(),
+            thirds_rows: Vec::new(),
             thirds_warning: None,
             forecast: Vec::new(),
             no_progress: false,
@@ -578,6 +639,28 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
     page.health = health_rows(&ui, &state, &checks);
     let thirds = state.thirds();
     page.thirds_svg = thirds_svg(&ui, &thirds);
+    let currency = Some(s.budget.currency.as_str());
+    page.thirds_rows = Area::ALL
+        .iter()
+        .map(|a| {
+            let pick = |split: &anchora_core::project::thirds::Split| match a {
+                Area::Business => split.business,
+                Area::Anchoring => split.anchoring,
+                Area::System => split.system,
+            };
+            let (p, x) = (pick(&thirds.planned), pick(&thirds.actual));
+            [
+                area_label(&ui, *a),
+                format!(
+                    "{} / {}",
+                    format::number(locale, p.hours, 0),
+                    format::number(locale, x.hours, 0)
+                ),
+                format::money(locale, p.money, currency),
+                format::money(locale, x.money, currency),
+            ]
+        })
+        .collect();
     page.thirds_warning = (thirds.actual_warning || thirds.planned_warning).then(|| {
         ui.tr.t1(
             "project-thirds-warning",

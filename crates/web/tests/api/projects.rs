@@ -233,6 +233,13 @@ pub async fn browser_project_health_and_gantt(h: H) {
     // Start a project from the Projects page in the sidebar.
     b.css("a[href='/projects']").await.click().await.unwrap();
     b.wait_for("Start a project").await;
+    // The administrator adds a role of their own to the catalogue, required in every project.
+    e2e::fill(&b, "r-label", "Data steward").await;
+    b.by_id("r-required").await.click().await.unwrap();
+    submit(&b, "form[action='/projects/roles']").await;
+    b.wait_for("<li class=\"tag\" title=\"Required in every project\">Data steward</li>")
+        .await;
+    b.shot("catalogue").await;
     b.by_id("p-name").await.send_keys("Rollout Nord").await.unwrap();
     set(&b, "p-start", "2026-11-02").await;
     set(&b, "p-target", "2027-02-26").await;
@@ -264,6 +271,10 @@ pub async fn browser_project_health_and_gantt(h: H) {
     b.go(&project).await;
     b.wait_for("Health of the project group").await;
     assert!(rule_state(&b, "system_owner_named").await.contains("problem"));
+    assert!(
+        b.source().await.contains("Data steward"),
+        "the added role is missing too"
+    );
     assert!(b.source().await.contains("After go-live someone must own the system"));
     b.shot("system-owner-missing").await;
 
