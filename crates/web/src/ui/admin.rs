@@ -21,7 +21,7 @@ fn csrf_ok(ui: &Ui, form: &Fields) -> bool {
 }
 
 /// What went wrong, for a banner: the detail and each field's message.
-fn problem(e: &Error) -> String {
+pub(super) fn problem(e: &Error) -> String {
     if e.errors.is_empty() {
         e.detail.clone()
     } else {

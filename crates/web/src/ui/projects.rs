@@ -3,6 +3,7 @@
 //! Gantt chart, its work packages and its settings. Everyone signed in may read; the forms go
 //! through the same use cases as the API, so the same rights apply.
 
+use super::admin::problem;
 use super::{NavItem, Shell, Ui, forbidden, form_expired, format, gantt, not_found};
 use anchora_core::auth::Permission;
 use anchora_core::project::health::{Check, Rule};
@@ -27,19 +28,6 @@ type Params = Query<HashMap<String, String>>;
 
 fn field<'a>(form: &'a Fields, key: &str) -> &'a str {
     form.get(key).map_or("", |v| v.trim())
-}
-
-/// What went wrong, in one line: the detail and each field's message.
-fn problem(e: &Error) -> String {
-    if e.errors.is_empty() {
-        e.detail.clone()
-    } else {
-        e.errors
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join(" · ")
-    }
 }
 
 /// After a form: back to the page, with the error to show if there was one.
