@@ -2,6 +2,7 @@
 //! health rules that judge it, the rule of thirds, and the living plan. Pure rules, no storage:
 //! every function takes what it needs, time included.
 
+pub mod change;
 pub mod health;
 pub mod model;
 pub mod plan;
