@@ -383,8 +383,8 @@ project-days-early = { $count ->
    *[other] { $count } dage før tid
 }
 project-pushed = { $count ->
-    [one] rykket { $count } dag af det, den venter på
-   *[other] rykket { $count } dage af det, den venter på
+    [one] rykket { $count } arbejdsdag af det, den venter på
+   *[other] rykket { $count } arbejdsdage af det, den venter på
 }
 project-change = Ændr
 project-give-feedback = Giv feedback

@@ -383,8 +383,8 @@ project-days-early = { $count ->
    *[other] { $count } Tage früher
 }
 project-pushed = { $count ->
-    [one] um { $count } Tag verschoben durch Abhängigkeiten
-   *[other] um { $count } Tage verschoben durch Abhängigkeiten
+    [one] um { $count } Arbeitstag verschoben durch Abhängigkeiten
+   *[other] um { $count } Arbeitstage verschoben durch Abhängigkeiten
 }
 project-change = Ändern
 project-give-feedback = Feedback geben

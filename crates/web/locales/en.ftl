@@ -383,8 +383,8 @@ project-days-early = { $count ->
    *[other] { $count } days early
 }
 project-pushed = { $count ->
-    [one] pushed { $count } day by what it waits for
-   *[other] pushed { $count } days by what it waits for
+    [one] pushed { $count } working day by what it waits for
+   *[other] pushed { $count } working days by what it waits for
 }
 project-change = Change
 project-give-feedback = Give feedback

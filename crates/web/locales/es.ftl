@@ -383,8 +383,8 @@ project-days-early = { $count ->
    *[other] { $count } días de adelanto
 }
 project-pushed = { $count ->
-    [one] retrasada { $count } día por sus dependencias
-   *[other] retrasada { $count } días por sus dependencias
+    [one] retrasada { $count } día laborable por sus dependencias
+   *[other] retrasada { $count } días laborables por sus dependencias
 }
 project-change = Cambiar
 project-give-feedback = Dejar comentarios

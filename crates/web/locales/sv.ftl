@@ -383,8 +383,8 @@ project-days-early = { $count ->
    *[other] { $count } dagar tidigare
 }
 project-pushed = { $count ->
-    [one] förskjuten { $count } dag av det den väntar på
-   *[other] förskjuten { $count } dagar av det den väntar på
+    [one] förskjuten { $count } arbetsdag av det den väntar på
+   *[other] förskjuten { $count } arbetsdagar av det den väntar på
 }
 project-change = Ändra
 project-give-feedback = Ge återkoppling

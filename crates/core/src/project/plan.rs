@@ -128,6 +128,8 @@ pub struct Schedule {
     pub earliest_start: HashMap<u32, NaiveDate>,
     pub earliest_finish: HashMap<u32, NaiveDate>,
     pub float_days: HashMap<u32, i64>,
+    /// Working days a task's predecessors push it past its own planned finish (0 or more).
+    pub slip_days: HashMap<u32, i64>,
     pub critical: Vec<u32>,
     pub finish: Option<NaiveDate>,
 }
@@ -143,9 +145,9 @@ struct Calendar {
 impl Calendar {
     fn new(origin: NaiveDate) -> Self {
         use chrono::Datelike;
-        let back = i64::from(origin.weekday().num_days_from_monday());
+        let back = u64::from(origin.weekday().num_days_from_monday());
         Self {
-            monday: origin - chrono::Duration::days(back),
+            monday: origin.checked_sub_days(chrono::Days::new(back)).unwrap_or(origin),
         }
     }
 
@@ -155,18 +157,47 @@ impl Calendar {
         x.div_euclid(7) * 5 + x.rem_euclid(7).min(5)
     }
 
-    /// The date of working day `n`.
-    fn date(self, n: i64) -> NaiveDate {
-        self.monday + chrono::Duration::days(n.div_euclid(5) * 7 + n.rem_euclid(5))
+    /// Working days in [monday, d]: where work that ends on `d` has ended (a Friday and the
+    /// weekend after it share one number).
+    fn through(self, d: NaiveDate) -> i64 {
+        let x = (d - self.monday).num_days() + 1;
+        x.div_euclid(7) * 5 + x.rem_euclid(7).min(5)
     }
 
-    /// The working days a task occupies: at least one, so a milestone takes its day and what
-    /// follows it starts the working day after.
+    /// The date of working day `n`.
+    fn date(self, n: i64) -> NaiveDate {
+        let days = n.div_euclid(5) * 7 + n.rem_euclid(5);
+        self.monday
+            .checked_add_signed(chrono::Duration::days(days))
+            .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// Where a task may start at the earliest, by its own date. A milestone is a moment at
+    /// the end of its day: it sits where the work of that day ends.
+    fn lower_bound(self, t: &Task) -> i64 {
+        if t.milestone {
+            self.through(t.start)
+        } else {
+            self.index(t.start)
+        }
+    }
+
+    /// The working days a task occupies; a milestone none, so what follows a milestone on a
+    /// Friday may start on the Monday.
     fn span(self, t: &Task) -> i64 {
         if t.milestone {
-            return 1;
+            return 0;
         }
-        (self.index(t.finish + chrono::Duration::days(1)) - self.index(t.start)).max(1)
+        (self.through(t.finish) - self.index(t.start)).max(1)
+    }
+
+    /// Where the task's own plan has it end.
+    fn planned_end(self, t: &Task) -> i64 {
+        if t.milestone {
+            self.through(t.start)
+        } else {
+            self.through(t.finish)
+        }
     }
 }
 
@@ -185,12 +216,12 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
             earliest_start: HashMap::new(),
             earliest_finish: HashMap::new(),
             float_days: HashMap::new(),
+            slip_days: HashMap::new(),
             critical: Vec::new(),
             finish: None,
         });
     };
     let cal = Calendar::new(origin);
-    let day = |d: NaiveDate| cal.index(d);
     let span = |t: &Task| cal.span(t);
     let mut es: HashMap<u32, i64> = HashMap::new();
     let mut ef: HashMap<u32, i64> = HashMap::new();
@@ -200,7 +231,7 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
             .get(id)
             .map(|p| p.iter().filter_map(|x| ef.get(x)).copied().max().unwrap_or(i64::MIN))
             .unwrap_or(i64::MIN);
-        let start = day(t.start).max(after_preds);
+        let start = cal.lower_bound(t).max(after_preds);
         es.insert(*id, start);
         ef.insert(*id, start + span(t));
     }
@@ -222,11 +253,20 @@ pub fn schedule(tasks: &[Task], deps: &[Dependency]) -> Result<Schedule, PlanErr
     }
     let date = |n: i64| cal.date(n);
     let critical = order.iter().filter(|id| float.get(id) == Some(&0)).copied().collect();
+    let is_milestone = |k: &u32| by_id.get(k).is_some_and(|t| t.milestone);
     Ok(Schedule {
-        earliest_start: es.iter().map(|(k, v)| (*k, date(*v))).collect(),
-        // Finish is the last day worked: exclusive end minus one (milestones: their day).
+        // A milestone's day is the last working day before the moment it marks.
+        earliest_start: es
+            .iter()
+            .map(|(k, v)| (*k, date(if is_milestone(k) { v - 1 } else { *v })))
+            .collect(),
+        // Finish is the last day worked: the exclusive end minus one.
         earliest_finish: ef.iter().map(|(k, v)| (*k, date(v - 1))).collect(),
         float_days: float,
+        slip_days: ef
+            .iter()
+            .filter_map(|(k, v)| by_id.get(k).map(|t| (*k, (v - cal.planned_end(t)).max(0))))
+            .collect(),
         critical,
         finish: Some(date(end - 1).max(origin)),
     })
@@ -239,6 +279,8 @@ pub struct Forecast {
     pub planned_finish: NaiveDate,
     /// Share of the planned effort earned (0–1).
     pub percent_complete: f64,
+    /// Every task is done.
+    pub complete: bool,
     /// The day by which the plan expected today's progress.
     pub earned_schedule: NaiveDate,
     /// Schedule performance index SPI(t): above 1 ahead, below 1 behind.
@@ -298,22 +340,30 @@ pub fn forecast(tasks: &[Task], today: NaiveDate) -> Option<Forecast> {
         };
     #[allow(clippy::cast_precision_loss)]
     let actual = ((today - start).num_days() + 1).max(1) as f64;
-    let spi = if earned >= total - 1e-9 && total > 0.0 {
-        // Done: the plan finished when the last work was earned.
-        (es / actual).max(f64::MIN_POSITIVE)
-    } else {
-        (es / actual).max(0.01)
-    };
+    let complete = total > 0.0 && earned >= total - 1e-9;
+    let spi = (es / actual).max(0.01);
     #[allow(clippy::cast_precision_loss)]
     let forecast_days = (planned_days as f64 / spi).ceil();
+    // Done: nothing is left to extrapolate. Tasks carry no completion dates, so a plan done
+    // early finished by today, and one done late is shown on its planned finish (the slip is
+    // history by then; the status reports kept at the time tell it).
     #[allow(clippy::cast_possible_truncation)]
-    let forecast_finish = start + chrono::Duration::days(forecast_days.min(36_500.0) as i64 - 1);
+    let forecast_finish = if complete {
+        today.min(finish)
+    } else {
+        start
+            .checked_add_signed(chrono::Duration::days(forecast_days.min(36_500.0) as i64 - 1))
+            .unwrap_or(finish)
+    };
     #[allow(clippy::cast_possible_truncation)]
-    let es_day = start + chrono::Duration::days((es.floor() as i64 - 1).max(0));
+    let es_day = start
+        .checked_add_signed(chrono::Duration::days((es.floor() as i64 - 1).max(0)))
+        .unwrap_or(finish);
     Some(Forecast {
         planned_start: start,
         planned_finish: finish,
         percent_complete: if total > 0.0 { earned / total } else { 0.0 },
+        complete,
         earned_schedule: es_day,
         spi,
         forecast_finish,
@@ -398,8 +448,25 @@ mod tests {
             task(3, "2026-01-12", "2026-01-16", 40.0, 0.0),
         ];
         let s = schedule(&with_milestone, &[dep(1, 2), dep(2, 3)]).unwrap();
-        assert_eq!(s.earliest_start[&2], d("2026-01-12"), "after Friday's work: Monday");
-        assert_eq!(s.earliest_start[&3], d("2026-01-13"));
+        assert_eq!(
+            s.earliest_start[&2],
+            d("2026-01-09"),
+            "the milestone marks Friday's end"
+        );
+        assert_eq!(s.earliest_start[&3], d("2026-01-12"), "what follows starts on Monday");
+        assert_eq!(s.critical, [1, 2, 3]);
+        assert!(s.slip_days.values().all(|d| *d == 0), "{:?}", s.slip_days);
+        // A milestone planned on a Saturday sits at the end of Friday's work, not late.
+        let mut saturday = with_milestone.clone();
+        saturday[1].start = d("2026-01-10");
+        saturday[1].finish = d("2026-01-10");
+        let s = schedule(&saturday, &[dep(1, 2), dep(2, 3)]).unwrap();
+        assert_eq!(s.slip_days[&2], 0);
+        assert_eq!(s.critical, [1, 2, 3]);
+        // Pushed tasks say by how many working days.
+        let s = schedule(&late, &deps).unwrap();
+        assert_eq!(s.slip_days[&2], 1);
+        assert_eq!(s.slip_days[&4], 1);
     }
 
     #[test]
@@ -436,6 +503,13 @@ mod tests {
         let f = forecast(&ahead, d("2026-03-10")).unwrap();
         assert!(f.spi > 1.0 && f.slip_days < 0, "{f:?}");
         assert!(forecast(&[], d("2026-03-10")).is_none());
+        // Done, weeks after the plan: no extrapolation from today.
+        let done = vec![task(1, "2026-01-01", "2026-01-10", 100.0, 100.0)];
+        let f = forecast(&done, d("2026-03-01")).unwrap();
+        assert!(f.complete);
+        assert_eq!((f.forecast_finish, f.slip_days), (d("2026-01-10"), 0));
+        let f = forecast(&done, d("2026-01-08")).unwrap();
+        assert_eq!(f.forecast_finish, d("2026-01-08"), "done early");
         let nothing_done = vec![task(1, "2026-03-01", "2026-03-10", 100.0, 0.0)];
         assert!(
             forecast(&nothing_done, d("2026-03-05")).is_none(),

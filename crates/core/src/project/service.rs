@@ -179,6 +179,9 @@ fn names(field: &str, values: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for v in values {
         let v = text(field, v, 80, true)?;
+        if v.chars().any(char::is_control) {
+            return Err(Error::field(field, "each name is one line"));
+        }
         if !seen.insert(v.to_lowercase()) {
             return Err(Error::field(field, format!("{v:?} is named twice")));
         }
@@ -208,9 +211,22 @@ fn share(field: &str, v: f64) -> Result<f64> {
     Ok(v)
 }
 
+/// Plans live between 1900 and 2999: wide enough for any rollout, narrow enough that date
+/// arithmetic never reaches the calendar's ends.
+fn date(field: &str, d: NaiveDate) -> Result<NaiveDate> {
+    let lo = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    let hi = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
+    if d < lo || d > hi {
+        return Err(Error::field(field, "must be a date between 1900 and 2999"));
+    }
+    Ok(d)
+}
+
 /// Check and tidy settings as a whole.
 fn validate_settings(mut s: Settings) -> Result<Settings> {
     s.name = text("name", &s.name, 120, true)?;
+    date("start", s.start)?;
+    date("target", s.target)?;
     if s.target < s.start {
         return Err(Error::field("target", "must not be before the start"));
     }
@@ -232,6 +248,8 @@ fn validate_settings(mut s: Settings) -> Result<Settings> {
     }
     for p in &mut s.phases {
         p.name = text("phases", &p.name, 80, true)?;
+        date("phases", p.start)?;
+        date("phases", p.finish)?;
         if p.finish < p.start {
             return Err(Error::field(
                 "phases",
@@ -242,6 +260,7 @@ fn validate_settings(mut s: Settings) -> Result<Settings> {
     if let Some(m) = &mut s.mandate {
         m.granted_by = text("mandate.granted_by", &m.granted_by, MAX_NAME, true)?;
         m.scope = text("mandate.scope", &m.scope, MAX_TEXT, true)?;
+        date("mandate.granted_on", m.granted_on)?;
     }
     let b = &mut s.budget;
     b.currency = b.currency.trim().to_uppercase();
@@ -692,9 +711,16 @@ impl Crm {
 
     /// The member confirms the roles they hold (the kick-off). External members' confirmations
     /// are recorded by a project leader.
-    pub async fn confirm_roles(&self, who: &Principal, id: &str, number: u32) -> Result<Member> {
+    pub async fn confirm_roles(&self, who: &Principal, id: &str, number: u32, version: i64) -> Result<Member> {
         let (state, rights) = self.project_state(who, id).await?;
         let member = self.acting_for(who, &state, rights, number)?;
+        // Confirm the roles as they were shown, not as a leader changed them since.
+        if member.version != version {
+            return Err(Error {
+                detail: "the roles changed since you looked; reload and confirm again".into(),
+                ..Error::conflict(serde_json::to_value(member).unwrap_or(Json::Null))
+            });
+        }
         let confirmed = Member {
             kickoff: Some(Confirmation {
                 at: self.clock.now(),
@@ -805,7 +831,7 @@ impl Crm {
             actual_cost: input.actual_cost,
             external: input.external,
         };
-        let task = validate_task(&state, task)?;
+        let task = validate_task(&state, task, None)?;
         let numbers = self
             .write(
                 state.project.id,
@@ -836,7 +862,7 @@ impl Crm {
             return Err(not_editor(who));
         }
         require_writer(who)?;
-        let task = validate_task(&state, patched(&current, patch)?)?;
+        let task = validate_task(&state, patched(&current, patch)?, Some(&current))?;
         self.put(&state, TASK, number, version, &task).await?;
         Ok(Task {
             version: version + 1,
@@ -847,6 +873,7 @@ impl Crm {
     pub async fn delete_task(&self, who: &Principal, id: &str, number: u32, version: i64) -> Result<()> {
         let state = self.editable(who, id).await?;
         state.task(number).ok_or_else(|| no_item("task", number))?;
+        // Its dependencies go with it: a change to the plan's graph, like adding one.
         self.write(
             state.project.id,
             ProjectBatch {
@@ -855,6 +882,7 @@ impl Crm {
                     number,
                     expected_version: version,
                 }],
+                expect_plan_version: Some(state.project.plan_version),
                 ..ProjectBatch::default()
             },
         )
@@ -933,7 +961,7 @@ impl Crm {
             title: text("title", &input.title, MAX_NAME, true)?,
             description: text("description", &input.description, MAX_TEXT, false)?,
             vendor: check_member(&state, "vendor", input.vendor)?,
-            due: input.due,
+            due: input.due.map(|d| date("due", d)).transpose()?,
             state: PackageState::Draft,
             events: Vec::new(),
         };
@@ -1082,8 +1110,9 @@ fn validate_member(state: &ProjectState, mut m: Member) -> Result<Member> {
             }
             RoleScope::Department => {
                 a.user_group = None;
-                let d = a.department.as_deref().unwrap_or("").trim();
-                if !settings.departments.iter().any(|x| x == d) {
+                let d = a.department.as_deref().unwrap_or("").trim().to_string();
+                a.department = Some(d.clone());
+                if !settings.departments.contains(&d) {
                     return Err(Error::field(
                         "roles",
                         format!("{} needs one of the project's departments", a.role),
@@ -1092,8 +1121,9 @@ fn validate_member(state: &ProjectState, mut m: Member) -> Result<Member> {
             }
             RoleScope::UserGroup => {
                 a.department = None;
-                let g = a.user_group.as_deref().unwrap_or("").trim();
-                if !settings.user_groups.iter().any(|x| x == g) {
+                let g = a.user_group.as_deref().unwrap_or("").trim().to_string();
+                a.user_group = Some(g.clone());
+                if !settings.user_groups.contains(&g) {
                     return Err(Error::field(
                         "roles",
                         format!("{} needs one of the project's user groups", a.role),
@@ -1108,13 +1138,20 @@ fn validate_member(state: &ProjectState, mut m: Member) -> Result<Member> {
     Ok(m)
 }
 
-fn validate_task(state: &ProjectState, mut t: Task) -> Result<Task> {
+/// Check a task; `before` is the task as it was, so what did not change (a phase since renamed)
+/// is not held against an update of something else.
+fn validate_task(state: &ProjectState, mut t: Task, before: Option<&Task>) -> Result<Task> {
     t.name = text("name", &t.name, MAX_NAME, true)?;
     t.phase = text("phase", &t.phase, 80, false)?;
-    if !t.phase.is_empty() && !state.project.settings.phases.iter().any(|p| p.name == t.phase) {
+    let phase_changed = before.is_none_or(|b| b.phase != t.phase);
+    if phase_changed && !t.phase.is_empty() && !state.project.settings.phases.iter().any(|p| p.name == t.phase) {
         return Err(Error::field("phase", format!("the project has no phase {:?}", t.phase)));
     }
-    t.owner = check_member(state, "owner", t.owner)?;
+    if before.is_none_or(|b| b.owner != t.owner) {
+        t.owner = check_member(state, "owner", t.owner)?;
+    }
+    date("start", t.start)?;
+    date("finish", t.finish)?;
     if t.milestone {
         t.finish = t.start;
     }

@@ -250,13 +250,42 @@ pub async fn project_group_plan_and_packages(h: H) {
     // Kick-off and review: each member speaks for themselves; leaders for external members.
     let e = h
         .crm
-        .confirm_roles(&leader, &id, seller_member.number)
+        .confirm_roles(&leader, &id, seller_member.number, seller_member.version)
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
-    let confirmed = h.crm.confirm_roles(&seller, &id, seller_member.number).await.unwrap();
+    // Roles changed after the member looked: confirming what they saw is refused.
+    let changed = h
+        .crm
+        .update_member(
+            &leader,
+            &id,
+            seller_member.number,
+            json!({"version": seller_member.version, "roles": [{"role": "key_user", "user_group": " Field sales "}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        changed.roles[0].user_group.as_deref(),
+        Some("Field sales"),
+        "trimmed as checked"
+    );
+    let e = h
+        .crm
+        .confirm_roles(&seller, &id, seller_member.number, seller_member.version)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::VersionConflict);
+    let confirmed = h
+        .crm
+        .confirm_roles(&seller, &id, seller_member.number, changed.version)
+        .await
+        .unwrap();
     assert_eq!(confirmed.kickoff.as_ref().unwrap().roles, ["key_user"]);
-    h.crm.confirm_roles(&leader, &id, vendor.number).await.unwrap();
+    h.crm
+        .confirm_roles(&leader, &id, vendor.number, vendor.version)
+        .await
+        .unwrap();
     let reviewed = h
         .crm
         .review_role(
@@ -329,11 +358,52 @@ pub async fn project_group_plan_and_packages(h: H) {
     assert_eq!(state.task(t1.number).unwrap().owner, None);
     assert!(!health_ok(&state, Rule::KeyUserPerGroup));
 
-    // Deleting a task takes its dependencies with it.
+    // Deleting a task takes its dependencies with it, as a change to the plan's graph (so a
+    // dependency being added to it at the same moment fails instead of dangling).
     let t2now = state.task(t2.number).unwrap();
+    let plan_version = state.project.plan_version;
     h.crm.delete_task(&leader, &id, t2.number, t2now.version).await.unwrap();
     let (state, _) = h.crm.project_state(&h.admin, &id).await.unwrap();
     assert!(state.dependencies.is_empty());
+    assert_eq!(state.project.plan_version, plan_version + 1);
+    // Dates stay between 1900 and 2999, so no date arithmetic can run off the calendar.
+    let e = h
+        .crm
+        .add_task(
+            &leader,
+            &id,
+            json!({"name": "Far", "start": "2027-01-04", "finish": "9999-12-31", "area": "system"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "finish");
+    let e = h
+        .crm
+        .update_project(
+            &leader,
+            &id,
+            json!({"version": state.project.version, "target": "+262142-12-31"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed, "{e:?}");
+    // A task whose phase was renamed away still takes its owner's progress.
+    let phased = state.task(t1.number).unwrap().clone();
+    let p = h
+        .crm
+        .update_project(&leader, &id, json!({"version": state.project.version, "phases": [{"name": "Construction", "start": "2027-01-04", "finish": "2027-04-30"}]}))
+        .await
+        .unwrap();
+    assert_eq!(p.settings.phases[0].name, "Construction");
+    h.crm
+        .update_task(
+            &leader,
+            &id,
+            t1.number,
+            json!({"version": phased.version, "actual_hours": 95.0}),
+        )
+        .await
+        .unwrap();
     assert_eq!(state.members.len(), 3, "{:?}", owner.name);
 }
 

@@ -130,8 +130,16 @@ async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn confirm(a: Authed, Path((id, n)): Path<(String, String)>) -> ApiResult<Json<Json_>> {
-    let m = a.crm.confirm_roles(&a.principal, &id, number(&n)?).await?;
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    /// The member's version whose roles are confirmed.
+    version: i64,
+}
+
+async fn confirm(a: Authed, Path((id, n)): Path<(String, String)>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+    let c: ConfirmBody = serde_json::from_value(body).map_err(|e| anchora_core::service::body_error(&e))?;
+    let m = a.crm.confirm_roles(&a.principal, &id, number(&n)?, c.version).await?;
     Ok(Json(to_json(&m)?))
 }
 

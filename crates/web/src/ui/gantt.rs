@@ -104,9 +104,10 @@ pub fn render(
                 escape(&(text.month)(text.locale, month))
             );
         }
-        month = month
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(NaiveDate::MAX);
+        match month.checked_add_months(chrono::Months::new(1)) {
+            Some(next) => month = next,
+            None => break,
+        }
     }
     // Dependencies under the bars.
     let by_id: HashMap<u32, &Task> = tasks.iter().map(|t| (t.id, t)).collect();

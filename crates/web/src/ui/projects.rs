@@ -106,18 +106,28 @@ fn money_input(minor: i64) -> String {
     }
 }
 
-/// A decimal typed with a comma or a point.
-fn parse_decimal(s: &str) -> Option<f64> {
-    let s = s.trim().replace(',', ".");
+/// A decimal as typed in the user's language: "1,000.5" in English, "1 000,5" or "1.000,5"
+/// elsewhere (there a point groups thousands).
+fn parse_decimal(locale: &str, s: &str) -> Option<f64> {
+    let s: String = s
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect();
     if s.is_empty() {
         return Some(0.0);
     }
-    s.parse::<f64>().ok().filter(|v| v.is_finite())
+    let normal = if locale == "en" {
+        s.replace(',', "")
+    } else {
+        s.replace('.', "").replace(',', ".")
+    };
+    normal.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 /// A form value that must be a number; its error names the field.
-fn decimal(form: &Fields, key: &str) -> Result<f64, Error> {
-    parse_decimal(field(form, key)).ok_or_else(|| Error::field(key, "must be a number"))
+fn decimal(locale: &str, form: &Fields, key: &str) -> Result<f64, Error> {
+    parse_decimal(locale, field(form, key)).ok_or_else(|| Error::field(key, "must be a number"))
 }
 
 fn money_field(form: &Fields, key: &str) -> Result<i64, Error> {
@@ -221,28 +231,55 @@ pub async fn create_project(ui: Ui, Form(form): Form<Fields>) -> Response {
     }
 }
 
+/// A catalogue key from a role's name: lower-case ASCII (Nordic and other Latin letters
+/// transliterated), unique among the keys taken.
+fn role_key(label: &str, taken: &[String]) -> String {
+    let mut ascii = String::new();
+    for c in label.to_lowercase().chars() {
+        match c {
+            'å' | 'ä' | 'á' | 'à' | 'â' => ascii.push('a'),
+            'æ' => ascii.push_str("ae"),
+            'ö' | 'ø' | 'ó' | 'ò' | 'ô' => ascii.push('o'),
+            'ü' | 'ú' | 'ù' | 'û' => ascii.push('u'),
+            'é' | 'è' | 'ê' | 'ë' => ascii.push('e'),
+            'í' | 'ì' | 'î' | 'ï' => ascii.push('i'),
+            'ñ' => ascii.push('n'),
+            'ç' => ascii.push('c'),
+            'ß' => ascii.push_str("ss"),
+            c if c.is_ascii_alphanumeric() => ascii.push(c),
+            _ => ascii.push('_'),
+        }
+    }
+    let mut key: String = ascii.split('_').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("_");
+    if !key.starts_with(|c: char| c.is_ascii_lowercase()) {
+        key = format!("role_{key}").trim_end_matches('_').to_string();
+    }
+    key.truncate(36);
+    let mut candidate = key.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{key}_{n}");
+        n += 1;
+    }
+    candidate
+}
+
 /// An administrator adds a role to the catalogue every project uses.
 pub async fn add_catalogue_role(ui: Ui, Form(form): Form<Fields>) -> Response {
     if !ui.csrf_ok(field(&form, "csrf")) {
         return form_expired(&ui);
     }
     let label = field(&form, "label");
-    let key: String = label
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect::<String>()
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("_");
-    let key = if key.starts_with(|c: char| c.is_ascii_lowercase()) {
-        key
-    } else {
-        format!("role_{key}")
-    };
+    let taken: Vec<String> =
+        ui.a.crm
+            .project_catalogue()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
     let body = json!({
-        "key": key.chars().take(40).collect::<String>(),
+        "key": role_key(label, &taken),
         "label": label,
         "required": form.contains_key("required"),
         "core_team": form.contains_key("core_team"),
@@ -850,10 +887,9 @@ pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response 
             late: t.status != TaskStatus::Done && t.finish < today,
             pushed: schedule
                 .as_ref()
-                .and_then(|s| s.earliest_finish.get(&t.number))
-                .map(|f| (*f - t.finish).num_days())
-                .filter(|d| *d > 0)
-                .map(|d| ui.tr.t1("project-pushed", "count", d)),
+                .and_then(|s| s.slip_days.get(&t.number))
+                .filter(|d| **d > 0)
+                .map(|d| ui.tr.t1("project-pushed", "count", *d)),
             milestone: t.milestone,
             waits_for: t
                 .external
@@ -965,14 +1001,7 @@ pub async fn packages(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
 }
 
 fn settings_form(s: &Settings, version: i64) -> SettingsForm {
-    let pct = |v: f64| {
-        let p = (v * 1000.0).round() / 10.0;
-        if p.fract() == 0.0 {
-            format!("{p:.0}")
-        } else {
-            format!("{p}")
-        }
-    };
+    let pct = percent_input;
     SettingsForm {
         version,
         name: s.name.clone(),
@@ -1027,7 +1056,19 @@ pub async fn settings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
 }
 
 /// The settings form as the API's patch.
-fn settings_patch(form: &Fields) -> Result<Json, Error> {
+/// A share (0–1) as the settings form shows it, in percent.
+fn percent_input(v: f64) -> String {
+    let p = (v * 1000.0).round() / 10.0;
+    if p.fract() == 0.0 {
+        format!("{p:.0}")
+    } else {
+        format!("{p}")
+    }
+}
+
+/// The settings form as the API's patch. Shares the form shows rounded keep their exact value
+/// unless the user changed the figure.
+fn settings_patch(locale: &str, form: &Fields, current: &Settings) -> Result<Json, Error> {
     let mut goals = Vec::new();
     for line in lines(field(form, "goals")) {
         let (text, strategy) = line.split_once('|').unwrap_or((&line, ""));
@@ -1053,7 +1094,13 @@ fn settings_patch(form: &Fields) -> Result<Json, Error> {
     let version: i64 = field(form, "version")
         .parse()
         .map_err(|_| Error::field("version", "is missing"))?;
-    let percent = |key: &str| decimal(form, key).map(|v| v / 100.0);
+    let percent = |key: &str, now: f64| {
+        if field(form, key) == percent_input(now) {
+            Ok(now)
+        } else {
+            decimal(locale, form, key).map(|v| v / 100.0)
+        }
+    };
     let mut patch = Map::new();
     patch.insert("version".into(), json!(version));
     patch.insert("name".into(), json!(field(form, "name")));
@@ -1067,7 +1114,7 @@ fn settings_patch(form: &Fields) -> Result<Json, Error> {
         json!({
             "currency": field(form, "currency"),
             "amount": money_field(form, "amount")?,
-            "buffer_percent": decimal(form, "buffer_percent")?,
+            "buffer_percent": decimal(locale, form, "buffer_percent")?,
             "committed": money_field(form, "committed")?,
             "spent": money_field(form, "spent")?,
         }),
@@ -1079,10 +1126,13 @@ fn settings_patch(form: &Fields) -> Result<Json, Error> {
         "thresholds".into(),
         json!({
             "max_core_team": field(form, "max_core_team").parse::<u64>().map_err(|_| Error::field("max_core_team", "must be a whole number"))?,
-            "max_technical_share": percent("max_technical_percent")?,
+            "max_technical_share": percent("max_technical_percent", current.thresholds.max_technical_share)?,
         }),
     );
-    patch.insert("max_system_share".into(), json!(percent("max_system_percent")?));
+    patch.insert(
+        "max_system_share".into(),
+        json!(percent("max_system_percent", current.max_system_share)?),
+    );
     Ok(Json::Object(patch))
 }
 
@@ -1090,10 +1140,12 @@ pub async fn save_settings(ui: Ui, Path(id): Path<String>, Form(form): Form<Fiel
     if !ui.csrf_ok(field(&form, "csrf")) {
         return form_expired(&ui);
     }
-    let result = match settings_patch(&form) {
-        Ok(patch) => ui.a.crm.update_project(&ui.a.principal, &id, patch).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let result = async {
+        let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+        let patch = settings_patch(ui.tr.locale, &form, &state.project.settings)?;
+        ui.a.crm.update_project(&ui.a.principal, &id, patch).await.map(|_| ())
+    }
+    .await;
     back(&ui, &format!("/projects/{id}/settings"), result)
 }
 
@@ -1172,7 +1224,10 @@ pub async fn confirm_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form
     if !ui.csrf_ok(field(&form, "csrf")) {
         return form_expired(&ui);
     }
-    let result = ui.a.crm.confirm_roles(&ui.a.principal, &id, n).await.map(|_| ());
+    let result = match form_number(&form, "version") {
+        Ok(v) => ui.a.crm.confirm_roles(&ui.a.principal, &id, n, v).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
     back(&ui, &format!("/projects/{id}/group"), result)
 }
 
@@ -1188,7 +1243,9 @@ pub async fn review_role(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form):
 
 // ---- Plan forms ----
 
-fn task_body(form: &Fields, full: bool) -> Result<Map<String, Json>, Error> {
+/// The task form as the API's body. `current` is the task being edited: the form edits its
+/// first external dependency and keeps the others.
+fn task_body(locale: &str, form: &Fields, full: bool, current: Option<&Task>) -> Result<Map<String, Json>, Error> {
     let mut body = Map::new();
     if full {
         body.insert("name".into(), json!(field(form, "name")));
@@ -1214,33 +1271,37 @@ fn task_body(form: &Fields, full: bool) -> Result<Map<String, Json>, Error> {
                 )
             },
         );
-        body.insert("planned_hours".into(), json!(decimal(form, "planned_hours")?));
+        body.insert("planned_hours".into(), json!(decimal(locale, form, "planned_hours")?));
         body.insert("planned_cost".into(), json!(money_field(form, "planned_cost")?));
     }
     if form.contains_key("status") {
         body.insert("status".into(), json!(field(form, "status")));
     }
     if form.contains_key("percent_done") {
-        body.insert("percent_done".into(), json!(decimal(form, "percent_done")?));
+        body.insert("percent_done".into(), json!(decimal(locale, form, "percent_done")?));
     }
     if form.contains_key("actual_hours") {
-        body.insert("actual_hours".into(), json!(decimal(form, "actual_hours")?));
+        body.insert("actual_hours".into(), json!(decimal(locale, form, "actual_hours")?));
     }
     if form.contains_key("actual_cost") {
         body.insert("actual_cost".into(), json!(money_field(form, "actual_cost")?));
     }
-    if full && !field(form, "external_party").is_empty() {
-        body.insert(
-            "external".into(),
-            json!([{
+    if full {
+        let mut external = Vec::new();
+        if !field(form, "external_party").is_empty() {
+            external.push(json!({
                 "kind": field(form, "external_kind"),
                 "party": field(form, "external_party"),
                 "note": field(form, "external_note"),
                 "resolved": form.contains_key("external_resolved"),
-            }]),
-        );
-    } else if full {
-        body.insert("external".into(), json!([]));
+            }));
+        }
+        if let Some(t) = current {
+            for e in t.external.iter().skip(1) {
+                external.push(serde_json::to_value(e).map_err(|e| Error::internal(e.to_string()))?);
+            }
+        }
+        body.insert("external".into(), Json::Array(external));
     }
     Ok(body)
 }
@@ -1250,9 +1311,23 @@ pub async fn add_task(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) 
         return form_expired(&ui);
     }
     let result = async {
-        let body = task_body(&form, true)?;
+        let body = task_body(ui.tr.locale, &form, true, None)?;
+        let after = field(&form, "after");
+        let before = if after.is_empty() {
+            None
+        } else {
+            // Checked before the task is written, so a wrong number adds nothing.
+            let n: u32 = after
+                .parse()
+                .map_err(|_| Error::field("after", "must be a task number"))?;
+            let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+            state
+                .task(n)
+                .ok_or_else(|| Error::field("after", format!("there is no task {n}")))?;
+            Some(n)
+        };
         let task = ui.a.crm.add_task(&ui.a.principal, &id, Json::Object(body)).await?;
-        if let Ok(before) = field(&form, "after").parse::<u32>() {
+        if let Some(before) = before {
             ui.a.crm
                 .add_dependency(&ui.a.principal, &id, before, task.number)
                 .await?;
@@ -1316,7 +1391,14 @@ pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Par
             .map(|m| (m.number.to_string(), m.name.clone()))
             .collect(),
         owner: task.owner.map(|o| o.to_string()).unwrap_or_default(),
-        phases: state.project.settings.phases.iter().map(|p| p.name.clone()).collect(),
+        phases: {
+            // A phase renamed since keeps showing on its tasks until someone picks another.
+            let mut phases: Vec<String> = state.project.settings.phases.iter().map(|p| p.name.clone()).collect();
+            if !task.phase.is_empty() && !phases.contains(&task.phase) {
+                phases.push(task.phase.clone());
+            }
+            phases
+        },
         areas: Area::ALL.iter().map(|a| (a.as_str(), area_label(&ui, *a))).collect(),
         statuses: TaskStatus::ALL
             .iter()
@@ -1356,7 +1438,9 @@ pub async fn save_task(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): F
         return form_expired(&ui);
     }
     let result = async {
-        let mut body = task_body(&form, form.contains_key("name"))?;
+        let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+        let current = state.task(n).ok_or_else(|| Error::not_found("no such task"))?;
+        let mut body = task_body(ui.tr.locale, &form, form.contains_key("name"), Some(current))?;
         body.insert("version".into(), json!(form_number(&form, "version")?));
         ui.a.crm
             .update_task(&ui.a.principal, &id, n, Json::Object(body))
@@ -1458,7 +1542,52 @@ mod tests {
         assert_eq!(parse_money("-5"), None);
         assert_eq!(parse_money("99999999999999999999"), None);
         assert_eq!(money_input(125_000_050), "1250000.50");
-        assert_eq!(parse_decimal("12,5"), Some(12.5));
-        assert_eq!(parse_decimal("NaN"), None);
+        assert_eq!(parse_decimal("sv", "12,5"), Some(12.5));
+        assert_eq!(parse_decimal("en", "1,000"), Some(1000.0));
+        assert_eq!(parse_decimal("de", "1.000,5"), Some(1000.5));
+        assert_eq!(parse_decimal("en", "NaN"), None);
+    }
+
+    #[test]
+    fn saving_the_settings_form_keeps_shares_it_shows_rounded() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let settings = Settings::new("Rollout", d("2027-01-04"), d("2027-06-30"));
+        let f = settings_form(&settings, 3);
+        assert_eq!(f.max_technical_percent, "33.3");
+        let form: Fields = [
+            ("version", f.version.to_string()),
+            ("name", f.name),
+            ("start", f.start),
+            ("target", f.target),
+            ("currency", f.currency),
+            ("amount", f.amount),
+            ("buffer_percent", f.buffer_percent),
+            ("committed", f.committed),
+            ("spent", f.spent),
+            ("cadence", f.cadence),
+            ("max_core_team", f.max_core_team),
+            ("max_technical_percent", f.max_technical_percent),
+            ("max_system_percent", "40".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let patch = settings_patch("en", &form, &settings).unwrap();
+        assert_eq!(patch["thresholds"]["max_technical_share"], json!(1.0 / 3.0));
+        assert_eq!(
+            patch["max_system_share"],
+            json!(0.4),
+            "a changed figure is taken as typed"
+        );
+    }
+
+    #[test]
+    fn role_keys_from_names_in_any_language() {
+        assert_eq!(role_key("Dataägare", &[]), "dataagare");
+        assert_eq!(role_key("Ægir's øl-rolle", &[]), "aegir_s_ol_rolle");
+        assert_eq!(role_key("Ägare", &["agare".into()]), "agare_2");
+        assert_eq!(role_key("数据", &[]), "role");
+        assert_eq!(role_key("数据", &["role".into()]), "role_2");
+        assert_eq!(role_key("2nd line", &[]), "role_2nd_line");
     }
 }

@@ -209,10 +209,16 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         }
     };
     rows.sort_by_cached_key(|r| rank(r.keys.first()));
-    // group label → (count, currency → sum).
+    // group value → (label, count, currency → sum); two people of one name stay two rows.
     let mut order: Vec<String> = Vec::new();
+    let mut labels_of: HashMap<String, String> = HashMap::new();
     let mut acc: HashMap<String, (i64, BTreeMap<String, f64>)> = HashMap::new();
     for r in &rows {
+        let key = r
+            .keys
+            .first()
+            .map_or(serde_json::Value::Null, Value::to_json)
+            .to_string();
         let label = match r.keys.first() {
             Some(Value::Select(v)) => labels::choice(tr, &object, &group, v),
             Some(Value::User(u)) => resolver.user(Some(*u)),
@@ -224,10 +230,11 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
             Some(Value::Select(c)) => c.clone(),
             _ => String::new(),
         };
-        if !acc.contains_key(&label) {
-            order.push(label.clone());
+        if !acc.contains_key(&key) {
+            order.push(key.clone());
+            labels_of.insert(key.clone(), label);
         }
-        let e = acc.entry(label).or_default();
+        let e = acc.entry(key).or_default();
         e.0 += r.count;
         if let Some(s) = r.sum {
             *e.1.entry(cur).or_default() += s;
@@ -248,11 +255,13 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
             .collect::<Vec<_>>()
             .join("\n")
     };
-    // Bars by the sum when there is one figure per group, else by the count.
-    let one_figure = sum.is_some() && acc.values().all(|v| v.1.len() <= 1);
+    // Bars by the sum when every group's sum is in one and the same currency, else by count.
+    let currencies: std::collections::BTreeSet<&String> = acc.values().flat_map(|v| v.1.keys()).collect();
+    let one_figure = sum.is_some() && currencies.len() <= 1;
     let mut bars = Vec::new();
-    for label in &order {
-        let Some((count, sums)) = acc.get(label) else { continue };
+    for key in &order {
+        let Some((count, sums)) = acc.get(key) else { continue };
+        let label = labels_of.get(key).cloned().unwrap_or_default();
         #[allow(clippy::cast_precision_loss)]
         let share = if total > 0 { *count as f64 / total as f64 } else { 0.0 };
         let sums_text = sum_text(sums);
@@ -264,7 +273,7 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         };
         bars.push((label.clone(), value, text));
         page.rows.push(Row {
-            label: label.clone(),
+            label,
             #[allow(clippy::cast_precision_loss)]
             count: format::number(locale, *count as f64, 0),
             sums: sums_text,
