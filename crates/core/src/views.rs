@@ -36,8 +36,9 @@ pub fn url_encode(s: &str) -> String {
         .collect()
 }
 
-/// Decode a query-string component (`%XX` and `+`); invalid UTF-8 becomes U+FFFD.
-pub fn url_decode(s: &str) -> String {
+/// Decode `%XX` escapes (a URL's user info, path); `+` stays itself. Invalid UTF-8 becomes
+/// U+FFFD.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -51,10 +52,6 @@ pub fn url_decode(s: &str) -> String {
                 out.push(v);
                 i += 3;
             }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
             _ => {
                 out.push(b);
                 i += 1;
@@ -62,6 +59,11 @@ pub fn url_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Decode a query-string component (`%XX` and `+` for a space); invalid UTF-8 becomes U+FFFD.
+pub fn url_decode(s: &str) -> String {
+    percent_decode(&s.replace('+', "%20"))
 }
 
 /// `a=1&b=x%20y` → pairs, decoded.

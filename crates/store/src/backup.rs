@@ -97,30 +97,7 @@ fn split_password(url: &str) -> (String, Option<String>) {
         url.get(..scheme_end).unwrap_or(""),
         rest.get(authority_end..).unwrap_or("")
     );
-    (without, Some(percent_decode(password)))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    (without, Some(anchora_core::views::percent_decode(password)))
 }
 
 fn pg_tool(name: &str) -> PathBuf {

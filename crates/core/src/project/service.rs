@@ -626,22 +626,8 @@ impl Crm {
             }
         }
         let member = validate_member(&state, member)?;
-        let numbers = self
-            .write(
-                state.project.id,
-                ProjectBatch {
-                    items: vec![ItemWrite::Insert {
-                        kind: MEMBER,
-                        body: encode(&member)?,
-                    }],
-                    ..ProjectBatch::default()
-                },
-            )
-            .await?;
-        Ok(Member {
-            number: numbers.first().copied().unwrap_or(0),
-            ..member
-        })
+        let number = self.insert(&state, MEMBER, &member).await?;
+        Ok(Member { number, ..member })
     }
 
     pub async fn update_member(&self, who: &Principal, id: &str, number: u32, body: Json) -> Result<Member> {
@@ -781,6 +767,22 @@ impl Crm {
         }
     }
 
+    /// Add one item; the store gives it the project's next number.
+    async fn insert<T: serde::Serialize>(&self, state: &ProjectState, kind: &'static str, value: &T) -> Result<u32> {
+        let batch = ProjectBatch {
+            items: vec![ItemWrite::Insert {
+                kind,
+                body: encode(value)?,
+            }],
+            ..ProjectBatch::default()
+        };
+        let numbers = self.write(state.project.id, batch).await?;
+        numbers
+            .first()
+            .copied()
+            .ok_or_else(|| Error::internal("the store numbered nothing"))
+    }
+
     async fn put<T: serde::Serialize>(
         &self,
         state: &ProjectState,
@@ -832,22 +834,8 @@ impl Crm {
             external: input.external,
         };
         let task = validate_task(&state, task, None)?;
-        let numbers = self
-            .write(
-                state.project.id,
-                ProjectBatch {
-                    items: vec![ItemWrite::Insert {
-                        kind: TASK,
-                        body: encode(&task)?,
-                    }],
-                    ..ProjectBatch::default()
-                },
-            )
-            .await?;
-        Ok(Task {
-            number: numbers.first().copied().unwrap_or(0),
-            ..task
-        })
+        let number = self.insert(&state, TASK, &task).await?;
+        Ok(Task { number, ..task })
     }
 
     /// Change a task: anything, for editors; its progress, for its owner.
@@ -965,22 +953,8 @@ impl Crm {
             state: PackageState::Draft,
             events: Vec::new(),
         };
-        let numbers = self
-            .write(
-                state.project.id,
-                ProjectBatch {
-                    items: vec![ItemWrite::Insert {
-                        kind: WORK_PACKAGE,
-                        body: encode(&package)?,
-                    }],
-                    ..ProjectBatch::default()
-                },
-            )
-            .await?;
-        Ok(WorkPackage {
-            number: numbers.first().copied().unwrap_or(0),
-            ..package
-        })
+        let number = self.insert(&state, WORK_PACKAGE, &package).await?;
+        Ok(WorkPackage { number, ..package })
     }
 
     /// Move a work package on: leaders hand over, accept and send back (with a reason); the
@@ -1037,25 +1011,25 @@ impl Crm {
 
 fn rights(who: &Principal, state: &ProjectState) -> ProjectRights {
     let member = state.members.iter().find(|m| m.user == Some(who.user_id));
-    let may_write = who.may(Permission::WriteRecords, &crate::auth::AccessPolicy::default());
     let leader = member.is_some_and(|m| m.holds(PROJECT_LEADER));
     ProjectRights {
-        edit: may_write && (who.role == Role::Admin || leader),
+        edit: may_write(who) && (who.role == Role::Admin || leader),
         member: member.map(|m| m.number),
     }
 }
 
-/// Changing anything in a project needs a role and a credential that may write at all.
+/// Changing anything in a project needs a role and a credential that may write at all (a
+/// permission no access policy changes).
+fn may_write(who: &Principal) -> bool {
+    who.may(Permission::WriteRecords, &crate::auth::AccessPolicy::default())
+}
+
 fn require_writer(who: &Principal) -> Result<()> {
-    if who.may(Permission::WriteRecords, &crate::auth::AccessPolicy::default()) {
-        Ok(())
-    } else {
-        Err(not_editor(who))
-    }
+    if may_write(who) { Ok(()) } else { Err(not_editor(who)) }
 }
 
 fn not_editor(who: &Principal) -> Error {
-    if who.may(Permission::WriteRecords, &crate::auth::AccessPolicy::default()) {
+    if may_write(who) {
         Error::new(
             ErrorCode::Forbidden,
             "only administrators and the project's leaders may change the project",

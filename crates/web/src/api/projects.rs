@@ -41,6 +41,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Json_> {
 /// The project whole, with everything computed from it on `today`.
 pub fn project_json(state: &ProjectState, rights: ProjectRights, today: chrono::NaiveDate) -> ApiResult<Json_> {
     let schedule = state.schedule().ok();
+    let thirds = state.thirds();
     Ok(json!({
         "project": to_json(&state.project)?,
         "rights": to_json(&rights)?,
@@ -51,9 +52,9 @@ pub fn project_json(state: &ProjectState, rights: ProjectRights, today: chrono::
         "catalogue": to_json(&state.catalogue)?,
         "health": to_json(&state.health())?,
         "thirds": {
-            "verdict": to_json(&state.thirds())?,
-            "planned_shares": state.thirds().planned.shares(),
-            "actual_shares": state.thirds().actual.shares(),
+            "verdict": to_json(&thirds)?,
+            "planned_shares": thirds.planned.shares(),
+            "actual_shares": thirds.actual.shares(),
         },
         "budget": to_json(&state.budget())?,
         "critical_path": schedule.as_ref().map(|s| s.critical.clone()),

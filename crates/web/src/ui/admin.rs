@@ -41,7 +41,7 @@ fn back(path: &str, error: Option<String>) -> Response {
     }
 }
 
-fn banner(q: &HashMap<String, String>, ui: &Ui) -> (Option<String>, Option<String>) {
+pub(super) fn banner(q: &HashMap<String, String>, ui: &Ui) -> (Option<String>, Option<String>) {
     let error = q.get("error").map(|e| e.chars().take(500).collect());
     let saved = q.contains_key("saved").then(|| ui.tr.t("admin-saved"));
     (error, saved)

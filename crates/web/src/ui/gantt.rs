@@ -3,6 +3,7 @@
 //! date and the forecast finish. Colours come from the page's CSS custom properties, so the
 //! chart follows the theme; every bar has a `<title>` for hover and screen readers.
 
+use super::svg::escape;
 use anchora_core::project::plan::{Dependency, Schedule, Task};
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
@@ -30,22 +31,6 @@ pub struct GanttDates {
     pub today: NaiveDate,
     pub target: Option<NaiveDate>,
     pub forecast: Option<NaiveDate>,
-}
-
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 pub fn render(

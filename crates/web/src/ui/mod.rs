@@ -11,6 +11,7 @@ mod logs;
 mod projects;
 mod records;
 mod reports;
+mod svg;
 
 use crate::AppState;
 use crate::extract::{Authed, authenticate_session};

@@ -3,11 +3,12 @@
 //! Gantt chart, its work packages and its settings. Everyone signed in may read; the forms go
 //! through the same use cases as the API, so the same rights apply.
 
-use super::admin::problem;
-use super::{NavItem, Shell, Ui, forbidden, form_expired, format, gantt, not_found};
+use super::admin::{banner, problem};
+use super::{NavItem, Shell, Ui, forbidden, form_expired, format, gantt, not_found, svg};
 use anchora_core::auth::Permission;
 use anchora_core::project::health::{Check, Rule};
 use anchora_core::project::model::{Cadence, ExternalKind, Member, PackageState, Settings, Task, TaskStatus};
+use anchora_core::project::plan;
 use anchora_core::project::roles::RoleDef;
 use anchora_core::project::thirds::{Area, Thirds};
 use anchora_core::project::{ProjectRights, ProjectState};
@@ -38,13 +39,6 @@ fn back(ui: &Ui, path: &str, result: Result<(), Error>) -> Response {
         Err(e) if e.code == ErrorCode::NotFound => not_found(ui),
         Err(e) => Redirect::to(&format!("{path}?error={}", url_encode(&problem(&e)))).into_response(),
     }
-}
-
-fn banner(ui: &Ui, q: &HashMap<String, String>) -> (Option<String>, Option<String>) {
-    (
-        q.get("error").map(|e| e.chars().take(600).collect()),
-        q.contains_key("saved").then(|| ui.tr.t("admin-saved")),
-    )
 }
 
 pub fn role_label(ui: &Ui, catalogue: &[RoleDef], key: &str) -> String {
@@ -181,7 +175,7 @@ pub async fn projects_page(ui: Ui, Query(q): Params) -> Response {
         })
         .collect();
     let catalogue = ui.a.crm.project_catalogue().await.unwrap_or_default();
-    let (error, saved) = banner(&ui, &q);
+    let (error, saved) = banner(&q, &ui);
     let page = ProjectsPage {
         title: ui.tr.t("projects-title"),
         projects: rows,
@@ -445,7 +439,7 @@ impl ProjectPage {
         if rights.edit {
             tabs.push(("settings", "/settings", "project-tab-settings"));
         }
-        let (error, saved) = banner(ui, q);
+        let (error, saved) = banner(q, ui);
         ProjectPage {
             shell: shell(ui),
             title: state.project.settings.name.clone(),
@@ -561,7 +555,7 @@ fn thirds_svg(ui: &Ui, t: &Thirds) -> String {
     let _ = write!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="thirds" role="img" aria-label="{}" viewBox="0 0 {} {height}" width="100%">"#,
-        gantt::escape(&ui.tr.t("project-thirds-title")),
+        svg::escape(&ui.tr.t("project-thirds-title")),
         LABEL + BAR + 70
     );
     #[allow(clippy::cast_possible_truncation)]
@@ -577,16 +571,16 @@ fn thirds_svg(ui: &Ui, t: &Thirds) -> String {
             svg,
             r#"<text class="label" x="0" y="{}">{}</text><rect class="planned" x="{LABEL}" y="{y}" width="{}" height="18"><title>{}</title></rect><text class="figure" x="{}" y="{}">{}</text><rect class="actual{}" x="{LABEL}" y="{}" width="{}" height="18"><title>{}</title></rect><text class="figure" x="{}" y="{}">{}</text>"#,
             y + 24,
-            gantt::escape(&area_label(ui, *area)),
+            svg::escape(&area_label(ui, *area)),
             px(p),
-            gantt::escape(&ui.tr.t("project-thirds-planned")),
+            svg::escape(&ui.tr.t("project-thirds-planned")),
             LABEL + px(p) + 6,
             y + 14,
             format::share(ui.tr.locale, p),
             if over { " over" } else { "" },
             y + 22,
             px(a),
-            gantt::escape(&ui.tr.t("project-thirds-actual")),
+            svg::escape(&ui.tr.t("project-thirds-actual")),
             LABEL + px(a) + 6,
             y + 36,
             format::share(ui.tr.locale, a),
@@ -603,12 +597,12 @@ fn thirds_svg(ui: &Ui, t: &Thirds) -> String {
         height - 14,
         LABEL + 16,
         height - 5,
-        gantt::escape(&ui.tr.t("project-thirds-planned")),
+        svg::escape(&ui.tr.t("project-thirds-planned")),
         LABEL + 120,
         height - 14,
         LABEL + 136,
         height - 5,
-        gantt::escape(&ui.tr.t("project-thirds-actual")),
+        svg::escape(&ui.tr.t("project-thirds-actual")),
     );
     svg
 }
@@ -693,8 +687,10 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
             format::share(locale, thirds.max_system_share),
         )
     });
-    page.no_progress = !state.tasks.is_empty() && state.forecast(today).is_none();
-    page.forecast = match state.forecast(today) {
+    let forecast = state.forecast(today);
+    let overdue = state.overdue(today).len();
+    page.no_progress = !state.tasks.is_empty() && forecast.is_none();
+    page.forecast = match forecast {
         Some(f) => {
             let late = f.forecast_finish > s.target;
             vec![
@@ -732,12 +728,8 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
                 },
                 Fact {
                     label: ui.tr.t("project-overdue"),
-                    value: format::number(
-                        locale,
-                        f64::from(u32::try_from(state.overdue(today).len()).unwrap_or(0)),
-                        0,
-                    ),
-                    warn: !state.overdue(today).is_empty(),
+                    value: format::number(locale, f64::from(u32::try_from(overdue).unwrap_or(0)), 0),
+                    warn: overdue > 0,
                 },
             ]
         }
@@ -857,8 +849,10 @@ pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response 
     };
     let today = today(&ui);
     let mut page = ProjectPage::new(&ui, &state, rights, "plan", &q);
-    page.gantt_svg = plan_svg(&ui, &state, today);
     let schedule = state.schedule().ok();
+    if let Some(schedule) = &schedule {
+        page.gantt_svg = plan_svg(&ui, &state, schedule, today);
+    }
     let critical: std::collections::HashSet<u32> = schedule
         .as_ref()
         .map(|s| s.critical.iter().copied().collect())
@@ -917,17 +911,13 @@ pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response 
 }
 
 /// The plan's Gantt chart with today, the target and the forecast finish marked.
-pub fn plan_svg(ui: &Ui, state: &ProjectState, today: NaiveDate) -> String {
+fn plan_svg(ui: &Ui, state: &ProjectState, schedule: &plan::Schedule, today: NaiveDate) -> String {
     let tasks = state.plan_tasks();
-    let schedule = match state.schedule() {
-        Ok(s) => s,
-        Err(_) => return String::new(),
-    };
     let forecast = state.forecast(today);
     gantt::render(
         &tasks,
         &state.dependencies,
-        &schedule,
+        schedule,
         &gantt::GanttDates {
             today,
             target: Some(state.project.settings.target),
@@ -1384,7 +1374,7 @@ pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Par
         id: id.clone(),
         project: state.project.settings.name.clone(),
         may_edit: rights.edit,
-        error: banner(&ui, &q).0,
+        error: banner(&q, &ui).0,
         owners: state
             .members
             .iter()

@@ -2,7 +2,8 @@
 //! picklist, a person or a yes/no field, over every record the reader may see, as a table and
 //! a bar chart. Everything is in the URL, so a report is shared by its link.
 
-use super::{Resolver, Shell, Ui, format, gantt::escape, labels};
+use super::svg::escape;
+use super::{Resolver, Shell, Ui, format, labels};
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use anchora_core::value::Value;
 use askama::Template;
