@@ -82,6 +82,28 @@ pub enum Effect {
     Budget { delta: i64 },
 }
 
+/// One change made when the request took effect, with the values before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Applied {
+    TaskMoved {
+        task: u32,
+        name: String,
+        from: (NaiveDate, NaiveDate),
+        to: (NaiveDate, NaiveDate),
+    },
+    TaskAdded {
+        name: String,
+        start: NaiveDate,
+        finish: NaiveDate,
+    },
+    BudgetChanged {
+        currency: String,
+        from: i64,
+        to: i64,
+    },
+}
+
 /// A step in the request's life, kept so the record shows who moved it and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
@@ -99,8 +121,11 @@ pub struct ChangeRequest {
     pub description: String,
     /// The member who asked for it.
     pub requested_by: Option<u32>,
-    /// In words: what it does to scope and requirements.
+    /// In words: what it does to scope.
     pub scope_impact: String,
+    /// In words: what it does to the requirements.
+    #[serde(default)]
+    pub requirements_impact: String,
     pub effort_hours: f64,
     pub effects: Vec<Effect>,
     /// Who is affected (departments, user groups, the vendor), in words.
@@ -110,8 +135,8 @@ pub struct ChangeRequest {
     pub decisions: Vec<Decision>,
     pub state: ChangeState,
     pub steps: Vec<Step>,
-    /// Exactly what changed when it took effect, one line per change.
-    pub applied: Vec<String>,
+    /// Exactly what changed when it took effect.
+    pub applied: Vec<Applied>,
     /// Carried over as a requirement for the next phase.
     pub carried_over: bool,
 }
@@ -284,7 +309,7 @@ impl ChangeRequest {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn at(h: u32) -> DateTime<Utc> {
@@ -297,7 +322,7 @@ mod tests {
         UserId(uuid::Uuid::nil())
     }
 
-    fn request(approvers: &[u32]) -> ChangeRequest {
+    pub(in crate::project) fn request(approvers: &[u32]) -> ChangeRequest {
         ChangeRequest {
             number: 40,
             version: 1,
@@ -305,6 +330,7 @@ mod tests {
             description: String::new(),
             requested_by: Some(3),
             scope_impact: "Marketing's campaigns in scope".into(),
+            requirements_impact: String::new(),
             effort_hours: 120.0,
             effects: vec![Effect::Budget { delta: 10_000_000 }],
             affected: vec!["Marketing".into()],

@@ -129,6 +129,32 @@ impl Cadence {
             Cadence::Quarterly => "quarterly",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The next occasion after `d`: a week, two weeks, a month or a quarter later (the 31st
+    /// becomes the month's last day).
+    pub fn after(self, d: NaiveDate) -> NaiveDate {
+        let next = match self {
+            Cadence::Weekly => d.checked_add_days(chrono::Days::new(7)),
+            Cadence::Biweekly => d.checked_add_days(chrono::Days::new(14)),
+            Cadence::Monthly => d.checked_add_months(chrono::Months::new(1)),
+            Cadence::Quarterly => d.checked_add_months(chrono::Months::new(3)),
+        };
+        next.unwrap_or(d)
+    }
+
+    /// Days of slack before a communication on this rhythm counts as overdue.
+    pub fn grace_days(self) -> i64 {
+        match self {
+            Cadence::Weekly => 2,
+            Cadence::Biweekly => 3,
+            Cadence::Monthly => 5,
+            Cadence::Quarterly => 10,
+        }
+    }
 }
 
 /// Everything about a project that is set as a whole.
@@ -150,6 +176,9 @@ pub struct Settings {
     pub thresholds: Thresholds,
     /// Above this share of effort on the system, the rule of thirds warns (B8).
     pub max_system_share: f64,
+    /// The status report's template (minijinja producing Markdown); the standard one when unset.
+    #[serde(default)]
+    pub report_template: Option<String>,
 }
 
 impl Settings {
@@ -167,6 +196,7 @@ impl Settings {
             user_groups: Vec::new(),
             thresholds: Thresholds::default(),
             max_system_share: DEFAULT_MAX_SYSTEM_SHARE,
+            report_template: None,
         }
     }
 }
@@ -392,6 +422,15 @@ pub struct WorkPackage {
 pub const MEMBER: &str = "member";
 pub const TASK: &str = "task";
 pub const WORK_PACKAGE: &str = "work_package";
+pub const CHANGE_REQUEST: &str = "change_request";
+pub const MEETING: &str = "meeting";
+pub const ACTION: &str = "action";
+pub const ESCALATION: &str = "escalation";
+pub const COMMUNICATION: &str = "communication";
+pub const STATUS_REPORT: &str = "status_report";
+pub const JOURNEY: &str = "journey";
+pub const REQUIREMENT: &str = "requirement";
+pub const CONFIGURATION: &str = "configuration";
 
 #[cfg(test)]
 mod tests {

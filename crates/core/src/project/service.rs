@@ -4,12 +4,19 @@
 //! gives feedback on them, owners report progress on their tasks, and the vendor's members
 //! deliver their work packages.
 
+use super::change::ChangeRequest;
+use super::escalation::Escalation;
 use super::health::{self, Check, Thresholds};
+use super::journeys::{ConfigItem, Journey, Requirement};
+use super::matrix::Communication;
+use super::meetings::{Action, Meeting};
 use super::model::{
-    BudgetStatus, Confirmation, ExternalDependency, Goal, MEMBER, Mandate, Member, PackageEvent, PackageState, Phase,
-    Project, Review, Settings, TASK, Task, TaskStatus, WORK_PACKAGE, WorkPackage,
+    ACTION, BudgetStatus, CHANGE_REQUEST, COMMUNICATION, CONFIGURATION, Confirmation, ESCALATION, ExternalDependency,
+    Goal, JOURNEY, MEETING, MEMBER, Mandate, Member, PackageEvent, PackageState, Phase, Project, REQUIREMENT, Review,
+    STATUS_REPORT, Settings, TASK, Task, TaskStatus, WORK_PACKAGE, WorkPackage,
 };
 use super::plan::{self, Dependency, Forecast, PlanError, Schedule};
+use super::report::StatusReport;
 use super::roles::{self, Assignment, PROJECT_LEADER, RoleDef, RoleScope};
 use super::thirds::{self, Area, Effort, Split, Thirds};
 use crate::auth::{Permission, Principal, Role};
@@ -40,6 +47,16 @@ pub struct ProjectState {
     pub dependencies: Vec<Dependency>,
     pub packages: Vec<WorkPackage>,
     pub catalogue: Vec<RoleDef>,
+    pub changes: Vec<ChangeRequest>,
+    pub meetings: Vec<Meeting>,
+    pub actions: Vec<Action>,
+    pub escalations: Vec<Escalation>,
+    pub communications: Vec<Communication>,
+    /// Sent status reports, oldest first.
+    pub reports: Vec<StatusReport>,
+    pub journeys: Vec<Journey>,
+    pub requirements: Vec<Requirement>,
+    pub configuration: Vec<ConfigItem>,
 }
 
 /// What the reader may do with it.
@@ -137,6 +154,44 @@ impl ProjectState {
     }
 }
 
+/// Items carry the number and version the store gave them; the stored body may be older.
+pub(super) trait Numbered {
+    fn numbered(&mut self, number: u32, version: i64);
+}
+
+macro_rules! numbered {
+    ($($t:ty),*) => {$(
+        impl Numbered for $t {
+            fn numbered(&mut self, number: u32, version: i64) {
+                (self.number, self.version) = (number, version);
+            }
+        }
+    )*};
+}
+
+numbered!(
+    Member,
+    Task,
+    WorkPackage,
+    ChangeRequest,
+    Meeting,
+    Action,
+    Escalation,
+    Communication,
+    StatusReport,
+    Journey,
+    Requirement,
+    ConfigItem
+);
+
+/// Decode a stored item into its list.
+fn take<T: DeserializeOwned + Numbered>(item: &StoredItem, list: &mut Vec<T>) -> Result<()> {
+    let mut x: T = decode(item)?;
+    x.numbered(item.number, item.version);
+    list.push(x);
+    Ok(())
+}
+
 fn plan_error(e: &PlanError) -> Error {
     match e {
         PlanError::UnknownTask(n) => Error::field("dependency", format!("there is no task {n}")),
@@ -144,20 +199,20 @@ fn plan_error(e: &PlanError) -> Error {
     }
 }
 
-fn parse<T: DeserializeOwned>(body: Json) -> Result<T> {
+pub(super) fn parse<T: DeserializeOwned>(body: Json) -> Result<T> {
     serde_json::from_value(body).map_err(|e| body_error(&e))
 }
 
-fn decode<T: DeserializeOwned>(item: &StoredItem) -> Result<T> {
+pub(super) fn decode<T: DeserializeOwned>(item: &StoredItem) -> Result<T> {
     serde_json::from_str(&item.body)
         .map_err(|e| Error::internal(format!("stored {} {} is not readable: {e}", item.kind, item.number)))
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
+pub(super) fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::internal(e.to_string()))
 }
 
-fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String> {
+pub(super) fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(Error::field(field, "is required"));
@@ -171,7 +226,7 @@ fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String> 
     Ok(v.to_string())
 }
 
-fn names(field: &str, values: &[String]) -> Result<Vec<String>> {
+pub(super) fn names(field: &str, values: &[String]) -> Result<Vec<String>> {
     if values.len() > MAX_LIST {
         return Err(Error::field(field, format!("at most {MAX_LIST} entries")));
     }
@@ -190,14 +245,14 @@ fn names(field: &str, values: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn money(field: &str, v: i64) -> Result<i64> {
+pub(super) fn money(field: &str, v: i64) -> Result<i64> {
     if !(0..=MAX_MONEY).contains(&v) {
         return Err(Error::field(field, format!("must be between 0 and {MAX_MONEY}")));
     }
     Ok(v)
 }
 
-fn hours(field: &str, v: f64) -> Result<f64> {
+pub(super) fn hours(field: &str, v: f64) -> Result<f64> {
     if !v.is_finite() || !(0.0..=MAX_HOURS).contains(&v) {
         return Err(Error::field(field, format!("must be between 0 and {MAX_HOURS}")));
     }
@@ -213,7 +268,7 @@ fn share(field: &str, v: f64) -> Result<f64> {
 
 /// Plans live between 1900 and 2999: wide enough for any rollout, narrow enough that date
 /// arithmetic never reaches the calendar's ends.
-fn date(field: &str, d: NaiveDate) -> Result<NaiveDate> {
+pub(super) fn date(field: &str, d: NaiveDate) -> Result<NaiveDate> {
     let lo = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     let hi = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
     if d < lo || d > hi {
@@ -280,11 +335,21 @@ fn validate_settings(mut s: Settings) -> Result<Settings> {
     }
     share("thresholds.max_technical_share", s.thresholds.max_technical_share)?;
     share("max_system_share", s.max_system_share)?;
+    if let Some(t) = &s.report_template {
+        if t.trim().is_empty() {
+            s.report_template = None;
+        } else {
+            super::report::check_template(t).map_err(|e| Error::field("report_template", e))?;
+        }
+    }
     Ok(s)
 }
 
 /// Top-level keys of `patch` replace those of `base`; the result must be whole settings.
-fn patched<T: serde::Serialize + DeserializeOwned>(base: &T, patch: serde_json::Map<String, Json>) -> Result<T> {
+pub(super) fn patched<T: serde::Serialize + DeserializeOwned>(
+    base: &T,
+    patch: serde_json::Map<String, Json>,
+) -> Result<T> {
     let value = serde_json::to_value(base).map_err(|e| Error::internal(e.to_string()))?;
     let apply = |keys: &mut dyn Iterator<Item = (&String, &Json)>| {
         let mut v = value.clone();
@@ -314,7 +379,7 @@ fn patched<T: serde::Serialize + DeserializeOwned>(base: &T, patch: serde_json::
 }
 
 /// Split `version` off a patch body; updates must name the version they change.
-fn take_version(body: Json) -> Result<(i64, serde_json::Map<String, Json>)> {
+pub(super) fn take_version(body: Json) -> Result<(i64, serde_json::Map<String, Json>)> {
     let Json::Object(mut map) = body else {
         return Err(Error::field("body", "must be a JSON object"));
     };
@@ -510,7 +575,7 @@ impl Crm {
         Ok((state, rights))
     }
 
-    async fn load_project(&self, id: ProjectId) -> Result<ProjectState> {
+    pub(super) async fn load_project(&self, id: ProjectId) -> Result<ProjectState> {
         let project = self
             .store
             .project(id)
@@ -528,32 +593,39 @@ impl Crm {
             dependencies,
             packages: Vec::new(),
             catalogue,
+            changes: Vec::new(),
+            meetings: Vec::new(),
+            actions: Vec::new(),
+            escalations: Vec::new(),
+            communications: Vec::new(),
+            reports: Vec::new(),
+            journeys: Vec::new(),
+            requirements: Vec::new(),
+            configuration: Vec::new(),
         };
         for item in &items {
             match item.kind.as_str() {
-                MEMBER => {
-                    let mut m: Member = decode(item)?;
-                    (m.number, m.version) = (item.number, item.version);
-                    state.members.push(m);
-                }
-                TASK => {
-                    let mut t: Task = decode(item)?;
-                    (t.number, t.version) = (item.number, item.version);
-                    state.tasks.push(t);
-                }
-                WORK_PACKAGE => {
-                    let mut p: WorkPackage = decode(item)?;
-                    (p.number, p.version) = (item.number, item.version);
-                    state.packages.push(p);
-                }
+                MEMBER => take(item, &mut state.members)?,
+                TASK => take(item, &mut state.tasks)?,
+                WORK_PACKAGE => take(item, &mut state.packages)?,
+                CHANGE_REQUEST => take(item, &mut state.changes)?,
+                MEETING => take(item, &mut state.meetings)?,
+                ACTION => take(item, &mut state.actions)?,
+                ESCALATION => take(item, &mut state.escalations)?,
+                COMMUNICATION => take(item, &mut state.communications)?,
+                STATUS_REPORT => take(item, &mut state.reports)?,
+                JOURNEY => take(item, &mut state.journeys)?,
+                REQUIREMENT => take(item, &mut state.requirements)?,
+                CONFIGURATION => take(item, &mut state.configuration)?,
                 _ => {}
             }
         }
+        state.reports.sort_by_key(|r| (r.sent_at, r.number));
         Ok(state)
     }
 
     /// Load, check the caller may edit, and hand back the state.
-    async fn editable(&self, who: &Principal, id: &str) -> Result<ProjectState> {
+    pub(super) async fn editable(&self, who: &Principal, id: &str) -> Result<ProjectState> {
         let (state, rights) = self.project_state(who, id).await?;
         if !rights.edit {
             return Err(not_editor(who));
@@ -561,7 +633,7 @@ impl Crm {
         Ok(state)
     }
 
-    async fn write(&self, id: ProjectId, batch: ProjectBatch) -> Result<Vec<u32>> {
+    pub(super) async fn write(&self, id: ProjectId, batch: ProjectBatch) -> Result<Vec<u32>> {
         match self.store.write_project(id, &batch, self.clock.now()).await? {
             BatchOutcome::Written(numbers) => Ok(numbers),
             BatchOutcome::NotFound => Err(Error::not_found(format!("no project with id {id}"))),
@@ -672,6 +744,21 @@ impl Crm {
                 body: encode(&t2)?,
             });
         }
+        for a in state.actions.iter().filter(|a| a.owner == Some(number)) {
+            let a2 = Action {
+                owner: None,
+                ..a.clone()
+            };
+            items.push(ItemWrite::Update {
+                kind: ACTION,
+                number: a.number,
+                expected_version: a.version,
+                body: encode(&a2)?,
+            });
+        }
+        // Change requests stop waiting for them; one approved thereby takes effect now.
+        let (settings, changes) = super::change_service::approver_left(&state, number, who.user_id, self.clock.now())?;
+        items.extend(changes);
         for p in state.packages.iter().filter(|p| p.vendor == Some(number)) {
             let p2 = WorkPackage {
                 vendor: None,
@@ -684,9 +771,14 @@ impl Crm {
                 body: encode(&p2)?,
             });
         }
+        let settings = match settings {
+            Some(s) => Some((encode(&s)?, state.project.version)),
+            None => None,
+        };
         self.write(
             state.project.id,
             ProjectBatch {
+                settings,
                 items,
                 ..ProjectBatch::default()
             },
@@ -768,7 +860,12 @@ impl Crm {
     }
 
     /// Add one item; the store gives it the project's next number.
-    async fn insert<T: serde::Serialize>(&self, state: &ProjectState, kind: &'static str, value: &T) -> Result<u32> {
+    pub(super) async fn insert<T: serde::Serialize>(
+        &self,
+        state: &ProjectState,
+        kind: &'static str,
+        value: &T,
+    ) -> Result<u32> {
         let batch = ProjectBatch {
             items: vec![ItemWrite::Insert {
                 kind,
@@ -783,7 +880,7 @@ impl Crm {
             .ok_or_else(|| Error::internal("the store numbered nothing"))
     }
 
-    async fn put<T: serde::Serialize>(
+    pub(super) async fn put<T: serde::Serialize>(
         &self,
         state: &ProjectState,
         kind: &'static str,
@@ -1009,7 +1106,7 @@ impl Crm {
     }
 }
 
-fn rights(who: &Principal, state: &ProjectState) -> ProjectRights {
+pub(super) fn rights(who: &Principal, state: &ProjectState) -> ProjectRights {
     let member = state.members.iter().find(|m| m.user == Some(who.user_id));
     let leader = member.is_some_and(|m| m.holds(PROJECT_LEADER));
     ProjectRights {
@@ -1020,15 +1117,15 @@ fn rights(who: &Principal, state: &ProjectState) -> ProjectRights {
 
 /// Changing anything in a project needs a role and a credential that may write at all (a
 /// permission no access policy changes).
-fn may_write(who: &Principal) -> bool {
+pub(super) fn may_write(who: &Principal) -> bool {
     who.may(Permission::WriteRecords, &crate::auth::AccessPolicy::default())
 }
 
-fn require_writer(who: &Principal) -> Result<()> {
+pub(super) fn require_writer(who: &Principal) -> Result<()> {
     if may_write(who) { Ok(()) } else { Err(not_editor(who)) }
 }
 
-fn not_editor(who: &Principal) -> Error {
+pub(super) fn not_editor(who: &Principal) -> Error {
     if may_write(who) {
         Error::new(
             ErrorCode::Forbidden,
@@ -1039,7 +1136,7 @@ fn not_editor(who: &Principal) -> Error {
     }
 }
 
-fn no_item(what: &str, number: u32) -> Error {
+pub(super) fn no_item(what: &str, number: u32) -> Error {
     Error::not_found(format!("the project has no {what} {number}"))
 }
 
@@ -1050,7 +1147,7 @@ fn stale_project(p: &Project) -> Error {
     }
 }
 
-fn check_member(state: &ProjectState, field: &str, member: Option<u32>) -> Result<Option<u32>> {
+pub(super) fn check_member(state: &ProjectState, field: &str, member: Option<u32>) -> Result<Option<u32>> {
     match member {
         Some(n) if state.member(n).is_none() => Err(Error::field(field, format!("there is no member {n}"))),
         other => Ok(other),
@@ -1114,7 +1211,7 @@ fn validate_member(state: &ProjectState, mut m: Member) -> Result<Member> {
 
 /// Check a task; `before` is the task as it was, so what did not change (a phase since renamed)
 /// is not held against an update of something else.
-fn validate_task(state: &ProjectState, mut t: Task, before: Option<&Task>) -> Result<Task> {
+pub(super) fn validate_task(state: &ProjectState, mut t: Task, before: Option<&Task>) -> Result<Task> {
     t.name = text("name", &t.name, MAX_NAME, true)?;
     t.phase = text("phase", &t.phase, 80, false)?;
     let phase_changed = before.is_none_or(|b| b.phase != t.phase);
