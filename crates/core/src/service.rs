@@ -51,8 +51,24 @@ pub fn body_error(e: &serde_json::Error) -> Error {
     Error::field(field, message)
 }
 
+/// Read a JSON body into `T`; an error names where in the body it is (`priority`,
+/// `effects[0].delta`), not the offending value.
+pub fn from_body<T: for<'de> Deserialize<'de>>(body: Json) -> Result<T> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let text = inner.to_string();
+        // An unknown or missing field is named by serde itself, where it belongs.
+        if text.starts_with("unknown field") || text.starts_with("missing field") || path == "." || path.is_empty() {
+            return body_error(&inner);
+        }
+        let message = text.split(" at line").next().unwrap_or(&text).to_string();
+        Error::field(path, message)
+    })
+}
+
 fn parse_body<T: for<'de> Deserialize<'de>>(body: Json) -> Result<T> {
-    serde_json::from_value(body).map_err(|e| body_error(&e))
+    from_body(body)
 }
 
 #[derive(Debug, Deserialize)]

@@ -88,7 +88,17 @@ anchora_store::on_both_databases!(
     project_settings_and_catalogue,
     project_batches_are_all_or_nothing,
     concurrent_dependencies_never_close_a_cycle,
+    change_requests_take_effect_when_every_approver_approves,
+    meetings_matrix_and_status_reports,
+    journeys_trace_requirements_to_configuration,
 );
+
+#[path = "store/project_governance.rs"]
+mod project_governance;
+use project_governance::{
+    change_requests_take_effect_when_every_approver_approves, journeys_trace_requirements_to_configuration,
+    meetings_matrix_and_status_reports,
+};
 
 #[path = "store/projects.rs"]
 mod projects;

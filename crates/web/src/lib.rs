@@ -7,6 +7,7 @@ pub mod i18n;
 pub mod mail;
 mod pages;
 pub mod problem;
+pub mod report_voice;
 pub mod ui;
 
 use anchora_core::{Clock, Error, ErrorCode};

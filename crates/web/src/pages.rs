@@ -234,10 +234,10 @@ fn render_login(
     ctx.page(status, page.render(), set.into_iter().collect())
 }
 
-/// The start page: the signed-in go to their CRM, everyone else to the login.
+/// The start page: the signed-in go to their own work, everyone else to the login.
 async fn home(State(state): State<AppState>, parts: Parts) -> Response {
     match authenticate_session(&parts, &state).await {
-        Ok(_) => Redirect::to("/o/company").into_response(),
+        Ok(_) => Redirect::to("/home").into_response(),
         Err(_) => Redirect::to("/login").into_response(),
     }
 }

@@ -317,3 +317,8 @@ shortcuts();
 filters();
 autosubmit();
 export { csrf };
+
+// The status report's print view: its button opens the browser's print dialog (print or PDF).
+for (const button of document.querySelectorAll("[data-print]")) {
+  button.addEventListener("click", () => window.print());
+}

@@ -49,7 +49,13 @@ impl ProjectState {
 
 impl Crm {
     /// Send the status report: kept as sent, with the facts it stated.
-    pub async fn send_report(&self, who: &Principal, id: &str, added: &str, voice: &dyn Voice) -> Result<StatusReport> {
+    pub async fn send_report(
+        &self,
+        who: &Principal,
+        id: &str,
+        added: &str,
+        voice: &(dyn Voice + Sync),
+    ) -> Result<StatusReport> {
         let state = self.editable(who, id).await?;
         let added = text("text", added, MAX_TEXT, false)?;
         let now = self.clock.now();

@@ -200,7 +200,7 @@ fn plan_error(e: &PlanError) -> Error {
 }
 
 pub(super) fn parse<T: DeserializeOwned>(body: Json) -> Result<T> {
-    serde_json::from_value(body).map_err(|e| body_error(&e))
+    crate::service::from_body(body)
 }
 
 pub(super) fn decode<T: DeserializeOwned>(item: &StoredItem) -> Result<T> {

@@ -3,15 +3,18 @@
 
 use crate::AppState;
 use crate::extract::{Authed, JsonBody, QueryMap};
+use crate::i18n::{Tr, negotiate};
 use crate::problem::ApiResult;
+use crate::report_voice::{ReportVoice, markdown_to_html};
 use anchora_core::Error;
 use anchora_core::project::model::PackageState;
 use anchora_core::project::{ProjectRights, ProjectState};
 use axum::Json;
 use axum::Router;
 use axum::extract::Path;
-use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post};
 use serde_json::{Value as Json_, json};
 
 pub fn router() -> Router<AppState> {
@@ -31,7 +34,37 @@ pub fn router() -> Router<AppState> {
         )
         .route("/projects/{id}/work-packages", post(add_package))
         .route("/projects/{id}/work-packages/{n}/state", post(move_package))
+        .route("/projects/{id}/changes", post(raise_change))
+        .route("/projects/{id}/changes/{n}", patch(update_change))
+        .route("/projects/{id}/changes/{n}/{step}", post(change_step))
+        .route("/projects/{id}/meetings", post(add_meeting))
+        .route("/projects/{id}/meetings/{n}", get(meeting))
+        .route("/projects/{id}/meetings/{n}/minutes", post(minutes))
+        .route("/projects/{id}/actions", post(add_action))
+        .route("/projects/{id}/actions/{n}", patch(update_action))
+        .route("/projects/{id}/escalations", post(escalate))
+        .route("/projects/{id}/escalations/{n}/decide", post(decide_escalation))
+        .route(
+            "/projects/{id}/communications",
+            get(communications).post(add_communication),
+        )
+        .route(
+            "/projects/{id}/communications/{n}",
+            patch(update_communication).delete(delete_communication),
+        )
+        .route("/projects/{id}/communications/{n}/sent", post(communication_sent))
+        .route("/projects/{id}/status-report", get(draft_report))
+        .route("/projects/{id}/status-reports", post(send_report))
+        .route("/projects/{id}/status-reports/{n}", get(sent_report))
+        .route("/projects/{id}/journeys", post(add_journey))
+        .route("/projects/{id}/journeys/{n}", patch(update_journey))
+        .route("/projects/{id}/requirements", post(add_requirement))
+        .route("/projects/{id}/requirements/{n}", patch(update_requirement))
+        .route("/projects/{id}/configuration", post(add_config_item))
+        .route("/projects/{id}/configuration/{n}", delete(delete_config_item))
+        .route("/projects/{id}/traceability", get(traceability))
         .route("/project-roles", get(roles).post(add_role))
+        .route("/me/follow-up", get(follow_up))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Json_> {
@@ -61,7 +94,52 @@ pub fn project_json(state: &ProjectState, rights: ProjectRights, today: chrono::
         "scheduled_finish": schedule.and_then(|s| s.finish),
         "forecast": to_json(&state.forecast(today))?,
         "overdue_tasks": state.overdue(today),
+        "change_requests": to_json(&state.changes)?,
+        "meetings": state
+            .meetings
+            .iter()
+            .map(|m| meeting_json(state, m))
+            .collect::<ApiResult<Vec<_>>>()?,
+        "actions": state
+            .actions
+            .iter()
+            .map(|a| Ok(json!({ "action": to_json(a)?, "overdue": a.overdue(today) })))
+            .collect::<ApiResult<Vec<_>>>()?,
+        "escalations": to_json(&state.escalations)?,
+        "communications": communications_json(state, today)?,
+        "status_reports": state
+            .reports
+            .iter()
+            .map(|r| json!({ "number": r.number, "sent_at": r.sent_at, "sent_by": r.sent_by }))
+            .collect::<Vec<_>>(),
+        "journeys": to_json(&state.journeys)?,
+        "requirements": to_json(&state.requirements)?,
+        "configuration": to_json(&state.configuration)?,
     }))
+}
+
+fn meeting_json(state: &ProjectState, m: &anchora_core::project::meetings::Meeting) -> ApiResult<Json_> {
+    let mut v = to_json(m)?;
+    if let Json_::Object(map) = &mut v {
+        map.insert("agenda".into(), to_json(&state.agenda(m))?);
+    }
+    Ok(v)
+}
+
+fn communications_json(state: &ProjectState, today: chrono::NaiveDate) -> ApiResult<Json_> {
+    state
+        .communications_due(today)
+        .into_iter()
+        .map(|(c, next, due)| {
+            Ok(json!({
+                "communication": to_json(c)?,
+                "next_due": next,
+                "due": due,
+                "senders": state.senders(c),
+            }))
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Json_::Array)
 }
 
 /// A number in the path; anything else is a missing item.
@@ -236,4 +314,337 @@ async fn roles(a: Authed) -> ApiResult<Json<Json_>> {
 async fn add_role(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
     let r = a.crm.add_project_role(&a.principal, body).await?;
     Ok((StatusCode::CREATED, Json(to_json(&r)?)))
+}
+
+fn body<T: serde::de::DeserializeOwned>(body: Json_) -> ApiResult<T> {
+    serde_json::from_value(body).map_err(|e| anchora_core::service::body_error(&e).into())
+}
+
+async fn raise_change(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let c = a.crm.raise_change(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&c)?)))
+}
+
+async fn update_change(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let c = a.crm.update_change(&a.principal, &id, number(&n)?, b).await?;
+    Ok(Json(to_json(&c)?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepBody {
+    version: i64,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `submit`, `decide`, `defer`, `withdraw` and `carry-over`.
+async fn change_step(
+    a: Authed,
+    Path((id, n, step)): Path<(String, String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let n = number(&n)?;
+    let p = &a.principal;
+    let out = match step.as_str() {
+        "decide" => to_json(&a.crm.decide_change(p, &id, n, b).await?)?,
+        "submit" => {
+            let s: StepBody = body(b)?;
+            to_json(&a.crm.submit_change(p, &id, n, s.version).await?)?
+        }
+        "defer" => {
+            let s: StepBody = body(b)?;
+            to_json(&a.crm.defer_change(p, &id, n, &s.comment, s.version).await?)?
+        }
+        "withdraw" => {
+            let s: StepBody = body(b)?;
+            to_json(&a.crm.withdraw_change(p, &id, n, &s.comment, s.version).await?)?
+        }
+        "carry-over" => {
+            let s: StepBody = body(b)?;
+            to_json(&a.crm.carry_over_change(p, &id, n, s.version).await?)?
+        }
+        other => return Err(Error::not_found(format!("a change request has no step {other:?}")).into()),
+    };
+    Ok(Json(out))
+}
+
+async fn add_meeting(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let m = a.crm.add_meeting(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&m)?)))
+}
+
+async fn meeting(a: Authed, Path((id, n)): Path<(String, String)>) -> ApiResult<Json<Json_>> {
+    let (state, _) = a.crm.project_state(&a.principal, &id).await?;
+    let n = number(&n)?;
+    let m = state
+        .meeting(n)
+        .ok_or_else(|| Error::not_found(format!("the project has no meeting {n}")))?;
+    Ok(Json(meeting_json(&state, m)?))
+}
+
+async fn minutes(a: Authed, Path((id, n)): Path<(String, String)>, JsonBody(b): JsonBody) -> ApiResult<Json<Json_>> {
+    let m = a.crm.record_minutes(&a.principal, &id, number(&n)?, b).await?;
+    Ok(Json(to_json(&m)?))
+}
+
+async fn add_action(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let x = a.crm.add_action(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&x)?)))
+}
+
+async fn update_action(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let x = a.crm.update_action(&a.principal, &id, number(&n)?, b).await?;
+    Ok(Json(to_json(&x)?))
+}
+
+async fn escalate(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let e = a.crm.escalate(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&e)?)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    version: i64,
+    decision: String,
+}
+
+async fn decide_escalation(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let d: DecisionBody = body(b)?;
+    let e = a
+        .crm
+        .decide_escalation(&a.principal, &id, number(&n)?, &d.decision, d.version)
+        .await?;
+    Ok(Json(to_json(&e)?))
+}
+
+async fn communications(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+    let (state, _) = a.crm.project_state(&a.principal, &id).await?;
+    let today = a.crm.clock.now().date_naive();
+    Ok(Json(json!({ "data": communications_json(&state, today)? })))
+}
+
+async fn add_communication(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let c = a.crm.add_communication(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&c)?)))
+}
+
+async fn update_communication(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let c = a.crm.update_communication(&a.principal, &id, number(&n)?, b).await?;
+    Ok(Json(to_json(&c)?))
+}
+
+async fn delete_communication(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    QueryMap(q): QueryMap,
+) -> ApiResult<StatusCode> {
+    a.crm
+        .delete_communication(&a.principal, &id, number(&n)?, version(&q)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn communication_sent(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let s: StepBody = body(b)?;
+    let c = a
+        .crm
+        .communication_sent(&a.principal, &id, number(&n)?, s.version)
+        .await?;
+    Ok(Json(to_json(&c)?))
+}
+
+/// The reader's language for generated text: `?lang=`, else `Accept-Language`.
+fn voice(headers: &HeaderMap, q: &std::collections::HashMap<String, String>) -> ReportVoice {
+    let locale = q.get("lang").map_or_else(
+        || negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())),
+        |l| Tr::new(l).locale,
+    );
+    ReportVoice(Tr::new(locale))
+}
+
+/// The report as it would be sent now: `?format=markdown` for the Markdown, `html` for the web
+/// page's HTML, JSON (both, with the differences) by default.
+async fn draft_report(
+    a: Authed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    QueryMap(q): QueryMap,
+) -> ApiResult<Response> {
+    let (state, _) = a.crm.project_state(&a.principal, &id).await?;
+    let today = a.crm.clock.now().date_naive();
+    let text = q.get("text").map_or("", String::as_str);
+    let draft = state.draft_report(today, text, &voice(&headers, &q))?;
+    report_response(&q, &draft.markdown, || {
+        Ok(json!({
+            "markdown": draft.markdown,
+            "html": markdown_to_html(&draft.markdown),
+            "differences": to_json(&draft.differences)?,
+            "decisions": to_json(&draft.decisions)?,
+            "facts": to_json(&draft.facts)?,
+        }))
+    })
+}
+
+fn report_response(
+    q: &std::collections::HashMap<String, String>,
+    markdown: &str,
+    json: impl FnOnce() -> ApiResult<Json_>,
+) -> ApiResult<Response> {
+    Ok(match q.get("format").map(String::as_str) {
+        Some("markdown" | "md") => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            markdown.to_string(),
+        )
+            .into_response(),
+        Some("html") => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            markdown_to_html(markdown),
+        )
+            .into_response(),
+        None | Some("json") => Json(json()?).into_response(),
+        Some(other) => {
+            return Err(Error::field("format", format!("{other:?} is not one of markdown, html, json")).into());
+        }
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendBody {
+    #[serde(default)]
+    text: String,
+}
+
+async fn send_report(
+    a: Authed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    QueryMap(q): QueryMap,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let s: SendBody = body(b)?;
+    let r = a
+        .crm
+        .send_report(&a.principal, &id, &s.text, &voice(&headers, &q))
+        .await?;
+    Ok((StatusCode::CREATED, Json(to_json(&r)?)))
+}
+
+async fn sent_report(a: Authed, Path((id, n)): Path<(String, String)>, QueryMap(q): QueryMap) -> ApiResult<Response> {
+    let (state, _) = a.crm.project_state(&a.principal, &id).await?;
+    let n = number(&n)?;
+    let r = state
+        .report(n)
+        .ok_or_else(|| Error::not_found(format!("the project has no status report {n}")))?;
+    report_response(&q, &r.markdown, || to_json(r))
+}
+
+async fn add_journey(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let j = a.crm.add_journey(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&j)?)))
+}
+
+async fn update_journey(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let j = a.crm.update_journey(&a.principal, &id, number(&n)?, b).await?;
+    Ok(Json(to_json(&j)?))
+}
+
+async fn add_requirement(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let r = a.crm.add_requirement(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&r)?)))
+}
+
+async fn update_requirement(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<Json_>> {
+    let r = a.crm.update_requirement(&a.principal, &id, number(&n)?, b).await?;
+    Ok(Json(to_json(&r)?))
+}
+
+async fn add_config_item(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let c = a.crm.add_config_item(&a.principal, &id, b).await?;
+    Ok((StatusCode::CREATED, Json(to_json(&c)?)))
+}
+
+async fn delete_config_item(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    QueryMap(q): QueryMap,
+) -> ApiResult<StatusCode> {
+    a.crm
+        .delete_config_item(&a.principal, &id, number(&n)?, version(&q)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn traceability(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+    let (state, _) = a.crm.project_state(&a.principal, &id).await?;
+    let (t, configured) = a.crm.traceability(&a.principal, &state).await?;
+    Ok(Json(
+        json!({ "traceability": to_json(&t)?, "configuration": to_json(&configured)? }),
+    ))
+}
+
+async fn follow_up(a: Authed) -> ApiResult<Json<Json_>> {
+    let f = a.crm.follow_up(&a.principal).await?;
+    let today = a.crm.clock.now().date_naive();
+    let project = |p: &anchora_core::project::model::Project| json!({ "id": p.id, "name": p.settings.name });
+    Ok(Json(json!({
+        "actions": f.actions.iter().map(|(p, x)| Ok(json!({
+            "project": project(p), "action": to_json(x)?, "overdue": x.overdue(today),
+        }))).collect::<ApiResult<Vec<_>>>()?,
+        "approvals": f.approvals.iter().map(|(p, c)| Ok(json!({
+            "project": project(p), "change_request": to_json(c)?,
+        }))).collect::<ApiResult<Vec<_>>>()?,
+        "communications": f.communications.iter().map(|(p, c, next, due)| Ok(json!({
+            "project": project(p), "communication": to_json(c)?, "next_due": next, "due": due,
+        }))).collect::<ApiResult<Vec<_>>>()?,
+        "escalations": f.escalations.iter().map(|(p, e)| Ok(json!({
+            "project": project(p), "escalation": to_json(e)?,
+        }))).collect::<ApiResult<Vec<_>>>()?,
+    })))
 }

@@ -5,9 +5,14 @@ mod admin;
 mod board;
 pub mod format;
 pub mod gantt;
+mod home;
 mod labels;
 mod lists;
 mod logs;
+mod project_changes;
+mod project_journeys;
+mod project_meetings;
+mod project_reports;
 mod projects;
 mod records;
 mod reports;
@@ -64,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams", post(admin::create_team))
         .route("/account/tokens", get(admin::tokens_page).post(admin::create_token))
         .route("/reports", get(reports::reports_page))
+        .route("/home", get(home::home_page))
         .route("/projects", get(projects::projects_page).post(projects::create_project))
         .route("/projects/roles", post(projects::add_catalogue_role))
         .route("/projects/{id}", get(projects::overview))
@@ -90,6 +96,57 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/tasks/{n}/delete", post(projects::delete_task))
         .route("/projects/{id}/dependencies", post(projects::dependencies))
         .route("/projects/{id}/packages/{n}/state", post(projects::move_package))
+        .route(
+            "/projects/{id}/changes",
+            get(project_changes::changes_page).post(project_changes::raise_change),
+        )
+        .route("/projects/{id}/changes/{n}/{step}", post(project_changes::change_step))
+        .route(
+            "/projects/{id}/meetings",
+            get(project_meetings::meetings_page).post(project_meetings::add_meeting),
+        )
+        .route("/projects/{id}/meetings/{n}/minutes", post(project_meetings::minutes))
+        .route("/projects/{id}/actions", post(project_meetings::add_action))
+        .route("/projects/{id}/actions/{n}/{step}", post(project_meetings::action_step))
+        .route("/projects/{id}/escalations", post(project_meetings::escalate))
+        .route(
+            "/projects/{id}/escalations/{n}/decide",
+            post(project_meetings::decide_escalation),
+        )
+        .route(
+            "/projects/{id}/communication",
+            get(project_meetings::communication_page),
+        )
+        .route(
+            "/projects/{id}/reports",
+            get(project_reports::reports_page).post(project_reports::send_report),
+        )
+        .route("/projects/{id}/reports/template", post(project_reports::save_template))
+        .route("/projects/{id}/reports/{n}", get(project_reports::report_page))
+        .route("/projects/{id}/reports/{n}/print", get(project_reports::print_page))
+        .route("/projects/{id}/reports/{n}/markdown", get(project_reports::markdown))
+        .route(
+            "/projects/{id}/journeys",
+            get(project_journeys::journeys_page).post(project_journeys::add_journey),
+        )
+        .route("/projects/{id}/requirements", post(project_journeys::add_requirement))
+        .route(
+            "/projects/{id}/requirements/{n}/traces",
+            post(project_journeys::add_trace),
+        )
+        .route("/projects/{id}/configuration", post(project_journeys::add_config_item))
+        .route(
+            "/projects/{id}/configuration/{n}/delete",
+            post(project_journeys::delete_config_item),
+        )
+        .route(
+            "/projects/{id}/communications",
+            post(project_meetings::add_communication),
+        )
+        .route(
+            "/projects/{id}/communications/{n}/{step}",
+            post(project_meetings::communication_step),
+        )
         .route("/account/tokens/{id}/revoke", post(admin::revoke_token))
 }
 
@@ -275,6 +332,11 @@ impl Ui {
                 .unwrap_or_default(),
             objects: nav,
             work: vec![
+                NavItem {
+                    href: "/home".into(),
+                    label: tr.t("nav-my-work"),
+                    current: current == "home",
+                },
                 NavItem {
                     href: "/reports".into(),
                     label: tr.t("nav-reports"),

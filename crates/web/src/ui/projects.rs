@@ -24,15 +24,15 @@ use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
 use std::fmt::Write;
 
-type Fields = HashMap<String, String>;
-type Params = Query<HashMap<String, String>>;
+pub(super) type Fields = HashMap<String, String>;
+pub(super) type Params = Query<HashMap<String, String>>;
 
-fn field<'a>(form: &'a Fields, key: &str) -> &'a str {
+pub(super) fn field<'a>(form: &'a Fields, key: &str) -> &'a str {
     form.get(key).map_or("", |v| v.trim())
 }
 
 /// After a form: back to the page, with the error to show if there was one.
-fn back(ui: &Ui, path: &str, result: Result<(), Error>) -> Response {
+pub(super) fn back(ui: &Ui, path: &str, result: Result<(), Error>) -> Response {
     match result {
         Ok(()) => Redirect::to(&format!("{path}?saved=1")).into_response(),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(ui),
@@ -48,7 +48,7 @@ pub fn role_label(ui: &Ui, catalogue: &[RoleDef], key: &str) -> String {
     }
 }
 
-fn area_label(ui: &Ui, a: Area) -> String {
+pub(super) fn area_label(ui: &Ui, a: Area) -> String {
     ui.tr.t(&format!("project-area-{}", a.as_str()))
 }
 
@@ -60,12 +60,12 @@ fn package_label(ui: &Ui, s: PackageState) -> String {
     ui.tr.t(&format!("project-package-{}", s.as_str().replace('_', "-")))
 }
 
-fn date(ui: &Ui, d: NaiveDate) -> String {
+pub(super) fn date(ui: &Ui, d: NaiveDate) -> String {
     format::date(ui.tr.locale, d)
 }
 
 /// Money typed in major units ("1 250 000", "99,50") as minor units.
-fn parse_money(s: &str) -> Option<i64> {
+pub(super) fn parse_money(s: &str) -> Option<i64> {
     let cleaned: String = s
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\'')
@@ -92,7 +92,7 @@ fn parse_money(s: &str) -> Option<i64> {
     whole.checked_mul(100)?.checked_add(cents)
 }
 
-fn money_input(minor: i64) -> String {
+pub(super) fn money_input(minor: i64) -> String {
     if minor % 100 == 0 {
         (minor / 100).to_string()
     } else {
@@ -120,15 +120,15 @@ fn parse_decimal(locale: &str, s: &str) -> Option<f64> {
 }
 
 /// A form value that must be a number; its error names the field.
-fn decimal(locale: &str, form: &Fields, key: &str) -> Result<f64, Error> {
+pub(super) fn decimal(locale: &str, form: &Fields, key: &str) -> Result<f64, Error> {
     parse_decimal(locale, field(form, key)).ok_or_else(|| Error::field(key, "must be a number"))
 }
 
-fn money_field(form: &Fields, key: &str) -> Result<i64, Error> {
+pub(super) fn money_field(form: &Fields, key: &str) -> Result<i64, Error> {
     parse_money(field(form, key)).ok_or_else(|| Error::field(key, "must be an amount such as 1250000 or 99.50"))
 }
 
-fn lines(s: &str) -> Vec<String> {
+pub(super) fn lines(s: &str) -> Vec<String> {
     s.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -206,7 +206,7 @@ pub async fn projects_page(ui: Ui, Query(q): Params) -> Response {
     ui.page(StatusCode::OK, page.render())
 }
 
-fn shell(ui: &Ui) -> Shell {
+pub(super) fn shell(ui: &Ui) -> Shell {
     ui.shell("projects")
 }
 
@@ -429,33 +429,16 @@ impl ProjectPage {
         tab: &'static str,
         q: &HashMap<String, String>,
     ) -> Self {
-        let id = state.project.id.to_string();
-        let mut tabs = vec![
-            ("overview", "", "project-tab-overview"),
-            ("group", "/group", "project-tab-group"),
-            ("plan", "/plan", "project-tab-plan"),
-            ("packages", "/packages", "project-tab-packages"),
-        ];
-        if rights.edit {
-            tabs.push(("settings", "/settings", "project-tab-settings"));
-        }
-        let (error, saved) = banner(q, ui);
+        let head = ProjectHead::new(ui, state, rights, tab, q);
         ProjectPage {
             shell: shell(ui),
-            title: state.project.settings.name.clone(),
-            tabs: tabs
-                .into_iter()
-                .map(|(key, path, label)| NavItem {
-                    href: format!("/projects/{id}{path}"),
-                    label: ui.tr.t(label),
-                    current: key == tab,
-                })
-                .collect(),
-            id,
+            title: head.title,
+            tabs: head.tabs,
+            id: head.id,
             tab,
-            may_edit: rights.edit,
-            error,
-            saved,
+            may_edit: head.may_edit,
+            error: head.error,
+            saved: head.saved,
             goals: Vec::new(),
             facts: Vec::new(),
             health: Vec::new(),
@@ -487,7 +470,53 @@ impl ProjectPage {
     }
 }
 
-async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRights), Response> {
+/// What every project page shows above its tab: the title, the tabs, the banner.
+pub struct ProjectHead {
+    pub title: String,
+    pub id: String,
+    pub tabs: Vec<NavItem>,
+    pub may_edit: bool,
+    pub error: Option<String>,
+    pub saved: Option<String>,
+}
+
+impl ProjectHead {
+    pub fn new(ui: &Ui, state: &ProjectState, rights: ProjectRights, tab: &str, q: &HashMap<String, String>) -> Self {
+        let id = state.project.id.to_string();
+        let mut tabs = vec![
+            ("overview", "", "project-tab-overview"),
+            ("group", "/group", "project-tab-group"),
+            ("plan", "/plan", "project-tab-plan"),
+            ("packages", "/packages", "project-tab-packages"),
+            ("changes", "/changes", "project-tab-changes"),
+            ("meetings", "/meetings", "project-tab-meetings"),
+            ("communication", "/communication", "project-tab-communication"),
+            ("reports", "/reports", "project-tab-reports"),
+            ("journeys", "/journeys", "project-tab-journeys"),
+        ];
+        if rights.edit {
+            tabs.push(("settings", "/settings", "project-tab-settings"));
+        }
+        let (error, saved) = banner(q, ui);
+        ProjectHead {
+            title: state.project.settings.name.clone(),
+            tabs: tabs
+                .into_iter()
+                .map(|(key, path, label)| NavItem {
+                    href: format!("/projects/{id}{path}"),
+                    label: ui.tr.t(label),
+                    current: key == tab,
+                })
+                .collect(),
+            id,
+            may_edit: rights.edit,
+            error,
+            saved,
+        }
+    }
+}
+
+pub(super) async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRights), Response> {
     match ui.a.crm.project_state(&ui.a.principal, id).await {
         Ok(x) => Ok(x),
         Err(e) if e.code == ErrorCode::NotFound => Err(not_found(ui)),
@@ -495,7 +524,7 @@ async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRights), Respon
     }
 }
 
-fn today(ui: &Ui) -> NaiveDate {
+pub(super) fn today(ui: &Ui) -> NaiveDate {
     ui.a.crm.clock.now().date_naive()
 }
 
@@ -776,7 +805,7 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
     ui.page(StatusCode::OK, page.render())
 }
 
-fn member_name(state: &ProjectState, n: Option<u32>) -> String {
+pub(super) fn member_name(state: &ProjectState, n: Option<u32>) -> String {
     n.and_then(|n| state.member(n))
         .map(|m| m.name.clone())
         .unwrap_or_default()
@@ -1169,7 +1198,7 @@ pub async fn add_member(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>
     back(&ui, &format!("/projects/{id}/group"), result)
 }
 
-fn form_number(form: &Fields, key: &str) -> Result<i64, Error> {
+pub(super) fn form_number(form: &Fields, key: &str) -> Result<i64, Error> {
     field(form, key)
         .parse()
         .map_err(|_| Error::field(key, "must be a whole number"))

@@ -220,7 +220,7 @@ pub async fn login_sessions_and_csrf(h: H) {
     let first_session = b.get_cookie("anchora_session").unwrap();
     let home = b.get(&h, "/").await;
     assert_eq!(home.status, StatusCode::SEE_OTHER);
-    assert_eq!(home.headers["location"], "/o/company");
+    assert_eq!(home.headers["location"], "/home");
     let list = b.get(&h, "/o/company").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(

@@ -1,0 +1,193 @@
+//! Status reports in the app: the report as it stands today (generated from the project's data
+//! through its template), sending it with the author's own words, the reports sent so far (each
+//! as a web page, Markdown and a print view to save as PDF), and the template editor.
+
+use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, shell};
+use super::{Shell, Ui, form_expired, format};
+use crate::report_voice::{ReportVoice, markdown_to_html};
+use anchora_core::project::report::DEFAULT_TEMPLATE;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+
+pub struct SentRow {
+    pub number: u32,
+    pub sent: String,
+    pub by: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/project_reports.html")]
+struct ReportsPage {
+    shell: Shell,
+    title: String,
+    head: ProjectHead,
+    /// The draft as HTML (rendered from Markdown with raw HTML off), or the template's error.
+    draft_html: String,
+    draft_error: Option<String>,
+    sent: Vec<SentRow>,
+    template: String,
+    custom_template: bool,
+    version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "ui/project_report.html")]
+struct ReportPage {
+    shell: Shell,
+    title: String,
+    head: ProjectHead,
+    number: u32,
+    sent: String,
+    html: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/report_print.html")]
+struct PrintPage {
+    shell: Shell,
+    title: String,
+    html: String,
+    back: String,
+}
+
+fn voice(ui: &Ui) -> ReportVoice {
+    ReportVoice(ui.tr.clone())
+}
+
+async fn user_name(ui: &Ui, id: anchora_core::UserId) -> String {
+    ui.a.crm
+        .store
+        .user(id)
+        .await
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_default()
+}
+
+pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
+    let (state, rights) = match load(&ui, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let today = ui.a.crm.clock.now().date_naive();
+    let (draft_html, draft_error) = match state.draft_report(today, "", &voice(&ui)) {
+        Ok(d) => (markdown_to_html(&d.markdown), None),
+        Err(e) => (String::new(), Some(super::admin::problem(&e))),
+    };
+    let mut sent = Vec::new();
+    for r in state.reports.iter().rev() {
+        sent.push(SentRow {
+            number: r.number,
+            sent: format::datetime(ui.tr.locale, r.sent_at),
+            by: user_name(&ui, r.sent_by).await,
+        });
+    }
+    let page = ReportsPage {
+        shell: shell(&ui),
+        title: state.project.settings.name.clone(),
+        head: ProjectHead::new(&ui, &state, rights, "reports", &q),
+        draft_html,
+        draft_error,
+        sent,
+        template: state.report_template().to_string(),
+        custom_template: state.project.settings.report_template.is_some(),
+        version: state.project.version,
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+pub async fn send_report(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
+    if !ui.csrf_ok(field(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    match ui
+        .a
+        .crm
+        .send_report(&ui.a.principal, &id, field(&form, "text"), &voice(&ui))
+        .await
+    {
+        Ok(r) => Redirect::to(&format!("/projects/{id}/reports/{}", r.number)).into_response(),
+        Err(e) => back(&ui, &format!("/projects/{id}/reports"), Err(e)),
+    }
+}
+
+/// Save the template, or go back to the standard one (`reset`).
+pub async fn save_template(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
+    if !ui.csrf_ok(field(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    let result = async {
+        let template = if field(&form, "reset") == "1" {
+            None
+        } else {
+            // The form posts CRLF line ends; the template is kept with plain newlines.
+            form.get("template").map(|t| t.replace("\r\n", "\n"))
+        };
+        let template = template.filter(|t| t != DEFAULT_TEMPLATE);
+        let body = json!({ "version": form_number(&form, "version")?, "report_template": template });
+        ui.a.crm.update_project(&ui.a.principal, &id, body).await.map(|_| ())
+    }
+    .await;
+    back(&ui, &format!("/projects/{id}/reports"), result)
+}
+
+pub async fn report_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Params) -> Response {
+    let (state, rights) = match load(&ui, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(r) = state.report(n) else {
+        return super::not_found(&ui);
+    };
+    let page = ReportPage {
+        shell: shell(&ui),
+        title: state.project.settings.name.clone(),
+        head: ProjectHead::new(&ui, &state, rights, "reports", &q),
+        number: r.number,
+        sent: format::datetime(ui.tr.locale, r.sent_at),
+        html: markdown_to_html(&r.markdown),
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+/// The report alone on a page laid out for paper: the browser prints it or saves it as PDF.
+pub async fn print_page(ui: Ui, Path((id, n)): Path<(String, u32)>) -> Response {
+    let (state, _) = match load(&ui, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(r) = state.report(n) else {
+        return super::not_found(&ui);
+    };
+    let page = PrintPage {
+        shell: shell(&ui),
+        title: state.project.settings.name.clone(),
+        html: markdown_to_html(&r.markdown),
+        back: format!("/projects/{id}/reports/{n}"),
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+pub async fn markdown(ui: Ui, Path((id, n)): Path<(String, u32)>) -> Response {
+    let (state, _) = match load(&ui, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(r) = state.report(n) else {
+        return super::not_found(&ui);
+    };
+    let file = format!("status-report-{}.md", r.sent_at.format("%Y-%m-%d"));
+    (
+        [
+            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        r.markdown.clone(),
+    )
+        .into_response()
+}
