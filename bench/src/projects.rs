@@ -1,6 +1,7 @@
 //! The implementation project at its largest: 2,000 tasks and 5,000 dependencies. Times the
 //! plan page with its Gantt chart and the overview through the app (server time, signed in),
-//! and the parts alone: loading the project, the critical path and the forecast.
+//! and the parts alone: loading the project, the critical path and the forecast. Then part 2:
+//! generating the status report with 300 change requests and 100 meetings beside the plan.
 
 use crate::{Report, fresh_pg, p50_p95, signed_in, time_many};
 use anchora_core::auth::{Credential, Principal, Role};
@@ -223,5 +224,240 @@ pub async fn bench(dir: &Path, backend: Backend, report: &mut Report) -> Result<
         format!("{:.0} KB", bytes as f64 / 1024.0),
         "",
     );
+
+    // Part 2: 300 change requests, 100 held meetings with their actions, escalations and a
+    // communication matrix; one report sent before, so "changes since" has a snapshot to compare.
+    governance(&(store.clone() as Arc<dyn Store>), pid, &mut rng, first, today).await?;
+    let voice = anchora_web::report_voice::ReportVoice(anchora_web::i18n::Tr::new("en"));
+    crm.send_report(&who, &id, "The last report.", &voice)
+        .await
+        .map_err(err)?;
+    // Some of the plan moves after it.
+    let (state, _) = crm.project_state(&who, &id).await.map_err(err)?;
+    let mut moved = Vec::new();
+    for t in state.tasks.iter().skip(900).step_by(40) {
+        let mut t2 = t.clone();
+        t2.finish += Duration::days(3);
+        moved.push(ItemWrite::Update {
+            kind: TASK,
+            number: t.number,
+            expected_version: t.version,
+            body: serde_json::to_string(&t2)?,
+        });
+    }
+    let batch = ProjectBatch {
+        items: moved,
+        ..ProjectBatch::default()
+    };
+    store.write_project(pid, &batch, now).await.map_err(err)?;
+    let (state, _) = crm.project_state(&who, &id).await.map_err(err)?;
+    assert_eq!(state.changes.len(), CHANGES);
+    assert_eq!(state.meetings.len(), MEETINGS);
+    let draft = state.draft_report(today, "", &voice).map_err(err)?;
+    assert!(draft.differences.len() >= 25, "{}", draft.differences.len());
+    let mut s = time_many(50, |_| {
+        let (st, v) = (&state, &voice);
+        async move {
+            st.draft_report(today, "", v).unwrap();
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: status report from the loaded project (2,000 tasks, 300 CRs, 100 meetings)"),
+        p50_p95(&mut s),
+        "",
+    );
+    let mut s = time_many(30, |_| {
+        let (crm, who, id, v) = (crm.clone(), who.clone(), id.clone(), &voice);
+        async move {
+            let (st, _) = crm.project_state(&who, &id).await.unwrap();
+            st.draft_report(today, "", v).unwrap();
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: status report generated: load + facts + differences + template"),
+        p50_p95(&mut s),
+        "≤ 200 ms",
+    );
+    let mut s = time_many(30, |_| {
+        let f = fetch(format!("/projects/{id}/reports"));
+        async move {
+            f.await;
+        }
+    })
+    .await;
+    report.add(
+        &format!("{name}: status-report page (draft as HTML, sent reports), server time"),
+        p50_p95(&mut s),
+        "",
+    );
+    Ok(())
+}
+
+const CHANGES: usize = 300;
+const MEETINGS: usize = 100;
+
+/// Change requests in every state, held meetings with frozen agendas and decisions, their
+/// actions, escalations and a matrix, written as one batch.
+async fn governance(
+    store: &Arc<dyn Store>,
+    pid: ProjectId,
+    rng: &mut Lcg,
+    first_task: u32,
+    today: chrono::NaiveDate,
+) -> Result<()> {
+    use anchora_core::project::change::{ChangeRequest, ChangeState, Decision, Effect, Step, Verdict};
+    use anchora_core::project::escalation::{Escalation, EscalationKind};
+    use anchora_core::project::matrix::{Communication, Fulfilment};
+    use anchora_core::project::meetings::{Action, AgendaItem, Held, Meeting, Series};
+    use anchora_core::project::model::{ACTION, CHANGE_REQUEST, COMMUNICATION, Cadence, ESCALATION, MEETING};
+    let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
+    let now = SystemClock.now();
+    let by = UserId::new_at(now);
+    let states = [
+        ChangeState::Draft,
+        ChangeState::Submitted,
+        ChangeState::Approved,
+        ChangeState::Rejected,
+        ChangeState::Deferred,
+        ChangeState::Withdrawn,
+    ];
+    let mut items = Vec::new();
+    for i in 0..CHANGES {
+        let state = states[i % states.len()];
+        let at = now - Duration::days(i64::from(rng.next(90)));
+        let change = ChangeRequest {
+            number: 0,
+            version: 1,
+            title: format!("Change {i}: widen the scope a little"),
+            description: "A longer description of why the change is needed and what it affects.".into(),
+            requested_by: Some(1 + rng.next(5)),
+            scope_impact: "Some scope".into(),
+            requirements_impact: String::new(),
+            effort_hours: f64::from(rng.next(200)),
+            effects: vec![
+                Effect::MoveTask {
+                    task: first_task + rng.next(TASKS),
+                    start: today,
+                    finish: today + Duration::days(3),
+                },
+                Effect::Budget { delta: 1_000_000 },
+            ],
+            affected: vec!["Sales".into(), "Service".into()],
+            approvers: vec![1, 2],
+            decisions: vec![Decision {
+                approver: 1,
+                verdict: if state == ChangeState::Rejected {
+                    Verdict::Reject
+                } else {
+                    Verdict::Approve
+                },
+                comment: "ok".into(),
+                at,
+                by,
+            }],
+            state,
+            steps: vec![
+                Step {
+                    at,
+                    by,
+                    state: ChangeState::Submitted,
+                    note: String::new(),
+                },
+                Step {
+                    at,
+                    by,
+                    state,
+                    note: String::new(),
+                },
+            ],
+            applied: Vec::new(),
+            carried_over: false,
+        };
+        items.push(ItemWrite::Insert {
+            kind: CHANGE_REQUEST,
+            body: serde_json::to_string(&change)?,
+        });
+    }
+    for i in 0..MEETINGS {
+        let series = [Series::CoreTeam, Series::SteeringGroup, Series::KeyUserGroup][i % 3];
+        let date = today - Duration::days(i64::try_from(i)? * 3);
+        let meeting = Meeting {
+            number: 0,
+            version: 1,
+            series,
+            date,
+            title: String::new(),
+            attendees: vec![1, 2, 3],
+            agenda: (0..12)
+                .map(|k| AgendaItem::Change {
+                    number: 100 + k,
+                    title: format!("Change {k}"),
+                })
+                .collect(),
+            minutes: "Minutes of the meeting, a paragraph or two. ".repeat(5),
+            decisions: vec![format!("Decision {i}"), format!("Another decision {i}")],
+            held: Some(Held {
+                at: now - Duration::days(i64::try_from(i)? * 3),
+                by,
+            }),
+        };
+        items.push(ItemWrite::Insert {
+            kind: MEETING,
+            body: serde_json::to_string(&meeting)?,
+        });
+    }
+    for i in 0..(MEETINGS * 2) {
+        let action = Action {
+            number: 0,
+            version: 1,
+            title: format!("Action {i}"),
+            owner: Some(1 + rng.next(5)),
+            due: today - Duration::days(i64::from(rng.next(60))) + Duration::days(20),
+            meeting: None,
+            done: (i % 3 == 0).then_some(now),
+            note: String::new(),
+        };
+        items.push(ItemWrite::Insert {
+            kind: ACTION,
+            body: serde_json::to_string(&action)?,
+        });
+    }
+    for i in 0..20 {
+        let mut e = Escalation::new(0, EscalationKind::Risk, &format!("Risk {i}"), by, now);
+        e.description = "What could go wrong and what management should decide.".into();
+        items.push(ItemWrite::Insert {
+            kind: ESCALATION,
+            body: serde_json::to_string(&e)?,
+        });
+    }
+    for i in 0..10 {
+        let row = Communication {
+            number: 0,
+            version: 1,
+            sender_role: "project_leader".into(),
+            audience: format!("Audience {i}"),
+            content: "Status".into(),
+            channel: "E-mail".into(),
+            frequency: Cadence::Monthly,
+            fulfilled_by: if i % 2 == 0 {
+                Fulfilment::StatusReport
+            } else {
+                Fulfilment::Manual
+            },
+            starts: None,
+            last_done: None,
+        };
+        items.push(ItemWrite::Insert {
+            kind: COMMUNICATION,
+            body: serde_json::to_string(&row)?,
+        });
+    }
+    let batch = ProjectBatch {
+        items,
+        ..ProjectBatch::default()
+    };
+    store.write_project(pid, &batch, now).await.map_err(err)?;
     Ok(())
 }

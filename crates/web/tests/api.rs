@@ -147,6 +147,8 @@ anchora_store::on_both_databases!(
     project_api_with_bad_input_and_rights,
     browser_project_health_and_gantt,
     project_and_report_pages_for_readers,
+    browser_change_report_and_journey,
+    project_part_two_api_with_bad_input,
 );
 
 #[path = "api/e2e.rs"]

@@ -427,3 +427,404 @@ pub async fn project_and_report_pages_for_readers(h: H) {
     let page = reader.get(&h, "/reports?object=deal&group=password&sum=name").await;
     assert_eq!(page.status, StatusCode::OK, "unknown fields fall back to defaults");
 }
+
+/// Sign out (drop the session cookie) and in as someone else.
+async fn switch_user(b: &mut Browser, email: &str) {
+    b.driver.delete_all_cookies().await.unwrap();
+    b.login(email, identity::PASSWORD).await;
+}
+
+async fn click(b: &Browser, selector: &str) {
+    b.css(selector).await.click().await.unwrap();
+}
+
+async fn select(b: &Browser, id: &str, value: &str) {
+    SelectElement::new(&b.by_id(id).await)
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Part 2 in the browser: a change request approved by two approvers moves the plan; a status
+/// report is sent and opened in its print view (and printed to PDF); a journey's requirement
+/// is traced to a field.
+pub async fn browser_change_report_and_journey(h: H) {
+    identity::user(&h, "lead@example.se", "admin", None).await;
+    let anna = identity::user(&h, "anna@example.se", "user", None).await;
+    let bo = identity::user(&h, "bo@example.se", "user", None).await;
+    let r = h
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Rollout Syd", "start": "2026-11-02", "target": "2027-03-31",
+                   "budget": {"currency": "SEK", "amount": 50000000, "buffer_percent": 10}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let api = format!("/api/v1/projects/{id}");
+    let mut approvers = Vec::new();
+    for (user, role) in [(&anna, "management_decision_maker"), (&bo, "champion")] {
+        let r = h
+            .post(
+                &format!("{api}/members"),
+                json!({"user": user, "roles": [{"role": role}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        approvers.push(r.body["number"].as_u64().unwrap());
+    }
+    let r = h
+        .post(
+            &format!("{api}/tasks"),
+            json!({"name": "Go-live", "start": "2027-03-01", "milestone": true, "area": "system", "planned_hours": 1}),
+        )
+        .await;
+    let golive = r.body["number"].as_u64().unwrap();
+    let project = format!("/projects/{id}");
+
+    let Some(mut b) = Browser::start(&h, &format!("project-part2-{}", h.backend())).await else {
+        return;
+    };
+    b.login("lead@example.se", identity::PASSWORD).await;
+    // Raise the change: move go-live two weeks, approved by Anna and Bo, submitted at once.
+    b.go(&format!("{project}/changes")).await;
+    b.wait_for("Raise a change request").await;
+    e2e::fill(&b, "cr-title", "Go-live after the sales conference").await;
+    e2e::fill(&b, "cr-scope", "Sellers are away in early March").await;
+    for n in &approvers {
+        click(&b, &format!("input[name=approver][value='{n}']")).await;
+    }
+    select(&b, "cr-move", &golive.to_string()).await;
+    set(&b, "cr-move-start", "2027-03-15").await;
+    set(&b, "cr-move-finish", "2027-03-15").await;
+    click(&b, "#cr-submit").await;
+    b.shot("change-form").await;
+    submit(&b, "form[action$='/changes']").await;
+    b.wait_for("Waiting for approval").await;
+    b.shot("change-submitted").await;
+
+    // Anna sees it on her own page and approves; the plan does not move yet.
+    switch_user(&mut b, "anna@example.se").await;
+    b.go("/home").await;
+    b.wait_for("Change requests waiting for my approval").await;
+    assert!(b.source().await.contains("Go-live after the sales conference"));
+    b.shot("anna-my-work").await;
+    b.go(&format!("{project}/changes")).await;
+    e2e::fill(&b, &format!("comment-4-{}", approvers[0]), "Agreed").await;
+    submit(&b, ".decide-form").await;
+    b.wait_for("Agreed").await;
+    b.go(&format!("{project}/plan")).await;
+    b.wait_for("Go-live").await;
+    assert!(
+        b.source().await.contains("03/01/2027"),
+        "the milestone stays until the last approval"
+    );
+    assert!(!b.source().await.contains("03/15/2027"));
+
+    // Bo approves last: the plan changes, and the request says exactly what changed.
+    switch_user(&mut b, "bo@example.se").await;
+    b.go(&format!("{project}/changes")).await;
+    submit(&b, ".decide-form").await;
+    b.wait_for("What changed when it took effect").await;
+    assert!(
+        b.source()
+            .await
+            .contains("#3 Go-live moved from 03/01/2027 – 03/01/2027 to 03/15/2027 – 03/15/2027")
+    );
+    b.shot("change-applied").await;
+    b.go(&format!("{project}/plan")).await;
+    b.wait_for("03/15/2027").await;
+    b.shot("plan-moved").await;
+
+    // The leader sends the status report and opens its print view.
+    switch_user(&mut b, "lead@example.se").await;
+    b.go(&format!("{project}/reports")).await;
+    b.wait_for("The report as it stands today").await;
+    b.shot("report-draft").await;
+    e2e::fill(&b, "rp-text", "The **sales conference** moved go-live.").await;
+    submit(&b, "form[action$='/reports']").await;
+    b.wait_for("Print / PDF").await;
+    let source = b.source().await;
+    assert!(
+        source.contains("<strong>sales conference</strong>"),
+        "the author's Markdown is rendered"
+    );
+    assert!(source.contains("Change request #4 Go-live after the sales conference: Approved"));
+    assert!(source.contains("Forecast completion") && source.contains("Budget"));
+    b.shot("report-sent").await;
+    click(&b, "a[href$='/print']").await;
+    b.wait_for("Print or save as PDF").await;
+    assert!(b.source().await.contains("class=\"print-page\""));
+    b.shot("report-print").await;
+    let pdf = b
+        .driver
+        .print_page(thirtyfour::common::print::PrintParameters::default())
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "the print view prints to PDF");
+    assert!(pdf.len() > 1000);
+
+    // A journey with a requirement traced to a field.
+    b.go(&format!("{project}/journeys")).await;
+    e2e::fill(&b, "jn-name", "Customer calls support").await;
+    e2e::fill(
+        &b,
+        "jn-tp",
+        "Calls: finds the customer; logs the case\nGets an answer: reads the reply",
+    )
+    .await;
+    submit(&b, "form[action$='/journeys']").await;
+    b.wait_for("Customer calls support").await;
+    e2e::fill(&b, "rq-text", "See the deal value while on the phone").await;
+    let journey = b.css("article.journey").await.attr("id").await.unwrap().unwrap();
+    let journey = journey.trim_start_matches("journey-").to_string();
+    select(&b, "rq-source", &format!("{journey}:0")).await;
+    e2e::fill(&b, "rq-why", "So the caller gets the right priority").await;
+    select(&b, "rq-trace", "field|deal.amount").await;
+    submit(&b, "form[action$='/requirements']").await;
+    b.wait_for("See the deal value while on the phone").await;
+    let source = b.source().await;
+    assert!(
+        source.contains("<li class=\"tag\">Field: Deal: Amount</li>"),
+        "traced to the field"
+    );
+    let touchpoint = b.css("li.touchpoint").await.text().await.unwrap();
+    assert!(
+        touchpoint.contains("See the deal value while on the phone"),
+        "under its touchpoint: {touchpoint}"
+    );
+    assert!(source.contains("Requirements with no configuration</h3><p class=\"ok-text\">"));
+    b.shot("journey-traced").await;
+    b.quit().await;
+}
+
+/// Part 2 through the API: bad input refused by field with nothing stored, versions checked,
+/// rights enforced, reports in three formats with scripts neutralised, runaway templates cut.
+pub async fn project_part_two_api_with_bad_input(h: H) {
+    let r = h
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Rollout", "start": "2026-10-01", "target": "2027-03-31",
+                   "budget": {"currency": "EUR", "amount": 50000000, "buffer_percent": 10}}),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let base = format!("/api/v1/projects/{id}");
+    let admin_user = h.get("/api/v1/me").await.body["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let r = h
+        .post(
+            &format!("{base}/members"),
+            json!({"user": admin_user, "roles": [{"role": "project_leader"}]}),
+        )
+        .await;
+    let me = r.body["number"].as_u64().unwrap_or(1);
+    let r = h
+        .post(
+            &format!("{base}/tasks"),
+            json!({"name": "Go-live", "start": "2027-03-01", "milestone": true, "area": "system"}),
+        )
+        .await;
+    let task = r.body["number"].as_u64().unwrap();
+
+    // Malformed JSON, wrong types, unknown fields, huge values, unknown effects.
+    let r = raw(&h, Method::POST, &format!("{base}/changes"), b"{\"title\": ").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    for (body, field) in [
+        (json!({"title": 17}), "title"),
+        (json!({"title": "x", "approvers": "everyone"}), "approvers"),
+        (json!({"title": "x", "colour": "red"}), "colour"),
+        (json!({"title": "x".repeat(10_000)}), "title"),
+        (json!({"title": "x", "effort_hours": 1e12}), "effort_hours"),
+        (
+            json!({"title": "x", "effects": [{"kind": "teleport"}]}),
+            "effects[0].kind",
+        ),
+        (
+            json!({"title": "x", "effects": [{"kind": "budget", "delta": 9e18}]}),
+            "effects[0]",
+        ),
+        (
+            json!({"title": "x", "effects": [{"kind": "move_task", "task": task, "start": "2027-03-10", "finish": "2027-03-01"}]}),
+            "effects",
+        ),
+    ] {
+        let r = h.post(&format!("{base}/changes"), body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.body);
+        assert_eq!(r.body["errors"][0]["field"], field, "{body}: {}", r.body);
+    }
+    assert!(
+        h.get(&base).await.body["change_requests"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
+
+    // An injection string and a script are stored as text and shown as text.
+    let r = h
+        .post(
+            &format!("{base}/changes"),
+            json!({"title": "<script>alert(1)</script>'); DROP TABLE project_items; --", "approvers": [me],
+                   "effects": [{"kind": "budget", "delta": -1000000}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let cr = r.body["number"].as_u64().unwrap();
+    // Steps name the version: a stale one is refused with the current state attached.
+    let r = h
+        .post(&format!("{base}/changes/{cr}/submit"), json!({"version": 7}))
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.body);
+    let r = h
+        .post(&format!("{base}/changes/{cr}/submit"), json!({"version": 1}))
+        .await;
+    assert_eq!(r.body["state"], "submitted", "{}", r.body);
+    let r = h
+        .post(&format!("{base}/changes/{cr}/launch"), json!({"version": 2}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = h
+        .post(
+            &format!("{base}/changes/{cr}/decide"),
+            json!({"verdict": "maybe", "version": 2}),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "verdict", "{}", r.body);
+    let r = h
+        .post(
+            &format!("{base}/changes/{cr}/decide"),
+            json!({"verdict": "approve", "version": 2}),
+        )
+        .await;
+    assert_eq!(r.body["state"], "approved", "{}", r.body);
+    assert_eq!(h.get(&base).await.body["project"]["budget"]["amount"], 49_000_000);
+
+    // Meetings, actions, the matrix, escalations: wrong values named.
+    for (path, body, field) in [
+        ("meetings", json!({"series": "board", "date": "2027-01-01"}), "series"),
+        ("meetings", json!({"series": "core_team", "date": "2027-13-01"}), "date"),
+        (
+            "actions",
+            json!({"title": "x", "due": "2027-01-01", "owner": 99, "meeting": null}),
+            "owner",
+        ),
+        ("escalations", json!({"kind": "action", "title": "x"}), "action"),
+        (
+            "communications",
+            json!({"sender_role": "project_leader", "audience": "", "content": "x", "frequency": "weekly", "fulfilled_by": {"by": "manual"}}),
+            "audience",
+        ),
+        (
+            "communications",
+            json!({"sender_role": "project_leader", "audience": "x", "content": "x", "frequency": "hourly", "fulfilled_by": {"by": "manual"}}),
+            "frequency",
+        ),
+    ] {
+        let r = h.post(&format!("{base}/{path}"), body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.body);
+        assert_eq!(r.body["errors"][0]["field"], field, "{body}: {}", r.body);
+    }
+    let r = h
+        .post(
+            &format!("{base}/escalations"),
+            json!({"kind": "risk", "title": "<img src=x onerror=alert(1)>"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    // The report: JSON, Markdown and HTML; the script in the title is text in the HTML.
+    let r = h.get(&format!("{base}/status-report")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("# Status report: Rollout")
+    );
+    let html = r.body["html"].as_str().unwrap();
+    assert!(!html.contains("<script") && !html.contains("<img"), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    let r = h
+        .send(
+            Method::GET,
+            &format!("{base}/status-report?format=markdown&lang=sv"),
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = h.get(&format!("{base}/status-report?format=pdf")).await;
+    assert_eq!(r.body["errors"][0]["field"], "format", "{}", r.body);
+    let r = h
+        .post(&format!("{base}/status-reports"), json!({"text": "Hello", "cc": "all"}))
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "cc", "{}", r.body);
+    let r = h
+        .post(&format!("{base}/status-reports"), json!({"text": "Hello"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let n = r.body["number"].as_u64().unwrap();
+    let r = h.get(&format!("{base}/status-reports/{n}")).await;
+    assert!(r.body["markdown"].as_str().unwrap().contains("Hello"));
+
+    // A template that would run for ever is saved (it compiles) but cut off when rendered; a
+    // broken one is refused when saved.
+    let version = h.get(&base).await.body["project"]["version"].as_i64().unwrap();
+    let r = h
+        .patch(
+            &base,
+            None,
+            json!({"version": version, "report_template": "{% for x in %}"}),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "report_template", "{}", r.body);
+    let r = h
+        .patch(
+            &base,
+            None,
+            json!({"version": version, "report_template": "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = h.get(&format!("{base}/status-report")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "report_template");
+    let r = h
+        .patch(&base, None, json!({"version": version + 1, "report_template": null}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "back to the standard template: {}", r.body);
+
+    // Journeys and requirements: traces must point at something real.
+    let r = h
+        .post(
+            &format!("{base}/requirements"),
+            json!({"text": "x", "priority": "must", "traces": [{"kind": "field", "target": "deal.\"; DROP"}]}),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["field"], "traces", "{}", r.body);
+    let r = h.get(&format!("{base}/traceability")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A read-only token reads everything and changes nothing.
+    identity::user(&h, "board@example.se", "read_only", None).await;
+    let reader = identity::token_of(&h, "board@example.se", Scope::Read).await;
+    let r = identity::as_token(&h, &reader, Method::GET, &format!("{base}/status-report"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for (path, body) in [
+        ("changes", json!({"title": "x"})),
+        ("status-reports", json!({})),
+        ("escalations", json!({"kind": "risk", "title": "x"})),
+        ("journeys", json!({"name": "x"})),
+    ] {
+        let r = identity::as_token(&h, &reader, Method::POST, &format!("{base}/{path}"), Some(body)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    let r = identity::as_token(&h, &reader, Method::GET, "/api/v1/me/follow-up", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
