@@ -310,5 +310,142 @@ pub async fn ensure(store: Arc<dyn Store>, clock: Arc<dyn Clock>, admin: UserId)
     crm.move_work_package(&who, &id, wp.number, PackageState::HandedOver, "", wp.version)
         .await
         .map_err(err)?;
+    let golive = numbers
+        .iter()
+        .zip(plan.iter())
+        .find(|(_, t)| t.0 == "Go-live")
+        .map(|(n, _)| *n);
+    governance(&crm, &who, &id, &members, golive, today).await
+}
+
+/// Part 2 of the demo: the communication matrix, a steering-group meeting held with its actions,
+/// a core-team meeting coming up, an overdue action, an escalated risk, a status report sent, a
+/// change request half approved, and a customer journey with requirements, one traced.
+async fn governance(
+    crm: &Crm,
+    who: &Principal,
+    id: &str,
+    members: &[u32],
+    golive: Option<u32>,
+    today: chrono::NaiveDate,
+) -> Result<()> {
+    let m = |i: usize| members.get(i).copied();
+    let rel = |n: i64| (today + Duration::days(n)).to_string();
+    for row in [
+        json!({"sender_role": "project_leader", "audience": "Steering group", "content": "Status report", "channel": "E-mail",
+               "frequency": "monthly", "fulfilled_by": {"by": "status_report"}, "starts": rel(-35)}),
+        json!({"sender_role": "management_decision_maker", "audience": "All staff", "content": "What the steering group decided", "channel": "Intranet",
+               "frequency": "monthly", "fulfilled_by": {"by": "minutes", "series": "steering_group"}, "starts": rel(-30)}),
+        json!({"sender_role": "champion", "audience": "Field sales", "content": "Tips and news from the pilot", "channel": "Newsletter",
+               "frequency": "biweekly", "fulfilled_by": {"by": "manual"}, "starts": rel(-20)}),
+    ] {
+        crm.add_communication(who, id, row).await.map_err(err)?;
+    }
+    let steering = crm
+        .add_meeting(
+            who,
+            id,
+            json!({"series": "steering_group", "date": rel(-24), "title": "Analysis closed"}),
+        )
+        .await
+        .map_err(err)?;
+    crm.record_minutes(
+        who,
+        id,
+        steering.number,
+        json!({"version": steering.version, "minutes": "The analysis is done. Marketing asks to join phase 1.",
+               "decisions": ["The analysis is accepted", "Marketing prepares a change request"],
+               "attendees": [m(0), m(1), m(3)],
+               "actions": [
+                   {"title": "Collect field sales' wish list", "owner": m(2), "due": rel(-5)},
+                   {"title": "Book rooms for the training", "owner": m(4), "due": rel(20)}
+               ],
+               "held": true}),
+    )
+    .await
+    .map_err(err)?;
+    crm.add_meeting(who, id, json!({"series": "core_team", "date": rel(2)}))
+        .await
+        .map_err(err)?;
+    let voice = anchora_web::report_voice::ReportVoice(anchora_web::i18n::Tr::new("en"));
+    crm.send_report(who, id, "The analysis is closed; building has begun.", &voice)
+        .await
+        .map_err(err)?;
+    crm.escalate(
+        who,
+        id,
+        json!({"kind": "risk", "title": "The ERP vendor is short of consultants",
+               "description": "Without a second consultant the integration slips four weeks."}),
+    )
+    .await
+    .map_err(err)?;
+    let mut effects = vec![
+        json!({"kind": "add_task", "name": "Train marketing", "start": rel(60), "finish": rel(64), "area": "anchoring", "planned_hours": 40}),
+        json!({"kind": "budget", "delta": 15_000_000}),
+    ];
+    if let Some(g) = golive {
+        effects.insert(
+            0,
+            json!({"kind": "move_task", "task": g, "start": rel(101), "finish": rel(101)}),
+        );
+    }
+    let cr = crm
+        .raise_change(
+            who,
+            id,
+            json!({"title": "Marketing in phase 1", "description": "Campaigns and leads in the CRM from the start.",
+                   "requested_by": m(3), "scope_impact": "Campaign and lead handling join phase 1",
+                   "requirements_impact": "Two new requirements for lead scoring", "effort_hours": 120,
+                   "affected": ["Marketing", "Sales"], "approvers": [m(1), m(3)], "effects": effects}),
+        )
+        .await
+        .map_err(err)?;
+    let cr = crm.submit_change(who, id, cr.number, cr.version).await.map_err(err)?;
+    // Karin is external: the leader records her approval.
+    crm.decide_change(
+        who,
+        id,
+        cr.number,
+        json!({"approver": m(1), "verdict": "approve", "comment": "Yes, if the budget holds", "version": cr.version}),
+    )
+    .await
+    .map_err(err)?;
+    let journey = crm
+        .add_journey(
+            who,
+            id,
+            json!({"name": "A new customer signs up", "description": "From the first call to the first delivery.",
+            "touchpoints": [
+                {"name": "Asks for an offer", "tasks": ["Finds us on the web", "Fills in the form"]},
+                {"name": "Meets the seller", "tasks": ["Gets a tailored offer"]},
+                {"name": "Signs", "tasks": ["Signs the contract", "Gets a welcome call"]}
+            ]}),
+        )
+        .await
+        .map_err(err)?;
+    crm.add_requirement(
+        who,
+        id,
+        json!({"text": "See the offer's value and stage on every deal", "journey": journey.number, "touchpoint": 1,
+               "priority": "must", "why": "So the seller knows what was promised",
+               "traces": [{"kind": "field", "target": "deal.amount"}]}),
+    )
+    .await
+    .map_err(err)?;
+    crm.add_requirement(
+        who,
+        id,
+        json!({"text": "A welcome call is booked the day the contract is signed", "journey": journey.number, "touchpoint": 2,
+               "priority": "should", "three_year": false, "why": "New customers feel looked after from day one"}),
+    )
+    .await
+    .map_err(err)?;
+    crm.add_config_item(
+        who,
+        id,
+        json!({"kind": "training", "name": "CRM basics for field sales"}),
+    )
+    .await
+    .map_err(err)?;
     Ok(())
 }
