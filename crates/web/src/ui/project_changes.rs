@@ -4,7 +4,8 @@
 //! over). Every step goes through the same use cases as the API.
 
 use super::projects::{
-    Fields, Params, ProjectHead, area_label, back, date, field, form_number, load, member_name, money_field, shell,
+    Fields, Params, ProjectHead, area_label, back, date, field, form_number, load, may_write, member_name, money_field,
+    shell,
 };
 use super::{Shell, Ui, form_expired, format};
 use anchora_core::Error;
@@ -220,10 +221,7 @@ pub async fn changes_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
     };
     let mut changes: Vec<&ChangeRequest> = state.changes.iter().collect();
     changes.sort_by_key(|c| std::cmp::Reverse(c.number));
-    let may_write = ui.a.principal.may(
-        anchora_core::auth::Permission::WriteRecords,
-        &anchora_core::auth::AccessPolicy::default(),
-    );
+    let may_write = may_write(&ui);
     let page = ChangesPage {
         shell: shell(&ui),
         title: state.project.settings.name.clone(),

@@ -3,7 +3,7 @@
 //! (requirements nothing meets, configuration nothing asked for, traces to what is gone); and
 //! the reports, processes and training the project records as configuration.
 
-use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, shell};
+use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, may_write, shell};
 use super::{Shell, Ui, form_expired};
 use anchora_core::Error;
 use anchora_core::project::journeys::{ConfigKind, Configured, Priority, Requirement, Trace};
@@ -113,10 +113,7 @@ pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
         Ok(x) => x,
         Err(_) => return super::forbidden(&ui),
     };
-    let may_write = ui.a.principal.may(
-        anchora_core::auth::Permission::WriteRecords,
-        &anchora_core::auth::AccessPolicy::default(),
-    ) && (rights.edit || rights.member.is_some());
+    let may_write = may_write(&ui) && (rights.edit || rights.member.is_some());
     let journeys = state
         .journeys
         .iter()

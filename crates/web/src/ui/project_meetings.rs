@@ -3,7 +3,7 @@
 //! recorded as held freeze it and mark the matrix rows they fulfil as sent.
 
 use super::projects::{
-    Fields, Params, ProjectHead, back, date, field, form_number, load, member_name, role_label, shell,
+    Fields, Params, ProjectHead, back, date, field, form_number, load, may_write, member_name, role_label, shell,
 };
 use super::{Shell, Ui, form_expired, format};
 use anchora_core::Error;
@@ -168,10 +168,7 @@ pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
         Err(r) => return r,
     };
     let today = ui.a.crm.clock.now().date_naive();
-    let may_write = ui.a.principal.may(
-        anchora_core::auth::Permission::WriteRecords,
-        &anchora_core::auth::AccessPolicy::default(),
-    );
+    let may_write = may_write(&ui);
     let member = rights.member.and_then(|n| state.member(n));
     let may_escalate = may_write && (rights.edit || member.is_some());
     let may_decide = may_write && (rights.edit || member.is_some_and(|m| m.holds(DECISION_MAKER)));
@@ -421,10 +418,7 @@ pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params
         Err(r) => return r,
     };
     let today = ui.a.crm.clock.now().date_naive();
-    let may_write = ui.a.principal.may(
-        anchora_core::auth::Permission::WriteRecords,
-        &anchora_core::auth::AccessPolicy::default(),
-    );
+    let may_write = may_write(&ui);
     let rows = state
         .communications_due(today)
         .into_iter()

@@ -516,6 +516,13 @@ impl ProjectHead {
     }
 }
 
+/// The reader may change things at all (a role and a credential that write); the use cases
+/// decide the rest.
+pub(super) fn may_write(ui: &Ui) -> bool {
+    ui.a.principal
+        .may(Permission::WriteRecords, &anchora_core::auth::AccessPolicy::default())
+}
+
 pub(super) async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRights), Response> {
     match ui.a.crm.project_state(&ui.a.principal, id).await {
         Ok(x) => Ok(x),
