@@ -359,11 +359,7 @@ impl Crm {
             ));
         }
         let change = validate_change(&state, patched(&current, patch)?)?;
-        self.put(&state, CHANGE_REQUEST, number, version, &change).await?;
-        Ok(ChangeRequest {
-            version: version + 1,
-            ..change
-        })
+        self.save(&state, CHANGE_REQUEST, number, version, change).await
     }
 
     pub async fn submit_change(&self, who: &Principal, id: &str, number: u32, version: i64) -> Result<ChangeRequest> {
@@ -372,11 +368,7 @@ impl Crm {
         Self::may_steer(who, rights, &change)?;
         validate_effects(&state, &change.effects)?;
         change.submit(who.user_id, self.clock.now()).map_err(|r| refusal(&r))?;
-        self.put(&state, CHANGE_REQUEST, number, version, &change).await?;
-        Ok(ChangeRequest {
-            version: version + 1,
-            ..change
-        })
+        self.save(&state, CHANGE_REQUEST, number, version, change).await
     }
 
     /// An approver approves or rejects. The last approval applies the change, in one write.
@@ -429,11 +421,7 @@ impl Crm {
         change
             .defer(&reason, who.user_id, self.clock.now())
             .map_err(|r| refusal(&r))?;
-        self.put(&state, CHANGE_REQUEST, number, version, &change).await?;
-        Ok(ChangeRequest {
-            version: version + 1,
-            ..change
-        })
+        self.save(&state, CHANGE_REQUEST, number, version, change).await
     }
 
     pub async fn withdraw_change(
@@ -451,11 +439,7 @@ impl Crm {
         change
             .withdraw(&reason, who.user_id, self.clock.now())
             .map_err(|r| refusal(&r))?;
-        self.put(&state, CHANGE_REQUEST, number, version, &change).await?;
-        Ok(ChangeRequest {
-            version: version + 1,
-            ..change
-        })
+        self.save(&state, CHANGE_REQUEST, number, version, change).await
     }
 
     /// A rejected or deferred request becomes a requirement for the next phase, in the same

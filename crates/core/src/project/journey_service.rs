@@ -175,11 +175,7 @@ impl Crm {
                 format!("requirement {} comes from a touchpoint this would remove", r.number),
             ));
         }
-        self.put(&state, JOURNEY, number, version, &journey).await?;
-        Ok(Journey {
-            version: version + 1,
-            ..journey
-        })
+        self.save(&state, JOURNEY, number, version, journey).await
     }
 
     pub async fn add_requirement(&self, who: &Principal, id: &str, body: Json) -> Result<Requirement> {
@@ -239,11 +235,7 @@ impl Crm {
         let mut requirement = self.validate_requirement(who, &state, requirement).await?;
         requirement.traces.extend(kept);
         requirement.traces.sort();
-        self.put(&state, REQUIREMENT, number, version, &requirement).await?;
-        Ok(Requirement {
-            version: version + 1,
-            ..requirement
-        })
+        self.save(&state, REQUIREMENT, number, version, requirement).await
     }
 
     async fn validate_requirement(

@@ -377,11 +377,7 @@ impl Crm {
             Some(false) => action.done = None,
             _ => {}
         }
-        self.put(&state, ACTION, number, version, &action).await?;
-        Ok(Action {
-            version: version + 1,
-            ..action
-        })
+        self.save(&state, ACTION, number, version, action).await
     }
 
     /// Any member escalates an issue, a risk or an action to management.
@@ -457,11 +453,7 @@ impl Crm {
             }),
             ..current.clone()
         };
-        self.put(&state, ESCALATION, number, version, &decided).await?;
-        Ok(Escalation {
-            version: version + 1,
-            ..decided
-        })
+        self.save(&state, ESCALATION, number, version, decided).await
     }
 
     pub async fn add_communication(&self, who: &Principal, id: &str, body: Json) -> Result<Communication> {
@@ -506,11 +498,7 @@ impl Crm {
         let (version, mut patch) = take_version(body)?;
         patch.remove("number");
         let row = validate_communication(&state, patched(current, patch)?)?;
-        self.put(&state, COMMUNICATION, number, version, &row).await?;
-        Ok(Communication {
-            version: version + 1,
-            ..row
-        })
+        self.save(&state, COMMUNICATION, number, version, row).await
     }
 
     pub async fn delete_communication(&self, who: &Principal, id: &str, number: u32, version: i64) -> Result<()> {
@@ -554,11 +542,7 @@ impl Crm {
         if !row.mark_done(self.clock.now().date_naive()) {
             return Ok(row);
         }
-        self.put(&state, COMMUNICATION, number, version, &row).await?;
-        Ok(Communication {
-            version: version + 1,
-            ..row
-        })
+        self.save(&state, COMMUNICATION, number, version, row).await
     }
 
     /// What the caller has to follow up, across every project they are a member of.

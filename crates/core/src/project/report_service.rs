@@ -5,7 +5,7 @@
 use super::matrix::Fulfilment;
 use super::model::STATUS_REPORT;
 use super::report::{self, DEFAULT_TEMPLATE, Draft, ReportInput, StatusReport, Voice};
-use super::service::{ProjectState, encode, no_item, text};
+use super::service::{ProjectState, encode, text};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::service::Crm;
@@ -84,7 +84,10 @@ impl Crm {
                 },
             )
             .await?;
-        let number = numbers.first().copied().ok_or_else(|| no_item("status report", 0))?;
+        let number = numbers
+            .first()
+            .copied()
+            .ok_or_else(|| Error::internal("the store numbered nothing"))?;
         Ok(StatusReport { number, ..report })
     }
 }

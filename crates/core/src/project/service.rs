@@ -716,11 +716,7 @@ impl Crm {
         if member.roles != current.roles {
             member.kickoff = None;
         }
-        self.put(&state, MEMBER, number, version, &member).await?;
-        Ok(Member {
-            version: version + 1,
-            ..member
-        })
+        self.save(&state, MEMBER, number, version, member).await
     }
 
     pub async fn remove_member(&self, who: &Principal, id: &str, number: u32, version: i64) -> Result<()> {
@@ -807,11 +803,7 @@ impl Crm {
             }),
             ..member.clone()
         };
-        self.put(&state, MEMBER, number, member.version, &confirmed).await?;
-        Ok(Member {
-            version: member.version + 1,
-            ..confirmed
-        })
+        self.save(&state, MEMBER, number, member.version, confirmed).await
     }
 
     /// The member's feedback on their role (the project review).
@@ -831,11 +823,7 @@ impl Crm {
             }),
             ..member.clone()
         };
-        self.put(&state, MEMBER, number, member.version, &reviewed).await?;
-        Ok(Member {
-            version: member.version + 1,
-            ..reviewed
-        })
+        self.save(&state, MEMBER, number, member.version, reviewed).await
     }
 
     /// The member themselves, or a leader for an external member.
@@ -904,6 +892,20 @@ impl Crm {
         .map(|_| ())
     }
 
+    /// Replace one item and hand it back at the version it now has.
+    pub(super) async fn save<T: serde::Serialize + Numbered>(
+        &self,
+        state: &ProjectState,
+        kind: &'static str,
+        number: u32,
+        version: i64,
+        mut value: T,
+    ) -> Result<T> {
+        self.put(state, kind, number, version, &value).await?;
+        value.numbered(number, version + 1);
+        Ok(value)
+    }
+
     // ---- The plan ----
 
     pub async fn add_task(&self, who: &Principal, id: &str, body: Json) -> Result<Task> {
@@ -948,11 +950,7 @@ impl Crm {
         }
         require_writer(who)?;
         let task = validate_task(&state, patched(&current, patch)?, Some(&current))?;
-        self.put(&state, TASK, number, version, &task).await?;
-        Ok(Task {
-            version: version + 1,
-            ..task
-        })
+        self.save(&state, TASK, number, version, task).await
     }
 
     pub async fn delete_task(&self, who: &Principal, id: &str, number: u32, version: i64) -> Result<()> {
@@ -1098,11 +1096,7 @@ impl Crm {
             state: next,
             comment,
         });
-        self.put(&state, WORK_PACKAGE, number, version, &moved).await?;
-        Ok(WorkPackage {
-            version: version + 1,
-            ..moved
-        })
+        self.save(&state, WORK_PACKAGE, number, version, moved).await
     }
 }
 

@@ -58,17 +58,6 @@ fn voice(ui: &Ui) -> ReportVoice {
     ReportVoice(ui.tr.clone())
 }
 
-async fn user_name(ui: &Ui, id: anchora_core::UserId) -> String {
-    ui.a.crm
-        .store
-        .user(id)
-        .await
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_default()
-}
-
 pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
     let (state, rights) = match load(&ui, &id).await {
         Ok(x) => x,
@@ -79,14 +68,25 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
         Ok(d) => (markdown_to_html(&d.markdown), None),
         Err(e) => (String::new(), Some(super::admin::problem(&e))),
     };
-    let mut sent = Vec::new();
-    for r in state.reports.iter().rev() {
-        sent.push(SentRow {
+    // Everyone once, not a lookup per report.
+    let people = ui.a.crm.users(&ui.a.principal).await.unwrap_or_default();
+    let name = |id| {
+        people
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let sent = state
+        .reports
+        .iter()
+        .rev()
+        .map(|r| SentRow {
             number: r.number,
             sent: format::datetime(ui.tr.locale, r.sent_at),
-            by: user_name(&ui, r.sent_by).await,
-        });
-    }
+            by: name(r.sent_by),
+        })
+        .collect();
     let page = ReportsPage {
         shell: shell(&ui),
         title: state.project.settings.name.clone(),
