@@ -57,6 +57,8 @@ pub enum Permission {
     /// Change who sees what and what key users may change.
     ManageAccess,
     Export,
+    /// Bring records in from files; merge duplicates found by scans.
+    Import,
     MassMail,
     ViewAudit,
     /// Start implementation projects and extend the catalogue of project roles; who may change
@@ -78,6 +80,7 @@ impl Permission {
             Permission::ManageUsers => "manage users",
             Permission::ManageAccess => "change access rules",
             Permission::Export => "export data",
+            Permission::Import => "import data",
             Permission::MassMail => "send mass mailings",
             Permission::ViewAudit => "read the audit log",
             Permission::ManageProjects => "start projects or change the project role catalogue",
@@ -113,7 +116,7 @@ impl Scope {
         use Permission::*;
         match permission {
             ReadRecords | Export | ViewAudit => true,
-            WriteRecords | DeleteRecords | MassMail | ManageProjects => self >= Scope::Write,
+            WriteRecords | DeleteRecords | Import | MassMail | ManageProjects => self >= Scope::Write,
             Purge | ChangeSchema(_) | ManageUsers | ManageAccess => self == Scope::Admin,
         }
     }
@@ -182,7 +185,7 @@ pub fn role_allows(role: Role, permission: Permission, policy: &AccessPolicy) ->
         (_, ReadRecords) => true,
         (Role::ReadOnly, _) => false,
         (Role::KeyUser | Role::User, WriteRecords | DeleteRecords) => true,
-        (Role::KeyUser, Export | MassMail) => true,
+        (Role::KeyUser, Export | Import | MassMail) => true,
         (Role::KeyUser, ChangeSchema(change)) => match change {
             SchemaChange::AddField => policy.key_users.add_fields,
             SchemaChange::EditPicklist => policy.key_users.edit_picklists,

@@ -334,6 +334,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 FieldDef::new("address", "Address", Text).unfiltered(),
                 FieldDef::new("city", "City", Text).searchable(),
                 FieldDef::new("country", "Country", Text),
+                FieldDef::new("external_id", "External id", Text),
             ],
         ),
         object(
@@ -352,6 +353,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 consent_fields()[0].clone(),
                 consent_fields()[1].clone(),
                 consent_fields()[2].clone(),
+                FieldDef::new("external_id", "External id", Text),
             ],
         ),
         object(

@@ -6,6 +6,8 @@ use crate::auth::AccessPolicy;
 use crate::error::Result;
 use crate::identity::{ApiToken, Session, Team, User};
 use crate::ids::{ProjectId, RecordId, TeamId, TokenId, UserId, ViewId};
+use crate::import::job::{ImportId, ImportJob, ImportWrite, ImportWriteOutcome, JobStatus};
+use crate::import::plan::Rejected;
 use crate::meta::{FieldDef, ObjectDef, Schema};
 use crate::project::model::Project;
 use crate::project::plan::Dependency;
@@ -266,4 +268,26 @@ pub trait Store: Send + Sync {
     async fn add_project_role(&self, role: &RoleDef) -> Result<()>;
 
     async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts>;
+
+    /// A new import job, with the uploaded file when the server is to read it later.
+    async fn create_import_job(&self, job: &ImportJob, source: Option<&[u8]>) -> Result<()>;
+    async fn import_job(&self, id: ImportId) -> Result<Option<ImportJob>>;
+    /// Import jobs, newest first.
+    async fn import_jobs(&self, limit: u32) -> Result<Vec<ImportJob>>;
+    async fn import_source(&self, id: ImportId) -> Result<Option<Vec<u8>>>;
+    /// Take a job to run: a queued or failed one, or a running one nobody has written since
+    /// `stale_before` (its process stopped). Whether this caller got it.
+    async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool>;
+    /// End a job as done or failed.
+    async fn finish_import(
+        &self,
+        id: ImportId,
+        status: JobStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// One batch of an import, with the job's progress and rejected rows, in one transaction.
+    async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome>;
+    /// Rejected rows of a job after a row number, in row order.
+    async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>>;
 }

@@ -9,6 +9,7 @@ pub mod db;
 mod ddl;
 mod erase;
 mod identity;
+mod imports;
 mod instance;
 mod metadata;
 mod projects;

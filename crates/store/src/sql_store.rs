@@ -1,11 +1,13 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{Backend, Pool, Sql, Tx, db_error};
-use crate::{audit, ddl, erase, identity, metadata, projects, records, search, views};
+use crate::{audit, ddl, erase, identity, imports, metadata, projects, records, search, views};
 use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use anchora_core::auth::AccessPolicy;
 use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::identity::{ApiToken, Session, Team, User};
+use anchora_core::import::job::{ImportId, ImportJob, ImportWrite, ImportWriteOutcome, JobStatus};
+use anchora_core::import::plan::Rejected;
 use anchora_core::meta::{FieldDef, ObjectDef, Schema, standard_objects};
 use anchora_core::project::model::Project;
 use anchora_core::project::plan::Dependency;
@@ -41,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (3, "saved views"),
     (4, "implementation projects"),
+    (5, "imports, and external ids on people and companies"),
 ];
 
 impl SqlStore {
@@ -305,6 +308,12 @@ async fn apply_migration(
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }
+    if version == 5 {
+        for stmt in imports::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+        add_standard_fields(tx, backend, &["person", "company"]).await?;
+    }
     if version == 3 {
         for stmt in ddl::view_tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
@@ -321,21 +330,32 @@ async fn apply_migration(
                 .await?;
         }
         // Workspaces made before consent fields existed get them; new ones have them already.
-        if let Some(person) = existing.objects.get("person") {
-            let standard = standard_objects();
-            let wanted = standard
-                .iter()
-                .find(|o| o.name == "person")
-                .map(|o| o.fields.clone())
-                .unwrap_or_default();
-            for field in wanted.iter().filter(|f| person.any_field(&f.name).is_none()) {
-                for stmt in ddl::add_column(backend, person, field) {
-                    tx.exec().execute(Sql::plain(stmt)).await?;
-                }
-                metadata::insert_field(tx, backend, &person.name, field).await?;
+        add_standard_fields(tx, backend, &["person"]).await?;
+    }
+    Ok(())
+}
+
+/// Give workspaces made before a standard field existed that field (column, index, metadata);
+/// new workspaces have it from the start.
+async fn add_standard_fields(tx: &mut Tx, backend: Backend, objects: &[&str]) -> std::result::Result<(), sqlx::Error> {
+    let existing = metadata::load_schema_in(tx).await?;
+    let standard = standard_objects();
+    let mut changed = false;
+    for name in objects {
+        let (Some(current), Some(wanted)) = (existing.objects.get(*name), standard.iter().find(|o| o.name == *name))
+        else {
+            continue;
+        };
+        for field in wanted.fields.iter().filter(|f| current.any_field(&f.name).is_none()) {
+            for stmt in ddl::add_column(backend, current, field) {
+                tx.exec().execute(Sql::plain(stmt)).await?;
             }
-            metadata::bump_version(tx).await?;
+            metadata::insert_field(tx, backend, &current.name, field).await?;
+            changed = true;
         }
+    }
+    if changed {
+        metadata::bump_version(tx).await?;
     }
     Ok(())
 }
@@ -967,6 +987,67 @@ impl Store for SqlStore {
             .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(counts)
+    }
+
+    async fn create_import_job(&self, job: &ImportJob, source: Option<&[u8]>) -> Result<()> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        imports::create(&mut tx, self.backend_kind(), job, source)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn import_job(&self, id: ImportId) -> Result<Option<ImportJob>> {
+        imports::get(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn import_jobs(&self, limit: u32) -> Result<Vec<ImportJob>> {
+        imports::list(self.pool.exec(), self.backend_kind(), limit)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn import_source(&self, id: ImportId) -> Result<Option<Vec<u8>>> {
+        imports::source(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool> {
+        imports::claim(self.pool.exec(), self.backend_kind(), id, now, stale_before)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn finish_import(
+        &self,
+        id: ImportId,
+        status: JobStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        imports::finish(self.pool.exec(), self.backend_kind(), id, status, error, at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let outcome = imports::write(&mut tx, self.backend_kind(), object, write, ctx)
+            .await
+            .map_err(db_error)?;
+        if outcome == ImportWriteOutcome::Written {
+            tx.commit().await.map_err(db_error)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {
+        imports::rejects(self.pool.exec(), self.backend_kind(), id, after_row, limit)
+            .await
+            .map_err(db_error)
     }
 }
 

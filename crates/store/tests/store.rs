@@ -91,7 +91,18 @@ anchora_store::on_both_databases!(
     change_requests_take_effect_when_every_approver_approves,
     meetings_matrix_and_status_reports,
     journeys_trace_requirements_to_configuration,
+    import_checks_every_row_links_companies_and_runs_again_without_change,
+    import_jobs_resume_after_their_last_batch_and_never_write_half,
+    exports_stream_what_the_exporter_may_see_and_import_back,
 );
+
+#[path = "store/imports.rs"]
+mod imports;
+use imports::{
+    exports_stream_what_the_exporter_may_see_and_import_back,
+    import_checks_every_row_links_companies_and_runs_again_without_change,
+    import_jobs_resume_after_their_last_batch_and_never_write_half,
+};
 
 #[path = "store/project_governance.rs"]
 mod project_governance;

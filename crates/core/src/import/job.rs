@@ -1,0 +1,166 @@
+//! An import as a job: what was asked, how far it got, and what it did. Every batch of rows is
+//! written together with the job's progress, so a job that stops resumes after its last
+//! written row and never leaves half a row.
+
+use super::plan::Rejected;
+use crate::ids::UserId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ImportId(pub Uuid);
+
+impl ImportId {
+    pub fn new_at(now: DateTime<Utc>) -> Self {
+        ImportId(crate::ids::RecordId::new_at(now).0)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Uuid::try_parse(s).ok().map(ImportId)
+    }
+}
+
+impl std::fmt::Display for ImportId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettings {
+    pub object: String,
+    /// Column header → target (`first_name`, `company.org_number`, `owner`); null skips it.
+    #[serde(default)]
+    pub mapping: BTreeMap<String, Option<String>>,
+    /// The field rows are matched on to update records: `external_id`, `email`… `""` for none;
+    /// absent: the first of external id, e-mail and organisation number that is mapped.
+    #[serde(default)]
+    pub match_on: Option<String>,
+    /// Create the companies rows name when none matches (default), or reject those rows.
+    #[serde(default = "yes")]
+    pub create_related: bool,
+    /// Read, check and count everything; write nothing but the report.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Done,
+            JobStatus::Failed,
+        ]
+        .into_iter()
+        .find(|j| j.as_str() == s)
+    }
+
+    pub fn finished(self) -> bool {
+        matches!(self, JobStatus::Done | JobStatus::Failed)
+    }
+}
+
+/// What a job has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// The last row number written (the header is row 1); a resumed job starts after it.
+    pub last_row: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    /// Related records (companies) created for rows that named one not there yet.
+    pub related_created: u64,
+}
+
+impl Counts {
+    pub fn rows(&self) -> u64 {
+        self.created + self.updated + self.unchanged + self.rejected
+    }
+
+    /// The line the CLI prints and scripts read.
+    pub fn summary(&self) -> String {
+        format!(
+            "imported {}, updated {}, rejected {}",
+            self.created, self.updated, self.rejected
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportJob {
+    pub id: ImportId,
+    pub settings: ImportSettings,
+    pub file_name: String,
+    /// SHA-256 of the file, so importing the same file again without a match key is caught.
+    pub sha256: String,
+    pub headers: Vec<String>,
+    pub status: JobStatus,
+    pub counts: Counts,
+    pub error: Option<String>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One batch as the store writes it: records, rejected rows and the job's new counts together.
+#[derive(Debug, Clone)]
+pub struct ImportWrite {
+    pub job: ImportId,
+    pub counts: Counts,
+    pub rejected: Vec<Rejected>,
+    pub related: Vec<(crate::meta::ObjectDef, Vec<crate::record::Record>)>,
+    pub creates: Vec<crate::record::Record>,
+    pub updates: Vec<(crate::ids::RecordId, i64, crate::record::RecordInput)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportWriteOutcome {
+    Written,
+    /// A record changed between reading and writing; nothing of the batch was written.
+    Stale(crate::ids::RecordId),
+}
+
+/// Rejected rows as CSV: the row number, the reason, then the row's own cells under its own
+/// header, so the file can be fixed and imported again. UTF-8 with a BOM for Excel; cells that
+/// a spreadsheet would run as formulas are made plain text.
+pub fn rejected_csv_header(headers: &[String]) -> Vec<String> {
+    let mut out = vec!["row".to_string(), "reason".to_string()];
+    out.extend(headers.iter().cloned());
+    out
+}
+
+pub fn rejected_csv_row(r: &Rejected) -> Vec<String> {
+    let mut out = vec![r.number.to_string(), r.reason.clone()];
+    out.extend(r.cells.iter().cloned());
+    out
+}

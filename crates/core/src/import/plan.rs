@@ -1,0 +1,559 @@
+//! Turning rows into writes: each row is read cell by cell against its mapping, matched to the
+//! record it updates (by external id, e-mail or another key), linked to its company, and then
+//! planned as a create, an update, nothing (it is already so) or a rejection with its reason.
+//!
+//! Planning is pure: the import service feeds it rows and the records they touch, writes the
+//! plan in one transaction, and only then lets the planner remember what the plan created.
+
+use super::cells::{Habits, read_cell};
+use super::mapping::{Mapping, Target};
+use super::source::{BrokenRow, RawRow, RowResult};
+use crate::ids::{RecordId, UserId};
+use crate::meta::{FieldDef, ObjectDef, Schema};
+use crate::record::{Record, RecordInput, diff};
+use crate::value::Value;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+/// A row that will not be imported, with why, and its cells as they came.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub number: u64,
+    pub reason: String,
+    pub cells: Vec<String>,
+}
+
+/// The most of one cell a rejected row keeps; the rest is cut with a note of its length.
+const MAX_REJECTED_CELL: usize = 10_000;
+
+impl Rejected {
+    pub fn new(number: u64, reason: String, cells: Vec<String>) -> Self {
+        let cells = cells
+            .into_iter()
+            .map(|c| {
+                if c.len() <= MAX_REJECTED_CELL {
+                    return c;
+                }
+                let mut end = MAX_REJECTED_CELL;
+                while !c.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!(
+                    "{}… [cut; {} characters in all]",
+                    c.get(..end).unwrap_or_default(),
+                    c.chars().count()
+                )
+            })
+            .collect();
+        Rejected { number, reason, cells }
+    }
+}
+
+/// What a batch of rows comes to.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Related records (companies) the rows need and that do not exist yet, per object.
+    pub related: BTreeMap<String, Vec<Record>>,
+    pub creates: Vec<Record>,
+    /// (record, the version read, what changes).
+    pub updates: Vec<(RecordId, i64, RecordInput)>,
+    pub unchanged: u64,
+    pub rejected: Vec<Rejected>,
+    /// What the planner learns once the plan is written.
+    learned_keys: Vec<(String, RecordId)>,
+    /// (relation, key field, normalised value, record).
+    learned_related: Vec<(String, String, String, RecordId)>,
+    seen: Vec<(String, u64)>,
+}
+
+impl Plan {
+    pub fn related_count(&self) -> u64 {
+        self.related.values().map(|v| v.len() as u64).sum()
+    }
+}
+
+/// A row read and matched, waiting for the records it updates.
+#[derive(Debug, Clone)]
+pub struct ReadRow {
+    number: u64,
+    cells: Vec<String>,
+    values: BTreeMap<String, Value>,
+    /// Per relation field: the (key field, text) pairs given for it.
+    related: BTreeMap<String, Vec<(String, String)>>,
+    owner: Option<UserId>,
+    key: Option<String>,
+    pub existing: Option<RecordId>,
+}
+
+/// One relation's lookup: records of the related object by the normalised value of each key
+/// field the mapping matches on.
+#[derive(Debug, Clone)]
+struct RelatedIndex {
+    object: ObjectDef,
+    by_key: HashMap<String, HashMap<String, RecordId>>,
+}
+
+pub struct Planner {
+    object: ObjectDef,
+    columns: Vec<Option<Target>>,
+    headers: usize,
+    /// The field rows are matched on, and its column.
+    key: Option<(usize, FieldDef)>,
+    habits: Habits,
+    now: DateTime<Utc>,
+    actor: UserId,
+    create_related: bool,
+    existing: HashMap<String, RecordId>,
+    related: BTreeMap<String, RelatedIndex>,
+    users: HashMap<String, UserId>,
+    /// Match keys already imported from this file, with their row.
+    seen: HashMap<String, u64>,
+}
+
+/// The normalised form two values must share to be the same key: e-mail addresses ignore case,
+/// organisation numbers ignore dashes and spaces, other text ignores case and extra spaces.
+pub fn key_text(field: &FieldDef, text: &str) -> String {
+    if field.name == "org_number" {
+        return text
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// The fields an import matches rows on, in order of preference, when it is not told.
+pub const MATCH_PREFERENCE: [&str; 3] = ["external_id", "email", "org_number"];
+
+pub struct PlannerSetup<'a> {
+    pub schema: &'a Schema,
+    pub object: &'a ObjectDef,
+    pub headers: &'a [String],
+    pub mapping: &'a Mapping,
+    /// `Some("")` matches on nothing (every row is new); `None` picks by [`MATCH_PREFERENCE`].
+    pub match_on: Option<&'a str>,
+    pub create_related: bool,
+    pub habits: Habits,
+    pub now: DateTime<Utc>,
+    pub actor: UserId,
+}
+
+impl Planner {
+    pub fn new(setup: PlannerSetup<'_>) -> crate::Result<Planner> {
+        let PlannerSetup {
+            schema,
+            object,
+            headers,
+            mapping,
+            match_on,
+            create_related,
+            habits,
+            now,
+            actor,
+        } = setup;
+        let column_of = |name: &str| {
+            mapping
+                .columns
+                .iter()
+                .position(|t| matches!(t, Some(Target::Field { field }) if field == name))
+        };
+        let key = match match_on {
+            Some("") => None,
+            Some(name) => {
+                let field = object
+                    .field(name)
+                    .filter(|f| f.field_type.is_textual())
+                    .ok_or_else(|| {
+                        crate::Error::field("match_on", format!("{name:?} is not a text field to match on"))
+                    })?;
+                let col = column_of(name)
+                    .ok_or_else(|| crate::Error::field("match_on", format!("no column is mapped to {name}")))?;
+                Some((col, field.clone()))
+            }
+            None => MATCH_PREFERENCE.iter().find_map(|name| {
+                let field = object.field(name)?;
+                column_of(name).map(|col| (col, field.clone()))
+            }),
+        };
+        let mut related = BTreeMap::new();
+        for target in mapping.columns.iter().flatten() {
+            if let Target::Related { field, .. } = target
+                && !related.contains_key(field)
+            {
+                let target_object = object
+                    .field(field)
+                    .and_then(|f| f.target.as_deref())
+                    .and_then(|t| schema.object(t).ok())
+                    .ok_or_else(|| crate::Error::field(format!("mapping.{field}"), "relates to no object"))?;
+                related.insert(
+                    field.clone(),
+                    RelatedIndex {
+                        object: target_object.clone(),
+                        by_key: HashMap::new(),
+                    },
+                );
+            }
+        }
+        Ok(Planner {
+            object: object.clone(),
+            columns: mapping.columns.clone(),
+            headers: headers.len(),
+            key,
+            habits,
+            now,
+            actor,
+            create_related,
+            existing: HashMap::new(),
+            related,
+            users: HashMap::new(),
+            seen: HashMap::new(),
+        })
+    }
+
+    /// The field rows are matched on, if any.
+    pub fn key_field(&self) -> Option<&FieldDef> {
+        self.key.as_ref().map(|(_, f)| f)
+    }
+
+    /// Relations the rows link to: (relation field, related object, key fields it matches on).
+    pub fn relations(&self) -> Vec<(String, ObjectDef, Vec<String>)> {
+        self.related
+            .iter()
+            .map(|(field, index)| {
+                let keys = self
+                    .columns
+                    .iter()
+                    .flatten()
+                    .filter_map(|t| match t {
+                        Target::Related { field: f, key } if f == field => Some(key.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                (field.clone(), index.object.clone(), keys)
+            })
+            .collect()
+    }
+
+    /// Remember an existing record the rows may update.
+    pub fn know_existing(&mut self, record: &Record) {
+        if let Some((_, field)) = &self.key
+            && let Some(text) = record.get(&field.name).to_text()
+        {
+            self.existing.entry(key_text(field, &text)).or_insert(record.id);
+        }
+    }
+
+    /// Remember an existing related record (a company) rows may link to.
+    pub fn know_related(&mut self, relation: &str, record: &Record) {
+        let Some(index) = self.related.get_mut(relation) else {
+            return;
+        };
+        let keys: Vec<FieldDef> = index
+            .object
+            .active_fields()
+            .filter(|f| f.field_type.is_textual())
+            .cloned()
+            .collect();
+        for field in keys {
+            if let Some(text) = record.get(&field.name).to_text() {
+                index
+                    .by_key
+                    .entry(field.name.clone())
+                    .or_default()
+                    .entry(key_text(&field, &text))
+                    .or_insert(record.id);
+            }
+        }
+    }
+
+    /// Remember a user rows may name as owner, by e-mail address and by name.
+    pub fn know_user(&mut self, id: UserId, email: &str, name: &str) {
+        self.users.insert(email.trim().to_lowercase(), id);
+        self.users.entry(name.trim().to_lowercase()).or_insert(id);
+    }
+
+    /// Read a batch of rows: cells to values, the match key to an existing record.
+    pub fn read(&self, rows: Vec<RowResult>) -> (Vec<ReadRow>, Vec<Rejected>) {
+        let mut read = Vec::with_capacity(rows.len());
+        let mut rejected = Vec::new();
+        for row in rows {
+            match row {
+                Err(BrokenRow { number, reason, cells }) => rejected.push(Rejected::new(number, reason, cells)),
+                Ok(row) => match self.read_row(row) {
+                    Ok(r) => read.push(r),
+                    Err(r) => rejected.push(r),
+                },
+            }
+        }
+        (read, rejected)
+    }
+
+    fn read_row(&self, row: RawRow) -> Result<ReadRow, Rejected> {
+        let RawRow { number, cells } = row;
+        let reject = |reason: String, cells: Vec<String>| Rejected::new(number, reason, cells);
+        if let Some(extra) = cells.get(self.headers..)
+            && extra.iter().any(|c| !c.trim().is_empty())
+        {
+            let reason = format!(
+                "has {} cells but the header names {} columns",
+                cells.len(),
+                self.headers
+            );
+            return Err(reject(reason, cells));
+        }
+        let mut values = BTreeMap::new();
+        let mut related: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut owner = None;
+        let mut problems: Vec<String> = Vec::new();
+        for (target, cell) in self.columns.iter().zip(&cells) {
+            let Some(target) = target else { continue };
+            match target {
+                Target::Field { field } => {
+                    let Some(def) = self.object.field(field) else { continue };
+                    match read_cell(def, cell, self.habits, self.now) {
+                        Ok(Value::Null) => {}
+                        Ok(v) => {
+                            values.insert(field.clone(), v);
+                        }
+                        Err(message) => problems.push(format!("{field} {message}")),
+                    }
+                }
+                Target::Related { field, key } => {
+                    let text = cell.trim();
+                    if text.len() > 1_000 {
+                        problems.push(format!("{field}.{key} must be at most 1000 characters"));
+                    } else if !text.is_empty() {
+                        related
+                            .entry(field.clone())
+                            .or_default()
+                            .push((key.clone(), text.to_string()));
+                    }
+                }
+                Target::Owner => {
+                    let text = cell.trim();
+                    if !text.is_empty() {
+                        match self.users.get(&text.to_lowercase()) {
+                            Some(id) => owner = Some(*id),
+                            None => problems.push(format!("owner {text:?} is no user's e-mail address or name")),
+                        }
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(reject(problems.join("; "), cells));
+        }
+        let key = self.key.as_ref().and_then(|(_, field)| {
+            let text = values.get(&field.name).and_then(Value::to_text)?;
+            Some(key_text(field, &text))
+        });
+        let existing = key.as_ref().and_then(|k| self.existing.get(k).copied());
+        Ok(ReadRow {
+            number,
+            cells,
+            values,
+            related,
+            owner,
+            key,
+            existing,
+        })
+    }
+
+    /// Plan the rows read, given the current state of the records they update. Rows whose key
+    /// appeared earlier in the file are rejected naming that row; required fields are checked
+    /// for new records only (an update leaves unmapped and empty cells as they are).
+    pub fn plan(&self, rows: Vec<ReadRow>, current: &HashMap<RecordId, Record>, mut rejected: Vec<Rejected>) -> Plan {
+        let mut plan = Plan::default();
+        let mut seen_here: HashMap<String, u64> = HashMap::new();
+        let mut new_related: HashMap<(String, String, String), RecordId> = HashMap::new();
+        for mut row in rows {
+            if let Some(key) = &row.key {
+                let first = seen_here.get(key).or_else(|| self.seen.get(key));
+                if let Some(first) = first {
+                    let field = self.key.as_ref().map_or("key", |(_, f)| f.name.as_str());
+                    rejected.push(Rejected::new(
+                        row.number,
+                        format!("has the same {field} as row {first}"),
+                        row.cells,
+                    ));
+                    continue;
+                }
+            }
+            match self.link_related(&row, &mut plan, &mut new_related) {
+                Ok(links) => {
+                    for (field, id) in links {
+                        row.values.insert(field, Value::Relation(id));
+                    }
+                }
+                Err(reason) => {
+                    rejected.push(Rejected::new(row.number, reason, row.cells));
+                    continue;
+                }
+            }
+            if let Some(key) = &row.key {
+                seen_here.insert(key.clone(), row.number);
+            }
+            match row.existing.and_then(|id| current.get(&id)) {
+                Some(record) => {
+                    let input = RecordInput {
+                        values: row.values,
+                        owner: row.owner.map(Some),
+                        version: Some(record.version),
+                        links: None,
+                    };
+                    if diff(record, &input).is_empty() {
+                        plan.unchanged += 1;
+                    } else {
+                        plan.updates.push((record.id, record.version, input));
+                    }
+                }
+                None => {
+                    let missing: Vec<&str> = self
+                        .object
+                        .active_fields()
+                        .filter(|f| f.required && !row.values.contains_key(&f.name))
+                        .map(|f| f.name.as_str())
+                        .collect();
+                    if !missing.is_empty() {
+                        rejected.push(Rejected::new(
+                            row.number,
+                            format!("{} is required", missing.join(", ")),
+                            row.cells,
+                        ));
+                        seen_here.retain(|_, n| *n != row.number);
+                        continue;
+                    }
+                    let record = self.new_record(&self.object, row.values, row.owner);
+                    if let Some(key) = &row.key {
+                        plan.learned_keys.push((key.clone(), record.id));
+                    }
+                    plan.creates.push(record);
+                }
+            }
+        }
+        plan.seen = seen_here.into_iter().collect();
+        plan.learned_related = new_related
+            .into_iter()
+            .map(|((rel, k, v), id)| (rel, k, v, id))
+            .collect();
+        rejected.sort_by_key(|r| r.number);
+        plan.rejected = rejected;
+        plan
+    }
+
+    fn new_record(&self, object: &ObjectDef, values: BTreeMap<String, Value>, owner: Option<UserId>) -> Record {
+        Record {
+            object: object.name.clone(),
+            id: RecordId::new_at(self.now),
+            version: 1,
+            created_at: self.now,
+            created_by: Some(self.actor),
+            updated_at: self.now,
+            updated_by: Some(self.actor),
+            owner: Some(owner.unwrap_or(self.actor)),
+            deleted_at: None,
+            values,
+            links: Vec::new(),
+        }
+    }
+
+    /// The related records a row names, found by the most specific key first (an organisation
+    /// number before a name); created when allowed and the row names enough to make one.
+    fn link_related(
+        &self,
+        row: &ReadRow,
+        plan: &mut Plan,
+        new_related: &mut HashMap<(String, String, String), RecordId>,
+    ) -> Result<Vec<(String, RecordId)>, String> {
+        let mut links = Vec::new();
+        for (relation, given) in &row.related {
+            let Some(index) = self.related.get(relation) else {
+                continue;
+            };
+            let title = index.object.title_fields.first().cloned().unwrap_or_default();
+            let mut ordered: Vec<&(String, String)> = given.iter().collect();
+            ordered.sort_by_key(|(key, _)| *key == title);
+            let normalised: Vec<(FieldDef, String, String)> = ordered
+                .iter()
+                .filter_map(|(key, text)| {
+                    let field = index.object.field(key)?;
+                    Some((field.clone(), key_text(field, text), text.clone()))
+                })
+                .collect();
+            let found = normalised.iter().find_map(|(field, norm, _)| {
+                index
+                    .by_key
+                    .get(&field.name)
+                    .and_then(|m| m.get(norm))
+                    .or_else(|| new_related.get(&(relation.clone(), field.name.clone(), norm.clone())))
+                    .copied()
+            });
+            if let Some(id) = found {
+                links.push((relation.clone(), id));
+                continue;
+            }
+            let described = normalised
+                .iter()
+                .map(|(f, _, text)| format!("{} {text:?}", f.label.to_lowercase()))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let label = index.object.label.to_lowercase();
+            if !self.create_related {
+                return Err(format!("no {label} with {described}"));
+            }
+            let mut values = BTreeMap::new();
+            for (field, _, text) in &normalised {
+                match read_cell(field, text, self.habits, self.now) {
+                    Ok(Value::Null) => {}
+                    Ok(v) => {
+                        values.insert(field.name.clone(), v);
+                    }
+                    Err(m) => return Err(format!("{relation}.{} {m}", field.name)),
+                }
+            }
+            let missing: Vec<&str> = index
+                .object
+                .active_fields()
+                .filter(|f| f.required && !values.contains_key(&f.name))
+                .map(|f| f.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "no {label} with {described}, and a new one needs {}",
+                    missing.join(", ")
+                ));
+            }
+            let record = self.new_record(&index.object, values, None);
+            for (field, norm, _) in &normalised {
+                new_related.insert((relation.clone(), field.name.clone(), norm.clone()), record.id);
+            }
+            links.push((relation.clone(), record.id));
+            plan.related.entry(index.object.name.clone()).or_default().push(record);
+        }
+        Ok(links)
+    }
+
+    /// After the plan is written: remember its new keys, companies and rows.
+    pub fn learn(&mut self, plan: &Plan) {
+        for (key, id) in &plan.learned_keys {
+            self.existing.insert(key.clone(), *id);
+        }
+        for (relation, key, norm, id) in &plan.learned_related {
+            if let Some(index) = self.related.get_mut(relation) {
+                index.by_key.entry(key.clone()).or_default().insert(norm.clone(), *id);
+            }
+        }
+        for (key, number) in &plan.seen {
+            self.seen.insert(key.clone(), *number);
+        }
+    }
+
+    /// The records rows of this batch update, to be read before planning.
+    pub fn wanted(rows: &[ReadRow]) -> Vec<RecordId> {
+        let mut ids: Vec<RecordId> = rows.iter().filter_map(|r| r.existing).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}

@@ -1,0 +1,527 @@
+//! The import use cases: look at a file, queue it, run it in batches (each batch and the job's
+//! progress in one transaction), and hand back its rejected rows.
+
+use super::cells::Habits;
+use super::job::{
+    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, rejected_csv_header,
+    rejected_csv_row,
+};
+use super::mapping::{Mapping, Suggestion, suggest};
+use super::plan::{Planner, PlannerSetup, ReadRow};
+use super::source::{self, RowResult, SourceInfo, Table};
+use crate::auth::{Credential, Permission, Principal, Role};
+use crate::error::{Error, ErrorCode, Result};
+use crate::export::CsvSink;
+use crate::filter::{ColumnRef, Condition};
+use crate::ids::RecordId;
+use crate::meta::{FieldType, ObjectDef};
+use crate::query::{Cursor, ListQuery, MAX_LIMIT};
+use crate::record::Record;
+use crate::service::Crm;
+use crate::store::WriteCtx;
+use crate::value::Value;
+use chrono::Duration;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::{Cursor as IoCursor, Read, Write};
+
+/// Rows per transaction: large enough to amortise a commit, small enough that a retry after a
+/// conflict is cheap and progress shows.
+pub const BATCH_ROWS: usize = 5_000;
+/// Rows shown in a preview.
+const PREVIEW_ROWS: usize = 20;
+/// The largest file the server takes as an upload; bigger ones go through the command line.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// A running job not written for this long is taken to have stopped with its process.
+const STALE_AFTER_SECONDS: i64 = 120;
+
+/// What a file looks like before anything is imported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub file_name: String,
+    pub format: &'static str,
+    pub encoding: Option<&'static str>,
+    pub separator: Option<char>,
+    pub headers: Vec<String>,
+    pub suggestions: Vec<Suggestion>,
+    /// The first rows as read (cells as text).
+    pub rows: Vec<Vec<String>>,
+    /// Rows of the first few the reader could not split, with why.
+    pub broken: Vec<(u64, String)>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn habits(info: &SourceInfo) -> Habits {
+    Habits {
+        decimal_comma: info.separator.is_some_and(|s| s != ','),
+    }
+}
+
+fn row_number(r: &RowResult) -> u64 {
+    match r {
+        Ok(row) => row.number,
+        Err(broken) => broken.number,
+    }
+}
+
+impl Crm {
+    /// Read the head of a file: its columns, suggested targets and first rows.
+    pub async fn import_preview(
+        &self,
+        who: &Principal,
+        object: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Preview> {
+        let schema = self.authorize(who, Permission::Import).await?;
+        let object = schema.object(object)?.clone();
+        check_upload(file_name, &bytes)?;
+        let mut table = source::open(file_name, IoCursor::new(bytes))?;
+        let suggestions = suggest(&schema, &object, &table.headers);
+        let mut rows = Vec::new();
+        let mut broken = Vec::new();
+        for r in table.take_rows(PREVIEW_ROWS) {
+            match r {
+                Ok(row) => rows.push(row.cells),
+                Err(b) => broken.push((b.number, b.reason)),
+            }
+        }
+        Ok(Preview {
+            file_name: file_name.to_string(),
+            format: table.info.format,
+            encoding: table.info.encoding.map(source::Encoding::as_str),
+            separator: table.info.separator,
+            headers: table.headers.clone(),
+            suggestions,
+            rows,
+            broken,
+        })
+    }
+
+    /// Check an import and keep it (with its file) as a queued job for `run_import`.
+    pub async fn queue_import(
+        &self,
+        who: &Principal,
+        settings: ImportSettings,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportJob> {
+        check_upload(file_name, &bytes)?;
+        let sha256 = sha256_hex(&bytes);
+        let table = source::open(file_name, IoCursor::new(bytes.clone()))?;
+        let job = self.new_job(who, settings, file_name, sha256, &table).await?;
+        self.store.create_import_job(&job, Some(&bytes)).await?;
+        Ok(job)
+    }
+
+    /// Import from a reader now (the command line): the job is recorded, without the file, and
+    /// run at once. `progress` hears about every batch written.
+    pub async fn import_now(
+        &self,
+        who: &Principal,
+        settings: ImportSettings,
+        file_name: &str,
+        sha256: String,
+        reader: impl Read + Send + 'static,
+        progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
+    ) -> Result<ImportJob> {
+        let table = source::open(file_name, reader)?;
+        let mut job = self.new_job(who, settings, file_name, sha256, &table).await?;
+        self.store.create_import_job(&job, None).await?;
+        let now = self.clock.now();
+        self.store.claim_import(job.id, now, now).await?;
+        job.status = JobStatus::Running;
+        self.finish(who, job, table, progress).await
+    }
+
+    /// Run a queued job whose file the server keeps, or resume a failed or abandoned one after
+    /// its last written row.
+    /// `Ok(None)` when someone else is running it.
+    pub async fn run_import(
+        &self,
+        id: ImportId,
+        progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
+    ) -> Result<Option<ImportJob>> {
+        let now = self.clock.now();
+        if !self
+            .store
+            .claim_import(id, now, now - Duration::seconds(STALE_AFTER_SECONDS))
+            .await?
+        {
+            return Ok(None);
+        }
+        let mut job = self
+            .store
+            .import_job(id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("import {id}")))?;
+        job.status = JobStatus::Running;
+        let user = self
+            .store
+            .user(job.created_by)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Forbidden,
+                    "the user who started the import is no longer active",
+                )
+            });
+        let who = match user {
+            Ok(u) => Principal::new(u.id, u.role, u.team, Credential::Local),
+            Err(e) => return self.fail(job, e).await.map(Some),
+        };
+        let bytes = match self.store.import_source(id).await? {
+            Some(b) => b,
+            None => {
+                let e = Error::internal("the file of this import is not kept; run it again from the file");
+                return self.fail(job, e).await.map(Some);
+            }
+        };
+        let table = match source::open(&job.file_name, IoCursor::new(bytes)) {
+            Ok(t) => t,
+            Err(e) => return self.fail(job, e).await.map(Some),
+        };
+        self.finish(&who, job, table, progress).await.map(Some)
+    }
+
+    /// Jobs queued or left running by a stopped process, for a server to take up at start.
+    pub async fn unfinished_imports(&self) -> Result<Vec<ImportId>> {
+        Ok(self
+            .store
+            .import_jobs(MAX_LIMIT)
+            .await?
+            .into_iter()
+            .filter(|j| !j.status.finished())
+            .map(|j| j.id)
+            .collect())
+    }
+
+    pub async fn import_job(&self, who: &Principal, id: &str) -> Result<ImportJob> {
+        self.authorize(who, Permission::Import).await?;
+        let job = ImportId::parse(id)
+            .map(|id| self.store.import_job(id))
+            .ok_or_else(|| Error::not_found(format!("import {id}")))?
+            .await?
+            .filter(|j| j.created_by == who.user_id || who.role == Role::Admin)
+            .ok_or_else(|| Error::not_found(format!("import {id}")))?;
+        Ok(job)
+    }
+
+    /// The caller's imports (everyone's for administrators), newest first.
+    pub async fn import_jobs(&self, who: &Principal, limit: u32) -> Result<Vec<ImportJob>> {
+        self.authorize(who, Permission::Import).await?;
+        Ok(self
+            .store
+            .import_jobs(limit)
+            .await?
+            .into_iter()
+            .filter(|j| j.created_by == who.user_id || who.role == Role::Admin)
+            .collect())
+    }
+
+    /// Every rejected row of a job as CSV, streamed in pages.
+    pub async fn write_rejected_csv(&self, who: &Principal, id: &str, out: &mut dyn Write) -> Result<u64> {
+        let job = self.import_job(who, id).await?;
+        let mut sink = CsvSink::new(out)?;
+        sink.text_row(&rejected_csv_header(&job.headers))?;
+        let mut after = 0;
+        let mut written = 0;
+        loop {
+            let page = self.store.import_rejects(job.id, after, MAX_LIMIT).await?;
+            for r in &page {
+                sink.text_row(&rejected_csv_row(r))?;
+                written += 1;
+            }
+            match page.last() {
+                Some(last) if page.len() == MAX_LIMIT as usize => after = last.number,
+                _ => break,
+            }
+        }
+        sink.into_inner()?.flush().map_err(|e| Error::internal(e.to_string()))?;
+        Ok(written)
+    }
+
+    async fn new_job(
+        &self,
+        who: &Principal,
+        settings: ImportSettings,
+        file_name: &str,
+        sha256: String,
+        table: &Table,
+    ) -> Result<ImportJob> {
+        let schema = self.authorize(who, Permission::Import).await?;
+        who.require(Permission::WriteRecords, &schema.policy)?;
+        let object = schema.object(&settings.object)?.clone();
+        let mapping = Mapping::from_names(&schema, &object, &table.headers, &settings.mapping)?;
+        if mapping.columns.iter().all(Option::is_none) {
+            return Err(Error::field("mapping", "maps no column to a field"));
+        }
+        let now = self.clock.now();
+        let planner = Planner::new(self.setup(&schema, &object, table, &mapping, &settings, who))?;
+        if planner.key_field().is_none() && !settings.dry_run {
+            let earlier = self.store.import_jobs(MAX_LIMIT).await?.into_iter().find(|j| {
+                j.sha256 == sha256
+                    && j.settings.object == settings.object
+                    && !j.settings.dry_run
+                    && j.status == JobStatus::Done
+            });
+            if let Some(earlier) = earlier {
+                return Err(Error::new(
+                    ErrorCode::AlreadyExists,
+                    format!(
+                        "this file was imported already (import {} of {}); without a column to match rows on \
+                         (external id, e-mail) it would create every row again",
+                        earlier.id,
+                        earlier.created_at.format("%Y-%m-%d %H:%M")
+                    ),
+                ));
+            }
+        }
+        Ok(ImportJob {
+            id: ImportId::new_at(now),
+            settings,
+            file_name: file_name.chars().take(200).collect(),
+            sha256,
+            headers: table.headers.clone(),
+            status: JobStatus::Queued,
+            counts: Counts::default(),
+            error: None,
+            created_by: who.user_id,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+        })
+    }
+
+    fn setup<'a>(
+        &self,
+        schema: &'a crate::meta::Schema,
+        object: &'a ObjectDef,
+        table: &'a Table,
+        mapping: &'a Mapping,
+        settings: &'a ImportSettings,
+        who: &Principal,
+    ) -> PlannerSetup<'a> {
+        PlannerSetup {
+            schema,
+            object,
+            headers: &table.headers,
+            mapping,
+            match_on: settings.match_on.as_deref(),
+            create_related: settings.create_related,
+            habits: habits(&table.info),
+            now: self.clock.now(),
+            actor: who.user_id,
+        }
+    }
+
+    async fn fail(&self, mut job: ImportJob, error: Error) -> Result<ImportJob> {
+        let now = self.clock.now();
+        let message = match error.errors.first() {
+            Some(fe) => format!("{}: {}", fe.field, fe.message),
+            None => error.detail.clone(),
+        };
+        self.store
+            .finish_import(job.id, JobStatus::Failed, Some(&message), now)
+            .await?;
+        job.status = JobStatus::Failed;
+        job.error = Some(message);
+        job.finished_at = Some(now);
+        Ok(job)
+    }
+
+    async fn finish(
+        &self,
+        who: &Principal,
+        mut job: ImportJob,
+        table: Table,
+        progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
+    ) -> Result<ImportJob> {
+        match self.drive(who, &mut job, table, progress).await {
+            Ok(()) => {
+                let now = self.clock.now();
+                self.store.finish_import(job.id, JobStatus::Done, None, now).await?;
+                job.status = JobStatus::Done;
+                job.finished_at = Some(now);
+                Ok(job)
+            }
+            Err(e) => self.fail(job, e).await,
+        }
+    }
+
+    async fn drive(
+        &self,
+        who: &Principal,
+        job: &mut ImportJob,
+        mut table: Table,
+        progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
+    ) -> Result<()> {
+        let schema = self.schema().await?;
+        who.require(Permission::Import, &schema.policy)?;
+        who.require(Permission::WriteRecords, &schema.policy)?;
+        let object = schema.object(&job.settings.object)?.clone();
+        let mapping = Mapping::from_names(&schema, &object, &table.headers, &job.settings.mapping)?;
+        let mut planner = Planner::new(self.setup(&schema, &object, &table, &mapping, &job.settings, who))?;
+        for user in self.store.users().await? {
+            planner.know_user(user.id, user.email.as_deref().unwrap_or_default(), &user.name);
+        }
+        if planner.key_field().is_some() {
+            let owners = self.visible_owners(who, &schema, &object.name).await?;
+            self.scan(&object, owners, &mut |r| planner.know_existing(r)).await?;
+        }
+        for (relation, related, _) in planner.relations() {
+            let owners = self.visible_owners(who, &schema, &related.name).await?;
+            self.scan(&related, owners, &mut |r| planner.know_related(&relation, r))
+                .await?;
+        }
+        let related_defs: HashMap<String, ObjectDef> = planner
+            .relations()
+            .into_iter()
+            .map(|(_, o, _)| (o.name.clone(), o))
+            .collect();
+        loop {
+            let batch = table.take_rows(BATCH_ROWS);
+            if batch.is_empty() {
+                break;
+            }
+            // A resumed job passes over the rows an earlier run wrote.
+            let rows: Vec<RowResult> = batch
+                .into_iter()
+                .filter(|r| row_number(r) > job.counts.last_row)
+                .collect();
+            let Some(last_row) = rows.iter().map(row_number).max() else {
+                continue;
+            };
+            let (read, rejected) = planner.read(rows);
+            let ctx = WriteCtx {
+                actor: who.user_id,
+                now: self.clock.now(),
+            };
+            let mut attempts = 0;
+            let (plan, counts) = loop {
+                let current = self.current(&object, &read).await?;
+                let plan = planner.plan(read.clone(), &current, rejected.clone());
+                let counts = Counts {
+                    last_row,
+                    created: job.counts.created + plan.creates.len() as u64,
+                    updated: job.counts.updated + plan.updates.len() as u64,
+                    unchanged: job.counts.unchanged + plan.unchanged,
+                    rejected: job.counts.rejected + plan.rejected.len() as u64,
+                    related_created: job.counts.related_created + plan.related_count(),
+                };
+                let dry = job.settings.dry_run;
+                let write = ImportWrite {
+                    job: job.id,
+                    counts,
+                    rejected: plan.rejected.clone(),
+                    related: if dry {
+                        Vec::new()
+                    } else {
+                        plan.related
+                            .iter()
+                            .filter_map(|(name, records)| related_defs.get(name).map(|o| (o.clone(), records.clone())))
+                            .collect()
+                    },
+                    creates: if dry { Vec::new() } else { plan.creates.clone() },
+                    updates: if dry { Vec::new() } else { plan.updates.clone() },
+                };
+                match self.store.write_import(&object, &write, ctx).await? {
+                    ImportWriteOutcome::Written => break (plan, counts),
+                    ImportWriteOutcome::Stale(_) if attempts < 3 => attempts += 1,
+                    ImportWriteOutcome::Stale(id) => {
+                        return Err(Error::new(
+                            ErrorCode::VersionConflict,
+                            format!(
+                                "record {id} kept changing while rows {}–{last_row} were imported",
+                                job.counts.last_row + 1
+                            ),
+                        ));
+                    }
+                }
+            };
+            planner.learn(&plan);
+            job.counts = counts;
+            job.updated_at = ctx.now;
+            if !progress(job) {
+                return Err(Error::new(
+                    ErrorCode::Unavailable,
+                    format!("stopped after row {last_row}; run the import again to go on from there"),
+                ));
+            }
+        }
+        match table.failure() {
+            Some(reason) => Err(Error::field("file", reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// The records a batch's rows update, read in one query.
+    async fn current(&self, object: &ObjectDef, rows: &[ReadRow]) -> Result<HashMap<RecordId, Record>> {
+        let wanted = Planner::wanted(rows);
+        let mut out = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(MAX_LIMIT as usize) {
+            let mut query = ListQuery::all();
+            query.filter = Some(Condition::In {
+                column: ColumnRef {
+                    column: "id".into(),
+                    field_type: FieldType::Relation,
+                },
+                values: chunk.iter().map(|id| Value::Relation(*id)).collect(),
+            });
+            query.limit = MAX_LIMIT;
+            for r in self.store.list_records(object, &query).await? {
+                out.insert(r.id, r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every live record of an object the owners allow, page by page.
+    async fn scan(
+        &self,
+        object: &ObjectDef,
+        owners: Option<Vec<crate::ids::UserId>>,
+        each: &mut (dyn FnMut(&Record) + Send),
+    ) -> Result<()> {
+        let mut query = ListQuery::all();
+        query.limit = MAX_LIMIT;
+        query.owners = owners;
+        loop {
+            let mut page = self.store.list_records(object, &query).await?;
+            let more = page.len() > MAX_LIMIT as usize;
+            page.truncate(MAX_LIMIT as usize);
+            for r in &page {
+                each(r);
+            }
+            match page.last() {
+                Some(last) if more => {
+                    query.after = Some(Cursor {
+                        values: Vec::new(),
+                        id: last.id,
+                    })
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+fn check_upload(file_name: &str, bytes: &[u8]) -> Result<()> {
+    source::refuse_unknown(file_name)?;
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "the file is {} MB; upload at most {} MB, or import it with `anchora import`",
+                bytes.len() / 1_048_576,
+                MAX_UPLOAD_BYTES / 1_048_576
+            ),
+        ));
+    }
+    Ok(())
+}

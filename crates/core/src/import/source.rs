@@ -1,0 +1,575 @@
+//! Reading a spreadsheet as a header and rows of text cells: CSV in whatever encoding and
+//! separator it came in, or the first sheet of an XLSX workbook.
+//!
+//! CSV streams (a million-row file never sits in memory); the encoding and the separator are
+//! decided from the first 64 KiB.
+
+use crate::error::{Error, ErrorCode, Result};
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::sync::{Arc, Mutex};
+
+/// How much of the file decides the encoding and the separator.
+const SNIFF_BYTES: usize = 64 * 1024;
+/// At most this many columns; wider files are refused whole (they are not contact lists).
+pub const MAX_COLUMNS: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    Windows1252,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf8Bom => "UTF-8 (BOM)",
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
+            Encoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// Decide the encoding from a file's first bytes: a byte-order mark, the zero bytes of UTF-16
+/// text without one, valid UTF-8, or else Windows-1252 (what Excel writes on Windows in the
+/// five languages we serve).
+pub fn detect_encoding(head: &[u8]) -> Encoding {
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Encoding::Utf8Bom;
+    }
+    if head.starts_with(&[0xFF, 0xFE]) {
+        return Encoding::Utf16Le;
+    }
+    if head.starts_with(&[0xFE, 0xFF]) {
+        return Encoding::Utf16Be;
+    }
+    let sample = head.get(..head.len().min(4096)).unwrap_or(head);
+    let pairs = sample.len() / 2;
+    if pairs >= 2 {
+        let even_zeros = sample.iter().step_by(2).filter(|b| **b == 0).count();
+        let odd_zeros = sample.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+        // Latin text in UTF-16 has a zero in every other byte.
+        if odd_zeros * 10 >= pairs * 3 && even_zeros * 10 < pairs {
+            return Encoding::Utf16Le;
+        }
+        if even_zeros * 10 >= pairs * 3 && odd_zeros * 10 < pairs {
+            return Encoding::Utf16Be;
+        }
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => Encoding::Utf8,
+        // A multi-byte character cut by the end of the sample is still UTF-8.
+        Err(e) if e.error_len().is_none() => Encoding::Utf8,
+        Err(_) => Encoding::Windows1252,
+    }
+}
+
+/// Pick the separator of a CSV from its first line (outside quotes): the most frequent of comma,
+/// semicolon, tab and pipe; a comma when there is none.
+pub fn detect_separator(head: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for c in head.bytes() {
+        match c {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(slot) = counts.iter_mut().find(|(sep, _)| *sep == c) {
+                    slot.1 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    counts
+        .iter()
+        .copied()
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(sep, n)| (*n, *sep == b','))
+        .map_or(b',', |(sep, _)| sep)
+}
+
+/// One row of cells as read, with its row number in the file (the header is row 1, as in a
+/// spreadsheet program).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    pub number: u64,
+    pub cells: Vec<String>,
+}
+
+/// A row the reader could not even split into cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenRow {
+    pub number: u64,
+    pub reason: String,
+    /// What could be recovered of it, for the rejected-rows file.
+    pub cells: Vec<String>,
+}
+
+pub type RowResult = std::result::Result<RawRow, BrokenRow>;
+
+/// What the file turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    pub format: &'static str,
+    pub encoding: Option<Encoding>,
+    pub separator: Option<char>,
+}
+
+/// A table being read: its header, then its rows one at a time.
+pub struct Table {
+    pub headers: Vec<String>,
+    pub info: SourceInfo,
+    rows: Box<dyn Iterator<Item = RowResult> + Send>,
+    /// Set when reading stopped because the file itself could not be read on.
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl Table {
+    /// Why reading stopped before the end of the file, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    pub fn next_row(&mut self) -> Option<RowResult> {
+        self.rows.next()
+    }
+
+    /// Up to `n` rows.
+    pub fn take_rows(&mut self, n: usize) -> Vec<RowResult> {
+        let mut out = Vec::with_capacity(n.min(10_000));
+        while out.len() < n {
+            match self.rows.next() {
+                Some(r) => out.push(r),
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+fn unreadable(message: impl Into<String>) -> Error {
+    Error::field("file", message)
+}
+
+/// Open a file by its name and first bytes: XLSX (a ZIP) when it starts like one, CSV otherwise.
+pub fn open(name: &str, reader: impl Read + Send + 'static) -> Result<Table> {
+    let mut reader = BufReader::with_capacity(SNIFF_BYTES, reader);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
+    let is_zip = head.starts_with(b"PK\x03\x04");
+    let lower = name.to_ascii_lowercase();
+    if is_zip || lower.ends_with(".xlsx") {
+        if !is_zip {
+            return Err(unreadable("is named .xlsx but is not an Excel workbook"));
+        }
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
+        return open_xlsx(bytes);
+    }
+    if lower.ends_with(".xls") && head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(unreadable(
+            "is an old Excel 97–2003 workbook; save it as .xlsx or CSV and try again",
+        ));
+    }
+    open_csv(reader)
+}
+
+/// A CSV stream, encoding and separator detected.
+pub fn open_csv(reader: impl Read + Send + 'static) -> Result<Table> {
+    let mut reader = BufReader::with_capacity(SNIFF_BYTES, reader);
+    let head = reader
+        .fill_buf()
+        .map_err(|e| unreadable(format!("cannot be read: {e}")))?
+        .to_vec();
+    if head.is_empty() {
+        return Err(unreadable("is empty"));
+    }
+    let encoding = detect_encoding(&head);
+    let decoded: Box<dyn Read + Send> = match encoding {
+        Encoding::Utf8 => Box::new(reader),
+        Encoding::Utf8Bom => {
+            reader.consume(3);
+            Box::new(reader)
+        }
+        other => {
+            let enc = match other {
+                Encoding::Utf16Le => encoding_rs::UTF_16LE,
+                Encoding::Utf16Be => encoding_rs::UTF_16BE,
+                _ => encoding_rs::WINDOWS_1252,
+            };
+            Box::new(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .encoding(Some(enc))
+                    .bom_sniffing(false)
+                    .strip_bom(true)
+                    .build(reader),
+            )
+        }
+    };
+    // The separator is read off the decoded text, so UTF-16's zero bytes do not confuse it.
+    let mut decoded = decoded;
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut decoded)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
+    let text_head = String::from_utf8_lossy(&head).into_owned();
+    if text_head.trim().is_empty() {
+        return Err(unreadable("is empty"));
+    }
+    let decoded = Cursor::new(head).chain(decoded);
+    let separator = detect_separator(&text_head);
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(separator)
+        .from_reader(decoded);
+    let mut record = csv::ByteRecord::new();
+    let headers = match csv.read_byte_record(&mut record) {
+        Ok(true) => header_cells(&record)?,
+        Ok(false) => return Err(unreadable("is empty")),
+        Err(e) => return Err(unreadable(format!("has an unreadable header row: {e}"))),
+    };
+    let info = SourceInfo {
+        format: "csv",
+        encoding: Some(encoding),
+        separator: Some(char::from(separator)),
+    };
+    let mut number = 1u64;
+    let failure = Arc::new(Mutex::new(None));
+    let failed = failure.clone();
+    let rows = std::iter::from_fn(move || {
+        let mut record = csv::ByteRecord::new();
+        loop {
+            number += 1;
+            match csv.read_byte_record(&mut record) {
+                Ok(false) => return None,
+                Ok(true) if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) => continue,
+                Ok(true) => return Some(decode_row(number, &record)),
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                    if let Ok(mut f) = failed.lock() {
+                        *f = Some(format!("the file could not be read past row {}: {e}", number - 1));
+                    }
+                    return None;
+                }
+                Err(e) => {
+                    let recovered = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+                    return Some(Err(BrokenRow {
+                        number,
+                        reason: format!("cannot be read as CSV: {e}"),
+                        cells: recovered,
+                    }));
+                }
+            }
+        }
+    });
+    Ok(Table {
+        headers,
+        info,
+        rows: Box::new(rows),
+        failure,
+    })
+}
+
+fn header_cells(record: &csv::ByteRecord) -> Result<Vec<String>> {
+    if record.len() > MAX_COLUMNS {
+        return Err(unreadable(format!(
+            "has {} columns; at most {MAX_COLUMNS} can be imported",
+            record.len()
+        )));
+    }
+    let headers: Vec<String> = record
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).trim().to_string())
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(unreadable(
+            "has an empty header row; the first row must name the columns",
+        ));
+    }
+    Ok(unique_headers(headers))
+}
+
+/// Column names a mapping can refer to: blank ones get "Column N", repeated ones " (2)".
+fn unique_headers(headers: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(headers.len());
+    for (i, h) in headers.into_iter().enumerate() {
+        let base = if h.is_empty() { format!("Column {}", i + 1) } else { h };
+        let mut name = base.clone();
+        let mut n = 2;
+        while out.contains(&name) {
+            name = format!("{base} ({n})");
+            n += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+fn decode_row(number: u64, record: &csv::ByteRecord) -> RowResult {
+    let mut cells = Vec::with_capacity(record.len());
+    for (i, cell) in record.iter().enumerate() {
+        match std::str::from_utf8(cell) {
+            Ok(s) => cells.push(s.to_string()),
+            Err(_) => {
+                let cells = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+                return Err(BrokenRow {
+                    number,
+                    reason: format!(
+                        "column {} is not valid UTF-8 although the file starts as UTF-8; save the whole file as UTF-8",
+                        i + 1
+                    ),
+                    cells,
+                });
+            }
+        }
+    }
+    Ok(RawRow { number, cells })
+}
+
+/// The first sheet of an XLSX workbook. Workbooks are ZIP files, read whole (Excel itself stops
+/// at 1,048,576 rows).
+pub fn open_xlsx(bytes: Vec<u8>) -> Result<Table> {
+    use calamine::{Data, DataType, Reader};
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| unreadable(format!("is not a readable Excel workbook: {e}")))?;
+    let range = match book.worksheet_range_at(0) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return Err(unreadable(format!("has a first sheet that cannot be read: {e}"))),
+        None => return Err(unreadable("has no sheets")),
+    };
+    if range.width() > MAX_COLUMNS {
+        return Err(unreadable(format!(
+            "has {} columns; at most {MAX_COLUMNS} can be imported",
+            range.width()
+        )));
+    }
+    let first_row = u64::from(range.start().map_or(0, |(row, _)| row)) + 1;
+    let text = |cell: &Data| -> String {
+        match cell {
+            Data::Empty => String::new(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Int(i) => i.to_string(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+            Data::Float(f) => f.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(_) => match cell.as_datetime() {
+                Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
+                Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                None => String::new(),
+            },
+            Data::Error(e) => format!("#{e:?}"),
+        }
+    };
+    let mut rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(text).collect()).collect();
+    if rows.is_empty() {
+        return Err(unreadable("is empty"));
+    }
+    let headers: Vec<String> = rows.remove(0).into_iter().map(|h| h.trim().to_string()).collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(unreadable(
+            "has an empty header row; the first row must name the columns",
+        ));
+    }
+    let headers = unique_headers(headers);
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .map(move |(i, cells)| {
+            Ok(RawRow {
+                number: first_row + 1 + i as u64,
+                cells,
+            })
+        });
+    Ok(Table {
+        headers,
+        info: SourceInfo {
+            format: "xlsx",
+            encoding: None,
+            separator: None,
+        },
+        rows: Box::new(rows),
+        failure: Arc::new(Mutex::new(None)),
+    })
+}
+
+/// Whether a file's name or content says it is something we cannot read at all.
+pub fn refuse_unknown(name: &str) -> Result<()> {
+    let lower = name.to_ascii_lowercase();
+    let known = [".csv", ".txt", ".tsv", ".xlsx", ""];
+    if lower.contains('.') && !known.iter().any(|ext| !ext.is_empty() && lower.ends_with(ext)) {
+        return Err(Error::new(
+            ErrorCode::UnsupportedMediaType,
+            "only CSV (.csv, .txt, .tsv) and Excel (.xlsx) files can be imported",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: Vec<u8>) -> (Vec<String>, Vec<RowResult>, SourceInfo) {
+        let mut t = open("people.csv", Cursor::new(bytes)).unwrap();
+        let rows = t.take_rows(usize::MAX);
+        (t.headers.clone(), rows, t.info.clone())
+    }
+
+    fn cells(rows: &[RowResult]) -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.as_ref().unwrap().cells.clone()).collect()
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom_read_the_same() {
+        let plain = "first_name,last_name\nÅsa,Öberg\n".as_bytes().to_vec();
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(&plain);
+        let (h1, r1, i1) = read_all(plain);
+        let (h2, r2, i2) = read_all(bom);
+        assert_eq!(h1, vec!["first_name", "last_name"]);
+        assert_eq!(h1, h2);
+        assert_eq!(cells(&r1), cells(&r2));
+        assert_eq!(cells(&r1), vec![vec!["Åsa", "Öberg"]]);
+        assert_eq!(i1.encoding, Some(Encoding::Utf8));
+        assert_eq!(i2.encoding, Some(Encoding::Utf8Bom));
+    }
+
+    #[test]
+    fn utf16_and_windows_1252_are_detected_and_decoded() {
+        let text = "Förnamn;Efternamn\nJürgen;Müller\n";
+        // encoding_rs encodes to UTF-16 as UTF-8 (the WHATWG rule), so it is built by hand.
+        let mut utf16le = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            utf16le.extend_from_slice(&u.to_le_bytes());
+        }
+        let mut utf16be_no_bom = Vec::new();
+        for u in text.encode_utf16() {
+            utf16be_no_bom.extend_from_slice(&u.to_be_bytes());
+        }
+        let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        for (bytes, enc) in [
+            (utf16le, Encoding::Utf16Le),
+            (utf16be_no_bom, Encoding::Utf16Be),
+            (cp1252.into_owned(), Encoding::Windows1252),
+        ] {
+            let (h, rows, info) = read_all(bytes);
+            assert_eq!(info.encoding, Some(enc));
+            assert_eq!(info.separator, Some(';'));
+            assert_eq!(h, vec!["Förnamn", "Efternamn"]);
+            assert_eq!(cells(&rows), vec![vec!["Jürgen", "Müller"]]);
+        }
+    }
+
+    #[test]
+    fn quoted_fields_keep_their_newlines_separators_and_quotes() {
+        let text = "name;address;note\n\"Acme; AB\";\"Storgatan 1\r\n111 22 Stockholm\";\"say \"\"hi\"\"\"\n";
+        let (_, rows, info) = read_all(text.as_bytes().to_vec());
+        assert_eq!(info.separator, Some(';'));
+        assert_eq!(
+            cells(&rows),
+            vec![vec!["Acme; AB", "Storgatan 1\r\n111 22 Stockholm", "say \"hi\""]]
+        );
+        // The row after a multi-line row still has its own row number.
+        let text = "a,b\n\"x\ny\",1\nz,2\n";
+        let (_, rows, _) = read_all(text.as_bytes().to_vec());
+        let numbers: Vec<u64> = rows.iter().map(|r| r.as_ref().unwrap().number).collect();
+        assert_eq!(numbers, vec![2, 3]);
+    }
+
+    #[test]
+    fn separators_are_found_on_the_header_line() {
+        assert_eq!(detect_separator("a,b,c\n1;2;3;4;5"), b',');
+        assert_eq!(detect_separator("a;b;c\n"), b';');
+        assert_eq!(detect_separator("a\tb\tc"), b'\t');
+        assert_eq!(detect_separator("\"a;b\",c"), b',');
+        assert_eq!(detect_separator("single"), b',');
+    }
+
+    #[test]
+    fn empty_and_blank_files_are_refused_by_name() {
+        for bytes in [Vec::new(), b"   \n\n".to_vec(), vec![0xEF, 0xBB, 0xBF]] {
+            let err = open("x.csv", Cursor::new(bytes)).err().unwrap();
+            assert_eq!(err.errors[0].field, "file");
+        }
+        let err = open("x.csv", Cursor::new(b",,,\n1,2,3,4\n".to_vec())).err().unwrap();
+        assert!(err.errors[0].message.contains("empty header"), "{err:?}");
+        let (h, _, _) = read_all(b"Name,,Name,Name\n".to_vec());
+        assert_eq!(h, vec!["Name", "Column 2", "Name (2)", "Name (3)"]);
+    }
+
+    #[test]
+    fn invalid_utf8_late_in_a_utf8_file_rejects_only_that_row() {
+        let mut bytes = b"a,b\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b"x,y\n".as_slice(), 20_000).flatten());
+        bytes.extend_from_slice(b"caf\xE9,ok\nlast,row\n");
+        let (_, rows, info) = read_all(bytes);
+        assert_eq!(info.encoding, Some(Encoding::Utf8));
+        assert_eq!(rows.len(), 20_002);
+        let broken = rows.iter().filter(|r| r.is_err()).count();
+        assert_eq!(broken, 1);
+        assert!(rows.last().unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_reader_that_fails_ends_the_rows_and_says_why() {
+        struct Failing(Cursor<Vec<u8>>);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                match self.0.read(buf)? {
+                    0 => Err(std::io::Error::other("disk gone")),
+                    n => Ok(n),
+                }
+            }
+        }
+        let mut bytes = b"a,b\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b"1,2\n".as_slice(), 50_000).flatten());
+        let mut t = open("x.csv", Failing(Cursor::new(bytes))).unwrap();
+        let rows = t.take_rows(100_000);
+        assert!(rows.len() <= 50_000);
+        assert!(rows.iter().all(Result::is_ok));
+        assert!(t.failure().unwrap().contains("disk gone"));
+    }
+
+    #[test]
+    fn too_many_columns_are_refused_and_a_hundred_are_fine() {
+        let header: Vec<String> = (0..100).map(|i| format!("c{i}")).collect();
+        let row: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        let text = format!("{}\n{}\n", header.join(","), row.join(","));
+        let (h, rows, _) = read_all(text.into_bytes());
+        assert_eq!(h.len(), 100);
+        assert_eq!(cells(&rows)[0].len(), 100);
+        let wide: Vec<String> = (0..=MAX_COLUMNS).map(|i| format!("c{i}")).collect();
+        let err = open("x.csv", Cursor::new(wide.join(",").into_bytes())).err().unwrap();
+        assert!(err.errors[0].message.contains("columns"));
+    }
+
+    #[test]
+    fn xlsx_is_read_with_typed_cells_as_text() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "Förnamn").unwrap();
+        sheet.write_string(0, 1, "Anställda").unwrap();
+        sheet.write_string(1, 0, "Åsa").unwrap();
+        sheet.write_number(1, 1, 42.0).unwrap();
+        sheet.write_string(3, 0, "Bo").unwrap();
+        sheet.write_number(3, 1, 2.5).unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let mut t = open("people.xlsx", Cursor::new(bytes)).unwrap();
+        assert_eq!(t.headers, vec!["Förnamn", "Anställda"]);
+        let rows = t.take_rows(10);
+        assert_eq!(cells(&rows), vec![vec!["Åsa", "42"], vec!["Bo", "2.5"]]);
+        assert_eq!(rows[1].as_ref().unwrap().number, 4);
+        let err = open("fake.xlsx", Cursor::new(b"a,b\n".to_vec())).err().unwrap();
+        assert!(err.errors[0].message.contains("not an Excel"));
+    }
+}

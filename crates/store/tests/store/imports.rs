@@ -1,0 +1,383 @@
+//! Imports and exports on both databases: a messy file in, every row accounted for, the same
+//! file again changing nothing, batches that resume, and exports that show only what the
+//! exporter may see.
+
+use super::{H, add_user, list};
+use anchora_core::auth::Role;
+use anchora_core::export::{CsvSink, ExportRequest, Sink};
+use anchora_core::import::service::sha256_hex;
+use anchora_core::import::{ImportJob, ImportSettings, JobStatus};
+use anchora_core::{Clock, ErrorCode, Store};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+fn settings(object: &str, mapping: &[(&str, &str)]) -> ImportSettings {
+    ImportSettings {
+        object: object.into(),
+        mapping: mapping
+            .iter()
+            .map(|(h, t)| ((*h).to_string(), (!t.is_empty()).then(|| (*t).to_string())))
+            .collect::<BTreeMap<_, _>>(),
+        match_on: None,
+        create_related: true,
+        dry_run: false,
+    }
+}
+
+async fn import(h: &H, settings: ImportSettings, name: &str, bytes: Vec<u8>) -> ImportJob {
+    let sha = sha256_hex(&bytes);
+    h.crm
+        .import_now(&h.admin, settings, name, sha, Cursor::new(bytes), &mut |_| true)
+        .await
+        .unwrap()
+}
+
+async fn rejected_csv(h: &H, job: &ImportJob) -> String {
+    let mut out = Vec::new();
+    h.crm
+        .write_rejected_csv(&h.admin, &job.id.to_string(), &mut out)
+        .await
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// A Swedish Excel export: Windows-1252, semicolons, decimal commas, a quoted newline, and
+/// every kind of bad row.
+fn swedish_file() -> Vec<u8> {
+    let text = "Förnamn;Efternamn;E-post;Telefon;Titel;Företag;Org.nr;Anteckning\r\n\
+        Åsa;Öberg;asa@acme.se;+46 8 123 456;\"Inköpschef\r\nNorden\";Acme AB;556677-8899;\r\n\
+        Jörg;Müller;jorg@bolaget.se;08-765 43 21;VD;Bolaget i Norr AB;;\r\n\
+        Bad;Mail;not-an-address;;;;;\r\n\
+        ;;nolastname@acme.se;;;;;\r\n\
+        Åsa;Again;ASA@acme.se;;;;;\r\n\
+        Ragged;Row;r@x.se;;;;;;extra\r\n\
+        Per;Ek;per@acme.se;;;;5566778899;\r\n\
+        Eva;Lund;eva@nowhere.se;;;;111111-2222;\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+    bytes.into_owned()
+}
+
+pub async fn import_checks_every_row_links_companies_and_runs_again_without_change(h: H) {
+    // One company exists already, found by its organisation number however it is written.
+    let (_, acme) = h
+        .crm
+        .create(
+            &h.admin,
+            "company",
+            &json!({"name": "ACME Aktiebolag", "org_number": "556677-8899"}),
+        )
+        .await
+        .unwrap();
+    let bytes = swedish_file();
+    let preview = h
+        .crm
+        .import_preview(&h.admin, "person", "kontakter.csv", bytes.clone())
+        .await
+        .unwrap();
+    assert_eq!(preview.encoding, Some("Windows-1252"));
+    assert_eq!(preview.separator, Some(';'));
+    let suggested: Vec<Option<&str>> = preview.suggestions.iter().map(|s| s.target.as_deref()).collect();
+    assert_eq!(
+        suggested,
+        vec![
+            Some("first_name"),
+            Some("last_name"),
+            Some("email"),
+            Some("phone"),
+            Some("title"),
+            Some("company"),
+            Some("company.org_number"),
+            None
+        ]
+    );
+    assert_eq!(preview.rows[0][4], "Inköpschef\r\nNorden");
+    let mapping: Vec<(&str, &str)> = preview
+        .headers
+        .iter()
+        .zip(&preview.suggestions)
+        .map(|(h, s)| (h.as_str(), s.target.as_deref().unwrap_or("")))
+        .collect();
+    let s = settings("person", &mapping);
+
+    // A dry run counts and reports, and writes no record.
+    let mut dry = s.clone();
+    dry.dry_run = true;
+    let job = import(&h, dry, "kontakter.csv", bytes.clone()).await;
+    assert_eq!(job.status, JobStatus::Done);
+    assert_eq!((job.counts.created, job.counts.rejected), (3, 5), "{job:?}");
+    assert_eq!(
+        h.store
+            .count_records(&h.crm.object("person").await.unwrap().1)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let job = import(&h, s.clone(), "kontakter.csv", bytes.clone()).await;
+    assert_eq!(job.status, JobStatus::Done, "{job:?}");
+    assert_eq!(job.counts.summary(), "imported 3, updated 0, rejected 5");
+    // Bolaget i Norr AB is new and made; Eva's organisation number names no company and
+    // gives no name to make one from.
+    assert_eq!(job.counts.related_created, 1);
+    let people = list(
+        &h,
+        "person",
+        json!({"field": "last_name", "op": "is_empty", "value": false}),
+        "last_name",
+    )
+    .await;
+    let by_name = |n: &str| people.iter().find(|p| p["last_name"] == n).unwrap().clone();
+    let asa = by_name("Öberg");
+    assert_eq!(asa["first_name"], "Åsa");
+    assert_eq!(asa["title"], "Inköpschef, Norden");
+    assert_eq!(asa["company"], acme.id.to_string(), "found by org number, not by name");
+    assert_eq!(
+        by_name("Ek")["company"],
+        acme.id.to_string(),
+        "org number without a dash"
+    );
+    let bolaget = list(
+        &h,
+        "company",
+        json!({"field": "name", "op": "eq", "value": "Bolaget i Norr AB"}),
+        "",
+    )
+    .await;
+    assert_eq!(by_name("Müller")["company"], bolaget[0]["id"]);
+
+    let report = rejected_csv(&h, &job).await;
+    assert!(report.starts_with("\u{feff}row,reason,Förnamn,Efternamn"), "{report}");
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(lines.len(), 6, "{report}");
+    assert!(
+        lines[1].starts_with("4,email must be an e-mail address"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].starts_with("5,last_name is required"), "{}", lines[2]);
+    assert!(lines[3].starts_with("6,has the same email as row 2"), "{}", lines[3]);
+    assert!(
+        lines[4].starts_with("7,has 9 cells but the header names 8 columns"),
+        "{}",
+        lines[4]
+    );
+    assert!(
+        lines[5].starts_with("9,\"no company with organisation number \"\"111111-2222\"\""),
+        "{}",
+        lines[5]
+    );
+
+    // The same file again changes nothing.
+    let again = import(&h, s.clone(), "kontakter.csv", bytes.clone()).await;
+    assert_eq!(again.counts.summary(), "imported 0, updated 0, rejected 5");
+    assert_eq!(again.counts.unchanged, 3);
+    assert_eq!(again.counts.related_created, 0);
+    let companies = h
+        .store
+        .count_records(&h.crm.object("company").await.unwrap().1)
+        .await
+        .unwrap();
+    assert_eq!(companies, 2);
+
+    // A changed title updates that person only, found by e-mail whatever its case.
+    let changed = encoding_rs::WINDOWS_1252
+        .decode(&bytes)
+        .0
+        .replace("VD;", "Styrelseordförande;")
+        .replace("jorg@bolaget.se", "JORG@Bolaget.se");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&changed);
+    let third = import(&h, s, "kontakter.csv", bytes.into_owned()).await;
+    assert_eq!(third.counts.summary(), "imported 0, updated 1, rejected 5");
+    let jorg = list(
+        &h,
+        "person",
+        json!({"field": "last_name", "op": "eq", "value": "Müller"}),
+        "",
+    )
+    .await;
+    assert_eq!(jorg[0]["title"], "Styrelseordförande");
+    assert_eq!(jorg[0]["version"], 2);
+}
+
+fn numbered_people(n: usize, broken_every: usize) -> Vec<u8> {
+    let mut text = String::from("external id,first name,last name,e-mail\n");
+    for i in 0..n {
+        let email = if broken_every > 0 && i % broken_every == 0 {
+            "broken".to_string()
+        } else {
+            format!("p{i}@example.com")
+        };
+        text.push_str(&format!("X{i},Per{i},Son{i},{email}\n"));
+    }
+    text.into_bytes()
+}
+
+pub async fn import_jobs_resume_after_their_last_batch_and_never_write_half(h: H) {
+    let bytes = numbered_people(12_000, 1000);
+    let s = settings(
+        "person",
+        &[
+            ("external id", "external_id"),
+            ("first name", "first_name"),
+            ("last name", "last_name"),
+            ("e-mail", "email"),
+        ],
+    );
+    let queued = h
+        .crm
+        .queue_import(&h.admin, s.clone(), "people.csv", bytes.clone())
+        .await
+        .unwrap();
+    assert_eq!(queued.status, JobStatus::Queued);
+    // Stop after the first batch of 5,000 rows, as a process would that is shut down.
+    let mut batches = 0;
+    let stopped = h
+        .crm
+        .run_import(queued.id, &mut |_| {
+            batches += 1;
+            false
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stopped.status, JobStatus::Failed);
+    assert!(
+        stopped.error.as_deref().unwrap().contains("stopped after row 5001"),
+        "{stopped:?}"
+    );
+    let person = h.crm.object("person").await.unwrap().1;
+    assert_eq!(
+        h.store.count_records(&person).await.unwrap(),
+        4995,
+        "exactly one batch, rejected rows aside"
+    );
+    let kept = h.store.import_job(queued.id).await.unwrap().unwrap();
+    assert_eq!(kept.counts.last_row, 5001);
+    assert_eq!(kept.counts.rejected, 5);
+
+    // Running it again goes on after row 5001: nothing twice, nothing lost.
+    let done = h.crm.run_import(queued.id, &mut |_| true).await.unwrap().unwrap();
+    assert_eq!(done.status, JobStatus::Done, "{done:?}");
+    assert_eq!(done.counts.summary(), "imported 11988, updated 0, rejected 12");
+    assert_eq!(h.store.count_records(&person).await.unwrap(), 11_988);
+    let report = rejected_csv(&h, &done).await;
+    assert_eq!(report.lines().count(), 13);
+    // A finished job is not taken again.
+    assert!(h.crm.run_import(queued.id, &mut |_| true).await.unwrap().is_none());
+
+    // A file without a column to match on cannot be imported twice by mistake.
+    let plain = settings("person", &[("first name", "first_name"), ("last name", "last_name")]);
+    let small = numbered_people(3, 0);
+    import(&h, plain.clone(), "small.csv", small.clone()).await;
+    let err = h
+        .crm
+        .import_now(
+            &h.admin,
+            plain,
+            "small.csv",
+            sha256_hex(&small),
+            Cursor::new(small),
+            &mut |_| true,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AlreadyExists);
+
+    // Users cannot import; key users can.
+    let user = add_user(&*h.store, "user@example.com", Role::User, h.clock.now()).await;
+    let err = h
+        .crm
+        .queue_import(&user, s.clone(), "people.csv", bytes.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    let key_user = add_user(&*h.store, "key@example.com", Role::KeyUser, h.clock.now()).await;
+    let mut ks = s;
+    ks.dry_run = true;
+    h.crm.queue_import(&key_user, ks, "people.csv", bytes).await.unwrap();
+    // The administrator sees both users' jobs; the key user only theirs.
+    assert_eq!(h.crm.import_jobs(&key_user, 50).await.unwrap().len(), 1);
+    assert!(h.crm.import_jobs(&h.admin, 50).await.unwrap().len() >= 3);
+}
+
+pub async fn exports_stream_what_the_exporter_may_see_and_import_back(h: H) {
+    use anchora_core::auth::Visibility;
+    let seller = add_user(&*h.store, "seller@example.com", Role::KeyUser, h.clock.now()).await;
+    let (_, acme) = h
+        .crm
+        .create(&h.admin, "company", &json!({"name": "Acme AB"}))
+        .await
+        .unwrap();
+    for i in 0..2500 {
+        let owner = if i % 2 == 0 { h.admin.user_id } else { seller.user_id };
+        h.crm
+            .create(
+                &h.admin,
+                "person",
+                &json!({"first_name": format!("P{i}"), "last_name": format!("=cmd|' /C calc'!A{i}"),
+                        "email": format!("p{i}@x.se"), "company": acme.id.to_string(), "owner": owner.to_string()}),
+            )
+            .await
+            .unwrap();
+    }
+    // Key users see only their own people.
+    let mut policy = h.crm.schema().await.unwrap().policy.clone();
+    policy
+        .visibility
+        .entry("person".into())
+        .or_default()
+        .insert(Role::KeyUser, Visibility::Own);
+    h.store.set_policy(&policy).await.unwrap();
+
+    let mut out: Vec<u8> = Vec::new();
+    let request = ExportRequest {
+        object: "person".into(),
+        ..Default::default()
+    };
+    let mut sink: Box<dyn Sink> = Box::new(CsvSink::new(&mut out).unwrap());
+    let n = h.crm.export(&seller, &request, sink.as_mut()).await.unwrap();
+    sink.finish().unwrap();
+    assert_eq!(n, 1250);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("\u{feff}id,First name,Last name,E-mail"));
+    assert_eq!(text.lines().count(), 1251);
+    assert!(text.contains(",'=cmd|' /C calc'!A1,"), "formulas are defused");
+    assert!(text.contains(",Acme AB,"), "relations by name");
+    assert!(!text.contains("P0,"), "the admin's people stay out");
+
+    // Users may not export at all.
+    let user = add_user(&*h.store, "u@example.com", Role::User, h.clock.now()).await;
+    let mut sink = CsvSink::new(Vec::new()).unwrap();
+    assert_eq!(
+        h.crm.export(&user, &request, &mut sink).await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+
+    // A filtered export as XLSX, read back by the importer.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.xlsx");
+    let mut sink: Box<dyn Sink> = Box::new(anchora_core::export::XlsxSink::new(&path).unwrap());
+    let filtered = ExportRequest {
+        object: "person".into(),
+        filter: Some(json!({"field": "first_name", "op": "starts_with", "value": "P1"}).to_string()),
+        sort: Some("first_name".into()),
+        columns: vec!["first_name".into(), "email".into()],
+        ids: None,
+    };
+    let n = h.crm.export(&h.admin, &filtered, sink.as_mut()).await.unwrap();
+    sink.finish().unwrap();
+    assert_eq!(n, 1111);
+    let bytes = std::fs::read(&path).unwrap();
+    let preview = h
+        .crm
+        .import_preview(&h.admin, "person", "people.xlsx", bytes)
+        .await
+        .unwrap();
+    assert_eq!(preview.format, "xlsx");
+    assert_eq!(
+        preview.headers,
+        vec!["id", "First name", "E-mail", "Owner", "Created", "Updated"]
+    );
+    assert_eq!(preview.rows[0][1], "P1");
+}
