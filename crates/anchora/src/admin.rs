@@ -53,7 +53,7 @@ pub enum UserCommand {
     },
 }
 
-async fn workspace_store(instance: &Instance, workspace: &str, clock: &dyn Clock) -> Result<Arc<SqlStore>> {
+pub(crate) async fn workspace_store(instance: &Instance, workspace: &str, clock: &dyn Clock) -> Result<Arc<SqlStore>> {
     instance
         .workspace(workspace, clock.now())
         .await
@@ -150,7 +150,7 @@ pub async fn user_command(command: UserCommand, clock: Arc<dyn Clock>) -> Result
     }
 }
 
-fn describe(e: &anchora_core::Error) -> String {
+pub(crate) fn describe(e: &anchora_core::Error) -> String {
     if e.errors.is_empty() {
         return e.detail.clone();
     }

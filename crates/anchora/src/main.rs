@@ -5,6 +5,7 @@ mod demo_project;
 mod names;
 
 mod admin;
+mod transfer;
 
 use anchora_core::auth::{Role, Scope};
 use anchora_core::identity::{ApiToken, User};
@@ -111,6 +112,11 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
     },
+    /// Import a CSV or XLSX file; prints `imported N, updated N, rejected N` and writes the
+    /// rejected rows, with why, beside the file (FILE.rejected.csv).
+    Import(transfer::ImportArgs),
+    /// Export records to CSV or XLSX.
+    Export(transfer::ExportArgs),
     /// Restore a backup into an empty database.
     Restore {
         /// The backup file (from `anchora backup`).
@@ -295,6 +301,8 @@ async fn run(cli: Cli) -> Result<()> {
             let instance = open(&db.url(), &*clock).await?;
             admin::backup(&instance, &workspace, &to, clock).await
         }
+        Command::Import(args) => transfer::import(args, clock).await,
+        Command::Export(args) => transfer::export(args, clock).await,
         Command::Restore {
             from,
             database_url,

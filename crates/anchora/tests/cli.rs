@@ -120,6 +120,8 @@ fn every_command_has_help() {
         &["user", "add", "--help"],
         &["backup", "--help"],
         &["restore", "--help"],
+        &["import", "--help"],
+        &["export", "--help"],
     ] {
         let out = ok(args);
         assert!(out.contains("Usage:"), "{args:?}");
@@ -325,6 +327,125 @@ fn admin_commands_on_sqlite() {
 async fn admin_commands_on_postgres() {
     if let Some(url) = anchora_store::testing::fresh_postgres_database().await {
         tokio::task::spawn_blocking(move || admin_commands(&url)).await.unwrap();
+    }
+}
+
+/// `anchora import` and `anchora export` as a script would use them: a summary line, the
+/// rejected rows beside the file, the same file again changing nothing, and an export that
+/// reads back.
+fn import_and_export(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    ok_with_input(
+        &[
+            "user",
+            "add",
+            "--email",
+            "admin@example.com",
+            "--role",
+            "admin",
+            "--database-url",
+            url,
+        ],
+        "correct horse battery staple\n",
+    );
+    let file = dir.path().join("kunder.csv");
+    let mut text = String::from("Kundnummer;Förnamn;Efternamn;E-post;Företag;Anställda\n");
+    for i in 0..120 {
+        let last = if i % 40 == 0 { String::new() } else { format!("Ek{i}") };
+        text.push_str(&format!("K{i};Eva{i};{last};eva{i}@firma.se;Firma {} AB;{i}\n", i % 3));
+    }
+    std::fs::write(&file, text).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "--object", "person", file_arg, "--database-url", url];
+        args.extend_from_slice(extra);
+        ok(&args)
+    };
+    assert_eq!(
+        last_line(&import(&["--dry-run"])),
+        "dry run: imported 117, updated 0, rejected 3"
+    );
+    let rejected = dir.path().join("kunder.rejected.csv");
+    assert!(rejected.exists());
+    assert_eq!(last_line(&import(&[])), "imported 117, updated 0, rejected 3");
+    let report = std::fs::read_to_string(&rejected).unwrap();
+    assert!(report.starts_with("\u{feff}row,reason,Kundnummer"), "{report}");
+    assert!(report.contains("\n2,last_name is required,K0,Eva0,"), "{report}");
+    assert_eq!(last_line(&import(&[])), "imported 0, updated 0, rejected 3");
+    // A mapping that names a field that is not there fails before anything is written.
+    let out = anchora(&[
+        "import",
+        "--object",
+        "person",
+        file_arg,
+        "--database-url",
+        url,
+        "--map",
+        "Anställda=shoe_size",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mapping.Anställda"));
+
+    let csv = dir.path().join("out.csv");
+    let filter = r#"{"field":"first_name","op":"starts_with","value":"Eva1"}"#;
+    let out = ok(&[
+        "export",
+        "--object",
+        "person",
+        "--filter",
+        filter,
+        "--sort",
+        "first_name",
+        "--format",
+        "csv",
+        "--to",
+        csv.to_str().unwrap(),
+        "--database-url",
+        url,
+    ]);
+    assert!(out.starts_with("exported 31 rows"), "{out}");
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    assert!(exported.contains(",Eva10,Ek10,eva10@firma.se,"), "{exported}");
+    let xlsx = dir.path().join("out.xlsx");
+    let out = ok(&[
+        "export",
+        "--object",
+        "company",
+        "--format",
+        "xlsx",
+        "--to",
+        xlsx.to_str().unwrap(),
+        "--database-url",
+        url,
+    ]);
+    assert!(out.starts_with("exported 3 rows"), "{out}");
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
+    let bad = anchora(&[
+        "export",
+        "--object",
+        "person",
+        "--format",
+        "pdf",
+        "--to",
+        "x",
+        "--database-url",
+        url,
+    ]);
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn import_and_export_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    import_and_export(&format!("sqlite://{}", dir.path().join("a.db").display()));
+}
+
+#[tokio::test]
+async fn import_and_export_on_postgres() {
+    if let Some(url) = anchora_store::testing::fresh_postgres_database().await {
+        tokio::task::spawn_blocking(move || import_and_export(&url))
+            .await
+            .unwrap();
     }
 }
 
