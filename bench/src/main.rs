@@ -4,6 +4,7 @@
 //! wrk at concurrency 16, and the server's peak RSS. Prints a Markdown report.
 //!
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
+//!        [--reuse] [--projects-only] [--imports-only]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -20,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod imports;
 mod projects;
 
 struct Args {
@@ -31,6 +33,8 @@ struct Args {
     reuse: bool,
     /// Only the implementation-project benchmark (no million people needed).
     projects_only: bool,
+    /// Only import and export.
+    imports_only: bool,
 }
 
 fn args() -> Result<Args> {
@@ -41,6 +45,7 @@ fn args() -> Result<Args> {
         dir: std::env::temp_dir().join("anchora-bench"),
         reuse: false,
         projects_only: false,
+        imports_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,6 +55,10 @@ fn args() -> Result<Args> {
         }
         if flag == "--projects-only" {
             a.projects_only = true;
+            continue;
+        }
+        if flag == "--imports-only" {
+            a.imports_only = true;
             continue;
         }
         let value = it.next().context("every flag takes a value")?;
@@ -857,8 +866,13 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&args.dir)?;
     let mut report = Report::default();
     for backend in args.backends.clone() {
+        if args.imports_only {
+            imports::bench(&args, backend, &mut report).await?;
+            continue;
+        }
         if !args.projects_only {
             bench_backend(&args, backend, &mut report).await?;
+            imports::bench(&args, backend, &mut report).await?;
         }
         projects::bench(&args.dir, backend, &mut report).await?;
     }

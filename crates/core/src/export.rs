@@ -66,8 +66,14 @@ pub enum Cell {
 }
 
 /// Where rows go.
-pub trait Sink {
+#[async_trait::async_trait]
+pub trait Sink: Send {
     fn row(&mut self, cells: &[Cell]) -> Result<()>;
+    /// Called after every page of rows: a sink that streams hands on what it holds, and may
+    /// make the export wait until the reader has taken it.
+    async fn page_done(&mut self) -> Result<()> {
+        Ok(())
+    }
     fn finish(self: Box<Self>) -> Result<()>;
 }
 
@@ -100,7 +106,35 @@ impl<W: Write> CsvSink<W> {
     }
 }
 
-impl<W: Write> Sink for CsvSink<W> {
+/// A byte buffer a CSV sink writes into and a streaming reader empties as it goes.
+#[derive(Clone, Default)]
+pub struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CsvSink<SharedBuffer> {
+    /// What has been written since the last call (the byte-order mark first), for a sink that
+    /// streams.
+    pub fn take_written(&mut self) -> Result<Vec<u8>> {
+        self.writer.flush().map_err(io_error)?;
+        let mut buffer = self.writer.get_ref().0.lock().map_err(io_error)?;
+        Ok(std::mem::take(&mut *buffer))
+    }
+}
+
+impl<W: Write + Send> Sink for CsvSink<W> {
     fn row(&mut self, cells: &[Cell]) -> Result<()> {
         let texts = cells.iter().map(|c| match c {
             Cell::Text(t) => safe_text(t).into_owned(),
@@ -202,6 +236,25 @@ fn export_fields(object: &ObjectDef, names: &[String]) -> Result<Vec<FieldDef>> 
 const EXPORT_PAGE: u32 = crate::query::MAX_LIMIT;
 
 impl Crm {
+    /// Everything about an export that can fail before its first row (rights, object, columns,
+    /// filter, sort), so a download that starts does not stop on a mistake in the request.
+    pub async fn check_export(&self, who: &Principal, request: &ExportRequest) -> Result<()> {
+        let schema = self.authorize(who, Permission::Export).await?;
+        let object = schema.object(&request.object)?;
+        export_fields(object, &request.columns)?;
+        if request.ids.is_none() {
+            let probe = ListParams {
+                filter: request.filter.clone(),
+                sort: request.sort.clone(),
+                limit: Some("1".into()),
+                cursor: None,
+                trash: false,
+            };
+            self.list(who, &request.object, &probe).await?;
+        }
+        Ok(())
+    }
+
     /// Write every record the request names and the caller may see into `sink`; returns how
     /// many rows were written (besides the header).
     pub async fn export(&self, who: &Principal, request: &ExportRequest, sink: &mut dyn Sink) -> Result<u64> {

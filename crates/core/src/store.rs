@@ -6,7 +6,7 @@ use crate::auth::AccessPolicy;
 use crate::error::Result;
 use crate::identity::{ApiToken, Session, Team, User};
 use crate::ids::{ProjectId, RecordId, TeamId, TokenId, UserId, ViewId};
-use crate::import::job::{ImportId, ImportJob, ImportWrite, ImportWriteOutcome, JobStatus};
+use crate::import::job::{ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus};
 use crate::import::plan::Rejected;
 use crate::meta::{FieldDef, ObjectDef, Schema};
 use crate::project::model::Project;
@@ -275,6 +275,8 @@ pub trait Store: Send + Sync {
     /// Import jobs, newest first.
     async fn import_jobs(&self, limit: u32) -> Result<Vec<ImportJob>>;
     async fn import_source(&self, id: ImportId) -> Result<Option<Vec<u8>>>;
+    /// Give a draft job its settings and queue it; whether it was still a draft.
+    async fn start_import(&self, id: ImportId, settings: &ImportSettings, at: DateTime<Utc>) -> Result<bool>;
     /// Take a job to run: a queued or failed one, or a running one nobody has written since
     /// `stale_before` (its process stopped). Whether this caller got it.
     async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool>;
@@ -288,6 +290,10 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     /// One batch of an import, with the job's progress and rejected rows, in one transaction.
     async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome>;
+    /// Loading many rows into a table that holds few: drop its secondary indexes so rows go in
+    /// without index maintenance (`true`), or build them again from the loaded rows (`false`).
+    /// A process that stops in between has them built at its next start.
+    async fn set_bulk_load(&self, object: &ObjectDef, bulk: bool) -> Result<()>;
     /// Rejected rows of a job after a row number, in row order.
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>>;
 }

@@ -3,7 +3,9 @@
 use crate::db::{Backend, Exec, Row, Tx};
 use crate::records::{self, Updated};
 use anchora_core::UserId;
-use anchora_core::import::job::{Counts, ImportId, ImportJob, ImportWrite, ImportWriteOutcome, JobStatus};
+use anchora_core::import::job::{
+    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus,
+};
 use anchora_core::import::plan::Rejected;
 use anchora_core::store::WriteCtx;
 use base64::Engine as _;
@@ -173,6 +175,25 @@ pub async fn source(exec: Exec<'_>, backend: Backend, id: ImportId) -> Result<Op
             .map_err(|e| bad("body", e)),
         None => Ok(None),
     }
+}
+
+pub async fn start(
+    exec: Exec<'_>,
+    backend: Backend,
+    id: ImportId,
+    settings: &ImportSettings,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let text = serde_json::to_string(settings).map_err(|e| bad("settings", e))?;
+    let stmt = Query::update()
+        .table("import_jobs")
+        .value("settings", text)
+        .value("status", JobStatus::Queued.as_str())
+        .value("updated_at", Expr::val(backend.datetime(Some(at))))
+        .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
+        .and_where(Expr::col("status").eq(JobStatus::Draft.as_str()))
+        .to_owned();
+    Ok(exec.execute(backend.build(&stmt)).await? == 1)
 }
 
 pub async fn claim(

@@ -6,7 +6,7 @@ use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use anchora_core::auth::AccessPolicy;
 use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::identity::{ApiToken, Session, Team, User};
-use anchora_core::import::job::{ImportId, ImportJob, ImportWrite, ImportWriteOutcome, JobStatus};
+use anchora_core::import::job::{ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus};
 use anchora_core::import::plan::Rejected;
 use anchora_core::meta::{FieldDef, ObjectDef, Schema, standard_objects};
 use anchora_core::project::model::Project;
@@ -1015,6 +1015,12 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
+    async fn start_import(&self, id: ImportId, settings: &ImportSettings, at: DateTime<Utc>) -> Result<bool> {
+        imports::start(self.pool.exec(), self.backend_kind(), id, settings, at)
+            .await
+            .map_err(db_error)
+    }
+
     async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool> {
         imports::claim(self.pool.exec(), self.backend_kind(), id, now, stale_before)
             .await
@@ -1042,6 +1048,14 @@ impl Store for SqlStore {
             tx.commit().await.map_err(db_error)?;
         }
         Ok(outcome)
+    }
+
+    async fn set_bulk_load(&self, object: &ObjectDef, bulk: bool) -> Result<()> {
+        if bulk {
+            self.begin_bulk_load(object).await
+        } else {
+            self.finish_bulk_load(object).await
+        }
     }
 
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {

@@ -308,6 +308,13 @@ function autosubmit() {
   });
 }
 
+// A page that watches a running job (an import) reloads itself until the job is done.
+function refresh() {
+  const el = document.querySelector("[data-refresh]");
+  const ms = Number(el?.dataset.refresh);
+  if (ms > 0) setTimeout(() => location.reload(), ms);
+}
+
 palette();
 relations();
 board();
@@ -316,6 +323,7 @@ bulk();
 shortcuts();
 filters();
 autosubmit();
+refresh();
 export { csrf };
 
 // The status report's print view: its button opens the browser's print dialog (print or PDF).

@@ -149,7 +149,13 @@ anchora_store::on_both_databases!(
     project_and_report_pages_for_readers,
     browser_change_report_and_journey,
     project_part_two_api_with_bad_input,
+    import_and_export_api_with_hostile_files,
+    browser_import_a_file_and_export_a_list,
 );
+
+#[path = "api/imports.rs"]
+mod imports;
+use imports::*;
 
 #[path = "api/e2e.rs"]
 mod e2e;

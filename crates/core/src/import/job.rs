@@ -56,6 +56,8 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
+    /// Uploaded and previewed; waiting for its mapping.
+    Draft,
     Queued,
     Running,
     Done,
@@ -65,6 +67,7 @@ pub enum JobStatus {
 impl JobStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            JobStatus::Draft => "draft",
             JobStatus::Queued => "queued",
             JobStatus::Running => "running",
             JobStatus::Done => "done",
@@ -74,6 +77,7 @@ impl JobStatus {
 
     pub fn parse(s: &str) -> Option<Self> {
         [
+            JobStatus::Draft,
             JobStatus::Queued,
             JobStatus::Running,
             JobStatus::Done,
@@ -86,6 +90,20 @@ impl JobStatus {
     pub fn finished(self) -> bool {
         matches!(self, JobStatus::Done | JobStatus::Failed)
     }
+}
+
+/// What a user sends to start an uploaded import: its mapping and options.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartImport {
+    #[serde(default)]
+    pub mapping: BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    pub match_on: Option<String>,
+    #[serde(default = "yes")]
+    pub create_related: bool,
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// What a job has done so far.

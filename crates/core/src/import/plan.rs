@@ -8,7 +8,7 @@
 use super::cells::{Habits, read_cell};
 use super::mapping::{Mapping, Target};
 use super::source::{BrokenRow, RawRow, RowResult};
-use crate::ids::{RecordId, UserId};
+use crate::ids::{IdSequence, RecordId, UserId};
 use crate::meta::{FieldDef, ObjectDef, Schema};
 use crate::record::{Record, RecordInput, diff};
 use crate::value::Value;
@@ -108,6 +108,7 @@ pub struct Planner {
     users: HashMap<String, UserId>,
     /// Match keys already imported from this file, with their row.
     seen: HashMap<String, u64>,
+    ids: IdSequence,
 }
 
 /// The normalised form two values must share to be the same key: e-mail addresses ignore case,
@@ -208,6 +209,7 @@ impl Planner {
             related,
             users: HashMap::new(),
             seen: HashMap::new(),
+            ids: IdSequence::default(),
         })
     }
 
@@ -396,6 +398,10 @@ impl Planner {
             }
             match row.existing.and_then(|id| current.get(&id)) {
                 Some(record) => {
+                    // The key matched as it is normalised; its spelling in the record stays.
+                    if let Some((_, field)) = &self.key {
+                        row.values.remove(&field.name);
+                    }
                     let input = RecordInput {
                         values: row.values,
                         owner: row.owner.map(Some),
@@ -445,7 +451,7 @@ impl Planner {
     fn new_record(&self, object: &ObjectDef, values: BTreeMap<String, Value>, owner: Option<UserId>) -> Record {
         Record {
             object: object.name.clone(),
-            id: RecordId::new_at(self.now),
+            id: self.ids.next(self.now),
             version: 1,
             created_at: self.now,
             created_by: Some(self.actor),
@@ -555,5 +561,145 @@ impl Planner {
         ids.sort();
         ids.dedup();
         ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::mapping::Mapping;
+    use crate::import::source;
+    use crate::meta::standard_objects;
+    use std::io::Cursor;
+
+    fn schema() -> Schema {
+        let mut schema = Schema::default();
+        for o in standard_objects() {
+            schema.objects.insert(o.name.clone(), o);
+        }
+        schema
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn planner_for(schema: &Schema, headers: &[String], names: &[(&str, &str)]) -> Planner {
+        let person = schema.objects.get("person").unwrap();
+        let names: BTreeMap<String, Option<String>> = names
+            .iter()
+            .map(|(h, t)| ((*h).to_string(), Some((*t).to_string())))
+            .collect();
+        let mapping = Mapping::from_names(schema, person, headers, &names).unwrap();
+        Planner::new(PlannerSetup {
+            schema,
+            object: person,
+            headers,
+            mapping: &mapping,
+            match_on: None,
+            create_related: true,
+            habits: Habits { decimal_comma: false },
+            now: now(),
+            actor: UserId::new_at(now()),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_hundred_megabyte_cell_is_rejected_and_cut_short_in_the_report() {
+        let mut file = b"last_name,title\nBerg,".to_vec();
+        file.extend(std::iter::repeat_n(b'x', 100 * 1024 * 1024));
+        file.extend_from_slice(b"\nEk,Buyer\n");
+        let mut table = source::open("big.csv", Cursor::new(file)).unwrap();
+        let schema = schema();
+        let planner = planner_for(
+            &schema,
+            &table.headers,
+            &[("last_name", "last_name"), ("title", "title")],
+        );
+        let (read, rejected) = planner.read(table.take_rows(10));
+        assert_eq!(read.len(), 1, "the row after the huge one is read");
+        assert_eq!(rejected.len(), 1);
+        assert!(
+            rejected[0].reason.starts_with("title is 104857600 characters long"),
+            "{}",
+            rejected[0].reason
+        );
+        let kept = &rejected[0].cells[1];
+        assert!(kept.len() < 20_000, "the report keeps a slice, not 100 MB");
+        assert!(kept.ends_with("[cut; 104857600 characters in all]"));
+    }
+
+    #[test]
+    fn rows_become_creates_updates_nothing_or_rejections() {
+        let schema = schema();
+        let headers: Vec<String> = ["email", "last_name", "title"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        let mut planner = planner_for(
+            &schema,
+            &headers,
+            &[("email", "email"), ("last_name", "last_name"), ("title", "title")],
+        );
+        assert_eq!(planner.key_field().map(|f| f.name.as_str()), Some("email"));
+        let person = schema.objects.get("person").unwrap();
+        let existing = Record {
+            object: "person".into(),
+            id: RecordId::new_at(now()),
+            version: 3,
+            created_at: now(),
+            created_by: None,
+            updated_at: now(),
+            updated_by: None,
+            owner: None,
+            deleted_at: None,
+            values: [
+                ("email".to_string(), Value::Text("Kim@x.se".into())),
+                ("last_name".to_string(), Value::Text("Kim".into())),
+                ("title".to_string(), Value::Text("CEO".into())),
+            ]
+            .into_iter()
+            .collect(),
+            links: Vec::new(),
+        };
+        planner.know_existing(&existing);
+        let row = |n: u64, cells: &[&str]| -> RowResult {
+            Ok(RawRow {
+                number: n,
+                cells: cells.iter().map(|s| (*s).to_string()).collect(),
+            })
+        };
+        let (read, rejected) = planner.read(vec![
+            row(2, &["new@x.se", "New", ""]),
+            row(3, &["KIM@x.se", "Kim", "CEO"]),
+            row(4, &["kim@X.SE", "Kim", "CFO"]),
+            row(5, &["other@x.se", "", ""]),
+            row(6, &["new@x.se", "Again", ""]),
+        ]);
+        assert!(rejected.is_empty());
+        assert_eq!(Planner::wanted(&read), vec![existing.id]);
+        let current: HashMap<RecordId, Record> = [(existing.id, existing.clone())].into_iter().collect();
+        let plan = planner.plan(read, &current, rejected);
+        assert_eq!(plan.creates.len(), 1);
+        assert_eq!(plan.unchanged, 1, "row 3 says what is there already");
+        let reasons: Vec<(u64, &str)> = plan.rejected.iter().map(|r| (r.number, r.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (4, "has the same email as row 3"),
+                (5, "last_name is required"),
+                (6, "has the same email as row 2")
+            ]
+        );
+        assert!(plan.updates.is_empty());
+        let _ = person;
+        planner.learn(&plan);
+        // The next batch sees what this one did.
+        let (read, _) = planner.read(vec![row(7, &["new@x.se", "New", "Boss"])]);
+        let plan = planner.plan(read, &HashMap::new(), Vec::new());
+        assert_eq!(plan.rejected[0].reason, "has the same email as row 2");
     }
 }

@@ -3,8 +3,8 @@
 
 use super::cells::Habits;
 use super::job::{
-    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, rejected_csv_header,
-    rejected_csv_row,
+    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, StartImport,
+    rejected_csv_header, rejected_csv_row,
 };
 use super::mapping::{Mapping, Suggestion, suggest};
 use super::plan::{Planner, PlannerSetup, ReadRow};
@@ -29,6 +29,9 @@ use std::io::{Cursor as IoCursor, Read, Write};
 /// Rows per transaction: large enough to amortise a commit, small enough that a retry after a
 /// conflict is cheap and progress shows.
 pub const BATCH_ROWS: usize = 5_000;
+/// Below this many records, an import loads the table without its indexes and builds them at
+/// the end (an initial load); above, indexes are kept up to date row by row.
+const BULK_BELOW: i64 = 10_000;
 /// Rows shown in a preview.
 const PREVIEW_ROWS: usize = 20;
 /// The largest file the server takes as an upload; bigger ones go through the command line.
@@ -53,6 +56,22 @@ pub struct Preview {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file's columns and how it is written, kept apart from its rows (which cannot be shared
+/// across threads while they are read).
+struct Shape {
+    headers: Vec<String>,
+    info: SourceInfo,
+}
+
+impl Shape {
+    fn of(table: &Table) -> Shape {
+        Shape {
+            headers: table.headers.clone(),
+            info: table.info.clone(),
+        }
+    }
 }
 
 fn habits(info: &SourceInfo) -> Habits {
@@ -102,6 +121,97 @@ impl Crm {
         })
     }
 
+    /// Keep an uploaded file as a draft import, with the mapping suggested for it, and show
+    /// what it looks like.
+    pub async fn upload_import(
+        &self,
+        who: &Principal,
+        object: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(ImportJob, Preview)> {
+        let preview = self.import_preview(who, object, file_name, bytes.clone()).await?;
+        let now = self.clock.now();
+        let job = ImportJob {
+            id: ImportId::new_at(now),
+            settings: ImportSettings {
+                object: object.to_string(),
+                mapping: preview
+                    .suggestions
+                    .iter()
+                    .map(|s| (s.header.clone(), s.target.clone()))
+                    .collect(),
+                match_on: None,
+                create_related: true,
+                dry_run: false,
+            },
+            file_name: file_name.chars().take(200).collect(),
+            sha256: sha256_hex(&bytes),
+            headers: preview.headers.clone(),
+            status: JobStatus::Draft,
+            counts: Counts::default(),
+            error: None,
+            created_by: who.user_id,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+        };
+        self.store.create_import_job(&job, Some(&bytes)).await?;
+        Ok((job, preview))
+    }
+
+    /// The preview of an uploaded import, read again from the kept file.
+    pub async fn uploaded_preview(&self, who: &Principal, id: &str) -> Result<(ImportJob, Preview)> {
+        let job = self.import_job(who, id).await?;
+        let bytes = self
+            .store
+            .import_source(job.id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("the file of import {id}")))?;
+        let preview = self
+            .import_preview(who, &job.settings.object, &job.file_name, bytes)
+            .await?;
+        Ok((job, preview))
+    }
+
+    /// Start an uploaded import with its mapping. A draft is queued as it is; a finished job
+    /// (a dry run, say) starts a new job on the same file.
+    pub async fn start_import(&self, who: &Principal, id: &str, body: serde_json::Value) -> Result<ImportJob> {
+        let start: StartImport = crate::service::from_body(body)?;
+        let (job, _) = self.uploaded_preview(who, id).await?;
+        let bytes = self
+            .store
+            .import_source(job.id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("the file of import {id}")))?;
+        let settings = ImportSettings {
+            object: job.settings.object.clone(),
+            mapping: start.mapping,
+            match_on: start.match_on,
+            create_related: start.create_related,
+            dry_run: start.dry_run,
+        };
+        let shape = Shape::of(&source::open(&job.file_name, IoCursor::new(bytes.clone()))?);
+        let mut next = self
+            .new_job(who, settings, &job.file_name, job.sha256.clone(), &shape)
+            .await?;
+        match job.status {
+            JobStatus::Draft => {
+                next.id = job.id;
+                next.created_at = job.created_at;
+                if !self.store.start_import(job.id, &next.settings, next.updated_at).await? {
+                    return Err(Error::new(
+                        ErrorCode::VersionConflict,
+                        "this import was started already",
+                    ));
+                }
+            }
+            status if status.finished() => self.store.create_import_job(&next, Some(&bytes)).await?,
+            _ => return Err(Error::new(ErrorCode::VersionConflict, "this import is running")),
+        }
+        Ok(next)
+    }
+
     /// Check an import and keep it (with its file) as a queued job for `run_import`.
     pub async fn queue_import(
         &self,
@@ -112,8 +222,8 @@ impl Crm {
     ) -> Result<ImportJob> {
         check_upload(file_name, &bytes)?;
         let sha256 = sha256_hex(&bytes);
-        let table = source::open(file_name, IoCursor::new(bytes.clone()))?;
-        let job = self.new_job(who, settings, file_name, sha256, &table).await?;
+        let shape = Shape::of(&source::open(file_name, IoCursor::new(bytes.clone()))?);
+        let job = self.new_job(who, settings, file_name, sha256, &shape).await?;
         self.store.create_import_job(&job, Some(&bytes)).await?;
         Ok(job)
     }
@@ -130,7 +240,8 @@ impl Crm {
         progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
     ) -> Result<ImportJob> {
         let table = source::open(file_name, reader)?;
-        let mut job = self.new_job(who, settings, file_name, sha256, &table).await?;
+        let shape = Shape::of(&table);
+        let mut job = self.new_job(who, settings, file_name, sha256, &shape).await?;
         self.store.create_import_job(&job, None).await?;
         let now = self.clock.now();
         self.store.claim_import(job.id, now, now).await?;
@@ -196,7 +307,7 @@ impl Crm {
             .import_jobs(MAX_LIMIT)
             .await?
             .into_iter()
-            .filter(|j| !j.status.finished())
+            .filter(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running))
             .map(|j| j.id)
             .collect())
     }
@@ -225,7 +336,7 @@ impl Crm {
     }
 
     /// Every rejected row of a job as CSV, streamed in pages.
-    pub async fn write_rejected_csv(&self, who: &Principal, id: &str, out: &mut dyn Write) -> Result<u64> {
+    pub async fn write_rejected_csv(&self, who: &Principal, id: &str, out: &mut (dyn Write + Send)) -> Result<u64> {
         let job = self.import_job(who, id).await?;
         let mut sink = CsvSink::new(out)?;
         sink.text_row(&rejected_csv_header(&job.headers))?;
@@ -252,17 +363,17 @@ impl Crm {
         settings: ImportSettings,
         file_name: &str,
         sha256: String,
-        table: &Table,
+        shape: &Shape,
     ) -> Result<ImportJob> {
         let schema = self.authorize(who, Permission::Import).await?;
         who.require(Permission::WriteRecords, &schema.policy)?;
         let object = schema.object(&settings.object)?.clone();
-        let mapping = Mapping::from_names(&schema, &object, &table.headers, &settings.mapping)?;
+        let mapping = Mapping::from_names(&schema, &object, &shape.headers, &settings.mapping)?;
         if mapping.columns.iter().all(Option::is_none) {
             return Err(Error::field("mapping", "maps no column to a field"));
         }
         let now = self.clock.now();
-        let planner = Planner::new(self.setup(&schema, &object, table, &mapping, &settings, who))?;
+        let planner = Planner::new(self.setup(&schema, &object, shape, &mapping, &settings, who))?;
         if planner.key_field().is_none() && !settings.dry_run {
             let earlier = self.store.import_jobs(MAX_LIMIT).await?.into_iter().find(|j| {
                 j.sha256 == sha256
@@ -287,7 +398,7 @@ impl Crm {
             settings,
             file_name: file_name.chars().take(200).collect(),
             sha256,
-            headers: table.headers.clone(),
+            headers: shape.headers.clone(),
             status: JobStatus::Queued,
             counts: Counts::default(),
             error: None,
@@ -302,7 +413,7 @@ impl Crm {
         &self,
         schema: &'a crate::meta::Schema,
         object: &'a ObjectDef,
-        table: &'a Table,
+        shape: &'a Shape,
         mapping: &'a Mapping,
         settings: &'a ImportSettings,
         who: &Principal,
@@ -310,11 +421,11 @@ impl Crm {
         PlannerSetup {
             schema,
             object,
-            headers: &table.headers,
+            headers: &shape.headers,
             mapping,
             match_on: settings.match_on.as_deref(),
             create_related: settings.create_related,
-            habits: habits(&table.info),
+            habits: habits(&shape.info),
             now: self.clock.now(),
             actor: who.user_id,
         }
@@ -354,7 +465,45 @@ impl Crm {
         }
     }
 
+    /// Run the batches; an import into an (almost) empty table loads it without its indexes
+    /// and builds them once at the end, whatever happens in between.
     async fn drive(
+        &self,
+        who: &Principal,
+        job: &mut ImportJob,
+        table: Table,
+        progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
+    ) -> Result<()> {
+        let schema = self.schema().await?;
+        let object = schema.object(&job.settings.object)?.clone();
+        // The object, and the objects its mapped relations point at (companies made on the way).
+        let mut loaded: Vec<ObjectDef> = vec![object.clone()];
+        for target in job.settings.mapping.values().flatten() {
+            let field = target.split('.').next().unwrap_or_default();
+            if let Some(related) = object.field(field).and_then(|f| f.target.as_deref())
+                && let Ok(def) = schema.object(related)
+                && !loaded.iter().any(|o| o.name == def.name)
+            {
+                loaded.push(def.clone());
+            }
+        }
+        let mut bulk = Vec::new();
+        if !job.settings.dry_run {
+            for def in loaded {
+                if self.store.count_records(&def).await? < BULK_BELOW {
+                    self.store.set_bulk_load(&def, true).await?;
+                    bulk.push(def);
+                }
+            }
+        }
+        let result = self.batches(who, job, table, progress).await;
+        for def in &bulk {
+            self.store.set_bulk_load(def, false).await?;
+        }
+        result
+    }
+
+    async fn batches(
         &self,
         who: &Principal,
         job: &mut ImportJob,
@@ -365,8 +514,9 @@ impl Crm {
         who.require(Permission::Import, &schema.policy)?;
         who.require(Permission::WriteRecords, &schema.policy)?;
         let object = schema.object(&job.settings.object)?.clone();
-        let mapping = Mapping::from_names(&schema, &object, &table.headers, &job.settings.mapping)?;
-        let mut planner = Planner::new(self.setup(&schema, &object, &table, &mapping, &job.settings, who))?;
+        let shape = Shape::of(&table);
+        let mapping = Mapping::from_names(&schema, &object, &shape.headers, &job.settings.mapping)?;
+        let mut planner = Planner::new(self.setup(&schema, &object, &shape, &mapping, &job.settings, who))?;
         for user in self.store.users().await? {
             planner.know_user(user.id, user.email.as_deref().unwrap_or_default(), &user.name);
         }
@@ -402,10 +552,18 @@ impl Crm {
                 actor: who.user_id,
                 now: self.clock.now(),
             };
+            // Only updates can meet a record changed since it was read; a batch without them is
+            // planned once, and its rows are not kept for a second try.
+            let retry = !Planner::wanted(&read).is_empty();
+            let mut read = Some(read);
             let mut attempts = 0;
             let (plan, counts) = loop {
-                let current = self.current(&object, &read).await?;
-                let plan = planner.plan(read.clone(), &current, rejected.clone());
+                let rows = match &read {
+                    Some(r) if retry => r.clone(),
+                    _ => read.take().unwrap_or_default(),
+                };
+                let current = self.current(&object, &rows).await?;
+                let mut plan = planner.plan(rows, &current, rejected.clone());
                 let counts = Counts {
                     last_row,
                     created: job.counts.created + plan.creates.len() as u64,
@@ -414,22 +572,22 @@ impl Crm {
                     rejected: job.counts.rejected + plan.rejected.len() as u64,
                     related_created: job.counts.related_created + plan.related_count(),
                 };
-                let dry = job.settings.dry_run;
-                let write = ImportWrite {
+                let mut write = ImportWrite {
                     job: job.id,
                     counts,
-                    rejected: plan.rejected.clone(),
-                    related: if dry {
-                        Vec::new()
-                    } else {
-                        plan.related
-                            .iter()
-                            .filter_map(|(name, records)| related_defs.get(name).map(|o| (o.clone(), records.clone())))
-                            .collect()
-                    },
-                    creates: if dry { Vec::new() } else { plan.creates.clone() },
-                    updates: if dry { Vec::new() } else { plan.updates.clone() },
+                    rejected: std::mem::take(&mut plan.rejected),
+                    related: Vec::new(),
+                    creates: Vec::new(),
+                    updates: Vec::new(),
                 };
+                if !job.settings.dry_run {
+                    write.related = std::mem::take(&mut plan.related)
+                        .into_iter()
+                        .filter_map(|(name, records)| related_defs.get(&name).map(|o| (o.clone(), records)))
+                        .collect();
+                    write.creates = std::mem::take(&mut plan.creates);
+                    write.updates = std::mem::take(&mut plan.updates);
+                }
                 match self.store.write_import(&object, &write, ctx).await? {
                     ImportWriteOutcome::Written => break (plan, counts),
                     ImportWriteOutcome::Stale(_) if attempts < 3 => attempts += 1,

@@ -1,6 +1,7 @@
 //! `/api/v1`: thin handlers — extract, call the CRM, render.
 
 mod admin;
+pub mod imports;
 mod openapi;
 pub mod projects;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .merge(admin::router())
         .merge(projects::router())
+        .merge(imports::router())
 }
 
 /// A record with its version as ETag.

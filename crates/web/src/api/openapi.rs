@@ -318,6 +318,62 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
             "responses": with(single("200", "Hits, best first", &json!({"type": "object", "properties": {"data": {"type": "array", "items": {
                 "type": "object", "properties": {"object": {"type": "string"}, "id": {"type": "string", "format": "uuid"}, "title": {"type": "string"}, "rank": {"type": "number"}}}}}})), &["400", "401", "422"])}
     }));
+    let id_path = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
+    let job = json!({"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid"}, "object": {"type": "string"}, "file_name": {"type": "string"},
+        "status": {"type": "string", "enum": ["draft", "queued", "running", "done", "failed"]},
+        "settings": {"type": "object"}, "headers": {"type": "array", "items": {"type": "string"}},
+        "counts": {"type": "object", "properties": {"last_row": {"type": "integer"}, "created": {"type": "integer"},
+            "updated": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
+            "related_created": {"type": "integer"}}},
+        "summary": {"type": "string"}, "error": {"type": ["string", "null"]}, "rejected_csv": {"type": "string"}}});
+    paths.insert("/imports".into(), json!({
+        "get": {"operationId": "list_imports", "tags": ["Import and export"],
+            "responses": with(single("200", "Your imports (everyone's for administrators), newest first", &json!({"type": "object", "properties": {"data": {"type": "array", "items": job}}})), &["401", "403"])},
+        "post": {"operationId": "upload_import", "summary": "Upload a CSV or XLSX file (form fields `object` and `file`, at most 64 MB): a draft import with its preview and suggested mapping", "tags": ["Import and export"],
+            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["object", "file"],
+                "properties": {"object": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}}},
+            "responses": with(single("201", "The draft import and how the file reads", &json!({"type": "object", "properties": {"import": job, "preview": {"type": "object"}}})), &["401", "403", "404", "413", "415", "422"])}
+    }));
+    paths.insert("/imports/{id}".into(), json!({
+        "parameters": [id_path],
+        "get": {"operationId": "get_import", "tags": ["Import and export"], "responses": with(single("200", "The import and its progress", &job), &["401", "403", "404"])}
+    }));
+    paths.insert("/imports/{id}/start".into(), json!({
+        "parameters": [id_path],
+        "post": {"operationId": "start_import", "summary": "Start a draft import with its mapping (a finished one starts again as a new import of the same file); it runs in the background", "tags": ["Import and export"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "mapping": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "column header → field (`first_name`, `company.org_number`, `owner`); null skips the column"},
+                "match_on": {"type": ["string", "null"], "description": "the field rows are matched on to update records; \"\" always creates"},
+                "create_related": {"type": "boolean"}, "dry_run": {"type": "boolean"}}}}}},
+            "responses": with(single("202", "Queued", &job), &["400", "401", "403", "404", "409", "422"])}
+    }));
+    paths.insert("/imports/{id}/rejected.csv".into(), json!({
+        "parameters": [id_path],
+        "get": {"operationId": "rejected_rows", "summary": "Every rejected row with its row number and reason, as CSV", "tags": ["Import and export"],
+            "responses": with({
+                let mut m = Map::new();
+                m.insert("200".into(), json!({"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}));
+                m
+            }, &["401", "403", "404"])}
+    }));
+    paths.insert("/records/{object}/export".into(), json!({
+        "parameters": [object_param],
+        "get": {"operationId": "export_records", "summary": "Stream the records you may see as CSV or XLSX", "tags": ["Import and export"],
+            "parameters": [
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"]}},
+                {"name": "filter", "in": "query", "schema": {"type": "string"}},
+                {"name": "sort", "in": "query", "schema": {"type": "string"}},
+                {"name": "columns", "in": "query", "schema": {"type": "string"}, "description": "fields, comma-separated"},
+                {"name": "ids", "in": "query", "schema": {"type": "string"}, "description": "a selection: record ids, comma-separated"}],
+            "responses": with({
+                let mut m = Map::new();
+                m.insert("200".into(), json!({"description": "The file", "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}));
+                m
+            }, &["400", "401", "403", "404", "422"])}
+    }));
     paths.insert("/openapi.json".into(), json!({
         "get": {"operationId": "openapi", "tags": ["Schema"], "responses": with(single("200", "This document", &json!({"type": "object"})), &["401"])}
     }));

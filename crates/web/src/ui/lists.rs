@@ -68,6 +68,7 @@ struct ListPage {
     views: Vec<ViewLink>,
     current_query: String,
     may_share: bool,
+    may_export: bool,
     users: Vec<(String, String)>,
     column_choices: Vec<(String, String, bool)>,
     hidden_view: Vec<(String, String)>,
@@ -104,6 +105,28 @@ fn ops_for(t: FieldType) -> &'static [&'static str] {
 const ALL_OPS: [&str; 8] = ["contains", "eq", "ne", "starts_with", "lt", "gt", "is_empty", "in_last"];
 
 /// The filter JSON for the builder's conditions; values typed as the field wants them.
+/// The filter conditions a list's query string names (`ff`, `fo`, `fv` in threes).
+fn conditions_of(q: &[(String, String)]) -> Vec<Condition> {
+    let all = |k: &str| {
+        q.iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    all("ff")
+        .into_iter()
+        .zip(all("fo"))
+        .zip(all("fv"))
+        .filter(|((f, o), v)| !f.is_empty() && !o.is_empty() && (o == "is_empty" || !v.is_empty()))
+        .map(|((field, op), value)| Condition { field, op, value })
+        .collect()
+}
+
+/// The filter of a list's query string, as the API's JSON filter.
+pub(super) fn filter_json_from_query(object: &ObjectDef, q: &[(String, String)]) -> Option<Json> {
+    filter_json(object, &conditions_of(q))
+}
+
 fn filter_json(object: &ObjectDef, conditions: &[Condition]) -> Option<Json> {
     let leaves: Vec<Json> = conditions
         .iter()
@@ -163,13 +186,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
             .map(|(_, v)| v.clone())
             .collect::<Vec<_>>()
     };
-    let conditions: Vec<Condition> = all("ff")
-        .into_iter()
-        .zip(all("fo"))
-        .zip(all("fv"))
-        .filter(|((f, o), v)| !f.is_empty() && !o.is_empty() && (o == "is_empty" || !v.is_empty()))
-        .map(|((field, op), value)| Condition { field, op, value })
-        .collect();
+    let conditions = conditions_of(&q);
     let sort = get("sort").unwrap_or_default();
     // The column chooser sends one `col` per ticked field; links carry them as `columns=a,b`.
     let ticked = all("col");
@@ -359,6 +376,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         views,
         current_query,
         may_share,
+        may_export: ui.a.principal.may(Permission::Export, &ui.schema.policy),
         users: ui
             .a
             .crm
@@ -484,6 +502,14 @@ pub async fn bulk(ui: Ui, Path(object): Path<String>, axum::Form(form): axum::Fo
         return super::form_expired(&ui);
     }
     let action = get("action");
+    if action == "export" {
+        let ids: Vec<anchora_core::RecordId> = form
+            .iter()
+            .filter(|(k, _)| k == "ids")
+            .filter_map(|(_, v)| v.split(':').next().and_then(anchora_core::RecordId::parse))
+            .collect();
+        return super::imports::export_selection(&ui, &def, ids).await;
+    }
     let change = match action {
         "owner" => Some(json!({"owner": get("owner")})),
         "set" => {

@@ -6,6 +6,7 @@ mod board;
 pub mod format;
 pub mod gantt;
 mod home;
+mod imports;
 mod labels;
 mod lists;
 mod logs;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/board", get(board::board_page))
         .route("/o/{object}/views", post(lists::save_view))
         .route("/o/{object}/bulk", post(lists::bulk))
+        .route("/o/{object}/export", get(imports::export_list))
         .route("/o/{object}/views/{id}/delete", post(lists::delete_view))
         .route("/o/{object}/{id}/move", post(board::move_card))
         .route("/o/{object}/{id}", get(records::record_page))
@@ -148,6 +150,17 @@ pub fn router() -> Router<AppState> {
             post(project_meetings::communication_step),
         )
         .route("/account/tokens/{id}/revoke", post(admin::revoke_token))
+        .route(
+            "/imports",
+            get(imports::imports_page)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    anchora_core::import::service::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/imports/{id}", get(imports::import_page))
+        .route("/imports/{id}/start", post(imports::start))
+        .route("/imports/{id}/rejected.csv", get(imports::rejected))
 }
 
 /// One entry of the sidebar.
@@ -281,6 +294,13 @@ impl Ui {
                 href: "/admin/users".into(),
                 label: tr.t("nav-users"),
                 current: current == "users",
+            });
+        }
+        if p.may(Permission::Import, policy) {
+            admin.push(NavItem {
+                href: "/imports".into(),
+                label: tr.t("nav-imports"),
+                current: current == "imports",
             });
         }
         admin.extend(if self.a.user.role == Role::Admin {

@@ -152,6 +152,19 @@ impl Browser {
         self.driver.query(By::Css("aside.sidebar")).first().await.unwrap();
     }
 
+    /// What a link of the page gives when the page's session fetches it.
+    pub async fn fetch_text(&self, path: &str) -> String {
+        let ret = self
+            .driver
+            .execute(
+                "return fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text());",
+                vec![serde_json::json!(path)],
+            )
+            .await
+            .unwrap();
+        ret.json().as_str().unwrap_or_default().to_string()
+    }
+
     pub async fn quit(self) {
         self.driver.quit().await.unwrap();
     }

@@ -1,0 +1,306 @@
+//! `/imports` and `/records/{object}/export`: files in as jobs, records out as streams.
+
+use crate::AppState;
+use crate::extract::{Authed, JsonBody, QueryMap};
+use crate::problem::{ApiError, ApiResult};
+use anchora_core::export::{CsvSink, ExportRequest, Format, SharedBuffer, Sink, XlsxSink};
+use anchora_core::import::service::MAX_UPLOAD_BYTES;
+use anchora_core::import::{ImportId, ImportJob, Preview};
+use anchora_core::service::Crm;
+use anchora_core::{Error, ErrorCode, RecordId};
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, Path};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value as Json_, json};
+use tokio::sync::mpsc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/imports",
+            get(list)
+                .post(upload)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/imports/{id}", get(show))
+        .route("/imports/{id}/start", post(start))
+        .route("/imports/{id}/rejected.csv", get(rejected))
+        .route("/records/{object}/export", get(export))
+}
+
+pub fn job_json(job: &ImportJob) -> Json_ {
+    json!({
+        "id": job.id.to_string(),
+        "object": job.settings.object,
+        "file_name": job.file_name,
+        "status": job.status.as_str(),
+        "settings": job.settings,
+        "headers": job.headers,
+        "counts": job.counts,
+        "summary": job.counts.summary(),
+        "error": job.error,
+        "created_by": job.created_by.to_string(),
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "finished_at": job.finished_at,
+        "rejected_csv": format!("/api/v1/imports/{}/rejected.csv", job.id),
+    })
+}
+
+/// A file from a multipart form (`file`) and the object to import into (`object`).
+pub struct Upload {
+    pub object: Option<String>,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// Other text fields of the form (a CSRF token, say).
+    pub fields: Vec<(String, String)>,
+}
+
+pub async fn read_upload(mut form: Multipart) -> Result<Upload, Error> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "upload at most {} MB, or import the file with `anchora import`",
+                    MAX_UPLOAD_BYTES / 1_048_576
+                ),
+            )
+        } else {
+            Error::field("file", format!("the upload could not be read: {}", e.body_text()))
+        }
+    };
+    let mut upload = Upload {
+        object: None,
+        file_name: String::new(),
+        bytes: Vec::new(),
+        fields: Vec::new(),
+    };
+    let mut got_file = false;
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                upload.file_name = field.file_name().unwrap_or("upload.csv").to_string();
+                upload.bytes = field.bytes().await.map_err(bad)?.to_vec();
+                got_file = true;
+            }
+            "object" => upload.object = Some(field.text().await.map_err(bad)?),
+            _ => {
+                let text = field.text().await.map_err(bad)?;
+                upload.fields.push((name, text));
+            }
+        }
+    }
+    if !got_file {
+        return Err(Error::field("file", "send the file as the form field \"file\""));
+    }
+    Ok(upload)
+}
+
+fn preview_json(preview: &Preview) -> Json_ {
+    json!({
+        "format": preview.format,
+        "encoding": preview.encoding,
+        "separator": preview.separator.map(String::from),
+        "headers": preview.headers,
+        "suggestions": preview.suggestions,
+        "rows": preview.rows,
+        "broken": preview.broken.iter().map(|(n, r)| json!({"row": n, "reason": r})).collect::<Vec<_>>(),
+    })
+}
+
+async fn upload(a: Authed, form: Multipart) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let upload = read_upload(form).await?;
+    let object = upload
+        .object
+        .ok_or_else(|| Error::field("object", "name the object to import into"))?;
+    let (job, preview) = a
+        .crm
+        .upload_import(&a.principal, &object, &upload.file_name, upload.bytes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"import": job_json(&job), "preview": preview_json(&preview)})),
+    ))
+}
+
+async fn list(a: Authed) -> ApiResult<Json<Json_>> {
+    let jobs = a.crm.import_jobs(&a.principal, 100).await?;
+    Ok(Json(json!({"data": jobs.iter().map(job_json).collect::<Vec<_>>()})))
+}
+
+async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+    let job = a.crm.import_job(&a.principal, &id).await?;
+    Ok(Json(job_json(&job)))
+}
+
+/// Run a queued job in the background, on a CRM of its own (not the request's).
+pub fn spawn_import(crm: &Crm, id: ImportId) {
+    let crm = Crm::new(crm.store.clone(), crm.clock.clone()).in_workspace(crm.workspace());
+    tokio::spawn(async move {
+        match crm.run_import(id, &mut |_| true).await {
+            Ok(Some(job)) => {
+                tracing::info!(import = %id, summary = %job.counts.summary(), status = job.status.as_str(), "import finished")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(import = %id, error = %e.detail, "import could not run"),
+        }
+    });
+}
+
+async fn start(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let job = a.crm.start_import(&a.principal, &id, body).await?;
+    spawn_import(&a.crm, job.id);
+    Ok((StatusCode::ACCEPTED, Json(job_json(&job))))
+}
+
+async fn rejected(a: Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let mut out = Vec::new();
+    a.crm.write_rejected_csv(&a.principal, &id, &mut out).await?;
+    Ok(file_response(Body::from(out), Format::Csv, &format!("rejected-{id}")))
+}
+
+fn file_response(body: Body, format: Format, name: &str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}.{}\"", format.extension())) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// Streams CSV to the client a page at a time; the export waits while the client is slow,
+/// so memory stays flat however many rows there are.
+struct StreamingCsv {
+    csv: CsvSink<SharedBuffer>,
+    tx: mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+}
+
+#[async_trait::async_trait]
+impl Sink for StreamingCsv {
+    fn row(&mut self, cells: &[anchora_core::export::Cell]) -> anchora_core::Result<()> {
+        self.csv.row(cells)
+    }
+
+    async fn page_done(&mut self) -> anchora_core::Result<()> {
+        let chunk = self.csv.take_written()?;
+        self.tx
+            .send(Ok(chunk))
+            .await
+            .map_err(|_| Error::new(ErrorCode::Unavailable, "the client went away"))
+    }
+
+    fn finish(mut self: Box<Self>) -> anchora_core::Result<()> {
+        let chunk = self.csv.take_written()?;
+        // The last chunk; a client that left has nothing to receive it.
+        let _ = self.tx.try_send(Ok(chunk));
+        Ok(())
+    }
+}
+
+fn export_request(object: String, q: &std::collections::HashMap<String, String>) -> Result<ExportRequest, Error> {
+    let ids = match q.get("ids").filter(|s| !s.is_empty()) {
+        Some(list) => Some(
+            list.split(',')
+                .map(|s| {
+                    RecordId::parse(s.trim()).ok_or_else(|| Error::field("ids", format!("{s:?} is not a record id")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        None => None,
+    };
+    Ok(ExportRequest {
+        object,
+        filter: q.get("filter").cloned(),
+        sort: q.get("sort").cloned(),
+        columns: q
+            .get("columns")
+            .map(|c| {
+                c.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ids,
+    })
+}
+
+/// `GET /records/{object}/export?format=csv|xlsx&filter=…&sort=…&columns=…&ids=…`
+async fn export(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Response> {
+    let format = Format::parse(q.get("format").map_or("csv", String::as_str))?;
+    let request = export_request(object, &q)?;
+    export_response(a.crm, a.principal, request, format).await
+}
+
+/// The export as a download: CSV streamed page by page; XLSX assembled in a temporary file
+/// (a ZIP cannot be written front to back) and then streamed from it.
+pub async fn export_response(
+    crm: Crm,
+    who: anchora_core::auth::Principal,
+    request: ExportRequest,
+    format: Format,
+) -> ApiResult<Response> {
+    // Refuse what would fail at once (rights, unknown object, columns, filter) with a proper
+    // problem, before the download starts.
+    crm.check_export(&who, &request).await?;
+    let name = format!("{}-{}", request.object, crm.clock.now().format("%Y-%m-%d"));
+    match format {
+        Format::Csv => {
+            let (tx, mut rx) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+            let sink = StreamingCsv {
+                csv: CsvSink::new(SharedBuffer::default())?,
+                tx: tx.clone(),
+            };
+            tokio::spawn(async move {
+                let mut sink: Box<dyn Sink> = Box::new(sink);
+                let result = crm.export(&who, &request, sink.as_mut()).await;
+                let result = result.and_then(|_| sink.finish());
+                if let Err(e) = result {
+                    tracing::warn!(error = %e.detail, "an export stopped");
+                    let _ = tx.send(Err(std::io::Error::other(e.detail))).await;
+                }
+            });
+            let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+            Ok(file_response(Body::from_stream(stream), format, &name))
+        }
+        Format::Xlsx => {
+            let dir = tempfile::tempdir().map_err(|e| ApiError(Error::internal(e.to_string())))?;
+            let path = dir.path().join("export.xlsx");
+            let mut sink: Box<dyn Sink> = Box::new(XlsxSink::new(&path)?);
+            crm.export(&who, &request, sink.as_mut()).await?;
+            tokio::task::spawn_blocking(move || sink.finish())
+                .await
+                .map_err(|e| ApiError(Error::internal(e.to_string())))??;
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| ApiError(Error::internal(e.to_string())))?;
+            // The directory goes with the stream, so the file lives until it is sent.
+            let stream = futures_util::stream::unfold(Some((file, dir)), |state| async move {
+                use tokio::io::AsyncReadExt;
+                let (mut file, dir) = state?;
+                let mut buf = vec![0u8; 64 * 1024];
+                match file.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok::<_, std::io::Error>(buf), Some((file, dir))))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            });
+            Ok(file_response(Body::from_stream(stream), format, &name))
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! Imports in the app: upload a file, see how it reads and how its columns map, check it with a
+//! dry run, import it, watch it run, download the rows it rejected. And exports of a list.
+
+use super::lists::filter_json_from_query;
+use super::{Shell, Ui, forbidden, form_expired, form_value, labels, not_found};
+use crate::api::imports::{export_response, read_upload, spawn_import};
+use anchora_core::auth::Permission;
+use anchora_core::export::{ExportRequest, Format};
+use anchora_core::import::{ImportJob, JobStatus, Preview};
+use anchora_core::meta::{FieldType, ObjectDef};
+use anchora_core::{ErrorCode, RecordId};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+
+/// A column target the mapping form offers: its name and its label.
+struct Choice {
+    value: String,
+    label: String,
+}
+
+/// The targets a column of a file for this object can have, labelled for the user.
+fn targets(ui: &Ui, object: &ObjectDef) -> Vec<Choice> {
+    let tr = &ui.tr;
+    let mut out = Vec::new();
+    for field in object.active_fields() {
+        match field.field_type {
+            FieldType::User => {}
+            FieldType::Relation => {
+                let Some(related) = field.target.as_deref().and_then(|t| ui.object(t)) else {
+                    continue;
+                };
+                for key in related.active_fields().filter(|f| f.field_type.is_textual()) {
+                    let value = if related.title_fields.first() == Some(&key.name) {
+                        field.name.clone()
+                    } else {
+                        format!("{}.{}", field.name, key.name)
+                    };
+                    out.push(Choice {
+                        value,
+                        label: format!(
+                            "{} › {}",
+                            labels::field(tr, object, field),
+                            labels::field(tr, &related, key)
+                        ),
+                    });
+                }
+            }
+            _ => out.push(Choice {
+                value: field.name.clone(),
+                label: labels::field(tr, object, field),
+            }),
+        }
+    }
+    out.push(Choice {
+        value: "owner".into(),
+        label: tr.t("import-owner"),
+    });
+    out
+}
+
+struct JobLine {
+    id: String,
+    file_name: String,
+    object: String,
+    status: String,
+    summary: String,
+    when: String,
+}
+
+fn status_label(ui: &Ui, job: &ImportJob) -> String {
+    let key = match (job.status, job.settings.dry_run) {
+        (JobStatus::Done, true) => "import-status-checked",
+        (JobStatus::Draft, _) => "import-status-draft",
+        (JobStatus::Queued, _) => "import-status-queued",
+        (JobStatus::Running, _) => "import-status-running",
+        (JobStatus::Done, false) => "import-status-done",
+        (JobStatus::Failed, _) => "import-status-failed",
+    };
+    ui.tr.t(key)
+}
+
+fn summary(ui: &Ui, job: &ImportJob) -> String {
+    let c = &job.counts;
+    ui.tr.tn(
+        "import-summary",
+        &[
+            ("created", c.created.to_string()),
+            ("updated", c.updated.to_string()),
+            ("unchanged", c.unchanged.to_string()),
+            ("rejected", c.rejected.to_string()),
+        ],
+    )
+}
+
+#[derive(Template)]
+#[template(path = "ui/imports.html")]
+struct ImportsPage {
+    shell: Shell,
+    title: String,
+    objects: Vec<(String, String)>,
+    jobs: Vec<JobLine>,
+    error: Option<String>,
+}
+
+pub async fn imports_page(ui: Ui) -> Response {
+    render_imports(&ui, None, StatusCode::OK).await
+}
+
+async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> Response {
+    if !ui.a.principal.may(Permission::Import, &ui.schema.policy) {
+        return forbidden(ui);
+    }
+    let jobs =
+        ui.a.crm
+            .import_jobs(&ui.a.principal, 50)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|j| JobLine {
+                id: j.id.to_string(),
+                file_name: j.file_name.clone(),
+                object: ui
+                    .object(&j.settings.object)
+                    .map_or_else(|| j.settings.object.clone(), |o| labels::object_plural(&ui.tr, &o)),
+                status: status_label(ui, j),
+                summary: summary(ui, j),
+                when: super::format::datetime(ui.tr.locale, j.created_at),
+            })
+            .collect();
+    let objects = ui
+        .schema
+        .objects
+        .values()
+        .filter(|o| !o.archived)
+        .map(|o| (o.name.clone(), labels::object_plural(&ui.tr, o)))
+        .collect();
+    let page = ImportsPage {
+        shell: ui.shell("imports"),
+        title: ui.tr.t("import-title"),
+        objects,
+        jobs,
+        error,
+    };
+    ui.page(status, page.render())
+}
+
+pub async fn upload(ui: Ui, form: Multipart) -> Response {
+    let upload = match read_upload(form).await {
+        Ok(u) => u,
+        Err(e) => return render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    if !ui.csrf_ok(form_value(&upload.fields, "csrf")) {
+        return form_expired(&ui);
+    }
+    let object = upload.object.clone().unwrap_or_default();
+    match ui
+        .a
+        .crm
+        .upload_import(&ui.a.principal, &object, &upload.file_name, upload.bytes)
+        .await
+    {
+        Ok((job, _)) => Redirect::to(&format!("/imports/{}", job.id)).into_response(),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
+    }
+}
+
+/// One column of the mapping form.
+struct MapRow {
+    index: usize,
+    header: String,
+    samples: String,
+    chosen: String,
+    suggested: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/import.html")]
+struct ImportPage {
+    shell: Shell,
+    title: String,
+    id: String,
+    object_label: String,
+    status: String,
+    file_line: String,
+    draft: bool,
+    running: bool,
+    finished: bool,
+    /// The mapping form is offered again after a check or a failure (to import or retry).
+    again: bool,
+    dry_run: bool,
+    summary: String,
+    related: String,
+    error: Option<String>,
+    rejected: u64,
+    rows: Vec<MapRow>,
+    targets: Vec<Choice>,
+    match_fields: Vec<Choice>,
+    match_on: String,
+    create_related: bool,
+    headers: Vec<String>,
+    sample: Vec<Vec<String>>,
+}
+
+pub async fn import_page(ui: Ui, Path(id): Path<String>) -> Response {
+    render_import(&ui, &id, None, StatusCode::OK).await
+}
+
+async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusCode) -> Response {
+    let job = match ui.a.crm.import_job(&ui.a.principal, id).await {
+        Ok(j) => j,
+        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(ui),
+        Err(_) => return not_found(ui),
+    };
+    let Some(object) = ui.object(&job.settings.object) else {
+        return not_found(ui);
+    };
+    let tr = &ui.tr;
+    // The file is read again for the mapping form; a finished job shows only its results.
+    let preview: Option<Preview> = if job.status == JobStatus::Draft || job.status.finished() {
+        ui.a.crm
+            .uploaded_preview(&ui.a.principal, id)
+            .await
+            .ok()
+            .map(|(_, p)| p)
+    } else {
+        None
+    };
+    let rows = preview
+        .as_ref()
+        .map(|p| {
+            p.headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let samples: Vec<&str> = p
+                        .rows
+                        .iter()
+                        .filter_map(|r| r.get(i).map(String::as_str))
+                        .filter(|c| !c.trim().is_empty())
+                        .take(3)
+                        .collect();
+                    let chosen = job.settings.mapping.get(h).cloned().flatten().unwrap_or_default();
+                    let suggested = p.suggestions.get(i).and_then(|s| s.target.as_deref()) == Some(chosen.as_str())
+                        && !chosen.is_empty();
+                    MapRow {
+                        index: i,
+                        header: h.clone(),
+                        samples: samples.join(" · "),
+                        chosen,
+                        suggested,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let match_fields: Vec<Choice> = anchora_core::import::plan::MATCH_PREFERENCE
+        .iter()
+        .filter_map(|name| object.field(name))
+        .chain(object.active_fields().filter(|f| {
+            f.field_type.is_textual() && !anchora_core::import::plan::MATCH_PREFERENCE.contains(&f.name.as_str())
+        }))
+        .map(|f| Choice {
+            value: f.name.clone(),
+            label: labels::field(tr, &object, f),
+        })
+        .collect();
+    let file_line = match &preview {
+        Some(p) => tr.tn(
+            "import-file-line",
+            &[
+                ("name", job.file_name.clone()),
+                ("format", p.format.to_uppercase()),
+                ("encoding", p.encoding.unwrap_or("—").to_string()),
+                (
+                    "separator",
+                    match p.separator {
+                        Some('\t') => tr.t("import-tab"),
+                        Some(c) => c.to_string(),
+                        None => "—".to_string(),
+                    },
+                ),
+            ],
+        ),
+        None => job.file_name.clone(),
+    };
+    let page = ImportPage {
+        shell: ui.shell("imports"),
+        title: tr.t("import-title"),
+        id: job.id.to_string(),
+        object_label: labels::object_plural(tr, &object),
+        status: status_label(ui, &job),
+        file_line,
+        draft: job.status == JobStatus::Draft,
+        running: matches!(job.status, JobStatus::Queued | JobStatus::Running),
+        finished: job.status.finished(),
+        again: job.status == JobStatus::Failed || (job.status == JobStatus::Done && job.settings.dry_run),
+        dry_run: job.settings.dry_run,
+        summary: summary(ui, &job),
+        related: if job.counts.related_created > 0 {
+            tr.tn("import-related", &[("count", job.counts.related_created.to_string())])
+        } else {
+            String::new()
+        },
+        error: error.or_else(|| job.error.clone()),
+        rejected: job.counts.rejected,
+        targets: targets(ui, &object),
+        match_fields,
+        match_on: job.settings.match_on.clone().unwrap_or_default(),
+        create_related: job.settings.create_related,
+        headers: preview.as_ref().map(|p| p.headers.clone()).unwrap_or_default(),
+        sample: preview
+            .map(|p| p.rows.into_iter().take(5).collect())
+            .unwrap_or_default(),
+        rows,
+    };
+    ui.page(status, page.render())
+}
+
+pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !ui.csrf_ok(form_value(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    let job = match ui.a.crm.import_job(&ui.a.principal, &id).await {
+        Ok(j) => j,
+        Err(_) => return not_found(&ui),
+    };
+    let mapping: serde_json::Map<String, serde_json::Value> = job
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let target = form_value(&form, &format!("map-{i}")).trim().to_string();
+            (
+                h.clone(),
+                if target.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    json!(target)
+                },
+            )
+        })
+        .collect();
+    let match_on = form_value(&form, "match_on");
+    let body = json!({
+        "mapping": mapping,
+        "match_on": if match_on == "auto" { serde_json::Value::Null } else { json!(match_on) },
+        "create_related": form_value(&form, "create_related") == "on",
+        "dry_run": form_value(&form, "mode") == "check",
+    });
+    match ui.a.crm.start_import(&ui.a.principal, &id, body).await {
+        Ok(next) => {
+            spawn_import(&ui.a.crm, next.id);
+            Redirect::to(&format!("/imports/{}", next.id)).into_response()
+        }
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => {
+            render_import(
+                &ui,
+                &id,
+                Some(super::admin::problem(&e)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn rejected(ui: Ui, Path(id): Path<String>) -> Response {
+    let mut out = Vec::new();
+    match ui.a.crm.write_rejected_csv(&ui.a.principal, &id, &mut out).await {
+        Ok(_) => {
+            let mut response = out.into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+                "attachment; filename=\"rejected-{}.csv\"",
+                id.chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect::<String>()
+            )) {
+                headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            response
+        }
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(_) => not_found(&ui),
+    }
+}
+
+/// `/o/{object}/export?format=csv|xlsx` with the list's own filter, sort and columns.
+pub async fn export_list(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(String, String)>>) -> Response {
+    let Some(def) = ui.object(&object) else {
+        return not_found(&ui);
+    };
+    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let format = match Format::parse(get("format").as_deref().unwrap_or("csv")) {
+        Ok(f) => f,
+        Err(_) => return not_found(&ui),
+    };
+    let request = ExportRequest {
+        object: def.name.clone(),
+        filter: filter_json_from_query(&def, &q).map(|f| f.to_string()),
+        sort: get("sort"),
+        columns: get("columns")
+            .map(|c| c.split(',').map(String::from).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default(),
+        ids: None,
+    };
+    download(&ui, request, format).await
+}
+
+/// The rows ticked in a list, as CSV (the bulk form's "export" action).
+pub async fn export_selection(ui: &Ui, object: &ObjectDef, ids: Vec<RecordId>) -> Response {
+    let request = ExportRequest {
+        object: object.name.clone(),
+        ids: Some(ids),
+        ..Default::default()
+    };
+    download(ui, request, Format::Csv).await
+}
+
+async fn download(ui: &Ui, request: ExportRequest, format: Format) -> Response {
+    match export_response(ui.a.crm.clone(), ui.a.principal.clone(), request, format).await {
+        Ok(r) => r,
+        Err(e) if e.0.code == ErrorCode::Forbidden => forbidden(ui),
+        Err(e) => e.into_response(),
+    }
+}

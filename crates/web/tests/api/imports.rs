@@ -1,0 +1,313 @@
+//! Imports and exports over the API and in the browser, with hostile files.
+
+use super::e2e::Browser;
+use super::identity::{self, as_token, token_of};
+use super::{H, Reply};
+use anchora_core::auth::Scope;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value as Json, json};
+
+const BOUNDARY: &str = "anchoraTestBoundary7MA4YWxkTrZu0gW";
+
+fn multipart(object: Option<&str>, file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    if let Some(o) = object {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"object\"\r\n\r\n{o}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload_as(h: &H, token: &str, object: Option<&str>, file_name: &str, bytes: &[u8]) -> Reply {
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    h.send(
+        Method::POST,
+        "/api/v1/imports",
+        Some(token),
+        &[("content-type", ct.as_str())],
+        Some(multipart(object, file_name, bytes)),
+    )
+    .await
+}
+
+async fn upload(h: &H, object: Option<&str>, file_name: &str, bytes: &[u8]) -> Reply {
+    upload_as(h, &h.admin.clone(), object, file_name, bytes).await
+}
+
+/// Wait for a background import to finish (it runs on the test's runtime).
+async fn finished(h: &H, id: &str) -> Json {
+    for _ in 0..400 {
+        let r = h.get(&format!("/api/v1/imports/{id}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        if matches!(r.body["status"].as_str(), Some("done" | "failed")) {
+            return r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&u.to_le_bytes());
+    }
+    out
+}
+
+async fn text_of(h: &H, path: &str) -> (StatusCode, String, String) {
+    let req = axum::http::Request::builder()
+        .uri(path)
+        .header("authorization", format!("Bearer {}", h.admin))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(h.app.clone(), req).await.unwrap();
+    let status = res.status();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (status, ct, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+pub async fn import_and_export_api_with_hostile_files(h: H) {
+    // A German export: UTF-16 with a BOM, semicolons, a formula in a cell, a ragged row, a
+    // header with SQL in it.
+    let text = "Vorname;Nachname;E-Mail;Firma;\"\"\"; DROP TABLE obj_person; --\"\r\n\
+                Jürgen;Müller;jm@firma.de;Firma GmbH;x\r\n\
+                Eva;=HYPERLINK(\"http://evil\");eva@firma.de;Firma GmbH;\r\n\
+                Ragged;Row;rr@firma.de;Firma GmbH;;;more\r\n\
+                Kein;Mail;keine-adresse;;\r\n";
+    let r = upload(&h, Some("person"), "kontakte.csv", &utf16le_with_bom(text)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["import"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["import"]["status"], "draft");
+    assert_eq!(r.body["preview"]["encoding"], "UTF-16LE");
+    assert_eq!(r.body["preview"]["separator"], ";");
+    let targets: Vec<&Json> = r.body["preview"]["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["target"])
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            &json!("first_name"),
+            &json!("last_name"),
+            &json!("email"),
+            &json!("company"),
+            &Json::Null
+        ]
+    );
+
+    // Bad starts: unknown fields, a mapping to nothing that exists, malformed JSON.
+    let start = format!("/api/v1/imports/{id}/start");
+    let r = h.post(&start, json!({"mapping": {}, "colour": "red"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["detail"].as_str().unwrap().contains("colour"), "{}", r.body);
+    let r = h.post(&start, json!({"mapping": {"Vorname": "shoe_size"}})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "mapping.Vorname", "{}", r.body);
+    let r = h.post(&start, json!({"mapping": {"Vorname": 7}})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = h
+        .send(
+            Method::POST,
+            &start,
+            Some(&h.admin.clone()),
+            &[],
+            Some(b"{\"mapping\":".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = h.post(&start, json!({"mapping": {}})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "maps nothing: {}", r.body);
+
+    let mapping = json!({"Vorname": "first_name", "Nachname": "last_name", "E-Mail": "email", "Firma": "company"});
+    let r = h.post(&start, json!({"mapping": mapping, "dry_run": true})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let checked = finished(&h, &id).await;
+    assert_eq!(checked["summary"], "imported 2, updated 0, rejected 2", "{checked}");
+    assert_eq!(h.get("/api/v1/records/person").await.body["data"], json!([]));
+    // Starting a finished dry run again imports for real, as a new job on the same file.
+    let r = h.post(&start, json!({"mapping": mapping})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let real = r.body["id"].as_str().unwrap().to_string();
+    assert_ne!(real, id);
+    let done = finished(&h, &real).await;
+    assert_eq!(done["summary"], "imported 2, updated 0, rejected 2", "{done}");
+    let people = h.get("/api/v1/records/person?sort=first_name").await.body["data"].clone();
+    assert_eq!(
+        people[0]["last_name"], "=HYPERLINK(\"http://evil\")",
+        "kept as the text it is"
+    );
+
+    let (status, ct, csv) = text_of(&h, &format!("/api/v1/imports/{real}/rejected.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("text/csv"));
+    assert!(csv.starts_with("\u{feff}row,reason,Vorname"), "{csv}");
+    assert!(csv.contains("4,has 7 cells but the header names 5 columns"), "{csv}");
+    assert!(csv.contains("5,email must be an e-mail address"), "{csv}");
+
+    // The export defuses the formula and streams with a BOM; XLSX is a workbook.
+    let (status, ct, csv) = text_of(&h, "/api/v1/records/person/export?format=csv&sort=first_name").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("text/csv"));
+    assert!(csv.starts_with("\u{feff}id,First name"), "{csv}");
+    assert!(csv.contains(",Eva,\"'=HYPERLINK(\"\"http://evil\"\")\","), "{csv}");
+    let (status, ct, _) = text_of(&h, "/api/v1/records/person/export?format=xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("application/vnd.openxmlformats"));
+    for bad in [
+        "/api/v1/records/person/export?format=pdf",
+        "/api/v1/records/person/export?filter=%7Bnope",
+        "/api/v1/records/person/export?columns=shoe_size",
+        "/api/v1/records/person/export?ids=not-an-id",
+    ] {
+        let r = h.get(bad).await;
+        assert!(r.status.is_client_error(), "{bad}: {}", r.status);
+    }
+    assert_eq!(h.get("/api/v1/records/shoe/export").await.status, StatusCode::NOT_FOUND);
+
+    // Hostile files: empty, blank, only a BOM, binary junk, a hundred columns, too large.
+    for (name, bytes) in [
+        ("empty.csv", Vec::new()),
+        ("blank.csv", b"\r\n\r\n  \r\n".to_vec()),
+        ("bom.csv", vec![0xEF, 0xBB, 0xBF]),
+        ("fake.xlsx", b"name,email\n".to_vec()),
+        ("picture.png", vec![0x89, b'P', b'N', b'G', 0, 0, 0, 0]),
+    ] {
+        let r = upload(&h, Some("person"), name, &bytes).await;
+        assert!(r.status.is_client_error(), "{name}: {}", r.body);
+    }
+    let header: Vec<String> = (0..100).map(|i| format!("col{i}")).collect();
+    let row: Vec<String> = (0..100).map(|i| format!("v{i}")).collect();
+    let wide = format!("{}\n{}\n", header.join(","), row.join(","));
+    let r = upload(&h, Some("person"), "wide.csv", wide.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["preview"]["headers"].as_array().unwrap().len(), 100);
+    let r = upload(&h, None, "people.csv", b"a,b\n1,2\n").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "object");
+    let huge = vec![b'x'; 65 * 1024 * 1024];
+    let r = upload(&h, Some("person"), "huge.csv", &huge).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+
+    // Rights: users may neither import nor export; read-only tokens neither.
+    identity::user(&h, "plain@example.se", "user", None).await;
+    let plain = token_of(&h, "plain@example.se", Scope::Write).await;
+    let r = upload_as(&h, &plain, Some("person"), "p.csv", b"last_name\nX\n").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = as_token(&h, &plain, Method::GET, "/api/v1/records/person/export", None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = as_token(&h, &plain, Method::GET, &format!("/api/v1/imports/{real}"), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    identity::user(&h, "steward@example.se", "key_user", None).await;
+    let read_only = token_of(&h, "steward@example.se", Scope::Read).await;
+    let r = upload_as(&h, &read_only, Some("person"), "p.csv", b"last_name\nX\n").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A key user does not see the administrator's imports.
+    let steward = token_of(&h, "steward@example.se", Scope::Write).await;
+    let r = as_token(&h, &steward, Method::GET, &format!("/api/v1/imports/{real}"), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = as_token(&h, &steward, Method::GET, "/api/v1/imports", None).await;
+    assert_eq!(r.body["data"], json!([]));
+}
+
+pub async fn browser_import_a_file_and_export_a_list(h: H) {
+    identity::user(&h, "steward@example.se", "key_user", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kontakter.csv");
+    std::fs::write(
+        &file,
+        "Förnamn;Efternamn;E-post;Företag;Org.nr\n\
+         Åsa;Öberg;asa@acme.se;Acme AB;556677-8899\n\
+         Per;Ek;per@acme.se;Acme AB;556677-8899\n\
+         Utan;;saknar@acme.se;Acme AB;\n",
+    )
+    .unwrap();
+    let Some(mut b) = Browser::start(&h, &format!("import-{}", h.backend())).await else {
+        return;
+    };
+    b.login("steward@example.se", identity::PASSWORD).await;
+    b.go("/imports").await;
+    b.wait_for("Upload and preview").await;
+    b.by_id("imp-file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    b.shot("import-upload").await;
+    b.css("form[action='/imports'] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Columns and fields").await;
+    let source = b.source().await;
+    assert!(source.contains("kontakter.csv"), "{source}");
+    assert!(source.contains("separator ;"));
+    let chosen = |id: &'static str| {
+        let b = &b;
+        async move {
+            thirtyfour::components::SelectElement::new(&b.by_id(id).await)
+                .await
+                .unwrap()
+                .first_selected_option()
+                .await
+                .unwrap()
+                .value()
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(chosen("map-0").await, "first_name");
+    assert_eq!(chosen("map-2").await, "email");
+    assert_eq!(chosen("map-4").await, "company.org_number");
+    b.shot("import-mapping").await;
+    b.by_id("import-check").await.click().await.unwrap();
+    b.wait_for("Check only:").await;
+    assert!(b.source().await.contains("2 new, 0 updated, 0 unchanged, 1 rejected"));
+    b.by_id("import-run").await.click().await.unwrap();
+    b.wait_for("Imported").await;
+    b.wait_for("2 new, 0 updated, 0 unchanged, 1 rejected").await;
+    b.wait_for("Related records (companies) created for rows that named one not there yet: 1")
+        .await;
+    let href = b.by_id("rejected-link").await.attr("href").await.unwrap().unwrap();
+    assert!(href.ends_with("/rejected.csv"));
+    b.shot("import-done").await;
+    let people = h.get("/api/v1/records/person?sort=last_name").await.body["data"].clone();
+    assert_eq!(people.as_array().unwrap().len(), 2);
+    assert_eq!(people[0]["company"], people[1]["company"], "one Acme AB, made once");
+
+    // The list's export follows its filter.
+    b.go("/o/person?ff=last_name&fo=eq&fv=Ek").await;
+    b.wait_for("per@acme.se").await;
+    b.css("details.export-menu summary").await.click().await.unwrap();
+    let csv = b.by_id("export-csv").await.attr("href").await.unwrap().unwrap();
+    assert!(csv.contains("format=csv") && csv.contains("fv=Ek"), "{csv}");
+    b.shot("export-menu").await;
+    let (status, _, body) = text_of(&h, "/api/v1/records/person/export?format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.lines().count(), 3);
+    // The same export as the page offers it, with the session.
+    let page_csv = b.fetch_text(&csv).await;
+    assert!(page_csv.contains("Ek") && !page_csv.contains("Öberg"), "{page_csv}");
+    b.quit().await;
+}
