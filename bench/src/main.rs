@@ -4,7 +4,7 @@
 //! wrk at concurrency 16, and the server's peak RSS. Prints a Markdown report.
 //!
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
-//!        [--reuse] [--projects-only] [--imports-only]
+//!        [--reuse] [--projects-only] [--imports-only] [--dedupe-only]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod dedupe;
 mod imports;
 mod projects;
 
@@ -33,8 +34,10 @@ struct Args {
     reuse: bool,
     /// Only the implementation-project benchmark (no million people needed).
     projects_only: bool,
-    /// Only import and export.
+    /// Only import and export (and the duplicate scan).
     imports_only: bool,
+    /// Only the duplicate scan over the labelled set.
+    dedupe_only: bool,
 }
 
 fn args() -> Result<Args> {
@@ -46,6 +49,7 @@ fn args() -> Result<Args> {
         reuse: false,
         projects_only: false,
         imports_only: false,
+        dedupe_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +63,10 @@ fn args() -> Result<Args> {
         }
         if flag == "--imports-only" {
             a.imports_only = true;
+            continue;
+        }
+        if flag == "--dedupe-only" {
+            a.dedupe_only = true;
             continue;
         }
         let value = it.next().context("every flag takes a value")?;
@@ -866,13 +874,19 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&args.dir)?;
     let mut report = Report::default();
     for backend in args.backends.clone() {
+        if args.dedupe_only {
+            dedupe::bench(&args, backend, &mut report).await?;
+            continue;
+        }
         if args.imports_only {
             imports::bench(&args, backend, &mut report).await?;
+            dedupe::bench(&args, backend, &mut report).await?;
             continue;
         }
         if !args.projects_only {
             bench_backend(&args, backend, &mut report).await?;
             imports::bench(&args, backend, &mut report).await?;
+            dedupe::bench(&args, backend, &mut report).await?;
         }
         projects::bench(&args.dir, backend, &mut report).await?;
     }

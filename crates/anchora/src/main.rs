@@ -5,6 +5,7 @@ mod demo_project;
 mod names;
 
 mod admin;
+mod testset;
 mod transfer;
 
 use anchora_core::auth::{Role, Scope};
@@ -122,6 +123,21 @@ enum Command {
     Import(transfer::ImportArgs),
     /// Export records to CSV or XLSX.
     Export(transfer::ExportArgs),
+    /// Write a labelled set of people with known duplicates (typos, swapped names, phones and
+    /// e-mails written differently, fields left out) for measuring duplicate detection.
+    Testset {
+        /// How many clean people.
+        #[arg(long)]
+        people: usize,
+        /// The share of them that get a duplicate, in percent.
+        #[arg(long, default_value_t = 10)]
+        duplicates: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The CSV file to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Restore a backup into an empty database.
     Restore {
         /// The backup file (from `anchora backup`).
@@ -307,6 +323,23 @@ async fn run(cli: Cli) -> Result<()> {
             admin::backup(&instance, &workspace, &to, clock).await
         }
         Command::Import(args) => transfer::import(args, clock).await,
+        Command::Testset {
+            people,
+            duplicates,
+            seed,
+            to,
+        } => {
+            let rows = testset::generate(people, duplicates, seed);
+            let file = std::fs::File::create(&to).with_context(|| format!("cannot write {}", to.display()))?;
+            testset::write_csv(&rows, std::io::BufWriter::new(file))?;
+            let dups = rows.iter().filter(|r| r.duplicate_of.is_some()).count();
+            println!(
+                "wrote {} rows ({people} people, {dups} duplicates) to {}",
+                rows.len(),
+                to.display()
+            );
+            Ok(())
+        }
         Command::Export(args) => transfer::export(args, clock).await,
         Command::Restore {
             from,

@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use crate::auth::AccessPolicy;
+use crate::dedupe::{PairStatus, StoredPair};
 use crate::error::Result;
 use crate::identity::{ApiToken, Session, Team, User};
 use crate::ids::{ProjectId, RecordId, TeamId, TokenId, UserId, ViewId};
@@ -294,6 +295,20 @@ pub trait Store: Send + Sync {
     /// without index maintenance (`true`), or build them again from the loaded rows (`false`).
     /// A process that stops in between has them built at its next start.
     async fn set_bulk_load(&self, object: &ObjectDef, bulk: bool) -> Result<()>;
+    /// Replace an object's open duplicate pairs with a scan's; decided pairs stay. How many
+    /// pairs were put in the queue.
+    async fn save_duplicate_scan(&self, object: &str, pairs: &[StoredPair]) -> Result<u64>;
+    /// Pairs of an object in one state, best score first.
+    async fn duplicate_pairs(&self, object: &str, status: PairStatus, limit: u32) -> Result<Vec<StoredPair>>;
+    /// Decide an open pair; whether there was one.
+    async fn decide_duplicate(
+        &self,
+        object: &str,
+        pair: (RecordId, RecordId),
+        status: PairStatus,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
     /// Rejected rows of a job after a row number, in row order.
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>>;
 }

@@ -7,6 +7,7 @@ pub mod backup;
 mod codec;
 pub mod db;
 mod ddl;
+mod duplicates;
 mod erase;
 mod identity;
 mod imports;

@@ -1,9 +1,10 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{Backend, Pool, Sql, Tx, db_error};
-use crate::{audit, ddl, erase, identity, imports, metadata, projects, records, search, views};
+use crate::{audit, ddl, duplicates, erase, identity, imports, metadata, projects, records, search, views};
 use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use anchora_core::auth::AccessPolicy;
+use anchora_core::dedupe::{PairStatus, StoredPair};
 use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::identity::{ApiToken, Session, Team, User};
 use anchora_core::import::job::{ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus};
@@ -43,7 +44,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (3, "saved views"),
     (4, "implementation projects"),
-    (5, "imports, and external ids on people and companies"),
+    (
+        5,
+        "imports, the duplicate queue, and external ids on people and companies",
+    ),
 ];
 
 impl SqlStore {
@@ -309,7 +313,7 @@ async fn apply_migration(
         }
     }
     if version == 5 {
-        for stmt in imports::tables(backend) {
+        for stmt in imports::tables(backend).into_iter().chain(duplicates::tables(backend)) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
         add_standard_fields(tx, backend, &["person", "company"]).await?;
@@ -1056,6 +1060,34 @@ impl Store for SqlStore {
         } else {
             self.finish_bulk_load(object).await
         }
+    }
+
+    async fn save_duplicate_scan(&self, object: &str, pairs: &[StoredPair]) -> Result<u64> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let n = duplicates::replace_open(&mut tx, self.backend_kind(), object, pairs)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
+    }
+
+    async fn duplicate_pairs(&self, object: &str, status: PairStatus, limit: u32) -> Result<Vec<StoredPair>> {
+        duplicates::list(self.pool.exec(), self.backend_kind(), object, status, limit)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn decide_duplicate(
+        &self,
+        object: &str,
+        pair: (RecordId, RecordId),
+        status: PairStatus,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        duplicates::decide(self.pool.exec(), self.backend_kind(), object, pair, status, by, at)
+            .await
+            .map_err(db_error)
     }
 
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {

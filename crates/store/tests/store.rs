@@ -94,11 +94,13 @@ anchora_store::on_both_databases!(
     import_checks_every_row_links_companies_and_runs_again_without_change,
     import_jobs_resume_after_their_last_batch_and_never_write_half,
     exports_stream_what_the_exporter_may_see_and_import_back,
+    duplicates_are_scanned_queued_dismissed_and_checked_before_saving,
 );
 
 #[path = "store/imports.rs"]
 mod imports;
 use imports::{
+    duplicates_are_scanned_queued_dismissed_and_checked_before_saving,
     exports_stream_what_the_exporter_may_see_and_import_back,
     import_checks_every_row_links_companies_and_runs_again_without_change,
     import_jobs_resume_after_their_last_batch_and_never_write_half,

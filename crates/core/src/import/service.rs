@@ -522,11 +522,12 @@ impl Crm {
         }
         if planner.key_field().is_some() {
             let owners = self.visible_owners(who, &schema, &object.name).await?;
-            self.scan(&object, owners, &mut |r| planner.know_existing(r)).await?;
+            self.scan_records(&object, owners, &mut |r| planner.know_existing(r))
+                .await?;
         }
         for (relation, related, _) in planner.relations() {
             let owners = self.visible_owners(who, &schema, &related.name).await?;
-            self.scan(&related, owners, &mut |r| planner.know_related(&relation, r))
+            self.scan_records(&related, owners, &mut |r| planner.know_related(&relation, r))
                 .await?;
         }
         let related_defs: HashMap<String, ObjectDef> = planner
@@ -640,7 +641,7 @@ impl Crm {
     }
 
     /// Every live record of an object the owners allow, page by page.
-    async fn scan(
+    pub(crate) async fn scan_records(
         &self,
         object: &ObjectDef,
         owners: Option<Vec<crate::ids::UserId>>,

@@ -1,6 +1,7 @@
 //! `/api/v1`: thin handlers — extract, call the CRM, render.
 
 mod admin;
+mod duplicates;
 pub mod imports;
 mod openapi;
 pub mod projects;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(projects::router())
         .merge(imports::router())
+        .merge(duplicates::router())
 }
 
 /// A record with its version as ETag.

@@ -374,6 +374,33 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 m
             }, &["400", "401", "403", "404", "422"])}
     }));
+    let pair_ref = json!({"type": "object", "properties": {"score": {"type": "number"},
+        "reasons": {"type": "array", "items": {"type": "string"}}, "a": {"type": "object"}, "b": {"type": "object"}}});
+    paths.insert("/duplicates/{object}".into(), json!({
+        "parameters": [object_param],
+        "get": {"operationId": "duplicate_queue", "summary": "Open pairs of likely duplicates, best first, with both records", "tags": ["Duplicates"],
+            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            "responses": with(single("200", "The queue", &json!({"type": "object", "properties": {"data": {"type": "array", "items": pair_ref}}})), &["401", "403", "404"])}
+    }));
+    paths.insert("/duplicates/{object}/scan".into(), json!({
+        "parameters": [object_param],
+        "post": {"operationId": "scan_duplicates", "summary": "Scan every record you may see; replaces the open pairs (dismissed ones stay dismissed)", "tags": ["Duplicates"],
+            "parameters": [{"name": "country", "in": "query", "schema": {"type": "string"}, "description": "calling code for numbers written without one (default 46)"}],
+            "responses": with(single("200", "How many pairs are open", &json!({"type": "object", "properties": {"open": {"type": "integer"}}})), &["401", "403", "404"])}
+    }));
+    paths.insert("/duplicates/{object}/{a}/{b}/dismiss".into(), json!({
+        "parameters": [object_param,
+            {"name": "a", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+            {"name": "b", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "post": {"operationId": "dismiss_duplicate", "summary": "Not the same: later scans leave the pair alone", "tags": ["Duplicates"],
+            "responses": with(single("200", "Dismissed", &json!({"type": "object"})), &["401", "403", "404"])}
+    }));
+    paths.insert("/records/{object}/possible-duplicates".into(), json!({
+        "parameters": [object_param],
+        "post": {"operationId": "possible_duplicates", "summary": "Records that may be the one a create body describes (nothing is written)", "tags": ["Duplicates"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": with(single("200", "Likely matches, best first", &json!({"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}})), &["400", "401", "404", "422"])}
+    }));
     paths.insert("/openapi.json".into(), json!({
         "get": {"operationId": "openapi", "tags": ["Schema"], "responses": with(single("200", "This document", &json!({"type": "object"})), &["401"])}
     }));

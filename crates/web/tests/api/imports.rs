@@ -184,6 +184,45 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
     }
     assert_eq!(h.get("/api/v1/records/shoe/export").await.status, StatusCode::NOT_FOUND);
 
+    // Duplicates: checked before saving, then found by a scan, reviewed and dismissed.
+    let twin = json!({"first_name": "Jurgen", "last_name": "Muller", "email": "JM@firma.de"});
+    let r = h.post("/api/v1/records/person/possible-duplicates", twin.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["data"][0]["record"]["last_name"], "Müller", "{}", r.body);
+    assert!(
+        r.body["data"][0]["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("same_email"))
+    );
+    let r = h
+        .post("/api/v1/records/person/possible-duplicates", json!({"email": ["x"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(h.post("/api/v1/records/person", twin).await.status, StatusCode::CREATED);
+    let r = h.post("/api/v1/duplicates/person/scan?country=49", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["open"], 1);
+    let r = h.get("/api/v1/duplicates/person").await;
+    let pair = r.body["data"][0].clone();
+    assert_eq!(pair["a"]["email"].as_str().unwrap().to_lowercase(), "jm@firma.de");
+    let (x, y) = (pair["a"]["id"].as_str().unwrap(), pair["b"]["id"].as_str().unwrap());
+    let r = h
+        .post(&format!("/api/v1/duplicates/person/{x}/{y}/dismiss"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = h
+        .post(&format!("/api/v1/duplicates/person/{x}/{y}/dismiss"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = h.post("/api/v1/duplicates/person/not-an-id/x/dismiss", json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(h.get("/api/v1/duplicates/person").await.body["data"], json!([]));
+    assert_eq!(
+        h.post("/api/v1/duplicates/shoe/scan", json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+
     // Hostile files: empty, blank, only a BOM, binary junk, a hundred columns, too large.
     for (name, bytes) in [
         ("empty.csv", Vec::new()),
@@ -216,6 +255,15 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
     let r = as_token(&h, &plain, Method::GET, "/api/v1/records/person/export", None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = as_token(&h, &plain, Method::GET, &format!("/api/v1/imports/{real}"), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = as_token(
+        &h,
+        &plain,
+        Method::POST,
+        "/api/v1/duplicates/person/scan",
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     identity::user(&h, "steward@example.se", "key_user", None).await;
     let read_only = token_of(&h, "steward@example.se", Scope::Read).await;

@@ -1,0 +1,307 @@
+//! Finding duplicates among many records: each record's normal forms ([`Features`]), blocking
+//! on shared keys (only records that share one are compared), then a score per pair from name
+//! similarity (Jaro-Winkler), equal e-mail, phone, organisation number or domain, the same
+//! company and city, and conflicting e-mails or phones.
+
+use super::keys;
+use crate::ids::RecordId;
+use crate::meta::ObjectDef;
+use crate::record::Record;
+use crate::value::Value;
+use serde::Serialize;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+/// What one record is compared by.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Features {
+    pub id: Option<RecordId>,
+    /// Folded words of the name, in the order written.
+    pub name: Vec<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub org_number: Option<String>,
+    pub domain: Option<String>,
+    pub city: Option<String>,
+    pub company: Option<RecordId>,
+}
+
+fn text(record: &Record, field: &str) -> Option<String> {
+    match record.get(field) {
+        Value::Text(t) | Value::Select(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+impl Features {
+    /// A person's or a company's features (other objects: their title and any e-mail, phone
+    /// and web field). `country` is the calling code numbers without one are taken to have.
+    pub fn of(object: &ObjectDef, record: &Record, country: &str) -> Features {
+        use crate::meta::FieldType;
+        let company = object.name == "company";
+        let name = keys::name_words(&record.title(object), company);
+        let first_of = |t: FieldType| {
+            object
+                .active_fields()
+                .filter(|f| f.field_type == t)
+                .find_map(|f| text(record, &f.name))
+        };
+        let email = first_of(FieldType::Email).and_then(|e| keys::email(&e));
+        let domain = text(record, "domain")
+            .or_else(|| first_of(FieldType::Url))
+            .and_then(|d| keys::domain(&d))
+            .or_else(|| email.as_deref().and_then(keys::email_domain));
+        Features {
+            id: Some(record.id),
+            name,
+            phone: first_of(FieldType::Phone).and_then(|p| keys::phone(&p, country)),
+            email,
+            org_number: text(record, "org_number").and_then(|o| keys::org_number(&o)),
+            domain,
+            city: text(record, "city")
+                .map(|c| crate::import::mapping::fold(&c))
+                .filter(|c| !c.is_empty()),
+            company: match record.get("company") {
+                Value::Relation(id) => Some(*id),
+                _ => None,
+            },
+        }
+    }
+
+    /// The keys this record is blocked under: records sharing none are never compared.
+    fn block_keys(&self, out: &mut Vec<u64>) {
+        let mut add = |kind: u8, key: &str| {
+            let mut h = DefaultHasher::new();
+            kind.hash(&mut h);
+            key.hash(&mut h);
+            out.push(h.finish());
+        };
+        if let Some(e) = &self.email {
+            add(1, e);
+        }
+        if let Some(p) = &self.phone {
+            add(2, p);
+        }
+        if let Some(o) = &self.org_number {
+            add(3, o);
+        }
+        if let Some((whole, initials)) = keys::name_keys(&self.name) {
+            add(4, &whole);
+            if let Some(c) = self.company {
+                add(5, &format!("{c}|{initials}"));
+            }
+            // Companies: the same domain and a name that starts the same.
+            if let Some(d) = &self.domain
+                && self.email.is_none()
+            {
+                add(6, &format!("{d}|{initials}"));
+            }
+        }
+    }
+}
+
+/// Why a pair was scored as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    SameEmail,
+    SamePhone,
+    SameOrgNumber,
+    SameDomain,
+    SameCompany,
+    SameCity,
+    SimilarName,
+    DifferentEmail,
+    DifferentPhone,
+}
+
+/// A pair scored as likely the same.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub a: usize,
+    pub b: usize,
+    pub score: f64,
+    pub name_similarity: f64,
+    pub reasons: Vec<Reason>,
+}
+
+/// How alike two names are, in either order of their words: Jaro-Winkler on the folded text.
+pub fn name_similarity(a: &[String], b: &[String]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let joined = |w: &[String]| w.join(" ");
+    let straight = strsim::jaro_winkler(&joined(a), &joined(b));
+    let mut sa: Vec<&String> = a.iter().collect();
+    let mut sb: Vec<&String> = b.iter().collect();
+    sa.sort();
+    sb.sort();
+    let sorted = strsim::jaro_winkler(
+        &sa.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+        &sb.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+    );
+    straight.max(sorted)
+}
+
+/// The score a pair must reach to be put to a person as a possible duplicate.
+pub const THRESHOLD: f64 = 0.9;
+
+/// Score one pair. The same e-mail, phone or organisation number is strong evidence, weighed
+/// by how alike the names are; without it, the name must be nearly the same and the company,
+/// city or domain agree. Two different e-mail addresses or phone numbers count against.
+pub fn score(a: &Features, b: &Features) -> (f64, f64, Vec<Reason>) {
+    let mut reasons = Vec::new();
+    let same = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x == y);
+    let differ = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x != y);
+    let name = name_similarity(&a.name, &b.name);
+    if name >= 0.85 {
+        reasons.push(Reason::SimilarName);
+    }
+    let email = same(&a.email, &b.email);
+    let phone = same(&a.phone, &b.phone);
+    let org = same(&a.org_number, &b.org_number);
+    let company = matches!((a.company, b.company), (Some(x), Some(y)) if x == y);
+    let city = same(&a.city, &b.city);
+    let domain = same(&a.domain, &b.domain);
+    for (hit, reason) in [
+        (email, Reason::SameEmail),
+        (phone, Reason::SamePhone),
+        (org, Reason::SameOrgNumber),
+        (domain, Reason::SameDomain),
+        (company, Reason::SameCompany),
+        (city, Reason::SameCity),
+    ] {
+        if hit {
+            reasons.push(reason);
+        }
+    }
+    let mut score = if org {
+        0.8 + 0.2 * name
+    } else if email || phone {
+        0.7 + 0.3 * name
+    } else {
+        0.85 * name + if city { 0.05 } else { 0.0 } + if company || domain { 0.08 } else { 0.0 }
+    };
+    if differ(&a.email, &b.email) {
+        reasons.push(Reason::DifferentEmail);
+        score -= 0.25;
+    }
+    if differ(&a.phone, &b.phone) {
+        reasons.push(Reason::DifferentPhone);
+        score -= 0.15;
+    }
+    (score.clamp(0.0, 1.0), name, reasons)
+}
+
+/// Records sharing one key beyond this many are not compared on it: a key that common (a
+/// switchboard number, a very common name) says nothing.
+pub const MAX_BLOCK: usize = 64;
+
+/// Every pair of records that share a key and score at least [`THRESHOLD`], by index into
+/// `records`, best first.
+pub fn find(records: &[Features]) -> Vec<Candidate> {
+    let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(records.len() * 4);
+    let mut buf = Vec::with_capacity(8);
+    for (i, f) in records.iter().enumerate() {
+        buf.clear();
+        f.block_keys(&mut buf);
+        let Ok(i) = u32::try_from(i) else { break };
+        keyed.extend(buf.iter().map(|k| (*k, i)));
+    }
+    keyed.sort_unstable();
+    let mut pairs: Vec<u64> = Vec::new();
+    for block in keyed.chunk_by(|x, y| x.0 == y.0) {
+        if block.len() < 2 || block.len() > MAX_BLOCK {
+            continue;
+        }
+        for (n, (_, x)) in block.iter().enumerate() {
+            for (_, y) in block.iter().skip(n + 1) {
+                if x != y {
+                    let (lo, hi) = if x < y { (*x, *y) } else { (*y, *x) };
+                    pairs.push((u64::from(lo) << 32) | u64::from(hi));
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut out: Vec<Candidate> = pairs
+        .into_iter()
+        .filter_map(|p| {
+            let (a, b) = ((p >> 32) as usize, (p & 0xFFFF_FFFF) as usize);
+            let (score, name_similarity, reasons) = score(records.get(a)?, records.get(b)?);
+            (score >= THRESHOLD).then_some(Candidate {
+                a,
+                b,
+                score,
+                name_similarity,
+                reasons,
+            })
+        })
+        .collect();
+    out.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(first: &str, last: &str, email: Option<&str>, phone: Option<&str>, city: Option<&str>) -> Features {
+        Features {
+            id: None,
+            name: keys::name_words(&format!("{first} {last}"), false),
+            email: email.and_then(keys::email),
+            phone: phone.and_then(|p| keys::phone(p, "46")),
+            org_number: None,
+            domain: None,
+            city: city.map(crate::import::mapping::fold),
+            company: None,
+        }
+    }
+
+    #[test]
+    fn the_same_person_written_differently_is_found_and_namesakes_are_not() {
+        let people = vec![
+            person(
+                "Åsa",
+                "Öberg",
+                Some("asa.oberg@acme.se"),
+                Some("08-123 45 67"),
+                Some("Lund"),
+            ),
+            // 1: the same, with a typo, her phone written internationally, e-mail in capitals.
+            person("Åsa", "Öbreg", Some("ASA.OBERG@acme.se"), Some("+46 8 123 45 67"), None),
+            // 2: the same, first and last name swapped, no e-mail.
+            person("Öberg", "Åsa", None, Some("0046 8 1234567"), Some("Lund")),
+            // 3: a namesake elsewhere with her own e-mail and phone.
+            person(
+                "Åsa",
+                "Öberg",
+                Some("asa@other.se"),
+                Some("040-99 88 77"),
+                Some("Malmö"),
+            ),
+            // 4: someone else entirely.
+            person("Per", "Ek", Some("per@ek.se"), None, None),
+        ];
+        let found: Vec<(usize, usize)> = find(&people).iter().map(|c| (c.a, c.b)).collect();
+        assert!(found.contains(&(0, 1)), "{found:?}");
+        assert!(found.contains(&(0, 2)), "{found:?}");
+        assert!(found.contains(&(1, 2)), "{found:?}");
+        assert!(
+            !found.iter().any(|(a, b)| *a == 3 || *b == 3 || *a == 4 || *b == 4),
+            "{found:?}"
+        );
+        let (_, _, reasons) = score(&people[0], &people[3]);
+        assert!(reasons.contains(&Reason::DifferentEmail));
+    }
+
+    #[test]
+    fn huge_blocks_are_not_compared() {
+        let many: Vec<Features> = (0..MAX_BLOCK + 1)
+            .map(|i| person("Anna", "Andersson", Some(&format!("anna{i}@x.se")), None, None))
+            .collect();
+        assert!(find(&many).is_empty());
+    }
+}

@@ -1,0 +1,138 @@
+//! The review queue of likely duplicates a scan found: open pairs are replaced by each scan,
+//! dismissed ones stay dismissed.
+
+use crate::db::{Backend, Exec, Row, Tx};
+use anchora_core::dedupe::{PairStatus, StoredPair};
+use anchora_core::{RecordId, UserId};
+use chrono::{DateTime, Utc};
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
+
+pub fn tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    let real = match backend {
+        Backend::Sqlite => "REAL",
+        Backend::Postgres => "DOUBLE PRECISION",
+    };
+    vec![
+        format!(
+            "CREATE TABLE duplicate_pairs (object TEXT NOT NULL, a {uuid} NOT NULL, b {uuid} NOT NULL, score {real} NOT NULL, \
+             reasons TEXT NOT NULL, status TEXT NOT NULL, found_at {ts} NOT NULL, decided_by {uuid}, decided_at {ts}, \
+             PRIMARY KEY (object, a, b))"
+        ),
+        "CREATE INDEX ix_duplicate_pairs_queue ON duplicate_pairs (object, status, score)".to_string(),
+    ]
+}
+
+const COLUMNS: [&str; 9] = [
+    "object",
+    "a",
+    "b",
+    "score",
+    "reasons",
+    "status",
+    "found_at",
+    "decided_by",
+    "decided_at",
+];
+
+fn bad(e: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: "duplicate_pairs".into(),
+        source: e.to_string().into(),
+    }
+}
+
+fn decode(r: &Row) -> Result<StoredPair, sqlx::Error> {
+    Ok(StoredPair {
+        object: r.string(0)?,
+        a: RecordId(r.uuid(1)?),
+        b: RecordId(r.uuid(2)?),
+        score: r.opt_f64(3)?.unwrap_or_default(),
+        reasons: serde_json::from_str(&r.string(4)?).map_err(bad)?,
+        status: PairStatus::parse(&r.string(5)?).ok_or_else(|| bad("unknown status"))?,
+        found_at: r.datetime(6)?,
+        decided_by: r.opt_uuid(7)?.map(UserId),
+        decided_at: r.opt_datetime(8)?,
+    })
+}
+
+/// Replace the object's open pairs with a scan's; pairs decided before are left as decided.
+pub async fn replace_open(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &str,
+    pairs: &[StoredPair],
+) -> Result<u64, sqlx::Error> {
+    let delete = Query::delete()
+        .from_table("duplicate_pairs")
+        .and_where(Expr::col("object").eq(object.to_string()))
+        .and_where(Expr::col("status").eq(PairStatus::Open.as_str()))
+        .to_owned();
+    tx.exec().execute(backend.build(&delete)).await?;
+    let mut inserted = 0;
+    for chunk in pairs.chunks(1000) {
+        let mut stmt = Query::insert()
+            .into_table("duplicate_pairs")
+            .columns(COLUMNS)
+            .on_conflict(OnConflict::columns(["object", "a", "b"]).do_nothing().to_owned())
+            .to_owned();
+        for p in chunk {
+            let reasons = serde_json::to_string(&p.reasons).map_err(bad)?;
+            stmt.values_panic([
+                p.object.clone().into(),
+                Expr::val(backend.uuid(Some(p.a.0))),
+                Expr::val(backend.uuid(Some(p.b.0))),
+                p.score.into(),
+                reasons.into(),
+                p.status.as_str().into(),
+                Expr::val(backend.datetime(Some(p.found_at))),
+                Expr::val(backend.uuid(p.decided_by.map(|u| u.0))),
+                Expr::val(backend.datetime(p.decided_at)),
+            ]);
+        }
+        inserted += tx.exec().execute(backend.build(&stmt)).await?;
+    }
+    Ok(inserted)
+}
+
+pub async fn list(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &str,
+    status: PairStatus,
+    limit: u32,
+) -> Result<Vec<StoredPair>, sqlx::Error> {
+    let stmt = Query::select()
+        .columns(COLUMNS)
+        .from("duplicate_pairs")
+        .and_where(Expr::col("object").eq(object.to_string()))
+        .and_where(Expr::col("status").eq(status.as_str()))
+        .order_by("score", Order::Desc)
+        .order_by("a", Order::Asc)
+        .limit(u64::from(limit))
+        .to_owned();
+    exec.fetch_all(backend.build(&stmt)).await?.iter().map(decode).collect()
+}
+
+pub async fn decide(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &str,
+    pair: (RecordId, RecordId),
+    status: PairStatus,
+    by: UserId,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let stmt = Query::update()
+        .table("duplicate_pairs")
+        .value("status", status.as_str())
+        .value("decided_by", Expr::val(backend.uuid(Some(by.0))))
+        .value("decided_at", Expr::val(backend.datetime(Some(at))))
+        .and_where(Expr::col("object").eq(object.to_string()))
+        .and_where(Expr::col("a").eq(backend.uuid(Some(pair.0.0))))
+        .and_where(Expr::col("b").eq(backend.uuid(Some(pair.1.0))))
+        .and_where(Expr::col("status").eq(PairStatus::Open.as_str()))
+        .to_owned();
+    Ok(exec.execute(backend.build(&stmt)).await? == 1)
+}
