@@ -848,3 +848,17 @@ export-csv = CSV (Excel, UTF-8)
 export-xlsx = Excel-projektmappe (.xlsx)
 export-hint = Eksporterer listen, som den er filtreret og sorteret, med de poster du må se.
 bulk-export = Eksportér som CSV
+
+## Duplicates
+dup-may-exist = Denne findes måske allerede:
+dup-may-exist-hint = Åbn den og opdater den i stedet, eller gem denne alligevel.
+dup-save-anyway = Gem alligevel
+dup-reason-same_email = samme e-mail
+dup-reason-same_phone = samme telefon
+dup-reason-same_org_number = samme CVR-nummer
+dup-reason-same_domain = samme webdomæne
+dup-reason-same_company = samme virksomhed
+dup-reason-same_city = samme by
+dup-reason-similar_name = lignende navn
+dup-reason-different_email = anden e-mail
+dup-reason-different_phone = anden telefon

@@ -848,3 +848,17 @@ export-csv = CSV (Excel, UTF-8)
 export-xlsx = Excel-Arbeitsmappe (.xlsx)
 export-hint = Exportiert diese Liste so, wie sie gefiltert und sortiert ist, mit den Datensätzen, die Sie sehen dürfen.
 bulk-export = Als CSV exportieren
+
+## Duplicates
+dup-may-exist = Das gibt es vielleicht schon:
+dup-may-exist-hint = Öffnen Sie den Datensatz und aktualisieren Sie ihn, oder speichern Sie diesen trotzdem.
+dup-save-anyway = Trotzdem speichern
+dup-reason-same_email = gleiche E-Mail
+dup-reason-same_phone = gleiche Telefonnummer
+dup-reason-same_org_number = gleiche Registernummer
+dup-reason-same_domain = gleiche Webdomain
+dup-reason-same_company = gleiches Unternehmen
+dup-reason-same_city = gleicher Ort
+dup-reason-similar_name = ähnlicher Name
+dup-reason-different_email = andere E-Mail
+dup-reason-different_phone = andere Telefonnummer

@@ -848,3 +848,17 @@ export-csv = CSV (Excel, UTF-8)
 export-xlsx = Excel workbook (.xlsx)
 export-hint = Exports this list as filtered and sorted, with the records you may see.
 bulk-export = Export as CSV
+
+## Duplicates
+dup-may-exist = This may be here already:
+dup-may-exist-hint = Open it to update it instead, or save this one anyway.
+dup-save-anyway = Save anyway
+dup-reason-same_email = same e-mail
+dup-reason-same_phone = same phone
+dup-reason-same_org_number = same organisation number
+dup-reason-same_domain = same web domain
+dup-reason-same_company = same company
+dup-reason-same_city = same city
+dup-reason-similar_name = similar name
+dup-reason-different_email = another e-mail
+dup-reason-different_phone = another phone

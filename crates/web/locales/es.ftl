@@ -848,3 +848,17 @@ export-csv = CSV (Excel, UTF-8)
 export-xlsx = Libro de Excel (.xlsx)
 export-hint = Exporta esta lista tal como está filtrada y ordenada, con los registros que puedes ver.
 bulk-export = Exportar como CSV
+
+## Duplicates
+dup-may-exist = Puede que ya exista:
+dup-may-exist-hint = Ábrelo para actualizarlo, o guarda este de todos modos.
+dup-save-anyway = Guardar de todos modos
+dup-reason-same_email = mismo correo electrónico
+dup-reason-same_phone = mismo teléfono
+dup-reason-same_org_number = mismo número de identificación fiscal
+dup-reason-same_domain = mismo dominio web
+dup-reason-same_company = misma empresa
+dup-reason-same_city = misma ciudad
+dup-reason-similar_name = nombre parecido
+dup-reason-different_email = otro correo electrónico
+dup-reason-different_phone = otro teléfono

@@ -848,3 +848,17 @@ export-csv = CSV (Excel, UTF-8)
 export-xlsx = Excel-arbetsbok (.xlsx)
 export-hint = Exporterar listan filtrerad och sorterad som den visas, med de poster du får se.
 bulk-export = Exportera som CSV
+
+## Duplicates
+dup-may-exist = Den här kan redan finnas:
+dup-may-exist-hint = Öppna den och uppdatera den i stället, eller spara den här ändå.
+dup-save-anyway = Spara ändå
+dup-reason-same_email = samma e-post
+dup-reason-same_phone = samma telefon
+dup-reason-same_org_number = samma organisationsnummer
+dup-reason-same_domain = samma webbdomän
+dup-reason-same_company = samma företag
+dup-reason-same_city = samma ort
+dup-reason-similar_name = liknande namn
+dup-reason-different_email = annan e-post
+dup-reason-different_phone = annan telefon

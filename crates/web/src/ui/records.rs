@@ -179,6 +179,8 @@ struct FormPage {
     inputs: Vec<Input>,
     error: Option<String>,
     conflict: Option<String>,
+    /// Records the new one may duplicate: (title, link, why), shown before it is saved.
+    duplicates: Vec<(String, String, String)>,
 }
 
 impl Input {
@@ -514,6 +516,7 @@ fn render_form(
         inputs,
         error,
         conflict,
+        duplicates: Vec::new(),
         shell: ui.shell(&def.name),
     };
     ui.page(status, page.render())
@@ -527,6 +530,45 @@ pub async fn create(ui: Ui, Path(object): Path<String>, Form(form): Form<Vec<(St
         return super::form_expired(&ui);
     }
     let body = form_json(ui.tr.locale, &def, &form);
+    // Likely duplicates are shown before the first save; "Save anyway" sends the form again
+    // with `save_anyway`. A body the check cannot read goes on to the create, which says why.
+    if super::form_value(&form, "save_anyway").is_empty()
+        && let Ok(matches) = ui.a.crm.possible_duplicates(&ui.a.principal, &def.name, &body).await
+        && !matches.is_empty()
+    {
+        let mut inputs = inputs(&ui, &def, None, &[]).await;
+        keep_typed(&mut inputs, &form);
+        let tr = &ui.tr;
+        let duplicates = matches
+            .iter()
+            .map(|m| {
+                let why: Vec<String> = m
+                    .reasons
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
+                    .collect();
+                (
+                    m.record.title(&def),
+                    format!("/o/{}/{}", def.name, m.record.id),
+                    why.join(", "),
+                )
+            })
+            .collect();
+        let page = FormPage {
+            title: tr.t1("list-new", "object", labels::object_in_sentence(tr, &def)),
+            action: format!("/o/{}/new", def.name),
+            cancel: format!("/o/{}", def.name),
+            save_label: tr.t("dup-save-anyway"),
+            version: 0,
+            inputs,
+            error: None,
+            conflict: None,
+            duplicates,
+            shell: ui.shell(&def.name),
+        };
+        return ui.page(StatusCode::OK, page.render());
+    }
     match ui.a.crm.create(&ui.a.principal, &def.name, &body).await {
         Ok((_, r)) => Redirect::to(&format!("/o/{}/{}", def.name, r.id)).into_response(),
         Err(e) if e.code == ErrorCode::ValidationFailed => {

@@ -344,6 +344,36 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
     assert_eq!(people.as_array().unwrap().len(), 2);
     assert_eq!(people[0]["company"], people[1]["company"], "one Acme AB, made once");
 
+    // A new person who is already there is shown before saving; "Save anyway" saves.
+    b.go("/o/person/new").await;
+    super::e2e::fill(&b, "f-first_name", "Asa").await;
+    super::e2e::fill(&b, "f-last_name", "Oberg").await;
+    super::e2e::fill(&b, "f-email", "ASA@acme.se").await;
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("This may be here already").await;
+    let warning = b.by_id("possible-duplicates").await.text().await.unwrap();
+    assert!(
+        warning.contains("Åsa Öberg") && warning.contains("same e-mail"),
+        "{warning}"
+    );
+    assert_eq!(
+        b.by_id("f-last_name").await.value().await.unwrap().as_deref(),
+        Some("Oberg")
+    );
+    b.shot("possible-duplicate").await;
+    b.css("form.record-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Oberg").await;
+    let people = h.get("/api/v1/records/person?sort=last_name").await.body["data"].clone();
+    assert_eq!(people.as_array().unwrap().len(), 3, "saved anyway");
+
     // The list's export follows its filter.
     b.go("/o/person?ff=last_name&fo=eq&fv=Ek").await;
     b.wait_for("per@acme.se").await;
@@ -353,7 +383,7 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
     b.shot("export-menu").await;
     let (status, _, body) = text_of(&h, "/api/v1/records/person/export?format=csv").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body.lines().count(), 3);
+    assert_eq!(body.lines().count(), 4);
     // The same export as the page offers it, with the session.
     let page_csv = b.fetch_text(&csv).await;
     assert!(page_csv.contains("Ek") && !page_csv.contains("Öberg"), "{page_csv}");

@@ -245,7 +245,15 @@ pub async fn browser_project_health_and_gantt(h: H) {
     set(&b, "p-target", "2027-02-26").await;
     b.shot("new-project").await;
     submit(&b, "form[action='/projects']").await;
-    let settings = b.driver.current_url().await.unwrap().path().to_string();
+    // The click returns before the browser has followed the redirect.
+    let mut settings = String::new();
+    for _ in 0..100 {
+        settings = b.driver.current_url().await.unwrap().path().to_string();
+        if settings.ends_with("/settings") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert!(settings.ends_with("/settings"), "{settings}");
     let project = settings.trim_end_matches("/settings").to_string();
     b.by_id("s-deps").await.send_keys("Sales").await.unwrap();
