@@ -52,3 +52,24 @@ pub fn object_in_sentence(tr: &Tr, o: &ObjectDef) -> String {
     let name = object(tr, o);
     if tr.locale == "de" { name } else { name.to_lowercase() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every standard object and field has its name in every language (a field added to the
+    /// standard objects without one shows its Fluent key).
+    #[test]
+    fn standard_objects_and_fields_are_named_in_every_language() {
+        for locale in ["en", "sv", "de", "da", "es"] {
+            let tr = Tr::new(locale);
+            for o in anchora_core::meta::standard_objects() {
+                assert!(!object(&tr, &o).starts_with("object-"), "{locale}: {}", o.name);
+                for f in &o.fields {
+                    let label = field(&tr, &o, f);
+                    assert!(!label.starts_with("field-"), "{locale}: {label}");
+                }
+            }
+        }
+    }
+}
