@@ -854,6 +854,15 @@ bulk-export = Eksportér som CSV
 ## Duplicates
 dup-may-exist = Denne findes måske allerede:
 dup-may-exist-hint = Åbn den og opdater den i stedet, eller gem denne alligevel.
+nav-duplicates = Dubletter
+dup-title = Dubletter
+dup-intro = Poster, der sandsynligvis er de samme: fundet via samme e-mail, telefon eller CVR-nummer, eller et næsten ens navn i samme virksomhed eller by. Poster, der er to forskellige, kan afvises; en senere søgning lader dem være.
+dup-object = Vis
+dup-scan = Søg nu
+dup-scan-done = Søgningen fandt { $count } sandsynlige par.
+dup-none = Ingen sandsynlige dubletter venter. Søg igen for at se efter.
+dup-dismiss = Ikke de samme
+dup-score = Lighed
 dup-save-anyway = Gem alligevel
 dup-reason-same_email = samme e-mail
 dup-reason-same_phone = samme telefon

@@ -854,6 +854,15 @@ bulk-export = Als CSV exportieren
 ## Duplicates
 dup-may-exist = Das gibt es vielleicht schon:
 dup-may-exist-hint = Öffnen Sie den Datensatz und aktualisieren Sie ihn, oder speichern Sie diesen trotzdem.
+nav-duplicates = Dubletten
+dup-title = Dubletten
+dup-intro = Datensätze, die wahrscheinlich dieselben sind: gefunden über dieselbe E-Mail, Telefonnummer oder Registernummer oder einen fast gleichen Namen im selben Unternehmen oder Ort. Zwei verschiedene Datensätze können verworfen werden; eine spätere Suche lässt sie in Ruhe.
+dup-object = Anzeigen
+dup-scan = Jetzt suchen
+dup-scan-done = Die Suche hat { $count } wahrscheinliche Paare gefunden.
+dup-none = Keine wahrscheinlichen Dubletten offen. Suchen Sie erneut, um nachzusehen.
+dup-dismiss = Nicht dieselben
+dup-score = Übereinstimmung
 dup-save-anyway = Trotzdem speichern
 dup-reason-same_email = gleiche E-Mail
 dup-reason-same_phone = gleiche Telefonnummer

@@ -854,6 +854,15 @@ bulk-export = Export as CSV
 ## Duplicates
 dup-may-exist = This may be here already:
 dup-may-exist-hint = Open it to update it instead, or save this one anyway.
+nav-duplicates = Duplicates
+dup-title = Duplicates
+dup-intro = Records that are probably one and the same: found by the same e-mail, phone or organisation number, or a name that is nearly the same in the same company or city. Records that are two different ones can be dismissed; a later scan leaves them alone.
+dup-object = Show
+dup-scan = Scan now
+dup-scan-done = The scan found { $count } likely pairs.
+dup-none = No likely duplicates waiting. Scan to look again.
+dup-dismiss = Not the same
+dup-score = Match
 dup-save-anyway = Save anyway
 dup-reason-same_email = same e-mail
 dup-reason-same_phone = same phone

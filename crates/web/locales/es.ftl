@@ -854,6 +854,15 @@ bulk-export = Exportar como CSV
 ## Duplicates
 dup-may-exist = Puede que ya exista:
 dup-may-exist-hint = Ábrelo para actualizarlo, o guarda este de todos modos.
+nav-duplicates = Duplicados
+dup-title = Duplicados
+dup-intro = Registros que probablemente son el mismo: encontrados por el mismo correo electrónico, teléfono o número de identificación fiscal, o un nombre casi igual en la misma empresa o ciudad. Los que son dos registros distintos se pueden descartar; una búsqueda posterior los deja en paz.
+dup-object = Mostrar
+dup-scan = Buscar ahora
+dup-scan-done = La búsqueda encontró { $count } pares probables.
+dup-none = No hay duplicados probables pendientes. Busca de nuevo para comprobarlo.
+dup-dismiss = No son el mismo
+dup-score = Coincidencia
 dup-save-anyway = Guardar de todos modos
 dup-reason-same_email = mismo correo electrónico
 dup-reason-same_phone = mismo teléfono

@@ -854,6 +854,15 @@ bulk-export = Exportera som CSV
 ## Duplicates
 dup-may-exist = Den här kan redan finnas:
 dup-may-exist-hint = Öppna den och uppdatera den i stället, eller spara den här ändå.
+nav-duplicates = Dubbletter
+dup-title = Dubbletter
+dup-intro = Poster som troligen är samma: hittade genom samma e-post, telefon eller organisationsnummer, eller ett nästan likadant namn på samma företag eller ort. Poster som är två olika kan avfärdas; en senare sökning låter dem vara.
+dup-object = Visa
+dup-scan = Sök nu
+dup-scan-done = Sökningen hittade { $count } troliga par.
+dup-none = Inga troliga dubbletter väntar. Sök igen för att se efter.
+dup-dismiss = Inte samma
+dup-score = Likhet
 dup-save-anyway = Spara ändå
 dup-reason-same_email = samma e-post
 dup-reason-same_phone = samma telefon

@@ -3,6 +3,7 @@
 
 mod admin;
 mod board;
+mod duplicates;
 pub mod format;
 pub mod gantt;
 mod home;
@@ -159,6 +160,9 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/imports/{id}", get(imports::import_page))
+        .route("/duplicates", get(duplicates::duplicates_page))
+        .route("/duplicates/scan", post(duplicates::scan))
+        .route("/duplicates/dismiss", post(duplicates::dismiss))
         .route("/imports/{id}/start", post(imports::start))
         .route("/imports/{id}/rejected.csv", get(imports::rejected))
 }
@@ -301,6 +305,11 @@ impl Ui {
                 href: "/imports".into(),
                 label: tr.t("nav-imports"),
                 current: current == "imports",
+            });
+            admin.push(NavItem {
+                href: "/duplicates".into(),
+                label: tr.t("nav-duplicates"),
+                current: current == "duplicates",
             });
         }
         admin.extend(if self.a.user.role == Role::Admin {

@@ -374,6 +374,24 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
     let people = h.get("/api/v1/records/person?sort=last_name").await.body["data"].clone();
     assert_eq!(people.as_array().unwrap().len(), 3, "saved anyway");
 
+    // The review queue: a scan finds the pair, "Not the same" takes it out.
+    b.go("/duplicates?object=person").await;
+    b.wait_for("No likely duplicates waiting").await;
+    b.by_id("dup-scan").await.click().await.unwrap();
+    b.wait_for("The scan found 1 likely pairs").await;
+    let page = b.source().await;
+    assert!(
+        page.contains("same e-mail") && page.contains("Åsa Öberg") && page.contains("Asa Oberg"),
+        "{page}"
+    );
+    b.shot("duplicates").await;
+    b.css("form[action='/duplicates/dismiss'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("No likely duplicates waiting").await;
+
     // The list's export follows its filter.
     b.go("/o/person?ff=last_name&fo=eq&fv=Ek").await;
     b.wait_for("per@acme.se").await;

@@ -1,0 +1,144 @@
+//! The duplicate review queue in the app: scan an object, see each likely pair side by side
+//! with why it was found, and dismiss the pairs that are two different records.
+
+use super::{Resolver, Shell, Ui, forbidden, form_expired, form_value, labels, not_found};
+use anchora_core::ErrorCode;
+use anchora_core::auth::Permission;
+use anchora_core::dedupe::DEFAULT_COUNTRY;
+use anchora_core::meta::ObjectDef;
+use anchora_core::record::Record;
+use anchora_core::views::url_encode;
+use askama::Template;
+use axum::Form;
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// One side of a pair: its title, link and the fields that tell records apart.
+struct Side {
+    title: String,
+    href: String,
+    facts: Vec<(String, String)>,
+}
+
+struct PairView {
+    score: String,
+    why: String,
+    a: String,
+    b: String,
+    sides: Vec<Side>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/duplicates.html")]
+struct DuplicatesPage {
+    shell: Shell,
+    title: String,
+    object: String,
+    objects: Vec<(String, String)>,
+    pairs: Vec<PairView>,
+    notice: Option<String>,
+}
+
+fn side(ui: &Ui, resolver: &Resolver, def: &ObjectDef, r: &Record) -> Side {
+    let facts = def
+        .active_fields()
+        .filter(|f| !def.title_fields.contains(&f.name))
+        .filter(|f| !r.get(&f.name).is_null())
+        .take(6)
+        .map(|f| (labels::field(&ui.tr, def, f), resolver.cell(&ui.tr, def, f, r).text))
+        .collect();
+    Side {
+        title: r.title(def),
+        href: format!("/o/{}/{}", def.name, r.id),
+        facts,
+    }
+}
+
+pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
+    if !ui.a.principal.may(Permission::Import, &ui.schema.policy) {
+        return forbidden(&ui);
+    }
+    let object = form_value(&q, "object");
+    let object = if object.is_empty() { "person" } else { object };
+    let Some(def) = ui.object(object) else {
+        return not_found(&ui);
+    };
+    let queue = match ui.a.crm.duplicate_queue(&ui.a.principal, &def.name, 100).await {
+        Ok(q) => q,
+        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
+        Err(_) => return not_found(&ui),
+    };
+    let records: Vec<Record> = queue.iter().flat_map(|(_, a, b)| [a.clone(), b.clone()]).collect();
+    let resolver = Resolver::for_records(&ui, &def, &records).await;
+    let tr = &ui.tr;
+    let pairs = queue
+        .iter()
+        .map(|(p, a, b)| PairView {
+            score: super::format::percent(tr.locale, (p.score * 100.0).round()),
+            why: p
+                .reasons
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
+                .collect::<Vec<_>>()
+                .join(", "),
+            a: a.id.to_string(),
+            b: b.id.to_string(),
+            sides: vec![side(&ui, &resolver, &def, a), side(&ui, &resolver, &def, b)],
+        })
+        .collect();
+    let notice = match form_value(&q, "found") {
+        "" => None,
+        n => Some(tr.t1("dup-scan-done", "count", n.to_string())),
+    };
+    let page = DuplicatesPage {
+        shell: ui.shell("duplicates"),
+        title: tr.t("dup-title"),
+        object: def.name.clone(),
+        objects: ui
+            .schema
+            .objects
+            .values()
+            .filter(|o| !o.archived)
+            .map(|o| (o.name.clone(), labels::object_plural(tr, o)))
+            .collect(),
+        pairs,
+        notice,
+    };
+    ui.page(StatusCode::OK, page.render())
+}
+
+pub async fn scan(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !ui.csrf_ok(form_value(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    let object = form_value(&form, "object");
+    match ui.a.crm.scan_duplicates(&ui.a.principal, object, DEFAULT_COUNTRY).await {
+        Ok(n) => Redirect::to(&format!("/duplicates?object={}&found={n}", url_encode(object))).into_response(),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(_) => not_found(&ui),
+    }
+}
+
+pub async fn dismiss(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !ui.csrf_ok(form_value(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    let object = form_value(&form, "object");
+    match ui
+        .a
+        .crm
+        .dismiss_duplicate(&ui.a.principal, object, form_value(&form, "a"), form_value(&form, "b"))
+        .await
+    {
+        // A pair someone else decided a moment ago is gone from the queue either way.
+        Ok(())
+        | Err(anchora_core::Error {
+            code: ErrorCode::NotFound,
+            ..
+        }) => Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response(),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(_) => not_found(&ui),
+    }
+}
