@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use crate::auth::AccessPolicy;
+use crate::dedupe::merge::{BatchWrite, MergeEntry, RecordBatch};
 use crate::dedupe::{PairStatus, StoredPair};
 use crate::error::Result;
 use crate::identity::{ApiToken, Session, Team, User};
@@ -309,6 +310,11 @@ pub trait Store: Send + Sync {
         by: UserId,
         at: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Put a decided pair back in the queue (after a merge is undone).
+    async fn reopen_duplicate(&self, object: &str, pair: (RecordId, RecordId)) -> Result<()>;
+    /// Many record writes at their versions, with a merge journal entry, in one transaction.
+    async fn write_records(&self, batch: &RecordBatch, ctx: WriteCtx) -> Result<BatchWrite>;
+    async fn merge_entry(&self, id: uuid::Uuid) -> Result<Option<MergeEntry>>;
     /// Rejected rows of a job after a row number, in row order.
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>>;
 }

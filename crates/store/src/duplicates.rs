@@ -2,7 +2,9 @@
 //! dismissed ones stay dismissed.
 
 use crate::db::{Backend, Exec, Row, Tx};
+use anchora_core::dedupe::merge::{BatchWrite, MergeEntry, RecordBatch};
 use anchora_core::dedupe::{PairStatus, StoredPair};
+use anchora_core::store::WriteCtx;
 use anchora_core::{RecordId, UserId};
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
@@ -21,7 +23,98 @@ pub fn tables(backend: Backend) -> Vec<String> {
              PRIMARY KEY (object, a, b))"
         ),
         "CREATE INDEX ix_duplicate_pairs_queue ON duplicate_pairs (object, status, score)".to_string(),
+        format!(
+            "CREATE TABLE merges (id {uuid} PRIMARY KEY, object TEXT NOT NULL, body TEXT NOT NULL, at {ts} NOT NULL, \
+             undone_at {ts})"
+        ),
     ]
+}
+
+pub async fn reopen(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &str,
+    pair: (RecordId, RecordId),
+) -> Result<(), sqlx::Error> {
+    let stmt = Query::update()
+        .table("duplicate_pairs")
+        .value("status", PairStatus::Open.as_str())
+        .value("decided_by", Expr::val(backend.uuid(None)))
+        .value("decided_at", Expr::val(backend.datetime(None)))
+        .and_where(Expr::col("object").eq(object.to_string()))
+        .and_where(Expr::col("a").eq(backend.uuid(Some(pair.0.0))))
+        .and_where(Expr::col("b").eq(backend.uuid(Some(pair.1.0))))
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+/// The record writes of a merge (or its undo), and its journal entry, in `tx`.
+pub async fn write_records(
+    tx: &mut Tx,
+    backend: Backend,
+    batch: &RecordBatch,
+    ctx: WriteCtx,
+) -> Result<BatchWrite, sqlx::Error> {
+    // Out of the trash first (what is pointed back at it must be live), into it last.
+    for (object, id, version, deleted) in batch.trash.iter().filter(|t| !t.3) {
+        match crate::records::set_deleted(tx, backend, object, *id, *deleted, Some(*version), ctx).await? {
+            crate::records::Updated::Done(_) => {}
+            _ => return Ok(BatchWrite::Stale(*id)),
+        }
+    }
+    for (object, id, version, input) in &batch.updates {
+        match crate::records::update(tx, backend, object, *id, *version, input, ctx).await? {
+            Ok(crate::records::Updated::Done(_)) => {}
+            _ => return Ok(BatchWrite::Stale(*id)),
+        }
+    }
+    for (object, id, version, deleted) in batch.trash.iter().filter(|t| t.3) {
+        match crate::records::set_deleted(tx, backend, object, *id, *deleted, Some(*version), ctx).await? {
+            crate::records::Updated::Done(_) => {}
+            _ => return Ok(BatchWrite::Stale(*id)),
+        }
+    }
+    if let Some(entry) = &batch.merge {
+        let body = serde_json::to_string(entry).map_err(bad)?;
+        let stmt = Query::insert()
+            .into_table("merges")
+            .columns(["id", "object", "body", "at", "undone_at"])
+            .values_panic([
+                Expr::val(backend.uuid(Some(entry.id))),
+                entry.object.clone().into(),
+                body.into(),
+                Expr::val(backend.datetime(Some(entry.at))),
+                Expr::val(backend.datetime(None)),
+            ])
+            .to_owned();
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
+    if let Some(id) = batch.undo {
+        let stmt = Query::update()
+            .table("merges")
+            .value("undone_at", Expr::val(backend.datetime(Some(ctx.now))))
+            .and_where(Expr::col("id").eq(backend.uuid(Some(id))))
+            .and_where(Expr::col("undone_at").is_null())
+            .to_owned();
+        if tx.exec().execute(backend.build(&stmt)).await? != 1 {
+            return Ok(BatchWrite::Stale(RecordId(id)));
+        }
+    }
+    Ok(BatchWrite::Written)
+}
+
+pub async fn merge_entry(exec: Exec<'_>, backend: Backend, id: uuid::Uuid) -> Result<Option<MergeEntry>, sqlx::Error> {
+    let stmt = Query::select()
+        .columns(["body", "undone_at"])
+        .from("merges")
+        .and_where(Expr::col("id").eq(backend.uuid(Some(id))))
+        .to_owned();
+    let Some(row) = exec.fetch_optional(backend.build(&stmt)).await? else {
+        return Ok(None);
+    };
+    let mut entry: MergeEntry = serde_json::from_str(&row.string(0)?).map_err(bad)?;
+    entry.undone_at = row.opt_datetime(1)?;
+    Ok(Some(entry))
 }
 
 const COLUMNS: [&str; 9] = [

@@ -1090,6 +1090,33 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
+    async fn reopen_duplicate(&self, object: &str, pair: (RecordId, RecordId)) -> Result<()> {
+        duplicates::reopen(self.pool.exec(), self.backend_kind(), object, pair)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn write_records(
+        &self,
+        batch: &anchora_core::dedupe::merge::RecordBatch,
+        ctx: WriteCtx,
+    ) -> Result<anchora_core::dedupe::merge::BatchWrite> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let outcome = duplicates::write_records(&mut tx, self.backend_kind(), batch, ctx)
+            .await
+            .map_err(db_error)?;
+        if outcome == anchora_core::dedupe::merge::BatchWrite::Written {
+            tx.commit().await.map_err(db_error)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn merge_entry(&self, id: uuid::Uuid) -> Result<Option<anchora_core::dedupe::merge::MergeEntry>> {
+        duplicates::merge_entry(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {
         imports::rejects(self.pool.exec(), self.backend_kind(), id, after_row, limit)
             .await

@@ -2,6 +2,7 @@
 //! and scores pairs ([`scan`]).
 
 pub mod keys;
+pub mod merge;
 pub mod scan;
 
 use crate::auth::{Permission, Principal};

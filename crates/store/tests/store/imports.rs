@@ -466,3 +466,136 @@ pub async fn duplicates_are_scanned_queued_dismissed_and_checked_before_saving(h
     let key = add_user(&*h.store, "steward2@example.com", Role::KeyUser, h.clock.now()).await;
     assert_eq!(h.crm.duplicate_queue(&key, "person", 50).await.unwrap().len(), 1);
 }
+
+pub async fn merging_picks_values_relinks_everything_keeps_history_and_undoes(h: H) {
+    let company = |name: &str| json!({"name": name});
+    let (_, acme) = h.crm.create(&h.admin, "company", &company("Acme AB")).await.unwrap();
+    let (_, acme2) = h
+        .crm
+        .create(&h.admin, "company", &company("ACME Aktiebolag"))
+        .await
+        .unwrap();
+    let (_, keep) = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"first_name": "Åsa", "last_name": "Öberg", "email": "asa@acme.se", "company": acme2.id.to_string()}),
+        )
+        .await
+        .unwrap();
+    let (_, gone) = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"first_name": "Åsa", "last_name": "Öbreg", "email": "asa@acme.se", "phone": "08-123 45 67", "title": "CFO"}),
+        )
+        .await
+        .unwrap();
+    let (_, call) = h
+        .crm
+        .create(
+            &h.admin,
+            "activity",
+            &json!({"type": "call", "subject": "Intro", "person": gone.id.to_string(),
+                    "links": [{"object": "person", "id": gone.id.to_string()}, {"object": "company", "id": acme.id.to_string()}]}),
+        )
+        .await
+        .unwrap();
+    let body = |keep_version: i64, gone_version: i64| {
+        json!({"keep": keep.id.to_string(), "gone": gone.id.to_string(), "keep_version": keep_version,
+               "gone_version": gone_version, "values": {"last_name": "keep", "title": "gone"}})
+    };
+    // Seen at an old version: refused, nothing merged.
+    let err = h.crm.merge(&h.admin, "person", body(0, 1)).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::VersionConflict);
+    let err = h
+        .crm
+        .merge(&h.admin, "person", json!({"keep": keep.id.to_string(), "gone": gone.id.to_string(), "keep_version": 1, "gone_version": 1, "values": {"shoe": "keep"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.errors[0].field, "values.shoe");
+    let err = h
+        .crm
+        .merge(
+            &h.admin,
+            "person",
+            json!({"keep": keep.id.to_string(), "gone": keep.id.to_string(), "keep_version": 1, "gone_version": 1}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.errors[0].field, "gone");
+
+    let entry = h.crm.merge(&h.admin, "person", body(1, 1)).await.unwrap();
+    let (def, kept) = h.crm.get(&h.admin, "person", &keep.id.to_string()).await.unwrap();
+    let kept = kept.to_json(&def);
+    assert_eq!(kept["last_name"], "Öberg", "chosen: the kept record's");
+    assert_eq!(kept["title"], "CFO", "chosen: the other's");
+    assert_eq!(kept["phone"], "08-123 45 67", "empty here, so filled from the other");
+    assert_eq!(kept["company"], acme2.id.to_string());
+    let (_, moved) = h.crm.get(&h.admin, "activity", &call.id.to_string()).await.unwrap();
+    assert_eq!(moved.get("person"), &anchora_core::value::Value::Relation(keep.id));
+    assert!(moved.links.iter().any(|l| l.id == keep.id) && !moved.links.iter().any(|l| l.id == gone.id));
+    let (_, trashed) = h.crm.get(&h.admin, "person", &gone.id.to_string()).await.unwrap();
+    assert!(
+        trashed.deleted_at.is_some(),
+        "the merged record is in the trash with its history"
+    );
+    let history = h
+        .crm
+        .history(&h.admin, "person", &keep.id.to_string(), None, None)
+        .await
+        .unwrap();
+    assert!(
+        history.iter().any(|c| c.field.as_deref() == Some("title")),
+        "{history:?}"
+    );
+    let timeline = h.crm.timeline(&h.admin, "person", keep.id, 10).await.unwrap();
+    assert_eq!(timeline.len(), 1, "the call is on the kept person's timeline");
+
+    // Undo puts everything back, once.
+    let undone = h.crm.undo_merge(&h.admin, &entry.id.to_string()).await.unwrap();
+    assert!(undone.undone_at.is_some());
+    let (_, back) = h.crm.get(&h.admin, "person", &keep.id.to_string()).await.unwrap();
+    assert!(back.get("title").is_null() && back.get("phone").is_null());
+    let (_, restored) = h.crm.get(&h.admin, "person", &gone.id.to_string()).await.unwrap();
+    assert!(restored.deleted_at.is_none());
+    let (_, call_back) = h.crm.get(&h.admin, "activity", &call.id.to_string()).await.unwrap();
+    assert_eq!(call_back.get("person"), &anchora_core::value::Value::Relation(gone.id));
+    assert!(call_back.links.iter().any(|l| l.id == gone.id));
+    let err = h.crm.undo_merge(&h.admin, &entry.id.to_string()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::AlreadyExists);
+
+    // Companies: people and activities follow the company that stays.
+    let entry = h
+        .crm
+        .merge(
+            &h.admin,
+            "company",
+            json!({"keep": acme.id.to_string(), "gone": acme2.id.to_string(), "keep_version": 1, "gone_version": 1}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(entry.relinked.len(), 1, "{entry:?}");
+    let (_, p) = h.crm.get(&h.admin, "person", &keep.id.to_string()).await.unwrap();
+    assert_eq!(p.get("company"), &anchora_core::value::Value::Relation(acme.id));
+    // An undo after the kept company changed again is refused.
+    let (_, a) = h.crm.get(&h.admin, "company", &acme.id.to_string()).await.unwrap();
+    h.crm
+        .update(
+            &h.admin,
+            "company",
+            &acme.id.to_string(),
+            &json!({"city": "Lund"}),
+            Some(a.version),
+        )
+        .await
+        .unwrap();
+    let err = h.crm.undo_merge(&h.admin, &entry.id.to_string()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::VersionConflict);
+    // Users may not merge.
+    let user = add_user(&*h.store, "merger@example.com", Role::User, h.clock.now()).await;
+    let err = h.crm.merge(&user, "person", body(1, 1)).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+}

@@ -17,6 +17,8 @@ pub fn router() -> Router<AppState> {
         .route("/duplicates/{object}/scan", post(scan))
         .route("/duplicates/{object}/{a}/{b}/dismiss", post(dismiss))
         .route("/records/{object}/possible-duplicates", post(possible))
+        .route("/records/{object}/merge", post(merge))
+        .route("/merges/{id}/undo", post(undo))
 }
 
 /// The calling code for numbers written without one (`?country=49`), digits only.
@@ -59,4 +61,14 @@ async fn possible(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBod
         .map(|m| json!({"score": m.score, "reasons": m.reasons, "record": m.record.to_json(&def)}))
         .collect();
     Ok(Json(json!({"data": data})))
+}
+
+async fn merge(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+    let entry = a.crm.merge(&a.principal, &object, body).await?;
+    Ok(Json(serde_json::to_value(&entry).unwrap_or_default()))
+}
+
+async fn undo(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+    let entry = a.crm.undo_merge(&a.principal, &id).await?;
+    Ok(Json(serde_json::to_value(&entry).unwrap_or_default()))
 }

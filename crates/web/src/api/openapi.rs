@@ -395,6 +395,20 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "post": {"operationId": "dismiss_duplicate", "summary": "Not the same: later scans leave the pair alone", "tags": ["Duplicates"],
             "responses": with(single("200", "Dismissed", &json!({"type": "object"})), &["401", "403", "404"])}
     }));
+    paths.insert("/records/{object}/merge".into(), json!({
+        "parameters": [object_param],
+        "post": {"operationId": "merge_records", "summary": "Merge `gone` into `keep`: chosen values, everything pointing at `gone` re-pointed, `gone` to the trash; undoable", "tags": ["Duplicates"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["keep", "gone", "keep_version", "gone_version"],
+                "properties": {"keep": {"type": "string", "format": "uuid"}, "gone": {"type": "string", "format": "uuid"},
+                "keep_version": {"type": "integer"}, "gone_version": {"type": "integer"},
+                "values": {"type": "object", "additionalProperties": {"type": "string", "enum": ["keep", "gone"]}}}}}}},
+            "responses": with(single("200", "The merge, as the journal keeps it", &json!({"type": "object"})), &["400", "401", "403", "404", "409", "412", "422"])}
+    }));
+    paths.insert("/merges/{id}/undo".into(), json!({
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "post": {"operationId": "undo_merge", "summary": "Undo a merge (refused when the kept record changed since)", "tags": ["Duplicates"],
+            "responses": with(single("200", "Undone", &json!({"type": "object"})), &["401", "403", "404", "409", "412"])}
+    }));
     paths.insert("/records/{object}/possible-duplicates".into(), json!({
         "parameters": [object_param],
         "post": {"operationId": "possible_duplicates", "summary": "Records that may be the one a create body describes (nothing is written)", "tags": ["Duplicates"],

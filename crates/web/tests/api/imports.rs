@@ -218,6 +218,34 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
     let r = h.post("/api/v1/duplicates/person/not-an-id/x/dismiss", json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(h.get("/api/v1/duplicates/person").await.body["data"], json!([]));
+    // Merge the two anyway, then undo it.
+    let (ka, kb) = (pair["a"]["version"].clone(), pair["b"]["version"].clone());
+    let merge = json!({"keep": x, "gone": y, "keep_version": ka, "gone_version": kb, "values": {"first_name": "gone"}});
+    let r = h
+        .post(
+            "/api/v1/records/person/merge",
+            json!({"keep": x, "gone": y, "colour": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h.post("/api/v1/records/person/merge", merge.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let merge_id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        h.get(&format!("/api/v1/records/person/{y}")).await.body["deleted_at"].is_null(),
+        false
+    );
+    let r = h.post("/api/v1/records/person/merge", merge).await;
+    assert!(r.status.is_client_error(), "merging again is refused: {}", r.status);
+    let r = h.post(&format!("/api/v1/merges/{merge_id}/undo"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(h.get(&format!("/api/v1/records/person/{y}")).await.body["deleted_at"].is_null());
+    let r = h.post(&format!("/api/v1/merges/{merge_id}/undo"), json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(
+        h.post("/api/v1/merges/nope/undo", json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         h.post("/api/v1/duplicates/shoe/scan", json!({})).await.status,
         StatusCode::NOT_FOUND
