@@ -26,7 +26,11 @@ struct PairView {
     why: String,
     a: String,
     b: String,
+    a_version: i64,
+    b_version: i64,
     sides: Vec<Side>,
+    /// Fields where the two differ: (field, label, A's value, B's value).
+    choices: Vec<(String, String, String, String)>,
 }
 
 #[derive(Template)]
@@ -38,6 +42,19 @@ struct DuplicatesPage {
     objects: Vec<(String, String)>,
     pairs: Vec<PairView>,
     notice: Option<String>,
+    /// A merge just made, which can be undone.
+    merged: Option<String>,
+    error: Option<String>,
+}
+
+/// Back to the queue with what went wrong (kept in the query string, shown escaped).
+fn back_with(object: &str, e: &anchora_core::Error) -> Response {
+    Redirect::to(&format!(
+        "/duplicates?object={}&error={}",
+        url_encode(object),
+        url_encode(&super::admin::problem(e))
+    ))
+    .into_response()
 }
 
 fn side(ui: &Ui, resolver: &Resolver, def: &ObjectDef, r: &Record) -> Side {
@@ -85,13 +102,29 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
                 .join(", "),
             a: a.id.to_string(),
             b: b.id.to_string(),
+            a_version: a.version,
+            b_version: b.version,
             sides: vec![side(&ui, &resolver, &def, a), side(&ui, &resolver, &def, b)],
+            choices: def
+                .active_fields()
+                .filter(|f| !a.get(&f.name).is_null() && !b.get(&f.name).is_null() && a.get(&f.name) != b.get(&f.name))
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        labels::field(&ui.tr, &def, f),
+                        resolver.cell(&ui.tr, &def, f, a).text,
+                        resolver.cell(&ui.tr, &def, f, b).text,
+                    )
+                })
+                .collect(),
         })
         .collect();
     let notice = match form_value(&q, "found") {
         "" => None,
         n => Some(tr.t1("dup-scan-done", "count", n.to_string())),
     };
+    let merged = Some(form_value(&q, "merged").to_string()).filter(|m| !m.is_empty());
+    let error = Some(form_value(&q, "error").chars().take(500).collect::<String>()).filter(|e| !e.is_empty());
     let page = DuplicatesPage {
         shell: ui.shell("duplicates"),
         title: tr.t("dup-title"),
@@ -105,6 +138,8 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
             .collect(),
         pairs,
         notice,
+        merged,
+        error,
     };
     ui.page(StatusCode::OK, page.render())
 }
@@ -140,5 +175,56 @@ pub async fn dismiss(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Respons
         }) => Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response(),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(_) => not_found(&ui),
+    }
+}
+
+/// Merge a pair as the form chose: which record stays, and whose value each differing field
+/// keeps.
+pub async fn merge(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !ui.csrf_ok(form_value(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    let object = form_value(&form, "object");
+    let (a, b) = (form_value(&form, "a"), form_value(&form, "b"));
+    let version = |k: &str| form_value(&form, k).parse::<i64>().unwrap_or(0);
+    let a_stays = form_value(&form, "stays") != "b";
+    let (keep, gone, keep_version, gone_version) = if a_stays {
+        (a, b, version("a_version"), version("b_version"))
+    } else {
+        (b, a, version("b_version"), version("a_version"))
+    };
+    let mut values = serde_json::Map::new();
+    for (k, side) in &form {
+        if let Some(field) = k.strip_prefix("pick-") {
+            let from_keep = (side == "a") == a_stays;
+            values.insert(
+                field.to_string(),
+                serde_json::json!(if from_keep { "keep" } else { "gone" }),
+            );
+        }
+    }
+    let body = serde_json::json!({"keep": keep, "gone": gone, "keep_version": keep_version,
+                                  "gone_version": gone_version, "values": values});
+    match ui.a.crm.merge(&ui.a.principal, object, body).await {
+        Ok(entry) => Redirect::to(&format!(
+            "/duplicates?object={}&merged={}",
+            url_encode(object),
+            entry.id
+        ))
+        .into_response(),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back_with(object, &e),
+    }
+}
+
+pub async fn undo(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !ui.csrf_ok(form_value(&form, "csrf")) {
+        return form_expired(&ui);
+    }
+    let object = form_value(&form, "object");
+    match ui.a.crm.undo_merge(&ui.a.principal, form_value(&form, "merge")).await {
+        Ok(_) => Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response(),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(e) => back_with(object, &e),
     }
 }

@@ -163,6 +163,8 @@ pub fn router() -> Router<AppState> {
         .route("/duplicates", get(duplicates::duplicates_page))
         .route("/duplicates/scan", post(duplicates::scan))
         .route("/duplicates/dismiss", post(duplicates::dismiss))
+        .route("/duplicates/merge", post(duplicates::merge))
+        .route("/duplicates/undo", post(duplicates::undo))
         .route("/imports/{id}/start", post(imports::start))
         .route("/imports/{id}/rejected.csv", get(imports::rejected))
 }

@@ -410,6 +410,37 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
         "{page}"
     );
     b.shot("duplicates").await;
+    // Merge the pair, keeping the second record's last name; then undo it.
+    b.css("details.dup-merge summary").await.click().await.unwrap();
+    let pick_b = b.css("input[name='pick-last_name'][value='b']").await;
+    let chosen = pick_b.parent().await.unwrap().text().await.unwrap().trim().to_string();
+    pick_b.click().await.unwrap();
+    b.shot("merge-choices").await;
+    b.css("form[action='/duplicates/merge'] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Merged.").await;
+    let live = h.get("/api/v1/records/person?sort=last_name").await.body["data"].clone();
+    assert_eq!(live.as_array().unwrap().len(), 2, "{live}");
+    assert!(
+        live.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["last_name"] == chosen.as_str()),
+        "{chosen}: {live}"
+    );
+    b.shot("merged").await;
+    b.by_id("undo-merge").await.click().await.unwrap();
+    b.wait_for("Not the same").await;
+    assert_eq!(
+        h.get("/api/v1/records/person").await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     b.css("form[action='/duplicates/dismiss'] button")
         .await
         .click()
