@@ -4,10 +4,8 @@
 
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::filter::{ColumnRef, Condition};
 use crate::ids::{RecordId, UserId};
 use crate::meta::{FieldDef, FieldType, ObjectDef};
-use crate::query::ListQuery;
 use crate::record::Record;
 use crate::service::{Crm, ListParams};
 use crate::value::{Value, format_datetime};
@@ -317,17 +315,7 @@ impl Crm {
         ids.sort();
         ids.dedup();
         for chunk in ids.chunks(EXPORT_PAGE as usize) {
-            let mut query = ListQuery::all();
-            query.filter = Some(Condition::In {
-                column: ColumnRef {
-                    column: "id".into(),
-                    field_type: FieldType::Relation,
-                },
-                values: chunk.iter().map(|id| Value::Relation(*id)).collect(),
-            });
-            query.limit = EXPORT_PAGE;
-            query.owners = owners.clone();
-            let records = self.store.list_records(object, &query).await?;
+            let records = self.records_by_id(object, chunk, owners.clone()).await?;
             let titles = self.relation_titles(who, fields, &records).await?;
             for record in &records {
                 sink.row(&row_cells(record, fields, &titles, users))?;

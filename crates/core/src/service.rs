@@ -515,6 +515,60 @@ impl Crm {
         self.store.aggregate(&object, &query).await
     }
 
+    /// Live records of an object by id (in pages of the largest list), only those the owners
+    /// allow (`None`: everyone's); ids not found are left out.
+    pub(crate) async fn records_by_id(
+        &self,
+        object: &ObjectDef,
+        ids: &[RecordId],
+        owners: Option<Vec<UserId>>,
+    ) -> Result<Vec<Record>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::query::MAX_LIMIT as usize) {
+            let mut query = ListQuery::all();
+            query.filter = Some(crate::filter::Condition::In {
+                column: crate::filter::ColumnRef {
+                    column: "id".into(),
+                    field_type: crate::meta::FieldType::Relation,
+                },
+                values: chunk.iter().map(|id| crate::value::Value::Relation(*id)).collect(),
+            });
+            query.limit = crate::query::MAX_LIMIT;
+            query.owners = owners.clone();
+            out.extend(self.store.list_records(object, &query).await?);
+        }
+        Ok(out)
+    }
+
+    /// Every live record of an object matching a condition (all, without one) that the owners
+    /// allow, a page at a time, handed to `each` in id order.
+    pub(crate) async fn each_record(
+        &self,
+        object: &ObjectDef,
+        condition: Option<crate::filter::Condition>,
+        owners: Option<Vec<UserId>>,
+        each: &mut (dyn FnMut(Record) + Send),
+    ) -> Result<()> {
+        let max = crate::query::MAX_LIMIT;
+        let mut query = ListQuery::all();
+        query.filter = condition;
+        query.limit = max;
+        query.owners = owners;
+        loop {
+            let mut page = self.store.list_records(object, &query).await?;
+            let more = page.len() > max as usize;
+            page.truncate(max as usize);
+            let last = page.last().map(|r| r.id);
+            for r in page {
+                each(r);
+            }
+            match last {
+                Some(id) if more => query.after = Some(Cursor { values: Vec::new(), id }),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     /// Titles of records of one object, for showing relations; records the caller may not see
     /// are left out.
     pub async fn titles(
@@ -530,20 +584,8 @@ impl Crm {
         let (schema, object) = self.object(object).await?;
         who.require(Permission::ReadRecords, &schema.policy)?;
         let owners = self.visible_owners(who, &schema, &object.name).await?;
-        for chunk in ids.chunks(crate::query::MAX_LIMIT as usize) {
-            let mut query = ListQuery::all();
-            query.filter = Some(crate::filter::Condition::In {
-                column: crate::filter::ColumnRef {
-                    column: "id".into(),
-                    field_type: crate::meta::FieldType::Relation,
-                },
-                values: chunk.iter().map(|id| crate::value::Value::Relation(*id)).collect(),
-            });
-            query.limit = crate::query::MAX_LIMIT;
-            query.owners = owners.clone();
-            for r in self.store.list_records(&object, &query).await? {
-                out.insert(r.id, r.title(&object));
-            }
+        for r in self.records_by_id(&object, ids, owners).await? {
+            out.insert(r.id, r.title(&object));
         }
         Ok(out)
     }

@@ -9,7 +9,6 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::filter::{ColumnRef, Compare, Condition};
 use crate::ids::{RecordId, UserId};
 use crate::meta::{FieldType, ObjectDef, Schema};
-use crate::query::{Cursor, ListQuery, MAX_LIMIT};
 use crate::record::{Link, Record, RecordInput, diff};
 use crate::service::Crm;
 use crate::value::Value;
@@ -93,22 +92,26 @@ impl RecordBatch {
 }
 
 impl Crm {
-    /// Every live record matching a condition, page by page.
+    /// Every live record matching a condition.
     async fn all_matching(&self, object: &ObjectDef, condition: Condition) -> Result<Vec<Record>> {
         let mut out = Vec::new();
-        let mut query = ListQuery::all();
-        query.filter = Some(condition);
-        query.limit = MAX_LIMIT;
-        loop {
-            let mut page = self.store.list_records(object, &query).await?;
-            let more = page.len() > MAX_LIMIT as usize;
-            page.truncate(MAX_LIMIT as usize);
-            let last = page.last().map(|r| r.id);
-            out.extend(page);
-            match last {
-                Some(id) if more => query.after = Some(Cursor { values: Vec::new(), id }),
-                _ => return Ok(out),
-            }
+        self.each_record(object, Some(condition), None, &mut |r| out.push(r))
+            .await?;
+        Ok(out)
+    }
+
+    /// Write a merge's (or an undo's) batch; a record changed since it was read stops it whole.
+    async fn apply(&self, who: &Principal, batch: &RecordBatch, now: DateTime<Utc>, what: &str) -> Result<()> {
+        let ctx = crate::store::WriteCtx {
+            actor: who.user_id,
+            now,
+        };
+        match self.store.write_records(batch, ctx).await? {
+            BatchWrite::Written => Ok(()),
+            BatchWrite::Stale(id) => Err(Error::new(
+                ErrorCode::VersionConflict,
+                format!("record {id} changed during the {what}; nothing was changed, try again"),
+            )),
         }
     }
 
@@ -224,24 +227,8 @@ impl Crm {
             undone_at: None,
         };
         batch.merge = Some(entry.clone());
-        let ctx = crate::store::WriteCtx {
-            actor: who.user_id,
-            now,
-        };
-        match self.store.write_records(&batch, ctx).await? {
-            BatchWrite::Written => {}
-            BatchWrite::Stale(id) => {
-                return Err(Error::new(
-                    ErrorCode::VersionConflict,
-                    format!("record {id} changed during the merge; nothing was merged, try again"),
-                ));
-            }
-        }
-        let pair = if keep.id < gone.id {
-            (keep.id, gone.id)
-        } else {
-            (gone.id, keep.id)
-        };
+        self.apply(who, &batch, now, "merge").await?;
+        let pair = ordered(keep.id, gone.id);
         self.store
             .decide_duplicate(&def.name, pair, PairStatus::Merged, who.user_id, now)
             .await?;
@@ -323,30 +310,19 @@ impl Crm {
         batch.trash.push((def.clone(), gone.id, gone.version, false));
         batch.undo = Some(entry.id);
         let now = self.clock.now();
-        let ctx = crate::store::WriteCtx {
-            actor: who.user_id,
-            now,
-        };
-        match self.store.write_records(&batch, ctx).await? {
-            BatchWrite::Written => {}
-            BatchWrite::Stale(id) => {
-                return Err(Error::new(
-                    ErrorCode::VersionConflict,
-                    format!("record {id} changed during the undo; nothing was changed, try again"),
-                ));
-            }
-        }
-        let pair = if keep.id < gone.id {
-            (keep.id, gone.id)
-        } else {
-            (gone.id, keep.id)
-        };
+        self.apply(who, &batch, now, "undo").await?;
+        let pair = ordered(keep.id, gone.id);
         self.store.reopen_duplicate(&def.name, pair).await?;
         Ok(MergeEntry {
             undone_at: Some(now),
             ..entry
         })
     }
+}
+
+/// A pair as the queue keeps it: the smaller id first.
+fn ordered(x: RecordId, y: RecordId) -> (RecordId, RecordId) {
+    if x < y { (x, y) } else { (y, x) }
 }
 
 /// An activity's links with one record replaced by another (once, sorted).

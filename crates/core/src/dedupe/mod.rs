@@ -147,22 +147,12 @@ impl Crm {
         ids.sort();
         ids.dedup();
         let owners = self.visible_owners(who, &schema, &def.name).await?;
-        let mut records = std::collections::HashMap::new();
-        for chunk in ids.chunks(crate::query::MAX_LIMIT as usize) {
-            let mut query = ListQuery::all();
-            query.filter = Some(Condition::In {
-                column: ColumnRef {
-                    column: "id".into(),
-                    field_type: crate::meta::FieldType::Relation,
-                },
-                values: chunk.iter().map(|id| Value::Relation(*id)).collect(),
-            });
-            query.limit = crate::query::MAX_LIMIT;
-            query.owners = owners.clone();
-            for r in self.store.list_records(&def, &query).await? {
-                records.insert(r.id, r);
-            }
-        }
+        let records: std::collections::HashMap<RecordId, Record> = self
+            .records_by_id(&def, &ids, owners)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
         Ok(pairs
             .into_iter()
             .filter_map(|p| {

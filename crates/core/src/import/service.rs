@@ -12,14 +12,12 @@ use super::source::{self, RowResult, SourceInfo, Table};
 use crate::auth::{Credential, Permission, Principal, Role};
 use crate::error::{Error, ErrorCode, Result};
 use crate::export::CsvSink;
-use crate::filter::{ColumnRef, Condition};
 use crate::ids::RecordId;
-use crate::meta::{FieldType, ObjectDef};
-use crate::query::{Cursor, ListQuery, MAX_LIMIT};
+use crate::meta::ObjectDef;
+use crate::query::MAX_LIMIT;
 use crate::record::Record;
 use crate::service::Crm;
 use crate::store::WriteCtx;
-use crate::value::Value;
 use chrono::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -622,21 +620,8 @@ impl Crm {
     /// The records a batch's rows update, read in one query.
     async fn current(&self, object: &ObjectDef, rows: &[ReadRow]) -> Result<HashMap<RecordId, Record>> {
         let wanted = Planner::wanted(rows);
-        let mut out = HashMap::with_capacity(wanted.len());
-        for chunk in wanted.chunks(MAX_LIMIT as usize) {
-            let mut query = ListQuery::all();
-            query.filter = Some(Condition::In {
-                column: ColumnRef {
-                    column: "id".into(),
-                    field_type: FieldType::Relation,
-                },
-                values: chunk.iter().map(|id| Value::Relation(*id)).collect(),
-            });
-            query.limit = MAX_LIMIT;
-            for r in self.store.list_records(object, &query).await? {
-                out.insert(r.id, r);
-            }
-        }
+        let records = self.records_by_id(object, &wanted, None).await?;
+        let out: HashMap<RecordId, Record> = records.into_iter().map(|r| (r.id, r)).collect();
         Ok(out)
     }
 
@@ -647,26 +632,7 @@ impl Crm {
         owners: Option<Vec<crate::ids::UserId>>,
         each: &mut (dyn FnMut(&Record) + Send),
     ) -> Result<()> {
-        let mut query = ListQuery::all();
-        query.limit = MAX_LIMIT;
-        query.owners = owners;
-        loop {
-            let mut page = self.store.list_records(object, &query).await?;
-            let more = page.len() > MAX_LIMIT as usize;
-            page.truncate(MAX_LIMIT as usize);
-            for r in &page {
-                each(r);
-            }
-            match page.last() {
-                Some(last) if more => {
-                    query.after = Some(Cursor {
-                        values: Vec::new(),
-                        id: last.id,
-                    })
-                }
-                _ => return Ok(()),
-            }
-        }
+        self.each_record(object, None, owners, &mut |r| each(&r)).await
     }
 }
 
