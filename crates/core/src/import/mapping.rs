@@ -251,6 +251,26 @@ fn candidates(schema: &Schema, object: &ObjectDef) -> Vec<(String, String)> {
     out
 }
 
+const ORG_NUMBER_WORDS: &[&str] = &[
+    "org number",
+    "organisation number",
+    "organization number",
+    "orgnr",
+    "org nr",
+    "organisationsnummer",
+    "corporate id",
+    "company registration number",
+    "registration number",
+    "handelsregisternummer",
+    "registernummer",
+    "cvr",
+    "cvr nummer",
+    "cvr-nr",
+    "cif",
+    "nif",
+    "número de identificación fiscal",
+];
+
 /// Column headings seen in real exports, in en, sv, de, da and es, per target. A target that
 /// does not exist on the imported object is skipped.
 const WORDS: &[(&str, &[&str])] = &[
@@ -389,49 +409,9 @@ const WORDS: &[(&str, &[&str])] = &[
             "razón social",
         ],
     ),
-    (
-        "company.org_number",
-        &[
-            "org number",
-            "organisation number",
-            "organization number",
-            "orgnr",
-            "org nr",
-            "organisationsnummer",
-            "corporate id",
-            "company registration number",
-            "registration number",
-            "handelsregisternummer",
-            "registernummer",
-            "cvr",
-            "cvr nummer",
-            "cvr-nr",
-            "cif",
-            "nif",
-            "número de identificación fiscal",
-        ],
-    ),
-    (
-        "org_number",
-        &[
-            "org number",
-            "organisation number",
-            "organization number",
-            "orgnr",
-            "org nr",
-            "organisationsnummer",
-            "corporate id",
-            "company registration number",
-            "registration number",
-            "handelsregisternummer",
-            "registernummer",
-            "cvr",
-            "cvr nummer",
-            "cvr-nr",
-            "cif",
-            "nif",
-        ],
-    ),
+    // A person's company by its number, or a company's own number: the same words.
+    ("company.org_number", ORG_NUMBER_WORDS),
+    ("org_number", ORG_NUMBER_WORDS),
     (
         "name",
         &[
