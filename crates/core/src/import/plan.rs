@@ -85,11 +85,20 @@ pub struct ReadRow {
     pub existing: Option<RecordId>,
 }
 
+/// What the planner knows of one match key.
+#[derive(Debug, Clone, Copy, Default)]
+struct Known {
+    id: Option<RecordId>,
+    row: u64,
+}
+
 /// One relation's lookup: records of the related object by the normalised value of each key
 /// field the mapping matches on.
 #[derive(Debug, Clone)]
 struct RelatedIndex {
     object: ObjectDef,
+    /// The fields rows name related records by (only these are indexed).
+    keys: Vec<FieldDef>,
     by_key: HashMap<String, HashMap<String, RecordId>>,
 }
 
@@ -103,11 +112,12 @@ pub struct Planner {
     now: DateTime<Utc>,
     actor: UserId,
     create_related: bool,
-    existing: HashMap<String, RecordId>,
+    /// Per match key: the record it names (if any) and the row of this file that had it first
+    /// (0: none yet). One map, as a million-row file has a million keys.
+    keys: HashMap<Box<str>, Known>,
     related: BTreeMap<String, RelatedIndex>,
     users: HashMap<String, UserId>,
-    /// Match keys already imported from this file, with their row.
-    seen: HashMap<String, u64>,
+
     ids: IdSequence,
 }
 
@@ -187,10 +197,20 @@ impl Planner {
                     .and_then(|f| f.target.as_deref())
                     .and_then(|t| schema.object(t).ok())
                     .ok_or_else(|| crate::Error::field(format!("mapping.{field}"), "relates to no object"))?;
+                let keys = mapping
+                    .columns
+                    .iter()
+                    .flatten()
+                    .filter_map(|t| match t {
+                        Target::Related { field: f, key } if f == field => target_object.field(key).cloned(),
+                        _ => None,
+                    })
+                    .collect();
                 related.insert(
                     field.clone(),
                     RelatedIndex {
                         object: target_object.clone(),
+                        keys,
                         by_key: HashMap::new(),
                     },
                 );
@@ -205,10 +225,9 @@ impl Planner {
             now,
             actor,
             create_related,
-            existing: HashMap::new(),
+            keys: HashMap::new(),
             related,
             users: HashMap::new(),
-            seen: HashMap::new(),
             ids: IdSequence::default(),
         })
     }
@@ -242,7 +261,7 @@ impl Planner {
         if let Some((_, field)) = &self.key
             && let Some(text) = record.get(&field.name).to_text()
         {
-            self.existing.entry(key_text(field, &text)).or_insert(record.id);
+            self.keys.entry(key_text(field, &text).into()).or_default().id.get_or_insert(record.id);
         }
     }
 
@@ -251,19 +270,13 @@ impl Planner {
         let Some(index) = self.related.get_mut(relation) else {
             return;
         };
-        let keys: Vec<FieldDef> = index
-            .object
-            .active_fields()
-            .filter(|f| f.field_type.is_textual())
-            .cloned()
-            .collect();
-        for field in keys {
+        for field in &index.keys {
             if let Some(text) = record.get(&field.name).to_text() {
                 index
                     .by_key
                     .entry(field.name.clone())
                     .or_default()
-                    .entry(key_text(&field, &text))
+                    .entry(key_text(field, &text))
                     .or_insert(record.id);
             }
         }
@@ -350,7 +363,7 @@ impl Planner {
             let text = values.get(&field.name).and_then(Value::to_text)?;
             Some(key_text(field, &text))
         });
-        let existing = key.as_ref().and_then(|k| self.existing.get(k).copied());
+        let existing = key.as_ref().and_then(|k| self.keys.get(k.as_str())).and_then(|k| k.id);
         Ok(ReadRow {
             number,
             cells,
@@ -371,7 +384,8 @@ impl Planner {
         let mut new_related: HashMap<(String, String, String), RecordId> = HashMap::new();
         for mut row in rows {
             if let Some(key) = &row.key {
-                let first = seen_here.get(key).or_else(|| self.seen.get(key));
+                let earlier = self.keys.get(key.as_str()).map(|k| k.row).filter(|r| *r > 0);
+                let first = seen_here.get(key).copied().or(earlier);
                 if let Some(first) = first {
                     let field = self.key.as_ref().map_or("key", |(_, f)| f.name.as_str());
                     rejected.push(Rejected::new(
@@ -543,7 +557,7 @@ impl Planner {
     /// After the plan is written: remember its new keys, companies and rows.
     pub fn learn(&mut self, plan: &Plan) {
         for (key, id) in &plan.learned_keys {
-            self.existing.insert(key.clone(), *id);
+            self.keys.entry(key.as_str().into()).or_default().id = Some(*id);
         }
         for (relation, key, norm, id) in &plan.learned_related {
             if let Some(index) = self.related.get_mut(relation) {
@@ -551,7 +565,7 @@ impl Planner {
             }
         }
         for (key, number) in &plan.seen {
-            self.seen.insert(key.clone(), *number);
+            self.keys.entry(key.as_str().into()).or_default().row = *number;
         }
     }
 
