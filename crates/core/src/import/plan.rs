@@ -261,7 +261,11 @@ impl Planner {
         if let Some((_, field)) = &self.key
             && let Some(text) = record.get(&field.name).to_text()
         {
-            self.keys.entry(key_text(field, &text).into()).or_default().id.get_or_insert(record.id);
+            self.keys
+                .entry(key_text(field, &text).into())
+                .or_default()
+                .id
+                .get_or_insert(record.id);
         }
     }
 
