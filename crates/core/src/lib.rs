@@ -18,6 +18,7 @@ pub mod mail;
 pub mod meta;
 pub mod password;
 pub mod project;
+pub mod quality;
 pub mod query;
 pub mod record;
 pub mod secret;

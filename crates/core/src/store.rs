@@ -315,6 +315,9 @@ pub trait Store: Send + Sync {
     /// Many record writes at their versions, with a merge journal entry, in one transaction.
     async fn write_records(&self, batch: &RecordBatch, ctx: WriteCtx) -> Result<BatchWrite>;
     async fn merge_entry(&self, id: uuid::Uuid) -> Result<Option<MergeEntry>>;
+    /// A workspace setting (JSON text) by key.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, body: &str) -> Result<()>;
     /// Rejected rows of a job after a row number, in row order.
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>>;
 }

@@ -23,6 +23,7 @@ pub fn tables(backend: Backend) -> Vec<String> {
              PRIMARY KEY (object, a, b))"
         ),
         "CREATE INDEX ix_duplicate_pairs_queue ON duplicate_pairs (object, status, score)".to_string(),
+        "CREATE TABLE workspace_settings (key TEXT PRIMARY KEY, body TEXT NOT NULL)".to_string(),
         format!(
             "CREATE TABLE merges (id {uuid} PRIMARY KEY, object TEXT NOT NULL, body TEXT NOT NULL, at {ts} NOT NULL, \
              undone_at {ts})"
@@ -228,4 +229,27 @@ pub async fn decide(
         .and_where(Expr::col("status").eq(PairStatus::Open.as_str()))
         .to_owned();
     Ok(exec.execute(backend.build(&stmt)).await? == 1)
+}
+
+/// A workspace setting (quality rules live here).
+pub async fn setting(exec: Exec<'_>, backend: Backend, key: &str) -> Result<Option<String>, sqlx::Error> {
+    let stmt = Query::select()
+        .column("body")
+        .from("workspace_settings")
+        .and_where(Expr::col("key").eq(key.to_string()))
+        .to_owned();
+    exec.fetch_optional(backend.build(&stmt))
+        .await?
+        .map(|r| r.string(0))
+        .transpose()
+}
+
+pub async fn put_setting(exec: Exec<'_>, backend: Backend, key: &str, body: &str) -> Result<(), sqlx::Error> {
+    let stmt = Query::insert()
+        .into_table("workspace_settings")
+        .columns(["key", "body"])
+        .values_panic([key.to_string().into(), body.to_string().into()])
+        .on_conflict(OnConflict::column("key").update_column("body").to_owned())
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
 }

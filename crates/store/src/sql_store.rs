@@ -1117,6 +1117,18 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        duplicates::setting(self.pool.exec(), self.backend_kind(), key)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn put_setting(&self, key: &str, body: &str) -> Result<()> {
+        duplicates::put_setting(self.pool.exec(), self.backend_kind(), key, body)
+            .await
+            .map_err(db_error)
+    }
+
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {
         imports::rejects(self.pool.exec(), self.backend_kind(), id, after_row, limit)
             .await

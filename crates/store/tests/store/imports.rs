@@ -599,3 +599,89 @@ pub async fn merging_picks_values_relinks_everything_keeps_history_and_undoes(h:
     let err = h.crm.merge(&user, "person", body(1, 1)).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
 }
+
+pub async fn quality_is_measured_per_record_owner_and_team_with_each_users_fix_list(h: H) {
+    let seller = add_user(&*h.store, "seller@example.com", Role::User, h.clock.now()).await;
+    let (_, full) = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"first_name": "Ann", "last_name": "Full", "email": "ann@x.se", "phone": "+46 8 123 456",
+                    "title": "CEO", "city": "Lund", "owner": seller.user_id.to_string()}),
+        )
+        .await
+        .unwrap();
+    let (_, thin) = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "Thin", "owner": seller.user_id.to_string()}),
+        )
+        .await
+        .unwrap();
+    h.crm
+        .create(&h.admin, "person", &json!({"last_name": "Admins", "email": "a@x.se"}))
+        .await
+        .unwrap();
+    // A year later nobody has touched them: all stale.
+    h.clock.advance(chrono::Duration::days(400));
+    let report = h.crm.quality(&h.admin, "person").await.unwrap();
+    assert_eq!(report.overall.records, 3);
+    assert_eq!(report.overall.stale, 3);
+    assert_eq!(report.by_owner.len(), 2);
+    let sellers = report
+        .by_owner
+        .iter()
+        .find(|(o, _)| *o == Some(seller.user_id))
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(sellers.records, 2);
+    // Ann has 8 of 10 weighted points (no company), Thin none.
+    assert!((sellers.completeness - 0.4).abs() < 1e-9, "{sellers:?}");
+    let list = h.crm.fix_list(&seller, "person", 10).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].0.id, thin.id, "the worst first");
+    assert_eq!(list[1].0.id, full.id);
+
+    // Administrators set the weights; a rule naming a field that is not there is refused.
+    let err = h
+        .crm
+        .set_quality_rules(&h.admin, json!({"weights": {"person": {"shoe": 1}}, "stale_months": 6}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.errors[0].field, "weights.person.shoe");
+    assert_eq!(
+        h.crm
+            .set_quality_rules(&seller, json!({"weights": {}, "stale_months": 6}))
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    h.crm
+        .set_quality_rules(
+            &h.admin,
+            json!({"weights": {"person": {"email": 1}}, "stale_months": 24}),
+        )
+        .await
+        .unwrap();
+    let report = h.crm.quality(&h.admin, "person").await.unwrap();
+    assert_eq!(report.overall.stale, 0);
+    assert!(
+        (report.overall.completeness - 2.0 / 3.0).abs() < 1e-9,
+        "{:?}",
+        report.overall
+    );
+    // Only what the caller may see is counted.
+    let mut policy = h.crm.schema().await.unwrap().policy.clone();
+    policy
+        .visibility
+        .entry("person".into())
+        .or_default()
+        .insert(Role::User, anchora_core::auth::Visibility::Own);
+    h.store.set_policy(&policy).await.unwrap();
+    assert_eq!(h.crm.quality(&seller, "person").await.unwrap().overall.records, 2);
+}

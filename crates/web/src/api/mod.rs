@@ -5,6 +5,7 @@ mod duplicates;
 pub mod imports;
 mod openapi;
 pub mod projects;
+mod quality;
 
 use crate::AppState;
 use crate::extract::{Authed, IfMatch, JsonBody, QueryMap};
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(projects::router())
         .merge(imports::router())
         .merge(duplicates::router())
+        .merge(quality::router())
 }
 
 /// A record with its version as ETag.

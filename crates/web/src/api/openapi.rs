@@ -395,6 +395,25 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "post": {"operationId": "dismiss_duplicate", "summary": "Not the same: later scans leave the pair alone", "tags": ["Duplicates"],
             "responses": with(single("200", "Dismissed", &json!({"type": "object"})), &["401", "403", "404"])}
     }));
+    paths.insert("/quality-rules".into(), json!({
+        "get": {"operationId": "quality_rules", "tags": ["Data quality"], "responses": with(single("200", "The rules in force", &json!({"type": "object"})), &["401"])},
+        "put": {"operationId": "set_quality_rules", "summary": "Weights of the important fields per object, and the months after which a record is stale (administrators)", "tags": ["Data quality"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["weights", "stale_months"], "properties": {
+                "weights": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
+                "stale_months": {"type": "integer"}}}}}},
+            "responses": with(single("200", "The rules", &json!({"type": "object"})), &["400", "401", "403", "422"])}
+    }));
+    paths.insert("/quality/{object}".into(), json!({
+        "parameters": [object_param],
+        "get": {"operationId": "quality_report", "summary": "Completeness, invalid values, staleness and open duplicates over the records you may see: overall, per owner, per team", "tags": ["Data quality"],
+            "responses": with(single("200", "The report", &json!({"type": "object"})), &["401", "404"])}
+    }));
+    paths.insert("/quality/{object}/fix-list".into(), json!({
+        "parameters": [object_param],
+        "get": {"operationId": "fix_list", "summary": "Your own records with something to fix, worst first", "tags": ["Data quality"],
+            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            "responses": with(single("200", "Records and their problems", &json!({"type": "object"})), &["401", "404"])}
+    }));
     paths.insert("/records/{object}/merge".into(), json!({
         "parameters": [object_param],
         "post": {"operationId": "merge_records", "summary": "Merge `gone` into `keep`: chosen values, everything pointing at `gone` re-pointed, `gone` to the trash; undoable", "tags": ["Duplicates"],

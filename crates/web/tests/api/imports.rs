@@ -248,6 +248,31 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
         StatusCode::NOT_FOUND
     );
 
+    // Data quality: the report, the rules (administrators), the fix list.
+    let r = h.get("/api/v1/quality/person").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body["overall"]["records"].as_u64().unwrap() >= 2);
+    let r = h.get("/api/v1/quality-rules").await;
+    assert_eq!(r.body["stale_months"], 12);
+    let put = |body: Json| {
+        h.send(
+            Method::PUT,
+            "/api/v1/quality-rules",
+            Some(&h.admin),
+            &[],
+            Some(body.to_string().into_bytes()),
+        )
+    };
+    let r = put(json!({"weights": {"person": {"email": "lots"}}, "stale_months": 6})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = put(json!({"weights": {}, "stale_months": 6, "colour": 1})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = put(json!({"weights": {"person": {"email": 2, "phone": 1}}, "stale_months": 6})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = h.get("/api/v1/quality/person/fix-list?limit=5").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(h.get("/api/v1/quality/shoe").await.status, StatusCode::NOT_FOUND);
+
     // Hostile files: empty, blank, only a BOM, binary junk, a hundred columns, too large.
     for (name, bytes) in [
         ("empty.csv", Vec::new()),

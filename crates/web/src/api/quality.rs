@@ -1,0 +1,50 @@
+//! `/quality`: an object's data quality (overall, per owner, per team), each user's fix list,
+//! and the rules administrators set.
+
+use crate::AppState;
+use crate::extract::{Authed, JsonBody, QueryMap};
+use crate::problem::ApiResult;
+use axum::Json;
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::get;
+use serde_json::{Value as Json_, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/quality-rules", get(rules).put(set_rules))
+        .route("/quality/{object}", get(report))
+        .route("/quality/{object}/fix-list", get(fix_list))
+}
+
+async fn rules(a: Authed) -> ApiResult<Json<Json_>> {
+    a.crm
+        .authorize(&a.principal, anchora_core::auth::Permission::ReadRecords)
+        .await?;
+    let rules = a.crm.quality_rules().await?;
+    Ok(Json(serde_json::to_value(rules).unwrap_or_default()))
+}
+
+async fn set_rules(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+    let rules = a.crm.set_quality_rules(&a.principal, body).await?;
+    Ok(Json(serde_json::to_value(rules).unwrap_or_default()))
+}
+
+async fn report(a: Authed, Path(object): Path<String>) -> ApiResult<Json<Json_>> {
+    let report = a.crm.quality(&a.principal, &object).await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+async fn fix_list(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+    let limit = anchora_core::query::parse_limit(q.get("limit").map(String::as_str))?;
+    let (_, def) = a.crm.object(&object).await?;
+    let list = a
+        .crm
+        .fix_list(&a.principal, &object, usize::try_from(limit).unwrap_or(50))
+        .await?;
+    let data: Vec<Json_> = list
+        .iter()
+        .map(|(r, q)| json!({"record": r.to_json(&def), "quality": q}))
+        .collect();
+    Ok(Json(json!({"data": data})))
+}
