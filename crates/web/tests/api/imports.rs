@@ -423,7 +423,10 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
     // The page shows "Oberg" already (in the form), so wait for the record itself.
     let mut saved = 0;
     for _ in 0..100 {
-        saved = h.get("/api/v1/records/person").await.body["data"].as_array().unwrap().len();
+        saved = h.get("/api/v1/records/person").await.body["data"]
+            .as_array()
+            .unwrap()
+            .len();
         if saved == 3 {
             break;
         }
