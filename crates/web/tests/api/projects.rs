@@ -207,12 +207,12 @@ async fn set(b: &Browser, id: &str, value: &str) {
         .unwrap();
 }
 
+/// Submit a form and wait until the browser has left the page (the answer has arrived), so the
+/// next step does not race the form's own navigation.
 async fn submit(b: &Browser, form: &str) {
-    b.css(&format!("{form} button[type=submit]"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    let button = b.css(&format!("{form} button[type=submit]")).await;
+    button.click().await.unwrap();
+    button.wait_until().stale().await.unwrap();
 }
 
 async fn rule_state(b: &Browser, rule: &str) -> String {
