@@ -410,6 +410,7 @@ async fn serve(
     };
     let public_url = web.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
     resume_imports(&instance, &clock).await;
+    tokio::spawn(keep_quality_days(instance.clone(), clock.clone()));
     let mut state = anchora_web::AppState::new(instance.clone(), clock, mailer, &public_url);
     state.trust_proxy = web.trust_proxy;
     let app = anchora_web::app(state);
@@ -451,6 +452,34 @@ async fn resume_imports(instance: &Instance, clock: &Arc<dyn Clock>) {
             }
             Err(e) => tracing::warn!(workspace = %name, error = %e.detail, "unfinished imports could not be read"),
         }
+    }
+}
+
+/// Once a day, keep each workspace's data-quality figures for people, companies and deals, so
+/// the trend shows. Checked hourly; a day already kept (by this or another server, or by hand)
+/// is kept again, which only replaces it with fresher figures.
+async fn keep_quality_days(instance: Arc<Instance>, clock: Arc<dyn Clock>) {
+    let mut last: Option<chrono::NaiveDate> = None;
+    loop {
+        let today = clock.now().date_naive();
+        if last != Some(today) {
+            if let Ok(names) = instance.workspace_names().await {
+                for name in names {
+                    let Ok(Some(store)) = instance.workspace(&name, clock.now()).await else {
+                        continue;
+                    };
+                    let crm =
+                        anchora_core::service::Crm::new(store as Arc<dyn Store>, clock.clone()).in_workspace(&name);
+                    for object in ["person", "company", "deal"] {
+                        if let Err(e) = crm.record_quality_day(object).await {
+                            tracing::warn!(workspace = %name, object, error = %e.detail, "quality figures not kept");
+                        }
+                    }
+                }
+            }
+            last = Some(today);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
 }
 

@@ -203,7 +203,7 @@ pub fn assess(
 }
 
 /// Quality summed over a set of records.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub records: u64,
     /// Averages, 0–1.
@@ -245,7 +245,75 @@ pub struct QualityReport {
     pub by_team: Vec<(Option<TeamId>, Summary)>,
 }
 
+/// One stored day of an object's quality: overall (`scope` "all", `key` ""), per owner
+/// ("owner", the user's id) or per team ("team", the team's id; "" for no team).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualityDay {
+    pub day: chrono::NaiveDate,
+    pub object: String,
+    pub scope: String,
+    pub key: String,
+    pub summary: Summary,
+}
+
 impl Crm {
+    /// Measure every record of an object (as the system, all of them) and keep today's figures
+    /// overall, per owner and per team, replacing any kept earlier today. Run once a day by the
+    /// server, so the trend shows.
+    pub async fn record_quality_day(&self, object: &str) -> Result<usize> {
+        let schema = self.schema().await?;
+        let def = schema.object(object)?.clone();
+        let rules = self.quality_rules().await?;
+        let duplicates = self.open_duplicates(&def.name).await?;
+        let team_of: HashMap<UserId, Option<TeamId>> =
+            self.store.users().await?.into_iter().map(|u| (u.id, u.team)).collect();
+        let now = self.clock.now();
+        let mut overall = Summary::default();
+        let mut by_owner: BTreeMap<String, Summary> = BTreeMap::new();
+        let mut by_team: BTreeMap<String, Summary> = BTreeMap::new();
+        self.each_record(&def, None, None, &mut |r| {
+            let q = assess(&def, &r, &rules, now, &duplicates);
+            overall.add(&q);
+            by_owner
+                .entry(r.owner.map(|o| o.to_string()).unwrap_or_default())
+                .or_default()
+                .add(&q);
+            let team = r.owner.and_then(|o| team_of.get(&o).copied().flatten());
+            by_team
+                .entry(team.map(|t| t.to_string()).unwrap_or_default())
+                .or_default()
+                .add(&q);
+        })
+        .await?;
+        let day = now.date_naive();
+        let row = |scope: &str, key: String, summary: Summary| QualityDay {
+            day,
+            object: def.name.clone(),
+            scope: scope.into(),
+            key,
+            summary: summary.finish(),
+        };
+        let mut rows = vec![row("all", String::new(), overall)];
+        rows.extend(by_owner.into_iter().map(|(k, s)| row("owner", k, s)));
+        rows.extend(by_team.into_iter().map(|(k, s)| row("team", k, s)));
+        self.store.save_quality_day(&def.name, day, &rows).await?;
+        Ok(rows.len())
+    }
+
+    /// The kept days of an object's quality, oldest first, for the last `days` days: overall for
+    /// those who import and review duplicates, otherwise the caller's own records'.
+    pub async fn quality_trend(&self, who: &Principal, object: &str, days: u32) -> Result<Vec<QualityDay>> {
+        let schema = self.authorize(who, Permission::ReadRecords).await?;
+        let def = schema.object(object)?;
+        let (scope, key) = if who.may(Permission::Import, &schema.policy) {
+            ("all", String::new())
+        } else {
+            ("owner", who.user_id.to_string())
+        };
+        let since = self.clock.now().date_naive() - chrono::Duration::days(i64::from(days.min(3660)));
+        self.store.quality_days(&def.name, scope, &key, since).await
+    }
+
     /// The rules in force (the defaults until an administrator sets them).
     pub async fn quality_rules(&self) -> Result<QualityRules> {
         Ok(match self.store.setting(RULES_KEY).await? {

@@ -315,6 +315,21 @@ pub trait Store: Send + Sync {
     /// Many record writes at their versions, with a merge journal entry, in one transaction.
     async fn write_records(&self, batch: &RecordBatch, ctx: WriteCtx) -> Result<BatchWrite>;
     async fn merge_entry(&self, id: uuid::Uuid) -> Result<Option<MergeEntry>>;
+    /// Keep a day's quality figures of an object (replacing that day's).
+    async fn save_quality_day(
+        &self,
+        object: &str,
+        day: chrono::NaiveDate,
+        rows: &[crate::quality::QualityDay],
+    ) -> Result<()>;
+    /// Kept days of one scope and key of an object since a day, oldest first.
+    async fn quality_days(
+        &self,
+        object: &str,
+        scope: &str,
+        key: &str,
+        since: chrono::NaiveDate,
+    ) -> Result<Vec<crate::quality::QualityDay>>;
     /// A workspace setting (JSON text) by key.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, body: &str) -> Result<()>;

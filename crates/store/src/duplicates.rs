@@ -4,6 +4,7 @@
 use crate::db::{Backend, Exec, Row, Tx};
 use anchora_core::dedupe::merge::{BatchWrite, MergeEntry, RecordBatch};
 use anchora_core::dedupe::{PairStatus, StoredPair};
+use anchora_core::quality::{QualityDay, Summary};
 use anchora_core::store::WriteCtx;
 use anchora_core::{RecordId, UserId};
 use chrono::{DateTime, Utc};
@@ -24,6 +25,11 @@ pub fn tables(backend: Backend) -> Vec<String> {
         ),
         "CREATE INDEX ix_duplicate_pairs_queue ON duplicate_pairs (object, status, score)".to_string(),
         "CREATE TABLE workspace_settings (key TEXT PRIMARY KEY, body TEXT NOT NULL)".to_string(),
+        format!(
+            "CREATE TABLE quality_daily (day TEXT NOT NULL, object TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, \
+             records BIGINT NOT NULL, completeness {real} NOT NULL, score {real} NOT NULL, invalid BIGINT NOT NULL, \
+             stale BIGINT NOT NULL, duplicates BIGINT NOT NULL, PRIMARY KEY (object, scope, key, day))"
+        ),
         format!(
             "CREATE TABLE merges (id {uuid} PRIMARY KEY, object TEXT NOT NULL, body TEXT NOT NULL, at {ts} NOT NULL, \
              undone_at {ts})"
@@ -252,4 +258,107 @@ pub async fn put_setting(exec: Exec<'_>, backend: Backend, key: &str, body: &str
         .on_conflict(OnConflict::column("key").update_column("body").to_owned())
         .to_owned();
     exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+fn big(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A day of quality figures (days are kept as `YYYY-MM-DD` text on both databases).
+pub async fn save_quality_day(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &str,
+    day: chrono::NaiveDate,
+    rows: &[QualityDay],
+) -> Result<(), sqlx::Error> {
+    let day_text = day.format("%Y-%m-%d").to_string();
+    let delete = Query::delete()
+        .from_table("quality_daily")
+        .and_where(Expr::col("object").eq(object.to_string()))
+        .and_where(Expr::col("day").eq(day_text.clone()))
+        .to_owned();
+    tx.exec().execute(backend.build(&delete)).await?;
+    for chunk in rows.chunks(500) {
+        let mut stmt = Query::insert()
+            .into_table("quality_daily")
+            .columns([
+                "day",
+                "object",
+                "scope",
+                "key",
+                "records",
+                "completeness",
+                "score",
+                "invalid",
+                "stale",
+                "duplicates",
+            ])
+            .to_owned();
+        for r in chunk {
+            let s = &r.summary;
+            stmt.values_panic([
+                day_text.clone().into(),
+                r.object.clone().into(),
+                r.scope.clone().into(),
+                r.key.clone().into(),
+                big(s.records).into(),
+                s.completeness.into(),
+                s.score.into(),
+                big(s.invalid).into(),
+                big(s.stale).into(),
+                big(s.duplicates).into(),
+            ]);
+        }
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
+    Ok(())
+}
+
+pub async fn quality_days(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &str,
+    scope: &str,
+    key: &str,
+    since: chrono::NaiveDate,
+) -> Result<Vec<QualityDay>, sqlx::Error> {
+    let stmt = Query::select()
+        .columns([
+            "day",
+            "records",
+            "completeness",
+            "score",
+            "invalid",
+            "stale",
+            "duplicates",
+        ])
+        .from("quality_daily")
+        .and_where(Expr::col("object").eq(object.to_string()))
+        .and_where(Expr::col("scope").eq(scope.to_string()))
+        .and_where(Expr::col("key").eq(key.to_string()))
+        .and_where(Expr::col("day").gte(since.format("%Y-%m-%d").to_string()))
+        .order_by("day", Order::Asc)
+        .to_owned();
+    let count = |r: &Row, i| r.i64(i).map(|n| u64::try_from(n).unwrap_or_default());
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(QualityDay {
+                day: chrono::NaiveDate::parse_from_str(&r.string(0)?, "%Y-%m-%d").map_err(bad)?,
+                object: object.to_string(),
+                scope: scope.to_string(),
+                key: key.to_string(),
+                summary: Summary {
+                    records: count(r, 1)?,
+                    completeness: r.opt_f64(2)?.unwrap_or_default(),
+                    score: r.opt_f64(3)?.unwrap_or_default(),
+                    invalid: count(r, 4)?,
+                    stale: count(r, 5)?,
+                    duplicates: count(r, 6)?,
+                },
+            })
+        })
+        .collect()
 }

@@ -1117,6 +1117,31 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
+    async fn save_quality_day(
+        &self,
+        object: &str,
+        day: chrono::NaiveDate,
+        rows: &[anchora_core::quality::QualityDay],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        duplicates::save_quality_day(&mut tx, self.backend_kind(), object, day, rows)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn quality_days(
+        &self,
+        object: &str,
+        scope: &str,
+        key: &str,
+        since: chrono::NaiveDate,
+    ) -> Result<Vec<anchora_core::quality::QualityDay>> {
+        duplicates::quality_days(self.pool.exec(), self.backend_kind(), object, scope, key, since)
+            .await
+            .map_err(db_error)
+    }
+
     async fn setting(&self, key: &str) -> Result<Option<String>> {
         duplicates::setting(self.pool.exec(), self.backend_kind(), key)
             .await

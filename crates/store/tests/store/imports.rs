@@ -684,4 +684,32 @@ pub async fn quality_is_measured_per_record_owner_and_team_with_each_users_fix_l
         .insert(Role::User, anchora_core::auth::Visibility::Own);
     h.store.set_policy(&policy).await.unwrap();
     assert_eq!(h.crm.quality(&seller, "person").await.unwrap().overall.records, 2);
+
+    // Kept day by day, the trend shows: Thin gets an e-mail the next day.
+    assert!(h.crm.record_quality_day("person").await.unwrap() >= 3);
+    h.clock.advance(chrono::Duration::days(1));
+    let (_, t) = h.crm.get(&h.admin, "person", &thin.id.to_string()).await.unwrap();
+    h.crm
+        .update(
+            &h.admin,
+            "person",
+            &thin.id.to_string(),
+            &json!({"email": "thin@x.se"}),
+            Some(t.version),
+        )
+        .await
+        .unwrap();
+    h.crm.record_quality_day("person").await.unwrap();
+    h.crm.record_quality_day("person").await.unwrap();
+    let trend = h.crm.quality_trend(&h.admin, "person", 30).await.unwrap();
+    assert_eq!(trend.len(), 2, "one row a day, however often kept");
+    assert!(
+        trend[1].summary.completeness > trend[0].summary.completeness,
+        "{trend:?}"
+    );
+    assert_eq!(trend[1].summary.records, 3);
+    // A user's trend is their own records'.
+    let mine = h.crm.quality_trend(&seller, "person", 30).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[1].summary.records, 2);
 }

@@ -408,6 +408,17 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "get": {"operationId": "quality_report", "summary": "Completeness, invalid values, staleness and open duplicates over the records you may see: overall, per owner, per team", "tags": ["Data quality"],
             "responses": with(single("200", "The report", &json!({"type": "object"})), &["401", "404"])}
     }));
+    paths.insert("/quality/{object}/trend".into(), json!({
+        "parameters": [object_param],
+        "get": {"operationId": "quality_trend", "summary": "The kept days, oldest first: overall for data stewards, your own records' otherwise", "tags": ["Data quality"],
+            "parameters": [{"name": "days", "in": "query", "schema": {"type": "integer"}}],
+            "responses": with(single("200", "Days", &json!({"type": "object"})), &["401", "404"])}
+    }));
+    paths.insert("/quality/{object}/snapshot".into(), json!({
+        "parameters": [object_param],
+        "post": {"operationId": "keep_quality_day", "summary": "Keep today's figures now (the server keeps them once a day)", "tags": ["Data quality"],
+            "responses": with(single("200", "Rows kept", &json!({"type": "object"})), &["401", "403", "404"])}
+    }));
     paths.insert("/quality/{object}/fix-list".into(), json!({
         "parameters": [object_param],
         "get": {"operationId": "fix_list", "summary": "Your own records with something to fix, worst first", "tags": ["Data quality"],

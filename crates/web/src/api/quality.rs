@@ -15,6 +15,8 @@ pub fn router() -> Router<AppState> {
         .route("/quality-rules", get(rules).put(set_rules))
         .route("/quality/{object}", get(report))
         .route("/quality/{object}/fix-list", get(fix_list))
+        .route("/quality/{object}/trend", get(trend))
+        .route("/quality/{object}/snapshot", axum::routing::post(snapshot))
 }
 
 async fn rules(a: Authed) -> ApiResult<Json<Json_>> {
@@ -47,4 +49,19 @@ async fn fix_list(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) 
         .map(|(r, q)| json!({"record": r.to_json(&def), "quality": q}))
         .collect();
     Ok(Json(json!({"data": data})))
+}
+
+async fn trend(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+    let days = q.get("days").and_then(|d| d.parse::<u32>().ok()).unwrap_or(90);
+    let rows = a.crm.quality_trend(&a.principal, &object, days).await?;
+    Ok(Json(json!({"data": rows})))
+}
+
+/// Keep today's figures now (the server also does it once a day).
+async fn snapshot(a: Authed, Path(object): Path<String>) -> ApiResult<Json<Json_>> {
+    a.crm
+        .authorize(&a.principal, anchora_core::auth::Permission::Import)
+        .await?;
+    let rows = a.crm.record_quality_day(&object).await?;
+    Ok(Json(json!({"rows": rows})))
 }

@@ -272,6 +272,10 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
     let r = h.get("/api/v1/quality/person/fix-list?limit=5").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(h.get("/api/v1/quality/shoe").await.status, StatusCode::NOT_FOUND);
+    let r = h.post("/api/v1/quality/person/snapshot", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = h.get("/api/v1/quality/person/trend?days=30").await;
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 1, "{}", r.body);
 
     // Hostile files: empty, blank, only a BOM, binary junk, a hundred columns, too large.
     for (name, bytes) in [
