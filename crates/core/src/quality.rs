@@ -263,39 +263,29 @@ impl Crm {
     pub async fn record_quality_day(&self, object: &str) -> Result<usize> {
         let schema = self.schema().await?;
         let def = schema.object(object)?.clone();
-        let rules = self.quality_rules().await?;
-        let duplicates = self.open_duplicates(&def.name).await?;
-        let team_of: HashMap<UserId, Option<TeamId>> =
-            self.store.users().await?.into_iter().map(|u| (u.id, u.team)).collect();
-        let now = self.clock.now();
-        let mut overall = Summary::default();
-        let mut by_owner: BTreeMap<String, Summary> = BTreeMap::new();
-        let mut by_team: BTreeMap<String, Summary> = BTreeMap::new();
-        self.each_record(&def, None, None, &mut |r| {
-            let q = assess(&def, &r, &rules, now, &duplicates);
-            overall.add(&q);
-            by_owner
-                .entry(r.owner.map(|o| o.to_string()).unwrap_or_default())
-                .or_default()
-                .add(&q);
-            let team = r.owner.and_then(|o| team_of.get(&o).copied().flatten());
-            by_team
-                .entry(team.map(|t| t.to_string()).unwrap_or_default())
-                .or_default()
-                .add(&q);
-        })
-        .await?;
-        let day = now.date_naive();
+        let report = self.measure(&def, None).await?;
+        let key = |id: Option<String>| id.unwrap_or_default();
+        let day = self.clock.now().date_naive();
         let row = |scope: &str, key: String, summary: Summary| QualityDay {
             day,
             object: def.name.clone(),
             scope: scope.into(),
             key,
-            summary: summary.finish(),
+            summary,
         };
-        let mut rows = vec![row("all", String::new(), overall)];
-        rows.extend(by_owner.into_iter().map(|(k, s)| row("owner", k, s)));
-        rows.extend(by_team.into_iter().map(|(k, s)| row("team", k, s)));
+        let mut rows = vec![row("all", String::new(), report.overall)];
+        rows.extend(
+            report
+                .by_owner
+                .into_iter()
+                .map(|(o, s)| row("owner", key(o.map(|o| o.to_string())), s)),
+        );
+        rows.extend(
+            report
+                .by_team
+                .into_iter()
+                .map(|(t, s)| row("team", key(t.map(|t| t.to_string())), s)),
+        );
         self.store.save_quality_day(&def.name, day, &rows).await?;
         Ok(rows.len())
     }
@@ -342,17 +332,23 @@ impl Crm {
     pub async fn quality(&self, who: &Principal, object: &str) -> Result<QualityReport> {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
         let def = schema.object(object)?.clone();
+        let owners = self.visible_owners(who, &schema, &def.name).await?;
+        self.measure(&def, owners).await
+    }
+
+    /// Assess every record of an object the owners allow (`None`: all) and sum them overall,
+    /// per owner and per team.
+    async fn measure(&self, def: &ObjectDef, owners: Option<Vec<UserId>>) -> Result<QualityReport> {
         let rules = self.quality_rules().await?;
         let duplicates = self.open_duplicates(&def.name).await?;
-        let owners = self.visible_owners(who, &schema, &def.name).await?;
         let team_of: HashMap<UserId, Option<TeamId>> =
             self.store.users().await?.into_iter().map(|u| (u.id, u.team)).collect();
         let now = self.clock.now();
         let mut overall = Summary::default();
         let mut by_owner: BTreeMap<Option<UserId>, Summary> = BTreeMap::new();
         let mut by_team: BTreeMap<Option<TeamId>, Summary> = BTreeMap::new();
-        self.each_record(&def, None, owners, &mut |r| {
-            let q = assess(&def, &r, &rules, now, &duplicates);
+        self.each_record(def, None, owners, &mut |r| {
+            let q = assess(def, &r, &rules, now, &duplicates);
             overall.add(&q);
             by_owner.entry(r.owner).or_default().add(&q);
             let team = r.owner.and_then(|o| team_of.get(&o).copied().flatten());

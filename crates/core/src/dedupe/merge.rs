@@ -3,7 +3,7 @@
 //! that stays, the one that goes is moved to the trash with its history, and all of it is
 //! written together. A merge is kept as a journal entry, so it can be undone.
 
-use super::PairStatus;
+use super::{PairStatus, ordered};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, ErrorCode, Result};
 use crate::filter::{ColumnRef, Compare, Condition};
@@ -318,11 +318,6 @@ impl Crm {
             ..entry
         })
     }
-}
-
-/// A pair as the queue keeps it: the smaller id first.
-fn ordered(x: RecordId, y: RecordId) -> (RecordId, RecordId) {
-    if x < y { (x, y) } else { (y, x) }
 }
 
 /// An activity's links with one record replaced by another (once, sorted).

@@ -103,6 +103,11 @@ pub struct Match {
     pub reasons: Vec<Reason>,
 }
 
+/// A pair as the queue keeps it: the smaller id first.
+pub(crate) fn ordered(x: RecordId, y: RecordId) -> (RecordId, RecordId) {
+    if x < y { (x, y) } else { (y, x) }
+}
+
 /// How many records a check before saving looks at, at most.
 const CHECK_LIMIT: u32 = 200;
 
@@ -115,7 +120,7 @@ impl Crm {
         let pairs: Vec<StoredPair> = found
             .into_iter()
             .map(|p| {
-                let (a, b) = if p.a < p.b { (p.a, p.b) } else { (p.b, p.a) };
+                let (a, b) = ordered(p.a, p.b);
                 StoredPair {
                     object: object.to_string(),
                     a,
@@ -169,7 +174,7 @@ impl Crm {
         let def = schema.object(object)?;
         let parse = |s: &str| RecordId::parse(s).ok_or_else(|| Error::not_found(format!("{} {s}", def.name)));
         let (a, b) = (parse(a)?, parse(b)?);
-        let pair = if a < b { (a, b) } else { (b, a) };
+        let pair = ordered(a, b);
         if self
             .store
             .decide_duplicate(&def.name, pair, PairStatus::Dismissed, who.user_id, self.clock.now())

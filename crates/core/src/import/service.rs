@@ -158,14 +158,18 @@ impl Crm {
         Ok((job, preview))
     }
 
+    /// The uploaded file of an import the server keeps.
+    async fn kept_file(&self, job: &ImportJob) -> Result<Vec<u8>> {
+        self.store
+            .import_source(job.id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("the file of import {}", job.id)))
+    }
+
     /// The preview of an uploaded import, read again from the kept file.
     pub async fn uploaded_preview(&self, who: &Principal, id: &str) -> Result<(ImportJob, Preview)> {
         let job = self.import_job(who, id).await?;
-        let bytes = self
-            .store
-            .import_source(job.id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("the file of import {id}")))?;
+        let bytes = self.kept_file(&job).await?;
         let preview = self
             .import_preview(who, &job.settings.object, &job.file_name, bytes)
             .await?;
@@ -176,12 +180,8 @@ impl Crm {
     /// (a dry run, say) starts a new job on the same file.
     pub async fn start_import(&self, who: &Principal, id: &str, body: serde_json::Value) -> Result<ImportJob> {
         let start: StartImport = crate::service::from_body(body)?;
-        let (job, _) = self.uploaded_preview(who, id).await?;
-        let bytes = self
-            .store
-            .import_source(job.id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("the file of import {id}")))?;
+        let job = self.import_job(who, id).await?;
+        let bytes = self.kept_file(&job).await?;
         let settings = ImportSettings {
             object: job.settings.object.clone(),
             mapping: start.mapping,

@@ -165,7 +165,8 @@ async fn rejected(a: Authed, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(file_response(Body::from(out), Format::Csv, &format!("rejected-{id}")))
 }
 
-fn file_response(body: Body, format: Format, name: &str) -> Response {
+/// A download: its content type and a file name made safe for the header.
+pub(crate) fn file_response(body: Body, format: Format, name: &str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));

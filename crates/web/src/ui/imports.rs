@@ -3,7 +3,7 @@
 
 use super::lists::filter_json_from_query;
 use super::{Shell, Ui, forbidden, form_expired, form_value, labels, not_found};
-use crate::api::imports::{export_response, read_upload, spawn_import};
+use crate::api::imports::{export_response, file_response, read_upload, spawn_import};
 use anchora_core::auth::Permission;
 use anchora_core::export::{ExportRequest, Format};
 use anchora_core::import::{ImportJob, JobStatus, Preview};
@@ -220,8 +220,10 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
         return not_found(ui);
     };
     let tr = &ui.tr;
-    // The file is read again for the mapping form; a finished job shows only its results.
-    let preview: Option<Preview> = if job.status == JobStatus::Draft || job.status.finished() {
+    // The file is read again only for the mapping form (a draft, or a check or failure to
+    // start again); a running or imported job shows its results alone.
+    let again = job.status == JobStatus::Failed || (job.status == JobStatus::Done && job.settings.dry_run);
+    let preview: Option<Preview> = if job.status == JobStatus::Draft || again {
         ui.a.crm
             .uploaded_preview(&ui.a.principal, id)
             .await
@@ -298,7 +300,7 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
         draft: job.status == JobStatus::Draft,
         running: matches!(job.status, JobStatus::Queued | JobStatus::Running),
         finished: job.status.finished(),
-        again: job.status == JobStatus::Failed || (job.status == JobStatus::Done && job.settings.dry_run),
+        again,
         dry_run: job.settings.dry_run,
         summary: summary(ui, &job),
         related: if job.counts.related_created > 0 {
@@ -373,23 +375,7 @@ pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String,
 pub async fn rejected(ui: Ui, Path(id): Path<String>) -> Response {
     let mut out = Vec::new();
     match ui.a.crm.write_rejected_csv(&ui.a.principal, &id, &mut out).await {
-        Ok(_) => {
-            let mut response = out.into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
-                "attachment; filename=\"rejected-{}.csv\"",
-                id.chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                    .collect::<String>()
-            )) {
-                headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
-            }
-            response
-        }
+        Ok(_) => file_response(axum::body::Body::from(out), Format::Csv, &format!("rejected-{id}")),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(_) => not_found(&ui),
     }
