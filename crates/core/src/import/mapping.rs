@@ -206,21 +206,29 @@ pub fn suggest(schema: &Schema, object: &ObjectDef, headers: &[String]) -> Vec<S
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars().flat_map(char::to_lowercase) {
-        match c {
-            'å' | 'ä' | 'á' | 'à' | 'â' => out.push('a'),
-            'æ' => out.push_str("ae"),
-            'ö' | 'ø' | 'ó' | 'ò' | 'ô' => out.push('o'),
-            'ü' | 'ú' | 'ù' | 'û' => out.push('u'),
-            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
-            'í' | 'ì' | 'î' | 'ï' => out.push('i'),
-            'ñ' => out.push('n'),
-            'ç' => out.push('c'),
-            'ß' => out.push_str("ss"),
-            c if c.is_alphanumeric() => out.push(c),
-            _ => {}
+        match plain_letter(c) {
+            Some(plain) => out.push_str(plain),
+            None if c.is_alphanumeric() => out.push(c),
+            None => {}
         }
     }
     out
+}
+
+/// A lower-case accented letter of our five languages as plain ASCII (`ö` → `o`, `ß` → `ss`).
+pub fn plain_letter(c: char) -> Option<&'static str> {
+    Some(match c {
+        'å' | 'ä' | 'á' | 'à' | 'â' => "a",
+        'æ' => "ae",
+        'ö' | 'ø' | 'ó' | 'ò' | 'ô' => "o",
+        'ü' | 'ú' | 'ù' | 'û' => "u",
+        'é' | 'è' | 'ê' | 'ë' => "e",
+        'í' | 'ì' | 'î' | 'ï' => "i",
+        'ñ' => "n",
+        'ç' => "c",
+        'ß' => "ss",
+        _ => return None,
+    })
 }
 
 /// (folded word, target name) pairs for an object: names, labels, and the known words.

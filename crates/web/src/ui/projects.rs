@@ -230,18 +230,10 @@ pub async fn create_project(ui: Ui, Form(form): Form<Fields>) -> Response {
 fn role_key(label: &str, taken: &[String]) -> String {
     let mut ascii = String::new();
     for c in label.to_lowercase().chars() {
-        match c {
-            'å' | 'ä' | 'á' | 'à' | 'â' => ascii.push('a'),
-            'æ' => ascii.push_str("ae"),
-            'ö' | 'ø' | 'ó' | 'ò' | 'ô' => ascii.push('o'),
-            'ü' | 'ú' | 'ù' | 'û' => ascii.push('u'),
-            'é' | 'è' | 'ê' | 'ë' => ascii.push('e'),
-            'í' | 'ì' | 'î' | 'ï' => ascii.push('i'),
-            'ñ' => ascii.push('n'),
-            'ç' => ascii.push('c'),
-            'ß' => ascii.push_str("ss"),
-            c if c.is_ascii_alphanumeric() => ascii.push(c),
-            _ => ascii.push('_'),
+        match anchora_core::import::mapping::plain_letter(c) {
+            Some(plain) => ascii.push_str(plain),
+            None if c.is_ascii_alphanumeric() => ascii.push(c),
+            None => ascii.push('_'),
         }
     }
     let mut key: String = ascii.split('_').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("_");
