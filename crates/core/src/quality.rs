@@ -97,9 +97,10 @@ impl QualityRules {
         }
     }
 
-    /// The weighted fields of an object: the rules', or else its title and required fields.
-    fn weights_of(&self, object: &ObjectDef) -> Vec<(String, u32)> {
-        match self.weights.get(&object.name) {
+    /// The weighted fields of an object, the heaviest first: the rules', or else its title and
+    /// required fields.
+    pub fn weights_of(&self, object: &ObjectDef) -> Vec<(String, u32)> {
+        let mut weights: Vec<(String, u32)> = match self.weights.get(&object.name) {
             Some(w) if !w.is_empty() => w
                 .iter()
                 .filter(|(f, n)| **n > 0 && object.field(f).is_some())
@@ -110,7 +111,9 @@ impl QualityRules {
                 .filter(|f| f.required || object.title_fields.contains(&f.name))
                 .map(|f| (f.name.clone(), 1))
                 .collect(),
-        }
+        };
+        weights.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        weights
     }
 }
 
@@ -256,6 +259,23 @@ pub struct QualityDay {
     pub summary: Summary,
 }
 
+/// What the quality dashboard shows: the rows of the newest kept day the caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QualityBoard {
+    /// The day the figures were kept; `None` before the first.
+    pub day: Option<chrono::NaiveDate>,
+    /// Whether the rows are everyone's (data stewards), or only the caller's own and team's.
+    pub everyone: bool,
+    pub rows: Vec<QualityDay>,
+}
+
+/// A user's records with something to fix: how many, and the worst of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FixList {
+    pub total: usize,
+    pub worst: Vec<(Record, RecordQuality)>,
+}
+
 impl Crm {
     /// Measure every record of an object (as the system, all of them) and keep today's figures
     /// overall, per owner and per team, replacing any kept earlier today. Run once a day by the
@@ -302,6 +322,31 @@ impl Crm {
         };
         let since = self.clock.now().date_naive() - chrono::Duration::days(i64::from(days.min(3660)));
         self.store.quality_days(&def.name, scope, &key, since).await
+    }
+
+    /// The newest kept day of an object's quality, read rather than measured (measuring a
+    /// million records takes seconds): every row for those who import and review duplicates;
+    /// for everyone else their own row and their team's.
+    pub async fn quality_board(&self, who: &Principal, object: &str) -> Result<QualityBoard> {
+        let schema = self.authorize(who, Permission::ReadRecords).await?;
+        let def = schema.object(object)?;
+        let everyone = who.may(Permission::Import, &schema.policy);
+        let own = who.user_id.to_string();
+        let team = who.team.map(|t| t.to_string());
+        let rows: Vec<QualityDay> = self
+            .store
+            .latest_quality_day(&def.name)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                everyone || (r.scope == "owner" && r.key == own) || (r.scope == "team" && Some(&r.key) == team.as_ref())
+            })
+            .collect();
+        Ok(QualityBoard {
+            day: rows.first().map(|r| r.day),
+            everyone,
+            rows,
+        })
     }
 
     /// The rules in force (the defaults until an administrator sets them).
@@ -363,8 +408,9 @@ impl Crm {
         })
     }
 
-    /// The caller's own records of an object that have something to fix, worst first.
-    pub async fn fix_list(&self, who: &Principal, object: &str, limit: usize) -> Result<Vec<(Record, RecordQuality)>> {
+    /// The caller's own records of an object that have something to fix: how many, and the
+    /// `limit` worst first.
+    pub async fn fix_list(&self, who: &Principal, object: &str, limit: usize) -> Result<FixList> {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
         let def = schema.object(object)?.clone();
         let rules = self.quality_rules().await?;
@@ -379,8 +425,9 @@ impl Crm {
         })
         .await?;
         out.sort_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.0.id.cmp(&b.0.id)));
+        let total = out.len();
         out.truncate(limit);
-        Ok(out)
+        Ok(FixList { total, worst: out })
     }
 }
 

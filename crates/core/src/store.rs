@@ -330,6 +330,9 @@ pub trait Store: Send + Sync {
         key: &str,
         since: chrono::NaiveDate,
     ) -> Result<Vec<crate::quality::QualityDay>>;
+    /// Every row (overall, per owner, per team) of the latest kept day of an object; empty
+    /// when no day was kept yet.
+    async fn latest_quality_day(&self, object: &str) -> Result<Vec<crate::quality::QualityDay>>;
     /// A workspace setting (JSON text) by key.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, body: &str) -> Result<()>;

@@ -323,9 +323,41 @@ pub async fn quality_days(
     key: &str,
     since: chrono::NaiveDate,
 ) -> Result<Vec<QualityDay>, sqlx::Error> {
-    let stmt = Query::select()
+    let stmt = select_days(object)
+        .and_where(Expr::col("scope").eq(scope.to_string()))
+        .and_where(Expr::col("key").eq(key.to_string()))
+        .and_where(Expr::col("day").gte(since.format("%Y-%m-%d").to_string()))
+        .order_by("day", Order::Asc)
+        .to_owned();
+    read_days(exec, backend, &stmt).await
+}
+
+/// All rows of the newest day kept for an object.
+pub async fn latest_quality_day(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &str,
+) -> Result<Vec<QualityDay>, sqlx::Error> {
+    let newest = Query::select()
+        .expr(Expr::col("day").max())
+        .from("quality_daily")
+        .and_where(Expr::col("object").eq(object.to_string()))
+        .to_owned();
+    let stmt = select_days(object)
+        .and_where(Expr::col("day").in_subquery(newest))
+        .order_by("scope", Order::Asc)
+        .order_by("key", Order::Asc)
+        .to_owned();
+    read_days(exec, backend, &stmt).await
+}
+
+fn select_days(object: &str) -> sea_query::SelectStatement {
+    Query::select()
         .columns([
             "day",
+            "object",
+            "scope",
+            "key",
             "records",
             "completeness",
             "score",
@@ -335,28 +367,31 @@ pub async fn quality_days(
         ])
         .from("quality_daily")
         .and_where(Expr::col("object").eq(object.to_string()))
-        .and_where(Expr::col("scope").eq(scope.to_string()))
-        .and_where(Expr::col("key").eq(key.to_string()))
-        .and_where(Expr::col("day").gte(since.format("%Y-%m-%d").to_string()))
-        .order_by("day", Order::Asc)
-        .to_owned();
+        .to_owned()
+}
+
+async fn read_days(
+    exec: Exec<'_>,
+    backend: Backend,
+    stmt: &sea_query::SelectStatement,
+) -> Result<Vec<QualityDay>, sqlx::Error> {
     let count = |r: &Row, i| r.i64(i).map(|n| u64::try_from(n).unwrap_or_default());
-    exec.fetch_all(backend.build(&stmt))
+    exec.fetch_all(backend.build(stmt))
         .await?
         .iter()
         .map(|r| {
             Ok(QualityDay {
                 day: chrono::NaiveDate::parse_from_str(&r.string(0)?, "%Y-%m-%d").map_err(bad)?,
-                object: object.to_string(),
-                scope: scope.to_string(),
-                key: key.to_string(),
+                object: r.string(1)?,
+                scope: r.string(2)?,
+                key: r.string(3)?,
                 summary: Summary {
-                    records: count(r, 1)?,
-                    completeness: r.opt_f64(2)?.unwrap_or_default(),
-                    score: r.opt_f64(3)?.unwrap_or_default(),
-                    invalid: count(r, 4)?,
-                    stale: count(r, 5)?,
-                    duplicates: count(r, 6)?,
+                    records: count(r, 4)?,
+                    completeness: r.opt_f64(5)?.unwrap_or_default(),
+                    score: r.opt_f64(6)?.unwrap_or_default(),
+                    invalid: count(r, 7)?,
+                    stale: count(r, 8)?,
+                    duplicates: count(r, 9)?,
                 },
             })
         })

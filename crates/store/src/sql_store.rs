@@ -1142,6 +1142,12 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
+    async fn latest_quality_day(&self, object: &str) -> Result<Vec<anchora_core::quality::QualityDay>> {
+        duplicates::latest_quality_day(self.pool.exec(), self.backend_kind(), object)
+            .await
+            .map_err(db_error)
+    }
+
     async fn setting(&self, key: &str) -> Result<Option<String>> {
         duplicates::setting(self.pool.exec(), self.backend_kind(), key)
             .await

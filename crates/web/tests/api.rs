@@ -151,11 +151,17 @@ anchora_store::on_both_databases!(
     project_part_two_api_with_bad_input,
     import_and_export_api_with_hostile_files,
     browser_import_a_file_and_export_a_list,
+    quality_pages_refuse_forgeries_and_roles,
+    browser_quality_dashboard_rules_and_fix_list,
 );
 
 #[path = "api/imports.rs"]
 mod imports;
 use imports::*;
+
+#[path = "api/quality.rs"]
+mod quality;
+use quality::*;
 
 #[path = "api/e2e.rs"]
 mod e2e;

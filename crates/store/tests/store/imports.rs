@@ -642,9 +642,16 @@ pub async fn quality_is_measured_per_record_owner_and_team_with_each_users_fix_l
     // Ann has 8 of 10 weighted points (no company), Thin none.
     assert!((sellers.completeness - 0.4).abs() < 1e-9, "{sellers:?}");
     let list = h.crm.fix_list(&seller, "person", 10).await.unwrap();
-    assert_eq!(list.len(), 2);
-    assert_eq!(list[0].0.id, thin.id, "the worst first");
-    assert_eq!(list[1].0.id, full.id);
+    assert_eq!(list.total, 2);
+    assert_eq!(list.worst[0].0.id, thin.id, "the worst first");
+    assert_eq!(list.worst[1].0.id, full.id);
+    let one = h.crm.fix_list(&seller, "person", 1).await.unwrap();
+    assert_eq!(
+        (one.total, one.worst.len()),
+        (2, 1),
+        "the count is of all, the list cut"
+    );
+    assert_eq!(h.crm.quality_board(&h.admin, "person").await.unwrap().day, None);
 
     // Administrators set the weights; a rule naming a field that is not there is refused.
     let err = h
@@ -712,4 +719,24 @@ pub async fn quality_is_measured_per_record_owner_and_team_with_each_users_fix_l
     let mine = h.crm.quality_trend(&seller, "person", 30).await.unwrap();
     assert_eq!(mine.len(), 2);
     assert_eq!(mine[1].summary.records, 2);
+
+    // The dashboard reads the newest kept day: every row for a data steward, a user's own
+    // row only (the seller is in no team, so no team's row either).
+    let board = h.crm.quality_board(&h.admin, "person").await.unwrap();
+    assert_eq!(board.day, Some(h.clock.now().date_naive()));
+    assert!(board.everyone);
+    let overall = board.rows.iter().find(|r| r.scope == "all").unwrap();
+    assert_eq!(overall.summary.records, 3);
+    assert!(
+        board
+            .rows
+            .iter()
+            .any(|r| r.scope == "owner" && r.key == seller.user_id.to_string())
+    );
+    assert!(board.rows.iter().any(|r| r.scope == "team"));
+    let board = h.crm.quality_board(&seller, "person").await.unwrap();
+    assert!(!board.everyone);
+    let scopes: Vec<(&str, &str)> = board.rows.iter().map(|r| (r.scope.as_str(), r.key.as_str())).collect();
+    assert_eq!(scopes, vec![("owner", seller.user_id.to_string().as_str())]);
+    assert_eq!(board.rows[0].summary.records, 2);
 }

@@ -419,11 +419,16 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "post": {"operationId": "keep_quality_day", "summary": "Keep today's figures now (the server keeps them once a day)", "tags": ["Data quality"],
             "responses": with(single("200", "Rows kept", &json!({"type": "object"})), &["401", "403", "404"])}
     }));
+    paths.insert("/quality/{object}/latest".into(), json!({
+        "parameters": [object_param],
+        "get": {"operationId": "quality_latest", "summary": "The newest kept day's figures: every row for key users and admins, your own and your team's otherwise", "tags": ["Data quality"],
+            "responses": with(single("200", "The day and its rows", &json!({"type": "object", "properties": {"day": {"type": ["string", "null"], "format": "date"}, "everyone": {"type": "boolean"}, "rows": {"type": "array", "items": {"type": "object"}}}})), &["401", "404"])}
+    }));
     paths.insert("/quality/{object}/fix-list".into(), json!({
         "parameters": [object_param],
         "get": {"operationId": "fix_list", "summary": "Your own records with something to fix, worst first", "tags": ["Data quality"],
             "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-            "responses": with(single("200", "Records and their problems", &json!({"type": "object"})), &["401", "404"])}
+            "responses": with(single("200", "Records and their problems, and how many in all", &json!({"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}}})), &["401", "404"])}
     }));
     paths.insert("/records/{object}/merge".into(), json!({
         "parameters": [object_param],

@@ -15,6 +15,7 @@ pub fn router() -> Router<AppState> {
         .route("/quality-rules", get(rules).put(set_rules))
         .route("/quality/{object}", get(report))
         .route("/quality/{object}/fix-list", get(fix_list))
+        .route("/quality/{object}/latest", get(latest))
         .route("/quality/{object}/trend", get(trend))
         .route("/quality/{object}/snapshot", axum::routing::post(snapshot))
 }
@@ -45,10 +46,17 @@ async fn fix_list(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) 
         .fix_list(&a.principal, &object, usize::try_from(limit).unwrap_or(50))
         .await?;
     let data: Vec<Json_> = list
+        .worst
         .iter()
         .map(|(r, q)| json!({"record": r.to_json(&def), "quality": q}))
         .collect();
-    Ok(Json(json!({"data": data})))
+    Ok(Json(json!({"data": data, "total": list.total})))
+}
+
+/// The newest kept day, as the dashboard shows it.
+async fn latest(a: Authed, Path(object): Path<String>) -> ApiResult<Json<Json_>> {
+    let board = a.crm.quality_board(&a.principal, &object).await?;
+    Ok(Json(serde_json::to_value(board).unwrap_or_default()))
 }
 
 async fn trend(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {

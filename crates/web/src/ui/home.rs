@@ -1,6 +1,7 @@
 //! "My work", the page people land on: across every project they are in, the actions they own
 //! (overdue ones first and flagged), the change requests waiting for their approval, the
-//! communications they are due to send, and the escalations waiting for their decision.
+//! communications they are due to send, the escalations waiting for their decision, and their
+//! own records with most to fix.
 
 use super::projects::date;
 use super::{Shell, Ui, format};
@@ -25,8 +26,13 @@ struct HomePage {
     approvals: Vec<Line>,
     communications: Vec<Line>,
     escalations: Vec<Line>,
+    fixes: Vec<super::quality::FixLine>,
+    fixes_total: String,
     nothing: bool,
 }
+
+/// How many of one's worst records "My work" lists.
+const FIX_LINES: usize = 10;
 
 pub async fn home_page(ui: Ui) -> Response {
     let follow = match ui.a.crm.follow_up(&ui.a.principal).await {
@@ -78,7 +84,12 @@ pub async fn home_page(ui: Ui) -> Response {
             flag: None,
         })
         .collect();
-    let nothing = actions.is_empty() && approvals.is_empty() && communications.is_empty() && escalations.is_empty();
+    let (fixes_total, fixes) = super::quality::fix_lines(&ui, FIX_LINES).await;
+    let nothing = actions.is_empty()
+        && approvals.is_empty()
+        && communications.is_empty()
+        && escalations.is_empty()
+        && fixes.is_empty();
     let page = HomePage {
         shell: ui.shell("home"),
         title: ui.tr.t("home-title"),
@@ -86,6 +97,8 @@ pub async fn home_page(ui: Ui) -> Response {
         approvals,
         communications,
         escalations,
+        fixes,
+        fixes_total: ui.tr.t1("home-fix-total", "count", fixes_total.to_string()),
         nothing,
     };
     ui.page(StatusCode::OK, page.render())

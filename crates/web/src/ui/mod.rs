@@ -3,6 +3,7 @@
 
 mod admin;
 mod board;
+mod charts;
 mod duplicates;
 pub mod format;
 pub mod gantt;
@@ -16,6 +17,7 @@ mod project_journeys;
 mod project_meetings;
 mod project_reports;
 mod projects;
+mod quality;
 mod records;
 mod reports;
 mod svg;
@@ -160,6 +162,9 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/imports/{id}", get(imports::import_page))
+        .route("/quality", get(quality::quality_page))
+        .route("/quality/measure", post(quality::measure))
+        .route("/quality/rules", get(quality::rules_form).post(quality::save_rules))
         .route("/duplicates", get(duplicates::duplicates_page))
         .route("/duplicates/scan", post(duplicates::scan))
         .route("/duplicates/dismiss", post(duplicates::dismiss))
@@ -372,6 +377,11 @@ impl Ui {
                     href: "/reports".into(),
                     label: tr.t("nav-reports"),
                     current: current == "reports",
+                },
+                NavItem {
+                    href: "/quality".into(),
+                    label: tr.t("nav-quality"),
+                    current: current == "quality",
                 },
                 NavItem {
                     href: "/projects".into(),

@@ -2,8 +2,7 @@
 //! picklist, a person or a yes/no field, over every record the reader may see, as a table and
 //! a bar chart. Everything is in the URL, so a report is shared by its link.
 
-use super::svg::escape;
-use super::{Resolver, Shell, Ui, format, labels};
+use super::{Resolver, Shell, Ui, charts, format, labels};
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use anchora_core::value::Value;
 use askama::Template;
@@ -11,7 +10,6 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 
 pub struct Row {
     pub label: String,
@@ -62,46 +60,6 @@ fn field_label(ui: &Ui, object: &ObjectDef, f: &FieldDef) -> String {
     } else {
         labels::field(&ui.tr, object, f)
     }
-}
-
-/// One bar per group, its length by the measure.
-fn chart(title: &str, bars: &[(String, f64, String)]) -> String {
-    const LABEL: i64 = 200;
-    const WIDTH: i64 = 420;
-    const ROW: i64 = 26;
-    let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max);
-    let height = ROW * i64::try_from(bars.len()).unwrap_or(0) + 8;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" aria-label="{}" viewBox="0 0 {} {height}" width="100%">"#,
-        escape(title),
-        LABEL + WIDTH + 140
-    );
-    for (i, (label, value, text)) in bars.iter().enumerate() {
-        let y = 4 + ROW * i64::try_from(i).unwrap_or(0);
-        #[allow(clippy::cast_possible_truncation)]
-        let w = if max > 0.0 {
-            ((value / max) * WIDTH as f64).round() as i64
-        } else {
-            0
-        };
-        let name: String = label.chars().take(28).collect();
-        let _ = write!(
-            svg,
-            r#"<text class="label" x="0" y="{}">{}</text><rect x="{LABEL}" y="{y}" width="{}" height="18" rx="3"><title>{}: {}</title></rect><text class="figure" x="{}" y="{}">{}</text>"#,
-            y + 14,
-            escape(&name),
-            w.max(1),
-            escape(label),
-            escape(text),
-            LABEL + w + 6,
-            y + 14,
-            escape(text)
-        );
-    }
-    svg.push_str("</svg>");
-    svg
 }
 
 pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -285,6 +243,6 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
     {
         page.total = format::number(locale, total as f64, 0);
     }
-    page.chart = chart(&page.title, &bars);
+    page.chart = charts::bars(&page.title, &bars);
     ui.page(StatusCode::OK, page.render())
 }

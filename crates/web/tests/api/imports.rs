@@ -271,9 +271,23 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = h.get("/api/v1/quality/person/fix-list?limit=5").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body["total"].is_u64(), "{}", r.body);
     assert_eq!(h.get("/api/v1/quality/shoe").await.status, StatusCode::NOT_FOUND);
+    let r = h.get("/api/v1/quality/person/latest").await;
+    assert_eq!(r.body["day"], Json::Null, "nothing kept yet: {}", r.body);
     let r = h.post("/api/v1/quality/person/snapshot", json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = h.get("/api/v1/quality/person/latest").await;
+    assert_eq!(r.body["day"], "2026-11-23", "{}", r.body);
+    assert_eq!(r.body["everyone"], true);
+    assert!(
+        r.body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row["scope"] == "all")
+    );
+    assert_eq!(h.get("/api/v1/quality/shoe/latest").await.status, StatusCode::NOT_FOUND);
     let r = h.get("/api/v1/quality/person/trend?days=30").await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 1, "{}", r.body);
 
