@@ -533,87 +533,165 @@ impl Crm {
             .into_iter()
             .map(|(_, o, _)| (o.name.clone(), o))
             .collect();
-        loop {
-            let batch = table.take_rows(BATCH_ROWS);
-            if batch.is_empty() {
-                break;
-            }
-            // A resumed job passes over the rows an earlier run wrote.
-            let rows: Vec<RowResult> = batch
-                .into_iter()
-                .filter(|r| row_number(r) > job.counts.last_row)
-                .collect();
-            let Some(last_row) = rows.iter().map(row_number).max() else {
-                continue;
-            };
-            let (read, rejected) = planner.read(rows);
-            let ctx = WriteCtx {
-                actor: who.user_id,
-                now: self.clock.now(),
-            };
-            // Only updates can meet a record changed since it was read; a batch without them is
-            // planned once, and its rows are not kept for a second try.
-            let retry = !Planner::wanted(&read).is_empty();
-            let mut read = Some(read);
-            let mut attempts = 0;
-            let (plan, counts) = loop {
-                let rows = match &read {
-                    Some(r) if retry => r.clone(),
-                    _ => read.take().unwrap_or_default(),
-                };
-                let current = self.current(&object, &rows).await?;
-                let mut plan = planner.plan(rows, &current, rejected.clone());
-                let counts = Counts {
-                    last_row,
-                    created: job.counts.created + plan.creates.len() as u64,
-                    updated: job.counts.updated + plan.updates.len() as u64,
-                    unchanged: job.counts.unchanged + plan.unchanged,
-                    rejected: job.counts.rejected + plan.rejected.len() as u64,
-                    related_created: job.counts.related_created + plan.related_count(),
-                };
-                let mut write = ImportWrite {
-                    job: job.id,
-                    counts,
-                    rejected: std::mem::take(&mut plan.rejected),
-                    related: Vec::new(),
-                    creates: Vec::new(),
-                    updates: Vec::new(),
-                };
-                if !job.settings.dry_run {
-                    write.related = std::mem::take(&mut plan.related)
-                        .into_iter()
-                        .filter_map(|(name, records)| related_defs.get(&name).map(|o| (o.clone(), records)))
-                        .collect();
-                    write.creates = std::mem::take(&mut plan.creates);
-                    write.updates = std::mem::take(&mut plan.updates);
+        // A batch of new records only is written in the background while the next is read and
+        // planned (two cores: planning on one, the database on the other). It cannot meet a
+        // changed record, so it needs no second try; batches with updates wait for it and are
+        // written in turn.
+        let mut pending: Option<PendingWrite> = None;
+        let fed: Result<()> = async {
+            loop {
+                let batch = table.take_rows(BATCH_ROWS);
+                if batch.is_empty() {
+                    break;
                 }
-                match self.store.write_import(&object, &write, ctx).await? {
-                    ImportWriteOutcome::Written => break (plan, counts),
-                    ImportWriteOutcome::Stale(_) if attempts < 3 => attempts += 1,
-                    ImportWriteOutcome::Stale(id) => {
-                        return Err(Error::new(
-                            ErrorCode::VersionConflict,
-                            format!(
-                                "record {id} kept changing while rows {}–{last_row} were imported",
-                                job.counts.last_row + 1
-                            ),
-                        ));
+                // A resumed job passes over the rows an earlier run wrote.
+                let rows: Vec<RowResult> = batch
+                    .into_iter()
+                    .filter(|r| row_number(r) > job.counts.last_row)
+                    .collect();
+                let Some(last_row) = rows.iter().map(row_number).max() else {
+                    continue;
+                };
+                let (read, rejected) = planner.read(rows);
+                let ctx = WriteCtx {
+                    actor: who.user_id,
+                    now: self.clock.now(),
+                };
+                // Only updates can meet a record changed since it was read; a batch without them is
+                // planned once, and its rows are not kept for a second try.
+                let retry = !Planner::wanted(&read).is_empty();
+                if retry {
+                    self.settle(pending.take(), job, progress).await?;
+                }
+                // Counted from the job as it will stand once the batch before is written.
+                let base = pending.as_ref().map_or(job.counts, |p| p.counts);
+                let mut read = Some(read);
+                let mut attempts = 0;
+                loop {
+                    let rows = match &read {
+                        Some(r) if retry => r.clone(),
+                        _ => read.take().unwrap_or_default(),
+                    };
+                    let current = self.current(&object, &rows).await?;
+                    let mut plan = planner.plan(rows, &current, rejected.clone());
+                    let counts = Counts {
+                        last_row,
+                        created: base.created + plan.creates.len() as u64,
+                        updated: base.updated + plan.updates.len() as u64,
+                        unchanged: base.unchanged + plan.unchanged,
+                        rejected: base.rejected + plan.rejected.len() as u64,
+                        related_created: base.related_created + plan.related_count(),
+                    };
+                    let mut write = ImportWrite {
+                        job: job.id,
+                        counts,
+                        rejected: std::mem::take(&mut plan.rejected),
+                        related: Vec::new(),
+                        creates: Vec::new(),
+                        updates: Vec::new(),
+                    };
+                    if !job.settings.dry_run {
+                        write.related = std::mem::take(&mut plan.related)
+                            .into_iter()
+                            .filter_map(|(name, records)| related_defs.get(&name).map(|o| (o.clone(), records)))
+                            .collect();
+                        write.creates = std::mem::take(&mut plan.creates);
+                        write.updates = std::mem::take(&mut plan.updates);
+                    }
+                    if !retry {
+                        planner.learn(&plan);
+                        // The batch before must be written before this one starts.
+                        self.settle(pending.take(), job, progress).await?;
+                        let store = self.store.clone();
+                        let object = object.clone();
+                        pending = Some(PendingWrite {
+                            counts,
+                            at: ctx.now,
+                            write: tokio::spawn(async move { store.write_import(&object, &write, ctx).await }),
+                        });
+                        break;
+                    }
+                    match self.store.write_import(&object, &write, ctx).await? {
+                        ImportWriteOutcome::Written => {
+                            planner.learn(&plan);
+                            self.written(job, counts, ctx.now, progress)?;
+                            break;
+                        }
+                        ImportWriteOutcome::Stale(_) if attempts < 3 => attempts += 1,
+                        ImportWriteOutcome::Stale(id) => {
+                            return Err(Error::new(
+                                ErrorCode::VersionConflict,
+                                format!(
+                                    "record {id} kept changing while rows {}–{last_row} were imported",
+                                    job.counts.last_row + 1
+                                ),
+                            ));
+                        }
                     }
                 }
-            };
-            planner.learn(&plan);
-            job.counts = counts;
-            job.updated_at = ctx.now;
-            if !progress(job) {
-                return Err(Error::new(
-                    ErrorCode::Unavailable,
-                    format!("stopped after row {last_row}; run the import again to go on from there"),
-                ));
             }
+            self.settle(pending.take(), job, progress).await
         }
+        .await;
+        // Failed half-way: a batch already handed to the database finishes (or not) before the
+        // indexes are built and the failure is recorded; resuming starts after what it wrote.
+        if let Some(p) = pending.take()
+            && let Ok(Ok(ImportWriteOutcome::Written)) = p.write.await
+        {
+            job.counts = p.counts;
+        }
+        fed?;
         match table.failure() {
             Some(reason) => Err(Error::field("file", reason)),
             None => Ok(()),
+        }
+    }
+
+    /// Wait for a batch written in the background, then count it in.
+    async fn settle(
+        &self,
+        pending: Option<PendingWrite>,
+        job: &mut ImportJob,
+        progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
+    ) -> Result<()> {
+        let Some(p) = pending else { return Ok(()) };
+        let outcome = p
+            .write
+            .await
+            .map_err(|e| Error::internal(format!("an import batch stopped: {e}")))??;
+        match outcome {
+            ImportWriteOutcome::Written => self.written(job, p.counts, p.at, progress),
+            // New records alone cannot meet a changed one.
+            ImportWriteOutcome::Stale(id) => Err(Error::new(
+                ErrorCode::VersionConflict,
+                format!(
+                    "record {id} changed while rows up to {} were imported",
+                    p.counts.last_row
+                ),
+            )),
+        }
+    }
+
+    /// A batch is committed: the job counts it, and the caller may stop the import here.
+    fn written(
+        &self,
+        job: &mut ImportJob,
+        counts: Counts,
+        at: chrono::DateTime<chrono::Utc>,
+        progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
+    ) -> Result<()> {
+        job.counts = counts;
+        job.updated_at = at;
+        if progress(job) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "stopped after row {}; run the import again to go on from there",
+                    counts.last_row
+                ),
+            ))
         }
     }
 
@@ -634,6 +712,13 @@ impl Crm {
     ) -> Result<()> {
         self.each_record(object, None, owners, &mut |r| each(&r)).await
     }
+}
+
+/// A batch being written in the background, and what the job counts once it is.
+struct PendingWrite {
+    counts: Counts,
+    at: chrono::DateTime<chrono::Utc>,
+    write: tokio::task::JoinHandle<Result<ImportWriteOutcome>>,
 }
 
 fn check_upload(file_name: &str, bytes: &[u8]) -> Result<()> {
