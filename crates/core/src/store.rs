@@ -336,6 +336,9 @@ pub trait Store: Send + Sync {
     /// A workspace setting (JSON text) by key.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, body: &str) -> Result<()>;
+    /// How many rows of a job look like records already there, and the first `limit`.
+    async fn import_matches(&self, id: ImportId, limit: u32)
+    -> Result<(u64, Vec<crate::import::job::LikelyDuplicate>)>;
     /// Rejected rows of a job after a row number, in row order.
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>>;
 }

@@ -4,7 +4,7 @@ use crate::db::{Backend, Exec, Row, Tx};
 use crate::records::{self, Updated};
 use anchora_core::UserId;
 use anchora_core::import::job::{
-    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus,
+    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, LikelyDuplicate,
 };
 use anchora_core::import::plan::Rejected;
 use anchora_core::store::WriteCtx;
@@ -33,6 +33,19 @@ pub fn tables(backend: Backend) -> Vec<String> {
              reason TEXT NOT NULL, cells TEXT NOT NULL, PRIMARY KEY (job_id, row_number))"
         ),
     ]
+}
+
+/// Migration 6: rows an import found to look like records already there (or earlier rows).
+pub fn matches_table(backend: Backend) -> String {
+    let uuid = backend.uuid_type();
+    let real = match backend {
+        Backend::Sqlite => "REAL",
+        Backend::Postgres => "DOUBLE PRECISION",
+    };
+    format!(
+        "CREATE TABLE import_matches (job_id {uuid} NOT NULL REFERENCES import_jobs(id), row_number BIGINT NOT NULL, \
+         like_record {uuid}, like_row BIGINT, score {real} NOT NULL, reasons TEXT NOT NULL, PRIMARY KEY (job_id, row_number))"
+    )
 }
 
 const COLUMNS: [&str; 18] = [
@@ -279,6 +292,24 @@ pub async fn write(
         }
         tx.exec().execute(backend.build(&stmt)).await?;
     }
+    for chunk in write.likely.chunks(1000) {
+        let mut stmt = Query::insert()
+            .into_table("import_matches")
+            .columns(["job_id", "row_number", "like_record", "like_row", "score", "reasons"])
+            .to_owned();
+        for m in chunk {
+            let reasons = serde_json::to_string(&m.reasons).map_err(|e| bad("reasons", e))?;
+            stmt.values_panic([
+                Expr::val(backend.uuid(Some(write.job.0))),
+                big(m.row).into(),
+                Expr::val(backend.uuid(m.like_record.map(|r| r.0))),
+                m.like_row.map(big).into(),
+                m.score.into(),
+                reasons.into(),
+            ]);
+        }
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
     let c = &write.counts;
     let stmt = Query::update()
         .table("import_jobs")
@@ -318,6 +349,48 @@ pub async fn rejects(
                 number: count(r, 0)?,
                 reason: r.string(1)?,
                 cells: serde_json::from_str(&r.string(2)?).map_err(|e| bad("cells", e))?,
+            })
+        })
+        .collect()
+}
+
+/// How many rows of a job look like records already there.
+pub async fn match_count(exec: Exec<'_>, backend: Backend, id: ImportId) -> Result<u64, sqlx::Error> {
+    let stmt = Query::select()
+        .expr(Expr::col("row_number").count())
+        .from("import_matches")
+        .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
+        .to_owned();
+    match exec.fetch_optional(backend.build(&stmt)).await? {
+        Some(r) => count(&r, 0),
+        None => Ok(0),
+    }
+}
+
+/// The rows of a job that look like records already there, in row order.
+pub async fn matches(
+    exec: Exec<'_>,
+    backend: Backend,
+    id: ImportId,
+    limit: u32,
+) -> Result<Vec<LikelyDuplicate>, sqlx::Error> {
+    let stmt = Query::select()
+        .columns(["row_number", "like_record", "like_row", "score", "reasons"])
+        .from("import_matches")
+        .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
+        .order_by("row_number", Order::Asc)
+        .limit(u64::from(limit))
+        .to_owned();
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(LikelyDuplicate {
+                row: count(r, 0)?,
+                like_record: r.opt_uuid(1)?.map(anchora_core::RecordId),
+                like_row: r.opt_i64(2)?.map(|n| u64::try_from(n).unwrap_or_default()),
+                score: r.opt_f64(3)?.unwrap_or_default(),
+                reasons: serde_json::from_str(&r.string(4)?).map_err(|e| bad("reasons", e))?,
             })
         })
         .collect()

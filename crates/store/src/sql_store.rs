@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         "imports, the duplicate queue, and external ids on people and companies",
     ),
+    (6, "rows an import found to look like records already there"),
 ];
 
 impl SqlStore {
@@ -311,6 +312,9 @@ async fn apply_migration(
         for stmt in ddl::project_tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
+    }
+    if version == 6 {
+        tx.exec().execute(Sql::plain(imports::matches_table(backend))).await?;
     }
     if version == 5 {
         for stmt in imports::tables(backend).into_iter().chain(duplicates::tables(backend)) {
@@ -1158,6 +1162,20 @@ impl Store for SqlStore {
         duplicates::put_setting(self.pool.exec(), self.backend_kind(), key, body)
             .await
             .map_err(db_error)
+    }
+
+    async fn import_matches(
+        &self,
+        id: ImportId,
+        limit: u32,
+    ) -> Result<(u64, Vec<anchora_core::import::job::LikelyDuplicate>)> {
+        let total = imports::match_count(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)?;
+        let rows = imports::matches(self.pool.exec(), self.backend_kind(), id, limit)
+            .await
+            .map_err(db_error)?;
+        Ok((total, rows))
     }
 
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {

@@ -97,6 +97,7 @@ anchora_store::on_both_databases!(
     duplicates_are_scanned_queued_dismissed_and_checked_before_saving,
     merging_picks_values_relinks_everything_keeps_history_and_undoes,
     quality_is_measured_per_record_owner_and_team_with_each_users_fix_list,
+    import_shows_rows_that_look_like_records_already_there,
 );
 
 #[path = "store/imports.rs"]
@@ -106,6 +107,7 @@ use imports::{
     exports_stream_what_the_exporter_may_see_and_import_back,
     import_checks_every_row_links_companies_and_runs_again_without_change,
     import_jobs_resume_after_their_last_batch_and_never_write_half,
+    import_shows_rows_that_look_like_records_already_there,
     merging_picks_values_relinks_everything_keeps_history_and_undoes,
     quality_is_measured_per_record_owner_and_team_with_each_users_fix_list,
 };

@@ -243,6 +243,93 @@ pub fn find(records: &[Features]) -> Vec<Candidate> {
     out
 }
 
+/// Records already known, by their blocking keys, for checking new ones one at a time (an
+/// import's rows against the records there and the rows before them).
+#[derive(Debug, Default)]
+pub struct BlockIndex<T> {
+    entries: Vec<(Features, T)>,
+    blocks: std::collections::HashMap<u64, Vec<u32>>,
+    keys: Vec<u64>,
+}
+
+impl<T> BlockIndex<T> {
+    pub fn new() -> Self {
+        BlockIndex {
+            entries: Vec::new(),
+            blocks: std::collections::HashMap::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, features: Features, tag: T) {
+        let Ok(n) = u32::try_from(self.entries.len()) else {
+            return;
+        };
+        self.keys.clear();
+        features.block_keys(&mut self.keys);
+        for key in &self.keys {
+            let block = self.blocks.entry(*key).or_default();
+            // Past the size the scan skips, a key says nothing; no need to keep growing it.
+            if block.len() <= MAX_BLOCK {
+                block.push(n);
+            }
+        }
+        self.entries.push((features, tag));
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Forget the entries added after the first `len`.
+    pub fn truncate(&mut self, len: usize) {
+        while self.entries.len() > len {
+            let Some((features, _)) = self.entries.pop() else { break };
+            let n = self.entries.len() as u64;
+            self.keys.clear();
+            features.block_keys(&mut self.keys);
+            for key in &self.keys {
+                if let Some(block) = self.blocks.get_mut(key)
+                    && block.last().is_some_and(|last| u64::from(*last) == n)
+                {
+                    block.pop();
+                }
+            }
+        }
+    }
+
+    /// The known record most like this one, if any scores at least [`THRESHOLD`]: its tag,
+    /// the score and why.
+    pub fn best_match(&mut self, features: &Features) -> Option<(&T, f64, Vec<Reason>)> {
+        self.keys.clear();
+        features.block_keys(&mut self.keys);
+        let mut seen: Vec<u32> = Vec::new();
+        for key in &self.keys {
+            if let Some(block) = self.blocks.get(key).filter(|b| b.len() <= MAX_BLOCK) {
+                seen.extend(block);
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let mut best: Option<(usize, f64, Vec<Reason>)> = None;
+        for n in seen {
+            let Some((known, _)) = self.entries.get(n as usize) else {
+                continue;
+            };
+            let (score, _, reasons) = score(features, known);
+            if score >= THRESHOLD && best.as_ref().is_none_or(|b| score > b.1) {
+                best = Some((n as usize, score, reasons));
+            }
+        }
+        let (n, score, reasons) = best?;
+        self.entries.get(n).map(|(_, tag)| (tag, score, reasons))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +345,39 @@ mod tests {
             city: city.map(crate::import::mapping::fold),
             company: None,
         }
+    }
+
+    #[test]
+    fn a_new_record_is_checked_against_the_known_ones() {
+        let mut index = BlockIndex::new();
+        index.add(
+            person(
+                "Åsa",
+                "Öberg",
+                Some("asa.oberg@acme.se"),
+                Some("08-123 45 67"),
+                Some("Lund"),
+            ),
+            "there",
+        );
+        index.add(person("Nils", "Holm", Some("nils@holm.se"), None, None), "other");
+        let same = person("Asa", "Oberg", None, Some("+46 8 123 45 67"), Some("Lund"));
+        let (tag, score, reasons) = index.best_match(&same).unwrap();
+        assert_eq!(*tag, "there");
+        assert!(score >= THRESHOLD);
+        assert!(reasons.contains(&Reason::SamePhone), "{reasons:?}");
+        let stranger = person(
+            "Åsa",
+            "Öberg",
+            Some("asa@elsewhere.de"),
+            Some("+49 30 1234567"),
+            Some("Berlin"),
+        );
+        assert!(
+            index.best_match(&stranger).is_none(),
+            "a namesake with her own e-mail and phone"
+        );
+        assert!(index.best_match(&person("Greta", "Lund", None, None, None)).is_none());
     }
 
     #[test]

@@ -159,6 +159,20 @@ pub struct ImportWrite {
     pub related: Vec<(crate::meta::ObjectDef, Vec<crate::record::Record>)>,
     pub creates: Vec<crate::record::Record>,
     pub updates: Vec<(crate::ids::RecordId, i64, crate::record::RecordInput)>,
+    pub likely: Vec<LikelyDuplicate>,
+}
+
+/// A new row that looks like a record already there, or like an earlier row of the same file:
+/// shown in the check before importing, and on the job after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LikelyDuplicate {
+    pub row: u64,
+    /// The record it looks like (for an earlier row: its new record, once written).
+    pub like_record: Option<crate::ids::RecordId>,
+    /// The earlier row of this file it looks like.
+    pub like_row: Option<u64>,
+    pub score: f64,
+    pub reasons: Vec<crate::dedupe::scan::Reason>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

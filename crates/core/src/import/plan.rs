@@ -55,6 +55,8 @@ pub struct Plan {
     /// Related records (companies) the rows need and that do not exist yet, per object.
     pub related: BTreeMap<String, Vec<Record>>,
     pub creates: Vec<Record>,
+    /// The file's row number of each create.
+    pub create_rows: Vec<u64>,
     /// (record, the version read, what changes).
     pub updates: Vec<(RecordId, i64, RecordInput)>,
     pub unchanged: u64,
@@ -453,6 +455,7 @@ impl Planner {
                         plan.learned_keys.push((key.clone(), record.id));
                     }
                     plan.creates.push(record);
+                    plan.create_rows.push(row.number);
                 }
             }
         }

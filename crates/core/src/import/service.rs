@@ -3,13 +3,15 @@
 
 use super::cells::Habits;
 use super::job::{
-    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, StartImport,
-    rejected_csv_header, rejected_csv_row,
+    Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, LikelyDuplicate,
+    StartImport, rejected_csv_header, rejected_csv_row,
 };
 use super::mapping::{Mapping, Suggestion, suggest};
 use super::plan::{Planner, PlannerSetup, ReadRow};
 use super::source::{self, RowResult, SourceInfo, Table};
 use crate::auth::{Credential, Permission, Principal, Role};
+use crate::dedupe::DEFAULT_COUNTRY;
+use crate::dedupe::scan::{BlockIndex, Features};
 use crate::error::{Error, ErrorCode, Result};
 use crate::export::CsvSink;
 use crate::ids::RecordId;
@@ -321,6 +323,18 @@ impl Crm {
         Ok(job)
     }
 
+    /// The rows of a job that look like records already there (or earlier rows): how many,
+    /// and the first `limit` in row order.
+    pub async fn import_likely_duplicates(
+        &self,
+        who: &Principal,
+        id: &str,
+        limit: u32,
+    ) -> Result<(u64, Vec<LikelyDuplicate>)> {
+        let job = self.import_job(who, id).await?;
+        self.store.import_matches(job.id, limit.min(MAX_LIMIT)).await
+    }
+
     /// The caller's imports (everyone's for administrators), newest first.
     pub async fn import_jobs(&self, who: &Principal, limit: u32) -> Result<Vec<ImportJob>> {
         self.authorize(who, Permission::Import).await?;
@@ -518,11 +532,19 @@ impl Crm {
         for user in self.store.users().await? {
             planner.know_user(user.id, user.email.as_deref().unwrap_or_default(), &user.name);
         }
-        if planner.key_field().is_some() {
-            let owners = self.visible_owners(who, &schema, &object.name).await?;
-            self.scan_records(&object, owners, &mut |r| planner.know_existing(r))
-                .await?;
-        }
+        // The records there, by key for matching and by their duplicate keys for the rows that
+        // look like one of them.
+        let mut known: BlockIndex<Known> = BlockIndex::new();
+        let owners = self.visible_owners(who, &schema, &object.name).await?;
+        let keyed = planner.key_field().is_some();
+        self.scan_records(&object, owners, &mut |r| {
+            if keyed {
+                planner.know_existing(r);
+            }
+            known.add(Features::of(&object, r, DEFAULT_COUNTRY), Known::Record(r.id));
+        })
+        .await?;
+        let mut rows_known = 0usize;
         for (relation, related, _) in planner.relations() {
             let owners = self.visible_owners(who, &schema, &related.name).await?;
             self.scan_records(&related, owners, &mut |r| planner.know_related(&relation, r))
@@ -574,6 +596,7 @@ impl Crm {
                     };
                     let current = self.current(&object, &rows).await?;
                     let mut plan = planner.plan(rows, &current, rejected.clone());
+                    let likely = likely_duplicates(&object, &plan, &mut known, &mut rows_known, job.settings.dry_run);
                     let counts = Counts {
                         last_row,
                         created: base.created + plan.creates.len() as u64,
@@ -589,6 +612,7 @@ impl Crm {
                         related: Vec::new(),
                         creates: Vec::new(),
                         updates: Vec::new(),
+                        likely,
                     };
                     if !job.settings.dry_run {
                         write.related = std::mem::take(&mut plan.related)
@@ -617,7 +641,13 @@ impl Crm {
                             self.written(job, counts, ctx.now, progress)?;
                             break;
                         }
-                        ImportWriteOutcome::Stale(_) if attempts < 3 => attempts += 1,
+                        ImportWriteOutcome::Stale(_) if attempts < 3 => {
+                            // Planned again: this batch's rows leave the index of rows seen.
+                            let again = plan.create_rows.len().min(rows_known);
+                            known.truncate(known.len() - again);
+                            rows_known -= again;
+                            attempts += 1;
+                        }
                         ImportWriteOutcome::Stale(id) => {
                             return Err(Error::new(
                                 ErrorCode::VersionConflict,
@@ -712,6 +742,51 @@ impl Crm {
     ) -> Result<()> {
         self.each_record(object, None, owners, &mut |r| each(&r)).await
     }
+}
+
+/// What the index of known records keeps of each: a record there, or an earlier row of the
+/// file (with the id its new record gets).
+#[derive(Debug, Clone, Copy)]
+enum Known {
+    Record(RecordId),
+    Row(u64, RecordId),
+}
+
+/// New rows compared with the rows before them up to this many; beyond, the duplicate scan
+/// after the import finds them (the index would hold the whole file in memory).
+const ROWS_COMPARED: usize = 100_000;
+
+/// The rows of a plan that look like a record there or an earlier row; the rows join the index.
+fn likely_duplicates(
+    object: &ObjectDef,
+    plan: &super::plan::Plan,
+    known: &mut BlockIndex<Known>,
+    rows_known: &mut usize,
+    dry_run: bool,
+) -> Vec<LikelyDuplicate> {
+    let mut out = Vec::new();
+    for (record, row) in plan.creates.iter().zip(&plan.create_rows) {
+        let features = Features::of(object, record, DEFAULT_COUNTRY);
+        if let Some((seen, score, reasons)) = known.best_match(&features) {
+            let (like_record, like_row) = match *seen {
+                Known::Record(id) => (Some(id), None),
+                // A dry run makes no records.
+                Known::Row(n, id) => ((!dry_run).then_some(id), Some(n)),
+            };
+            out.push(LikelyDuplicate {
+                row: *row,
+                like_record,
+                like_row,
+                score,
+                reasons,
+            });
+        }
+        if *rows_known < ROWS_COMPARED {
+            known.add(features, Known::Row(*row, record.id));
+            *rows_known += 1;
+        }
+    }
+    out
 }
 
 /// A batch being written in the background, and what the job counts once it is.

@@ -740,3 +740,92 @@ pub async fn quality_is_measured_per_record_owner_and_team_with_each_users_fix_l
     assert_eq!(scopes, vec![("owner", seller.user_id.to_string().as_str())]);
     assert_eq!(board.rows[0].summary.records, 2);
 }
+
+pub async fn import_shows_rows_that_look_like_records_already_there(h: H) {
+    let (_, asa) = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"first_name": "Åsa", "last_name": "Öberg", "phone": "08-123 45 67", "city": "Lund"}),
+        )
+        .await
+        .unwrap();
+    // Row 2: Åsa again, her phone written internationally, no accents. Row 4: row 3 again,
+    // without the e-mail. Row 5: a namesake of Åsa's with her own phone elsewhere.
+    let file = "first_name,last_name,email,phone,city\n\
+        Asa,Oberg,,+46 8 123 45 67,Lund\n\
+        Nils,Holm,nils@holm.se,070-123 45 67,Umeå\n\
+        Nils,Holm,,0701234567,\n\
+        Åsa,Öberg,asa@elsewhere.de,+49 30 1234567,Berlin\n";
+    let mapping = [
+        ("first_name", "first_name"),
+        ("last_name", "last_name"),
+        ("email", "email"),
+        ("phone", "phone"),
+        ("city", "city"),
+    ];
+    let mut check = settings("person", &mapping);
+    check.dry_run = true;
+    let job = import(&h, check, "people.csv", file.as_bytes().to_vec()).await;
+    assert_eq!(job.status, JobStatus::Done);
+    let (total, found) = h
+        .crm
+        .import_likely_duplicates(&h.admin, &job.id.to_string(), 50)
+        .await
+        .unwrap();
+    assert_eq!(total, 2, "{found:?}");
+    assert_eq!(
+        (found[0].row, found[0].like_record, found[0].like_row),
+        (2, Some(asa.id), None)
+    );
+    assert_eq!(
+        (found[1].row, found[1].like_record, found[1].like_row),
+        (4, None, Some(3))
+    );
+    assert!(found.iter().all(|m| m.score >= 0.9));
+    assert_eq!(
+        list(
+            &h,
+            "person",
+            json!({"field": "last_name", "op": "is_empty", "value": false}),
+            "last_name"
+        )
+        .await
+        .len(),
+        1,
+        "a check writes no records"
+    );
+
+    // Imported, the rows are there and the match names the record row 3 became.
+    let job = import(&h, settings("person", &mapping), "people.csv", file.as_bytes().to_vec()).await;
+    assert_eq!(job.counts.created, 4);
+    let (total, found) = h
+        .crm
+        .import_likely_duplicates(&h.admin, &job.id.to_string(), 50)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    let nils = list(
+        &h,
+        "person",
+        json!({"field": "last_name", "op": "is_empty", "value": false}),
+        "last_name",
+    )
+    .await
+    .into_iter()
+    .find(|p| p["email"] == "nils@holm.se")
+    .unwrap();
+    assert_eq!(
+        found[1].like_record.map(|r| r.to_string()),
+        nils["id"].as_str().map(String::from)
+    );
+    // Only the importer (and administrators) see a job's matches.
+    let seller = add_user(&*h.store, "seller@example.com", Role::KeyUser, h.clock.now()).await;
+    let err = h
+        .crm
+        .import_likely_duplicates(&seller, &job.id.to_string(), 50)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+}

@@ -134,9 +134,15 @@ async fn list(a: Authed) -> ApiResult<Json<Json_>> {
     Ok(Json(json!({"data": jobs.iter().map(job_json).collect::<Vec<_>>()})))
 }
 
+/// A job, with the rows that look like records already there (the first 200).
 async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
     let job = a.crm.import_job(&a.principal, &id).await?;
-    Ok(Json(job_json(&job)))
+    let (total, rows) = a.crm.import_likely_duplicates(&a.principal, &id, 200).await?;
+    let mut body = job_json(&job);
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("likely_duplicates".into(), json!({"total": total, "rows": rows}));
+    }
+    Ok(Json(body))
 }
 
 /// Run a queued job in the background, on a CRM of its own (not the request's).

@@ -337,7 +337,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
     }));
     paths.insert("/imports/{id}".into(), json!({
         "parameters": [id_path],
-        "get": {"operationId": "get_import", "tags": ["Import and export"], "responses": with(single("200", "The import and its progress", &job), &["401", "403", "404"])}
+        "get": {"operationId": "get_import", "tags": ["Import and export"], "summary": "The import, its progress, and `likely_duplicates` (`total`, and the first 200 `rows`: a row that looks like a record already there, `like_record`, or an earlier row, `like_row`, with `score` and `reasons`)", "responses": with(single("200", "The import and its progress", &job), &["401", "403", "404"])}
     }));
     paths.insert("/imports/{id}/start".into(), json!({
         "parameters": [id_path],

@@ -204,7 +204,21 @@ struct ImportPage {
     create_related: bool,
     headers: Vec<String>,
     sample: Vec<Vec<String>>,
+    likely_total: String,
+    likely: Vec<LikelyLine>,
 }
+
+/// A row that looks like a record already there, or like an earlier row.
+struct LikelyLine {
+    row: u64,
+    like: String,
+    href: Option<String>,
+    score: String,
+    why: String,
+}
+
+/// How many such rows the page lists.
+const LIKELY_SHOWN: u32 = 50;
 
 pub async fn import_page(ui: Ui, Path(id): Path<String>) -> Response {
     render_import(&ui, &id, None, StatusCode::OK).await
@@ -290,7 +304,46 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
         ),
         None => job.file_name.clone(),
     };
+    let (likely_count, found) =
+        ui.a.crm
+            .import_likely_duplicates(&ui.a.principal, id, LIKELY_SHOWN)
+            .await
+            .unwrap_or_default();
+    let ids: Vec<anchora_core::RecordId> = found.iter().filter_map(|m| m.like_record).collect();
+    let titles: std::collections::HashMap<anchora_core::RecordId, String> =
+        ui.a.crm
+            .titles(&ui.a.principal, &object.name, &ids)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    let likely = found
+        .iter()
+        .map(|m| {
+            let title = m.like_record.and_then(|r| titles.get(&r).cloned());
+            let like = match (m.like_row, title) {
+                (Some(n), _) => tr.t1("import-likely-row", "row", n.to_string()),
+                (None, Some(t)) => t,
+                (None, None) => String::new(),
+            };
+            LikelyLine {
+                row: m.row,
+                like,
+                href: m.like_record.map(|r| format!("/o/{}/{r}", object.name)),
+                score: super::format::percent(tr.locale, (m.score * 100.0).round()),
+                why: m
+                    .reasons
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+        .collect();
     let page = ImportPage {
+        likely_total: tr.t1("import-likely-total", "count", likely_count.to_string()),
+        likely,
         shell: ui.shell("imports"),
         title: tr.t("import-title"),
         id: job.id.to_string(),

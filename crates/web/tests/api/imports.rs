@@ -49,6 +49,8 @@ async fn finished(h: &H, id: &str) -> Json {
         let r = h.get(&format!("/api/v1/imports/{id}")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         if matches!(r.body["status"].as_str(), Some("done" | "failed")) {
+            assert!(r.body["likely_duplicates"]["total"].is_u64(), "{}", r.body);
+            assert!(r.body["likely_duplicates"]["rows"].is_array());
             return r.body;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
@@ -514,5 +516,34 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
     // The same export as the page offers it, with the session.
     let page_csv = b.fetch_text(&csv).await;
     assert!(page_csv.contains("Ek") && !page_csv.contains("Öberg"), "{page_csv}");
+
+    // A second file with Per again (no e-mail, so no match key): the check lists the row.
+    let again = dir.path().join("igen.csv");
+    std::fs::write(
+        &again,
+        "Förnamn;Efternamn;Företag
+Per;Ek;Acme AB
+Ny;Person;
+",
+    )
+    .unwrap();
+    b.go("/imports").await;
+    b.by_id("imp-file")
+        .await
+        .send_keys(again.to_str().unwrap())
+        .await
+        .unwrap();
+    b.css("form[action='/imports'] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("Columns and fields").await;
+    b.by_id("import-check").await.click().await.unwrap();
+    b.wait_for("Rows that look like records already here").await;
+    let table = b.by_id("likely-duplicates").await.text().await.unwrap();
+    assert!(table.contains("Per Ek") && table.contains("same company"), "{table}");
+    assert!(table.contains("earlier row of the file: 1."), "{table}");
+    b.shot("import-likely-duplicates").await;
     b.quit().await;
 }
