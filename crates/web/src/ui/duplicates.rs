@@ -57,6 +57,16 @@ fn back_with(object: &str, e: &anchora_core::Error) -> Response {
     .into_response()
 }
 
+/// Why a pair was found, in words: "same e-mail, similar name".
+pub(super) fn reasons_text(tr: &crate::i18n::Tr, reasons: &[anchora_core::dedupe::scan::Reason]) -> String {
+    reasons
+        .iter()
+        .filter_map(|r| serde_json::to_value(r).ok())
+        .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn side(ui: &Ui, resolver: &Resolver, def: &ObjectDef, r: &Record) -> Side {
     let facts = def
         .active_fields()
@@ -93,13 +103,7 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
         .iter()
         .map(|(p, a, b)| PairView {
             score: super::format::percent(tr.locale, (p.score * 100.0).round()),
-            why: p
-                .reasons
-                .iter()
-                .filter_map(|r| serde_json::to_value(r).ok())
-                .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
-                .collect::<Vec<_>>()
-                .join(", "),
+            why: reasons_text(tr, &p.reasons),
             a: a.id.to_string(),
             b: b.id.to_string(),
             a_version: a.version,
@@ -129,13 +133,7 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
         shell: ui.shell("duplicates"),
         title: tr.t("dup-title"),
         object: def.name.clone(),
-        objects: ui
-            .schema
-            .objects
-            .values()
-            .filter(|o| !o.archived)
-            .map(|o| (o.name.clone(), labels::object_plural(tr, o)))
-            .collect(),
+        objects: ui.object_choices(),
         pairs,
         notice,
         merged,

@@ -331,13 +331,7 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
                 like,
                 href: m.like_record.map(|r| format!("/o/{}/{r}", object.name)),
                 score: super::format::percent(tr.locale, (m.score * 100.0).round()),
-                why: m
-                    .reasons
-                    .iter()
-                    .filter_map(|r| serde_json::to_value(r).ok())
-                    .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                why: super::duplicates::reasons_text(tr, &m.reasons),
             }
         })
         .collect();

@@ -393,6 +393,16 @@ impl Ui {
         }
     }
 
+    /// The objects in use, (name, plural label), for a page's object picker.
+    pub fn object_choices(&self) -> Vec<(String, String)> {
+        self.schema
+            .objects
+            .values()
+            .filter(|o| !o.archived)
+            .map(|o| (o.name.clone(), labels::object_plural(&self.tr, o)))
+            .collect()
+    }
+
     pub fn object(&self, name: &str) -> Option<ObjectDef> {
         self.schema.objects.get(name).filter(|o| !o.archived).cloned()
     }

@@ -212,13 +212,7 @@ pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Res
         shell: ui.shell("quality"),
         title: tr.t("quality-title"),
         object: def.name.clone(),
-        objects: ui
-            .schema
-            .objects
-            .values()
-            .filter(|o| !o.archived)
-            .map(|o| (o.name.clone(), labels::object_plural(tr, o)))
-            .collect(),
+        objects: ui.object_choices(),
         may_measure: principal.may(Permission::Import, &ui.schema.policy),
         may_set_rules: principal.may(Permission::ManageAccess, &ui.schema.policy),
         measured,
