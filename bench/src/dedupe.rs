@@ -56,20 +56,7 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
             fresh_pg(&base, "anchora_dedupe").await?
         }
     };
-    let mut add = Command::new(&args.anchora);
-    add.args([
-        "user",
-        "add",
-        "--email",
-        "admin@example.com",
-        "--role",
-        "admin",
-        "--no-password",
-        "--database-url",
-        &url,
-    ])
-    .env("ANCHORA_LOG", "warn");
-    run_measured(&mut add)?;
+    crate::imports::add_admin(args, &url)?;
     let mut import = Command::new(&args.anchora);
     import
         .args(["import", "--object", "person"])

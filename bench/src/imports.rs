@@ -98,6 +98,23 @@ fn anchora(args: &crate::Args) -> Command {
     c
 }
 
+/// The administrator `anchora import` and `export` act as, in a new workspace.
+pub fn add_admin(args: &crate::Args, url: &str) -> Result<()> {
+    let mut add = anchora(args);
+    add.args([
+        "user",
+        "add",
+        "--email",
+        "admin@example.com",
+        "--role",
+        "admin",
+        "--no-password",
+    ])
+    .args(["--database-url", url]);
+    run_measured(&mut add)?;
+    Ok(())
+}
+
 /// Import, the database's own loader, and exports, on one backend.
 pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) -> Result<()> {
     let name = backend.name();
@@ -124,18 +141,7 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
             )
         }
     };
-    let mut add = anchora(args);
-    add.args([
-        "user",
-        "add",
-        "--email",
-        "admin@example.com",
-        "--role",
-        "admin",
-        "--no-password",
-    ])
-    .args(["--database-url", &url]);
-    run_measured(&mut add)?;
+    add_admin(args, &url)?;
 
     eprintln!("== {name}: importing {people} people ({} MB)", bytes / 1_000_000);
     let mut import = anchora(args);

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::filter::{ColumnRef, Compare, Condition};
 use crate::ids::RecordId;
 use crate::meta::{FieldType, ObjectDef, Schema};
-use crate::query::{Cursor, ListQuery, MAX_LIMIT};
+use crate::query::{ListQuery, MAX_LIMIT};
 use crate::record::Record;
 use crate::store::{Erasure, Scrub};
 use crate::value::Value;
@@ -55,19 +55,8 @@ impl crate::service::Crm {
             let mut query = ListQuery::all();
             query.filter = Some(condition.clone());
             query.owners = owners.clone();
-            query.limit = MAX_LIMIT;
             query.liveness = liveness;
-            loop {
-                let mut page = self.store.list_records(object, &query).await?;
-                let more = page.len() > MAX_LIMIT as usize;
-                page.truncate(MAX_LIMIT as usize);
-                let last = page.last().map(|r| r.id);
-                out.extend(page);
-                match last {
-                    Some(id) if more => query.after = Some(Cursor { values: Vec::new(), id }),
-                    _ => break,
-                }
-            }
+            self.each_listed(object, query, &mut |r| out.push(r)).await?;
         }
         Ok(out)
     }

@@ -62,7 +62,10 @@ impl Default for QualityRules {
 
 /// The settings key the rules are kept under.
 pub const RULES_KEY: &str = "quality_rules";
-const MAX_WEIGHT: u32 = 100;
+/// The largest weight a field may have.
+pub const MAX_WEIGHT: u32 = 100;
+/// The months after which an untouched record may be called stale.
+pub const STALE_MONTHS: std::ops::RangeInclusive<u32> = 1..=120;
 
 impl QualityRules {
     /// Check rules against the schema: known objects and fields, weights 0–100, 1–120 months.
@@ -87,7 +90,7 @@ impl QualityRules {
                 }
             }
         }
-        if !(1..=120).contains(&self.stale_months) {
+        if !STALE_MONTHS.contains(&self.stale_months) {
             errors.push(crate::FieldError::new("stale_months", "must be 1–120"));
         }
         if errors.is_empty() {

@@ -549,11 +549,23 @@ impl Crm {
         owners: Option<Vec<UserId>>,
         each: &mut (dyn FnMut(Record) + Send),
     ) -> Result<()> {
-        let max = crate::query::MAX_LIMIT;
         let mut query = ListQuery::all();
         query.filter = condition;
-        query.limit = max;
         query.owners = owners;
+        self.each_listed(object, query, each).await
+    }
+
+    /// Every record a list query finds, page after page in id order (its limit and cursor are
+    /// set here).
+    pub(crate) async fn each_listed(
+        &self,
+        object: &ObjectDef,
+        mut query: ListQuery,
+        each: &mut (dyn FnMut(Record) + Send),
+    ) -> Result<()> {
+        let max = crate::query::MAX_LIMIT;
+        query.limit = max;
+        query.after = None;
         loop {
             let mut page = self.store.list_records(object, &query).await?;
             let more = page.len() > max as usize;

@@ -264,6 +264,20 @@ fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// A kept day's columns, in the order rows are written and read.
+const DAY_COLUMNS: [&str; 10] = [
+    "day",
+    "object",
+    "scope",
+    "key",
+    "records",
+    "completeness",
+    "score",
+    "invalid",
+    "stale",
+    "duplicates",
+];
+
 /// A day of quality figures (days are kept as `YYYY-MM-DD` text on both databases).
 pub async fn save_quality_day(
     tx: &mut Tx,
@@ -282,18 +296,7 @@ pub async fn save_quality_day(
     for chunk in rows.chunks(500) {
         let mut stmt = Query::insert()
             .into_table("quality_daily")
-            .columns([
-                "day",
-                "object",
-                "scope",
-                "key",
-                "records",
-                "completeness",
-                "score",
-                "invalid",
-                "stale",
-                "duplicates",
-            ])
+            .columns(DAY_COLUMNS)
             .to_owned();
         for r in chunk {
             let s = &r.summary;
@@ -353,18 +356,7 @@ pub async fn latest_quality_day(
 
 fn select_days(object: &str) -> sea_query::SelectStatement {
     Query::select()
-        .columns([
-            "day",
-            "object",
-            "scope",
-            "key",
-            "records",
-            "completeness",
-            "score",
-            "invalid",
-            "stale",
-            "duplicates",
-        ])
+        .columns(DAY_COLUMNS)
         .from("quality_daily")
         .and_where(Expr::col("object").eq(object.to_string()))
         .to_owned()

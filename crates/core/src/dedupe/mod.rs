@@ -39,8 +39,8 @@ impl Crm {
         let object = schema.object(object)?.clone();
         let owners = self.visible_owners(who, &schema, &object.name).await?;
         let mut features: Vec<Features> = Vec::new();
-        self.scan_records(&object, owners, &mut |r| {
-            features.push(Features::of(&object, r, country))
+        self.each_record(&object, None, owners, &mut |r| {
+            features.push(Features::of(&object, &r, country))
         })
         .await?;
         Ok(scan::find(&features)

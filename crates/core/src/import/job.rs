@@ -150,6 +150,34 @@ pub struct ImportJob {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl ImportJob {
+    /// A new job of a file, with nothing done yet (file names are kept to 200 characters).
+    pub fn new(
+        settings: ImportSettings,
+        file_name: &str,
+        sha256: String,
+        headers: Vec<String>,
+        status: JobStatus,
+        by: UserId,
+        now: DateTime<Utc>,
+    ) -> Self {
+        ImportJob {
+            id: ImportId::new_at(now),
+            settings,
+            file_name: file_name.chars().take(200).collect(),
+            sha256,
+            headers,
+            status,
+            counts: Counts::default(),
+            error: None,
+            created_by: by,
+            created_at: now,
+            updated_at: now,
+            finished_at: None,
+        }
+    }
+}
+
 /// One batch as the store writes it: records, rejected rows and the job's new counts together.
 #[derive(Debug, Clone)]
 pub struct ImportWrite {

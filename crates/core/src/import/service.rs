@@ -132,30 +132,26 @@ impl Crm {
     ) -> Result<(ImportJob, Preview)> {
         let preview = self.import_preview(who, object, file_name, bytes.clone()).await?;
         let now = self.clock.now();
-        let job = ImportJob {
-            id: ImportId::new_at(now),
-            settings: ImportSettings {
-                object: object.to_string(),
-                mapping: preview
-                    .suggestions
-                    .iter()
-                    .map(|s| (s.header.clone(), s.target.clone()))
-                    .collect(),
-                match_on: None,
-                create_related: true,
-                dry_run: false,
-            },
-            file_name: file_name.chars().take(200).collect(),
-            sha256: sha256_hex(&bytes),
-            headers: preview.headers.clone(),
-            status: JobStatus::Draft,
-            counts: Counts::default(),
-            error: None,
-            created_by: who.user_id,
-            created_at: now,
-            updated_at: now,
-            finished_at: None,
+        let settings = ImportSettings {
+            object: object.to_string(),
+            mapping: preview
+                .suggestions
+                .iter()
+                .map(|s| (s.header.clone(), s.target.clone()))
+                .collect(),
+            match_on: None,
+            create_related: true,
+            dry_run: false,
         };
+        let job = ImportJob::new(
+            settings,
+            file_name,
+            sha256_hex(&bytes),
+            preview.headers.clone(),
+            JobStatus::Draft,
+            who.user_id,
+            now,
+        );
         self.store.create_import_job(&job, Some(&bytes)).await?;
         Ok((job, preview))
     }
@@ -405,20 +401,15 @@ impl Crm {
                 ));
             }
         }
-        Ok(ImportJob {
-            id: ImportId::new_at(now),
+        Ok(ImportJob::new(
             settings,
-            file_name: file_name.chars().take(200).collect(),
+            file_name,
             sha256,
-            headers: shape.headers.clone(),
-            status: JobStatus::Queued,
-            counts: Counts::default(),
-            error: None,
-            created_by: who.user_id,
-            created_at: now,
-            updated_at: now,
-            finished_at: None,
-        })
+            shape.headers.clone(),
+            JobStatus::Queued,
+            who.user_id,
+            now,
+        ))
     }
 
     fn setup<'a>(
@@ -537,17 +528,17 @@ impl Crm {
         let mut known: BlockIndex<Known> = BlockIndex::new();
         let owners = self.visible_owners(who, &schema, &object.name).await?;
         let keyed = planner.key_field().is_some();
-        self.scan_records(&object, owners, &mut |r| {
+        self.each_record(&object, None, owners, &mut |r| {
             if keyed {
-                planner.know_existing(r);
+                planner.know_existing(&r);
             }
-            known.add(Features::of(&object, r, DEFAULT_COUNTRY), Known::Record(r.id));
+            known.add(Features::of(&object, &r, DEFAULT_COUNTRY), Known::Record(r.id));
         })
         .await?;
         let mut rows_known = 0usize;
         for (relation, related, _) in planner.relations() {
             let owners = self.visible_owners(who, &schema, &related.name).await?;
-            self.scan_records(&related, owners, &mut |r| planner.know_related(&relation, r))
+            self.each_record(&related, None, owners, &mut |r| planner.know_related(&relation, &r))
                 .await?;
         }
         let related_defs: HashMap<String, ObjectDef> = planner
@@ -731,16 +722,6 @@ impl Crm {
         let records = self.records_by_id(object, &wanted, None).await?;
         let out: HashMap<RecordId, Record> = records.into_iter().map(|r| (r.id, r)).collect();
         Ok(out)
-    }
-
-    /// Every live record of an object the owners allow, page by page.
-    pub(crate) async fn scan_records(
-        &self,
-        object: &ObjectDef,
-        owners: Option<Vec<crate::ids::UserId>>,
-        each: &mut (dyn FnMut(&Record) + Send),
-    ) -> Result<()> {
-        self.each_record(object, None, owners, &mut |r| each(&r)).await
     }
 }
 

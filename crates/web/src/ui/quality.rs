@@ -9,7 +9,7 @@ use super::{Shell, Ui, forbidden, form_expired, form_value, format, labels, not_
 use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
 use anchora_core::meta::ObjectDef;
-use anchora_core::quality::{Problem, QualityDay, QualityRules, RecordQuality, Summary};
+use anchora_core::quality::{MAX_WEIGHT, Problem, QualityDay, QualityRules, RecordQuality, STALE_MONTHS, Summary};
 use anchora_core::record::Record;
 use anchora_core::views::url_encode;
 use askama::Template;
@@ -359,7 +359,7 @@ fn read_rules(ui: &Ui, form: &[(String, String)]) -> (serde_json::Value, HashMap
         let value = value.trim();
         let weight = if value.is_empty() { Ok(0) } else { value.parse::<u32>() };
         match weight {
-            Ok(n) if n <= 100 => {
+            Ok(n) if n <= MAX_WEIGHT => {
                 if n > 0 {
                     weights
                         .entry(object.to_string())
@@ -376,7 +376,7 @@ fn read_rules(ui: &Ui, form: &[(String, String)]) -> (serde_json::Value, HashMap
         .trim()
         .parse::<u32>()
         .ok()
-        .filter(|m| (1..=120).contains(m));
+        .filter(|m| STALE_MONTHS.contains(m));
     if stale.is_none() {
         errors.insert("stale_months".into(), ui.tr.t("quality-stale-bad"));
     }
