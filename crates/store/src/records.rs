@@ -2,7 +2,7 @@
 //! search documents that follow every write — all in the write's own transaction.
 
 use crate::codec::{decode, encode};
-use crate::db::{Backend, Exec, Row, Tx};
+use crate::db::{self, Backend, Exec, Row, Tx};
 use crate::search;
 use anchora_core::audit::ChangeQuery;
 use anchora_core::filter::{ColumnRef, Compare, Condition};
@@ -459,44 +459,64 @@ pub async fn log_changes(
     ctx: WriteCtx,
     rows: &[ChangeRow<'_>],
 ) -> Result<(), sqlx::Error> {
-    // 9 parameters a row; stay well below SQLite's 32766.
-    for chunk in rows.chunks(2000) {
-        let mut stmt = Query::insert()
-            .into_table("change_log")
-            .columns(CHANGE_COLUMNS)
-            .to_owned();
-        for r in chunk {
-            stmt.values_panic([
-                Expr::val(backend.datetime(Some(ctx.now))),
-                Expr::val(backend.uuid(Some(ctx.actor.0))),
-                r.object.to_string().into(),
-                Expr::val(backend.uuid(Some(r.record_id.0))),
-                r.op.as_str().to_string().into(),
-                r.field.map(str::to_string).into(),
-                json_text(&r.old).into(),
-                json_text(&r.new).into(),
-            ]);
-        }
-        tx.exec().execute(backend.build(&stmt)).await?;
-    }
-    Ok(())
+    tx.execute_overlapped(Box::new(change_log_inserts(
+        backend,
+        ctx,
+        rows.iter().map(|r| change_values(backend, r)),
+    )))
+    .await
 }
 
-fn insert_values(backend: Backend, object: &ObjectDef, r: &Record) -> Vec<Expr> {
-    let mut vals = vec![
-        Expr::val(backend.uuid(Some(r.id.0))),
-        Expr::val(r.version),
-        Expr::val(backend.datetime(Some(r.created_at))),
-        Expr::val(backend.uuid(r.created_by.map(|u| u.0))),
-        Expr::val(backend.datetime(Some(r.updated_at))),
-        Expr::val(backend.uuid(r.updated_by.map(|u| u.0))),
-        Expr::val(backend.uuid(r.owner.map(|u| u.0))),
-        Expr::val(backend.datetime(r.deleted_at)),
-    ];
-    for f in &object.fields {
-        vals.push(Expr::val(encode(backend, f.field_type, r.get(&f.name))));
-    }
-    vals
+/// A change-log row's values after the time and the actor.
+fn change_values(backend: Backend, r: &ChangeRow<'_>) -> [sea_query::Value; 6] {
+    [
+        Some(r.object.to_string()).into(),
+        backend.uuid(Some(r.record_id.0)),
+        r.op.as_str().to_string().into(),
+        r.field.map(str::to_string).into(),
+        json_text(&r.old).into(),
+        json_text(&r.new).into(),
+    ]
+}
+
+/// The INSERTs of change-log rows, built as they are asked for.
+fn change_log_inserts<'a>(
+    backend: Backend,
+    ctx: WriteCtx,
+    rows: impl Iterator<Item = [sea_query::Value; 6]> + Send + 'a,
+) -> impl Iterator<Item = db::Sql> + Send + 'a {
+    // 8 parameters a row; stay well below SQLite's 32766.
+    const ROWS: usize = 2000;
+    let mut rows = rows.peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
+        let mut values = Vec::with_capacity(ROWS * CHANGE_COLUMNS.len());
+        for row in rows.by_ref().take(ROWS) {
+            values.extend([backend.datetime(Some(ctx.now)), backend.uuid(Some(ctx.actor.0))]);
+            values.extend(row);
+        }
+        Some(db::insert_rows(backend, "change_log", &CHANGE_COLUMNS, values))
+    })
+}
+
+/// A record's values in `columns` order, appended to `out`.
+fn push_insert_values(backend: Backend, object: &ObjectDef, r: &Record, out: &mut Vec<sea_query::Value>) {
+    out.extend([
+        backend.uuid(Some(r.id.0)),
+        r.version.into(),
+        backend.datetime(Some(r.created_at)),
+        backend.uuid(r.created_by.map(|u| u.0)),
+        backend.datetime(Some(r.updated_at)),
+        backend.uuid(r.updated_by.map(|u| u.0)),
+        backend.uuid(r.owner.map(|u| u.0)),
+        backend.datetime(r.deleted_at),
+    ]);
+    out.extend(
+        object
+            .fields
+            .iter()
+            .map(|f| encode(backend, f.field_type, r.get(&f.name))),
+    );
 }
 
 /// Insert records with their change-log rows and search documents, inside `tx`.
@@ -509,39 +529,42 @@ pub async fn insert_many(
 ) -> Result<(), sqlx::Error> {
     let cols = columns(object);
     let per_chunk = (30_000 / cols.len()).max(1);
-    for chunk in records.chunks(per_chunk) {
-        let mut stmt = Query::insert()
-            .into_table(object.table())
-            .columns(cols.clone())
-            .to_owned();
+    let table = object.table();
+    let rows = records.chunks(per_chunk).map(|chunk| {
+        let mut values = Vec::with_capacity(chunk.len() * cols.len());
         for r in chunk {
-            stmt.values_panic(insert_values(backend, object, r));
+            push_insert_values(backend, object, r, &mut values);
         }
-        tx.exec().execute(backend.build(&stmt)).await?;
-    }
-    let changes: Vec<ChangeRow<'_>> = records
+        db::insert_rows(backend, &table, &cols, values)
+    });
+    let changes = records.iter().map(|r| {
+        change_values(
+            backend,
+            &ChangeRow {
+                object: &object.name,
+                record_id: r.id,
+                op: ChangeOp::Create,
+                field: None,
+                old: Json::Null,
+                new: snapshot(&r.values),
+            },
+        )
+    });
+    let docs = records
         .iter()
-        .map(|r| ChangeRow {
-            object: &object.name,
-            record_id: r.id,
-            op: ChangeOp::Create,
-            field: None,
-            old: Json::Null,
-            new: snapshot(&r.values),
-        })
-        .collect();
-    log_changes(tx, backend, ctx, &changes).await?;
+        .filter(|r| r.deleted_at.is_none())
+        .map(|r| search::Doc::of(object, r));
+    let first_doc = search::next_doc(tx, backend).await?;
+    let statements = rows
+        .chain(change_log_inserts(backend, ctx, changes))
+        .chain(search::doc_inserts(backend, docs, first_doc));
+    tx.execute_overlapped(Box::new(statements)).await?;
     if object.is_activity() {
         for r in records.iter().filter(|r| !r.links.is_empty()) {
             replace_links(tx, backend, r.id, &r.links).await?;
         }
     }
-    let docs: Vec<search::Doc> = records
-        .iter()
-        .filter(|r| r.deleted_at.is_none())
-        .map(|r| search::Doc::of(object, r))
-        .collect();
-    search::insert_docs(tx, backend, &docs).await
+    Ok(())
 }
 
 /// What an update did.

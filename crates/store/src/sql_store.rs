@@ -196,29 +196,36 @@ impl SqlStore {
     /// load, say). Cheap when they all exist.
     pub async fn ensure_indexes(&self) -> Result<()> {
         let schema = self.schema().await?;
-        for object in schema.objects.values() {
-            for stmt in ddl::create_indexes(self.backend_kind(), object) {
-                self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-            }
+        let mut statements: Vec<String> = schema
+            .objects
+            .values()
+            .flat_map(|object| ddl::create_indexes(self.backend_kind(), object))
+            .collect();
+        statements.extend(search::bulk_load_statements(self.backend_kind(), false));
+        self.run_all(statements).await
+    }
+
+    async fn run_all(&self, statements: impl IntoIterator<Item = impl Into<String>>) -> Result<()> {
+        for stmt in statements {
+            self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
         }
         Ok(())
     }
 
     /// Bulk loading into an empty table: drop its secondary indexes first, so rows go in
-    /// without index maintenance; `finish_bulk_load` builds them once, from sorted data.
+    /// without index maintenance; `finish_bulk_load` builds them once, from sorted data. The
+    /// full-text index merges its segments only when enough pile up meanwhile.
     pub async fn begin_bulk_load(&self, object: &ObjectDef) -> Result<()> {
-        for stmt in ddl::drop_indexes(object) {
-            self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-        }
-        Ok(())
+        let mut statements = ddl::drop_indexes(object);
+        statements.extend(search::bulk_load_statements(self.backend_kind(), true));
+        self.run_all(statements).await
     }
 
-    /// Build the object's indexes after a bulk load.
+    /// Build the object's indexes after a bulk load; the full-text index merges as usual again.
     pub async fn finish_bulk_load(&self, object: &ObjectDef) -> Result<()> {
-        for stmt in ddl::create_indexes(self.backend_kind(), object) {
-            self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-        }
-        Ok(())
+        let mut statements = ddl::create_indexes(self.backend_kind(), object);
+        statements.extend(search::bulk_load_statements(self.backend_kind(), false));
+        self.run_all(statements).await
     }
 
     /// Refresh the query planner's statistics.

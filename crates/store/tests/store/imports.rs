@@ -263,6 +263,17 @@ pub async fn import_jobs_resume_after_their_last_batch_and_never_write_half(h: H
     assert_eq!(h.store.count_records(&person).await.unwrap(), 11_988);
     let report = rejected_csv(&h, &done).await;
     assert_eq!(report.lines().count(), 13);
+    // Each person is found by name and e-mail, from the first batch, from the batch after the
+    // stop, and from the last (the documents are numbered by the writer, batch after batch).
+    for (query, title) in [
+        ("Per4999", "Per4999 Son4999"),
+        ("Son6001", "Per6001 Son6001"),
+        ("p11999", "Per11999 Son11999"),
+    ] {
+        let hits = h.crm.search(&h.admin, query, None).await.unwrap();
+        let titles: Vec<&str> = hits.iter().map(|hit| hit.title.as_str()).collect();
+        assert_eq!(titles, [title], "{query}");
+    }
     // A finished job is not taken again.
     assert!(h.crm.run_import(queued.id, &mut |_| true).await.unwrap().is_none());
 
