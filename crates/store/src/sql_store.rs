@@ -1176,10 +1176,13 @@ impl Store for SqlStore {
         id: ImportId,
         limit: u32,
     ) -> Result<(u64, Vec<anchora_core::import::job::LikelyDuplicate>)> {
-        let total = imports::match_count(self.pool.exec(), self.backend_kind(), id)
+        // Rows first: a running job only adds matches, so the count read after them is never
+        // below what is shown (read the other way round, a batch committed in between showed
+        // "0" above a row of them).
+        let rows = imports::matches(self.pool.exec(), self.backend_kind(), id, limit)
             .await
             .map_err(db_error)?;
-        let rows = imports::matches(self.pool.exec(), self.backend_kind(), id, limit)
+        let total = imports::match_count(self.pool.exec(), self.backend_kind(), id)
             .await
             .map_err(db_error)?;
         Ok((total, rows))
