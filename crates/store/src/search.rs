@@ -8,11 +8,11 @@ use anchora_core::store::SearchHit;
 use anchora_core::store::SearchScope;
 use anchora_core::{RecordId, UserId};
 use sea_query::Value as Sv;
-use std::borrow::Borrow;
 
 /// How many matches are ranked for relevance at most (see `search`).
 pub const RANK_CANDIDATES: u32 = 1_000;
 
+#[derive(Clone)]
 pub struct Doc {
     pub object: String,
     pub id: RecordId,
@@ -66,7 +66,7 @@ pub fn bulk_load_statements(backend: Backend, bulk: bool) -> Vec<String> {
 
 pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<(), sqlx::Error> {
     let first = next_doc(tx, backend).await?;
-    tx.execute_overlapped(Box::new(doc_inserts(backend, docs.iter(), first)))
+    tx.execute_overlapped(Box::new(doc_inserts(backend, docs.iter().cloned(), first)))
         .await
 }
 
@@ -87,9 +87,9 @@ pub async fn next_doc(tx: &mut Tx, backend: Backend) -> Result<i64, sqlx::Error>
 
 /// The INSERTs of `docs`, built as they are asked for. SQLite's documents are numbered from
 /// `first` here rather than by the insert, so their full-text rows need no answer from it.
-pub fn doc_inserts<'a, D: Borrow<Doc> + Send + 'a>(
+pub fn doc_inserts<'a>(
     backend: Backend,
-    docs: impl Iterator<Item = D> + Send + 'a,
+    docs: impl Iterator<Item = Doc> + Send + 'a,
     first: i64,
 ) -> impl Iterator<Item = Sql> + Send + 'a {
     const ROWS: usize = 5000;
@@ -97,51 +97,40 @@ pub fn doc_inserts<'a, D: Borrow<Doc> + Send + 'a>(
     let mut number = first;
     std::iter::from_fn(move || {
         docs.peek()?;
-        let chunk: Vec<D> = docs.by_ref().take(ROWS).collect();
+        let chunk = docs.by_ref().take(ROWS);
         let statements = match backend {
             Backend::Postgres => {
                 let values = chunk
-                    .iter()
-                    .map(Borrow::borrow)
-                    .flat_map(|d: &Doc| {
+                    .flat_map(|d| {
                         [
                             backend.uuid(Some(d.id.0)),
-                            d.object.clone().into(),
-                            d.title.clone().into(),
-                            d.body.clone().into(),
+                            d.object.into(),
+                            d.title.into(),
+                            d.body.into(),
                             backend.uuid(d.owner.map(|o| o.0)),
                         ]
                     })
                     .collect();
-                vec![insert_rows(
-                    backend,
-                    "search_doc",
-                    &["record_id", "object", "title", "body", "owner"],
-                    values,
-                )]
+                let columns = ["record_id", "object", "title", "body", "owner"];
+                vec![insert_rows(backend, "search_doc", &columns, values)]
             }
             Backend::Sqlite => {
-                let mut docs = Vec::with_capacity(chunk.len() * 5);
-                let mut text = Vec::with_capacity(chunk.len() * 3);
-                for d in chunk.iter().map(Borrow::borrow) {
-                    let d: &Doc = d;
+                let mut docs = Vec::with_capacity(ROWS * 5);
+                let mut text = Vec::with_capacity(ROWS * 3);
+                for d in chunk {
                     docs.extend([
                         Sv::from(number),
-                        d.object.clone().into(),
+                        d.object.into(),
                         backend.uuid(Some(d.id.0)),
                         d.title.clone().into(),
                         backend.uuid(d.owner.map(|o| o.0)),
                     ]);
-                    text.extend([Sv::from(number), d.title.clone().into(), d.body.clone().into()]);
+                    text.extend([Sv::from(number), d.title.into(), d.body.into()]);
                     number += 1;
                 }
+                let columns = ["doc", "object", "record_id", "title", "owner"];
                 vec![
-                    insert_rows(
-                        backend,
-                        "search_doc",
-                        &["doc", "object", "record_id", "title", "owner"],
-                        docs,
-                    ),
+                    insert_rows(backend, "search_doc", &columns, docs),
                     insert_rows(backend, "search_fts", &["rowid", "title", "body"], text),
                 ]
             }
