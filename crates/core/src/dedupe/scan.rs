@@ -245,20 +245,31 @@ pub fn find(records: &[Features]) -> Vec<Candidate> {
 
 /// Records already known, by their blocking keys, for checking new ones one at a time (an
 /// import's rows against the records there and the rows before them).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BlockIndex<T> {
     entries: Vec<(Features, T)>,
     blocks: std::collections::HashMap<u64, Vec<u32>>,
+    /// Scratch space for one record's keys and the entries they reach: an import asks once
+    /// per row, a million times.
     keys: Vec<u64>,
+    reached: Vec<u32>,
 }
 
-impl<T> BlockIndex<T> {
-    pub fn new() -> Self {
+// By hand: a derived `Default` would ask the same of every tag type.
+impl<T> Default for BlockIndex<T> {
+    fn default() -> Self {
         BlockIndex {
             entries: Vec::new(),
             blocks: std::collections::HashMap::new(),
             keys: Vec::new(),
+            reached: Vec::new(),
         }
+    }
+}
+
+impl<T> BlockIndex<T> {
+    pub fn new() -> Self {
+        Self::default()
     }
 
     pub fn add(&mut self, features: Features, tag: T) {
@@ -307,16 +318,16 @@ impl<T> BlockIndex<T> {
     pub fn best_match(&mut self, features: &Features) -> Option<(&T, f64, Vec<Reason>)> {
         self.keys.clear();
         features.block_keys(&mut self.keys);
-        let mut seen: Vec<u32> = Vec::new();
+        self.reached.clear();
         for key in &self.keys {
             if let Some(block) = self.blocks.get(key).filter(|b| b.len() <= MAX_BLOCK) {
-                seen.extend(block);
+                self.reached.extend(block);
             }
         }
-        seen.sort_unstable();
-        seen.dedup();
+        self.reached.sort_unstable();
+        self.reached.dedup();
         let mut best: Option<(usize, f64, Vec<Reason>)> = None;
-        for n in seen {
+        for &n in &self.reached {
             let Some((known, _)) = self.entries.get(n as usize) else {
                 continue;
             };
@@ -347,19 +358,21 @@ mod tests {
         }
     }
 
+    /// The person both tests look for in other spellings.
+    fn asa_oberg() -> Features {
+        person(
+            "Åsa",
+            "Öberg",
+            Some("asa.oberg@acme.se"),
+            Some("08-123 45 67"),
+            Some("Lund"),
+        )
+    }
+
     #[test]
     fn a_new_record_is_checked_against_the_known_ones() {
         let mut index = BlockIndex::new();
-        index.add(
-            person(
-                "Åsa",
-                "Öberg",
-                Some("asa.oberg@acme.se"),
-                Some("08-123 45 67"),
-                Some("Lund"),
-            ),
-            "there",
-        );
+        index.add(asa_oberg(), "there");
         index.add(person("Nils", "Holm", Some("nils@holm.se"), None, None), "other");
         let same = person("Asa", "Oberg", None, Some("+46 8 123 45 67"), Some("Lund"));
         let (tag, score, reasons) = index.best_match(&same).unwrap();
@@ -383,13 +396,7 @@ mod tests {
     #[test]
     fn the_same_person_written_differently_is_found_and_namesakes_are_not() {
         let people = vec![
-            person(
-                "Åsa",
-                "Öberg",
-                Some("asa.oberg@acme.se"),
-                Some("08-123 45 67"),
-                Some("Lund"),
-            ),
+            asa_oberg(),
             // 1: the same, with a typo, her phone written internationally, e-mail in capitals.
             person("Åsa", "Öbreg", Some("ASA.OBERG@acme.se"), Some("+46 8 123 45 67"), None),
             // 2: the same, first and last name swapped, no e-mail.

@@ -7,7 +7,7 @@ use super::job::{
     StartImport, rejected_csv_header, rejected_csv_row,
 };
 use super::mapping::{Mapping, Suggestion, suggest};
-use super::plan::{Planner, PlannerSetup, ReadRow};
+use super::plan::{Planner, PlannerSetup};
 use super::source::{self, RowResult, SourceInfo, Table};
 use crate::auth::{Credential, Permission, Principal, Role};
 use crate::dedupe::DEFAULT_COUNTRY;
@@ -572,7 +572,8 @@ impl Crm {
                 };
                 // Only updates can meet a record changed since it was read; a batch without them is
                 // planned once, and its rows are not kept for a second try.
-                let retry = !Planner::wanted(&read).is_empty();
+                let wanted = Planner::wanted(&read);
+                let retry = !wanted.is_empty();
                 if retry {
                     self.settle(pending.take(), job, progress).await?;
                 }
@@ -585,7 +586,7 @@ impl Crm {
                         Some(r) if retry => r.clone(),
                         _ => read.take().unwrap_or_default(),
                     };
-                    let current = self.current(&object, &rows).await?;
+                    let current = self.current(&object, &wanted).await?;
                     let mut plan = planner.plan(rows, &current, rejected.clone());
                     let likely = likely_duplicates(&object, &plan, &mut known, &mut rows_known, job.settings.dry_run);
                     let counts = Counts {
@@ -716,10 +717,9 @@ impl Crm {
         }
     }
 
-    /// The records a batch's rows update, read in one query.
-    async fn current(&self, object: &ObjectDef, rows: &[ReadRow]) -> Result<HashMap<RecordId, Record>> {
-        let wanted = Planner::wanted(rows);
-        let records = self.records_by_id(object, &wanted, None).await?;
+    /// The records a batch's rows update (`Planner::wanted`), read in one query.
+    async fn current(&self, object: &ObjectDef, wanted: &[RecordId]) -> Result<HashMap<RecordId, Record>> {
+        let records = self.records_by_id(object, wanted, None).await?;
         let out: HashMap<RecordId, Record> = records.into_iter().map(|r| (r.id, r)).collect();
         Ok(out)
     }
