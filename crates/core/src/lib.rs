@@ -24,6 +24,7 @@ pub mod record;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod text;
 pub mod value;
 pub mod views;
 pub mod workspace;

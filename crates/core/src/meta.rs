@@ -84,6 +84,24 @@ impl FieldType {
         )
     }
 
+    /// Text compared ignoring case keeps a folded copy beside it ([`crate::text::fold_case`]):
+    /// filters, sorts and uniqueness read the copy, so both databases answer alike. Phone
+    /// numbers hold no letters and are compared as written.
+    pub fn folds(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Url
+        )
+    }
+
+    /// Types whose values can be held unique (by a unique index).
+    pub fn can_be_unique(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::Email | FieldType::Phone | FieldType::Url | FieldType::Number
+        )
+    }
+
     /// Long text and multi-select get no B-tree index: it would serve neither their filters
     /// (substring, membership) nor a sort; full-text search covers long text.
     pub fn indexable(self) -> bool {
@@ -106,6 +124,10 @@ pub struct FieldDef {
     pub required: bool,
     pub filterable: bool,
     pub searchable: bool,
+    /// No two live records hold the same value (ignoring case for text), held by a unique
+    /// index: imports match on it, and a write that would repeat a value is refused.
+    #[serde(default)]
+    pub unique: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
     /// For relations: the object pointed at.
@@ -125,12 +147,18 @@ impl FieldDef {
             required: false,
             filterable: field_type != FieldType::LongText,
             searchable: false,
+            unique: false,
             choices: Vec::new(),
             target: None,
             standard: false,
             archived: false,
             position: 0,
         }
+    }
+
+    fn unique(mut self) -> Self {
+        self.unique = true;
+        self
     }
 
     fn required(mut self) -> Self {
@@ -334,7 +362,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 FieldDef::new("address", "Address", Text).unfiltered(),
                 FieldDef::new("city", "City", Text).searchable(),
                 FieldDef::new("country", "Country", Text),
-                FieldDef::new("external_id", "External id", Text),
+                FieldDef::new("external_id", "External id", Text).unique(),
             ],
         ),
         object(
@@ -353,7 +381,7 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 consent_fields()[0].clone(),
                 consent_fields()[1].clone(),
                 consent_fields()[2].clone(),
-                FieldDef::new("external_id", "External id", Text),
+                FieldDef::new("external_id", "External id", Text).unique(),
             ],
         ),
         object(
@@ -424,6 +452,8 @@ pub struct NewField {
     #[serde(default)]
     pub searchable: bool,
     #[serde(default)]
+    pub unique: bool,
+    #[serde(default)]
     pub choices: Vec<Choice>,
     pub target: Option<String>,
 }
@@ -476,6 +506,9 @@ impl NewField {
         if self.searchable && !field_type.is_textual() {
             return Err(Error::field("searchable", "only text fields can be searchable"));
         }
+        if self.unique && !field_type.can_be_unique() {
+            return Err(Error::field("unique", unique_types_message()));
+        }
         let position = object
             .fields
             .iter()
@@ -490,6 +523,7 @@ impl NewField {
             required: false,
             filterable,
             searchable: self.searchable,
+            unique: self.unique,
             choices: self.choices,
             target,
             standard: false,
@@ -535,7 +569,17 @@ pub struct FieldPatch {
     pub choices: Option<Vec<Choice>>,
     pub filterable: Option<bool>,
     pub searchable: Option<bool>,
+    pub unique: Option<bool>,
     pub archived: Option<bool>,
+}
+
+fn unique_types_message() -> String {
+    let names: Vec<&str> = FieldType::ALL
+        .iter()
+        .filter(|t| t.can_be_unique())
+        .map(|t| t.as_str())
+        .collect();
+    format!("only {} fields can be unique", names.join(", "))
 }
 
 impl FieldPatch {
@@ -545,6 +589,7 @@ impl FieldPatch {
             && self.label.is_none()
             && self.filterable.is_none()
             && self.searchable.is_none()
+            && self.unique.is_none()
             && self.archived.is_none()
     }
 
@@ -566,6 +611,12 @@ impl FieldPatch {
                 return Err(Error::field("searchable", "only text fields can be searchable"));
             }
             next.searchable = searchable;
+        }
+        if let Some(unique) = self.unique {
+            if unique && !current.field_type.can_be_unique() {
+                return Err(Error::field("unique", unique_types_message()));
+            }
+            next.unique = unique;
         }
         if let Some(archived) = self.archived {
             if archived && current.standard {

@@ -4,15 +4,72 @@
 
 use crate::codec::column_type;
 use crate::db::{Backend, ident};
-use anchora_core::meta::{FieldDef, ObjectDef};
+use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
 
-/// Filterable fields of indexable types carry a B-tree index.
+/// Filterable fields of indexable types carry a B-tree index (unique fields: their unique
+/// index serves instead).
 pub fn indexed(field: &FieldDef) -> bool {
-    field.filterable && !field.archived && field.field_type.indexable()
+    field.filterable && !field.archived && field.field_type.indexable() && !field.unique
+}
+
+/// Unique fields carry a unique index over their live records.
+pub fn unique_indexed(field: &FieldDef) -> bool {
+    field.unique && !field.archived && field.field_type.can_be_unique()
+}
+
+/// The column holding a text field's folded copy ([`anchora_core::text::fold_case`]). Field
+/// names start with a letter, so no field can take this name.
+pub fn fold_column(field: &str) -> String {
+    format!("_fold_{field}")
+}
+
+/// The column filters, sorts and uniqueness read for a field: the folded copy for text that
+/// folds, the value itself otherwise.
+pub fn compare_column(field: &str, field_type: FieldType) -> String {
+    if field_type.folds() {
+        fold_column(field)
+    } else {
+        field.to_string()
+    }
+}
+
+/// Every column a field occupies in its table, with its type.
+pub fn field_columns(backend: Backend, field: &FieldDef) -> Vec<(String, &'static str)> {
+    let mut out = vec![(field.name.clone(), column_type(backend, field.field_type))];
+    if field.field_type.folds() {
+        // Byte order on PostgreSQL too, as SQLite compares: prefix ranges and sorts agree.
+        let folded = match backend {
+            Backend::Sqlite => "TEXT",
+            Backend::Postgres => "TEXT COLLATE \"C\"",
+        };
+        out.push((fold_column(&field.name), folded));
+    }
+    out
+}
+
+/// PostgreSQL keeps 63 bytes of a name and cuts the rest without an error, so two long names
+/// could become one; a long name keeps its start and gets a hash of the whole.
+fn short_name(name: String) -> String {
+    if name.len() <= 63 {
+        return name;
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut cut = 46;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash:016x}", name.get(..cut).unwrap_or_default())
 }
 
 pub fn index_name(table: &str, column: &str) -> String {
-    format!("ix_{table}_{column}")
+    short_name(format!("ix_{table}_{column}"))
+}
+
+pub fn unique_index_name(table: &str, column: &str) -> String {
+    short_name(format!("ux_{table}_{column}"))
 }
 
 /// Indexes sort NULL first ascending on both databases, the order lists use, so an index serves
@@ -37,8 +94,42 @@ pub fn drop_index(table: &str, column: &str) -> String {
     format!("DROP INDEX IF EXISTS {}", ident(&index_name(table, column)))
 }
 
+/// A unique index over the live records' values: a value in the trash may return as a new
+/// record's, and restoring the old one is then refused.
+pub fn create_unique_index(table: &str, column: &str) -> String {
+    format!(
+        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({}) WHERE \"deleted_at\" IS NULL",
+        ident(&unique_index_name(table, column)),
+        ident(table),
+        ident(column)
+    )
+}
+
+pub fn drop_unique_index(table: &str, column: &str) -> String {
+    format!("DROP INDEX IF EXISTS {}", ident(&unique_index_name(table, column)))
+}
+
+/// The indexes a field should have: (statement creating it, statement dropping it).
+pub fn field_indexes(backend: Backend, table: &str, field: &FieldDef) -> Vec<(String, String)> {
+    let column = compare_column(&field.name, field.field_type);
+    let mut out = Vec::new();
+    if indexed(field) {
+        out.push((create_index(backend, table, &column), drop_index(table, &column)));
+    }
+    if unique_indexed(field) {
+        out.push((create_unique_index(table, &column), drop_unique_index(table, &column)));
+    }
+    out
+}
+
 pub fn create_object_table(backend: Backend, object: &ObjectDef) -> Vec<String> {
-    let table = object.table();
+    let mut out = vec![create_table_named(backend, object, &object.table())];
+    out.extend(create_indexes(backend, object));
+    out
+}
+
+/// The CREATE TABLE of an object's records, under a given name.
+pub fn create_table_named(backend: Backend, object: &ObjectDef, table: &str) -> String {
     let uuid = backend.uuid_type();
     let ts = backend.datetime_type();
     let mut columns = vec![
@@ -52,11 +143,9 @@ pub fn create_object_table(backend: Backend, object: &ObjectDef) -> Vec<String> 
         format!("\"deleted_at\" {ts}"),
     ];
     for field in &object.fields {
-        columns.push(format!(
-            "{} {}",
-            ident(&field.name),
-            column_type(backend, field.field_type)
-        ));
+        for (column, column_type) in field_columns(backend, field) {
+            columns.push(format!("{} {column_type}", ident(&column)));
+        }
     }
     // SQLite: a table keyed by its UUID needs no hidden rowid; secondary indexes then carry the
     // id, which is what keyset pagination sorts on last.
@@ -64,59 +153,85 @@ pub fn create_object_table(backend: Backend, object: &ObjectDef) -> Vec<String> 
         Backend::Sqlite => " WITHOUT ROWID",
         Backend::Postgres => "",
     };
-    let mut out = vec![format!(
-        "CREATE TABLE {} ({}){suffix}",
-        ident(&table),
-        columns.join(", ")
-    )];
-    out.extend(create_indexes(backend, object));
-    out
+    format!("CREATE TABLE {} ({}){suffix}", ident(table), columns.join(", "))
 }
 
-/// Columns with a secondary index: the sortable system columns and every indexed field.
-fn indexed_columns(object: &ObjectDef) -> Vec<&str> {
-    let mut cols = vec!["created_at", "updated_at", "owner"];
-    cols.extend(object.fields.iter().filter(|f| indexed(f)).map(|f| f.name.as_str()));
+/// Columns with a plain secondary index: the sortable system columns and every indexed field
+/// (its folded copy for text).
+fn indexed_columns(object: &ObjectDef) -> Vec<String> {
+    let mut cols: Vec<String> = ["created_at", "updated_at", "owner"].map(String::from).to_vec();
+    cols.extend(
+        object
+            .fields
+            .iter()
+            .filter(|f| indexed(f))
+            .map(|f| compare_column(&f.name, f.field_type)),
+    );
     cols
 }
 
-/// Every secondary index the object should have (idempotent statements).
+/// Every secondary index the object should have, unique ones included (idempotent statements).
 pub fn create_indexes(backend: Backend, object: &ObjectDef) -> Vec<String> {
     let table = object.table();
-    indexed_columns(object)
-        .into_iter()
+    let mut out: Vec<String> = indexed_columns(object)
+        .iter()
         .map(|c| create_index(backend, &table, c))
+        .collect();
+    out.extend(create_unique_indexes(object));
+    out
+}
+
+pub fn create_unique_indexes(object: &ObjectDef) -> Vec<String> {
+    let table = object.table();
+    object
+        .fields
+        .iter()
+        .filter(|f| unique_indexed(f))
+        .map(|f| create_unique_index(&table, &compare_column(&f.name, f.field_type)))
         .collect()
 }
 
+/// The plain indexes a bulk load goes without. Unique indexes stay: they are what keeps a
+/// value unique while the load runs and other people write.
 pub fn drop_indexes(object: &ObjectDef) -> Vec<String> {
     let table = object.table();
-    indexed_columns(object)
-        .into_iter()
-        .map(|c| drop_index(&table, c))
-        .collect()
+    indexed_columns(object).iter().map(|c| drop_index(&table, c)).collect()
 }
 
 pub fn add_column(backend: Backend, object: &ObjectDef, field: &FieldDef) -> Vec<String> {
     let table = object.table();
-    let mut out = vec![format!(
-        "ALTER TABLE {} ADD COLUMN {} {}",
-        ident(&table),
-        ident(&field.name),
-        column_type(backend, field.field_type)
-    )];
-    if indexed(field) {
-        out.push(create_index(backend, &table, &field.name));
-    }
+    let mut out: Vec<String> = field_columns(backend, field)
+        .into_iter()
+        .map(|(column, column_type)| {
+            format!(
+                "ALTER TABLE {} ADD COLUMN {} {column_type}",
+                ident(&table),
+                ident(&column)
+            )
+        })
+        .collect();
+    out.extend(
+        field_indexes(backend, &table, field)
+            .into_iter()
+            .map(|(create, _)| create),
+    );
     out
 }
 
-pub fn drop_column(object: &ObjectDef, field: &FieldDef) -> Vec<String> {
+pub fn drop_column(backend: Backend, object: &ObjectDef, field: &FieldDef) -> Vec<String> {
     let table = object.table();
-    vec![
-        drop_index(&table, &field.name),
-        format!("ALTER TABLE {} DROP COLUMN {}", ident(&table), ident(&field.name)),
-    ]
+    let columns = field_columns(backend, field);
+    // SQLite refuses to drop a column an index names: every index it may have goes first.
+    let mut out: Vec<String> = columns
+        .iter()
+        .flat_map(|(column, _)| [drop_index(&table, column), drop_unique_index(&table, column)])
+        .collect();
+    out.extend(
+        columns
+            .iter()
+            .map(|(column, _)| format!("ALTER TABLE {} DROP COLUMN {}", ident(&table), ident(column))),
+    );
+    out
 }
 
 /// The tables every workspace has besides its objects' tables.
@@ -131,6 +246,7 @@ pub fn system_tables(backend: Backend) -> Vec<String> {
         Backend::Sqlite => "INTEGER",
         Backend::Postgres => "BOOLEAN",
     };
+    let no = false_literal(backend);
     let mut out = vec![
         "CREATE TABLE meta_state (id INTEGER PRIMARY KEY, schema_version BIGINT NOT NULL)".to_string(),
         "INSERT INTO meta_state (id, schema_version) VALUES (1, 1)".to_string(),
@@ -142,7 +258,8 @@ pub fn system_tables(backend: Backend) -> Vec<String> {
             "CREATE TABLE meta_field (object TEXT NOT NULL REFERENCES meta_object(name), name TEXT NOT NULL, \
              label TEXT NOT NULL, field_type TEXT NOT NULL, required {boolean} NOT NULL, filterable {boolean} NOT NULL, \
              searchable {boolean} NOT NULL, choices TEXT NOT NULL, target TEXT, standard {boolean} NOT NULL, \
-             archived {boolean} NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (object, name))"
+             archived {boolean} NOT NULL, position BIGINT NOT NULL, unique_value {boolean} NOT NULL DEFAULT {no}, \
+             PRIMARY KEY (object, name))"
         ),
         format!(
             "CREATE TABLE users (id {uuid} PRIMARY KEY, email TEXT UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL, \
@@ -276,4 +393,23 @@ pub fn project_tables(backend: Backend) -> Vec<String> {
         ),
         "CREATE TABLE project_roles (role_key TEXT PRIMARY KEY, body TEXT NOT NULL)".to_string(),
     ]
+}
+
+fn false_literal(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "0",
+        Backend::Postgres => "false",
+    }
+}
+
+/// Migration 7: fields may be unique (workspaces made before have no column for it).
+pub fn unique_flag_column(backend: Backend) -> String {
+    let boolean = match backend {
+        Backend::Sqlite => "INTEGER",
+        Backend::Postgres => "BOOLEAN",
+    };
+    format!(
+        "ALTER TABLE meta_field ADD COLUMN unique_value {boolean} NOT NULL DEFAULT {}",
+        false_literal(backend)
+    )
 }

@@ -85,11 +85,19 @@ async fn scrub_records(
         let ids: Vec<sea_query::Value> = chunk.iter().map(|i| backend.uuid(Some(i.0))).collect();
         let mut update = Query::update();
         update.table(scrub.object.table());
+        // A text field's folded copy goes with it: nothing of the erased value stays behind.
+        let folds = |f: &String| scrub.object.any_field(f).is_some_and(|d| d.field_type.folds());
         for f in &scrub.blank {
             update.value(f.clone(), Expr::cust("NULL"));
+            if folds(f) {
+                update.value(crate::ddl::fold_column(f), Expr::cust("NULL"));
+            }
         }
         for f in &scrub.mark {
             update.value(f.clone(), ERASED.to_string());
+            if folds(f) {
+                update.value(crate::ddl::fold_column(f), anchora_core::text::fold_case(ERASED));
+            }
         }
         update
             .value("version", Expr::col("version").add(1))

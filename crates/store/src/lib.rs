@@ -13,6 +13,7 @@ mod identity;
 mod imports;
 mod instance;
 mod metadata;
+mod physical;
 mod projects;
 mod records;
 mod search;

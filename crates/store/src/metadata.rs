@@ -29,7 +29,7 @@ pub async fn bump_version(tx: &mut Tx) -> Result<(), sqlx::Error> {
 
 const OBJECTS_SQL: &str =
     "SELECT name, label, label_plural, standard, archived, title_fields FROM meta_object ORDER BY name";
-const FIELDS_SQL: &str = "SELECT object, name, label, field_type, required, filterable, searchable, choices, target, standard, archived, position \
+const FIELDS_SQL: &str = "SELECT object, name, label, field_type, required, filterable, searchable, choices, target, standard, archived, position, unique_value \
      FROM meta_field ORDER BY object, position, name";
 const POLICY_SQL: &str = "SELECT access_policy FROM meta_state WHERE id = 1";
 
@@ -93,6 +93,7 @@ fn assemble(version: i64, objects: &[Row], fields: &[Row], policy: Option<&Row>)
             standard: r.bool(9)?,
             archived: r.bool(10)?,
             position: i32::try_from(r.i64(11)?).unwrap_or(i32::MAX),
+            unique: r.bool(12)?,
         };
         if let Some(o) = map.get_mut(&object) {
             o.fields.push(field);
@@ -193,6 +194,7 @@ pub async fn insert_field(tx: &mut Tx, backend: Backend, object: &str, f: &Field
             "standard",
             "archived",
             "position",
+            "unique_value",
         ])
         .values_panic([
             object.to_string().into(),
@@ -207,6 +209,7 @@ pub async fn insert_field(tx: &mut Tx, backend: Backend, object: &str, f: &Field
             f.standard.into(),
             f.archived.into(),
             i64::from(f.position).into(),
+            f.unique.into(),
         ])
         .to_owned();
     tx.exec().execute(backend.build(&stmt)).await.map(|_| ())
@@ -225,6 +228,7 @@ pub async fn update_field(tx: &mut Tx, backend: Backend, object: &str, f: &Field
             ),
             ("archived", f.archived.into()),
             ("required", f.required.into()),
+            ("unique_value", f.unique.into()),
         ])
         .and_where(Expr::col("object").eq(object.to_string()))
         .and_where(Expr::col("name").eq(f.name.clone()))

@@ -3,6 +3,7 @@
 
 use crate::codec::{decode, encode};
 use crate::db::{self, Backend, Exec, Row, Tx};
+use crate::ddl::{compare_column, fold_column};
 use crate::search;
 use anchora_core::audit::ChangeQuery;
 use anchora_core::filter::{ColumnRef, Compare, Condition};
@@ -10,17 +11,39 @@ use anchora_core::meta::{FieldType, ObjectDef, SYSTEM_COLUMNS, table_name};
 use anchora_core::query::{Cursor, ListQuery, Liveness, SortKey};
 use anchora_core::record::{Change, ChangeOp, Link, Record, RecordInput, diff, snapshot};
 use anchora_core::store::WriteCtx;
+use anchora_core::text::{fold_case, prefix_end};
 use anchora_core::value::Value;
 use anchora_core::{FieldError, RecordId, UserId};
-use sea_query::{Cond, Expr, ExprTrait, Func, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement};
+use sea_query::{Cond, Expr, ExprTrait, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement};
 use serde_json::Value as Json;
 
+/// The columns a record is read from: the system columns, then every field's own.
 pub fn columns(object: &ObjectDef) -> Vec<String> {
     SYSTEM_COLUMNS
         .iter()
         .map(|s| (*s).to_string())
         .chain(object.fields.iter().map(|f| f.name.clone()))
         .collect()
+}
+
+/// The columns a record is written to: those it is read from, then the folded copies of its
+/// text fields.
+pub fn insert_columns(object: &ObjectDef) -> Vec<String> {
+    let mut out = columns(object);
+    out.extend(folding_fields(object).map(|f| fold_column(&f.name)));
+    out
+}
+
+fn folding_fields(object: &ObjectDef) -> impl Iterator<Item = &anchora_core::meta::FieldDef> {
+    object.fields.iter().filter(|f| f.field_type.folds())
+}
+
+/// A text value's folded copy, as its column holds it.
+pub fn folded(value: &Value) -> sea_query::Value {
+    match value {
+        Value::Text(t) => sea_query::Value::String(Some(fold_case(t))),
+        _ => sea_query::Value::String(None),
+    }
 }
 
 pub fn decode_record(object: &ObjectDef, row: &Row) -> Result<Record, sqlx::Error> {
@@ -78,9 +101,18 @@ pub async fn get(
     row.map(|r| decode_record(object, &r)).transpose()
 }
 
-/// The system columns a filter may name are typed like fields; encode by type.
+/// A value as the column a filter or sort compares holds it: folded for text that folds.
 fn column_value(backend: Backend, column: &ColumnRef, value: &Value) -> sea_query::Value {
-    encode(backend, column.field_type, value)
+    if column.field_type.folds() {
+        folded(value)
+    } else {
+        encode(backend, column.field_type, value)
+    }
+}
+
+/// The column a filter or sort on this field reads.
+fn compared(column: &ColumnRef) -> String {
+    compare_column(&column.column, column.field_type)
 }
 
 fn escape_like(text: &str) -> String {
@@ -93,15 +125,16 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
         Condition::Or(items) => items.iter().fold(Cond::any(), |acc, i| acc.add(condition(backend, i))),
         Condition::Not(inner) => condition(backend, inner).not(),
         Condition::Compare { column, cmp, value } => {
-            let c = Expr::col(column.column.clone());
+            let name = compared(column);
+            let c = Expr::col(name.clone());
             let v = column_value(backend, column, value);
             let e = match cmp {
                 Compare::Eq => c.eq(v),
                 // "Not Malmö" includes people with no city, as a person reading the filter expects.
                 Compare::Ne => {
                     return Cond::any()
-                        .add(Expr::col(column.column.clone()).ne(v))
-                        .add(Expr::col(column.column.clone()).is_null());
+                        .add(Expr::col(name.clone()).ne(v))
+                        .add(Expr::col(name).is_null());
                 }
                 Compare::Lt => c.lt(v),
                 Compare::Lte => c.lte(v),
@@ -112,23 +145,13 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
         }
         Condition::In { column, values } => {
             let vals: Vec<sea_query::Value> = values.iter().map(|v| column_value(backend, column, v)).collect();
-            Cond::all().add(Expr::col(column.column.clone()).is_in(vals))
+            Cond::all().add(Expr::col(compared(column)).is_in(vals))
         }
         Condition::Like {
             column,
             needle,
             prefix_only,
-        } => {
-            let needle = escape_like(&needle.to_lowercase());
-            let pattern = if *prefix_only {
-                format!("{needle}%")
-            } else {
-                format!("%{needle}%")
-            };
-            Cond::all().add(
-                Expr::expr(Func::lower(Expr::col(column.column.clone()))).like(LikeExpr::new(pattern).escape('\\')),
-            )
-        }
+        } => like(column, needle, *prefix_only),
         Condition::HasChoice { column, choice } => {
             let encoded = serde_json::to_string(choice).unwrap_or_default();
             let pattern = format!("%{}%", escape_like(&encoded));
@@ -150,6 +173,27 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
     }
 }
 
+/// Case-insensitive text search on the folded copy, the same on both databases. A prefix is a
+/// range of the folded copy, which its index serves; a substring is a LIKE over it (phone
+/// numbers, which do not fold, hold no letters to fold).
+fn like(column: &ColumnRef, needle: &str, prefix_only: bool) -> Cond {
+    let name = compared(column);
+    let needle = if column.field_type.folds() {
+        fold_case(needle)
+    } else {
+        needle.trim().to_string()
+    };
+    if prefix_only {
+        let mut range = Cond::all().add(Expr::col(name.clone()).gte(needle.clone()));
+        if let Some(end) = prefix_end(&needle) {
+            range = range.add(Expr::col(name).lt(end));
+        }
+        return range;
+    }
+    let pattern = format!("%{}%", escape_like(&needle));
+    Cond::all().add(Expr::col(name).like(LikeExpr::new(pattern).escape('\\')))
+}
+
 /// Rows strictly after the cursor in the list's order. NULL sorts first ascending (last
 /// descending) on both databases; the id breaks ties in the direction of the last key.
 fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
@@ -158,7 +202,7 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
     let all_asc_known = keys.iter().all(|k| !k.descending) && cursor.values.iter().all(|v| !v.is_null());
     if all_asc_known {
         // Row values let both databases seek the index directly.
-        let mut cols: Vec<Expr> = keys.iter().map(|k| Expr::col(k.column.column.clone())).collect();
+        let mut cols: Vec<Expr> = keys.iter().map(|k| Expr::col(compared(&k.column))).collect();
         cols.push(Expr::col("id"));
         let mut vals: Vec<Expr> = keys
             .iter()
@@ -172,7 +216,7 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
     for i in 0..=keys.len() {
         let mut all = Cond::all();
         for (k, v) in keys.iter().zip(&cursor.values).take(i) {
-            let col = Expr::col(k.column.column.clone());
+            let col = Expr::col(compared(&k.column));
             all = all.add(if v.is_null() {
                 col.is_null()
             } else {
@@ -181,7 +225,7 @@ fn after_cursor(backend: Backend, keys: &[SortKey], cursor: &Cursor) -> Cond {
         }
         match keys.get(i).zip(cursor.values.get(i)) {
             Some((k, v)) => {
-                let col = || Expr::col(k.column.column.clone());
+                let col = || Expr::col(compared(&k.column));
                 let after = match (k.descending, v.is_null()) {
                     (false, false) => Cond::all().add(col().gt(column_value(backend, &k.column, v))),
                     (false, true) => Cond::all().add(col().is_not_null()),
@@ -311,7 +355,7 @@ fn list_statement(backend: Backend, object: &ObjectDef, q: &ListQuery, plan: Own
         } else {
             (Order::Asc, NullOrdering::First)
         };
-        stmt.order_by_with_nulls(k.column.column.clone(), order, nulls);
+        stmt.order_by_with_nulls(compared(&k.column), order, nulls);
     }
     let id_desc = q.sort.last().is_some_and(|k| k.descending);
     stmt.order_by("id", if id_desc { Order::Desc } else { Order::Asc });
@@ -517,6 +561,7 @@ fn push_insert_values(backend: Backend, object: &ObjectDef, r: &Record, out: &mu
             .iter()
             .map(|f| encode(backend, f.field_type, r.get(&f.name))),
     );
+    out.extend(folding_fields(object).map(|f| folded(r.get(&f.name))));
 }
 
 /// Insert records with their change-log rows and search documents, inside `tx`.
@@ -527,7 +572,7 @@ pub async fn insert_many(
     records: &[Record],
     ctx: WriteCtx,
 ) -> Result<(), sqlx::Error> {
-    let cols = columns(object);
+    let cols = insert_columns(object);
     let per_chunk = (30_000 / cols.len()).max(1);
     let table = object.table();
     let rows = records.chunks(per_chunk).map(|chunk| {
@@ -609,6 +654,9 @@ pub async fn update(
     for (name, _, new) in &changes {
         let t = object.any_field(name).map_or(FieldType::User, |f| f.field_type);
         stmt.value(name.clone(), Expr::val(encode(backend, t, new)));
+        if t.folds() {
+            stmt.value(fold_column(name), Expr::val(folded(new)));
+        }
     }
     stmt.value("version", Expr::col("version").add(1))
         .value("updated_at", Expr::val(backend.datetime(Some(ctx.now))))

@@ -1,7 +1,7 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
-use crate::db::{Backend, Pool, Sql, Tx, db_error};
-use crate::{audit, ddl, duplicates, erase, identity, imports, metadata, projects, records, search, views};
+use crate::db::{self, Backend, Pool, Sql, Tx, db_error};
+use crate::{audit, ddl, duplicates, erase, identity, imports, metadata, physical, projects, records, search, views};
 use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use anchora_core::auth::AccessPolicy;
 use anchora_core::dedupe::{PairStatus, StoredPair};
@@ -33,6 +33,7 @@ use std::time::Duration;
 pub struct SqlStore {
     pool: Pool,
     cache: RwLock<Option<Arc<Schema>>>,
+    column_budget: std::sync::atomic::AtomicI64,
 }
 
 /// Migrations in order. Each runs once, in its own transaction, under a lock.
@@ -49,6 +50,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "imports, the duplicate queue, and external ids on people and companies",
     ),
     (6, "rows an import found to look like records already there"),
+    (
+        7,
+        "folded copies of text for case-insensitive filters, unique fields, unique external ids",
+    ),
 ];
 
 impl SqlStore {
@@ -81,6 +86,7 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Sqlite(pool),
             cache: RwLock::new(None),
+            column_budget: std::sync::atomic::AtomicI64::new(physical::COLUMN_BUDGET),
         })
     }
 
@@ -105,6 +111,7 @@ impl SqlStore {
         Ok(Self {
             pool: Pool::Postgres(pool),
             cache: RwLock::new(None),
+            column_budget: std::sync::atomic::AtomicI64::new(physical::COLUMN_BUDGET),
         })
     }
 
@@ -252,6 +259,51 @@ impl SqlStore {
         Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
     }
 
+    /// The most columns a record table may take (tests lower it to reach it quickly).
+    pub fn set_column_budget(&self, columns: i64) {
+        self.column_budget.store(columns, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Check, before any DDL, that the table can take the field's columns. On PostgreSQL,
+    /// dropped columns keep their slots until the table is rewritten: when they stand in the
+    /// way, the table is rewritten first (under the migration lock, in this transaction).
+    async fn make_room(&self, tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+        let backend = self.backend_kind();
+        let table = object.table();
+        let budget = self.column_budget.load(std::sync::atomic::Ordering::Relaxed);
+        let wanted = i64::try_from(ddl::field_columns(backend, field).len()).unwrap_or(2);
+        let used = physical::used_slots(tx.exec(), backend, &table)
+            .await
+            .map_err(db_error)?;
+        if used + wanted <= budget {
+            return Ok(());
+        }
+        let dropped = physical::dropped_slots(tx.exec(), backend, &table)
+            .await
+            .map_err(db_error)?;
+        if used - dropped + wanted > budget {
+            return Err(Error::field(
+                "name",
+                format!(
+                    "{} has no room for another field: its table holds {used} columns, the most it may hold is {budget} \
+                     (archived fields keep theirs); purge archived fields to make room",
+                    object.label_plural
+                ),
+            ));
+        }
+        tx.exec()
+            .execute(Sql::plain("SELECT pg_advisory_xact_lock(727001)"))
+            .await
+            .map_err(db_error)?;
+        physical::rewrite_table(tx, backend, object).await.map_err(db_error)?;
+        tracing::info!(
+            object = object.name,
+            dropped,
+            "table rewritten to free the slots of purged fields"
+        );
+        Ok(())
+    }
+
     /// Rebuild the search documents of one object (after its searchable fields change).
     async fn reindex(tx: &mut Tx, backend: Backend, object: &ObjectDef) -> std::result::Result<(), sqlx::Error> {
         let ids_sql = match backend {
@@ -304,6 +356,13 @@ async fn apply_migration(
     version: i64,
     now: DateTime<Utc>,
 ) -> std::result::Result<(), sqlx::Error> {
+    if version > 1 {
+        // Reading the schema needs the unique flag, which migration 7 brings to old workspaces.
+        ensure_unique_flag(tx, backend).await?;
+    }
+    if version == 7 {
+        fold_text_and_unique_ids(tx, backend).await?;
+    }
     if version == 1 {
         for stmt in ddl::system_tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
@@ -350,6 +409,70 @@ async fn apply_migration(
     Ok(())
 }
 
+async fn ensure_unique_flag(tx: &mut Tx, backend: Backend) -> std::result::Result<(), sqlx::Error> {
+    if !physical::table_columns(tx.exec(), backend, "meta_field")
+        .await?
+        .contains("unique_value")
+    {
+        tx.exec().execute(Sql::plain(ddl::unique_flag_column(backend))).await?;
+    }
+    Ok(())
+}
+
+/// Migration 7: every text field gets its folded copy (filled from the values there), the
+/// indexes move from the values to the copies, and external ids become unique where the data
+/// allows it (a workspace that holds the same external id twice keeps it non-unique, with a
+/// warning, until someone merges them).
+async fn fold_text_and_unique_ids(tx: &mut Tx, backend: Backend) -> std::result::Result<(), sqlx::Error> {
+    let schema = metadata::load_schema_in(tx).await?;
+    for object in schema.objects.values() {
+        let table = object.table();
+        let present = physical::table_columns(tx.exec(), backend, &table).await?;
+        for field in object.fields.iter().filter(|f| f.field_type.folds()) {
+            let column = ddl::fold_column(&field.name);
+            if !present.contains(&column) {
+                let (_, column_type) = ddl::field_columns(backend, field)
+                    .into_iter()
+                    .find(|(c, _)| *c == column)
+                    .unwrap_or((column.clone(), "TEXT"));
+                tx.exec()
+                    .execute(Sql::plain(format!(
+                        "ALTER TABLE {} ADD COLUMN {} {column_type}",
+                        db::ident(&table),
+                        db::ident(&column)
+                    )))
+                    .await?;
+            }
+            tx.exec()
+                .execute(Sql::plain(ddl::drop_index(&table, &field.name)))
+                .await?;
+        }
+        physical::backfill_folds(tx, backend, object).await?;
+        let mut object = object.clone();
+        for field in object
+            .fields
+            .iter_mut()
+            .filter(|f| f.name == "external_id" && !f.unique)
+        {
+            let column = ddl::fold_column(&field.name);
+            if physical::first_repeated(tx.exec(), &table, &column).await?.is_some() {
+                tracing::warn!(
+                    object = object.name,
+                    "external ids repeat among live records, so they are left non-unique; merge the duplicates, then mark external_id unique"
+                );
+                continue;
+            }
+            field.unique = true;
+            metadata::update_field(tx, backend, &object.name, field).await?;
+            tx.exec().execute(Sql::plain(ddl::drop_index(&table, &column))).await?;
+        }
+        for stmt in ddl::create_indexes(backend, &object) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    metadata::bump_version(tx).await
+}
+
 /// Give workspaces made before a standard field existed that field (column, index, metadata);
 /// new workspaces have it from the start.
 async fn add_standard_fields(tx: &mut Tx, backend: Backend, objects: &[&str]) -> std::result::Result<(), sqlx::Error> {
@@ -373,6 +496,21 @@ async fn add_standard_fields(tx: &mut Tx, backend: Backend, objects: &[&str]) ->
         metadata::bump_version(tx).await?;
     }
     Ok(())
+}
+
+/// Making a field unique while two records share a value: name them, so they can be merged.
+fn repeated_values(object: &ObjectDef, field: &FieldDef, ids: &[RecordId]) -> Error {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    Error::field(
+        "unique",
+        format!(
+            "{} cannot be unique yet: {} {} hold the same {}; make them differ or merge them first",
+            field.name,
+            object.label_plural.to_lowercase(),
+            ids.join(" and "),
+            field.label.to_lowercase()
+        ),
+    )
 }
 
 fn stale_schema() -> Error {
@@ -451,21 +589,20 @@ impl Store for SqlStore {
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
             let tx = &mut txn;
-            {
-                for stmt in ddl::add_column(backend, object, field) {
-                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-                }
-                metadata::insert_field(tx, backend, &object.name, field)
-                    .await
-                    .map_err(db_error)?;
-                metadata::bump_version(tx).await.map_err(db_error)?;
-                if field.searchable {
-                    let mut with = object.clone();
-                    with.fields.push(field.clone());
-                    SqlStore::reindex(tx, backend, &with).await.map_err(db_error)?;
-                }
-                Ok(())
+            self.make_room(tx, object, field).await?;
+            for stmt in ddl::add_column(backend, object, field) {
+                tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
             }
+            metadata::insert_field(tx, backend, &object.name, field)
+                .await
+                .map_err(db_error)?;
+            metadata::bump_version(tx).await.map_err(db_error)?;
+            if field.searchable {
+                let mut with = object.clone();
+                with.fields.push(field.clone());
+                SqlStore::reindex(tx, backend, &with).await.map_err(db_error)?;
+            }
+            Ok(())
         }
         .await;
         let out = out?;
@@ -478,39 +615,55 @@ impl Store for SqlStore {
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
             let tx = &mut txn;
-            {
-                let table = object.table();
-                let indexed_before = ddl::indexed(before);
-                let indexed_after = ddl::indexed(after);
-                if indexed_after && !indexed_before {
-                    tx.exec()
-                        .execute(Sql::plain(ddl::create_index(backend, &table, &after.name)))
-                        .await
-                        .map_err(db_error)?;
-                } else if indexed_before && !indexed_after {
-                    tx.exec()
-                        .execute(Sql::plain(ddl::drop_index(&table, &after.name)))
-                        .await
-                        .map_err(db_error)?;
+            let table = object.table();
+            let had = ddl::field_indexes(backend, &table, before);
+            let wants = ddl::field_indexes(backend, &table, after);
+            for (create, drop) in &had {
+                if !wants.iter().any(|(c, _)| c == create) {
+                    tx.exec().execute(Sql::plain(drop.clone())).await.map_err(db_error)?;
                 }
-                if metadata::update_field(tx, backend, &object.name, after)
+            }
+            if ddl::unique_indexed(after) && !ddl::unique_indexed(before) {
+                let column = ddl::compare_column(&after.name, after.field_type);
+                if let Some(ids) = physical::first_repeated(tx.exec(), &table, &column)
                     .await
                     .map_err(db_error)?
-                    != 1
                 {
-                    return Err(stale_schema());
+                    return Err(repeated_values(object, after, &ids));
                 }
-                metadata::bump_version(tx).await.map_err(db_error)?;
-                let searchable = |f: &FieldDef| f.searchable && !f.archived;
-                if searchable(before) != searchable(after) {
-                    let mut next = object.clone();
-                    if let Some(f) = next.fields.iter_mut().find(|f| f.name == after.name) {
-                        *f = after.clone();
-                    }
-                    SqlStore::reindex(tx, backend, &next).await.map_err(db_error)?;
-                }
-                Ok(())
             }
+            for (create, _) in &wants {
+                if !had.iter().any(|(c, _)| c == create) {
+                    tx.exec().execute(Sql::plain(create.clone())).await.map_err(|e| {
+                        // Another writer added a repeat between the check and the index.
+                        if matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation()) {
+                            Error::field(
+                                "unique",
+                                format!("{} holds a value twice; make them differ first", after.name),
+                            )
+                        } else {
+                            db_error(e)
+                        }
+                    })?;
+                }
+            }
+            if metadata::update_field(tx, backend, &object.name, after)
+                .await
+                .map_err(db_error)?
+                != 1
+            {
+                return Err(stale_schema());
+            }
+            metadata::bump_version(tx).await.map_err(db_error)?;
+            let searchable = |f: &FieldDef| f.searchable && !f.archived;
+            if searchable(before) != searchable(after) {
+                let mut next = object.clone();
+                if let Some(f) = next.fields.iter_mut().find(|f| f.name == after.name) {
+                    *f = after.clone();
+                }
+                SqlStore::reindex(tx, backend, &next).await.map_err(db_error)?;
+            }
+            Ok(())
         }
         .await;
         let out = out?;
@@ -523,19 +676,17 @@ impl Store for SqlStore {
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
             let tx = &mut txn;
-            {
-                for stmt in ddl::drop_column(object, field) {
-                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-                }
-                if metadata::delete_field(tx, backend, &object.name, &field.name)
-                    .await
-                    .map_err(db_error)?
-                    != 1
-                {
-                    return Err(stale_schema());
-                }
-                metadata::bump_version(tx).await.map_err(db_error)
+            for stmt in ddl::drop_column(backend, object, field) {
+                tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
             }
+            if metadata::delete_field(tx, backend, &object.name, &field.name)
+                .await
+                .map_err(db_error)?
+                != 1
+            {
+                return Err(stale_schema());
+            }
+            metadata::bump_version(tx).await.map_err(db_error)
         }
         .await;
         let out = out?;

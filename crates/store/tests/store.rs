@@ -98,7 +98,12 @@ anchora_store::on_both_databases!(
     merging_picks_values_relinks_everything_keeps_history_and_undoes,
     quality_is_measured_per_record_owner_and_team_with_each_users_fix_list,
     import_shows_rows_that_look_like_records_already_there,
+    case_folds_alike_for_the_letters_of_five_languages,
 );
+
+#[path = "store/integrity.rs"]
+mod integrity;
+use integrity::case_folds_alike_for_the_letters_of_five_languages;
 
 #[path = "store/imports.rs"]
 mod imports;
