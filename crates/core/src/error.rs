@@ -102,6 +102,17 @@ pub struct Error {
     pub current: Option<Box<serde_json::Value>>,
     /// For throttling: seconds until another attempt is allowed.
     pub retry_after: Option<u64>,
+    /// For a value a unique field holds already: the record that holds it. Shown only to a
+    /// caller who may see that record.
+    pub existing: Option<Box<Existing>>,
+}
+
+/// The record that already holds a value a write would repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Existing {
+    pub field: String,
+    pub object: String,
+    pub id: crate::ids::RecordId,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -114,6 +125,7 @@ impl Error {
             errors: Vec::new(),
             current: None,
             retry_after: None,
+            existing: None,
         }
     }
 
@@ -128,6 +140,7 @@ impl Error {
             errors,
             current: None,
             retry_after: None,
+            existing: None,
         }
     }
 
@@ -157,6 +170,17 @@ impl Error {
             errors: Vec::new(),
             current: Some(Box::new(current)),
             retry_after: None,
+            existing: None,
+        }
+    }
+}
+
+impl Error {
+    /// A value of a unique field that `existing` holds already.
+    pub fn taken(field: &str, message: impl Into<String>, existing: Existing) -> Self {
+        Self {
+            existing: Some(Box::new(existing)),
+            ..Self::field(field, message)
         }
     }
 }

@@ -107,6 +107,7 @@ fn invalid(path: &str, message: impl Into<String>) -> Error {
         errors: vec![FieldError::new(path, message)],
         current: None,
         retry_after: None,
+        existing: None,
     }
 }
 

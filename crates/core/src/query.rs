@@ -29,6 +29,7 @@ pub fn parse_sort(object: &ObjectDef, text: &str) -> Result<Vec<SortKey>> {
         errors: vec![FieldError::new("sort", message)],
         current: None,
         retry_after: None,
+        existing: None,
     };
     if text.trim().is_empty() {
         return Ok(Vec::new());

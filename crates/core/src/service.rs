@@ -293,8 +293,30 @@ impl Crm {
             values: input.values,
             links: input.links.unwrap_or_default(),
         };
-        self.store.insert_record(&object, &record, ctx).await?;
+        if let Err(e) = self.store.insert_record(&object, &record, ctx).await {
+            return Err(self.name_existing(who, &schema, e).await);
+        }
         Ok((object, record))
+    }
+
+    /// A unique value another record holds: that record is named to a caller who may see it,
+    /// and to no one else.
+    async fn name_existing(&self, who: &Principal, schema: &Schema, mut e: Error) -> Error {
+        let Some(existing) = e.existing.take() else {
+            return e;
+        };
+        let Ok(object) = schema.object(&existing.object) else {
+            return e;
+        };
+        if let Ok(record) = self.visible_record(who, schema, object, existing.id).await {
+            let title = record.title(object);
+            for fe in e.errors.iter_mut().filter(|fe| fe.field == existing.field) {
+                fe.message = format!("{}: {title} ({})", fe.message, existing.id);
+            }
+            e.detail = format!("{}: {title} ({})", e.detail, existing.id);
+            e.existing = Some(existing);
+        }
+        e
     }
 
     pub async fn get(&self, who: &Principal, object: &str, id: &str) -> Result<(ObjectDef, Record)> {
@@ -402,7 +424,10 @@ impl Crm {
                 ));
             }
         };
-        let outcome = self.store.update_record(&object, id, version, &input, ctx).await?;
+        let outcome = match self.store.update_record(&object, id, version, &input, ctx).await {
+            Ok(o) => o,
+            Err(e) => return Err(self.name_existing(who, &schema, e).await),
+        };
         settle(&object, id, outcome)
     }
 
@@ -438,10 +463,14 @@ impl Crm {
         who.require(Permission::DeleteRecords, &schema.policy)?;
         let id = parse_id(&object, id)?;
         self.check_visible(who, &schema, &object, id).await?;
-        let outcome = self
+        let outcome = match self
             .store
             .set_deleted(&object, id, deleted, if_match, self.ctx(who))
-            .await?;
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => return Err(self.name_existing(who, &schema, e).await),
+        };
         settle(&object, id, outcome)
     }
 

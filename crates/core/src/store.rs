@@ -292,6 +292,14 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     /// One batch of an import, with the job's progress and rejected rows, in one transaction.
     async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome>;
+    /// Which of these match keys (as [`crate::import::plan::match_key`] writes them) a live
+    /// record of the object holds in `field`.
+    async fn held_keys(
+        &self,
+        object: &ObjectDef,
+        field: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>>;
     /// Loading many rows into a table that holds few: drop its secondary indexes so rows go in
     /// without index maintenance (`true`), or build them again from the loaded rows (`false`).
     /// A process that stops in between has them built at its next start.

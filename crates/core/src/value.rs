@@ -66,6 +66,18 @@ impl Value {
     }
 }
 
+/// The form in which two values of a unique field are the same: folded text for text that
+/// folds, the value as written otherwise. `None` for an empty value (never held unique).
+pub fn unique_key(field_type: crate::meta::FieldType, value: &Value) -> Option<String> {
+    let text = value.to_text()?;
+    let key = if field_type.folds() {
+        crate::text::fold_case(&text)
+    } else {
+        text.trim().to_string()
+    };
+    (!key.is_empty()).then_some(key)
+}
+
 /// Timestamps always print the same way (UTC, microseconds), so their text sorts as time does.
 pub fn format_datetime(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)

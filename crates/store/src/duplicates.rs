@@ -62,23 +62,39 @@ pub async fn write_records(
     batch: &RecordBatch,
     ctx: WriteCtx,
 ) -> Result<BatchWrite, sqlx::Error> {
-    // Out of the trash first (what is pointed back at it must be live), into it last.
-    for (object, id, version, deleted) in batch.trash.iter().filter(|t| !t.3) {
-        match crate::records::set_deleted(tx, backend, object, *id, *deleted, Some(*version), ctx).await? {
-            crate::records::Updated::Done(_) => {}
-            _ => return Ok(BatchWrite::Stale(*id)),
-        }
-    }
-    for (object, id, version, input) in &batch.updates {
-        match crate::records::update(tx, backend, object, *id, *version, input, ctx).await? {
-            Ok(crate::records::Updated::Done(_)) => {}
-            _ => return Ok(BatchWrite::Stale(*id)),
-        }
-    }
+    // Into the trash first, so the values it held are free for the records that stay; then
+    // the updates that point at nothing coming back; then out of the trash (what is pointed
+    // back at it must be live, and the record that took its values has given them back); then
+    // the updates that point at what came back.
+    let restored: Vec<RecordId> = batch.trash.iter().filter(|t| !t.3).map(|t| t.1).collect();
+    let points_back = |input: &anchora_core::record::RecordInput| {
+        input
+            .values
+            .values()
+            .any(|v| matches!(v, anchora_core::value::Value::Relation(id) if restored.contains(id)))
+            || input
+                .links
+                .as_ref()
+                .is_some_and(|ls| ls.iter().any(|l| restored.contains(&l.id)))
+    };
     for (object, id, version, deleted) in batch.trash.iter().filter(|t| t.3) {
-        match crate::records::set_deleted(tx, backend, object, *id, *deleted, Some(*version), ctx).await? {
-            crate::records::Updated::Done(_) => {}
-            _ => return Ok(BatchWrite::Stale(*id)),
+        if let Some(stop) = trash_step(tx, backend, object, *id, *deleted, *version, ctx).await? {
+            return Ok(stop);
+        }
+    }
+    for (object, id, version, input) in batch.updates.iter().filter(|u| !points_back(&u.3)) {
+        if let Some(stop) = update_step(tx, backend, object, *id, *version, input, ctx).await? {
+            return Ok(stop);
+        }
+    }
+    for (object, id, version, deleted) in batch.trash.iter().filter(|t| !t.3) {
+        if let Some(stop) = trash_step(tx, backend, object, *id, *deleted, *version, ctx).await? {
+            return Ok(stop);
+        }
+    }
+    for (object, id, version, input) in batch.updates.iter().filter(|u| points_back(&u.3)) {
+        if let Some(stop) = update_step(tx, backend, object, *id, *version, input, ctx).await? {
+            return Ok(stop);
         }
     }
     if let Some(entry) = &batch.merge {
@@ -108,6 +124,49 @@ pub async fn write_records(
         }
     }
     Ok(BatchWrite::Written)
+}
+
+/// Why a batch stops at one record, if it does.
+fn stop(id: RecordId, updated: crate::records::Updated) -> Option<BatchWrite> {
+    match updated {
+        crate::records::Updated::Done(_) => None,
+        crate::records::Updated::Taken(t) => Some(BatchWrite::Taken {
+            id,
+            field: t.field,
+            holder: t.holder,
+        }),
+        _ => Some(BatchWrite::Stale(id)),
+    }
+}
+
+async fn trash_step(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &anchora_core::meta::ObjectDef,
+    id: RecordId,
+    deleted: bool,
+    version: i64,
+    ctx: WriteCtx,
+) -> Result<Option<BatchWrite>, sqlx::Error> {
+    let updated = crate::records::set_deleted(tx, backend, object, id, deleted, Some(version), ctx).await?;
+    Ok(stop(id, updated))
+}
+
+async fn update_step(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &anchora_core::meta::ObjectDef,
+    id: RecordId,
+    version: i64,
+    input: &anchora_core::record::RecordInput,
+    ctx: WriteCtx,
+) -> Result<Option<BatchWrite>, sqlx::Error> {
+    Ok(
+        match crate::records::update(tx, backend, object, id, version, input, ctx).await? {
+            Ok(updated) => stop(id, updated),
+            Err(_) => Some(BatchWrite::Stale(id)),
+        },
+    )
 }
 
 pub async fn merge_entry(exec: Exec<'_>, backend: Backend, id: uuid::Uuid) -> Result<Option<MergeEntry>, sqlx::Error> {

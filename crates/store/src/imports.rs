@@ -1,13 +1,16 @@
 //! Import jobs: their settings and progress, the uploaded file, and rejected rows.
 
-use crate::db::{Backend, Exec, Row, Tx};
+use crate::db::{Backend, Exec, Row, Sql, Tx, ident};
 use crate::records::{self, Updated};
-use anchora_core::UserId;
 use anchora_core::import::job::{
     Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, LikelyDuplicate,
 };
-use anchora_core::import::plan::Rejected;
+use anchora_core::import::plan::{Rejected, match_key};
+use anchora_core::import::resolve::{Found, resolve};
+use anchora_core::meta::ObjectDef;
 use anchora_core::store::WriteCtx;
+use anchora_core::value::{Value, unique_key};
+use anchora_core::{RecordId, UserId};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use sea_query::{Cond, Expr, ExprTrait, Order, Query};
@@ -255,28 +258,50 @@ pub async fn finish(
     exec.execute(backend.build(&stmt)).await.map(|_| ())
 }
 
-/// One batch: related records, new records, updates (each at the version read), rejected rows
-/// and the job's counts. A stale update ends it before anything is committed.
+/// One batch, in one transaction: the rows meet the records as they are now (the live
+/// records holding their keys and the unique values they would write, read here), and what
+/// they come to is written — related records, new records, updates, rejected rows and the
+/// job's counts. On PostgreSQL the tables the batch writes are locked against other writers
+/// for the transaction, as SQLite's single writer does anyway, so nothing can take a key
+/// between the read and the write.
 pub async fn write(
     tx: &mut Tx,
     backend: Backend,
-    object: &anchora_core::meta::ObjectDef,
+    object: &ObjectDef,
     write: &ImportWrite,
     ctx: WriteCtx,
 ) -> Result<ImportWriteOutcome, sqlx::Error> {
-    for (related, records) in &write.related {
-        records::insert_many(tx, backend, related, records, ctx).await?;
+    if backend == Backend::Postgres && !write.dry_run {
+        let mut tables: Vec<String> = std::iter::once(object.table())
+            .chain(write.related.iter().map(|r| r.object.table()))
+            .collect();
+        tables.sort();
+        tables.dedup();
+        let tables: Vec<String> = tables.iter().map(|t| ident(t)).collect();
+        tx.exec()
+            .execute(Sql::plain(format!(
+                "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+                tables.join(", ")
+            )))
+            .await?;
     }
-    if !write.creates.is_empty() {
-        records::insert_many(tx, backend, object, &write.creates, ctx).await?;
-    }
-    for (id, version, input) in &write.updates {
-        match records::update(tx, backend, object, *id, *version, input, ctx).await? {
-            Ok(Updated::Done(_)) => {}
-            Ok(_) | Err(_) => return Ok(ImportWriteOutcome::Stale(*id)),
+    let found = find(tx, backend, object, write).await?;
+    let resolved = resolve(write, object, &found);
+    if !write.dry_run {
+        for (related, records) in &resolved.related {
+            records::insert_many(tx, backend, related, records, ctx).await?;
+        }
+        if !resolved.creates.is_empty() {
+            records::insert_many(tx, backend, object, &resolved.creates, ctx).await?;
+        }
+        for (id, version, input) in &resolved.updates {
+            match records::update(tx, backend, object, *id, *version, input, ctx).await? {
+                Ok(Updated::Done(_)) => {}
+                Ok(_) | Err(_) => return Ok(ImportWriteOutcome::Stale(*id)),
+            }
         }
     }
-    for chunk in write.rejected.chunks(1000) {
+    for chunk in resolved.rejected.chunks(1000) {
         let mut stmt = Query::insert()
             .into_table("import_rejects")
             .columns(["job_id", "row_number", "reason", "cells"])
@@ -292,7 +317,7 @@ pub async fn write(
         }
         tx.exec().execute(backend.build(&stmt)).await?;
     }
-    for chunk in write.likely.chunks(1000) {
+    for chunk in resolved.likely.chunks(1000) {
         let mut stmt = Query::insert()
             .into_table("import_matches")
             .columns(["job_id", "row_number", "like_record", "like_row", "score", "reasons"])
@@ -310,7 +335,7 @@ pub async fn write(
         }
         tx.exec().execute(backend.build(&stmt)).await?;
     }
-    let c = &write.counts;
+    let c = &resolved.applied.counts;
     let stmt = Query::update()
         .table("import_jobs")
         .value("last_row", big(c.last_row))
@@ -323,7 +348,94 @@ pub async fn write(
         .and_where(Expr::col("id").eq(backend.uuid(Some(write.job.0))))
         .to_owned();
     tx.exec().execute(backend.build(&stmt)).await?;
-    Ok(ImportWriteOutcome::Written)
+    Ok(ImportWriteOutcome::Written(resolved.applied))
+}
+
+/// Which of `keys` a live record holds in `field` (read through the field's index).
+pub async fn held_keys(
+    pool: &crate::db::Pool,
+    backend: Backend,
+    object: &ObjectDef,
+    field: &str,
+    keys: &[String],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut out = std::collections::HashSet::new();
+    let Some(def) = object.field(field) else {
+        return Ok(out);
+    };
+    let column = crate::ddl::compare_column(&def.name, def.field_type);
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let stmt = Query::select()
+            .column(column.clone())
+            .from(object.table())
+            .and_where(Expr::col(column.clone()).is_in(chunk.iter().cloned()))
+            .and_where(Expr::col("deleted_at").is_null())
+            .to_owned();
+        for row in pool.exec().fetch_all(backend.build(&stmt)).await? {
+            if let Some(text) = row.opt_string(0)? {
+                out.insert(match_key(def, &text));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Values per IN list: well below both databases' limits on bound parameters.
+const LOOKUP_CHUNK: usize = 500;
+
+/// The live records holding the rows' keys, and the holders of the unique values the batch
+/// would write, read inside the batch's transaction.
+async fn find(tx: &mut Tx, backend: Backend, object: &ObjectDef, write: &ImportWrite) -> Result<Found, sqlx::Error> {
+    let mut found = Found::default();
+    if let Some(field) = write.key.as_deref().and_then(|k| object.field(k)) {
+        let keys: Vec<&str> = write.rows.iter().filter_map(|r| r.key.as_deref()).collect();
+        let column = crate::ddl::compare_column(&field.name, field.field_type);
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let stmt = records::select_where(
+                object,
+                Expr::col(column.clone())
+                    .is_in(chunk.iter().map(|k| (*k).to_string()))
+                    .and(Expr::col("deleted_at").is_null()),
+            );
+            for record in records::fetch(tx.exec(), backend, object, &stmt).await? {
+                if let Some(text) = record.get(&field.name).to_text() {
+                    found.by_key.entry(match_key(field, &text)).or_insert(record);
+                }
+            }
+        }
+    }
+    for lookup in write.unique_values(object) {
+        let field = &lookup.field;
+        let column = anchora_core::filter::ColumnRef::of(field);
+        let compared = crate::ddl::compare_column(&field.name, field.field_type);
+        for chunk in lookup.values.chunks(LOOKUP_CHUNK) {
+            let values: Vec<sea_query::Value> = chunk
+                .iter()
+                .map(|v| records::compare_value(backend, &column, v))
+                .collect();
+            let stmt = Query::select()
+                .columns(["id", "owner"])
+                .column(compared.clone())
+                .from(lookup.object.table())
+                .and_where(Expr::col(compared.clone()).is_in(values))
+                .and_where(Expr::col("deleted_at").is_null())
+                .to_owned();
+            for row in tx.exec().fetch_all(backend.build(&stmt)).await? {
+                let value = if field.field_type.folds() {
+                    row.opt_string(2)?.map_or(Value::Null, Value::Text)
+                } else {
+                    crate::codec::decode(&row, 2, field.field_type)?
+                };
+                if let Some(key) = unique_key(field.field_type, &value) {
+                    found.unique.insert(
+                        (lookup.object.name.clone(), field.name.clone(), key),
+                        (RecordId(row.uuid(0)?), row.opt_uuid(1)?.map(UserId)),
+                    );
+                }
+            }
+        }
+    }
+    Ok(found)
 }
 
 pub async fn rejects(

@@ -101,6 +101,29 @@ pub async fn get(
     row.map(|r| decode_record(object, &r)).transpose()
 }
 
+/// A record SELECT with a condition.
+pub fn select_where(object: &ObjectDef, condition: Expr) -> SelectStatement {
+    let mut stmt = select(object);
+    stmt.and_where(condition);
+    stmt
+}
+
+/// The records a SELECT built by [`select_where`] finds.
+pub async fn fetch(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+    stmt: &SelectStatement,
+) -> Result<Vec<Record>, sqlx::Error> {
+    let rows = exec.fetch_all(build_select(backend, object, stmt)).await?;
+    rows.iter().map(|r| decode_record(object, r)).collect()
+}
+
+/// A value as the column a filter, a sort or a unique index compares holds it.
+pub fn compare_value(backend: Backend, column: &ColumnRef, value: &Value) -> sea_query::Value {
+    column_value(backend, column, value)
+}
+
 /// A value as the column a filter or sort compares holds it: folded for text that folds.
 fn column_value(backend: Backend, column: &ColumnRef, value: &Value) -> sea_query::Value {
     if column.field_type.folds() {
@@ -618,6 +641,52 @@ pub enum Updated {
     Stale(Record),
     Missing,
     InTrash,
+    /// A unique field's new value is another live record's already.
+    Taken(Taken),
+}
+
+/// A unique field's value that another live record holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    pub field: String,
+    pub value: Value,
+    pub holder: RecordId,
+}
+
+/// The first value among `values` that a unique field of the object finds on another live
+/// record (`except` is the record being written). Only unique fields named in `values` are
+/// looked up, each through its unique index.
+pub async fn taken(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &ObjectDef,
+    values: &std::collections::BTreeMap<String, Value>,
+    except: Option<RecordId>,
+) -> Result<Option<Taken>, sqlx::Error> {
+    for field in object.active_fields().filter(|f| f.unique) {
+        let Some(value) = values.get(&field.name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let column = ColumnRef::of(field);
+        let mut stmt = Query::select()
+            .column("id")
+            .from(object.table())
+            .and_where(Expr::col(compared(&column)).eq(column_value(backend, &column, value)))
+            .and_where(Expr::col("deleted_at").is_null())
+            .limit(1)
+            .to_owned();
+        if let Some(id) = except {
+            stmt.and_where(Expr::col("id").ne(backend.uuid(Some(id.0))));
+        }
+        if let Some(row) = tx.exec().fetch_optional(backend.build(&stmt)).await? {
+            return Ok(Some(Taken {
+                field: field.name.clone(),
+                value: value.clone(),
+                holder: RecordId(row.uuid(0)?),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 pub async fn update(
@@ -649,6 +718,11 @@ pub async fn update(
     let errors = check_references(tx, backend, object, input).await?;
     if !errors.is_empty() {
         return Ok(Err(errors));
+    }
+    let changed: std::collections::BTreeMap<String, Value> =
+        changes.iter().map(|(n, _, v)| (n.clone(), v.clone())).collect();
+    if let Some(t) = taken(tx, backend, object, &changed, Some(id)).await? {
+        return Ok(Ok(Updated::Taken(t)));
     }
     let mut stmt = Query::update().table(object.table()).to_owned();
     for (name, _, new) in &changes {
@@ -744,6 +818,10 @@ pub async fn set_deleted(
     }
     if current.deleted_at.is_some() == deleted {
         return Ok(Updated::Done(current));
+    }
+    // Back from the trash, its unique values must not have gone to another record meanwhile.
+    if !deleted && let Some(t) = taken(tx, backend, object, &current.values, Some(id)).await? {
+        return Ok(Updated::Taken(t));
     }
     let deleted_at = deleted.then_some(ctx.now);
     let stmt = Query::update()

@@ -259,6 +259,93 @@ impl SqlStore {
         Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
     }
 
+    async fn insert_record_once(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                let input = RecordInput {
+                    values: record.values.clone(),
+                    owner: Some(record.owner),
+                    version: None,
+                    links: Some(record.links.clone()),
+                };
+                let errors = records::check_references(tx, backend, object, &input)
+                    .await
+                    .map_err(db_error)?;
+                if !errors.is_empty() {
+                    return Err(Error::validation(errors));
+                }
+                if let Some(t) = records::taken(tx, backend, object, &record.values, None)
+                    .await
+                    .map_err(db_error)?
+                {
+                    return Err(taken_error(object, &t));
+                }
+                records::insert_many(tx, backend, object, std::slice::from_ref(record), ctx)
+                    .await
+                    .map_err(db_error)
+            }
+        }
+        .await;
+        out?;
+        txn.commit().await.map_err(db_error)
+    }
+
+    async fn update_record_once(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        expected_version: i64,
+        input: &RecordInput,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                match records::update(tx, backend, object, id, expected_version, input, ctx)
+                    .await
+                    .map_err(db_error)?
+                {
+                    Err(errors) => Err(Error::validation(errors)),
+                    Ok(u) => settle(object, u),
+                }
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
+    async fn set_deleted_once(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        deleted: bool,
+        expected_version: Option<i64>,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
+                    .await
+                    .map_err(db_error)?;
+                settle(object, u)
+            }
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err(db_error)?;
+        Ok(out)
+    }
+
     /// The most columns a record table may take (tests lower it to reach it quickly).
     pub fn set_column_budget(&self, columns: i64) {
         self.column_budget.store(columns, std::sync::atomic::Ordering::Relaxed);
@@ -695,32 +782,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                let input = RecordInput {
-                    values: record.values.clone(),
-                    owner: Some(record.owner),
-                    version: None,
-                    links: Some(record.links.clone()),
-                };
-                let errors = records::check_references(tx, backend, object, &input)
-                    .await
-                    .map_err(db_error)?;
-                if !errors.is_empty() {
-                    return Err(Error::validation(errors));
-                }
-                records::insert_many(tx, backend, object, std::slice::from_ref(record), ctx)
-                    .await
-                    .map_err(db_error)
-            }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        retry_on_taken(|| self.insert_record_once(object, record, ctx)).await
     }
 
     async fn insert_records(&self, object: &ObjectDef, batch: &[Record], ctx: WriteCtx) -> Result<()> {
@@ -755,24 +817,7 @@ impl Store for SqlStore {
         input: &RecordInput,
         ctx: WriteCtx,
     ) -> Result<WriteOutcome> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                match records::update(tx, backend, object, id, expected_version, input, ctx)
-                    .await
-                    .map_err(db_error)?
-                {
-                    Err(errors) => Err(Error::validation(errors)),
-                    Ok(u) => settle(u),
-                }
-            }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        retry_on_taken(|| self.update_record_once(object, id, expected_version, input, ctx)).await
     }
 
     async fn set_deleted(
@@ -783,21 +828,7 @@ impl Store for SqlStore {
         expected_version: Option<i64>,
         ctx: WriteCtx,
     ) -> Result<WriteOutcome> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
-                    .await
-                    .map_err(db_error)?;
-                settle(u)
-            }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        retry_on_taken(|| self.set_deleted_once(object, id, deleted, expected_version, ctx)).await
     }
 
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
@@ -1210,10 +1241,21 @@ impl Store for SqlStore {
         let outcome = imports::write(&mut tx, self.backend_kind(), object, write, ctx)
             .await
             .map_err(db_error)?;
-        if outcome == ImportWriteOutcome::Written {
+        if let ImportWriteOutcome::Written(_) = outcome {
             tx.commit().await.map_err(db_error)?;
         }
         Ok(outcome)
+    }
+
+    async fn held_keys(
+        &self,
+        object: &ObjectDef,
+        field: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        imports::held_keys(&self.pool, self.backend_kind(), object, field, keys)
+            .await
+            .map_err(db_error)
     }
 
     async fn set_bulk_load(&self, object: &ObjectDef, bulk: bool) -> Result<()> {
@@ -1346,7 +1388,7 @@ impl Store for SqlStore {
     }
 }
 
-fn settle(u: records::Updated) -> Result<WriteOutcome> {
+fn settle(object: &ObjectDef, u: records::Updated) -> Result<WriteOutcome> {
     Ok(match u {
         records::Updated::Done(r) => WriteOutcome::Written(r),
         records::Updated::Stale(r) => WriteOutcome::Stale(r),
@@ -1357,5 +1399,39 @@ fn settle(u: records::Updated) -> Result<WriteOutcome> {
                 "the record is in the trash; restore it before changing it",
             ));
         }
+        records::Updated::Taken(t) => return Err(taken_error(object, &t)),
     })
+}
+
+/// A unique value another record holds. Core names that record to a caller who may see it.
+fn taken_error(object: &ObjectDef, t: &records::Taken) -> Error {
+    let label = object
+        .field(&t.field)
+        .map_or(t.field.clone(), |f| f.label.to_lowercase());
+    let value = t.value.to_text().unwrap_or_default();
+    Error::taken(
+        &t.field,
+        format!("{value:?} is already another {}'s {label}", object.label.to_lowercase()),
+        anchora_core::error::Existing {
+            field: t.field.clone(),
+            object: object.name.clone(),
+            id: t.holder,
+        },
+    )
+}
+
+/// Run a write again when a concurrent writer took a unique value between this write's check
+/// and its insert (PostgreSQL): the second run's check then finds the holder and says so.
+async fn retry_on_taken<T, F, Fut>(mut write: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match write().await {
+            Err(e) if e.code == ErrorCode::AlreadyExists && attempt < 2 => attempt += 1,
+            other => return other,
+        }
+    }
 }

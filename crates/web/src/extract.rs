@@ -204,6 +204,7 @@ impl FromRequest<AppState> for JsonBody {
                 errors: vec![anchora_core::FieldError::new("body", e.to_string())],
                 current: None,
                 retry_after: None,
+                existing: None,
             })
         })?;
         Ok(JsonBody(json))

@@ -40,6 +40,9 @@ pub fn problem_body(e: &Error) -> serde_json::Value {
         if let Some(current) = &e.current {
             map.insert("current".into(), (**current).clone());
         }
+        if let Some(existing) = &e.existing {
+            map.insert("existing".into(), serde_json::to_value(existing).unwrap_or_default());
+        }
     }
     body
 }

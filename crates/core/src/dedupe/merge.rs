@@ -32,6 +32,12 @@ pub enum BatchWrite {
     Written,
     /// This record changed since it was read; nothing was written.
     Stale(RecordId),
+    /// This record would take a unique value another record holds; nothing was written.
+    Taken {
+        id: RecordId,
+        field: String,
+        holder: RecordId,
+    },
 }
 
 /// A merge as the journal keeps it.
@@ -111,6 +117,10 @@ impl Crm {
             BatchWrite::Stale(id) => Err(Error::new(
                 ErrorCode::VersionConflict,
                 format!("record {id} changed during the {what}; nothing was changed, try again"),
+            )),
+            BatchWrite::Taken { id, field, .. } => Err(Error::field(
+                field.clone(),
+                format!("the {what} would give record {id} a {field} another record holds; nothing was changed"),
             )),
         }
     }

@@ -178,16 +178,78 @@ impl ImportJob {
     }
 }
 
-/// One batch as the store writes it: records, rejected rows and the job's new counts together.
+/// One batch as the store writes it: the rows as planned, the related records they need, the
+/// rejected rows and the job's counts so far. The store matches the rows against the records
+/// there inside its transaction ([`super::resolve::resolve`]) and writes all of it together.
 #[derive(Debug, Clone)]
 pub struct ImportWrite {
     pub job: ImportId,
-    pub counts: Counts,
+    /// The job's counts before this batch.
+    pub base: Counts,
+    /// The last row of the file this batch reaches.
+    pub last_row: u64,
+    /// The field rows match on, if any.
+    pub key: Option<String>,
+    pub dry_run: bool,
+    /// Whose records of the object the importer sees (`None`: everyone's). A key or unique
+    /// value held by a record outside them rejects the row: it may neither be updated nor
+    /// doubled.
+    pub owners: Option<Vec<crate::ids::UserId>>,
     pub rejected: Vec<Rejected>,
-    pub related: Vec<(crate::meta::ObjectDef, Vec<crate::record::Record>)>,
-    pub creates: Vec<crate::record::Record>,
-    pub updates: Vec<(crate::ids::RecordId, i64, crate::record::RecordInput)>,
+    pub related: Vec<RelatedWrite>,
+    pub rows: Vec<super::plan::PlannedRow>,
     pub likely: Vec<LikelyDuplicate>,
+}
+
+/// Related records (companies) a batch makes, and whose of them the importer sees.
+#[derive(Debug, Clone)]
+pub struct RelatedWrite {
+    pub object: crate::meta::ObjectDef,
+    pub records: Vec<crate::record::Record>,
+    pub owners: Option<Vec<crate::ids::UserId>>,
+}
+
+impl ImportWrite {
+    /// The values of unique fields the batch would write, per object and field, for the store
+    /// to look up before it resolves the batch.
+    pub fn unique_values(&self, object: &crate::meta::ObjectDef) -> Vec<UniqueLookup> {
+        let mut out = Vec::new();
+        let mut collect = |def: &crate::meta::ObjectDef, records: &mut dyn Iterator<Item = &crate::record::Record>| {
+            let records: Vec<&crate::record::Record> = records.collect();
+            for field in def.active_fields().filter(|f| f.unique) {
+                let mut values: Vec<crate::value::Value> = Vec::new();
+                let mut keys = std::collections::HashSet::new();
+                for r in &records {
+                    let v = r.get(&field.name);
+                    if let Some(k) = crate::value::unique_key(field.field_type, v)
+                        && keys.insert(k)
+                    {
+                        values.push(v.clone());
+                    }
+                }
+                if !values.is_empty() {
+                    out.push(UniqueLookup {
+                        object: def.clone(),
+                        field: field.clone(),
+                        values,
+                    });
+                }
+            }
+        };
+        collect(object, &mut self.rows.iter().map(|r| &r.record));
+        for related in &self.related {
+            collect(&related.object, &mut related.records.iter());
+        }
+        out
+    }
+}
+
+/// Values of one unique field to look for among the live records.
+#[derive(Debug, Clone)]
+pub struct UniqueLookup {
+    pub object: crate::meta::ObjectDef,
+    pub field: crate::meta::FieldDef,
+    pub values: Vec<crate::value::Value>,
 }
 
 /// A new row that looks like a record already there, or like an earlier row of the same file:
@@ -205,9 +267,19 @@ pub struct LikelyDuplicate {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportWriteOutcome {
-    Written,
+    Written(Applied),
     /// A record changed between reading and writing; nothing of the batch was written.
     Stale(crate::ids::RecordId),
+}
+
+/// What a written batch came to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    /// The job's counts with this batch.
+    pub counts: Counts,
+    /// Related records the batch planned under one id and found under another (a company
+    /// someone made meanwhile with the same unique value): later batches link to the second.
+    pub remapped: Vec<(crate::ids::RecordId, crate::ids::RecordId)>,
 }
 
 /// Rejected rows as CSV: the row number, the reason, then the row's own cells under its own

@@ -6,6 +6,7 @@ pub mod cells;
 pub mod job;
 pub mod mapping;
 pub mod plan;
+pub mod resolve;
 pub mod service;
 pub mod source;
 

@@ -10,7 +10,7 @@ use super::mapping::{Mapping, Target};
 use super::source::{BrokenRow, RawRow, RowResult};
 use crate::ids::{IdSequence, RecordId, UserId};
 use crate::meta::{FieldDef, ObjectDef, Schema};
-use crate::record::{Record, RecordInput, diff};
+use crate::record::Record;
 use crate::value::Value;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -49,23 +49,19 @@ impl Rejected {
     }
 }
 
-/// What a batch of rows comes to.
+/// What a batch of rows comes to before it meets the records there: the store's transaction
+/// matches each row's key against the live records as they are when the batch is written
+/// ([`super::resolve`]), so a record made meanwhile is updated, never doubled.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     /// Related records (companies) the rows need and that do not exist yet, per object.
     pub related: BTreeMap<String, Vec<Record>>,
-    pub creates: Vec<Record>,
-    /// The file's row number of each create.
-    pub create_rows: Vec<u64>,
-    /// (record, the version read, what changes).
-    pub updates: Vec<(RecordId, i64, RecordInput)>,
-    pub unchanged: u64,
+    pub rows: Vec<PlannedRow>,
     pub rejected: Vec<Rejected>,
-    /// What the planner learns once the plan is written.
-    learned_keys: Vec<(String, RecordId)>,
-    /// (relation, key field, normalised value, record).
+    /// (relation, key field, normalised value, record), learned once the plan is written.
     learned_related: Vec<(String, String, String, RecordId)>,
-    seen: Vec<(String, u64)>,
+    /// Keys this batch named first, with their rows.
+    seen: Vec<(u128, u64)>,
 }
 
 impl Plan {
@@ -74,7 +70,23 @@ impl Plan {
     }
 }
 
-/// A row read and matched, waiting for the records it updates.
+/// One row ready to write: the record it makes when no live record holds its key, or the
+/// values it writes to the one that does.
+#[derive(Debug, Clone)]
+pub struct PlannedRow {
+    pub number: u64,
+    /// The match key as the store compares it ([`match_key`]), when rows match on one.
+    pub key: Option<String>,
+    pub record: Record,
+    /// The owner the row names: an update changes the owner only when the row names one.
+    pub owner: Option<UserId>,
+    /// Required fields the row leaves empty: fine for an update, a rejection for a new record.
+    pub missing: Vec<String>,
+    /// The row's cells, for the report if it is rejected after all.
+    pub cells: Vec<String>,
+}
+
+/// A row read, with its key.
 #[derive(Debug, Clone)]
 pub struct ReadRow {
     number: u64,
@@ -84,14 +96,6 @@ pub struct ReadRow {
     related: BTreeMap<String, Vec<(String, String)>>,
     owner: Option<UserId>,
     key: Option<String>,
-    pub existing: Option<RecordId>,
-}
-
-/// What the planner knows of one match key.
-#[derive(Debug, Clone, Copy, Default)]
-struct Known {
-    id: Option<RecordId>,
-    row: u64,
 }
 
 /// One relation's lookup: records of the related object by the normalised value of each key
@@ -114,17 +118,41 @@ pub struct Planner {
     now: DateTime<Utc>,
     actor: UserId,
     create_related: bool,
-    /// Per match key: the record it names (if any) and the row of this file that had it first
-    /// (0: none yet). One map, as a million-row file has a million keys.
-    keys: HashMap<Box<str>, Known>,
+    /// The row of this file that had each match key first, by a 128-bit hash of the key: a
+    /// million-row file has a million keys, and the keys themselves would take ten times the
+    /// memory.
+    first_rows: HashMap<u128, u64>,
     related: BTreeMap<String, RelatedIndex>,
     users: HashMap<String, UserId>,
 
     ids: IdSequence,
 }
 
-/// The normalised form two values must share to be the same key: e-mail addresses ignore case,
-/// organisation numbers ignore dashes and spaces, other text ignores case and extra spaces.
+/// The form a match key is compared in, the same as the store's: text that folds is folded
+/// ([`crate::text::fold_case`]: case, composed letters and extra spaces ignored); phone numbers
+/// as written, trimmed.
+pub fn match_key(field: &FieldDef, text: &str) -> String {
+    if field.field_type.folds() {
+        crate::text::fold_case(text)
+    } else {
+        text.trim().to_string()
+    }
+}
+
+fn key_hash(key: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |seed: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        seed.hash(&mut h);
+        key.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// The normalised form two related records' keys must share to be the same (a company named
+/// by its organisation number or name): organisation numbers ignore dashes and spaces, other
+/// text ignores case and extra spaces.
 pub fn key_text(field: &FieldDef, text: &str) -> String {
     if field.name == "org_number" {
         return text
@@ -133,7 +161,7 @@ pub fn key_text(field: &FieldDef, text: &str) -> String {
             .map(|c| c.to_ascii_uppercase())
             .collect();
     }
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    crate::text::fold_case(text)
 }
 
 /// The fields an import matches rows on, in order of preference, when it is not told.
@@ -176,10 +204,16 @@ impl Planner {
             Some(name) => {
                 let field = object
                     .field(name)
-                    .filter(|f| f.field_type.is_textual())
+                    .filter(|f| f.field_type.is_textual() && f.field_type.indexable())
                     .ok_or_else(|| {
                         crate::Error::field("match_on", format!("{name:?} is not a text field to match on"))
                     })?;
+                if !field.filterable && !field.unique {
+                    return Err(crate::Error::field(
+                        "match_on",
+                        format!("{name} is not filterable (it has no index to match by); make it filterable first"),
+                    ));
+                }
                 let col = column_of(name)
                     .ok_or_else(|| crate::Error::field("match_on", format!("no column is mapped to {name}")))?;
                 Some((col, field.clone()))
@@ -227,7 +261,7 @@ impl Planner {
             now,
             actor,
             create_related,
-            keys: HashMap::new(),
+            first_rows: HashMap::new(),
             related,
             users: HashMap::new(),
             ids: IdSequence::default(),
@@ -256,19 +290,6 @@ impl Planner {
                 (field.clone(), index.object.clone(), keys)
             })
             .collect()
-    }
-
-    /// Remember an existing record the rows may update.
-    pub fn know_existing(&mut self, record: &Record) {
-        if let Some((_, field)) = &self.key
-            && let Some(text) = record.get(&field.name).to_text()
-        {
-            self.keys
-                .entry(key_text(field, &text).into())
-                .or_default()
-                .id
-                .get_or_insert(record.id);
-        }
     }
 
     /// Remember an existing related record (a company) rows may link to.
@@ -367,9 +388,8 @@ impl Planner {
         }
         let key = self.key.as_ref().and_then(|(_, field)| {
             let text = values.get(&field.name).and_then(Value::to_text)?;
-            Some(key_text(field, &text))
+            Some(match_key(field, &text)).filter(|k| !k.is_empty())
         });
-        let existing = key.as_ref().and_then(|k| self.keys.get(k.as_str())).and_then(|k| k.id);
         Ok(ReadRow {
             number,
             cells,
@@ -377,21 +397,20 @@ impl Planner {
             related,
             owner,
             key,
-            existing,
         })
     }
 
-    /// Plan the rows read, given the current state of the records they update. Rows whose key
-    /// appeared earlier in the file are rejected naming that row; required fields are checked
-    /// for new records only (an update leaves unmapped and empty cells as they are).
-    pub fn plan(&self, rows: Vec<ReadRow>, current: &HashMap<RecordId, Record>, mut rejected: Vec<Rejected>) -> Plan {
+    /// Plan the rows read: a row whose key appeared earlier in the file is rejected naming
+    /// that row; related records are found or made; whether a keyed row makes a record or
+    /// updates one is for the write to decide, against the records as they are then.
+    pub fn plan(&self, rows: Vec<ReadRow>, mut rejected: Vec<Rejected>) -> Plan {
         let mut plan = Plan::default();
-        let mut seen_here: HashMap<String, u64> = HashMap::new();
+        let mut seen_here: HashMap<u128, u64> = HashMap::new();
         let mut new_related: HashMap<(String, String, String), RecordId> = HashMap::new();
         for mut row in rows {
-            if let Some(key) = &row.key {
-                let earlier = self.keys.get(key.as_str()).map(|k| k.row).filter(|r| *r > 0);
-                let first = seen_here.get(key).copied().or(earlier);
+            let hash = row.key.as_deref().map(key_hash);
+            if let Some(hash) = hash {
+                let first = seen_here.get(&hash).or_else(|| self.first_rows.get(&hash)).copied();
                 if let Some(first) = first {
                     let field = self.key.as_ref().map_or("key", |(_, f)| f.name.as_str());
                     rejected.push(Rejected::new(
@@ -413,51 +432,33 @@ impl Planner {
                     continue;
                 }
             }
-            if let Some(key) = &row.key {
-                seen_here.insert(key.clone(), row.number);
+            let missing: Vec<String> = self
+                .object
+                .active_fields()
+                .filter(|f| f.required && !row.values.contains_key(&f.name))
+                .map(|f| f.name.clone())
+                .collect();
+            if row.key.is_none() && !missing.is_empty() {
+                // Without a key the row can only make a record, and that needs them.
+                rejected.push(Rejected::new(
+                    row.number,
+                    format!("{} is required", missing.join(", ")),
+                    row.cells,
+                ));
+                continue;
             }
-            match row.existing.and_then(|id| current.get(&id)) {
-                Some(record) => {
-                    // The key matched as it is normalised; its spelling in the record stays.
-                    if let Some((_, field)) = &self.key {
-                        row.values.remove(&field.name);
-                    }
-                    let input = RecordInput {
-                        values: row.values,
-                        owner: row.owner.map(Some),
-                        version: Some(record.version),
-                        links: None,
-                    };
-                    if diff(record, &input).is_empty() {
-                        plan.unchanged += 1;
-                    } else {
-                        plan.updates.push((record.id, record.version, input));
-                    }
-                }
-                None => {
-                    let missing: Vec<&str> = self
-                        .object
-                        .active_fields()
-                        .filter(|f| f.required && !row.values.contains_key(&f.name))
-                        .map(|f| f.name.as_str())
-                        .collect();
-                    if !missing.is_empty() {
-                        rejected.push(Rejected::new(
-                            row.number,
-                            format!("{} is required", missing.join(", ")),
-                            row.cells,
-                        ));
-                        seen_here.retain(|_, n| *n != row.number);
-                        continue;
-                    }
-                    let record = self.new_record(&self.object, row.values, row.owner);
-                    if let Some(key) = &row.key {
-                        plan.learned_keys.push((key.clone(), record.id));
-                    }
-                    plan.creates.push(record);
-                    plan.create_rows.push(row.number);
-                }
+            if let Some(hash) = hash {
+                seen_here.insert(hash, row.number);
             }
+            let record = self.new_record(&self.object, row.values, row.owner);
+            plan.rows.push(PlannedRow {
+                number: row.number,
+                key: row.key,
+                record,
+                owner: row.owner,
+                missing,
+                cells: row.cells,
+            });
         }
         plan.seen = seen_here.into_iter().collect();
         plan.learned_related = new_related
@@ -561,27 +562,34 @@ impl Planner {
         Ok(links)
     }
 
-    /// After the plan is written: remember its new keys, companies and rows.
+    /// Once the plan is handed to the store: remember its companies and the rows that had
+    /// each key first.
     pub fn learn(&mut self, plan: &Plan) {
-        for (key, id) in &plan.learned_keys {
-            self.keys.entry(key.as_str().into()).or_default().id = Some(*id);
-        }
         for (relation, key, norm, id) in &plan.learned_related {
             if let Some(index) = self.related.get_mut(relation) {
                 index.by_key.entry(key.clone()).or_default().insert(norm.clone(), *id);
             }
         }
-        for (key, number) in &plan.seen {
-            self.keys.entry(key.as_str().into()).or_default().row = *number;
+        for (hash, number) in &plan.seen {
+            self.first_rows.entry(*hash).or_insert(*number);
         }
     }
 
-    /// The records rows of this batch update, to be read before planning.
-    pub fn wanted(rows: &[ReadRow]) -> Vec<RecordId> {
-        let mut ids: Vec<RecordId> = rows.iter().filter_map(|r| r.existing).collect();
-        ids.sort();
-        ids.dedup();
-        ids
+    /// Related records the store found under other ids (a company someone made meanwhile
+    /// with the same unique value): later rows link to those.
+    pub fn remap(&mut self, remapped: &HashMap<RecordId, RecordId>) {
+        if remapped.is_empty() {
+            return;
+        }
+        for index in self.related.values_mut() {
+            for ids in index.by_key.values_mut() {
+                for id in ids.values_mut() {
+                    if let Some(to) = remapped.get(id) {
+                        *id = *to;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -655,6 +663,8 @@ mod tests {
 
     #[test]
     fn rows_become_creates_updates_nothing_or_rejections() {
+        use crate::import::job::{Counts, ImportId, ImportWrite};
+        use crate::import::resolve::{Found, resolve};
         let schema = schema();
         let headers: Vec<String> = ["email", "last_name", "title"]
             .iter()
@@ -686,7 +696,6 @@ mod tests {
             .collect(),
             links: Vec::new(),
         };
-        planner.know_existing(&existing);
         let row = |n: u64, cells: &[&str]| -> RowResult {
             Ok(RawRow {
                 number: n,
@@ -695,32 +704,61 @@ mod tests {
         };
         let (read, rejected) = planner.read(vec![
             row(2, &["new@x.se", "New", ""]),
-            row(3, &["KIM@x.se", "Kim", "CEO"]),
+            row(3, &["KIM@x.se", "", "CEO"]),
             row(4, &["kim@X.SE", "Kim", "CFO"]),
             row(5, &["other@x.se", "", ""]),
             row(6, &["new@x.se", "Again", ""]),
+            row(7, &["", "", "Nobody"]),
         ]);
         assert!(rejected.is_empty());
-        assert_eq!(Planner::wanted(&read), vec![existing.id]);
-        let current: HashMap<RecordId, Record> = [(existing.id, existing.clone())].into_iter().collect();
-        let plan = planner.plan(read, &current, rejected);
-        assert_eq!(plan.creates.len(), 1);
-        assert_eq!(plan.unchanged, 1, "row 3 says what is there already");
+        let plan = planner.plan(read, rejected);
         let reasons: Vec<(u64, &str)> = plan.rejected.iter().map(|r| (r.number, r.reason.as_str())).collect();
         assert_eq!(
             reasons,
             vec![
                 (4, "has the same email as row 3"),
-                (5, "last_name is required"),
-                (6, "has the same email as row 2")
+                (6, "has the same email as row 2"),
+                (7, "last_name is required"),
             ]
         );
-        assert!(plan.updates.is_empty());
-        let _ = person;
+        assert_eq!(plan.rows.len(), 3, "rows 2, 3 and 5 go to the store");
+        // Inside the write: row 3 names Kim, who is there; row 5 needs a last name to be new.
+        let write = ImportWrite {
+            job: ImportId(uuid::Uuid::nil()),
+            base: Counts::default(),
+            last_row: 7,
+            key: Some("email".into()),
+            dry_run: false,
+            owners: None,
+            rejected: plan.rejected.clone(),
+            related: Vec::new(),
+            rows: plan.rows.clone(),
+            likely: Vec::new(),
+        };
+        let mut found = Found::default();
+        found.by_key.insert("kim@x.se".into(), existing.clone());
+        let resolved = resolve(&write, person, &found);
+        assert_eq!(resolved.creates.len(), 1);
+        assert!(resolved.updates.is_empty());
+        assert_eq!(resolved.applied.counts.unchanged, 1, "row 3 says what is there already");
+        let reasons: Vec<(u64, &str)> = resolved
+            .rejected
+            .iter()
+            .map(|r| (r.number, r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (4, "has the same email as row 3"),
+                (5, "last_name is required"),
+                (6, "has the same email as row 2"),
+                (7, "last_name is required"),
+            ]
+        );
         planner.learn(&plan);
         // The next batch sees what this one did.
-        let (read, _) = planner.read(vec![row(7, &["new@x.se", "New", "Boss"])]);
-        let plan = planner.plan(read, &HashMap::new(), Vec::new());
+        let (read, _) = planner.read(vec![row(8, &["NEW@x.se", "New", "Boss"])]);
+        let plan = planner.plan(read, Vec::new());
         assert_eq!(plan.rejected[0].reason, "has the same email as row 2");
     }
 }

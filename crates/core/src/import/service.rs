@@ -4,27 +4,28 @@
 use super::cells::Habits;
 use super::job::{
     Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, LikelyDuplicate,
-    StartImport, rejected_csv_header, rejected_csv_row,
+    RelatedWrite, StartImport, rejected_csv_header, rejected_csv_row,
 };
 use super::mapping::{Mapping, Suggestion, suggest};
-use super::plan::{Planner, PlannerSetup};
+use super::plan::{Plan, Planner, PlannerSetup};
 use super::source::{self, RowResult, SourceInfo, Table};
 use crate::auth::{Credential, Permission, Principal, Role};
 use crate::dedupe::DEFAULT_COUNTRY;
-use crate::dedupe::scan::{BlockIndex, Features};
+use crate::dedupe::scan::{BlockIndex, Features, KeyIndex};
 use crate::error::{Error, ErrorCode, Result};
 use crate::export::CsvSink;
 use crate::ids::RecordId;
 use crate::meta::ObjectDef;
 use crate::query::MAX_LIMIT;
-use crate::record::Record;
 use crate::service::Crm;
 use crate::store::WriteCtx;
+use crate::value::Value;
 use chrono::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor as IoCursor, Read, Write};
+use std::sync::Arc;
 
 /// Rows per transaction: large enough to amortise a commit, small enough that a retry after a
 /// conflict is cheap and progress shows.
@@ -523,33 +524,36 @@ impl Crm {
         for user in self.store.users().await? {
             planner.know_user(user.id, user.email.as_deref().unwrap_or_default(), &user.name);
         }
-        // The records there, by key for matching and by their duplicate keys for the rows that
-        // look like one of them.
-        let mut known: BlockIndex<Known> = BlockIndex::new();
+        let key = planner.key_field().cloned();
+        // The records there, by their duplicate keys alone, for the rows that look like one of
+        // them; which record a row updates is found when its batch is written.
         let owners = self.visible_owners(who, &schema, &object.name).await?;
-        let keyed = planner.key_field().is_some();
-        self.each_record(&object, None, owners, &mut |r| {
-            if keyed {
-                planner.know_existing(&r);
-            }
-            known.add(Features::of(&object, &r, DEFAULT_COUNTRY), Known::Record(r.id));
+        let mut existing = KeyIndex::default();
+        self.each_record(&object, None, owners.clone(), &mut |r| {
+            existing.add(&Features::of(&object, &r, DEFAULT_COUNTRY), r.id);
         })
         .await?;
-        let mut rows_known = 0usize;
+        existing.finish();
+        let mut rows_seen: BlockIndex<Known> = BlockIndex::new();
+        let mut related_owners: HashMap<String, Option<Vec<crate::ids::UserId>>> = HashMap::new();
         for (relation, related, _) in planner.relations() {
             let owners = self.visible_owners(who, &schema, &related.name).await?;
-            self.each_record(&related, None, owners, &mut |r| planner.know_related(&relation, &r))
-                .await?;
+            self.each_record(&related, None, owners.clone(), &mut |r| {
+                planner.know_related(&relation, &r)
+            })
+            .await?;
+            related_owners.insert(related.name.clone(), owners);
         }
         let related_defs: HashMap<String, ObjectDef> = planner
             .relations()
             .into_iter()
             .map(|(_, o, _)| (o.name.clone(), o))
             .collect();
-        // A batch of new records only is written in the background while the next is read and
-        // planned (two cores: planning on one, the database on the other). It cannot meet a
-        // changed record, so it needs no second try; batches with updates wait for it and are
-        // written in turn.
+        // Each batch is written in the background while the next is read and planned (two
+        // cores: planning on one, the database on the other). Planning asks nothing of the
+        // records there, so it need not wait; related records a batch found under other ids
+        // reach the next batch before it is written.
+        let mut remapped: HashMap<RecordId, RecordId> = HashMap::new();
         let mut pending: Option<PendingWrite> = None;
         let fed: Result<()> = async {
             loop {
@@ -566,101 +570,72 @@ impl Crm {
                     continue;
                 };
                 let (read, rejected) = planner.read(rows);
+                let mut plan = planner.plan(read, rejected);
+                let held = match &key {
+                    Some(field) => {
+                        let keys: Vec<String> = plan.rows.iter().filter_map(|r| r.key.clone()).collect();
+                        self.store.held_keys(&object, &field.name, &keys).await?
+                    }
+                    None => HashSet::new(),
+                };
+                let likely = self
+                    .likely_duplicates(&object, &plan, &held, &existing, &mut rows_seen, job.settings.dry_run)
+                    .await?;
+                planner.learn(&plan);
                 let ctx = WriteCtx {
                     actor: who.user_id,
                     now: self.clock.now(),
                 };
-                // Only updates can meet a record changed since it was read; a batch without them is
-                // planned once, and its rows are not kept for a second try.
-                let wanted = Planner::wanted(&read);
-                let retry = !wanted.is_empty();
-                if retry {
-                    self.settle(pending.take(), job, progress).await?;
-                }
-                // Counted from the job as it will stand once the batch before is written.
-                let base = pending.as_ref().map_or(job.counts, |p| p.counts);
-                let mut read = Some(read);
-                let mut attempts = 0;
-                loop {
-                    let rows = match &read {
-                        Some(r) if retry => r.clone(),
-                        _ => read.take().unwrap_or_default(),
-                    };
-                    let current = self.current(&object, &wanted).await?;
-                    let mut plan = planner.plan(rows, &current, rejected.clone());
-                    let likely = likely_duplicates(&object, &plan, &mut known, &mut rows_known, job.settings.dry_run);
-                    let counts = Counts {
-                        last_row,
-                        created: base.created + plan.creates.len() as u64,
-                        updated: base.updated + plan.updates.len() as u64,
-                        unchanged: base.unchanged + plan.unchanged,
-                        rejected: base.rejected + plan.rejected.len() as u64,
-                        related_created: base.related_created + plan.related_count(),
-                    };
-                    let mut write = ImportWrite {
-                        job: job.id,
-                        counts,
-                        rejected: std::mem::take(&mut plan.rejected),
-                        related: Vec::new(),
-                        creates: Vec::new(),
-                        updates: Vec::new(),
-                        likely,
-                    };
-                    if !job.settings.dry_run {
-                        write.related = std::mem::take(&mut plan.related)
-                            .into_iter()
-                            .filter_map(|(name, records)| related_defs.get(&name).map(|o| (o.clone(), records)))
-                            .collect();
-                        write.creates = std::mem::take(&mut plan.creates);
-                        write.updates = std::mem::take(&mut plan.updates);
-                    }
-                    if !retry {
-                        planner.learn(&plan);
-                        // The batch before must be written before this one starts.
-                        self.settle(pending.take(), job, progress).await?;
-                        let store = self.store.clone();
-                        let object = object.clone();
-                        pending = Some(PendingWrite {
-                            counts,
-                            at: ctx.now,
-                            write: tokio::spawn(async move { store.write_import(&object, &write, ctx).await }),
-                        });
-                        break;
-                    }
-                    match self.store.write_import(&object, &write, ctx).await? {
-                        ImportWriteOutcome::Written => {
-                            planner.learn(&plan);
-                            self.written(job, counts, ctx.now, progress)?;
-                            break;
-                        }
-                        ImportWriteOutcome::Stale(_) if attempts < 3 => {
-                            // Planned again: this batch's rows leave the index of rows seen.
-                            let again = plan.create_rows.len().min(rows_known);
-                            known.truncate(known.len() - again);
-                            rows_known -= again;
-                            attempts += 1;
-                        }
-                        ImportWriteOutcome::Stale(id) => {
-                            return Err(Error::new(
-                                ErrorCode::VersionConflict,
-                                format!(
-                                    "record {id} kept changing while rows {}–{last_row} were imported",
-                                    job.counts.last_row + 1
-                                ),
-                            ));
-                        }
-                    }
-                }
+                let related = std::mem::take(&mut plan.related)
+                    .into_iter()
+                    .filter_map(|(name, records)| {
+                        let object = related_defs.get(&name)?.clone();
+                        let owners = related_owners.get(&name).cloned().flatten();
+                        Some(RelatedWrite {
+                            object,
+                            records,
+                            owners,
+                        })
+                    })
+                    .collect();
+                let mut write = ImportWrite {
+                    job: job.id,
+                    base: Counts::default(),
+                    last_row,
+                    key: key.as_ref().map(|f| f.name.clone()),
+                    dry_run: job.settings.dry_run,
+                    owners: owners.clone(),
+                    rejected: std::mem::take(&mut plan.rejected),
+                    related,
+                    rows: std::mem::take(&mut plan.rows),
+                    likely,
+                };
+                // The batch before must be written before this one starts: its counts are this
+                // one's base, and the companies it found elsewhere are this one's links.
+                self.settle(pending.take(), job, &mut planner, &mut remapped, progress)
+                    .await?;
+                write.base = job.counts;
+                relink(&mut write, &remapped);
+                let store = self.store.clone();
+                let object = object.clone();
+                let write = Arc::new(write);
+                let sent = write.clone();
+                pending = Some(PendingWrite {
+                    write,
+                    at: ctx.now,
+                    task: tokio::spawn(async move { store.write_import(&object, &sent, ctx).await }),
+                });
             }
-            self.settle(pending.take(), job, progress).await
+            self.settle(pending.take(), job, &mut planner, &mut remapped, progress)
+                .await
         }
         .await;
         // Failed half-way: a batch already handed to the database finishes (or not) before the
         // indexes are built and the failure is recorded; resuming starts after what it wrote.
         if let Some(p) = pending.take()
-            && let Ok(Ok(ImportWriteOutcome::Written)) = p.write.await
+            && let Ok(Ok(ImportWriteOutcome::Written(applied))) = p.task.await
         {
-            job.counts = p.counts;
+            job.counts = applied.counts;
         }
         fed?;
         match table.failure() {
@@ -669,29 +644,114 @@ impl Crm {
         }
     }
 
-    /// Wait for a batch written in the background, then count it in.
+    /// Wait for a batch written in the background, then count it in. A batch that met a record
+    /// changed under it (which the store's locks should make impossible) is written again.
     async fn settle(
         &self,
         pending: Option<PendingWrite>,
         job: &mut ImportJob,
+        planner: &mut Planner,
+        remapped: &mut HashMap<RecordId, RecordId>,
         progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
     ) -> Result<()> {
         let Some(p) = pending else { return Ok(()) };
-        let outcome = p
-            .write
+        let mut outcome = p
+            .task
             .await
             .map_err(|e| Error::internal(format!("an import batch stopped: {e}")))??;
+        let object = self.schema().await?.object(&job.settings.object)?.clone();
+        let ctx = WriteCtx {
+            actor: job.created_by,
+            now: p.at,
+        };
+        for _ in 0..3 {
+            let ImportWriteOutcome::Stale(_) = outcome else { break };
+            outcome = self.store.write_import(&object, &p.write, ctx).await?;
+        }
         match outcome {
-            ImportWriteOutcome::Written => self.written(job, p.counts, p.at, progress),
-            // New records alone cannot meet a changed one.
+            ImportWriteOutcome::Written(applied) => {
+                let found: HashMap<RecordId, RecordId> = applied.remapped.iter().copied().collect();
+                planner.remap(&found);
+                remapped.extend(found);
+                self.written(job, applied.counts, p.at, progress)
+            }
             ImportWriteOutcome::Stale(id) => Err(Error::new(
                 ErrorCode::VersionConflict,
                 format!(
-                    "record {id} changed while rows up to {} were imported",
-                    p.counts.last_row
+                    "record {id} kept changing while rows up to {} were imported",
+                    p.write.last_row
                 ),
             )),
         }
+    }
+
+    /// The rows of a batch that look like a record there or an earlier row of the file, for
+    /// the rows whose key no record holds (those will be new). The records there are found by
+    /// their duplicate keys and read back from the store to be compared whole.
+    async fn likely_duplicates(
+        &self,
+        object: &ObjectDef,
+        plan: &Plan,
+        held: &HashSet<String>,
+        existing: &KeyIndex,
+        rows_seen: &mut BlockIndex<Known>,
+        dry_run: bool,
+    ) -> Result<Vec<LikelyDuplicate>> {
+        let new_rows: Vec<(&super::plan::PlannedRow, Features)> = plan
+            .rows
+            .iter()
+            .filter(|r| r.key.as_ref().is_none_or(|k| !held.contains(k)))
+            .map(|r| (r, Features::of(object, &r.record, DEFAULT_COUNTRY)))
+            .collect();
+        let mut wanted = Vec::new();
+        for (_, features) in &new_rows {
+            existing.candidates(features, &mut wanted);
+        }
+        wanted.sort();
+        wanted.dedup();
+        let there: HashMap<RecordId, Features> = self
+            .records_by_id(object, &wanted, None)
+            .await?
+            .iter()
+            .map(|r| (r.id, Features::of(object, r, DEFAULT_COUNTRY)))
+            .collect();
+        let mut out = Vec::new();
+        let mut reach = Vec::new();
+        for (row, features) in new_rows {
+            reach.clear();
+            existing.candidates(&features, &mut reach);
+            let mut best: Option<LikelyDuplicate> = None;
+            for id in &reach {
+                let Some(known) = there.get(id) else { continue };
+                let (score, _, reasons) = crate::dedupe::scan::score(&features, known);
+                if score >= crate::dedupe::scan::THRESHOLD && best.as_ref().is_none_or(|b| score > b.score) {
+                    best = Some(LikelyDuplicate {
+                        row: row.number,
+                        like_record: Some(*id),
+                        like_row: None,
+                        score,
+                        reasons,
+                    });
+                }
+            }
+            if let Some((Known::Row(n, id), score, reasons)) = rows_seen.best_match(&features)
+                && best.as_ref().is_none_or(|b| score > b.score)
+            {
+                best = Some(LikelyDuplicate {
+                    row: row.number,
+                    // A dry run makes no records.
+                    like_record: (!dry_run).then_some(*id),
+                    like_row: Some(*n),
+                    score,
+                    reasons,
+                });
+            }
+            out.extend(best);
+            if rows_seen.len() < ROWS_COMPARED {
+                rows_seen.add(features, Known::Row(row.number, row.record.id));
+            }
+        }
+        Ok(out)
     }
 
     /// A batch is committed: the job counts it, and the caller may stop the import here.
@@ -716,20 +776,11 @@ impl Crm {
             ))
         }
     }
-
-    /// The records a batch's rows update (`Planner::wanted`), read in one query.
-    async fn current(&self, object: &ObjectDef, wanted: &[RecordId]) -> Result<HashMap<RecordId, Record>> {
-        let records = self.records_by_id(object, wanted, None).await?;
-        let out: HashMap<RecordId, Record> = records.into_iter().map(|r| (r.id, r)).collect();
-        Ok(out)
-    }
 }
 
-/// What the index of known records keeps of each: a record there, or an earlier row of the
-/// file (with the id its new record gets).
+/// What the index of the file's rows keeps of each: the row and the id its new record gets.
 #[derive(Debug, Clone, Copy)]
 enum Known {
-    Record(RecordId),
     Row(u64, RecordId),
 }
 
@@ -737,44 +788,28 @@ enum Known {
 /// after the import finds them (the index would hold the whole file in memory).
 const ROWS_COMPARED: usize = 100_000;
 
-/// The rows of a plan that look like a record there or an earlier row; the rows join the index.
-fn likely_duplicates(
-    object: &ObjectDef,
-    plan: &super::plan::Plan,
-    known: &mut BlockIndex<Known>,
-    rows_known: &mut usize,
-    dry_run: bool,
-) -> Vec<LikelyDuplicate> {
-    let mut out = Vec::new();
-    for (record, row) in plan.creates.iter().zip(&plan.create_rows) {
-        let features = Features::of(object, record, DEFAULT_COUNTRY);
-        if let Some((seen, score, reasons)) = known.best_match(&features) {
-            let (like_record, like_row) = match *seen {
-                Known::Record(id) => (Some(id), None),
-                // A dry run makes no records.
-                Known::Row(n, id) => ((!dry_run).then_some(id), Some(n)),
-            };
-            out.push(LikelyDuplicate {
-                row: *row,
-                like_record,
-                like_row,
-                score,
-                reasons,
-            });
-        }
-        if *rows_known < ROWS_COMPARED {
-            known.add(features, Known::Row(*row, record.id));
-            *rows_known += 1;
+/// Related records a batch planned under ids the store found under others: the rows link to
+/// the others.
+fn relink(write: &mut ImportWrite, remapped: &HashMap<RecordId, RecordId>) {
+    if remapped.is_empty() {
+        return;
+    }
+    for row in &mut write.rows {
+        for value in row.record.values.values_mut() {
+            if let Value::Relation(id) = value
+                && let Some(to) = remapped.get(id)
+            {
+                *id = *to;
+            }
         }
     }
-    out
 }
 
-/// A batch being written in the background, and what the job counts once it is.
+/// A batch being written in the background.
 struct PendingWrite {
-    counts: Counts,
+    write: Arc<ImportWrite>,
     at: chrono::DateTime<chrono::Utc>,
-    write: tokio::task::JoinHandle<Result<ImportWriteOutcome>>,
+    task: tokio::task::JoinHandle<Result<ImportWriteOutcome>>,
 }
 
 fn check_upload(file_name: &str, bytes: &[u8]) -> Result<()> {

@@ -1,0 +1,244 @@
+//! A planned batch meets the records there. The store reads, inside the transaction that
+//! writes the batch, the live records holding the rows' keys and the unique values the batch
+//! would write ([`Found`]); this decides, with nothing else to ask, what each row becomes: an
+//! update of the record holding its key, nothing (it says what is there already), a new record,
+//! or a rejection with its reason. Because it runs against the records as they are when the
+//! batch is written, a record someone made while the import ran is updated, never doubled.
+
+use super::job::{Applied, Counts, ImportWrite, LikelyDuplicate};
+use super::plan::{PlannedRow, Rejected};
+use crate::ids::{RecordId, UserId};
+use crate::meta::ObjectDef;
+use crate::record::{Record, RecordInput, diff};
+use crate::value::{Value, unique_key};
+use std::collections::{BTreeMap, HashMap};
+
+/// What the store found among the live records, in the batch's transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    /// Records holding a row's match key, by the key.
+    pub by_key: HashMap<String, Record>,
+    /// (object, field, unique key) → the record holding it and its owner.
+    pub unique: HashMap<(String, String, String), (RecordId, Option<UserId>)>,
+}
+
+/// The batch as it is to be written.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    /// New related records, per object, without those found under another id.
+    pub related: Vec<(ObjectDef, Vec<Record>)>,
+    pub creates: Vec<Record>,
+    pub updates: Vec<(RecordId, i64, RecordInput)>,
+    /// Every rejected row of the batch, the planner's and these, in row order.
+    pub rejected: Vec<Rejected>,
+    pub likely: Vec<LikelyDuplicate>,
+    pub applied: Applied,
+}
+
+fn sees(owners: &Option<Vec<UserId>>, owner: Option<UserId>) -> bool {
+    owners.as_ref().is_none_or(|os| owner.is_some_and(|o| os.contains(&o)))
+}
+
+/// Unique values the batch assigns, so two of its rows cannot take the same one.
+#[derive(Default)]
+struct Claims(HashMap<(String, String), RecordId>);
+
+impl Claims {
+    /// The first unique value of `values` that another record holds or another row of this
+    /// batch took; `target` is the record the values are written to.
+    fn conflict(
+        &self,
+        object: &ObjectDef,
+        values: &BTreeMap<String, Value>,
+        target: RecordId,
+        found: &Found,
+    ) -> Option<String> {
+        for field in object.active_fields().filter(|f| f.unique) {
+            let Some(key) = values.get(&field.name).and_then(|v| unique_key(field.field_type, v)) else {
+                continue;
+            };
+            let held = found
+                .unique
+                .get(&(object.name.clone(), field.name.clone(), key.clone()))
+                .map(|(id, _)| *id);
+            let claimed = self.0.get(&(field.name.clone(), key.clone())).copied();
+            if held.is_some_and(|h| h != target) || claimed.is_some_and(|c| c != target) {
+                let shown = values.get(&field.name).and_then(Value::to_text).unwrap_or_default();
+                return Some(format!(
+                    "{} {shown:?} is already another {}'s",
+                    field.name,
+                    object.label.to_lowercase()
+                ));
+            }
+        }
+        None
+    }
+
+    fn claim(&mut self, object: &ObjectDef, values: &BTreeMap<String, Value>, target: RecordId) {
+        for field in object.active_fields().filter(|f| f.unique) {
+            if let Some(key) = values.get(&field.name).and_then(|v| unique_key(field.field_type, v)) {
+                self.0.insert((field.name.clone(), key), target);
+            }
+        }
+    }
+}
+
+/// Decide what each row of a batch becomes, against what the store found.
+pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolved {
+    let mut out = Resolved::default();
+    let mut remap: HashMap<RecordId, RecordId> = HashMap::new();
+    let mut blocked: HashMap<RecordId, String> = HashMap::new();
+    for related in &write.related {
+        let def = &related.object;
+        let mut kept = Vec::with_capacity(related.records.len());
+        let mut claims = Claims::default();
+        for record in &related.records {
+            let mut holder = None;
+            for field in def.active_fields().filter(|f| f.unique) {
+                let Some(key) = unique_key(field.field_type, record.get(&field.name)) else {
+                    continue;
+                };
+                if let Some((id, owner)) = found.unique.get(&(def.name.clone(), field.name.clone(), key.clone())) {
+                    holder = Some(if sees(&related.owners, *owner) {
+                        Ok(*id)
+                    } else {
+                        Err(format!(
+                            "{}.{} {:?} belongs to a {} you may not see",
+                            def.name,
+                            field.name,
+                            record.get(&field.name).to_text().unwrap_or_default(),
+                            def.label.to_lowercase()
+                        ))
+                    });
+                    break;
+                }
+                if let Some(other) = claims.0.get(&(field.name.clone(), key)) {
+                    holder = Some(Ok(*other));
+                    break;
+                }
+            }
+            match holder {
+                Some(Ok(id)) => {
+                    remap.insert(record.id, id);
+                }
+                Some(Err(why)) => {
+                    blocked.insert(record.id, why);
+                }
+                None => {
+                    claims.claim(def, &record.values, record.id);
+                    kept.push(record.clone());
+                }
+            }
+        }
+        if !kept.is_empty() {
+            out.related.push((def.clone(), kept));
+        }
+    }
+    let mut rejected: Vec<Rejected> = write.rejected.clone();
+    let mut claims = Claims::default();
+    let mut created_rows: HashMap<u64, RecordId> = HashMap::new();
+    // Rows of this batch that found their record: an earlier row's likeness points at it.
+    let mut redirect: HashMap<RecordId, RecordId> = HashMap::new();
+    let mut unchanged = 0u64;
+    'rows: for row in &write.rows {
+        let PlannedRow {
+            number,
+            key,
+            record,
+            owner,
+            missing,
+            cells,
+        } = row;
+        let reject = |reason: String| Rejected::new(*number, reason, cells.clone());
+        let mut values = record.values.clone();
+        for value in values.values_mut() {
+            if let Value::Relation(id) = value {
+                if let Some(to) = remap.get(id) {
+                    *id = *to;
+                } else if let Some(why) = blocked.get(id) {
+                    rejected.push(reject(why.clone()));
+                    continue 'rows;
+                }
+            }
+        }
+        let holder = key.as_ref().and_then(|k| found.by_key.get(k));
+        match holder {
+            Some(current) => {
+                let key_field = write.key.as_deref().unwrap_or_default();
+                if !sees(&write.owners, current.owner) {
+                    let shown = values.get(key_field).and_then(Value::to_text).unwrap_or_default();
+                    rejected.push(reject(format!(
+                        "{key_field} {shown:?} belongs to a {} you may not see",
+                        object.label.to_lowercase()
+                    )));
+                    continue;
+                }
+                // The key matched as it is folded; its spelling in the record stays.
+                values.remove(key_field);
+                let input = RecordInput {
+                    values,
+                    owner: owner.map(Some),
+                    version: Some(current.version),
+                    links: None,
+                };
+                let changes = diff(current, &input);
+                redirect.insert(record.id, current.id);
+                if changes.is_empty() {
+                    unchanged += 1;
+                    continue;
+                }
+                let changed: BTreeMap<String, Value> = changes.into_iter().map(|(f, _, v)| (f, v)).collect();
+                if let Some(why) = claims.conflict(object, &changed, current.id, found) {
+                    rejected.push(reject(why));
+                    continue;
+                }
+                claims.claim(object, &changed, current.id);
+                out.updates.push((current.id, current.version, input));
+            }
+            None => {
+                if !missing.is_empty() {
+                    rejected.push(reject(format!("{} is required", missing.join(", "))));
+                    continue;
+                }
+                if let Some(why) = claims.conflict(object, &values, record.id, found) {
+                    rejected.push(reject(why));
+                    continue;
+                }
+                claims.claim(object, &values, record.id);
+                created_rows.insert(*number, record.id);
+                out.creates.push(Record {
+                    values,
+                    ..record.clone()
+                });
+            }
+        }
+    }
+    for (from, to) in &remap {
+        out.applied.remapped.push((*from, *to));
+    }
+    out.likely = write
+        .likely
+        .iter()
+        .filter(|l| created_rows.contains_key(&l.row))
+        .cloned()
+        .map(|mut l| {
+            // An earlier row of this batch that updated a record instead points at that one.
+            if let Some(to) = l.like_record.and_then(|id| redirect.get(&id)) {
+                l.like_record = Some(*to);
+            }
+            l
+        })
+        .collect();
+    rejected.sort_by_key(|r| r.number);
+    let base = write.base;
+    out.applied.counts = Counts {
+        last_row: write.last_row.max(base.last_row),
+        created: base.created + out.creates.len() as u64,
+        updated: base.updated + out.updates.len() as u64,
+        unchanged: base.unchanged + unchanged,
+        rejected: base.rejected + rejected.len() as u64,
+        related_created: base.related_created + out.related.iter().map(|(_, r)| r.len() as u64).sum::<u64>(),
+    };
+    out.rejected = rejected;
+    out
+}
