@@ -257,6 +257,7 @@ fn record(
         deleted_at: None,
         values,
         links: Vec::new(),
+        withheld: Default::default(),
     }
 }
 

@@ -168,6 +168,10 @@ struct WebArgs {
     /// The sender of Anchora's e-mails.
     #[arg(long, env = "ANCHORA_MAIL_FROM", default_value = "Anchora <anchora@localhost>")]
     mail_from: String,
+    /// The most active fields an object may have (10–700: a text field takes two of a table's
+    /// columns, and both databases must hold the table).
+    #[arg(long, env = "ANCHORA_MAX_FIELDS", default_value_t = 500, value_parser = clap::value_parser!(u16).range(10..=700))]
+    max_fields: u16,
 }
 
 #[derive(Subcommand)]
@@ -413,6 +417,7 @@ async fn serve(
     tokio::spawn(keep_quality_days(instance.clone(), clock.clone()));
     let mut state = anchora_web::AppState::new(instance.clone(), clock, mailer, &public_url);
     state.trust_proxy = web.trust_proxy;
+    state.max_fields = usize::from(web.max_fields);
     let app = anchora_web::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

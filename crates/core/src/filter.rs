@@ -382,6 +382,9 @@ fn resolve_leaf(
             if needle.is_empty() || needle.chars().count() > 200 {
                 return Err(invalid(&value_path, "must be 1–200 characters"));
             }
+            if !crate::text::storable(needle) {
+                return Err(invalid(&value_path, "must not contain NUL characters"));
+            }
             if field.field_type == FieldType::MultiSelect {
                 if !field.has_choice(needle) {
                     return Err(invalid(&value_path, format!("{needle:?} is not a choice of {name}")));

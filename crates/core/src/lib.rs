@@ -21,6 +21,7 @@ pub mod project;
 pub mod quality;
 pub mod query;
 pub mod record;
+pub mod relations;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -251,7 +251,7 @@ pub const SYSTEM_COLUMNS: [&str; 8] = [
 ];
 
 /// Names with meaning in the API besides the system columns.
-const RESERVED_NAMES: [&str; 6] = ["object", "links", "filter", "sort", "cursor", "limit"];
+const RESERVED_NAMES: [&str; 7] = ["object", "links", "withheld", "filter", "sort", "cursor", "limit"];
 
 /// The system columns a filter or sort may use, as pseudo-fields.
 pub fn system_field(name: &str) -> Option<FieldDef> {

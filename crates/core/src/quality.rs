@@ -456,6 +456,7 @@ mod tests {
             deleted_at: None,
             values: values.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect(),
             links: Vec::new(),
+            withheld: Default::default(),
         }
     }
 

@@ -111,6 +111,8 @@ pub enum Liveness {
     #[default]
     Live,
     Trash,
+    /// Live and in the trash (whether a caller may see a record at all).
+    Any,
 }
 
 #[derive(Debug, Clone)]

@@ -29,6 +29,25 @@ pub struct Record {
     /// Values of every field the table holds, archived ones included; the API shows active ones.
     pub values: BTreeMap<String, Value>,
     pub links: Vec<Link>,
+    /// What the caller reading it may not see of what it points at (set by the use cases that
+    /// read for a caller; empty as stored).
+    pub withheld: Withheld,
+}
+
+/// Relations and links of a record that point at records the caller may not see. Their values
+/// are taken out of the record: "a record you may not see", never its id or name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Withheld {
+    /// Relation fields whose value was taken out.
+    pub fields: Vec<String>,
+    /// The object of each link taken out.
+    pub links: Vec<String>,
+}
+
+impl Withheld {
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.links.is_empty()
+    }
 }
 
 impl Record {
@@ -71,6 +90,11 @@ impl Record {
         map.insert("owner".into(), opt(self.owner.map(|u| u.to_string())));
         map.insert("deleted_at".into(), opt(self.deleted_at.as_ref().map(format_datetime)));
         for field in object.active_fields() {
+            // A relation to a record the caller may not see is left out: sent back unchanged,
+            // nothing is lost; the list below says it is there.
+            if self.withheld.fields.contains(&field.name) {
+                continue;
+            }
             map.insert(field.name.clone(), self.get(&field.name).to_json());
         }
         if object.is_activity() {
@@ -78,8 +102,17 @@ impl Record {
                 .links
                 .iter()
                 .map(|l| serde_json::json!({"object": l.object, "id": l.id.to_string()}))
+                .chain(
+                    self.withheld
+                        .links
+                        .iter()
+                        .map(|o| serde_json::json!({"object": o, "withheld": true})),
+                )
                 .collect();
             map.insert("links".into(), Json::Array(links));
+        }
+        if !self.withheld.fields.is_empty() {
+            map.insert("withheld".into(), serde_json::json!(self.withheld.fields));
         }
         Json::Object(map)
     }
@@ -140,6 +173,8 @@ impl RecordInput {
                     },
                     _ => errors.push(FieldError::new("owner", "must be a user id")),
                 },
+                // Echoed back from a GET: which relations were withheld is not the client's to say.
+                "withheld" => {}
                 "links" if object.is_activity() => match parse_links(schema, json) {
                     Ok(links) => input.links = Some(links),
                     Err(e) => errors.push(e),
@@ -210,6 +245,10 @@ fn parse_links(schema: &Schema, json: &Json) -> std::result::Result<Vec<Link>, F
     }
     let mut links = Vec::with_capacity(items.len());
     for item in items {
+        // A link shown as withheld, sent back: kept as it is (the use case keeps those).
+        if item.get("withheld") == Some(&Json::Bool(true)) {
+            continue;
+        }
         let object = item.get("object").and_then(Json::as_str).ok_or_else(bad)?;
         let id = item
             .get("id")

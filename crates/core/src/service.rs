@@ -23,7 +23,15 @@ pub struct Crm {
     /// be checked again; `None` checks it.
     known_schema_version: Option<i64>,
     workspace: String,
+    max_fields: usize,
 }
+
+/// Active fields an object may have unless the server is told otherwise.
+pub const DEFAULT_MAX_FIELDS: usize = 500;
+/// What the field limit may be set to: a text field takes two columns (its value and its
+/// folded copy), and both databases must hold an object's table (PostgreSQL 1,600 columns,
+/// SQLite 2,000), archived fields' columns and all.
+pub const MAX_FIELDS_RANGE: std::ops::RangeInclusive<usize> = 10..=700;
 
 /// What a list request asks, as given (the API's query string).
 #[derive(Debug, Clone, Default)]
@@ -86,7 +94,18 @@ impl Crm {
             clock,
             known_schema_version: None,
             workspace: crate::workspace::DEFAULT_WORKSPACE.to_string(),
+            max_fields: DEFAULT_MAX_FIELDS,
         }
+    }
+
+    /// The most active fields an object may have (kept within [`MAX_FIELDS_RANGE`]).
+    pub fn with_max_fields(mut self, max: usize) -> Self {
+        self.max_fields = max.clamp(*MAX_FIELDS_RANGE.start(), *MAX_FIELDS_RANGE.end());
+        self
+    }
+
+    pub fn max_fields(&self) -> usize {
+        self.max_fields
     }
 
     /// The CRM of a named workspace (tokens and sessions it issues carry the name).
@@ -168,6 +187,16 @@ impl Crm {
             .await?;
         let new: NewField = parse_body(body)?;
         let (schema, object) = self.object(object).await?;
+        let active = object.active_fields().count();
+        if active >= self.max_fields {
+            return Err(Error::field(
+                "name",
+                format!(
+                    "{} has {active} active fields, the most an object may have; archive or purge fields no one uses before adding one",
+                    object.label_plural
+                ),
+            ));
+        }
         let field = new.into_def(&schema, &object)?;
         self.store.add_field(&object, &field).await?;
         Ok(field)
@@ -262,6 +291,7 @@ impl Crm {
             owners,
         };
         let mut records = self.store.list_records(&object, &query).await?;
+        self.withhold_unseen(who, &schema, &object, &mut records).await?;
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let next_cursor = if records.len() > limit {
             records.truncate(limit);
@@ -280,6 +310,7 @@ impl Crm {
         who.require(Permission::WriteRecords, &schema.policy)?;
         let ctx = self.ctx(who);
         let input = RecordInput::parse(&schema, &object, body, InputMode::Create, ctx.now)?;
+        self.check_seen(who, &schema, &object, &input).await?;
         let record = Record {
             object: object.name.clone(),
             id: RecordId::new_at(ctx.now),
@@ -292,11 +323,37 @@ impl Crm {
             deleted_at: None,
             values: input.values,
             links: input.links.unwrap_or_default(),
+            withheld: Default::default(),
         };
         if let Err(e) = self.store.insert_record(&object, &record, ctx).await {
             return Err(self.name_existing(who, &schema, e).await);
         }
         Ok((object, record))
+    }
+
+    /// A write's outcome as the caller sees it: the record written, or the current one when
+    /// someone else wrote first — without what the caller may not see of either.
+    async fn settle_write(
+        &self,
+        who: &Principal,
+        schema: &Schema,
+        object: &ObjectDef,
+        id: RecordId,
+        outcome: WriteOutcome,
+    ) -> Result<(ObjectDef, Record)> {
+        match outcome {
+            WriteOutcome::Written(mut record) => {
+                self.withhold_unseen(who, schema, object, std::slice::from_mut(&mut record))
+                    .await?;
+                Ok((object.clone(), record))
+            }
+            WriteOutcome::Stale(mut current) => {
+                self.withhold_unseen(who, schema, object, std::slice::from_mut(&mut current))
+                    .await?;
+                Err(Error::conflict(current.to_json(object)))
+            }
+            WriteOutcome::NotFound => Err(not_found(object, id)),
+        }
     }
 
     /// A unique value another record holds: that record is named to a caller who may see it,
@@ -323,7 +380,9 @@ impl Crm {
         let (schema, object) = self.object(object).await?;
         who.require(Permission::ReadRecords, &schema.policy)?;
         let id = parse_id(&object, id)?;
-        let record = self.visible_record(who, &schema, &object, id).await?;
+        let mut record = self.visible_record(who, &schema, &object, id).await?;
+        self.withhold_unseen(who, &schema, &object, std::slice::from_mut(&mut record))
+            .await?;
         Ok((object, record))
     }
 
@@ -364,7 +423,7 @@ impl Crm {
 
     /// The owners a visibility lets the caller see. `team` keeps the team's members once read,
     /// for callers that ask about several objects.
-    async fn owners_for(
+    pub(crate) async fn owners_for(
         &self,
         who: &Principal,
         visibility: Visibility,
@@ -411,7 +470,16 @@ impl Crm {
         let id = parse_id(&object, id)?;
         self.check_visible(who, &schema, &object, id).await?;
         let ctx = self.ctx(who);
-        let input = RecordInput::parse(&schema, &object, body, InputMode::Update, ctx.now)?;
+        let mut input = RecordInput::parse(&schema, &object, body, InputMode::Update, ctx.now)?;
+        self.check_seen(who, &schema, &object, &input).await?;
+        if let Some(links) = input.links.as_mut()
+            && let Some(current) = self.store.get_record(&object, id).await?
+        {
+            // The caller can neither see nor name these links; replacing the links keeps them.
+            links.extend(self.unseen_links(who, &schema, &current.links).await?);
+            links.sort();
+            links.dedup();
+        }
         let version = match (if_match, input.version) {
             (Some(a), Some(b)) if a != b => {
                 return Err(Error::field("version", "differs from the If-Match header"));
@@ -428,7 +496,7 @@ impl Crm {
             Ok(o) => o,
             Err(e) => return Err(self.name_existing(who, &schema, e).await),
         };
-        settle(&object, id, outcome)
+        self.settle_write(who, &schema, &object, id, outcome).await
     }
 
     pub async fn delete(
@@ -471,7 +539,7 @@ impl Crm {
             Ok(o) => o,
             Err(e) => return Err(self.name_existing(who, &schema, e).await),
         };
-        settle(&object, id, outcome)
+        self.settle_write(who, &schema, &object, id, outcome).await
     }
 
     pub async fn history(
@@ -495,7 +563,9 @@ impl Crm {
                 .ok_or_else(|| Error::field("after", "must be a change sequence number"))?,
         };
         let limit = parse_limit(limit)?;
-        self.store.history(&object, id, after, limit).await
+        let mut changes = self.store.history(&object, id, after, limit).await?;
+        self.withhold_in_history(who, &schema, &object, &mut changes).await?;
+        Ok(changes)
     }
 
     /// Counts and sums per group, over the records the caller may see.
@@ -670,6 +740,7 @@ impl Crm {
         }
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        self.withhold_unseen(who, &schema, &activity, &mut out).await?;
         Ok(out)
     }
 
@@ -704,14 +775,6 @@ pub fn search_terms(q: &str) -> Vec<String> {
         .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
         .take(MAX_SEARCH_TERMS)
         .collect()
-}
-
-fn settle(object: &ObjectDef, id: RecordId, outcome: WriteOutcome) -> Result<(ObjectDef, Record)> {
-    match outcome {
-        WriteOutcome::Written(record) => Ok((object.clone(), record)),
-        WriteOutcome::Stale(current) => Err(Error::conflict(current.to_json(object))),
-        WriteOutcome::NotFound => Err(not_found(object, id)),
-    }
 }
 
 fn parse_id(object: &ObjectDef, id: &str) -> Result<RecordId> {

@@ -237,9 +237,25 @@ pub enum Exec<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+/// Text neither database can be given: PostgreSQL's text cannot hold NUL, so no statement
+/// binds one on either side. The use cases refuse such values naming their field; this is the
+/// last guard, so a path they missed answers 422 instead of a database error.
+fn refuse_unstorable(values: &[sea_query::Value]) -> Result<(), sqlx::Error> {
+    let bad = values
+        .iter()
+        .any(|v| matches!(v, sea_query::Value::String(Some(s)) if s.contains('\0')));
+    if bad {
+        return Err(sqlx::Error::InvalidArgument(UNSTORABLE.into()));
+    }
+    Ok(())
+}
+
+const UNSTORABLE: &str = "text must not contain NUL characters";
+
 macro_rules! run {
     ($exec:expr, $sql:expr, $method:ident, $map:expr) => {{
         let Sql { text, values } = $sql;
+        refuse_unstorable(&values)?;
         // The one place built SQL reaches sqlx: every value in it is bound, never spliced.
         let args = SqlxValues(Values(values));
         match $exec {
@@ -277,6 +293,7 @@ impl Exec<'_> {
 
     pub async fn execute(self, sql: Sql) -> Result<u64, sqlx::Error> {
         let Sql { text, values } = sql;
+        refuse_unstorable(&values)?;
         let args = SqlxValues(Values(values));
         match self {
             Exec::SqlitePool(p) => sqlx::query_with(AssertSqlSafe(text), args)
@@ -397,9 +414,26 @@ fn decode_error(index: usize, message: &str) -> sqlx::Error {
 /// Map a database error to the domain's error. Unique violations are told apart by kind (SQLite
 /// names no constraint); everything else is internal and logged, never shown raw.
 pub fn db_error(e: sqlx::Error) -> Error {
+    if let sqlx::Error::InvalidArgument(message) = &e
+        && message == UNSTORABLE
+    {
+        return Error::field("text", UNSTORABLE);
+    }
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
             return Error::new(ErrorCode::AlreadyExists, "a record with this value exists already");
+        }
+        // PostgreSQL: a character its encoding cannot hold; a row or a table past its limits.
+        match db.code().as_deref() {
+            Some("22021" | "22P05") => return Error::field("text", UNSTORABLE),
+            Some("54000") => {
+                return Error::field(
+                    "record",
+                    "holds more data than one row can; leave some fields empty or archive fields",
+                );
+            }
+            Some("54011") => return Error::field("name", "the table has as many columns as it can hold"),
+            _ => {}
         }
         let busy = db
             .code()

@@ -63,6 +63,7 @@ pub fn decode_record(object: &ObjectDef, row: &Row) -> Result<Record, sqlx::Erro
         deleted_at: row.opt_datetime(7)?,
         values,
         links: Vec::new(),
+        withheld: Default::default(),
     })
 }
 
@@ -359,10 +360,11 @@ fn owner_condition(backend: Backend, owners: &[UserId], plan: OwnerPlan) -> Expr
 
 fn list_statement(backend: Backend, object: &ObjectDef, q: &ListQuery, plan: OwnerPlan) -> SelectStatement {
     let mut stmt = select(object);
-    stmt.and_where(match q.liveness {
-        Liveness::Live => Expr::col("deleted_at").is_null(),
-        Liveness::Trash => Expr::col("deleted_at").is_not_null(),
-    });
+    match q.liveness {
+        Liveness::Live => stmt.and_where(Expr::col("deleted_at").is_null()),
+        Liveness::Trash => stmt.and_where(Expr::col("deleted_at").is_not_null()),
+        Liveness::Any => &mut stmt,
+    };
     if let Some(owners) = &q.owners {
         stmt.and_where(owner_condition(backend, owners, plan));
     }

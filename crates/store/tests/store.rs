@@ -99,11 +99,24 @@ anchora_store::on_both_databases!(
     quality_is_measured_per_record_owner_and_team_with_each_users_fix_list,
     import_shows_rows_that_look_like_records_already_there,
     case_folds_alike_for_the_letters_of_five_languages,
+    unique_values_are_refused_naming_the_record_that_holds_them,
+    concurrent_writers_never_double_a_unique_value,
+    a_field_made_unique_names_the_records_that_share_a_value,
+    an_import_never_doubles_records_made_while_it_runs,
+    relations_to_records_out_of_sight_are_refused_and_withheld,
+    the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots,
+    nul_is_refused_in_every_operator_and_value,
 );
 
 #[path = "store/integrity.rs"]
 mod integrity;
-use integrity::case_folds_alike_for_the_letters_of_five_languages;
+use integrity::{
+    a_field_made_unique_names_the_records_that_share_a_value, an_import_never_doubles_records_made_while_it_runs,
+    case_folds_alike_for_the_letters_of_five_languages, concurrent_writers_never_double_a_unique_value,
+    nul_is_refused_in_every_operator_and_value, relations_to_records_out_of_sight_are_refused_and_withheld,
+    the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots,
+    unique_values_are_refused_naming_the_record_that_holds_them,
+};
 
 #[path = "store/imports.rs"]
 mod imports;
@@ -1304,6 +1317,7 @@ fn numbered_batch(h: &H, first: u64) -> Vec<anchora_core::record::Record> {
                 deleted_at: None,
                 values,
                 links: Vec::new(),
+                withheld: Default::default(),
             }
         })
         .collect()

@@ -193,6 +193,7 @@ record-conflict = { $who } ændrede posten, mens du redigerede den. Den nye vers
 record-conflict-yours = Din værdi
 record-saved = Gemt.
 record-not-found = Posten findes ikke, eller du har ikke adgang til at se den.
+record-withheld = En post, du ikke må se
 quick-log-call = Log opkald
 quick-add-note = Tilføj note
 quick-follow-up = Planlæg opfølgning

@@ -193,6 +193,7 @@ record-conflict = { $who } hat diesen Datensatz geändert, während Sie ihn bear
 record-conflict-yours = Ihr Wert
 record-saved = Gespeichert.
 record-not-found = Dieser Datensatz existiert nicht, oder Sie haben keine Berechtigung, ihn zu sehen.
+record-withheld = Ein Datensatz, den Sie nicht sehen dürfen
 quick-log-call = Anruf erfassen
 quick-add-note = Notiz hinzufügen
 quick-follow-up = Wiedervorlage planen

@@ -193,6 +193,7 @@ record-conflict = { $who } changed this record while you were editing. Their ver
 record-conflict-yours = Your value
 record-saved = Saved.
 record-not-found = This record does not exist, or you may not see it.
+record-withheld = A record you may not see
 quick-log-call = Log a call
 quick-add-note = Add a note
 quick-follow-up = Schedule a follow-up

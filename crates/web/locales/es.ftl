@@ -193,6 +193,7 @@ record-conflict = { $who } ha modificado este registro mientras lo editabas. Aba
 record-conflict-yours = Tu valor
 record-saved = Guardado.
 record-not-found = Este registro no existe o no tienes permiso para verlo.
+record-withheld = Un registro que no puede ver
 quick-log-call = Registrar llamada
 quick-add-note = Añadir nota
 quick-follow-up = Programar seguimiento

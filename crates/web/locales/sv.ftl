@@ -193,6 +193,7 @@ record-conflict = { $who } ändrade posten medan du redigerade den. Den nya vers
 record-conflict-yours = Ditt värde
 record-saved = Sparat.
 record-not-found = Posten finns inte, eller så har du inte behörighet att se den.
+record-withheld = En post du inte får se
 quick-log-call = Logga samtal
 quick-add-note = Lägg till anteckning
 quick-follow-up = Planera uppföljning

@@ -135,7 +135,8 @@ async fn by_token(parts: &Parts, state: &AppState, header: &str) -> Result<Authe
     };
     let crm = Crm::new(store as Arc<dyn Store>, state.clock.clone())
         .at_schema_version(schema_version)
-        .in_workspace(workspace);
+        .in_workspace(workspace)
+        .with_max_fields(state.max_fields);
     Ok(Authed {
         crm,
         principal,
@@ -166,7 +167,8 @@ pub async fn authenticate_session(parts: &Parts, state: &AppState) -> Result<Aut
     let principal = Principal::new(user.id, user.role, user.team, Credential::Session);
     let crm = Crm::new(store as Arc<dyn Store>, state.clock.clone())
         .at_schema_version(schema_version)
-        .in_workspace(workspace);
+        .in_workspace(workspace)
+        .with_max_fields(state.max_fields);
     Ok(Authed {
         crm,
         principal,

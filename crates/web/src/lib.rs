@@ -35,6 +35,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Believe `X-Forwarded-For`/`-Proto` from a reverse proxy in front.
     pub trust_proxy: bool,
+    /// The most active fields an object may have.
+    pub max_fields: usize,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').to_string(),
             secure_cookies: public_url.starts_with("https://"),
             trust_proxy: false,
+            max_fields: anchora_core::service::DEFAULT_MAX_FIELDS,
         }
     }
 }

@@ -205,6 +205,7 @@ impl Crm {
             deleted_at: None,
             values: input.values,
             links: Vec::new(),
+            withheld: Default::default(),
         };
         let mine = Features::of(&def, &draft, DEFAULT_COUNTRY);
         let Some(near) = nearby(&def, &draft) else {

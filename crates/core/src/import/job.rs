@@ -164,7 +164,8 @@ impl ImportJob {
         ImportJob {
             id: ImportId::new_at(now),
             settings,
-            file_name: file_name.chars().take(200).collect(),
+            // Kept as a label only: control characters (a NUL no database takes) go.
+            file_name: file_name.chars().filter(|c| !c.is_control()).take(200).collect(),
             sha256,
             headers,
             status,

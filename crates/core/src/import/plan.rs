@@ -483,6 +483,7 @@ impl Planner {
             deleted_at: None,
             values,
             links: Vec::new(),
+            withheld: Default::default(),
         }
     }
 
@@ -695,6 +696,7 @@ mod tests {
             .into_iter()
             .collect(),
             links: Vec::new(),
+            withheld: Default::default(),
         };
         let row = |n: u64, cells: &[&str]| -> RowResult {
             Ok(RawRow {

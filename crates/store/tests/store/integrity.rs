@@ -3,10 +3,14 @@
 //! characters, and case folding for the letters of five languages.
 
 use super::{H, add_user, list, names, person};
-use anchora_core::auth::Role;
+use anchora_core::auth::{AccessPolicy, Role, Visibility};
+use anchora_core::import::service::sha256_hex;
+use anchora_core::import::{ImportSettings, JobStatus};
 use anchora_core::service::ListParams;
-use anchora_core::{ErrorCode, Store};
+use anchora_core::{Clock, ErrorCode, Store};
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+use std::io::Cursor;
 
 /// People named in the spellings real files hold: capitals, composed and decomposed letters.
 const SPELLINGS: [&str; 14] = [
@@ -122,10 +126,618 @@ pub async fn case_folds_alike_for_the_letters_of_five_languages(h: H) {
     }
 }
 
-#[allow(dead_code)]
-async fn unused(h: &H) {
-    let _ = add_user(&*h.store, "x@example.com", Role::User, h.clock.now()).await;
-    let _ = ErrorCode::NotFound;
+/// How many live people hold an external id (ignoring case).
+async fn holders(h: &H, external_id: &str) -> usize {
+    list(
+        h,
+        "person",
+        json!({"field": "external_id", "op": "eq", "value": external_id}),
+        "last_name",
+    )
+    .await
+    .len()
 }
 
-use anchora_core::Clock;
+pub async fn unique_values_are_refused_naming_the_record_that_holds_them(h: H) {
+    let first = person(&h, json!({"last_name": "Öberg", "external_id": "SF-0031"})).await;
+    // The same id in another case and with spaces around it is the same id.
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "Other", "external_id": " sf-0031 "}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    assert_eq!(e.errors[0].field, "external_id");
+    assert!(e.errors[0].message.contains("Öberg"), "{}", e.errors[0].message);
+    let existing = e.existing.expect("the admin may see the holder");
+    assert_eq!(existing.id.to_string(), first["id"].as_str().unwrap());
+    // An update that would take it is refused the same way.
+    let second = person(&h, json!({"last_name": "Second"})).await;
+    let e = h
+        .crm
+        .update(
+            &h.admin,
+            "person",
+            second["id"].as_str().unwrap(),
+            &json!({"external_id": "SF-0031"}),
+            Some(1),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "external_id");
+    // Someone who may not see the holder learns only that the value is taken.
+    let mut policy = AccessPolicy::default();
+    policy
+        .visibility
+        .entry("person".into())
+        .or_default()
+        .insert(Role::User, Visibility::Own);
+    h.store.set_policy(&policy).await.unwrap();
+    let seller = add_user(&*h.store, "seller@example.com", Role::User, h.clock.now()).await;
+    let e = h
+        .crm
+        .create(
+            &seller,
+            "person",
+            &json!({"last_name": "Mine", "external_id": "sf-0031"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "external_id");
+    assert!(e.existing.is_none());
+    assert!(!e.errors[0].message.contains("Öberg") && !e.detail.contains(first["id"].as_str().unwrap()));
+    // In the trash, the value is free; the trashed record cannot come back while another holds it.
+    h.crm
+        .delete(&h.admin, "person", first["id"].as_str().unwrap(), Some(1))
+        .await
+        .unwrap();
+    let taker = person(&h, json!({"last_name": "Taker", "external_id": "SF-0031"})).await;
+    let e = h
+        .crm
+        .restore(&h.admin, "person", first["id"].as_str().unwrap(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "external_id");
+    assert_eq!(holders(&h, "sf-0031").await, 1);
+    // A merge may give the kept record the other's unique value, and undo it.
+    let entry = h
+        .crm
+        .merge(
+            &h.admin,
+            "person",
+            json!({"keep": second["id"], "gone": taker["id"], "keep_version": 1, "gone_version": 1,
+                   "values": {"external_id": "gone"}}),
+        )
+        .await
+        .unwrap();
+    let (_, kept) = h
+        .crm
+        .get(&h.admin, "person", second["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(kept.get("external_id").to_text().as_deref(), Some("SF-0031"));
+    h.crm.undo_merge(&h.admin, &entry.id.to_string()).await.unwrap();
+    let (_, back) = h
+        .crm
+        .get(&h.admin, "person", taker["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(back.deleted_at.is_none());
+    assert_eq!(holders(&h, "SF-0031").await, 1);
+}
+
+pub async fn concurrent_writers_never_double_a_unique_value(h: H) {
+    for round in 0..12 {
+        let id = format!("EXT-{round}");
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            let crm = h.crm.clone();
+            let admin = h.admin.clone();
+            // Half spell it in lower case: the same id.
+            let value = if n % 2 == 0 { id.clone() } else { id.to_lowercase() };
+            tasks.push(tokio::spawn(async move {
+                crm.create(
+                    &admin,
+                    "person",
+                    &json!({"last_name": format!("Racer {n}"), "external_id": value}),
+                )
+                .await
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => won += 1,
+                Err(e) => {
+                    assert_eq!(e.code, ErrorCode::ValidationFailed, "{e:?}");
+                    assert_eq!(e.errors[0].field, "external_id");
+                }
+            }
+        }
+        assert_eq!(won, 1, "round {round} on {}", h.store.backend());
+        assert_eq!(holders(&h, &id).await, 1);
+    }
+}
+
+pub async fn a_field_made_unique_names_the_records_that_share_a_value(h: H) {
+    let field = h
+        .crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "member_no", "label": "Member no", "type": "text"}),
+        )
+        .await
+        .unwrap();
+    assert!(!field.unique);
+    let a = person(&h, json!({"last_name": "A", "member_no": "M-1"})).await;
+    let b = person(&h, json!({"last_name": "B", "member_no": "m-1"})).await;
+    let e = h
+        .crm
+        .update_field(&h.admin, "person", "member_no", json!({"unique": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "unique");
+    for id in [&a["id"], &b["id"]] {
+        assert!(
+            e.errors[0].message.contains(id.as_str().unwrap()),
+            "{}",
+            e.errors[0].message
+        );
+    }
+    h.crm
+        .update(
+            &h.admin,
+            "person",
+            b["id"].as_str().unwrap(),
+            &json!({"member_no": "M-2"}),
+            Some(1),
+        )
+        .await
+        .unwrap();
+    let field = h
+        .crm
+        .update_field(&h.admin, "person", "member_no", json!({"unique": true}))
+        .await
+        .unwrap();
+    assert!(field.unique);
+    let e = h
+        .crm
+        .create(&h.admin, "person", &json!({"last_name": "C", "member_no": "m-2"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "member_no");
+    let e = h
+        .crm
+        .update_field(&h.admin, "person", "last_name", json!({"unique": "yes"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    let e = h
+        .crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "flag", "label": "Flag", "type": "boolean", "unique": true}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "unique");
+}
+
+/// The file of one round: `rows` people keyed by external id.
+fn people_file(rows: usize, round: usize) -> Vec<u8> {
+    let mut out = String::from("External ID,First Name,Last Name,Email\n");
+    for n in 0..rows {
+        out.push_str(&format!("R{round}-{n:05},Åsa,Öberg {n},asa.{round}.{n}@example.se\n"));
+    }
+    out.into_bytes()
+}
+
+/// An import matching on external ids runs while people with the ids of its last rows are
+/// made through the API: every id ends up on exactly one person, and the job's counts add up.
+pub async fn an_import_never_doubles_records_made_while_it_runs(h: H) {
+    const ROWS: usize = 6_000;
+    const RACED: usize = 40;
+    for round in 0..4 {
+        let bytes = people_file(ROWS, round);
+        let settings = ImportSettings {
+            object: "person".into(),
+            mapping: [
+                ("External ID", "external_id"),
+                ("First Name", "first_name"),
+                ("Last Name", "last_name"),
+                ("Email", "email"),
+            ]
+            .iter()
+            .map(|(a, b)| ((*a).to_string(), Some((*b).to_string())))
+            .collect::<BTreeMap<_, _>>(),
+            match_on: Some("external_id".into()),
+            create_related: true,
+            dry_run: false,
+        };
+        let crm = h.crm.clone();
+        let admin = h.admin.clone();
+        let sha = sha256_hex(&bytes);
+        let import = tokio::spawn(async move {
+            crm.import_now(&admin, settings, "race.csv", sha, Cursor::new(bytes), &mut |_| true)
+                .await
+        });
+        // Ids from all over the file, made at times spread over the import: some before their
+        // row's batch is written (the import updates them), some after (the API is refused).
+        let raced: Vec<usize> = (0..RACED).map(|i| i * (ROWS / RACED) + round).collect();
+        let mut creators = Vec::new();
+        for (i, n) in raced.iter().copied().enumerate() {
+            let crm = h.crm.clone();
+            let admin = h.admin.clone();
+            creators.push(tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis((i as u64 * 37) % 1_500)).await;
+                crm.create(
+                    &admin,
+                    "person",
+                    &json!({"last_name": "Made meanwhile", "external_id": format!("r{round}-{n:05}")}),
+                )
+                .await
+            }));
+        }
+        let mut made = 0;
+        for c in creators {
+            match c.await.unwrap() {
+                Ok(_) => made += 1,
+                Err(e) => assert_eq!(e.errors[0].field, "external_id", "{e:?}"),
+            }
+        }
+        let job = import.await.unwrap().unwrap();
+        eprintln!("round {round}: {:?}, {made} made through the API", job.counts);
+        assert_eq!(job.status, JobStatus::Done);
+        let c = job.counts;
+        assert_eq!(c.rejected, 0, "{c:?}");
+        assert_eq!(c.created + c.updated + c.unchanged, ROWS as u64, "{c:?}");
+        assert_eq!(
+            c.created + made,
+            ROWS as u64,
+            "every person made once: {c:?}, {made} by the API"
+        );
+        for n in raced {
+            let id = format!("R{round}-{n:05}");
+            assert_eq!(holders(&h, &id).await, 1, "{id} on {}", h.store.backend());
+        }
+    }
+    let (_, object) = h.crm.object("person").await.unwrap();
+    assert_eq!(h.store.count_records(&object).await.unwrap(), 4 * ROWS as i64);
+}
+
+/// A user who may see only their own people can neither point at someone else's person nor
+/// find out that it exists, and reads no id of it anywhere.
+pub async fn relations_to_records_out_of_sight_are_refused_and_withheld(h: H) {
+    let mut policy = AccessPolicy::default();
+    policy
+        .visibility
+        .entry("person".into())
+        .or_default()
+        .insert(Role::User, Visibility::Own);
+    h.store.set_policy(&policy).await.unwrap();
+    let seller = add_user(&*h.store, "seller@example.com", Role::User, h.clock.now()).await;
+    let theirs = person(&h, json!({"last_name": "Someone else's"})).await;
+    let theirs_id = theirs["id"].as_str().unwrap().to_string();
+    let (o, mine) = h
+        .crm
+        .create(&seller, "person", &json!({"last_name": "Mine"}))
+        .await
+        .unwrap();
+    let mine = mine.to_json(&o);
+    let made_up = anchora_core::RecordId::new_at(h.clock.now()).to_string();
+    // Writes: the person out of sight is refused in the very words a made-up id gets.
+    let refusal = |body: Json| {
+        let crm = h.crm.clone();
+        let seller = seller.clone();
+        async move { crm.create(&seller, "activity", &body).await.unwrap_err() }
+    };
+    for (field, bodies) in [
+        (
+            "person",
+            [
+                json!({"type": "note", "subject": "x", "person": theirs_id}),
+                json!({"type": "note", "subject": "x", "person": made_up}),
+            ],
+        ),
+        (
+            "links[0]",
+            [
+                json!({"type": "note", "subject": "x", "links": [{"object": "person", "id": theirs_id}]}),
+                json!({"type": "note", "subject": "x", "links": [{"object": "person", "id": made_up}]}),
+            ],
+        ),
+    ] {
+        let [hidden, absent] = bodies;
+        let (a, b) = (refusal(hidden).await, refusal(absent).await);
+        assert_eq!(a.code, ErrorCode::ValidationFailed);
+        assert_eq!((&a.errors, &a.detail), (&b.errors, &b.detail), "{field}");
+        assert_eq!(a.errors[0].field, field);
+    }
+    // What an administrator wrote: a note on both people, linked to both.
+    let (o, note) = h
+        .crm
+        .create(
+            &h.admin,
+            "activity",
+            &json!({"type": "note", "subject": "Met both", "person": theirs_id,
+                    "links": [{"object": "person", "id": theirs_id}, {"object": "person", "id": mine["id"]}]}),
+        )
+        .await
+        .unwrap();
+    let note_id = note.id.to_string();
+    let note_json = note.to_json(&o);
+    let e = h
+        .crm
+        .update(&seller, "activity", &note_id, &json!({"person": theirs_id}), Some(1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "person");
+    // Reads: the note is there, without the id or name of the person out of sight.
+    let (o, seen) = h.crm.get(&seller, "activity", &note_id).await.unwrap();
+    let seen = seen.to_json(&o);
+    assert!(!seen.to_string().contains(&theirs_id), "{seen}");
+    assert!(seen.get("person").is_none());
+    assert_eq!(seen["withheld"], json!(["person"]));
+    assert_eq!(
+        seen["links"],
+        json!([{"object": "person", "id": mine["id"]}, {"object": "person", "withheld": true}])
+    );
+    let params = ListParams::default();
+    let (o, page) = h.crm.list(&seller, "activity", &params).await.unwrap();
+    let listed: Vec<Json> = page.records.iter().map(|r| r.to_json(&o)).collect();
+    assert!(!json!(listed).to_string().contains(&theirs_id));
+    let mine_id = anchora_core::RecordId::parse(mine["id"].as_str().unwrap()).unwrap();
+    let timeline = h.crm.timeline(&seller, "person", mine_id, 50).await.unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert!(!timeline[0].to_json(&o).to_string().contains(&theirs_id));
+    // Writing back what was read keeps what was withheld; replacing the links keeps the
+    // link out of sight.
+    let mut back = seen.clone();
+    back["subject"] = json!("Met both, again");
+    h.crm.update(&seller, "activity", &note_id, &back, None).await.unwrap();
+    h.crm
+        .update(&seller, "activity", &note_id, &json!({"links": []}), Some(2))
+        .await
+        .unwrap();
+    let (o, now) = h.crm.get(&h.admin, "activity", &note_id).await.unwrap();
+    let now = now.to_json(&o);
+    assert_eq!(now["person"], json!(theirs_id));
+    assert_eq!(now["links"], json!([{"object": "person", "id": theirs_id}]));
+    // History and a refused stale write name no one out of sight either.
+    let history = h.crm.history(&seller, "activity", &note_id, None, None).await.unwrap();
+    let history: Vec<Json> = history.iter().map(|c| c.to_json()).collect();
+    assert!(!json!(history).to_string().contains(&theirs_id), "{history:?}");
+    let stale = h
+        .crm
+        .update(&seller, "activity", &note_id, &json!({"subject": "late"}), Some(1))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code, ErrorCode::VersionConflict);
+    assert!(!stale.current.unwrap().to_string().contains(&theirs_id));
+    let _ = note_json;
+}
+
+/// The column slots a table takes: PostgreSQL counts dropped columns until the table is
+/// rewritten.
+async fn slots(h: &H, table: &str) -> (i64, i64) {
+    use anchora_store::db::Sql;
+    let (all, dropped) = match h.store.backend() {
+        "sqlite" => (
+            format!("SELECT COUNT(*) FROM pragma_table_info('{table}')"),
+            "SELECT 0".to_string(),
+        ),
+        _ => (
+            format!("SELECT COUNT(*) FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attnum > 0"),
+            format!(
+                "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attnum > 0 AND attisdropped"
+            ),
+        ),
+    };
+    let pool = h.store.pool();
+    let a = pool
+        .exec()
+        .fetch_optional(Sql::plain(all))
+        .await
+        .unwrap()
+        .unwrap()
+        .i64(0)
+        .unwrap();
+    let d = pool
+        .exec()
+        .fetch_optional(Sql::plain(dropped))
+        .await
+        .unwrap()
+        .unwrap()
+        .i64(0)
+        .unwrap();
+    (a, d)
+}
+
+pub async fn the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots(h: H) {
+    let crm = h.crm.clone().with_max_fields(14);
+    let add = |name: String| {
+        let crm = crm.clone();
+        let admin = h.admin.clone();
+        async move {
+            crm.add_field(&admin, "person", json!({"name": name, "label": name, "type": "text"}))
+                .await
+        }
+    };
+    let standard = h.crm.object("person").await.unwrap().1.active_fields().count();
+    for n in standard..14 {
+        add(format!("extra_{n}")).await.unwrap();
+    }
+    let before = slots(&h, "obj_person").await;
+    let e = add("one_too_many".into()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    assert_eq!(e.errors[0].field, "name");
+    assert!(
+        e.errors[0].message.contains("14 active fields"),
+        "{}",
+        e.errors[0].message
+    );
+    assert_eq!(
+        slots(&h, "obj_person").await,
+        before,
+        "refused before any column was added"
+    );
+    // An archived field leaves the active ones; its column stays until it is purged.
+    crm.remove_field(&h.admin, "person", "extra_13", false).await.unwrap();
+    add("in_its_place".into()).await.unwrap();
+
+    // The table's own limit: room for two more text fields (two columns each).
+    let kept = person(&h, json!({"last_name": "Kept", "extra_12": "still here"})).await;
+    let (used, _) = slots(&h, "obj_person").await;
+    h.store.set_column_budget(used + 4);
+    let crm = crm.with_max_fields(100);
+    for name in ["room_1", "room_2"] {
+        crm.add_field(&h.admin, "person", json!({"name": name, "label": name, "type": "text"}))
+            .await
+            .unwrap();
+    }
+    let e = crm
+        .add_field(
+            &h.admin,
+            "person",
+            json!({"name": "no_room", "label": "No room", "type": "text"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "name");
+    assert!(
+        e.errors[0].message.contains("purge archived fields"),
+        "{}",
+        e.errors[0].message
+    );
+    // Purging an archived field frees its slots, on PostgreSQL by rewriting the table.
+    crm.remove_field(&h.admin, "person", "room_1", false).await.unwrap();
+    crm.remove_field(&h.admin, "person", "room_1", true).await.unwrap();
+    crm.add_field(
+        &h.admin,
+        "person",
+        json!({"name": "no_room", "label": "No room", "type": "text"}),
+    )
+    .await
+    .unwrap();
+    let (_, dropped) = slots(&h, "obj_person").await;
+    assert_eq!(dropped, 0, "the rewrite left no dropped columns behind");
+    let (o, r) = h
+        .crm
+        .get(&h.admin, "person", kept["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.to_json(&o)["extra_12"], "still here");
+    assert_eq!(
+        list(
+            &h,
+            "person",
+            json!({"field": "extra_12", "op": "starts_with", "value": "STILL"}),
+            "last_name"
+        )
+        .await
+        .len(),
+        1,
+        "indexes and folded copies came through the rewrite"
+    );
+    person(&h, json!({"last_name": "X", "external_id": "after-rewrite"})).await;
+    let e = h
+        .crm
+        .create(
+            &h.admin,
+            "person",
+            &json!({"last_name": "Y", "external_id": "AFTER-REWRITE"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "external_id", "the unique index came through too");
+}
+
+/// A NUL (which PostgreSQL's text cannot hold) is refused naming its field, in every filter
+/// operator and in every text value, the same on both databases.
+pub async fn nul_is_refused_in_every_operator_and_value(h: H) {
+    use anchora_core::filter::Op;
+    person(&h, json!({"last_name": "Öberg", "email": "asa@example.se"})).await;
+    for field in [
+        "last_name",
+        "first_name",
+        "email",
+        "city",
+        "external_id",
+        "created_at",
+        "owner",
+        "company",
+        "email_consent",
+    ] {
+        for op in Op::ALL {
+            let value = match op {
+                Op::In => json!(["Ö\u{0}berg"]),
+                _ => json!("Ö\u{0}berg"),
+            };
+            let params = ListParams {
+                filter: Some(json!({"field": field, "op": op.as_str(), "value": value}).to_string()),
+                ..Default::default()
+            };
+            let e = h.crm.list(&h.admin, "person", &params).await.unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidFilter, "{field} {op:?}: {e:?}");
+            assert!(e.errors[0].field.starts_with("filter."), "{field} {op:?}: {e:?}");
+        }
+    }
+    for field in [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "title",
+        "city",
+        "external_id",
+        "email_consent_source",
+    ] {
+        let mut body = json!({"last_name": "Ok"});
+        body[field] = json!("a\u{0}b");
+        let e = h.crm.create(&h.admin, "person", &body).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed, "{field}");
+        assert_eq!(e.errors[0].field, field);
+    }
+    let e = h
+        .crm
+        .save_view(
+            &h.admin,
+            "person",
+            "Mine\u{0}",
+            &[("sort".into(), "last_name".into())],
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    // A file name is only a label: what no database holds is left out of it.
+    let bytes = b"Last name\nBerg\n".to_vec();
+    let settings = ImportSettings {
+        object: "person".into(),
+        mapping: [("Last name".to_string(), Some("last_name".to_string()))]
+            .into_iter()
+            .collect(),
+        match_on: Some(String::new()),
+        create_related: true,
+        dry_run: false,
+    };
+    let job = h
+        .crm
+        .import_now(
+            &h.admin,
+            settings,
+            "list\u{0}.csv",
+            sha256_hex(&bytes),
+            Cursor::new(bytes),
+            &mut |_| true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(job.file_name, "list.csv");
+}

@@ -493,6 +493,12 @@ impl Resolver {
             }
             name => record.get(name).clone(),
         };
+        if record.withheld.fields.contains(&field.name) {
+            return Cell {
+                text: tr.t("record-withheld"),
+                ..Cell::default()
+            };
+        }
         let locale = tr.locale;
         match (&value, field.field_type) {
             (Value::Relation(id), _) => {

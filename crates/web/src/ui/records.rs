@@ -249,14 +249,18 @@ async fn inputs(
                     .collect(),
                 _ => Vec::new(),
             };
+            // A relation to a record this user may not see is shown as such and not posted, so
+            // saving the form leaves it as it is.
+            let withheld = record.is_some_and(|r| r.withheld.fields.contains(&f.name));
             let display = match (&value, record) {
                 (Value::Relation(_), Some(r)) => resolver.cell(tr, object, f, r).text,
+                _ if withheld => tr.t("record-withheld"),
                 _ => String::new(),
             };
             Input {
                 name: f.name.clone(),
                 label: labels::field(tr, object, f),
-                kind: input_kind(f.field_type),
+                kind: if withheld { "withheld" } else { input_kind(f.field_type) },
                 checked: matches!(value, Value::Bool(true)),
                 value: input_value(&value),
                 display,
