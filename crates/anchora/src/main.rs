@@ -415,6 +415,7 @@ async fn serve(
     let public_url = web.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
     resume_imports(&instance, &clock).await;
     tokio::spawn(keep_quality_days(instance.clone(), clock.clone()));
+    tokio::spawn(repair_bulk_loads(instance.clone(), clock.clone()));
     let mut state = anchora_web::AppState::new(instance.clone(), clock, mailer, &public_url);
     state.trust_proxy = web.trust_proxy;
     state.max_fields = usize::from(web.max_fields);
@@ -485,6 +486,25 @@ async fn keep_quality_days(instance: Arc<Instance>, clock: Arc<dyn Clock>) {
             last = Some(today);
         }
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
+/// Every half minute, build the indexes of tables whose bulk load died (an `anchora import`
+/// into an empty table that was killed): without them every sorted page scans the table.
+async fn repair_bulk_loads(instance: Arc<Instance>, clock: Arc<dyn Clock>) {
+    loop {
+        if let Ok(names) = instance.workspace_names().await {
+            for name in names {
+                let Ok(Some(store)) = instance.workspace(&name, clock.now()).await else {
+                    continue;
+                };
+                let crm = anchora_core::service::Crm::new(store as Arc<dyn Store>, clock.clone()).in_workspace(&name);
+                if let Err(e) = crm.repair_bulk_loads().await {
+                    tracing::warn!(workspace = %name, error = %e.detail, "bulk loads could not be checked");
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
     }
 }
 

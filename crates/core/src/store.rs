@@ -271,12 +271,14 @@ pub trait Store: Send + Sync {
 
     async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts>;
 
-    /// A new import job, with the uploaded file when the server is to read it later.
-    async fn create_import_job(&self, job: &ImportJob, source: Option<&[u8]>) -> Result<()>;
+    /// A new import job, with the uploaded file (read from `source`, kept in chunks) when the
+    /// server is to read it later.
+    async fn create_import_job(&self, job: &ImportJob, source: Option<&std::path::Path>) -> Result<()>;
     async fn import_job(&self, id: ImportId) -> Result<Option<ImportJob>>;
     /// Import jobs, newest first.
     async fn import_jobs(&self, limit: u32) -> Result<Vec<ImportJob>>;
-    async fn import_source(&self, id: ImportId) -> Result<Option<Vec<u8>>>;
+    /// Write the kept file of a job into `to`, chunk by chunk; whether one is kept.
+    async fn import_source(&self, id: ImportId, to: &std::path::Path) -> Result<bool>;
     /// Give a draft job its settings and queue it; whether it was still a draft.
     async fn start_import(&self, id: ImportId, settings: &ImportSettings, at: DateTime<Utc>) -> Result<bool>;
     /// Take a job to run: a queued or failed one, or a running one nobody has written since
@@ -301,9 +303,13 @@ pub trait Store: Send + Sync {
         keys: &[String],
     ) -> Result<std::collections::HashSet<String>>;
     /// Loading many rows into a table that holds few: drop its secondary indexes so rows go in
-    /// without index maintenance (`true`), or build them again from the loaded rows (`false`).
-    /// A process that stops in between has them built at its next start.
-    async fn set_bulk_load(&self, object: &ObjectDef, bulk: bool) -> Result<()>;
+    /// without index maintenance, noting the job that loads it (`Some`), or build them again
+    /// from the loaded rows (`None`). A load whose job stops is found by
+    /// [`Store::repair_bulk_loads`].
+    async fn set_bulk_load(&self, object: &ObjectDef, job: Option<ImportId>) -> Result<()>;
+    /// Build the indexes of tables whose bulk load has died: its job ended, or has not written
+    /// since `stale_before`. The objects repaired.
+    async fn repair_bulk_loads(&self, stale_before: DateTime<Utc>) -> Result<Vec<String>>;
     /// Replace an object's open duplicate pairs with a scan's; decided pairs stay. How many
     /// pairs were put in the queue.
     async fn save_duplicate_scan(&self, object: &str, pairs: &[StoredPair]) -> Result<u64>;

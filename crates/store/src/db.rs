@@ -69,6 +69,13 @@ impl Backend {
         }
     }
 
+    pub fn bytes_type(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BLOB",
+            Backend::Postgres => "BYTEA",
+        }
+    }
+
     pub fn uuid_type(self) -> &'static str {
         match self {
             Backend::Sqlite => "TEXT",
@@ -334,6 +341,13 @@ impl Row {
 
     pub fn string(&self, i: usize) -> DecodeResult<String> {
         self.opt_string(i)?.ok_or_else(|| decode_error(i, "unexpected NULL"))
+    }
+
+    pub fn bytes(&self, i: usize) -> DecodeResult<Vec<u8>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Postgres(r) => r.try_get(i),
+        }
     }
 
     pub fn opt_i64(&self, i: usize) -> DecodeResult<Option<i64>> {

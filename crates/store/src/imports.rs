@@ -38,6 +38,153 @@ pub fn tables(backend: Backend) -> Vec<String> {
     ]
 }
 
+/// Migration 8: uploaded files kept in chunks (read and written a chunk at a time, never
+/// whole), and the files kept whole before moved into them.
+pub async fn chunk_sources(tx: &mut Tx, backend: Backend) -> Result<(), sqlx::Error> {
+    let uuid = backend.uuid_type();
+    tx.exec()
+        .execute(Sql::plain(format!(
+            "CREATE TABLE import_source_chunks (job_id {uuid} NOT NULL REFERENCES import_jobs(id), seq BIGINT NOT NULL, \
+             body {} NOT NULL, PRIMARY KEY (job_id, seq))",
+            backend.bytes_type()
+        )))
+        .await?;
+    let jobs = tx
+        .exec()
+        .fetch_all(Sql::plain("SELECT job_id FROM import_sources"))
+        .await?;
+    for job in jobs {
+        let id = job.uuid(0)?;
+        let row = tx
+            .exec()
+            .fetch_optional(Sql::new(
+                format!("SELECT body FROM import_sources WHERE job_id = {}", backend.param(1)),
+                vec![backend.uuid(Some(id))],
+            ))
+            .await?;
+        let Some(row) = row else { continue };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(row.string(0)?)
+            .map_err(|e| bad("body", e))?;
+        for (seq, chunk) in bytes.chunks(SOURCE_CHUNK).enumerate() {
+            insert_chunk(tx, backend, ImportId(id), seq, chunk.to_vec()).await?;
+        }
+    }
+    tx.exec().execute(Sql::plain("DROP TABLE import_sources")).await?;
+    tx.exec()
+        .execute(Sql::plain(format!(
+            "CREATE TABLE bulk_loads (object TEXT PRIMARY KEY, job_id {uuid} NOT NULL)"
+        )))
+        .await?;
+    Ok(())
+}
+
+/// A table loaded without its indexes, by a job.
+pub async fn note_bulk_load(exec: Exec<'_>, backend: Backend, object: &str, job: ImportId) -> Result<(), sqlx::Error> {
+    let stmt = Query::insert()
+        .into_table("bulk_loads")
+        .columns(["object", "job_id"])
+        .values_panic([object.into(), Expr::val(backend.uuid(Some(job.0)))])
+        .on_conflict(
+            sea_query::OnConflict::column("object")
+                .update_column("job_id")
+                .to_owned(),
+        )
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+pub async fn forget_bulk_load(exec: Exec<'_>, backend: Backend, object: &str) -> Result<(), sqlx::Error> {
+    let stmt = Query::delete()
+        .from_table("bulk_loads")
+        .and_where(Expr::col("object").eq(object))
+        .to_owned();
+    exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+/// Objects whose bulk load has died: its job is not running, or has not written since
+/// `stale_before`.
+pub async fn died_bulk_loads(
+    exec: Exec<'_>,
+    backend: Backend,
+    stale_before: DateTime<Utc>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!(
+        "SELECT b.object FROM bulk_loads b LEFT JOIN import_jobs j ON j.id = b.job_id \
+         WHERE j.id IS NULL OR j.status <> 'running' OR j.updated_at < {}",
+        backend.param(1)
+    );
+    exec.fetch_all(Sql::new(sql, vec![backend.datetime(Some(stale_before))]))
+        .await?
+        .iter()
+        .map(|r| r.string(0))
+        .collect()
+}
+
+/// The size of a kept file's chunks.
+const SOURCE_CHUNK: usize = 1024 * 1024;
+
+async fn insert_chunk(
+    tx: &mut Tx,
+    backend: Backend,
+    job: ImportId,
+    seq: usize,
+    body: Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    let stmt = Query::insert()
+        .into_table("import_source_chunks")
+        .columns(["job_id", "seq", "body"])
+        .values_panic([
+            Expr::val(backend.uuid(Some(job.0))),
+            big(seq as u64).into(),
+            Expr::val(sea_query::Value::Bytes(Some(body))),
+        ])
+        .to_owned();
+    tx.exec().execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+/// Keep a file a chunk at a time.
+async fn keep_file(tx: &mut Tx, backend: Backend, job: ImportId, path: &std::path::Path) -> Result<(), sqlx::Error> {
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(path).await?;
+    let mut seq = 0;
+    loop {
+        let mut chunk = Vec::with_capacity(SOURCE_CHUNK);
+        let read = (&mut file).take(SOURCE_CHUNK as u64).read_to_end(&mut chunk).await?;
+        if read == 0 {
+            return Ok(());
+        }
+        insert_chunk(tx, backend, job, seq, chunk).await?;
+        seq += 1;
+    }
+}
+
+/// Write a kept file into `to`, a chunk at a time; whether there is one.
+pub async fn source(
+    pool: &crate::db::Pool,
+    backend: Backend,
+    id: ImportId,
+    to: &std::path::Path,
+) -> Result<bool, sqlx::Error> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(to).await?;
+    let mut seq: i64 = 0;
+    loop {
+        let stmt = Query::select()
+            .column("body")
+            .from("import_source_chunks")
+            .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
+            .and_where(Expr::col("seq").eq(seq))
+            .to_owned();
+        let Some(row) = pool.exec().fetch_optional(backend.build(&stmt)).await? else {
+            file.flush().await?;
+            return Ok(seq > 0);
+        };
+        file.write_all(&row.bytes(0)?).await?;
+        seq += 1;
+    }
+}
+
 /// Migration 6: rows an import found to look like records already there (or earlier rows).
 pub fn matches_table(backend: Backend) -> String {
     let uuid = backend.uuid_type();
@@ -114,7 +261,12 @@ fn big(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-pub async fn create(tx: &mut Tx, backend: Backend, job: &ImportJob, source: Option<&[u8]>) -> Result<(), sqlx::Error> {
+pub async fn create(
+    tx: &mut Tx,
+    backend: Backend,
+    job: &ImportJob,
+    source: Option<&std::path::Path>,
+) -> Result<(), sqlx::Error> {
     let settings = serde_json::to_string(&job.settings).map_err(|e| bad("settings", e))?;
     let headers = serde_json::to_string(&job.headers).map_err(|e| bad("headers", e))?;
     let c = &job.counts;
@@ -143,14 +295,8 @@ pub async fn create(tx: &mut Tx, backend: Backend, job: &ImportJob, source: Opti
         ])
         .to_owned();
     tx.exec().execute(backend.build(&stmt)).await?;
-    if let Some(bytes) = source {
-        let body = base64::engine::general_purpose::STANDARD.encode(bytes);
-        let stmt = Query::insert()
-            .into_table("import_sources")
-            .columns(["job_id", "body"])
-            .values_panic([Expr::val(backend.uuid(Some(job.id.0))), body.into()])
-            .to_owned();
-        tx.exec().execute(backend.build(&stmt)).await?;
+    if let Some(path) = source {
+        keep_file(tx, backend, job.id, path).await?;
     }
     Ok(())
 }
@@ -176,21 +322,6 @@ pub async fn list(exec: Exec<'_>, backend: Backend, limit: u32) -> Result<Vec<Im
         .limit(u64::from(limit))
         .to_owned();
     exec.fetch_all(backend.build(&stmt)).await?.iter().map(decode).collect()
-}
-
-pub async fn source(exec: Exec<'_>, backend: Backend, id: ImportId) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    let stmt = Query::select()
-        .column("body")
-        .from("import_sources")
-        .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
-        .to_owned();
-    match exec.fetch_optional(backend.build(&stmt)).await? {
-        Some(r) => base64::engine::general_purpose::STANDARD
-            .decode(r.string(0)?)
-            .map(Some)
-            .map_err(|e| bad("body", e)),
-        None => Ok(None),
-    }
 }
 
 pub async fn start(

@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         "folded copies of text for case-insensitive filters, unique fields, unique external ids",
     ),
+    (8, "uploaded files kept in chunks; bulk loads noted"),
 ];
 
 impl SqlStore {
@@ -449,6 +450,9 @@ async fn apply_migration(
     }
     if version == 7 {
         fold_text_and_unique_ids(tx, backend).await?;
+    }
+    if version == 8 {
+        imports::chunk_sources(tx, backend).await?;
     }
     if version == 1 {
         for stmt in ddl::system_tables(backend) {
@@ -1186,7 +1190,7 @@ impl Store for SqlStore {
         Ok(counts)
     }
 
-    async fn create_import_job(&self, job: &ImportJob, source: Option<&[u8]>) -> Result<()> {
+    async fn create_import_job(&self, job: &ImportJob, source: Option<&std::path::Path>) -> Result<()> {
         let mut tx = self.pool.begin_write().await.map_err(db_error)?;
         imports::create(&mut tx, self.backend_kind(), job, source)
             .await
@@ -1206,8 +1210,8 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
-    async fn import_source(&self, id: ImportId) -> Result<Option<Vec<u8>>> {
-        imports::source(self.pool.exec(), self.backend_kind(), id)
+    async fn import_source(&self, id: ImportId, to: &std::path::Path) -> Result<bool> {
+        imports::source(&self.pool, self.backend_kind(), id, to)
             .await
             .map_err(db_error)
     }
@@ -1258,12 +1262,46 @@ impl Store for SqlStore {
             .map_err(db_error)
     }
 
-    async fn set_bulk_load(&self, object: &ObjectDef, bulk: bool) -> Result<()> {
-        if bulk {
-            self.begin_bulk_load(object).await
-        } else {
-            self.finish_bulk_load(object).await
+    async fn set_bulk_load(&self, object: &ObjectDef, job: Option<ImportId>) -> Result<()> {
+        let backend = self.backend_kind();
+        match job {
+            Some(job) => {
+                imports::note_bulk_load(self.pool.exec(), backend, &object.name, job)
+                    .await
+                    .map_err(db_error)?;
+                self.begin_bulk_load(object).await
+            }
+            None => {
+                self.finish_bulk_load(object).await?;
+                imports::forget_bulk_load(self.pool.exec(), backend, &object.name)
+                    .await
+                    .map_err(db_error)
+            }
         }
+    }
+
+    async fn repair_bulk_loads(&self, stale_before: DateTime<Utc>) -> Result<Vec<String>> {
+        let backend = self.backend_kind();
+        let died = imports::died_bulk_loads(self.pool.exec(), backend, stale_before)
+            .await
+            .map_err(db_error)?;
+        if died.is_empty() {
+            return Ok(died);
+        }
+        let schema = self.schema().await?;
+        for name in &died {
+            if let Some(object) = schema.objects.get(name) {
+                self.finish_bulk_load(object).await?;
+            }
+            imports::forget_bulk_load(self.pool.exec(), backend, name)
+                .await
+                .map_err(db_error)?;
+            tracing::warn!(
+                object = name,
+                "a bulk load stopped half way; its indexes are built again"
+            );
+        }
+        Ok(died)
     }
 
     async fn save_duplicate_scan(&self, object: &str, pairs: &[StoredPair]) -> Result<u64> {

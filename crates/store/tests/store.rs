@@ -106,17 +106,12 @@ anchora_store::on_both_databases!(
     relations_to_records_out_of_sight_are_refused_and_withheld,
     the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots,
     nul_is_refused_in_every_operator_and_value,
+    indexes_a_dead_bulk_load_dropped_are_built_again,
 );
 
 #[path = "store/integrity.rs"]
 mod integrity;
-use integrity::{
-    a_field_made_unique_names_the_records_that_share_a_value, an_import_never_doubles_records_made_while_it_runs,
-    case_folds_alike_for_the_letters_of_five_languages, concurrent_writers_never_double_a_unique_value,
-    nul_is_refused_in_every_operator_and_value, relations_to_records_out_of_sight_are_refused_and_withheld,
-    the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots,
-    unique_values_are_refused_naming_the_record_that_holds_them,
-};
+use integrity::*;
 
 #[path = "store/imports.rs"]
 mod imports;

@@ -9,6 +9,7 @@ mod pages;
 pub mod problem;
 pub mod report_voice;
 pub mod ui;
+pub mod uploads;
 
 use anchora_core::{Clock, Error, ErrorCode};
 use anchora_store::Instance;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// The most active fields an object may have.
     pub max_fields: usize,
+    /// Uploads taken at once, per server and per user.
+    pub uploads: uploads::UploadSlots,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             secure_cookies: public_url.starts_with("https://"),
             trust_proxy: false,
             max_fields: anchora_core::service::DEFAULT_MAX_FIELDS,
+            uploads: uploads::UploadSlots::default(),
         }
     }
 }

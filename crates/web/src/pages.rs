@@ -644,11 +644,7 @@ async fn locale_submit(ui: Ui, Form(form): Form<LocaleForm>) -> Response {
         tracing::warn!(error = %e.detail, "the language could not be changed");
     }
     // Only paths of this site: never a redirect elsewhere.
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
-        form.back.as_str()
-    } else {
-        "/"
-    };
+    let back = crate::ui::same_site_path(&form.back).unwrap_or("/");
     let back = back.split("lang=").next().unwrap_or("/").trim_end_matches(['?', '&']);
     Redirect::to(if back.is_empty() { "/" } else { back }).into_response()
 }

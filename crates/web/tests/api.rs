@@ -153,6 +153,10 @@ anchora_store::on_both_databases!(
     browser_import_a_file_and_export_a_list,
     quality_pages_refuse_forgeries_and_roles,
     browser_quality_dashboard_rules_and_fix_list,
+    relations_to_people_out_of_sight_answer_like_made_up_ids,
+    nul_characters_are_refused_naming_their_field,
+    unique_external_ids_are_refused_with_the_record_that_holds_them,
+    redirects_go_to_paths_of_this_site_only,
 );
 
 #[path = "api/imports.rs"]
@@ -170,6 +174,10 @@ use e2e::*;
 #[path = "api/identity.rs"]
 mod identity;
 use identity::*;
+
+#[path = "api/integrity.rs"]
+mod integrity;
+use integrity::*;
 
 #[path = "api/projects.rs"]
 mod projects;

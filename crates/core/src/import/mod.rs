@@ -9,6 +9,7 @@ pub mod plan;
 pub mod resolve;
 pub mod service;
 pub mod source;
+pub mod upload;
 
 pub use job::{Counts, ImportId, ImportJob, ImportSettings, JobStatus};
 pub use service::Preview;

@@ -9,6 +9,7 @@ use super::job::{
 use super::mapping::{Mapping, Suggestion, suggest};
 use super::plan::{Plan, Planner, PlannerSetup};
 use super::source::{self, RowResult, SourceInfo, Table};
+use super::upload::Upload;
 use crate::auth::{Credential, Permission, Principal, Role};
 use crate::dedupe::DEFAULT_COUNTRY;
 use crate::dedupe::scan::{BlockIndex, Features, KeyIndex};
@@ -24,7 +25,7 @@ use chrono::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::io::{Cursor as IoCursor, Read, Write};
+use std::io::{Read, Write};
 use std::sync::Arc;
 
 /// Rows per transaction: large enough to amortise a commit, small enough that a retry after a
@@ -90,17 +91,11 @@ fn row_number(r: &RowResult) -> u64 {
 
 impl Crm {
     /// Read the head of a file: its columns, suggested targets and first rows.
-    pub async fn import_preview(
-        &self,
-        who: &Principal,
-        object: &str,
-        file_name: &str,
-        bytes: Vec<u8>,
-    ) -> Result<Preview> {
+    pub async fn import_preview(&self, who: &Principal, object: &str, upload: &Upload) -> Result<Preview> {
         let schema = self.authorize(who, Permission::Import).await?;
         let object = schema.object(object)?.clone();
-        check_upload(file_name, &bytes)?;
-        let mut table = source::open(file_name, IoCursor::new(bytes))?;
+        check_upload(upload)?;
+        let mut table = source::open(&upload.name, upload.reader()?)?;
         let suggestions = suggest(&schema, &object, &table.headers);
         let mut rows = Vec::new();
         let mut broken = Vec::new();
@@ -111,7 +106,7 @@ impl Crm {
             }
         }
         Ok(Preview {
-            file_name: file_name.to_string(),
+            file_name: upload.name.clone(),
             format: table.info.format,
             encoding: table.info.encoding.map(source::Encoding::as_str),
             separator: table.info.separator,
@@ -124,14 +119,8 @@ impl Crm {
 
     /// Keep an uploaded file as a draft import, with the mapping suggested for it, and show
     /// what it looks like.
-    pub async fn upload_import(
-        &self,
-        who: &Principal,
-        object: &str,
-        file_name: &str,
-        bytes: Vec<u8>,
-    ) -> Result<(ImportJob, Preview)> {
-        let preview = self.import_preview(who, object, file_name, bytes.clone()).await?;
+    pub async fn upload_import(&self, who: &Principal, object: &str, upload: Upload) -> Result<(ImportJob, Preview)> {
+        let preview = self.import_preview(who, object, &upload).await?;
         let now = self.clock.now();
         let settings = ImportSettings {
             object: object.to_string(),
@@ -146,32 +135,32 @@ impl Crm {
         };
         let job = ImportJob::new(
             settings,
-            file_name,
-            sha256_hex(&bytes),
+            &upload.name,
+            upload.sha256.clone(),
             preview.headers.clone(),
             JobStatus::Draft,
             who.user_id,
             now,
         );
-        self.store.create_import_job(&job, Some(&bytes)).await?;
+        self.store.create_import_job(&job, Some(upload.path())).await?;
         Ok((job, preview))
     }
 
-    /// The uploaded file of an import the server keeps.
-    async fn kept_file(&self, job: &ImportJob) -> Result<Vec<u8>> {
-        self.store
-            .import_source(job.id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("the file of import {}", job.id)))
+    /// The uploaded file of an import the server keeps, back in a temporary file.
+    async fn kept_file(&self, job: &ImportJob) -> Result<Upload> {
+        let (mut upload, _) = Upload::empty(&job.file_name)?;
+        if !self.store.import_source(job.id, upload.path()).await? {
+            return Err(Error::not_found(format!("the file of import {}", job.id)));
+        }
+        upload.sha256.clone_from(&job.sha256);
+        Ok(upload)
     }
 
     /// The preview of an uploaded import, read again from the kept file.
     pub async fn uploaded_preview(&self, who: &Principal, id: &str) -> Result<(ImportJob, Preview)> {
         let job = self.import_job(who, id).await?;
-        let bytes = self.kept_file(&job).await?;
-        let preview = self
-            .import_preview(who, &job.settings.object, &job.file_name, bytes)
-            .await?;
+        let upload = self.kept_file(&job).await?;
+        let preview = self.import_preview(who, &job.settings.object, &upload).await?;
         Ok((job, preview))
     }
 
@@ -180,7 +169,7 @@ impl Crm {
     pub async fn start_import(&self, who: &Principal, id: &str, body: serde_json::Value) -> Result<ImportJob> {
         let start: StartImport = crate::service::from_body(body)?;
         let job = self.import_job(who, id).await?;
-        let bytes = self.kept_file(&job).await?;
+        let upload = self.kept_file(&job).await?;
         let settings = ImportSettings {
             object: job.settings.object.clone(),
             mapping: start.mapping,
@@ -188,7 +177,7 @@ impl Crm {
             create_related: start.create_related,
             dry_run: start.dry_run,
         };
-        let shape = Shape::of(&source::open(&job.file_name, IoCursor::new(bytes.clone()))?);
+        let shape = Shape::of(&source::open(&job.file_name, upload.reader()?)?);
         let mut next = self
             .new_job(who, settings, &job.file_name, job.sha256.clone(), &shape)
             .await?;
@@ -203,25 +192,20 @@ impl Crm {
                     ));
                 }
             }
-            status if status.finished() => self.store.create_import_job(&next, Some(&bytes)).await?,
+            status if status.finished() => self.store.create_import_job(&next, Some(upload.path())).await?,
             _ => return Err(Error::new(ErrorCode::VersionConflict, "this import is running")),
         }
         Ok(next)
     }
 
     /// Check an import and keep it (with its file) as a queued job for `run_import`.
-    pub async fn queue_import(
-        &self,
-        who: &Principal,
-        settings: ImportSettings,
-        file_name: &str,
-        bytes: Vec<u8>,
-    ) -> Result<ImportJob> {
-        check_upload(file_name, &bytes)?;
-        let sha256 = sha256_hex(&bytes);
-        let shape = Shape::of(&source::open(file_name, IoCursor::new(bytes.clone()))?);
-        let job = self.new_job(who, settings, file_name, sha256, &shape).await?;
-        self.store.create_import_job(&job, Some(&bytes)).await?;
+    pub async fn queue_import(&self, who: &Principal, settings: ImportSettings, upload: &Upload) -> Result<ImportJob> {
+        check_upload(upload)?;
+        let shape = Shape::of(&source::open(&upload.name, upload.reader()?)?);
+        let job = self
+            .new_job(who, settings, &upload.name, upload.sha256.clone(), &shape)
+            .await?;
+        self.store.create_import_job(&job, Some(upload.path())).await?;
         Ok(job)
     }
 
@@ -283,18 +267,29 @@ impl Crm {
             Ok(u) => Principal::new(u.id, u.role, u.team, Credential::Local),
             Err(e) => return self.fail(job, e).await.map(Some),
         };
-        let bytes = match self.store.import_source(id).await? {
-            Some(b) => b,
-            None => {
+        let upload = match self.kept_file(&job).await {
+            Ok(u) => u,
+            Err(e) if e.code == ErrorCode::NotFound => {
                 let e = Error::internal("the file of this import is not kept; run it again from the file");
                 return self.fail(job, e).await.map(Some);
             }
+            Err(e) => return Err(e),
         };
-        let table = match source::open(&job.file_name, IoCursor::new(bytes)) {
+        // The table reads the temporary file as it goes; the file is deleted when the job ends.
+        let table = match upload.reader().and_then(|r| source::open(&job.file_name, r)) {
             Ok(t) => t,
             Err(e) => return self.fail(job, e).await.map(Some),
         };
-        self.finish(&who, job, table, progress).await.map(Some)
+        let done = self.finish(&who, job, table, progress).await.map(Some);
+        drop(upload);
+        done
+    }
+
+    /// Build again the indexes a bulk load dropped when its job has stopped (its process was
+    /// killed, say): a running server checks now and then, so lists are not left without them.
+    pub async fn repair_bulk_loads(&self) -> Result<Vec<String>> {
+        let stale_before = self.clock.now() - Duration::seconds(STALE_AFTER_SECONDS);
+        self.store.repair_bulk_loads(stale_before).await
     }
 
     /// Jobs queued or left running by a stopped process, for a server to take up at start.
@@ -495,14 +490,14 @@ impl Crm {
         if !job.settings.dry_run {
             for def in loaded {
                 if self.store.count_records(&def).await? < BULK_BELOW {
-                    self.store.set_bulk_load(&def, true).await?;
+                    self.store.set_bulk_load(&def, Some(job.id)).await?;
                     bulk.push(def);
                 }
             }
         }
         let result = self.batches(who, job, table, progress).await;
         for def in &bulk {
-            self.store.set_bulk_load(def, false).await?;
+            self.store.set_bulk_load(def, None).await?;
         }
         result
     }
@@ -812,17 +807,10 @@ struct PendingWrite {
     task: tokio::task::JoinHandle<Result<ImportWriteOutcome>>,
 }
 
-fn check_upload(file_name: &str, bytes: &[u8]) -> Result<()> {
-    source::refuse_unknown(file_name)?;
-    if bytes.len() > MAX_UPLOAD_BYTES {
-        return Err(Error::new(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "the file is {} MB; upload at most {} MB, or import it with `anchora import`",
-                bytes.len() / 1_048_576,
-                MAX_UPLOAD_BYTES / 1_048_576
-            ),
-        ));
+fn check_upload(upload: &Upload) -> Result<()> {
+    source::refuse_unknown(&upload.name)?;
+    if upload.len > MAX_UPLOAD_BYTES as u64 {
+        return Err(super::upload::too_large());
     }
     Ok(())
 }

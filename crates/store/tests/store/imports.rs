@@ -6,6 +6,7 @@ use super::{H, add_user, list};
 use anchora_core::auth::Role;
 use anchora_core::export::{CsvSink, ExportRequest, Sink};
 use anchora_core::import::service::sha256_hex;
+use anchora_core::import::upload::Upload;
 use anchora_core::import::{ImportJob, ImportSettings, JobStatus};
 use anchora_core::{Clock, ErrorCode, Store};
 use serde_json::json;
@@ -72,7 +73,11 @@ pub async fn import_checks_every_row_links_companies_and_runs_again_without_chan
     let bytes = swedish_file();
     let preview = h
         .crm
-        .import_preview(&h.admin, "person", "kontakter.csv", bytes.clone())
+        .import_preview(
+            &h.admin,
+            "person",
+            &Upload::from_bytes("kontakter.csv", &bytes.clone()).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(preview.encoding, Some("Windows-1252"));
@@ -226,7 +231,11 @@ pub async fn import_jobs_resume_after_their_last_batch_and_never_write_half(h: H
     );
     let queued = h
         .crm
-        .queue_import(&h.admin, s.clone(), "people.csv", bytes.clone())
+        .queue_import(
+            &h.admin,
+            s.clone(),
+            &Upload::from_bytes("people.csv", &bytes.clone()).unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(queued.status, JobStatus::Queued);
@@ -299,14 +308,21 @@ pub async fn import_jobs_resume_after_their_last_batch_and_never_write_half(h: H
     let user = add_user(&*h.store, "user@example.com", Role::User, h.clock.now()).await;
     let err = h
         .crm
-        .queue_import(&user, s.clone(), "people.csv", bytes.clone())
+        .queue_import(
+            &user,
+            s.clone(),
+            &Upload::from_bytes("people.csv", &bytes.clone()).unwrap(),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
     let key_user = add_user(&*h.store, "key@example.com", Role::KeyUser, h.clock.now()).await;
     let mut ks = s;
     ks.dry_run = true;
-    h.crm.queue_import(&key_user, ks, "people.csv", bytes).await.unwrap();
+    h.crm
+        .queue_import(&key_user, ks, &Upload::from_bytes("people.csv", &bytes).unwrap())
+        .await
+        .unwrap();
     // The administrator sees both users' jobs; the key user only theirs.
     assert_eq!(h.crm.import_jobs(&key_user, 50).await.unwrap().len(), 1);
     assert!(h.crm.import_jobs(&h.admin, 50).await.unwrap().len() >= 3);
@@ -382,7 +398,7 @@ pub async fn exports_stream_what_the_exporter_may_see_and_import_back(h: H) {
     let bytes = std::fs::read(&path).unwrap();
     let preview = h
         .crm
-        .import_preview(&h.admin, "person", "people.xlsx", bytes)
+        .import_preview(&h.admin, "person", &Upload::from_bytes("people.xlsx", &bytes).unwrap())
         .await
         .unwrap();
     assert_eq!(preview.format, "xlsx");

@@ -741,3 +741,58 @@ pub async fn nul_is_refused_in_every_operator_and_value(h: H) {
         .unwrap();
     assert_eq!(job.file_name, "list.csv");
 }
+
+async fn has_index(h: &H, name: &str) -> bool {
+    use anchora_store::db::Sql;
+    let sql = match h.store.backend() {
+        "sqlite" => Sql::new(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name = ?1",
+            vec![name.into()],
+        ),
+        _ => Sql::new(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1",
+            vec![name.into()],
+        ),
+    };
+    h.store.pool().exec().fetch_optional(sql).await.unwrap().is_some()
+}
+
+/// A bulk load into an empty table goes without its indexes; when its process dies, a running
+/// server builds them again once the job has been quiet for two minutes.
+pub async fn indexes_a_dead_bulk_load_dropped_are_built_again(h: H) {
+    let (_, object) = h.crm.object("person").await.unwrap();
+    let job = anchora_core::import::ImportJob::new(
+        ImportSettings {
+            object: "person".into(),
+            mapping: BTreeMap::new(),
+            match_on: None,
+            create_related: true,
+            dry_run: false,
+        },
+        "big.csv",
+        String::new(),
+        Vec::new(),
+        JobStatus::Queued,
+        h.admin.user_id,
+        h.clock.now(),
+    );
+    h.store.create_import_job(&job, None).await.unwrap();
+    assert!(
+        h.store
+            .claim_import(job.id, h.clock.now(), h.clock.now())
+            .await
+            .unwrap()
+    );
+    h.store.set_bulk_load(&object, Some(job.id)).await.unwrap();
+    assert!(!has_index(&h, "ix_obj_person__fold_last_name").await);
+    assert!(
+        has_index(&h, "ux_obj_person__fold_external_id").await,
+        "unique indexes stay"
+    );
+    h.clock.advance(chrono::Duration::seconds(30));
+    assert!(h.crm.repair_bulk_loads().await.unwrap().is_empty(), "the load is alive");
+    h.clock.advance(chrono::Duration::minutes(5));
+    assert_eq!(h.crm.repair_bulk_loads().await.unwrap(), vec!["person".to_string()]);
+    assert!(has_index(&h, "ix_obj_person__fold_last_name").await);
+    assert!(h.crm.repair_bulk_loads().await.unwrap().is_empty(), "repaired once");
+}

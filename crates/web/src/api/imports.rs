@@ -5,13 +5,14 @@ use crate::extract::{Authed, JsonBody, QueryMap};
 use crate::problem::{ApiError, ApiResult};
 use anchora_core::export::{CsvSink, ExportRequest, Format, SharedBuffer, Sink, XlsxSink};
 use anchora_core::import::service::MAX_UPLOAD_BYTES;
+use anchora_core::import::upload::{Upload, UploadWriter, too_large};
 use anchora_core::import::{ImportId, ImportJob, Preview};
 use anchora_core::service::Crm;
 use anchora_core::{Error, ErrorCode, RecordId};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, Path};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -52,54 +53,45 @@ pub fn job_json(job: &ImportJob) -> Json_ {
 }
 
 /// A file from a multipart form (`file`) and the object to import into (`object`).
-pub struct Upload {
+pub struct UploadForm {
     pub object: Option<String>,
-    pub file_name: String,
-    pub bytes: Vec<u8>,
+    /// Written to a temporary file as it arrived, never held whole.
+    pub upload: Upload,
     /// Other text fields of the form (a CSRF token, say).
     pub fields: Vec<(String, String)>,
 }
 
-pub async fn read_upload(mut form: Multipart) -> Result<Upload, Error> {
+pub async fn read_upload(mut form: Multipart) -> Result<UploadForm, Error> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Error::new(
-                ErrorCode::PayloadTooLarge,
-                format!(
-                    "upload at most {} MB, or import the file with `anchora import`",
-                    MAX_UPLOAD_BYTES / 1_048_576
-                ),
-            )
+            too_large()
         } else {
             Error::field("file", format!("the upload could not be read: {}", e.body_text()))
         }
     };
-    let mut upload = Upload {
-        object: None,
-        file_name: String::new(),
-        bytes: Vec::new(),
-        fields: Vec::new(),
-    };
-    let mut got_file = false;
-    while let Some(field) = form.next_field().await.map_err(bad)? {
+    let mut object = None;
+    let mut upload = None;
+    let mut fields = Vec::new();
+    while let Some(mut field) = form.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
-                upload.file_name = field.file_name().unwrap_or("upload.csv").to_string();
-                upload.bytes = field.bytes().await.map_err(bad)?.to_vec();
-                got_file = true;
+                let file_name = field.file_name().unwrap_or("upload.csv").to_string();
+                let mut writer = UploadWriter::new(&file_name)?;
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    writer.write(&chunk).await?;
+                }
+                upload = Some(writer.finish().await?);
             }
-            "object" => upload.object = Some(field.text().await.map_err(bad)?),
+            "object" => object = Some(field.text().await.map_err(bad)?),
             _ => {
                 let text = field.text().await.map_err(bad)?;
-                upload.fields.push((name, text));
+                fields.push((name, text));
             }
         }
     }
-    if !got_file {
-        return Err(Error::field("file", "send the file as the form field \"file\""));
-    }
-    Ok(upload)
+    let upload = upload.ok_or_else(|| Error::field("file", "send the file as the form field \"file\""))?;
+    Ok(UploadForm { object, upload, fields })
 }
 
 fn preview_json(preview: &Preview) -> Json_ {
@@ -114,15 +106,13 @@ fn preview_json(preview: &Preview) -> Json_ {
     })
 }
 
-async fn upload(a: Authed, form: Multipart) -> ApiResult<(StatusCode, Json<Json_>)> {
-    let upload = read_upload(form).await?;
-    let object = upload
+async fn upload(a: Authed, State(state): State<AppState>, form: Multipart) -> ApiResult<(StatusCode, Json<Json_>)> {
+    let _slot = state.uploads.take(a.principal.user_id)?;
+    let form = read_upload(form).await?;
+    let object = form
         .object
         .ok_or_else(|| Error::field("object", "name the object to import into"))?;
-    let (job, preview) = a
-        .crm
-        .upload_import(&a.principal, &object, &upload.file_name, upload.bytes)
-        .await?;
+    let (job, preview) = a.crm.upload_import(&a.principal, &object, form.upload).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"import": job_json(&job), "preview": preview_json(&preview)})),

@@ -3,6 +3,7 @@
 
 use super::lists::filter_json_from_query;
 use super::{Shell, Ui, forbidden, form_expired, form_value, labels, not_found};
+use crate::AppState;
 use crate::api::imports::{export_response, file_response, read_upload, spawn_import};
 use anchora_core::auth::Permission;
 use anchora_core::export::{ExportRequest, Format};
@@ -11,6 +12,7 @@ use anchora_core::meta::{FieldType, ObjectDef};
 use anchora_core::{ErrorCode, RecordId};
 use askama::Template;
 use axum::Form;
+use axum::extract::State;
 use axum::extract::{Multipart, Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -148,21 +150,20 @@ async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> R
     ui.page(status, page.render())
 }
 
-pub async fn upload(ui: Ui, form: Multipart) -> Response {
-    let upload = match read_upload(form).await {
+pub async fn upload(ui: Ui, State(state): State<AppState>, form: Multipart) -> Response {
+    let _slot = match state.uploads.take(ui.a.principal.user_id) {
+        Ok(slot) => slot,
+        Err(e) => return render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::TOO_MANY_REQUESTS).await,
+    };
+    let form = match read_upload(form).await {
         Ok(u) => u,
         Err(e) => return render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    if !ui.csrf_ok(form_value(&upload.fields, "csrf")) {
+    if !ui.csrf_ok(form_value(&form.fields, "csrf")) {
         return form_expired(&ui);
     }
-    let object = upload.object.clone().unwrap_or_default();
-    match ui
-        .a
-        .crm
-        .upload_import(&ui.a.principal, &object, &upload.file_name, upload.bytes)
-        .await
-    {
+    let object = form.object.clone().unwrap_or_default();
+    match ui.a.crm.upload_import(&ui.a.principal, &object, form.upload).await {
         Ok((job, _)) => Redirect::to(&format!("/imports/{}", job.id)).into_response(),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,

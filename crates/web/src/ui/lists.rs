@@ -559,12 +559,9 @@ pub async fn bulk(ui: Ui, Path(object): Path<String>, axum::Form(form): axum::Fo
             Err(_) => failed += 1,
         }
     }
-    let back = get("back");
-    let back = if back.starts_with(&format!("/o/{}", def.name)) {
-        back
-    } else {
-        ""
-    };
+    let back = super::same_site_path(get("back"))
+        .filter(|b| b.starts_with(&format!("/o/{}", def.name)))
+        .unwrap_or("");
     let base = if back.is_empty() {
         format!("/o/{}", def.name)
     } else {

@@ -604,6 +604,19 @@ pub fn form_expired(ui: &Ui) -> Response {
     message(ui, StatusCode::FORBIDDEN, "forbidden-title", "form-expired")
 }
 
+/// A redirect target a request named, when it is a path of this site: it starts with one `/`
+/// and holds no backslash (browsers read `/\\evil.example` as another host), no control
+/// character or space, and parses as a path and query. Anything else is `None`.
+pub fn same_site_path(target: &str) -> Option<&str> {
+    let mut chars = target.chars();
+    let ok = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !target.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        && target.len() <= 2048
+        && target.parse::<axum::http::uri::PathAndQuery>().is_ok();
+    ok.then_some(target)
+}
+
 /// A form's value by name ("" when absent).
 pub fn form_value<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
     form.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
@@ -612,4 +625,30 @@ pub fn form_value<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
 /// The version a form names, if any.
 pub fn form_version(form: &[(String, String)]) -> Option<i64> {
     form_value(form, "version").parse::<i64>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_redirect_targets() {
+        for ok in ["/", "/o/person?sort=last_name", "/o/person/0190?lang=sv&x=%2F"] {
+            assert_eq!(same_site_path(ok), Some(ok));
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/o/person\\..\\..",
+            "https://evil.example",
+            "evil.example",
+            "",
+            "/\t/evil.example",
+            "/ /evil",
+            "/o\r\nLocation: https://evil.example",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -156,7 +156,7 @@ pub async fn user(h: &H, email: &str, role: &str, team: Option<&str>) -> String 
     r.body["id"].as_str().unwrap().to_string()
 }
 
-async fn team(h: &H, name: &str) -> String {
+pub async fn team(h: &H, name: &str) -> String {
     let r = h.post("/api/v1/teams", json!({"name": name})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     r.body["id"].as_str().unwrap().to_string()

@@ -27,7 +27,7 @@ fn multipart(object: Option<&str>, file_name: &str, bytes: &[u8]) -> Vec<u8> {
     body
 }
 
-async fn upload_as(h: &H, token: &str, object: Option<&str>, file_name: &str, bytes: &[u8]) -> Reply {
+pub async fn upload_as(h: &H, token: &str, object: Option<&str>, file_name: &str, bytes: &[u8]) -> Reply {
     let ct = format!("multipart/form-data; boundary={BOUNDARY}");
     h.send(
         Method::POST,

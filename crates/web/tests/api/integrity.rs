@@ -1,0 +1,183 @@
+//! Issue 16 through the real router: what a hostile tester tried — relations as an existence
+//! oracle, NUL characters everywhere, values that must stay unique, redirects elsewhere.
+
+use super::identity::{self, Browser, as_token, token_of, user};
+use super::imports::upload_as;
+use super::{H, Reply};
+use anchora_core::auth::Scope;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value as Json, json};
+
+async fn put_policy(h: &H, policy: Json) {
+    let r = h
+        .send(
+            Method::PUT,
+            "/api/v1/access-policy",
+            Some(&h.admin.clone()),
+            &[],
+            Some(policy.to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// The problem a write answers, without what differs between two calls anyway.
+fn problem(r: &Reply) -> Json {
+    json!({"status": r.body["status"], "code": r.body["code"], "detail": r.body["detail"], "errors": r.body["errors"]})
+}
+
+pub async fn relations_to_people_out_of_sight_answer_like_made_up_ids(h: H) {
+    put_policy(&h, json!({"visibility": {"person": {"user": "own"}}})).await;
+    user(&h, "seller@example.se", "user", None).await;
+    let seller = token_of(&h, "seller@example.se", Scope::Write).await;
+    let theirs = h.post("/api/v1/records/person", json!({"last_name": "Öberg"})).await;
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        as_token(
+            &h,
+            &seller,
+            Method::GET,
+            &format!("/api/v1/records/person/{theirs}"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let made_up = anchora_core::RecordId::new_at(chrono::Utc::now()).to_string();
+    let note = |person: &str| json!({"type": "note", "subject": "Called", "person": person});
+    let hidden = as_token(
+        &h,
+        &seller,
+        Method::POST,
+        "/api/v1/records/activity",
+        Some(note(&theirs)),
+    )
+    .await;
+    let absent = as_token(
+        &h,
+        &seller,
+        Method::POST,
+        "/api/v1/records/activity",
+        Some(note(&made_up)),
+    )
+    .await;
+    assert_eq!(hidden.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", hidden.body);
+    assert_eq!(problem(&hidden), problem(&absent));
+    let link = |id: &str| json!({"type": "note", "subject": "Called", "links": [{"object": "person", "id": id}]});
+    let hidden = as_token(
+        &h,
+        &seller,
+        Method::POST,
+        "/api/v1/records/activity",
+        Some(link(&theirs)),
+    )
+    .await;
+    let absent = as_token(
+        &h,
+        &seller,
+        Method::POST,
+        "/api/v1/records/activity",
+        Some(link(&made_up)),
+    )
+    .await;
+    assert_eq!(hidden.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(&hidden), problem(&absent));
+    // A note the administrator wrote on that person is listed without naming them.
+    let written = h.post("/api/v1/records/activity", note(&theirs)).await;
+    assert_eq!(written.status, StatusCode::CREATED);
+    let listed = as_token(&h, &seller, Method::GET, "/api/v1/records/activity", None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(!listed.body.to_string().contains(&theirs), "{}", listed.body);
+    assert_eq!(listed.body["data"][0]["withheld"], json!(["person"]));
+}
+
+pub async fn nul_characters_are_refused_naming_their_field(h: H) {
+    let nul = "Ö\u{0}berg";
+    for op in ["eq", "ne", "contains", "starts_with", "lt", "gte", "in"] {
+        let value = if op == "in" { json!([nul]) } else { json!(nul) };
+        let filter = json!({"field": "last_name", "op": op, "value": value}).to_string();
+        let r = h
+            .get(&format!("/api/v1/records/person?filter={}", super::enc(&filter)))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{op}: {}", r.body);
+        assert_eq!(r.body["code"], "invalid_filter");
+        assert!(r.body["errors"][0]["field"].as_str().unwrap().starts_with("filter"));
+    }
+    let r = h.post("/api/v1/records/person", json!({"last_name": nul})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "last_name");
+    for (path, body) in [
+        ("/api/v1/teams", json!({"name": nul})),
+        (
+            "/api/v1/users",
+            json!({"email": "n@example.se", "name": nul, "role": "user", "password": identity::PASSWORD}),
+        ),
+        ("/api/v1/tokens", json!({"name": nul, "scope": "read"})),
+        ("/api/v1/objects", json!({"name": "thing", "label": nul})),
+        (
+            "/api/v1/objects/person/fields",
+            json!({"name": "x", "label": nul, "type": "text"}),
+        ),
+        ("/api/v1/projects", json!({"name": nul})),
+    ] {
+        let r = h.post(path, body).await;
+        assert!(r.status.is_client_error(), "{path}: {} {}", r.status, r.body);
+    }
+    let search = h.get(&format!("/api/v1/search?q={}", super::enc(nul))).await;
+    assert!(search.status.is_success() || search.status.is_client_error());
+    // A NUL in an uploaded file's name is refused with the form itself (its headers).
+    let r = upload_as(
+        &h,
+        &h.admin.clone(),
+        Some("person"),
+        "list\u{0}.csv",
+        b"Last name\nBerg\n",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "file");
+}
+
+pub async fn unique_external_ids_are_refused_with_the_record_that_holds_them(h: H) {
+    let first = h
+        .post(
+            "/api/v1/records/person",
+            json!({"last_name": "Núñez", "external_id": "HS-77"}),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = h
+        .post(
+            "/api/v1/records/person",
+            json!({"last_name": "NÚÑEZ", "external_id": "hs-77"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.body);
+    assert_eq!(again.body["errors"][0]["field"], "external_id");
+    assert_eq!(again.body["existing"]["id"], first.body["id"]);
+    assert_eq!(again.body["existing"]["object"], "person");
+}
+
+pub async fn redirects_go_to_paths_of_this_site_only(h: H) {
+    user(&h, "lena@example.se", "user", None).await;
+    let mut b = Browser::default();
+    b.login(&h, "lena@example.se", identity::PASSWORD).await;
+    let csrf = b.csrf(&h).await;
+    for (back, to) in [
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example", "/"),
+        ("/o/person?sort=last_name", "/o/person?sort=last_name"),
+    ] {
+        let page = b
+            .form(
+                &h,
+                "/account/locale",
+                &[("csrf", &csrf), ("locale", "sv"), ("back", back)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(page.headers["location"], to, "{back}");
+    }
+}
