@@ -5,6 +5,7 @@
 //!
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 //!        [--reuse] [--projects-only] [--imports-only] [--dedupe-only]
+//!        [--integrity-only [--baseline PATH]]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 mod dedupe;
 mod imports;
+mod integrity;
 mod projects;
 
 struct Args {
@@ -38,6 +40,10 @@ struct Args {
     imports_only: bool,
     /// Only the duplicate scan over the labelled set.
     dedupe_only: bool,
+    /// Only issue 16's figures (writes, fields, uploads, memory), beside `baseline`.
+    integrity_only: bool,
+    /// The `anchora` binary of an earlier build, measured in the same run for comparison.
+    baseline: Option<PathBuf>,
 }
 
 fn args() -> Result<Args> {
@@ -50,6 +56,8 @@ fn args() -> Result<Args> {
         projects_only: false,
         imports_only: false,
         dedupe_only: false,
+        integrity_only: false,
+        baseline: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -69,6 +77,10 @@ fn args() -> Result<Args> {
             a.dedupe_only = true;
             continue;
         }
+        if flag == "--integrity-only" {
+            a.integrity_only = true;
+            continue;
+        }
         let value = it.next().context("every flag takes a value")?;
         match flag.as_str() {
             "--people" => a.people = value.parse()?,
@@ -81,6 +93,7 @@ fn args() -> Result<Args> {
                 }
             }
             "--anchora" => a.anchora = PathBuf::from(value),
+            "--baseline" => a.baseline = Some(PathBuf::from(value)),
             "--dir" => a.dir = PathBuf::from(value),
             _ => bail!("unknown flag {flag}"),
         }
@@ -876,6 +889,10 @@ async fn main() -> Result<()> {
     for backend in args.backends.clone() {
         if args.dedupe_only {
             dedupe::bench(&args, backend, &mut report).await?;
+            continue;
+        }
+        if args.integrity_only {
+            integrity::bench(&args, backend, &mut report).await?;
             continue;
         }
         if args.imports_only {

@@ -85,7 +85,7 @@ impl SqlStore {
             .await
             .map_err(db_error)?;
         Ok(Self {
-            pool: Pool::Sqlite(pool),
+            pool: Pool::Sqlite(pool, crate::db::WriteLock::default()),
             cache: RwLock::new(None),
             column_budget: std::sync::atomic::AtomicI64::new(physical::COLUMN_BUDGET),
         })

@@ -217,7 +217,7 @@ impl Crm {
         settings: ImportSettings,
         file_name: &str,
         sha256: String,
-        reader: impl Read + Send + 'static,
+        reader: impl Read + std::io::Seek + Send + 'static,
         progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
     ) -> Result<ImportJob> {
         let table = source::open(file_name, reader)?;

@@ -5,7 +5,7 @@
 //! decided from the first 64 KiB.
 
 use crate::error::{Error, ErrorCode, Result};
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek};
 use std::sync::{Arc, Mutex};
 
 /// How much of the file decides the encoding and the separator.
@@ -157,7 +157,7 @@ fn unreadable(message: impl Into<String>) -> Error {
 }
 
 /// Open a file by its name and first bytes: XLSX (a ZIP) when it starts like one, CSV otherwise.
-pub fn open(name: &str, reader: impl Read + Send + 'static) -> Result<Table> {
+pub fn open(name: &str, reader: impl Read + Seek + Send + 'static) -> Result<Table> {
     let mut reader = BufReader::with_capacity(SNIFF_BYTES, reader);
     let head = reader
         .fill_buf()
@@ -168,11 +168,7 @@ pub fn open(name: &str, reader: impl Read + Send + 'static) -> Result<Table> {
         if !is_zip {
             return Err(unreadable("is named .xlsx but is not an Excel workbook"));
         }
-        let mut bytes = Vec::new();
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
-        return open_xlsx(bytes);
+        return open_xlsx(reader);
     }
     if lower.ends_with(".xls") && head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(unreadable(
@@ -335,61 +331,131 @@ fn decode_row(number: u64, record: &csv::ByteRecord) -> RowResult {
     Ok(RawRow { number, cells })
 }
 
-/// The first sheet of an XLSX workbook. Workbooks are ZIP files, read whole (Excel itself stops
-/// at 1,048,576 rows).
-pub fn open_xlsx(bytes: Vec<u8>) -> Result<Table> {
-    use calamine::{Data, DataType, Reader};
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| unreadable(format!("is not a readable Excel workbook: {e}")))?;
-    let range = match book.worksheet_range_at(0) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => return Err(unreadable(format!("has a first sheet that cannot be read: {e}"))),
-        None => return Err(unreadable("has no sheets")),
+/// A cell of a workbook as text: numbers without a needless ".0", dates as ISO dates.
+fn cell_text(cell: &calamine::Data) -> String {
+    use calamine::{Data, DataType};
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(_) => match cell.as_datetime() {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            None => String::new(),
+        },
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Rows of a workbook read ahead of the import, at most this many at a time.
+const XLSX_ROWS_AHEAD: usize = 256;
+
+/// What the workbook's reader thread sends: a row (its sheet row number and cells), or why
+/// reading stopped.
+type SheetRow = std::result::Result<(u64, Vec<String>), String>;
+
+/// Read the first sheet of a workbook cell by cell, sending whole rows (empty ones left out).
+fn read_sheet<R: Read + Seek>(reader: R, rows: &std::sync::mpsc::SyncSender<SheetRow>) {
+    use calamine::Reader;
+    let send_error = |message: String| {
+        let _ = rows.send(Err(message));
     };
-    if range.width() > MAX_COLUMNS {
-        return Err(unreadable(format!(
+    let mut book = match calamine::Xlsx::new(reader) {
+        Ok(b) => b,
+        Err(e) => return send_error(format!("is not a readable Excel workbook: {e}")),
+    };
+    let Some(first) = book.sheet_names().first().cloned() else {
+        return send_error("has no sheets".into());
+    };
+    let mut cells = match book.worksheet_cells_reader(&first) {
+        Ok(c) => c,
+        Err(e) => return send_error(format!("has a first sheet that cannot be read: {e}")),
+    };
+    // The sheet says how wide it is: a file too wide is refused whole, before any row.
+    let dimensions = cells.dimensions();
+    if dimensions.end.1.saturating_sub(dimensions.start.1) as usize >= MAX_COLUMNS {
+        return send_error(format!(
             "has {} columns; at most {MAX_COLUMNS} can be imported",
-            range.width()
-        )));
+            dimensions.end.1 - dimensions.start.1 + 1
+        ));
     }
-    let first_row = u64::from(range.start().map_or(0, |(row, _)| row)) + 1;
-    let text = |cell: &Data| -> String {
-        match cell {
-            Data::Empty => String::new(),
-            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-            Data::Int(i) => i.to_string(),
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-            Data::Float(f) => f.to_string(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTime(_) => match cell.as_datetime() {
-                Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
-                Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                None => String::new(),
-            },
-            Data::Error(e) => format!("#{e:?}"),
+    let mut current: Option<(u32, Vec<String>)> = None;
+    loop {
+        let cell = match cells.next_cell() {
+            Ok(Some(cell)) => cell,
+            Ok(None) => break,
+            Err(e) => return send_error(format!("has a first sheet that cannot be read: {e}")),
+        };
+        let (row, column) = cell.get_position();
+        let column = column as usize;
+        if column >= MAX_COLUMNS {
+            return send_error(format!(
+                "has more than {MAX_COLUMNS} columns; at most {MAX_COLUMNS} can be imported"
+            ));
         }
-    };
-    let mut rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(text).collect()).collect();
-    if rows.is_empty() {
-        return Err(unreadable("is empty"));
+        if current.as_ref().is_some_and(|(r, _)| *r != row)
+            && let Some((r, row_cells)) = current.take()
+            && row_cells.iter().any(|c| !c.trim().is_empty())
+            && rows.send(Ok((u64::from(r) + 1, row_cells))).is_err()
+        {
+            // The table was dropped (a preview read what it needed): stop reading.
+            return;
+        }
+        let (_, row_cells) = current.get_or_insert_with(|| (row, Vec::new()));
+        if row_cells.len() <= column {
+            row_cells.resize(column + 1, String::new());
+        }
+        if let Some(slot) = row_cells.get_mut(column) {
+            *slot = cell_text(&calamine::Data::from(cell.get_value().clone()));
+        }
     }
-    let headers: Vec<String> = rows.remove(0).into_iter().map(|h| h.trim().to_string()).collect();
+    if let Some((r, row_cells)) = current
+        && row_cells.iter().any(|c| !c.trim().is_empty())
+    {
+        let _ = rows.send(Ok((u64::from(r) + 1, row_cells)));
+    }
+}
+
+/// The first sheet of an XLSX workbook, read as it goes: a thread reads the workbook cell by
+/// cell and hands whole rows over a short queue, so a big sheet never sits in memory.
+pub fn open_xlsx(reader: impl Read + Seek + Send + 'static) -> Result<Table> {
+    let (send, receive) = std::sync::mpsc::sync_channel::<SheetRow>(XLSX_ROWS_AHEAD);
+    std::thread::Builder::new()
+        .name("xlsx-reader".into())
+        .spawn(move || read_sheet(reader, &send))
+        .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
+    let (_, header) = match receive.recv() {
+        Ok(Ok(first)) => first,
+        Ok(Err(message)) => return Err(unreadable(message)),
+        Err(_) => return Err(unreadable("is empty")),
+    };
+    let headers: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
     if headers.iter().all(String::is_empty) {
         return Err(unreadable(
             "has an empty header row; the first row must name the columns",
         ));
     }
     let headers = unique_headers(headers);
-    let rows = rows
-        .into_iter()
-        .enumerate()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
-        .map(move |(i, cells)| {
-            Ok(RawRow {
-                number: first_row + 1 + i as u64,
-                cells,
-            })
-        });
+    let width = headers.len();
+    let failure = Arc::new(Mutex::new(None));
+    let failed = failure.clone();
+    let rows = receive.into_iter().map_while(move |row| match row {
+        Ok((number, mut cells)) => {
+            if cells.len() < width {
+                cells.resize(width, String::new());
+            }
+            Some(Ok(RawRow { number, cells }))
+        }
+        Err(message) => {
+            if let Ok(mut f) = failed.lock() {
+                *f = Some(message);
+            }
+            None
+        }
+    });
     Ok(Table {
         headers,
         info: SourceInfo {
@@ -398,7 +464,7 @@ pub fn open_xlsx(bytes: Vec<u8>) -> Result<Table> {
             separator: None,
         },
         rows: Box::new(rows),
-        failure: Arc::new(Mutex::new(None)),
+        failure,
     })
 }
 
@@ -531,6 +597,11 @@ mod tests {
                 }
             }
         }
+        impl Seek for Failing {
+            fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+                self.0.seek(to)
+            }
+        }
         let mut bytes = b"a,b\n".to_vec();
         bytes.extend(std::iter::repeat_n(b"1,2\n".as_slice(), 50_000).flatten());
         let mut t = open("x.csv", Failing(Cursor::new(bytes))).unwrap();
@@ -563,12 +634,36 @@ mod tests {
         sheet.write_number(1, 1, 42.0).unwrap();
         sheet.write_string(3, 0, "Bo").unwrap();
         sheet.write_number(3, 1, 2.5).unwrap();
+        // A row with only its second cell, and a date.
+        sheet.write_number(4, 1, 7.0).unwrap();
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 12, 2).unwrap();
+        let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        sheet.write_datetime_with_format(5, 0, &date, &format).unwrap();
         let bytes = book.save_to_buffer().unwrap();
         let mut t = open("people.xlsx", Cursor::new(bytes)).unwrap();
         assert_eq!(t.headers, vec!["Förnamn", "Anställda"]);
         let rows = t.take_rows(10);
-        assert_eq!(cells(&rows), vec![vec!["Åsa", "42"], vec!["Bo", "2.5"]]);
+        assert_eq!(
+            cells(&rows),
+            vec![
+                vec!["Åsa", "42"],
+                vec!["Bo", "2.5"],
+                vec!["", "7"],
+                vec!["2026-12-02", ""]
+            ]
+        );
         assert_eq!(rows[1].as_ref().unwrap().number, 4);
+        assert_eq!(rows[3].as_ref().unwrap().number, 6);
+        assert!(t.failure().is_none());
+        // Wider than we take: refused before any row.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "A").unwrap();
+        sheet.write_string(0, 600, "Far out").unwrap();
+        let err = open("wide.xlsx", Cursor::new(book.save_to_buffer().unwrap()))
+            .err()
+            .unwrap();
+        assert!(err.errors[0].message.contains("columns"), "{err:?}");
         let err = open("fake.xlsx", Cursor::new(b"a,b\n".to_vec())).err().unwrap();
         assert!(err.errors[0].message.contains("not an Excel"));
     }

@@ -96,9 +96,18 @@ fn record_schemas(object: &ObjectDef) -> (Json, Json) {
         props.insert(f.name.clone(), field_schema(f));
         input.insert(f.name.clone(), field_schema(f));
     }
+    let withheld = json!({"type": "array", "items": {"type": "string"}, "readOnly": true,
+        "description": "Relation fields left out because they point at a record the caller may not see; writing the record back keeps them (sent back, this is ignored)."});
+    props.insert("withheld".into(), withheld.clone());
+    input.insert("withheld".into(), withheld);
     if object.is_activity() {
-        let links = json!({"type": "array", "maxItems": anchora_core::record::MAX_LINKS, "items": {"type": "object",
-            "required": ["object", "id"], "properties": {"object": {"type": "string"}, "id": {"type": "string", "format": "uuid"}}}});
+        let link = json!({"type": "object", "required": ["object", "id"], "additionalProperties": false,
+            "properties": {"object": {"type": "string"}, "id": {"type": "string", "format": "uuid"}}});
+        let withheld = json!({"type": "object", "required": ["object", "withheld"], "additionalProperties": false,
+            "description": "A link to a record the caller may not see; kept when the links are written back.",
+            "properties": {"object": {"type": "string"}, "withheld": {"const": true}}});
+        let links =
+            json!({"type": "array", "maxItems": anchora_core::record::MAX_LINKS, "items": {"oneOf": [link, withheld]}});
         props.insert("links".into(), links.clone());
         input.insert("links".into(), links);
     }
@@ -138,12 +147,14 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "detail": {"type": "string"}, "code": {"type": "string"},
                 "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
                     "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-                "current": {"type": "object", "description": "On a version conflict: the record as it is now."}
+                "current": {"type": "object", "description": "On a version conflict: the record as it is now."},
+                "existing": {"type": "object", "description": "A value a unique field holds already: the record that holds it (only when the caller may see it).",
+                    "properties": {"field": {"type": "string"}, "object": {"type": "string"}, "id": {"type": "string", "format": "uuid"}}}
             }
         }),
     );
     schemas.insert("Filter".into(), json!({
-        "description": "A filter: a leaf {field, op, value}, or {and: [...]}, {or: [...]}, {not: {...}}.",
+        "description": "A filter: a leaf {field, op, value}, or {and: [...]}, {or: [...]}, {not: {...}}. Text, long text, e-mail and URL values compare ignoring case (the same on every database: Unicode lower case, composed letters, ß as ss), so eq, in, lt…, contains and starts_with find Öberg, ÖBERG and öberg alike.",
         "oneOf": [
             {"type": "object", "required": ["field", "op"], "additionalProperties": false,
              "properties": {"field": {"type": "string"}, "op": {"enum": ops}, "value": {}}},
@@ -171,6 +182,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}, "label": {"type": "string"},
         "type": {"enum": types}, "required": {"type": "boolean"}, "filterable": {"type": "boolean"},
         "searchable": {"type": "boolean"}, "target": {"type": "string"}, "archived": {"type": "boolean"},
+        "unique": {"type": "boolean", "description": "No two live records hold the same value (text ignoring case); imports match on it."},
         "choices": {"type": "array", "items": {"type": "object", "required": ["value", "label"],
             "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}}}}),
     );
@@ -245,7 +257,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
             json!({
                 "parameters": [id_param],
                 "post": {"operationId": format!("restore_{}", object.name), "tags": [object.label_plural],
-                    "responses": with_problems(one("200", "Restored"), &["401", "403", "404", "412"])}
+                    "responses": with_problems(one("200", "Restored"), &["401", "403", "404", "412", "422"])}
             }),
         );
         paths.insert(format!("/records/{}/{{id}}/history", object.name), json!({
@@ -306,6 +318,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "patch": {"operationId": "update_field", "tags": ["Schema"],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
                 "label": {"type": "string"}, "filterable": {"type": "boolean"}, "searchable": {"type": "boolean"}, "archived": {"type": "boolean"},
+                "unique": {"type": "boolean", "description": "Refused with 422 naming the records while two share a value."},
                 "choices": {"type": "array", "items": {"type": "object"}}}}}}},
             "responses": with(single("200", "Updated", &field_ref), &["400", "401", "403", "404", "422"])},
         "delete": {"operationId": "remove_field", "summary": "Archive a field; with purge=true, drop an archived field and its data", "tags": ["Schema"],
@@ -333,7 +346,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "post": {"operationId": "upload_import", "summary": "Upload a CSV or XLSX file (form fields `object` and `file`, at most 64 MB): a draft import with its preview and suggested mapping", "tags": ["Import and export"],
             "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["object", "file"],
                 "properties": {"object": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}}},
-            "responses": with(single("201", "The draft import and how the file reads", &json!({"type": "object", "properties": {"import": job, "preview": {"type": "object"}}})), &["401", "403", "404", "413", "415", "422"])}
+            "responses": with(single("201", "The draft import and how the file reads", &json!({"type": "object", "properties": {"import": job, "preview": {"type": "object"}}})), &["401", "403", "404", "413", "415", "422", "429"])}
     }));
     paths.insert("/imports/{id}".into(), json!({
         "parameters": [id_path],
@@ -465,6 +478,10 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         ("415", "Not JSON"),
         ("422", "Validation failed; see `errors`"),
         ("428", "The version is missing"),
+        (
+            "429",
+            "Too many at once (uploads: four per server, two per user); see Retry-After",
+        ),
     ] {
         responses.insert(
             format!("Problem{code}"),
