@@ -171,7 +171,7 @@ fn writes(server: &Server, dir: &Path, label: &str) -> Result<String> {
     std::fs::write(
         &script,
         format!(
-            "counter = 0\nrequest = function()\n  counter = counter + 1\n  local body = string.format('{{\"first_name\": \"Åsa\", \"last_name\": \"Öberg %d\", \"email\": \"w%d.%d@example.se\", \"external_id\": \"W-%d-%d\"}}', counter, counter, math.random(1, 1000000000), counter, math.random(1, 1000000000))\n  return wrk.format(\"POST\", \"/api/v1/records/person\", {{[\"Authorization\"] = \"Bearer {}\", [\"Content-Type\"] = \"application/json\"}}, body)\nend\n",
+            "local threads = 0\nfunction setup(thread)\n  threads = threads + 1\n  thread:set(\"tid\", threads)\nend\ncounter = 0\nrequest = function()\n  counter = counter + 1\n  local body = string.format('{{\"first_name\": \"Åsa\", \"last_name\": \"Öberg %d\", \"email\": \"w%d.%d@example.se\", \"external_id\": \"W-%d-%d\"}}', counter, tid, counter, tid, counter)\n  return wrk.format(\"POST\", \"/api/v1/records/person\", {{[\"Authorization\"] = \"Bearer {}\", [\"Content-Type\"] = \"application/json\"}}, body)\nend\n",
             server.token
         ),
     )?;

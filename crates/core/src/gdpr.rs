@@ -110,16 +110,18 @@ impl crate::service::Crm {
         let mut history = Vec::new();
         let mut after = 0;
         loop {
-            let page = self.store.history(&object, person.id, after, MAX_LIMIT).await?;
+            let mut page = self.store.history(&object, person.id, after, MAX_LIMIT).await?;
             let done = page.len() < MAX_LIMIT as usize;
             after = page.last().map_or(after, |c| c.seq);
+            self.withhold_in_history(who, &schema, &object, &mut page).await?;
             history.extend(page.iter().map(|c| c.to_json()));
             if done {
                 break;
             }
         }
         let mut related = serde_json::Map::new();
-        for (object, records) in self.records_about(&schema, person.id, Some(who)).await? {
+        for (object, mut records) in self.records_about(&schema, person.id, Some(who)).await? {
+            self.withhold_unseen(who, &schema, &object, &mut records).await?;
             related.insert(
                 object.name.clone(),
                 Json::Array(records.iter().map(|r| r.to_json(&object)).collect()),

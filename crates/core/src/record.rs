@@ -111,7 +111,8 @@ impl Record {
                 .collect();
             map.insert("links".into(), Json::Array(links));
         }
-        if !self.withheld.fields.is_empty() {
+        // A field named so before the name was reserved keeps its value.
+        if !self.withheld.fields.is_empty() && object.field("withheld").is_none() {
             map.insert("withheld".into(), serde_json::json!(self.withheld.fields));
         }
         Json::Object(map)
@@ -174,7 +175,7 @@ impl RecordInput {
                     _ => errors.push(FieldError::new("owner", "must be a user id")),
                 },
                 // Echoed back from a GET: which relations were withheld is not the client's to say.
-                "withheld" => {}
+                "withheld" if object.any_field("withheld").is_none() => {}
                 "links" if object.is_activity() => match parse_links(schema, json) {
                     Ok(links) => input.links = Some(links),
                     Err(e) => errors.push(e),

@@ -276,6 +276,24 @@ impl Crm {
         };
         let owners = self.visible_owners(who, &schema, &object.name).await?;
         let sort = parse_sort(&object, params.sort.as_deref().unwrap_or(""))?;
+        // A page's cursor holds its last record's sort values: a relation withheld from the
+        // caller could not be in it without giving its id away.
+        if let Some(key) = sort.iter().find(|k| {
+            k.field.field_type == crate::meta::FieldType::Relation
+                && k.field
+                    .target
+                    .as_deref()
+                    .is_some_and(|t| schema.policy.visibility(t, who.role) != Visibility::All)
+        }) {
+            let message = format!(
+                "{} points at records some of which you may not see; sort by another field",
+                key.field.name
+            );
+            return Err(Error {
+                errors: vec![crate::error::FieldError::new("sort", message.clone())],
+                ..Error::new(ErrorCode::InvalidSort, message)
+            });
+        }
         let limit = parse_limit(params.limit.as_deref())?;
         let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
             Some(text) => Some(Cursor::decode(text, &sort, now)?),

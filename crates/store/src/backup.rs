@@ -44,9 +44,10 @@ pub async fn backup_sqlite(store: &SqlStore, to: &Path) -> Result<u64> {
         .to_str()
         .ok_or_else(|| unavailable("the backup path must be valid UTF-8"))?
         .to_string();
+    // It only reads: writers go on beside it, without waiting for their turn behind it.
     store
         .pool()
-        .exec()
+        .reader()
         .execute(Sql::new("VACUUM INTO ?1", vec![target.into()]))
         .await
         .map_err(db_error)?;

@@ -186,7 +186,16 @@ impl Pool {
 
     pub fn exec(&self) -> Exec<'_> {
         match self {
-            Pool::Sqlite(p, lock) => Exec::SqlitePool(p, lock),
+            Pool::Sqlite(p, lock) => Exec::SqlitePool(p, Some(lock)),
+            Pool::Postgres(p) => Exec::PgPool(p),
+        }
+    }
+
+    /// For statements that only read, even through `execute` (`VACUUM INTO`): they do not
+    /// wait for a turn to write.
+    pub fn reader(&self) -> Exec<'_> {
+        match self {
+            Pool::Sqlite(p, _) => Exec::SqlitePool(p, None),
             Pool::Postgres(p) => Exec::PgPool(p),
         }
     }
@@ -259,7 +268,8 @@ impl Tx {
 
 /// Where a statement runs: a pool or an open transaction.
 pub enum Exec<'a> {
-    SqlitePool(&'a SqlitePool, &'a WriteLock),
+    /// The pool, and the queue a statement that writes waits in (`None`: it only reads).
+    SqlitePool(&'a SqlitePool, Option<&'a WriteLock>),
     PgPool(&'a PgPool),
     Sqlite(&'a mut SqliteConnection),
     Postgres(&'a mut PgConnection),
@@ -326,7 +336,10 @@ impl Exec<'_> {
         match self {
             // A statement on its own that writes waits its turn like a transaction.
             Exec::SqlitePool(p, lock) => {
-                let _turn = lock.take().await;
+                let _turn = match lock {
+                    Some(lock) => Some(lock.take().await),
+                    None => None,
+                };
                 sqlx::query_with(AssertSqlSafe(text), args)
                     .execute(p)
                     .await

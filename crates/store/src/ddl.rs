@@ -94,6 +94,13 @@ pub fn drop_index(table: &str, column: &str) -> String {
     format!("DROP INDEX IF EXISTS {}", ident(&index_name(table, column)))
 }
 
+/// An index named before long names were hashed: its whole name (SQLite), which PostgreSQL
+/// cuts to the 63 bytes it kept. `None` when the name was never long.
+pub fn drop_legacy_index(table: &str, column: &str) -> Option<String> {
+    let name = format!("ix_{table}_{column}");
+    (name.len() > 63).then(|| format!("DROP INDEX IF EXISTS {}", ident(&name)))
+}
+
 /// A unique index over the live records' values: a value in the trash may return as a new
 /// record's, and restoring the old one is then refused.
 pub fn create_unique_index(table: &str, column: &str) -> String {
@@ -224,7 +231,11 @@ pub fn drop_column(backend: Backend, object: &ObjectDef, field: &FieldDef) -> Ve
     // SQLite refuses to drop a column an index names: every index it may have goes first.
     let mut out: Vec<String> = columns
         .iter()
-        .flat_map(|(column, _)| [drop_index(&table, column), drop_unique_index(&table, column)])
+        .flat_map(|(column, _)| {
+            [drop_index(&table, column), drop_unique_index(&table, column)]
+                .into_iter()
+                .chain(drop_legacy_index(&table, column))
+        })
         .collect();
     out.extend(
         columns

@@ -93,10 +93,25 @@ async fn scrub_records(
                 update.value(crate::ddl::fold_column(f), Expr::cust("NULL"));
             }
         }
-        for f in &scrub.mark {
+        let unique = |f: &String| scrub.object.any_field(f).is_some_and(|d| d.unique);
+        for f in scrub.mark.iter().filter(|f| !unique(f)) {
             update.value(f.clone(), ERASED.to_string());
             if folds(f) {
                 update.value(crate::ddl::fold_column(f), anchora_core::text::fold_case(ERASED));
+            }
+        }
+        // A unique field cannot hold the same marker twice: each record gets its own.
+        for f in scrub.mark.iter().filter(|f| unique(f)) {
+            for id in chunk {
+                let marker = format!("{ERASED} {id}");
+                let mut one = Query::update();
+                one.table(scrub.object.table())
+                    .value(f.clone(), marker.clone())
+                    .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))));
+                if folds(f) {
+                    one.value(crate::ddl::fold_column(f), anchora_core::text::fold_case(&marker));
+                }
+                tx.exec().execute(backend.build(&one)).await?;
             }
         }
         update

@@ -393,8 +393,9 @@ pub async fn finish(
 /// records holding their keys and the unique values they would write, read here), and what
 /// they come to is written — related records, new records, updates, rejected rows and the
 /// job's counts. On PostgreSQL the tables the batch writes are locked against other writers
-/// for the transaction, as SQLite's single writer does anyway, so nothing can take a key
-/// between the read and the write.
+/// (and against `SELECT … FOR UPDATE`, so an edit half done cannot deadlock with the batch) for
+/// the transaction, as SQLite's single writer does anyway, so nothing can take a key between
+/// the read and the write. Plain reads go on.
 pub async fn write(
     tx: &mut Tx,
     backend: Backend,
@@ -411,7 +412,7 @@ pub async fn write(
         let tables: Vec<String> = tables.iter().map(|t| ident(t)).collect();
         tx.exec()
             .execute(Sql::plain(format!(
-                "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+                "LOCK TABLE {} IN EXCLUSIVE MODE",
                 tables.join(", ")
             )))
             .await?;

@@ -57,7 +57,7 @@ pub async fn dropped_slots(exec: Exec<'_>, backend: Backend, table: &str) -> Res
 pub const COLUMN_BUDGET: i64 = 1_500;
 
 /// Fill the folded copies that are missing (records written before the copy existed, or
-/// loaded by another program), a page at a time.
+/// loaded by another program), a page at a time, each row with one UPDATE.
 pub async fn backfill_folds(tx: &mut Tx, backend: Backend, object: &ObjectDef) -> Result<u64, sqlx::Error> {
     let fields: Vec<&str> = object
         .fields
@@ -65,43 +65,57 @@ pub async fn backfill_folds(tx: &mut Tx, backend: Backend, object: &ObjectDef) -
         .filter(|f| f.field_type.folds())
         .map(|f| f.name.as_str())
         .collect();
+    if fields.is_empty() {
+        return Ok(0);
+    }
     let table = ident(&object.table());
+    let raw: Vec<String> = fields.iter().map(|f| ident(f)).collect();
+    let missing = fields
+        .iter()
+        .map(|f| format!("({} IS NOT NULL AND {} IS NULL)", ident(f), ident(&fold_column(f))))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let sets = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} = {}", ident(&fold_column(f)), backend.param(i + 1)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let update = format!(
+        "UPDATE {table} SET {sets} WHERE id = {}",
+        backend.param(fields.len() + 1)
+    );
     let mut filled = 0;
-    for field in fields {
-        let raw = ident(field);
-        let fold = ident(&fold_column(field));
-        let mut after: Option<sea_query::Value> = None;
-        loop {
-            let (text, values) = match &after {
-                None => (
-                    format!(
-                        "SELECT id, {raw} FROM {table} WHERE {raw} IS NOT NULL AND {fold} IS NULL ORDER BY id LIMIT 2000"
-                    ),
-                    Vec::new(),
+    let mut after: Option<sea_query::Value> = None;
+    loop {
+        let (text, values) = match &after {
+            None => (
+                format!(
+                    "SELECT id, {} FROM {table} WHERE {missing} ORDER BY id LIMIT 2000",
+                    raw.join(", ")
                 ),
-                Some(last) => (
-                    format!(
-                        "SELECT id, {raw} FROM {table} WHERE {raw} IS NOT NULL AND {fold} IS NULL AND id > {} ORDER BY id LIMIT 2000",
-                        backend.param(1)
-                    ),
-                    vec![last.clone()],
+                Vec::new(),
+            ),
+            Some(last) => (
+                format!(
+                    "SELECT id, {} FROM {table} WHERE ({missing}) AND id > {} ORDER BY id LIMIT 2000",
+                    raw.join(", "),
+                    backend.param(1)
                 ),
-            };
-            let rows = tx.exec().fetch_all(Sql::new(text, values)).await?;
-            let Some(last) = rows.last() else { break };
-            after = Some(backend.uuid(Some(last.uuid(0)?)));
-            for row in &rows {
-                let value = row.opt_string(1)?.map_or(Value::Null, Value::Text);
-                let update = Sql::new(
-                    format!(
-                        "UPDATE {table} SET {fold} = {} WHERE id = {}",
-                        backend.param(1),
-                        backend.param(2)
-                    ),
-                    vec![folded(&value), backend.uuid(Some(row.uuid(0)?))],
-                );
-                filled += tx.exec().execute(update).await?;
+                vec![last.clone()],
+            ),
+        };
+        let rows = tx.exec().fetch_all(Sql::new(text, values)).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(backend.uuid(Some(last.uuid(0)?)));
+        for row in &rows {
+            let mut values = Vec::with_capacity(fields.len() + 1);
+            for i in 0..fields.len() {
+                let value = row.opt_string(i + 1)?.map_or(Value::Null, Value::Text);
+                values.push(folded(&value));
             }
+            values.push(backend.uuid(Some(row.uuid(0)?)));
+            filled += tx.exec().execute(Sql::new(update.clone(), values)).await?;
         }
     }
     Ok(filled)
@@ -142,6 +156,8 @@ pub async fn rewrite_table(tx: &mut Tx, backend: Backend, object: &ObjectDef) ->
         .collect();
     let columns = columns.join(", ");
     let statements = [
+        // Nobody writes (or reads half a copy) while the rows move.
+        format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", ident(&table)),
         format!("DROP TABLE IF EXISTS {}", ident(&fresh)),
         ddl::create_table_named(backend, object, &fresh),
         format!(

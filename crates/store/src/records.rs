@@ -202,11 +202,18 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
 /// numbers, which do not fold, hold no letters to fold).
 fn like(column: &ColumnRef, needle: &str, prefix_only: bool) -> Cond {
     let name = compared(column);
-    let needle = if column.field_type.folds() {
-        fold_case(needle)
-    } else {
-        needle.trim().to_string()
-    };
+    if !column.field_type.folds() {
+        // Phone numbers: a LIKE over the value as written (a range would follow PostgreSQL's
+        // collation, which passes over punctuation).
+        let needle = escape_like(needle.trim());
+        let pattern = if prefix_only {
+            format!("{needle}%")
+        } else {
+            format!("%{needle}%")
+        };
+        return Cond::all().add(Expr::col(name).like(LikeExpr::new(pattern).escape('\\')));
+    }
+    let needle = fold_case(needle);
     if prefix_only {
         let mut range = Cond::all().add(Expr::col(name.clone()).gte(needle.clone()));
         if let Some(end) = prefix_end(&needle) {

@@ -107,6 +107,7 @@ anchora_store::on_both_databases!(
     the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots,
     nul_is_refused_in_every_operator_and_value,
     indexes_a_dead_bulk_load_dropped_are_built_again,
+    merging_keeps_relations_the_merger_may_not_see,
 );
 
 #[path = "store/integrity.rs"]

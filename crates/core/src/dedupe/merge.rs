@@ -132,8 +132,30 @@ impl Crm {
         who.require(Permission::WriteRecords, &schema.policy)?;
         who.require(Permission::DeleteRecords, &schema.policy)?;
         let def = schema.object(object)?.clone();
-        let (_, keep) = self.get(who, &def.name, &request.keep).await?;
-        let (_, gone) = self.get(who, &def.name, &request.gone).await?;
+        // Both as the user sees them (a 404 for one they may not see), then as they are: a
+        // relation withheld from the user is neither copied over nor cleared by the merge.
+        let (_, keep_seen) = self.get(who, &def.name, &request.keep).await?;
+        let (_, gone_seen) = self.get(who, &def.name, &request.gone).await?;
+        let hidden: std::collections::HashSet<String> = keep_seen
+            .withheld
+            .fields
+            .iter()
+            .chain(&gone_seen.withheld.fields)
+            .cloned()
+            .collect();
+        let unfiltered = |seen: &crate::record::Record| {
+            let id = seen.id;
+            let store = self.store.clone();
+            let def = def.clone();
+            async move {
+                store
+                    .get_record(&def, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("no {} with id {id}", def.name)))
+            }
+        };
+        let keep = unfiltered(&keep_seen).await?;
+        let gone = unfiltered(&gone_seen).await?;
         if keep.id == gone.id {
             return Err(Error::field("gone", "is the record that stays"));
         }
@@ -142,9 +164,9 @@ impl Crm {
         }
         if keep.version != request.keep_version || gone.version != request.gone_version {
             let current = if keep.version != request.keep_version {
-                &keep
+                &keep_seen
             } else {
-                &gone
+                &gone_seen
             };
             return Err(Error::conflict(current.to_json(&def)));
         }
@@ -158,6 +180,12 @@ impl Crm {
             })?;
             match side.as_str() {
                 "keep" => {}
+                "gone" if hidden.contains(&f.name) => {
+                    return Err(Error::field(
+                        format!("values.{field}"),
+                        "points at a record you may not see; it stays as it is",
+                    ));
+                }
                 "gone" => {
                     values.insert(f.name.clone(), gone.get(&f.name).clone());
                 }
@@ -165,7 +193,11 @@ impl Crm {
             }
         }
         for f in def.active_fields() {
-            if !request.values.contains_key(&f.name) && keep.get(&f.name).is_null() && !gone.get(&f.name).is_null() {
+            if !request.values.contains_key(&f.name)
+                && !hidden.contains(&f.name)
+                && keep.get(&f.name).is_null()
+                && !gone.get(&f.name).is_null()
+            {
                 values.insert(f.name.clone(), gone.get(&f.name).clone());
             }
         }

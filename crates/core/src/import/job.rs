@@ -281,6 +281,11 @@ pub struct Applied {
     /// Related records the batch planned under one id and found under another (a company
     /// someone made meanwhile with the same unique value): later batches link to the second.
     pub remapped: Vec<(crate::ids::RecordId, crate::ids::RecordId)>,
+    /// Related records the batch could not make (a record the importer may not see holds one
+    /// of their unique values), with why: later rows that name them are rejected.
+    pub blocked: Vec<(crate::ids::RecordId, String)>,
+    /// The rows that became new records.
+    pub created_rows: Vec<u64>,
 }
 
 /// Rejected rows as CSV: the row number, the reason, then the row's own cells under its own

@@ -577,13 +577,15 @@ impl Planner {
     }
 
     /// Related records the store found under other ids (a company someone made meanwhile
-    /// with the same unique value): later rows link to those.
-    pub fn remap(&mut self, remapped: &HashMap<RecordId, RecordId>) {
-        if remapped.is_empty() {
+    /// with the same unique value): later rows link to those. Those it could not make are
+    /// forgotten: a later row naming one plans it again, and is told why it cannot be.
+    pub fn remap(&mut self, remapped: &HashMap<RecordId, RecordId>, blocked: &HashMap<RecordId, String>) {
+        if remapped.is_empty() && blocked.is_empty() {
             return;
         }
         for index in self.related.values_mut() {
             for ids in index.by_key.values_mut() {
+                ids.retain(|_, id| !blocked.contains_key(id));
                 for id in ids.values_mut() {
                     if let Some(to) = remapped.get(id) {
                         *id = *to;

@@ -216,10 +216,16 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
     for (from, to) in &remap {
         out.applied.remapped.push((*from, *to));
     }
+    out.applied.blocked = blocked.into_iter().collect();
+    out.applied.created_rows = created_rows.keys().copied().collect();
+    out.applied.created_rows.sort_unstable();
+    let rejected_here: std::collections::HashSet<u64> = rejected.iter().map(|r| r.number).collect();
     out.likely = write
         .likely
         .iter()
         .filter(|l| created_rows.contains_key(&l.row))
+        // An earlier row of this batch that was rejected made nothing to point at.
+        .filter(|l| l.like_row.is_none_or(|n| !rejected_here.contains(&n)))
         .cloned()
         .map(|mut l| {
             // An earlier row of this batch that updated a record instead points at that one.
@@ -241,4 +247,115 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
     };
     out.rejected = rejected;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::job::{Counts, ImportId, RelatedWrite};
+    use crate::meta::standard_objects;
+
+    fn object(name: &str) -> ObjectDef {
+        standard_objects().into_iter().find(|o| o.name == name).unwrap()
+    }
+
+    fn record(object: &str, values: &[(&str, Value)]) -> Record {
+        let now = chrono::Utc::now();
+        Record {
+            object: object.into(),
+            id: RecordId::new_at(now),
+            version: 1,
+            created_at: now,
+            created_by: None,
+            updated_at: now,
+            updated_by: None,
+            owner: None,
+            deleted_at: None,
+            values: values.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect(),
+            links: Vec::new(),
+            withheld: Default::default(),
+        }
+    }
+
+    /// A batch whose row links to a company it plans to make with external id C-1.
+    fn batch(company_owners: Option<Vec<UserId>>) -> (ImportWrite, RecordId) {
+        let company = record(
+            "company",
+            &[
+                ("name", Value::Text("Acme".into())),
+                ("external_id", Value::Text("C-1".into())),
+            ],
+        );
+        let planned = company.id;
+        let person = record(
+            "person",
+            &[
+                ("last_name", Value::Text("Öberg".into())),
+                ("company", Value::Relation(planned)),
+            ],
+        );
+        let write = ImportWrite {
+            job: ImportId(uuid::Uuid::nil()),
+            base: Counts::default(),
+            last_row: 2,
+            key: None,
+            dry_run: false,
+            owners: None,
+            rejected: Vec::new(),
+            related: vec![RelatedWrite {
+                object: object("company"),
+                records: vec![company],
+                owners: company_owners,
+            }],
+            rows: vec![PlannedRow {
+                number: 2,
+                key: None,
+                record: person,
+                owner: None,
+                missing: Vec::new(),
+                cells: vec!["Öberg".into(), "C-1".into()],
+            }],
+            likely: Vec::new(),
+        };
+        (write, planned)
+    }
+
+    fn held_by(holder: RecordId, owner: UserId) -> Found {
+        let mut found = Found::default();
+        found.unique.insert(
+            ("company".into(), "external_id".into(), "c-1".into()),
+            (holder, Some(owner)),
+        );
+        found
+    }
+
+    #[test]
+    fn a_company_made_meanwhile_is_linked_instead_of_made_again() {
+        let (holder, owner) = (RecordId::new_at(chrono::Utc::now()), UserId(uuid::Uuid::now_v7()));
+        let (write, planned) = batch(None);
+        let resolved = resolve(&write, &object("person"), &held_by(holder, owner));
+        assert!(resolved.related.is_empty(), "not made twice");
+        assert_eq!(resolved.applied.remapped, vec![(planned, holder)]);
+        assert_eq!(resolved.creates[0].get("company"), &Value::Relation(holder));
+        assert_eq!(resolved.applied.counts.created, 1);
+        assert_eq!(resolved.applied.created_rows, vec![2]);
+    }
+
+    #[test]
+    fn a_company_out_of_sight_is_neither_linked_nor_made() {
+        let (holder, owner) = (RecordId::new_at(chrono::Utc::now()), UserId(uuid::Uuid::now_v7()));
+        let me = UserId(uuid::Uuid::now_v7());
+        let (write, planned) = batch(Some(vec![me]));
+        let resolved = resolve(&write, &object("person"), &held_by(holder, owner));
+        assert!(resolved.creates.is_empty() && resolved.related.is_empty());
+        assert_eq!(resolved.rejected.len(), 1);
+        assert!(
+            resolved.rejected[0].reason.contains("you may not see"),
+            "{}",
+            resolved.rejected[0].reason
+        );
+        assert!(!resolved.rejected[0].reason.contains(&holder.to_string()));
+        assert_eq!(resolved.applied.blocked.len(), 1);
+        assert_eq!(resolved.applied.blocked[0].0, planned);
+    }
 }

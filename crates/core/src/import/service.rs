@@ -548,7 +548,7 @@ impl Crm {
         // cores: planning on one, the database on the other). Planning asks nothing of the
         // records there, so it need not wait; related records a batch found under other ids
         // reach the next batch before it is written.
-        let mut remapped: HashMap<RecordId, RecordId> = HashMap::new();
+        let mut learned = Learned::default();
         let mut pending: Option<PendingWrite> = None;
         let fed: Result<()> = async {
             loop {
@@ -573,8 +573,15 @@ impl Crm {
                     }
                     None => HashSet::new(),
                 };
-                let likely = self
-                    .likely_duplicates(&object, &plan, &held, &existing, &mut rows_seen, job.settings.dry_run)
+                let (likely, indexed) = self
+                    .likely_duplicates(
+                        &object,
+                        &plan,
+                        &held,
+                        &existing,
+                        (&mut rows_seen, &learned.dead_rows),
+                        job.settings.dry_run,
+                    )
                     .await?;
                 planner.learn(&plan);
                 let ctx = WriteCtx {
@@ -607,21 +614,22 @@ impl Crm {
                 };
                 // The batch before must be written before this one starts: its counts are this
                 // one's base, and the companies it found elsewhere are this one's links.
-                self.settle(pending.take(), job, &mut planner, &mut remapped, progress)
+                self.settle(pending.take(), job, &mut planner, &mut learned, progress)
                     .await?;
                 write.base = job.counts;
-                relink(&mut write, &remapped);
+                learned.apply(&mut write);
                 let store = self.store.clone();
                 let object = object.clone();
                 let write = Arc::new(write);
                 let sent = write.clone();
                 pending = Some(PendingWrite {
                     write,
+                    indexed,
                     at: ctx.now,
                     task: tokio::spawn(async move { store.write_import(&object, &sent, ctx).await }),
                 });
             }
-            self.settle(pending.take(), job, &mut planner, &mut remapped, progress)
+            self.settle(pending.take(), job, &mut planner, &mut learned, progress)
                 .await
         }
         .await;
@@ -646,28 +654,34 @@ impl Crm {
         pending: Option<PendingWrite>,
         job: &mut ImportJob,
         planner: &mut Planner,
-        remapped: &mut HashMap<RecordId, RecordId>,
+        learned: &mut Learned,
         progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
     ) -> Result<()> {
         let Some(p) = pending else { return Ok(()) };
-        let mut outcome = p
+        let first = p
             .task
             .await
-            .map_err(|e| Error::internal(format!("an import batch stopped: {e}")))??;
+            .map_err(|e| Error::internal(format!("an import batch stopped: {e}")))?;
         let object = self.schema().await?.object(&job.settings.object)?.clone();
         let ctx = WriteCtx {
             actor: job.created_by,
             now: p.at,
         };
+        // Written again, whole, when it met a changed record or the database gave up on it (a
+        // deadlock with another writer on PostgreSQL, a busy SQLite file): nothing of it stayed.
+        let mut outcome = first;
         for _ in 0..3 {
-            let ImportWriteOutcome::Stale(_) = outcome else { break };
-            outcome = self.store.write_import(&object, &p.write, ctx).await?;
+            match &outcome {
+                Ok(ImportWriteOutcome::Stale(_)) => {}
+                Err(e) if e.code == ErrorCode::Unavailable => {}
+                _ => break,
+            }
+            outcome = self.store.write_import(&object, &p.write, ctx).await;
         }
-        match outcome {
+        match outcome? {
             ImportWriteOutcome::Written(applied) => {
-                let found: HashMap<RecordId, RecordId> = applied.remapped.iter().copied().collect();
-                planner.remap(&found);
-                remapped.extend(found);
+                learned.take(&applied, &p.indexed);
+                planner.remap(&learned.remapped, &learned.blocked);
                 self.written(job, applied.counts, p.at, progress)
             }
             ImportWriteOutcome::Stale(id) => Err(Error::new(
@@ -689,9 +703,9 @@ impl Crm {
         plan: &Plan,
         held: &HashSet<String>,
         existing: &KeyIndex,
-        rows_seen: &mut BlockIndex<Known>,
+        (rows_seen, dead_rows): (&mut BlockIndex<Known>, &HashSet<u64>),
         dry_run: bool,
-    ) -> Result<Vec<LikelyDuplicate>> {
+    ) -> Result<(Vec<LikelyDuplicate>, Vec<u64>)> {
         let new_rows: Vec<(&super::plan::PlannedRow, Features)> = plan
             .rows
             .iter()
@@ -711,6 +725,7 @@ impl Crm {
             .map(|r| (r.id, Features::of(object, r, DEFAULT_COUNTRY)))
             .collect();
         let mut out = Vec::new();
+        let mut indexed = Vec::new();
         let mut reach = Vec::new();
         for (row, features) in new_rows {
             reach.clear();
@@ -730,6 +745,7 @@ impl Crm {
                 }
             }
             if let Some((Known::Row(n, id), score, reasons)) = rows_seen.best_match(&features)
+                && !dead_rows.contains(n)
                 && best.as_ref().is_none_or(|b| score > b.score)
             {
                 best = Some(LikelyDuplicate {
@@ -744,9 +760,10 @@ impl Crm {
             out.extend(best);
             if rows_seen.len() < ROWS_COMPARED {
                 rows_seen.add(features, Known::Row(row.number, row.record.id));
+                indexed.push(row.number);
             }
         }
-        Ok(out)
+        Ok((out, indexed))
     }
 
     /// A batch is committed: the job counts it, and the caller may stop the import here.
@@ -783,26 +800,66 @@ enum Known {
 /// after the import finds them (the index would hold the whole file in memory).
 const ROWS_COMPARED: usize = 100_000;
 
-/// Related records a batch planned under ids the store found under others: the rows link to
-/// the others.
-fn relink(write: &mut ImportWrite, remapped: &HashMap<RecordId, RecordId>) {
-    if remapped.is_empty() {
-        return;
+/// What the batches written so far taught the import, for the batches after them.
+#[derive(Default)]
+struct Learned {
+    /// Related records planned under one id and found under another.
+    remapped: HashMap<RecordId, RecordId>,
+    /// Related records that could not be made, with why.
+    blocked: HashMap<RecordId, String>,
+    /// Rows compared with later ones that did not become new records after all (rejected, or
+    /// an update of a record someone made meanwhile): not "an earlier row" to point at.
+    dead_rows: HashSet<u64>,
+}
+
+impl Learned {
+    fn take(&mut self, applied: &super::job::Applied, indexed: &[u64]) {
+        self.remapped.extend(applied.remapped.iter().copied());
+        self.blocked.extend(applied.blocked.iter().cloned());
+        let created: HashSet<u64> = applied.created_rows.iter().copied().collect();
+        self.dead_rows
+            .extend(indexed.iter().copied().filter(|n| !created.contains(n)));
     }
-    for row in &mut write.rows {
-        for value in row.record.values.values_mut() {
-            if let Value::Relation(id) = value
-                && let Some(to) = remapped.get(id)
-            {
-                *id = *to;
+
+    /// A batch planned before the one before it was written: its rows link to related records
+    /// found elsewhere, rows naming one that could not be made are rejected, and likenesses to
+    /// rows that made no record go.
+    fn apply(&self, write: &mut ImportWrite) {
+        write
+            .likely
+            .retain(|l| l.like_row.is_none_or(|n| !self.dead_rows.contains(&n)));
+        if self.remapped.is_empty() && self.blocked.is_empty() {
+            return;
+        }
+        let mut kept = Vec::with_capacity(write.rows.len());
+        for mut row in std::mem::take(&mut write.rows) {
+            let mut why = None;
+            for value in row.record.values.values_mut() {
+                if let Value::Relation(id) = value {
+                    if let Some(to) = self.remapped.get(id) {
+                        *id = *to;
+                    } else if let Some(reason) = self.blocked.get(id) {
+                        why = Some(reason.clone());
+                    }
+                }
+            }
+            match why {
+                Some(reason) => write
+                    .rejected
+                    .push(super::plan::Rejected::new(row.number, reason, row.cells)),
+                None => kept.push(row),
             }
         }
+        write.rows = kept;
+        write.rejected.sort_by_key(|r| r.number);
     }
 }
 
 /// A batch being written in the background.
 struct PendingWrite {
     write: Arc<ImportWrite>,
+    /// Its rows that later rows are compared with.
+    indexed: Vec<u64>,
     at: chrono::DateTime<chrono::Utc>,
     task: tokio::task::JoinHandle<Result<ImportWriteOutcome>>,
 }

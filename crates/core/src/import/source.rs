@@ -382,6 +382,8 @@ fn read_sheet<R: Read + Seek>(reader: R, rows: &std::sync::mpsc::SyncSender<Shee
             dimensions.end.1 - dimensions.start.1 + 1
         ));
     }
+    // Columns count from the first one the sheet uses, as a spreadsheet program shows them.
+    let first_column = dimensions.start.1;
     let mut current: Option<(u32, Vec<String>)> = None;
     loop {
         let cell = match cells.next_cell() {
@@ -390,6 +392,9 @@ fn read_sheet<R: Read + Seek>(reader: R, rows: &std::sync::mpsc::SyncSender<Shee
             Err(e) => return send_error(format!("has a first sheet that cannot be read: {e}")),
         };
         let (row, column) = cell.get_position();
+        let Some(column) = column.checked_sub(first_column) else {
+            continue;
+        };
         let column = column as usize;
         if column >= MAX_COLUMNS {
             return send_error(format!(
@@ -655,6 +660,18 @@ mod tests {
         assert_eq!(rows[1].as_ref().unwrap().number, 4);
         assert_eq!(rows[3].as_ref().unwrap().number, 6);
         assert!(t.failure().is_none());
+        // A sheet that starts in column C counts its columns from there.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(1, 2, "Efternamn").unwrap();
+        sheet.write_string(1, 3, "Ort").unwrap();
+        sheet.write_string(2, 2, "Öberg").unwrap();
+        sheet.write_string(2, 3, "Malmö").unwrap();
+        let mut t = open("offset.xlsx", Cursor::new(book.save_to_buffer().unwrap())).unwrap();
+        assert_eq!(t.headers, vec!["Efternamn", "Ort"]);
+        let rows = t.take_rows(10);
+        assert_eq!(cells(&rows), vec![vec!["Öberg", "Malmö"]]);
+        assert_eq!(rows[0].as_ref().unwrap().number, 3);
         // Wider than we take: refused before any row.
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();

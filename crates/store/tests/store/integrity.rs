@@ -64,6 +64,21 @@ pub async fn case_folds_alike_for_the_letters_of_five_languages(h: H) {
     }
     let found = count(json!({"field": "last_name", "op": "in", "value": ["öberg", "NÚÑEZ"]})).await;
     assert_eq!(found, 6);
+    // Phone numbers are compared as written: a prefix is a prefix, punctuation and all.
+    h.crm
+        .update_field(&h.admin, "person", "phone", json!({"filterable": true}))
+        .await
+        .unwrap();
+    person(&h, json!({"last_name": "Phoned", "phone": "+46 8 123 45 67"})).await;
+    person(&h, json!({"last_name": "Local", "phone": "46 81 23 45"})).await;
+    for (op, value, expected) in [
+        ("starts_with", "+46", 1),
+        ("starts_with", "46", 1),
+        ("contains", "46", 2),
+    ] {
+        let got = count(json!({"field": "phone", "op": op, "value": value})).await;
+        assert_eq!(got, expected, "phone {op} {value:?} on {}", h.store.backend());
+    }
     // Sorted by the folded text in code-point order, the same on both databases; keyset pages
     // walk it without gaps or repeats.
     let all = names(
@@ -795,4 +810,84 @@ pub async fn indexes_a_dead_bulk_load_dropped_are_built_again(h: H) {
     assert_eq!(h.crm.repair_bulk_loads().await.unwrap(), vec!["person".to_string()]);
     assert!(has_index(&h, "ix_obj_person__fold_last_name").await);
     assert!(h.crm.repair_bulk_loads().await.unwrap().is_empty(), "repaired once");
+}
+
+/// A key user who may not see a company merges two people: a relation to that company stays
+/// as it is, neither overwritten nor cleared; sorting by it is not offered to them.
+pub async fn merging_keeps_relations_the_merger_may_not_see(h: H) {
+    let mut policy = AccessPolicy::default();
+    policy
+        .visibility
+        .entry("company".into())
+        .or_default()
+        .insert(Role::KeyUser, Visibility::Own);
+    h.store.set_policy(&policy).await.unwrap();
+    let keyuser = add_user(&*h.store, "key@example.com", Role::KeyUser, h.clock.now()).await;
+    let (_, hidden) = h
+        .crm
+        .create(&h.admin, "company", &json!({"name": "Hidden AB"}))
+        .await
+        .unwrap();
+    let (_, visible) = h
+        .crm
+        .create(&keyuser, "company", &json!({"name": "Visible AB"}))
+        .await
+        .unwrap();
+    let keep = person(&h, json!({"last_name": "Öberg", "company": hidden.id.to_string()})).await;
+    let gone = person(
+        &h,
+        json!({"last_name": "Oberg", "title": "CFO", "company": visible.id.to_string()}),
+    )
+    .await;
+    let (o, seen) = h
+        .crm
+        .get(&keyuser, "person", keep["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(seen.to_json(&o)["withheld"], json!(["company"]));
+    let e = h
+        .crm
+        .merge(
+            &keyuser,
+            "person",
+            json!({"keep": keep["id"], "gone": gone["id"], "keep_version": 1, "gone_version": 1, "values": {"company": "gone"}}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "values.company");
+    let entry = h
+        .crm
+        .merge(
+            &keyuser,
+            "person",
+            json!({"keep": keep["id"], "gone": gone["id"], "keep_version": 1, "gone_version": 1, "values": {}}),
+        )
+        .await
+        .unwrap();
+    let (o, kept) = h
+        .crm
+        .get(&h.admin, "person", keep["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let kept = kept.to_json(&o);
+    assert_eq!(
+        kept["company"],
+        json!(hidden.id.to_string()),
+        "not overwritten by the other's"
+    );
+    assert_eq!(kept["title"], "CFO", "what the merger sees is filled in as before");
+    h.crm.undo_merge(&keyuser, &entry.id.to_string()).await.unwrap();
+    let (o, back) = h
+        .crm
+        .get(&h.admin, "person", keep["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(back.to_json(&o)["company"], json!(hidden.id.to_string()));
+    let params = ListParams {
+        sort: Some("company".into()),
+        ..Default::default()
+    };
+    let e = h.crm.list(&keyuser, "person", &params).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidSort);
+    assert!(h.crm.list(&h.admin, "person", &params).await.is_ok());
 }
