@@ -434,3 +434,71 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
     }
     Ok(())
 }
+
+/// Creates one after another on an existing SQLite file, in process: the time each write takes
+/// without any queue, its distribution and the slowest — to see what the tail is made of.
+pub async fn write_probe(path: &Path, n: usize) -> Result<()> {
+    use anchora_core::auth::{Credential, Principal, Role};
+    use anchora_core::{Clock, Store};
+    let store = Arc::new(
+        anchora_store::SqlStore::open_sqlite(path)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail))?,
+    );
+    let clock: Arc<dyn Clock> = Arc::new(anchora_core::SystemClock);
+    let admin = store
+        .users()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?
+        .into_iter()
+        .find(|u| u.role == Role::Admin)
+        .context("no admin")?;
+    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
+    let crm = anchora_core::service::Crm::new(store.clone(), clock);
+    // ANCHORA_PROBE_TASKS writers at once (one by default).
+    let tasks: usize = std::env::var("ANCHORA_PROBE_TASKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let stamp = chrono::Utc::now().timestamp_micros();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (crm, who) = (crm.clone(), who.clone());
+        handles.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            for i in 0..n / tasks {
+                let started = Instant::now();
+                crm.create(
+                    &who,
+                    "person",
+                    &serde_json::json!({"first_name": "Åsa", "last_name": format!("Öberg {i}"), "external_id": format!("P-{stamp}-{t}-{i}")}),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail))?;
+                times.push((started.elapsed(), i * tasks + t));
+            }
+            anyhow::Ok(times)
+        }));
+    }
+    let mut times = Vec::with_capacity(n);
+    for h in handles {
+        times.extend(h.await??);
+    }
+    let n = times.len();
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{n} creates: p50 {:.2} ms · p90 {:.2} · p99 {:.2} · max {:.2}; slowest at {:?}",
+        ms(times[n / 2].0),
+        ms(times[n * 9 / 10].0),
+        ms(times[n * 99 / 100].0),
+        ms(times[n - 1].0),
+        times
+            .iter()
+            .rev()
+            .take(8)
+            .map(|(d, i)| format!("#{i} {:.1}", ms(*d)))
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}

@@ -883,6 +883,9 @@ pub async fn fresh_pg(base: &str, name: &str) -> Result<String> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    if let Some(path) = std::env::var_os("ANCHORA_WRITE_PROBE") {
+        return integrity::write_probe(Path::new(&path), 3000).await;
+    }
     let args = args()?;
     std::fs::create_dir_all(&args.dir)?;
     let mut report = Report::default();

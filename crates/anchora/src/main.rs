@@ -274,6 +274,7 @@ async fn run(cli: Cli) -> Result<()> {
             demo::generate(&store, people, admin, &*clock).await?;
             let token = create_service_token(&store, DEFAULT_WORKSPACE, "generate", Role::Admin, None, &*clock).await?;
             println!("{token}");
+            instance.close().await;
             Ok(())
         }
         Command::Migrate { db } => {

@@ -232,6 +232,7 @@ pub async fn import(args: ImportArgs, clock: Arc<dyn Clock>) -> Result<()> {
     }
     let prefix = if job.settings.dry_run { "dry run: " } else { "" };
     println!("{prefix}{}", job.counts.summary());
+    instance.close().await;
     if job.status != JobStatus::Done {
         bail!("the import stopped: {}", job.error.unwrap_or_default());
     }

@@ -596,6 +596,9 @@ fn push_insert_values(backend: Backend, object: &ObjectDef, r: &Record, out: &mu
     out.extend(folding_fields(object).map(|f| folded(r.get(&f.name))));
 }
 
+/// Up to this many records are written with one call ([`Tx::execute_together`]).
+const FEW: usize = 8;
+
 /// Insert records with their change-log rows and search documents, inside `tx`.
 pub async fn insert_many(
     tx: &mut Tx,
@@ -631,11 +634,18 @@ pub async fn insert_many(
         .iter()
         .filter(|r| r.deleted_at.is_none())
         .map(|r| search::Doc::of(object, r));
-    let first_doc = search::next_doc(tx, backend).await?;
-    let statements = rows
-        .chain(change_log_inserts(backend, ctx, changes))
-        .chain(search::doc_inserts(backend, docs, first_doc));
-    tx.execute_overlapped(Box::new(statements)).await?;
+    if records.len() <= FEW {
+        // A record or a few (the API, the app): everything in one call.
+        let mut statements: Vec<db::Sql> = rows.chain(change_log_inserts(backend, ctx, changes)).collect();
+        statements.extend(search::few_doc_inserts(backend, docs));
+        tx.execute_together(statements).await?;
+    } else {
+        let first_doc = search::next_doc(tx, backend).await?;
+        let statements = rows
+            .chain(change_log_inserts(backend, ctx, changes))
+            .chain(search::doc_inserts(backend, docs, first_doc));
+        tx.execute_overlapped(Box::new(statements)).await?;
+    }
     if object.is_activity() {
         for r in records.iter().filter(|r| !r.links.is_empty()) {
             replace_links(tx, backend, r.id, &r.links).await?;
@@ -663,35 +673,54 @@ pub struct Taken {
 }
 
 /// The first value among `values` that a unique field of the object finds on another live
-/// record (`except` is the record being written). Only unique fields named in `values` are
-/// looked up, each through its unique index.
+/// record (`except` is the record being written), read in one query through the unique
+/// indexes. Only unique fields named in `values` are looked up.
 pub async fn taken(
-    tx: &mut Tx,
+    exec: Exec<'_>,
     backend: Backend,
     object: &ObjectDef,
     values: &std::collections::BTreeMap<String, Value>,
     except: Option<RecordId>,
 ) -> Result<Option<Taken>, sqlx::Error> {
-    for field in object.active_fields().filter(|f| f.unique) {
-        let Some(value) = values.get(&field.name).filter(|v| !v.is_null()) else {
-            continue;
-        };
+    let wanted: Vec<(&anchora_core::meta::FieldDef, &Value)> = object
+        .active_fields()
+        .filter(|f| f.unique)
+        .filter_map(|f| Some((f, values.get(&f.name).filter(|v| !v.is_null())?)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let mut stmt = Query::select();
+    stmt.column("id").from(object.table());
+    let mut any = Cond::any();
+    for (field, value) in &wanted {
         let column = ColumnRef::of(field);
-        let mut stmt = Query::select()
-            .column("id")
-            .from(object.table())
-            .and_where(Expr::col(compared(&column)).eq(column_value(backend, &column, value)))
-            .and_where(Expr::col("deleted_at").is_null())
-            .limit(1)
-            .to_owned();
-        if let Some(id) = except {
-            stmt.and_where(Expr::col("id").ne(backend.uuid(Some(id.0))));
-        }
-        if let Some(row) = tx.exec().fetch_optional(backend.build(&stmt)).await? {
+        stmt.column(compared(&column));
+        any = any.add(Expr::col(compared(&column)).eq(column_value(backend, &column, value)));
+    }
+    stmt.cond_where(any)
+        .and_where(Expr::col("deleted_at").is_null())
+        .limit(1);
+    if let Some(id) = except {
+        stmt.and_where(Expr::col("id").ne(backend.uuid(Some(id.0))));
+    }
+    let Some(row) = exec.fetch_optional(backend.build(&stmt)).await? else {
+        return Ok(None);
+    };
+    let holder = RecordId(row.uuid(0)?);
+    for (i, (field, value)) in wanted.iter().enumerate() {
+        let held = if field.field_type.folds() {
+            row.opt_string(i + 1)?.map_or(Value::Null, Value::Text)
+        } else {
+            crate::codec::decode(&row, i + 1, field.field_type)?
+        };
+        if anchora_core::value::unique_key(field.field_type, &held)
+            == anchora_core::value::unique_key(field.field_type, value)
+        {
             return Ok(Some(Taken {
                 field: field.name.clone(),
-                value: value.clone(),
-                holder: RecordId(row.uuid(0)?),
+                value: (*value).clone(),
+                holder,
             }));
         }
     }
@@ -730,7 +759,7 @@ pub async fn update(
     }
     let changed: std::collections::BTreeMap<String, Value> =
         changes.iter().map(|(n, _, v)| (n.clone(), v.clone())).collect();
-    if let Some(t) = taken(tx, backend, object, &changed, Some(id)).await? {
+    if let Some(t) = taken(tx.exec(), backend, object, &changed, Some(id)).await? {
         return Ok(Ok(Updated::Taken(t)));
     }
     let mut stmt = Query::update().table(object.table()).to_owned();
@@ -784,7 +813,8 @@ pub async fn update(
         });
         next.links = links.clone();
     }
-    log_changes(tx, backend, ctx, &rows).await?;
+    let mut statements: Vec<db::Sql> =
+        change_log_inserts(backend, ctx, rows.iter().map(|r| change_values(backend, r))).collect();
     for (name, _, new) in changes {
         if name == "owner" {
             next.owner = match new {
@@ -805,8 +835,13 @@ pub async fn update(
         .any(|f| current.get(&f.name) != next.get(&f.name));
     // The owner rides in the search document too (visibility), so a new owner rewrites it.
     if text_changed || current.owner != next.owner {
-        search::replace_doc(tx, backend, &search::Doc::of(object, &next)).await?;
+        statements.extend(search::doc_removals(backend, id));
+        statements.extend(search::few_doc_inserts(
+            backend,
+            std::iter::once(search::Doc::of(object, &next)),
+        ));
     }
+    tx.execute_together(statements).await?;
     Ok(Ok(Updated::Done(next)))
 }
 
@@ -829,7 +864,7 @@ pub async fn set_deleted(
         return Ok(Updated::Done(current));
     }
     // Back from the trash, its unique values must not have gone to another record meanwhile.
-    if !deleted && let Some(t) = taken(tx, backend, object, &current.values, Some(id)).await? {
+    if !deleted && let Some(t) = taken(tx.exec(), backend, object, &current.values, Some(id)).await? {
         return Ok(Updated::Taken(t));
     }
     let deleted_at = deleted.then_some(ctx.now);

@@ -50,19 +50,21 @@ fn words(text: &str) -> String {
     parts.join(" ")
 }
 
-/// FTS5 merges a few segments after every write by default (`automerge` 4). In a bulk load
-/// that rereads and rewrites the growing index batch after batch; with it off, segments are
-/// merged sixteen at a time when a level fills (`crisismerge`). A million-people import took
-/// 33 s instead of 38 s, and left 15 segments for searches to look in instead of 6.
-pub fn bulk_load_statements(backend: Backend, bulk: bool) -> Vec<String> {
+/// FTS5 merges a few segments after a write when enough have piled up (`automerge` 4): every
+/// 64th document waited tens of milliseconds for it, and in a bulk load the growing index was
+/// reread and rewritten batch after batch (a million-people import took 38 s instead of 33).
+/// Writes leave merging alone (segments are still merged sixteen at a time should a level fill:
+/// `crisismerge`); the store's upkeep merges a little at a time beside them
+/// ([`MERGE_A_LITTLE`]).
+pub fn merge_settings(backend: Backend) -> Vec<String> {
     match backend {
         Backend::Postgres => Vec::new(),
-        Backend::Sqlite => vec![format!(
-            "INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', {})",
-            if bulk { 0 } else { 4 }
-        )],
+        Backend::Sqlite => vec!["INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 0)".to_string()],
     }
 }
+
+/// Up to 200 pages of merging (a few milliseconds), segments four at a time.
+pub const MERGE_A_LITTLE: &str = "INSERT INTO search_fts(search_fts, rank) VALUES ('merge', 200)";
 
 pub async fn insert_docs(tx: &mut Tx, backend: Backend, docs: &[Doc]) -> Result<(), sqlx::Error> {
     let first = next_doc(tx, backend).await?;
@@ -138,6 +140,55 @@ pub fn doc_inserts<'a>(
         Some(statements)
     })
     .flatten()
+}
+
+/// The statements that put a few records' documents in, for [`Tx::execute_together`]: SQLite
+/// numbers each document in the statement itself and hands the number to its full-text row
+/// (`last_insert_rowid()`), so nothing has to be asked first.
+pub fn few_doc_inserts(backend: Backend, docs: impl Iterator<Item = Doc> + Send) -> Vec<Sql> {
+    match backend {
+        Backend::Postgres => doc_inserts(backend, docs, 0).collect(),
+        Backend::Sqlite => docs
+            .flat_map(|d| {
+                [
+                    Sql::new(
+                        "INSERT INTO search_doc (doc, object, record_id, title, owner) \
+                         VALUES ((SELECT coalesce(max(doc), 0) + 1 FROM search_doc), ?, ?, ?, ?)",
+                        vec![
+                            d.object.into(),
+                            backend.uuid(Some(d.id.0)),
+                            d.title.clone().into(),
+                            backend.uuid(d.owner.map(|o| o.0)),
+                        ],
+                    ),
+                    Sql::new(
+                        "INSERT INTO search_fts (rowid, title, body) VALUES (last_insert_rowid(), ?, ?)",
+                        vec![d.title.into(), d.body.into()],
+                    ),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The statements that take a record's document out, for [`Tx::execute_together`].
+pub fn doc_removals(backend: Backend, id: RecordId) -> Vec<Sql> {
+    match backend {
+        Backend::Postgres => vec![Sql::new(
+            "DELETE FROM search_doc WHERE record_id = $1",
+            vec![backend.uuid(Some(id.0))],
+        )],
+        Backend::Sqlite => vec![
+            Sql::new(
+                "DELETE FROM search_fts WHERE rowid IN (SELECT doc FROM search_doc WHERE record_id = ?)",
+                vec![backend.uuid(Some(id.0))],
+            ),
+            Sql::new(
+                "DELETE FROM search_doc WHERE record_id = ?",
+                vec![backend.uuid(Some(id.0))],
+            ),
+        ],
+    }
 }
 
 pub async fn remove_doc(tx: &mut Tx, backend: Backend, id: RecordId) -> Result<(), sqlx::Error> {

@@ -34,7 +34,8 @@ pub struct SqlStore {
     pool: Pool,
     cache: RwLock<Option<Arc<Schema>>>,
     column_budget: std::sync::atomic::AtomicI64,
-    /// SQLite: the task that checkpoints the WAL beside the writers.
+    /// SQLite: the task that merges the full-text index and checkpoints the WAL beside the
+    /// writers.
     checkpointer: Option<tokio::task::AbortHandle>,
 }
 
@@ -46,21 +47,79 @@ impl Drop for SqlStore {
     }
 }
 
-/// Copy the WAL into the database twice a second, passively: it neither waits for nor blocks
-/// the writers (SQLite lets a checkpoint run beside them), so none of them pays for it.
-fn checkpoint_in_background(pool: sqlx::SqlitePool) -> tokio::task::AbortHandle {
+/// SQLite's upkeep beside the writers, four times a second when something was written: a little
+/// of the full-text index merged (in turn with the writers: it writes) and the WAL copied into
+/// the database passively (it neither waits for the writers nor blocks them). Left to the
+/// writers, both came at random in their midst: the index merged after every 64th document
+/// (tens of milliseconds), and the writer that crossed the WAL limit copied 40 MB while the
+/// others waited behind it.
+fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> tokio::task::AbortHandle {
     tokio::spawn(async move {
+        let mut seen = lock.writes();
         loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
             if pool.is_closed() {
                 return;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-                tracing::debug!(error = %e, "a checkpoint did not run");
+            let writes = lock.writes();
+            if writes == seen {
+                continue;
+            }
+            seen = writes;
+            let merged = {
+                let _turn = lock.take().await;
+                sqlx::query(search::MERGE_A_LITTLE).execute(&pool).await
+            };
+            if let Err(e) = merged {
+                tracing::debug!(error = %e, "the full-text index was not merged this time");
+            }
+            // Beside the writers, until what they wrote meanwhile is little. A WAL the
+            // checkpoints keep up with still only starts over when a writer begins with all of
+            // it copied, which under steady writes never happens by itself: once it has grown,
+            // the little that is left is copied in turn with the writers, so the next one starts
+            // it over (else it grows as long as writes go on, and every read walks a longer
+            // index).
+            let mut log = None;
+            let mut grown = false;
+            for _ in 0..5 {
+                match checkpoint(&pool).await {
+                    Ok((now, _)) => {
+                        grown = now > WAL_FRAMES_BEFORE_RESTART;
+                        let written_meanwhile = log.map_or(now, |before| now - before);
+                        log = Some(now);
+                        if !grown || written_meanwhile < FRAMES_COPIED_IN_TURN {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "a checkpoint did not run");
+                        break;
+                    }
+                }
+            }
+            if grown {
+                let _turn = lock.take().await;
+                if let Err(e) = checkpoint(&pool).await {
+                    tracing::debug!(error = %e, "a checkpoint did not run");
+                }
             }
         }
     })
     .abort_handle()
+}
+
+/// A WAL this many frames long (16 MB of 4 KB pages) is started over in turn with the writers.
+const WAL_FRAMES_BEFORE_RESTART: i64 = 4_000;
+
+/// At most about this many frames (2 MB) are left to copy in turn with the writers (10–20 ms).
+const FRAMES_COPIED_IN_TURN: i64 = 500;
+
+/// A passive checkpoint (beside readers and writers): the frames in the WAL and how many of them
+/// are in the database now.
+async fn checkpoint(pool: &sqlx::SqlitePool) -> std::result::Result<(i64, i64), sqlx::Error> {
+    use sqlx::Row as _;
+    let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
+    Ok((row.try_get(1)?, row.try_get(2)?))
 }
 
 /// Migrations in order. Each runs once, in its own transaction, under a lock.
@@ -101,8 +160,10 @@ impl SqlStore {
             .pragma("temp_store", "memory")
             // Writers do not checkpoint: a committing writer that copied 40 MB of WAL into the
             // database held every other writer up (the slowest creates under load); a task does it
-            // beside them instead (`checkpoint_in_background`).
+            // beside them instead (`upkeep_in_background`).
             .pragma("wal_autocheckpoint", "0")
+            // A WAL file started over is cut back to 64 MB, whatever it grew to in between.
+            .pragma("journal_size_limit", "67108864")
             .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             .max_connections(6)
@@ -114,9 +175,10 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        let checkpointer = Some(checkpoint_in_background(pool.clone()));
+        let lock = crate::db::WriteLock::default();
+        let checkpointer = Some(upkeep_in_background(pool.clone(), lock.clone()));
         Ok(Self {
-            pool: Pool::Sqlite(pool, crate::db::WriteLock::default()),
+            pool: Pool::Sqlite(pool, lock),
             cache: RwLock::new(None),
             column_budget: std::sync::atomic::AtomicI64::new(physical::COLUMN_BUDGET),
             checkpointer,
@@ -163,7 +225,22 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
+        self.truncate_wal().await;
         self.pool.close().await;
+    }
+
+    /// SQLite: copy the whole WAL into the database and empty it (at start, and at the end of
+    /// a command), so a server never begins by catching up with what a command left behind.
+    async fn truncate_wal(&self) {
+        if self.backend_kind() == Backend::Sqlite
+            && let Err(e) = self
+                .pool
+                .exec()
+                .execute(Sql::plain("PRAGMA wal_checkpoint(TRUNCATE)"))
+                .await
+        {
+            tracing::debug!(error = %e, "the WAL was not emptied");
+        }
     }
 
     /// Run pending migrations. Safe to call from several processes at once.
@@ -229,6 +306,7 @@ impl SqlStore {
             for stmt in ["PRAGMA analysis_limit = 2000", "PRAGMA optimize = 0x10002"] {
                 self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
             }
+            self.truncate_wal().await;
         }
         Ok(())
     }
@@ -242,7 +320,7 @@ impl SqlStore {
             .values()
             .flat_map(|object| ddl::create_indexes(self.backend_kind(), object))
             .collect();
-        statements.extend(search::bulk_load_statements(self.backend_kind(), false));
+        statements.extend(search::merge_settings(self.backend_kind()));
         self.run_all(statements).await
     }
 
@@ -254,19 +332,14 @@ impl SqlStore {
     }
 
     /// Bulk loading into an empty table: drop its secondary indexes first, so rows go in
-    /// without index maintenance; `finish_bulk_load` builds them once, from sorted data. The
-    /// full-text index merges its segments only when enough pile up meanwhile.
+    /// without index maintenance; `finish_bulk_load` builds them once, from sorted data.
     pub async fn begin_bulk_load(&self, object: &ObjectDef) -> Result<()> {
-        let mut statements = ddl::drop_indexes(object);
-        statements.extend(search::bulk_load_statements(self.backend_kind(), true));
-        self.run_all(statements).await
+        self.run_all(ddl::drop_indexes(object)).await
     }
 
-    /// Build the object's indexes after a bulk load; the full-text index merges as usual again.
+    /// Build the object's indexes after a bulk load.
     pub async fn finish_bulk_load(&self, object: &ObjectDef) -> Result<()> {
-        let mut statements = ddl::create_indexes(self.backend_kind(), object);
-        statements.extend(search::bulk_load_statements(self.backend_kind(), false));
-        self.run_all(statements).await
+        self.run_all(ddl::create_indexes(self.backend_kind(), object)).await
     }
 
     /// Refresh the query planner's statistics.
@@ -301,7 +374,8 @@ impl SqlStore {
             {
                 let input = RecordInput {
                     values: record.values.clone(),
-                    owner: Some(record.owner),
+                    // The writer owning what they write is there: they are writing.
+                    owner: Some(record.owner).filter(|o| *o != Some(ctx.actor)),
                     version: None,
                     links: Some(record.links.clone()),
                 };
@@ -311,20 +385,29 @@ impl SqlStore {
                 if !errors.is_empty() {
                     return Err(Error::validation(errors));
                 }
-                if let Some(t) = records::taken(tx, backend, object, &record.values, None)
-                    .await
-                    .map_err(db_error)?
-                {
-                    return Err(taken_error(object, &t));
-                }
+                // No look first: the unique indexes refuse a repeated value, and only then is
+                // the record that holds it looked for (one call to the database fewer).
                 records::insert_many(tx, backend, object, std::slice::from_ref(record), ctx)
                     .await
                     .map_err(db_error)
             }
         }
         .await;
-        out?;
-        txn.commit().await.map_err(db_error)
+        match out {
+            Err(e) if e.code == ErrorCode::AlreadyExists => {
+                drop(txn);
+                match records::taken(self.pool.reader(), backend, object, &record.values, None)
+                    .await
+                    .map_err(db_error)?
+                {
+                    Some(t) => Err(taken_error(object, &t)),
+                    // Gone again already: `retry_on_taken` writes once more.
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+            Ok(()) => txn.commit().await.map_err(db_error),
+        }
     }
 
     async fn update_record_once(
