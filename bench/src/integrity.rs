@@ -149,9 +149,9 @@ impl Server {
         ])
     }
 
-    fn upload(&self, file: &Path) -> Command {
+    fn upload(&self, file: &Path, token: &str) -> Command {
         let mut c = Command::new("curl");
-        c.args(["-s", "-H", &format!("Authorization: Bearer {}", self.token)])
+        c.args(["-s", "-H", &format!("Authorization: Bearer {token}")])
             .args(["-F", "object=person", "-F"])
             .arg(format!("file=@{}", file.display()))
             .arg(format!("{}/api/v1/imports", self.base))
@@ -231,11 +231,40 @@ fn adding_fields(server: &Server) -> Result<String> {
     ))
 }
 
-/// Four uploads of a 60 MB file at once: the server's memory at its peak and 10 s after.
-fn uploads(server: &Server, file: &Path) -> Result<String> {
+/// A second administrator's token, made with the command line beside the running server.
+fn second_token(binary: &Path, url: &str) -> Result<String> {
+    let email = "uploader@example.com";
+    let mut add = Command::new(binary);
+    add.env("ANCHORA_LOG", "warn")
+        .args(["user", "add", "--email", email, "--role", "admin", "--no-password"])
+        .args(["--database-url", url]);
+    run_measured(&mut add)?;
+    let mut token = Command::new(binary);
+    token
+        .env("ANCHORA_LOG", "warn")
+        .args(["token", "create", "--user", email, "--scope", "write"])
+        .args(["--database-url", url]);
+    let (stdout, _, _, _) = run_measured(&mut token)?;
+    stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("anc_"))
+        .map(|l| l.trim().to_string())
+        .context("token create printed no token")
+}
+
+/// Four uploads of a 60 MB file at once, two by each of two users (a user may upload two at
+/// once): the server's memory at its peak and 10 s after.
+fn uploads(server: &Server, file: &Path, other_token: &str) -> Result<String> {
     let before = rss_mib(server.pid()).unwrap_or(f64::NAN);
     let watch = RssWatch::start(server.pid());
-    let children: Vec<Child> = (0..4).map(|_| server.upload(file).spawn()).collect::<Result<_, _>>()?;
+    let children: Vec<Child> = (0..4)
+        .map(|i| {
+            server
+                .upload(file, if i % 2 == 0 { &server.token } else { other_token })
+                .spawn()
+        })
+        .collect::<Result<_, _>>()?;
     let mut created = 0;
     for c in children {
         let out = c.wait_with_output()?;
@@ -261,7 +290,7 @@ fn server_import(server: &Server, files: &[PathBuf]) -> Result<String> {
     let started = Instant::now();
     let mut summaries = Vec::new();
     for file in files {
-        let out = server.upload(file).output()?;
+        let out = server.upload(file, &server.token).output()?;
         let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
         let id = body["import"]["id"]
             .as_str()
@@ -412,7 +441,7 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
         if part("uploads") {
             report.add(
                 &format!("{name} ({label}): server memory, four concurrent 60 MB uploads"),
-                uploads(&server, &sixty)?,
+                uploads(&server, &sixty, &second_token(binary, &url)?)?,
                 "peak ≤ 300 MB, < 200 MB after",
             );
         }
@@ -459,7 +488,8 @@ pub async fn write_probe(path: &Path, n: usize) -> Result<()> {
     let tasks: usize = std::env::var("ANCHORA_PROBE_TASKS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+        .unwrap_or(1)
+        .max(1);
     let stamp = chrono::Utc::now().timestamp_micros();
     let mut handles = Vec::new();
     for t in 0..tasks {
@@ -485,6 +515,9 @@ pub async fn write_probe(path: &Path, n: usize) -> Result<()> {
         times.extend(h.await??);
     }
     let n = times.len();
+    if n == 0 {
+        bail!("no creates ran: ask for at least as many creates as tasks");
+    }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(

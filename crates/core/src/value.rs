@@ -69,7 +69,11 @@ impl Value {
 /// The form in which two values of a unique field are the same: folded text for text that
 /// folds, the value as written otherwise. `None` for an empty value (never held unique).
 pub fn unique_key(field_type: crate::meta::FieldType, value: &Value) -> Option<String> {
-    let text = value.to_text()?;
+    let text = match value {
+        // -0 is 0 to the databases' unique indexes; to the text of the number it is not.
+        Value::Number(n) | Value::Percent(n) if *n == 0.0 => Value::Number(0.0).to_text()?,
+        v => v.to_text()?,
+    };
     let key = if field_type.folds() {
         crate::text::fold_case(&text)
     } else {
@@ -429,6 +433,29 @@ pub fn message_kind(message: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_keys_are_equal_where_the_database_sees_one_value() {
+        use crate::meta::FieldType;
+        let key = |t, v| unique_key(t, &v);
+        assert_eq!(
+            key(FieldType::Number, Value::Number(-0.0)),
+            key(FieldType::Number, Value::Number(0.0))
+        );
+        assert_eq!(
+            key(FieldType::Percent, Value::Percent(-0.0)),
+            key(FieldType::Percent, Value::Percent(0.0))
+        );
+        assert_ne!(
+            key(FieldType::Number, Value::Number(1.0)),
+            key(FieldType::Number, Value::Number(-1.0))
+        );
+        assert_eq!(
+            key(FieldType::Text, Value::Text("ÖBERG".into())),
+            key(FieldType::Text, Value::Text("öberg".into()))
+        );
+        assert_eq!(key(FieldType::Text, Value::Text("  ".into())), None);
+    }
 
     #[test]
     fn validation_messages_have_kinds_for_translation() {

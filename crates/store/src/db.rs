@@ -180,6 +180,12 @@ impl WriteLock {
         self.queue.clone().lock_owned().await
     }
 
+    /// A turn for the store's own upkeep, which is not counted as a write (else the upkeep
+    /// would find something written each time it looks, and never rest).
+    pub async fn take_for_upkeep(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.queue.clone().lock_owned().await
+    }
+
     pub fn writes(&self) -> u64 {
         self.turns.load(std::sync::atomic::Ordering::Relaxed)
     }

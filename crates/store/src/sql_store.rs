@@ -67,7 +67,7 @@ fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> t
             }
             seen = writes;
             let merged = {
-                let _turn = lock.take().await;
+                let _turn = lock.take_for_upkeep().await;
                 sqlx::query(search::MERGE_A_LITTLE).execute(&pool).await
             };
             if let Err(e) = merged {
@@ -75,10 +75,11 @@ fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> t
             }
             // Beside the writers, until what they wrote meanwhile is little. A WAL the
             // checkpoints keep up with still only starts over when a writer begins with all of
-            // it copied, which under steady writes never happens by itself: once it has grown,
-            // the little that is left is copied in turn with the writers, so the next one starts
-            // it over (else it grows as long as writes go on, and every read walks a longer
-            // index).
+            // it copied and no reader inside it, which under steady writes never happens by
+            // itself: once it has grown, the little that is left is copied in turn with the
+            // writers, waiting briefly for the readers of the moment, and the WAL starts over
+            // (else it grows as long as writes go on, and every read walks a longer index). A
+            // reader that keeps it waiting longer only puts this off to the next round.
             let mut log = None;
             let mut grown = false;
             for _ in 0..5 {
@@ -98,9 +99,9 @@ fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> t
                 }
             }
             if grown {
-                let _turn = lock.take().await;
-                if let Err(e) = checkpoint(&pool).await {
-                    tracing::debug!(error = %e, "a checkpoint did not run");
+                let _turn = lock.take_for_upkeep().await;
+                if let Err(e) = restart_wal(&pool).await {
+                    tracing::debug!(error = %e, "the WAL was not started over this time");
                 }
             }
         }
@@ -113,6 +114,28 @@ const WAL_FRAMES_BEFORE_RESTART: i64 = 4_000;
 
 /// At most about this many frames (2 MB) are left to copy in turn with the writers (10–20 ms).
 const FRAMES_COPIED_IN_TURN: i64 = 500;
+
+/// Copy what is left of the WAL into the database and have the next writer start it over,
+/// waiting at most 20 ms for readers still inside it (the caller holds the write turn).
+async fn restart_wal(pool: &sqlx::SqlitePool) -> std::result::Result<(), sqlx::Error> {
+    use sqlx::Row as _;
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA busy_timeout = 20").execute(&mut *conn).await?;
+    let done = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        .fetch_one(&mut *conn)
+        .await;
+    let reset = sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await;
+    if reset.is_err() {
+        // A connection left with a 20 ms patience would fail writers that wait for another
+        // process: it is not given back to the pool.
+        drop(conn.detach());
+    }
+    let busy: i64 = done?.try_get(0)?;
+    if busy != 0 {
+        tracing::debug!("readers kept the WAL from starting over; next round");
+    }
+    Ok(())
+}
 
 /// A passive checkpoint (beside readers and writers): the frames in the WAL and how many of them
 /// are in the database now.

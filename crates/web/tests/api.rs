@@ -157,6 +157,7 @@ anchora_store::on_both_databases!(
     nul_characters_are_refused_naming_their_field,
     unique_external_ids_are_refused_with_the_record_that_holds_them,
     redirects_go_to_paths_of_this_site_only,
+    browser_links_out_of_sight_say_so,
 );
 
 #[path = "api/imports.rs"]

@@ -353,16 +353,74 @@ fn cell_text(cell: &calamine::Data) -> String {
 /// Rows of a workbook read ahead of the import, at most this many at a time.
 const XLSX_ROWS_AHEAD: usize = 256;
 
-/// What the workbook's reader thread sends: a row (its sheet row number and cells), or why
-/// reading stopped.
-type SheetRow = std::result::Result<(u64, Vec<String>), String>;
+/// What the workbook's reader thread sends: a row (its sheet row number and cells), the end of
+/// the sheet, or why reading stopped. A queue that closes without an end means the thread died.
+enum SheetRow {
+    Row(u64, Vec<String>),
+    End,
+    Failed(String),
+}
+
+/// The shared strings of a workbook are read whole before its first row, into a list sized by
+/// the count the file states: a part bigger than this, or a count it cannot hold, is refused.
+const MAX_SHARED_STRINGS_BYTES: u64 = 128 << 20;
+
+/// Refuse a workbook whose shared strings would take more memory than an import may (a
+/// made-up count of billions, or a part that unpacks to gigabytes), before the reader sizes
+/// anything by them.
+fn check_shared_strings<R: Read + Seek>(reader: &mut R) -> std::result::Result<(), String> {
+    let mut zip = zip::ZipArchive::new(&mut *reader).map_err(|e| format!("is not a readable Excel workbook: {e}"))?;
+    let parts: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(std::borrow::Cow::into_owned))
+        .filter(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+        .collect();
+    for part in parts {
+        let mut strings = zip
+            .by_name(&part)
+            .map_err(|e| format!("is not a readable Excel workbook: {e}"))?;
+        let size = strings.size();
+        if size > MAX_SHARED_STRINGS_BYTES {
+            return Err(format!(
+                "holds {} MB of text in its shared strings; at most {} MB can be imported (save it as CSV)",
+                size >> 20,
+                MAX_SHARED_STRINGS_BYTES >> 20
+            ));
+        }
+        let mut head = Vec::new();
+        (&mut strings)
+            .take(4096)
+            .read_to_end(&mut head)
+            .map_err(|e| format!("is not a readable Excel workbook: {e}"))?;
+        // Each string takes at least `<si><t>x</t></si>`: a count beyond that is made up.
+        if stated_count(&head, "uniqueCount").is_some_and(|n| n > size / 16 + 16) {
+            return Err("is not a readable Excel workbook: its shared strings are counted wrong".into());
+        }
+    }
+    reader
+        .seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    Ok(())
+}
+
+/// The number an XML attribute states in the first bytes of a part (`uniqueCount="12"`).
+fn stated_count(head: &[u8], attribute: &str) -> Option<u64> {
+    let text = String::from_utf8_lossy(head);
+    let at = text.find(&format!("{attribute}=\""))? + attribute.len() + 2;
+    let digits: String = text[at..].chars().take_while(char::is_ascii_digit).collect();
+    // More digits than a u64 holds is as made up as a huge count.
+    Some(digits.parse().unwrap_or(u64::MAX))
+}
 
 /// Read the first sheet of a workbook cell by cell, sending whole rows (empty ones left out).
-fn read_sheet<R: Read + Seek>(reader: R, rows: &std::sync::mpsc::SyncSender<SheetRow>) {
+fn read_sheet<R: Read + Seek>(mut reader: R, rows: &std::sync::mpsc::SyncSender<SheetRow>) {
     use calamine::Reader;
     let send_error = |message: String| {
-        let _ = rows.send(Err(message));
+        let _ = rows.send(SheetRow::Failed(message));
     };
+    if let Err(message) = check_shared_strings(&mut reader) {
+        return send_error(message);
+    }
     let mut book = match calamine::Xlsx::new(reader) {
         Ok(b) => b,
         Err(e) => return send_error(format!("is not a readable Excel workbook: {e}")),
@@ -404,7 +462,7 @@ fn read_sheet<R: Read + Seek>(reader: R, rows: &std::sync::mpsc::SyncSender<Shee
         if current.as_ref().is_some_and(|(r, _)| *r != row)
             && let Some((r, row_cells)) = current.take()
             && row_cells.iter().any(|c| !c.trim().is_empty())
-            && rows.send(Ok((u64::from(r) + 1, row_cells))).is_err()
+            && rows.send(SheetRow::Row(u64::from(r) + 1, row_cells)).is_err()
         {
             // The table was dropped (a preview read what it needed): stop reading.
             return;
@@ -419,9 +477,11 @@ fn read_sheet<R: Read + Seek>(reader: R, rows: &std::sync::mpsc::SyncSender<Shee
     }
     if let Some((r, row_cells)) = current
         && row_cells.iter().any(|c| !c.trim().is_empty())
+        && rows.send(SheetRow::Row(u64::from(r) + 1, row_cells)).is_err()
     {
-        let _ = rows.send(Ok((u64::from(r) + 1, row_cells)));
+        return;
     }
+    let _ = rows.send(SheetRow::End);
 }
 
 /// The first sheet of an XLSX workbook, read as it goes: a thread reads the workbook cell by
@@ -432,10 +492,11 @@ pub fn open_xlsx(reader: impl Read + Seek + Send + 'static) -> Result<Table> {
         .name("xlsx-reader".into())
         .spawn(move || read_sheet(reader, &send))
         .map_err(|e| unreadable(format!("cannot be read: {e}")))?;
-    let (_, header) = match receive.recv() {
-        Ok(Ok(first)) => first,
-        Ok(Err(message)) => return Err(unreadable(message)),
-        Err(_) => return Err(unreadable("is empty")),
+    let header = match receive.recv() {
+        Ok(SheetRow::Row(_, first)) => first,
+        Ok(SheetRow::Failed(message)) => return Err(unreadable(message)),
+        Ok(SheetRow::End) => return Err(unreadable("is empty")),
+        Err(_) => return Err(unreadable("could not be read to its end")),
     };
     let headers: Vec<String> = header.into_iter().map(|h| h.trim().to_string()).collect();
     if headers.iter().all(String::is_empty) {
@@ -447,20 +508,29 @@ pub fn open_xlsx(reader: impl Read + Seek + Send + 'static) -> Result<Table> {
     let width = headers.len();
     let failure = Arc::new(Mutex::new(None));
     let failed = failure.clone();
-    let rows = receive.into_iter().map_while(move |row| match row {
-        Ok((number, mut cells)) => {
-            if cells.len() < width {
-                cells.resize(width, String::new());
-            }
-            Some(Ok(RawRow { number, cells }))
-        }
-        Err(message) => {
+    // The queue closing before the end (the reader thread died) fails the table like an
+    // unreadable row would: an import never finishes short as if the sheet had ended there.
+    let rows = receive
+        .into_iter()
+        .map(Some)
+        .chain(std::iter::once(None))
+        .map_while(move |row| {
+            let failure = match row {
+                Some(SheetRow::Row(number, mut cells)) => {
+                    if cells.len() < width {
+                        cells.resize(width, String::new());
+                    }
+                    return Some(Ok(RawRow { number, cells }));
+                }
+                Some(SheetRow::End) => return None,
+                Some(SheetRow::Failed(message)) => message,
+                None => "could not be read to its end".to_string(),
+            };
             if let Ok(mut f) = failed.lock() {
-                *f = Some(message);
+                *f = Some(failure);
             }
             None
-        }
-    });
+        });
     Ok(Table {
         headers,
         info: SourceInfo {
@@ -683,5 +753,46 @@ mod tests {
         assert!(err.errors[0].message.contains("columns"), "{err:?}");
         let err = open("fake.xlsx", Cursor::new(b"a,b\n".to_vec())).err().unwrap();
         assert!(err.errors[0].message.contains("not an Excel"));
+    }
+
+    /// A workbook like `book` with one part's text changed.
+    fn with_part(book: Vec<u8>, part: &str, change: impl Fn(String) -> String) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut from = zip::ZipArchive::new(Cursor::new(book)).unwrap();
+        let mut to = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..from.len() {
+            let mut file = from.by_index(i).unwrap();
+            let name = file.name().unwrap().into_owned();
+            let mut text = Vec::new();
+            file.read_to_end(&mut text).unwrap();
+            if name == part {
+                text = change(String::from_utf8(text).unwrap()).into_bytes();
+            }
+            to.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            to.write_all(&text).unwrap();
+        }
+        to.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn xlsx_with_made_up_sizes_is_refused_not_allocated() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "Efternamn").unwrap();
+        sheet.write_string(1, 0, "Ærø").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        // The workbook as written reads; the same with a count of billions is refused (calamine
+        // would try to reserve terabytes for it, and the process would abort).
+        assert!(open("fine.xlsx", Cursor::new(bytes.clone())).is_ok());
+        let lying = with_part(bytes.clone(), "xl/sharedStrings.xml", |xml| {
+            xml.replace("uniqueCount=\"2\"", "uniqueCount=\"100000000000\"")
+        });
+        assert_ne!(lying, bytes);
+        let err = open("lying.xlsx", Cursor::new(lying)).err().unwrap();
+        assert!(err.errors[0].message.contains("counted wrong"), "{err:?}");
+        let overflowing = with_part(bytes, "xl/sharedStrings.xml", |xml| {
+            xml.replace("uniqueCount=\"2\"", "uniqueCount=\"99999999999999999999999\"")
+        });
+        assert!(open("overflowing.xlsx", Cursor::new(overflowing)).is_err());
     }
 }

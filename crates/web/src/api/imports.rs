@@ -61,6 +61,34 @@ pub struct UploadForm {
     pub fields: Vec<(String, String)>,
 }
 
+/// A form's fields other than the file are short: at most this many, of at most 4 KB each.
+const MAX_SMALL_FIELDS: usize = 8;
+const MAX_SMALL_FIELD_BYTES: usize = 4096;
+
+/// A short text field of an upload form, read only as far as a short field goes.
+async fn small_text(field: &mut axum::extract::multipart::Field<'_>, name: &str) -> Result<String, Error> {
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > MAX_SMALL_FIELD_BYTES {
+                    return Err(Error::field(name, "is longer than a form field of an upload may be"));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => {
+                return Err(Error::field(
+                    "file",
+                    format!("the upload could not be read: {}", e.body_text()),
+                ));
+            }
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| Error::field(name, "is not UTF-8 text"))
+}
+
 pub async fn read_upload(mut form: Multipart) -> Result<UploadForm, Error> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -83,9 +111,13 @@ pub async fn read_upload(mut form: Multipart) -> Result<UploadForm, Error> {
                 }
                 upload = Some(writer.finish().await?);
             }
-            "object" => object = Some(field.text().await.map_err(bad)?),
+            "object" => object = Some(small_text(&mut field, &name).await?),
             _ => {
-                let text = field.text().await.map_err(bad)?;
+                // Only a few short fields ride along (a CSRF token): more is refused, not read.
+                if fields.len() >= MAX_SMALL_FIELDS {
+                    return Err(Error::field(&name, "the form has more fields than an upload takes"));
+                }
+                let text = small_text(&mut field, &name).await?;
                 fields.push((name, text));
             }
         }

@@ -346,7 +346,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "post": {"operationId": "upload_import", "summary": "Upload a CSV or XLSX file (form fields `object` and `file`, at most 64 MB): a draft import with its preview and suggested mapping", "tags": ["Import and export"],
             "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["object", "file"],
                 "properties": {"object": {"type": "string"}, "file": {"type": "string", "format": "binary"}}}}}},
-            "responses": with(single("201", "The draft import and how the file reads", &json!({"type": "object", "properties": {"import": job, "preview": {"type": "object"}}})), &["401", "403", "404", "413", "415", "422", "429"])}
+            "responses": with(single("201", "The draft import and how the file reads", &json!({"type": "object", "properties": {"import": job, "preview": {"type": "object"}}})), &["401", "403", "404", "413", "415", "422", "429", "503"])}
     }));
     paths.insert("/imports/{id}".into(), json!({
         "parameters": [id_path],
@@ -359,7 +359,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "mapping": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "column header → field (`first_name`, `company.org_number`, `owner`); null skips the column"},
                 "match_on": {"type": ["string", "null"], "description": "the field rows are matched on to update records; \"\" always creates"},
                 "create_related": {"type": "boolean"}, "dry_run": {"type": "boolean"}}}}}},
-            "responses": with(single("202", "Queued", &job), &["400", "401", "403", "404", "409", "422"])}
+            "responses": with(single("202", "Queued", &job), &["400", "401", "403", "404", "409", "422", "503"])}
     }));
     paths.insert("/imports/{id}/rejected.csv".into(), json!({
         "parameters": [id_path],
@@ -480,7 +480,11 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         ("428", "The version is missing"),
         (
             "429",
-            "Too many at once (uploads: four per server, two per user); see Retry-After",
+            "Too many attempts or too many at once (sign-ins, password changes; uploads: four per server, two per user); see Retry-After",
+        ),
+        (
+            "503",
+            "Unavailable for now (the database or the server's temporary storage); try again",
         ),
     ] {
         responses.insert(

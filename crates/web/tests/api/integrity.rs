@@ -181,3 +181,55 @@ pub async fn redirects_go_to_paths_of_this_site_only(h: H) {
         assert_eq!(page.headers["location"], to, "{back}");
     }
 }
+
+/// What a seller sees of a note on a person out of their sight, in the list and on the note,
+/// at both widths the app is made for: the link said as such, nothing of the person, no overflow.
+pub async fn browser_links_out_of_sight_say_so(h: H) {
+    put_policy(&h, json!({"visibility": {"person": {"user": "own"}}})).await;
+    user(&h, "seller@example.se", "user", None).await;
+    let theirs = h
+        .post(
+            "/api/v1/records/person",
+            json!({"first_name": "Åsa", "last_name": "Núñez-Öberg"}),
+        )
+        .await;
+    let theirs = theirs.body["id"].as_str().unwrap().to_string();
+    let note = h
+        .post(
+            "/api/v1/records/activity",
+            json!({"type": "note", "subject": "Spring order talked through", "person": theirs}),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
+    let note = note.body["id"].as_str().unwrap().to_string();
+    let Some(mut b) = super::e2e::Browser::start(&h, &format!("withheld-{}", h.backend())).await else {
+        return;
+    };
+    b.login("seller@example.se", identity::PASSWORD).await;
+    for width in [1280, 1440] {
+        b.driver.set_window_rect(0, 0, width, 860).await.unwrap();
+        for page in ["/o/activity".to_string(), format!("/o/activity/{note}")] {
+            b.go(&page).await;
+            b.wait_for("Spring order talked through").await;
+            b.wait_for("A record you may not see").await;
+            b.shot(&format!("{}-{width}", if page.len() > 12 { "note" } else { "list" }))
+                .await;
+            let html = b.source().await;
+            assert!(!html.contains(&theirs), "{page}: the person's id is shown");
+            assert!(!html.contains("Öberg"), "{page}: the person's name is shown");
+            let overflow = b
+                .driver
+                .execute(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(
+                overflow.json().as_i64().unwrap_or(0) <= 0,
+                "{page} at {width} px is wider than the window"
+            );
+        }
+    }
+    b.quit().await;
+}
