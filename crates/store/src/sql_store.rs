@@ -1200,9 +1200,14 @@ impl Store for SqlStore {
     }
 
     async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
-        identity::take_password_reset(self.pool.exec(), self.backend_kind(), hash, now)
+        // A write that reads its answer back: in a write transaction, so it waits its turn
+        // with the other writers instead of in SQLite's busy handler.
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let user = identity::take_password_reset(tx.exec(), self.backend_kind(), hash, now)
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(user)
     }
 
     async fn password_reset_user(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
