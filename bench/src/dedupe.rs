@@ -4,7 +4,6 @@
 //! the labels.
 
 use crate::{Report, fresh_pg, run_measured};
-use anchora_core::auth::{Credential, Principal, Role};
 use anchora_core::query::{Cursor, ListQuery, MAX_LIMIT};
 use anchora_core::service::Crm;
 use anchora_core::{Clock, RecordId, Store, SystemClock};
@@ -82,14 +81,7 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
         .await
         .map_err(|e| anyhow::anyhow!(e.detail))?;
     let store = instance.main();
-    let admin = store
-        .users()
-        .await
-        .map_err(|e| anyhow::anyhow!(e.detail))?
-        .into_iter()
-        .find(|u| u.role == Role::Admin)
-        .context("no admin")?;
-    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
+    let who = crate::first_admin(&*store).await?;
     let crm = Crm::new(store.clone() as Arc<dyn Store>, clock);
     let started = Instant::now();
     let pairs = crm

@@ -97,14 +97,7 @@ async fn fresh(binary: &Path, backend: Backend, dir: &Path, label: &str) -> Resu
         .env("ANCHORA_LOG", "warn")
         .args(["generate", "--people", "100000", "--database-url", &url]);
     let (stdout, _, _, _) = run_measured(&mut generate)?;
-    let token = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("anc_"))
-        .context("generate printed no token")?
-        .trim()
-        .to_string();
-    Ok((url, token))
+    Ok((url, printed_token(&stdout, "generate")?))
 }
 
 fn serve(binary: &Path, url: &str, token: &str) -> Result<Server> {
@@ -245,12 +238,17 @@ fn second_token(binary: &Path, url: &str) -> Result<String> {
         .args(["token", "create", "--user", email, "--scope", "write"])
         .args(["--database-url", url]);
     let (stdout, _, _, _) = run_measured(&mut token)?;
+    printed_token(&stdout, "token create")
+}
+
+/// The API token a command printed (on its last line that holds one).
+fn printed_token(stdout: &str, command: &str) -> Result<String> {
     stdout
         .lines()
         .rev()
         .find(|l| l.starts_with("anc_"))
         .map(|l| l.trim().to_string())
-        .context("token create printed no token")
+        .with_context(|| format!("{command} printed no token"))
 }
 
 /// Four uploads of a 60 MB file at once, two by each of two users (a user may upload two at
@@ -467,22 +465,14 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
 /// Creates one after another on an existing SQLite file, in process: the time each write takes
 /// without any queue, its distribution and the slowest — to see what the tail is made of.
 pub async fn write_probe(path: &Path, n: usize) -> Result<()> {
-    use anchora_core::auth::{Credential, Principal, Role};
-    use anchora_core::{Clock, Store};
+    use anchora_core::Clock;
     let store = Arc::new(
         anchora_store::SqlStore::open_sqlite(path)
             .await
             .map_err(|e| anyhow::anyhow!(e.detail))?,
     );
     let clock: Arc<dyn Clock> = Arc::new(anchora_core::SystemClock);
-    let admin = store
-        .users()
-        .await
-        .map_err(|e| anyhow::anyhow!(e.detail))?
-        .into_iter()
-        .find(|u| u.role == Role::Admin)
-        .context("no admin")?;
-    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
+    let who = crate::first_admin(&*store).await?;
     let crm = anchora_core::service::Crm::new(store.clone(), clock);
     // ANCHORA_PROBE_TASKS writers at once (one by default).
     let tasks: usize = std::env::var("ANCHORA_PROBE_TASKS")

@@ -731,6 +731,18 @@ async fn ui_pages(
     Ok(())
 }
 
+/// The first administrator of a store, acting as themselves.
+pub async fn first_admin(store: &dyn Store) -> Result<Principal> {
+    let admin = store
+        .users()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?
+        .into_iter()
+        .find(|u| u.role == Role::Admin)
+        .context("no admin")?;
+    Ok(Principal::new(admin.id, Role::Admin, None, Credential::Local))
+}
+
 /// The app as a signed-in admin sees it: a function that GETs a path and returns the body's
 /// length (asserting 200).
 pub async fn signed_in(

@@ -246,18 +246,9 @@ fn record(
     values: BTreeMap<String, Value>,
 ) -> Record {
     Record {
-        object: object.name.clone(),
-        id,
-        version: 1,
-        created_at: at,
-        created_by: Some(actor),
-        updated_at: at,
-        updated_by: Some(actor),
         owner: Some(owner),
-        deleted_at: None,
         values,
-        links: Vec::new(),
-        withheld: Default::default(),
+        ..Record::new(&object.name, id, at, Some(actor))
     }
 }
 

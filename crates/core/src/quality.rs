@@ -445,18 +445,8 @@ mod tests {
 
     fn record(values: &[(&str, Value)], updated: DateTime<Utc>) -> Record {
         Record {
-            object: "person".into(),
-            id: RecordId::new_at(updated),
-            version: 1,
-            created_at: updated,
-            created_by: None,
-            updated_at: updated,
-            updated_by: None,
-            owner: None,
-            deleted_at: None,
             values: values.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect(),
-            links: Vec::new(),
-            withheld: Default::default(),
+            ..Record::new("person", RecordId::new_at(updated), updated, None)
         }
     }
 

@@ -21,16 +21,17 @@ pub struct SortKey {
     pub descending: bool,
 }
 
+/// A sort that cannot be had, with why (400, naming `sort`).
+pub fn invalid_sort(message: String) -> Error {
+    Error {
+        errors: vec![FieldError::new("sort", message.clone())],
+        ..Error::new(ErrorCode::InvalidSort, message)
+    }
+}
+
 /// Parse `f1,-f2`: filterable fields (they carry indexes) and the system timestamps.
 pub fn parse_sort(object: &ObjectDef, text: &str) -> Result<Vec<SortKey>> {
-    let bad = |message: String| Error {
-        code: ErrorCode::InvalidSort,
-        detail: message.clone(),
-        errors: vec![FieldError::new("sort", message)],
-        current: None,
-        retry_after: None,
-        existing: None,
-    };
+    let bad = invalid_sort;
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }

@@ -51,6 +51,25 @@ impl Withheld {
 }
 
 impl Record {
+    /// A new record of `object`, made at `at` by `by` (its owner too), version 1, no values
+    /// yet: the fields that differ are set on top (`Record { values, ..Record::new(…) }`).
+    pub fn new(object: impl Into<String>, id: RecordId, at: DateTime<Utc>, by: Option<UserId>) -> Record {
+        Record {
+            object: object.into(),
+            id,
+            version: 1,
+            created_at: at,
+            created_by: by,
+            updated_at: at,
+            updated_by: by,
+            owner: by,
+            deleted_at: None,
+            values: BTreeMap::new(),
+            links: Vec::new(),
+            withheld: Withheld::default(),
+        }
+    }
+
     pub fn get(&self, field: &str) -> &Value {
         self.values.get(field).unwrap_or(&Value::Null)
     }

@@ -274,7 +274,6 @@ impl Crm {
             Some(text) => Some(Filter::parse_str(text)?.resolve(&object, now)?),
             None => None,
         };
-        let owners = self.visible_owners(who, &schema, &object.name).await?;
         let sort = parse_sort(&object, params.sort.as_deref().unwrap_or(""))?;
         // A page's cursor holds its last record's sort values: a relation withheld from the
         // caller could not be in it without giving its id away.
@@ -285,15 +284,12 @@ impl Crm {
                     .as_deref()
                     .is_some_and(|t| schema.policy.visibility(t, who.role) != Visibility::All)
         }) {
-            let message = format!(
+            return Err(crate::query::invalid_sort(format!(
                 "{} points at records some of which you may not see; sort by another field",
                 key.field.name
-            );
-            return Err(Error {
-                errors: vec![crate::error::FieldError::new("sort", message.clone())],
-                ..Error::new(ErrorCode::InvalidSort, message)
-            });
+            )));
         }
+        let owners = self.visible_owners(who, &schema, &object.name).await?;
         let limit = parse_limit(params.limit.as_deref())?;
         let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
             Some(text) => Some(Cursor::decode(text, &sort, now)?),
@@ -330,18 +326,10 @@ impl Crm {
         let input = RecordInput::parse(&schema, &object, body, InputMode::Create, ctx.now)?;
         self.check_seen(who, &schema, &object, &input).await?;
         let record = Record {
-            object: object.name.clone(),
-            id: RecordId::new_at(ctx.now),
-            version: 1,
-            created_at: ctx.now,
-            created_by: Some(who.user_id),
-            updated_at: ctx.now,
-            updated_by: Some(who.user_id),
             owner: input.owner.unwrap_or(Some(who.user_id)),
-            deleted_at: None,
             values: input.values,
             links: input.links.unwrap_or_default(),
-            withheld: Default::default(),
+            ..Record::new(&object.name, RecordId::new_at(ctx.now), ctx.now, Some(who.user_id))
         };
         if let Err(e) = self.store.insert_record(&object, &record, ctx).await {
             return Err(self.name_existing(who, &schema, e).await);

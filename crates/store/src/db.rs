@@ -175,14 +175,14 @@ pub struct WriteLock {
 }
 
 impl WriteLock {
-    pub async fn take(&self) -> tokio::sync::OwnedMutexGuard<()> {
+    async fn take(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.turns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.queue.clone().lock_owned().await
     }
 
     /// A turn for the store's own upkeep, which is not counted as a write (else the upkeep
     /// would find something written each time it looks, and never rest).
-    pub async fn take_for_upkeep(&self) -> tokio::sync::OwnedMutexGuard<()> {
+    pub(crate) async fn take_for_upkeep(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.queue.clone().lock_owned().await
     }
 

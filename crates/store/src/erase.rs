@@ -100,16 +100,20 @@ async fn scrub_records(
                 update.value(crate::ddl::fold_column(f), anchora_core::text::fold_case(ERASED));
             }
         }
-        // A unique field cannot hold the same marker twice: each record gets its own.
-        for f in scrub.mark.iter().filter(|f| unique(f)) {
+        // A unique field cannot hold the same marker twice: each record gets its own, in one
+        // statement for all its unique fields.
+        let unique_fields: Vec<&String> = scrub.mark.iter().filter(|f| unique(f)).collect();
+        if !unique_fields.is_empty() {
             for id in chunk {
                 let marker = format!("{ERASED} {id}");
                 let mut one = Query::update();
                 one.table(scrub.object.table())
-                    .value(f.clone(), marker.clone())
                     .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))));
-                if folds(f) {
-                    one.value(crate::ddl::fold_column(f), anchora_core::text::fold_case(&marker));
+                for f in &unique_fields {
+                    one.value((*f).clone(), marker.clone());
+                    if folds(f) {
+                        one.value(crate::ddl::fold_column(f), anchora_core::text::fold_case(&marker));
+                    }
                 }
                 tx.exec().execute(backend.build(&one)).await?;
             }

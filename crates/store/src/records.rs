@@ -202,26 +202,27 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
 /// numbers, which do not fold, hold no letters to fold).
 fn like(column: &ColumnRef, needle: &str, prefix_only: bool) -> Cond {
     let name = compared(column);
-    if !column.field_type.folds() {
-        // Phone numbers: a LIKE over the value as written (a range would follow PostgreSQL's
-        // collation, which passes over punctuation).
-        let needle = escape_like(needle.trim());
-        let pattern = if prefix_only {
-            format!("{needle}%")
-        } else {
-            format!("%{needle}%")
-        };
-        return Cond::all().add(Expr::col(name).like(LikeExpr::new(pattern).escape('\\')));
-    }
-    let needle = fold_case(needle);
-    if prefix_only {
+    let folds = column.field_type.folds();
+    let needle = if folds {
+        fold_case(needle)
+    } else {
+        needle.trim().to_string()
+    };
+    // Phone numbers (which do not fold) take a LIKE for a prefix too: a range would follow
+    // PostgreSQL's collation, which passes over punctuation.
+    if prefix_only && folds {
         let mut range = Cond::all().add(Expr::col(name.clone()).gte(needle.clone()));
         if let Some(end) = prefix_end(&needle) {
             range = range.add(Expr::col(name).lt(end));
         }
         return range;
     }
-    let pattern = format!("%{}%", escape_like(&needle));
+    let needle = escape_like(&needle);
+    let pattern = if prefix_only {
+        format!("{needle}%")
+    } else {
+        format!("%{needle}%")
+    };
     Cond::all().add(Expr::col(name).like(LikeExpr::new(pattern).escape('\\')))
 }
 

@@ -192,39 +192,13 @@ pub fn doc_removals(backend: Backend, id: RecordId) -> Vec<Sql> {
 }
 
 pub async fn remove_doc(tx: &mut Tx, backend: Backend, id: RecordId) -> Result<(), sqlx::Error> {
-    match backend {
-        Backend::Postgres => {
-            tx.exec()
-                .execute(Sql::new(
-                    "DELETE FROM search_doc WHERE record_id = $1",
-                    vec![backend.uuid(Some(id.0))],
-                ))
-                .await?;
-        }
-        Backend::Sqlite => {
-            let row = tx
-                .exec()
-                .fetch_optional(Sql::new(
-                    "DELETE FROM search_doc WHERE record_id = ?1 RETURNING doc",
-                    vec![backend.uuid(Some(id.0))],
-                ))
-                .await?;
-            if let Some(r) = row {
-                tx.exec()
-                    .execute(Sql::new(
-                        "DELETE FROM search_fts WHERE rowid = ?1",
-                        vec![Sv::from(r.i64(0)?)],
-                    ))
-                    .await?;
-            }
-        }
-    }
-    Ok(())
+    tx.execute_together(doc_removals(backend, id)).await
 }
 
 pub async fn replace_doc(tx: &mut Tx, backend: Backend, doc: &Doc) -> Result<(), sqlx::Error> {
-    remove_doc(tx, backend, doc.id).await?;
-    insert_docs(tx, backend, std::slice::from_ref(doc)).await
+    let mut statements = doc_removals(backend, doc.id);
+    statements.extend(few_doc_inserts(backend, std::iter::once(doc.clone())));
+    tx.execute_together(statements).await
 }
 
 /// Search live records for all terms, each as a prefix. Terms are letters and digits only

@@ -84,7 +84,7 @@ fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> t
             let mut grown = false;
             for _ in 0..5 {
                 match checkpoint(&pool).await {
-                    Ok((now, _)) => {
+                    Ok(now) => {
                         grown = now > WAL_FRAMES_BEFORE_RESTART;
                         let written_meanwhile = log.map_or(now, |before| now - before);
                         log = Some(now);
@@ -137,12 +137,11 @@ async fn restart_wal(pool: &sqlx::SqlitePool) -> std::result::Result<(), sqlx::E
     Ok(())
 }
 
-/// A passive checkpoint (beside readers and writers): the frames in the WAL and how many of them
-/// are in the database now.
-async fn checkpoint(pool: &sqlx::SqlitePool) -> std::result::Result<(i64, i64), sqlx::Error> {
+/// A passive checkpoint (beside readers and writers): the frames in the WAL.
+async fn checkpoint(pool: &sqlx::SqlitePool) -> std::result::Result<i64, sqlx::Error> {
     use sqlx::Row as _;
     let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await?;
-    Ok((row.try_get(1)?, row.try_get(2)?))
+    row.try_get(1)
 }
 
 /// Migrations in order. Each runs once, in its own transaction, under a lock.

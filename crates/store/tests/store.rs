@@ -1302,18 +1302,13 @@ fn numbered_batch(h: &H, first: u64) -> Vec<anchora_core::record::Record> {
                 Value::Text(format!("t{}", n.wrapping_mul(2_654_435_761) % 1_000_003)),
             );
             anchora_core::record::Record {
-                object: "person".into(),
-                id: anchora_core::RecordId::new_at(at),
-                version: 1,
-                created_at: at,
-                created_by: Some(h.admin.user_id),
-                updated_at: at,
-                updated_by: Some(h.admin.user_id),
-                owner: Some(h.admin.user_id),
-                deleted_at: None,
                 values,
-                links: Vec::new(),
-                withheld: Default::default(),
+                ..anchora_core::record::Record::new(
+                    "person",
+                    anchora_core::RecordId::new_at(at),
+                    at,
+                    Some(h.admin.user_id),
+                )
             }
         })
         .collect()

@@ -194,18 +194,9 @@ impl Crm {
         let now = self.clock.now();
         let input = RecordInput::parse(&schema, &def, body, InputMode::Update, now)?;
         let draft = Record {
-            object: def.name.clone(),
-            id: RecordId::new_at(now),
             version: 0,
-            created_at: now,
-            created_by: None,
-            updated_at: now,
-            updated_by: None,
-            owner: None,
-            deleted_at: None,
             values: input.values,
-            links: Vec::new(),
-            withheld: Default::default(),
+            ..Record::new(&def.name, RecordId::new_at(now), now, None)
         };
         let mine = Features::of(&def, &draft, DEFAULT_COUNTRY);
         let Some(near) = nearby(&def, &draft) else {

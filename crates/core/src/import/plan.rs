@@ -472,18 +472,9 @@ impl Planner {
 
     fn new_record(&self, object: &ObjectDef, values: BTreeMap<String, Value>, owner: Option<UserId>) -> Record {
         Record {
-            object: object.name.clone(),
-            id: self.ids.next(self.now),
-            version: 1,
-            created_at: self.now,
-            created_by: Some(self.actor),
-            updated_at: self.now,
-            updated_by: Some(self.actor),
             owner: Some(owner.unwrap_or(self.actor)),
-            deleted_at: None,
             values,
-            links: Vec::new(),
-            withheld: Default::default(),
+            ..Record::new(&object.name, self.ids.next(self.now), self.now, Some(self.actor))
         }
     }
 
@@ -681,15 +672,7 @@ mod tests {
         assert_eq!(planner.key_field().map(|f| f.name.as_str()), Some("email"));
         let person = schema.objects.get("person").unwrap();
         let existing = Record {
-            object: "person".into(),
-            id: RecordId::new_at(now()),
             version: 3,
-            created_at: now(),
-            created_by: None,
-            updated_at: now(),
-            updated_by: None,
-            owner: None,
-            deleted_at: None,
             values: [
                 ("email".to_string(), Value::Text("Kim@x.se".into())),
                 ("last_name".to_string(), Value::Text("Kim".into())),
@@ -697,8 +680,7 @@ mod tests {
             ]
             .into_iter()
             .collect(),
-            links: Vec::new(),
-            withheld: Default::default(),
+            ..Record::new("person", RecordId::new_at(now()), now(), None)
         };
         let row = |n: u64, cells: &[&str]| -> RowResult {
             Ok(RawRow {

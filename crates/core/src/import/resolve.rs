@@ -262,18 +262,8 @@ mod tests {
     fn record(object: &str, values: &[(&str, Value)]) -> Record {
         let now = chrono::Utc::now();
         Record {
-            object: object.into(),
-            id: RecordId::new_at(now),
-            version: 1,
-            created_at: now,
-            created_by: None,
-            updated_at: now,
-            updated_by: None,
-            owner: None,
-            deleted_at: None,
             values: values.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect(),
-            links: Vec::new(),
-            withheld: Default::default(),
+            ..Record::new(object, RecordId::new_at(now), now, None)
         }
     }
 

@@ -681,7 +681,12 @@ impl Crm {
         match outcome? {
             ImportWriteOutcome::Written(applied) => {
                 learned.take(&applied, &p.indexed);
-                planner.remap(&learned.remapped, &learned.blocked);
+                // The planner already points past what earlier batches taught it (nothing it
+                // learns after a remap names the old id): this batch's news is enough.
+                planner.remap(
+                    &applied.remapped.iter().copied().collect(),
+                    &applied.blocked.iter().cloned().collect(),
+                );
                 self.written(job, applied.counts, p.at, progress)
             }
             ImportWriteOutcome::Stale(id) => Err(Error::new(

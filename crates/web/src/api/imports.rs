@@ -68,45 +68,35 @@ const MAX_SMALL_FIELD_BYTES: usize = 4096;
 /// A short text field of an upload form, read only as far as a short field goes.
 async fn small_text(field: &mut axum::extract::multipart::Field<'_>, name: &str) -> Result<String, Error> {
     let mut bytes = Vec::new();
-    loop {
-        match field.chunk().await {
-            Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > MAX_SMALL_FIELD_BYTES {
-                    return Err(Error::field(name, "is longer than a form field of an upload may be"));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => {
-                return Err(Error::field(
-                    "file",
-                    format!("the upload could not be read: {}", e.body_text()),
-                ));
-            }
+    while let Some(chunk) = field.chunk().await.map_err(unreadable_upload)? {
+        if bytes.len() + chunk.len() > MAX_SMALL_FIELD_BYTES {
+            return Err(Error::field(name, "is longer than a form field of an upload may be"));
         }
+        bytes.extend_from_slice(&chunk);
     }
     String::from_utf8(bytes).map_err(|_| Error::field(name, "is not UTF-8 text"))
 }
 
+/// A multipart body that could not be read: too large, or broken.
+fn unreadable_upload(e: axum::extract::multipart::MultipartError) -> Error {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        Error::field("file", format!("the upload could not be read: {}", e.body_text()))
+    }
+}
+
 pub async fn read_upload(mut form: Multipart) -> Result<UploadForm, Error> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            Error::field("file", format!("the upload could not be read: {}", e.body_text()))
-        }
-    };
     let mut object = None;
     let mut upload = None;
     let mut fields = Vec::new();
-    while let Some(mut field) = form.next_field().await.map_err(bad)? {
+    while let Some(mut field) = form.next_field().await.map_err(unreadable_upload)? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
                 let file_name = field.file_name().unwrap_or("upload.csv").to_string();
                 let mut writer = UploadWriter::new(&file_name)?;
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                while let Some(chunk) = field.chunk().await.map_err(unreadable_upload)? {
                     writer.write(&chunk).await?;
                 }
                 upload = Some(writer.finish().await?);
