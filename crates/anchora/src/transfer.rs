@@ -6,7 +6,7 @@ use crate::DatabaseArgs;
 use crate::admin::workspace_store;
 use anchora_core::auth::{Credential, Principal, Role};
 use anchora_core::export::{CsvSink, ExportRequest, Format, Sink, XlsxSink};
-use anchora_core::import::mapping::suggest;
+use anchora_core::import::mapping::{LeftOut, Names, combine, suggest};
 use anchora_core::import::{ImportSettings, JobStatus, source};
 use anchora_core::service::Crm;
 use anchora_core::workspace::DEFAULT_WORKSPACE;
@@ -45,6 +45,10 @@ pub struct ImportArgs {
     /// The e-mail of the user the import acts as (default: the first administrator).
     #[arg(long = "as")]
     acting: Option<String>,
+    /// The e-mail of the user who owns new records whose owner column names no user
+    /// (default: the user the import acts as).
+    #[arg(long, value_name = "EMAIL")]
+    default_owner: Option<String>,
     #[arg(long, default_value = DEFAULT_WORKSPACE)]
     workspace: String,
     #[command(flatten)]
@@ -128,14 +132,15 @@ fn file_hash(path: &Path) -> Result<String> {
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The mapping: suggestions for every column, then `--map` on top.
+/// The mapping: suggestions for every column, then `--map` on top (a column the user names
+/// wins over a suggestion for the same field), and the columns left out, with why.
 fn mapping(
     crm_schema: &anchora_core::meta::Schema,
     object: &anchora_core::meta::ObjectDef,
     headers: &[String],
     args: &ImportArgs,
-) -> Result<BTreeMap<String, Option<String>>> {
-    let mut out: BTreeMap<String, Option<String>> = if args.only_mapped {
+) -> Result<(Names, Vec<LeftOut>)> {
+    let suggested: BTreeMap<String, Option<String>> = if args.only_mapped {
         BTreeMap::new()
     } else {
         suggest(crm_schema, object, headers)
@@ -143,17 +148,26 @@ fn mapping(
             .map(|s| (s.header, s.target))
             .collect()
     };
+    let mut chosen = BTreeMap::new();
     for pair in &args.map {
         let (header, field) = pair
             .split_once('=')
             .ok_or_else(|| anyhow!("--map {pair:?}: write it as HEADER=FIELD"))?;
         let field = field.trim();
-        out.insert(
+        chosen.insert(
             header.trim().to_string(),
             (!field.is_empty()).then(|| field.to_string()),
         );
     }
-    Ok(out)
+    Ok(combine(headers, &suggested, &chosen))
+}
+
+/// `people.csv` → `people.warnings.csv`, beside it.
+pub fn warnings_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "import".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}.warnings.csv"))
 }
 
 pub async fn import(args: ImportArgs, clock: Arc<dyn Clock>) -> Result<()> {
@@ -175,15 +189,21 @@ pub async fn import(args: ImportArgs, clock: Arc<dyn Clock>) -> Result<()> {
     let headers = source::open(&name, open_file()?)
         .map_err(|e| anyhow!(describe(&e)))?
         .headers;
+    let (mapping, left_out) = mapping(&schema, &object, &headers, &args)?;
     let settings = ImportSettings {
         object: args.object.clone(),
-        mapping: mapping(&schema, &object, &headers, &args)?,
+        mapping,
         match_on: args.match_on.clone(),
         create_related: !args.no_new_companies,
         dry_run: args.dry_run,
+        default_owner: args.default_owner.clone(),
+        left_out: left_out.iter().map(|l| l.column.clone()).collect(),
     };
     for (header, target) in &settings.mapping {
         eprintln!("  {header} → {}", target.as_deref().unwrap_or("(skipped)"));
+    }
+    for note in &left_out {
+        eprintln!("  warning: {note}");
     }
     let started = std::time::Instant::now();
     let mut last_report = std::time::Instant::now();
@@ -217,6 +237,28 @@ pub async fn import(args: ImportArgs, clock: Arc<dyn Clock>) -> Result<()> {
         // A report from an earlier run would be mistaken for this one's.
         std::fs::remove_file(&rejected)?;
     }
+    let warned = warnings_path(&args.file);
+    if job.counts.warnings > 0 {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&warned).with_context(|| format!("cannot write {}", warned.display()))?,
+        );
+        crm.write_warnings_csv(&who, &job.id.to_string(), &mut out)
+            .await
+            .map_err(|e| anyhow!(describe(&e)))?;
+        out.flush()?;
+        let (_, owners) = crm
+            .import_warnings(&who, &job.id.to_string(), 0)
+            .await
+            .map_err(|e| anyhow!(describe(&e)))?;
+        if !owners.is_empty() {
+            eprintln!("owners that are no user (their new records went to the default owner):");
+            for owner in &owners {
+                eprintln!("  {} ({} rows)", owner.name, owner.rows);
+            }
+        }
+    } else if warned.exists() {
+        std::fs::remove_file(&warned)?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     let rows = job.counts.rows();
     eprintln!(
@@ -229,6 +271,9 @@ pub async fn import(args: ImportArgs, clock: Arc<dyn Clock>) -> Result<()> {
     );
     if job.counts.rejected > 0 {
         eprintln!("rejected rows and why: {}", rejected.display());
+    }
+    if job.counts.warnings > 0 {
+        eprintln!("warnings: {}", warned.display());
     }
     let prefix = if job.settings.dry_run { "dry run: " } else { "" };
     println!("{prefix}{}", job.counts.summary());

@@ -363,15 +363,21 @@ fn import_and_export(url: &str) {
     };
     assert_eq!(
         last_line(&import(&["--dry-run"])),
-        "dry run: imported 117, updated 0, rejected 3"
+        "dry run: imported 117, updated 0, merged 0, rejected 3, warnings 0"
     );
     let rejected = dir.path().join("kunder.rejected.csv");
     assert!(rejected.exists());
-    assert_eq!(last_line(&import(&[])), "imported 117, updated 0, rejected 3");
+    assert_eq!(
+        last_line(&import(&[])),
+        "imported 117, updated 0, merged 0, rejected 3, warnings 0"
+    );
     let report = std::fs::read_to_string(&rejected).unwrap();
     assert!(report.starts_with("\u{feff}row,reason,Kundnummer"), "{report}");
     assert!(report.contains("\n2,last_name is required,K0,Eva0,"), "{report}");
-    assert_eq!(last_line(&import(&[])), "imported 0, updated 0, rejected 3");
+    assert_eq!(
+        last_line(&import(&[])),
+        "imported 0, updated 0, merged 0, rejected 3, warnings 0"
+    );
     // A mapping that names a field that is not there fails before anything is written.
     let out = anchora(&[
         "import",

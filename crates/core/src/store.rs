@@ -355,4 +355,13 @@ pub trait Store: Send + Sync {
     -> Result<(u64, Vec<crate::import::job::LikelyDuplicate>)>;
     /// Rejected rows of a job after a row number, in row order.
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>>;
+    /// Warnings of a job after a row number, in row order.
+    async fn import_warnings(
+        &self,
+        id: ImportId,
+        after_row: u64,
+        limit: u32,
+    ) -> Result<Vec<crate::import::job::Warning>>;
+    /// The owner names of a job that matched no user, each once with its rows, most rows first.
+    async fn import_unknown_owners(&self, id: ImportId, limit: u32) -> Result<Vec<crate::import::job::UnknownOwner>>;
 }

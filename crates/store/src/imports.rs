@@ -4,6 +4,7 @@ use crate::db::{Backend, Exec, Row, Sql, Tx, ident};
 use crate::records::{self, Updated};
 use anchora_core::import::job::{
     Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, LikelyDuplicate,
+    UnknownOwner, Warning, WarningKind,
 };
 use anchora_core::import::plan::{Rejected, match_key};
 use anchora_core::import::resolve::{Found, resolve};
@@ -35,6 +36,21 @@ pub fn tables(backend: Backend) -> Vec<String> {
             "CREATE TABLE import_rejects (job_id {uuid} NOT NULL REFERENCES import_jobs(id), row_number BIGINT NOT NULL, \
              reason TEXT NOT NULL, cells TEXT NOT NULL, PRIMARY KEY (job_id, row_number))"
         ),
+    ]
+}
+
+/// Migration 9: warnings on imported rows, and the counts of merged rows and warnings.
+pub fn warning_tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    vec![
+        "ALTER TABLE import_jobs ADD COLUMN merged_count BIGINT NOT NULL DEFAULT 0".to_string(),
+        "ALTER TABLE import_jobs ADD COLUMN warning_count BIGINT NOT NULL DEFAULT 0".to_string(),
+        format!(
+            "CREATE TABLE import_warnings (job_id {uuid} NOT NULL REFERENCES import_jobs(id), row_number BIGINT NOT NULL, \
+             kind TEXT NOT NULL, detail TEXT NOT NULL)"
+        ),
+        "CREATE INDEX import_warnings_row ON import_warnings (job_id, row_number)".to_string(),
+        "CREATE INDEX import_warnings_kind ON import_warnings (job_id, kind, detail)".to_string(),
     ]
 }
 
@@ -198,7 +214,7 @@ pub fn matches_table(backend: Backend) -> String {
     )
 }
 
-const COLUMNS: [&str; 18] = [
+const COLUMNS: [&str; 20] = [
     "id",
     "object",
     "file_name",
@@ -217,6 +233,8 @@ const COLUMNS: [&str; 18] = [
     "created_at",
     "updated_at",
     "finished_at",
+    "merged_count",
+    "warning_count",
 ];
 
 fn bad(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
@@ -248,6 +266,8 @@ fn decode(r: &Row) -> Result<ImportJob, sqlx::Error> {
             unchanged: count(r, 10)?,
             rejected: count(r, 11)?,
             related_created: count(r, 12)?,
+            merged: count(r, 18)?,
+            warnings: count(r, 19)?,
         },
         error: r.opt_string(13)?,
         created_by: UserId(r.uuid(14)?),
@@ -292,6 +312,8 @@ pub async fn create(
             Expr::val(backend.datetime(Some(job.created_at))),
             Expr::val(backend.datetime(Some(job.updated_at))),
             Expr::val(backend.datetime(job.finished_at)),
+            big(c.merged).into(),
+            big(c.warnings).into(),
         ])
         .to_owned();
     tx.exec().execute(backend.build(&stmt)).await?;
@@ -449,6 +471,21 @@ pub async fn write(
         }
         tx.exec().execute(backend.build(&stmt)).await?;
     }
+    for chunk in resolved.warnings.chunks(1000) {
+        let mut stmt = Query::insert()
+            .into_table("import_warnings")
+            .columns(["job_id", "row_number", "kind", "detail"])
+            .to_owned();
+        for w in chunk {
+            stmt.values_panic([
+                Expr::val(backend.uuid(Some(write.job.0))),
+                big(w.row).into(),
+                w.kind.as_str().into(),
+                w.detail.clone().into(),
+            ]);
+        }
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
     for chunk in resolved.likely.chunks(1000) {
         let mut stmt = Query::insert()
             .into_table("import_matches")
@@ -476,6 +513,8 @@ pub async fn write(
         .value("unchanged_count", big(c.unchanged))
         .value("rejected_count", big(c.rejected))
         .value("related_count", big(c.related_created))
+        .value("merged_count", big(c.merged))
+        .value("warning_count", big(c.warnings))
         .value("updated_at", Expr::val(backend.datetime(Some(ctx.now))))
         .and_where(Expr::col("id").eq(backend.uuid(Some(write.job.0))))
         .to_owned();
@@ -519,7 +558,8 @@ const LOOKUP_CHUNK: usize = 500;
 /// would write, read inside the batch's transaction.
 async fn find(tx: &mut Tx, backend: Backend, object: &ObjectDef, write: &ImportWrite) -> Result<Found, sqlx::Error> {
     let mut found = Found::default();
-    if let Some(field) = write.key.as_deref().and_then(|k| object.field(k)) {
+    let key_field = write.key.as_deref().and_then(|k| object.field(k));
+    if let Some(field) = key_field {
         let keys: Vec<&str> = write.rows.iter().filter_map(|r| r.key.as_deref()).collect();
         let column = crate::ddl::compare_column(&field.name, field.field_type);
         for chunk in keys.chunks(LOOKUP_CHUNK) {
@@ -530,14 +570,45 @@ async fn find(tx: &mut Tx, backend: Backend, object: &ObjectDef, write: &ImportW
                     .and(Expr::col("deleted_at").is_null()),
             );
             for record in records::fetch(tx.exec(), backend, object, &stmt).await? {
-                if let Some(text) = record.get(&field.name).to_text() {
+                let value = record.get(&field.name);
+                if field.unique
+                    && let Some(key) = unique_key(field.field_type, value)
+                {
+                    found.unique.insert(
+                        (object.name.clone(), field.name.clone(), key),
+                        (record.id, record.owner),
+                    );
+                }
+                if let Some(text) = value.to_text() {
                     found.by_key.entry(match_key(field, &text)).or_insert(record);
                 }
             }
         }
     }
+    let targets: Vec<RecordId> = write
+        .rows
+        .iter()
+        .filter(|r| r.key.is_none())
+        .filter_map(|r| r.target)
+        .collect();
+    for chunk in targets.chunks(LOOKUP_CHUNK) {
+        let stmt = records::select_where(
+            object,
+            Expr::col("id")
+                .is_in(chunk.iter().map(|id| backend.uuid(Some(id.0))))
+                .and(Expr::col("deleted_at").is_null()),
+        );
+        for record in records::fetch(tx.exec(), backend, object, &stmt).await? {
+            found.by_id.insert(record.id, record);
+        }
+    }
     for lookup in write.unique_values(object) {
         let field = &lookup.field;
+        // A unique key field's holders were read with the keys (the same column, the same
+        // values): a second look would find the same records.
+        if lookup.object.name == object.name && key_field.is_some_and(|k| k.name == field.name) {
+            continue;
+        }
         let column = anchora_core::filter::ColumnRef::of(field);
         let compared = crate::ddl::compare_column(&field.name, field.field_type);
         for chunk in lookup.values.chunks(LOOKUP_CHUNK) {
@@ -593,6 +664,68 @@ pub async fn rejects(
                 number: count(r, 0)?,
                 reason: r.string(1)?,
                 cells: serde_json::from_str(&r.string(2)?).map_err(|e| bad("cells", e))?,
+            })
+        })
+        .collect()
+}
+
+/// Warnings of a job after a row number, in row order.
+pub async fn warnings(
+    exec: Exec<'_>,
+    backend: Backend,
+    id: ImportId,
+    after_row: u64,
+    limit: u32,
+) -> Result<Vec<Warning>, sqlx::Error> {
+    let stmt = Query::select()
+        .columns(["row_number", "kind", "detail"])
+        .from("import_warnings")
+        .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
+        .and_where(Expr::col("row_number").gt(big(after_row)))
+        .order_by("row_number", Order::Asc)
+        .order_by("kind", Order::Asc)
+        .limit(u64::from(limit))
+        .to_owned();
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| {
+            let kind = r.string(1)?;
+            Ok(Warning {
+                row: count(r, 0)?,
+                kind: WarningKind::parse(&kind).ok_or_else(|| bad("kind", format!("unknown warning {kind:?}")))?,
+                detail: r.string(2)?,
+            })
+        })
+        .collect()
+}
+
+/// The owner names of a job that matched no user, each once with how many rows name it.
+pub async fn unknown_owners(
+    exec: Exec<'_>,
+    backend: Backend,
+    id: ImportId,
+    limit: u32,
+) -> Result<Vec<UnknownOwner>, sqlx::Error> {
+    let rows = Expr::col("row_number").count();
+    let stmt = Query::select()
+        .column("detail")
+        .expr_as(rows.clone(), "rows")
+        .from("import_warnings")
+        .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
+        .and_where(Expr::col("kind").eq(WarningKind::UnknownOwner.as_str()))
+        .group_by_col("detail")
+        .order_by_expr(rows, Order::Desc)
+        .order_by("detail", Order::Asc)
+        .limit(u64::from(limit))
+        .to_owned();
+    exec.fetch_all(backend.build(&stmt))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(UnknownOwner {
+                name: r.string(0)?,
+                rows: count(r, 1)?,
             })
         })
         .collect()

@@ -56,6 +56,7 @@ impl Drop for SqlStore {
 fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> tokio::task::AbortHandle {
     tokio::spawn(async move {
         let mut seen = lock.writes();
+        let mut quiet_rounds = 0u32;
         loop {
             tokio::time::sleep(Duration::from_millis(250)).await;
             if pool.is_closed() {
@@ -63,9 +64,14 @@ fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> t
             }
             let writes = lock.writes();
             if writes == seen {
+                quiet_rounds = quiet_rounds.saturating_add(1);
+                if quiet_rounds == ROUNDS_BEFORE_SHRINK {
+                    shrink_idle(&pool).await;
+                }
                 continue;
             }
             seen = writes;
+            quiet_rounds = 0;
             let merged = {
                 let _turn = lock.take_for_upkeep().await;
                 sqlx::query(search::MERGE_A_LITTLE).execute(&pool).await
@@ -107,6 +113,23 @@ fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> t
         }
     })
     .abort_handle()
+}
+
+/// Ten seconds without a write: the work that filled the caches (an import, a bulk edit) is over.
+const ROUNDS_BEFORE_SHRINK: u32 = 40;
+
+/// Hand back the page caches and cached statements of the connections nobody is using: after
+/// an import they hold up to 6 × 8 MB the server otherwise keeps while idle. The next reads
+/// fill them again from the OS's file cache.
+async fn shrink_idle(pool: &sqlx::SqlitePool) {
+    let mut taken = Vec::new();
+    while let Some(mut conn) = pool.try_acquire() {
+        if let Err(e) = sqlx::query("PRAGMA shrink_memory").execute(&mut *conn).await {
+            tracing::debug!(error = %e, "a connection's caches were not handed back");
+        }
+        // Held until all are done, so that each turn takes another connection.
+        taken.push(conn);
+    }
 }
 
 /// A WAL this many frames long (16 MB of 4 KB pages) is started over in turn with the writers.
@@ -163,6 +186,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "folded copies of text for case-insensitive filters, unique fields, unique external ids",
     ),
     (8, "uploaded files kept in chunks; bulk loads noted"),
+    (9, "import warnings, merged rows"),
 ];
 
 impl SqlStore {
@@ -178,7 +202,7 @@ impl SqlStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-16384")
+            .pragma("cache_size", "-8192")
             .pragma("temp_store", "memory")
             // Writers do not checkpoint: a committing writer that copied 40 MB of WAL into the
             // database held every other writer up (the slowest creates under load); a task does it
@@ -591,6 +615,11 @@ async fn apply_migration(
     }
     if version == 8 {
         imports::chunk_sources(tx, backend).await?;
+    }
+    if version == 9 {
+        for stmt in imports::warning_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
     }
     if version == 1 {
         for stmt in ddl::system_tables(backend) {
@@ -1567,6 +1596,27 @@ impl Store for SqlStore {
 
     async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {
         imports::rejects(self.pool.exec(), self.backend_kind(), id, after_row, limit)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn import_warnings(
+        &self,
+        id: ImportId,
+        after_row: u64,
+        limit: u32,
+    ) -> Result<Vec<anchora_core::import::job::Warning>> {
+        imports::warnings(self.pool.exec(), self.backend_kind(), id, after_row, limit)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn import_unknown_owners(
+        &self,
+        id: ImportId,
+        limit: u32,
+    ) -> Result<Vec<anchora_core::import::job::UnknownOwner>> {
+        imports::unknown_owners(self.pool.exec(), self.backend_kind(), id, limit)
             .await
             .map_err(db_error)
     }

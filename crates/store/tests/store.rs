@@ -108,6 +108,8 @@ anchora_store::on_both_databases!(
     nul_is_refused_in_every_operator_and_value,
     indexes_a_dead_bulk_load_dropped_are_built_again,
     merging_keeps_relations_the_merger_may_not_see,
+    real_exports_import_with_warnings_and_again_without_a_new_record,
+    a_user_mapping_wins_and_unknown_owners_go_to_the_default_owner,
 );
 
 #[path = "store/integrity.rs"]
@@ -124,6 +126,13 @@ use imports::{
     import_shows_rows_that_look_like_records_already_there,
     merging_picks_values_relinks_everything_keeps_history_and_undoes,
     quality_is_measured_per_record_owner_and_team_with_each_users_fix_list,
+};
+
+#[path = "store/real_exports.rs"]
+mod real_exports;
+use real_exports::{
+    a_user_mapping_wins_and_unknown_owners_go_to_the_default_owner,
+    real_exports_import_with_warnings_and_again_without_a_new_record,
 };
 
 #[path = "store/project_governance.rs"]

@@ -151,6 +151,7 @@ anchora_store::on_both_databases!(
     project_part_two_api_with_bad_input,
     import_and_export_api_with_hostile_files,
     browser_import_a_file_and_export_a_list,
+    warnings_instead_of_rejections_over_the_api_and_on_the_page,
     quality_pages_refuse_forgeries_and_roles,
     browser_quality_dashboard_rules_and_fix_list,
     relations_to_people_out_of_sight_answer_like_made_up_ids,

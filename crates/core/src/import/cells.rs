@@ -29,6 +29,10 @@ pub fn read_cell(field: &FieldDef, text: &str, habits: Habits, now: DateTime<Utc
     if text.is_empty() {
         return Ok(Value::Null);
     }
+    let text = &*match field.field_type {
+        FieldType::LongText => std::borrow::Cow::Borrowed(text),
+        _ => single_line(text),
+    };
     let json = match field.field_type {
         FieldType::Text => Json::String(one_line(text)),
         FieldType::LongText => Json::String(text.replace("\r\n", "\n")),
@@ -59,16 +63,60 @@ pub fn read_cell(field: &FieldDef, text: &str, habits: Habits, now: DateTime<Utc
     parse_value(field, &json, now)
 }
 
-/// Address lines in one cell become one line of a text field.
+/// Address lines in one cell become one line of a text field; a tab or another control
+/// character becomes one space (`Bodø<TAB>Nordland` → `Bodø Nordland`).
 fn one_line(text: &str) -> String {
-    if !text.contains(['\n', '\r']) {
-        return text.to_string();
+    let joined = if text.contains(['\n', '\r']) {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        text.to_string()
+    };
+    if !joined.chars().any(char::is_control) {
+        return joined;
     }
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+    joined
+        .split(char::is_control)
+        .flat_map(|part| part.split(' '))
+        .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(" ")
+}
+
+/// A single-line value as a field takes it: what [`one_line`] does for text, for the types that
+/// keep their text as it is (e-mail, phone, web address, choices).
+fn single_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(one_line(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A number a spreadsheet showed in scientific notation and saved as shown (`4,67012E+10`,
+/// `4.67012E+10`): a phone number or an id whose last digits are gone for good.
+pub fn digits_lost(text: &str) -> bool {
+    let text = text.trim();
+    let Some((mantissa, exponent)) = text.split_once(['E', 'e']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let Some((whole, fraction)) = mantissa.split_once(['.', ',']) else {
+        return false;
+    };
+    !whole.is_empty()
+        && whole.len() <= 2
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && !fraction.is_empty()
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+        && !exponent.is_empty()
+        && exponent.len() <= 2
+        && exponent.bytes().all(|b| b.is_ascii_digit())
+        // More digits than the mantissa shows: some were lost.
+        && exponent.parse::<usize>().is_ok_and(|e| e > fraction.len())
 }
 
 /// "1 234,5", "1.234,5", "1,234.5", "1234.5", "-3" → the number. With both separators, the last
@@ -232,6 +280,49 @@ mod tests {
             },
         ];
         read_cell(&f, text, habits, now())
+    }
+
+    #[test]
+    fn a_tab_in_a_single_line_cell_becomes_one_space() {
+        assert_eq!(
+            read(FieldType::Text, "Bodø\tNordland", EN),
+            Ok(Value::Text("Bodø Nordland".into()))
+        );
+        assert_eq!(
+            read(FieldType::Text, "Bodø \t\u{1}Nordland", EN),
+            Ok(Value::Text("Bodø Nordland".into()))
+        );
+        assert_eq!(
+            read(FieldType::Text, "Hamngatan 3\r\nHus B", EN),
+            Ok(Value::Text("Hamngatan 3, Hus B".into()))
+        );
+        assert_eq!(
+            read(FieldType::Email, "kim@x.se\t", EN),
+            Ok(Value::Text("kim@x.se".into()))
+        );
+        assert_eq!(
+            read(FieldType::LongText, "one\ttwo", EN),
+            Ok(Value::Text("one\ttwo".into())),
+            "long text keeps its tabs"
+        );
+    }
+
+    #[test]
+    fn a_number_in_scientific_notation_has_lost_its_digits() {
+        for lost in ["4,67012E+10", "4.67012E+10", " 4.67012e+10 ", "4,7E+9"] {
+            assert!(digits_lost(lost), "{lost}");
+        }
+        for kept in [
+            "+46 70 174 06 12",
+            "070-1740612",
+            "1E+3",
+            "4.5E+1",
+            "E+10",
+            "4.67012E+1a",
+            "12345",
+        ] {
+            assert!(!digits_lost(kept), "{kept}");
+        }
     }
 
     #[test]

@@ -47,6 +47,14 @@ pub struct ImportSettings {
     /// Read, check and count everything; write nothing but the report.
     #[serde(default)]
     pub dry_run: bool,
+    /// The e-mail address of the user who owns new records whose row names no user as owner
+    /// (or none at all); absent: the importing user.
+    #[serde(default)]
+    pub default_owner: Option<String>,
+    /// Columns the importer left out of the mapping because another column fills their
+    /// field (said as warnings on row 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -104,6 +112,8 @@ pub struct StartImport {
     pub create_related: bool,
     #[serde(default)]
     pub dry_run: bool,
+    #[serde(default)]
+    pub default_owner: Option<String>,
 }
 
 /// What a job has done so far.
@@ -114,23 +124,109 @@ pub struct Counts {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Rows that repeated an earlier row's match key and went into that row's record.
+    #[serde(default)]
+    pub merged: u64,
     pub rejected: u64,
     /// Related records (companies) created for rows that named one not there yet.
     pub related_created: u64,
+    /// Warnings on rows that were imported all the same (and on the mapping: row 1).
+    #[serde(default)]
+    pub warnings: u64,
 }
 
 impl Counts {
     pub fn rows(&self) -> u64 {
-        self.created + self.updated + self.unchanged + self.rejected
+        self.created + self.updated + self.unchanged + self.merged + self.rejected
     }
 
     /// The line the CLI prints and scripts read.
     pub fn summary(&self) -> String {
         format!(
-            "imported {}, updated {}, rejected {}",
-            self.created, self.updated, self.rejected
+            "imported {}, updated {}, merged {}, rejected {}, warnings {}",
+            self.created, self.updated, self.merged, self.rejected, self.warnings
         )
     }
+}
+
+/// Something about a row that was imported all the same: what the user may want to fix at the
+/// source before the next run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The row (1: the header, for warnings about the mapping).
+    pub row: u64,
+    pub kind: WarningKind,
+    /// What the warning is about: the owner named, the field, the earlier row, the column.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// The row names an owner who is no user: its new record went to the default owner.
+    UnknownOwner,
+    /// A number a spreadsheet turned into scientific notation (`4,67012E+10`): its digits are
+    /// gone, so the field was left empty.
+    DigitsLost,
+    /// The row repeats an earlier row's match key: its cells went into that row's record.
+    MergedWith,
+    /// A column suggested for a field another column fills was left out.
+    ColumnLeftOut,
+}
+
+impl WarningKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningKind::UnknownOwner => "unknown_owner",
+            WarningKind::DigitsLost => "digits_lost",
+            WarningKind::MergedWith => "merged_with",
+            WarningKind::ColumnLeftOut => "column_left_out",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            WarningKind::UnknownOwner,
+            WarningKind::DigitsLost,
+            WarningKind::MergedWith,
+            WarningKind::ColumnLeftOut,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+impl Warning {
+    pub fn new(row: u64, kind: WarningKind, detail: impl Into<String>) -> Self {
+        Warning {
+            row,
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// The warning in English, for the API, the CLI and the report (the UI says it in the
+    /// user's language).
+    pub fn message(&self) -> String {
+        let d = &self.detail;
+        match self.kind {
+            WarningKind::UnknownOwner => {
+                format!("owner {d:?} is no user: the new record went to the default owner")
+            }
+            WarningKind::DigitsLost => format!("{d} left empty: digits lost by a spreadsheet"),
+            WarningKind::MergedWith => format!("merged with row {d}"),
+            WarningKind::ColumnLeftOut => {
+                format!("column {d:?} was not imported: another column fills the same field")
+            }
+        }
+    }
+}
+
+/// Unmatched owner names of a job, each once, with the number of rows naming it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownOwner {
+    pub name: String,
+    pub rows: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -200,6 +296,9 @@ pub struct ImportWrite {
     pub related: Vec<RelatedWrite>,
     pub rows: Vec<super::plan::PlannedRow>,
     pub likely: Vec<LikelyDuplicate>,
+    /// Warnings on the batch's rows found while reading them; those about merges are added
+    /// when the batch is resolved.
+    pub warnings: Vec<Warning>,
 }
 
 /// Related records (companies) a batch makes, and whose of them the importer sees.

@@ -140,6 +140,64 @@ impl Mapping {
     }
 }
 
+/// The mapping an import runs with: the importer's suggestions, then what the user chose on
+/// top (a column named, a column skipped). What the user chose always wins: a column suggested
+/// for a field the user put on another column is left out, and two columns suggested for one
+/// field keep only the first. Each column left out is said in the returned notes; none stops
+/// the import.
+pub fn combine(headers: &[String], suggested: &Names, chosen: &Names) -> (Names, Vec<LeftOut>) {
+    let mut out = suggested.clone();
+    for (header, target) in chosen {
+        out.insert(header.clone(), target.clone().filter(|t| !t.trim().is_empty()));
+    }
+    let target_of = |out: &BTreeMap<String, Option<String>>, h: &str| out.get(h).cloned().flatten();
+    // Columns in file order, the user's first: they keep a target two columns share.
+    let mut order: Vec<&String> = headers.iter().filter(|h| chosen.contains_key(*h)).collect();
+    order.extend(headers.iter().filter(|h| !chosen.contains_key(*h)));
+    let mut holder: BTreeMap<String, &String> = BTreeMap::new();
+    let mut notes = Vec::new();
+    for header in order {
+        let Some(target) = target_of(&out, header) else {
+            continue;
+        };
+        match holder.get(&target) {
+            None => {
+                holder.insert(target, header);
+            }
+            Some(kept) => {
+                notes.push(LeftOut {
+                    column: header.clone(),
+                    target,
+                    kept: (*kept).clone(),
+                });
+                out.insert(header.clone(), None);
+            }
+        }
+    }
+    (out, notes)
+}
+
+/// A mapping by name: column header → target name (`None`: the column is not imported).
+pub type Names = BTreeMap<String, Option<String>>;
+
+/// A column [`combine`] left out: the target it was suggested for is filled from another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub column: String,
+    pub target: String,
+    pub kept: String,
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "column {:?} was left out: {} is filled from column {:?}",
+            self.column, self.target, self.kept
+        )
+    }
+}
+
 /// A suggested target for one column, and how sure we are (1 for an exact name).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
@@ -564,6 +622,47 @@ mod tests {
             .into_iter()
             .map(|s| s.target)
             .collect()
+    }
+
+    #[test]
+    fn what_the_user_maps_wins_over_a_suggestion_and_a_shared_target_leaves_one_column_out() {
+        let headers: Vec<String> = ["Telefon (privat)", "Telefon geschäftlich", "Nachname", "Name"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        let named = |pairs: &[(&str, Option<&str>)]| -> BTreeMap<String, Option<String>> {
+            pairs
+                .iter()
+                .map(|(h, t)| ((*h).to_string(), t.map(str::to_string)))
+                .collect()
+        };
+        let suggested = named(&[
+            ("Telefon (privat)", Some("phone")),
+            ("Telefon geschäftlich", None),
+            ("Nachname", Some("last_name")),
+            ("Name", Some("last_name")),
+        ]);
+        let chosen = named(&[("Telefon geschäftlich", Some("phone"))]);
+        let (mapping, notes) = combine(&headers, &suggested, &chosen);
+        assert_eq!(mapping["Telefon geschäftlich"].as_deref(), Some("phone"));
+        assert_eq!(mapping["Telefon (privat)"], None, "the suggestion gives way");
+        assert_eq!(
+            mapping["Nachname"].as_deref(),
+            Some("last_name"),
+            "the first column keeps it"
+        );
+        assert_eq!(mapping["Name"], None);
+        let notes: Vec<String> = notes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            notes,
+            vec![
+                "column \"Telefon (privat)\" was left out: phone is filled from column \"Telefon geschäftlich\"",
+                "column \"Name\" was left out: last_name is filled from column \"Nachname\"",
+            ]
+        );
+        let schema = schema();
+        let person = schema.objects.get("person").unwrap();
+        assert!(Mapping::from_names(&schema, person, &headers, &mapping).is_ok());
     }
 
     #[test]

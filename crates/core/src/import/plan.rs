@@ -5,7 +5,8 @@
 //! Planning is pure: the import service feeds it rows and the records they touch, writes the
 //! plan in one transaction, and only then lets the planner remember what the plan created.
 
-use super::cells::{Habits, read_cell};
+use super::cells::{Habits, digits_lost, read_cell};
+use super::job::{Warning, WarningKind};
 use super::mapping::{Mapping, Target};
 use super::source::{BrokenRow, RawRow, RowResult};
 use crate::ids::{IdSequence, RecordId, UserId};
@@ -61,7 +62,10 @@ pub struct Plan {
     /// (relation, key field, normalised value, record), learned once the plan is written.
     learned_related: Vec<(String, String, String, RecordId)>,
     /// Keys this batch named first, with their rows.
-    seen: Vec<(u128, u64)>,
+    seen: Vec<(u64, u64)>,
+    /// What reading the rows found to warn about ([`WarningKind::UnknownOwner`],
+    /// [`WarningKind::DigitsLost`]).
+    pub warnings: Vec<Warning>,
 }
 
 impl Plan {
@@ -84,6 +88,15 @@ pub struct PlannedRow {
     pub missing: Vec<String>,
     /// The row's cells, for the report if it is rejected after all.
     pub cells: Vec<String>,
+    /// Later rows of the batch that repeat this row's key: their cells are in `record` (the
+    /// later non-empty cell wins), and their own cells are kept for the report.
+    pub merged: Vec<(u64, Vec<String>)>,
+    /// The row of an earlier batch whose key this row repeats: the record that row wrote is
+    /// updated, and the row counts as merged into it.
+    pub repeats: Option<u64>,
+    /// A row without a key that is, by its duplicate keys and score, a record already there:
+    /// the row updates that record instead of making it again.
+    pub target: Option<RecordId>,
 }
 
 /// A row read, with its key.
@@ -96,6 +109,7 @@ pub struct ReadRow {
     related: BTreeMap<String, Vec<(String, String)>>,
     owner: Option<UserId>,
     key: Option<String>,
+    warnings: Vec<Warning>,
 }
 
 /// One relation's lookup: records of the related object by the normalised value of each key
@@ -117,11 +131,15 @@ pub struct Planner {
     habits: Habits,
     now: DateTime<Utc>,
     actor: UserId,
+    /// Who owns a new record whose row names no user as its owner.
+    default_owner: UserId,
     create_related: bool,
-    /// The row of this file that had each match key first, by a 128-bit hash of the key: a
+    /// The row of this file that had each match key first, by a 64-bit hash of the key: a
     /// million-row file has a million keys, and the keys themselves would take ten times the
-    /// memory.
-    first_rows: HashMap<u128, u64>,
+    /// memory. The hash is keyed afresh for each import, so no file can be made to collide;
+    /// by chance, two of a million keys share one about once in 37 million imports.
+    first_rows: HashMap<u64, u64>,
+    key_hasher: std::collections::hash_map::RandomState,
     related: BTreeMap<String, RelatedIndex>,
     users: HashMap<String, UserId>,
 
@@ -137,17 +155,6 @@ pub fn match_key(field: &FieldDef, text: &str) -> String {
     } else {
         text.trim().to_string()
     }
-}
-
-fn key_hash(key: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let half = |seed: u8| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        seed.hash(&mut h);
-        key.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 /// The normalised form two related records' keys must share to be the same (a company named
@@ -178,6 +185,9 @@ pub struct PlannerSetup<'a> {
     pub habits: Habits,
     pub now: DateTime<Utc>,
     pub actor: UserId,
+    /// Who owns a new record whose row names no user as owner (the actor, unless the user
+    /// picked another).
+    pub default_owner: UserId,
 }
 
 impl Planner {
@@ -192,6 +202,7 @@ impl Planner {
             habits,
             now,
             actor,
+            default_owner,
         } = setup;
         let column_of = |name: &str| {
             mapping
@@ -260,8 +271,10 @@ impl Planner {
             habits,
             now,
             actor,
+            default_owner,
             create_related,
             first_rows: HashMap::new(),
+            key_hasher: std::collections::hash_map::RandomState::new(),
             related,
             users: HashMap::new(),
             ids: IdSequence::default(),
@@ -348,11 +361,16 @@ impl Planner {
         let mut related: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
         let mut owner = None;
         let mut problems: Vec<String> = Vec::new();
+        let mut warnings = Vec::new();
         for (target, cell) in self.columns.iter().zip(&cells) {
             let Some(target) = target else { continue };
             match target {
                 Target::Field { field } => {
                     let Some(def) = self.object.field(field) else { continue };
+                    if def.field_type == crate::meta::FieldType::Phone && digits_lost(cell) {
+                        warnings.push(Warning::new(number, WarningKind::DigitsLost, field.clone()));
+                        continue;
+                    }
                     match read_cell(def, cell, self.habits, self.now) {
                         Ok(Value::Null) => {}
                         Ok(v) => {
@@ -377,7 +395,13 @@ impl Planner {
                     if !text.is_empty() {
                         match self.users.get(&text.to_lowercase()) {
                             Some(id) => owner = Some(*id),
-                            None => problems.push(format!("owner {text:?} is no user's e-mail address or name")),
+                            // Kept, owned by the default owner; the job lists the name, so that
+                            // an administrator can make the user and import again.
+                            None => warnings.push(Warning::new(
+                                number,
+                                WarningKind::UnknownOwner,
+                                text.chars().take(200).collect::<String>(),
+                            )),
                         }
                     }
                 }
@@ -397,30 +421,28 @@ impl Planner {
             related,
             owner,
             key,
+            warnings,
         })
     }
 
-    /// Plan the rows read: a row whose key appeared earlier in the file is rejected naming
-    /// that row; related records are found or made; whether a keyed row makes a record or
-    /// updates one is for the write to decide, against the records as they are then.
+    /// Plan the rows read: a row repeating the key of an earlier row of its batch goes into
+    /// that row's record (its non-empty cells win); one repeating a row of an earlier batch
+    /// updates the record that row wrote. Related records are found or made; whether a keyed
+    /// row makes a record or updates one is for the write to decide, against the records as
+    /// they are then.
     pub fn plan(&self, rows: Vec<ReadRow>, mut rejected: Vec<Rejected>) -> Plan {
         let mut plan = Plan::default();
-        let mut seen_here: HashMap<u128, u64> = HashMap::new();
+        // Key hash → the row that had it first in this batch, and its place in `plan.rows`.
+        let mut seen_here: HashMap<u64, (u64, usize)> = HashMap::new();
         let mut new_related: HashMap<(String, String, String), RecordId> = HashMap::new();
         for mut row in rows {
-            let hash = row.key.as_deref().map(key_hash);
-            if let Some(hash) = hash {
-                let first = seen_here.get(&hash).or_else(|| self.first_rows.get(&hash)).copied();
-                if let Some(first) = first {
-                    let field = self.key.as_ref().map_or("key", |(_, f)| f.name.as_str());
-                    rejected.push(Rejected::new(
-                        row.number,
-                        format!("has the same {field} as row {first}"),
-                        row.cells,
-                    ));
-                    continue;
-                }
-            }
+            plan.warnings.append(&mut row.warnings);
+            let hash = row
+                .key
+                .as_deref()
+                .map(|k| std::hash::BuildHasher::hash_one(&self.key_hasher, k));
+            let here = hash.and_then(|h| seen_here.get(&h)).copied();
+            let repeats = hash.and_then(|h| self.first_rows.get(&h)).copied();
             match self.link_related(&row, &mut plan, &mut new_related) {
                 Ok(links) => {
                     for (field, id) in links {
@@ -431,6 +453,19 @@ impl Planner {
                     rejected.push(Rejected::new(row.number, reason, row.cells));
                     continue;
                 }
+            }
+            if let Some((_, index)) = here
+                && let Some(first) = plan.rows.get_mut(index)
+            {
+                first.record.values.extend(row.values);
+                if let Some(owner) = row.owner {
+                    first.owner = Some(owner);
+                    first.record.owner = Some(owner);
+                }
+                let values = &first.record.values;
+                first.missing.retain(|f| !values.contains_key(f));
+                first.merged.push((row.number, row.cells));
+                continue;
             }
             let missing: Vec<String> = self
                 .object
@@ -448,7 +483,7 @@ impl Planner {
                 continue;
             }
             if let Some(hash) = hash {
-                seen_here.insert(hash, row.number);
+                seen_here.insert(hash, (row.number, plan.rows.len()));
             }
             let record = self.new_record(&self.object, row.values, row.owner);
             plan.rows.push(PlannedRow {
@@ -458,9 +493,15 @@ impl Planner {
                 owner: row.owner,
                 missing,
                 cells: row.cells,
+                merged: Vec::new(),
+                repeats,
+                target: None,
             });
         }
-        plan.seen = seen_here.into_iter().collect();
+        plan.seen = seen_here
+            .into_iter()
+            .map(|(hash, (number, _))| (hash, number))
+            .collect();
         plan.learned_related = new_related
             .into_iter()
             .map(|((rel, k, v), id)| (rel, k, v, id))
@@ -472,7 +513,7 @@ impl Planner {
 
     fn new_record(&self, object: &ObjectDef, values: BTreeMap<String, Value>, owner: Option<UserId>) -> Record {
         Record {
-            owner: Some(owner.unwrap_or(self.actor)),
+            owner: Some(owner.unwrap_or(self.default_owner)),
             values,
             ..Record::new(&object.name, self.ids.next(self.now), self.now, Some(self.actor))
         }
@@ -626,6 +667,7 @@ mod tests {
             habits: Habits { decimal_comma: false },
             now: now(),
             actor: UserId::new_at(now()),
+            default_owner: UserId::new_at(now()),
         })
         .unwrap()
     }
@@ -699,15 +741,20 @@ mod tests {
         assert!(rejected.is_empty());
         let plan = planner.plan(read, rejected);
         let reasons: Vec<(u64, &str)> = plan.rejected.iter().map(|r| (r.number, r.reason.as_str())).collect();
-        assert_eq!(
-            reasons,
-            vec![
-                (4, "has the same email as row 3"),
-                (6, "has the same email as row 2"),
-                (7, "last_name is required"),
-            ]
-        );
+        assert_eq!(reasons, vec![(7, "last_name is required")]);
         assert_eq!(plan.rows.len(), 3, "rows 2, 3 and 5 go to the store");
+        let merged: Vec<(u64, Vec<u64>)> = plan
+            .rows
+            .iter()
+            .map(|r| (r.number, r.merged.iter().map(|(n, _)| *n).collect()))
+            .collect();
+        assert_eq!(merged, vec![(2, vec![6]), (3, vec![4]), (5, vec![])]);
+        assert_eq!(
+            plan.rows[0].record.get("last_name"),
+            &Value::Text("Again".into()),
+            "the later non-empty cell wins"
+        );
+        assert_eq!(plan.rows[1].record.get("title"), &Value::Text("CFO".into()));
         // Inside the write: row 3 names Kim, who is there; row 5 needs a last name to be new.
         let write = ImportWrite {
             job: ImportId(uuid::Uuid::nil()),
@@ -720,13 +767,19 @@ mod tests {
             related: Vec::new(),
             rows: plan.rows.clone(),
             likely: Vec::new(),
+            warnings: plan.warnings.clone(),
         };
         let mut found = Found::default();
         found.by_key.insert("kim@x.se".into(), existing.clone());
         let resolved = resolve(&write, person, &found);
         assert_eq!(resolved.creates.len(), 1);
-        assert!(resolved.updates.is_empty());
-        assert_eq!(resolved.applied.counts.unchanged, 1, "row 3 says what is there already");
+        assert_eq!(resolved.updates.len(), 1, "row 4's title reaches Kim through row 3");
+        let c = resolved.applied.counts;
+        assert_eq!(
+            (c.created, c.updated, c.unchanged, c.merged, c.rejected),
+            (1, 1, 0, 2, 2)
+        );
+        assert_eq!(c.rows(), 6);
         let reasons: Vec<(u64, &str)> = resolved
             .rejected
             .iter()
@@ -734,17 +787,63 @@ mod tests {
             .collect();
         assert_eq!(
             reasons,
-            vec![
-                (4, "has the same email as row 3"),
-                (5, "last_name is required"),
-                (6, "has the same email as row 2"),
-                (7, "last_name is required"),
-            ]
+            vec![(5, "last_name is required"), (7, "last_name is required")]
         );
+        let warnings: Vec<(u64, &str)> = resolved.warnings.iter().map(|w| (w.row, w.detail.as_str())).collect();
+        assert_eq!(warnings, vec![(4, "3"), (6, "2")], "each merged row says where it went");
         planner.learn(&plan);
-        // The next batch sees what this one did.
+        // The next batch sees what this one did: the row updates the record row 2 made.
         let (read, _) = planner.read(vec![row(8, &["NEW@x.se", "New", "Boss"])]);
         let plan = planner.plan(read, Vec::new());
-        assert_eq!(plan.rejected[0].reason, "has the same email as row 2");
+        assert!(plan.rejected.is_empty());
+        assert_eq!(plan.rows[0].repeats, Some(2));
+    }
+
+    #[test]
+    fn an_owner_who_is_no_user_and_a_mangled_phone_are_warnings_not_rejections() {
+        let schema = schema();
+        let headers: Vec<String> = ["last_name", "phone", "owner"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        let mut planner = planner_for(
+            &schema,
+            &headers,
+            &[("last_name", "last_name"), ("phone", "phone"), ("owner", "owner")],
+        );
+        let known = UserId::new_at(now());
+        planner.know_user(known, "kim@x.se", "Kim Berg");
+        let row = |n: u64, cells: &[&str]| -> RowResult {
+            Ok(RawRow {
+                number: n,
+                cells: cells.iter().map(|s| (*s).to_string()).collect(),
+            })
+        };
+        let (read, rejected) = planner.read(vec![
+            row(2, &["Öberg", "4,67012E+10", "Annika Berglund"]),
+            row(3, &["Ærø", "+46 70 174 06 12", "KIM BERG"]),
+        ]);
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let plan = planner.plan(read, Vec::new());
+        assert_eq!(plan.rows.len(), 2);
+        assert_eq!(plan.rows[0].record.get("phone"), &Value::Null);
+        assert_eq!(
+            plan.rows[0].record.owner,
+            Some(planner.default_owner),
+            "the default owner"
+        );
+        assert_eq!(plan.rows[1].record.owner, Some(known));
+        let warnings: Vec<(u64, WarningKind, &str)> = plan
+            .warnings
+            .iter()
+            .map(|w| (w.row, w.kind, w.detail.as_str()))
+            .collect();
+        assert_eq!(
+            warnings,
+            vec![
+                (2, WarningKind::DigitsLost, "phone"),
+                (2, WarningKind::UnknownOwner, "Annika Berglund"),
+            ]
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! or a rejection with its reason. Because it runs against the records as they are when the
 //! batch is written, a record someone made while the import ran is updated, never doubled.
 
-use super::job::{Applied, Counts, ImportWrite, LikelyDuplicate};
+use super::job::{Applied, Counts, ImportWrite, LikelyDuplicate, Warning, WarningKind};
 use super::plan::{PlannedRow, Rejected};
 use crate::ids::{RecordId, UserId};
 use crate::meta::ObjectDef;
@@ -20,6 +20,8 @@ pub struct Found {
     pub by_key: HashMap<String, Record>,
     /// (object, field, unique key) → the record holding it and its owner.
     pub unique: HashMap<(String, String, String), (RecordId, Option<UserId>)>,
+    /// The live records rows without a key were matched to by their duplicate score.
+    pub by_id: HashMap<RecordId, Record>,
 }
 
 /// The batch as it is to be written.
@@ -32,6 +34,8 @@ pub struct Resolved {
     /// Every rejected row of the batch, the planner's and these, in row order.
     pub rejected: Vec<Rejected>,
     pub likely: Vec<LikelyDuplicate>,
+    /// The warnings of the rows written (none for a row rejected after all).
+    pub warnings: Vec<Warning>,
     pub applied: Applied,
 }
 
@@ -140,6 +144,9 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
     // Rows of this batch that found their record: an earlier row's likeness points at it.
     let mut redirect: HashMap<RecordId, RecordId> = HashMap::new();
     let mut unchanged = 0u64;
+    let mut updated = 0u64;
+    let mut merged = 0u64;
+    let mut warnings: Vec<Warning> = Vec::new();
     'rows: for row in &write.rows {
         let PlannedRow {
             number,
@@ -148,26 +155,46 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
             owner,
             missing,
             cells,
+            merged: merged_here,
+            repeats,
+            target,
         } = row;
-        let reject = |reason: String| Rejected::new(*number, reason, cells.clone());
+        // A row is rejected with the rows merged into it: they had nowhere else to go.
+        let reject =
+            |reason: String| {
+                let mut out = vec![Rejected::new(*number, reason.clone(), cells.clone())];
+                out.extend(merged_here.iter().map(|(n, c)| {
+                    Rejected::new(*n, format!("merged with row {number}, rejected: {reason}"), c.clone())
+                }));
+                out
+            };
+        let merge_warnings = |warnings: &mut Vec<Warning>| {
+            for (n, _) in merged_here {
+                warnings.push(Warning::new(*n, WarningKind::MergedWith, number.to_string()));
+            }
+            merged_here.len() as u64
+        };
         let mut values = record.values.clone();
         for value in values.values_mut() {
             if let Value::Relation(id) = value {
                 if let Some(to) = remap.get(id) {
                     *id = *to;
                 } else if let Some(why) = blocked.get(id) {
-                    rejected.push(reject(why.clone()));
+                    rejected.extend(reject(why.clone()));
                     continue 'rows;
                 }
             }
         }
-        let holder = key.as_ref().and_then(|k| found.by_key.get(k));
+        let holder = match key {
+            Some(k) => found.by_key.get(k),
+            None => target.and_then(|id| found.by_id.get(&id)),
+        };
         match holder {
             Some(current) => {
-                let key_field = write.key.as_deref().unwrap_or_default();
+                let key_field = write.key.as_deref().filter(|_| key.is_some()).unwrap_or_default();
                 if !sees(&write.owners, current.owner) {
                     let shown = values.get(key_field).and_then(Value::to_text).unwrap_or_default();
-                    rejected.push(reject(format!(
+                    rejected.extend(reject(format!(
                         "{key_field} {shown:?} belongs to a {} you may not see",
                         object.label.to_lowercase()
                     )));
@@ -183,28 +210,48 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
                 };
                 let changes = diff(current, &input);
                 redirect.insert(record.id, current.id);
-                if changes.is_empty() {
-                    unchanged += 1;
-                    continue;
+                let changed_any = !changes.is_empty();
+                if changed_any {
+                    let changed: BTreeMap<String, Value> = changes.into_iter().map(|(f, _, v)| (f, v)).collect();
+                    if let Some(why) = claims.conflict(object, &changed, current.id, found) {
+                        rejected.extend(reject(why));
+                        continue;
+                    }
+                    claims.claim(object, &changed, current.id);
+                    // Two rows that came to one record (a row matched by its score and another
+                    // by its key): one update, the later row's values winning.
+                    match out.updates.iter_mut().find(|(id, _, _)| *id == current.id) {
+                        Some((_, _, queued)) => {
+                            queued.values.extend(input.values);
+                            if input.owner.is_some() {
+                                queued.owner = input.owner;
+                            }
+                        }
+                        None => out.updates.push((current.id, current.version, input)),
+                    }
                 }
-                let changed: BTreeMap<String, Value> = changes.into_iter().map(|(f, _, v)| (f, v)).collect();
-                if let Some(why) = claims.conflict(object, &changed, current.id, found) {
-                    rejected.push(reject(why));
-                    continue;
+                merged += merge_warnings(&mut warnings);
+                match repeats {
+                    // The record an earlier row of the file wrote: this row went into it.
+                    Some(first) => {
+                        merged += 1;
+                        warnings.push(Warning::new(*number, WarningKind::MergedWith, first.to_string()));
+                    }
+                    None if !changed_any => unchanged += 1,
+                    None => updated += 1,
                 }
-                claims.claim(object, &changed, current.id);
-                out.updates.push((current.id, current.version, input));
             }
             None => {
                 if !missing.is_empty() {
-                    rejected.push(reject(format!("{} is required", missing.join(", "))));
+                    rejected.extend(reject(format!("{} is required", missing.join(", "))));
                     continue;
                 }
                 if let Some(why) = claims.conflict(object, &values, record.id, found) {
-                    rejected.push(reject(why));
+                    rejected.extend(reject(why));
                     continue;
                 }
                 claims.claim(object, &values, record.id);
+                merged += merge_warnings(&mut warnings);
                 created_rows.insert(*number, record.id);
                 out.creates.push(Record {
                     values,
@@ -236,16 +283,27 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
         })
         .collect();
     rejected.sort_by_key(|r| r.number);
+    warnings.extend(
+        write
+            .warnings
+            .iter()
+            .filter(|w| !rejected_here.contains(&w.row))
+            .cloned(),
+    );
+    warnings.sort_by_key(|w| w.row);
     let base = write.base;
     out.applied.counts = Counts {
         last_row: write.last_row.max(base.last_row),
         created: base.created + out.creates.len() as u64,
-        updated: base.updated + out.updates.len() as u64,
+        updated: base.updated + updated,
         unchanged: base.unchanged + unchanged,
+        merged: base.merged + merged,
         rejected: base.rejected + rejected.len() as u64,
         related_created: base.related_created + out.related.iter().map(|(_, r)| r.len() as u64).sum::<u64>(),
+        warnings: base.warnings + warnings.len() as u64,
     };
     out.rejected = rejected;
+    out.warnings = warnings;
     out
 }
 
@@ -304,8 +362,12 @@ mod tests {
                 owner: None,
                 missing: Vec::new(),
                 cells: vec!["Öberg".into(), "C-1".into()],
+                merged: Vec::new(),
+                repeats: None,
+                target: None,
             }],
             likely: Vec::new(),
+            warnings: Vec::new(),
         };
         (write, planned)
     }

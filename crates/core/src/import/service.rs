@@ -4,9 +4,9 @@
 use super::cells::Habits;
 use super::job::{
     Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, LikelyDuplicate,
-    RelatedWrite, StartImport, rejected_csv_header, rejected_csv_row,
+    RelatedWrite, StartImport, UnknownOwner, Warning, WarningKind, rejected_csv_header, rejected_csv_row,
 };
-use super::mapping::{Mapping, Suggestion, suggest};
+use super::mapping::{Mapping, Suggestion, combine, suggest};
 use super::plan::{Plan, Planner, PlannerSetup};
 use super::source::{self, RowResult, SourceInfo, Table};
 use super::upload::Upload;
@@ -24,7 +24,7 @@ use crate::value::Value;
 use chrono::Duration;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::sync::Arc;
 
@@ -132,6 +132,8 @@ impl Crm {
             match_on: None,
             create_related: true,
             dry_run: false,
+            default_owner: None,
+            left_out: Vec::new(),
         };
         let job = ImportJob::new(
             settings,
@@ -170,14 +172,23 @@ impl Crm {
         let start: StartImport = crate::service::from_body(body)?;
         let job = self.import_job(who, id).await?;
         let upload = self.kept_file(&job).await?;
+        let shape = Shape::of(&source::open(&job.file_name, upload.reader()?)?);
+        // What the user changed of the draft's suggestions wins over the rest of them.
+        let chosen: BTreeMap<String, Option<String>> = start
+            .mapping
+            .into_iter()
+            .filter(|(header, target)| job.settings.mapping.get(header) != Some(target))
+            .collect();
+        let (mapping, left_out) = combine(&shape.headers, &job.settings.mapping, &chosen);
         let settings = ImportSettings {
             object: job.settings.object.clone(),
-            mapping: start.mapping,
+            mapping,
             match_on: start.match_on,
             create_related: start.create_related,
             dry_run: start.dry_run,
+            default_owner: start.default_owner,
+            left_out: left_out.into_iter().map(|l| l.column).collect(),
         };
-        let shape = Shape::of(&source::open(&job.file_name, upload.reader()?)?);
         let mut next = self
             .new_job(who, settings, &job.file_name, job.sha256.clone(), &shape)
             .await?;
@@ -327,6 +338,48 @@ impl Crm {
         self.store.import_matches(job.id, limit.min(MAX_LIMIT)).await
     }
 
+    /// A job's warnings, the first `limit` in row order, and the owner names it met that are
+    /// no user's (each once, with its rows).
+    pub async fn import_warnings(
+        &self,
+        who: &Principal,
+        id: &str,
+        limit: u32,
+    ) -> Result<(Vec<Warning>, Vec<UnknownOwner>)> {
+        let job = self.import_job(who, id).await?;
+        let warnings = self.store.import_warnings(job.id, 0, limit.min(MAX_LIMIT)).await?;
+        let owners = self.store.import_unknown_owners(job.id, MAX_LIMIT).await?;
+        Ok((warnings, owners))
+    }
+
+    /// Every warning of a job as CSV (row, warning), streamed in pages.
+    pub async fn write_warnings_csv(&self, who: &Principal, id: &str, out: &mut (dyn Write + Send)) -> Result<u64> {
+        let job = self.import_job(who, id).await?;
+        let mut sink = CsvSink::new(out)?;
+        sink.text_row(&["row".to_string(), "kind".to_string(), "warning".to_string()])?;
+        let mut after = 0;
+        let mut written = 0;
+        loop {
+            let mut page = self.store.import_warnings(job.id, after, MAX_LIMIT).await?;
+            let full = page.len() == MAX_LIMIT as usize;
+            if full {
+                // A page may end inside a row's warnings: that row is read whole next time.
+                let last = page.last().map_or(0, |w| w.row);
+                page.retain(|w| w.row < last);
+            }
+            for w in &page {
+                sink.text_row(&[w.row.to_string(), w.kind.as_str().to_string(), w.message()])?;
+                written += 1;
+            }
+            match page.last() {
+                Some(last) if full => after = last.row,
+                _ => break,
+            }
+        }
+        sink.into_inner()?.flush().map_err(|e| Error::internal(e.to_string()))?;
+        Ok(written)
+    }
+
     /// The caller's imports (everyone's for administrators), newest first.
     pub async fn import_jobs(&self, who: &Principal, limit: u32) -> Result<Vec<ImportJob>> {
         self.authorize(who, Permission::Import).await?;
@@ -377,7 +430,15 @@ impl Crm {
             return Err(Error::field("mapping", "maps no column to a field"));
         }
         let now = self.clock.now();
-        let planner = Planner::new(self.setup(&schema, &object, shape, &mapping, &settings, who))?;
+        let default_owner = self.default_owner(&settings, who).await?;
+        let planner = Planner::new(self.setup(
+            &schema,
+            &object,
+            shape,
+            &mapping,
+            &settings,
+            (who.user_id, default_owner),
+        ))?;
         if planner.key_field().is_none() && !settings.dry_run {
             let earlier = self.store.import_jobs(MAX_LIMIT).await?.into_iter().find(|j| {
                 j.sha256 == sha256
@@ -415,7 +476,8 @@ impl Crm {
         shape: &'a Shape,
         mapping: &'a Mapping,
         settings: &'a ImportSettings,
-        who: &Principal,
+        // The importing user, and who owns new records whose row names no user.
+        (actor, default_owner): (crate::ids::UserId, crate::ids::UserId),
     ) -> PlannerSetup<'a> {
         PlannerSetup {
             schema,
@@ -426,8 +488,30 @@ impl Crm {
             create_related: settings.create_related,
             habits: habits(&shape.info),
             now: self.clock.now(),
-            actor: who.user_id,
+            actor,
+            default_owner,
         }
+    }
+
+    /// The user who owns new records whose row names no user: the one the settings name by
+    /// e-mail address (an active user), else the importing user.
+    async fn default_owner(&self, settings: &ImportSettings, who: &Principal) -> Result<crate::ids::UserId> {
+        let Some(email) = settings
+            .default_owner
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        else {
+            return Ok(who.user_id);
+        };
+        let wanted = email.to_lowercase();
+        self.store
+            .users()
+            .await?
+            .into_iter()
+            .find(|u| u.active && u.email.as_deref().is_some_and(|e| e.to_lowercase() == wanted))
+            .map(|u| u.id)
+            .ok_or_else(|| Error::field("default_owner", format!("{email:?} is no active user's e-mail address")))
     }
 
     async fn fail(&self, mut job: ImportJob, error: Error) -> Result<ImportJob> {
@@ -515,7 +599,15 @@ impl Crm {
         let object = schema.object(&job.settings.object)?.clone();
         let shape = Shape::of(&table);
         let mapping = Mapping::from_names(&schema, &object, &shape.headers, &job.settings.mapping)?;
-        let mut planner = Planner::new(self.setup(&schema, &object, &shape, &mapping, &job.settings, who))?;
+        let default_owner = self.default_owner(&job.settings, who).await?;
+        let mut planner = Planner::new(self.setup(
+            &schema,
+            &object,
+            &shape,
+            &mapping,
+            &job.settings,
+            (who.user_id, default_owner),
+        ))?;
         for user in self.store.users().await? {
             planner.know_user(user.id, user.email.as_deref().unwrap_or_default(), &user.name);
         }
@@ -550,6 +642,16 @@ impl Crm {
         // reach the next batch before it is written.
         let mut learned = Learned::default();
         let mut pending: Option<PendingWrite> = None;
+        // The mapping's notes go with the first batch, once: a resumed job wrote them already.
+        let mut mapping_warnings: Vec<Warning> = if job.counts.last_row == 0 {
+            job.settings
+                .left_out
+                .iter()
+                .map(|column| Warning::new(1, WarningKind::ColumnLeftOut, column.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let fed: Result<()> = async {
             loop {
                 let batch = table.take_rows(BATCH_ROWS);
@@ -576,7 +678,7 @@ impl Crm {
                 let (likely, indexed) = self
                     .likely_duplicates(
                         &object,
-                        &plan,
+                        &mut plan,
                         &held,
                         &existing,
                         (&mut rows_seen, &learned.dead_rows),
@@ -611,6 +713,10 @@ impl Crm {
                     related,
                     rows: std::mem::take(&mut plan.rows),
                     likely,
+                    warnings: std::mem::take(&mut mapping_warnings)
+                        .into_iter()
+                        .chain(std::mem::take(&mut plan.warnings))
+                        .collect(),
                 };
                 // The batch before must be written before this one starts: its counts are this
                 // one's base, and the companies it found elsewhere are this one's links.
@@ -701,21 +807,24 @@ impl Crm {
 
     /// The rows of a batch that look like a record there or an earlier row of the file, for
     /// the rows whose key no record holds (those will be new). The records there are found by
-    /// their duplicate keys and read back from the store to be compared whole.
+    /// their duplicate keys and read back from the store to be compared whole. A row with no
+    /// key at all that is, by its score, surely a record there (the same name and company, the
+    /// same name and phone: a file imported again) is pointed at that record to update it.
     async fn likely_duplicates(
         &self,
         object: &ObjectDef,
-        plan: &Plan,
+        plan: &mut Plan,
         held: &HashSet<String>,
         existing: &KeyIndex,
         (rows_seen, dead_rows): (&mut BlockIndex<Known>, &HashSet<u64>),
         dry_run: bool,
     ) -> Result<(Vec<LikelyDuplicate>, Vec<u64>)> {
-        let new_rows: Vec<(&super::plan::PlannedRow, Features)> = plan
+        let new_rows: Vec<(usize, Features)> = plan
             .rows
             .iter()
-            .filter(|r| r.key.as_ref().is_none_or(|k| !held.contains(k)))
-            .map(|r| (r, Features::of(object, &r.record, DEFAULT_COUNTRY)))
+            .enumerate()
+            .filter(|(_, r)| r.key.as_ref().is_none_or(|k| !held.contains(k)))
+            .map(|(i, r)| (i, Features::of(object, &r.record, DEFAULT_COUNTRY)))
             .collect();
         let mut wanted = Vec::new();
         for (_, features) in &new_rows {
@@ -723,22 +832,36 @@ impl Crm {
         }
         wanted.sort();
         wanted.dedup();
-        let there: HashMap<RecordId, Features> = self
+        let there: HashMap<RecordId, (Features, crate::record::Record)> = self
             .records_by_id(object, &wanted, None)
             .await?
-            .iter()
-            .map(|r| (r.id, Features::of(object, r, DEFAULT_COUNTRY)))
+            .into_iter()
+            .map(|r| (r.id, (Features::of(object, &r, DEFAULT_COUNTRY), r)))
             .collect();
         let mut out = Vec::new();
         let mut indexed = Vec::new();
         let mut reach = Vec::new();
-        for (row, features) in new_rows {
+        for (index, features) in new_rows {
+            let Some(row) = plan.rows.get_mut(index) else { continue };
             reach.clear();
             existing.candidates(&features, &mut reach);
             let mut best: Option<LikelyDuplicate> = None;
+            let mut same: Option<(f64, usize, RecordId)> = None;
             for id in &reach {
-                let Some(known) = there.get(id) else { continue };
-                let (score, _, reasons) = crate::dedupe::scan::score(&features, known);
+                let Some((known, record)) = there.get(id) else { continue };
+                let (score, name, reasons) = crate::dedupe::scan::score(&features, known);
+                if row.key.is_none() && score >= SAME_RECORD_SCORE && name >= SAME_RECORD_NAME {
+                    // Two records as alike: the one holding more of the row's values as they are.
+                    let equal = row
+                        .record
+                        .values
+                        .iter()
+                        .filter(|(f, v)| record.values.get(*f) == Some(*v))
+                        .count();
+                    if same.is_none_or(|(s, e, _)| (score, equal) > (s, e)) {
+                        same = Some((score, equal, *id));
+                    }
+                }
                 if score >= crate::dedupe::scan::THRESHOLD && best.as_ref().is_none_or(|b| score > b.score) {
                     best = Some(LikelyDuplicate {
                         row: row.number,
@@ -748,6 +871,10 @@ impl Crm {
                         reasons,
                     });
                 }
+            }
+            if let Some((_, _, id)) = same {
+                row.target = Some(id);
+                continue;
             }
             if let Some((Known::Row(n, id), score, reasons)) = rows_seen.best_match(&features)
                 && !dead_rows.contains(n)
@@ -800,6 +927,12 @@ impl Crm {
 enum Known {
     Row(u64, RecordId),
 }
+
+/// The score at which a row without a key is taken to be a record already there (the same
+/// name and company scores 0.93, the same name and phone 1.0), with a name alike at least this
+/// much: the same name, but for case, accents and word order.
+const SAME_RECORD_SCORE: f64 = 0.925;
+const SAME_RECORD_NAME: f64 = 0.99;
 
 /// New rows compared with the rows before them up to this many; beyond, the duplicate scan
 /// after the import finds them (the index would hold the whole file in memory).

@@ -374,6 +374,8 @@ pub async fn an_import_never_doubles_records_made_while_it_runs(h: H) {
             match_on: Some("external_id".into()),
             create_related: true,
             dry_run: false,
+            default_owner: None,
+            left_out: Vec::new(),
         };
         let crm = h.crm.clone();
         let admin = h.admin.clone();
@@ -741,6 +743,8 @@ pub async fn nul_is_refused_in_every_operator_and_value(h: H) {
         match_on: Some(String::new()),
         create_related: true,
         dry_run: false,
+        default_owner: None,
+        left_out: Vec::new(),
     };
     let job = h
         .crm
@@ -783,6 +787,8 @@ pub async fn indexes_a_dead_bulk_load_dropped_are_built_again(h: H) {
             match_on: None,
             create_related: true,
             dry_run: false,
+            default_owner: None,
+            left_out: Vec::new(),
         },
         "big.csv",
         String::new(),

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}", get(show))
         .route("/imports/{id}/start", post(start))
         .route("/imports/{id}/rejected.csv", get(rejected))
+        .route("/imports/{id}/warnings.csv", get(warnings_csv))
         .route("/records/{object}/export", get(export))
 }
 
@@ -49,6 +50,7 @@ pub fn job_json(job: &ImportJob) -> Json_ {
         "updated_at": job.updated_at,
         "finished_at": job.finished_at,
         "rejected_csv": format!("/api/v1/imports/{}/rejected.csv", job.id),
+        "warnings_csv": format!("/api/v1/imports/{}/warnings.csv", job.id),
     })
 }
 
@@ -150,9 +152,16 @@ async fn list(a: Authed) -> ApiResult<Json<Json_>> {
 async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
     let job = a.crm.import_job(&a.principal, &id).await?;
     let (total, rows) = a.crm.import_likely_duplicates(&a.principal, &id, 200).await?;
+    let (warnings, unknown_owners) = a.crm.import_warnings(&a.principal, &id, 200).await?;
     let mut body = job_json(&job);
     if let Some(fields) = body.as_object_mut() {
         fields.insert("likely_duplicates".into(), json!({"total": total, "rows": rows}));
+        let warnings: Vec<Json_> = warnings
+            .iter()
+            .map(|w| json!({"row": w.row, "kind": w.kind, "detail": w.detail, "message": w.message()}))
+            .collect();
+        fields.insert("warnings".into(), Json_::Array(warnings));
+        fields.insert("unknown_owners".into(), json!(unknown_owners));
     }
     Ok(Json(body))
 }
@@ -181,6 +190,12 @@ async fn rejected(a: Authed, Path(id): Path<String>) -> ApiResult<Response> {
     let mut out = Vec::new();
     a.crm.write_rejected_csv(&a.principal, &id, &mut out).await?;
     Ok(file_response(Body::from(out), Format::Csv, &format!("rejected-{id}")))
+}
+
+async fn warnings_csv(a: Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let mut out = Vec::new();
+    a.crm.write_warnings_csv(&a.principal, &id, &mut out).await?;
+    Ok(file_response(Body::from(out), Format::Csv, &format!("warnings-{id}")))
 }
 
 /// A download: its content type and a file name made safe for the header.

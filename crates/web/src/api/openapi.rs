@@ -338,8 +338,10 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "settings": {"type": "object"}, "headers": {"type": "array", "items": {"type": "string"}},
         "counts": {"type": "object", "properties": {"last_row": {"type": "integer"}, "created": {"type": "integer"},
             "updated": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
-            "related_created": {"type": "integer"}}},
-        "summary": {"type": "string"}, "error": {"type": ["string", "null"]}, "rejected_csv": {"type": "string"}}});
+            "merged": {"type": "integer", "description": "rows that repeated an earlier row's match key and went into its record"},
+            "warnings": {"type": "integer"}, "related_created": {"type": "integer"}}},
+        "summary": {"type": "string", "description": "imported N, updated N, merged N, rejected N, warnings N"},
+        "error": {"type": ["string", "null"]}, "rejected_csv": {"type": "string"}, "warnings_csv": {"type": "string"}}});
     paths.insert("/imports".into(), json!({
         "get": {"operationId": "list_imports", "tags": ["Import and export"],
             "responses": with(single("200", "Your imports (everyone's for administrators), newest first", &json!({"type": "object", "properties": {"data": {"type": "array", "items": job}}})), &["401", "403"])},
@@ -350,7 +352,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
     }));
     paths.insert("/imports/{id}".into(), json!({
         "parameters": [id_path],
-        "get": {"operationId": "get_import", "tags": ["Import and export"], "summary": "The import, its progress, and `likely_duplicates` (`total`, and the first 200 `rows`: a row that looks like a record already there, `like_record`, or an earlier row, `like_row`, with `score` and `reasons`)", "responses": with(single("200", "The import and its progress", &job), &["401", "403", "404"])}
+        "get": {"operationId": "get_import", "tags": ["Import and export"], "summary": "The import, its progress, `likely_duplicates` (`total`, and the first 200 `rows`: a row that looks like a record already there, `like_record`, or an earlier row, `like_row`, with `score` and `reasons`), the first 200 `warnings` (`row`, `kind`: unknown_owner, digits_lost, merged_with or column_left_out, `detail`, `message`) and `unknown_owners` (each owner name that is no user, once, with its `rows`)", "responses": with(single("200", "The import and its progress", &job), &["401", "403", "404"])}
     }));
     paths.insert("/imports/{id}/start".into(), json!({
         "parameters": [id_path],
@@ -358,12 +360,22 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
                 "mapping": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "column header → field (`first_name`, `company.org_number`, `owner`); null skips the column"},
                 "match_on": {"type": ["string", "null"], "description": "the field rows are matched on to update records; \"\" always creates"},
-                "create_related": {"type": "boolean"}, "dry_run": {"type": "boolean"}}}}}},
+                "create_related": {"type": "boolean"}, "dry_run": {"type": "boolean"},
+                "default_owner": {"type": ["string", "null"], "description": "e-mail of the active user who owns new records whose owner column names no user (default: you); 422 naming `default_owner` when no active user has it"}}}}}},
             "responses": with(single("202", "Queued", &job), &["400", "401", "403", "404", "409", "422", "503"])}
     }));
     paths.insert("/imports/{id}/rejected.csv".into(), json!({
         "parameters": [id_path],
         "get": {"operationId": "rejected_rows", "summary": "Every rejected row with its row number and reason, as CSV", "tags": ["Import and export"],
+            "responses": with({
+                let mut m = Map::new();
+                m.insert("200".into(), json!({"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}));
+                m
+            }, &["401", "403", "404"])}
+    }));
+    paths.insert("/imports/{id}/warnings.csv".into(), json!({
+        "parameters": [id_path],
+        "get": {"operationId": "import_warnings", "summary": "Every warning on an imported row (row, kind, warning), as CSV", "tags": ["Import and export"],
             "responses": with({
                 let mut m = Map::new();
                 m.insert("200".into(), json!({"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}));

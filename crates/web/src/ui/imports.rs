@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::api::imports::{export_response, file_response, read_upload, spawn_import};
 use anchora_core::auth::Permission;
 use anchora_core::export::{ExportRequest, Format};
+use anchora_core::import::job::{Warning, WarningKind};
 use anchora_core::import::{ImportJob, JobStatus, Preview};
 use anchora_core::meta::{FieldType, ObjectDef};
 use anchora_core::{ErrorCode, RecordId};
@@ -93,9 +94,27 @@ fn summary(ui: &Ui, job: &ImportJob) -> String {
             ("created", c.created.to_string()),
             ("updated", c.updated.to_string()),
             ("unchanged", c.unchanged.to_string()),
+            ("merged", c.merged.to_string()),
             ("rejected", c.rejected.to_string()),
+            ("warnings", c.warnings.to_string()),
         ],
     )
+}
+
+/// A warning said in the user's language.
+fn warning_text(ui: &Ui, object: &ObjectDef, w: &Warning) -> String {
+    let tr = &ui.tr;
+    match w.kind {
+        WarningKind::UnknownOwner => tr.t1("import-warning-unknown-owner", "name", w.detail.clone()),
+        WarningKind::DigitsLost => {
+            let field = object
+                .field(&w.detail)
+                .map_or_else(|| w.detail.clone(), |f| labels::field(tr, object, f));
+            tr.t1("import-warning-digits-lost", "field", field)
+        }
+        WarningKind::MergedWith => tr.t1("import-warning-merged", "row", w.detail.clone()),
+        WarningKind::ColumnLeftOut => tr.t1("import-warning-column-left-out", "column", w.detail.clone()),
+    }
 }
 
 #[derive(Template)]
@@ -207,6 +226,11 @@ struct ImportPage {
     sample: Vec<Vec<String>>,
     likely_total: String,
     likely: Vec<LikelyLine>,
+    warnings_total: u64,
+    warnings: Vec<(u64, String)>,
+    unknown_owners: Vec<String>,
+    users: Vec<Choice>,
+    default_owner: String,
 }
 
 /// A row that looks like a record already there, or like an earlier row.
@@ -336,7 +360,45 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
             }
         })
         .collect();
+    let (warnings, unknown_owners) =
+        ui.a.crm
+            .import_warnings(&ui.a.principal, id, LIKELY_SHOWN)
+            .await
+            .unwrap_or_default();
+    let users: Vec<Choice> = if job.status == JobStatus::Draft || again {
+        let mut users: Vec<Choice> =
+            ui.a.crm
+                .users(&ui.a.principal)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|u| u.active)
+                .filter_map(|u| {
+                    u.email.map(|e| Choice {
+                        label: format!("{} ({e})", u.name),
+                        value: e,
+                    })
+                })
+                .collect();
+        users.sort_by_key(|u| u.label.to_lowercase());
+        users
+    } else {
+        Vec::new()
+    };
     let page = ImportPage {
+        warnings_total: job.counts.warnings,
+        warnings: warnings.iter().map(|w| (w.row, warning_text(ui, &object, w))).collect(),
+        unknown_owners: unknown_owners
+            .iter()
+            .map(|o| {
+                tr.tn(
+                    "import-unknown-owner-line",
+                    &[("name", o.name.clone()), ("count", o.rows.to_string())],
+                )
+            })
+            .collect(),
+        users,
+        default_owner: job.settings.default_owner.clone().unwrap_or_default(),
         likely_total: tr.t1("import-likely-total", "count", likely_count.to_string()),
         likely,
         shell: ui.shell("imports"),
@@ -401,6 +463,7 @@ pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String,
         "match_on": if match_on == "auto" { serde_json::Value::Null } else { json!(match_on) },
         "create_related": form_value(&form, "create_related") == "on",
         "dry_run": form_value(&form, "mode") == "check",
+        "default_owner": Some(form_value(&form, "default_owner").trim()).filter(|e| !e.is_empty()),
     });
     match ui.a.crm.start_import(&ui.a.principal, &id, body).await {
         Ok(next) => {
@@ -417,6 +480,15 @@ pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String,
             )
             .await
         }
+    }
+}
+
+pub async fn warnings_csv(ui: Ui, Path(id): Path<String>) -> Response {
+    let mut out = Vec::new();
+    match ui.a.crm.write_warnings_csv(&ui.a.principal, &id, &mut out).await {
+        Ok(_) => file_response(axum::body::Body::from(out), Format::Csv, &format!("warnings-{id}")),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        Err(_) => not_found(&ui),
     }
 }
 

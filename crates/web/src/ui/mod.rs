@@ -172,6 +172,7 @@ pub fn router() -> Router<AppState> {
         .route("/duplicates/undo", post(duplicates::undo))
         .route("/imports/{id}/start", post(imports::start))
         .route("/imports/{id}/rejected.csv", get(imports::rejected))
+        .route("/imports/{id}/warnings.csv", get(imports::warnings_csv))
 }
 
 /// One entry of the sidebar.

@@ -137,14 +137,19 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = h.post(&start, json!({"mapping": {}})).await;
+    // An empty mapping keeps the suggestions; every column skipped maps nothing.
+    let skip_all = json!({"Vorname": null, "Nachname": null, "E-Mail": null, "Firma": null, "\"; DROP TABLE obj_person; --": null});
+    let r = h.post(&start, json!({"mapping": skip_all})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "maps nothing: {}", r.body);
 
     let mapping = json!({"Vorname": "first_name", "Nachname": "last_name", "E-Mail": "email", "Firma": "company"});
     let r = h.post(&start, json!({"mapping": mapping, "dry_run": true})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     let checked = finished(&h, &id).await;
-    assert_eq!(checked["summary"], "imported 2, updated 0, rejected 2", "{checked}");
+    assert_eq!(
+        checked["summary"], "imported 2, updated 0, merged 0, rejected 2, warnings 0",
+        "{checked}"
+    );
     assert_eq!(h.get("/api/v1/records/person").await.body["data"], json!([]));
     // Starting a finished dry run again imports for real, as a new job on the same file.
     let r = h.post(&start, json!({"mapping": mapping})).await;
@@ -152,7 +157,10 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
     let real = r.body["id"].as_str().unwrap().to_string();
     assert_ne!(real, id);
     let done = finished(&h, &real).await;
-    assert_eq!(done["summary"], "imported 2, updated 0, rejected 2", "{done}");
+    assert_eq!(
+        done["summary"], "imported 2, updated 0, merged 0, rejected 2, warnings 0",
+        "{done}"
+    );
     let people = h.get("/api/v1/records/person?sort=first_name").await.body["data"].clone();
     assert_eq!(
         people[0]["last_name"], "=HYPERLINK(\"http://evil\")",
@@ -401,10 +409,15 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
     b.shot("import-mapping").await;
     b.by_id("import-check").await.click().await.unwrap();
     b.wait_for("Check only:").await;
-    assert!(b.source().await.contains("2 new, 0 updated, 0 unchanged, 1 rejected"));
+    assert!(
+        b.source()
+            .await
+            .contains("2 new, 0 updated, 0 unchanged, 0 merged, 1 rejected, 0 warnings")
+    );
     b.by_id("import-run").await.click().await.unwrap();
     b.wait_for("Imported").await;
-    b.wait_for("2 new, 0 updated, 0 unchanged, 1 rejected").await;
+    b.wait_for("2 new, 0 updated, 0 unchanged, 0 merged, 1 rejected, 0 warnings")
+        .await;
     b.wait_for("Related records (companies) created for rows that named one not there yet: 1")
         .await;
     let href = b.by_id("rejected-link").await.attr("href").await.unwrap().unwrap();
@@ -517,13 +530,16 @@ pub async fn browser_import_a_file_and_export_a_list(h: H) {
     let page_csv = b.fetch_text(&csv).await;
     assert!(page_csv.contains("Ek") && !page_csv.contains("Öberg"), "{page_csv}");
 
-    // A second file with Per again (no e-mail, so no match key): the check lists the row.
+    // A second file with Per again (no e-mail, so no match key, but the same name and
+    // company: he is found and left as he is) and a new person twice (the check lists the
+    // second row as like the first).
     let again = dir.path().join("igen.csv");
     std::fs::write(
         &again,
-        "Förnamn;Efternamn;Företag
-Per;Ek;Acme AB
-Ny;Person;
+        "Förnamn;Efternamn;Företag;Telefon
+Per;Ek;Acme AB;
+Ny;Person;;070-123 45 67
+Ny;Person;;0701234567
 ",
     )
     .unwrap();
@@ -541,9 +557,78 @@ Ny;Person;
     b.wait_for("Columns and fields").await;
     b.by_id("import-check").await.click().await.unwrap();
     b.wait_for("Rows that look like records already here").await;
+    assert!(
+        b.source()
+            .await
+            .contains("2 new, 0 updated, 1 unchanged, 0 merged, 0 rejected, 0 warnings")
+    );
     let table = b.by_id("likely-duplicates").await.text().await.unwrap();
-    assert!(table.contains("Per Ek") && table.contains("same company"), "{table}");
+    assert!(
+        table.contains("row 3 of this file") && table.contains("same phone"),
+        "{table}"
+    );
     assert!(table.contains("earlier row of the file: 1."), "{table}");
     b.shot("import-likely-duplicates").await;
+    b.quit().await;
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../testdata/exports/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A HubSpot export whose owners are no users: every row kept, the owners listed once each
+/// with their rows, the warnings on the job, in its CSV and on its page.
+pub async fn warnings_instead_of_rejections_over_the_api_and_on_the_page(h: H) {
+    let bytes = fixture("hubspot-contacts.csv");
+    let r = upload(&h, Some("person"), "hubspot-crm-exports-all-contacts.csv", &bytes).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.body["import"]["id"].as_str().unwrap().to_string();
+    let start = format!("/api/v1/imports/{id}/start");
+    let mapping = json!({"Contact owner": "owner", "Email": "email", "Record ID": "external_id"});
+    // A default owner who is no user is refused, naming the field, before anything runs.
+    let r = h
+        .post(
+            &start,
+            json!({"mapping": mapping, "default_owner": "nobody@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "default_owner", "{}", r.body);
+    let r = h.post(&start, json!({"mapping": mapping, "match_on": "email"})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let done = finished(&h, &id).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(
+        done["summary"], "imported 35, updated 0, merged 0, rejected 1, warnings 28",
+        "{done}"
+    );
+    let owners = done["unknown_owners"].as_array().unwrap();
+    assert_eq!(owners.len(), 4, "{done}");
+    assert_eq!(owners.iter().map(|o| o["rows"].as_u64().unwrap()).sum::<u64>(), 28);
+    let first = &done["warnings"][0];
+    assert_eq!(first["kind"], "unknown_owner", "{done}");
+    assert!(first["message"].as_str().unwrap().contains("is no user"), "{first}");
+    let (status, ct, csv) = text_of(&h, &format!("/api/v1/imports/{id}/warnings.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    assert_eq!(csv.lines().count(), 29, "{csv}");
+    assert!(csv.starts_with("\u{feff}row,kind,warning"), "{csv}");
+
+    identity::user(&h, "chef@example.se", "admin", None).await;
+    let Some(mut b) = Browser::start(&h, &format!("import-warnings-{}", h.backend())).await else {
+        return;
+    };
+    b.login("chef@example.se", identity::PASSWORD).await;
+    b.go(&format!("/imports/{id}")).await;
+    b.wait_for("Owners who are no users").await;
+    let owners = b.by_id("unknown-owners").await.text().await.unwrap();
+    assert!(
+        owners.contains("Annika Berglund") && owners.contains("rows"),
+        "{owners}"
+    );
+    let warnings = b.by_id("import-warnings").await.text().await.unwrap();
+    assert!(warnings.contains("is no user here"), "{warnings}");
+    b.shot("import-warnings").await;
     b.quit().await;
 }
