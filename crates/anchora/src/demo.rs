@@ -235,6 +235,8 @@ struct CompanyRef {
     country: Country,
     city: &'static str,
     domain: String,
+    /// The name without its legal form ("Lindqvist Logistik"), as people name deals.
+    short_name: String,
 }
 
 fn record(
@@ -426,10 +428,11 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
         let l: &Locale = locale(c);
         let family = *g.pick(l.last_names);
         let word = *g.pick(l.company_words);
-        let name = match c {
-            Country::Es => format!("{word} {family} {}", l.company_suffix),
-            _ => format!("{family} {word} {}", l.company_suffix),
+        let short_name = match c {
+            Country::Es => format!("{word} {family}"),
+            _ => format!("{family} {word}"),
         };
+        let name = format!("{short_name} {}", l.company_suffix);
         let domain = format!("{}-{}{}.{}", ascii_slug(family), ascii_slug(word), i % 997, l.tld);
         let city = *g.pick(l.cities);
         let at = g.created(i, n_companies);
@@ -453,6 +456,7 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
             country: c,
             city,
             domain,
+            short_name,
         });
         if batch.len() == BATCH {
             loader.push(&company_def, &mut batch).await?;
@@ -561,8 +565,7 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
             g.rng.random_range(-30..270i64)
         };
         let mut v = BTreeMap::new();
-        let company_name = company.domain.split('.').next().unwrap_or("").replace('-', " ");
-        v.insert("name".into(), text(format!("{kind} – {company_name}")));
+        v.insert("name".into(), text(format!("{kind} – {}", company.short_name)));
         v.insert("stage".into(), Value::Select(stage.into()));
         v.insert("amount".into(), Value::Money(amount));
         v.insert("currency".into(), Value::Select(l.currency.into()));

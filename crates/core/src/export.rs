@@ -247,6 +247,7 @@ impl Crm {
                 limit: Some("1".into()),
                 cursor: None,
                 trash: false,
+                count: false,
             };
             self.list(who, &request.object, &probe).await?;
         }
@@ -281,6 +282,7 @@ impl Crm {
             limit: Some(EXPORT_PAGE.to_string()),
             cursor: None,
             trash: false,
+            count: false,
         };
         let mut written = 0u64;
         loop {

@@ -24,6 +24,7 @@ pub mod record;
 pub mod relations;
 pub mod secret;
 pub mod service;
+pub mod start;
 pub mod store;
 pub mod text;
 pub mod value;

@@ -41,13 +41,28 @@ pub struct ListParams {
     pub limit: Option<String>,
     pub cursor: Option<String>,
     pub trash: bool,
+    /// Count the records the filter finds (up to [`COUNT_CAP`]) with the page.
+    pub count: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct Page {
     pub records: Vec<Record>,
     pub next_cursor: Option<String>,
+    /// The records the filter finds that the caller may see, when asked for.
+    pub total: Option<Total>,
 }
+
+/// How many records a list has: counted up to [`COUNT_CAP`], beyond which it says "more".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Total {
+    pub count: u64,
+    /// More than `count` (the cap) match: counting further would read them all.
+    pub more: bool,
+}
+
+/// Lists count their records up to this many; past it, "more than 10,000".
+pub const COUNT_CAP: u64 = 10_000;
 
 pub const MAX_SEARCH_TERMS: usize = 8;
 
@@ -304,6 +319,19 @@ impl Crm {
             liveness,
             owners,
         };
+        let total = if params.count {
+            let counted = ListQuery {
+                after: None,
+                ..query.clone()
+            };
+            let n = self.store.count_listed(&object, &counted, COUNT_CAP).await?;
+            Some(Total {
+                count: n.min(COUNT_CAP),
+                more: n > COUNT_CAP,
+            })
+        } else {
+            None
+        };
         let mut records = self.store.list_records(&object, &query).await?;
         self.withhold_unseen(who, &schema, &object, &mut records).await?;
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -316,7 +344,14 @@ impl Crm {
         } else {
             None
         };
-        Ok((object, Page { records, next_cursor }))
+        Ok((
+            object,
+            Page {
+                records,
+                next_cursor,
+                total,
+            },
+        ))
     }
 
     pub async fn create(&self, who: &Principal, object: &str, body: &Json) -> Result<(ObjectDef, Record)> {

@@ -179,6 +179,9 @@ pub trait Store: Send + Sync {
     ) -> Result<WriteOutcome>;
     /// Up to `limit + 1` records, so the caller can tell whether another page follows.
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>>;
+    /// How many records a list query finds (its filter, liveness and owners; not its cursor or
+    /// limit), counting no further than `cap + 1`.
+    async fn count_listed(&self, object: &ObjectDef, query: &ListQuery, cap: u64) -> Result<u64>;
     async fn count_records(&self, object: &ObjectDef) -> Result<i64>;
     /// Live records counted (and summed) per group.
     async fn aggregate(&self, object: &ObjectDef, query: &AggregateQuery) -> Result<Vec<AggregateRow>>;

@@ -352,6 +352,37 @@ pub async fn list(
     rows.iter().map(|r| decode_record(object, r)).collect()
 }
 
+/// How many records a list query finds, counted no further than `cap + 1`: the filter and
+/// visibility of the list without its order, cursor or page size.
+pub async fn count_capped(
+    exec: Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+    q: &ListQuery,
+    plan: OwnerPlan,
+    cap: u64,
+) -> Result<u64, sqlx::Error> {
+    let unordered = ListQuery {
+        sort: Vec::new(),
+        after: None,
+        ..q.clone()
+    };
+    let mut inner = list_statement(backend, object, &unordered, plan);
+    inner.clear_order_by();
+    inner.clear_selects();
+    inner.expr(Expr::val(1));
+    inner.limit(cap.saturating_add(1));
+    let stmt = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(inner, "listed")
+        .to_owned();
+    let n = match exec.fetch_optional(build_select(backend, object, &stmt)).await? {
+        Some(r) => r.i64(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or_default())
+}
+
 fn owner_condition(backend: Backend, owners: &[UserId], plan: OwnerPlan) -> Expr {
     if owners.is_empty() {
         return Expr::cust("1 = 0");

@@ -943,3 +943,35 @@ import-unknown-owners-hint = Deres rækker blev importeret, og de nye poster gik
 import-unknown-owner-line = { $name }: { $count } rækker
 import-default-owner = Ejer af nye poster, hvis ansvarlige ikke er bruger
 import-default-owner-me = Mig
+list-range = { $from }–{ $to } af { $total }
+list-range-more = { $from }–{ $to } af mere end { $total }
+health-roles-filled-failed = { $count ->
+    [one] Mangler: { $finding }
+   *[other] Manglende roller: { $finding }
+}
+health-departments-represented-failed = { $count ->
+    [one] Ingen i gruppen repræsenterer { $finding }
+   *[other] Ingen i gruppen repræsenterer disse afdelinger: { $finding }
+}
+health-core-team-size-failed = Kernegruppen er for stor: { $finding }
+health-not-too-technical-failed = Kernegruppen er for teknisk: { $finding }
+health-key-user-per-group-failed = { $count ->
+    [one] Ingen superbruger for brugergruppen { $finding }
+   *[other] Ingen superbruger for disse brugergrupper: { $finding }
+}
+health-system-owner-named-failed = Der er ikke udpeget en systemejer
+home-due = Forfalder i dag og forsinket
+home-due-none = Ingen af dine aktiviteter forfalder i dag.
+home-due-plan = Planlæg et opkald eller et møde
+home-due-tick = Markér som udført
+home-due-overdue = forsinket
+home-due-more = Alle { $count } forfaldne
+home-pipeline = Mine åbne salgsmuligheder
+home-pipeline-none = Du har ingen åbne salgsmuligheder.
+home-pipeline-new = Tilføj en salgsmulighed
+home-pipeline-board = Salgstavlen
+home-recent = Mine poster ændret for nylig
+home-recent-none = Ingen af dine poster er ændret endnu.
+home-recent-import = Importér dine kontakter
+home-projects = Projekter
+home-to-projects = Projekter

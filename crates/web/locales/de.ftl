@@ -943,3 +943,35 @@ import-unknown-owners-hint = Ihre Zeilen wurden importiert und die neuen Datens�
 import-unknown-owner-line = { $name }: { $count } Zeilen
 import-default-owner = Zuständig für neue Datensätze, deren Zuständiger kein Benutzer ist
 import-default-owner-me = Ich
+list-range = { $from }–{ $to } von { $total }
+list-range-more = { $from }–{ $to } von mehr als { $total }
+health-roles-filled-failed = { $count ->
+    [one] Fehlende Rolle: { $finding }
+   *[other] Fehlende Rollen: { $finding }
+}
+health-departments-represented-failed = { $count ->
+    [one] Niemand in der Gruppe vertritt { $finding }
+   *[other] Niemand in der Gruppe vertritt diese Abteilungen: { $finding }
+}
+health-core-team-size-failed = Das Kernteam ist zu groß: { $finding }
+health-not-too-technical-failed = Das Kernteam ist zu technisch: { $finding }
+health-key-user-per-group-failed = { $count ->
+    [one] Kein Key-User für die Benutzergruppe { $finding }
+   *[other] Kein Key-User für diese Benutzergruppen: { $finding }
+}
+health-system-owner-named-failed = Kein Systemverantwortlicher benannt
+home-due = Heute fällig und überfällig
+home-due-none = Keine Ihrer Aktivitäten ist heute fällig.
+home-due-plan = Einen Anruf oder ein Treffen planen
+home-due-tick = Als erledigt markieren
+home-due-overdue = überfällig
+home-due-more = Alle { $count } fälligen
+home-pipeline = Meine offenen Verkaufschancen
+home-pipeline-none = Sie haben keine offenen Verkaufschancen.
+home-pipeline-new = Verkaufschance anlegen
+home-pipeline-board = Die Verkaufstafel
+home-recent = Meine zuletzt geänderten Datensätze
+home-recent-none = Noch keiner Ihrer Datensätze wurde geändert.
+home-recent-import = Kontakte importieren
+home-projects = Projekte
+home-to-projects = Projekte

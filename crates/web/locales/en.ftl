@@ -943,3 +943,35 @@ import-unknown-owners-hint = Their rows were imported and the new records given 
 import-unknown-owner-line = { $name }: { $count } rows
 import-default-owner = Owner of new records whose owner is no user
 import-default-owner-me = Me
+list-range = { $from }–{ $to } of { $total }
+list-range-more = { $from }–{ $to } of more than { $total }
+health-roles-filled-failed = { $count ->
+    [one] Missing role: { $finding }
+   *[other] Missing roles: { $finding }
+}
+health-departments-represented-failed = { $count ->
+    [one] No one in the group represents { $finding }
+   *[other] No one in the group represents these departments: { $finding }
+}
+health-core-team-size-failed = The core team is too large: { $finding }
+health-not-too-technical-failed = The core team is too technical: { $finding }
+health-key-user-per-group-failed = { $count ->
+    [one] No key user for the user group { $finding }
+   *[other] No key user for these user groups: { $finding }
+}
+health-system-owner-named-failed = No system owner is named
+home-due = Due today and overdue
+home-due-none = No activity of yours is due today.
+home-due-plan = Plan a call or a meeting
+home-due-tick = Mark as done
+home-due-overdue = overdue
+home-due-more = All { $count } due
+home-pipeline = My open deals
+home-pipeline-none = You have no open deals.
+home-pipeline-new = Add a deal
+home-pipeline-board = The deals board
+home-recent = My records changed lately
+home-recent-none = None of your records has changed yet.
+home-recent-import = Import your contacts
+home-projects = Projects
+home-to-projects = Projects

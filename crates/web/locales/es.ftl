@@ -943,3 +943,35 @@ import-unknown-owners-hint = Sus filas se importaron y los registros nuevos pasa
 import-unknown-owner-line = { $name }: { $count } filas
 import-default-owner = Propietario de los registros nuevos cuyo propietario no es usuario
 import-default-owner-me = Yo
+list-range = { $from }–{ $to } de { $total }
+list-range-more = { $from }–{ $to } de más de { $total }
+health-roles-filled-failed = { $count ->
+    [one] Falta el rol: { $finding }
+   *[other] Faltan los roles: { $finding }
+}
+health-departments-represented-failed = { $count ->
+    [one] Nadie del grupo representa a { $finding }
+   *[other] Nadie del grupo representa a estos departamentos: { $finding }
+}
+health-core-team-size-failed = El equipo central es demasiado grande: { $finding }
+health-not-too-technical-failed = El equipo central es demasiado técnico: { $finding }
+health-key-user-per-group-failed = { $count ->
+    [one] Ningún usuario clave para el grupo { $finding }
+   *[other] Ningún usuario clave para estos grupos: { $finding }
+}
+health-system-owner-named-failed = No se ha nombrado a un responsable del sistema
+home-due = Para hoy y atrasadas
+home-due-none = Ninguna de sus actividades vence hoy.
+home-due-plan = Planificar una llamada o una reunión
+home-due-tick = Marcar como hecha
+home-due-overdue = atrasada
+home-due-more = Las { $count } pendientes
+home-pipeline = Mis oportunidades abiertas
+home-pipeline-none = No tiene oportunidades abiertas.
+home-pipeline-new = Añadir una oportunidad
+home-pipeline-board = El tablero de oportunidades
+home-recent = Mis registros cambiados hace poco
+home-recent-none = Ninguno de sus registros ha cambiado todavía.
+home-recent-import = Importar sus contactos
+home-projects = Proyectos
+home-to-projects = Proyectos

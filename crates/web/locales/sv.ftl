@@ -943,3 +943,35 @@ import-unknown-owners-hint = Deras rader importerades och de nya posterna gavs t
 import-unknown-owner-line = { $name }: { $count } rader
 import-default-owner = Ägare till nya poster vars ansvarige inte är användare
 import-default-owner-me = Jag
+list-range = { $from }–{ $to } av { $total }
+list-range-more = { $from }–{ $to } av fler än { $total }
+health-roles-filled-failed = { $count ->
+    [one] Saknas: { $finding }
+   *[other] Saknade roller: { $finding }
+}
+health-departments-represented-failed = { $count ->
+    [one] Ingen i gruppen företräder { $finding }
+   *[other] Ingen i gruppen företräder dessa avdelningar: { $finding }
+}
+health-core-team-size-failed = Kärngruppen är för stor: { $finding }
+health-not-too-technical-failed = Kärngruppen är för teknisk: { $finding }
+health-key-user-per-group-failed = { $count ->
+    [one] Ingen superanvändare för användargruppen { $finding }
+   *[other] Ingen superanvändare för dessa användargrupper: { $finding }
+}
+health-system-owner-named-failed = Ingen systemägare är utsedd
+home-due = Att göra i dag och försenat
+home-due-none = Inga av dina aktiviteter ska göras i dag.
+home-due-plan = Planera ett samtal eller ett möte
+home-due-tick = Markera som klar
+home-due-overdue = försenad
+home-due-more = Alla { $count } att göra
+home-pipeline = Mina öppna affärer
+home-pipeline-none = Du har inga öppna affärer.
+home-pipeline-new = Lägg till en affär
+home-pipeline-board = Affärstavlan
+home-recent = Mina poster som ändrats på sistone
+home-recent-none = Ingen av dina poster har ändrats än.
+home-recent-import = Importera dina kontakter
+home-projects = Projekt
+home-to-projects = Projekt

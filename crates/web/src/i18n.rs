@@ -98,6 +98,17 @@ impl Tr {
         Catalog::get().text(self.locale, key, Some(&args))
     }
 
+    /// A message that picks its words by `count` (a number, for plural forms), with text
+    /// arguments besides.
+    pub fn counted(&self, key: &str, count: usize, values: &[(&str, String)]) -> String {
+        let mut args = FluentArgs::new();
+        args.set("count", FluentValue::from(count));
+        for (name, value) in values {
+            args.set(name.to_string(), FluentValue::from(value.clone()));
+        }
+        Catalog::get().text(self.locale, key, Some(&args))
+    }
+
     /// A message with several arguments.
     pub fn tn(&self, key: &str, values: &[(&str, String)]) -> String {
         let mut args = FluentArgs::new();

@@ -43,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .route("/account/locale", axum::routing::post(locale_submit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
+        .route("/static/favicon.svg", get(favicon))
+        // Browsers ask for this one whatever the page says.
+        .route("/favicon.ico", get(favicon))
 }
 
 /// What every page needs from the request: the language, the client, the pre-sign-in form
@@ -656,6 +659,17 @@ async fn script() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/favicon.svg"),
     )
         .into_response()
 }

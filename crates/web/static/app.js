@@ -285,6 +285,17 @@ function bulk() {
   const show = () => form.querySelectorAll("[data-bulk]").forEach((el) => { el.hidden = el.dataset.bulk !== action.value; });
   action.addEventListener("change", show);
   show();
+  // The bar is there only while rows are ticked (without script it stays, as a plain form).
+  const ticked = () => {
+    const n = document.querySelectorAll('input[name=ids][form=bulk]:checked').length;
+    form.hidden = n === 0;
+    const count = form.querySelector("[data-ticked]");
+    if (count) count.textContent = count.dataset.ticked.replace("{count}", n);
+  };
+  document.addEventListener("change", (e) => {
+    if (e.target.matches?.('input[name=ids][form=bulk], input[data-select-all]')) ticked();
+  });
+  ticked();
 }
 
 // "?" lists the keyboard shortcuts (when not typing).

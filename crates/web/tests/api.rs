@@ -152,6 +152,7 @@ anchora_store::on_both_databases!(
     import_and_export_api_with_hostile_files,
     browser_import_a_file_and_export_a_list,
     warnings_instead_of_rejections_over_the_api_and_on_the_page,
+    browser_pages_fit_at_1280_and_1440,
     quality_pages_refuse_forgeries_and_roles,
     browser_quality_dashboard_rules_and_fix_list,
     relations_to_people_out_of_sight_answer_like_made_up_ids,
@@ -164,6 +165,10 @@ anchora_store::on_both_databases!(
 #[path = "api/imports.rs"]
 mod imports;
 use imports::*;
+
+#[path = "api/first_hour.rs"]
+mod first_hour;
+use first_hour::*;
 
 #[path = "api/quality.rs"]
 mod quality;

@@ -197,11 +197,13 @@ impl WarningKind {
 }
 
 impl Warning {
+    /// The detail is kept as a label: control characters (a NUL no database takes) go, and
+    /// it is cut to 200 characters (it is indexed).
     pub fn new(row: u64, kind: WarningKind, detail: impl Into<String>) -> Self {
         Warning {
             row,
             kind,
-            detail: detail.into(),
+            detail: detail.into().chars().filter(|c| !c.is_control()).take(200).collect(),
         }
     }
 

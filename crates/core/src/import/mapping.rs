@@ -150,7 +150,13 @@ pub fn combine(headers: &[String], suggested: &Names, chosen: &Names) -> (Names,
     for (header, target) in chosen {
         out.insert(header.clone(), target.clone().filter(|t| !t.trim().is_empty()));
     }
-    let target_of = |out: &BTreeMap<String, Option<String>>, h: &str| out.get(h).cloned().flatten();
+    let target_of = |out: &Names, h: &str| {
+        out.get(h)
+            .cloned()
+            .flatten()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    };
     // Columns in file order, the user's first: they keep a target two columns share.
     let mut order: Vec<&String> = headers.iter().filter(|h| chosen.contains_key(*h)).collect();
     order.extend(headers.iter().filter(|h| !chosen.contains_key(*h)));
@@ -164,6 +170,9 @@ pub fn combine(headers: &[String], suggested: &Names, chosen: &Names) -> (Names,
             None => {
                 holder.insert(target, header);
             }
+            // Two columns the user chose for one field: theirs to settle (the mapping says
+            // which), not ours to drop.
+            Some(_) if chosen.contains_key(header) => {}
             Some(kept) => {
                 notes.push(LeftOut {
                     column: header.clone(),
@@ -663,6 +672,12 @@ mod tests {
         let schema = schema();
         let person = schema.objects.get("person").unwrap();
         assert!(Mapping::from_names(&schema, person, &headers, &mapping).is_ok());
+        // Two columns the user put on one field: not ours to pick, the mapping says so.
+        let both = named(&[("Nachname", Some("last_name")), ("Name", Some(" last_name"))]);
+        let (mapping, notes) = combine(&headers, &suggested, &both);
+        assert!(notes.is_empty(), "{notes:?}");
+        let err = Mapping::from_names(&schema, person, &headers, &mapping).unwrap_err();
+        assert_eq!(err.errors[0].field, "mapping.Name", "{err:?}");
     }
 
     #[test]

@@ -68,6 +68,21 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
+impl PlannedRow {
+    /// The row rejected, with the rows merged into it: they had nowhere else to go.
+    pub fn rejected(&self, reason: &str) -> Vec<Rejected> {
+        let mut out = vec![Rejected::new(self.number, reason.to_string(), self.cells.clone())];
+        out.extend(self.merged.iter().map(|(n, cells)| {
+            Rejected::new(
+                *n,
+                format!("merged with row {}, rejected: {reason}", self.number),
+                cells.clone(),
+            )
+        }));
+        out
+    }
+}
+
 impl Plan {
     pub fn related_count(&self) -> u64 {
         self.related.values().map(|v| v.len() as u64).sum()

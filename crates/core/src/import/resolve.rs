@@ -147,6 +147,8 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
     let mut updated = 0u64;
     let mut merged = 0u64;
     let mut warnings: Vec<Warning> = Vec::new();
+    // Where each record's update is in `out.updates`.
+    let mut updated_at: HashMap<RecordId, usize> = HashMap::new();
     'rows: for row in &write.rows {
         let PlannedRow {
             number,
@@ -154,20 +156,12 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
             record,
             owner,
             missing,
-            cells,
+            cells: _,
             merged: merged_here,
             repeats,
             target,
         } = row;
-        // A row is rejected with the rows merged into it: they had nowhere else to go.
-        let reject =
-            |reason: String| {
-                let mut out = vec![Rejected::new(*number, reason.clone(), cells.clone())];
-                out.extend(merged_here.iter().map(|(n, c)| {
-                    Rejected::new(*n, format!("merged with row {number}, rejected: {reason}"), c.clone())
-                }));
-                out
-            };
+        let reject = |reason: String| row.rejected(&reason);
         let merge_warnings = |warnings: &mut Vec<Warning>| {
             for (n, _) in merged_here {
                 warnings.push(Warning::new(*n, WarningKind::MergedWith, number.to_string()));
@@ -187,7 +181,11 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
         }
         let holder = match key {
             Some(k) => found.by_key.get(k),
-            None => target.and_then(|id| found.by_id.get(&id)),
+            // Matched by its score to a record that has left the importer's sight meanwhile:
+            // a new record, as without the match, and nothing said of the other.
+            None => target
+                .and_then(|id| found.by_id.get(&id))
+                .filter(|r| sees(&write.owners, r.owner)),
         };
         match holder {
             Some(current) => {
@@ -220,14 +218,17 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
                     claims.claim(object, &changed, current.id);
                     // Two rows that came to one record (a row matched by its score and another
                     // by its key): one update, the later row's values winning.
-                    match out.updates.iter_mut().find(|(id, _, _)| *id == current.id) {
+                    match updated_at.get(&current.id).and_then(|i| out.updates.get_mut(*i)) {
                         Some((_, _, queued)) => {
                             queued.values.extend(input.values);
                             if input.owner.is_some() {
                                 queued.owner = input.owner;
                             }
                         }
-                        None => out.updates.push((current.id, current.version, input)),
+                        None => {
+                            updated_at.insert(current.id, out.updates.len());
+                            out.updates.push((current.id, current.version, input));
+                        }
                     }
                 }
                 merged += merge_warnings(&mut warnings);
@@ -240,6 +241,13 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
                     None if !changed_any => unchanged += 1,
                     None => updated += 1,
                 }
+            }
+            // In a dry run the earlier row made no record to update: this row would have
+            // gone into it, as in the real run.
+            None if write.dry_run && repeats.is_some() => {
+                merged += 1 + merge_warnings(&mut warnings);
+                let first = repeats.map(|n| n.to_string()).unwrap_or_default();
+                warnings.push(Warning::new(*number, WarningKind::MergedWith, first));
             }
             None => {
                 if !missing.is_empty() {

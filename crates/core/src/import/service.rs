@@ -982,9 +982,7 @@ impl Learned {
                 }
             }
             match why {
-                Some(reason) => write
-                    .rejected
-                    .push(super::plan::Rejected::new(row.number, reason, row.cells)),
+                Some(reason) => write.rejected.extend(row.rejected(&reason)),
                 None => kept.push(row),
             }
         }

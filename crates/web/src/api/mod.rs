@@ -126,10 +126,15 @@ async fn list_records(a: Authed, Path(object): Path<String>, QueryMap(q): QueryM
         limit: q.get("limit").cloned(),
         cursor: q.get("cursor").cloned(),
         trash: q.get("trash").is_some_and(|v| v == "true" || v == "1"),
+        count: q.get("count").is_some_and(|v| v == "true" || v == "1"),
     };
     let (def, page) = a.crm.list(&a.principal, &object, &params).await?;
     let data: Vec<Json_> = page.records.iter().map(|r| r.to_json(&def)).collect();
-    Ok(Json(json!({ "data": data, "next_cursor": page.next_cursor })))
+    let mut body = json!({ "data": data, "next_cursor": page.next_cursor });
+    if let (Some(total), Some(fields)) = (page.total, body.as_object_mut()) {
+        fields.insert("total".into(), json!(total));
+    }
+    Ok(Json(body))
 }
 
 async fn create_record(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Response> {

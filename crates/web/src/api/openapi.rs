@@ -224,13 +224,15 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                     {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": format!("Comma-separated, '-' for descending. Sortable: {}, created_at, updated_at, owner.", sortable.join(", "))},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": anchora_core::query::MAX_LIMIT, "default": anchora_core::query::DEFAULT_LIMIT}},
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    {"name": "trash", "in": "query", "schema": {"type": "boolean"}}
+                    {"name": "trash", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "count", "in": "query", "schema": {"type": "boolean"}, "description": "also count the records the filter finds that you may see (`total`), up to 10,000"}
                 ],
                 "responses": with_problems({
                     let mut m = Map::new();
                     m.insert("200".into(), json!({"description": "A page", "content": {"application/json": {"schema": {
                         "type": "object", "required": ["data", "next_cursor"], "properties": {
-                            "data": {"type": "array", "items": rec_ref}, "next_cursor": {"type": ["string", "null"]}}}}}}));
+                            "data": {"type": "array", "items": rec_ref}, "next_cursor": {"type": ["string", "null"]},
+                            "total": {"type": "object", "description": "with count=true", "properties": {"count": {"type": "integer"}, "more": {"type": "boolean", "description": "more than `count` (10,000) match"}}}}}}}}));
                     m
                 }, &["400", "401", "403", "404"])
             },
@@ -358,7 +360,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
         "parameters": [id_path],
         "post": {"operationId": "start_import", "summary": "Start a draft import with its mapping (a finished one starts again as a new import of the same file); it runs in the background", "tags": ["Import and export"],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
-                "mapping": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "column header → field (`first_name`, `company.org_number`, `owner`); null skips the column"},
+                "mapping": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "column header → field (`first_name`, `company.org_number`, `owner`); null skips the column; a column not named keeps the field suggested for it, and a suggestion for a field a named column fills is left out (a warning on row 1)"},
                 "match_on": {"type": ["string", "null"], "description": "the field rows are matched on to update records; \"\" always creates"},
                 "create_related": {"type": "boolean"}, "dry_run": {"type": "boolean"},
                 "default_owner": {"type": ["string", "null"], "description": "e-mail of the active user who owns new records whose owner column names no user (default: you); 422 naming `default_owner` when no active user has it"}}}}}},

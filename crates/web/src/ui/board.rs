@@ -137,6 +137,7 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
             limit: Some(CARDS_PER_COLUMN.into()),
             cursor: None,
             trash: false,
+            count: false,
         };
         let page = match ui.a.crm.list(&ui.a.principal, &def.name, &params).await {
             Ok((_, page)) => page,

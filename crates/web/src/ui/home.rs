@@ -1,13 +1,17 @@
-//! "My work", the page people land on: across every project they are in, the actions they own
-//! (overdue ones first and flagged), the change requests waiting for their approval, the
-//! communications they are due to send, the escalations waiting for their decision, and their
-//! own records with most to fix.
+//! "My work", the page people land on: their activities due today or overdue (ticked done in
+//! place), their open deals by stage, their records that changed last; then, across every
+//! project they are in, the actions they own (overdue ones first and flagged), the change
+//! requests waiting for their approval, the communications they are due to send, the
+//! escalations waiting for their decision, and their own records with most to fix.
 
 use super::projects::date;
 use super::{Shell, Ui, format};
 use askama::Template;
+use axum::Form;
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
 
 pub struct Line {
     pub href: String,
@@ -17,11 +21,40 @@ pub struct Line {
     pub flag: Option<String>,
 }
 
+/// An activity due, with what ticking it done needs.
+pub struct DueLine {
+    pub id: String,
+    pub version: i64,
+    pub href: String,
+    pub text: String,
+    pub when: String,
+    pub overdue: bool,
+}
+
+/// A stage of the caller's pipeline.
+pub struct StageLine {
+    pub href: String,
+    pub stage: String,
+    pub count: i64,
+    pub amounts: String,
+}
+
+/// A record of the caller's that changed lately.
+pub struct RecentLine {
+    pub href: String,
+    pub text: String,
+    pub detail: String,
+}
+
 #[derive(Template)]
 #[template(path = "ui/home.html")]
 struct HomePage {
     shell: Shell,
     title: String,
+    due: Vec<DueLine>,
+    due_total: String,
+    pipeline: Vec<StageLine>,
+    recent: Vec<RecentLine>,
     actions: Vec<Line>,
     approvals: Vec<Line>,
     communications: Vec<Line>,
@@ -85,6 +118,14 @@ pub async fn home_page(ui: Ui) -> Response {
         })
         .collect();
     let (fixes_total, fixes) = super::quality::fix_lines(&ui, FIX_LINES).await;
+    let start = match ui.a.crm.start_page(&ui.a.principal).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the start page could not be read");
+            anchora_core::start::StartPage::default()
+        }
+    };
+    let (due, due_total, pipeline, recent) = crm_lines(&ui, start);
     let nothing = actions.is_empty()
         && approvals.is_empty()
         && communications.is_empty()
@@ -93,6 +134,10 @@ pub async fn home_page(ui: Ui) -> Response {
     let page = HomePage {
         shell: ui.shell("home"),
         title: ui.tr.t("home-title"),
+        due,
+        due_total,
+        pipeline,
+        recent,
         actions,
         approvals,
         communications,
@@ -102,4 +147,106 @@ pub async fn home_page(ui: Ui) -> Response {
         nothing,
     };
     ui.page(StatusCode::OK, page.render())
+}
+
+/// The CRM half of the start page in the user's words.
+fn crm_lines(
+    ui: &Ui,
+    start: anchora_core::start::StartPage,
+) -> (Vec<DueLine>, String, Vec<StageLine>, Vec<RecentLine>) {
+    let tr = &ui.tr;
+    let now = ui.a.crm.clock.now();
+    let today = now.date_naive();
+    let activity = ui.object("activity");
+    let due = start
+        .due
+        .iter()
+        .map(|r| {
+            let at = match r.get("due_at") {
+                anchora_core::value::Value::DateTime(t) => Some(*t),
+                _ => None,
+            };
+            DueLine {
+                id: r.id.to_string(),
+                version: r.version,
+                href: format!("/o/activity/{}", r.id),
+                text: activity.as_ref().map_or_else(String::new, |a| r.title(a)),
+                when: at.map_or_else(String::new, |t| format::datetime(tr.locale, t)),
+                overdue: at.is_some_and(|t| t.date_naive() < today),
+            }
+        })
+        .collect();
+    let due_total = if start.due_total > start.due.len() as u64 {
+        tr.t1("home-due-more", "count", start.due_total.to_string())
+    } else {
+        String::new()
+    };
+    let deal = ui.object("deal");
+    let pipeline = start
+        .pipeline
+        .iter()
+        .map(|l| {
+            let stage = match (&deal, deal.as_ref().and_then(|d| d.field("stage"))) {
+                (Some(d), Some(f)) => super::labels::choice(tr, d, f, &l.stage),
+                _ => l.stage.clone(),
+            };
+            let amounts = l
+                .amounts
+                .iter()
+                .filter(|(_, minor)| **minor != 0)
+                .map(|(cur, minor)| format::money(tr.locale, *minor, (!cur.is_empty()).then_some(cur.as_str())))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            StageLine {
+                href: format!(
+                    "/o/deal?ff=stage&fo=eq&fv={}&ff=owner&fo=eq&fv={}",
+                    l.stage, ui.a.principal.user_id
+                ),
+                stage,
+                count: l.count,
+                amounts,
+            }
+        })
+        .collect();
+    let recent = start
+        .recent
+        .iter()
+        .filter_map(|(object, r)| {
+            let def = ui.object(object)?;
+            Some(RecentLine {
+                href: format!("/o/{object}/{}", r.id),
+                text: r.title(&def),
+                detail: format!(
+                    "{} · {}",
+                    super::labels::object(tr, &def),
+                    format::datetime(tr.locale, r.updated_at)
+                ),
+            })
+        })
+        .collect();
+    (due, due_total, pipeline, recent)
+}
+
+/// Tick an activity done from the start page, and come back to it.
+pub async fn tick_done(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !ui.csrf_ok(super::form_value(&form, "csrf")) {
+        return super::form_expired(&ui);
+    }
+    let version = super::form_value(&form, "version").parse::<i64>().ok();
+    match ui
+        .a
+        .crm
+        .update(&ui.a.principal, "activity", &id, &json!({"done": true}), version)
+        .await
+    {
+        // A stale tick lands on the page as it is now: the other change stands.
+        Ok(_)
+        | Err(anchora_core::Error {
+            code: anchora_core::ErrorCode::VersionConflict,
+            ..
+        }) => Redirect::to("/").into_response(),
+        Err(e) if e.code == anchora_core::ErrorCode::NotFound => super::not_found(&ui),
+        Err(e) if e.code == anchora_core::ErrorCode::Forbidden => super::forbidden(&ui),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.detail).into_response(),
+    }
 }

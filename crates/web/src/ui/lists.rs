@@ -63,6 +63,8 @@ struct ListPage {
     empty: String,
     next: Option<String>,
     first: Option<String>,
+    /// "1–50 of 4,213".
+    counted: Option<String>,
     filtered: bool,
     board: bool,
     views: Vec<ViewLink>,
@@ -211,6 +213,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         limit: Some(PAGE_SIZE.into()),
         cursor: get("cursor"),
         trash: false,
+        count: true,
     };
     let (page, error) = match ui.a.crm.list(&ui.a.principal, &def.name, &params).await {
         Ok((_, page)) => (Some(page), None),
@@ -305,10 +308,35 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
     if !sort.is_empty() {
         base.push(("sort".into(), sort.clone()));
     }
+    // Where this page starts in the list (the cursor alone cannot say): carried by "next".
+    let from: u64 = get("at")
+        .and_then(|a| a.parse().ok())
+        .filter(|a| (1..=anchora_core::service::COUNT_CAP * 100).contains(a))
+        .unwrap_or(1);
+    let shown = page.as_ref().map_or(0, |p| p.records.len() as u64);
     let next = page.as_ref().and_then(|p| p.next_cursor.clone()).map(|c| {
         let mut pairs = base.clone();
         pairs.push(("cursor".into(), c));
+        pairs.push(("at".into(), from.saturating_add(shown).to_string()));
         format!("/o/{}?{}", def.name, query_string(&pairs))
+    });
+    let counted = page.as_ref().and_then(|p| p.total).and_then(|total| {
+        if shown == 0 {
+            return None;
+        }
+        let range = [
+            ("from", super::format::number(ui.tr.locale, from as f64, 0)),
+            (
+                "to",
+                super::format::number(ui.tr.locale, (from + shown).saturating_sub(1) as f64, 0),
+            ),
+            ("total", super::format::number(ui.tr.locale, total.count as f64, 0)),
+        ];
+        Some(if total.more {
+            ui.tr.tn("list-range-more", &range)
+        } else {
+            ui.tr.tn("list-range", &range)
+        })
     });
     let first = get("cursor").map(|_| format!("/o/{}?{}", def.name, query_string(&base)));
     let fields = def
@@ -434,6 +462,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         empty: tr.t1("list-empty", "objects", plural.to_lowercase()),
         next,
         first,
+        counted,
         shell: ui.shell(&def.name),
     };
     ui.page(StatusCode::OK, page.render())

@@ -56,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/{id}/restore", post(records::restore))
         .route("/o/{object}/{id}/activities", post(records::add_activity))
         .route("/o/{object}/{id}/field", post(records::save_field))
+        .route("/o/activity/{id}/done", post(home::tick_done))
         .route("/admin/audit", get(logs::audit_page))
         .route("/admin/changes", get(logs::changes_page))
         .route("/admin/objects", get(admin::objects_page).post(admin::create_object))

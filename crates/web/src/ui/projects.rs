@@ -401,6 +401,9 @@ struct ProjectPage {
     users: Vec<(String, String)>,
     // Plan
     gantt_svg: String,
+    /// The legend names only what the chart draws.
+    gantt_critical: bool,
+    gantt_forecast: bool,
     tasks: Vec<TaskRow>,
     owners: Vec<(String, String)>,
     phases: Vec<String>,
@@ -447,6 +450,8 @@ impl ProjectPage {
             user_groups: state.project.settings.user_groups.clone(),
             users: Vec::new(),
             gantt_svg: String::new(),
+            gantt_critical: false,
+            gantt_forecast: false,
             tasks: Vec::new(),
             owners: Vec::new(),
             phases: state.project.settings.phases.iter().map(|p| p.name.clone()).collect(),
@@ -560,10 +565,20 @@ fn health_rows(ui: &Ui, state: &ProjectState, checks: &[Check]) -> Vec<HealthRow
                 ),
                 _ => c.missing.join(", "),
             };
+            // A failed rule is said as the problem it found, not as the rule.
+            let (title, finding) = if c.ok {
+                (ui.tr.t(&format!("health-{slug}")), finding)
+            } else {
+                let count = c.missing.len().max(1);
+                let title = ui
+                    .tr
+                    .counted(&format!("health-{slug}-failed"), count, &[("finding", finding)]);
+                (title, String::new())
+            };
             HealthRow {
                 rule: c.rule.as_str(),
                 ok: c.ok,
-                title: ui.tr.t(&format!("health-{slug}")),
+                title,
                 why: ui.tr.t(&c.rule.why_key()),
                 finding,
             }
@@ -880,6 +895,8 @@ pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response 
     let schedule = state.schedule().ok();
     if let Some(schedule) = &schedule {
         page.gantt_svg = plan_svg(&ui, &state, schedule, today);
+        page.gantt_critical = !schedule.critical.is_empty();
+        page.gantt_forecast = state.forecast(today).is_some();
     }
     let critical: std::collections::HashSet<u32> = schedule
         .as_ref()

@@ -93,6 +93,7 @@ async fn related(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &mut Resol
                 limit: Some(RELATED_ROWS.into()),
                 cursor: None,
                 trash: false,
+                count: false,
             };
             let Ok((_, page)) = ui.a.crm.list(&ui.a.principal, &other.name, &params).await else {
                 continue;

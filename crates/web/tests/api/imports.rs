@@ -66,7 +66,7 @@ fn utf16le_with_bom(text: &str) -> Vec<u8> {
     out
 }
 
-async fn text_of(h: &H, path: &str) -> (StatusCode, String, String) {
+pub async fn text_of(h: &H, path: &str) -> (StatusCode, String, String) {
     let req = axum::http::Request::builder()
         .uri(path)
         .header("authorization", format!("Bearer {}", h.admin))

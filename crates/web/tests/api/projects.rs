@@ -279,6 +279,23 @@ pub async fn browser_project_health_and_gantt(h: H) {
     b.go(&project).await;
     b.wait_for("Health of the project group").await;
     assert!(rule_state(&b, "system_owner_named").await.contains("problem"));
+    let said = b
+        .css("li[data-rule=system_owner_named] .check-title")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        said.contains("No system owner is named"),
+        "the problem, not the rule: {said}"
+    );
+    let said = b
+        .css("li[data-rule=roles_filled] .check-title")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("Missing roles:"), "{said}");
     assert!(
         b.source().await.contains("Data steward"),
         "the added role is missing too"

@@ -1,0 +1,165 @@
+//! The start page's CRM half, for every role: the caller's activities due today or overdue,
+//! their open deals by stage with amounts, and their records that changed last. The project
+//! half (actions, approvals…) is [`crate::project`]'s follow-up. Everything is read through the
+//! same lists as anywhere else, so record visibility holds.
+
+use crate::auth::Principal;
+use crate::error::Result;
+use crate::query::AggregateRow;
+use crate::record::Record;
+use crate::service::{Crm, ListParams};
+use crate::value::Value;
+use chrono::{Duration, NaiveTime};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// How many due activities and recent records the start page lists.
+pub const START_LINES: u32 = 10;
+
+/// Stages a deal is closed in: it is no longer in anyone's pipeline.
+pub const CLOSED_STAGES: [&str; 2] = ["won", "lost"];
+
+#[derive(Debug, Clone, Default)]
+pub struct StartPage {
+    /// Open activities of the caller due before tomorrow, the oldest first.
+    pub due: Vec<Record>,
+    /// How many there are in all.
+    pub due_total: u64,
+    /// The caller's open deals per stage, in the stages' order.
+    pub pipeline: Vec<StageLine>,
+    /// The caller's companies, people and deals that changed last, newest first.
+    pub recent: Vec<(String, Record)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageLine {
+    pub stage: String,
+    pub count: i64,
+    /// Currency → amount in minor units (the deals' own currencies, not converted).
+    pub amounts: BTreeMap<String, i64>,
+}
+
+impl Crm {
+    pub async fn start_page(&self, who: &Principal) -> Result<StartPage> {
+        let me = who.user_id.to_string();
+        let end_of_today = self.clock.now().date_naive().and_time(NaiveTime::MIN) + Duration::days(1);
+        let due_filter = json!({"and": [
+            {"field": "owner", "op": "eq", "value": me},
+            {"field": "due_at", "op": "lt", "value": end_of_today.and_utc().to_rfc3339()},
+            {"or": [{"field": "done", "op": "is_empty"}, {"field": "done", "op": "eq", "value": false}]},
+        ]});
+        let (_, due) = self
+            .list(
+                who,
+                "activity",
+                &ListParams {
+                    filter: Some(due_filter.to_string()),
+                    sort: Some("due_at".into()),
+                    limit: Some(START_LINES.to_string()),
+                    count: true,
+                    ..ListParams::default()
+                },
+            )
+            .await?;
+        let open_deals = json!({"and": [
+            {"field": "owner", "op": "eq", "value": me},
+            {"not": {"field": "stage", "op": "in", "value": CLOSED_STAGES}},
+        ]});
+        let rows = self
+            .aggregate(
+                who,
+                "deal",
+                &["stage", "currency"],
+                Some("amount"),
+                Some(&open_deals.to_string()),
+            )
+            .await?;
+        let (_, deal) = self.object("deal").await?;
+        let order: Vec<String> = deal
+            .field("stage")
+            .map(|f| f.choices.iter().map(|c| c.value.clone()).collect())
+            .unwrap_or_default();
+        let mut recent = Vec::new();
+        for object in ["company", "person", "deal"] {
+            let (_, page) = self
+                .list(
+                    who,
+                    object,
+                    &ListParams {
+                        filter: Some(json!({"field": "owner", "op": "eq", "value": me}).to_string()),
+                        sort: Some("-updated_at".into()),
+                        limit: Some(START_LINES.to_string()),
+                        ..ListParams::default()
+                    },
+                )
+                .await?;
+            recent.extend(page.records.into_iter().map(|r| (object.to_string(), r)));
+        }
+        recent.sort_by_key(|(_, r)| std::cmp::Reverse(r.updated_at));
+        recent.truncate(START_LINES as usize);
+        Ok(StartPage {
+            due_total: due.total.map_or(due.records.len() as u64, |t| t.count),
+            due: due.records,
+            pipeline: pipeline(&rows, &order),
+            recent,
+        })
+    }
+}
+
+/// Aggregate rows by (stage, currency) as one line per stage, in the stages' order.
+fn pipeline(rows: &[AggregateRow], order: &[String]) -> Vec<StageLine> {
+    let mut by_stage: BTreeMap<String, StageLine> = BTreeMap::new();
+    for row in rows {
+        let text = |v: Option<&Value>| match v {
+            Some(Value::Select(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let stage = text(row.keys.first());
+        let line = by_stage.entry(stage.clone()).or_insert_with(|| StageLine {
+            stage,
+            count: 0,
+            amounts: BTreeMap::new(),
+        });
+        line.count += row.count;
+        if let Some(sum) = row.sum {
+            #[allow(clippy::cast_possible_truncation)]
+            let minor = sum.round() as i64;
+            *line.amounts.entry(text(row.keys.get(1))).or_default() += minor;
+        }
+    }
+    let rank = |s: &str| order.iter().position(|o| o == s).unwrap_or(usize::MAX);
+    let mut lines: Vec<StageLine> = by_stage.into_values().collect();
+    lines.sort_by_key(|l| rank(&l.stage));
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_by_stage_and_currency_become_one_line_per_stage_in_order() {
+        let row = |stage: &str, currency: &str, count: i64, sum: f64| AggregateRow {
+            keys: vec![Value::Select(stage.into()), Value::Select(currency.into())],
+            count,
+            sum: Some(sum),
+        };
+        let order: Vec<String> = ["lead", "qualified", "proposal"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        let lines = pipeline(
+            &[
+                row("proposal", "EUR", 1, 50_000.0),
+                row("lead", "SEK", 2, 100_000.0),
+                row("lead", "EUR", 1, 20_000.0),
+            ],
+            &order,
+        );
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0].stage.as_str(), lines[0].count), ("lead", 3));
+        assert_eq!(lines[0].amounts["SEK"], 100_000);
+        assert_eq!(lines[0].amounts["EUR"], 20_000);
+        assert_eq!(lines[1].stage, "proposal");
+    }
+}
