@@ -378,6 +378,57 @@ fn import_and_export(url: &str) {
         last_line(&import(&[])),
         "imported 0, updated 0, merged 0, rejected 3, warnings 0"
     );
+    // A HubSpot export whose owners are no users: every row kept, owned by the default owner,
+    // the unknown owners listed once each, the warnings beside the file.
+    let hubspot = dir.path().join("hubspot-contacts.csv");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/exports/hubspot-contacts.csv"
+        ),
+        &hubspot,
+    )
+    .unwrap();
+    let out = anchora(&[
+        "import",
+        "--object",
+        "person",
+        hubspot.to_str().unwrap(),
+        "--database-url",
+        url,
+        "--match-on",
+        "email",
+        "--map",
+        "Contact owner=owner",
+        "--default-owner",
+        "ADMIN@example.com",
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert_eq!(
+        last_line(&stdout),
+        "imported 35, updated 0, merged 0, rejected 1, warnings 28",
+        "{stderr}"
+    );
+    assert!(stderr.contains("Mads Løkke (8 rows)"), "{stderr}");
+    let warnings = std::fs::read_to_string(dir.path().join("hubspot-contacts.warnings.csv")).unwrap();
+    assert_eq!(warnings.lines().count(), 29, "{warnings}");
+    let out = anchora(&[
+        "import",
+        "--object",
+        "person",
+        hubspot.to_str().unwrap(),
+        "--database-url",
+        url,
+        "--default-owner",
+        "nobody@example.com",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("default_owner"));
+
     // A mapping that names a field that is not there fails before anything is written.
     let out = anchora(&[
         "import",
@@ -424,7 +475,8 @@ fn import_and_export(url: &str) {
         "--database-url",
         url,
     ]);
-    assert!(out.starts_with("exported 3 rows"), "{out}");
+    // Three from the first file, twelve the HubSpot file named.
+    assert!(out.starts_with("exported 15 rows"), "{out}");
     assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"));
     let bad = anchora(&[
         "export",
