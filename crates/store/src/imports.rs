@@ -551,8 +551,11 @@ pub async fn held_keys(
     Ok(out)
 }
 
-/// Values per IN list: well below both databases' limits on bound parameters.
-const LOOKUP_CHUNK: usize = 500;
+/// Values per IN list: a whole batch (5,000 rows) in one statement, well below both databases'
+/// limits on bound parameters (32,766 on SQLite, 65,535 on PostgreSQL): one round trip per
+/// lookup instead of ten. (Measured: a million rows imported again on PostgreSQL, 69.7 → 65.8
+/// s; the time is in fetching the records, not in the round trips.)
+const LOOKUP_CHUNK: usize = 5_000;
 
 /// The live records holding the rows' keys, and the holders of the unique values the batch
 /// would write, read inside the batch's transaction.
