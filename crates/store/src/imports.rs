@@ -455,55 +455,60 @@ pub async fn write(
             }
         }
     }
-    for chunk in resolved.rejected.chunks(1000) {
-        let mut stmt = Query::insert()
-            .into_table("import_rejects")
-            .columns(["job_id", "row_number", "reason", "cells"])
-            .to_owned();
-        for r in chunk {
+    let job = || Expr::val(backend.uuid(Some(write.job.0)));
+    let rejects = resolved
+        .rejected
+        .iter()
+        .map(|r| {
             let cells = serde_json::to_string(&r.cells).map_err(|e| bad("cells", e))?;
-            stmt.values_panic([
-                Expr::val(backend.uuid(Some(write.job.0))),
-                big(r.number).into(),
-                r.reason.clone().into(),
-                cells.into(),
-            ]);
-        }
-        tx.exec().execute(backend.build(&stmt)).await?;
-    }
-    for chunk in resolved.warnings.chunks(1000) {
-        let mut stmt = Query::insert()
-            .into_table("import_warnings")
-            .columns(["job_id", "row_number", "kind", "detail"])
-            .to_owned();
-        for w in chunk {
-            stmt.values_panic([
-                Expr::val(backend.uuid(Some(write.job.0))),
+            Ok([job(), big(r.number).into(), r.reason.clone().into(), cells.into()])
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    insert_all(
+        tx,
+        backend,
+        "import_rejects",
+        ["job_id", "row_number", "reason", "cells"],
+        rejects,
+    )
+    .await?;
+    let warnings = resolved
+        .warnings
+        .iter()
+        .map(|w| {
+            [
+                job(),
                 big(w.row).into(),
                 w.kind.as_str().into(),
                 w.detail.clone().into(),
-            ]);
-        }
-        tx.exec().execute(backend.build(&stmt)).await?;
-    }
-    for chunk in resolved.likely.chunks(1000) {
-        let mut stmt = Query::insert()
-            .into_table("import_matches")
-            .columns(["job_id", "row_number", "like_record", "like_row", "score", "reasons"])
-            .to_owned();
-        for m in chunk {
+            ]
+        })
+        .collect();
+    insert_all(
+        tx,
+        backend,
+        "import_warnings",
+        ["job_id", "row_number", "kind", "detail"],
+        warnings,
+    )
+    .await?;
+    let likely = resolved
+        .likely
+        .iter()
+        .map(|m| {
             let reasons = serde_json::to_string(&m.reasons).map_err(|e| bad("reasons", e))?;
-            stmt.values_panic([
-                Expr::val(backend.uuid(Some(write.job.0))),
+            Ok([
+                job(),
                 big(m.row).into(),
                 Expr::val(backend.uuid(m.like_record.map(|r| r.0))),
                 m.like_row.map(big).into(),
                 m.score.into(),
                 reasons.into(),
-            ]);
-        }
-        tx.exec().execute(backend.build(&stmt)).await?;
-    }
+            ])
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let columns = ["job_id", "row_number", "like_record", "like_row", "score", "reasons"];
+    insert_all(tx, backend, "import_matches", columns, likely).await?;
     let c = &resolved.applied.counts;
     let stmt = Query::update()
         .table("import_jobs")
@@ -520,6 +525,48 @@ pub async fn write(
         .to_owned();
     tx.exec().execute(backend.build(&stmt)).await?;
     Ok(ImportWriteOutcome::Written(resolved.applied))
+}
+
+/// Rows of a job's report written a thousand to a statement.
+async fn insert_all<const N: usize>(
+    tx: &mut Tx,
+    backend: Backend,
+    table: &str,
+    columns: [&'static str; N],
+    rows: Vec<[Expr; N]>,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(1000) {
+        let mut stmt = Query::insert()
+            .into_table(table.to_string())
+            .columns(columns)
+            .to_owned();
+        for row in chunk {
+            stmt.values_panic(row.clone());
+        }
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
+    Ok(())
+}
+
+/// The live records whose `column` holds one of `values`, a batch to a statement.
+async fn live_records_where_in(
+    tx: &mut Tx,
+    backend: Backend,
+    object: &ObjectDef,
+    column: &str,
+    values: Vec<sea_query::Value>,
+) -> Result<Vec<anchora_core::record::Record>, sqlx::Error> {
+    let mut out = Vec::with_capacity(values.len());
+    for chunk in values.chunks(LOOKUP_CHUNK) {
+        let stmt = records::select_where(
+            object,
+            Expr::col(column.to_string())
+                .is_in(chunk.iter().cloned())
+                .and(Expr::col("deleted_at").is_null()),
+        );
+        out.extend(records::fetch(tx.exec(), backend, object, &stmt).await?);
+    }
+    Ok(out)
 }
 
 /// Which of `keys` a live record holds in `field` (read through the field's index).
@@ -563,47 +610,37 @@ async fn find(tx: &mut Tx, backend: Backend, object: &ObjectDef, write: &ImportW
     let mut found = Found::default();
     let key_field = write.key.as_deref().and_then(|k| object.field(k));
     if let Some(field) = key_field {
-        let keys: Vec<&str> = write.rows.iter().filter_map(|r| r.key.as_deref()).collect();
+        let keys = write
+            .rows
+            .iter()
+            .filter_map(|r| r.key.clone())
+            .map(Into::into)
+            .collect();
         let column = crate::ddl::compare_column(&field.name, field.field_type);
-        for chunk in keys.chunks(LOOKUP_CHUNK) {
-            let stmt = records::select_where(
-                object,
-                Expr::col(column.clone())
-                    .is_in(chunk.iter().map(|k| (*k).to_string()))
-                    .and(Expr::col("deleted_at").is_null()),
-            );
-            for record in records::fetch(tx.exec(), backend, object, &stmt).await? {
-                let value = record.get(&field.name);
-                if field.unique
-                    && let Some(key) = unique_key(field.field_type, value)
-                {
-                    found.unique.insert(
-                        (object.name.clone(), field.name.clone(), key),
-                        (record.id, record.owner),
-                    );
-                }
-                if let Some(text) = value.to_text() {
-                    found.by_key.entry(match_key(field, &text)).or_insert(record);
-                }
+        for record in live_records_where_in(tx, backend, object, &column, keys).await? {
+            let value = record.get(&field.name);
+            if field.unique
+                && let Some(key) = unique_key(field.field_type, value)
+            {
+                found.unique.insert(
+                    (object.name.clone(), field.name.clone(), key),
+                    (record.id, record.owner),
+                );
+            }
+            if let Some(text) = value.to_text() {
+                found.by_key.entry(match_key(field, &text)).or_insert(record);
             }
         }
     }
-    let targets: Vec<RecordId> = write
+    let targets = write
         .rows
         .iter()
         .filter(|r| r.key.is_none())
         .filter_map(|r| r.target)
+        .map(|id| backend.uuid(Some(id.0)))
         .collect();
-    for chunk in targets.chunks(LOOKUP_CHUNK) {
-        let stmt = records::select_where(
-            object,
-            Expr::col("id")
-                .is_in(chunk.iter().map(|id| backend.uuid(Some(id.0))))
-                .and(Expr::col("deleted_at").is_null()),
-        );
-        for record in records::fetch(tx.exec(), backend, object, &stmt).await? {
-            found.by_id.insert(record.id, record);
-        }
+    for record in live_records_where_in(tx, backend, object, "id", targets).await? {
+        found.by_id.insert(record.id, record);
     }
     for lookup in write.unique_values(object) {
         let field = &lookup.field;

@@ -190,6 +190,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 impl SqlStore {
+    /// How a list of some owners' records is best read (see [`records::owner_plan`]).
+    async fn owner_plan(&self, object: &ObjectDef, query: &ListQuery) -> Result<records::OwnerPlan> {
+        match &query.owners {
+            Some(owners) => records::owner_plan(self.pool.exec(), self.backend_kind(), object, owners)
+                .await
+                .map_err(db_error),
+            None => Ok(records::OwnerPlan::Index),
+        }
+    }
+
     pub async fn open_sqlite(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -1007,12 +1017,7 @@ impl Store for SqlStore {
 
     async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
         let backend = self.backend_kind();
-        let plan = match &query.owners {
-            Some(owners) => records::owner_plan(self.pool.exec(), backend, object, owners)
-                .await
-                .map_err(db_error)?,
-            None => records::OwnerPlan::Index,
-        };
+        let plan = self.owner_plan(object, query).await?;
         let mut out = records::list(self.pool.exec(), backend, object, query, plan)
             .await
             .map_err(db_error)?;
@@ -1026,12 +1031,7 @@ impl Store for SqlStore {
 
     async fn count_listed(&self, object: &ObjectDef, query: &ListQuery, cap: u64) -> Result<u64> {
         let backend = self.backend_kind();
-        let plan = match &query.owners {
-            Some(owners) => records::owner_plan(self.pool.exec(), backend, object, owners)
-                .await
-                .map_err(db_error)?,
-            None => records::OwnerPlan::Index,
-        };
+        let plan = self.owner_plan(object, query).await?;
         records::count_capped(self.pool.exec(), backend, object, query, plan, cap)
             .await
             .map_err(db_error)

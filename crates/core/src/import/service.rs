@@ -430,7 +430,7 @@ impl Crm {
             return Err(Error::field("mapping", "maps no column to a field"));
         }
         let now = self.clock.now();
-        let default_owner = self.default_owner(&settings, who).await?;
+        let default_owner = Self::default_owner(&settings, who, &self.store.users().await?)?;
         let planner = Planner::new(self.setup(
             &schema,
             &object,
@@ -494,8 +494,12 @@ impl Crm {
     }
 
     /// The user who owns new records whose row names no user: the one the settings name by
-    /// e-mail address (an active user), else the importing user.
-    async fn default_owner(&self, settings: &ImportSettings, who: &Principal) -> Result<crate::ids::UserId> {
+    /// e-mail address (an active user among `users`), else the importing user.
+    fn default_owner(
+        settings: &ImportSettings,
+        who: &Principal,
+        users: &[crate::identity::User],
+    ) -> Result<crate::ids::UserId> {
         let Some(email) = settings
             .default_owner
             .as_deref()
@@ -505,10 +509,8 @@ impl Crm {
             return Ok(who.user_id);
         };
         let wanted = email.to_lowercase();
-        self.store
-            .users()
-            .await?
-            .into_iter()
+        users
+            .iter()
             .find(|u| u.active && u.email.as_deref().is_some_and(|e| e.to_lowercase() == wanted))
             .map(|u| u.id)
             .ok_or_else(|| Error::field("default_owner", format!("{email:?} is no active user's e-mail address")))
@@ -599,7 +601,8 @@ impl Crm {
         let object = schema.object(&job.settings.object)?.clone();
         let shape = Shape::of(&table);
         let mapping = Mapping::from_names(&schema, &object, &shape.headers, &job.settings.mapping)?;
-        let default_owner = self.default_owner(&job.settings, who).await?;
+        let users = self.store.users().await?;
+        let default_owner = Self::default_owner(&job.settings, who, &users)?;
         let mut planner = Planner::new(self.setup(
             &schema,
             &object,
@@ -608,7 +611,7 @@ impl Crm {
             &job.settings,
             (who.user_id, default_owner),
         ))?;
-        for user in self.store.users().await? {
+        for user in &users {
             planner.know_user(user.id, user.email.as_deref().unwrap_or_default(), &user.name);
         }
         let key = planner.key_field().cloned();

@@ -366,24 +366,32 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "default_owner": {"type": ["string", "null"], "description": "e-mail of the active user who owns new records whose owner column names no user (default: you); 422 naming `default_owner` when no active user has it"}}}}}},
             "responses": with(single("202", "Queued", &job), &["400", "401", "403", "404", "409", "422", "503"])}
     }));
-    paths.insert("/imports/{id}/rejected.csv".into(), json!({
-        "parameters": [id_path],
-        "get": {"operationId": "rejected_rows", "summary": "Every rejected row with its row number and reason, as CSV", "tags": ["Import and export"],
-            "responses": with({
-                let mut m = Map::new();
-                m.insert("200".into(), json!({"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}));
-                m
-            }, &["401", "403", "404"])}
-    }));
-    paths.insert("/imports/{id}/warnings.csv".into(), json!({
-        "parameters": [id_path],
-        "get": {"operationId": "import_warnings", "summary": "Every warning on an imported row (row, kind, warning), as CSV", "tags": ["Import and export"],
-            "responses": with({
-                let mut m = Map::new();
-                m.insert("200".into(), json!({"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}));
-                m
-            }, &["401", "403", "404"])}
-    }));
+    let csv_report = |operation: &str, summary: &str| {
+        let mut ok = Map::new();
+        ok.insert(
+            "200".into(),
+            json!({"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}}),
+        );
+        json!({
+            "parameters": [id_path],
+            "get": {"operationId": operation, "summary": summary, "tags": ["Import and export"],
+                "responses": with(ok, &["401", "403", "404"])}
+        })
+    };
+    paths.insert(
+        "/imports/{id}/rejected.csv".into(),
+        csv_report(
+            "rejected_rows",
+            "Every rejected row with its row number and reason, as CSV",
+        ),
+    );
+    paths.insert(
+        "/imports/{id}/warnings.csv".into(),
+        csv_report(
+            "import_warnings",
+            "Every warning on an imported row (row, kind, warning), as CSV",
+        ),
+    );
     paths.insert("/records/{object}/export".into(), json!({
         "parameters": [object_param],
         "get": {"operationId": "export_records", "summary": "Stream the records you may see as CSV or XLSX", "tags": ["Import and export"],

@@ -485,19 +485,22 @@ pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String,
 
 pub async fn warnings_csv(ui: Ui, Path(id): Path<String>) -> Response {
     let mut out = Vec::new();
-    match ui.a.crm.write_warnings_csv(&ui.a.principal, &id, &mut out).await {
-        Ok(_) => file_response(axum::body::Body::from(out), Format::Csv, &format!("warnings-{id}")),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(_) => not_found(&ui),
-    }
+    let written = ui.a.crm.write_warnings_csv(&ui.a.principal, &id, &mut out).await;
+    report(&ui, written, out, &format!("warnings-{id}"))
 }
 
 pub async fn rejected(ui: Ui, Path(id): Path<String>) -> Response {
     let mut out = Vec::new();
-    match ui.a.crm.write_rejected_csv(&ui.a.principal, &id, &mut out).await {
-        Ok(_) => file_response(axum::body::Body::from(out), Format::Csv, &format!("rejected-{id}")),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(_) => not_found(&ui),
+    let written = ui.a.crm.write_rejected_csv(&ui.a.principal, &id, &mut out).await;
+    report(&ui, written, out, &format!("rejected-{id}"))
+}
+
+/// A job's report as a download, or why not.
+fn report(ui: &Ui, written: anchora_core::Result<u64>, csv: Vec<u8>, name: &str) -> Response {
+    match written {
+        Ok(_) => file_response(axum::body::Body::from(csv), Format::Csv, name),
+        Err(e) if e.code == ErrorCode::Forbidden => forbidden(ui),
+        Err(_) => not_found(ui),
     }
 }
 
