@@ -8,8 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
-/// The UI languages; a user's locale is one of these.
+/// The UI languages.
 pub const LOCALES: [&str; 5] = ["en", "sv", "de", "da", "es"];
+
+/// What a user may choose: a language, and for English the way dates are written — "en"
+/// month first (11/23/2026), "en-GB" day first (23/11/2026, 24-hour clock).
+pub const LOCALE_CHOICES: [&str; 6] = ["en", "en-GB", "sv", "de", "da", "es"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -94,10 +98,13 @@ fn check_name(field: &str, name: &str) -> std::result::Result<String, FieldError
 }
 
 fn check_locale(field: &str, locale: &str) -> std::result::Result<String, FieldError> {
-    if LOCALES.contains(&locale) {
+    if LOCALE_CHOICES.contains(&locale) {
         Ok(locale.to_string())
     } else {
-        Err(FieldError::new(field, format!("must be one of {}", LOCALES.join(", "))))
+        Err(FieldError::new(
+            field,
+            format!("must be one of {}", LOCALE_CHOICES.join(", ")),
+        ))
     }
 }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod currency;
 pub mod dedupe;
 pub mod error;
 pub mod export;

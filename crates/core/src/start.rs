@@ -4,11 +4,10 @@
 //! same lists as anywhere else, so record visibility holds.
 
 use crate::auth::Principal;
+use crate::currency::{Converted, CurrencySettings, GroupTotal, totals_by_first_key};
 use crate::error::Result;
-use crate::query::AggregateRow;
 use crate::record::Record;
 use crate::service::{Crm, ListParams};
-use crate::value::Value;
 use chrono::{Duration, NaiveTime};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -27,6 +26,8 @@ pub struct StartPage {
     pub due_total: u64,
     /// The caller's open deals per stage, in the stages' order.
     pub pipeline: Vec<StageLine>,
+    /// The currency the stages' sums are given in.
+    pub reporting: String,
     /// The caller's companies, people and deals that changed last, newest first.
     pub recent: Vec<(String, Record)>,
 }
@@ -37,6 +38,8 @@ pub struct StageLine {
     pub count: i64,
     /// Currency → amount in minor units (the deals' own currencies, not converted).
     pub amounts: BTreeMap<String, i64>,
+    /// The amounts in the reporting currency.
+    pub total: Converted,
 }
 
 impl Crm {
@@ -97,38 +100,29 @@ impl Crm {
         }
         recent.sort_by_key(|(_, r)| std::cmp::Reverse(r.updated_at));
         recent.truncate(START_LINES as usize);
+        let currency = self.currency_settings().await?;
         Ok(StartPage {
             due_total: due.total.map_or(due.records.len() as u64, |t| t.count),
             due: due.records,
-            pipeline: pipeline(&rows, &order),
+            pipeline: pipeline(totals_by_first_key(&rows), &order, &currency),
+            reporting: currency.reporting,
             recent,
         })
     }
 }
 
-/// Aggregate rows by (stage, currency) as one line per stage, in the stages' order.
-fn pipeline(rows: &[AggregateRow], order: &[String]) -> Vec<StageLine> {
-    let mut by_stage: BTreeMap<String, StageLine> = BTreeMap::new();
-    for row in rows {
-        let text = |v: Option<&Value>| match v {
-            Some(Value::Select(s)) => s.clone(),
-            _ => String::new(),
-        };
-        let stage = text(row.keys.first());
-        let line = by_stage.entry(stage.clone()).or_insert_with(|| StageLine {
-            stage,
-            count: 0,
-            amounts: BTreeMap::new(),
-        });
-        line.count += row.count;
-        if let Some(sum) = row.sum {
-            #[allow(clippy::cast_possible_truncation)]
-            let minor = sum.round() as i64;
-            *line.amounts.entry(text(row.keys.get(1))).or_default() += minor;
-        }
-    }
+/// One line per stage, in the stages' order, each with its sum in the reporting currency.
+fn pipeline(totals: BTreeMap<String, GroupTotal>, order: &[String], currency: &CurrencySettings) -> Vec<StageLine> {
     let rank = |s: &str| order.iter().position(|o| o == s).unwrap_or(usize::MAX);
-    let mut lines: Vec<StageLine> = by_stage.into_values().collect();
+    let mut lines: Vec<StageLine> = totals
+        .into_iter()
+        .map(|(stage, t)| StageLine {
+            total: currency.convert(&t.amounts),
+            stage,
+            count: t.count,
+            amounts: t.amounts,
+        })
+        .collect();
     lines.sort_by_key(|l| rank(&l.stage));
     lines
 }
@@ -136,6 +130,8 @@ fn pipeline(rows: &[AggregateRow], order: &[String]) -> Vec<StageLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::AggregateRow;
+    use crate::value::Value;
 
     #[test]
     fn rows_by_stage_and_currency_become_one_line_per_stage_in_order() {
@@ -148,18 +144,21 @@ mod tests {
             .iter()
             .map(|s| (*s).to_string())
             .collect();
-        let lines = pipeline(
-            &[
-                row("proposal", "EUR", 1, 50_000.0),
-                row("lead", "SEK", 2, 100_000.0),
-                row("lead", "EUR", 1, 20_000.0),
-            ],
-            &order,
-        );
+        let currency = CurrencySettings {
+            reporting: "SEK".into(),
+            rates: BTreeMap::from([("EUR".into(), 11.0)]),
+        };
+        let rows = [
+            row("proposal", "EUR", 1, 50_000.0),
+            row("lead", "SEK", 2, 100_000.0),
+            row("lead", "EUR", 1, 20_000.0),
+        ];
+        let lines = pipeline(totals_by_first_key(&rows), &order, &currency);
         assert_eq!(lines.len(), 2);
         assert_eq!((lines[0].stage.as_str(), lines[0].count), ("lead", 3));
         assert_eq!(lines[0].amounts["SEK"], 100_000);
         assert_eq!(lines[0].amounts["EUR"], 20_000);
+        assert_eq!(lines[0].total.minor, 100_000 + 220_000);
         assert_eq!(lines[1].stage, "proposal");
     }
 }

@@ -975,3 +975,18 @@ home-recent-none = Ingen af dine poster er ændret endnu.
 home-recent-import = Importér dine kontakter
 home-projects = Projekter
 home-to-projects = Projekter
+
+# Reporting currency and exchange rates
+nav-currency = Valutaer
+currency-title = Rapportvaluta og valutakurser
+currency-intro = Salgsmuligheder beholder deres egen valuta. Hvor beløb i flere valutaer lægges sammen (tavlens kolonner, din pipeline på startsiden), omregnes de til rapportvalutaen med disse kurser. En valuta uden kurs holdes uden for summen, og siden siger det.
+currency-saved = Gemt. Summerne bruger de nye kurser fra nu af.
+currency-reporting = Rapportvaluta
+currency-rates = Valutakurser til { $currency }
+currency-code = Valuta
+currency-rate = Værd i { $currency }
+currency-save = Gem
+currency-rate-bad = Angiv en kurs over 0, for eksempel 11,45, eller lad feltet være tomt.
+currency-mistakes = Intet blev gemt: ret de markerede felter.
+money-by-currency = Pr. valuta
+money-left-out = Ikke med i summen: { $amounts } (ingen valutakurs for { $currencies })

@@ -975,3 +975,18 @@ home-recent-none = Noch keiner Ihrer Datensätze wurde geändert.
 home-recent-import = Kontakte importieren
 home-projects = Projekte
 home-to-projects = Projekte
+
+# Reporting currency and exchange rates
+nav-currency = Währungen
+currency-title = Berichtswährung und Wechselkurse
+currency-intro = Verkaufschancen behalten ihre eigene Währung. Wo Beträge in mehreren Währungen zusammengezählt werden (Spalten der Tafel, Ihre Pipeline auf der Startseite), werden sie mit diesen Kursen in die Berichtswährung umgerechnet. Eine Währung ohne Kurs bleibt außerhalb der Summe, und die Seite sagt es.
+currency-saved = Gespeichert. Summen verwenden ab jetzt die neuen Kurse.
+currency-reporting = Berichtswährung
+currency-rates = Wechselkurse in { $currency }
+currency-code = Währung
+currency-rate = Wert in { $currency }
+currency-save = Speichern
+currency-rate-bad = Geben Sie einen Kurs über 0 ein, etwa 11,45, oder lassen Sie das Feld leer.
+currency-mistakes = Nichts wurde gespeichert: Korrigieren Sie die markierten Felder.
+money-by-currency = Nach Währung
+money-left-out = Nicht in der Summe: { $amounts } (kein Wechselkurs für { $currencies })

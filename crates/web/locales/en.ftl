@@ -975,3 +975,18 @@ home-recent-none = None of your records has changed yet.
 home-recent-import = Import your contacts
 home-projects = Projects
 home-to-projects = Projects
+
+# Reporting currency and exchange rates
+nav-currency = Currencies
+currency-title = Reporting currency and exchange rates
+currency-intro = Deals keep their own currency. Where amounts in several currencies are added up (board columns, your pipeline on the start page) they are converted to the reporting currency with these rates. A currency without a rate is left out of the sum, and the page says so.
+currency-saved = Saved. Sums use the new rates from now on.
+currency-reporting = Reporting currency
+currency-rates = Exchange rates into { $currency }
+currency-code = Currency
+currency-rate = Worth in { $currency }
+currency-save = Save
+currency-rate-bad = Enter a rate above 0, such as 11.45, or leave it blank.
+currency-mistakes = Nothing was saved: correct the marked fields.
+money-by-currency = By currency
+money-left-out = Not in the sum: { $amounts } (no exchange rate for { $currencies })

@@ -975,3 +975,18 @@ home-recent-none = Ninguno de sus registros ha cambiado todavía.
 home-recent-import = Importar sus contactos
 home-projects = Proyectos
 home-to-projects = Proyectos
+
+# Reporting currency and exchange rates
+nav-currency = Monedas
+currency-title = Moneda de informes y tipos de cambio
+currency-intro = Las oportunidades conservan su propia moneda. Donde se suman importes en varias monedas (las columnas del tablero, su embudo en la página de inicio) se convierten a la moneda de informes con estos tipos. Una moneda sin tipo queda fuera de la suma, y la página lo dice.
+currency-saved = Guardado. Las sumas usan los nuevos tipos a partir de ahora.
+currency-reporting = Moneda de informes
+currency-rates = Tipos de cambio a { $currency }
+currency-code = Moneda
+currency-rate = Valor en { $currency }
+currency-save = Guardar
+currency-rate-bad = Indique un tipo mayor que 0, por ejemplo 11,45, o deje el campo vacío.
+currency-mistakes = No se guardó nada: corrija los campos marcados.
+money-by-currency = Por moneda
+money-left-out = Fuera de la suma: { $amounts } (sin tipo de cambio para { $currencies })

@@ -975,3 +975,18 @@ home-recent-none = Ingen av dina poster har ändrats än.
 home-recent-import = Importera dina kontakter
 home-projects = Projekt
 home-to-projects = Projekt
+
+# Reporting currency and exchange rates
+nav-currency = Valutor
+currency-title = Rapportvaluta och växelkurser
+currency-intro = Affärer behåller sin egen valuta. Där belopp i flera valutor läggs ihop (tavlans kolumner, din pipeline på startsidan) räknas de om till rapportvalutan med de här kurserna. En valuta utan kurs lämnas utanför summan, och sidan säger det.
+currency-saved = Sparat. Summorna använder de nya kurserna från och med nu.
+currency-reporting = Rapportvaluta
+currency-rates = Växelkurser till { $currency }
+currency-code = Valuta
+currency-rate = Värd i { $currency }
+currency-save = Spara
+currency-rate-bad = Ange en kurs över 0, till exempel 11,45, eller lämna fältet tomt.
+currency-mistakes = Inget sparades: rätta de markerade fälten.
+money-by-currency = Per valuta
+money-left-out = Inte med i summan: { $amounts } (ingen växelkurs för { $currencies })

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use unic_langid::LanguageIdentifier;
 
-pub use anchora_core::identity::LOCALES;
+pub use anchora_core::identity::{LOCALE_CHOICES, LOCALES};
 
 const SOURCES: [(&str, &str); 5] = [
     ("en", include_str!("../locales/en.ftl")),
@@ -74,17 +74,35 @@ impl Catalog {
     }
 }
 
-/// The language of the UI for one request.
+/// The language of the UI for one request, and how it writes dates.
 #[derive(Clone, Debug)]
 pub struct Tr {
+    /// The language texts and numbers are in: one of [`LOCALES`].
     pub locale: &'static str,
+    /// The user's full choice, one of [`LOCALE_CHOICES`]: what dates and times follow.
+    pub tag: &'static str,
 }
 
 impl Tr {
+    /// For a user's locale choice ("en-GB" reads English texts with day-first dates); an
+    /// unknown one is English.
     pub fn new(locale: &str) -> Self {
+        let tag = LOCALE_CHOICES.iter().copied().find(|l| *l == locale).unwrap_or("en");
+        let language = tag.split('-').next().unwrap_or(tag);
         Tr {
-            locale: LOCALES.iter().copied().find(|l| *l == locale).unwrap_or("en"),
+            locale: LOCALES.iter().copied().find(|l| *l == language).unwrap_or("en"),
+            tag,
         }
+    }
+
+    /// A date as this user writes it.
+    pub fn date(&self, d: chrono::NaiveDate) -> String {
+        crate::ui::format::date(self.tag, d)
+    }
+
+    /// A moment as this user writes it (in UTC).
+    pub fn datetime(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        crate::ui::format::datetime(self.tag, t)
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -121,6 +139,33 @@ impl Tr {
 
 /// The best of our languages for an `Accept-Language` header, English when none fits.
 pub fn negotiate(accept_language: Option<&str>) -> &'static str {
+    match negotiate_language(accept_language) {
+        "en" if prefers_day_first(accept_language) => "en-GB",
+        language => language,
+    }
+}
+
+/// Whether the most wanted English of the header is one written day first (every English but
+/// the United States' and a few others': GB, IE, AU, NZ, IN, ZA…).
+fn prefers_day_first(accept_language: Option<&str>) -> bool {
+    let Some(header) = accept_language else {
+        return false;
+    };
+    let first_english = header
+        .split(',')
+        .map(|part| part.trim().split(';').next().unwrap_or("").trim())
+        .map(|tag| tag.split(['-', '_']))
+        .find_map(|mut pieces| {
+            let language = pieces.next()?;
+            language.eq_ignore_ascii_case("en").then(|| pieces.next())
+        });
+    match first_english {
+        Some(Some(region)) => !["US", "CA", "PH"].iter().any(|r| r.eq_ignore_ascii_case(region)),
+        _ => false,
+    }
+}
+
+fn negotiate_language(accept_language: Option<&str>) -> &'static str {
     let Some(header) = accept_language else {
         return "en";
     };
@@ -193,6 +238,21 @@ mod tests {
         assert_eq!(negotiate(Some("nb-NO")), "da");
         assert_eq!(negotiate(Some("es;q=0, da")), "da");
         assert_eq!(negotiate(Some("garbage;;q=x")), "en");
+        assert_eq!(negotiate(Some("en-GB,en;q=0.9")), "en-GB");
+        assert_eq!(negotiate(Some("en-US,en-GB;q=0.9")), "en");
+        assert_eq!(negotiate(Some("en_ie")), "en-GB");
+        assert_eq!(negotiate(Some("aé, éé-x, en")), "en");
+    }
+
+    #[test]
+    fn british_english_reads_english_and_writes_dates_day_first() {
+        let tr = Tr::new("en-GB");
+        assert_eq!((tr.locale, tr.tag), ("en", "en-GB"));
+        assert_eq!(tr.t("logout"), Tr::new("en").t("logout"));
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 3, 4).unwrap();
+        assert_eq!(tr.date(d), "04/03/2026");
+        assert_eq!(Tr::new("en").date(d), "03/04/2026");
+        assert_eq!(Tr::new("xx-YY").tag, "en");
     }
 }
 

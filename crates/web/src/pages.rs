@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::extract::{SESSION_COOKIE, authenticate_session, client, cookie};
-use crate::i18n::{LOCALES, Tr, negotiate};
+use crate::i18n::{LOCALE_CHOICES, LOCALES, Tr, negotiate};
 use crate::mail::Email;
 use crate::ui::Ui;
 use anchora_core::login::Client;
@@ -74,9 +74,13 @@ impl FromRequestParts<AppState> for PageCtx {
                     .collect()
             })
             .unwrap_or_default();
-        let chosen_lang = query.get("lang").and_then(|l| LOCALES.iter().copied().find(|x| x == l));
+        let chosen_lang = query
+            .get("lang")
+            .and_then(|l| LOCALE_CHOICES.iter().copied().find(|x| x == l));
         let locale = chosen_lang
-            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|l| LOCALES.iter().copied().find(|x| *x == l)))
+            .or_else(|| {
+                cookie(&parts.headers, LANG_COOKIE).and_then(|l| LOCALE_CHOICES.iter().copied().find(|x| *x == l))
+            })
             .unwrap_or_else(|| negotiate(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())));
         let forwarded_https = state.trust_proxy
             && parts

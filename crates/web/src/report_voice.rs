@@ -15,7 +15,7 @@ impl Voice for ReportVoice {
     }
 
     fn date(&self, d: NaiveDate) -> String {
-        format::date(self.0.locale, d)
+        self.0.date(d)
     }
 
     fn money(&self, minor: i64, currency: &str) -> String {

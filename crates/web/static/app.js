@@ -155,20 +155,23 @@ function board() {
     const count = column.querySelector(".count");
     count.dataset.count = String(Number(count.dataset.count) + sign);
     count.textContent = count.dataset.count;
-    const currency = card.dataset.currency;
     const minor = Number(card.dataset.minor);
-    if (!currency || !minor) return;
     const totals = column.querySelector(".totals");
-    let span = totals.querySelector(`[data-currency="${currency}"]`);
-    if (!span) {
-      span = document.createElement("span");
-      span.dataset.currency = currency;
-      span.dataset.minor = "0";
-      totals.append(span);
+    if (!minor || !totals) return;
+    // The figure is in the reporting currency: a card without a rate cannot move it, and the
+    // warning under it already names what is left out.
+    const figure = totals.querySelector(".figure");
+    const rate = Number(card.dataset.rate);
+    if (figure && card.dataset.rate !== "" && Number.isFinite(rate)) {
+      figure.dataset.minor = String(Number(figure.dataset.minor) + sign * Math.round(minor * rate));
+      const text = money(Number(figure.dataset.minor), figure.dataset.currency);
+      figure.textContent = figure.textContent.startsWith("≈") ? `≈\u00a0${text}` : text;
     }
-    span.dataset.minor = String(Number(span.dataset.minor) + sign * minor);
-    if (Number(span.dataset.minor) === 0) span.remove();
-    else span.textContent = money(Number(span.dataset.minor), currency);
+    const line = totals.querySelector(`.breakdown li[data-currency="${card.dataset.currency}"]`);
+    if (line) {
+      line.dataset.minor = String(Number(line.dataset.minor) + sign * minor);
+      line.textContent = money(Number(line.dataset.minor), line.dataset.currency);
+    }
   };
   const place = (card, column) => {
     const from = card.closest(".column");

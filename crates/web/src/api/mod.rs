@@ -1,6 +1,7 @@
 //! `/api/v1`: thin handlers — extract, call the CRM, render.
 
 mod admin;
+mod currency;
 mod duplicates;
 pub mod imports;
 mod openapi;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(imports::router())
         .merge(duplicates::router())
         .merge(quality::router())
+        .merge(currency::router())
 }
 
 /// A record with its version as ETag.

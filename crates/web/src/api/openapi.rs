@@ -438,6 +438,17 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                 "stale_months": {"type": "integer"}}}}}},
             "responses": with(single("200", "The rules", &json!({"type": "object"})), &["400", "401", "403", "422"])}
     }));
+    let currency_schema = json!({"type": "object", "additionalProperties": false, "required": ["reporting"], "properties": {
+        "reporting": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code every sum across currencies is shown in"},
+        "rates": {"type": "object", "description": "Currency code → units of the reporting currency one unit of it is worth; a currency without a rate is left out of converted sums and named",
+            "additionalProperties": {"type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000}}}});
+    paths.insert("/currency".into(), json!({
+        "get": {"operationId": "currency_settings", "summary": "The reporting currency and exchange rates in force", "tags": ["Settings"],
+            "responses": with(single("200", "The settings", &currency_schema), &["401", "403"])},
+        "put": {"operationId": "set_currency_settings", "summary": "Set the reporting currency and exchange rates (administrators)", "tags": ["Settings"],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": currency_schema}}},
+            "responses": with(single("200", "The settings as saved (a rate for the reporting currency itself is dropped)", &currency_schema), &["400", "401", "403", "415", "422"])}
+    }));
     paths.insert("/quality/{object}".into(), json!({
         "parameters": [object_param],
         "get": {"operationId": "quality_report", "summary": "Completeness, invalid values, staleness and open duplicates over the records you may see: overall, per owner, per team", "tags": ["Data quality"],

@@ -487,7 +487,7 @@ async fn communication_sent(
 fn voice(headers: &HeaderMap, q: &std::collections::HashMap<String, String>) -> ReportVoice {
     let locale = q.get("lang").map_or_else(
         || negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())),
-        |l| Tr::new(l).locale,
+        |l| Tr::new(l).tag,
     );
     ReportVoice(Tr::new(locale))
 }

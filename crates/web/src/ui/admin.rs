@@ -448,17 +448,11 @@ async fn render_tokens(ui: &Ui, new_token: Option<String>, error: Option<String>
                 scope: tr.t(&format!("scope-{}", t.scope.as_str())),
                 used: t.last_used_at.map_or_else(
                     || tr.t("tokens-never-used"),
-                    |at| tr.t1("tokens-last-used", "when", super::format::datetime(tr.locale, at)),
+                    |at| tr.t1("tokens-last-used", "when", tr.datetime(at)),
                 ),
                 expires: t
                     .expires_at
-                    .map(|at| {
-                        tr.t1(
-                            "tokens-expires-at",
-                            "when",
-                            super::format::date(tr.locale, at.date_naive()),
-                        )
-                    })
+                    .map(|at| tr.t1("tokens-expires-at", "when", tr.date(at.date_naive())))
                     .unwrap_or_default(),
                 revoked: t.revoked_at.is_some(),
                 name: t.name,

@@ -1,7 +1,9 @@
 //! The kanban board: records in columns by a picklist (deals by stage), with counts and sums
-//! per column over every record, not just the cards shown. Cards move by drag and drop (a
+//! per column over every record, not just the cards shown; sums in the reporting currency,
+//! each currency's own amount on demand. Cards move by drag and drop (a
 //! write with a version check) or, without a mouse, by their "Move to" form.
 
+use super::totals::MoneyTotal;
 use super::{Resolver, Shell, Ui, labels};
 use anchora_core::ErrorCode;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
@@ -13,7 +15,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 const CARDS_PER_COLUMN: &str = "50";
 
@@ -25,20 +27,17 @@ pub struct Card {
     pub amount: String,
     pub minor: i64,
     pub currency: String,
+    /// Units of the reporting currency per unit of the card's; empty without a rate.
+    pub rate: String,
     pub company: String,
-}
-
-pub struct Total {
-    pub currency: String,
-    pub minor: i64,
-    pub text: String,
 }
 
 pub struct Column {
     pub value: String,
     pub label: String,
     pub count: i64,
-    pub totals: Vec<Total>,
+    /// The column's money in the reporting currency; `None` when the object has no money.
+    pub total: Option<MoneyTotal>,
     pub cards: Vec<Card>,
     pub more: bool,
 }
@@ -84,49 +83,18 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
     };
     let tr = &ui.tr;
     let money = def.active_fields().find(|f| f.field_type == FieldType::Money).cloned();
-    let currency = def
-        .active_fields()
-        .find(|f| f.field_type == FieldType::Select && f.name == "currency")
-        .cloned();
-    let mut group: Vec<&str> = vec![by.name.as_str()];
-    if let Some(c) = &currency {
-        group.push(c.name.as_str());
-    }
-    let rows = match ui
-        .a
-        .crm
-        .aggregate(
-            &ui.a.principal,
-            &def.name,
-            &group,
-            money.as_ref().map(|m| m.name.as_str()),
-            None,
-        )
-        .await
-    {
-        Ok(rows) => rows,
+    let mut totals = match ui.a.crm.money_by(&ui.a.principal, &def.name, &by.name).await {
+        Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "board totals could not be read");
             return ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()));
         }
     };
-    // (column value) → (count, currency → sum)
-    let mut totals: HashMap<String, (i64, BTreeMap<String, f64>)> = HashMap::new();
-    for r in rows {
-        let key = match r.keys.first() {
-            Some(Value::Select(s)) => s.clone(),
-            _ => String::new(),
-        };
-        let cur = match r.keys.get(1) {
-            Some(Value::Select(s)) => s.clone(),
-            _ => String::new(),
-        };
-        let entry = totals.entry(key).or_default();
-        entry.0 += r.count;
-        if let Some(sum) = r.sum {
-            *entry.1.entry(cur).or_default() += sum;
-        }
-    }
+    let reporting = totals
+        .currency
+        .as_ref()
+        .map(|c| c.reporting.clone())
+        .unwrap_or_default();
     let mut columns = Vec::new();
     let mut resolver = Resolver::new(&ui).await;
     for choice in &by.choices {
@@ -166,7 +134,14 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
                     Value::Select(c) => c.clone(),
                     _ => String::new(),
                 };
+                let rate = totals
+                    .currency
+                    .as_ref()
+                    .and_then(|c| c.rate(&cur))
+                    .map(|r| r.to_string())
+                    .unwrap_or_default();
                 Card {
+                    rate,
                     id: r.id.to_string(),
                     href: format!("/o/{}/{}", def.name, r.id),
                     title: r.title(&def),
@@ -184,24 +159,13 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
                 }
             })
             .collect();
-        let (count, sums) = totals.remove(&choice.value).unwrap_or_default();
+        let (group, converted) = totals.groups.remove(&choice.value).unwrap_or_default();
+        let total = MoneyTotal::new(tr, &reporting, &group.amounts, &converted);
         columns.push(Column {
             value: choice.value.clone(),
             label: labels::choice(tr, &def, &by, &choice.value),
-            count,
-            totals: sums
-                .into_iter()
-                .filter(|(_, v)| *v != 0.0)
-                .map(|(cur, v)| {
-                    #[allow(clippy::cast_possible_truncation)]
-                    let minor = v.round() as i64;
-                    Total {
-                        text: super::format::money(tr.locale, minor, (!cur.is_empty()).then_some(cur.as_str())),
-                        currency: cur,
-                        minor,
-                    }
-                })
-                .collect(),
+            count: group.count,
+            total: money.is_some().then_some(total),
             more: page.next_cursor.is_some(),
             cards,
         });

@@ -122,9 +122,11 @@ pub fn share(locale: &str, share: f64) -> String {
     percent(locale, (share * 100.0).round())
 }
 
-fn date_pattern(locale: &str) -> &'static str {
-    match locale {
+/// `tag` is the user's locale choice: a language, or "en-GB" for English written day first.
+fn date_pattern(tag: &str) -> &'static str {
+    match tag {
         "sv" => "%Y-%m-%d",
+        "en-GB" => "%d/%m/%Y",
         "de" => "%d.%m.%Y",
         "da" => "%d.%m.%Y",
         "es" => "%d/%m/%Y",
@@ -132,30 +134,30 @@ fn date_pattern(locale: &str) -> &'static str {
     }
 }
 
-pub fn date(locale: &str, d: NaiveDate) -> String {
-    d.format(date_pattern(locale)).to_string()
+pub fn date(tag: &str, d: NaiveDate) -> String {
+    d.format(date_pattern(tag)).to_string()
 }
 
-pub fn datetime(locale: &str, t: DateTime<Utc>) -> String {
-    let time = match locale {
+pub fn datetime(tag: &str, t: DateTime<Utc>) -> String {
+    let time = match tag {
         "da" => "%H.%M",
         "en" => "%-I:%M %p",
         _ => "%H:%M",
     };
-    format!("{} {}", t.format(date_pattern(locale)), t.format(time))
+    format!("{} {}", t.format(date_pattern(tag)), t.format(time))
 }
 
 /// A field's value for display. Relations and users are resolved by the caller (they need
-/// lookups); here they show nothing.
-pub fn value(locale: &str, field: &FieldDef, v: &Value, currency: Option<&str>) -> String {
+/// lookups); here they show nothing. `tag` is the user's locale choice, for dates.
+pub fn value(locale: &str, tag: &str, field: &FieldDef, v: &Value, currency: Option<&str>) -> String {
     match v {
         Value::Null => String::new(),
         Value::Text(s) => s.clone(),
         Value::Number(n) => plain_number(locale, *n),
         Value::Money(m) => money(locale, *m, currency),
         Value::Percent(p) => percent(locale, *p),
-        Value::Date(d) => date(locale, *d),
-        Value::DateTime(t) => datetime(locale, *t),
+        Value::Date(d) => date(tag, *d),
+        Value::DateTime(t) => datetime(tag, *t),
         Value::Bool(_) => String::new(),
         Value::Select(s) => choice_label(field, s),
         Value::MultiSelect(items) => items
@@ -220,5 +222,7 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2026-11-23T14:05:00Z").unwrap().to_utc();
         assert_eq!(datetime("da", t), "23.11.2026 14.05");
         assert_eq!(datetime("en", t), "11/23/2026 2:05 PM");
+        assert_eq!(date("en-GB", d), "23/11/2026");
+        assert_eq!(datetime("en-GB", t), "23/11/2026 14:05");
     }
 }

@@ -20,7 +20,7 @@ pub struct GanttText {
     pub today: String,
     pub target: String,
     pub forecast: String,
-    /// Formats a date for the user's locale.
+    /// Formats a date for the user's locale choice (`locale`, e.g. "en-GB").
     pub date: fn(&str, NaiveDate) -> String,
     /// Names a month on the axis.
     pub month: fn(&str, NaiveDate) -> String,

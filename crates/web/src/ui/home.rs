@@ -5,7 +5,7 @@
 //! escalations waiting for their decision, and their own records with most to fix.
 
 use super::projects::date;
-use super::{Shell, Ui, format};
+use super::{Shell, Ui};
 use askama::Template;
 use axum::Form;
 use axum::extract::Path;
@@ -36,7 +36,8 @@ pub struct StageLine {
     pub href: String,
     pub stage: String,
     pub count: i64,
-    pub amounts: String,
+    /// Always there; an option so the template can borrow it by name.
+    pub total: Option<super::totals::MoneyTotal>,
 }
 
 /// A record of the caller's that changed lately.
@@ -113,7 +114,7 @@ pub async fn home_page(ui: Ui) -> Response {
             href: format!("/projects/{}/meetings#escalation-{}", p.id, e.number),
             project: p.settings.name.clone(),
             text: format!("#{} {}", e.number, e.title),
-            detail: format::datetime(ui.tr.locale, e.raised_at),
+            detail: ui.tr.datetime(e.raised_at),
             flag: None,
         })
         .collect();
@@ -171,7 +172,7 @@ fn crm_lines(
                 version: r.version,
                 href: format!("/o/activity/{}", r.id),
                 text: activity.as_ref().map_or_else(String::new, |a| r.title(a)),
-                when: at.map_or_else(String::new, |t| format::datetime(tr.locale, t)),
+                when: at.map_or_else(String::new, |t| tr.datetime(t)),
                 overdue: at.is_some_and(|t| t.date_naive() < today),
             }
         })
@@ -190,13 +191,7 @@ fn crm_lines(
                 (Some(d), Some(f)) => super::labels::choice(tr, d, f, &l.stage),
                 _ => l.stage.clone(),
             };
-            let amounts = l
-                .amounts
-                .iter()
-                .filter(|(_, minor)| **minor != 0)
-                .map(|(cur, minor)| format::money(tr.locale, *minor, (!cur.is_empty()).then_some(cur.as_str())))
-                .collect::<Vec<_>>()
-                .join(" · ");
+            let total = super::totals::MoneyTotal::new(tr, &start.reporting, &l.amounts, &l.total);
             StageLine {
                 href: format!(
                     "/o/deal?ff=stage&fo=eq&fv={}&ff=owner&fo=eq&fv={}",
@@ -204,7 +199,7 @@ fn crm_lines(
                 ),
                 stage,
                 count: l.count,
-                amounts,
+                total: Some(total),
             }
         })
         .collect();
@@ -216,11 +211,7 @@ fn crm_lines(
             Some(RecentLine {
                 href: format!("/o/{object}/{}", r.id),
                 text: r.title(&def),
-                detail: format!(
-                    "{} · {}",
-                    super::labels::object(tr, &def),
-                    format::datetime(tr.locale, r.updated_at)
-                ),
+                detail: format!("{} · {}", super::labels::object(tr, &def), tr.datetime(r.updated_at)),
             })
         })
         .collect();

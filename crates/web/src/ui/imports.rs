@@ -149,7 +149,7 @@ async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> R
                     .map_or_else(|| j.settings.object.clone(), |o| labels::object_plural(&ui.tr, &o)),
                 status: status_label(ui, j),
                 summary: summary(ui, j),
-                when: super::format::datetime(ui.tr.locale, j.created_at),
+                when: ui.tr.datetime(j.created_at),
             })
             .collect();
     let objects = ui

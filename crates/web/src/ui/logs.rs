@@ -162,7 +162,7 @@ pub async fn audit_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Res
                 ""
             },
             iso: e.at.to_rfc3339(),
-            when: super::format::datetime(tr.locale, e.at),
+            when: tr.datetime(e.at),
             who: e
                 .actor
                 .map(|u| names.get(&u).cloned().unwrap_or_else(|| u.to_string()))
@@ -222,7 +222,7 @@ pub async fn changes_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         .iter()
         .map(|c| ChangeRow {
             iso: c.at.to_rfc3339(),
-            when: super::format::datetime(tr.locale, c.at),
+            when: tr.datetime(c.at),
             who: c
                 .actor
                 .map(|u| names.get(&u).cloned().unwrap_or_else(|| u.to_string()))

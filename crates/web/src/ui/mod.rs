@@ -4,6 +4,7 @@
 mod admin;
 mod board;
 mod charts;
+mod currency;
 mod duplicates;
 pub mod format;
 pub mod gantt;
@@ -21,6 +22,7 @@ mod quality;
 mod records;
 mod reports;
 mod svg;
+mod totals;
 
 use crate::AppState;
 use crate::extract::{Authed, authenticate_session};
@@ -69,6 +71,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/objects/{object}/fields/{field}/archive",
             post(admin::archive_field),
+        )
+        .route(
+            "/admin/currency",
+            get(currency::currency_form).post(currency::save_currency),
         )
         .route("/admin/users", get(admin::users_page).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
@@ -205,8 +211,9 @@ pub struct Shell {
 }
 
 /// Each language by its own name.
-pub const LANGUAGE_NAMES: [(&str, &str); 5] = [
-    ("en", "English"),
+pub const LANGUAGE_NAMES: [(&str, &str); 6] = [
+    ("en", "English (US)"),
+    ("en-GB", "English (UK)"),
     ("sv", "Svenska"),
     ("de", "Deutsch"),
     ("da", "Dansk"),
@@ -333,6 +340,11 @@ impl Ui {
                     label: tr.t("nav-changes"),
                     current: current == "changes",
                 },
+                NavItem {
+                    href: "/admin/currency".into(),
+                    label: tr.t("nav-currency"),
+                    current: current == "currency",
+                },
             ]
         } else {
             Vec::new()
@@ -353,7 +365,7 @@ impl Ui {
         Shell {
             languages: LANGUAGE_NAMES
                 .iter()
-                .map(|(code, name)| (*code, *name, *code == tr.locale))
+                .map(|(code, name)| (*code, *name, *code == tr.tag))
                 .collect(),
             back: self.path.clone(),
             may_write: p.may(Permission::WriteRecords, policy),
@@ -556,7 +568,7 @@ impl Resolver {
                     _ => None,
                 };
                 Cell {
-                    text: format::value(locale, field, &value, currency),
+                    text: format::value(locale, tr.tag, field, &value, currency),
                     href: None,
                     numeric: format::is_numeric(field.field_type),
                 }

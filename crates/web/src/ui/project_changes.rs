@@ -194,11 +194,7 @@ fn card(ui: &Ui, state: &ProjectState, edit: bool, me: Option<u32>, c: &ChangeRe
             .steps
             .iter()
             .map(|s| {
-                let mut line = format!(
-                    "{} · {}",
-                    format::datetime(ui.tr.locale, s.at),
-                    state_label(ui, s.state)
-                );
+                let mut line = format!("{} · {}", ui.tr.datetime(s.at), state_label(ui, s.state));
                 if !s.note.is_empty() {
                     line = format!("{line}: {}", s.note);
                 }

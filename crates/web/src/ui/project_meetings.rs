@@ -5,7 +5,7 @@
 use super::projects::{
     Fields, Params, ProjectHead, back, date, field, form_number, load, may_write, member_name, role_label, shell,
 };
-use super::{Shell, Ui, form_expired, format};
+use super::{Shell, Ui, form_expired};
 use anchora_core::Error;
 use anchora_core::project::ProjectState;
 use anchora_core::project::escalation::EscalationKind;
@@ -149,7 +149,7 @@ fn meeting_card(ui: &Ui, state: &ProjectState, m: &Meeting) -> MeetingCard {
         number: m.number,
         version: m.version,
         heading,
-        held: m.held.as_ref().map(|h| format::datetime(ui.tr.locale, h.at)),
+        held: m.held.as_ref().map(|h| ui.tr.datetime(h.at)),
         agenda: state.agenda(m).iter().map(|i| agenda_line(ui, state, i)).collect(),
         minutes: m.minutes.clone(),
         decisions: m.decisions.clone(),
@@ -239,11 +239,11 @@ pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
                 kind: ui.tr.t(&format!("escalation-kind-{}", e.kind.as_str())),
                 title: e.title.clone(),
                 description: e.description.clone(),
-                raised: format::datetime(ui.tr.locale, e.raised_at),
+                raised: ui.tr.datetime(e.raised_at),
                 decision: e
                     .decision
                     .as_ref()
-                    .map(|d| format!("{} ({})", d.text, format::datetime(ui.tr.locale, d.at))),
+                    .map(|d| format!("{} ({})", d.text, ui.tr.datetime(d.at))),
             })
             .collect(),
         members: state.members.iter().map(|m| (m.number, m.name.clone())).collect(),

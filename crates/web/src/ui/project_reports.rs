@@ -3,7 +3,7 @@
 //! as a web page, Markdown and a print view to save as PDF), and the template editor.
 
 use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, shell};
-use super::{Shell, Ui, form_expired, format};
+use super::{Shell, Ui, form_expired};
 use crate::report_voice::{ReportVoice, markdown_to_html};
 use anchora_core::project::report::DEFAULT_TEMPLATE;
 use askama::Template;
@@ -83,7 +83,7 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
         .rev()
         .map(|r| SentRow {
             number: r.number,
-            sent: format::datetime(ui.tr.locale, r.sent_at),
+            sent: ui.tr.datetime(r.sent_at),
             by: name(r.sent_by),
         })
         .collect();
@@ -149,7 +149,7 @@ pub async fn report_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): P
         title: state.project.settings.name.clone(),
         head: ProjectHead::new(&ui, &state, rights, "reports", &q),
         number: r.number,
-        sent: format::datetime(ui.tr.locale, r.sent_at),
+        sent: ui.tr.datetime(r.sent_at),
         html: markdown_to_html(&r.markdown),
     };
     ui.page(StatusCode::OK, page.render())

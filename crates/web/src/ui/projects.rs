@@ -61,7 +61,7 @@ fn package_label(ui: &Ui, s: PackageState) -> String {
 }
 
 pub(super) fn date(ui: &Ui, d: NaiveDate) -> String {
-    format::date(ui.tr.locale, d)
+    ui.tr.date(d)
 }
 
 /// Money typed in major units ("1 250 000", "99,50") as minor units.
@@ -102,7 +102,7 @@ pub(super) fn money_input(minor: i64) -> String {
 
 /// A decimal as typed in the user's language: "1,000.5" in English, "1 000,5" or "1.000,5"
 /// elsewhere (there a point groups thousands).
-fn parse_decimal(locale: &str, s: &str) -> Option<f64> {
+pub(super) fn parse_decimal(locale: &str, s: &str) -> Option<f64> {
     let s: String = s
         .trim()
         .chars()
@@ -831,7 +831,6 @@ pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response
         Err(r) => return r,
     };
     let mut page = ProjectPage::new(&ui, &state, rights, "group", &q);
-    let locale = ui.tr.locale;
     page.members = state
         .members
         .iter()
@@ -860,7 +859,7 @@ pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response
             kickoff: m
                 .kickoff
                 .as_ref()
-                .map(|k| ui.tr.t1("project-confirmed-on", "date", format::datetime(locale, k.at))),
+                .map(|k| ui.tr.t1("project-confirmed-on", "date", ui.tr.datetime(k.at))),
             review: m.review.as_ref().map(|r| format!("{}/5 · {}", r.rating, r.text)),
             may_speak: m.user == Some(ui.a.user.id) || (rights.edit && m.external()),
         })
@@ -975,7 +974,7 @@ fn plan_svg(ui: &Ui, state: &ProjectState, schedule: &plan::Schedule, today: Nai
             forecast: ui.tr.t("project-forecast"),
             date: format::date,
             month: format::month,
-            locale: ui.tr.locale,
+            locale: ui.tr.tag,
         },
     )
 }
@@ -986,7 +985,6 @@ pub async fn packages(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
         Err(r) => return r,
     };
     let mut page = ProjectPage::new(&ui, &state, rights, "packages", &q);
-    let locale = ui.tr.locale;
     page.packages = state
         .packages
         .iter()
@@ -1016,7 +1014,7 @@ pub async fn packages(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
                     .events
                     .iter()
                     .map(|e| {
-                        let mut line = format!("{} · {}", format::datetime(locale, e.at), package_label(&ui, e.state));
+                        let mut line = format!("{} · {}", ui.tr.datetime(e.at), package_label(&ui, e.state));
                         if !e.comment.is_empty() {
                             let _ = write!(line, " · {}", e.comment);
                         }

@@ -127,7 +127,7 @@ fn trend_chart(ui: &Ui, days: &[QualityDay]) -> String {
     charts::shares_over_days(
         &ui.tr.t("quality-trend"),
         &series,
-        |d| format::date(locale, d),
+        |d| format::date(ui.tr.tag, d),
         |v| format::share(locale, v),
     )
 }
@@ -190,7 +190,7 @@ pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Res
     let measured = match board.day {
         Some(day) => format!(
             "{} {}",
-            tr.t1("quality-measured", "day", format::date(locale, day)),
+            tr.t1("quality-measured", "day", tr.date(day)),
             tr.t(if board.everyone {
                 "quality-scope-everyone"
             } else {
@@ -436,11 +436,9 @@ fn problems_text(ui: &Ui, def: &ObjectDef, q: &RecordQuality) -> String {
         match p {
             Problem::Missing { field } => missing.push(field_label(field)),
             Problem::Invalid { field } => invalid.push(field_label(field)),
-            Problem::Stale { since } => parts.push(ui.tr.t1(
-                "quality-stale-since",
-                "date",
-                format::date(ui.tr.locale, since.date_naive()),
-            )),
+            Problem::Stale { since } => {
+                parts.push(ui.tr.t1("quality-stale-since", "date", ui.tr.date(since.date_naive())))
+            }
             Problem::Duplicate => parts.push(ui.tr.t("quality-duplicate")),
         }
     }

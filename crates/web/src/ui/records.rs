@@ -385,7 +385,7 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
     let created = tr.tn(
         "record-created-by",
         &[
-            ("when", super::format::datetime(tr.locale, record.created_at)),
+            ("when", tr.datetime(record.created_at)),
             ("who", resolver.user(record.created_by)),
         ],
     );
@@ -430,7 +430,7 @@ fn timeline_entry(ui: &Ui, activity: &ObjectDef, a: &Record, resolver: &Resolver
         kind,
         subject: text("subject"),
         body: text("body"),
-        when: super::format::datetime(tr.locale, a.created_at),
+        when: tr.datetime(a.created_at),
         iso: a.created_at.to_rfc3339(),
         who: resolver.user(a.created_by),
         href: format!("/o/{}/{}", activity.name, a.id),
@@ -472,7 +472,7 @@ async fn history(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver)
                 (ChangeOp::Update, None) => String::new(),
             };
             HistoryEntry {
-                when: super::format::datetime(tr.locale, c.at),
+                when: tr.datetime(c.at),
                 who: resolver.user(c.actor),
                 text,
             }

@@ -163,3 +163,257 @@ pub async fn browser_pages_fit_at_1280_and_1440(h: H) {
     assert_eq!(ct, "image/svg+xml");
     assert!(svg.starts_with("<svg"), "{svg}");
 }
+
+/// The value of `data-minor` on the board column's figure.
+fn column_figure(html: &str, stage: &str) -> i64 {
+    let column = html
+        .split("<section class=\"column\"")
+        .find(|c| c.contains(&format!("data-value=\"{stage}\"")))
+        .unwrap_or_else(|| panic!("no column {stage}"));
+    let figure = column.split("class=\"figure\"").nth(1).expect("a figure");
+    let minor = figure.split("data-minor=\"").nth(1).unwrap().split('"').next().unwrap();
+    minor.parse().unwrap()
+}
+
+pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
+    let seller = identity::user(&h, "seller@example.se", "user", None).await;
+    let seller_token = identity::token_of(&h, "seller@example.se", anchora_core::auth::Scope::Write).await;
+    // Until an administrator says otherwise: the first currency deals offer, no rates.
+    let r = h.get("/api/v1/currency").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body, json!({"reporting": "SEK", "rates": {}}));
+    // Mistakes are named by their field; only administrators set it.
+    let r = h
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/currency",
+            Some(&h.admin.clone()),
+            &[],
+            Some(
+                json!({"reporting": "sek", "rates": {"EUR": -1, "NOK": "ten"}})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = h
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/currency",
+            Some(&h.admin.clone()),
+            &[],
+            Some(
+                json!({"reporting": "sek", "rates": {"EUR": -1}})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["reporting", "rates.EUR"], "{}", r.body);
+    let set = json!({"reporting": "SEK", "rates": {"EUR": 11.5, "SEK": 2}});
+    let r = identity::as_token(
+        &h,
+        &seller_token,
+        axum::http::Method::PUT,
+        "/api/v1/currency",
+        Some(set.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = h
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/currency",
+            Some(&h.admin.clone()),
+            &[],
+            Some(set.to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"reporting": "SEK", "rates": {"EUR": 11.5}}),
+        "the reporting currency's own rate is 1"
+    );
+
+    // The seller's lead column: 1,000 SEK, 100 EUR and 50 NOK (no rate for NOK yet).
+    for (amount, currency) in [("1000.00", "SEK"), ("100.00", "EUR"), ("50.00", "NOK")] {
+        let r = h
+            .post(
+                "/api/v1/records/deal",
+                json!({"name": format!("Ærø {currency}"), "stage": "lead", "amount": amount, "currency": currency, "owner": seller}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    identity::user(&h, "chief@example.se", "admin", None).await;
+    let mut admin = identity::Browser::default();
+    admin.login(&h, "chief@example.se", identity::PASSWORD).await;
+    let board = admin.get(&h, "/o/deal/board").await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert_eq!(
+        column_figure(&board.text, "lead"),
+        100_000 + 115_000,
+        "1,000 SEK + 100 EUR × 11.5"
+    );
+    assert!(
+        board.text.contains("≈\u{a0}SEK\u{a0}2,150.00"),
+        "a converted sum says it is one"
+    );
+    assert!(
+        board
+            .text
+            .contains("Not in the sum: NOK\u{a0}50.00 (no exchange rate for NOK)"),
+        "the missing rate is named"
+    );
+    assert!(
+        board.text.contains("data-currency=\"EUR\" data-minor=\"10000\""),
+        "each currency's own amount on demand"
+    );
+    assert_eq!(column_figure(&board.text, "won"), 0, "an empty column sums to nothing");
+
+    // The administrator's form: a rate as typed in the user's language, mistakes beside it.
+    let form = admin.get(&h, "/admin/currency").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.text.contains("name=\"rate.NOK\""),
+        "every currency deals use has a line"
+    );
+    let csrf = admin.csrf(&h).await;
+    let bad = admin
+        .form(
+            &h,
+            "/admin/currency",
+            &[
+                ("csrf", &csrf),
+                ("reporting", "SEK"),
+                ("rate.EUR", "11.5"),
+                ("rate.NOK", "-2"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text.contains("id=\"rate.NOK-error\""),
+        "the mistake is beside its rate"
+    );
+    let good = admin
+        .form(
+            &h,
+            "/admin/currency",
+            &[
+                ("csrf", &csrf),
+                ("reporting", "SEK"),
+                ("rate.EUR", "11.5"),
+                ("rate.NOK", "1.02"),
+                ("rate.USD", ""),
+            ],
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.text);
+    let r = h.get("/api/v1/currency").await;
+    assert_eq!(r.body, json!({"reporting": "SEK", "rates": {"EUR": 11.5, "NOK": 1.02}}));
+    let board = admin.get(&h, "/o/deal/board").await;
+    assert_eq!(column_figure(&board.text, "lead"), 100_000 + 115_000 + 5_100);
+    assert!(!board.text.contains("Not in the sum"), "{}", board.text);
+
+    // The seller's start page: their pipeline in the reporting currency too.
+    let mut seller_browser = identity::Browser::default();
+    seller_browser.login(&h, "seller@example.se", identity::PASSWORD).await;
+    let start = seller_browser.get(&h, "/home").await;
+    assert_eq!(start.status, StatusCode::OK, "{:?}", start.headers);
+    assert!(
+        start.text.contains("data-currency=\"SEK\" data-minor=\"220100\""),
+        "{}",
+        start.text
+    );
+    // A user who may see only their own deals sees none of the seller's money either.
+    identity::user(&h, "other@example.se", "user", None).await;
+    let r = h
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/access-policy",
+            Some(&h.admin.clone()),
+            &[],
+            Some(
+                json!({"visibility": {"deal": {"user": "own"}}})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut other = identity::Browser::default();
+    other.login(&h, "other@example.se", identity::PASSWORD).await;
+    let board = other.get(&h, "/o/deal/board").await;
+    assert_eq!(
+        column_figure(&board.text, "lead"),
+        0,
+        "money out of sight is not counted"
+    );
+    assert!(!board.text.contains("Not in the sum"));
+}
+
+pub async fn english_users_choose_the_order_of_dates(h: H) {
+    identity::user(&h, "ellen@example.co.uk", "user", None).await;
+    let deal = h
+        .post(
+            "/api/v1/records/deal",
+            json!({"name": "Ærø ferries", "stage": "lead", "expected_close": "2027-03-04"}),
+        )
+        .await;
+    assert_eq!(deal.status, StatusCode::CREATED, "{}", deal.body);
+    let page = format!("/o/deal/{}", deal.body["id"].as_str().unwrap());
+    let mut b = identity::Browser::default();
+    b.login(&h, "ellen@example.co.uk", identity::PASSWORD).await;
+    let us = b.get(&h, &page).await;
+    assert_eq!(us.status, StatusCode::OK);
+    assert!(us.text.contains("03/04/2027"), "month first by default");
+    assert!(us.text.contains("11/23/2026 9:00 AM"), "and a 12-hour clock");
+    // The language switcher offers English written day first; the choice stays with the user.
+    assert!(
+        us.text
+            .contains("<option value=\"en-GB\" lang=\"en-GB\">English (UK)</option>")
+    );
+    let csrf = b.csrf(&h).await;
+    let moved = b
+        .form(
+            &h,
+            "/account/locale",
+            &[("csrf", &csrf), ("locale", "en-GB"), ("back", &page)],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    let uk = b.get(&h, &page).await;
+    assert!(uk.text.contains("04/03/2027"), "day first");
+    assert!(uk.text.contains("23/11/2026 09:00"), "and a 24-hour clock");
+    assert!(uk.text.contains("<html lang=\"en-GB\">"));
+    assert!(uk.text.contains("Sign out"), "in English still");
+    let me = h.get("/api/v1/users").await;
+    let ellen = me.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ellen@example.co.uk")
+        .unwrap()
+        .clone();
+    assert_eq!(ellen["locale"], "en-GB");
+    // Over the API the same choices, and nothing else.
+    let r = h
+        .patch(
+            &format!("/api/v1/users/{}", ellen["id"].as_str().unwrap()),
+            None,
+            json!({"locale": "en-AU"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "locale");
+}

@@ -1,0 +1,25 @@
+//! `/currency`: the reporting currency and the exchange rates administrators keep.
+
+use crate::AppState;
+use crate::extract::{Authed, JsonBody};
+use crate::problem::ApiResult;
+use anchora_core::auth::Permission;
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use serde_json::Value as Json_;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/currency", get(settings).put(set_settings))
+}
+
+async fn settings(a: Authed) -> ApiResult<Json<Json_>> {
+    a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
+    let settings = a.crm.currency_settings().await?;
+    Ok(Json(serde_json::to_value(settings).unwrap_or_default()))
+}
+
+async fn set_settings(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+    let settings = a.crm.set_currency_settings(&a.principal, body).await?;
+    Ok(Json(serde_json::to_value(settings).unwrap_or_default()))
+}
