@@ -1,14 +1,15 @@
 //! The start page's CRM half, for every role: the caller's activities due today or overdue,
-//! their open deals by stage with amounts, and their records that changed last. The project
+//! their open deals by stage with amounts, and the records they opened or that changed last. The project
 //! half (actions, approvals…) is [`crate::project`]'s follow-up. Everything is read through the
 //! same lists as anywhere else, so record visibility holds.
 
+use crate::RecordId;
 use crate::auth::Principal;
 use crate::currency::{Converted, CurrencySettings, GroupTotal, totals_by_first_key};
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 use crate::record::Record;
 use crate::service::{Crm, ListParams};
-use chrono::{Duration, NaiveTime};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -28,8 +29,26 @@ pub struct StartPage {
     pub pipeline: Vec<StageLine>,
     /// The currency the stages' sums are given in.
     pub reporting: String,
-    /// The caller's companies, people and deals that changed last, newest first.
-    pub recent: Vec<(String, Record)>,
+    /// The records the caller opened lately and their own companies, people and deals that
+    /// changed last, newest first.
+    pub recent: Vec<Recent>,
+}
+
+/// A record on the start page's "recently" list.
+#[derive(Debug, Clone)]
+pub struct Recent {
+    pub object: String,
+    pub record: Record,
+    /// When the caller last opened it; `None` when it is listed because it changed.
+    pub opened_at: Option<DateTime<Utc>>,
+}
+
+impl Recent {
+    /// What puts it on the list: the later of opening it and its last change.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.opened_at
+            .map_or(self.record.updated_at, |o| o.max(self.record.updated_at))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +62,35 @@ pub struct StageLine {
 }
 
 impl Crm {
+    /// Note that the caller opened a record they were shown (a record page), for their start
+    /// page's "opened recently".
+    pub async fn note_visit(&self, who: &Principal, object: &str, record: RecordId) -> Result<()> {
+        self.store
+            .note_visit(who.user_id, object, record, self.clock.now())
+            .await
+    }
+
+    /// The caller's newest visits that still exist and that they may still see.
+    async fn opened_lately(&self, who: &Principal) -> Result<Vec<Recent>> {
+        let mut out = Vec::new();
+        for (object, id, at) in self.store.recent_visits(who.user_id, START_LINES * 2).await? {
+            match self.get(who, &object, &id.to_string()).await {
+                Ok((_, record)) => out.push(Recent {
+                    object,
+                    record,
+                    opened_at: Some(at),
+                }),
+                // Deleted, erased, out of sight, or its object archived: not listed.
+                Err(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::Forbidden) => {}
+                Err(e) => return Err(e),
+            }
+            if out.len() == START_LINES as usize {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn start_page(&self, who: &Principal) -> Result<StartPage> {
         let me = who.user_id.to_string();
         let end_of_today = self.clock.now().date_naive().and_time(NaiveTime::MIN) + Duration::days(1);
@@ -82,7 +130,7 @@ impl Crm {
             .field("stage")
             .map(|f| f.choices.iter().map(|c| c.value.clone()).collect())
             .unwrap_or_default();
-        let mut recent = Vec::new();
+        let mut recent = self.opened_lately(who).await?;
         for object in ["company", "person", "deal"] {
             let (_, page) = self
                 .list(
@@ -96,9 +144,17 @@ impl Crm {
                     },
                 )
                 .await?;
-            recent.extend(page.records.into_iter().map(|r| (object.to_string(), r)));
+            for record in page.records {
+                if !recent.iter().any(|r| r.record.id == record.id) {
+                    recent.push(Recent {
+                        object: object.to_string(),
+                        record,
+                        opened_at: None,
+                    });
+                }
+            }
         }
-        recent.sort_by_key(|(_, r)| std::cmp::Reverse(r.updated_at));
+        recent.sort_by_key(|r| std::cmp::Reverse(r.at()));
         recent.truncate(START_LINES as usize);
         let currency = self.currency_settings().await?;
         Ok(StartPage {

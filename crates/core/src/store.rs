@@ -367,4 +367,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<crate::import::job::Warning>>;
     /// The owner names of a job that matched no user, each once with its rows, most rows first.
     async fn import_unknown_owners(&self, id: ImportId, limit: u32) -> Result<Vec<crate::import::job::UnknownOwner>>;
+    /// Note that a user opened a record (kept: each user's newest few dozen).
+    async fn note_visit(&self, user: UserId, object: &str, record: RecordId, at: DateTime<Utc>) -> Result<()>;
+    /// A user's newest visits, newest first: (object, record, when).
+    async fn recent_visits(&self, user: UserId, limit: u32) -> Result<Vec<(String, RecordId, DateTime<Utc>)>>;
 }

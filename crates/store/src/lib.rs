@@ -20,6 +20,7 @@ mod search;
 mod sql_store;
 pub mod testing;
 mod views;
+mod visits;
 
 pub use db::Backend;
 pub use instance::{DatabaseUrl, Instance, postgres_schema};

@@ -1,7 +1,9 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{self, Backend, Pool, Sql, Tx, db_error};
-use crate::{audit, ddl, duplicates, erase, identity, imports, metadata, physical, projects, records, search, views};
+use crate::{
+    audit, ddl, duplicates, erase, identity, imports, metadata, physical, projects, records, search, views, visits,
+};
 use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use anchora_core::auth::AccessPolicy;
 use anchora_core::dedupe::{PairStatus, StoredPair};
@@ -187,6 +189,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (8, "uploaded files kept in chunks; bulk loads noted"),
     (9, "import warnings, merged rows"),
+    (10, "records each user opened lately"),
 ];
 
 impl SqlStore {
@@ -628,6 +631,11 @@ async fn apply_migration(
     }
     if version == 9 {
         for stmt in imports::warning_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 10 {
+        for stmt in visits::tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }
@@ -1586,6 +1594,20 @@ impl Store for SqlStore {
 
     async fn put_setting(&self, key: &str, body: &str) -> Result<()> {
         duplicates::put_setting(self.pool.exec(), self.backend_kind(), key, body)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn note_visit(&self, user: UserId, object: &str, record: RecordId, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        visits::note(&mut tx, self.backend_kind(), user, object, record, at)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn recent_visits(&self, user: UserId, limit: u32) -> Result<Vec<(String, RecordId, DateTime<Utc>)>> {
+        visits::recent(self.pool.exec(), self.backend_kind(), user, limit)
             .await
             .map_err(db_error)
     }

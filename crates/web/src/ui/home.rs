@@ -206,12 +206,17 @@ fn crm_lines(
     let recent = start
         .recent
         .iter()
-        .filter_map(|(object, r)| {
-            let def = ui.object(object)?;
+        .filter_map(|line| {
+            let def = ui.object(&line.object)?;
+            let r = &line.record;
+            let when = match line.opened_at {
+                Some(at) => tr.t1("home-recent-opened", "when", tr.datetime(at)),
+                None => tr.t1("home-recent-changed", "when", tr.datetime(r.updated_at)),
+            };
             Some(RecentLine {
-                href: format!("/o/{object}/{}", r.id),
+                href: format!("/o/{}/{}", line.object, r.id),
                 text: r.title(&def),
-                detail: format!("{} · {}", super::labels::object(tr, &def), tr.datetime(r.updated_at)),
+                detail: format!("{} · {when}", super::labels::object(tr, &def)),
             })
         })
         .collect();

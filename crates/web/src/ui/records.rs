@@ -338,6 +338,10 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
         Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
         Err(e) => return unavailable(&ui, &e),
     };
+    if let Err(e) = ui.a.crm.note_visit(&ui.a.principal, &def.name, record.id).await {
+        // The page is worth more than the note on the start page.
+        tracing::warn!(error = %e, "a record visit was not noted");
+    }
     let tr = &ui.tr;
     let mut resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
     let fields = def

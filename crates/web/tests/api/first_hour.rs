@@ -417,3 +417,98 @@ pub async fn english_users_choose_the_order_of_dates(h: H) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.body["errors"][0]["field"], "locale");
 }
+
+pub async fn start_page_lists_records_opened_lately(h: H) {
+    let nora = identity::user(&h, "nora@example.no", "user", None).await;
+    let mut ids = Vec::new();
+    for name in ["Ærø Skibsværft", "Müller & Söhne", "Núñez Hermanos"] {
+        let r = h.post("/api/v1/records/company", json!({"name": name})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let mut b = identity::Browser::default();
+    b.login(&h, "nora@example.no", identity::PASSWORD).await;
+    let home = b.get(&h, "/home").await;
+    assert!(
+        home.text.contains("You have not opened or changed any record yet."),
+        "the empty list says what to do"
+    );
+    for id in &ids {
+        h.clock.advance(chrono::Duration::minutes(1));
+        assert_eq!(b.get(&h, &format!("/o/company/{id}")).await.status, StatusCode::OK);
+    }
+    let home = b.get(&h, "/home").await;
+    let recent = home.text.split("id=\"home-recent\"").nth(1).unwrap();
+    let order: Vec<usize> = ["Núñez Hermanos", "Müller &#38; Söhne", "Ærø Skibsværft"]
+        .iter()
+        .map(|n| recent.find(n).unwrap_or_else(|| panic!("{n} not listed: {recent}")))
+        .collect();
+    assert!(order[0] < order[1] && order[1] < order[2], "newest first: {recent}");
+    assert!(recent.contains("Opened 11/23/2026"), "{recent}");
+    // A deleted record is no longer listed; nor one the user may no longer see.
+    let r = h
+        .send(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/records/company/{}", ids[2]),
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let r = h
+        .send(
+            axum::http::Method::PUT,
+            "/api/v1/access-policy",
+            Some(&h.admin.clone()),
+            &[],
+            Some(
+                json!({"visibility": {"company": {"user": "own"}}})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mine = h
+        .post(
+            "/api/v1/records/company",
+            json!({"name": "Öberg Fastigheter", "owner": nora}),
+        )
+        .await;
+    let mine = mine.body["id"].as_str().unwrap().to_string();
+    h.clock.advance(chrono::Duration::minutes(1));
+    b.get(&h, &format!("/o/company/{mine}")).await;
+    let home = b.get(&h, "/home").await;
+    let recent = home
+        .text
+        .split("id=\"home-recent\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(recent.contains("Öberg Fastigheter"), "{recent}");
+    for gone in ["Núñez Hermanos", "Müller", "Ærø"] {
+        assert!(!recent.contains(gone), "{gone} is out of sight or deleted: {recent}");
+    }
+    // Each user keeps their newest visits only.
+    use anchora_core::Store as _;
+    let store = h.instance.main();
+    let user = store.user_by_email("nora@example.no").await.unwrap().unwrap();
+    let record = anchora_core::RecordId(uuid::Uuid::parse_str(&mine).unwrap());
+    for n in 0..60u128 {
+        h.clock.advance(chrono::Duration::seconds(1));
+        let other = anchora_core::RecordId(uuid::Uuid::from_u128(n + 1));
+        store
+            .note_visit(user.id, "company", other, anchora_core::Clock::now(&*h.clock))
+            .await
+            .unwrap();
+    }
+    let visits = store.recent_visits(user.id, 500).await.unwrap();
+    assert_eq!(visits.len(), 50);
+    assert!(
+        visits.iter().all(|(_, id, _)| *id != record),
+        "the oldest are forgotten"
+    );
+}
