@@ -992,3 +992,4 @@ currency-rate-bad = Angiv en kurs over 0, for eksempel 11,45, eller lad feltet v
 currency-mistakes = Intet blev gemt: ret de markerede felter.
 money-by-currency = Pr. valuta
 money-left-out = Ikke med i summen: { $amounts } (ingen valutakurs for { $currencies })
+currency-one = 1 { $code }

@@ -992,3 +992,4 @@ currency-rate-bad = Geben Sie einen Kurs über 0 ein, etwa 11,45, oder lassen Si
 currency-mistakes = Nichts wurde gespeichert: Korrigieren Sie die markierten Felder.
 money-by-currency = Nach Währung
 money-left-out = Nicht in der Summe: { $amounts } (kein Wechselkurs für { $currencies })
+currency-one = 1 { $code }

@@ -992,3 +992,4 @@ currency-rate-bad = Enter a rate above 0, such as 11.45, or leave it blank.
 currency-mistakes = Nothing was saved: correct the marked fields.
 money-by-currency = By currency
 money-left-out = Not in the sum: { $amounts } (no exchange rate for { $currencies })
+currency-one = 1 { $code }

@@ -992,3 +992,4 @@ currency-rate-bad = Indique un tipo mayor que 0, por ejemplo 11,45, o deje el ca
 currency-mistakes = No se guardó nada: corrija los campos marcados.
 money-by-currency = Por moneda
 money-left-out = Fuera de la suma: { $amounts } (sin tipo de cambio para { $currencies })
+currency-one = 1 { $code }

@@ -992,3 +992,4 @@ currency-rate-bad = Ange en kurs över 0, till exempel 11,45, eller lämna fält
 currency-mistakes = Inget sparades: rätta de markerade fälten.
 money-by-currency = Per valuta
 money-left-out = Inte med i summan: { $amounts } (ingen växelkurs för { $currencies })
+currency-one = 1 { $code }
