@@ -33,7 +33,7 @@ pub enum UserCommand {
         /// Team name; created when it does not exist.
         #[arg(long)]
         team: Option<String>,
-        /// en, sv, de, da or es.
+        /// en (month-first dates), en-GB (day-first), sv, de, da or es.
         #[arg(long, default_value = "en")]
         locale: String,
         /// Create the user without a password (they set one through a reset link).

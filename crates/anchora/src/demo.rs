@@ -382,6 +382,22 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
             ));
         }
     }
+    // The demo's deals are in six currencies: example rates into SEK, so its board and
+    // pipeline add up (an administrator keeps the real ones under Currencies).
+    let rates = anchora_core::currency::CurrencySettings {
+        reporting: "SEK".into(),
+        rates: [("EUR", 11.2), ("DKK", 1.5), ("NOK", 0.98), ("GBP", 13.1), ("USD", 10.4)]
+            .into_iter()
+            .map(|(code, rate)| (code.to_string(), rate))
+            .collect(),
+    };
+    let key = anchora_core::currency::CURRENCY_KEY;
+    if store.setting(key).await.map_err(|e| anyhow!(e.detail))?.is_none() {
+        store
+            .put_setting(key, &serde_json::to_string(&rates)?)
+            .await
+            .map_err(|e| anyhow!(e.detail))?;
+    }
     let mut g = Gen {
         rng: StdRng::seed_from_u64(20_261_123),
         now,

@@ -64,14 +64,34 @@ impl CurrencySettings {
         }
     }
 
-    /// Units of the reporting currency per unit of `code`; an amount without a currency is
-    /// taken to be in the reporting currency.
+    /// Units of the reporting currency per unit of `code`. An amount without a currency has
+    /// none: what it is worth is not known, so it is named, never counted as reporting money.
     pub fn rate(&self, code: &str) -> Option<f64> {
-        if code.is_empty() || code == self.reporting {
+        if code == self.reporting {
             Some(1.0)
         } else {
             self.rates.get(code).copied()
         }
+    }
+
+    /// The same rates given in another reporting currency (`new(X) = old(X) / old(new)`), for
+    /// an administrator who changes the reporting currency after typing rates into the old
+    /// one; `None` when the new one has no rate to go by.
+    pub fn rebased(&self, reporting: &str) -> Option<CurrencySettings> {
+        let pivot = self.rate(reporting)?;
+        let mut rates: BTreeMap<String, f64> = self
+            .rates
+            .iter()
+            .filter(|(code, _)| code.as_str() != reporting)
+            .map(|(code, rate)| (code.clone(), rate / pivot))
+            .collect();
+        if self.reporting != reporting {
+            rates.insert(self.reporting.clone(), 1.0 / pivot);
+        }
+        Some(CurrencySettings {
+            reporting: reporting.to_string(),
+            rates,
+        })
     }
 
     /// Amounts per currency (minor units) as one sum in the reporting currency.
@@ -87,7 +107,7 @@ impl CurrencySettings {
                 #[allow(clippy::cast_precision_loss)]
                 Some(rate) => {
                     sum += *minor as f64 * rate;
-                    converted |= !(code.is_empty() || *code == self.reporting);
+                    converted |= *code != self.reporting;
                 }
                 None => without_rate.push(code.clone()),
             }
@@ -168,14 +188,21 @@ impl Crm {
         let rows = self
             .aggregate(who, object, &group, money.map(|m| m.name.as_str()), None)
             .await?;
-        let currency = match money {
-            Some(_) => Some(self.currency_settings().await?),
-            None => None,
+        // Without a currency picklist the money is plain amounts: added up as they are.
+        let currency = match (money, has_currency) {
+            (Some(_), true) => Some(self.currency_settings().await?),
+            _ => None,
         };
         let groups = totals_by_first_key(&rows)
             .into_iter()
             .map(|(value, total)| {
-                let converted = currency.as_ref().map(|c| c.convert(&total.amounts)).unwrap_or_default();
+                let converted = match &currency {
+                    Some(c) => c.convert(&total.amounts),
+                    None => Converted {
+                        minor: total.amounts.values().sum(),
+                        ..Converted::default()
+                    },
+                };
                 (value, (total, converted))
             })
             .collect();
@@ -201,6 +228,12 @@ impl Crm {
             reporting: first,
             rates: BTreeMap::new(),
         })
+    }
+
+    /// The settings, for anyone who may read records (they say what sums mean).
+    pub async fn currency_settings_for(&self, who: &Principal) -> Result<CurrencySettings> {
+        self.authorize(who, Permission::ReadRecords).await?;
+        self.currency_settings().await
     }
 
     /// Set the reporting currency and rates (administrators). A rate for the reporting
@@ -237,11 +270,28 @@ mod tests {
             (String::new(), 50),
         ]);
         let c = settings().convert(&amounts);
-        assert_eq!(c.minor, 100_000 + 11_500 + 50);
+        assert_eq!(c.minor, 100_000 + 11_500);
         assert!(c.converted);
-        assert_eq!(c.without_rate, vec!["NOK".to_string()]);
+        assert_eq!(
+            c.without_rate,
+            vec![String::new(), "NOK".to_string()],
+            "no currency is no rate"
+        );
         let only_sek = settings().convert(&BTreeMap::from([("SEK".to_string(), 7)]));
         assert_eq!((only_sek.minor, only_sek.converted), (7, false));
+    }
+
+    #[test]
+    fn rates_typed_into_one_reporting_currency_carry_over_to_another() {
+        let eur = settings().rebased("EUR").unwrap();
+        assert_eq!(eur.reporting, "EUR");
+        assert!((eur.rates["SEK"] - 1.0 / 11.5).abs() < 1e-12);
+        assert!((eur.rates["USD"] - 10.25 / 11.5).abs() < 1e-12);
+        assert!(!eur.rates.contains_key("EUR"));
+        let back = eur.rebased("SEK").unwrap();
+        assert!((back.rates["EUR"] - 11.5).abs() < 1e-9 && (back.rates["USD"] - 10.25).abs() < 1e-9);
+        assert_eq!(settings().rebased("NOK"), None, "no rate to go by");
+        assert_eq!(settings().rebased("SEK"), Some(settings()));
     }
 
     #[test]

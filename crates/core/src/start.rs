@@ -44,6 +44,13 @@ pub struct Recent {
 }
 
 impl Recent {
+    /// Whether what puts it on the list is the caller opening it (not a later change).
+    pub fn last_opened(&self) -> bool {
+        self.opened_at.is_some_and(|o| o >= self.record.updated_at)
+    }
+}
+
+impl Recent {
     /// What puts it on the list: the later of opening it and its last change.
     pub fn at(&self) -> DateTime<Utc> {
         self.opened_at
@@ -64,10 +71,8 @@ pub struct StageLine {
 impl Crm {
     /// Note that the caller opened a record they were shown (a record page), for their start
     /// page's "opened recently".
-    pub async fn note_visit(&self, who: &Principal, object: &str, record: RecordId) -> Result<()> {
-        self.store
-            .note_visit(who.user_id, object, record, self.clock.now())
-            .await
+    pub async fn note_visit(&self, who: &Principal, object: &str, record: RecordId, at: DateTime<Utc>) -> Result<()> {
+        self.store.note_visit(who.user_id, object, record, at).await
     }
 
     /// The caller's newest visits that still exist and that they may still see.
@@ -81,7 +86,11 @@ impl Crm {
                     opened_at: Some(at),
                 }),
                 // Deleted, erased, out of sight, or its object archived: not listed.
-                Err(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::Forbidden) => {}
+                Err(e)
+                    if matches!(
+                        e.code,
+                        ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::UnknownObject
+                    ) => {}
                 Err(e) => return Err(e),
             }
             if out.len() == START_LINES as usize {

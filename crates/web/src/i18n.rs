@@ -137,39 +137,9 @@ impl Tr {
     }
 }
 
-/// The best of our languages for an `Accept-Language` header, English when none fits.
-pub fn negotiate(accept_language: Option<&str>) -> &'static str {
-    match negotiate_language(accept_language) {
-        "en" if prefers_day_first(accept_language) => "en-GB",
-        language => language,
-    }
-}
-
-/// Whether the most wanted English of the header is one written day first (every English but
-/// the United States' and a few others': GB, IE, AU, NZ, IN, ZA…).
-fn prefers_day_first(accept_language: Option<&str>) -> bool {
-    let Some(header) = accept_language else {
-        return false;
-    };
-    let first_english = header
-        .split(',')
-        .map(|part| part.trim().split(';').next().unwrap_or("").trim())
-        .map(|tag| tag.split(['-', '_']))
-        .find_map(|mut pieces| {
-            let language = pieces.next()?;
-            language.eq_ignore_ascii_case("en").then(|| pieces.next())
-        });
-    match first_english {
-        Some(Some(region)) => !["US", "CA", "PH"].iter().any(|r| r.eq_ignore_ascii_case(region)),
-        _ => false,
-    }
-}
-
-fn negotiate_language(accept_language: Option<&str>) -> &'static str {
-    let Some(header) = accept_language else {
-        return "en";
-    };
-    let mut choices: Vec<(f32, &str)> = header
+/// The header's tags with q > 0, the most wanted first.
+fn wanted(accept_language: &str) -> Vec<&str> {
+    let mut choices: Vec<(f32, &str)> = accept_language
         .split(',')
         .filter_map(|part| {
             let mut pieces = part.trim().split(';');
@@ -181,20 +151,43 @@ fn negotiate_language(accept_language: Option<&str>) -> &'static str {
             Some((q, tag))
         })
         .collect();
+    // Stable: equal weights keep the header's order.
     choices.sort_by(|a, b| b.0.total_cmp(&a.0));
     choices
-        .iter()
+        .into_iter()
         .filter(|(q, _)| *q > 0.0)
-        .find_map(|(_, tag)| {
-            let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
-            // Norwegian readers understand Danish and Swedish better than English.
-            let primary = match primary.as_str() {
-                "nb" | "nn" | "no" => "da".to_string(),
-                _ => primary,
-            };
-            LOCALES.iter().copied().find(|l| *l == primary)
-        })
-        .unwrap_or("en")
+        .map(|(_, tag)| tag)
+        .collect()
+}
+
+/// The best of our locale choices for an `Accept-Language` header, English when none fits;
+/// English written day first ("en-GB") for every region but those that write month first.
+pub fn negotiate(accept_language: Option<&str>) -> &'static str {
+    let Some(header) = accept_language else {
+        return "en";
+    };
+    for tag in wanted(header) {
+        let mut subtags = tag.split(['-', '_']);
+        let primary = subtags.next().unwrap_or_default().to_ascii_lowercase();
+        // Norwegian readers understand Danish and Swedish better than English.
+        let primary = match primary.as_str() {
+            "nb" | "nn" | "no" => "da",
+            other => other,
+        };
+        let Some(language) = LOCALES.iter().copied().find(|l| *l == primary) else {
+            continue;
+        };
+        if language != "en" {
+            return language;
+        }
+        // The region is the first two-letter or three-digit subtag (after a script, if any).
+        let region = subtags.find(|s| s.len() == 2 || (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit())));
+        return match region {
+            Some(r) if !["US", "CA", "PH"].iter().any(|m| m.eq_ignore_ascii_case(r)) => "en-GB",
+            _ => "en",
+        };
+    }
+    "en"
 }
 
 #[cfg(test)]
@@ -242,6 +235,10 @@ mod tests {
         assert_eq!(negotiate(Some("en-US,en-GB;q=0.9")), "en");
         assert_eq!(negotiate(Some("en_ie")), "en-GB");
         assert_eq!(negotiate(Some("aé, éé-x, en")), "en");
+        assert_eq!(negotiate(Some("en-US;q=0.5, en-GB")), "en-GB");
+        assert_eq!(negotiate(Some("en-GB;q=0, en-US")), "en");
+        assert_eq!(negotiate(Some("en-Latn-US")), "en");
+        assert_eq!(negotiate(Some("en-AU")), "en-GB");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::extract::{SESSION_COOKIE, authenticate_session, client, cookie};
-use crate::i18n::{LOCALE_CHOICES, LOCALES, Tr, negotiate};
+use crate::i18n::{LOCALE_CHOICES, Tr, negotiate};
 use crate::mail::Email;
 use crate::ui::Ui;
 use anchora_core::login::Client;
@@ -231,7 +231,7 @@ fn render_login(
     let page = LoginPage {
         title: ctx.tr.t("login-title"),
         tr: ctx.tr.clone(),
-        locales: &LOCALES,
+        locales: &LOCALE_CHOICES,
         notice,
         error,
         csrf,
@@ -371,7 +371,7 @@ fn render_reset_request(ctx: &PageCtx, status: StatusCode, workspace: &str, erro
     let page = ResetRequestPage {
         title: ctx.tr.t("reset-title"),
         tr: ctx.tr.clone(),
-        locales: &LOCALES,
+        locales: &LOCALE_CHOICES,
         error,
         csrf,
         workspace: workspace.to_string(),
@@ -383,7 +383,7 @@ fn render_notice(ctx: &PageCtx, status: StatusCode, title_key: &str, text: Strin
     let page = NoticePage {
         title: ctx.tr.t(title_key),
         tr: ctx.tr.clone(),
-        locales: &LOCALES,
+        locales: &LOCALE_CHOICES,
         text,
         workspace: workspace.to_string(),
     };
@@ -454,7 +454,7 @@ fn render_reset_form(
     let page = ResetFormPage {
         title: ctx.tr.t("reset-new-title"),
         tr: ctx.tr.clone(),
-        locales: &LOCALES,
+        locales: &LOCALE_CHOICES,
         error,
         csrf,
         action: format!("/password-reset/{workspace}/{secret}"),
@@ -567,7 +567,7 @@ fn render_password(ui: &Ui, status: StatusCode, notice: Option<String>, error: O
         min_chars: MIN_PASSWORD_CHARS_HINT,
         rules: tr.t1("password-rules", "min", MIN_PASSWORD_CHARS_HINT),
         tr,
-        locales: &LOCALES,
+        locales: &LOCALE_CHOICES,
     };
     ui.page(status, page.render())
 }

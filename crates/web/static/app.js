@@ -143,42 +143,32 @@ function board() {
   const root = document.querySelector(".board");
   if (!root) return;
   const { object, by } = root.dataset;
-  const lang = document.documentElement.lang;
-  const money = (minor, currency) => {
-    try {
-      return new Intl.NumberFormat(lang, { style: "currency", currency }).format(minor / 100);
-    } catch {
-      return String(minor / 100);
-    }
+  const columnOf = (value) => root.querySelector(`.column[data-value="${CSS.escape(value)}"]`);
+  const count = (column, sign) => {
+    const c = column.querySelector(".count");
+    c.dataset.count = String(Number(c.dataset.count) + sign);
+    c.textContent = c.dataset.count;
   };
-  const adjust = (column, card, sign) => {
-    const count = column.querySelector(".count");
-    count.dataset.count = String(Number(count.dataset.count) + sign);
-    count.textContent = count.dataset.count;
-    const minor = Number(card.dataset.minor);
-    const totals = column.querySelector(".totals");
-    if (!minor || !totals) return;
-    // The figure is in the reporting currency: a card without a rate cannot move it, and the
-    // warning under it already names what is left out.
-    const figure = totals.querySelector(".figure");
-    const rate = Number(card.dataset.rate);
-    if (figure && card.dataset.rate !== "" && Number.isFinite(rate)) {
-      figure.dataset.minor = String(Number(figure.dataset.minor) + sign * Math.round(minor * rate));
-      const text = money(Number(figure.dataset.minor), figure.dataset.currency);
-      figure.textContent = figure.textContent.startsWith("≈") ? `≈\u00a0${text}` : text;
-    }
-    const line = totals.querySelector(`.breakdown li[data-currency="${card.dataset.currency}"]`);
-    if (line) {
-      line.dataset.minor = String(Number(line.dataset.minor) + sign * minor);
-      line.textContent = money(Number(line.dataset.minor), line.dataset.currency);
+  // Sums are in the reporting currency with rates, breakdowns and warnings the server keeps:
+  // after a move the two columns' totals are read again from it rather than worked out here.
+  const refreshTotals = async (columns) => {
+    const res = await fetch(location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const page = new DOMParser().parseFromString(await res.text(), "text/html");
+    for (const column of columns) {
+      const value = CSS.escape(column.dataset.value);
+      const fresh = page.querySelector(`.column[data-value="${value}"] .totals`);
+      const old = column.querySelector(".totals");
+      if (fresh && old) old.replaceWith(document.importNode(fresh, true));
     }
   };
   const place = (card, column) => {
     const from = card.closest(".column");
     if (from === column) return;
-    adjust(from, card, -1);
+    count(from, -1);
     column.querySelector(".cards").prepend(card);
-    adjust(column, card, +1);
+    count(column, +1);
+    refreshTotals([from, column]).catch(() => {});
     const select = card.querySelector("select[name=to]");
     if (select) select.value = column.dataset.value;
   };
@@ -197,7 +187,7 @@ function board() {
       e.preventDefault();
       column.classList.remove("over");
       const id = e.dataTransfer.getData("text/plain");
-      const card = root.querySelector(`.card[data-id="${id}"]`);
+      const card = root.querySelector(`.card[data-id="${CSS.escape(id)}"]`);
       if (!card || card.closest(".column") === column) return;
       const res = await fetch(`/api/v1/records/${object}/${id}`, {
         method: "PATCH",
@@ -215,7 +205,7 @@ function board() {
         card.querySelector("input[name=version]")?.setAttribute("value", String(body.version));
         place(card, column);
       } else if (res.status === 412 && body.current) {
-        const now = root.querySelector(`.column[data-value="${body.current[by]}"]`);
+        const now = columnOf(String(body.current[by] ?? ""));
         card.dataset.version = String(body.current.version);
         card.querySelector("input[name=version]")?.setAttribute("value", String(body.current.version));
         if (now) place(card, now);

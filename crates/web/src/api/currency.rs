@@ -3,7 +3,6 @@
 use crate::AppState;
 use crate::extract::{Authed, JsonBody};
 use crate::problem::ApiResult;
-use anchora_core::auth::Permission;
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
@@ -14,8 +13,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn settings(a: Authed) -> ApiResult<Json<Json_>> {
-    a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
-    let settings = a.crm.currency_settings().await?;
+    let settings = a.crm.currency_settings_for(&a.principal).await?;
     Ok(Json(serde_json::to_value(settings).unwrap_or_default()))
 }
 

@@ -445,9 +445,9 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
     paths.insert("/currency".into(), json!({
         "get": {"operationId": "currency_settings", "summary": "The reporting currency and exchange rates in force", "tags": ["Settings"],
             "responses": with(single("200", "The settings", &currency_schema), &["401", "403"])},
-        "put": {"operationId": "set_currency_settings", "summary": "Set the reporting currency and exchange rates (administrators)", "tags": ["Settings"],
+        "put": {"operationId": "set_currency_settings", "summary": "Set the reporting currency and exchange rates (administrators); the rates are read as units of the reporting currency given in the same body", "tags": ["Settings"],
             "requestBody": {"required": true, "content": {"application/json": {"schema": currency_schema}}},
-            "responses": with(single("200", "The settings as saved (a rate for the reporting currency itself is dropped)", &currency_schema), &["400", "401", "403", "415", "422"])}
+            "responses": with(single("200", "The settings as saved (a rate for the reporting currency itself is dropped)", &currency_schema), &["400", "401", "403", "413", "415", "422"])}
     }));
     paths.insert("/quality/{object}".into(), json!({
         "parameters": [object_param],

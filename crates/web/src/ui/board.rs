@@ -27,8 +27,6 @@ pub struct Card {
     pub amount: String,
     pub minor: i64,
     pub currency: String,
-    /// Units of the reporting currency per unit of the card's; empty without a rate.
-    pub rate: String,
     pub company: String,
 }
 
@@ -134,14 +132,7 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
                     Value::Select(c) => c.clone(),
                     _ => String::new(),
                 };
-                let rate = totals
-                    .currency
-                    .as_ref()
-                    .and_then(|c| c.rate(&cur))
-                    .map(|r| r.to_string())
-                    .unwrap_or_default();
                 Card {
-                    rate,
                     id: r.id.to_string(),
                     href: format!("/o/{}/{}", def.name, r.id),
                     title: r.title(&def),

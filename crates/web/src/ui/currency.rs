@@ -1,7 +1,7 @@
 //! The reporting currency and the exchange rates an administrator keeps: every sum across
 //! currencies (board columns, the start page's pipeline) is shown in it.
 
-use super::{Shell, Ui, forbidden, form_expired, form_value, not_found};
+use super::{Shell, Ui, forbidden, form_expired, form_value};
 use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
 use anchora_core::currency::CurrencySettings;
@@ -27,6 +27,8 @@ struct CurrencyPage {
     shell: Shell,
     title: String,
     reporting: String,
+    /// The currency the rate inputs are given in: the saved reporting currency.
+    rates_in: String,
     currencies: Vec<String>,
     rates: Vec<RateLine>,
     reporting_error: Option<String>,
@@ -47,19 +49,29 @@ fn known_currencies(ui: &Ui, settings: &CurrencySettings) -> Vec<String> {
         .flat_map(|o| o.active_fields())
         .filter(|f| f.field_type == FieldType::Select && f.name == "currency")
         .flat_map(|f| f.choices.iter().map(|c| c.value.clone()))
+        // A picklist value that is no currency code ("Euro") cannot be given a rate.
+        .filter(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()))
         .collect();
     codes.insert(settings.reporting.clone());
     codes.extend(settings.rates.keys().cloned());
     codes.into_iter().collect()
 }
 
+/// A rate as the form shows it: no thousands grouping, the user's decimal mark, and every
+/// digit it has (Rust's shortest exact form), so saving the form again changes nothing.
 fn rate_text(locale: &str, rate: f64) -> String {
-    // As many decimals as the rate has (up to six), in the user's way of writing numbers.
-    let mut decimals = 0;
-    while decimals < 6 && ((rate * 10f64.powi(decimals)).round() - rate * 10f64.powi(decimals)).abs() > 1e-9 {
-        decimals += 1;
+    let plain = rate.to_string();
+    if locale == "en" { plain } else { plain.replace('.', ",") }
+}
+
+/// A rate as typed: one decimal mark, point or comma, whatever the user's language (rates are
+/// pasted from banks' pages, which write 11.45 everywhere), and no thousands grouping.
+fn parse_rate(typed: &str) -> Option<f64> {
+    let text: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if text.chars().filter(|c| *c == '.' || *c == ',').count() > 1 {
+        return None;
     }
-    super::format::number(locale, rate, usize::try_from(decimals).unwrap_or(6))
+    text.replace(',', ".").parse::<f64>().ok().filter(|r| r.is_finite())
 }
 
 fn page(
@@ -73,9 +85,10 @@ fn page(
         || settings.reporting.clone(),
         |f| form_value(f, "reporting").to_string(),
     );
+    let rates_in = settings.reporting.clone();
     let rates = known_currencies(ui, settings)
         .into_iter()
-        .filter(|c| *c != reporting)
+        .filter(|c| *c != rates_in)
         .map(|code| {
             let input = rate_input(&code);
             let value = match typed {
@@ -99,6 +112,7 @@ fn page(
         title: tr.t("currency-title"),
         currencies: known_currencies(ui, settings),
         reporting,
+        rates_in,
         rates,
         reporting_error: errors.get("reporting").cloned(),
         error: None,
@@ -110,16 +124,18 @@ pub async fn currency_form(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Re
     if !ui.a.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }
-    let Ok(settings) = ui.a.crm.currency_settings().await else {
-        return not_found(&ui);
+    let settings = match ui.a.crm.currency_settings().await {
+        Ok(s) => s,
+        Err(e) => return super::records::unavailable(&ui, &e),
     };
     let mut page = page(&ui, &settings, None, &HashMap::new());
     page.saved = form_value(&q, "saved") == "1";
     ui.page(StatusCode::OK, page.render())
 }
 
-/// The form as the body core checks: rates as typed in the user's language, blank for none.
-fn read_form(ui: &Ui, form: &[(String, String)]) -> (serde_json::Value, HashMap<String, String>) {
+/// The form as the body core checks. The rates are typed into the saved reporting currency
+/// (`rates_in`); choosing another reporting currency converts them through its rate.
+fn read_form(ui: &Ui, form: &[(String, String)], rates_in: &str) -> (serde_json::Value, HashMap<String, String>) {
     let mut rates = BTreeMap::new();
     let mut errors = HashMap::new();
     for (name, value) in form {
@@ -129,7 +145,7 @@ fn read_form(ui: &Ui, form: &[(String, String)]) -> (serde_json::Value, HashMap<
         if value.trim().is_empty() {
             continue;
         }
-        match super::projects::parse_decimal(ui.tr.locale, value) {
+        match parse_rate(value) {
             Some(rate) => {
                 rates.insert(code.to_string(), rate);
             }
@@ -138,7 +154,26 @@ fn read_form(ui: &Ui, form: &[(String, String)]) -> (serde_json::Value, HashMap<
             }
         }
     }
-    let body = serde_json::json!({"reporting": form_value(form, "reporting"), "rates": rates});
+    let reporting = form_value(form, "reporting");
+    let typed = CurrencySettings {
+        reporting: rates_in.to_string(),
+        rates,
+    };
+    let settings = if reporting == rates_in {
+        typed
+    } else {
+        match typed.rebased(reporting) {
+            Some(s) => s,
+            None => {
+                errors.insert(
+                    "reporting".into(),
+                    ui.tr.t1("currency-no-pivot", "currency", reporting.to_string()),
+                );
+                typed
+            }
+        }
+    };
+    let body = serde_json::to_value(&settings).unwrap_or_default();
     (body, errors)
 }
 
@@ -149,14 +184,16 @@ pub async fn save_currency(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> R
     if !ui.a.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }
-    let Ok(current) = ui.a.crm.currency_settings().await else {
-        return not_found(&ui);
+    let current = match ui.a.crm.currency_settings().await {
+        Ok(s) => s,
+        Err(e) => return super::records::unavailable(&ui, &e),
     };
-    let (body, mut errors) = read_form(&ui, &form);
+    let (body, mut errors) = read_form(&ui, &form, &current.reporting);
     if errors.is_empty() {
         match ui.a.crm.set_currency_settings(&ui.a.principal, body).await {
             Ok(_) => return Redirect::to("/admin/currency?saved=1").into_response(),
             Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
+            Err(e) if e.errors.is_empty() => return super::records::unavailable(&ui, &e),
             Err(e) => {
                 for f in &e.errors {
                     let message = if f.field.starts_with("rates.") {
@@ -172,4 +209,24 @@ pub async fn save_currency(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> R
     let mut page = page(&ui, &current, Some(&form), &errors);
     page.error = Some(ui.tr.t("currency-mistakes"));
     ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_read_with_either_decimal_mark_and_show_every_digit() {
+        assert_eq!(parse_rate("11.45"), Some(11.45));
+        assert_eq!(parse_rate(" 11,45 "), Some(11.45));
+        assert_eq!(parse_rate("1.085"), Some(1.085));
+        assert_eq!(parse_rate("1,234.5"), None, "grouping is refused, not guessed");
+        assert_eq!(parse_rate("1.234,5"), None);
+        assert_eq!(parse_rate("ten"), None);
+        assert_eq!(parse_rate("inf"), None);
+        assert_eq!(rate_text("sv", 11.45), "11,45");
+        assert_eq!(rate_text("en", 0.000_000_1), "0.0000001");
+        let r = 1.0 / 11.5;
+        assert_eq!(parse_rate(&rate_text("de", r)), Some(r), "a saved form keeps the rate");
+    }
 }

@@ -210,8 +210,8 @@ fn crm_lines(
             let def = ui.object(&line.object)?;
             let r = &line.record;
             let when = match line.opened_at {
-                Some(at) => tr.t1("home-recent-opened", "when", tr.datetime(at)),
-                None => tr.t1("home-recent-changed", "when", tr.datetime(r.updated_at)),
+                Some(at) if line.last_opened() => tr.t1("home-recent-opened", "when", tr.datetime(at)),
+                _ => tr.t1("home-recent-changed", "when", tr.datetime(r.updated_at)),
             };
             Some(RecentLine {
                 href: format!("/o/{}/{}", line.object, r.id),

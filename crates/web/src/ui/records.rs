@@ -338,10 +338,15 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
         Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
         Err(e) => return unavailable(&ui, &e),
     };
-    if let Err(e) = ui.a.crm.note_visit(&ui.a.principal, &def.name, record.id).await {
-        // The page is worth more than the note on the start page.
-        tracing::warn!(error = %e, "a record visit was not noted");
-    }
+    // Noted beside the page, not before it: on SQLite a write may wait its turn behind an
+    // import's batch, and the page is worth more than the note on the start page.
+    let (crm, who, object, id) = (ui.a.crm.clone(), ui.a.principal.clone(), def.name.clone(), record.id);
+    let at = crm.clock.now();
+    tokio::spawn(async move {
+        if let Err(e) = crm.note_visit(&who, &object, id, at).await {
+            tracing::warn!(error = %e, "a record visit was not noted");
+        }
+    });
     let tr = &ui.tr;
     let mut resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
     let fields = def
@@ -484,7 +489,7 @@ async fn history(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver)
         .collect()
 }
 
-fn unavailable(ui: &Ui, e: &Error) -> Response {
+pub(super) fn unavailable(ui: &Ui, e: &Error) -> Response {
     tracing::error!(error = %e, "a page could not be built");
     ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()))
 }

@@ -19,10 +19,17 @@ pub struct MoneyTotal {
 }
 
 impl MoneyTotal {
+    /// `reporting` is empty for an object whose money has no currency picklist: its sums are
+    /// plain amounts.
     pub fn new(tr: &Tr, reporting: &str, amounts: &BTreeMap<String, i64>, total: &Converted) -> Self {
+        // An amount without a currency says so instead of borrowing one.
         let money = |minor: i64, code: &str| {
-            let code = if code.is_empty() { reporting } else { code };
-            format::money(tr.locale, minor, Some(code))
+            let amount = format::money(tr.locale, minor, (!code.is_empty()).then_some(code));
+            if code.is_empty() && !reporting.is_empty() {
+                tr.t1("money-no-currency", "amount", amount)
+            } else {
+                amount
+            }
         };
         let figure = money(total.minor, reporting);
         let text = if total.converted {
@@ -30,7 +37,7 @@ impl MoneyTotal {
         } else {
             figure
         };
-        let foreign = amounts.keys().any(|c| !c.is_empty() && c != reporting);
+        let foreign = !reporting.is_empty() && amounts.keys().any(|c| c != reporting);
         let breakdown = if foreign {
             amounts
                 .iter()
@@ -45,14 +52,25 @@ impl MoneyTotal {
             let left_out: Vec<String> = total
                 .without_rate
                 .iter()
-                .map(|code| money(amounts.get(code).copied().unwrap_or(0), code))
+                .map(|code| {
+                    let minor = amounts.get(code).copied().unwrap_or(0);
+                    format::money(tr.locale, minor, (!code.is_empty()).then_some(code.as_str()))
+                })
+                .collect();
+            let reasons: Vec<String> = total
+                .without_rate
+                .iter()
+                .map(|code| {
+                    if code.is_empty() {
+                        tr.t("money-reason-no-currency")
+                    } else {
+                        tr.t1("money-reason-no-rate", "currency", code.clone())
+                    }
+                })
                 .collect();
             tr.tn(
                 "money-left-out",
-                &[
-                    ("amounts", left_out.join(", ")),
-                    ("currencies", total.without_rate.join(", ")),
-                ],
+                &[("amounts", left_out.join(", ")), ("reasons", reasons.join(", "))],
             )
         };
         MoneyTotal {

@@ -503,6 +503,17 @@ pub async fn browser_kanban_moves_deals_with_version_checks(h: H) {
     let Some(mut b) = Browser::start(&h, &format!("kanban-{}", h.backend())).await else {
         return;
     };
+    // This team reports in euros: the columns' sums are in the deals' own currency.
+    let r = h
+        .send(
+            Method::PUT,
+            "/api/v1/currency",
+            Some(&h.admin.clone()),
+            &[],
+            Some(json!({"reporting": "EUR"}).to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     b.login("pipeline@example.se", identity::PASSWORD).await;
     b.go("/o/deal/board").await;
     b.wait_for("Nordic rollout").await;
@@ -525,7 +536,7 @@ pub async fn browser_kanban_moves_deals_with_version_checks(h: H) {
         h.get(&format!("/api/v1/records/deal/{}", ids[0])).await.body["stage"],
         "proposal"
     );
-    b.wait_for("€200,000.00").await;
+    b.wait_for("data-minor=\"20000000\">€200,000.00").await;
     b.shot("dragged").await;
     // Someone else moves the Berlin deal to Won; dragging the stale card shows their move.
     let r = h

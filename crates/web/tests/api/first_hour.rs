@@ -360,6 +360,63 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
         "money out of sight is not counted"
     );
     assert!(!board.text.contains("Not in the sum"));
+
+    // A deal without a currency is not taken for reporting money: named, left out.
+    let r = h
+        .post(
+            "/api/v1/records/deal",
+            json!({"name": "Öberg, no currency", "stage": "lead", "amount": "10.00", "owner": seller}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let board = admin.get(&h, "/o/deal/board").await;
+    assert_eq!(column_figure(&board.text, "lead"), 100_000 + 115_000 + 5_100);
+    assert!(
+        board.text.contains("Not in the sum: 10.00 (no currency given)"),
+        "{}",
+        board.text
+    );
+
+    // Choosing another reporting currency carries the rates over through its own rate…
+    let csrf = admin.csrf(&h).await;
+    let moved = admin
+        .form(
+            &h,
+            "/admin/currency",
+            &[
+                ("csrf", &csrf),
+                ("reporting", "EUR"),
+                ("rate.EUR", "11,5"),
+                ("rate.NOK", "1.02"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.text);
+    let r = h.get("/api/v1/currency").await;
+    assert_eq!(r.body["reporting"], "EUR");
+    let rate = |code: &str| r.body["rates"][code].as_f64().unwrap();
+    assert!(
+        (rate("SEK") - 1.0 / 11.5).abs() < 1e-12 && (rate("NOK") - 1.02 / 11.5).abs() < 1e-12,
+        "{}",
+        r.body
+    );
+    let board = admin.get(&h, "/o/deal/board").await;
+    assert!(
+        board.text.contains("≈\u{a0}€191.39"),
+        "SEK 2,201 in euros: {}",
+        board.text
+    );
+    // …and refuses one it has no rate for, saying which.
+    let csrf = admin.csrf(&h).await;
+    let refused = admin
+        .form(
+            &h,
+            "/admin/currency",
+            &[("csrf", &csrf), ("reporting", "USD"), ("rate.SEK", "0,087")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("Give USD a rate first"), "{}", refused.text);
 }
 
 pub async fn english_users_choose_the_order_of_dates(h: H) {
@@ -436,6 +493,7 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
     for id in &ids {
         h.clock.advance(chrono::Duration::minutes(1));
         assert_eq!(b.get(&h, &format!("/o/company/{id}")).await.status, StatusCode::OK);
+        visit_noted(&h, "nora@example.no", id).await;
     }
     let home = b.get(&h, "/home").await;
     let recent = home.text.split("id=\"home-recent\"").nth(1).unwrap();
@@ -479,6 +537,7 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
     let mine = mine.body["id"].as_str().unwrap().to_string();
     h.clock.advance(chrono::Duration::minutes(1));
     b.get(&h, &format!("/o/company/{mine}")).await;
+    visit_noted(&h, "nora@example.no", &mine).await;
     let home = b.get(&h, "/home").await;
     let recent = home
         .text
@@ -492,6 +551,27 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
     for gone in ["Núñez Hermanos", "Müller", "Ærø"] {
         assert!(!recent.contains(gone), "{gone} is out of sight or deleted: {recent}");
     }
+    // A record of an object archived since it was opened: the rest of the page stays.
+    let r = h
+        .post("/api/v1/objects", json!({"name": "vessel", "label": "Vessel"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let vessel = h.post("/api/v1/records/vessel", json!({"name": "MS Ærøsund"})).await;
+    assert_eq!(vessel.status, StatusCode::CREATED, "{}", vessel.body);
+    let vessel = vessel.body["id"].as_str().unwrap().to_string();
+    h.clock.advance(chrono::Duration::minutes(1));
+    assert_eq!(b.get(&h, &format!("/o/vessel/{vessel}")).await.status, StatusCode::OK);
+    visit_noted(&h, "nora@example.no", &vessel).await;
+    assert!(b.get(&h, "/home").await.text.contains("MS Ærøsund"));
+    let r = h.patch("/api/v1/objects/vessel", None, json!({"archived": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let home = b.get(&h, "/home").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        !home.text.contains("MS Ærøsund") && home.text.contains("Öberg Fastigheter"),
+        "{}",
+        home.text
+    );
     // Each user keeps their newest visits only.
     use anchora_core::Store as _;
     let store = h.instance.main();
@@ -511,4 +591,19 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
         visits.iter().all(|(_, id, _)| *id != record),
         "the oldest are forgotten"
     );
+}
+
+/// Wait for the record page's visit to be noted (it is written beside the page).
+async fn visit_noted(h: &H, email: &str, id: &str) {
+    use anchora_core::Store as _;
+    let store = h.instance.main();
+    let user = store.user_by_email(email).await.unwrap().unwrap();
+    for _ in 0..200 {
+        let visits = store.recent_visits(user.id, 100).await.unwrap();
+        if visits.iter().any(|(_, r, _)| r.to_string() == id) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the visit of {id} was not noted");
 }
