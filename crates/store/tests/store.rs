@@ -107,6 +107,7 @@ anchora_store::on_both_databases!(
     the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots,
     nul_is_refused_in_every_operator_and_value,
     indexes_a_dead_bulk_load_dropped_are_built_again,
+    a_finished_bulk_load_leaves_the_planner_its_statistics,
     merging_keeps_relations_the_merger_may_not_see,
     real_exports_import_with_warnings_and_again_without_a_new_record,
     a_user_mapping_wins_and_unknown_owners_go_to_the_default_owner,
