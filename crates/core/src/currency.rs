@@ -38,7 +38,8 @@ fn is_code(code: &str) -> bool {
 }
 
 impl CurrencySettings {
-    fn check(&self) -> Result<()> {
+    /// Every code a currency code and every rate within bounds, each mistake by its field.
+    pub fn check(&self) -> Result<()> {
         let mut errors = Vec::new();
         if !is_code(&self.reporting) {
             errors.push(FieldError::new(

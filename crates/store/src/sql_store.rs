@@ -361,10 +361,13 @@ impl SqlStore {
         self.ensure_indexes().await?;
         if self.backend_kind() == Backend::Sqlite {
             // Keep planner statistics current for databases that grew by ordinary use; bounded
-            // by analysis_limit, so it stays quick on big files.
-            for stmt in ["PRAGMA analysis_limit = 2000", "PRAGMA optimize = 0x10002"] {
-                self.pool.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-            }
+            // by analysis_limit, so it stays quick on big files. One call: the limit is a
+            // setting of the connection, and the pool may lend another for a second call.
+            self.pool
+                .exec()
+                .execute(Sql::plain("PRAGMA analysis_limit = 2000; PRAGMA optimize = 0x10002"))
+                .await
+                .map_err(db_error)?;
             self.truncate_wal().await;
         }
         Ok(())
@@ -403,25 +406,31 @@ impl SqlStore {
     pub async fn finish_bulk_load(&self, object: &ObjectDef) -> Result<()> {
         self.run_all(ddl::create_indexes(self.backend_kind(), object)).await?;
         let tables = [ident(&object.table()), "search_doc".to_string()];
-        let statements: Vec<String> = match self.backend_kind() {
+        // On SQLite one call, so that the sampling limit holds for the ANALYZE that follows it
+        // on the same connection.
+        let statement = match self.backend_kind() {
             Backend::Sqlite => std::iter::once("PRAGMA analysis_limit = 2000".to_string())
                 .chain(tables.iter().map(|t| format!("ANALYZE {t}")))
-                .collect(),
-            Backend::Postgres => vec![format!("ANALYZE {}", tables.join(", "))],
+                .collect::<Vec<_>>()
+                .join("; "),
+            Backend::Postgres => format!("ANALYZE {}", tables.join(", ")),
         };
-        self.run_all(statements).await
+        self.run_all([statement]).await
     }
 
     /// Refresh the query planner's statistics.
     pub async fn analyze(&self) -> Result<()> {
-        let statements: &[&str] = match self.backend_kind() {
-            // A sampled ANALYZE: seconds on millions of rows, accurate enough for plans.
-            Backend::Sqlite => &["PRAGMA analysis_limit = 2000", "ANALYZE"],
-            Backend::Postgres => &["ANALYZE"],
+        let statement = match self.backend_kind() {
+            // A sampled ANALYZE: seconds on millions of rows, accurate enough for plans (one
+            // call: the limit is the connection's).
+            Backend::Sqlite => "PRAGMA analysis_limit = 2000; ANALYZE",
+            Backend::Postgres => "ANALYZE",
         };
-        for stmt in statements {
-            self.pool.exec().execute(Sql::plain(*stmt)).await.map_err(db_error)?;
-        }
+        self.pool
+            .exec()
+            .execute(Sql::plain(statement))
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
 

@@ -150,12 +150,16 @@ function board() {
     c.textContent = c.dataset.count;
   };
   // Sums are in the reporting currency with rates, breakdowns and warnings the server keeps:
-  // after a move the two columns' totals are read again from it rather than worked out here.
-  const refreshTotals = async (columns) => {
+  // after a move every column's totals are read again from it rather than worked out here; of
+  // two quick moves only the later answer is used.
+  let asked = 0;
+  const refreshTotals = async () => {
+    const mine = ++asked;
     const res = await fetch(location.href, { credentials: "same-origin" });
     if (!res.ok) return;
     const page = new DOMParser().parseFromString(await res.text(), "text/html");
-    for (const column of columns) {
+    if (mine !== asked) return;
+    for (const column of root.querySelectorAll(".column")) {
       const value = CSS.escape(column.dataset.value);
       const fresh = page.querySelector(`.column[data-value="${value}"] .totals`);
       const old = column.querySelector(".totals");
@@ -168,7 +172,7 @@ function board() {
     count(from, -1);
     column.querySelector(".cards").prepend(card);
     count(column, +1);
-    refreshTotals([from, column]).catch(() => {});
+    refreshTotals().catch(() => {});
     const select = card.querySelector("select[name=to]");
     if (select) select.value = column.dataset.value;
   };

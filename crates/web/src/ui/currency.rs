@@ -159,7 +159,14 @@ fn read_form(ui: &Ui, form: &[(String, String)], rates_in: &str) -> (serde_json:
         reporting: rates_in.to_string(),
         rates,
     };
-    let settings = if reporting == rates_in {
+    // The rates as typed are checked before any is divided by another: a mistake is marked on
+    // the rate the user typed, not on one worked out from it.
+    if let Err(e) = typed.check() {
+        for f in &e.errors {
+            errors.insert(f.field.clone(), ui.tr.t("currency-rate-bad"));
+        }
+    }
+    let settings = if reporting == rates_in || !errors.is_empty() {
         typed
     } else {
         match typed.rebased(reporting) {
@@ -195,13 +202,22 @@ pub async fn save_currency(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> R
             Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
             Err(e) if e.errors.is_empty() => return super::records::unavailable(&ui, &e),
             Err(e) => {
+                // After a change of reporting currency the old one's rate is worked out from
+                // the new one's: a mistake there is the new one's rate.
+                let worked_out = format!("rates.{}", current.reporting);
+                let pivot = format!("rates.{}", form_value(&form, "reporting"));
                 for f in &e.errors {
-                    let message = if f.field.starts_with("rates.") {
-                        ui.tr.t("currency-rate-bad")
+                    let (field, message) = if f.field.starts_with("rates.") {
+                        let field = if f.field == worked_out {
+                            pivot.clone()
+                        } else {
+                            f.field.clone()
+                        };
+                        (field, ui.tr.t("currency-rate-bad"))
                     } else {
-                        super::field_message(&ui.tr, &f.message)
+                        (f.field.clone(), super::field_message(&ui.tr, &f.message))
                     };
-                    errors.insert(f.field.clone(), message);
+                    errors.insert(field, message);
                 }
             }
         }

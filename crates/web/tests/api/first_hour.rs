@@ -417,6 +417,27 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text.contains("Give USD a rate first"), "{}", refused.text);
+    // A rate of 0 for the new reporting currency is marked on that rate, and nothing is saved.
+    let csrf = admin.csrf(&h).await;
+    let zero = admin
+        .form(
+            &h,
+            "/admin/currency",
+            &[
+                ("csrf", &csrf),
+                ("reporting", "NOK"),
+                ("rate.NOK", "0"),
+                ("rate.SEK", "0,087"),
+            ],
+        )
+        .await;
+    assert_eq!(zero.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(zero.text.contains("id=\"rate.NOK-error\""), "{}", zero.text);
+    assert!(
+        !zero.text.contains("id=\"rate.SEK-error\""),
+        "the typed SEK rate is fine"
+    );
+    assert_eq!(h.get("/api/v1/currency").await.body["reporting"], "EUR");
 }
 
 pub async fn english_users_choose_the_order_of_dates(h: H) {
