@@ -98,6 +98,7 @@ pub async fn browser_pages_fit_at_1280_and_1440(h: H) {
         "/o/deal/board".to_string(),
         format!("/o/deal/{deal}"),
         format!("/o/company/{company}"),
+        "/admin/currency".to_string(),
     ];
     for tab in [
         "",
@@ -129,6 +130,8 @@ pub async fn browser_pages_fit_at_1280_and_1440(h: H) {
         b.shot(&format!("plan-{width}")).await;
         b.go("/").await;
         b.shot(&format!("start-{width}")).await;
+        b.go("/admin/currency").await;
+        b.shot(&format!("currency-{width}")).await;
     }
     // The start page: both activities due, one ticked done in place; the lead's pipeline.
     b.go("/").await;
