@@ -44,7 +44,11 @@ impl Mailer for FileMailer {
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f"),
             uuid::Uuid::now_v7().simple()
         );
-        tokio::fs::write(self.dir.join(name), bytes).await.map_err(failed)
+        // Written under a hidden name and renamed when whole: whoever reads the directory never
+        // sees half a message (a test read one that had no link yet).
+        let partial = self.dir.join(format!(".{name}.part"));
+        tokio::fs::write(&partial, bytes).await.map_err(failed)?;
+        tokio::fs::rename(&partial, self.dir.join(name)).await.map_err(failed)
     }
 }
 

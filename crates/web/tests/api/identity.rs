@@ -479,15 +479,22 @@ pub async fn failed_logins_are_throttled_and_recorded(h: H) {
 /// The mail written so far, once there are at least `count` messages (they are sent in the
 /// background).
 async fn read_mail(h: &H, count: usize) -> Vec<String> {
+    let messages = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(h.mail.path())
+            .map(|d| {
+                d.map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     for _ in 0..200 {
-        if std::fs::read_dir(h.mail.path()).map(|d| d.count()).unwrap_or(0) >= count {
+        if messages().len() >= count {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    let mut files: Vec<_> = std::fs::read_dir(h.mail.path())
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
+    let mut files = messages();
     files.sort();
     // Undo quoted-printable's soft line breaks, so links read whole.
     files
