@@ -39,6 +39,10 @@ pub struct SqlStore {
     /// SQLite: the task that merges the full-text index and checkpoints the WAL beside the
     /// writers.
     checkpointer: Option<tokio::task::AbortHandle>,
+    /// SQLite: how to open the file again, for a bulk load's own connection.
+    sqlite_options: Option<SqliteConnectOptions>,
+    /// SQLite: the connection each object being bulk loaded by this process writes through.
+    bulk_writers: std::sync::Mutex<std::collections::HashMap<String, Pool>>,
 }
 
 impl Drop for SqlStore {
@@ -231,7 +235,7 @@ impl SqlStore {
             // sqlx pings every idle connection before lending it by default: a round trip per
             // query. A connection that broke still fails on use and is discarded.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_error)?;
         let lock = crate::db::WriteLock::default();
@@ -241,6 +245,8 @@ impl SqlStore {
             cache: RwLock::new(None),
             column_budget: std::sync::atomic::AtomicI64::new(physical::COLUMN_BUDGET),
             checkpointer,
+            sqlite_options: Some(options),
+            bulk_writers: std::sync::Mutex::default(),
         })
     }
 
@@ -267,6 +273,8 @@ impl SqlStore {
             cache: RwLock::new(None),
             column_budget: std::sync::atomic::AtomicI64::new(physical::COLUMN_BUDGET),
             checkpointer: None,
+            sqlite_options: None,
+            bulk_writers: std::sync::Mutex::default(),
         })
     }
 
@@ -416,6 +424,29 @@ impl SqlStore {
             Backend::Postgres => format!("ANALYZE {}", tables.join(", ")),
         };
         self.run_all([statement]).await
+    }
+
+    /// SQLite: a connection of its own for a bulk load's batches, with a 64 MB page cache, so
+    /// that the unique index the batches probe and extend stays in memory as the table grows
+    /// (a million people into an empty workspace: 63.0 → 54.1 s with 64 MB, measured
+    /// 2026-12-03). Its own pool of one shares the process's write turn; the readers keep their
+    /// 16 MB, and it is closed, its memory given back, when the load is done.
+    async fn open_bulk_writer(&self, object: &ObjectDef) -> Result<()> {
+        let (Some(options), Pool::Sqlite(_, lock)) = (&self.sqlite_options, &self.pool) else {
+            return Ok(());
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(15))
+            .test_before_acquire(false)
+            .connect_with(options.clone().pragma("cache_size", "-65536"))
+            .await
+            .map_err(db_error)?;
+        if let Ok(mut writers) = self.bulk_writers.lock() {
+            writers.insert(object.name.clone(), Pool::Sqlite(pool, lock.clone()));
+        }
+        Ok(())
     }
 
     /// Refresh the query planner's statistics.
@@ -1457,7 +1488,13 @@ impl Store for SqlStore {
     }
 
     async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let bulk = self
+            .bulk_writers
+            .lock()
+            .ok()
+            .and_then(|writers| writers.get(&object.name).cloned());
+        let pool = bulk.as_ref().unwrap_or(&self.pool);
+        let mut tx = pool.begin_write().await.map_err(db_error)?;
         let outcome = imports::write(&mut tx, self.backend_kind(), object, write, ctx)
             .await
             .map_err(db_error)?;
@@ -1485,9 +1522,14 @@ impl Store for SqlStore {
                 imports::note_bulk_load(self.pool.exec(), backend, &object.name, job)
                     .await
                     .map_err(db_error)?;
+                self.open_bulk_writer(object).await?;
                 self.begin_bulk_load(object).await
             }
             None => {
+                let writer = self.bulk_writers.lock().ok().and_then(|mut w| w.remove(&object.name));
+                if let Some(writer) = writer {
+                    writer.close().await;
+                }
                 self.finish_bulk_load(object).await?;
                 imports::forget_bulk_load(self.pool.exec(), backend, &object.name)
                     .await
