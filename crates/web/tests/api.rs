@@ -257,6 +257,17 @@ impl H {
         .await
     }
 
+    async fn put(&self, path: &str, body: Json) -> Reply {
+        self.send(
+            Method::PUT,
+            path,
+            Some(&self.admin.clone()),
+            &[],
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
     async fn patch(&self, path: &str, if_match: Option<&str>, body: Json) -> Reply {
         let headers: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
         self.send(

@@ -102,7 +102,7 @@ pub(super) fn money_input(minor: i64) -> String {
 
 /// A decimal as typed in the user's language: "1,000.5" in English, "1 000,5" or "1.000,5"
 /// elsewhere (there a point groups thousands).
-pub(super) fn parse_decimal(locale: &str, s: &str) -> Option<f64> {
+fn parse_decimal(locale: &str, s: &str) -> Option<f64> {
     let s: String = s
         .trim()
         .chars()

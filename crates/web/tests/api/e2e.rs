@@ -504,15 +504,7 @@ pub async fn browser_kanban_moves_deals_with_version_checks(h: H) {
         return;
     };
     // This team reports in euros: the columns' sums are in the deals' own currency.
-    let r = h
-        .send(
-            Method::PUT,
-            "/api/v1/currency",
-            Some(&h.admin.clone()),
-            &[],
-            Some(json!({"reporting": "EUR"}).to_string().into_bytes()),
-        )
-        .await;
+    let r = h.put("/api/v1/currency", json!({"reporting": "EUR"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     b.login("pipeline@example.se", identity::PASSWORD).await;
     b.go("/o/deal/board").await;

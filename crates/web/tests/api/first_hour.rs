@@ -187,31 +187,14 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
     assert_eq!(r.body, json!({"reporting": "SEK", "rates": {}}));
     // Mistakes are named by their field; only administrators set it.
     let r = h
-        .send(
-            axum::http::Method::PUT,
+        .put(
             "/api/v1/currency",
-            Some(&h.admin.clone()),
-            &[],
-            Some(
-                json!({"reporting": "sek", "rates": {"EUR": -1, "NOK": "ten"}})
-                    .to_string()
-                    .into_bytes(),
-            ),
+            json!({"reporting": "sek", "rates": {"EUR": -1, "NOK": "ten"}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let r = h
-        .send(
-            axum::http::Method::PUT,
-            "/api/v1/currency",
-            Some(&h.admin.clone()),
-            &[],
-            Some(
-                json!({"reporting": "sek", "rates": {"EUR": -1}})
-                    .to_string()
-                    .into_bytes(),
-            ),
-        )
+        .put("/api/v1/currency", json!({"reporting": "sek", "rates": {"EUR": -1}}))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let fields: Vec<&str> = r.body["errors"]
@@ -231,15 +214,7 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    let r = h
-        .send(
-            axum::http::Method::PUT,
-            "/api/v1/currency",
-            Some(&h.admin.clone()),
-            &[],
-            Some(set.to_string().into_bytes()),
-        )
-        .await;
+    let r = h.put("/api/v1/currency", set).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
         r.body,
@@ -341,16 +316,9 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
     // A user who may see only their own deals sees none of the seller's money either.
     identity::user(&h, "other@example.se", "user", None).await;
     let r = h
-        .send(
-            axum::http::Method::PUT,
+        .put(
             "/api/v1/access-policy",
-            Some(&h.admin.clone()),
-            &[],
-            Some(
-                json!({"visibility": {"deal": {"user": "own"}}})
-                    .to_string()
-                    .into_bytes(),
-            ),
+            json!({"visibility": {"deal": {"user": "own"}}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -539,16 +507,9 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
         .await;
     assert!(r.status.is_success(), "{}", r.body);
     let r = h
-        .send(
-            axum::http::Method::PUT,
+        .put(
             "/api/v1/access-policy",
-            Some(&h.admin.clone()),
-            &[],
-            Some(
-                json!({"visibility": {"company": {"user": "own"}}})
-                    .to_string()
-                    .into_bytes(),
-            ),
+            json!({"visibility": {"company": {"user": "own"}}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
