@@ -172,6 +172,9 @@ pub struct WriteLock {
     queue: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Turns taken so far: whether anything was written since one looked.
     turns: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Bulk loads under way in this process: the upkeep leaves the full-text index unmerged
+    /// while they last, as the indexes they dropped are built once at the end.
+    bulk_loads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl WriteLock {
@@ -188,6 +191,22 @@ impl WriteLock {
 
     pub fn writes(&self) -> u64 {
         self.turns.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn bulk_load_started(&self) {
+        self.bulk_loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn bulk_load_ended(&self) {
+        let _ = self.bulk_loads.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |n| n.checked_sub(1),
+        );
+    }
+
+    pub(crate) fn bulk_loading(&self) -> bool {
+        self.bulk_loads.load(std::sync::atomic::Ordering::Relaxed) > 0
     }
 }
 
@@ -580,5 +599,22 @@ mod tests {
             sql.text,
             "INSERT INTO \"t\" (\"a\", \"b\", \"c\") VALUES (?, ?, ?), (?, ?, ?)"
         );
+    }
+
+    #[test]
+    fn bulk_loads_are_counted_by_every_clone_of_the_lock() {
+        let lock = WriteLock::default();
+        let writer = lock.clone();
+        assert!(!lock.bulk_loading());
+        writer.bulk_load_started();
+        writer.bulk_load_started();
+        writer.bulk_load_ended();
+        assert!(lock.bulk_loading(), "one of two loads still runs");
+        writer.bulk_load_ended();
+        assert!(!lock.bulk_loading());
+        // An end without a start (a load the process did not start) never wraps around.
+        writer.bulk_load_ended();
+        writer.bulk_load_started();
+        assert!(lock.bulk_loading());
     }
 }

@@ -573,17 +573,34 @@ impl Crm {
             }
         }
         let mut bulk = Vec::new();
+        let mut started: Result<()> = Ok(());
         if !job.settings.dry_run {
             for def in loaded {
-                if self.store.count_records(&def).await? < BULK_BELOW {
-                    self.store.set_bulk_load(&def, Some(job.id)).await?;
-                    bulk.push(def);
+                match self.store.count_records(&def).await {
+                    Ok(n) if n >= BULK_BELOW => {}
+                    Ok(_) => {
+                        // Noted before it starts: a load that fails half way through starting
+                        // is ended like the others (its writer closed, its indexes built).
+                        bulk.push(def.clone());
+                        started = self.store.set_bulk_load(&def, Some(job.id)).await;
+                    }
+                    Err(e) => started = Err(e),
+                }
+                if started.is_err() {
+                    break;
                 }
             }
         }
-        let result = self.batches(who, job, table, progress).await;
+        let mut result = match started {
+            Ok(()) => self.batches(who, job, table, progress).await,
+            Err(e) => Err(e),
+        };
+        // Every load is ended, whatever failed on the way; the first failure is the answer.
         for def in &bulk {
-            self.store.set_bulk_load(def, None).await?;
+            let ended = self.store.set_bulk_load(def, None).await;
+            if result.is_ok() {
+                result = ended;
+            }
         }
         result
     }

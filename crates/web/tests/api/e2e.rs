@@ -113,7 +113,30 @@ impl Browser {
     pub async fn shot(&mut self, step: &str) {
         self.shots += 1;
         let path = screenshot_dir().join(format!("{}-{:02}-{step}.png", self.name, self.shots));
-        self.driver.screenshot(&path).await.unwrap();
+        // Chromium now and then reports a navigation still settling ("aborted by navigation:
+        // Not attached to an active page") to a capture taken right after a page load; the
+        // page is whole a moment later, so the capture waits for it and tries again.
+        let mut last = None;
+        for _ in 0..5 {
+            self.settled().await;
+            match self.driver.screenshot(&path).await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        panic!("screenshot {step}: {last:?}");
+    }
+
+    /// Wait (up to 5 s) until the document has loaded completely.
+    async fn settled(&self) {
+        for _ in 0..100 {
+            let state = self.driver.execute("return document.readyState;", vec![]).await;
+            if state.is_ok_and(|s| s.json().as_str() == Some("complete")) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn by_id(&self, id: &str) -> WebElement {
