@@ -247,25 +247,17 @@ impl H {
     }
 
     async fn post(&self, path: &str, body: Json) -> Reply {
-        self.send(
-            Method::POST,
-            path,
-            Some(&self.admin.clone()),
-            &[],
-            Some(body.to_string().into_bytes()),
-        )
-        .await
+        self.send_json(Method::POST, path, body).await
     }
 
     async fn put(&self, path: &str, body: Json) -> Reply {
-        self.send(
-            Method::PUT,
-            path,
-            Some(&self.admin.clone()),
-            &[],
-            Some(body.to_string().into_bytes()),
-        )
-        .await
+        self.send_json(Method::PUT, path, body).await
+    }
+
+    async fn send_json(&self, method: Method, path: &str, body: Json) -> Reply {
+        let token = self.admin.clone();
+        self.send(method, path, Some(&token), &[], Some(body.to_string().into_bytes()))
+            .await
     }
 
     async fn patch(&self, path: &str, if_match: Option<&str>, body: Json) -> Reply {

@@ -167,6 +167,14 @@ pub async fn browser_pages_fit_at_1280_and_1440(h: H) {
     assert!(svg.starts_with("<svg"), "{svg}");
 }
 
+/// The currency page's form, sent by `admin` with a fresh CSRF token and these fields.
+async fn currency_form(h: &H, admin: &mut identity::Browser, fields: &[(&str, &str)]) -> identity::Page {
+    let csrf = admin.csrf(h).await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    admin.form(h, "/admin/currency", &all).await
+}
+
 /// The value of `data-minor` on the board column's figure.
 fn column_figure(html: &str, stage: &str) -> i64 {
     let column = html
@@ -265,37 +273,28 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
         form.text.contains("name=\"rate.NOK\""),
         "every currency deals use has a line"
     );
-    let csrf = admin.csrf(&h).await;
-    let bad = admin
-        .form(
-            &h,
-            "/admin/currency",
-            &[
-                ("csrf", &csrf),
-                ("reporting", "SEK"),
-                ("rate.EUR", "11.5"),
-                ("rate.NOK", "-2"),
-            ],
-        )
-        .await;
+    let bad = currency_form(
+        &h,
+        &mut admin,
+        &[("reporting", "SEK"), ("rate.EUR", "11.5"), ("rate.NOK", "-2")],
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         bad.text.contains("id=\"rate.NOK-error\""),
         "the mistake is beside its rate"
     );
-    let good = admin
-        .form(
-            &h,
-            "/admin/currency",
-            &[
-                ("csrf", &csrf),
-                ("reporting", "SEK"),
-                ("rate.EUR", "11.5"),
-                ("rate.NOK", "1.02"),
-                ("rate.USD", ""),
-            ],
-        )
-        .await;
+    let good = currency_form(
+        &h,
+        &mut admin,
+        &[
+            ("reporting", "SEK"),
+            ("rate.EUR", "11.5"),
+            ("rate.NOK", "1.02"),
+            ("rate.USD", ""),
+        ],
+    )
+    .await;
     assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.text);
     let r = h.get("/api/v1/currency").await;
     assert_eq!(r.body, json!({"reporting": "SEK", "rates": {"EUR": 11.5, "NOK": 1.02}}));
@@ -349,19 +348,12 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
     );
 
     // Choosing another reporting currency carries the rates over through its own rate…
-    let csrf = admin.csrf(&h).await;
-    let moved = admin
-        .form(
-            &h,
-            "/admin/currency",
-            &[
-                ("csrf", &csrf),
-                ("reporting", "EUR"),
-                ("rate.EUR", "11,5"),
-                ("rate.NOK", "1.02"),
-            ],
-        )
-        .await;
+    let moved = currency_form(
+        &h,
+        &mut admin,
+        &[("reporting", "EUR"), ("rate.EUR", "11,5"), ("rate.NOK", "1.02")],
+    )
+    .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.text);
     let r = h.get("/api/v1/currency").await;
     assert_eq!(r.body["reporting"], "EUR");
@@ -378,30 +370,16 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
         board.text
     );
     // …and refuses one it has no rate for, saying which.
-    let csrf = admin.csrf(&h).await;
-    let refused = admin
-        .form(
-            &h,
-            "/admin/currency",
-            &[("csrf", &csrf), ("reporting", "USD"), ("rate.SEK", "0,087")],
-        )
-        .await;
+    let refused = currency_form(&h, &mut admin, &[("reporting", "USD"), ("rate.SEK", "0,087")]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text.contains("Give USD a rate first"), "{}", refused.text);
     // A rate of 0 for the new reporting currency is marked on that rate, and nothing is saved.
-    let csrf = admin.csrf(&h).await;
-    let zero = admin
-        .form(
-            &h,
-            "/admin/currency",
-            &[
-                ("csrf", &csrf),
-                ("reporting", "NOK"),
-                ("rate.NOK", "0"),
-                ("rate.SEK", "0,087"),
-            ],
-        )
-        .await;
+    let zero = currency_form(
+        &h,
+        &mut admin,
+        &[("reporting", "NOK"), ("rate.NOK", "0"), ("rate.SEK", "0,087")],
+    )
+    .await;
     assert_eq!(zero.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(zero.text.contains("id=\"rate.NOK-error\""), "{}", zero.text);
     assert!(
