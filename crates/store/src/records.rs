@@ -587,6 +587,21 @@ fn change_values(backend: Backend, r: &ChangeRow<'_>) -> [sea_query::Value; 6] {
     ]
 }
 
+/// A change-log row's values in [`CHANGE_COLUMNS`] order.
+fn change_log_row(backend: Backend, ctx: WriteCtx, row: [sea_query::Value; 6]) -> [sea_query::Value; 8] {
+    let [object, record, op, field, old, new] = row;
+    [
+        backend.datetime(Some(ctx.now)),
+        backend.uuid(Some(ctx.actor.0)),
+        object,
+        record,
+        op,
+        field,
+        old,
+        new,
+    ]
+}
+
 /// The INSERTs of change-log rows, built as they are asked for.
 fn change_log_inserts<'a>(
     backend: Backend,
@@ -600,8 +615,7 @@ fn change_log_inserts<'a>(
         rows.peek()?;
         let mut values = Vec::with_capacity(ROWS * CHANGE_COLUMNS.len());
         for row in rows.by_ref().take(ROWS) {
-            values.extend([backend.datetime(Some(ctx.now)), backend.uuid(Some(ctx.actor.0))]);
-            values.extend(row);
+            values.extend(change_log_row(backend, ctx, row));
         }
         Some(db::insert_rows(backend, "change_log", &CHANGE_COLUMNS, values))
     })
@@ -671,6 +685,28 @@ pub async fn insert_many(
         let mut statements: Vec<db::Sql> = rows.chain(change_log_inserts(backend, ctx, changes)).collect();
         statements.extend(search::few_doc_inserts(backend, docs));
         tx.execute_together(statements).await?;
+    } else if backend == Backend::Postgres {
+        // Many records (an import's batch): COPY instead of multi-row INSERTs. A million
+        // people into an empty workspace: see bench/README.md, run 2026-12-03 (4).
+        let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
+        tx.copy_in(
+            &table,
+            &cols,
+            records.iter().map(|r| {
+                let mut values = Vec::with_capacity(cols.len());
+                push_insert_values(backend, object, r, &mut values);
+                values
+            }),
+        )
+        .await?;
+        tx.copy_in(
+            "change_log",
+            &CHANGE_COLUMNS,
+            changes.map(|row| change_log_row(backend, ctx, row)),
+        )
+        .await?;
+        tx.copy_in("search_doc", &search::PG_DOC_COLUMNS, docs.map(search::pg_doc_row))
+            .await?;
     } else {
         let first_doc = search::next_doc(tx, backend).await?;
         let statements = rows

@@ -87,6 +87,21 @@ pub async fn next_doc(tx: &mut Tx, backend: Backend) -> Result<i64, sqlx::Error>
     }
 }
 
+/// A document's columns in PostgreSQL's `search_doc` (the text vector is generated there).
+pub const PG_DOC_COLUMNS: [&str; 5] = ["record_id", "object", "title", "body", "owner"];
+
+/// A document's values in [`PG_DOC_COLUMNS`] order.
+pub fn pg_doc_row(d: Doc) -> [Sv; 5] {
+    let backend = Backend::Postgres;
+    [
+        backend.uuid(Some(d.id.0)),
+        d.object.into(),
+        d.title.into(),
+        d.body.into(),
+        backend.uuid(d.owner.map(|o| o.0)),
+    ]
+}
+
 /// The INSERTs of `docs`, built as they are asked for. SQLite's documents are numbered from
 /// `first` here rather than by the insert, so their full-text rows need no answer from it.
 pub fn doc_inserts<'a>(
@@ -102,19 +117,8 @@ pub fn doc_inserts<'a>(
         let chunk = docs.by_ref().take(ROWS);
         let statements = match backend {
             Backend::Postgres => {
-                let values = chunk
-                    .flat_map(|d| {
-                        [
-                            backend.uuid(Some(d.id.0)),
-                            d.object.into(),
-                            d.title.into(),
-                            d.body.into(),
-                            backend.uuid(d.owner.map(|o| o.0)),
-                        ]
-                    })
-                    .collect();
-                let columns = ["record_id", "object", "title", "body", "owner"];
-                vec![insert_rows(backend, "search_doc", &columns, values)]
+                let values = chunk.flat_map(pg_doc_row).collect();
+                vec![insert_rows(backend, "search_doc", &PG_DOC_COLUMNS, values)]
             }
             Backend::Sqlite => {
                 let mut docs = Vec::with_capacity(ROWS * 5);

@@ -106,6 +106,7 @@ anchora_store::on_both_databases!(
     relations_to_records_out_of_sight_are_refused_and_withheld,
     the_field_limit_is_kept_before_any_ddl_and_purged_fields_free_their_slots,
     nul_is_refused_in_every_operator_and_value,
+    bulk_writes_keep_every_value_as_single_writes_do,
     indexes_a_dead_bulk_load_dropped_are_built_again,
     a_finished_bulk_load_leaves_the_planner_its_statistics,
     merging_keeps_relations_the_merger_may_not_see,

@@ -928,3 +928,149 @@ pub async fn merging_keeps_relations_the_merger_may_not_see(h: H) {
     assert_eq!(e.code, ErrorCode::InvalidSort);
     assert!(h.crm.list(&h.admin, "person", &params).await.is_ok());
 }
+
+/// Many records at once (an import's batch; on PostgreSQL written by COPY) hold exactly what
+/// the same records written one by one hold: every field type, awkward text, the ends of each
+/// range, and nothing at all.
+pub async fn bulk_writes_keep_every_value_as_single_writes_do(h: H) {
+    use anchora_core::value::Value;
+    use chrono::{NaiveDate, TimeZone, Utc};
+    let choices = json!([{"value": "a\"b", "label": "Quote"}, {"value": "c\\d", "label": "Backslash"}]);
+    h.crm
+        .create_object(
+            &h.admin,
+            json!({"name": "specimen", "label": "Specimen", "label_plural": "Specimens",
+            "fields": [
+                {"name": "notes", "label": "Notes", "type": "long_text"},
+                {"name": "weight", "label": "Weight", "type": "number"},
+                {"name": "share", "label": "Share", "type": "percent"},
+                {"name": "price", "label": "Price", "type": "money"},
+                {"name": "born", "label": "Born", "type": "date"},
+                {"name": "seen", "label": "Seen", "type": "datetime"},
+                {"name": "flag", "label": "Flag", "type": "boolean"},
+                {"name": "kind", "label": "Kind", "type": "select", "choices": choices},
+                {"name": "tags", "label": "Tags", "type": "multi_select", "choices": choices},
+                {"name": "mail", "label": "Mail", "type": "email"},
+                {"name": "tel", "label": "Phone", "type": "phone"},
+                {"name": "site", "label": "Site", "type": "url"},
+                {"name": "company", "label": "Company", "type": "relation", "target": "company"},
+                {"name": "handler", "label": "Handler", "type": "user"}]}),
+        )
+        .await
+        .unwrap();
+    let (_, company) = h
+        .crm
+        .create(&h.admin, "company", &json!({"name": "Ærø Fisk ApS"}))
+        .await
+        .unwrap();
+    let object = h.store.schema().await.unwrap().object("specimen").unwrap().clone();
+    let texts = [
+        "plain",
+        "tab\there",
+        "line\nbreak\r\nand carriage",
+        "back\\slash",
+        "\\N",
+        "\\.",
+        "Öberg Ærø Müller Núñez ß",
+        "",
+        "   ",
+        "emoji 😀 and \u{1} control",
+        "O\u{308}berg",
+    ];
+    let numbers = [0.1, -0.0, 1e300, 5e-324, -123_456.789, 42.0, f64::MAX];
+    let money = [0, 1, -1, i64::MAX, i64::MIN, 25_000_000];
+    let dates = [
+        NaiveDate::from_ymd_opt(1, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap(),
+    ];
+    let times = [
+        Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap() + chrono::Duration::microseconds(999_999),
+        Utc.with_ymd_and_hms(2026, 12, 3, 16, 0, 0).unwrap() + chrono::Duration::microseconds(1),
+        Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+    ];
+    let make = |n: usize| {
+        let at = h.clock.now();
+        let mut values = BTreeMap::new();
+        // Every fifth record holds nothing at all.
+        if n % 5 != 4 {
+            let text = |k: usize| Value::Text(texts[(n + k) % texts.len()].to_string());
+            values.insert("name".to_string(), text(0));
+            values.insert("notes".to_string(), text(1));
+            values.insert("weight".to_string(), Value::Number(numbers[n % numbers.len()]));
+            values.insert("share".to_string(), Value::Percent(numbers[(n + 3) % numbers.len()]));
+            values.insert("price".to_string(), Value::Money(money[n % money.len()]));
+            values.insert("born".to_string(), Value::Date(dates[n % dates.len()]));
+            values.insert("seen".to_string(), Value::DateTime(times[n % times.len()]));
+            values.insert("flag".to_string(), Value::Bool(n.is_multiple_of(2)));
+            values.insert("kind".to_string(), Value::Select("c\\d".into()));
+            values.insert(
+                "tags".to_string(),
+                Value::MultiSelect(vec!["a\"b".into(), "c\\d".into()]),
+            );
+            values.insert("mail".to_string(), Value::Text(format!("öberg{n}@example.com")));
+            values.insert("tel".to_string(), Value::Text("+46 70 123 45 67".into()));
+            values.insert(
+                "site".to_string(),
+                Value::Text("https://example.com/a?b=c&d=\\e".into()),
+            );
+            values.insert("company".to_string(), Value::Relation(company.id));
+            values.insert("handler".to_string(), Value::User(h.admin.user_id));
+        }
+        let mut record = anchora_core::record::Record::new(
+            "specimen",
+            anchora_core::RecordId::new_at(at),
+            at,
+            Some(h.admin.user_id),
+        );
+        record.values = values;
+        record
+    };
+    let ctx = anchora_core::store::WriteCtx {
+        actor: h.admin.user_id,
+        now: h.clock.now(),
+    };
+    let bulk: Vec<_> = (0..60).map(make).collect();
+    let single: Vec<_> = (0..60).map(make).collect();
+    h.store.insert_records(&object, &bulk, ctx).await.unwrap();
+    for record in &single {
+        h.store.insert_record(&object, record, ctx).await.unwrap();
+    }
+    for (b, s) in bulk.iter().zip(&single) {
+        let b_read = h.store.get_record(&object, b.id).await.unwrap().unwrap();
+        let s_read = h.store.get_record(&object, s.id).await.unwrap().unwrap();
+        assert_eq!(b_read.values, s_read.values, "record {} written in bulk", b.id);
+        let held: BTreeMap<_, _> = b_read.values.into_iter().filter(|(_, v)| !v.is_null()).collect();
+        assert_eq!(held, b.values, "record {} as it was given", b.id);
+        assert_eq!(
+            (b_read.created_at, b_read.owner, b_read.version),
+            (s_read.created_at, s_read.owner, s_read.version)
+        );
+    }
+    // Each bulk record has its history and can be found by its words.
+    let history = h
+        .crm
+        .history(&h.admin, "specimen", &bulk[0].id.to_string(), None, None)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    let hits = h.crm.search(&h.admin, "Núñez", Some("100")).await.unwrap();
+    let found = |r: &anchora_core::record::Record| hits.iter().any(|hit| hit.id == r.id);
+    let named = |r: &&anchora_core::record::Record| {
+        r.values
+            .get("name")
+            .and_then(Value::to_text)
+            .is_some_and(|t| t.contains("Núñez"))
+    };
+    assert!(bulk.iter().filter(named).all(found), "{hits:?}");
+    assert!(single.iter().filter(named).all(found), "{hits:?}");
+    // A NUL fails the whole write: nothing of it stays.
+    let mut bad: Vec<_> = (0..20).map(make).collect();
+    bad[13].values.insert("notes".into(), Value::Text("nul \0 here".into()));
+    assert!(h.store.insert_records(&object, &bad, ctx).await.is_err());
+    assert!(h.store.get_record(&object, bad[0].id).await.unwrap().is_none());
+    // The connection is sound afterwards.
+    h.store.insert_records(&object, &bad[14..], ctx).await.unwrap();
+}
