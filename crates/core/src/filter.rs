@@ -71,7 +71,28 @@ impl Op {
         Op::ALL.into_iter().find(|o| o.as_str() == s)
     }
 
-    /// Which operators a field type offers (the UI's filter builder asks the same question).
+    /// The operators a filter builder offers for a field type, in the order it lists them:
+    /// each one the type allows that a single typed value fills (`in` takes a list; `lte` and
+    /// `gte` add little to `lt` and `gt`). The web UI's builder asks here, so it can offer
+    /// nothing a filter would refuse.
+    pub fn offered_for(t: FieldType) -> Vec<Op> {
+        Op::BUILDER.into_iter().filter(|o| o.allowed_for(t)).collect()
+    }
+
+    /// Every operator a filter builder offers for some field type, in its order.
+    pub const BUILDER: [Op; 9] = [
+        Op::InLast,
+        Op::InNext,
+        Op::Contains,
+        Op::Eq,
+        Op::Ne,
+        Op::StartsWith,
+        Op::Lt,
+        Op::Gt,
+        Op::IsEmpty,
+    ];
+
+    /// Which operators a field type allows.
     pub fn allowed_for(self, t: FieldType) -> bool {
         use FieldType as T;
         match self {
@@ -470,6 +491,24 @@ fn resolve_leaf(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_builder_offers_what_filters_accept_and_each_type_something() {
+        use super::Op;
+        use crate::meta::FieldType;
+        for t in FieldType::ALL {
+            let offered = Op::offered_for(t);
+            assert!(offered.contains(&Op::IsEmpty), "{t:?}");
+            assert!(offered.iter().all(|o| o.allowed_for(t)), "{t:?}: {offered:?}");
+        }
+        assert_eq!(
+            Op::offered_for(FieldType::MultiSelect),
+            [Op::Contains, Op::IsEmpty],
+            "a multi-select is matched by a choice it holds, never equal to one"
+        );
+        assert!(Op::offered_for(FieldType::Date).contains(&Op::InNext));
+        assert!(!Op::offered_for(FieldType::LongText).contains(&Op::Eq));
+    }
+
     use super::*;
     use crate::meta::standard_objects;
     use proptest::prelude::*;

@@ -179,6 +179,7 @@ op-lt = er før / mindre end
 op-gt = er efter / større end
 op-is_empty = er tomt
 op-in_last = inden for de seneste (dage)
+op-in_next = inden for de næste (dage)
 record-edit = Rediger
 record-delete = Flyt til papirkurven
 record-save = Gem { $object }

@@ -179,6 +179,7 @@ op-lt = ist vor / kleiner als
 op-gt = ist nach / größer als
 op-is_empty = ist leer
 op-in_last = in den letzten (Tagen)
+op-in_next = in den nächsten (Tagen)
 record-edit = Bearbeiten
 record-delete = In den Papierkorb verschieben
 record-save = { $object } speichern

@@ -179,6 +179,7 @@ op-lt = is before / less than
 op-gt = is after / greater than
 op-is_empty = is empty
 op-in_last = in the last (days)
+op-in_next = in the next (days)
 record-edit = Edit
 record-delete = Move to trash
 record-save = Save { $object }

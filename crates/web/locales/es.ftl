@@ -179,6 +179,7 @@ op-lt = es anterior a / menor que
 op-gt = es posterior a / mayor que
 op-is_empty = está vacío
 op-in_last = en los últimos (días)
+op-in_next = en los próximos (días)
 record-edit = Editar
 record-delete = Mover a la papelera
 record-save = Guardar { $object }

@@ -179,6 +179,7 @@ op-lt = är före / mindre än
 op-gt = är efter / större än
 op-is_empty = är tomt
 op-in_last = under de senaste (dagarna)
+op-in_next = inom de närmaste (dagarna)
 record-edit = Redigera
 record-delete = Flytta till papperskorgen
 record-save = Spara { $object }

@@ -155,6 +155,7 @@ anchora_store::on_both_databases!(
     browser_pages_fit_at_1280_and_1440,
     board_and_start_page_sum_in_the_reporting_currency,
     english_users_choose_the_order_of_dates,
+    the_filter_builder_offers_only_what_filters_accept,
     start_page_lists_records_opened_lately,
     quality_pages_refuse_forgeries_and_roles,
     browser_quality_dashboard_rules_and_fix_list,

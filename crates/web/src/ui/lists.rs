@@ -4,7 +4,7 @@
 use super::{Cell, Resolver, Shell, Ui, labels};
 use anchora_core::ErrorCode;
 use anchora_core::auth::{Permission, SchemaChange};
-use anchora_core::filter::filter_field;
+use anchora_core::filter::{Op, filter_field};
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use anchora_core::service::ListParams;
 use askama::Template;
@@ -91,20 +91,14 @@ pub struct ViewLink {
 }
 
 /// The operators that fit a field's type (the ones the filter builder offers).
-fn ops_for(t: FieldType) -> &'static [&'static str] {
-    match t {
-        FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Phone | FieldType::Url => {
-            &["contains", "eq", "ne", "starts_with", "is_empty"]
-        }
-        FieldType::Number | FieldType::Money | FieldType::Percent => &["eq", "ne", "lt", "gt", "is_empty"],
-        FieldType::Date | FieldType::Datetime => &["in_last", "lt", "gt", "eq", "is_empty"],
-        FieldType::Boolean => &["eq"],
-        FieldType::Select | FieldType::MultiSelect => &["eq", "ne", "is_empty"],
-        FieldType::Relation | FieldType::User => &["eq", "is_empty"],
-    }
+/// The operators the filter builder offers for a field, as core decides them.
+fn ops_for(t: FieldType) -> String {
+    Op::offered_for(t)
+        .iter()
+        .map(|o| o.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
-
-const ALL_OPS: [&str; 8] = ["contains", "eq", "ne", "starts_with", "lt", "gt", "is_empty", "in_last"];
 
 /// The filter JSON for the builder's conditions; values typed as the field wants them.
 /// The filter conditions a list's query string names (`ff`, `fo`, `fv` in threes).
@@ -137,7 +131,11 @@ fn filter_json(object: &ObjectDef, conditions: &[Condition]) -> Option<Json> {
             let t = field.as_ref().map(|f| f.field_type);
             let value = match (c.op.as_str(), t) {
                 ("is_empty", _) => json!(c.value != "false"),
-                ("in_last", _) => json!(format!("{}d", c.value.trim().trim_end_matches('d'))),
+                // A number of days, as core reads it ("7", or "7d" as older links wrote it).
+                ("in_last" | "in_next", _) => {
+                    let days = c.value.trim().trim_end_matches('d').trim();
+                    days.parse::<u64>().map_or_else(|_| json!(c.value), |n| json!(n))
+                }
                 (_, Some(FieldType::Number | FieldType::Percent | FieldType::Money)) => {
                     let normal = c.value.replace([' ', '\u{a0}'], "").replace(',', ".");
                     normal.parse::<f64>().map_or_else(|_| json!(c.value), |n| json!(n))
@@ -350,15 +348,15 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         )
         .map(|f| Choice {
             label: labels::field(tr, &def, &f),
-            ops: ops_for(f.field_type).join(" "),
+            ops: ops_for(f.field_type),
             value: f.name,
         })
         .collect();
-    let ops = ALL_OPS
+    let ops = Op::BUILDER
         .iter()
         .map(|o| Choice {
-            value: (*o).to_string(),
-            label: tr.t(&format!("op-{o}")),
+            value: o.as_str().to_string(),
+            label: tr.t(&format!("op-{}", o.as_str())),
             ops: String::new(),
         })
         .collect();

@@ -570,3 +570,72 @@ async fn visit_noted(h: &H, email: &str, id: &str) {
     }
     panic!("the visit of {id} was not noted");
 }
+
+/// The list's filter builder offers, per field, the operators core accepts for its type (it
+/// offered `eq` and `ne` on multi-select fields, which every filter then refused, and never
+/// `in_next`), and a filter made of each one it offers shows the list.
+pub async fn the_filter_builder_offers_only_what_filters_accept(h: H) {
+    let r = h
+        .post(
+            "/api/v1/objects/company/fields",
+            json!({"name": "labels", "label": "Labels", "type": "multi_select",
+            "choices": [{"value": "gold", "label": "Gold"}, {"value": "øst", "label": "Øst"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = h
+        .post(
+            "/api/v1/records/company",
+            json!({"name": "Ærø Fisk ApS", "labels": ["øst"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    identity::user(&h, "kim@example.dk", "user", None).await;
+    let mut b = identity::Browser::default();
+    b.login(&h, "kim@example.dk", identity::PASSWORD).await;
+    let page = b.get(&h, "/o/company").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let offered = |field: &str| -> Vec<String> {
+        let marker = format!("<option value=\"{field}\" data-ops=\"");
+        let at = page
+            .text
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{field} in the builder"))
+            + marker.len();
+        let end = page.text[at..].find('"').unwrap();
+        page.text[at..at + end].split(' ').map(str::to_string).collect()
+    };
+    assert_eq!(offered("labels"), ["contains", "is_empty"]);
+    assert!(offered("created_at").contains(&"in_next".to_string()));
+    assert!(page.text.contains(">in the next (days)</option>"));
+    for (field, value) in [
+        ("labels", "øst"),
+        ("name", "Ærø"),
+        ("created_at", "2026-11-23T09:00:00Z"),
+        ("owner", ""),
+    ] {
+        for op in offered(field) {
+            let value = match op.as_str() {
+                "is_empty" => "true",
+                "in_last" | "in_next" => "7",
+                _ => value,
+            };
+            if value.is_empty() {
+                continue;
+            }
+            let url = format!("/o/company?ff={field}&fo={op}&fv={}", urlencoding(value));
+            let list = b.get(&h, &url).await;
+            assert_eq!(list.status, StatusCode::OK, "{url}");
+            assert!(!list.text.contains("class=\"error"), "{url} is refused:\n{}", list.text);
+        }
+    }
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
