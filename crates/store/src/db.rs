@@ -432,7 +432,7 @@ impl Tx {
     /// `columns`' values in order. The rows are encoded while the database takes those sent
     /// before (a send returns once the socket has the bytes), and the server skips the parse,
     /// bind and per-statement work of multi-row INSERTs. A value COPY cannot carry (a NUL in
-    /// text) fails the whole COPY, as a refused INSERT would fail the write.
+    /// text) fails the write, as a refused INSERT would: callers roll the transaction back.
     pub async fn copy_in<R>(
         &mut self,
         table: &str,
@@ -450,9 +450,12 @@ impl Tx {
         let mut copy = conn.copy_in_raw(&statement).await?;
         let mut data = Vec::with_capacity(COPY_SEND_AT + 4096);
         for row in rows {
-            let encoded = copy_row(&mut data, row);
-            if let Err(e) = encoded {
-                copy.abort("a value COPY cannot carry").await?;
+            if let Err(e) = copy_row(&mut data, row) {
+                // Ended as a whole rather than aborted: whatever the server answers (it may
+                // have failed on rows sent before), the connection reads it and stays in step;
+                // the caller's transaction is never committed after an error, so nothing of
+                // the rows stays.
+                let _ = copy.finish().await;
                 return Err(e);
             }
             if data.len() >= COPY_SEND_AT {

@@ -43,8 +43,6 @@ pub struct SqlStore {
     sqlite_options: Option<SqliteConnectOptions>,
     /// SQLite: the connection each object being bulk loaded by this process writes through.
     bulk_writers: std::sync::Mutex<std::collections::HashMap<String, Pool>>,
-    /// PostgreSQL: the objects this process bulk loads; their batches write with more memory.
-    pg_bulk_loads: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Drop for SqlStore {
@@ -283,7 +281,6 @@ impl SqlStore {
             checkpointer,
             sqlite_options: Some(options),
             bulk_writers: std::sync::Mutex::default(),
-            pg_bulk_loads: std::sync::Mutex::default(),
         })
     }
 
@@ -312,7 +309,6 @@ impl SqlStore {
             checkpointer: None,
             sqlite_options: None,
             bulk_writers: std::sync::Mutex::default(),
-            pg_bulk_loads: std::sync::Mutex::default(),
         })
     }
 
@@ -451,12 +447,6 @@ impl SqlStore {
     /// for 300,000 people, until autovacuum came by).
     pub async fn finish_bulk_load(&self, object: &ObjectDef) -> Result<()> {
         self.run_all(ddl::create_indexes(self.backend_kind(), object)).await?;
-        if self.backend_kind() == Backend::Postgres {
-            // What the load left in the text index's pending list goes into the index now,
-            // not into the next search or the next record someone saves.
-            self.run_all(["SELECT gin_clean_pending_list('ix_search_doc_tsv'::regclass)".to_string()])
-                .await?;
-        }
         let tables = [ident(&object.table()), "search_doc".to_string()];
         // On SQLite one call, so that the sampling limit holds for the ANALYZE that follows it
         // on the same connection.
@@ -477,9 +467,6 @@ impl SqlStore {
     /// 16 MB, and it is closed, its memory given back, when the load is done.
     async fn open_bulk_writer(&self, object: &ObjectDef) -> Result<()> {
         let (Some(options), Pool::Sqlite(_, lock)) = (&self.sqlite_options, &self.pool) else {
-            if let Ok(mut loads) = self.pg_bulk_loads.lock() {
-                loads.insert(object.name.clone());
-            }
             return Ok(());
         };
         let pool = SqlitePoolOptions::new()
@@ -503,9 +490,6 @@ impl SqlStore {
 
     /// Close the connection a bulk load of `object` wrote through, if it has one.
     async fn close_bulk_writer(&self, object: &str) {
-        if let Ok(mut loads) = self.pg_bulk_loads.lock() {
-            loads.remove(object);
-        }
         let writer = self.bulk_writers.lock().ok().and_then(|mut w| w.remove(object));
         if let Some(writer) = writer {
             if let Pool::Sqlite(_, lock) = &writer {
@@ -1560,12 +1544,8 @@ impl Store for SqlStore {
             .ok()
             .and_then(|writers| writers.get(&object.name).cloned());
         let pool = bulk.as_ref().unwrap_or(&self.pool);
-        let pg_bulk = self
-            .pg_bulk_loads
-            .lock()
-            .is_ok_and(|loads| loads.contains(&object.name));
         let mut tx = pool.begin_write().await.map_err(db_error)?;
-        let outcome = imports::write(&mut tx, self.backend_kind(), object, write, (ctx, pg_bulk))
+        let outcome = imports::write(&mut tx, self.backend_kind(), object, write, ctx)
             .await
             .map_err(db_error)?;
         if let ImportWriteOutcome::Written(_) = outcome {
