@@ -187,17 +187,13 @@ fn copy_value(out: &mut Vec<u8>, value: &sea_query::Value) -> Result<(), sqlx::E
         V::Double(Some(f)) => copy_float(out, *f),
         V::Bool(Some(b)) => out.push(if *b { b't' } else { b'f' }),
         V::ChronoDate(Some(d)) => {
-            let before_christ = copy_date(out, *d);
-            if before_christ {
-                out.extend_from_slice(b" BC");
-            }
+            let era = copy_date(out, *d);
+            out.extend_from_slice(era);
         }
         V::ChronoDateTimeUtc(Some(t)) => {
-            let before_christ = copy_date(out, t.date_naive());
+            let era = copy_date(out, t.date_naive());
             let _ = write!(out, " {}+00", t.format("%H:%M:%S%.6f"));
-            if before_christ {
-                out.extend_from_slice(b" BC");
-            }
+            out.extend_from_slice(era);
         }
         V::String(None)
         | V::Uuid(None)
@@ -244,17 +240,17 @@ fn copy_float(out: &mut Vec<u8>, f: f64) {
     }
 }
 
-/// A date as PostgreSQL reads it (years before 1 AD counted back, with " BC" after the
-/// value); whether it is BC.
-fn copy_date(out: &mut Vec<u8>, d: NaiveDate) -> bool {
+/// A date as PostgreSQL reads it, years before 1 AD counted back; what goes after the whole
+/// value (" BC" for those years).
+fn copy_date(out: &mut Vec<u8>, d: NaiveDate) -> &'static [u8] {
     use chrono::Datelike as _;
     use std::io::Write as _;
-    let (year, before_christ) = match d.year() {
-        y if y > 0 => (y, false),
-        y => (1 - y, true),
+    let (year, era): (i32, &[u8]) = match d.year() {
+        y if y > 0 => (y, b""),
+        y => (1 - y, b" BC"),
     };
     let _ = write!(out, "{year:04}-{:02}-{:02}", d.month(), d.day());
-    before_christ
+    era
 }
 
 /// Quote an identifier. Identifiers come from validated metadata (a–z, 0–9, _), so quoting is
@@ -436,7 +432,7 @@ impl Tx {
     pub async fn copy_in<R>(
         &mut self,
         table: &str,
-        columns: &[&str],
+        columns: &[impl AsRef<str>],
         rows: impl Iterator<Item = R> + Send,
     ) -> Result<u64, sqlx::Error>
     where
@@ -445,7 +441,7 @@ impl Tx {
         let Tx::Postgres(conn) = self else {
             return Err(sqlx::Error::InvalidArgument("COPY is PostgreSQL's".into()));
         };
-        let columns: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+        let columns: Vec<String> = columns.iter().map(|c| ident(c.as_ref())).collect();
         let statement = format!("COPY {} ({}) FROM STDIN", ident(table), columns.join(", "));
         let mut copy = conn.copy_in_raw(&statement).await?;
         let mut data = Vec::with_capacity(COPY_SEND_AT + 4096);

@@ -688,7 +688,6 @@ pub async fn insert_many(
     } else if backend == Backend::Postgres {
         // Many records (an import's batch): COPY instead of multi-row INSERTs. A million
         // people into an empty workspace: see bench/README.md, run 2026-12-03 (4).
-        let cols: Vec<&str> = cols.iter().map(String::as_str).collect();
         tx.copy_in(
             &table,
             &cols,

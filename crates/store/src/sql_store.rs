@@ -88,16 +88,15 @@ fn upkeep_in_background(pool: sqlx::SqlitePool, lock: crate::db::WriteLock) -> t
             // A bulk load adds a segment per batch; merging them as they come rereads and
             // rewrites the growing index all through the load (a million people into an empty
             // workspace took ~10% longer). They are merged when it is over.
-            if lock.bulk_loading() {
+            let merged = if lock.bulk_loading() {
                 merge_owed = true;
-                if !written {
-                    continue;
-                }
+                false
             } else {
                 merge_owed = merge_a_little(&pool, &lock).await;
-                if !written && !merge_owed {
-                    continue;
-                }
+                merge_owed
+            };
+            if !written && !merged {
+                continue;
             }
             // Beside the writers, until what they wrote meanwhile is little. A WAL the
             // checkpoints keep up with still only starts over when a writer begins with all of

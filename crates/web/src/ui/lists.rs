@@ -90,7 +90,6 @@ pub struct ViewLink {
     pub deletable: bool,
 }
 
-/// The operators that fit a field's type (the ones the filter builder offers).
 /// The operators the filter builder offers for a field, as core decides them.
 fn ops_for(t: FieldType) -> String {
     Op::offered_for(t)
@@ -100,7 +99,6 @@ fn ops_for(t: FieldType) -> String {
         .join(" ")
 }
 
-/// The filter JSON for the builder's conditions; values typed as the field wants them.
 /// The filter conditions a list's query string names (`ff`, `fo`, `fv` in threes).
 fn conditions_of(q: &[(String, String)]) -> Vec<Condition> {
     let all = |k: &str| {
@@ -123,6 +121,7 @@ pub(super) fn filter_json_from_query(object: &ObjectDef, q: &[(String, String)])
     filter_json(object, &conditions_of(q))
 }
 
+/// The filter JSON for the builder's conditions; values typed as the field wants them.
 fn filter_json(object: &ObjectDef, conditions: &[Condition]) -> Option<Json> {
     let leaves: Vec<Json> = conditions
         .iter()

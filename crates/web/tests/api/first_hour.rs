@@ -241,8 +241,7 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
     identity::user(&h, "chief@example.se", "admin", None).await;
-    let mut admin = identity::Browser::default();
-    admin.login(&h, "chief@example.se", identity::PASSWORD).await;
+    let mut admin = identity::Browser::signed_in(&h, "chief@example.se").await;
     let board = admin.get(&h, "/o/deal/board").await;
     assert_eq!(board.status, StatusCode::OK);
     assert_eq!(
@@ -303,8 +302,7 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
     assert!(!board.text.contains("Not in the sum"), "{}", board.text);
 
     // The seller's start page: their pipeline in the reporting currency too.
-    let mut seller_browser = identity::Browser::default();
-    seller_browser.login(&h, "seller@example.se", identity::PASSWORD).await;
+    let mut seller_browser = identity::Browser::signed_in(&h, "seller@example.se").await;
     let start = seller_browser.get(&h, "/home").await;
     assert_eq!(start.status, StatusCode::OK, "{:?}", start.headers);
     assert!(
@@ -321,8 +319,7 @@ pub async fn board_and_start_page_sum_in_the_reporting_currency(h: H) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let mut other = identity::Browser::default();
-    other.login(&h, "other@example.se", identity::PASSWORD).await;
+    let mut other = identity::Browser::signed_in(&h, "other@example.se").await;
     let board = other.get(&h, "/o/deal/board").await;
     assert_eq!(
         column_figure(&board.text, "lead"),
@@ -399,8 +396,7 @@ pub async fn english_users_choose_the_order_of_dates(h: H) {
         .await;
     assert_eq!(deal.status, StatusCode::CREATED, "{}", deal.body);
     let page = format!("/o/deal/{}", deal.body["id"].as_str().unwrap());
-    let mut b = identity::Browser::default();
-    b.login(&h, "ellen@example.co.uk", identity::PASSWORD).await;
+    let mut b = identity::Browser::signed_in(&h, "ellen@example.co.uk").await;
     let us = b.get(&h, &page).await;
     assert_eq!(us.status, StatusCode::OK);
     assert!(us.text.contains("03/04/2027"), "month first by default");
@@ -453,8 +449,7 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
-    let mut b = identity::Browser::default();
-    b.login(&h, "nora@example.no", identity::PASSWORD).await;
+    let mut b = identity::Browser::signed_in(&h, "nora@example.no").await;
     let home = b.get(&h, "/home").await;
     assert!(
         home.text.contains("You have not opened or changed any record yet."),
@@ -591,8 +586,7 @@ pub async fn the_filter_builder_offers_only_what_filters_accept(h: H) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     identity::user(&h, "kim@example.dk", "user", None).await;
-    let mut b = identity::Browser::default();
-    b.login(&h, "kim@example.dk", identity::PASSWORD).await;
+    let mut b = identity::Browser::signed_in(&h, "kim@example.dk").await;
     let page = b.get(&h, "/o/company").await;
     assert_eq!(page.status, StatusCode::OK);
     let offered = |field: &str| -> Vec<String> {
@@ -623,19 +617,12 @@ pub async fn the_filter_builder_offers_only_what_filters_accept(h: H) {
             if value.is_empty() {
                 continue;
             }
-            let url = format!("/o/company?ff={field}&fo={op}&fv={}", urlencoding(value));
+            let query =
+                [("ff", field), ("fo", op.as_str()), ("fv", value)].map(|(k, v)| (k.to_string(), v.to_string()));
+            let url = format!("/o/company?{}", anchora_core::views::query_string(&query));
             let list = b.get(&h, &url).await;
             assert_eq!(list.status, StatusCode::OK, "{url}");
             assert!(!list.text.contains("class=\"error"), "{url} is refused:\n{}", list.text);
         }
     }
-}
-
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

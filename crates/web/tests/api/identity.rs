@@ -114,6 +114,13 @@ impl Browser {
         }
     }
 
+    /// A browser signed in as `email`, a user made by [`user`] (with [`PASSWORD`]).
+    pub async fn signed_in(h: &H, email: &str) -> Self {
+        let mut browser = Self::default();
+        browser.login(h, email, PASSWORD).await;
+        browser
+    }
+
     /// Open the login page and sign in; returns the final response.
     pub async fn login(&mut self, h: &H, email: &str, password: &str) -> Page {
         let page = self.get(h, "/login").await;
