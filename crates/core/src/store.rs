@@ -260,7 +260,6 @@ pub trait Store: Send + Sync {
     async fn view(&self, id: ViewId) -> Result<Option<SavedView>>;
     async fn delete_view(&self, id: ViewId) -> Result<()>;
 
-    /// Erase a record for good, with everything `erasure` names, in one transaction.
     async fn create_project(&self, project: &Project) -> Result<()>;
     async fn projects(&self) -> Result<Vec<Project>>;
     async fn project(&self, id: ProjectId) -> Result<Option<Project>>;
@@ -272,6 +271,7 @@ pub trait Store: Send + Sync {
     async fn project_roles(&self) -> Result<Vec<RoleDef>>;
     async fn add_project_role(&self, role: &RoleDef) -> Result<()>;
 
+    /// Erase a record for good, with everything `erasure` names, in one transaction.
     async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts>;
 
     /// A new import job, with the uploaded file (read from `source`, kept in chunks) when the

@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use serde_json::{Value as Json_, json};
+use serde_json::{Value as JsonValue, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,7 +37,7 @@ fn origin(a: &Authed) -> Origin {
     }
 }
 
-async fn me(a: Authed) -> ApiResult<Json<Json_>> {
+async fn me(a: Authed) -> ApiResult<Json<JsonValue>> {
     let user = a.crm.me(&a.principal).await?;
     let mut body = user.to_json();
     if let Some(map) = body.as_object_mut() {
@@ -64,37 +64,37 @@ async fn change_password(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Statu
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_users(a: Authed) -> ApiResult<Json<Json_>> {
+async fn list_users(a: Authed) -> ApiResult<Json<JsonValue>> {
     let users = a.crm.users(&a.principal).await?;
     Ok(Json(
         json!({"data": users.iter().map(|u| u.to_json()).collect::<Vec<_>>()}),
     ))
 }
 
-async fn create_user(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn create_user(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let user = a.crm.create_user(&a.principal, body, &origin(&a)).await?;
     Ok((StatusCode::CREATED, Json(user.to_json())))
 }
 
-async fn get_user(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn get_user(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     Ok(Json(a.crm.user(&a.principal, &id).await?.to_json()))
 }
 
-async fn update_user(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn update_user(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
     let user = a.crm.update_user(&a.principal, &id, body, &origin(&a)).await?;
     Ok(Json(user.to_json()))
 }
 
-async fn list_teams(a: Authed) -> ApiResult<Json<Json_>> {
+async fn list_teams(a: Authed) -> ApiResult<Json<JsonValue>> {
     Ok(Json(json!({"data": a.crm.teams(&a.principal).await?})))
 }
 
-async fn create_team(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn create_team(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let team = a.crm.create_team(&a.principal, body, &origin(&a)).await?;
     Ok((StatusCode::CREATED, Json(json!(team))))
 }
 
-async fn list_tokens(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn list_tokens(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
     let all = q.get("all").is_some_and(|v| v == "true" || v == "1");
     let tokens = a.crm.tokens(&a.principal, all).await?;
     Ok(Json(
@@ -103,7 +103,7 @@ async fn list_tokens(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>>
 }
 
 /// The secret is in the answer once and never again.
-async fn create_token(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn create_token(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let (token, secret) = a.crm.create_token(&a.principal, body, &origin(&a)).await?;
     let mut out = token.to_json();
     if let Some(map) = out.as_object_mut() {
@@ -112,22 +112,22 @@ async fn create_token(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusC
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-async fn revoke_token(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn revoke_token(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     let token = a.crm.revoke_token(&a.principal, &id, &origin(&a)).await?;
     Ok(Json(token.to_json()))
 }
 
-async fn get_policy(a: Authed) -> ApiResult<Json<Json_>> {
+async fn get_policy(a: Authed) -> ApiResult<Json<JsonValue>> {
     Ok(Json(json!(a.crm.access_policy(&a.principal).await?)))
 }
 
-async fn put_policy(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn put_policy(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
     Ok(Json(json!(
         a.crm.set_access_policy(&a.principal, body, &origin(&a)).await?
     )))
 }
 
-async fn audit(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn audit(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
     let query = AuditQuery::parse(&q)?;
     let events = a.crm.audit_log(&a.principal, &query).await?;
     let next = (events.len() == query.limit as usize)
@@ -139,7 +139,7 @@ async fn audit(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
     })))
 }
 
-async fn changes(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn changes(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
     let query = ChangeQuery::parse(&q)?;
     let changes = a.crm.change_log(&a.principal, &query).await?;
     let next = (changes.len() == query.limit as usize)
@@ -158,14 +158,14 @@ async fn changes(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
     })))
 }
 
-async fn export_person(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn export_person(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     check_person_id(&id)?;
     Ok(Json(
         a.crm.export_person(&a.principal, &id, a.client.ip.as_deref()).await?,
     ))
 }
 
-async fn erase_person(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn erase_person(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     check_person_id(&id)?;
     Ok(Json(
         a.crm.erase_person(&a.principal, &id, a.client.ip.as_deref()).await?,

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::{get, post};
-use serde_json::{Value as Json_, json};
+use serde_json::{Value as JsonValue, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,16 +29,16 @@ fn country(q: &std::collections::HashMap<String, String>) -> String {
         .unwrap_or_else(|| DEFAULT_COUNTRY.to_string())
 }
 
-async fn scan(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn scan(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
     let open = a.crm.scan_duplicates(&a.principal, &object, &country(&q)).await?;
     Ok(Json(json!({"open": open})))
 }
 
-async fn queue(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn queue(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
     let limit = anchora_core::query::parse_limit(q.get("limit").map(String::as_str))?;
     let (_, def) = a.crm.object(&object).await?;
     let pairs = a.crm.duplicate_queue(&a.principal, &object, limit).await?;
-    let data: Vec<Json_> = pairs
+    let data: Vec<JsonValue> = pairs
         .iter()
         .map(|(p, x, y)| {
             json!({"score": p.score, "reasons": p.reasons, "found_at": p.found_at,
@@ -48,27 +48,27 @@ async fn queue(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> 
     Ok(Json(json!({"data": data})))
 }
 
-async fn dismiss(a: Authed, Path((object, x, y)): Path<(String, String, String)>) -> ApiResult<Json<Json_>> {
+async fn dismiss(a: Authed, Path((object, x, y)): Path<(String, String, String)>) -> ApiResult<Json<JsonValue>> {
     a.crm.dismiss_duplicate(&a.principal, &object, &x, &y).await?;
     Ok(Json(json!({"dismissed": true})))
 }
 
-async fn possible(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn possible(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
     let (_, def) = a.crm.object(&object).await?;
     let matches = a.crm.possible_duplicates(&a.principal, &object, &body).await?;
-    let data: Vec<Json_> = matches
+    let data: Vec<JsonValue> = matches
         .iter()
         .map(|m| json!({"score": m.score, "reasons": m.reasons, "record": m.record.to_json(&def)}))
         .collect();
     Ok(Json(json!({"data": data})))
 }
 
-async fn merge(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn merge(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
     let entry = a.crm.merge(&a.principal, &object, body).await?;
     Ok(Json(serde_json::to_value(&entry).unwrap_or_default()))
 }
 
-async fn undo(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn undo(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     let entry = a.crm.undo_merge(&a.principal, &id).await?;
     Ok(Json(serde_json::to_value(&entry).unwrap_or_default()))
 }

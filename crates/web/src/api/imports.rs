@@ -16,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value as Json_, json};
+use serde_json::{Value as JsonValue, json};
 use tokio::sync::mpsc;
 
 pub fn router() -> Router<AppState> {
@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/records/{object}/export", get(export))
 }
 
-pub fn job_json(job: &ImportJob) -> Json_ {
+pub fn job_json(job: &ImportJob) -> JsonValue {
     json!({
         "id": job.id.to_string(),
         "object": job.settings.object,
@@ -118,7 +118,7 @@ pub async fn read_upload(mut form: Multipart) -> Result<UploadForm, Error> {
     Ok(UploadForm { object, upload, fields })
 }
 
-fn preview_json(preview: &Preview) -> Json_ {
+fn preview_json(preview: &Preview) -> JsonValue {
     json!({
         "format": preview.format,
         "encoding": preview.encoding,
@@ -130,7 +130,7 @@ fn preview_json(preview: &Preview) -> Json_ {
     })
 }
 
-async fn upload(a: Authed, State(state): State<AppState>, form: Multipart) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn upload(a: Authed, State(state): State<AppState>, form: Multipart) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let _slot = state.uploads.take(a.principal.user_id)?;
     let form = read_upload(form).await?;
     let object = form
@@ -143,24 +143,24 @@ async fn upload(a: Authed, State(state): State<AppState>, form: Multipart) -> Ap
     ))
 }
 
-async fn list(a: Authed) -> ApiResult<Json<Json_>> {
+async fn list(a: Authed) -> ApiResult<Json<JsonValue>> {
     let jobs = a.crm.import_jobs(&a.principal, 100).await?;
     Ok(Json(json!({"data": jobs.iter().map(job_json).collect::<Vec<_>>()})))
 }
 
 /// A job, with the rows that look like records already there (the first 200).
-async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     let job = a.crm.import_job(&a.principal, &id).await?;
     let (total, rows) = a.crm.import_likely_duplicates(&a.principal, &id, 200).await?;
     let (warnings, unknown_owners) = a.crm.import_warnings(&a.principal, &id, 200).await?;
     let mut body = job_json(&job);
     if let Some(fields) = body.as_object_mut() {
         fields.insert("likely_duplicates".into(), json!({"total": total, "rows": rows}));
-        let warnings: Vec<Json_> = warnings
+        let warnings: Vec<JsonValue> = warnings
             .iter()
             .map(|w| json!({"row": w.row, "kind": w.kind, "detail": w.detail, "message": w.message()}))
             .collect();
-        fields.insert("warnings".into(), Json_::Array(warnings));
+        fields.insert("warnings".into(), JsonValue::Array(warnings));
         fields.insert("unknown_owners".into(), json!(unknown_owners));
     }
     Ok(Json(body))
@@ -180,7 +180,11 @@ pub fn spawn_import(crm: &Crm, id: ImportId) {
     });
 }
 
-async fn start(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn start(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let job = a.crm.start_import(&a.principal, &id, body).await?;
     spawn_import(&a.crm, job.id);
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))))

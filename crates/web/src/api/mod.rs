@@ -21,7 +21,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use serde_json::{Value as Json_, json};
+use serde_json::{Value as JsonValue, json};
 
 pub use openapi::openapi_document;
 
@@ -65,9 +65,9 @@ fn record_response(status: StatusCode, object: &ObjectDef, record: &Record) -> R
     (status, headers, Json(record.to_json(object))).into_response()
 }
 
-async fn list_objects(a: Authed) -> ApiResult<Json<Json_>> {
+async fn list_objects(a: Authed) -> ApiResult<Json<JsonValue>> {
     let schema = a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
-    let data: Vec<Json_> = schema
+    let data: Vec<JsonValue> = schema
         .objects
         .values()
         .filter(|o| !o.archived)
@@ -76,18 +76,18 @@ async fn list_objects(a: Authed) -> ApiResult<Json<Json_>> {
     Ok(Json(json!({ "data": data })))
 }
 
-async fn get_object(a: Authed, Path(object): Path<String>) -> ApiResult<Json<Json_>> {
+async fn get_object(a: Authed, Path(object): Path<String>) -> ApiResult<Json<JsonValue>> {
     a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
     let (_, def) = a.crm.object(&object).await?;
     Ok(Json(describe_object(&def)))
 }
 
-async fn create_object(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn create_object(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let def = a.crm.create_object(&a.principal, body).await?;
     Ok((StatusCode::CREATED, Json(describe_object(&def))))
 }
 
-async fn update_object(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn update_object(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
     let def = a.crm.update_object(&a.principal, &object, body).await?;
     Ok(Json(describe_object(&def)))
 }
@@ -96,7 +96,7 @@ async fn add_field(
     a: Authed,
     Path(object): Path<String>,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let field = a.crm.add_field(&a.principal, &object, body).await?;
     Ok((StatusCode::CREATED, Json(json!(field))))
 }
@@ -105,7 +105,7 @@ async fn update_field(
     a: Authed,
     Path((object, field)): Path<(String, String)>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let field = a.crm.update_field(&a.principal, &object, &field, body).await?;
     Ok(Json(json!(field)))
 }
@@ -115,13 +115,13 @@ async fn remove_field(
     a: Authed,
     Path((object, field)): Path<(String, String)>,
     QueryMap(q): QueryMap,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let purge = q.get("purge").is_some_and(|v| v == "true" || v == "1");
     let field = a.crm.remove_field(&a.principal, &object, &field, purge).await?;
     Ok(Json(json!({"field": field, "purged": purge})))
 }
 
-async fn list_records(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn list_records(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
     let params = ListParams {
         filter: q.get("filter").cloned(),
         sort: q.get("sort").cloned(),
@@ -131,7 +131,7 @@ async fn list_records(a: Authed, Path(object): Path<String>, QueryMap(q): QueryM
         count: q.get("count").is_some_and(|v| v == "true" || v == "1"),
     };
     let (def, page) = a.crm.list(&a.principal, &object, &params).await?;
-    let data: Vec<Json_> = page.records.iter().map(|r| r.to_json(&def)).collect();
+    let data: Vec<JsonValue> = page.records.iter().map(|r| r.to_json(&def)).collect();
     let mut body = json!({ "data": data, "next_cursor": page.next_cursor });
     if let (Some(total), Some(fields)) = (page.total, body.as_object_mut()) {
         fields.insert("total".into(), json!(total));
@@ -181,7 +181,7 @@ async fn history(
     a: Authed,
     Path((object, id)): Path<(String, String)>,
     QueryMap(q): QueryMap,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let changes = a
         .crm
         .history(
@@ -196,24 +196,24 @@ async fn history(
     let next = (changes.len() == usize::try_from(limit).unwrap_or(usize::MAX))
         .then(|| changes.last().map(|c| c.seq))
         .flatten();
-    let data: Vec<Json_> = changes.iter().map(|c| c.to_json()).collect();
+    let data: Vec<JsonValue> = changes.iter().map(|c| c.to_json()).collect();
     Ok(Json(json!({ "data": data, "next_after": next })))
 }
 
-async fn search(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<Json_>> {
+async fn search(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
     let text = q.get("q").map(String::as_str).unwrap_or("");
     let hits = a
         .crm
         .search(&a.principal, text, q.get("limit").map(String::as_str))
         .await?;
-    let data: Vec<Json_> = hits
+    let data: Vec<JsonValue> = hits
         .iter()
         .map(|h| json!({"object": h.object, "id": h.id.to_string(), "title": h.title, "rank": h.rank}))
         .collect();
     Ok(Json(json!({ "data": data })))
 }
 
-async fn openapi(a: Authed) -> ApiResult<Json<Json_>> {
+async fn openapi(a: Authed) -> ApiResult<Json<JsonValue>> {
     let schema = a.crm.authorize(&a.principal, Permission::ReadRecords).await?;
     Ok(Json(openapi_document(&schema, &a.workspace)))
 }

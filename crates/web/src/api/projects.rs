@@ -15,7 +15,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
-use serde_json::{Value as Json_, json};
+use serde_json::{Value as JsonValue, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,12 +67,12 @@ pub fn router() -> Router<AppState> {
         .route("/me/follow-up", get(follow_up))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Json_> {
+fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<JsonValue> {
     serde_json::to_value(v).map_err(|e| Error::internal(e.to_string()).into())
 }
 
 /// The project whole, with everything computed from it on `today`.
-pub fn project_json(state: &ProjectState, rights: ProjectRights, today: chrono::NaiveDate) -> ApiResult<Json_> {
+pub fn project_json(state: &ProjectState, rights: ProjectRights, today: chrono::NaiveDate) -> ApiResult<JsonValue> {
     let schedule = state.schedule().ok();
     let thirds = state.thirds();
     Ok(json!({
@@ -118,15 +118,15 @@ pub fn project_json(state: &ProjectState, rights: ProjectRights, today: chrono::
     }))
 }
 
-fn meeting_json(state: &ProjectState, m: &anchora_core::project::meetings::Meeting) -> ApiResult<Json_> {
+fn meeting_json(state: &ProjectState, m: &anchora_core::project::meetings::Meeting) -> ApiResult<JsonValue> {
     let mut v = to_json(m)?;
-    if let Json_::Object(map) = &mut v {
+    if let JsonValue::Object(map) = &mut v {
         map.insert("agenda".into(), to_json(&state.agenda(m))?);
     }
     Ok(v)
 }
 
-fn communications_json(state: &ProjectState, today: chrono::NaiveDate) -> ApiResult<Json_> {
+fn communications_json(state: &ProjectState, today: chrono::NaiveDate) -> ApiResult<JsonValue> {
     state
         .communications_due(today)
         .into_iter()
@@ -139,7 +139,7 @@ fn communications_json(state: &ProjectState, today: chrono::NaiveDate) -> ApiRes
             }))
         })
         .collect::<ApiResult<Vec<_>>>()
-        .map(Json_::Array)
+        .map(JsonValue::Array)
 }
 
 /// A number in the path; anything else is a missing item.
@@ -159,23 +159,23 @@ fn version(q: &std::collections::HashMap<String, String>) -> ApiResult<i64> {
     })
 }
 
-async fn list(a: Authed) -> ApiResult<Json<Json_>> {
+async fn list(a: Authed) -> ApiResult<Json<JsonValue>> {
     let projects = a.crm.projects(&a.principal).await?;
     Ok(Json(json!({ "data": to_json(&projects)? })))
 }
 
-async fn create(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn create(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let p = a.crm.create_project(&a.principal, body).await?;
     Ok((StatusCode::CREATED, Json(to_json(&p)?)))
 }
 
-async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     let (state, rights) = a.crm.project_state(&a.principal, &id).await?;
     let today = a.crm.clock.now().date_naive();
     Ok(Json(project_json(&state, rights, today)?))
 }
 
-async fn update(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn update(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
     let p = a.crm.update_project(&a.principal, &id, body).await?;
     Ok(Json(to_json(&p)?))
 }
@@ -184,7 +184,7 @@ async fn add_member(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let m = a.crm.add_member(&a.principal, &id, body).await?;
     Ok((StatusCode::CREATED, Json(to_json(&m)?)))
 }
@@ -193,7 +193,7 @@ async fn update_member(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let m = a.crm.update_member(&a.principal, &id, number(&n)?, body).await?;
     Ok(Json(to_json(&m)?))
 }
@@ -216,18 +216,30 @@ struct ConfirmBody {
     version: i64,
 }
 
-async fn confirm(a: Authed, Path((id, n)): Path<(String, String)>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn confirm(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<JsonValue>> {
     let c: ConfirmBody = serde_json::from_value(body).map_err(|e| anchora_core::service::body_error(&e))?;
     let m = a.crm.confirm_roles(&a.principal, &id, number(&n)?, c.version).await?;
     Ok(Json(to_json(&m)?))
 }
 
-async fn review(a: Authed, Path((id, n)): Path<(String, String)>, JsonBody(body): JsonBody) -> ApiResult<Json<Json_>> {
+async fn review(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<JsonValue>> {
     let m = a.crm.review_role(&a.principal, &id, number(&n)?, body).await?;
     Ok(Json(to_json(&m)?))
 }
 
-async fn add_task(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn add_task(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let t = a.crm.add_task(&a.principal, &id, body).await?;
     Ok((StatusCode::CREATED, Json(to_json(&t)?)))
 }
@@ -236,7 +248,7 @@ async fn update_task(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let t = a.crm.update_task(&a.principal, &id, number(&n)?, body).await?;
     Ok(Json(to_json(&t)?))
 }
@@ -257,7 +269,7 @@ async fn add_dependency(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let d: DependencyBody = serde_json::from_value(body).map_err(|e| anchora_core::service::body_error(&e))?;
     let dep = a.crm.add_dependency(&a.principal, &id, d.before, d.after).await?;
     Ok((StatusCode::CREATED, Json(to_json(&dep)?)))
@@ -277,7 +289,7 @@ async fn add_package(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let p = a.crm.add_work_package(&a.principal, &id, body).await?;
     Ok((StatusCode::CREATED, Json(to_json(&p)?)))
 }
@@ -295,7 +307,7 @@ async fn move_package(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let m: MoveBody = serde_json::from_value(body).map_err(|e| anchora_core::service::body_error(&e))?;
     let p = a
         .crm
@@ -304,19 +316,19 @@ async fn move_package(
     Ok(Json(to_json(&p)?))
 }
 
-async fn roles(a: Authed) -> ApiResult<Json<Json_>> {
+async fn roles(a: Authed) -> ApiResult<Json<JsonValue>> {
     a.crm
         .authorize(&a.principal, anchora_core::auth::Permission::ReadRecords)
         .await?;
     Ok(Json(json!({ "data": to_json(&a.crm.project_catalogue().await?)? })))
 }
 
-async fn add_role(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn add_role(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let r = a.crm.add_project_role(&a.principal, body).await?;
     Ok((StatusCode::CREATED, Json(to_json(&r)?)))
 }
 
-fn body<T: serde::de::DeserializeOwned>(body: Json_) -> ApiResult<T> {
+fn body<T: serde::de::DeserializeOwned>(body: JsonValue) -> ApiResult<T> {
     serde_json::from_value(body).map_err(|e| anchora_core::service::body_error(&e).into())
 }
 
@@ -324,7 +336,7 @@ async fn raise_change(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(b): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let c = a.crm.raise_change(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&c)?)))
 }
@@ -333,7 +345,7 @@ async fn update_change(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let c = a.crm.update_change(&a.principal, &id, number(&n)?, b).await?;
     Ok(Json(to_json(&c)?))
 }
@@ -351,7 +363,7 @@ async fn change_step(
     a: Authed,
     Path((id, n, step)): Path<(String, String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let n = number(&n)?;
     let p = &a.principal;
     let out = match step.as_str() {
@@ -377,12 +389,16 @@ async fn change_step(
     Ok(Json(out))
 }
 
-async fn add_meeting(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn add_meeting(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let m = a.crm.add_meeting(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&m)?)))
 }
 
-async fn meeting(a: Authed, Path((id, n)): Path<(String, String)>) -> ApiResult<Json<Json_>> {
+async fn meeting(a: Authed, Path((id, n)): Path<(String, String)>) -> ApiResult<Json<JsonValue>> {
     let (state, _) = a.crm.project_state(&a.principal, &id).await?;
     let n = number(&n)?;
     let m = state
@@ -391,12 +407,20 @@ async fn meeting(a: Authed, Path((id, n)): Path<(String, String)>) -> ApiResult<
     Ok(Json(meeting_json(&state, m)?))
 }
 
-async fn minutes(a: Authed, Path((id, n)): Path<(String, String)>, JsonBody(b): JsonBody) -> ApiResult<Json<Json_>> {
+async fn minutes(
+    a: Authed,
+    Path((id, n)): Path<(String, String)>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<Json<JsonValue>> {
     let m = a.crm.record_minutes(&a.principal, &id, number(&n)?, b).await?;
     Ok(Json(to_json(&m)?))
 }
 
-async fn add_action(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn add_action(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let x = a.crm.add_action(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&x)?)))
 }
@@ -405,12 +429,16 @@ async fn update_action(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let x = a.crm.update_action(&a.principal, &id, number(&n)?, b).await?;
     Ok(Json(to_json(&x)?))
 }
 
-async fn escalate(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn escalate(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let e = a.crm.escalate(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&e)?)))
 }
@@ -426,7 +454,7 @@ async fn decide_escalation(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let d: DecisionBody = body(b)?;
     let e = a
         .crm
@@ -435,7 +463,7 @@ async fn decide_escalation(
     Ok(Json(to_json(&e)?))
 }
 
-async fn communications(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn communications(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     let (state, _) = a.crm.project_state(&a.principal, &id).await?;
     let today = a.crm.clock.now().date_naive();
     Ok(Json(json!({ "data": communications_json(&state, today)? })))
@@ -445,7 +473,7 @@ async fn add_communication(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(b): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let c = a.crm.add_communication(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&c)?)))
 }
@@ -454,7 +482,7 @@ async fn update_communication(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let c = a.crm.update_communication(&a.principal, &id, number(&n)?, b).await?;
     Ok(Json(to_json(&c)?))
 }
@@ -474,7 +502,7 @@ async fn communication_sent(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let s: StepBody = body(b)?;
     let c = a
         .crm
@@ -518,7 +546,7 @@ async fn draft_report(
 fn report_response(
     q: &std::collections::HashMap<String, String>,
     markdown: &str,
-    json: impl FnOnce() -> ApiResult<Json_>,
+    json: impl FnOnce() -> ApiResult<JsonValue>,
 ) -> ApiResult<Response> {
     Ok(match q.get("format").map(String::as_str) {
         Some("markdown" | "md") => (
@@ -551,7 +579,7 @@ async fn send_report(
     headers: HeaderMap,
     QueryMap(q): QueryMap,
     JsonBody(b): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let s: SendBody = body(b)?;
     let r = a
         .crm
@@ -569,7 +597,11 @@ async fn sent_report(a: Authed, Path((id, n)): Path<(String, String)>, QueryMap(
     report_response(&q, &r.markdown, || to_json(r))
 }
 
-async fn add_journey(a: Authed, Path(id): Path<String>, JsonBody(b): JsonBody) -> ApiResult<(StatusCode, Json<Json_>)> {
+async fn add_journey(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody,
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let j = a.crm.add_journey(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&j)?)))
 }
@@ -578,7 +610,7 @@ async fn update_journey(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let j = a.crm.update_journey(&a.principal, &id, number(&n)?, b).await?;
     Ok(Json(to_json(&j)?))
 }
@@ -587,7 +619,7 @@ async fn add_requirement(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(b): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let r = a.crm.add_requirement(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&r)?)))
 }
@@ -596,7 +628,7 @@ async fn update_requirement(
     a: Authed,
     Path((id, n)): Path<(String, String)>,
     JsonBody(b): JsonBody,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<JsonValue>> {
     let r = a.crm.update_requirement(&a.principal, &id, number(&n)?, b).await?;
     Ok(Json(to_json(&r)?))
 }
@@ -605,7 +637,7 @@ async fn add_config_item(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(b): JsonBody,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let c = a.crm.add_config_item(&a.principal, &id, b).await?;
     Ok((StatusCode::CREATED, Json(to_json(&c)?)))
 }
@@ -621,7 +653,7 @@ async fn delete_config_item(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn traceability(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_>> {
+async fn traceability(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     let (state, _) = a.crm.project_state(&a.principal, &id).await?;
     let (t, configured) = a.crm.traceability(&a.principal, &state).await?;
     Ok(Json(
@@ -629,7 +661,7 @@ async fn traceability(a: Authed, Path(id): Path<String>) -> ApiResult<Json<Json_
     ))
 }
 
-async fn follow_up(a: Authed) -> ApiResult<Json<Json_>> {
+async fn follow_up(a: Authed) -> ApiResult<Json<JsonValue>> {
     let f = a.crm.follow_up(&a.principal).await?;
     let today = a.crm.clock.now().date_naive();
     let project = |p: &anchora_core::project::model::Project| json!({ "id": p.id, "name": p.settings.name });
