@@ -563,7 +563,12 @@ fn render_password(ui: &Ui, status: StatusCode, notice: Option<String>, error: O
         title: tr.t("password-change"),
         notice,
         error,
-        csrf: ui.a.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        csrf: ui
+            .authed
+            .session
+            .as_ref()
+            .map(|s| s.csrf_token.clone())
+            .unwrap_or_default(),
         min_chars: MIN_PASSWORD_CHARS_HINT,
         rules: tr.t1("password-rules", "min", MIN_PASSWORD_CHARS_HINT),
         tr,
@@ -587,7 +592,7 @@ struct PasswordForm {
 }
 
 async fn password_submit(ui: Ui, Form(form): Form<PasswordForm>) -> Response {
-    let Some(session) = ui.a.session.clone() else {
+    let Some(session) = ui.authed.session.clone() else {
         return Redirect::to("/login").into_response();
     };
     let tr = ui.tr.clone();
@@ -596,12 +601,12 @@ async fn password_submit(ui: Ui, Form(form): Form<PasswordForm>) -> Response {
     }
     let body = serde_json::json!({"current_password": form.current_password, "new_password": form.new_password});
     let origin = anchora_core::accounts::Origin {
-        ip: ui.a.client.ip.clone(),
+        ip: ui.authed.client.ip.clone(),
     };
     match ui
-        .a
+        .authed
         .crm
-        .change_password(&ui.a.principal, body, Some(&session.id_hash), &origin)
+        .change_password(&ui.authed.principal, body, Some(&session.id_hash), &origin)
         .await
     {
         Ok(()) => render_password(&ui, StatusCode::OK, Some(tr.t("password-changed")), None),
@@ -640,13 +645,14 @@ async fn locale_submit(ui: Ui, Form(form): Form<LocaleForm>) -> Response {
         return crate::ui::form_expired(&ui);
     }
     let origin = anchora_core::accounts::Origin {
-        ip: ui.a.client.ip.clone(),
+        ip: ui.authed.client.ip.clone(),
     };
     let body = serde_json::json!({"locale": form.locale});
-    if let Err(e) =
-        ui.a.crm
-            .update_user(&ui.a.principal, &ui.a.user.id.to_string(), body, &origin)
-            .await
+    if let Err(e) = ui
+        .authed
+        .crm
+        .update_user(&ui.authed.principal, &ui.authed.user.id.to_string(), body, &origin)
+        .await
     {
         tracing::warn!(error = %e.detail, "the language could not be changed");
     }

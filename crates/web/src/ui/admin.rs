@@ -69,7 +69,7 @@ struct ObjectsPage {
 
 pub async fn objects_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
     let policy = &ui.schema.policy;
-    let p = &ui.a.principal;
+    let p = &ui.authed.principal;
     if !p.may(Permission::ChangeSchema(SchemaChange::AddField), policy)
         && !p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy)
     {
@@ -111,7 +111,12 @@ pub async fn create_object(ui: Ui, Form(form): Form<Fields>) -> Response {
     if !get("label_plural").is_empty() {
         body.insert("label_plural".into(), json!(get("label_plural")));
     }
-    match ui.a.crm.create_object(&ui.a.principal, Json::Object(body)).await {
+    match ui
+        .authed
+        .crm
+        .create_object(&ui.authed.principal, Json::Object(body))
+        .await
+    {
         Ok(def) => Redirect::to(&format!("/admin/objects/{}", def.name)).into_response(),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => back("/admin/objects", Some(problem(&e))),
@@ -154,7 +159,7 @@ pub async fn fields_page(
         return super::not_found(&ui);
     };
     let policy = &ui.schema.policy;
-    let p = &ui.a.principal;
+    let p = &ui.authed.principal;
     let may_add = p.may(Permission::ChangeSchema(SchemaChange::AddField), policy);
     let may_edit_choices = p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy);
     if !may_add && !may_edit_choices {
@@ -236,7 +241,12 @@ pub async fn add_field(ui: Ui, Path(object): Path<String>, Form(form): Form<Fiel
         body.insert("target".into(), json!(get("target")));
     }
     let path = format!("/admin/objects/{object}");
-    match ui.a.crm.add_field(&ui.a.principal, &object, Json::Object(body)).await {
+    match ui
+        .authed
+        .crm
+        .add_field(&ui.authed.principal, &object, Json::Object(body))
+        .await
+    {
         Ok(_) => back(&path, None),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => back(&path, Some(problem(&e))),
@@ -250,9 +260,9 @@ pub async fn save_choices(ui: Ui, Path((object, field)): Path<(String, String)>,
     let choices = parse_choices(form.get("choices").map_or("", String::as_str));
     let path = format!("/admin/objects/{object}");
     match ui
-        .a
+        .authed
         .crm
-        .update_field(&ui.a.principal, &object, &field, json!({ "choices": choices }))
+        .update_field(&ui.authed.principal, &object, &field, json!({ "choices": choices }))
         .await
     {
         Ok(_) => back(&path, None),
@@ -270,7 +280,12 @@ pub async fn archive_field(
         return forbidden(&ui);
     }
     let path = format!("/admin/objects/{object}");
-    match ui.a.crm.remove_field(&ui.a.principal, &object, &field, false).await {
+    match ui
+        .authed
+        .crm
+        .remove_field(&ui.authed.principal, &object, &field, false)
+        .await
+    {
         Ok(_) => back(&path, None),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => back(&path, Some(problem(&e))),
@@ -302,28 +317,29 @@ struct UsersPage {
 }
 
 pub async fn users_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
-    if !ui.a.principal.may(Permission::ManageUsers, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::ManageUsers, &ui.schema.policy) {
         return forbidden(&ui);
     }
     let tr = &ui.tr;
-    let teams = ui.a.crm.teams(&ui.a.principal).await.unwrap_or_default();
+    let teams = ui.authed.crm.teams(&ui.authed.principal).await.unwrap_or_default();
     let team_name: HashMap<_, _> = teams.iter().map(|t| (t.id, t.name.clone())).collect();
-    let users =
-        ui.a.crm
-            .users(&ui.a.principal)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.email.is_some())
-            .map(|u| UserRow {
-                id: u.id.to_string(),
-                email: u.email.clone().unwrap_or_default(),
-                role: u.role.as_str().to_string(),
-                team: u.team.map(|t| t.to_string()).unwrap_or_default(),
-                active: u.active,
-                name: u.name,
-            })
-            .collect();
+    let users = ui
+        .authed
+        .crm
+        .users(&ui.authed.principal)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| u.email.is_some())
+        .map(|u| UserRow {
+            id: u.id.to_string(),
+            email: u.email.clone().unwrap_or_default(),
+            role: u.role.as_str().to_string(),
+            team: u.team.map(|t| t.to_string()).unwrap_or_default(),
+            active: u.active,
+            name: u.name,
+        })
+        .collect();
     let (error, saved) = banner(&q, &ui);
     let page = UsersPage {
         title: tr.t("admin-users-title"),
@@ -360,9 +376,14 @@ pub async fn create_user(ui: Ui, Form(form): Form<Fields>) -> Response {
         body.insert("password".into(), json!(get("password")));
     }
     let origin = anchora_core::accounts::Origin {
-        ip: ui.a.client.ip.clone(),
+        ip: ui.authed.client.ip.clone(),
     };
-    match ui.a.crm.create_user(&ui.a.principal, Json::Object(body), &origin).await {
+    match ui
+        .authed
+        .crm
+        .create_user(&ui.authed.principal, Json::Object(body), &origin)
+        .await
+    {
         Ok(_) => back("/admin/users", None),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => back("/admin/users", Some(problem(&e))),
@@ -384,12 +405,12 @@ pub async fn update_user(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
         body.insert("active".into(), json!(active == "true"));
     }
     let origin = anchora_core::accounts::Origin {
-        ip: ui.a.client.ip.clone(),
+        ip: ui.authed.client.ip.clone(),
     };
     match ui
-        .a
+        .authed
         .crm
-        .update_user(&ui.a.principal, &id, Json::Object(body), &origin)
+        .update_user(&ui.authed.principal, &id, Json::Object(body), &origin)
         .await
     {
         Ok(_) => back("/admin/users", None),
@@ -403,10 +424,10 @@ pub async fn create_team(ui: Ui, Form(form): Form<Fields>) -> Response {
         return forbidden(&ui);
     }
     let origin = anchora_core::accounts::Origin {
-        ip: ui.a.client.ip.clone(),
+        ip: ui.authed.client.ip.clone(),
     };
     let body = json!({"name": form.get("name").cloned().unwrap_or_default()});
-    match ui.a.crm.create_team(&ui.a.principal, body, &origin).await {
+    match ui.authed.crm.create_team(&ui.authed.principal, body, &origin).await {
         Ok(_) => back("/admin/users", None),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => back("/admin/users", Some(problem(&e))),
@@ -437,27 +458,28 @@ struct TokensPage {
 
 async fn render_tokens(ui: &Ui, new_token: Option<String>, error: Option<String>, status: StatusCode) -> Response {
     let tr = &ui.tr;
-    let tokens =
-        ui.a.crm
-            .tokens(&ui.a.principal, false)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| TokenRow {
-                id: t.id.to_string(),
-                scope: tr.t(&format!("scope-{}", t.scope.as_str())),
-                used: t.last_used_at.map_or_else(
-                    || tr.t("tokens-never-used"),
-                    |at| tr.t1("tokens-last-used", "when", tr.datetime(at)),
-                ),
-                expires: t
-                    .expires_at
-                    .map(|at| tr.t1("tokens-expires-at", "when", tr.date(at.date_naive())))
-                    .unwrap_or_default(),
-                revoked: t.revoked_at.is_some(),
-                name: t.name,
-            })
-            .collect();
+    let tokens = ui
+        .authed
+        .crm
+        .tokens(&ui.authed.principal, false)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id.to_string(),
+            scope: tr.t(&format!("scope-{}", t.scope.as_str())),
+            used: t.last_used_at.map_or_else(
+                || tr.t("tokens-never-used"),
+                |at| tr.t1("tokens-last-used", "when", tr.datetime(at)),
+            ),
+            expires: t
+                .expires_at
+                .map(|at| tr.t1("tokens-expires-at", "when", tr.date(at.date_naive())))
+                .unwrap_or_default(),
+            revoked: t.revoked_at.is_some(),
+            name: t.name,
+        })
+        .collect();
     let page = TokensPage {
         title: tr.t("tokens-title"),
         tokens,
@@ -501,12 +523,12 @@ pub async fn create_token(ui: Ui, Form(form): Form<Fields>) -> Response {
         }
     }
     let origin = anchora_core::accounts::Origin {
-        ip: ui.a.client.ip.clone(),
+        ip: ui.authed.client.ip.clone(),
     };
     match ui
-        .a
+        .authed
         .crm
-        .create_token(&ui.a.principal, Json::Object(body), &origin)
+        .create_token(&ui.authed.principal, Json::Object(body), &origin)
         .await
     {
         Ok((_, secret)) => render_tokens(&ui, Some(secret), None, StatusCode::CREATED).await,
@@ -520,9 +542,9 @@ pub async fn revoke_token(ui: Ui, Path(id): Path<String>, Form(form): Form<Field
         return forbidden(&ui);
     }
     let origin = anchora_core::accounts::Origin {
-        ip: ui.a.client.ip.clone(),
+        ip: ui.authed.client.ip.clone(),
     };
-    match ui.a.crm.revoke_token(&ui.a.principal, &id, &origin).await {
+    match ui.authed.crm.revoke_token(&ui.authed.principal, &id, &origin).await {
         Ok(_) => Redirect::to("/account/tokens").into_response(),
         Err(e) => render_tokens(&ui, None, Some(problem(&e)), StatusCode::NOT_FOUND).await,
     }

@@ -81,7 +81,7 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
     };
     let tr = &ui.tr;
     let money = def.active_fields().find(|f| f.field_type == FieldType::Money).cloned();
-    let mut totals = match ui.a.crm.money_by(&ui.a.principal, &def.name, &by.name).await {
+    let mut totals = match ui.authed.crm.money_by(&ui.authed.principal, &def.name, &by.name).await {
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "board totals could not be read");
@@ -105,7 +105,7 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
             trash: false,
             count: false,
         };
-        let page = match ui.a.crm.list(&ui.a.principal, &def.name, &params).await {
+        let page = match ui.authed.crm.list(&ui.authed.principal, &def.name, &params).await {
             Ok((_, page)) => page,
             Err(e) => {
                 tracing::error!(error = %e, "a board column could not be read");
@@ -197,7 +197,12 @@ pub async fn move_card(
     let to = form.get("to").cloned().unwrap_or_default();
     let body = json!({ by.name.clone(): to });
     let board = format!("/o/{}/board?by={}", def.name, by.name);
-    match ui.a.crm.update(&ui.a.principal, &def.name, &id, &body, version).await {
+    match ui
+        .authed
+        .crm
+        .update(&ui.authed.principal, &def.name, &id, &body, version)
+        .await
+    {
         // A stale move lands on the board as it is now: the other person's change stands.
         Ok(_) => Redirect::to(&board).into_response(),
         Err(e) if e.code == ErrorCode::VersionConflict => {

@@ -121,10 +121,10 @@ fn page(
 }
 
 pub async fn currency_form(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
-    if !ui.a.principal.may(Permission::ManageAccess, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }
-    let settings = match ui.a.crm.currency_settings().await {
+    let settings = match ui.authed.crm.currency_settings().await {
         Ok(s) => s,
         Err(e) => return super::records::unavailable(&ui, &e),
     };
@@ -188,16 +188,16 @@ pub async fn save_currency(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> R
     if !ui.csrf_ok(form_value(&form, "csrf")) {
         return form_expired(&ui);
     }
-    if !ui.a.principal.may(Permission::ManageAccess, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }
-    let current = match ui.a.crm.currency_settings().await {
+    let current = match ui.authed.crm.currency_settings().await {
         Ok(s) => s,
         Err(e) => return super::records::unavailable(&ui, &e),
     };
     let (body, mut errors) = read_form(&ui, &form, &current.reporting);
     if errors.is_empty() {
-        match ui.a.crm.set_currency_settings(&ui.a.principal, body).await {
+        match ui.authed.crm.set_currency_settings(&ui.authed.principal, body).await {
             Ok(_) => return Redirect::to("/admin/currency?saved=1").into_response(),
             Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
             Err(e) if e.errors.is_empty() => return super::records::unavailable(&ui, &e),

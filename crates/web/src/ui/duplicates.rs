@@ -83,7 +83,7 @@ fn side(ui: &Ui, resolver: &Resolver, def: &ObjectDef, r: &Record) -> Side {
 }
 
 pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
-    if !ui.a.principal.may(Permission::Import, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
         return forbidden(&ui);
     }
     let object = form_value(&q, "object");
@@ -91,7 +91,12 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
     let Some(def) = ui.object(object) else {
         return not_found(&ui);
     };
-    let queue = match ui.a.crm.duplicate_queue(&ui.a.principal, &def.name, 100).await {
+    let queue = match ui
+        .authed
+        .crm
+        .duplicate_queue(&ui.authed.principal, &def.name, 100)
+        .await
+    {
         Ok(q) => q,
         Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
         Err(_) => return not_found(&ui),
@@ -147,7 +152,12 @@ pub async fn scan(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
         return form_expired(&ui);
     }
     let object = form_value(&form, "object");
-    match ui.a.crm.scan_duplicates(&ui.a.principal, object, DEFAULT_COUNTRY).await {
+    match ui
+        .authed
+        .crm
+        .scan_duplicates(&ui.authed.principal, object, DEFAULT_COUNTRY)
+        .await
+    {
         Ok(n) => Redirect::to(&format!("/duplicates?object={}&found={n}", url_encode(object))).into_response(),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(_) => not_found(&ui),
@@ -160,9 +170,14 @@ pub async fn dismiss(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Respons
     }
     let object = form_value(&form, "object");
     match ui
-        .a
+        .authed
         .crm
-        .dismiss_duplicate(&ui.a.principal, object, form_value(&form, "a"), form_value(&form, "b"))
+        .dismiss_duplicate(
+            &ui.authed.principal,
+            object,
+            form_value(&form, "a"),
+            form_value(&form, "b"),
+        )
         .await
     {
         // A pair someone else decided a moment ago is gone from the queue either way.
@@ -203,7 +218,7 @@ pub async fn merge(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response 
     }
     let body = serde_json::json!({"keep": keep, "gone": gone, "keep_version": keep_version,
                                   "gone_version": gone_version, "values": values});
-    match ui.a.crm.merge(&ui.a.principal, object, body).await {
+    match ui.authed.crm.merge(&ui.authed.principal, object, body).await {
         Ok(entry) => Redirect::to(&format!(
             "/duplicates?object={}&merged={}",
             url_encode(object),
@@ -220,7 +235,12 @@ pub async fn undo(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
         return form_expired(&ui);
     }
     let object = form_value(&form, "object");
-    match ui.a.crm.undo_merge(&ui.a.principal, form_value(&form, "merge")).await {
+    match ui
+        .authed
+        .crm
+        .undo_merge(&ui.authed.principal, form_value(&form, "merge"))
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response(),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => back_with(object, &e),

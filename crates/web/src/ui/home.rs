@@ -69,11 +69,11 @@ struct HomePage {
 const FIX_LINES: usize = 10;
 
 pub async fn home_page(ui: Ui) -> Response {
-    let follow = match ui.a.crm.follow_up(&ui.a.principal).await {
+    let follow = match ui.authed.crm.follow_up(&ui.authed.principal).await {
         Ok(f) => f,
         Err(_) => return super::forbidden(&ui),
     };
-    let today = ui.a.crm.clock.now().date_naive();
+    let today = ui.authed.crm.clock.now().date_naive();
     let actions: Vec<Line> = follow
         .actions
         .iter()
@@ -119,7 +119,7 @@ pub async fn home_page(ui: Ui) -> Response {
         })
         .collect();
     let (fixes_total, fixes) = super::quality::fix_lines(&ui, FIX_LINES).await;
-    let start = match ui.a.crm.start_page(&ui.a.principal).await {
+    let start = match ui.authed.crm.start_page(&ui.authed.principal).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "the start page could not be read");
@@ -156,7 +156,7 @@ fn crm_lines(
     start: anchora_core::start::StartPage,
 ) -> (Vec<DueLine>, String, Vec<StageLine>, Vec<RecentLine>) {
     let tr = &ui.tr;
-    let now = ui.a.crm.clock.now();
+    let now = ui.authed.crm.clock.now();
     let today = now.date_naive();
     let activity = ui.object("activity");
     let due = start
@@ -195,7 +195,7 @@ fn crm_lines(
             StageLine {
                 href: format!(
                     "/o/deal?ff=stage&fo=eq&fv={}&ff=owner&fo=eq&fv={}",
-                    l.stage, ui.a.principal.user_id
+                    l.stage, ui.authed.principal.user_id
                 ),
                 stage,
                 count: l.count,
@@ -230,9 +230,9 @@ pub async fn tick_done(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(Str
     }
     let version = super::form_value(&form, "version").parse::<i64>().ok();
     match ui
-        .a
+        .authed
         .crm
-        .update(&ui.a.principal, "activity", &id, &json!({"done": true}), version)
+        .update(&ui.authed.principal, "activity", &id, &json!({"done": true}), version)
         .await
     {
         // A stale tick lands on the page as it is now: the other change stands.

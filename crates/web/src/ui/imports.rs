@@ -132,26 +132,27 @@ pub async fn imports_page(ui: Ui) -> Response {
 }
 
 async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> Response {
-    if !ui.a.principal.may(Permission::Import, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
         return forbidden(ui);
     }
-    let jobs =
-        ui.a.crm
-            .import_jobs(&ui.a.principal, 50)
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|j| JobLine {
-                id: j.id.to_string(),
-                file_name: j.file_name.clone(),
-                object: ui
-                    .object(&j.settings.object)
-                    .map_or_else(|| j.settings.object.clone(), |o| labels::object_plural(&ui.tr, &o)),
-                status: status_label(ui, j),
-                summary: summary(ui, j),
-                when: ui.tr.datetime(j.created_at),
-            })
-            .collect();
+    let jobs = ui
+        .authed
+        .crm
+        .import_jobs(&ui.authed.principal, 50)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|j| JobLine {
+            id: j.id.to_string(),
+            file_name: j.file_name.clone(),
+            object: ui
+                .object(&j.settings.object)
+                .map_or_else(|| j.settings.object.clone(), |o| labels::object_plural(&ui.tr, &o)),
+            status: status_label(ui, j),
+            summary: summary(ui, j),
+            when: ui.tr.datetime(j.created_at),
+        })
+        .collect();
     let objects = ui
         .schema
         .objects
@@ -170,7 +171,7 @@ async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> R
 }
 
 pub async fn upload(ui: Ui, State(state): State<AppState>, form: Multipart) -> Response {
-    let _slot = match state.uploads.take(ui.a.principal.user_id) {
+    let _slot = match state.uploads.take(ui.authed.principal.user_id) {
         Ok(slot) => slot,
         Err(e) => return render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::TOO_MANY_REQUESTS).await,
     };
@@ -182,7 +183,12 @@ pub async fn upload(ui: Ui, State(state): State<AppState>, form: Multipart) -> R
         return form_expired(&ui);
     }
     let object = form.object.clone().unwrap_or_default();
-    match ui.a.crm.upload_import(&ui.a.principal, &object, form.upload).await {
+    match ui
+        .authed
+        .crm
+        .upload_import(&ui.authed.principal, &object, form.upload)
+        .await
+    {
         Ok((job, _)) => Redirect::to(&format!("/imports/{}", job.id)).into_response(),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -250,7 +256,7 @@ pub async fn import_page(ui: Ui, Path(id): Path<String>) -> Response {
 }
 
 async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusCode) -> Response {
-    let job = match ui.a.crm.import_job(&ui.a.principal, id).await {
+    let job = match ui.authed.crm.import_job(&ui.authed.principal, id).await {
         Ok(j) => j,
         Err(e) if e.code == ErrorCode::Forbidden => return forbidden(ui),
         Err(_) => return not_found(ui),
@@ -263,8 +269,9 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
     // start again); a running or imported job shows its results alone.
     let again = job.status == JobStatus::Failed || (job.status == JobStatus::Done && job.settings.dry_run);
     let preview: Option<Preview> = if job.status == JobStatus::Draft || again {
-        ui.a.crm
-            .uploaded_preview(&ui.a.principal, id)
+        ui.authed
+            .crm
+            .uploaded_preview(&ui.authed.principal, id)
             .await
             .ok()
             .map(|(_, p)| p)
@@ -329,19 +336,21 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
         ),
         None => job.file_name.clone(),
     };
-    let (likely_count, found) =
-        ui.a.crm
-            .import_likely_duplicates(&ui.a.principal, id, LIKELY_SHOWN)
-            .await
-            .unwrap_or_default();
+    let (likely_count, found) = ui
+        .authed
+        .crm
+        .import_likely_duplicates(&ui.authed.principal, id, LIKELY_SHOWN)
+        .await
+        .unwrap_or_default();
     let ids: Vec<anchora_core::RecordId> = found.iter().filter_map(|m| m.like_record).collect();
-    let titles: std::collections::HashMap<anchora_core::RecordId, String> =
-        ui.a.crm
-            .titles(&ui.a.principal, &object.name, &ids)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+    let titles: std::collections::HashMap<anchora_core::RecordId, String> = ui
+        .authed
+        .crm
+        .titles(&ui.authed.principal, &object.name, &ids)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let likely = found
         .iter()
         .map(|m| {
@@ -360,26 +369,28 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
             }
         })
         .collect();
-    let (warnings, unknown_owners) =
-        ui.a.crm
-            .import_warnings(&ui.a.principal, id, LIKELY_SHOWN)
-            .await
-            .unwrap_or_default();
+    let (warnings, unknown_owners) = ui
+        .authed
+        .crm
+        .import_warnings(&ui.authed.principal, id, LIKELY_SHOWN)
+        .await
+        .unwrap_or_default();
     let users: Vec<Choice> = if job.status == JobStatus::Draft || again {
-        let mut users: Vec<Choice> =
-            ui.a.crm
-                .users(&ui.a.principal)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|u| u.active)
-                .filter_map(|u| {
-                    u.email.map(|e| Choice {
-                        label: format!("{} ({e})", u.name),
-                        value: e,
-                    })
+        let mut users: Vec<Choice> = ui
+            .authed
+            .crm
+            .users(&ui.authed.principal)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.active)
+            .filter_map(|u| {
+                u.email.map(|e| Choice {
+                    label: format!("{} ({e})", u.name),
+                    value: e,
                 })
-                .collect();
+            })
+            .collect();
         users.sort_by_key(|u| u.label.to_lowercase());
         users
     } else {
@@ -437,7 +448,7 @@ pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String,
     if !ui.csrf_ok(form_value(&form, "csrf")) {
         return form_expired(&ui);
     }
-    let job = match ui.a.crm.import_job(&ui.a.principal, &id).await {
+    let job = match ui.authed.crm.import_job(&ui.authed.principal, &id).await {
         Ok(j) => j,
         Err(_) => return not_found(&ui),
     };
@@ -465,9 +476,9 @@ pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String,
         "dry_run": form_value(&form, "mode") == "check",
         "default_owner": Some(form_value(&form, "default_owner").trim()).filter(|e| !e.is_empty()),
     });
-    match ui.a.crm.start_import(&ui.a.principal, &id, body).await {
+    match ui.authed.crm.start_import(&ui.authed.principal, &id, body).await {
         Ok(next) => {
-            spawn_import(&ui.a.crm, next.id);
+            spawn_import(&ui.authed.crm, next.id);
             Redirect::to(&format!("/imports/{}", next.id)).into_response()
         }
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
@@ -485,13 +496,21 @@ pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String,
 
 pub async fn warnings_csv(ui: Ui, Path(id): Path<String>) -> Response {
     let mut out = Vec::new();
-    let written = ui.a.crm.write_warnings_csv(&ui.a.principal, &id, &mut out).await;
+    let written = ui
+        .authed
+        .crm
+        .write_warnings_csv(&ui.authed.principal, &id, &mut out)
+        .await;
     report(&ui, written, out, &format!("warnings-{id}"))
 }
 
 pub async fn rejected(ui: Ui, Path(id): Path<String>) -> Response {
     let mut out = Vec::new();
-    let written = ui.a.crm.write_rejected_csv(&ui.a.principal, &id, &mut out).await;
+    let written = ui
+        .authed
+        .crm
+        .write_rejected_csv(&ui.authed.principal, &id, &mut out)
+        .await;
     report(&ui, written, out, &format!("rejected-{id}"))
 }
 
@@ -537,7 +556,7 @@ pub async fn export_selection(ui: &Ui, object: &ObjectDef, ids: Vec<RecordId>) -
 }
 
 async fn download(ui: &Ui, request: ExportRequest, format: Format) -> Response {
-    match export_response(ui.a.crm.clone(), ui.a.principal.clone(), request, format).await {
+    match export_response(ui.authed.crm.clone(), ui.authed.principal.clone(), request, format).await {
         Ok(r) => r,
         Err(e) if e.0.code == ErrorCode::Forbidden => forbidden(ui),
         Err(e) => e.into_response(),

@@ -212,7 +212,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         trash: false,
         count: true,
     };
-    let (page, error) = match ui.a.crm.list(&ui.a.principal, &def.name, &params).await {
+    let (page, error) = match ui.authed.crm.list(&ui.authed.principal, &def.name, &params).await {
         Ok((_, page)) => (Some(page), None),
         Err(e)
             if matches!(
@@ -360,30 +360,32 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         })
         .collect();
     let current_view = get("view");
-    let may_share =
-        ui.a.principal
-            .may(Permission::ChangeSchema(SchemaChange::SharedViews), &ui.schema.policy);
-    let views =
-        ui.a.crm
-            .views(&ui.a.principal, &def.name)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| ViewLink {
-                href: format!(
-                    "/o/{}?{}{}view={}",
-                    def.name,
-                    v.query,
-                    if v.query.is_empty() { "" } else { "&" },
-                    v.id
-                ),
-                current: current_view.as_deref() == Some(v.id.to_string().as_str()),
-                deletable: v.owner == ui.a.user.id || may_share,
-                id: v.id.to_string(),
-                name: v.name,
-                shared: v.shared,
-            })
-            .collect();
+    let may_share = ui
+        .authed
+        .principal
+        .may(Permission::ChangeSchema(SchemaChange::SharedViews), &ui.schema.policy);
+    let views = ui
+        .authed
+        .crm
+        .views(&ui.authed.principal, &def.name)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| ViewLink {
+            href: format!(
+                "/o/{}?{}{}view={}",
+                def.name,
+                v.query,
+                if v.query.is_empty() { "" } else { "&" },
+                v.id
+            ),
+            current: current_view.as_deref() == Some(v.id.to_string().as_str()),
+            deletable: v.owner == ui.authed.user.id || may_share,
+            id: v.id.to_string(),
+            name: v.name,
+            shared: v.shared,
+        })
+        .collect();
     let mut current_pairs = view.clone();
     if !sort.is_empty() {
         current_pairs.push(("sort".into(), sort.clone()));
@@ -401,11 +403,11 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         views,
         current_query,
         may_share,
-        may_export: ui.a.principal.may(Permission::Export, &ui.schema.policy),
+        may_export: ui.authed.principal.may(Permission::Export, &ui.schema.policy),
         users: ui
-            .a
+            .authed
             .crm
-            .users(&ui.a.principal)
+            .users(&ui.authed.principal)
             .await
             .unwrap_or_default()
             .into_iter()
@@ -479,9 +481,15 @@ pub async fn save_view(
     }
     let query: Vec<(String, String)> = anchora_core::views::query_pairs(get("query"));
     match ui
-        .a
+        .authed
         .crm
-        .save_view(&ui.a.principal, &object, get("name"), &query, get("shared") == "on")
+        .save_view(
+            &ui.authed.principal,
+            &object,
+            get("name"),
+            &query,
+            get("shared") == "on",
+        )
         .await
     {
         Ok(v) => {
@@ -505,7 +513,7 @@ pub async fn delete_view(
     if !ui.csrf_ok(super::form_value(&form, "csrf")) {
         return super::form_expired(&ui);
     }
-    match ui.a.crm.delete_view(&ui.a.principal, &id).await {
+    match ui.authed.crm.delete_view(&ui.authed.principal, &id).await {
         Ok(()) => axum::response::Redirect::to(&format!("/o/{object}")).into_response(),
         Err(e) => (
             StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
@@ -565,18 +573,18 @@ pub async fn bulk(ui: Ui, Path(object): Path<String>, axum::Form(form): axum::Fo
         };
         let version = version.parse::<i64>().ok();
         let result = match (action, &change) {
-            ("delete", _) => {
-                ui.a.crm
-                    .delete(&ui.a.principal, &def.name, id, version)
-                    .await
-                    .map(|_| ())
-            }
-            (_, Some(body)) => {
-                ui.a.crm
-                    .update(&ui.a.principal, &def.name, id, body, version)
-                    .await
-                    .map(|_| ())
-            }
+            ("delete", _) => ui
+                .authed
+                .crm
+                .delete(&ui.authed.principal, &def.name, id, version)
+                .await
+                .map(|_| ()),
+            (_, Some(body)) => ui
+                .authed
+                .crm
+                .update(&ui.authed.principal, &def.name, id, body, version)
+                .await
+                .map(|_| ()),
             _ => Err(anchora_core::Error::field("action", "choose what to do")),
         };
         match result {

@@ -115,8 +115,9 @@ fn older_link(path: &str, q: &HashMap<String, String>, last_seq: Option<i64>, fu
 }
 
 async fn names(ui: &Ui) -> HashMap<anchora_core::UserId, String> {
-    ui.a.crm
-        .users(&ui.a.principal)
+    ui.authed
+        .crm
+        .users(&ui.authed.principal)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -144,7 +145,7 @@ pub async fn audit_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Res
         limit: 50,
         ..Default::default()
     });
-    let events = match ui.a.crm.audit_log(&ui.a.principal, &query).await {
+    let events = match ui.authed.crm.audit_log(&ui.authed.principal, &query).await {
         Ok(e) => e,
         Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
         Err(e) => {
@@ -202,7 +203,7 @@ pub async fn changes_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         limit: 50,
         ..Default::default()
     });
-    let changes = match ui.a.crm.change_log(&ui.a.principal, &query).await {
+    let changes = match ui.authed.crm.change_log(&ui.authed.principal, &query).await {
         Ok(c) => c,
         Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
         Err(e) if e.code == ErrorCode::UnknownObject => Vec::new(),

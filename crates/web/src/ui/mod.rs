@@ -222,7 +222,7 @@ pub const LANGUAGE_NAMES: [(&str, &str); 6] = [
 
 /// A signed-in request: who, in which language, with the schema it started with.
 pub struct Ui {
-    pub a: Authed,
+    pub authed: Authed,
     pub tr: Tr,
     pub schema: Arc<Schema>,
     pub ctx: PageCtx,
@@ -263,7 +263,7 @@ impl Ui {
             .path_and_query()
             .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
         Ok(Ui {
-            a,
+            authed: a,
             tr,
             schema,
             ctx,
@@ -298,7 +298,7 @@ impl Ui {
             .collect();
         nav.extend(objects.into_iter().flatten());
         let policy = &self.schema.policy;
-        let p = &self.a.principal;
+        let p = &self.authed.principal;
         let mut admin = Vec::new();
         if p.may(Permission::ChangeSchema(SchemaChange::AddField), policy)
             || p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy)
@@ -328,7 +328,7 @@ impl Ui {
                 current: current == "duplicates",
             });
         }
-        admin.extend(if self.a.user.role == Role::Admin {
+        admin.extend(if self.authed.user.role == Role::Admin {
             vec![
                 NavItem {
                     href: "/admin/audit".into(),
@@ -372,10 +372,10 @@ impl Ui {
             may_delete: p.may(Permission::DeleteRecords, policy),
             labels_json,
             tr: tr.clone(),
-            workspace: self.a.workspace.clone(),
-            user_name: self.a.user.name.clone(),
+            workspace: self.authed.workspace.clone(),
+            user_name: self.authed.user.name.clone(),
             csrf: self
-                .a
+                .authed
                 .session
                 .as_ref()
                 .map(|s| s.csrf_token.clone())
@@ -423,7 +423,7 @@ impl Ui {
 
     /// Whether a form carries this session's CSRF token.
     pub fn csrf_ok(&self, sent: &str) -> bool {
-        self.a
+        self.authed
             .session
             .as_ref()
             .is_some_and(|s| anchora_core::secret::constant_time_eq(sent, &s.csrf_token))
@@ -453,7 +453,7 @@ pub struct Resolver {
 impl Resolver {
     /// The workspace's users, with no related records looked up yet.
     pub async fn new(ui: &Ui) -> Resolver {
-        let people = ui.a.crm.users(&ui.a.principal).await.unwrap_or_default();
+        let people = ui.authed.crm.users(&ui.authed.principal).await.unwrap_or_default();
         Resolver {
             users: people.iter().map(|u: &User| (u.id, u.name.clone())).collect(),
             people,
@@ -483,7 +483,7 @@ impl Resolver {
             ids.sort();
             ids.dedup();
             ids.retain(|id| !self.titles.contains_key(&(target.clone(), *id)));
-            if let Ok(found) = ui.a.crm.titles(&ui.a.principal, &target, &ids).await {
+            if let Ok(found) = ui.authed.crm.titles(&ui.authed.principal, &target, &ids).await {
                 for (id, title) in found {
                     self.titles.insert((target.clone(), id), title);
                 }

@@ -161,7 +161,7 @@ fn card(ui: &Ui, state: &ProjectState, edit: bool, me: Option<u32>, c: &ChangeRe
                 Some(d) => (format!("{}: {}", ui.tr.t("change-rejected-by"), d.comment), "reject"),
                 None => (String::new(), "waiting"),
             };
-            let own = member.is_some_and(|m| m.user == Some(ui.a.principal.user_id));
+            let own = member.is_some_and(|m| m.user == Some(ui.authed.principal.user_id));
             let external = member.is_some_and(anchora_core::project::model::Member::external);
             let may = c.state == ChangeState::Submitted && decision.is_none() && (own || edit && external);
             ApproverRow {
@@ -303,10 +303,11 @@ pub async fn raise_change(ui: Ui, Path(id): Path<String>, Form(pairs): Form<Vec<
     let path = format!("/projects/{id}/changes");
     let result = async {
         let body = change_body(&ui, &form, approvers)?;
-        let c = ui.a.crm.raise_change(&ui.a.principal, &id, body).await?;
+        let c = ui.authed.crm.raise_change(&ui.authed.principal, &id, body).await?;
         if field(&form, "submit_now") == "on" {
-            ui.a.crm
-                .submit_change(&ui.a.principal, &id, c.number, c.version)
+            ui.authed
+                .crm
+                .submit_change(&ui.authed.principal, &id, c.number, c.version)
                 .await?;
         }
         Ok(())
@@ -324,8 +325,8 @@ pub async fn change_step(
         return form_expired(&ui);
     }
     let path = format!("/projects/{id}/changes");
-    let p = &ui.a.principal;
-    let crm = &ui.a.crm;
+    let p = &ui.authed.principal;
+    let crm = &ui.authed.crm;
     let comment = field(&form, "comment");
     let result = async {
         let version = form_number(&form, "version")?;

@@ -109,7 +109,7 @@ pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (trace, configured) = match ui.a.crm.traceability(&ui.a.principal, &state).await {
+    let (trace, configured) = match ui.authed.crm.traceability(&ui.authed.principal, &state).await {
         Ok(x) => x,
         Err(_) => return super::forbidden(&ui),
     };
@@ -223,7 +223,12 @@ pub async fn add_journey(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
         "description": field(&form, "description"),
         "touchpoints": touchpoints(field(&form, "touchpoints")),
     });
-    let result = ui.a.crm.add_journey(&ui.a.principal, &id, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .add_journey(&ui.authed.principal, &id, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/journeys"), result)
 }
 
@@ -265,7 +270,11 @@ pub async fn add_requirement(ui: Ui, Path(id): Path<String>, Form(form): Form<Fi
             "phase": field(&form, "phase"),
             "traces": traces,
         });
-        ui.a.crm.add_requirement(&ui.a.principal, &id, body).await.map(|_| ())
+        ui.authed
+            .crm
+            .add_requirement(&ui.authed.principal, &id, body)
+            .await
+            .map(|_| ())
     }
     .await;
     back(&ui, &format!("/projects/{id}/journeys"), result)
@@ -277,7 +286,7 @@ pub async fn add_trace(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): F
         return r;
     }
     let result = async {
-        let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+        let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let current = state
             .requirement(n)
             .ok_or_else(|| Error::not_found(format!("the project has no requirement {n}")))?;
@@ -286,8 +295,9 @@ pub async fn add_trace(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): F
             list.push(t);
         }
         let body = json!({ "version": form_number(&form, "version")?, "traces": traces });
-        ui.a.crm
-            .update_requirement(&ui.a.principal, &id, n, body)
+        ui.authed
+            .crm
+            .update_requirement(&ui.authed.principal, &id, n, body)
             .await
             .map(|_| ())
     }
@@ -300,7 +310,12 @@ pub async fn add_config_item(ui: Ui, Path(id): Path<String>, Form(form): Form<Fi
         return r;
     }
     let body = json!({ "kind": field(&form, "kind"), "name": field(&form, "name") });
-    let result = ui.a.crm.add_config_item(&ui.a.principal, &id, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .add_config_item(&ui.authed.principal, &id, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/journeys"), result)
 }
 
@@ -310,7 +325,10 @@ pub async fn delete_config_item(ui: Ui, Path((id, n)): Path<(String, u32)>, Form
     }
     let result = async {
         let version = form_number(&form, "version")?;
-        ui.a.crm.delete_config_item(&ui.a.principal, &id, n, version).await
+        ui.authed
+            .crm
+            .delete_config_item(&ui.authed.principal, &id, n, version)
+            .await
     }
     .await;
     back(&ui, &format!("/projects/{id}/journeys"), result)

@@ -167,7 +167,7 @@ pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
         Ok(x) => x,
         Err(r) => return r,
     };
-    let today = ui.a.crm.clock.now().date_naive();
+    let today = ui.authed.crm.clock.now().date_naive();
     let may_write = may_write(&ui);
     let member = rights.member.and_then(|n| state.member(n));
     let may_escalate = may_write && (rights.edit || member.is_some());
@@ -267,7 +267,12 @@ pub async fn add_meeting(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
     }
     let body =
         json!({ "series": field(&form, "series"), "date": field(&form, "date"), "title": field(&form, "title") });
-    let result = ui.a.crm.add_meeting(&ui.a.principal, &id, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .add_meeting(&ui.authed.principal, &id, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/meetings"), result)
 }
 
@@ -295,7 +300,11 @@ pub async fn minutes(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): For
             "actions": actions,
             "held": field(&form, "held") == "on",
         });
-        ui.a.crm.record_minutes(&ui.a.principal, &id, n, body).await.map(|_| ())
+        ui.authed
+            .crm
+            .record_minutes(&ui.authed.principal, &id, n, body)
+            .await
+            .map(|_| ())
     }
     .await;
     back(&ui, &format!("/projects/{id}/meetings"), result)
@@ -311,7 +320,12 @@ pub async fn add_action(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>
         "due": field(&form, "due"),
         "meeting": null,
     });
-    let result = ui.a.crm.add_action(&ui.a.principal, &id, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .add_action(&ui.authed.principal, &id, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/meetings"), result)
 }
 
@@ -328,11 +342,19 @@ pub async fn action_step(
         match step.as_str() {
             "done" => {
                 let body = json!({ "version": form_number(&form, "version")?, "done": true });
-                ui.a.crm.update_action(&ui.a.principal, &id, n, body).await.map(|_| ())
+                ui.authed
+                    .crm
+                    .update_action(&ui.authed.principal, &id, n, body)
+                    .await
+                    .map(|_| ())
             }
             "escalate" => {
                 let body = json!({ "kind": "action", "action": n, "description": field(&form, "description") });
-                ui.a.crm.escalate(&ui.a.principal, &id, body).await.map(|_| ())
+                ui.authed
+                    .crm
+                    .escalate(&ui.authed.principal, &id, body)
+                    .await
+                    .map(|_| ())
             }
             _ => Err(Error::not_found("no such step")),
         }
@@ -350,7 +372,12 @@ pub async fn escalate(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) 
         "title": field(&form, "title"),
         "description": field(&form, "description"),
     });
-    let result = ui.a.crm.escalate(&ui.a.principal, &id, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .escalate(&ui.authed.principal, &id, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/meetings"), result)
 }
 
@@ -360,8 +387,9 @@ pub async fn decide_escalation(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(
     }
     let result = async {
         let version = form_number(&form, "version")?;
-        ui.a.crm
-            .decide_escalation(&ui.a.principal, &id, n, field(&form, "decision"), version)
+        ui.authed
+            .crm
+            .decide_escalation(&ui.authed.principal, &id, n, field(&form, "decision"), version)
             .await
             .map(|_| ())
     }
@@ -417,7 +445,7 @@ pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params
         Ok(x) => x,
         Err(r) => return r,
     };
-    let today = ui.a.crm.clock.now().date_naive();
+    let today = ui.authed.crm.clock.now().date_naive();
     let may_write = may_write(&ui);
     let rows = state
         .communications_due(today)
@@ -489,7 +517,11 @@ pub async fn add_communication(ui: Ui, Path(id): Path<String>, Form(form): Form<
             "fulfilled_by": fulfilled_by,
             "starts": starts,
         });
-        ui.a.crm.add_communication(&ui.a.principal, &id, body).await.map(|_| ())
+        ui.authed
+            .crm
+            .add_communication(&ui.authed.principal, &id, body)
+            .await
+            .map(|_| ())
     }
     .await;
     back(&ui, &path, result)
@@ -507,13 +539,18 @@ pub async fn communication_step(
     let result = async {
         let version = form_number(&form, "version")?;
         match step.as_str() {
-            "sent" => {
-                ui.a.crm
-                    .communication_sent(&ui.a.principal, &id, n, version)
+            "sent" => ui
+                .authed
+                .crm
+                .communication_sent(&ui.authed.principal, &id, n, version)
+                .await
+                .map(|_| ()),
+            "delete" => {
+                ui.authed
+                    .crm
+                    .delete_communication(&ui.authed.principal, &id, n, version)
                     .await
-                    .map(|_| ())
             }
-            "delete" => ui.a.crm.delete_communication(&ui.a.principal, &id, n, version).await,
             _ => Err(Error::not_found("no such step")),
         }
     }

@@ -63,13 +63,13 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
         Ok(x) => x,
         Err(r) => return r,
     };
-    let today = ui.a.crm.clock.now().date_naive();
+    let today = ui.authed.crm.clock.now().date_naive();
     let (draft_html, draft_error) = match state.draft_report(today, "", &voice(&ui)) {
         Ok(d) => (markdown_to_html(&d.markdown), None),
         Err(e) => (String::new(), Some(super::admin::problem(&e))),
     };
     // Everyone once, not a lookup per report.
-    let people = ui.a.crm.users(&ui.a.principal).await.unwrap_or_default();
+    let people = ui.authed.crm.users(&ui.authed.principal).await.unwrap_or_default();
     let name = |id| {
         people
             .iter()
@@ -106,9 +106,9 @@ pub async fn send_report(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
         return form_expired(&ui);
     }
     match ui
-        .a
+        .authed
         .crm
-        .send_report(&ui.a.principal, &id, field(&form, "text"), &voice(&ui))
+        .send_report(&ui.authed.principal, &id, field(&form, "text"), &voice(&ui))
         .await
     {
         Ok(r) => Redirect::to(&format!("/projects/{id}/reports/{}", r.number)).into_response(),
@@ -130,7 +130,11 @@ pub async fn save_template(ui: Ui, Path(id): Path<String>, Form(form): Form<Fiel
         };
         let template = template.filter(|t| t != DEFAULT_TEMPLATE);
         let body = json!({ "version": form_number(&form, "version")?, "report_template": template });
-        ui.a.crm.update_project(&ui.a.principal, &id, body).await.map(|_| ())
+        ui.authed
+            .crm
+            .update_project(&ui.authed.principal, &id, body)
+            .await
+            .map(|_| ())
     }
     .await;
     back(&ui, &format!("/projects/{id}/reports"), result)

@@ -160,7 +160,7 @@ struct ProjectsPage {
 }
 
 pub async fn projects_page(ui: Ui, Query(q): Params) -> Response {
-    let projects = match ui.a.crm.projects(&ui.a.principal).await {
+    let projects = match ui.authed.crm.projects(&ui.authed.principal).await {
         Ok(p) => p,
         Err(_) => return forbidden(&ui),
     };
@@ -174,12 +174,12 @@ pub async fn projects_page(ui: Ui, Query(q): Params) -> Response {
             cadence: ui.tr.t(&format!("project-cadence-{}", p.settings.cadence.as_str())),
         })
         .collect();
-    let catalogue = ui.a.crm.project_catalogue().await.unwrap_or_default();
+    let catalogue = ui.authed.crm.project_catalogue().await.unwrap_or_default();
     let (error, saved) = banner(&q, &ui);
     let page = ProjectsPage {
         title: ui.tr.t("projects-title"),
         projects: rows,
-        may_create: ui.a.principal.may(Permission::ManageProjects, &ui.schema.policy),
+        may_create: ui.authed.principal.may(Permission::ManageProjects, &ui.schema.policy),
         error,
         saved,
         catalogue: catalogue
@@ -219,7 +219,7 @@ pub async fn create_project(ui: Ui, Form(form): Form<Fields>) -> Response {
         "start": field(&form, "start"),
         "target": field(&form, "target"),
     });
-    match ui.a.crm.create_project(&ui.a.principal, body).await {
+    match ui.authed.crm.create_project(&ui.authed.principal, body).await {
         Ok(p) => Redirect::to(&format!("/projects/{}/settings", p.id)).into_response(),
         Err(e) => back(&ui, "/projects", Err(e)),
     }
@@ -256,14 +256,15 @@ pub async fn add_catalogue_role(ui: Ui, Form(form): Form<Fields>) -> Response {
         return form_expired(&ui);
     }
     let label = field(&form, "label");
-    let taken: Vec<String> =
-        ui.a.crm
-            .project_catalogue()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.key)
-            .collect();
+    let taken: Vec<String> = ui
+        .authed
+        .crm
+        .project_catalogue()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
     let body = json!({
         "key": role_key(label, &taken),
         "label": label,
@@ -273,7 +274,12 @@ pub async fn add_catalogue_role(ui: Ui, Form(form): Form<Fields>) -> Response {
         "vendor": form.contains_key("vendor"),
         "scope": "project",
     });
-    let result = ui.a.crm.add_project_role(&ui.a.principal, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .add_project_role(&ui.authed.principal, body)
+        .await
+        .map(|_| ());
     back(&ui, "/projects", result)
 }
 
@@ -516,12 +522,13 @@ impl ProjectHead {
 /// The reader may change things at all (a role and a credential that write); the use cases
 /// decide the rest.
 pub(super) fn may_write(ui: &Ui) -> bool {
-    ui.a.principal
+    ui.authed
+        .principal
         .may(Permission::WriteRecords, &anchora_core::auth::AccessPolicy::default())
 }
 
 pub(super) async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRights), Response> {
-    match ui.a.crm.project_state(&ui.a.principal, id).await {
+    match ui.authed.crm.project_state(&ui.authed.principal, id).await {
         Ok(x) => Ok(x),
         Err(e) if e.code == ErrorCode::NotFound => Err(not_found(ui)),
         Err(_) => Err(forbidden(ui)),
@@ -529,7 +536,7 @@ pub(super) async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRigh
 }
 
 pub(super) fn today(ui: &Ui) -> NaiveDate {
-    ui.a.crm.clock.now().date_naive()
+    ui.authed.crm.clock.now().date_naive()
 }
 
 fn health_rows(ui: &Ui, state: &ProjectState, checks: &[Check]) -> Vec<HealthRow> {
@@ -861,7 +868,7 @@ pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response
                 .as_ref()
                 .map(|k| ui.tr.t1("project-confirmed-on", "date", ui.tr.datetime(k.at))),
             review: m.review.as_ref().map(|r| format!("{}/5 · {}", r.rating, r.text)),
-            may_speak: m.user == Some(ui.a.user.id) || (rights.edit && m.external()),
+            may_speak: m.user == Some(ui.authed.user.id) || (rights.edit && m.external()),
         })
         .collect();
     page.roles = state
@@ -871,15 +878,16 @@ pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response
         .collect();
     if rights.edit {
         let in_group: Vec<_> = state.members.iter().filter_map(|m| m.user).collect();
-        page.users =
-            ui.a.crm
-                .users(&ui.a.principal)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|u| u.active && !in_group.contains(&u.id))
-                .map(|u| (u.id.to_string(), u.name))
-                .collect();
+        page.users = ui
+            .authed
+            .crm
+            .users(&ui.authed.principal)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.active && !in_group.contains(&u.id))
+            .map(|u| (u.id.to_string(), u.name))
+            .collect();
     }
     ui.page(StatusCode::OK, page.render())
 }
@@ -1174,9 +1182,13 @@ pub async fn save_settings(ui: Ui, Path(id): Path<String>, Form(form): Form<Fiel
         return form_expired(&ui);
     }
     let result = async {
-        let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+        let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let patch = settings_patch(ui.tr.locale, &form, &state.project.settings)?;
-        ui.a.crm.update_project(&ui.a.principal, &id, patch).await.map(|_| ())
+        ui.authed
+            .crm
+            .update_project(&ui.authed.principal, &id, patch)
+            .await
+            .map(|_| ())
     }
     .await;
     back(&ui, &format!("/projects/{id}/settings"), result)
@@ -1208,7 +1220,12 @@ pub async fn add_member(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>
     {
         map.insert("user".into(), json!(user));
     }
-    let result = ui.a.crm.add_member(&ui.a.principal, &id, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .add_member(&ui.authed.principal, &id, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/group"), result)
 }
 
@@ -1224,7 +1241,7 @@ pub async fn member_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form)
         return form_expired(&ui);
     }
     let result = async {
-        let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+        let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let member = state.member(n).ok_or_else(|| Error::not_found("no such member"))?;
         let mut roles = serde_json::to_value(&member.roles).map_err(|e| Error::internal(e.to_string()))?;
         if let Some(list) = roles.as_array_mut() {
@@ -1236,7 +1253,11 @@ pub async fn member_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form)
             }
         }
         let body = json!({"version": form_number(&form, "version")?, "roles": roles});
-        ui.a.crm.update_member(&ui.a.principal, &id, n, body).await.map(|_| ())
+        ui.authed
+            .crm
+            .update_member(&ui.authed.principal, &id, n, body)
+            .await
+            .map(|_| ())
     }
     .await;
     back(&ui, &format!("/projects/{id}/group"), result)
@@ -1247,7 +1268,7 @@ pub async fn remove_member(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form
         return form_expired(&ui);
     }
     let result = match form_number(&form, "version") {
-        Ok(v) => ui.a.crm.remove_member(&ui.a.principal, &id, n, v).await,
+        Ok(v) => ui.authed.crm.remove_member(&ui.authed.principal, &id, n, v).await,
         Err(e) => Err(e),
     };
     back(&ui, &format!("/projects/{id}/group"), result)
@@ -1258,7 +1279,12 @@ pub async fn confirm_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form
         return form_expired(&ui);
     }
     let result = match form_number(&form, "version") {
-        Ok(v) => ui.a.crm.confirm_roles(&ui.a.principal, &id, n, v).await.map(|_| ()),
+        Ok(v) => ui
+            .authed
+            .crm
+            .confirm_roles(&ui.authed.principal, &id, n, v)
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     back(&ui, &format!("/projects/{id}/group"), result)
@@ -1270,7 +1296,12 @@ pub async fn review_role(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form):
     }
     let rating: u64 = field(&form, "rating").parse().unwrap_or(0);
     let body = json!({"rating": rating, "text": field(&form, "text")});
-    let result = ui.a.crm.review_role(&ui.a.principal, &id, n, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .review_role(&ui.authed.principal, &id, n, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/group"), result)
 }
 
@@ -1353,16 +1384,21 @@ pub async fn add_task(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) 
             let n: u32 = after
                 .parse()
                 .map_err(|_| Error::field("after", "must be a task number"))?;
-            let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+            let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
             state
                 .task(n)
                 .ok_or_else(|| Error::field("after", format!("there is no task {n}")))?;
             Some(n)
         };
-        let task = ui.a.crm.add_task(&ui.a.principal, &id, Json::Object(body)).await?;
+        let task = ui
+            .authed
+            .crm
+            .add_task(&ui.authed.principal, &id, Json::Object(body))
+            .await?;
         if let Some(before) = before {
-            ui.a.crm
-                .add_dependency(&ui.a.principal, &id, before, task.number)
+            ui.authed
+                .crm
+                .add_dependency(&ui.authed.principal, &id, before, task.number)
                 .await?;
         }
         Ok(())
@@ -1471,12 +1507,13 @@ pub async fn save_task(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): F
         return form_expired(&ui);
     }
     let result = async {
-        let (state, _) = ui.a.crm.project_state(&ui.a.principal, &id).await?;
+        let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let current = state.task(n).ok_or_else(|| Error::not_found("no such task"))?;
         let mut body = task_body(ui.tr.locale, &form, form.contains_key("name"), Some(current))?;
         body.insert("version".into(), json!(form_number(&form, "version")?));
-        ui.a.crm
-            .update_task(&ui.a.principal, &id, n, Json::Object(body))
+        ui.authed
+            .crm
+            .update_task(&ui.authed.principal, &id, n, Json::Object(body))
             .await
             .map(|_| ())
     }
@@ -1492,7 +1529,7 @@ pub async fn delete_task(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form):
         return form_expired(&ui);
     }
     let result = match form_number(&form, "version") {
-        Ok(v) => ui.a.crm.delete_task(&ui.a.principal, &id, n, v).await,
+        Ok(v) => ui.authed.crm.delete_task(&ui.authed.principal, &id, n, v).await,
         Err(e) => Err(e),
     };
     back(&ui, &format!("/projects/{id}/plan"), result)
@@ -1510,10 +1547,14 @@ pub async fn dependencies(ui: Ui, Path(id): Path<String>, Form(form): Form<Field
             .parse()
             .map_err(|_| Error::field("after", "choose a task"))?;
         if form.contains_key("remove") {
-            ui.a.crm.remove_dependency(&ui.a.principal, &id, before, after).await
+            ui.authed
+                .crm
+                .remove_dependency(&ui.authed.principal, &id, before, after)
+                .await
         } else {
-            ui.a.crm
-                .add_dependency(&ui.a.principal, &id, before, after)
+            ui.authed
+                .crm
+                .add_dependency(&ui.authed.principal, &id, before, after)
                 .await
                 .map(|_| ())
         }
@@ -1540,7 +1581,12 @@ pub async fn add_package(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
         "vendor": vendor,
         "due": due,
     });
-    let result = ui.a.crm.add_work_package(&ui.a.principal, &id, body).await.map(|_| ());
+    let result = ui
+        .authed
+        .crm
+        .add_work_package(&ui.authed.principal, &id, body)
+        .await
+        .map(|_| ());
     back(&ui, &format!("/projects/{id}/packages"), result)
 }
 
@@ -1551,8 +1597,9 @@ pub async fn move_package(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form)
     let result = async {
         let next = PackageState::parse(field(&form, "state")).ok_or_else(|| Error::field("state", "is not a state"))?;
         let version = form_number(&form, "version")?;
-        ui.a.crm
-            .move_work_package(&ui.a.principal, &id, n, next, field(&form, "comment"), version)
+        ui.authed
+            .crm
+            .move_work_package(&ui.authed.principal, &id, n, next, field(&form, "comment"), version)
             .await
             .map(|_| ())
     }

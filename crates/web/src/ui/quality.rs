@@ -138,35 +138,38 @@ pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Res
     let Some(def) = ui.object(object) else {
         return not_found(&ui);
     };
-    let principal = &ui.a.principal;
-    let board = match ui.a.crm.quality_board(principal, &def.name).await {
+    let principal = &ui.authed.principal;
+    let board = match ui.authed.crm.quality_board(principal, &def.name).await {
         Ok(b) => b,
         Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
         Err(_) => return not_found(&ui),
     };
-    let trend =
-        ui.a.crm
-            .quality_trend(principal, &def.name, 180)
-            .await
-            .unwrap_or_default();
+    let trend = ui
+        .authed
+        .crm
+        .quality_trend(principal, &def.name, 180)
+        .await
+        .unwrap_or_default();
     let tr = &ui.tr;
     let locale = tr.locale;
-    let users: HashMap<String, String> =
-        ui.a.crm
-            .users(principal)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|u| (u.id.to_string(), u.name))
-            .collect();
-    let teams: HashMap<String, String> =
-        ui.a.crm
-            .teams(principal)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| (t.id.to_string(), t.name))
-            .collect();
+    let users: HashMap<String, String> = ui
+        .authed
+        .crm
+        .users(principal)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    let teams: HashMap<String, String> = ui
+        .authed
+        .crm
+        .teams(principal)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.id.to_string(), t.name))
+        .collect();
     let own = principal.user_id.to_string();
     let name_of = |r: &QualityDay| -> String {
         match r.scope.as_str() {
@@ -238,7 +241,7 @@ pub async fn measure(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Respons
     if !ui.csrf_ok(form_value(&form, "csrf")) {
         return form_expired(&ui);
     }
-    if !ui.a.principal.may(Permission::Import, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
         return forbidden(&ui);
     }
     let object = form_value(&form, "object");
@@ -246,7 +249,7 @@ pub async fn measure(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Respons
         return not_found(&ui);
     };
     let back = format!("/quality?object={}", url_encode(&def.name));
-    match ui.a.crm.record_quality_day(&def.name).await {
+    match ui.authed.crm.record_quality_day(&def.name).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => Redirect::to(&format!("{back}&error={}", url_encode(&super::admin::problem(&e)))).into_response(),
     }
@@ -334,10 +337,10 @@ fn rules_page(
 }
 
 pub async fn rules_form(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
-    if !ui.a.principal.may(Permission::ManageAccess, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }
-    let rules = match ui.a.crm.quality_rules().await {
+    let rules = match ui.authed.crm.quality_rules().await {
         Ok(r) => r,
         Err(_) => return not_found(&ui),
     };
@@ -388,17 +391,17 @@ pub async fn save_rules(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Resp
     if !ui.csrf_ok(form_value(&form, "csrf")) {
         return form_expired(&ui);
     }
-    if !ui.a.principal.may(Permission::ManageAccess, &ui.schema.policy) {
+    if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }
-    let current = match ui.a.crm.quality_rules().await {
+    let current = match ui.authed.crm.quality_rules().await {
         Ok(r) => r,
         Err(_) => return not_found(&ui),
     };
     let (body, mut errors) = read_rules(&ui, &form);
     let mut failure = None;
     if errors.is_empty() {
-        match ui.a.crm.set_quality_rules(&ui.a.principal, body).await {
+        match ui.authed.crm.set_quality_rules(&ui.authed.principal, body).await {
             Ok(_) => return Redirect::to("/quality/rules?saved=1").into_response(),
             Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
             Err(e) => {
@@ -454,14 +457,14 @@ fn problems_text(ui: &Ui, def: &ObjectDef, q: &RecordQuality) -> String {
 /// The caller's own records with most to fix, across the objects the rules weigh: how many
 /// there are in all, and the `limit` worst.
 pub async fn fix_lines(ui: &Ui, limit: usize) -> (usize, Vec<FixLine>) {
-    let Ok(rules) = ui.a.crm.quality_rules().await else {
+    let Ok(rules) = ui.authed.crm.quality_rules().await else {
         return (0, Vec::new());
     };
     let mut total = 0;
     let mut worst: Vec<(ObjectDef, Record, RecordQuality)> = Vec::new();
     for object in rules.weights.keys() {
         let Some(def) = ui.object(object) else { continue };
-        if let Ok(list) = ui.a.crm.fix_list(&ui.a.principal, &def.name, limit).await {
+        if let Ok(list) = ui.authed.crm.fix_list(&ui.authed.principal, &def.name, limit).await {
             total += list.total;
             worst.extend(list.worst.into_iter().map(|(r, q)| (def.clone(), r, q)));
         }

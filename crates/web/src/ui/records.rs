@@ -95,7 +95,7 @@ async fn related(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &mut Resol
                 trash: false,
                 count: false,
             };
-            let Ok((_, page)) = ui.a.crm.list(&ui.a.principal, &other.name, &params).await else {
+            let Ok((_, page)) = ui.authed.crm.list(&ui.authed.principal, &other.name, &params).await else {
                 continue;
             };
             if page.records.is_empty() {
@@ -333,14 +333,19 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    let record = match ui.a.crm.get(&ui.a.principal, &def.name, &id).await {
+    let record = match ui.authed.crm.get(&ui.authed.principal, &def.name, &id).await {
         Ok((_, r)) => r,
         Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
         Err(e) => return unavailable(&ui, &e),
     };
     // Noted beside the page, not before it: on SQLite a write may wait its turn behind an
     // import's batch, and the page is worth more than the note on the start page.
-    let (crm, who, object, id) = (ui.a.crm.clone(), ui.a.principal.clone(), def.name.clone(), record.id);
+    let (crm, who, object, id) = (
+        ui.authed.crm.clone(),
+        ui.authed.principal.clone(),
+        def.name.clone(),
+        record.id,
+    );
     let at = crm.clock.now();
     tokio::spawn(async move {
         if let Err(e) = crm.note_visit(&who, &object, id, at).await {
@@ -359,15 +364,15 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
         .collect();
     let activity = ui.schema.objects.values().find(|o| o.is_activity()).cloned();
     let timeline = match (&activity, def.is_activity()) {
-        (Some(activity), false) => {
-            ui.a.crm
-                .timeline(&ui.a.principal, &def.name, record.id, TIMELINE)
-                .await
-                .unwrap_or_default()
-                .iter()
-                .map(|a| timeline_entry(&ui, activity, a, &resolver))
-                .collect()
-        }
+        (Some(activity), false) => ui
+            .authed
+            .crm
+            .timeline(&ui.authed.principal, &def.name, record.id, TIMELINE)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|a| timeline_entry(&ui, activity, a, &resolver))
+            .collect(),
         _ => Vec::new(),
     };
     let history = history(&ui, &def, &record, &resolver).await;
@@ -449,11 +454,18 @@ fn timeline_entry(ui: &Ui, activity: &ObjectDef, a: &Record, resolver: &Resolver
 
 async fn history(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver) -> Vec<HistoryEntry> {
     let tr = &ui.tr;
-    let changes =
-        ui.a.crm
-            .history(&ui.a.principal, &def.name, &record.id.to_string(), None, Some("500"))
-            .await
-            .unwrap_or_default();
+    let changes = ui
+        .authed
+        .crm
+        .history(
+            &ui.authed.principal,
+            &def.name,
+            &record.id.to_string(),
+            None,
+            Some("500"),
+        )
+        .await
+        .unwrap_or_default();
     changes
         .iter()
         .rev()
@@ -547,7 +559,11 @@ pub async fn create(ui: Ui, Path(object): Path<String>, Form(form): Form<Vec<(St
     // Likely duplicates are shown before the first save; "Save anyway" sends the form again
     // with `save_anyway`. A body the check cannot read goes on to the create, which says why.
     if super::form_value(&form, "save_anyway").is_empty()
-        && let Ok(matches) = ui.a.crm.possible_duplicates(&ui.a.principal, &def.name, &body).await
+        && let Ok(matches) = ui
+            .authed
+            .crm
+            .possible_duplicates(&ui.authed.principal, &def.name, &body)
+            .await
         && !matches.is_empty()
     {
         let mut inputs = inputs(&ui, &def, None, &[]).await;
@@ -583,7 +599,7 @@ pub async fn create(ui: Ui, Path(object): Path<String>, Form(form): Form<Vec<(St
         };
         return ui.page(StatusCode::OK, page.render());
     }
-    match ui.a.crm.create(&ui.a.principal, &def.name, &body).await {
+    match ui.authed.crm.create(&ui.authed.principal, &def.name, &body).await {
         Ok((_, r)) => Redirect::to(&format!("/o/{}/{}", def.name, r.id)).into_response(),
         Err(e) if e.code == ErrorCode::ValidationFailed => {
             let mut inputs = inputs(&ui, &def, None, &e.errors).await;
@@ -618,7 +634,7 @@ pub async fn edit_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Re
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    let record = match ui.a.crm.get(&ui.a.principal, &def.name, &id).await {
+    let record = match ui.authed.crm.get(&ui.authed.principal, &def.name, &id).await {
         Ok((_, r)) => r,
         Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
         Err(e) => return unavailable(&ui, &e),
@@ -640,11 +656,22 @@ pub async fn update(
     }
     let version = super::form_version(&form);
     let body = form_json(ui.tr.locale, &def, &form);
-    match ui.a.crm.update(&ui.a.principal, &def.name, &id, &body, version).await {
+    match ui
+        .authed
+        .crm
+        .update(&ui.authed.principal, &def.name, &id, &body, version)
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
         Err(e) if e.code == ErrorCode::VersionConflict => conflict(&ui, &def, &id, &form).await,
         Err(e) if e.code == ErrorCode::ValidationFailed => {
-            let record = ui.a.crm.get(&ui.a.principal, &def.name, &id).await.ok().map(|(_, r)| r);
+            let record = ui
+                .authed
+                .crm
+                .get(&ui.authed.principal, &def.name, &id)
+                .await
+                .ok()
+                .map(|(_, r)| r);
             let mut inputs = inputs(&ui, &def, record.as_ref(), &e.errors).await;
             keep_typed(&mut inputs, &form);
             let mut page = render_form(
@@ -668,7 +695,7 @@ pub async fn update(
 /// Someone else saved first: show their version, with this user's values beside the fields
 /// they differ in, and the new version to save against.
 async fn conflict(ui: &Ui, def: &ObjectDef, id: &str, form: &[(String, String)]) -> Response {
-    let Ok((_, current)) = ui.a.crm.get(&ui.a.principal, &def.name, id).await else {
+    let Ok((_, current)) = ui.authed.crm.get(&ui.authed.principal, &def.name, id).await else {
         return super::not_found(ui);
     };
     let resolver = Resolver::for_records(ui, def, std::slice::from_ref(&current)).await;
@@ -708,7 +735,12 @@ pub async fn delete(
         return super::form_expired(&ui);
     }
     let version = super::form_version(&form);
-    match ui.a.crm.delete(&ui.a.principal, &def.name, &id, version).await {
+    match ui
+        .authed
+        .crm
+        .delete(&ui.authed.principal, &def.name, &id, version)
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/o/{}?trashed={id}", def.name)).into_response(),
         Err(e) if e.code == ErrorCode::VersionConflict => {
             Redirect::to(&format!("/o/{}/{id}", def.name)).into_response()
@@ -734,7 +766,7 @@ pub async fn add_activity(
     let Some(activity) = ui.schema.objects.values().find(|o| o.is_activity()).cloned() else {
         return super::not_found(&ui);
     };
-    if ui.a.crm.get(&ui.a.principal, &def.name, &id).await.is_err() {
+    if ui.authed.crm.get(&ui.authed.principal, &def.name, &id).await.is_err() {
         return super::not_found(&ui);
     }
     let get = |k: &str| super::form_value(&form, k);
@@ -762,7 +794,7 @@ pub async fn add_activity(
         body.insert(f.name.clone(), json!(rid.to_string()));
     }
     let body = Json::Object(body);
-    match ui.a.crm.create(&ui.a.principal, &activity.name, &body).await {
+    match ui.authed.crm.create(&ui.authed.principal, &activity.name, &body).await {
         Ok(_) | Err(_) => Redirect::to(&format!("/o/{}/{id}#timeline", def.name)).into_response(),
     }
 }
@@ -790,7 +822,12 @@ pub async fn save_field(
     };
     let body = form_json(ui.tr.locale, &def, &[(field.name.clone(), get("value").to_string())]);
     let version = get("version").parse::<i64>().ok();
-    match ui.a.crm.update(&ui.a.principal, &def.name, &id, &body, version).await {
+    match ui
+        .authed
+        .crm
+        .update(&ui.authed.principal, &def.name, &id, &body, version)
+        .await
+    {
         Ok((_, r)) => axum::Json(json!({"version": r.version})).into_response(),
         Err(e) if e.code == ErrorCode::VersionConflict => {
             (StatusCode::PRECONDITION_FAILED, axum::Json(json!({"conflict": true}))).into_response()
@@ -822,7 +859,7 @@ pub async fn restore(
     if !csrf_ok(&ui, &form) {
         return super::form_expired(&ui);
     }
-    match ui.a.crm.restore(&ui.a.principal, &def.name, &id, None).await {
+    match ui.authed.crm.restore(&ui.authed.principal, &def.name, &id, None).await {
         Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
         Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
         Err(e) => (

@@ -130,10 +130,10 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         by.push(c.name.as_str());
     }
     let rows = match ui
-        .a
+        .authed
         .crm
         .aggregate(
-            &ui.a.principal,
+            &ui.authed.principal,
             &object.name,
             &by,
             sum.as_ref().map(|s| s.name.as_str()),
