@@ -6,6 +6,7 @@
 use crate::{Report, fresh_pg, run_measured};
 use anchora_core::query::{Cursor, ListQuery, MAX_LIMIT};
 use anchora_core::service::Crm;
+use anchora_core::store::RecordStore;
 use anchora_core::{Clock, RecordId, Store, SystemClock};
 use anchora_store::{Backend, Instance};
 use anyhow::{Context, Result};

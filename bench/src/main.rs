@@ -12,6 +12,7 @@ use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
 use anchora_core::filter::Filter;
 use anchora_core::query::{ListQuery, parse_sort};
 use anchora_core::service::{Crm, ListParams};
+use anchora_core::store::{RecordStore, SchemaStore, UserStore};
 use anchora_core::{Clock, Store, SystemClock};
 use anchora_store::db::Sql;
 use anchora_store::{Backend, Instance, SqlStore};

@@ -11,6 +11,7 @@ use anchora_core::project::plan::Dependency;
 use anchora_core::project::thirds::Area;
 use anchora_core::service::Crm;
 use anchora_core::store::{ItemWrite, ProjectBatch};
+use anchora_core::store::{ProjectStore, UserStore};
 use anchora_core::{Clock, ProjectId, Store, SystemClock, UserId};
 use anchora_store::{Backend, Instance};
 use anyhow::Result;

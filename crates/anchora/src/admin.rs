@@ -5,11 +5,11 @@ use crate::DatabaseArgs;
 use anchora_core::accounts::Origin;
 use anchora_core::audit::{AuditEvent, AuditKind};
 use anchora_core::auth::Scope;
-use anchora_core::identity::{NewUser, Team, User, token_expiry};
-use anchora_core::password::hash_password_off_runtime;
+use anchora_core::identity::{NewUser, token_expiry};
 use anchora_core::service::Crm;
+use anchora_core::store::{AuditStore, UserStore};
 use anchora_core::workspace::DEFAULT_WORKSPACE;
-use anchora_core::{Clock, Store, TeamId, UserId};
+use anchora_core::{Clock, Store};
 use anchora_store::{DatabaseUrl, Instance, SqlStore, postgres_schema};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
@@ -91,44 +91,23 @@ pub async fn user_command(command: UserCommand, clock: Arc<dyn Clock>) -> Result
             let password = if no_password { None } else { Some(read_password()?) };
             let instance = crate::open(&db.url(), &*clock).await?;
             let store = workspace_store(&instance, &workspace, &*clock).await?;
+            let crm = Crm::new(store as Arc<dyn Store>, clock).in_workspace(&workspace);
             let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
-            let valid = NewUser {
+            let new = NewUser {
                 email,
                 name,
                 role,
                 locale: Some(locale),
                 team: None,
                 password,
-            }
-            .validate()
-            .map_err(|e| anyhow!(describe(&e)))?;
-            let now = clock.now();
-            let mut user = User::new(
-                UserId::new_at(now),
-                Some(valid.email.clone()),
-                &valid.name,
-                valid.role,
-                now,
-            );
-            user.locale = valid.locale;
-            if let Some(team) = team {
-                user.team = Some(team_by_name(&store, &team, &*clock).await?);
-            }
-            if let Some(p) = valid.password {
-                user.password_hash = Some(hash_password_off_runtime(p).await.map_err(|e| anyhow!(e.detail))?);
-            }
-            store.create_user(&user).await.map_err(|e| anyhow!(e.detail))?;
-            store
-                .record_audit(
-                    &AuditEvent::new(now, None, AuditKind::UserCreated)
-                        .subject(user.id.to_string())
-                        .detail(json!({"email": valid.email, "role": user.role, "via": "command line"})),
-                )
+            };
+            let user = crm
+                .add_user_locally(new, team.as_deref())
                 .await
-                .map_err(|e| anyhow!(e.detail))?;
+                .map_err(|e| anyhow!(describe(&e)))?;
             println!(
                 "User {} ({}) added to workspace {workspace}.",
-                valid.email,
+                user.email.unwrap_or_default(),
                 user.role.as_str()
             );
             Ok(())
@@ -159,21 +138,6 @@ pub(crate) fn describe(e: &anchora_core::Error) -> String {
         .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-async fn team_by_name(store: &SqlStore, name: &str, clock: &dyn Clock) -> Result<TeamId> {
-    let teams = store.teams().await.map_err(|e| anyhow!(e.detail))?;
-    if let Some(t) = teams.iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())) {
-        return Ok(t.id);
-    }
-    let now = clock.now();
-    let team = Team {
-        id: TeamId::new_at(now),
-        name: anchora_core::identity::check_team_name(name).map_err(|e| anyhow!(describe(&e)))?,
-        created_at: now,
-    };
-    store.create_team(&team).await.map_err(|e| anyhow!(e.detail))?;
-    Ok(team.id)
 }
 
 pub async fn create_token(

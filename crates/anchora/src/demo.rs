@@ -8,8 +8,9 @@ use anchora_core::identity::{Team, User};
 use anchora_core::meta::ObjectDef;
 use anchora_core::record::Record;
 use anchora_core::store::WriteCtx;
+use anchora_core::store::{RecordStore, SchemaStore, SettingStore, UserStore};
 use anchora_core::value::Value;
-use anchora_core::{Clock, RecordId, Store, TeamId, UserId};
+use anchora_core::{Clock, RecordId, TeamId, UserId};
 use anchora_store::SqlStore;
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Duration, Utc};
@@ -30,7 +31,7 @@ pub struct DemoLogin {
 }
 
 /// Fill the store when it is empty; return the demo login either way.
-pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: &dyn Clock) -> Result<DemoLogin> {
+pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: Arc<dyn Clock>) -> Result<DemoLogin> {
     let login_file = data_dir.join("demo-login.txt");
     if let Ok(text) = std::fs::read_to_string(&login_file) {
         let mut lines = text.lines();
@@ -63,7 +64,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
     let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
     let person = schema.object("person").map_err(|e| anyhow!(e.detail))?;
     if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? == 0 {
-        generate(store, people, admin.id, clock).await?;
+        generate(store, people, admin.id, &*clock).await?;
     }
     let token = crate::create_service_token(
         store,

@@ -8,11 +8,11 @@ mod admin;
 mod testset;
 mod transfer;
 
-use anchora_core::auth::{Role, Scope};
-use anchora_core::identity::{ApiToken, User};
-use anchora_core::secret::{generate_token, hash_secret};
+use anchora_core::auth::Role;
+use anchora_core::jobs::{self, Workspaces};
+use anchora_core::service::Crm;
 use anchora_core::workspace::DEFAULT_WORKSPACE;
-use anchora_core::{Clock, Store, SystemClock, TokenId, UserId};
+use anchora_core::{Clock, Store, SystemClock};
 use anchora_store::{Instance, SqlStore};
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
@@ -252,7 +252,7 @@ async fn run(cli: Cli) -> Result<()> {
             let url = format!("sqlite://{}", data_dir.join("demo.db").display());
             let instance = open(&url, &*clock).await?;
             let store = instance.main();
-            let login = demo::ensure(&store, &data_dir, people, &*clock).await?;
+            let login = demo::ensure(&store, &data_dir, people, clock.clone()).await?;
             let admin = demo::ensure_admin(&store, &*clock).await?;
             demo_project::ensure(store.clone(), clock.clone(), admin).await?;
             if no_serve {
@@ -275,7 +275,8 @@ async fn run(cli: Cli) -> Result<()> {
             let store = instance.main();
             let admin = demo::ensure_admin(&store, &*clock).await?;
             demo::generate(&store, people, admin, &*clock).await?;
-            let token = create_service_token(&store, DEFAULT_WORKSPACE, "generate", Role::Admin, None, &*clock).await?;
+            let token =
+                create_service_token(&store, DEFAULT_WORKSPACE, "generate", Role::Admin, None, clock.clone()).await?;
             println!("{token}");
             instance.close().await;
             Ok(())
@@ -366,37 +367,19 @@ async fn run(cli: Cli) -> Result<()> {
 
 /// A service account with one token. Returns the token text; only its hash is stored.
 pub async fn create_service_token(
-    store: &SqlStore,
+    store: &Arc<SqlStore>,
     workspace: &str,
     name: &str,
     role: Role,
     expires_days: Option<u32>,
-    clock: &dyn Clock,
+    clock: Arc<dyn Clock>,
 ) -> Result<String> {
-    let now = clock.now();
-    let user = User::new(UserId::new_at(now), None, &format!("Token: {name}"), role, now);
-    store.create_user(&user).await.map_err(|e| anyhow!(e.detail))?;
-    let token = generate_token(workspace);
-    let api = ApiToken {
-        id: TokenId::new_at(now),
-        name: name.to_string(),
-        user_id: user.id,
-        token_hash: hash_secret(&token),
-        scope: Scope::Admin,
-        created_at: now,
-        last_used_at: None,
-        expires_at: expires_days.map(|d| now + chrono::Duration::days(i64::from(d))),
-        revoked_at: None,
-    };
-    store.create_token(&api).await.map_err(|e| anyhow!(e.detail))?;
-    store
-        .record_audit(
-            &anchora_core::audit::AuditEvent::new(now, None, anchora_core::audit::AuditKind::TokenCreated)
-                .subject(api.id.to_string())
-                .detail(serde_json::json!({"user": user.id.to_string(), "name": name, "scope": "admin", "via": "command line"})),
-        )
+    let expires_at = expires_days.map(|d| clock.now() + chrono::Duration::days(i64::from(d)));
+    let crm = Crm::new(store.clone() as Arc<dyn Store>, clock).in_workspace(workspace);
+    let (_, token) = crm
+        .add_service_account(name, role, expires_at)
         .await
-        .map_err(|e| anyhow!(e.detail))?;
+        .map_err(|e| anyhow!(admin::describe(&e)))?;
     Ok(token)
 }
 
@@ -417,9 +400,13 @@ async fn serve(
         }
     };
     let public_url = web.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
-    resume_imports(&instance, &clock).await;
-    tokio::spawn(keep_quality_days(instance.clone(), clock.clone()));
-    tokio::spawn(repair_bulk_loads(instance.clone(), clock.clone()));
+    let workspaces: Arc<dyn Workspaces> = Arc::new(InstanceWorkspaces {
+        instance: instance.clone(),
+        clock: clock.clone(),
+    });
+    jobs::resume_imports(&*workspaces).await;
+    tokio::spawn(jobs::keep_quality_days(workspaces.clone(), clock.clone()));
+    tokio::spawn(jobs::repair_bulk_loads(workspaces));
     let mut state = anchora_web::AppState::new(instance.clone(), clock, mailer, &public_url);
     state.trust_proxy = web.trust_proxy;
     state.max_fields = usize::from(web.max_fields);
@@ -435,80 +422,34 @@ async fn serve(
     Ok(())
 }
 
-/// Take up the imports a stopped server left queued or running: each goes on after its last
-/// written batch.
-async fn resume_imports(instance: &Instance, clock: &Arc<dyn Clock>) {
-    let Ok(names) = instance.workspace_names().await else {
-        return;
-    };
-    for name in names {
-        let Ok(Some(store)) = instance.workspace(&name, clock.now()).await else {
-            continue;
+/// Every workspace of the instance, each opened as a CRM for work in the background.
+struct InstanceWorkspaces {
+    instance: Arc<Instance>,
+    clock: Arc<dyn Clock>,
+}
+
+#[async_trait::async_trait]
+impl Workspaces for InstanceWorkspaces {
+    async fn all(&self) -> Vec<(String, Crm)> {
+        let names = match self.instance.workspace_names().await {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::warn!(error = %e.detail, "the workspaces could not be listed");
+                return Vec::new();
+            }
         };
-        let crm = anchora_core::service::Crm::new(store as Arc<dyn Store>, clock.clone()).in_workspace(&name);
-        match crm.unfinished_imports().await {
-            Ok(ids) => {
-                for id in ids {
-                    tracing::info!(workspace = %name, import = %id, "resuming an import");
-                    anchora_web::api::imports::spawn_import(&crm, id);
-                    // A job the stopped process was running counts as its own until it has been
-                    // quiet for two minutes; try again once that has passed.
-                    let crm = crm.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(std::time::Duration::from_secs(130)).await;
-                        anchora_web::api::imports::spawn_import(&crm, id);
-                    });
+        let mut out = Vec::new();
+        for name in names {
+            match self.instance.workspace(&name, self.clock.now()).await {
+                Ok(Some(store)) => {
+                    let crm = Crm::new(store as Arc<dyn Store>, self.clock.clone()).in_workspace(&name);
+                    out.push((name, crm));
                 }
-            }
-            Err(e) => tracing::warn!(workspace = %name, error = %e.detail, "unfinished imports could not be read"),
-        }
-    }
-}
-
-/// Once a day, keep each workspace's data-quality figures for people, companies and deals, so
-/// the trend shows. Checked hourly; a day already kept (by this or another server, or by hand)
-/// is kept again, which only replaces it with fresher figures.
-async fn keep_quality_days(instance: Arc<Instance>, clock: Arc<dyn Clock>) {
-    let mut last: Option<chrono::NaiveDate> = None;
-    loop {
-        let today = clock.now().date_naive();
-        if last != Some(today) {
-            if let Ok(names) = instance.workspace_names().await {
-                for name in names {
-                    let Ok(Some(store)) = instance.workspace(&name, clock.now()).await else {
-                        continue;
-                    };
-                    let crm =
-                        anchora_core::service::Crm::new(store as Arc<dyn Store>, clock.clone()).in_workspace(&name);
-                    for object in ["person", "company", "deal"] {
-                        if let Err(e) = crm.record_quality_day(object).await {
-                            tracing::warn!(workspace = %name, object, error = %e.detail, "quality figures not kept");
-                        }
-                    }
-                }
-            }
-            last = Some(today);
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-    }
-}
-
-/// Every half minute, build the indexes of tables whose bulk load died (an `anchora import`
-/// into an empty table that was killed): without them every sorted page scans the table.
-async fn repair_bulk_loads(instance: Arc<Instance>, clock: Arc<dyn Clock>) {
-    loop {
-        if let Ok(names) = instance.workspace_names().await {
-            for name in names {
-                let Ok(Some(store)) = instance.workspace(&name, clock.now()).await else {
-                    continue;
-                };
-                let crm = anchora_core::service::Crm::new(store as Arc<dyn Store>, clock.clone()).in_workspace(&name);
-                if let Err(e) = crm.repair_bulk_loads().await {
-                    tracing::warn!(workspace = %name, error = %e.detail, "bulk loads could not be checked");
-                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(workspace = %name, error = %e.detail, "a workspace could not be opened"),
             }
         }
-        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        out
     }
 }
 

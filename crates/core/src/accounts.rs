@@ -4,7 +4,9 @@
 use crate::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
 use crate::auth::{AccessPolicy, Credential, Permission, Principal, Role, Scope};
 use crate::error::{Error, ErrorCode, Result};
-use crate::identity::{ApiToken, NewUser, Team, User, UserPatch, check_team_name, check_token_name, token_expiry};
+use crate::identity::{
+    ApiToken, NewUser, Team, User, UserPatch, ValidNewUser, check_team_name, check_token_name, token_expiry,
+};
 use crate::ids::{TeamId, TokenId, UserId};
 use crate::password::{check_new_password, hash_password_off_runtime, verify_password_off_runtime};
 use crate::record::Change;
@@ -43,6 +45,9 @@ fn user_not_found(id: &str) -> Error {
     Error::not_found(format!("no user with id {id:?}"))
 }
 
+/// How the audit log names the command line.
+const LOCAL: &str = "command line";
+
 /// Which client an event came from, for the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
@@ -80,22 +85,101 @@ impl Crm {
         if let Some(team) = new.team {
             self.check_team(team).await?;
         }
+        let team = new.team;
+        self.insert_user(new, team, Some(who.user_id), origin).await
+    }
+
+    /// A user added on the command line, by whoever may read the database: the checks and the
+    /// audit event of [`Crm::create_user`], with no actor. A team named that does not exist yet
+    /// is created with it.
+    pub async fn add_user_locally(&self, new: NewUser, team: Option<&str>) -> Result<User> {
+        let new = new.validate()?;
+        let team = match team {
+            Some(name) => Some(self.team_named(name).await?),
+            None => None,
+        };
+        self.insert_user(new, team, None, &Origin::default()).await
+    }
+
+    /// A service account (no e-mail, no password) with one admin-scoped token, made on the
+    /// command line; the token's secret is returned once.
+    pub async fn add_service_account(
+        &self,
+        name: &str,
+        role: Role,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(User, String)> {
+        let name = check_token_name(name)?;
+        let now = self.clock.now();
+        let user = User::new(UserId::new_at(now), None, &format!("Token: {name}"), role, now);
+        self.store.create_user(&user).await?;
+        self.audit(
+            AuditEvent::new(now, None, AuditKind::UserCreated)
+                .subject(user.id.to_string())
+                .detail(json!({"name": user.name, "role": user.role, "via": LOCAL})),
+        )
+        .await?;
+        let (_, secret) = self
+            .issue_token(user.id, &name, Scope::Admin, expires_at, None, &Origin::default())
+            .await?;
+        Ok((user, secret))
+    }
+
+    async fn insert_user(
+        &self,
+        new: ValidNewUser,
+        team: Option<TeamId>,
+        actor: Option<UserId>,
+        origin: &Origin,
+    ) -> Result<User> {
         let now = self.clock.now();
         let mut user = User::new(UserId::new_at(now), Some(new.email.clone()), &new.name, new.role, now);
         user.locale = new.locale;
-        user.team = new.team;
+        user.team = team;
         if let Some(p) = new.password {
             user.password_hash = Some(hash_password_off_runtime(p).await?);
         }
         self.store.create_user(&user).await?;
+        let mut detail = json!({"email": new.email, "role": user.role, "team": user.team.map(|t| t.to_string())});
+        if let (None, Some(fields)) = (actor, detail.as_object_mut()) {
+            fields.insert("via".into(), json!(LOCAL));
+        }
         self.audit(
-            AuditEvent::new(now, Some(who.user_id), AuditKind::UserCreated)
+            AuditEvent::new(now, actor, AuditKind::UserCreated)
                 .subject(user.id.to_string())
                 .ip(origin.ip.as_deref())
-                .detail(json!({"email": new.email, "role": user.role, "team": user.team.map(|t| t.to_string())})),
+                .detail(detail),
         )
         .await?;
         Ok(user)
+    }
+
+    /// The team with this name (any case), or a new one.
+    async fn team_named(&self, name: &str) -> Result<TeamId> {
+        let name = check_team_name(name)?;
+        if let Some(t) = self
+            .store
+            .teams()
+            .await?
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(&name))
+        {
+            return Ok(t.id);
+        }
+        let now = self.clock.now();
+        let team = Team {
+            id: TeamId::new_at(now),
+            name,
+            created_at: now,
+        };
+        self.store.create_team(&team).await?;
+        self.audit(
+            AuditEvent::new(now, None, AuditKind::TeamCreated)
+                .subject(team.id.to_string())
+                .detail(json!({"name": team.name, "via": LOCAL})),
+        )
+        .await?;
+        Ok(team.id)
     }
 
     async fn check_team(&self, team: TeamId) -> Result<()> {
@@ -280,13 +364,16 @@ impl Crm {
             revoked_at: None,
         };
         self.store.create_token(&token).await?;
+        let mut detail =
+            json!({"user": user.to_string(), "name": token.name, "scope": scope, "expires_at": expires_at});
+        if let (None, Some(fields)) = (actor, detail.as_object_mut()) {
+            fields.insert("via".into(), json!(LOCAL));
+        }
         self.audit(
             AuditEvent::new(now, actor, AuditKind::TokenCreated)
                 .subject(token.id.to_string())
                 .ip(origin.ip.as_deref())
-                .detail(
-                    json!({"user": user.to_string(), "name": token.name, "scope": scope, "expires_at": expires_at}),
-                ),
+                .detail(detail),
         )
         .await?;
         Ok((token, secret))

@@ -4,6 +4,8 @@
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::query::parse_limit;
+use crate::record::Change;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -220,6 +222,24 @@ impl ChangeQuery {
             limit: audit.limit,
         })
     }
+}
+
+/// Where the audit log is kept, and the data change log read.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn record_audit(&self, event: &AuditEvent) -> Result<()>;
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>>;
+    /// How many events of a kind about a subject (or from an address) happened since a time,
+    /// and when the last did — the counts login throttling needs.
+    async fn count_events(
+        &self,
+        kind: AuditKind,
+        subject: Option<&str>,
+        ip: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<(u32, Option<DateTime<Utc>>)>;
+    /// The data change log across records, newest first.
+    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>>;
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use crate::auth::{Role, Scope};
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{TeamId, TokenId, UserId};
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -364,6 +365,59 @@ impl Throttle {
         let until = last + Duration::seconds(delay);
         (until > now).then(|| until - now)
     }
+}
+
+/// Where users and teams are kept.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn create_user(&self, user: &User) -> Result<()>;
+    /// Writes every field of the user; sessions of a deactivated user end with it.
+    async fn update_user(&self, user: &User) -> Result<()>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn team_members(&self, team: TeamId) -> Result<Vec<UserId>>;
+    async fn create_team(&self, team: &Team) -> Result<()>;
+    async fn teams(&self) -> Result<Vec<Team>>;
+}
+
+/// Where the ways of signing in are kept: API tokens, sessions and password-reset links, each
+/// by the hash of its secret.
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    async fn create_token(&self, token: &ApiToken) -> Result<()>;
+    /// The token with this hash, its user, and the schema version, read in one go.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User, i64)>>;
+    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()>;
+    async fn token(&self, id: TokenId) -> Result<Option<ApiToken>>;
+    /// Tokens of one user, or of everyone; newest first.
+    async fn tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>>;
+    async fn revoke_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()>;
+
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// The session with this id hash, its user, and the schema version, read in one go.
+    async fn session_by_hash(&self, hash: &str) -> Result<Option<(Session, User, i64)>>;
+    async fn touch_session(&self, hash: &str, at: DateTime<Utc>) -> Result<()>;
+    async fn delete_session(&self, hash: &str) -> Result<()>;
+    /// End every session of a user but `keep` (after a password change, a deactivation).
+    async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> Result<()>;
+
+    async fn create_password_reset(
+        &self,
+        hash: &str,
+        user: UserId,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Use a reset link: its user when it is unused and unexpired, marking it used in the same
+    /// statement so it works once.
+    async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>>;
+    /// The user of an unused, unexpired reset link, without using it.
+    async fn password_reset_user(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>>;
+    /// Void every reset link of a user (after their password changed).
+    async fn clear_password_resets(&self, user: UserId) -> Result<()>;
+    /// Delete sessions and reset links that can no longer be used.
+    async fn purge_expired_credentials(&self, now: DateTime<Utc>) -> Result<()>;
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
+pub mod caller;
 pub mod clock;
 pub mod currency;
 pub mod dedupe;
@@ -14,9 +16,11 @@ pub mod gdpr;
 pub mod identity;
 pub mod ids;
 pub mod import;
+pub mod jobs;
 pub mod login;
 pub mod mail;
 pub mod meta;
+pub mod number;
 pub mod password;
 pub mod project;
 pub mod quality;
@@ -31,6 +35,7 @@ pub mod text;
 pub mod value;
 pub mod views;
 pub mod workspace;
+pub mod write;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, FieldError, Result};

@@ -2,8 +2,11 @@
 //! The store turns each object into a table and each field into a typed column.
 
 use crate::error::{Error, FieldError, Result};
+use crate::write::WriteCtx;
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -701,4 +704,36 @@ pub fn describe_object(def: &ObjectDef) -> serde_json::Value {
         "title_fields": def.title_fields,
         "fields": def.fields,
     })
+}
+
+/// Where the schema is kept: objects, fields and the access policy, versioned together.
+#[async_trait]
+pub trait SchemaStore: Send + Sync {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    /// The current schema; cheap when nothing changed (a version check, then a cached copy).
+    async fn schema(&self) -> Result<Arc<Schema>>;
+    /// The schema at a version the caller has just read: the cached copy when it is that
+    /// version, without asking the database again.
+    async fn schema_at(&self, version: i64) -> Result<Arc<Schema>> {
+        let _ = version;
+        self.schema().await
+    }
+    async fn create_object(&self, object: &ObjectDef, ctx: WriteCtx) -> Result<()>;
+    async fn update_object(&self, object: &ObjectDef) -> Result<()>;
+    /// Adds the column (and its index when filterable) in the same transaction as the row.
+    async fn add_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()>;
+    async fn update_field(&self, object: &ObjectDef, before: &FieldDef, after: &FieldDef) -> Result<()>;
+    /// Drops an archived field's column and its data for good.
+    async fn purge_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()>;
+    /// The access policy is versioned with the schema: setting it bumps the schema version.
+    async fn set_policy(&self, policy: &crate::auth::AccessPolicy) -> Result<()>;
+}
+
+/// Workspace settings (the reporting currency, the quality rules), as JSON text by key.
+#[async_trait]
+pub trait SettingStore: Send + Sync {
+    /// A workspace setting (JSON text) by key.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, body: &str) -> Result<()>;
 }

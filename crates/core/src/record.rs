@@ -3,7 +3,11 @@
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{RecordId, UserId};
 use crate::meta::{FieldType, ObjectDef, SYSTEM_COLUMNS, Schema};
+use crate::number::{self, NumberFormat};
+use crate::query::{AggregateQuery, AggregateRow, ListQuery};
 use crate::value::{Value, format_datetime, parse_value};
+use crate::write::WriteCtx;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -379,4 +383,142 @@ pub fn snapshot(values: &BTreeMap<String, Value>) -> Json {
         .map(|(k, v)| (k.clone(), v.to_json()))
         .collect();
     Json::Object(map)
+}
+
+/// The result of a write that names the version it changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    Written(Record),
+    /// Someone else wrote first; this is the record as it is now.
+    Stale(Record),
+    NotFound,
+}
+
+/// Where records are kept: each in its object's table, with its change log and search entry.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Insert a new record (version 1) with its change-log row and search entry.
+    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()>;
+    /// Insert many records in one transaction (imports, demo data). All or nothing.
+    async fn insert_records(&self, object: &ObjectDef, records: &[Record], ctx: WriteCtx) -> Result<()>;
+    /// A record by id, in the trash or not.
+    async fn get_record(&self, object: &ObjectDef, id: RecordId) -> Result<Option<Record>>;
+    /// Apply an input to the record at `expected_version`.
+    async fn update_record(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        expected_version: i64,
+        input: &RecordInput,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome>;
+    /// Move into the trash (`deleted = true`) or back out of it.
+    async fn set_deleted(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        deleted: bool,
+        expected_version: Option<i64>,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome>;
+    /// Up to `limit + 1` records, so the caller can tell whether another page follows.
+    async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>>;
+    /// How many records a list query finds (its filter, liveness and owners; not its cursor or
+    /// limit), counting no further than `cap + 1`.
+    async fn count_listed(&self, object: &ObjectDef, query: &ListQuery, cap: u64) -> Result<u64>;
+    async fn count_records(&self, object: &ObjectDef) -> Result<i64>;
+    /// Live records counted (and summed) per group.
+    async fn aggregate(&self, object: &ObjectDef, query: &AggregateQuery) -> Result<Vec<AggregateRow>>;
+    /// The change log of one record, oldest first, after `after_seq`.
+    async fn history(&self, object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub object: String,
+    pub id: RecordId,
+    pub title: String,
+    pub rank: f64,
+}
+
+/// Whose records a search may return, per object; objects not named are searched whole.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchScope {
+    pub owners_by_object: Vec<(String, Vec<UserId>)>,
+}
+
+/// Full-text search over every object's searchable fields (live records only).
+#[async_trait]
+pub trait SearchStore: Send + Sync {
+    async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>>;
+    /// Restricted by visibility.
+    async fn search_scoped(&self, terms: &[String], limit: u32, scope: &SearchScope) -> Result<Vec<SearchHit>>;
+}
+
+/// The records each user opened last (the start page's "recent").
+#[async_trait]
+pub trait VisitStore: Send + Sync {
+    /// Note that a user opened a record (kept: each user's newest few dozen).
+    async fn note_visit(&self, user: UserId, object: &str, record: RecordId, at: DateTime<Utc>) -> Result<()>;
+    /// A user's newest visits, newest first: (object, record, when).
+    async fn recent_visits(&self, user: UserId, limit: u32) -> Result<Vec<(String, RecordId, DateTime<Utc>)>>;
+}
+
+/// A value as a form's text input sends it, as the JSON a write takes: an empty input clears
+/// the field; numbers are read as the writer's language writes them, money kept as its exact
+/// decimal text; a minute from a `datetime-local` input is taken as UTC. A value that does not
+/// fit stays text, for the field's own check to refuse by name.
+pub fn form_value(field_type: FieldType, text: &str, numbers: NumberFormat) -> Json {
+    match field_type {
+        FieldType::Boolean => Json::Bool(matches!(text, "true" | "1" | "yes" | "on")),
+        _ if text.trim().is_empty() => Json::Null,
+        FieldType::Number | FieldType::Percent => {
+            number::parse(text, numbers).map_or_else(|| Json::from(text), Json::from)
+        }
+        FieldType::Money => Json::from(number::normalise(text, numbers).unwrap_or_else(|| text.to_string())),
+        FieldType::Datetime if text.len() == 16 => Json::from(format!("{text}:00Z")),
+        _ => Json::from(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_shown_in_a_form_reads_back_the_same_in_every_language() {
+        for locale in ["en", "sv", "de", "da", "es"] {
+            let numbers = NumberFormat::of_locale(locale);
+            for n in [0.125, 1234.567, 12.5, -3.0, 1_000_000.0] {
+                assert_eq!(
+                    form_value(FieldType::Number, &n.to_string(), numbers),
+                    Json::from(n),
+                    "{locale} {n}"
+                );
+            }
+            assert_eq!(form_value(FieldType::Number, "  ", numbers), Json::Null);
+            assert_eq!(
+                form_value(FieldType::Number, "23.11.2026", numbers),
+                Json::from("23.11.2026")
+            );
+            assert_eq!(form_value(FieldType::Boolean, "on", numbers), Json::Bool(true));
+            assert_eq!(form_value(FieldType::Boolean, "", numbers), Json::Bool(false));
+            assert_eq!(
+                form_value(FieldType::Datetime, "2026-12-03T10:15", numbers),
+                Json::from("2026-12-03T10:15:00Z")
+            );
+        }
+        assert_eq!(
+            form_value(FieldType::Money, "1 234,50", NumberFormat::of_locale("sv")),
+            Json::from("1234.50")
+        );
+        assert_eq!(
+            form_value(FieldType::Number, "1,234", NumberFormat::of_locale("en")),
+            Json::from(1234.0)
+        );
+        assert_eq!(
+            form_value(FieldType::Number, "1,234", NumberFormat::of_locale("sv")),
+            Json::from(1.234)
+        );
+    }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// One workspace's CRM.
 #[derive(Clone)]
 pub struct Crm {
-    pub store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     /// The schema version this request already read (with its token), so the schema need not
     /// be checked again; `None` checks it.
@@ -131,6 +131,15 @@ impl Crm {
 
     pub fn workspace(&self) -> &str {
         &self.workspace
+    }
+
+    /// The same CRM for work that outlives the request that started it: it reads the schema
+    /// afresh instead of trusting the version the request had read.
+    pub fn for_background(&self) -> Crm {
+        Crm {
+            known_schema_version: None,
+            ..self.clone()
+        }
     }
 
     /// A CRM for one request that has read the schema version already.

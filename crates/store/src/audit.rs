@@ -1,8 +1,16 @@
 //! The security audit log: append, filter, and count (for login throttling).
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Row};
+use crate::records;
+use crate::sql_store::*;
 use anchora_core::UserId;
+use anchora_core::audit::AuditStore;
+use anchora_core::audit::ChangeQuery;
 use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery};
+use anchora_core::error::Result;
+use anchora_core::record::Change;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use serde_json::Value as Json;
@@ -98,4 +106,37 @@ pub async fn count(
         return Ok((0, None));
     };
     Ok((u32::try_from(r.i64(0)?).unwrap_or(u32::MAX), r.opt_datetime(1)?))
+}
+
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn record_audit(&self, event: &AuditEvent) -> Result<()> {
+        record(self.pool.exec(), self.backend_kind(), event)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
+        events(self.pool.exec(), self.backend_kind(), query)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn count_events(
+        &self,
+        kind: AuditKind,
+        subject: Option<&str>,
+        ip: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<(u32, Option<DateTime<Utc>>)> {
+        count(self.pool.exec(), self.backend_kind(), kind, subject, ip, since)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>> {
+        records::changes(self.pool.exec(), self.backend_kind(), query)
+            .await
+            .map_err(db_error)
+    }
 }

@@ -1,12 +1,16 @@
 //! The review queue of likely duplicates a scan found: open pairs are replaced by each scan,
 //! dismissed ones stay dismissed.
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Row, Tx};
+use crate::sql_store::*;
 use anchora_core::dedupe::merge::{BatchWrite, MergeEntry, RecordBatch};
+use anchora_core::dedupe::store::DuplicateStore;
 use anchora_core::dedupe::{PairStatus, StoredPair};
-use anchora_core::quality::{QualityDay, Summary};
+use anchora_core::error::Result;
 use anchora_core::store::WriteCtx;
 use anchora_core::{RecordId, UserId};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
@@ -195,7 +199,7 @@ const COLUMNS: [&str; 9] = [
     "decided_at",
 ];
 
-fn bad(e: impl std::fmt::Display) -> sqlx::Error {
+pub(crate) fn bad(e: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::ColumnDecode {
         index: "duplicate_pairs".into(),
         source: e.to_string().into(),
@@ -296,155 +300,60 @@ pub async fn decide(
     Ok(exec.execute(backend.build(&stmt)).await? == 1)
 }
 
-/// A workspace setting (quality rules live here).
-pub async fn setting(exec: Exec<'_>, backend: Backend, key: &str) -> Result<Option<String>, sqlx::Error> {
-    let stmt = Query::select()
-        .column("body")
-        .from("workspace_settings")
-        .and_where(Expr::col("key").eq(key.to_string()))
-        .to_owned();
-    exec.fetch_optional(backend.build(&stmt))
-        .await?
-        .map(|r| r.string(0))
-        .transpose()
-}
-
-pub async fn put_setting(exec: Exec<'_>, backend: Backend, key: &str, body: &str) -> Result<(), sqlx::Error> {
-    let stmt = Query::insert()
-        .into_table("workspace_settings")
-        .columns(["key", "body"])
-        .values_panic([key.to_string().into(), body.to_string().into()])
-        .on_conflict(OnConflict::column("key").update_column("body").to_owned())
-        .to_owned();
-    exec.execute(backend.build(&stmt)).await.map(|_| ())
-}
-
-fn big(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A kept day's columns, in the order rows are written and read.
-const DAY_COLUMNS: [&str; 10] = [
-    "day",
-    "object",
-    "scope",
-    "key",
-    "records",
-    "completeness",
-    "score",
-    "invalid",
-    "stale",
-    "duplicates",
-];
-
-/// A day of quality figures (days are kept as `YYYY-MM-DD` text on both databases).
-pub async fn save_quality_day(
-    tx: &mut Tx,
-    backend: Backend,
-    object: &str,
-    day: chrono::NaiveDate,
-    rows: &[QualityDay],
-) -> Result<(), sqlx::Error> {
-    let day_text = day.format("%Y-%m-%d").to_string();
-    let delete = Query::delete()
-        .from_table("quality_daily")
-        .and_where(Expr::col("object").eq(object.to_string()))
-        .and_where(Expr::col("day").eq(day_text.clone()))
-        .to_owned();
-    tx.exec().execute(backend.build(&delete)).await?;
-    for chunk in rows.chunks(500) {
-        let mut stmt = Query::insert()
-            .into_table("quality_daily")
-            .columns(DAY_COLUMNS)
-            .to_owned();
-        for r in chunk {
-            let s = &r.summary;
-            stmt.values_panic([
-                day_text.clone().into(),
-                r.object.clone().into(),
-                r.scope.clone().into(),
-                r.key.clone().into(),
-                big(s.records).into(),
-                s.completeness.into(),
-                s.score.into(),
-                big(s.invalid).into(),
-                big(s.stale).into(),
-                big(s.duplicates).into(),
-            ]);
-        }
-        tx.exec().execute(backend.build(&stmt)).await?;
+#[async_trait]
+impl DuplicateStore for SqlStore {
+    async fn save_duplicate_scan(&self, object: &str, pairs: &[StoredPair]) -> Result<u64> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let n = replace_open(&mut tx, self.backend_kind(), object, pairs)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(n)
     }
-    Ok(())
-}
 
-pub async fn quality_days(
-    exec: Exec<'_>,
-    backend: Backend,
-    object: &str,
-    scope: &str,
-    key: &str,
-    since: chrono::NaiveDate,
-) -> Result<Vec<QualityDay>, sqlx::Error> {
-    let stmt = select_days(object)
-        .and_where(Expr::col("scope").eq(scope.to_string()))
-        .and_where(Expr::col("key").eq(key.to_string()))
-        .and_where(Expr::col("day").gte(since.format("%Y-%m-%d").to_string()))
-        .order_by("day", Order::Asc)
-        .to_owned();
-    read_days(exec, backend, &stmt).await
-}
+    async fn duplicate_pairs(&self, object: &str, status: PairStatus, limit: u32) -> Result<Vec<StoredPair>> {
+        list(self.pool.exec(), self.backend_kind(), object, status, limit)
+            .await
+            .map_err(db_error)
+    }
 
-/// All rows of the newest day kept for an object.
-pub async fn latest_quality_day(
-    exec: Exec<'_>,
-    backend: Backend,
-    object: &str,
-) -> Result<Vec<QualityDay>, sqlx::Error> {
-    let newest = Query::select()
-        .expr(Expr::col("day").max())
-        .from("quality_daily")
-        .and_where(Expr::col("object").eq(object.to_string()))
-        .to_owned();
-    let stmt = select_days(object)
-        .and_where(Expr::col("day").in_subquery(newest))
-        .order_by("scope", Order::Asc)
-        .order_by("key", Order::Asc)
-        .to_owned();
-    read_days(exec, backend, &stmt).await
-}
+    async fn decide_duplicate(
+        &self,
+        object: &str,
+        pair: (RecordId, RecordId),
+        status: PairStatus,
+        by: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        decide(self.pool.exec(), self.backend_kind(), object, pair, status, by, at)
+            .await
+            .map_err(db_error)
+    }
 
-fn select_days(object: &str) -> sea_query::SelectStatement {
-    Query::select()
-        .columns(DAY_COLUMNS)
-        .from("quality_daily")
-        .and_where(Expr::col("object").eq(object.to_string()))
-        .to_owned()
-}
+    async fn reopen_duplicate(&self, object: &str, pair: (RecordId, RecordId)) -> Result<()> {
+        reopen(self.pool.exec(), self.backend_kind(), object, pair)
+            .await
+            .map_err(db_error)
+    }
 
-async fn read_days(
-    exec: Exec<'_>,
-    backend: Backend,
-    stmt: &sea_query::SelectStatement,
-) -> Result<Vec<QualityDay>, sqlx::Error> {
-    let count = |r: &Row, i| r.i64(i).map(|n| u64::try_from(n).unwrap_or_default());
-    exec.fetch_all(backend.build(stmt))
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(QualityDay {
-                day: chrono::NaiveDate::parse_from_str(&r.string(0)?, "%Y-%m-%d").map_err(bad)?,
-                object: r.string(1)?,
-                scope: r.string(2)?,
-                key: r.string(3)?,
-                summary: Summary {
-                    records: count(r, 4)?,
-                    completeness: r.opt_f64(5)?.unwrap_or_default(),
-                    score: r.opt_f64(6)?.unwrap_or_default(),
-                    invalid: count(r, 7)?,
-                    stale: count(r, 8)?,
-                    duplicates: count(r, 9)?,
-                },
-            })
-        })
-        .collect()
+    async fn write_records(
+        &self,
+        batch: &anchora_core::dedupe::merge::RecordBatch,
+        ctx: WriteCtx,
+    ) -> Result<anchora_core::dedupe::merge::BatchWrite> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let outcome = write_records(&mut tx, self.backend_kind(), batch, ctx)
+            .await
+            .map_err(db_error)?;
+        if outcome == anchora_core::dedupe::merge::BatchWrite::Written {
+            tx.commit().await.map_err(db_error)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn merge_entry(&self, id: uuid::Uuid) -> Result<Option<anchora_core::dedupe::merge::MergeEntry>> {
+        merge_entry(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
 }

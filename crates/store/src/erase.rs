@@ -1,12 +1,17 @@
 //! Erasing a record's personal data for good (GDPR art. 17), in one transaction: the related
 //! records' fields, the change-log values that held them, the links, the record itself.
 
+use crate::db::db_error;
 use crate::db::{Backend, Sql, Tx};
 use crate::records::{self, ChangeRow};
 use crate::search;
+use crate::sql_store::*;
 use anchora_core::RecordId;
+use anchora_core::error::Result;
+use anchora_core::gdpr::ErasureStore;
 use anchora_core::record::ChangeOp;
 use anchora_core::store::{ERASED, Erasure, ErasureCounts, Scrub, WriteCtx};
+use async_trait::async_trait;
 use sea_query::{Expr, ExprTrait, Query};
 use serde_json::Value as Json;
 
@@ -196,4 +201,16 @@ async fn refresh_search(tx: &mut Tx, backend: Backend, scrub: &Scrub, ids: &[Rec
         }
     }
     Ok(())
+}
+
+#[async_trait]
+impl ErasureStore for SqlStore {
+    async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let counts = erase(&mut tx, self.backend_kind(), erasure, ctx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(counts)
+    }
 }

@@ -1,9 +1,15 @@
 //! Users, teams, API tokens, web sessions and password-reset links.
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Row};
+use crate::sql_store::*;
 use anchora_core::auth::{Role, Scope};
+use anchora_core::error::Result;
+use anchora_core::identity::CredentialStore;
+use anchora_core::identity::UserStore;
 use anchora_core::identity::{ApiToken, Session, Team, User};
 use anchora_core::{TeamId, TokenId, UserId};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 
@@ -406,4 +412,186 @@ pub async fn purge_expired(pool: &crate::db::Pool, backend: Backend, now: DateTi
         )
         .to_owned();
     pool.exec().execute(backend.build(&resets)).await.map(|_| ())
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, user: &User) -> Result<()> {
+        create_user(self.pool.exec(), self.backend_kind(), user)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn update_user(&self, user: &User) -> Result<()> {
+        update_user(self.pool.exec(), self.backend_kind(), user)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        user_where(
+            self.pool.exec(),
+            self.backend_kind(),
+            Expr::col("email").eq(email.to_string()),
+        )
+        .await
+        .map_err(db_error)
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        let backend = self.backend_kind();
+        user_where(self.pool.exec(), backend, Expr::col("id").eq(backend.uuid(Some(id.0))))
+            .await
+            .map_err(db_error)
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        users(self.pool.exec(), self.backend_kind()).await.map_err(db_error)
+    }
+
+    async fn team_members(&self, team: TeamId) -> Result<Vec<UserId>> {
+        team_members(self.pool.exec(), self.backend_kind(), team)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_team(&self, team: &Team) -> Result<()> {
+        create_team(self.pool.exec(), self.backend_kind(), team)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn teams(&self) -> Result<Vec<Team>> {
+        teams(self.pool.exec(), self.backend_kind()).await.map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl CredentialStore for SqlStore {
+    async fn create_token(&self, token: &ApiToken) -> Result<()> {
+        create_token(self.pool.exec(), self.backend_kind(), token)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User, i64)>> {
+        token_by_hash(self.pool.exec(), self.backend_kind(), hash)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+        set_token_time(self.pool.exec(), self.backend_kind(), id, "last_used_at", at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn token(&self, id: TokenId) -> Result<Option<ApiToken>> {
+        let backend = self.backend_kind();
+        let found = tokens(
+            self.pool.exec(),
+            backend,
+            Some(Expr::col("id").eq(backend.uuid(Some(id.0)))),
+        )
+        .await
+        .map_err(db_error)?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        let backend = self.backend_kind();
+        let cond = user.map(|u| Expr::col("user_id").eq(backend.uuid(Some(u.0))));
+        tokens(self.pool.exec(), backend, cond).await.map_err(db_error)
+    }
+
+    async fn revoke_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+        set_token_time(self.pool.exec(), self.backend_kind(), id, "revoked_at", at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        create_session(self.pool.exec(), self.backend_kind(), session)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn session_by_hash(&self, hash: &str) -> Result<Option<(Session, User, i64)>> {
+        session_by_hash(self.pool.exec(), self.backend_kind(), hash)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn touch_session(&self, hash: &str, at: DateTime<Utc>) -> Result<()> {
+        touch_session(self.pool.exec(), self.backend_kind(), hash, at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn delete_session(&self, hash: &str) -> Result<()> {
+        delete_sessions(
+            self.pool.exec(),
+            self.backend_kind(),
+            Expr::col("id_hash").eq(hash.to_string()),
+        )
+        .await
+        .map_err(db_error)
+    }
+
+    async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut cond = Expr::col("user_id").eq(backend.uuid(Some(user.0)));
+        if let Some(keep) = keep {
+            cond = cond.and(Expr::col("id_hash").ne(keep.to_string()));
+        }
+        delete_sessions(self.pool.exec(), backend, cond).await.map_err(db_error)
+    }
+
+    async fn create_password_reset(
+        &self,
+        hash: &str,
+        user: UserId,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        create_password_reset(
+            self.pool.exec(),
+            self.backend_kind(),
+            hash,
+            user,
+            created_at,
+            expires_at,
+        )
+        .await
+        .map_err(db_error)
+    }
+
+    async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
+        // A write that reads its answer back: in a write transaction, so it waits its turn
+        // with the other writers instead of in SQLite's busy handler.
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        let user = take_password_reset(tx.exec(), self.backend_kind(), hash, now)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(user)
+    }
+
+    async fn password_reset_user(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
+        password_reset_user(self.pool.exec(), self.backend_kind(), hash, now)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn clear_password_resets(&self, user: UserId) -> Result<()> {
+        clear_password_resets(self.pool.exec(), self.backend_kind(), user)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn purge_expired_credentials(&self, now: DateTime<Utc>) -> Result<()> {
+        purge_expired(&self.pool, self.backend_kind(), now)
+            .await
+            .map_err(db_error)
+    }
 }

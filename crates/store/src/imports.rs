@@ -1,17 +1,23 @@
 //! Import jobs: their settings and progress, the uploaded file, and rejected rows.
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Row, Sql, Tx, ident};
 use crate::records::{self, Updated};
+use crate::sql_store::*;
+use anchora_core::error::Result;
 use anchora_core::import::job::{
     Counts, ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus, LikelyDuplicate,
     UnknownOwner, Warning, WarningKind,
 };
 use anchora_core::import::plan::{Rejected, match_key};
 use anchora_core::import::resolve::{Found, resolve};
+use anchora_core::import::store::ImportStore;
 use anchora_core::meta::ObjectDef;
+use anchora_core::meta::SchemaStore;
 use anchora_core::store::WriteCtx;
 use anchora_core::value::{Value, unique_key};
 use anchora_core::{RecordId, UserId};
+use async_trait::async_trait;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use sea_query::{Cond, Expr, ExprTrait, Order, Query};
@@ -811,4 +817,170 @@ pub async fn matches(
             })
         })
         .collect()
+}
+
+#[async_trait]
+impl ImportStore for SqlStore {
+    async fn create_import_job(&self, job: &ImportJob, source: Option<&std::path::Path>) -> Result<()> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        create(&mut tx, self.backend_kind(), job, source)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn import_job(&self, id: ImportId) -> Result<Option<ImportJob>> {
+        get(self.pool.exec(), self.backend_kind(), id).await.map_err(db_error)
+    }
+
+    async fn import_jobs(&self, limit: u32) -> Result<Vec<ImportJob>> {
+        list(self.pool.exec(), self.backend_kind(), limit)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn import_source(&self, id: ImportId, to: &std::path::Path) -> Result<bool> {
+        source(&self.pool, self.backend_kind(), id, to).await.map_err(db_error)
+    }
+
+    async fn start_import(&self, id: ImportId, settings: &ImportSettings, at: DateTime<Utc>) -> Result<bool> {
+        start(self.pool.exec(), self.backend_kind(), id, settings, at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool> {
+        claim(self.pool.exec(), self.backend_kind(), id, now, stale_before)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn finish_import(
+        &self,
+        id: ImportId,
+        status: JobStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        finish(self.pool.exec(), self.backend_kind(), id, status, error, at)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome> {
+        let bulk = self
+            .bulk_writers
+            .lock()
+            .ok()
+            .and_then(|writers| writers.get(&object.name).cloned());
+        let pool = bulk.as_ref().unwrap_or(&self.pool);
+        let mut tx = pool.begin_write().await.map_err(db_error)?;
+        let outcome = self::write(&mut tx, self.backend_kind(), object, write, ctx)
+            .await
+            .map_err(db_error)?;
+        if let ImportWriteOutcome::Written(_) = outcome {
+            tx.commit().await.map_err(db_error)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn held_keys(
+        &self,
+        object: &ObjectDef,
+        field: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        held_keys(&self.pool, self.backend_kind(), object, field, keys)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn set_bulk_load(&self, object: &ObjectDef, job: Option<ImportId>) -> Result<()> {
+        let backend = self.backend_kind();
+        match job {
+            Some(job) => {
+                note_bulk_load(self.pool.exec(), backend, &object.name, job)
+                    .await
+                    .map_err(db_error)?;
+                self.open_bulk_writer(object).await?;
+                self.begin_bulk_load(object).await
+            }
+            None => {
+                self.close_bulk_writer(&object.name).await;
+                self.finish_bulk_load(object).await?;
+                forget_bulk_load(self.pool.exec(), backend, &object.name)
+                    .await
+                    .map_err(db_error)
+            }
+        }
+    }
+
+    async fn repair_bulk_loads(&self, stale_before: DateTime<Utc>) -> Result<Vec<String>> {
+        let backend = self.backend_kind();
+        let died = died_bulk_loads(self.pool.exec(), backend, stale_before)
+            .await
+            .map_err(db_error)?;
+        if died.is_empty() {
+            return Ok(died);
+        }
+        let schema = self.schema().await?;
+        for name in &died {
+            self.close_bulk_writer(name).await;
+            if let Some(object) = schema.objects.get(name) {
+                self.finish_bulk_load(object).await?;
+            }
+            forget_bulk_load(self.pool.exec(), backend, name)
+                .await
+                .map_err(db_error)?;
+            tracing::warn!(
+                object = name,
+                "a bulk load stopped half way; its indexes are built again"
+            );
+        }
+        Ok(died)
+    }
+
+    async fn import_matches(
+        &self,
+        id: ImportId,
+        limit: u32,
+    ) -> Result<(u64, Vec<anchora_core::import::job::LikelyDuplicate>)> {
+        // Rows first: a running job only adds matches, so the count read after them is never
+        // below what is shown (read the other way round, a batch committed in between showed
+        // "0" above a row of them).
+        let rows = matches(self.pool.exec(), self.backend_kind(), id, limit)
+            .await
+            .map_err(db_error)?;
+        let total = match_count(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)?;
+        Ok((total, rows))
+    }
+
+    async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {
+        rejects(self.pool.exec(), self.backend_kind(), id, after_row, limit)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn import_warnings(
+        &self,
+        id: ImportId,
+        after_row: u64,
+        limit: u32,
+    ) -> Result<Vec<anchora_core::import::job::Warning>> {
+        warnings(self.pool.exec(), self.backend_kind(), id, after_row, limit)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn import_unknown_owners(
+        &self,
+        id: ImportId,
+        limit: u32,
+    ) -> Result<Vec<anchora_core::import::job::UnknownOwner>> {
+        unknown_owners(self.pool.exec(), self.backend_kind(), id, limit)
+            .await
+            .map_err(db_error)
+    }
 }

@@ -8,12 +8,17 @@
 //! (PostgreSQL `FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`), so numbers are handed out once and
 //! two batches on one project never interleave.
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Pool, Row, Sql};
+use crate::sql_store::*;
 use anchora_core::ProjectId;
+use anchora_core::error::Result;
 use anchora_core::project::model::{Project, Settings};
 use anchora_core::project::plan::Dependency;
 use anchora_core::project::roles::RoleDef;
+use anchora_core::project::store::ProjectStore;
 use anchora_core::store::{BatchOutcome, ItemWrite, ProjectBatch, StoredItem};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
@@ -295,4 +300,45 @@ pub async fn add_role(exec: Exec<'_>, backend: Backend, role: &RoleDef) -> Resul
         .values_panic([role.key.clone().into(), body.into()])
         .to_owned();
     exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+#[async_trait]
+impl ProjectStore for SqlStore {
+    async fn create_project(&self, project: &Project) -> Result<()> {
+        create(self.pool.exec(), self.backend_kind(), project)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>> {
+        list(self.pool.exec(), self.backend_kind()).await.map_err(db_error)
+    }
+
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
+        get(self.pool.exec(), self.backend_kind(), id).await.map_err(db_error)
+    }
+
+    async fn project_items(&self, id: ProjectId) -> Result<Vec<StoredItem>> {
+        items(self.pool.exec(), self.backend_kind(), id).await.map_err(db_error)
+    }
+
+    async fn project_dependencies(&self, id: ProjectId) -> Result<Vec<Dependency>> {
+        dependencies(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn write_project(&self, id: ProjectId, batch: &ProjectBatch, at: DateTime<Utc>) -> Result<BatchOutcome> {
+        write(&self.pool, id, batch, at).await.map_err(db_error)
+    }
+
+    async fn project_roles(&self) -> Result<Vec<RoleDef>> {
+        roles(self.pool.exec(), self.backend_kind()).await.map_err(db_error)
+    }
+
+    async fn add_project_role(&self, role: &RoleDef) -> Result<()> {
+        add_role(self.pool.exec(), self.backend_kind(), role)
+            .await
+            .map_err(db_error)
+    }
 }

@@ -2,18 +2,24 @@
 //! search documents that follow every write — all in the write's own transaction.
 
 use crate::codec::{decode, encode};
+use crate::db::db_error;
 use crate::db::{self, Backend, Exec, Row, Tx};
 use crate::ddl::{compare_column, fold_column};
 use crate::search;
+use crate::sql_store::*;
 use anchora_core::audit::ChangeQuery;
+use anchora_core::error::Result;
 use anchora_core::filter::{ColumnRef, Compare, Condition};
 use anchora_core::meta::{FieldType, ObjectDef, SYSTEM_COLUMNS, table_name};
 use anchora_core::query::{Cursor, ListQuery, Liveness, SortKey};
+use anchora_core::record::RecordStore;
 use anchora_core::record::{Change, ChangeOp, Link, Record, RecordInput, diff, snapshot};
 use anchora_core::store::WriteCtx;
+use anchora_core::store::WriteOutcome;
 use anchora_core::text::{fold_case, prefix_end};
 use anchora_core::value::Value;
 use anchora_core::{FieldError, RecordId, UserId};
+use async_trait::async_trait;
 use sea_query::{Cond, Expr, ExprTrait, LikeExpr, LockType, NullOrdering, Order, Query, SelectStatement};
 use serde_json::Value as Json;
 
@@ -1096,4 +1102,101 @@ pub async fn aggregate(
             })
         })
         .collect()
+}
+
+#[async_trait]
+impl RecordStore for SqlStore {
+    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
+        retry_on_taken(|| self.insert_record_once(object, record, ctx)).await
+    }
+
+    async fn insert_records(&self, object: &ObjectDef, batch: &[Record], ctx: WriteCtx) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        insert_many(&mut txn, backend, object, batch, ctx)
+            .await
+            .map_err(db_error)?;
+        txn.commit().await.map_err(db_error)
+    }
+
+    async fn get_record(&self, object: &ObjectDef, id: RecordId) -> Result<Option<Record>> {
+        let backend = self.backend_kind();
+        let mut record = get(self.pool.exec(), backend, object, id, false)
+            .await
+            .map_err(db_error)?;
+        if object.is_activity()
+            && let Some(r) = record.as_mut()
+        {
+            load_links(self.pool.exec(), backend, std::slice::from_mut(r))
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(record)
+    }
+
+    async fn update_record(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        expected_version: i64,
+        input: &RecordInput,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
+        retry_on_taken(|| self.update_record_once(object, id, expected_version, input, ctx)).await
+    }
+
+    async fn set_deleted(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        deleted: bool,
+        expected_version: Option<i64>,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
+        retry_on_taken(|| self.set_deleted_once(object, id, deleted, expected_version, ctx)).await
+    }
+
+    async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
+        let backend = self.backend_kind();
+        let plan = self.owner_plan(object, query).await?;
+        let mut out = list(self.pool.exec(), backend, object, query, plan)
+            .await
+            .map_err(db_error)?;
+        if object.is_activity() {
+            load_links(self.pool.exec(), backend, &mut out)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(out)
+    }
+
+    async fn count_listed(&self, object: &ObjectDef, query: &ListQuery, cap: u64) -> Result<u64> {
+        let backend = self.backend_kind();
+        let plan = self.owner_plan(object, query).await?;
+        count_capped(self.pool.exec(), backend, object, query, plan, cap)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn count_records(&self, object: &ObjectDef) -> Result<i64> {
+        count(self.pool.exec(), self.backend_kind(), object)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn aggregate(
+        &self,
+        object: &ObjectDef,
+        query: &anchora_core::query::AggregateQuery,
+    ) -> Result<Vec<anchora_core::query::AggregateRow>> {
+        aggregate(self.pool.exec(), self.backend_kind(), object, query)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn history(&self, _object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>> {
+        history(self.pool.exec(), self.backend_kind(), id, after_seq, limit)
+            .await
+            .map_err(db_error)
+    }
 }

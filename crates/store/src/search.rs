@@ -1,12 +1,17 @@
 //! Full-text search documents: FTS5 on SQLite, tsvector + GIN on PostgreSQL. One document per
 //! live record, holding its title and its searchable fields; kept in step by every write.
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Sql, Tx, insert_rows};
+use crate::sql_store::*;
+use anchora_core::error::Result;
 use anchora_core::meta::ObjectDef;
 use anchora_core::record::Record;
+use anchora_core::record::SearchStore;
 use anchora_core::store::SearchHit;
 use anchora_core::store::SearchScope;
 use anchora_core::{RecordId, UserId};
+use async_trait::async_trait;
 use sea_query::Value as Sv;
 
 /// How many matches are ranked for relevance at most (see `search`).
@@ -308,4 +313,25 @@ fn visibility_clause(backend: Backend, scope: &SearchScope, first: usize) -> (St
     }
     clauses.push(format!("d.object NOT IN ({})", restricted.join(", ")));
     (format!("({})", clauses.join(" OR ")), values)
+}
+
+#[async_trait]
+impl SearchStore for SqlStore {
+    async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>> {
+        search(
+            self.pool.exec(),
+            self.backend_kind(),
+            terms,
+            limit,
+            &SearchScope::default(),
+        )
+        .await
+        .map_err(db_error)
+    }
+
+    async fn search_scoped(&self, terms: &[String], limit: u32, scope: &SearchScope) -> Result<Vec<SearchHit>> {
+        search(self.pool.exec(), self.backend_kind(), terms, limit, scope)
+            .await
+            .map_err(db_error)
+    }
 }

@@ -1,28 +1,14 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
 use crate::db::{self, Backend, Pool, Sql, Tx, db_error, ident};
-use crate::{
-    audit, ddl, duplicates, erase, identity, imports, metadata, physical, projects, records, search, views, visits,
-};
-use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
-use anchora_core::auth::AccessPolicy;
-use anchora_core::dedupe::{PairStatus, StoredPair};
+use crate::{ddl, duplicates, imports, metadata, physical, records, search, visits};
+use anchora_core::RecordId;
 use anchora_core::error::{Error, ErrorCode, Result};
-use anchora_core::identity::{ApiToken, Session, Team, User};
-use anchora_core::import::job::{ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOutcome, JobStatus};
-use anchora_core::import::plan::Rejected;
-use anchora_core::meta::{FieldDef, ObjectDef, Schema, standard_objects};
-use anchora_core::project::model::Project;
-use anchora_core::project::plan::Dependency;
-use anchora_core::project::roles::RoleDef;
+use anchora_core::meta::{FieldDef, ObjectDef, Schema, SchemaStore, standard_objects};
 use anchora_core::query::ListQuery;
-use anchora_core::record::{Change, Record, RecordInput};
-use anchora_core::store::{BatchOutcome, ProjectBatch, StoredItem};
-use anchora_core::store::{Erasure, ErasureCounts, SearchHit, SearchScope, Store, WriteCtx, WriteOutcome};
-use anchora_core::{ProjectId, RecordId, TeamId, TokenId, UserId};
-use async_trait::async_trait;
+use anchora_core::record::{Record, RecordInput};
+use anchora_core::store::{WriteCtx, WriteOutcome};
 use chrono::{DateTime, Utc};
-use sea_query::{Expr, ExprTrait};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -33,8 +19,8 @@ use std::time::Duration;
 
 #[derive(Debug)]
 pub struct SqlStore {
-    pool: Pool,
-    cache: RwLock<Option<Arc<Schema>>>,
+    pub(crate) pool: Pool,
+    pub(crate) cache: RwLock<Option<Arc<Schema>>>,
     column_budget: std::sync::atomic::AtomicI64,
     /// SQLite: the task that merges the full-text index and checkpoints the WAL beside the
     /// writers.
@@ -42,7 +28,7 @@ pub struct SqlStore {
     /// SQLite: how to open the file again, for a bulk load's own connection.
     sqlite_options: Option<SqliteConnectOptions>,
     /// SQLite: the connection each object being bulk loaded by this process writes through.
-    bulk_writers: std::sync::Mutex<std::collections::HashMap<String, Pool>>,
+    pub(crate) bulk_writers: std::sync::Mutex<std::collections::HashMap<String, Pool>>,
 }
 
 impl Drop for SqlStore {
@@ -231,7 +217,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 impl SqlStore {
     /// How a list of some owners' records is best read (see [`records::owner_plan`]).
-    async fn owner_plan(&self, object: &ObjectDef, query: &ListQuery) -> Result<records::OwnerPlan> {
+    pub(crate) async fn owner_plan(&self, object: &ObjectDef, query: &ListQuery) -> Result<records::OwnerPlan> {
         match &query.owners {
             Some(owners) => records::owner_plan(self.pool.exec(), self.backend_kind(), object, owners)
                 .await
@@ -320,7 +306,7 @@ impl SqlStore {
         &self.pool
     }
 
-    fn backend_kind(&self) -> Backend {
+    pub(crate) fn backend_kind(&self) -> Backend {
         self.pool.backend()
     }
 
@@ -464,7 +450,7 @@ impl SqlStore {
     /// (a million people into an empty workspace: 63.0 → 54.1 s with 64 MB, measured
     /// 2026-12-03). Its own pool of one shares the process's write turn; the readers keep their
     /// 16 MB, and it is closed, its memory given back, when the load is done.
-    async fn open_bulk_writer(&self, object: &ObjectDef) -> Result<()> {
+    pub(crate) async fn open_bulk_writer(&self, object: &ObjectDef) -> Result<()> {
         let (Some(options), Pool::Sqlite(_, lock)) = (&self.sqlite_options, &self.pool) else {
             return Ok(());
         };
@@ -488,7 +474,7 @@ impl SqlStore {
     }
 
     /// Close the connection a bulk load of `object` wrote through, if it has one.
-    async fn close_bulk_writer(&self, object: &str) {
+    pub(crate) async fn close_bulk_writer(&self, object: &str) {
         let writer = self.bulk_writers.lock().ok().and_then(|mut w| w.remove(object));
         if let Some(writer) = writer {
             if let Pool::Sqlite(_, lock) = &writer {
@@ -525,7 +511,7 @@ impl SqlStore {
         Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
     }
 
-    async fn insert_record_once(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
+    pub(crate) async fn insert_record_once(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
         let backend = self.backend_kind();
         let mut txn = self.pool.begin_write().await.map_err(db_error)?;
         let out: Result<_> = async {
@@ -569,7 +555,7 @@ impl SqlStore {
         }
     }
 
-    async fn update_record_once(
+    pub(crate) async fn update_record_once(
         &self,
         object: &ObjectDef,
         id: RecordId,
@@ -597,7 +583,7 @@ impl SqlStore {
         Ok(out)
     }
 
-    async fn set_deleted_once(
+    pub(crate) async fn set_deleted_once(
         &self,
         object: &ObjectDef,
         id: RecordId,
@@ -630,7 +616,7 @@ impl SqlStore {
     /// Check, before any DDL, that the table can take the field's columns. On PostgreSQL,
     /// dropped columns keep their slots until the table is rewritten: when they stand in the
     /// way, the table is rewritten first (under the migration lock, in this transaction).
-    async fn make_room(&self, tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
+    pub(crate) async fn make_room(&self, tx: &mut Tx, object: &ObjectDef, field: &FieldDef) -> Result<()> {
         let backend = self.backend_kind();
         let table = object.table();
         let budget = self.column_budget.load(std::sync::atomic::Ordering::Relaxed);
@@ -668,7 +654,11 @@ impl SqlStore {
     }
 
     /// Rebuild the search documents of one object (after its searchable fields change).
-    async fn reindex(tx: &mut Tx, backend: Backend, object: &ObjectDef) -> std::result::Result<(), sqlx::Error> {
+    pub(crate) async fn reindex(
+        tx: &mut Tx,
+        backend: Backend,
+        object: &ObjectDef,
+    ) -> std::result::Result<(), sqlx::Error> {
         let ids_sql = match backend {
             Backend::Sqlite => "SELECT doc FROM search_doc WHERE object = ?1",
             Backend::Postgres => "SELECT record_id FROM search_doc WHERE object = $1",
@@ -878,7 +868,7 @@ async fn add_standard_fields(tx: &mut Tx, backend: Backend, objects: &[&str]) ->
 }
 
 /// Making a field unique while two records share a value: name them, so they can be merged.
-fn repeated_values(object: &ObjectDef, field: &FieldDef, ids: &[RecordId]) -> Error {
+pub(crate) fn repeated_values(object: &ObjectDef, field: &FieldDef, ids: &[RecordId]) -> Error {
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
     Error::field(
         "unique",
@@ -892,878 +882,11 @@ fn repeated_values(object: &ObjectDef, field: &FieldDef, ids: &[RecordId]) -> Er
     )
 }
 
-fn stale_schema() -> Error {
+pub(crate) fn stale_schema() -> Error {
     Error::new(
         ErrorCode::VersionConflict,
         "the schema was changed by someone else; reload and try again",
     )
-}
-
-#[async_trait]
-impl Store for SqlStore {
-    fn backend(&self) -> &'static str {
-        self.backend_kind().name()
-    }
-
-    async fn schema(&self) -> Result<Arc<Schema>> {
-        let version = metadata::schema_version(self.pool.exec()).await.map_err(db_error)?;
-        self.schema_at(version).await
-    }
-
-    async fn schema_at(&self, version: i64) -> Result<Arc<Schema>> {
-        if let Ok(guard) = self.cache.read()
-            && let Some(s) = guard.as_ref()
-            && s.version == version
-        {
-            return Ok(s.clone());
-        }
-        let schema = Arc::new(metadata::load_schema(&self.pool).await.map_err(db_error)?);
-        if let Ok(mut guard) = self.cache.write() {
-            *guard = Some(schema.clone());
-        }
-        Ok(schema)
-    }
-
-    async fn create_object(&self, object: &ObjectDef, ctx: WriteCtx) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                for stmt in ddl::create_object_table(backend, object) {
-                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-                }
-                metadata::insert_object(tx, backend, object, ctx.now)
-                    .await
-                    .map_err(db_error)?;
-                metadata::bump_version(tx).await.map_err(db_error)
-            }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
-    }
-
-    async fn update_object(&self, object: &ObjectDef) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                if metadata::update_object(tx, backend, object).await.map_err(db_error)? != 1 {
-                    return Err(stale_schema());
-                }
-                metadata::bump_version(tx).await.map_err(db_error)
-            }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
-    }
-
-    async fn add_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            self.make_room(tx, object, field).await?;
-            for stmt in ddl::add_column(backend, object, field) {
-                tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-            }
-            metadata::insert_field(tx, backend, &object.name, field)
-                .await
-                .map_err(db_error)?;
-            metadata::bump_version(tx).await.map_err(db_error)?;
-            if field.searchable {
-                let mut with = object.clone();
-                with.fields.push(field.clone());
-                SqlStore::reindex(tx, backend, &with).await.map_err(db_error)?;
-            }
-            Ok(())
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
-    }
-
-    async fn update_field(&self, object: &ObjectDef, before: &FieldDef, after: &FieldDef) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            let table = object.table();
-            let had = ddl::field_indexes(backend, &table, before);
-            let wants = ddl::field_indexes(backend, &table, after);
-            for (create, drop) in &had {
-                if !wants.iter().any(|(c, _)| c == create) {
-                    tx.exec().execute(Sql::plain(drop.clone())).await.map_err(db_error)?;
-                }
-            }
-            if ddl::unique_indexed(after) && !ddl::unique_indexed(before) {
-                let column = ddl::compare_column(&after.name, after.field_type);
-                if let Some(ids) = physical::first_repeated(tx.exec(), &table, &column)
-                    .await
-                    .map_err(db_error)?
-                {
-                    return Err(repeated_values(object, after, &ids));
-                }
-            }
-            for (create, _) in &wants {
-                if !had.iter().any(|(c, _)| c == create) {
-                    tx.exec().execute(Sql::plain(create.clone())).await.map_err(|e| {
-                        // Another writer added a repeat between the check and the index.
-                        if matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation()) {
-                            Error::field(
-                                "unique",
-                                format!("{} holds a value twice; make them differ first", after.name),
-                            )
-                        } else {
-                            db_error(e)
-                        }
-                    })?;
-                }
-            }
-            if metadata::update_field(tx, backend, &object.name, after)
-                .await
-                .map_err(db_error)?
-                != 1
-            {
-                return Err(stale_schema());
-            }
-            metadata::bump_version(tx).await.map_err(db_error)?;
-            let searchable = |f: &FieldDef| f.searchable && !f.archived;
-            if searchable(before) != searchable(after) {
-                let mut next = object.clone();
-                if let Some(f) = next.fields.iter_mut().find(|f| f.name == after.name) {
-                    *f = after.clone();
-                }
-                SqlStore::reindex(tx, backend, &next).await.map_err(db_error)?;
-            }
-            Ok(())
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
-    }
-
-    async fn purge_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            for stmt in ddl::drop_column(backend, object, field) {
-                tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-            }
-            if metadata::delete_field(tx, backend, &object.name, &field.name)
-                .await
-                .map_err(db_error)?
-                != 1
-            {
-                return Err(stale_schema());
-            }
-            metadata::bump_version(tx).await.map_err(db_error)
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
-    }
-
-    async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
-        retry_on_taken(|| self.insert_record_once(object, record, ctx)).await
-    }
-
-    async fn insert_records(&self, object: &ObjectDef, batch: &[Record], ctx: WriteCtx) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        records::insert_many(&mut txn, backend, object, batch, ctx)
-            .await
-            .map_err(db_error)?;
-        txn.commit().await.map_err(db_error)
-    }
-
-    async fn get_record(&self, object: &ObjectDef, id: RecordId) -> Result<Option<Record>> {
-        let backend = self.backend_kind();
-        let mut record = records::get(self.pool.exec(), backend, object, id, false)
-            .await
-            .map_err(db_error)?;
-        if object.is_activity()
-            && let Some(r) = record.as_mut()
-        {
-            records::load_links(self.pool.exec(), backend, std::slice::from_mut(r))
-                .await
-                .map_err(db_error)?;
-        }
-        Ok(record)
-    }
-
-    async fn update_record(
-        &self,
-        object: &ObjectDef,
-        id: RecordId,
-        expected_version: i64,
-        input: &RecordInput,
-        ctx: WriteCtx,
-    ) -> Result<WriteOutcome> {
-        retry_on_taken(|| self.update_record_once(object, id, expected_version, input, ctx)).await
-    }
-
-    async fn set_deleted(
-        &self,
-        object: &ObjectDef,
-        id: RecordId,
-        deleted: bool,
-        expected_version: Option<i64>,
-        ctx: WriteCtx,
-    ) -> Result<WriteOutcome> {
-        retry_on_taken(|| self.set_deleted_once(object, id, deleted, expected_version, ctx)).await
-    }
-
-    async fn list_records(&self, object: &ObjectDef, query: &ListQuery) -> Result<Vec<Record>> {
-        let backend = self.backend_kind();
-        let plan = self.owner_plan(object, query).await?;
-        let mut out = records::list(self.pool.exec(), backend, object, query, plan)
-            .await
-            .map_err(db_error)?;
-        if object.is_activity() {
-            records::load_links(self.pool.exec(), backend, &mut out)
-                .await
-                .map_err(db_error)?;
-        }
-        Ok(out)
-    }
-
-    async fn count_listed(&self, object: &ObjectDef, query: &ListQuery, cap: u64) -> Result<u64> {
-        let backend = self.backend_kind();
-        let plan = self.owner_plan(object, query).await?;
-        records::count_capped(self.pool.exec(), backend, object, query, plan, cap)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn aggregate(
-        &self,
-        object: &ObjectDef,
-        query: &anchora_core::query::AggregateQuery,
-    ) -> Result<Vec<anchora_core::query::AggregateRow>> {
-        records::aggregate(self.pool.exec(), self.backend_kind(), object, query)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn count_records(&self, object: &ObjectDef) -> Result<i64> {
-        records::count(self.pool.exec(), self.backend_kind(), object)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn history(&self, _object: &ObjectDef, id: RecordId, after_seq: i64, limit: u32) -> Result<Vec<Change>> {
-        records::history(self.pool.exec(), self.backend_kind(), id, after_seq, limit)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn search(&self, terms: &[String], limit: u32) -> Result<Vec<SearchHit>> {
-        search::search(
-            self.pool.exec(),
-            self.backend_kind(),
-            terms,
-            limit,
-            &SearchScope::default(),
-        )
-        .await
-        .map_err(db_error)
-    }
-
-    async fn search_scoped(&self, terms: &[String], limit: u32, scope: &SearchScope) -> Result<Vec<SearchHit>> {
-        search::search(self.pool.exec(), self.backend_kind(), terms, limit, scope)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn set_policy(&self, policy: &AccessPolicy) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        metadata::set_policy(&mut tx, self.backend_kind(), policy)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
-    }
-
-    async fn create_user(&self, user: &User) -> Result<()> {
-        identity::create_user(self.pool.exec(), self.backend_kind(), user)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        identity::user_where(
-            self.pool.exec(),
-            self.backend_kind(),
-            Expr::col("email").eq(email.to_string()),
-        )
-        .await
-        .map_err(db_error)
-    }
-
-    async fn user(&self, id: UserId) -> Result<Option<User>> {
-        let backend = self.backend_kind();
-        identity::user_where(self.pool.exec(), backend, Expr::col("id").eq(backend.uuid(Some(id.0))))
-            .await
-            .map_err(db_error)
-    }
-
-    async fn create_token(&self, token: &ApiToken) -> Result<()> {
-        identity::create_token(self.pool.exec(), self.backend_kind(), token)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<(ApiToken, User, i64)>> {
-        identity::token_by_hash(self.pool.exec(), self.backend_kind(), hash)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
-        identity::set_token_time(self.pool.exec(), self.backend_kind(), id, "last_used_at", at)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn token(&self, id: TokenId) -> Result<Option<ApiToken>> {
-        let backend = self.backend_kind();
-        let found = identity::tokens(
-            self.pool.exec(),
-            backend,
-            Some(Expr::col("id").eq(backend.uuid(Some(id.0)))),
-        )
-        .await
-        .map_err(db_error)?;
-        Ok(found.into_iter().next())
-    }
-
-    async fn tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>> {
-        let backend = self.backend_kind();
-        let cond = user.map(|u| Expr::col("user_id").eq(backend.uuid(Some(u.0))));
-        identity::tokens(self.pool.exec(), backend, cond)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn revoke_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
-        identity::set_token_time(self.pool.exec(), self.backend_kind(), id, "revoked_at", at)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn update_user(&self, user: &User) -> Result<()> {
-        identity::update_user(self.pool.exec(), self.backend_kind(), user)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn users(&self) -> Result<Vec<User>> {
-        identity::users(self.pool.exec(), self.backend_kind())
-            .await
-            .map_err(db_error)
-    }
-
-    async fn team_members(&self, team: TeamId) -> Result<Vec<UserId>> {
-        identity::team_members(self.pool.exec(), self.backend_kind(), team)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn create_team(&self, team: &Team) -> Result<()> {
-        identity::create_team(self.pool.exec(), self.backend_kind(), team)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn teams(&self) -> Result<Vec<Team>> {
-        identity::teams(self.pool.exec(), self.backend_kind())
-            .await
-            .map_err(db_error)
-    }
-
-    async fn create_session(&self, session: &Session) -> Result<()> {
-        identity::create_session(self.pool.exec(), self.backend_kind(), session)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn session_by_hash(&self, hash: &str) -> Result<Option<(Session, User, i64)>> {
-        identity::session_by_hash(self.pool.exec(), self.backend_kind(), hash)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn touch_session(&self, hash: &str, at: DateTime<Utc>) -> Result<()> {
-        identity::touch_session(self.pool.exec(), self.backend_kind(), hash, at)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn delete_session(&self, hash: &str) -> Result<()> {
-        identity::delete_sessions(
-            self.pool.exec(),
-            self.backend_kind(),
-            Expr::col("id_hash").eq(hash.to_string()),
-        )
-        .await
-        .map_err(db_error)
-    }
-
-    async fn delete_sessions_of(&self, user: UserId, keep: Option<&str>) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut cond = Expr::col("user_id").eq(backend.uuid(Some(user.0)));
-        if let Some(keep) = keep {
-            cond = cond.and(Expr::col("id_hash").ne(keep.to_string()));
-        }
-        identity::delete_sessions(self.pool.exec(), backend, cond)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn create_password_reset(
-        &self,
-        hash: &str,
-        user: UserId,
-        created_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
-        identity::create_password_reset(
-            self.pool.exec(),
-            self.backend_kind(),
-            hash,
-            user,
-            created_at,
-            expires_at,
-        )
-        .await
-        .map_err(db_error)
-    }
-
-    async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
-        // A write that reads its answer back: in a write transaction, so it waits its turn
-        // with the other writers instead of in SQLite's busy handler.
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        let user = identity::take_password_reset(tx.exec(), self.backend_kind(), hash, now)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(user)
-    }
-
-    async fn password_reset_user(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
-        identity::password_reset_user(self.pool.exec(), self.backend_kind(), hash, now)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn clear_password_resets(&self, user: UserId) -> Result<()> {
-        identity::clear_password_resets(self.pool.exec(), self.backend_kind(), user)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn purge_expired_credentials(&self, now: DateTime<Utc>) -> Result<()> {
-        identity::purge_expired(&self.pool, self.backend_kind(), now)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn record_audit(&self, event: &AuditEvent) -> Result<()> {
-        audit::record(self.pool.exec(), self.backend_kind(), event)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
-        audit::events(self.pool.exec(), self.backend_kind(), query)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn count_events(
-        &self,
-        kind: AuditKind,
-        subject: Option<&str>,
-        ip: Option<&str>,
-        since: DateTime<Utc>,
-    ) -> Result<(u32, Option<DateTime<Utc>>)> {
-        audit::count(self.pool.exec(), self.backend_kind(), kind, subject, ip, since)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn changes(&self, query: &ChangeQuery) -> Result<Vec<Change>> {
-        records::changes(self.pool.exec(), self.backend_kind(), query)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn create_view(&self, view: &anchora_core::views::SavedView) -> Result<()> {
-        views::create(self.pool.exec(), self.backend_kind(), view)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn views(&self, object: &str, user: UserId) -> Result<Vec<anchora_core::views::SavedView>> {
-        views::list(self.pool.exec(), self.backend_kind(), object, user)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn view(&self, id: anchora_core::ViewId) -> Result<Option<anchora_core::views::SavedView>> {
-        views::get(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn delete_view(&self, id: anchora_core::ViewId) -> Result<()> {
-        views::delete(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn create_project(&self, project: &Project) -> Result<()> {
-        projects::create(self.pool.exec(), self.backend_kind(), project)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn projects(&self) -> Result<Vec<Project>> {
-        projects::list(self.pool.exec(), self.backend_kind())
-            .await
-            .map_err(db_error)
-    }
-
-    async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
-        projects::get(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn project_items(&self, id: ProjectId) -> Result<Vec<StoredItem>> {
-        projects::items(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn project_dependencies(&self, id: ProjectId) -> Result<Vec<Dependency>> {
-        projects::dependencies(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn write_project(&self, id: ProjectId, batch: &ProjectBatch, at: DateTime<Utc>) -> Result<BatchOutcome> {
-        projects::write(&self.pool, id, batch, at).await.map_err(db_error)
-    }
-
-    async fn project_roles(&self) -> Result<Vec<RoleDef>> {
-        projects::roles(self.pool.exec(), self.backend_kind())
-            .await
-            .map_err(db_error)
-    }
-
-    async fn add_project_role(&self, role: &RoleDef) -> Result<()> {
-        projects::add_role(self.pool.exec(), self.backend_kind(), role)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        let counts = erase::erase(&mut tx, self.backend_kind(), erasure, ctx)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(counts)
-    }
-
-    async fn create_import_job(&self, job: &ImportJob, source: Option<&std::path::Path>) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        imports::create(&mut tx, self.backend_kind(), job, source)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
-    }
-
-    async fn import_job(&self, id: ImportId) -> Result<Option<ImportJob>> {
-        imports::get(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn import_jobs(&self, limit: u32) -> Result<Vec<ImportJob>> {
-        imports::list(self.pool.exec(), self.backend_kind(), limit)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn import_source(&self, id: ImportId, to: &std::path::Path) -> Result<bool> {
-        imports::source(&self.pool, self.backend_kind(), id, to)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn start_import(&self, id: ImportId, settings: &ImportSettings, at: DateTime<Utc>) -> Result<bool> {
-        imports::start(self.pool.exec(), self.backend_kind(), id, settings, at)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool> {
-        imports::claim(self.pool.exec(), self.backend_kind(), id, now, stale_before)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn finish_import(
-        &self,
-        id: ImportId,
-        status: JobStatus,
-        error: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        imports::finish(self.pool.exec(), self.backend_kind(), id, status, error, at)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome> {
-        let bulk = self
-            .bulk_writers
-            .lock()
-            .ok()
-            .and_then(|writers| writers.get(&object.name).cloned());
-        let pool = bulk.as_ref().unwrap_or(&self.pool);
-        let mut tx = pool.begin_write().await.map_err(db_error)?;
-        let outcome = imports::write(&mut tx, self.backend_kind(), object, write, ctx)
-            .await
-            .map_err(db_error)?;
-        if let ImportWriteOutcome::Written(_) = outcome {
-            tx.commit().await.map_err(db_error)?;
-        }
-        Ok(outcome)
-    }
-
-    async fn held_keys(
-        &self,
-        object: &ObjectDef,
-        field: &str,
-        keys: &[String],
-    ) -> Result<std::collections::HashSet<String>> {
-        imports::held_keys(&self.pool, self.backend_kind(), object, field, keys)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn set_bulk_load(&self, object: &ObjectDef, job: Option<ImportId>) -> Result<()> {
-        let backend = self.backend_kind();
-        match job {
-            Some(job) => {
-                imports::note_bulk_load(self.pool.exec(), backend, &object.name, job)
-                    .await
-                    .map_err(db_error)?;
-                self.open_bulk_writer(object).await?;
-                self.begin_bulk_load(object).await
-            }
-            None => {
-                self.close_bulk_writer(&object.name).await;
-                self.finish_bulk_load(object).await?;
-                imports::forget_bulk_load(self.pool.exec(), backend, &object.name)
-                    .await
-                    .map_err(db_error)
-            }
-        }
-    }
-
-    async fn repair_bulk_loads(&self, stale_before: DateTime<Utc>) -> Result<Vec<String>> {
-        let backend = self.backend_kind();
-        let died = imports::died_bulk_loads(self.pool.exec(), backend, stale_before)
-            .await
-            .map_err(db_error)?;
-        if died.is_empty() {
-            return Ok(died);
-        }
-        let schema = self.schema().await?;
-        for name in &died {
-            self.close_bulk_writer(name).await;
-            if let Some(object) = schema.objects.get(name) {
-                self.finish_bulk_load(object).await?;
-            }
-            imports::forget_bulk_load(self.pool.exec(), backend, name)
-                .await
-                .map_err(db_error)?;
-            tracing::warn!(
-                object = name,
-                "a bulk load stopped half way; its indexes are built again"
-            );
-        }
-        Ok(died)
-    }
-
-    async fn save_duplicate_scan(&self, object: &str, pairs: &[StoredPair]) -> Result<u64> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        let n = duplicates::replace_open(&mut tx, self.backend_kind(), object, pairs)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(n)
-    }
-
-    async fn duplicate_pairs(&self, object: &str, status: PairStatus, limit: u32) -> Result<Vec<StoredPair>> {
-        duplicates::list(self.pool.exec(), self.backend_kind(), object, status, limit)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn decide_duplicate(
-        &self,
-        object: &str,
-        pair: (RecordId, RecordId),
-        status: PairStatus,
-        by: UserId,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
-        duplicates::decide(self.pool.exec(), self.backend_kind(), object, pair, status, by, at)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn reopen_duplicate(&self, object: &str, pair: (RecordId, RecordId)) -> Result<()> {
-        duplicates::reopen(self.pool.exec(), self.backend_kind(), object, pair)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn write_records(
-        &self,
-        batch: &anchora_core::dedupe::merge::RecordBatch,
-        ctx: WriteCtx,
-    ) -> Result<anchora_core::dedupe::merge::BatchWrite> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        let outcome = duplicates::write_records(&mut tx, self.backend_kind(), batch, ctx)
-            .await
-            .map_err(db_error)?;
-        if outcome == anchora_core::dedupe::merge::BatchWrite::Written {
-            tx.commit().await.map_err(db_error)?;
-        }
-        Ok(outcome)
-    }
-
-    async fn merge_entry(&self, id: uuid::Uuid) -> Result<Option<anchora_core::dedupe::merge::MergeEntry>> {
-        duplicates::merge_entry(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn save_quality_day(
-        &self,
-        object: &str,
-        day: chrono::NaiveDate,
-        rows: &[anchora_core::quality::QualityDay],
-    ) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        duplicates::save_quality_day(&mut tx, self.backend_kind(), object, day, rows)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
-    }
-
-    async fn quality_days(
-        &self,
-        object: &str,
-        scope: &str,
-        key: &str,
-        since: chrono::NaiveDate,
-    ) -> Result<Vec<anchora_core::quality::QualityDay>> {
-        duplicates::quality_days(self.pool.exec(), self.backend_kind(), object, scope, key, since)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn latest_quality_day(&self, object: &str) -> Result<Vec<anchora_core::quality::QualityDay>> {
-        duplicates::latest_quality_day(self.pool.exec(), self.backend_kind(), object)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn setting(&self, key: &str) -> Result<Option<String>> {
-        duplicates::setting(self.pool.exec(), self.backend_kind(), key)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn put_setting(&self, key: &str, body: &str) -> Result<()> {
-        duplicates::put_setting(self.pool.exec(), self.backend_kind(), key, body)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn note_visit(&self, user: UserId, object: &str, record: RecordId, at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        visits::note(&mut tx, self.backend_kind(), user, object, record, at)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
-    }
-
-    async fn recent_visits(&self, user: UserId, limit: u32) -> Result<Vec<(String, RecordId, DateTime<Utc>)>> {
-        visits::recent(self.pool.exec(), self.backend_kind(), user, limit)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn import_matches(
-        &self,
-        id: ImportId,
-        limit: u32,
-    ) -> Result<(u64, Vec<anchora_core::import::job::LikelyDuplicate>)> {
-        // Rows first: a running job only adds matches, so the count read after them is never
-        // below what is shown (read the other way round, a batch committed in between showed
-        // "0" above a row of them).
-        let rows = imports::matches(self.pool.exec(), self.backend_kind(), id, limit)
-            .await
-            .map_err(db_error)?;
-        let total = imports::match_count(self.pool.exec(), self.backend_kind(), id)
-            .await
-            .map_err(db_error)?;
-        Ok((total, rows))
-    }
-
-    async fn import_rejects(&self, id: ImportId, after_row: u64, limit: u32) -> Result<Vec<Rejected>> {
-        imports::rejects(self.pool.exec(), self.backend_kind(), id, after_row, limit)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn import_warnings(
-        &self,
-        id: ImportId,
-        after_row: u64,
-        limit: u32,
-    ) -> Result<Vec<anchora_core::import::job::Warning>> {
-        imports::warnings(self.pool.exec(), self.backend_kind(), id, after_row, limit)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn import_unknown_owners(
-        &self,
-        id: ImportId,
-        limit: u32,
-    ) -> Result<Vec<anchora_core::import::job::UnknownOwner>> {
-        imports::unknown_owners(self.pool.exec(), self.backend_kind(), id, limit)
-            .await
-            .map_err(db_error)
-    }
 }
 
 fn settle(object: &ObjectDef, u: records::Updated) -> Result<WriteOutcome> {
@@ -1800,7 +923,7 @@ fn taken_error(object: &ObjectDef, t: &records::Taken) -> Error {
 
 /// Run a write again when a concurrent writer took a unique value between this write's check
 /// and its insert (PostgreSQL): the second run's check then finds the holder and says so.
-async fn retry_on_taken<T, F, Fut>(mut write: F) -> Result<T>
+pub(crate) async fn retry_on_taken<T, F, Fut>(mut write: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,

@@ -1,8 +1,13 @@
 //! Saved views.
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Row};
+use crate::sql_store::*;
+use anchora_core::error::Result;
 use anchora_core::views::SavedView;
+use anchora_core::views::ViewStore;
 use anchora_core::{UserId, ViewId};
+use async_trait::async_trait;
 use sea_query::{Cond, Expr, ExprTrait, Query};
 
 const COLUMNS: [&str; 7] = ["id", "object", "name", "query", "owner", "shared", "created_at"];
@@ -68,4 +73,29 @@ pub async fn delete(exec: Exec<'_>, backend: Backend, id: ViewId) -> Result<(), 
         .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
         .to_owned();
     exec.execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+#[async_trait]
+impl ViewStore for SqlStore {
+    async fn create_view(&self, view: &anchora_core::views::SavedView) -> Result<()> {
+        create(self.pool.exec(), self.backend_kind(), view)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn views(&self, object: &str, user: UserId) -> Result<Vec<anchora_core::views::SavedView>> {
+        list(self.pool.exec(), self.backend_kind(), object, user)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn view(&self, id: anchora_core::ViewId) -> Result<Option<anchora_core::views::SavedView>> {
+        get(self.pool.exec(), self.backend_kind(), id).await.map_err(db_error)
+    }
+
+    async fn delete_view(&self, id: anchora_core::ViewId) -> Result<()> {
+        delete(self.pool.exec(), self.backend_kind(), id)
+            .await
+            .map_err(db_error)
+    }
 }

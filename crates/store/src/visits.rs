@@ -1,8 +1,13 @@
 //! Records each user opened lately: one row per user and record (the newest visit), at most
 //! [`KEPT_PER_USER`] per user, for the start page's "opened recently".
 
+use crate::db::db_error;
 use crate::db::{Backend, Exec, Row, Tx};
+use crate::sql_store::*;
+use anchora_core::error::Result;
+use anchora_core::record::VisitStore;
 use anchora_core::{RecordId, UserId};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 
@@ -94,4 +99,21 @@ pub async fn forget_record(tx: &mut Tx, backend: Backend, record: RecordId) -> R
         .and_where(Expr::col("record_id").eq(backend.uuid(Some(record.0))))
         .to_owned();
     tx.exec().execute(backend.build(&stmt)).await.map(|_| ())
+}
+
+#[async_trait]
+impl VisitStore for SqlStore {
+    async fn note_visit(&self, user: UserId, object: &str, record: RecordId, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
+        note(&mut tx, self.backend_kind(), user, object, record, at)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn recent_visits(&self, user: UserId, limit: u32) -> Result<Vec<(String, RecordId, DateTime<Utc>)>> {
+        recent(self.pool.exec(), self.backend_kind(), user, limit)
+            .await
+            .map_err(db_error)
+    }
 }

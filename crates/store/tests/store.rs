@@ -146,6 +146,7 @@ use project_governance::{
 
 #[path = "store/projects.rs"]
 mod projects;
+use anchora_core::store::*;
 use projects::{
     concurrent_dependencies_never_close_a_cycle, project_batches_are_all_or_nothing, project_group_plan_and_packages,
     project_settings_and_catalogue,

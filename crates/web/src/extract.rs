@@ -3,12 +3,14 @@
 
 use crate::AppState;
 use crate::problem::ApiError;
-use anchora_core::auth::{Credential, Principal};
-use anchora_core::identity::{SESSION_TOUCH, Session, User};
+use anchora_core::auth::Principal;
+use anchora_core::caller::{self, Caller};
+use anchora_core::identity::{Session, User};
 use anchora_core::login::Client;
-use anchora_core::secret::{constant_time_eq, hash_secret, session_workspace, token_workspace};
+use anchora_core::secret::{constant_time_eq, session_workspace, token_workspace};
 use anchora_core::service::Crm;
 use anchora_core::{Error, ErrorCode, Store};
+use anchora_store::SqlStore;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -17,9 +19,6 @@ use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// Only write `last_used_at` when it is older than this, so reads stay reads.
-const TOKEN_TOUCH_SECONDS: i64 = 60;
 
 pub const SESSION_COOKIE: &str = "anchora_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -119,32 +118,8 @@ async fn by_token(parts: &Parts, state: &AppState, header: &str) -> Result<Authe
     let workspace = token_workspace(token).ok_or_else(invalid)?;
     let now = state.clock.now();
     let store = state.instance.workspace(workspace, now).await?.ok_or_else(invalid)?;
-    let (api_token, user, schema_version) = store.token_by_hash(&hash_secret(token)).await?.ok_or_else(invalid)?;
-    if !api_token.usable_at(now) || !user.active {
-        return Err(invalid());
-    }
-    let stale = api_token
-        .last_used_at
-        .is_none_or(|t| (now - t).num_seconds() >= TOKEN_TOUCH_SECONDS);
-    if stale {
-        store.touch_token(api_token.id, now).await?;
-    }
-    let principal = Principal {
-        scope: api_token.scope,
-        ..Principal::new(user.id, user.role, user.team, Credential::Token(api_token.id))
-    };
-    let crm = Crm::new(store as Arc<dyn Store>, state.clock.clone())
-        .at_schema_version(schema_version)
-        .in_workspace(workspace)
-        .with_max_fields(state.max_fields);
-    Ok(Authed {
-        crm,
-        principal,
-        workspace: workspace.to_string(),
-        user,
-        session: None,
-        client: client(parts, state.trust_proxy),
-    })
+    let caller = caller::by_token(&*store, token, now).await?.ok_or_else(invalid)?;
+    Ok(authed(parts, state, store, workspace, caller))
 }
 
 /// The signed-in browser session named by the request's cookie.
@@ -155,28 +130,24 @@ pub async fn authenticate_session(parts: &Parts, state: &AppState) -> Result<Aut
     let workspace = session_workspace(&secret).ok_or_else(ended)?;
     let now = state.clock.now();
     let store = state.instance.workspace(workspace, now).await?.ok_or_else(ended)?;
-    let hash = hash_secret(&secret);
-    let (session, user, schema_version) = store.session_by_hash(&hash).await?.ok_or_else(ended)?;
-    if !session.live_at(now) || !user.active {
-        store.delete_session(&hash).await?;
-        return Err(ended());
-    }
-    if now - session.last_seen_at >= SESSION_TOUCH {
-        store.touch_session(&hash, now).await?;
-    }
-    let principal = Principal::new(user.id, user.role, user.team, Credential::Session);
+    let caller = caller::by_session(&*store, &secret, now).await?.ok_or_else(ended)?;
+    Ok(authed(parts, state, store, workspace, caller))
+}
+
+/// The caller with the CRM of their workspace, at the schema version read with the credential.
+fn authed(parts: &Parts, state: &AppState, store: Arc<SqlStore>, workspace: &str, caller: Caller) -> Authed {
     let crm = Crm::new(store as Arc<dyn Store>, state.clock.clone())
-        .at_schema_version(schema_version)
+        .at_schema_version(caller.schema_version)
         .in_workspace(workspace)
         .with_max_fields(state.max_fields);
-    Ok(Authed {
+    Authed {
         crm,
-        principal,
+        principal: caller.principal,
         workspace: workspace.to_string(),
-        user,
-        session: Some(session),
+        user: caller.user,
+        session: caller.session,
         client: client(parts, state.trust_proxy),
-    })
+    }
 }
 
 /// A JSON body: `application/json`, at most the configured size, any valid JSON value.

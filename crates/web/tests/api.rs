@@ -5,7 +5,8 @@
 use anchora_core::auth::{Role, Scope};
 use anchora_core::identity::{ApiToken, User};
 use anchora_core::secret::{generate_token, hash_secret};
-use anchora_core::{Clock, FixedClock, Store, TokenId, UserId};
+use anchora_core::store::{CredentialStore, UserStore};
+use anchora_core::{Clock, FixedClock, TokenId, UserId};
 use anchora_store::{Instance, SqlStore, testing};
 use anchora_web::{AppState, app};
 use axum::Router;
@@ -164,6 +165,7 @@ anchora_store::on_both_databases!(
     unique_external_ids_are_refused_with_the_record_that_holds_them,
     redirects_go_to_paths_of_this_site_only,
     browser_links_out_of_sight_say_so,
+    bulk_changes_each_record_at_its_own_version,
 );
 
 #[path = "api/imports.rs"]

@@ -3,6 +3,7 @@
 //! [`parse_value`](crate::value::parse_value) then checks by the same rules as every other write.
 
 use crate::meta::{FieldDef, FieldType};
+use crate::number::NumberFormat;
 use crate::value::{Value, parse_value};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value as Json;
@@ -119,52 +120,34 @@ pub fn digits_lost(text: &str) -> bool {
         && exponent.parse::<usize>().is_ok_and(|e| e > fraction.len())
 }
 
-/// "1 234,5", "1.234,5", "1,234.5", "1234.5", "-3" → the number. With both separators, the last
-/// is the decimal one; with only a comma, the file's habit decides, unless the comma cannot be
-/// a thousands separator.
+/// A number cell, read with the file's habit for a lone comma ([`crate::number`]).
 pub fn number(text: &str, habits: Habits) -> Option<f64> {
-    let cleaned: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
-        .collect();
-    let (comma, dot) = (cleaned.rfind(','), cleaned.rfind('.'));
-    let normal = match (comma, dot) {
-        (Some(c), Some(d)) if c > d => cleaned.replace('.', "").replace(',', "."),
-        (Some(_), Some(_)) => cleaned.replace(',', ""),
-        (Some(c), None) => {
-            let after = cleaned.len() - c - 1;
-            let one_comma = cleaned.matches(',').count() == 1;
-            if one_comma && (habits.decimal_comma || after != 3) {
-                cleaned.replace(',', ".")
-            } else {
-                cleaned.replace(',', "")
-            }
-        }
-        _ => cleaned,
-    };
-    if normal.is_empty()
-        || !normal
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
-    {
-        return None;
-    }
-    normal.parse::<f64>().ok().filter(|n| n.is_finite())
+    crate::number::parse(text, format(habits))
 }
 
-/// An amount with its currency sign or code taken off, as the API's decimal text.
+fn format(habits: Habits) -> NumberFormat {
+    NumberFormat {
+        decimal_comma: habits.decimal_comma,
+        grouping: true,
+    }
+}
+
+/// An amount with its currency sign or code taken off, as the API's decimal text: its digits
+/// exactly as written, with two decimals at least (more are refused by the money rule, not
+/// rounded here).
 fn money(text: &str, habits: Habits) -> Option<String> {
     let bare: String = text
         .chars()
         .filter(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | ' ' | '\u{a0}' | '\''))
         .collect();
-    let n = number(bare.trim(), habits)?;
-    // Two decimals are what money keeps; more is refused by the money rule, not rounded here.
-    let exact = format!("{n}");
-    Some(match exact.split_once('.') {
-        Some((_, frac)) if frac.len() > 2 => exact,
-        _ => format!("{n:.2}"),
-    })
+    let exact = crate::number::normalise(bare.trim(), format(habits))?;
+    let (whole, fraction) = exact.split_once('.').unwrap_or((&exact, ""));
+    let whole = if whole.is_empty() || whole == "-" {
+        format!("{whole}0")
+    } else {
+        whole.to_string()
+    };
+    Some(format!("{whole}.{fraction:0<2}"))
 }
 
 /// ISO dates, day-first European dates (23.11.2026, 23/11/2026, 23-11-2026) and US dates when

@@ -9,7 +9,9 @@ pub mod plan;
 pub mod resolve;
 pub mod service;
 pub mod source;
+pub mod store;
 pub mod upload;
+pub mod warning;
 
 pub use job::{Counts, ImportId, ImportJob, ImportSettings, JobStatus};
 pub use service::Preview;

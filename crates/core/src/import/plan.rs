@@ -6,9 +6,9 @@
 //! plan in one transaction, and only then lets the planner remember what the plan created.
 
 use super::cells::{Habits, digits_lost, read_cell};
-use super::job::{Warning, WarningKind};
 use super::mapping::{Mapping, Target};
 use super::source::{BrokenRow, RawRow, RowResult};
+use super::warning::{Warning, WarningKind};
 use crate::ids::{IdSequence, RecordId, UserId};
 use crate::meta::{FieldDef, ObjectDef, Schema};
 use crate::record::Record;

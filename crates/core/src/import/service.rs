@@ -10,6 +10,7 @@ use super::mapping::{Mapping, Suggestion, combine, suggest};
 use super::plan::{Plan, Planner, PlannerSetup};
 use super::source::{self, RowResult, SourceInfo, Table};
 use super::upload::Upload;
+pub use super::upload::{MAX_UPLOAD_BYTES, sha256_hex};
 use crate::auth::{Credential, Permission, Principal, Role};
 use crate::dedupe::DEFAULT_COUNTRY;
 use crate::dedupe::scan::{BlockIndex, Features, KeyIndex};
@@ -23,7 +24,6 @@ use crate::store::WriteCtx;
 use crate::value::Value;
 use chrono::Duration;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -36,8 +36,6 @@ pub const BATCH_ROWS: usize = 5_000;
 const BULK_BELOW: i64 = 10_000;
 /// Rows shown in a preview.
 const PREVIEW_ROWS: usize = 20;
-/// The largest file the server takes as an upload; bigger ones go through the command line.
-pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// A running job not written for this long is taken to have stopped with its process.
 const STALE_AFTER_SECONDS: i64 = 120;
 
@@ -54,10 +52,6 @@ pub struct Preview {
     pub rows: Vec<Vec<String>>,
     /// Rows of the first few the reader could not split, with why.
     pub broken: Vec<(u64, String)>,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A file's columns and how it is written, kept apart from its rows (which cannot be shared

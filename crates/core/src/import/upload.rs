@@ -2,12 +2,18 @@
 //! limit and hashed on the way, so no upload is ever held whole in memory. Once uploaded, the
 //! store keeps it in chunks and hands it back the same way.
 
-use super::service::MAX_UPLOAD_BYTES;
 use super::source;
 use crate::error::{Error, ErrorCode, Result};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use tokio::io::AsyncWriteExt;
+
+/// The largest file the server takes as an upload; bigger ones go through the command line.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// A file uploaded (or taken back from the store) into a temporary file, deleted when dropped.
 #[derive(Debug)]
@@ -36,7 +42,7 @@ impl Upload {
             file,
             name: name.to_string(),
             len: bytes.len() as u64,
-            sha256: super::service::sha256_hex(bytes),
+            sha256: sha256_hex(bytes),
         })
     }
 

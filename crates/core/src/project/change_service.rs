@@ -7,9 +7,10 @@
 use super::change::{Applied, ChangeRequest, ChangeState, Effect, Outcome, Refusal, Step, Verdict};
 use super::journeys::{Priority, Requirement};
 use super::model::{CHANGE_REQUEST, REQUIREMENT, Settings, TASK, Task, TaskStatus};
-use super::service::{
-    ProjectRights, ProjectState, check_member, date, encode, hours, no_item, not_editor, parse, patched,
-    require_writer, take_version, text, validate_task,
+use super::state::{ProjectRights, ProjectState};
+use super::validate::{
+    check_member, date, encode, hours, no_item, not_editor, parse, patched, require_writer, take_version, text,
+    validate_task,
 };
 use crate::auth::Principal;
 use crate::error::{Error, ErrorCode, Result};
@@ -128,7 +129,7 @@ fn validate_change(state: &ProjectState, mut c: ChangeRequest) -> Result<ChangeR
     c.requirements_impact = text("requirements_impact", &c.requirements_impact, 4000, false)?;
     c.effort_hours = hours("effort_hours", c.effort_hours)?;
     c.requested_by = check_member(state, "requested_by", c.requested_by)?;
-    c.affected = super::service::names("affected", &c.affected)?;
+    c.affected = super::validate::names("affected", &c.affected)?;
     if c.approvers.len() > 20 {
         return Err(Error::field("approvers", "at most 20 approvers"));
     }

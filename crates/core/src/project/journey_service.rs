@@ -6,7 +6,8 @@ use super::journeys::{
     self, ConfigItem, ConfigKind, Configured, Journey, Priority, Requirement, Touchpoint, Trace, Traceability,
 };
 use super::model::{CONFIGURATION, JOURNEY, REQUIREMENT};
-use super::service::{ProjectState, no_item, parse, patched, take_version, text};
+use super::state::ProjectState;
+use super::validate::{no_item, parse, patched, take_version, text};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::service::Crm;
@@ -86,7 +87,7 @@ impl Crm {
     /// Leaders and members of the group work on journeys and requirements.
     async fn journey_writer(&self, who: &Principal, id: &str) -> Result<ProjectState> {
         let (state, rights) = self.project_state(who, id).await?;
-        super::service::require_writer(who)?;
+        super::validate::require_writer(who)?;
         if !rights.edit && rights.member.is_none() {
             return Err(Error::new(
                 crate::error::ErrorCode::Forbidden,

@@ -8,9 +8,9 @@ use super::matrix::{Communication, Due, Fulfilment};
 use super::meetings::{self, Action, AgendaItem, AgendaSources, Held, Meeting, Series};
 use super::model::{ACTION, COMMUNICATION, Cadence, ESCALATION, MEETING, Project};
 use super::roles::DECISION_MAKER;
-use super::service::{
-    ProjectRights, ProjectState, check_member, date, encode, no_item, not_editor, parse, patched, require_writer,
-    take_version, text,
+use super::state::{ProjectRights, ProjectState};
+use super::validate::{
+    check_member, date, encode, no_item, not_editor, parse, patched, require_writer, take_version, text,
 };
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, ErrorCode, Result};
@@ -552,7 +552,7 @@ impl Crm {
         let mut out = FollowUp::default();
         for project in self.store.projects().await? {
             let state = self.load_project(project.id).await?;
-            let rights = super::service::rights(who, &state);
+            let rights = super::state::rights(who, &state);
             let Some(me) = rights.member else { continue };
             for a in state.actions.iter().filter(|a| a.open() && a.owner == Some(me)) {
                 out.actions.push((state.project.clone(), a.clone()));

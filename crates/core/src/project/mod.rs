@@ -17,7 +17,11 @@ pub mod plan;
 pub mod report;
 mod report_service;
 pub mod roles;
+pub mod sent;
 mod service;
+pub mod state;
+pub mod store;
 pub mod thirds;
+mod validate;
 
-pub use service::{ProjectRights, ProjectState};
+pub use state::{ProjectRights, ProjectState};

@@ -5,12 +5,11 @@
 use super::change::{ChangeRequest, ChangeState};
 use super::escalation::Escalation;
 use super::meetings::{Action, Meeting};
-use super::model::{Budget, TaskStatus};
-use super::service::ProjectState;
-use crate::ids::UserId;
+use super::model::TaskStatus;
+pub use super::sent::{Facts, StatusReport, TaskFact};
+use super::state::ProjectState;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 
 /// Longest template a project may store.
 pub const MAX_TEMPLATE: usize = 20_000;
@@ -103,30 +102,6 @@ pub trait Voice {
     fn date(&self, d: NaiveDate) -> String;
     fn money(&self, minor: i64, currency: &str) -> String;
     fn percent(&self, share: f64) -> String;
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskFact {
-    pub name: String,
-    pub start: NaiveDate,
-    pub finish: NaiveDate,
-    pub done: bool,
-    #[serde(default)]
-    pub milestone: bool,
-}
-
-/// What a report stated, kept with it so the next report can compare.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Facts {
-    pub as_of: NaiveDate,
-    pub target: NaiveDate,
-    pub forecast: Option<NaiveDate>,
-    pub percent_complete: f64,
-    pub budget: Budget,
-    pub tasks: BTreeMap<u32, TaskFact>,
-    pub changes: BTreeMap<u32, (String, ChangeState)>,
-    pub escalations: BTreeMap<u32, (String, bool)>,
-    pub members: BTreeMap<u32, String>,
 }
 
 impl Facts {
@@ -421,23 +396,6 @@ pub fn decisions_since(
     }
     out.sort_by_key(Decided::at);
     out
-}
-
-/// A sent report, as kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatusReport {
-    #[serde(default)]
-    pub number: u32,
-    #[serde(default)]
-    pub version: i64,
-    pub sent_at: DateTime<Utc>,
-    pub sent_by: UserId,
-    /// The author's own words, as added.
-    #[serde(default)]
-    pub text: String,
-    /// The report as sent.
-    pub markdown: String,
-    pub facts: Facts,
 }
 
 /// A report ready to read or send: the Markdown and the facts it states.
@@ -753,6 +711,7 @@ pub fn decided_text(d: &Decided, voice: &dyn Voice) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::model::Budget;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

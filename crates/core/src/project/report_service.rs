@@ -5,7 +5,8 @@
 use super::matrix::Fulfilment;
 use super::model::STATUS_REPORT;
 use super::report::{self, DEFAULT_TEMPLATE, Draft, ReportInput, StatusReport, Voice};
-use super::service::{ProjectState, encode, text};
+use super::state::ProjectState;
+use super::validate::{encode, text};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::service::Crm;

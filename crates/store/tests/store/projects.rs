@@ -5,8 +5,9 @@ use super::{H, add_user};
 use anchora_core::auth::Role;
 use anchora_core::project::health::Rule;
 use anchora_core::project::model::{PackageState, TASK};
+use anchora_core::store::*;
 use anchora_core::store::{BatchOutcome, ItemWrite, ProjectBatch};
-use anchora_core::{Clock, ErrorCode, Store};
+use anchora_core::{Clock, ErrorCode};
 use serde_json::json;
 
 async fn new_project(h: &H) -> String {

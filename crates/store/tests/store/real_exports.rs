@@ -4,11 +4,12 @@
 //! without one new record.
 
 use super::H;
+use anchora_core::Clock;
 use anchora_core::import::job::WarningKind;
 use anchora_core::import::mapping::{combine, suggest};
 use anchora_core::import::service::sha256_hex;
 use anchora_core::import::{ImportJob, ImportSettings, JobStatus};
-use anchora_core::{Clock, Store};
+use anchora_core::store::*;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 

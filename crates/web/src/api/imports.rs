@@ -6,7 +6,7 @@ use crate::problem::{ApiError, ApiResult};
 use anchora_core::export::{CsvSink, ExportRequest, Format, SharedBuffer, Sink, XlsxSink};
 use anchora_core::import::service::MAX_UPLOAD_BYTES;
 use anchora_core::import::upload::{Upload, UploadWriter, too_large};
-use anchora_core::import::{ImportId, ImportJob, Preview};
+use anchora_core::import::{ImportJob, Preview};
 use anchora_core::service::Crm;
 use anchora_core::{Error, ErrorCode, RecordId};
 use axum::Json;
@@ -166,27 +166,13 @@ async fn show(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
     Ok(Json(body))
 }
 
-/// Run a queued job in the background, on a CRM of its own (not the request's).
-pub fn spawn_import(crm: &Crm, id: ImportId) {
-    let crm = Crm::new(crm.store.clone(), crm.clock.clone()).in_workspace(crm.workspace());
-    tokio::spawn(async move {
-        match crm.run_import(id, &mut |_| true).await {
-            Ok(Some(job)) => {
-                tracing::info!(import = %id, summary = %job.counts.summary(), status = job.status.as_str(), "import finished")
-            }
-            Ok(None) => {}
-            Err(e) => tracing::error!(import = %id, error = %e.detail, "import could not run"),
-        }
-    });
-}
-
 async fn start(
     a: Authed,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let job = a.crm.start_import(&a.principal, &id, body).await?;
-    spawn_import(&a.crm, job.id);
+    anchora_core::jobs::spawn_import(&a.crm, job.id);
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))))
 }
 

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
             "/records/{object}/{id}",
             get(get_record).patch(update_record).delete(delete_record),
         )
+        .route("/records/{object}/bulk", post(bulk_records))
         .route("/records/{object}/{id}/restore", post(restore_record))
         .route("/records/{object}/{id}/history", get(history))
         .route("/search", get(search))
@@ -157,6 +158,12 @@ async fn update_record(
 ) -> ApiResult<Response> {
     let (def, record) = a.crm.update(&a.principal, &object, &id, &body, version).await?;
     Ok(record_response(StatusCode::OK, &def, &record))
+}
+
+/// `POST /records/{object}/bulk`: one change to many records, each at its own version.
+async fn bulk_records(a: Authed, Path(object): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
+    let report = a.crm.bulk_from_body(&a.principal, &object, body).await?;
+    Ok(Json(serde_json::to_value(&report).unwrap_or_default()))
 }
 
 async fn delete_record(

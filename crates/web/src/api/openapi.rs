@@ -262,6 +262,36 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
                     "responses": with_problems(one("200", "Restored"), &["401", "403", "404", "412", "422"])}
             }),
         );
+        paths.insert(format!("/records/{}/bulk", object.name), json!({
+            "post": {
+                "operationId": format!("bulk_{}", object.name),
+                "summary": format!("Change or trash many {} at once: each record is its own write at the version given, so one changed meanwhile is left alone and listed, never overwritten", object.label_plural),
+                "tags": [object.label_plural],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": false, "required": ["records"],
+                    "description": "give `set` (the fields to set, as an update takes them) or `delete: true`",
+                    "properties": {
+                        "records": {"type": "array", "minItems": 1, "maxItems": anchora_core::bulk::MAX_BULK, "items": {
+                            "type": "object", "additionalProperties": false, "required": ["id", "version"], "properties": {
+                                "id": {"type": "string", "format": "uuid"},
+                                "version": {"type": "integer", "description": "the version you saw, as a single write's If-Match"}}}},
+                        "set": input_ref,
+                        "delete": {"type": "boolean"}}}}}},
+                "responses": with_problems({
+                    let mut m = Map::new();
+                    m.insert("200".into(), json!({"description": "How each record fared, in the order given", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["changed", "not_changed", "results"], "properties": {
+                            "changed": {"type": "integer"}, "not_changed": {"type": "integer"},
+                            "results": {"type": "array", "items": {"type": "object", "required": ["id", "changed"], "properties": {
+                                "id": {"type": "string"}, "changed": {"type": "boolean"},
+                                "version": {"type": "integer", "description": "the record's version after the change"},
+                                "code": {"type": "string", "description": "why not: the error code one write would answer (version_conflict, not_found, validation_failed, …)"},
+                                "detail": {"type": "string"},
+                                "errors": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}}}}}}}}));
+                    m
+                }, &["400", "401", "403", "413", "415", "422"])
+            }
+        }));
         paths.insert(format!("/records/{}/{{id}}/history", object.name), json!({
             "parameters": [id_param],
             "get": {"operationId": format!("history_{}", object.name), "tags": [object.label_plural],

@@ -1,12 +1,12 @@
 //! Administration in the app: objects and fields, users and teams, and each user's API tokens.
 //! Every action goes through the same use cases as the API, so the same rights apply.
 
+use super::posted::Posted;
 use super::{Shell, Ui, forbidden, labels};
 use anchora_core::auth::{Permission, Role, SchemaChange, Scope};
 use anchora_core::meta::FieldType;
 use anchora_core::{Error, ErrorCode};
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,11 +14,6 @@ use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 
 type Fields = HashMap<String, String>;
-
-fn csrf_ok(ui: &Ui, form: &Fields) -> bool {
-    let sent = form.get("csrf").map_or("", String::as_str);
-    ui.csrf_ok(sent)
-}
 
 /// What went wrong, for a banner: the detail and each field's message.
 pub(super) fn problem(e: &Error) -> String {
@@ -100,10 +95,7 @@ pub async fn objects_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn create_object(ui: Ui, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn create_object(Posted { ui, form }: Posted<Fields>) -> Response {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut body = serde_json::Map::new();
     body.insert("name".into(), json!(get("name")));
@@ -223,10 +215,7 @@ fn parse_choices(text: &str) -> Vec<Json> {
         .collect()
 }
 
-pub async fn add_field(ui: Ui, Path(object): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn add_field(Path(object): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let field_type = get("type");
     let mut body = serde_json::Map::new();
@@ -253,10 +242,10 @@ pub async fn add_field(ui: Ui, Path(object): Path<String>, Form(form): Form<Fiel
     }
 }
 
-pub async fn save_choices(ui: Ui, Path((object, field)): Path<(String, String)>, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn save_choices(
+    Path((object, field)): Path<(String, String)>,
+    Posted { ui, form }: Posted<Fields>,
+) -> Response {
     let choices = parse_choices(form.get("choices").map_or("", String::as_str));
     let path = format!("/admin/objects/{object}");
     match ui
@@ -272,13 +261,9 @@ pub async fn save_choices(ui: Ui, Path((object, field)): Path<(String, String)>,
 }
 
 pub async fn archive_field(
-    ui: Ui,
     Path((object, field)): Path<(String, String)>,
-    Form(form): Form<Fields>,
+    Posted { ui, form: _ }: Posted<Fields>,
 ) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
     let path = format!("/admin/objects/{object}");
     match ui
         .authed
@@ -360,10 +345,7 @@ pub async fn users_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<Ha
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn create_user(ui: Ui, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn create_user(Posted { ui, form }: Posted<Fields>) -> Response {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut body = serde_json::Map::new();
     for key in ["email", "name", "role", "locale"] {
@@ -390,10 +372,7 @@ pub async fn create_user(ui: Ui, Form(form): Form<Fields>) -> Response {
     }
 }
 
-pub async fn update_user(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn update_user(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let mut body = serde_json::Map::new();
     if let Some(role) = form.get("role") {
         body.insert("role".into(), json!(role));
@@ -419,10 +398,7 @@ pub async fn update_user(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
     }
 }
 
-pub async fn create_team(ui: Ui, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn create_team(Posted { ui, form }: Posted<Fields>) -> Response {
     let origin = anchora_core::accounts::Origin {
         ip: ui.authed.client.ip.clone(),
     };
@@ -504,10 +480,7 @@ pub async fn tokens_page(ui: Ui) -> Response {
     render_tokens(&ui, None, None, StatusCode::OK).await
 }
 
-pub async fn create_token(ui: Ui, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn create_token(Posted { ui, form }: Posted<Fields>) -> Response {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut body = serde_json::Map::new();
     body.insert("name".into(), json!(get("name")));
@@ -537,10 +510,7 @@ pub async fn create_token(ui: Ui, Form(form): Form<Fields>) -> Response {
     }
 }
 
-pub async fn revoke_token(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !csrf_ok(&ui, &form) {
-        return forbidden(&ui);
-    }
+pub async fn revoke_token(Path(id): Path<String>, Posted { ui, form: _ }: Posted<Fields>) -> Response {
     let origin = anchora_core::accounts::Origin {
         ip: ui.authed.client.ip.clone(),
     };

@@ -3,6 +3,7 @@
 //! each currency's own amount on demand. Cards move by drag and drop (a
 //! write with a version check) or, without a mouse, by their "Move to" form.
 
+use super::posted::Posted;
 use super::totals::MoneyTotal;
 use super::{Resolver, Shell, Ui, labels};
 use anchora_core::ErrorCode;
@@ -10,7 +11,6 @@ use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
 use anchora_core::service::ListParams;
 use anchora_core::value::Value;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -179,17 +179,12 @@ pub async fn board_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Hash
 
 /// The keyboard and no-script way to move a card: a form per card.
 pub async fn move_card(
-    ui: Ui,
     Path((object, id)): Path<(String, String)>,
-    Form(form): Form<HashMap<String, String>>,
+    Posted { ui, form }: Posted<HashMap<String, String>>,
 ) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    let sent = form.get("csrf").map_or("", String::as_str);
-    if !ui.csrf_ok(sent) {
-        return super::form_expired(&ui);
-    }
     let Some(by) = group_field(&def, form.get("by").map(String::as_str)) else {
         return super::not_found(&ui);
     };

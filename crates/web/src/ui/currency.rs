@@ -1,13 +1,13 @@
 //! The reporting currency and the exchange rates an administrator keeps: every sum across
 //! currencies (board columns, the start page's pipeline) is shown in it.
 
-use super::{Shell, Ui, forbidden, form_expired, form_value};
+use super::posted::Posted;
+use super::{Shell, Ui, forbidden, form_value};
 use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
 use anchora_core::currency::CurrencySettings;
 use anchora_core::meta::FieldType;
 use askama::Template;
-use axum::Form;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -67,11 +67,7 @@ fn rate_text(locale: &str, rate: f64) -> String {
 /// A rate as typed: one decimal mark, point or comma, whatever the user's language (rates are
 /// pasted from banks' pages, which write 11.45 everywhere), and no thousands grouping.
 fn parse_rate(typed: &str) -> Option<f64> {
-    let text: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
-    if text.chars().filter(|c| *c == '.' || *c == ',').count() > 1 {
-        return None;
-    }
-    text.replace(',', ".").parse::<f64>().ok().filter(|r| r.is_finite())
+    anchora_core::number::parse(typed, anchora_core::number::NumberFormat::PLAIN)
 }
 
 fn page(
@@ -184,10 +180,7 @@ fn read_form(ui: &Ui, form: &[(String, String)], rates_in: &str) -> (serde_json:
     (body, errors)
 }
 
-pub async fn save_currency(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn save_currency(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }

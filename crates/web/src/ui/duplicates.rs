@@ -1,7 +1,8 @@
 //! The duplicate review queue in the app: scan an object, see each likely pair side by side
 //! with why it was found, and dismiss the pairs that are two different records.
 
-use super::{Resolver, Shell, Ui, forbidden, form_expired, form_value, labels, not_found};
+use super::posted::Posted;
+use super::{Resolver, Shell, Ui, forbidden, form_value, labels, not_found};
 use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
 use anchora_core::dedupe::DEFAULT_COUNTRY;
@@ -9,7 +10,6 @@ use anchora_core::meta::ObjectDef;
 use anchora_core::record::Record;
 use anchora_core::views::url_encode;
 use askama::Template;
-use axum::Form;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -147,10 +147,7 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn scan(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn scan(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     let object = form_value(&form, "object");
     match ui
         .authed
@@ -164,10 +161,7 @@ pub async fn scan(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
     }
 }
 
-pub async fn dismiss(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn dismiss(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     let object = form_value(&form, "object");
     match ui
         .authed
@@ -193,10 +187,7 @@ pub async fn dismiss(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Respons
 
 /// Merge a pair as the form chose: which record stays, and whose value each differing field
 /// keeps.
-pub async fn merge(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn merge(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     let object = form_value(&form, "object");
     let (a, b) = (form_value(&form, "a"), form_value(&form, "b"));
     let version = |k: &str| form_value(&form, k).parse::<i64>().unwrap_or(0);
@@ -230,10 +221,7 @@ pub async fn merge(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response 
     }
 }
 
-pub async fn undo(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn undo(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     let object = form_value(&form, "object");
     match ui
         .authed

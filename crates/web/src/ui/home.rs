@@ -4,10 +4,10 @@
 //! requests waiting for their approval, the communications they are due to send, the
 //! escalations waiting for their decision, and their own records with most to fix.
 
+use super::posted::Posted;
 use super::projects::date;
 use super::{Shell, Ui};
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -224,10 +224,7 @@ fn crm_lines(
 }
 
 /// Tick an activity done from the start page, and come back to it.
-pub async fn tick_done(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(super::form_value(&form, "csrf")) {
-        return super::form_expired(&ui);
-    }
+pub async fn tick_done(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     let version = super::form_value(&form, "version").parse::<i64>().ok();
     match ui
         .authed

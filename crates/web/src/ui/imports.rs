@@ -1,20 +1,20 @@
 //! Imports in the app: upload a file, see how it reads and how its columns map, check it with a
-//! dry run, import it, watch it run, download the rows it rejected. And exports of a list.
+//! dry run, import it, watch it run, download the rows it rejected.
 
-use super::lists::filter_json_from_query;
+use super::posted::Posted;
 use super::{Shell, Ui, forbidden, form_expired, form_value, labels, not_found};
 use crate::AppState;
-use crate::api::imports::{export_response, file_response, read_upload, spawn_import};
+use crate::api::imports::{file_response, read_upload};
+use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
-use anchora_core::export::{ExportRequest, Format};
+use anchora_core::export::Format;
 use anchora_core::import::job::{Warning, WarningKind};
 use anchora_core::import::{ImportJob, JobStatus, Preview};
+use anchora_core::jobs::spawn_import;
 use anchora_core::meta::{FieldType, ObjectDef};
-use anchora_core::{ErrorCode, RecordId};
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
-use axum::extract::{Multipart, Path, Query};
+use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
@@ -444,10 +444,7 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
     ui.page(status, page.render())
 }
 
-pub async fn start(ui: Ui, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn start(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     let job = match ui.authed.crm.import_job(&ui.authed.principal, &id).await {
         Ok(j) => j,
         Err(_) => return not_found(&ui),
@@ -520,45 +517,5 @@ fn report(ui: &Ui, written: anchora_core::Result<u64>, csv: Vec<u8>, name: &str)
         Ok(_) => file_response(axum::body::Body::from(csv), Format::Csv, name),
         Err(e) if e.code == ErrorCode::Forbidden => forbidden(ui),
         Err(_) => not_found(ui),
-    }
-}
-
-/// `/o/{object}/export?format=csv|xlsx` with the list's own filter, sort and columns.
-pub async fn export_list(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(String, String)>>) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return not_found(&ui);
-    };
-    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let format = match Format::parse(get("format").as_deref().unwrap_or("csv")) {
-        Ok(f) => f,
-        Err(_) => return not_found(&ui),
-    };
-    let request = ExportRequest {
-        object: def.name.clone(),
-        filter: filter_json_from_query(&def, &q).map(|f| f.to_string()),
-        sort: get("sort"),
-        columns: get("columns")
-            .map(|c| c.split(',').map(String::from).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default(),
-        ids: None,
-    };
-    download(&ui, request, format).await
-}
-
-/// The rows ticked in a list, as CSV (the bulk form's "export" action).
-pub async fn export_selection(ui: &Ui, object: &ObjectDef, ids: Vec<RecordId>) -> Response {
-    let request = ExportRequest {
-        object: object.name.clone(),
-        ids: Some(ids),
-        ..Default::default()
-    };
-    download(ui, request, Format::Csv).await
-}
-
-async fn download(ui: &Ui, request: ExportRequest, format: Format) -> Response {
-    match export_response(ui.authed.crm.clone(), ui.authed.principal.clone(), request, format).await {
-        Ok(r) => r,
-        Err(e) if e.0.code == ErrorCode::Forbidden => forbidden(ui),
-        Err(e) => e.into_response(),
     }
 }

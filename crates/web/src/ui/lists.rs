@@ -1,6 +1,7 @@
 //! Record lists: chosen columns, sort by clicking a header, a filter builder whose conditions
 //! live in the URL, keyset pages.
 
+use super::posted::Posted;
 use super::{Cell, Resolver, Shell, Ui, labels};
 use anchora_core::ErrorCode;
 use anchora_core::auth::{Permission, SchemaChange};
@@ -11,7 +12,7 @@ use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 const DEFAULT_COLUMNS: usize = 6;
 const PAGE_SIZE: &str = "50";
@@ -33,13 +34,6 @@ pub struct Row {
     pub cells: Vec<Cell>,
 }
 
-/// One condition of the filter builder, as the URL holds it.
-pub struct Condition {
-    pub field: String,
-    pub op: String,
-    pub value: String,
-}
-
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -56,7 +50,7 @@ struct ListPage {
     new_label: String,
     columns: Vec<Column>,
     rows: Vec<Row>,
-    conditions: Vec<Condition>,
+    conditions: Vec<FilterRow>,
     fields: Vec<Choice>,
     ops: Vec<Choice>,
     error: Option<String>,
@@ -99,60 +93,10 @@ fn ops_for(t: FieldType) -> String {
         .join(" ")
 }
 
-/// The filter conditions a list's query string names (`ff`, `fo`, `fv` in threes).
-fn conditions_of(q: &[(String, String)]) -> Vec<Condition> {
-    let all = |k: &str| {
-        q.iter()
-            .filter(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
-    all("ff")
-        .into_iter()
-        .zip(all("fo"))
-        .zip(all("fv"))
-        .filter(|((f, o), v)| !f.is_empty() && !o.is_empty() && (o == "is_empty" || !v.is_empty()))
-        .map(|((field, op), value)| Condition { field, op, value })
-        .collect()
-}
-
-/// The filter of a list's query string, as the API's JSON filter.
-pub(super) fn filter_json_from_query(object: &ObjectDef, q: &[(String, String)]) -> Option<Json> {
-    filter_json(object, &conditions_of(q))
-}
-
-/// The filter JSON for the builder's conditions; values typed as the field wants them.
-fn filter_json(object: &ObjectDef, conditions: &[Condition]) -> Option<Json> {
-    let leaves: Vec<Json> = conditions
-        .iter()
-        .map(|c| {
-            let field = filter_field(object, &c.field);
-            let t = field.as_ref().map(|f| f.field_type);
-            let value = match (c.op.as_str(), t) {
-                ("is_empty", _) => json!(c.value != "false"),
-                // A number of days, as core reads it ("7", or "7d" as older links wrote it).
-                ("in_last" | "in_next", _) => {
-                    let days = c.value.trim().trim_end_matches('d').trim();
-                    days.parse::<u64>().map_or_else(|_| json!(c.value), |n| json!(n))
-                }
-                (_, Some(FieldType::Number | FieldType::Percent | FieldType::Money)) => {
-                    let normal = c.value.replace([' ', '\u{a0}'], "").replace(',', ".");
-                    normal.parse::<f64>().map_or_else(|_| json!(c.value), |n| json!(n))
-                }
-                (_, Some(FieldType::Boolean)) => json!(matches!(c.value.as_str(), "true" | "1" | "yes" | "on")),
-                _ => json!(c.value),
-            };
-            json!({"field": c.field, "op": c.op, "value": value})
-        })
-        .collect();
-    match leaves.len() {
-        0 => None,
-        1 => leaves.into_iter().next(),
-        _ => Some(json!({ "and": leaves })),
-    }
-}
-
-use anchora_core::views::query_string;
+use anchora_core::bulk::{BulkAction, BulkTarget};
+use anchora_core::number::NumberFormat;
+use anchora_core::record::form_value;
+use anchora_core::views::{FilterRow, filter_of_rows, filter_rows, query_string};
 
 fn column_defs(object: &ObjectDef, wanted: Option<&str>) -> Vec<FieldDef> {
     let named: Vec<FieldDef> = wanted
@@ -185,7 +129,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
             .map(|(_, v)| v.clone())
             .collect::<Vec<_>>()
     };
-    let conditions = conditions_of(&q);
+    let conditions = filter_rows(&q);
     let sort = get("sort").unwrap_or_default();
     // The column chooser sends one `col` per ticked field; links carry them as `columns=a,b`.
     let ticked = all("col");
@@ -205,7 +149,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         view.push(("fv".into(), c.value.clone()));
     }
     let params = ListParams {
-        filter: filter_json(&def, &conditions).map(|f| f.to_string()),
+        filter: filter_of_rows(&def, &conditions).map(|f| f.to_string()),
         sort: Some(sort.clone()),
         limit: Some(PAGE_SIZE.into()),
         cursor: get("cursor"),
@@ -468,17 +412,9 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
 }
 
 /// Save the list as it is now as a named view.
-pub async fn save_view(
-    ui: Ui,
-    Path(object): Path<String>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
-) -> Response {
+pub async fn save_view(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     use axum::response::IntoResponse;
     let get = |k: &str| super::form_value(&form, k);
-    let csrf_ok = ui.csrf_ok(get("csrf"));
-    if !csrf_ok {
-        return super::form_expired(&ui);
-    }
     let query: Vec<(String, String)> = anchora_core::views::query_pairs(get("query"));
     match ui
         .authed
@@ -505,14 +441,10 @@ pub async fn save_view(
 }
 
 pub async fn delete_view(
-    ui: Ui,
     Path((object, id)): Path<(String, String)>,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
+    Posted { ui, form: _ }: Posted<Vec<(String, String)>>,
 ) -> Response {
     use axum::response::IntoResponse;
-    if !ui.csrf_ok(super::form_value(&form, "csrf")) {
-        return super::form_expired(&ui);
-    }
     match ui.authed.crm.delete_view(&ui.authed.principal, &id).await {
         Ok(()) => axum::response::Redirect::to(&format!("/o/{object}")).into_response(),
         Err(e) => (
@@ -525,16 +457,12 @@ pub async fn delete_view(
 
 /// Apply one action to the selected records. Each record is its own write with its own version:
 /// ones changed by someone else meanwhile are left alone and counted, never overwritten.
-pub async fn bulk(ui: Ui, Path(object): Path<String>, axum::Form(form): axum::Form<Vec<(String, String)>>) -> Response {
+pub async fn bulk(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     use axum::response::IntoResponse;
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
     let get = |k: &str| super::form_value(&form, k);
-    let csrf_ok = ui.csrf_ok(get("csrf"));
-    if !csrf_ok {
-        return super::form_expired(&ui);
-    }
     let action = get("action");
     if action == "export" {
         let ids: Vec<anchora_core::RecordId> = form
@@ -542,57 +470,48 @@ pub async fn bulk(ui: Ui, Path(object): Path<String>, axum::Form(form): axum::Fo
             .filter(|(k, _)| k == "ids")
             .filter_map(|(_, v)| v.split(':').next().and_then(anchora_core::RecordId::parse))
             .collect();
-        return super::imports::export_selection(&ui, &def, ids).await;
+        return super::exports::export_selection(&ui, &def, ids).await;
     }
-    let change = match action {
-        "owner" => Some(json!({"owner": get("owner")})),
-        "set" => {
-            let field = get("field");
-            let value = get("value");
-            def.field(field).map(|f| {
-                let v = match f.field_type {
-                    FieldType::Number | FieldType::Percent => value
-                        .replace([' ', '\u{a0}'], "")
-                        .replace(',', ".")
-                        .parse::<f64>()
-                        .map_or_else(|_| json!(value), |n| json!(n)),
-                    FieldType::Boolean => json!(matches!(value, "true" | "1" | "yes" | "on")),
-                    _ if value.is_empty() => Json::Null,
-                    _ => json!(value),
-                };
-                json!({ field: v })
-            })
-        }
+    let numbers = NumberFormat::of_locale(ui.tr.locale);
+    let bulk_action = match action {
+        "delete" => Some(BulkAction::Delete),
+        "owner" => Some(BulkAction::Set(json!({"owner": get("owner")}))),
+        "set" => def
+            .field(get("field"))
+            .map(|f| BulkAction::Set(json!({ f.name.clone(): form_value(f.field_type, get("value"), numbers) }))),
         _ => None,
     };
-    let (mut done, mut failed) = (0u32, 0u32);
-    for key in form.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v) {
-        let Some((id, version)) = key.split_once(':') else {
-            failed += 1;
-            continue;
-        };
-        let version = version.parse::<i64>().ok();
-        let result = match (action, &change) {
-            ("delete", _) => ui
+    // A key that is no "id:version" names no record this page showed: it counts as failed.
+    let mut malformed = 0u32;
+    let targets: Vec<BulkTarget> = form
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, key)| match key.split_once(':') {
+            Some((id, version)) => Some(BulkTarget {
+                id: id.to_string(),
+                version: version.parse::<i64>().ok(),
+            }),
+            None => {
+                malformed += 1;
+                None
+            }
+        })
+        .collect();
+    let (done, failed) = match bulk_action {
+        Some(bulk_action) if !targets.is_empty() => {
+            match ui
                 .authed
                 .crm
-                .delete(&ui.authed.principal, &def.name, id, version)
+                .bulk(&ui.authed.principal, &def.name, &bulk_action, &targets)
                 .await
-                .map(|_| ()),
-            (_, Some(body)) => ui
-                .authed
-                .crm
-                .update(&ui.authed.principal, &def.name, id, body, version)
-                .await
-                .map(|_| ()),
-            _ => Err(anchora_core::Error::field("action", "choose what to do")),
-        };
-        match result {
-            Ok(()) => done += 1,
-            Err(e) if e.code == ErrorCode::Forbidden => return (StatusCode::FORBIDDEN, e.detail).into_response(),
-            Err(_) => failed += 1,
+            {
+                Ok(report) => (report.changed, report.not_changed + malformed),
+                Err(e) if e.code == ErrorCode::Forbidden => return (StatusCode::FORBIDDEN, e.detail).into_response(),
+                Err(_) => (0, u32::try_from(targets.len()).unwrap_or(u32::MAX) + malformed),
+            }
         }
-    }
+        _ => (0, u32::try_from(targets.len()).unwrap_or(u32::MAX) + malformed),
+    };
     let back = super::same_site_path(get("back"))
         .filter(|b| b.starts_with(&format!("/o/{}", def.name)))
         .unwrap_or("");

@@ -6,6 +6,7 @@ mod board;
 mod charts;
 mod currency;
 mod duplicates;
+mod exports;
 pub mod format;
 pub mod gantt;
 mod home;
@@ -13,6 +14,7 @@ mod imports;
 mod labels;
 mod lists;
 mod logs;
+mod posted;
 mod project_changes;
 mod project_journeys;
 mod project_meetings;
@@ -27,7 +29,7 @@ mod totals;
 use crate::AppState;
 use crate::extract::{Authed, authenticate_session};
 use crate::i18n::Tr;
-use crate::pages::PageCtx;
+use crate::pages::context::PageCtx;
 use anchora_core::auth::{Permission, Role, SchemaChange};
 use anchora_core::identity::User;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, Schema};
@@ -39,6 +41,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+pub use posted::Posted;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -49,7 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/board", get(board::board_page))
         .route("/o/{object}/views", post(lists::save_view))
         .route("/o/{object}/bulk", post(lists::bulk))
-        .route("/o/{object}/export", get(imports::export_list))
+        .route("/o/{object}/export", get(exports::export_list))
         .route("/o/{object}/views/{id}/delete", post(lists::delete_view))
         .route("/o/{object}/{id}/move", post(board::move_card))
         .route("/o/{object}/{id}", get(records::record_page))

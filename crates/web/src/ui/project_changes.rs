@@ -3,17 +3,17 @@
 //! one; and the steps each reader may take (submit, approve or reject, defer, withdraw, carry
 //! over). Every step goes through the same use cases as the API.
 
+use super::posted::Posted;
 use super::projects::{
     Fields, Params, ProjectHead, area_label, back, date, field, form_number, load, may_write, member_name, money_field,
     shell,
 };
-use super::{Shell, Ui, form_expired, format};
+use super::{Shell, Ui, format};
 use anchora_core::Error;
 use anchora_core::project::ProjectState;
 use anchora_core::project::change::{Applied, ChangeRequest, ChangeState, Effect, Verdict};
 use anchora_core::project::thirds::Area;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -290,16 +290,16 @@ fn change_body(ui: &Ui, form: &Fields, approvers: Vec<u32>) -> Result<Json, Erro
     }))
 }
 
-pub async fn raise_change(ui: Ui, Path(id): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn raise_change(
+    Path(id): Path<String>,
+    Posted { ui, form: pairs }: Posted<Vec<(String, String)>>,
+) -> Response {
     let approvers: Vec<u32> = pairs
         .iter()
         .filter(|(k, _)| k == "approver")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
     let form: Fields = pairs.into_iter().collect();
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
     let path = format!("/projects/{id}/changes");
     let result = async {
         let body = change_body(&ui, &form, approvers)?;
@@ -317,13 +317,9 @@ pub async fn raise_change(ui: Ui, Path(id): Path<String>, Form(pairs): Form<Vec<
 }
 
 pub async fn change_step(
-    ui: Ui,
     Path((id, n, step)): Path<(String, u32, String)>,
-    Form(form): Form<Fields>,
+    Posted { ui, form }: Posted<Fields>,
 ) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
     let path = format!("/projects/{id}/changes");
     let p = &ui.authed.principal;
     let crm = &ui.authed.crm;

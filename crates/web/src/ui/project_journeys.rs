@@ -3,12 +3,12 @@
 //! (requirements nothing meets, configuration nothing asked for, traces to what is gone); and
 //! the reports, processes and training the project records as configuration.
 
+use super::posted::Posted;
 use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, may_write, shell};
-use super::{Shell, Ui, form_expired};
+use super::{Shell, Ui};
 use anchora_core::Error;
 use anchora_core::project::journeys::{ConfigKind, Configured, Priority, Requirement, Trace};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -198,10 +198,6 @@ pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
     ui.page(StatusCode::OK, page.render())
 }
 
-fn csrf(ui: &Ui, form: &Fields) -> Option<Response> {
-    (!ui.csrf_ok(field(form, "csrf"))).then(|| form_expired(ui))
-}
-
 /// Touchpoints one per line: `Name: task; task`.
 fn touchpoints(text: &str) -> Vec<serde_json::Value> {
     super::projects::lines(text)
@@ -214,10 +210,7 @@ fn touchpoints(text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-pub async fn add_journey(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn add_journey(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let body = json!({
         "name": field(&form, "name"),
         "description": field(&form, "description"),
@@ -242,10 +235,7 @@ fn parse_trace(value: &str) -> Result<Option<serde_json::Value>, Error> {
     Ok(Some(json!({ "kind": kind, "target": target })))
 }
 
-pub async fn add_requirement(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn add_requirement(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let (journey, touchpoint) = match field(&form, "source") {
             "" => (None, None),
@@ -281,10 +271,7 @@ pub async fn add_requirement(ui: Ui, Path(id): Path<String>, Form(form): Form<Fi
 }
 
 /// Add one trace to a requirement.
-pub async fn add_trace(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn add_trace(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let current = state
@@ -305,10 +292,7 @@ pub async fn add_trace(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): F
     back(&ui, &format!("/projects/{id}/journeys"), result)
 }
 
-pub async fn add_config_item(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn add_config_item(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let body = json!({ "kind": field(&form, "kind"), "name": field(&form, "name") });
     let result = ui
         .authed
@@ -319,10 +303,7 @@ pub async fn add_config_item(ui: Ui, Path(id): Path<String>, Form(form): Form<Fi
     back(&ui, &format!("/projects/{id}/journeys"), result)
 }
 
-pub async fn delete_config_item(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn delete_config_item(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let version = form_number(&form, "version")?;
         ui.authed

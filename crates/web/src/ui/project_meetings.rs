@@ -2,10 +2,11 @@
 //! meeting not yet held is generated afresh from the project's data on every view; minutes
 //! recorded as held freeze it and mark the matrix rows they fulfil as sent.
 
+use super::posted::Posted;
 use super::projects::{
     Fields, Params, ProjectHead, back, date, field, form_number, load, may_write, member_name, role_label, shell,
 };
-use super::{Shell, Ui, form_expired};
+use super::{Shell, Ui};
 use anchora_core::Error;
 use anchora_core::project::ProjectState;
 use anchora_core::project::escalation::EscalationKind;
@@ -14,7 +15,6 @@ use anchora_core::project::meetings::{self, AgendaItem, Meeting, Series};
 use anchora_core::project::model::Cadence;
 use anchora_core::project::roles::DECISION_MAKER;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -257,14 +257,7 @@ pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
     ui.page(StatusCode::OK, page.render())
 }
 
-fn csrf(ui: &Ui, form: &Fields) -> Option<Response> {
-    (!ui.csrf_ok(field(form, "csrf"))).then(|| form_expired(ui))
-}
-
-pub async fn add_meeting(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn add_meeting(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let body =
         json!({ "series": field(&form, "series"), "date": field(&form, "date"), "title": field(&form, "title") });
     let result = ui
@@ -277,10 +270,7 @@ pub async fn add_meeting(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
 }
 
 /// Minutes, decisions (one per line) and up to three new actions.
-pub async fn minutes(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn minutes(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let mut actions = Vec::new();
         for i in 1..=3 {
@@ -310,10 +300,7 @@ pub async fn minutes(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): For
     back(&ui, &format!("/projects/{id}/meetings"), result)
 }
 
-pub async fn add_action(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn add_action(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let body = json!({
         "title": field(&form, "title"),
         "owner": field(&form, "owner").parse::<u32>().ok(),
@@ -331,13 +318,9 @@ pub async fn add_action(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>
 
 /// Mark done (`done`), or escalate (`escalate`).
 pub async fn action_step(
-    ui: Ui,
     Path((id, n, step)): Path<(String, u32, String)>,
-    Form(form): Form<Fields>,
+    Posted { ui, form }: Posted<Fields>,
 ) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
     let result = async {
         match step.as_str() {
             "done" => {
@@ -363,10 +346,7 @@ pub async fn action_step(
     back(&ui, &format!("/projects/{id}/meetings"), result)
 }
 
-pub async fn escalate(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn escalate(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let body = json!({
         "kind": field(&form, "kind"),
         "title": field(&form, "title"),
@@ -381,10 +361,7 @@ pub async fn escalate(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) 
     back(&ui, &format!("/projects/{id}/meetings"), result)
 }
 
-pub async fn decide_escalation(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn decide_escalation(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let version = form_number(&form, "version")?;
         ui.authed
@@ -496,10 +473,7 @@ pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn add_communication(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
+pub async fn add_communication(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let path = format!("/projects/{id}/communication");
     let result = async {
         let fulfilled_by = Fulfilment::parse(field(&form, "fulfilled_by"))
@@ -529,13 +503,9 @@ pub async fn add_communication(ui: Ui, Path(id): Path<String>, Form(form): Form<
 
 /// `sent` marks a row sent today; `delete` removes it.
 pub async fn communication_step(
-    ui: Ui,
     Path((id, n, step)): Path<(String, u32, String)>,
-    Form(form): Form<Fields>,
+    Posted { ui, form }: Posted<Fields>,
 ) -> Response {
-    if let Some(r) = csrf(&ui, &form) {
-        return r;
-    }
     let result = async {
         let version = form_number(&form, "version")?;
         match step.as_str() {

@@ -2,12 +2,12 @@
 //! through its template), sending it with the author's own words, the reports sent so far (each
 //! as a web page, Markdown and a print view to save as PDF), and the template editor.
 
+use super::posted::Posted;
 use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, shell};
-use super::{Shell, Ui, form_expired};
+use super::{Shell, Ui};
 use crate::report_voice::{ReportVoice, markdown_to_html};
 use anchora_core::project::report::DEFAULT_TEMPLATE;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -101,10 +101,7 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn send_report(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn send_report(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     match ui
         .authed
         .crm
@@ -117,10 +114,7 @@ pub async fn send_report(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
 }
 
 /// Save the template, or go back to the standard one (`reset`).
-pub async fn save_template(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn save_template(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let template = if field(&form, "reset") == "1" {
             None

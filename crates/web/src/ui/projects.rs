@@ -4,7 +4,8 @@
 //! through the same use cases as the API, so the same rights apply.
 
 use super::admin::{banner, problem};
-use super::{NavItem, Shell, Ui, forbidden, form_expired, format, gantt, not_found, svg};
+use super::posted::Posted;
+use super::{NavItem, Shell, Ui, forbidden, format, gantt, not_found, svg};
 use anchora_core::auth::Permission;
 use anchora_core::project::health::{Check, Rule};
 use anchora_core::project::model::{Cadence, ExternalKind, Member, PackageState, Settings, Task, TaskStatus};
@@ -15,7 +16,6 @@ use anchora_core::project::{ProjectRights, ProjectState};
 use anchora_core::views::url_encode;
 use anchora_core::{Error, ErrorCode};
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -100,23 +100,12 @@ pub(super) fn money_input(minor: i64) -> String {
     }
 }
 
-/// A decimal as typed in the user's language: "1,000.5" in English, "1 000,5" or "1.000,5"
-/// elsewhere (there a point groups thousands).
+/// A form's number as the user's language writes it; an empty input is 0.
 fn parse_decimal(locale: &str, s: &str) -> Option<f64> {
-    let s: String = s
-        .trim()
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
-        .collect();
-    if s.is_empty() {
+    if s.trim().is_empty() {
         return Some(0.0);
     }
-    let normal = if locale == "en" {
-        s.replace(',', "")
-    } else {
-        s.replace('.', "").replace(',', ".")
-    };
-    normal.parse::<f64>().ok().filter(|v| v.is_finite())
+    anchora_core::number::parse(s, anchora_core::number::NumberFormat::of_locale(locale))
 }
 
 /// A form value that must be a number; its error names the field.
@@ -210,10 +199,7 @@ pub(super) fn shell(ui: &Ui) -> Shell {
     ui.shell("projects")
 }
 
-pub async fn create_project(ui: Ui, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn create_project(Posted { ui, form }: Posted<Fields>) -> Response {
     let body = json!({
         "name": field(&form, "name"),
         "start": field(&form, "start"),
@@ -251,10 +237,7 @@ fn role_key(label: &str, taken: &[String]) -> String {
 }
 
 /// An administrator adds a role to the catalogue every project uses.
-pub async fn add_catalogue_role(ui: Ui, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn add_catalogue_role(Posted { ui, form }: Posted<Fields>) -> Response {
     let label = field(&form, "label");
     let taken: Vec<String> = ui
         .authed
@@ -1177,10 +1160,7 @@ fn settings_patch(locale: &str, form: &Fields, current: &Settings) -> Result<Jso
     Ok(Json::Object(patch))
 }
 
-pub async fn save_settings(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn save_settings(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let patch = settings_patch(ui.tr.locale, &form, &state.project.settings)?;
@@ -1204,10 +1184,7 @@ fn assignment(form: &Fields) -> Json {
     })
 }
 
-pub async fn add_member(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn add_member(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let mut body = json!({
         "name": field(&form, "name"),
         "email": field(&form, "email"),
@@ -1236,10 +1213,7 @@ pub(super) fn form_number(form: &Fields, key: &str) -> Result<i64, Error> {
 }
 
 /// Add a role to a member, or take one away (`remove` = its index).
-pub async fn member_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn member_roles(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let member = state.member(n).ok_or_else(|| Error::not_found("no such member"))?;
@@ -1263,10 +1237,7 @@ pub async fn member_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form)
     back(&ui, &format!("/projects/{id}/group"), result)
 }
 
-pub async fn remove_member(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn remove_member(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = match form_number(&form, "version") {
         Ok(v) => ui.authed.crm.remove_member(&ui.authed.principal, &id, n, v).await,
         Err(e) => Err(e),
@@ -1274,10 +1245,7 @@ pub async fn remove_member(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form
     back(&ui, &format!("/projects/{id}/group"), result)
 }
 
-pub async fn confirm_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn confirm_roles(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = match form_number(&form, "version") {
         Ok(v) => ui
             .authed
@@ -1290,10 +1258,7 @@ pub async fn confirm_roles(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form
     back(&ui, &format!("/projects/{id}/group"), result)
 }
 
-pub async fn review_role(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn review_role(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let rating: u64 = field(&form, "rating").parse().unwrap_or(0);
     let body = json!({"rating": rating, "text": field(&form, "text")});
     let result = ui
@@ -1370,10 +1335,7 @@ fn task_body(locale: &str, form: &Fields, full: bool, current: Option<&Task>) ->
     Ok(body)
 }
 
-pub async fn add_task(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn add_task(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let body = task_body(ui.tr.locale, &form, true, None)?;
         let after = field(&form, "after");
@@ -1502,10 +1464,7 @@ pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Par
     ui.page(StatusCode::OK, page.render())
 }
 
-pub async fn save_task(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn save_task(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
         let current = state.task(n).ok_or_else(|| Error::not_found("no such task"))?;
@@ -1524,10 +1483,7 @@ pub async fn save_task(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): F
     }
 }
 
-pub async fn delete_task(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn delete_task(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = match form_number(&form, "version") {
         Ok(v) => ui.authed.crm.delete_task(&ui.authed.principal, &id, n, v).await,
         Err(e) => Err(e),
@@ -1535,10 +1491,7 @@ pub async fn delete_task(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form):
     back(&ui, &format!("/projects/{id}/plan"), result)
 }
 
-pub async fn dependencies(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn dependencies(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let before: u32 = field(&form, "before")
             .parse()
@@ -1569,10 +1522,7 @@ pub async fn dependencies(ui: Ui, Path(id): Path<String>, Form(form): Form<Field
 
 // ---- Work package forms ----
 
-pub async fn add_package(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn add_package(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let vendor = field(&form, "vendor").parse::<u32>().ok();
     let due = Some(field(&form, "due")).filter(|s| !s.is_empty());
     let body = json!({
@@ -1590,10 +1540,7 @@ pub async fn add_package(ui: Ui, Path(id): Path<String>, Form(form): Form<Fields
     back(&ui, &format!("/projects/{id}/packages"), result)
 }
 
-pub async fn move_package(ui: Ui, Path((id, n)): Path<(String, u32)>, Form(form): Form<Fields>) -> Response {
-    if !ui.csrf_ok(field(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn move_package(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
         let next = PackageState::parse(field(&form, "state")).ok_or_else(|| Error::field("state", "is not a state"))?;
         let version = form_number(&form, "version")?;

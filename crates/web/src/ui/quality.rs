@@ -5,7 +5,8 @@
 //! visit; those who import and review duplicates can measure again by hand.
 
 use super::charts::{self, Series};
-use super::{Shell, Ui, forbidden, form_expired, form_value, format, labels, not_found};
+use super::posted::Posted;
+use super::{Shell, Ui, forbidden, form_value, format, labels, not_found};
 use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
 use anchora_core::meta::ObjectDef;
@@ -13,7 +14,6 @@ use anchora_core::quality::{MAX_WEIGHT, Problem, QualityDay, QualityRules, Recor
 use anchora_core::record::Record;
 use anchora_core::views::url_encode;
 use askama::Template;
-use axum::Form;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -237,10 +237,7 @@ pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Res
 }
 
 /// Measure an object's records now and keep today's figures (the server does it once a day).
-pub async fn measure(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn measure(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
         return forbidden(&ui);
     }
@@ -387,10 +384,7 @@ fn read_rules(ui: &Ui, form: &[(String, String)]) -> (serde_json::Value, HashMap
     (body, errors)
 }
 
-pub async fn save_rules(ui: Ui, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if !ui.csrf_ok(form_value(&form, "csrf")) {
-        return form_expired(&ui);
-    }
+pub async fn save_rules(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
         return forbidden(&ui);
     }

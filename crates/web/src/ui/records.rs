@@ -1,13 +1,15 @@
 //! Record pages (fields, timeline, history, quick actions) and the forms that create and change
 //! records. A stale edit shows the other person's change instead of overwriting it.
 
+use super::posted::Posted;
 use super::{Cell, Resolver, Shell, Ui, labels};
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
+use anchora_core::number::NumberFormat;
+use anchora_core::record::form_value;
 use anchora_core::record::{ChangeOp, Record};
 use anchora_core::value::Value;
 use anchora_core::{Error, ErrorCode, RecordId};
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -278,55 +280,27 @@ async fn inputs(
         .collect()
 }
 
-/// Turn a submitted form into the JSON the CRM takes: numbers as typed in the user's locale,
-/// empty inputs as null, an unchecked box as false.
+/// Turn a submitted form into the JSON the CRM takes ([`form_value`]): an unchecked box is
+/// false, a multi-select every ticked option.
 fn form_json(locale: &str, object: &ObjectDef, form: &[(String, String)]) -> Json {
+    let numbers = NumberFormat::of_locale(locale);
     let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let mut out = Map::new();
     for f in object.active_fields() {
-        let value = get(&f.name);
-        let json = match (f.field_type, value) {
-            (FieldType::Boolean, v) => json!(v.is_some_and(|v| v == "on" || v == "true")),
+        let json = match (f.field_type, get(&f.name)) {
+            (FieldType::Boolean, None) => Json::Bool(false),
             (_, None) => continue,
-            (_, Some(v)) if v.trim().is_empty() => Json::Null,
-            (FieldType::Number | FieldType::Percent, Some(v)) => {
-                let normal = normalise_number(locale, v);
-                normal.parse::<f64>().map_or_else(|_| json!(v), |n| json!(n))
-            }
-            (FieldType::Money, Some(v)) => json!(normalise_number(locale, v)),
-            (FieldType::Datetime, Some(v)) if v.len() == 16 => json!(format!("{v}:00Z")),
             (FieldType::MultiSelect, _) => json!(
                 form.iter()
                     .filter(|(k, v)| k == &f.name && !v.is_empty())
                     .map(|(_, v)| v.clone())
                     .collect::<Vec<_>>()
             ),
-            (_, Some(v)) => json!(v),
+            (t, Some(v)) => form_value(t, v, numbers),
         };
         out.insert(f.name.clone(), json);
     }
     Json::Object(out)
-}
-
-/// "1 234,50" (sv), "1.234,50" (de), "1,234.50" (en) → "1234.50". An input of type number sends
-/// a dot already; typed text may not.
-fn normalise_number(locale: &str, text: &str) -> String {
-    let t: String = text.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
-    if t.contains(',') && (locale != "en" || !t.contains('.')) {
-        if locale != "en" {
-            t.replace('.', "").replace(',', ".")
-        } else {
-            t.replace(',', ".")
-        }
-    } else if locale == "en" {
-        t.replace(',', "")
-    } else {
-        t
-    }
-}
-
-fn csrf_ok(ui: &Ui, form: &[(String, String)]) -> bool {
-    ui.csrf_ok(super::form_value(form, "csrf"))
 }
 
 pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Response {
@@ -548,13 +522,10 @@ fn render_form(
     ui.page(status, page.render())
 }
 
-pub async fn create(ui: Ui, Path(object): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+pub async fn create(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    if !csrf_ok(&ui, &form) {
-        return super::form_expired(&ui);
-    }
     let body = form_json(ui.tr.locale, &def, &form);
     // Likely duplicates are shown before the first save; "Save anyway" sends the form again
     // with `save_anyway`. A body the check cannot read goes on to the create, which says why.
@@ -644,16 +615,12 @@ pub async fn edit_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Re
 }
 
 pub async fn update(
-    ui: Ui,
     Path((object, id)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { ui, form }: Posted<Vec<(String, String)>>,
 ) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    if !csrf_ok(&ui, &form) {
-        return super::form_expired(&ui);
-    }
     let version = super::form_version(&form);
     let body = form_json(ui.tr.locale, &def, &form);
     match ui
@@ -724,16 +691,12 @@ async fn conflict(ui: &Ui, def: &ObjectDef, id: &str, form: &[(String, String)])
 }
 
 pub async fn delete(
-    ui: Ui,
     Path((object, id)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { ui, form }: Posted<Vec<(String, String)>>,
 ) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    if !csrf_ok(&ui, &form) {
-        return super::form_expired(&ui);
-    }
     let version = super::form_version(&form);
     match ui
         .authed
@@ -753,16 +716,12 @@ pub async fn delete(
 
 /// Quick actions on a record page: log a call, add a note, schedule a follow-up task.
 pub async fn add_activity(
-    ui: Ui,
     Path((object, id)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { ui, form }: Posted<Vec<(String, String)>>,
 ) -> Response {
     let (Some(def), Some(rid)) = (ui.object(&object), RecordId::parse(&id)) else {
         return super::not_found(&ui);
     };
-    if !csrf_ok(&ui, &form) {
-        return super::form_expired(&ui);
-    }
     let Some(activity) = ui.schema.objects.values().find(|o| o.is_activity()).cloned() else {
         return super::not_found(&ui);
     };
@@ -802,16 +761,12 @@ pub async fn add_activity(
 /// Inline edit of one field: the page's script posts here and gets back the outcome, with any
 /// message already in the user's language.
 pub async fn save_field(
-    ui: Ui,
     Path((object, id)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { ui, form }: Posted<Vec<(String, String)>>,
 ) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    if !csrf_ok(&ui, &form) {
-        return super::form_expired(&ui);
-    }
     let get = |k: &str| super::form_value(&form, k);
     let Some(field) = def.field(get("field")) else {
         return (
@@ -849,16 +804,12 @@ pub async fn save_field(
 
 /// Undo a move to the trash.
 pub async fn restore(
-    ui: Ui,
     Path((object, id)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { ui, form: _ }: Posted<Vec<(String, String)>>,
 ) -> Response {
     let Some(def) = ui.object(&object) else {
         return super::not_found(&ui);
     };
-    if !csrf_ok(&ui, &form) {
-        return super::form_expired(&ui);
-    }
     match ui.authed.crm.restore(&ui.authed.principal, &def.name, &id, None).await {
         Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
         Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),

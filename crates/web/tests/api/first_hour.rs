@@ -4,6 +4,7 @@
 
 use super::H;
 use super::identity;
+use anchora_core::store::{UserStore, VisitStore};
 use axum::http::StatusCode;
 use serde_json::json;
 
@@ -531,7 +532,7 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
         home.text
     );
     // Each user keeps their newest visits only.
-    use anchora_core::Store as _;
+
     let store = h.instance.main();
     let user = store.user_by_email("nora@example.no").await.unwrap().unwrap();
     let record = anchora_core::RecordId(uuid::Uuid::parse_str(&mine).unwrap());
@@ -553,7 +554,6 @@ pub async fn start_page_lists_records_opened_lately(h: H) {
 
 /// Wait for the record page's visit to be noted (it is written beside the page).
 async fn visit_noted(h: &H, email: &str, id: &str) {
-    use anchora_core::Store as _;
     let store = h.instance.main();
     let user = store.user_by_email(email).await.unwrap().unwrap();
     for _ in 0..200 {

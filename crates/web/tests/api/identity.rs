@@ -3,6 +3,7 @@
 
 use super::*;
 use anchora_core::Clock;
+use anchora_core::store::UserStore;
 
 /// A browser: its cookies, kept between requests.
 #[derive(Default, Clone)]

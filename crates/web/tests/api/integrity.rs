@@ -233,3 +233,183 @@ pub async fn browser_links_out_of_sight_say_so(h: H) {
     }
     b.quit().await;
 }
+
+/// `POST /records/{object}/bulk` (issue 18): each record is its own write at its own version;
+/// the answer says which changed and why the others did not, and what a caller may not see
+/// answers as a made-up id does.
+pub async fn bulk_changes_each_record_at_its_own_version(h: H) {
+    let mut people = Vec::new();
+    for name in ["Öberg", "Ærø", "Müller", "Núñez"] {
+        let r = h.post("/api/v1/records/person", json!({"last_name": name})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        people.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    // Someone changes Ærø first: the bulk change names the version it saw, and loses.
+    let r = h
+        .patch(
+            &format!("/api/v1/records/person/{}", people[1]),
+            Some("\"1\""),
+            json!({"city": "Odense"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let made_up = anchora_core::RecordId::new_at(chrono::Utc::now()).to_string();
+    let body = json!({"records": [
+        {"id": people[0], "version": 1},
+        {"id": people[1], "version": 1},
+        {"id": people[2], "version": 1},
+        {"id": made_up, "version": 1},
+        {"id": "not-an-id", "version": 1}
+    ], "set": {"city": "Malmö"}});
+    let r = h.send_json(Method::POST, "/api/v1/records/person/bulk", body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (r.body["changed"].as_u64(), r.body["not_changed"].as_u64()),
+        (Some(2), Some(3)),
+        "{}",
+        r.body
+    );
+    let results = r.body["results"].as_array().unwrap();
+    let codes: Vec<(bool, Option<&str>)> = results
+        .iter()
+        .map(|x| (x["changed"].as_bool().unwrap(), x["code"].as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (true, None),
+            (false, Some("version_conflict")),
+            (true, None),
+            (false, Some("not_found")),
+            (false, Some("not_found"))
+        ]
+    );
+    assert_eq!(results[0]["version"], 2);
+    let h = &h;
+    let city = |id: &str| {
+        let path = format!("/api/v1/records/person/{id}");
+        async move { h.get(&path).await.body["city"].clone() }
+    };
+    assert_eq!(city(&people[0]).await, "Malmö");
+    assert_eq!(city(&people[1]).await, "Odense", "a newer version is never overwritten");
+    // A value the field refuses is that record's trouble, named by field.
+    let r = h
+        .send_json(
+            Method::POST,
+            "/api/v1/records/person/bulk",
+            json!({"records": [{"id": people[3], "version": 1}], "set": {"email": "not an address"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["results"][0]["code"], "validation_failed");
+    assert_eq!(r.body["results"][0]["errors"][0]["field"], "email");
+    // To the trash, at the version each has.
+    let r = h
+        .send_json(
+            Method::POST,
+            "/api/v1/records/person/bulk",
+            json!({"records": [{"id": people[2], "version": 2}, {"id": people[3], "version": 1}], "delete": true}),
+        )
+        .await;
+    assert_eq!(r.body["changed"], 2, "{}", r.body);
+    assert!(!h.get(&format!("/api/v1/records/person/{}", people[3])).await.body["deleted_at"].is_null());
+    // Requests that are no bulk change at all are refused whole, naming what is wrong.
+    for (body, field) in [
+        (json!({"records": []}), "records"),
+        (json!({"records": [], "set": {"city": "x"}}), "records"),
+        (json!({"records": [{"id": people[0]}], "set": {"city": "x"}}), "version"),
+        (
+            json!({"records": [{"id": people[0], "version": 0}], "set": {"city": "x"}}),
+            "version",
+        ),
+        (
+            json!({"records": [{"id": people[0], "version": 2}], "set": {"city": "x", "version": 2}}),
+            "set",
+        ),
+        (json!({"records": [{"id": people[0], "version": 2}]}), "set"),
+        (
+            json!({"records": [{"id": people[0], "version": 2}], "set": {"city": "x"}, "delete": true}),
+            "delete",
+        ),
+        (json!({"records": [{"id": people[0], "version": 2}], "set": {}}), "set"),
+        (
+            json!({"records": [{"id": people[0], "version": 2}], "set": "Malmö"}),
+            "set",
+        ),
+        (
+            json!({"records": [{"id": people[0], "version": 2, "colour": 1}], "set": {"city": "x"}}),
+            "colour",
+        ),
+        (
+            json!({"records": [{"id": people[0], "version": 2}], "set": {"city": "x"}, "why": 1}),
+            "why",
+        ),
+    ] {
+        let r = h
+            .send_json(Method::POST, "/api/v1/records/person/bulk", body.clone())
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {}", r.body);
+        let named = r.body["errors"][0]["field"].as_str().unwrap_or_default().to_string();
+        assert!(named.contains(field), "{body} names {named:?}, not {field:?}");
+    }
+    let many: Vec<Json> = (0..=anchora_core::bulk::MAX_BULK)
+        .map(|_| json!({"id": made_up, "version": 1}))
+        .collect();
+    let r = h
+        .send_json(
+            Method::POST,
+            "/api/v1/records/person/bulk",
+            json!({"records": many, "delete": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        h.send_json(
+            Method::POST,
+            "/api/v1/records/nothing/bulk",
+            json!({"records": [{"id": made_up, "version": 1}], "delete": true})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    // A reader may change nothing; a seller who sees only their own people learns nothing of
+    // anyone else's.
+    user(h, "reader@example.se", "read_only", None).await;
+    let reader = token_of(h, "reader@example.se", Scope::Read).await;
+    let body = json!({"records": [{"id": people[0], "version": 2}], "set": {"city": "Lund"}});
+    let r = as_token(
+        h,
+        &reader,
+        Method::POST,
+        "/api/v1/records/person/bulk",
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    put_policy(h, json!({"visibility": {"person": {"user": "own"}}})).await;
+    user(h, "seller@example.se", "user", None).await;
+    let seller = token_of(h, "seller@example.se", Scope::Write).await;
+    let r = as_token(
+        h,
+        &seller,
+        Method::POST,
+        "/api/v1/records/person/bulk",
+        Some(json!({"records": [{"id": people[0], "version": 2}, {"id": made_up, "version": 2}], "set": {"city": "Lund"}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let hidden = &r.body["results"][0];
+    let absent = &r.body["results"][1];
+    assert_eq!(
+        (
+            hidden["code"].clone(),
+            hidden["detail"].as_str().map(|d| d.replace(&people[0], "ID"))
+        ),
+        (
+            absent["code"].clone(),
+            absent["detail"].as_str().map(|d| d.replace(&made_up, "ID"))
+        )
+    );
+    assert_eq!(city(&people[0]).await, "Malmö");
+}

@@ -1,46 +1,17 @@
-//! The GDPR's rights of access (art. 15) and erasure (art. 17) for a person, and the consent a
-//! mass mailing must honour.
+//! GDPR as use cases: a person's data exported, consent recorded, a record erased for good.
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::auth::{Permission, Principal};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::filter::{ColumnRef, Compare, Condition};
+use crate::gdpr::{PERSON, holds_personal_text, relations_to};
 use crate::ids::RecordId;
-use crate::meta::{FieldType, ObjectDef, Schema};
+use crate::meta::{ObjectDef, Schema};
 use crate::query::{ListQuery, MAX_LIMIT};
 use crate::record::Record;
 use crate::store::{Erasure, Scrub};
 use crate::value::Value;
 use serde_json::{Value as Json, json};
-
-pub const PERSON: &str = "person";
-
-/// The person fields that record consent to marketing e-mail.
-pub const CONSENT_STATUS: &str = "email_consent";
-pub const CONSENT_AT: &str = "email_consent_at";
-pub const CONSENT_SOURCE: &str = "email_consent_source";
-
-/// Whether a mass mailing may go to this person: only with consent given and not withdrawn.
-pub fn may_email(person: &Record) -> bool {
-    matches!(person.get(CONSENT_STATUS), Value::Select(c) if c == "granted")
-        && !matches!(person.get("email"), Value::Null)
-}
-
-/// Field types that can hold what someone wrote about a person.
-fn holds_personal_text(t: FieldType) -> bool {
-    matches!(
-        t,
-        FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Phone | FieldType::Url
-    )
-}
-
-/// Relation fields of `object` that point at `target`.
-fn relations_to<'a>(object: &'a ObjectDef, target: &'a str) -> impl Iterator<Item = &'a crate::meta::FieldDef> {
-    object
-        .fields
-        .iter()
-        .filter(move |f| f.field_type == FieldType::Relation && f.target.as_deref() == Some(target))
-}
 
 impl crate::service::Crm {
     /// Every record of `object` matching `condition`, live or in the trash, page by page.
@@ -200,9 +171,4 @@ impl crate::service::Crm {
         .await?;
         Ok(receipt)
     }
-}
-
-/// A person id for the GDPR endpoints; anything else is a 404 like an unknown id.
-pub fn check_person_id(id: &str) -> Result<RecordId> {
-    RecordId::parse(id).ok_or_else(|| Error::not_found(format!("no person with id {id:?}")))
 }
