@@ -27,6 +27,7 @@ pub mod quality;
 pub mod query;
 pub mod record;
 pub mod relations;
+pub mod reports;
 pub mod secret;
 pub mod service;
 pub mod start;

@@ -15,10 +15,6 @@ mod labels;
 mod lists;
 mod logs;
 mod posted;
-mod project_changes;
-mod project_journeys;
-mod project_meetings;
-mod project_reports;
 mod projects;
 mod quality;
 mod records;
@@ -113,54 +109,45 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{id}/packages/{n}/state", post(projects::move_package))
         .route(
             "/projects/{id}/changes",
-            get(project_changes::changes_page).post(project_changes::raise_change),
+            get(projects::changes_page).post(projects::raise_change),
         )
-        .route("/projects/{id}/changes/{n}/{step}", post(project_changes::change_step))
+        .route("/projects/{id}/changes/{n}/{step}", post(projects::change_step))
         .route(
             "/projects/{id}/meetings",
-            get(project_meetings::meetings_page).post(project_meetings::add_meeting),
+            get(projects::meetings_page).post(projects::add_meeting),
         )
-        .route("/projects/{id}/meetings/{n}/minutes", post(project_meetings::minutes))
-        .route("/projects/{id}/actions", post(project_meetings::add_action))
-        .route("/projects/{id}/actions/{n}/{step}", post(project_meetings::action_step))
-        .route("/projects/{id}/escalations", post(project_meetings::escalate))
+        .route("/projects/{id}/meetings/{n}/minutes", post(projects::minutes))
+        .route("/projects/{id}/actions", post(projects::add_action))
+        .route("/projects/{id}/actions/{n}/{step}", post(projects::action_step))
+        .route("/projects/{id}/escalations", post(projects::escalate))
         .route(
             "/projects/{id}/escalations/{n}/decide",
-            post(project_meetings::decide_escalation),
+            post(projects::decide_escalation),
         )
-        .route(
-            "/projects/{id}/communication",
-            get(project_meetings::communication_page),
-        )
+        .route("/projects/{id}/communication", get(projects::communication_page))
         .route(
             "/projects/{id}/reports",
-            get(project_reports::reports_page).post(project_reports::send_report),
+            get(projects::reports_page).post(projects::send_report),
         )
-        .route("/projects/{id}/reports/template", post(project_reports::save_template))
-        .route("/projects/{id}/reports/{n}", get(project_reports::report_page))
-        .route("/projects/{id}/reports/{n}/print", get(project_reports::print_page))
-        .route("/projects/{id}/reports/{n}/markdown", get(project_reports::markdown))
+        .route("/projects/{id}/reports/template", post(projects::save_template))
+        .route("/projects/{id}/reports/{n}", get(projects::report_page))
+        .route("/projects/{id}/reports/{n}/print", get(projects::print_page))
+        .route("/projects/{id}/reports/{n}/markdown", get(projects::markdown))
         .route(
             "/projects/{id}/journeys",
-            get(project_journeys::journeys_page).post(project_journeys::add_journey),
+            get(projects::journeys_page).post(projects::add_journey),
         )
-        .route("/projects/{id}/requirements", post(project_journeys::add_requirement))
-        .route(
-            "/projects/{id}/requirements/{n}/traces",
-            post(project_journeys::add_trace),
-        )
-        .route("/projects/{id}/configuration", post(project_journeys::add_config_item))
+        .route("/projects/{id}/requirements", post(projects::add_requirement))
+        .route("/projects/{id}/requirements/{n}/traces", post(projects::add_trace))
+        .route("/projects/{id}/configuration", post(projects::add_config_item))
         .route(
             "/projects/{id}/configuration/{n}/delete",
-            post(project_journeys::delete_config_item),
+            post(projects::delete_config_item),
         )
-        .route(
-            "/projects/{id}/communications",
-            post(project_meetings::add_communication),
-        )
+        .route("/projects/{id}/communications", post(projects::add_communication))
         .route(
             "/projects/{id}/communications/{n}/{step}",
-            post(project_meetings::communication_step),
+            post(projects::communication_step),
         )
         .route("/account/tokens/{id}/revoke", post(admin::revoke_token))
         .route(

@@ -2,11 +2,11 @@
 //! meeting not yet held is generated afresh from the project's data on every view; minutes
 //! recorded as held freeze it and mark the matrix rows they fulfil as sent.
 
-use super::posted::Posted;
-use super::projects::{
+use super::{
     Fields, Params, ProjectHead, back, date, field, form_number, load, may_write, member_name, role_label, shell,
 };
-use super::{Shell, Ui};
+use crate::ui::posted::Posted;
+use crate::ui::{Shell, Ui};
 use anchora_core::Error;
 use anchora_core::project::ProjectState;
 use anchora_core::project::escalation::EscalationKind;
@@ -286,7 +286,7 @@ pub async fn minutes(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Po
         let body = json!({
             "version": form_number(&form, "version")?,
             "minutes": field(&form, "minutes"),
-            "decisions": super::projects::lines(field(&form, "decisions")),
+            "decisions": super::lines(field(&form, "decisions")),
             "actions": actions,
             "held": field(&form, "held") == "on",
         });

@@ -3,9 +3,9 @@
 //! (requirements nothing meets, configuration nothing asked for, traces to what is gone); and
 //! the reports, processes and training the project records as configuration.
 
-use super::posted::Posted;
-use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, may_write, shell};
-use super::{Shell, Ui};
+use super::{Fields, Params, ProjectHead, back, field, form_number, load, may_write, shell};
+use crate::ui::posted::Posted;
+use crate::ui::{Shell, Ui};
 use anchora_core::Error;
 use anchora_core::project::journeys::{ConfigKind, Configured, Priority, Requirement, Trace};
 use askama::Template;
@@ -111,7 +111,7 @@ pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
     };
     let (trace, configured) = match ui.authed.crm.traceability(&ui.authed.principal, &state).await {
         Ok(x) => x,
-        Err(_) => return super::forbidden(&ui),
+        Err(_) => return crate::ui::forbidden(&ui),
     };
     let may_write = may_write(&ui) && (rights.edit || rights.member.is_some());
     let journeys = state
@@ -200,7 +200,7 @@ pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
 
 /// Touchpoints one per line: `Name: task; task`.
 fn touchpoints(text: &str) -> Vec<serde_json::Value> {
-    super::projects::lines(text)
+    super::lines(text)
         .iter()
         .map(|line| {
             let (name, tasks) = line.split_once(':').unwrap_or((line.as_str(), ""));

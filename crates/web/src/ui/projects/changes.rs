@@ -3,12 +3,12 @@
 //! one; and the steps each reader may take (submit, approve or reject, defer, withdraw, carry
 //! over). Every step goes through the same use cases as the API.
 
-use super::posted::Posted;
-use super::projects::{
+use super::{
     Fields, Params, ProjectHead, area_label, back, date, field, form_number, load, may_write, member_name, money_field,
     shell,
 };
-use super::{Shell, Ui, format};
+use crate::ui::posted::Posted;
+use crate::ui::{Shell, Ui, format};
 use anchora_core::Error;
 use anchora_core::project::ProjectState;
 use anchora_core::project::change::{Applied, ChangeRequest, ChangeState, Effect, Verdict};
@@ -277,14 +277,14 @@ fn change_body(ui: &Ui, form: &Fields, approvers: Vec<u32>) -> Result<Json, Erro
         let amount = money_field(&f, "budget_delta")?;
         effects.push(json!({ "kind": "budget", "delta": if negative { -amount } else { amount } }));
     }
-    let hours = super::projects::decimal(ui.tr.locale, form, "effort_hours")?;
+    let hours = super::decimal(ui.tr.locale, form, "effort_hours")?;
     Ok(json!({
         "title": field(form, "title"),
         "description": field(form, "description"),
         "scope_impact": field(form, "scope_impact"),
         "requirements_impact": field(form, "requirements_impact"),
         "effort_hours": hours,
-        "affected": super::projects::lines(field(form, "affected")),
+        "affected": super::lines(field(form, "affected")),
         "approvers": approvers,
         "effects": effects,
     }))

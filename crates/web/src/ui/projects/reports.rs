@@ -2,10 +2,10 @@
 //! through its template), sending it with the author's own words, the reports sent so far (each
 //! as a web page, Markdown and a print view to save as PDF), and the template editor.
 
-use super::posted::Posted;
-use super::projects::{Fields, Params, ProjectHead, back, field, form_number, load, shell};
-use super::{Shell, Ui};
+use super::{Fields, Params, ProjectHead, back, field, form_number, load, shell};
 use crate::report_voice::{ReportVoice, markdown_to_html};
+use crate::ui::posted::Posted;
+use crate::ui::{Shell, Ui};
 use anchora_core::project::report::DEFAULT_TEMPLATE;
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -66,7 +66,7 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
     let today = ui.authed.crm.clock.now().date_naive();
     let (draft_html, draft_error) = match state.draft_report(today, "", &voice(&ui)) {
         Ok(d) => (markdown_to_html(&d.markdown), None),
-        Err(e) => (String::new(), Some(super::admin::problem(&e))),
+        Err(e) => (String::new(), Some(crate::ui::admin::problem(&e))),
     };
     // Everyone once, not a lookup per report.
     let people = ui.authed.crm.users(&ui.authed.principal).await.unwrap_or_default();
@@ -140,7 +140,7 @@ pub async fn report_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): P
         Err(r) => return r,
     };
     let Some(r) = state.report(n) else {
-        return super::not_found(&ui);
+        return crate::ui::not_found(&ui);
     };
     let page = ReportPage {
         shell: shell(&ui),
@@ -160,7 +160,7 @@ pub async fn print_page(ui: Ui, Path((id, n)): Path<(String, u32)>) -> Response 
         Err(r) => return r,
     };
     let Some(r) = state.report(n) else {
-        return super::not_found(&ui);
+        return crate::ui::not_found(&ui);
     };
     let page = PrintPage {
         shell: shell(&ui),
@@ -177,7 +177,7 @@ pub async fn markdown(ui: Ui, Path((id, n)): Path<(String, u32)>) -> Response {
         Err(r) => return r,
     };
     let Some(r) = state.report(n) else {
-        return super::not_found(&ui);
+        return crate::ui::not_found(&ui);
     };
     let file = format!("status-report-{}.md", r.sent_at.format("%Y-%m-%d"));
     (
