@@ -312,6 +312,25 @@ impl WriteLock {
     }
 }
 
+/// Run a block in one write transaction of a pool: the block names the transaction (`|tx|`),
+/// may use `?`, and gives a `Result`; the transaction is committed when it gives `Ok` and rolled
+/// back (dropped) when it fails, so a failed write leaves nothing behind. The one shape every
+/// port's write takes.
+macro_rules! in_write {
+    ($pool:expr, |$tx:ident| $body:block) => {{
+        let mut txn = $pool.begin_write().await.map_err($crate::db::db_error)?;
+        let out: anchora_core::error::Result<_> = async {
+            let $tx = &mut txn;
+            $body
+        }
+        .await;
+        let out = out?;
+        txn.commit().await.map_err($crate::db::db_error)?;
+        Ok(out)
+    }};
+}
+pub(crate) use in_write;
+
 impl Pool {
     pub fn backend(&self) -> Backend {
         match self {

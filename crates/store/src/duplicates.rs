@@ -2,6 +2,7 @@
 //! dismissed ones stay dismissed.
 
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::db::{Backend, Exec, Row, Tx};
 use crate::sql_store::*;
 use anchora_core::dedupe::merge::{BatchWrite, MergeEntry, RecordBatch};
@@ -303,12 +304,11 @@ pub async fn decide(
 #[async_trait]
 impl DuplicateStore for SqlStore {
     async fn save_duplicate_scan(&self, object: &str, pairs: &[StoredPair]) -> Result<u64> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        let n = replace_open(&mut tx, self.backend_kind(), object, pairs)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(n)
+        in_write!(self.pool, |tx| {
+            replace_open(tx, self.backend_kind(), object, pairs)
+                .await
+                .map_err(db_error)
+        })
     }
 
     async fn duplicate_pairs(&self, object: &str, status: PairStatus, limit: u32) -> Result<Vec<StoredPair>> {

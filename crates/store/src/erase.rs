@@ -2,6 +2,7 @@
 //! records' fields, the change-log values that held them, the links, the record itself.
 
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::db::{Backend, Sql, Tx};
 use crate::records::{self, ChangeRow};
 use crate::search;
@@ -206,11 +207,8 @@ async fn refresh_search(tx: &mut Tx, backend: Backend, scrub: &Scrub, ids: &[Rec
 #[async_trait]
 impl ErasureStore for SqlStore {
     async fn erase_record(&self, erasure: &Erasure, ctx: WriteCtx) -> Result<ErasureCounts> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        let counts = erase(&mut tx, self.backend_kind(), erasure, ctx)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(counts)
+        in_write!(self.pool, |tx| {
+            erase(tx, self.backend_kind(), erasure, ctx).await.map_err(db_error)
+        })
     }
 }

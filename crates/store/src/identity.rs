@@ -1,6 +1,7 @@
 //! Users, teams, API tokens, web sessions and password-reset links.
 
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::db::{Backend, Exec, Row};
 use crate::sql_store::*;
 use anchora_core::auth::{Role, Scope};
@@ -569,12 +570,11 @@ impl CredentialStore for SqlStore {
     async fn take_password_reset(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {
         // A write that reads its answer back: in a write transaction, so it waits its turn
         // with the other writers instead of in SQLite's busy handler.
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        let user = take_password_reset(tx.exec(), self.backend_kind(), hash, now)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(user)
+        in_write!(self.pool, |tx| {
+            take_password_reset(tx.exec(), self.backend_kind(), hash, now)
+                .await
+                .map_err(db_error)
+        })
     }
 
     async fn password_reset_user(&self, hash: &str, now: DateTime<Utc>) -> Result<Option<UserId>> {

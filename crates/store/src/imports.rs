@@ -1,6 +1,7 @@
 //! Import jobs: their settings and progress, the uploaded file, and rejected rows.
 
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::db::{Backend, Exec, Row, Sql, Tx, ident};
 use crate::records::{self, Updated};
 use crate::sql_store::*;
@@ -822,11 +823,9 @@ pub async fn matches(
 #[async_trait]
 impl ImportStore for SqlStore {
     async fn create_import_job(&self, job: &ImportJob, source: Option<&std::path::Path>) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        create(&mut tx, self.backend_kind(), job, source)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        in_write!(self.pool, |tx| {
+            create(tx, self.backend_kind(), job, source).await.map_err(db_error)
+        })
     }
 
     async fn import_job(&self, id: ImportId) -> Result<Option<ImportJob>> {

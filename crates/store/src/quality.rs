@@ -3,6 +3,7 @@
 use crate::db::Backend;
 use crate::db::Tx;
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::sql_store::*;
 use anchora_core::error::Result;
 use anchora_core::quality::QualityStore;
@@ -153,11 +154,11 @@ impl QualityStore for SqlStore {
         day: chrono::NaiveDate,
         rows: &[anchora_core::quality::QualityDay],
     ) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        save_quality_day(&mut tx, self.backend_kind(), object, day, rows)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        in_write!(self.pool, |tx| {
+            save_quality_day(tx, self.backend_kind(), object, day, rows)
+                .await
+                .map_err(db_error)
+        })
     }
 
     async fn quality_days(

@@ -3,6 +3,7 @@
 
 use crate::codec::{decode, encode};
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::db::{self, Backend, Exec, Row, Tx};
 use crate::ddl::{compare_column, fold_column};
 use crate::search;
@@ -1112,11 +1113,9 @@ impl RecordStore for SqlStore {
 
     async fn insert_records(&self, object: &ObjectDef, batch: &[Record], ctx: WriteCtx) -> Result<()> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        insert_many(&mut txn, backend, object, batch, ctx)
-            .await
-            .map_err(db_error)?;
-        txn.commit().await.map_err(db_error)
+        in_write!(self.pool, |txn| {
+            insert_many(txn, backend, object, batch, ctx).await.map_err(db_error)
+        })
     }
 
     async fn get_record(&self, object: &ObjectDef, id: RecordId) -> Result<Option<Record>> {

@@ -3,6 +3,7 @@
 
 use crate::db::Sql;
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::ddl;
 use crate::metadata;
 use crate::physical;
@@ -45,48 +46,30 @@ impl SchemaStore for SqlStore {
 
     async fn create_object(&self, object: &ObjectDef, ctx: WriteCtx) -> Result<()> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                for stmt in ddl::create_object_table(backend, object) {
-                    tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
-                }
-                metadata::insert_object(tx, backend, object, ctx.now)
-                    .await
-                    .map_err(db_error)?;
-                metadata::bump_version(tx).await.map_err(db_error)
+        in_write!(self.pool, |tx| {
+            for stmt in ddl::create_object_table(backend, object) {
+                tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
             }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+            metadata::insert_object(tx, backend, object, ctx.now)
+                .await
+                .map_err(db_error)?;
+            metadata::bump_version(tx).await.map_err(db_error)
+        })
     }
 
     async fn update_object(&self, object: &ObjectDef) -> Result<()> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                if metadata::update_object(tx, backend, object).await.map_err(db_error)? != 1 {
-                    return Err(stale_schema());
-                }
-                metadata::bump_version(tx).await.map_err(db_error)
+        in_write!(self.pool, |tx| {
+            if metadata::update_object(tx, backend, object).await.map_err(db_error)? != 1 {
+                return Err(stale_schema());
             }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+            metadata::bump_version(tx).await.map_err(db_error)
+        })
     }
 
     async fn add_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
+        in_write!(self.pool, |tx| {
             self.make_room(tx, object, field).await?;
             for stmt in ddl::add_column(backend, object, field) {
                 tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
@@ -101,18 +84,12 @@ impl SchemaStore for SqlStore {
                 SqlStore::reindex(tx, backend, &with).await.map_err(db_error)?;
             }
             Ok(())
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        })
     }
 
     async fn update_field(&self, object: &ObjectDef, before: &FieldDef, after: &FieldDef) -> Result<()> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
+        in_write!(self.pool, |tx| {
             let table = object.table();
             let had = ddl::field_indexes(backend, &table, before);
             let wants = ddl::field_indexes(backend, &table, after);
@@ -162,18 +139,12 @@ impl SchemaStore for SqlStore {
                 SqlStore::reindex(tx, backend, &next).await.map_err(db_error)?;
             }
             Ok(())
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        })
     }
 
     async fn purge_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
+        in_write!(self.pool, |tx| {
             for stmt in ddl::drop_column(backend, object, field) {
                 tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
             }
@@ -185,18 +156,14 @@ impl SchemaStore for SqlStore {
                 return Err(stale_schema());
             }
             metadata::bump_version(tx).await.map_err(db_error)
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        })
     }
 
     async fn set_policy(&self, policy: &AccessPolicy) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        metadata::set_policy(&mut tx, self.backend_kind(), policy)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        in_write!(self.pool, |tx| {
+            metadata::set_policy(tx, self.backend_kind(), policy)
+                .await
+                .map_err(db_error)
+        })
     }
 }

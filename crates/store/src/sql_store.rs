@@ -1,5 +1,6 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
+use crate::db::in_write;
 use crate::db::{self, Backend, Pool, Sql, Tx, db_error, ident};
 use crate::{ddl, duplicates, imports, metadata, physical, records, search, visits};
 use anchora_core::RecordId;
@@ -564,23 +565,15 @@ impl SqlStore {
         ctx: WriteCtx,
     ) -> Result<WriteOutcome> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
+        in_write!(self.pool, |tx| {
+            match records::update(tx, backend, object, id, expected_version, input, ctx)
+                .await
+                .map_err(db_error)?
             {
-                match records::update(tx, backend, object, id, expected_version, input, ctx)
-                    .await
-                    .map_err(db_error)?
-                {
-                    Err(errors) => Err(Error::validation(errors)),
-                    Ok(u) => settle(object, u),
-                }
+                Err(errors) => Err(Error::validation(errors)),
+                Ok(u) => settle(object, u),
             }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        })
     }
 
     pub(crate) async fn set_deleted_once(
@@ -592,20 +585,12 @@ impl SqlStore {
         ctx: WriteCtx,
     ) -> Result<WriteOutcome> {
         let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
-                    .await
-                    .map_err(db_error)?;
-                settle(object, u)
-            }
-        }
-        .await;
-        let out = out?;
-        txn.commit().await.map_err(db_error)?;
-        Ok(out)
+        in_write!(self.pool, |tx| {
+            let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
+                .await
+                .map_err(db_error)?;
+            settle(object, u)
+        })
     }
 
     /// The most columns a record table may take (tests lower it to reach it quickly).

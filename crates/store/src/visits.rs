@@ -2,6 +2,7 @@
 //! [`KEPT_PER_USER`] per user, for the start page's "opened recently".
 
 use crate::db::db_error;
+use crate::db::in_write;
 use crate::db::{Backend, Exec, Row, Tx};
 use crate::sql_store::*;
 use anchora_core::error::Result;
@@ -104,11 +105,11 @@ pub async fn forget_record(tx: &mut Tx, backend: Backend, record: RecordId) -> R
 #[async_trait]
 impl VisitStore for SqlStore {
     async fn note_visit(&self, user: UserId, object: &str, record: RecordId, at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin_write().await.map_err(db_error)?;
-        note(&mut tx, self.backend_kind(), user, object, record, at)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        in_write!(self.pool, |tx| {
+            note(tx, self.backend_kind(), user, object, record, at)
+                .await
+                .map_err(db_error)
+        })
     }
 
     async fn recent_visits(&self, user: UserId, limit: u32) -> Result<Vec<(String, RecordId, DateTime<Utc>)>> {
