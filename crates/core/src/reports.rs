@@ -3,7 +3,7 @@
 //! the order of the groups and the sums per currency are decided here; a page or an API only
 //! words and draws them.
 
-use crate::auth::Principal;
+use crate::auth::{Permission, Principal};
 use crate::error::Result;
 use crate::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use crate::service::Crm;
@@ -79,7 +79,8 @@ impl Crm {
         group: Option<&str>,
         sum: Option<&str>,
     ) -> Result<GroupedReport> {
-        let (_, object) = self.object(object).await?;
+        let (schema, object) = self.object(object).await?;
+        who.require(Permission::ReadRecords, &schema.policy)?;
         let groupable = groupable(&object);
         let summable = summable(&object);
         let group = group

@@ -112,6 +112,7 @@ anchora_store::on_both_databases!(
     merging_keeps_relations_the_merger_may_not_see,
     real_exports_import_with_warnings_and_again_without_a_new_record,
     a_user_mapping_wins_and_unknown_owners_go_to_the_default_owner,
+    reports_group_in_reading_order_with_sums_per_currency,
 );
 
 #[path = "store/integrity.rs"]

@@ -8,6 +8,7 @@ use anchora_core::import::service::sha256_hex;
 use anchora_core::import::{ImportSettings, JobStatus};
 use anchora_core::service::ListParams;
 use anchora_core::store::*;
+use anchora_core::value::Value;
 use anchora_core::{Clock, ErrorCode};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
@@ -1117,4 +1118,80 @@ pub async fn bulk_writes_keep_every_value_as_single_writes_do(h: H) {
     }
     let count = h.store.count_records(&object).await.unwrap();
     assert_eq!(count, 120 + 2999);
+}
+
+/// Issue 18: a report's grouping is decided in core. Groups come in reading order (the
+/// picklist's own order, people by name), one per value with its sums per currency, over the
+/// records the caller may see; a field that cannot group or add up falls back to the default.
+pub async fn reports_group_in_reading_order_with_sums_per_currency(h: H) {
+    let now = h.clock.now();
+    let zeta = add_user(&*h.store, "zeta@example.com", Role::User, now).await;
+    let alpha = add_user(&*h.store, "alpha@example.com", Role::User, now).await;
+    for (name, stage, amount, currency, owner) in [
+        ("Won one", "won", "100.00", "SEK", h.admin.user_id),
+        ("Lead EUR", "lead", "50.00", "EUR", zeta.user_id),
+        ("Lead SEK", "lead", "25.00", "SEK", zeta.user_id),
+        ("Lead SEK 2", "lead", "10.00", "SEK", alpha.user_id),
+        ("Proposal", "proposal", "1.00", "SEK", h.admin.user_id),
+    ] {
+        let body = json!({"name": name, "stage": stage, "amount": amount, "currency": currency,
+            "owner": owner.to_string()});
+        h.crm.create(&h.admin, "deal", &body).await.unwrap();
+    }
+    let report = h
+        .crm
+        .grouped_report(&h.admin, "deal", Some("stage"), Some("amount"))
+        .await
+        .unwrap();
+    let stages: Vec<(Value, i64)> = report.groups.iter().map(|g| (g.key.clone(), g.count)).collect();
+    assert_eq!(
+        stages,
+        [
+            (Value::Select("lead".into()), 3),
+            (Value::Select("proposal".into()), 1),
+            (Value::Select("won".into()), 1)
+        ]
+    );
+    let lead = &report.groups[0];
+    assert_eq!(lead.sums.get("EUR"), Some(&5000.0));
+    assert_eq!(lead.sums.get("SEK"), Some(&3500.0));
+    assert_eq!(report.total, 5);
+    assert!(!report.one_currency(), "EUR and SEK are never added together");
+    let by_owner = h
+        .crm
+        .grouped_report(&h.admin, "deal", Some("owner"), None)
+        .await
+        .unwrap();
+    let owners: Vec<Value> = by_owner.groups.iter().map(|g| g.key.clone()).collect();
+    assert_eq!(
+        owners,
+        [
+            Value::User(h.admin.user_id),
+            Value::User(alpha.user_id),
+            Value::User(zeta.user_id)
+        ],
+        "people by name"
+    );
+    let fallback = h
+        .crm
+        .grouped_report(&h.admin, "deal", Some("password"), Some("name"))
+        .await
+        .unwrap();
+    assert_eq!(fallback.group.map(|f| f.name), Some("stage".to_string()));
+    assert!(fallback.sum.is_none());
+    h.crm
+        .set_access_policy(
+            &h.admin,
+            json!({"visibility": {"deal": {"user": "own"}}}),
+            &anchora_core::accounts::Origin::default(),
+        )
+        .await
+        .unwrap();
+    let own = h
+        .crm
+        .grouped_report(&zeta, "deal", Some("stage"), Some("amount"))
+        .await
+        .unwrap();
+    assert_eq!(own.total, 2, "only the deals zeta may see");
+    assert_eq!(own.groups.len(), 1);
 }

@@ -4,6 +4,7 @@
 
 use super::{Resolver, Shell, Ui, charts, format, labels};
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
+use anchora_core::reports::{groupable, summable};
 use anchora_core::value::Value;
 use askama::Template;
 use axum::extract::Query;
@@ -62,33 +63,38 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         Ok(report) => (Some(report), None),
         Err(e) => (None, Some(e.detail)),
     };
-    let object = report
-        .as_ref()
-        .map(|r| r.object.clone())
-        .or_else(|| ui.schema.objects.get(&chosen).cloned());
-    let Some(object) = object else {
+    let Some(object) = ui.schema.objects.get(&chosen).cloned() else {
         return super::not_found(&ui);
     };
-    let on = |f: &FieldDef, chosen: Option<&FieldDef>| chosen.is_some_and(|c| c.name == f.name);
+    // The choices stay on the page when the report fails, with the user's own selected.
+    let (group_on, sum_on) = match &report {
+        Some(r) => (
+            r.group.as_ref().map(|f| f.name.clone()),
+            r.sum.as_ref().map(|f| f.name.clone()),
+        ),
+        None => (asked("group").map(String::from), asked("sum").map(String::from)),
+    };
     let mut page = ReportsPage {
         title: tr.t("reports-title"),
         objects: visible
             .iter()
             .map(|o| (o.name.clone(), labels::object_plural(tr, o), o.name == object.name))
             .collect(),
-        groups: report
+        groups: groupable(&object)
             .iter()
-            .flat_map(|r| r.groupable.iter().map(move |f| (r, f)))
-            .map(|(r, f)| (f.name.clone(), field_label(&ui, &object, f), on(f, r.group.as_ref())))
+            .map(|f| {
+                let on = group_on.as_deref() == Some(f.name.as_str());
+                (f.name.clone(), field_label(&ui, &object, f), on)
+            })
             .collect(),
-        measures: report
+        measures: summable(&object)
             .iter()
-            .flat_map(|r| r.summable.iter().map(move |f| (r, f)))
-            .map(|(r, f)| {
+            .map(|f| {
+                let on = sum_on.as_deref() == Some(f.name.as_str());
                 (
                     f.name.clone(),
                     tr.t1("reports-sum-of", "field", field_label(&ui, &object, f)),
-                    on(f, r.sum.as_ref()),
+                    on,
                 )
             })
             .collect(),
