@@ -1,4 +1,4 @@
-//! Escalations (B13): an issue, a risk or an action the project cannot settle itself goes to
+//! Escalations (B12): an issue, a risk or an action the project cannot settle itself goes to
 //! management. It stays on every status report and steering-group agenda until a decision is
 //! recorded.
 

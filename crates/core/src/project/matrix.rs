@@ -1,4 +1,4 @@
-//! The communication matrix (B12): who tells whom what, how and how often. Each row knows when
+//! The communication matrix (B13): who tells whom what, how and how often. Each row knows when
 //! it is next due; sending the matching status report or a series' minutes marks it done, and
 //! the members holding the sender role are reminded while it is due or overdue.
 

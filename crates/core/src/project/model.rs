@@ -12,7 +12,7 @@ use crate::ids::{ProjectId, UserId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A business goal and the strategy it serves: the "why" of the project (B6).
+/// A business goal and the strategy it serves: the "why" of the project (B15, B16).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
@@ -38,7 +38,7 @@ pub struct Mandate {
     pub scope: String,
 }
 
-/// The budget with its buffer made explicit (B7). Money in minor units (cents, öre).
+/// The budget with its buffer made explicit (B6). Money in minor units (cents, öre).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
@@ -169,7 +169,7 @@ pub struct Settings {
     pub mandate: Option<Mandate>,
     pub budget: Budget,
     pub cadence: Cadence,
-    /// Departments that must be represented in the project group (B2).
+    /// Departments that must be represented in the project group (B1).
     pub departments: Vec<String>,
     /// User groups that need a key user each (B4).
     pub user_groups: Vec<String>,

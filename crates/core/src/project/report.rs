@@ -1,4 +1,4 @@
-//! Status reports (B13): generated from the project's data, in a template the project may edit
+//! Status reports (B12): generated from the project's data, in a template the project may edit
 //! (minijinja producing Markdown), with the author's own words added. Each sent report keeps a
 //! snapshot of the facts it stated, so the next one says exactly what changed since.
 

@@ -1,4 +1,4 @@
-//! Status reports as use cases (B13): anyone who may read the project reads the report as it
+//! Status reports as use cases (B12): anyone who may read the project reads the report as it
 //! stands; leaders send it, which keeps it as a snapshot (so the next report's "changes since"
 //! is exact) and marks the communication-matrix rows it fulfils as done, in one write.
 
