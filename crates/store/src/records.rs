@@ -9,7 +9,7 @@ use crate::ddl::{compare_column, fold_column};
 use crate::search;
 use crate::sql_store::*;
 use anchora_core::audit::ChangeQuery;
-use anchora_core::error::Result;
+use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::filter::{ColumnRef, Compare, Condition};
 use anchora_core::meta::{FieldType, ObjectDef, SYSTEM_COLUMNS, table_name};
 use anchora_core::query::{Cursor, ListQuery, Liveness, SortKey};
@@ -1105,6 +1105,89 @@ pub async fn aggregate(
         .collect()
 }
 
+/// A record write, once: the port's writes run these again when a concurrent writer took a
+/// unique value in between ([`retry_on_taken`]).
+impl SqlStore {
+    async fn insert_record_once(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
+        let backend = self.backend_kind();
+        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
+        let out: Result<_> = async {
+            let tx = &mut txn;
+            {
+                let input = RecordInput {
+                    values: record.values.clone(),
+                    // The writer owning what they write is there: they are writing.
+                    owner: Some(record.owner).filter(|o| *o != Some(ctx.actor)),
+                    version: None,
+                    links: Some(record.links.clone()),
+                };
+                let errors = check_references(tx, backend, object, &input).await.map_err(db_error)?;
+                if !errors.is_empty() {
+                    return Err(Error::validation(errors));
+                }
+                // No look first: the unique indexes refuse a repeated value, and only then is
+                // the record that holds it looked for (one call to the database fewer).
+                insert_many(tx, backend, object, std::slice::from_ref(record), ctx)
+                    .await
+                    .map_err(db_error)
+            }
+        }
+        .await;
+        match out {
+            Err(e) if e.code == ErrorCode::AlreadyExists => {
+                drop(txn);
+                match taken(self.pool.reader(), backend, object, &record.values, None)
+                    .await
+                    .map_err(db_error)?
+                {
+                    Some(t) => Err(taken_error(object, &t)),
+                    // Gone again already: `retry_on_taken` writes once more.
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+            Ok(()) => txn.commit().await.map_err(db_error),
+        }
+    }
+
+    async fn update_record_once(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        expected_version: i64,
+        input: &RecordInput,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
+        let backend = self.backend_kind();
+        in_write!(self.pool, |tx| {
+            match update(tx, backend, object, id, expected_version, input, ctx)
+                .await
+                .map_err(db_error)?
+            {
+                Err(errors) => Err(Error::validation(errors)),
+                Ok(u) => settle(object, u),
+            }
+        })
+    }
+
+    async fn set_deleted_once(
+        &self,
+        object: &ObjectDef,
+        id: RecordId,
+        deleted: bool,
+        expected_version: Option<i64>,
+        ctx: WriteCtx,
+    ) -> Result<WriteOutcome> {
+        let backend = self.backend_kind();
+        in_write!(self.pool, |tx| {
+            let u = set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
+                .await
+                .map_err(db_error)?;
+            settle(object, u)
+        })
+    }
+}
+
 #[async_trait]
 impl RecordStore for SqlStore {
     async fn insert_record(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
@@ -1197,5 +1280,53 @@ impl RecordStore for SqlStore {
         history(self.pool.exec(), self.backend_kind(), id, after_seq, limit)
             .await
             .map_err(db_error)
+    }
+}
+
+fn settle(object: &ObjectDef, u: Updated) -> Result<WriteOutcome> {
+    Ok(match u {
+        Updated::Done(r) => WriteOutcome::Written(r),
+        Updated::Stale(r) => WriteOutcome::Stale(r),
+        Updated::Missing => WriteOutcome::NotFound,
+        Updated::InTrash => {
+            return Err(Error::new(
+                ErrorCode::InTrash,
+                "the record is in the trash; restore it before changing it",
+            ));
+        }
+        Updated::Taken(t) => return Err(taken_error(object, &t)),
+    })
+}
+
+/// A unique value another record holds. Core names that record to a caller who may see it.
+fn taken_error(object: &ObjectDef, t: &Taken) -> Error {
+    let label = object
+        .field(&t.field)
+        .map_or(t.field.clone(), |f| f.label.to_lowercase());
+    let value = t.value.to_text().unwrap_or_default();
+    Error::taken(
+        &t.field,
+        format!("{value:?} is already another {}'s {label}", object.label.to_lowercase()),
+        anchora_core::error::Existing {
+            field: t.field.clone(),
+            object: object.name.clone(),
+            id: t.holder,
+        },
+    )
+}
+
+/// Run a write again when a concurrent writer took a unique value between this write's check
+/// and its insert (PostgreSQL): the second run's check then finds the holder and says so.
+async fn retry_on_taken<T, F, Fut>(mut write: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match write().await {
+            Err(e) if e.code == ErrorCode::AlreadyExists && attempt < 2 => attempt += 1,
+            other => return other,
+        }
     }
 }

@@ -1,14 +1,11 @@
 //! `SqlStore`: one workspace's [`Store`] on SQLite or PostgreSQL.
 
-use crate::db::in_write;
 use crate::db::{self, Backend, Pool, Sql, Tx, db_error, ident};
 use crate::{ddl, duplicates, imports, metadata, physical, records, search, visits};
 use anchora_core::RecordId;
 use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::meta::{FieldDef, ObjectDef, Schema, SchemaStore, standard_objects};
 use anchora_core::query::ListQuery;
-use anchora_core::record::{Record, RecordInput};
-use anchora_core::store::{WriteCtx, WriteOutcome};
 use chrono::{DateTime, Utc};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -512,87 +509,6 @@ impl SqlStore {
         Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
     }
 
-    pub(crate) async fn insert_record_once(&self, object: &ObjectDef, record: &Record, ctx: WriteCtx) -> Result<()> {
-        let backend = self.backend_kind();
-        let mut txn = self.pool.begin_write().await.map_err(db_error)?;
-        let out: Result<_> = async {
-            let tx = &mut txn;
-            {
-                let input = RecordInput {
-                    values: record.values.clone(),
-                    // The writer owning what they write is there: they are writing.
-                    owner: Some(record.owner).filter(|o| *o != Some(ctx.actor)),
-                    version: None,
-                    links: Some(record.links.clone()),
-                };
-                let errors = records::check_references(tx, backend, object, &input)
-                    .await
-                    .map_err(db_error)?;
-                if !errors.is_empty() {
-                    return Err(Error::validation(errors));
-                }
-                // No look first: the unique indexes refuse a repeated value, and only then is
-                // the record that holds it looked for (one call to the database fewer).
-                records::insert_many(tx, backend, object, std::slice::from_ref(record), ctx)
-                    .await
-                    .map_err(db_error)
-            }
-        }
-        .await;
-        match out {
-            Err(e) if e.code == ErrorCode::AlreadyExists => {
-                drop(txn);
-                match records::taken(self.pool.reader(), backend, object, &record.values, None)
-                    .await
-                    .map_err(db_error)?
-                {
-                    Some(t) => Err(taken_error(object, &t)),
-                    // Gone again already: `retry_on_taken` writes once more.
-                    None => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-            Ok(()) => txn.commit().await.map_err(db_error),
-        }
-    }
-
-    pub(crate) async fn update_record_once(
-        &self,
-        object: &ObjectDef,
-        id: RecordId,
-        expected_version: i64,
-        input: &RecordInput,
-        ctx: WriteCtx,
-    ) -> Result<WriteOutcome> {
-        let backend = self.backend_kind();
-        in_write!(self.pool, |tx| {
-            match records::update(tx, backend, object, id, expected_version, input, ctx)
-                .await
-                .map_err(db_error)?
-            {
-                Err(errors) => Err(Error::validation(errors)),
-                Ok(u) => settle(object, u),
-            }
-        })
-    }
-
-    pub(crate) async fn set_deleted_once(
-        &self,
-        object: &ObjectDef,
-        id: RecordId,
-        deleted: bool,
-        expected_version: Option<i64>,
-        ctx: WriteCtx,
-    ) -> Result<WriteOutcome> {
-        let backend = self.backend_kind();
-        in_write!(self.pool, |tx| {
-            let u = records::set_deleted(tx, backend, object, id, deleted, expected_version, ctx)
-                .await
-                .map_err(db_error)?;
-            settle(object, u)
-        })
-    }
-
     /// The most columns a record table may take (tests lower it to reach it quickly).
     pub fn set_column_budget(&self, columns: i64) {
         self.column_budget.store(columns, std::sync::atomic::Ordering::Relaxed);
@@ -872,52 +788,4 @@ pub(crate) fn stale_schema() -> Error {
         ErrorCode::VersionConflict,
         "the schema was changed by someone else; reload and try again",
     )
-}
-
-fn settle(object: &ObjectDef, u: records::Updated) -> Result<WriteOutcome> {
-    Ok(match u {
-        records::Updated::Done(r) => WriteOutcome::Written(r),
-        records::Updated::Stale(r) => WriteOutcome::Stale(r),
-        records::Updated::Missing => WriteOutcome::NotFound,
-        records::Updated::InTrash => {
-            return Err(Error::new(
-                ErrorCode::InTrash,
-                "the record is in the trash; restore it before changing it",
-            ));
-        }
-        records::Updated::Taken(t) => return Err(taken_error(object, &t)),
-    })
-}
-
-/// A unique value another record holds. Core names that record to a caller who may see it.
-fn taken_error(object: &ObjectDef, t: &records::Taken) -> Error {
-    let label = object
-        .field(&t.field)
-        .map_or(t.field.clone(), |f| f.label.to_lowercase());
-    let value = t.value.to_text().unwrap_or_default();
-    Error::taken(
-        &t.field,
-        format!("{value:?} is already another {}'s {label}", object.label.to_lowercase()),
-        anchora_core::error::Existing {
-            field: t.field.clone(),
-            object: object.name.clone(),
-            id: t.holder,
-        },
-    )
-}
-
-/// Run a write again when a concurrent writer took a unique value between this write's check
-/// and its insert (PostgreSQL): the second run's check then finds the holder and says so.
-pub(crate) async fn retry_on_taken<T, F, Fut>(mut write: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let mut attempt = 0;
-    loop {
-        match write().await {
-            Err(e) if e.code == ErrorCode::AlreadyExists && attempt < 2 => attempt += 1,
-            other => return other,
-        }
-    }
 }
