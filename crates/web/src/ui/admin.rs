@@ -1,11 +1,14 @@
 //! Administration in the app: objects and fields, users and teams, and each user's API tokens.
 //! Every action goes through the same use cases as the API, so the same rights apply.
 
+use super::page_error::{OrNotFound, OrPage, PageError, PageResult};
 use super::posted::Posted;
-use super::{Shell, Ui, forbidden, labels};
+use super::{Shell, Ui, labels};
+use crate::i18n::Tr;
+use anchora_core::Error;
 use anchora_core::auth::{Permission, Role, SchemaChange, Scope};
-use anchora_core::meta::FieldType;
-use anchora_core::{Error, ErrorCode};
+use anchora_core::identity::{ApiToken, Team, User};
+use anchora_core::meta::{FieldType, ObjectDef};
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -62,14 +65,22 @@ struct ObjectsPage {
     saved: Option<String>,
 }
 
-pub async fn objects_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
+pub async fn objects_page(
+    ui: Ui,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> PageResult {
     let policy = &ui.schema.policy;
     let p = &ui.authed.principal;
     if !p.may(Permission::ChangeSchema(SchemaChange::AddField), policy)
         && !p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy)
     {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
+    Ok(ui.page(StatusCode::OK, objects_view(&ui, &q).render()))
+}
+
+/// The objects in use, each with its count of fields.
+fn objects_view(ui: &Ui, q: &HashMap<String, String>) -> ObjectsPage {
     let tr = &ui.tr;
     let objects = ui
         .schema
@@ -83,19 +94,21 @@ pub async fn objects_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<
             standard: o.standard,
         })
         .collect();
-    let (error, saved) = banner(&q, &ui);
-    let page = ObjectsPage {
+    let (error, saved) = banner(q, ui);
+    ObjectsPage {
         title: tr.t("admin-objects-title"),
         objects,
-        may_create: p.may(Permission::ChangeSchema(SchemaChange::Structure), policy),
+        may_create: ui
+            .authed
+            .principal
+            .may(Permission::ChangeSchema(SchemaChange::Structure), &ui.schema.policy),
         error,
         saved,
         shell: ui.shell("objects-admin"),
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
-pub async fn create_object(Posted { ui, form }: Posted<Fields>) -> Response {
+pub async fn create_object(Posted { ui, form }: Posted<Fields>) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut body = serde_json::Map::new();
     body.insert("name".into(), json!(get("name")));
@@ -103,16 +116,13 @@ pub async fn create_object(Posted { ui, form }: Posted<Fields>) -> Response {
     if !get("label_plural").is_empty() {
         body.insert("label_plural".into(), json!(get("label_plural")));
     }
-    match ui
+    let def = ui
         .authed
         .crm
         .create_object(&ui.authed.principal, Json::Object(body))
         .await
-    {
-        Ok(def) => Redirect::to(&format!("/admin/objects/{}", def.name)).into_response(),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back("/admin/objects", Some(problem(&e))),
-    }
+        .or_forbidden_else(&ui, |e| back("/admin/objects", Some(problem(&e))))?;
+    Ok(Redirect::to(&format!("/admin/objects/{}", def.name)).into_response())
 }
 
 pub struct FieldRow {
@@ -146,24 +156,26 @@ pub async fn fields_page(
     ui: Ui,
     Path(object): Path<String>,
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
-) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
+) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
     let policy = &ui.schema.policy;
     let p = &ui.authed.principal;
     let may_add = p.may(Permission::ChangeSchema(SchemaChange::AddField), policy);
     let may_edit_choices = p.may(Permission::ChangeSchema(SchemaChange::EditPicklist), policy);
     if !may_add && !may_edit_choices {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
-    let tr = &ui.tr;
-    let fields = def
-        .fields
+    let page = fields_view(&ui, &def, &q, may_add, may_edit_choices);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// An object's fields as the admin table lists them, archived ones too.
+fn field_rows(tr: &Tr, def: &ObjectDef) -> Vec<FieldRow> {
+    def.fields
         .iter()
         .map(|f| FieldRow {
             name: f.name.clone(),
-            label: labels::field(tr, &def, f),
+            label: labels::field(tr, def, f),
             kind: tr.t(&format!("type-{}", f.field_type.as_str())),
             standard: f.standard,
             required: f.required,
@@ -176,12 +188,23 @@ pub async fn fields_page(
                     .join("\n")
             }),
         })
-        .collect();
-    let (error, saved) = banner(&q, &ui);
-    let page = FieldsPage {
-        title: tr.t1("admin-fields-title", "object", labels::object(tr, &def)),
+        .collect()
+}
+
+/// The fields page of one object, with the types and targets a new field may have.
+fn fields_view(
+    ui: &Ui,
+    def: &ObjectDef,
+    q: &HashMap<String, String>,
+    may_add: bool,
+    may_edit_choices: bool,
+) -> FieldsPage {
+    let tr = &ui.tr;
+    let (error, saved) = banner(q, ui);
+    FieldsPage {
+        title: tr.t1("admin-fields-title", "object", labels::object(tr, def)),
         object: def.name.clone(),
-        fields,
+        fields: field_rows(tr, def),
         types: FieldType::ALL
             .iter()
             .map(|t| (t.as_str().to_string(), tr.t(&format!("type-{}", t.as_str()))))
@@ -195,12 +218,14 @@ pub async fn fields_page(
             .collect(),
         may_add,
         may_edit_choices,
-        may_archive: p.may(Permission::ChangeSchema(SchemaChange::Structure), policy),
+        may_archive: ui
+            .authed
+            .principal
+            .may(Permission::ChangeSchema(SchemaChange::Structure), &ui.schema.policy),
         error,
         saved,
         shell: ui.shell("objects-admin"),
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
 /// "value = label" lines → choices; a line without "=" uses the text for both.
@@ -215,7 +240,7 @@ fn parse_choices(text: &str) -> Vec<Json> {
         .collect()
 }
 
-pub async fn add_field(Path(object): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
+pub async fn add_field(Path(object): Path<String>, Posted { ui, form }: Posted<Fields>) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let field_type = get("type");
     let mut body = serde_json::Map::new();
@@ -230,51 +255,39 @@ pub async fn add_field(Path(object): Path<String>, Posted { ui, form }: Posted<F
         body.insert("target".into(), json!(get("target")));
     }
     let path = format!("/admin/objects/{object}");
-    match ui
-        .authed
+    ui.authed
         .crm
         .add_field(&ui.authed.principal, &object, Json::Object(body))
         .await
-    {
-        Ok(_) => back(&path, None),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back(&path, Some(problem(&e))),
-    }
+        .or_forbidden_else(&ui, |e| back(&path, Some(problem(&e))))?;
+    Ok(back(&path, None))
 }
 
 pub async fn save_choices(
     Path((object, field)): Path<(String, String)>,
     Posted { ui, form }: Posted<Fields>,
-) -> Response {
+) -> PageResult {
     let choices = parse_choices(form.get("choices").map_or("", String::as_str));
     let path = format!("/admin/objects/{object}");
-    match ui
-        .authed
+    ui.authed
         .crm
         .update_field(&ui.authed.principal, &object, &field, json!({ "choices": choices }))
         .await
-    {
-        Ok(_) => back(&path, None),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back(&path, Some(problem(&e))),
-    }
+        .or_forbidden_else(&ui, |e| back(&path, Some(problem(&e))))?;
+    Ok(back(&path, None))
 }
 
 pub async fn archive_field(
     Path((object, field)): Path<(String, String)>,
     Posted { ui, form: _ }: Posted<Fields>,
-) -> Response {
+) -> PageResult {
     let path = format!("/admin/objects/{object}");
-    match ui
-        .authed
+    ui.authed
         .crm
         .remove_field(&ui.authed.principal, &object, &field, false)
         .await
-    {
-        Ok(_) => back(&path, None),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back(&path, Some(problem(&e))),
-    }
+        .or_forbidden_else(&ui, |e| back(&path, Some(problem(&e))))?;
+    Ok(back(&path, None))
 }
 
 // ---- Users and teams ----
@@ -301,19 +314,21 @@ struct UsersPage {
     saved: Option<String>,
 }
 
-pub async fn users_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
+pub async fn users_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> PageResult {
     if !ui.authed.principal.may(Permission::ManageUsers, &ui.schema.policy) {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
-    let tr = &ui.tr;
     let teams = ui.authed.crm.teams(&ui.authed.principal).await.unwrap_or_default();
+    let users = ui.authed.crm.users(&ui.authed.principal).await.unwrap_or_default();
+    let page = users_view(&ui, users, &teams, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// The people who sign in (not the system's own users), the roles and teams to give them.
+fn users_view(ui: &Ui, users: Vec<User>, teams: &[Team], q: &HashMap<String, String>) -> UsersPage {
+    let tr = &ui.tr;
     let team_name: HashMap<_, _> = teams.iter().map(|t| (t.id, t.name.clone())).collect();
-    let users = ui
-        .authed
-        .crm
-        .users(&ui.authed.principal)
-        .await
-        .unwrap_or_default()
+    let users = users
         .into_iter()
         .filter(|u| u.email.is_some())
         .map(|u| UserRow {
@@ -325,8 +340,8 @@ pub async fn users_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<Ha
             name: u.name,
         })
         .collect();
-    let (error, saved) = banner(&q, &ui);
-    let page = UsersPage {
+    let (error, saved) = banner(q, ui);
+    UsersPage {
         title: tr.t("admin-users-title"),
         users,
         roles: Role::ALL
@@ -341,11 +356,10 @@ pub async fn users_page(ui: Ui, axum::extract::Query(q): axum::extract::Query<Ha
         error,
         saved,
         shell: ui.shell("users"),
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
-pub async fn create_user(Posted { ui, form }: Posted<Fields>) -> Response {
+pub async fn create_user(Posted { ui, form }: Posted<Fields>) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut body = serde_json::Map::new();
     for key in ["email", "name", "role", "locale"] {
@@ -360,19 +374,15 @@ pub async fn create_user(Posted { ui, form }: Posted<Fields>) -> Response {
     let origin = anchora_core::accounts::Origin {
         ip: ui.authed.client.ip.clone(),
     };
-    match ui
-        .authed
+    ui.authed
         .crm
         .create_user(&ui.authed.principal, Json::Object(body), &origin)
         .await
-    {
-        Ok(_) => back("/admin/users", None),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back("/admin/users", Some(problem(&e))),
-    }
+        .or_forbidden_else(&ui, |e| back("/admin/users", Some(problem(&e))))?;
+    Ok(back("/admin/users", None))
 }
 
-pub async fn update_user(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
+pub async fn update_user(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> PageResult {
     let mut body = serde_json::Map::new();
     if let Some(role) = form.get("role") {
         body.insert("role".into(), json!(role));
@@ -386,28 +396,25 @@ pub async fn update_user(Path(id): Path<String>, Posted { ui, form }: Posted<Fie
     let origin = anchora_core::accounts::Origin {
         ip: ui.authed.client.ip.clone(),
     };
-    match ui
-        .authed
+    ui.authed
         .crm
         .update_user(&ui.authed.principal, &id, Json::Object(body), &origin)
         .await
-    {
-        Ok(_) => back("/admin/users", None),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back("/admin/users", Some(problem(&e))),
-    }
+        .or_forbidden_else(&ui, |e| back("/admin/users", Some(problem(&e))))?;
+    Ok(back("/admin/users", None))
 }
 
-pub async fn create_team(Posted { ui, form }: Posted<Fields>) -> Response {
+pub async fn create_team(Posted { ui, form }: Posted<Fields>) -> PageResult {
     let origin = anchora_core::accounts::Origin {
         ip: ui.authed.client.ip.clone(),
     };
     let body = json!({"name": form.get("name").cloned().unwrap_or_default()});
-    match ui.authed.crm.create_team(&ui.authed.principal, body, &origin).await {
-        Ok(_) => back("/admin/users", None),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back("/admin/users", Some(problem(&e))),
-    }
+    ui.authed
+        .crm
+        .create_team(&ui.authed.principal, body, &origin)
+        .await
+        .or_forbidden_else(&ui, |e| back("/admin/users", Some(problem(&e))))?;
+    Ok(back("/admin/users", None))
 }
 
 // ---- API tokens ----
@@ -433,13 +440,27 @@ struct TokensPage {
 }
 
 async fn render_tokens(ui: &Ui, new_token: Option<String>, error: Option<String>, status: StatusCode) -> Response {
-    let tr = &ui.tr;
     let tokens = ui
         .authed
         .crm
         .tokens(&ui.authed.principal, false)
         .await
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let page = tokens_view(ui, tokens, new_token, error);
+    let mut response = ui.page(status, page.render());
+    // A page that may show a secret is never cached.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// The user's tokens (when last used, when they expire), the scopes a new one may have, and
+/// a new token's secret to copy once.
+fn tokens_view(ui: &Ui, tokens: Vec<ApiToken>, new_token: Option<String>, error: Option<String>) -> TokensPage {
+    let tr = &ui.tr;
+    let tokens = tokens
         .into_iter()
         .map(|t| TokenRow {
             id: t.id.to_string(),
@@ -456,7 +477,7 @@ async fn render_tokens(ui: &Ui, new_token: Option<String>, error: Option<String>
             name: t.name,
         })
         .collect();
-    let page = TokensPage {
+    TokensPage {
         title: tr.t("tokens-title"),
         tokens,
         scopes: Scope::ALL
@@ -466,21 +487,14 @@ async fn render_tokens(ui: &Ui, new_token: Option<String>, error: Option<String>
         new_token,
         error,
         shell: ui.shell("tokens"),
-    };
-    let mut response = ui.page(status, page.render());
-    // A page that may show a secret is never cached.
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
+    }
 }
 
 pub async fn tokens_page(ui: Ui) -> Response {
     render_tokens(&ui, None, None, StatusCode::OK).await
 }
 
-pub async fn create_token(Posted { ui, form }: Posted<Fields>) -> Response {
+pub async fn create_token(Posted { ui, form }: Posted<Fields>) -> PageResult {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let mut body = serde_json::Map::new();
     body.insert("name".into(), json!(get("name")));
@@ -498,16 +512,15 @@ pub async fn create_token(Posted { ui, form }: Posted<Fields>) -> Response {
     let origin = anchora_core::accounts::Origin {
         ip: ui.authed.client.ip.clone(),
     };
-    match ui
+    let created = ui
         .authed
         .crm
         .create_token(&ui.authed.principal, Json::Object(body), &origin)
-        .await
-    {
+        .await;
+    Ok(match created.or_forbidden(&ui)? {
         Ok((_, secret)) => render_tokens(&ui, Some(secret), None, StatusCode::CREATED).await,
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
         Err(e) => render_tokens(&ui, None, Some(problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
-    }
+    })
 }
 
 pub async fn revoke_token(Path(id): Path<String>, Posted { ui, form: _ }: Posted<Fields>) -> Response {

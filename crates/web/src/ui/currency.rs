@@ -1,16 +1,16 @@
 //! The reporting currency and the exchange rates an administrator keeps: every sum across
 //! currencies (board columns, the start page's pipeline) is shown in it.
 
+use super::page_error::{OrPage, PageError, PageResult};
 use super::posted::Posted;
-use super::{Shell, Ui, forbidden, form_value};
-use anchora_core::ErrorCode;
+use super::{Shell, Ui, form_value};
 use anchora_core::auth::Permission;
 use anchora_core::currency::CurrencySettings;
 use anchora_core::meta::FieldType;
 use askama::Template;
 use axum::extract::Query;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One currency's line: its code, its rate as typed or kept, and what was wrong with it.
@@ -116,17 +116,19 @@ fn page(
     }
 }
 
-pub async fn currency_form(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn currency_form(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> PageResult {
     if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
-    let settings = match ui.authed.crm.currency_settings().await {
-        Ok(s) => s,
-        Err(e) => return super::records::unavailable(&ui, &e),
-    };
+    let settings = ui
+        .authed
+        .crm
+        .currency_settings()
+        .await
+        .map_err(|e| super::records::unavailable(&ui, &e))?;
     let mut page = page(&ui, &settings, None, &HashMap::new());
     page.saved = form_value(&q, "saved") == "1";
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 /// The form as the body core checks. The rates are typed into the saved reporting currency
@@ -180,44 +182,55 @@ fn read_form(ui: &Ui, form: &[(String, String)], rates_in: &str) -> (serde_json:
     (body, errors)
 }
 
-pub async fn save_currency(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn save_currency(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
-    let current = match ui.authed.crm.currency_settings().await {
-        Ok(s) => s,
-        Err(e) => return super::records::unavailable(&ui, &e),
-    };
+    let current = ui
+        .authed
+        .crm
+        .currency_settings()
+        .await
+        .map_err(|e| super::records::unavailable(&ui, &e))?;
     let (body, mut errors) = read_form(&ui, &form, &current.reporting);
     if errors.is_empty() {
-        match ui.authed.crm.set_currency_settings(&ui.authed.principal, body).await {
-            Ok(_) => return Redirect::to("/admin/currency?saved=1").into_response(),
-            Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
-            Err(e) if e.errors.is_empty() => return super::records::unavailable(&ui, &e),
-            Err(e) => {
-                // After a change of reporting currency the old one's rate is worked out from
-                // the new one's: a mistake there is the new one's rate.
-                let worked_out = format!("rates.{}", current.reporting);
-                let pivot = format!("rates.{}", form_value(&form, "reporting"));
-                for f in &e.errors {
-                    let (field, message) = if f.field.starts_with("rates.") {
-                        let field = if f.field == worked_out {
-                            pivot.clone()
-                        } else {
-                            f.field.clone()
-                        };
-                        (field, ui.tr.t("currency-rate-bad"))
-                    } else {
-                        (f.field.clone(), super::field_message(&ui.tr, &f.message))
-                    };
-                    errors.insert(field, message);
-                }
-            }
+        let saved = ui.authed.crm.set_currency_settings(&ui.authed.principal, body).await;
+        match saved.or_forbidden(&ui)? {
+            Ok(_) => return Ok(Redirect::to("/admin/currency?saved=1").into_response()),
+            Err(e) if e.errors.is_empty() => return Err(super::records::unavailable(&ui, &e).into()),
+            Err(e) => mark_refused(&ui, &e, &current, &form, &mut errors),
         }
     }
     let mut page = page(&ui, &current, Some(&form), &errors);
     page.error = Some(ui.tr.t("currency-mistakes"));
-    ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render())
+    Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render()))
+}
+
+/// The mistakes the use case found, each on the input the user typed it in.
+fn mark_refused(
+    ui: &Ui,
+    e: &anchora_core::Error,
+    current: &CurrencySettings,
+    form: &[(String, String)],
+    errors: &mut HashMap<String, String>,
+) {
+    // After a change of reporting currency the old one's rate is worked out from
+    // the new one's: a mistake there is the new one's rate.
+    let worked_out = format!("rates.{}", current.reporting);
+    let pivot = format!("rates.{}", form_value(form, "reporting"));
+    for f in &e.errors {
+        let (field, message) = if f.field.starts_with("rates.") {
+            let field = if f.field == worked_out {
+                pivot.clone()
+            } else {
+                f.field.clone()
+            };
+            (field, ui.tr.t("currency-rate-bad"))
+        } else {
+            (f.field.clone(), super::field_message(&ui.tr, &f.message))
+        };
+        errors.insert(field, message);
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The duplicate review queue in the app: scan an object, see each likely pair side by side
 //! with why it was found, and dismiss the pairs that are two different records.
 
+use super::page_error::{OrNotFound, OrPage, PageError, PageResult};
 use super::posted::Posted;
-use super::{Resolver, Shell, Ui, forbidden, form_value, labels, not_found};
+use super::{Resolver, Shell, Ui, form_value, labels};
 use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
-use anchora_core::dedupe::DEFAULT_COUNTRY;
+use anchora_core::dedupe::{DEFAULT_COUNTRY, StoredPair};
 use anchora_core::meta::ObjectDef;
 use anchora_core::record::Record;
 use anchora_core::views::url_encode;
@@ -82,59 +83,65 @@ fn side(ui: &Ui, resolver: &Resolver, def: &ObjectDef, r: &Record) -> Side {
     }
 }
 
-pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> PageResult {
     if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
     let object = form_value(&q, "object");
     let object = if object.is_empty() { "person" } else { object };
-    let Some(def) = ui.object(object) else {
-        return not_found(&ui);
-    };
-    let queue = match ui
+    let def = ui.object(object).or_not_found(&ui)?;
+    let queue = ui
         .authed
         .crm
         .duplicate_queue(&ui.authed.principal, &def.name, 100)
         .await
-    {
-        Ok(q) => q,
-        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
-        Err(_) => return not_found(&ui),
-    };
+        .or_page(&ui)?;
     let records: Vec<Record> = queue.iter().flat_map(|(_, a, b)| [a.clone(), b.clone()]).collect();
     let resolver = Resolver::for_records(&ui, &def, &records).await;
-    let tr = &ui.tr;
     let pairs = queue
         .iter()
-        .map(|(p, a, b)| PairView {
-            score: super::format::percent(tr.locale, (p.score * 100.0).round()),
-            why: reasons_text(tr, &p.reasons),
-            a: a.id.to_string(),
-            b: b.id.to_string(),
-            a_version: a.version,
-            b_version: b.version,
-            sides: vec![side(&ui, &resolver, &def, a), side(&ui, &resolver, &def, b)],
-            choices: def
-                .active_fields()
-                .filter(|f| !a.get(&f.name).is_null() && !b.get(&f.name).is_null() && a.get(&f.name) != b.get(&f.name))
-                .map(|f| {
-                    (
-                        f.name.clone(),
-                        labels::field(&ui.tr, &def, f),
-                        resolver.cell(&ui.tr, &def, f, a).text,
-                        resolver.cell(&ui.tr, &def, f, b).text,
-                    )
-                })
-                .collect(),
-        })
+        .map(|(p, a, b)| pair_view(&ui, &resolver, &def, p, a, b))
         .collect();
-    let notice = match form_value(&q, "found") {
+    let page = duplicates_view(&ui, &def, pairs, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// A likely pair side by side, with the fields where the two differ to choose from.
+fn pair_view(ui: &Ui, resolver: &Resolver, def: &ObjectDef, p: &StoredPair, a: &Record, b: &Record) -> PairView {
+    let tr = &ui.tr;
+    PairView {
+        score: super::format::percent(tr.locale, (p.score * 100.0).round()),
+        why: reasons_text(tr, &p.reasons),
+        a: a.id.to_string(),
+        b: b.id.to_string(),
+        a_version: a.version,
+        b_version: b.version,
+        sides: vec![side(ui, resolver, def, a), side(ui, resolver, def, b)],
+        choices: def
+            .active_fields()
+            .filter(|f| !a.get(&f.name).is_null() && !b.get(&f.name).is_null() && a.get(&f.name) != b.get(&f.name))
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    labels::field(tr, def, f),
+                    resolver.cell(tr, def, f, a).text,
+                    resolver.cell(tr, def, f, b).text,
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The queue page, with the notice, undo and error the query string carries.
+fn duplicates_view(ui: &Ui, def: &ObjectDef, pairs: Vec<PairView>, q: &[(String, String)]) -> DuplicatesPage {
+    let tr = &ui.tr;
+    let notice = match form_value(q, "found") {
         "" => None,
         n => Some(tr.t1("dup-scan-done", "count", n.to_string())),
     };
-    let merged = Some(form_value(&q, "merged").to_string()).filter(|m| !m.is_empty());
-    let error = Some(form_value(&q, "error").chars().take(500).collect::<String>()).filter(|e| !e.is_empty());
-    let page = DuplicatesPage {
+    let merged = Some(form_value(q, "merged").to_string()).filter(|m| !m.is_empty());
+    let error = Some(form_value(q, "error").chars().take(500).collect::<String>()).filter(|e| !e.is_empty());
+    DuplicatesPage {
         shell: ui.shell("duplicates"),
         title: tr.t("dup-title"),
         object: def.name.clone(),
@@ -143,27 +150,23 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
         notice,
         merged,
         error,
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
-pub async fn scan(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn scan(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     let object = form_value(&form, "object");
-    match ui
+    let n = ui
         .authed
         .crm
         .scan_duplicates(&ui.authed.principal, object, DEFAULT_COUNTRY)
         .await
-    {
-        Ok(n) => Redirect::to(&format!("/duplicates?object={}&found={n}", url_encode(object))).into_response(),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(_) => not_found(&ui),
-    }
+        .or_page(&ui)?;
+    Ok(Redirect::to(&format!("/duplicates?object={}&found={n}", url_encode(object))).into_response())
 }
 
-pub async fn dismiss(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn dismiss(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     let object = form_value(&form, "object");
-    match ui
+    let dismissed = ui
         .authed
         .crm
         .dismiss_duplicate(
@@ -172,33 +175,50 @@ pub async fn dismiss(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Resp
             form_value(&form, "a"),
             form_value(&form, "b"),
         )
-        .await
-    {
+        .await;
+    match dismissed {
         // A pair someone else decided a moment ago is gone from the queue either way.
         Ok(())
         | Err(anchora_core::Error {
             code: ErrorCode::NotFound,
             ..
-        }) => Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response(),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(_) => not_found(&ui),
+        }) => Ok(Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response()),
+        Err(e) => Err(e).or_page(&ui),
     }
 }
 
 /// Merge a pair as the form chose: which record stays, and whose value each differing field
 /// keeps.
-pub async fn merge(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn merge(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     let object = form_value(&form, "object");
-    let (a, b) = (form_value(&form, "a"), form_value(&form, "b"));
-    let version = |k: &str| form_value(&form, k).parse::<i64>().unwrap_or(0);
-    let a_stays = form_value(&form, "stays") != "b";
+    let body = merge_body(&form);
+    let entry = ui
+        .authed
+        .crm
+        .merge(&ui.authed.principal, object, body)
+        .await
+        .or_forbidden_else(&ui, |e| back_with(object, &e))?;
+    Ok(Redirect::to(&format!(
+        "/duplicates?object={}&merged={}",
+        url_encode(object),
+        entry.id
+    ))
+    .into_response())
+}
+
+/// The merge the form asks for: which record stays, at which versions, and whose value each
+/// differing field keeps.
+fn merge_body(form: &[(String, String)]) -> serde_json::Value {
+    let (a, b) = (form_value(form, "a"), form_value(form, "b"));
+    let version = |k: &str| form_value(form, k).parse::<i64>().unwrap_or(0);
+    let a_stays = form_value(form, "stays") != "b";
     let (keep, gone, keep_version, gone_version) = if a_stays {
         (a, b, version("a_version"), version("b_version"))
     } else {
         (b, a, version("b_version"), version("a_version"))
     };
     let mut values = serde_json::Map::new();
-    for (k, side) in &form {
+    for (k, side) in form {
         if let Some(field) = k.strip_prefix("pick-") {
             let from_keep = (side == "a") == a_stays;
             values.insert(
@@ -207,30 +227,16 @@ pub async fn merge(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Respon
             );
         }
     }
-    let body = serde_json::json!({"keep": keep, "gone": gone, "keep_version": keep_version,
-                                  "gone_version": gone_version, "values": values});
-    match ui.authed.crm.merge(&ui.authed.principal, object, body).await {
-        Ok(entry) => Redirect::to(&format!(
-            "/duplicates?object={}&merged={}",
-            url_encode(object),
-            entry.id
-        ))
-        .into_response(),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back_with(object, &e),
-    }
+    serde_json::json!({"keep": keep, "gone": gone, "keep_version": keep_version,
+                       "gone_version": gone_version, "values": values})
 }
 
-pub async fn undo(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn undo(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     let object = form_value(&form, "object");
-    match ui
-        .authed
+    ui.authed
         .crm
         .undo_merge(&ui.authed.principal, form_value(&form, "merge"))
         .await
-    {
-        Ok(_) => Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response(),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => back_with(object, &e),
-    }
+        .or_forbidden_else(&ui, |e| back_with(object, &e))?;
+    Ok(Redirect::to(&format!("/duplicates?object={}", url_encode(object))).into_response())
 }

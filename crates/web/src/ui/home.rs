@@ -4,13 +4,20 @@
 //! requests waiting for their approval, the communications they are due to send, the
 //! escalations waiting for their decision, and their own records with most to fix.
 
+use super::page_error::{OrPage, PageError, PageResult};
 use super::posted::Posted;
 use super::projects::date;
 use super::{Shell, Ui};
+use anchora_core::project::change::ChangeRequest;
+use anchora_core::project::escalation::Escalation;
+use anchora_core::project::matrix::{Communication, Due};
+use anchora_core::project::meetings::Action;
+use anchora_core::project::model::Project;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
+use chrono::NaiveDate;
 use serde_json::json;
 
 pub struct Line {
@@ -68,56 +75,19 @@ struct HomePage {
 /// How many of one's worst records "My work" lists.
 const FIX_LINES: usize = 10;
 
-pub async fn home_page(ui: Ui) -> Response {
-    let follow = match ui.authed.crm.follow_up(&ui.authed.principal).await {
-        Ok(f) => f,
-        Err(_) => return super::forbidden(&ui),
+pub async fn home_page(ui: Ui) -> PageResult {
+    let follow = ui
+        .authed
+        .crm
+        .follow_up(&ui.authed.principal)
+        .await
+        .map_err(|_| PageError::forbidden(&ui))?;
+    let project = ProjectLines {
+        actions: action_lines(&ui, &follow.actions),
+        approvals: approval_lines(&ui, &follow.approvals),
+        communications: communication_lines(&ui, &follow.communications),
+        escalations: escalation_lines(&ui, &follow.escalations),
     };
-    let today = ui.authed.crm.clock.now().date_naive();
-    let actions: Vec<Line> = follow
-        .actions
-        .iter()
-        .map(|(p, a)| Line {
-            href: format!("/projects/{}/meetings#action-{}", p.id, a.number),
-            project: p.settings.name.clone(),
-            text: format!("#{} {}", a.number, a.title),
-            detail: format!("{} {}", ui.tr.t("project-due"), date(&ui, a.due)),
-            flag: a.overdue(today).then(|| ui.tr.t("action-overdue")),
-        })
-        .collect();
-    let approvals: Vec<Line> = follow
-        .approvals
-        .iter()
-        .map(|(p, c)| Line {
-            href: format!("/projects/{}/changes#change-{}", p.id, c.number),
-            project: p.settings.name.clone(),
-            text: format!("#{} {}", c.number, c.title),
-            detail: ui.tr.t("home-approval-waiting"),
-            flag: None,
-        })
-        .collect();
-    let communications: Vec<Line> = follow
-        .communications
-        .iter()
-        .map(|(p, c, next, due)| Line {
-            href: format!("/projects/{}/communication#communication-{}", p.id, c.number),
-            project: p.settings.name.clone(),
-            text: format!("{} → {}", c.content, c.audience),
-            detail: format!("{} {}", ui.tr.t("matrix-next-due"), date(&ui, *next)),
-            flag: Some(ui.tr.t(&format!("matrix-due-{}", due.as_str()))),
-        })
-        .collect();
-    let escalations: Vec<Line> = follow
-        .escalations
-        .iter()
-        .map(|(p, e)| Line {
-            href: format!("/projects/{}/meetings#escalation-{}", p.id, e.number),
-            project: p.settings.name.clone(),
-            text: format!("#{} {}", e.number, e.title),
-            detail: ui.tr.datetime(e.raised_at),
-            flag: None,
-        })
-        .collect();
     let (fixes_total, fixes) = super::quality::fix_lines(&ui, FIX_LINES).await;
     let start = match ui.authed.crm.start_page(&ui.authed.principal).await {
         Ok(s) => s,
@@ -126,28 +96,103 @@ pub async fn home_page(ui: Ui) -> Response {
             anchora_core::start::StartPage::default()
         }
     };
-    let (due, due_total, pipeline, recent) = crm_lines(&ui, start);
-    let nothing = actions.is_empty()
-        && approvals.is_empty()
-        && communications.is_empty()
-        && escalations.is_empty()
+    let page = home_view(&ui, start, project, fixes, fixes_total);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// What the caller has to do across their projects.
+struct ProjectLines {
+    actions: Vec<Line>,
+    approvals: Vec<Line>,
+    communications: Vec<Line>,
+    escalations: Vec<Line>,
+}
+
+/// The open actions they own, overdue ones flagged.
+fn action_lines(ui: &Ui, actions: &[(Project, Action)]) -> Vec<Line> {
+    let today = ui.authed.crm.clock.now().date_naive();
+    actions
+        .iter()
+        .map(|(p, a)| Line {
+            href: format!("/projects/{}/meetings#action-{}", p.id, a.number),
+            project: p.settings.name.clone(),
+            text: format!("#{} {}", a.number, a.title),
+            detail: format!("{} {}", ui.tr.t("project-due"), date(ui, a.due)),
+            flag: a.overdue(today).then(|| ui.tr.t("action-overdue")),
+        })
+        .collect()
+}
+
+/// The change requests waiting for their approval.
+fn approval_lines(ui: &Ui, approvals: &[(Project, ChangeRequest)]) -> Vec<Line> {
+    approvals
+        .iter()
+        .map(|(p, c)| Line {
+            href: format!("/projects/{}/changes#change-{}", p.id, c.number),
+            project: p.settings.name.clone(),
+            text: format!("#{} {}", c.number, c.title),
+            detail: ui.tr.t("home-approval-waiting"),
+            flag: None,
+        })
+        .collect()
+}
+
+/// The communications they are due to send, with when.
+fn communication_lines(ui: &Ui, communications: &[(Project, Communication, NaiveDate, Due)]) -> Vec<Line> {
+    communications
+        .iter()
+        .map(|(p, c, next, due)| Line {
+            href: format!("/projects/{}/communication#communication-{}", p.id, c.number),
+            project: p.settings.name.clone(),
+            text: format!("{} → {}", c.content, c.audience),
+            detail: format!("{} {}", ui.tr.t("matrix-next-due"), date(ui, *next)),
+            flag: Some(ui.tr.t(&format!("matrix-due-{}", due.as_str()))),
+        })
+        .collect()
+}
+
+/// The escalations waiting for their decision.
+fn escalation_lines(ui: &Ui, escalations: &[(Project, Escalation)]) -> Vec<Line> {
+    escalations
+        .iter()
+        .map(|(p, e)| Line {
+            href: format!("/projects/{}/meetings#escalation-{}", p.id, e.number),
+            project: p.settings.name.clone(),
+            text: format!("#{} {}", e.number, e.title),
+            detail: ui.tr.datetime(e.raised_at),
+            flag: None,
+        })
+        .collect()
+}
+
+fn home_view(
+    ui: &Ui,
+    start: anchora_core::start::StartPage,
+    project: ProjectLines,
+    fixes: Vec<super::quality::FixLine>,
+    fixes_total: usize,
+) -> HomePage {
+    let (due, due_total, pipeline, recent) = crm_lines(ui, start);
+    let nothing = project.actions.is_empty()
+        && project.approvals.is_empty()
+        && project.communications.is_empty()
+        && project.escalations.is_empty()
         && fixes.is_empty();
-    let page = HomePage {
+    HomePage {
         shell: ui.shell("home"),
         title: ui.tr.t("home-title"),
         due,
         due_total,
         pipeline,
         recent,
-        actions,
-        approvals,
-        communications,
-        escalations,
+        actions: project.actions,
+        approvals: project.approvals,
+        communications: project.communications,
+        escalations: project.escalations,
         fixes,
         fixes_total: ui.tr.t1("home-fix-total", "count", fixes_total.to_string()),
         nothing,
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
 /// The CRM half of the start page in the user's words.
@@ -224,22 +269,21 @@ fn crm_lines(
 }
 
 /// Tick an activity done from the start page, and come back to it.
-pub async fn tick_done(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn tick_done(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     let version = super::form_value(&form, "version").parse::<i64>().ok();
-    match ui
+    let ticked = ui
         .authed
         .crm
         .update(&ui.authed.principal, "activity", &id, &json!({"done": true}), version)
-        .await
-    {
+        .await;
+    match ticked {
         // A stale tick lands on the page as it is now: the other change stands.
         Ok(_)
         | Err(anchora_core::Error {
             code: anchora_core::ErrorCode::VersionConflict,
             ..
-        }) => Redirect::to("/").into_response(),
-        Err(e) if e.code == anchora_core::ErrorCode::NotFound => super::not_found(&ui),
-        Err(e) if e.code == anchora_core::ErrorCode::Forbidden => super::forbidden(&ui),
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.detail).into_response(),
+        }) => Ok(Redirect::to("/").into_response()),
+        Err(e) if e.code == anchora_core::ErrorCode::NotFound => Err(PageError::not_found(&ui)),
+        Err(e) => Err(e).or_forbidden_else(&ui, |e| (StatusCode::UNPROCESSABLE_ENTITY, e.detail).into_response()),
     }
 }

@@ -1,14 +1,16 @@
 //! Imports in the app: upload a file, see how it reads and how its columns map, check it with a
 //! dry run, import it, watch it run, download the rows it rejected.
 
+use super::page_error::{OrNotFound, OrPage, PageError, PageResult};
 use super::posted::Posted;
-use super::{Shell, Ui, forbidden, form_expired, form_value, labels, not_found};
+use super::{Shell, Ui, form_expired, form_value, labels};
 use crate::AppState;
 use crate::api::imports::{file_response, read_upload};
-use anchora_core::ErrorCode;
+use crate::i18n::Tr;
+use anchora_core::RecordId;
 use anchora_core::auth::Permission;
 use anchora_core::export::Format;
-use anchora_core::import::job::{Warning, WarningKind};
+use anchora_core::import::job::{LikelyDuplicate, UnknownOwner, Warning, WarningKind};
 use anchora_core::import::{ImportJob, JobStatus, Preview};
 use anchora_core::jobs::spawn_import;
 use anchora_core::meta::{FieldType, ObjectDef};
@@ -16,8 +18,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::extract::{Multipart, Path};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// A column target the mapping form offers: its name and its label.
 struct Choice {
@@ -127,20 +130,22 @@ struct ImportsPage {
     error: Option<String>,
 }
 
-pub async fn imports_page(ui: Ui) -> Response {
+pub async fn imports_page(ui: Ui) -> PageResult {
     render_imports(&ui, None, StatusCode::OK).await
 }
 
-async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> Response {
+async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> PageResult {
     if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
-        return forbidden(ui);
+        return Err(PageError::forbidden(ui));
     }
-    let jobs = ui
-        .authed
-        .crm
-        .import_jobs(&ui.authed.principal, 50)
-        .await
-        .unwrap_or_default()
+    let jobs = ui.authed.crm.import_jobs(&ui.authed.principal, 50).await;
+    let page = imports_view(ui, &jobs.unwrap_or_default(), error);
+    Ok(ui.page(status, page.render()))
+}
+
+/// The recent imports and the objects a new one may fill.
+fn imports_view(ui: &Ui, jobs: &[ImportJob], error: Option<String>) -> ImportsPage {
+    let jobs = jobs
         .iter()
         .map(|j| JobLine {
             id: j.id.to_string(),
@@ -153,24 +158,16 @@ async fn render_imports(ui: &Ui, error: Option<String>, status: StatusCode) -> R
             when: ui.tr.datetime(j.created_at),
         })
         .collect();
-    let objects = ui
-        .schema
-        .objects
-        .values()
-        .filter(|o| !o.archived)
-        .map(|o| (o.name.clone(), labels::object_plural(&ui.tr, o)))
-        .collect();
-    let page = ImportsPage {
+    ImportsPage {
         shell: ui.shell("imports"),
         title: ui.tr.t("import-title"),
-        objects,
+        objects: ui.object_choices(),
         jobs,
         error,
-    };
-    ui.page(status, page.render())
+    }
 }
 
-pub async fn upload(ui: Ui, State(state): State<AppState>, form: Multipart) -> Response {
+pub async fn upload(ui: Ui, State(state): State<AppState>, form: Multipart) -> PageResult {
     let _slot = match state.uploads.take(ui.authed.principal.user_id) {
         Ok(slot) => slot,
         Err(e) => return render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::TOO_MANY_REQUESTS).await,
@@ -180,17 +177,16 @@ pub async fn upload(ui: Ui, State(state): State<AppState>, form: Multipart) -> R
         Err(e) => return render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     if !ui.csrf_ok(form_value(&form.fields, "csrf")) {
-        return form_expired(&ui);
+        return Err(form_expired(&ui).into());
     }
     let object = form.object.clone().unwrap_or_default();
-    match ui
+    let uploaded = ui
         .authed
         .crm
         .upload_import(&ui.authed.principal, &object, form.upload)
-        .await
-    {
-        Ok((job, _)) => Redirect::to(&format!("/imports/{}", job.id)).into_response(),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
+        .await;
+    match uploaded.or_forbidden(&ui)? {
+        Ok((job, _)) => Ok(Redirect::to(&format!("/imports/{}", job.id)).into_response()),
         Err(e) => render_imports(&ui, Some(super::admin::problem(&e)), StatusCode::UNPROCESSABLE_ENTITY).await,
     }
 }
@@ -251,62 +247,137 @@ struct LikelyLine {
 /// How many such rows the page lists.
 const LIKELY_SHOWN: u32 = 50;
 
-pub async fn import_page(ui: Ui, Path(id): Path<String>) -> Response {
+pub async fn import_page(ui: Ui, Path(id): Path<String>) -> PageResult {
     render_import(&ui, &id, None, StatusCode::OK).await
 }
 
-async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusCode) -> Response {
-    let job = match ui.authed.crm.import_job(&ui.authed.principal, id).await {
-        Ok(j) => j,
-        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(ui),
-        Err(_) => return not_found(ui),
-    };
-    let Some(object) = ui.object(&job.settings.object) else {
-        return not_found(ui);
-    };
-    let tr = &ui.tr;
+async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusCode) -> PageResult {
+    let (crm, who) = (&ui.authed.crm, &ui.authed.principal);
+    let job = crm.import_job(who, id).await.or_page(ui)?;
+    let object = ui.object(&job.settings.object).or_not_found(ui)?;
     // The file is read again only for the mapping form (a draft, or a check or failure to
     // start again); a running or imported job shows its results alone.
     let again = job.status == JobStatus::Failed || (job.status == JobStatus::Done && job.settings.dry_run);
-    let preview: Option<Preview> = if job.status == JobStatus::Draft || again {
-        ui.authed
-            .crm
-            .uploaded_preview(&ui.authed.principal, id)
-            .await
-            .ok()
-            .map(|(_, p)| p)
+    let mapping = job.status == JobStatus::Draft || again;
+    let preview = if mapping {
+        crm.uploaded_preview(who, id).await.ok().map(|(_, p)| p)
     } else {
         None
     };
-    let rows = preview
-        .as_ref()
-        .map(|p| {
-            p.headers
-                .iter()
-                .enumerate()
-                .map(|(i, h)| {
-                    let samples: Vec<&str> = p
-                        .rows
-                        .iter()
-                        .filter_map(|r| r.get(i).map(String::as_str))
-                        .filter(|c| !c.trim().is_empty())
-                        .take(3)
-                        .collect();
-                    let chosen = job.settings.mapping.get(h).cloned().flatten().unwrap_or_default();
-                    let suggested = p.suggestions.get(i).and_then(|s| s.target.as_deref()) == Some(chosen.as_str())
-                        && !chosen.is_empty();
-                    MapRow {
-                        index: i,
-                        header: h.clone(),
-                        samples: samples.join(" · "),
-                        chosen,
-                        suggested,
-                    }
-                })
-                .collect()
-        })
+    let (likely_count, likely) = likely_lines(ui, &object, id).await;
+    let (warnings, unknown_owners) = crm.import_warnings(who, id, LIKELY_SHOWN).await.unwrap_or_default();
+    let users = if mapping { owner_choices(ui).await } else { Vec::new() };
+    let parts = ImportParts {
+        preview,
+        again,
+        likely_count,
+        likely,
+        warnings,
+        unknown_owners,
+        users,
+        error,
+    };
+    Ok(ui.page(status, import_view(ui, &job, &object, parts).render()))
+}
+
+/// What the import page shows beside the job itself, read before it is built.
+struct ImportParts {
+    preview: Option<Preview>,
+    again: bool,
+    likely_count: u64,
+    likely: Vec<LikelyLine>,
+    warnings: Vec<Warning>,
+    unknown_owners: Vec<UnknownOwner>,
+    users: Vec<Choice>,
+    error: Option<String>,
+}
+
+/// The rows that look like records already there (or earlier rows): how many, and the first
+/// ones with what they look like.
+async fn likely_lines(ui: &Ui, object: &ObjectDef, id: &str) -> (u64, Vec<LikelyLine>) {
+    let (crm, who) = (&ui.authed.crm, &ui.authed.principal);
+    let (count, found) = crm
+        .import_likely_duplicates(who, id, LIKELY_SHOWN)
+        .await
         .unwrap_or_default();
-    let match_fields: Vec<Choice> = anchora_core::import::plan::MATCH_PREFERENCE
+    let ids: Vec<anchora_core::RecordId> = found.iter().filter_map(|m| m.like_record).collect();
+    let titles: HashMap<anchora_core::RecordId, String> = crm
+        .titles(who, &object.name, &ids)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let lines = found.iter().map(|m| likely_line(&ui.tr, object, m, &titles)).collect();
+    (count, lines)
+}
+
+fn likely_line(tr: &Tr, object: &ObjectDef, m: &LikelyDuplicate, titles: &HashMap<RecordId, String>) -> LikelyLine {
+    let title = m.like_record.and_then(|r| titles.get(&r).cloned());
+    let like = match (m.like_row, title) {
+        (Some(n), _) => tr.t1("import-likely-row", "row", n.to_string()),
+        (None, Some(t)) => t,
+        (None, None) => String::new(),
+    };
+    LikelyLine {
+        row: m.row,
+        like,
+        href: m.like_record.map(|r| format!("/o/{}/{r}", object.name)),
+        score: super::format::percent(tr.locale, (m.score * 100.0).round()),
+        why: super::duplicates::reasons_text(tr, &m.reasons),
+    }
+}
+
+/// The active users with an e-mail address, by name, for the default owner.
+async fn owner_choices(ui: &Ui) -> Vec<Choice> {
+    let mut users: Vec<Choice> = ui
+        .authed
+        .crm
+        .users(&ui.authed.principal)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| u.active)
+        .filter_map(|u| {
+            u.email.map(|e| Choice {
+                label: format!("{} ({e})", u.name),
+                value: e,
+            })
+        })
+        .collect();
+    users.sort_by_key(|u| u.label.to_lowercase());
+    users
+}
+
+/// Each column of the file with a few of its values and the field it goes to.
+fn map_rows(job: &ImportJob, p: &Preview) -> Vec<MapRow> {
+    p.headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let samples: Vec<&str> = p
+                .rows
+                .iter()
+                .filter_map(|r| r.get(i).map(String::as_str))
+                .filter(|c| !c.trim().is_empty())
+                .take(3)
+                .collect();
+            let chosen = job.settings.mapping.get(h).cloned().flatten().unwrap_or_default();
+            let suggested =
+                p.suggestions.get(i).and_then(|s| s.target.as_deref()) == Some(chosen.as_str()) && !chosen.is_empty();
+            MapRow {
+                index: i,
+                header: h.clone(),
+                samples: samples.join(" · "),
+                chosen,
+                suggested,
+            }
+        })
+        .collect()
+}
+
+/// The fields an import may match rows on: core's preferred ones first, then other text.
+fn match_fields(tr: &Tr, object: &ObjectDef) -> Vec<Choice> {
+    anchora_core::import::plan::MATCH_PREFERENCE
         .iter()
         .filter_map(|name| object.field(name))
         .chain(object.active_fields().filter(|f| {
@@ -314,10 +385,14 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
         }))
         .map(|f| Choice {
             value: f.name.clone(),
-            label: labels::field(tr, &object, f),
+            label: labels::field(tr, object, f),
         })
-        .collect();
-    let file_line = match &preview {
+        .collect()
+}
+
+/// The file's name, and how it was read when it was read again.
+fn file_line(tr: &Tr, job: &ImportJob, preview: Option<&Preview>) -> String {
+    match preview {
         Some(p) => tr.tn(
             "import-file-line",
             &[
@@ -335,71 +410,21 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
             ],
         ),
         None => job.file_name.clone(),
-    };
-    let (likely_count, found) = ui
-        .authed
-        .crm
-        .import_likely_duplicates(&ui.authed.principal, id, LIKELY_SHOWN)
-        .await
-        .unwrap_or_default();
-    let ids: Vec<anchora_core::RecordId> = found.iter().filter_map(|m| m.like_record).collect();
-    let titles: std::collections::HashMap<anchora_core::RecordId, String> = ui
-        .authed
-        .crm
-        .titles(&ui.authed.principal, &object.name, &ids)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let likely = found
-        .iter()
-        .map(|m| {
-            let title = m.like_record.and_then(|r| titles.get(&r).cloned());
-            let like = match (m.like_row, title) {
-                (Some(n), _) => tr.t1("import-likely-row", "row", n.to_string()),
-                (None, Some(t)) => t,
-                (None, None) => String::new(),
-            };
-            LikelyLine {
-                row: m.row,
-                like,
-                href: m.like_record.map(|r| format!("/o/{}/{r}", object.name)),
-                score: super::format::percent(tr.locale, (m.score * 100.0).round()),
-                why: super::duplicates::reasons_text(tr, &m.reasons),
-            }
-        })
-        .collect();
-    let (warnings, unknown_owners) = ui
-        .authed
-        .crm
-        .import_warnings(&ui.authed.principal, id, LIKELY_SHOWN)
-        .await
-        .unwrap_or_default();
-    let users: Vec<Choice> = if job.status == JobStatus::Draft || again {
-        let mut users: Vec<Choice> = ui
-            .authed
-            .crm
-            .users(&ui.authed.principal)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.active)
-            .filter_map(|u| {
-                u.email.map(|e| Choice {
-                    label: format!("{} ({e})", u.name),
-                    value: e,
-                })
-            })
-            .collect();
-        users.sort_by_key(|u| u.label.to_lowercase());
-        users
-    } else {
-        Vec::new()
-    };
-    let page = ImportPage {
+    }
+}
+
+fn import_view(ui: &Ui, job: &ImportJob, object: &ObjectDef, parts: ImportParts) -> ImportPage {
+    let tr = &ui.tr;
+    let preview = parts.preview;
+    ImportPage {
         warnings_total: job.counts.warnings,
-        warnings: warnings.iter().map(|w| (w.row, warning_text(ui, &object, w))).collect(),
-        unknown_owners: unknown_owners
+        warnings: parts
+            .warnings
+            .iter()
+            .map(|w| (w.row, warning_text(ui, object, w)))
+            .collect(),
+        unknown_owners: parts
+            .unknown_owners
             .iter()
             .map(|o| {
                 tr.tn(
@@ -408,53 +433,66 @@ async fn render_import(ui: &Ui, id: &str, error: Option<String>, status: StatusC
                 )
             })
             .collect(),
-        users,
+        users: parts.users,
         default_owner: job.settings.default_owner.clone().unwrap_or_default(),
-        likely_total: tr.t1("import-likely-total", "count", likely_count.to_string()),
-        likely,
+        likely_total: tr.t1("import-likely-total", "count", parts.likely_count.to_string()),
+        likely: parts.likely,
         shell: ui.shell("imports"),
         title: tr.t("import-title"),
         id: job.id.to_string(),
-        object_label: labels::object_plural(tr, &object),
-        status: status_label(ui, &job),
-        file_line,
+        object_label: labels::object_plural(tr, object),
+        status: status_label(ui, job),
+        file_line: file_line(tr, job, preview.as_ref()),
         draft: job.status == JobStatus::Draft,
         running: matches!(job.status, JobStatus::Queued | JobStatus::Running),
         finished: job.status.finished(),
-        again,
+        again: parts.again,
         dry_run: job.settings.dry_run,
-        summary: summary(ui, &job),
+        summary: summary(ui, job),
         related: if job.counts.related_created > 0 {
             tr.tn("import-related", &[("count", job.counts.related_created.to_string())])
         } else {
             String::new()
         },
-        error: error.or_else(|| job.error.clone()),
+        error: parts.error.or_else(|| job.error.clone()),
         rejected: job.counts.rejected,
-        targets: targets(ui, &object),
-        match_fields,
+        targets: targets(ui, object),
+        match_fields: match_fields(tr, object),
         match_on: job.settings.match_on.clone().unwrap_or_default(),
         create_related: job.settings.create_related,
         headers: preview.as_ref().map(|p| p.headers.clone()).unwrap_or_default(),
+        rows: preview.as_ref().map(|p| map_rows(job, p)).unwrap_or_default(),
         sample: preview
             .map(|p| p.rows.into_iter().take(5).collect())
             .unwrap_or_default(),
-        rows,
-    };
-    ui.page(status, page.render())
+    }
 }
 
-pub async fn start(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
-    let job = match ui.authed.crm.import_job(&ui.authed.principal, &id).await {
-        Ok(j) => j,
-        Err(_) => return not_found(&ui),
-    };
+pub async fn start(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
+    let job = ui.authed.crm.import_job(&ui.authed.principal, &id).await;
+    let job = job.ok().or_not_found(&ui)?;
+    let body = start_body(&job, &form);
+    let started = ui.authed.crm.start_import(&ui.authed.principal, &id, body).await;
+    match started.or_forbidden(&ui)? {
+        Ok(next) => {
+            spawn_import(&ui.authed.crm, next.id);
+            Ok(Redirect::to(&format!("/imports/{}", next.id)).into_response())
+        }
+        Err(e) => {
+            let error = Some(super::admin::problem(&e));
+            render_import(&ui, &id, error, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// The settings the mapping form sends: each column's field, what to match on, and how.
+fn start_body(job: &ImportJob, form: &[(String, String)]) -> serde_json::Value {
     let mapping: serde_json::Map<String, serde_json::Value> = job
         .headers
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let target = form_value(&form, &format!("map-{i}")).trim().to_string();
+            let target = form_value(form, &format!("map-{i}")).trim().to_string();
             (
                 h.clone(),
                 if target.is_empty() {
@@ -465,33 +503,17 @@ pub async fn start(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(Stri
             )
         })
         .collect();
-    let match_on = form_value(&form, "match_on");
-    let body = json!({
+    let match_on = form_value(form, "match_on");
+    json!({
         "mapping": mapping,
         "match_on": if match_on == "auto" { serde_json::Value::Null } else { json!(match_on) },
-        "create_related": form_value(&form, "create_related") == "on",
-        "dry_run": form_value(&form, "mode") == "check",
-        "default_owner": Some(form_value(&form, "default_owner").trim()).filter(|e| !e.is_empty()),
-    });
-    match ui.authed.crm.start_import(&ui.authed.principal, &id, body).await {
-        Ok(next) => {
-            spawn_import(&ui.authed.crm, next.id);
-            Redirect::to(&format!("/imports/{}", next.id)).into_response()
-        }
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(&ui),
-        Err(e) => {
-            render_import(
-                &ui,
-                &id,
-                Some(super::admin::problem(&e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+        "create_related": form_value(form, "create_related") == "on",
+        "dry_run": form_value(form, "mode") == "check",
+        "default_owner": Some(form_value(form, "default_owner").trim()).filter(|e| !e.is_empty()),
+    })
 }
 
-pub async fn warnings_csv(ui: Ui, Path(id): Path<String>) -> Response {
+pub async fn warnings_csv(ui: Ui, Path(id): Path<String>) -> PageResult {
     let mut out = Vec::new();
     let written = ui
         .authed
@@ -501,7 +523,7 @@ pub async fn warnings_csv(ui: Ui, Path(id): Path<String>) -> Response {
     report(&ui, written, out, &format!("warnings-{id}"))
 }
 
-pub async fn rejected(ui: Ui, Path(id): Path<String>) -> Response {
+pub async fn rejected(ui: Ui, Path(id): Path<String>) -> PageResult {
     let mut out = Vec::new();
     let written = ui
         .authed
@@ -512,10 +534,7 @@ pub async fn rejected(ui: Ui, Path(id): Path<String>) -> Response {
 }
 
 /// A job's report as a download, or why not.
-fn report(ui: &Ui, written: anchora_core::Result<u64>, csv: Vec<u8>, name: &str) -> Response {
-    match written {
-        Ok(_) => file_response(axum::body::Body::from(csv), Format::Csv, name),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(ui),
-        Err(_) => not_found(ui),
-    }
+fn report(ui: &Ui, written: anchora_core::Result<u64>, csv: Vec<u8>, name: &str) -> PageResult {
+    written.or_page(ui)?;
+    Ok(file_response(axum::body::Body::from(csv), Format::Csv, name))
 }

@@ -1,13 +1,17 @@
 //! Record lists: chosen columns, sort by clicking a header, a filter builder whose conditions
 //! live in the URL, keyset pages.
 
+use super::page_error::{OrNotFound, PageResult};
 use super::posted::Posted;
 use super::{Cell, Resolver, Shell, Ui, labels};
+use crate::i18n::Tr;
 use anchora_core::ErrorCode;
 use anchora_core::auth::{Permission, SchemaChange};
 use anchora_core::filter::{Op, filter_field};
+use anchora_core::identity::User;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef, system_field};
-use anchora_core::service::ListParams;
+use anchora_core::record::Record;
+use anchora_core::service::{ListParams, Page as ListedPage, Total};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -96,7 +100,7 @@ fn ops_for(t: FieldType) -> String {
 use anchora_core::bulk::{BulkAction, BulkTarget};
 use anchora_core::number::NumberFormat;
 use anchora_core::record::form_value;
-use anchora_core::views::{FilterRow, filter_of_rows, filter_rows, query_string};
+use anchora_core::views::{FilterRow, SavedView, filter_of_rows, filter_rows, query_string};
 
 fn column_defs(object: &ObjectDef, wanted: Option<&str>) -> Vec<FieldDef> {
     let named: Vec<FieldDef> = wanted
@@ -117,45 +121,10 @@ fn column_defs(object: &ObjectDef, wanted: Option<&str>) -> Vec<FieldDef> {
         .collect()
 }
 
-pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(String, String)>>) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
-    let tr = &ui.tr;
-    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let all = |k: &str| {
-        q.iter()
-            .filter(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
-    let conditions = filter_rows(&q);
-    let sort = get("sort").unwrap_or_default();
-    // The column chooser sends one `col` per ticked field; links carry them as `columns=a,b`.
-    let ticked = all("col");
-    let columns_param = if ticked.is_empty() {
-        get("columns")
-    } else {
-        Some(ticked.join(","))
-    };
-    // Everything that defines the view, without the cursor: kept by sort and paging links.
-    let mut view: Vec<(String, String)> = Vec::new();
-    if let Some(c) = &columns_param {
-        view.push(("columns".into(), c.clone()));
-    }
-    for c in &conditions {
-        view.push(("ff".into(), c.field.clone()));
-        view.push(("fo".into(), c.op.clone()));
-        view.push(("fv".into(), c.value.clone()));
-    }
-    let params = ListParams {
-        filter: filter_of_rows(&def, &conditions).map(|f| f.to_string()),
-        sort: Some(sort.clone()),
-        limit: Some(PAGE_SIZE.into()),
-        cursor: get("cursor"),
-        trash: false,
-        count: true,
-    };
+pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
+    let state = ListState::of(&q);
+    let params = state.params(&def, query_value(&q, "cursor"));
     let (page, error) = match ui.authed.crm.list(&ui.authed.principal, &def.name, &params).await {
         Ok((_, page)) => (Some(page), None),
         Err(e)
@@ -171,66 +140,154 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         }
         Err(e) => {
             tracing::error!(error = %e, "a list could not be read");
-            return ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()));
+            return Err(ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new())).into());
         }
     };
     let records = page.as_ref().map(|p| p.records.clone()).unwrap_or_default();
     let resolver = Resolver::for_records(&ui, &def, &records).await;
-    let defs = column_defs(&def, columns_param.as_deref());
-    let columns: Vec<Column> = defs
-        .iter()
-        .map(|f| {
-            let sortable = filter_field(&def, &f.name).is_some_and(|f| f.field_type.indexable());
-            let (sorted, next_sort) = if sort == f.name {
-                ("ascending", format!("-{}", f.name))
-            } else if sort == format!("-{}", f.name) {
-                ("descending", f.name.clone())
-            } else {
-                ("", f.name.clone())
-            };
-            let mut pairs = view.clone();
-            pairs.push(("sort".into(), next_sort));
-            Column {
-                name: f.name.clone(),
-                label: labels::field(tr, &def, f),
-                numeric: super::format::is_numeric(f.field_type),
-                sort_href: sortable.then(|| format!("/o/{}?{}", def.name, query_string(&pairs))),
-                sorted,
-            }
-        })
-        .collect();
-    // The first column is always the record's title, linking to it.
+    let saved = ui.authed.crm.views(&ui.authed.principal, &def.name).await;
+    let users = ui.authed.crm.users(&ui.authed.principal).await;
+    let (saved, users) = (saved.unwrap_or_default(), users.unwrap_or_default());
+    let loaded = Loaded {
+        page,
+        error,
+        resolver,
+        saved,
+        users,
+    };
+    Ok(ui.page(StatusCode::OK, list_view(&ui, &def, &state, &q, loaded).render()))
+}
+
+/// A query parameter's value, if the request has it.
+fn query_value(q: &[(String, String)], k: &str) -> Option<String> {
+    q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+}
+
+/// What the URL says the list is: its filter rows, its sort and its columns.
+struct ListState {
+    conditions: Vec<FilterRow>,
+    sort: String,
+    columns: Option<String>,
+    /// Everything that defines the view, without the cursor: kept by sort and paging links.
+    view: Vec<(String, String)>,
+}
+
+impl ListState {
+    fn of(q: &[(String, String)]) -> ListState {
+        let conditions = filter_rows(q);
+        let sort = query_value(q, "sort").unwrap_or_default();
+        // The column chooser sends one `col` per ticked field; links carry them as `columns=a,b`.
+        let ticked: Vec<String> = q.iter().filter(|(k, _)| k == "col").map(|(_, v)| v.clone()).collect();
+        let columns = if ticked.is_empty() {
+            query_value(q, "columns")
+        } else {
+            Some(ticked.join(","))
+        };
+        let mut view: Vec<(String, String)> = Vec::new();
+        if let Some(c) = &columns {
+            view.push(("columns".into(), c.clone()));
+        }
+        for c in &conditions {
+            view.push(("ff".into(), c.field.clone()));
+            view.push(("fo".into(), c.op.clone()));
+            view.push(("fv".into(), c.value.clone()));
+        }
+        ListState {
+            conditions,
+            sort,
+            columns,
+            view,
+        }
+    }
+
+    /// The page of records to read, counted.
+    fn params(&self, def: &ObjectDef, cursor: Option<String>) -> ListParams {
+        ListParams {
+            filter: filter_of_rows(def, &self.conditions).map(|f| f.to_string()),
+            sort: Some(self.sort.clone()),
+            limit: Some(PAGE_SIZE.into()),
+            cursor,
+            trash: false,
+            count: true,
+        }
+    }
+
+    /// The view and its sort: what paging links and saved views keep.
+    fn with_sort(&self) -> Vec<(String, String)> {
+        let mut pairs = self.view.clone();
+        if !self.sort.is_empty() {
+            pairs.push(("sort".into(), self.sort.clone()));
+        }
+        pairs
+    }
+
+    /// The link that sorts the list by `next_sort`, keeping the view.
+    fn sort_href(&self, def: &ObjectDef, next_sort: String) -> String {
+        let mut pairs = self.view.clone();
+        pairs.push(("sort".into(), next_sort));
+        format!("/o/{}?{}", def.name, query_string(&pairs))
+    }
+}
+
+/// What the list page shows, read before it is built.
+struct Loaded {
+    page: Option<ListedPage>,
+    error: Option<String>,
+    resolver: Resolver,
+    saved: Vec<SavedView>,
+    users: Vec<User>,
+}
+
+/// A column's sort state and the sort its header link asks for next (toggling direction).
+fn sort_toggle(sort: &str, name: &str) -> (&'static str, String) {
+    if sort == name {
+        ("ascending", format!("-{name}"))
+    } else if sort == format!("-{name}") {
+        ("descending", name.to_string())
+    } else {
+        ("", name.to_string())
+    }
+}
+
+/// The columns' headers: the record's title first, linking to it, then the chosen fields.
+fn columns(tr: &Tr, def: &ObjectDef, state: &ListState, defs: &[FieldDef]) -> Vec<Column> {
     let title_sort = def
         .title_fields
         .first()
-        .and_then(|t| filter_field(&def, t))
+        .and_then(|t| filter_field(def, t))
         .map(|f| f.name);
-    let mut columns: Vec<Column> = columns;
-    let title_column = {
-        let (sorted, next_sort) = match &title_sort {
-            Some(t) if sort == *t => ("ascending", format!("-{t}")),
-            Some(t) if sort == format!("-{t}") => ("descending", t.clone()),
-            Some(t) => ("", t.clone()),
-            None => ("", String::new()),
-        };
-        let mut pairs = view.clone();
-        pairs.push(("sort".into(), next_sort));
-        Column {
-            name: "title".into(),
-            label: labels::object(tr, &def),
-            numeric: false,
-            sort_href: title_sort
-                .as_ref()
-                .map(|_| format!("/o/{}?{}", def.name, query_string(&pairs))),
-            sorted,
-        }
+    let (sorted, next_sort) = title_sort
+        .as_ref()
+        .map_or(("", String::new()), |t| sort_toggle(&state.sort, t));
+    let title = Column {
+        name: "title".into(),
+        label: labels::object(tr, def),
+        numeric: false,
+        sort_href: title_sort.as_ref().map(|_| state.sort_href(def, next_sort)),
+        sorted,
     };
-    columns.insert(0, title_column);
-    let rows = records
+    std::iter::once(title)
+        .chain(defs.iter().map(|f| {
+            let sortable = filter_field(def, &f.name).is_some_and(|f| f.field_type.indexable());
+            let (sorted, next_sort) = sort_toggle(&state.sort, &f.name);
+            Column {
+                name: f.name.clone(),
+                label: labels::field(tr, def, f),
+                numeric: super::format::is_numeric(f.field_type),
+                sort_href: sortable.then(|| state.sort_href(def, next_sort)),
+                sorted,
+            }
+        }))
+        .collect()
+}
+
+/// The records as rows: the title (a dash when empty), then each column's value.
+fn rows(tr: &Tr, def: &ObjectDef, records: &[Record], defs: &[FieldDef], resolver: &Resolver) -> Vec<Row> {
+    records
         .iter()
         .map(|r| {
             let title = Cell {
-                text: Some(r.title(&def))
+                text: Some(r.title(def))
                     .filter(|t| !t.trim().is_empty())
                     .unwrap_or_else(|| "—".into()),
                 href: None,
@@ -240,48 +297,63 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
                 key: format!("{}:{}", r.id, r.version),
                 href: format!("/o/{}/{}", def.name, r.id),
                 cells: std::iter::once(title)
-                    .chain(defs.iter().map(|f| resolver.cell(tr, &def, f, r)))
+                    .chain(defs.iter().map(|f| resolver.cell(tr, def, f, r)))
                     .collect(),
             }
         })
-        .collect();
-    let mut base = view.clone();
-    if !sort.is_empty() {
-        base.push(("sort".into(), sort.clone()));
-    }
+        .collect()
+}
+
+/// The links to the next and the first page, and where this page is in the list ("1–50 of
+/// 4,213").
+fn paging(
+    tr: &Tr,
+    def: &ObjectDef,
+    state: &ListState,
+    page: Option<&ListedPage>,
+    q: &[(String, String)],
+) -> (Option<String>, Option<String>, Option<String>) {
+    let base = state.with_sort();
     // Where this page starts in the list (the cursor alone cannot say): carried by "next".
-    let from: u64 = get("at")
+    let from: u64 = query_value(q, "at")
         .and_then(|a| a.parse().ok())
         .filter(|a| (1..=anchora_core::service::COUNT_CAP * 100).contains(a))
         .unwrap_or(1);
-    let shown = page.as_ref().map_or(0, |p| p.records.len() as u64);
-    let next = page.as_ref().and_then(|p| p.next_cursor.clone()).map(|c| {
+    let shown = page.map_or(0, |p| p.records.len() as u64);
+    let next = page.and_then(|p| p.next_cursor.clone()).map(|c| {
         let mut pairs = base.clone();
         pairs.push(("cursor".into(), c));
         pairs.push(("at".into(), from.saturating_add(shown).to_string()));
         format!("/o/{}?{}", def.name, query_string(&pairs))
     });
-    let counted = page.as_ref().and_then(|p| p.total).and_then(|total| {
-        if shown == 0 {
-            return None;
-        }
-        let range = [
-            ("from", super::format::number(ui.tr.locale, from as f64, 0)),
-            (
-                "to",
-                super::format::number(ui.tr.locale, (from + shown).saturating_sub(1) as f64, 0),
-            ),
-            ("total", super::format::number(ui.tr.locale, total.count as f64, 0)),
-        ];
-        Some(if total.more {
-            ui.tr.tn("list-range-more", &range)
-        } else {
-            ui.tr.tn("list-range", &range)
-        })
-    });
-    let first = get("cursor").map(|_| format!("/o/{}?{}", def.name, query_string(&base)));
-    let fields = def
-        .active_fields()
+    let counted = page
+        .and_then(|p| p.total)
+        .filter(|_| shown > 0)
+        .map(|total| counted(tr, from, shown, total));
+    let first = query_value(q, "cursor").map(|_| format!("/o/{}?{}", def.name, query_string(&base)));
+    (next, first, counted)
+}
+
+/// "1–50 of 4,213", or "of more than" when the count stopped at its cap.
+fn counted(tr: &Tr, from: u64, shown: u64, total: Total) -> String {
+    let range = [
+        ("from", super::format::number(tr.locale, from as f64, 0)),
+        (
+            "to",
+            super::format::number(tr.locale, (from + shown).saturating_sub(1) as f64, 0),
+        ),
+        ("total", super::format::number(tr.locale, total.count as f64, 0)),
+    ];
+    if total.more {
+        tr.tn("list-range-more", &range)
+    } else {
+        tr.tn("list-range", &range)
+    }
+}
+
+/// The fields the filter builder offers, system fields last, with the operators each takes.
+fn filter_fields(tr: &Tr, def: &ObjectDef) -> Vec<Choice> {
+    def.active_fields()
         .filter(|f| f.filterable)
         .cloned()
         .chain(
@@ -290,30 +362,34 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
                 .filter_map(|n| system_field(n)),
         )
         .map(|f| Choice {
-            label: labels::field(tr, &def, &f),
+            label: labels::field(tr, def, &f),
             ops: ops_for(f.field_type),
             value: f.name,
         })
-        .collect();
-    let ops = Op::BUILDER
+        .collect()
+}
+
+/// Every operator of the filter builder, in words.
+fn builder_ops(tr: &Tr) -> Vec<Choice> {
+    Op::BUILDER
         .iter()
         .map(|o| Choice {
             value: o.as_str().to_string(),
             label: tr.t(&format!("op-{}", o.as_str())),
             ops: String::new(),
         })
-        .collect();
-    let current_view = get("view");
-    let may_share = ui
-        .authed
-        .principal
-        .may(Permission::ChangeSchema(SchemaChange::SharedViews), &ui.schema.policy);
-    let views = ui
-        .authed
-        .crm
-        .views(&ui.authed.principal, &def.name)
-        .await
-        .unwrap_or_default()
+        .collect()
+}
+
+/// The saved views as links; the one the URL names is current.
+fn view_links(
+    ui: &Ui,
+    def: &ObjectDef,
+    saved: Vec<SavedView>,
+    current: Option<&str>,
+    may_share: bool,
+) -> Vec<ViewLink> {
+    saved
         .into_iter()
         .map(|v| ViewLink {
             href: format!(
@@ -323,92 +399,93 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
                 if v.query.is_empty() { "" } else { "&" },
                 v.id
             ),
-            current: current_view.as_deref() == Some(v.id.to_string().as_str()),
+            current: current == Some(v.id.to_string().as_str()),
             deletable: v.owner == ui.authed.user.id || may_share,
             id: v.id.to_string(),
             name: v.name,
             shared: v.shared,
         })
-        .collect();
-    let mut current_pairs = view.clone();
-    if !sort.is_empty() {
-        current_pairs.push(("sort".into(), sort.clone()));
-    }
-    let current_query = anchora_core::views::view_query(&current_pairs);
-    let plural = labels::object_plural(tr, &def);
-    let page = ListPage {
+        .collect()
+}
+
+/// Every field the column chooser offers, ticked when shown.
+fn column_choices(tr: &Tr, def: &ObjectDef, defs: &[FieldDef]) -> Vec<(String, String, bool)> {
+    def.active_fields()
+        .filter(|f| !def.title_fields.contains(&f.name))
+        .cloned()
+        .chain(
+            ["created_at", "updated_at", "owner"]
+                .iter()
+                .filter_map(|n| system_field(n)),
+        )
+        .map(|f| {
+            let shown = defs.iter().any(|d| d.name == f.name);
+            (f.name.clone(), labels::field(tr, def, &f), shown)
+        })
+        .collect()
+}
+
+/// The fields a bulk edit may set: one value for many records.
+fn bulk_fields(tr: &Tr, def: &ObjectDef) -> Vec<Choice> {
+    def.active_fields()
+        .filter(|f| {
+            !matches!(
+                f.field_type,
+                FieldType::Relation | FieldType::MultiSelect | FieldType::LongText | FieldType::User
+            )
+        })
+        .map(|f| Choice {
+            value: f.name.clone(),
+            label: labels::field(tr, def, f),
+            ops: String::new(),
+        })
+        .collect()
+}
+
+fn list_view(ui: &Ui, def: &ObjectDef, state: &ListState, q: &[(String, String)], loaded: Loaded) -> ListPage {
+    let tr = &ui.tr;
+    let get = |k: &str| query_value(q, k);
+    let defs = column_defs(def, state.columns.as_deref());
+    let records = loaded.page.as_ref().map(|p| p.records.as_slice()).unwrap_or_default();
+    let (next, first, counted) = paging(tr, def, state, loaded.page.as_ref(), q);
+    let policy = &ui.schema.policy;
+    let may_share = (ui.authed.principal).may(Permission::ChangeSchema(SchemaChange::SharedViews), policy);
+    let plural = labels::object_plural(tr, def);
+    ListPage {
         title: plural.clone(),
         object: def.name.clone(),
-        new_label: tr.t1("list-new", "object", labels::object_in_sentence(tr, &def)),
-        columns,
-        rows,
-        filtered: !conditions.is_empty(),
-        board: super::board::has_board(&def),
-        views,
-        current_query,
+        new_label: tr.t1("list-new", "object", labels::object_in_sentence(tr, def)),
+        columns: columns(tr, def, state, &defs),
+        rows: rows(tr, def, records, &defs, &loaded.resolver),
+        filtered: !state.conditions.is_empty(),
+        board: super::board::has_board(def),
+        views: view_links(ui, def, loaded.saved, get("view").as_deref(), may_share),
+        current_query: anchora_core::views::view_query(&state.with_sort()),
         may_share,
-        may_export: ui.authed.principal.may(Permission::Export, &ui.schema.policy),
-        users: ui
-            .authed
-            .crm
-            .users(&ui.authed.principal)
-            .await
-            .unwrap_or_default()
-            .into_iter()
+        may_export: ui.authed.principal.may(Permission::Export, policy),
+        users: (loaded.users.into_iter())
             .filter(|u| u.active && u.email.is_some())
             .map(|u| (u.id.to_string(), u.name))
             .collect(),
-        column_choices: def
-            .active_fields()
-            .filter(|f| !def.title_fields.contains(&f.name))
-            .cloned()
-            .chain(
-                ["created_at", "updated_at", "owner"]
-                    .iter()
-                    .filter_map(|n| system_field(n)),
-            )
-            .map(|f| {
-                let shown = defs.iter().any(|d| d.name == f.name);
-                (f.name.clone(), labels::field(tr, &def, &f), shown)
-            })
-            .collect(),
-        hidden_view: view
-            .iter()
-            .filter(|(k, _)| k != "columns")
-            .cloned()
-            .chain((!sort.is_empty()).then(|| ("sort".to_string(), sort.clone())))
-            .collect(),
-        bulk_fields: def
-            .active_fields()
-            .filter(|f| {
-                !matches!(
-                    f.field_type,
-                    FieldType::Relation | FieldType::MultiSelect | FieldType::LongText | FieldType::User
-                )
-            })
-            .map(|f| Choice {
-                value: f.name.clone(),
-                label: labels::field(tr, &def, f),
-                ops: String::new(),
-            })
-            .collect(),
+        column_choices: column_choices(tr, def, &defs),
+        hidden_view: state.with_sort().into_iter().filter(|(k, _)| k != "columns").collect(),
+        bulk_fields: bulk_fields(tr, def),
         bulk_result: match (get("done"), get("failed")) {
             (Some(done), Some(failed)) => Some(tr.tn("bulk-done", &[("done", done), ("failed", failed)])),
             _ => None,
         },
         back: ui.path.clone(),
         trashed: get("trashed").filter(|t| anchora_core::RecordId::parse(t).is_some()),
-        conditions,
-        fields,
-        ops,
-        error,
+        conditions: state.conditions.clone(),
+        fields: filter_fields(tr, def),
+        ops: builder_ops(tr),
+        error: loaded.error,
         empty: tr.t1("list-empty", "objects", plural.to_lowercase()),
         next,
         first,
         counted,
         shell: ui.shell(&def.name),
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
 /// Save the list as it is now as a named view.
@@ -457,30 +534,60 @@ pub async fn delete_view(
 
 /// Apply one action to the selected records. Each record is its own write with its own version:
 /// ones changed by someone else meanwhile are left alone and counted, never overwritten.
-pub async fn bulk(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn bulk(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     use axum::response::IntoResponse;
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
-    let get = |k: &str| super::form_value(&form, k);
-    let action = get("action");
-    if action == "export" {
-        let ids: Vec<anchora_core::RecordId> = form
-            .iter()
-            .filter(|(k, _)| k == "ids")
-            .filter_map(|(_, v)| v.split(':').next().and_then(anchora_core::RecordId::parse))
-            .collect();
-        return super::exports::export_selection(&ui, &def, ids).await;
+    let def = ui.object(&object).or_not_found(&ui)?;
+    if super::form_value(&form, "action") == "export" {
+        return Ok(super::exports::export_selection(&ui, &def, export_ids(&form)).await);
     }
-    let numbers = NumberFormat::of_locale(ui.tr.locale);
-    let bulk_action = match action {
+    let action = bulk_action(&def, &form, NumberFormat::of_locale(ui.tr.locale));
+    let (targets, malformed) = bulk_targets(&form);
+    let not_done = u32::try_from(targets.len()).unwrap_or(u32::MAX) + malformed;
+    let (done, failed) = match action {
+        Some(action) if !targets.is_empty() => {
+            match ui
+                .authed
+                .crm
+                .bulk(&ui.authed.principal, &def.name, &action, &targets)
+                .await
+            {
+                Ok(report) => (report.changed, report.not_changed + malformed),
+                Err(e) if e.code == ErrorCode::Forbidden => {
+                    return Ok((StatusCode::FORBIDDEN, e.detail).into_response());
+                }
+                Err(_) => (0, not_done),
+            }
+        }
+        _ => (0, not_done),
+    };
+    let back = bulk_back(&def, super::form_value(&form, "back"));
+    let sep = if back.contains('?') { "&" } else { "?" };
+    Ok(axum::response::Redirect::to(&format!("{back}{sep}done={done}&failed={failed}")).into_response())
+}
+
+/// The ticked records to export, by id.
+fn export_ids(form: &[(String, String)]) -> Vec<anchora_core::RecordId> {
+    form.iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.split(':').next().and_then(anchora_core::RecordId::parse))
+        .collect()
+}
+
+/// The change the form asks for, with a value typed as the user's language writes numbers.
+fn bulk_action(def: &ObjectDef, form: &[(String, String)], numbers: NumberFormat) -> Option<BulkAction> {
+    let get = |k: &str| super::form_value(form, k);
+    match get("action") {
         "delete" => Some(BulkAction::Delete),
         "owner" => Some(BulkAction::Set(json!({"owner": get("owner")}))),
         "set" => def
             .field(get("field"))
             .map(|f| BulkAction::Set(json!({ f.name.clone(): form_value(f.field_type, get("value"), numbers) }))),
         _ => None,
-    };
+    }
+}
+
+/// The ticked records at the versions the page showed, and how many keys named none.
+fn bulk_targets(form: &[(String, String)]) -> (Vec<BulkTarget>, u32) {
     // A key that is no "id:version" names no record this page showed: it counts as failed.
     let mut malformed = 0u32;
     let targets: Vec<BulkTarget> = form
@@ -497,22 +604,12 @@ pub async fn bulk(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(S
             }
         })
         .collect();
-    let (done, failed) = match bulk_action {
-        Some(bulk_action) if !targets.is_empty() => {
-            match ui
-                .authed
-                .crm
-                .bulk(&ui.authed.principal, &def.name, &bulk_action, &targets)
-                .await
-            {
-                Ok(report) => (report.changed, report.not_changed + malformed),
-                Err(e) if e.code == ErrorCode::Forbidden => return (StatusCode::FORBIDDEN, e.detail).into_response(),
-                Err(_) => (0, u32::try_from(targets.len()).unwrap_or(u32::MAX) + malformed),
-            }
-        }
-        _ => (0, u32::try_from(targets.len()).unwrap_or(u32::MAX) + malformed),
-    };
-    let back = super::same_site_path(get("back"))
+    (targets, malformed)
+}
+
+/// The list the form came from (when it is this object's), without an earlier outcome.
+fn bulk_back(def: &ObjectDef, back: &str) -> String {
+    let back = super::same_site_path(back)
         .filter(|b| b.starts_with(&format!("/o/{}", def.name)))
         .unwrap_or("");
     let base = if back.is_empty() {
@@ -520,11 +617,8 @@ pub async fn bulk(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(S
     } else {
         back.to_string()
     };
-    let base: String = base
-        .split('&')
+    base.split('&')
         .filter(|p| !p.starts_with("done=") && !p.starts_with("failed="))
         .collect::<Vec<_>>()
-        .join("&");
-    let sep = if base.contains('?') { "&" } else { "?" };
-    axum::response::Redirect::to(&format!("{base}{sep}done={done}&failed={failed}")).into_response()
+        .join("&")
 }

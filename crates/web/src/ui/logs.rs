@@ -2,13 +2,16 @@
 //! first, paged. The same use cases as the API (`Crm::audit_log`, `Crm::change_log`), so the
 //! same permission checks.
 
-use super::{Shell, Ui, forbidden};
-use anchora_core::ErrorCode;
-use anchora_core::audit::{AuditKind, AuditQuery, ChangeQuery};
+use super::page_error::{OrPage, PageResult};
+use super::{Shell, Ui};
+use crate::i18n::Tr;
+use anchora_core::audit::{AuditEvent, AuditKind, AuditQuery, ChangeQuery};
+use anchora_core::record::Change;
+use anchora_core::{ErrorCode, UserId};
 use askama::Template;
 use axum::extract::Query;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use chrono::{Duration, NaiveDate};
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -114,7 +117,7 @@ fn older_link(path: &str, q: &HashMap<String, String>, last_seq: Option<i64>, fu
     Some(format!("{path}?{}", parts.join("&")))
 }
 
-async fn names(ui: &Ui) -> HashMap<anchora_core::UserId, String> {
+async fn names(ui: &Ui) -> HashMap<UserId, String> {
     ui.authed
         .crm
         .users(&ui.authed.principal)
@@ -138,49 +141,67 @@ fn short(json: &Json) -> String {
     }
 }
 
-pub async fn audit_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Response {
-    let tr = ui.tr.clone();
+pub async fn audit_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> PageResult {
     let f = filters(&q, &["kind", "before"]);
     let query = AuditQuery::parse(&f.params).unwrap_or_else(|_| AuditQuery {
         limit: 50,
         ..Default::default()
     });
-    let events = match ui.authed.crm.audit_log(&ui.authed.principal, &query).await {
-        Ok(e) => e,
-        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
-        Err(e) => {
+    let events = ui
+        .authed
+        .crm
+        .audit_log(&ui.authed.principal, &query)
+        .await
+        .or_forbidden_else(&ui, |e| {
             tracing::error!(error = %e, "the audit log could not be read");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-    };
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        })?;
     let names = names(&ui).await;
-    let rows = events
-        .iter()
-        .map(|e| AuditRow {
-            class: if matches!(e.kind, AuditKind::LoginFailed | AuditKind::LoginThrottled) {
-                "failure"
-            } else {
-                ""
-            },
-            iso: e.at.to_rfc3339(),
-            when: tr.datetime(e.at),
-            who: e
-                .actor
-                .map(|u| names.get(&u).cloned().unwrap_or_else(|| u.to_string()))
-                .unwrap_or_else(|| tr.t("log-system")),
-            event: tr.t(&format!("audit-kind-{}", e.kind.as_str())),
-            subject: e.subject.clone().unwrap_or_default(),
-            ip: e.ip.clone().unwrap_or_default(),
-            detail: short(&e.detail),
-        })
-        .collect();
     let older = older_link(
         "/admin/audit",
         &q,
         events.last().map(|e| e.seq),
         events.len() == query.limit as usize,
     );
-    let page = AuditPage {
+    let page = audit_view(&ui, &events, &names, &q, f, older);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// One security event as a row: failed sign-ins stand out.
+fn audit_row(tr: &Tr, e: &AuditEvent, names: &HashMap<UserId, String>) -> AuditRow {
+    AuditRow {
+        class: if matches!(e.kind, AuditKind::LoginFailed | AuditKind::LoginThrottled) {
+            "failure"
+        } else {
+            ""
+        },
+        iso: e.at.to_rfc3339(),
+        when: tr.datetime(e.at),
+        who: who(tr, e.actor, names),
+        event: tr.t(&format!("audit-kind-{}", e.kind.as_str())),
+        subject: e.subject.clone().unwrap_or_default(),
+        ip: e.ip.clone().unwrap_or_default(),
+        detail: short(&e.detail),
+    }
+}
+
+/// Who did something: a user's name (or id, when gone), or the system.
+fn who(tr: &Tr, actor: Option<UserId>, names: &HashMap<UserId, String>) -> String {
+    actor
+        .map(|u| names.get(&u).cloned().unwrap_or_else(|| u.to_string()))
+        .unwrap_or_else(|| tr.t("log-system"))
+}
+
+fn audit_view(
+    ui: &Ui,
+    events: &[AuditEvent],
+    names: &HashMap<UserId, String>,
+    q: &HashMap<String, String>,
+    f: Filters,
+    older: Option<String>,
+) -> AuditPage {
+    let tr = &ui.tr;
+    AuditPage {
         title: tr.t("admin-audit-title"),
         shell: ui.shell("audit"),
         kinds: AuditKind::ALL
@@ -190,73 +211,78 @@ pub async fn audit_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Res
         kind: q.get("kind").cloned().unwrap_or_default(),
         since: f.since,
         until: f.until,
-        rows,
+        rows: events.iter().map(|e| audit_row(tr, e, names)).collect(),
         older,
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
-pub async fn changes_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Response {
-    let tr = ui.tr.clone();
+pub async fn changes_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> PageResult {
     let f = filters(&q, &["object", "before"]);
     let query = ChangeQuery::parse(&f.params).unwrap_or_else(|_| ChangeQuery {
         limit: 50,
         ..Default::default()
     });
     let changes = match ui.authed.crm.change_log(&ui.authed.principal, &query).await {
-        Ok(c) => c,
-        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
-        Err(e) if e.code == ErrorCode::UnknownObject => Vec::new(),
-        Err(e) => {
-            tracing::error!(error = %e, "the change log could not be read");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+        Err(e) if e.code == ErrorCode::UnknownObject => Ok(Vec::new()),
+        read => read,
     };
+    let changes = changes.or_forbidden_else(&ui, |e| {
+        tracing::error!(error = %e, "the change log could not be read");
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    })?;
     let names = names(&ui).await;
-    let label = |object: &str| {
-        ui.schema
-            .objects
-            .get(object)
-            .map_or_else(|| object.to_string(), |o| super::labels::object(&tr, o))
-    };
-    let rows = changes
-        .iter()
-        .map(|c| ChangeRow {
-            iso: c.at.to_rfc3339(),
-            when: tr.datetime(c.at),
-            who: c
-                .actor
-                .map(|u| names.get(&u).cloned().unwrap_or_else(|| u.to_string()))
-                .unwrap_or_else(|| tr.t("log-system")),
-            object: label(&c.object),
-            record: c.record_id.to_string(),
-            op: tr.t(&format!("op-{}", c.op.as_str())),
-            field: c.field.clone().unwrap_or_default(),
-            from: short(&c.old),
-            to: short(&c.new),
-        })
-        .collect();
     let older = older_link(
         "/admin/changes",
         &q,
         changes.last().map(|c| c.seq),
         changes.len() == query.limit as usize,
     );
-    let objects = ui
-        .schema
-        .objects
-        .values()
-        .map(|o| (o.name.clone(), super::labels::object_plural(&tr, o)))
-        .collect();
-    let page = ChangesPage {
+    let page = changes_view(&ui, &changes, &names, &q, f, older);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// One change to a record as a row.
+fn change_row(ui: &Ui, c: &Change, names: &HashMap<UserId, String>) -> ChangeRow {
+    let tr = &ui.tr;
+    ChangeRow {
+        iso: c.at.to_rfc3339(),
+        when: tr.datetime(c.at),
+        who: who(tr, c.actor, names),
+        object: ui
+            .schema
+            .objects
+            .get(&c.object)
+            .map_or_else(|| c.object.clone(), |o| super::labels::object(tr, o)),
+        record: c.record_id.to_string(),
+        op: tr.t(&format!("op-{}", c.op.as_str())),
+        field: c.field.clone().unwrap_or_default(),
+        from: short(&c.old),
+        to: short(&c.new),
+    }
+}
+
+fn changes_view(
+    ui: &Ui,
+    changes: &[Change],
+    names: &HashMap<UserId, String>,
+    q: &HashMap<String, String>,
+    f: Filters,
+    older: Option<String>,
+) -> ChangesPage {
+    let tr = &ui.tr;
+    ChangesPage {
         title: tr.t("admin-changes-title"),
         shell: ui.shell("changes"),
-        objects,
+        objects: ui
+            .schema
+            .objects
+            .values()
+            .map(|o| (o.name.clone(), super::labels::object_plural(tr, o)))
+            .collect(),
         object: q.get("object").cloned().unwrap_or_default(),
         since: f.since,
         until: f.until,
-        rows,
+        rows: changes.iter().map(|c| change_row(ui, c, names)).collect(),
         older,
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }

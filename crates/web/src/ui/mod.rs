@@ -14,6 +14,7 @@ mod imports;
 mod labels;
 mod lists;
 mod logs;
+mod page_error;
 mod posted;
 mod projects;
 mod quality;

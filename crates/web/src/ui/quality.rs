@@ -5,18 +5,21 @@
 //! visit; those who import and review duplicates can measure again by hand.
 
 use super::charts::{self, Series};
+use super::page_error::{OrNotFound, OrPage, PageError, PageResult};
 use super::posted::Posted;
-use super::{Shell, Ui, forbidden, form_value, format, labels, not_found};
-use anchora_core::ErrorCode;
+use super::{Shell, Ui, form_value, format, labels};
+use crate::i18n::Tr;
 use anchora_core::auth::Permission;
 use anchora_core::meta::ObjectDef;
-use anchora_core::quality::{MAX_WEIGHT, Problem, QualityDay, QualityRules, RecordQuality, STALE_MONTHS, Summary};
+use anchora_core::quality::{
+    MAX_WEIGHT, Problem, QualityBoard, QualityDay, QualityRules, RecordQuality, STALE_MONTHS, Summary,
+};
 use anchora_core::record::Record;
 use anchora_core::views::url_encode;
 use askama::Template;
 use axum::extract::Query;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use std::collections::{BTreeMap, HashMap};
 
 /// One summary as the page shows it.
@@ -132,65 +135,51 @@ fn trend_chart(ui: &Ui, days: &[QualityDay]) -> String {
     )
 }
 
-pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> PageResult {
     let object = form_value(&q, "object");
     let object = if object.is_empty() { "person" } else { object };
-    let Some(def) = ui.object(object) else {
-        return not_found(&ui);
+    let def = ui.object(object).or_not_found(&ui)?;
+    let (crm, principal) = (&ui.authed.crm, &ui.authed.principal);
+    let board = crm.quality_board(principal, &def.name).await.or_page(&ui)?;
+    let trend = crm.quality_trend(principal, &def.name, 180).await.unwrap_or_default();
+    let users = crm.users(principal).await.unwrap_or_default();
+    let teams = crm.teams(principal).await.unwrap_or_default();
+    let names = ScopeNames {
+        users: users.into_iter().map(|u| (u.id.to_string(), u.name)).collect(),
+        teams: teams.into_iter().map(|t| (t.id.to_string(), t.name)).collect(),
     };
-    let principal = &ui.authed.principal;
-    let board = match ui.authed.crm.quality_board(principal, &def.name).await {
-        Ok(b) => b,
-        Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
-        Err(_) => return not_found(&ui),
-    };
-    let trend = ui
-        .authed
-        .crm
-        .quality_trend(principal, &def.name, 180)
-        .await
-        .unwrap_or_default();
-    let tr = &ui.tr;
-    let locale = tr.locale;
-    let users: HashMap<String, String> = ui
-        .authed
-        .crm
-        .users(principal)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|u| (u.id.to_string(), u.name))
-        .collect();
-    let teams: HashMap<String, String> = ui
-        .authed
-        .crm
-        .teams(principal)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.id.to_string(), t.name))
-        .collect();
-    let own = principal.user_id.to_string();
-    let name_of = |r: &QualityDay| -> String {
+    let page = quality_view(&ui, &def, &board, &trend, &names, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// The names of the owners and teams the figures are kept for, by id.
+struct ScopeNames {
+    users: HashMap<String, String>,
+    teams: HashMap<String, String>,
+}
+
+impl ScopeNames {
+    /// Whose figures a row holds: an owner's or team's name, or that there is none.
+    fn of(&self, tr: &Tr, r: &QualityDay) -> String {
         match r.scope.as_str() {
             "owner" if r.key.is_empty() => tr.t("quality-no-owner"),
-            "owner" => users.get(&r.key).cloned().unwrap_or_else(|| r.key.clone()),
+            "owner" => self.users.get(&r.key).cloned().unwrap_or_else(|| r.key.clone()),
             _ if r.key.is_empty() => tr.t("quality-no-team"),
-            _ => teams.get(&r.key).cloned().unwrap_or_else(|| r.key.clone()),
+            _ => self.teams.get(&r.key).cloned().unwrap_or_else(|| r.key.clone()),
         }
-    };
-    // Worst first: the rows that need attention lead.
-    let mut owner_rows: Vec<&QualityDay> = board.rows.iter().filter(|r| r.scope == "owner").collect();
-    owner_rows.sort_by(|a, b| a.summary.score.total_cmp(&b.summary.score).then(a.key.cmp(&b.key)));
-    let mut team_rows: Vec<&QualityDay> = board.rows.iter().filter(|r| r.scope == "team").collect();
-    team_rows.sort_by(|a, b| a.summary.score.total_cmp(&b.summary.score).then(a.key.cmp(&b.key)));
-    // The headline: everything for data stewards, one's own records otherwise.
-    let headline = if board.everyone {
-        board.rows.iter().find(|r| r.scope == "all")
-    } else {
-        board.rows.iter().find(|r| r.scope == "owner" && r.key == own)
-    };
-    let measured = match board.day {
+    }
+}
+
+/// The rows of one scope ("owner", "team"), worst first: the rows that need attention lead.
+fn worst_first<'a>(board: &'a QualityBoard, scope: &str) -> Vec<&'a QualityDay> {
+    let mut rows: Vec<&QualityDay> = board.rows.iter().filter(|r| r.scope == scope).collect();
+    rows.sort_by(|a, b| a.summary.score.total_cmp(&b.summary.score).then(a.key.cmp(&b.key)));
+    rows
+}
+
+/// When the figures were kept, and whose they are.
+fn measured_line(tr: &Tr, board: &QualityBoard) -> String {
+    match board.day {
         Some(day) => format!(
             "{} {}",
             tr.t1("quality-measured", "day", tr.date(day)),
@@ -201,55 +190,82 @@ pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Res
             })
         ),
         None => String::new(),
-    };
-    let owners_chart = if board.everyone && owner_rows.len() > 1 {
+    }
+}
+
+/// Each owner's score as bars, for those who see everyone's figures and when there is more
+/// than one owner.
+fn owners_chart(tr: &Tr, board: &QualityBoard, owner_rows: &[&QualityDay], names: &ScopeNames) -> String {
+    if board.everyone && owner_rows.len() > 1 {
         let bars: Vec<(String, f64, String)> = owner_rows
             .iter()
-            .map(|r| (name_of(r), r.summary.score, format::share(locale, r.summary.score)))
+            .map(|r| {
+                (
+                    names.of(tr, r),
+                    r.summary.score,
+                    format::share(tr.locale, r.summary.score),
+                )
+            })
             .collect();
         charts::bars(&tr.t("quality-by-owner"), &bars)
     } else {
         String::new()
+    }
+}
+
+fn quality_view(
+    ui: &Ui,
+    def: &ObjectDef,
+    board: &QualityBoard,
+    trend: &[QualityDay],
+    names: &ScopeNames,
+    q: &[(String, String)],
+) -> QualityPage {
+    let tr = &ui.tr;
+    let principal = &ui.authed.principal;
+    let owner_rows = worst_first(board, "owner");
+    let figure_rows = |rows: &[&QualityDay]| -> Vec<FigureRow> {
+        rows.iter()
+            .map(|r| figure_row(tr.locale, names.of(tr, r), &r.summary))
+            .collect()
     };
-    let page = QualityPage {
+    // The headline: everything for data stewards, one's own records otherwise.
+    let own = principal.user_id.to_string();
+    let headline = if board.everyone {
+        board.rows.iter().find(|r| r.scope == "all")
+    } else {
+        board.rows.iter().find(|r| r.scope == "owner" && r.key == own)
+    };
+    QualityPage {
         shell: ui.shell("quality"),
         title: tr.t("quality-title"),
         object: def.name.clone(),
         objects: ui.object_choices(),
         may_measure: principal.may(Permission::Import, &ui.schema.policy),
         may_set_rules: principal.may(Permission::ManageAccess, &ui.schema.policy),
-        measured,
-        tiles: headline.map(|h| tiles(&ui, &h.summary)).unwrap_or_default(),
+        measured: measured_line(tr, board),
+        tiles: headline.map(|h| tiles(ui, &h.summary)).unwrap_or_default(),
         trend_one_day: trend.len() == 1,
-        trend: trend_chart(&ui, &trend),
-        owners_chart,
-        owners: owner_rows
-            .iter()
-            .map(|r| figure_row(locale, name_of(r), &r.summary))
-            .collect(),
-        teams: team_rows
-            .iter()
-            .map(|r| figure_row(locale, name_of(r), &r.summary))
-            .collect(),
-        error: Some(form_value(&q, "error").chars().take(500).collect::<String>()).filter(|e| !e.is_empty()),
-    };
-    ui.page(StatusCode::OK, page.render())
+        trend: trend_chart(ui, trend),
+        owners_chart: owners_chart(tr, board, &owner_rows, names),
+        owners: figure_rows(&owner_rows),
+        teams: figure_rows(&worst_first(board, "team")),
+        error: Some(form_value(q, "error").chars().take(500).collect::<String>()).filter(|e| !e.is_empty()),
+    }
 }
 
 /// Measure an object's records now and keep today's figures (the server does it once a day).
-pub async fn measure(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn measure(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
     let object = form_value(&form, "object");
-    let Some(def) = ui.object(object) else {
-        return not_found(&ui);
-    };
+    let def = ui.object(object).or_not_found(&ui)?;
     let back = format!("/quality?object={}", url_encode(&def.name));
-    match ui.authed.crm.record_quality_day(&def.name).await {
+    Ok(match ui.authed.crm.record_quality_day(&def.name).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => Redirect::to(&format!("{back}&error={}", url_encode(&super::admin::problem(&e)))).into_response(),
-    }
+    })
 }
 
 /// One object's fields in the rules form.
@@ -333,17 +349,14 @@ fn rules_page(
     }
 }
 
-pub async fn rules_form(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Response {
+pub async fn rules_form(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> PageResult {
     if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
-    let rules = match ui.authed.crm.quality_rules().await {
-        Ok(r) => r,
-        Err(_) => return not_found(&ui),
-    };
+    let rules = ui.authed.crm.quality_rules().await.ok().or_not_found(&ui)?;
     let mut page = rules_page(&ui, &rules, None, &HashMap::new());
     page.saved = form_value(&q, "saved") == "1";
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 /// Read the form into rules: every weight a whole number 0–100 (blank is 0), each mistake
@@ -384,20 +397,17 @@ fn read_rules(ui: &Ui, form: &[(String, String)]) -> (serde_json::Value, HashMap
     (body, errors)
 }
 
-pub async fn save_rules(Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
+pub async fn save_rules(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     if !ui.authed.principal.may(Permission::ManageAccess, &ui.schema.policy) {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
-    let current = match ui.authed.crm.quality_rules().await {
-        Ok(r) => r,
-        Err(_) => return not_found(&ui),
-    };
+    let current = ui.authed.crm.quality_rules().await.ok().or_not_found(&ui)?;
     let (body, mut errors) = read_rules(&ui, &form);
     let mut failure = None;
     if errors.is_empty() {
-        match ui.authed.crm.set_quality_rules(&ui.authed.principal, body).await {
-            Ok(_) => return Redirect::to("/quality/rules?saved=1").into_response(),
-            Err(e) if e.code == ErrorCode::Forbidden => return forbidden(&ui),
+        let saved = ui.authed.crm.set_quality_rules(&ui.authed.principal, body).await;
+        match saved.or_forbidden(&ui)? {
+            Ok(_) => return Ok(Redirect::to("/quality/rules?saved=1").into_response()),
             Err(e) => {
                 for f in &e.errors {
                     errors.insert(f.field.clone(), super::field_message(&ui.tr, &f.message));
@@ -408,7 +418,7 @@ pub async fn save_rules(Posted { ui, form }: Posted<Vec<(String, String)>>) -> R
     }
     let mut page = rules_page(&ui, &current, Some(&form), &errors);
     page.error = failure.or_else(|| Some(ui.tr.t("quality-rules-mistakes")));
-    ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render())
+    Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render()))
 }
 
 /// One record on the fix list, as "My work" shows it.

@@ -1,12 +1,17 @@
 //! Record pages (fields, timeline, history, quick actions) and the forms that create and change
 //! records. A stale edit shows the other person's change instead of overwriting it.
 
+use super::page_error::{OrNotFound, OrPage, PageError, PageResult};
 use super::posted::Posted;
 use super::{Cell, Resolver, Shell, Ui, labels};
+use crate::i18n::Tr;
+use anchora_core::dedupe::Match;
+use anchora_core::identity::User;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
 use anchora_core::number::NumberFormat;
 use anchora_core::record::form_value;
-use anchora_core::record::{ChangeOp, Record};
+use anchora_core::record::{Change, ChangeOp, Record};
+use anchora_core::service::Page as ListedPage;
 use anchora_core::value::Value;
 use anchora_core::{Error, ErrorCode, RecordId};
 use askama::Template;
@@ -81,75 +86,93 @@ pub struct InlineField {
 
 const RELATED_ROWS: &str = "10";
 
+/// The records of other objects that point at this one, a few of each, newest first.
 async fn related(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &mut Resolver) -> Vec<Related> {
-    let tr = &ui.tr;
     let mut out = Vec::new();
     for other in ui.schema.objects.values().filter(|o| !o.archived && !o.is_activity()) {
         for f in other
             .active_fields()
             .filter(|f| f.field_type == FieldType::Relation && f.target.as_deref() == Some(def.name.as_str()))
         {
-            let params = anchora_core::service::ListParams {
-                filter: Some(json!({"field": f.name, "op": "eq", "value": record.id.to_string()}).to_string()),
-                sort: Some("-updated_at".into()),
-                limit: Some(RELATED_ROWS.into()),
-                cursor: None,
-                trash: false,
-                count: false,
-            };
+            let params = related_params(f, record);
             let Ok((_, page)) = ui.authed.crm.list(&ui.authed.principal, &other.name, &params).await else {
                 continue;
             };
             if page.records.is_empty() {
                 continue;
             }
-            let shown: Vec<&FieldDef> = other
-                .active_fields()
-                .filter(|c| {
-                    c.name != f.name
-                        && !other.title_fields.contains(&c.name)
-                        && !matches!(c.field_type, FieldType::LongText | FieldType::Relation)
-                })
-                .take(3)
-                .collect();
             resolver.add_titles(ui, other, &page.records).await;
-            out.push(Related {
-                title: if other
-                    .fields
-                    .iter()
-                    .filter(|x| x.target.as_deref() == Some(def.name.as_str()))
-                    .count()
-                    > 1
-                {
-                    format!("{} · {}", labels::object_plural(tr, other), labels::field(tr, other, f))
-                } else {
-                    labels::object_plural(tr, other)
-                },
-                object: other.name.clone(),
-                field: f.name.clone(),
-                id: record.id.to_string(),
-                columns: shown.iter().map(|c| labels::field(tr, other, c)).collect(),
-                rows: page
-                    .records
-                    .iter()
-                    .map(|r| {
-                        (
-                            format!("/o/{}/{}", other.name, r.id),
-                            std::iter::once(Cell {
-                                text: r.title(other),
-                                href: None,
-                                numeric: false,
-                            })
-                            .chain(shown.iter().map(|c| resolver.cell(tr, other, c, r)))
-                            .collect(),
-                        )
-                    })
-                    .collect(),
-                more: page.next_cursor.is_some(),
-            });
+            out.push(related_view(&ui.tr, def, record, other, f, &page, resolver));
         }
     }
     out
+}
+
+/// The newest records whose field `f` points at `record`.
+fn related_params(f: &FieldDef, record: &Record) -> anchora_core::service::ListParams {
+    anchora_core::service::ListParams {
+        filter: Some(json!({"field": f.name, "op": "eq", "value": record.id.to_string()}).to_string()),
+        sort: Some("-updated_at".into()),
+        limit: Some(RELATED_ROWS.into()),
+        cursor: None,
+        trash: false,
+        count: false,
+    }
+}
+
+/// One table of related records: their titles and a few short fields.
+fn related_view(
+    tr: &Tr,
+    def: &ObjectDef,
+    record: &Record,
+    other: &ObjectDef,
+    f: &FieldDef,
+    page: &ListedPage,
+    resolver: &Resolver,
+) -> Related {
+    let shown: Vec<&FieldDef> = other
+        .active_fields()
+        .filter(|c| {
+            c.name != f.name
+                && !other.title_fields.contains(&c.name)
+                && !matches!(c.field_type, FieldType::LongText | FieldType::Relation)
+        })
+        .take(3)
+        .collect();
+    Related {
+        title: if other
+            .fields
+            .iter()
+            .filter(|x| x.target.as_deref() == Some(def.name.as_str()))
+            .count()
+            > 1
+        {
+            format!("{} · {}", labels::object_plural(tr, other), labels::field(tr, other, f))
+        } else {
+            labels::object_plural(tr, other)
+        },
+        object: other.name.clone(),
+        field: f.name.clone(),
+        id: record.id.to_string(),
+        columns: shown.iter().map(|c| labels::field(tr, other, c)).collect(),
+        rows: page
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    format!("/o/{}/{}", other.name, r.id),
+                    std::iter::once(Cell {
+                        text: r.title(other),
+                        href: None,
+                        numeric: false,
+                    })
+                    .chain(shown.iter().map(|c| resolver.cell(tr, other, c, r)))
+                    .collect(),
+                )
+            })
+            .collect(),
+        more: page.next_cursor.is_some(),
+    }
 }
 
 /// One input of a record form.
@@ -232,52 +255,64 @@ async fn inputs(
     record: Option<&Record>,
     errors: &[anchora_core::FieldError],
 ) -> Vec<Input> {
-    let tr = &ui.tr;
     let resolver = Resolver::for_records(ui, object, record.map(std::slice::from_ref).unwrap_or_default()).await;
-    let users = &resolver.people;
     object
         .active_fields()
-        .map(|f| {
-            let value = record.map(|r| r.get(&f.name).clone()).unwrap_or(Value::Null);
-            let options = match f.field_type {
-                FieldType::Select | FieldType::MultiSelect => f
-                    .choices
-                    .iter()
-                    .map(|c| (c.value.clone(), labels::choice(tr, object, f, &c.value)))
-                    .collect(),
-                FieldType::User => users
-                    .iter()
-                    .filter(|u| u.active)
-                    .map(|u| (u.id.to_string(), u.name.clone()))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            // A relation to a record this user may not see is shown as such and not posted, so
-            // saving the form leaves it as it is.
-            let withheld = record.is_some_and(|r| r.withheld.fields.contains(&f.name));
-            let display = match (&value, record) {
-                (Value::Relation(_), Some(r)) => resolver.cell(tr, object, f, r).text,
-                _ if withheld => tr.t("record-withheld"),
-                _ => String::new(),
-            };
-            Input {
-                name: f.name.clone(),
-                label: labels::field(tr, object, f),
-                kind: if withheld { "withheld" } else { input_kind(f.field_type) },
-                checked: matches!(value, Value::Bool(true)),
-                value: input_value(&value),
-                display,
-                target: f.target.clone().unwrap_or_default(),
-                required: f.required,
-                options,
-                error: errors
-                    .iter()
-                    .find(|e| e.field == f.name)
-                    .map(|e| super::field_message(tr, &e.message)),
-                yours: None,
-            }
-        })
+        .map(|f| input(&ui.tr, object, f, record, errors, &resolver))
         .collect()
+}
+
+/// One field's input: its value, choices, and the message of a refused save.
+fn input(
+    tr: &Tr,
+    object: &ObjectDef,
+    f: &FieldDef,
+    record: Option<&Record>,
+    errors: &[anchora_core::FieldError],
+    resolver: &Resolver,
+) -> Input {
+    let value = record.map(|r| r.get(&f.name).clone()).unwrap_or(Value::Null);
+    // A relation to a record this user may not see is shown as such and not posted, so
+    // saving the form leaves it as it is.
+    let withheld = record.is_some_and(|r| r.withheld.fields.contains(&f.name));
+    let display = match (&value, record) {
+        (Value::Relation(_), Some(r)) => resolver.cell(tr, object, f, r).text,
+        _ if withheld => tr.t("record-withheld"),
+        _ => String::new(),
+    };
+    Input {
+        name: f.name.clone(),
+        label: labels::field(tr, object, f),
+        kind: if withheld { "withheld" } else { input_kind(f.field_type) },
+        checked: matches!(value, Value::Bool(true)),
+        value: input_value(&value),
+        display,
+        target: f.target.clone().unwrap_or_default(),
+        required: f.required,
+        options: input_options(tr, object, f, &resolver.people),
+        error: errors
+            .iter()
+            .find(|e| e.field == f.name)
+            .map(|e| super::field_message(tr, &e.message)),
+        yours: None,
+    }
+}
+
+/// What a picklist or user field offers: its choices, or the active users.
+fn input_options(tr: &Tr, object: &ObjectDef, f: &FieldDef, users: &[User]) -> Vec<(String, String)> {
+    match f.field_type {
+        FieldType::Select | FieldType::MultiSelect => f
+            .choices
+            .iter()
+            .map(|c| (c.value.clone(), labels::choice(tr, object, f, &c.value)))
+            .collect(),
+        FieldType::User => users
+            .iter()
+            .filter(|u| u.active)
+            .map(|u| (u.id.to_string(), u.name.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Turn a submitted form into the JSON the CRM takes ([`form_value`]): an unchecked box is
@@ -303,15 +338,34 @@ fn form_json(locale: &str, object: &ObjectDef, form: &[(String, String)]) -> Jso
     Json::Object(out)
 }
 
-pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
+pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
+    let (_, record) = ui
+        .authed
+        .crm
+        .get(&ui.authed.principal, &def.name, &id)
+        .await
+        .or_not_found_else(&ui, |e| unavailable(&ui, &e))?;
+    note_visit(&ui, &def, &record);
+    let mut resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
+    let fields = field_views(&ui.tr, &def, &record, &resolver);
+    let timeline = timeline(&ui, &def, &record, &resolver).await;
+    let history = history(&ui, &def, &record, &resolver).await;
+    let related = related(&ui, &def, &record, &mut resolver).await;
+    let parts = RecordParts {
+        fields,
+        timeline,
+        history,
+        related,
     };
-    let record = match ui.authed.crm.get(&ui.authed.principal, &def.name, &id).await {
-        Ok((_, r)) => r,
-        Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
-        Err(e) => return unavailable(&ui, &e),
-    };
+    Ok(ui.page(
+        StatusCode::OK,
+        record_view(&ui, &def, &record, &resolver, parts).render(),
+    ))
+}
+
+/// Note that the user opened the record (for the start page's recent records).
+fn note_visit(ui: &Ui, def: &ObjectDef, record: &Record) {
     // Noted beside the page, not before it: on SQLite a write may wait its turn behind an
     // import's batch, and the page is worth more than the note on the start page.
     let (crm, who, object, id) = (
@@ -326,33 +380,77 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
             tracing::warn!(error = %e, "a record visit was not noted");
         }
     });
-    let tr = &ui.tr;
-    let mut resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
-    let fields = def
-        .active_fields()
+}
+
+/// The record's fields, each with its label and shown value.
+fn field_views(tr: &Tr, def: &ObjectDef, record: &Record, resolver: &Resolver) -> Vec<FieldView> {
+    def.active_fields()
         .map(|f| FieldView {
             name: f.name.clone(),
-            label: labels::field(tr, &def, f),
-            cell: resolver.cell(tr, &def, f, &record),
+            label: labels::field(tr, def, f),
+            cell: resolver.cell(tr, def, f, record),
         })
-        .collect();
-    let activity = ui.schema.objects.values().find(|o| o.is_activity()).cloned();
-    let timeline = match (&activity, def.is_activity()) {
-        (Some(activity), false) => ui
-            .authed
-            .crm
-            .timeline(&ui.authed.principal, &def.name, record.id, TIMELINE)
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|a| timeline_entry(&ui, activity, a, &resolver))
-            .collect(),
-        _ => Vec::new(),
+        .collect()
+}
+
+/// The activities linked to the record, for objects that have a timeline.
+async fn timeline(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver) -> Vec<TimelineEntry> {
+    let Some(activity) = activity_object(ui).filter(|_| !def.is_activity()) else {
+        return Vec::new();
     };
-    let history = history(&ui, &def, &record, &resolver).await;
-    let related = related(&ui, &def, &record, &mut resolver).await;
-    let editable = def
-        .active_fields()
+    ui.authed
+        .crm
+        .timeline(&ui.authed.principal, &def.name, record.id, TIMELINE)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|a| timeline_entry(ui, activity, a, resolver))
+        .collect()
+}
+
+/// The workspace's activity object, if it has one.
+fn activity_object(ui: &Ui) -> Option<&ObjectDef> {
+    ui.schema.objects.values().find(|o| o.is_activity())
+}
+
+/// What the record page shows beside the record itself, read before it is built.
+struct RecordParts {
+    fields: Vec<FieldView>,
+    timeline: Vec<TimelineEntry>,
+    history: Vec<HistoryEntry>,
+    related: Vec<Related>,
+}
+
+fn record_view(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver, parts: RecordParts) -> RecordPage {
+    let tr = &ui.tr;
+    let created = tr.tn(
+        "record-created-by",
+        &[
+            ("when", tr.datetime(record.created_at)),
+            ("who", resolver.user(record.created_by)),
+        ],
+    );
+    RecordPage {
+        title: record.title(def),
+        object: def.name.clone(),
+        object_label: labels::object(tr, def),
+        id: record.id.to_string(),
+        version: record.version,
+        fields: parts.fields,
+        has_timeline: activity_object(ui).is_some() && !def.is_activity(),
+        related: parts.related,
+        editable: inline_fields(def, record),
+        timeline: parts.timeline,
+        history: parts.history,
+        created,
+        quick_kinds: quick_kinds(tr),
+        shell: ui.shell(&def.name),
+    }
+}
+
+/// The fields that can be edited in place, with the input each takes.
+fn inline_fields(def: &ObjectDef, record: &Record) -> Vec<InlineField> {
+    def.active_fields()
         .filter_map(|f| {
             let kind = match f.field_type {
                 FieldType::Text => "text",
@@ -369,15 +467,12 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
                 value: input_value(record.get(&f.name)),
             })
         })
-        .collect();
-    let created = tr.tn(
-        "record-created-by",
-        &[
-            ("when", tr.datetime(record.created_at)),
-            ("who", resolver.user(record.created_by)),
-        ],
-    );
-    let quick_kinds = ["call", "note", "task"]
+        .collect()
+}
+
+/// The quick actions' kinds of activity and their buttons' words.
+fn quick_kinds(tr: &Tr) -> Vec<(String, String)> {
+    ["call", "note", "task"]
         .iter()
         .map(|k| {
             let key = match *k {
@@ -387,24 +482,7 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
             };
             ((*k).to_string(), tr.t(key))
         })
-        .collect();
-    let page = RecordPage {
-        title: record.title(&def),
-        object: def.name.clone(),
-        object_label: labels::object(tr, &def),
-        id: record.id.to_string(),
-        version: record.version,
-        fields,
-        has_timeline: activity.is_some() && !def.is_activity(),
-        related,
-        editable,
-        timeline,
-        history,
-        created,
-        quick_kinds,
-        shell: ui.shell(&def.name),
-    };
-    ui.page(StatusCode::OK, page.render())
+        .collect()
 }
 
 fn timeline_entry(ui: &Ui, activity: &ObjectDef, a: &Record, resolver: &Resolver) -> TimelineEntry {
@@ -427,7 +505,6 @@ fn timeline_entry(ui: &Ui, activity: &ObjectDef, a: &Record, resolver: &Resolver
 }
 
 async fn history(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver) -> Vec<HistoryEntry> {
-    let tr = &ui.tr;
     let changes = ui
         .authed
         .crm
@@ -444,35 +521,37 @@ async fn history(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver)
         .iter()
         .rev()
         .take(HISTORY)
-        .map(|c| {
-            let text = match (c.op, &c.field) {
-                (ChangeOp::Create, _) => tr.t("history-created"),
-                (ChangeOp::Delete, _) => tr.t("history-deleted"),
-                (ChangeOp::Restore, _) => tr.t("history-restored"),
-                (ChangeOp::Erase, _) => tr.t("history-erased"),
-                (ChangeOp::Update, Some(field)) => {
-                    let label = def
-                        .any_field(field)
-                        .map_or_else(|| field.clone(), |f| labels::field(tr, def, f));
-                    let show = |j: &Json| match j {
-                        Json::Null => "—".to_string(),
-                        Json::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    tr.tn(
-                        "history-set",
-                        &[("field", label), ("from", show(&c.old)), ("to", show(&c.new))],
-                    )
-                }
-                (ChangeOp::Update, None) => String::new(),
-            };
-            HistoryEntry {
-                when: tr.datetime(c.at),
-                who: resolver.user(c.actor),
-                text,
-            }
+        .map(|c| HistoryEntry {
+            when: ui.tr.datetime(c.at),
+            who: resolver.user(c.actor),
+            text: change_text(&ui.tr, def, c),
         })
         .collect()
+}
+
+/// One change in words: created, deleted, or a field set from one value to another.
+fn change_text(tr: &Tr, def: &ObjectDef, c: &Change) -> String {
+    match (c.op, &c.field) {
+        (ChangeOp::Create, _) => tr.t("history-created"),
+        (ChangeOp::Delete, _) => tr.t("history-deleted"),
+        (ChangeOp::Restore, _) => tr.t("history-restored"),
+        (ChangeOp::Erase, _) => tr.t("history-erased"),
+        (ChangeOp::Update, Some(field)) => {
+            let label = def
+                .any_field(field)
+                .map_or_else(|| field.clone(), |f| labels::field(tr, def, f));
+            let show = |j: &Json| match j {
+                Json::Null => "—".to_string(),
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            tr.tn(
+                "history-set",
+                &[("field", label), ("from", show(&c.old)), ("to", show(&c.new))],
+            )
+        }
+        (ChangeOp::Update, None) => String::new(),
+    }
 }
 
 pub(super) fn unavailable(ui: &Ui, e: &Error) -> Response {
@@ -480,12 +559,10 @@ pub(super) fn unavailable(ui: &Ui, e: &Error) -> Response {
     ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new()))
 }
 
-pub async fn new_page(ui: Ui, Path(object): Path<String>) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
+pub async fn new_page(ui: Ui, Path(object): Path<String>) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
     let inputs = inputs(&ui, &def, None, &[]).await;
-    render_form(&ui, &def, None, inputs, None, None, StatusCode::OK)
+    Ok(render_form(&ui, &def, None, inputs, None, None, StatusCode::OK))
 }
 
 fn render_form(
@@ -522,10 +599,8 @@ fn render_form(
     ui.page(status, page.render())
 }
 
-pub async fn create(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
+pub async fn create(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
     let body = form_json(ui.tr.locale, &def, &form);
     // Likely duplicates are shown before the first save; "Save anyway" sends the form again
     // with `save_anyway`. A body the check cannot read goes on to the create, which says why.
@@ -539,54 +614,76 @@ pub async fn create(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<
     {
         let mut inputs = inputs(&ui, &def, None, &[]).await;
         keep_typed(&mut inputs, &form);
-        let tr = &ui.tr;
-        let duplicates = matches
-            .iter()
-            .map(|m| {
-                let why: Vec<String> = m
-                    .reasons
-                    .iter()
-                    .filter_map(|r| serde_json::to_value(r).ok())
-                    .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
-                    .collect();
-                (
-                    m.record.title(&def),
-                    format!("/o/{}/{}", def.name, m.record.id),
-                    why.join(", "),
-                )
-            })
-            .collect();
-        let page = FormPage {
-            title: tr.t1("list-new", "object", labels::object_in_sentence(tr, &def)),
-            action: format!("/o/{}/new", def.name),
-            cancel: format!("/o/{}", def.name),
-            save_label: tr.t("dup-save-anyway"),
-            version: 0,
-            inputs,
-            error: None,
-            conflict: None,
-            duplicates,
-            shell: ui.shell(&def.name),
-        };
-        return ui.page(StatusCode::OK, page.render());
+        let page = duplicates_form(&ui, &def, inputs, &matches);
+        return Ok(ui.page(StatusCode::OK, page.render()));
     }
     match ui.authed.crm.create(&ui.authed.principal, &def.name, &body).await {
-        Ok((_, r)) => Redirect::to(&format!("/o/{}/{}", def.name, r.id)).into_response(),
-        Err(e) if e.code == ErrorCode::ValidationFailed => {
-            let mut inputs = inputs(&ui, &def, None, &e.errors).await;
-            keep_typed(&mut inputs, &form);
-            render_form(
-                &ui,
-                &def,
-                None,
-                inputs,
-                Some(ui.tr.t("validation-failed")),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
+        Ok((_, r)) => Ok(Redirect::to(&format!("/o/{}/{}", def.name, r.id)).into_response()),
+        Err(e) if e.code == ErrorCode::ValidationFailed => Ok(refused_form(&ui, &def, None, &e, &form).await),
+        Err(e) => Err(write_refused(&ui, e).into()),
+    }
+}
+
+/// The new-record form again, with the records the new one may duplicate and why.
+fn duplicates_form(ui: &Ui, def: &ObjectDef, inputs: Vec<Input>, matches: &[Match]) -> FormPage {
+    let tr = &ui.tr;
+    let duplicates = matches
+        .iter()
+        .map(|m| {
+            let why: Vec<String> = m
+                .reasons
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .filter_map(|v| v.as_str().map(|k| tr.t(&format!("dup-reason-{k}"))))
+                .collect();
+            (
+                m.record.title(def),
+                format!("/o/{}/{}", def.name, m.record.id),
+                why.join(", "),
             )
-        }
-        Err(e) if e.code == ErrorCode::Forbidden => (StatusCode::FORBIDDEN, e.detail).into_response(),
-        Err(e) => unavailable(&ui, &e),
+        })
+        .collect();
+    FormPage {
+        title: tr.t1("list-new", "object", labels::object_in_sentence(tr, def)),
+        action: format!("/o/{}/new", def.name),
+        cancel: format!("/o/{}", def.name),
+        save_label: tr.t("dup-save-anyway"),
+        version: 0,
+        inputs,
+        error: None,
+        conflict: None,
+        duplicates,
+        shell: ui.shell(&def.name),
+    }
+}
+
+/// The form again after a save the checks refused: what the user typed, each field's message.
+async fn refused_form(
+    ui: &Ui,
+    def: &ObjectDef,
+    record: Option<&Record>,
+    e: &Error,
+    form: &[(String, String)],
+) -> Response {
+    let mut inputs = inputs(ui, def, record, &e.errors).await;
+    keep_typed(&mut inputs, form);
+    render_form(
+        ui,
+        def,
+        record,
+        inputs,
+        Some(ui.tr.t("validation-failed")),
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
+/// A write the user may not make says so in plain text; anything else is the unavailable page.
+fn write_refused(ui: &Ui, e: Error) -> Response {
+    if e.code == ErrorCode::Forbidden {
+        (StatusCode::FORBIDDEN, e.detail).into_response()
+    } else {
+        unavailable(ui, &e)
     }
 }
 
@@ -601,61 +698,49 @@ fn keep_typed(inputs: &mut [Input], form: &[(String, String)]) {
     }
 }
 
-pub async fn edit_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
-    let record = match ui.authed.crm.get(&ui.authed.principal, &def.name, &id).await {
-        Ok((_, r)) => r,
-        Err(e) if e.code == ErrorCode::NotFound => return super::not_found(&ui),
-        Err(e) => return unavailable(&ui, &e),
-    };
+pub async fn edit_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
+    let (_, record) = ui
+        .authed
+        .crm
+        .get(&ui.authed.principal, &def.name, &id)
+        .await
+        .or_not_found_else(&ui, |e| unavailable(&ui, &e))?;
     let inputs = inputs(&ui, &def, Some(&record), &[]).await;
-    render_form(&ui, &def, Some(&record), inputs, None, None, StatusCode::OK)
+    Ok(render_form(
+        &ui,
+        &def,
+        Some(&record),
+        inputs,
+        None,
+        None,
+        StatusCode::OK,
+    ))
 }
 
 pub async fn update(
     Path((object, id)): Path<(String, String)>,
     Posted { ui, form }: Posted<Vec<(String, String)>>,
-) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
+) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
     let version = super::form_version(&form);
     let body = form_json(ui.tr.locale, &def, &form);
-    match ui
+    let updated = ui
         .authed
         .crm
         .update(&ui.authed.principal, &def.name, &id, &body, version)
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
-        Err(e) if e.code == ErrorCode::VersionConflict => conflict(&ui, &def, &id, &form).await,
+        .await;
+    match updated {
+        Ok(_) => Ok(Redirect::to(&format!("/o/{}/{id}", def.name)).into_response()),
+        Err(e) if e.code == ErrorCode::VersionConflict => Ok(conflict(&ui, &def, &id, &form).await),
         Err(e) if e.code == ErrorCode::ValidationFailed => {
-            let record = ui
-                .authed
-                .crm
-                .get(&ui.authed.principal, &def.name, &id)
-                .await
-                .ok()
-                .map(|(_, r)| r);
-            let mut inputs = inputs(&ui, &def, record.as_ref(), &e.errors).await;
-            keep_typed(&mut inputs, &form);
-            let mut page = render_form(
-                &ui,
-                &def,
-                record.as_ref(),
-                inputs,
-                Some(ui.tr.t("validation-failed")),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            let record = ui.authed.crm.get(&ui.authed.principal, &def.name, &id).await;
+            let record = record.ok().map(|(_, r)| r);
+            let mut page = refused_form(&ui, &def, record.as_ref(), &e, &form).await;
             *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            page
+            Ok(page)
         }
-        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
-        Err(e) if e.code == ErrorCode::Forbidden => (StatusCode::FORBIDDEN, e.detail).into_response(),
-        Err(e) => unavailable(&ui, &e),
+        Err(e) => Err(e).or_not_found_else(&ui, |e| write_refused(&ui, e)),
     }
 }
 
@@ -693,24 +778,20 @@ async fn conflict(ui: &Ui, def: &ObjectDef, id: &str, form: &[(String, String)])
 pub async fn delete(
     Path((object, id)): Path<(String, String)>,
     Posted { ui, form }: Posted<Vec<(String, String)>>,
-) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
+) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
     let version = super::form_version(&form);
-    match ui
+    let deleted = ui
         .authed
         .crm
         .delete(&ui.authed.principal, &def.name, &id, version)
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/o/{}?trashed={id}", def.name)).into_response(),
+        .await;
+    match deleted {
+        Ok(_) => Ok(Redirect::to(&format!("/o/{}?trashed={id}", def.name)).into_response()),
         Err(e) if e.code == ErrorCode::VersionConflict => {
-            Redirect::to(&format!("/o/{}/{id}", def.name)).into_response()
+            Ok(Redirect::to(&format!("/o/{}/{id}", def.name)).into_response())
         }
-        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
-        Err(e) if e.code == ErrorCode::Forbidden => (StatusCode::FORBIDDEN, e.detail).into_response(),
-        Err(e) => unavailable(&ui, &e),
+        Err(e) => Err(e).or_not_found_else(&ui, |e| write_refused(&ui, e)),
     }
 }
 
@@ -718,17 +799,21 @@ pub async fn delete(
 pub async fn add_activity(
     Path((object, id)): Path<(String, String)>,
     Posted { ui, form }: Posted<Vec<(String, String)>>,
-) -> Response {
-    let (Some(def), Some(rid)) = (ui.object(&object), RecordId::parse(&id)) else {
-        return super::not_found(&ui);
-    };
-    let Some(activity) = ui.schema.objects.values().find(|o| o.is_activity()).cloned() else {
-        return super::not_found(&ui);
-    };
+) -> PageResult {
+    let (def, rid) = ui.object(&object).zip(RecordId::parse(&id)).or_not_found(&ui)?;
+    let activity = activity_object(&ui).cloned().or_not_found(&ui)?;
     if ui.authed.crm.get(&ui.authed.principal, &def.name, &id).await.is_err() {
-        return super::not_found(&ui);
+        return Err(PageError::not_found(&ui));
     }
-    let get = |k: &str| super::form_value(&form, k);
+    let body = activity_body(&def, &activity, rid, &form);
+    match ui.authed.crm.create(&ui.authed.principal, &activity.name, &body).await {
+        Ok(_) | Err(_) => Ok(Redirect::to(&format!("/o/{}/{id}#timeline", def.name)).into_response()),
+    }
+}
+
+/// The activity a quick action's form describes, linked to the record it was posted on.
+fn activity_body(def: &ObjectDef, activity: &ObjectDef, rid: RecordId, form: &[(String, String)]) -> Json {
+    let get = |k: &str| super::form_value(form, k);
     let kind = match get("type") {
         k @ ("call" | "note" | "task" | "meeting" | "email") => k,
         _ => "note",
@@ -752,10 +837,7 @@ pub async fn add_activity(
     if let Some(f) = relation {
         body.insert(f.name.clone(), json!(rid.to_string()));
     }
-    let body = Json::Object(body);
-    match ui.authed.crm.create(&ui.authed.principal, &activity.name, &body).await {
-        Ok(_) | Err(_) => Redirect::to(&format!("/o/{}/{id}#timeline", def.name)).into_response(),
-    }
+    Json::Object(body)
 }
 
 /// Inline edit of one field: the page's script posts here and gets back the outcome, with any
@@ -763,42 +845,40 @@ pub async fn add_activity(
 pub async fn save_field(
     Path((object, id)): Path<(String, String)>,
     Posted { ui, form }: Posted<Vec<(String, String)>>,
-) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
+) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
     let get = |k: &str| super::form_value(&form, k);
     let Some(field) = def.field(get("field")) else {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(json!({"error": ui.tr.t("validation-failed")})),
-        )
-            .into_response();
+        let error = json!({"error": ui.tr.t("validation-failed")});
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(error)).into_response());
     };
     let body = form_json(ui.tr.locale, &def, &[(field.name.clone(), get("value").to_string())]);
     let version = get("version").parse::<i64>().ok();
-    match ui
+    let saved = ui
         .authed
         .crm
         .update(&ui.authed.principal, &def.name, &id, &body, version)
-        .await
-    {
-        Ok((_, r)) => axum::Json(json!({"version": r.version})).into_response(),
-        Err(e) if e.code == ErrorCode::VersionConflict => {
+        .await;
+    saved
+        .map(|(_, r)| axum::Json(json!({"version": r.version})).into_response())
+        .or_not_found_else(&ui, |e| inline_refused(&ui, e))
+}
+
+/// Why an inline edit was not saved, as the page's script reads it.
+fn inline_refused(ui: &Ui, e: Error) -> Response {
+    match e.code {
+        ErrorCode::VersionConflict => {
             (StatusCode::PRECONDITION_FAILED, axum::Json(json!({"conflict": true}))).into_response()
         }
-        Err(e) if e.code == ErrorCode::ValidationFailed => {
+        ErrorCode::ValidationFailed => {
             let message = e.errors.first().map_or_else(
                 || ui.tr.t("validation-failed"),
                 |f| super::field_message(&ui.tr, &f.message),
             );
             (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({"error": message}))).into_response()
         }
-        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
-        Err(e) if e.code == ErrorCode::Forbidden => {
-            (StatusCode::FORBIDDEN, axum::Json(json!({"error": e.detail}))).into_response()
-        }
-        Err(e) => unavailable(&ui, &e),
+        ErrorCode::Forbidden => (StatusCode::FORBIDDEN, axum::Json(json!({"error": e.detail}))).into_response(),
+        _ => unavailable(ui, &e),
     }
 }
 
@@ -806,17 +886,15 @@ pub async fn save_field(
 pub async fn restore(
     Path((object, id)): Path<(String, String)>,
     Posted { ui, form: _ }: Posted<Vec<(String, String)>>,
-) -> Response {
-    let Some(def) = ui.object(&object) else {
-        return super::not_found(&ui);
-    };
-    match ui.authed.crm.restore(&ui.authed.principal, &def.name, &id, None).await {
-        Ok(_) => Redirect::to(&format!("/o/{}/{id}", def.name)).into_response(),
-        Err(e) if e.code == ErrorCode::NotFound => super::not_found(&ui),
-        Err(e) => (
-            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            e.detail,
-        )
-            .into_response(),
-    }
+) -> PageResult {
+    let def = ui.object(&object).or_not_found(&ui)?;
+    ui.authed
+        .crm
+        .restore(&ui.authed.principal, &def.name, &id, None)
+        .await
+        .or_not_found_else(&ui, |e| {
+            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, e.detail).into_response()
+        })?;
+    Ok(Redirect::to(&format!("/o/{}/{id}", def.name)).into_response())
 }

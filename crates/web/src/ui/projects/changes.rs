@@ -7,6 +7,7 @@ use super::{
     Fields, Params, ProjectHead, area_label, back, date, field, form_number, load, may_write, member_name, money_field,
     shell,
 };
+use crate::ui::page_error::PageResult;
 use crate::ui::posted::Posted;
 use crate::ui::{Shell, Ui, format};
 use anchora_core::Error;
@@ -210,11 +211,8 @@ fn card(ui: &Ui, state: &ProjectState, edit: bool, me: Option<u32>, c: &ChangeRe
     }
 }
 
-pub async fn changes_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn changes_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let mut changes: Vec<&ChangeRequest> = state.changes.iter().collect();
     changes.sort_by_key(|c| std::cmp::Reverse(c.number));
     let may_write = may_write(&ui);
@@ -236,7 +234,7 @@ pub async fn changes_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
         areas: Area::ALL.iter().map(|a| (a.as_str(), area_label(&ui, *a))).collect(),
         currency: state.project.settings.budget.currency.clone(),
     };
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 fn form_date(form: &Fields, key: &str) -> Result<Option<NaiveDate>, Error> {

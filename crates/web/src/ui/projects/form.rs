@@ -1,14 +1,15 @@
 //! What the project pages share: reading their forms (numbers and amounts as the user's
 //! language writes them), the labels of roles, areas and states, and the answer to a form.
 
+use crate::ui::Ui;
 use crate::ui::admin::problem;
-use crate::ui::{Ui, forbidden, not_found};
+use crate::ui::page_error::OrPage;
+use anchora_core::Error;
 use anchora_core::project::ProjectState;
 use anchora_core::project::model::{PackageState, TaskStatus};
 use anchora_core::project::roles::RoleDef;
 use anchora_core::project::thirds::Area;
 use anchora_core::views::url_encode;
-use anchora_core::{Error, ErrorCode};
 use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -24,12 +25,14 @@ pub(crate) fn field<'a>(form: &'a Fields, key: &str) -> &'a str {
 
 /// After a form: back to the page, with the error to show if there was one.
 pub(crate) fn back(ui: &Ui, path: &str, result: Result<(), Error>) -> Response {
-    match result {
-        Ok(()) => Redirect::to(&format!("{path}?saved=1")).into_response(),
-        Err(e) if e.code == ErrorCode::Forbidden => forbidden(ui),
-        Err(e) if e.code == ErrorCode::NotFound => not_found(ui),
-        Err(e) => Redirect::to(&format!("{path}?error={}", url_encode(&problem(&e)))).into_response(),
-    }
+    let answered = result.or_forbidden(ui).and_then(|result| {
+        result.or_not_found_else(ui, |e| {
+            Redirect::to(&format!("{path}?error={}", url_encode(&problem(&e)))).into_response()
+        })
+    });
+    answered
+        .map(|()| Redirect::to(&format!("{path}?saved=1")).into_response())
+        .into_response()
 }
 
 pub fn role_label(ui: &Ui, catalogue: &[RoleDef], key: &str) -> String {

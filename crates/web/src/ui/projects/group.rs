@@ -3,6 +3,7 @@
 use super::form::*;
 use super::page::*;
 use crate::ui::Ui;
+use crate::ui::page_error::PageResult;
 use crate::ui::posted::Posted;
 use anchora_core::Error;
 use anchora_core::project::model::Member;
@@ -13,11 +14,8 @@ use axum::response::Response;
 use serde_json::{Value as Json, json};
 use std::fmt::Write;
 
-pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let mut page = ProjectPage::new(&ui, &state, rights, "group", &q);
     page.members = state
         .members
@@ -70,7 +68,7 @@ pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response
             .map(|u| (u.id.to_string(), u.name))
             .collect();
     }
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 // ---- Group forms ----

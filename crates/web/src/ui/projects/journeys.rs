@@ -4,15 +4,18 @@
 //! the reports, processes and training the project records as configuration.
 
 use super::{Fields, Params, ProjectHead, back, field, form_number, load, may_write, shell};
+use crate::ui::page_error::{PageError, PageResult};
 use crate::ui::posted::Posted;
 use crate::ui::{Shell, Ui};
 use anchora_core::Error;
-use anchora_core::project::journeys::{ConfigKind, Configured, Priority, Requirement, Trace};
+use anchora_core::project::journeys::{ConfigKind, Configured, Journey, Priority, Requirement, Trace, Traceability};
+use anchora_core::project::{ProjectRights, ProjectState};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
+use std::collections::HashMap;
 
 pub struct RequirementRow {
     pub number: u32,
@@ -104,46 +107,48 @@ fn row(ui: &Ui, configured: &[Configured], r: &Requirement) -> RequirementRow {
     }
 }
 
-pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
+pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
+    let (trace, configured) = ui
+        .authed
+        .crm
+        .traceability(&ui.authed.principal, &state)
+        .await
+        .map_err(|_| PageError::forbidden(&ui))?;
+    let page = journeys_view(&ui, &state, rights, &q, &trace, &configured);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// A journey with its touchpoints, each with the requirements that come from it.
+fn journey_view(ui: &Ui, state: &ProjectState, configured: &[Configured], j: &Journey) -> JourneyView {
+    let of = |t: Option<usize>| {
+        state
+            .requirements
+            .iter()
+            .filter(|r| r.journey == Some(j.number) && r.touchpoint == t)
+            .map(|r| row(ui, configured, r))
+            .collect::<Vec<_>>()
     };
-    let (trace, configured) = match ui.authed.crm.traceability(&ui.authed.principal, &state).await {
-        Ok(x) => x,
-        Err(_) => return crate::ui::forbidden(&ui),
-    };
-    let may_write = may_write(&ui) && (rights.edit || rights.member.is_some());
-    let journeys = state
-        .journeys
-        .iter()
-        .map(|j| {
-            let of = |t: Option<usize>| {
-                state
-                    .requirements
-                    .iter()
-                    .filter(|r| r.journey == Some(j.number) && r.touchpoint == t)
-                    .map(|r| row(&ui, &configured, r))
-                    .collect::<Vec<_>>()
-            };
-            JourneyView {
-                number: j.number,
-                name: j.name.clone(),
-                description: j.description.clone(),
-                touchpoints: j
-                    .touchpoints
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| TouchpointView {
-                        name: t.name.clone(),
-                        tasks: t.tasks.clone(),
-                        requirements: of(Some(i)),
-                    })
-                    .collect(),
-                requirements: of(None),
-            }
-        })
-        .collect();
+    JourneyView {
+        number: j.number,
+        name: j.name.clone(),
+        description: j.description.clone(),
+        touchpoints: j
+            .touchpoints
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TouchpointView {
+                name: t.name.clone(),
+                tasks: t.tasks.clone(),
+                requirements: of(Some(i)),
+            })
+            .collect(),
+        requirements: of(None),
+    }
+}
+
+/// Where a requirement may come from: each journey, and each of its touchpoints.
+fn sources(state: &ProjectState) -> Vec<(String, String)> {
     let mut sources = Vec::new();
     for j in &state.journeys {
         sources.push((j.number.to_string(), j.name.clone()));
@@ -151,24 +156,41 @@ pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
             sources.push((format!("{}:{i}", j.number), format!("{} → {}", j.name, t.name)));
         }
     }
+    sources
+}
+
+/// The journeys page: the journeys, the form's choices, what is traced to what and what is
+/// not, and the configuration recorded by hand.
+fn journeys_view(
+    ui: &Ui,
+    state: &ProjectState,
+    rights: ProjectRights,
+    q: &HashMap<String, String>,
+    trace: &Traceability,
+    configured: &[Configured],
+) -> JourneysPage {
     let requirement_label = |n: u32| {
         state
             .requirement(n)
             .map_or_else(|| format!("#{n}"), |r| format!("#{n} {}", r.text))
     };
-    let page = JourneysPage {
-        shell: shell(&ui),
+    JourneysPage {
+        shell: shell(ui),
         title: state.project.settings.name.clone(),
-        head: ProjectHead::new(&ui, &state, rights, "journeys", &q),
-        may_write,
-        journeys,
+        head: ProjectHead::new(ui, state, rights, "journeys", q),
+        may_write: may_write(ui) && (rights.edit || rights.member.is_some()),
+        journeys: state
+            .journeys
+            .iter()
+            .map(|j| journey_view(ui, state, configured, j))
+            .collect(),
         other: state
             .requirements
             .iter()
             .filter(|r| r.journey.is_none())
-            .map(|r| row(&ui, &configured, r))
+            .map(|r| row(ui, configured, r))
             .collect(),
-        sources,
+        sources: sources(state),
         priorities: Priority::ALL
             .iter()
             .map(|p| (p.as_str(), ui.tr.t(&format!("requirement-priority-{}", p.as_str()))))
@@ -176,26 +198,25 @@ pub async fn journeys_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
         phases: state.project.settings.phases.iter().map(|p| p.name.clone()).collect(),
         targets: configured
             .iter()
-            .map(|c| (format!("{}|{}", c.kind.as_str(), c.target), configured_label(&ui, c)))
+            .map(|c| (format!("{}|{}", c.kind.as_str(), c.target), configured_label(ui, c)))
             .collect(),
         untraced: trace.untraced.iter().map(|n| requirement_label(*n)).collect(),
-        unrequired: trace.unrequired.iter().map(|c| configured_label(&ui, c)).collect(),
+        unrequired: trace.unrequired.iter().map(|c| configured_label(ui, c)).collect(),
         dangling: trace
             .dangling
             .iter()
-            .map(|(n, t)| format!("{} → {}", requirement_label(*n), trace_label(&ui, &configured, t)))
+            .map(|(n, t)| format!("{} → {}", requirement_label(*n), trace_label(ui, configured, t)))
             .collect(),
         recorded: state
             .configuration
             .iter()
-            .map(|c| (c.number, c.version, format!("{}: {}", kind_label(&ui, c.kind), c.name)))
+            .map(|c| (c.number, c.version, format!("{}: {}", kind_label(ui, c.kind), c.name)))
             .collect(),
         recordable: [ConfigKind::Report, ConfigKind::Process, ConfigKind::Training]
             .iter()
-            .map(|k| (k.as_str(), kind_label(&ui, *k)))
+            .map(|k| (k.as_str(), kind_label(ui, *k)))
             .collect(),
-    };
-    ui.page(StatusCode::OK, page.render())
+    }
 }
 
 /// Touchpoints one per line: `Name: task; task`.

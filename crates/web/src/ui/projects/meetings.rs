@@ -5,6 +5,7 @@
 use super::{
     Fields, Params, ProjectHead, back, date, field, form_number, load, may_write, member_name, role_label, shell,
 };
+use crate::ui::page_error::PageResult;
 use crate::ui::posted::Posted;
 use crate::ui::{Shell, Ui};
 use anchora_core::Error;
@@ -162,11 +163,8 @@ fn meeting_card(ui: &Ui, state: &ProjectState, m: &Meeting) -> MeetingCard {
     }
 }
 
-pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let today = ui.authed.crm.clock.now().date_naive();
     let may_write = may_write(&ui);
     let member = rights.member.and_then(|n| state.member(n));
@@ -254,7 +252,7 @@ pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
             .map(|k| (k.as_str(), ui.tr.t(&format!("escalation-kind-{}", k.as_str()))))
             .collect(),
     };
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 pub async fn add_meeting(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
@@ -417,11 +415,8 @@ fn due_label(ui: &Ui, d: Due) -> String {
     ui.tr.t(&format!("matrix-due-{}", d.as_str()))
 }
 
-pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let today = ui.authed.crm.clock.now().date_naive();
     let may_write = may_write(&ui);
     let rows = state
@@ -470,7 +465,7 @@ pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params
             .map(|f| (f.key(), fulfilment_label(&ui, f)))
             .collect(),
     };
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 pub async fn add_communication(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {

@@ -2,18 +2,15 @@
 
 use super::form::*;
 use super::page::*;
+use crate::ui::page_error::PageResult;
 use crate::ui::{Ui, format};
 use anchora_core::project::thirds::Area;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::Response;
 
-pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let today = today(&ui);
     let mut page = ProjectPage::new(&ui, &state, rights, "overview", &q);
     let s = &state.project.settings;
@@ -175,5 +172,5 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Respo
             warn: b.over_budget,
         },
     ];
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }

@@ -2,15 +2,14 @@
 
 use super::form::*;
 use crate::ui::admin::banner;
-use crate::ui::{NavItem, Shell, Ui, forbidden, format, not_found, svg};
-use anchora_core::ErrorCode;
+use crate::ui::page_error::{OrPage, PageError};
+use crate::ui::{NavItem, Shell, Ui, forbidden, format, svg};
 use anchora_core::auth::Permission;
 use anchora_core::project::health::{Check, Rule};
 use anchora_core::project::model::Cadence;
 use anchora_core::project::thirds::{Area, Thirds};
 use anchora_core::project::{ProjectRights, ProjectState};
 use askama::Template;
-use axum::response::Response;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -384,10 +383,11 @@ pub(crate) fn thirds_svg(ui: &Ui, t: &Thirds) -> String {
     svg
 }
 
-pub(crate) async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRights), Response> {
-    match ui.authed.crm.project_state(&ui.authed.principal, id).await {
-        Ok(x) => Ok(x),
-        Err(e) if e.code == ErrorCode::NotFound => Err(not_found(ui)),
-        Err(_) => Err(forbidden(ui)),
-    }
+/// A project as the caller sees it: one they may not see is the forbidden page.
+pub(crate) async fn load(ui: &Ui, id: &str) -> Result<(ProjectState, ProjectRights), PageError> {
+    ui.authed
+        .crm
+        .project_state(&ui.authed.principal, id)
+        .await
+        .or_not_found_else(ui, |_| forbidden(ui))
 }

@@ -3,8 +3,9 @@
 use super::form::*;
 use super::page::*;
 use crate::ui::admin::banner;
+use crate::ui::page_error::{PageError, PageResult};
 use crate::ui::posted::Posted;
-use crate::ui::{Shell, Ui, forbidden, format, gantt, not_found};
+use crate::ui::{Shell, Ui, format, gantt};
 use anchora_core::Error;
 use anchora_core::project::ProjectState;
 use anchora_core::project::model::{ExternalKind, Task, TaskStatus};
@@ -18,11 +19,8 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
 
-pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let today = today(&ui);
     let mut page = ProjectPage::new(&ui, &state, rights, "plan", &q);
     let schedule = state.schedule().ok();
@@ -85,7 +83,7 @@ pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response 
         .iter()
         .map(|m| (m.number.to_string(), m.name.clone()))
         .collect();
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 /// The plan's Gantt chart with today, the target and the forecast finish marked.
@@ -243,17 +241,14 @@ pub(crate) struct TaskPage {
     predecessors: Vec<(u32, String)>,
 }
 
-pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let Some(task) = state.task(n).cloned() else {
-        return not_found(&ui);
+        return Err(PageError::not_found(&ui));
     };
     let owner = rights.member.is_some() && task.owner == rights.member;
     if !rights.edit && !owner {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
     let ext = task.external.first();
     let page = TaskPage {
@@ -308,7 +303,7 @@ pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Par
             .collect(),
         task,
     };
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 pub async fn save_task(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {

@@ -4,6 +4,7 @@
 
 use super::{Fields, Params, ProjectHead, back, field, form_number, load, shell};
 use crate::report_voice::{ReportVoice, markdown_to_html};
+use crate::ui::page_error::{PageError, PageResult};
 use crate::ui::posted::Posted;
 use crate::ui::{Shell, Ui};
 use anchora_core::project::report::DEFAULT_TEMPLATE;
@@ -58,11 +59,8 @@ fn voice(ui: &Ui) -> ReportVoice {
     ReportVoice(ui.tr.clone())
 }
 
-pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let today = ui.authed.crm.clock.now().date_naive();
     let (draft_html, draft_error) = match state.draft_report(today, "", &voice(&ui)) {
         Ok(d) => (markdown_to_html(&d.markdown), None),
@@ -98,7 +96,7 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> R
         custom_template: state.project.settings.report_template.is_some(),
         version: state.project.version,
     };
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 pub async fn send_report(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
@@ -134,13 +132,10 @@ pub async fn save_template(Path(id): Path<String>, Posted { ui, form }: Posted<F
     back(&ui, &format!("/projects/{id}/reports"), result)
 }
 
-pub async fn report_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn report_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     let Some(r) = state.report(n) else {
-        return crate::ui::not_found(&ui);
+        return Err(PageError::not_found(&ui));
     };
     let page = ReportPage {
         shell: shell(&ui),
@@ -150,17 +145,14 @@ pub async fn report_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): P
         sent: ui.tr.datetime(r.sent_at),
         html: markdown_to_html(&r.markdown),
     };
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 /// The report alone on a page laid out for paper: the browser prints it or saves it as PDF.
-pub async fn print_page(ui: Ui, Path((id, n)): Path<(String, u32)>) -> Response {
-    let (state, _) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn print_page(ui: Ui, Path((id, n)): Path<(String, u32)>) -> PageResult {
+    let (state, _) = load(&ui, &id).await?;
     let Some(r) = state.report(n) else {
-        return crate::ui::not_found(&ui);
+        return Err(PageError::not_found(&ui));
     };
     let page = PrintPage {
         shell: shell(&ui),
@@ -168,24 +160,18 @@ pub async fn print_page(ui: Ui, Path((id, n)): Path<(String, u32)>) -> Response 
         html: markdown_to_html(&r.markdown),
         back: format!("/projects/{id}/reports/{n}"),
     };
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
-pub async fn markdown(ui: Ui, Path((id, n)): Path<(String, u32)>) -> Response {
-    let (state, _) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn markdown(ui: Ui, Path((id, n)): Path<(String, u32)>) -> PageResult {
+    let (state, _) = load(&ui, &id).await?;
     let Some(r) = state.report(n) else {
-        return crate::ui::not_found(&ui);
+        return Err(PageError::not_found(&ui));
     };
     let file = format!("status-report-{}.md", r.sent_at.format("%Y-%m-%d"));
-    (
-        [
-            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        r.markdown.clone(),
-    )
-        .into_response()
+    let headers = [
+        (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+    ];
+    Ok((headers, r.markdown.clone()).into_response())
 }

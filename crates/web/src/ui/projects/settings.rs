@@ -2,8 +2,9 @@
 
 use super::form::*;
 use super::page::*;
+use crate::ui::Ui;
+use crate::ui::page_error::{PageError, PageResult};
 use crate::ui::posted::Posted;
-use crate::ui::{Ui, forbidden};
 use anchora_core::Error;
 use anchora_core::project::model::Settings;
 use askama::Template;
@@ -54,17 +55,14 @@ pub(crate) fn settings_form(s: &Settings, version: i64) -> SettingsForm {
     }
 }
 
-pub async fn settings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> Response {
-    let (state, rights) = match load(&ui, &id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn settings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
+    let (state, rights) = load(&ui, &id).await?;
     if !rights.edit {
-        return forbidden(&ui);
+        return Err(PageError::forbidden(&ui));
     }
     let mut page = ProjectPage::new(&ui, &state, rights, "settings", &q);
     page.form = settings_form(&state.project.settings, state.project.version);
-    ui.page(StatusCode::OK, page.render())
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 /// The settings form as the API's patch.
