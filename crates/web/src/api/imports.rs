@@ -281,50 +281,78 @@ pub async fn export_response(
     crm.check_export(&who, &request).await?;
     let name = format!("{}-{}", request.object, crm.clock.now().format("%Y-%m-%d"));
     match format {
-        Format::Csv => {
-            let (tx, mut rx) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-            let sink = StreamingCsv {
-                csv: CsvSink::new(SharedBuffer::default())?,
-                tx: tx.clone(),
-            };
-            tokio::spawn(async move {
-                let mut sink: Box<dyn Sink> = Box::new(sink);
-                let result = crm.export(&who, &request, sink.as_mut()).await;
-                let result = result.and_then(|_| sink.finish());
-                if let Err(e) = result {
-                    tracing::warn!(error = %e.detail, "an export stopped");
-                    let _ = tx.send(Err(std::io::Error::other(e.detail))).await;
-                }
-            });
-            let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-            Ok(file_response(Body::from_stream(stream), format, &name))
-        }
-        Format::Xlsx => {
-            let dir = tempfile::tempdir().map_err(|e| ApiError(Error::internal(e.to_string())))?;
-            let path = dir.path().join("export.xlsx");
-            let mut sink: Box<dyn Sink> = Box::new(XlsxSink::new(&path)?);
-            crm.export(&who, &request, sink.as_mut()).await?;
-            tokio::task::spawn_blocking(move || sink.finish())
-                .await
-                .map_err(|e| ApiError(Error::internal(e.to_string())))??;
-            let file = tokio::fs::File::open(&path)
-                .await
-                .map_err(|e| ApiError(Error::internal(e.to_string())))?;
-            // The directory goes with the stream, so the file lives until it is sent.
-            let stream = futures_util::stream::unfold(Some((file, dir)), |state| async move {
-                use tokio::io::AsyncReadExt;
-                let (mut file, dir) = state?;
-                let mut buf = vec![0u8; 64 * 1024];
-                match file.read(&mut buf).await {
-                    Ok(0) => None,
-                    Ok(n) => {
-                        buf.truncate(n);
-                        Some((Ok::<_, std::io::Error>(buf), Some((file, dir))))
-                    }
-                    Err(e) => Some((Err(e), None)),
-                }
-            });
-            Ok(file_response(Body::from_stream(stream), format, &name))
-        }
+        Format::Csv => csv_download(crm, who, request, &name),
+        Format::Xlsx => xlsx_download(crm, who, request, &name).await,
     }
+}
+
+/// The CSV written beside the response and streamed as it comes; a failure part-way ends the
+/// stream with an error.
+fn csv_download(
+    crm: Crm,
+    who: anchora_core::auth::Principal,
+    request: ExportRequest,
+    name: &str,
+) -> ApiResult<Response> {
+    let (tx, mut rx) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let sink = StreamingCsv {
+        csv: CsvSink::new(SharedBuffer::default())?,
+        tx: tx.clone(),
+    };
+    tokio::spawn(async move {
+        let mut sink: Box<dyn Sink> = Box::new(sink);
+        let result = crm.export(&who, &request, sink.as_mut()).await;
+        let result = result.and_then(|_| sink.finish());
+        if let Err(e) = result {
+            tracing::warn!(error = %e.detail, "an export stopped");
+            let _ = tx.send(Err(std::io::Error::other(e.detail))).await;
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Ok(file_response(Body::from_stream(stream), Format::Csv, name))
+}
+
+/// The XLSX written whole to a temporary file, then streamed from it.
+async fn xlsx_download(
+    crm: Crm,
+    who: anchora_core::auth::Principal,
+    request: ExportRequest,
+    name: &str,
+) -> ApiResult<Response> {
+    let dir = tempfile::tempdir().map_err(|e| ApiError(Error::internal(e.to_string())))?;
+    let path = dir.path().join("export.xlsx");
+    let mut sink: Box<dyn Sink> = Box::new(XlsxSink::new(&path)?);
+    crm.export(&who, &request, sink.as_mut()).await?;
+    tokio::task::spawn_blocking(move || sink.finish())
+        .await
+        .map_err(|e| ApiError(Error::internal(e.to_string())))??;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError(Error::internal(e.to_string())))?;
+    Ok(file_response(
+        Body::from_stream(file_stream(file, dir)),
+        Format::Xlsx,
+        name,
+    ))
+}
+
+/// A file read in pieces as a body's stream.
+fn file_stream(
+    file: tokio::fs::File,
+    dir: tempfile::TempDir,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    // The directory goes with the stream, so the file lives until it is sent.
+    futures_util::stream::unfold(Some((file, dir)), |state| async move {
+        use tokio::io::AsyncReadExt;
+        let (mut file, dir) = state?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), Some((file, dir))))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
 }

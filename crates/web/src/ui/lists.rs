@@ -1,7 +1,7 @@
 //! Record lists: chosen columns, sort by clicking a header, a filter builder whose conditions
 //! live in the URL, keyset pages.
 
-use super::page_error::{OrNotFound, PageResult};
+use super::page_error::{OrNotFound, PageError, PageResult};
 use super::posted::Posted;
 use super::{Cell, Resolver, Shell, Ui, labels};
 use crate::i18n::Tr;
@@ -125,24 +125,8 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
     let def = ui.object(&object).or_not_found(&ui)?;
     let state = ListState::of(&q);
     let params = state.params(&def, query_value(&q, "cursor"));
-    let (page, error) = match ui.authed.crm.list(&ui.authed.principal, &def.name, &params).await {
-        Ok((_, page)) => (Some(page), None),
-        Err(e)
-            if matches!(
-                e.code,
-                ErrorCode::InvalidFilter
-                    | ErrorCode::InvalidSort
-                    | ErrorCode::InvalidCursor
-                    | ErrorCode::ValidationFailed
-            ) =>
-        {
-            (None, Some(e.detail))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "a list could not be read");
-            return Err(ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new())).into());
-        }
-    };
+    let read = ui.authed.crm.list(&ui.authed.principal, &def.name, &params).await;
+    let (page, error) = page_or_mistake(&ui, read)?;
     let records = page.as_ref().map(|p| p.records.clone()).unwrap_or_default();
     let resolver = Resolver::for_records(&ui, &def, &records).await;
     let saved = ui.authed.crm.views(&ui.authed.principal, &def.name).await;
@@ -156,6 +140,32 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         users,
     };
     Ok(ui.page(StatusCode::OK, list_view(&ui, &def, &state, &q, loaded).render()))
+}
+
+/// The page of records read, or the mistake in the URL (filter, sort, cursor) that kept it
+/// from being read, shown on the page; anything else is the unavailable page.
+fn page_or_mistake<T>(
+    ui: &Ui,
+    read: anchora_core::Result<(T, ListedPage)>,
+) -> Result<(Option<ListedPage>, Option<String>), PageError> {
+    match read {
+        Ok((_, page)) => Ok((Some(page), None)),
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::InvalidFilter
+                    | ErrorCode::InvalidSort
+                    | ErrorCode::InvalidCursor
+                    | ErrorCode::ValidationFailed
+            ) =>
+        {
+            Ok((None, Some(e.detail)))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a list could not be read");
+            Err(ui.page(StatusCode::SERVICE_UNAVAILABLE, Ok(String::new())).into())
+        }
+    }
 }
 
 /// A query parameter's value, if the request has it.

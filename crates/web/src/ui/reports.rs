@@ -2,14 +2,15 @@
 //! picklist, a person or a yes/no field, over every record the reader may see, as a table and
 //! a bar chart. Everything is in the URL, so a report is shared by its link.
 
+use super::page_error::{OrNotFound, PageResult};
 use super::{Resolver, Shell, Ui, charts, format, labels};
+use crate::i18n::Tr;
 use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
-use anchora_core::reports::{groupable, summable};
+use anchora_core::reports::{GroupedReport, groupable, summable};
 use anchora_core::value::Value;
 use askama::Template;
 use axum::extract::Query;
 use axum::http::StatusCode;
-use axum::response::Response;
 use std::collections::{BTreeMap, HashMap};
 
 pub struct Row {
@@ -42,17 +43,8 @@ fn field_label(ui: &Ui, object: &ObjectDef, f: &FieldDef) -> String {
     }
 }
 
-pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> Response {
-    let tr = &ui.tr;
-    let visible: Vec<&ObjectDef> = ui.schema.objects.values().filter(|o| !o.archived).collect();
-    let chosen = q
-        .get("object")
-        .and_then(|o| visible.iter().find(|x| &x.name == o))
-        .or_else(|| visible.iter().find(|o| o.name == "deal"))
-        .or_else(|| visible.first());
-    let Some(chosen) = chosen.map(|o| o.name.clone()) else {
-        return super::not_found(&ui);
-    };
+pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> PageResult {
+    let chosen = chosen_object(&ui, &q).or_not_found(&ui)?;
     let asked = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let (report, error) = match ui
         .authed
@@ -63,39 +55,62 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         Ok(report) => (Some(report), None),
         Err(e) => (None, Some(e.detail)),
     };
-    let Some(object) = ui.schema.objects.get(&chosen).cloned() else {
-        return super::not_found(&ui);
+    let object = ui.schema.objects.get(&chosen).cloned().or_not_found(&ui)?;
+    let mut page = report_form(&ui, &object, report.as_ref(), error, &q);
+    let Some((report, group)) = report.as_ref().and_then(|r| Some((r, r.group.as_ref()?))) else {
+        return Ok(ui.page(StatusCode::OK, page.render()));
     };
+    let resolver = Resolver::new(&ui).await;
+    fill_report(&ui.tr, &mut page, &object, report, group, &resolver);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// The object the report is on: the one asked for, else deals, else the first there is.
+fn chosen_object(ui: &Ui, q: &HashMap<String, String>) -> Option<String> {
+    let visible: Vec<&ObjectDef> = ui.schema.objects.values().filter(|o| !o.archived).collect();
+    q.get("object")
+        .and_then(|o| visible.iter().find(|x| &x.name == o))
+        .or_else(|| visible.iter().find(|o| o.name == "deal"))
+        .or_else(|| visible.first())
+        .map(|o| o.name.clone())
+}
+
+/// The report page with its choices and no figures yet.
+fn report_form(
+    ui: &Ui,
+    object: &ObjectDef,
+    report: Option<&GroupedReport>,
+    error: Option<String>,
+    q: &HashMap<String, String>,
+) -> ReportsPage {
+    let tr = &ui.tr;
+    let asked = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     // The choices stay on the page when the report fails, with the user's own selected.
-    let (group_on, sum_on) = match &report {
+    let (group_on, sum_on) = match report {
         Some(r) => (
             r.group.as_ref().map(|f| f.name.clone()),
             r.sum.as_ref().map(|f| f.name.clone()),
         ),
         None => (asked("group").map(String::from), asked("sum").map(String::from)),
     };
-    let mut page = ReportsPage {
+    ReportsPage {
         title: tr.t("reports-title"),
-        objects: visible
-            .iter()
+        objects: (ui.schema.objects.values().filter(|o| !o.archived))
             .map(|o| (o.name.clone(), labels::object_plural(tr, o), o.name == object.name))
             .collect(),
-        groups: groupable(&object)
+        groups: groupable(object)
             .iter()
             .map(|f| {
                 let on = group_on.as_deref() == Some(f.name.as_str());
-                (f.name.clone(), field_label(&ui, &object, f), on)
+                (f.name.clone(), field_label(ui, object, f), on)
             })
             .collect(),
-        measures: summable(&object)
+        measures: summable(object)
             .iter()
             .map(|f| {
                 let on = sum_on.as_deref() == Some(f.name.as_str());
-                (
-                    f.name.clone(),
-                    tr.t1("reports-sum-of", "field", field_label(&ui, &object, f)),
-                    on,
-                )
+                let label = tr.t1("reports-sum-of", "field", field_label(ui, object, f));
+                (f.name.clone(), label, on)
             })
             .collect(),
         rows: Vec::new(),
@@ -104,43 +119,55 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         error,
         list_href: format!("/o/{}", object.name),
         shell: ui.shell("reports"),
-    };
-    let Some((report, group)) = report.as_ref().and_then(|r| Some((r, r.group.as_ref()?))) else {
-        return ui.page(StatusCode::OK, page.render());
-    };
-    let resolver = Resolver::new(&ui).await;
+    }
+}
+
+/// A group's sums in the user's words, one currency a line.
+fn sum_text(locale: &str, sum: Option<&FieldDef>, sums: &BTreeMap<String, f64>) -> String {
+    let Some(f) = sum else { return String::new() };
+    sums.iter()
+        .map(|(cur, v)| match f.field_type {
+            #[allow(clippy::cast_possible_truncation)]
+            FieldType::Money => format::money(locale, v.round() as i64, Some(cur.as_str()).filter(|c| !c.is_empty())),
+            FieldType::Percent => format::percent(locale, *v),
+            _ => format::number(locale, *v, 0),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a group is called: a choice, a person, yes or no, or none.
+fn group_label(tr: &Tr, object: &ObjectDef, group: &FieldDef, key: &Value, resolver: &Resolver) -> String {
+    match key {
+        Value::Select(v) => labels::choice(tr, object, group, v),
+        Value::User(u) => resolver.user(Some(*u)),
+        Value::Bool(true) => tr.t("reports-yes"),
+        Value::Bool(false) => tr.t("reports-no"),
+        _ => tr.t("reports-none"),
+    }
+}
+
+/// The report's figures on the page: a row and a bar per group, and the total.
+fn fill_report(
+    tr: &Tr,
+    page: &mut ReportsPage,
+    object: &ObjectDef,
+    report: &GroupedReport,
+    group: &FieldDef,
+    resolver: &Resolver,
+) {
     let locale = tr.locale;
-    let sum_text = |sums: &BTreeMap<String, f64>| -> String {
-        let Some(f) = &report.sum else { return String::new() };
-        sums.iter()
-            .map(|(cur, v)| match f.field_type {
-                #[allow(clippy::cast_possible_truncation)]
-                FieldType::Money => {
-                    format::money(locale, v.round() as i64, Some(cur.as_str()).filter(|c| !c.is_empty()))
-                }
-                FieldType::Percent => format::percent(locale, *v),
-                _ => format::number(locale, *v, 0),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     let one_figure = report.one_currency();
     let mut bars = Vec::new();
     for g in &report.groups {
-        let label = match &g.key {
-            Value::Select(v) => labels::choice(tr, &object, group, v),
-            Value::User(u) => resolver.user(Some(*u)),
-            Value::Bool(true) => tr.t("reports-yes"),
-            Value::Bool(false) => tr.t("reports-no"),
-            _ => tr.t("reports-none"),
-        };
+        let label = group_label(tr, object, group, &g.key, resolver);
         #[allow(clippy::cast_precision_loss)]
         let share = if report.total > 0 {
             g.count as f64 / report.total as f64
         } else {
             0.0
         };
-        let sums_text = sum_text(&g.sums);
+        let sums_text = sum_text(locale, report.sum.as_ref(), &g.sums);
         #[allow(clippy::cast_precision_loss)]
         let (value, text) = if one_figure {
             (g.sums.values().sum::<f64>(), sums_text.clone())
@@ -161,5 +188,4 @@ pub async fn reports_page(ui: Ui, Query(q): Query<HashMap<String, String>>) -> R
         page.total = format::number(locale, report.total as f64, 0);
     }
     page.chart = charts::bars(&page.title, &bars);
-    ui.page(StatusCode::OK, page.render())
 }

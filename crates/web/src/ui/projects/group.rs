@@ -6,7 +6,9 @@ use crate::ui::Ui;
 use crate::ui::page_error::PageResult;
 use crate::ui::posted::Posted;
 use anchora_core::Error;
+use anchora_core::identity::User;
 use anchora_core::project::model::Member;
+use anchora_core::project::{ProjectRights, ProjectState};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -20,35 +22,7 @@ pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResu
     page.members = state
         .members
         .iter()
-        .map(|m: &Member| MemberRow {
-            number: m.number,
-            version: m.version,
-            name: m.name.clone(),
-            detail: [m.organisation.as_str(), m.email.as_str()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" · "),
-            roles: m
-                .roles
-                .iter()
-                .enumerate()
-                .map(|(index, a)| {
-                    let mut label = role_label(&ui, &state.catalogue, &a.role);
-                    if let Some(x) = a.department.as_ref().or(a.user_group.as_ref()) {
-                        let _ = write!(label, " ({x})");
-                    }
-                    RoleChip { label, index }
-                })
-                .collect(),
-            kickoff: m
-                .kickoff
-                .as_ref()
-                .map(|k| ui.tr.t1("project-confirmed-on", "date", ui.tr.datetime(k.at))),
-            review: m.review.as_ref().map(|r| format!("{}/5 · {}", r.rating, r.text)),
-            may_speak: m.user == Some(ui.authed.user.id) || (rights.edit && m.external()),
-        })
+        .map(|m| member_row(&ui, &state, rights, m))
         .collect();
     page.roles = state
         .catalogue
@@ -56,19 +30,54 @@ pub async fn group(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResu
         .map(|r| (r.key.clone(), role_label(&ui, &state.catalogue, &r.key)))
         .collect();
     if rights.edit {
-        let in_group: Vec<_> = state.members.iter().filter_map(|m| m.user).collect();
-        page.users = ui
-            .authed
-            .crm
-            .users(&ui.authed.principal)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.active && !in_group.contains(&u.id))
-            .map(|u| (u.id.to_string(), u.name))
-            .collect();
+        let users = ui.authed.crm.users(&ui.authed.principal).await.unwrap_or_default();
+        page.users = users_to_add(&state, users);
     }
     Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// A member with their roles, kick-off confirmation and review, and whether the caller may
+/// confirm and review for them.
+fn member_row(ui: &Ui, state: &ProjectState, rights: ProjectRights, m: &Member) -> MemberRow {
+    MemberRow {
+        number: m.number,
+        version: m.version,
+        name: m.name.clone(),
+        detail: [m.organisation.as_str(), m.email.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" · "),
+        roles: m
+            .roles
+            .iter()
+            .enumerate()
+            .map(|(index, a)| {
+                let mut label = role_label(ui, &state.catalogue, &a.role);
+                if let Some(x) = a.department.as_ref().or(a.user_group.as_ref()) {
+                    let _ = write!(label, " ({x})");
+                }
+                RoleChip { label, index }
+            })
+            .collect(),
+        kickoff: m
+            .kickoff
+            .as_ref()
+            .map(|k| ui.tr.t1("project-confirmed-on", "date", ui.tr.datetime(k.at))),
+        review: m.review.as_ref().map(|r| format!("{}/5 · {}", r.rating, r.text)),
+        may_speak: m.user == Some(ui.authed.user.id) || (rights.edit && m.external()),
+    }
+}
+
+/// The active users not yet in the group.
+fn users_to_add(state: &ProjectState, users: Vec<User>) -> Vec<(String, String)> {
+    let in_group: Vec<_> = state.members.iter().filter_map(|m| m.user).collect();
+    users
+        .into_iter()
+        .filter(|u| u.active && !in_group.contains(&u.id))
+        .map(|u| (u.id.to_string(), u.name))
+        .collect()
 }
 
 // ---- Group forms ----

@@ -258,29 +258,7 @@ fn parse_trace(value: &str) -> Result<Option<serde_json::Value>, Error> {
 
 pub async fn add_requirement(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
     let result = async {
-        let (journey, touchpoint) = match field(&form, "source") {
-            "" => (None, None),
-            s => {
-                let (j, t) = s.split_once(':').map_or((s, None), |(j, t)| (j, Some(t)));
-                let j: u32 = j.parse().map_err(|_| Error::field("journey", "choose a journey"))?;
-                let t: Option<usize> = t
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(|_| Error::field("touchpoint", "choose a touchpoint"))?;
-                (Some(j), t)
-            }
-        };
-        let traces: Vec<_> = parse_trace(field(&form, "trace"))?.into_iter().collect();
-        let body = json!({
-            "text": field(&form, "text"),
-            "journey": journey,
-            "touchpoint": touchpoint,
-            "priority": field(&form, "priority"),
-            "three_year": field(&form, "three_year") == "on",
-            "why": field(&form, "why"),
-            "phase": field(&form, "phase"),
-            "traces": traces,
-        });
+        let body = requirement_body(&form)?;
         ui.authed
             .crm
             .add_requirement(&ui.authed.principal, &id, body)
@@ -289,6 +267,34 @@ pub async fn add_requirement(Path(id): Path<String>, Posted { ui, form }: Posted
     }
     .await;
     back(&ui, &format!("/projects/{id}/journeys"), result)
+}
+
+/// The requirement the form describes: where it comes from (`journey` or
+/// `journey:touchpoint`), and what it is traced to.
+fn requirement_body(form: &Fields) -> Result<serde_json::Value, Error> {
+    let (journey, touchpoint) = match field(form, "source") {
+        "" => (None, None),
+        s => {
+            let (j, t) = s.split_once(':').map_or((s, None), |(j, t)| (j, Some(t)));
+            let j: u32 = j.parse().map_err(|_| Error::field("journey", "choose a journey"))?;
+            let t: Option<usize> = t
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| Error::field("touchpoint", "choose a touchpoint"))?;
+            (Some(j), t)
+        }
+    };
+    let traces: Vec<_> = parse_trace(field(form, "trace"))?.into_iter().collect();
+    Ok(json!({
+        "text": field(form, "text"),
+        "journey": journey,
+        "touchpoint": touchpoint,
+        "priority": field(form, "priority"),
+        "three_year": field(form, "three_year") == "on",
+        "why": field(form, "why"),
+        "phase": field(form, "phase"),
+        "traces": traces,
+    }))
 }
 
 /// Add one trace to a requirement.

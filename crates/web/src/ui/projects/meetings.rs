@@ -9,18 +9,19 @@ use crate::ui::page_error::PageResult;
 use crate::ui::posted::Posted;
 use crate::ui::{Shell, Ui};
 use anchora_core::Error;
-use anchora_core::project::ProjectState;
-use anchora_core::project::escalation::EscalationKind;
-use anchora_core::project::matrix::{Due, Fulfilment};
-use anchora_core::project::meetings::{self, AgendaItem, Meeting, Series};
+use anchora_core::project::escalation::{Escalation, EscalationKind};
+use anchora_core::project::matrix::{Communication, Due, Fulfilment};
+use anchora_core::project::meetings::{self, Action, AgendaItem, Meeting, Series};
 use anchora_core::project::model::Cadence;
 use anchora_core::project::roles::DECISION_MAKER;
+use anchora_core::project::{ProjectRights, ProjectState};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
 use serde_json::json;
+use std::collections::HashMap;
 
 pub struct AgendaLine {
     pub text: String,
@@ -165,8 +166,22 @@ fn meeting_card(ui: &Ui, state: &ProjectState, m: &Meeting) -> MeetingCard {
 
 pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
     let (state, rights) = load(&ui, &id).await?;
+    let page = meetings_view(&ui, &state, rights, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// What the caller may do on the meetings page.
+struct MeetingRights {
+    rights: ProjectRights,
+    may_write: bool,
+    may_escalate: bool,
+    /// Actions with an open escalation, which cannot be escalated again.
+    escalated: Vec<u32>,
+}
+
+fn meetings_view(ui: &Ui, state: &ProjectState, rights: ProjectRights, q: &HashMap<String, String>) -> MeetingsPage {
     let today = ui.authed.crm.clock.now().date_naive();
-    let may_write = may_write(&ui);
+    let may_write = may_write(ui);
     let member = rights.member.and_then(|n| state.member(n));
     let may_escalate = may_write && (rights.edit || member.is_some());
     let may_decide = may_write && (rights.edit || member.is_some_and(|m| m.holds(DECISION_MAKER)));
@@ -174,76 +189,24 @@ pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
     meetings.sort_by_key(|m| std::cmp::Reverse((m.date, m.number)));
     let mut actions: Vec<_> = state.actions.iter().collect();
     actions.sort_by_key(|a| (a.done.is_some(), a.due, a.number));
-    let escalated: Vec<u32> = state
-        .escalations
-        .iter()
-        .filter(|e| e.open())
-        .filter_map(|e| e.action)
-        .collect();
-    let page = MeetingsPage {
-        shell: shell(&ui),
+    let may = MeetingRights {
+        rights,
+        may_write,
+        may_escalate,
+        escalated: (state.escalations.iter().filter(|e| e.open()))
+            .filter_map(|e| e.action)
+            .collect(),
+    };
+    MeetingsPage {
+        shell: shell(ui),
         title: state.project.settings.name.clone(),
-        head: ProjectHead::new(&ui, &state, rights, "meetings", &q),
-        series: Series::ALL
-            .iter()
-            .map(|s| {
-                let next = meetings::next_meeting(*s, &state.meetings, today);
-                SeriesRow {
-                    key: s.as_str(),
-                    label: series_label(&ui, *s),
-                    rhythm: cadence_label(&ui, s.rhythm()),
-                    next: date(&ui, next),
-                    next_iso: next.to_string(),
-                }
-            })
+        head: ProjectHead::new(ui, state, rights, "meetings", q),
+        series: series_rows(ui, state, today),
+        meetings: meetings.iter().map(|m| meeting_card(ui, state, m)).collect(),
+        actions: (actions.into_iter())
+            .map(|a| action_row(ui, state, a, &may, today))
             .collect(),
-        meetings: meetings.iter().map(|m| meeting_card(&ui, &state, m)).collect(),
-        actions: actions
-            .into_iter()
-            .map(|a| {
-                let (key, label) = if a.done.is_some() {
-                    ("done", "action-done")
-                } else if a.overdue(today) {
-                    ("overdue", "action-overdue")
-                } else {
-                    ("open", "action-open")
-                };
-                let owner = a.owner.is_some() && a.owner == rights.member;
-                ActionRow {
-                    number: a.number,
-                    version: a.version,
-                    title: a.title.clone(),
-                    owner: member_name(&state, a.owner),
-                    due: date(&ui, a.due),
-                    state: ui.tr.t(label),
-                    state_key: key,
-                    from: a
-                        .meeting
-                        .and_then(|n| state.meeting(n))
-                        .map(|m| format!("{} · {}", date(&ui, m.date), series_label(&ui, m.series)))
-                        .unwrap_or_default(),
-                    may_finish: may_write && a.open() && (rights.edit || owner),
-                    may_escalate: may_escalate && a.open() && !escalated.contains(&a.number),
-                }
-            })
-            .collect(),
-        escalations: state
-            .escalations
-            .iter()
-            .rev()
-            .map(|e| EscalationRow {
-                number: e.number,
-                version: e.version,
-                kind: ui.tr.t(&format!("escalation-kind-{}", e.kind.as_str())),
-                title: e.title.clone(),
-                description: e.description.clone(),
-                raised: ui.tr.datetime(e.raised_at),
-                decision: e
-                    .decision
-                    .as_ref()
-                    .map(|d| format!("{} ({})", d.text, ui.tr.datetime(d.at))),
-            })
-            .collect(),
+        escalations: state.escalations.iter().rev().map(|e| escalation_row(ui, e)).collect(),
         members: state.members.iter().map(|m| (m.number, m.name.clone())).collect(),
         may_escalate,
         may_decide,
@@ -251,8 +214,68 @@ pub async fn meetings_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> 
             .iter()
             .map(|k| (k.as_str(), ui.tr.t(&format!("escalation-kind-{}", k.as_str()))))
             .collect(),
+    }
+}
+
+/// Each meeting series with its rhythm and when it next meets.
+fn series_rows(ui: &Ui, state: &ProjectState, today: NaiveDate) -> Vec<SeriesRow> {
+    Series::ALL
+        .iter()
+        .map(|s| {
+            let next = meetings::next_meeting(*s, &state.meetings, today);
+            SeriesRow {
+                key: s.as_str(),
+                label: series_label(ui, *s),
+                rhythm: cadence_label(ui, s.rhythm()),
+                next: date(ui, next),
+                next_iso: next.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// An action with its state, the meeting it came from, and what the caller may do with it.
+fn action_row(ui: &Ui, state: &ProjectState, a: &Action, may: &MeetingRights, today: NaiveDate) -> ActionRow {
+    let (key, label) = if a.done.is_some() {
+        ("done", "action-done")
+    } else if a.overdue(today) {
+        ("overdue", "action-overdue")
+    } else {
+        ("open", "action-open")
     };
-    Ok(ui.page(StatusCode::OK, page.render()))
+    let owner = a.owner.is_some() && a.owner == may.rights.member;
+    ActionRow {
+        number: a.number,
+        version: a.version,
+        title: a.title.clone(),
+        owner: member_name(state, a.owner),
+        due: date(ui, a.due),
+        state: ui.tr.t(label),
+        state_key: key,
+        from: a
+            .meeting
+            .and_then(|n| state.meeting(n))
+            .map(|m| format!("{} · {}", date(ui, m.date), series_label(ui, m.series)))
+            .unwrap_or_default(),
+        may_finish: may.may_write && a.open() && (may.rights.edit || owner),
+        may_escalate: may.may_escalate && a.open() && !may.escalated.contains(&a.number),
+    }
+}
+
+/// An escalation and, once decided, the decision.
+fn escalation_row(ui: &Ui, e: &Escalation) -> EscalationRow {
+    EscalationRow {
+        number: e.number,
+        version: e.version,
+        kind: ui.tr.t(&format!("escalation-kind-{}", e.kind.as_str())),
+        title: e.title.clone(),
+        description: e.description.clone(),
+        raised: ui.tr.datetime(e.raised_at),
+        decision: e
+            .decision
+            .as_ref()
+            .map(|d| format!("{} ({})", d.text, ui.tr.datetime(d.at))),
+    }
 }
 
 pub async fn add_meeting(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
@@ -418,33 +441,10 @@ fn due_label(ui: &Ui, d: Due) -> String {
 pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
     let (state, rights) = load(&ui, &id).await?;
     let today = ui.authed.crm.clock.now().date_naive();
-    let may_write = may_write(&ui);
     let rows = state
         .communications_due(today)
         .into_iter()
-        .map(|(c, next, due)| {
-            let senders = state.senders(c);
-            MatrixRow {
-                number: c.number,
-                version: c.version,
-                sender: role_label(&ui, &state.catalogue, &c.sender_role),
-                senders: senders
-                    .iter()
-                    .map(|n| member_name(&state, Some(*n)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                audience: c.audience.clone(),
-                content: c.content.clone(),
-                channel: c.channel.clone(),
-                frequency: cadence_label(&ui, c.frequency),
-                fulfilled_by: fulfilment_label(&ui, c.fulfilled_by),
-                last_done: c.last_done.map(|d| date(&ui, d)).unwrap_or_default(),
-                next_due: date(&ui, next),
-                due: due_label(&ui, due),
-                due_key: due.as_str(),
-                may_mark: may_write && (rights.edit || rights.member.is_some_and(|m| senders.contains(&m))),
-            }
-        })
+        .map(|(c, next, due)| matrix_row(&ui, &state, rights, c, next, due))
         .collect();
     let page = CommunicationPage {
         shell: shell(&ui),
@@ -466,6 +466,39 @@ pub async fn communication_page(ui: Ui, Path(id): Path<String>, Query(q): Params
             .collect(),
     };
     Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// One communication of the matrix: who sends what to whom, when it is next due, and whether
+/// the caller may mark it sent.
+fn matrix_row(
+    ui: &Ui,
+    state: &ProjectState,
+    rights: ProjectRights,
+    c: &Communication,
+    next: NaiveDate,
+    due: Due,
+) -> MatrixRow {
+    let senders = state.senders(c);
+    MatrixRow {
+        number: c.number,
+        version: c.version,
+        sender: role_label(ui, &state.catalogue, &c.sender_role),
+        senders: senders
+            .iter()
+            .map(|n| member_name(state, Some(*n)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        audience: c.audience.clone(),
+        content: c.content.clone(),
+        channel: c.channel.clone(),
+        frequency: cadence_label(ui, c.frequency),
+        fulfilled_by: fulfilment_label(ui, c.fulfilled_by),
+        last_done: c.last_done.map(|d| date(ui, d)).unwrap_or_default(),
+        next_due: date(ui, next),
+        due: due_label(ui, due),
+        due_key: due.as_str(),
+        may_mark: may_write(ui) && (rights.edit || rights.member.is_some_and(|m| senders.contains(&m))),
+    }
 }
 
 pub async fn add_communication(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {

@@ -16,9 +16,12 @@ mod reports;
 mod settings;
 
 use super::admin::banner;
+use super::page_error::{PageError, PageResult};
 use super::posted::Posted;
-use super::{Shell, Ui, forbidden};
+use super::{Shell, Ui};
 use anchora_core::auth::Permission;
+use anchora_core::project::model::Project;
+use anchora_core::project::roles::RoleDef;
 use askama::Template;
 use axum::extract::Query;
 use axum::http::StatusCode;
@@ -35,6 +38,7 @@ pub use plan::*;
 pub use reports::*;
 use serde_json::json;
 pub use settings::*;
+use std::collections::HashMap;
 // ---- The list of projects ----
 pub struct ProjectRow {
     pub href: String,
@@ -57,51 +61,57 @@ struct ProjectsPage {
     catalogue: Vec<(String, String)>,
 }
 
-pub async fn projects_page(ui: Ui, Query(q): Params) -> Response {
-    let projects = match ui.authed.crm.projects(&ui.authed.principal).await {
-        Ok(p) => p,
-        Err(_) => return forbidden(&ui),
-    };
+pub async fn projects_page(ui: Ui, Query(q): Params) -> PageResult {
+    let projects = ui
+        .authed
+        .crm
+        .projects(&ui.authed.principal)
+        .await
+        .map_err(|_| PageError::forbidden(&ui))?;
+    let catalogue = ui.authed.crm.project_catalogue().await.unwrap_or_default();
+    let page = projects_view(&ui, &projects, &catalogue, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+fn projects_view(ui: &Ui, projects: &[Project], catalogue: &[RoleDef], q: &HashMap<String, String>) -> ProjectsPage {
     let rows = projects
         .iter()
         .map(|p| ProjectRow {
             href: format!("/projects/{}", p.id),
             name: p.settings.name.clone(),
-            start: date(&ui, p.settings.start),
-            target: date(&ui, p.settings.target),
+            start: date(ui, p.settings.start),
+            target: date(ui, p.settings.target),
             cadence: ui.tr.t(&format!("project-cadence-{}", p.settings.cadence.as_str())),
         })
         .collect();
-    let catalogue = ui.authed.crm.project_catalogue().await.unwrap_or_default();
-    let (error, saved) = banner(&q, &ui);
-    let page = ProjectsPage {
+    let (error, saved) = banner(q, ui);
+    ProjectsPage {
         title: ui.tr.t("projects-title"),
         projects: rows,
         may_create: ui.authed.principal.may(Permission::ManageProjects, &ui.schema.policy),
         error,
         saved,
-        catalogue: catalogue
-            .iter()
-            .map(|r| {
-                let mut kinds = Vec::new();
-                if r.required {
-                    kinds.push(ui.tr.t("project-role-required"));
-                }
-                if r.core_team {
-                    kinds.push(ui.tr.t("project-role-core"));
-                }
-                if r.technical {
-                    kinds.push(ui.tr.t("project-role-technical"));
-                }
-                if r.vendor {
-                    kinds.push(ui.tr.t("project-role-vendor"));
-                }
-                (role_label(&ui, &catalogue, &r.key), kinds.join(", "))
-            })
-            .collect(),
-        shell: shell(&ui),
-    };
-    ui.page(StatusCode::OK, page.render())
+        catalogue: catalogue.iter().map(|r| catalogue_line(ui, catalogue, r)).collect(),
+        shell: shell(ui),
+    }
+}
+
+/// A role of the catalogue and what kind of role it is.
+fn catalogue_line(ui: &Ui, catalogue: &[RoleDef], r: &RoleDef) -> (String, String) {
+    let mut kinds = Vec::new();
+    if r.required {
+        kinds.push(ui.tr.t("project-role-required"));
+    }
+    if r.core_team {
+        kinds.push(ui.tr.t("project-role-core"));
+    }
+    if r.technical {
+        kinds.push(ui.tr.t("project-role-technical"));
+    }
+    if r.vendor {
+        kinds.push(ui.tr.t("project-role-vendor"));
+    }
+    (role_label(ui, catalogue, &r.key), kinds.join(", "))
 }
 
 pub async fn create_project(Posted { ui, form }: Posted<Fields>) -> Response {

@@ -4,27 +4,61 @@ use super::form::*;
 use super::page::*;
 use crate::ui::page_error::PageResult;
 use crate::ui::{Ui, format};
-use anchora_core::project::thirds::Area;
+use anchora_core::project::model::{BudgetStatus, Settings};
+use anchora_core::project::plan::Forecast;
+use anchora_core::project::thirds::{Area, Thirds};
+use anchora_core::project::{ProjectRights, ProjectState};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
+use std::collections::HashMap;
 
 pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
     let (state, rights) = load(&ui, &id).await?;
-    let today = today(&ui);
-    let mut page = ProjectPage::new(&ui, &state, rights, "overview", &q);
+    let page = overview_view(&ui, &state, rights, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+fn overview_view(ui: &Ui, state: &ProjectState, rights: ProjectRights, q: &HashMap<String, String>) -> ProjectPage {
+    let today = today(ui);
+    let mut page = ProjectPage::new(ui, state, rights, "overview", q);
     let s = &state.project.settings;
-    let locale = ui.tr.locale;
     page.goals = s.goals.iter().map(|g| (g.text.clone(), g.strategy.clone())).collect();
-    page.facts = vec![
+    page.facts = setting_facts(ui, s);
+    let checks = state.health();
+    page.health_problems = checks.iter().filter(|c| !c.ok).count();
+    page.health = health_rows(ui, state, &checks);
+    let thirds = state.thirds();
+    page.thirds_svg = thirds_svg(ui, &thirds);
+    page.thirds_rows = thirds_rows(ui, &thirds, Some(s.budget.currency.as_str()));
+    page.thirds_warning = (thirds.actual_warning || thirds.planned_warning).then(|| {
+        ui.tr.t1(
+            "project-thirds-warning",
+            "max",
+            format::share(ui.tr.locale, thirds.max_system_share),
+        )
+    });
+    let forecast = state.forecast(today);
+    page.no_progress = !state.tasks.is_empty() && forecast.is_none();
+    page.forecast = match forecast {
+        Some(f) => forecast_facts(ui, s, &f, state.overdue(today).len()),
+        None => Vec::new(),
+    };
+    page.budget = budget_facts(ui, s, &state.budget());
+    page
+}
+
+/// The project's start, target, cadence and mandate (a missing mandate stands out).
+fn setting_facts(ui: &Ui, s: &Settings) -> Vec<Fact> {
+    vec![
         Fact {
             label: ui.tr.t("project-start"),
-            value: date(&ui, s.start),
+            value: date(ui, s.start),
             warn: false,
         },
         Fact {
             label: ui.tr.t("project-target"),
-            value: date(&ui, s.target),
+            value: date(ui, s.target),
             warn: false,
         },
         Fact {
@@ -39,7 +73,7 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageR
                     "project-mandate-text",
                     &[
                         ("by", m.granted_by.clone()),
-                        ("date", date(&ui, m.granted_on)),
+                        ("date", date(ui, m.granted_on)),
                         ("scope", m.scope.clone()),
                     ],
                 ),
@@ -51,14 +85,13 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageR
                 warn: true,
             },
         },
-    ];
-    let checks = state.health();
-    page.health_problems = checks.iter().filter(|c| !c.ok).count();
-    page.health = health_rows(&ui, &state, &checks);
-    let thirds = state.thirds();
-    page.thirds_svg = thirds_svg(&ui, &thirds);
-    let currency = Some(s.budget.currency.as_str());
-    page.thirds_rows = Area::ALL
+    ]
+}
+
+/// Each area's hours and money, planned against actual.
+fn thirds_rows(ui: &Ui, thirds: &Thirds, currency: Option<&str>) -> Vec<[String; 4]> {
+    let locale = ui.tr.locale;
+    Area::ALL
         .iter()
         .map(|a| {
             let pick = |split: &anchora_core::project::thirds::Split| match a {
@@ -68,7 +101,7 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageR
             };
             let (p, x) = (pick(&thirds.planned), pick(&thirds.actual));
             [
-                area_label(&ui, *a),
+                area_label(ui, *a),
                 format!(
                     "{} / {}",
                     format::number(locale, p.hours, 0),
@@ -78,65 +111,59 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageR
                 format::money(locale, x.money, currency),
             ]
         })
-        .collect();
-    page.thirds_warning = (thirds.actual_warning || thirds.planned_warning).then(|| {
-        ui.tr.t1(
-            "project-thirds-warning",
-            "max",
-            format::share(locale, thirds.max_system_share),
-        )
-    });
-    let forecast = state.forecast(today);
-    let overdue = state.overdue(today).len();
-    page.no_progress = !state.tasks.is_empty() && forecast.is_none();
-    page.forecast = match forecast {
-        Some(f) => {
-            let late = f.forecast_finish > s.target;
-            vec![
-                Fact {
-                    label: ui.tr.t("project-complete"),
-                    value: format::share(locale, f.percent_complete),
-                    warn: false,
-                },
-                Fact {
-                    label: ui.tr.t("project-forecast"),
-                    value: date(&ui, f.forecast_finish),
-                    warn: late,
-                },
-                Fact {
-                    label: ui.tr.t("project-target"),
-                    value: date(&ui, s.target),
-                    warn: false,
-                },
-                Fact {
-                    label: ui.tr.t("project-slip"),
-                    value: {
-                        let days = (f.forecast_finish - s.target).num_days();
-                        match days {
-                            0 => ui.tr.t("project-on-target"),
-                            d if d > 0 => ui.tr.t1("project-days-late", "count", d),
-                            d => ui.tr.t1("project-days-early", "count", -d),
-                        }
-                    },
-                    warn: late,
-                },
-                Fact {
-                    label: ui.tr.t("project-spi"),
-                    value: format::number(locale, f.spi, 2),
-                    warn: f.spi < 0.95,
-                },
-                Fact {
-                    label: ui.tr.t("project-overdue"),
-                    value: format::number(locale, f64::from(u32::try_from(overdue).unwrap_or(0)), 0),
-                    warn: overdue > 0,
-                },
-            ]
-        }
-        None => Vec::new(),
-    };
-    let b = state.budget();
+        .collect()
+}
+
+/// How far the plan has come and when it will finish, against the target.
+fn forecast_facts(ui: &Ui, s: &Settings, f: &Forecast, overdue: usize) -> Vec<Fact> {
+    let locale = ui.tr.locale;
+    let late = f.forecast_finish > s.target;
+    vec![
+        Fact {
+            label: ui.tr.t("project-complete"),
+            value: format::share(locale, f.percent_complete),
+            warn: false,
+        },
+        Fact {
+            label: ui.tr.t("project-forecast"),
+            value: date(ui, f.forecast_finish),
+            warn: late,
+        },
+        Fact {
+            label: ui.tr.t("project-target"),
+            value: date(ui, s.target),
+            warn: false,
+        },
+        Fact {
+            label: ui.tr.t("project-slip"),
+            value: {
+                let days = (f.forecast_finish - s.target).num_days();
+                match days {
+                    0 => ui.tr.t("project-on-target"),
+                    d if d > 0 => ui.tr.t1("project-days-late", "count", d),
+                    d => ui.tr.t1("project-days-early", "count", -d),
+                }
+            },
+            warn: late,
+        },
+        Fact {
+            label: ui.tr.t("project-spi"),
+            value: format::number(locale, f.spi, 2),
+            warn: f.spi < 0.95,
+        },
+        Fact {
+            label: ui.tr.t("project-overdue"),
+            value: format::number(locale, f64::from(u32::try_from(overdue).unwrap_or(0)), 0),
+            warn: overdue > 0,
+        },
+    ]
+}
+
+/// The budget, its buffer and what is committed, spent and left.
+fn budget_facts(ui: &Ui, s: &Settings, b: &BudgetStatus) -> Vec<Fact> {
+    let locale = ui.tr.locale;
     let cur = Some(s.budget.currency.as_str());
-    page.budget = vec![
+    vec![
         Fact {
             label: ui.tr.t("project-budget-amount"),
             value: format::money(locale, s.budget.amount, cur),
@@ -171,6 +198,5 @@ pub async fn overview(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageR
             value: format::money(locale, b.remaining, cur),
             warn: b.over_budget,
         },
-    ];
-    Ok(ui.page(StatusCode::OK, page.render()))
+    ]
 }

@@ -6,7 +6,8 @@ use crate::ui::Ui;
 use crate::ui::page_error::PageResult;
 use crate::ui::posted::Posted;
 use anchora_core::Error;
-use anchora_core::project::model::PackageState;
+use anchora_core::project::model::{PackageState, WorkPackage};
+use anchora_core::project::{ProjectRights, ProjectState};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -20,42 +21,7 @@ pub async fn packages(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageR
     page.packages = state
         .packages
         .iter()
-        .map(|p| {
-            let vendor_self = p.vendor.is_some() && p.vendor == rights.member;
-            let next = PackageState::ALL
-                .iter()
-                .filter(|s| p.state.may_become(**s))
-                .filter(|s| rights.edit || (**s == PackageState::Delivered && vendor_self))
-                .map(|s| {
-                    (
-                        s.as_str(),
-                        ui.tr.t(&format!("project-package-to-{}", s.as_str().replace('_', "-"))),
-                    )
-                })
-                .collect();
-            PackageRow {
-                number: p.number,
-                version: p.version,
-                title: p.title.clone(),
-                description: p.description.clone(),
-                vendor: member_name(&state, p.vendor),
-                due: p.due.map(|d| date(&ui, d)).unwrap_or_default(),
-                state: package_label(&ui, p.state),
-                state_key: p.state.as_str(),
-                events: p
-                    .events
-                    .iter()
-                    .map(|e| {
-                        let mut line = format!("{} · {}", ui.tr.datetime(e.at), package_label(&ui, e.state));
-                        if !e.comment.is_empty() {
-                            let _ = write!(line, " · {}", e.comment);
-                        }
-                        line
-                    })
-                    .collect(),
-                next,
-            }
-        })
+        .map(|p| package_row(&ui, &state, rights, p))
         .collect();
     page.vendors = state
         .members
@@ -63,6 +29,44 @@ pub async fn packages(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageR
         .map(|m| (m.number.to_string(), m.name.clone()))
         .collect();
     Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// A work package with its history and the states the caller may move it to.
+fn package_row(ui: &Ui, state: &ProjectState, rights: ProjectRights, p: &WorkPackage) -> PackageRow {
+    let vendor_self = p.vendor.is_some() && p.vendor == rights.member;
+    let next = PackageState::ALL
+        .iter()
+        .filter(|s| p.state.may_become(**s))
+        .filter(|s| rights.edit || (**s == PackageState::Delivered && vendor_self))
+        .map(|s| {
+            (
+                s.as_str(),
+                ui.tr.t(&format!("project-package-to-{}", s.as_str().replace('_', "-"))),
+            )
+        })
+        .collect();
+    PackageRow {
+        number: p.number,
+        version: p.version,
+        title: p.title.clone(),
+        description: p.description.clone(),
+        vendor: member_name(state, p.vendor),
+        due: p.due.map(|d| date(ui, d)).unwrap_or_default(),
+        state: package_label(ui, p.state),
+        state_key: p.state.as_str(),
+        events: p
+            .events
+            .iter()
+            .map(|e| {
+                let mut line = format!("{} · {}", ui.tr.datetime(e.at), package_label(ui, e.state));
+                if !e.comment.is_empty() {
+                    let _ = write!(line, " · {}", e.comment);
+                }
+                line
+            })
+            .collect(),
+        next,
+    }
 }
 
 // ---- Work package forms ----

@@ -7,10 +7,10 @@ use crate::ui::page_error::{PageError, PageResult};
 use crate::ui::posted::Posted;
 use crate::ui::{Shell, Ui, format, gantt};
 use anchora_core::Error;
-use anchora_core::project::ProjectState;
 use anchora_core::project::model::{ExternalKind, Task, TaskStatus};
 use anchora_core::project::plan;
 use anchora_core::project::thirds::Area;
+use anchora_core::project::{ProjectRights, ProjectState};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -21,69 +21,87 @@ use std::collections::HashMap;
 
 pub async fn plan(ui: Ui, Path(id): Path<String>, Query(q): Params) -> PageResult {
     let (state, rights) = load(&ui, &id).await?;
-    let today = today(&ui);
-    let mut page = ProjectPage::new(&ui, &state, rights, "plan", &q);
+    let page = plan_view(&ui, &state, rights, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+fn plan_view(ui: &Ui, state: &ProjectState, rights: ProjectRights, q: &HashMap<String, String>) -> ProjectPage {
+    let today = today(ui);
+    let mut page = ProjectPage::new(ui, state, rights, "plan", q);
     let schedule = state.schedule().ok();
     if let Some(schedule) = &schedule {
-        page.gantt_svg = plan_svg(&ui, &state, schedule, today);
+        page.gantt_svg = plan_svg(ui, state, schedule, today);
         page.gantt_critical = !schedule.critical.is_empty();
         page.gantt_forecast = state.forecast(today).is_some();
     }
-    let critical: std::collections::HashSet<u32> = schedule
-        .as_ref()
-        .map(|s| s.critical.iter().copied().collect())
-        .unwrap_or_default();
-    let mut after: HashMap<u32, Vec<String>> = HashMap::new();
-    for d in &state.dependencies {
-        after.entry(d.after).or_default().push(format!("#{}", d.before));
-    }
-    let locale = ui.tr.locale;
+    let rows = PlanRows {
+        critical: (schedule.as_ref())
+            .map(|s| s.critical.iter().copied().collect())
+            .unwrap_or_default(),
+        after: state.dependencies.iter().fold(HashMap::new(), |mut after, d| {
+            after.entry(d.after).or_default().push(format!("#{}", d.before));
+            after
+        }),
+        schedule: schedule.as_ref(),
+        today,
+    };
     page.tasks = state
         .tasks
         .iter()
-        .map(|t: &Task| TaskRow {
-            number: t.number,
-            href: format!("/projects/{}/tasks/{}", page.id, t.number),
-            name: t.name.clone(),
-            owner: member_name(&state, t.owner),
-            start: date(&ui, t.start),
-            finish: date(&ui, t.finish),
-            area: area_label(&ui, t.area),
-            status: status_label(&ui, t.status),
-            percent: format::percent(locale, t.percent_done.round()),
-            planned: format::number(locale, t.planned_hours, 0),
-            actual: format::number(locale, t.actual_hours, 0),
-            critical: critical.contains(&t.number),
-            late: t.status != TaskStatus::Done && t.finish < today,
-            pushed: schedule
-                .as_ref()
-                .and_then(|s| s.slip_days.get(&t.number))
-                .filter(|d| **d > 0)
-                .map(|d| ui.tr.t1("project-pushed", "count", *d)),
-            milestone: t.milestone,
-            waits_for: t
-                .external
-                .iter()
-                .filter(|e| !e.resolved)
-                .map(|e| {
-                    format!(
-                        "{}: {}",
-                        ui.tr
-                            .t(&format!("project-external-{}", e.kind.as_str().replace('_', "-"))),
-                        e.party
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            after: after.get(&t.number).map(|v| v.join(", ")).unwrap_or_default(),
-        })
+        .map(|t| task_row(ui, state, &page.id, t, &rows))
         .collect();
     page.owners = state
         .members
         .iter()
         .map(|m| (m.number.to_string(), m.name.clone()))
         .collect();
-    Ok(ui.page(StatusCode::OK, page.render()))
+    page
+}
+
+/// What the plan's rows need beside each task: the schedule and the dependencies.
+struct PlanRows<'a> {
+    schedule: Option<&'a plan::Schedule>,
+    critical: std::collections::HashSet<u32>,
+    /// Each task's predecessors as "#n".
+    after: HashMap<u32, Vec<String>>,
+    today: NaiveDate,
+}
+
+/// A task as a row of the plan: dates, owner, progress, and whether it is critical, late,
+/// pushed back or waiting for someone outside.
+fn task_row(ui: &Ui, state: &ProjectState, project: &str, t: &Task, rows: &PlanRows) -> TaskRow {
+    let locale = ui.tr.locale;
+    TaskRow {
+        number: t.number,
+        href: format!("/projects/{project}/tasks/{}", t.number),
+        name: t.name.clone(),
+        owner: member_name(state, t.owner),
+        start: date(ui, t.start),
+        finish: date(ui, t.finish),
+        area: area_label(ui, t.area),
+        status: status_label(ui, t.status),
+        percent: format::percent(locale, t.percent_done.round()),
+        planned: format::number(locale, t.planned_hours, 0),
+        actual: format::number(locale, t.actual_hours, 0),
+        critical: rows.critical.contains(&t.number),
+        late: t.status != TaskStatus::Done && t.finish < rows.today,
+        pushed: (rows.schedule)
+            .and_then(|s| s.slip_days.get(&t.number))
+            .filter(|d| **d > 0)
+            .map(|d| ui.tr.t1("project-pushed", "count", *d)),
+        milestone: t.milestone,
+        waits_for: t
+            .external
+            .iter()
+            .filter(|e| !e.resolved)
+            .map(|e| {
+                let kind = format!("project-external-{}", e.kind.as_str().replace('_', "-"));
+                format!("{}: {}", ui.tr.t(&kind), e.party)
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        after: rows.after.get(&t.number).map(|v| v.join(", ")).unwrap_or_default(),
+    }
 }
 
 /// The plan's Gantt chart with today, the target and the forecast finish marked.
@@ -181,37 +199,39 @@ pub(crate) fn task_body(
 }
 
 pub async fn add_task(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
-    let result = async {
-        let body = task_body(ui.tr.locale, &form, true, None)?;
-        let after = field(&form, "after");
-        let before = if after.is_empty() {
-            None
-        } else {
-            // Checked before the task is written, so a wrong number adds nothing.
-            let n: u32 = after
-                .parse()
-                .map_err(|_| Error::field("after", "must be a task number"))?;
-            let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, &id).await?;
-            state
-                .task(n)
-                .ok_or_else(|| Error::field("after", format!("there is no task {n}")))?;
-            Some(n)
-        };
-        let task = ui
-            .authed
-            .crm
-            .add_task(&ui.authed.principal, &id, Json::Object(body))
-            .await?;
-        if let Some(before) = before {
-            ui.authed
-                .crm
-                .add_dependency(&ui.authed.principal, &id, before, task.number)
-                .await?;
-        }
-        Ok(())
-    }
-    .await;
+    let result = add_task_after(&ui, &id, &form).await;
     back(&ui, &format!("/projects/{id}/plan"), result)
+}
+
+/// Add the form's task, after the task the form names if it names one.
+async fn add_task_after(ui: &Ui, id: &str, form: &Fields) -> Result<(), Error> {
+    let body = task_body(ui.tr.locale, form, true, None)?;
+    let after = field(form, "after");
+    let before = if after.is_empty() {
+        None
+    } else {
+        // Checked before the task is written, so a wrong number adds nothing.
+        let n: u32 = after
+            .parse()
+            .map_err(|_| Error::field("after", "must be a task number"))?;
+        let (state, _) = ui.authed.crm.project_state(&ui.authed.principal, id).await?;
+        state
+            .task(n)
+            .ok_or_else(|| Error::field("after", format!("there is no task {n}")))?;
+        Some(n)
+    };
+    let task = ui
+        .authed
+        .crm
+        .add_task(&ui.authed.principal, id, Json::Object(body))
+        .await?;
+    if let Some(before) = before {
+        ui.authed
+            .crm
+            .add_dependency(&ui.authed.principal, id, before, task.number)
+            .await?;
+    }
+    Ok(())
 }
 
 #[derive(Template)]
@@ -250,40 +270,44 @@ pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Par
     if !rights.edit && !owner {
         return Err(PageError::forbidden(&ui));
     }
+    let page = task_view(&ui, &state, &id, task, rights.edit, &q);
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// The task form, filled with the task, and the choices it offers.
+fn task_view(
+    ui: &Ui,
+    state: &ProjectState,
+    id: &str,
+    task: Task,
+    may_edit: bool,
+    q: &HashMap<String, String>,
+) -> TaskPage {
     let ext = task.external.first();
-    let page = TaskPage {
-        shell: shell(&ui),
+    TaskPage {
+        shell: shell(ui),
         title: format!("#{} {}", task.number, task.name),
-        id: id.clone(),
+        id: id.to_string(),
         project: state.project.settings.name.clone(),
-        may_edit: rights.edit,
-        error: banner(&q, &ui).0,
+        may_edit,
+        error: banner(q, ui).0,
         owners: state
             .members
             .iter()
             .map(|m| (m.number.to_string(), m.name.clone()))
             .collect(),
         owner: task.owner.map(|o| o.to_string()).unwrap_or_default(),
-        phases: {
-            // A phase renamed since keeps showing on its tasks until someone picks another.
-            let mut phases: Vec<String> = state.project.settings.phases.iter().map(|p| p.name.clone()).collect();
-            if !task.phase.is_empty() && !phases.contains(&task.phase) {
-                phases.push(task.phase.clone());
-            }
-            phases
-        },
-        areas: Area::ALL.iter().map(|a| (a.as_str(), area_label(&ui, *a))).collect(),
+        phases: task_phases(state, &task),
+        areas: Area::ALL.iter().map(|a| (a.as_str(), area_label(ui, *a))).collect(),
         statuses: TaskStatus::ALL
             .iter()
-            .map(|s| (s.as_str(), status_label(&ui, *s)))
+            .map(|s| (s.as_str(), status_label(ui, *s)))
             .collect(),
         external_kinds: ExternalKind::ALL
             .iter()
             .map(|k| {
-                (
-                    k.as_str(),
-                    ui.tr.t(&format!("project-external-{}", k.as_str().replace('_', "-"))),
-                )
+                let key = format!("project-external-{}", k.as_str().replace('_', "-"));
+                (k.as_str(), ui.tr.t(&key))
             })
             .collect(),
         external_kind: ext.map(|e| e.kind.as_str().to_string()).unwrap_or_default(),
@@ -292,18 +316,32 @@ pub async fn task_page(ui: Ui, Path((id, n)): Path<(String, u32)>, Query(q): Par
         external_resolved: ext.is_some_and(|e| e.resolved),
         planned_cost: money_input(task.planned_cost),
         actual_cost: money_input(task.actual_cost),
-        predecessors: state
-            .dependencies
-            .iter()
-            .filter(|d| d.after == task.number)
-            .map(|d| {
-                let name = state.task(d.before).map_or("", |t| t.name.as_str());
-                (d.before, format!("#{} {name}", d.before))
-            })
-            .collect(),
+        predecessors: predecessors(state, &task),
         task,
-    };
-    Ok(ui.page(StatusCode::OK, page.render()))
+    }
+}
+
+/// The project's phases, and the task's own when it was renamed since.
+fn task_phases(state: &ProjectState, task: &Task) -> Vec<String> {
+    // A phase renamed since keeps showing on its tasks until someone picks another.
+    let mut phases: Vec<String> = state.project.settings.phases.iter().map(|p| p.name.clone()).collect();
+    if !task.phase.is_empty() && !phases.contains(&task.phase) {
+        phases.push(task.phase.clone());
+    }
+    phases
+}
+
+/// What a task waits for: (number, "#n name").
+fn predecessors(state: &ProjectState, task: &Task) -> Vec<(u32, String)> {
+    state
+        .dependencies
+        .iter()
+        .filter(|d| d.after == task.number)
+        .map(|d| {
+            let name = state.task(d.before).map_or("", |t| t.name.as_str());
+            (d.before, format!("#{} {name}", d.before))
+        })
+        .collect()
 }
 
 pub async fn save_task(Path((id, n)): Path<(String, u32)>, Posted { ui, form }: Posted<Fields>) -> Response {

@@ -7,6 +7,8 @@ use crate::report_voice::{ReportVoice, markdown_to_html};
 use crate::ui::page_error::{PageError, PageResult};
 use crate::ui::posted::Posted;
 use crate::ui::{Shell, Ui};
+use anchora_core::identity::User;
+use anchora_core::project::ProjectState;
 use anchora_core::project::report::DEFAULT_TEMPLATE;
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -68,6 +70,22 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> P
     };
     // Everyone once, not a lookup per report.
     let people = ui.authed.crm.users(&ui.authed.principal).await.unwrap_or_default();
+    let page = ReportsPage {
+        shell: shell(&ui),
+        title: state.project.settings.name.clone(),
+        head: ProjectHead::new(&ui, &state, rights, "reports", &q),
+        draft_html,
+        draft_error,
+        sent: sent_rows(&ui, &state, &people),
+        template: state.report_template().to_string(),
+        custom_template: state.project.settings.report_template.is_some(),
+        version: state.project.version,
+    };
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// The reports sent, newest first, with who sent them.
+fn sent_rows(ui: &Ui, state: &ProjectState, people: &[User]) -> Vec<SentRow> {
     let name = |id| {
         people
             .iter()
@@ -75,7 +93,7 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> P
             .map(|u| u.name.clone())
             .unwrap_or_default()
     };
-    let sent = state
+    state
         .reports
         .iter()
         .rev()
@@ -84,19 +102,7 @@ pub async fn reports_page(ui: Ui, Path(id): Path<String>, Query(q): Params) -> P
             sent: ui.tr.datetime(r.sent_at),
             by: name(r.sent_by),
         })
-        .collect();
-    let page = ReportsPage {
-        shell: shell(&ui),
-        title: state.project.settings.name.clone(),
-        head: ProjectHead::new(&ui, &state, rights, "reports", &q),
-        draft_html,
-        draft_error,
-        sent,
-        template: state.report_template().to_string(),
-        custom_template: state.project.settings.report_template.is_some(),
-        version: state.project.version,
-    };
-    Ok(ui.page(StatusCode::OK, page.render()))
+        .collect()
 }
 
 pub async fn send_report(Path(id): Path<String>, Posted { ui, form }: Posted<Fields>) -> Response {
