@@ -37,6 +37,12 @@ pub fn fold_case(text: &str) -> String {
         for c in text.chars() {
             push(c.to_ascii_lowercase(), &mut out);
         }
+    } else if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+        // Text already composed, as nearly all is, skips composing: decomposing and composing
+        // again was a third of an import's folding.
+        for c in text.chars().flat_map(char::to_lowercase) {
+            push(c, &mut out);
+        }
     } else {
         for c in text.nfc().flat_map(char::to_lowercase) {
             push(c, &mut out);

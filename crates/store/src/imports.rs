@@ -863,7 +863,17 @@ impl ImportStore for SqlStore {
     ) -> Result<()> {
         finish(self.pool.exec(), self.backend_kind(), id, status, error, at)
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+        if self.backend_kind() == Backend::Postgres {
+            // The batches let the full-text index's pending list grow (`records::insert_many`);
+            // merged here, the next record written does not wait for it. The job is over
+            // either way: a failure only leaves the merge to the next write or autovacuum.
+            let merge = Sql::plain(crate::search::MERGE_PENDING_DOCS);
+            if let Err(e) = self.pool.exec().execute(merge).await {
+                tracing::warn!(error = %e, "merging the full-text index's pending list after an import");
+            }
+        }
+        Ok(())
     }
 
     async fn write_import(&self, object: &ObjectDef, write: &ImportWrite, ctx: WriteCtx) -> Result<ImportWriteOutcome> {

@@ -92,6 +92,10 @@ pub async fn next_doc(tx: &mut Tx, backend: Backend) -> Result<i64, sqlx::Error>
     }
 }
 
+/// PostgreSQL: merge the documents waiting in the full-text index's pending list into the
+/// index (an import's batches let the list grow; see `records::insert_many`).
+pub(crate) const MERGE_PENDING_DOCS: &str = "SELECT gin_clean_pending_list('ix_search_doc_tsv'::regclass)";
+
 /// A document's columns in PostgreSQL's `search_doc` (the text vector is generated there).
 pub const PG_DOC_COLUMNS: [&str; 5] = ["record_id", "object", "title", "body", "owner"];
 

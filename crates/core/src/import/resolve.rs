@@ -261,9 +261,20 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
                 claims.claim(object, &values, record.id);
                 merged += merge_warnings(&mut warnings);
                 created_rows.insert(*number, record.id);
+                // Field by field: `..record.clone()` would copy the values only to drop them.
                 out.creates.push(Record {
+                    object: record.object.clone(),
+                    id: record.id,
+                    version: record.version,
+                    created_at: record.created_at,
+                    created_by: record.created_by,
+                    updated_at: record.updated_at,
+                    updated_by: record.updated_by,
+                    owner: record.owner,
+                    deleted_at: record.deleted_at,
                     values,
-                    ..record.clone()
+                    links: record.links.clone(),
+                    withheld: record.withheld.clone(),
                 });
             }
         }
