@@ -13,6 +13,13 @@ use crate::service::Crm;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 impl Crm {
+    /// "Measure now": today's figures kept at once, by someone who may import (the rule the API
+    /// and the UI both follow).
+    pub async fn measure_quality_now(&self, who: &Principal, object: &str) -> Result<usize> {
+        self.authorize(who, Permission::Import).await?;
+        self.record_quality_day(object).await
+    }
+
     /// Measure every record of an object (as the system, all of them) and keep today's figures
     /// overall, per owner and per team, replacing any kept earlier today. Run once a day by the
     /// server, so the trend shows.

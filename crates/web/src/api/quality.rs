@@ -67,9 +67,6 @@ async fn trend(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> 
 
 /// Keep today's figures now (the server also does it once a day).
 async fn snapshot(a: Authed, Path(object): Path<String>) -> ApiResult<Json<JsonValue>> {
-    a.crm
-        .authorize(&a.principal, anchora_core::auth::Permission::Import)
-        .await?;
-    let rows = a.crm.record_quality_day(&object).await?;
+    let rows = a.crm.measure_quality_now(&a.principal, &object).await?;
     Ok(Json(json!({"rows": rows})))
 }

@@ -9,6 +9,7 @@ use super::page_error::{OrNotFound, OrPage, PageError, PageResult};
 use super::posted::Posted;
 use super::{Shell, Ui, form_value, format, labels};
 use crate::i18n::Tr;
+use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
 use anchora_core::meta::ObjectDef;
 use anchora_core::quality::{
@@ -256,16 +257,14 @@ fn quality_view(
 
 /// Measure an object's records now and keep today's figures (the server does it once a day).
 pub async fn measure(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
-    if !ui.authed.principal.may(Permission::Import, &ui.schema.policy) {
-        return Err(PageError::forbidden(&ui));
-    }
     let object = form_value(&form, "object");
-    let def = ui.object(object).or_not_found(&ui)?;
-    let back = format!("/quality?object={}", url_encode(&def.name));
-    Ok(match ui.authed.crm.record_quality_day(&def.name).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => Redirect::to(&format!("{back}&error={}", url_encode(&super::admin::problem(&e)))).into_response(),
-    })
+    let back = format!("/quality?object={}", url_encode(object));
+    let measured = ui.authed.crm.measure_quality_now(&ui.authed.principal, object).await;
+    measured.or_forbidden_else(&ui, |e| match e.code {
+        ErrorCode::NotFound | ErrorCode::UnknownObject => super::not_found(&ui),
+        _ => Redirect::to(&format!("{back}&error={}", url_encode(&super::admin::problem(&e)))).into_response(),
+    })?;
+    Ok(Redirect::to(&back).into_response())
 }
 
 /// One object's fields in the rules form.
