@@ -695,16 +695,6 @@ pub async fn insert_many(
     } else if backend == Backend::Postgres {
         // Many records (an import's batch): COPY instead of multi-row INSERTs. A million
         // people into an empty workspace: see bench/README.md, run 2026-12-03 (4).
-        // The full-text index takes new documents into its pending list and merges the list
-        // into the index when it outgrows the limit: at the default 4 MB an import merged a
-        // few thousand documents at a time, most of its time in the database; with 64 MB the
-        // merges are fewer and larger (bench/README.md, run 8). The import's end merges what
-        // is left (`finish_import`), so the next single write does not.
-        tx.exec()
-            .execute(db::Sql::plain(format!(
-                "SET LOCAL gin_pending_list_limit = '{IMPORT_GIN_PENDING_LIST}'"
-            )))
-            .await?;
         tx.copy_in(
             &table,
             &cols,
@@ -737,9 +727,6 @@ pub async fn insert_many(
     }
     Ok(())
 }
-
-/// The full-text index's pending list during an import's batches (see `insert_many`).
-const IMPORT_GIN_PENDING_LIST: &str = "64MB";
 
 /// What an update did.
 pub enum Updated {
