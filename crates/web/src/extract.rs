@@ -217,7 +217,9 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     }
 }
 
-/// The version named by `If-Match` (`"3"`, `W/"3"` or `3`), if the header is there.
+/// The version named by `If-Match` (`"3"`, `W/"3"` or `3`), if the header is there. `*`
+/// matches any current version (RFC 9110 §13.1.1), so it names none: a delete needs none, a
+/// change still asks for one.
 pub struct IfMatch(pub Option<i64>);
 
 impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
@@ -228,6 +230,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(IfMatch(None));
         };
         let text = value.to_str().unwrap_or("").trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
         let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
         text.parse::<i64>()
             .ok()

@@ -190,7 +190,7 @@ pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
     let id_param =
         json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
     let if_match = json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
-        "description": "The ETag of the version being changed. Required unless the body has \"version\"."});
+        "description": "The ETag of the version being changed. A change needs it unless the body has \"version\"; `*` matches any current version, so it names none (a delete or restore goes through, a change still needs \"version\")."});
     for object in schema.objects.values().filter(|o| !o.archived) {
         let name = schema_name(object);
         let (record, input) = record_schemas(object);
