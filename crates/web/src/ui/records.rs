@@ -338,14 +338,21 @@ fn form_json(locale: &str, object: &ObjectDef, form: &[(String, String)]) -> Jso
     Json::Object(out)
 }
 
-pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> PageResult {
-    let def = ui.object(&object).or_not_found(&ui)?;
+/// The record a page shows, as the caller may see it: the not-found page for an unknown
+/// object or a record out of sight, the unavailable page when the store fails.
+async fn shown_record(ui: &Ui, object: &str, id: &str) -> Result<(ObjectDef, Record), PageError> {
+    let def = ui.object(object).or_not_found(ui)?;
     let (_, record) = ui
         .authed
         .crm
-        .get(&ui.authed.principal, &def.name, &id)
+        .get(&ui.authed.principal, &def.name, id)
         .await
-        .or_not_found_else(&ui, |e| unavailable(&ui, &e))?;
+        .or_not_found_else(ui, |e| unavailable(ui, &e))?;
+    Ok((def, record))
+}
+
+pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> PageResult {
+    let (def, record) = shown_record(&ui, &object, &id).await?;
     note_visit(&ui, &def, &record);
     let mut resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
     let fields = field_views(&ui.tr, &def, &record, &resolver);
@@ -699,13 +706,7 @@ fn keep_typed(inputs: &mut [Input], form: &[(String, String)]) {
 }
 
 pub async fn edit_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> PageResult {
-    let def = ui.object(&object).or_not_found(&ui)?;
-    let (_, record) = ui
-        .authed
-        .crm
-        .get(&ui.authed.principal, &def.name, &id)
-        .await
-        .or_not_found_else(&ui, |e| unavailable(&ui, &e))?;
+    let (def, record) = shown_record(&ui, &object, &id).await?;
     let inputs = inputs(&ui, &def, Some(&record), &[]).await;
     Ok(render_form(
         &ui,
