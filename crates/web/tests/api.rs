@@ -166,6 +166,8 @@ anchora_store::on_both_databases!(
     redirects_go_to_paths_of_this_site_only,
     browser_links_out_of_sight_say_so,
     bulk_changes_each_record_at_its_own_version,
+    every_route_is_in_the_openapi_document,
+    openapi_operations_document_their_problems,
 );
 
 #[path = "api/imports.rs"]
@@ -191,6 +193,10 @@ use identity::*;
 #[path = "api/integrity.rs"]
 mod integrity;
 use integrity::*;
+
+#[path = "api/openapi.rs"]
+mod openapi;
+use openapi::*;
 
 #[path = "api/projects.rs"]
 mod projects;
@@ -934,8 +940,8 @@ async fn openapi_document_is_valid_and_live(h: H) {
     .await;
     let doc = h.get("/api/v1/openapi.json").await.body;
     assert_eq!(
-        doc["components"]["schemas"]["Person"]["properties"]["linkedin"]["format"],
-        "uri"
+        doc["components"]["schemas"]["Person"]["properties"]["linkedin"]["x-anchora-type"],
+        "url"
     );
     assert_eq!(
         doc["components"]["schemas"]["PersonInput"]["properties"]["linkedin"]["x-anchora-type"],

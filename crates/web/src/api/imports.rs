@@ -12,6 +12,7 @@ use anchora_core::{Error, ErrorCode, RecordId};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -130,7 +131,21 @@ fn preview_json(preview: &Preview) -> JsonValue {
     })
 }
 
-async fn upload(a: Authed, State(state): State<AppState>, form: Multipart) -> ApiResult<(StatusCode, Json<JsonValue>)> {
+async fn upload(
+    a: Authed,
+    State(state): State<AppState>,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<JsonValue>)> {
+    // axum answers a body that is not multipart/form-data in plain text; the API answers problems.
+    let form = form.map_err(|e| {
+        ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!(
+                "send the file as multipart/form-data with the fields object and file ({})",
+                e.body_text()
+            ),
+        )
+    })?;
     let _slot = state.uploads.take(a.principal.user_id)?;
     let form = read_upload(form).await?;
     let object = form
