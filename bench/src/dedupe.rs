@@ -86,7 +86,12 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
     let crm = Crm::new(store.clone() as Arc<dyn Store>, clock);
     let started = Instant::now();
     let pairs = crm
-        .find_duplicates(&who, "person", anchora_core::dedupe::DEFAULT_COUNTRY)
+        .find_duplicates(
+            &who,
+            "person",
+            anchora_core::dedupe::DEFAULT_COUNTRY,
+            &anchora_core::jobs::JobCtx::detached(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!(e.detail))?;
     let scan = started.elapsed();

@@ -13,7 +13,7 @@ use anchora_core::jobs::{self, Workspaces};
 use anchora_core::service::Crm;
 use anchora_core::workspace::DEFAULT_WORKSPACE;
 use anchora_core::{Clock, Store, SystemClock};
-use anchora_store::{Instance, SqlStore};
+use anchora_store::{Instance, InstanceWorkspaces, SqlStore};
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -175,6 +175,10 @@ struct WebArgs {
     /// columns, and both databases must hold the table).
     #[arg(long, env = "ANCHORA_MAX_FIELDS", default_value_t = 500, value_parser = clap::value_parser!(u16).range(10..=700))]
     max_fields: u16,
+    /// Background jobs this process runs at once (imports, scans, scheduled work); 0 makes a
+    /// web-only process that leaves them to others sharing the database.
+    #[arg(long, env = "ANCHORA_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=64))]
+    workers: u16,
 }
 
 #[derive(Subcommand)]
@@ -404,9 +408,16 @@ async fn serve(
         instance: instance.clone(),
         clock: clock.clone(),
     });
-    jobs::resume_imports(&*workspaces).await;
-    tokio::spawn(jobs::keep_quality_days(workspaces.clone(), clock.clone()));
-    tokio::spawn(jobs::repair_bulk_loads(workspaces));
+    if web.workers > 0 {
+        let settings = jobs::WorkerSettings {
+            workers: usize::from(web.workers),
+            ..jobs::WorkerSettings::default()
+        };
+        tokio::spawn(jobs::run_workers(workspaces.clone(), Arc::new(jobs::CrmJobs), settings));
+        tokio::spawn(jobs::repair_bulk_loads(workspaces));
+    } else {
+        tracing::info!("no job workers in this process (--workers 0): another process must run them");
+    }
     let mut state = anchora_web::AppState::new(instance.clone(), clock, mailer, &public_url);
     state.trust_proxy = web.trust_proxy;
     state.max_fields = usize::from(web.max_fields);
@@ -420,37 +431,6 @@ async fn serve(
         .await?;
     instance.close().await;
     Ok(())
-}
-
-/// Every workspace of the instance, each opened as a CRM for work in the background.
-struct InstanceWorkspaces {
-    instance: Arc<Instance>,
-    clock: Arc<dyn Clock>,
-}
-
-#[async_trait::async_trait]
-impl Workspaces for InstanceWorkspaces {
-    async fn all(&self) -> Vec<(String, Crm)> {
-        let names = match self.instance.workspace_names().await {
-            Ok(names) => names,
-            Err(e) => {
-                tracing::warn!(error = %e.detail, "the workspaces could not be listed");
-                return Vec::new();
-            }
-        };
-        let mut out = Vec::new();
-        for name in names {
-            match self.instance.workspace(&name, self.clock.now()).await {
-                Ok(Some(store)) => {
-                    let crm = Crm::new(store as Arc<dyn Store>, self.clock.clone()).in_workspace(&name);
-                    out.push((name, crm));
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(workspace = %name, error = %e.detail, "a workspace could not be opened"),
-            }
-        }
-        out
-    }
 }
 
 async fn shutdown() {

@@ -40,5 +40,5 @@ pub mod write;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, FieldError, Result};
-pub use ids::{ProjectId, RecordId, TeamId, TokenId, UserId, ViewId};
+pub use ids::{JobId, ProjectId, RecordId, TeamId, TokenId, UserId, ViewId};
 pub use store::Store;

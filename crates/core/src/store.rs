@@ -8,6 +8,7 @@ pub use crate::dedupe::store::DuplicateStore;
 pub use crate::gdpr::{ERASED, Erasure, ErasureCounts, ErasureStore, Scrub};
 pub use crate::identity::{CredentialStore, UserStore};
 pub use crate::import::store::ImportStore;
+pub use crate::jobs::store::JobStore;
 pub use crate::meta::{SchemaStore, SettingStore};
 pub use crate::project::store::{BatchOutcome, ItemWrite, ProjectBatch, ProjectStore, StoredItem};
 pub use crate::quality::QualityStore;
@@ -31,6 +32,7 @@ pub trait Store:
     + ImportStore
     + DuplicateStore
     + QualityStore
+    + JobStore
 {
 }
 
@@ -49,6 +51,7 @@ impl<T> Store for T where
         + ImportStore
         + DuplicateStore
         + QualityStore
+        + JobStore
         + ?Sized
 {
 }

@@ -13,6 +13,7 @@ use anchora_core::import::job::{
 use anchora_core::import::plan::{Rejected, match_key};
 use anchora_core::import::resolve::{Found, resolve};
 use anchora_core::import::store::ImportStore;
+use anchora_core::jobs::NewJob;
 use anchora_core::meta::ObjectDef;
 use anchora_core::meta::SchemaStore;
 use anchora_core::store::WriteCtx;
@@ -836,9 +837,20 @@ pub async fn matches(
 
 #[async_trait]
 impl ImportStore for SqlStore {
-    async fn create_import_job(&self, job: &ImportJob, source: Option<&std::path::Path>) -> Result<()> {
+    async fn create_import_job(
+        &self,
+        job: &ImportJob,
+        source: Option<&std::path::Path>,
+        run: Option<&NewJob>,
+    ) -> Result<()> {
         in_write!(self.pool, |tx| {
-            create(tx, self.backend_kind(), job, source).await.map_err(db_error)
+            create(tx, self.backend_kind(), job, source).await.map_err(db_error)?;
+            if let Some(run) = run {
+                crate::jobs::insert(tx, self.backend_kind(), run)
+                    .await
+                    .map_err(db_error)?;
+            }
+            Ok(())
         })
     }
 
@@ -856,10 +868,24 @@ impl ImportStore for SqlStore {
         source(&self.pool, self.backend_kind(), id, to).await.map_err(db_error)
     }
 
-    async fn start_import(&self, id: ImportId, settings: &ImportSettings, at: DateTime<Utc>) -> Result<bool> {
-        start(self.pool.exec(), self.backend_kind(), id, settings, at)
-            .await
-            .map_err(db_error)
+    async fn start_import(
+        &self,
+        id: ImportId,
+        settings: &ImportSettings,
+        at: DateTime<Utc>,
+        run: &NewJob,
+    ) -> Result<bool> {
+        in_write!(self.pool, |tx| {
+            let started = start(tx.exec(), self.backend_kind(), id, settings, at)
+                .await
+                .map_err(db_error)?;
+            if started {
+                crate::jobs::insert(tx, self.backend_kind(), run)
+                    .await
+                    .map_err(db_error)?;
+            }
+            Ok(started)
+        })
     }
 
     async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool> {

@@ -12,6 +12,7 @@ mod erase;
 mod identity;
 mod imports;
 mod instance;
+mod jobs;
 mod metadata;
 mod physical;
 mod projects;
@@ -24,7 +25,9 @@ mod sql_store;
 pub mod testing;
 mod views;
 mod visits;
+mod workspaces;
 
 pub use db::Backend;
 pub use instance::{DatabaseUrl, Instance, postgres_schema};
 pub use sql_store::SqlStore;
+pub use workspaces::InstanceWorkspaces;

@@ -211,6 +211,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, "uploaded files kept in chunks; bulk loads noted"),
     (9, "import warnings, merged rows"),
     (10, "records each user opened lately"),
+    (11, "the job queue and its schedules"),
 ];
 
 impl SqlStore {
@@ -655,6 +656,11 @@ async fn apply_migration(
     }
     if version == 10 {
         for stmt in visits::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 11 {
+        for stmt in crate::jobs::tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }

@@ -113,7 +113,21 @@ anchora_store::on_both_databases!(
     real_exports_import_with_warnings_and_again_without_a_new_record,
     a_user_mapping_wins_and_unknown_owners_go_to_the_default_owner,
     reports_group_in_reading_order_with_sums_per_currency,
+    jobs_are_claimed_once_by_racing_workers,
+    a_lease_that_runs_out_is_taken_over,
+    failed_attempts_are_retried_with_back_off_then_fail,
+    jobs_are_cancelled_queued_or_running,
+    schedules_fire_once_per_due_time,
+    long_work_runs_as_jobs_with_progress,
 );
+
+#[path = "store/jobs.rs"]
+mod jobs;
+use jobs::{
+    a_lease_that_runs_out_is_taken_over, failed_attempts_are_retried_with_back_off_then_fail,
+    jobs_are_cancelled_queued_or_running, jobs_are_claimed_once_by_racing_workers,
+    long_work_runs_as_jobs_with_progress, schedules_fire_once_per_due_time,
+};
 
 #[path = "store/integrity.rs"]
 mod integrity;

@@ -323,8 +323,42 @@ function refresh() {
   if (ms > 0) setTimeout(() => location.reload(), ms);
 }
 
+// A job's progress panel moves on by itself: every second the server's panel for the job is
+// fetched and put in its place; once the job has ended, a page that started it is reloaded
+// (without the job) to show what it came to, or the panel stays to say why it failed.
+function watchJobs() {
+  for (const panel of document.querySelectorAll(".job-panel[data-job]")) {
+    // Done before the page was drawn: show what it came to at once.
+    if (panel.dataset.state === "succeeded") {
+      location.replace(panel.dataset.doneHref || "/jobs");
+      return;
+    }
+    if (["failed", "cancelled"].includes(panel.dataset.state)) continue;
+    let current = panel;
+    const look = async () => {
+      const back = encodeURIComponent(current.dataset.doneHref || "/jobs");
+      const res = await fetch(`/jobs/${current.dataset.job}/panel?back=${back}`, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.querySelector(".job-panel");
+      if (!fresh) return;
+      if (fresh.dataset.state === "succeeded") {
+        location.replace(fresh.dataset.doneHref || "/jobs");
+        return;
+      }
+      const node = document.importNode(fresh, true);
+      current.replaceWith(node);
+      current = node;
+      if (fresh.dataset.state !== "failed" && fresh.dataset.state !== "cancelled") setTimeout(tick, 1000);
+    };
+    const tick = () => look().catch(() => setTimeout(tick, 3000));
+    setTimeout(tick, 1000);
+  }
+}
+
 palette();
 relations();
+watchJobs();
 board();
 inlineEdit();
 bulk();

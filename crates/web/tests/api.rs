@@ -90,6 +90,21 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
         mailer,
         "http://localhost",
     ));
+    // Imports, scans and measuring run on the job queue, as in `anchora serve`.
+    let workspaces = Arc::new(anchora_store::InstanceWorkspaces {
+        instance: instance.clone(),
+        clock: clock.clone(),
+    });
+    let settings = anchora_core::jobs::WorkerSettings {
+        idle_poll: std::time::Duration::from_millis(20),
+        schedules: false,
+        ..Default::default()
+    };
+    tokio::spawn(anchora_core::jobs::run_workers(
+        workspaces,
+        Arc::new(anchora_core::jobs::CrmJobs),
+        settings,
+    ));
     H {
         app,
         instance,
@@ -99,6 +114,19 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
         mail,
         _dir: dir,
     }
+}
+
+/// Wait for the job a `202 Accepted` answer names (its `Location`) to end; the job as it ended.
+async fn finished_job(h: &H, accepted: &Reply) -> Json {
+    let location = accepted.headers["location"].to_str().unwrap().to_string();
+    for _ in 0..500 {
+        let job = h.get(&location).await.body;
+        if matches!(job["state"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the job at {location} did not end");
 }
 
 async fn sqlite() -> Option<H> {

@@ -5,6 +5,7 @@ use crate::dedupe::{CHECK_LIMIT, DEFAULT_COUNTRY, DuplicatePair, Match, PairStat
 use crate::error::{Error, ErrorCode, Result};
 use crate::filter::{ColumnRef, Compare, Condition};
 use crate::ids::RecordId;
+use crate::jobs::JobCtx;
 use crate::meta::ObjectDef;
 use crate::query::ListQuery;
 use crate::record::{InputMode, Record, RecordInput};
@@ -14,16 +15,28 @@ use scan::Features;
 use serde_json::Value as Json;
 
 impl Crm {
-    /// Scan every record of an object the caller may see for likely duplicates, best first.
-    pub async fn find_duplicates(&self, who: &Principal, object: &str, country: &str) -> Result<Vec<DuplicatePair>> {
+    /// Scan every record of an object the caller may see for likely duplicates, best first,
+    /// telling `ctx` how far it came (records read, then compared).
+    pub async fn find_duplicates(
+        &self,
+        who: &Principal,
+        object: &str,
+        country: &str,
+        ctx: &JobCtx,
+    ) -> Result<Vec<DuplicatePair>> {
         let schema = self.authorize(who, Permission::Import).await?;
         let object = schema.object(object)?.clone();
         let owners = self.visible_owners(who, &schema, &object.name).await?;
+        let total = self.store.count_records(&object).await?;
+        ctx.phase("reading", u64::try_from(total).ok());
         let mut features: Vec<Features> = Vec::new();
         self.each_record(&object, None, owners, &mut |r| {
-            features.push(Features::of(&object, &r, country))
+            features.push(Features::of(&object, &r, country));
+            ctx.advance(1);
         })
         .await?;
+        ctx.go_on()?;
+        ctx.phase("comparing", None);
         Ok(scan::find(&features)
             .into_iter()
             .filter_map(|c| {
@@ -41,8 +54,11 @@ impl Crm {
 impl Crm {
     /// Scan an object and put what it finds in the review queue (replacing the open pairs of
     /// the last scan; dismissed pairs stay dismissed). Returns how many pairs are open now.
-    pub async fn scan_duplicates(&self, who: &Principal, object: &str, country: &str) -> Result<u64> {
-        let found = self.find_duplicates(who, object, country).await?;
+    /// Run as a job ([`Crm::start_duplicate_scan`]): a large object takes many seconds.
+    pub async fn scan_duplicates(&self, who: &Principal, object: &str, country: &str, ctx: &JobCtx) -> Result<u64> {
+        let found = self.find_duplicates(who, object, country, ctx).await?;
+        ctx.go_on()?;
+        ctx.phase("saving", None);
         let now = self.clock.now();
         let pairs: Vec<StoredPair> = found
             .into_iter()

@@ -17,6 +17,7 @@ use crate::dedupe::scan::{BlockIndex, Features, KeyIndex};
 use crate::error::{Error, ErrorCode, Result};
 use crate::export::CsvSink;
 use crate::ids::RecordId;
+use crate::jobs::{JobKind, NewJob};
 use crate::meta::ObjectDef;
 use crate::query::MAX_LIMIT;
 use crate::service::Crm;
@@ -138,7 +139,7 @@ impl Crm {
             who.user_id,
             now,
         );
-        self.store.create_import_job(&job, Some(upload.path())).await?;
+        self.store.create_import_job(&job, Some(upload.path()), None).await?;
         Ok((job, preview))
     }
 
@@ -186,20 +187,37 @@ impl Crm {
         let mut next = self
             .new_job(who, settings, &job.file_name, job.sha256.clone(), &shape)
             .await?;
+        let run = |id: ImportId| {
+            NewJob::now(
+                JobKind::Import,
+                serde_json::json!({"import": id}),
+                Some(who.user_id),
+                next.updated_at,
+            )
+        };
         match job.status {
             JobStatus::Draft => {
                 next.id = job.id;
                 next.created_at = job.created_at;
-                if !self.store.start_import(job.id, &next.settings, next.updated_at).await? {
+                if !self
+                    .store
+                    .start_import(job.id, &next.settings, next.updated_at, &run(job.id))
+                    .await?
+                {
                     return Err(Error::new(
                         ErrorCode::VersionConflict,
                         "this import was started already",
                     ));
                 }
             }
-            status if status.finished() => self.store.create_import_job(&next, Some(upload.path())).await?,
+            status if status.finished() => {
+                self.store
+                    .create_import_job(&next, Some(upload.path()), Some(&run(next.id)))
+                    .await?
+            }
             _ => return Err(Error::new(ErrorCode::VersionConflict, "this import is running")),
         }
+        crate::jobs::wake();
         Ok(next)
     }
 
@@ -210,7 +228,7 @@ impl Crm {
         let job = self
             .new_job(who, settings, &upload.name, upload.sha256.clone(), &shape)
             .await?;
-        self.store.create_import_job(&job, Some(upload.path())).await?;
+        self.store.create_import_job(&job, Some(upload.path()), None).await?;
         Ok(job)
     }
 
@@ -228,7 +246,7 @@ impl Crm {
         let table = source::open(file_name, reader)?;
         let shape = Shape::of(&table);
         let mut job = self.new_job(who, settings, file_name, sha256, &shape).await?;
-        self.store.create_import_job(&job, None).await?;
+        self.store.create_import_job(&job, None, None).await?;
         let now = self.clock.now();
         self.store.claim_import(job.id, now, now).await?;
         job.status = JobStatus::Running;
@@ -295,18 +313,6 @@ impl Crm {
     pub async fn repair_bulk_loads(&self) -> Result<Vec<String>> {
         let stale_before = self.clock.now() - Duration::seconds(STALE_AFTER_SECONDS);
         self.store.repair_bulk_loads(stale_before).await
-    }
-
-    /// Jobs queued or left running by a stopped process, for a server to take up at start.
-    pub async fn unfinished_imports(&self) -> Result<Vec<ImportId>> {
-        Ok(self
-            .store
-            .import_jobs(MAX_LIMIT)
-            .await?
-            .into_iter()
-            .filter(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running))
-            .map(|j| j.id)
-            .collect())
     }
 
     pub async fn import_job(&self, who: &Principal, id: &str) -> Result<ImportJob> {

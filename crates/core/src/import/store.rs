@@ -5,6 +5,7 @@ use super::job::{ImportId, ImportJob, ImportSettings, ImportWrite, ImportWriteOu
 use super::job::{LikelyDuplicate, UnknownOwner, Warning};
 use super::plan::Rejected;
 use crate::error::Result;
+use crate::jobs::NewJob;
 use crate::meta::ObjectDef;
 use crate::write::WriteCtx;
 use async_trait::async_trait;
@@ -15,15 +16,22 @@ use std::path::Path;
 #[async_trait]
 pub trait ImportStore: Send + Sync {
     /// A new import job, with the uploaded file (read from `source`, kept in chunks) when the
-    /// server is to read it later.
-    async fn create_import_job(&self, job: &ImportJob, source: Option<&Path>) -> Result<()>;
+    /// server is to read it later, and the queued job that runs it (`run`), in one transaction.
+    async fn create_import_job(&self, job: &ImportJob, source: Option<&Path>, run: Option<&NewJob>) -> Result<()>;
     async fn import_job(&self, id: ImportId) -> Result<Option<ImportJob>>;
     /// Import jobs, newest first.
     async fn import_jobs(&self, limit: u32) -> Result<Vec<ImportJob>>;
     /// Write the kept file of a job into `to`, chunk by chunk; whether one is kept.
     async fn import_source(&self, id: ImportId, to: &Path) -> Result<bool>;
-    /// Give a draft job its settings and queue it; whether it was still a draft.
-    async fn start_import(&self, id: ImportId, settings: &ImportSettings, at: DateTime<Utc>) -> Result<bool>;
+    /// Give a draft job its settings and queue `run`, the job that runs it, in one
+    /// transaction; whether it was still a draft (nothing queued when not).
+    async fn start_import(
+        &self,
+        id: ImportId,
+        settings: &ImportSettings,
+        at: DateTime<Utc>,
+        run: &NewJob,
+    ) -> Result<bool>;
     /// Take a job to run: a queued or failed one, or a running one nobody has written since
     /// `stale_before` (its process stopped). Whether this caller got it.
     async fn claim_import(&self, id: ImportId, now: DateTime<Utc>, stale_before: DateTime<Utc>) -> Result<bool>;

@@ -4,6 +4,7 @@ use crate::auth::{Permission, Principal};
 use crate::dedupe::PairStatus;
 use crate::error::{Error, Result};
 use crate::ids::{RecordId, TeamId, UserId};
+use crate::jobs::JobCtx;
 use crate::meta::ObjectDef;
 use crate::quality::{
     FixList, QualityBoard, QualityDay, QualityReport, QualityRules, RULES_KEY, RecordQuality, Summary, assess,
@@ -13,20 +14,17 @@ use crate::service::Crm;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 impl Crm {
-    /// "Measure now": today's figures kept at once, by someone who may import (the rule the API
-    /// and the UI both follow).
-    pub async fn measure_quality_now(&self, who: &Principal, object: &str) -> Result<usize> {
-        self.authorize(who, Permission::Import).await?;
-        self.record_quality_day(object).await
-    }
-
     /// Measure every record of an object (as the system, all of them) and keep today's figures
     /// overall, per owner and per team, replacing any kept earlier today. Run once a day by the
     /// server, so the trend shows.
-    pub async fn record_quality_day(&self, object: &str) -> Result<usize> {
+    pub async fn record_quality_day(&self, object: &str, ctx: &JobCtx) -> Result<usize> {
         let schema = self.schema().await?;
         let def = schema.object(object)?.clone();
-        let report = self.measure(&def, None).await?;
+        let total = self.store.count_records(&def).await?;
+        ctx.phase("measuring", u64::try_from(total).ok());
+        let report = self.measure(&def, None, ctx).await?;
+        ctx.go_on()?;
+        ctx.phase("saving", None);
         let key = |id: Option<String>| id.unwrap_or_default();
         let day = self.clock.now().date_naive();
         let row = |scope: &str, key: String, summary: Summary| QualityDay {
@@ -121,12 +119,12 @@ impl Crm {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
         let def = schema.object(object)?.clone();
         let owners = self.visible_owners(who, &schema, &def.name).await?;
-        self.measure(&def, owners).await
+        self.measure(&def, owners, &JobCtx::detached()).await
     }
 
     /// Assess every record of an object the owners allow (`None`: all) and sum them overall,
     /// per owner and per team.
-    async fn measure(&self, def: &ObjectDef, owners: Option<Vec<UserId>>) -> Result<QualityReport> {
+    async fn measure(&self, def: &ObjectDef, owners: Option<Vec<UserId>>, ctx: &JobCtx) -> Result<QualityReport> {
         let rules = self.quality_rules().await?;
         let duplicates = self.open_duplicates(&def.name).await?;
         let team_of: HashMap<UserId, Option<TeamId>> =
@@ -141,6 +139,7 @@ impl Crm {
             by_owner.entry(r.owner).or_default().add(&q);
             let team = r.owner.and_then(|o| team_of.get(&o).copied().flatten());
             by_team.entry(team).or_default().add(&q);
+            ctx.advance(1);
         })
         .await?;
         Ok(QualityReport {

@@ -8,6 +8,7 @@ use anchora_core::export::{CsvSink, ExportRequest, Sink};
 use anchora_core::import::service::sha256_hex;
 use anchora_core::import::upload::Upload;
 use anchora_core::import::{ImportJob, ImportSettings, JobStatus};
+use anchora_core::jobs::JobCtx;
 use anchora_core::store::*;
 use anchora_core::{Clock, ErrorCode};
 use serde_json::json;
@@ -446,7 +447,11 @@ pub async fn duplicates_are_scanned_queued_dismissed_and_checked_before_saving(h
         let (_, r) = h.crm.create(&h.admin, "person", &body).await.unwrap();
         ids.push(r.id);
     }
-    let open = h.crm.scan_duplicates(&h.admin, "person", "46").await.unwrap();
+    let open = h
+        .crm
+        .scan_duplicates(&h.admin, "person", "46", &JobCtx::detached())
+        .await
+        .unwrap();
     // Åsa three times; her namesake and Per stay out. The typo (no phone) and the swapped
     // name (no e-mail, no company) share nothing to block on, so they meet through the first.
     assert_eq!(open, 2);
@@ -476,7 +481,13 @@ pub async fn duplicates_are_scanned_queued_dismissed_and_checked_before_saving(h
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
-    assert_eq!(h.crm.scan_duplicates(&h.admin, "person", "46").await.unwrap(), 1);
+    assert_eq!(
+        h.crm
+            .scan_duplicates(&h.admin, "person", "46", &JobCtx::detached())
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(h.crm.duplicate_queue(&h.admin, "person", 50).await.unwrap().len(), 1);
 
     // Before saving a new person: the same e-mail in other case is shown as a likely match.
@@ -506,7 +517,11 @@ pub async fn duplicates_are_scanned_queued_dismissed_and_checked_before_saving(h
     // Users may not scan or dismiss; key users may.
     let user = add_user(&*h.store, "plain@example.com", Role::User, h.clock.now()).await;
     assert_eq!(
-        h.crm.scan_duplicates(&user, "person", "46").await.unwrap_err().code,
+        h.crm
+            .scan_duplicates(&user, "person", "46", &JobCtx::detached())
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Forbidden
     );
     let key = add_user(&*h.store, "steward2@example.com", Role::KeyUser, h.clock.now()).await;
@@ -739,7 +754,7 @@ pub async fn quality_is_measured_per_record_owner_and_team_with_each_users_fix_l
     assert_eq!(h.crm.quality(&seller, "person").await.unwrap().overall.records, 2);
 
     // Kept day by day, the trend shows: Thin gets an e-mail the next day.
-    assert!(h.crm.record_quality_day("person").await.unwrap() >= 3);
+    assert!(h.crm.record_quality_day("person", &JobCtx::detached()).await.unwrap() >= 3);
     h.clock.advance(chrono::Duration::days(1));
     let (_, t) = h.crm.get(&h.admin, "person", &thin.id.to_string()).await.unwrap();
     h.crm
@@ -752,8 +767,8 @@ pub async fn quality_is_measured_per_record_owner_and_team_with_each_users_fix_l
         )
         .await
         .unwrap();
-    h.crm.record_quality_day("person").await.unwrap();
-    h.crm.record_quality_day("person").await.unwrap();
+    h.crm.record_quality_day("person", &JobCtx::detached()).await.unwrap();
+    h.crm.record_quality_day("person", &JobCtx::detached()).await.unwrap();
     let trend = h.crm.quality_trend(&h.admin, "person", 30).await.unwrap();
     assert_eq!(trend.len(), 2, "one row a day, however often kept");
     assert!(

@@ -799,7 +799,7 @@ async fn running_person_import(h: &H) -> anchora_core::import::ImportJob {
         h.admin.user_id,
         h.clock.now(),
     );
-    h.store.create_import_job(&job, None).await.unwrap();
+    h.store.create_import_job(&job, None, None).await.unwrap();
     assert!(
         h.store
             .claim_import(job.id, h.clock.now(), h.clock.now())

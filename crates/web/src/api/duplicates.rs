@@ -29,9 +29,13 @@ fn country(q: &std::collections::HashMap<String, String>) -> String {
         .unwrap_or_else(|| DEFAULT_COUNTRY.to_string())
 }
 
-async fn scan(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
-    let open = a.crm.scan_duplicates(&a.principal, &object, &country(&q)).await?;
-    Ok(Json(json!({"open": open})))
+/// Queue a scan (202 with the job): at a million records it takes many seconds.
+async fn scan(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<axum::response::Response> {
+    let job = a
+        .crm
+        .start_duplicate_scan(&a.principal, &object, Some(&country(&q)))
+        .await?;
+    Ok(super::jobs::accepted(&job))
 }
 
 async fn queue(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {

@@ -187,7 +187,6 @@ async fn start(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<JsonValue>)> {
     let job = a.crm.start_import(&a.principal, &id, body).await?;
-    anchora_core::jobs::spawn_import(&a.crm, job.id);
     Ok((StatusCode::ACCEPTED, Json(job_json(&job))))
 }
 

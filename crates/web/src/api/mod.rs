@@ -4,6 +4,7 @@ mod admin;
 mod currency;
 mod duplicates;
 pub mod imports;
+pub mod jobs;
 mod openapi;
 pub mod projects;
 mod quality;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(duplicates::router())
         .merge(quality::router())
         .merge(currency::router())
+        .merge(jobs::router())
 }
 
 /// A record with its version as ETag.

@@ -65,8 +65,8 @@ async fn trend(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> 
     Ok(Json(json!({"data": rows})))
 }
 
-/// Keep today's figures now (the server also does it once a day).
-async fn snapshot(a: Authed, Path(object): Path<String>) -> ApiResult<Json<JsonValue>> {
-    let rows = a.crm.measure_quality_now(&a.principal, &object).await?;
-    Ok(Json(json!({"rows": rows})))
+/// Keep today's figures now, as a job (the server also does it once a day): 202 with the job.
+async fn snapshot(a: Authed, Path(object): Path<String>) -> ApiResult<axum::response::Response> {
+    let job = a.crm.start_quality_measure(&a.principal, &object).await?;
+    Ok(super::jobs::accepted(&job))
 }

@@ -6,7 +6,7 @@ use super::posted::Posted;
 use super::{Resolver, Shell, Ui, form_value, labels};
 use anchora_core::ErrorCode;
 use anchora_core::auth::Permission;
-use anchora_core::dedupe::{DEFAULT_COUNTRY, StoredPair};
+use anchora_core::dedupe::StoredPair;
 use anchora_core::meta::ObjectDef;
 use anchora_core::record::Record;
 use anchora_core::views::url_encode;
@@ -46,6 +46,8 @@ struct DuplicatesPage {
     /// A merge just made, which can be undone.
     merged: Option<String>,
     error: Option<String>,
+    /// The scan this page was sent to watch.
+    job: Option<super::jobs::JobPanel>,
 }
 
 /// Back to the queue with what went wrong (kept in the query string, shown escaped).
@@ -102,7 +104,9 @@ pub async fn duplicates_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> 
         .iter()
         .map(|(p, a, b)| pair_view(&ui, &resolver, &def, p, a, b))
         .collect();
-    let page = duplicates_view(&ui, &def, pairs, &q);
+    let mut page = duplicates_view(&ui, &def, pairs, &q);
+    let here = format!("/duplicates?object={}", url_encode(&def.name));
+    page.job = super::jobs::watched(&ui, &q, &here).await;
     Ok(ui.page(StatusCode::OK, page.render()))
 }
 
@@ -150,18 +154,21 @@ fn duplicates_view(ui: &Ui, def: &ObjectDef, pairs: Vec<PairView>, q: &[(String,
         notice,
         merged,
         error,
+        job: None,
     }
 }
 
+/// Queue a scan and watch it on the queue page.
 pub async fn scan(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     let object = form_value(&form, "object");
-    let n = ui
+    let job = ui
         .authed
         .crm
-        .scan_duplicates(&ui.authed.principal, object, DEFAULT_COUNTRY)
+        .start_duplicate_scan(&ui.authed.principal, object, None)
         .await
         .or_page(&ui)?;
-    Ok(Redirect::to(&format!("/duplicates?object={}&found={n}", url_encode(object))).into_response())
+    let page = format!("/duplicates?object={}", url_encode(object));
+    Ok(Redirect::to(&super::jobs::watching(&page, &job)).into_response())
 }
 
 pub async fn dismiss(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {

@@ -12,7 +12,6 @@ use anchora_core::auth::Permission;
 use anchora_core::export::Format;
 use anchora_core::import::job::{LikelyDuplicate, UnknownOwner, Warning, WarningKind};
 use anchora_core::import::{ImportJob, JobStatus, Preview};
-use anchora_core::jobs::spawn_import;
 use anchora_core::meta::{FieldType, ObjectDef};
 use askama::Template;
 use axum::extract::State;
@@ -474,10 +473,7 @@ pub async fn start(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(Stri
     let body = start_body(&job, &form);
     let started = ui.authed.crm.start_import(&ui.authed.principal, &id, body).await;
     match started.or_forbidden(&ui)? {
-        Ok(next) => {
-            spawn_import(&ui.authed.crm, next.id);
-            Ok(Redirect::to(&format!("/imports/{}", next.id)).into_response())
-        }
+        Ok(next) => Ok(Redirect::to(&format!("/imports/{}", next.id)).into_response()),
         Err(e) => {
             let error = Some(super::admin::problem(&e));
             render_import(&ui, &id, error, StatusCode::UNPROCESSABLE_ENTITY).await

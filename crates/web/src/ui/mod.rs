@@ -11,6 +11,7 @@ pub mod format;
 pub mod gantt;
 mod home;
 mod imports;
+mod jobs;
 mod labels;
 mod lists;
 mod logs;
@@ -163,6 +164,9 @@ pub fn router() -> Router<AppState> {
         .route("/quality", get(quality::quality_page))
         .route("/quality/measure", post(quality::measure))
         .route("/quality/rules", get(quality::rules_form).post(quality::save_rules))
+        .route("/jobs", get(jobs::jobs_page))
+        .route("/jobs/{id}/panel", get(jobs::panel_fragment))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/duplicates", get(duplicates::duplicates_page))
         .route("/duplicates/scan", post(duplicates::scan))
         .route("/duplicates/dismiss", post(duplicates::dismiss))
@@ -339,6 +343,11 @@ impl Ui {
             ]
         } else {
             Vec::new()
+        });
+        admin.push(NavItem {
+            href: "/jobs".into(),
+            label: tr.t("nav-jobs"),
+            current: current == "jobs",
         });
         admin.push(NavItem {
             href: "/account/tokens".into(),

@@ -59,6 +59,8 @@ struct QualityPage {
     owners: Vec<FigureRow>,
     teams: Vec<FigureRow>,
     error: Option<String>,
+    /// The measuring this page was sent to watch.
+    job: Option<super::jobs::JobPanel>,
 }
 
 fn figure_row(locale: &str, name: String, s: &Summary) -> FigureRow {
@@ -149,7 +151,9 @@ pub async fn quality_page(ui: Ui, Query(q): Query<Vec<(String, String)>>) -> Pag
         users: users.into_iter().map(|u| (u.id.to_string(), u.name)).collect(),
         teams: teams.into_iter().map(|t| (t.id.to_string(), t.name)).collect(),
     };
-    let page = quality_view(&ui, &def, &board, &trend, &names, &q);
+    let mut page = quality_view(&ui, &def, &board, &trend, &names, &q);
+    let here = format!("/quality?object={}", url_encode(&def.name));
+    page.job = super::jobs::watched(&ui, &q, &here).await;
     Ok(ui.page(StatusCode::OK, page.render()))
 }
 
@@ -252,19 +256,21 @@ fn quality_view(
         owners: figure_rows(&owner_rows),
         teams: figure_rows(&worst_first(board, "team")),
         error: Some(form_value(q, "error").chars().take(500).collect::<String>()).filter(|e| !e.is_empty()),
+        job: None,
     }
 }
 
-/// Measure an object's records now and keep today's figures (the server does it once a day).
+/// Measure an object's records now and keep today's figures (the server does it once a day),
+/// as a job the page watches.
 pub async fn measure(Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
     let object = form_value(&form, "object");
     let back = format!("/quality?object={}", url_encode(object));
-    let measured = ui.authed.crm.measure_quality_now(&ui.authed.principal, object).await;
-    measured.or_forbidden_else(&ui, |e| match e.code {
+    let started = ui.authed.crm.start_quality_measure(&ui.authed.principal, object).await;
+    let job = started.or_forbidden_else(&ui, |e| match e.code {
         ErrorCode::NotFound | ErrorCode::UnknownObject => super::not_found(&ui),
         _ => Redirect::to(&format!("{back}&error={}", url_encode(&super::admin::problem(&e)))).into_response(),
     })?;
-    Ok(Redirect::to(&back).into_response())
+    Ok(Redirect::to(&super::jobs::watching(&back, &job)).into_response())
 }
 
 /// One object's fields in the rules form.

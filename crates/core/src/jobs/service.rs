@@ -1,0 +1,236 @@
+//! The job queue as use cases: starting long work as a job, the jobs a caller may see, cancel,
+//! and what each kind of job does when a worker runs it.
+
+use super::worker::{JobCtx, JobHandler, wake};
+use super::{Cadence, Job, JobKind, NewJob, Schedule};
+use crate::auth::{Credential, Permission, Principal, Role};
+use crate::dedupe::DEFAULT_COUNTRY;
+use crate::error::{Error, ErrorCode, Result};
+use crate::ids::JobId;
+use crate::import::job::{ImportId, JobStatus};
+use crate::service::Crm;
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+/// The objects whose data quality is kept day by day.
+const QUALITY_OBJECTS: [&str; 3] = ["person", "company", "deal"];
+/// The schedule that keeps the daily quality figures.
+pub const QUALITY_DAY_SCHEDULE: &str = "quality-day";
+/// When it runs (UTC): at night, when few people work.
+const QUALITY_DAY_CADENCE: &str = "daily 02:00";
+/// Jobs a list shows at most.
+pub const MAX_JOBS_LISTED: u32 = 200;
+
+/// A job as its reader sees it: with whether they may cancel it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobView {
+    #[serde(flatten)]
+    pub job: Job,
+    pub may_cancel: bool,
+}
+
+/// The server's job handler: each kind of job is a use case of the workspace's CRM.
+pub struct CrmJobs;
+
+#[async_trait]
+impl JobHandler for CrmJobs {
+    async fn run(&self, crm: &Crm, job: &Job, ctx: &JobCtx) -> Result<Option<Json>> {
+        crm.run_job(job, ctx).await
+    }
+}
+
+fn sees_all_jobs(who: &Principal) -> bool {
+    who.role == Role::Admin
+}
+
+impl Crm {
+    /// Put a job on the queue now and wake this process's workers.
+    pub(crate) async fn enqueue(&self, job: NewJob) -> Result<Job> {
+        self.store.enqueue_job(&job).await?;
+        wake();
+        self.store
+            .job(job.id)
+            .await?
+            .ok_or_else(|| Error::internal("a queued job could not be read back"))
+    }
+
+    /// Scan an object for duplicates as a job, as the caller (their visibility): the review
+    /// queue is replaced when it is done.
+    pub async fn start_duplicate_scan(&self, who: &Principal, object: &str, country: Option<&str>) -> Result<JobView> {
+        let schema = self.authorize(who, Permission::Import).await?;
+        let object = schema.object(object)?;
+        let payload = json!({"object": object.name, "country": country.unwrap_or(DEFAULT_COUNTRY)});
+        let job = NewJob::now(JobKind::DuplicateScan, payload, Some(who.user_id), self.clock.now());
+        Ok(self.view_of(who, self.enqueue(job).await?))
+    }
+
+    /// "Measure now": today's quality figures of an object kept at once, as a job, by someone
+    /// who may import.
+    pub async fn start_quality_measure(&self, who: &Principal, object: &str) -> Result<JobView> {
+        let schema = self.authorize(who, Permission::Import).await?;
+        let object = schema.object(object)?;
+        let payload = json!({"object": object.name});
+        let job = NewJob::now(JobKind::QualityMeasure, payload, Some(who.user_id), self.clock.now());
+        Ok(self.view_of(who, self.enqueue(job).await?))
+    }
+
+    /// A job the caller may see: their own, or any for an administrator.
+    pub async fn job(&self, who: &Principal, id: &str) -> Result<JobView> {
+        self.authorize(who, Permission::ReadRecords).await?;
+        let job = match JobId::parse(id) {
+            Some(id) => self.store.job(id).await?,
+            None => None,
+        };
+        job.filter(|j| sees_all_jobs(who) || j.created_by == Some(who.user_id))
+            .map(|j| self.view_of(who, j))
+            .ok_or_else(|| Error::not_found(format!("job {id}")))
+    }
+
+    /// The newest jobs the caller may see.
+    pub async fn jobs(&self, who: &Principal, limit: Option<u32>) -> Result<Vec<JobView>> {
+        self.authorize(who, Permission::ReadRecords).await?;
+        let mine = (!sees_all_jobs(who)).then_some(who.user_id);
+        let limit = limit.unwrap_or(50).clamp(1, MAX_JOBS_LISTED);
+        Ok(self
+            .store
+            .jobs(mine, limit)
+            .await?
+            .into_iter()
+            .map(|j| self.view_of(who, j))
+            .collect())
+    }
+
+    /// Cancel a job the caller started (an administrator: any job). A queued job ends at once;
+    /// a running one stops at its next step. A job already ended is refused (409).
+    pub async fn cancel_job(&self, who: &Principal, id: &str) -> Result<JobView> {
+        let seen = self.job(who, id).await?;
+        if seen.job.state.finished() {
+            return Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!("this job has ended already ({})", seen.job.state.as_str()),
+            ));
+        }
+        if !seen.may_cancel {
+            return Err(Error::new(ErrorCode::Forbidden, "you may not cancel this job"));
+        }
+        let job = self
+            .store
+            .cancel_job(seen.job.id, self.clock.now())
+            .await?
+            .ok_or_else(|| Error::not_found(format!("job {id}")))?;
+        Ok(self.view_of(who, job))
+    }
+
+    fn view_of(&self, who: &Principal, job: Job) -> JobView {
+        let may_cancel = !job.state.finished()
+            && who.scope != crate::auth::Scope::Read
+            && (sees_all_jobs(who) || job.created_by == Some(who.user_id));
+        JobView { job, may_cancel }
+    }
+
+    /// The schedules every workspace has (the daily quality figures); a new one is due at once.
+    pub async fn keep_standard_schedules(&self) -> Result<()> {
+        let schedule = Schedule {
+            name: QUALITY_DAY_SCHEDULE.into(),
+            kind: JobKind::QualityDay,
+            payload: json!({}),
+            cadence: Cadence::parse(QUALITY_DAY_CADENCE)?,
+            next_run_at: self.clock.now(),
+        };
+        self.store.save_schedule(&schedule).await
+    }
+
+    /// Do a job a worker claimed.
+    pub async fn run_job(&self, job: &Job, ctx: &JobCtx) -> Result<Option<Json>> {
+        let kind = job.kind().ok_or_else(|| {
+            Error::new(
+                ErrorCode::ValidationFailed,
+                format!("this server does not know jobs of kind {}", job.kind_name),
+            )
+        })?;
+        match kind {
+            JobKind::Noop => Ok(None),
+            JobKind::Import => self.import_as_job(job, ctx).await,
+            JobKind::DuplicateScan => {
+                let who = self.starter(job).await?;
+                let object = text(&job.payload, "object")?;
+                let country = job
+                    .payload
+                    .get("country")
+                    .and_then(Json::as_str)
+                    .unwrap_or(DEFAULT_COUNTRY);
+                let open = self.scan_duplicates(&who, object, country, ctx).await?;
+                Ok(Some(json!({"object": object, "open_pairs": open})))
+            }
+            JobKind::QualityMeasure => {
+                let who = self.starter(job).await?;
+                self.authorize(&who, Permission::Import).await?;
+                let object = text(&job.payload, "object")?;
+                let rows = self.record_quality_day(object, ctx).await?;
+                Ok(Some(json!({"object": object, "figures": rows})))
+            }
+            JobKind::QualityDay => {
+                let mut kept = serde_json::Map::new();
+                for object in QUALITY_OBJECTS {
+                    ctx.go_on()?;
+                    kept.insert(object.into(), json!(self.record_quality_day(object, ctx).await?));
+                }
+                Ok(Some(Json::Object(kept)))
+            }
+        }
+    }
+
+    /// The user who started a job, as they are now: a job runs with their rights and sight, and
+    /// fails when they can no longer sign in.
+    async fn starter(&self, job: &Job) -> Result<Principal> {
+        let id = job
+            .created_by
+            .ok_or_else(|| Error::new(ErrorCode::ValidationFailed, "this job names no user to run as"))?;
+        let user = self.store.user(id).await?.filter(|u| u.active).ok_or_else(|| {
+            Error::new(
+                ErrorCode::Forbidden,
+                "the user who started this job is no longer active",
+            )
+        })?;
+        Ok(Principal::new(user.id, user.role, user.team, Credential::Local))
+    }
+
+    async fn import_as_job(&self, job: &Job, ctx: &JobCtx) -> Result<Option<Json>> {
+        let id = text(&job.payload, "import")?;
+        let id =
+            ImportId::parse(id).ok_or_else(|| Error::new(ErrorCode::ValidationFailed, "the job names no import"))?;
+        ctx.phase("importing", None);
+        let ran = self
+            .run_import(id, &mut |import| {
+                ctx.done(import.counts.last_row);
+                !ctx.stopped()
+            })
+            .await?;
+        match ran {
+            // Another process runs it (its lease on the import has not run out): try later.
+            None => Err(Error::new(
+                ErrorCode::Unavailable,
+                "the import is running in another process",
+            )),
+            Some(import) if import.status == JobStatus::Failed => Err(Error::new(
+                ErrorCode::ValidationFailed,
+                import.error.unwrap_or_else(|| "the import failed".into()),
+            )),
+            Some(import) => Ok(Some(json!({
+                "import": import.id,
+                "status": import.status.as_str(),
+                "summary": import.counts.summary(),
+            }))),
+        }
+    }
+}
+
+fn text<'a>(payload: &'a Json, key: &str) -> Result<&'a str> {
+    payload.get(key).and_then(Json::as_str).ok_or_else(|| {
+        Error::new(
+            ErrorCode::ValidationFailed,
+            format!("the job's payload lacks \"{key}\""),
+        )
+    })
+}
