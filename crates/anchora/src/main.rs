@@ -220,14 +220,25 @@ enum TokenCommand {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
+    use std::io::IsTerminal as _;
+    let format = anchora_web::ops::LogFormat::parse(std::env::var("ANCHORA_LOG_FORMAT").ok().as_deref())
+        .map_err(|e| anyhow!(e))?;
+    let log = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ANCHORA_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(format.ansi(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref()));
+    match format {
+        anchora_web::ops::LogFormat::Text => log.init(),
+        anchora_web::ops::LogFormat::Json => log.json().init(),
+    }
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }) {
+        // Before anything counts: imports resumed at start count their rows, mailers show 0.
+        anchora_web::ops::metrics::install();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(cli))
 }

@@ -3,7 +3,7 @@
 //! own SQLite file beside it, or its own PostgreSQL schema.
 
 use crate::db::{Pool, Sql, db_error};
-use crate::sql_store::SqlStore;
+use crate::sql_store::{PoolStats, SqlStore};
 use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::workspace::{DEFAULT_WORKSPACE, valid_workspace_name};
 use chrono::{DateTime, Utc};
@@ -67,6 +67,45 @@ fn sqlite_workspace_path(main: &Path, name: &str) -> PathBuf {
 
 pub fn postgres_schema(name: &str) -> String {
     format!("ws_{}", name.replace('-', "_"))
+}
+
+/// Why an installation is not ready to serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    /// The main database did not answer (in time).
+    Unreachable,
+    /// The main database's newest applied migration (`None`: none) is not the newest this
+    /// binary carries (`expected`): it was not migrated yet, or a newer Anchora migrated it.
+    Schema { applied: Option<i64>, expected: i64 },
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReady::Unreachable => write!(f, "the database is not reachable"),
+            NotReady::Schema {
+                applied: None,
+                expected,
+            } => write!(
+                f,
+                "the database has no migrations applied; this server expects version {expected} (run `anchora migrate`)"
+            ),
+            NotReady::Schema {
+                applied: Some(applied),
+                expected,
+            } if applied < expected => write!(
+                f,
+                "the database schema is at version {applied}; this server expects version {expected} (run `anchora migrate`)"
+            ),
+            NotReady::Schema {
+                applied: Some(applied),
+                expected,
+            } => write!(
+                f,
+                "the database schema is at version {applied}, newer than this server's {expected}: a newer Anchora migrated it"
+            ),
+        }
+    }
 }
 
 pub struct Instance {
@@ -201,6 +240,50 @@ impl Instance {
             names.push(r.string(0).map_err(db_error)?);
         }
         Ok(names)
+    }
+
+    /// Whether this process can serve: the main database answers a trivial query within
+    /// `within`, and its newest applied migration is the newest this binary carries. The
+    /// schema version when it is ready. Why not is logged; the answer holds no secret.
+    pub async fn ready(&self, within: std::time::Duration) -> std::result::Result<i64, NotReady> {
+        let checked = tokio::time::timeout(within, async {
+            self.main.ping().await.map_err(|e| {
+                tracing::warn!(error = %e, "readiness: the database did not answer");
+                NotReady::Unreachable
+            })?;
+            self.main.schema_version().await.map_err(|e| {
+                tracing::warn!(error = %e.detail, "readiness: the schema version could not be read");
+                NotReady::Unreachable
+            })
+        })
+        .await
+        .map_err(|_| {
+            tracing::warn!(
+                seconds = within.as_secs_f64(),
+                "readiness: the database did not answer in time"
+            );
+            NotReady::Unreachable
+        })??;
+        let expected = crate::sql_store::latest_migration();
+        match checked {
+            Some(applied) if applied == expected => Ok(applied),
+            applied => Err(NotReady::Schema { applied, expected }),
+        }
+    }
+
+    /// The pools of the workspaces open in this process, main first, by workspace name.
+    pub async fn pool_stats(&self) -> Vec<(String, PoolStats)> {
+        let mut stats = vec![(DEFAULT_WORKSPACE.to_string(), self.main.pool_stats())];
+        let mut others: Vec<(String, PoolStats)> = self
+            .others
+            .lock()
+            .await
+            .iter()
+            .map(|(name, store)| (name.clone(), store.pool_stats()))
+            .collect();
+        others.sort_by(|a, b| a.0.cmp(&b.0));
+        stats.extend(others);
+        stats
     }
 
     pub async fn close(&self) {

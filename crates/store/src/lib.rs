@@ -28,6 +28,6 @@ mod visits;
 mod workspaces;
 
 pub use db::Backend;
-pub use instance::{DatabaseUrl, Instance, postgres_schema};
-pub use sql_store::SqlStore;
+pub use instance::{DatabaseUrl, Instance, NotReady, postgres_schema};
+pub use sql_store::{PoolStats, SqlStore};
 pub use workspaces::InstanceWorkspaces;

@@ -214,6 +214,23 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, "the job queue and its schedules"),
 ];
 
+/// The newest migration this binary carries: a database whose newest applied migration is
+/// another one is not the schema this binary was built for.
+pub fn latest_migration() -> i64 {
+    MIGRATIONS.iter().map(|(v, _)| *v).max().unwrap_or(0)
+}
+
+/// A connection pool's use at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open, lent out or idle.
+    pub size: u32,
+    /// Connections open and waiting to be lent.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+}
+
 impl SqlStore {
     /// How a list of some owners' records is best read (see [`records::owner_plan`]).
     pub(crate) async fn owner_plan(&self, object: &ObjectDef, query: &ListQuery) -> Result<records::OwnerPlan> {
@@ -536,6 +553,40 @@ impl SqlStore {
             .unwrap_or_default();
         let applied: Vec<i64> = rows.iter().filter_map(|r| r.i64(0).ok()).collect();
         Ok(MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).count())
+    }
+
+    /// The newest migration applied to this database: `None` when none is (or there is no
+    /// migrations table yet). A read that waits for no writer (readiness checks ask it).
+    pub async fn schema_version(&self) -> Result<Option<i64>> {
+        let row = self
+            .pool
+            .reader()
+            .fetch_optional(Sql::plain("SELECT MAX(version) FROM schema_migrations"))
+            .await
+            .map_err(db_error)?;
+        row.map_or(Ok(None), |r| r.opt_i64(0)).map_err(db_error)
+    }
+
+    /// Whether the database answers a trivial query (`SELECT 1`), waiting for no writer.
+    pub async fn ping(&self) -> std::result::Result<(), sqlx::Error> {
+        self.pool
+            .reader()
+            .fetch_optional(Sql::plain("SELECT 1"))
+            .await
+            .map(|_| ())
+    }
+
+    /// The connections of this store's pool as they are now (for metrics).
+    pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle, max) = match &self.pool {
+            Pool::Sqlite(p, _) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+            Pool::Postgres(p) => (p.size(), p.num_idle(), p.options().get_max_connections()),
+        };
+        PoolStats {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
     }
 
     /// The most columns a record table may take (tests lower it to reach it quickly).

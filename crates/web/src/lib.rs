@@ -5,6 +5,7 @@ pub mod api;
 mod extract;
 pub mod i18n;
 pub mod mail;
+pub mod ops;
 mod pages;
 pub mod problem;
 pub mod report_voice;
@@ -40,6 +41,9 @@ pub struct AppState {
     pub max_fields: usize,
     /// Uploads taken at once, per server and per user.
     pub uploads: uploads::UploadSlots,
+    /// The bearer token `/metrics` asks for; `None` (the default): `/metrics` is open, as it
+    /// holds no user's data. Read from `ANCHORA_METRICS_TOKEN` by [`AppState::new`].
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -58,6 +62,9 @@ impl AppState {
             trust_proxy: false,
             max_fields: anchora_core::service::DEFAULT_MAX_FIELDS,
             uploads: uploads::UploadSlots::default(),
+            metrics_token: std::env::var("ANCHORA_METRICS_TOKEN")
+                .ok()
+                .filter(|t| !t.trim().is_empty()),
         }
     }
 }
@@ -67,6 +74,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 pub fn app(state: AppState) -> Router {
+    ops::metrics::install();
     Router::new()
         .nest(
             "/api/v1",
@@ -76,7 +84,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(pages::router())
         .merge(ui::router())
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(ops::router())
         .fallback(not_found)
         .with_state(state.clone())
         .layer(CompressionLayer::new())
@@ -112,6 +120,8 @@ pub fn app(state: AppState) -> Router {
             tracing::error!("a request handler panicked");
             ApiError(Error::internal("an internal error occurred; it has been logged")).into_response()
         }))
+        // Outermost: a panic's problem, too, carries the request's id, and is counted.
+        .layer(axum::middleware::from_fn(ops::request_context))
 }
 
 async fn not_found() -> ApiError {

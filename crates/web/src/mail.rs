@@ -30,13 +30,11 @@ pub struct FileMailer {
 
 impl FileMailer {
     pub fn new(dir: PathBuf, from: Mailbox) -> Self {
+        crate::ops::metrics::email_transport("file");
         Self { dir, from }
     }
-}
 
-#[async_trait]
-impl Mailer for FileMailer {
-    async fn send(&self, email: &Email) -> Result<()> {
+    async fn write(&self, email: &Email) -> Result<()> {
         let bytes = message(&self.from, email)?.formatted();
         tokio::fs::create_dir_all(&self.dir).await.map_err(failed)?;
         let name = format!(
@@ -52,6 +50,15 @@ impl Mailer for FileMailer {
     }
 }
 
+#[async_trait]
+impl Mailer for FileMailer {
+    async fn send(&self, email: &Email) -> Result<()> {
+        let sent = self.write(email).await;
+        crate::ops::metrics::email_sent("file", sent.is_ok());
+        sent
+    }
+}
+
 /// Sends through an SMTP server named by a URL such as `smtps://user:pass@mail.example.com`
 /// or `smtp://relay.internal:25`.
 pub struct SmtpMailer {
@@ -64,6 +71,7 @@ impl SmtpMailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("the SMTP URL is not valid: {e}"))?
             .build();
+        crate::ops::metrics::email_transport("smtp");
         Ok(Self { transport, from })
     }
 }
@@ -71,8 +79,12 @@ impl SmtpMailer {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, email: &Email) -> Result<()> {
-        let msg = message(&self.from, email)?;
-        self.transport.send(msg).await.map(|_| ()).map_err(failed)
+        let sent = match message(&self.from, email) {
+            Ok(msg) => self.transport.send(msg).await.map(|_| ()).map_err(failed),
+            Err(e) => Err(e),
+        };
+        crate::ops::metrics::email_sent("smtp", sent.is_ok());
+        sent
     }
 }
 

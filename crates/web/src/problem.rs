@@ -43,6 +43,11 @@ pub fn problem_body(e: &Error) -> serde_json::Value {
         if let Some(existing) = &e.existing {
             map.insert("existing".into(), serde_json::to_value(existing).unwrap_or_default());
         }
+        // Which request this was (RFC 9457's `instance`): the id in the response's
+        // `x-request-id` and in the server's log lines for it.
+        if let Some(id) = crate::ops::request::current() {
+            map.insert("instance".into(), id.urn().into());
+        }
     }
     body
 }

@@ -196,6 +196,9 @@ anchora_store::on_both_databases!(
     bulk_changes_each_record_at_its_own_version,
     every_route_is_in_the_openapi_document,
     openapi_operations_document_their_problems,
+    health_and_readiness,
+    metrics_in_prometheus_text,
+    problems_carry_the_request_id,
 );
 
 #[path = "api/imports.rs"]
@@ -229,6 +232,10 @@ use openapi::*;
 #[path = "api/projects.rs"]
 mod projects;
 use projects::*;
+
+#[path = "api/ops.rs"]
+mod ops;
+use ops::*;
 
 impl H {
     fn backend(&self) -> &'static str {

@@ -926,6 +926,13 @@ impl Crm {
         at: chrono::DateTime<chrono::Utc>,
         progress: &mut (dyn FnMut(&ImportJob) -> bool + Send),
     ) -> Result<()> {
+        // Through the metrics facade (a no-op until a server installs a recorder): imports run
+        // in the server's background work and from the command line, beside no request.
+        let imported = |c: &Counts| c.rows().saturating_sub(c.rejected);
+        if !job.settings.dry_run {
+            metrics::counter!("anchora_import_rows_total")
+                .increment(imported(&counts).saturating_sub(imported(&job.counts)));
+        }
         job.counts = counts;
         job.updated_at = at;
         if progress(job) {
