@@ -25,7 +25,7 @@ fn number() -> Json {
 }
 
 fn version() -> Json {
-    json!({"type": "integer", "minimum": 1, "description": "the version being changed"})
+    json!({"type": "integer", "description": "the version being changed (another than the item's is 412)"})
 }
 
 fn hours() -> Json {
@@ -163,7 +163,7 @@ fn pick(all: &Json, keys: &[&str]) -> Json {
 
 /// `?version=N`: what a delete, which has no body, names.
 fn version_query() -> Json {
-    json!({"name": "version", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 1},
+    json!({"name": "version", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": i64::MAX},
         "description": "the version being deleted (428 without it, 412 when stale)"})
 }
 

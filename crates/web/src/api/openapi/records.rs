@@ -213,18 +213,27 @@ pub(super) fn add(doc: &mut Doc) {
 fn add_object(doc: &mut Doc, object: &ObjectDef) {
     let name = schema_name(object);
     let (record, create, change) = record_schemas(object);
-    let mut set = change.clone();
-    if let Some(m) = set.as_object_mut() {
-        m.remove("required");
-        m.remove("additionalProperties");
-        if let Some(props) = m.get_mut("properties").and_then(Json::as_object_mut) {
-            props.remove("version");
-        }
-        m.insert(
-            "description".into(),
-            json!("the fields to set, as a change takes them; a field a record refuses is reported in its result"),
-        );
-    }
+    // A value a record refuses is reported in that record's result (200), so the request takes
+    // any fields.
+    let set = json!({"type": "object", "description": "the fields to set, as a change takes them (without version); a value a record refuses is reported in its result"});
+    let filterable: Vec<&str> = object
+        .active_fields()
+        .filter(|f| f.filterable)
+        .map(|f| f.name.as_str())
+        .collect();
+    let filter = doc.named(
+        &format!("{name}Filter"),
+        json!({
+            "description": format!("A filter on {}: a leaf {{field, op, value}}, or {{and: [...]}}, {{or: [...]}}, {{not: {{...}}}}; the op must suit the field's type and the value the op (else 400 invalid_filter). Text compares ignoring case.", object.label_plural),
+            "oneOf": [
+                {"type": "object", "required": ["field", "op"], "additionalProperties": false,
+                 "properties": {"field": {"enum": filterable}, "op": {"enum": anchora_core::filter::Op::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>()}, "value": {}}},
+                {"type": "object", "required": ["and"], "additionalProperties": false, "properties": {"and": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}Filter")}}}},
+                {"type": "object", "required": ["or"], "additionalProperties": false, "properties": {"or": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}Filter")}}}},
+                {"type": "object", "required": ["not"], "additionalProperties": false, "properties": {"not": {"$ref": format!("#/components/schemas/{name}Filter")}}}
+            ]
+        }),
+    );
     let record = doc.named(&name, record);
     let create = doc.named(&format!("{name}Input"), create);
     let change = doc.named(&format!("{name}Change"), change);
@@ -246,10 +255,10 @@ fn add_object(doc: &mut Doc, object: &ObjectDef) {
         &base,
         Op::new(&format!("list_{o}"), tag, &format!("List {}", object.label_plural))
             .params(vec![
-                json!({"name": "filter", "in": "query", "content": {"application/json": {"schema": schema_ref("Filter")}}}),
+                json!({"name": "filter", "in": "query", "content": {"application/json": {"schema": filter}}}),
                 query(
                     "sort",
-                    json!({"type": "string"}),
+                    json!({"type": "string", "pattern": format!("^(-?({0})(,-?({0}))*)?$", sortable.iter().copied().chain(["created_at", "updated_at", "owner"]).collect::<Vec<_>>().join("|"))}),
                     &format!(
                         "Comma-separated, '-' for descending. Sortable: {}, created_at, updated_at, owner.",
                         sortable.join(", ")
