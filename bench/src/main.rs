@@ -5,7 +5,7 @@
 //!
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 //!        [--reuse] [--projects-only] [--imports-only] [--dedupe-only]
-//!        [--integrity-only [--baseline PATH]]
+//!        [--integrity-only [--baseline PATH]] [--jobs-only]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 mod dedupe;
 mod imports;
 mod integrity;
+mod jobs;
 mod projects;
 
 struct Args {
@@ -43,6 +44,8 @@ struct Args {
     dedupe_only: bool,
     /// Only issue 16's figures (writes, fields, uploads, memory), beside `baseline`.
     integrity_only: bool,
+    /// Only the job queue's throughput and latency.
+    jobs_only: bool,
     /// The `anchora` binary of an earlier build, measured in the same run for comparison.
     baseline: Option<PathBuf>,
 }
@@ -58,6 +61,7 @@ fn args() -> Result<Args> {
         imports_only: false,
         dedupe_only: false,
         integrity_only: false,
+        jobs_only: false,
         baseline: None,
     };
     let mut it = std::env::args().skip(1);
@@ -80,6 +84,10 @@ fn args() -> Result<Args> {
         }
         if flag == "--integrity-only" {
             a.integrity_only = true;
+            continue;
+        }
+        if flag == "--jobs-only" {
+            a.jobs_only = true;
             continue;
         }
         let value = it.next().context("every flag takes a value")?;
@@ -911,6 +919,10 @@ async fn main() -> Result<()> {
             integrity::bench(&args, backend, &mut report).await?;
             continue;
         }
+        if args.jobs_only {
+            jobs::bench(&args.dir, backend, &mut report).await?;
+            continue;
+        }
         if args.imports_only {
             imports::bench(&args, backend, &mut report).await?;
             dedupe::bench(&args, backend, &mut report).await?;
@@ -922,6 +934,7 @@ async fn main() -> Result<()> {
             dedupe::bench(&args, backend, &mut report).await?;
         }
         projects::bench(&args.dir, backend, &mut report).await?;
+        jobs::bench(&args.dir, backend, &mut report).await?;
     }
     let host = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

@@ -179,6 +179,10 @@ struct WebArgs {
     /// web-only process that leaves them to others sharing the database.
     #[arg(long, env = "ANCHORA_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=64))]
     workers: u16,
+    /// Seconds a worker holds a job without renewing its lease (renewed every quarter of it): a
+    /// job whose process died is taken over by another after this long.
+    #[arg(long, env = "ANCHORA_JOB_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    job_lease_seconds: u64,
 }
 
 #[derive(Subcommand)]
@@ -422,9 +426,15 @@ async fn serve(
     if web.workers > 0 {
         let settings = jobs::WorkerSettings {
             workers: usize::from(web.workers),
+            lease: std::time::Duration::from_secs(web.job_lease_seconds),
+            observe: Some(Arc::new(anchora_web::ops::observe_jobs)),
             ..jobs::WorkerSettings::default()
         };
-        tokio::spawn(jobs::run_workers(workspaces.clone(), Arc::new(jobs::CrmJobs), settings));
+        let handler = Arc::new(anchora_web::reminders::ServerJobs {
+            mailer: mailer.clone(),
+            public_url: public_url.clone(),
+        });
+        tokio::spawn(jobs::run_workers(workspaces.clone(), handler, settings));
         tokio::spawn(jobs::repair_bulk_loads(workspaces));
     } else {
         tracing::info!("no job workers in this process (--workers 0): another process must run them");

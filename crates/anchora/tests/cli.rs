@@ -553,3 +553,215 @@ fn demo_fills_reuses_and_serves() {
     assert!((now - oldest.to_utc()).num_days() >= 500, "oldest activity {oldest}");
     assert!((now - newest.to_utc()).num_days() <= 3, "newest activity {newest}");
 }
+
+/// `anchora serve` on a database, with short job leases, for the two-process test.
+fn serve_on(url: &str, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_anchora"))
+        .args(["serve", "--database-url", url, "--listen", &format!("127.0.0.1:{port}")])
+        .env("ANCHORA_LOG", "warn")
+        .env("ANCHORA_JOB_LEASE_SECONDS", "2")
+        .env("ANCHORA_WORKERS", "4")
+        .env(
+            "ANCHORA_DATA_DIR",
+            std::env::temp_dir().join(format!("anchora-two-{port}")),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// DESIGN.md promises that several servers share one PostgreSQL: two real `anchora serve`
+/// processes — a field added on one is used on the other at once, a session from one is valid
+/// on the other, 1,000 queued jobs run each exactly once with both running workers, and a job
+/// whose process is killed is taken over by the other after its lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_share_one_postgres() {
+    use anchora_core::jobs::{JobKind, JobState, NewJob};
+    use anchora_core::store::JobStore;
+    let Some(url) = anchora_store::testing::fresh_postgres_database().await else {
+        return;
+    };
+    let setup = url.clone();
+    let token = tokio::task::spawn_blocking(move || {
+        ok(&["migrate", "--database-url", &setup]);
+        ok_with_input(
+            &[
+                "user",
+                "add",
+                "--email",
+                "ops@example.com",
+                "--role",
+                "admin",
+                "--database-url",
+                &setup,
+            ],
+            "a long enough password\n",
+        );
+        last_line(&ok(&[
+            "token",
+            "create",
+            "--user",
+            "ops@example.com",
+            "--scope",
+            "admin",
+            "--database-url",
+            &setup,
+        ]))
+    })
+    .await
+    .unwrap();
+    let (pa, pb) = (free_port(), free_port());
+    let mut a = serve_on(&url, pa);
+    let b = serve_on(&url, pb);
+    let (at_a, at_b) = (format!("http://127.0.0.1:{pa}"), format!("http://127.0.0.1:{pb}"));
+    let api = reqwest::Client::new();
+    let bearer = format!("Bearer {token}");
+
+    // A field added on A is used on B at once.
+    let r = api
+        .post(format!("{at_a}/api/v1/objects/person/fields"))
+        .header("authorization", &bearer)
+        .json(&serde_json::json!({"name": "shoe_size", "label": "Shoe size", "type": "number"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = api
+        .post(format!("{at_b}/api/v1/records/person"))
+        .header("authorization", &bearer)
+        .json(&serde_json::json!({"last_name": "Núñez", "shoe_size": 42}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    // A session made on A is valid on B (cookies belong to the host, not the port, so the
+    // browser sends A's session cookie to B).
+    let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let page = browser
+        .get(format!("{at_a}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let csrf = page[start..].split('"').next().unwrap().to_string();
+    let signed_in = browser
+        .post(format!("{at_a}/login"))
+        .form(&[
+            ("email", "ops@example.com"),
+            ("password", "a long enough password"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.status().is_success(), "{}", signed_in.status());
+    let stranger = api.get(format!("{at_b}/api/v1/me")).send().await.unwrap();
+    assert_eq!(stranger.status(), 401);
+    let me_on_b = browser.get(format!("{at_b}/api/v1/me")).send().await.unwrap();
+    assert_eq!(me_on_b.status(), 200);
+    let me: serde_json::Value = me_on_b.json().await.unwrap();
+    assert_eq!(me["email"], "ops@example.com", "{me}");
+
+    // 1,000 jobs queued at once, run by both servers' workers: each exactly once.
+    let store = anchora_store::SqlStore::open_postgres(&url, None).await.unwrap();
+    let now = chrono::Utc::now();
+    let started = Instant::now();
+    let mut ids = Vec::new();
+    for _ in 0..1000 {
+        let job = NewJob::now(JobKind::Noop, serde_json::json!({}), None, now);
+        store.enqueue_job(&job).await.unwrap();
+        ids.push(job.id);
+    }
+    let mut left = ids.len();
+    while left > 0 {
+        assert!(started.elapsed() < Duration::from_secs(120), "{left} jobs never ran");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = 0;
+        for id in &ids {
+            let job = store.job(*id).await.unwrap().unwrap();
+            if !job.state.finished() {
+                left += 1;
+            }
+        }
+    }
+    let ran = started.elapsed();
+    let (a_pid, b_pid) = (a.0.id(), b.0.id());
+    let (mut on_a, mut on_b) = (0, 0);
+    for id in &ids {
+        let job = store.job(*id).await.unwrap().unwrap();
+        // One claim each (a second claim would count a second attempt).
+        assert_eq!((job.state, job.attempts), (JobState::Succeeded, 1), "{job:?}");
+        let owner = job.lease_owner.unwrap_or_default();
+        if owner.starts_with(&format!("pid{a_pid}/")) {
+            on_a += 1;
+        } else if owner.starts_with(&format!("pid{b_pid}/")) {
+            on_b += 1;
+        }
+    }
+    assert_eq!(on_a + on_b, 1000);
+    assert!(on_a > 0 && on_b > 0, "both servers ran jobs: {on_a} and {on_b}");
+    eprintln!("two servers ran 1,000 queued jobs in {ran:?} ({on_a} on one, {on_b} on the other)");
+
+    // A job whose server is killed mid-job is taken over by the other once its lease (2 s) ran out.
+    let long = NewJob::now(
+        JobKind::Noop,
+        serde_json::json!({"wait_ms": 3000}),
+        None,
+        chrono::Utc::now(),
+    );
+    store.enqueue_job(&long).await.unwrap();
+    let first = loop {
+        let job = store.job(long.id).await.unwrap().unwrap();
+        if let Some(owner) = job.lease_owner.clone() {
+            break owner;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let holder_is_a = first.starts_with(&format!("pid{a_pid}/"));
+    assert!(holder_is_a || first.starts_with(&format!("pid{b_pid}/")), "{first}");
+    let survivor = if holder_is_a {
+        a.0.kill().unwrap();
+        a.0.wait().unwrap();
+        b_pid
+    } else {
+        // Kill B by its pid; A stays (B's guard kills nothing more when dropped).
+        Command::new("kill").args(["-9", &b_pid.to_string()]).status().unwrap();
+        a_pid
+    };
+    let killed_at = Instant::now();
+    let ended = loop {
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(30),
+            "the job was never taken over"
+        );
+        let job = store.job(long.id).await.unwrap().unwrap();
+        if job.state.finished() {
+            break job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(ended.state, JobState::Succeeded, "{ended:?}");
+    assert_eq!(ended.attempts, 2, "taken over once: {ended:?}");
+    assert!(
+        killed_at.elapsed() >= Duration::from_secs(2),
+        "not before the lease ran out"
+    );
+    eprintln!(
+        "a killed server's job was finished by pid {survivor} {:?} after the kill",
+        killed_at.elapsed()
+    );
+    drop(b);
+}

@@ -10,6 +10,7 @@ pub use crate::identity::{CredentialStore, UserStore};
 pub use crate::import::store::ImportStore;
 pub use crate::jobs::store::JobStore;
 pub use crate::meta::{SchemaStore, SettingStore};
+pub use crate::project::reminders::ReminderStore;
 pub use crate::project::store::{BatchOutcome, ItemWrite, ProjectBatch, ProjectStore, StoredItem};
 pub use crate::quality::QualityStore;
 pub use crate::record::{RecordStore, SearchHit, SearchScope, SearchStore, VisitStore, WriteOutcome};
@@ -33,6 +34,7 @@ pub trait Store:
     + DuplicateStore
     + QualityStore
     + JobStore
+    + ReminderStore
 {
 }
 
@@ -52,6 +54,7 @@ impl<T> Store for T where
         + DuplicateStore
         + QualityStore
         + JobStore
+        + ReminderStore
         + ?Sized
 {
 }

@@ -244,9 +244,9 @@ async fn end(
     end: &JobEnd,
     at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
+    // The lease's owner stays, saying which process ran the job last.
     let mut stmt = Query::update();
     stmt.table("jobs")
-        .value("lease_owner", Option::<String>::None)
         .value("lease_until", Expr::val(backend.datetime(None)));
     let finished = Expr::val(backend.datetime(Some(at)));
     match end {

@@ -18,6 +18,7 @@ mod physical;
 mod projects;
 mod quality;
 mod records;
+mod reminders;
 mod schema;
 mod search;
 mod settings;

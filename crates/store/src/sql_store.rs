@@ -211,7 +211,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, "uploaded files kept in chunks; bulk loads noted"),
     (9, "import warnings, merged rows"),
     (10, "records each user opened lately"),
-    (11, "the job queue and its schedules"),
+    (11, "the job queue and its schedules, reminders sent"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -711,7 +711,10 @@ async fn apply_migration(
         }
     }
     if version == 11 {
-        for stmt in crate::jobs::tables(backend) {
+        for stmt in crate::jobs::tables(backend)
+            .into_iter()
+            .chain(crate::reminders::tables(backend))
+        {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }

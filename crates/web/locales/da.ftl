@@ -1015,6 +1015,7 @@ job-phase-reading = Læser poster
 job-phase-comparing = Sammenligner poster
 job-phase-saving = Gemmer
 job-phase-measuring = Måler poster
+job-phase-waiting = Venter
 job-phase-importing = Importerer rækker
 job-kind-noop = Tomt job
 job-kind-import = Import
@@ -1026,3 +1027,22 @@ job-state-running = Kører
 job-state-succeeded = Færdig
 job-state-failed = Mislykkedes
 job-state-cancelled = Annulleret
+
+## Reminders by e-mail (the reminders job)
+job-phase-sending = Sender
+job-kind-reminders = Påmindelser via e-mail
+reminder-action-subject = Forsinket handling: { $title }
+reminder-action-body =
+    Hej { $name },
+
+    Handlingen "{ $title }" i projektet { $project } skulle være færdig { $due } og er stadig åben.
+    Markér den som færdig, eller aftal en ny dato med projektet:
+    { $link }
+reminder-communication-subject = Snart tid: { $content } til { $audience }
+reminder-communication-overdue-subject = Forsinket: { $content } til { $audience }
+reminder-communication-body =
+    Hej { $name },
+
+    Ifølge kommunikationsplanen i projektet { $project } skal "{ $content }" gå til { $audience } ({ $channel }) senest { $due }, og du er en af dem, der sender den.
+    Markér den som sendt, når den er gået ud:
+    { $link }

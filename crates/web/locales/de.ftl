@@ -1015,6 +1015,7 @@ job-phase-reading = Datensätze werden gelesen
 job-phase-comparing = Datensätze werden verglichen
 job-phase-saving = Wird gespeichert
 job-phase-measuring = Datensätze werden gemessen
+job-phase-waiting = Wartet
 job-phase-importing = Zeilen werden importiert
 job-kind-noop = Leerer Auftrag
 job-kind-import = Import
@@ -1026,3 +1027,22 @@ job-state-running = Läuft
 job-state-succeeded = Fertig
 job-state-failed = Fehlgeschlagen
 job-state-cancelled = Abgebrochen
+
+## Reminders by e-mail (the reminders job)
+job-phase-sending = Wird gesendet
+job-kind-reminders = Erinnerungen per E-Mail
+reminder-action-subject = Überfällige Aufgabe: { $title }
+reminder-action-body =
+    Hallo { $name },
+
+    Die Aufgabe „{ $title }“ im Projekt { $project } war am { $due } fällig und ist noch offen.
+    Markieren Sie sie als erledigt oder vereinbaren Sie mit dem Projekt ein neues Datum:
+    { $link }
+reminder-communication-subject = Bald fällig: { $content } an { $audience }
+reminder-communication-overdue-subject = Überfällig: { $content } an { $audience }
+reminder-communication-body =
+    Hallo { $name },
+
+    Laut Kommunikationsplan des Projekts { $project } geht „{ $content }“ bis { $due } an { $audience } ({ $channel }), und Sie gehören zu denen, die es versenden.
+    Markieren Sie es als versendet, sobald es hinausgegangen ist:
+    { $link }

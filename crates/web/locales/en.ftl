@@ -1015,6 +1015,7 @@ job-phase-reading = Reading records
 job-phase-comparing = Comparing records
 job-phase-saving = Saving
 job-phase-measuring = Measuring records
+job-phase-waiting = Waiting
 job-phase-importing = Importing rows
 job-kind-noop = Empty job
 job-kind-import = Import
@@ -1026,3 +1027,22 @@ job-state-running = Running
 job-state-succeeded = Done
 job-state-failed = Failed
 job-state-cancelled = Cancelled
+
+## Reminders by e-mail (the reminders job)
+job-phase-sending = Sending
+job-kind-reminders = Reminders by e-mail
+reminder-action-subject = Overdue action: { $title }
+reminder-action-body =
+    Hello { $name },
+
+    The action "{ $title }" in the project { $project } was due on { $due } and is still open.
+    Mark it done, or agree a new date with the project:
+    { $link }
+reminder-communication-subject = Due soon: { $content } to { $audience }
+reminder-communication-overdue-subject = Overdue: { $content } to { $audience }
+reminder-communication-body =
+    Hello { $name },
+
+    The communication plan of the project { $project } has "{ $content }" going to { $audience } ({ $channel }) by { $due }, and you are one of those who send it.
+    Mark it sent when it has gone:
+    { $link }

@@ -1015,6 +1015,7 @@ job-phase-reading = Leyendo registros
 job-phase-comparing = Comparando registros
 job-phase-saving = Guardando
 job-phase-measuring = Midiendo registros
+job-phase-waiting = Esperando
 job-phase-importing = Importando filas
 job-kind-noop = Tarea vacía
 job-kind-import = Importación
@@ -1026,3 +1027,22 @@ job-state-running = En curso
 job-state-succeeded = Hecha
 job-state-failed = Fallida
 job-state-cancelled = Cancelada
+
+## Reminders by e-mail (the reminders job)
+job-phase-sending = Enviando
+job-kind-reminders = Recordatorios por correo
+reminder-action-subject = Acción vencida: { $title }
+reminder-action-body =
+    Hola, { $name }:
+
+    La acción «{ $title }» del proyecto { $project } vencía el { $due } y sigue abierta.
+    Márcala como hecha o acuerda una nueva fecha con el proyecto:
+    { $link }
+reminder-communication-subject = Próximamente: { $content } para { $audience }
+reminder-communication-overdue-subject = Vencido: { $content } para { $audience }
+reminder-communication-body =
+    Hola, { $name }:
+
+    Según el plan de comunicación del proyecto { $project }, «{ $content }» debe llegar a { $audience } ({ $channel }) antes del { $due }, y tú eres una de las personas que lo envían.
+    Márcalo como enviado cuando haya salido:
+    { $link }

@@ -1015,6 +1015,7 @@ job-phase-reading = Läser poster
 job-phase-comparing = Jämför poster
 job-phase-saving = Sparar
 job-phase-measuring = Mäter poster
+job-phase-waiting = Väntar
 job-phase-importing = Importerar rader
 job-kind-noop = Tomt jobb
 job-kind-import = Import
@@ -1026,3 +1027,22 @@ job-state-running = Pågår
 job-state-succeeded = Klart
 job-state-failed = Misslyckades
 job-state-cancelled = Avbrutet
+
+## Reminders by e-mail (the reminders job)
+job-phase-sending = Skickar
+job-kind-reminders = Påminnelser via e-post
+reminder-action-subject = Försenad åtgärd: { $title }
+reminder-action-body =
+    Hej { $name },
+
+    Åtgärden "{ $title }" i projektet { $project } skulle vara klar { $due } och är fortfarande öppen.
+    Markera den som klar, eller kom överens om ett nytt datum med projektet:
+    { $link }
+reminder-communication-subject = Snart dags: { $content } till { $audience }
+reminder-communication-overdue-subject = Försenat: { $content } till { $audience }
+reminder-communication-body =
+    Hej { $name },
+
+    Enligt kommunikationsplanen i projektet { $project } ska "{ $content }" gå till { $audience } ({ $channel }) senast { $due }, och du är en av dem som skickar den.
+    Markera den som skickad när den har gått ut:
+    { $link }

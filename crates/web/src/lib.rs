@@ -8,6 +8,7 @@ pub mod mail;
 pub mod ops;
 mod pages;
 pub mod problem;
+pub mod reminders;
 pub mod report_voice;
 pub mod ui;
 pub mod uploads;

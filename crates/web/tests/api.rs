@@ -87,7 +87,7 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
     let app = app(AppState::new(
         instance.clone(),
         clock.clone(),
-        mailer,
+        mailer.clone(),
         "http://localhost",
     ));
     // Imports, scans and measuring run on the job queue, as in `anchora serve`.
@@ -102,7 +102,10 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
     };
     tokio::spawn(anchora_core::jobs::run_workers(
         workspaces,
-        Arc::new(anchora_core::jobs::CrmJobs),
+        Arc::new(anchora_web::reminders::ServerJobs {
+            mailer,
+            public_url: "http://localhost".into(),
+        }),
         settings,
     ));
     H {
@@ -152,6 +155,7 @@ anchora_store::on_both_databases!(
     openapi_document_is_valid_and_live,
     search_endpoint,
     login_sessions_and_csrf,
+    reminders_go_once_through_a_real_smtp_server,
     sessions_expire_idle_and_absolute,
     failed_logins_are_throttled_and_recorded,
     password_reset_by_emailed_link,
@@ -236,6 +240,10 @@ use projects::*;
 #[path = "api/ops.rs"]
 mod ops;
 use ops::*;
+
+#[path = "api/reminders.rs"]
+mod reminders;
+use reminders::*;
 
 impl H {
     fn backend(&self) -> &'static str {

@@ -37,7 +37,7 @@ const LONGEST_RETRY_SECONDS: i64 = 3600;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
-    /// Nothing: for measuring the queue itself and for tests.
+    /// Nothing, or a wait (`{"wait_ms"}`): for measuring the queue itself and for tests.
     Noop,
     /// Run an import (payload `{"import": id}`).
     Import,
@@ -47,15 +47,18 @@ pub enum JobKind {
     QualityMeasure,
     /// Keep today's quality figures of people, companies and deals (the daily schedule).
     QualityDay,
+    /// E-mail the reminders owed (overdue actions, the communication matrix), each once.
+    Reminders,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
         JobKind::QualityMeasure,
         JobKind::QualityDay,
+        JobKind::Reminders,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl JobKind {
             JobKind::DuplicateScan => "duplicate_scan",
             JobKind::QualityMeasure => "quality_measure",
             JobKind::QualityDay => "quality_day",
+            JobKind::Reminders => "reminders",
         }
     }
 

@@ -19,6 +19,9 @@ const QUALITY_OBJECTS: [&str; 3] = ["person", "company", "deal"];
 pub const QUALITY_DAY_SCHEDULE: &str = "quality-day";
 /// When it runs (UTC): at night, when few people work.
 const QUALITY_DAY_CADENCE: &str = "daily 02:00";
+/// The schedule that e-mails reminders, and how often.
+pub const REMINDERS_SCHEDULE: &str = "reminders";
+const REMINDERS_CADENCE: &str = "every 15 minutes";
 /// Jobs a list shows at most.
 pub const MAX_JOBS_LISTED: u32 = 200;
 
@@ -129,16 +132,23 @@ impl Crm {
         JobView { job, may_cancel }
     }
 
-    /// The schedules every workspace has (the daily quality figures); a new one is due at once.
+    /// The schedules every workspace has (the daily quality figures, the reminders); a new
+    /// one is due at once.
     pub async fn keep_standard_schedules(&self) -> Result<()> {
-        let schedule = Schedule {
-            name: QUALITY_DAY_SCHEDULE.into(),
-            kind: JobKind::QualityDay,
-            payload: json!({}),
-            cadence: Cadence::parse(QUALITY_DAY_CADENCE)?,
-            next_run_at: self.clock.now(),
-        };
-        self.store.save_schedule(&schedule).await
+        for (name, kind, cadence) in [
+            (QUALITY_DAY_SCHEDULE, JobKind::QualityDay, QUALITY_DAY_CADENCE),
+            (REMINDERS_SCHEDULE, JobKind::Reminders, REMINDERS_CADENCE),
+        ] {
+            let schedule = Schedule {
+                name: name.into(),
+                kind,
+                payload: json!({}),
+                cadence: Cadence::parse(cadence)?,
+                next_run_at: self.clock.now(),
+            };
+            self.store.save_schedule(&schedule).await?;
+        }
+        Ok(())
     }
 
     /// Do a job a worker claimed.
@@ -150,7 +160,7 @@ impl Crm {
             )
         })?;
         match kind {
-            JobKind::Noop => Ok(None),
+            JobKind::Noop => idle(job, ctx).await,
             JobKind::Import => self.import_as_job(job, ctx).await,
             JobKind::DuplicateScan => {
                 let who = self.starter(job).await?;
@@ -178,6 +188,12 @@ impl Crm {
                 }
                 Ok(Some(Json::Object(kept)))
             }
+            // Reminders are worded in each reader's language, which the web crate's handler
+            // knows; a process without it leaves them to the next attempt.
+            JobKind::Reminders => Err(Error::new(
+                ErrorCode::Unavailable,
+                "this worker cannot send e-mail; another attempt will",
+            )),
         }
     }
 
@@ -224,6 +240,25 @@ impl Crm {
             }))),
         }
     }
+}
+
+/// An empty job: nothing, or waiting `wait_ms` in small steps (for measuring the queue and
+/// for watching a job be taken over when the process running it dies).
+async fn idle(job: &Job, ctx: &JobCtx) -> Result<Option<Json>> {
+    const STEP_MS: u64 = 50;
+    let wait = job
+        .payload
+        .get("wait_ms")
+        .and_then(Json::as_u64)
+        .unwrap_or(0)
+        .min(3_600_000);
+    ctx.phase("waiting", Some(wait.div_ceil(STEP_MS)));
+    for _ in 0..wait.div_ceil(STEP_MS) {
+        ctx.go_on()?;
+        tokio::time::sleep(std::time::Duration::from_millis(STEP_MS)).await;
+        ctx.advance(1);
+    }
+    Ok(None)
 }
 
 fn text<'a>(payload: &'a Json, key: &str) -> Result<&'a str> {

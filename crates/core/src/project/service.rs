@@ -202,7 +202,7 @@ impl Crm {
         Ok((state, rights))
     }
 
-    pub(super) async fn load_project(&self, id: ProjectId) -> Result<ProjectState> {
+    pub(crate) async fn load_project(&self, id: ProjectId) -> Result<ProjectState> {
         let project = self
             .store
             .project(id)

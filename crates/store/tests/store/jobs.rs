@@ -142,7 +142,7 @@ pub async fn a_lease_that_runs_out_is_taken_over(h: H) {
     let ended = h.store.job(job.id).await.unwrap().unwrap();
     assert_eq!(ended.state, JobState::Succeeded);
     assert_eq!(ended.result, Some(json!({"ok": 1})));
-    assert_eq!((ended.lease_owner, ended.lease_until), (None, None));
+    assert_eq!((ended.lease_owner.as_deref(), ended.lease_until), (Some("b"), None));
 }
 
 /// Fails `internal` every time, counting its calls.

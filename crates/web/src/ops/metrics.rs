@@ -175,6 +175,32 @@ pub fn set_job_gauges(counts: &[(&str, u64)], oldest_queued_age_secs: Option<f64
     metrics::gauge!(JOBS_OLDEST_QUEUED_AGE).set(oldest_queued_age_secs.unwrap_or(0.0).max(0.0));
 }
 
+/// Each workspace's queue as last counted, summed into the gauges.
+static QUEUES: Mutex<std::collections::BTreeMap<String, anchora_core::jobs::JobCounts>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// The job workers' observer (`WorkerSettings::observe`): one workspace's queue counted now.
+/// The gauges hold the sum over every workspace this process has counted, and the age of the
+/// job that has waited longest in any of them.
+pub fn observe_jobs(workspace: &str, counts: &anchora_core::jobs::JobCounts) {
+    let mut queues = QUEUES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    queues.insert(workspace.to_string(), counts.clone());
+    let mut sums: Vec<(&str, u64)> = Vec::new();
+    for state in anchora_core::jobs::JobState::ALL {
+        let n = queues
+            .values()
+            .flat_map(|c| c.by_state.iter())
+            .filter(|(s, _)| *s == state)
+            .map(|(_, n)| *n)
+            .sum();
+        sums.push((state.as_str(), n));
+    }
+    let oldest = queues.values().filter_map(|c| c.oldest_due).min();
+    #[allow(clippy::cast_precision_loss)] // milliseconds of waiting
+    let age = oldest.map(|t| (chrono::Utc::now() - t).num_milliseconds() as f64 / 1000.0);
+    set_job_gauges(&sums, age);
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -7,7 +7,7 @@ pub mod metrics;
 pub mod request;
 
 pub use logs::LogFormat;
-pub use metrics::set_job_gauges;
+pub use metrics::{observe_jobs, set_job_gauges};
 pub use request::{RequestId, request_context};
 
 use crate::AppState;

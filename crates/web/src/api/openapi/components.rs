@@ -16,6 +16,7 @@ pub(super) fn schemas() -> Map<String, Json> {
             "properties": {
                 "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                 "detail": {"type": "string"}, "code": {"type": "string", "description": "stable; never renamed"},
+                "instance": {"type": "string", "format": "uri-reference", "description": "this request (urn:anchora:request:ID, the same id as the x-request-id header and the server's log lines)"},
                 "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
                     "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
                 "current": {"description": "On a version conflict: the record or item as it is now."},

@@ -24,24 +24,21 @@ pub(super) fn add(doc: &mut Doc) {
         .params(vec![object(), limit_query()])
         .ok("200", "The queue", data_of(pair)),
     );
-    doc.op(
-        "post",
-        "/duplicates/{object}/scan",
-        Op::new("scan_duplicates", TAG, "Scan every record you may see; replaces the open pairs (dismissed ones stay dismissed)")
-            .params(vec![
-                object(),
-                query(
-                    "country",
-                    json!({"type": "string", "examples": ["46", "49"]}),
-                    "calling code for numbers written without one: its first three digits count, anything else is left out (default 46)",
-                ),
-            ])
-            .ok(
-                "200",
-                "How many pairs are open",
-                json!({"type": "object", "required": ["open"], "properties": {"open": {"type": "integer"}}}),
-            ),
-    );
+    let scan = Op::new(
+        "scan_duplicates",
+        TAG,
+        "Scan every record you may see, as a job; when it is done the open pairs are replaced (dismissed ones stay dismissed) and the job's result says how many are open",
+    )
+    .params(vec![
+        object(),
+        query(
+            "country",
+            json!({"type": "string", "examples": ["46", "49"]}),
+            "calling code for numbers written without one: its first three digits count, anything else is left out (default 46)",
+        ),
+    ]);
+    let scan = super::jobs::accepted(doc, scan);
+    doc.op("post", "/duplicates/{object}/scan", scan);
     doc.op(
         "post",
         "/duplicates/{object}/{a}/{b}/dismiss",

@@ -11,6 +11,7 @@ mod components;
 mod currency;
 mod duplicates;
 mod imports;
+mod jobs;
 mod projects;
 mod quality;
 mod records;
@@ -29,6 +30,7 @@ const AREAS: &[fn(&mut Doc)] = &[
     duplicates::add,
     quality::add,
     currency::add,
+    jobs::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
@@ -141,7 +143,9 @@ pub(super) fn or_null(schema: Json) -> Json {
     match schema.get("type").cloned() {
         Some(Json::String(t)) => {
             let mut s = schema;
-            s["type"] = json!([t, "null"]);
+            if let Some(fields) = s.as_object_mut() {
+                fields.insert("type".into(), json!([t, "null"]));
+            }
             s
         }
         _ => json!({"anyOf": [schema, {"type": "null"}]}),

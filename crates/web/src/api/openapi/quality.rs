@@ -70,21 +70,14 @@ pub(super) fn add(doc: &mut Doc) {
         ])
         .ok("200", "Days", data_of(json!({"type": "object"}))),
     );
-    doc.op(
-        "post",
-        "/quality/{object}/snapshot",
-        Op::new(
-            "keep_quality_day",
-            TAG,
-            "Measure now: keep today's figures (the server keeps them once a day)",
-        )
-        .params(vec![object()])
-        .ok(
-            "200",
-            "Rows kept",
-            json!({"type": "object", "properties": {"rows": {"type": "integer"}}}),
-        ),
-    );
+    let measure = Op::new(
+        "keep_quality_day",
+        TAG,
+        "Measure now, as a job: keep today's figures (the server keeps them once a day)",
+    )
+    .params(vec![object()]);
+    let measure = super::jobs::accepted(doc, measure);
+    doc.op("post", "/quality/{object}/snapshot", measure);
     doc.op(
         "get",
         "/quality/{object}/latest",

@@ -1,0 +1,99 @@
+//! The server's job handler: every kind of job is core's, except the reminders, which are
+//! worded here in each reader's language (Fluent) and sent through the server's mailer. A
+//! reminder is kept as sent before its e-mail goes, and forgotten again when the e-mail fails,
+//! so each goes once and a failed one is tried at the next run.
+
+use crate::i18n::Tr;
+use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind};
+use anchora_core::mail::{Email, Mailer};
+use anchora_core::project::reminders::{Nudge, Reminder};
+use anchora_core::service::Crm;
+use async_trait::async_trait;
+use serde_json::{Value as Json, json};
+use std::sync::Arc;
+
+pub struct ServerJobs {
+    pub mailer: Arc<dyn Mailer>,
+    /// Where users reach Anchora: links in reminders are built from it.
+    pub public_url: String,
+}
+
+#[async_trait]
+impl JobHandler for ServerJobs {
+    async fn run(&self, crm: &Crm, job: &Job, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+        if job.kind() == Some(JobKind::Reminders) {
+            return self.send_reminders(crm, ctx).await;
+        }
+        CrmJobs.run(crm, job, ctx).await
+    }
+}
+
+impl ServerJobs {
+    async fn send_reminders(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+        let owed = crm.due_reminders().await?;
+        ctx.phase("sending", Some(owed.len() as u64));
+        let mut sent = 0u64;
+        for reminder in &owed {
+            ctx.go_on()?;
+            if !crm.mark_reminded(reminder).await? {
+                continue;
+            }
+            if let Err(e) = self.mailer.send(&self.email(reminder)).await {
+                crm.unmark_reminded(reminder).await?;
+                return Err(e);
+            }
+            sent += 1;
+            ctx.advance(1);
+        }
+        Ok(Some(json!({"sent": sent})))
+    }
+
+    fn email(&self, r: &Reminder) -> Email {
+        let tr = Tr::new(r.locale.as_deref().unwrap_or("en"));
+        let base = self.public_url.trim_end_matches('/');
+        let (subject, text) = match &r.nudge {
+            Nudge::Action { title, due, .. } => {
+                let args = [
+                    ("name", r.name.clone()),
+                    ("title", title.clone()),
+                    ("project", r.project_name.clone()),
+                    ("due", tr.date(*due)),
+                    ("link", format!("{base}/projects/{}/meetings", r.project)),
+                ];
+                (
+                    tr.tn("reminder-action-subject", &args),
+                    tr.tn("reminder-action-body", &args),
+                )
+            }
+            Nudge::Communication {
+                content,
+                audience,
+                channel,
+                due,
+                overdue,
+                ..
+            } => {
+                let args = [
+                    ("name", r.name.clone()),
+                    ("content", content.clone()),
+                    ("audience", audience.clone()),
+                    ("channel", channel.clone()),
+                    ("project", r.project_name.clone()),
+                    ("due", tr.date(*due)),
+                    ("link", format!("{base}/projects/{}/communication", r.project)),
+                ];
+                let subject = if *overdue {
+                    "reminder-communication-overdue-subject"
+                } else {
+                    "reminder-communication-subject"
+                };
+                (tr.tn(subject, &args), tr.tn("reminder-communication-body", &args))
+            }
+        };
+        Email {
+            to: r.email.clone(),
+            subject,
+            text,
+        }
+    }
+}
