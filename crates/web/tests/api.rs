@@ -156,6 +156,7 @@ anchora_store::on_both_databases!(
     search_endpoint,
     login_sessions_and_csrf,
     reminders_go_once_through_a_real_smtp_server,
+    browser_jobs_show_progress_and_cancel,
     sessions_expire_idle_and_absolute,
     failed_logins_are_throttled_and_recorded,
     password_reset_by_emailed_link,
@@ -240,6 +241,10 @@ use projects::*;
 #[path = "api/ops.rs"]
 mod ops;
 use ops::*;
+
+#[path = "api/jobs.rs"]
+mod jobs;
+use jobs::*;
 
 #[path = "api/reminders.rs"]
 mod reminders;

@@ -245,10 +245,14 @@ async fn attempt(
     })
 }
 
-/// Renew the lease every quarter of it, writing the progress, until aborted; stop the job
-/// when it is cancelled or the lease is lost.
+/// How often a running job's progress is written (and its lease renewed), at most: often
+/// enough for a bar that moves while someone watches.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// Renew the lease every quarter of it (every second at most), writing the progress, until
+/// aborted; stop the job when it is cancelled or the lease is lost.
 async fn keep_lease(crm: Crm, id: crate::ids::JobId, lease: String, lease_for: Duration, ctx: Arc<JobCtx>) {
-    let every = lease_for / 4;
+    let every = (lease_for / 4).min(PROGRESS_EVERY);
     let lease_for = chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::seconds(60));
     loop {
         tokio::time::sleep(every).await;
