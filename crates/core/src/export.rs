@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,
     Xlsx,
@@ -203,7 +204,7 @@ impl Sink for XlsxSink {
 
 /// What to export: an object's records under a filter and sort (a view's or a list's), and
 /// which fields (all active fields when none are named).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExportRequest {
     pub object: String,
     pub filter: Option<String>,
@@ -393,6 +394,123 @@ fn row_cells(
     cells.push(Cell::Text(format_datetime(&record.created_at)));
     cells.push(Cell::Text(format_datetime(&record.updated_at)));
     cells
+}
+
+/// An export of more records than a list counts (10,000) is built as a job and kept as a file,
+/// instead of inside the request that asks for it.
+pub const EXPORT_INLINE_MAX: u64 = crate::service::COUNT_CAP;
+/// Kept export files are forgotten after this many days.
+pub const EXPORT_KEPT_DAYS: i64 = 7;
+
+impl Crm {
+    /// Whether an export is too large to build inside a request (more than
+    /// [`EXPORT_INLINE_MAX`] records the caller may see).
+    pub async fn export_is_large(&self, who: &Principal, request: &ExportRequest) -> Result<bool> {
+        if let Some(ids) = &request.ids {
+            return Ok(ids.len() as u64 > EXPORT_INLINE_MAX);
+        }
+        let probe = ListParams {
+            filter: request.filter.clone(),
+            sort: request.sort.clone(),
+            limit: Some("1".into()),
+            cursor: None,
+            trash: false,
+            count: true,
+        };
+        let (_, page) = self.list(who, &request.object, &probe).await?;
+        Ok(page.total.is_some_and(|t| t.more))
+    }
+
+    /// Build an export as a job: checked now (rights, object, columns, filter), written by a
+    /// worker as the caller, kept for a week for them to download.
+    pub async fn start_export(
+        &self,
+        who: &Principal,
+        request: &ExportRequest,
+        format: Format,
+    ) -> Result<crate::jobs::JobView> {
+        self.check_export(who, request).await?;
+        let payload = serde_json::json!({"request": request, "format": format});
+        let job = crate::jobs::NewJob::now(
+            crate::jobs::JobKind::Export,
+            payload,
+            Some(who.user_id),
+            self.clock.now(),
+        );
+        Ok(self.view_of(who, self.enqueue(job).await?))
+    }
+
+    /// The export job's work: the file written beside the worker, then kept in the database
+    /// (any server may be asked for it).
+    pub(crate) async fn export_as_job(
+        &self,
+        who: &Principal,
+        job: &crate::jobs::Job,
+        ctx: &crate::jobs::JobCtx,
+    ) -> Result<Option<serde_json::Value>> {
+        let payload = &job.payload;
+        let bad = |e: serde_json::Error| Error::field("payload", e.to_string());
+        let request: ExportRequest =
+            serde_json::from_value(payload.get("request").cloned().unwrap_or_default()).map_err(bad)?;
+        let format: Format = serde_json::from_value(payload.get("format").cloned().unwrap_or_default()).map_err(bad)?;
+        self.check_export(who, &request).await?;
+        let dir = tempfile::tempdir().map_err(io_error)?;
+        let path = dir.path().join(format!("export.{}", format.extension()));
+        let mut sink: Box<dyn Sink> = match format {
+            Format::Csv => Box::new(CsvSink::new(std::io::BufWriter::new(
+                std::fs::File::create(&path).map_err(io_error)?,
+            ))?),
+            Format::Xlsx => Box::new(XlsxSink::new(&path)?),
+        };
+        ctx.phase("exporting", None);
+        let rows = self
+            .export(
+                who,
+                &request,
+                &mut Counting {
+                    sink: sink.as_mut(),
+                    ctx,
+                },
+            )
+            .await?;
+        ctx.go_on()?;
+        ctx.phase("saving", None);
+        tokio::task::spawn_blocking(move || sink.finish())
+            .await
+            .map_err(io_error)??;
+        let name = format!(
+            "{}-{}.{}",
+            request.object,
+            self.clock.now().format("%Y-%m-%d"),
+            format.extension()
+        );
+        let bytes = std::fs::metadata(&path).map_err(io_error)?.len();
+        self.store.keep_job_file(job.id, &name, &path).await?;
+        Ok(Some(serde_json::json!({"rows": rows, "file": name, "bytes": bytes})))
+    }
+}
+
+/// A sink that tells the job how many rows it has written, and stops when the job should.
+struct Counting<'a> {
+    sink: &'a mut dyn Sink,
+    ctx: &'a crate::jobs::JobCtx,
+}
+
+#[async_trait::async_trait]
+impl Sink for Counting<'_> {
+    fn row(&mut self, cells: &[Cell]) -> Result<()> {
+        self.ctx.go_on()?;
+        self.ctx.advance(1);
+        self.sink.row(cells)
+    }
+
+    async fn page_done(&mut self) -> Result<()> {
+        self.sink.page_done().await
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

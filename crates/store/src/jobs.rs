@@ -42,6 +42,11 @@ pub fn tables(backend: Backend) -> Vec<String> {
             "CREATE TABLE job_schedules (name TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, \
              cadence TEXT NOT NULL, next_run_at {ts} NOT NULL)"
         ),
+        format!(
+            "CREATE TABLE job_files (job_id {uuid} NOT NULL, seq BIGINT NOT NULL, name TEXT NOT NULL, \
+             body {bytes} NOT NULL, PRIMARY KEY (job_id, seq))",
+            bytes = backend.bytes_type()
+        ),
         // Imports queued before the queue existed were taken up by the server at start; now a
         // job runs each (the import's id serves as the job's).
         format!(
@@ -421,6 +426,100 @@ async fn fire(
     Ok(true)
 }
 
+/// Files are kept in pieces of this size (one row each), so no row is large.
+const FILE_CHUNK: usize = 1024 * 1024;
+
+async fn keep_file(
+    tx: &mut Tx,
+    backend: Backend,
+    id: JobId,
+    name: &str,
+    from: &std::path::Path,
+) -> Result<(), sqlx::Error> {
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(from).await?;
+    let mut seq: i64 = 0;
+    loop {
+        let mut chunk = Vec::with_capacity(FILE_CHUNK);
+        let read = (&mut file).take(FILE_CHUNK as u64).read_to_end(&mut chunk).await?;
+        // An empty file is kept as one empty piece, so it is known to exist.
+        if read == 0 && seq > 0 {
+            return Ok(());
+        }
+        let stmt = Query::insert()
+            .into_table("job_files")
+            .columns(["job_id", "seq", "name", "body"])
+            .values_panic([
+                Expr::val(backend.uuid(Some(id.0))),
+                seq.into(),
+                name.into(),
+                Expr::val(sea_query::Value::Bytes(Some(chunk))),
+            ])
+            .to_owned();
+        tx.exec().execute(backend.build(&stmt)).await?;
+        if read == 0 {
+            return Ok(());
+        }
+        seq += 1;
+    }
+}
+
+async fn read_file(
+    pool: &crate::db::Pool,
+    backend: Backend,
+    id: JobId,
+    to: &std::path::Path,
+) -> Result<Option<String>, sqlx::Error> {
+    use tokio::io::AsyncWriteExt;
+    let mut name = None;
+    let mut file = tokio::fs::File::create(to).await?;
+    for seq in 0i64.. {
+        let stmt = Query::select()
+            .columns(["name", "body"])
+            .from("job_files")
+            .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
+            .and_where(Expr::col("seq").eq(seq))
+            .to_owned();
+        let Some(row) = pool.exec().fetch_optional(backend.build(&stmt)).await? else {
+            break;
+        };
+        name = Some(row.string(0)?);
+        file.write_all(&row.bytes(1)?).await?;
+    }
+    file.flush().await?;
+    Ok(name)
+}
+
+async fn forget(
+    tx: &mut Tx,
+    backend: Backend,
+    files_before: DateTime<Utc>,
+    jobs_before: DateTime<Utc>,
+) -> Result<(u64, u64), sqlx::Error> {
+    let old = |before: DateTime<Utc>, column: &'static str| {
+        Query::select()
+            .column("id")
+            .from("jobs")
+            .and_where(Expr::col(column).lt(backend.datetime(Some(before))))
+            .to_owned()
+    };
+    let files = Query::delete()
+        .from_table("job_files")
+        .cond_where(
+            sea_query::Cond::any()
+                .add(Expr::col("job_id").in_subquery(old(files_before, "created_at")))
+                .add(Expr::col("job_id").in_subquery(old(jobs_before, "finished_at"))),
+        )
+        .to_owned();
+    let files = tx.exec().execute(backend.build(&files)).await?;
+    let jobs = Query::delete()
+        .from_table("jobs")
+        .and_where(Expr::col("finished_at").lt(backend.datetime(Some(jobs_before))))
+        .to_owned();
+    let jobs = tx.exec().execute(backend.build(&jobs)).await?;
+    Ok((files, jobs))
+}
+
 #[async_trait]
 impl JobStore for SqlStore {
     async fn enqueue_job(&self, job: &NewJob) -> Result<()> {
@@ -517,6 +616,28 @@ impl JobStore for SqlStore {
             }
         }
         Ok(out)
+    }
+
+    async fn keep_job_file(&self, id: JobId, name: &str, from: &std::path::Path) -> Result<()> {
+        in_write!(self.pool(), |tx| {
+            keep_file(tx, self.backend_kind(), id, name, from)
+                .await
+                .map_err(db_error)
+        })
+    }
+
+    async fn job_file(&self, id: JobId, to: &std::path::Path) -> Result<Option<String>> {
+        read_file(self.pool(), self.backend_kind(), id, to)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn forget_jobs(&self, files_before: DateTime<Utc>, jobs_before: DateTime<Utc>) -> Result<(u64, u64)> {
+        in_write!(self.pool(), |tx| {
+            forget(tx, self.backend_kind(), files_before, jobs_before)
+                .await
+                .map_err(db_error)
+        })
     }
 
     async fn fire_schedule(&self, name: &str, was: DateTime<Utc>, next: DateTime<Utc>, job: &NewJob) -> Result<bool> {

@@ -49,16 +49,23 @@ pub enum JobKind {
     QualityDay,
     /// E-mail the reminders owed (overdue actions, the communication matrix), each once.
     Reminders,
+    /// An export too large to build inside a request (`{"request", "format"}`), kept as a file
+    /// for its starter to download.
+    Export,
+    /// Forget what is no longer needed: export files after a week, ended jobs after 90 days.
+    Upkeep,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
         JobKind::QualityMeasure,
         JobKind::QualityDay,
         JobKind::Reminders,
+        JobKind::Export,
+        JobKind::Upkeep,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +76,8 @@ impl JobKind {
             JobKind::QualityMeasure => "quality_measure",
             JobKind::QualityDay => "quality_day",
             JobKind::Reminders => "reminders",
+            JobKind::Export => "export",
+            JobKind::Upkeep => "upkeep",
         }
     }
 

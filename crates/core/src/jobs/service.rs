@@ -19,6 +19,11 @@ const QUALITY_OBJECTS: [&str; 3] = ["person", "company", "deal"];
 pub const QUALITY_DAY_SCHEDULE: &str = "quality-day";
 /// When it runs (UTC): at night, when few people work.
 const QUALITY_DAY_CADENCE: &str = "daily 02:00";
+/// The schedule that forgets old export files and ended jobs, and when.
+const UPKEEP_SCHEDULE: &str = "upkeep";
+const UPKEEP_CADENCE: &str = "daily 03:00";
+/// Ended jobs are forgotten after this many days.
+const JOBS_KEPT_DAYS: i64 = 90;
 /// The schedule that e-mails reminders, and how often.
 pub const REMINDERS_SCHEDULE: &str = "reminders";
 const REMINDERS_CADENCE: &str = "every 15 minutes";
@@ -104,6 +109,22 @@ impl Crm {
             .collect())
     }
 
+    /// Write the file a job the caller may see made (an export) into `to`; the name it is
+    /// downloaded as.
+    pub async fn job_file(&self, who: &Principal, id: &str, to: &std::path::Path) -> Result<String> {
+        let seen = self.job(who, id).await?;
+        if seen.job.state != super::JobState::Succeeded {
+            return Err(Error::not_found(format!(
+                "job {id} has made no file (it is {})",
+                seen.job.state.as_str()
+            )));
+        }
+        self.store
+            .job_file(seen.job.id, to)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("the file of job {id} is no longer kept")))
+    }
+
     /// Cancel a job the caller started (an administrator: any job). A queued job ends at once;
     /// a running one stops at its next step. A job already ended is refused (409).
     pub async fn cancel_job(&self, who: &Principal, id: &str) -> Result<JobView> {
@@ -125,7 +146,7 @@ impl Crm {
         Ok(self.view_of(who, job))
     }
 
-    fn view_of(&self, who: &Principal, job: Job) -> JobView {
+    pub(crate) fn view_of(&self, who: &Principal, job: Job) -> JobView {
         let may_cancel = !job.state.finished()
             && who.scope != crate::auth::Scope::Read
             && (sees_all_jobs(who) || job.created_by == Some(who.user_id));
@@ -138,6 +159,7 @@ impl Crm {
         for (name, kind, cadence) in [
             (QUALITY_DAY_SCHEDULE, JobKind::QualityDay, QUALITY_DAY_CADENCE),
             (REMINDERS_SCHEDULE, JobKind::Reminders, REMINDERS_CADENCE),
+            (UPKEEP_SCHEDULE, JobKind::Upkeep, UPKEEP_CADENCE),
         ] {
             let schedule = Schedule {
                 name: name.into(),
@@ -187,6 +209,17 @@ impl Crm {
                     kept.insert(object.into(), json!(self.record_quality_day(object, ctx).await?));
                 }
                 Ok(Some(Json::Object(kept)))
+            }
+            JobKind::Export => {
+                let who = self.starter(job).await?;
+                self.export_as_job(&who, job, ctx).await
+            }
+            JobKind::Upkeep => {
+                let now = self.clock.now();
+                let files_before = now - chrono::Duration::days(crate::export::EXPORT_KEPT_DAYS);
+                let jobs_before = now - chrono::Duration::days(JOBS_KEPT_DAYS);
+                let (files, jobs) = self.store.forget_jobs(files_before, jobs_before).await?;
+                Ok(Some(json!({"files_forgotten": files, "jobs_forgotten": jobs})))
             }
             // Reminders are worded in each reader's language, which the web crate's handler
             // knows; a process without it leaves them to the next attempt.

@@ -43,4 +43,12 @@ pub trait JobStore: Send + Sync {
     /// If the schedule `name` is still due at `was` (no other process fired it), move it on to
     /// `next` and queue `job`, in one transaction. Whether this caller fired it.
     async fn fire_schedule(&self, name: &str, was: DateTime<Utc>, next: DateTime<Utc>, job: &NewJob) -> Result<bool>;
+    /// Keep the file a job made (read from `from`, kept in chunks), under the name it is
+    /// downloaded as.
+    async fn keep_job_file(&self, id: JobId, name: &str, from: &std::path::Path) -> Result<()>;
+    /// Write a job's kept file into `to`; its name, or `None` when none is kept.
+    async fn job_file(&self, id: JobId, to: &std::path::Path) -> Result<Option<String>>;
+    /// Forget the files of jobs created before `files_before`, and the jobs that ended before
+    /// `jobs_before`; how many of each.
+    async fn forget_jobs(&self, files_before: DateTime<Utc>, jobs_before: DateTime<Utc>) -> Result<(u64, u64)>;
 }

@@ -332,3 +332,73 @@ pub async fn long_work_runs_as_jobs_with_progress(h: H) {
     assert_eq!(failed.attempts, 1);
     assert!(failed.error.unwrap().contains("no longer active"));
 }
+
+pub async fn large_exports_run_as_jobs_and_keep_their_file(h: H) {
+    use anchora_core::export::{ExportRequest, Format};
+    for (first, last) in [("Åsa", "Öberg"), ("Søren", "Ærø"), ("José", "Núñez")] {
+        h.crm
+            .create(&h.admin, "person", &json!({"first_name": first, "last_name": last}))
+            .await
+            .unwrap();
+    }
+    let all = ExportRequest {
+        object: "person".into(),
+        ..Default::default()
+    };
+    assert!(!h.crm.export_is_large(&h.admin, &all).await.unwrap());
+    let many = ExportRequest {
+        ids: Some(
+            (0..10_001)
+                .map(|_| anchora_core::RecordId::new_at(h.clock.now()))
+                .collect(),
+        ),
+        ..all.clone()
+    };
+    assert!(h.crm.export_is_large(&h.admin, &many).await.unwrap());
+    // A mistake in the request is refused when the job is asked for, not later.
+    let wrong = ExportRequest {
+        columns: vec!["shoe_size".into()],
+        ..all.clone()
+    };
+    let e = h.crm.start_export(&h.admin, &wrong, Format::Csv).await.unwrap_err();
+    assert_eq!(e.errors[0].field, "columns");
+    let job = h.crm.start_export(&h.admin, &all, Format::Csv).await.unwrap();
+    tokio::spawn(run_workers(Arc::new(One(h.crm.clone())), Arc::new(CrmJobs), quick()));
+    let done = wait_for(&h.store, job.job.id, |j| j.state.finished()).await;
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+    assert_eq!(done.result.as_ref().unwrap()["rows"], 3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.csv");
+    let name = h.crm.job_file(&h.admin, &job.job.id.to_string(), &path).await.unwrap();
+    assert_eq!(name, "person-2026-11-23.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with('\u{feff}'), "with a byte-order mark for Excel");
+    for name in ["Öberg", "Ærø", "Núñez"] {
+        assert!(text.contains(name), "{text}");
+    }
+    // Nobody else gets the file; a job that made none says so.
+    let other = add_user(&*h.store, "other@example.com", Role::User, h.clock.now()).await;
+    let e = h
+        .crm
+        .job_file(&other, &job.job.id.to_string(), &path)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    // A week on, the upkeep forgets the file; the job stays (90 days).
+    h.clock.advance(chrono::Duration::days(8));
+    let (files, jobs) = h
+        .store
+        .forget_jobs(
+            h.clock.now() - chrono::Duration::days(7),
+            h.clock.now() - chrono::Duration::days(90),
+        )
+        .await
+        .unwrap();
+    assert_eq!((files, jobs), (1, 0));
+    let e = h
+        .crm
+        .job_file(&h.admin, &job.job.id.to_string(), &path)
+        .await
+        .unwrap_err();
+    assert!(e.detail.contains("no longer kept"), "{}", e.detail);
+}

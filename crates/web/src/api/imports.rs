@@ -279,7 +279,29 @@ fn export_request(object: String, q: &std::collections::HashMap<String, String>)
 async fn export(a: Authed, Path(object): Path<String>, QueryMap(q): QueryMap) -> ApiResult<Response> {
     let format = Format::parse(q.get("format").map_or("csv", String::as_str))?;
     let request = export_request(object, &q)?;
+    // More than a list counts is built as a job and kept as a file (202 with the job).
+    if a.crm.export_is_large(&a.principal, &request).await? {
+        let job = a.crm.start_export(&a.principal, &request, format).await?;
+        return Ok(super::jobs::accepted(&job));
+    }
     export_response(a.crm, a.principal, request, format).await
+}
+
+/// A job's kept file (an export) as a download.
+pub(crate) async fn job_file_response(
+    crm: &anchora_core::service::Crm,
+    who: &anchora_core::auth::Principal,
+    id: &str,
+) -> ApiResult<Response> {
+    let dir = tempfile::tempdir().map_err(|e| ApiError(Error::internal(e.to_string())))?;
+    let path = dir.path().join("file");
+    let name = crm.job_file(who, id, &path).await?;
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((name.as_str(), "csv"));
+    let format = Format::parse(extension)?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError(Error::internal(e.to_string())))?;
+    Ok(file_response(Body::from_stream(file_stream(file, dir)), format, stem))
 }
 
 /// The export as a download: CSV streamed page by page; XLSX assembled in a temporary file

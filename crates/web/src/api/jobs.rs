@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/jobs", get(list))
         .route("/jobs/{id}", get(one))
         .route("/jobs/{id}/cancel", post(cancel))
+        .route("/jobs/{id}/file", get(file))
 }
 
 /// A job just queued: 202, its address, and the job.
@@ -40,6 +41,11 @@ async fn list(a: Authed, QueryMap(q): QueryMap) -> ApiResult<Json<JsonValue>> {
 
 async fn one(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JobView>> {
     Ok(Json(a.crm.job(&a.principal, &id).await?))
+}
+
+/// The file a job made (an export), once it succeeded.
+async fn file(a: Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    super::imports::job_file_response(&a.crm, &a.principal, &id).await
 }
 
 async fn cancel(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JobView>> {

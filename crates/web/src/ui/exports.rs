@@ -40,8 +40,18 @@ pub async fn export_selection(ui: &Ui, object: &ObjectDef, ids: Vec<RecordId>) -
     download(ui, request, Format::Csv).await
 }
 
-/// The download, or the forbidden page; any other refusal is the API's problem document.
+/// The download, or the forbidden page; any other refusal is the API's problem document. An
+/// export larger than a list counts is built as a job: the Jobs page shows it and offers the
+/// file when it is done.
 async fn download(ui: &Ui, request: ExportRequest, format: Format) -> Response {
+    let (crm, who) = (&ui.authed.crm, &ui.authed.principal);
+    if crm.export_is_large(who, &request).await.unwrap_or(false) {
+        let started = crm.start_export(who, &request, format).await;
+        return match started.or_forbidden_else(ui, |e| ApiError(e).into_response()) {
+            Ok(_) => axum::response::Redirect::to("/jobs").into_response(),
+            Err(page) => page.into_response(),
+        };
+    }
     let answered = export_response(ui.authed.crm.clone(), ui.authed.principal.clone(), request, format).await;
     let answered = answered.map_err(|e| e.0);
     answered

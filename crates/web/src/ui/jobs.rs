@@ -7,7 +7,7 @@ use super::page_error::{OrPage, PageResult};
 use super::posted::Posted;
 use super::{Shell, Ui};
 use crate::i18n::Tr;
-use anchora_core::jobs::{JobState, JobView};
+use anchora_core::jobs::{JobKind, JobState, JobView};
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -28,6 +28,8 @@ pub struct JobPanel {
     pub error: Option<String>,
     pub started: String,
     pub may_cancel: bool,
+    /// The file it made (an export), to download.
+    pub file_href: Option<String>,
     /// Where the page goes once the job has ended (the page that started it, without `job`).
     pub done_href: String,
 }
@@ -88,6 +90,8 @@ pub fn panel(tr: &Tr, view: &JobView, done_href: &str) -> JobPanel {
         error: job.error.clone().filter(|_| job.state != JobState::Succeeded),
         started: super::format::datetime(tr.tag, job.created_at),
         may_cancel: view.may_cancel,
+        file_href: (job.state == JobState::Succeeded && job.kind() == Some(JobKind::Export))
+            .then(|| format!("/jobs/{}/file", job.id)),
         done_href: match job
             .result
             .as_ref()
@@ -130,6 +134,12 @@ pub async fn panel_fragment(
         job: panel(&ui.tr, &view, back),
     };
     Ok(Html(fragment.render().unwrap_or_default()).into_response())
+}
+
+/// `/jobs/{id}/file`: the file a job made (an export), for the session's user.
+pub async fn file(ui: Ui, Path(id): Path<String>) -> PageResult {
+    let answered = crate::api::imports::job_file_response(&ui.authed.crm, &ui.authed.principal, &id).await;
+    answered.map_err(|e| e.0).or_page(&ui)
 }
 
 /// Cancel a job from the Jobs page or a panel; back to where it was asked.

@@ -167,6 +167,7 @@ pub fn router() -> Router<AppState> {
         .route("/jobs", get(jobs::jobs_page))
         .route("/jobs/{id}/panel", get(jobs::panel_fragment))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/file", get(jobs::file))
         .route("/duplicates", get(duplicates::duplicates_page))
         .route("/duplicates/scan", post(duplicates::scan))
         .route("/duplicates/dismiss", post(duplicates::dismiss))

@@ -98,10 +98,11 @@ pub(super) fn add(doc: &mut Doc) {
         );
     }
     let object = doc.object_param();
-    doc.op(
-        "get",
-        "/records/{object}/export",
-        Op::new("export_records", TAG, "Stream the records you may see as CSV or XLSX")
+    let export = Op::new(
+        "export_records",
+        TAG,
+        "Stream the records you may see as CSV or XLSX; more than 10,000 are built as a job instead (202), whose file /jobs/{id}/file gives once it is done",
+    )
             .params(vec![
                 object,
                 query("format", json!({"type": "string", "enum": ["csv", "xlsx"]}), "csv by default"),
@@ -116,6 +117,7 @@ pub(super) fn add(doc: &mut Doc) {
             ])
             .answer("200", json!({"description": "The file", "content": {
                 "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}})),
-    );
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}));
+    let export = super::jobs::accepted(doc, export);
+    doc.op("get", "/records/{object}/export", export);
 }

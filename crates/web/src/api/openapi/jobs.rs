@@ -83,4 +83,17 @@ pub(super) fn add(doc: &mut Doc) {
         .ok("200", "The job after", job)
         .problems(&["409"]),
     );
+    doc.op(
+        "get",
+        "/jobs/{id}/file",
+        Op::new(
+            "job_file",
+            TAG,
+            "The file a job made (a large export), once it succeeded; kept for a week",
+        )
+        .params(vec![uuid_param("id", "the job's id")])
+        .answer("200", json!({"description": "The file", "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}})),
+    );
 }
