@@ -14,6 +14,7 @@ mod meeting_service;
 pub mod meetings;
 pub mod model;
 pub mod plan;
+mod reminder_service;
 pub mod reminders;
 pub mod report;
 mod report_service;

@@ -6,12 +6,9 @@
 //! in the web crate; this module decides who is reminded of what.
 
 use super::state::ProjectState;
-use crate::error::Result;
 use crate::ids::{ProjectId, UserId};
-use crate::service::Crm;
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::{HashMap, HashSet};
+use chrono::NaiveDate;
+use std::collections::HashMap;
 
 /// What a reminder is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,17 +39,6 @@ pub struct Reminder {
     pub user: Option<UserId>,
     pub locale: Option<String>,
     pub nudge: Nudge,
-}
-
-/// Where sent reminders are kept.
-#[async_trait]
-pub trait ReminderStore: Send + Sync {
-    /// Which of these keys were sent already.
-    async fn reminded(&self, keys: &[String]) -> Result<HashSet<String>>;
-    /// Keep a key as sent; false when it was kept already (another worker sent it).
-    async fn mark_reminded(&self, key: &str, at: DateTime<Utc>) -> Result<bool>;
-    /// Forget a key whose e-mail could not be sent, so the next run tries again.
-    async fn unmark_reminded(&self, key: &str) -> Result<()>;
 }
 
 /// The reminders a project owes on `today`, before the sent ones are left out; members without
@@ -117,38 +103,4 @@ pub fn owed(state: &ProjectState, today: NaiveDate, emails: &HashMap<UserId, (St
         }
     }
     out
-}
-
-impl Crm {
-    /// Every reminder owed today across the workspace's projects that was not sent yet (run by
-    /// the reminders job, as the system).
-    pub async fn due_reminders(&self) -> Result<Vec<Reminder>> {
-        let today = self.clock.now().date_naive();
-        let emails: HashMap<UserId, (String, String)> = self
-            .store
-            .users()
-            .await?
-            .into_iter()
-            .filter(|u| u.active)
-            .filter_map(|u| Some((u.id, (u.email?, u.locale))))
-            .collect();
-        let mut owed_now = Vec::new();
-        for project in self.store.projects().await? {
-            let state = self.load_project(project.id).await?;
-            owed_now.extend(owed(&state, today, &emails));
-        }
-        let keys: Vec<String> = owed_now.iter().map(|r| r.key.clone()).collect();
-        let sent = self.store.reminded(&keys).await?;
-        Ok(owed_now.into_iter().filter(|r| !sent.contains(&r.key)).collect())
-    }
-
-    /// Keep a reminder as sent before sending it; false when someone else has.
-    pub async fn mark_reminded(&self, reminder: &Reminder) -> Result<bool> {
-        self.store.mark_reminded(&reminder.key, self.clock.now()).await
-    }
-
-    /// A reminder whose e-mail failed is owed again.
-    pub async fn unmark_reminded(&self, reminder: &Reminder) -> Result<()> {
-        self.store.unmark_reminded(&reminder.key).await
-    }
 }

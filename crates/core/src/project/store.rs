@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::ids::ProjectId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 
 /// One numbered item of a project (a member, a task, a work package) as stored: its body is
 /// the item's JSON; number and version are the store's.
@@ -71,4 +72,15 @@ pub trait ProjectStore: Send + Sync {
     /// The roles administrators added to the standard catalogue.
     async fn project_roles(&self) -> Result<Vec<RoleDef>>;
     async fn add_project_role(&self, role: &RoleDef) -> Result<()>;
+}
+
+/// Where sent reminders are kept.
+#[async_trait]
+pub trait ReminderStore: Send + Sync {
+    /// Which of these keys were sent already.
+    async fn reminded(&self, keys: &[String]) -> Result<HashSet<String>>;
+    /// Keep a key as sent; false when it was kept already (another worker sent it).
+    async fn mark_reminded(&self, key: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Forget a key whose e-mail could not be sent, so the next run tries again.
+    async fn unmark_reminded(&self, key: &str) -> Result<()>;
 }
