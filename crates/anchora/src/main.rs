@@ -179,8 +179,8 @@ struct WebArgs {
     /// web-only process that leaves them to others sharing the database.
     #[arg(long, env = "ANCHORA_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=64))]
     workers: u16,
-    /// Seconds a worker holds a job without renewing its lease (renewed every quarter of it): a
-    /// job whose process died is taken over by another after this long.
+    /// Seconds a worker's lease on a job holds without renewal (renewed every second with the
+    /// job's progress): a job whose process died is taken over by another after this long.
     #[arg(long, env = "ANCHORA_JOB_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
     job_lease_seconds: u64,
 }

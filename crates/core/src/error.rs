@@ -26,6 +26,8 @@ pub enum ErrorCode {
     RateLimited,
     UnsupportedMediaType,
     MethodNotAllowed,
+    /// The request does not suit the thing's state now (a job that has ended).
+    Conflict,
     Internal,
     Unavailable,
 }
@@ -58,6 +60,7 @@ impl ErrorCode {
             RateLimited => ("rate_limited", 429, "Too many attempts; wait before trying again"),
             UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be application/json"),
             MethodNotAllowed => ("method_not_allowed", 405, "Method not allowed"),
+            Conflict => ("conflict", 409, "The request does not suit the current state"),
             Internal => ("internal", 500, "Internal error"),
             Unavailable => ("unavailable", 503, "The service is unavailable"),
         }

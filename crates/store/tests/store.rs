@@ -120,15 +120,16 @@ anchora_store::on_both_databases!(
     schedules_fire_once_per_due_time,
     long_work_runs_as_jobs_with_progress,
     large_exports_run_as_jobs_and_keep_their_file,
+    an_import_whose_job_is_cancelled_can_be_started_again,
 );
 
 #[path = "store/jobs.rs"]
 mod jobs;
 use jobs::{
-    a_lease_that_runs_out_is_taken_over, failed_attempts_are_retried_with_back_off_then_fail,
-    jobs_are_cancelled_queued_or_running, jobs_are_claimed_once_by_racing_workers,
-    large_exports_run_as_jobs_and_keep_their_file, long_work_runs_as_jobs_with_progress,
-    schedules_fire_once_per_due_time,
+    a_lease_that_runs_out_is_taken_over, an_import_whose_job_is_cancelled_can_be_started_again,
+    failed_attempts_are_retried_with_back_off_then_fail, jobs_are_cancelled_queued_or_running,
+    jobs_are_claimed_once_by_racing_workers, large_exports_run_as_jobs_and_keep_their_file,
+    long_work_runs_as_jobs_with_progress, schedules_fire_once_per_due_time,
 };
 
 #[path = "store/integrity.rs"]

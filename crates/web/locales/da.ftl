@@ -1010,6 +1010,7 @@ jobs-progress = Forløb
 jobs-started = Startet
 job-download = Hent
 job-cancel = Annullér
+job-doing = { $phase }: { $amount }
 job-done-of = { $done } af { $total }
 job-retrying = Et forsøg mislykkedes; det prøves igen om lidt.
 job-phase-reading = Læser poster

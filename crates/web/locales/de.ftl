@@ -1010,6 +1010,7 @@ jobs-progress = Fortschritt
 jobs-started = Gestartet
 job-download = Herunterladen
 job-cancel = Abbrechen
+job-doing = { $phase }: { $amount }
 job-done-of = { $done } von { $total }
 job-retrying = Ein Versuch ist fehlgeschlagen; er wird gleich wiederholt.
 job-phase-reading = Datensätze werden gelesen

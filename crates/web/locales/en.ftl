@@ -1010,6 +1010,7 @@ jobs-progress = Progress
 jobs-started = Started
 job-download = Download
 job-cancel = Cancel
+job-doing = { $phase }: { $amount }
 job-done-of = { $done } of { $total }
 job-retrying = An attempt failed; it will be tried again shortly.
 job-phase-reading = Reading records

@@ -1010,6 +1010,7 @@ jobs-progress = Progreso
 jobs-started = Iniciada
 job-download = Descargar
 job-cancel = Cancelar
+job-doing = { $phase }: { $amount }
 job-done-of = { $done } de { $total }
 job-retrying = Un intento falló; se volverá a intentar en breve.
 job-phase-reading = Leyendo registros

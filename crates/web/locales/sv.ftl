@@ -1010,6 +1010,7 @@ jobs-progress = Förlopp
 jobs-started = Startat
 job-download = Ladda ned
 job-cancel = Avbryt
+job-doing = { $phase }: { $amount }
 job-done-of = { $done } av { $total }
 job-retrying = Ett försök misslyckades; det görs om strax.
 job-phase-reading = Läser poster

@@ -32,20 +32,30 @@ impl ServerJobs {
     async fn send_reminders(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
         let owed = crm.due_reminders().await?;
         ctx.phase("sending", Some(owed.len() as u64));
-        let mut sent = 0u64;
+        let (mut sent, mut failed) = (0u64, 0u64);
+        let mut last_error = None;
         for reminder in &owed {
             ctx.go_on()?;
             if !crm.mark_reminded(reminder).await? {
                 continue;
             }
+            // One address the server refuses does not hold up the others: it is owed again and
+            // tried at the next run.
             if let Err(e) = self.mailer.send(&self.email(reminder)).await {
                 crm.unmark_reminded(reminder).await?;
-                return Err(e);
+                tracing::warn!(error = %e.detail, "a reminder could not be sent");
+                failed += 1;
+                last_error = Some(e);
+            } else {
+                sent += 1;
             }
-            sent += 1;
             ctx.advance(1);
         }
-        Ok(Some(json!({"sent": sent})))
+        // None went at all: the mail server is likely down; the job is tried again.
+        if let (0, Some(e)) = (sent, last_error) {
+            return Err(e);
+        }
+        Ok(Some(json!({"sent": sent, "failed": failed})))
     }
 
     fn email(&self, r: &Reminder) -> Email {

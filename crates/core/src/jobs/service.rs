@@ -63,11 +63,24 @@ impl Crm {
             .ok_or_else(|| Error::internal("a queued job could not be read back"))
     }
 
+    /// The caller's job of this kind on this object that has not ended, if any: asking again
+    /// while one waits or runs gives that one instead of a second.
+    async fn unfinished(&self, who: &Principal, kind: JobKind, object: &str) -> Result<Option<Job>> {
+        Ok(self.store.jobs(Some(who.user_id), 50).await?.into_iter().find(|j| {
+            j.kind() == Some(kind)
+                && !j.state.finished()
+                && j.payload.get("object").and_then(Json::as_str) == Some(object)
+        }))
+    }
+
     /// Scan an object for duplicates as a job, as the caller (their visibility): the review
     /// queue is replaced when it is done.
     pub async fn start_duplicate_scan(&self, who: &Principal, object: &str, country: Option<&str>) -> Result<JobView> {
         let schema = self.authorize(who, Permission::Import).await?;
         let object = schema.object(object)?;
+        if let Some(job) = self.unfinished(who, JobKind::DuplicateScan, &object.name).await? {
+            return Ok(self.view_of(who, job));
+        }
         let payload = json!({"object": object.name, "country": country.unwrap_or(DEFAULT_COUNTRY)});
         let job = NewJob::now(JobKind::DuplicateScan, payload, Some(who.user_id), self.clock.now());
         Ok(self.view_of(who, self.enqueue(job).await?))
@@ -78,6 +91,9 @@ impl Crm {
     pub async fn start_quality_measure(&self, who: &Principal, object: &str) -> Result<JobView> {
         let schema = self.authorize(who, Permission::Import).await?;
         let object = schema.object(object)?;
+        if let Some(job) = self.unfinished(who, JobKind::QualityMeasure, &object.name).await? {
+            return Ok(self.view_of(who, job));
+        }
         let payload = json!({"object": object.name});
         let job = NewJob::now(JobKind::QualityMeasure, payload, Some(who.user_id), self.clock.now());
         Ok(self.view_of(who, self.enqueue(job).await?))
@@ -109,6 +125,31 @@ impl Crm {
             .collect())
     }
 
+    /// A job that ended without doing its work (cancelled, failed, given up) leaves nothing
+    /// waiting on it: an import it was to run is marked failed with why, so it can be started
+    /// again.
+    pub(crate) async fn job_abandoned(&self, job: &Job, why: &str) -> Result<()> {
+        if job.kind() != Some(JobKind::Import) {
+            return Ok(());
+        }
+        let Some(id) = job
+            .payload
+            .get("import")
+            .and_then(Json::as_str)
+            .and_then(ImportId::parse)
+        else {
+            return Ok(());
+        };
+        if let Some(import) = self.store.import_job(id).await?
+            && !import.status.finished()
+        {
+            self.store
+                .finish_import(id, JobStatus::Failed, Some(why), self.clock.now())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Write the file a job the caller may see made (an export) into `to`; the name it is
     /// downloaded as.
     pub async fn job_file(&self, who: &Principal, id: &str, to: &std::path::Path) -> Result<String> {
@@ -131,7 +172,7 @@ impl Crm {
         let seen = self.job(who, id).await?;
         if seen.job.state.finished() {
             return Err(Error::new(
-                ErrorCode::AlreadyExists,
+                ErrorCode::Conflict,
                 format!("this job has ended already ({})", seen.job.state.as_str()),
             ));
         }
@@ -143,6 +184,9 @@ impl Crm {
             .cancel_job(seen.job.id, self.clock.now())
             .await?
             .ok_or_else(|| Error::not_found(format!("job {id}")))?;
+        if job.state == super::JobState::Cancelled {
+            self.job_abandoned(&job, "cancelled").await?;
+        }
         Ok(self.view_of(who, job))
     }
 
@@ -256,8 +300,13 @@ impl Crm {
                 !ctx.stopped()
             })
             .await?;
+        let ran = match ran {
+            Some(import) => Some(import),
+            // Not claimed: ended already (an earlier attempt finished it but could not say so),
+            // or held by a process that wrote to it lately (try later).
+            None => self.store.import_job(id).await?.filter(|i| i.status.finished()),
+        };
         match ran {
-            // Another process runs it (its lease on the import has not run out): try later.
             None => Err(Error::new(
                 ErrorCode::Unavailable,
                 "the import is running in another process",

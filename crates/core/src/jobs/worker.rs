@@ -53,11 +53,29 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
             schedule_every: Duration::from_secs(15),
-            process: format!("pid{}", std::process::id()),
+            process: process_name(),
             schedules: true,
             observe: None,
         }
     }
+}
+
+/// This process in a lease: its host, process id and a random part, so that processes in
+/// containers (all `pid 1`) or on hosts with the same name never share a lease.
+fn process_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(40)
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}-pid{}-{:08x}", std::process::id(), rand::random::<u32>())
 }
 
 /// What a running job sees of its worker: where to write progress, and whether to stop.
@@ -198,6 +216,15 @@ pub(crate) async fn run_one(
     };
     if !crm.store.end_job(job.id, lease, &end, crm.clock.now()).await? {
         tracing::warn!(job = %job.id, "a job's lease ran out before it ended; another worker has it");
+        return Ok(true);
+    }
+    let why = match &end {
+        JobEnd::Failed(error) => Some(error.as_str()),
+        JobEnd::Cancelled => Some("cancelled"),
+        _ => None,
+    };
+    if let Some(why) = why {
+        crm.job_abandoned(&job, why).await?;
     }
     Ok(true)
 }
@@ -211,18 +238,19 @@ async fn attempt(
     lease_for: Duration,
 ) -> Option<JobEnd> {
     let ctx = Arc::new(JobCtx::default());
+    let run = {
+        let (crm, handler, job, ctx) = (crm.for_background(), handler.clone(), job.clone(), ctx.clone());
+        // Its own task: a job that panics fails alone, and the worker goes on.
+        tokio::spawn(async move { handler.run(&crm, &job, &ctx).await })
+    };
     let heartbeat = tokio::spawn(keep_lease(
         crm.clone(),
         job.id,
         lease.to_string(),
         lease_for,
         ctx.clone(),
+        run.abort_handle(),
     ));
-    let run = {
-        let (crm, handler, job, ctx) = (crm.for_background(), handler.clone(), job.clone(), ctx.clone());
-        // Its own task: a job that panics fails alone, and the worker goes on.
-        tokio::spawn(async move { handler.run(&crm, &job, &ctx).await })
-    };
     let outcome = run.await;
     heartbeat.abort();
     if ctx.lost.load(Ordering::Relaxed) {
@@ -250,24 +278,43 @@ async fn attempt(
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// Renew the lease every quarter of it (every second at most), writing the progress, until
-/// aborted; stop the job when it is cancelled or the lease is lost.
-async fn keep_lease(crm: Crm, id: crate::ids::JobId, lease: String, lease_for: Duration, ctx: Arc<JobCtx>) {
+/// aborted; stop the job when it is cancelled. When the lease is lost (another worker took the
+/// job over), or could not be renewed for as long as it holds (so another may have), the
+/// job's task is stopped at once: two workers never go on with one job.
+async fn keep_lease(
+    crm: Crm,
+    id: crate::ids::JobId,
+    lease: String,
+    lease_for: Duration,
+    ctx: Arc<JobCtx>,
+    run: tokio::task::AbortHandle,
+) {
     let every = (lease_for / 4).min(PROGRESS_EVERY);
-    let lease_for = chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::seconds(60));
+    let mut held_since = std::time::Instant::now();
+    let holds = chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::seconds(60));
     loop {
         tokio::time::sleep(every).await;
-        let now = crm.clock.now();
-        match crm.store.renew_job(id, &lease, now + lease_for, &ctx.progress()).await {
-            Ok(Renewal::Held) => {}
-            Ok(Renewal::CancelRequested) => ctx.cancel.store(true, Ordering::Relaxed),
-            Ok(Renewal::Lost) => {
-                ctx.lost.store(true, Ordering::Relaxed);
-                return;
+        let renewed = crm
+            .store
+            .renew_job(id, &lease, crm.clock.now() + holds, &ctx.progress())
+            .await;
+        match renewed {
+            Ok(Renewal::Held) => held_since = std::time::Instant::now(),
+            Ok(Renewal::CancelRequested) => {
+                held_since = std::time::Instant::now();
+                ctx.cancel.store(true, Ordering::Relaxed);
             }
+            Ok(Renewal::Lost) => break,
             // The next renewal may get through before the lease runs out.
             Err(e) => tracing::warn!(job = %id, error = %e.detail, "a job's lease could not be renewed"),
         }
+        // Stop a little before the lease could have run out anywhere else.
+        if held_since.elapsed() + every >= lease_for {
+            break;
+        }
     }
+    ctx.lost.store(true, Ordering::Relaxed);
+    run.abort();
 }
 
 /// Fire due schedules in every workspace, and count the queues for `observe`.

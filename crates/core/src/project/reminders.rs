@@ -42,13 +42,16 @@ pub struct Reminder {
 }
 
 /// The reminders a project owes on `today`, before the sent ones are left out; members without
-/// an address of their own get their user's (`emails`).
+/// an address of their own get their user's (`emails`: the active users'). An action handed to
+/// someone else, or moved to a later date, is owed again.
 pub fn owed(state: &ProjectState, today: NaiveDate, emails: &HashMap<UserId, (String, String)>) -> Vec<Reminder> {
     let id = state.project.id;
     let member = |number: u32| state.members.iter().find(|m| m.number == number);
     let address = |m: &super::model::Member| -> Option<(String, Option<String>)> {
-        let (email, locale) = match m.user.and_then(|u| emails.get(&u)) {
-            Some((email, locale)) => (email.clone(), Some(locale.clone())),
+        let (email, locale) = match m.user.map(|u| emails.get(&u)) {
+            Some(Some((email, locale))) => (email.clone(), Some(locale.clone())),
+            // A member who is a user that can no longer sign in is not reminded.
+            Some(None) => return None,
             None => (String::new(), None),
         };
         let email = if m.email.trim().is_empty() {
@@ -63,7 +66,7 @@ pub fn owed(state: &ProjectState, today: NaiveDate, emails: &HashMap<UserId, (St
         let Some(m) = a.owner.and_then(member) else { continue };
         let Some((email, locale)) = address(m) else { continue };
         out.push(Reminder {
-            key: format!("action/{id}/{}/{}", a.number, a.due),
+            key: format!("action/{id}/{}/{}/{}", a.number, a.due, m.number),
             project: id,
             project_name: state.project.settings.name.clone(),
             name: m.name.clone(),

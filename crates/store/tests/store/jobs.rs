@@ -203,7 +203,7 @@ pub async fn jobs_are_cancelled_queued_or_running(h: H) {
     let cancelled = h.crm.cancel_job(&h.admin, &later.id.to_string()).await.unwrap();
     assert_eq!(cancelled.job.state, JobState::Cancelled);
     let again = h.crm.cancel_job(&h.admin, &later.id.to_string()).await.unwrap_err();
-    assert_eq!(again.code, ErrorCode::AlreadyExists);
+    assert_eq!(again.code, ErrorCode::Conflict);
     // Running: its worker stops it at the next renewal, having written its progress.
     let running = noop(&h);
     h.store.enqueue_job(&running).await.unwrap();
@@ -299,6 +299,9 @@ pub async fn long_work_runs_as_jobs_with_progress(h: H) {
     }
     let scan = h.crm.start_duplicate_scan(&h.admin, "person", None).await.unwrap();
     assert_eq!(scan.job.state, JobState::Queued);
+    // Asking again while it waits gives the same job, not a second scan.
+    let again = h.crm.start_duplicate_scan(&h.admin, "person", None).await.unwrap();
+    assert_eq!(again.job.id, scan.job.id);
     assert!(scan.may_cancel);
     let measure = h.crm.start_quality_measure(&h.admin, "person").await.unwrap();
     let unknown = h.crm.start_duplicate_scan(&h.admin, "shoe", None).await.unwrap_err();
@@ -401,4 +404,55 @@ pub async fn large_exports_run_as_jobs_and_keep_their_file(h: H) {
         .await
         .unwrap_err();
     assert!(e.detail.contains("no longer kept"), "{}", e.detail);
+}
+
+pub async fn an_import_whose_job_is_cancelled_can_be_started_again(h: H) {
+    use anchora_core::import::upload::Upload;
+    let csv = "Förnamn;Efternamn;E-post\nÅsa;Öberg;asa@firma.se\nJürgen;Müller;jm@firma.de\n";
+    let (draft, _) = h
+        .crm
+        .upload_import(
+            &h.admin,
+            "person",
+            Upload::from_bytes("folk.csv", csv.as_bytes()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let id = draft.id.to_string();
+    let started = h.crm.start_import(&h.admin, &id, json!({})).await.unwrap();
+    assert_eq!(started.status.as_str(), "queued");
+    // The queue job that runs it, written with it; cancelled before any worker came.
+    let job = h
+        .crm
+        .jobs(&h.admin, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.job.kind() == Some(JobKind::Import))
+        .unwrap();
+    assert_eq!(job.job.payload["import"], json!(id));
+    let cancelled = h.crm.cancel_job(&h.admin, &job.job.id.to_string()).await.unwrap();
+    assert_eq!(cancelled.job.state, JobState::Cancelled);
+    // The import is not left queued with nothing to run it: it failed, saying why, and starts
+    // again (with a job of its own, run to the end).
+    let import = h.crm.import_job(&h.admin, &id).await.unwrap();
+    assert_eq!(import.status.as_str(), "failed");
+    assert_eq!(import.error.as_deref(), Some("cancelled"));
+    let again = h.crm.start_import(&h.admin, &id, json!({})).await.unwrap();
+    tokio::spawn(run_workers(Arc::new(One(h.crm.clone())), Arc::new(CrmJobs), quick()));
+    for _ in 0..500 {
+        if h.crm
+            .import_job(&h.admin, &again.id.to_string())
+            .await
+            .unwrap()
+            .status
+            .finished()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let done = h.crm.import_job(&h.admin, &again.id.to_string()).await.unwrap();
+    assert_eq!(done.status.as_str(), "done", "{done:?}");
+    assert_eq!(done.counts.created, 2);
 }

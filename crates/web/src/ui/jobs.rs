@@ -73,7 +73,7 @@ pub fn panel(tr: &Tr, view: &JobView, done_href: &str) -> JobPanel {
         _ => None,
     };
     let doing = match (job.state, phase, amount) {
-        (JobState::Running, Some(phase), Some(amount)) => format!("{phase}: {amount}"),
+        (JobState::Running, Some(phase), Some(amount)) => tr.tn("job-doing", &[("phase", phase), ("amount", amount)]),
         (JobState::Running, Some(phase), None) => phase,
         (JobState::Queued, _, _) if job.error.is_some() => tr.t("job-retrying"),
         _ => String::new(),
@@ -112,7 +112,12 @@ pub async fn jobs_page(ui: Ui) -> PageResult {
         shell: ui.shell("jobs"),
         title: ui.tr.t("jobs-title"),
         jobs: jobs.iter().map(|j| panel(&ui.tr, j, "/jobs")).collect(),
-        running: jobs.iter().any(|j| !j.job.state.finished()),
+        // Reload while a job runs or is about to (not for one waiting an hour to be retried).
+        running: jobs.iter().any(|j| {
+            j.job.state == JobState::Running
+                || (j.job.state == JobState::Queued
+                    && j.job.run_at <= ui.authed.crm.clock.now() + chrono::Duration::minutes(1))
+        }),
     };
     Ok(ui.page(StatusCode::OK, page.render()))
 }
@@ -144,7 +149,13 @@ pub async fn file(ui: Ui, Path(id): Path<String>) -> PageResult {
 
 /// Cancel a job from the Jobs page or a panel; back to where it was asked.
 pub async fn cancel(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(String, String)>>) -> PageResult {
-    ui.authed.crm.cancel_job(&ui.authed.principal, &id).await.or_page(&ui)?;
+    let cancelled = ui.authed.crm.cancel_job(&ui.authed.principal, &id).await;
+    // A job that ended as the button was pressed: back to the page, which shows how it ended.
+    if let Err(e) = cancelled
+        && e.code != anchora_core::ErrorCode::Conflict
+    {
+        return Err(e).or_page(&ui);
+    }
     let back = super::same_site_path(super::form_value(&form, "back")).unwrap_or("/jobs");
     Ok(Redirect::to(back).into_response())
 }

@@ -29,9 +29,9 @@ pub async fn browser_jobs_show_progress_and_cancel(h: H) {
     let chief = identity::user(&h, "chief@example.se", "admin", None).await;
     let chief = anchora_core::UserId::parse(&chief).unwrap();
     let store = h.instance.main();
-    // A slow job of the chief's (an empty job waiting 8 s), and one that failed: a scan of an
-    // object that is gone.
-    let slow = NewJob::now(JobKind::Noop, json!({"wait_ms": 8000}), Some(chief), h.clock.now());
+    // A slow job of the chief's (an empty job waiting two minutes; the test cancels it), and
+    // one that failed: a scan of an object that is gone.
+    let slow = NewJob::now(JobKind::Noop, json!({"wait_ms": 120000}), Some(chief), h.clock.now());
     store.enqueue_job(&slow).await.unwrap();
     let broken = NewJob::now(
         JobKind::DuplicateScan,
