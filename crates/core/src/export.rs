@@ -431,6 +431,16 @@ impl Crm {
     ) -> Result<crate::jobs::JobView> {
         self.check_export(who, request).await?;
         let payload = serde_json::json!({"request": request, "format": format});
+        // The same export asked again while it waits or runs (a double click): that one.
+        let waiting = self.store.jobs(Some(who.user_id), 50).await?.into_iter().find(|j| {
+            j.kind() == Some(crate::jobs::JobKind::Export)
+                && !j.state.finished()
+                && !j.cancel_requested
+                && j.payload == payload
+        });
+        if let Some(job) = waiting {
+            return Ok(self.view_of(who, job));
+        }
         let job = crate::jobs::NewJob::now(
             crate::jobs::JobKind::Export,
             payload,

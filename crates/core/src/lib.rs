@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bulk;
 pub mod caller;
 pub mod clock;
+pub mod consent;
 pub mod currency;
 pub mod dedupe;
 pub mod error;

@@ -4,6 +4,7 @@
 //! crate::views::ViewStore`) and calls it on the one store.
 
 pub use crate::audit::AuditStore;
+pub use crate::consent::ConsentStore;
 pub use crate::dedupe::store::DuplicateStore;
 pub use crate::gdpr::{ERASED, Erasure, ErasureCounts, ErasureStore, Scrub};
 pub use crate::identity::{CredentialStore, UserStore};
@@ -34,6 +35,7 @@ pub trait Store:
     + QualityStore
     + JobStore
     + ReminderStore
+    + ConsentStore
 {
 }
 
@@ -54,6 +56,7 @@ impl<T> Store for T where
         + QualityStore
         + JobStore
         + ReminderStore
+        + ConsentStore
         + ?Sized
 {
 }

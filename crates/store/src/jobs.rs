@@ -437,6 +437,12 @@ async fn keep_file(
     from: &std::path::Path,
 ) -> Result<(), sqlx::Error> {
     use tokio::io::AsyncReadExt;
+    // An earlier attempt that kept its file but could not end the job: this one replaces it.
+    let earlier = Query::delete()
+        .from_table("job_files")
+        .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
+        .to_owned();
+    tx.exec().execute(backend.build(&earlier)).await?;
     let mut file = tokio::fs::File::open(from).await?;
     let mut seq: i64 = 0;
     loop {

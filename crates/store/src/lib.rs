@@ -5,6 +5,7 @@
 mod audit;
 pub mod backup;
 mod codec;
+mod consent;
 pub mod db;
 mod ddl;
 mod duplicates;

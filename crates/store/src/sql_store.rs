@@ -212,6 +212,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, "import warnings, merged rows"),
     (10, "records each user opened lately"),
     (11, "the job queue and its schedules, reminders sent"),
+    (12, "consent per purpose"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -707,6 +708,11 @@ async fn apply_migration(
     }
     if version == 10 {
         for stmt in visits::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 12 {
+        for stmt in crate::consent::tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }

@@ -121,7 +121,12 @@ anchora_store::on_both_databases!(
     long_work_runs_as_jobs_with_progress,
     large_exports_run_as_jobs_and_keep_their_file,
     an_import_whose_job_is_cancelled_can_be_started_again,
+    consent_is_kept_per_purpose_with_its_proof,
 );
+
+#[path = "store/consent.rs"]
+mod consent;
+use consent::consent_is_kept_per_purpose_with_its_proof;
 
 #[path = "store/jobs.rs"]
 mod jobs;

@@ -1051,3 +1051,16 @@ reminder-communication-body =
     Ifølge kommunikationsplanen i projektet { $project } skal "{ $content }" gå til { $audience } ({ $channel }) senest { $due }, og du er en af dem, der sender den.
     Markér den som sendt, når den er gået ud:
     { $link }
+
+## Consent per purpose (a person's page)
+consent-title = Abonnementer og samtykke
+consent-no-email = Personen vil slet ikke have e-mail (samtykket til e-mail er trukket tilbage): ingen udsendelse når frem, uanset hvad personen har sagt ja til nedenfor.
+consent-no-purposes = Ingen abonnementstyper endnu. Superbrugere tilføjer dem (nyhedsbrev, arrangementer, produktnyheder) før den første udsendelse.
+consent-since-line = Siden { $when } · { $source }
+consent-source = Kilde
+consent-source-hint = Hvorfra: webformular, telefonopkald …
+consent-state-granted = Givet
+consent-state-withdrawn = Trukket tilbage
+consent-state-none = Ikke spurgt
+consent-record-granted = Registrér samtykke
+consent-record-withdrawn = Registrér tilbagetrækning

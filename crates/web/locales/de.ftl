@@ -1051,3 +1051,16 @@ reminder-communication-body =
     Laut Kommunikationsplan des Projekts { $project } geht „{ $content }“ bis { $due } an { $audience } ({ $channel }), und Sie gehören zu denen, die es versenden.
     Markieren Sie es als versendet, sobald es hinausgegangen ist:
     { $link }
+
+## Consent per purpose (a person's page)
+consent-title = Abonnements und Einwilligung
+consent-no-email = Diese Person möchte überhaupt keine E-Mails (ihre E-Mail-Einwilligung ist widerrufen): kein Versand erreicht sie, gleich was sie unten erlaubt hat.
+consent-no-purposes = Noch keine Abonnementarten. Key-User legen sie an (Newsletter, Veranstaltungen, Produktneuheiten), bevor das erste Mailing verschickt wird.
+consent-since-line = Seit { $when } · { $source }
+consent-source = Quelle
+consent-source-hint = Woher: Webformular, Telefonat …
+consent-state-granted = Erteilt
+consent-state-withdrawn = Widerrufen
+consent-state-none = Nicht gefragt
+consent-record-granted = Einwilligung erfassen
+consent-record-withdrawn = Widerruf erfassen

@@ -1051,3 +1051,16 @@ reminder-communication-body =
     The communication plan of the project { $project } has "{ $content }" going to { $audience } ({ $channel }) by { $due }, and you are one of those who send it.
     Mark it sent when it has gone:
     { $link }
+
+## Consent per purpose (a person's page)
+consent-title = Subscriptions and consent
+consent-no-email = This person does not want e-mail at all (their e-mail consent is withdrawn): no mailing reaches them, whatever they agreed to below.
+consent-no-purposes = No subscription types yet. Key users add them (newsletter, events, product news) before the first mailing.
+consent-since-line = Since { $when } · { $source }
+consent-source = Source
+consent-source-hint = Where from: web form, phone call …
+consent-state-granted = Granted
+consent-state-withdrawn = Withdrawn
+consent-state-none = Not asked
+consent-record-granted = Record consent
+consent-record-withdrawn = Record withdrawal

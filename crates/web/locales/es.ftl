@@ -1051,3 +1051,16 @@ reminder-communication-body =
     Según el plan de comunicación del proyecto { $project }, «{ $content }» debe llegar a { $audience } ({ $channel }) antes del { $due }, y tú eres una de las personas que lo envían.
     Márcalo como enviado cuando haya salido:
     { $link }
+
+## Consent per purpose (a person's page)
+consent-title = Suscripciones y consentimiento
+consent-no-email = Esta persona no quiere recibir ningún correo (retiró su consentimiento al correo): ningún envío le llega, acepte lo que acepte abajo.
+consent-no-purposes = Aún no hay tipos de suscripción. Los usuarios clave los añaden (boletín, eventos, novedades de producto) antes del primer envío.
+consent-since-line = Desde { $when } · { $source }
+consent-source = Origen
+consent-source-hint = De dónde: formulario web, llamada …
+consent-state-granted = Dado
+consent-state-withdrawn = Retirado
+consent-state-none = Sin preguntar
+consent-record-granted = Registrar consentimiento
+consent-record-withdrawn = Registrar retirada

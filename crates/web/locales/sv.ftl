@@ -1051,3 +1051,16 @@ reminder-communication-body =
     Enligt kommunikationsplanen i projektet { $project } ska "{ $content }" gå till { $audience } ({ $channel }) senast { $due }, och du är en av dem som skickar den.
     Markera den som skickad när den har gått ut:
     { $link }
+
+## Consent per purpose (a person's page)
+consent-title = Prenumerationer och samtycke
+consent-no-email = Personen vill inte ha e-post alls (samtycket till e-post är återkallat): inga utskick når personen, vad den än har godkänt nedan.
+consent-no-purposes = Inga prenumerationstyper ännu. Nyckelanvändare lägger till dem (nyhetsbrev, evenemang, produktnyheter) före första utskicket.
+consent-since-line = Sedan { $when } · { $source }
+consent-source = Källa
+consent-source-hint = Varifrån: webbformulär, telefonsamtal …
+consent-state-granted = Givet
+consent-state-withdrawn = Återkallat
+consent-state-none = Inte tillfrågad
+consent-record-granted = Registrera samtycke
+consent-record-withdrawn = Registrera återkallelse

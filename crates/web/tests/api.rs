@@ -157,6 +157,7 @@ anchora_store::on_both_databases!(
     login_sessions_and_csrf,
     reminders_go_once_through_a_real_smtp_server,
     browser_jobs_show_progress_and_cancel,
+    consent_per_purpose_api_and_page,
     sessions_expire_idle_and_absolute,
     failed_logins_are_throttled_and_recorded,
     password_reset_by_emailed_link,
@@ -241,6 +242,10 @@ use projects::*;
 #[path = "api/ops.rs"]
 mod ops;
 use ops::*;
+
+#[path = "api/consent.rs"]
+mod consent;
+use consent::*;
 
 #[path = "api/jobs.rs"]
 mod jobs;

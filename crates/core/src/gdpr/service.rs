@@ -110,6 +110,7 @@ impl crate::service::Crm {
             "person": person.to_json(&object),
             "history": history,
             "related": related,
+            "consents": self.store.consent_history(person.id).await?,
         }))
     }
 

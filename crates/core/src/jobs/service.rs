@@ -69,6 +69,7 @@ impl Crm {
         Ok(self.store.jobs(Some(who.user_id), 50).await?.into_iter().find(|j| {
             j.kind() == Some(kind)
                 && !j.state.finished()
+                && !j.cancel_requested
                 && j.payload.get("object").and_then(Json::as_str) == Some(object)
         }))
     }
@@ -153,6 +154,7 @@ impl Crm {
     /// Write the file a job the caller may see made (an export) into `to`; the name it is
     /// downloaded as.
     pub async fn job_file(&self, who: &Principal, id: &str, to: &std::path::Path) -> Result<String> {
+        self.authorize(who, Permission::Export).await?;
         let seen = self.job(who, id).await?;
         if seen.job.state != super::JobState::Succeeded {
             return Err(Error::not_found(format!(
@@ -160,10 +162,20 @@ impl Crm {
                 seen.job.state.as_str()
             )));
         }
-        self.store
-            .job_file(seen.job.id, to)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("the file of job {id} is no longer kept")))
+        let gone = || Error::not_found(format!("the file of job {id} is no longer kept"));
+        let name = self.store.job_file(seen.job.id, to).await?.ok_or_else(gone)?;
+        // Forgotten while it was read: not the file the job made.
+        let kept = seen
+            .job
+            .result
+            .as_ref()
+            .and_then(|r| r.get("bytes"))
+            .and_then(Json::as_u64);
+        let read = std::fs::metadata(to).map(|m| m.len()).ok();
+        if kept.is_some() && kept != read {
+            return Err(gone());
+        }
+        Ok(name)
     }
 
     /// Cancel a job the caller started (an administrator: any job). A queued job ends at once;
@@ -184,8 +196,10 @@ impl Crm {
             .cancel_job(seen.job.id, self.clock.now())
             .await?
             .ok_or_else(|| Error::not_found(format!("job {id}")))?;
-        if job.state == super::JobState::Cancelled {
-            self.job_abandoned(&job, "cancelled").await?;
+        if job.state == super::JobState::Cancelled
+            && let Err(e) = self.job_abandoned(&job, "cancelled").await
+        {
+            tracing::warn!(job = %job.id, error = %e.detail, "a cancelled job's import could not be marked failed");
         }
         Ok(self.view_of(who, job))
     }

@@ -223,8 +223,11 @@ pub(crate) async fn run_one(
         JobEnd::Cancelled => Some("cancelled"),
         _ => None,
     };
-    if let Some(why) = why {
-        crm.job_abandoned(&job, why).await?;
+    // The job has ended either way; what waited on it is put right now or by hand.
+    if let Some(why) = why
+        && let Err(e) = crm.job_abandoned(&job, why).await
+    {
+        tracing::warn!(job = %job.id, error = %e.detail, "what an ended job left waiting could not be put right");
     }
     Ok(true)
 }
@@ -279,8 +282,10 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// Renew the lease every quarter of it (every second at most), writing the progress, until
 /// aborted; stop the job when it is cancelled. When the lease is lost (another worker took the
-/// job over), or could not be renewed for as long as it holds (so another may have), the
-/// job's task is stopped at once: two workers never go on with one job.
+/// job over), or has not been renewed for nearly as long as it holds (a renewal slow or
+/// failing), the job is told to stop, given one more beat to stop at a step of its own (an
+/// import between batches), and then its task is aborted: two workers never go on with one
+/// job past its lease.
 async fn keep_lease(
     crm: Crm,
     id: crate::ids::JobId,
@@ -290,30 +295,33 @@ async fn keep_lease(
     run: tokio::task::AbortHandle,
 ) {
     let every = (lease_for / 4).min(PROGRESS_EVERY);
-    let mut held_since = std::time::Instant::now();
+    // Stop with two beats in hand: one to stop at a step, one for the abort.
+    let stop_after = lease_for.saturating_sub(every * 2);
     let holds = chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::seconds(60));
+    let mut held_since = std::time::Instant::now();
     loop {
         tokio::time::sleep(every).await;
-        let renewed = crm
-            .store
-            .renew_job(id, &lease, crm.clock.now() + holds, &ctx.progress())
-            .await;
-        match renewed {
-            Ok(Renewal::Held) => held_since = std::time::Instant::now(),
-            Ok(Renewal::CancelRequested) => {
-                held_since = std::time::Instant::now();
+        let asked = std::time::Instant::now();
+        let left = stop_after.saturating_sub(held_since.elapsed());
+        let progress = ctx.progress();
+        let renewal = crm.store.renew_job(id, &lease, crm.clock.now() + holds, &progress);
+        match tokio::time::timeout(left, renewal).await {
+            Ok(Ok(Renewal::Held)) => held_since = asked,
+            Ok(Ok(Renewal::CancelRequested)) => {
+                held_since = asked;
                 ctx.cancel.store(true, Ordering::Relaxed);
             }
-            Ok(Renewal::Lost) => break,
+            Ok(Ok(Renewal::Lost)) => break,
             // The next renewal may get through before the lease runs out.
-            Err(e) => tracing::warn!(job = %id, error = %e.detail, "a job's lease could not be renewed"),
+            Ok(Err(e)) => tracing::warn!(job = %id, error = %e.detail, "a job's lease could not be renewed"),
+            Err(_) => tracing::warn!(job = %id, "a job's lease was not renewed in time"),
         }
-        // Stop a little before the lease could have run out anywhere else.
-        if held_since.elapsed() + every >= lease_for {
+        if held_since.elapsed() >= stop_after {
             break;
         }
     }
     ctx.lost.store(true, Ordering::Relaxed);
+    tokio::time::sleep(every).await;
     run.abort();
 }
 

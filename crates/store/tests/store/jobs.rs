@@ -379,8 +379,8 @@ pub async fn large_exports_run_as_jobs_and_keep_their_file(h: H) {
     for name in ["Öberg", "Ærø", "Núñez"] {
         assert!(text.contains(name), "{text}");
     }
-    // Nobody else gets the file; a job that made none says so.
-    let other = add_user(&*h.store, "other@example.com", Role::User, h.clock.now()).await;
+    // Nobody else gets the file, not even someone who may export too.
+    let other = add_user(&*h.store, "other@example.com", Role::KeyUser, h.clock.now()).await;
     let e = h
         .crm
         .job_file(&other, &job.job.id.to_string(), &path)

@@ -1,6 +1,7 @@
 //! `/api/v1`: thin handlers — extract, call the CRM, render.
 
 mod admin;
+mod consent;
 mod currency;
 mod duplicates;
 pub mod imports;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(quality::router())
         .merge(currency::router())
         .merge(jobs::router())
+        .merge(consent::router())
 }
 
 /// A record with its version as ETag.

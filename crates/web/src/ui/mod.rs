@@ -4,6 +4,7 @@
 mod admin;
 mod board;
 mod charts;
+mod consent;
 mod currency;
 mod duplicates;
 mod exports;
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/o/{object}/{id}/restore", post(records::restore))
         .route("/o/{object}/{id}/activities", post(records::add_activity))
         .route("/o/{object}/{id}/field", post(records::save_field))
+        .route("/o/{object}/{id}/consents", post(consent::record))
         .route("/o/activity/{id}/done", post(home::tick_done))
         .route("/admin/audit", get(logs::audit_page))
         .route("/admin/changes", get(logs::changes_page))

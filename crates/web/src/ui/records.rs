@@ -63,6 +63,8 @@ struct RecordPage {
     has_timeline: bool,
     related: Vec<Related>,
     editable: Vec<InlineField>,
+    /// A person's consent to each purpose.
+    consents: Option<super::consent::ConsentsView>,
 }
 
 /// Records of another object that point at this one (a company's people and deals).
@@ -351,7 +353,11 @@ async fn shown_record(ui: &Ui, object: &str, id: &str) -> Result<(ObjectDef, Rec
     Ok((def, record))
 }
 
-pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> PageResult {
+pub async fn record_page(
+    ui: Ui,
+    Path((object, id)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
+) -> PageResult {
     let (def, record) = shown_record(&ui, &object, &id).await?;
     note_visit(&ui, &def, &record);
     let mut resolver = Resolver::for_records(&ui, &def, std::slice::from_ref(&record)).await;
@@ -359,11 +365,13 @@ pub async fn record_page(ui: Ui, Path((object, id)): Path<(String, String)>) -> 
     let timeline = timeline(&ui, &def, &record, &resolver).await;
     let history = history(&ui, &def, &record, &resolver).await;
     let related = related(&ui, &def, &record, &mut resolver).await;
+    let consents = super::consent::consents_view(&ui, &def.name, &id, &query).await;
     let parts = RecordParts {
         fields,
         timeline,
         history,
         related,
+        consents,
     };
     Ok(ui.page(
         StatusCode::OK,
@@ -426,6 +434,7 @@ struct RecordParts {
     timeline: Vec<TimelineEntry>,
     history: Vec<HistoryEntry>,
     related: Vec<Related>,
+    consents: Option<super::consent::ConsentsView>,
 }
 
 fn record_view(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver, parts: RecordParts) -> RecordPage {
@@ -447,6 +456,7 @@ fn record_view(ui: &Ui, def: &ObjectDef, record: &Record, resolver: &Resolver, p
         has_timeline: activity_object(ui).is_some() && !def.is_activity(),
         related: parts.related,
         editable: inline_fields(def, record),
+        consents: parts.consents,
         timeline: parts.timeline,
         history: parts.history,
         created,

@@ -86,7 +86,10 @@ pub(super) fn responses() -> Map<String, Json> {
             "404",
             "Not found: no such object, record, item or endpoint, or one the caller may not see",
         ),
-        ("409", "Conflict: it exists already, or the record is in the trash"),
+        (
+            "409",
+            "Conflict: it exists already, the record is in the trash, or (code `conflict`) the request does not suit its state now, such as cancelling a job that has ended",
+        ),
         (
             "412",
             "Stale version: someone changed it first; the current state is in `current` (and its ETag)",

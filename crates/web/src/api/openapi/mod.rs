@@ -8,6 +8,7 @@
 
 mod admin;
 mod components;
+mod consent;
 mod currency;
 mod duplicates;
 mod imports;
@@ -31,6 +32,7 @@ const AREAS: &[fn(&mut Doc)] = &[
     quality::add,
     currency::add,
     jobs::add,
+    consent::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
