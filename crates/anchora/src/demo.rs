@@ -65,6 +65,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
     let person = schema.object("person").map_err(|e| anyhow!(e.detail))?;
     if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? == 0 {
         generate(store, people, admin.id, &*clock).await?;
+        consents(store, person, admin.id, &*clock).await?;
     }
     let token = crate::create_service_token(
         store,
@@ -82,6 +83,83 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
         password,
         token,
     })
+}
+
+/// Three subscription types, and the consents of the first people to them as a CRM that has
+/// asked for a while would hold them: most said yes to the newsletter (on a form, at a fair, in
+/// the old system), some took it back later, fewer signed up for events.
+async fn consents(
+    store: &Arc<SqlStore>,
+    person: &anchora_core::meta::ObjectDef,
+    admin: UserId,
+    clock: &dyn Clock,
+) -> Result<()> {
+    use anchora_core::consent::{ConsentEvent, ConsentState, Purpose};
+    use anchora_core::store::{ConsentStore, RecordStore};
+    let now = clock.now();
+    for (key, name, description) in [
+        ("newsletter", "Newsletter", "The monthly newsletter"),
+        (
+            "events",
+            "Events and webinars",
+            "Invitations to events, fairs and webinars",
+        ),
+        ("product_news", "Product news", "Releases and product changes"),
+    ] {
+        let purpose = Purpose {
+            key: key.into(),
+            name: name.into(),
+            description: description.into(),
+            created_at: now,
+        };
+        store.add_purpose(&purpose).await.map_err(|e| anyhow!(e.detail))?;
+    }
+    let mut query = anchora_core::query::ListQuery::all();
+    query.limit = 400;
+    let people = store
+        .list_records(person, &query)
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
+    let sources = ["web form", "trade fair", "import from the old CRM", "phone call"];
+    let source = |k: usize| sources.iter().cycle().nth(k).copied().unwrap_or("web form");
+    for (n, p) in people.iter().enumerate() {
+        let given = now - chrono::Duration::days(300 - (n % 280) as i64);
+        let mut events = Vec::new();
+        if n % 5 != 4 {
+            events.push(("newsletter", ConsentState::Granted, source(n), given));
+        }
+        if n % 11 == 3 {
+            events.push((
+                "newsletter",
+                ConsentState::Withdrawn,
+                "unsubscribe link",
+                given + chrono::Duration::days(40),
+            ));
+        }
+        if n % 3 == 0 {
+            events.push((
+                "events",
+                ConsentState::Granted,
+                "webinar sign-up",
+                given + chrono::Duration::days(5),
+            ));
+        }
+        if n % 7 == 0 {
+            events.push(("product_news", ConsentState::Granted, source(n + 1), given));
+        }
+        for (purpose, state, source, at) in events {
+            let event = ConsentEvent {
+                person: p.id,
+                purpose: purpose.into(),
+                state,
+                source: source.into(),
+                at,
+                by: (source != "unsubscribe link").then_some(admin),
+            };
+            store.record_consent(&event).await.map_err(|e| anyhow!(e.detail))?;
+        }
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
