@@ -103,10 +103,11 @@ impl Crm {
         let new: NewPurpose = crate::service::from_body(body)?;
         check_key(&new.key)?;
         let description = new.description.trim();
-        if description.chars().count() > MAX_DESCRIPTION {
+        let stray = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        if description.chars().count() > MAX_DESCRIPTION || description.chars().any(stray) {
             return Err(Error::field(
                 "description",
-                format!("must be at most {MAX_DESCRIPTION} characters"),
+                format!("must be text of at most {MAX_DESCRIPTION} characters (no control characters)"),
             ));
         }
         let purpose = Purpose {

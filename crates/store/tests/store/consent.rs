@@ -31,6 +31,10 @@ pub async fn consent_is_kept_per_purpose_with_its_proof(h: H) {
         (json!({"key": "Newsletter", "name": "x"}), "key"),
         (json!({"key": "product", "name": "  "}), "name"),
         (json!({"key": "product", "name": "x", "colour": 1}), "colour"),
+        (
+            json!({"key": "product", "name": "x", "description": "a\u{0084}b"}),
+            "description",
+        ),
     ] {
         let e = h.crm.add_purpose(&h.admin, body).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::ValidationFailed, "{field}");
