@@ -1064,3 +1064,12 @@ consent-state-withdrawn = Trukket tilbage
 consent-state-none = Ikke spurgt
 consent-record-granted = Registrér samtykke
 consent-record-withdrawn = Registrér tilbagetrækning
+
+## The public unsubscribe page
+unsub-title = Afmeld
+unsub-intro = E-mail til { $email }.
+unsub-choose = De afkrydsede stopper med det samme; lad det stå tomt, som du vil beholde.
+unsub-submit = Afmeld
+unsub-done = Færdig: du får ikke flere e-mails af de slags, du krydsede af, og valget gemmes med dato.
+unsub-none = Du abonnerer ikke på noget, vi sender.
+unsub-invalid = Afmeldingslinket er ikke gyldigt. Hvis du kopierede det, så kopiér hele linket.

@@ -1064,3 +1064,12 @@ consent-state-withdrawn = Widerrufen
 consent-state-none = Nicht gefragt
 consent-record-granted = Einwilligung erfassen
 consent-record-withdrawn = Widerruf erfassen
+
+## The public unsubscribe page
+unsub-title = Abbestellen
+unsub-intro = E-Mail an { $email }.
+unsub-choose = Die angekreuzten enden sofort; lassen Sie frei, was Sie behalten möchten.
+unsub-submit = Abbestellen
+unsub-done = Erledigt: Sie erhalten keine E-Mails der angekreuzten Art mehr, und Ihre Wahl wird mit Datum gespeichert.
+unsub-none = Sie haben nichts abonniert, was wir versenden.
+unsub-invalid = Dieser Abmeldelink ist nicht gültig. Wenn Sie ihn kopiert haben, kopieren Sie den ganzen Link.

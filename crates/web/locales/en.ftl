@@ -1064,3 +1064,12 @@ consent-state-withdrawn = Withdrawn
 consent-state-none = Not asked
 consent-record-granted = Record consent
 consent-record-withdrawn = Record withdrawal
+
+## The public unsubscribe page
+unsub-title = Unsubscribe
+unsub-intro = E-mail to { $email }.
+unsub-choose = The ticked ones stop at once; untick what you want to keep.
+unsub-submit = Unsubscribe
+unsub-done = Done: the e-mail you ticked stops, and your choice is kept with the date.
+unsub-none = You are not subscribed to anything we send.
+unsub-invalid = This unsubscribe link is not valid. If you copied it, copy the whole link.

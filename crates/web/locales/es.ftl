@@ -1064,3 +1064,12 @@ consent-state-withdrawn = Retirado
 consent-state-none = Sin preguntar
 consent-record-granted = Registrar consentimiento
 consent-record-withdrawn = Registrar retirada
+
+## The public unsubscribe page
+unsub-title = Darse de baja
+unsub-intro = Correo a { $email }.
+unsub-choose = Los marcados dejan de llegar enseguida; deja sin marcar lo que quieras conservar.
+unsub-submit = Darme de baja
+unsub-done = Hecho: ya no recibirás correos de los tipos marcados, y tu elección queda guardada con la fecha.
+unsub-none = No estás suscrito a nada de lo que enviamos.
+unsub-invalid = Este enlace de baja no es válido. Si lo copiaste, copia el enlace completo.

@@ -1064,3 +1064,12 @@ consent-state-withdrawn = Återkallat
 consent-state-none = Inte tillfrågad
 consent-record-granted = Registrera samtycke
 consent-record-withdrawn = Registrera återkallelse
+
+## The public unsubscribe page
+unsub-title = Avsluta prenumeration
+unsub-intro = E-post till { $email }.
+unsub-choose = De ikryssade upphör direkt; lämna okryssat det du vill behålla.
+unsub-submit = Avsluta
+unsub-done = Klart: du får inga fler utskick av de slag du kryssade i, och valet sparas med datum.
+unsub-none = Du prenumererar inte på något vi skickar.
+unsub-invalid = Länken för att avsluta är inte giltig. Om du kopierade den, kopiera hela länken.

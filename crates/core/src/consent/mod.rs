@@ -5,6 +5,7 @@
 //! every purpose.
 
 mod service;
+mod unsubscribe;
 
 use crate::error::{Error, Result};
 use crate::gdpr::CONSENT_STATUS;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use service::PersonConsents;
+pub use unsubscribe::{UnsubscribePurpose, UnsubscribeView};
 
 /// A purpose a person may consent to, named by a stable key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,6 +8,7 @@ mod assets;
 pub mod context;
 mod reset;
 mod sign_in;
+mod unsubscribe;
 
 use crate::AppState;
 use account::{locale_submit, password_page, password_submit};
@@ -27,6 +28,10 @@ pub fn router() -> Router<AppState> {
             get(reset_form_page).post(reset_form_submit),
         )
         .route("/account/password", get(password_page).post(password_submit))
+        .route(
+            "/u/{workspace}/{token}",
+            get(unsubscribe::unsubscribe_page).post(unsubscribe::unsubscribe_submit),
+        )
         .route("/account/locale", axum::routing::post(locale_submit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))

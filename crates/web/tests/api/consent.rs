@@ -108,3 +108,101 @@ pub async fn consent_per_purpose_api_and_page(h: H) {
     b.shot("consent-withdrawn").await;
     b.quit().await;
 }
+
+/// The public unsubscribe page and RFC 8058 one-click, with a link signed for one person and
+/// purpose: nothing without the whole signature, the page in the reader's language, the
+/// choice kept with its source and no user behind it.
+pub async fn unsubscribe_links_opt_out_per_purpose(h: H) {
+    for (key, name) in [("newsletter", "Nyhetsbrev"), ("events", "Evenemang")] {
+        h.post("/api/v1/consent-purposes", json!({"key": key, "name": name}))
+            .await;
+    }
+    let p = h
+        .post(
+            "/api/v1/records/person",
+            json!({"first_name": "Åsa", "last_name": "Öberg", "email": "asa.oberg@firma.se"}),
+        )
+        .await;
+    let id = p.body["id"].as_str().unwrap().to_string();
+    let consents = format!("/api/v1/records/person/{id}/consents");
+    for purpose in ["newsletter", "events"] {
+        h.post(
+            &consents,
+            json!({"purpose": purpose, "state": "granted", "source": "web form"}),
+        )
+        .await;
+    }
+    let crm = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
+    let person = anchora_core::RecordId::parse(&id).unwrap();
+    let token = crm.unsubscribe_token(person, "newsletter").await.unwrap();
+    let link = format!("/u/main/{token}");
+    // The page, in Swedish for a Swedish reader: the address masked, both purposes offered.
+    let mut reader = identity::Browser::default();
+    let page = reader.get(&h, &format!("{link}?lang=sv")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("a…@firma.se") && !page.text.contains("asa.oberg"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("Nyhetsbrev") && page.text.contains("Evenemang"));
+    assert!(page.text.contains("Avsluta prenumeration"), "{}", page.text);
+    // A link with its signature changed, cut short, or for a purpose it was not signed for: nothing.
+    let (payload, signature) = token.split_once('.').unwrap();
+    let mut flipped = signature.to_string();
+    flipped.replace_range(0..1, if signature.starts_with('A') { "B" } else { "A" });
+    let other = crm.unsubscribe_token(person, "events").await.unwrap();
+    let (_, other_signature) = other.split_once('.').unwrap();
+    for bad in [
+        format!("{payload}.{flipped}"),
+        format!("{payload}.{}", &signature[..4]),
+        format!("{payload}.{other_signature}"),
+        "nonsense".to_string(),
+    ] {
+        let page = reader.get(&h, &format!("/u/main/{bad}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{bad}");
+    }
+    assert_eq!(
+        reader.get(&h, &format!("/u/nowhere/{token}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The page's form needs its token; then it withdraws what was ticked.
+    let forged = reader
+        .form(&h, &link, &[("csrf", "forged"), ("purpose", "events")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A mail program's one-click POST: the link's own purpose, nothing asked, no cookie.
+    let mut mail_program = identity::Browser::default();
+    let r = mail_program.form(&h, &link, &[("List-Unsubscribe", "One-Click")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let now = h.get(&consents).await.body;
+    let last = &now["history"][2];
+    assert_eq!(
+        (
+            last["purpose"].as_str(),
+            last["state"].as_str(),
+            last["source"].as_str()
+        ),
+        (Some("newsletter"), Some("withdrawn"), Some("one-click unsubscribe"))
+    );
+    assert!(last["by"].is_null(), "the person themselves: {last}");
+    // Back on the page, only events is left; unsubscribing from it too.
+    let page = reader.get(&h, &link).await;
+    assert!(!page.text.contains("Nyhetsbrev") && page.text.contains("Evenemang"));
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.text.find(marker).unwrap() + marker.len();
+    let csrf = page.text[start..].split('"').next().unwrap().to_string();
+    let done = reader.form(&h, &link, &[("csrf", &csrf), ("purpose", "events")]).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.text.contains("unsub-done"), "{}", done.text);
+    let now = h.get(&consents).await.body;
+    assert_eq!(now["history"].as_array().unwrap().len(), 4);
+    assert_eq!(now["history"][3]["source"], "unsubscribe page");
+    assert!(
+        now["purposes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["consent"]["state"] == "withdrawn")
+    );
+}
