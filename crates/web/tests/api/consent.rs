@@ -147,6 +147,25 @@ pub async fn unsubscribe_links_opt_out_per_purpose(h: H) {
     );
     assert!(page.text.contains("Nyhetsbrev") && page.text.contains("Evenemang"));
     assert!(page.text.contains("Avsluta prenumeration"), "{}", page.text);
+    // The same page in a browser, at both widths, without signing in.
+    if let Some(mut b) = Browser::start(&h, &format!("unsubscribe-{}", h.backend())).await {
+        for width in [1280, 1440] {
+            b.driver.set_window_rect(0, 0, width, 860).await.unwrap();
+            b.go(&format!("{link}?lang=de")).await;
+            b.wait_for("Abbestellen").await;
+            let overflow = b
+                .driver
+                .execute(
+                    "return document.documentElement.scrollWidth - window.innerWidth;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(overflow.json().as_i64().unwrap_or(0) <= 0, "wider than {width} px");
+            b.shot(&format!("page-{width}")).await;
+        }
+        b.quit().await;
+    }
     // A link with its signature changed, cut short, or for a purpose it was not signed for: nothing.
     let (payload, signature) = token.split_once('.').unwrap();
     let mut flipped = signature.to_string();
