@@ -30,6 +30,7 @@ pub mod record;
 pub mod relations;
 pub mod reports;
 pub mod secret;
+pub mod selections;
 pub mod service;
 pub mod start;
 pub mod store;
@@ -41,5 +42,5 @@ pub mod write;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, FieldError, Result};
-pub use ids::{JobId, ProjectId, RecordId, TeamId, TokenId, UserId, ViewId};
+pub use ids::{JobId, ProjectId, RecordId, SelectionId, TeamId, TokenId, UserId, ViewId};
 pub use store::Store;

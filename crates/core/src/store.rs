@@ -14,6 +14,7 @@ pub use crate::meta::{SchemaStore, SettingStore};
 pub use crate::project::store::{BatchOutcome, ItemWrite, ProjectBatch, ProjectStore, ReminderStore, StoredItem};
 pub use crate::quality::QualityStore;
 pub use crate::record::{RecordStore, SearchHit, SearchScope, SearchStore, VisitStore, WriteOutcome};
+pub use crate::selections::SelectionStore;
 pub use crate::views::ViewStore;
 pub use crate::write::WriteCtx;
 
@@ -36,6 +37,7 @@ pub trait Store:
     + JobStore
     + ReminderStore
     + ConsentStore
+    + SelectionStore
 {
 }
 
@@ -57,6 +59,7 @@ impl<T> Store for T where
         + JobStore
         + ReminderStore
         + ConsentStore
+        + SelectionStore
         + ?Sized
 {
 }

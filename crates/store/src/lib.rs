@@ -22,6 +22,7 @@ mod records;
 mod reminders;
 mod schema;
 mod search;
+mod selections;
 mod settings;
 mod sql_store;
 pub mod testing;

@@ -213,6 +213,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, "records each user opened lately"),
     (11, "the job queue and its schedules, reminders sent"),
     (12, "consent per purpose"),
+    (13, "selections"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -708,6 +709,11 @@ async fn apply_migration(
     }
     if version == 10 {
         for stmt in visits::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 13 {
+        for stmt in crate::selections::tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }

@@ -122,7 +122,12 @@ anchora_store::on_both_databases!(
     large_exports_run_as_jobs_and_keep_their_file,
     an_import_whose_job_is_cancelled_can_be_started_again,
     consent_is_kept_per_purpose_with_its_proof,
+    selections_combine_picked_filtered_and_suppressed_records,
 );
+
+#[path = "store/selections.rs"]
+mod selections;
+use selections::selections_combine_picked_filtered_and_suppressed_records;
 
 #[path = "store/consent.rs"]
 mod consent;

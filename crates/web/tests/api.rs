@@ -159,6 +159,7 @@ anchora_store::on_both_databases!(
     browser_jobs_show_progress_and_cancel,
     consent_per_purpose_api_and_page,
     unsubscribe_links_opt_out_per_purpose,
+    selections_through_the_api,
     sessions_expire_idle_and_absolute,
     failed_logins_are_throttled_and_recorded,
     password_reset_by_emailed_link,

@@ -9,6 +9,7 @@ pub mod jobs;
 mod openapi;
 pub mod projects;
 mod quality;
+mod selections;
 
 use crate::AppState;
 use crate::extract::{Authed, IfMatch, JsonBody, QueryMap};
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(currency::router())
         .merge(jobs::router())
         .merge(consent::router())
+        .merge(selections::router())
 }
 
 /// A record with its version as ETag.

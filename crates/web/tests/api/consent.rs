@@ -225,3 +225,90 @@ pub async fn unsubscribe_links_opt_out_per_purpose(h: H) {
             .all(|p| p["consent"]["state"] == "withdrawn")
     );
 }
+
+/// Selections through the API: counted as built, kept, members listed, picked in and out,
+/// not deleted while another names them.
+pub async fn selections_through_the_api(h: H) {
+    let mut ids = Vec::new();
+    for (first, last, city) in [
+        ("Åsa", "Öberg", "Malmö"),
+        ("Jürgen", "Müller", "München"),
+        ("Ærø", "Søren", "Malmö"),
+    ] {
+        let p = h
+            .post(
+                "/api/v1/records/person",
+                json!({"first_name": first, "last_name": last, "city": city}),
+            )
+            .await;
+        ids.push(p.body["id"].as_str().unwrap().to_string());
+    }
+    let malmo = json!({"name": "Malmö", "object": "person", "filter": {"field": "city", "op": "eq", "value": "MALMÖ"}});
+    let r = h.post("/api/v1/selections/preview", malmo.clone()).await;
+    assert_eq!(
+        (r.status, r.body["count"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{}",
+        r.body
+    );
+    let r = h.post("/api/v1/selections", malmo).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let city = r.body["id"].as_str().unwrap().to_string();
+    let r = h
+        .post(
+            "/api/v1/selections",
+            json!({"name": "Not Åsa", "object": "person", "members": [ids[0]]}),
+        )
+        .await;
+    let suppress = r.body["id"].as_str().unwrap().to_string();
+    let r = h
+        .post(
+            "/api/v1/selections",
+            json!({"name": "Mailing", "object": "person", "include": [city], "exclude": [suppress]}),
+        )
+        .await;
+    assert_eq!(r.body["count"], 1, "{}", r.body);
+    let mailing = r.body["id"].as_str().unwrap().to_string();
+    let m = h.get(&format!("/api/v1/selections/{mailing}/members")).await;
+    assert_eq!(m.body["data"], json!([ids[2]]));
+    let r = h
+        .post(
+            &format!("/api/v1/selections/{suppress}/members/remove"),
+            json!({"records": [ids[0]]}),
+        )
+        .await;
+    assert_eq!(r.body["count"], 0);
+    assert_eq!(h.get(&format!("/api/v1/selections/{mailing}")).await.body["count"], 2);
+    let r = h
+        .post(
+            "/api/v1/selections",
+            json!({"name": "x", "object": "person", "filter": {"field": "shoe", "op": "eq", "value": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = h
+        .post(
+            "/api/v1/selections",
+            json!({"name": "x", "object": "person", "colour": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = h
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/selections/{suppress}"),
+            Some(&h.admin),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(
+        h.get("/api/v1/selections").await.body["data"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(
+        h.get("/api/v1/selections/not-an-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -17,6 +17,7 @@ mod projects;
 mod quality;
 mod records;
 mod schema;
+mod selections;
 
 use anchora_core::meta::Schema;
 use serde_json::{Map, Value as Json, json};
@@ -33,6 +34,7 @@ const AREAS: &[fn(&mut Doc)] = &[
     currency::add,
     jobs::add,
     consent::add,
+    selections::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {

@@ -1,0 +1,305 @@
+//! Selections as use cases: build one (counted as it is built), pick records in and out, see
+//! who is in it as the caller may see them, and let it go.
+
+use super::{MAX_PARTS, MAX_PICKED, Selection};
+use crate::auth::{Permission, Principal, Role};
+use crate::error::{Error, ErrorCode, Result};
+use crate::filter::Filter;
+use crate::ids::{RecordId, SelectionId};
+use crate::service::Crm;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::HashSet;
+
+/// How deep selections may name selections that name selections.
+const MAX_DEPTH: usize = 5;
+const MAX_NAME: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSelection {
+    #[serde(default)]
+    name: String,
+    object: String,
+    #[serde(default)]
+    filter: Option<Json>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    shared: bool,
+    /// Records picked by hand.
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Picked {
+    records: Vec<String>,
+}
+
+/// A selection as its reader sees it: how many records in it they may see, and whether they
+/// may change it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SelectionView {
+    #[serde(flatten)]
+    pub selection: Selection,
+    /// Counted for the reader; none in lists (each count works the selection out).
+    pub count: Option<u64>,
+    pub may_change: bool,
+}
+
+fn ids(field: &str, texts: &[String]) -> Result<Vec<RecordId>> {
+    texts
+        .iter()
+        .map(|t| RecordId::parse(t).ok_or_else(|| Error::field(field, format!("{t:?} is not a record id"))))
+        .collect()
+}
+
+impl Crm {
+    fn may_use(who: &Principal, s: &Selection) -> bool {
+        s.owner == who.user_id || s.shared || who.role == Role::Admin
+    }
+
+    fn may_change(who: &Principal, s: &Selection) -> bool {
+        (s.owner == who.user_id || who.role == Role::Admin) && who.scope != crate::auth::Scope::Read
+    }
+
+    /// A selection the caller may use; anything else is 404, as if it did not exist.
+    async fn usable_selection(&self, who: &Principal, id: &str) -> Result<Selection> {
+        self.authorize(who, Permission::ReadRecords).await?;
+        let found = match SelectionId::parse(id) {
+            Some(id) => self.store.selection(id).await?,
+            None => None,
+        };
+        found
+            .filter(|s| Self::may_use(who, s))
+            .ok_or_else(|| Error::not_found(format!("selection {id}")))
+    }
+
+    /// Check and shape a new selection (nothing kept yet): its parts must be selections of the
+    /// same object the caller may use, its filter valid for the object.
+    async fn shape_selection(&self, who: &Principal, body: Json) -> Result<(Selection, Vec<RecordId>)> {
+        let schema = self.authorize(who, Permission::ReadRecords).await?;
+        let new: NewSelection = crate::service::from_body(body)?;
+        let object = schema.object(&new.object)?.clone();
+        if new.shared {
+            who.require(Permission::MassMail, &schema.policy)?;
+        }
+        if let Some(filter) = &new.filter {
+            Filter::parse(filter)?.resolve(&object, self.clock.now())?;
+        }
+        if new.include.len() + new.exclude.len() > MAX_PARTS {
+            return Err(Error::field(
+                "include",
+                format!("at most {MAX_PARTS} selections in and out"),
+            ));
+        }
+        let mut parts = Vec::new();
+        for (field, list) in [("include", &new.include), ("exclude", &new.exclude)] {
+            let mut ids = Vec::new();
+            for id in list {
+                let part = self
+                    .usable_selection(who, id)
+                    .await
+                    .map_err(|_| Error::field(field, format!("there is no selection {id} you may use")))?;
+                if part.object != object.name {
+                    return Err(Error::field(
+                        field,
+                        format!("{} is a selection of {}", part.name, part.object),
+                    ));
+                }
+                ids.push(part.id);
+            }
+            parts.push(ids);
+        }
+        let members = ids("members", &new.members)?;
+        if members.len() > MAX_PICKED {
+            return Err(Error::field("members", format!("at most {MAX_PICKED} at once")));
+        }
+        let name = new.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            return Err(Error::field(
+                "name",
+                format!("is required: one line of at most {MAX_NAME} characters"),
+            ));
+        }
+        let now = self.clock.now();
+        let exclude = parts.pop().unwrap_or_default();
+        let include = parts.pop().unwrap_or_default();
+        let selection = Selection {
+            id: SelectionId::new_at(now),
+            name: name.to_string(),
+            object: object.name,
+            filter: new.filter,
+            include,
+            exclude,
+            owner: who.user_id,
+            shared: new.shared,
+            created_at: now,
+        };
+        Ok((selection, members))
+    }
+
+    /// How many records a selection being built would hold for the caller (nothing kept).
+    pub async fn preview_selection(&self, who: &Principal, body: Json) -> Result<u64> {
+        let (selection, picked) = self.shape_selection(who, body).await?;
+        let picked: HashSet<RecordId> = picked.into_iter().collect();
+        Ok(self.work_out(who, &selection, Some(picked), 0).await?.len() as u64)
+    }
+
+    /// Keep a new selection, with the records picked for it.
+    pub async fn create_selection(&self, who: &Principal, body: Json) -> Result<SelectionView> {
+        let (selection, picked) = self.shape_selection(who, body).await?;
+        self.store.create_selection(&selection).await?;
+        if !picked.is_empty() {
+            self.store
+                .add_members(selection.id, &picked, selection.created_at)
+                .await?;
+        }
+        self.selection_view(who, selection, true).await
+    }
+
+    async fn selection_view(&self, who: &Principal, selection: Selection, count: bool) -> Result<SelectionView> {
+        let count = if count {
+            Some(self.work_out(who, &selection, None, 0).await?.len() as u64)
+        } else {
+            None
+        };
+        Ok(SelectionView {
+            may_change: Self::may_change(who, &selection),
+            selection,
+            count,
+        })
+    }
+
+    /// One selection with its count.
+    pub async fn get_selection(&self, who: &Principal, id: &str) -> Result<SelectionView> {
+        let selection = self.usable_selection(who, id).await?;
+        self.selection_view(who, selection, true).await
+    }
+
+    /// The selections the caller may use (their own and the shared ones), newest first.
+    pub async fn list_selections(&self, who: &Principal) -> Result<Vec<SelectionView>> {
+        self.authorize(who, Permission::ReadRecords).await?;
+        let mut out = Vec::new();
+        for s in self
+            .store
+            .selections()
+            .await?
+            .into_iter()
+            .filter(|s| Self::may_use(who, s))
+        {
+            out.push(self.selection_view(who, s, false).await?);
+        }
+        Ok(out)
+    }
+
+    /// Who is in a selection, as the caller may see them, in id order.
+    pub async fn selection_members(&self, who: &Principal, id: &str) -> Result<Vec<RecordId>> {
+        let selection = self.usable_selection(who, id).await?;
+        let mut members: Vec<RecordId> = self.work_out(who, &selection, None, 0).await?.into_iter().collect();
+        members.sort();
+        Ok(members)
+    }
+
+    /// Pick records into a selection (`remove`: out of it); only records the caller may see.
+    pub async fn pick_members(&self, who: &Principal, id: &str, body: Json, remove: bool) -> Result<SelectionView> {
+        let selection = self.usable_selection(who, id).await?;
+        if !Self::may_change(who, &selection) {
+            return Err(Error::new(ErrorCode::Forbidden, "only its owner changes a selection"));
+        }
+        let picked: Picked = crate::service::from_body(body)?;
+        let records = ids("records", &picked.records)?;
+        if records.len() > MAX_PICKED {
+            return Err(Error::field("records", format!("at most {MAX_PICKED} at once")));
+        }
+        if remove {
+            self.store.remove_members(selection.id, &records).await?;
+        } else {
+            let seen = self.visible_among(who, &selection.object, &records).await?;
+            let seen: Vec<RecordId> = seen.into_iter().collect();
+            self.store.add_members(selection.id, &seen, self.clock.now()).await?;
+        }
+        self.selection_view(who, selection, true).await
+    }
+
+    /// Let a selection go; one that others name, in or out, stays until they no longer do.
+    pub async fn delete_selection(&self, who: &Principal, id: &str) -> Result<()> {
+        let selection = self.usable_selection(who, id).await?;
+        if !Self::may_change(who, &selection) {
+            return Err(Error::new(ErrorCode::Forbidden, "only its owner deletes a selection"));
+        }
+        if !self.store.selections_naming(selection.id).await?.is_empty() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                "other selections name this one; take it out of them first",
+            ));
+        }
+        self.store.delete_selection(selection.id).await?;
+        Ok(())
+    }
+
+    /// Of these records of an object, those that exist and the caller may see.
+    async fn visible_among(&self, who: &Principal, object: &str, records: &[RecordId]) -> Result<HashSet<RecordId>> {
+        let schema = self.schema().await?;
+        let def = schema.object(object)?.clone();
+        let owners = self.visible_owners(who, &schema, object).await?;
+        Ok(self
+            .records_by_id(&def, records, owners)
+            .await?
+            .into_iter()
+            .filter(|r| r.deleted_at.is_none())
+            .map(|r| r.id)
+            .collect())
+    }
+
+    /// Who is in a selection for the caller: the picked members and the filter's matches they
+    /// may see, with the included selections' members, less the excluded ones'. `picked`
+    /// stands in for the kept members of a selection not kept yet.
+    async fn work_out(
+        &self,
+        who: &Principal,
+        selection: &Selection,
+        picked: Option<HashSet<RecordId>>,
+        depth: usize,
+    ) -> Result<HashSet<RecordId>> {
+        if depth > MAX_DEPTH {
+            return Err(Error::field(
+                "include",
+                format!("selections nest at most {MAX_DEPTH} deep"),
+            ));
+        }
+        let picked: Vec<RecordId> = match picked {
+            Some(p) => p.into_iter().collect(),
+            None => self.store.members(selection.id).await?.into_iter().collect(),
+        };
+        let mut members = self.visible_among(who, &selection.object, &picked).await?;
+        if let Some(filter) = &selection.filter {
+            let schema = self.schema().await?;
+            let def = schema.object(&selection.object)?.clone();
+            let condition = Filter::parse(filter)?.resolve(&def, self.clock.now())?;
+            let owners = self.visible_owners(who, &schema, &def.name).await?;
+            self.each_record(&def, Some(condition), owners, &mut |r| {
+                members.insert(r.id);
+            })
+            .await?;
+        }
+        for id in &selection.include {
+            if let Some(part) = self.store.selection(*id).await?.filter(|s| Self::may_use(who, s)) {
+                members.extend(Box::pin(self.work_out(who, &part, None, depth + 1)).await?);
+            }
+        }
+        for id in &selection.exclude {
+            // A suppression list the reader may no longer use still suppresses: leaving it
+            // out would write to the people it holds.
+            if let Some(part) = self.store.selection(*id).await? {
+                let out = Box::pin(self.work_out(who, &part, None, depth + 1)).await?;
+                members.retain(|m| !out.contains(m));
+            }
+        }
+        Ok(members)
+    }
+}
