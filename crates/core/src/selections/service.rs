@@ -84,7 +84,11 @@ impl Crm {
     async fn shape_selection(&self, who: &Principal, body: Json) -> Result<(Selection, Vec<RecordId>)> {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
         let new: NewSelection = crate::service::from_body(body)?;
-        let object = schema.object(&new.object)?.clone();
+        // A body names its object: an unknown one is a mistake in the body (422), not a path.
+        let object = schema
+            .object(&new.object)
+            .map_err(|_| Error::field("object", format!("there is no object {:?}", new.object)))?
+            .clone();
         if new.shared {
             who.require(Permission::MassMail, &schema.policy)?;
         }

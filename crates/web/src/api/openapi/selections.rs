@@ -1,6 +1,6 @@
 //! Selections: sets of one object's records to write to, report on or export.
 
-use super::{Doc, Op, data_of, line, strict, uuid_param};
+use super::{Doc, Op, data_of, line, or_null, strict, uuid_param};
 use serde_json::json;
 
 const TAG: &str = "Selections";
@@ -22,7 +22,7 @@ pub(super) fn add(doc: &mut Doc) {
     let new = strict(
         &["name", "object"],
         json!({"name": line(100), "object": {"type": "string", "enum": names},
-            "filter": {"$ref": "#/components/schemas/Filter"},
+            "filter": or_null(json!({"$ref": "#/components/schemas/Filter"})),
             "include": ids.clone(), "exclude": ids.clone(), "shared": {"type": "boolean"},
             "members": {"type": "array", "maxItems": 10000, "items": {"type": "string", "format": "uuid"}}}),
     );
