@@ -128,13 +128,10 @@ async fn consents(
         if n % 5 != 4 {
             events.push(("newsletter", ConsentState::Granted, source(n), given));
         }
-        if n % 11 == 3 {
-            events.push((
-                "newsletter",
-                ConsentState::Withdrawn,
-                "unsubscribe link",
-                given + chrono::Duration::days(40),
-            ));
+        // Some who said yes took it back later (never in the future).
+        if n % 11 == 3 && n % 5 != 4 {
+            let later = (given + chrono::Duration::days(40)).min(now);
+            events.push(("newsletter", ConsentState::Withdrawn, "unsubscribe link", later));
         }
         if n % 3 == 0 {
             events.push((

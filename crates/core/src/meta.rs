@@ -736,4 +736,6 @@ pub trait SettingStore: Send + Sync {
     /// A workspace setting (JSON text) by key.
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, body: &str) -> Result<()>;
+    /// Keep a setting only if none is kept under its key (the first of two writers wins).
+    async fn put_setting_if_absent(&self, key: &str, body: &str) -> Result<()>;
 }

@@ -96,6 +96,19 @@ impl ToJson for Vec<SelectionId> {
     }
 }
 
+/// Take an erased record out of every selection it was picked into (its erasure's transaction).
+pub async fn forget_record(
+    tx: &mut crate::db::Tx,
+    backend: Backend,
+    record: RecordId,
+) -> std::result::Result<u64, sqlx::Error> {
+    let stmt = Query::delete()
+        .from_table("selection_members")
+        .and_where(Expr::col("record_id").eq(backend.uuid(Some(record.0))))
+        .to_owned();
+    tx.exec().execute(backend.build(&stmt)).await
+}
+
 #[async_trait]
 impl SelectionStore for SqlStore {
     async fn create_selection(&self, s: &Selection) -> Result<()> {

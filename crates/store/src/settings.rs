@@ -48,4 +48,19 @@ impl SettingStore for SqlStore {
             .await
             .map_err(db_error)
     }
+
+    async fn put_setting_if_absent(&self, key: &str, body: &str) -> Result<()> {
+        let stmt = Query::insert()
+            .into_table("workspace_settings")
+            .columns(["key", "body"])
+            .values_panic([key.to_string().into(), body.to_string().into()])
+            .on_conflict(OnConflict::column("key").do_nothing().to_owned())
+            .to_owned();
+        self.pool
+            .exec()
+            .execute(self.backend_kind().build(&stmt))
+            .await
+            .map(|_| ())
+            .map_err(db_error)
+    }
 }

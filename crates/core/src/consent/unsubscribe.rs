@@ -77,8 +77,8 @@ impl Crm {
         let secret: [u8; 32] = rand::random();
         let text =
             serde_json::to_string(&URL_SAFE_NO_PAD.encode(secret)).map_err(|e| Error::internal(e.to_string()))?;
-        self.store.put_setting(SECRET_SETTING, &text).await?;
-        // Two made at once: the one kept is the one every link is signed with.
+        self.store.put_setting_if_absent(SECRET_SETTING, &text).await?;
+        // Two made at once: the first kept stays, and every link is signed with it.
         Box::pin(self.unsubscribe_secret()).await
     }
 

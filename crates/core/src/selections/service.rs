@@ -13,6 +13,8 @@ use std::collections::HashSet;
 
 /// How deep selections may name selections that name selections.
 const MAX_DEPTH: usize = 5;
+/// Selections one selection may draw on, in all its depth.
+const MAX_VISITED: usize = 50;
 const MAX_NAME: usize = 100;
 
 #[derive(Deserialize)]
@@ -101,6 +103,10 @@ impl Crm {
                 format!("at most {MAX_PARTS} selections in and out"),
             ));
         }
+        let named: HashSet<&String> = new.include.iter().chain(&new.exclude).collect();
+        if named.len() < new.include.len() + new.exclude.len() {
+            return Err(Error::field("include", "names a selection twice"));
+        }
         let mut parts = Vec::new();
         for (field, list) in [("include", &new.include), ("exclude", &new.exclude)] {
             let mut ids = Vec::new();
@@ -151,24 +157,41 @@ impl Crm {
     pub async fn preview_selection(&self, who: &Principal, body: Json) -> Result<u64> {
         let (selection, picked) = self.shape_selection(who, body).await?;
         let picked: HashSet<RecordId> = picked.into_iter().collect();
-        Ok(self.work_out(who, &selection, Some(picked), 0).await?.len() as u64)
+        Ok(self.work_out_root(who, &selection, Some(picked)).await?.len() as u64)
     }
 
-    /// Keep a new selection, with the records picked for it.
+    /// Keep a new selection, with the records picked for it that the caller may see. It is
+    /// worked out before it is kept, so one that nests too deep is refused, not kept broken.
     pub async fn create_selection(&self, who: &Principal, body: Json) -> Result<SelectionView> {
+        if who.scope == crate::auth::Scope::Read {
+            return Err(Error::new(ErrorCode::Forbidden, "this token may only read"));
+        }
         let (selection, picked) = self.shape_selection(who, body).await?;
+        let picked: Vec<RecordId> = self
+            .visible_among(who, &selection.object, &picked)
+            .await?
+            .into_iter()
+            .collect();
+        let count = self
+            .work_out_root(who, &selection, Some(picked.iter().copied().collect()))
+            .await?
+            .len() as u64;
         self.store.create_selection(&selection).await?;
         if !picked.is_empty() {
             self.store
                 .add_members(selection.id, &picked, selection.created_at)
                 .await?;
         }
-        self.selection_view(who, selection, true).await
+        Ok(SelectionView {
+            may_change: Self::may_change(who, &selection),
+            selection,
+            count: Some(count),
+        })
     }
 
     async fn selection_view(&self, who: &Principal, selection: Selection, count: bool) -> Result<SelectionView> {
         let count = if count {
-            Some(self.work_out(who, &selection, None, 0).await?.len() as u64)
+            Some(self.work_out_root(who, &selection, None).await?.len() as u64)
         } else {
             None
         };
@@ -204,7 +227,7 @@ impl Crm {
     /// Who is in a selection, as the caller may see them, in id order.
     pub async fn selection_members(&self, who: &Principal, id: &str) -> Result<Vec<RecordId>> {
         let selection = self.usable_selection(who, id).await?;
-        let mut members: Vec<RecordId> = self.work_out(who, &selection, None, 0).await?.into_iter().collect();
+        let mut members: Vec<RecordId> = self.work_out_root(who, &selection, None).await?.into_iter().collect();
         members.sort();
         Ok(members)
     }
@@ -260,15 +283,31 @@ impl Crm {
             .collect())
     }
 
+    /// Who is in a selection for the caller (see [`Crm::work_out`]).
+    async fn work_out_root(
+        &self,
+        who: &Principal,
+        selection: &Selection,
+        picked: Option<HashSet<RecordId>>,
+    ) -> Result<HashSet<RecordId>> {
+        let mut memo = Memo::default();
+        self.work_out(who, selection, picked, 0, false, &mut memo).await
+    }
+
     /// Who is in a selection for the caller: the picked members and the filter's matches they
     /// may see, with the included selections' members, less the excluded ones'. `picked`
-    /// stands in for the kept members of a selection not kept yet.
+    /// stands in for the kept members of a selection not kept yet. Inside a suppression list
+    /// (`suppressing`) every part counts, usable by the reader or not: a list that keeps people
+    /// out must keep all of them out. Each selection is worked out once per call (`memo`), and
+    /// at most [`MAX_VISITED`] of them.
     async fn work_out(
         &self,
         who: &Principal,
         selection: &Selection,
         picked: Option<HashSet<RecordId>>,
         depth: usize,
+        suppressing: bool,
+        memo: &mut Memo,
     ) -> Result<HashSet<RecordId>> {
         if depth > MAX_DEPTH {
             return Err(Error::field(
@@ -292,18 +331,55 @@ impl Crm {
             .await?;
         }
         for id in &selection.include {
-            if let Some(part) = self.store.selection(*id).await?.filter(|s| Self::may_use(who, s)) {
-                members.extend(Box::pin(self.work_out(who, &part, None, depth + 1)).await?);
+            let Some(part) = self.store.selection(*id).await? else {
+                continue;
+            };
+            if suppressing || Self::may_use(who, &part) {
+                members.extend(self.part(who, &part, depth, suppressing, memo).await?);
             }
         }
         for id in &selection.exclude {
-            // A suppression list the reader may no longer use still suppresses: leaving it
-            // out would write to the people it holds.
-            if let Some(part) = self.store.selection(*id).await? {
-                let out = Box::pin(self.work_out(who, &part, None, depth + 1)).await?;
-                members.retain(|m| !out.contains(m));
-            }
+            // A suppression list that is gone is an error, not a list that keeps no one out.
+            let part = self.store.selection(*id).await?.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Conflict,
+                    format!("{} excludes a selection that is gone", selection.name),
+                )
+            })?;
+            let out = self.part(who, &part, depth, true, memo).await?;
+            members.retain(|m| !out.contains(m));
         }
         Ok(members)
     }
+
+    /// A part of a selection, worked out once per call.
+    async fn part(
+        &self,
+        who: &Principal,
+        part: &Selection,
+        depth: usize,
+        suppressing: bool,
+        memo: &mut Memo,
+    ) -> Result<HashSet<RecordId>> {
+        if let Some(done) = memo.done.get(&(part.id, suppressing)) {
+            return Ok(done.clone());
+        }
+        memo.visited += 1;
+        if memo.visited > MAX_VISITED {
+            return Err(Error::field(
+                "include",
+                format!("at most {MAX_VISITED} selections in all"),
+            ));
+        }
+        let members = Box::pin(self.work_out(who, part, None, depth + 1, suppressing, memo)).await?;
+        memo.done.insert((part.id, suppressing), members.clone());
+        Ok(members)
+    }
+}
+
+/// The parts of a selection already worked out in one call, and how many were.
+#[derive(Default)]
+struct Memo {
+    done: std::collections::HashMap<(SelectionId, bool), HashSet<RecordId>>,
+    visited: usize,
 }
