@@ -1,6 +1,7 @@
 //! Purposes and consent events. Events are only ever added (the proof of consent); a person's
 //! current consent to a purpose is their latest event for it.
 
+use crate::db::bad_column;
 use crate::db::{Backend, Row, Sql, db_error, in_write};
 use crate::sql_store::SqlStore;
 use anchora_core::consent::{ConsentEvent, ConsentState, ConsentStore, Purpose};
@@ -14,10 +15,7 @@ use std::collections::HashSet;
 pub fn tables(backend: Backend) -> Vec<String> {
     let uuid = backend.uuid_type();
     let ts = backend.datetime_type();
-    let serial = match backend {
-        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
-        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
-    };
+    let serial = backend.serial_key();
     vec![
         format!(
             "CREATE TABLE consent_purposes (key TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, \
@@ -33,19 +31,12 @@ pub fn tables(backend: Backend) -> Vec<String> {
     ]
 }
 
-fn bad(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_string(),
-        source: e.to_string().into(),
-    }
-}
-
 fn decode_event(r: &Row) -> std::result::Result<ConsentEvent, sqlx::Error> {
     let state = r.string(2)?;
     Ok(ConsentEvent {
         person: RecordId(r.uuid(0)?),
         purpose: r.string(1)?,
-        state: ConsentState::parse(&state).ok_or_else(|| bad("state", state))?,
+        state: ConsentState::parse(&state).ok_or_else(|| bad_column("state", state))?,
         source: r.string(3)?,
         at: r.datetime(4)?,
         by: r.opt_uuid(5)?.map(UserId),

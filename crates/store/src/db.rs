@@ -76,6 +76,22 @@ impl Backend {
         }
     }
 
+    /// A yes-or-no column (SQLite keeps 0 and 1).
+    pub fn bool_type(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "INTEGER",
+            Backend::Postgres => "BOOLEAN",
+        }
+    }
+
+    /// A primary key the database numbers.
+    pub fn serial_key(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+        }
+    }
+
     pub fn uuid_type(self) -> &'static str {
         match self {
             Backend::Sqlite => "TEXT",
@@ -720,6 +736,24 @@ impl Row {
             Row::Postgres(r) => r.try_get(i),
         }
     }
+}
+
+/// A column whose stored text could not be read as what it holds (JSON, a state name …).
+pub fn bad_column(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: e.to_string().into(),
+    }
+}
+
+/// A count kept as BIGINT, read back.
+pub fn count_at(r: &Row, i: usize) -> Result<u64, sqlx::Error> {
+    u64::try_from(r.i64(i)?).map_err(|e| bad_column("count", e))
+}
+
+/// A count written as BIGINT (the largest when it would not fit).
+pub fn big(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn decode_error(index: usize, message: &str) -> sqlx::Error {

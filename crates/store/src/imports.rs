@@ -3,6 +3,7 @@
 use crate::db::db_error;
 use crate::db::in_write;
 use crate::db::{Backend, Exec, Row, Sql, Tx, ident};
+use crate::db::{bad_column, big, count_at};
 use crate::records::{self, Updated};
 use crate::sql_store::*;
 use anchora_core::error::Result;
@@ -89,7 +90,7 @@ pub async fn chunk_sources(tx: &mut Tx, backend: Backend) -> Result<(), sqlx::Er
         let Some(row) = row else { continue };
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(row.string(0)?)
-            .map_err(|e| bad("body", e))?;
+            .map_err(|e| bad_column("body", e))?;
         for (seq, chunk) in bytes.chunks(SOURCE_CHUNK).enumerate() {
             insert_chunk(tx, backend, ImportId(id), seq, chunk.to_vec()).await?;
         }
@@ -245,21 +246,10 @@ const COLUMNS: [&str; 20] = [
     "warning_count",
 ];
 
-fn bad(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_string(),
-        source: e.to_string().into(),
-    }
-}
-
-fn count(r: &Row, i: usize) -> Result<u64, sqlx::Error> {
-    u64::try_from(r.i64(i)?).map_err(|e| bad("count", e))
-}
-
 fn decode(r: &Row) -> Result<ImportJob, sqlx::Error> {
-    let settings = serde_json::from_str(&r.string(4)?).map_err(|e| bad("settings", e))?;
-    let headers = serde_json::from_str(&r.string(5)?).map_err(|e| bad("headers", e))?;
-    let status = JobStatus::parse(&r.string(6)?).ok_or_else(|| bad("status", "unknown status"))?;
+    let settings = serde_json::from_str(&r.string(4)?).map_err(|e| bad_column("settings", e))?;
+    let headers = serde_json::from_str(&r.string(5)?).map_err(|e| bad_column("headers", e))?;
+    let status = JobStatus::parse(&r.string(6)?).ok_or_else(|| bad_column("status", "unknown status"))?;
     Ok(ImportJob {
         id: ImportId(r.uuid(0)?),
         settings,
@@ -268,14 +258,14 @@ fn decode(r: &Row) -> Result<ImportJob, sqlx::Error> {
         headers,
         status,
         counts: Counts {
-            last_row: count(r, 7)?,
-            created: count(r, 8)?,
-            updated: count(r, 9)?,
-            unchanged: count(r, 10)?,
-            rejected: count(r, 11)?,
-            related_created: count(r, 12)?,
-            merged: count(r, 18)?,
-            warnings: count(r, 19)?,
+            last_row: count_at(r, 7)?,
+            created: count_at(r, 8)?,
+            updated: count_at(r, 9)?,
+            unchanged: count_at(r, 10)?,
+            rejected: count_at(r, 11)?,
+            related_created: count_at(r, 12)?,
+            merged: count_at(r, 18)?,
+            warnings: count_at(r, 19)?,
         },
         error: r.opt_string(13)?,
         created_by: UserId(r.uuid(14)?),
@@ -285,18 +275,14 @@ fn decode(r: &Row) -> Result<ImportJob, sqlx::Error> {
     })
 }
 
-fn big(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 pub async fn create(
     tx: &mut Tx,
     backend: Backend,
     job: &ImportJob,
     source: Option<&std::path::Path>,
 ) -> Result<(), sqlx::Error> {
-    let settings = serde_json::to_string(&job.settings).map_err(|e| bad("settings", e))?;
-    let headers = serde_json::to_string(&job.headers).map_err(|e| bad("headers", e))?;
+    let settings = serde_json::to_string(&job.settings).map_err(|e| bad_column("settings", e))?;
+    let headers = serde_json::to_string(&job.headers).map_err(|e| bad_column("headers", e))?;
     let c = &job.counts;
     let stmt = Query::insert()
         .into_table("import_jobs")
@@ -361,7 +347,7 @@ pub async fn start(
     settings: &ImportSettings,
     at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let text = serde_json::to_string(settings).map_err(|e| bad("settings", e))?;
+    let text = serde_json::to_string(settings).map_err(|e| bad_column("settings", e))?;
     let stmt = Query::update()
         .table("import_jobs")
         .value("settings", text)
@@ -479,7 +465,7 @@ pub async fn write(
         .rejected
         .iter()
         .map(|r| {
-            let cells = serde_json::to_string(&r.cells).map_err(|e| bad("cells", e))?;
+            let cells = serde_json::to_string(&r.cells).map_err(|e| bad_column("cells", e))?;
             Ok([job(), big(r.number).into(), r.reason.clone().into(), cells.into()])
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -515,7 +501,7 @@ pub async fn write(
         .likely
         .iter()
         .map(|m| {
-            let reasons = serde_json::to_string(&m.reasons).map_err(|e| bad("reasons", e))?;
+            let reasons = serde_json::to_string(&m.reasons).map_err(|e| bad_column("reasons", e))?;
             Ok([
                 job(),
                 big(m.row).into(),
@@ -723,9 +709,9 @@ pub async fn rejects(
         .iter()
         .map(|r| {
             Ok(Rejected {
-                number: count(r, 0)?,
+                number: count_at(r, 0)?,
                 reason: r.string(1)?,
-                cells: serde_json::from_str(&r.string(2)?).map_err(|e| bad("cells", e))?,
+                cells: serde_json::from_str(&r.string(2)?).map_err(|e| bad_column("cells", e))?,
             })
         })
         .collect()
@@ -754,8 +740,9 @@ pub async fn warnings(
         .map(|r| {
             let kind = r.string(1)?;
             Ok(Warning {
-                row: count(r, 0)?,
-                kind: WarningKind::parse(&kind).ok_or_else(|| bad("kind", format!("unknown warning {kind:?}")))?,
+                row: count_at(r, 0)?,
+                kind: WarningKind::parse(&kind)
+                    .ok_or_else(|| bad_column("kind", format!("unknown warning {kind:?}")))?,
                 detail: r.string(2)?,
             })
         })
@@ -787,7 +774,7 @@ pub async fn unknown_owners(
         .map(|r| {
             Ok(UnknownOwner {
                 name: r.string(0)?,
-                rows: count(r, 1)?,
+                rows: count_at(r, 1)?,
             })
         })
         .collect()
@@ -801,7 +788,7 @@ pub async fn match_count(exec: Exec<'_>, backend: Backend, id: ImportId) -> Resu
         .and_where(Expr::col("job_id").eq(backend.uuid(Some(id.0))))
         .to_owned();
     match exec.fetch_optional(backend.build(&stmt)).await? {
-        Some(r) => count(&r, 0),
+        Some(r) => count_at(&r, 0),
         None => Ok(0),
     }
 }
@@ -825,11 +812,11 @@ pub async fn matches(
         .iter()
         .map(|r| {
             Ok(LikelyDuplicate {
-                row: count(r, 0)?,
+                row: count_at(r, 0)?,
                 like_record: r.opt_uuid(1)?.map(anchora_core::RecordId),
                 like_row: r.opt_i64(2)?.map(|n| u64::try_from(n).unwrap_or_default()),
                 score: r.opt_f64(3)?.unwrap_or_default(),
-                reasons: serde_json::from_str(&r.string(4)?).map_err(|e| bad("reasons", e))?,
+                reasons: serde_json::from_str(&r.string(4)?).map_err(|e| bad_column("reasons", e))?,
             })
         })
         .collect()

@@ -5,6 +5,7 @@
 //! changes nothing.
 
 use crate::db::{Backend, Exec, Row, Sql, Tx, db_error, in_write};
+use crate::db::{bad_column, big, count_at};
 use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
 use anchora_core::ids::{JobId, UserId};
@@ -18,10 +19,7 @@ use sea_query::{Expr, ExprTrait, Order, Query};
 pub fn tables(backend: Backend) -> Vec<String> {
     let uuid = backend.uuid_type();
     let ts = backend.datetime_type();
-    let boolean = match backend {
-        Backend::Sqlite => "INTEGER",
-        Backend::Postgres => "BOOLEAN",
-    };
+    let boolean = backend.bool_type();
     let no = match backend {
         Backend::Sqlite => "0",
         Backend::Postgres => "FALSE",
@@ -85,25 +83,10 @@ const COLUMNS: [&str; 20] = [
     "finished_at",
 ];
 
-fn bad(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_string(),
-        source: e.to_string().into(),
-    }
-}
-
-fn count(r: &Row, i: usize) -> Result<u64, sqlx::Error> {
-    u64::try_from(r.i64(i)?).map_err(|e| bad("count", e))
-}
-
-fn big(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 fn decode(r: &Row) -> Result<Job, sqlx::Error> {
     let json = |i: usize, name: &str| -> Result<Option<serde_json::Value>, sqlx::Error> {
         r.opt_string(i)?
-            .map(|t| serde_json::from_str(&t).map_err(|e| bad(name, e)))
+            .map(|t| serde_json::from_str(&t).map_err(|e| bad_column(name, e)))
             .transpose()
     };
     let state = r.string(3)?;
@@ -111,14 +94,14 @@ fn decode(r: &Row) -> Result<Job, sqlx::Error> {
         id: JobId(r.uuid(0)?),
         kind_name: r.string(1)?,
         payload: json(2, "payload")?.unwrap_or(serde_json::Value::Null),
-        state: JobState::parse(&state).ok_or_else(|| bad("state", state))?,
+        state: JobState::parse(&state).ok_or_else(|| bad_column("state", state))?,
         attempts: u32::try_from(r.i64(4)?).unwrap_or(u32::MAX),
         max_attempts: u32::try_from(r.i64(5)?).unwrap_or(u32::MAX),
         run_at: r.datetime(6)?,
         lease_owner: r.opt_string(7)?,
         lease_until: r.opt_datetime(8)?,
         progress: Progress {
-            done: count(r, 9)?,
+            done: count_at(r, 9)?,
             total: r.opt_i64(10)?.and_then(|n| u64::try_from(n).ok()),
             phase: r.opt_string(11)?,
         },
@@ -135,7 +118,7 @@ fn decode(r: &Row) -> Result<Job, sqlx::Error> {
 
 /// Put a job on the queue inside the caller's transaction (the write that asks for it).
 pub async fn insert(tx: &mut Tx, backend: Backend, job: &NewJob) -> Result<(), sqlx::Error> {
-    let payload = serde_json::to_string(&job.payload).map_err(|e| bad("payload", e))?;
+    let payload = serde_json::to_string(&job.payload).map_err(|e| bad_column("payload", e))?;
     let stmt = Query::insert()
         .into_table("jobs")
         .columns([
@@ -260,7 +243,7 @@ async fn end(
                 .as_ref()
                 .map(serde_json::to_string)
                 .transpose()
-                .map_err(|e| bad("result", e))?;
+                .map_err(|e| bad_column("result", e))?;
             stmt.value("state", JobState::Succeeded.as_str())
                 .value("result", result)
                 .value("error", Option::<String>::None)
@@ -344,7 +327,7 @@ async fn counts(pool: &crate::db::Pool, backend: Backend, now: DateTime<Utc>) ->
         .fetch_all(Sql::plain("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
         .await?
         .iter()
-        .map(|r| Ok((r.string(0)?, count(r, 1)?)))
+        .map(|r| Ok((r.string(0)?, count_at(r, 1)?)))
         .collect::<Result<Vec<_>, sqlx::Error>>()?
         .into_iter()
         .filter_map(|(s, n)| Some((JobState::parse(&s)?, n)))
@@ -367,7 +350,7 @@ async fn counts(pool: &crate::db::Pool, backend: Backend, now: DateTime<Utc>) ->
 fn decode_schedule(r: &Row) -> Result<Option<Schedule>, sqlx::Error> {
     let kind = r.string(1)?;
     let cadence = r.string(3)?;
-    let payload = serde_json::from_str(&r.string(2)?).map_err(|e| bad("payload", e))?;
+    let payload = serde_json::from_str(&r.string(2)?).map_err(|e| bad_column("payload", e))?;
     // A schedule this build cannot read (a kind from a newer version) is left alone.
     let (Some(kind), Ok(cadence)) = (JobKind::parse(&kind), Cadence::parse(&cadence)) else {
         return Ok(None);
@@ -382,7 +365,7 @@ fn decode_schedule(r: &Row) -> Result<Option<Schedule>, sqlx::Error> {
 }
 
 async fn save_schedule(tx: &mut Tx, backend: Backend, s: &Schedule) -> Result<(), sqlx::Error> {
-    let payload = serde_json::to_string(&s.payload).map_err(|e| bad("payload", e))?;
+    let payload = serde_json::to_string(&s.payload).map_err(|e| bad_column("payload", e))?;
     let p = |n| backend.param(n);
     let text = format!(
         "INSERT INTO job_schedules (name, kind, payload, cadence, next_run_at) VALUES ({}, {}, {}, {}, {}) \

@@ -1,6 +1,7 @@
 //! Selections and the records picked into them. A selection's parts (included and excluded
 //! selections) are kept as JSON arrays of ids: they are few, and read with the selection.
 
+use crate::db::bad_column;
 use crate::db::{Backend, Row, db_error, in_write};
 use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
@@ -15,10 +16,7 @@ use std::collections::HashSet;
 pub fn tables(backend: Backend) -> Vec<String> {
     let uuid = backend.uuid_type();
     let ts = backend.datetime_type();
-    let boolean = match backend {
-        Backend::Sqlite => "INTEGER",
-        Backend::Postgres => "BOOLEAN",
-    };
+    let boolean = backend.bool_type();
     vec![
         format!(
             "CREATE TABLE selections (id {uuid} PRIMARY KEY, name TEXT NOT NULL, object TEXT NOT NULL, filter TEXT, \
@@ -44,16 +42,9 @@ const COLUMNS: [&str; 9] = [
     "created_at",
 ];
 
-fn bad(column: &str, e: impl std::fmt::Display) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_string(),
-        source: e.to_string().into(),
-    }
-}
-
 fn decode(r: &Row) -> std::result::Result<Selection, sqlx::Error> {
     let list = |i: usize, name: &str| -> std::result::Result<Vec<SelectionId>, sqlx::Error> {
-        serde_json::from_str(&r.string(i)?).map_err(|e| bad(name, e))
+        serde_json::from_str(&r.string(i)?).map_err(|e| bad_column(name, e))
     };
     Ok(Selection {
         id: SelectionId(r.uuid(0)?),
@@ -61,7 +52,7 @@ fn decode(r: &Row) -> std::result::Result<Selection, sqlx::Error> {
         object: r.string(2)?,
         filter: r
             .opt_string(3)?
-            .map(|t| serde_json::from_str(&t).map_err(|e| bad("filter", e)))
+            .map(|t| serde_json::from_str(&t).map_err(|e| bad_column("filter", e)))
             .transpose()?,
         include: list(4, "include_ids")?,
         exclude: list(5, "exclude_ids")?,
@@ -72,7 +63,7 @@ fn decode(r: &Row) -> std::result::Result<Selection, sqlx::Error> {
 }
 
 fn text(value: &impl ToJson, name: &str) -> std::result::Result<String, sqlx::Error> {
-    serde_json::to_string(&value.to_json()).map_err(|e| bad(name, e))
+    serde_json::to_string(&value.to_json()).map_err(|e| bad_column(name, e))
 }
 
 /// What a selection keeps as JSON text.

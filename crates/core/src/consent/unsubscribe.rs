@@ -114,6 +114,11 @@ impl Crm {
     /// What the unsubscribe page shows for a token.
     pub async fn unsubscribe_view(&self, token: &str) -> Result<UnsubscribeView> {
         let (person, purpose) = self.read_token(token).await?;
+        self.view_for(person, &purpose).await
+    }
+
+    /// The page for a person reached through a link for `purpose`.
+    async fn view_for(&self, person: RecordId, purpose: &str) -> Result<UnsubscribeView> {
         let schema = self.schema().await?;
         let object = schema.object(PERSON)?;
         let record = self
@@ -146,8 +151,8 @@ impl Crm {
     /// Opt out of these purposes (those the person is subscribed to), from the page (`source`
     /// says which way). The page as it is afterwards.
     pub async fn unsubscribe(&self, token: &str, purposes: &[String], source: &str) -> Result<UnsubscribeView> {
-        let view = self.unsubscribe_view(token).await?;
-        let (person, _) = self.read_token(token).await?;
+        let (person, link_purpose) = self.read_token(token).await?;
+        let view = self.view_for(person, &link_purpose).await?;
         for p in view
             .purposes
             .iter()
@@ -163,7 +168,7 @@ impl Crm {
             };
             self.store.record_consent(&event).await?;
         }
-        self.unsubscribe_view(token).await
+        self.view_for(person, &link_purpose).await
     }
 
     /// RFC 8058 one-click: opt out of the link's own purpose, nothing asked.

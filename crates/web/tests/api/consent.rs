@@ -86,15 +86,7 @@ pub async fn consent_per_purpose_api_and_page(h: H) {
     assert!(row.contains("Not asked"), "{row}");
     for width in [1280, 1440] {
         b.driver.set_window_rect(0, 0, width, 900).await.unwrap();
-        let overflow = b
-            .driver
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(overflow.json().as_i64().unwrap_or(0) <= 0, "wider than {width} px");
+        super::first_hour::fits(&b, "the page", width).await;
         b.shot(&format!("consent-{width}")).await;
     }
     let source = b.css("li[data-purpose=newsletter] input[name=source]").await;
@@ -153,15 +145,7 @@ pub async fn unsubscribe_links_opt_out_per_purpose(h: H) {
             b.driver.set_window_rect(0, 0, width, 860).await.unwrap();
             b.go(&format!("{link}?lang=de")).await;
             b.wait_for("Abbestellen").await;
-            let overflow = b
-                .driver
-                .execute(
-                    "return document.documentElement.scrollWidth - window.innerWidth;",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            assert!(overflow.json().as_i64().unwrap_or(0) <= 0, "wider than {width} px");
+            super::first_hour::fits(&b, "the unsubscribe page", width).await;
             b.shot(&format!("page-{width}")).await;
         }
         b.quit().await;

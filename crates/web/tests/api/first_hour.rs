@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 /// What every page here is checked for: nothing wider than the window.
-async fn fits(b: &super::e2e::Browser, page: &str, width: u32) {
+pub async fn fits(b: &super::e2e::Browser, page: &str, width: u32) {
     let overflow = b
         .driver
         .execute(

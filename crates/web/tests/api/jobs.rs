@@ -9,22 +9,6 @@ use super::*;
 use anchora_core::jobs::{JobKind, NewJob};
 use anchora_core::store::JobStore;
 
-async fn width_fits(b: &Browser, page: &str, width: u32) {
-    let overflow = b
-        .driver
-        .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.json().as_i64().unwrap_or(0) <= 0,
-        "{page} at {width} px is {} px wider than the window",
-        overflow.json()
-    );
-}
-
 pub async fn browser_jobs_show_progress_and_cancel(h: H) {
     let chief = identity::user(&h, "chief@example.se", "admin", None).await;
     let chief = anchora_core::UserId::parse(&chief).unwrap();
@@ -62,7 +46,7 @@ pub async fn browser_jobs_show_progress_and_cancel(h: H) {
     assert!(b.source().await.contains("Waiting: "), "the phase with how far it came");
     for width in [1280, 1440] {
         b.driver.set_window_rect(0, 0, width, 860).await.unwrap();
-        width_fits(&b, "the progress panel", width).await;
+        super::first_hour::fits(&b, "the progress panel", width).await;
         b.shot(&format!("progress-{width}")).await;
     }
     // The Jobs page: both jobs, the failed one saying why; cancel the running one.
@@ -73,7 +57,7 @@ pub async fn browser_jobs_show_progress_and_cancel(h: H) {
     assert!(page.contains("shoe"), "the failure names the object: {page}");
     for width in [1280, 1440] {
         b.driver.set_window_rect(0, 0, width, 860).await.unwrap();
-        width_fits(&b, "the Jobs page", width).await;
+        super::first_hour::fits(&b, "the Jobs page", width).await;
         b.shot(&format!("jobs-{width}")).await;
     }
     b.css(&format!("tr[data-job-row='{}'] button", slow.id))
