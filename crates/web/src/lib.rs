@@ -2,6 +2,7 @@
 //! the CRM in `anchora-core`, render. Every error is problem+json.
 
 pub mod api;
+pub mod bounces;
 mod extract;
 pub mod i18n;
 pub mod mail;
