@@ -171,6 +171,10 @@ struct WebArgs {
     /// The sender of Anchora's e-mails.
     #[arg(long, env = "ANCHORA_MAIL_FROM", default_value = "Anchora <anchora@localhost>")]
     mail_from: String,
+    /// The bounce mailbox's address (bounces@example.se): mass mailings send with a return
+    /// path bounces+{recipient}@example.se (VERP), so a bounce report names its recipient.
+    #[arg(long, env = "ANCHORA_BOUNCE_ADDRESS")]
+    bounce_address: Option<String>,
     /// The most active fields an object may have (10–700: a text field takes two of a table's
     /// columns, and both databases must hold the table).
     #[arg(long, env = "ANCHORA_MAX_FIELDS", default_value_t = 500, value_parser = clap::value_parser!(u16).range(10..=700))]
@@ -431,8 +435,8 @@ async fn serve(
             ..jobs::WorkerSettings::default()
         };
         let handler = Arc::new(anchora_web::reminders::ServerJobs {
-            mailer: mailer.clone(),
-            public_url: public_url.clone(),
+            bounce_address: web.bounce_address.clone(),
+            ..anchora_web::reminders::ServerJobs::new(mailer.clone(), &public_url)
         });
         tokio::spawn(jobs::run_workers(workspaces.clone(), handler, settings));
         tokio::spawn(jobs::repair_bulk_loads(workspaces));

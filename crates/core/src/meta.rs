@@ -385,6 +385,18 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 consent_fields()[1].clone(),
                 consent_fields()[2].clone(),
                 FieldDef::new("external_id", "External id", Text).unique(),
+                // The language written to them in: a mailing picks its template's variant by it.
+                FieldDef::new("language", "Language", Select).choices(&[
+                    ("en", "English"),
+                    ("sv", "Svenska"),
+                    ("de", "Deutsch"),
+                    ("da", "Dansk"),
+                    ("es", "Español"),
+                    ("nb", "Norsk"),
+                    ("fi", "Suomi"),
+                    ("fr", "Français"),
+                    ("nl", "Nederlands"),
+                ]),
             ],
         ),
         object(

@@ -10,11 +10,13 @@ pub use crate::gdpr::{ERASED, Erasure, ErasureCounts, ErasureStore, Scrub};
 pub use crate::identity::{CredentialStore, UserStore};
 pub use crate::import::store::ImportStore;
 pub use crate::jobs::store::JobStore;
+pub use crate::mailings::MailingStore;
 pub use crate::meta::{SchemaStore, SettingStore};
 pub use crate::project::store::{BatchOutcome, ItemWrite, ProjectBatch, ProjectStore, ReminderStore, StoredItem};
 pub use crate::quality::QualityStore;
 pub use crate::record::{RecordStore, SearchHit, SearchScope, SearchStore, VisitStore, WriteOutcome};
 pub use crate::selections::SelectionStore;
+pub use crate::templates::TemplateStore;
 pub use crate::views::ViewStore;
 pub use crate::write::WriteCtx;
 
@@ -38,6 +40,8 @@ pub trait Store:
     + ReminderStore
     + ConsentStore
     + SelectionStore
+    + TemplateStore
+    + MailingStore
 {
 }
 
@@ -60,6 +64,8 @@ impl<T> Store for T where
         + ReminderStore
         + ConsentStore
         + SelectionStore
+        + TemplateStore
+        + MailingStore
         + ?Sized
 {
 }

@@ -171,4 +171,37 @@ impl ConsentStore for SqlStore {
         }
         Ok(out)
     }
+
+    async fn latest_consents(
+        &self,
+        purpose: &str,
+        people: &[RecordId],
+    ) -> Result<std::collections::HashMap<RecordId, ConsentState>> {
+        let backend = self.backend_kind();
+        let mut out = std::collections::HashMap::new();
+        for chunk in people.chunks(500) {
+            let ids: Vec<String> = (0..chunk.len()).map(|i| backend.param(i + 2)).collect();
+            let text = format!(
+                "SELECT e.person_id, e.state FROM consent_events e WHERE e.purpose = {p} AND e.person_id IN ({ids}) \
+                 AND e.seq = (SELECT MAX(l.seq) FROM consent_events l WHERE l.person_id = e.person_id AND l.purpose = e.purpose)",
+                p = backend.param(1),
+                ids = ids.join(", "),
+            );
+            let mut values = vec![purpose.into()];
+            values.extend(chunk.iter().map(|id| backend.uuid(Some(id.0))));
+            for row in self
+                .pool()
+                .exec()
+                .fetch_all(Sql::new(text, values))
+                .await
+                .map_err(db_error)?
+            {
+                let state = row.string(1).map_err(db_error)?;
+                if let Some(state) = ConsentState::parse(&state) {
+                    out.insert(RecordId(row.uuid(0).map_err(db_error)?), state);
+                }
+            }
+        }
+        Ok(out)
+    }
 }

@@ -257,4 +257,25 @@ impl SelectionStore for SqlStore {
             .map(|s| s.id)
             .collect())
     }
+
+    async fn copy_membership(&self, from: RecordId, to: RecordId, at: DateTime<Utc>) -> Result<()> {
+        let backend = self.backend_kind();
+        let (p1, p2, p3) = (backend.param(1), backend.param(2), backend.param(3));
+        let text = format!(
+            "INSERT INTO selection_members (selection_id, record_id, added_at) SELECT selection_id, {p1}, {p2} \
+             FROM selection_members WHERE record_id = {p3} ON CONFLICT (selection_id, record_id) DO NOTHING"
+        );
+        let values = vec![
+            backend.uuid(Some(to.0)),
+            backend.datetime(Some(at)),
+            backend.uuid(Some(from.0)),
+        ];
+        in_write!(self.pool(), |tx| {
+            tx.exec()
+                .execute(crate::db::Sql::new(text, values))
+                .await
+                .map_err(db_error)
+                .map(|_| ())
+        })
+    }
 }

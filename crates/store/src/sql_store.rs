@@ -214,6 +214,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, "the job queue and its schedules, reminders sent"),
     (12, "consent per purpose"),
     (13, "selections"),
+    (
+        14,
+        "templates, mailings and their recipients, invalid addresses, people's language",
+    ),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -716,6 +720,15 @@ async fn apply_migration(
         for stmt in crate::selections::tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
+    }
+    if version == 14 {
+        for stmt in crate::templates::tables(backend)
+            .into_iter()
+            .chain(crate::mailings::tables(backend))
+        {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+        add_standard_fields(tx, backend, &["person"]).await?;
     }
     if version == 12 {
         for stmt in crate::consent::tables(backend) {

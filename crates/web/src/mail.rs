@@ -1,10 +1,12 @@
 //! The two `Mailer`s: SMTP through lettre in production, `.eml` files in a directory for
 //! development and tests (set `ANCHORA_SMTP_URL` to send for real).
 
-pub use anchora_core::mail::{Email, Mailer};
+pub use anchora_core::mail::{Delivery, Email, Mailer};
 use anchora_core::{Error, ErrorCode, Result};
 use async_trait::async_trait;
-use lettre::message::Mailbox;
+use lettre::address::{Address, Envelope};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
@@ -14,12 +16,27 @@ fn failed(what: impl std::fmt::Display) -> Error {
 
 fn message(from: &Mailbox, email: &Email) -> Result<Message> {
     let to: Mailbox = email.to.parse().map_err(|e| failed(format!("bad recipient: {e}")))?;
-    Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
-        .to(to)
-        .subject(email.subject.clone())
-        .body(email.text.clone())
-        .map_err(failed)
+        .to(to.clone())
+        .subject(email.subject.clone());
+    for (name, value) in &email.headers {
+        let name = HeaderName::new_from_ascii(name.clone()).map_err(|e| failed(format!("bad header name: {e}")))?;
+        builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+    }
+    if let Some(return_path) = &email.return_path {
+        let sender: Address = return_path
+            .parse()
+            .map_err(|e| failed(format!("bad return path: {e}")))?;
+        let envelope = Envelope::new(Some(sender), vec![to.email]).map_err(failed)?;
+        builder = builder.envelope(envelope);
+    }
+    match &email.html {
+        Some(html) => builder
+            .multipart(MultiPart::alternative_plain_html(email.text.clone(), html.clone()))
+            .map_err(failed),
+        None => builder.body(email.text.clone()).map_err(failed),
+    }
 }
 
 /// Writes each message as an `.eml` file (RFC 5322) into a directory.
@@ -86,6 +103,35 @@ impl Mailer for SmtpMailer {
         crate::ops::metrics::email_sent("smtp", sent.is_ok());
         sent
     }
+
+    async fn deliver(&self, email: &Email) -> Delivery {
+        let msg = match message(&self.from, email) {
+            Ok(msg) => msg,
+            // A message that cannot be written (a bad address) is refused for good.
+            Err(e) => return Delivery::Rejected(e.detail),
+        };
+        let outcome = match self.transport.send(msg).await {
+            Ok(_) => Delivery::Sent,
+            Err(e) => classify(&e),
+        };
+        crate::ops::metrics::email_sent("smtp", outcome == Delivery::Sent);
+        outcome
+    }
+}
+
+/// What an SMTP error means for the message: an answer says it (5xx for good, 4xx for now);
+/// no connection means nothing went; a connection lost on the way may have delivered it.
+fn classify(e: &lettre::transport::smtp::Error) -> Delivery {
+    let why = e.to_string();
+    if e.is_permanent() {
+        Delivery::Rejected(why)
+    } else if e.is_transient() {
+        Delivery::Deferred(why)
+    } else if e.is_timeout() || why.starts_with("network error") || e.is_response() {
+        Delivery::Uncertain(why)
+    } else {
+        Delivery::Deferred(why)
+    }
 }
 
 pub fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
@@ -143,6 +189,7 @@ mod tests {
             to: "anna@example.se".into(),
             subject: "Återställ".into(),
             text: "Hej Anna".into(),
+            ..Email::default()
         };
         mailer.send(&email).await.unwrap();
         drop(mailer);

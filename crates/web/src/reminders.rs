@@ -6,6 +6,7 @@
 use crate::i18n::Tr;
 use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind};
 use anchora_core::mail::{Email, Mailer};
+use anchora_core::mailings::Outbox;
 use anchora_core::project::reminders::{Nudge, Reminder};
 use anchora_core::service::Crm;
 use async_trait::async_trait;
@@ -14,17 +15,38 @@ use std::sync::Arc;
 
 pub struct ServerJobs {
     pub mailer: Arc<dyn Mailer>,
-    /// Where users reach Anchora: links in reminders are built from it.
+    /// Where users reach Anchora: links in reminders and unsubscribe links are built from it.
     pub public_url: String,
+    /// The bounce mailbox's address (`bounces@example.se`): mailings send with a VERP return
+    /// path `bounces+{tag}@example.se` under it. None: bounces go to the sender.
+    pub bounce_address: Option<String>,
+}
+
+impl ServerJobs {
+    pub fn new(mailer: Arc<dyn Mailer>, public_url: &str) -> Self {
+        Self {
+            mailer,
+            public_url: public_url.to_string(),
+            bounce_address: None,
+        }
+    }
 }
 
 #[async_trait]
 impl JobHandler for ServerJobs {
     async fn run(&self, crm: &Crm, job: &Job, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
-        if job.kind() == Some(JobKind::Reminders) {
-            return self.send_reminders(crm, ctx).await;
+        match job.kind() {
+            Some(JobKind::Reminders) => self.send_reminders(crm, ctx).await,
+            Some(JobKind::Mailing) => {
+                let outbox = Outbox {
+                    mailer: self.mailer.as_ref(),
+                    public_url: &self.public_url,
+                    bounce_address: self.bounce_address.as_deref(),
+                };
+                crm.run_mailing_job(job, ctx, &outbox).await
+            }
+            _ => CrmJobs.run(crm, job, ctx).await,
         }
-        CrmJobs.run(crm, job, ctx).await
     }
 }
 
@@ -104,6 +126,7 @@ impl ServerJobs {
             to: r.email.clone(),
             subject,
             text,
+            ..Email::default()
         }
     }
 }

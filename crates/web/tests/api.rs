@@ -25,7 +25,35 @@ struct H {
     admin: String,
     url: String,
     mail: tempfile::TempDir,
+    /// What the server and its workers send through (files, unless a test routes it elsewhere).
+    outbox: Arc<SwitchMailer>,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// A mailer a test can point at a real SMTP server while the harness runs.
+struct SwitchMailer {
+    inner: std::sync::RwLock<Arc<dyn anchora_web::mail::Mailer>>,
+}
+
+impl SwitchMailer {
+    fn route_to(&self, mailer: Arc<dyn anchora_web::mail::Mailer>) {
+        *self.inner.write().unwrap() = mailer;
+    }
+
+    fn current(&self) -> Arc<dyn anchora_web::mail::Mailer> {
+        self.inner.read().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl anchora_web::mail::Mailer for SwitchMailer {
+    async fn send(&self, email: &anchora_web::mail::Email) -> anchora_core::Result<()> {
+        self.current().send(email).await
+    }
+
+    async fn deliver(&self, email: &anchora_web::mail::Email) -> anchora_web::mail::Delivery {
+        self.current().deliver(email).await
+    }
 }
 
 struct Reply {
@@ -80,10 +108,14 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
     let instance = Arc::new(Instance::open(&url, clock.now()).await.unwrap());
     let admin = token_for(&instance.main(), "main", Role::Admin, None, clock.now()).await;
     let mail = tempfile::tempdir().unwrap();
-    let mailer = Arc::new(anchora_web::mail::FileMailer::new(
+    let files: Arc<dyn anchora_web::mail::Mailer> = Arc::new(anchora_web::mail::FileMailer::new(
         mail.path().to_path_buf(),
         anchora_web::mail::parse_mailbox("Anchora <anchora@localhost>").unwrap(),
     ));
+    let outbox = Arc::new(SwitchMailer {
+        inner: std::sync::RwLock::new(files),
+    });
+    let mailer = outbox.clone();
     let app = app(AppState::new(
         instance.clone(),
         clock.clone(),
@@ -102,10 +134,7 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
     };
     tokio::spawn(anchora_core::jobs::run_workers(
         workspaces,
-        Arc::new(anchora_web::reminders::ServerJobs {
-            mailer,
-            public_url: "http://localhost".into(),
-        }),
+        Arc::new(anchora_web::reminders::ServerJobs::new(mailer, "http://localhost")),
         settings,
     ));
     H {
@@ -115,6 +144,7 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
         admin,
         url: url.clone(),
         mail,
+        outbox,
         _dir: dir,
     }
 }
@@ -160,6 +190,7 @@ anchora_store::on_both_databases!(
     consent_per_purpose_api_and_page,
     unsubscribe_links_opt_out_per_purpose,
     selections_through_the_api,
+    mailing_end_to_end_through_a_real_smtp_server,
     sessions_expire_idle_and_absolute,
     failed_logins_are_throttled_and_recorded,
     password_reset_by_emailed_link,
@@ -256,6 +287,13 @@ use jobs::*;
 #[path = "api/reminders.rs"]
 mod reminders;
 use reminders::*;
+
+#[path = "api/mailings.rs"]
+mod mailings;
+use mailings::*;
+
+#[path = "api/imap_server.rs"]
+mod imap_server;
 
 impl H {
     fn backend(&self) -> &'static str {

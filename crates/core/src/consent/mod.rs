@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use service::PersonConsents;
+pub(crate) use unsubscribe::Signer;
 pub use unsubscribe::{UnsubscribePurpose, UnsubscribeView};
 
 /// A purpose a person may consent to, named by a stable key.
@@ -120,6 +121,13 @@ pub trait ConsentStore: Send + Sync {
     async fn consent_history(&self, person: RecordId) -> Result<Vec<ConsentEvent>>;
     /// Of these people, those whose latest consent to `purpose` is granted.
     async fn granted_among(&self, purpose: &str, people: &[RecordId]) -> Result<std::collections::HashSet<RecordId>>;
+    /// Of these people, each one's latest consent to `purpose` (none when they never gave or
+    /// withdrew one).
+    async fn latest_consents(
+        &self,
+        purpose: &str,
+        people: &[RecordId],
+    ) -> Result<std::collections::HashMap<RecordId, ConsentState>>;
 }
 
 #[cfg(test)]

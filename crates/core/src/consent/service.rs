@@ -5,6 +5,7 @@ use super::{ConsentEvent, ConsentState, Purpose, check_key};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, ErrorCode, Result};
 use crate::gdpr::{CONSENT_STATUS, PERSON};
+use crate::ids::{RecordId, UserId};
 use crate::service::Crm;
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
@@ -176,5 +177,45 @@ impl Crm {
         };
         self.store.record_consent(&event).await?;
         Ok(event)
+    }
+
+    /// A merge's consents: the kept person takes what the merged one said, the stricter way. A
+    /// withdrawal on either holds; a consent only the merged one gave is carried over with its
+    /// source. Each carried event is new (the proof of the old stays with the merged record).
+    pub(crate) async fn carry_consents(&self, gone: RecordId, keep: RecordId, by: UserId) -> Result<()> {
+        let theirs = self.store.consent_history(gone).await?;
+        let ours = self.store.consent_history(keep).await?;
+        let latest =
+            |events: &[ConsentEvent], purpose: &str| events.iter().rev().find(|e| e.purpose == purpose).cloned();
+        let purposes: std::collections::BTreeSet<String> = theirs.iter().map(|e| e.purpose.clone()).collect();
+        for purpose in purposes {
+            let Some(their) = latest(&theirs, &purpose) else {
+                continue;
+            };
+            let our = latest(&ours, &purpose).map(|e| e.state);
+            let carried = match (their.state, our) {
+                (ConsentState::Withdrawn, Some(ConsentState::Withdrawn)) => None,
+                (ConsentState::Withdrawn, _) => Some(ConsentState::Withdrawn),
+                (ConsentState::Granted, None) => Some(ConsentState::Granted),
+                (ConsentState::Granted, Some(_)) => None,
+            };
+            if let Some(state) = carried {
+                let source: String = format!("merged from {gone}: {}", their.source)
+                    .chars()
+                    .take(MAX_SOURCE)
+                    .collect();
+                self.store
+                    .record_consent(&ConsentEvent {
+                        person: keep,
+                        purpose,
+                        state,
+                        source,
+                        at: self.clock.now(),
+                        by: Some(by),
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }

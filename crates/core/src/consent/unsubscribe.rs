@@ -62,6 +62,21 @@ fn mask(email: &str) -> String {
     }
 }
 
+/// Signs unsubscribe links with the workspace's secret.
+pub(crate) struct Signer(Vec<u8>);
+
+impl Signer {
+    pub(crate) fn token(&self, person: RecordId, purpose: &str) -> Result<String> {
+        let payload = format!("{person}:{purpose}");
+        let signature = sign(&self.0, &payload)?;
+        Ok(format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
+    }
+}
+
 fn not_found() -> Error {
     Error::not_found("this unsubscribe link is not valid")
 }
@@ -84,13 +99,12 @@ impl Crm {
 
     /// The token of a recipient's unsubscribe link for a purpose (`/u/{workspace}/{token}`).
     pub async fn unsubscribe_token(&self, person: RecordId, purpose: &str) -> Result<String> {
-        let payload = format!("{person}:{purpose}");
-        let signature = sign(&self.unsubscribe_secret().await?, &payload)?;
-        Ok(format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(payload),
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
+        self.unsubscribe_signer().await?.token(person, purpose)
+    }
+
+    /// What signs many links (a mailing's): the secret read once.
+    pub(crate) async fn unsubscribe_signer(&self) -> Result<Signer> {
+        Ok(Signer(self.unsubscribe_secret().await?))
     }
 
     /// The person and purpose a token names, when its signature holds; otherwise 404.

@@ -186,6 +186,12 @@ impl Crm {
         };
         batch.merge = Some(entry.clone());
         self.apply(who, &batch, now, "merge").await?;
+        if def.name == crate::gdpr::PERSON {
+            // A withdrawal on the merged person must not be lost with them, nor the lists
+            // they were picked into.
+            self.carry_consents(gone.id, keep.id, who.user_id).await?;
+            self.store.copy_membership(gone.id, keep.id, now).await?;
+        }
         let pair = ordered(keep.id, gone.id);
         self.store
             .decide_duplicate(&def.name, pair, PairStatus::Merged, who.user_id, now)

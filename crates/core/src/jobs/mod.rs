@@ -54,10 +54,14 @@ pub enum JobKind {
     Export,
     /// Forget what is no longer needed: export files after a week, ended jobs after 90 days.
     Upkeep,
+    /// Work out a mailing's recipients and send to them at its pace (`{"mailing": id}`).
+    Mailing,
+    /// Read bounce reports from the bounce mailbox (the schedule, when one is set up).
+    Bounces,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 10] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -66,6 +70,8 @@ impl JobKind {
         JobKind::Reminders,
         JobKind::Export,
         JobKind::Upkeep,
+        JobKind::Mailing,
+        JobKind::Bounces,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +84,8 @@ impl JobKind {
             JobKind::Reminders => "reminders",
             JobKind::Export => "export",
             JobKind::Upkeep => "upkeep",
+            JobKind::Mailing => "mailing",
+            JobKind::Bounces => "bounces",
         }
     }
 

@@ -281,7 +281,7 @@ impl Crm {
             }
             // Reminders are worded in each reader's language, which the web crate's handler
             // knows; a process without it leaves them to the next attempt.
-            JobKind::Reminders => Err(Error::new(
+            JobKind::Reminders | JobKind::Mailing | JobKind::Bounces => Err(Error::new(
                 ErrorCode::Unavailable,
                 "this worker cannot send e-mail; another attempt will",
             )),
@@ -290,7 +290,7 @@ impl Crm {
 
     /// The user who started a job, as they are now: a job runs with their rights and sight, and
     /// fails when they can no longer sign in.
-    async fn starter(&self, job: &Job) -> Result<Principal> {
+    pub(crate) async fn starter(&self, job: &Job) -> Result<Principal> {
         let id = job
             .created_by
             .ok_or_else(|| Error::new(ErrorCode::ValidationFailed, "this job names no user to run as"))?;

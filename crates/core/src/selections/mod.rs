@@ -49,6 +49,8 @@ pub trait SelectionStore: Send + Sync {
     async fn add_members(&self, id: SelectionId, records: &[RecordId], at: DateTime<Utc>) -> Result<u64>;
     async fn remove_members(&self, id: SelectionId, records: &[RecordId]) -> Result<u64>;
     async fn members(&self, id: SelectionId) -> Result<HashSet<RecordId>>;
+    /// Put `to` into every selection `from` was picked into (a merge).
+    async fn copy_membership(&self, from: RecordId, to: RecordId, at: DateTime<Utc>) -> Result<()>;
     /// Selections that name this one, in or out (it may not go while they do).
     async fn selections_naming(&self, id: SelectionId) -> Result<Vec<SelectionId>>;
 }

@@ -70,7 +70,7 @@ impl Crm {
     }
 
     /// A selection the caller may use; anything else is 404, as if it did not exist.
-    async fn usable_selection(&self, who: &Principal, id: &str) -> Result<Selection> {
+    pub(crate) async fn usable_selection(&self, who: &Principal, id: &str) -> Result<Selection> {
         self.authorize(who, Permission::ReadRecords).await?;
         let found = match SelectionId::parse(id) {
             Some(id) => self.store.selection(id).await?,
@@ -270,7 +270,12 @@ impl Crm {
     }
 
     /// Of these records of an object, those that exist and the caller may see.
-    async fn visible_among(&self, who: &Principal, object: &str, records: &[RecordId]) -> Result<HashSet<RecordId>> {
+    pub(crate) async fn visible_among(
+        &self,
+        who: &Principal,
+        object: &str,
+        records: &[RecordId],
+    ) -> Result<HashSet<RecordId>> {
         let schema = self.schema().await?;
         let def = schema.object(object)?.clone();
         let owners = self.visible_owners(who, &schema, object).await?;

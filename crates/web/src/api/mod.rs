@@ -6,10 +6,12 @@ mod currency;
 mod duplicates;
 pub mod imports;
 pub mod jobs;
+mod mailings;
 mod openapi;
 pub mod projects;
 mod quality;
 mod selections;
+mod templates;
 
 use crate::AppState;
 use crate::extract::{Authed, IfMatch, JsonBody, QueryMap};
@@ -56,6 +58,8 @@ pub fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(consent::router())
         .merge(selections::router())
+        .merge(templates::router())
+        .merge(mailings::router())
 }
 
 /// A record with its version as ETag.

@@ -124,6 +124,7 @@ pub(super) async fn reset_request_submit(
                         "reset-mail-body",
                         &[("email", user.email.clone().unwrap_or_default()), ("link", link)],
                     ),
+                    ..Email::default()
                 };
                 // Sent in the background: an answer that waited for the mail server would tell
                 // which addresses have accounts.

@@ -172,6 +172,7 @@ pub async fn metrics_in_prometheus_text(h: H) {
         to: "ops@example.com".into(),
         subject: "Counted".into(),
         text: "One e-mail.".into(),
+        ..Email::default()
     };
     mailer.send(&email).await.unwrap();
 

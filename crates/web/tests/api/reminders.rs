@@ -140,10 +140,7 @@ pub async fn reminders_go_once_through_a_real_smtp_server(h: H) {
 
     let from = anchora_web::mail::parse_mailbox("Anchora <crm@example.se>").unwrap();
     let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{}", smtp.port), from).unwrap();
-    let jobs = Arc::new(ServerJobs {
-        mailer: Arc::new(mailer),
-        public_url: "https://crm.example.se".into(),
-    });
+    let jobs = Arc::new(ServerJobs::new(Arc::new(mailer), "https://crm.example.se"));
     let crm = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
     let store = h.instance.main();
     // Run here by hand with the SMTP mailer (kept from the harness's own workers by its time).

@@ -13,6 +13,7 @@ mod currency;
 mod duplicates;
 mod imports;
 mod jobs;
+mod mailings;
 mod projects;
 mod quality;
 mod records;
@@ -35,6 +36,7 @@ const AREAS: &[fn(&mut Doc)] = &[
     jobs::add,
     consent::add,
     selections::add,
+    mailings::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
