@@ -175,6 +175,10 @@ struct WebArgs {
     /// path bounces+{recipient}@example.se (VERP), so a bounce report names its recipient.
     #[arg(long, env = "ANCHORA_BOUNCE_ADDRESS")]
     bounce_address: Option<String>,
+    /// The bounce mailbox, read every five minutes for bounce reports:
+    /// imaps://user:password@mail.example.se/INBOX (or imap:// on a trusted network).
+    #[arg(long, env = "ANCHORA_BOUNCE_IMAP_URL", hide_env_values = true)]
+    bounce_imap_url: Option<String>,
     /// The most active fields an object may have (10–700: a text field takes two of a table's
     /// columns, and both databases must hold the table).
     #[arg(long, env = "ANCHORA_MAX_FIELDS", default_value_t = 500, value_parser = clap::value_parser!(u16).range(10..=700))]
@@ -434,8 +438,19 @@ async fn serve(
             observe: Some(Arc::new(anchora_web::ops::observe_jobs)),
             ..jobs::WorkerSettings::default()
         };
+        let bounce_mailbox = match &web.bounce_imap_url {
+            Some(url) => Some((
+                Arc::new(
+                    anchora_web::bounces::BounceMailbox::from_url(url)
+                        .map_err(|e| anyhow!("--bounce-imap-url: {e}"))?,
+                ),
+                workspaces.clone() as Arc<dyn jobs::Workspaces>,
+            )),
+            None => None,
+        };
         let handler = Arc::new(anchora_web::reminders::ServerJobs {
             bounce_address: web.bounce_address.clone(),
+            bounce_mailbox,
             ..anchora_web::reminders::ServerJobs::new(mailer.clone(), &public_url)
         });
         tokio::spawn(jobs::run_workers(workspaces.clone(), handler, settings));

@@ -3,8 +3,9 @@
 //! reminder is kept as sent before its e-mail goes, and forgotten again when the e-mail fails,
 //! so each goes once and a failed one is tried at the next run.
 
+use crate::bounces::BounceMailbox;
 use crate::i18n::Tr;
-use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind};
+use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind, Workspaces};
 use anchora_core::mail::{Email, Mailer};
 use anchora_core::mailings::Outbox;
 use anchora_core::project::reminders::{Nudge, Reminder};
@@ -20,7 +21,13 @@ pub struct ServerJobs {
     /// The bounce mailbox's address (`bounces@example.se`): mailings send with a VERP return
     /// path `bounces+{tag}@example.se` under it. None: bounces go to the sender.
     pub bounce_address: Option<String>,
+    /// The bounce mailbox read for bounce reports, with every workspace's CRM (a report names
+    /// its workspace in its tag; one mailbox serves them all).
+    pub bounce_mailbox: Option<(Arc<BounceMailbox>, Arc<dyn Workspaces>)>,
 }
+
+/// Reports read from the bounce mailbox per run at most.
+const BOUNCES_PER_RUN: usize = 500;
 
 impl ServerJobs {
     pub fn new(mailer: Arc<dyn Mailer>, public_url: &str) -> Self {
@@ -28,7 +35,47 @@ impl ServerJobs {
             mailer,
             public_url: public_url.to_string(),
             bounce_address: None,
+            bounce_mailbox: None,
         }
+    }
+
+    /// Take the bounce reports waiting in the bounce mailbox and mark each one's recipient
+    /// bounced (a permanent failure) in its workspace. A report read twice changes nothing the
+    /// second time.
+    pub async fn read_bounces(&self, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+        let Some((mailbox, workspaces)) = &self.bounce_mailbox else {
+            return Ok(Some(json!({"mailbox": "none"})));
+        };
+        ctx.phase("reading", None);
+        let bounces = mailbox.take_bounces(BOUNCES_PER_RUN).await.map_err(|e| {
+            anchora_core::Error::new(anchora_core::ErrorCode::Unavailable, format!("the bounce mailbox: {e}"))
+        })?;
+        let crms = workspaces.all().await;
+        let (mut marked, mut soft, mut unknown) = (0u64, 0u64, 0u64);
+        for bounce in &bounces {
+            let workspace = anchora_core::mailings::tag_workspace(&bounce.verp).unwrap_or_default();
+            let Some((_, crm)) = crms.iter().find(|(name, _)| name == workspace) else {
+                unknown += 1;
+                continue;
+            };
+            if !bounce.permanent {
+                soft += 1;
+                continue;
+            }
+            let why = match &bounce.diagnostic {
+                Some(d) => format!("{} {d}", bounce.status),
+                None => bounce.status.clone(),
+            };
+            if crm.record_bounce(&bounce.verp, true, &why).await? {
+                marked += 1;
+            } else {
+                unknown += 1;
+            }
+            ctx.advance(1);
+        }
+        Ok(Some(
+            json!({"read": bounces.len(), "marked": marked, "soft": soft, "unknown": unknown}),
+        ))
     }
 }
 
@@ -45,6 +92,7 @@ impl JobHandler for ServerJobs {
                 };
                 crm.run_mailing_job(job, ctx, &outbox).await
             }
+            Some(JobKind::Bounces) => self.read_bounces(ctx).await,
             _ => CrmJobs.run(crm, job, ctx).await,
         }
     }

@@ -134,7 +134,10 @@ async fn harness(url: String, dir: Option<tempfile::TempDir>) -> H {
     };
     tokio::spawn(anchora_core::jobs::run_workers(
         workspaces,
-        Arc::new(anchora_web::reminders::ServerJobs::new(mailer, "http://localhost")),
+        Arc::new(anchora_web::reminders::ServerJobs {
+            bounce_address: Some("bounces@example.se".into()),
+            ..anchora_web::reminders::ServerJobs::new(mailer, "http://localhost")
+        }),
         settings,
     ));
     H {
@@ -191,6 +194,7 @@ anchora_store::on_both_databases!(
     unsubscribe_links_opt_out_per_purpose,
     selections_through_the_api,
     mailing_end_to_end_through_a_real_smtp_server,
+    a_bounce_report_over_imap_marks_the_address_invalid,
     sessions_expire_idle_and_absolute,
     failed_logins_are_throttled_and_recorded,
     password_reset_by_emailed_link,

@@ -22,6 +22,9 @@ const QUALITY_DAY_CADENCE: &str = "daily 02:00";
 /// The schedule that forgets old export files and ended jobs, and when.
 const UPKEEP_SCHEDULE: &str = "upkeep";
 const UPKEEP_CADENCE: &str = "daily 03:00";
+const BOUNCES_SCHEDULE: &str = "bounces";
+/// Bounce reports are read from the bounce mailbox (when the server has one) this often.
+const BOUNCES_CADENCE: &str = "every 5 minutes";
 /// Ended jobs are forgotten after this many days.
 const JOBS_KEPT_DAYS: i64 = 90;
 /// The schedule that e-mails reminders, and how often.
@@ -218,6 +221,7 @@ impl Crm {
             (QUALITY_DAY_SCHEDULE, JobKind::QualityDay, QUALITY_DAY_CADENCE),
             (REMINDERS_SCHEDULE, JobKind::Reminders, REMINDERS_CADENCE),
             (UPKEEP_SCHEDULE, JobKind::Upkeep, UPKEEP_CADENCE),
+            (BOUNCES_SCHEDULE, JobKind::Bounces, BOUNCES_CADENCE),
         ] {
             let schedule = Schedule {
                 name: name.into(),

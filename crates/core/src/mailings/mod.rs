@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use pace::{Throttle, Window};
-pub use run::Outbox;
+pub use run::{Outbox, tag_workspace, verp};
 pub use service::{MailingView, RecipientPage, SnapshotChanges};
 
 /// Share of hard bounces past which a mailing pauses itself (a bad list harms the sender's

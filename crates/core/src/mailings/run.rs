@@ -53,10 +53,16 @@ fn deferral(attempts: u32) -> Duration {
 }
 
 /// A tag for a recipient's VERP address: the workspace (so one bounce mailbox serves many),
-/// then 128 random bits.
+/// then 128 random bits, joined by `-` (letters, digits, `-` and `_` pass every mail system
+/// unchanged).
 fn new_tag(workspace: &str) -> String {
     let bits: u128 = rand::random();
-    format!("{workspace}.{bits:032x}")
+    format!("{workspace}-{bits:032x}")
+}
+
+/// The workspace a VERP tag names.
+pub fn tag_workspace(tag: &str) -> Option<&str> {
+    tag.rsplit_once('-').map(|(workspace, _)| workspace)
 }
 
 /// A person's address as a mailing keeps it: checked, and folded to lower case whole, so one

@@ -385,6 +385,8 @@ pub async fn mailing_end_to_end_through_a_real_smtp_server(h: H) {
         found[0].clone()
     };
     let asa_mail = to("asa.oberg@example.se");
+    // The envelope sender is the recipient's own bounce address (VERP).
+    assert!(asa_mail.contains("X-Envelope-From: bounces+main-"), "{asa_mail}");
     assert!(asa_mail.contains("SUBJECT: Hej Åsa!"), "{asa_mail}");
     assert!(asa_mail.contains("Hej Åsa Öberg"), "{asa_mail}");
     assert!(
@@ -503,4 +505,137 @@ pub async fn mailing_end_to_end_through_a_real_smtp_server(h: H) {
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.body);
     assert_eq!(stale.body["current"]["name"], "Decemberbrev");
+}
+
+/// A Postfix-shaped delivery status notification for one recipient, to the VERP address.
+fn dsn(tag: &str, address: &str, action: &str, status: &str) -> String {
+    format!(
+        "Return-Path: <>\r\nDelivered-To: bounces+{tag}@example.se\r\nDate: Mon, 23 Nov 2026 10:14:07 +0100\r\n\
+From: MAILER-DAEMON@mail.example.se (Mail Delivery System)\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+To: bounces+{tag}@example.se\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B0UND\"\r\n\r\n\
+--B0UND\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThis is the mail system at host mail.example.se.\r\n\r\n\
+<{address}>: host mx.example.de said: 550 5.1.1 User unknown\r\n\r\n\
+--B0UND\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.se\r\n\r\n\
+Final-Recipient: rfc822; {address}\r\nOriginal-Recipient: rfc822;{address}\r\nAction: {action}\r\nStatus: {status}\r\n\
+Diagnostic-Code: smtp; 550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table\r\n\r\n\
+--B0UND\r\nContent-Type: text/rfc822-headers\r\n\r\nReturn-Path: <bounces+{tag}@example.se>\r\nTo: {address}\r\nSubject: Nyhetsbrev\r\n\r\n\
+--B0UND--\r\n"
+    )
+}
+
+/// A bounce report that arrives later, in the bounce mailbox (a real IMAP server, dovecot),
+/// marks its recipient bounced and the address invalid; a delay notice changes nothing.
+pub async fn a_bounce_report_over_imap_marks_the_address_invalid(h: H) {
+    let Some(imap) = super::imap_server::ImapServer::start() else {
+        return;
+    };
+    h.post(
+        "/api/v1/consent-purposes",
+        json!({"key": "newsletter", "name": "Nyhetsbrev"}),
+    )
+    .await;
+    let aero = person(
+        &h,
+        json!({"first_name": "Peter", "last_name": "Ærø", "email": "peter@aero.dk"}),
+    )
+    .await;
+    let muller = person(
+        &h,
+        json!({"first_name": "Jürgen", "last_name": "Müller", "email": "jurgen@mueller.de"}),
+    )
+    .await;
+    for p in [&aero, &muller] {
+        consent(&h, p, "newsletter", "granted").await;
+    }
+    let selection = h
+        .post(
+            "/api/v1/selections",
+            json!({"name": "Två", "object": "person", "members": [aero, muller]}),
+        )
+        .await;
+    let template = h
+        .post(
+            "/api/v1/templates",
+            json!({"name": "Kort", "default_language": "en",
+                   "variants": [{"language": "en", "subject": "News", "html": "<p>News</p>", "text": "News"}]}),
+        )
+        .await;
+    let send = |name: &'static str| json!({"name": name, "selection": selection.body["id"], "template": template.body["id"], "purpose": "newsletter"});
+    let m = h.post("/api/v1/mailings", send("November")).await;
+    let id = m.body["id"].as_str().unwrap().to_string();
+    h.post(&format!("/api/v1/mailings/{id}/start"), json!({"version": 1}))
+        .await;
+    mailing_until(&h, &id, |m| m["state"] == "done").await;
+    let rows = h.get(&format!("/api/v1/mailings/{id}/recipients")).await.body;
+    let tag_of = |person: &str| {
+        rows["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["person"] == person)
+            .unwrap()["tag"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    imap.append(dsn(&tag_of(&muller), "jurgen@mueller.de", "failed", "5.1.1").as_bytes())
+        .await;
+    imap.append(dsn(&tag_of(&aero), "peter@aero.dk", "delayed", "4.4.1").as_bytes())
+        .await;
+    imap.append(
+        dsn(
+            "main-00000000000000000000000000000000",
+            "nobody@example.se",
+            "failed",
+            "5.1.1",
+        )
+        .as_bytes(),
+    )
+    .await;
+    let mailbox = anchora_web::bounces::BounceMailbox::from_url(&imap.url()).unwrap();
+    let workspaces: Arc<dyn anchora_core::jobs::Workspaces> = Arc::new(anchora_store::InstanceWorkspaces {
+        instance: h.instance.clone(),
+        clock: h.clock.clone(),
+    });
+    let jobs = anchora_web::reminders::ServerJobs {
+        bounce_mailbox: Some((Arc::new(mailbox), workspaces)),
+        ..anchora_web::reminders::ServerJobs::new(h.outbox.clone(), "http://localhost")
+    };
+    let read = jobs
+        .read_bounces(&anchora_core::jobs::JobCtx::detached())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read["read"], 3, "{read}\n{}", imap.log());
+    assert_eq!(read["marked"], 1, "{read}");
+    assert_eq!(read["soft"], 1, "{read}");
+    // Read once: the reports are gone from the mailbox, and reading again finds nothing.
+    let again = jobs
+        .read_bounces(&anchora_core::jobs::JobCtx::detached())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again["read"], 0, "{again}");
+    let rows = h.get(&format!("/api/v1/mailings/{id}/recipients")).await.body;
+    let status = |person: &str| {
+        rows["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["person"] == person)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(status(&muller)["status"], "bounced", "{rows}");
+    assert!(status(&muller)["detail"].as_str().unwrap().contains("5.1.1"), "{rows}");
+    assert_eq!(status(&aero)["status"], "sent", "{rows}");
+    // The next mailing leaves the invalid address out.
+    let m = h.post("/api/v1/mailings", send("December")).await;
+    let next = m.body["id"].as_str().unwrap().to_string();
+    h.post(&format!("/api/v1/mailings/{next}/start"), json!({"version": 1}))
+        .await;
+    let done = mailing_until(&h, &next, |m| m["state"] == "done").await;
+    assert_eq!(count(&done, "sent"), 1, "{done}");
+    assert_eq!(count(&done, "skipped.invalid_address"), 1, "{done}");
 }
