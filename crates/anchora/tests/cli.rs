@@ -766,3 +766,272 @@ async fn two_servers_share_one_postgres() {
     );
     drop(b);
 }
+
+/// The test SMTP server of the web crate's tests (aiosmtpd answering as real servers do), with
+/// a pause per message so a kill lands mid-mailing; `None` when aiosmtpd is missing (and CI
+/// does not require it).
+fn smtp_sink(dir: &std::path::Path, delay_ms: u32) -> Option<(Server, u16)> {
+    let available = Command::new("/usr/bin/python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        assert!(
+            std::env::var("ANCHORA_REQUIRE_SMTP").is_err(),
+            "ANCHORA_REQUIRE_SMTP is set but aiosmtpd is missing (apt install python3-aiosmtpd)"
+        );
+        eprintln!("note: skipping the mailing kill test: install python3-aiosmtpd to run it");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("/usr/bin/python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../web/tests/support/smtp_sink.py"
+        ))
+        .arg(port.to_string())
+        .arg(dir)
+        .arg(delay_ms.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sink = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the SMTP sink did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((sink, port))
+}
+
+/// `anchora serve` sending through an SMTP server, with short job leases.
+fn serve_mailing(url: &str, port: u16, smtp: u16, data: &std::path::Path) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_anchora"))
+        .args(["serve", "--database-url", url, "--listen", &format!("127.0.0.1:{port}")])
+        .env("ANCHORA_LOG", "warn")
+        .env("ANCHORA_JOB_LEASE_SECONDS", "2")
+        .env("ANCHORA_SMTP_URL", format!("smtp://127.0.0.1:{smtp}"))
+        .env("ANCHORA_MAIL_FROM", "Nyheter <news@example.se>")
+        .env("ANCHORA_DATA_DIR", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// The messages the sink holds, by envelope recipient.
+fn received_by_address(dir: &std::path::Path) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let to = text
+            .lines()
+            .find_map(|l| l.strip_prefix("X-Envelope-To: "))
+            .unwrap()
+            .trim()
+            .to_string();
+        *out.entry(to).or_insert(0) += 1;
+    }
+    out
+}
+
+/// A server killed (SIGKILL) in the middle of a mailing and started again: the mailing goes
+/// on where it stopped. Nobody gets the message twice; whoever's exchange was cut off is
+/// "uncertain" (and got it at most once); everyone else got it exactly once.
+async fn killed_mid_mailing(url: &str) {
+    const PEOPLE: usize = 240;
+    let sink_dir = tempfile::tempdir().unwrap();
+    let Some((_sink, smtp)) = smtp_sink(sink_dir.path(), 40) else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let setup = url.to_string();
+    let token = tokio::task::spawn_blocking(move || {
+        ok(&["migrate", "--database-url", &setup]);
+        ok_with_input(
+            &[
+                "user",
+                "add",
+                "--email",
+                "news@example.se",
+                "--role",
+                "admin",
+                "--database-url",
+                &setup,
+            ],
+            "a long enough password\n",
+        );
+        last_line(&ok(&[
+            "token",
+            "create",
+            "--user",
+            "news@example.se",
+            "--scope",
+            "admin",
+            "--database-url",
+            &setup,
+        ]))
+    })
+    .await
+    .unwrap();
+    let port = free_port();
+    let server = serve_mailing(url, port, smtp, data.path());
+    let at = format!("http://127.0.0.1:{port}/api/v1");
+    let api = reqwest::Client::new();
+    let bearer = format!("Bearer {token}");
+    let post = |path: String, body: serde_json::Value| {
+        let api = api.clone();
+        let bearer = bearer.clone();
+        async move {
+            let r = api
+                .post(path)
+                .header("authorization", bearer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            assert!(status < 300, "{status}: {body}");
+            body
+        }
+    };
+    post(
+        format!("{at}/consent-purposes"),
+        serde_json::json!({"key": "newsletter", "name": "Nyhetsbrev"}),
+    )
+    .await;
+    let names = ["Öberg", "Ærø", "Müller", "Núñez", "Lindqvist", "Søndergaard"];
+    for i in 0..PEOPLE {
+        let last = names[i % names.len()];
+        let p = post(
+            format!("{at}/records/person"),
+            serde_json::json!({"first_name": format!("P{i}"), "last_name": last, "email": format!("p{i}@example.se"), "city": "Kiruna"}),
+        )
+        .await;
+        let id = p["id"].as_str().unwrap().to_string();
+        post(
+            format!("{at}/records/person/{id}/consents"),
+            serde_json::json!({"purpose": "newsletter", "state": "granted", "source": "import"}),
+        )
+        .await;
+    }
+    let selection = post(
+        format!("{at}/selections"),
+        serde_json::json!({"name": "Kiruna", "object": "person", "filter": {"field": "city", "op": "eq", "value": "Kiruna"}}),
+    )
+    .await;
+    assert_eq!(selection["count"], PEOPLE as u64);
+    let template = post(
+        format!("{at}/templates"),
+        serde_json::json!({"name": "Brev", "default_language": "sv", "variants": [
+            {"language": "sv", "subject": "Hej {{ person.first_name }}", "html": "<p>Hej {{ person.last_name }}</p>", "text": "Hej {{ person.last_name }}"}]}),
+    )
+    .await;
+    let mailing = post(
+        format!("{at}/mailings"),
+        serde_json::json!({"name": "Stort utskick", "selection": selection["id"], "template": template["id"], "purpose": "newsletter"}),
+    )
+    .await;
+    let id = mailing["id"].as_str().unwrap().to_string();
+    post(format!("{at}/mailings/{id}/start"), serde_json::json!({"version": 1})).await;
+    // Killed once a good part has gone, and before all of it has.
+    let started = Instant::now();
+    loop {
+        let got: usize = received_by_address(sink_dir.path()).values().sum();
+        if got >= PEOPLE / 4 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the mailing did not start sending"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Command::new("kill")
+        .args(["-9", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    drop(server);
+    let before: usize = received_by_address(sink_dir.path()).values().sum();
+    assert!(before < PEOPLE, "the kill came after the end ({before})");
+    // Started again: the job's lease runs out and the mailing goes on.
+    let _again = serve_mailing(url, port, smtp, data.path());
+    let started = Instant::now();
+    let done = loop {
+        let r = api
+            .get(format!("{at}/mailings/{id}"))
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .unwrap();
+        let m: serde_json::Value = r.json().await.unwrap();
+        if m["state"] == "done" {
+            break m;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the mailing did not finish: {m}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let r = api
+        .get(format!("{at}/mailings/{id}/recipients?limit=500"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    let page: serde_json::Value = r.json().await.unwrap();
+    let rows = page["recipients"].as_array().unwrap();
+    assert_eq!(rows.len(), PEOPLE);
+    let got = received_by_address(sink_dir.path());
+    let (mut sent, mut uncertain) = (0, 0);
+    for r in rows {
+        let email = r["email"].as_str().unwrap();
+        let n = got.get(email).copied().unwrap_or(0);
+        match r["status"].as_str().unwrap() {
+            "sent" => {
+                sent += 1;
+                assert_eq!(n, 1, "{email} was sent {n} times");
+            }
+            "uncertain" => {
+                uncertain += 1;
+                assert!(n <= 1, "{email} (uncertain) was sent {n} times");
+            }
+            other => panic!("{email} ended {other}: {r}"),
+        }
+    }
+    assert!(got.values().all(|n| *n == 1), "nobody twice: {got:?}");
+    assert_eq!(sent + uncertain, PEOPLE, "{done}");
+    assert!(uncertain <= 32, "at most one batch is cut off: {uncertain}");
+    eprintln!("killed after {before} messages: {sent} sent exactly once, {uncertain} uncertain");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailing_killed_midway_sends_nobody_twice_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("anchora.db").display());
+    killed_mid_mailing(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailing_killed_midway_sends_nobody_twice_on_postgres() {
+    let Some(url) = anchora_store::testing::fresh_postgres_database().await else {
+        return;
+    };
+    killed_mid_mailing(&url).await;
+}
