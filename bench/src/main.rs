@@ -5,7 +5,7 @@
 //!
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 //!        [--reuse] [--projects-only] [--imports-only] [--dedupe-only]
-//!        [--integrity-only [--baseline PATH]] [--jobs-only]
+//!        [--integrity-only [--baseline PATH]] [--jobs-only] [--mailings-only]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -27,6 +27,7 @@ mod dedupe;
 mod imports;
 mod integrity;
 mod jobs;
+mod mailings;
 mod projects;
 
 struct Args {
@@ -46,6 +47,7 @@ struct Args {
     integrity_only: bool,
     /// Only the job queue's throughput and latency.
     jobs_only: bool,
+    mailings_only: bool,
     /// The `anchora` binary of an earlier build, measured in the same run for comparison.
     baseline: Option<PathBuf>,
 }
@@ -62,6 +64,7 @@ fn args() -> Result<Args> {
         dedupe_only: false,
         integrity_only: false,
         jobs_only: false,
+        mailings_only: false,
         baseline: None,
     };
     let mut it = std::env::args().skip(1);
@@ -88,6 +91,10 @@ fn args() -> Result<Args> {
         }
         if flag == "--jobs-only" {
             a.jobs_only = true;
+            continue;
+        }
+        if flag == "--mailings-only" {
+            a.mailings_only = true;
             continue;
         }
         let value = it.next().context("every flag takes a value")?;
@@ -921,6 +928,10 @@ async fn main() -> Result<()> {
         }
         if args.jobs_only {
             jobs::bench(&args.dir, backend, &mut report).await?;
+            continue;
+        }
+        if args.mailings_only {
+            mailings::bench(&args.dir, backend, &mut report).await?;
             continue;
         }
         if args.imports_only {

@@ -32,10 +32,13 @@ pub enum Op {
     InLast,
     /// Dates and datetimes within the next N days (from now).
     InNext,
+    /// The record is in a selection (`{"field": "id", "op": "in_selection", "value": id}`),
+    /// as the reader may see it.
+    InSelection,
 }
 
 impl Op {
-    pub const ALL: [Op; 12] = [
+    pub const ALL: [Op; 13] = [
         Op::Eq,
         Op::Ne,
         Op::Lt,
@@ -48,6 +51,7 @@ impl Op {
         Op::IsEmpty,
         Op::InLast,
         Op::InNext,
+        Op::InSelection,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Op {
             Op::IsEmpty => "is_empty",
             Op::InLast => "in_last",
             Op::InNext => "in_next",
+            Op::InSelection => "in_selection",
         }
     }
 
@@ -107,6 +112,8 @@ impl Op {
                 T::Text | T::Email | T::Phone | T::Url | T::Select | T::Number | T::Relation | T::User | T::MultiSelect
             ),
             Op::InLast | Op::InNext => matches!(t, T::Date | T::Datetime),
+            // Only on `id`, which is no field (see `resolve_leaf`).
+            Op::InSelection => false,
         }
     }
 }
@@ -120,7 +127,8 @@ pub enum Filter {
     Leaf { field: String, op: Op, value: Json },
 }
 
-fn invalid(path: &str, message: impl Into<String>) -> Error {
+/// An invalid filter, naming where in it (`filter.and[0].value`).
+pub fn invalid(path: &str, message: impl Into<String>) -> Error {
     let message = message.into();
     Error {
         code: ErrorCode::InvalidFilter,
@@ -310,6 +318,25 @@ pub enum Condition {
         object: String,
         id: RecordId,
     },
+    /// A member of a selection: worked out for the reader ([`Crm::expand_selections`]) into
+    /// [`Condition::AmongIds`] before it reaches a store.
+    ///
+    /// [`Crm::expand_selections`]: crate::service::Crm::expand_selections
+    InSelection(crate::ids::SelectionId),
+    /// One of these records (however many: the store passes them as one value).
+    AmongIds(std::sync::Arc<Vec<RecordId>>),
+}
+
+impl Condition {
+    /// Whether a selection is named anywhere in it.
+    pub fn names_selection(&self) -> bool {
+        match self {
+            Condition::And(items) | Condition::Or(items) => items.iter().any(Condition::names_selection),
+            Condition::Not(inner) => inner.names_selection(),
+            Condition::InSelection(_) => true,
+            _ => false,
+        }
+    }
 }
 
 /// A field that may appear in a filter or sort: an active, filterable field, or a system one.
@@ -355,6 +382,19 @@ fn resolve_leaf(
     now: DateTime<Utc>,
     path: &str,
 ) -> Result<Condition> {
+    if op == Op::InSelection || name == "id" {
+        if name != "id" || op != Op::InSelection {
+            return Err(invalid(
+                &format!("{path}.op"),
+                "records are filtered by id only as members of a selection: field id, op in_selection",
+            ));
+        }
+        return value
+            .as_str()
+            .and_then(crate::ids::SelectionId::parse)
+            .map(Condition::InSelection)
+            .ok_or_else(|| invalid(&format!("{path}.value"), "must be a selection's id"));
+    }
     let field = match object.field(name) {
         Some(f) if !f.filterable => {
             return Err(invalid(&format!("{path}.field"), format!("{name:?} is not filterable")));
@@ -390,6 +430,8 @@ fn resolve_leaf(
         })
     };
     match op {
+        // Answered before the field is looked up.
+        Op::InSelection => Err(invalid(&format!("{path}.op"), "in_selection applies to id only")),
         Op::Eq => compare(Compare::Eq),
         Op::Ne => compare(Compare::Ne),
         Op::Lt => compare(Compare::Lt),

@@ -295,7 +295,10 @@ impl Crm {
         who.require(Permission::ReadRecords, &schema.policy)?;
         let now = self.clock.now();
         let filter = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            Some(text) => Some(Filter::parse_str(text)?.resolve(&object, now)?),
+            Some(text) => {
+                let condition = Filter::parse_str(text)?.resolve(&object, now)?;
+                Some(self.expand_selections(who, &object.name, condition).await?)
+            }
             None => None,
         };
         let sort = parse_sort(&object, params.sort.as_deref().unwrap_or(""))?;
@@ -652,7 +655,10 @@ impl Crm {
             None => None,
         };
         let filter = match filter.filter(|f| !f.trim().is_empty()) {
-            Some(text) => Some(Filter::parse_str(text)?.resolve(&object, self.clock.now())?),
+            Some(text) => {
+                let condition = Filter::parse_str(text)?.resolve(&object, self.clock.now())?;
+                Some(self.expand_selections(who, &object.name, condition).await?)
+            }
             None => None,
         };
         let query = crate::query::AggregateQuery {

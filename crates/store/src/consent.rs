@@ -102,25 +102,30 @@ impl ConsentStore for SqlStore {
     }
 
     async fn record_consent(&self, event: &ConsentEvent) -> Result<()> {
+        self.record_consents(std::slice::from_ref(event)).await
+    }
+
+    async fn record_consents(&self, events: &[ConsentEvent]) -> Result<()> {
         let backend = self.backend_kind();
-        let stmt = Query::insert()
-            .into_table("consent_events")
-            .columns(["person_id", "purpose", "state", "source", "at", "by_user"])
-            .values_panic([
-                Expr::val(backend.uuid(Some(event.person.0))),
-                event.purpose.clone().into(),
-                event.state.as_str().into(),
-                event.source.clone().into(),
-                Expr::val(backend.datetime(Some(event.at))),
-                Expr::val(backend.uuid(event.by.map(|u| u.0))),
-            ])
-            .to_owned();
         in_write!(self.pool(), |tx| {
-            tx.exec()
-                .execute(backend.build(&stmt))
-                .await
-                .map_err(db_error)
-                .map(|_| ())
+            // In order, so each person's events keep the order given (their sequence numbers).
+            for chunk in events.chunks(500) {
+                let mut stmt = Query::insert();
+                stmt.into_table("consent_events")
+                    .columns(["person_id", "purpose", "state", "source", "at", "by_user"]);
+                for event in chunk {
+                    stmt.values_panic([
+                        Expr::val(backend.uuid(Some(event.person.0))),
+                        event.purpose.clone().into(),
+                        event.state.as_str().into(),
+                        event.source.clone().into(),
+                        Expr::val(backend.datetime(Some(event.at))),
+                        Expr::val(backend.uuid(event.by.map(|u| u.0))),
+                    ]);
+                }
+                tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)?;
+            }
+            Ok(())
         })
     }
 

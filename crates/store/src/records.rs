@@ -201,6 +201,19 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
                 .to_owned();
             Cond::all().add(Expr::col("id").in_subquery(links))
         }
+        // One JSON list bound as one value, however many ids: no limit on bound parameters.
+        Condition::AmongIds(ids) => {
+            let list =
+                serde_json::Value::Array(ids.iter().map(|id| serde_json::Value::String(id.to_string())).collect())
+                    .to_string();
+            let sql = match backend {
+                Backend::Sqlite => "\"id\" IN (SELECT value FROM json_each(?))",
+                Backend::Postgres => "\"id\" IN (SELECT CAST(jsonb_array_elements_text(CAST($1 AS jsonb)) AS uuid))",
+            };
+            Cond::all().add(Expr::cust_with_values(sql, [list]))
+        }
+        // Worked out into the ids before it gets here; one that was not matches nothing.
+        Condition::InSelection(_) => Cond::all().add(Expr::cust("1 = 0")),
     }
 }
 

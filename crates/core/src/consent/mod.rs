@@ -117,6 +117,8 @@ pub trait ConsentStore: Send + Sync {
     async fn add_purpose(&self, purpose: &Purpose) -> Result<bool>;
     async fn purposes(&self) -> Result<Vec<Purpose>>;
     async fn record_consent(&self, event: &ConsentEvent) -> Result<()>;
+    /// Many events at once (an import of consents), in the order given.
+    async fn record_consents(&self, events: &[ConsentEvent]) -> Result<()>;
     /// A person's consent events, oldest first.
     async fn consent_history(&self, person: RecordId) -> Result<Vec<ConsentEvent>>;
     /// Of these people, those whose latest consent to `purpose` is granted.

@@ -4,7 +4,7 @@
 use super::{MAX_PARTS, MAX_PICKED, Selection};
 use crate::auth::{Permission, Principal, Role};
 use crate::error::{Error, ErrorCode, Result};
-use crate::filter::Filter;
+use crate::filter::{Condition, Filter};
 use crate::ids::{RecordId, SelectionId};
 use crate::service::Crm;
 use serde::{Deserialize, Serialize};
@@ -94,8 +94,15 @@ impl Crm {
         if new.shared {
             who.require(Permission::MassMail, &schema.policy)?;
         }
-        if let Some(filter) = &new.filter {
-            Filter::parse(filter)?.resolve(&object, self.clock.now())?;
+        if let Some(filter) = &new.filter
+            && Filter::parse(filter)?
+                .resolve(&object, self.clock.now())?
+                .names_selection()
+        {
+            return Err(Error::field(
+                "filter",
+                "a selection takes in other selections through include and exclude, not its filter",
+            ));
         }
         if new.include.len() + new.exclude.len() > MAX_PARTS {
             return Err(Error::field(
@@ -387,4 +394,53 @@ impl Crm {
 struct Memo {
     done: std::collections::HashMap<(SelectionId, bool), HashSet<RecordId>>,
     visited: usize,
+}
+
+impl Crm {
+    /// A condition with every selection it names worked out for the reader: the members they
+    /// may see in place of the name. A selection of another object, or one the reader may not
+    /// use, makes the filter invalid.
+    pub async fn expand_selections(&self, who: &Principal, object: &str, condition: Condition) -> Result<Condition> {
+        if !condition.names_selection() {
+            return Ok(condition);
+        }
+        match condition {
+            Condition::And(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(Box::pin(self.expand_selections(who, object, item)).await?);
+                }
+                Ok(Condition::And(out))
+            }
+            Condition::Or(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(Box::pin(self.expand_selections(who, object, item)).await?);
+                }
+                Ok(Condition::Or(out))
+            }
+            Condition::Not(inner) => Ok(Condition::Not(Box::new(
+                Box::pin(self.expand_selections(who, object, *inner)).await?,
+            ))),
+            Condition::InSelection(id) => {
+                let selection = self
+                    .usable_selection(who, &id.to_string())
+                    .await
+                    .map_err(|_| crate::filter::invalid("filter", format!("there is no selection {id} you may use")))?;
+                if selection.object != object {
+                    return Err(crate::filter::invalid(
+                        "filter",
+                        format!(
+                            "{} is a selection of {}, not of {object}",
+                            selection.name, selection.object
+                        ),
+                    ));
+                }
+                let mut members: Vec<RecordId> = self.work_out_root(who, &selection, None).await?.into_iter().collect();
+                members.sort();
+                Ok(Condition::AmongIds(std::sync::Arc::new(members)))
+            }
+            other => Ok(other),
+        }
+    }
 }

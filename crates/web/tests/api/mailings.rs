@@ -208,6 +208,61 @@ pub async fn mailing_end_to_end_through_a_real_smtp_server(h: H) {
     );
     let selection = selection.body["id"].as_str().unwrap().to_string();
 
+    // A selection is a filter in lists, exports and reports (the one filter language).
+    let member = json!({"field": "id", "op": "in_selection", "value": selection});
+    let listed = h
+        .get(&format!(
+            "/api/v1/records/person?count=true&limit=100&filter={}",
+            enc(&member.to_string())
+        ))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 8, "{}", listed.body);
+    let swedes = json!({"and": [member, {"field": "language", "op": "eq", "value": "sv"}]});
+    let listed = h
+        .get(&format!("/api/v1/records/person?filter={}", enc(&swedes.to_string())))
+        .await;
+    assert_eq!(
+        listed.body["data"].as_array().unwrap().len(),
+        2,
+        "Åsa, twice: {}",
+        listed.body
+    );
+    let exported = h
+        .get(&format!(
+            "/api/v1/records/person/export?format=csv&filter={}",
+            enc(&member.to_string())
+        ))
+        .await;
+    assert_eq!(exported.status, StatusCode::OK);
+    let csv = exported.body.as_str().unwrap();
+    assert_eq!(csv.lines().count(), 9, "a header and eight people: {csv}");
+    assert!(!csv.contains("Spärr") && !csv.contains("Lund"), "{csv}");
+    let crm = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
+    let reader = anchora_core::auth::Principal::new(
+        UserId::new_at(h.clock.now()),
+        Role::Admin,
+        None,
+        anchora_core::auth::Credential::Local,
+    );
+    let by_language = crm
+        .aggregate(&reader, "person", &["language"], None, Some(&member.to_string()))
+        .await
+        .unwrap();
+    let counted: i64 = by_language.iter().map(|r| r.count).sum();
+    assert_eq!(counted, 8, "{by_language:?}");
+    // A selection of another object, or one that is not there, is a mistake in the filter.
+    let company_list = h
+        .get(&format!("/api/v1/records/company?filter={}", enc(&member.to_string())))
+        .await;
+    assert_eq!(company_list.status, StatusCode::BAD_REQUEST, "{}", company_list.body);
+    assert_eq!(company_list.body["code"], "invalid_filter");
+    let nowhere = json!({"field": "id", "op": "in_selection", "value": "01a207a2-3280-7000-8000-000000000000"});
+    let r = h
+        .get(&format!("/api/v1/records/person?filter={}", enc(&nowhere.to_string())))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
     // Bad templates are refused with the part and the line.
     let variant = |language: &str, subject: &str, html: &str, text: &str| json!({"language": language, "subject": subject, "html": html, "text": text});
     let broken = h

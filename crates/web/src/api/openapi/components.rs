@@ -27,7 +27,7 @@ pub(super) fn schemas() -> Map<String, Json> {
     );
     let ops: Vec<&str> = Op::ALL.iter().map(|o| o.as_str()).collect();
     schemas.insert("Filter".into(), json!({
-        "description": "A filter: a leaf {field, op, value}, or {and: [...]}, {or: [...]}, {not: {...}}. Text, long text, e-mail and URL values compare ignoring case (the same on every database: Unicode lower case, composed letters, ß as ss), so eq, in, lt…, contains and starts_with find Öberg, ÖBERG and öberg alike.",
+        "description": "A filter: a leaf {field, op, value}, or {and: [...]}, {or: [...]}, {not: {...}}. Text, long text, e-mail and URL values compare ignoring case (the same on every database: Unicode lower case, composed letters, ß as ss), so eq, in, lt…, contains and starts_with find Öberg, ÖBERG and öberg alike. {field: id, op: in_selection, value: a selection's id} keeps the records of a selection (as you may see them): in lists, exports and reports.",
         "oneOf": [
             {"type": "object", "required": ["field", "op"], "additionalProperties": false,
              "properties": {"field": {"type": "string"}, "op": {"enum": ops}, "value": {}}},
