@@ -231,13 +231,18 @@ fn sink(dir: &Path) -> Result<(Sink, u16)> {
 
 pub async fn bench(dir: &Path, backend: Backend, report: &mut Report) -> Result<()> {
     let name = backend.name();
+    // A smaller run for trying things out: ANCHORA_BENCH_MAILING_PEOPLE=10000.
+    let people: usize = std::env::var("ANCHORA_BENCH_MAILING_PEOPLE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(RECIPIENTS);
     let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
 
     // Preparing and sending to 100,000 with a mailer that takes everything at once.
-    eprintln!("== {name}: mailing to {RECIPIENTS} people");
+    eprintln!("== {name}: mailing to {people} people");
     let (crm, store) = open(dir, backend, "mailing_prep").await?;
     let who = admin(&store).await?;
-    seed(&crm, &store, RECIPIENTS, &who).await?;
+    seed(&crm, &store, people, &who).await?;
     let (id, job) = started(&crm, &store, &who).await?;
     let counting = Counting::default();
     let outbox = Outbox {
@@ -279,7 +284,7 @@ pub async fn bench(dir: &Path, backend: Backend, report: &mut Report) -> Result<
     );
     let prep_secs = prep.as_secs_f64();
     report.add(
-        &format!("{name}: prepare a mailing to {RECIPIENTS} people (selection, consent, snapshot)"),
+        &format!("{name}: prepare a mailing to {people} people (selection, consent, snapshot)"),
         format!("{prep_secs:.1} s"),
         "≤ 10 s (SQLite)",
     );
@@ -296,7 +301,7 @@ pub async fn bench(dir: &Path, backend: Backend, report: &mut Report) -> Result<
     let first_half = samples.iter().take(half.max(1)).copied().fold(0.0, f64::max);
     let max = samples.iter().copied().fold(rss_before, f64::max);
     report.add(
-        &format!("{name}: memory during the {RECIPIENTS}-recipient mailing"),
+        &format!("{name}: memory during the {people}-recipient mailing"),
         format!(
             "{rss_before:.0} MiB before, {first_half:.0} MiB peak in the first half, {max:.0} MiB peak in all ({} samples)",
             samples.len()
@@ -305,10 +310,11 @@ pub async fn bench(dir: &Path, backend: Backend, report: &mut Report) -> Result<
     );
 
     // Sending through a real SMTP server on this machine, no throttle.
-    eprintln!("== {name}: {SMTP_RECIPIENTS} messages through a local SMTP server");
+    let smtp_people = SMTP_RECIPIENTS.min(people);
+    eprintln!("== {name}: {smtp_people} messages through a local SMTP server");
     let (crm, store) = open(dir, backend, "mailing_smtp").await?;
     let who = admin(&store).await?;
-    seed(&crm, &store, SMTP_RECIPIENTS * 10 / 9 + 1, &who).await?;
+    seed(&crm, &store, smtp_people * 10 / 9 + 1, &who).await?;
     let (id, job) = started(&crm, &store, &who).await?;
     let sink_dir = tempfile_dir(dir, "mailing_sink")?;
     let (_sink, port) = sink(&sink_dir)?;

@@ -358,19 +358,40 @@ impl MailingStore for SqlStore {
     async fn claim_recipients(&self, mailing: MailingId, now: DateTime<Utc>, max: u32) -> Result<Vec<Recipient>> {
         let backend = self.backend_kind();
         let (p1, p2) = (backend.param(1), backend.param(2));
-        let text = format!(
+        // Queued ones first, then deferred ones now due: each an ordered walk of the index on
+        // (mailing, status, person), where one query with OR would read the whole snapshot.
+        let queued = format!(
             "UPDATE mailing_recipients SET status = 'sending' WHERE mailing_id = {p1} AND person_id IN \
-             (SELECT person_id FROM mailing_recipients WHERE mailing_id = {p1} AND (status = 'queued' OR \
-             (status = 'deferred' AND next_try_at <= {p2})) ORDER BY person_id LIMIT {max}) RETURNING {}",
+             (SELECT person_id FROM mailing_recipients WHERE mailing_id = {p1} AND status = 'queued' \
+             ORDER BY person_id LIMIT {max}) RETURNING {}",
             recipient_columns()
         );
-        let values = vec![backend.uuid(Some(mailing.0)), backend.datetime(Some(now))];
+        let deferred = |room: usize| {
+            format!(
+                "UPDATE mailing_recipients SET status = 'sending' WHERE mailing_id = {p1} AND person_id IN \
+                 (SELECT person_id FROM mailing_recipients WHERE mailing_id = {p1} AND status = 'deferred' \
+                 AND next_try_at <= {p2} ORDER BY person_id LIMIT {room}) RETURNING {}",
+                recipient_columns()
+            )
+        };
         in_write!(self.pool(), |tx| {
-            let rows = tx
+            let mut rows = tx
                 .exec()
-                .fetch_all(crate::db::Sql::new(text, values))
+                .fetch_all(crate::db::Sql::new(queued, vec![backend.uuid(Some(mailing.0))]))
                 .await
                 .map_err(db_error)?;
+            let room = (max as usize).saturating_sub(rows.len());
+            if room > 0 {
+                rows.extend(
+                    tx.exec()
+                        .fetch_all(crate::db::Sql::new(
+                            deferred(room),
+                            vec![backend.uuid(Some(mailing.0)), backend.datetime(Some(now))],
+                        ))
+                        .await
+                        .map_err(db_error)?,
+                );
+            }
             let mut out = rows
                 .iter()
                 .map(decode_recipient)
