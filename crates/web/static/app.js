@@ -356,6 +356,132 @@ function watchJobs() {
   }
 }
 
+// The selection builder counts as it is built: each change sends the form to the server, which
+// counts with the same use case as the API, and the count is put in its place. Choosing another
+// object or a saved view rebuilds the form.
+function selectionBuilder() {
+  const form = document.querySelector("form[data-selection-builder]");
+  const out = document.getElementById("selection-count");
+  if (!form || !out) return;
+  form.querySelectorAll("[data-rebuild]").forEach((s) => s.addEventListener("change", () => form.requestSubmit()));
+  let asked = 0;
+  const recount = debounce(async () => {
+    const mine = ++asked;
+    const body = new URLSearchParams(new FormData(form));
+    body.set("step", "count");
+    const res = await fetch(form.action, { method: "POST", credentials: "same-origin", body });
+    if (!res.ok || mine !== asked) return;
+    const page = new DOMParser().parseFromString(await res.text(), "text/html");
+    const fresh = page.getElementById("selection-count");
+    if (fresh && mine === asked) out.innerHTML = fresh.innerHTML;
+  }, 300);
+  form.addEventListener("input", (e) => { if (!e.target.matches("[data-rebuild]")) recount(); });
+  form.addEventListener("change", (e) => { if (!e.target.matches("[data-rebuild]")) recount(); });
+}
+
+// A template's languages as tabs: one shown at a time (without script, all are shown).
+function variantTabs() {
+  const bar = document.querySelector("[data-variant-tabs]");
+  if (!bar) return;
+  const tabs = [...bar.querySelectorAll("[role=tab]")];
+  const show = (id) => {
+    for (const t of tabs) t.setAttribute("aria-selected", String(t.dataset.tab === id));
+    document.querySelectorAll("[data-variant]").forEach((p) => { p.hidden = p.id !== id; });
+  };
+  tabs.forEach((t) => t.addEventListener("click", () => show(t.dataset.tab)));
+  const open = document.querySelector("[data-variant][data-open=true]") ?? document.querySelector("[data-variant]");
+  if (open) show(open.id);
+}
+
+// A sandboxed frame (a template's preview, a printed sheet) as tall as what it shows. The frame
+// runs no script of its own; only its size is read.
+function fitFrames() {
+  document.querySelectorAll("iframe[data-fit]").forEach((frame) => {
+    const fit = () => {
+      try {
+        const doc = frame.contentDocument;
+        if (doc) frame.style.height = `${Math.max(120, doc.documentElement.scrollHeight + 4)}px`;
+      } catch (_) { /* a frame we may not read keeps its size */ }
+    };
+    frame.addEventListener("load", fit);
+    fit();
+  });
+}
+
+// A start time typed in the browser's own time: shown in it, and sent with its offset from UTC.
+function localTimes() {
+  const pad = (n) => String(n).padStart(2, "0");
+  document.querySelectorAll("input[data-local-time]").forEach((input) => {
+    const offset = document.querySelector(`input[data-offset-for="${input.id}"]`);
+    if (input.dataset.utc) {
+      const d = new Date(input.dataset.utc);
+      if (!Number.isNaN(d.getTime())) {
+        input.value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+      }
+    }
+    const set = () => {
+      const d = new Date(input.value);
+      if (offset) offset.value = Number.isNaN(d.getTime()) ? "0" : String(d.getTimezoneOffset());
+    };
+    input.form?.addEventListener("submit", set);
+    set();
+  });
+  document.querySelectorAll("input[data-local-zone]").forEach((input) => {
+    if (!input.value) input.value = Intl.DateTimeFormat().resolvedOptions().timeZone ?? "";
+  });
+}
+
+// A mailing that is sending: its progress, counts and recipients follow by themselves; when it
+// stops sending the page is drawn again (its buttons change).
+function watchMailing() {
+  const live = document.querySelector("[data-mailing-live]");
+  if (!live || live.dataset.state !== "sending") return;
+  const tick = async () => {
+    const res = await fetch(location.href, { credentials: "same-origin" });
+    if (!res.ok) { setTimeout(tick, 3000); return; }
+    const page = new DOMParser().parseFromString(await res.text(), "text/html");
+    const fresh = page.querySelector("[data-mailing-live]");
+    if (!fresh) return;
+    if (fresh.dataset.state !== "sending") {
+      // Drawn again without the notice of the step that started it.
+      const next = new URL(location.href);
+      next.searchParams.delete("did");
+      location.replace(next);
+      return;
+    }
+    for (const id of ["mailing-live", "recipients"]) {
+      const old = document.getElementById(id);
+      const next = page.getElementById(id);
+      if (old && next) old.replaceWith(document.importNode(next, true));
+    }
+    setTimeout(tick, 1000);
+  };
+  setTimeout(tick, 1000);
+}
+
+// "Select all" for a table whose checkboxes belong to a form by id (a selection's members).
+function selectAll() {
+  document.querySelectorAll("input[data-select-all]").forEach((all) => {
+    const form = all.dataset.selectAll;
+    if (!form) return;
+    all.addEventListener("change", () => {
+      document.querySelectorAll(`input[name=ids][form="${form}"]`).forEach((c) => { c.checked = all.checked; });
+    });
+  });
+}
+
+// The list's "Add to selection": a name is asked only for a new selection.
+function bulkSelection() {
+  const name = document.querySelector("input[data-bulk-new]");
+  const choice = name && document.getElementById(name.dataset.bulkNew);
+  const action = document.getElementById("bulk-action");
+  if (!name || !choice || !action) return;
+  const show = () => { name.hidden = action.value !== "selection" || choice.value !== "new"; };
+  choice.addEventListener("change", show);
+  action.addEventListener("change", show);
+  show();
+}
+
 palette();
 relations();
 watchJobs();
@@ -366,6 +492,13 @@ shortcuts();
 filters();
 autosubmit();
 refresh();
+selectionBuilder();
+variantTabs();
+fitFrames();
+localTimes();
+watchMailing();
+selectAll();
+bulkSelection();
 export { csrf };
 
 // The status report's print view: its button opens the browser's print dialog (print or PDF).

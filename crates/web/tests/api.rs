@@ -190,6 +190,7 @@ anchora_store::on_both_databases!(
     login_sessions_and_csrf,
     reminders_go_once_through_a_real_smtp_server,
     browser_jobs_show_progress_and_cancel,
+    browser_build_a_selection_write_a_template_and_send,
     consent_per_purpose_api_and_page,
     unsubscribe_links_opt_out_per_purpose,
     selections_through_the_api,
@@ -298,6 +299,10 @@ use mailings::*;
 
 #[path = "api/imap_server.rs"]
 mod imap_server;
+
+#[path = "api/mailing_pages.rs"]
+mod mailing_pages;
+use mailing_pages::*;
 
 impl H {
     fn backend(&self) -> &'static str {

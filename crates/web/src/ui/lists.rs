@@ -74,6 +74,8 @@ struct ListPage {
     hidden_view: Vec<(String, String)>,
     bulk_fields: Vec<Choice>,
     bulk_result: Option<String>,
+    /// Selections of this object the user may add ticked rows to: (id, name).
+    selections: Vec<(String, String)>,
     back: String,
     /// A record just moved to the trash, to offer Undo for.
     trashed: Option<String>,
@@ -132,6 +134,7 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
     let saved = ui.authed.crm.views(&ui.authed.principal, &def.name).await;
     let users = ui.authed.crm.users(&ui.authed.principal).await;
     let (saved, users) = (saved.unwrap_or_default(), users.unwrap_or_default());
+    let selections = super::selections::changeable(&ui, &def.name).await;
     let loaded = Loaded {
         page,
         error,
@@ -139,7 +142,9 @@ pub async fn list_page(ui: Ui, Path(object): Path<String>, Query(q): Query<Vec<(
         saved,
         users,
     };
-    Ok(ui.page(StatusCode::OK, list_view(&ui, &def, &state, &q, loaded).render()))
+    let mut page = list_view(&ui, &def, &state, &q, loaded);
+    page.selections = selections;
+    Ok(ui.page(StatusCode::OK, page.render()))
 }
 
 /// The page of records read, or the mistake in the URL (filter, sort, cursor) that kept it
@@ -362,7 +367,7 @@ fn counted(tr: &Tr, from: u64, shown: u64, total: Total) -> String {
 }
 
 /// The fields the filter builder offers, system fields last, with the operators each takes.
-fn filter_fields(tr: &Tr, def: &ObjectDef) -> Vec<Choice> {
+pub(super) fn filter_fields(tr: &Tr, def: &ObjectDef) -> Vec<Choice> {
     def.active_fields()
         .filter(|f| f.filterable)
         .cloned()
@@ -380,7 +385,7 @@ fn filter_fields(tr: &Tr, def: &ObjectDef) -> Vec<Choice> {
 }
 
 /// Every operator of the filter builder, in words.
-fn builder_ops(tr: &Tr) -> Vec<Choice> {
+pub(super) fn builder_ops(tr: &Tr) -> Vec<Choice> {
     Op::BUILDER
         .iter()
         .map(|o| Choice {
@@ -484,6 +489,7 @@ fn list_view(ui: &Ui, def: &ObjectDef, state: &ListState, q: &[(String, String)]
             (Some(done), Some(failed)) => Some(tr.tn("bulk-done", &[("done", done), ("failed", failed)])),
             _ => None,
         },
+        selections: Vec::new(),
         back: ui.path.clone(),
         trashed: get("trashed").filter(|t| anchora_core::RecordId::parse(t).is_some()),
         conditions: state.conditions.clone(),
@@ -549,6 +555,9 @@ pub async fn bulk(Path(object): Path<String>, Posted { ui, form }: Posted<Vec<(S
     let def = ui.object(&object).or_not_found(&ui)?;
     if super::form_value(&form, "action") == "export" {
         return Ok(super::exports::export_selection(&ui, &def, export_ids(&form)).await);
+    }
+    if super::form_value(&form, "action") == "selection" {
+        return Ok(super::selections::add_ticked(&ui, &def, &form).await);
     }
     let action = bulk_action(&def, &form, NumberFormat::of_locale(ui.tr.locale));
     let (targets, malformed) = bulk_targets(&form);

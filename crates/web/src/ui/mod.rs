@@ -16,13 +16,17 @@ mod jobs;
 mod labels;
 mod lists;
 mod logs;
+mod mailings;
+mod marketing;
 mod page_error;
 mod posted;
 mod projects;
 mod quality;
 mod records;
 mod reports;
+mod selections;
 mod svg;
+mod templates;
 mod totals;
 
 use crate::AppState;
@@ -175,6 +179,23 @@ pub fn router() -> Router<AppState> {
         .route("/duplicates/dismiss", post(duplicates::dismiss))
         .route("/duplicates/merge", post(duplicates::merge))
         .route("/duplicates/undo", post(duplicates::undo))
+        .route("/selections", get(selections::selections_page).post(selections::build))
+        .route("/selections/new", get(selections::new_page))
+        .route("/selections/{id}", get(selections::selection_page))
+        .route("/selections/{id}/add", post(selections::add))
+        .route("/selections/{id}/remove", post(selections::remove))
+        .route("/selections/{id}/delete", post(selections::delete))
+        .route("/selections/{id}/print", get(selections::print))
+        .route("/templates", get(templates::templates_page).post(templates::create))
+        .route("/templates/new", get(templates::new_page))
+        .route("/templates/{id}", get(templates::edit_page).post(templates::save))
+        .route("/templates/{id}/delete", post(templates::delete))
+        .route("/templates/{id}/print", get(templates::print_page))
+        .route("/mailings", get(mailings::mailings_page).post(mailings::create))
+        .route("/mailings/new", get(mailings::new_page))
+        .route("/mailings/{id}", get(mailings::mailing_page).post(mailings::update))
+        .route("/mailings/{id}/edit", get(mailings::edit_page))
+        .route("/mailings/{id}/{step}", post(mailings::step))
         .route("/imports/{id}/start", post(imports::start))
         .route("/imports/{id}/rejected.csv", get(imports::rejected))
         .route("/imports/{id}/warnings.csv", get(imports::warnings_csv))
@@ -357,6 +378,21 @@ impl Ui {
             label: tr.t("nav-tokens"),
             current: current == "tokens",
         });
+        let item = |href: &str, key: &str, name: &str| NavItem {
+            href: href.into(),
+            label: tr.t(key),
+            current: current == name,
+        };
+        let mut work = vec![
+            item("/home", "nav-my-work", "home"),
+            item("/reports", "nav-reports", "reports"),
+        ];
+        // Selections, templates and mailings, for those who may send mass mailings.
+        if p.may(Permission::MassMail, policy) {
+            work.push(item("/mailings", "nav-mailings", "mailings"));
+        }
+        work.push(item("/quality", "nav-quality", "quality"));
+        work.push(item("/projects", "nav-project", "projects"));
         let labels_json = serde_json::Value::Object(
             self.schema
                 .objects
@@ -384,28 +420,7 @@ impl Ui {
                 .map(|s| s.csrf_token.clone())
                 .unwrap_or_default(),
             objects: nav,
-            work: vec![
-                NavItem {
-                    href: "/home".into(),
-                    label: tr.t("nav-my-work"),
-                    current: current == "home",
-                },
-                NavItem {
-                    href: "/reports".into(),
-                    label: tr.t("nav-reports"),
-                    current: current == "reports",
-                },
-                NavItem {
-                    href: "/quality".into(),
-                    label: tr.t("nav-quality"),
-                    current: current == "quality",
-                },
-                NavItem {
-                    href: "/projects".into(),
-                    label: tr.t("nav-project"),
-                    current: current == "projects",
-                },
-            ],
+            work,
             admin,
         }
     }
