@@ -448,6 +448,11 @@ async fn serve(
             )),
             None => None,
         };
+        if let Some(address) = &web.bounce_address
+            && anchora_core::value::normalise_email(address).is_none()
+        {
+            anyhow::bail!("--bounce-address: {address:?} is not a plain address such as bounces@example.se");
+        }
         let handler = Arc::new(anchora_web::reminders::ServerJobs {
             bounce_address: web.bounce_address.clone(),
             bounce_mailbox,

@@ -24,7 +24,10 @@ pub struct Email {
 pub enum Delivery {
     /// The server took it (250).
     Sent,
-    /// Refused for good (a 5xx answer): the address does not take mail.
+    /// The address does not take mail (a 5xx answer saying so: 5.1.x, a mailbox disabled).
+    Bounced(String),
+    /// Refused for good for another reason (the message, the sender, a policy, a message
+    /// that could not be written): the address is not to blame.
     Rejected(String),
     /// Refused for now (a 4xx answer), or the server was not reached: nothing went; try later.
     Deferred(String),

@@ -39,7 +39,7 @@ pub async fn erase(tx: &mut Tx, backend: Backend, e: &Erasure, ctx: WriteCtx) ->
     // Consent events name the person: they go with them.
     crate::consent::forget_person(tx, backend, e.id).await?;
     crate::selections::forget_record(tx, backend, e.id).await?;
-    crate::mailings::forget_person(tx, backend, e.id).await?;
+    crate::mailings::forget_person(tx, backend, e.id, e.email.as_deref()).await?;
     tx.exec()
         .execute(
             backend.build(

@@ -35,7 +35,7 @@ pub fn tables(backend: Backend) -> Vec<String> {
             "CREATE TABLE mailing_recipients (mailing_id {uuid} NOT NULL REFERENCES mailings(id) ON DELETE CASCADE, \
              person_id {uuid} NOT NULL, email TEXT, language TEXT, status TEXT NOT NULL, skip TEXT, \
              attempts BIGINT NOT NULL, next_try_at {ts}, detail TEXT, sent_at {ts}, tag TEXT NOT NULL, \
-             PRIMARY KEY (mailing_id, person_id))"
+             claimed_by TEXT, PRIMARY KEY (mailing_id, person_id))"
         ),
         "CREATE INDEX mailing_recipients_status ON mailing_recipients (mailing_id, status, person_id)".into(),
         "CREATE INDEX mailing_recipients_sent ON mailing_recipients (mailing_id, sent_at)".into(),
@@ -200,12 +200,26 @@ async fn add_invalid(
 }
 
 /// An erased person leaves every mailing's snapshot (the erasure's transaction).
-pub async fn forget_person(tx: &mut Tx, backend: Backend, person: RecordId) -> std::result::Result<u64, sqlx::Error> {
+pub async fn forget_person(
+    tx: &mut Tx,
+    backend: Backend,
+    person: RecordId,
+    email: Option<&str>,
+) -> std::result::Result<u64, sqlx::Error> {
     let stmt = Query::delete()
         .from_table("mailing_recipients")
         .and_where(Expr::col("person_id").eq(backend.uuid(Some(person.0))))
         .to_owned();
-    tx.exec().execute(backend.build(&stmt)).await
+    let gone = tx.exec().execute(backend.build(&stmt)).await?;
+    // The address they bounced on is theirs too.
+    if let Some(email) = email {
+        let stmt = Query::delete()
+            .from_table("invalid_addresses")
+            .and_where(Expr::col("email").eq(email.trim().to_lowercase()))
+            .to_owned();
+        tx.exec().execute(backend.build(&stmt)).await?;
+    }
+    Ok(gone)
 }
 
 /// A merged person's recipient rows follow them (the merge's transaction); a mailing both were
@@ -347,37 +361,59 @@ impl MailingStore for SqlStore {
                     ]);
                 }
                 let mut sql = insert_rows(backend, "mailing_recipients", &RECIPIENT, values);
-                // A snapshot taken again after a cut-off keeps the rows the first one wrote.
-                sql.text.push_str(" ON CONFLICT (mailing_id, person_id) DO NOTHING");
+                // A snapshot taken again after a cut-off keeps the rows the first one wrote
+                // (and an address another of its rows holds stays with that row).
+                sql.text.push_str(" ON CONFLICT DO NOTHING");
                 tx.exec().execute(sql).await.map_err(db_error)?;
             }
             Ok(())
         })
     }
 
-    async fn claim_recipients(&self, mailing: MailingId, now: DateTime<Utc>, max: u32) -> Result<Vec<Recipient>> {
+    async fn claim_recipients(
+        &self,
+        mailing: MailingId,
+        now: DateTime<Utc>,
+        max: u32,
+        claimer: &str,
+    ) -> Result<Vec<Recipient>> {
         let backend = self.backend_kind();
-        let (p1, p2) = (backend.param(1), backend.param(2));
+        let (p1, p2, p3) = (backend.param(1), backend.param(2), backend.param(3));
+        // PostgreSQL: rows another claim holds are passed over (SKIP LOCKED), and the outer
+        // condition is asked again, so two claims never take one recipient. The pick is
+        // MATERIALIZED: a subquery with SKIP LOCKED run again for each row would pick other
+        // rows each time and claim more than `max`.
+        let skip_locked = if backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
         // Queued ones first, then deferred ones now due: each an ordered walk of the index on
         // (mailing, status, person), where one query with OR would read the whole snapshot.
         let queued = format!(
-            "UPDATE mailing_recipients SET status = 'sending' WHERE mailing_id = {p1} AND person_id IN \
-             (SELECT person_id FROM mailing_recipients WHERE mailing_id = {p1} AND status = 'queued' \
-             ORDER BY person_id LIMIT {max}) RETURNING {}",
+            "WITH picked AS MATERIALIZED (SELECT person_id FROM mailing_recipients WHERE mailing_id = {p1} \
+             AND status = 'queued' ORDER BY person_id LIMIT {max}{skip_locked}) \
+             UPDATE mailing_recipients SET status = 'sending', claimed_by = {p2} WHERE mailing_id = {p1} \
+             AND status = 'queued' AND person_id IN (SELECT person_id FROM picked) RETURNING {}",
             recipient_columns()
         );
         let deferred = |room: usize| {
             format!(
-                "UPDATE mailing_recipients SET status = 'sending' WHERE mailing_id = {p1} AND person_id IN \
-                 (SELECT person_id FROM mailing_recipients WHERE mailing_id = {p1} AND status = 'deferred' \
-                 AND next_try_at <= {p2} ORDER BY person_id LIMIT {room}) RETURNING {}",
+                "WITH picked AS MATERIALIZED (SELECT person_id FROM mailing_recipients WHERE mailing_id = {p1} \
+                 AND status = 'deferred' AND next_try_at <= {p3} ORDER BY person_id LIMIT {room}{skip_locked}) \
+                 UPDATE mailing_recipients SET status = 'sending', claimed_by = {p2} WHERE mailing_id = {p1} \
+                 AND status = 'deferred' AND next_try_at <= {p3} AND person_id IN (SELECT person_id FROM picked) \
+                 RETURNING {}",
                 recipient_columns()
             )
         };
         in_write!(self.pool(), |tx| {
             let mut rows = tx
                 .exec()
-                .fetch_all(crate::db::Sql::new(queued, vec![backend.uuid(Some(mailing.0))]))
+                .fetch_all(crate::db::Sql::new(
+                    queued,
+                    vec![backend.uuid(Some(mailing.0)), claimer.into()],
+                ))
                 .await
                 .map_err(db_error)?;
             let room = (max as usize).saturating_sub(rows.len());
@@ -386,7 +422,11 @@ impl MailingStore for SqlStore {
                     tx.exec()
                         .fetch_all(crate::db::Sql::new(
                             deferred(room),
-                            vec![backend.uuid(Some(mailing.0)), backend.datetime(Some(now))],
+                            vec![
+                                backend.uuid(Some(mailing.0)),
+                                claimer.into(),
+                                backend.datetime(Some(now)),
+                            ],
                         ))
                         .await
                         .map_err(db_error)?,
@@ -402,17 +442,39 @@ impl MailingStore for SqlStore {
         })
     }
 
+    async fn claimers(&self, mailing: MailingId) -> Result<Vec<String>> {
+        let backend = self.backend_kind();
+        let text = format!(
+            "SELECT DISTINCT claimed_by FROM mailing_recipients WHERE mailing_id = {} AND status = 'sending'",
+            backend.param(1)
+        );
+        let rows = self
+            .pool()
+            .exec()
+            .fetch_all(crate::db::Sql::new(text, vec![backend.uuid(Some(mailing.0))]))
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| r.opt_string(0).map(Option::unwrap_or_default))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(db_error)
+    }
+
     async fn settle_recipients(
         &self,
         mailing: MailingId,
+        claimer: &str,
         outcomes: &[Outcome],
         activity_object: Option<&ObjectDef>,
-        activities: &[Record],
-        invalid: &[InvalidAddress],
+        activities: &[(RecordId, Record)],
+        invalid: &[(RecordId, InvalidAddress)],
         ctx: WriteCtx,
     ) -> Result<()> {
         let backend = self.backend_kind();
         in_write!(self.pool(), |tx| {
+            // Only rows this claim still holds change; what went for the others (erased, or
+            // taken over as uncertain) leaves no activity and marks no address.
+            let mut settled = HashSet::new();
             for o in outcomes {
                 let stmt = Query::update()
                     .table("mailing_recipients")
@@ -425,24 +487,49 @@ impl MailingStore for SqlStore {
                     .and_where(Expr::col("mailing_id").eq(backend.uuid(Some(mailing.0))))
                     .and_where(Expr::col("person_id").eq(backend.uuid(Some(o.person.0))))
                     .and_where(Expr::col("status").eq("sending"))
+                    .and_where(Expr::col("claimed_by").eq(claimer))
                     .to_owned();
-                tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)?;
+                if tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1 {
+                    settled.insert(o.person);
+                }
             }
+            let activities: Vec<Record> = activities
+                .iter()
+                .filter(|(person, _)| settled.contains(person))
+                .map(|(_, a)| a.clone())
+                .collect();
             if let Some(object) = activity_object
                 && !activities.is_empty()
             {
-                crate::records::insert_many(tx, backend, object, activities, ctx)
+                crate::records::insert_many(tx, backend, object, &activities, ctx)
                     .await
                     .map_err(db_error)?;
             }
-            add_invalid(tx, backend, invalid).await.map_err(db_error)?;
+            let invalid: Vec<InvalidAddress> = invalid
+                .iter()
+                .filter(|(person, _)| settled.contains(person))
+                .map(|(_, i)| i.clone())
+                .collect();
+            add_invalid(tx, backend, &invalid).await.map_err(db_error)?;
             Ok(())
         })
     }
 
-    async fn mark_uncertain(&self, mailing: MailingId) -> Result<u64> {
-        self.move_status(mailing, RecipientStatus::Sending, RecipientStatus::Uncertain)
-            .await
+    async fn mark_uncertain(&self, mailing: MailingId, claimers: &[String]) -> Result<u64> {
+        if claimers.is_empty() {
+            return Ok(0);
+        }
+        let backend = self.backend_kind();
+        let stmt = Query::update()
+            .table("mailing_recipients")
+            .value("status", RecipientStatus::Uncertain.as_str())
+            .and_where(Expr::col("mailing_id").eq(backend.uuid(Some(mailing.0))))
+            .and_where(Expr::col("status").eq(RecipientStatus::Sending.as_str()))
+            .and_where(Expr::col("claimed_by").is_in(claimers.iter().cloned()))
+            .to_owned();
+        in_write!(self.pool(), |tx| {
+            tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)
+        })
     }
 
     async fn requeue_uncertain(&self, mailing: MailingId) -> Result<u64> {

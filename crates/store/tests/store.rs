@@ -123,7 +123,12 @@ anchora_store::on_both_databases!(
     an_import_whose_job_is_cancelled_can_be_started_again,
     consent_is_kept_per_purpose_with_its_proof,
     selections_combine_picked_filtered_and_suppressed_records,
+    concurrent_claims_never_take_one_recipient_twice,
 );
+
+#[path = "store/mailings.rs"]
+mod mailings;
+use mailings::concurrent_claims_never_take_one_recipient_twice;
 
 #[path = "store/selections.rs"]
 mod selections;

@@ -107,7 +107,7 @@ impl Mailer for SmtpMailer {
     async fn deliver(&self, email: &Email) -> Delivery {
         let msg = match message(&self.from, email) {
             Ok(msg) => msg,
-            // A message that cannot be written (a bad address) is refused for good.
+            // A message that cannot be written is refused for good, without blaming the address.
             Err(e) => return Delivery::Rejected(e.detail),
         };
         let outcome = match self.transport.send(msg).await {
@@ -119,18 +119,55 @@ impl Mailer for SmtpMailer {
     }
 }
 
-/// What an SMTP error means for the message: an answer says it (5xx for good, 4xx for now);
+/// What an SMTP error means for the message: a 5xx answer blames the address only when it
+/// says so (an enhanced status 5.1.x, bad mailbox or address, or 5.2.1, mailbox disabled;
+/// without one, 550/551/553 naming the user, mailbox or recipient); any other 5xx (a policy,
+/// the message's size, the sender, authentication) refuses this message only. 4xx is for now;
 /// no connection means nothing went; a connection lost on the way may have delivered it.
 fn classify(e: &lettre::transport::smtp::Error) -> Delivery {
-    let why = e.to_string();
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        why.push_str(": ");
+        why.push_str(&s.to_string());
+        source = s.source();
+    }
     if e.is_permanent() {
-        Delivery::Rejected(why)
+        if blames_address(e.status().map(|c| c.to_string()).as_deref(), &why) {
+            Delivery::Bounced(why)
+        } else {
+            Delivery::Rejected(why)
+        }
     } else if e.is_transient() {
         Delivery::Deferred(why)
     } else if e.is_timeout() || why.starts_with("network error") || e.is_response() {
         Delivery::Uncertain(why)
     } else {
         Delivery::Deferred(why)
+    }
+}
+
+/// Whether a permanent refusal (`code`, the server's words `text`) says the address takes no
+/// mail.
+fn blames_address(code: Option<&str>, text: &str) -> bool {
+    let enhanced = text
+        .split(|c: char| c.is_whitespace() || c == ':' || c == ';')
+        .find(|w| {
+            let parts: Vec<&str> = w.split('.').collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        });
+    match enhanced {
+        Some(status) => status.starts_with("5.1.") || status == "5.2.1",
+        None => {
+            let lower = text.to_lowercase();
+            matches!(code, Some("550" | "551" | "553"))
+                && ["user", "mailbox", "recipient", "address"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+        }
     }
 }
 
@@ -217,5 +254,39 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.detail.contains("recipient"));
+    }
+
+    #[test]
+    fn only_a_refusal_that_blames_the_address_marks_it() {
+        assert!(blames_address(
+            Some("550"),
+            "permanent error (550): 5.1.1 <a@b.se>: Recipient address rejected: User unknown"
+        ));
+        assert!(blames_address(
+            Some("550"),
+            "permanent error (550): 5.1.10 RESOLVER.ADR.RecipientNotFound"
+        ));
+        assert!(blames_address(
+            Some("550"),
+            "permanent error (550): 5.2.1 The email account that you tried to reach is disabled"
+        ));
+        assert!(blames_address(Some("550"), "permanent error (550): No such user here"));
+        assert!(!blames_address(
+            Some("554"),
+            "permanent error (554): 5.7.1 Message rejected due to DMARC policy"
+        ));
+        assert!(!blames_address(
+            Some("552"),
+            "permanent error (552): 5.3.4 Message size exceeds fixed limit"
+        ));
+        assert!(!blames_address(
+            Some("535"),
+            "permanent error (535): 5.7.8 Authentication credentials invalid"
+        ));
+        assert!(!blames_address(
+            Some("550"),
+            "permanent error (550): 5.7.1 Service unavailable; client host blocked"
+        ));
+        assert!(!blames_address(Some("550"), "permanent error (550): spam detected"));
     }
 }

@@ -42,10 +42,14 @@ impl ServerJobs {
     /// Take the bounce reports waiting in the bounce mailbox and mark each one's recipient
     /// bounced (a permanent failure) in its workspace. A report read twice changes nothing the
     /// second time.
-    pub async fn read_bounces(&self, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+    pub async fn read_bounces(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
         let Some((mailbox, workspaces)) = &self.bounce_mailbox else {
             return Ok(Some(json!({"mailbox": "none"})));
         };
+        // One mailbox serves every workspace: the main workspace's schedule reads it.
+        if crm.workspace() != anchora_core::workspace::DEFAULT_WORKSPACE {
+            return Ok(Some(json!({"mailbox": "read by the main workspace"})));
+        }
         ctx.phase("reading", None);
         let bounces = mailbox.take_bounces(BOUNCES_PER_RUN).await.map_err(|e| {
             anchora_core::Error::new(anchora_core::ErrorCode::Unavailable, format!("the bounce mailbox: {e}"))
@@ -66,10 +70,14 @@ impl ServerJobs {
                 Some(d) => format!("{} {d}", bounce.status),
                 None => bounce.status.clone(),
             };
-            if crm.record_bounce(&bounce.verp, true, &why).await? {
-                marked += 1;
-            } else {
-                unknown += 1;
+            // One report the database cannot take does not lose the others read with it.
+            match crm.record_bounce(&bounce.verp, true, &why).await {
+                Ok(true) => marked += 1,
+                Ok(false) => unknown += 1,
+                Err(e) => {
+                    tracing::warn!(error = %e.detail, "a bounce report could not be recorded");
+                    unknown += 1;
+                }
             }
             ctx.advance(1);
         }
@@ -92,7 +100,7 @@ impl JobHandler for ServerJobs {
                 };
                 crm.run_mailing_job(job, ctx, &outbox).await
             }
-            Some(JobKind::Bounces) => self.read_bounces(ctx).await,
+            Some(JobKind::Bounces) => self.read_bounces(crm, ctx).await,
             _ => CrmJobs.run(crm, job, ctx).await,
         }
     }

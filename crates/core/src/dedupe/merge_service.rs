@@ -185,12 +185,17 @@ impl Crm {
             undone_at: None,
         };
         batch.merge = Some(entry.clone());
+        if def.name == crate::gdpr::PERSON {
+            // A withdrawal on the merged person must not be lost with them: carried over before
+            // the merge, so a merge never stands without it (a merge that then fails leaves the
+            // kept person with the stricter consent, which is safe).
+            self.carry_consents(gone.id, keep.id, who.user_id).await?;
+        }
         self.apply(who, &batch, now, "merge").await?;
         if def.name == crate::gdpr::PERSON {
-            // A withdrawal on the merged person must not be lost with them, nor the lists
-            // they were picked into.
-            self.carry_consents(gone.id, keep.id, who.user_id).await?;
+            // The lists they were picked into, and the mailings under way, follow them.
             self.store.copy_membership(gone.id, keep.id, now).await?;
+            self.store.move_recipients(gone.id, keep.id).await?;
         }
         let pair = ordered(keep.id, gone.id);
         self.store

@@ -20,6 +20,8 @@ pub struct Erasure {
     /// Records that point at it: their fields are cleared and their change-log values of those
     /// fields scrubbed. `blank` fields are set to NULL, `mark` (required) fields to `ERASED`.
     pub scrubs: Vec<Scrub>,
+    /// The person's e-mail address, for what is kept by address (addresses that bounced).
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -146,6 +146,7 @@ impl crate::service::Crm {
             object,
             id: person.id,
             scrubs,
+            email: person.get("email").to_text(),
         };
         let ctx = crate::store::WriteCtx {
             actor: who.user_id,

@@ -290,6 +290,6 @@ mod tests {
         for s in JobState::ALL {
             assert_eq!(JobState::parse(s.as_str()), Some(s));
         }
-        assert_eq!(JobKind::parse("mailing"), None);
+        assert_eq!(JobKind::parse("mail_merge"), None);
     }
 }

@@ -249,21 +249,32 @@ pub trait MailingStore: Send + Sync {
     /// Add recipients to a snapshot (a batch of it); one already there stays as it is.
     async fn add_recipients(&self, recipients: &[Recipient]) -> Result<()>;
     /// Claim up to `max` recipients due to go (queued, or deferred and due), in person order:
-    /// they become `sending`.
-    async fn claim_recipients(&self, mailing: MailingId, now: DateTime<Utc>, max: u32) -> Result<Vec<Recipient>>;
-    /// Settle claimed recipients and keep the e-mail activities of those sent (of
-    /// `activity_object`), in one transaction; only recipients still `sending` change.
+    /// they become `sending`, held by `claimer` (a job's attempt). Two claims never take one.
+    async fn claim_recipients(
+        &self,
+        mailing: MailingId,
+        now: DateTime<Utc>,
+        max: u32,
+        claimer: &str,
+    ) -> Result<Vec<Recipient>>;
+    /// Who holds the mailing's recipients that are `sending` (each claim's attempt).
+    async fn claimers(&self, mailing: MailingId) -> Result<Vec<String>>;
+    /// Settle recipients `claimer` claimed, and keep the e-mail activities of those sent (of
+    /// `activity_object`) and the addresses that bounced, each by its person, in one
+    /// transaction; only recipients the claim still holds change, and only theirs are kept.
+    #[allow(clippy::too_many_arguments)]
     async fn settle_recipients(
         &self,
         mailing: MailingId,
+        claimer: &str,
         outcomes: &[Outcome],
         activity_object: Option<&crate::meta::ObjectDef>,
-        activities: &[Record],
-        invalid: &[InvalidAddress],
+        activities: &[(RecordId, Record)],
+        invalid: &[(RecordId, InvalidAddress)],
         ctx: crate::write::WriteCtx,
     ) -> Result<()>;
-    /// Recipients left `sending` by an attempt that died become `uncertain`; how many.
-    async fn mark_uncertain(&self, mailing: MailingId) -> Result<u64>;
+    /// Recipients these (dead) claims left `sending` become `uncertain`; how many.
+    async fn mark_uncertain(&self, mailing: MailingId, claimers: &[String]) -> Result<u64>;
     /// Uncertain recipients queued again (a person said so); how many.
     async fn requeue_uncertain(&self, mailing: MailingId) -> Result<u64>;
     /// Recipients in person order after `after`, of one status when given.

@@ -28,6 +28,8 @@ const SNAPSHOT_BATCH: usize = 1_000;
 /// Messages claimed at once: sent side by side over the mailer's pooled connections. A server
 /// killed mid-batch leaves at most this many uncertain.
 const SEND_BATCH: u32 = 32;
+/// Batches between readings of the snapshot's counts (bounce reports come in meanwhile).
+const TALLY_EVERY: u64 = 20;
 /// Characters of a message kept in its e-mail activity.
 const ACTIVITY_BODY: usize = 20_000;
 
@@ -63,6 +65,15 @@ fn new_tag(workspace: &str) -> String {
 /// The workspace a VERP tag names.
 pub fn tag_workspace(tag: &str) -> Option<&str> {
     tag.rsplit_once('-').map(|(workspace, _)| workspace)
+}
+
+/// The unsubscribe link a message carries (its `List-Unsubscribe` header).
+fn link_of(email: &Email) -> &str {
+    email
+        .headers
+        .iter()
+        .find(|(name, _)| name == "List-Unsubscribe")
+        .map_or("", |(_, v)| v.trim_start_matches('<').trim_end_matches('>'))
 }
 
 /// A person's address as a mailing keeps it: checked, and folded to lower case whole, so one
@@ -115,7 +126,7 @@ impl Crm {
             .and_then(Json::as_str)
             .and_then(MailingId::parse)
             .ok_or_else(|| Error::new(ErrorCode::ValidationFailed, "the job names no mailing"))?;
-        let Some(mut mailing) = self.store.mailing(id).await? else {
+        let Some(mailing) = self.store.mailing(id).await? else {
             return Ok(Some(json!({ "mailing": "gone" })));
         };
         // Only the mailing's current job sends: an attempt of an older one (its worker died after
@@ -123,7 +134,47 @@ impl Crm {
         if mailing.job != Some(job.id) || mailing.state != MailingState::Sending {
             return Ok(Some(json!({ "superseded": true })));
         }
+        match self.send_mailing(job, ctx, outbox, mailing).await {
+            Ok(out) => Ok(out),
+            // The database or the mail server away: the job's next attempt goes on.
+            Err(e) if matches!(e.code, ErrorCode::Internal | ErrorCode::Unavailable) && !ctx.stopped() => Err(e),
+            // Anything else would fail again (the template or selection gone, the owner no
+            // longer allowed, the job cancelled): the mailing pauses, saying why, and waits
+            // for a person.
+            Err(e) => {
+                self.pause_because(id, &e.detail).await?;
+                Ok(Some(json!({ "mailing": "paused", "because": e.detail })))
+            }
+        }
+    }
+
+    /// Pause a mailing that is sending, saying why.
+    async fn pause_because(&self, id: MailingId, why: &str) -> Result<()> {
+        let Some(now) = self.store.mailing(id).await? else {
+            return Ok(());
+        };
+        if now.state != MailingState::Sending {
+            return Ok(());
+        }
+        let mut paused = now.clone();
+        paused.state = MailingState::Paused;
+        paused.paused_because = Some(why.chars().take(500).collect());
+        paused.version += 1;
+        paused.updated_at = self.clock.now();
+        self.store.update_mailing(&paused, now.version).await?;
+        Ok(())
+    }
+
+    async fn send_mailing(
+        &self,
+        job: &Job,
+        ctx: &JobCtx,
+        outbox: &Outbox<'_>,
+        mut mailing: Mailing,
+    ) -> Result<Option<Json>> {
         let owner = self.starter(job).await?;
+        // Whoever started it must still be allowed to send mass mailings.
+        self.authorize(&owner, crate::auth::Permission::MassMail).await?;
         let now = self.clock.now();
         if let Some(start) = mailing.start_at.filter(|s| *s > now) {
             return self.wait(&mut mailing, job.id, start).await;
@@ -131,12 +182,23 @@ impl Crm {
         if mailing.prepared_at.is_none() {
             self.take_snapshot(&owner, &mut mailing, ctx).await?;
         }
-        // Whatever an earlier attempt of this job left on the way is of unknown fate.
-        let uncertain = self.store.mark_uncertain(mailing.id).await?;
+        // What a dead attempt left on the way is of unknown fate; what a live one (an older
+        // job finishing its batch after a pause and resume) holds, it settles itself.
+        let claimer = format!("{}#{}", job.id, job.attempts);
+        let mut dead = Vec::new();
+        for other in self.store.claimers(mailing.id).await? {
+            if self.claim_is_dead(&other, job).await? {
+                dead.push(other);
+            }
+        }
+        let uncertain = self.store.mark_uncertain(mailing.id, &dead).await?;
         if uncertain > 0 {
             tracing::warn!(mailing = %mailing.id, uncertain, "recipients cut off mid-send are marked uncertain");
         }
-        match self.send_until_wait(&owner, &mut mailing, ctx, outbox).await? {
+        match self
+            .send_until_wait(&owner, &mut mailing, ctx, outbox, &claimer)
+            .await?
+        {
             Step::Finished => {
                 let mut done = mailing.clone();
                 done.state = MailingState::Done;
@@ -149,6 +211,28 @@ impl Crm {
             Step::WaitUntil(at) => self.wait(&mut mailing, job.id, at).await,
             Step::Stop => Ok(Some(json!({ "mailing": "stopped" }))),
         }
+    }
+
+    /// Whether the attempt that made a claim (`{job}#{attempt}`) is over: an earlier attempt
+    /// of this job, or a job that ended or whose lease ran out.
+    async fn claim_is_dead(&self, claimer: &str, me: &Job) -> Result<bool> {
+        let Some((job, attempt)) = claimer.split_once('#') else {
+            return Ok(true);
+        };
+        let Some(job) = crate::ids::JobId::parse(job) else {
+            return Ok(true);
+        };
+        if job == me.id {
+            return Ok(attempt != me.attempts.to_string());
+        }
+        Ok(match self.store.job(job).await? {
+            None => true,
+            Some(other) => {
+                other.state != crate::jobs::JobState::Running
+                    || other.lease_until.is_none_or(|until| until < self.clock.now())
+                    || other.attempts.to_string() != attempt
+            }
+        })
     }
 
     /// End this job and queue the next for `at`, unless someone changed the mailing meanwhile
@@ -277,6 +361,7 @@ impl Crm {
         mailing: &mut Mailing,
         ctx: &JobCtx,
         outbox: &Outbox<'_>,
+        claimer: &str,
     ) -> Result<Step> {
         let template = mailing
             .template_copy
@@ -292,6 +377,7 @@ impl Crm {
         ctx.phase("sending", Some(waiting));
         // Tallies kept as the batches settle (counting the snapshot after each would read all
         // of it each time).
+        let mut batches = 0u64;
         let mut tally = Tally {
             sent: counts.get("sent").copied().unwrap_or(0),
             bounced: counts.get("bounced").copied().unwrap_or(0),
@@ -331,7 +417,7 @@ impl Crm {
                 }
                 allowed = allowed.min(u32::try_from(left).unwrap_or(u32::MAX));
             }
-            let claimed = self.store.claim_recipients(mailing.id, now, allowed).await?;
+            let claimed = self.store.claim_recipients(mailing.id, now, allowed, claimer).await?;
             if claimed.is_empty() {
                 return match self.store.next_deferred(mailing.id).await? {
                     Some(at) => Ok(Step::WaitUntil(at.max(now))),
@@ -348,6 +434,7 @@ impl Crm {
                     &person,
                     activity.as_ref(),
                     outbox,
+                    claimer,
                 )
                 .await?;
             ctx.advance(settled.len() as u64);
@@ -357,6 +444,13 @@ impl Crm {
                     RecipientStatus::Bounced => tally.bounced += 1,
                     _ => {}
                 }
+            }
+            batches += 1;
+            // Bounce reports arrive on their own: the tally is read again now and then.
+            if batches.is_multiple_of(TALLY_EVERY) {
+                let counts = self.store.recipient_counts(mailing.id).await?;
+                tally.sent = counts.get("sent").copied().unwrap_or(0);
+                tally.bounced = counts.get("bounced").copied().unwrap_or(0);
             }
             if self.bounced_too_often(mailing, &tally).await? {
                 return Ok(Step::Stop);
@@ -376,6 +470,7 @@ impl Crm {
         person: &crate::meta::ObjectDef,
         activity: Option<&crate::meta::ObjectDef>,
         outbox: &Outbox<'_>,
+        claimer: &str,
     ) -> Result<Vec<Outcome>> {
         let ids: Vec<RecordId> = claimed.iter().map(|r| r.person).collect();
         let schema = self.schema().await?;
@@ -469,18 +564,29 @@ impl Crm {
             match answer {
                 Delivery::Sent => {
                     outcome.sent_at = Some(now_sent);
-                    activities.push(self.email_activity(mailing, p, email, now_sent));
+                    activities.push((
+                        r.person,
+                        self.email_activity(mailing, p, email, link_of(email), now_sent),
+                    ));
                 }
-                Delivery::Rejected(why) => {
+                Delivery::Bounced(why) => {
                     outcome.status = RecipientStatus::Bounced;
                     // The server answered it: it counts against the throttle like a message sent.
                     outcome.sent_at = Some(now_sent);
-                    invalid.push(InvalidAddress {
-                        email: email.to.clone(),
-                        reason: why.clone(),
-                        at: now,
-                        mailing: Some(mailing.id),
-                    });
+                    invalid.push((
+                        r.person,
+                        InvalidAddress {
+                            email: email.to.clone(),
+                            reason: why.clone(),
+                            at: now,
+                            mailing: Some(mailing.id),
+                        },
+                    ));
+                    outcome.detail = Some(why);
+                }
+                Delivery::Rejected(why) => {
+                    outcome.status = RecipientStatus::Failed;
+                    outcome.sent_at = Some(now_sent);
                     outcome.detail = Some(why);
                 }
                 Delivery::Deferred(why) if attempts >= MAX_ATTEMPTS => {
@@ -504,15 +610,29 @@ impl Crm {
             now: now_sent,
         };
         self.store
-            .settle_recipients(mailing.id, &outcomes, activity, &activities, &invalid, write)
+            .settle_recipients(mailing.id, claimer, &outcomes, activity, &activities, &invalid, write)
             .await?;
         Ok(outcomes)
     }
 
     /// The sent message as an e-mail activity on the person's timeline.
-    fn email_activity(&self, mailing: &Mailing, person: &Record, email: &Email, at: DateTime<Utc>) -> Record {
+    fn email_activity(
+        &self,
+        mailing: &Mailing,
+        person: &Record,
+        email: &Email,
+        link: &str,
+        at: DateTime<Utc>,
+    ) -> Record {
         let mut a = Record::new("activity", RecordId::new_at(at), at, Some(mailing.owner));
-        let body: String = email.text.chars().take(ACTIVITY_BODY).collect();
+        // The unsubscribe link is the recipient's own key: whoever reads the timeline must
+        // not be able to opt them out.
+        let text = if link.is_empty() {
+            email.text.clone()
+        } else {
+            email.text.replace(link, "[unsubscribe link]")
+        };
+        let body: String = text.chars().take(ACTIVITY_BODY).collect();
         a.values.insert("type".into(), Value::Select("email".into()));
         a.values.insert(
             "subject".into(),

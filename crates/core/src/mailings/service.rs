@@ -95,9 +95,26 @@ impl Crm {
         Ok(mailing)
     }
 
-    async fn mailing_view(&self, who: &Principal, mailing: Mailing) -> Result<MailingView> {
+    /// A mailing as the caller sees it: its counts only for those who see every recipient
+    /// (its owner, whose sight the snapshot was taken with, or who sees all people), the text
+    /// it sends only for those who may use its template.
+    async fn mailing_view(&self, who: &Principal, mut mailing: Mailing) -> Result<MailingView> {
+        let schema = self.schema().await?;
+        let sees_all = mailing.owner == who.user_id || self.visible_owners(who, &schema, PERSON).await?.is_none();
+        let counts = if sees_all {
+            self.store.recipient_counts(mailing.id).await?
+        } else {
+            BTreeMap::new()
+        };
+        if mailing
+            .template_copy
+            .as_ref()
+            .is_some_and(|t| !Self::may_use_template(who, t))
+        {
+            mailing.template_copy = None;
+        }
         Ok(MailingView {
-            counts: self.store.recipient_counts(mailing.id).await?,
+            counts,
             may_change: Self::may_change_mailing(who, &mailing),
             mailing,
         })
@@ -376,16 +393,24 @@ impl Crm {
             .map(|a| RecordId::parse(a).ok_or_else(|| Error::field("after", "is not a record id")))
             .transpose()?;
         let limit = limit.unwrap_or(100).clamp(1, MAX_RECIPIENT_PAGE);
-        let page = self.store.recipients(mailing.id, status, after, limit).await?;
-        let next = (page.len() == limit as usize)
-            .then(|| page.last().map(|r| r.person))
-            .flatten();
-        let ids: Vec<RecordId> = page.iter().map(|r| r.person).collect();
-        let seen = self.visible_among(who, PERSON, &ids).await?;
-        Ok(RecipientPage {
-            recipients: page.into_iter().filter(|r| seen.contains(&r.person)).collect(),
-            next,
-        })
+        // Pages of the snapshot are read until `limit` people the caller may see are found:
+        // the cursor is always one of theirs, so it names nobody they may not see.
+        let mut out = Vec::new();
+        let mut from = after;
+        loop {
+            let page = self.store.recipients(mailing.id, status, from, limit).await?;
+            let ended = page.len() < limit as usize;
+            from = page.last().map(|r| r.person);
+            let ids: Vec<RecordId> = page.iter().map(|r| r.person).collect();
+            let seen = self.visible_among(who, PERSON, &ids).await?;
+            out.extend(page.into_iter().filter(|r| seen.contains(&r.person)));
+            if ended || out.len() >= limit as usize {
+                let more = !ended || out.len() > limit as usize;
+                out.truncate(limit as usize);
+                let next = if more { out.last().map(|r| r.person) } else { None };
+                return Ok(RecipientPage { recipients: out, next });
+            }
+        }
     }
 
     /// Who got this mailing but not an earlier one (`since`), and who got that one but not

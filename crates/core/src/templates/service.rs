@@ -141,7 +141,7 @@ pub fn company_of<'a>(schema: &'a Schema, object: &ObjectDef) -> Option<&'a Obje
 }
 
 impl Crm {
-    fn may_use_template(who: &Principal, t: &Template) -> bool {
+    pub(crate) fn may_use_template(who: &Principal, t: &Template) -> bool {
         t.owner == who.user_id || t.shared || who.role == Role::Admin
     }
 
@@ -303,6 +303,7 @@ impl Crm {
     }
 
     pub async fn delete_template(&self, who: &Principal, id: &str) -> Result<()> {
+        self.authorize(who, Permission::MassMail).await?;
         let template = self.usable_template(who, id).await?;
         if !Self::may_change_template(who, &template) {
             return Err(Error::new(ErrorCode::Forbidden, "only its owner deletes a template"));
@@ -401,6 +402,12 @@ impl Crm {
         body: Json,
         mailer: &dyn Mailer,
     ) -> Result<Preview> {
+        // Sending is a write, and a mass mailer's: a read-only token sends nothing.
+        let schema = self.authorize(who, Permission::MassMail).await?;
+        who.require(Permission::MassMail, &schema.policy)?;
+        if who.scope == Scope::Read {
+            return Err(Error::new(ErrorCode::Forbidden, "this token may only read"));
+        }
         let preview = self.preview_template(who, id, body).await?;
         let me = self
             .store

@@ -657,8 +657,9 @@ pub async fn a_bounce_report_over_imap_marks_the_address_invalid(h: H) {
         bounce_mailbox: Some((Arc::new(mailbox), workspaces)),
         ..anchora_web::reminders::ServerJobs::new(h.outbox.clone(), "http://localhost")
     };
+    let main = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
     let read = jobs
-        .read_bounces(&anchora_core::jobs::JobCtx::detached())
+        .read_bounces(&main, &anchora_core::jobs::JobCtx::detached())
         .await
         .unwrap()
         .unwrap();
@@ -667,7 +668,7 @@ pub async fn a_bounce_report_over_imap_marks_the_address_invalid(h: H) {
     assert_eq!(read["soft"], 1, "{read}");
     // Read once: the reports are gone from the mailbox, and reading again finds nothing.
     let again = jobs
-        .read_bounces(&anchora_core::jobs::JobCtx::detached())
+        .read_bounces(&main, &anchora_core::jobs::JobCtx::detached())
         .await
         .unwrap()
         .unwrap();
