@@ -495,8 +495,38 @@ async fn submitted(state: &AppState, ui: Ui, kept: Option<TemplateView>, form: V
     let step = form_value(&form, "step");
     let may_change = kept.as_ref().is_none_or(|k| k.may_change);
     // Adding or removing a language only changes the form.
-    if let Some(rest) = step.strip_prefix("remove:") {
-        if let Ok(i) = rest.parse::<usize>()
+    if let Some(errors) = relanguage(&ui.tr, &mut written, step, form_value(&form, "new_language")) {
+        let mut page = editor_view(&ui, kept.as_ref(), written, may_change, errors).await;
+        if step == "add" {
+            // The new language's tab is the one shown.
+            let last = page.variants.len().saturating_sub(1);
+            for v in &mut page.variants {
+                v.open = v.index == last;
+            }
+        }
+        return Ok(ui.page(StatusCode::OK, page.render()));
+    }
+    match keep(&ui, kept.as_ref(), &written, may_change).await {
+        Ok(id) => Ok(Redirect::to(&after_keeping(state, &ui, &id, step, &form).await).into_response()),
+        Err(e) => {
+            let mut errors = FieldErrors::of(&ui.tr, &e);
+            if e.code == ErrorCode::VersionConflict {
+                // Keep what they wrote; saving again replaces the other version with it.
+                errors.banner = Some(ui.tr.t("template-conflict"));
+                written.version = e.current.as_ref().and_then(|c| c.get("version")).and_then(Json::as_i64);
+            }
+            let page = editor_view(&ui, kept.as_ref(), written, may_change, errors).await;
+            Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render()))
+        }
+    }
+}
+
+/// A language added (`add`, named in `code`) or removed (`remove:{i}`) in the form; what to say
+/// about it. None for any other step.
+fn relanguage(tr: &crate::i18n::Tr, written: &mut Written, step: &str, code: &str) -> Option<FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if let Some(i) = step.strip_prefix("remove:") {
+        if let Ok(i) = i.parse::<usize>()
             && i < written.variants.len()
             && written.variants.len() > 1
         {
@@ -505,77 +535,51 @@ async fn submitted(state: &AppState, ui: Ui, kept: Option<TemplateView>, form: V
                 written.default_language = written.variants.first().map(|v| v.language.clone()).unwrap_or_default();
             }
         }
-        let page = editor_view(&ui, kept.as_ref(), written, may_change, FieldErrors::default()).await;
-        return Ok(ui.page(StatusCode::OK, page.render()));
-    }
-    if step == "add" {
-        let code = form_value(&form, "new_language").trim().to_string();
-        let mut errors = FieldErrors::default();
+    } else if step == "add" {
+        let code = code.trim();
         if code.is_empty() {
             errors
                 .by_field
-                .insert("new_language".into(), ui.tr.t("template-language-needed"));
+                .insert("new_language".into(), tr.t("template-language-needed"));
         } else {
             written.variants.push(Variant {
-                language: code,
+                language: code.to_string(),
                 subject: String::new(),
                 html: String::new(),
                 text: String::new(),
             });
         }
-        let mut page = editor_view(&ui, kept.as_ref(), written, may_change, errors).await;
-        // The new language's tab is the one shown.
-        for v in &mut page.variants {
-            v.open = false;
-        }
-        if let Some(v) = page.variants.last_mut() {
-            v.open = true;
-        }
-        return Ok(ui.page(StatusCode::OK, page.render()));
+    } else {
+        return None;
     }
-    let id = match keep(&ui, kept.as_ref(), &written, may_change).await {
-        Ok(id) => id,
-        Err(e) => {
-            let mut errors = FieldErrors::of(&ui.tr, &e);
-            if e.code == ErrorCode::VersionConflict {
-                // Keep what they wrote; saving again replaces the other version with it.
-                errors.banner = Some(ui.tr.t("template-conflict"));
-                if let Some(v) = e.current.as_ref().and_then(|c| c.get("version")).and_then(Json::as_i64) {
-                    written.version = Some(v);
-                }
+    Some(errors)
+}
+
+/// Where a kept template's form leads: its preview for a record (after sending the test when
+/// asked), or the editor saying it was saved.
+async fn after_keeping(state: &AppState, ui: &Ui, id: &str, step: &str, form: &[(String, String)]) -> String {
+    let (record, language) = (form_value(form, "record"), form_value(form, "preview_language"));
+    let preview = format!(
+        "/templates/{id}?record={}&language={}",
+        url_encode(record),
+        url_encode(language)
+    );
+    match step {
+        "preview" => format!("{preview}#preview"),
+        "test" => {
+            let body = json!({ "record": record, "language": Some(language).filter(|l| !l.is_empty()) });
+            let sent = ui
+                .authed
+                .crm
+                .test_send_template(&ui.authed.principal, id, body, state.mailer.as_ref())
+                .await;
+            match sent {
+                Ok(_) => format!("{preview}&sent=1#preview"),
+                Err(e) => format!("{preview}&error={}#preview", url_encode(&super::admin::problem(&e))),
             }
-            let page = editor_view(&ui, kept.as_ref(), written, may_change, errors).await;
-            return Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render()));
         }
-    };
-    let record = form_value(&form, "record");
-    let language = form_value(&form, "preview_language");
-    let mut here = format!("/templates/{id}");
-    if step == "preview" || step == "test" {
-        here.push_str(&format!(
-            "?record={}&language={}",
-            url_encode(record),
-            url_encode(language)
-        ));
+        _ => format!("/templates/{id}?saved=1"),
     }
-    if step == "test" {
-        let body = json!({ "record": record, "language": Some(language).filter(|l| !l.is_empty()) });
-        let sent = ui
-            .authed
-            .crm
-            .test_send_template(&ui.authed.principal, &id, body, state.mailer.as_ref())
-            .await;
-        match sent {
-            Ok(_) => here.push_str("&sent=1"),
-            Err(e) => here.push_str(&format!("&error={}", url_encode(&super::admin::problem(&e)))),
-        }
-    } else if step != "preview" {
-        here.push_str("?saved=1");
-    }
-    if step == "preview" || step == "test" {
-        here.push_str("#preview");
-    }
-    Ok(Redirect::to(&here).into_response())
 }
 
 /// Keep what the form says: a new template is created; a kept one is changed when it says
