@@ -25,6 +25,9 @@ struct NewSelection {
     object: String,
     #[serde(default)]
     filter: Option<Json>,
+    /// A saved view whose filter the selection takes (views do not change once saved).
+    #[serde(default)]
+    view: Option<String>,
     #[serde(default)]
     include: Vec<String>,
     #[serde(default)]
@@ -85,7 +88,7 @@ impl Crm {
     /// same object the caller may use, its filter valid for the object.
     async fn shape_selection(&self, who: &Principal, body: Json) -> Result<(Selection, Vec<RecordId>)> {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
-        let new: NewSelection = crate::service::from_body(body)?;
+        let mut new: NewSelection = crate::service::from_body(body)?;
         // A body names its object: an unknown one is a mistake in the body (422), not a path.
         let object = schema
             .object(&new.object)
@@ -93,6 +96,25 @@ impl Crm {
             .clone();
         if new.shared {
             who.require(Permission::MassMail, &schema.policy)?;
+        }
+        if let Some(view) = &new.view {
+            if new.filter.is_some() {
+                return Err(Error::field("view", "a selection takes a filter or a view, not both"));
+            }
+            let unusable = || {
+                Error::field(
+                    "view",
+                    format!("there is no view {view} of {} you may use", object.name),
+                )
+            };
+            let found = match crate::ids::ViewId::parse(view) {
+                Some(id) => self.store.view(id).await?,
+                None => None,
+            }
+            .filter(|v| v.object == object.name && (v.owner == who.user_id || v.shared))
+            .ok_or_else(unusable)?;
+            let rows = crate::views::filter_rows(&crate::views::query_pairs(&found.query));
+            new.filter = crate::views::filter_of_rows(&object, &rows);
         }
         if let Some(filter) = &new.filter
             && Filter::parse(filter)?

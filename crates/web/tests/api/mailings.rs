@@ -251,6 +251,36 @@ pub async fn mailing_end_to_end_through_a_real_smtp_server(h: H) {
         .unwrap();
     let counted: i64 = by_language.iter().map(|r| r.count).sum();
     assert_eq!(counted, 8, "{by_language:?}");
+    // A saved view makes a selection too: its filter, worked out when used.
+    let viewer = identity::user(&h, "vy@example.se", "admin", None).await;
+    let viewer = anchora_core::auth::Principal::new(
+        UserId::parse(&viewer).unwrap(),
+        Role::Admin,
+        None,
+        anchora_core::auth::Credential::Local,
+    );
+    let view = crm
+        .save_view(
+            &viewer,
+            "person",
+            "Malmö-folk",
+            &[
+                ("ff".to_string(), "city".to_string()),
+                ("fo".to_string(), "eq".to_string()),
+                ("fv".to_string(), "Malmö".to_string()),
+            ],
+            false,
+        )
+        .await;
+    let view = view.unwrap();
+    let from_view = crm
+        .create_selection(
+            &viewer,
+            json!({"name": "Från vyn", "object": "person", "view": view.id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(from_view.count, Some(9), "everyone in Malmö, Karl too");
     // A selection of another object, or one that is not there, is a mistake in the filter.
     let company_list = h
         .get(&format!("/api/v1/records/company?filter={}", enc(&member.to_string())))

@@ -23,6 +23,7 @@ pub(super) fn add(doc: &mut Doc) {
         &["name", "object"],
         json!({"name": line(100), "object": {"type": "string", "enum": names},
             "filter": or_null(json!({"$ref": "#/components/schemas/Filter"})),
+            "view": or_null(json!({"type": "string", "format": "uuid", "description": "a saved view whose filter the selection takes (instead of filter)"})),
             "include": ids.clone(), "exclude": ids.clone(), "shared": {"type": "boolean"},
             "members": {"type": "array", "maxItems": 10000, "items": {"type": "string", "format": "uuid"}}}),
     );
