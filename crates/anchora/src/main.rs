@@ -449,9 +449,11 @@ async fn serve(
             None => None,
         };
         if let Some(address) = &web.bounce_address
-            && anchora_core::value::normalise_email(address).is_none()
+            && (anchora_core::value::normalise_email(address).is_none()
+                || !address.to_ascii_lowercase().starts_with("bounces@"))
         {
-            anyhow::bail!("--bounce-address: {address:?} is not a plain address such as bounces@example.se");
+            // Bounce reports are recognised by their bounces+<tag>@ address.
+            anyhow::bail!("--bounce-address: {address:?} must be a plain address bounces@<your domain>");
         }
         let handler = Arc::new(anchora_web::reminders::ServerJobs {
             bounce_address: web.bounce_address.clone(),

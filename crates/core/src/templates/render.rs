@@ -63,6 +63,23 @@ fn why(e: &minijinja::Error) -> String {
     }
 }
 
+/// Where a part is written: refuses to hold more than [`MAX_OUTPUT`] bytes.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other("the output limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A template's variants compiled, ready to render many times.
 pub struct Renderer {
     env: Environment<'static>,
@@ -75,6 +92,12 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_fuel(Some(FUEL));
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        // Filters whose numbers size what they build before fuel or the output limit can step
+        // in (`indent(10**12)`, `"%999999999999d"|format`, `batch`/`slice` of a huge count):
+        // a letter needs none of them, and a template must not be able to exhaust memory.
+        for unbounded in ["indent", "format", "batch", "slice", "tojson"] {
+            env.remove_filter(unbounded);
+        }
         env.set_auto_escape_callback(|name| {
             if name.ends_with("/html") {
                 AutoEscape::Html
@@ -117,16 +140,18 @@ impl Renderer {
                 .env
                 .get_template(&key(&variant.language, name))
                 .map_err(|e| Error::field(field(&variant.language, name), why(&e)))?;
-            let text = compiled
-                .render(&context.0)
-                .map_err(|e| Error::field(field(&variant.language, name), why(&e)))?;
-            if text.len() > MAX_OUTPUT {
-                return Err(Error::field(
-                    field(&variant.language, name),
-                    format!("would write more than {MAX_OUTPUT} bytes"),
-                ));
-            }
-            *slot = text;
+            // Written into a buffer that refuses past the limit: a template cannot make the
+            // server hold more than that, whatever it loops over.
+            let mut out = Bounded(Vec::new());
+            compiled.render_captured_to(&context.0, &mut out).map_err(|e| {
+                let message = if e.kind() == minijinja::ErrorKind::WriteFailure {
+                    format!("would write more than {MAX_OUTPUT} bytes")
+                } else {
+                    why(&e)
+                };
+                Error::field(field(&variant.language, name), message)
+            })?;
+            *slot = String::from_utf8(out.0).map_err(|e| Error::internal(e.to_string()))?;
         }
         let [subject, html, text] = out;
         Ok(Rendered {
@@ -327,6 +352,24 @@ mod tests {
         let field = &e.errors.first().unwrap();
         assert_eq!(field.field, "variants.en.text");
         assert!(field.message.starts_with("line 2"), "{}", field.message);
+    }
+
+    #[test]
+    fn a_template_cannot_make_the_server_hold_more_than_its_limit() {
+        let bomb = "{% for i in range(100000) %}{{ \"x\" * 10000000 }}{% endfor %}";
+        let t = template(&[("en", "Hi", bomb, "ok")]);
+        let e = Renderer::new(&t).unwrap().check(&fields()).err().unwrap();
+        let field = &e.errors.first().unwrap();
+        assert_eq!(field.field, "variants.en.html");
+        assert!(field.message.contains("more than"), "{}", field.message);
+        for filter in [
+            "{{ \"a\\nb\" | indent(1000000000000) }}",
+            "{{ \"%999999999999d\" | format(1) }}",
+            "{{ range(3) | batch(1000000000000) }}",
+        ] {
+            let t = template(&[("en", "Hi", filter, "ok")]);
+            assert!(Renderer::new(&t).unwrap().check(&fields()).is_err(), "{filter}");
+        }
     }
 
     #[test]

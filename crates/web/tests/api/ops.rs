@@ -342,7 +342,7 @@ impl std::io::Write for Captured {
 
 /// Every line logged while a request is answered (here: the store's warning that the database
 /// is gone, and the answer's own warning) carries the id the response names, even when the
-/// log keeps only warnings. One thread, so the log of this test alone is caught.
+/// log keeps only warnings. The log of this request alone is caught.
 #[tokio::test(flavor = "current_thread")]
 async fn every_log_line_of_a_request_carries_its_id() {
     let h = super::sqlite().await.unwrap();
@@ -353,10 +353,14 @@ async fn every_log_line_of_a_request_carries_its_id() {
         .with_env_filter("warn")
         .with_writer(move || writer.clone())
         .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
     h.instance.close().await;
-    let r = h.send(Method::GET, "/readyz", None, &[], None).await;
-    drop(guard);
+    // The subscriber catches this request's future only: the harness's job workers, polled on
+    // the same thread, log their own (request-less) complaints about the closed database.
+    let r = tracing::instrument::WithSubscriber::with_subscriber(
+        h.send(Method::GET, "/readyz", None, &[], None),
+        subscriber,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     let id = r.headers["x-request-id"].to_str().unwrap();
     let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
