@@ -198,6 +198,7 @@ pub async fn import(args: ImportArgs, clock: Arc<dyn Clock>) -> Result<()> {
         dry_run: args.dry_run,
         default_owner: args.default_owner.clone(),
         left_out: left_out.iter().map(|l| l.column.clone()).collect(),
+        selection: None,
     };
     for (header, target) in &settings.mapping {
         eprintln!("  {header} → {}", target.as_deref().unwrap_or("(skipped)"));

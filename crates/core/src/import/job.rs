@@ -56,6 +56,10 @@ pub struct ImportSettings {
     /// field (said as warnings on row 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<String>,
+    /// The selection the records the import writes (made or updated) are picked into: made
+    /// when the import starts, named by the importer (`into_selection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<crate::ids::SelectionId>,
 }
 
 fn yes() -> bool {
@@ -115,6 +119,9 @@ pub struct StartImport {
     pub dry_run: bool,
     #[serde(default)]
     pub default_owner: Option<String>,
+    /// Put the imported records into a new selection of this name (a static one, yours).
+    #[serde(default)]
+    pub into_selection: Option<String>,
 }
 
 /// What a job has done so far.
@@ -313,6 +320,9 @@ pub struct Applied {
     pub blocked: Vec<(crate::ids::RecordId, String)>,
     /// The rows that became new records.
     pub created_rows: Vec<u64>,
+    /// The object's records the batch made or updated (not the related ones), for the import's
+    /// selection.
+    pub records: Vec<crate::ids::RecordId>,
 }
 
 /// Rejected rows as CSV: the row number, the reason, then the row's own cells under its own

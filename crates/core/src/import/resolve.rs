@@ -285,6 +285,12 @@ pub fn resolve(write: &ImportWrite, object: &ObjectDef, found: &Found) -> Resolv
     out.applied.blocked = blocked.into_iter().collect();
     out.applied.created_rows = created_rows.keys().copied().collect();
     out.applied.created_rows.sort_unstable();
+    out.applied.records = out
+        .creates
+        .iter()
+        .map(|r| r.id)
+        .chain(out.updates.iter().map(|(id, _, _)| *id))
+        .collect();
     let rejected_here: std::collections::HashSet<u64> = rejected.iter().map(|r| r.number).collect();
     out.likely = write
         .likely

@@ -128,6 +128,7 @@ impl Crm {
             create_related: true,
             dry_run: false,
             default_owner: None,
+            selection: None,
             left_out: Vec::new(),
         };
         let job = ImportJob::new(
@@ -183,7 +184,23 @@ impl Crm {
             dry_run: start.dry_run,
             default_owner: start.default_owner,
             left_out: left_out.into_iter().map(|l| l.column).collect(),
+            selection: None,
         };
+        // A selection of what the import writes: made now, empty, filled batch by batch (so
+        // an import resumed after a stop keeps filling the same one).
+        let mut settings = settings;
+        if let Some(name) = start.into_selection.filter(|n| !n.trim().is_empty())
+            && !settings.dry_run
+        {
+            let made = self
+                .create_selection(who, serde_json::json!({"name": name, "object": settings.object}))
+                .await
+                .map_err(|e| match e.errors.first() {
+                    Some(f) if f.field == "name" => Error::field("into_selection", f.message.clone()),
+                    _ => e,
+                })?;
+            settings.selection = Some(made.selection.id);
+        }
         let mut next = self
             .new_job(who, settings, &job.file_name, job.sha256.clone(), &shape)
             .await?;
@@ -807,6 +824,11 @@ impl Crm {
         match outcome? {
             ImportWriteOutcome::Written(applied) => {
                 learned.take(&applied, &p.indexed);
+                if let Some(selection) = job.settings.selection
+                    && !applied.records.is_empty()
+                {
+                    self.store.add_members(selection, &applied.records, p.at).await?;
+                }
                 // The planner already points past what earlier batches taught it (nothing it
                 // learns after a remap names the old id): this batch's news is enough.
                 planner.remap(

@@ -417,7 +417,18 @@ impl Crm {
                 }
                 allowed = allowed.min(u32::try_from(left).unwrap_or(u32::MAX));
             }
-            let claimed = self.store.claim_recipients(mailing.id, now, allowed, claimer).await?;
+            // A claim the database aborted (two claims deadlocked) took nothing: asked again
+            // a few times before the job's own retry.
+            let mut tries = 0;
+            let claimed = loop {
+                match self.store.claim_recipients(mailing.id, now, allowed, claimer).await {
+                    Err(e) if e.code == ErrorCode::Unavailable && tries < 3 => {
+                        tries += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(50 * tries)).await;
+                    }
+                    other => break other?,
+                }
+            };
             if claimed.is_empty() {
                 return match self.store.next_deferred(mailing.id).await? {
                     Some(at) => Ok(Step::WaitUntil(at.max(now))),

@@ -113,9 +113,11 @@ impl Crm {
         {
             mailing.template_copy = None;
         }
+        // Whoever lost the mass-mail permission is offered nothing they would be refused.
+        let may_send = who.require(Permission::MassMail, &schema.policy).is_ok();
         Ok(MailingView {
             counts,
-            may_change: Self::may_change_mailing(who, &mailing),
+            may_change: may_send && Self::may_change_mailing(who, &mailing),
             mailing,
         })
     }

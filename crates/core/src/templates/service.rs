@@ -201,6 +201,25 @@ impl Crm {
                     format!("{} is written twice", v.language),
                 ));
             }
+            // A subject is a header: one line. The bodies are text: line breaks and tabs, no
+            // other control characters (a NUL no database takes, C1 codes no mail reader shows).
+            let bad = |c: char, line_breaks: bool| c.is_control() && !(line_breaks && matches!(c, '\n' | '\r' | '\t'));
+            for (part, text, breaks) in [
+                ("subject", &v.subject, false),
+                ("html", &v.html, true),
+                ("text", &v.text, true),
+            ] {
+                if text.chars().any(|c| bad(c, breaks)) {
+                    return Err(Error::field(
+                        format!("variants.{}.{part}", v.language),
+                        if breaks {
+                            "must not contain control characters other than line breaks and tabs"
+                        } else {
+                            "must be one line without control characters"
+                        },
+                    ));
+                }
+            }
             if body.kind == TemplateKind::Email && v.subject.trim().is_empty() {
                 return Err(Error::field(format!("variants.{}.subject", v.language), "is required"));
             }
@@ -211,7 +230,10 @@ impl Crm {
                 "must be one of the variants' languages",
             ));
         }
-        if body.shared && who.role != Role::Admin && who.role != Role::KeyUser {
+        // Sharing is for key users and administrators; keeping a template shared that one of
+        // them shared is for its owner too.
+        let shared_before = was.is_some_and(|w| w.shared);
+        if body.shared && !shared_before && who.role != Role::Admin && who.role != Role::KeyUser {
             return Err(Error::new(
                 ErrorCode::Forbidden,
                 "only key users and administrators share templates",

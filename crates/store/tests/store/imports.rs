@@ -27,6 +27,7 @@ fn settings(object: &str, mapping: &[(&str, &str)]) -> ImportSettings {
         dry_run: false,
         default_owner: None,
         left_out: Vec::new(),
+        selection: None,
     }
 }
 

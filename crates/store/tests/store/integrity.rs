@@ -378,6 +378,7 @@ pub async fn an_import_never_doubles_records_made_while_it_runs(h: H) {
             dry_run: false,
             default_owner: None,
             left_out: Vec::new(),
+            selection: None,
         };
         let crm = h.crm.clone();
         let admin = h.admin.clone();
@@ -747,6 +748,7 @@ pub async fn nul_is_refused_in_every_operator_and_value(h: H) {
         dry_run: false,
         default_owner: None,
         left_out: Vec::new(),
+        selection: None,
     };
     let job = h
         .crm
@@ -791,6 +793,7 @@ async fn running_person_import(h: &H) -> anchora_core::import::ImportJob {
             dry_run: false,
             default_owner: None,
             left_out: Vec::new(),
+            selection: None,
         },
         "big.csv",
         String::new(),

@@ -30,6 +30,7 @@ fn settings(mapping: &[(&str, &str)]) -> ImportSettings {
         dry_run: false,
         default_owner: None,
         left_out: Vec::new(),
+        selection: None,
     }
 }
 

@@ -506,6 +506,7 @@ fn start_body(job: &ImportJob, form: &[(String, String)]) -> serde_json::Value {
         "create_related": form_value(form, "create_related") == "on",
         "dry_run": form_value(form, "mode") == "check",
         "default_owner": Some(form_value(form, "default_owner").trim()).filter(|e| !e.is_empty()),
+        "into_selection": Some(form_value(form, "into_selection").trim()).filter(|n| !n.is_empty()),
     })
 }
 

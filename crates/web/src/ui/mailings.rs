@@ -228,7 +228,11 @@ impl Written {
             .or_else(|_| NaiveDateTime::parse_from_str(&self.start_at, "%Y-%m-%dT%H:%M:%S"))
             .map_err(|_| tr.t("mailing-start-unreadable"))?;
         let offset: i64 = self.start_offset.parse().unwrap_or(0).clamp(-24 * 60, 24 * 60);
-        Ok(Some((local + Duration::minutes(offset)).and_utc()))
+        // A year at the edge of what a date holds must not overflow (an error, not a panic).
+        local
+            .checked_add_signed(Duration::minutes(offset))
+            .map(|t| Some(t.and_utc()))
+            .ok_or_else(|| tr.t("mailing-start-unreadable"))
     }
 
     fn body(&self, start: Option<DateTime<Utc>>) -> Json {
@@ -365,7 +369,7 @@ pub async fn update(Path(id): Path<String>, Posted { ui, form }: Posted<Vec<(Str
 }
 
 async fn written(ui: Ui, id: Option<String>, form: Vec<(String, String)>) -> PageResult {
-    let w = Written::of(&form);
+    let mut w = Written::of(&form);
     let start = match w.start(&ui.tr) {
         Ok(s) => s,
         Err(message) => {
@@ -386,7 +390,9 @@ async fn written(ui: Ui, id: Option<String>, form: Vec<(String, String)>) -> Pag
             let mut errors = FieldErrors::of(&ui.tr, &e);
             errors.rename("window", "window.days");
             if e.code == ErrorCode::VersionConflict {
+                // Keep what they wrote; saving again replaces the other version with it.
                 errors.banner = Some(ui.tr.t("mailing-conflict"));
+                w.version = e.current.as_ref().and_then(|c| c.get("version")).and_then(Json::as_i64);
             }
             let start_utc = start.map(|t| t.to_rfc3339()).unwrap_or_default();
             let page = form_view(&ui, id, w, start_utc, errors).await;
@@ -672,8 +678,8 @@ fn mailing_view(ui: &Ui, read: Read, q: &[(String, String)]) -> MailingPage {
     .chain(m.finished_at.map(|t| (tr.t("mailing-finished"), tr.datetime(t), None)))
     .collect();
     let notice = match form_value(q, "did") {
-        "" => None,
-        step => Some(tr.t(&format!("mailing-did-{step}"))),
+        step @ ("start" | "pause" | "resume" | "cancel" | "resend") => Some(tr.t(&format!("mailing-did-{step}"))),
+        _ => None,
     };
     MailingPage {
         shell: ui.shell("mailings"),

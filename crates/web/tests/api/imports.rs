@@ -152,7 +152,12 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
     );
     assert_eq!(h.get("/api/v1/records/person").await.body["data"], json!([]));
     // Starting a finished dry run again imports for real, as a new job on the same file.
-    let r = h.post(&start, json!({"mapping": mapping})).await;
+    let r = h
+        .post(
+            &start,
+            json!({"mapping": mapping, "into_selection": "Mässan, kontakter"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     let real = r.body["id"].as_str().unwrap().to_string();
     assert_ne!(real, id);
@@ -166,6 +171,38 @@ pub async fn import_and_export_api_with_hostile_files(h: H) {
         people[0]["last_name"], "=HYPERLINK(\"http://evil\")",
         "kept as the text it is"
     );
+    // The imported people are a selection of their own (the dry run made none).
+    let selections = h.get("/api/v1/selections").await.body["data"].clone();
+    let made: Vec<&Json> = selections
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "Mässan, kontakter")
+        .collect();
+    assert_eq!(made.len(), 1, "{selections}");
+    let members = h
+        .get(&format!(
+            "/api/v1/selections/{}/members",
+            made[0]["id"].as_str().unwrap()
+        ))
+        .await
+        .body["data"]
+        .clone();
+    let mut imported: Vec<&str> = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    imported.sort_unstable();
+    let mut picked: Vec<&str> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    picked.sort_unstable();
+    assert_eq!(picked, imported);
 
     let (status, ct, csv) = text_of(&h, &format!("/api/v1/imports/{real}/rejected.csv")).await;
     assert_eq!(status, StatusCode::OK);

@@ -72,7 +72,8 @@ pub(super) fn add(doc: &mut Doc) {
                 "mapping": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "column header → field (`first_name`, `company.org_number`, `owner`); null skips the column; a column not named keeps the field suggested for it, and a suggestion for a field a named column fills is left out (a warning on row 1)"},
                 "match_on": {"type": ["string", "null"], "description": "the field rows are matched on to update records; \"\" always creates"},
                 "create_related": {"type": "boolean", "description": "default true"}, "dry_run": {"type": "boolean"},
-                "default_owner": {"type": ["string", "null"], "description": "e-mail of the active user who owns new records whose owner column names no user (default: you); 422 naming `default_owner` when no active user has it"}})))
+                "default_owner": {"type": ["string", "null"], "description": "e-mail of the active user who owns new records whose owner column names no user (default: you); 422 naming `default_owner` when no active user has it"},
+                "into_selection": {"type": ["string", "null"], "maxLength": 100, "description": "put the records the import makes or updates into a new selection of this name (yours, static); ignored in a dry run"}})))
             .ok("202", "Queued", job)
             .problems(&["409"]),
     );

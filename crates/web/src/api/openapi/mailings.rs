@@ -1,6 +1,6 @@
 //! Templates and mass mailings.
 
-use super::{Doc, Op, data_of, line, or_null, query, strict, text, uuid_param};
+use super::{Doc, Op, data_of, line, optional_text, or_null, query, strict, uuid_param};
 use serde_json::{Value as Json, json};
 
 const TEMPLATES: &str = "Templates";
@@ -8,6 +8,13 @@ const MAILINGS: &str = "Mailings";
 
 fn uuid() -> Json {
     json!({"type": "string", "format": "uuid"})
+}
+
+fn required(mut param: Json) -> Json {
+    if let Some(p) = param.as_object_mut() {
+        p.insert("required".into(), json!(true));
+    }
+    param
 }
 
 fn instant() -> Json {
@@ -21,14 +28,17 @@ pub(super) fn add(doc: &mut Doc) {
 
 fn templates(doc: &mut Doc) {
     let language = json!({"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]+)*$", "maxLength": 12});
+    // An e-mail needs a subject (422 naming it when empty); a document's title may be empty.
     let variant = json!({"type": "object", "additionalProperties": false, "required": ["language", "subject", "html"],
-        "properties": {"language": language.clone(), "subject": text(100_000), "html": text(100_000), "text": text(100_000)}});
+        "properties": {"language": language.clone(), "subject": optional_text(100_000), "html": optional_text(100_000), "text": optional_text(100_000)}});
+    let variant_read = json!({"type": "object", "required": ["language", "subject", "html", "text"],
+        "properties": {"language": {"type": "string"}, "subject": {"type": "string"}, "html": {"type": "string"}, "text": {"type": "string"}}});
     let template = doc.named(
         "Template",
         json!({"type": "object", "required": ["id", "name", "kind", "object", "default_language", "variants", "owner", "shared", "version", "created_at", "updated_at", "may_change"],
             "properties": {"id": uuid(), "name": {"type": "string"}, "kind": {"type": "string", "enum": ["email", "document"]},
                 "object": {"type": "string"}, "default_language": {"type": "string"},
-                "variants": {"type": "array", "items": variant.clone()}, "owner": uuid(), "shared": {"type": "boolean"},
+                "variants": {"type": "array", "items": variant_read}, "owner": uuid(), "shared": {"type": "boolean"},
                 "version": {"type": "integer"}, "created_at": instant(), "updated_at": instant(), "may_change": {"type": "boolean"}}}),
     );
     let body = strict(
@@ -283,7 +293,7 @@ fn mailings(doc: &mut Doc) {
             MAILINGS,
             "Who joined and who left since an earlier mailing (people sent to)",
         )
-        .params(vec![id(), query("since", uuid(), "the earlier mailing")])
+        .params(vec![id(), required(query("since", uuid(), "the earlier mailing"))])
         .ok(
             "200",
             "People",
