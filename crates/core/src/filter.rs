@@ -9,7 +9,9 @@ use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::RecordId;
 use crate::meta::{FieldDef, FieldType, ObjectDef, system_field};
 use crate::value::{Value, json_kind, parse_value};
+use crate::period::RelativePeriod;
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::{Map, Value as Json, json};
 
 pub const MAX_DEPTH: usize = 12;
@@ -32,13 +34,16 @@ pub enum Op {
     InLast,
     /// Dates and datetimes within the next N days (from now).
     InNext,
+    /// Dates and datetimes within a period named relative to today in the workspace's time
+    /// zone: `this_week`, `last_quarter`, `today`… ([`RelativePeriod`]).
+    InPeriod,
     /// The record is in a selection (`{"field": "id", "op": "in_selection", "value": id}`),
     /// as the reader may see it.
     InSelection,
 }
 
 impl Op {
-    pub const ALL: [Op; 13] = [
+    pub const ALL: [Op; 14] = [
         Op::Eq,
         Op::Ne,
         Op::Lt,
@@ -51,6 +56,7 @@ impl Op {
         Op::IsEmpty,
         Op::InLast,
         Op::InNext,
+        Op::InPeriod,
         Op::InSelection,
     ];
 
@@ -68,6 +74,7 @@ impl Op {
             Op::IsEmpty => "is_empty",
             Op::InLast => "in_last",
             Op::InNext => "in_next",
+            Op::InPeriod => "in_period",
             Op::InSelection => "in_selection",
         }
     }
@@ -111,7 +118,7 @@ impl Op {
                 t,
                 T::Text | T::Email | T::Phone | T::Url | T::Select | T::Number | T::Relation | T::User | T::MultiSelect
             ),
-            Op::InLast | Op::InNext => matches!(t, T::Date | T::Datetime),
+            Op::InLast | Op::InNext | Op::InPeriod => matches!(t, T::Date | T::Datetime),
             // Only on `id`, which is no field (see `resolve_leaf`).
             Op::InSelection => false,
         }
@@ -156,6 +163,16 @@ impl Filter {
         parse_node(json, "filter", 0, &mut nodes)
     }
 
+    /// Whether a period relative to today is named anywhere in it (so resolving it needs the
+    /// workspace's time zone).
+    pub fn names_period(&self) -> bool {
+        match self {
+            Filter::And(items) | Filter::Or(items) => items.iter().any(Filter::names_period),
+            Filter::Not(inner) => inner.names_period(),
+            Filter::Leaf { op, .. } => *op == Op::InPeriod,
+        }
+    }
+
     pub fn to_json(&self) -> Json {
         match self {
             Filter::And(items) => {
@@ -171,9 +188,16 @@ impl Filter {
         }
     }
 
-    /// Check against an object's fields and parse the values; `now` resolves relative dates.
+    /// Check against an object's fields and parse the values; `now` resolves relative dates,
+    /// with days beginning in UTC.
     pub fn resolve(&self, object: &ObjectDef, now: DateTime<Utc>) -> Result<Condition> {
-        resolve_node(self, object, now, "filter")
+        self.resolve_in(object, now, Tz::UTC)
+    }
+
+    /// [`Filter::resolve`] with days, weeks and months beginning in a time zone (the
+    /// workspace's).
+    pub fn resolve_in(&self, object: &ObjectDef, now: DateTime<Utc>, zone: Tz) -> Result<Condition> {
+        resolve_node(self, object, At { now, zone }, "filter")
     }
 }
 
@@ -348,7 +372,14 @@ pub fn filter_field(object: &ObjectDef, name: &str) -> Option<FieldDef> {
     }
 }
 
-fn resolve_node(node: &Filter, object: &ObjectDef, now: DateTime<Utc>, path: &str) -> Result<Condition> {
+/// When a filter is resolved: now, and where its days begin.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    now: DateTime<Utc>,
+    zone: Tz,
+}
+
+fn resolve_node(node: &Filter, object: &ObjectDef, now: At, path: &str) -> Result<Condition> {
     match node {
         Filter::And(items) => Ok(Condition::And(
             items
@@ -379,9 +410,10 @@ fn resolve_leaf(
     op: Op,
     value: &Json,
     object: &ObjectDef,
-    now: DateTime<Utc>,
+    at: At,
     path: &str,
 ) -> Result<Condition> {
+    let now = at.now;
     if op == Op::InSelection || name == "id" {
         if name != "id" || op != Op::InSelection {
             return Err(invalid(
@@ -499,6 +531,30 @@ fn resolve_leaf(
                 }
             };
             Ok(Condition::IsEmpty { column, empty })
+        }
+        Op::InPeriod => {
+            let period = value
+                .as_str()
+                .and_then(RelativePeriod::parse)
+                .ok_or_else(|| invalid(&value_path, format!("must be one of {}", RelativePeriod::NAMES.join(", "))))?;
+            let today = now.with_timezone(&at.zone).date_naive();
+            let (first, end) = period.days(today);
+            let bound = |day| match field.field_type {
+                FieldType::Date => Value::Date(day),
+                _ => Value::DateTime(crate::zone::start_of_day(at.zone, day)),
+            };
+            Ok(Condition::And(vec![
+                Condition::Compare {
+                    column: column.clone(),
+                    cmp: Compare::Gte,
+                    value: bound(first),
+                },
+                Condition::Compare {
+                    column,
+                    cmp: Compare::Lt,
+                    value: bound(end),
+                },
+            ]))
         }
         Op::InLast | Op::InNext => {
             let days = value

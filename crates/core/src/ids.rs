@@ -45,6 +45,7 @@ id_type!(JobId);
 id_type!(SelectionId);
 id_type!(TemplateId);
 id_type!(MailingId);
+id_type!(ReportId);
 
 /// Record ids for many records made at one moment (an import batch): each sorts after the one
 /// before, so they go into the table's primary key in order instead of all over it.

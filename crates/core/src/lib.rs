@@ -24,6 +24,7 @@ pub mod mailings;
 pub mod meta;
 pub mod number;
 pub mod password;
+pub mod period;
 pub mod project;
 pub mod quality;
 pub mod query;
@@ -40,6 +41,7 @@ pub mod text;
 pub mod value;
 pub mod views;
 pub mod workspace;
+pub mod zone;
 pub mod write;
 
 pub use clock::{Clock, FixedClock, SystemClock};

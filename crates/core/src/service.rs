@@ -293,10 +293,9 @@ impl Crm {
     pub async fn list(&self, who: &Principal, object: &str, params: &ListParams) -> Result<(ObjectDef, Page)> {
         let (schema, object) = self.object(object).await?;
         who.require(Permission::ReadRecords, &schema.policy)?;
-        let now = self.clock.now();
         let filter = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             Some(text) => {
-                let condition = Filter::parse_str(text)?.resolve(&object, now)?;
+                let condition = self.resolve_filter(&Filter::parse_str(text)?, &object).await?;
                 Some(self.expand_selections(who, &object.name, condition).await?)
             }
             None => None,
@@ -319,7 +318,7 @@ impl Crm {
         let owners = self.visible_owners(who, &schema, &object.name).await?;
         let limit = parse_limit(params.limit.as_deref())?;
         let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
-            Some(text) => Some(Cursor::decode(text, &sort, now)?),
+            Some(text) => Some(Cursor::decode(text, &sort, self.clock.now())?),
             None => None,
         };
         let liveness = if params.trash { Liveness::Trash } else { Liveness::Live };
@@ -656,7 +655,7 @@ impl Crm {
         };
         let filter = match filter.filter(|f| !f.trim().is_empty()) {
             Some(text) => {
-                let condition = Filter::parse_str(text)?.resolve(&object, self.clock.now())?;
+                let condition = self.resolve_filter(&Filter::parse_str(text)?, &object).await?;
                 Some(self.expand_selections(who, &object.name, condition).await?)
             }
             None => None,

@@ -14,6 +14,7 @@ pub use crate::mailings::MailingStore;
 pub use crate::meta::{SchemaStore, SettingStore};
 pub use crate::project::store::{BatchOutcome, ItemWrite, ProjectBatch, ProjectStore, ReminderStore, StoredItem};
 pub use crate::quality::QualityStore;
+pub use crate::reports::ReportStore;
 pub use crate::record::{RecordStore, SearchHit, SearchScope, SearchStore, VisitStore, WriteOutcome};
 pub use crate::selections::SelectionStore;
 pub use crate::templates::TemplateStore;
@@ -42,6 +43,7 @@ pub trait Store:
     + SelectionStore
     + TemplateStore
     + MailingStore
+    + ReportStore
 {
 }
 
@@ -66,6 +68,7 @@ impl<T> Store for T where
         + SelectionStore
         + TemplateStore
         + MailingStore
+        + ReportStore
         + ?Sized
 {
 }

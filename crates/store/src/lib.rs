@@ -21,6 +21,7 @@ mod projects;
 mod quality;
 mod records;
 mod reminders;
+mod reports;
 mod schema;
 mod search;
 mod selections;

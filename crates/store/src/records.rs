@@ -403,7 +403,7 @@ pub async fn count_capped(
     Ok(u64::try_from(n).unwrap_or_default())
 }
 
-fn owner_condition(backend: Backend, owners: &[UserId], plan: OwnerPlan) -> Expr {
+pub(crate) fn owner_condition(backend: Backend, owners: &[UserId], plan: OwnerPlan) -> Expr {
     if owners.is_empty() {
         return Expr::cust("1 = 0");
     }

@@ -218,6 +218,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         14,
         "templates, mailings and their recipients, invalid addresses, people's language",
     ),
+    (15, "saved reports"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -729,6 +730,11 @@ async fn apply_migration(
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
         add_standard_fields(tx, backend, &["person"]).await?;
+    }
+    if version == 15 {
+        for stmt in crate::reports::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
     }
     if version == 12 {
         for stmt in crate::consent::tables(backend) {

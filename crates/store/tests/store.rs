@@ -124,7 +124,16 @@ anchora_store::on_both_databases!(
     consent_is_kept_per_purpose_with_its_proof,
     selections_combine_picked_filtered_and_suppressed_records,
     concurrent_claims_never_take_one_recipient_twice,
+    reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
+    relative_periods_begin_in_the_workspace_zone,
 );
+
+#[path = "store/reports.rs"]
+mod reports;
+use reports::{
+    relative_periods_begin_in_the_workspace_zone,
+    reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
+};
 
 #[path = "store/mailings.rs"]
 mod mailings;

@@ -117,8 +117,9 @@ impl Crm {
             new.filter = crate::views::filter_of_rows(&object, &rows);
         }
         if let Some(filter) = &new.filter
-            && Filter::parse(filter)?
-                .resolve(&object, self.clock.now())?
+            && self
+                .resolve_filter(&Filter::parse(filter)?, &object)
+                .await?
                 .names_selection()
         {
             return Err(Error::field(
@@ -357,7 +358,7 @@ impl Crm {
         if let Some(filter) = &selection.filter {
             let schema = self.schema().await?;
             let def = schema.object(&selection.object)?.clone();
-            let condition = Filter::parse(filter)?.resolve(&def, self.clock.now())?;
+            let condition = self.resolve_filter(&Filter::parse(filter)?, &def).await?;
             let owners = self.visible_owners(who, &schema, &def.name).await?;
             self.each_record(&def, Some(condition), owners, &mut |r| {
                 members.insert(r.id);

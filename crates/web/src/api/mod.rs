@@ -3,6 +3,7 @@
 mod admin;
 mod consent;
 mod currency;
+mod reports;
 mod duplicates;
 pub mod imports;
 pub mod jobs;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .merge(duplicates::router())
         .merge(quality::router())
         .merge(currency::router())
+        .merge(reports::router())
         .merge(jobs::router())
         .merge(consent::router())
         .merge(selections::router())

@@ -17,6 +17,7 @@ mod mailings;
 mod projects;
 mod quality;
 mod records;
+mod reports;
 mod schema;
 mod selections;
 
@@ -37,6 +38,7 @@ const AREAS: &[fn(&mut Doc)] = &[
     consent::add,
     selections::add,
     mailings::add,
+    reports::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {

@@ -1,0 +1,262 @@
+//! Reports: records counted and measured per group in one statement, and saved reports.
+//!
+//! A datetime is grouped by its local day with the zone's offsets as a nested `CASE` (a binary
+//! search over the instants the offset changes), the same on both databases, so SQLite needs
+//! no time-zone data and both agree to the minute.
+
+use crate::codec::decode;
+use crate::db::{Backend, Row, bad_column, db_error, in_write};
+use crate::records::{OwnerPlan, condition, owner_condition};
+use crate::sql_store::SqlStore;
+use anchora_core::error::Result;
+use anchora_core::ids::{ReportId, UserId};
+use anchora_core::meta::{FieldType, ObjectDef};
+use anchora_core::reports::{GroupKey, ReportQuery, ReportRow, ReportStore, SavedReport};
+use anchora_core::value::Value;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_query::{Expr, ExprTrait, Query};
+
+/// Migration 15: saved reports.
+pub fn tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    let boolean = backend.bool_type();
+    vec![format!(
+        "CREATE TABLE reports (id {uuid} PRIMARY KEY, name TEXT NOT NULL, owner {uuid} NOT NULL, \
+         shared {boolean} NOT NULL, spec TEXT NOT NULL, version BIGINT NOT NULL, created_at {ts} NOT NULL, \
+         updated_at {ts} NOT NULL)"
+    )]
+}
+
+const COLUMNS: [&str; 8] = [
+    "id",
+    "name",
+    "owner",
+    "shared",
+    "spec",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+fn decode_report(r: &Row) -> std::result::Result<SavedReport, sqlx::Error> {
+    Ok(SavedReport {
+        id: ReportId(r.uuid(0)?),
+        name: r.string(1)?,
+        owner: UserId(r.uuid(2)?),
+        shared: r.bool(3)?,
+        spec: serde_json::from_str(&r.string(4)?).map_err(|e| bad_column("spec", e))?,
+        version: r.i64(5)?,
+        created_at: r.datetime(6)?,
+        updated_at: r.datetime(7)?,
+    })
+}
+
+fn values(backend: Backend, r: &SavedReport) -> std::result::Result<Vec<Expr>, sqlx::Error> {
+    let spec = serde_json::to_string(&r.spec).map_err(|e| bad_column("spec", e))?;
+    Ok(vec![
+        Expr::val(backend.uuid(Some(r.id.0))),
+        r.name.clone().into(),
+        Expr::val(backend.uuid(Some(r.owner.0))),
+        r.shared.into(),
+        spec.into(),
+        r.version.into(),
+        Expr::val(backend.datetime(Some(r.created_at))),
+        Expr::val(backend.datetime(Some(r.updated_at))),
+    ])
+}
+
+/// A datetime column's local day, by a zone's offsets (minutes from UTC, each from its
+/// instant on).
+fn local_day(backend: Backend, column: &str, offsets: &[(DateTime<Utc>, i32)]) -> Expr {
+    let column = crate::db::ident(column);
+    let mut binds: Vec<sea_query::Value> = Vec::new();
+    let offset = offset_case(backend, &column, offsets, &mut binds);
+    let sql = match backend {
+        Backend::Sqlite => format!("date({column}, printf('%+d minutes', {offset}))"),
+        Backend::Postgres => {
+            format!("CAST(({column} AT TIME ZONE 'UTC') + ({offset}) * INTERVAL '1 minute' AS DATE)")
+        }
+    };
+    Expr::cust_with_values(sql, binds)
+}
+
+/// The offset in force at the column's instant: a binary search written as nested `CASE`s.
+fn offset_case(
+    backend: Backend,
+    column: &str,
+    offsets: &[(DateTime<Utc>, i32)],
+    binds: &mut Vec<sea_query::Value>,
+) -> String {
+    match offsets {
+        [] => "0".to_string(),
+        [(_, minutes)] => minutes.to_string(),
+        _ => {
+            let mid = offsets.len() / 2;
+            let (before, after) = offsets.split_at(mid);
+            let changes_at = after.first().map_or_else(Utc::now, |(t, _)| *t);
+            binds.push(backend.datetime(Some(changes_at)));
+            let mark = match backend {
+                Backend::Sqlite => "?".to_string(),
+                Backend::Postgres => format!("${}", binds.len()),
+            };
+            let early = offset_case(backend, column, before, binds);
+            let late = offset_case(backend, column, after, binds);
+            format!("CASE WHEN {column} < {mark} THEN {early} ELSE {late} END")
+        }
+    }
+}
+
+pub async fn report_rows(
+    exec: crate::db::Exec<'_>,
+    backend: Backend,
+    object: &ObjectDef,
+    q: &ReportQuery,
+) -> std::result::Result<Vec<ReportRow>, sqlx::Error> {
+    let mut stmt = Query::select();
+    stmt.from(object.table());
+    for key in &q.keys {
+        match key {
+            GroupKey::Column(f) => stmt.column(f.name.clone()),
+            GroupKey::LocalDay { field, offsets } => stmt.expr(local_day(backend, &field.name, offsets)),
+        };
+    }
+    stmt.expr(Expr::col(sea_query::Asterisk).count());
+    if let Some(m) = &q.measure {
+        let col = crate::db::ident(&m.name);
+        stmt.expr(Expr::cust(format!("COUNT({col})")));
+        for f in ["SUM", "MIN", "MAX"] {
+            stmt.expr(Expr::cust(format!("CAST({f}({col}) AS DOUBLE PRECISION)")));
+        }
+    }
+    stmt.and_where(Expr::col("deleted_at").is_null());
+    if let Some(owners) = &q.owners {
+        stmt.and_where(owner_condition(backend, owners, OwnerPlan::Index));
+    }
+    if let Some(filter) = &q.filter {
+        stmt.cond_where(condition(backend, filter));
+    }
+    // By position: a local day's expression is long and binds its own values.
+    for i in 1..=q.keys.len() {
+        stmt.add_group_by([Expr::cust(i.to_string())]);
+    }
+    let rows = exec.fetch_all(backend.build(&stmt)).await?;
+    let n = q.keys.len();
+    rows.iter()
+        .map(|r| {
+            let keys = q
+                .keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| match k {
+                    GroupKey::Column(f) => decode(r, i, f.field_type),
+                    GroupKey::LocalDay { .. } => decode(r, i, FieldType::Date),
+                })
+                .collect::<Result<Vec<Value>, _>>()?;
+            let measured = q.measure.is_some();
+            Ok(ReportRow {
+                keys,
+                count: r.i64(n)?,
+                measured: if measured { r.i64(n + 1)? } else { 0 },
+                sum: if measured { r.opt_f64(n + 2)? } else { None },
+                min: if measured { r.opt_f64(n + 3)? } else { None },
+                max: if measured { r.opt_f64(n + 4)? } else { None },
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl ReportStore for SqlStore {
+    async fn report_rows(&self, object: &ObjectDef, query: &ReportQuery) -> Result<Vec<ReportRow>> {
+        report_rows(self.pool().exec(), self.backend_kind(), object, query)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_report(&self, report: &SavedReport) -> Result<()> {
+        let backend = self.backend_kind();
+        let stmt = Query::insert()
+            .into_table("reports")
+            .columns(COLUMNS)
+            .values_panic(values(backend, report).map_err(db_error)?)
+            .to_owned();
+        in_write!(self.pool(), |tx| {
+            tx.exec()
+                .execute(backend.build(&stmt))
+                .await
+                .map_err(db_error)
+                .map(|_| ())
+        })
+    }
+
+    async fn update_report(&self, report: &SavedReport, expected: i64) -> Result<bool> {
+        let backend = self.backend_kind();
+        let vals = values(backend, report).map_err(db_error)?;
+        let mut stmt = Query::update();
+        stmt.table("reports");
+        for (column, value) in COLUMNS.iter().zip(vals).skip(1) {
+            stmt.value(*column, value);
+        }
+        stmt.and_where(Expr::col("id").eq(backend.uuid(Some(report.id.0))))
+            .and_where(Expr::col("version").eq(expected));
+        in_write!(self.pool(), |tx| {
+            Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
+        })
+    }
+
+    async fn report(&self, id: ReportId) -> Result<Option<SavedReport>> {
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .columns(COLUMNS)
+            .from("reports")
+            .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
+            .to_owned();
+        self.pool()
+            .exec()
+            .fetch_optional(backend.build(&stmt))
+            .await
+            .map_err(db_error)?
+            .map(|r| decode_report(&r))
+            .transpose()
+            .map_err(db_error)
+    }
+
+    async fn reports(&self, user: UserId) -> Result<Vec<SavedReport>> {
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .columns(COLUMNS)
+            .from("reports")
+            .cond_where(
+                sea_query::Cond::any()
+                    .add(Expr::col("owner").eq(backend.uuid(Some(user.0))))
+                    .add(Expr::col("shared").eq(true)),
+            )
+            .to_owned();
+        let rows = self
+            .pool()
+            .exec()
+            .fetch_all(backend.build(&stmt))
+            .await
+            .map_err(db_error)?;
+        let mut out = rows
+            .iter()
+            .map(decode_report)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(db_error)?;
+        out.sort_by_cached_key(|r| (anchora_core::text::fold_case(&r.name), r.id));
+        Ok(out)
+    }
+
+    async fn delete_report(&self, id: ReportId) -> Result<bool> {
+        let backend = self.backend_kind();
+        let stmt = Query::delete()
+            .from_table("reports")
+            .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
+            .to_owned();
+        in_write!(self.pool(), |tx| {
+            Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
+        })
+    }
+}

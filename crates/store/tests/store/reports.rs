@@ -1,0 +1,230 @@
+//! Issue 21: reports group by two fields, bucket dates in the workspace's time zone, measure
+//! amounts in the reporting currency, hold only what the reader may see, and are kept.
+
+use super::*;
+use anchora_core::identity::Team;
+use anchora_core::ids::TeamId;
+use anchora_core::reports::{GroupValue, ReportSpec};
+
+fn spec(json: Json) -> ReportSpec {
+    serde_json::from_value(json).unwrap()
+}
+
+async fn team_user(h: &H, email: &str, team: TeamId) -> Principal {
+    let now = h.clock.now();
+    let mut user = User::new(UserId::new_at(now), Some(email.into()), email, Role::User, now);
+    user.team = Some(team);
+    h.store.create_user(&user).await.unwrap();
+    Principal::new(user.id, Role::User, Some(team), anchora_core::auth::Credential::Local)
+}
+
+fn names(rows: &[anchora_core::reports::Header]) -> Vec<String> {
+    rows.iter().map(|r| r.name.clone().unwrap_or_default()).collect()
+}
+
+fn counts(rows: &[anchora_core::reports::Header]) -> Vec<i64> {
+    rows.iter().map(|r| r.figures.count).collect()
+}
+
+pub async fn reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see(h: H) {
+    h.crm
+        .set_time_zone(&h.admin, json!({"time_zone": "Europe/Stockholm"}))
+        .await
+        .unwrap();
+    // Instants near midnight: what quarter and week they fall in depends on the zone.
+    for (subject, due) in [
+        ("q1 late evening", "2026-03-31T21:30:00Z"), // 23:30 on 31 March in Stockholm
+        ("q2 just after midnight", "2026-03-31T22:30:00Z"), // 00:30 on 1 April
+        ("new year", "2026-12-31T23:30:00Z"),        // 00:30 on Friday 1 January 2027: 2026-W53
+        ("first monday", "2027-01-03T23:15:00Z"),    // 00:15 on Monday 4 January: 2027-W01
+        ("no due date", ""),
+    ] {
+        let mut body = json!({"type": "call", "subject": subject});
+        if !due.is_empty() {
+            body["due_at"] = json!(due);
+        }
+        h.crm.create(&h.admin, "activity", &body).await.unwrap();
+    }
+    let by_quarter = h
+        .crm
+        .run_report(
+            &h.admin,
+            &spec(json!({"object": "activity", "groups": [{"field": "due_at", "bucket": "quarter"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&by_quarter.rows),
+        ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1", ""],
+        "quarters between are shown empty; no date last"
+    );
+    assert_eq!(counts(&by_quarter.rows), [1, 1, 0, 0, 2, 1]);
+    let by_week = h
+        .crm
+        .run_report(
+            &h.admin,
+            &spec(json!({"object": "activity", "filter": {"field": "due_at", "op": "gte", "value": "2026-12-01T00:00:00Z"},
+                "groups": [{"field": "due_at", "bucket": "week"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&by_week.rows), ["2026-W53", "2027-W01"]);
+    assert_eq!(counts(&by_week.rows), [1, 1]);
+    // A cell's filter lists exactly its records.
+    let drill = by_quarter.drill(Some(1), None);
+    let params = ListParams {
+        filter: Some(drill.to_string()),
+        count: true,
+        ..ListParams::default()
+    };
+    let (_, page) = h.crm.list(&h.admin, "activity", &params).await.unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(
+        page.records[0].get("subject").to_text().as_deref(),
+        Some("q2 just after midnight")
+    );
+
+    // Two groupings, money in the reporting currency, and visibility by team.
+    h.crm
+        .set_currency_settings(&h.admin, json!({"reporting": "SEK", "rates": {"EUR": 11.0}}))
+        .await
+        .unwrap();
+    let now = h.clock.now();
+    let north = Team {
+        id: TeamId::new_at(now),
+        name: "North".into(),
+        created_at: now,
+    };
+    let south = Team {
+        id: TeamId::new_at(now),
+        name: "South".into(),
+        created_at: now,
+    };
+    h.store.create_team(&north).await.unwrap();
+    h.store.create_team(&south).await.unwrap();
+    let nils = team_user(&h, "nils@example.com", north.id).await;
+    let sara = team_user(&h, "sara@example.com", south.id).await;
+    for (name, stage, amount, currency, owner) in [
+        ("N won SEK", "won", "1000.00", "SEK", &nils),
+        ("N won EUR", "won", "100.00", "EUR", &nils),
+        ("N lead", "lead", "500.00", "SEK", &nils),
+        ("S won", "won", "2000.00", "SEK", &sara),
+        ("S lost NOK", "lost", "300.00", "NOK", &sara),
+    ] {
+        let body = json!({"name": name, "stage": stage, "amount": amount, "currency": currency,
+            "owner": owner.user_id.to_string()});
+        h.crm.create(&h.admin, "deal", &body).await.unwrap();
+    }
+    let pivot = spec(json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "team"}],
+        "measure": {"func": "sum", "field": "amount"}}));
+    let everyone = h.crm.run_report(&h.admin, &pivot).await.unwrap();
+    assert_eq!(
+        everyone.rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>(),
+        [
+            GroupValue::Choice("lead".into()),
+            GroupValue::Choice("won".into()),
+            GroupValue::Choice("lost".into())
+        ],
+        "the pipeline's order"
+    );
+    assert_eq!(names(&everyone.columns), ["North", "South"]);
+    let won_north = everyone.cell(1, Some(0));
+    assert_eq!(won_north.count, 2);
+    assert_eq!(won_north.value, Some(100_000.0 + 10_000.0 * 11.0), "EUR converted to SEK");
+    assert_eq!(everyone.currency.as_deref(), Some("SEK"));
+    assert_eq!(everyone.without_rate, ["NOK"], "named, never guessed");
+    assert_eq!(everyone.total.count, 5);
+
+    h.crm
+        .set_access_policy(
+            &h.admin,
+            json!({"visibility": {"deal": {"user": "team"}}}),
+            &anchora_core::accounts::Origin::default(),
+        )
+        .await
+        .unwrap();
+    let norths = h.crm.run_report(&nils, &pivot).await.unwrap();
+    assert_eq!(norths.total.count, 3, "only the North team's deals");
+    assert_eq!(names(&norths.columns), ["North"]);
+    assert!(norths.without_rate.is_empty(), "South's NOK deal is out of sight");
+
+    // Kept reports: personal ones are their owner's; a stale change is refused with the
+    // current report.
+    let saved = h
+        .crm
+        .save_report(&nils, json!({"name": "Won by team", "spec": pivot}))
+        .await
+        .unwrap();
+    let id = saved.report.id.to_string();
+    let e = h.crm.saved_report(&sara, &id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound, "another's personal report is not there");
+    let e = h
+        .crm
+        .save_report(&nils, json!({"name": "Shared", "shared": true, "spec": pivot}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden, "sharing takes the right to share views");
+    let renamed = h
+        .crm
+        .change_report(&nils, &id, json!({"version": 1, "name": "Won per team"}))
+        .await
+        .unwrap();
+    assert_eq!(renamed.report.version, 2);
+    let e = h
+        .crm
+        .change_report(&nils, &id, json!({"version": 1, "name": "Late"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::VersionConflict);
+    assert_eq!(e.current.unwrap()["name"], "Won per team");
+    let e = h
+        .crm
+        .save_report(
+            &nils,
+            json!({"name": "Bad", "spec": {"object": "deal", "groups": [{"field": "stage", "bucket": "week"}]}}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "spec.groups[0].bucket");
+    let (_, run) = h.crm.run_saved_report(&nils, &id).await.unwrap();
+    assert_eq!(run.total.count, 3);
+    h.crm.delete_report(&nils, &id).await.unwrap();
+    assert!(h.crm.saved_reports(&nils).await.unwrap().is_empty());
+}
+
+/// Relative periods are whole periods in the workspace's zone: "this quarter" on 1 April at
+/// 00:30 in Stockholm is the second quarter, though it is still 31 March in UTC.
+pub async fn relative_periods_begin_in_the_workspace_zone(h: H) {
+    h.crm
+        .set_time_zone(&h.admin, json!({"time_zone": "Europe/Stockholm"}))
+        .await
+        .unwrap();
+    h.clock
+        .set(DateTime::parse_from_rfc3339("2026-03-31T22:30:00Z").unwrap().with_timezone(&Utc));
+    for (subject, due) in [("march", "2026-03-31T21:00:00Z"), ("april", "2026-04-02T10:00:00Z")] {
+        h.crm
+            .create(&h.admin, "activity", &json!({"type": "call", "subject": subject, "due_at": due}))
+            .await
+            .unwrap();
+    }
+    let params = |period: &str| ListParams {
+        filter: Some(json!({"field": "due_at", "op": "in_period", "value": period}).to_string()),
+        ..ListParams::default()
+    };
+    let subjects = |page: &anchora_core::service::Page| -> Vec<String> {
+        page.records
+            .iter()
+            .filter_map(|r| r.get("subject").to_text())
+            .collect()
+    };
+    let (_, this) = h.crm.list(&h.admin, "activity", &params("this_quarter")).await.unwrap();
+    assert_eq!(subjects(&this), ["april"]);
+    let (_, last) = h.crm.list(&h.admin, "activity", &params("last_quarter")).await.unwrap();
+    assert_eq!(subjects(&last), ["march"]);
+    let e = h
+        .crm
+        .list(&h.admin, "activity", &params("last_fortnight"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "filter.value");
+}

@@ -1,0 +1,79 @@
+//! `/reports`: reports run from a spec sent whole, and reports kept under a name (run,
+//! exported as CSV or XLSX); `/time-zone`, where the workspace's days begin.
+
+use crate::AppState;
+use crate::api::imports::file_response;
+use crate::extract::{Authed, JsonBody};
+use crate::problem::ApiResult;
+use anchora_core::export::Format;
+use anchora_core::reports::{ReportResult, ReportView};
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value as JsonValue, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(list).post(save))
+        .route("/reports/run", post(run))
+        .route("/reports/{id}", get(one).patch(change).delete(delete))
+        .route("/reports/{id}/result", get(result))
+        .route("/reports/{id}/export", get(export))
+        .route("/time-zone", get(time_zone).put(set_time_zone))
+}
+
+async fn list(a: Authed) -> ApiResult<Json<JsonValue>> {
+    Ok(Json(json!({"data": a.crm.saved_reports(&a.principal).await?})))
+}
+
+async fn save(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(StatusCode, Json<ReportView>)> {
+    Ok((StatusCode::CREATED, Json(a.crm.save_report(&a.principal, body).await?)))
+}
+
+async fn run(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<ReportResult>> {
+    Ok(Json(a.crm.run_report_body(&a.principal, body).await?))
+}
+
+async fn one(a: Authed, Path(id): Path<String>) -> ApiResult<Json<ReportView>> {
+    Ok(Json(a.crm.saved_report(&a.principal, &id).await?))
+}
+
+async fn change(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<ReportView>> {
+    Ok(Json(a.crm.change_report(&a.principal, &id, body).await?))
+}
+
+async fn delete(a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    a.crm.delete_report(&a.principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn result(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
+    let (report, result) = a.crm.run_saved_report(&a.principal, &id).await?;
+    Ok(Json(json!({"report": report, "result": result})))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+async fn export(a: Authed, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> ApiResult<Response> {
+    let format = Format::parse(q.format.as_deref().unwrap_or("csv"))?;
+    let (name, bytes) = a.crm.saved_report_file(&a.principal, &id, format).await?;
+    Ok(file_response(Body::from(bytes), format, &name))
+}
+
+async fn time_zone(a: Authed) -> ApiResult<Json<JsonValue>> {
+    let setting = a.crm.time_zone_for(&a.principal).await?;
+    Ok(Json(serde_json::to_value(setting).unwrap_or_default()))
+}
+
+async fn set_time_zone(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<JsonValue>> {
+    let setting = a.crm.set_time_zone(&a.principal, body).await?;
+    Ok(Json(serde_json::to_value(setting).unwrap_or_default()))
+}
