@@ -5,7 +5,7 @@
 //!
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 //!        [--reuse] [--projects-only] [--imports-only] [--dedupe-only]
-//!        [--integrity-only [--baseline PATH]] [--jobs-only] [--mailings-only]
+//!        [--integrity-only [--baseline PATH]] [--jobs-only] [--mailings-only] [--reports-only]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -29,6 +29,7 @@ mod integrity;
 mod jobs;
 mod mailings;
 mod projects;
+mod reports;
 
 struct Args {
     people: u64,
@@ -48,6 +49,7 @@ struct Args {
     /// Only the job queue's throughput and latency.
     jobs_only: bool,
     mailings_only: bool,
+    reports_only: bool,
     /// The `anchora` binary of an earlier build, measured in the same run for comparison.
     baseline: Option<PathBuf>,
 }
@@ -65,6 +67,7 @@ fn args() -> Result<Args> {
         integrity_only: false,
         jobs_only: false,
         mailings_only: false,
+        reports_only: false,
         baseline: None,
     };
     let mut it = std::env::args().skip(1);
@@ -95,6 +98,10 @@ fn args() -> Result<Args> {
         }
         if flag == "--mailings-only" {
             a.mailings_only = true;
+            continue;
+        }
+        if flag == "--reports-only" {
+            a.reports_only = true;
             continue;
         }
         let value = it.next().context("every flag takes a value")?;
@@ -932,6 +939,10 @@ async fn main() -> Result<()> {
         }
         if args.mailings_only {
             mailings::bench(&args.dir, backend, &mut report).await?;
+            continue;
+        }
+        if args.reports_only {
+            reports::bench(&args, backend, &mut report).await?;
             continue;
         }
         if args.imports_only {

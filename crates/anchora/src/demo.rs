@@ -66,6 +66,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
     if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? == 0 {
         generate(store, people, admin.id, &*clock).await?;
         consents(store, person, admin.id, &*clock).await?;
+        reports(store, admin.id, &*clock).await?;
     }
     let token = crate::create_service_token(
         store,
@@ -83,6 +84,56 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
         password,
         token,
     })
+}
+
+/// The demo's workspace keeps Swedish time, and its shared reports are the ones a sales
+/// manager opens every week.
+async fn reports(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> Result<()> {
+    use anchora_core::reports::{ReportStore, SavedReport};
+    let zone = serde_json::json!({"time_zone": "Europe/Stockholm"}).to_string();
+    store
+        .put_setting(anchora_core::zone::TIME_ZONE_KEY, &zone)
+        .await
+        .map_err(|e| anyhow!(e.detail))?;
+    let open =
+        serde_json::json!({"field": "stage", "op": "in", "value": ["lead", "qualified", "proposal", "negotiation"]});
+    let specs = [
+        (
+            "Pipeline by stage and owner",
+            serde_json::json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "owner"}],
+                "measure": {"func": "sum", "field": "amount"}, "chart": "stacked_bar"}),
+        ),
+        (
+            "Open deals by expected close month",
+            serde_json::json!({"object": "deal", "filter": open, "groups": [{"field": "expected_close", "bucket": "month"}],
+                "measure": {"func": "sum", "field": "amount"}, "chart": "line"}),
+        ),
+        (
+            "Won deals per quarter and team",
+            serde_json::json!({"object": "deal", "filter": {"field": "stage", "op": "eq", "value": "won"},
+                "groups": [{"field": "expected_close", "bucket": "quarter"}, {"field": "team"}],
+                "measure": {"func": "sum", "field": "amount"}, "chart": "stacked_bar"}),
+        ),
+        (
+            "Activities by type",
+            serde_json::json!({"object": "activity", "groups": [{"field": "type"}], "chart": "donut"}),
+        ),
+    ];
+    let now = clock.now();
+    for (name, spec) in specs {
+        let report = SavedReport {
+            id: anchora_core::ids::ReportId::new_at(now),
+            name: name.to_string(),
+            owner: admin,
+            shared: true,
+            spec: serde_json::from_value(spec)?,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        store.create_report(&report).await.map_err(|e| anyhow!(e.detail))?;
+    }
+    Ok(())
 }
 
 /// Three subscription types, and the consents of the first people to them as a CRM that has

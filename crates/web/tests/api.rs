@@ -177,6 +177,7 @@ async fn postgres() -> Option<H> {
 }
 
 anchora_store::on_both_databases!(
+    reports_run_save_export_and_refuse_by_name,
     authentication_is_required_everywhere,
     tokens_of_one_workspace_see_nothing_of_another,
     roles_are_enforced,
@@ -299,6 +300,10 @@ use mailings::*;
 
 #[path = "api/imap_server.rs"]
 mod imap_server;
+
+#[path = "api/reports.rs"]
+mod reports;
+use reports::reports_run_save_export_and_refuse_by_name;
 
 #[path = "api/mailing_pages.rs"]
 mod mailing_pages;

@@ -211,9 +211,9 @@ impl Crm {
     /// A spec that names an object the caller may read and runs.
     async fn check_spec(&self, who: &Principal, spec: &ReportSpec) -> Result<()> {
         let schema = self.schema().await?;
-        let object = schema.object(&spec.object).map_err(|_| {
-            Error::field("spec.object", format!("there is no object {:?}", spec.object))
-        })?;
+        let object = schema
+            .object(&spec.object)
+            .map_err(|_| Error::field("spec.object", format!("there is no object {:?}", spec.object)))?;
         spec.plan(object).map_err(|mut e| {
             for f in &mut e.errors {
                 f.field = format!("spec.{}", f.field);
@@ -228,6 +228,11 @@ impl Crm {
     /// Run a report sent whole (the API's body is a spec).
     pub async fn run_report_body(&self, who: &Principal, body: Json) -> Result<ReportResult> {
         let spec: ReportSpec = crate::service::from_body(body)?;
+        // A body names its object: an unknown one is a mistake in the body, not a missing page.
+        let schema = self.authorize(who, Permission::ReadRecords).await?;
+        if schema.object(&spec.object).is_err() {
+            return Err(Error::field("object", format!("there is no object {:?}", spec.object)));
+        }
         self.run_report(who, &spec).await
     }
 

@@ -14,7 +14,6 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
 
 pub fn router() -> Router<AppState> {
@@ -57,13 +56,10 @@ async fn result(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>>
     Ok(Json(json!({"report": report, "result": result})))
 }
 
-#[derive(Deserialize)]
-struct ExportQuery {
-    format: Option<String>,
-}
-
-async fn export(a: Authed, Path(id): Path<String>, Query(q): Query<ExportQuery>) -> ApiResult<Response> {
-    let format = Format::parse(q.format.as_deref().unwrap_or("csv"))?;
+/// The query as pairs: a repeated or odd parameter is read, never refused as plain text.
+async fn export(a: Authed, Path(id): Path<String>, Query(q): Query<Vec<(String, String)>>) -> ApiResult<Response> {
+    let asked = q.iter().find(|(k, _)| k == "format").map_or("csv", |(_, v)| v.as_str());
+    let format = Format::parse(asked)?;
     let (name, bytes) = a.crm.saved_report_file(&a.principal, &id, format).await?;
     Ok(file_response(Body::from(bytes), format, &name))
 }

@@ -1,0 +1,109 @@
+//! Reports (issue 21): the data set of `anchora generate` (1,000,000 people, 100,000
+//! companies, 200,000 deals by default), reports run in-process through `Crm::run_report`, the
+//! code the API and the pages call. Each report runs 11 times; the first warms the caches and
+//! is not counted.
+
+use crate::{Report, fresh_pg, p50_p95, run_measured};
+use anchora_core::auth::{Credential, Principal};
+use anchora_core::reports::ReportSpec;
+use anchora_core::service::Crm;
+use anchora_core::store::UserStore;
+use anchora_core::{Clock, Store, SystemClock};
+use anchora_store::{Backend, Instance};
+use anyhow::{Context, Result};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+async fn data_set(args: &crate::Args, backend: Backend) -> Result<String> {
+    let url = match backend {
+        Backend::Sqlite => {
+            let dir = args.dir.join("reports");
+            let file = dir.join("reports.db");
+            if args.reuse && file.exists() {
+                eprintln!("== sqlite: reusing the reports data set");
+                return Ok(format!("sqlite://{}", file.display()));
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            format!("sqlite://{}", file.display())
+        }
+        Backend::Postgres => {
+            let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
+            fresh_pg(&base, "anchora_bench_reports").await?
+        }
+    };
+    eprintln!("== {}: generating {} people for reports", backend.name(), args.people);
+    run_measured(
+        Command::new(&args.anchora)
+            .args(["generate", "--people", &args.people.to_string(), "--database-url", &url])
+            .env("ANCHORA_LOG", "warn"),
+    )?;
+    Ok(url)
+}
+
+pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) -> Result<()> {
+    let url = data_set(args, backend).await?;
+    let clock = Arc::new(SystemClock);
+    let instance = Instance::open(&url, clock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?;
+    let store = instance.main();
+    let admin = store
+        .user_by_email("admin@example.com")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?
+        .context("no admin")?;
+    let who = Principal::new(admin.id, admin.role, None, Credential::Local);
+    let crm = Crm::new(store.clone() as Arc<dyn Store>, clock);
+    crm.set_time_zone(&who, serde_json::json!({"time_zone": "Europe/Stockholm"}))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?;
+    let name = backend.name();
+    let reports = [
+        (
+            "people by city and owner, count",
+            serde_json::json!({"object": "person", "groups": [{"field": "city"}, {"field": "owner"}]}),
+            "≤ 1 s",
+        ),
+        (
+            "people by month created (Stockholm) and owner, count",
+            serde_json::json!({"object": "person", "groups": [{"field": "created_at", "bucket": "month"}, {"field": "owner"}]}),
+            "",
+        ),
+        (
+            "deals by stage and team, sum of amount in SEK",
+            serde_json::json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "team"}],
+                "measure": {"func": "sum", "field": "amount"}}),
+            "",
+        ),
+        (
+            "deals by expected close quarter and stage, average amount",
+            serde_json::json!({"object": "deal", "groups": [{"field": "expected_close", "bucket": "quarter"}, {"field": "stage"}],
+                "measure": {"func": "avg", "field": "amount"}}),
+            "",
+        ),
+    ];
+    for (what, spec, target) in reports {
+        let spec: ReportSpec = serde_json::from_value(spec)?;
+        let mut samples = Vec::new();
+        let mut groups = 0;
+        for i in 0..11 {
+            let started = Instant::now();
+            let result = crm
+                .run_report(&who, &spec)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail))?;
+            if i > 0 {
+                samples.push(started.elapsed());
+            }
+            groups = result.cells.len().max(result.rows.len());
+        }
+        report.add(
+            &format!("{name}: report, {what} ({groups} cells)"),
+            p50_p95(&mut samples),
+            target,
+        );
+    }
+    Ok(())
+}

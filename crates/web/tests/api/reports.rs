@@ -1,0 +1,119 @@
+//! Issue 21 over HTTP: a report run from a spec, kept, run again, exported as CSV and XLSX,
+//! refused naming the place of a mistake; the workspace's time zone set by administrators.
+
+use super::H;
+use super::identity::{self, as_token};
+use anchora_core::auth::Scope;
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+pub async fn reports_run_save_export_and_refuse_by_name(h: H) {
+    let team = identity::team(&h, "Väst").await;
+    let seller = identity::user(&h, "säljare@example.se", "user", Some(&team)).await;
+    for (name, stage, amount, owner) in [
+        ("Åkesson AB", "won", "1200.50", &seller),
+        ("Øster ApS", "won", "800.00", &seller),
+        ("Núñez SL", "lead", "300.00", &seller),
+    ] {
+        let r = h
+            .post(
+                "/api/v1/records/deal",
+                json!({"name": name, "stage": stage, "amount": amount, "currency": "SEK", "owner": owner}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let spec = json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "owner"}],
+        "measure": {"func": "sum", "field": "amount"}, "chart": "stacked_bar"});
+    let run = h.post("/api/v1/reports/run", spec.clone()).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.body);
+    assert_eq!(run.body["rows"][0]["value"], json!({"kind": "choice", "value": "lead"}));
+    assert_eq!(run.body["columns"][0]["name"], "säljare");
+    assert_eq!(run.body["total"]["count"], 3);
+    assert_eq!(
+        run.body["total"]["value"], 230_050.0,
+        "minor units of the reporting currency"
+    );
+
+    let bad = h
+        .post(
+            "/api/v1/reports/run",
+            json!({"object": "deal", "groups": [{"field": "amount"}], "measure": {"func": "max"}}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let places: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(places, ["groups[0].field", "measure.field"]);
+
+    let saved = h
+        .post("/api/v1/reports", json!({"name": "Vunnet per säljare", "spec": spec}))
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.body);
+    let id = saved.body["id"].as_str().unwrap().to_string();
+    let result = h.get(&format!("/api/v1/reports/{id}/result")).await;
+    assert_eq!(result.status, StatusCode::OK);
+    assert_eq!(result.body["result"]["total"]["count"], 3);
+    let csv = h.get(&format!("/api/v1/reports/{id}/export?format=csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.body.as_str().unwrap();
+    assert!(text.contains("Won,") && text.contains("2000.5"), "{text}");
+    let xlsx = h.get(&format!("/api/v1/reports/{id}/export?format=xlsx")).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let wrong = h.get(&format!("/api/v1/reports/{id}/export?format=pdf")).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let stale = h
+        .patch(
+            &format!("/api/v1/reports/{id}"),
+            None,
+            json!({"version": 0, "name": "x"}),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.body);
+    assert_eq!(stale.body["current"]["name"], "Vunnet per säljare");
+
+    // A seller sees neither the admin's personal report nor may set the time zone.
+    let token = identity::token_of(&h, "säljare@example.se", Scope::Write).await;
+    let theirs = as_token(&h, &token, Method::GET, &format!("/api/v1/reports/{id}"), None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let zone = as_token(
+        &h,
+        &token,
+        Method::PUT,
+        "/api/v1/time-zone",
+        Some(json!({"time_zone": "Europe/Stockholm"})),
+    )
+    .await;
+    assert_eq!(zone.status, StatusCode::FORBIDDEN);
+    let nowhere = h
+        .put("/api/v1/time-zone", json!({"time_zone": "Europe/Atlantis"}))
+        .await;
+    assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(nowhere.body["errors"][0]["field"], "time_zone");
+    let set = h
+        .put("/api/v1/time-zone", json!({"time_zone": "Europe/Copenhagen"}))
+        .await;
+    assert_eq!(set.status, StatusCode::OK);
+    assert_eq!(h.get("/api/v1/time-zone").await.body["time_zone"], "Europe/Copenhagen");
+
+    let gone = h
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/reports/{id}"),
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        h.get(&format!("/api/v1/reports/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
