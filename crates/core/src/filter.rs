@@ -8,8 +8,8 @@
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::RecordId;
 use crate::meta::{FieldDef, FieldType, ObjectDef, system_field};
-use crate::value::{Value, json_kind, parse_value};
 use crate::period::RelativePeriod;
+use crate::value::{Value, json_kind, parse_value};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value as Json, json};
@@ -405,14 +405,7 @@ fn resolve_node(node: &Filter, object: &ObjectDef, now: At, path: &str) -> Resul
     }
 }
 
-fn resolve_leaf(
-    name: &str,
-    op: Op,
-    value: &Json,
-    object: &ObjectDef,
-    at: At,
-    path: &str,
-) -> Result<Condition> {
+fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, at: At, path: &str) -> Result<Condition> {
     let now = at.now;
     if op == Op::InSelection || name == "id" {
         if name != "id" || op != Op::InSelection {
@@ -533,10 +526,12 @@ fn resolve_leaf(
             Ok(Condition::IsEmpty { column, empty })
         }
         Op::InPeriod => {
-            let period = value
-                .as_str()
-                .and_then(RelativePeriod::parse)
-                .ok_or_else(|| invalid(&value_path, format!("must be one of {}", RelativePeriod::NAMES.join(", "))))?;
+            let period = value.as_str().and_then(RelativePeriod::parse).ok_or_else(|| {
+                invalid(
+                    &value_path,
+                    format!("must be one of {}", RelativePeriod::NAMES.join(", ")),
+                )
+            })?;
             let today = now.with_timezone(&at.zone).date_naive();
             let (first, end) = period.days(today);
             let bound = |day| match field.field_type {

@@ -41,8 +41,8 @@ pub mod text;
 pub mod value;
 pub mod views;
 pub mod workspace;
-pub mod zone;
 pub mod write;
+pub mod zone;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, FieldError, Result};

@@ -156,7 +156,11 @@ mod tests {
         let table = offsets(chrono_tz::Europe::Stockholm);
         let lookup = |t: DateTime<Utc>| table.iter().rev().find(|(from, _)| *from <= t).map(|(_, o)| *o);
         assert_eq!(lookup(at("2026-03-29T00:59:00Z")), Some(60));
-        assert_eq!(lookup(at("2026-03-29T01:00:00Z")), Some(120), "summer time from 01:00 UTC");
+        assert_eq!(
+            lookup(at("2026-03-29T01:00:00Z")),
+            Some(120),
+            "summer time from 01:00 UTC"
+        );
         assert_eq!(lookup(at("2026-10-25T00:59:00Z")), Some(120));
         assert_eq!(lookup(at("2026-10-25T01:00:00Z")), Some(60));
         let kathmandu = offsets(chrono_tz::Asia::Kathmandu);

@@ -316,9 +316,9 @@ impl Crm {
 fn group_key(dim: &Dim, zone: Tz) -> GroupKey {
     match dim {
         Dim::Field(f) => GroupKey::Column(f.clone()),
-        Dim::Team => GroupKey::Column(system_field("owner").unwrap_or_else(|| {
-            crate::meta::FieldDef::new("owner", "Owner", FieldType::User)
-        })),
+        Dim::Team => GroupKey::Column(
+            system_field("owner").unwrap_or_else(|| crate::meta::FieldDef::new("owner", "Owner", FieldType::User)),
+        ),
         Dim::Period { field, .. } if field.field_type == FieldType::Datetime => GroupKey::LocalDay {
             field: field.clone(),
             offsets: crate::zone::offsets(zone),
@@ -333,7 +333,10 @@ type Folded = HashMap<(GroupValue, Option<GroupValue>), Acc>;
 fn group_value(dim: &Dim, key: &Value, i: usize, directory: &Directory) -> GroupValue {
     match (dim, key) {
         (_, Value::Null) => GroupValue::None,
-        (Dim::Team, Value::User(u)) => directory.team_of.get(u).map_or(GroupValue::None, |t| GroupValue::Team(*t)),
+        (Dim::Team, Value::User(u)) => directory
+            .team_of
+            .get(u)
+            .map_or(GroupValue::None, |t| GroupValue::Team(*t)),
         (Dim::Period { bucket, .. }, Value::Date(d)) => GroupValue::Period(bucket.start_of(*d)),
         (Dim::Field(_), Value::Select(s)) => GroupValue::Choice(s.clone()),
         (Dim::Field(_), Value::Bool(b)) => GroupValue::Bool(*b),
@@ -385,7 +388,10 @@ fn fold_rows(plan: &Plan, rows: &[ReportRow], directory: &Directory) -> Result<F
             if counts.len() > MAX_PERIODS {
                 return Err(Error::field(
                     format!("groups[{axis}].bucket"),
-                    format!("spans more than {MAX_PERIODS} periods; choose a longer one than {}", bucket.as_str()),
+                    format!(
+                        "spans more than {MAX_PERIODS} periods; choose a longer one than {}",
+                        bucket.as_str()
+                    ),
                 ));
             }
             continue;
@@ -414,7 +420,13 @@ fn fold_rows(plan: &Plan, rows: &[ReportRow], directory: &Directory) -> Result<F
 }
 
 /// The values of one axis in reading order, with the empty periods between filled in.
-fn axis_values(dim: &Dim, values: BTreeSet<GroupValue>, plan: &Plan, directory: &Directory, axis: usize) -> Vec<GroupValue> {
+fn axis_values(
+    dim: &Dim,
+    values: BTreeSet<GroupValue>,
+    plan: &Plan,
+    directory: &Directory,
+    axis: usize,
+) -> Vec<GroupValue> {
     let mut values: Vec<GroupValue> = values.into_iter().collect();
     if let Dim::Period { bucket, .. } = dim {
         let days: Vec<NaiveDate> = values
@@ -447,12 +459,30 @@ fn axis_values(dim: &Dim, values: BTreeSet<GroupValue>, plan: &Plan, directory: 
         match v {
             GroupValue::Choice(c) => (
                 0,
-                field.and_then(|f| f.choices.iter().position(|x| &x.value == c)).unwrap_or(usize::MAX),
+                field
+                    .and_then(|f| f.choices.iter().position(|x| &x.value == c))
+                    .unwrap_or(usize::MAX),
                 c.clone(),
             ),
             GroupValue::Bool(b) => (0, usize::from(!*b), String::new()),
-            GroupValue::User(u) => (0, 0, directory.user_names.get(u).map(|n| n.to_lowercase()).unwrap_or_default()),
-            GroupValue::Team(t) => (0, 0, directory.team_names.get(t).map(|n| n.to_lowercase()).unwrap_or_default()),
+            GroupValue::User(u) => (
+                0,
+                0,
+                directory
+                    .user_names
+                    .get(u)
+                    .map(|n| n.to_lowercase())
+                    .unwrap_or_default(),
+            ),
+            GroupValue::Team(t) => (
+                0,
+                0,
+                directory
+                    .team_names
+                    .get(t)
+                    .map(|n| n.to_lowercase())
+                    .unwrap_or_default(),
+            ),
             GroupValue::Record(r) => (
                 0,
                 0,
@@ -673,7 +703,13 @@ mod tests {
         let names: Vec<Option<&str>> = r.rows.iter().map(|h| h.name.as_deref()).collect();
         assert_eq!(
             names,
-            [Some("2026-W53"), Some("2027-W01"), Some("2027-W02"), Some("2027-W03"), None]
+            [
+                Some("2026-W53"),
+                Some("2027-W01"),
+                Some("2027-W02"),
+                Some("2027-W03"),
+                None
+            ]
         );
         let counts: Vec<i64> = r.rows.iter().map(|h| h.figures.count).collect();
         assert_eq!(counts, [3, 0, 0, 4, 3]);
@@ -730,7 +766,13 @@ mod tests {
         let s = spec(json!({"object": "person", "groups": [{"field": field}]}));
         let plan = s.plan(&person).unwrap();
         let rows: Vec<ReportRow> = (0..MAX_GROUPS + 5)
-            .map(|i| row(vec![Value::Text(format!("v{i:04}"))], i64::try_from(i + 1).unwrap(), None))
+            .map(|i| {
+                row(
+                    vec![Value::Text(format!("v{i:04}"))],
+                    i64::try_from(i + 1).unwrap(),
+                    None,
+                )
+            })
             .collect();
         let d = Directory::default();
         let folded = fold_rows(&plan, &rows, &d).unwrap();

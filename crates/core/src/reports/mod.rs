@@ -16,8 +16,8 @@ mod table;
 pub use engine::{Cell, Figures, GroupValue, Header, ReportResult};
 pub use grouped::{GroupedReport, ReportGroup, groupable, summable};
 pub use service::{ReportView, SavedReportBody};
-pub use table::{SheetWords, sheet, sheet_file};
 pub use spec::{ChartKind, Grouping, MAX_GROUPS, Measure, MeasureFn, ReportSpec, groupable_fields, measurable_fields};
+pub use table::{SheetWords, sheet, sheet_file};
 
 use crate::error::Result;
 use crate::filter::Condition;

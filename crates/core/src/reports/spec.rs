@@ -222,7 +222,10 @@ impl ReportSpec {
                 None
             }
             (_, None) => {
-                errors.push(FieldError::new("measure.field", "names the number or amount to measure"));
+                errors.push(FieldError::new(
+                    "measure.field",
+                    "names the number or amount to measure",
+                ));
                 None
             }
             (_, Some(name)) => match measurable_fields(object).into_iter().find(|f| &f.name == name) {
@@ -257,7 +260,12 @@ fn dim(object: &ObjectDef, g: &Grouping) -> std::result::Result<Dim, FieldError>
     }
     let field = filter_field(object, &g.field)
         .filter(|f| groupable_type(f.field_type))
-        .ok_or_else(|| FieldError::new("field", format!("{:?} is not a field {} can be grouped by", g.field, object.name)))?;
+        .ok_or_else(|| {
+            FieldError::new(
+                "field",
+                format!("{:?} is not a field {} can be grouped by", g.field, object.name),
+            )
+        })?;
     match (field.field_type, g.bucket) {
         (FieldType::Date | FieldType::Datetime, bucket) => Ok(Dim::Period {
             field,
@@ -302,7 +310,13 @@ mod tests {
             "measure": {"func": "avg", "field": "amount"}
         }));
         let plan = s.plan(&deal()).unwrap();
-        assert!(matches!(&plan.dims[0], Dim::Period { bucket: Bucket::Month, .. }));
+        assert!(matches!(
+            &plan.dims[0],
+            Dim::Period {
+                bucket: Bucket::Month,
+                ..
+            }
+        ));
         assert_eq!(plan.dims[1], Dim::Team);
         assert_eq!(plan.measure.unwrap().name, "amount");
         let twice = spec(json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "stage"}]}));

@@ -115,8 +115,10 @@ pub async fn reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_r
             "owner": owner.user_id.to_string()});
         h.crm.create(&h.admin, "deal", &body).await.unwrap();
     }
-    let pivot = spec(json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "team"}],
-        "measure": {"func": "sum", "field": "amount"}}));
+    let pivot = spec(
+        json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "team"}],
+        "measure": {"func": "sum", "field": "amount"}}),
+    );
     let everyone = h.crm.run_report(&h.admin, &pivot).await.unwrap();
     assert_eq!(
         everyone.rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>(),
@@ -130,7 +132,11 @@ pub async fn reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_r
     assert_eq!(names(&everyone.columns), ["North", "South"]);
     let won_north = everyone.cell(1, Some(0));
     assert_eq!(won_north.count, 2);
-    assert_eq!(won_north.value, Some(100_000.0 + 10_000.0 * 11.0), "EUR converted to SEK");
+    assert_eq!(
+        won_north.value,
+        Some(100_000.0 + 10_000.0 * 11.0),
+        "EUR converted to SEK"
+    );
     assert_eq!(everyone.currency.as_deref(), Some("SEK"));
     assert_eq!(everyone.without_rate, ["NOK"], "named, never guessed");
     assert_eq!(everyone.total.count, 5);
@@ -199,11 +205,18 @@ pub async fn relative_periods_begin_in_the_workspace_zone(h: H) {
         .set_time_zone(&h.admin, json!({"time_zone": "Europe/Stockholm"}))
         .await
         .unwrap();
-    h.clock
-        .set(DateTime::parse_from_rfc3339("2026-03-31T22:30:00Z").unwrap().with_timezone(&Utc));
+    h.clock.set(
+        DateTime::parse_from_rfc3339("2026-03-31T22:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
+    );
     for (subject, due) in [("march", "2026-03-31T21:00:00Z"), ("april", "2026-04-02T10:00:00Z")] {
         h.crm
-            .create(&h.admin, "activity", &json!({"type": "call", "subject": subject, "due_at": due}))
+            .create(
+                &h.admin,
+                "activity",
+                &json!({"type": "call", "subject": subject, "due_at": due}),
+            )
             .await
             .unwrap();
     }
@@ -212,10 +225,7 @@ pub async fn relative_periods_begin_in_the_workspace_zone(h: H) {
         ..ListParams::default()
     };
     let subjects = |page: &anchora_core::service::Page| -> Vec<String> {
-        page.records
-            .iter()
-            .filter_map(|r| r.get("subject").to_text())
-            .collect()
+        page.records.iter().filter_map(|r| r.get("subject").to_text()).collect()
     };
     let (_, this) = h.crm.list(&h.admin, "activity", &params("this_quarter")).await.unwrap();
     assert_eq!(subjects(&this), ["april"]);
