@@ -37,7 +37,11 @@ pub fn start_of_day(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
         }
         local += Duration::minutes(15);
     }
-    Utc.from_utc_datetime(&local)
+    // A whole day skipped (Samoa, 30 December 2011): it begins where the next one does.
+    match day.succ_opt() {
+        Some(next) if next != day => start_of_day(zone, next),
+        _ => Utc.from_utc_datetime(&local),
+    }
 }
 
 /// Offsets from UTC in minutes, each with the instant from which it holds, oldest first.

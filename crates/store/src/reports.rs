@@ -116,17 +116,36 @@ pub async fn report_rows(
 ) -> std::result::Result<Vec<ReportRow>, sqlx::Error> {
     let mut stmt = Query::select();
     stmt.from(object.table());
-    for key in &q.keys {
+    // Text is grouped as filters compare it (case-folded, so Malmö and MALMÖ are one group
+    // and its drill-down lists both), and named by one of its spellings; the rest by position.
+    let mut group_by: Vec<Expr> = Vec::new();
+    for (i, key) in q.keys.iter().enumerate() {
         match key {
-            GroupKey::Column(f) => stmt.column(f.name.clone()),
-            GroupKey::LocalDay { field, offsets } => stmt.expr(local_day(backend, &field.name, offsets)),
-        };
+            GroupKey::Column(f) if f.field_type.folds() => {
+                stmt.expr(Expr::cust(format!("MIN({})", crate::db::ident(&f.name))));
+                group_by.push(Expr::col(crate::ddl::fold_column(&f.name)));
+            }
+            GroupKey::Column(f) => {
+                stmt.column(f.name.clone());
+                group_by.push(Expr::cust((i + 1).to_string()));
+            }
+            GroupKey::LocalDay { field, offsets } => {
+                stmt.expr(local_day(backend, &field.name, offsets));
+                group_by.push(Expr::cust((i + 1).to_string()));
+            }
+        }
     }
     stmt.expr(Expr::col(sea_query::Asterisk).count());
     if let Some(m) = &q.measure {
         let col = crate::db::ident(&m.name);
         stmt.expr(Expr::cust(format!("COUNT({col})")));
-        for f in ["SUM", "MIN", "MAX"] {
+        // SQLite's SUM of integers (amounts in minor units) fails past 2^63; TOTAL adds in
+        // floating point, as PostgreSQL's SUM of a BIGINT (a NUMERIC) cast to double does.
+        let sum = match backend {
+            Backend::Sqlite => "TOTAL",
+            Backend::Postgres => "SUM",
+        };
+        for f in [sum, "MIN", "MAX"] {
             stmt.expr(Expr::cust(format!("CAST({f}({col}) AS DOUBLE PRECISION)")));
         }
     }
@@ -137,10 +156,8 @@ pub async fn report_rows(
     if let Some(filter) = &q.filter {
         stmt.cond_where(condition(backend, filter));
     }
-    // By position: a local day's expression is long and binds its own values.
-    for i in 1..=q.keys.len() {
-        stmt.add_group_by([Expr::cust(i.to_string())]);
-    }
+    // By position where it can: a local day's expression is long and binds its own values.
+    stmt.add_group_by(group_by);
     let rows = exec.fetch_all(backend.build(&stmt)).await?;
     let n = q.keys.len();
     rows.iter()

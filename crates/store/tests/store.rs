@@ -126,6 +126,7 @@ anchora_store::on_both_databases!(
     concurrent_claims_never_take_one_recipient_twice,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     relative_periods_begin_in_the_workspace_zone,
+    text_groups_fold_case_and_every_group_drills_to_its_records,
 );
 
 #[path = "store/reports.rs"]
@@ -133,6 +134,7 @@ mod reports;
 use reports::{
     relative_periods_begin_in_the_workspace_zone,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
+    text_groups_fold_case_and_every_group_drills_to_its_records,
 };
 
 #[path = "store/mailings.rs"]

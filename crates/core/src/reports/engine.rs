@@ -78,6 +78,8 @@ pub struct ReportResult {
     pub total: Figures,
     /// The currency a money measure is in.
     pub currency: Option<String>,
+    /// Whether the measure is an amount (in minor units).
+    pub money: bool,
     /// Currencies with amounts but no rate to the reporting currency: left out of the measure.
     pub without_rate: Vec<String>,
 }
@@ -103,11 +105,13 @@ impl ReportResult {
         }
     }
 
-    /// A cell's figures (zero when no record falls in it).
+    /// A cell's figures (zero when no record falls in it). The cells are in (row, column)
+    /// order, so this is a binary search.
     pub fn cell(&self, row: usize, column: Option<usize>) -> Figures {
         self.cells
-            .iter()
-            .find(|c| c.row == row && c.column == column)
+            .binary_search_by_key(&(row, column), |c| (c.row, c.column))
+            .ok()
+            .and_then(|i| self.cells.get(i))
             .map(|c| c.figures)
             .unwrap_or_default()
     }
@@ -385,7 +389,18 @@ fn fold_rows(plan: &Plan, rows: &[ReportRow], directory: &Directory) -> Result<F
             }
         }
         if let Dim::Period { bucket, .. } = dim {
-            if counts.len() > MAX_PERIODS {
+            let days: BTreeSet<NaiveDate> = counts
+                .keys()
+                .filter_map(|v| match v {
+                    GroupValue::Period(d) => Some(*d),
+                    _ => None,
+                })
+                .collect();
+            let span = match (days.first(), days.last()) {
+                (Some(first), Some(last)) => span_of(*bucket, *first, *last),
+                _ => 0,
+            };
+            if span > MAX_PERIODS {
                 return Err(Error::field(
                     format!("groups[{axis}].bucket"),
                     format!(
@@ -419,14 +434,24 @@ fn fold_rows(plan: &Plan, rows: &[ReportRow], directory: &Directory) -> Result<F
     Ok(folded)
 }
 
+/// How many periods lie from the one starting on `first` to the one starting on `last`
+/// (both counted), however far apart: counted by arithmetic, not by stepping.
+fn span_of(bucket: crate::period::Bucket, first: NaiveDate, last: NaiveDate) -> usize {
+    use crate::period::Bucket as B;
+    use chrono::Datelike;
+    let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    let between = match bucket {
+        B::Day => (last - first).num_days(),
+        B::Week => (last - first).num_days() / 7,
+        B::Month => months(last) - months(first),
+        B::Quarter => (months(last) - months(first)) / 3,
+        B::Year => i64::from(last.year() - first.year()),
+    };
+    usize::try_from(between.saturating_add(1)).unwrap_or(usize::MAX)
+}
+
 /// The values of one axis in reading order, with the empty periods between filled in.
-fn axis_values(
-    dim: &Dim,
-    values: BTreeSet<GroupValue>,
-    plan: &Plan,
-    directory: &Directory,
-    axis: usize,
-) -> Vec<GroupValue> {
+fn axis_values(dim: &Dim, values: BTreeSet<GroupValue>, directory: &Directory, axis: usize) -> Vec<GroupValue> {
     let mut values: Vec<GroupValue> = values.into_iter().collect();
     if let Dim::Period { bucket, .. } = dim {
         let days: Vec<NaiveDate> = values
@@ -499,7 +524,6 @@ fn axis_values(
             GroupValue::None => (2, 0, String::new()),
         }
     };
-    let _ = plan;
     values.sort_by_cached_key(|v| rank(v));
     values
 }
@@ -526,7 +550,11 @@ fn filter_of(dim: &Dim, value: &GroupValue, shown: &[GroupValue], directory: &Di
     let empty = || json!({"field": field_name, "op": "is_empty", "value": true});
     match (dim, value) {
         (Dim::Team, GroupValue::Team(t)) => team_filter(directory.members.get(&Some(*t))),
-        (Dim::Team, _) => team_filter(directory.members.get(&None)),
+        // Owned by someone in no team, or by no one.
+        (Dim::Team, _) => json!({"or": [
+            team_filter(directory.members.get(&None)),
+            {"field": "owner", "op": "is_empty", "value": true}
+        ]}),
         (Dim::Period { field, bucket }, GroupValue::Period(start)) => {
             let end = bucket.step(*start, 1);
             let bound = |d: NaiveDate| match field.field_type {
@@ -581,56 +609,52 @@ fn assemble(
     zone: Tz,
     measuring: &mut Measuring<'_>,
 ) -> ReportResult {
-    let mut row_set = BTreeSet::new();
-    let mut column_set = BTreeSet::new();
+    // One pass: each group's totals per row and per column, and the whole.
+    let mut row_accs: HashMap<GroupValue, Acc> = HashMap::new();
+    let mut column_accs: HashMap<GroupValue, Acc> = HashMap::new();
     let mut total = Acc::default();
     for ((r, c), acc) in &folded {
-        row_set.insert(r.clone());
+        row_accs.entry(r.clone()).or_default().add(acc);
         if let Some(c) = c {
-            column_set.insert(c.clone());
+            column_accs.entry(c.clone()).or_default().add(acc);
         }
         total.add(acc);
     }
-    let axis = |i: usize, set: BTreeSet<GroupValue>| -> Vec<GroupValue> {
+    let axis = |i: usize, accs: &HashMap<GroupValue, Acc>| -> Vec<GroupValue> {
         match plan.dims.get(i) {
-            Some(dim) => axis_values(dim, set, plan, directory, i),
+            Some(dim) => axis_values(dim, accs.keys().cloned().collect(), directory, i),
             None => Vec::new(),
         }
     };
-    let row_values = axis(0, row_set);
-    let column_values = axis(1, column_set);
-    let headers = |i: usize, values: &[GroupValue], measuring: &mut Measuring<'_>| -> Vec<Header> {
+    let row_values = axis(0, &row_accs);
+    let column_values = axis(1, &column_accs);
+    let mut headers = |i: usize, values: &[GroupValue], accs: &HashMap<GroupValue, Acc>| -> Vec<Header> {
         let Some(dim) = plan.dims.get(i) else {
             return Vec::new();
         };
+        let empty = Acc::default();
         values
             .iter()
-            .map(|v| {
-                let mut acc = Acc::default();
-                for ((r, c), a) in &folded {
-                    let on = if i == 0 { r == v } else { c.as_ref() == Some(v) };
-                    if on {
-                        acc.add(a);
-                    }
-                }
-                Header {
-                    value: v.clone(),
-                    name: name_of(dim, v, directory, i),
-                    filter: filter_of(dim, v, values, directory, zone),
-                    figures: measuring.figures(&acc),
-                }
+            .map(|v| Header {
+                value: v.clone(),
+                name: name_of(dim, v, directory, i),
+                filter: filter_of(dim, v, values, directory, zone),
+                figures: measuring.figures(accs.get(v).unwrap_or(&empty)),
             })
             .collect()
     };
-    let rows = headers(0, &row_values, measuring);
-    let columns = headers(1, &column_values, measuring);
-    let index = |values: &[GroupValue], v: &GroupValue| values.iter().position(|x| x == v);
+    let rows = headers(0, &row_values, &row_accs);
+    let columns = headers(1, &column_values, &column_accs);
+    let index = |values: &[GroupValue]| -> HashMap<GroupValue, usize> {
+        values.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect()
+    };
+    let (row_index, column_index) = (index(&row_values), index(&column_values));
     let mut cells: Vec<Cell> = folded
         .iter()
         .filter_map(|((r, c), acc)| {
-            let row = index(&row_values, r)?;
+            let row = *row_index.get(r)?;
             let column = match c {
-                Some(c) => Some(index(&column_values, c)?),
+                Some(c) => Some(*column_index.get(c)?),
                 None => None,
             };
             Some(Cell {
@@ -650,6 +674,7 @@ fn assemble(
         cells,
         total,
         currency: None,
+        money: plan.measure.as_ref().is_some_and(|m| m.field_type == FieldType::Money),
         without_rate: Vec::new(),
     }
 }

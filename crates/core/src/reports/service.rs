@@ -214,13 +214,14 @@ impl Crm {
         let object = schema
             .object(&spec.object)
             .map_err(|_| Error::field("spec.object", format!("there is no object {:?}", spec.object)))?;
-        spec.plan(object).map_err(|mut e| {
+        let in_spec = |mut e: Error| {
             for f in &mut e.errors {
                 f.field = format!("spec.{}", f.field);
             }
             e
-        })?;
-        self.run_report(who, spec).await.map(|_| ())
+        };
+        spec.plan(object).map_err(in_spec)?;
+        self.run_report(who, spec).await.map(|_| ()).map_err(in_spec)
     }
 }
 

@@ -26,7 +26,7 @@ fn number(figures: &Figures, func: MeasureFn, money: bool) -> Cell {
 /// The report as rows of cells; `label` names a group of the first (0) or second (1) grouping.
 pub fn sheet(result: &ReportResult, words: &SheetWords, label: &dyn Fn(usize, &Header) -> String) -> Vec<Vec<Cell>> {
     let func = result.spec.measure.func;
-    let money = result.currency.is_some();
+    let money = result.money;
     let text = |s: String| Cell::Text(s);
     let mut out = Vec::new();
     if result.columns.is_empty() {

@@ -238,3 +238,58 @@ pub async fn relative_periods_begin_in_the_workspace_zone(h: H) {
         .unwrap_err();
     assert_eq!(e.errors[0].field, "filter.value");
 }
+
+/// Text groups as filters compare it: Malmö, MALMÖ and malmö are one city, and its drill-down
+/// lists all three; a deal owned by no one in a team is in the team report's "none", and its
+/// drill-down finds it.
+pub async fn text_groups_fold_case_and_every_group_drills_to_its_records(h: H) {
+    for (last, city) in [
+        ("Öberg", "Malmö"),
+        ("Ærø", "MALMÖ"),
+        ("Müller", "malmö"),
+        ("Núñez", "Lund"),
+    ] {
+        h.crm
+            .create(&h.admin, "person", &json!({"last_name": last, "city": city}))
+            .await
+            .unwrap();
+    }
+    let r = h
+        .crm
+        .run_report(
+            &h.admin,
+            &spec(json!({"object": "person", "groups": [{"field": "city"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(counts(&r.rows), [1, 3]);
+    let malmo = r.rows.iter().position(|h| h.figures.count == 3).unwrap();
+    for (row, expected) in [(malmo, 3), (1 - malmo, 1)] {
+        let params = ListParams {
+            filter: Some(r.drill(Some(row), None).to_string()),
+            ..ListParams::default()
+        };
+        let (_, page) = h.crm.list(&h.admin, "person", &params).await.unwrap();
+        assert_eq!(page.records.len(), expected, "row {row}");
+    }
+    h.crm
+        .create(&h.admin, "deal", &json!({"name": "Nobody's team", "stage": "lead"}))
+        .await
+        .unwrap();
+    let by_team = h
+        .crm
+        .run_report(
+            &h.admin,
+            &spec(json!({"object": "deal", "groups": [{"field": "team"}]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_team.rows.len(), 1);
+    assert_eq!(by_team.rows[0].value, GroupValue::None);
+    let params = ListParams {
+        filter: Some(by_team.drill(Some(0), None).to_string()),
+        ..ListParams::default()
+    };
+    let (_, page) = h.crm.list(&h.admin, "deal", &params).await.unwrap();
+    assert_eq!(page.records.len(), 1);
+}

@@ -9,7 +9,7 @@ fn spec_schema(names: &[String]) -> Json {
     let grouping = strict(
         &["field"],
         json!({"field": {"type": "string", "description": "a field, owner, created_by, created_at, updated_at, or team (the owner's)"},
-            "bucket": or_null(json!({"type": "string", "enum": ["day", "week", "month", "quarter", "year"],
+            "bucket": or_null(json!({"type": "string", "enum": ["day", "week", "month", "quarter", "year", null],
                 "description": "for dates: the period counted by (month when left out); weeks are ISO weeks"}))}),
     );
     let measure = strict(
@@ -38,11 +38,11 @@ pub(super) fn add(doc: &mut Doc) {
             "kind": {"type": "string", "enum": ["choice", "text", "bool", "user", "team", "record", "period", "other", "none"]},
             "value": {"description": "the choice, text, yes/no, id, or a period's first day"}}},
         "name": {"type": ["string", "null"], "description": "a person's, team's or record's name; a period's key such as 2026-Q1"},
-        "filter": {"description": "the filter that lists this group's records (the report's own filter not included)"},
+        "filter": {"type": "object", "description": "the filter that lists this group's records (the report's own filter not included)"},
         "figures": figures.clone()}});
     let result = doc.named(
         "ReportResult",
-        json!({"type": "object", "required": ["spec", "rows", "columns", "cells", "total", "currency", "without_rate"], "properties": {
+        json!({"type": "object", "required": ["spec", "rows", "columns", "cells", "total", "currency", "money", "without_rate"], "properties": {
             "spec": {"$ref": "#/components/schemas/ReportSpec"},
             "rows": {"type": "array", "items": header.clone()},
             "columns": {"type": "array", "items": header},
@@ -50,7 +50,8 @@ pub(super) fn add(doc: &mut Doc) {
                 "row": {"type": "integer"}, "column": {"type": ["integer", "null"]}, "figures": figures.clone()}}},
             "total": figures,
             "currency": {"type": ["string", "null"], "description": "the reporting currency an amount measure is in"},
-            "without_rate": {"type": "array", "items": {"type": "string"}, "description": "currencies left out of the measure for want of a rate"}}}),
+            "money": {"type": "boolean", "description": "whether the measure is an amount (in minor units)"},
+            "without_rate": {"type": "array", "items": {"type": "string"}, "description": "currencies left out of the measure for want of a rate (\"\" for amounts that name no currency)"}}}),
     );
     let report = doc.named(
         "SavedReport",
@@ -75,14 +76,25 @@ pub(super) fn add(doc: &mut Doc) {
     doc.op(
         "get",
         "/reports",
-        Op::new("list_reports", TAG, "Your reports and the shared ones, by name").ok("200", "Reports", data_of(report.clone())),
+        Op::new("list_reports", TAG, "Your reports and the shared ones, by name").ok(
+            "200",
+            "Reports",
+            data_of(report.clone()),
+        ),
     );
     doc.op(
         "post",
         "/reports",
-        Op::new("save_report", TAG, "Keep a report under a name (sharing it takes the right to share views)")
-            .body(strict(&["name", "spec"], json!({"name": line(120), "shared": {"type": "boolean"}, "spec": spec.clone()})))
-            .ok("201", "The report", report.clone()),
+        Op::new(
+            "save_report",
+            TAG,
+            "Keep a report under a name (sharing it takes the right to share views)",
+        )
+        .body(strict(
+            &["name", "spec"],
+            json!({"name": line(120), "shared": {"type": "boolean"}, "spec": spec.clone()}),
+        ))
+        .ok("201", "The report", report.clone()),
     );
     let id = || uuid_param("id", "the report's id");
     doc.op(
@@ -108,7 +120,9 @@ pub(super) fn add(doc: &mut Doc) {
     doc.op(
         "delete",
         "/reports/{id}",
-        Op::new("delete_report", TAG, "Delete a report").params(vec![id()]).no_content("Gone"),
+        Op::new("delete_report", TAG, "Delete a report")
+            .params(vec![id()])
+            .no_content("Gone"),
     );
     doc.op(
         "get",
@@ -119,7 +133,9 @@ pub(super) fn add(doc: &mut Doc) {
                 "200",
                 "The report and its result",
                 json!({"type": "object", "required": ["report", "result"], "properties": {"report": report, "result": result}}),
-            ),
+            )
+            // A kept filter or grouping the metadata no longer allows (a field archived since).
+            .problems(&["400", "422"]),
     );
     doc.op(
         "get",
@@ -131,7 +147,8 @@ pub(super) fn add(doc: &mut Doc) {
             ])
             .answer("200", json!({"description": "The sheet", "content": {
                 "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}})),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}))
+            .problems(&["400"]),
     );
     let zone = doc.named(
         "TimeZone",
@@ -141,13 +158,22 @@ pub(super) fn add(doc: &mut Doc) {
     doc.op(
         "get",
         "/time-zone",
-        Op::new("time_zone", "Settings", "The workspace's time zone (UTC until an administrator sets one)").ok("200", "The zone", zone.clone()),
+        Op::new(
+            "time_zone",
+            "Settings",
+            "The workspace's time zone (UTC until an administrator sets one)",
+        )
+        .ok("200", "The zone", zone.clone()),
     );
     doc.op(
         "put",
         "/time-zone",
-        Op::new("set_time_zone", "Settings", "Set the workspace's time zone (administrators)")
-            .body(zone.clone())
-            .ok("200", "The zone", zone),
+        Op::new(
+            "set_time_zone",
+            "Settings",
+            "Set the workspace's time zone (administrators)",
+        )
+        .body(zone.clone())
+        .ok("200", "The zone", zone),
     );
 }
