@@ -3,7 +3,6 @@
 mod admin;
 mod consent;
 mod currency;
-mod reports;
 mod duplicates;
 pub mod imports;
 pub mod jobs;
@@ -11,6 +10,7 @@ mod mailings;
 mod openapi;
 pub mod projects;
 mod quality;
+mod reports;
 mod selections;
 mod templates;
 
