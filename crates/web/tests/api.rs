@@ -192,6 +192,7 @@ anchora_store::on_both_databases!(
     reminders_go_once_through_a_real_smtp_server,
     browser_jobs_show_progress_and_cancel,
     browser_build_a_selection_write_a_template_and_send,
+    browser_report_builder_two_groupings_save_and_drill,
     consent_per_purpose_api_and_page,
     unsubscribe_links_opt_out_per_purpose,
     selections_through_the_api,
@@ -308,6 +309,10 @@ use reports::reports_run_save_export_and_refuse_by_name;
 #[path = "api/mailing_pages.rs"]
 mod mailing_pages;
 use mailing_pages::*;
+
+#[path = "api/report_pages.rs"]
+mod report_pages;
+use report_pages::*;
 
 impl H {
     fn backend(&self) -> &'static str {

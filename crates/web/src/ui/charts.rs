@@ -158,6 +158,285 @@ pub fn shares_over_days(
     svg
 }
 
+/// A series of a line chart: its name in the legend and a value per point.
+pub struct Plot {
+    pub name: String,
+    pub values: Vec<f64>,
+}
+
+/// A series of a stacked bar chart: a value per bar, and that value as shown.
+pub struct Stack {
+    pub name: String,
+    pub values: Vec<f64>,
+    pub texts: Vec<String>,
+}
+
+/// The colours a chart's series take, in order (CSS classes `c0`…`c7`).
+const COLOURS: usize = 8;
+
+fn open_svg(svg: &mut String, class: &str, title: &str, width: f64, height: f64) {
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="report-chart {class}" role="img" aria-label="{}" viewBox="0 0 {width:.0} {height:.0}" width="100%">"#,
+        escape(title)
+    );
+}
+
+/// A legend of coloured swatches, one per name, from `x`; wraps within `width`. Returns the
+/// SVG and the height it takes.
+fn legend(names: &[(&str, usize)], x0: f64, y0: f64, width: f64) -> (String, f64) {
+    let mut svg = String::new();
+    let (mut x, mut y) = (x0, y0);
+    for (name, colour) in names {
+        let shown: String = name.chars().take(30).collect();
+        #[allow(clippy::cast_precision_loss)]
+        let w = 28.0 + 7.0 * shown.chars().count() as f64;
+        if x > x0 && x + w > x0 + width {
+            x = x0;
+            y += 20.0;
+        }
+        let _ = write!(
+            svg,
+            r#"<g class="key"><rect class="c{}" x="{x:.0}" y="{:.0}" width="12" height="12" rx="2"/><text class="label" x="{:.0}" y="{:.0}">{}<title>{}</title></text></g>"#,
+            colour % COLOURS,
+            y - 10.0,
+            x + 17.0,
+            y,
+            escape(&shown),
+            escape(name)
+        );
+        x += w;
+    }
+    (svg, y - y0 + 20.0)
+}
+
+/// Horizontal bars of stacked series, one bar per row, the row's total after it; a legend
+/// above names the series drawn (a series with nothing in any row is left out of both).
+pub fn stacked_bars(title: &str, rows: &[String], stacks: &[Stack], totals: &[String]) -> String {
+    const LABEL: f64 = 200.0;
+    const WIDTH: f64 = 420.0;
+    const ROW: f64 = 26.0;
+    let drawn: Vec<(usize, &Stack)> = stacks
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.values.iter().any(|v| *v > 0.0))
+        .collect();
+    let sums: Vec<f64> = (0..rows.len())
+        .map(|r| drawn.iter().map(|(_, s)| s.values.get(r).copied().unwrap_or(0.0)).sum())
+        .collect();
+    let max = sums.iter().copied().fold(0.0_f64, f64::max);
+    let names: Vec<(&str, usize)> = drawn.iter().map(|(i, s)| (s.name.as_str(), *i)).collect();
+    let (keys, top) = legend(&names, 0.0, 14.0, LABEL + WIDTH + 140.0);
+    let mut body = String::new();
+    for (r, label) in rows.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let y = top + 4.0 + ROW * r as f64;
+        let name: String = label.chars().take(28).collect();
+        let _ = write!(
+            body,
+            r#"<text class="label" x="0" y="{:.0}">{}<title>{}</title></text>"#,
+            y + 14.0,
+            escape(&name),
+            escape(label)
+        );
+        let mut x = LABEL;
+        for (i, s) in &drawn {
+            let v = s.values.get(r).copied().unwrap_or(0.0);
+            if v <= 0.0 || max <= 0.0 {
+                continue;
+            }
+            let w = v / max * WIDTH;
+            let _ = write!(
+                body,
+                r#"<rect class="c{}" x="{x:.1}" y="{y:.0}" width="{w:.1}" height="18"><title>{} · {}: {}</title></rect>"#,
+                i % COLOURS,
+                escape(label),
+                escape(&s.name),
+                escape(s.texts.get(r).map_or("", String::as_str))
+            );
+            x += w;
+        }
+        let _ = write!(
+            body,
+            r#"<text class="figure" x="{:.1}" y="{:.0}">{}</text>"#,
+            x + 6.0,
+            y + 14.0,
+            escape(totals.get(r).map_or("", String::as_str))
+        );
+    }
+    let mut svg = String::new();
+    #[allow(clippy::cast_precision_loss)]
+    let height = top + ROW * rows.len() as f64 + 8.0;
+    open_svg(&mut svg, "stacked", title, LABEL + WIDTH + 140.0, height);
+    svg.push_str(&keys);
+    svg.push_str(&body);
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Lines over evenly spaced points (periods in order), one per series, a dot per point with
+/// its figure on hover; a legend names the series.
+pub fn lines(title: &str, points: &[String], plots: &[Plot], fmt: &dyn Fn(f64) -> String) -> String {
+    const LEFT: f64 = 90.0;
+    const WIDTH: f64 = 620.0;
+    const HEIGHT: f64 = 180.0;
+    let names: Vec<(&str, usize)> = plots.iter().enumerate().map(|(k, p)| (p.name.as_str(), k)).collect();
+    let (keys, legend_h) = legend(&names, LEFT, 14.0, WIDTH);
+    let top = legend_h + 8.0;
+    let max = plots
+        .iter()
+        .flat_map(|p| p.values.iter().copied())
+        .fold(0.0_f64, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    #[allow(clippy::cast_precision_loss)]
+    let n = points.len().max(1) as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let x = |i: usize| {
+        if n > 1.0 {
+            LEFT + WIDTH * i as f64 / (n - 1.0)
+        } else {
+            LEFT + WIDTH / 2.0
+        }
+    };
+    let y = |v: f64| top + HEIGHT * (1.0 - (v / max).clamp(0.0, 1.0));
+    let mut svg = String::new();
+    open_svg(&mut svg, "lines", title, LEFT + WIDTH + 40.0, top + HEIGHT + 30.0);
+    svg.push_str(&keys);
+    for v in [0.0, max / 2.0, max] {
+        let _ = write!(
+            svg,
+            r#"<line class="grid" x1="{LEFT}" x2="{:.0}" y1="{y0:.1}" y2="{y0:.1}"/><text class="axis" x="{:.0}" y="{:.1}" text-anchor="end">{}</text>"#,
+            LEFT + WIDTH,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            escape(&fmt(v)),
+            y0 = y(v)
+        );
+    }
+    // At most about eight labels under the axis, the first and the last always.
+    let step = points.len().div_ceil(8).max(1);
+    for (i, p) in points.iter().enumerate() {
+        if i % step == 0 || i + 1 == points.len() {
+            let _ = write!(
+                svg,
+                r#"<text class="axis" x="{:.1}" y="{:.0}" text-anchor="middle">{}</text>"#,
+                x(i),
+                top + HEIGHT + 18.0,
+                escape(p)
+            );
+        }
+    }
+    for (k, plot) in plots.iter().enumerate() {
+        let _ = write!(svg, r#"<g class="series c{}">"#, k % COLOURS);
+        if plot.values.len() > 1 {
+            let path: Vec<String> = (plot.values.iter().enumerate())
+                .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+                .collect();
+            let _ = write!(svg, r#"<polyline points="{}"/>"#, path.join(" "));
+        }
+        for (i, v) in plot.values.iter().enumerate() {
+            let _ = write!(
+                svg,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3"><title>{} · {}: {}</title></circle>"#,
+                x(i),
+                y(*v),
+                escape(points.get(i).map_or("", String::as_str)),
+                escape(&plot.name),
+                escape(&fmt(*v))
+            );
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Each group's share of the whole as a ring; the legend names the slices drawn (groups with
+/// nothing are left out of both), with their share. (label, value, value as shown).
+pub fn donut(title: &str, slices: &[(String, f64, String)], share: &dyn Fn(f64) -> String) -> String {
+    const R: f64 = 90.0;
+    const INNER: f64 = 52.0;
+    const C: f64 = 100.0;
+    let drawn: Vec<&(String, f64, String)> = slices.iter().filter(|s| s.1 > 0.0).take(COLOURS).collect();
+    let rest: f64 = slices.iter().filter(|s| s.1 > 0.0).skip(COLOURS).map(|s| s.1).sum();
+    let total: f64 = drawn.iter().map(|s| s.1).sum::<f64>() + rest;
+    let mut svg = String::new();
+    #[allow(clippy::cast_precision_loss)]
+    let height = (2.0 * C).max(24.0 * drawn.len() as f64 + 12.0);
+    open_svg(&mut svg, "donut", title, 640.0, height);
+    if total <= 0.0 {
+        svg.push_str("</svg>");
+        return svg;
+    }
+    let point = |a: f64, r: f64| (C + r * a.sin(), C - r * a.cos());
+    let mut start = 0.0_f64;
+    for (i, (label, value, text)) in drawn.iter().enumerate() {
+        let sweep = (value / total * std::f64::consts::TAU).min(std::f64::consts::TAU - 0.0001);
+        let end = start + sweep;
+        let large = i32::from(sweep > std::f64::consts::PI);
+        let (x1, y1) = point(start, R);
+        let (x2, y2) = point(end, R);
+        let (x3, y3) = point(end, INNER);
+        let (x4, y4) = point(start, INNER);
+        let _ = write!(
+            svg,
+            r#"<path class="c{}" d="M{x1:.2},{y1:.2} A{R},{R} 0 {large} 1 {x2:.2},{y2:.2} L{x3:.2},{y3:.2} A{INNER},{INNER} 0 {large} 0 {x4:.2},{y4:.2} Z"><title>{}: {} ({})</title></path>"#,
+            i % COLOURS,
+            escape(label),
+            escape(text),
+            escape(&share(value / total))
+        );
+        #[allow(clippy::cast_precision_loss)]
+        let ky = 24.0 * i as f64 + 20.0;
+        let name: String = label.chars().take(32).collect();
+        let _ = write!(
+            svg,
+            r#"<g class="key"><rect class="c{}" x="230" y="{:.0}" width="12" height="12" rx="2"/><text class="label" x="248" y="{ky:.0}">{} · {} ({})</text></g>"#,
+            i % COLOURS,
+            ky - 10.0,
+            escape(&name),
+            escape(text),
+            escape(&share(value / total))
+        );
+        start = end;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Bars centred one under the other in the groups' order, each as wide as its figure: a
+/// funnel when each stage holds fewer. (label, value, value as shown).
+pub fn funnel(title: &str, bars: &[(String, f64, String)]) -> String {
+    const LABEL: f64 = 200.0;
+    const WIDTH: f64 = 420.0;
+    const ROW: f64 = 30.0;
+    let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max);
+    let mut svg = String::new();
+    #[allow(clippy::cast_precision_loss)]
+    let height = ROW * bars.len() as f64 + 8.0;
+    open_svg(&mut svg, "funnel", title, LABEL + WIDTH + 140.0, height);
+    for (i, (label, value, text)) in bars.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let y = 4.0 + ROW * i as f64;
+        let w = if max > 0.0 { (value / max * WIDTH).max(1.0) } else { 1.0 };
+        let name: String = label.chars().take(28).collect();
+        let _ = write!(
+            svg,
+            r#"<text class="label" x="0" y="{:.0}">{}</text><rect x="{:.1}" y="{y:.0}" width="{w:.1}" height="22" rx="3"><title>{}: {}</title></rect><text class="figure" x="{:.0}" y="{:.0}">{}</text>"#,
+            y + 16.0,
+            escape(&name),
+            LABEL + (WIDTH - w) / 2.0,
+            escape(label),
+            escape(text),
+            LABEL + WIDTH + 8.0,
+            y + 16.0,
+            escape(text)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,8 @@ struct ListPage {
     /// "1–50 of 4,213".
     counted: Option<String>,
     filtered: bool,
+    /// The drill-down filter a report's figure linked with, and the link that leaves it out.
+    report_filter: Option<(String, String)>,
     board: bool,
     views: Vec<ViewLink>,
     current_query: String,
@@ -181,6 +183,8 @@ fn query_value(q: &[(String, String)], k: &str) -> Option<String> {
 /// What the URL says the list is: its filter rows, its sort and its columns.
 struct ListState {
     conditions: Vec<FilterRow>,
+    /// Filter-language JSON from a report's drill-down link, ANDed with the rows.
+    report_filter: Option<String>,
     sort: String,
     columns: Option<String>,
     /// Everything that defines the view, without the cursor: kept by sort and paging links.
@@ -198,6 +202,7 @@ impl ListState {
         } else {
             Some(ticked.join(","))
         };
+        let report_filter = query_value(q, "filter").filter(|f| !f.trim().is_empty());
         let mut view: Vec<(String, String)> = Vec::new();
         if let Some(c) = &columns {
             view.push(("columns".into(), c.clone()));
@@ -207,8 +212,12 @@ impl ListState {
             view.push(("fo".into(), c.op.clone()));
             view.push(("fv".into(), c.value.clone()));
         }
+        if let Some(f) = &report_filter {
+            view.push(("filter".into(), f.clone()));
+        }
         ListState {
             conditions,
+            report_filter,
             sort,
             columns,
             view,
@@ -218,12 +227,36 @@ impl ListState {
     /// The page of records to read, counted.
     fn params(&self, def: &ObjectDef, cursor: Option<String>) -> ListParams {
         ListParams {
-            filter: filter_of_rows(def, &self.conditions).map(|f| f.to_string()),
+            filter: self.filter(def),
             sort: Some(self.sort.clone()),
             limit: Some(PAGE_SIZE.into()),
             cursor,
             trash: false,
             count: true,
+        }
+    }
+
+    /// The rows' filter and a report's, both applying. A report's filter that is no JSON is
+    /// handed on as it came, so the list says what is wrong with it as with any filter.
+    fn filter(&self, def: &ObjectDef) -> Option<String> {
+        let rows = filter_of_rows(def, &self.conditions);
+        let Some(text) = &self.report_filter else {
+            return rows.map(|f| f.to_string());
+        };
+        match (rows, serde_json::from_str::<serde_json::Value>(text)) {
+            (Some(rows), Ok(report)) => Some(json!({ "and": [rows, report] }).to_string()),
+            (None, Ok(report)) => Some(report.to_string()),
+            (_, Err(_)) => Some(text.clone()),
+        }
+    }
+
+    /// The list without the report's filter: the link that leaves it out.
+    fn without_report_filter(&self, def: &ObjectDef) -> String {
+        let pairs: Vec<(String, String)> = (self.with_sort().into_iter()).filter(|(k, _)| k != "filter").collect();
+        if pairs.is_empty() {
+            format!("/o/{}", def.name)
+        } else {
+            format!("/o/{}?{}", def.name, query_string(&pairs))
         }
     }
 
@@ -472,7 +505,8 @@ fn list_view(ui: &Ui, def: &ObjectDef, state: &ListState, q: &[(String, String)]
         new_label: tr.t1("list-new", "object", labels::object_in_sentence(tr, def)),
         columns: columns(tr, def, state, &defs),
         rows: rows(tr, def, records, &defs, &loaded.resolver),
-        filtered: !state.conditions.is_empty(),
+        filtered: !state.conditions.is_empty() || state.report_filter.is_some(),
+        report_filter: (state.report_filter.clone()).map(|f| (f, state.without_report_filter(def))),
         board: super::board::has_board(def),
         views: view_links(ui, def, loaded.saved, get("view").as_deref(), may_share),
         current_query: anchora_core::views::view_query(&state.with_sort()),
