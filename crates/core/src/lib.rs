@@ -9,6 +9,7 @@ pub mod caller;
 pub mod clock;
 pub mod consent;
 pub mod currency;
+pub mod dashboards;
 pub mod dedupe;
 pub mod error;
 pub mod export;

@@ -5,6 +5,7 @@
 
 pub use crate::audit::AuditStore;
 pub use crate::consent::ConsentStore;
+pub use crate::dashboards::DashboardStore;
 pub use crate::dedupe::store::DuplicateStore;
 pub use crate::gdpr::{ERASED, Erasure, ErasureCounts, ErasureStore, Scrub};
 pub use crate::identity::{CredentialStore, UserStore};
@@ -43,6 +44,7 @@ pub trait Store:
     + SelectionStore
     + TemplateStore
     + MailingStore
+    + DashboardStore
     + ReportStore
 {
 }
@@ -68,6 +70,7 @@ impl<T> Store for T where
         + SelectionStore
         + TemplateStore
         + MailingStore
+        + DashboardStore
         + ReportStore
         + ?Sized
 {

@@ -6,6 +6,7 @@ mod audit;
 pub mod backup;
 mod codec;
 mod consent;
+mod dashboards;
 pub mod db;
 mod ddl;
 mod duplicates;

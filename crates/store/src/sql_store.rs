@@ -219,6 +219,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "templates, mailings and their recipients, invalid addresses, people's language",
     ),
     (15, "saved reports"),
+    (16, "dashboards"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -733,6 +734,11 @@ async fn apply_migration(
     }
     if version == 15 {
         for stmt in crate::reports::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 16 {
+        for stmt in crate::dashboards::tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }

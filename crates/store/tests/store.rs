@@ -127,6 +127,7 @@ anchora_store::on_both_databases!(
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     relative_periods_begin_in_the_workspace_zone,
     text_groups_fold_case_and_every_group_drills_to_its_records,
+    dashboards_count_each_widget_for_the_period_the_scope_and_the_reader,
 );
 
 #[path = "store/reports.rs"]
@@ -136,6 +137,10 @@ use reports::{
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     text_groups_fold_case_and_every_group_drills_to_its_records,
 };
+
+#[path = "store/dashboards.rs"]
+mod dashboards;
+use dashboards::dashboards_count_each_widget_for_the_period_the_scope_and_the_reader;
 
 #[path = "store/mailings.rs"]
 mod mailings;
