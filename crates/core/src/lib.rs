@@ -14,6 +14,7 @@ pub mod dedupe;
 pub mod error;
 pub mod export;
 pub mod filter;
+pub mod forecast;
 pub mod gdpr;
 pub mod identity;
 pub mod ids;

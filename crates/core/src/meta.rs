@@ -426,6 +426,14 @@ pub fn standard_objects() -> Vec<ObjectDef> {
                 FieldDef::new("probability", "Probability", Percent),
                 FieldDef::new("expected_close", "Expected close", Date),
                 FieldDef::new("company", "Company", Relation).target("company"),
+                // Empty: the stage's own (see `forecast::default_category`).
+                FieldDef::new("forecast_category", "Forecast category", Select).choices(&[
+                    ("pipeline", "Pipeline"),
+                    ("best_case", "Best case"),
+                    ("commit", "Commit"),
+                    ("closed", "Closed"),
+                    ("omitted", "Omitted"),
+                ]),
             ],
         ),
         object(

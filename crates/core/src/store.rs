@@ -7,6 +7,7 @@ pub use crate::audit::AuditStore;
 pub use crate::consent::ConsentStore;
 pub use crate::dashboards::DashboardStore;
 pub use crate::dedupe::store::DuplicateStore;
+pub use crate::forecast::ForecastStore;
 pub use crate::gdpr::{ERASED, Erasure, ErasureCounts, ErasureStore, Scrub};
 pub use crate::identity::{CredentialStore, UserStore};
 pub use crate::import::store::ImportStore;
@@ -46,6 +47,7 @@ pub trait Store:
     + MailingStore
     + DashboardStore
     + ReportStore
+    + ForecastStore
 {
 }
 
@@ -72,6 +74,7 @@ impl<T> Store for T where
         + MailingStore
         + DashboardStore
         + ReportStore
+        + ForecastStore
         + ?Sized
 {
 }

@@ -11,6 +11,7 @@ pub mod db;
 mod ddl;
 mod duplicates;
 mod erase;
+mod forecast;
 mod identity;
 mod imports;
 mod instance;

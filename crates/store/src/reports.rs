@@ -133,6 +133,14 @@ pub async fn report_rows(
                 stmt.expr(local_day(backend, &field.name, offsets));
                 group_by.push(Expr::cust((i + 1).to_string()));
             }
+            GroupKey::Month(field) => {
+                let col = crate::db::ident(&field.name);
+                stmt.expr(Expr::cust(match backend {
+                    Backend::Sqlite => format!("date({col}, 'start of month')"),
+                    Backend::Postgres => format!("CAST(date_trunc('month', {col}) AS DATE)"),
+                }));
+                group_by.push(Expr::cust((i + 1).to_string()));
+            }
         }
     }
     stmt.expr(Expr::col(sea_query::Asterisk).count());
@@ -147,6 +155,13 @@ pub async fn report_rows(
         };
         for f in [sum, "MIN", "MAX"] {
             stmt.expr(Expr::cust(format!("CAST({f}({col}) AS DOUBLE PRECISION)")));
+        }
+        if let Some(w) = &q.weight {
+            let weight = crate::db::ident(&w.name);
+            stmt.expr(Expr::cust(format!("CAST({sum}({col} * {weight}) AS DOUBLE PRECISION)")));
+            stmt.expr(Expr::cust(format!(
+                "CAST({sum}(CASE WHEN {weight} IS NULL THEN {col} END) AS DOUBLE PRECISION)"
+            )));
         }
     }
     stmt.and_where(Expr::col("deleted_at").is_null());
@@ -168,10 +183,11 @@ pub async fn report_rows(
                 .enumerate()
                 .map(|(i, k)| match k {
                     GroupKey::Column(f) => decode(r, i, f.field_type),
-                    GroupKey::LocalDay { .. } => decode(r, i, FieldType::Date),
+                    GroupKey::LocalDay { .. } | GroupKey::Month(_) => decode(r, i, FieldType::Date),
                 })
                 .collect::<Result<Vec<Value>, _>>()?;
             let measured = q.measure.is_some();
+            let weighted = measured && q.weight.is_some();
             Ok(ReportRow {
                 keys,
                 count: r.i64(n)?,
@@ -179,6 +195,8 @@ pub async fn report_rows(
                 sum: if measured { r.opt_f64(n + 2)? } else { None },
                 min: if measured { r.opt_f64(n + 3)? } else { None },
                 max: if measured { r.opt_f64(n + 4)? } else { None },
+                weighted: if weighted { r.opt_f64(n + 5)? } else { None },
+                unweighted: if weighted { r.opt_f64(n + 6)? } else { None },
             })
         })
         .collect()

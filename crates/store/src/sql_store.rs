@@ -220,6 +220,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (15, "saved reports"),
     (16, "dashboards"),
+    (17, "quotas, weekly forecast snapshots, deals' forecast category"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -731,6 +732,12 @@ async fn apply_migration(
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
         add_standard_fields(tx, backend, &["person"]).await?;
+    }
+    if version == 17 {
+        for stmt in crate::forecast::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+        add_standard_fields(tx, backend, &["deal"]).await?;
     }
     if version == 15 {
         for stmt in crate::reports::tables(backend) {

@@ -126,9 +126,14 @@ anchora_store::on_both_databases!(
     concurrent_claims_never_take_one_recipient_twice,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     relative_periods_begin_in_the_workspace_zone,
+    the_forecast_weighs_categories_quotas_history_and_snapshots,
     text_groups_fold_case_and_every_group_drills_to_its_records,
     dashboards_count_each_widget_for_the_period_the_scope_and_the_reader,
 );
+
+#[path = "store/forecast.rs"]
+mod forecast;
+use forecast::the_forecast_weighs_categories_quotas_history_and_snapshots;
 
 #[path = "store/reports.rs"]
 mod reports;

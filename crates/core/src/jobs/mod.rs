@@ -58,10 +58,12 @@ pub enum JobKind {
     Mailing,
     /// Read bounce reports from the bounce mailbox (the schedule, when one is set up).
     Bounces,
+    /// Keep this week's pipeline forecast per owner (the first run of a week keeps it).
+    ForecastSnapshot,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 10] = [
+    pub const ALL: [JobKind; 11] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -72,6 +74,7 @@ impl JobKind {
         JobKind::Upkeep,
         JobKind::Mailing,
         JobKind::Bounces,
+        JobKind::ForecastSnapshot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +89,7 @@ impl JobKind {
             JobKind::Upkeep => "upkeep",
             JobKind::Mailing => "mailing",
             JobKind::Bounces => "bounces",
+            JobKind::ForecastSnapshot => "forecast_snapshot",
         }
     }
 

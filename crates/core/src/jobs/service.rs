@@ -22,6 +22,10 @@ const QUALITY_DAY_CADENCE: &str = "daily 02:00";
 /// The schedule that forgets old export files and ended jobs, and when.
 const UPKEEP_SCHEDULE: &str = "upkeep";
 const UPKEEP_CADENCE: &str = "daily 03:00";
+/// Daily, though a snapshot is weekly: the first run of a week keeps it, so a server that was
+/// down on Monday still keeps that week's.
+pub const FORECAST_SCHEDULE: &str = "forecast-snapshot";
+const FORECAST_CADENCE: &str = "daily 04:00";
 const BOUNCES_SCHEDULE: &str = "bounces";
 /// Bounce reports are read from the bounce mailbox (when the server has one) this often.
 const BOUNCES_CADENCE: &str = "every 5 minutes";
@@ -222,6 +226,7 @@ impl Crm {
             (REMINDERS_SCHEDULE, JobKind::Reminders, REMINDERS_CADENCE),
             (UPKEEP_SCHEDULE, JobKind::Upkeep, UPKEEP_CADENCE),
             (BOUNCES_SCHEDULE, JobKind::Bounces, BOUNCES_CADENCE),
+            (FORECAST_SCHEDULE, JobKind::ForecastSnapshot, FORECAST_CADENCE),
         ] {
             let schedule = Schedule {
                 name: name.into(),
@@ -283,6 +288,7 @@ impl Crm {
                 let (files, jobs) = self.store.forget_jobs(files_before, jobs_before).await?;
                 Ok(Some(json!({"files_forgotten": files, "jobs_forgotten": jobs})))
             }
+            JobKind::ForecastSnapshot => Ok(Some(json!({"rows_kept": self.snapshot_forecast().await?}))),
             // Reminders are worded in each reader's language, which the web crate's handler
             // knows; a process without it leaves them to the next attempt.
             JobKind::Reminders | JobKind::Mailing | JobKind::Bounces => Err(Error::new(

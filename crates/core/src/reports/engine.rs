@@ -249,6 +249,7 @@ impl Crm {
             owners: self.visible_owners(who, &schema, &object.name).await?,
             keys,
             measure: plan.measure.clone(),
+            weight: None,
         };
         let rows = self.store.report_rows(&object, &query).await?;
         let directory = self.directory(who, &schema, &plan, &rows).await?;
@@ -327,6 +328,7 @@ fn group_key(dim: &Dim, zone: Tz) -> GroupKey {
             field: field.clone(),
             offsets: crate::zone::offsets(zone),
         },
+        Dim::Period { field, bucket } if *bucket >= crate::period::Bucket::Month => GroupKey::Month(field.clone()),
         Dim::Period { field, .. } => GroupKey::Column(field.clone()),
     }
 }
@@ -700,6 +702,8 @@ mod tests {
             sum,
             min: sum,
             max: sum,
+            weighted: None,
+            unweighted: None,
         }
     }
 

@@ -33,6 +33,9 @@ use std::sync::Arc;
 pub enum GroupKey {
     /// A column as it is kept.
     Column(FieldDef),
+    /// A date as the first day of its month (months, quarters and years are folded from it:
+    /// fewer groups than days).
+    Month(FieldDef),
     /// A datetime as the local day it falls on, by a zone's offsets from UTC (each with the
     /// instant from which it holds, oldest first: [`crate::zone::offsets`]).
     LocalDay {
@@ -49,12 +52,15 @@ pub struct ReportQuery {
     pub keys: Vec<GroupKey>,
     /// A number, percentage or amount measured per group.
     pub measure: Option<FieldDef>,
+    /// A percentage the measure is weighted by (an amount by its probability).
+    pub weight: Option<FieldDef>,
 }
 
 /// One group of records as the store counted them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportRow {
-    /// One per key, in order: a [`GroupKey::LocalDay`] comes back as a `Value::Date`.
+    /// One per key, in order: a [`GroupKey::LocalDay`] or [`GroupKey::Month`] comes back as a
+    /// `Value::Date`.
     pub keys: Vec<Value>,
     pub count: i64,
     /// How many of them have a value to measure.
@@ -63,6 +69,10 @@ pub struct ReportRow {
     pub sum: Option<f64>,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// With a weight: the sum of measure × weight, and the sum of the measure where the weight
+    /// is empty (for a default weight to apply).
+    pub weighted: Option<f64>,
+    pub unweighted: Option<f64>,
 }
 
 /// A report kept under a name: its owner's, or shared with everyone who may read records.

@@ -3,7 +3,9 @@
 mod admin;
 mod consent;
 mod currency;
+mod dashboards;
 mod duplicates;
+mod forecast;
 pub mod imports;
 pub mod jobs;
 mod mailings;
@@ -57,6 +59,8 @@ pub fn router() -> Router<AppState> {
         .merge(quality::router())
         .merge(currency::router())
         .merge(reports::router())
+        .merge(dashboards::router())
+        .merge(forecast::router())
         .merge(jobs::router())
         .merge(consent::router())
         .merge(selections::router())

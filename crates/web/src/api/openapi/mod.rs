@@ -10,7 +10,9 @@ mod admin;
 mod components;
 mod consent;
 mod currency;
+mod dashboards;
 mod duplicates;
+mod forecast;
 mod imports;
 mod jobs;
 mod mailings;
@@ -39,6 +41,8 @@ const AREAS: &[fn(&mut Doc)] = &[
     selections::add,
     mailings::add,
     reports::add,
+    dashboards::add,
+    forecast::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {

@@ -1,0 +1,175 @@
+//! The pipeline forecast (requirement A6): open deals weighted by their probability per month or
+//! quarter of their expected close, forecast categories (pipeline, best case, commit, closed,
+//! omitted: the stage's unless a deal says otherwise), quotas per owner and team with
+//! attainment, win rate and the stage funnel from the stage history in the change log, average
+//! deal size, sales-cycle length, close dates pushed, and weekly snapshots kept so a period's
+//! forecast can be held against what closed.
+//!
+//! `service.rs` holds the use cases and the snapshot job; the rules are here.
+
+mod service;
+
+pub use service::{Accuracy, Forecast, ForecastParams, FunnelStep, OwnerRow, PeriodRow, Pushed};
+
+use crate::error::Result;
+use crate::ids::{RecordId, TeamId, UserId};
+use crate::meta::ObjectDef;
+use crate::period::Bucket;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Pipeline,
+    BestCase,
+    Commit,
+    Closed,
+    Omitted,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] = [
+        Category::Pipeline,
+        Category::BestCase,
+        Category::Commit,
+        Category::Closed,
+        Category::Omitted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Pipeline => "pipeline",
+            Category::BestCase => "best_case",
+            Category::Commit => "commit",
+            Category::Closed => "closed",
+            Category::Omitted => "omitted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A stage's forecast category when the deal names none: early stages are pipeline, a
+/// proposal best case, a negotiation commit; won is closed, lost omitted. A stage of one's own
+/// is pipeline.
+pub fn default_category(stage: &str) -> Category {
+    match stage {
+        "proposal" => Category::BestCase,
+        "negotiation" => Category::Commit,
+        "won" => Category::Closed,
+        "lost" => Category::Omitted,
+        _ => Category::Pipeline,
+    }
+}
+
+/// A deal's category: its own, else its stage's; a won or lost deal is closed or omitted
+/// whatever it says (it is no longer a forecast).
+pub fn category_of(stage: &str, own: Option<&str>) -> Category {
+    match stage {
+        "won" => Category::Closed,
+        "lost" => Category::Omitted,
+        _ => own.and_then(Category::parse).unwrap_or_else(|| default_category(stage)),
+    }
+}
+
+/// A stage's probability in percent when the deal names none.
+pub fn default_probability(stage: &str) -> f64 {
+    match stage {
+        "lead" => 10.0,
+        "qualified" => 25.0,
+        "proposal" => 50.0,
+        "negotiation" => 75.0,
+        "won" => 100.0,
+        _ => 0.0,
+    }
+}
+
+/// One step in a deal's stage history: its stage when it was made, or a change of stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageEvent {
+    pub record: RecordId,
+    pub owner: Option<UserId>,
+    pub at: DateTime<Utc>,
+    pub stage: Option<String>,
+    /// The record's creation (its first stage).
+    pub created: bool,
+}
+
+/// A quota: what an owner or a team is to win in a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quota {
+    pub id: crate::ids::RecordId,
+    pub user: Option<UserId>,
+    pub team: Option<TeamId>,
+    pub bucket: Bucket,
+    pub period_start: NaiveDate,
+    /// Minor units of `currency`.
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// One owner's forecast for one period as a week's snapshot kept it (amounts in minor units of
+/// the reporting currency at the time).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnapshotRow {
+    /// The Monday of the week it was taken.
+    pub taken_on: NaiveDate,
+    pub bucket: Bucket,
+    pub period_start: NaiveDate,
+    pub owner: Option<UserId>,
+    pub currency: String,
+    pub closed: f64,
+    pub commit: f64,
+    pub best_case: f64,
+    pub pipeline: f64,
+    pub weighted: f64,
+}
+
+/// Where the forecast's own data is kept and the stage history read.
+#[async_trait]
+pub trait ForecastStore: Send + Sync {
+    /// The stage history of an object's live records (of these owners, when given) since a
+    /// moment: each creation with its stage, and each change of `field`, oldest first.
+    async fn stage_events(
+        &self,
+        object: &ObjectDef,
+        field: &str,
+        owners: Option<&[UserId]>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<StageEvent>>;
+    /// How often each live record's date `field` was moved later since a moment (only records
+    /// moved at least once).
+    async fn date_pushes(
+        &self,
+        object: &ObjectDef,
+        field: &str,
+        owners: Option<&[UserId]>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(RecordId, i64)>>;
+    /// Keep a quota, replacing the one of the same owner or team and period.
+    async fn put_quota(&self, quota: &Quota) -> Result<()>;
+    async fn quotas(&self, bucket: Bucket, from: NaiveDate, to: NaiveDate) -> Result<Vec<Quota>>;
+    async fn delete_quota(&self, id: RecordId) -> Result<bool>;
+    /// Keep a week's snapshot rows; a week already kept is left as it was (the first run of a
+    /// week wins). Returns how many rows were added.
+    async fn keep_snapshot(&self, rows: &[SnapshotRow]) -> Result<u64>;
+    async fn snapshots(&self, bucket: Bucket, from: NaiveDate, to: NaiveDate) -> Result<Vec<SnapshotRow>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deal_is_in_its_own_category_unless_it_is_won_or_lost() {
+        assert_eq!(category_of("proposal", None), Category::BestCase);
+        assert_eq!(category_of("lead", Some("commit")), Category::Commit);
+        assert_eq!(category_of("won", Some("pipeline")), Category::Closed);
+        assert_eq!(category_of("lost", Some("commit")), Category::Omitted);
+        assert_eq!(category_of("our_own_stage", Some("nonsense")), Category::Pipeline);
+    }
+}
