@@ -178,6 +178,7 @@ async fn postgres() -> Option<H> {
 
 anchora_store::on_both_databases!(
     reports_run_save_export_and_refuse_by_name,
+    dashboards_round_trip_with_their_statuses,
     authentication_is_required_everywhere,
     tokens_of_one_workspace_see_nothing_of_another,
     roles_are_enforced,
@@ -305,6 +306,10 @@ mod imap_server;
 #[path = "api/reports.rs"]
 mod reports;
 use reports::reports_run_save_export_and_refuse_by_name;
+
+#[path = "api/dashboards.rs"]
+mod dashboards;
+use dashboards::dashboards_round_trip_with_their_statuses;
 
 #[path = "api/mailing_pages.rs"]
 mod mailing_pages;

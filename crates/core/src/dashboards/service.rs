@@ -285,6 +285,21 @@ impl Crm {
         Ok(chosen.map(|d| Self::dashboard_view(who, &schema, d)))
     }
 
+    /// The default dashboard run for a period and a scope; not found when the reader has
+    /// none yet (neither their own nor one shared with their role).
+    pub async fn view_home_dashboard(
+        &self,
+        who: &Principal,
+        period: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<DashboardRun> {
+        let view = self
+            .home_dashboard(who)
+            .await?
+            .ok_or_else(|| Error::not_found("no dashboard yet: make one, or ask for one shared with your role"))?;
+        self.run_dashboard(who, view, period, scope).await
+    }
+
     /// Keep a new dashboard, every widget checked.
     pub async fn create_dashboard(&self, who: &Principal, body: Json) -> Result<DashboardView> {
         let schema = self.authorize(who, Permission::ReadRecords).await?;
