@@ -178,6 +178,7 @@ async fn postgres() -> Option<H> {
 
 anchora_store::on_both_databases!(
     reports_run_save_export_and_refuse_by_name,
+    forecast_and_quotas_over_http,
     dashboards_round_trip_with_their_statuses,
     authentication_is_required_everywhere,
     tokens_of_one_workspace_see_nothing_of_another,
@@ -305,7 +306,7 @@ mod imap_server;
 
 #[path = "api/reports.rs"]
 mod reports;
-use reports::reports_run_save_export_and_refuse_by_name;
+use reports::{forecast_and_quotas_over_http, reports_run_save_export_and_refuse_by_name};
 
 #[path = "api/dashboards.rs"]
 mod dashboards;

@@ -641,7 +641,10 @@ impl Crm {
                 default
             }),
         };
-        let (from, to) = (date("from", NaiveDate::MIN), date("to", NaiveDate::MAX));
+        // Four-digit years: dates are compared as text on SQLite.
+        let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+        let (from, to) = (date("from", first), date("to", last));
         if !errors.is_empty() {
             return Err(Error::validation(errors));
         }

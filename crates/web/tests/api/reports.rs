@@ -117,3 +117,69 @@ pub async fn reports_run_save_export_and_refuse_by_name(h: H) {
         StatusCode::NOT_FOUND
     );
 }
+
+pub async fn forecast_and_quotas_over_http(h: H) {
+    let seller = identity::user(&h, "nils@example.se", "user", None).await;
+    for (name, stage, amount) in [
+        ("Ärlig affär", "negotiation", "1000.00"),
+        ("Öppen", "proposal", "500.00"),
+    ] {
+        let r = h
+            .post(
+                "/api/v1/records/deal",
+                json!({"name": name, "stage": stage, "amount": amount, "currency": "SEK",
+                    "expected_close": "2026-12-15", "owner": seller}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let q = h
+        .put(
+            "/api/v1/quotas",
+            json!({"user": seller, "bucket": "quarter", "period_start": "2026-10-01", "amount": "3000.00", "currency": "SEK"}),
+        )
+        .await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.body);
+    let again = h
+        .put(
+            "/api/v1/quotas",
+            json!({"user": seller, "bucket": "quarter", "period_start": "2026-10-01", "amount": "2000.00", "currency": "SEK"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    let list = h.get("/api/v1/quotas?bucket=quarter&from=2026-10-01").await;
+    assert_eq!(list.body["data"].as_array().unwrap().len(), 1, "replaced, not added");
+    assert_eq!(list.body["data"][0]["amount"], 200_000);
+    let f = h
+        .get(&format!("/api/v1/forecast?bucket=quarter&periods=2&owner={seller}"))
+        .await;
+    assert_eq!(f.status, StatusCode::OK, "{}", f.body);
+    assert_eq!(f.body["periods"][0]["key"], "2026-Q4");
+    assert_eq!(f.body["periods"][0]["commit"], 100_000.0);
+    assert_eq!(f.body["periods"][0]["best_case"], 50_000.0);
+    assert_eq!(f.body["periods"][0]["quota"], 200_000.0);
+    let bad = h.get("/api/v1/forecast?bucket=week&periods=0").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["errors"][0]["field"], "bucket");
+    let token = identity::token_of(&h, "nils@example.se", Scope::Write).await;
+    let refused = as_token(
+        &h,
+        &token,
+        Method::PUT,
+        "/api/v1/quotas",
+        Some(json!({"user": seller, "bucket": "quarter", "period_start": "2026-10-01", "amount": "1.00", "currency": "SEK"})),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let id = list.body["data"][0]["id"].as_str().unwrap().to_string();
+    let gone = h
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/quotas/{id}"),
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+}
