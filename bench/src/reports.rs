@@ -105,5 +105,77 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
             target,
         );
     }
+    // A dashboard of six widgets: four saved reports and two figures against the period before.
+    let mut widgets = Vec::new();
+    for (name, spec) in [
+        (
+            "pipeline by stage and team",
+            serde_json::json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "team"}],
+            "measure": {"func": "sum", "field": "amount"}}),
+        ),
+        (
+            "deals by close quarter",
+            serde_json::json!({"object": "deal", "groups": [{"field": "expected_close", "bucket": "quarter"}],
+            "measure": {"func": "sum", "field": "amount"}}),
+        ),
+        (
+            "people by city",
+            serde_json::json!({"object": "person", "groups": [{"field": "city"}]}),
+        ),
+        (
+            "activities by type and owner",
+            serde_json::json!({"object": "activity", "groups": [{"field": "type"}, {"field": "owner"}]}),
+        ),
+    ] {
+        let saved = crm
+            .save_report(&who, serde_json::json!({"name": name, "spec": spec}))
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail))?;
+        widgets.push(
+            serde_json::json!({"kind": "report", "report": saved.report.id.to_string(), "date_field": "created_at"}),
+        );
+    }
+    widgets.push(serde_json::json!({"kind": "figure", "title": "won", "object": "deal",
+        "filter": {"field": "stage", "op": "eq", "value": "won"}, "measure": {"func": "sum", "field": "amount"},
+        "date_field": "expected_close"}));
+    widgets.push(
+        serde_json::json!({"kind": "figure", "title": "new people", "object": "person", "date_field": "created_at"}),
+    );
+    let dashboard = crm
+        .create_dashboard(&who, serde_json::json!({"name": "bench", "widgets": widgets}))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?;
+    let id = dashboard.dashboard.id.to_string();
+    let mut samples = Vec::new();
+    for i in 0..11 {
+        let started = Instant::now();
+        crm.view_dashboard(&who, &id, Some("this_year"), Some("everyone"))
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail))?;
+        if i > 0 {
+            samples.push(started.elapsed());
+        }
+    }
+    report.add(
+        &format!("{name}: dashboard of six widgets (four reports, two figures), this year, everyone"),
+        p50_p95(&mut samples),
+        "≤ 1.5 s",
+    );
+    let mut samples = Vec::new();
+    let params = anchora_core::forecast::ForecastParams::default();
+    for i in 0..11 {
+        let started = Instant::now();
+        crm.forecast(&who, &params)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail))?;
+        if i > 0 {
+            samples.push(started.elapsed());
+        }
+    }
+    report.add(
+        &format!("{name}: forecast page (four quarters, owners, history, accuracy)"),
+        p50_p95(&mut samples),
+        "≤ 300 ms",
+    );
     Ok(())
 }

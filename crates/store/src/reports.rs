@@ -11,10 +11,10 @@ use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
 use anchora_core::ids::{ReportId, UserId};
 use anchora_core::meta::{FieldType, ObjectDef};
-use anchora_core::reports::{GroupKey, ReportQuery, ReportRow, ReportStore, SavedReport};
+use anchora_core::reports::{Cadence, GroupKey, ReportQuery, ReportRow, ReportStore, SavedReport, Subscription};
 use anchora_core::value::Value;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_query::{Expr, ExprTrait, Query};
 
 /// Migration 15: saved reports.
@@ -65,6 +65,77 @@ fn values(backend: Backend, r: &SavedReport) -> std::result::Result<Vec<Expr>, s
         Expr::val(backend.datetime(Some(r.created_at))),
         Expr::val(backend.datetime(Some(r.updated_at))),
     ])
+}
+
+/// Migration 18: who gets which report by e-mail.
+pub fn subscription_tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    let ts = backend.datetime_type();
+    let date = match backend {
+        Backend::Sqlite => "TEXT",
+        Backend::Postgres => "DATE",
+    };
+    vec![format!(
+        "CREATE TABLE report_subscriptions (report_id {uuid} NOT NULL REFERENCES reports(id) ON DELETE CASCADE, \
+         user_id {uuid} NOT NULL, cadence TEXT NOT NULL, last_sent {date}, created_at {ts} NOT NULL, \
+         PRIMARY KEY (report_id, user_id))"
+    )]
+}
+
+const SUBSCRIPTION_COLUMNS: [&str; 5] = ["report_id", "user_id", "cadence", "last_sent", "created_at"];
+
+fn decode_subscription(r: &Row) -> std::result::Result<Subscription, sqlx::Error> {
+    Ok(Subscription {
+        report: ReportId(r.uuid(0)?),
+        user: UserId(r.uuid(1)?),
+        cadence: Cadence::parse(&r.string(2)?).unwrap_or(Cadence::Weekly),
+        last_sent: r.opt_date(3)?,
+        created_at: r.datetime(4)?,
+    })
+}
+
+impl SqlStore {
+    async fn subscriptions_where(&self, report: Option<ReportId>) -> Result<Vec<Subscription>> {
+        let backend = self.backend_kind();
+        let mut stmt = Query::select();
+        stmt.columns(SUBSCRIPTION_COLUMNS).from("report_subscriptions");
+        if let Some(r) = report {
+            stmt.and_where(Expr::col("report_id").eq(backend.uuid(Some(r.0))));
+        }
+        stmt.order_by("created_at", sea_query::Order::Asc);
+        let rows = self
+            .pool()
+            .exec()
+            .fetch_all(backend.build(&stmt))
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(decode_subscription)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(db_error)
+    }
+
+    async fn set_last_sent(
+        &self,
+        report: ReportId,
+        user: UserId,
+        to: Option<NaiveDate>,
+        when: Option<NaiveDate>,
+    ) -> Result<bool> {
+        let backend = self.backend_kind();
+        let mut stmt = Query::update();
+        stmt.table("report_subscriptions")
+            .value("last_sent", Expr::val(backend.date(to)))
+            .and_where(Expr::col("report_id").eq(backend.uuid(Some(report.0))))
+            .and_where(Expr::col("user_id").eq(backend.uuid(Some(user.0))));
+        match when {
+            Some(d) => stmt.and_where(Expr::col("last_sent").eq(backend.date(Some(d)))),
+            None => stmt.and_where(Expr::col("last_sent").is_null()),
+        };
+        in_write!(self.pool(), |tx| {
+            Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
+        })
+    }
 }
 
 /// A datetime column's local day, by a zone's offsets (minutes from UTC, each from its
@@ -282,6 +353,75 @@ impl ReportStore for SqlStore {
             .map_err(db_error)?;
         out.sort_by_cached_key(|r| (anchora_core::text::fold_case(&r.name), r.id));
         Ok(out)
+    }
+
+    async fn put_subscription(&self, s: &Subscription) -> Result<()> {
+        let backend = self.backend_kind();
+        let stmt = Query::insert()
+            .into_table("report_subscriptions")
+            .columns(SUBSCRIPTION_COLUMNS)
+            .values_panic([
+                Expr::val(backend.uuid(Some(s.report.0))),
+                Expr::val(backend.uuid(Some(s.user.0))),
+                s.cadence.as_str().into(),
+                Expr::val(backend.date(s.last_sent)),
+                Expr::val(backend.datetime(Some(s.created_at))),
+            ])
+            .on_conflict(
+                sea_query::OnConflict::columns(["report_id", "user_id"])
+                    .update_columns(["cadence"])
+                    .to_owned(),
+            )
+            .to_owned();
+        in_write!(self.pool(), |tx| {
+            tx.exec()
+                .execute(backend.build(&stmt))
+                .await
+                .map_err(db_error)
+                .map(|_| ())
+        })
+    }
+
+    async fn subscriptions_of(&self, report: ReportId) -> Result<Vec<Subscription>> {
+        self.subscriptions_where(Some(report)).await
+    }
+
+    async fn all_subscriptions(&self) -> Result<Vec<Subscription>> {
+        self.subscriptions_where(None).await
+    }
+
+    async fn delete_subscription(&self, report: ReportId, user: UserId) -> Result<bool> {
+        let backend = self.backend_kind();
+        let stmt = Query::delete()
+            .from_table("report_subscriptions")
+            .and_where(Expr::col("report_id").eq(backend.uuid(Some(report.0))))
+            .and_where(Expr::col("user_id").eq(backend.uuid(Some(user.0))))
+            .to_owned();
+        in_write!(self.pool(), |tx| {
+            Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
+        })
+    }
+
+    async fn mark_subscription_sent(
+        &self,
+        report: ReportId,
+        user: UserId,
+        period: NaiveDate,
+        previous: Option<NaiveDate>,
+    ) -> Result<bool> {
+        self.set_last_sent(report, user, Some(period), previous).await
+    }
+
+    async fn restore_subscription(
+        &self,
+        report: ReportId,
+        user: UserId,
+        period: NaiveDate,
+        previous: Option<NaiveDate>,
+    ) -> Result<()> {
+        self.set_last_sent(report, user, previous, Some(period))
+            .await
+            .map(|_| ())
     }
 
     async fn delete_report(&self, id: ReportId) -> Result<bool> {

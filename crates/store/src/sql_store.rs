@@ -221,6 +221,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, "saved reports"),
     (16, "dashboards"),
     (17, "quotas, weekly forecast snapshots, deals' forecast category"),
+    (18, "report subscriptions"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -732,6 +733,11 @@ async fn apply_migration(
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
         add_standard_fields(tx, backend, &["person"]).await?;
+    }
+    if version == 18 {
+        for stmt in crate::reports::subscription_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
     }
     if version == 17 {
         for stmt in crate::forecast::tables(backend) {

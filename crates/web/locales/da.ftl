@@ -1090,6 +1090,19 @@ job-state-cancelled = Annulleret
 ## Reminders by e-mail (the reminders job)
 job-phase-sending = Sender
 job-kind-reminders = Påmindelser via e-mail
+report-mail-subject = Rapport: { $report }
+report-mail-body =
+    Hej { $name },
+
+    her er { $report } som den ser ud i dag, med de poster du må se.
+
+    { $table }
+
+    { $currency ->
+        [none] Åbn den i Anchora: { $link }
+       *[other] Beløb i { $currency }. Åbn den i Anchora: { $link }
+    }
+    Du får rapporten, fordi du abonnerer på den; stop den på rapportens side.
 reminder-action-subject = Forsinket handling: { $title }
 reminder-action-body =
     Hej { $name },

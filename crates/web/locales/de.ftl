@@ -1090,6 +1090,19 @@ job-state-cancelled = Abgebrochen
 ## Reminders by e-mail (the reminders job)
 job-phase-sending = Wird gesendet
 job-kind-reminders = Erinnerungen per E-Mail
+report-mail-subject = Bericht: { $report }
+report-mail-body =
+    Hallo { $name },
+
+    hier ist { $report } mit dem heutigen Stand und den Datensätzen, die Sie sehen dürfen.
+
+    { $table }
+
+    { $currency ->
+        [none] In Anchora öffnen: { $link }
+       *[other] Beträge in { $currency }. In Anchora öffnen: { $link }
+    }
+    Sie erhalten diesen Bericht, weil Sie ihn abonniert haben; abbestellen auf der Seite des Berichts.
 reminder-action-subject = Überfällige Aufgabe: { $title }
 reminder-action-body =
     Hallo { $name },

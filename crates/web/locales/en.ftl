@@ -1090,6 +1090,19 @@ job-state-cancelled = Cancelled
 ## Reminders by e-mail (the reminders job)
 job-phase-sending = Sending
 job-kind-reminders = Reminders by e-mail
+report-mail-subject = Report: { $report }
+report-mail-body =
+    Hello { $name },
+
+    here is { $report } as it stands today, with the records you may see.
+
+    { $table }
+
+    { $currency ->
+        [none] Open it in Anchora: { $link }
+       *[other] Amounts in { $currency }. Open it in Anchora: { $link }
+    }
+    You get this report because you subscribed to it; stop it on the report's page.
 reminder-action-subject = Overdue action: { $title }
 reminder-action-body =
     Hello { $name },

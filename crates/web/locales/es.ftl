@@ -1090,6 +1090,19 @@ job-state-cancelled = Cancelada
 ## Reminders by e-mail (the reminders job)
 job-phase-sending = Enviando
 job-kind-reminders = Recordatorios por correo
+report-mail-subject = Informe: { $report }
+report-mail-body =
+    Hola, { $name }:
+
+    aquí tienes { $report } tal como está hoy, con los registros que puedes ver.
+
+    { $table }
+
+    { $currency ->
+        [none] Ábrelo en Anchora: { $link }
+       *[other] Importes en { $currency }. Ábrelo en Anchora: { $link }
+    }
+    Recibes este informe porque te suscribiste; cancela la suscripción en la página del informe.
 reminder-action-subject = Acción vencida: { $title }
 reminder-action-body =
     Hola, { $name }:

@@ -1090,6 +1090,19 @@ job-state-cancelled = Avbrutet
 ## Reminders by e-mail (the reminders job)
 job-phase-sending = Skickar
 job-kind-reminders = Påminnelser via e-post
+report-mail-subject = Rapport: { $report }
+report-mail-body =
+    Hej { $name },
+
+    här är { $report } som den ser ut i dag, med de poster du får se.
+
+    { $table }
+
+    { $currency ->
+        [none] Öppna den i Anchora: { $link }
+       *[other] Belopp i { $currency }. Öppna den i Anchora: { $link }
+    }
+    Du får rapporten för att du prenumererar på den; avsluta på rapportens sida.
 reminder-action-subject = Försenad åtgärd: { $title }
 reminder-action-body =
     Hej { $name },

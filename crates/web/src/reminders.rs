@@ -5,10 +5,12 @@
 
 use crate::bounces::BounceMailbox;
 use crate::i18n::Tr;
+use anchora_core::export::Cell;
 use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind, Workspaces};
 use anchora_core::mail::{Email, Mailer};
 use anchora_core::mailings::Outbox;
 use anchora_core::project::reminders::{Nudge, Reminder};
+use anchora_core::reports::DueReport;
 use anchora_core::service::Crm;
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
@@ -101,12 +103,115 @@ impl JobHandler for ServerJobs {
                 crm.run_mailing_job(job, ctx, &outbox).await
             }
             Some(JobKind::Bounces) => self.read_bounces(crm, ctx).await,
+            Some(JobKind::ReportMails) => self.send_reports(crm, ctx).await,
             _ => CrmJobs.run(crm, job, ctx).await,
         }
     }
 }
 
 impl ServerJobs {
+    /// Each subscriber's copy of a saved report, run as them, once per period.
+    async fn send_reports(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+        let owed = crm.due_report_mails().await?;
+        ctx.phase("sending", Some(owed.len() as u64));
+        let schema = crm.schema().await?;
+        let (mut sent, mut failed) = (0u64, 0u64);
+        let mut last_error = None;
+        for due in &owed {
+            ctx.go_on()?;
+            let Ok(def) = schema.object(&due.report.spec.object) else {
+                continue;
+            };
+            if !crm.mark_report_sent(due).await? {
+                continue;
+            }
+            if let Err(e) = self.mailer.send(&self.report_email(def, due)).await {
+                crm.unmark_report_sent(due).await?;
+                tracing::warn!(error = %e.detail, "a report could not be e-mailed");
+                failed += 1;
+                last_error = Some(e);
+            } else {
+                sent += 1;
+            }
+            ctx.advance(1);
+        }
+        if let (0, Some(e)) = (sent, last_error) {
+            return Err(e);
+        }
+        Ok(Some(json!({"sent": sent, "failed": failed})))
+    }
+
+    /// A report as a plain-text table in the recipient's language, with a link to it.
+    fn report_email(&self, def: &anchora_core::meta::ObjectDef, due: &DueReport) -> Email {
+        let tr = Tr::new(&due.user.locale);
+        let rows = crate::ui::sheet_rows(&tr, def, &due.result);
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| match c {
+                        Cell::Text(t) => t.clone(),
+                        Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
+                        Cell::Number(n) => format!("{n:.2}"),
+                        Cell::Empty => String::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let columns = cells.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|i| {
+                cells
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|c| c.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let table: Vec<String> = cells
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .zip(&widths)
+                    .enumerate()
+                    .map(|(i, (c, w))| {
+                        let pad = w.saturating_sub(c.chars().count());
+                        if i == 0 {
+                            format!("{c}{}", " ".repeat(pad))
+                        } else {
+                            format!("{}{c}", " ".repeat(pad))
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        let base = self.public_url.trim_end_matches('/');
+        let args = [
+            ("name", due.user.name.clone()),
+            ("report", due.report.name.clone()),
+            ("table", table.join("\n")),
+            ("link", format!("{base}/reports/{}", due.report.id)),
+            (
+                "currency",
+                due.result
+                    .currency
+                    .clone()
+                    .filter(|_| due.result.money)
+                    .unwrap_or_else(|| "none".into()),
+            ),
+        ];
+        Email {
+            to: due.user.email.clone().unwrap_or_default(),
+            subject: tr.tn("report-mail-subject", &args),
+            text: tr.tn("report-mail-body", &args),
+            ..Email::default()
+        }
+    }
+
     async fn send_reminders(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
         let owed = crm.due_reminders().await?;
         ctx.phase("sending", Some(owed.len() as u64));

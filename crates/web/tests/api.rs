@@ -192,6 +192,7 @@ anchora_store::on_both_databases!(
     search_endpoint,
     login_sessions_and_csrf,
     reminders_go_once_through_a_real_smtp_server,
+    report_mails_hold_each_readers_records_once_a_week,
     browser_jobs_show_progress_and_cancel,
     browser_build_a_selection_write_a_template_and_send,
     browser_report_builder_two_groupings_save_and_drill,

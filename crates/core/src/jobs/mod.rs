@@ -60,10 +60,12 @@ pub enum JobKind {
     Bounces,
     /// Keep this week's pipeline forecast per owner (the first run of a week keeps it).
     ForecastSnapshot,
+    /// E-mail the saved reports owed to their subscribers, each run as its recipient.
+    ReportMails,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 11] = [
+    pub const ALL: [JobKind; 12] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -75,6 +77,7 @@ impl JobKind {
         JobKind::Mailing,
         JobKind::Bounces,
         JobKind::ForecastSnapshot,
+        JobKind::ReportMails,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +93,7 @@ impl JobKind {
             JobKind::Mailing => "mailing",
             JobKind::Bounces => "bounces",
             JobKind::ForecastSnapshot => "forecast_snapshot",
+            JobKind::ReportMails => "report_mails",
         }
     }
 

@@ -26,6 +26,8 @@ const UPKEEP_CADENCE: &str = "daily 03:00";
 /// down on Monday still keeps that week's.
 pub const FORECAST_SCHEDULE: &str = "forecast-snapshot";
 const FORECAST_CADENCE: &str = "daily 04:00";
+pub const REPORT_MAILS_SCHEDULE: &str = "report-mails";
+const REPORT_MAILS_CADENCE: &str = "every 15 minutes";
 const BOUNCES_SCHEDULE: &str = "bounces";
 /// Bounce reports are read from the bounce mailbox (when the server has one) this often.
 const BOUNCES_CADENCE: &str = "every 5 minutes";
@@ -227,6 +229,7 @@ impl Crm {
             (UPKEEP_SCHEDULE, JobKind::Upkeep, UPKEEP_CADENCE),
             (BOUNCES_SCHEDULE, JobKind::Bounces, BOUNCES_CADENCE),
             (FORECAST_SCHEDULE, JobKind::ForecastSnapshot, FORECAST_CADENCE),
+            (REPORT_MAILS_SCHEDULE, JobKind::ReportMails, REPORT_MAILS_CADENCE),
         ] {
             let schedule = Schedule {
                 name: name.into(),
@@ -291,7 +294,7 @@ impl Crm {
             JobKind::ForecastSnapshot => Ok(Some(json!({"rows_kept": self.snapshot_forecast().await?}))),
             // Reminders are worded in each reader's language, which the web crate's handler
             // knows; a process without it leaves them to the next attempt.
-            JobKind::Reminders | JobKind::Mailing | JobKind::Bounces => Err(Error::new(
+            JobKind::Reminders | JobKind::Mailing | JobKind::Bounces | JobKind::ReportMails => Err(Error::new(
                 ErrorCode::Unavailable,
                 "this worker cannot send e-mail; another attempt will",
             )),

@@ -9,12 +9,14 @@
 
 mod engine;
 mod grouped;
+mod mailing;
 mod service;
 mod spec;
 mod table;
 
 pub use engine::{Cell, Figures, GroupValue, Header, ReportResult};
 pub use grouped::{GroupedReport, ReportGroup, groupable, summable};
+pub use mailing::{Cadence, DueReport, Subscription};
 pub use service::{ReportView, SavedReportBody};
 pub use spec::{ChartKind, Grouping, MAX_GROUPS, Measure, MeasureFn, ReportSpec, groupable_fields, measurable_fields};
 pub use table::{SheetWords, sheet, sheet_file};
@@ -101,4 +103,25 @@ pub trait ReportStore: Send + Sync {
     /// A user's own reports and every shared one, by name.
     async fn reports(&self, user: UserId) -> Result<Vec<SavedReport>>;
     async fn delete_report(&self, id: ReportId) -> Result<bool>;
+    /// Keep a subscription; one of the same report and user gets the new cadence.
+    async fn put_subscription(&self, subscription: &Subscription) -> Result<()>;
+    async fn subscriptions_of(&self, report: ReportId) -> Result<Vec<Subscription>>;
+    async fn all_subscriptions(&self) -> Result<Vec<Subscription>>;
+    async fn delete_subscription(&self, report: ReportId, user: UserId) -> Result<bool>;
+    /// Set the period last sent, when it is still `previous`; false when another run did.
+    async fn mark_subscription_sent(
+        &self,
+        report: ReportId,
+        user: UserId,
+        period: chrono::NaiveDate,
+        previous: Option<chrono::NaiveDate>,
+    ) -> Result<bool>;
+    /// Put `previous` back where `period` was kept (the e-mail failed).
+    async fn restore_subscription(
+        &self,
+        report: ReportId,
+        user: UserId,
+        period: chrono::NaiveDate,
+        previous: Option<chrono::NaiveDate>,
+    ) -> Result<()>;
 }

@@ -6,23 +6,25 @@ use crate::api::imports::file_response;
 use crate::extract::{Authed, JsonBody};
 use crate::problem::ApiResult;
 use anchora_core::export::Format;
-use anchora_core::reports::{ReportResult, ReportView};
+use anchora_core::reports::{ReportResult, ReportView, Subscription};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde_json::{Value as JsonValue, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(list).post(save))
         .route("/reports/run", post(run))
-        .route("/reports/{id}", get(one).patch(change).delete(delete))
+        .route("/reports/{id}", get(one).patch(change).delete(remove))
         .route("/reports/{id}/result", get(result))
         .route("/reports/{id}/export", get(export))
+        .route("/reports/{id}/subscriptions", get(subscriptions).put(subscribe))
+        .route("/reports/{id}/subscriptions/{user}", delete(unsubscribe))
         .route("/time-zone", get(time_zone).put(set_time_zone))
 }
 
@@ -46,7 +48,7 @@ async fn change(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> 
     Ok(Json(a.crm.change_report(&a.principal, &id, body).await?))
 }
 
-async fn delete(a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(a: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
     a.crm.delete_report(&a.principal, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -62,6 +64,21 @@ async fn export(a: Authed, Path(id): Path<String>, Query(q): Query<Vec<(String, 
     let format = Format::parse(asked)?;
     let (name, bytes) = a.crm.saved_report_file(&a.principal, &id, format).await?;
     Ok(file_response(Body::from(bytes), format, &name))
+}
+
+async fn subscriptions(a: Authed, Path(id): Path<String>) -> ApiResult<Json<JsonValue>> {
+    Ok(Json(
+        json!({"data": a.crm.report_subscriptions(&a.principal, &id).await?}),
+    ))
+}
+
+async fn subscribe(a: Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Json<Subscription>> {
+    Ok(Json(a.crm.subscribe_report(&a.principal, &id, body).await?))
+}
+
+async fn unsubscribe(a: Authed, Path((id, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    a.crm.unsubscribe_report(&a.principal, &id, Some(&user)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn time_zone(a: Authed) -> ApiResult<Json<JsonValue>> {

@@ -47,6 +47,7 @@ use axum::routing::{get, post};
 pub use posted::Posted;
 use std::collections::HashMap;
 use std::sync::Arc;
+pub(crate) use reports::sheet_rows;
 
 pub fn router() -> Router<AppState> {
     Router::new()

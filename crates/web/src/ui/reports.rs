@@ -945,7 +945,7 @@ pub async fn export(ui: Ui, Query(q): Query<Pairs>) -> PageResult {
 }
 
 /// The sheet of a result, its groups and words in the reader's language.
-fn sheet_rows(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> Vec<Vec<anchora_core::export::Cell>> {
+pub(crate) fn sheet_rows(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> Vec<Vec<anchora_core::export::Cell>> {
     let (row_labels, col_labels) = axis_labels(tr, def, result);
     let words = SheetWords {
         count: tr.t("reports-count"),

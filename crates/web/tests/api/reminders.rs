@@ -193,3 +193,97 @@ pub async fn reminders_go_once_through_a_real_smtp_server(h: H) {
     let again = jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap();
     assert_eq!(again["sent"], 0, "{again}");
 }
+
+/// Issue 21: a shared report by e-mail to two sellers of different teams, each copy run as its
+/// reader (only their team's deals), once per week however often the job runs, in the
+/// reader's language, through a real SMTP server.
+pub async fn report_mails_hold_each_readers_records_once_a_week(h: H) {
+    let Some(smtp) = Smtp::start() else { return };
+    let north = identity::team(&h, "Norr").await;
+    let south = identity::team(&h, "Syd").await;
+    let nils = identity::user(&h, "nils@example.se", "user", Some(&north)).await;
+    let sara = identity::user(&h, "sara@example.se", "user", Some(&south)).await;
+    let r = h
+        .patch(&format!("/api/v1/users/{nils}"), None, json!({"locale": "sv"}))
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    for (name, owner, amount) in [
+        ("Norrland AB", &nils, "100.00"),
+        ("Norrsken", &nils, "50.00"),
+        ("Skåne AB", &sara, "70.00"),
+    ] {
+        let d = h
+            .post(
+                "/api/v1/records/deal",
+                json!({"name": name, "stage": "proposal", "amount": amount, "currency": "SEK", "owner": owner}),
+            )
+            .await;
+        assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+    }
+    let policy = h
+        .put(
+            "/api/v1/access-policy",
+            json!({"visibility": {"deal": {"user": "team"}}}),
+        )
+        .await;
+    assert!(policy.status.is_success(), "{}", policy.body);
+    let saved = h
+        .post(
+            "/api/v1/reports",
+            json!({"name": "Pipeline", "shared": true, "spec": {"object": "deal", "groups": [{"field": "stage"}],
+                "measure": {"func": "sum", "field": "amount"}}}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.body);
+    let id = saved.body["id"].as_str().unwrap().to_string();
+    for user in [&nils, &sara] {
+        let s = h
+            .put(
+                &format!("/api/v1/reports/{id}/subscriptions"),
+                json!({"cadence": "weekly", "user": user}),
+            )
+            .await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    }
+    let from = anchora_web::mail::parse_mailbox("Anchora <crm@example.se>").unwrap();
+    let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{}", smtp.port), from).unwrap();
+    let jobs = Arc::new(ServerJobs::new(Arc::new(mailer), "https://crm.example.se"));
+    let crm = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
+    let store = h.instance.main();
+    let mut job = NewJob::now(JobKind::ReportMails, json!({}), None, h.clock.now());
+    job.run_at = h.clock.now() + chrono::Duration::days(365);
+    store.enqueue_job(&job).await.unwrap();
+    let job = store.job(job.id).await.unwrap().unwrap();
+    let (ctx_one, ctx_two) = (JobCtx::detached(), JobCtx::detached());
+    let (one, two) = tokio::join!(jobs.run(&crm, &job, &ctx_one), jobs.run(&crm, &job, &ctx_two));
+    let sent = one.unwrap().unwrap()["sent"].as_u64().unwrap() + two.unwrap().unwrap()["sent"].as_u64().unwrap();
+    assert_eq!(sent, 2, "one copy each, though two runs raced");
+    h.clock.advance(chrono::Duration::days(1));
+    let again = jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap();
+    assert_eq!(again["sent"], 0, "weekly: not again the next day");
+    let mut mails = Vec::new();
+    for _ in 0..100 {
+        mails = smtp.received();
+        if mails.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let to_nils = mails.iter().find(|m| m.contains("nils@example.se")).unwrap();
+    assert!(to_nils.contains("Hej nils"), "in Swedish: {to_nils}");
+    assert!(to_nils.contains("150"), "North's two deals: {to_nils}");
+    assert!(
+        !to_nils.contains("220") && !to_nils.contains("70.00"),
+        "nothing of South's: {to_nils}"
+    );
+    let to_sara = mails.iter().find(|m| m.contains("sara@example.se")).unwrap();
+    assert!(to_sara.contains("70") && !to_sara.contains("150"), "{to_sara}");
+    assert!(
+        to_sara.contains(&format!("https://crm.example.se/reports/{id}")),
+        "{to_sara}"
+    );
+    h.clock.advance(chrono::Duration::days(7));
+    let next_week = jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap();
+    assert_eq!(next_week["sent"], 2, "{next_week}");
+}

@@ -150,6 +150,52 @@ pub(super) fn add(doc: &mut Doc) {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}))
             .problems(&["400"]),
     );
+    let subscription = doc.named(
+        "ReportSubscription",
+        json!({"type": "object", "required": ["report", "user", "cadence", "last_sent", "created_at"], "properties": {
+            "report": {"type": "string", "format": "uuid"}, "user": {"type": "string", "format": "uuid"},
+            "cadence": {"type": "string", "enum": ["daily", "weekly", "monthly"]},
+            "last_sent": {"type": ["string", "null"], "format": "date", "description": "the first day of the period last sent"},
+            "created_at": {"type": "string", "format": "date-time"}}}),
+    );
+    doc.op(
+        "get",
+        "/reports/{id}/subscriptions",
+        Op::new(
+            "report_subscriptions",
+            TAG,
+            "Who gets a report by e-mail (all, for whoever may change it; else your own)",
+        )
+        .params(vec![id()])
+        .ok("200", "Subscriptions", data_of(subscription.clone())),
+    );
+    doc.op(
+        "put",
+        "/reports/{id}/subscriptions",
+        Op::new(
+            "subscribe_report",
+            TAG,
+            "Get a report by e-mail daily, weekly or monthly, each copy run as its recipient (whoever may change the report may subscribe another reader)",
+        )
+        .params(vec![id()])
+        .body(strict(
+            &["cadence"],
+            json!({"cadence": {"type": "string", "enum": ["daily", "weekly", "monthly"]},
+                "user": or_null(json!({"type": "string", "format": "uuid"}))}),
+        ))
+        .ok("200", "The subscription", subscription),
+    );
+    doc.op(
+        "delete",
+        "/reports/{id}/subscriptions/{user}",
+        Op::new(
+            "unsubscribe_report",
+            TAG,
+            "Stop a report's e-mails to a reader (yourself, or anyone for whoever may change it)",
+        )
+        .params(vec![id(), uuid_param("user", "the reader")])
+        .no_content("Stopped"),
+    );
     let zone = doc.named(
         "TimeZone",
         json!({"type": "object", "additionalProperties": false, "required": ["time_zone"], "properties": {
