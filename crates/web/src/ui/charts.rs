@@ -437,12 +437,233 @@ pub fn funnel(title: &str, bars: &[(String, f64, String)]) -> String {
     svg
 }
 
+/// A band of a marked stacked bar chart: its name, colour (`c0`…`c7`), a pattern over the
+/// colour (`hatch`, `dots`, `cross`: the bands differ in greyscale and print too), a value per
+/// bar and that value as shown.
+pub struct Band {
+    pub name: String,
+    pub colour: usize,
+    pub pattern: Option<&'static str>,
+    pub values: Vec<f64>,
+    pub texts: Vec<String>,
+}
+
+/// A figure marked on each bar (a target, a weighted sum): a line across the bar at its value,
+/// drawn with its CSS class (`mark quota`, `mark weighted`).
+pub struct Mark {
+    pub name: String,
+    pub class: &'static str,
+    pub values: Vec<Option<f64>>,
+    pub texts: Vec<String>,
+}
+
+/// Horizontal stacked bars, one per row, with marks across them (a quota, a weighted figure)
+/// and the row's total after the bar. The legend names only the bands and marks drawn, each
+/// drawn as it is in the bars (colour, pattern, line). The patterns are `pattern` elements
+/// with fixed ids (`chart-hatch`, `chart-dots`, `chart-cross`): one such chart per page.
+pub fn marked_bars(title: &str, rows: &[String], bands: &[Band], marks: &[Mark], totals: &[String]) -> String {
+    const LABEL: f64 = 110.0;
+    const WIDTH: f64 = 480.0;
+    const ROW: f64 = 30.0;
+    const FULL: f64 = LABEL + WIDTH + 170.0;
+    let drawn: Vec<&Band> = bands.iter().filter(|b| b.values.iter().any(|v| *v > 0.0)).collect();
+    let marked: Vec<&Mark> = marks.iter().filter(|m| m.values.iter().any(Option::is_some)).collect();
+    let sums = (0..rows.len()).map(|r| {
+        drawn
+            .iter()
+            .map(|b| b.values.get(r).copied().unwrap_or(0.0).max(0.0))
+            .sum()
+    });
+    let mark_values = marked.iter().flat_map(|m| m.values.iter().flatten().copied());
+    let max = sums.chain(mark_values).fold(0.0_f64, f64::max);
+    let scale = |v: f64| if max > 0.0 { v.max(0.0) / max * WIDTH } else { 0.0 };
+    // The legend: a swatch per band, a short line per mark, wrapped within the width.
+    let mut keys = String::new();
+    let (mut x, mut y) = (0.0_f64, 14.0_f64);
+    let mut place = |name: &str| {
+        #[allow(clippy::cast_precision_loss)]
+        let w = 30.0 + 7.0 * name.chars().count() as f64;
+        if x > 0.0 && x + w > FULL {
+            x = 0.0;
+            y += 20.0;
+        }
+        let at = (x, y);
+        x += w;
+        at
+    };
+    for b in &drawn {
+        let (kx, ky) = place(&b.name);
+        let _ = write!(
+            keys,
+            r#"<g class="key"><rect class="c{}" x="{kx:.0}" y="{:.0}" width="14" height="14" rx="2"/>"#,
+            b.colour % COLOURS,
+            ky - 11.0
+        );
+        if let Some(p) = b.pattern {
+            let _ = write!(
+                keys,
+                r#"<rect class="p-{p}" x="{kx:.0}" y="{:.0}" width="14" height="14" rx="2"/>"#,
+                ky - 11.0
+            );
+        }
+        let _ = write!(
+            keys,
+            r#"<text class="label" x="{:.0}" y="{ky:.0}">{}</text></g>"#,
+            kx + 19.0,
+            escape(&b.name)
+        );
+    }
+    for m in &marked {
+        let (kx, ky) = place(&m.name);
+        let _ = write!(
+            keys,
+            r#"<g class="key"><line class="{}" x1="{:.0}" x2="{:.0}" y1="{:.0}" y2="{:.0}"/><text class="label" x="{:.0}" y="{ky:.0}">{}</text></g>"#,
+            m.class,
+            kx + 7.0,
+            kx + 7.0,
+            ky - 13.0,
+            ky + 3.0,
+            kx + 19.0,
+            escape(&m.name)
+        );
+    }
+    let top = y + 14.0;
+    let mut body = String::new();
+    for (r, label) in rows.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let y = top + 6.0 + ROW * r as f64;
+        let _ = write!(
+            body,
+            r#"<text class="label" x="0" y="{:.0}">{}</text>"#,
+            y + 14.0,
+            escape(label)
+        );
+        let mut x = LABEL;
+        for b in &drawn {
+            let v = b.values.get(r).copied().unwrap_or(0.0);
+            let w = scale(v);
+            if w <= 0.0 {
+                continue;
+            }
+            let tip = format!(
+                "{} · {}: {}",
+                escape(label),
+                escape(&b.name),
+                escape(b.texts.get(r).map_or("", String::as_str))
+            );
+            let _ = write!(
+                body,
+                r#"<rect class="c{}" x="{x:.1}" y="{y:.0}" width="{w:.1}" height="20"><title>{tip}</title></rect>"#,
+                b.colour % COLOURS
+            );
+            if let Some(p) = b.pattern {
+                let _ = write!(
+                    body,
+                    r#"<rect class="p-{p}" x="{x:.1}" y="{y:.0}" width="{w:.1}" height="20"><title>{tip}</title></rect>"#
+                );
+            }
+            x += w;
+        }
+        let _ = write!(
+            body,
+            r#"<text class="figure" x="{:.1}" y="{:.0}">{}</text>"#,
+            x.max(
+                LABEL
+                    + marked
+                        .iter()
+                        .filter_map(|m| m.values.get(r).copied().flatten())
+                        .map(&scale)
+                        .fold(0.0, f64::max)
+            ) + 8.0,
+            y + 14.0,
+            escape(totals.get(r).map_or("", String::as_str))
+        );
+        for m in &marked {
+            let Some(v) = m.values.get(r).copied().flatten() else {
+                continue;
+            };
+            let mx = LABEL + scale(v);
+            let _ = write!(
+                body,
+                r#"<line class="{}" x1="{mx:.1}" x2="{mx:.1}" y1="{:.0}" y2="{:.0}"><title>{} · {}: {}</title></line>"#,
+                m.class,
+                y - 4.0,
+                y + 24.0,
+                escape(label),
+                escape(&m.name),
+                escape(m.texts.get(r).map_or("", String::as_str))
+            );
+        }
+    }
+    let mut svg = String::new();
+    #[allow(clippy::cast_precision_loss)]
+    let height = top + ROW * rows.len() as f64 + 10.0;
+    open_svg(&mut svg, "marked", title, FULL, height);
+    svg.push_str(
+        r#"<defs><pattern id="chart-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line class="pattern-line" x1="0" y1="0" x2="0" y2="6"/></pattern><pattern id="chart-dots" width="5" height="5" patternUnits="userSpaceOnUse"><circle class="pattern-dot" cx="2.5" cy="2.5" r="1.2"/></pattern><pattern id="chart-cross" width="6" height="6" patternUnits="userSpaceOnUse"><path class="pattern-line" d="M0 3H6M3 0V6"/></pattern></defs>"#,
+    );
+    svg.push_str(&keys);
+    svg.push_str(&body);
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn marked_bars_name_only_what_they_draw() {
+        let bands = [
+            Band {
+                name: "Closed".into(),
+                colour: 2,
+                pattern: None,
+                values: vec![5.0, 0.0],
+                texts: vec!["5".into(), "0".into()],
+            },
+            Band {
+                name: "Commit".into(),
+                colour: 0,
+                pattern: Some("hatch"),
+                values: vec![0.0, 0.0],
+                texts: vec![String::new(); 2],
+            },
+        ];
+        let marks = [
+            Mark {
+                name: "Quota".into(),
+                class: "mark quota",
+                values: vec![Some(10.0), None],
+                texts: vec!["10".into(), String::new()],
+            },
+            Mark {
+                name: "Weighted".into(),
+                class: "mark weighted",
+                values: vec![None, None],
+                texts: vec![String::new(); 2],
+            },
+        ];
+        let svg = marked_bars(
+            "Forecast",
+            &["Q4".into(), "Q1".into()],
+            &bands,
+            &marks,
+            &["5".into(), "0".into()],
+        );
+        assert_eq!(svg.matches(r#"class="key""#).count(), 2, "{svg}");
+        assert!(svg.contains(">Closed<") && svg.contains(">Quota<"));
+        assert!(!svg.contains(">Commit<") && !svg.contains(">Weighted<"));
+        // The quota is the longest figure: the closed band is half the width.
+        assert!(
+            svg.contains(r#"<rect class="c2" x="110.0" y="34" width="240.0""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"<line class="mark quota" x1="590.0""#), "{svg}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod consent;
 mod currency;
 mod duplicates;
 mod exports;
+mod forecast;
 pub mod format;
 pub mod gantt;
 mod home;
@@ -93,6 +94,9 @@ pub fn router() -> Router<AppState> {
         .route("/reports/save", post(reports::save))
         .route("/reports/{id}", get(reports::saved_page))
         .route("/reports/{id}/delete", post(reports::delete))
+        .route("/forecast", get(forecast::forecast_page))
+        .route("/forecast/quotas", post(forecast::set_quota))
+        .route("/forecast/quotas/{id}/delete", post(forecast::delete_quota))
         .route("/home", get(home::home_page))
         .route("/projects", get(projects::projects_page).post(projects::create_project))
         .route("/projects/roles", post(projects::add_catalogue_role))
@@ -391,6 +395,7 @@ impl Ui {
         let mut work = vec![
             item("/home", "nav-my-work", "home"),
             item("/reports", "nav-reports", "reports"),
+            item("/forecast", "nav-forecast", "forecast"),
         ];
         // Selections, templates and mailings, for those who may send mass mailings.
         if p.may(Permission::MassMail, policy) {
