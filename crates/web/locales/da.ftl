@@ -1434,3 +1434,81 @@ forecast-quota-bad-amount = Beløb: skriv et beløb som 250000,00, ikke under 0.
 forecast-quota-bad-currency = Valuta: vælg en valutakode på tre bogstaver, som DKK.
 forecast-quota-bad-bucket = Periode: vælg måned eller kvartal.
 forecast-quota-bad-form = Budgettet kunne ikke læses: vælg, hvem det gælder, en periode, et beløb og en valuta.
+
+# Dashboards
+nav-dashboards = Dashboards
+dashboards-title = Dashboards
+dashboards-period = Periode
+dashboards-scope = Hvis poster
+dashboards-scope-me = Mine
+dashboards-scope-team = Mit teams
+dashboards-scope-everyone = Alles
+dashboards-show = Vis
+dashboards-range = { $current }, sammenlignet med { $previous }
+dashboards-period-today = I dag
+dashboards-period-yesterday = I går
+dashboards-period-this_week = Denne uge
+dashboards-period-last_week = Sidste uge
+dashboards-period-this_month = Denne måned
+dashboards-period-last_month = Sidste måned
+dashboards-period-this_quarter = Dette kvartal
+dashboards-period-last_quarter = Sidste kvartal
+dashboards-period-this_year = I år
+dashboards-period-last_year = Sidste år
+dashboards-no-widgets = Dette dashboard har ingen felter endnu. Vælg Rediger dashboard for at tilføje en gemt rapport eller et nøgletal.
+dashboards-unavailable = Ikke tilgængelig
+dashboards-unavailable-why = Dette felt viser en rapport, du ikke må åbne, eller en, der ikke længere kan køres.
+dashboards-previous = Perioden før:
+dashboards-up = { $delta } op i forhold til perioden før
+dashboards-up-percent = { $delta } op ({ $percent }) i forhold til perioden før
+dashboards-down = { $delta } ned i forhold til perioden før
+dashboards-down-percent = { $delta } ned ({ $percent }) i forhold til perioden før
+dashboards-unchanged = Uændret i forhold til perioden før
+dashboards-no-change-figure = Intet tal at sammenligne med
+dashboards-more-rows = { $count ->
+    [one] Én række mere på rapportens side
+   *[other] { $count } rækker mere på rapportens side
+}
+dashboards-edit = Rediger dashboard
+dashboards-done = Færdig
+dashboards-move-up = Flyt op
+dashboards-move-down = Flyt ned
+dashboards-width = Bredde
+dashboards-width-n = { $n ->
+    [one] Én kolonne
+   *[other] { $n } kolonner
+}
+dashboards-resize = Sæt bredde
+dashboards-remove = Fjern
+dashboards-full = Dette dashboard har så mange felter, det kan rumme (12). Fjern et for at tilføje et andet.
+dashboards-add-report = Tilføj en gemt rapport
+dashboards-no-reports = Der er ingen gemte rapporter endnu: byg en, og gem den først.
+dashboards-report = Rapport
+dashboards-widget-title = Titel
+dashboards-add-report-button = Tilføj rapport
+dashboards-add-figure = Tilføj et nøgletal
+dashboards-date-field = Perioden gælder
+dashboards-created = Oprettet
+dashboards-updated = Ændret
+dashboards-add-figure-button = Tilføj nøgletal
+dashboards-settings = Navn og deling
+dashboards-name = Navn
+dashboards-default-scope = Åbner med
+dashboards-shared = Del med alle
+dashboards-audience = Vises som standard for
+dashboards-save = Gem dashboard
+dashboards-delete = Slet dette dashboard
+dashboards-empty-title = Intet dashboard endnu
+dashboards-empty = Et dashboard samler de rapporter og nøgletal, du ser på hver uge, på én side – for den periode og de personer, du vælger. Giv dit første et navn for at begynde.
+dashboards-list = Dashboards
+dashboards-none = Ingen dashboards endnu.
+dashboards-new = Nyt dashboard
+dashboards-create = Opret dashboard
+dashboards-conflict = Nogen ændrede dette dashboard, mens du arbejdede på det. Sådan ser det ud nu; foretag din ændring igen.
+dashboards-widget-n = Felt { $n }
+dashboards-new-name = Mit dashboard
+dashboards-add-to = Tilføj til dashboard
+dashboards-dashboard = Dashboard
+dashboards-new-option = Et nyt dashboard
+dashboards-new-name-label = Navn på et nyt dashboard
+dashboards-add-to-button = Tilføj til dashboard

@@ -1434,3 +1434,81 @@ forecast-quota-bad-amount = Betrag: schreiben Sie einen Betrag wie 250000,00, ni
 forecast-quota-bad-currency = Währung: wählen Sie einen dreibuchstabigen Währungscode wie EUR.
 forecast-quota-bad-bucket = Zeitraum: wählen Sie Monat oder Quartal.
 forecast-quota-bad-form = Das Ziel war nicht lesbar: wählen Sie, für wen es gilt, einen Zeitraum, einen Betrag und eine Währung.
+
+# Dashboards
+nav-dashboards = Dashboards
+dashboards-title = Dashboards
+dashboards-period = Zeitraum
+dashboards-scope = Wessen Datensätze
+dashboards-scope-me = Meine
+dashboards-scope-team = Die meines Teams
+dashboards-scope-everyone = Alle
+dashboards-show = Anzeigen
+dashboards-range = { $current }, verglichen mit { $previous }
+dashboards-period-today = Heute
+dashboards-period-yesterday = Gestern
+dashboards-period-this_week = Diese Woche
+dashboards-period-last_week = Letzte Woche
+dashboards-period-this_month = Dieser Monat
+dashboards-period-last_month = Letzter Monat
+dashboards-period-this_quarter = Dieses Quartal
+dashboards-period-last_quarter = Letztes Quartal
+dashboards-period-this_year = Dieses Jahr
+dashboards-period-last_year = Letztes Jahr
+dashboards-no-widgets = Dieses Dashboard hat noch keine Kacheln. Wählen Sie „Dashboard bearbeiten“, um einen gespeicherten Bericht oder eine Kennzahl hinzuzufügen.
+dashboards-unavailable = Nicht verfügbar
+dashboards-unavailable-why = Diese Kachel zeigt einen Bericht, den Sie nicht öffnen dürfen, oder einen, der nicht mehr ausgeführt werden kann.
+dashboards-previous = Zeitraum davor:
+dashboards-up = { $delta } mehr als im Zeitraum davor
+dashboards-up-percent = { $delta } mehr ({ $percent }) als im Zeitraum davor
+dashboards-down = { $delta } weniger als im Zeitraum davor
+dashboards-down-percent = { $delta } weniger ({ $percent }) als im Zeitraum davor
+dashboards-unchanged = Unverändert gegenüber dem Zeitraum davor
+dashboards-no-change-figure = Kein Wert zum Vergleich
+dashboards-more-rows = { $count ->
+    [one] Eine weitere Zeile auf der Seite des Berichts
+   *[other] { $count } weitere Zeilen auf der Seite des Berichts
+}
+dashboards-edit = Dashboard bearbeiten
+dashboards-done = Fertig
+dashboards-move-up = Nach oben
+dashboards-move-down = Nach unten
+dashboards-width = Breite
+dashboards-width-n = { $n ->
+    [one] Eine Spalte
+   *[other] { $n } Spalten
+}
+dashboards-resize = Breite setzen
+dashboards-remove = Entfernen
+dashboards-full = Dieses Dashboard hat die größtmögliche Zahl an Kacheln (12). Entfernen Sie eine, um eine andere hinzuzufügen.
+dashboards-add-report = Gespeicherten Bericht hinzufügen
+dashboards-no-reports = Es gibt noch keine gespeicherten Berichte: Erstellen und speichern Sie zuerst einen.
+dashboards-report = Bericht
+dashboards-widget-title = Titel
+dashboards-add-report-button = Bericht hinzufügen
+dashboards-add-figure = Kennzahl hinzufügen
+dashboards-date-field = Zeitraum gilt für
+dashboards-created = Erstellt
+dashboards-updated = Geändert
+dashboards-add-figure-button = Kennzahl hinzufügen
+dashboards-settings = Name und Freigabe
+dashboards-name = Name
+dashboards-default-scope = Öffnet mit
+dashboards-shared = Mit allen teilen
+dashboards-audience = Standardmäßig angezeigt für
+dashboards-save = Dashboard speichern
+dashboards-delete = Dieses Dashboard löschen
+dashboards-empty-title = Noch kein Dashboard
+dashboards-empty = Ein Dashboard zeigt die Berichte und Kennzahlen, die Sie jede Woche ansehen, auf einer Seite – für den Zeitraum und die Personen, die Sie wählen. Geben Sie Ihrem ersten einen Namen, um zu beginnen.
+dashboards-list = Dashboards
+dashboards-none = Noch keine Dashboards.
+dashboards-new = Neues Dashboard
+dashboards-create = Dashboard anlegen
+dashboards-conflict = Jemand hat dieses Dashboard geändert, während Sie daran gearbeitet haben. So sieht es jetzt aus; nehmen Sie Ihre Änderung erneut vor.
+dashboards-widget-n = Kachel { $n }
+dashboards-new-name = Mein Dashboard
+dashboards-add-to = Zu einem Dashboard hinzufügen
+dashboards-dashboard = Dashboard
+dashboards-new-option = Ein neues Dashboard
+dashboards-new-name-label = Name eines neuen Dashboards
+dashboards-add-to-button = Zum Dashboard hinzufügen

@@ -1434,3 +1434,81 @@ forecast-quota-bad-amount = Amount: write an amount such as 250000.00, not below
 forecast-quota-bad-currency = Currency: choose a three-letter currency code such as SEK.
 forecast-quota-bad-bucket = Period: choose month or quarter.
 forecast-quota-bad-form = The quota could not be read: choose who it is for, a period, an amount and a currency.
+
+# Dashboards
+nav-dashboards = Dashboards
+dashboards-title = Dashboards
+dashboards-period = Period
+dashboards-scope = Whose records
+dashboards-scope-me = Mine
+dashboards-scope-team = My team's
+dashboards-scope-everyone = Everyone's
+dashboards-show = Show
+dashboards-range = { $current }, against { $previous }
+dashboards-period-today = Today
+dashboards-period-yesterday = Yesterday
+dashboards-period-this_week = This week
+dashboards-period-last_week = Last week
+dashboards-period-this_month = This month
+dashboards-period-last_month = Last month
+dashboards-period-this_quarter = This quarter
+dashboards-period-last_quarter = Last quarter
+dashboards-period-this_year = This year
+dashboards-period-last_year = Last year
+dashboards-no-widgets = This dashboard has no widgets yet. Choose Edit dashboard to add a saved report or a figure.
+dashboards-unavailable = Not available
+dashboards-unavailable-why = This widget shows a report you may not open, or one that no longer runs.
+dashboards-previous = Period before:
+dashboards-up = Up { $delta } on the period before
+dashboards-up-percent = Up { $delta } ({ $percent }) on the period before
+dashboards-down = Down { $delta } on the period before
+dashboards-down-percent = Down { $delta } ({ $percent }) on the period before
+dashboards-unchanged = Unchanged from the period before
+dashboards-no-change-figure = No figure to compare with
+dashboards-more-rows = { $count ->
+    [one] One more row on the report's page
+   *[other] { $count } more rows on the report's page
+}
+dashboards-edit = Edit dashboard
+dashboards-done = Done editing
+dashboards-move-up = Move up
+dashboards-move-down = Move down
+dashboards-width = Width
+dashboards-width-n = { $n ->
+    [one] One column
+   *[other] { $n } columns
+}
+dashboards-resize = Set width
+dashboards-remove = Remove
+dashboards-full = This dashboard holds the most widgets it can (12). Remove one to add another.
+dashboards-add-report = Add a saved report
+dashboards-no-reports = There are no saved reports yet: build one and save it first.
+dashboards-report = Report
+dashboards-widget-title = Title
+dashboards-add-report-button = Add report
+dashboards-add-figure = Add a figure
+dashboards-date-field = Period applies to
+dashboards-created = Created
+dashboards-updated = Updated
+dashboards-add-figure-button = Add figure
+dashboards-settings = Name and sharing
+dashboards-name = Name
+dashboards-default-scope = Opens with
+dashboards-shared = Share with everyone
+dashboards-audience = Shown by default to
+dashboards-save = Save dashboard
+dashboards-delete = Delete this dashboard
+dashboards-empty-title = No dashboard yet
+dashboards-empty = A dashboard puts the reports and figures you look at every week on one page, for the period and the people you choose. Give your first one a name to start it.
+dashboards-list = Dashboards
+dashboards-none = No dashboards yet.
+dashboards-new = New dashboard
+dashboards-create = Create dashboard
+dashboards-conflict = Someone changed this dashboard while you worked on it. This is how it looks now; make your change again.
+dashboards-widget-n = Widget { $n }
+dashboards-new-name = My dashboard
+dashboards-add-to = Add to dashboard
+dashboards-dashboard = Dashboard
+dashboards-new-option = A new dashboard
+dashboards-new-name-label = Name of a new dashboard
+dashboards-add-to-button = Add to dashboard

@@ -1434,3 +1434,81 @@ forecast-quota-bad-amount = Importe: escriba un importe como 250000,00, no infer
 forecast-quota-bad-currency = Moneda: elija un código de moneda de tres letras, como EUR.
 forecast-quota-bad-bucket = Periodo: elija mes o trimestre.
 forecast-quota-bad-form = No se pudo leer la cuota: elija para quién es, un periodo, un importe y una moneda.
+
+# Dashboards
+nav-dashboards = Paneles
+dashboards-title = Paneles
+dashboards-period = Periodo
+dashboards-scope = Registros de quién
+dashboards-scope-me = Míos
+dashboards-scope-team = De mi equipo
+dashboards-scope-everyone = De todos
+dashboards-show = Mostrar
+dashboards-range = { $current }, frente a { $previous }
+dashboards-period-today = Hoy
+dashboards-period-yesterday = Ayer
+dashboards-period-this_week = Esta semana
+dashboards-period-last_week = La semana pasada
+dashboards-period-this_month = Este mes
+dashboards-period-last_month = El mes pasado
+dashboards-period-this_quarter = Este trimestre
+dashboards-period-last_quarter = El trimestre pasado
+dashboards-period-this_year = Este año
+dashboards-period-last_year = El año pasado
+dashboards-no-widgets = Este panel aún no tiene elementos. Elija Editar panel para añadir un informe guardado o una cifra.
+dashboards-unavailable = No disponible
+dashboards-unavailable-why = Este elemento muestra un informe que usted no puede abrir, o uno que ya no se puede ejecutar.
+dashboards-previous = Periodo anterior:
+dashboards-up = { $delta } más que en el periodo anterior
+dashboards-up-percent = { $delta } más ({ $percent }) que en el periodo anterior
+dashboards-down = { $delta } menos que en el periodo anterior
+dashboards-down-percent = { $delta } menos ({ $percent }) que en el periodo anterior
+dashboards-unchanged = Sin cambios respecto al periodo anterior
+dashboards-no-change-figure = No hay cifra con la que comparar
+dashboards-more-rows = { $count ->
+    [one] Una fila más en la página del informe
+   *[other] { $count } filas más en la página del informe
+}
+dashboards-edit = Editar panel
+dashboards-done = Terminar
+dashboards-move-up = Subir
+dashboards-move-down = Bajar
+dashboards-width = Ancho
+dashboards-width-n = { $n ->
+    [one] Una columna
+   *[other] { $n } columnas
+}
+dashboards-resize = Cambiar ancho
+dashboards-remove = Quitar
+dashboards-full = Este panel ya tiene el máximo de elementos (12). Quite uno para añadir otro.
+dashboards-add-report = Añadir un informe guardado
+dashboards-no-reports = Aún no hay informes guardados: cree uno y guárdelo primero.
+dashboards-report = Informe
+dashboards-widget-title = Título
+dashboards-add-report-button = Añadir informe
+dashboards-add-figure = Añadir una cifra
+dashboards-date-field = El periodo se aplica a
+dashboards-created = Creado
+dashboards-updated = Modificado
+dashboards-add-figure-button = Añadir cifra
+dashboards-settings = Nombre y uso compartido
+dashboards-name = Nombre
+dashboards-default-scope = Se abre con
+dashboards-shared = Compartir con todos
+dashboards-audience = Se muestra por defecto a
+dashboards-save = Guardar panel
+dashboards-delete = Eliminar este panel
+dashboards-empty-title = Aún no hay ningún panel
+dashboards-empty = Un panel reúne en una página los informes y cifras que consulta cada semana, para el periodo y las personas que elija. Dé un nombre al primero para empezar.
+dashboards-list = Paneles
+dashboards-none = Aún no hay paneles.
+dashboards-new = Nuevo panel
+dashboards-create = Crear panel
+dashboards-conflict = Alguien cambió este panel mientras usted trabajaba en él. Así es como está ahora; vuelva a hacer su cambio.
+dashboards-widget-n = Elemento { $n }
+dashboards-new-name = Mi panel
+dashboards-add-to = Añadir a un panel
+dashboards-dashboard = Panel
+dashboards-new-option = Un panel nuevo
+dashboards-new-name-label = Nombre de un panel nuevo
+dashboards-add-to-button = Añadir al panel

@@ -1434,3 +1434,81 @@ forecast-quota-bad-amount = Belopp: skriv ett belopp som 250000,00, inte under 0
 forecast-quota-bad-currency = Valuta: välj en valutakod med tre bokstäver, som SEK.
 forecast-quota-bad-bucket = Period: välj månad eller kvartal.
 forecast-quota-bad-form = Budgeten kunde inte läsas: välj vem den gäller, en period, ett belopp och en valuta.
+
+# Dashboards
+nav-dashboards = Översikter
+dashboards-title = Översikter
+dashboards-period = Period
+dashboards-scope = Vems poster
+dashboards-scope-me = Mina
+dashboards-scope-team = Mitt teams
+dashboards-scope-everyone = Allas
+dashboards-show = Visa
+dashboards-range = { $current }, jämfört med { $previous }
+dashboards-period-today = I dag
+dashboards-period-yesterday = I går
+dashboards-period-this_week = Den här veckan
+dashboards-period-last_week = Förra veckan
+dashboards-period-this_month = Den här månaden
+dashboards-period-last_month = Förra månaden
+dashboards-period-this_quarter = Det här kvartalet
+dashboards-period-last_quarter = Förra kvartalet
+dashboards-period-this_year = I år
+dashboards-period-last_year = Förra året
+dashboards-no-widgets = Översikten har inga delar än. Välj Redigera översikt för att lägga till en sparad rapport eller ett nyckeltal.
+dashboards-unavailable = Inte tillgänglig
+dashboards-unavailable-why = Den här delen visar en rapport du inte får öppna, eller en som inte längre går att köra.
+dashboards-previous = Perioden före:
+dashboards-up = Upp { $delta } mot perioden före
+dashboards-up-percent = Upp { $delta } ({ $percent }) mot perioden före
+dashboards-down = Ned { $delta } mot perioden före
+dashboards-down-percent = Ned { $delta } ({ $percent }) mot perioden före
+dashboards-unchanged = Oförändrat mot perioden före
+dashboards-no-change-figure = Inget tal att jämföra med
+dashboards-more-rows = { $count ->
+    [one] En rad till på rapportens sida
+   *[other] { $count } rader till på rapportens sida
+}
+dashboards-edit = Redigera översikt
+dashboards-done = Klar
+dashboards-move-up = Flytta upp
+dashboards-move-down = Flytta ned
+dashboards-width = Bredd
+dashboards-width-n = { $n ->
+    [one] En kolumn
+   *[other] { $n } kolumner
+}
+dashboards-resize = Ändra bredd
+dashboards-remove = Ta bort
+dashboards-full = Översikten har så många delar den kan rymma (12). Ta bort en för att lägga till en annan.
+dashboards-add-report = Lägg till en sparad rapport
+dashboards-no-reports = Det finns inga sparade rapporter än: bygg en och spara den först.
+dashboards-report = Rapport
+dashboards-widget-title = Rubrik
+dashboards-add-report-button = Lägg till rapport
+dashboards-add-figure = Lägg till ett nyckeltal
+dashboards-date-field = Perioden gäller
+dashboards-created = Skapad
+dashboards-updated = Ändrad
+dashboards-add-figure-button = Lägg till nyckeltal
+dashboards-settings = Namn och delning
+dashboards-name = Namn
+dashboards-default-scope = Öppnas med
+dashboards-shared = Dela med alla
+dashboards-audience = Visas som standard för
+dashboards-save = Spara översikt
+dashboards-delete = Ta bort översikten
+dashboards-empty-title = Ingen översikt än
+dashboards-empty = En översikt samlar rapporterna och nyckeltalen du tittar på varje vecka på en sida, för den period och de personer du väljer. Ge din första ett namn för att börja.
+dashboards-list = Översikter
+dashboards-none = Inga översikter än.
+dashboards-new = Ny översikt
+dashboards-create = Skapa översikt
+dashboards-conflict = Någon ändrade översikten medan du arbetade med den. Så här ser den ut nu; gör din ändring igen.
+dashboards-widget-n = Del { $n }
+dashboards-new-name = Min översikt
+dashboards-add-to = Lägg till i översikt
+dashboards-dashboard = Översikt
+dashboards-new-option = En ny översikt
+dashboards-new-name-label = Namn på en ny översikt
+dashboards-add-to-button = Lägg till i översikt

@@ -196,6 +196,7 @@ anchora_store::on_both_databases!(
     browser_jobs_show_progress_and_cancel,
     browser_build_a_selection_write_a_template_and_send,
     browser_report_builder_two_groupings_save_and_drill,
+    browser_dashboard_shows_a_saved_report_and_drills,
     browser_forecast_page_shows_periods_owners_and_quota,
     consent_per_purpose_api_and_page,
     unsubscribe_links_opt_out_per_purpose,
@@ -321,6 +322,10 @@ use mailing_pages::*;
 #[path = "api/report_pages.rs"]
 mod report_pages;
 use report_pages::*;
+
+#[path = "api/dashboard_pages.rs"]
+mod dashboard_pages;
+use dashboard_pages::browser_dashboard_shows_a_saved_report_and_drills;
 
 #[path = "api/forecast_pages.rs"]
 mod forecast_pages;

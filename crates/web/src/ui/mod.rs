@@ -6,6 +6,7 @@ mod board;
 mod charts;
 mod consent;
 mod currency;
+mod dashboards;
 mod duplicates;
 mod exports;
 mod forecast;
@@ -94,6 +95,14 @@ pub fn router() -> Router<AppState> {
         .route("/reports/save", post(reports::save))
         .route("/reports/{id}", get(reports::saved_page))
         .route("/reports/{id}/delete", post(reports::delete))
+        .route("/reports/{id}/dashboard", post(dashboards::add_report))
+        .route("/dashboards", get(dashboards::home_page))
+        .route("/dashboards/new", post(dashboards::create))
+        .route("/dashboards/{id}", get(dashboards::dashboard_page))
+        .route("/dashboards/{id}/settings", post(dashboards::settings))
+        .route("/dashboards/{id}/widgets", post(dashboards::add_widget))
+        .route("/dashboards/{id}/widgets/{n}", post(dashboards::widget))
+        .route("/dashboards/{id}/delete", post(dashboards::delete))
         .route("/forecast", get(forecast::forecast_page))
         .route("/forecast/quotas", post(forecast::set_quota))
         .route("/forecast/quotas/{id}/delete", post(forecast::delete_quota))
@@ -395,6 +404,7 @@ impl Ui {
         let mut work = vec![
             item("/home", "nav-my-work", "home"),
             item("/reports", "nav-reports", "reports"),
+            item("/dashboards", "nav-dashboards", "dashboards"),
             item("/forecast", "nav-forecast", "forecast"),
         ];
         // Selections, templates and mailings, for those who may send mass mailings.

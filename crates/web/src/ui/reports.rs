@@ -112,6 +112,8 @@ struct ReportsPage {
     may_export: bool,
     saved: Vec<SavedLink>,
     save: SaveForm,
+    /// A saved report's "Add to dashboard" form.
+    add_to: Option<super::dashboards::AddTo>,
 }
 
 /// What the URL (or a saved report) says the report is, as the controls show it: kept as
@@ -489,6 +491,10 @@ async fn report_view(
             may_share,
             may_delete: saved.as_ref().is_some_and(|s| s.may_change),
         },
+        add_to: match &saved {
+            Some(s) => Some(super::dashboards::add_to(ui, &s.report.id.to_string()).await),
+            None => None,
+        },
         shell: ui.shell("reports"),
     };
     match outcome {
@@ -545,7 +551,7 @@ fn group_controls(tr: &Tr, def: &ObjectDef, choices: &Choices) -> Vec<GroupContr
 }
 
 /// How the report's figures are written.
-struct Writer<'a> {
+pub(super) struct Writer<'a> {
     locale: &'a str,
     func: MeasureFn,
     currency: Option<String>,
@@ -554,7 +560,7 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     /// The measure (the count for a count).
-    fn main(&self, f: &Figures) -> String {
+    pub(super) fn main(&self, f: &Figures) -> String {
         #[allow(clippy::cast_precision_loss)]
         match (self.func, f.value) {
             (MeasureFn::Count, _) => format::number(self.locale, f.count as f64, 0),
@@ -587,7 +593,7 @@ impl Writer<'_> {
 }
 
 /// The link to a cell's records.
-fn drill_href(result: &ReportResult, row: Option<usize>, col: Option<usize>) -> String {
+pub(super) fn drill_href(result: &ReportResult, row: Option<usize>, col: Option<usize>) -> String {
     let filter = result.drill(row, col);
     if filter.is_null() {
         format!("/o/{}", result.spec.object)
@@ -613,7 +619,7 @@ fn header_label(tr: &Tr, def: &ObjectDef, field: Option<&FieldDef>, h: &Header) 
 }
 
 /// The labels of a result's rows and columns.
-fn axis_labels(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> (Vec<String>, Vec<String>) {
+pub(super) fn axis_labels(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> (Vec<String>, Vec<String>) {
     let field = |i: usize| result.spec.groups.get(i).and_then(|g| filter_field(def, &g.field));
     let (rows, cols) = (field(0), field(1));
     (
@@ -630,7 +636,7 @@ fn axis_labels(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> (Vec<String>,
     )
 }
 
-fn writer<'a>(tr: &'a Tr, def: &ObjectDef, result: &ReportResult) -> Writer<'a> {
+pub(super) fn writer<'a>(tr: &'a Tr, def: &ObjectDef, result: &ReportResult) -> Writer<'a> {
     let measured = result.spec.measure.field.as_ref().and_then(|f| def.field(f));
     Writer {
         locale: tr.locale,
@@ -727,7 +733,7 @@ fn fill(tr: &Tr, page: &mut ReportsPage, def: &ObjectDef, result: &ReportResult)
 }
 
 /// "Sum of Amount".
-fn measure_name(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> String {
+pub(super) fn measure_name(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> String {
     let field = (result.spec.measure.field.as_ref())
         .and_then(|f| def.field(f))
         .map(|f| labels::field(tr, def, f))
@@ -742,7 +748,7 @@ fn measure_name(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> String {
 /// The chart the report asks for, or the one that fits its groupings: bars for one grouping,
 /// stacked bars for two, lines over periods; none for the table or for figures that do not
 /// add up (averages, least, greatest) when the chart would stack them.
-fn chart_of(
+pub(super) fn chart_of(
     tr: &Tr,
     w: &Writer,
     result: &ReportResult,
