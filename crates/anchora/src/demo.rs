@@ -67,6 +67,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
         generate(store, people, admin.id, &*clock).await?;
         consents(store, person, admin.id, &*clock).await?;
         reports(store, admin.id, &*clock).await?;
+        dashboards(store, admin.id, &*clock).await?;
     }
     let token = crate::create_service_token(
         store,
@@ -132,6 +133,152 @@ async fn reports(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> Res
             updated_at: now,
         };
         store.create_report(&report).await.map_err(|e| anyhow!(e.detail))?;
+    }
+    Ok(())
+}
+
+/// The default dashboards, one per role, built from the shared reports and a few more, with
+/// figures that tell the week's story: what was won against the month before, what is open,
+/// who works on it, and where the data has gaps.
+async fn dashboards(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> Result<()> {
+    use anchora_core::dashboards::{Dashboard, DashboardId, DashboardStore, Scope};
+    use anchora_core::reports::{ReportStore, SavedReport};
+    use serde_json::json;
+    let now = clock.now();
+    let open = json!({"field": "stage", "op": "in", "value": ["lead", "qualified", "proposal", "negotiation"]});
+    let more = [
+        (
+            "My open pipeline by stage",
+            json!({"object": "deal", "filter": open, "groups": [{"field": "stage"}],
+                "measure": {"func": "sum", "field": "amount"}, "chart": "funnel"}),
+        ),
+        (
+            "People added per week",
+            json!({"object": "person", "groups": [{"field": "created_at", "bucket": "week"}], "chart": "line"}),
+        ),
+        (
+            "Deals per team",
+            json!({"object": "deal", "groups": [{"field": "team"}], "chart": "bar"}),
+        ),
+    ];
+    for (name, spec) in more {
+        let report = SavedReport {
+            id: anchora_core::ids::ReportId::new_at(now),
+            name: name.to_string(),
+            owner: admin,
+            shared: true,
+            spec: serde_json::from_value(spec)?,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        store.create_report(&report).await.map_err(|e| anyhow!(e.detail))?;
+    }
+    let saved = store.reports(admin).await.map_err(|e| anyhow!(e.detail))?;
+    let report = |name: &str, width: u8, date_field: Option<&str>| -> Result<serde_json::Value> {
+        let r = saved
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| anyhow!("no demo report {name}"))?;
+        Ok(json!({"kind": "report", "report": r.id, "width": width, "date_field": date_field}))
+    };
+    let figure =
+        |title: &str, object: &str, filter: Option<serde_json::Value>, measure: serde_json::Value, date: &str| {
+            json!({"kind": "figure", "title": title, "object": object, "filter": filter, "measure": measure,
+            "date_field": date, "width": 1})
+        };
+    let won = || Some(json!({"field": "stage", "op": "eq", "value": "won"}));
+    let sum = json!({"func": "sum", "field": "amount"});
+    let count = json!({"func": "count"});
+    let boards = [
+        (
+            "Sales",
+            vec![Role::User],
+            Scope::Me,
+            vec![
+                report("My open pipeline by stage", 2, None)?,
+                figure("Won this period", "deal", won(), sum.clone(), "expected_close"),
+                figure("Deals won", "deal", won(), count.clone(), "expected_close"),
+                figure(
+                    "Activities done",
+                    "activity",
+                    Some(json!({"field": "done", "op": "eq", "value": true})),
+                    count.clone(),
+                    "due_at",
+                ),
+                report("Activities by type", 1, Some("due_at"))?,
+            ],
+        ),
+        (
+            "Sales management",
+            vec![Role::Admin, Role::ReadOnly],
+            Scope::Everyone,
+            vec![
+                figure("Won amount", "deal", won(), sum.clone(), "expected_close"),
+                figure("Deals won", "deal", won(), count.clone(), "expected_close"),
+                figure("New deals", "deal", None, count.clone(), "created_at"),
+                report("Pipeline by stage and owner", 3, None)?,
+                report("Won deals per quarter and team", 2, None)?,
+                report("Open deals by expected close month", 1, None)?,
+            ],
+        ),
+        (
+            "Key users",
+            vec![Role::KeyUser],
+            Scope::Everyone,
+            vec![
+                figure("People added", "person", None, count.clone(), "created_at"),
+                figure(
+                    "People added without e-mail",
+                    "person",
+                    Some(json!({"field": "email", "op": "is_empty", "value": true})),
+                    count.clone(),
+                    "created_at",
+                ),
+                figure(
+                    "Companies added without a city",
+                    "company",
+                    Some(json!({"field": "city", "op": "is_empty", "value": true})),
+                    count.clone(),
+                    "created_at",
+                ),
+                report("People added per week", 2, None)?,
+                report("Activities by type", 1, Some("due_at"))?,
+            ],
+        ),
+        (
+            "Administration",
+            vec![Role::Admin],
+            Scope::Everyone,
+            vec![
+                figure("People added", "person", None, count.clone(), "created_at"),
+                figure("Companies added", "company", None, count.clone(), "created_at"),
+                figure("Deals changed", "deal", None, count, "updated_at"),
+                report("Deals per team", 2, Some("created_at"))?,
+                report("People added per week", 1, None)?,
+            ],
+        ),
+    ];
+    for (name, audience, scope, widgets) in boards {
+        let dashboard = Dashboard {
+            id: DashboardId::new_at(now),
+            name: name.to_string(),
+            owner: admin,
+            shared: true,
+            audience,
+            scope,
+            widgets: widgets
+                .into_iter()
+                .map(serde_json::from_value)
+                .collect::<std::result::Result<_, _>>()?,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        store
+            .create_dashboard(&dashboard)
+            .await
+            .map_err(|e| anyhow!(e.detail))?;
     }
     Ok(())
 }
