@@ -111,6 +111,45 @@ pub async fn dashboards_round_trip_with_their_statuses(h: H) {
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
+    // In the app: the seller's default dashboard, a private report's widget unavailable and
+    // unnamed, no editing, and no change without the form's token.
+    let private = h
+        .post(
+            "/api/v1/reports",
+            json!({"name": "Admin's private report", "spec": {"object": "deal", "groups": [{"field": "owner"}]}}),
+        )
+        .await;
+    let mut more = made.body["widgets"].as_array().unwrap().clone();
+    more.push(json!({"kind": "report", "report": private.body["id"]}));
+    let changed = h
+        .patch(
+            &format!("/api/v1/dashboards/{id}"),
+            None,
+            json!({"version": 2, "widgets": more}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let mut seller_app = identity::Browser::default();
+    seller_app.login(&h, "säljare@example.se", identity::PASSWORD).await;
+    let page = seller_app.get(&h, "/dashboards").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("Sales") && page.text.contains("Deals by stage"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("Not available"));
+    assert!(!page.text.contains("Admin&#39;s private report") && !page.text.contains("private report"));
+    assert!(
+        !page.text.contains("id=\"dashboard-edit\""),
+        "a user may not change a shared dashboard"
+    );
+    let forged = seller_app
+        .form(&h, &format!("/dashboards/{id}/delete"), &[("csrf", "nope")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.get(&format!("/api/v1/dashboards/{id}")).await.status, StatusCode::OK);
+
     let stale = h
         .patch(
             &format!("/api/v1/dashboards/{id}"),
@@ -119,7 +158,7 @@ pub async fn dashboards_round_trip_with_their_statuses(h: H) {
         )
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.body);
-    assert_eq!(stale.body["current"]["version"], 2);
+    assert_eq!(stale.body["current"]["version"], 3);
     let gone = h
         .send(
             Method::DELETE,
