@@ -37,6 +37,11 @@ pub fn tables(backend: Backend) -> Vec<String> {
              PRIMARY KEY (taken_on, bucket, period_start, owner_key))"
         ),
         "CREATE INDEX ix_forecast_snapshots_period ON forecast_snapshots (bucket, period_start)".to_string(),
+        // A week's snapshot is kept whole by the run that claims the week.
+        format!(
+            "CREATE TABLE forecast_snapshot_weeks (taken_on {date} NOT NULL, bucket TEXT NOT NULL, \
+             PRIMARY KEY (taken_on, bucket))"
+        ),
     ]
 }
 
@@ -260,52 +265,66 @@ impl ForecastStore for SqlStore {
     }
 
     async fn keep_snapshot(&self, rows: &[SnapshotRow]) -> Result<u64> {
-        if rows.is_empty() {
+        let Some(first) = rows.first() else {
             return Ok(0);
-        }
+        };
         let backend = self.backend_kind();
-        let mut total = 0;
-        for chunk in rows.chunks(500) {
-            let mut stmt = Query::insert();
-            stmt.into_table("forecast_snapshots").columns([
-                "taken_on",
-                "bucket",
-                "period_start",
-                "owner_key",
-                "owner",
-                "currency",
-                "closed",
-                "commit_amount",
-                "best_case",
-                "pipeline",
-                "weighted",
-            ]);
-            for s in chunk {
-                stmt.values_panic([
-                    Expr::val(backend.date(Some(s.taken_on))),
-                    s.bucket.as_str().into(),
-                    Expr::val(backend.date(Some(s.period_start))),
-                    s.owner.map(|o| o.to_string()).unwrap_or_default().into(),
-                    Expr::val(backend.uuid(s.owner.map(|o| o.0))),
-                    s.currency.clone().into(),
-                    s.closed.into(),
-                    s.commit.into(),
-                    s.best_case.into(),
-                    s.pipeline.into(),
-                    s.weighted.into(),
+        let claim = Query::insert()
+            .into_table("forecast_snapshot_weeks")
+            .columns(["taken_on", "bucket"])
+            .values_panic([
+                Expr::val(backend.date(Some(first.taken_on))),
+                first.bucket.as_str().into(),
+            ])
+            .on_conflict(OnConflict::columns(["taken_on", "bucket"]).do_nothing().to_owned())
+            .to_owned();
+        let inserts: Vec<_> = rows
+            .chunks(500)
+            .map(|chunk| {
+                let mut stmt = Query::insert();
+                stmt.into_table("forecast_snapshots").columns([
+                    "taken_on",
+                    "bucket",
+                    "period_start",
+                    "owner_key",
+                    "owner",
+                    "currency",
+                    "closed",
+                    "commit_amount",
+                    "best_case",
+                    "pipeline",
+                    "weighted",
                 ]);
+                for s in chunk {
+                    stmt.values_panic([
+                        Expr::val(backend.date(Some(s.taken_on))),
+                        s.bucket.as_str().into(),
+                        Expr::val(backend.date(Some(s.period_start))),
+                        s.owner.map(|o| o.to_string()).unwrap_or_default().into(),
+                        Expr::val(backend.uuid(s.owner.map(|o| o.0))),
+                        s.currency.clone().into(),
+                        s.closed.into(),
+                        s.commit.into(),
+                        s.best_case.into(),
+                        s.pipeline.into(),
+                        s.weighted.into(),
+                    ]);
+                }
+                backend.build(&stmt)
+            })
+            .collect();
+        // The week is claimed and all its rows written in one transaction: the first run of a
+        // week keeps the whole snapshot, a later one adds nothing to it.
+        in_write!(self.pool(), |tx| {
+            if tx.exec().execute(backend.build(&claim)).await.map_err(db_error)? == 0 {
+                return Ok(0);
             }
-            stmt.on_conflict(
-                OnConflict::columns(["taken_on", "bucket", "period_start", "owner_key"])
-                    .do_nothing()
-                    .to_owned(),
-            );
-            let added = in_write!(self.pool(), |tx| {
-                tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)
-            })?;
-            total += added;
-        }
-        Ok(total)
+            let mut total = 0;
+            for sql in inserts {
+                total += tx.exec().execute(sql).await.map_err(db_error)?;
+            }
+            Ok(total)
+        })
     }
 
     async fn snapshots(&self, bucket: Bucket, from: NaiveDate, to: NaiveDate) -> Result<Vec<SnapshotRow>> {

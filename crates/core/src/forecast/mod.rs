@@ -72,7 +72,12 @@ pub fn category_of(stage: &str, own: Option<&str>) -> Category {
     match stage {
         "won" => Category::Closed,
         "lost" => Category::Omitted,
-        _ => own.and_then(Category::parse).unwrap_or_else(|| default_category(stage)),
+        // An open deal is not closed whatever it says: the most it can be is committed.
+        _ => match own.and_then(Category::parse) {
+            Some(Category::Closed) => Category::Commit,
+            Some(c) => c,
+            None => default_category(stage),
+        },
     }
 }
 
@@ -171,5 +176,10 @@ mod tests {
         assert_eq!(category_of("won", Some("pipeline")), Category::Closed);
         assert_eq!(category_of("lost", Some("commit")), Category::Omitted);
         assert_eq!(category_of("our_own_stage", Some("nonsense")), Category::Pipeline);
+        assert_eq!(
+            category_of("proposal", Some("closed")),
+            Category::Commit,
+            "open is never closed"
+        );
     }
 }

@@ -367,12 +367,16 @@ impl Crm {
             (Some(list), Some(u)) => list.contains(u),
             (Some(_), None) => false,
         };
+        // A team's quota only for readers who see every deal or are in the team.
+        let sees_all = self.visible_owners(who, &schema, "deal").await?.is_none();
+        let sees_team = |t: TeamId| sees_all || who.team == Some(t);
         let quota_of = |period: NaiveDate, user: Option<UserId>| -> Option<f64> {
             let mut found = None;
             for q in quotas.iter().filter(|q| q.period_start == period) {
+                // Only quotas of owners (and teams) the reader may see.
                 let counts = match (user, p.team) {
-                    (Some(u), _) => q.user == Some(u),
-                    (None, Some(t)) => q.team == Some(t),
+                    (Some(u), _) => q.user == Some(u) && in_scope(&Some(u)),
+                    (None, Some(t)) => q.team == Some(t) && sees_team(t),
                     (None, None) => q.user.is_some_and(|u| in_scope(&Some(u))),
                 };
                 if counts && let Some(rate) = money.rate(&q.currency) {
@@ -609,10 +613,21 @@ impl Crm {
         Ok(kept)
     }
 
-    /// Quotas of a period range, for anyone who may read deals.
+    /// Quotas of a period range: those of owners the reader may see, and of teams when they
+    /// see everyone's deals or are in the team.
     pub async fn quotas(&self, who: &Principal, bucket: Bucket, from: NaiveDate, to: NaiveDate) -> Result<Vec<Quota>> {
-        self.authorize(who, Permission::ReadRecords).await?;
-        self.store.quotas(bucket, from, to).await
+        let schema = self.authorize(who, Permission::ReadRecords).await?;
+        let visible = self.visible_owners(who, &schema, "deal").await?;
+        let all = self.store.quotas(bucket, from, to).await?;
+        Ok(all
+            .into_iter()
+            .filter(|q| match (&visible, q.user, q.team) {
+                (None, _, _) => true,
+                (Some(v), Some(u), _) => v.contains(&u),
+                (Some(_), None, Some(t)) => who.team == Some(t),
+                (Some(_), None, None) => false,
+            })
+            .collect())
     }
 
     /// Quotas as a query string asks: `bucket` (month or quarter, quarter when left out),
@@ -718,7 +733,13 @@ impl Crm {
             currency: new.currency,
         };
         self.store.put_quota(&quota).await?;
-        Ok(quota)
+        // A quota replaced keeps its id: answer with the one kept.
+        let next = quota.bucket.step(quota.period_start, 1);
+        let kept = self.store.quotas(quota.bucket, quota.period_start, next).await?;
+        Ok(kept
+            .into_iter()
+            .find(|q| q.user == quota.user && q.team == quota.team)
+            .unwrap_or(quota))
     }
 
     pub async fn delete_quota(&self, who: &Principal, id: &str) -> Result<()> {
@@ -752,12 +773,16 @@ impl History {
     /// cycle: deals made in the window, each counted at the furthest open stage it reached
     /// (a deal that skipped a stage passed it), won counting as the last step.
     fn of(events: &[StageEvent], stage: &FieldDef) -> History {
-        let order: Vec<&str> = stage
+        // Open stages in the pipeline's order (a stage of one's own among them), won last.
+        let mut order: Vec<&str> = stage
             .choices
             .iter()
             .map(|c| c.value.as_str())
-            .filter(|v| *v != "lost")
+            .filter(|v| !matches!(*v, "lost" | "won"))
             .collect();
+        if stage.has_choice("won") {
+            order.push("won");
+        }
         let position = |s: &str| order.iter().position(|x| *x == s);
         let mut by_record: BTreeMap<RecordId, Vec<&StageEvent>> = BTreeMap::new();
         for e in events {
@@ -767,7 +792,11 @@ impl History {
         let mut reached = vec![0_i64; order.len()];
         let mut cycles: Vec<f64> = Vec::new();
         for list in by_record.values() {
-            let closed = list.iter().find(|e| matches!(e.stage.as_deref(), Some("won" | "lost")));
+            // Where a deal ended: its last stage, when that is won or lost (one reopened since
+            // is open again and counts for neither).
+            let closed = list
+                .last()
+                .filter(|e| matches!(e.stage.as_deref(), Some("won" | "lost")));
             if let Some(c) = closed {
                 let won = c.stage.as_deref() == Some("won");
                 if won {

@@ -208,6 +208,44 @@ pub async fn the_forecast_weighs_categories_quotas_history_and_snapshots(h: H) {
         )
         .await
         .unwrap();
+    h.crm
+        .set_quota(
+            &h.admin,
+            json!({"user": h.admin.user_id.to_string(), "bucket": "quarter", "period_start": "2026-10-01",
+                "amount": "9000.00", "currency": "SEK"}),
+        )
+        .await
+        .unwrap();
+    let replaced = h
+        .crm
+        .set_quota(
+            &h.admin,
+            json!({"user": nora.user_id.to_string(), "bucket": "quarter", "period_start": "2026-10-01",
+                "amount": "4000.00", "currency": "SEK"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replaced.id, quota.id, "a replaced quota keeps its id");
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let to = chrono::NaiveDate::from_ymd_opt(2028, 1, 1).unwrap();
+    let seen = h
+        .crm
+        .quotas(&nora, anchora_core::period::Bucket::Quarter, from, to)
+        .await
+        .unwrap();
+    assert_eq!(seen.len(), 1, "only the quotas of owners she may see");
+    let admins = h
+        .crm
+        .forecast(
+            &nora,
+            &ForecastParams::from_pairs(&[("owner".into(), h.admin.user_id.to_string())]).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        admins.periods[0].quota, None,
+        "another's quota is not shown to who may not see their deals"
+    );
     let hers = h.crm.forecast(&nora, &ForecastParams::default()).await.unwrap();
     assert_eq!(hers.periods[1].amounts.commit, 0.0);
     assert_eq!(hers.periods[0].amounts.closed, 200_000.0);

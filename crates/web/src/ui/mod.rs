@@ -47,9 +47,9 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 pub use posted::Posted;
+pub(crate) use reports::sheet_rows;
 use std::collections::HashMap;
 use std::sync::Arc;
-pub(crate) use reports::sheet_rows;
 
 pub fn router() -> Router<AppState> {
     Router::new()
