@@ -37,6 +37,9 @@ pub fn tables(backend: Backend) -> Vec<String> {
              PRIMARY KEY (taken_on, bucket, period_start, owner_key))"
         ),
         "CREATE INDEX ix_forecast_snapshots_period ON forecast_snapshots (bucket, period_start)".to_string(),
+        // The stage history of one object read by its own rows: creations (no field) and changes
+        // of one field, within a time window, without scanning every object's history.
+        "CREATE INDEX ix_change_log_object_field_at ON change_log (object, field, at)".to_string(),
         // A week's snapshot is kept whole by the run that claims the week.
         format!(
             "CREATE TABLE forecast_snapshot_weeks (taken_on {date} NOT NULL, bucket TEXT NOT NULL, \
@@ -105,11 +108,22 @@ impl ForecastStore for SqlStore {
             .expr(Expr::col((Alias::new("d"), Alias::new("owner"))))
             .expr(Expr::col((Alias::new("c"), Alias::new("at"))))
             .expr(Expr::col((Alias::new("c"), Alias::new("op"))))
-            .expr(json_member(backend, "c.new_value", Some(field)))
-            .expr(json_member(backend, "c.new_value", None))
+            // The stage alone: a creation's from its snapshot, a change's its new value.
+            .expr(
+                sea_query::CaseStatement::new()
+                    .case(
+                        Expr::col((Alias::new("c"), Alias::new("op"))).eq("create"),
+                        json_member(backend, "c.new_value", Some(field)),
+                    )
+                    .finally(json_member(backend, "c.new_value", None)),
+            )
             .cond_where(
                 Cond::any()
-                    .add(Expr::col((Alias::new("c"), Alias::new("op"))).eq("create"))
+                    .add(
+                        Cond::all()
+                            .add(Expr::col((Alias::new("c"), Alias::new("field"))).is_null())
+                            .add(Expr::col((Alias::new("c"), Alias::new("op"))).eq("create")),
+                    )
                     .add(Expr::col((Alias::new("c"), Alias::new("field"))).eq(field.to_string())),
             );
         let rows = self
@@ -125,7 +139,7 @@ impl ForecastStore for SqlStore {
                     record: RecordId(r.uuid(0)?),
                     owner: r.opt_uuid(1)?.map(UserId),
                     at: r.datetime(2)?,
-                    stage: if created { r.opt_string(4)? } else { r.opt_string(5)? },
+                    stage: r.opt_string(4)?,
                     created,
                 })
             })
