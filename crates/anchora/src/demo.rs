@@ -187,6 +187,13 @@ async fn dashboards(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> 
             json!({"kind": "figure", "title": title, "object": object, "filter": filter, "measure": measure,
             "date_field": date, "width": 1})
         };
+    // A figure of gaps in the data: fewer is better.
+    let gaps = |mut w: serde_json::Value| {
+        if let Some(o) = w.as_object_mut() {
+            o.insert("lower_is_better".into(), json!(true));
+        }
+        w
+    };
     let won = || Some(json!({"field": "stage", "op": "eq", "value": "won"}));
     let sum = json!({"func": "sum", "field": "amount"});
     let count = json!({"func": "count"});
@@ -228,20 +235,20 @@ async fn dashboards(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> 
             Scope::Everyone,
             vec![
                 figure("People added", "person", None, count.clone(), "created_at"),
-                figure(
+                gaps(figure(
                     "People added without e-mail",
                     "person",
                     Some(json!({"field": "email", "op": "is_empty", "value": true})),
                     count.clone(),
                     "created_at",
-                ),
-                figure(
+                )),
+                gaps(figure(
                     "Companies added without a city",
                     "company",
                     Some(json!({"field": "city", "op": "is_empty", "value": true})),
                     count.clone(),
                     "created_at",
-                ),
+                )),
                 report("People added per week", 2, None)?,
                 report("Activities by type", 1, Some("due_at"))?,
             ],

@@ -1491,6 +1491,7 @@ dashboards-date-field = Perioden gælder
 dashboards-created = Oprettet
 dashboards-updated = Ændret
 dashboards-add-figure-button = Tilføj nøgletal
+dashboards-lower-better = Et fald er gode nyheder (færre er bedre)
 dashboards-settings = Navn og deling
 dashboards-name = Navn
 dashboards-default-scope = Åbner med

@@ -1491,6 +1491,7 @@ dashboards-date-field = Zeitraum gilt für
 dashboards-created = Erstellt
 dashboards-updated = Geändert
 dashboards-add-figure-button = Kennzahl hinzufügen
+dashboards-lower-better = Ein Rückgang ist eine gute Nachricht (weniger ist besser)
 dashboards-settings = Name und Freigabe
 dashboards-name = Name
 dashboards-default-scope = Öffnet mit

@@ -1491,6 +1491,7 @@ dashboards-date-field = Period applies to
 dashboards-created = Created
 dashboards-updated = Updated
 dashboards-add-figure-button = Add figure
+dashboards-lower-better = A fall is good news (fewer is better)
 dashboards-settings = Name and sharing
 dashboards-name = Name
 dashboards-default-scope = Opens with

@@ -1491,6 +1491,7 @@ dashboards-date-field = El periodo se aplica a
 dashboards-created = Creado
 dashboards-updated = Modificado
 dashboards-add-figure-button = Añadir cifra
+dashboards-lower-better = Una bajada es una buena noticia (menos es mejor)
 dashboards-settings = Nombre y uso compartido
 dashboards-name = Nombre
 dashboards-default-scope = Se abre con

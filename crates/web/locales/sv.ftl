@@ -1491,6 +1491,7 @@ dashboards-date-field = Perioden gäller
 dashboards-created = Skapad
 dashboards-updated = Ändrad
 dashboards-add-figure-button = Lägg till nyckeltal
+dashboards-lower-better = En minskning är goda nyheter (färre är bättre)
 dashboards-settings = Namn och delning
 dashboards-name = Namn
 dashboards-default-scope = Öppnas med

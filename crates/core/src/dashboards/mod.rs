@@ -127,6 +127,9 @@ pub struct FigureWidget {
     pub measure: Measure,
     /// The date or datetime the period applies to.
     pub date_field: String,
+    /// A figure of what should shrink (people without an e-mail address): a fall is good news.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lower_is_better: bool,
     #[serde(default = "one_column")]
     pub width: u8,
 }

@@ -79,6 +79,8 @@ pub struct FigureRun {
     pub current: Figures,
     pub previous: Figures,
     pub change: Option<Change>,
+    /// Whether a fall is good news.
+    pub lower_is_better: bool,
     /// The currency an amount is in.
     pub currency: Option<String>,
     pub money: bool,
@@ -680,6 +682,7 @@ impl Crm {
             measure: w.measure.clone(),
             date_field: w.date_field.clone(),
             change: change(w.measure.func, &now.total, &before.total),
+            lower_is_better: w.lower_is_better,
             current: now.total,
             previous: before.total,
             currency: now.currency.clone(),

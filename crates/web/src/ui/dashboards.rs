@@ -74,8 +74,10 @@ pub struct FigureTile {
     pub previous: String,
     pub previous_href: Option<String>,
     pub change: String,
-    /// `up`, `down` or `flat`, for the colour; the words say it too.
+    /// `up`, `down` or `flat`, for the arrow; the words say it too.
     pub trend: &'static str,
+    /// `good`, `bad` or `same`, for the colour: a rise is good news unless less is better.
+    pub tone: &'static str,
 }
 
 /// One widget on the grid.
@@ -467,7 +469,13 @@ fn figure_tile(ui: &Ui, f: &FigureRun) -> FigureTile {
             (trend, text)
         }
     };
+    let tone = match (trend, f.lower_is_better) {
+        ("up", false) | ("down", true) => "good",
+        ("up", true) | ("down", false) => "bad",
+        _ => "same",
+    };
     FigureTile {
+        tone,
         value: figure_text(ui, f, f.current.value, f.current.count),
         href: href(&f.filter, f.current.count),
         previous: figure_text(ui, f, f.previous.value, f.previous.count),
@@ -667,7 +675,7 @@ pub async fn add_widget(Path(id): Path<String>, Posted { ui, form }: Posted<Pair
         let field = get(&form, "mf").filter(|f| !f.is_empty() && func != "count");
         json!({"kind": "figure", "title": title.unwrap_or_default(), "object": object, "filter": filter,
             "measure": {"func": func, "field": field}, "date_field": get(&form, "date_field").unwrap_or_default(),
-            "width": width})
+            "lower_is_better": get(&form, "lower_is_better") == Some("on"), "width": width})
     } else {
         json!({"kind": "report", "report": get(&form, "report").unwrap_or_default(), "title": title, "width": width})
     };

@@ -33,7 +33,7 @@ pub async fn dashboards_round_trip_with_their_statuses(h: H) {
     let widgets = json!([
         {"kind": "report", "report": report_id, "date_field": "expected_close", "width": 2},
         {"kind": "figure", "title": "Won", "object": "deal", "filter": {"field": "stage", "op": "eq", "value": "won"},
-            "measure": {"func": "sum", "field": "amount"}, "date_field": "expected_close"},
+            "measure": {"func": "sum", "field": "amount"}, "date_field": "expected_close", "lower_is_better": false},
     ]);
 
     let bad = h
@@ -72,6 +72,11 @@ pub async fn dashboards_round_trip_with_their_statuses(h: H) {
     assert_eq!(view.body["widgets"][1]["kind"], "figure");
     assert_eq!(view.body["widgets"][1]["current"]["value"], 120_050.0);
     assert_eq!(view.body["widgets"][1]["previous"]["count"], 0);
+    assert_eq!(view.body["widgets"][1]["lower_is_better"], false);
+    assert!(
+        made.body["widgets"][1].get("lower_is_better").is_none(),
+        "kept only when a fall is good news"
+    );
     let mine = h.get(&format!("/api/v1/dashboards/{id}/view?scope=me")).await;
     assert_eq!(
         mine.body["widgets"][1]["current"]["count"], 0,

@@ -32,6 +32,7 @@ fn widget_schemas(names: &[String]) -> (Json, Json) {
             "filter": or_null(json!({"$ref": "#/components/schemas/Filter"})),
             "measure": measure,
             "date_field": {"type": "string", "description": "a date or datetime of the object the period applies to"},
+            "lower_is_better": {"type": "boolean", "default": false, "description": "a figure of what should shrink: a fall is good news"},
             "width": width}),
     );
     (report, figure)
@@ -75,12 +76,13 @@ pub(super) fn add(doc: &mut Doc) {
                     "title": {"type": "string"}, "width": {"type": "integer"},
                     "period_field": {"type": ["string", "null"]},
                     "result": {"$ref": "#/components/schemas/ReportResult"}}},
-                {"type": "object", "required": ["kind", "title", "width", "object", "measure", "date_field", "current", "previous", "change", "currency", "money", "filter", "previous_filter"], "properties": {
+                {"type": "object", "required": ["kind", "title", "width", "object", "measure", "date_field", "current", "previous", "change", "lower_is_better", "currency", "money", "filter", "previous_filter"], "properties": {
                     "kind": {"type": "string", "const": "figure"}, "title": {"type": "string"}, "width": {"type": "integer"},
                     "object": {"type": "string"}, "measure": {"type": "object"}, "date_field": {"type": "string"},
                     "current": figures.clone(), "previous": figures,
                     "change": {"type": ["object", "null"], "required": ["delta", "percent"], "properties": {
                         "delta": {"type": "number"}, "percent": {"type": ["number", "null"]}}},
+                    "lower_is_better": {"type": "boolean"},
                     "currency": {"type": ["string", "null"]}, "money": {"type": "boolean"},
                     "filter": {"description": "the filter that lists the period's records"},
                     "previous_filter": {"description": "the filter that lists the previous period's records"}}},
