@@ -5,13 +5,13 @@ use crate::db::{Backend, Row, db_error, in_write};
 use crate::records::{OwnerPlan, owner_condition};
 use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
-use anchora_core::forecast::{ForecastStore, Quota, SnapshotRow, StageEvent};
+use anchora_core::forecast::{ForecastStore, Quota, SnapshotRow, StageChange};
 use anchora_core::ids::{RecordId, TeamId, UserId};
 use anchora_core::meta::ObjectDef;
 use anchora_core::period::Bucket;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Alias, Cond, Expr, ExprTrait, JoinType, OnConflict, Order, Query, SelectStatement};
+use sea_query::{Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query, SelectStatement};
 use std::collections::HashMap;
 
 /// Migration 17: quotas and weekly forecast snapshots.
@@ -78,54 +78,33 @@ fn history(backend: Backend, object: &ObjectDef, owners: Option<&[UserId]>, sinc
     stmt
 }
 
-/// A JSON text's member (a create row's snapshot) or the JSON text's own string value (an
-/// update row's new value).
-fn json_member(backend: Backend, column: &str, member: Option<&str>) -> Expr {
-    match (backend, member) {
-        (Backend::Sqlite, Some(m)) => {
-            Expr::cust_with_values(format!("json_extract({column}, ?)"), [format!("$.\"{m}\"")])
-        }
-        (Backend::Sqlite, None) => Expr::cust(format!("json_extract({column}, '$')")),
-        (Backend::Postgres, Some(m)) => {
-            Expr::cust_with_values(format!("(CAST({column} AS jsonb) ->> $1)"), [m.to_string()])
-        }
-        (Backend::Postgres, None) => Expr::cust(format!("(CAST({column} AS jsonb) #>> '{{}}')")),
+/// A change-log value (JSON text) as the text it holds: `"won"` → won.
+fn json_text(backend: Backend, column: &str) -> Expr {
+    match backend {
+        Backend::Sqlite => Expr::cust(format!("json_extract({column}, '$')")),
+        Backend::Postgres => Expr::cust(format!("(CAST({column} AS jsonb) #>> '{{}}')")),
     }
 }
 
 #[async_trait]
 impl ForecastStore for SqlStore {
-    async fn stage_events(
+    async fn stage_changes(
         &self,
         object: &ObjectDef,
         field: &str,
         owners: Option<&[UserId]>,
         since: DateTime<Utc>,
-    ) -> Result<Vec<StageEvent>> {
+    ) -> Result<Vec<StageChange>> {
         let backend = self.backend_kind();
         let mut stmt = history(backend, object, owners, since);
         stmt.expr(Expr::col((Alias::new("c"), Alias::new("record_id"))))
             .expr(Expr::col((Alias::new("d"), Alias::new("owner"))))
+            .expr(Expr::col((Alias::new("d"), Alias::new("created_at"))))
             .expr(Expr::col((Alias::new("c"), Alias::new("at"))))
-            .expr(Expr::col((Alias::new("c"), Alias::new("op"))))
-            // The stage alone: a creation's from its snapshot, a change's its new value.
-            .expr(
-                sea_query::CaseStatement::new()
-                    .case(
-                        Expr::col((Alias::new("c"), Alias::new("op"))).eq("create"),
-                        json_member(backend, "c.new_value", Some(field)),
-                    )
-                    .finally(json_member(backend, "c.new_value", None)),
-            )
-            .cond_where(
-                Cond::any()
-                    .add(
-                        Cond::all()
-                            .add(Expr::col((Alias::new("c"), Alias::new("field"))).is_null())
-                            .add(Expr::col((Alias::new("c"), Alias::new("op"))).eq("create")),
-                    )
-                    .add(Expr::col((Alias::new("c"), Alias::new("field"))).eq(field.to_string())),
-            );
+            .expr(json_text(backend, "c.old_value"))
+            .expr(json_text(backend, "c.new_value"))
+            .and_where(Expr::col((Alias::new("c"), Alias::new("field"))).eq(field.to_string()))
+            .and_where(Expr::col((Alias::new("c"), Alias::new("op"))).eq("update"));
         let rows = self
             .pool()
             .exec()
@@ -134,13 +113,13 @@ impl ForecastStore for SqlStore {
             .map_err(db_error)?;
         rows.iter()
             .map(|r| {
-                let created = r.string(3)? == "create";
-                Ok(StageEvent {
+                Ok(StageChange {
                     record: RecordId(r.uuid(0)?),
                     owner: r.opt_uuid(1)?.map(UserId),
-                    at: r.datetime(2)?,
-                    stage: r.opt_string(4)?,
-                    created,
+                    made_at: r.datetime(2)?,
+                    at: r.datetime(3)?,
+                    old: r.opt_string(4)?,
+                    new: r.opt_string(5)?,
                 })
             })
             .collect::<std::result::Result<_, sqlx::Error>>()
@@ -157,8 +136,8 @@ impl ForecastStore for SqlStore {
         let backend = self.backend_kind();
         let mut stmt = history(backend, object, owners, since);
         stmt.expr(Expr::col((Alias::new("c"), Alias::new("record_id"))))
-            .expr(json_member(backend, "c.old_value", None))
-            .expr(json_member(backend, "c.new_value", None))
+            .expr(json_text(backend, "c.old_value"))
+            .expr(json_text(backend, "c.new_value"))
             .and_where(Expr::col((Alias::new("c"), Alias::new("field"))).eq(field.to_string()))
             .and_where(Expr::col((Alias::new("c"), Alias::new("op"))).eq("update"));
         let rows = self

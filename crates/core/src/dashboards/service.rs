@@ -620,7 +620,12 @@ impl Crm {
             Err(e)
                 if matches!(
                     e.code,
-                    ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::ValidationFailed | ErrorCode::InvalidFilter
+                    ErrorCode::NotFound
+                        | ErrorCode::Forbidden
+                        | ErrorCode::ValidationFailed
+                        | ErrorCode::InvalidFilter
+                        | ErrorCode::UnknownObject
+                        | ErrorCode::UnknownField
                 ) =>
             {
                 Ok(unavailable)

@@ -93,15 +93,16 @@ pub fn default_probability(stage: &str) -> f64 {
     }
 }
 
-/// One step in a deal's stage history: its stage when it was made, or a change of stage.
+/// A change of a deal's stage, with when the deal was made (a deal never changed is read from
+/// the deals themselves, not from the change log: far fewer rows).
 #[derive(Debug, Clone, PartialEq)]
-pub struct StageEvent {
+pub struct StageChange {
     pub record: RecordId,
     pub owner: Option<UserId>,
+    pub made_at: DateTime<Utc>,
     pub at: DateTime<Utc>,
-    pub stage: Option<String>,
-    /// The record's creation (its first stage).
-    pub created: bool,
+    pub old: Option<String>,
+    pub new: Option<String>,
 }
 
 /// A quota: what an owner or a team is to win in a period.
@@ -137,15 +138,15 @@ pub struct SnapshotRow {
 /// Where the forecast's own data is kept and the stage history read.
 #[async_trait]
 pub trait ForecastStore: Send + Sync {
-    /// The stage history of an object's live records (of these owners, when given) since a
-    /// moment: each creation with its stage, and each change of `field`, oldest first.
-    async fn stage_events(
+    /// The changes of `field` of an object's live records (of these owners, when given) since
+    /// a moment, oldest first.
+    async fn stage_changes(
         &self,
         object: &ObjectDef,
         field: &str,
         owners: Option<&[UserId]>,
         since: DateTime<Utc>,
-    ) -> Result<Vec<StageEvent>>;
+    ) -> Result<Vec<StageChange>>;
     /// How often each live record's date `field` was moved later since a moment (only records
     /// moved at least once).
     async fn date_pushes(

@@ -1,7 +1,7 @@
 //! The forecast's use cases: the forecast page's figures for a reader (only deals they may
 //! see), quotas, and the weekly snapshot job.
 
-use super::{Category, Quota, SnapshotRow, StageEvent, category_of, default_probability};
+use super::{Category, Quota, SnapshotRow, StageChange, category_of, default_probability};
 use crate::auth::{Permission, Principal, SchemaChange};
 use crate::currency::CurrencySettings;
 use crate::error::{Error, FieldError, Result};
@@ -407,11 +407,12 @@ impl Crm {
         }
         // The stage history: win rates, the funnel, cycle lengths.
         let since = now - Duration::days(HISTORY_DAYS);
-        let events = self
+        let changes = self
             .store
-            .stage_events(&object, &deals.stage.name, owners.as_deref(), since)
+            .stage_changes(&object, &deals.stage.name, owners.as_deref(), since)
             .await?;
-        let history = History::of(&events, &deals.stage);
+        let made = self.deals_made(&deals, owners.clone(), since).await?;
+        let history = History::of(&changes, made, since, &deals.stage);
         let mut owner_rows: Vec<OwnerRow> = Vec::new();
         let owner_ids: HashSet<UserId> = rows
             .keys()
@@ -463,6 +464,34 @@ impl Crm {
             pushed,
             accuracy,
         })
+    }
+
+    /// Live deals made since a moment, per current stage and owner.
+    async fn deals_made(&self, deals: &DealFields, owners: Option<Vec<UserId>>, since: DateTime<Utc>) -> Result<Made> {
+        let created =
+            system_field("created_at").unwrap_or_else(|| FieldDef::new("created_at", "Created", FieldType::Datetime));
+        let owner = system_field("owner").unwrap_or_else(|| FieldDef::new("owner", "Owner", FieldType::User));
+        let query = ReportQuery {
+            filter: Some(Condition::Compare {
+                column: ColumnRef::of(&created),
+                cmp: Compare::Gte,
+                value: Value::DateTime(since),
+            }),
+            owners,
+            keys: vec![GroupKey::Column(deals.stage.clone()), GroupKey::Column(owner)],
+            measure: None,
+            weight: None,
+        };
+        let mut made = Made::new();
+        for row in self.store.report_rows(&deals.object, &query).await? {
+            let stage = text_of(row.keys.first()).unwrap_or_default();
+            let owner = match row.keys.get(1) {
+                Some(Value::User(u)) => Some(*u),
+                _ => None,
+            };
+            *made.entry((stage, owner)).or_default() += row.count;
+        }
+        Ok(made)
     }
 
     async fn average_won(
@@ -768,11 +797,16 @@ struct History {
     cycle_days: Option<f64>,
 }
 
+/// Live deals made in the history window, counted per current stage and owner.
+type Made = HashMap<(String, Option<UserId>), i64>;
+
 impl History {
-    /// Win rate: deals that closed (first reached won or lost) in the window. The funnel and
-    /// cycle: deals made in the window, each counted at the furthest open stage it reached
-    /// (a deal that skipped a stage passed it), won counting as the last step.
-    fn of(events: &[StageEvent], stage: &FieldDef) -> History {
+    /// Win rate: deals whose stage ended at won or lost in the window (one reopened since
+    /// counts for neither). The funnel and cycle: deals made in the window, each counted at
+    /// the furthest stage it reached (a deal that skipped a stage passed it; won is the last
+    /// step, lost none). Changed deals are read from their changes; the others (most) from
+    /// their current stage, counted per stage and owner.
+    fn of(changes: &[StageChange], mut made: Made, since: DateTime<Utc>, stage: &FieldDef) -> History {
         // Open stages in the pipeline's order (a stage of one's own among them), won last.
         let mut order: Vec<&str> = stage
             .choices
@@ -783,48 +817,67 @@ impl History {
         if stage.has_choice("won") {
             order.push("won");
         }
-        let position = |s: &str| order.iter().position(|x| *x == s);
-        let mut by_record: BTreeMap<RecordId, Vec<&StageEvent>> = BTreeMap::new();
-        for e in events {
-            by_record.entry(e.record).or_default().push(e);
-        }
+        let position = |s: Option<&str>| s.and_then(|s| order.iter().position(|x| *x == s));
         let mut h = History::default();
         let mut reached = vec![0_i64; order.len()];
         let mut cycles: Vec<f64> = Vec::new();
-        for list in by_record.values() {
-            // Where a deal ended: its last stage, when that is won or lost (one reopened since
-            // is open again and counts for neither).
-            let closed = list
-                .last()
-                .filter(|e| matches!(e.stage.as_deref(), Some("won" | "lost")));
-            if let Some(c) = closed {
-                let won = c.stage.as_deref() == Some("won");
+        let count_closed = |h: &mut History, stage: &str, owner: Option<UserId>, n: i64| {
+            let won = match stage {
+                "won" => true,
+                "lost" => false,
+                _ => return,
+            };
+            if won {
+                h.won += n;
+            } else {
+                h.lost += n;
+            }
+            if let Some(owner) = owner {
+                let entry = h.per_owner.entry(owner).or_default();
                 if won {
-                    h.won += 1;
+                    entry.0 += n;
                 } else {
-                    h.lost += 1;
-                }
-                if let Some(owner) = c.owner {
-                    let entry = h.per_owner.entry(owner).or_default();
-                    if won {
-                        entry.0 += 1;
-                    } else {
-                        entry.1 += 1;
-                    }
+                    entry.1 += n;
                 }
             }
-            let Some(created) = list.iter().find(|e| e.created) else {
+        };
+        let mut by_record: BTreeMap<RecordId, Vec<&StageChange>> = BTreeMap::new();
+        for c in changes {
+            by_record.entry(c.record).or_default().push(c);
+        }
+        for list in by_record.values() {
+            let (Some(first), Some(last)) = (list.first(), list.last()) else {
                 continue;
             };
-            let furthest = list.iter().filter_map(|e| e.stage.as_deref().and_then(position)).max();
+            let current = last.new.clone().unwrap_or_default();
+            count_closed(&mut h, &current, last.owner, 1);
+            if first.made_at < since {
+                continue;
+            }
+            // Made in the window: counted here, not among the unchanged.
+            if let Some(n) = made.get_mut(&(current.clone(), last.owner)) {
+                *n -= 1;
+            }
+            let furthest = std::iter::once(first.old.as_deref())
+                .chain(list.iter().map(|c| c.new.as_deref()))
+                .filter_map(position)
+                .max();
             if let Some(f) = furthest {
                 for slot in reached.iter_mut().take(f + 1) {
                     *slot += 1;
                 }
             }
-            if let Some(won) = list.iter().find(|e| e.stage.as_deref() == Some("won")) {
+            if current == "won" {
                 #[allow(clippy::cast_precision_loss)]
-                cycles.push((won.at - created.at).num_minutes() as f64 / (24.0 * 60.0));
+                cycles.push((last.at - first.made_at).num_minutes() as f64 / (24.0 * 60.0));
+            }
+        }
+        for ((current, owner), n) in made.into_iter().filter(|(_, n)| *n > 0) {
+            count_closed(&mut h, &current, owner, n);
+            if let Some(f) = position(Some(&current)) {
+                for slot in reached.iter_mut().take(f + 1) {
+                    *slot += n;
+                }
             }
         }
         h.funnel = order
@@ -844,6 +897,7 @@ impl History {
                 }
             })
             .collect();
+        // Only deals seen to move: one made won has no cycle to measure.
         #[allow(clippy::cast_precision_loss)]
         {
             h.cycle_days = (!cycles.is_empty()).then(|| cycles.iter().sum::<f64>() / cycles.len() as f64);
@@ -876,46 +930,56 @@ mod tests {
     #[test]
     fn the_funnel_and_win_rate_come_from_a_known_stage_history() {
         let owner = UserId(uuid::Uuid::from_u128(1));
-        let ev = |r: u128, day: u32, stage: &str, created: bool| StageEvent {
+        let ch = |r: u128, made: u32, day: u32, old: &str, new: &str| StageChange {
             record: RecordId(uuid::Uuid::from_u128(r)),
             owner: Some(owner),
+            made_at: at(made),
             at: at(day),
-            stage: Some(stage.into()),
-            created,
+            old: Some(old.into()),
+            new: Some(new.into()),
         };
-        let events = vec![
+        let changes = vec![
             // 1: lead → qualified → proposal → won in 10 days.
-            ev(1, 1, "lead", true),
-            ev(1, 3, "qualified", false),
-            ev(1, 5, "proposal", false),
-            ev(1, 11, "won", false),
+            ch(1, 1, 3, "lead", "qualified"),
+            ch(1, 1, 5, "qualified", "proposal"),
+            ch(1, 1, 11, "proposal", "won"),
             // 2: lead → lost.
-            ev(2, 1, "lead", true),
-            ev(2, 2, "lost", false),
+            ch(2, 1, 2, "lead", "lost"),
             // 3: made at qualified, skipped to negotiation, still open.
-            ev(3, 1, "qualified", true),
-            ev(3, 4, "negotiation", false),
-            // 4: made before the window (no creation seen), won in it.
-            ev(4, 6, "won", false),
+            ch(3, 1, 4, "qualified", "negotiation"),
+            // 4: made before the window, won in it.
+            ch(4, 1, 6, "negotiation", "won"),
+            // 5: won, then reopened: counts for neither.
+            ch(5, 1, 7, "proposal", "won"),
+            ch(5, 1, 8, "won", "negotiation"),
         ];
-        let h = History::of(&events, &stage());
-        assert_eq!((h.won, h.lost), (2, 1));
-        assert_eq!(h.per_owner.get(&owner), Some(&(2, 1)));
+        let since = at(1) - Duration::minutes(1);
+        let mut made = Made::new();
+        // The deals made in the window as they stand: the five above (but 4, made before) and
+        // two never changed, one lead and one made won.
+        for (stage, n) in [("won", 2), ("lost", 1), ("negotiation", 2), ("lead", 1)] {
+            made.insert((stage.to_string(), Some(owner)), n);
+        }
+        let mut changes = changes;
+        changes[5].made_at = at(1) - Duration::days(30);
+        let h = History::of(&changes, made, since, &stage());
+        assert_eq!((h.won, h.lost), (3, 1), "1, 4 and the one made won; 2 lost; 5 reopened");
+        assert_eq!(h.per_owner.get(&owner), Some(&(3, 1)));
         let reached: Vec<(String, i64)> = h.funnel.iter().map(|s| (s.stage.clone(), s.reached)).collect();
         assert_eq!(
             reached,
             [
-                ("lead".to_string(), 3),
-                ("qualified".to_string(), 2),
-                ("proposal".to_string(), 2),
-                ("negotiation".to_string(), 2),
-                ("won".to_string(), 1)
+                ("lead".to_string(), 6),
+                ("qualified".to_string(), 4),
+                ("proposal".to_string(), 4),
+                ("negotiation".to_string(), 4),
+                ("won".to_string(), 3)
             ],
-            "a deal that skipped a stage passed it"
+            "a deal that skipped a stage passed it; one reopened after won did reach it"
         );
-        assert_eq!(h.funnel[0].to_next, Some(2.0 / 3.0));
+        assert_eq!(h.funnel[0].to_next, Some(4.0 / 6.0));
         assert_eq!(h.funnel[4].to_next, None);
-        assert_eq!(h.cycle_days, Some(10.0));
+        assert_eq!(h.cycle_days, Some(10.0), "only deals seen to move");
     }
 
     #[test]

@@ -897,7 +897,7 @@ pub async fn save(Posted { ui, form }: Posted<SaveReport>) -> PageResult {
 }
 
 fn save_refusal(tr: &Tr, e: &Error) -> String {
-    if e.code == ErrorCode::Conflict {
+    if e.code == ErrorCode::VersionConflict {
         return tr.t("reports-conflict");
     }
     let place = |f: &str| {
