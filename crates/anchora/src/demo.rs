@@ -68,6 +68,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
         consents(store, person, admin.id, &*clock).await?;
         reports(store, admin.id, &*clock).await?;
         dashboards(store, admin.id, &*clock).await?;
+        quotas(store, &clock).await?;
     }
     let token = crate::create_service_token(
         store,
@@ -140,6 +141,43 @@ async fn reports(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> Res
 /// The default dashboards, one per role, built from the shared reports and a few more, with
 /// figures that tell the week's story: what was won against the month before, what is open,
 /// who works on it, and where the data has gaps.
+/// Quotas for the sellers this quarter and next, about what their open pipeline can reach, and
+/// this week's forecast snapshot (accuracy shows once periods with snapshots have ended).
+async fn quotas(store: &Arc<SqlStore>, clock: &Arc<dyn Clock>) -> Result<()> {
+    use anchora_core::forecast::{ForecastStore, Quota};
+    use anchora_core::period::Bucket;
+    let crm = anchora_core::service::Crm::new(store.clone(), clock.clone());
+    let zone = crm.time_zone().await.map_err(|e| anyhow!(e.detail))?;
+    let today = clock.now().with_timezone(&zone).date_naive();
+    let quarter = Bucket::Quarter.start_of(today);
+    let sellers: Vec<_> = store
+        .users()
+        .await
+        .map_err(|e| anyhow!(e.detail))?
+        .into_iter()
+        .filter(|u| u.role == Role::User && u.active)
+        .collect();
+    for (i, seller) in sellers.iter().enumerate() {
+        for (n, period) in [quarter, Bucket::Quarter.step(quarter, 1)].into_iter().enumerate() {
+            // 400,000–700,000 SEK a quarter, a little more next quarter.
+            let base = 400_000 + 50_000 * i64::try_from(i % 7).unwrap_or(0);
+            let amount = (base + 50_000 * i64::try_from(n).unwrap_or(0)) * 100;
+            let quota = Quota {
+                id: anchora_core::ids::RecordId::new_at(clock.now()),
+                user: Some(seller.id),
+                team: None,
+                bucket: Bucket::Quarter,
+                period_start: period,
+                amount,
+                currency: "SEK".into(),
+            };
+            store.put_quota(&quota).await.map_err(|e| anyhow!(e.detail))?;
+        }
+    }
+    crm.snapshot_forecast().await.map_err(|e| anyhow!(e.detail))?;
+    Ok(())
+}
+
 async fn dashboards(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> Result<()> {
     use anchora_core::dashboards::{Dashboard, DashboardId, DashboardStore, Scope};
     use anchora_core::reports::{ReportStore, SavedReport};
