@@ -44,12 +44,12 @@ impl Default for ForecastParams {
 }
 
 impl ForecastParams {
-    /// From a query string's pairs; each mistake named by its parameter. Empty values are left
-    /// out (a form sends them).
+    /// From a query string's pairs; each mistake named by its parameter (an empty value is
+    /// one: a page drops what its form left empty before asking).
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self> {
         let mut p = Self::default();
         let mut errors = Vec::new();
-        for (key, value) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        for (key, value) in pairs {
             match key.as_str() {
                 "bucket" => match Bucket::parse(value).filter(|b| matches!(b, Bucket::Month | Bucket::Quarter)) {
                     Some(b) => p.bucket = b,
@@ -662,12 +662,7 @@ impl Crm {
     /// Quotas as a query string asks: `bucket` (month or quarter, quarter when left out),
     /// `from` and `to` (dates, the periods starting in between).
     pub async fn quotas_asked(&self, who: &Principal, pairs: &[(String, String)]) -> Result<Vec<Quota>> {
-        let get = |k: &str| {
-            pairs
-                .iter()
-                .find(|(key, v)| key == k && !v.is_empty())
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         let mut errors = Vec::new();
         let bucket = match get("bucket") {
             None => Bucket::Quarter,
@@ -990,7 +985,9 @@ mod tests {
         let e = ForecastParams::from_pairs(&pairs(&[("bucket", "week"), ("periods", "9")])).unwrap_err();
         let names: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["bucket", "periods"]);
-        let ok = ForecastParams::from_pairs(&pairs(&[("bucket", "month"), ("periods", "")])).unwrap();
+        let ok = ForecastParams::from_pairs(&pairs(&[("bucket", "month")])).unwrap();
         assert_eq!((ok.bucket, ok.periods), (Bucket::Month, 4));
+        let empty = ForecastParams::from_pairs(&pairs(&[("team", "")])).unwrap_err();
+        assert_eq!(empty.errors[0].field, "team", "an empty value is a mistake too");
     }
 }

@@ -142,7 +142,12 @@ fn get<'a>(q: &'a [(String, String)], k: &str) -> &'a str {
 /// The forecast's parameters from the page's query: the form's `whose` (`team:…`, `owner:…`)
 /// stands for `team` or `owner`, which links may also name themselves.
 fn asked(q: &[(String, String)]) -> Pairs {
-    let mut out: Pairs = q.iter().filter(|(k, _)| k != "whose").cloned().collect();
+    // What the form left empty is not asked.
+    let mut out: Pairs = q
+        .iter()
+        .filter(|(k, v)| k != "whose" && !v.is_empty())
+        .cloned()
+        .collect();
     if let Some((kind, id)) = get(q, "whose").split_once(':') {
         out.push((kind.to_string(), id.to_string()));
     }
