@@ -131,17 +131,7 @@ impl DashboardStore for SqlStore {
                     .add(Expr::col("shared").eq(true)),
             )
             .to_owned();
-        let rows = self
-            .pool()
-            .exec()
-            .fetch_all(backend.build(&stmt))
-            .await
-            .map_err(db_error)?;
-        let mut out = rows
-            .iter()
-            .map(decode_dashboard)
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(db_error)?;
+        let mut out = self.fetch_decoded(backend.build(&stmt), decode_dashboard).await?;
         out.sort_by_cached_key(|d| (anchora_core::text::fold_case(&d.name), d.id));
         Ok(out)
     }

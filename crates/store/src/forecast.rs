@@ -17,10 +17,7 @@ use std::collections::HashMap;
 /// Migration 17: quotas and weekly forecast snapshots.
 pub fn tables(backend: Backend) -> Vec<String> {
     let uuid = backend.uuid_type();
-    let date = match backend {
-        Backend::Sqlite => "TEXT",
-        Backend::Postgres => "DATE",
-    };
+    let date = crate::codec::column_type(backend, anchora_core::meta::FieldType::Date);
     vec![
         // `subject` is `user:<id>` or `team:<id>`: one quota per subject and period.
         format!(
@@ -105,25 +102,17 @@ impl ForecastStore for SqlStore {
             .expr(json_text(backend, "c.new_value"))
             .and_where(Expr::col((Alias::new("c"), Alias::new("field"))).eq(field.to_string()))
             .and_where(Expr::col((Alias::new("c"), Alias::new("op"))).eq("update"));
-        let rows = self
-            .pool()
-            .exec()
-            .fetch_all(backend.build(&stmt))
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(StageChange {
-                    record: RecordId(r.uuid(0)?),
-                    owner: r.opt_uuid(1)?.map(UserId),
-                    made_at: r.datetime(2)?,
-                    at: r.datetime(3)?,
-                    old: r.opt_string(4)?,
-                    new: r.opt_string(5)?,
-                })
+        self.fetch_decoded(backend.build(&stmt), |r| {
+            Ok(StageChange {
+                record: RecordId(r.uuid(0)?),
+                owner: r.opt_uuid(1)?.map(UserId),
+                made_at: r.datetime(2)?,
+                at: r.datetime(3)?,
+                old: r.opt_string(4)?,
+                new: r.opt_string(5)?,
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(db_error)
+        })
+        .await
     }
 
     async fn date_pushes(
@@ -224,26 +213,18 @@ impl ForecastStore for SqlStore {
             .order_by("period_start", Order::Asc)
             .order_by("id", Order::Asc)
             .to_owned();
-        let rows = self
-            .pool()
-            .exec()
-            .fetch_all(backend.build(&stmt))
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Quota {
-                    id: RecordId(r.uuid(0)?),
-                    user: r.opt_uuid(1)?.map(UserId),
-                    team: r.opt_uuid(2)?.map(TeamId),
-                    bucket: bucket_of(&r.string(3)?),
-                    period_start: date_of(r, 4)?,
-                    amount: r.i64(5)?,
-                    currency: r.string(6)?,
-                })
+        self.fetch_decoded(backend.build(&stmt), |r| {
+            Ok(Quota {
+                id: RecordId(r.uuid(0)?),
+                user: r.opt_uuid(1)?.map(UserId),
+                team: r.opt_uuid(2)?.map(TeamId),
+                bucket: bucket_of(&r.string(3)?),
+                period_start: date_of(r, 4)?,
+                amount: r.i64(5)?,
+                currency: r.string(6)?,
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(db_error)
+        })
+        .await
     }
 
     async fn delete_quota(&self, id: RecordId) -> Result<bool> {
@@ -341,28 +322,20 @@ impl ForecastStore for SqlStore {
             .order_by("period_start", Order::Asc)
             .order_by("taken_on", Order::Asc)
             .to_owned();
-        let rows = self
-            .pool()
-            .exec()
-            .fetch_all(backend.build(&stmt))
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SnapshotRow {
-                    taken_on: date_of(r, 0)?,
-                    bucket,
-                    period_start: date_of(r, 1)?,
-                    owner: r.opt_uuid(2)?.map(UserId),
-                    currency: r.string(3)?,
-                    closed: r.opt_f64(4)?.unwrap_or(0.0),
-                    commit: r.opt_f64(5)?.unwrap_or(0.0),
-                    best_case: r.opt_f64(6)?.unwrap_or(0.0),
-                    pipeline: r.opt_f64(7)?.unwrap_or(0.0),
-                    weighted: r.opt_f64(8)?.unwrap_or(0.0),
-                })
+        self.fetch_decoded(backend.build(&stmt), |r| {
+            Ok(SnapshotRow {
+                taken_on: date_of(r, 0)?,
+                bucket,
+                period_start: date_of(r, 1)?,
+                owner: r.opt_uuid(2)?.map(UserId),
+                currency: r.string(3)?,
+                closed: r.opt_f64(4)?.unwrap_or(0.0),
+                commit: r.opt_f64(5)?.unwrap_or(0.0),
+                best_case: r.opt_f64(6)?.unwrap_or(0.0),
+                pipeline: r.opt_f64(7)?.unwrap_or(0.0),
+                weighted: r.opt_f64(8)?.unwrap_or(0.0),
             })
-            .collect::<std::result::Result<_, sqlx::Error>>()
-            .map_err(db_error)
+        })
+        .await
     }
 }

@@ -71,10 +71,7 @@ fn values(backend: Backend, r: &SavedReport) -> std::result::Result<Vec<Expr>, s
 pub fn subscription_tables(backend: Backend) -> Vec<String> {
     let uuid = backend.uuid_type();
     let ts = backend.datetime_type();
-    let date = match backend {
-        Backend::Sqlite => "TEXT",
-        Backend::Postgres => "DATE",
-    };
+    let date = crate::codec::column_type(backend, anchora_core::meta::FieldType::Date);
     vec![format!(
         "CREATE TABLE report_subscriptions (report_id {uuid} NOT NULL REFERENCES reports(id) ON DELETE CASCADE, \
          user_id {uuid} NOT NULL, cadence TEXT NOT NULL, last_sent {date}, created_at {ts} NOT NULL, \
@@ -103,16 +100,7 @@ impl SqlStore {
             stmt.and_where(Expr::col("report_id").eq(backend.uuid(Some(r.0))));
         }
         stmt.order_by("created_at", sea_query::Order::Asc);
-        let rows = self
-            .pool()
-            .exec()
-            .fetch_all(backend.build(&stmt))
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(decode_subscription)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(db_error)
+        self.fetch_decoded(backend.build(&stmt), decode_subscription).await
     }
 
     async fn set_last_sent(
@@ -340,17 +328,7 @@ impl ReportStore for SqlStore {
                     .add(Expr::col("shared").eq(true)),
             )
             .to_owned();
-        let rows = self
-            .pool()
-            .exec()
-            .fetch_all(backend.build(&stmt))
-            .await
-            .map_err(db_error)?;
-        let mut out = rows
-            .iter()
-            .map(decode_report)
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(db_error)?;
+        let mut out = self.fetch_decoded(backend.build(&stmt), decode_report).await?;
         out.sort_by_cached_key(|r| (anchora_core::text::fold_case(&r.name), r.id));
         Ok(out)
     }

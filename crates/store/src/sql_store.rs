@@ -242,6 +242,19 @@ pub struct PoolStats {
 }
 
 impl SqlStore {
+    /// Every row a select finds, each decoded: the read most store methods end with.
+    pub(crate) async fn fetch_decoded<T>(
+        &self,
+        sql: Sql,
+        decode: impl Fn(&db::Row) -> std::result::Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>> {
+        let rows = self.pool.exec().fetch_all(sql).await.map_err(db_error)?;
+        rows.iter()
+            .map(decode)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(db_error)
+    }
+
     /// How a list of some owners' records is best read (see [`records::owner_plan`]).
     pub(crate) async fn owner_plan(&self, object: &ObjectDef, query: &ListQuery) -> Result<records::OwnerPlan> {
         match &query.owners {
