@@ -4,15 +4,21 @@
 //! `{"or": [...]}` and `{"not": {...}}`. [`Filter::parse`] checks the shape, [`Filter::resolve`]
 //! checks it against the metadata and parses every value by the field's type, so the store
 //! only ever sees a [`Condition`] that is known to be valid.
+//!
+//! A leaf may name a field of a related record, one hop away: `{"field": "company.city", ...}`
+//! on deals. Resolved with the schema ([`Filter::resolve_related`]), it becomes a
+//! [`Condition::Related`], which looks only at live related records, and only at those the
+//! reader may see once worked out for them ([`Condition::see_related`]); until then at none.
 
 use crate::error::{Error, ErrorCode, FieldError, Result};
-use crate::ids::RecordId;
-use crate::meta::{FieldDef, FieldType, ObjectDef, system_field};
+use crate::ids::{RecordId, UserId};
+use crate::meta::{FieldDef, FieldType, ObjectDef, Schema, system_field};
 use crate::period::RelativePeriod;
 use crate::value::{Value, json_kind, parse_value};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value as Json, json};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_NODES: usize = 256;
@@ -195,9 +201,41 @@ impl Filter {
     }
 
     /// [`Filter::resolve`] with days, weeks and months beginning in a time zone (the
-    /// workspace's).
+    /// workspace's). A field of a related record (`company.city`) needs the schema: see
+    /// [`Filter::resolve_related`].
     pub fn resolve_in(&self, object: &ObjectDef, now: DateTime<Utc>, zone: Tz) -> Result<Condition> {
-        resolve_node(self, object, At { now, zone }, "filter")
+        resolve_node(
+            self,
+            object,
+            At {
+                now,
+                zone,
+                schema: None,
+            },
+            "filter",
+        )
+    }
+
+    /// [`Filter::resolve_in`], with leaves on a related record's fields (`company.city`)
+    /// checked against the related object in the schema. Their conditions look at no related
+    /// record until worked out for a reader ([`Condition::see_related`]).
+    pub fn resolve_related(
+        &self,
+        schema: &Schema,
+        object: &ObjectDef,
+        now: DateTime<Utc>,
+        zone: Tz,
+    ) -> Result<Condition> {
+        resolve_node(
+            self,
+            object,
+            At {
+                now,
+                zone,
+                schema: Some(schema),
+            },
+            "filter",
+        )
     }
 }
 
@@ -349,6 +387,37 @@ pub enum Condition {
     InSelection(crate::ids::SelectionId),
     /// One of these records (however many: the store passes them as one value).
     AmongIds(std::sync::Arc<Vec<RecordId>>),
+    /// The record's relation (`column`) holds a live record of `object` that matches
+    /// `condition` and is among those `owners` allows (`company.city eq Malmö`, one hop).
+    /// Never unknown: false when the relation is empty. A leaf saying "not" or "empty" of a
+    /// related field is the negation of one of these (`ne` is "not eq", `is_empty` "not
+    /// non-empty"), so a record whose related record is missing, in the trash or out of the
+    /// reader's sight reads as one with no related record at all.
+    Related {
+        column: ColumnRef,
+        object: String,
+        condition: Box<Condition>,
+        owners: Sight,
+    },
+}
+
+/// Whose records of a related object a [`Condition::Related`] looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sight {
+    /// Not worked out for a reader yet: no one's, so a condition that never was learns nothing
+    /// about any related record.
+    Unknown,
+    /// Everyone's.
+    All,
+    /// These owners' only.
+    Owners(Vec<UserId>),
+}
+
+impl Sight {
+    /// A reader's visible owners of an object (`None`: all of them).
+    pub fn of(owners: Option<Vec<UserId>>) -> Sight {
+        owners.map_or(Sight::All, Sight::Owners)
+    }
 }
 
 impl Condition {
@@ -361,6 +430,91 @@ impl Condition {
             _ => false,
         }
     }
+
+    /// The related objects it looks at (by name).
+    pub fn related_objects(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        self.collect_related(&mut out);
+        out
+    }
+
+    fn collect_related(&self, out: &mut BTreeSet<String>) {
+        match self {
+            Condition::And(items) | Condition::Or(items) => {
+                for item in items {
+                    item.collect_related(out);
+                }
+            }
+            Condition::Not(inner) => inner.collect_related(out),
+            Condition::Related { object, .. } => {
+                out.insert(object.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Work it out for a reader: each related object looked at only among the records the
+    /// reader may see (their visible owners per object, `None` for all; an object not named
+    /// stays unseen).
+    pub fn see_related(self, owners: &BTreeMap<String, Option<Vec<UserId>>>) -> Condition {
+        match self {
+            Condition::And(items) => Condition::And(items.into_iter().map(|c| c.see_related(owners)).collect()),
+            Condition::Or(items) => Condition::Or(items.into_iter().map(|c| c.see_related(owners)).collect()),
+            Condition::Not(inner) => Condition::Not(Box::new(inner.see_related(owners))),
+            Condition::Related {
+                column,
+                object,
+                condition,
+                owners: _,
+            } => {
+                let sight = owners.get(&object).map_or(Sight::Unknown, |o| Sight::of(o.clone()));
+                Condition::Related {
+                    column,
+                    object,
+                    condition,
+                    owners: sight,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// A relation of `object` that a related record's field is reached through (`company` of
+/// `company.city`), and the object it points at; else why not.
+pub fn relation_target<'a>(
+    schema: &'a Schema,
+    object: &ObjectDef,
+    name: &str,
+) -> std::result::Result<(FieldDef, &'a ObjectDef), String> {
+    let field = match object.field(name) {
+        Some(f) if !f.filterable => return Err(format!("{name:?} is not filterable")),
+        Some(f) => f,
+        None => return Err(format!("{} has no field {name:?}", object.name)),
+    };
+    if field.field_type != FieldType::Relation {
+        return Err(format!(
+            "{name:?} is no relation: it has no related record whose fields could be named"
+        ));
+    }
+    let target = field
+        .target
+        .as_deref()
+        .and_then(|t| schema.object(t).ok())
+        .ok_or_else(|| format!("{name:?} points at no object there is"))?;
+    Ok((field.clone(), target))
+}
+
+/// A related record's field split off its relation: `company.city` → (`company`, `city`);
+/// none for an own field. A name reaching further than one relation is a mistake.
+pub fn split_related(name: &str) -> Option<std::result::Result<(&str, &str), String>> {
+    let (relation, field) = name.split_once('.')?;
+    if field.contains('.') {
+        return Some(Err(format!(
+            "{name:?} reaches through more than one relation; a related record's own fields only"
+        )));
+    }
+    Some(Ok((relation, field)))
 }
 
 /// A field that may appear in a filter or sort: an active, filterable field, or a system one.
@@ -372,14 +526,16 @@ pub fn filter_field(object: &ObjectDef, name: &str) -> Option<FieldDef> {
     }
 }
 
-/// When a filter is resolved: now, and where its days begin.
+/// When a filter is resolved: now, where its days begin, and the schema related records are
+/// found in (none: a related record's field is refused).
 #[derive(Debug, Clone, Copy)]
-struct At {
+struct At<'a> {
     now: DateTime<Utc>,
     zone: Tz,
+    schema: Option<&'a Schema>,
 }
 
-fn resolve_node(node: &Filter, object: &ObjectDef, now: At, path: &str) -> Result<Condition> {
+fn resolve_node(node: &Filter, object: &ObjectDef, now: At<'_>, path: &str) -> Result<Condition> {
     match node {
         Filter::And(items) => Ok(Condition::And(
             items
@@ -405,8 +561,63 @@ fn resolve_node(node: &Filter, object: &ObjectDef, now: At, path: &str) -> Resul
     }
 }
 
-fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, at: At, path: &str) -> Result<Condition> {
+/// A leaf on a related record's field (`company.city`): the relation holds a live record the
+/// reader may see whose field matches; `ne` and `is_empty` as the negations of `eq` and of
+/// "not empty", so a record without a related record (or one in the trash, or out of sight)
+/// is "not Malmö" and "empty", as one without a city of its own would be.
+fn resolve_related_leaf(
+    relation: &str,
+    name: &str,
+    op: Op,
+    value: &Json,
+    object: &ObjectDef,
+    at: At<'_>,
+    path: &str,
+) -> Result<Condition> {
+    let field_path = format!("{path}.field");
+    let Some(schema) = at.schema else {
+        return Err(invalid(
+            &field_path,
+            format!("{relation}.{name} is a related record's field, which this filter cannot reach"),
+        ));
+    };
+    let (relation, target) = relation_target(schema, object, relation).map_err(|m| invalid(&field_path, m))?;
+    if op == Op::InSelection || name == "id" {
+        return Err(invalid(
+            &format!("{path}.op"),
+            "a related record is filtered by its fields; filter the relation itself for the record",
+        ));
+    }
+    let inner = resolve_leaf(name, op, value, target, At { schema: None, ..at }, path)?;
+    let related = |condition: Condition| Condition::Related {
+        column: ColumnRef::of(&relation),
+        object: target.name.clone(),
+        condition: Box::new(condition),
+        owners: Sight::Unknown,
+    };
+    Ok(match inner {
+        Condition::IsEmpty { column, empty: true } => {
+            Condition::Not(Box::new(related(Condition::IsEmpty { column, empty: false })))
+        }
+        Condition::Compare {
+            column,
+            cmp: Compare::Ne,
+            value,
+        } => Condition::Not(Box::new(related(Condition::Compare {
+            column,
+            cmp: Compare::Eq,
+            value,
+        }))),
+        other => related(other),
+    })
+}
+
+fn resolve_leaf(name: &str, op: Op, value: &Json, object: &ObjectDef, at: At<'_>, path: &str) -> Result<Condition> {
     let now = at.now;
+    if let Some(split) = split_related(name) {
+        let (relation, field) = split.map_err(|m| invalid(&format!("{path}.field"), m))?;
+        return resolve_related_leaf(relation, field, op, value, object, at, path);
+    }
     if op == Op::InSelection || name == "id" {
         if name != "id" || op != Op::InSelection {
             return Err(invalid(
@@ -671,6 +882,85 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.errors[0].field, "filter.and[0].value");
+    }
+
+    #[test]
+    fn a_related_records_field_is_checked_against_its_object_and_sees_nothing_until_worked_out() {
+        let schema = Schema {
+            objects: standard_objects().into_iter().map(|o| (o.name.clone(), o)).collect(),
+            ..Default::default()
+        };
+        let related = |j: Json| Filter::parse(&j)?.resolve_related(&schema, &deal(), now(), Tz::UTC);
+        let c = related(json!({"field": "company.city", "op": "eq", "value": "Malmö"})).unwrap();
+        let Condition::Related {
+            column,
+            object,
+            condition,
+            owners,
+        } = &c
+        else {
+            panic!("related expected: {c:?}")
+        };
+        assert_eq!((column.column.as_str(), object.as_str()), ("company", "company"));
+        assert_eq!(
+            owners,
+            &Sight::Unknown,
+            "no one's records until worked out for a reader"
+        );
+        assert!(
+            matches!(condition.as_ref(), Condition::Compare { cmp: Compare::Eq, value: Value::Text(t), .. } if t == "Malmö")
+        );
+        // "Not" and "empty" are the negations, so no related record reads as an empty one.
+        for (op, value) in [("ne", json!("Malmö")), ("is_empty", json!(true))] {
+            let c = related(json!({"field": "company.city", "op": op, "value": value})).unwrap();
+            assert!(
+                matches!(&c, Condition::Not(inner) if matches!(inner.as_ref(), Condition::Related { .. })),
+                "{op}"
+            );
+        }
+        let c = related(json!({"field": "company.owner", "op": "is_empty", "value": false})).unwrap();
+        assert!(matches!(c, Condition::Related { .. }));
+        for (leaf, place) in [
+            (
+                json!({"field": "company.nope", "op": "eq", "value": "x"}),
+                "filter.field",
+            ),
+            (json!({"field": "nope.city", "op": "eq", "value": "x"}), "filter.field"),
+            (json!({"field": "stage.city", "op": "eq", "value": "x"}), "filter.field"),
+            (
+                json!({"field": "company.city.name", "op": "eq", "value": "x"}),
+                "filter.field",
+            ),
+            (
+                json!({"field": "company.address", "op": "eq", "value": "x"}),
+                "filter.field",
+            ),
+            (
+                json!({"field": "company.city", "op": "in_last", "value": 3}),
+                "filter.op",
+            ),
+            (
+                json!({"field": "company.id", "op": "in_selection", "value": "x"}),
+                "filter.op",
+            ),
+            (
+                json!({"not": {"field": "company.city", "op": "eq", "value": null}}),
+                "filter.not.value",
+            ),
+        ] {
+            let e = related(leaf.clone()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidFilter, "{leaf}");
+            assert_eq!(e.errors[0].field, place, "{leaf}");
+        }
+        let e = resolve(&deal(), json!({"field": "company.city", "op": "eq", "value": "x"})).unwrap_err();
+        assert_eq!(e.errors[0].field, "filter.field", "no schema, no related records");
+        // Worked out for a reader: only the owners they may see, per related object.
+        let nils = UserId(uuid::Uuid::nil());
+        let c = related(json!({"or": [{"field": "company.city", "op": "eq", "value": "Lund"}]})).unwrap();
+        assert_eq!(c.related_objects().into_iter().collect::<Vec<_>>(), ["company"]);
+        let seen = c.see_related(&BTreeMap::from([("company".to_string(), Some(vec![nils]))]));
+        let Condition::Or(items) = seen else { panic!() };
+        assert!(matches!(&items[0], Condition::Related { owners: Sight::Owners(o), .. } if o == &[nils]));
     }
 
     #[test]

@@ -18,6 +18,28 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 type ByObject = BTreeMap<String, Vec<RecordId>>;
 
 impl Crm {
+    /// A condition worked out for a reader: the related records its leaves look at
+    /// (`company.city`) only those the reader may see, decided per object as lists decide it.
+    pub(crate) async fn see_related(
+        &self,
+        who: &Principal,
+        schema: &Schema,
+        condition: crate::filter::Condition,
+    ) -> Result<crate::filter::Condition> {
+        let objects = condition.related_objects();
+        if objects.is_empty() {
+            return Ok(condition);
+        }
+        let mut owners = BTreeMap::new();
+        let mut team = None;
+        for object in objects {
+            let visibility = schema.policy.visibility(&object, who.role);
+            let seen = self.owners_for(who, visibility, &mut team).await?;
+            owners.insert(object, seen);
+        }
+        Ok(condition.see_related(&owners))
+    }
+
     /// Of `wanted`, the records the caller may not see, per object. Objects whose every record
     /// the caller sees cost nothing.
     async fn unseen(&self, who: &Principal, schema: &Schema, wanted: ByObject) -> Result<HashSet<(String, RecordId)>> {

@@ -295,7 +295,7 @@ impl Crm {
         who.require(Permission::ReadRecords, &schema.policy)?;
         let filter = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             Some(text) => {
-                let condition = self.resolve_filter(&Filter::parse_str(text)?, &object).await?;
+                let condition = self.resolve_filter(who, &Filter::parse_str(text)?, &object).await?;
                 Some(self.expand_selections(who, &object.name, condition).await?)
             }
             None => None,
@@ -655,7 +655,7 @@ impl Crm {
         };
         let filter = match filter.filter(|f| !f.trim().is_empty()) {
             Some(text) => {
-                let condition = self.resolve_filter(&Filter::parse_str(text)?, &object).await?;
+                let condition = self.resolve_filter(who, &Filter::parse_str(text)?, &object).await?;
                 Some(self.expand_selections(who, &object.name, condition).await?)
             }
             None => None,

@@ -111,9 +111,11 @@ impl Crm {
     }
 
     /// A filter checked against an object, with relative periods worked out now in the
-    /// workspace's time zone.
+    /// workspace's time zone and related records' fields (`company.city`) looked at only in
+    /// the records the caller may see.
     pub(crate) async fn resolve_filter(
         &self,
+        who: &Principal,
         filter: &crate::filter::Filter,
         object: &crate::meta::ObjectDef,
     ) -> Result<crate::filter::Condition> {
@@ -122,7 +124,20 @@ impl Crm {
         } else {
             Tz::UTC
         };
-        filter.resolve_in(object, self.clock.now(), zone)
+        self.resolve_filter_in(who, filter, object, zone).await
+    }
+
+    /// [`Crm::resolve_filter`] with days beginning in a zone already known.
+    pub(crate) async fn resolve_filter_in(
+        &self,
+        who: &Principal,
+        filter: &crate::filter::Filter,
+        object: &crate::meta::ObjectDef,
+        zone: Tz,
+    ) -> Result<crate::filter::Condition> {
+        let schema = self.schema().await?;
+        let condition = filter.resolve_related(&schema, object, self.clock.now(), zone)?;
+        self.see_related(who, &schema, condition).await
     }
 
     /// The time zone, for anyone who may read records (it says where a report's days begin).

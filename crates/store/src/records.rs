@@ -10,7 +10,7 @@ use crate::search;
 use crate::sql_store::*;
 use anchora_core::audit::ChangeQuery;
 use anchora_core::error::{Error, ErrorCode, Result};
-use anchora_core::filter::{ColumnRef, Compare, Condition};
+use anchora_core::filter::{ColumnRef, Compare, Condition, Sight};
 use anchora_core::meta::{FieldType, ObjectDef, SYSTEM_COLUMNS, table_name};
 use anchora_core::query::{Cursor, ListQuery, Liveness, SortKey};
 use anchora_core::record::RecordStore;
@@ -214,6 +214,35 @@ pub fn condition(backend: Backend, c: &Condition) -> Cond {
         }
         // Worked out into the ids before it gets here; one that was not matches nothing.
         Condition::InSelection(_) => Cond::all().add(Expr::cust("1 = 0")),
+        // `company IN (SELECT id FROM obj_company WHERE <condition> AND deleted_at IS NULL AND
+        // owner IN (…))`: only live related records the reader may see; an empty relation is
+        // false, not unknown, so a `not` around it holds for records without one.
+        Condition::Related {
+            column,
+            object,
+            condition: inner,
+            owners,
+        } => {
+            let mut targets = Query::select();
+            targets
+                .column("id")
+                .from(table_name(object))
+                .and_where(Expr::col("deleted_at").is_null());
+            match owners {
+                Sight::All => {}
+                Sight::Owners(owners) => {
+                    targets.and_where(owner_condition(backend, owners, OwnerPlan::Index));
+                }
+                // Never worked out for a reader: no related record is looked at.
+                Sight::Unknown => {
+                    targets.and_where(Expr::cust("1 = 0"));
+                }
+            }
+            targets.cond_where(condition(backend, inner));
+            Cond::all()
+                .add(Expr::col(column.column.clone()).is_not_null())
+                .add(Expr::col(column.column.clone()).in_subquery(targets))
+        }
     }
 }
 

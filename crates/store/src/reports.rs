@@ -10,12 +10,12 @@ use crate::records::{OwnerPlan, condition, owner_condition};
 use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
 use anchora_core::ids::{ReportId, UserId};
-use anchora_core::meta::{FieldType, ObjectDef};
+use anchora_core::meta::{FieldType, ObjectDef, table_name};
 use anchora_core::reports::{Cadence, GroupKey, ReportQuery, ReportRow, ReportStore, SavedReport, Subscription};
 use anchora_core::value::Value;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Expr, ExprTrait, Query};
+use sea_query::{Alias, Cond, Expr, ExprTrait, JoinType, Query};
 
 /// Migration 15: saved reports.
 pub fn tables(backend: Backend) -> Vec<String> {
@@ -128,10 +128,14 @@ impl SqlStore {
 
 /// A datetime column's local day, by a zone's offsets (minutes from UTC, each from its
 /// instant on).
-fn local_day(backend: Backend, column: &str, offsets: &[(DateTime<Utc>, i32)]) -> Expr {
-    let column = crate::db::ident(column);
+pub(crate) fn local_day(backend: Backend, column: &str, offsets: &[(DateTime<Utc>, i32)]) -> Expr {
+    local_day_of(backend, &crate::db::ident(column), offsets)
+}
+
+/// [`local_day`] of a column written as SQL (quoted, perhaps named by its table).
+fn local_day_of(backend: Backend, column: &str, offsets: &[(DateTime<Utc>, i32)]) -> Expr {
     let mut binds: Vec<sea_query::Value> = Vec::new();
-    let offset = offset_case(backend, &column, offsets, &mut binds);
+    let offset = offset_case(backend, column, offsets, &mut binds);
     let sql = match backend {
         Backend::Sqlite => format!("date({column}, printf('%+d minutes', {offset}))"),
         Backend::Postgres => {
@@ -167,44 +171,144 @@ fn offset_case(
     }
 }
 
+/// The object's own rows as a statement that joins related records reads them.
+const OWN: &str = "t";
+
+/// A column as SQL: named by its table when the statement joins related records.
+fn column_sql(table: Option<&str>, column: &str) -> String {
+    match table {
+        Some(t) => format!("{}.{}", crate::db::ident(t), crate::db::ident(column)),
+        None => crate::db::ident(column),
+    }
+}
+
+/// The alias a relation's joined records go by.
+fn join_alias(relation: &str) -> String {
+    format!("r_{relation}")
+}
+
+/// What a key selects and what it is grouped by (its position, `at`, where it can: a local
+/// day's expression is long and binds its own values). Text is grouped as filters compare it
+/// (case-folded, so Malmö and MALMÖ are one group and its drill-down lists both), and named by
+/// one of its spellings.
+fn key_sql(backend: Backend, key: &GroupKey, table: Option<&str>, at: usize) -> (Expr, Expr) {
+    let by_position = || Expr::cust(at.to_string());
+    match key {
+        GroupKey::Column(f) if f.field_type.folds() => (
+            Expr::cust(format!("MIN({})", column_sql(table, &f.name))),
+            Expr::cust(column_sql(table, &crate::ddl::fold_column(&f.name))),
+        ),
+        GroupKey::Column(f) => (Expr::cust(column_sql(table, &f.name)), by_position()),
+        GroupKey::LocalDay { field, offsets } => {
+            let day = match table {
+                None => local_day(backend, &field.name, offsets),
+                Some(_) => local_day_of(backend, &column_sql(table, &field.name), offsets),
+            };
+            (day, by_position())
+        }
+        GroupKey::Month(field) => {
+            let col = column_sql(table, &field.name);
+            let month = match backend {
+                Backend::Sqlite => format!("date({col}, 'start of month')"),
+                Backend::Postgres => format!("CAST(date_trunc('month', {col}) AS DATE)"),
+            };
+            (Expr::cust(month), by_position())
+        }
+        GroupKey::Related { relation, key, .. } => match key.as_ref() {
+            GroupKey::Related { .. } => (Expr::cust("NULL"), by_position()),
+            own => key_sql(backend, own, Some(&join_alias(relation)), at),
+        },
+    }
+}
+
+/// The type a key's values are read as.
+fn key_type(key: &GroupKey) -> FieldType {
+    match key {
+        GroupKey::Column(f) => f.field_type,
+        GroupKey::LocalDay { .. } | GroupKey::Month(_) => FieldType::Date,
+        GroupKey::Related { key, .. } => match key.as_ref() {
+            GroupKey::Related { .. } => FieldType::Text,
+            own => key_type(own),
+        },
+    }
+}
+
+/// Each relation whose records a key reads, once: its name, the object, and whose records
+/// (`None`: anyone's).
+fn related_joins(keys: &[GroupKey]) -> Vec<(&str, &str, Option<&[UserId]>)> {
+    let mut out: Vec<(&str, &str, Option<&[UserId]>)> = Vec::new();
+    for key in keys {
+        if let GroupKey::Related {
+            relation,
+            object,
+            owners,
+            ..
+        } = key
+            && !out.iter().any(|(r, _, _)| r == relation)
+        {
+            out.push((relation, object, owners.as_deref()));
+        }
+    }
+    out
+}
+
 pub async fn report_rows(
     exec: crate::db::Exec<'_>,
     backend: Backend,
     object: &ObjectDef,
     q: &ReportQuery,
 ) -> std::result::Result<Vec<ReportRow>, sqlx::Error> {
-    let mut stmt = Query::select();
-    stmt.from(object.table());
-    // Text is grouped as filters compare it (case-folded, so Malmö and MALMÖ are one group
-    // and its drill-down lists both), and named by one of its spellings; the rest by position.
+    let mut base = Query::select();
+    base.from(object.table());
+    base.and_where(Expr::col("deleted_at").is_null());
+    if let Some(owners) = &q.owners {
+        base.and_where(owner_condition(backend, owners, OwnerPlan::Index));
+    }
+    if let Some(filter) = &q.filter {
+        base.cond_where(condition(backend, filter));
+    }
+    // A related record's field (`company.city`): its live records, those the reader may see,
+    // joined beside the object's own rows (read as `t` then, so no column is ambiguous). A
+    // record whose related record is missing, in the trash or out of sight joins none: it
+    // counts under "none", as one without a related record does.
+    let joins = related_joins(&q.keys);
+    let own = (!joins.is_empty()).then_some(OWN);
+    let mut stmt = if joins.is_empty() {
+        base
+    } else {
+        base.column(sea_query::Asterisk);
+        let mut outer = Query::select();
+        outer.from_subquery(base, Alias::new(OWN));
+        for (relation, target, owners) in joins {
+            let alias = join_alias(relation);
+            let col = |c: &str| Expr::col((Alias::new(alias.clone()), Alias::new(c)));
+            let mut on = Cond::all()
+                .add(col("id").equals((Alias::new(OWN), Alias::new(relation))))
+                .add(col("deleted_at").is_null());
+            if let Some(owners) = owners {
+                on = on.add(match owners {
+                    [] => Expr::cust("1 = 0"),
+                    _ => col("owner").is_in(owners.iter().map(|u| backend.uuid(Some(u.0)))),
+                });
+            }
+            outer.join_as(
+                JoinType::LeftJoin,
+                Alias::new(table_name(target)),
+                Alias::new(alias),
+                on,
+            );
+        }
+        outer
+    };
     let mut group_by: Vec<Expr> = Vec::new();
     for (i, key) in q.keys.iter().enumerate() {
-        match key {
-            GroupKey::Column(f) if f.field_type.folds() => {
-                stmt.expr(Expr::cust(format!("MIN({})", crate::db::ident(&f.name))));
-                group_by.push(Expr::col(crate::ddl::fold_column(&f.name)));
-            }
-            GroupKey::Column(f) => {
-                stmt.column(f.name.clone());
-                group_by.push(Expr::cust((i + 1).to_string()));
-            }
-            GroupKey::LocalDay { field, offsets } => {
-                stmt.expr(local_day(backend, &field.name, offsets));
-                group_by.push(Expr::cust((i + 1).to_string()));
-            }
-            GroupKey::Month(field) => {
-                let col = crate::db::ident(&field.name);
-                stmt.expr(Expr::cust(match backend {
-                    Backend::Sqlite => format!("date({col}, 'start of month')"),
-                    Backend::Postgres => format!("CAST(date_trunc('month', {col}) AS DATE)"),
-                }));
-                group_by.push(Expr::cust((i + 1).to_string()));
-            }
-        }
+        let (select, group) = key_sql(backend, key, own, i + 1);
+        stmt.expr(select);
+        group_by.push(group);
     }
     stmt.expr(Expr::col(sea_query::Asterisk).count());
     if let Some(m) = &q.measure {
-        let col = crate::db::ident(&m.name);
+        let col = column_sql(own, &m.name);
         stmt.expr(Expr::cust(format!("COUNT({col})")));
         // SQLite's SUM of integers (amounts in minor units) fails past 2^63; TOTAL adds in
         // floating point, as PostgreSQL's SUM of a BIGINT (a NUMERIC) cast to double does.
@@ -216,21 +320,13 @@ pub async fn report_rows(
             stmt.expr(Expr::cust(format!("CAST({f}({col}) AS DOUBLE PRECISION)")));
         }
         if let Some(w) = &q.weight {
-            let weight = crate::db::ident(&w.name);
+            let weight = column_sql(own, &w.name);
             stmt.expr(Expr::cust(format!("CAST({sum}({col} * {weight}) AS DOUBLE PRECISION)")));
             stmt.expr(Expr::cust(format!(
                 "CAST({sum}(CASE WHEN {weight} IS NULL THEN {col} END) AS DOUBLE PRECISION)"
             )));
         }
     }
-    stmt.and_where(Expr::col("deleted_at").is_null());
-    if let Some(owners) = &q.owners {
-        stmt.and_where(owner_condition(backend, owners, OwnerPlan::Index));
-    }
-    if let Some(filter) = &q.filter {
-        stmt.cond_where(condition(backend, filter));
-    }
-    // By position where it can: a local day's expression is long and binds its own values.
     stmt.add_group_by(group_by);
     let rows = exec.fetch_all(backend.build(&stmt)).await?;
     let n = q.keys.len();
@@ -240,10 +336,7 @@ pub async fn report_rows(
                 .keys
                 .iter()
                 .enumerate()
-                .map(|(i, k)| match k {
-                    GroupKey::Column(f) => decode(r, i, f.field_type),
-                    GroupKey::LocalDay { .. } | GroupKey::Month(_) => decode(r, i, FieldType::Date),
-                })
+                .map(|(i, k)| decode(r, i, key_type(k)))
                 .collect::<Result<Vec<Value>, _>>()?;
             let measured = q.measure.is_some();
             let weighted = measured && q.weight.is_some();

@@ -128,6 +128,7 @@ anchora_store::on_both_databases!(
     relative_periods_begin_in_the_workspace_zone,
     the_forecast_weighs_categories_quotas_history_and_snapshots,
     text_groups_fold_case_and_every_group_drills_to_its_records,
+    reports_group_by_a_related_records_field_as_the_reader_may_see_it,
     dashboards_count_each_widget_for_the_period_the_scope_and_the_reader,
 );
 
@@ -140,6 +141,7 @@ mod reports;
 use reports::{
     relative_periods_begin_in_the_workspace_zone,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
+    reports_group_by_a_related_records_field_as_the_reader_may_see_it,
     text_groups_fold_case_and_every_group_drills_to_its_records,
 };
 

@@ -584,6 +584,7 @@ reports-empty = Intet at rapportere: ingen poster passer.
 reports-count = Antal poster
 reports-total = I alt
 reports-team = Ejerens team
+reports-related-field = { $relation } › { $field }
 reports-yes = Ja
 reports-no = Nej
 reports-none = (tom)

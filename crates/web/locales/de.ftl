@@ -584,6 +584,7 @@ reports-empty = Nichts zu berichten: Keine Datensätze passen.
 reports-count = Anzahl Datensätze
 reports-total = Gesamt
 reports-team = Team des Inhabers
+reports-related-field = { $relation } › { $field }
 reports-yes = Ja
 reports-no = Nein
 reports-none = (leer)

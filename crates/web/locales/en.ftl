@@ -584,6 +584,7 @@ reports-empty = Nothing to report: no records match.
 reports-count = Number of records
 reports-total = Total
 reports-team = Owner's team
+reports-related-field = { $relation } › { $field }
 reports-yes = Yes
 reports-no = No
 reports-none = (empty)

@@ -584,6 +584,7 @@ reports-empty = Nada que informar: ningún registro coincide.
 reports-count = Número de registros
 reports-total = Total
 reports-team = Equipo del propietario
+reports-related-field = { $relation } › { $field }
 reports-yes = Sí
 reports-no = No
 reports-none = (vacío)

@@ -584,6 +584,7 @@ reports-empty = Inget att rapportera: inga poster matchar.
 reports-count = Antal poster
 reports-total = Totalt
 reports-team = Ägarens team
+reports-related-field = { $relation } › { $field }
 reports-yes = Ja
 reports-no = Nej
 reports-none = (tomt)

@@ -125,7 +125,7 @@ impl ServerJobs {
             if !crm.mark_report_sent(due).await? {
                 continue;
             }
-            if let Err(e) = self.mailer.send(&self.report_email(def, due)).await {
+            if let Err(e) = self.mailer.send(&self.report_email(&schema, def, due)).await {
                 crm.unmark_report_sent(due).await?;
                 tracing::warn!(error = %e.detail, "a report could not be e-mailed");
                 failed += 1;
@@ -142,9 +142,14 @@ impl ServerJobs {
     }
 
     /// A report as a plain-text table in the recipient's language, with a link to it.
-    fn report_email(&self, def: &anchora_core::meta::ObjectDef, due: &DueReport) -> Email {
+    fn report_email(
+        &self,
+        schema: &anchora_core::meta::Schema,
+        def: &anchora_core::meta::ObjectDef,
+        due: &DueReport,
+    ) -> Email {
         let tr = Tr::new(&due.user.locale);
-        let rows = crate::ui::sheet_rows(&tr, def, &due.result);
+        let rows = crate::ui::sheet_rows(&tr, schema, def, &due.result);
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|row| {

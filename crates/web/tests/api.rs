@@ -178,6 +178,7 @@ async fn postgres() -> Option<H> {
 
 anchora_store::on_both_databases!(
     reports_run_save_export_and_refuse_by_name,
+    reports_group_by_a_related_records_field_over_http,
     forecast_and_quotas_over_http,
     dashboards_round_trip_with_their_statuses,
     authentication_is_required_everywhere,
@@ -309,7 +310,10 @@ mod imap_server;
 
 #[path = "api/reports.rs"]
 mod reports;
-use reports::{forecast_and_quotas_over_http, reports_run_save_export_and_refuse_by_name};
+use reports::{
+    forecast_and_quotas_over_http, reports_group_by_a_related_records_field_over_http,
+    reports_run_save_export_and_refuse_by_name,
+};
 
 #[path = "api/dashboards.rs"]
 mod dashboards;

@@ -513,7 +513,7 @@ impl Crm {
             ));
         }
         let spec = figure_spec(w, w.filter.clone());
-        if let Err(e) = spec.plan(object) {
+        if let Err(e) = spec.plan(&schema, object) {
             errors.extend(e.errors);
             return Ok(());
         }

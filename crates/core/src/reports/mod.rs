@@ -18,7 +18,10 @@ pub use engine::{Cell, Figures, GroupValue, Header, ReportResult};
 pub use grouped::{GroupedReport, ReportGroup, groupable, summable};
 pub use mailing::{Cadence, DueReport, Subscription};
 pub use service::{ReportView, SavedReportBody};
-pub use spec::{ChartKind, Grouping, MAX_GROUPS, Measure, MeasureFn, ReportSpec, groupable_fields, measurable_fields};
+pub use spec::{
+    ChartKind, GroupField, Grouping, MAX_GROUPS, Measure, MeasureFn, ReportSpec, group_field, groupable_fields,
+    measurable_fields, related_groupable_fields,
+};
 pub use table::{SheetWords, sheet, sheet_file};
 
 use crate::error::Result;
@@ -43,6 +46,15 @@ pub enum GroupKey {
     LocalDay {
         field: FieldDef,
         offsets: Arc<Vec<(DateTime<Utc>, i32)>>,
+    },
+    /// A related record's key, one hop away: the live record of `object` the relation column
+    /// holds, when it is among the owners' (`None`: anyone's); otherwise none, as if the
+    /// relation were empty. `key` is one of the related object's own (never related again).
+    Related {
+        relation: String,
+        object: String,
+        owners: Option<Vec<UserId>>,
+        key: Box<GroupKey>,
     },
 }
 

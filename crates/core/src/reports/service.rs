@@ -220,7 +220,7 @@ impl Crm {
             }
             e
         };
-        spec.plan(object).map_err(in_spec)?;
+        spec.plan(&schema, object).map_err(in_spec)?;
         self.run_report(who, spec).await.map(|_| ()).map_err(in_spec)
     }
 }
@@ -253,7 +253,7 @@ impl Crm {
             .spec
             .groups
             .iter()
-            .map(|g| crate::filter::filter_field(&object, &g.field))
+            .map(|g| super::group_field(&schema, &object, &g.field).map(|g| g.field))
             .collect();
         let label = |axis: usize, h: &super::Header| -> String {
             use super::GroupValue as G;

@@ -2,8 +2,8 @@
 //! metadata, each mistake named by its place in the spec (`groups[1].bucket`).
 
 use crate::error::{Error, FieldError, Result};
-use crate::filter::{Filter, filter_field};
-use crate::meta::{FieldDef, FieldType, ObjectDef};
+use crate::filter::{Filter, filter_field, relation_target, split_related};
+use crate::meta::{FieldDef, FieldType, ObjectDef, Schema};
 use crate::period::Bucket;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -33,7 +33,9 @@ pub struct ReportSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grouping {
-    /// A field, `owner`, `created_by`, `created_at`, `updated_at`, or `team` (the owner's).
+    /// A field, `owner`, `created_by`, `created_at`, `updated_at`, or `team` (the owner's); or
+    /// one of a related record, one hop away: `company.city` (a relation, a dot, and a field of
+    /// the object it points at, `owner` too).
     pub field: String,
     /// For dates: the period they are counted by (month when left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,6 +145,62 @@ pub fn groupable_fields(object: &ObjectDef) -> Vec<FieldDef> {
     out
 }
 
+/// The fields of related records a report can group by, per relation of the object (one hop):
+/// each relation, the object it points at, and that object's groupable fields (the owner's
+/// team is the report's own object's only).
+pub fn related_groupable_fields<'a>(
+    schema: &'a Schema,
+    object: &ObjectDef,
+) -> Vec<(FieldDef, &'a ObjectDef, Vec<FieldDef>)> {
+    object
+        .active_fields()
+        .filter(|f| f.field_type == FieldType::Relation)
+        .filter_map(|f| relation_target(schema, object, &f.name).ok())
+        .map(|(relation, target)| {
+            let fields = groupable_fields(target)
+                .into_iter()
+                .filter(|f| !(f.name == TEAM && target.field(TEAM).is_none()))
+                .collect();
+            (relation, target, fields)
+        })
+        .collect()
+}
+
+/// The field a grouping names, for its words and choices: the object it belongs to (a related
+/// one for `company.city`), the relation it is reached through, and the field.
+#[derive(Debug, Clone)]
+pub struct GroupField<'a> {
+    pub object: &'a ObjectDef,
+    pub relation: Option<FieldDef>,
+    pub field: FieldDef,
+}
+
+/// The field a grouping names, if the report can group by it.
+pub fn group_field<'a>(schema: &'a Schema, object: &'a ObjectDef, name: &str) -> Option<GroupField<'a>> {
+    match split_related(name) {
+        None => groupable_fields(object)
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|field| GroupField {
+                object,
+                relation: None,
+                field,
+            }),
+        Some(split) => {
+            let (relation, field) = split.ok()?;
+            let (relation, target) = relation_target(schema, object, relation).ok()?;
+            let field = groupable_fields(target)
+                .into_iter()
+                .find(|f| f.name == field && !(f.name == TEAM && target.field(TEAM).is_none()))?;
+            Some(GroupField {
+                object: target,
+                relation: Some(relation),
+                field,
+            })
+        }
+    }
+}
+
 fn groupable_type(t: FieldType) -> bool {
     matches!(
         t,
@@ -175,6 +233,33 @@ pub(crate) enum Dim {
     Team,
     /// By the period a date falls in.
     Period { field: FieldDef, bucket: Bucket },
+    /// By a related record's field, one hop away (`company.city`): `inner` is a
+    /// [`Dim::Field`] or [`Dim::Period`] of the object the relation points at.
+    Related {
+        relation: FieldDef,
+        object: String,
+        inner: Box<Dim>,
+    },
+}
+
+impl Dim {
+    /// What the grouping counts by: the related record's field for [`Dim::Related`].
+    pub(crate) fn leaf(&self) -> &Dim {
+        match self {
+            Dim::Related { inner, .. } => inner,
+            other => other,
+        }
+    }
+
+    /// The field a filter names for it (`company.city` for a related record's; the owner
+    /// for the team).
+    pub(crate) fn filter_name(&self) -> String {
+        match self {
+            Dim::Field(f) | Dim::Period { field: f, .. } => f.name.clone(),
+            Dim::Team => "owner".to_string(),
+            Dim::Related { relation, inner, .. } => format!("{}.{}", relation.name, inner.filter_name()),
+        }
+    }
 }
 
 /// A spec checked against its object.
@@ -187,8 +272,9 @@ pub(crate) struct Plan {
 }
 
 impl ReportSpec {
-    /// Check the spec against its object: every mistake by its place.
-    pub(crate) fn plan(&self, object: &ObjectDef) -> Result<Plan> {
+    /// Check the spec against its object (and, for a related record's field, the object the
+    /// relation points at in the schema): every mistake by its place.
+    pub(crate) fn plan(&self, schema: &Schema, object: &ObjectDef) -> Result<Plan> {
         let mut errors = Vec::new();
         let filter = match &self.filter {
             None | Some(Json::Null) => None,
@@ -205,7 +291,7 @@ impl ReportSpec {
         }
         let mut dims = Vec::new();
         for (i, g) in self.groups.iter().enumerate().take(2) {
-            match dim(object, g) {
+            match dim(schema, object, g) {
                 Ok(d) => dims.push(d),
                 Err(e) => errors.push(FieldError::new(format!("groups[{i}].{}", e.field), e.message)),
             }
@@ -251,8 +337,30 @@ impl ReportSpec {
     }
 }
 
-fn dim(object: &ObjectDef, g: &Grouping) -> std::result::Result<Dim, FieldError> {
-    if g.field == TEAM && object.field(TEAM).is_none() {
+fn dim(schema: &Schema, object: &ObjectDef, g: &Grouping) -> std::result::Result<Dim, FieldError> {
+    let Some(split) = split_related(&g.field) else {
+        return own_dim(object, g, true);
+    };
+    let (relation, field) = split.map_err(|m| FieldError::new("field", m))?;
+    let (relation, target) = relation_target(schema, object, relation).map_err(|m| FieldError::new("field", m))?;
+    let inner = own_dim(
+        target,
+        &Grouping {
+            field: field.to_string(),
+            bucket: g.bucket,
+        },
+        false,
+    )?;
+    Ok(Dim::Related {
+        relation,
+        object: target.name.clone(),
+        inner: Box::new(inner),
+    })
+}
+
+/// A grouping by one of the object's own fields; by the owner's team when `team` allows it.
+fn own_dim(object: &ObjectDef, g: &Grouping, team: bool) -> std::result::Result<Dim, FieldError> {
+    if team && g.field == TEAM && object.field(TEAM).is_none() {
         return match g.bucket {
             Some(_) => Err(FieldError::new("bucket", "only dates are bucketed")),
             None => Ok(Dim::Team),
@@ -286,6 +394,13 @@ mod tests {
         standard_objects().into_iter().find(|o| o.name == "deal").unwrap()
     }
 
+    fn schema() -> Schema {
+        Schema {
+            objects: standard_objects().into_iter().map(|o| (o.name.clone(), o)).collect(),
+            ..Default::default()
+        }
+    }
+
     fn spec(json: Json) -> ReportSpec {
         serde_json::from_value(json).unwrap()
     }
@@ -297,7 +412,7 @@ mod tests {
             "groups": [{"field": "stage", "bucket": "week"}, {"field": "nope"}],
             "measure": {"func": "sum", "field": "name"}
         }));
-        let e = s.plan(&deal()).unwrap_err();
+        let e = s.plan(&schema(), &deal()).unwrap_err();
         let places: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(places, ["groups[0].bucket", "groups[1].field", "measure.field"]);
     }
@@ -309,7 +424,7 @@ mod tests {
             "groups": [{"field": "expected_close"}, {"field": "team"}],
             "measure": {"func": "avg", "field": "amount"}
         }));
-        let plan = s.plan(&deal()).unwrap();
+        let plan = s.plan(&schema(), &deal()).unwrap();
         assert!(matches!(
             &plan.dims[0],
             Dim::Period {
@@ -320,6 +435,68 @@ mod tests {
         assert_eq!(plan.dims[1], Dim::Team);
         assert_eq!(plan.measure.unwrap().name, "amount");
         let twice = spec(json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "stage"}]}));
-        assert_eq!(twice.plan(&deal()).unwrap_err().errors[0].field, "groups[1].field");
+        assert_eq!(
+            twice.plan(&schema(), &deal()).unwrap_err().errors[0].field,
+            "groups[1].field"
+        );
+    }
+
+    #[test]
+    fn a_related_records_field_is_grouped_by_one_hop_and_each_mistake_named() {
+        let s = spec(json!({
+            "object": "deal",
+            "groups": [{"field": "company.city"}, {"field": "company.created_at", "bucket": "quarter"}]
+        }));
+        let plan = s.plan(&schema(), &deal()).unwrap();
+        let Dim::Related {
+            relation,
+            object,
+            inner,
+        } = &plan.dims[0]
+        else {
+            panic!("related expected")
+        };
+        assert_eq!((relation.name.as_str(), object.as_str()), ("company", "company"));
+        assert!(matches!(inner.as_ref(), Dim::Field(f) if f.name == "city"));
+        assert_eq!(plan.dims[0].filter_name(), "company.city");
+        assert!(matches!(
+            plan.dims[1].leaf(),
+            Dim::Period {
+                bucket: Bucket::Quarter,
+                ..
+            }
+        ));
+        let owner = spec(json!({"object": "deal", "groups": [{"field": "company.owner"}]}));
+        assert!(owner.plan(&schema(), &deal()).is_ok(), "a related record's owner");
+        for (field, message) in [
+            ("nope.city", "no field"),
+            ("stage.city", "no relation"),
+            ("company.nope", "not a field company can be grouped by"),
+            ("company.team", "not a field company can be grouped by"),
+            ("company.address", "not a field company can be grouped by"),
+            ("company.city.name", "more than one relation"),
+        ] {
+            let e = spec(json!({"object": "deal", "groups": [{"field": field}]}))
+                .plan(&schema(), &deal())
+                .unwrap_err();
+            assert_eq!(e.errors[0].field, "groups[0].field", "{field}");
+            assert!(
+                e.errors[0].message.contains(message),
+                "{field}: {}",
+                e.errors[0].message
+            );
+        }
+        let e = spec(json!({"object": "deal", "groups": [{"field": "company.city", "bucket": "week"}]}))
+            .plan(&schema(), &deal())
+            .unwrap_err();
+        assert_eq!(e.errors[0].field, "groups[0].bucket");
+        let sc = schema();
+        let deal = deal();
+        let related = related_groupable_fields(&sc, &deal);
+        assert_eq!(related.len(), 1);
+        assert!(related[0].2.iter().any(|f| f.name == "city") && related[0].2.iter().all(|f| f.name != TEAM));
+        let g = group_field(&sc, &deal, "company.city").unwrap();
+        assert_eq!((g.object.name.as_str(), g.field.name.as_str()), ("company", "city"));
+        assert!(group_field(&sc, &deal, "company.nope").is_none());
     }
 }

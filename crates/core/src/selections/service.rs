@@ -118,7 +118,7 @@ impl Crm {
         }
         if let Some(filter) = &new.filter
             && self
-                .resolve_filter(&Filter::parse(filter)?, &object)
+                .resolve_filter(who, &Filter::parse(filter)?, &object)
                 .await?
                 .names_selection()
         {
@@ -358,7 +358,7 @@ impl Crm {
         if let Some(filter) = &selection.filter {
             let schema = self.schema().await?;
             let def = schema.object(&selection.object)?.clone();
-            let condition = self.resolve_filter(&Filter::parse(filter)?, &def).await?;
+            let condition = self.resolve_filter(who, &Filter::parse(filter)?, &def).await?;
             let owners = self.visible_owners(who, &schema, &def.name).await?;
             self.each_record(&def, Some(condition), owners, &mut |r| {
                 members.insert(r.id);

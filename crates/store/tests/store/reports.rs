@@ -293,3 +293,253 @@ pub async fn text_groups_fold_case_and_every_group_drills_to_its_records(h: H) {
     let (_, page) = h.crm.list(&h.admin, "deal", &params).await.unwrap();
     assert_eq!(page.records.len(), 1);
 }
+
+/// Deals grouped by their company's city (issue 21): one hop through the relation, text folded
+/// (Malmö and MALMÖ are one city), a deal without a company, or whose company is in the trash
+/// or out of the reader's sight, under "none" — never under the hidden company's city — and
+/// every group's filter lists exactly its records through the list, as the reader sees them.
+pub async fn reports_group_by_a_related_records_field_as_the_reader_may_see_it(h: H) {
+    let now = h.clock.now();
+    let north = Team {
+        id: TeamId::new_at(now),
+        name: "North".into(),
+        created_at: now,
+    };
+    let south = Team {
+        id: TeamId::new_at(now),
+        name: "South".into(),
+        created_at: now,
+    };
+    h.store.create_team(&north).await.unwrap();
+    h.store.create_team(&south).await.unwrap();
+    let nils = team_user(&h, "nils@example.com", north.id).await;
+    let sara = team_user(&h, "sara@example.com", south.id).await;
+    let mut companies = std::collections::HashMap::new();
+    for (name, city, owner) in [
+        ("Ærø Shipping", "Malmö", &nils),
+        ("Öberg AB", "MALMÖ", &nils),
+        ("Núñez SL", "Lund", &nils),
+        ("Müller GmbH", "malmö", &sara),
+        ("Gone AB", "Lund", &nils),
+    ] {
+        let body = json!({"name": name, "city": city, "owner": owner.user_id.to_string()});
+        let (_, c) = h.crm.create(&h.admin, "company", &body).await.unwrap();
+        companies.insert(name, c.id.to_string());
+    }
+    for (deal, company, stage) in [
+        ("Ærø ferry", Some("Ærø Shipping"), "won"),
+        ("Öberg steel", Some("Öberg AB"), "lead"),
+        ("Núñez olives", Some("Núñez SL"), "won"),
+        ("Müller beer", Some("Müller GmbH"), "lead"),
+        ("Nobody's", None, "lead"),
+        ("Gone's", Some("Gone AB"), "lost"),
+    ] {
+        let mut body = json!({"name": deal, "stage": stage, "owner": nils.user_id.to_string()});
+        if let Some(c) = company {
+            body["company"] = json!(companies[c]);
+        }
+        h.crm.create(&h.admin, "deal", &body).await.unwrap();
+    }
+    h.crm
+        .delete(&h.admin, "company", &companies["Gone AB"], None)
+        .await
+        .unwrap();
+    // Sellers see their own team's companies, and every deal.
+    h.crm
+        .set_access_policy(
+            &h.admin,
+            json!({"visibility": {"company": {"user": "team"}}}),
+            &anchora_core::accounts::Origin::default(),
+        )
+        .await
+        .unwrap();
+    let by_city = spec(json!({"object": "deal", "groups": [{"field": "company.city"}]}));
+    let deal_names = |page: &anchora_core::service::Page| -> Vec<String> {
+        let mut names: Vec<String> = page.records.iter().filter_map(|r| r.get("name").to_text()).collect();
+        names.sort();
+        names
+    };
+    let listed = |who: Principal, filter: Json| {
+        let crm = &h.crm;
+        async move {
+            let params = ListParams {
+                filter: Some(filter.to_string()),
+                ..ListParams::default()
+            };
+            let (_, page) = crm.list(&who, "deal", &params).await.unwrap();
+            deal_names(&page)
+        }
+    };
+    let sorted = |names: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = names.iter().map(|s| (*s).to_string()).collect();
+        v.sort();
+        v
+    };
+
+    let everyone = h.crm.run_report(&h.admin, &by_city).await.unwrap();
+    assert_eq!(
+        everyone.rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>(),
+        [
+            GroupValue::Text("Lund".into()),
+            GroupValue::Text("MALMÖ".into()),
+            GroupValue::None
+        ],
+        "one Malmö however it is written, named by one of its spellings; none last"
+    );
+    assert_eq!(
+        counts(&everyone.rows),
+        [1, 3, 2],
+        "no company and a company in the trash are none"
+    );
+    for (row, expected) in [
+        (0, sorted(&["Núñez olives"])),
+        (1, sorted(&["Ærø ferry", "Öberg steel", "Müller beer"])),
+        (2, sorted(&["Nobody's", "Gone's"])),
+    ] {
+        assert_eq!(
+            listed(h.admin.clone(), everyone.drill(Some(row), None)).await,
+            expected,
+            "row {row}"
+        );
+    }
+
+    // For a seller of North, Müller's company is out of sight: its deal is as one without a
+    // company, and Malmö counts only what they may see.
+    let norths = h.crm.run_report(&nils, &by_city).await.unwrap();
+    assert_eq!(
+        norths.rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>(),
+        [
+            GroupValue::Text("Lund".into()),
+            GroupValue::Text("MALMÖ".into()),
+            GroupValue::None
+        ]
+    );
+    assert_eq!(counts(&norths.rows), [1, 2, 3]);
+    assert_eq!(norths.total.count, 6, "every deal is theirs to see");
+    for (row, expected) in [
+        (0, sorted(&["Núñez olives"])),
+        (1, sorted(&["Ærø ferry", "Öberg steel"])),
+        (2, sorted(&["Nobody's", "Gone's", "Müller beer"])),
+    ] {
+        assert_eq!(
+            listed(nils.clone(), norths.drill(Some(row), None)).await,
+            expected,
+            "row {row}"
+        );
+    }
+    // The one filter language everywhere: a list asking about the hidden company's city learns
+    // nothing from it.
+    for (leaf, expected) in [
+        (
+            json!({"field": "company.city", "op": "eq", "value": "malmö"}),
+            sorted(&["Ærø ferry", "Öberg steel"]),
+        ),
+        (
+            json!({"field": "company.city", "op": "ne", "value": "MALMÖ"}),
+            sorted(&["Núñez olives", "Müller beer", "Nobody's", "Gone's"]),
+        ),
+        (
+            json!({"field": "company.city", "op": "in", "value": ["Lund", "Malmö"]}),
+            sorted(&["Ærø ferry", "Öberg steel", "Núñez olives"]),
+        ),
+        (
+            json!({"field": "company.name", "op": "starts_with", "value": "mü"}),
+            Vec::new(),
+        ),
+        (
+            json!({"not": {"field": "company.owner", "op": "is_empty", "value": true}}),
+            sorted(&["Ærø ferry", "Öberg steel", "Núñez olives"]),
+        ),
+    ] {
+        assert_eq!(listed(nils.clone(), leaf.clone()).await, expected, "{leaf}");
+    }
+    assert_eq!(
+        listed(
+            h.admin.clone(),
+            json!({"field": "company.name", "op": "starts_with", "value": "mü"})
+        )
+        .await,
+        ["Müller beer"]
+    );
+    // An export takes the list's filter, the related leaf too.
+    let request = anchora_core::export::ExportRequest {
+        object: "deal".into(),
+        filter: Some(json!({"field": "company.city", "op": "eq", "value": "Malmö"}).to_string()),
+        ..Default::default()
+    };
+    let mut sink = anchora_core::export::CsvSink::new(Vec::new()).unwrap();
+    assert_eq!(h.crm.export(&h.admin, &request, &mut sink).await.unwrap(), 3);
+
+    // A related record's owner and dates group as the record's own do, a report's filter takes
+    // the related leaf too, and a pivot mixes own and related groupings.
+    let pivot = spec(json!({"object": "deal",
+        "filter": {"field": "company.city", "op": "is_empty", "value": false},
+        "groups": [{"field": "company.owner"}, {"field": "company.created_at", "bucket": "month"}]}));
+    let r = h.crm.run_report(&h.admin, &pivot).await.unwrap();
+    assert_eq!(names(&r.rows), ["nils@example.com", "sara@example.com"]);
+    assert_eq!(counts(&r.rows), [3, 1]);
+    assert_eq!(names(&r.columns), ["2026-11"]);
+    assert_eq!(
+        listed(h.admin.clone(), r.drill(Some(1), Some(0))).await,
+        ["Müller beer"]
+    );
+    let r = h
+        .crm
+        .run_report(
+            &nils,
+            &spec(json!({"object": "deal", "groups": [{"field": "stage"}, {"field": "company.city"}]})),
+        )
+        .await
+        .unwrap();
+    let lead = r
+        .rows
+        .iter()
+        .position(|h| h.value == GroupValue::Choice("lead".into()))
+        .unwrap();
+    let none = r.columns.iter().position(|h| h.value == GroupValue::None).unwrap();
+    assert_eq!(r.cell(lead, Some(none)).count, 2, "Müller's and nobody's");
+    assert_eq!(
+        listed(nils.clone(), r.drill(Some(lead), Some(none))).await,
+        sorted(&["Müller beer", "Nobody's"])
+    );
+
+    // Mistakes named by their place, in reports and in filters alike.
+    for (field, message) in [
+        ("company.nope", "company"),
+        ("nope.city", "no field"),
+        ("stage.city", "no relation"),
+        ("company.city.name", "more than one relation"),
+    ] {
+        let e = h
+            .crm
+            .run_report(&h.admin, &spec(json!({"object": "deal", "groups": [{"field": field}]})))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed, "{field}");
+        assert_eq!(e.errors[0].field, "groups[0].field", "{field}");
+        assert!(
+            e.errors[0].message.contains(message),
+            "{field}: {}",
+            e.errors[0].message
+        );
+    }
+    let params = ListParams {
+        filter: Some(json!({"field": "company.nope", "op": "eq", "value": "x"}).to_string()),
+        ..ListParams::default()
+    };
+    let e = h.crm.list(&h.admin, "deal", &params).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidFilter);
+    assert_eq!(e.errors[0].field, "filter.field");
+    // A report grouped by a related record's field is kept like any other.
+    let saved = h
+        .crm
+        .save_report(&nils, json!({"name": "Deals per city", "spec": by_city}))
+        .await
+        .unwrap();
+    let (_, run) = h
+        .crm
+        .run_saved_report(&nils, &saved.report.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(counts(&run.rows), [1, 2, 3]);
+}

@@ -15,7 +15,7 @@ use anchora_core::auth::{Permission, Role, SchemaChange};
 use anchora_core::dashboards::{
     COLUMNS, Change, DEFAULT_PERIOD, DashboardRun, DashboardView, FigureRun, MAX_WIDGETS, Scope, WidgetRun,
 };
-use anchora_core::meta::{FieldType, ObjectDef};
+use anchora_core::meta::{FieldType, ObjectDef, Schema};
 use anchora_core::reports::{MeasureFn, ReportResult, measurable_fields};
 use anchora_core::views::{FilterRow, filter_of_rows, url_encode};
 use anchora_core::{Error, ErrorCode};
@@ -346,7 +346,7 @@ fn tile_view(ui: &Ui, n: usize, w: &WidgetRun) -> Tile {
                 ..blank_tile(n, *width, "report", title.clone())
             };
             match ui.object(&result.spec.object) {
-                Some(def) => report_tile(tr, &mut tile, &def, result),
+                Some(def) => report_tile(tr, &ui.schema, &mut tile, &def, result),
                 None => tile.kind = "unavailable",
             }
             tile
@@ -355,9 +355,9 @@ fn tile_view(ui: &Ui, n: usize, w: &WidgetRun) -> Tile {
 }
 
 /// A report widget: its chart, and a compact table (or pivot) whose figures open their records.
-fn report_tile(tr: &Tr, tile: &mut Tile, def: &ObjectDef, result: &ReportResult) {
+fn report_tile(tr: &Tr, schema: &Schema, tile: &mut Tile, def: &ObjectDef, result: &ReportResult) {
     let w = rep::writer(tr, def, result);
-    let (row_labels, col_labels) = rep::axis_labels(tr, def, result);
+    let (row_labels, col_labels) = rep::axis_labels(tr, schema, def, result);
     #[allow(clippy::cast_precision_loss)]
     let figure = |text: String, f: &anchora_core::reports::Figures, row: Option<usize>, col: Option<usize>| Figure {
         href: (f.count > 0).then(|| rep::drill_href(result, row, col)),
@@ -368,12 +368,8 @@ fn report_tile(tr: &Tr, tile: &mut Tile, def: &ObjectDef, result: &ReportResult)
     tile.chart = chart;
     tile.note = note;
     tile.empty = result.total.count == 0;
-    tile.corner = result
-        .spec
-        .groups
-        .first()
-        .and_then(|g| anchora_core::filter::filter_field(def, &g.field))
-        .map(|f| labels::field(tr, def, &f))
+    tile.corner = (result.spec.groups.first())
+        .and_then(|g| rep::grouping_name(tr, schema, def, &g.field))
         .unwrap_or_default();
     let shown = result.rows.len().min(TABLE_ROWS);
     if result.rows.len() > TABLE_ROWS {

@@ -12,12 +12,11 @@ use super::{Shell, Ui, format, labels};
 use crate::i18n::Tr;
 use anchora_core::auth::{Permission, SchemaChange};
 use anchora_core::export::Format;
-use anchora_core::filter::filter_field;
-use anchora_core::meta::{FieldDef, FieldType, ObjectDef};
+use anchora_core::meta::{FieldDef, FieldType, ObjectDef, Schema};
 use anchora_core::period::Bucket;
 use anchora_core::reports::{
     ChartKind, Figures, GroupValue, Grouping, Header, Measure, MeasureFn, ReportResult, ReportSpec, ReportView,
-    SheetWords, groupable_fields, measurable_fields, sheet, sheet_file,
+    SheetWords, group_field, groupable_fields, measurable_fields, related_groupable_fields, sheet, sheet_file,
 };
 use anchora_core::views::{FilterRow, filter_of_rows, filter_rows, query_pairs, query_string, url_encode};
 use anchora_core::{Error, ErrorCode};
@@ -43,11 +42,19 @@ pub struct Opt {
     pub date: bool,
 }
 
+/// Options of a select under one heading.
+pub struct OptGroup {
+    pub label: String,
+    pub options: Vec<Opt>,
+}
+
 /// The controls of one grouping.
 pub struct GroupControl {
     pub n: usize,
     pub label: String,
     pub fields: Vec<Opt>,
+    /// A related record's fields, under its relation (Company: "Company › City").
+    pub related: Vec<OptGroup>,
     pub buckets: Vec<Opt>,
 }
 
@@ -222,7 +229,7 @@ impl Choices {
 
     /// The spec the choices make, or what is wrong with them (by the control it belongs to).
     /// A period chosen for a field that is no date is left out: its select is hidden then.
-    fn spec(&self, tr: &Tr, def: &ObjectDef) -> Result<ReportSpec, Vec<String>> {
+    fn spec(&self, tr: &Tr, schema: &Schema, def: &ObjectDef) -> Result<ReportSpec, Vec<String>> {
         let mut mistakes = Vec::new();
         let extra = match &self.extra {
             None => None,
@@ -243,7 +250,7 @@ impl Choices {
             if field.is_empty() {
                 continue;
             }
-            let date = is_date(def, field);
+            let date = is_date(schema, def, field);
             let bucket = match (bucket.as_str(), date) {
                 ("", _) | (_, Some(false)) => None,
                 (b, _) => match Bucket::parse(b) {
@@ -282,17 +289,18 @@ impl Choices {
 }
 
 /// Whether a field the report may group by is a date (none when it is no such field).
-fn is_date(def: &ObjectDef, field: &str) -> Option<bool> {
-    groupable_fields(def)
-        .iter()
-        .find(|f| f.name == field)
-        .map(|f| matches!(f.field_type, FieldType::Date | FieldType::Datetime))
+fn is_date(schema: &Schema, def: &ObjectDef, field: &str) -> Option<bool> {
+    group_field(schema, def, field).map(|g| matches!(g.field.field_type, FieldType::Date | FieldType::Datetime))
 }
 
 /// The filter rows a filter writes, when it is one condition or an `and` of conditions with
-/// plain values (as the rows make them).
+/// plain values on the object's own fields (as the rows make them; a related record's field,
+/// `company.city`, is no row's).
 fn rows_of_filter(filter: &Json) -> Option<Vec<FilterRow>> {
     let leaf = |j: &Json| -> Option<FilterRow> {
+        if j.get("field")?.as_str()?.contains('.') {
+            return None;
+        }
         let value = match j.get("value")? {
             Json::String(s) => s.clone(),
             Json::Number(n) => n.to_string(),
@@ -364,7 +372,7 @@ pub async fn saved_page(ui: Ui, Path(id): Path<String>, Query(q): Query<Pairs>) 
 /// The page for these choices: the report run, or its mistakes beside the controls.
 async fn show(ui: &Ui, saved: Option<ReportView>, choices: Choices, notice: Option<String>) -> PageResult {
     let def = ui.object(&choices.object).or_not_found(ui)?;
-    let run = match choices.spec(&ui.tr, &def) {
+    let run = match choices.spec(&ui.tr, &ui.schema, &def) {
         Ok(spec) => ui
             .authed
             .crm
@@ -433,7 +441,7 @@ async fn report_view(
         ops: builder_ops(tr),
         conditions: choices.rows.clone(),
         extra: choices.extra.clone(),
-        groups: group_controls(tr, def, choices),
+        groups: group_controls(tr, &ui.schema, def, choices),
         funcs: MeasureFn::ALL
             .iter()
             .map(|f| {
@@ -498,7 +506,7 @@ async fn report_view(
         shell: ui.shell("reports"),
     };
     match outcome {
-        Ok(result) => fill(tr, &mut page, def, &result),
+        Ok(result) => fill(tr, &ui.schema, &mut page, def, &result),
         Err(mistakes) => page.errors = mistakes,
     }
     page
@@ -522,8 +530,29 @@ fn group_label(tr: &Tr, def: &ObjectDef, f: &FieldDef) -> String {
     }
 }
 
-fn group_controls(tr: &Tr, def: &ObjectDef, choices: &Choices) -> Vec<GroupControl> {
+/// A related record's field by its relation and its own name: "Company › City".
+fn related_label(tr: &Tr, def: &ObjectDef, relation: &FieldDef, target: &ObjectDef, f: &FieldDef) -> String {
+    tr.tn(
+        "reports-related-field",
+        &[
+            ("relation", labels::field(tr, def, relation)),
+            ("field", labels::field(tr, target, f)),
+        ],
+    )
+}
+
+/// The name of the field a grouping names (own or a related record's), if it is one.
+pub(super) fn grouping_name(tr: &Tr, schema: &Schema, def: &ObjectDef, field: &str) -> Option<String> {
+    let g = group_field(schema, def, field)?;
+    Some(match &g.relation {
+        Some(relation) => related_label(tr, def, relation, g.object, &g.field),
+        None => group_label(tr, def, &g.field),
+    })
+}
+
+fn group_controls(tr: &Tr, schema: &Schema, def: &ObjectDef, choices: &Choices) -> Vec<GroupControl> {
     let fields = groupable_fields(def);
+    let related = related_groupable_fields(schema, def);
     choices
         .groups
         .iter()
@@ -536,6 +565,23 @@ fn group_controls(tr: &Tr, def: &ObjectDef, choices: &Choices) -> Vec<GroupContr
                     date: matches!(f.field_type, FieldType::Date | FieldType::Datetime),
                     ..opt(&f.name, group_label(tr, def, f), &f.name == field)
                 }))
+                .collect(),
+            related: (related.iter())
+                .map(|(relation, target, fields)| OptGroup {
+                    label: labels::field(tr, def, relation),
+                    options: fields
+                        .iter()
+                        .map(|f| {
+                            let value = format!("{}.{}", relation.name, f.name);
+                            Opt {
+                                date: matches!(f.field_type, FieldType::Date | FieldType::Datetime),
+                                on: &value == field,
+                                label: related_label(tr, def, relation, target, f),
+                                value,
+                            }
+                        })
+                        .collect(),
+                })
                 .collect(),
             buckets: std::iter::once(opt("", tr.t("reports-bucket-default"), bucket.is_empty()))
                 .chain(Bucket::ALL.iter().map(|b| {
@@ -618,22 +664,29 @@ fn header_label(tr: &Tr, def: &ObjectDef, field: Option<&FieldDef>, h: &Header) 
     }
 }
 
-/// The labels of a result's rows and columns.
-pub(super) fn axis_labels(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> (Vec<String>, Vec<String>) {
-    let field = |i: usize| result.spec.groups.get(i).and_then(|g| filter_field(def, &g.field));
-    let (rows, cols) = (field(0), field(1));
-    (
+/// The labels of a result's rows and columns (a related record's choices by its object's
+/// words).
+pub(super) fn axis_labels(
+    tr: &Tr,
+    schema: &Schema,
+    def: &ObjectDef,
+    result: &ReportResult,
+) -> (Vec<String>, Vec<String>) {
+    let field = |i: usize| {
         result
-            .rows
-            .iter()
-            .map(|h| header_label(tr, def, rows.as_ref(), h))
-            .collect(),
-        result
-            .columns
-            .iter()
-            .map(|h| header_label(tr, def, cols.as_ref(), h))
-            .collect(),
-    )
+            .spec
+            .groups
+            .get(i)
+            .and_then(|g| group_field(schema, def, &g.field))
+    };
+    let labels = |headers: &[Header], g: Option<anchora_core::reports::GroupField<'_>>| -> Vec<String> {
+        let (object, field) = match &g {
+            Some(g) => (g.object, Some(&g.field)),
+            None => (def, None),
+        };
+        headers.iter().map(|h| header_label(tr, object, field, h)).collect()
+    };
+    (labels(&result.rows, field(0)), labels(&result.columns, field(1)))
 }
 
 pub(super) fn writer<'a>(tr: &'a Tr, def: &ObjectDef, result: &ReportResult) -> Writer<'a> {
@@ -647,9 +700,9 @@ pub(super) fn writer<'a>(tr: &'a Tr, def: &ObjectDef, result: &ReportResult) -> 
 }
 
 /// The result on the page: the table or pivot, the chart, the warning about left-out amounts.
-fn fill(tr: &Tr, page: &mut ReportsPage, def: &ObjectDef, result: &ReportResult) {
+fn fill(tr: &Tr, schema: &Schema, page: &mut ReportsPage, def: &ObjectDef, result: &ReportResult) {
     let w = writer(tr, def, result);
-    let (row_labels, col_labels) = axis_labels(tr, def, result);
+    let (row_labels, col_labels) = axis_labels(tr, schema, def, result);
     #[allow(clippy::cast_precision_loss)]
     let count_title = |f: &Figures| tr.t1("reports-records", "count", f.count as f64);
     let figure = |f: &Figures, text: String, row: Option<usize>, col: Option<usize>| Figure {
@@ -660,16 +713,8 @@ fn fill(tr: &Tr, page: &mut ReportsPage, def: &ObjectDef, result: &ReportResult)
     let measured = w.func != MeasureFn::Count;
     page.shown = true;
     page.empty = result.total.count == 0;
-    page.corner = result
-        .spec
-        .groups
-        .first()
-        .and_then(|g| {
-            groupable_fields(def)
-                .into_iter()
-                .find(|f| f.name == g.field)
-                .map(|f| group_label(tr, def, &f))
-        })
+    page.corner = (result.spec.groups.first())
+        .and_then(|g| grouping_name(tr, schema, def, &g.field))
         .unwrap_or_default();
     let count_and_measure = |f: &Figures, row: Option<usize>| {
         #[allow(clippy::cast_precision_loss)]
@@ -866,7 +911,7 @@ pub struct SaveReport {
 pub async fn save(Posted { ui, form }: Posted<SaveReport>) -> PageResult {
     let choices = Choices::of_query(&ui, &query_pairs(&form.query));
     let def = ui.object(&choices.object).or_not_found(&ui)?;
-    let spec = choices.spec(&ui.tr, &def).ok().or_not_found(&ui)?;
+    let spec = choices.spec(&ui.tr, &ui.schema, &def).ok().or_not_found(&ui)?;
     let (crm, who) = (&ui.authed.crm, &ui.authed.principal);
     let shared = form.shared.as_deref() == Some("on");
     let id = form.id.filter(|i| !i.is_empty());
@@ -941,18 +986,23 @@ pub async fn export(ui: Ui, Query(q): Query<Pairs>) -> PageResult {
         .or_not_found(&ui)?;
     let choices = Choices::of_query(&ui, &q);
     let def = ui.object(&choices.object).or_not_found(&ui)?;
-    let spec = choices.spec(&ui.tr, &def).ok().or_not_found(&ui)?;
+    let spec = choices.spec(&ui.tr, &ui.schema, &def).ok().or_not_found(&ui)?;
     let result = (ui.authed.crm.run_report(&ui.authed.principal, &spec).await)
         .or_forbidden_else(&ui, |e| crate::problem::ApiError(e).into_response())?;
-    let file = sheet_file(&sheet_rows(&ui.tr, &def, &result), format)
+    let file = sheet_file(&sheet_rows(&ui.tr, &ui.schema, &def, &result), format)
         .or_forbidden_else(&ui, |e| crate::problem::ApiError(e).into_response())?;
     let name = format!("report-{}", def.name);
     Ok(crate::api::imports::file_response(file.into(), format, &name))
 }
 
 /// The sheet of a result, its groups and words in the reader's language.
-pub(crate) fn sheet_rows(tr: &Tr, def: &ObjectDef, result: &ReportResult) -> Vec<Vec<anchora_core::export::Cell>> {
-    let (row_labels, col_labels) = axis_labels(tr, def, result);
+pub(crate) fn sheet_rows(
+    tr: &Tr,
+    schema: &Schema,
+    def: &ObjectDef,
+    result: &ReportResult,
+) -> Vec<Vec<anchora_core::export::Cell>> {
+    let (row_labels, col_labels) = axis_labels(tr, schema, def, result);
     let words = SheetWords {
         count: tr.t("reports-count"),
         measure: (result.spec.measure.func != MeasureFn::Count).then(|| measure_name(tr, def, result)),
@@ -985,5 +1035,10 @@ mod tests {
         let rows = rows_of_filter(&two).unwrap();
         assert_eq!(rows[1].value, "5");
         assert!(rows_of_filter(&json!({"or": [one]})).is_none());
+        let related = json!({"and": [one, {"field": "company.city", "op": "eq", "value": "Malmö"}]});
+        assert!(
+            rows_of_filter(&related).is_none(),
+            "kept whole as the report's own filter"
+        );
     }
 }

@@ -112,6 +112,51 @@ pub async fn browser_report_builder_two_groupings_save_and_drill(h: H) {
     b.css("#report-filter-note a").await.click().await.unwrap();
     b.wait_for("Won A").await;
     assert!(!b.source().await.contains("report-filter-note"));
+
+    // Deals by their company's city: offered under the relation, Malmö one city however
+    // written, and its figure opens exactly its deals.
+    for (company, city, deal) in [
+        ("Ærø Shipping", "Malmö", "Ærø ferry"),
+        ("Öberg AB", "MALMÖ", "Öberg steel"),
+        ("Núñez SL", "Lund", "Núñez olives"),
+    ] {
+        let c = h
+            .post("/api/v1/records/company", json!({"name": company, "city": city}))
+            .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+        let r = h
+            .post(
+                "/api/v1/records/deal",
+                json!({"name": deal, "stage": "lead", "company": c.body["id"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    b.go("/reports?object=deal&g1=stage").await;
+    b.wait_for("id=\"report-form\"").await;
+    let form = b.source().await;
+    assert!(
+        form.contains("<optgroup label=\"Company\">"),
+        "related fields under their relation"
+    );
+    choose(&b, "r-g1", "company.city").await;
+    choose(&b, "r-m", "count").await;
+    choose(&b, "r-chart", "bar").await;
+    b.by_id("report-run").await.click().await.unwrap();
+    b.wait_for("<th scope=\"col\">Company › City</th>").await;
+    b.driver
+        .find(By::XPath("//table[@id='report-table']//tr[th[contains(., 'MALM')]]//a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("id=\"report-filter-note\"").await;
+    let list = b.source().await;
+    assert!(list.contains("Ærø ferry") && list.contains("Öberg steel"));
+    for other in ["Núñez olives", "Won A", "Lead B"] {
+        assert!(!list.contains(other), "{other} is not in Malmö");
+    }
     b.quit().await;
     let _ = bo;
 }

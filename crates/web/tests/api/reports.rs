@@ -183,3 +183,69 @@ pub async fn forecast_and_quotas_over_http(h: H) {
         .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
 }
+
+/// A report grouped by a related record's field (`company.city`) over HTTP: its groups, the
+/// filter of each listing exactly its deals through the records endpoint, and a mistake in the
+/// related field named by its place.
+pub async fn reports_group_by_a_related_records_field_over_http(h: H) {
+    let mut ids = Vec::new();
+    for (name, city) in [
+        ("Ærø Shipping", "Malmö"),
+        ("Müller GmbH", "MALMÖ"),
+        ("Núñez SL", "Lund"),
+    ] {
+        let r = h
+            .post("/api/v1/records/company", json!({"name": name, "city": city}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    for (name, company) in [
+        ("Öberg ferry", Some(&ids[0])),
+        ("Müller beer", Some(&ids[1])),
+        ("Núñez olives", Some(&ids[2])),
+        ("Nobody's", None),
+    ] {
+        let mut body = json!({"name": name, "stage": "lead"});
+        if let Some(c) = company {
+            body["company"] = json!(c);
+        }
+        let r = h.post("/api/v1/records/deal", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let run = h
+        .post(
+            "/api/v1/reports/run",
+            json!({"object": "deal", "groups": [{"field": "company.city"}]}),
+        )
+        .await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.body);
+    let rows = run.body["rows"].as_array().unwrap();
+    let counts: Vec<i64> = rows.iter().map(|r| r["figures"]["count"].as_i64().unwrap()).collect();
+    assert_eq!(counts, [1, 2, 1], "Lund, Malmö however written, none");
+    assert_eq!(rows[1]["value"]["kind"], "text");
+    assert_eq!(rows[2]["value"], json!({"kind": "none"}));
+    assert_eq!(rows[1]["filter"]["field"], "company.city");
+    for (row, expected) in [(1, 2), (2, 1)] {
+        let filter = rows[row]["filter"].to_string();
+        let listed = h
+            .get(&format!("/api/v1/records/deal?filter={}", super::enc(&filter)))
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        assert_eq!(listed.body["data"].as_array().unwrap().len(), expected, "{filter}");
+    }
+
+    let bad = h
+        .post(
+            "/api/v1/reports/run",
+            json!({"object": "deal", "groups": [{"field": "company.nope"}]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(bad.body["errors"][0]["field"], "groups[0].field");
+    assert!(
+        bad.body["errors"][0]["message"].as_str().unwrap().contains("company"),
+        "{}",
+        bad.body
+    );
+}

@@ -216,15 +216,26 @@ fn add_object(doc: &mut Doc, object: &ObjectDef) {
     // A value a record refuses is reported in that record's result (200), so the request takes
     // any fields.
     let set = json!({"type": "object", "description": "the fields to set, as a change takes them (without version); a value a record refuses is reported in its result"});
-    let filterable: Vec<&str> = object
+    let mut filterable: Vec<String> = object
         .active_fields()
         .filter(|f| f.filterable)
-        .map(|f| f.name.as_str())
+        .map(|f| f.name.clone())
         .collect();
+    // A related record's fields, one hop away: `company.city`.
+    for relation in object.active_fields().filter(|f| f.field_type == FieldType::Relation) {
+        if let Ok((relation, target)) = anchora_core::filter::relation_target(doc.schema, object, &relation.name) {
+            let fields = target.active_fields().filter(|f| f.filterable).map(|f| f.name.clone());
+            let system = ["owner", "created_by", "created_at", "updated_at"]
+                .into_iter()
+                .filter(|n| target.field(n).is_none())
+                .map(String::from);
+            filterable.extend(fields.chain(system).map(|f| format!("{}.{f}", relation.name)));
+        }
+    }
     let filter = doc.named(
         &format!("{name}Filter"),
         json!({
-            "description": format!("A filter on {}: a leaf {{field, op, value}}, or {{and: [...]}}, {{or: [...]}}, {{not: {{...}}}}; the op must suit the field's type and the value the op (else 400 invalid_filter). Text compares ignoring case.", object.label_plural),
+            "description": format!("A filter on {}: a leaf {{field, op, value}}, or {{and: [...]}}, {{or: [...]}}, {{not: {{...}}}}; the op must suit the field's type and the value the op (else 400 invalid_filter). Text compares ignoring case. A leaf's field may be a related record's, one relation away (`company.city`): it holds when the relation points at a live record you may see whose field matches; `ne` and `is_empty` hold for records without one.", object.label_plural),
             "oneOf": [
                 {"type": "object", "required": ["field", "op"], "additionalProperties": false,
                  "properties": {"field": {"enum": filterable}, "op": {"enum": anchora_core::filter::Op::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>()}, "value": {}}},

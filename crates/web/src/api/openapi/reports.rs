@@ -8,7 +8,7 @@ const TAG: &str = "Reports";
 fn spec_schema(names: &[String]) -> Json {
     let grouping = strict(
         &["field"],
-        json!({"field": {"type": "string", "description": "a field, owner, created_by, created_at, updated_at, or team (the owner's)"},
+        json!({"field": {"type": "string", "description": "a field, owner, created_by, created_at, updated_at, or team (the owner's); or a related record's field one relation away, as relation.field (company.city on deals, company.owner too): a record whose related record is missing, in the trash or one you may not see counts under none"},
             "bucket": or_null(json!({"type": "string", "enum": ["day", "week", "month", "quarter", "year", null],
                 "description": "for dates: the period counted by (month when left out); weeks are ISO weeks"}))}),
     );
