@@ -1520,3 +1520,104 @@ dashboards-dashboard = Dashboard
 dashboards-new-option = Et nyt dashboard
 dashboards-new-name-label = Navn på et nyt dashboard
 dashboards-add-to-button = Tilføj til dashboard
+
+# Adoption pages (issue 22)
+nav-adoption = Brug
+adoption-title = Brug
+adoption-settings = Vægte og regler
+adoption-count-now = Tæl nu
+adoption-measured-title = Hvad der måles
+adoption-measured-what = For hver person og dag tæller Anchora logins, poster oprettet og ændret, aktiviteter registreret og markeret som udført samt salgsmuligheder flyttet til en anden fase. Kun disse daglige tal gemmes: intet om hvad der blev skrevet, hvilke poster eller tidspunktet på dagen.
+adoption-measured-who = Dine tal ses af dig selv, lederen af dit team og administratorer, ingen andre.
+adoption-measured-score = Scoren (0–100) sammenligner de seneste 28 dage med medianen i personens eget team på tre områder: adgang (aktive dage, seneste login), proces (poster, aktiviteter, opdaterede salgsmuligheder) og kvalitet (datakvaliteten i de poster, de ejer, salgsmuligheder der er gået i stå). Vægte nu: adgang { $access }, proces { $process }, kvalitet { $quality }.
+adoption-counted-through = Talt til og med { $date }; dagens tal følger hver time.
+adoption-not-counted = Der er ikke talt noget endnu. Brugen tælles hver time, og en administrator kan tælle nu.
+adoption-support-title = Har brug for støtte
+adoption-support-intro = Disse personer falder ind under en regel for svag brug. Når du planlægger ekstra støtte, får superbrugeren i deres team en opfølgningsopgave med forfald i dag.
+adoption-name = Navn
+adoption-team = Team
+adoption-why = Hvorfor
+adoption-support = Støtte
+adoption-support-planned = Støtte planlagt
+adoption-open-task = Åbn opgaven
+adoption-plan-support = Planlæg ekstra støtte
+adoption-people = { $count ->
+    [one] Én person
+   *[other] { $count } personer, svageste først
+}
+adoption-score = Score
+adoption-access = Adgang
+adoption-process = Proces
+adoption-quality = Kvalitet
+adoption-active-days = Aktive dage
+adoption-last-sign-in = Seneste login
+adoption-last-active = Senest aktiv
+adoption-trend = Udvikling
+adoption-trend-label = Score, seneste 8 uger
+adoption-weak-tag = Har brug for støtte
+adoption-teams-title = Gennemsnitlig score pr. team, uge for uge
+adoption-trend-table = De samme tal som tabel
+adoption-organisation = Hele organisationen
+adoption-no-team = Intet team
+adoption-weak-no-sign-in = { $count ->
+    [one] Intet login i { $count } dag
+   *[other] Intet login i { $count } dage
+}
+adoption-weak-never = Har aldrig logget ind
+adoption-weak-below = { $count ->
+    [one] Under halvdelen af teamets median i { $count } uge
+   *[other] Under halvdelen af teamets median i { $count } uger
+}
+adoption-days-ago = { $count ->
+    [0] I dag
+    [one] I går
+   *[other] For { $count } dage siden
+}
+adoption-never = Aldrig
+adoption-planned-key-user = Ekstra støtte planlagt for { $user }: { $key }, superbruger i teamet, har fået en opfølgningsopgave med forfald i dag.
+adoption-planned-no-key-user = Ekstra støtte planlagt for { $user }. Teamet har ingen superbruger, så opfølgningsopgaven er din; en administrator kan gøre en i teamet til superbruger.
+adoption-support-subject = Ekstra støtte til { $name }
+adoption-back = Alle personer
+adoption-figure = Mål
+adoption-against-team = Sammenlignet med teamet
+adoption-median = Teamets median
+adoption-records = Poster oprettet eller ændret
+adoption-activities = Aktiviteter registreret eller udført
+adoption-deal-updates = Opdaterede salgsmuligheder
+adoption-data-quality = Datakvalitet i deres poster
+adoption-stale = Åbne salgsmuligheder urørt i 30 dage
+adoption-score-by-week = Score, uge for uge
+adoption-day-by-day = Dag for dag
+adoption-day-by-day-hint = Hver søjle er en dags arbejde: poster oprettet og ændret, aktiviteter udført, salgsmuligheder flyttet. En prik markerer en dag med login.
+adoption-nothing-counted = Der blev ikke talt noget i disse otte uger.
+adoption-nothing = intet talt
+adoption-actions = Udført arbejde
+adoption-signed-in = Logget ind
+adoption-week-of = Ugen fra
+adoption-window = Seneste 28 dage: { $from } – { $to }
+adoption-metric-sign-in = Logins
+adoption-metric-created = Poster oprettet
+adoption-metric-updated = Poster ændret
+adoption-metric-completed = Aktiviteter udført
+adoption-metric-moved = Salgsmuligheder flyttet
+adoption-settings-title = Brug: vægte og regler
+adoption-settings-intro = Hvordan brugsscoren vægtes, og hvornår nogen regnes for at have brug for ekstra støtte. Ændringer gælder alle scorer med det samme.
+adoption-settings-saved = Gemt. Alle scorer og regler bruger de nye værdier nu.
+adoption-settings-mistakes = Nogle værdier skal rettes; se de markerede felter.
+adoption-weights = Hvor meget hvert område vejer
+adoption-weights-hint = 0–100 hver, mindst én over 0. Et område uden tal for en person udelades af deres score.
+adoption-access-hint = Aktive dage og hvor nyligt det seneste login var.
+adoption-process-hint = Poster, aktiviteter og opdaterede salgsmuligheder.
+adoption-quality-hint = Datakvaliteten i deres poster, salgsmuligheder der er gået i stå.
+adoption-rules = Hvornår nogen har brug for ekstra støtte
+adoption-rule-no-sign-in = Så mange dage uden login
+adoption-rule-no-sign-in-hint = 1–365. En ny bruger får lige så lang tid fra den dag, kontoen blev oprettet.
+adoption-rule-below = Så mange uger i træk under halvdelen af teamets median
+adoption-rule-below-hint = 1–8. Poster, aktiviteter og opdaterede salgsmuligheder, uge for uge.
+adoption-settings-save = Gem vægte og regler
+adoption-weight-bad = Skriv et heltal fra 0 til 100.
+adoption-weights-zero = Mindst ét område skal veje mere end 0.
+adoption-days-bad = Skriv et helt antal dage fra 1 til 365.
+adoption-weeks-bad = Skriv et helt antal uger fra 1 til 8.
+job-kind-usage-measure = Optælling af brug
+job-phase-counting = Tæller dage

@@ -1520,3 +1520,104 @@ dashboards-dashboard = Dashboard
 dashboards-new-option = Ein neues Dashboard
 dashboards-new-name-label = Name eines neuen Dashboards
 dashboards-add-to-button = Zum Dashboard hinzufügen
+
+# Adoption pages (issue 22)
+nav-adoption = Nutzung
+adoption-title = Nutzung
+adoption-settings = Gewichte und Regeln
+adoption-count-now = Jetzt zählen
+adoption-measured-title = Was gemessen wird
+adoption-measured-what = Für jede Person und jeden Tag zählt Anchora Anmeldungen, angelegte und geänderte Datensätze, erfasste und erledigte Aktivitäten sowie Verkaufschancen, die in eine andere Phase verschoben wurden. Gespeichert werden nur diese Tageszahlen: nichts darüber, was geschrieben wurde, welche Datensätze oder zu welcher Uhrzeit.
+adoption-measured-who = Ihre Zahlen sehen Sie selbst, die Leitung Ihres Teams und Administratoren, sonst niemand.
+adoption-measured-score = Der Wert (0–100) vergleicht die letzten 28 Tage mit dem Median des eigenen Teams in drei Bereichen: Zugang (aktive Tage, letzte Anmeldung), Prozess (Datensätze, Aktivitäten, aktualisierte Verkaufschancen) und Qualität (Datenqualität der eigenen Datensätze, liegen gebliebene Verkaufschancen). Aktuelle Gewichte: Zugang { $access }, Prozess { $process }, Qualität { $quality }.
+adoption-counted-through = Gezählt bis einschließlich { $date }; die Zahlen von heute folgen stündlich.
+adoption-not-counted = Bisher wurde nichts gezählt. Die Nutzung wird stündlich gezählt; ein Administrator kann sofort zählen lassen.
+adoption-support-title = Braucht Unterstützung
+adoption-support-intro = Diese Personen fallen unter eine Regel für schwache Nutzung. Wer zusätzliche Unterstützung plant, gibt dem Key-User ihres Teams eine Folgeaufgabe, heute fällig.
+adoption-name = Name
+adoption-team = Team
+adoption-why = Grund
+adoption-support = Unterstützung
+adoption-support-planned = Unterstützung geplant
+adoption-open-task = Aufgabe öffnen
+adoption-plan-support = Zusätzliche Unterstützung planen
+adoption-people = { $count ->
+    [one] Eine Person
+   *[other] { $count } Personen, die schwächsten zuerst
+}
+adoption-score = Wert
+adoption-access = Zugang
+adoption-process = Prozess
+adoption-quality = Qualität
+adoption-active-days = Aktive Tage
+adoption-last-sign-in = Letzte Anmeldung
+adoption-last-active = Zuletzt aktiv
+adoption-trend = Verlauf
+adoption-trend-label = Wert, letzte 8 Wochen
+adoption-weak-tag = Braucht Unterstützung
+adoption-teams-title = Durchschnittlicher Wert je Team, Woche für Woche
+adoption-trend-table = Dieselben Zahlen als Tabelle
+adoption-organisation = Gesamte Organisation
+adoption-no-team = Kein Team
+adoption-weak-no-sign-in = { $count ->
+    [one] Seit { $count } Tag nicht angemeldet
+   *[other] Seit { $count } Tagen nicht angemeldet
+}
+adoption-weak-never = Nie angemeldet
+adoption-weak-below = { $count ->
+    [one] Seit { $count } Woche unter dem halben Team-Median
+   *[other] Seit { $count } Wochen unter dem halben Team-Median
+}
+adoption-days-ago = { $count ->
+    [0] Heute
+    [one] Gestern
+   *[other] Vor { $count } Tagen
+}
+adoption-never = Nie
+adoption-planned-key-user = Zusätzliche Unterstützung für { $user } geplant: { $key }, Key-User des Teams, hat eine Folgeaufgabe erhalten, heute fällig.
+adoption-planned-no-key-user = Zusätzliche Unterstützung für { $user } geplant. Das Team hat keinen Key-User, daher liegt die Folgeaufgabe bei Ihnen; ein Administrator kann jemanden im Team zum Key-User machen.
+adoption-support-subject = Zusätzliche Unterstützung für { $name }
+adoption-back = Alle Personen
+adoption-figure = Kennzahl
+adoption-against-team = Im Vergleich zum Team
+adoption-median = Team-Median
+adoption-records = Angelegte oder geänderte Datensätze
+adoption-activities = Erfasste oder erledigte Aktivitäten
+adoption-deal-updates = Aktualisierte Verkaufschancen
+adoption-data-quality = Datenqualität der eigenen Datensätze
+adoption-stale = Offene Verkaufschancen, seit 30 Tagen unberührt
+adoption-score-by-week = Wert, Woche für Woche
+adoption-day-by-day = Tag für Tag
+adoption-day-by-day-hint = Jeder Balken ist die Arbeit eines Tages: angelegte und geänderte Datensätze, erledigte Aktivitäten, verschobene Verkaufschancen. Ein Punkt markiert einen Tag mit Anmeldung.
+adoption-nothing-counted = In diesen acht Wochen wurde nichts gezählt.
+adoption-nothing = nichts gezählt
+adoption-actions = Erledigte Arbeit
+adoption-signed-in = Angemeldet
+adoption-week-of = Woche ab
+adoption-window = Letzte 28 Tage: { $from } – { $to }
+adoption-metric-sign-in = Anmeldungen
+adoption-metric-created = Datensätze angelegt
+adoption-metric-updated = Datensätze geändert
+adoption-metric-completed = Aktivitäten erledigt
+adoption-metric-moved = Verkaufschancen verschoben
+adoption-settings-title = Nutzung: Gewichte und Regeln
+adoption-settings-intro = Wie der Nutzungswert gewichtet wird und wann jemand zusätzliche Unterstützung braucht. Änderungen gelten sofort für alle Werte.
+adoption-settings-saved = Gespeichert. Alle Werte und Regeln verwenden jetzt die neuen Einstellungen.
+adoption-settings-mistakes = Einige Werte müssen korrigiert werden; siehe die markierten Felder.
+adoption-weights = Wie viel jeder Bereich zählt
+adoption-weights-hint = Je 0–100, mindestens einer über 0. Ein Bereich ohne Zahlen für eine Person bleibt bei ihrem Wert außen vor.
+adoption-access-hint = Aktive Tage und wie kurz die letzte Anmeldung zurückliegt.
+adoption-process-hint = Datensätze, Aktivitäten und aktualisierte Verkaufschancen.
+adoption-quality-hint = Datenqualität der eigenen Datensätze, liegen gebliebene Verkaufschancen.
+adoption-rules = Wann jemand zusätzliche Unterstützung braucht
+adoption-rule-no-sign-in = So viele Tage ohne Anmeldung
+adoption-rule-no-sign-in-hint = 1–365. Neue Benutzer haben ab dem Tag, an dem ihr Konto angelegt wurde, genauso lange Zeit.
+adoption-rule-below = So viele Wochen in Folge unter dem halben Team-Median
+adoption-rule-below-hint = 1–8. Datensätze, Aktivitäten und aktualisierte Verkaufschancen, Woche für Woche.
+adoption-settings-save = Gewichte und Regeln speichern
+adoption-weight-bad = Geben Sie eine ganze Zahl von 0 bis 100 ein.
+adoption-weights-zero = Mindestens ein Bereich muss mehr als 0 zählen.
+adoption-days-bad = Geben Sie eine ganze Zahl von Tagen von 1 bis 365 ein.
+adoption-weeks-bad = Geben Sie eine ganze Zahl von Wochen von 1 bis 8 ein.
+job-kind-usage-measure = Nutzung zählen
+job-phase-counting = Tage werden gezählt

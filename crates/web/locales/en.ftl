@@ -1520,3 +1520,104 @@ dashboards-dashboard = Dashboard
 dashboards-new-option = A new dashboard
 dashboards-new-name-label = Name of a new dashboard
 dashboards-add-to-button = Add to dashboard
+
+# Adoption pages (issue 22)
+nav-adoption = Adoption
+adoption-title = Adoption
+adoption-settings = Weights and rules
+adoption-count-now = Count now
+adoption-measured-title = What is measured
+adoption-measured-what = For each person and day, Anchora counts sign-ins, records created and changed, activities logged and marked done, and deals moved to another stage. Only these daily counts are kept: nothing about what was written, which records, or the time of day.
+adoption-measured-who = Your figures are seen by you, the lead of your team and administrators, nobody else.
+adoption-measured-score = The score (0–100) compares the last 28 days with the median of the person's own team in three tiers: access (active days, last sign-in), process (records, activities, deal updates) and quality (data quality of the records they own, deals left untouched). Weights now: access { $access }, process { $process }, quality { $quality }.
+adoption-counted-through = Counted through { $date }; today's figures follow every hour.
+adoption-not-counted = Nothing has been counted yet. Usage is counted every hour, and an administrator can count it now.
+adoption-support-title = Needs extra support
+adoption-support-intro = These people fall under a rule for weak usage. Planning extra support gives the key user of their team a follow-up task, due today.
+adoption-name = Name
+adoption-team = Team
+adoption-why = Why
+adoption-support = Support
+adoption-support-planned = Support planned
+adoption-open-task = Open the task
+adoption-plan-support = Plan extra support
+adoption-people = { $count ->
+    [one] One person
+   *[other] { $count } people, weakest first
+}
+adoption-score = Score
+adoption-access = Access
+adoption-process = Process
+adoption-quality = Quality
+adoption-active-days = Active days
+adoption-last-sign-in = Last sign-in
+adoption-last-active = Last active
+adoption-trend = Trend
+adoption-trend-label = Score, last 8 weeks
+adoption-weak-tag = Needs support
+adoption-teams-title = Average score by team, week by week
+adoption-trend-table = The same figures as a table
+adoption-organisation = Whole organisation
+adoption-no-team = No team
+adoption-weak-no-sign-in = { $count ->
+    [one] No sign-in for { $count } day
+   *[other] No sign-in for { $count } days
+}
+adoption-weak-never = Never signed in
+adoption-weak-below = { $count ->
+    [one] Below half the team's median for { $count } week
+   *[other] Below half the team's median for { $count } weeks
+}
+adoption-days-ago = { $count ->
+    [0] Today
+    [one] Yesterday
+   *[other] { $count } days ago
+}
+adoption-never = Never
+adoption-planned-key-user = Extra support planned for { $user }: { $key }, the key user of their team, has a follow-up task, due today.
+adoption-planned-no-key-user = Extra support planned for { $user }. Their team has no key user, so the follow-up task is yours; an administrator can make someone in the team a key user.
+adoption-support-subject = Extra support for { $name }
+adoption-back = All people
+adoption-figure = Figure
+adoption-against-team = Against the team
+adoption-median = Team median
+adoption-records = Records created or changed
+adoption-activities = Activities logged or done
+adoption-deal-updates = Deal updates
+adoption-data-quality = Data quality of their records
+adoption-stale = Open deals untouched for 30 days
+adoption-score-by-week = Score, week by week
+adoption-day-by-day = Day by day
+adoption-day-by-day-hint = Each bar is one day's work: records created and changed, activities done, deals moved. A dot marks a day with a sign-in.
+adoption-nothing-counted = Nothing was counted in these eight weeks.
+adoption-nothing = nothing counted
+adoption-actions = Work done
+adoption-signed-in = Signed in
+adoption-week-of = Week of
+adoption-window = Last 28 days: { $from } – { $to }
+adoption-metric-sign-in = Sign-ins
+adoption-metric-created = Records created
+adoption-metric-updated = Records changed
+adoption-metric-completed = Activities done
+adoption-metric-moved = Deals moved
+adoption-settings-title = Adoption: weights and rules
+adoption-settings-intro = How the adoption score is weighed, and when someone counts as needing extra support. Changes apply to every score at once.
+adoption-settings-saved = Saved. Every score and rule uses the new values now.
+adoption-settings-mistakes = Some values need fixing; see the marked fields.
+adoption-weights = How much each tier weighs
+adoption-weights-hint = 0–100 each, at least one above 0. A tier without figures for a person is left out of their score.
+adoption-access-hint = Active days and how recently they signed in.
+adoption-process-hint = Records, activities and deal updates.
+adoption-quality-hint = Data quality of their records, deals left untouched.
+adoption-rules = When someone needs extra support
+adoption-rule-no-sign-in = No sign-in for this many days
+adoption-rule-no-sign-in-hint = 1–365. A new user gets as long from the day their account was made.
+adoption-rule-below = Below half the team's median this many weeks running
+adoption-rule-below-hint = 1–8. Records, activities and deal updates, week by week.
+adoption-settings-save = Save weights and rules
+adoption-weight-bad = Write a whole number from 0 to 100.
+adoption-weights-zero = At least one tier must weigh more than 0.
+adoption-days-bad = Write a whole number of days from 1 to 365.
+adoption-weeks-bad = Write a whole number of weeks from 1 to 8.
+job-kind-usage-measure = Counting usage
+job-phase-counting = Counting days

@@ -1520,3 +1520,104 @@ dashboards-dashboard = Panel
 dashboards-new-option = Un panel nuevo
 dashboards-new-name-label = Nombre de un panel nuevo
 dashboards-add-to-button = Añadir al panel
+
+# Adoption pages (issue 22)
+nav-adoption = Uso
+adoption-title = Uso
+adoption-settings = Pesos y reglas
+adoption-count-now = Contar ahora
+adoption-measured-title = Qué se mide
+adoption-measured-what = Por cada persona y día, Anchora cuenta los inicios de sesión, los registros creados y modificados, las actividades registradas y marcadas como hechas, y las oportunidades que pasan a otra etapa. Solo se guardan estos recuentos diarios: nada de lo que se escribió, de qué registros ni de la hora del día.
+adoption-measured-who = Sus cifras las ve usted, el responsable de su equipo y los administradores; nadie más.
+adoption-measured-score = La puntuación (0–100) compara los últimos 28 días con la mediana del propio equipo de la persona en tres niveles: acceso (días activos, último inicio de sesión), proceso (registros, actividades, oportunidades actualizadas) y calidad (calidad de los datos de sus registros, oportunidades estancadas). Pesos actuales: acceso { $access }, proceso { $process }, calidad { $quality }.
+adoption-counted-through = Contado hasta el { $date } inclusive; las cifras de hoy se añaden cada hora.
+adoption-not-counted = Aún no se ha contado nada. El uso se cuenta cada hora, y un administrador puede contarlo ahora.
+adoption-support-title = Necesita apoyo
+adoption-support-intro = Estas personas caen bajo una regla de uso bajo. Planificar apoyo adicional da al usuario clave de su equipo una tarea de seguimiento con vencimiento hoy.
+adoption-name = Nombre
+adoption-team = Equipo
+adoption-why = Motivo
+adoption-support = Apoyo
+adoption-support-planned = Apoyo planificado
+adoption-open-task = Abrir la tarea
+adoption-plan-support = Planificar apoyo adicional
+adoption-people = { $count ->
+    [one] Una persona
+   *[other] { $count } personas, de menor a mayor puntuación
+}
+adoption-score = Puntuación
+adoption-access = Acceso
+adoption-process = Proceso
+adoption-quality = Calidad
+adoption-active-days = Días activos
+adoption-last-sign-in = Último inicio de sesión
+adoption-last-active = Última actividad
+adoption-trend = Tendencia
+adoption-trend-label = Puntuación, últimas 8 semanas
+adoption-weak-tag = Necesita apoyo
+adoption-teams-title = Puntuación media por equipo, semana a semana
+adoption-trend-table = Las mismas cifras en una tabla
+adoption-organisation = Toda la organización
+adoption-no-team = Sin equipo
+adoption-weak-no-sign-in = { $count ->
+    [one] Sin iniciar sesión desde hace { $count } día
+   *[other] Sin iniciar sesión desde hace { $count } días
+}
+adoption-weak-never = Nunca ha iniciado sesión
+adoption-weak-below = { $count ->
+    [one] Por debajo de la mitad de la mediana del equipo durante { $count } semana
+   *[other] Por debajo de la mitad de la mediana del equipo durante { $count } semanas
+}
+adoption-days-ago = { $count ->
+    [0] Hoy
+    [one] Ayer
+   *[other] Hace { $count } días
+}
+adoption-never = Nunca
+adoption-planned-key-user = Apoyo adicional planificado para { $user }: { $key }, usuario clave del equipo, tiene una tarea de seguimiento con vencimiento hoy.
+adoption-planned-no-key-user = Apoyo adicional planificado para { $user }. Su equipo no tiene usuario clave, así que la tarea de seguimiento es suya; un administrador puede nombrar usuario clave a alguien del equipo.
+adoption-support-subject = Apoyo adicional para { $name }
+adoption-back = Todas las personas
+adoption-figure = Cifra
+adoption-against-team = Frente al equipo
+adoption-median = Mediana del equipo
+adoption-records = Registros creados o modificados
+adoption-activities = Actividades registradas o hechas
+adoption-deal-updates = Oportunidades actualizadas
+adoption-data-quality = Calidad de los datos de sus registros
+adoption-stale = Oportunidades abiertas sin tocar en 30 días
+adoption-score-by-week = Puntuación, semana a semana
+adoption-day-by-day = Día a día
+adoption-day-by-day-hint = Cada barra es el trabajo de un día: registros creados y modificados, actividades hechas, oportunidades movidas. Un punto marca un día con inicio de sesión.
+adoption-nothing-counted = No se contó nada en estas ocho semanas.
+adoption-nothing = nada contado
+adoption-actions = Trabajo hecho
+adoption-signed-in = Inició sesión
+adoption-week-of = Semana del
+adoption-window = Últimos 28 días: { $from } – { $to }
+adoption-metric-sign-in = Inicios de sesión
+adoption-metric-created = Registros creados
+adoption-metric-updated = Registros modificados
+adoption-metric-completed = Actividades hechas
+adoption-metric-moved = Oportunidades movidas
+adoption-settings-title = Uso: pesos y reglas
+adoption-settings-intro = Cómo se pondera la puntuación de uso y cuándo alguien necesita apoyo adicional. Los cambios se aplican a todas las puntuaciones de inmediato.
+adoption-settings-saved = Guardado. Todas las puntuaciones y reglas usan ya los nuevos valores.
+adoption-settings-mistakes = Hay valores que corregir; vea los campos marcados.
+adoption-weights = Cuánto pesa cada nivel
+adoption-weights-hint = 0–100 cada uno, al menos uno por encima de 0. Un nivel sin cifras para una persona se deja fuera de su puntuación.
+adoption-access-hint = Días activos y cuán reciente fue su último inicio de sesión.
+adoption-process-hint = Registros, actividades y oportunidades actualizadas.
+adoption-quality-hint = Calidad de los datos de sus registros, oportunidades estancadas.
+adoption-rules = Cuándo alguien necesita apoyo adicional
+adoption-rule-no-sign-in = Días sin iniciar sesión
+adoption-rule-no-sign-in-hint = 1–365. Un usuario nuevo dispone del mismo plazo desde el día en que se creó su cuenta.
+adoption-rule-below = Semanas seguidas por debajo de la mitad de la mediana del equipo
+adoption-rule-below-hint = 1–8. Registros, actividades y oportunidades actualizadas, semana a semana.
+adoption-settings-save = Guardar pesos y reglas
+adoption-weight-bad = Escriba un número entero de 0 a 100.
+adoption-weights-zero = Al menos un nivel debe pesar más de 0.
+adoption-days-bad = Escriba un número entero de días de 1 a 365.
+adoption-weeks-bad = Escriba un número entero de semanas de 1 a 8.
+job-kind-usage-measure = Recuento de uso
+job-phase-counting = Contando días

@@ -1520,3 +1520,104 @@ dashboards-dashboard = Översikt
 dashboards-new-option = En ny översikt
 dashboards-new-name-label = Namn på en ny översikt
 dashboards-add-to-button = Lägg till i översikt
+
+# Adoption pages (issue 22)
+nav-adoption = Användning
+adoption-title = Användning
+adoption-settings = Vikter och regler
+adoption-count-now = Räkna nu
+adoption-measured-title = Vad som mäts
+adoption-measured-what = För varje person och dag räknar Anchora inloggningar, poster som skapats och ändrats, aktiviteter som loggats och markerats som klara och affärer som flyttats till ett annat steg. Bara de dagliga antalen sparas: inget om vad som skrevs, vilka poster eller vilken tid på dagen.
+adoption-measured-who = Dina siffror ser du själv, ledaren för ditt team och administratörer, ingen annan.
+adoption-measured-score = Poängen (0–100) jämför de senaste 28 dagarna med medianen i personens eget team i tre delar: åtkomst (aktiva dagar, senaste inloggning), process (poster, aktiviteter, uppdaterade affärer) och kvalitet (datakvaliteten i posterna de äger, affärer som blivit liggande). Vikter nu: åtkomst { $access }, process { $process }, kvalitet { $quality }.
+adoption-counted-through = Räknat till och med { $date }; dagens siffror följer varje timme.
+adoption-not-counted = Inget har räknats ännu. Användningen räknas varje timme, och en administratör kan räkna nu.
+adoption-support-title = Behöver stöd
+adoption-support-intro = De här personerna faller under en regel för svag användning. Att planera extra stöd ger superanvändaren i deras team en uppföljningsuppgift med förfallodag i dag.
+adoption-name = Namn
+adoption-team = Team
+adoption-why = Varför
+adoption-support = Stöd
+adoption-support-planned = Stöd planerat
+adoption-open-task = Öppna uppgiften
+adoption-plan-support = Planera extra stöd
+adoption-people = { $count ->
+    [one] En person
+   *[other] { $count } personer, svagast först
+}
+adoption-score = Poäng
+adoption-access = Åtkomst
+adoption-process = Process
+adoption-quality = Kvalitet
+adoption-active-days = Aktiva dagar
+adoption-last-sign-in = Senaste inloggning
+adoption-last-active = Senast aktiv
+adoption-trend = Trend
+adoption-trend-label = Poäng, senaste 8 veckorna
+adoption-weak-tag = Behöver stöd
+adoption-teams-title = Genomsnittlig poäng per team, vecka för vecka
+adoption-trend-table = Samma siffror som tabell
+adoption-organisation = Hela organisationen
+adoption-no-team = Inget team
+adoption-weak-no-sign-in = { $count ->
+    [one] Ingen inloggning på { $count } dag
+   *[other] Ingen inloggning på { $count } dagar
+}
+adoption-weak-never = Har aldrig loggat in
+adoption-weak-below = { $count ->
+    [one] Under halva teamets median i { $count } vecka
+   *[other] Under halva teamets median i { $count } veckor
+}
+adoption-days-ago = { $count ->
+    [0] I dag
+    [one] I går
+   *[other] För { $count } dagar sedan
+}
+adoption-never = Aldrig
+adoption-planned-key-user = Extra stöd planerat för { $user }: { $key }, superanvändare i teamet, har fått en uppföljningsuppgift med förfallodag i dag.
+adoption-planned-no-key-user = Extra stöd planerat för { $user }. Teamet har ingen superanvändare, så uppföljningsuppgiften är din; en administratör kan göra någon i teamet till superanvändare.
+adoption-support-subject = Extra stöd för { $name }
+adoption-back = Alla personer
+adoption-figure = Mått
+adoption-against-team = Jämfört med teamet
+adoption-median = Teamets median
+adoption-records = Poster skapade eller ändrade
+adoption-activities = Aktiviteter loggade eller klara
+adoption-deal-updates = Uppdaterade affärer
+adoption-data-quality = Datakvalitet i deras poster
+adoption-stale = Öppna affärer orörda i 30 dagar
+adoption-score-by-week = Poäng, vecka för vecka
+adoption-day-by-day = Dag för dag
+adoption-day-by-day-hint = Varje stapel är en dags arbete: poster skapade och ändrade, aktiviteter klara, affärer flyttade. En prick markerar en dag med inloggning.
+adoption-nothing-counted = Inget räknades under de här åtta veckorna.
+adoption-nothing = inget räknat
+adoption-actions = Utfört arbete
+adoption-signed-in = Inloggad
+adoption-week-of = Veckan från
+adoption-window = Senaste 28 dagarna: { $from } – { $to }
+adoption-metric-sign-in = Inloggningar
+adoption-metric-created = Poster skapade
+adoption-metric-updated = Poster ändrade
+adoption-metric-completed = Aktiviteter klara
+adoption-metric-moved = Affärer flyttade
+adoption-settings-title = Användning: vikter och regler
+adoption-settings-intro = Hur användningspoängen vägs, och när någon räknas som i behov av extra stöd. Ändringar gäller alla poäng direkt.
+adoption-settings-saved = Sparat. Alla poäng och regler använder de nya värdena nu.
+adoption-settings-mistakes = Några värden behöver rättas; se de markerade fälten.
+adoption-weights = Hur mycket varje del väger
+adoption-weights-hint = 0–100 vardera, minst en över 0. En del utan siffror för en person lämnas utanför deras poäng.
+adoption-access-hint = Aktiva dagar och hur nyligen de loggade in.
+adoption-process-hint = Poster, aktiviteter och uppdaterade affärer.
+adoption-quality-hint = Datakvaliteten i deras poster, affärer som blivit liggande.
+adoption-rules = När någon behöver extra stöd
+adoption-rule-no-sign-in = Ingen inloggning på så här många dagar
+adoption-rule-no-sign-in-hint = 1–365. En ny användare får lika lång tid från dagen kontot skapades.
+adoption-rule-below = Under halva teamets median så här många veckor i rad
+adoption-rule-below-hint = 1–8. Poster, aktiviteter och uppdaterade affärer, vecka för vecka.
+adoption-settings-save = Spara vikter och regler
+adoption-weight-bad = Skriv ett heltal från 0 till 100.
+adoption-weights-zero = Minst en del måste väga mer än 0.
+adoption-days-bad = Skriv ett helt antal dagar från 1 till 365.
+adoption-weeks-bad = Skriv ett helt antal veckor från 1 till 8.
+job-kind-usage-measure = Räknar användning
+job-phase-counting = Räknar dagar

@@ -199,6 +199,7 @@ anchora_store::on_both_databases!(
     browser_report_builder_two_groupings_save_and_drill,
     browser_dashboard_shows_a_saved_report_and_drills,
     browser_forecast_page_shows_periods_owners_and_quota,
+    browser_adoption_shows_weak_users_and_plans_support,
     consent_per_purpose_api_and_page,
     unsubscribe_links_opt_out_per_purpose,
     selections_through_the_api,
@@ -334,6 +335,10 @@ use dashboard_pages::browser_dashboard_shows_a_saved_report_and_drills;
 #[path = "api/forecast_pages.rs"]
 mod forecast_pages;
 use forecast_pages::*;
+
+#[path = "api/adoption_pages.rs"]
+mod adoption_pages;
+use adoption_pages::browser_adoption_shows_weak_users_and_plans_support;
 
 impl H {
     fn backend(&self) -> &'static str {

@@ -2,6 +2,7 @@
 //! Server-rendered (askama), every string through Fluent, state in the URL.
 
 mod admin;
+mod adoption;
 mod board;
 mod charts;
 mod consent;
@@ -106,6 +107,14 @@ pub fn router() -> Router<AppState> {
         .route("/forecast", get(forecast::forecast_page))
         .route("/forecast/quotas", post(forecast::set_quota))
         .route("/forecast/quotas/{id}/delete", post(forecast::delete_quota))
+        .route("/adoption", get(adoption::adoption_page))
+        .route("/adoption/measure", post(adoption::measure))
+        .route(
+            "/adoption/settings",
+            get(adoption::settings_form).post(adoption::save_settings),
+        )
+        .route("/adoption/users/{id}", get(adoption::user_page))
+        .route("/adoption/users/{id}/support", post(adoption::plan_support))
         .route("/home", get(home::home_page))
         .route("/projects", get(projects::projects_page).post(projects::create_project))
         .route("/projects/roles", post(projects::add_catalogue_role))
@@ -406,6 +415,7 @@ impl Ui {
             item("/reports", "nav-reports", "reports"),
             item("/dashboards", "nav-dashboards", "dashboards"),
             item("/forecast", "nav-forecast", "forecast"),
+            item("/adoption", "nav-adoption", "adoption"),
         ];
         // Selections, templates and mailings, for those who may send mass mailings.
         if p.may(Permission::MassMail, policy) {
