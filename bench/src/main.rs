@@ -6,6 +6,7 @@
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 //!        [--reuse] [--projects-only] [--imports-only] [--dedupe-only]
 //!        [--integrity-only [--baseline PATH]] [--jobs-only] [--mailings-only] [--reports-only]
+//!        [--adoption-only]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -23,6 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod adoption;
 mod dedupe;
 mod imports;
 mod integrity;
@@ -50,6 +52,7 @@ struct Args {
     jobs_only: bool,
     mailings_only: bool,
     reports_only: bool,
+    adoption_only: bool,
     /// The `anchora` binary of an earlier build, measured in the same run for comparison.
     baseline: Option<PathBuf>,
 }
@@ -68,6 +71,7 @@ fn args() -> Result<Args> {
         jobs_only: false,
         mailings_only: false,
         reports_only: false,
+        adoption_only: false,
         baseline: None,
     };
     let mut it = std::env::args().skip(1);
@@ -102,6 +106,10 @@ fn args() -> Result<Args> {
         }
         if flag == "--reports-only" {
             a.reports_only = true;
+            continue;
+        }
+        if flag == "--adoption-only" {
+            a.adoption_only = true;
             continue;
         }
         let value = it.next().context("every flag takes a value")?;
@@ -943,6 +951,10 @@ async fn main() -> Result<()> {
         }
         if args.reports_only {
             reports::bench(&args, backend, &mut report).await?;
+            continue;
+        }
+        if args.adoption_only {
+            adoption::bench(&args.dir, backend, &mut report).await?;
             continue;
         }
         if args.imports_only {

@@ -2,6 +2,7 @@
 //! No HTTP, no SQL; the outside is reached through the traits [`Store`] and [`Clock`].
 
 pub mod accounts;
+pub mod adoption;
 pub mod audit;
 pub mod auth;
 pub mod bulk;

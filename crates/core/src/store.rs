@@ -3,6 +3,7 @@
 //! `anchora-store` for SQLite and PostgreSQL. A use case names the port it needs (`use
 //! crate::views::ViewStore`) and calls it on the one store.
 
+pub use crate::adoption::AdoptionStore;
 pub use crate::audit::AuditStore;
 pub use crate::consent::ConsentStore;
 pub use crate::dashboards::DashboardStore;
@@ -48,6 +49,7 @@ pub trait Store:
     + DashboardStore
     + ReportStore
     + ForecastStore
+    + AdoptionStore
 {
 }
 
@@ -75,6 +77,7 @@ impl<T> Store for T where
         + DashboardStore
         + ReportStore
         + ForecastStore
+        + AdoptionStore
         + ?Sized
 {
 }

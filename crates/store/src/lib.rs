@@ -2,6 +2,7 @@
 //! Backend differences live in `ddl`, `search` and the value codecs; everything else is built
 //! once with sea-query and bound, never spliced.
 
+mod adoption;
 mod audit;
 pub mod backup;
 mod codec;

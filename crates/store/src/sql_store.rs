@@ -222,6 +222,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, "dashboards"),
     (17, "quotas, weekly forecast snapshots, deals' forecast category"),
     (18, "report subscriptions"),
+    (19, "usage per user and day, the teams' leads"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -746,6 +747,11 @@ async fn apply_migration(
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
         add_standard_fields(tx, backend, &["person"]).await?;
+    }
+    if version == 19 {
+        for stmt in crate::adoption::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
     }
     if version == 18 {
         for stmt in crate::reports::subscription_tables(backend) {

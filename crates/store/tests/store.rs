@@ -127,10 +127,15 @@ anchora_store::on_both_databases!(
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     relative_periods_begin_in_the_workspace_zone,
     the_forecast_weighs_categories_quotas_history_and_snapshots,
+    usage_is_counted_per_local_day_scored_against_the_team_and_private,
     text_groups_fold_case_and_every_group_drills_to_its_records,
     reports_group_by_a_related_records_field_as_the_reader_may_see_it,
     dashboards_count_each_widget_for_the_period_the_scope_and_the_reader,
 );
+
+#[path = "store/adoption.rs"]
+mod adoption;
+use adoption::usage_is_counted_per_local_day_scored_against_the_team_and_private;
 
 #[path = "store/forecast.rs"]
 mod forecast;

@@ -1521,6 +1521,40 @@ dashboards-new-option = Et nyt dashboard
 dashboards-new-name-label = Navn på et nyt dashboard
 dashboards-add-to-button = Tilføj til dashboard
 
+adoption-mail-no-sign-in = ikke logget ind i { $days ->
+        [one] { $days } dag
+       *[other] { $days } dage
+    }
+adoption-mail-never-signed-in = har aldrig logget ind
+adoption-mail-below-median = under halvdelen af teamets normale aktivitet { $weeks ->
+        [one] i { $weeks } uge
+       *[other] i { $weeks } uger i træk
+    }
+adoption-mail-supported = ekstra støtte planlagt
+adoption-digest-subject = { $count ->
+        [one] Brug: én bruger kan have brug for støtte
+       *[other] Brug: { $count } brugere kan have brug for støtte
+    }
+adoption-digest-body =
+    Hej { $name },
+
+    disse kolleger i dine teams kan have brug for hjælp med Anchora i denne uge:
+
+    { $list }
+
+    Se deres brug og planlæg ekstra støtte: { $link }
+    Du får denne oversigt hver mandag som teamleder eller superbruger.
+adoption-nudge-subject = Anchora savner dig
+adoption-nudge-body =
+    Hej { $name },
+
+    vi har bemærket: { $why }.
+    { $key_user ->
+        [none] Hvis noget står i vejen, så sig det til din teamleder — det er derfor, de er der.
+       *[other] Hvis noget står i vejen, er { $key_user } din superbruger og hjælper gerne.
+    }
+    Anchora: { $link }
+
 # Adoption pages (issue 22)
 nav-adoption = Brug
 adoption-title = Brug
@@ -1620,4 +1654,5 @@ adoption-weights-zero = Mindst ét område skal veje mere end 0.
 adoption-days-bad = Skriv et helt antal dage fra 1 til 365.
 adoption-weeks-bad = Skriv et helt antal uger fra 1 til 8.
 job-kind-usage-measure = Optælling af brug
+job-kind-adoption-digest = Oversigt over brug
 job-phase-counting = Tæller dage

@@ -1521,6 +1521,40 @@ dashboards-new-option = Ein neues Dashboard
 dashboards-new-name-label = Name eines neuen Dashboards
 dashboards-add-to-button = Zum Dashboard hinzufügen
 
+adoption-mail-no-sign-in = seit { $days ->
+        [one] { $days } Tag
+       *[other] { $days } Tagen
+    } nicht angemeldet
+adoption-mail-never-signed-in = hat sich noch nie angemeldet
+adoption-mail-below-median = unter der Hälfte der üblichen Aktivität des Teams { $weeks ->
+        [one] seit { $weeks } Woche
+       *[other] seit { $weeks } Wochen
+    }
+adoption-mail-supported = zusätzliche Unterstützung geplant
+adoption-digest-subject = { $count ->
+        [one] Nutzung: eine Person braucht vielleicht Unterstützung
+       *[other] Nutzung: { $count } Personen brauchen vielleicht Unterstützung
+    }
+adoption-digest-body =
+    Hallo { $name },
+
+    diese Kolleginnen und Kollegen in Ihren Teams brauchen diese Woche vielleicht Hilfe mit Anchora:
+
+    { $list }
+
+    Nutzung ansehen und Unterstützung planen: { $link }
+    Sie erhalten diese Übersicht jeden Montag als Teamleitung oder Key-User.
+adoption-nudge-subject = Anchora vermisst Sie
+adoption-nudge-body =
+    Hallo { $name },
+
+    uns ist aufgefallen: { $why }.
+    { $key_user ->
+        [none] Wenn etwas im Weg steht, sagen Sie es Ihrer Teamleitung — dafür ist sie da.
+       *[other] Wenn etwas im Weg steht: { $key_user } ist Ihr Key-User und hilft gern.
+    }
+    Anchora: { $link }
+
 # Adoption pages (issue 22)
 nav-adoption = Nutzung
 adoption-title = Nutzung
@@ -1620,4 +1654,5 @@ adoption-weights-zero = Mindestens ein Bereich muss mehr als 0 zählen.
 adoption-days-bad = Geben Sie eine ganze Zahl von Tagen von 1 bis 365 ein.
 adoption-weeks-bad = Geben Sie eine ganze Zahl von Wochen von 1 bis 8 ein.
 job-kind-usage-measure = Nutzung zählen
+job-kind-adoption-digest = Nutzungsübersicht
 job-phase-counting = Tage werden gezählt

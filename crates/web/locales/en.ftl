@@ -1521,6 +1521,40 @@ dashboards-new-option = A new dashboard
 dashboards-new-name-label = Name of a new dashboard
 dashboards-add-to-button = Add to dashboard
 
+adoption-mail-no-sign-in = no sign-in for { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    }
+adoption-mail-never-signed-in = has never signed in
+adoption-mail-below-median = below half the team's usual activity for { $weeks ->
+        [one] { $weeks } week
+       *[other] { $weeks } weeks running
+    }
+adoption-mail-supported = extra support planned
+adoption-digest-subject = { $count ->
+        [one] Adoption: one user may need support
+       *[other] Adoption: { $count } users may need support
+    }
+adoption-digest-body =
+    Hello { $name },
+
+    these colleagues in your teams may need a hand with Anchora this week:
+
+    { $list }
+
+    See their usage and plan extra support: { $link }
+    You get this digest every Monday as a team lead or key user.
+adoption-nudge-subject = Anchora misses you
+adoption-nudge-body =
+    Hello { $name },
+
+    we noticed: { $why }.
+    { $key_user ->
+        [none] If something is in the way, tell your team lead — that is what they are there for.
+       *[other] If something is in the way, { $key_user } is your key user and glad to help.
+    }
+    Anchora: { $link }
+
 # Adoption pages (issue 22)
 nav-adoption = Adoption
 adoption-title = Adoption
@@ -1620,4 +1654,5 @@ adoption-weights-zero = At least one tier must weigh more than 0.
 adoption-days-bad = Write a whole number of days from 1 to 365.
 adoption-weeks-bad = Write a whole number of weeks from 1 to 8.
 job-kind-usage-measure = Counting usage
+job-kind-adoption-digest = Adoption digest
 job-phase-counting = Counting days

@@ -1521,6 +1521,40 @@ dashboards-new-option = Un panel nuevo
 dashboards-new-name-label = Nombre de un panel nuevo
 dashboards-add-to-button = Añadir al panel
 
+adoption-mail-no-sign-in = sin iniciar sesión desde hace { $days ->
+        [one] { $days } día
+       *[other] { $days } días
+    }
+adoption-mail-never-signed-in = nunca ha iniciado sesión
+adoption-mail-below-median = por debajo de la mitad de la actividad habitual del equipo { $weeks ->
+        [one] durante { $weeks } semana
+       *[other] durante { $weeks } semanas seguidas
+    }
+adoption-mail-supported = apoyo adicional planificado
+adoption-digest-subject = { $count ->
+        [one] Uso: una persona puede necesitar apoyo
+       *[other] Uso: { $count } personas pueden necesitar apoyo
+    }
+adoption-digest-body =
+    Hola, { $name }:
+
+    estos compañeros de tus equipos pueden necesitar ayuda con Anchora esta semana:
+
+    { $list }
+
+    Consulta su uso y planifica apoyo adicional: { $link }
+    Recibes este resumen cada lunes como responsable de equipo o usuario clave.
+adoption-nudge-subject = Anchora te echa de menos
+adoption-nudge-body =
+    Hola, { $name }:
+
+    hemos notado que: { $why }.
+    { $key_user ->
+        [none] Si algo te lo impide, díselo a tu responsable de equipo: para eso está.
+       *[other] Si algo te lo impide, { $key_user } es tu usuario clave y te ayudará con gusto.
+    }
+    Anchora: { $link }
+
 # Adoption pages (issue 22)
 nav-adoption = Uso
 adoption-title = Uso
@@ -1620,4 +1654,5 @@ adoption-weights-zero = Al menos un nivel debe pesar más de 0.
 adoption-days-bad = Escriba un número entero de días de 1 a 365.
 adoption-weeks-bad = Escriba un número entero de semanas de 1 a 8.
 job-kind-usage-measure = Recuento de uso
+job-kind-adoption-digest = Resumen de uso
 job-phase-counting = Contando días

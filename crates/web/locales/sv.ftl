@@ -1521,6 +1521,40 @@ dashboards-new-option = En ny översikt
 dashboards-new-name-label = Namn på en ny översikt
 dashboards-add-to-button = Lägg till i översikt
 
+adoption-mail-no-sign-in = inte inloggad på { $days ->
+        [one] { $days } dag
+       *[other] { $days } dagar
+    }
+adoption-mail-never-signed-in = har aldrig loggat in
+adoption-mail-below-median = under hälften av teamets vanliga aktivitet { $weeks ->
+        [one] i { $weeks } vecka
+       *[other] i { $weeks } veckor i rad
+    }
+adoption-mail-supported = extra stöd planerat
+adoption-digest-subject = { $count ->
+        [one] Användning: en användare kan behöva stöd
+       *[other] Användning: { $count } användare kan behöva stöd
+    }
+adoption-digest-body =
+    Hej { $name },
+
+    de här kollegorna i dina team kan behöva hjälp med Anchora den här veckan:
+
+    { $list }
+
+    Se deras användning och planera extra stöd: { $link }
+    Du får den här sammanställningen varje måndag som teamledare eller superanvändare.
+adoption-nudge-subject = Anchora saknar dig
+adoption-nudge-body =
+    Hej { $name },
+
+    vi har märkt: { $why }.
+    { $key_user ->
+        [none] Om något står i vägen, säg till din teamledare — det är därför de finns.
+       *[other] Om något står i vägen är { $key_user } din superanvändare och hjälper gärna till.
+    }
+    Anchora: { $link }
+
 # Adoption pages (issue 22)
 nav-adoption = Användning
 adoption-title = Användning
@@ -1620,4 +1654,5 @@ adoption-weights-zero = Minst en del måste väga mer än 0.
 adoption-days-bad = Skriv ett helt antal dagar från 1 till 365.
 adoption-weeks-bad = Skriv ett helt antal veckor från 1 till 8.
 job-kind-usage-measure = Räknar användning
+job-kind-adoption-digest = Sammanställning om användning
 job-phase-counting = Räknar dagar

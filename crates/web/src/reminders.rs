@@ -5,6 +5,7 @@
 
 use crate::bounces::BounceMailbox;
 use crate::i18n::Tr;
+use anchora_core::adoption::{AdoptionMail, Weakness};
 use anchora_core::export::Cell;
 use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind, Workspaces};
 use anchora_core::mail::{Email, Mailer};
@@ -104,6 +105,7 @@ impl JobHandler for ServerJobs {
             }
             Some(JobKind::Bounces) => self.read_bounces(crm, ctx).await,
             Some(JobKind::ReportMails) => self.send_reports(crm, ctx).await,
+            Some(JobKind::AdoptionDigest) => self.send_adoption_mails(crm, ctx).await,
             _ => CrmJobs.run(crm, job, ctx).await,
         }
     }
@@ -213,6 +215,94 @@ impl ServerJobs {
             to: due.user.email.clone().unwrap_or_default(),
             subject: tr.tn("report-mail-subject", &args),
             text: tr.tn("report-mail-body", &args),
+            ..Email::default()
+        }
+    }
+
+    /// This week's adoption digests (and nudges, when on), each once.
+    async fn send_adoption_mails(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+        let owed = crm.due_adoption_mails().await?;
+        ctx.phase("sending", Some(owed.len() as u64));
+        let (mut sent, mut failed) = (0u64, 0u64);
+        let mut last_error = None;
+        for mail in &owed {
+            ctx.go_on()?;
+            if !crm.mark_adoption_mail(mail).await? {
+                continue;
+            }
+            if let Err(e) = self.mailer.send(&self.adoption_email(mail)).await {
+                crm.unmark_adoption_mail(mail).await?;
+                tracing::warn!(error = %e.detail, "an adoption digest could not be sent");
+                failed += 1;
+                last_error = Some(e);
+            } else {
+                sent += 1;
+            }
+            ctx.advance(1);
+        }
+        if let (0, Some(e)) = (sent, last_error) {
+            return Err(e);
+        }
+        Ok(Some(json!({"sent": sent, "failed": failed})))
+    }
+
+    /// A weak user's reasons in words, in a reader's language.
+    fn weakness_words(tr: &Tr, weak: &[Weakness]) -> String {
+        weak.iter()
+            .map(|w| match w {
+                Weakness::NoSignIn { days: Some(days) } => tr.t1("adoption-mail-no-sign-in", "days", *days),
+                Weakness::NoSignIn { days: None } => tr.tn("adoption-mail-never-signed-in", &[]),
+                Weakness::BelowMedian { weeks } => tr.t1("adoption-mail-below-median", "weeks", *weeks),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn adoption_email(&self, mail: &AdoptionMail) -> Email {
+        let to = mail.to();
+        let tr = Tr::new(&to.locale);
+        let base = self.public_url.trim_end_matches('/');
+        let (subject, text) = match mail {
+            AdoptionMail::Digest { lines, .. } => {
+                let list: Vec<String> = lines
+                    .iter()
+                    .map(|l| {
+                        let support = if l.supported {
+                            format!(" ({})", tr.tn("adoption-mail-supported", &[]))
+                        } else {
+                            String::new()
+                        };
+                        let team = l.team_name.as_deref().map(|t| format!(", {t}")).unwrap_or_default();
+                        format!("- {}{team}: {}{support}", l.name, Self::weakness_words(&tr, &l.weak))
+                    })
+                    .collect();
+                let args = [
+                    ("name", to.name.clone()),
+                    ("list", list.join("\n")),
+                    ("link", format!("{base}/adoption")),
+                ];
+                (
+                    tr.counted("adoption-digest-subject", lines.len(), &args),
+                    tr.counted("adoption-digest-body", lines.len(), &args),
+                )
+            }
+            AdoptionMail::Nudge { weak, key_user, .. } => {
+                let args = [
+                    ("name", to.name.clone()),
+                    ("why", Self::weakness_words(&tr, weak)),
+                    ("key_user", key_user.clone().unwrap_or_else(|| "none".into())),
+                    ("link", format!("{base}/")),
+                ];
+                (
+                    tr.tn("adoption-nudge-subject", &args),
+                    tr.tn("adoption-nudge-body", &args),
+                )
+            }
+        };
+        Email {
+            to: to.email.clone().unwrap_or_default(),
+            subject,
+            text,
             ..Email::default()
         }
     }

@@ -194,6 +194,8 @@ anchora_store::on_both_databases!(
     login_sessions_and_csrf,
     reminders_go_once_through_a_real_smtp_server,
     report_mails_hold_each_readers_records_once_a_week,
+    the_adoption_digest_goes_once_a_week_to_leads_and_key_users,
+    adoption_figures_are_the_users_their_leads_and_administrators,
     browser_jobs_show_progress_and_cancel,
     browser_build_a_selection_write_a_template_and_send,
     browser_report_builder_two_groupings_save_and_drill,
@@ -301,6 +303,10 @@ use jobs::*;
 #[path = "api/reminders.rs"]
 mod reminders;
 use reminders::*;
+
+#[path = "api/adoption.rs"]
+mod adoption;
+use adoption::adoption_figures_are_the_users_their_leads_and_administrators;
 
 #[path = "api/mailings.rs"]
 mod mailings;

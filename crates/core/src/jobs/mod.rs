@@ -62,10 +62,14 @@ pub enum JobKind {
     ForecastSnapshot,
     /// E-mail the saved reports owed to their subscribers, each run as its recipient.
     ReportMails,
+    /// Count usage per user and day up to now (`{"from_scratch": bool}`).
+    UsageMeasure,
+    /// E-mail the weekly adoption digest to leads and key users (and nudges, when on).
+    AdoptionDigest,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 12] = [
+    pub const ALL: [JobKind; 14] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -78,6 +82,8 @@ impl JobKind {
         JobKind::Bounces,
         JobKind::ForecastSnapshot,
         JobKind::ReportMails,
+        JobKind::UsageMeasure,
+        JobKind::AdoptionDigest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +100,8 @@ impl JobKind {
             JobKind::Bounces => "bounces",
             JobKind::ForecastSnapshot => "forecast_snapshot",
             JobKind::ReportMails => "report_mails",
+            JobKind::UsageMeasure => "usage_measure",
+            JobKind::AdoptionDigest => "adoption_digest",
         }
     }
 

@@ -26,6 +26,11 @@ const UPKEEP_CADENCE: &str = "daily 03:00";
 /// down on Monday still keeps that week's.
 pub const FORECAST_SCHEDULE: &str = "forecast-snapshot";
 const FORECAST_CADENCE: &str = "daily 04:00";
+/// Usage is counted hourly: today's figures stay fresh, a day ends counted.
+pub const USAGE_SCHEDULE: &str = "usage";
+const USAGE_CADENCE: &str = "20 * * * *";
+pub const ADOPTION_DIGEST_SCHEDULE: &str = "adoption-digest";
+const ADOPTION_DIGEST_CADENCE: &str = "weekly mon 07:00";
 pub const REPORT_MAILS_SCHEDULE: &str = "report-mails";
 const REPORT_MAILS_CADENCE: &str = "every 15 minutes";
 const BOUNCES_SCHEDULE: &str = "bounces";
@@ -230,6 +235,8 @@ impl Crm {
             (BOUNCES_SCHEDULE, JobKind::Bounces, BOUNCES_CADENCE),
             (FORECAST_SCHEDULE, JobKind::ForecastSnapshot, FORECAST_CADENCE),
             (REPORT_MAILS_SCHEDULE, JobKind::ReportMails, REPORT_MAILS_CADENCE),
+            (USAGE_SCHEDULE, JobKind::UsageMeasure, USAGE_CADENCE),
+            (ADOPTION_DIGEST_SCHEDULE, JobKind::AdoptionDigest, ADOPTION_DIGEST_CADENCE),
         ] {
             let schedule = Schedule {
                 name: name.into(),
@@ -292,9 +299,17 @@ impl Crm {
                 Ok(Some(json!({"files_forgotten": files, "jobs_forgotten": jobs})))
             }
             JobKind::ForecastSnapshot => Ok(Some(json!({"rows_kept": self.snapshot_forecast().await?}))),
+            JobKind::UsageMeasure => {
+                let from_scratch = job.payload.get("from_scratch").and_then(Json::as_bool) == Some(true);
+                Ok(Some(self.measure_usage(from_scratch, ctx).await?))
+            }
             // Reminders are worded in each reader's language, which the web crate's handler
             // knows; a process without it leaves them to the next attempt.
-            JobKind::Reminders | JobKind::Mailing | JobKind::Bounces | JobKind::ReportMails => Err(Error::new(
+            JobKind::Reminders
+            | JobKind::Mailing
+            | JobKind::Bounces
+            | JobKind::ReportMails
+            | JobKind::AdoptionDigest => Err(Error::new(
                 ErrorCode::Unavailable,
                 "this worker cannot send e-mail; another attempt will",
             )),

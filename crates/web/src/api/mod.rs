@@ -1,6 +1,7 @@
 //! `/api/v1`: thin handlers — extract, call the CRM, render.
 
 mod admin;
+mod adoption;
 mod consent;
 mod currency;
 mod dashboards;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .merge(reports::router())
         .merge(dashboards::router())
         .merge(forecast::router())
+        .merge(adoption::router())
         .merge(jobs::router())
         .merge(consent::router())
         .merge(selections::router())

@@ -301,3 +301,87 @@ pub async fn report_mails_hold_each_readers_records_once_a_week(h: H) {
     let next_week = jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap();
     assert_eq!(next_week["sent"], 2, "{next_week}");
 }
+
+/// Issue 22: the weekly adoption digest reaches each team lead and key user once, in their
+/// language, naming the weak users of their teams (not their figures); nudges, when turned on,
+/// reach the weak users and name their key user.
+pub async fn the_adoption_digest_goes_once_a_week_to_leads_and_key_users(h: H) {
+    let Some(smtp) = Smtp::start() else { return };
+    let north = identity::team(&h, "Norr").await;
+    let lena = identity::user(&h, "lena@example.se", "user", Some(&north)).await;
+    identity::user(&h, "kai@example.se", "key_user", Some(&north)).await;
+    identity::user(&h, "bo@example.se", "user", Some(&north)).await;
+    let r = h
+        .patch(&format!("/api/v1/users/{lena}"), None, json!({"locale": "sv"}))
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let r = h
+        .put(&format!("/api/v1/teams/{north}/lead"), json!({"lead": lena}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = h.put("/api/v1/teams/not-a-team/lead", json!({"lead": lena})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+
+    // Three weeks on, nobody in North has signed in.
+    h.clock.advance(chrono::Duration::days(21));
+    let crm = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
+    crm.measure_usage(false, &JobCtx::detached()).await.unwrap();
+    let from = anchora_web::mail::parse_mailbox("Anchora <crm@example.se>").unwrap();
+    let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{}", smtp.port), from).unwrap();
+    let jobs = Arc::new(ServerJobs::new(Arc::new(mailer), "https://crm.example.se"));
+    let store = h.instance.main();
+    let mut job = NewJob::now(JobKind::AdoptionDigest, json!({}), None, h.clock.now());
+    job.run_at = h.clock.now() + chrono::Duration::days(365);
+    store.enqueue_job(&job).await.unwrap();
+    let job = store.job(job.id).await.unwrap().unwrap();
+    let (ctx_one, ctx_two) = (JobCtx::detached(), JobCtx::detached());
+    let (one, two) = tokio::join!(jobs.run(&crm, &job, &ctx_one), jobs.run(&crm, &job, &ctx_two));
+    let sent = one.unwrap().unwrap()["sent"].as_u64().unwrap() + two.unwrap().unwrap()["sent"].as_u64().unwrap();
+    assert_eq!(sent, 2, "the lead and the key user, once each, though two runs raced");
+    let again = jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap();
+    assert_eq!(again["sent"], 0, "weekly: not again the same week");
+    let wait_for = |n: usize| {
+        let smtp = &smtp;
+        async move {
+            for _ in 0..100 {
+                if smtp.received().len() >= n {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            smtp.received()
+        }
+    };
+    let mails = wait_for(2).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let to_lena = mails.iter().find(|m| m.contains("To: lena@example.se")).unwrap();
+    assert!(to_lena.contains("Hej lena"), "in Swedish: {to_lena}");
+    assert!(to_lena.contains("- bo, Norr: har aldrig loggat in"), "{to_lena}");
+    assert!(!to_lena.contains("- lena"), "not herself: {to_lena}");
+    assert!(to_lena.contains("https://crm.example.se/adoption"), "{to_lena}");
+    let to_kai = mails.iter().find(|m| m.contains("To: kai@example.se")).unwrap();
+    assert!(to_kai.contains("- bo, Norr: has never signed in"), "{to_kai}");
+    assert!(
+        !mails.iter().any(|m| m.contains("To: bo@example.se")),
+        "no digest to a member"
+    );
+
+    // Nudges on: the next week Bo hears from Anchora, naming Kai.
+    let r = h
+        .put(
+            "/api/v1/adoption/rules",
+            json!({"no_sign_in_days": 14, "below_half_weeks": 2, "nudge": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    h.clock.advance(chrono::Duration::days(7));
+    let next = jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap();
+    assert!(
+        next["sent"].as_u64().unwrap() >= 4,
+        "two digests and the nudges: {next}"
+    );
+    let mails = wait_for(6).await;
+    let to_bo = mails.iter().find(|m| m.contains("To: bo@example.se")).unwrap();
+    assert!(to_bo.contains("kai is your key user"), "{to_bo}");
+    assert!(!to_bo.contains("lena"), "a nudge names no colleague's usage: {to_bo}");
+}

@@ -7,6 +7,7 @@
 //! route of the router is missing here.
 
 mod admin;
+mod adoption;
 mod components;
 mod consent;
 mod currency;
@@ -43,6 +44,7 @@ const AREAS: &[fn(&mut Doc)] = &[
     reports::add,
     dashboards::add,
     forecast::add,
+    adoption::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
