@@ -236,7 +236,11 @@ impl Crm {
             (FORECAST_SCHEDULE, JobKind::ForecastSnapshot, FORECAST_CADENCE),
             (REPORT_MAILS_SCHEDULE, JobKind::ReportMails, REPORT_MAILS_CADENCE),
             (USAGE_SCHEDULE, JobKind::UsageMeasure, USAGE_CADENCE),
-            (ADOPTION_DIGEST_SCHEDULE, JobKind::AdoptionDigest, ADOPTION_DIGEST_CADENCE),
+            (
+                ADOPTION_DIGEST_SCHEDULE,
+                JobKind::AdoptionDigest,
+                ADOPTION_DIGEST_CADENCE,
+            ),
         ] {
             let schedule = Schedule {
                 name: name.into(),
