@@ -3,7 +3,7 @@
 //! `anchora-store` for SQLite and PostgreSQL. A use case names the port it needs (`use
 //! crate::views::ViewStore`) and calls it on the one store.
 
-pub use crate::adoption::AdoptionStore;
+pub use crate::adoption::{AdoptionStore, ExpectationStore};
 pub use crate::audit::AuditStore;
 pub use crate::consent::ConsentStore;
 pub use crate::dashboards::DashboardStore;
@@ -50,6 +50,7 @@ pub trait Store:
     + ReportStore
     + ForecastStore
     + AdoptionStore
+    + ExpectationStore
 {
 }
 
@@ -78,6 +79,7 @@ impl<T> Store for T where
         + ReportStore
         + ForecastStore
         + AdoptionStore
+        + ExpectationStore
         + ?Sized
 {
 }

@@ -223,6 +223,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, "quotas, weekly forecast snapshots, deals' forecast category"),
     (18, "report subscriptions"),
     (19, "usage per user and day, the teams' leads"),
+    (21, "expectations from management"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -747,6 +748,11 @@ async fn apply_migration(
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
         add_standard_fields(tx, backend, &["person"]).await?;
+    }
+    if version == 21 {
+        for stmt in crate::adoption::expectation_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
     }
     if version == 19 {
         for stmt in crate::adoption::tables(backend) {

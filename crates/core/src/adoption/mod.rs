@@ -5,10 +5,12 @@
 //! them, nobody else.
 
 mod digest;
+mod expectations;
 mod score;
 mod service;
 
 pub use digest::{AdoptionMail, DigestLine};
+pub use expectations::{Audience, Expectation, ExpectationStore, Expected, MAX_PER_WEEK, Measured, add_to, measure};
 pub use score::{Figures, Scored, Tiers, median, score_team};
 pub use service::{
     AdoptionBoard, MEASURED_THROUGH_KEY, PlannedSupport, RULES_KEY, TeamTrend, UserAdoption, UserRow, WEIGHTS_KEY,

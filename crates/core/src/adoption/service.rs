@@ -2,7 +2,7 @@
 //! the figures only to the user, the lead of their team and administrators.
 
 use super::score::{Figures, Scored, score_team};
-use super::{LastDays, Metric, SupportPlan, UsageDay, UsageSpan, WeakRules, Weakness, Weights};
+use super::{LastDays, SupportPlan, UsageDay, UsageSpan, WeakRules, Weakness, Weights};
 use crate::auth::{Permission, Principal, Role};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
@@ -50,6 +50,8 @@ pub struct UserRow {
     pub weak: Vec<Weakness>,
     /// The open follow-up task of the extra support planned for them, if any.
     pub support: Option<RecordId>,
+    /// What management expects of them against what they did.
+    pub expectations: Vec<super::Measured>,
 }
 
 /// Extra support planned: the task made, and the key user it was given to (none when the
@@ -453,6 +455,7 @@ impl Crm {
         let stale = self.stale_shares(now).await?;
         let rules = self.adoption_rules().await?;
         let support = self.open_support(now).await?;
+        let expected = self.store.expectations().await?;
 
         // Per user and week: the figures of that week alone (active days, records…).
         let weeks = usize::try_from(TREND_WEEKS).unwrap_or(8);
@@ -463,17 +466,7 @@ impl Crm {
                 .get_mut(&s.user)
                 .and_then(|v| v.get_mut(usize::try_from(s.week).ok()?))
             {
-                match (s.metric, s.object.as_str()) {
-                    (Metric::Created, "activity") | (Metric::Completed, _) => w.activities += s.n,
-                    (Metric::Moved, _) => w.deal_updates += s.n,
-                    (Metric::Updated, "deal") => {
-                        w.deal_updates += s.n;
-                        w.records += s.n;
-                    }
-                    (Metric::Updated, "activity") => {}
-                    (Metric::Created | Metric::Updated, _) => w.records += s.n,
-                    (Metric::SignIn, _) => {}
-                }
+                super::expectations::add_to(w, s.metric, &s.object, s.n);
             }
         }
         for a in &active {
@@ -561,6 +554,8 @@ impl Crm {
                 if below >= i64::from(rules.below_half_weeks) {
                     weak.push(Weakness::BelowMedian { weeks: below });
                 }
+                let last_week = m.weeks.last().cloned().unwrap_or_else(|| Figures::of(u.id));
+                let expectations = super::expectations::measure(&expected, u.role, u.team, &last_week, &m.window);
                 rows.push(UserRow {
                     user: u.id,
                     name: u.name.clone(),
@@ -571,6 +566,7 @@ impl Crm {
                     trend,
                     weak,
                     support: support.get(&u.id).copied(),
+                    expectations,
                 });
             }
         }

@@ -438,4 +438,113 @@ pub async fn usage_is_counted_per_local_day_scored_against_the_team_and_private(
     let board = h.crm.adoption_board(&lena).await.unwrap();
     let bo_row = board.users.iter().find(|r| r.user == bo.user_id).unwrap();
     assert_eq!(bo_row.support, None, "a done task is support given");
+
+    // Expectations: administrators set a role's, a team's lead their team's (which wins for
+    // the same figure); a member cannot; mistakes are named.
+    let err = h
+        .crm
+        .set_expectation(&h.admin, json!({"role": "user", "metric": "calls", "per_week": 5000}))
+        .await
+        .unwrap_err();
+    let fields: Vec<&str> = err.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["metric", "per_week"]);
+    let err = h
+        .crm
+        .set_expectation(&h.admin, json!({"team": "nope", "metric": "records", "per_week": 1}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.errors[0].field, "team");
+    h.crm
+        .set_expectation(&h.admin, json!({"role": "user", "metric": "activities", "per_week": 3}))
+        .await
+        .unwrap();
+    h.crm
+        .set_expectation(
+            &h.admin,
+            json!({"role": "user", "metric": "active_days", "per_week": 4}),
+        )
+        .await
+        .unwrap();
+    let err = h
+        .crm
+        .set_expectation(
+            &ann,
+            json!({"team": north.to_string(), "metric": "activities", "per_week": 1}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    let team_one = h
+        .crm
+        .set_expectation(
+            &lena,
+            json!({"team": north.to_string(), "metric": "activities", "per_week": 1}),
+        )
+        .await
+        .unwrap();
+    let again = h
+        .crm
+        .set_expectation(
+            &lena,
+            json!({"team": north.to_string(), "metric": "activities", "per_week": 2}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.id, team_one.id, "one per team and figure: replaced");
+    assert_eq!(h.crm.expectations(&ann).await.unwrap().len(), 3);
+    // Ann logs two activities this week.
+    for subject in ["Ring Ærø Fisk", "Möte med Núñez"] {
+        let (_, call) = h
+            .crm
+            .create(
+                &ann,
+                "activity",
+                &json!({"type": "call", "subject": subject, "owner": ann.user_id.to_string()}),
+            )
+            .await
+            .unwrap();
+        let _ = call;
+    }
+    h.crm.measure_usage(false, &JobCtx::detached()).await.unwrap();
+    let mine = h.crm.my_expectations(&ann).await.unwrap();
+    let activities = mine
+        .iter()
+        .find(|m| m.metric == anchora_core::adoption::Expected::Activities)
+        .unwrap();
+    assert!(activities.from_team, "the team's, not the role's: {mine:?}");
+    assert_eq!(
+        (activities.per_week, activities.this_week, activities.met),
+        (2, 2, true)
+    );
+    let active = mine
+        .iter()
+        .find(|m| m.metric == anchora_core::adoption::Expected::ActiveDays)
+        .unwrap();
+    assert!(!active.from_team && !active.met, "{mine:?}");
+    let board = h.crm.adoption_board(&h.admin).await.unwrap();
+    let ann_row = board.users.iter().find(|r| r.user == ann.user_id).unwrap();
+    assert_eq!(ann_row.expectations, mine, "the page and the start page agree");
+    let per_row = board.users.iter().find(|r| r.user == per.user_id).unwrap();
+    assert_eq!(
+        per_row
+            .expectations
+            .iter()
+            .find(|m| m.metric == anchora_core::adoption::Expected::Activities)
+            .map(|m| (m.per_week, m.from_team)),
+        Some((3, false)),
+        "another team has its role's"
+    );
+    let err = h
+        .crm
+        .delete_expectation(&ann, &team_one.id.to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    h.crm.delete_expectation(&lena, &team_one.id.to_string()).await.unwrap();
+    let err = h
+        .crm
+        .delete_expectation(&lena, &team_one.id.to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
 }

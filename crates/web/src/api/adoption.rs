@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::extract::{Authed, JsonBody};
 use crate::problem::ApiResult;
-use anchora_core::adoption::{AdoptionBoard, PlannedSupport, UserAdoption, WeakRules, Weights};
+use anchora_core::adoption::{AdoptionBoard, Expectation, Measured, PlannedSupport, UserAdoption, WeakRules, Weights};
 use axum::Json;
 use axum::Router;
 use axum::extract::Path;
@@ -17,6 +17,9 @@ pub fn router() -> Router<AppState> {
         .route("/adoption/users/{id}", get(user))
         .route("/adoption/users/{id}/support", post(plan_support))
         .route("/adoption/rules", get(rules).put(set_rules))
+        .route("/adoption/expectations", get(expectations).put(set_expectation))
+        .route("/adoption/expectations/mine", get(my_expectations))
+        .route("/adoption/expectations/{id}", axum::routing::delete(delete_expectation))
         .route("/adoption/weights", get(weights).put(set_weights))
         .route("/adoption/measure", post(measure))
         .route("/teams/{id}/lead", put(set_lead))
@@ -49,6 +52,25 @@ async fn rules(a: Authed) -> ApiResult<Json<WeakRules>> {
 
 async fn set_rules(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<WeakRules>> {
     Ok(Json(a.crm.set_adoption_rules(&a.principal, body).await?))
+}
+
+async fn expectations(a: Authed) -> ApiResult<Json<JsonValue>> {
+    let list = a.crm.expectations(&a.principal).await?;
+    Ok(Json(serde_json::json!({"data": list})))
+}
+
+async fn set_expectation(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<Expectation>> {
+    Ok(Json(a.crm.set_expectation(&a.principal, body).await?))
+}
+
+async fn my_expectations(a: Authed) -> ApiResult<Json<JsonValue>> {
+    let list: Vec<Measured> = a.crm.my_expectations(&a.principal).await?;
+    Ok(Json(serde_json::json!({"data": list})))
+}
+
+async fn delete_expectation(a: Authed, Path(id): Path<String>) -> ApiResult<axum::http::StatusCode> {
+    a.crm.delete_expectation(&a.principal, &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 async fn weights(a: Authed) -> ApiResult<Json<Weights>> {

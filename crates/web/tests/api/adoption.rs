@@ -101,4 +101,43 @@ pub async fn adoption_figures_are_the_users_their_leads_and_administrators(h: H)
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    let r = h
+        .put(
+            "/api/v1/adoption/expectations",
+            json!({"role": "user", "metric": "activities", "per_week": 5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = h
+        .put(
+            "/api/v1/adoption/expectations",
+            json!({"role": "boss", "metric": "activities", "per_week": 5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "role");
+    let r = as_token(&h, &peer, Method::GET, "/api/v1/adoption/expectations/mine", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["data"][0]["per_week"], 5);
+    let r = as_token(
+        &h,
+        &peer,
+        Method::DELETE,
+        &format!("/api/v1/adoption/expectations/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = h
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/adoption/expectations/{id}"),
+            Some(&h.admin.clone()),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
 }

@@ -1,6 +1,6 @@
 //! Adoption: usage per user and day, scores against the team, tiers' weights, teams' leads.
 
-use super::{Doc, Op, uuid_param};
+use super::{Doc, Op, data_of, uuid_param};
 use serde_json::{Value as Json, json};
 
 const TAG: &str = "Adoption";
@@ -13,7 +13,20 @@ fn dates() -> Json {
     json!({"type": "array", "items": {"type": "string", "format": "date"}, "description": "the first day of each trend week, oldest first"})
 }
 
+fn metric() -> Json {
+    json!({"type": "string", "enum": ["active_days", "records", "activities", "deal_updates"]})
+}
+
 pub(super) fn add(doc: &mut Doc) {
+    let measured = doc.named(
+        "MeasuredExpectation",
+        json!({"type": "object", "required": ["metric", "per_week", "from_team", "this_week", "average", "met"], "properties": {
+            "metric": metric(), "per_week": {"type": "integer"},
+            "from_team": {"type": "boolean", "description": "set for the team (else for the role)"},
+            "this_week": {"type": "integer", "description": "the last seven days"},
+            "average": {"type": "number", "description": "a week on average over the last 28 days"},
+            "met": {"type": "boolean"}}}),
+    );
     let weights = doc.named(
         "AdoptionWeights",
         json!({"type": "object", "additionalProperties": false, "required": ["access", "process", "quality"], "properties": {
@@ -24,7 +37,7 @@ pub(super) fn add(doc: &mut Doc) {
     let row = doc.named(
         "AdoptionUser",
         json!({"type": "object",
-            "required": ["user", "name", "team", "team_name", "figures", "tiers", "score", "last_active", "trend", "weak", "support"],
+            "required": ["user", "name", "team", "team_name", "figures", "tiers", "score", "last_active", "trend", "weak", "support", "expectations"],
             "properties": {
                 "user": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
                 "team": {"type": ["string", "null"], "format": "uuid"}, "team_name": {"type": ["string", "null"]},
@@ -50,7 +63,8 @@ pub(super) fn add(doc: &mut Doc) {
                         "rule": {"const": "no_sign_in"}, "days": {"type": ["integer", "null"], "description": "days since the last sign-in; null: never"}}},
                     {"type": "object", "required": ["rule", "weeks"], "properties": {
                         "rule": {"const": "below_median"}, "weeks": {"type": "integer", "description": "weeks running below half the team's median"}}}]}},
-                "support": {"type": ["string", "null"], "format": "uuid", "description": "the open follow-up task of extra support planned"}}}),
+                "support": {"type": ["string", "null"], "format": "uuid", "description": "the open follow-up task of extra support planned"},
+                "expectations": {"type": "array", "items": measured.clone()}}}),
     );
     let rules = doc.named(
         "WeakUserRules",
@@ -190,6 +204,62 @@ pub(super) fn add(doc: &mut Doc) {
             json!({"type": "object", "required": ["team", "lead"], "properties": {
                 "team": {"type": "string", "format": "uuid"}, "lead": {"type": ["string", "null"], "format": "uuid"}}}),
         )
+        .problems(&["404"]),
+    );
+    let expectation = doc.named(
+        "Expectation",
+        json!({"type": "object", "required": ["id", "audience", "metric", "per_week", "set_by", "set_at"], "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "audience": {"oneOf": [
+                {"type": "object", "required": ["role"], "properties": {"role": {"type": "string", "enum": ["admin", "key_user", "user", "read_only"]}}},
+                {"type": "object", "required": ["team"], "properties": {"team": {"type": "string", "format": "uuid"}}}]},
+            "metric": metric(), "per_week": {"type": "integer"},
+            "set_by": {"type": "string", "format": "uuid"}, "set_at": {"type": "string", "format": "date-time"}}}),
+    );
+    doc.op(
+        "get",
+        "/adoption/expectations",
+        Op::new(
+            "expectations",
+            TAG,
+            "What management expects per week, of each role and team",
+        )
+        .ok("200", "The expectations", data_of(expectation.clone())),
+    );
+    doc.op(
+        "put",
+        "/adoption/expectations",
+        Op::new(
+            "set_expectation",
+            TAG,
+            "Expect so much a week of a role (administrators) or a team (administrators and its lead), replacing the one for the same figure",
+        )
+        .body(json!({"type": "object", "additionalProperties": false, "required": ["metric", "per_week"], "properties": {
+            "role": {"type": "string", "enum": ["admin", "key_user", "user", "read_only"]},
+            "team": {"type": "string", "format": "uuid"},
+            "metric": metric(),
+            "per_week": {"type": "integer", "minimum": 0, "maximum": 1000}}}))
+        .ok("200", "The expectation kept", expectation),
+    );
+    doc.op(
+        "get",
+        "/adoption/expectations/mine",
+        Op::new("my_expectations", TAG, "What is expected of you, against what you did").ok(
+            "200",
+            "Your expectations",
+            data_of(measured),
+        ),
+    );
+    doc.op(
+        "delete",
+        "/adoption/expectations/{id}",
+        Op::new(
+            "delete_expectation",
+            TAG,
+            "Remove an expectation (administrators; a team's lead for their team)",
+        )
+        .params(vec![uuid_param("id", "the expectation's id")])
+        .no_content("Gone")
         .problems(&["404"]),
     );
 }
