@@ -69,6 +69,15 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
         reports(store, admin.id, &*clock).await?;
         dashboards(store, admin.id, &*clock).await?;
         quotas(store, &clock).await?;
+        let mut sales = Vec::new();
+        for (_, members) in SALES_TEAMS {
+            for (_, email, _) in members {
+                if let Some(u) = store.user_by_email(email).await.map_err(|e| anyhow!(e.detail))? {
+                    sales.push(u.id);
+                }
+            }
+        }
+        crate::demo_adoption::seed(store, &sales, admin.id, clock.clone()).await?;
     }
     let token = crate::create_service_token(
         store,

@@ -1,6 +1,7 @@
 //! `anchora`: serve the CRM, fill a demo, migrate, manage workspaces and tokens.
 
 mod demo;
+mod demo_adoption;
 mod demo_project;
 mod names;
 

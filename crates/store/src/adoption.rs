@@ -194,6 +194,39 @@ impl AdoptionStore for SqlStore {
         })
     }
 
+    async fn put_usage_days(&self, rows: &[UsageDay]) -> Result<()> {
+        let backend = self.backend_kind();
+        let statements: Vec<Sql> = rows
+            .chunks(500)
+            .map(|chunk| {
+                let mut stmt = Query::insert();
+                stmt.into_table("usage_days")
+                    .columns(["user_id", "day", "metric", "object", "n"]);
+                for d in chunk {
+                    stmt.values_panic([
+                        backend.uuid(Some(d.user.0)).into(),
+                        backend.date(Some(d.day)).into(),
+                        d.metric.as_str().into(),
+                        d.object.clone().into(),
+                        d.n.into(),
+                    ]);
+                }
+                stmt.on_conflict(
+                    OnConflict::columns(["user_id", "day", "metric", "object"])
+                        .update_column("n")
+                        .to_owned(),
+                );
+                backend.build(&stmt)
+            })
+            .collect();
+        in_write!(self.pool(), |tx| {
+            for sql in statements {
+                tx.exec().execute(sql).await.map_err(db_error)?;
+            }
+            Ok(())
+        })
+    }
+
     async fn usage_weeks(&self, first: NaiveDate, last: NaiveDate) -> Result<(Vec<UsageWeek>, Vec<ActiveWeek>)> {
         let backend = self.backend_kind();
         let mut sums = Query::select();

@@ -219,6 +219,9 @@ pub trait AdoptionStore: Send + Sync {
     /// audit log between its instants, local days by the zone's offsets (one transaction).
     /// Returns the rows kept.
     async fn measure_usage(&self, span: &UsageSpan, offsets: &[(DateTime<Utc>, i32)]) -> Result<u64>;
+    /// Keep daily figures as given, replacing those of the same user, day, metric and object
+    /// (a workspace brought over from elsewhere, the demo's history).
+    async fn put_usage_days(&self, rows: &[UsageDay]) -> Result<()>;
     /// Every user's sums per week and metric, and active days per week, over `first..=last`.
     async fn usage_weeks(&self, first: NaiveDate, last: NaiveDate) -> Result<(Vec<UsageWeek>, Vec<ActiveWeek>)>;
     /// Each user's last day signed in and last active day, ever.
