@@ -12,7 +12,7 @@ use anchora_core::error::Result;
 use anchora_core::ids::{RecordId, TeamId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_query::{Expr, ExprTrait, OnConflict, Order, Query, SelectStatement};
+use sea_query::{Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query, SelectStatement};
 
 /// Migration 19: the daily usage figures and the teams' leads.
 pub fn tables(backend: Backend) -> Vec<String> {
@@ -311,6 +311,35 @@ impl AdoptionStore for SqlStore {
             })
         })
         .await
+    }
+
+    async fn pushed_deals(&self, since: DateTime<Utc>) -> Result<Vec<(UserId, i64)>> {
+        let backend = self.backend_kind();
+        let (c, d) = (Alias::new("c"), Alias::new("d"));
+        // Dates are kept as JSON text ("2026-12-01"): later dates compare greater as text.
+        let stmt = Query::select()
+            .expr(Expr::col((d.clone(), Alias::new("owner"))))
+            .expr(Expr::cust("COUNT(DISTINCT c.record_id)"))
+            .from_as("change_log", c.clone())
+            .join_as(
+                JoinType::InnerJoin,
+                Alias::new(anchora_core::meta::table_name("deal")),
+                d.clone(),
+                Expr::col((d.clone(), Alias::new("id"))).equals((c.clone(), Alias::new("record_id"))),
+            )
+            .and_where(Expr::col((c.clone(), Alias::new("object"))).eq("deal"))
+            .and_where(Expr::col((c.clone(), Alias::new("field"))).eq("expected_close"))
+            .and_where(Expr::col((c.clone(), Alias::new("op"))).eq("update"))
+            .and_where(Expr::col((c.clone(), Alias::new("at"))).gte(backend.datetime(Some(since))))
+            .and_where(Expr::cust(
+                "c.old_value IS NOT NULL AND c.new_value IS NOT NULL AND c.new_value > c.old_value",
+            ))
+            .and_where(Expr::col((d.clone(), Alias::new("deleted_at"))).is_null())
+            .and_where(Expr::col((d.clone(), Alias::new("owner"))).is_not_null())
+            .group_by_col((d, Alias::new("owner")))
+            .to_owned();
+        self.fetch_decoded(backend.build(&stmt), |r| Ok((user_of(r, 0)?, r.i64(1)?)))
+            .await
     }
 
     async fn team_leads(&self) -> Result<Vec<(TeamId, UserId)>> {

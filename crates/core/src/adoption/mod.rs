@@ -228,6 +228,8 @@ pub trait AdoptionStore: Send + Sync {
     async fn last_days(&self) -> Result<Vec<LastDays>>;
     /// One user's figures over `first..=last`, oldest first.
     async fn usage_days(&self, user: UserId, first: NaiveDate, last: NaiveDate) -> Result<Vec<UsageDay>>;
+    /// Per owner, how many of their live deals had the close date moved later since a moment.
+    async fn pushed_deals(&self, since: DateTime<Utc>) -> Result<Vec<(UserId, i64)>>;
     async fn team_leads(&self) -> Result<Vec<(TeamId, UserId)>>;
     /// Name a team's lead (their manager), or none.
     async fn set_team_lead(&self, team: TeamId, lead: Option<UserId>) -> Result<()>;

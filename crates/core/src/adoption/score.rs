@@ -29,6 +29,9 @@ pub struct Figures {
     pub quality: Option<f64>,
     /// Of their open deals, the share untouched for a month; `None` without open deals.
     pub stale_share: Option<f64>,
+    /// Deals whose close date they moved later in the window, as a share of their open deals
+    /// (at most 1); `None` without open deals.
+    pub pushed_share: Option<f64>,
 }
 
 impl Figures {
@@ -43,6 +46,7 @@ impl Figures {
             deal_updates: 0,
             quality: None,
             stale_share: None,
+            pushed_share: None,
         }
     }
 }
@@ -148,7 +152,11 @@ pub fn score_team(members: &[Figures], everyone: &[Figures], weights: Weights) -
                 against(f.activities, activities),
                 against(f.deal_updates, deals),
             ]);
-            let quality = mean(&[f.quality, f.stale_share.map(|s| 1.0 - s)]);
+            let quality = mean(&[
+                f.quality,
+                f.stale_share.map(|s| 1.0 - s),
+                f.pushed_share.map(|p| 1.0 - p),
+            ]);
             let tiers = Tiers {
                 access: access.map(|v| v * 100.0),
                 process: process.map(|v| v * 100.0),
@@ -181,6 +189,7 @@ mod tests {
             deal_updates: deals,
             quality: None,
             stale_share: None,
+            pushed_share: None,
         }
     }
 

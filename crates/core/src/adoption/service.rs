@@ -452,7 +452,7 @@ impl Crm {
         let (sums, active) = self.store.usage_weeks(first, today).await?;
         let last: HashMap<UserId, LastDays> = self.store.last_days().await?.into_iter().map(|l| (l.user, l)).collect();
         let quality = self.owner_quality().await?;
-        let stale = self.stale_shares(now).await?;
+        let (stale, pushed) = self.deal_shares(now).await?;
         let rules = self.adoption_rules().await?;
         let support = self.open_support(now).await?;
         let expected = self.store.expectations().await?;
@@ -494,6 +494,7 @@ impl Crm {
                 .map(|d| (today - d).num_days().max(0));
             f.quality = quality.get(&u.id).copied();
             f.stale_share = stale.get(&u.id).copied();
+            f.pushed_share = pushed.get(&u.id).copied();
             teams_of.entry(u.team).or_default().push(Member {
                 user: u,
                 weeks: weeks_of,
@@ -534,6 +535,7 @@ impl Crm {
                         f.days_since_sign_in = m.window.days_since_sign_in.map(|_| 0);
                         f.quality = m.window.quality;
                         f.stale_share = m.window.stale_share;
+                        f.pushed_share = m.window.pushed_share;
                         f
                     })
                     .collect();
@@ -610,11 +612,15 @@ impl Crm {
             .collect())
     }
 
-    /// Each owner's share of open deals untouched for [`STALE_DAYS`].
-    async fn stale_shares(&self, now: chrono::DateTime<chrono::Utc>) -> Result<HashMap<UserId, f64>> {
+    /// Each owner's share of open deals untouched for [`STALE_DAYS`], and of deals whose close
+    /// date they moved later within the window (against their open deals, at most 1).
+    async fn deal_shares(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(HashMap<UserId, f64>, HashMap<UserId, f64>)> {
         let (_, deal) = self.object("deal").await?;
         let Some(owner) = system_field("owner") else {
-            return Ok(HashMap::new());
+            return Ok(Default::default());
         };
         let open = json!({"not": {"field": "stage", "op": "in", "value": ["won", "lost"]}});
         let stale = json!({"and": [open.clone(),
@@ -639,14 +645,22 @@ impl Crm {
         }
         let (open, stale) = match counts.as_slice() {
             [open, stale] => (open, stale),
-            _ => return Ok(HashMap::new()),
+            _ => return Ok(Default::default()),
         };
+        let pushed: HashMap<UserId, i64> = self
+            .store
+            .pushed_deals(now - Duration::days(WINDOW_DAYS))
+            .await?
+            .into_iter()
+            .collect();
         #[allow(clippy::cast_precision_loss)]
-        Ok(open
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(u, n)| (*u, stale.get(u).copied().unwrap_or(0) as f64 / *n as f64))
-            .collect())
+        let share = |of: &HashMap<UserId, i64>| -> HashMap<UserId, f64> {
+            open.iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(u, n)| (*u, (of.get(u).copied().unwrap_or(0) as f64 / *n as f64).min(1.0)))
+                .collect()
+        };
+        Ok((share(stale), share(&pushed)))
     }
 }
 

@@ -547,4 +547,35 @@ pub async fn usage_is_counted_per_local_day_scored_against_the_team_and_private(
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
+
+    // A close date set is no push; moved later, it is, and the quality tier counts it.
+    let (_, d) = h.crm.get(&ann, "deal", &deal.id.to_string()).await.unwrap();
+    let (_, d) = h
+        .crm
+        .update(
+            &ann,
+            "deal",
+            &deal.id.to_string(),
+            &json!({"expected_close": "2026-12-15"}),
+            Some(d.version),
+        )
+        .await
+        .unwrap();
+    let board = h.crm.adoption_board(&h.admin).await.unwrap();
+    let ann_row = board.users.iter().find(|r| r.user == ann.user_id).unwrap();
+    assert_eq!(ann_row.scored.figures.pushed_share, Some(0.0));
+    h.crm
+        .update(
+            &ann,
+            "deal",
+            &deal.id.to_string(),
+            &json!({"expected_close": "2027-01-15"}),
+            Some(d.version),
+        )
+        .await
+        .unwrap();
+    let board = h.crm.adoption_board(&h.admin).await.unwrap();
+    let ann_row = board.users.iter().find(|r| r.user == ann.user_id).unwrap();
+    assert_eq!(ann_row.scored.figures.pushed_share, Some(1.0), "one open deal, pushed");
+    assert_eq!(ann_row.scored.tiers.quality, Some(50.0), "not stale, but pushed");
 }

@@ -41,7 +41,7 @@ pub(super) fn add(doc: &mut Doc) {
             "properties": {
                 "user": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
                 "team": {"type": ["string", "null"], "format": "uuid"}, "team_name": {"type": ["string", "null"]},
-                "figures": {"type": "object", "required": ["user", "active_days", "days_since_sign_in", "records", "activities", "deal_updates", "quality", "stale_share"],
+                "figures": {"type": "object", "required": ["user", "active_days", "days_since_sign_in", "records", "activities", "deal_updates", "quality", "stale_share", "pushed_share"],
                     "description": "over the window (the last 28 days)", "properties": {
                     "user": {"type": "string", "format": "uuid"},
                     "active_days": {"type": "integer"},
@@ -50,7 +50,8 @@ pub(super) fn add(doc: &mut Doc) {
                     "activities": {"type": "integer", "description": "activities logged or marked done"},
                     "deal_updates": {"type": "integer", "description": "deals moved to another stage or changed"},
                     "quality": {"type": ["number", "null"], "description": "their records' average data-quality score, 0–1"},
-                    "stale_share": {"type": ["number", "null"], "description": "share of their open deals untouched for 30 days"}}},
+                    "stale_share": {"type": ["number", "null"], "description": "share of their open deals untouched for 30 days"},
+                    "pushed_share": {"type": ["number", "null"], "description": "deals whose close date they moved later in the window, against their open deals (at most 1)"}}},
                 "tiers": {"type": "object", "required": ["access", "process", "quality"], "properties": {
                     "access": score("active days against the team's median, and recency of sign-in"),
                     "process": score("records, activities and deal updates against the team's medians"),
