@@ -204,6 +204,7 @@ anchora_store::on_both_databases!(
     browser_adoption_shows_weak_users_and_plans_support,
     consent_per_purpose_api_and_page,
     unsubscribe_links_opt_out_per_purpose,
+    browser_expectations_set_by_managers_show_on_my_work,
     selections_through_the_api,
     mailing_end_to_end_through_a_real_smtp_server,
     a_bounce_report_over_imap_marks_the_address_invalid,
@@ -344,7 +345,9 @@ use forecast_pages::*;
 
 #[path = "api/adoption_pages.rs"]
 mod adoption_pages;
-use adoption_pages::browser_adoption_shows_weak_users_and_plans_support;
+use adoption_pages::{
+    browser_adoption_shows_weak_users_and_plans_support, browser_expectations_set_by_managers_show_on_my_work,
+};
 
 impl H {
     fn backend(&self) -> &'static str {

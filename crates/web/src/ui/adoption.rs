@@ -15,8 +15,13 @@ use super::svg::escape;
 use super::{Shell, Ui, form_value, format, same_site_path};
 use crate::i18n::Tr;
 use anchora_core::ErrorCode;
-use anchora_core::adoption::{AdoptionBoard, Metric, TeamTrend, UsageDay, UserAdoption, UserRow, Weakness};
-use anchora_core::auth::Permission;
+use anchora_core::adoption::{
+    AdoptionBoard, Audience, Expectation, Expected, Measured, Metric, TeamTrend, UsageDay, UserAdoption, UserRow,
+    Weakness,
+};
+use anchora_core::auth::{Permission, Role};
+use anchora_core::identity::{Team, User};
+use anchora_core::ids::TeamId;
 use anchora_core::views::url_encode;
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -53,6 +58,58 @@ pub struct PersonLine {
     pub may_plan: bool,
 }
 
+/// The people the caller sees with what is expected of them, one column per figure anyone is
+/// held to; those missing most first.
+pub struct ExpectedBoard {
+    pub figures: Vec<String>,
+    pub rows: Vec<ExpectedRow>,
+}
+
+pub struct ExpectedRow {
+    pub id: String,
+    pub href: String,
+    pub name: String,
+    pub team: String,
+    /// One per figure of the board, empty where nothing of that is expected of them.
+    pub cells: Vec<Option<ExpectLine>>,
+}
+
+fn expected_board(tr: &Tr, users: &[UserRow]) -> ExpectedBoard {
+    let figures: Vec<Expected> = Expected::ALL
+        .into_iter()
+        .filter(|e| users.iter().any(|u| u.expectations.iter().any(|m| m.metric == *e)))
+        .collect();
+    let mut rows: Vec<(usize, ExpectedRow)> = users
+        .iter()
+        .filter(|u| !u.expectations.is_empty())
+        .map(|u| {
+            let mut lines = expect_lines(tr, &u.expectations);
+            let missed = lines.iter().filter(|x| !x.met).count();
+            let cells = figures
+                .iter()
+                .map(|e| {
+                    let i = lines.iter().position(|x| x.metric == *e)?;
+                    Some(lines.swap_remove(i))
+                })
+                .collect();
+            let row = ExpectedRow {
+                id: u.user.to_string(),
+                href: format!("/adoption/users/{}", u.user),
+                name: u.name.clone(),
+                team: team_name(tr, u),
+                cells,
+            };
+            (missed, row)
+        })
+        .collect();
+    // Those missing most first; otherwise the board's order (weakest first).
+    rows.sort_by_key(|(missed, _)| std::cmp::Reverse(*missed));
+    ExpectedBoard {
+        figures: figures.iter().map(|e| expected_short(tr, *e)).collect(),
+        rows: rows.into_iter().map(|(_, r)| r).collect(),
+    }
+}
+
 /// A team's (or the organisation's) score per trend week, as the table under the chart shows it.
 pub struct TrendLine {
     pub name: String,
@@ -65,12 +122,15 @@ struct AdoptionPage {
     shell: Shell,
     title: String,
     may_administer: bool,
+    /// Whether the caller sets expectations (administrators, team leads).
+    may_expect: bool,
     /// How the score is made, with the weights.
     about_score: String,
     /// Through which day the figures are counted, or that nothing is yet.
     counted: String,
     people_title: String,
     people: Vec<PersonLine>,
+    expected: ExpectedBoard,
     weak: Vec<PersonLine>,
     teams_chart: String,
     weeks: Vec<String>,
@@ -256,6 +316,7 @@ fn board_view(ui: &Ui, board: &AdoptionBoard) -> AdoptionPage {
         shell: ui.shell("adoption"),
         title: tr.t("adoption-title"),
         may_administer: ui.authed.principal.may(Permission::ManageUsers, &ui.schema.policy),
+        may_expect: board.everyone || !led_teams(board).is_empty(),
         about_score: tr.tn(
             "adoption-measured-score",
             &[
@@ -270,6 +331,7 @@ fn board_view(ui: &Ui, board: &AdoptionBoard) -> AdoptionPage {
         },
         people_title: tr.counted("adoption-people", people.len(), &[]),
         people,
+        expected: expected_board(tr, &board.users),
         weak,
         teams_chart: teams_chart(tr, &weeks, &board.teams),
         teams: board
@@ -393,6 +455,8 @@ struct UserPage {
     days_chart: String,
     metrics: Vec<String>,
     weeks: Vec<WeekLine>,
+    /// What management expects of them against what they did.
+    expected: Vec<ExpectLine>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -646,6 +710,7 @@ fn user_view(ui: &Ui, data: &UserAdoption) -> UserPage {
         days_chart: days_chart(tr, &days),
         metrics: Metric::ALL.iter().map(|m| metric_label(tr, *m)).collect(),
         weeks: week_lines(tr, &data.weeks, &days),
+        expected: expect_lines(tr, &row.expectations),
         notice: None,
         error: None,
     }
@@ -851,9 +916,411 @@ pub async fn save_settings(Posted { ui, form }: Posted<Pairs>) -> PageResult {
     Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render()))
 }
 
+/// An expectation against what someone did, as the pages say it.
+pub struct ExpectLine {
+    pub metric: Expected,
+    /// "Activities: 2 of 3 this week (avg 2.5)".
+    pub text: String,
+    /// "2 of 3", for a table's cell under the figure's name.
+    pub of: String,
+    /// "avg 2.5".
+    pub average: String,
+    pub met: bool,
+    /// "Met" or "Not met", beside the mark.
+    pub mark: String,
+    /// Whose it is: the team's or the role's.
+    pub source: String,
+}
+
+/// A figure an expectation counts, short ("Activities").
+fn expected_short(tr: &Tr, e: Expected) -> String {
+    tr.t(&format!("adoption-expect-short-{}", e.as_str().replace('_', "-")))
+}
+
+/// A figure an expectation counts, in full ("Activities logged or done").
+fn expected_label(tr: &Tr, e: Expected) -> String {
+    tr.t(match e {
+        Expected::ActiveDays => "adoption-active-days",
+        Expected::Records => "adoption-records",
+        Expected::Activities => "adoption-activities",
+        Expected::DealUpdates => "adoption-deal-updates",
+    })
+}
+
+/// Someone's expectations against their last seven days and their weekly average (the start
+/// page shows one's own the same way).
+pub fn expect_lines(tr: &Tr, measured: &[Measured]) -> Vec<ExpectLine> {
+    measured
+        .iter()
+        .map(|m| {
+            let args = [
+                ("figure", expected_short(tr, m.metric)),
+                ("done", whole(tr.locale, m.this_week)),
+                ("expected", whole(tr.locale, i64::from(m.per_week))),
+                (
+                    "average",
+                    format::plain_number(tr.locale, (m.average * 10.0).round() / 10.0),
+                ),
+            ];
+            ExpectLine {
+                metric: m.metric,
+                text: tr.tn("adoption-expect-line", &args),
+                of: tr.tn("adoption-expect-of", &args),
+                average: tr.tn("adoption-expect-avg", &args),
+                met: m.met,
+                mark: tr.t(if m.met {
+                    "adoption-expect-met"
+                } else {
+                    "adoption-expect-not-met"
+                }),
+                source: tr.t(if m.from_team {
+                    "adoption-expect-from-team"
+                } else {
+                    "adoption-expect-from-role"
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The teams the caller leads: those the board shows them whole (an administrator's are all).
+fn led_teams(board: &AdoptionBoard) -> Vec<TeamId> {
+    board
+        .teams
+        .iter()
+        .filter(|t| !t.organisation)
+        .filter_map(|t| t.team)
+        .collect()
+}
+
+/// Whose expectations the caller sets: any (administrators) or their teams' (leads).
+struct Rights {
+    admin: bool,
+    led: Vec<TeamId>,
+}
+
+impl Rights {
+    fn may(&self, audience: Audience) -> bool {
+        match audience {
+            _ if self.admin => true,
+            Audience::Team(t) => self.led.contains(&t),
+            Audience::Role(_) => false,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.admin || !self.led.is_empty()
+    }
+}
+
+async fn rights(ui: &Ui) -> Result<Rights, PageError> {
+    let who = &ui.authed.principal;
+    if who.role == Role::Admin {
+        return Ok(Rights {
+            admin: true,
+            led: Vec::new(),
+        });
+    }
+    let board = ui.authed.crm.adoption_board(who).await.or_page(ui)?;
+    Ok(Rights {
+        admin: false,
+        led: led_teams(&board),
+    })
+}
+
+/// An option of a select.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub on: bool,
+}
+
+/// An expectation as the list shows it.
+pub struct ExpectationRow {
+    pub id: String,
+    pub who: String,
+    pub figure: String,
+    pub per_week: String,
+    pub set_by: String,
+    pub set_on: String,
+    pub may_delete: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/adoption_expectations.html")]
+struct ExpectationsPage {
+    shell: Shell,
+    title: String,
+    rows: Vec<ExpectationRow>,
+    may_set: bool,
+    roles: Vec<Choice>,
+    teams: Vec<Choice>,
+    metrics: Vec<Choice>,
+    per_week: String,
+    max_per_week: u32,
+    audience_error: Option<String>,
+    metric_error: Option<String>,
+    per_week_error: Option<String>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+/// Whom an expectation is for, in words: "Role: User", "Team: North".
+fn audience_text(tr: &Tr, audience: Audience, teams: &[Team]) -> String {
+    match audience {
+        Audience::Role(r) => tr.t1("adoption-expect-role", "role", tr.t(&format!("role-{}", r.as_str()))),
+        Audience::Team(id) => {
+            let name = teams
+                .iter()
+                .find(|t| t.id == id)
+                .map_or_else(|| tr.t("adoption-expect-unknown"), |t| t.name.clone());
+            tr.t1("adoption-expect-team", "team", name)
+        }
+    }
+}
+
+/// Roles in their order, then teams by name; each figure in its order.
+fn audience_order(audience: Audience, teams: &[Team]) -> (usize, String) {
+    match audience {
+        Audience::Role(r) => (Role::ALL.iter().position(|x| *x == r).unwrap_or(0), String::new()),
+        Audience::Team(id) => (
+            Role::ALL.len(),
+            teams
+                .iter()
+                .find(|t| t.id == id)
+                .map_or_else(String::new, |t| t.name.to_lowercase()),
+        ),
+    }
+}
+
+fn expectation_rows(
+    tr: &Tr,
+    list: &[Expectation],
+    teams: &[Team],
+    users: &[User],
+    rights: &Rights,
+) -> Vec<ExpectationRow> {
+    let mut list: Vec<&Expectation> = list.iter().collect();
+    list.sort_by_cached_key(|e| (audience_order(e.audience, teams), e.metric));
+    list.into_iter()
+        .map(|e| ExpectationRow {
+            id: e.id.to_string(),
+            who: audience_text(tr, e.audience, teams),
+            figure: expected_label(tr, e.metric),
+            per_week: whole(tr.locale, i64::from(e.per_week)),
+            set_by: users
+                .iter()
+                .find(|u| u.id == e.set_by)
+                .map_or_else(|| tr.t("adoption-expect-unknown"), |u| u.name.clone()),
+            set_on: tr.date(e.set_at.date_naive()),
+            may_delete: rights.may(e.audience),
+        })
+        .collect()
+}
+
+/// The page as the expectations stand, and the form as typed (`typed`) or empty.
+async fn expectations_page(ui: &Ui, typed: Option<&[(String, String)]>) -> Result<ExpectationsPage, PageError> {
+    let (crm, who) = (&ui.authed.crm, &ui.authed.principal);
+    let tr = &ui.tr;
+    let list = crm.expectations(who).await.or_page(ui)?;
+    let all_teams = crm.teams(who).await.or_page(ui)?;
+    let users = crm.users(who).await.unwrap_or_default();
+    let rights = rights(ui).await?;
+    // As typed; else everyone with the role User and activities, the usual first.
+    let (audience, metric) = match typed {
+        Some(form) => (form_value(form, "audience"), form_value(form, "metric")),
+        None => ("role:user", "activities"),
+    };
+    let roles = if rights.admin {
+        Role::ALL
+            .iter()
+            .map(|r| {
+                let value = Audience::Role(*r).key();
+                Choice {
+                    on: value == audience,
+                    label: tr.t(&format!("role-{}", r.as_str())),
+                    value,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut teams: Vec<&Team> = all_teams.iter().filter(|t| rights.may(Audience::Team(t.id))).collect();
+    teams.sort_by_cached_key(|t| t.name.to_lowercase());
+    let teams = teams
+        .into_iter()
+        .map(|t| {
+            let value = Audience::Team(t.id).key();
+            Choice {
+                on: value == audience,
+                label: t.name.clone(),
+                value,
+            }
+        })
+        .collect();
+    Ok(ExpectationsPage {
+        shell: ui.shell("adoption"),
+        title: tr.t("adoption-expect-title"),
+        rows: expectation_rows(tr, &list, &all_teams, &users, &rights),
+        may_set: rights.any(),
+        roles,
+        teams,
+        metrics: Expected::ALL
+            .iter()
+            .map(|e| Choice {
+                value: e.as_str().to_string(),
+                label: expected_label(tr, *e),
+                on: e.as_str() == metric,
+            })
+            .collect(),
+        per_week: typed
+            .map(|form| form_value(form, "per_week"))
+            .unwrap_or_default()
+            .to_string(),
+        max_per_week: anchora_core::adoption::MAX_PER_WEEK,
+        audience_error: None,
+        metric_error: None,
+        per_week_error: None,
+        error: None,
+        notice: None,
+    })
+}
+
+/// `/adoption/expectations`: what is expected of whom, and (administrators, team leads) the
+/// form that sets one.
+pub async fn expectations(ui: Ui, Query(q): Query<Pairs>) -> PageResult {
+    let mut page = expectations_page(&ui, None).await?;
+    page.notice = match form_value(&q, "done") {
+        "saved" => Some(ui.tr.t("adoption-expect-saved")),
+        "deleted" => Some(ui.tr.t("adoption-expect-deleted")),
+        _ => None,
+    };
+    Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// The form's input a mistake belongs beside: the use case names `role` or `team` where the
+/// form has one select for both.
+fn expectation_input(field: &str) -> Option<&'static str> {
+    match field {
+        "role" | "team" => Some("audience"),
+        "metric" => Some("metric"),
+        "per_week" => Some("per_week"),
+        _ => None,
+    }
+}
+
+/// The form as the use case takes it: `role:user` → `{"role": "user"}`, `team:<id>` →
+/// `{"team": "<id>"}`; else the inputs the use case cannot be asked with (no role or team
+/// chosen, a per-week figure that is no whole number).
+fn read_expectation(form: &[(String, String)]) -> Result<serde_json::Value, Vec<&'static str>> {
+    let per_week = form_value(form, "per_week").trim().parse::<u32>().ok();
+    let audience = match form_value(form, "audience").split_once(':') {
+        Some((kind @ ("role" | "team"), value)) => Some((kind, value)),
+        _ => None,
+    };
+    match (audience, per_week) {
+        (Some((kind, value)), Some(per_week)) => {
+            let mut body = serde_json::Map::new();
+            body.insert(kind.to_string(), json!(value));
+            body.insert("metric".into(), json!(form_value(form, "metric")));
+            body.insert("per_week".into(), json!(per_week));
+            Ok(serde_json::Value::Object(body))
+        }
+        (audience, per_week) => Err([
+            audience.is_none().then_some("audience"),
+            per_week.is_none().then_some("per_week"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()),
+    }
+}
+
+pub async fn set_expectation(Posted { ui, form }: Posted<Pairs>) -> PageResult {
+    let mut mistakes: Vec<&'static str> = Vec::new();
+    let mut failure = None;
+    match read_expectation(&form) {
+        Err(inputs) => mistakes = inputs,
+        Ok(body) => {
+            let set = ui.authed.crm.set_expectation(&ui.authed.principal, body).await;
+            match set.or_forbidden(&ui)? {
+                Ok(_) => return Ok(Redirect::to("/adoption/expectations?done=saved").into_response()),
+                Err(e) => {
+                    mistakes.extend(e.errors.iter().filter_map(|f| expectation_input(&f.field)));
+                    if mistakes.is_empty() {
+                        failure = Some(super::admin::problem(&e));
+                    }
+                }
+            }
+        }
+    }
+    let mut page = expectations_page(&ui, Some(&form)).await?;
+    let tr = &ui.tr;
+    let said = |input: &str, key: &str| mistakes.contains(&input).then(|| tr.t(key));
+    page.audience_error = said("audience", "adoption-expect-bad-audience");
+    page.metric_error = said("metric", "adoption-expect-bad-metric");
+    page.per_week_error = said("per_week", "adoption-expect-bad-per-week");
+    page.error = failure.or_else(|| Some(tr.t("adoption-settings-mistakes")));
+    Ok(ui.page(StatusCode::UNPROCESSABLE_ENTITY, page.render()))
+}
+
+pub async fn delete_expectation(Path(id): Path<String>, Posted { ui, .. }: Posted<Pairs>) -> PageResult {
+    (ui.authed.crm.delete_expectation(&ui.authed.principal, &id).await).or_page(&ui)?;
+    Ok(Redirect::to("/adoption/expectations?done=deleted").into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_expectation_form_names_a_role_or_a_team_and_keeps_its_mistakes_by_input() {
+        let body = read_expectation(&form(&[
+            ("audience", "team:abc"),
+            ("metric", "activities"),
+            ("per_week", " 3 "),
+        ]));
+        assert_eq!(body, Ok(json!({"team": "abc", "metric": "activities", "per_week": 3})));
+        let body = read_expectation(&form(&[("audience", "role:user"), ("per_week", "5000")]));
+        assert_eq!(body, Ok(json!({"role": "user", "metric": "", "per_week": 5000})));
+        assert_eq!(
+            read_expectation(&form(&[("audience", "user"), ("per_week", "2,5")])),
+            Err(vec!["audience", "per_week"])
+        );
+        assert_eq!(
+            read_expectation(&form(&[("audience", "role:user"), ("per_week", "-1")])),
+            Err(vec!["per_week"])
+        );
+        assert_eq!(expectation_input("team"), Some("audience"));
+        assert_eq!(expectation_input("per_week"), Some("per_week"));
+        assert_eq!(expectation_input("body"), None);
+    }
+
+    #[test]
+    fn an_expectation_is_said_with_its_figures_and_whether_it_was_met() {
+        let tr = Tr::new("en");
+        let lines = expect_lines(
+            &tr,
+            &[Measured {
+                metric: Expected::Activities,
+                per_week: 3,
+                from_team: true,
+                this_week: 2,
+                average: 2.46,
+                met: false,
+            }],
+        );
+        let line = lines.first().unwrap();
+        assert_eq!(line.text, "Activities: 2 of 3 this week (avg 2.5)");
+        assert_eq!((line.of.as_str(), line.average.as_str()), ("2 of 3", "avg 2.5"));
+        assert_eq!(line.mark, "Not met");
+        assert!(!line.met);
+    }
 
     #[test]
     fn a_sparkline_breaks_where_a_week_has_no_score_and_dots_the_newest() {

@@ -70,6 +70,8 @@ struct HomePage {
     fixes: Vec<super::quality::FixLine>,
     fixes_total: String,
     nothing: bool,
+    /// What management expects of them this week, against what they did.
+    expected: Vec<super::adoption::ExpectLine>,
 }
 
 /// How many of one's worst records "My work" lists.
@@ -96,7 +98,14 @@ pub async fn home_page(ui: Ui) -> PageResult {
             anchora_core::start::StartPage::default()
         }
     };
-    let page = home_view(&ui, start, project, fixes, fixes_total);
+    let mut page = home_view(&ui, start, project, fixes, fixes_total);
+    page.expected = match ui.authed.crm.my_expectations(&ui.authed.principal).await {
+        Ok(measured) => super::adoption::expect_lines(&ui.tr, &measured),
+        Err(e) => {
+            tracing::error!(error = %e, "the expectations could not be read");
+            Vec::new()
+        }
+    };
     Ok(ui.page(StatusCode::OK, page.render()))
 }
 
@@ -192,6 +201,7 @@ fn home_view(
         fixes,
         fixes_total: ui.tr.t1("home-fix-total", "count", fixes_total.to_string()),
         nothing,
+        expected: Vec::new(),
     }
 }
 

@@ -115,6 +115,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/adoption/users/{id}", get(adoption::user_page))
         .route("/adoption/users/{id}/support", post(adoption::plan_support))
+        .route(
+            "/adoption/expectations",
+            get(adoption::expectations).post(adoption::set_expectation),
+        )
+        .route(
+            "/adoption/expectations/{id}/delete",
+            post(adoption::delete_expectation),
+        )
         .route("/home", get(home::home_page))
         .route("/projects", get(projects::projects_page).post(projects::create_project))
         .route("/projects/roles", post(projects::add_catalogue_role))

@@ -12,6 +12,7 @@ use super::*;
 use anchora_core::audit::{AuditEvent, AuditKind};
 use anchora_core::store::AuditStore;
 use std::collections::HashMap;
+use thirtyfour::By;
 
 async fn both_widths(b: &mut Browser, page: &str) {
     for width in [1280, 1440] {
@@ -352,5 +353,212 @@ pub async fn browser_adoption_shows_weak_users_and_plans_support(h: H) {
     let chart = b.css("#adoption-teams svg").await.inner_html().await.unwrap();
     assert!(chart.contains(">Whole organisation<"), "{chart}");
     both_widths(&mut b, "adoption-admin").await;
+    b.quit().await;
+}
+
+async fn choose(b: &Browser, id: &str, value: &str) {
+    thirtyfour::components::SelectElement::new(&b.by_id(id).await)
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Set an expectation through the form: for whom (`role:user`, `team:<id>`), which figure, how
+/// many a week.
+async fn expect(b: &Browser, audience: &str, metric: &str, per_week: &str) {
+    b.go("/adoption/expectations").await;
+    b.wait_for("id=\"expectation-form\"").await;
+    choose(b, "e-audience", audience).await;
+    choose(b, "e-metric", metric).await;
+    fill(b, "e-per_week", per_week).await;
+    b.by_id("expectation-save").await.click().await.unwrap();
+}
+
+/// A shot at both widths, saved beside the others and as /tmp/expect-{name}-{width}.png, after
+/// checking the page fits its window.
+async fn expect_shots(b: &mut Browser, name: &str) {
+    for width in [1280, 1440] {
+        b.driver.set_window_rect(0, 0, width, 900).await.unwrap();
+        super::first_hour::fits(b, name, width).await;
+        b.shot(&format!("expect-{name}-{width}")).await;
+        b.driver
+            .screenshot(std::path::Path::new(&format!("/tmp/expect-{name}-{width}.png")))
+            .await
+            .unwrap();
+    }
+}
+
+/// Expectations from management (C8): an administrator expects three activities a week of
+/// every user, the lead of North one a week of her team (a team's wins over the role's for the
+/// same figure) and a deal update a week of every user. Bo, in North, did two activities in the
+/// last seven days and moved no deal: his start page says the activities are met against the
+/// team's one and the deal updates not, with a mark that is a sign and a word, not a colour;
+/// Per, in no led team, is held to the role's three. The adoption page and Bo's own page show
+/// the same; a figure out of range is named beside its field with what was typed kept, and a
+/// lead offers only her team.
+pub async fn browser_expectations_set_by_managers_show_on_my_work(h: H) {
+    let today = start();
+    h.clock.set(today - chrono::Duration::days(20));
+    let north = identity::team(&h, "North").await;
+    let south = identity::team(&h, "South").await;
+    let lena = member(&h, "lena@example.se", "Lena Holm", "user", &north).await;
+    let bo = member(&h, "bo@example.se", "Bo Åkesson", "user", &north).await;
+    member(&h, "per@example.se", "Per Dahl", "user", &south).await;
+    member(&h, "ada@example.se", "Ada Admin", "admin", &south).await;
+    let lead = h
+        .put(&format!("/api/v1/teams/{north}/lead"), json!({"lead": lena}))
+        .await;
+    assert_eq!(lead.status, StatusCode::OK, "{}", lead.body);
+    let bo_token = identity::token_of(&h, "bo@example.se", Scope::Write).await;
+    let lena_token = identity::token_of(&h, "lena@example.se", Scope::Write).await;
+    // Bo: three calls two weeks ago, two in the last seven days; Lena one a day for five days.
+    for (days_ago, n) in [(15, 3), (2, 1), (1, 1)] {
+        h.clock.set(today - chrono::Duration::days(days_ago));
+        signed_in(&h, &bo, h.clock.now()).await;
+        for i in 0..n {
+            let subject = format!("Samtal {days_ago}-{i}");
+            create_as(
+                &h,
+                &bo_token,
+                "activity",
+                json!({"type": "call", "subject": subject, "owner": bo}),
+            )
+            .await;
+        }
+    }
+    for days_ago in 1..6 {
+        h.clock.set(today - chrono::Duration::days(days_ago));
+        let subject = format!("Möte {days_ago}");
+        create_as(
+            &h,
+            &lena_token,
+            "activity",
+            json!({"type": "meeting", "subject": subject, "owner": lena}),
+        )
+        .await;
+    }
+    h.clock.set(today);
+    let crm = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
+    crm.measure_usage(false, &anchora_core::jobs::JobCtx::detached())
+        .await
+        .unwrap();
+
+    let Some(mut b) = Browser::start(&h, &format!("expectations-{}", h.backend())).await else {
+        return;
+    };
+    // The administrator: three activities and one deal update a week for every user.
+    b.login("ada@example.se", identity::PASSWORD).await;
+    b.go("/adoption").await;
+    b.wait_for("id=\"adoption-expectations\"").await;
+    b.by_id("adoption-expectations").await.click().await.unwrap();
+    b.wait_for("id=\"expect-none\"").await;
+    expect_shots(&mut b, "empty").await;
+    expect(&b, "role:user", "activities", "3").await;
+    b.wait_for("id=\"expect-notice\"").await;
+    expect(&b, "role:user", "deal_updates", "1").await;
+    b.wait_for("id=\"expect-notice\"").await;
+    let table = b.by_id("expectations").await.text().await.unwrap();
+    assert!(
+        table.contains("Role: User") && table.contains("Activities logged or done"),
+        "{table}"
+    );
+    assert!(table.contains("Ada Admin"), "{table}");
+
+    // The lead: her team only, and a figure out of range named beside its field, as typed.
+    b.css(".me form button[type=submit]").await.click().await.unwrap();
+    b.wait_for("id=\"password\"").await;
+    b.login("lena@example.se", identity::PASSWORD).await;
+    b.go("/adoption").await;
+    b.wait_for("id=\"adoption-expectations\"").await;
+    b.go("/adoption/expectations").await;
+    b.wait_for("id=\"expectation-form\"").await;
+    let options = b.by_id("e-audience").await.inner_html().await.unwrap();
+    assert!(options.contains(&format!("team:{north}")), "{options}");
+    assert!(
+        !options.contains("role:") && !options.contains(&format!("team:{south}")),
+        "a lead sets expectations for her team only: {options}"
+    );
+    // She may not delete the administrator's.
+    assert_eq!(b.source().await.matches("/delete\"").count(), 0);
+    expect(&b, &format!("team:{north}"), "activities", "5000").await;
+    b.wait_for("id=\"e-per_week-error\"").await;
+    let error = b.by_id("e-per_week-error").await.text().await.unwrap();
+    assert_eq!(error, "Write a whole number from 0 to 1000.");
+    assert_eq!(
+        b.by_id("e-per_week").await.value().await.unwrap().as_deref(),
+        Some("5000")
+    );
+    assert_eq!(
+        b.by_id("e-metric").await.value().await.unwrap().as_deref(),
+        Some("activities")
+    );
+    assert_eq!(
+        b.by_id("e-audience").await.value().await.unwrap().as_deref(),
+        Some(format!("team:{north}").as_str())
+    );
+    expect_shots(&mut b, "mistake").await;
+    fill(&b, "e-per_week", "1").await;
+    b.by_id("expectation-save").await.click().await.unwrap();
+    b.wait_for("id=\"expect-notice\"").await;
+    let table = b.by_id("expectations").await.text().await.unwrap();
+    assert!(table.contains("Team: North") && table.contains("Lena Holm"), "{table}");
+    assert_eq!(b.source().await.matches("/delete\"").count(), 1, "her own only");
+    expect_shots(&mut b, "list").await;
+
+    // On the adoption page: Bo meets his team's one activity, not the deal update.
+    b.go("/adoption").await;
+    b.wait_for("id=\"adoption-people\"").await;
+    let board = b.by_id("adoption-expected-people").await;
+    let head = board.find(By::Tag("thead")).await.unwrap().text().await.unwrap();
+    assert!(head.contains("Activities") && head.contains("Deal updates"), "{head}");
+    let row = b.by_id(&format!("expected-{bo}")).await.text().await.unwrap();
+    assert!(row.contains("✓ 2 of 1") && row.contains("avg 1.3"), "{row}");
+    assert!(row.contains("✗ 0 of 1"), "{row}");
+    let lena_row = b.by_id(&format!("expected-{lena}")).await.text().await.unwrap();
+    assert!(lena_row.contains("✓ 5 of 1"), "{lena_row}");
+    table_fits(&mut b, "adoption-people").await;
+    table_fits(&mut b, "adoption-expected-people").await;
+    b.driver
+        .execute("document.getElementById('adoption-expected').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    expect_shots(&mut b, "adoption").await;
+    b.go(&format!("/adoption/users/{bo}")).await;
+    b.wait_for("id=\"adoption-expected\"").await;
+    let expected = b.by_id("adoption-expected").await.text().await.unwrap();
+    assert!(
+        expected.contains("Activities: 2 of 1 this week (avg 1.3)") && expected.contains("Set for the team"),
+        "{expected}"
+    );
+    expect_shots(&mut b, "user").await;
+
+    // Bo's start page: the team's one, met; the role's deal update, not met.
+    b.css(".me form button[type=submit]").await.click().await.unwrap();
+    b.wait_for("id=\"password\"").await;
+    b.login("bo@example.se", identity::PASSWORD).await;
+    b.go("/").await;
+    b.wait_for("id=\"home-expected\"").await;
+    let mine = b.by_id("home-expected").await.text().await.unwrap();
+    assert!(mine.contains("Expected of you this week"), "{mine}");
+    assert!(mine.contains("Activities: 2 of 1 this week (avg 1.3) ✓ Met"), "{mine}");
+    assert!(
+        mine.contains("Deal updates: 0 of 1 this week (avg 0) ✗ Not met"),
+        "{mine}"
+    );
+    assert!(
+        mine.contains("Set for the team") && mine.contains("Set for the role"),
+        "{mine}"
+    );
+    expect_shots(&mut b, "home").await;
+
+    // Per, of a team nobody set anything for, is held to the role's three; without any
+    // expectation the box is not there.
+    let mut per = identity::Browser::signed_in(&h, "per@example.se").await;
+    let home = per.get(&h, "/home").await;
+    assert!(home.text.contains("Activities: 0 of 3 this week"), "{}", home.text);
+    let mut ada = identity::Browser::signed_in(&h, "ada@example.se").await;
+    assert!(!ada.get(&h, "/home").await.text.contains("id=\"home-expected\""));
     b.quit().await;
 }
