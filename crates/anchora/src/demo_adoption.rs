@@ -102,7 +102,7 @@ pub async fn seed(store: &Arc<SqlStore>, sales: &[UserId], admin: UserId, clock:
     store
         .put_setting(
             MEASURED_THROUGH_KEY,
-            &serde_json::json!(today - Duration::days(1)).to_string(),
+            &serde_json::json!({"day": today - Duration::days(1), "zone": zone.name()}).to_string(),
         )
         .await
         .map_err(err)?;

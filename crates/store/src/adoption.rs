@@ -182,15 +182,37 @@ impl AdoptionStore for SqlStore {
             tx.exec().execute(backend.build(&delete)).await.map_err(db_error)?;
             let mut kept = 0;
             for select in &selects {
+                // Two countings at once (the hourly run and "count now") each delete the days
+                // first; the second's rows then replace the first's instead of colliding.
                 let insert = Query::insert()
                     .into_table("usage_days")
                     .columns(["user_id", "day", "metric", "object", "n"])
                     .select_from(select.clone())
                     .map_err(|e| db_error(sqlx::Error::Protocol(e.to_string())))?
+                    .on_conflict(
+                        OnConflict::columns(["user_id", "day", "metric", "object"])
+                            .update_column("n")
+                            .to_owned(),
+                    )
                     .to_owned();
                 kept += tx.exec().execute(backend.build(&insert)).await.map_err(db_error)?;
             }
             Ok(kept)
+        })
+    }
+
+    async fn forget_usage_before(&self, day: NaiveDate) -> Result<()> {
+        let backend = self.backend_kind();
+        let stmt = Query::delete()
+            .from_table("usage_days")
+            .and_where(Expr::col("day").lt(backend.date(Some(day))))
+            .to_owned();
+        in_write!(self.pool(), |tx| {
+            tx.exec()
+                .execute(backend.build(&stmt))
+                .await
+                .map_err(db_error)
+                .map(|_| ())
         })
     }
 

@@ -133,12 +133,13 @@ struct NewExpectation {
 }
 
 /// Add one kept count to a user's figures: an activity created or done is an activity, a deal
-/// moved or changed a deal update (a change is also a record), other creations and changes
+/// changed (moved or otherwise) a deal update and a record, other creations and changes
 /// records; sign-ins count only as active days.
 pub fn add_to(f: &mut Figures, metric: Metric, object: &str, n: i64) {
     match (metric, object) {
         (Metric::Created, "activity") | (Metric::Completed, _) => f.activities += n,
-        (Metric::Moved, _) => f.deal_updates += n,
+        // A deal moved is among the deals changed that day: counted there, once.
+        (Metric::Moved, _) => {}
         (Metric::Updated, "deal") => {
             f.deal_updates += n;
             f.records += n;
@@ -221,7 +222,7 @@ impl Crm {
     /// Set an expectation for a role (administrators) or a team (administrators and the
     /// team's lead), replacing the one for the same figure.
     pub async fn set_expectation(&self, who: &Principal, body: Json) -> Result<Expectation> {
-        self.authorize(who, Permission::ReadRecords).await?;
+        self.authorize(who, Permission::WriteRecords).await?;
         let new: NewExpectation = crate::service::from_body(body)?;
         let mut errors = Vec::new();
         let metric = Expected::parse(&new.metric);
@@ -233,6 +234,8 @@ impl Crm {
         }
         if new.per_week > MAX_PER_WEEK {
             errors.push(FieldError::new("per_week", format!("is at most {MAX_PER_WEEK}")));
+        } else if metric == Some(Expected::ActiveDays) && new.per_week > 7 {
+            errors.push(FieldError::new("per_week", "a week has seven days"));
         }
         let audience = match (new.role.as_deref(), new.team.as_deref()) {
             (Some(r), None) => Role::parse(r).map(Audience::Role).or_else(|| {
@@ -278,7 +281,7 @@ impl Crm {
     }
 
     pub async fn delete_expectation(&self, who: &Principal, id: &str) -> Result<()> {
-        self.authorize(who, Permission::ReadRecords).await?;
+        self.authorize(who, Permission::WriteRecords).await?;
         let missing = || Error::not_found(format!("expectation {id}"));
         let id = RecordId::parse(id).ok_or_else(missing)?;
         let e = self

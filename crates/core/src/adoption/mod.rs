@@ -219,6 +219,8 @@ pub trait AdoptionStore: Send + Sync {
     /// audit log between its instants, local days by the zone's offsets (one transaction).
     /// Returns the rows kept.
     async fn measure_usage(&self, span: &UsageSpan, offsets: &[(DateTime<Utc>, i32)]) -> Result<u64>;
+    /// Forget the figures of the days before one (counting from scratch starts there).
+    async fn forget_usage_before(&self, day: NaiveDate) -> Result<()>;
     /// Keep daily figures as given, replacing those of the same user, day, metric and object
     /// (a workspace brought over from elsewhere, the demo's history).
     async fn put_usage_days(&self, rows: &[UsageDay]) -> Result<()>;

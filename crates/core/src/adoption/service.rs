@@ -31,6 +31,11 @@ pub const WEIGHTS_KEY: &str = "adoption_weights";
 pub const RULES_KEY: &str = "adoption_rules";
 /// A support task is due the day it is planned: it shows on the key user's start page at once.
 const SUPPORT_DUE_DAYS: i64 = 0;
+/// The longest subject a support task may be given.
+const MAX_SUBJECT: usize = 200;
+/// Teams smaller than this do not show their medians to their members: a median of two or
+/// three is a colleague's figure.
+const MEDIAN_SHOWN_FROM: usize = 5;
 /// The last local day whose figures are complete (a later measuring starts the day after).
 pub const MEASURED_THROUGH_KEY: &str = "usage_measured_through";
 
@@ -115,7 +120,8 @@ pub(super) struct Scores {
     today: NaiveDate,
     first: NaiveDate,
     pub(super) rows: Vec<UserRow>,
-    medians: HashMap<Option<TeamId>, BTreeMap<&'static str, f64>>,
+    /// Per team: its size and its medians.
+    medians: HashMap<Option<TeamId>, (usize, BTreeMap<&'static str, f64>)>,
     pub(super) leads: HashMap<TeamId, UserId>,
 }
 
@@ -128,10 +134,11 @@ impl Crm {
         let offsets = crate::zone::offsets(zone);
         let now = self.clock.now();
         let today = now.with_timezone(&zone).date_naive();
-        let through = if from_scratch {
-            None
-        } else {
-            self.measured_through().await?
+        // Days counted in another zone began at other instants: count them all again.
+        let kept = self.measured_through().await?;
+        let through = match kept {
+            Some((day, kept_zone)) if !from_scratch && kept_zone == zone.name() => Some(day),
+            _ => None,
         };
         let first = match through {
             Some(day) => day.succ_opt().unwrap_or(day),
@@ -140,6 +147,11 @@ impl Crm {
                 None => today,
             },
         };
+        if through.is_none() {
+            // From scratch: nothing counted before the first day stays (a zone's old days, a
+            // history seeded or brought over).
+            self.store.forget_usage_before(first).await?;
+        }
         let total = u64::try_from((today - first).num_days() / MEASURE_STEP_DAYS + 1).unwrap_or(1);
         ctx.phase("counting", Some(total));
         let mut start = first;
@@ -160,7 +172,10 @@ impl Crm {
         // Today goes on: the next measuring counts it again.
         let complete = today.pred_opt().unwrap_or(today);
         self.store
-            .put_setting(MEASURED_THROUGH_KEY, &json!(complete).to_string())
+            .put_setting(
+                MEASURED_THROUGH_KEY,
+                &json!({"day": complete, "zone": zone.name()}).to_string(),
+            )
             .await?;
         Ok(json!({"from": first, "through": today, "rows_kept": kept}))
     }
@@ -185,12 +200,19 @@ impl Crm {
         Ok(self.view_of(who, self.enqueue(job).await?))
     }
 
-    async fn measured_through(&self) -> Result<Option<NaiveDate>> {
+    /// The last complete day counted and the zone it was counted in.
+    async fn measured_through(&self) -> Result<Option<(NaiveDate, String)>> {
+        #[derive(serde::Deserialize)]
+        struct Through {
+            day: NaiveDate,
+            zone: String,
+        }
         Ok(self
             .store
             .setting(MEASURED_THROUGH_KEY)
             .await?
-            .and_then(|t| serde_json::from_str(&t).ok()))
+            .and_then(|t| serde_json::from_str::<Through>(&t).ok())
+            .map(|t| (t.day, t.zone)))
     }
 
     pub async fn adoption_weights(&self) -> Result<Weights> {
@@ -214,7 +236,23 @@ impl Crm {
     /// Set when a user counts as weak (administrators).
     pub async fn set_adoption_rules(&self, who: &Principal, body: Json) -> Result<WeakRules> {
         self.authorize(who, Permission::ManageUsers).await?;
-        let rules: WeakRules = crate::service::from_body(body)?;
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Asked {
+            no_sign_in_days: u32,
+            below_half_weeks: u32,
+            /// Left out: as it was (a form that does not show it keeps it).
+            nudge: Option<bool>,
+        }
+        let asked: Asked = crate::service::from_body(body)?;
+        let rules = WeakRules {
+            no_sign_in_days: asked.no_sign_in_days,
+            below_half_weeks: asked.below_half_weeks,
+            nudge: match asked.nudge {
+                Some(n) => n,
+                None => self.adoption_rules().await?.nudge,
+            },
+        };
         rules.check()?;
         self.store
             .put_setting(
@@ -226,15 +264,15 @@ impl Crm {
     }
 
     /// Plan extra support for a user (the lead of their team, or an administrator): a
-    /// follow-up task for the key user of their team, due today, saying why. `subject` words
-    /// the task in the planner's language; by default it is English.
+    /// follow-up task for the key user of their team, due today. Activities are seen by many,
+    /// so the task says only whom to check in with, never why: the reasons stay on the
+    /// adoption page. `subject` words it in the planner's language; by default English.
     pub async fn plan_support(&self, who: &Principal, user: &str, body: Json) -> Result<PlannedSupport> {
         self.authorize(who, Permission::WriteRecords).await?;
         #[derive(serde::Deserialize, Default)]
         #[serde(deny_unknown_fields)]
         struct Ask {
             subject: Option<String>,
-            note: Option<String>,
         }
         let ask: Ask = if body.is_null() {
             Ask::default()
@@ -263,18 +301,16 @@ impl Crm {
             .subject
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("Extra support for {}", target.name));
-        let mut task = json!({
+            .unwrap_or_else(|| format!("Check in with {}", target.name));
+        if subject.chars().count() > MAX_SUBJECT {
+            return Err(Error::field("subject", format!("is at most {MAX_SUBJECT} characters")));
+        }
+        let task = json!({
             "type": "task",
             "subject": subject,
             "due_at": now + Duration::days(SUPPORT_DUE_DAYS),
             "owner": key_user.as_ref().map_or(who.user_id, |k| k.id).to_string(),
         });
-        if let Some(note) = ask.note.filter(|n| !n.trim().is_empty())
-            && let Some(fields) = task.as_object_mut()
-        {
-            fields.insert("body".into(), json!(note));
-        }
         let (_, record) = self.create(who, "activity", &task).await?;
         self.store
             .keep_support_plan(&SupportPlan {
@@ -402,7 +438,7 @@ impl Crm {
             since: scores.today - Duration::days(WINDOW_DAYS - 1),
             weeks: week_starts(scores.first),
             weights: self.adoption_weights().await?,
-            measured_through: self.measured_through().await?,
+            measured_through: self.measured_through().await?.map(|(day, _)| day),
             everyone,
             users,
             teams,
@@ -426,7 +462,20 @@ impl Crm {
             today: scores.today,
             since: scores.today - Duration::days(WINDOW_DAYS - 1),
             weeks: week_starts(scores.first),
-            team_median: scores.medians.get(&row.team).cloned().unwrap_or_default(),
+            team_median: if who.user_id == id && who.role != Role::Admin && !leads_team {
+                scores
+                    .medians
+                    .get(&row.team)
+                    .filter(|(size, _)| *size >= MEDIAN_SHOWN_FROM)
+                    .map(|(_, m)| m.clone())
+                    .unwrap_or_default()
+            } else {
+                scores
+                    .medians
+                    .get(&row.team)
+                    .map(|(_, m)| m.clone())
+                    .unwrap_or_default()
+            },
             user: row.clone(),
             days,
         })
@@ -521,7 +570,7 @@ impl Crm {
         let mut medians = HashMap::new();
         for (team, members) in &teams_of {
             let figures: Vec<Figures> = members.iter().map(|m| m.window.clone()).collect();
-            medians.insert(*team, team_medians(&figures));
+            medians.insert(*team, (figures.len(), team_medians(&figures)));
             let scored = score_team(&figures, &everyone, weights);
             let below = below_half_weeks(&members.iter().map(|m| m.weeks.as_slice()).collect::<Vec<_>>());
             let mut trends: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(weeks); members.len()];
@@ -553,6 +602,8 @@ impl Crm {
                     None if since_made >= limit => weak.push(Weakness::NoSignIn { days: None }),
                     _ => {}
                 }
+                // Weeks before the account was made are not weeks of falling behind.
+                let below = below.min(since_made.max(0) / 7);
                 if below >= i64::from(rules.below_half_weeks) {
                     weak.push(Weakness::BelowMedian { weeks: below });
                 }

@@ -30,7 +30,9 @@ const FORECAST_CADENCE: &str = "daily 04:00";
 pub const USAGE_SCHEDULE: &str = "usage";
 const USAGE_CADENCE: &str = "20 * * * *";
 pub const ADOPTION_DIGEST_SCHEDULE: &str = "adoption-digest";
-const ADOPTION_DIGEST_CADENCE: &str = "weekly mon 07:00";
+/// Daily, though a digest is weekly (kept once per recipient and local week): the first run
+/// of a week sends it, and one that failed for a recipient is tried again the next day.
+const ADOPTION_DIGEST_CADENCE: &str = "daily 07:00";
 pub const REPORT_MAILS_SCHEDULE: &str = "report-mails";
 const REPORT_MAILS_CADENCE: &str = "every 15 minutes";
 const BOUNCES_SCHEDULE: &str = "bounces";

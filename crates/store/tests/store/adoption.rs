@@ -240,6 +240,10 @@ pub async fn usage_is_counted_per_local_day_scored_against_the_team_and_private(
         "three people and a deal created, the deal changed"
     );
     assert_eq!(ann_row.scored.figures.activities, 2, "one logged, one done");
+    assert_eq!(
+        ann_row.scored.figures.deal_updates, 1,
+        "one deal changed (moved twice) that day"
+    );
     assert_eq!(ann_row.scored.figures.active_days, 3);
     assert_eq!(ann_row.scored.tiers.process, Some(100.0));
     assert_eq!(bo_row.scored.figures.days_since_sign_in, Some(3));
@@ -324,7 +328,12 @@ pub async fn usage_is_counted_per_local_day_scored_against_the_team_and_private(
     }
     let mine = h.crm.user_adoption(&ann, &ann.user_id.to_string()).await.unwrap();
     assert!(mine.days.iter().all(|d| d.user == ann.user_id));
-    assert_eq!(mine.team_median.get("active_days"), Some(&1.0));
+    assert!(
+        mine.team_median.is_empty(),
+        "a team of three does not show its median to its members: it is a colleague's figure"
+    );
+    let as_lead = h.crm.user_adoption(&lena, &ann.user_id.to_string()).await.unwrap();
+    assert_eq!(as_lead.team_median.get("active_days"), Some(&1.0));
 
     // A lead is an active user of the workspace.
     let err = h
@@ -397,7 +406,13 @@ pub async fn usage_is_counted_per_local_day_scored_against_the_team_and_private(
     kai.team = Some(north);
     h.store.create_user(&kai).await.unwrap();
     let kai = Principal::new(kai.id, Role::KeyUser, Some(north), Credential::Local);
-    for who in [&ann, &per] {
+    let err = h.crm.user_adoption(&kai, &bo.user_id.to_string()).await.unwrap_err();
+    assert_eq!(
+        err.code,
+        ErrorCode::NotFound,
+        "a key user who is not the lead sees no figures"
+    );
+    for who in [&ann, &per, &kai] {
         let err = h
             .crm
             .plan_support(who, &bo.user_id.to_string(), json!({}))
@@ -407,11 +422,7 @@ pub async fn usage_is_counted_per_local_day_scored_against_the_team_and_private(
     }
     let planned = h
         .crm
-        .plan_support(
-            &lena,
-            &bo.user_id.to_string(),
-            json!({"subject": "Extra stöd för Bo", "note": "Visa pipeline-vyn"}),
-        )
+        .plan_support(&lena, &bo.user_id.to_string(), json!({"subject": "Stäm av med Bo"}))
         .await
         .unwrap();
     assert_eq!(planned.key_user, Some(kai.user_id));

@@ -140,4 +140,27 @@ pub async fn adoption_figures_are_the_users_their_leads_and_administrators(h: H)
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let read_only = token_of(&h, "lena@example.de", Scope::Read).await;
+    let r = as_token(
+        &h,
+        &read_only,
+        Method::PUT,
+        "/api/v1/adoption/expectations",
+        Some(json!({"team": north, "metric": "activities", "per_week": 1})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "a read-only token sets nothing: {}",
+        r.body
+    );
+    let r = h
+        .put(
+            "/api/v1/adoption/expectations",
+            json!({"role": "user", "metric": "active_days", "per_week": 8}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "per_week");
 }

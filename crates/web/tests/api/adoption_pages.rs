@@ -260,7 +260,7 @@ pub async fn browser_adoption_shows_weak_users_and_plans_support(h: H) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|t| t["subject"] == "Extra support for Nils Ek" && t["type"] == "task"),
+            .any(|t| t["subject"] == "Check in with Nils Ek" && t["type"] == "task"),
         "{}",
         tasks.body
     );

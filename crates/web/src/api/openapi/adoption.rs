@@ -71,7 +71,8 @@ pub(super) fn add(doc: &mut Doc) {
         "WeakUserRules",
         json!({"type": "object", "additionalProperties": false, "required": ["no_sign_in_days", "below_half_weeks"], "properties": {
             "no_sign_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "description": "weak after this many days without a sign-in"},
-            "below_half_weeks": {"type": "integer", "minimum": 1, "maximum": 8, "description": "weak after this many weeks running below half the team's median"}}}),
+            "below_half_weeks": {"type": "integer", "minimum": 1, "maximum": 8, "description": "weak after this many weeks running below half the team's median"},
+            "nudge": {"type": "boolean", "description": "weak users get a friendly weekly e-mail naming their key user; left out when setting: as it was"}}}),
     );
     doc.op(
         "get",
@@ -95,12 +96,11 @@ pub(super) fn add(doc: &mut Doc) {
         Op::new(
             "plan_support",
             TAG,
-            "Plan extra support for a user (their team's lead or an administrator): a task due today for the key user of their team",
+            "Plan extra support for a user (their team's lead or an administrator): a task due today for the key user of their team, saying whom to check in with, never why",
         )
         .params(vec![uuid_param("id", "the user's id")])
         .body(json!({"type": "object", "additionalProperties": false, "properties": {
-            "subject": {"type": "string", "maxLength": 200, "description": "the task's subject, in your language"},
-            "note": {"type": "string", "maxLength": 10000}}}))
+            "subject": {"type": "string", "maxLength": 200, "description": "the task's subject, in your language (by default \"Check in with\" and the name)"}}}))
         .ok(
             "201",
             "The task made and whom it was given to",
@@ -239,7 +239,7 @@ pub(super) fn add(doc: &mut Doc) {
             "role": {"type": "string", "enum": ["admin", "key_user", "user", "read_only"]},
             "team": {"type": "string", "format": "uuid"},
             "metric": metric(),
-            "per_week": {"type": "integer", "minimum": 0, "maximum": 1000}}}))
+            "per_week": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "at most 7 for active days"}}}))
         .ok("200", "The expectation kept", expectation),
     );
     doc.op(
