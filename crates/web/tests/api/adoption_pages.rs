@@ -265,6 +265,14 @@ pub async fn browser_adoption_shows_weak_users_and_plans_support(h: H) {
         tasks.body
     );
     both_widths(&mut b, "adoption-planned").await;
+    // Kim sees the task on My work, due today.
+    let mut kim_home = identity::Browser::signed_in(&h, "kim@example.se").await;
+    let home = kim_home.get(&h, "/home").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.text.contains("Check in with Nils Ek"),
+        "the key user's start page lists the task"
+    );
 
     // One member's page: their figures against the team's median, day by day.
     b.go(&format!("/adoption/users/{bo}")).await;
