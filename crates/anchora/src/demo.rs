@@ -78,6 +78,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
             }
         }
         crate::demo_adoption::seed(store, &sales, admin.id, clock.clone()).await?;
+        crate::demo_onboarding::seed(store, admin.id, clock.clone()).await?;
     }
     let token = crate::create_service_token(
         store,

@@ -2,6 +2,7 @@
 
 mod demo;
 mod demo_adoption;
+mod demo_onboarding;
 mod demo_project;
 mod names;
 

@@ -151,6 +151,8 @@ impl Crm {
                 .detail(detail),
         )
         .await?;
+        // Every new user starts with their role's onboarding checklist (C3).
+        self.begin_onboarding(&user).await?;
         Ok(user)
     }
 

@@ -46,6 +46,8 @@ id_type!(SelectionId);
 id_type!(TemplateId);
 id_type!(MailingId);
 id_type!(ReportId);
+id_type!(CourseId);
+id_type!(TrainingSessionId);
 
 /// Record ids for many records made at one moment (an import batch): each sorts after the one
 /// before, so they go into the table's primary key in order instead of all over it.

@@ -15,12 +15,14 @@ pub use crate::import::store::ImportStore;
 pub use crate::jobs::store::JobStore;
 pub use crate::mailings::MailingStore;
 pub use crate::meta::{SchemaStore, SettingStore};
+pub use crate::onboarding::OnboardingStore;
 pub use crate::project::store::{BatchOutcome, ItemWrite, ProjectBatch, ProjectStore, ReminderStore, StoredItem};
 pub use crate::quality::QualityStore;
 pub use crate::record::{RecordStore, SearchHit, SearchScope, SearchStore, VisitStore, WriteOutcome};
 pub use crate::reports::ReportStore;
 pub use crate::selections::SelectionStore;
 pub use crate::templates::TemplateStore;
+pub use crate::training::TrainingStore;
 pub use crate::views::ViewStore;
 pub use crate::write::WriteCtx;
 
@@ -44,6 +46,8 @@ pub trait Store:
     + ReminderStore
     + ConsentStore
     + SelectionStore
+    + OnboardingStore
+    + TrainingStore
     + TemplateStore
     + MailingStore
     + DashboardStore
@@ -73,6 +77,8 @@ impl<T> Store for T where
         + ReminderStore
         + ConsentStore
         + SelectionStore
+        + OnboardingStore
+        + TrainingStore
         + TemplateStore
         + MailingStore
         + DashboardStore

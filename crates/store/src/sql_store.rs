@@ -223,6 +223,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, "quotas, weekly forecast snapshots, deals' forecast category"),
     (18, "report subscriptions"),
     (19, "usage per user and day, the teams' leads"),
+    (
+        20,
+        "onboarding checklists and their templates, training courses, sessions and attendance",
+    ),
     (21, "expectations from management"),
 ];
 
@@ -751,6 +755,14 @@ async fn apply_migration(
     }
     if version == 21 {
         for stmt in crate::adoption::expectation_tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 20 {
+        for stmt in crate::training::tables(backend)
+            .into_iter()
+            .chain(crate::onboarding::tables(backend))
+        {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }

@@ -131,11 +131,20 @@ anchora_store::on_both_databases!(
     text_groups_fold_case_and_every_group_drills_to_its_records,
     reports_group_by_a_related_records_field_as_the_reader_may_see_it,
     dashboards_count_each_widget_for_the_period_the_scope_and_the_reader,
+    checklists_start_with_each_user_tick_what_the_system_sees_and_stay_private,
+    trainings_tick_onboarding_run_out_and_judge_the_project_before_go_live,
 );
 
 #[path = "store/adoption.rs"]
 mod adoption;
 use adoption::usage_is_counted_per_local_day_scored_against_the_team_and_private;
+
+#[path = "store/onboarding.rs"]
+mod onboarding;
+use onboarding::{
+    checklists_start_with_each_user_tick_what_the_system_sees_and_stay_private,
+    trainings_tick_onboarding_run_out_and_judge_the_project_before_go_live,
+};
 
 #[path = "store/forecast.rs"]
 mod forecast;

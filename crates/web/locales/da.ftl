@@ -1697,3 +1697,151 @@ home-expected = Forventet af dig denne uge
 job-kind-usage-measure = Optælling af brug
 job-kind-adoption-digest = Oversigt over brug
 job-phase-counting = Tæller dage
+nav-onboarding = Introduktion
+nav-training = Uddannelse
+onboarding-title = Introduktion
+onboarding-intro = Hver ny bruger får en tjekliste til sin rolle – en rutine som alle andre for en nyansat. Trin, som Anchora kan se, krydses af af sig selv (første login, første salgsmulighed, et gennemført kursus); resten krydses af af brugeren, en superbruger i teamet, teamets leder eller en administrator.
+onboarding-mine = Din tjekliste
+onboarding-complete = Færdig
+onboarding-next = Næste
+onboarding-open-mine = Åbn din tjekliste
+onboarding-people = { $count ->
+    [0] Personer, du hjælper
+    [one] Én person, du hjælper
+   *[other] { $count } personer, du hjælper
+}
+onboarding-people-none = Ingen andres tjekliste er din at følge op på. Superbrugere og teamledere følger de nye i deres team her; administratorer følger alle.
+onboarding-people-hint = Åbne tjeklister først, dem med flest forsinkede trin øverst.
+onboarding-name = Navn
+onboarding-team = Team
+onboarding-role = Rolle
+onboarding-started-col = Startede
+onboarding-progress-col = Fremskridt
+onboarding-overdue-count = { $count ->
+    [one] 1 forsinket
+   *[other] { $count } forsinkede
+}
+onboarding-progress = { $count ->
+    [one] { $done } af 1 trin udført
+   *[other] { $done } af { $count } trin udført
+}
+onboarding-checklist = Tjekliste
+onboarding-overdue = forsinket
+onboarding-tick = Markér som udført
+onboarding-untick = Fortryd
+onboarding-trainings = Kurser
+onboarding-trainings-none = Intet kursus er endnu beregnet til denne rolle, og intet er gennemført.
+onboarding-started = Startede { $date }
+onboarding-cond-account-created = Krydses af, når kontoen oprettes
+onboarding-cond-first-sign-in = Krydses af ved første login
+onboarding-cond-first-record = Krydses af, når den første post af typen { $object } oprettes
+onboarding-cond-training-any = Krydses af, når et kursus for rollen registreres
+onboarding-cond-training = Krydses af, når „{ $course }“ registreres
+onboarding-ticked-automatically = Krydset af automatisk { $when }
+onboarding-ticked-by = Krydset af af { $name } { $when }
+onboarding-ticked-at = Krydset af { $when }
+onboarding-by-hand = Krydses af i hånden
+onboarding-due = Senest { $date }
+onboarding-templates-title = Skabeloner til tjeklister
+onboarding-templates-intro = Nye brugere i hver rolle starter med en kopi af rollens skabelon. En ændret skabelon gælder brugere, der tilføjes fra nu af; tjeklister, der allerede er startet, beholder deres trin.
+onboarding-template-saved = Skabelonen er gemt. Brugere, der tilføjes fra nu af, starter med disse trin.
+onboarding-template-standard = Standardskabelonen: ingen har ændret den endnu.
+onboarding-template-changed = Senest ændret { $when } af { $name }.
+onboarding-order = Rækkefølge
+onboarding-step-title = Trin
+onboarding-due-days = Senest efter (dage)
+onboarding-ticks-when = Krydses af ved
+onboarding-object = Første post af
+onboarding-course = Kursus
+onboarding-kind-by-hand = I hånden
+onboarding-kind-account-created = Konto oprettet
+onboarding-kind-first-sign-in = Første login
+onboarding-kind-first-record = Første post af …
+onboarding-kind-training = Kursus gennemført
+onboarding-any-course = Ethvert kursus
+onboarding-templates-hint = Trinene vises i rækkefølge efter deres nummer. Tøm et trins tekst for at fjerne det; udfyld en tom række for at tilføje et. Dagene tælles fra brugerens første dag; lad feltet stå tomt for et trin uden frist. „Første post af“ gælder kun trin, der krydses af ved første post, „Kursus“ kun trin, der krydses af ved et kursus.
+onboarding-template-save = Gem skabelonen
+onboarding-template-stale = Nogen gemte skabelonen, mens du redigerede den. Den vises, som den er nu; lav din ændring igen.
+onboarding-template-mistakes = Nogle trin skal rettes: se de markerede rækker.
+onboarding-bad-title = Skriv, hvad trinnet er, med højst 200 tegn.
+onboarding-bad-due = Skriv et helt antal dage fra 0 til 365, eller lad feltet stå tomt.
+onboarding-bad-object = Vælg et objekt, der er i brug.
+onboarding-bad-course = Vælg et kursus, der findes.
+home-onboarding = Din introduktion
+home-onboarding-people = Dine medarbejderes introduktion
+home-onboarding-more = Alle { $count } åbne tjeklister
+home-onboarding-all = Alle tjeklister
+training-title = Uddannelse
+training-intro = Kurser, deres afholdelser og hvem der deltog. Et kursus gælder, indtil kursets interval for genopfriskning udløber; superbrugere og projektgruppen skal være uddannet før go-live, i god tid til at teste ændringer.
+training-courses = Kurser
+training-courses-none = Ingen kurser endnu.
+training-courses-none-manage = Ingen kurser endnu. Tilføj det første nedenfor: hvad det lærer, hvem det er til, og hvor ofte det skal genopfriskes.
+training-name = Kursus
+training-audience = Til
+training-refresh = Genopfriskning
+training-refresh-every = { $count ->
+    [one] Hver måned
+   *[other] Hver { $count }. måned
+}
+training-lasts = Gælder uden udløb
+training-sessions-count = Afholdelser
+training-state = Status
+training-state-valid = Uddannet
+training-state-expiring = Udløber inden for 30 dage
+training-state-expired = Udløbet
+training-state-missing = Ikke uddannet
+training-states-hint = Talt blandt de aktive brugere, hvis rolle kurset er beregnet til. Udløber snart: kurset udløber inden for 30 dage.
+training-sessions = Afholdelser
+training-sessions-none = Ingen afholdelser endnu.
+training-session-new = Planlæg en afholdelse
+training-course-new = Tilføj et kursus
+training-course-edit = Ret kurset
+training-course-add = Tilføj kursus
+training-course-save = Gem kurset
+training-course-saved = Kurset er gemt.
+training-session = Afholdelse
+training-session-add = Planlæg afholdelse
+training-course = Kursus
+training-date = Dato
+training-trainer = Underviser
+training-trainer-named = En anden (skriv navnet)
+training-trainer-name = Underviserens navn
+training-trainer-name-hint = Når underviseren ikke er bruger her: en konsulent, leverandøren.
+training-place = Sted
+training-online = Online
+training-upcoming = kommende
+training-attended = Deltog
+training-attended-on = Deltog den
+training-expires-on = Udløber den
+training-description = Hvad kurset lærer
+training-refresh-months = Genopfriskes efter (måneder)
+training-refresh-hint = Lad feltet stå tomt, når kurset gælder uden udløb.
+training-attendance = Hvem deltog
+training-attendance-none = Ingen har endnu en rolle, som kurset er beregnet til.
+training-attended-col = Deltog
+training-absent = Fraværende
+training-not-recorded = Ikke registreret
+training-attendance-save = Gem deltagelsen
+training-attendance-saved = Deltagelsen er gemt. Kursustrinene for dem, der deltog, er krydset af.
+training-attendance-opens = Deltagelsen kan registreres fra { $date }, dagen for afholdelsen.
+training-mistakes = Nogle felter skal rettes: se de markerede felter.
+training-bad-name = Skriv kursets navn med højst 120 tegn.
+training-bad-description = Skriv højst 5.000 tegn.
+training-bad-audience = Vælg mindst én rolle, som kurset er til.
+training-bad-refresh-months = Skriv et helt antal måneder fra 1 til 120, eller lad feltet stå tomt.
+training-bad-course = Vælg et kursus.
+training-bad-on = Vælg afholdelsens dato.
+training-bad-trainer = Vælg underviseren, eller skriv navnet.
+training-bad-trainer-name = Skriv navnet med højst 120 tegn.
+training-bad-place = Skriv stedet med højst 200 tegn.
+training-bad-attendance = Afholdelsen har ikke fundet sted endnu.
+health-trained-before-go-live = Projektgruppen og superbrugerne er uddannet før go-live
+health-trained-before-go-live-why = Projektgruppen og superbrugerne skal kende systemet før den daglige brug: i god tid til at teste ændringer og til at kunne svare på kollegernes spørgsmål fra første dag.
+health-trained-before-go-live-failed = { $count ->
+    [one] Ikke uddannet før go-live: { $finding }
+   *[other] Ikke uddannet før go-live ({ $count }): { $finding }
+}
+training-col-valid = Uddannet
+training-col-expiring = Udløber snart
+training-col-expired = Udløbet
+training-col-missing = Ikke uddannet

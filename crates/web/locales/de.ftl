@@ -1697,3 +1697,151 @@ home-expected = Diese Woche von Ihnen erwartet
 job-kind-usage-measure = Nutzung zählen
 job-kind-adoption-digest = Nutzungsübersicht
 job-phase-counting = Tage werden gezählt
+nav-onboarding = Einarbeitung
+nav-training = Schulung
+onboarding-title = Einarbeitung
+onboarding-intro = Jeder neue Benutzer erhält eine Checkliste für seine Rolle – eine Routine wie jede andere für neue Mitarbeitende. Schritte, die Anchora sehen kann, haken sich selbst ab (die erste Anmeldung, die erste Verkaufschance, eine besuchte Schulung); die übrigen hakt der Benutzer ab, ein Key-User seines Teams, die Teamleitung oder ein Administrator.
+onboarding-mine = Ihre Checkliste
+onboarding-complete = Abgeschlossen
+onboarding-next = Als Nächstes
+onboarding-open-mine = Ihre Checkliste öffnen
+onboarding-people = { $count ->
+    [0] Personen, die Sie begleiten
+    [one] Eine Person, die Sie begleiten
+   *[other] { $count } Personen, die Sie begleiten
+}
+onboarding-people-none = Sie begleiten keine andere Checkliste. Key-User und Teamleitungen begleiten hier die Neuen ihres Teams; Administratoren alle.
+onboarding-people-hint = Offene Checklisten zuerst, die mit den meisten überfälligen Schritten oben.
+onboarding-name = Name
+onboarding-team = Team
+onboarding-role = Rolle
+onboarding-started-col = Begonnen
+onboarding-progress-col = Fortschritt
+onboarding-overdue-count = { $count ->
+    [one] 1 überfällig
+   *[other] { $count } überfällig
+}
+onboarding-progress = { $count ->
+    [one] { $done } von 1 Schritt erledigt
+   *[other] { $done } von { $count } Schritten erledigt
+}
+onboarding-checklist = Checkliste
+onboarding-overdue = überfällig
+onboarding-tick = Als erledigt markieren
+onboarding-untick = Rückgängig
+onboarding-trainings = Schulungen
+onboarding-trainings-none = Noch ist kein Kurs für diese Rolle vorgesehen, und keiner wurde besucht.
+onboarding-started = Begonnen am { $date }
+onboarding-cond-account-created = Hakt sich ab, wenn das Konto angelegt wird
+onboarding-cond-first-sign-in = Hakt sich bei der ersten Anmeldung ab
+onboarding-cond-first-record = Hakt sich ab, wenn der erste Datensatz vom Typ { $object } angelegt wird
+onboarding-cond-training-any = Hakt sich ab, wenn eine Schulung für diese Rolle erfasst wird
+onboarding-cond-training = Hakt sich ab, wenn „{ $course }“ erfasst wird
+onboarding-ticked-automatically = Automatisch abgehakt { $when }
+onboarding-ticked-by = Abgehakt von { $name } { $when }
+onboarding-ticked-at = Abgehakt { $when }
+onboarding-by-hand = Wird von Hand abgehakt
+onboarding-due = Fällig am { $date }
+onboarding-templates-title = Vorlagen für Checklisten
+onboarding-templates-intro = Neue Benutzer jeder Rolle beginnen mit einer Kopie der Vorlage ihrer Rolle. Eine geänderte Vorlage gilt für Benutzer, die ab jetzt angelegt werden; begonnene Checklisten behalten ihre Schritte.
+onboarding-template-saved = Vorlage gespeichert. Ab jetzt angelegte Benutzer beginnen mit diesen Schritten.
+onboarding-template-standard = Die Standardvorlage: niemand hat sie bisher geändert.
+onboarding-template-changed = Zuletzt geändert { $when } von { $name }.
+onboarding-order = Reihenfolge
+onboarding-step-title = Schritt
+onboarding-due-days = Fällig nach (Tagen)
+onboarding-ticks-when = Abgehakt bei
+onboarding-object = Erster Datensatz von
+onboarding-course = Schulung
+onboarding-kind-by-hand = Von Hand
+onboarding-kind-account-created = Konto angelegt
+onboarding-kind-first-sign-in = Erste Anmeldung
+onboarding-kind-first-record = Erster Datensatz von …
+onboarding-kind-training = Schulung besucht
+onboarding-any-course = Beliebiger Kurs
+onboarding-templates-hint = Die Schritte erscheinen in der Reihenfolge ihrer Nummer. Leeren Sie den Text eines Schritts, um ihn zu entfernen; füllen Sie eine leere Zeile aus, um einen hinzuzufügen. Die Tage zählen ab dem ersten Tag des Benutzers; leer lassen für einen Schritt ohne Fälligkeit. „Erster Datensatz von“ gilt nur für Schritte, die beim ersten Datensatz abgehakt werden, „Schulung“ nur für solche, die eine Schulung abhakt.
+onboarding-template-save = Vorlage speichern
+onboarding-template-stale = Jemand hat diese Vorlage gespeichert, während Sie sie bearbeitet haben. Sie wird so angezeigt, wie sie jetzt ist; nehmen Sie Ihre Änderung erneut vor.
+onboarding-template-mistakes = Einige Schritte müssen korrigiert werden: siehe die markierten Zeilen.
+onboarding-bad-title = Beschreiben Sie den Schritt in höchstens 200 Zeichen.
+onboarding-bad-due = Geben Sie eine ganze Zahl von 0 bis 365 Tagen ein oder lassen Sie das Feld leer.
+onboarding-bad-object = Wählen Sie ein Objekt, das verwendet wird.
+onboarding-bad-course = Wählen Sie einen vorhandenen Kurs.
+home-onboarding = Ihre Einarbeitung
+home-onboarding-people = Einarbeitung Ihrer Leute
+home-onboarding-more = Alle { $count } offenen Checklisten
+home-onboarding-all = Alle Checklisten
+training-title = Schulung
+training-intro = Kurse, ihre Termine und wer teilgenommen hat. Eine Schulung gilt, bis das Auffrischungsintervall ihres Kurses abläuft; Key-User und das Projektteam sollten vor dem Go-live geschult sein, früh genug, um Änderungen zu testen.
+training-courses = Kurse
+training-courses-none = Noch keine Kurse.
+training-courses-none-manage = Noch keine Kurse. Legen Sie unten den ersten an: was er vermittelt, für wen er ist und wie oft er aufgefrischt werden muss.
+training-name = Kurs
+training-audience = Für
+training-refresh = Auffrischung
+training-refresh-every = { $count ->
+    [one] Jeden Monat
+   *[other] Alle { $count } Monate
+}
+training-lasts = Unbefristet
+training-sessions-count = Termine
+training-state = Stand
+training-state-valid = Geschult
+training-state-expiring = Läuft in 30 Tagen ab
+training-state-expired = Abgelaufen
+training-state-missing = Nicht geschult
+training-states-hint = Gezählt unter den aktiven Benutzern, für deren Rolle der Kurs vorgesehen ist. Läuft bald ab: die Schulung läuft in 30 Tagen ab.
+training-sessions = Termine
+training-sessions-none = Noch keine Termine.
+training-session-new = Einen Termin planen
+training-course-new = Einen Kurs anlegen
+training-course-edit = Kurs ändern
+training-course-add = Kurs anlegen
+training-course-save = Kurs speichern
+training-course-saved = Kurs gespeichert.
+training-session = Termin
+training-session-add = Termin planen
+training-course = Kurs
+training-date = Datum
+training-trainer = Trainer
+training-trainer-named = Jemand anderes (Namen eingeben)
+training-trainer-name = Name des Trainers
+training-trainer-name-hint = Wenn der Trainer hier kein Benutzer ist: ein Berater, der Anbieter.
+training-place = Ort
+training-online = Online
+training-upcoming = bevorstehend
+training-attended = Teilgenommen
+training-attended-on = Teilgenommen am
+training-expires-on = Läuft ab am
+training-description = Was er vermittelt
+training-refresh-months = Auffrischen nach (Monaten)
+training-refresh-hint = Leer lassen, wenn der Kurs unbefristet gilt.
+training-attendance = Wer teilgenommen hat
+training-attendance-none = Noch hat niemand eine Rolle, für die der Kurs vorgesehen ist.
+training-attended-col = Teilgenommen
+training-absent = Abwesend
+training-not-recorded = Nicht erfasst
+training-attendance-save = Teilnahme speichern
+training-attendance-saved = Teilnahme gespeichert. Die Schulungsschritte der Teilnehmenden sind abgehakt.
+training-attendance-opens = Die Teilnahme kann ab dem { $date } erfasst werden, dem Tag des Termins.
+training-mistakes = Einige Felder müssen korrigiert werden: siehe die markierten Felder.
+training-bad-name = Geben Sie den Namen des Kurses in höchstens 120 Zeichen ein.
+training-bad-description = Schreiben Sie höchstens 5.000 Zeichen.
+training-bad-audience = Wählen Sie mindestens eine Rolle, für die der Kurs ist.
+training-bad-refresh-months = Geben Sie eine ganze Zahl von 1 bis 120 Monaten ein oder lassen Sie das Feld leer.
+training-bad-course = Wählen Sie einen Kurs.
+training-bad-on = Wählen Sie das Datum des Termins.
+training-bad-trainer = Wählen Sie den Trainer oder geben Sie seinen Namen ein.
+training-bad-trainer-name = Geben Sie den Namen in höchstens 120 Zeichen ein.
+training-bad-place = Geben Sie den Ort in höchstens 200 Zeichen ein.
+training-bad-attendance = Der Termin hat noch nicht stattgefunden.
+health-trained-before-go-live = Das Projektteam und die Key-User sind vor dem Go-live geschult
+health-trained-before-go-live-why = Das Projektteam und die Key-User müssen das System vor dem täglichen Einsatz kennen: früh genug, um Änderungen zu testen und die Fragen der Kollegen vom ersten Tag an zu beantworten.
+health-trained-before-go-live-failed = { $count ->
+    [one] Vor dem Go-live nicht geschult: { $finding }
+   *[other] Vor dem Go-live nicht geschult ({ $count }): { $finding }
+}
+training-col-valid = Geschult
+training-col-expiring = Läuft bald ab
+training-col-expired = Abgelaufen
+training-col-missing = Nicht geschult

@@ -1697,3 +1697,151 @@ home-expected = Expected of you this week
 job-kind-usage-measure = Counting usage
 job-kind-adoption-digest = Adoption digest
 job-phase-counting = Counting days
+nav-onboarding = Onboarding
+nav-training = Training
+onboarding-title = Onboarding
+onboarding-intro = Every new user gets a checklist for their role, a routine like any other for a new employee. Steps Anchora can see tick themselves (the first sign-in, the first deal, a training attended); the rest are ticked by the user, a key user of their team, their team's lead or an administrator.
+onboarding-mine = Your checklist
+onboarding-complete = Complete
+onboarding-next = Next
+onboarding-open-mine = Open your checklist
+onboarding-people = { $count ->
+    [0] People you help
+    [one] One person you help
+   *[other] { $count } people you help
+}
+onboarding-people-none = Nobody else's checklist is yours to follow. Key users and team leads follow the new people of their team here; administrators follow everyone.
+onboarding-people-hint = Open checklists first, those with most overdue steps at the top.
+onboarding-name = Name
+onboarding-team = Team
+onboarding-role = Role
+onboarding-started-col = Started
+onboarding-progress-col = Progress
+onboarding-overdue-count = { $count ->
+    [one] 1 overdue
+   *[other] { $count } overdue
+}
+onboarding-progress = { $count ->
+    [one] { $done } of 1 step done
+   *[other] { $done } of { $count } steps done
+}
+onboarding-checklist = Checklist
+onboarding-overdue = overdue
+onboarding-tick = Mark as done
+onboarding-untick = Undo
+onboarding-trainings = Trainings
+onboarding-trainings-none = No course is for this role yet, and none was attended.
+onboarding-started = Started { $date }
+onboarding-cond-account-created = Ticks itself when the account is made
+onboarding-cond-first-sign-in = Ticks itself at the first sign-in
+onboarding-cond-first-record = Ticks itself when the first { $object } is created
+onboarding-cond-training-any = Ticks itself when a training for this role is recorded
+onboarding-cond-training = Ticks itself when “{ $course }” is recorded
+onboarding-ticked-automatically = Ticked automatically { $when }
+onboarding-ticked-by = Ticked by { $name } { $when }
+onboarding-ticked-at = Ticked { $when }
+onboarding-by-hand = Ticked by hand when done
+onboarding-due = Due { $date }
+onboarding-templates-title = Checklist templates
+onboarding-templates-intro = Each role's new users start with a copy of its template. Changing a template changes the checklists of users added from now on; those already started keep their steps.
+onboarding-template-saved = Template saved. Users added from now on start with these steps.
+onboarding-template-standard = The standard template: nobody has changed it yet.
+onboarding-template-changed = Last changed { $when } by { $name }.
+onboarding-order = Order
+onboarding-step-title = Step
+onboarding-due-days = Due after (days)
+onboarding-ticks-when = Ticked when
+onboarding-object = First record of
+onboarding-course = Training
+onboarding-kind-by-hand = By hand
+onboarding-kind-account-created = Account made
+onboarding-kind-first-sign-in = First sign-in
+onboarding-kind-first-record = First record of…
+onboarding-kind-training = Training attended
+onboarding-any-course = Any course
+onboarding-templates-hint = Steps are listed by their order number. Empty the step's text to remove it; fill an empty row to add one. Days count from the user's first day; leave them empty for a step with no due day. "First record of" counts only for steps ticked at the first record, "Training" only for those ticked by a training.
+onboarding-template-save = Save template
+onboarding-template-stale = Someone saved this template while you were editing it. It is shown as it is now; make your change again.
+onboarding-template-mistakes = Some steps need fixing: see the rows marked.
+onboarding-bad-title = Write what the step is, in at most 200 characters.
+onboarding-bad-due = Write a whole number of days from 0 to 365, or leave it empty.
+onboarding-bad-object = Choose an object that is in use.
+onboarding-bad-course = Choose a course there is.
+home-onboarding = Your onboarding
+home-onboarding-people = Onboarding of your people
+home-onboarding-more = All { $count } open checklists
+home-onboarding-all = All checklists
+training-title = Training
+training-intro = Courses, their sessions and who attended. A training lasts until its course's refresh interval runs out; key users and the project team should be trained before go-live, early enough to test changes.
+training-courses = Courses
+training-courses-none = No courses yet.
+training-courses-none-manage = No courses yet. Add the first below: what it teaches, whom it is for and how often it must be refreshed.
+training-name = Course
+training-audience = For
+training-refresh = Refresh
+training-refresh-every = { $count ->
+    [one] Every month
+   *[other] Every { $count } months
+}
+training-lasts = Lasts
+training-sessions-count = Sessions
+training-state = State
+training-state-valid = Trained
+training-state-expiring = Runs out within 30 days
+training-state-expired = Run out
+training-state-missing = Not trained
+training-states-hint = Counted over the active users whose role the course is for. Expiring: the training runs out within 30 days.
+training-sessions = Sessions
+training-sessions-none = No sessions yet.
+training-session-new = Plan a session
+training-course-new = Add a course
+training-course-edit = Change the course
+training-course-add = Add course
+training-course-save = Save course
+training-course-saved = Course saved.
+training-session = Session
+training-session-add = Plan session
+training-course = Course
+training-date = Date
+training-trainer = Trainer
+training-trainer-named = Someone else (write the name)
+training-trainer-name = Trainer's name
+training-trainer-name-hint = When the trainer is no user here: a consultant, the vendor.
+training-place = Where
+training-online = Online
+training-upcoming = upcoming
+training-attended = Attended
+training-attended-on = Attended on
+training-expires-on = Runs out on
+training-description = What it teaches
+training-refresh-months = Refresh after (months)
+training-refresh-hint = Leave empty when the course lasts.
+training-attendance = Who attended
+training-attendance-none = Nobody's role is this course's audience yet.
+training-attended-col = Attended
+training-absent = Absent
+training-not-recorded = Not recorded
+training-attendance-save = Save attendance
+training-attendance-saved = Attendance saved. The training steps of those who attended are ticked.
+training-attendance-opens = Attendance can be recorded from { $date }, the day of the session.
+training-mistakes = Some fields need fixing: see the fields marked.
+training-bad-name = Write the course's name, in at most 120 characters.
+training-bad-description = Write at most 5,000 characters.
+training-bad-audience = Choose at least one role the course is for.
+training-bad-refresh-months = Write a whole number of months from 1 to 120, or leave it empty.
+training-bad-course = Choose a course.
+training-bad-on = Choose the session's date.
+training-bad-trainer = Choose the trainer, or write their name.
+training-bad-trainer-name = Write the name in at most 120 characters.
+training-bad-place = Write where in at most 200 characters.
+training-bad-attendance = The session has not taken place yet.
+health-trained-before-go-live = The project team and the key users are trained before go-live
+health-trained-before-go-live-why = The project team and the key users must know the system before daily use: early enough to test changes, and to answer their colleagues' questions from the first day.
+health-trained-before-go-live-failed = { $count ->
+    [one] Not trained before go-live: { $finding }
+   *[other] Not trained before go-live ({ $count }): { $finding }
+}
+training-col-valid = Trained
+training-col-expiring = Expiring
+training-col-expired = Run out
+training-col-missing = Not trained

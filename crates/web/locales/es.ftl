@@ -1697,3 +1697,151 @@ home-expected = Lo que se espera de usted esta semana
 job-kind-usage-measure = Recuento de uso
 job-kind-adoption-digest = Resumen de uso
 job-phase-counting = Contando días
+nav-onboarding = Incorporación
+nav-training = Formación
+onboarding-title = Incorporación
+onboarding-intro = Cada usuario nuevo recibe una lista de pasos para su rol, una rutina como cualquier otra para un empleado nuevo. Los pasos que Anchora puede ver se marcan solos (el primer inicio de sesión, la primera oportunidad, una formación a la que asistió); los demás los marca el usuario, un usuario clave de su equipo, el responsable del equipo o un administrador.
+onboarding-mine = Tu lista de pasos
+onboarding-complete = Completa
+onboarding-next = Siguiente
+onboarding-open-mine = Abrir tu lista de pasos
+onboarding-people = { $count ->
+    [0] Personas a las que ayudas
+    [one] Una persona a la que ayudas
+   *[other] { $count } personas a las que ayudas
+}
+onboarding-people-none = No te corresponde seguir la lista de nadie más. Los usuarios clave y los responsables de equipo siguen aquí a los nuevos de su equipo; los administradores, a todos.
+onboarding-people-hint = Primero las listas abiertas, arriba las que tienen más pasos atrasados.
+onboarding-name = Nombre
+onboarding-team = Equipo
+onboarding-role = Rol
+onboarding-started-col = Empezó
+onboarding-progress-col = Progreso
+onboarding-overdue-count = { $count ->
+    [one] 1 atrasado
+   *[other] { $count } atrasados
+}
+onboarding-progress = { $count ->
+    [one] { $done } de 1 paso hecho
+   *[other] { $done } de { $count } pasos hechos
+}
+onboarding-checklist = Lista de pasos
+onboarding-overdue = atrasado
+onboarding-tick = Marcar como hecho
+onboarding-untick = Deshacer
+onboarding-trainings = Formaciones
+onboarding-trainings-none = Todavía ningún curso es para este rol, y no ha asistido a ninguno.
+onboarding-started = Empezó el { $date }
+onboarding-cond-account-created = Se marca solo al crear la cuenta
+onboarding-cond-first-sign-in = Se marca solo con el primer inicio de sesión
+onboarding-cond-first-record = Se marca solo al crear el primer registro de { $object }
+onboarding-cond-training-any = Se marca solo al registrar una formación para este rol
+onboarding-cond-training = Se marca solo al registrar «{ $course }»
+onboarding-ticked-automatically = Marcado automáticamente { $when }
+onboarding-ticked-by = Marcado por { $name } { $when }
+onboarding-ticked-at = Marcado { $when }
+onboarding-by-hand = Se marca a mano
+onboarding-due = Vence el { $date }
+onboarding-templates-title = Plantillas de listas de pasos
+onboarding-templates-intro = Los usuarios nuevos de cada rol empiezan con una copia de la plantilla de su rol. Cambiar una plantilla cambia las listas de los usuarios que se añadan a partir de ahora; las ya empezadas conservan sus pasos.
+onboarding-template-saved = Plantilla guardada. Los usuarios que se añadan a partir de ahora empiezan con estos pasos.
+onboarding-template-standard = La plantilla estándar: nadie la ha cambiado todavía.
+onboarding-template-changed = Último cambio { $when } por { $name }.
+onboarding-order = Orden
+onboarding-step-title = Paso
+onboarding-due-days = Vence a los (días)
+onboarding-ticks-when = Se marca con
+onboarding-object = Primer registro de
+onboarding-course = Formación
+onboarding-kind-by-hand = A mano
+onboarding-kind-account-created = Cuenta creada
+onboarding-kind-first-sign-in = Primer inicio de sesión
+onboarding-kind-first-record = Primer registro de…
+onboarding-kind-training = Formación recibida
+onboarding-any-course = Cualquier curso
+onboarding-templates-hint = Los pasos se muestran según su número de orden. Vacía el texto de un paso para quitarlo; rellena una fila vacía para añadir uno. Los días cuentan desde el primer día del usuario; déjalos vacíos para un paso sin vencimiento. «Primer registro de» solo cuenta para los pasos que se marcan con el primer registro, «Formación» solo para los que marca una formación.
+onboarding-template-save = Guardar plantilla
+onboarding-template-stale = Alguien guardó esta plantilla mientras la editabas. Se muestra como está ahora; vuelve a hacer tu cambio.
+onboarding-template-mistakes = Hay pasos que corregir: mira las filas marcadas.
+onboarding-bad-title = Escribe en qué consiste el paso, con 200 caracteres como máximo.
+onboarding-bad-due = Escribe un número entero de días de 0 a 365, o déjalo vacío.
+onboarding-bad-object = Elige un objeto que esté en uso.
+onboarding-bad-course = Elige un curso que exista.
+home-onboarding = Tu incorporación
+home-onboarding-people = Incorporación de tu gente
+home-onboarding-more = Las { $count } listas abiertas
+home-onboarding-all = Todas las listas
+training-title = Formación
+training-intro = Cursos, sus sesiones y quién asistió. Una formación vale hasta que vence el intervalo de repaso de su curso; los usuarios clave y el equipo del proyecto deben estar formados antes de la puesta en marcha, con tiempo para probar los cambios.
+training-courses = Cursos
+training-courses-none = Todavía no hay cursos.
+training-courses-none-manage = Todavía no hay cursos. Añade el primero abajo: qué enseña, para quién es y cada cuánto hay que repasarlo.
+training-name = Curso
+training-audience = Para
+training-refresh = Repaso
+training-refresh-every = { $count ->
+    [one] Cada mes
+   *[other] Cada { $count } meses
+}
+training-lasts = No vence
+training-sessions-count = Sesiones
+training-state = Estado
+training-state-valid = Formado
+training-state-expiring = Vence en 30 días
+training-state-expired = Vencida
+training-state-missing = Sin formar
+training-states-hint = Contado entre los usuarios activos cuyo rol es el público del curso. Vence pronto: la formación vence en 30 días.
+training-sessions = Sesiones
+training-sessions-none = Todavía no hay sesiones.
+training-session-new = Planificar una sesión
+training-course-new = Añadir un curso
+training-course-edit = Cambiar el curso
+training-course-add = Añadir curso
+training-course-save = Guardar curso
+training-course-saved = Curso guardado.
+training-session = Sesión
+training-session-add = Planificar sesión
+training-course = Curso
+training-date = Fecha
+training-trainer = Formador
+training-trainer-named = Otra persona (escribe el nombre)
+training-trainer-name = Nombre del formador
+training-trainer-name-hint = Cuando el formador no es usuario aquí: un consultor, el proveedor.
+training-place = Lugar
+training-online = En línea
+training-upcoming = próxima
+training-attended = Asistieron
+training-attended-on = Asistió el
+training-expires-on = Vence el
+training-description = Qué enseña
+training-refresh-months = Repasar a los (meses)
+training-refresh-hint = Déjalo vacío cuando el curso no vence.
+training-attendance = Quién asistió
+training-attendance-none = Todavía nadie tiene un rol que sea el público de este curso.
+training-attended-col = Asistió
+training-absent = Ausente
+training-not-recorded = Sin registrar
+training-attendance-save = Guardar asistencia
+training-attendance-saved = Asistencia guardada. Los pasos de formación de quienes asistieron están marcados.
+training-attendance-opens = La asistencia se puede registrar a partir del { $date }, el día de la sesión.
+training-mistakes = Hay campos que corregir: mira los campos marcados.
+training-bad-name = Escribe el nombre del curso, con 120 caracteres como máximo.
+training-bad-description = Escribe 5000 caracteres como máximo.
+training-bad-audience = Elige al menos un rol para el que sea el curso.
+training-bad-refresh-months = Escribe un número entero de meses de 1 a 120, o déjalo vacío.
+training-bad-course = Elige un curso.
+training-bad-on = Elige la fecha de la sesión.
+training-bad-trainer = Elige al formador o escribe su nombre.
+training-bad-trainer-name = Escribe el nombre con 120 caracteres como máximo.
+training-bad-place = Escribe el lugar con 200 caracteres como máximo.
+training-bad-attendance = La sesión todavía no ha tenido lugar.
+health-trained-before-go-live = El equipo del proyecto y los usuarios clave están formados antes de la puesta en marcha
+health-trained-before-go-live-why = El equipo del proyecto y los usuarios clave deben conocer el sistema antes del uso diario: con tiempo para probar los cambios y para responder a las preguntas de sus compañeros desde el primer día.
+health-trained-before-go-live-failed = { $count ->
+    [one] Sin formar antes de la puesta en marcha: { $finding }
+   *[other] Sin formar antes de la puesta en marcha ({ $count }): { $finding }
+}
+training-col-valid = Formados
+training-col-expiring = Vence pronto
+training-col-expired = Vencida
+training-col-missing = Sin formar

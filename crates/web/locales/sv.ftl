@@ -1697,3 +1697,151 @@ home-expected = Förväntat av dig denna vecka
 job-kind-usage-measure = Räknar användning
 job-kind-adoption-digest = Sammanställning om användning
 job-phase-counting = Räknar dagar
+nav-onboarding = Introduktion
+nav-training = Utbildning
+onboarding-title = Introduktion
+onboarding-intro = Varje ny användare får en checklista för sin roll, en rutin som alla andra för en nyanställd. Steg som Anchora kan se bockas av av sig själva (första inloggningen, första affären, en genomgången utbildning); resten bockas av användaren, en superanvändare i teamet, teamets chef eller en administratör.
+onboarding-mine = Din checklista
+onboarding-complete = Klar
+onboarding-next = Nästa
+onboarding-open-mine = Öppna din checklista
+onboarding-people = { $count ->
+    [0] Personer du hjälper
+    [one] En person du hjälper
+   *[other] { $count } personer du hjälper
+}
+onboarding-people-none = Ingen annans checklista är din att följa upp. Superanvändare och teamchefer följer upp nya i sitt team här; administratörer följer alla.
+onboarding-people-hint = Öppna checklistor först, de med flest försenade steg överst.
+onboarding-name = Namn
+onboarding-team = Team
+onboarding-role = Roll
+onboarding-started-col = Började
+onboarding-progress-col = Förlopp
+onboarding-overdue-count = { $count ->
+    [one] 1 försenat
+   *[other] { $count } försenade
+}
+onboarding-progress = { $count ->
+    [one] { $done } av 1 steg klart
+   *[other] { $done } av { $count } steg klara
+}
+onboarding-checklist = Checklista
+onboarding-overdue = försenat
+onboarding-tick = Markera som klart
+onboarding-untick = Ångra
+onboarding-trainings = Utbildningar
+onboarding-trainings-none = Ingen kurs är ännu avsedd för den här rollen, och ingen har genomgåtts.
+onboarding-started = Började { $date }
+onboarding-cond-account-created = Bockas av när kontot skapas
+onboarding-cond-first-sign-in = Bockas av vid första inloggningen
+onboarding-cond-first-record = Bockas av när första posten av typen { $object } skapas
+onboarding-cond-training-any = Bockas av när en utbildning för rollen registreras
+onboarding-cond-training = Bockas av när ”{ $course }” registreras
+onboarding-ticked-automatically = Avbockat automatiskt { $when }
+onboarding-ticked-by = Avbockat av { $name } { $when }
+onboarding-ticked-at = Avbockat { $when }
+onboarding-by-hand = Bockas av för hand
+onboarding-due = Senast { $date }
+onboarding-templates-title = Mallar för checklistor
+onboarding-templates-intro = Nya användare i varje roll börjar med en kopia av rollens mall. En ändrad mall gäller användare som läggs till från och med nu; redan startade checklistor behåller sina steg.
+onboarding-template-saved = Mallen är sparad. Användare som läggs till från och med nu börjar med de här stegen.
+onboarding-template-standard = Standardmallen: ingen har ändrat den ännu.
+onboarding-template-changed = Senast ändrad { $when } av { $name }.
+onboarding-order = Ordning
+onboarding-step-title = Steg
+onboarding-due-days = Klart inom (dagar)
+onboarding-ticks-when = Bockas av vid
+onboarding-object = Första posten av
+onboarding-course = Utbildning
+onboarding-kind-by-hand = För hand
+onboarding-kind-account-created = Konto skapat
+onboarding-kind-first-sign-in = Första inloggning
+onboarding-kind-first-record = Första posten av …
+onboarding-kind-training = Genomgången utbildning
+onboarding-any-course = Valfri kurs
+onboarding-templates-hint = Stegen visas i ordningsnumrets ordning. Töm stegets text för att ta bort det; fyll i en tom rad för att lägga till ett. Dagarna räknas från användarens första dag; lämna tomt för ett steg utan slutdatum. ”Första posten av” gäller bara steg som bockas av vid första posten, ”Utbildning” bara steg som bockas av genom en utbildning.
+onboarding-template-save = Spara mallen
+onboarding-template-stale = Någon sparade mallen medan du ändrade den. Den visas som den är nu; gör din ändring igen.
+onboarding-template-mistakes = Några steg behöver rättas: se de markerade raderna.
+onboarding-bad-title = Skriv vad steget är, högst 200 tecken.
+onboarding-bad-due = Skriv ett heltal dagar från 0 till 365, eller lämna tomt.
+onboarding-bad-object = Välj ett objekt som används.
+onboarding-bad-course = Välj en kurs som finns.
+home-onboarding = Din introduktion
+home-onboarding-people = Dina medarbetares introduktion
+home-onboarding-more = Alla { $count } öppna checklistor
+home-onboarding-all = Alla checklistor
+training-title = Utbildning
+training-intro = Kurser, deras tillfällen och vilka som deltog. En utbildning gäller tills kursens intervall för repetition löper ut; superanvändare och projektgruppen ska vara utbildade före driftstart, i god tid för att kunna testa ändringar.
+training-courses = Kurser
+training-courses-none = Inga kurser ännu.
+training-courses-none-manage = Inga kurser ännu. Lägg till den första nedan: vad den lär ut, vem den är för och hur ofta den ska repeteras.
+training-name = Kurs
+training-audience = För
+training-refresh = Repetition
+training-refresh-every = { $count ->
+    [one] Varje månad
+   *[other] Var { $count }:e månad
+}
+training-lasts = Gäller tills vidare
+training-sessions-count = Tillfällen
+training-state = Status
+training-state-valid = Utbildad
+training-state-expiring = Löper ut inom 30 dagar
+training-state-expired = Har löpt ut
+training-state-missing = Inte utbildad
+training-states-hint = Räknat bland de aktiva användare vars roll kursen är avsedd för. Löper ut snart: utbildningen löper ut inom 30 dagar.
+training-sessions = Tillfällen
+training-sessions-none = Inga tillfällen ännu.
+training-session-new = Planera ett tillfälle
+training-course-new = Lägg till en kurs
+training-course-edit = Ändra kursen
+training-course-add = Lägg till kurs
+training-course-save = Spara kursen
+training-course-saved = Kursen är sparad.
+training-session = Tillfälle
+training-session-add = Planera tillfälle
+training-course = Kurs
+training-date = Datum
+training-trainer = Utbildare
+training-trainer-named = Någon annan (skriv namnet)
+training-trainer-name = Utbildarens namn
+training-trainer-name-hint = När utbildaren inte är användare här: en konsult, leverantören.
+training-place = Plats
+training-online = Online
+training-upcoming = kommande
+training-attended = Deltog
+training-attended-on = Deltog
+training-expires-on = Löper ut
+training-description = Vad kursen lär ut
+training-refresh-months = Repeteras efter (månader)
+training-refresh-hint = Lämna tomt när kursen gäller tills vidare.
+training-attendance = Vilka deltog
+training-attendance-none = Ingen har ännu en roll som kursen är avsedd för.
+training-attended-col = Deltog
+training-absent = Frånvarande
+training-not-recorded = Inte registrerat
+training-attendance-save = Spara närvaron
+training-attendance-saved = Närvaron är sparad. Utbildningsstegen för dem som deltog är avbockade.
+training-attendance-opens = Närvaron kan registreras från { $date }, dagen för tillfället.
+training-mistakes = Några fält behöver rättas: se de markerade fälten.
+training-bad-name = Skriv kursens namn, högst 120 tecken.
+training-bad-description = Skriv högst 5 000 tecken.
+training-bad-audience = Välj minst en roll som kursen är avsedd för.
+training-bad-refresh-months = Skriv ett heltal månader från 1 till 120, eller lämna tomt.
+training-bad-course = Välj en kurs.
+training-bad-on = Välj datum för tillfället.
+training-bad-trainer = Välj utbildaren, eller skriv namnet.
+training-bad-trainer-name = Skriv namnet med högst 120 tecken.
+training-bad-place = Skriv platsen med högst 200 tecken.
+training-bad-attendance = Tillfället har inte ägt rum ännu.
+health-trained-before-go-live = Projektgruppen och superanvändarna är utbildade före driftstart
+health-trained-before-go-live-why = Projektgruppen och superanvändarna måste kunna systemet före den dagliga användningen: i god tid för att testa ändringar och för att kunna svara på kollegornas frågor från första dagen.
+health-trained-before-go-live-failed = { $count ->
+    [one] Inte utbildad före driftstart: { $finding }
+   *[other] Inte utbildade före driftstart ({ $count }): { $finding }
+}
+training-col-valid = Utbildade
+training-col-expiring = Löper ut snart
+training-col-expired = Har löpt ut
+training-col-missing = Inte utbildade

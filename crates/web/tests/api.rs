@@ -196,6 +196,8 @@ anchora_store::on_both_databases!(
     report_mails_hold_each_readers_records_once_a_week,
     the_adoption_digest_goes_once_a_week_to_leads_and_key_users,
     adoption_figures_are_the_users_their_leads_and_administrators,
+    onboarding_and_training_over_http,
+    browser_a_new_user_signs_in_and_follows_their_checklist,
     browser_jobs_show_progress_and_cancel,
     browser_build_a_selection_write_a_template_and_send,
     browser_report_builder_two_groupings_save_and_drill,
@@ -342,6 +344,10 @@ use dashboard_pages::browser_dashboard_shows_a_saved_report_and_drills;
 #[path = "api/forecast_pages.rs"]
 mod forecast_pages;
 use forecast_pages::*;
+
+#[path = "api/onboarding.rs"]
+mod onboarding;
+use onboarding::{browser_a_new_user_signs_in_and_follows_their_checklist, onboarding_and_training_over_http};
 
 #[path = "api/adoption_pages.rs"]
 mod adoption_pages;

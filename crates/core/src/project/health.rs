@@ -3,6 +3,10 @@
 //! (`health-<rule>-why`) so the UI says them in the user's language.
 
 use super::roles::{DEPARTMENT_REPRESENTATIVE, KEY_USER, Member, RoleDef, SYSTEM_OWNER};
+use crate::auth::Role;
+use crate::ids::UserId;
+use crate::training::{Attended, Course, trained_on};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -33,6 +37,7 @@ pub enum Rule {
     NotTooTechnical,
     KeyUserPerGroup,
     SystemOwnerNamed,
+    TrainedBeforeGoLive,
 }
 
 impl Rule {
@@ -44,6 +49,7 @@ impl Rule {
             Rule::NotTooTechnical => "not_too_technical",
             Rule::KeyUserPerGroup => "key_user_per_group",
             Rule::SystemOwnerNamed => "system_owner_named",
+            Rule::TrainedBeforeGoLive => "trained_before_go_live",
         }
     }
 
@@ -178,6 +184,43 @@ pub fn assess(
     ]
 }
 
+/// Someone the training rule looks at: a member of the project group who is a user, or a key
+/// user of the workspace (C9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trainee {
+    pub name: String,
+    pub role: Role,
+    pub user: UserId,
+}
+
+/// The project team and the key users are trained before go-live (C9): each has attended a
+/// session of a course for their role on or before the target date, not run out by then.
+/// Those who have not are named; the figures say how many of how many are.
+pub fn trained_before_go_live(
+    people: &[Trainee],
+    courses: &[Course],
+    attended: &[Attended],
+    go_live: NaiveDate,
+) -> Check {
+    let missing: Vec<String> = people
+        .iter()
+        .filter(|p| {
+            let theirs: Vec<Attended> = attended.iter().filter(|a| a.user == p.user).copied().collect();
+            !trained_on(courses, p.role, &theirs, go_live)
+        })
+        .map(|p| p.name.clone())
+        .collect();
+    let mut check = Check::new(Rule::TrainedBeforeGoLive, missing);
+    check.figures = vec![
+        (
+            "trained".into(),
+            count(people.len().saturating_sub(check.missing.len())),
+        ),
+        ("people".into(), count(people.len())),
+    ];
+    check
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +347,54 @@ mod tests {
         let checks = assess(&catalogue, &healthy(), &[], &[], Thresholds::default());
         assert_eq!(check(&checks, Rule::RolesFilled).missing, ["data_steward"]);
         assert_eq!(Rule::RolesFilled.why_key(), "health-roles-filled-why");
+    }
+
+    #[test]
+    fn the_team_and_key_users_are_trained_before_go_live() {
+        use crate::ids::{CourseId, TrainingSessionId};
+        let now = chrono::Utc::now();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let course = Course {
+            id: CourseId::new_at(now),
+            name: "Key users".into(),
+            description: String::new(),
+            audience: vec![Role::KeyUser, Role::Admin],
+            refresh_months: Some(6),
+            created_at: now,
+            updated_at: now,
+        };
+        let person = |name: &str, role: Role, n: u128| Trainee {
+            name: name.into(),
+            role,
+            user: UserId(uuid::Uuid::from_u128(n)),
+        };
+        let people = [
+            person("Fia", Role::KeyUser, 1),
+            person("Erik", Role::Admin, 2),
+            person("Cecilia", Role::User, 3),
+        ];
+        let went = |n: u128, on: &str| Attended {
+            user: UserId(uuid::Uuid::from_u128(n)),
+            course: course.id,
+            session: TrainingSessionId(uuid::Uuid::nil()),
+            on: day(on),
+            recorded_at: now,
+        };
+        // Fia in time; Erik after go-live; Cecilia attended, but the course is not for users.
+        let attended = [went(1, "2027-01-10"), went(2, "2027-03-01"), went(3, "2027-01-10")];
+        let c = trained_before_go_live(&people, std::slice::from_ref(&course), &attended, day("2027-02-26"));
+        assert!(!c.ok);
+        assert_eq!(c.missing, ["Erik", "Cecilia"]);
+        assert_eq!(c.figures, [("trained".into(), 1.0), ("people".into(), 3.0)]);
+        // A training that ran out before go-live does not count.
+        let c = trained_before_go_live(
+            &people[..1],
+            std::slice::from_ref(&course),
+            &attended,
+            day("2027-08-01"),
+        );
+        assert_eq!(c.missing, ["Fia"]);
+        assert!(trained_before_go_live(&[], &[], &[], day("2027-02-26")).ok);
+        assert_eq!(Rule::TrainedBeforeGoLive.why_key(), "health-trained-before-go-live-why");
     }
 }

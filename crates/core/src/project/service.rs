@@ -229,6 +229,7 @@ impl Crm {
             journeys: Vec::new(),
             requirements: Vec::new(),
             configuration: Vec::new(),
+            training: Default::default(),
         };
         for item in &items {
             match item.kind.as_str() {
@@ -248,7 +249,32 @@ impl Crm {
             }
         }
         state.reports.sort_by_key(|r| (r.sent_at, r.number));
+        state.training = self.training_facts(&state.members).await?;
         Ok(state)
+    }
+
+    /// The members of the group who are users and the workspace's key users, with the courses
+    /// and who attended them (C9).
+    async fn training_facts(&self, members: &[Member]) -> Result<super::state::TrainingFacts> {
+        let users = self.store.users().await?;
+        let in_group: Vec<_> = members.iter().filter_map(|m| m.user).collect();
+        let mut people: Vec<super::health::Trainee> = users
+            .iter()
+            .filter(|u| {
+                u.active && u.email.is_some() && (in_group.contains(&u.id) || u.role == crate::auth::Role::KeyUser)
+            })
+            .map(|u| super::health::Trainee {
+                name: u.name.clone(),
+                role: u.role,
+                user: u.id,
+            })
+            .collect();
+        people.sort_by_cached_key(|p| crate::text::fold_case(&p.name));
+        Ok(super::state::TrainingFacts {
+            people,
+            courses: self.store.courses().await?,
+            attended: self.store.attended(None).await?,
+        })
     }
 
     /// Load, check the caller may edit, and hand back the state.

@@ -37,6 +37,17 @@ pub struct ProjectState {
     pub journeys: Vec<Journey>,
     pub requirements: Vec<Requirement>,
     pub configuration: Vec<ConfigItem>,
+    /// What the rule "trained before go-live" reads.
+    pub training: TrainingFacts,
+}
+
+/// Who must be trained before go-live (the group's members who are users, and the workspace's
+/// key users), the courses, and who attended which.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingFacts {
+    pub people: Vec<health::Trainee>,
+    pub courses: Vec<crate::training::Course>,
+    pub attended: Vec<crate::training::Attended>,
 }
 
 /// What the reader may do with it.
@@ -71,7 +82,15 @@ impl ProjectState {
             })
             .collect();
         let s = &self.project.settings;
-        health::assess(&self.catalogue, &group, &s.departments, &s.user_groups, s.thresholds)
+        let mut checks = health::assess(&self.catalogue, &group, &s.departments, &s.user_groups, s.thresholds);
+        let t = &self.training;
+        checks.push(health::trained_before_go_live(
+            &t.people,
+            &t.courses,
+            &t.attended,
+            s.target,
+        ));
+        checks
     }
 
     pub fn thirds(&self) -> Thirds {

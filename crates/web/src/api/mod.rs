@@ -10,12 +10,14 @@ mod forecast;
 pub mod imports;
 pub mod jobs;
 mod mailings;
+mod onboarding;
 mod openapi;
 pub mod projects;
 mod quality;
 mod reports;
 mod selections;
 mod templates;
+mod training;
 
 use crate::AppState;
 use crate::extract::{Authed, IfMatch, JsonBody, QueryMap};
@@ -63,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .merge(dashboards::router())
         .merge(forecast::router())
         .merge(adoption::router())
+        .merge(onboarding::router())
+        .merge(training::router())
         .merge(jobs::router())
         .merge(consent::router())
         .merge(selections::router())

@@ -63,6 +63,8 @@ struct HomePage {
     due_total: String,
     pipeline: Vec<StageLine>,
     recent: Vec<RecentLine>,
+    /// Their own onboarding and that of the people they help.
+    onboarding: Option<super::onboarding::HomeOnboarding>,
     actions: Vec<Line>,
     approvals: Vec<Line>,
     communications: Vec<Line>,
@@ -89,6 +91,7 @@ pub async fn home_page(ui: Ui) -> PageResult {
         approvals: approval_lines(&ui, &follow.approvals),
         communications: communication_lines(&ui, &follow.communications),
         escalations: escalation_lines(&ui, &follow.escalations),
+        onboarding: super::onboarding::home_lines(&ui).await,
     };
     let (fixes_total, fixes) = super::quality::fix_lines(&ui, FIX_LINES).await;
     let start = match ui.authed.crm.start_page(&ui.authed.principal).await {
@@ -115,6 +118,8 @@ struct ProjectLines {
     approvals: Vec<Line>,
     communications: Vec<Line>,
     escalations: Vec<Line>,
+    /// Not a project's, but as much theirs to do: their onboarding and their people's.
+    onboarding: Option<super::onboarding::HomeOnboarding>,
 }
 
 /// The open actions they own, overdue ones flagged.
@@ -198,6 +203,7 @@ fn home_view(
         approvals: project.approvals,
         communications: project.communications,
         escalations: project.escalations,
+        onboarding: project.onboarding,
         fixes,
         fixes_total: ui.tr.t1("home-fix-total", "count", fixes_total.to_string()),
         nothing,

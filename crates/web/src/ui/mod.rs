@@ -21,6 +21,7 @@ mod lists;
 mod logs;
 mod mailings;
 mod marketing;
+mod onboarding;
 mod page_error;
 mod posted;
 mod projects;
@@ -31,6 +32,7 @@ mod selections;
 mod svg;
 mod templates;
 mod totals;
+mod training;
 
 use crate::AppState;
 use crate::extract::{Authed, authenticate_session};
@@ -209,6 +211,22 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}/panel", get(jobs::panel_fragment))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/jobs/{id}/file", get(jobs::file))
+        .route("/onboarding", get(onboarding::board_page))
+        .route(
+            "/onboarding/templates",
+            get(onboarding::templates_form).post(onboarding::save_templates),
+        )
+        .route("/onboarding/users/{id}", get(onboarding::checklist_page))
+        .route("/onboarding/users/{id}/steps/{number}", post(onboarding::tick))
+        .route("/training", get(training::training_page))
+        .route("/training/courses", post(training::create_course))
+        .route(
+            "/training/courses/{id}",
+            get(training::course_view).post(training::update_course),
+        )
+        .route("/training/sessions", post(training::create_session))
+        .route("/training/sessions/{id}", get(training::session_page))
+        .route("/training/sessions/{id}/attendance", post(training::record_attendance))
         .route("/duplicates", get(duplicates::duplicates_page))
         .route("/duplicates/scan", post(duplicates::scan))
         .route("/duplicates/dismiss", post(duplicates::dismiss))
@@ -424,6 +442,8 @@ impl Ui {
             item("/dashboards", "nav-dashboards", "dashboards"),
             item("/forecast", "nav-forecast", "forecast"),
             item("/adoption", "nav-adoption", "adoption"),
+            item("/onboarding", "nav-onboarding", "onboarding"),
+            item("/training", "nav-training", "training"),
         ];
         // Selections, templates and mailings, for those who may send mass mailings.
         if p.may(Permission::MassMail, policy) {

@@ -17,12 +17,14 @@ mod forecast;
 mod imports;
 mod jobs;
 mod mailings;
+mod onboarding;
 mod projects;
 mod quality;
 mod records;
 mod reports;
 mod schema;
 mod selections;
+mod training;
 
 use anchora_core::meta::Schema;
 use serde_json::{Map, Value as Json, json};
@@ -45,6 +47,8 @@ const AREAS: &[fn(&mut Doc)] = &[
     dashboards::add,
     forecast::add,
     adoption::add,
+    onboarding::add,
+    training::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
