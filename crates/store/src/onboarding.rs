@@ -84,8 +84,11 @@ const STEP_COLUMNS: [&str; 7] = [
 ];
 
 impl SqlStore {
-    /// Checklists with their steps in order (one user's, or everyone's).
-    async fn read_checklists(&self, user: Option<UserId>) -> Result<Vec<Checklist>> {
+    /// The checklists of these users with their steps in order.
+    async fn read_checklists(&self, users: &[UserId]) -> Result<Vec<Checklist>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
         let backend = self.backend_kind();
         let mut heads = Query::select();
         heads
@@ -97,10 +100,9 @@ impl SqlStore {
             .columns(STEP_COLUMNS)
             .order_by("user_id", Order::Asc)
             .order_by("number", Order::Asc);
-        if let Some(u) = user {
-            heads.and_where(Expr::col("user_id").eq(uuid(backend, u)));
-            steps.and_where(Expr::col("user_id").eq(uuid(backend, u)));
-        }
+        let ids: Vec<Expr> = users.iter().map(|u| uuid(backend, *u)).collect();
+        heads.and_where(Expr::col("user_id").is_in(ids.clone()));
+        steps.and_where(Expr::col("user_id").is_in(ids));
         let mut by_user: HashMap<UserId, Vec<Step>> = HashMap::new();
         for (u, step) in self.fetch_decoded(backend.build(&steps), decode_step).await? {
             by_user.entry(u).or_default().push(step);
@@ -227,11 +229,16 @@ impl OnboardingStore for SqlStore {
     }
 
     async fn checklist(&self, user: UserId) -> Result<Option<Checklist>> {
-        Ok(self.read_checklists(Some(user)).await?.pop())
+        Ok(self.read_checklists(&[user]).await?.pop())
     }
 
-    async fn checklists(&self) -> Result<Vec<Checklist>> {
-        self.read_checklists(None).await
+    async fn checklists(&self, users: &[UserId]) -> Result<Vec<Checklist>> {
+        let mut out = Vec::with_capacity(users.len());
+        // A few hundred ids to a statement keeps well within both databases' limits.
+        for chunk in users.chunks(500) {
+            out.extend(self.read_checklists(chunk).await?);
+        }
+        Ok(out)
     }
 
     async fn tick_steps(&self, ticks: &[Ticks]) -> Result<()> {

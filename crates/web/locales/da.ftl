@@ -1845,3 +1845,6 @@ training-col-valid = Uddannet
 training-col-expiring = Udløber snart
 training-col-expired = Udløbet
 training-col-missing = Ikke uddannet
+onboarding-without = Ingen tjekliste endnu
+onboarding-without-hint = Personer, der blev tilføjet, før introduktionen fandtes, eller hvis rolles skabelon ikke havde nogen trin. En tjekliste, der startes nu, tæller fristerne fra i dag.
+onboarding-start = Start en tjekliste

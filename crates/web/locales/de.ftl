@@ -1845,3 +1845,6 @@ training-col-valid = Geschult
 training-col-expiring = Läuft bald ab
 training-col-expired = Abgelaufen
 training-col-missing = Nicht geschult
+onboarding-without = Noch keine Checkliste
+onboarding-without-hint = Personen, die vor der Einarbeitung angelegt wurden oder deren Rollenvorlage keine Schritte hatte. Eine jetzt begonnene Checkliste zählt die Fälligkeiten ab heute.
+onboarding-start = Checkliste beginnen

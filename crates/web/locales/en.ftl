@@ -1845,3 +1845,6 @@ training-col-valid = Trained
 training-col-expiring = Expiring
 training-col-expired = Run out
 training-col-missing = Not trained
+onboarding-without = No checklist yet
+onboarding-without-hint = People added before onboarding existed, or whose role's template had no steps. A checklist started now counts its due days from today.
+onboarding-start = Start a checklist

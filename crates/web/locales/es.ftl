@@ -1845,3 +1845,6 @@ training-col-valid = Formados
 training-col-expiring = Vence pronto
 training-col-expired = Vencida
 training-col-missing = Sin formar
+onboarding-without = Todavía sin lista
+onboarding-without-hint = Personas añadidas antes de que existiera la incorporación, o cuya plantilla de rol no tenía pasos. Una lista empezada ahora cuenta los vencimientos desde hoy.
+onboarding-start = Empezar una lista

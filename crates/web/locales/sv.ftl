@@ -1845,3 +1845,6 @@ training-col-valid = Utbildade
 training-col-expiring = Löper ut snart
 training-col-expired = Har löpt ut
 training-col-missing = Inte utbildade
+onboarding-without = Ingen checklista ännu
+onboarding-without-hint = Personer som lades till innan introduktionen fanns, eller vars rolls mall saknade steg. En checklista som startas nu räknar dagarna från i dag.
+onboarding-start = Starta en checklista

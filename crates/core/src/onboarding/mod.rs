@@ -7,7 +7,7 @@
 
 mod service;
 
-pub use service::{ChecklistView, OnboardingBoard, OnboardingFollowUp, PersonProgress, StepView};
+pub use service::{ChecklistView, OnboardingBoard, OnboardingFollowUp, PersonProgress, PersonRef, StepView};
 
 use crate::auth::Role;
 use crate::error::{Error, FieldError, Result};
@@ -417,7 +417,8 @@ pub trait OnboardingStore: Send + Sync {
     /// Keep a new checklist; false when the user has one already.
     async fn start_checklist(&self, checklist: &Checklist) -> Result<bool>;
     async fn checklist(&self, user: UserId) -> Result<Option<Checklist>>;
-    async fn checklists(&self) -> Result<Vec<Checklist>>;
+    /// The checklists of these users (those who have one).
+    async fn checklists(&self, users: &[UserId]) -> Result<Vec<Checklist>>;
     /// Tick open steps (a ticked step stays as it was) and note how far each was looked at.
     async fn tick_steps(&self, ticks: &[Ticks]) -> Result<()>;
     /// Tick or untick one step by hand; false when the checklist has no such step.

@@ -91,6 +91,18 @@ pub struct OnboardingBoard {
     /// Everyone else whose checklist the reader sees: open ones first (most overdue first),
     /// then the complete, newest first.
     pub people: Vec<PersonProgress>,
+    /// For administrators: the active users with no checklist (made before onboarding
+    /// existed, or of a role whose template had no steps), by name.
+    pub without: Vec<PersonRef>,
+}
+
+/// A user, for lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonRef {
+    pub user: UserId,
+    pub name: String,
+    pub team_name: Option<String>,
+    pub role: Role,
 }
 
 /// What My work shows of onboarding.
@@ -348,18 +360,14 @@ impl Crm {
         self.authorize(who, Permission::ReadRecords).await?;
         let people = self.onboarding_people().await?;
         let today = self.onboarding_today().await?;
-        let mut lists: Vec<Checklist> = self
-            .store
-            .checklists()
-            .await?
-            .into_iter()
-            .filter(|c| {
-                people
-                    .users
-                    .get(&c.user)
-                    .is_some_and(|u| u.active && people.sees(who, u))
-            })
+        // Only the checklists the reader sees are read (one's own, for most).
+        let visible: Vec<UserId> = people
+            .users
+            .values()
+            .filter(|u| u.active && people.sees(who, u))
+            .map(|u| u.id)
             .collect();
+        let mut lists = self.store.checklists(&visible).await?;
         self.refresh_checklists(&mut lists).await?;
         let mut mine = None;
         let mut others = Vec::new();
@@ -379,10 +387,28 @@ impl Crm {
                 .then_with(|| b.started_at.cmp(&a.started_at))
                 .then_with(|| a.name.cmp(&b.name))
         });
+        let mut without: Vec<PersonRef> = if who.role == Role::Admin {
+            let with: HashSet<UserId> = lists.iter().map(|c| c.user).collect();
+            people
+                .users
+                .values()
+                .filter(|u| u.active && u.email.is_some() && !with.contains(&u.id))
+                .map(|u| PersonRef {
+                    user: u.id,
+                    name: u.name.clone(),
+                    team_name: u.team.and_then(|t| people.teams.get(&t).cloned()),
+                    role: u.role,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        without.sort_by_cached_key(|p| crate::text::fold_case(&p.name));
         Ok(OnboardingBoard {
             today,
             mine,
             people: others,
+            without,
         })
     }
 

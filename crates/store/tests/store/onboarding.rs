@@ -273,7 +273,14 @@ pub async fn checklists_start_with_each_user_tick_what_the_system_sees_and_stay_
     // Someone made before onboarding existed gets one when an administrator starts it, once.
     let e = h.crm.checklist(&h.admin, &id(&h.admin)).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
+    let without = |b: &anchora_core::onboarding::OnboardingBoard| b.without.iter().any(|p| p.user == h.admin.user_id);
+    assert!(without(&h.crm.onboarding_board(&h.admin).await.unwrap()));
+    assert!(
+        h.crm.onboarding_board(&kim).await.unwrap().without.is_empty(),
+        "administrators only"
+    );
     let c = h.crm.start_checklist(&h.admin, &id(&h.admin)).await.unwrap();
+    assert!(!without(&h.crm.onboarding_board(&h.admin).await.unwrap()));
     assert_eq!(c.role, Role::Admin);
     let e = h.crm.start_checklist(&h.admin, &id(&h.admin)).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);

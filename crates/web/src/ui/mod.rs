@@ -217,6 +217,7 @@ pub fn router() -> Router<AppState> {
             get(onboarding::templates_form).post(onboarding::save_templates),
         )
         .route("/onboarding/users/{id}", get(onboarding::checklist_page))
+        .route("/onboarding/users/{id}/start", post(onboarding::start))
         .route("/onboarding/users/{id}/steps/{number}", post(onboarding::tick))
         .route("/training", get(training::training_page))
         .route("/training/courses", post(training::create_course))

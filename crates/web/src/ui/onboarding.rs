@@ -93,10 +93,13 @@ struct BoardPage {
     mine: Option<ProgressLine>,
     people: Vec<ProgressLine>,
     people_title: String,
+    /// Administrators: who has no checklist, (id, name, team, role).
+    without: Vec<(String, String, String, String)>,
+    error: Option<String>,
 }
 
 /// `/onboarding`: the caller's checklist and those of the people they help.
-pub async fn board_page(ui: Ui) -> PageResult {
+pub async fn board_page(ui: Ui, Query(q): Query<Pairs>) -> PageResult {
     let board = ui
         .authed
         .crm
@@ -112,6 +115,19 @@ pub async fn board_page(ui: Ui) -> PageResult {
         mine: board.mine.as_ref().map(|p| progress_line(tr, p)),
         people_title: tr.counted("onboarding-people", people.len(), &[]),
         people,
+        without: board
+            .without
+            .iter()
+            .map(|p| {
+                (
+                    p.user.to_string(),
+                    p.name.clone(),
+                    p.team_name.clone().unwrap_or_default(),
+                    role_label(tr, p.role),
+                )
+            })
+            .collect(),
+        error: Some(form_value(&q, "error").chars().take(300).collect::<String>()).filter(|e| !e.is_empty()),
     };
     Ok(ui.page(StatusCode::OK, page.render()))
 }
@@ -628,4 +644,18 @@ pub async fn home_lines(ui: &Ui) -> Option<HomeOnboarding> {
             String::new()
         },
     })
+}
+
+/// Start a checklist for someone who has none (administrators), and open it.
+pub async fn start(Path(id): Path<String>, Posted { ui, .. }: Posted<Pairs>) -> PageResult {
+    let started = ui.authed.crm.start_checklist(&ui.authed.principal, &id).await;
+    started.or_forbidden_else(&ui, |e| match e.code {
+        ErrorCode::NotFound => super::not_found(&ui),
+        _ => Redirect::to(&format!(
+            "/onboarding?error={}",
+            anchora_core::views::url_encode(&super::admin::problem(&e))
+        ))
+        .into_response(),
+    })?;
+    Ok(Redirect::to(&format!("/onboarding/users/{id}")).into_response())
 }

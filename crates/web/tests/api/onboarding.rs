@@ -290,6 +290,15 @@ pub async fn browser_a_new_user_signs_in_and_follows_their_checklist(h: H) {
     member(&h, "kim@example.se", "Kim Berg", "key_user", &north).await;
     let nils = member(&h, "nils@example.se", "Nils Ek", "user", &north).await;
     member(&h, "ada@example.se", "Ada Admin", "admin", &north).await;
+    // Someone added before onboarding existed: no checklist.
+    let olle = User::new(
+        UserId::new_at(t0),
+        Some("olle@example.se".into()),
+        "Olle Old",
+        Role::User,
+        t0,
+    );
+    h.instance.main().create_user(&olle).await.unwrap();
     let course = h
         .post(
             "/api/v1/training/courses",
@@ -348,6 +357,7 @@ pub async fn browser_a_new_user_signs_in_and_follows_their_checklist(h: H) {
     b.login("kim@example.se", identity::PASSWORD).await;
     b.go("/home").await;
     b.wait_for("id=\"home-onboarding-people\"").await;
+    both_widths(&mut b, "my-work-key-user").await;
     assert!(
         b.css("#home-onboarding-people")
             .await
@@ -406,5 +416,12 @@ pub async fn browser_a_new_user_signs_in_and_follows_their_checklist(h: H) {
         Some("400")
     );
     b.shot("template-mistake").await;
+    // An administrator starts a checklist for someone who came before onboarding.
+    b.go("/onboarding").await;
+    b.wait_for("id=\"onboarding-without\"").await;
+    both_widths(&mut b, "onboarding-admin").await;
+    b.by_id(&format!("start-{}", olle.id)).await.click().await.unwrap();
+    b.wait_for("id=\"checklist\"").await;
+    assert!(b.source().await.contains("Olle Old"));
     b.quit().await;
 }

@@ -108,10 +108,13 @@ pub(super) fn add(doc: &mut Doc) {
         .ok(
             "200",
             "Your progress and theirs, open checklists first",
-            json!({"type": "object", "required": ["today", "mine", "people"], "properties": {
+            json!({"type": "object", "required": ["today", "mine", "people", "without"], "properties": {
                 "today": date(),
                 "mine": {"anyOf": [progress.clone(), {"type": "null"}]},
-                "people": {"type": "array", "items": progress}}}),
+                "people": {"type": "array", "items": progress},
+                "without": {"type": "array", "description": "for administrators: active users with no checklist, by name",
+                    "items": {"type": "object", "required": ["user", "name", "team_name", "role"], "properties": {
+                        "user": uuid(), "name": {"type": "string"}, "team_name": {"type": ["string", "null"]}, "role": roles()}}}}}),
         ),
     );
     doc.op(
