@@ -72,7 +72,7 @@ pub(super) fn add(doc: &mut Doc) {
         json!({"type": "object", "additionalProperties": false, "required": ["no_sign_in_days", "below_half_weeks"], "properties": {
             "no_sign_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "description": "weak after this many days without a sign-in"},
             "below_half_weeks": {"type": "integer", "minimum": 1, "maximum": 8, "description": "weak after this many weeks running below half the team's median"},
-            "nudge": {"type": "boolean", "description": "weak users get a friendly weekly e-mail naming their key user; left out when setting: as it was"}}}),
+            "nudge": {"type": ["boolean", "null"], "description": "weak users get a friendly weekly e-mail naming their key user; left out when setting: as it was"}}}),
     );
     doc.op(
         "get",
@@ -99,8 +99,8 @@ pub(super) fn add(doc: &mut Doc) {
             "Plan extra support for a user (their team's lead or an administrator): a task due today for the key user of their team, saying whom to check in with, never why",
         )
         .params(vec![uuid_param("id", "the user's id")])
-        .body(json!({"type": "object", "additionalProperties": false, "properties": {
-            "subject": {"type": "string", "maxLength": 200, "description": "the task's subject, in your language (by default \"Check in with\" and the name)"}}}))
+        .body(json!({"type": ["object", "null"], "additionalProperties": false, "properties": {
+            "subject": {"type": ["string", "null"], "maxLength": 200, "description": "the task's subject, in your language (by default \"Check in with\" and the name)"}}}))
         .ok(
             "201",
             "The task made and whom it was given to",
@@ -183,7 +183,7 @@ pub(super) fn add(doc: &mut Doc) {
         TAG,
         "Count usage now, as a job (the server counts hourly); from_scratch counts every day again",
     )
-    .body(json!({"type": "object", "additionalProperties": false, "properties": {"from_scratch": {"type": "boolean", "default": false}}}));
+    .body(json!({"type": ["object", "null"], "additionalProperties": false, "properties": {"from_scratch": {"type": "boolean", "default": false}}}));
     let measure = super::jobs::accepted(doc, measure);
     doc.op("post", "/adoption/measure", measure);
     doc.op(
@@ -195,10 +195,8 @@ pub(super) fn add(doc: &mut Doc) {
             "Name a team's lead, their manager, who sees the team's usage (administrators); null for none",
         )
         .params(vec![uuid_param("id", "the team's id")])
-        .body(
-            json!({"type": "object", "additionalProperties": false, "required": ["lead"], "properties": {
-            "lead": {"type": ["string", "null"], "format": "uuid"}}}),
-        )
+        .body(json!({"type": "object", "additionalProperties": false, "properties": {
+            "lead": {"type": ["string", "null"], "format": "uuid", "description": "left out or null: no lead"}}}))
         .ok(
             "200",
             "The team and its lead",
@@ -236,8 +234,8 @@ pub(super) fn add(doc: &mut Doc) {
             "Expect so much a week of a role (administrators) or a team (administrators and its lead), replacing the one for the same figure",
         )
         .body(json!({"type": "object", "additionalProperties": false, "required": ["metric", "per_week"], "properties": {
-            "role": {"type": "string", "enum": ["admin", "key_user", "user", "read_only"]},
-            "team": {"type": "string", "format": "uuid"},
+            "role": {"type": ["string", "null"], "enum": ["admin", "key_user", "user", "read_only", null]},
+            "team": {"type": ["string", "null"], "format": "uuid"},
             "metric": metric(),
             "per_week": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "at most 7 for active days"}}}))
         .ok("200", "The expectation kept", expectation),

@@ -334,7 +334,7 @@ fn add_object(doc: &mut Doc, object: &ObjectDef) {
                 id(),
                 query(
                     "after",
-                    json!({"type": "integer", "minimum": 0}),
+                    json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
                     "next_after of the page before",
                 ),
                 super::limit_query(),
