@@ -121,10 +121,7 @@ pub fn router() -> Router<AppState> {
             "/adoption/expectations",
             get(adoption::expectations).post(adoption::set_expectation),
         )
-        .route(
-            "/adoption/expectations/{id}/delete",
-            post(adoption::delete_expectation),
-        )
+        .route("/adoption/expectations/{id}/delete", post(adoption::delete_expectation))
         .route("/home", get(home::home_page))
         .route("/projects", get(projects::projects_page).post(projects::create_project))
         .route("/projects/roles", post(projects::add_catalogue_role))
