@@ -151,8 +151,12 @@ impl Crm {
                 .detail(detail),
         )
         .await?;
-        // Every new user starts with their role's onboarding checklist (C3).
-        self.begin_onboarding(&user).await?;
+        // Every new user starts with their role's onboarding checklist (C3). The user is made
+        // already: a checklist that cannot start now is not worth refusing them for (and a
+        // retry would find the address taken); administrators start it from the onboarding page.
+        if let Err(e) = self.begin_onboarding(&user).await {
+            tracing::warn!(user = %user.id, error = %e.detail, "the new user's onboarding checklist could not start");
+        }
         Ok(user)
     }
 

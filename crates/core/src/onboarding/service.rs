@@ -338,7 +338,9 @@ impl Crm {
             .iter()
             .find(|s| s.number == number)
             .ok_or_else(|| Error::not_found("no such step"))?;
-        if let Some(c) = &step.condition {
+        if let Some(c) = &step.condition
+            && self.can_tick_itself(c, target.role).await?
+        {
             return Err(Error::field(
                 "done",
                 format!("this step ticks itself ({}); it cannot be ticked by hand", c.kind()),
@@ -353,6 +355,22 @@ impl Crm {
             return Err(Error::not_found("no such step"));
         }
         self.checklist(who, user).await
+    }
+
+    /// Whether something in the workspace can tick a step: a training step needs a course
+    /// (the one named, or one for the role), a first-record step its object. One that nothing
+    /// can tick is ticked by hand, or it would stay open for ever.
+    async fn can_tick_itself(&self, condition: &Condition, role: Role) -> Result<bool> {
+        Ok(match condition {
+            Condition::AccountCreated | Condition::FirstSignIn => true,
+            Condition::FirstRecord { object } => self.store.schema().await?.object(object).is_ok(),
+            Condition::Training { course } => self
+                .store
+                .courses()
+                .await?
+                .iter()
+                .any(|c| course.map_or_else(|| c.is_for(role), |id| c.id == id)),
+        })
     }
 
     /// The reader's own checklist and those of the people they help.
@@ -466,6 +484,16 @@ impl Crm {
         let mut writes = Vec::new();
         for i in waiting {
             let Some(list) = lists.get_mut(i) else { continue };
+            // Only what this checklist has not looked at yet: the same answer whichever
+            // checklists are read with it.
+            let from = list.checked_at - Duration::minutes(OVERLAP_MINUTES);
+            let events_here: Vec<FirstEvent> = events
+                .iter()
+                .filter(|e| match e {
+                    FirstEvent::SignIn { at, .. } | FirstEvent::Created { at, .. } => *at >= from,
+                })
+                .cloned()
+                .collect();
             let mut ticked = Vec::new();
             for step in list.steps.iter_mut().filter(|s| s.done.is_none()) {
                 let Some(condition) = &step.condition else { continue };
@@ -473,7 +501,7 @@ impl Crm {
                     condition,
                     list.user,
                     list.role,
-                    &events,
+                    &events_here,
                     &courses,
                     &attended,
                     list.started_at,

@@ -104,6 +104,12 @@ fn may_manage(who: &Principal) -> bool {
     matches!(who.role, Role::Admin | Role::KeyUser) && who.scope >= Scope::Write
 }
 
+/// Whose attendance a training manager keeps: everyone for administrators, their own team's
+/// people (and themselves) for a key user.
+fn keeps_attendance_of(who: &Principal, user: &User) -> bool {
+    who.role == Role::Admin || user.id == who.user_id || (who.team.is_some() && user.team == who.team)
+}
+
 fn require_manager(who: &Principal) -> Result<()> {
     if may_manage(who) {
         Ok(())
@@ -311,6 +317,7 @@ impl Crm {
             .await?
             .into_iter()
             .filter(|u| u.email.is_some() && (recorded.contains_key(&u.id) || (u.active && course.is_for(u.role))))
+            .filter(|u| keeps_attendance_of(who, u))
             .map(|u| AttendanceLine {
                 attended: recorded.get(&u.id).copied(),
                 user: u.id,
@@ -353,7 +360,12 @@ impl Crm {
         let mut errors = Vec::new();
         let mut rows: Vec<Attendance> = Vec::new();
         for (i, a) in body.attendance.iter().enumerate() {
-            match UserId::parse(&a.user).filter(|id| users.get(id).is_some_and(|u| u.email.is_some())) {
+            let in_sight = |id: &UserId| {
+                users
+                    .get(id)
+                    .is_some_and(|u| u.email.is_some() && keeps_attendance_of(who, u))
+            };
+            match UserId::parse(&a.user).filter(in_sight) {
                 Some(user) => {
                     rows.retain(|r| r.user != user);
                     rows.push(Attendance {

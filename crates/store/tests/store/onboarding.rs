@@ -178,10 +178,10 @@ pub async fn checklists_start_with_each_user_tick_what_the_system_sees_and_stay_
     assert_eq!(met.done_at, Some(at("2026-12-01T08:00:00Z")));
     assert!(h.crm.onboarding_follow_up(&nils).await.unwrap().overdue.is_empty());
     // A step the system ticks is not ticked by hand; a read-only token ticks nothing.
-    let training = step(&c, "Training done").number;
+    let first_deal = step(&c, "First deal entered").number;
     let e = h
         .crm
-        .tick_step(&nils, &id(&nils), training, json!({"done": true}))
+        .tick_step(&nils, &id(&nils), first_deal, json!({"done": true}))
         .await
         .unwrap_err();
     assert_eq!(
@@ -284,6 +284,16 @@ pub async fn checklists_start_with_each_user_tick_what_the_system_sees_and_stay_
     assert_eq!(c.role, Role::Admin);
     let e = h.crm.start_checklist(&h.admin, &id(&h.admin)).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::AlreadyExists);
+    // No course is for sellers here: nothing can tick "Training done", so it is ticked by hand
+    // rather than staying overdue for ever.
+    let c = h.crm.checklist(&nils, &id(&nils)).await.unwrap();
+    let training = step(&c, "Training done").number;
+    let c = h
+        .crm
+        .tick_step(&nils, &id(&nils), training, json!({"done": true}))
+        .await
+        .unwrap();
+    assert!(step(&c, "Training done").done);
 }
 
 pub async fn trainings_tick_onboarding_run_out_and_judge_the_project_before_go_live(h: H) {
@@ -395,6 +405,33 @@ pub async fn trainings_tick_onboarding_run_out_and_judge_the_project_before_go_l
     assert_eq!(line("Sara Seller"), Some(Some(true)));
     assert_eq!(line("Vera Key"), Some(Some(false)));
     assert_eq!(line("Kim Key"), Some(None), "of the audience, not recorded");
+    // A key user of another team neither sees North's attendance nor records it.
+    let south = team(&h, "South").await;
+    let otto = made(&h, "otto@example.com", "Otto Süd", "key_user", Some(south)).await;
+    let theirs = h
+        .crm
+        .session_attendance(&otto, &today.session.id.to_string())
+        .await
+        .unwrap();
+    assert!(
+        theirs.attendance.iter().all(|a| a.name == "Otto Süd"),
+        "{:?}",
+        theirs.attendance
+    );
+    let e = h
+        .crm
+        .record_attendance(
+            &otto,
+            &today.session.id.to_string(),
+            json!({"attendance": [{"user": id(&sara), "attended": false}]}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "attendance[0].user");
+    // Otto leaves again, so the figures below are North's alone.
+    let mut gone = h.store.user(otto.user_id).await.unwrap().unwrap();
+    gone.active = false;
+    h.store.update_user(&gone).await.unwrap();
     assert_eq!(recorded.session.attended, 1);
     // Ticked as the attendance was recorded (read straight from the store, before any reader
     // of the checklist could tick it).

@@ -38,7 +38,7 @@ pub(super) fn schemas() -> Map<String, Json> {
     }));
     schemas.insert("Change".into(), json!({"type": "object", "properties": {
         "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
-        "actor": {"type": ["string", "null"], "format": "uuid"}, "op": {"enum": ["create", "update", "delete", "restore"]},
+        "actor": {"type": ["string", "null"], "format": "uuid"}, "op": {"enum": ["create", "update", "delete", "restore", "erase"], "description": "erase: the personal data of the record was erased (GDPR)"},
         "field": {"type": ["string", "null"]}, "old": {}, "new": {}}}));
     schemas.insert(
         "ObjectDefinition".into(),
