@@ -207,13 +207,7 @@ impl AdoptionStore for SqlStore {
             .from_table("usage_days")
             .and_where(Expr::col("day").lt(backend.date(Some(day))))
             .to_owned();
-        in_write!(self.pool(), |tx| {
-            tx.exec()
-                .execute(backend.build(&stmt))
-                .await
-                .map_err(db_error)
-                .map(|_| ())
-        })
+        self.write_one(backend.build(&stmt)).await.map(|_| ())
     }
 
     async fn put_usage_days(&self, rows: &[UsageDay]) -> Result<()> {
@@ -393,9 +387,7 @@ impl AdoptionStore for SqlStore {
                     .to_owned(),
             ),
         };
-        in_write!(self.pool(), |tx| {
-            tx.exec().execute(sql).await.map_err(db_error).map(|_| ())
-        })
+        self.write_one(sql).await.map(|_| ())
     }
 
     async fn keep_support_plan(&self, plan: &SupportPlan) -> Result<()> {
@@ -410,13 +402,7 @@ impl AdoptionStore for SqlStore {
                 backend.datetime(Some(plan.planned_at)).into(),
             ])
             .to_owned();
-        in_write!(self.pool(), |tx| {
-            tx.exec()
-                .execute(backend.build(&stmt))
-                .await
-                .map_err(db_error)
-                .map(|_| ())
-        })
+        self.write_one(backend.build(&stmt)).await.map(|_| ())
     }
 
     async fn support_plans(&self, since: DateTime<Utc>) -> Result<Vec<SupportPlan>> {
@@ -513,8 +499,6 @@ impl ExpectationStore for SqlStore {
             .from_table("expectations")
             .and_where(Expr::col("id").eq(backend.uuid(Some(id.0))))
             .to_owned();
-        in_write!(self.pool(), |tx| {
-            Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
-        })
+        Ok(self.write_one(backend.build(&stmt)).await? == 1)
     }
 }

@@ -261,6 +261,11 @@ impl SqlStore {
             .map_err(db_error)
     }
 
+    /// Run one statement that writes, in a write transaction of its own; the rows it touched.
+    pub(crate) async fn write_one(&self, sql: Sql) -> Result<u64> {
+        crate::db::in_write!(self.pool, |tx| { tx.exec().execute(sql).await.map_err(db_error) })
+    }
+
     /// How a list of some owners' records is best read (see [`records::owner_plan`]).
     pub(crate) async fn owner_plan(&self, object: &ObjectDef, query: &ListQuery) -> Result<records::OwnerPlan> {
         match &query.owners {

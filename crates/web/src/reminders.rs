@@ -111,14 +111,43 @@ impl JobHandler for ServerJobs {
     }
 }
 
+/// What a run of owed e-mails came to. One address the server refuses does not hold up the
+/// others: it is owed again (its caller unmarks it) and tried at the next run.
+#[derive(Default)]
+struct Tally {
+    sent: u64,
+    failed: u64,
+    last_error: Option<anchora_core::Error>,
+}
+
+impl Tally {
+    fn count(&mut self, sent: anchora_core::Result<()>, what: &str) {
+        match sent {
+            Ok(()) => self.sent += 1,
+            Err(e) => {
+                tracing::warn!(error = %e.detail, "{what} could not be sent");
+                self.failed += 1;
+                self.last_error = Some(e);
+            }
+        }
+    }
+
+    /// None went at all: the mail server is likely down, and the job is tried again.
+    fn outcome(self) -> anchora_core::Result<Option<Json>> {
+        if let (0, Some(e)) = (self.sent, self.last_error) {
+            return Err(e);
+        }
+        Ok(Some(json!({"sent": self.sent, "failed": self.failed})))
+    }
+}
+
 impl ServerJobs {
     /// Each subscriber's copy of a saved report, run as them, once per period.
     async fn send_reports(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
         let owed = crm.due_report_mails().await?;
         ctx.phase("sending", Some(owed.len() as u64));
         let schema = crm.schema().await?;
-        let (mut sent, mut failed) = (0u64, 0u64);
-        let mut last_error = None;
+        let mut tally = Tally::default();
         for due in &owed {
             ctx.go_on()?;
             let Ok(def) = schema.object(&due.report.spec.object) else {
@@ -127,20 +156,14 @@ impl ServerJobs {
             if !crm.mark_report_sent(due).await? {
                 continue;
             }
-            if let Err(e) = self.mailer.send(&self.report_email(&schema, def, due)).await {
+            let sent = self.mailer.send(&self.report_email(&schema, def, due)).await;
+            if sent.is_err() {
                 crm.unmark_report_sent(due).await?;
-                tracing::warn!(error = %e.detail, "a report could not be e-mailed");
-                failed += 1;
-                last_error = Some(e);
-            } else {
-                sent += 1;
             }
+            tally.count(sent, "a report");
             ctx.advance(1);
         }
-        if let (0, Some(e)) = (sent, last_error) {
-            return Err(e);
-        }
-        Ok(Some(json!({"sent": sent, "failed": failed})))
+        tally.outcome()
     }
 
     /// A report as a plain-text table in the recipient's language, with a link to it.
@@ -223,27 +246,20 @@ impl ServerJobs {
     async fn send_adoption_mails(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
         let owed = crm.due_adoption_mails().await?;
         ctx.phase("sending", Some(owed.len() as u64));
-        let (mut sent, mut failed) = (0u64, 0u64);
-        let mut last_error = None;
+        let mut tally = Tally::default();
         for mail in &owed {
             ctx.go_on()?;
             if !crm.mark_adoption_mail(mail).await? {
                 continue;
             }
-            if let Err(e) = self.mailer.send(&self.adoption_email(mail)).await {
+            let sent = self.mailer.send(&self.adoption_email(mail)).await;
+            if sent.is_err() {
                 crm.unmark_adoption_mail(mail).await?;
-                tracing::warn!(error = %e.detail, "an adoption digest could not be sent");
-                failed += 1;
-                last_error = Some(e);
-            } else {
-                sent += 1;
             }
+            tally.count(sent, "an adoption e-mail");
             ctx.advance(1);
         }
-        if let (0, Some(e)) = (sent, last_error) {
-            return Err(e);
-        }
-        Ok(Some(json!({"sent": sent, "failed": failed})))
+        tally.outcome()
     }
 
     /// A weak user's reasons in words, in a reader's language.
@@ -310,30 +326,20 @@ impl ServerJobs {
     async fn send_reminders(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
         let owed = crm.due_reminders().await?;
         ctx.phase("sending", Some(owed.len() as u64));
-        let (mut sent, mut failed) = (0u64, 0u64);
-        let mut last_error = None;
+        let mut tally = Tally::default();
         for reminder in &owed {
             ctx.go_on()?;
             if !crm.mark_reminded(reminder).await? {
                 continue;
             }
-            // One address the server refuses does not hold up the others: it is owed again and
-            // tried at the next run.
-            if let Err(e) = self.mailer.send(&self.email(reminder)).await {
+            let sent = self.mailer.send(&self.email(reminder)).await;
+            if sent.is_err() {
                 crm.unmark_reminded(reminder).await?;
-                tracing::warn!(error = %e.detail, "a reminder could not be sent");
-                failed += 1;
-                last_error = Some(e);
-            } else {
-                sent += 1;
             }
+            tally.count(sent, "a reminder");
             ctx.advance(1);
         }
-        // None went at all: the mail server is likely down; the job is tried again.
-        if let (0, Some(e)) = (sent, last_error) {
-            return Err(e);
-        }
-        Ok(Some(json!({"sent": sent, "failed": failed})))
+        tally.outcome()
     }
 
     fn email(&self, r: &Reminder) -> Email {

@@ -216,21 +216,22 @@ impl Crm {
     }
 
     pub async fn adoption_weights(&self) -> Result<Weights> {
+        self.setting_or_default(WEIGHTS_KEY).await
+    }
+
+    /// A setting kept as JSON; its default when unset or unreadable (written by an older
+    /// version, say).
+    async fn setting_or_default<T: serde::de::DeserializeOwned + Default>(&self, key: &str) -> Result<T> {
         Ok(self
             .store
-            .setting(WEIGHTS_KEY)
+            .setting(key)
             .await?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default())
     }
 
     pub async fn adoption_rules(&self) -> Result<WeakRules> {
-        Ok(self
-            .store
-            .setting(RULES_KEY)
-            .await?
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default())
+        self.setting_or_default(RULES_KEY).await
     }
 
     /// Set when a user counts as weak (administrators).
