@@ -589,4 +589,25 @@ pub async fn usage_is_counted_per_local_day_scored_against_the_team_and_private(
     let ann_row = board.users.iter().find(|r| r.user == ann.user_id).unwrap();
     assert_eq!(ann_row.scored.figures.pushed_share, Some(1.0), "one open deal, pushed");
     assert_eq!(ann_row.scored.tiers.quality, Some(50.0), "not stale, but pushed");
+
+    // Two countings at once (the hourly run and "count now") both finish, and leave the
+    // figures one counting leaves.
+    h.crm.measure_usage(true, &JobCtx::detached()).await.unwrap();
+    let before = h
+        .store
+        .usage_days(ann.user_id, day("2026-11-01"), day("2026-12-10"))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let (ctx_one, ctx_two) = (JobCtx::detached(), JobCtx::detached());
+        let (one, two) = tokio::join!(h.crm.measure_usage(true, &ctx_one), h.crm.measure_usage(true, &ctx_two));
+        one.unwrap();
+        two.unwrap();
+    }
+    let after = h
+        .store
+        .usage_days(ann.user_id, day("2026-11-01"), day("2026-12-10"))
+        .await
+        .unwrap();
+    assert_eq!(after, before);
 }
