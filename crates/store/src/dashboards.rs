@@ -136,6 +136,12 @@ impl DashboardStore for SqlStore {
         Ok(out)
     }
 
+    async fn all_dashboards(&self) -> Result<Vec<Dashboard>> {
+        let backend = self.backend_kind();
+        let stmt = Query::select().columns(COLUMNS).from("dashboards").to_owned();
+        self.fetch_decoded(backend.build(&stmt), decode_dashboard).await
+    }
+
     async fn delete_dashboard(&self, id: DashboardId) -> Result<bool> {
         let backend = self.backend_kind();
         let stmt = Query::delete()

@@ -25,6 +25,7 @@ mod projects;
 mod quality;
 mod records;
 mod reminders;
+mod report_indexes;
 mod reports;
 mod schema;
 mod search;

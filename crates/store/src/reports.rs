@@ -5,7 +5,7 @@
 //! no time-zone data and both agree to the minute.
 
 use crate::codec::decode;
-use crate::db::{Backend, Row, bad_column, db_error, in_write};
+use crate::db::{Backend, Row, Sql, bad_column, db_error, in_write};
 use crate::records::{OwnerPlan, condition, owner_condition};
 use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
@@ -493,6 +493,55 @@ impl ReportStore for SqlStore {
         self.set_last_sent(report, user, previous, Some(period))
             .await
             .map(|_| ())
+    }
+
+    async fn all_reports(&self) -> Result<Vec<SavedReport>> {
+        let backend = self.backend_kind();
+        let stmt = Query::select().columns(COLUMNS).from("reports").to_owned();
+        self.fetch_decoded(backend.build(&stmt), decode_report).await
+    }
+
+    fn report_index(&self, object: &ObjectDef, query: &ReportQuery) -> Option<String> {
+        crate::report_indexes::plan(self.backend_kind(), object, query).map(|(name, _)| name)
+    }
+
+    async fn report_indexes(&self) -> Result<Vec<String>> {
+        crate::report_indexes::existing(self.pool().exec(), self.backend_kind(), None)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn build_report_index(&self, object: &ObjectDef, query: &ReportQuery) -> Result<()> {
+        let Some((name, columns)) = crate::report_indexes::plan(self.backend_kind(), object, query) else {
+            return Ok(());
+        };
+        let create = crate::report_indexes::create(&object.table(), &name, &columns);
+        in_write!(self.pool(), |tx| {
+            tx.exec().execute(Sql::plain(create.clone())).await.map_err(db_error)?;
+            // Figures for the planner about the new index, sampled (seconds otherwise).
+            tx.exec()
+                .execute(Sql::plain(format!(
+                    "PRAGMA analysis_limit = 2000; ANALYZE {}",
+                    crate::db::ident(&name)
+                )))
+                .await
+                .map_err(db_error)
+                .map(|_| ())
+        })
+    }
+
+    async fn drop_report_index(&self, name: &str) -> Result<()> {
+        if !name.starts_with(crate::report_indexes::PREFIX) {
+            return Ok(());
+        }
+        let drop = format!("DROP INDEX IF EXISTS {}", crate::db::ident(name));
+        in_write!(self.pool(), |tx| {
+            tx.exec()
+                .execute(Sql::plain(drop.clone()))
+                .await
+                .map_err(db_error)
+                .map(|_| ())
+        })
     }
 
     async fn delete_report(&self, id: ReportId) -> Result<bool> {

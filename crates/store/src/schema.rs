@@ -145,6 +145,10 @@ impl SchemaStore for SqlStore {
     async fn purge_field(&self, object: &ObjectDef, field: &FieldDef) -> Result<()> {
         let backend = self.backend_kind();
         in_write!(self.pool, |tx| {
+            let columns: Vec<String> = ddl::field_columns(backend, field).into_iter().map(|(c, _)| c).collect();
+            crate::report_indexes::drop_naming(tx, backend, &object.table(), &columns)
+                .await
+                .map_err(db_error)?;
             for stmt in ddl::drop_column(backend, object, field) {
                 tx.exec().execute(Sql::plain(stmt)).await.map_err(db_error)?;
             }

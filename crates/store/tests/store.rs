@@ -130,6 +130,7 @@ anchora_store::on_both_databases!(
     usage_is_counted_per_local_day_scored_against_the_team_and_private,
     text_groups_fold_case_and_every_group_drills_to_its_records,
     reports_group_by_a_related_records_field_as_the_reader_may_see_it,
+    kept_reports_get_indexes_that_serve_them,
     dashboards_count_each_widget_for_the_period_the_scope_and_the_reader,
     checklists_start_with_each_user_tick_what_the_system_sees_and_stay_private,
     trainings_tick_onboarding_run_out_and_judge_the_project_before_go_live,
@@ -153,7 +154,7 @@ use forecast::the_forecast_weighs_categories_quotas_history_and_snapshots;
 #[path = "store/reports.rs"]
 mod reports;
 use reports::{
-    relative_periods_begin_in_the_workspace_zone,
+    kept_reports_get_indexes_that_serve_them, relative_periods_begin_in_the_workspace_zone,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     reports_group_by_a_related_records_field_as_the_reader_may_see_it,
     text_groups_fold_case_and_every_group_drills_to_its_records,

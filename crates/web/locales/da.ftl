@@ -1452,6 +1452,7 @@ dashboards-scope-team = Mit teams
 dashboards-scope-everyone = Alles
 dashboards-show = Vis
 dashboards-range = { $current }, sammenlignet med { $previous }
+dashboards-range-so-far = { $current }; nøgletal indtil nu ({ $so_far }) sammenlignet med { $previous }
 dashboards-period-today = I dag
 dashboards-period-yesterday = I går
 dashboards-period-this_week = Denne uge

@@ -1452,6 +1452,7 @@ dashboards-scope-team = Die meines Teams
 dashboards-scope-everyone = Alle
 dashboards-show = Anzeigen
 dashboards-range = { $current }, verglichen mit { $previous }
+dashboards-range-so-far = { $current }; Kennzahlen bisher ({ $so_far }) verglichen mit { $previous }
 dashboards-period-today = Heute
 dashboards-period-yesterday = Gestern
 dashboards-period-this_week = Diese Woche

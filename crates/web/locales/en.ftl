@@ -1452,6 +1452,7 @@ dashboards-scope-team = My team's
 dashboards-scope-everyone = Everyone's
 dashboards-show = Show
 dashboards-range = { $current }, against { $previous }
+dashboards-range-so-far = { $current }; figures so far ({ $so_far }) against { $previous }
 dashboards-period-today = Today
 dashboards-period-yesterday = Yesterday
 dashboards-period-this_week = This week

@@ -1452,6 +1452,7 @@ dashboards-scope-team = De mi equipo
 dashboards-scope-everyone = De todos
 dashboards-show = Mostrar
 dashboards-range = { $current }, frente a { $previous }
+dashboards-range-so-far = { $current }; cifras hasta hoy ({ $so_far }) frente a { $previous }
 dashboards-period-today = Hoy
 dashboards-period-yesterday = Ayer
 dashboards-period-this_week = Esta semana

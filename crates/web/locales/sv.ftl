@@ -1452,6 +1452,7 @@ dashboards-scope-team = Mitt teams
 dashboards-scope-everyone = Allas
 dashboards-show = Visa
 dashboards-range = { $current }, jämfört med { $previous }
+dashboards-range-so-far = { $current }; nyckeltal hittills ({ $so_far }) jämfört med { $previous }
 dashboards-period-today = I dag
 dashboards-period-yesterday = I går
 dashboards-period-this_week = Den här veckan

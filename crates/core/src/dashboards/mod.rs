@@ -8,6 +8,8 @@
 
 mod service;
 
+pub(crate) use service::widget_specs;
+
 pub use service::{Change, DEFAULT_PERIOD, DashboardRun, DashboardView, FigureRun, PeriodRange, WidgetRun, change};
 
 use crate::auth::Role;
@@ -162,6 +164,8 @@ pub trait DashboardStore: Send + Sync {
     /// A user's own dashboards and every shared one, by name.
     async fn dashboards(&self, user: UserId) -> Result<Vec<Dashboard>>;
     async fn delete_dashboard(&self, id: DashboardId) -> Result<bool>;
+    /// Every dashboard, whoever's.
+    async fn all_dashboards(&self) -> Result<Vec<Dashboard>>;
 }
 
 #[cfg(test)]

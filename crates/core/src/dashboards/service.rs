@@ -105,7 +105,13 @@ pub struct DashboardRun {
     pub dashboard: DashboardView,
     pub period: String,
     pub scope: Scope,
+    /// The period the reports show.
     pub current: PeriodRange,
+    /// The part of it up to today, which figures count while the period runs (all of it
+    /// once it has ended, or before it begins).
+    pub so_far: PeriodRange,
+    /// The period before, to the same point as `so_far`: a figure four days into a month is
+    /// set against the first four days of the month before, not all of it.
     pub previous: PeriodRange,
     pub widgets: Vec<WidgetRun>,
 }
@@ -186,6 +192,33 @@ fn all_of(parts: Vec<Option<Json>>) -> Option<Json> {
     }
 }
 
+/// The part of a period up to today and the period before to the same point (as many days
+/// from its start, within it). A period that has ended, or not begun, is compared whole.
+fn compared_ranges(current: PeriodRange, previous_first: NaiveDate, today: NaiveDate) -> (PeriodRange, PeriodRange) {
+    let whole_before = PeriodRange {
+        first: previous_first,
+        end: current.first,
+    };
+    if today < current.first || today >= current.end {
+        return (current, whole_before);
+    }
+    let so_far = PeriodRange {
+        first: current.first,
+        end: today.succ_opt().unwrap_or(current.end),
+    };
+    let days = (so_far.end - so_far.first).num_days();
+    let end = previous_first
+        .checked_add_signed(chrono::Duration::days(days))
+        .map_or(current.first, |d| d.min(current.first));
+    (
+        so_far,
+        PeriodRange {
+            first: previous_first,
+            end,
+        },
+    )
+}
+
 /// The records whose date falls in the days `[first, end)`, days beginning in the zone.
 fn period_filter(field: &FieldDef, range: PeriodRange, zone: Tz) -> Json {
     let bound = |day: NaiveDate| match field.field_type {
@@ -223,6 +256,7 @@ pub fn change(func: MeasureFn, current: &Figures, previous: &Figures) -> Option<
 struct Looking {
     zone: Tz,
     current: PeriodRange,
+    so_far: PeriodRange,
     previous: PeriodRange,
     /// The scope as an owner filter.
     owners: Option<Json>,
@@ -329,6 +363,7 @@ impl Crm {
             updated_at: now,
         };
         self.store.create_dashboard(&d).await?;
+        self.ask_for_dashboard_indexes(who, &[&d]).await;
         Ok(Self::dashboard_view(who, &schema, d))
     }
 
@@ -385,7 +420,25 @@ impl Crm {
             let view = Self::dashboard_view(who, &schema, now);
             return Err(Error::conflict(serde_json::to_value(view).unwrap_or(Json::Null)));
         }
+        if next.widgets != current.widgets {
+            self.ask_for_dashboard_indexes(who, &[&current, &next]).await;
+        }
         Ok(Self::dashboard_view(who, &schema, next))
+    }
+
+    /// After dashboards changed: their widgets' reports may want other indexes now.
+    async fn ask_for_dashboard_indexes(&self, who: &Principal, dashboards: &[&Dashboard]) {
+        let Ok(zone) = self.time_zone().await else {
+            return;
+        };
+        let mut specs = Vec::new();
+        for d in dashboards {
+            if let Ok(more) = widget_specs(self, d, zone).await {
+                specs.extend(more);
+            }
+        }
+        let specs: Vec<&ReportSpec> = specs.iter().collect();
+        self.ask_for_report_indexes(who, &specs).await;
     }
 
     pub async fn delete_dashboard(&self, who: &Principal, id: &str) -> Result<()> {
@@ -397,6 +450,7 @@ impl Crm {
             ));
         }
         self.store.delete_dashboard(d.id).await?;
+        self.ask_for_dashboard_indexes(who, &[&d]).await;
         Ok(())
     }
 
@@ -563,10 +617,7 @@ impl Crm {
         let today = self.clock.now().with_timezone(&zone).date_naive();
         let (first, end) = relative.days(today);
         let current = PeriodRange { first, end };
-        let previous = PeriodRange {
-            first: relative.bucket.step(first, -1),
-            end: first,
-        };
+        let (so_far, previous) = compared_ranges(current, relative.bucket.step(first, -1), today);
         let owners = self.scope_owners(who, scope).await?.map(|ids| {
             let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
             json!({"field": "owner", "op": "in", "value": ids})
@@ -574,6 +625,7 @@ impl Crm {
         let looking = Looking {
             zone,
             current,
+            so_far,
             previous,
             owners,
         };
@@ -586,6 +638,7 @@ impl Crm {
             period: name.to_string(),
             scope,
             current,
+            so_far,
             previous,
             widgets,
         })
@@ -637,19 +690,7 @@ impl Crm {
     async fn run_report_widget(&self, who: &Principal, w: &ReportWidget, looking: &Looking) -> Result<WidgetRun> {
         let saved = self.saved_report(who, &w.report.to_string()).await?;
         let (_, object) = self.object(&saved.report.spec.object).await?;
-        let mut spec = saved.report.spec;
-        let period_field = spec
-            .groups
-            .first()
-            .and_then(|g| date_field(&object, &g.field))
-            .or_else(|| w.date_field.as_deref().and_then(|f| date_field(&object, f)));
-        spec.filter = all_of(vec![
-            spec.filter.take(),
-            period_field
-                .as_ref()
-                .map(|f| period_filter(f, looking.current, looking.zone)),
-            looking.owners.clone(),
-        ]);
+        let (spec, period_field) = report_widget_spec(saved.report.spec, &object, w, looking);
         let result = self.run_report(who, &spec).await?;
         Ok(WidgetRun::Report {
             report: w.report,
@@ -662,24 +703,12 @@ impl Crm {
 
     async fn run_figure_widget(&self, who: &Principal, w: &FigureWidget, looking: &Looking) -> Result<WidgetRun> {
         let (_, object) = self.object(&w.object).await?;
-        let field = date_field(&object, &w.date_field).ok_or_else(|| {
-            Error::field(
-                "date_field",
-                format!("{:?} is no date of {}", w.date_field, object.name),
-            )
-        })?;
-        let spec_for = |range: PeriodRange| {
-            figure_spec(
-                w,
-                all_of(vec![
-                    w.filter.clone(),
-                    Some(period_filter(&field, range, looking.zone)),
-                    looking.owners.clone(),
-                ]),
-            )
-        };
-        let now = self.run_report(who, &spec_for(looking.current)).await?;
-        let before = self.run_report(who, &spec_for(looking.previous)).await?;
+        let now = self
+            .run_report(who, &figure_widget_spec(w, &object, looking.so_far, looking)?)
+            .await?;
+        let before = self
+            .run_report(who, &figure_widget_spec(w, &object, looking.previous, looking)?)
+            .await?;
         Ok(WidgetRun::Figure(Box::new(FigureRun {
             title: w.title.clone(),
             width: w.width,
@@ -698,6 +727,98 @@ impl Crm {
     }
 }
 
+/// A report widget's report as run for a look at the dashboard: the saved report's filter,
+/// the period on the first grouping's date (or the widget's date), the scope's owners; and
+/// the date the period applies to.
+fn report_widget_spec(
+    mut spec: ReportSpec,
+    object: &ObjectDef,
+    w: &ReportWidget,
+    looking: &Looking,
+) -> (ReportSpec, Option<FieldDef>) {
+    let period_field = spec
+        .groups
+        .first()
+        .and_then(|g| date_field(object, &g.field))
+        .or_else(|| w.date_field.as_deref().and_then(|f| date_field(object, f)));
+    spec.filter = all_of(vec![
+        spec.filter.take(),
+        period_field
+            .as_ref()
+            .map(|f| period_filter(f, looking.current, looking.zone)),
+        looking.owners.clone(),
+    ]);
+    (spec, period_field)
+}
+
+/// A figure widget's report for one period of a look at the dashboard.
+fn figure_widget_spec(
+    w: &FigureWidget,
+    object: &ObjectDef,
+    range: PeriodRange,
+    looking: &Looking,
+) -> Result<ReportSpec> {
+    let field = date_field(object, &w.date_field).ok_or_else(|| {
+        Error::field(
+            "date_field",
+            format!("{:?} is no date of {}", w.date_field, object.name),
+        )
+    })?;
+    Ok(figure_spec(
+        w,
+        all_of(vec![
+            w.filter.clone(),
+            Some(period_filter(&field, range, looking.zone)),
+            looking.owners.clone(),
+        ]),
+    ))
+}
+
+/// The reports a dashboard's widgets run, by their shape (any period, everyone's): what the
+/// indexes for reports keep served ([`Crm::keep_report_indexes`]).
+pub(crate) async fn widget_specs(crm: &Crm, dashboard: &Dashboard, zone: Tz) -> Result<Vec<ReportSpec>> {
+    let today = NaiveDate::default();
+    let looking = Looking {
+        zone,
+        current: PeriodRange {
+            first: today,
+            end: today,
+        },
+        so_far: PeriodRange {
+            first: today,
+            end: today,
+        },
+        previous: PeriodRange {
+            first: today,
+            end: today,
+        },
+        owners: None,
+    };
+    let mut out = Vec::new();
+    for widget in &dashboard.widgets {
+        match widget {
+            Widget::Report(w) => {
+                let Some(saved) = crm.store.report(w.report).await? else {
+                    continue;
+                };
+                let Ok((_, object)) = crm.object(&saved.spec.object).await else {
+                    continue;
+                };
+                out.push(report_widget_spec(saved.spec, &object, w, &looking).0);
+            }
+            Widget::Figure(w) => {
+                let Ok((_, object)) = crm.object(&w.object).await else {
+                    continue;
+                };
+                if let Ok(spec) = figure_widget_spec(w, &object, looking.current, &looking) {
+                    out.push(spec);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A figure as a report without groupings.
 fn figure_spec(w: &FigureWidget, filter: Option<Json>) -> ReportSpec {
     ReportSpec {
@@ -712,6 +833,50 @@ fn figure_spec(w: &FigureWidget, filter: Option<Json>) -> ReportSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_period_is_compared_with_the_period_before_to_the_same_point() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let march = PeriodRange {
+            first: d(2026, 3, 1),
+            end: d(2026, 4, 1),
+        };
+        // Four days into March: the first four days of February.
+        let (so_far, before) = compared_ranges(march, d(2026, 2, 1), d(2026, 3, 4));
+        assert_eq!(
+            so_far,
+            PeriodRange {
+                first: d(2026, 3, 1),
+                end: d(2026, 3, 5)
+            }
+        );
+        assert_eq!(
+            before,
+            PeriodRange {
+                first: d(2026, 2, 1),
+                end: d(2026, 2, 5)
+            }
+        );
+        // The 31st of March: all of February, never into March.
+        let (_, before) = compared_ranges(march, d(2026, 2, 1), d(2026, 3, 31));
+        assert_eq!(
+            before,
+            PeriodRange {
+                first: d(2026, 2, 1),
+                end: d(2026, 3, 1)
+            }
+        );
+        // Last month, seen in April: whole against whole.
+        let (so_far, before) = compared_ranges(march, d(2026, 2, 1), d(2026, 4, 2));
+        assert_eq!(so_far, march);
+        assert_eq!(
+            before,
+            PeriodRange {
+                first: d(2026, 2, 1),
+                end: d(2026, 3, 1)
+            }
+        );
+    }
 
     #[test]
     fn a_change_is_against_the_previous_figure() {

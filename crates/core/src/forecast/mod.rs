@@ -9,6 +9,7 @@
 
 mod service;
 
+pub(crate) use service::forecast_countings;
 pub use service::{Accuracy, Forecast, ForecastParams, FunnelStep, OwnerRow, PeriodRow, Pushed};
 
 use crate::error::Result;

@@ -235,6 +235,73 @@ fn text_of(v: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The pipeline per month of expected close, stage, owner, currency and category.
+fn pipeline_query(deals: &DealFields, owners: Option<Vec<UserId>>, from: NaiveDate, to: NaiveDate) -> ReportQuery {
+    let mut keys = vec![
+        GroupKey::Month(deals.close.clone()),
+        GroupKey::Column(deals.stage.clone()),
+    ];
+    let owner = system_field("owner").unwrap_or_else(|| FieldDef::new("owner", "Owner", FieldType::User));
+    keys.push(GroupKey::Column(owner));
+    for f in [&deals.currency, &deals.category].into_iter().flatten() {
+        keys.push(GroupKey::Column(f.clone()));
+    }
+    ReportQuery {
+        filter: Some(range(&deals.close, from, to)),
+        owners,
+        keys,
+        measure: Some(deals.amount.clone()),
+        weight: deals.probability.clone(),
+    }
+}
+
+/// Live deals made since a moment, per current stage and owner.
+fn made_query(deals: &DealFields, owners: Option<Vec<UserId>>, since: DateTime<Utc>) -> ReportQuery {
+    let created =
+        system_field("created_at").unwrap_or_else(|| FieldDef::new("created_at", "Created", FieldType::Datetime));
+    let owner = system_field("owner").unwrap_or_else(|| FieldDef::new("owner", "Owner", FieldType::User));
+    ReportQuery {
+        filter: Some(Condition::Compare {
+            column: ColumnRef::of(&created),
+            cmp: Compare::Gte,
+            value: Value::DateTime(since),
+        }),
+        owners,
+        keys: vec![GroupKey::Column(deals.stage.clone()), GroupKey::Column(owner)],
+        measure: None,
+        weight: None,
+    }
+}
+
+/// Won deals closing from a day through today, per currency.
+fn won_query(deals: &DealFields, owners: Option<Vec<UserId>>, from: NaiveDate, today: NaiveDate) -> ReportQuery {
+    let won = Condition::Compare {
+        column: ColumnRef::of(&deals.stage),
+        cmp: Compare::Eq,
+        value: Value::Select("won".into()),
+    };
+    let to = today.succ_opt().unwrap_or(today);
+    ReportQuery {
+        filter: Some(Condition::And(vec![won, range(&deals.close, from, to)])),
+        owners,
+        keys: deals.currency.iter().cloned().map(GroupKey::Column).collect(),
+        measure: Some(deals.amount.clone()),
+        weight: None,
+    }
+}
+
+/// The countings the forecast page asks of the store, by their shape (the days are any):
+/// kept served by indexes where the store wants them ([`Crm::keep_report_indexes`]).
+pub(crate) fn forecast_countings(object: &ObjectDef) -> Result<Vec<ReportQuery>> {
+    let deals = deal_fields(object)?;
+    let day = NaiveDate::default();
+    Ok(vec![
+        pipeline_query(&deals, None, day, day),
+        made_query(&deals, None, DateTime::<Utc>::default()),
+        won_query(&deals, None, day, day),
+    ])
+}
+
 /// Amounts per (period start, owner): the pipeline's rows folded, in the reporting currency.
 type ByPeriodOwner = BTreeMap<(NaiveDate, Option<UserId>), Amounts>;
 
@@ -248,22 +315,7 @@ impl Crm {
         money: &CurrencySettings,
         without_rate: &mut HashSet<String>,
     ) -> Result<ByPeriodOwner> {
-        let mut keys = vec![
-            GroupKey::Month(deals.close.clone()),
-            GroupKey::Column(deals.stage.clone()),
-        ];
-        let owner = system_field("owner").unwrap_or_else(|| FieldDef::new("owner", "Owner", FieldType::User));
-        keys.push(GroupKey::Column(owner));
-        for f in [&deals.currency, &deals.category].into_iter().flatten() {
-            keys.push(GroupKey::Column(f.clone()));
-        }
-        let query = ReportQuery {
-            filter: Some(range(&deals.close, from, to)),
-            owners,
-            keys,
-            measure: Some(deals.amount.clone()),
-            weight: deals.probability.clone(),
-        };
+        let query = pipeline_query(deals, owners, from, to);
         let rows = self.store.report_rows(&deals.object, &query).await?;
         let mut out = ByPeriodOwner::new();
         for row in rows {
@@ -468,20 +520,7 @@ impl Crm {
 
     /// Live deals made since a moment, per current stage and owner.
     async fn deals_made(&self, deals: &DealFields, owners: Option<Vec<UserId>>, since: DateTime<Utc>) -> Result<Made> {
-        let created =
-            system_field("created_at").unwrap_or_else(|| FieldDef::new("created_at", "Created", FieldType::Datetime));
-        let owner = system_field("owner").unwrap_or_else(|| FieldDef::new("owner", "Owner", FieldType::User));
-        let query = ReportQuery {
-            filter: Some(Condition::Compare {
-                column: ColumnRef::of(&created),
-                cmp: Compare::Gte,
-                value: Value::DateTime(since),
-            }),
-            owners,
-            keys: vec![GroupKey::Column(deals.stage.clone()), GroupKey::Column(owner)],
-            measure: None,
-            weight: None,
-        };
+        let query = made_query(deals, owners, since);
         let mut made = Made::new();
         for row in self.store.report_rows(&deals.object, &query).await? {
             let stage = text_of(row.keys.first()).unwrap_or_default();
@@ -502,19 +541,7 @@ impl Crm {
         today: NaiveDate,
         money: &CurrencySettings,
     ) -> Result<Option<f64>> {
-        let won = Condition::Compare {
-            column: ColumnRef::of(&deals.stage),
-            cmp: Compare::Eq,
-            value: Value::Select("won".into()),
-        };
-        let to = today.succ_opt().unwrap_or(today);
-        let query = ReportQuery {
-            filter: Some(Condition::And(vec![won, range(&deals.close, from, to)])),
-            owners,
-            keys: deals.currency.iter().cloned().map(GroupKey::Column).collect(),
-            measure: Some(deals.amount.clone()),
-            weight: None,
-        };
+        let query = won_query(deals, owners, from, today);
         let (mut sum, mut count) = (0.0, 0_i64);
         for row in self.store.report_rows(&deals.object, &query).await? {
             let code = text_of(row.keys.first()).unwrap_or_else(|| money.reporting.clone());

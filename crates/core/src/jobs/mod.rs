@@ -66,10 +66,12 @@ pub enum JobKind {
     UsageMeasure,
     /// E-mail the weekly adoption digest to leads and key users (and nudges, when on).
     AdoptionDigest,
+    /// Build the indexes kept reports want and drop those none wants any more.
+    ReportIndexes,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 14] = [
+    pub const ALL: [JobKind; 15] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -84,6 +86,7 @@ impl JobKind {
         JobKind::ReportMails,
         JobKind::UsageMeasure,
         JobKind::AdoptionDigest,
+        JobKind::ReportIndexes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +105,7 @@ impl JobKind {
             JobKind::ReportMails => "report_mails",
             JobKind::UsageMeasure => "usage_measure",
             JobKind::AdoptionDigest => "adoption_digest",
+            JobKind::ReportIndexes => "report_indexes",
         }
     }
 

@@ -33,6 +33,9 @@ pub const ADOPTION_DIGEST_SCHEDULE: &str = "adoption-digest";
 /// Daily, though a digest is weekly (kept once per recipient and local week): the first run
 /// of a week sends it, and one that failed for a recipient is tried again the next day.
 const ADOPTION_DIGEST_CADENCE: &str = "daily 07:00";
+pub const REPORT_INDEXES_SCHEDULE: &str = "report-indexes";
+/// Once a day mends what else moved the indexes' ground (a field dropped takes its indexes).
+const REPORT_INDEXES_CADENCE: &str = "daily 03:30";
 pub const REPORT_MAILS_SCHEDULE: &str = "report-mails";
 const REPORT_MAILS_CADENCE: &str = "every 15 minutes";
 const BOUNCES_SCHEDULE: &str = "bounces";
@@ -238,6 +241,7 @@ impl Crm {
             (FORECAST_SCHEDULE, JobKind::ForecastSnapshot, FORECAST_CADENCE),
             (REPORT_MAILS_SCHEDULE, JobKind::ReportMails, REPORT_MAILS_CADENCE),
             (USAGE_SCHEDULE, JobKind::UsageMeasure, USAGE_CADENCE),
+            (REPORT_INDEXES_SCHEDULE, JobKind::ReportIndexes, REPORT_INDEXES_CADENCE),
             (
                 ADOPTION_DIGEST_SCHEDULE,
                 JobKind::AdoptionDigest,
@@ -305,6 +309,7 @@ impl Crm {
                 Ok(Some(json!({"files_forgotten": files, "jobs_forgotten": jobs})))
             }
             JobKind::ForecastSnapshot => Ok(Some(json!({"rows_kept": self.snapshot_forecast().await?}))),
+            JobKind::ReportIndexes => Ok(Some(self.keep_report_indexes(ctx).await?)),
             JobKind::UsageMeasure => {
                 let from_scratch = job.payload.get("from_scratch").and_then(Json::as_bool) == Some(true);
                 Ok(Some(self.measure_usage(from_scratch, ctx).await?))

@@ -219,19 +219,62 @@ struct Directory {
     titles: Vec<HashMap<RecordId, String>>,
 }
 
+/// A report's counting and what running it needs besides.
+pub(crate) struct Counting {
+    pub schema: std::sync::Arc<crate::meta::Schema>,
+    pub object: crate::meta::ObjectDef,
+    pub plan: Plan,
+    pub query: ReportQuery,
+    pub currency_field: Option<crate::meta::FieldDef>,
+    pub zone: Tz,
+}
+
 impl Crm {
     /// Run a report over the records the caller may see.
     pub async fn run_report(&self, who: &Principal, spec: &ReportSpec) -> Result<ReportResult> {
+        let Counting {
+            schema,
+            object,
+            plan,
+            query,
+            currency_field,
+            zone,
+        } = self.counting(spec, Some(who)).await?;
+        let rows = self.store.report_rows(&object, &query).await?;
+        let directory = self.directory(who, &schema, &plan, &rows).await?;
+        let currency = match currency_field {
+            Some(_) => Some(self.currency_settings().await?),
+            None => None,
+        };
+        let mut measuring = Measuring {
+            plan: &plan,
+            currency,
+            without_rate: BTreeSet::new(),
+        };
+        let folded = fold_rows(&plan, &rows, &directory)?;
+        let mut result = assemble(spec, &plan, folded, &directory, zone, &mut measuring);
+        result.currency = measuring.currency.as_ref().map(|c| c.reporting.clone());
+        result.without_rate = measuring.without_rate.into_iter().collect();
+        Ok(result)
+    }
+
+    /// What a report asks the store to count: for a reader, over what they may see; with no
+    /// reader, its shape alone (every owner, related records unresolved), for the indexes
+    /// that serve it ([`Crm::keep_report_indexes`]).
+    pub(crate) async fn counting(&self, spec: &ReportSpec, reader: Option<&Principal>) -> Result<Counting> {
         let (schema, object) = self.object(&spec.object).await?;
-        who.require(crate::auth::Permission::ReadRecords, &schema.policy)?;
+        if let Some(who) = reader {
+            who.require(crate::auth::Permission::ReadRecords, &schema.policy)?;
+        }
         let plan = spec.plan(&schema, &object)?;
         let zone = self.time_zone().await?;
-        let filter = match &plan.filter {
-            Some(f) => {
+        let filter = match (&plan.filter, reader) {
+            (Some(f), Some(who)) => {
                 let condition = self.resolve_filter_in(who, f, &object, zone).await?;
                 Some(self.expand_selections(who, &object.name, condition).await?)
             }
-            None => None,
+            (Some(f), None) => Some(f.resolve_related(&schema, &object, self.clock.now(), zone)?),
+            (None, _) => None,
         };
         let currency_field = plan
             .measure
@@ -251,7 +294,10 @@ impl Crm {
                 } => GroupKey::Related {
                     relation: relation.name.clone(),
                     object: target.clone(),
-                    owners: self.visible_owners(who, &schema, target).await?,
+                    owners: match reader {
+                        Some(who) => self.visible_owners(who, &schema, target).await?,
+                        None => None,
+                    },
                     key: Box::new(group_key(inner, zone)),
                 },
                 d => group_key(d, zone),
@@ -260,29 +306,25 @@ impl Crm {
         if let Some(c) = &currency_field {
             keys.push(GroupKey::Column(c.clone()));
         }
+        let owners = match reader {
+            Some(who) => self.visible_owners(who, &schema, &object.name).await?,
+            None => None,
+        };
         let query = ReportQuery {
             filter,
-            owners: self.visible_owners(who, &schema, &object.name).await?,
+            owners,
             keys,
             measure: plan.measure.clone(),
             weight: None,
         };
-        let rows = self.store.report_rows(&object, &query).await?;
-        let directory = self.directory(who, &schema, &plan, &rows).await?;
-        let currency = match currency_field {
-            Some(_) => Some(self.currency_settings().await?),
-            None => None,
-        };
-        let mut measuring = Measuring {
-            plan: &plan,
-            currency,
-            without_rate: BTreeSet::new(),
-        };
-        let folded = fold_rows(&plan, &rows, &directory)?;
-        let mut result = assemble(spec, &plan, folded, &directory, zone, &mut measuring);
-        result.currency = measuring.currency.as_ref().map(|c| c.reporting.clone());
-        result.without_rate = measuring.without_rate.into_iter().collect();
-        Ok(result)
+        Ok(Counting {
+            schema,
+            object,
+            plan,
+            query,
+            currency_field,
+            zone,
+        })
     }
 
     async fn directory(

@@ -9,6 +9,7 @@
 
 mod engine;
 mod grouped;
+mod indexes;
 mod mailing;
 mod service;
 mod spec;
@@ -115,6 +116,17 @@ pub trait ReportStore: Send + Sync {
     /// A user's own reports and every shared one, by name.
     async fn reports(&self, user: UserId) -> Result<Vec<SavedReport>>;
     async fn delete_report(&self, id: ReportId) -> Result<bool>;
+    /// Every saved report, whoever's.
+    async fn all_reports(&self) -> Result<Vec<SavedReport>>;
+    /// The name of the index that would serve a counting, where this store wants one (a
+    /// database that groups by sorting is spared the sort by an index that holds the
+    /// grouping's columns in order; one that groups by hashing wants none).
+    fn report_index(&self, object: &ObjectDef, query: &ReportQuery) -> Option<String>;
+    /// The indexes built for countings, by name.
+    async fn report_indexes(&self) -> Result<Vec<String>>;
+    /// Build the index [`ReportStore::report_index`] names for a counting (none there, nothing).
+    async fn build_report_index(&self, object: &ObjectDef, query: &ReportQuery) -> Result<()>;
+    async fn drop_report_index(&self, name: &str) -> Result<()>;
     /// Keep a subscription; one of the same report and user gets the new cadence.
     async fn put_subscription(&self, subscription: &Subscription) -> Result<()>;
     async fn subscriptions_of(&self, report: ReportId) -> Result<Vec<Subscription>>;

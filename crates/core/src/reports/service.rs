@@ -155,6 +155,7 @@ impl Crm {
             updated_at: now,
         };
         self.store.create_report(&report).await?;
+        self.ask_for_report_indexes(who, &[&report.spec]).await;
         Ok(Self::report_view(who, &schema, &report))
     }
 
@@ -193,6 +194,9 @@ impl Crm {
             let view = Self::report_view(who, &schema, &now);
             return Err(Error::conflict(serde_json::to_value(view).unwrap_or(Json::Null)));
         }
+        if next.spec != current.spec {
+            self.ask_for_report_indexes(who, &[&current.spec, &next.spec]).await;
+        }
         Ok(Self::report_view(who, &schema, &next))
     }
 
@@ -205,6 +209,7 @@ impl Crm {
             ));
         }
         self.store.delete_report(report.id).await?;
+        self.ask_for_report_indexes(who, &[&report.spec]).await;
         Ok(())
     }
 

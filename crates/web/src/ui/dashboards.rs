@@ -284,13 +284,24 @@ fn board_view(ui: &Ui, run: &DashboardRun) -> Board {
             })
             .collect(),
         scopes: scope_picks(tr, Some(d.scope)),
-        range: tr.tn(
-            "dashboards-range",
-            &[
-                ("current", days(run.current.first, run.current.end)),
-                ("previous", days(run.previous.first, run.previous.end)),
-            ],
-        ),
+        range: if run.so_far == run.current {
+            tr.tn(
+                "dashboards-range",
+                &[
+                    ("current", days(run.current.first, run.current.end)),
+                    ("previous", days(run.previous.first, run.previous.end)),
+                ],
+            )
+        } else {
+            tr.tn(
+                "dashboards-range-so-far",
+                &[
+                    ("current", days(run.current.first, run.current.end)),
+                    ("so_far", days(run.so_far.first, run.so_far.end)),
+                    ("previous", days(run.previous.first, run.previous.end)),
+                ],
+            )
+        },
         tiles: run
             .widgets
             .iter()
