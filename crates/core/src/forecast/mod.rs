@@ -82,6 +82,35 @@ pub fn category_of(stage: &str, own: Option<&str>) -> Category {
     }
 }
 
+/// The day a deal closes is the day it is won or lost: a deal moved to a closed stage without
+/// a close date in the same write gets the day it happened (as HubSpot does), so the forecast
+/// counts it in the period it closed, not the one it was once expected in. `before` is the
+/// deal as it was (none when it is being made); a deal already closed keeps its date.
+pub(crate) fn close_on_closing(
+    object: &ObjectDef,
+    input: &mut crate::record::RecordInput,
+    before: Option<&crate::record::Record>,
+    today: NaiveDate,
+) {
+    const STAGE: &str = "stage";
+    const CLOSE: &str = "expected_close";
+    let closed = |v: &crate::value::Value| matches!(v, crate::value::Value::Select(s) if crate::start::CLOSED_STAGES.contains(&s.as_str()));
+    let Some(stage) = input.values.get(STAGE) else {
+        return;
+    };
+    if object.name != "deal"
+        || !closed(stage)
+        || input.values.get(CLOSE).is_some_and(|v| *v != crate::value::Value::Null)
+        || object
+            .field(CLOSE)
+            .is_none_or(|f| f.field_type != crate::meta::FieldType::Date)
+        || before.is_some_and(|b| b.get(STAGE) == stage)
+    {
+        return;
+    }
+    input.values.insert(CLOSE.to_string(), crate::value::Value::Date(today));
+}
+
 /// A stage's probability in percent when the deal names none.
 pub fn default_probability(stage: &str) -> f64 {
     match stage {
@@ -183,5 +212,49 @@ mod tests {
             Category::Commit,
             "open is never closed"
         );
+    }
+
+    #[test]
+    fn a_deal_closes_on_the_day_it_is_won_or_lost_unless_told_otherwise() {
+        use crate::record::{Record, RecordInput};
+        use crate::value::Value;
+        let deal = crate::meta::standard_objects()
+            .into_iter()
+            .find(|o| o.name == "deal")
+            .unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let input = |pairs: &[(&str, Value)]| RecordInput {
+            values: pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect(),
+            owner: None,
+            version: None,
+            links: None,
+        };
+        let won = Value::Select("won".into());
+        let mut moved = input(&[("stage", won.clone())]);
+        let mut open = Record::new("deal", RecordId::new_at(Utc::now()), Utc::now(), None);
+        open.values.insert("stage".into(), Value::Select("negotiation".into()));
+        close_on_closing(&deal, &mut moved, Some(&open), today);
+        assert_eq!(moved.values.get("expected_close"), Some(&Value::Date(today)));
+        // Already won: saving it again keeps its day.
+        let mut again = input(&[("stage", won.clone())]);
+        let mut closed = open.clone();
+        closed.values.insert("stage".into(), won.clone());
+        close_on_closing(&deal, &mut again, Some(&closed), today);
+        assert_eq!(again.values.get("expected_close"), None);
+        // A day given in the same write is the day.
+        let given = Value::Date(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        let mut told = input(&[
+            ("stage", Value::Select("lost".into())),
+            ("expected_close", given.clone()),
+        ]);
+        close_on_closing(&deal, &mut told, Some(&open), today);
+        assert_eq!(told.values.get("expected_close"), Some(&given));
+        // Made closed: today. Still open: nothing.
+        let mut made = input(&[("stage", won)]);
+        close_on_closing(&deal, &mut made, None, today);
+        assert_eq!(made.values.get("expected_close"), Some(&Value::Date(today)));
+        let mut still = input(&[("stage", Value::Select("proposal".into()))]);
+        close_on_closing(&deal, &mut still, Some(&open), today);
+        assert_eq!(still.values.get("expected_close"), None);
     }
 }

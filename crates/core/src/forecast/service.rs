@@ -371,6 +371,34 @@ impl Crm {
         Ok(out)
     }
 
+    /// The quotas of periods `[from, to)` of a bucket: those set for the bucket, and where an
+    /// owner or a team has none for a period, the sum of those set for its months (and
+    /// quarters, for a year) — a team that sets monthly targets sees its quarter's.
+    async fn period_quotas(&self, bucket: Bucket, from: NaiveDate, to: NaiveDate) -> Result<Vec<Quota>> {
+        let mut out = self.store.quotas(bucket, from, to).await?;
+        let direct: HashSet<(NaiveDate, Option<UserId>, Option<TeamId>)> =
+            out.iter().map(|q| (q.period_start, q.user, q.team)).collect();
+        // Quarters a year sums: their months are not counted again.
+        let mut quarters: HashSet<(NaiveDate, Option<UserId>, Option<TeamId>)> = HashSet::new();
+        for finer in [Bucket::Quarter, Bucket::Month].into_iter().filter(|b| *b < bucket) {
+            for mut q in self.store.quotas(finer, from, to).await? {
+                let period = bucket.start_of(q.period_start);
+                let quarter = (Bucket::Quarter.start_of(q.period_start), q.user, q.team);
+                if direct.contains(&(period, q.user, q.team)) || (finer == Bucket::Month && quarters.contains(&quarter))
+                {
+                    continue;
+                }
+                if finer == Bucket::Quarter {
+                    quarters.insert(quarter);
+                }
+                q.bucket = bucket;
+                q.period_start = period;
+                out.push(q);
+            }
+        }
+        Ok(out)
+    }
+
     /// The owners a forecast is about: the ones asked for (an owner, a team's members), among
     /// those the reader may see.
     async fn forecast_owners(&self, who: &Principal, p: &ForecastParams) -> Result<Option<Vec<UserId>>> {
@@ -411,7 +439,14 @@ impl Crm {
                 &mut without_rate,
             )
             .await?;
-        let quotas = self.store.quotas(p.bucket, start, end).await?;
+        let quotas = self.period_quotas(p.bucket, start, end).await?;
+        // A quota in a currency without a rate cannot be set against anything: named, as an
+        // amount without a rate is, rather than left out in silence.
+        for q in &quotas {
+            if money.rate(&q.currency).is_none() {
+                without_rate.insert(q.currency.clone());
+            }
+        }
         let users = self.store.users().await?;
         let names: HashMap<UserId, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
         let in_scope = |u: &Option<UserId>| match (&owners, u) {

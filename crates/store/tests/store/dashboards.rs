@@ -213,7 +213,20 @@ pub async fn dashboards_count_each_widget_for_the_period_the_scope_and_the_reade
         .unwrap();
     assert_eq!(figure(&all, 0), (Some(330_000.0), Some(60_000.0), 3, 2));
     assert_eq!(figure(&all, 3).2, 1, "created 00:30 on 1 November in Stockholm");
-    assert_eq!(figure(&all, 3).3, 1, "created 23:30 on 31 October in Stockholm");
+    // Set against October to the same point (1–23 October): the 31st is not in it.
+    assert_eq!(
+        (
+            all.so_far.end.to_string(),
+            all.previous.first.to_string(),
+            all.previous.end.to_string()
+        ),
+        (
+            "2026-11-24".to_string(),
+            "2026-10-01".to_string(),
+            "2026-10-24".to_string()
+        )
+    );
+    assert_eq!(figure(&all, 3).3, 0, "created 23:30 on 31 October in Stockholm");
     assert_eq!(report_total(&all, 2), 7, "the administrator's own report, undated");
     // Last month against the month before.
     let last = h
@@ -222,13 +235,17 @@ pub async fn dashboards_count_each_widget_for_the_period_the_scope_and_the_reade
         .await
         .unwrap();
     assert_eq!(figure(&last, 0), (Some(60_000.0), Some(5_000.0), 2, 1));
+    assert_eq!(figure(&last, 3).2, 1, "created 23:30 on 31 October in Stockholm");
     let quarter = h
         .crm
         .view_dashboard(&h.admin, &id, Some("this_quarter"), Some("everyone"))
         .await
         .unwrap();
     assert_eq!(quarter.previous.first.to_string(), "2026-07-01");
-    assert_eq!(figure(&quarter, 0), (Some(390_000.0), Some(5_000.0), 5, 1));
+    // The quarter so far (1 October – 23 November) against 1 July – 23 August: September's
+    // deal is past that point.
+    assert_eq!(quarter.previous.end.to_string(), "2026-08-24");
+    assert_eq!(figure(&quarter, 0), (Some(390_000.0), None, 5, 0));
 
     // A team member sees only their team's records, whatever scope they choose.
     h.crm

@@ -77,7 +77,16 @@ pub async fn the_forecast_weighs_categories_quotas_history_and_snapshots(h: H) {
 
     // Q4: a lead won in ten days, a lead lost, two open deals, one next quarter.
     h.clock.set(at("2026-10-01T08:00:00Z"));
-    change(&h, &h.admin, &q3, v, json!({"stage": "won"})).await;
+    // Won on 1 October, its close date given as September's (a deal won without one closes
+    // the day it is won).
+    change(
+        &h,
+        &h.admin,
+        &q3,
+        v,
+        json!({"stage": "won", "expected_close": "2026-09-15"}),
+    )
+    .await;
     let (won, v) = deal(
         &h,
         &h.admin,
@@ -263,4 +272,54 @@ pub async fn the_forecast_weighs_categories_quotas_history_and_snapshots(h: H) {
         .map(|p| (p.key.as_str(), p.amounts.best_case + p.amounts.commit))
         .collect();
     assert_eq!(months, [("2026-11", 110_000.0), ("2026-12", 100_000.0)]);
+
+    // Monthly targets make the quarter's where it has none of its own; a quarter's own wins.
+    for (month, amount) in [("2027-01-01", "1000.00"), ("2027-02-01", "2000.00")] {
+        h.crm
+            .set_quota(
+                &h.admin,
+                json!({"user": nora.user_id.to_string(), "bucket": "month", "period_start": month,
+                    "amount": amount, "currency": "SEK"}),
+            )
+            .await
+            .unwrap();
+    }
+    h.crm
+        .set_quota(
+            &h.admin,
+            json!({"user": nora.user_id.to_string(), "bucket": "month", "period_start": "2026-11-01",
+                "amount": "99999.00", "currency": "SEK"}),
+        )
+        .await
+        .unwrap();
+    let quarters = h
+        .crm
+        .forecast(
+            &h.admin,
+            &ForecastParams::from_pairs(&[("owner".into(), nora.user_id.to_string())]).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(quarters.periods[0].quota, Some(400_000.0), "Q4 has its own");
+    assert_eq!(quarters.periods[1].quota, Some(300_000.0), "January and February");
+    assert!(quarters.without_rate.is_empty());
+    // A quota in a currency with no rate is named, not left out in silence.
+    h.crm
+        .set_quota(
+            &h.admin,
+            json!({"user": nora.user_id.to_string(), "bucket": "quarter", "period_start": "2027-04-01",
+                "amount": "100.00", "currency": "NOK"}),
+        )
+        .await
+        .unwrap();
+    let named = h
+        .crm
+        .forecast(
+            &h.admin,
+            &ForecastParams::from_pairs(&[("owner".into(), nora.user_id.to_string())]).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(named.without_rate, ["NOK"]);
+    assert_eq!(named.periods[2].quota, None);
 }
