@@ -40,6 +40,7 @@ pub mod selections;
 pub mod service;
 pub mod start;
 pub mod store;
+pub mod support;
 pub mod templates;
 pub mod text;
 pub mod training;

@@ -1,0 +1,3 @@
+//! The support chain after go-live (issue 23): questions, agreed times, answers.
+
+pub mod hours;
