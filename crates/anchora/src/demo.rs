@@ -699,7 +699,13 @@ async fn demo_team(store: &SqlStore, name: &str, now: DateTime<Utc>) -> Result<T
 }
 
 /// Fill the standard objects. Refuses a database that already holds people.
-pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: &dyn Clock) -> Result<()> {
+pub async fn generate(
+    store: &Arc<SqlStore>,
+    people: u64,
+    deals: Option<u64>,
+    admin: UserId,
+    clock: &dyn Clock,
+) -> Result<()> {
     let started = std::time::Instant::now();
     let now = clock.now();
     {
@@ -869,7 +875,9 @@ pub async fn generate(store: &Arc<SqlStore>, people: u64, admin: UserId, clock: 
         ("won", 15, 100.0),
         ("lost", 10, 0.0),
     ];
-    let n_deals = (people / 5).max(1);
+    let n_deals = deals
+        .map_or(people / 5, |d| usize::try_from(d).unwrap_or(usize::MAX))
+        .max(1);
     let mut deal_of_company: Vec<Option<RecordId>> = vec![None; companies.len()];
     for i in 0..n_deals {
         let ci = g.rng.random_range(0..companies.len());

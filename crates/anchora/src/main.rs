@@ -89,6 +89,9 @@ enum Command {
         /// How many people (companies: a tenth; deals and activities follow).
         #[arg(long)]
         people: u64,
+        /// How many deals (default: a fifth of the people).
+        #[arg(long)]
+        deals: Option<u64>,
         #[command(flatten)]
         db: DatabaseArgs,
     },
@@ -299,11 +302,11 @@ async fn run(cli: Cli) -> Result<()> {
             );
             serve(Arc::new(instance), clock, listen, &web, &data_dir).await
         }
-        Command::Generate { people, db } => {
+        Command::Generate { people, deals, db } => {
             let instance = open(&db.url(), &*clock).await?;
             let store = instance.main();
             let admin = demo::ensure_admin(&store, &*clock).await?;
-            demo::generate(&store, people, admin, &*clock).await?;
+            demo::generate(&store, people, deals, admin, &*clock).await?;
             let token =
                 create_service_token(&store, DEFAULT_WORKSPACE, "generate", Role::Admin, None, clock.clone()).await?;
             println!("{token}");

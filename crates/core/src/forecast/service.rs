@@ -290,6 +290,24 @@ fn won_query(deals: &DealFields, owners: Option<Vec<UserId>>, from: NaiveDate, t
     }
 }
 
+/// Won deals per month of their close and currency, closing in `[from, to)`.
+fn closed_query(deals: &DealFields, owners: Option<Vec<UserId>>, from: NaiveDate, to: NaiveDate) -> ReportQuery {
+    let won = Condition::Compare {
+        column: ColumnRef::of(&deals.stage),
+        cmp: Compare::Eq,
+        value: Value::Select("won".into()),
+    };
+    let mut keys = vec![GroupKey::Month(deals.close.clone())];
+    keys.extend(deals.currency.iter().cloned().map(GroupKey::Column));
+    ReportQuery {
+        filter: Some(Condition::And(vec![won, range(&deals.close, from, to)])),
+        owners,
+        keys,
+        measure: Some(deals.amount.clone()),
+        weight: None,
+    }
+}
+
 /// The countings the forecast page asks of the store, by their shape (the days are any):
 /// kept served by indexes where the store wants them ([`Crm::keep_report_indexes`]).
 pub(crate) fn forecast_countings(object: &ObjectDef) -> Result<Vec<ReportQuery>> {
@@ -299,6 +317,7 @@ pub(crate) fn forecast_countings(object: &ObjectDef) -> Result<Vec<ReportQuery>>
         pipeline_query(&deals, None, day, day),
         made_query(&deals, None, DateTime::<Utc>::default()),
         won_query(&deals, None, day, day),
+        closed_query(&deals, None, day, day),
     ])
 }
 
@@ -628,9 +647,26 @@ impl Crm {
         without_rate: &mut HashSet<String>,
     ) -> Result<Vec<Accuracy>> {
         let from = p.bucket.step(start, -2);
-        let actual = self
-            .forecast_rows(deals, owners.clone(), p.bucket, (from, start), money, without_rate)
-            .await?;
+        // What closed, per period: the won deals alone (the pipeline of past periods is not
+        // looked at here).
+        let mut actual: BTreeMap<NaiveDate, f64> = BTreeMap::new();
+        for row in self
+            .store
+            .report_rows(&deals.object, &closed_query(deals, owners.clone(), from, start))
+            .await?
+        {
+            let Some(Value::Date(month)) = row.keys.first() else {
+                continue;
+            };
+            let code = text_of(row.keys.get(1)).unwrap_or_else(|| money.reporting.clone());
+            match money.rate(&code) {
+                Some(rate) => *actual.entry(p.bucket.start_of(*month)).or_default() += row.sum.unwrap_or(0.0) * rate,
+                None if row.measured > 0 => {
+                    without_rate.insert(code);
+                }
+                None => {}
+            }
+        }
         let snapshots = self.store.snapshots(p.bucket, from, start).await?;
         let mut weeks: BTreeMap<(NaiveDate, NaiveDate), (f64, f64)> = BTreeMap::new();
         for s in snapshots.iter().filter(|s| match (&owners, s.owner) {
@@ -649,11 +685,7 @@ impl Crm {
         Ok(weeks
             .into_iter()
             .map(|((period, taken_on), (forecast, weighted))| {
-                let won: f64 = actual
-                    .iter()
-                    .filter(|((start, _), _)| *start == period)
-                    .map(|(_, a)| a.closed)
-                    .sum();
+                let won = actual.get(&period).copied().unwrap_or(0.0);
                 Accuracy {
                     period_start: period,
                     key: p.bucket.key(period),
