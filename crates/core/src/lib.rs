@@ -39,6 +39,7 @@ pub mod secret;
 pub mod selections;
 pub mod service;
 pub mod start;
+pub mod stewardship;
 pub mod store;
 pub mod support;
 pub mod templates;

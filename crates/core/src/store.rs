@@ -55,6 +55,8 @@ pub trait Store:
     + ForecastStore
     + AdoptionStore
     + ExpectationStore
+    + crate::support::SupportStore
+    + crate::stewardship::StewardshipStore
 {
 }
 
@@ -86,6 +88,8 @@ impl<T> Store for T where
         + ForecastStore
         + AdoptionStore
         + ExpectationStore
+        + crate::support::SupportStore
+        + crate::stewardship::StewardshipStore
         + ?Sized
 {
 }

@@ -228,6 +228,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "onboarding checklists and their templates, training courses, sessions and attendance",
     ),
     (21, "expectations from management"),
+    (22, "the support chain: questions, their steps, agreed times"),
+    (23, "stewardship: the plan, adjustment requests, answers"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -757,6 +759,16 @@ async fn apply_migration(
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
         add_standard_fields(tx, backend, &["person"]).await?;
+    }
+    if version == 22 {
+        for stmt in crate::support::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 23 {
+        for stmt in crate::stewardship::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
     }
     if version == 21 {
         for stmt in crate::adoption::expectation_tables(backend) {

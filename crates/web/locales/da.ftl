@@ -1849,3 +1849,9 @@ training-col-missing = Ikke uddannet
 onboarding-without = Ingen tjekliste endnu
 onboarding-without-hint = Personer, der blev tilføjet, før introduktionen fandtes, eller hvis rolles skabelon ikke havde nogen trin. En tjekliste, der startes nu, tæller fristerne fra i dag.
 onboarding-start = Start en tjekliste
+
+## Support (issue 23): questions and the chain that answers them
+nav-support = Support
+
+## Stewardship (issue 23): the plan, adjustment requests, answers
+nav-stewardship = Forvaltning

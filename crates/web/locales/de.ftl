@@ -1849,3 +1849,9 @@ training-col-missing = Nicht geschult
 onboarding-without = Noch keine Checkliste
 onboarding-without-hint = Personen, die vor der Einarbeitung angelegt wurden oder deren Rollenvorlage keine Schritte hatte. Eine jetzt begonnene Checkliste zählt die Fälligkeiten ab heute.
 onboarding-start = Checkliste beginnen
+
+## Support (issue 23): questions and the chain that answers them
+nav-support = Support
+
+## Stewardship (issue 23): the plan, adjustment requests, answers
+nav-stewardship = Betrieb & Weiterentwicklung

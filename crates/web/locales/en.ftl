@@ -1849,3 +1849,9 @@ training-col-missing = Not trained
 onboarding-without = No checklist yet
 onboarding-without-hint = People added before onboarding existed, or whose role's template had no steps. A checklist started now counts its due days from today.
 onboarding-start = Start a checklist
+
+## Support (issue 23): questions and the chain that answers them
+nav-support = Support
+
+## Stewardship (issue 23): the plan, adjustment requests, answers
+nav-stewardship = Stewardship

@@ -1849,3 +1849,9 @@ training-col-missing = Sin formar
 onboarding-without = Todavía sin lista
 onboarding-without-hint = Personas añadidas antes de que existiera la incorporación, o cuya plantilla de rol no tenía pasos. Una lista empezada ahora cuenta los vencimientos desde hoy.
 onboarding-start = Empezar una lista
+
+## Support (issue 23): questions and the chain that answers them
+nav-support = Soporte
+
+## Stewardship (issue 23): the plan, adjustment requests, answers
+nav-stewardship = Gestión continua

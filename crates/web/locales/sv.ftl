@@ -1849,3 +1849,9 @@ training-col-missing = Inte utbildade
 onboarding-without = Ingen checklista ännu
 onboarding-without-hint = Personer som lades till innan introduktionen fanns, eller vars rolls mall saknade steg. En checklista som startas nu räknar dagarna från i dag.
 onboarding-start = Starta en checklista
+
+## Support (issue 23): questions and the chain that answers them
+nav-support = Support
+
+## Stewardship (issue 23): the plan, adjustment requests, answers
+nav-stewardship = Förvaltning

@@ -17,6 +17,8 @@ mod quality;
 mod reports;
 mod selections;
 mod templates;
+mod stewardship;
+mod support;
 mod training;
 
 use crate::AppState;
@@ -67,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .merge(adoption::router())
         .merge(onboarding::router())
         .merge(training::router())
+        .merge(support::router())
+        .merge(stewardship::router())
         .merge(jobs::router())
         .merge(consent::router())
         .merge(selections::router())

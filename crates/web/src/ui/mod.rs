@@ -32,6 +32,8 @@ mod selections;
 mod svg;
 mod templates;
 mod totals;
+mod stewardship;
+mod support;
 mod training;
 
 use crate::AppState;
@@ -250,6 +252,8 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/start", post(imports::start))
         .route("/imports/{id}/rejected.csv", get(imports::rejected))
         .route("/imports/{id}/warnings.csv", get(imports::warnings_csv))
+        .merge(support::routes())
+        .merge(stewardship::routes())
 }
 
 /// One entry of the sidebar.
@@ -442,6 +446,8 @@ impl Ui {
             item("/adoption", "nav-adoption", "adoption"),
             item("/onboarding", "nav-onboarding", "onboarding"),
             item("/training", "nav-training", "training"),
+            item("/support", "nav-support", "support"),
+            item("/stewardship", "nav-stewardship", "stewardship"),
         ];
         // Selections, templates and mailings, for those who may send mass mailings.
         if p.may(Permission::MassMail, policy) {

@@ -24,6 +24,8 @@ mod records;
 mod reports;
 mod schema;
 mod selections;
+mod stewardship;
+mod support;
 mod training;
 
 use anchora_core::meta::Schema;
@@ -49,6 +51,8 @@ const AREAS: &[fn(&mut Doc)] = &[
     adoption::add,
     onboarding::add,
     training::add,
+    support::add,
+    stewardship::add,
 ];
 
 pub fn openapi_document(schema: &Schema, workspace: &str) -> Json {
