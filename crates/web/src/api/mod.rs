@@ -16,9 +16,9 @@ pub mod projects;
 mod quality;
 mod reports;
 mod selections;
-mod templates;
 mod stewardship;
 mod support;
+mod templates;
 mod training;
 
 use crate::AppState;

@@ -29,11 +29,11 @@ mod quality;
 mod records;
 mod reports;
 mod selections;
+mod stewardship;
+mod support;
 mod svg;
 mod templates;
 mod totals;
-mod stewardship;
-mod support;
 mod training;
 
 use crate::AppState;
