@@ -64,7 +64,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
     let schema = store.schema().await.map_err(|e| anyhow!(e.detail))?;
     let person = schema.object("person").map_err(|e| anyhow!(e.detail))?;
     if store.count_records(person).await.map_err(|e| anyhow!(e.detail))? == 0 {
-        generate(store, people, admin.id, &*clock).await?;
+        generate(store, people, None, admin.id, &*clock).await?;
         consents(store, person, admin.id, &*clock).await?;
         reports(store, admin.id, &*clock).await?;
         dashboards(store, admin.id, &*clock).await?;
