@@ -131,6 +131,9 @@ anchora_store::on_both_databases!(
     text_groups_fold_case_and_every_group_drills_to_its_records,
     reports_group_by_a_related_records_field_as_the_reader_may_see_it,
     kept_reports_get_indexes_that_serve_them,
+    the_stewardship_plan_is_versioned_its_gaps_clear_and_the_chain_follows_it,
+    votes_are_one_per_user_under_racing_writers_and_decisions_are_the_deciders,
+    answers_are_found_in_the_askers_language_and_drafts_stay_with_their_writers,
     dashboards_count_each_widget_for_the_period_the_scope_and_the_reader,
     checklists_start_with_each_user_tick_what_the_system_sees_and_stay_private,
     trainings_tick_onboarding_run_out_and_judge_the_project_before_go_live,
@@ -150,6 +153,10 @@ use onboarding::{
 #[path = "store/forecast.rs"]
 mod forecast;
 use forecast::the_forecast_weighs_categories_quotas_history_and_snapshots;
+
+#[path = "store/stewardship.rs"]
+mod stewardship;
+use stewardship::*;
 
 #[path = "store/reports.rs"]
 mod reports;

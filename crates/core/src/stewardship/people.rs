@@ -7,27 +7,37 @@ use crate::error::Result;
 use crate::ids::{TeamId, UserId};
 use crate::service::Crm;
 
-// Asked by the support chain, being built (issue 23).
-#[allow(dead_code)]
 impl Crm {
-    /// The key users who answer a team's questions first: the team's members with the key-user
-    /// role (none for a user without a team).
-    pub(crate) async fn key_users_of(&self, team: Option<TeamId>) -> Result<Vec<UserId>> {
+    /// The key users who answer a team's questions first: the active ones the stewardship plan
+    /// names for the team; when it names none who can still sign in, the team's active members
+    /// with the key-user role (none for a user without a team).
+    pub async fn key_users_of(&self, team: Option<TeamId>) -> Result<Vec<UserId>> {
         let Some(team) = team else {
             return Ok(Vec::new());
         };
-        Ok(self
-            .store
-            .users()
-            .await?
+        let plan = self.current_plan().await?;
+        let users = self.store.users().await?;
+        let named: Vec<UserId> = plan
+            .plan
+            .key_users_for(team)
+            .into_iter()
+            .filter(|id| users.iter().any(|u| u.id == *id && u.active))
+            .collect();
+        if !named.is_empty() {
+            return Ok(named);
+        }
+        Ok(users
             .into_iter()
             .filter(|u| u.team == Some(team) && u.role == Role::KeyUser && u.active)
             .map(|u| u.id)
             .collect())
     }
 
-    /// The system owner, when the stewardship plan names one.
-    pub(crate) async fn system_owner(&self) -> Result<Option<UserId>> {
-        Ok(None)
+    /// The system owner the stewardship plan names, when they can still sign in.
+    pub async fn system_owner(&self) -> Result<Option<UserId>> {
+        let Some(owner) = self.current_plan().await?.plan.system_owner else {
+            return Ok(None);
+        };
+        Ok(self.store.user(owner).await?.filter(|u| u.active).map(|u| u.id))
     }
 }

@@ -1,0 +1,445 @@
+//! Issue 23, points 3, 5 and 6 (C4, C5): the stewardship plan at its version, its gaps as the
+//! workspace changes, the support chain's people following it, the key-user group's backlog
+//! (votes kept once per user by the database under racing writers, decisions by those the
+//! plan allows, links only to what exists) and answers found by full-text search.
+
+use super::*;
+use anchora_core::identity::Team;
+use anchora_core::ids::TeamId;
+use anchora_core::stewardship::{BacklogOrder, GapKind, RequestStatus, StewardshipStore};
+
+async fn team(h: &H, name: &str) -> TeamId {
+    let now = h.clock.now();
+    let t = Team {
+        id: TeamId::new_at(now),
+        name: name.into(),
+        created_at: now,
+    };
+    h.store.create_team(&t).await.unwrap();
+    t.id
+}
+
+async fn member(h: &H, email: &str, role: Role, team: Option<TeamId>) -> Principal {
+    let now = h.clock.now();
+    let mut user = User::new(UserId::new_at(now), Some(email.into()), email, role, now);
+    user.team = team;
+    h.store.create_user(&user).await.unwrap();
+    Principal::new(user.id, role, team, Credential::Session)
+}
+
+fn kinds(gaps: &[anchora_core::stewardship::Gap]) -> Vec<(GapKind, String)> {
+    gaps.iter().map(|g| (g.kind, g.subject.clone())).collect()
+}
+
+pub async fn the_stewardship_plan_is_versioned_its_gaps_clear_and_the_chain_follows_it(h: H) {
+    let sales = team(&h, "Sales").await;
+    let support = team(&h, "Support").await;
+    let karin = member(&h, "karin@example.com", Role::KeyUser, Some(support)).await;
+    let sven = member(&h, "sven@example.com", Role::User, Some(sales)).await;
+    let owner = member(&h, "olle@example.com", Role::User, None).await;
+
+    // Nothing written yet: every gap, Support covered by its key-user member.
+    let view = h.crm.stewardship_plan(&sven).await.unwrap();
+    assert_eq!(view.plan.version, 0);
+    assert!(!view.may_edit);
+    let found = kinds(&view.gaps);
+    assert!(found.contains(&(GapKind::NoSystemOwner, String::new())));
+    assert!(found.contains(&(GapKind::TeamWithoutKeyUser, "Sales".into())));
+    assert!(!found.contains(&(GapKind::TeamWithoutKeyUser, "Support".into())));
+    assert!(found.contains(&(GapKind::NoVendorContact, String::new())));
+    assert_eq!(h.crm.key_users_of(Some(support)).await.unwrap(), vec![karin.user_id]);
+    assert!(h.crm.key_users_of(Some(sales)).await.unwrap().is_empty());
+    assert_eq!(h.crm.system_owner().await.unwrap(), None);
+
+    // Only administrators write it.
+    let plan = json!({
+        "version": 0,
+        "system_owner": owner.user_id,
+        "administrators": [h.admin.user_id],
+        "key_users": [{"team": sales, "users": [sven.user_id]}],
+        "vendor_contacts": [{"name": "Vera Lind", "company": "CRM Partner AB", "email": "support@partner.example",
+            "phone": "+46 8 123 45", "agreement": "Weekdays 8-17, response within 4 hours"}],
+        "forum": {"name": "Key-user group", "every_weeks": 4, "next_meeting": "2026-12-01",
+            "decider": owner.user_id, "change_route": "Key user → key-user group → system owner"},
+        "go_live": "2027-01-11"
+    });
+    let e = h.crm.update_stewardship_plan(&karin, plan.clone()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let mut read_only = h.admin.clone();
+    read_only.scope = anchora_core::auth::Scope::Read;
+    let e = h
+        .crm
+        .update_stewardship_plan(&read_only, plan.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+
+    // A person who does not exist is named by the field that names them.
+    let mut bad = plan.clone();
+    bad["administrators"] = json!([UserId::new_at(h.clock.now())]);
+    let e = h.crm.update_stewardship_plan(&h.admin, bad).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    assert_eq!(e.errors[0].field, "administrators[0]");
+
+    let written = h.crm.update_stewardship_plan(&h.admin, plan.clone()).await.unwrap();
+    assert_eq!(written.plan.version, 1);
+    assert!(written.gaps.is_empty(), "{:?}", written.gaps);
+    assert_eq!(written.meetings.len(), 3);
+    assert_eq!(h.crm.key_users_of(Some(sales)).await.unwrap(), vec![sven.user_id]);
+    assert_eq!(h.crm.key_users_of(Some(support)).await.unwrap(), vec![karin.user_id]);
+    assert_eq!(h.crm.system_owner().await.unwrap(), Some(owner.user_id));
+
+    // A second writer at the version they read is refused with the plan as it is now (409).
+    let e = h.crm.update_stewardship_plan(&h.admin, plan.clone()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert_eq!(e.code.status(), 409);
+    assert_eq!(e.current.as_ref().unwrap()["version"], 1);
+    assert_eq!(e.current.as_ref().unwrap()["system_owner"], json!(owner.user_id));
+
+    // Racing first writers: exactly one wins.
+    let mut racing = Vec::new();
+    for _ in 0..4 {
+        let crm = h.crm.clone();
+        let admin = h.admin.clone();
+        let mut p = plan.clone();
+        p["version"] = json!(1);
+        racing.push(tokio::spawn(
+            async move { crm.update_stewardship_plan(&admin, p).await },
+        ));
+    }
+    let mut won = 0;
+    for r in racing {
+        match r.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(e) => assert_eq!(e.code, ErrorCode::Conflict),
+        }
+    }
+    assert_eq!(won, 1);
+
+    // A key user who leaves opens the gap again, by name, and the chain falls back to the
+    // team's key-user role; an owner who leaves is no owner.
+    let mut gone = h.store.user(sven.user_id).await.unwrap().unwrap();
+    gone.active = false;
+    h.store.update_user(&gone).await.unwrap();
+    let mut olle = h.store.user(owner.user_id).await.unwrap().unwrap();
+    olle.active = false;
+    h.store.update_user(&olle).await.unwrap();
+    let gaps = h.crm.stewardship_gaps(&sven).await.unwrap();
+    let found = kinds(&gaps);
+    assert!(
+        found.contains(&(GapKind::TeamWithoutKeyUser, "Sales".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(GapKind::InactivePerson, "sven@example.com".into())),
+        "{found:?}"
+    );
+    let sales_gap = gaps.iter().find(|g| g.kind == GapKind::TeamWithoutKeyUser).unwrap();
+    assert!(sales_gap.problem.contains("Sales"));
+    assert_eq!(sales_gap.link, "/stewardship/plan/edit#key-users");
+    assert!(h.crm.key_users_of(Some(sales)).await.unwrap().is_empty());
+    assert_eq!(h.crm.system_owner().await.unwrap(), None);
+}
+
+pub async fn votes_are_one_per_user_under_racing_writers_and_decisions_are_the_deciders(h: H) {
+    let support = team(&h, "Support").await;
+    let karin = member(&h, "karin@example.com", Role::KeyUser, Some(support)).await;
+    let sven = member(&h, "sven@example.com", Role::User, Some(support)).await;
+    let mut keys = Vec::new();
+    for i in 0..6 {
+        keys.push(member(&h, &format!("ku{i}@example.com"), Role::KeyUser, Some(support)).await);
+    }
+
+    // Plain users read the backlog but do not propose.
+    let e = h
+        .crm
+        .create_adjustment_request(&sven, json!({"title": "A field", "value": 3, "effort": 2}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    // A link to a field that does not exist is refused, naming the link.
+    let e = h
+        .crm
+        .create_adjustment_request(
+            &karin,
+            json!({"title": "Region on deals", "value": 4, "effort": 2,
+                "links": [{"kind": "field", "target": "deal.region"}]}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    assert_eq!(e.errors[0].field, "links[0].target");
+    let e = h
+        .crm
+        .create_adjustment_request(&karin, json!({"title": " ", "value": 6, "effort": 2}))
+        .await
+        .unwrap_err();
+    let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["title", "value"]);
+
+    let question = uuid::Uuid::now_v7();
+    let cheap = h
+        .crm
+        .create_adjustment_request(
+            &karin,
+            json!({"title": "Show the deal's amount on the board", "description": "Asked three times this week",
+                "question": question.to_string(), "value": 4, "effort": 1,
+                "links": [{"kind": "field", "target": "deal.amount"}, {"kind": "object", "target": "deal"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cheap.line.request.question, Some(question));
+    assert_eq!(cheap.line.request.links.len(), 2);
+    let dear = h
+        .crm
+        .create_adjustment_request(&karin, json!({"title": "A customer portal", "value": 5, "effort": 5}))
+        .await
+        .unwrap();
+    let id = dear.line.request.id.to_string();
+
+    // Several rounds: every key user votes many times at once; each vote counts once.
+    for round in 0..5 {
+        let mut racing = Vec::new();
+        for k in &keys {
+            for _ in 0..4 {
+                let crm = h.crm.clone();
+                let k = k.clone();
+                let id = id.clone();
+                racing.push(tokio::spawn(async move { crm.vote_adjustment(&k, &id).await }));
+            }
+        }
+        for r in racing {
+            r.await.unwrap().unwrap();
+        }
+        let votes = h.store.adjustment_votes(Some(dear.line.request.id)).await.unwrap();
+        assert_eq!(votes.len(), keys.len(), "round {round}");
+        // The database itself refuses a second vote from the same user.
+        assert!(
+            !h.store
+                .add_adjustment_vote(dear.line.request.id, keys[0].user_id, h.clock.now())
+                .await
+                .unwrap()
+        );
+        if round < 4 {
+            for k in &keys {
+                h.crm.unvote_adjustment(k, &id).await.unwrap();
+            }
+            assert!(
+                h.store
+                    .adjustment_votes(Some(dear.line.request.id))
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    }
+
+    // By priority, value per effort leads; by votes, the much-wanted one.
+    let backlog = h.crm.adjustment_backlog(&sven, BacklogOrder::Priority).await.unwrap();
+    assert_eq!(backlog.requests[0].request.id, cheap.line.request.id);
+    assert!(!backlog.may_propose && !backlog.may_decide);
+    let backlog = h.crm.adjustment_backlog(&keys[0], BacklogOrder::Votes).await.unwrap();
+    assert_eq!(backlog.requests[0].request.id, dear.line.request.id);
+    assert_eq!(backlog.requests[0].votes, 6);
+    assert!(backlog.requests[0].voted);
+
+    // Decisions: not a key user's; an administrator's, with a note; a rejection says why.
+    let decide = |status: &str, note: &str, version: i64| json!({"status": status, "note": note, "version": version});
+    let e = h
+        .crm
+        .decide_adjustment(&karin, &id, decide("accepted", "", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let e = h
+        .crm
+        .decide_adjustment(&h.admin, &id, decide("rejected", "", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "note");
+    let e = h
+        .crm
+        .decide_adjustment(&h.admin, &id, decide("done", "", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "status");
+    h.clock.advance(chrono::Duration::hours(1));
+    let decided = h
+        .crm
+        .decide_adjustment(
+            &h.admin,
+            &id,
+            decide("rejected", "Not this year: the budget goes to data quality", 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(decided.line.request.status, RequestStatus::Rejected);
+    assert_eq!(decided.line.request.decided_by, Some(h.admin.user_id));
+    assert_eq!(decided.line.request.decided_at, Some(h.clock.now()));
+    // A stale decision is refused with the request as it is now.
+    let e = h
+        .crm
+        .decide_adjustment(&h.admin, &id, decide("accepted", "", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert_eq!(e.current.as_ref().unwrap()["status"], "rejected");
+    // Votes close once a request is decided against.
+    let e = h.crm.vote_adjustment(&karin, &id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+
+    // The plan's decider decides too, and moves the work along.
+    let plan = json!({"version": 0, "forum": {"name": "Key-user group", "every_weeks": 2, "decider": karin.user_id}});
+    h.crm.update_stewardship_plan(&h.admin, plan).await.unwrap();
+    let cid = cheap.line.request.id.to_string();
+    h.crm
+        .decide_adjustment(&karin, &cid, decide("accepted", "Small and asked for", 1))
+        .await
+        .unwrap();
+    h.crm
+        .decide_adjustment(&karin, &cid, decide("in_progress", "", 2))
+        .await
+        .unwrap();
+    let done = h
+        .crm
+        .decide_adjustment(&karin, &cid, decide("done", "", 3))
+        .await
+        .unwrap();
+    assert_eq!(done.line.request.status, RequestStatus::Done);
+    assert_eq!(done.line.request.decision_note, "Small and asked for");
+
+    // Comments, and removal with its votes and comments.
+    let c = h
+        .crm
+        .comment_adjustment(&keys[1], &id, json!({"body": "We could ask again in spring"}))
+        .await
+        .unwrap();
+    assert_eq!(c.comments.len(), 1);
+    let e = h.crm.delete_adjustment_request(&keys[1], &id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    h.crm.delete_adjustment_request(&h.admin, &id).await.unwrap();
+    let e = h.crm.adjustment_request(&sven, &id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+}
+
+pub async fn answers_are_found_in_the_askers_language_and_drafts_stay_with_their_writers(h: H) {
+    let support = team(&h, "Support").await;
+    let karin = member(&h, "karin@example.com", Role::KeyUser, Some(support)).await;
+    let sven = member(&h, "sven@example.com", Role::User, Some(support)).await;
+    let write = |title: &str, body: &str, language: &str, published: bool| json!({"title": title, "body": body, "language": language, "category": "Deals", "published": published});
+    let e = h
+        .crm
+        .create_answer(&sven, write("Export", "How to export", "en", true))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let e = h
+        .crm
+        .create_answer(&karin, write("Export", "How to export", "fr", true))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "language");
+
+    let en = h
+        .crm
+        .create_answer(
+            &karin,
+            write(
+                "Exporting a list of deals",
+                "Open the list, filter it, then choose Export <b>CSV</b>.",
+                "en",
+                true,
+            ),
+        )
+        .await
+        .unwrap();
+    let sv = h
+        .crm
+        .create_answer(
+            &karin,
+            write(
+                "Exportera affärer",
+                "Öppna listan och välj Export till CSV eller Excel.",
+                "sv",
+                true,
+            ),
+        )
+        .await
+        .unwrap();
+    let draft = h
+        .crm
+        .create_answer(
+            &karin,
+            write("Export of invoices", "Not written yet: export invoices", "en", false),
+        )
+        .await
+        .unwrap();
+    let question = uuid::Uuid::now_v7();
+    let from_question = h
+        .crm
+        .answer_from_question(
+            &karin,
+            question,
+            "Why can't I see my colleague's deals?",
+            "Deals are seen by their owner's team.",
+            "en",
+        )
+        .await
+        .unwrap();
+    assert_eq!(from_question.answer.source_question, Some(question));
+    assert!(!from_question.answer.published);
+
+    // The asker's language first, then the rest; drafts never suggested.
+    let found = h
+        .crm
+        .suggest_answers(&sven, "how do I export my deals to CSV?", "sv")
+        .await
+        .unwrap();
+    let ids: Vec<_> = found.iter().map(|a| a.answer.id).collect();
+    assert_eq!(ids, [sv.answer.id, en.answer.id]);
+    let found = h.crm.suggest_answers(&sven, "export deals", "en").await.unwrap();
+    assert_eq!(found[0].answer.id, en.answer.id);
+    assert!(h.crm.suggest_answers(&sven, "?!", "en").await.unwrap().is_empty());
+    // Prefixes match: "exp" finds both.
+    assert_eq!(h.crm.suggest_answers(&sven, "exp", "en").await.unwrap().len(), 2);
+
+    // Plain users do not see drafts, in lists or by id; key users do.
+    let listed = h.crm.answers(&sven, Some("invoices"), None).await.unwrap();
+    assert!(listed.is_empty());
+    let listed = h.crm.answers(&karin, Some("invoices"), None).await.unwrap();
+    assert_eq!(listed[0].answer.id, draft.answer.id);
+    assert_eq!(h.crm.answers(&sven, None, None).await.unwrap().len(), 2);
+    assert_eq!(h.crm.answers(&karin, None, None).await.unwrap().len(), 4);
+    let e = h.crm.answer(&sven, &draft.answer.id.to_string()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+
+    // Changing an answer re-indexes it; a stale version is refused.
+    let id = en.answer.id.to_string();
+    let mut change = write("Exporting a list of companies", "Open the companies list.", "en", true);
+    change["version"] = json!(1);
+    h.crm.update_answer(&karin, &id, change.clone()).await.unwrap();
+    let e = h.crm.update_answer(&karin, &id, change).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(
+        h.crm
+            .suggest_answers(&sven, "deals", "en")
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.answer.id != en.answer.id)
+    );
+    assert_eq!(
+        h.crm.suggest_answers(&sven, "companies", "en").await.unwrap()[0]
+            .answer
+            .id,
+        en.answer.id
+    );
+    h.crm.delete_answer(&karin, &id).await.unwrap();
+    assert!(
+        h.crm
+            .suggest_answers(&sven, "companies", "en")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
