@@ -104,13 +104,13 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
             "",
         ),
     ];
-    // Reports as managers keep them: saved (which asks for their indexes), the way a report
-    // that is opened every week exists.
+    // Reports as managers keep them: saved and shared (which asks for their indexes), the way
+    // a report that is opened every week exists.
     let mut saved_reports = Vec::new();
     for (what, spec, target) in reports {
         let spec: ReportSpec = serde_json::from_value(spec)?;
         let saved = crm
-            .save_report(&who, serde_json::json!({"name": what, "spec": spec}))
+            .save_report(&who, serde_json::json!({"name": what, "spec": spec, "shared": true}))
             .await
             .map_err(|e| anyhow::anyhow!(e.detail))?;
         saved_reports.push((what, saved.report.id.to_string(), target));
@@ -138,7 +138,7 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
         ),
     ] {
         let saved = crm
-            .save_report(&who, serde_json::json!({"name": name, "spec": spec}))
+            .save_report(&who, serde_json::json!({"name": name, "spec": spec, "shared": true}))
             .await
             .map_err(|e| anyhow::anyhow!(e.detail))?;
         widgets.push(
@@ -152,7 +152,10 @@ pub async fn bench(args: &crate::Args, backend: Backend, report: &mut Report) ->
         serde_json::json!({"kind": "figure", "title": "new people", "object": "person", "date_field": "created_at"}),
     );
     let dashboard = crm
-        .create_dashboard(&who, serde_json::json!({"name": "bench", "widgets": widgets}))
+        .create_dashboard(
+            &who,
+            serde_json::json!({"name": "bench", "shared": true, "widgets": widgets}),
+        )
         .await
         .map_err(|e| anyhow::anyhow!(e.detail))?;
     let id = dashboard.dashboard.id.to_string();

@@ -369,12 +369,8 @@ impl Crm {
         let (schema, object) = self.object(object).await?;
         who.require(Permission::WriteRecords, &schema.policy)?;
         let ctx = self.ctx(who);
-        let mut input = RecordInput::parse(&schema, &object, body, InputMode::Create, ctx.now)?;
+        let input = RecordInput::parse(&schema, &object, body, InputMode::Create, ctx.now)?;
         self.check_seen(who, &schema, &object, &input).await?;
-        if object.name == "deal" {
-            let today = ctx.now.with_timezone(&self.time_zone().await?).date_naive();
-            crate::forecast::close_on_closing(&object, &mut input, None, today);
-        }
         let record = Record {
             owner: input.owner.unwrap_or(Some(who.user_id)),
             values: input.values,
@@ -532,8 +528,9 @@ impl Crm {
             && matches!(input.values.get("stage"), Some(crate::value::Value::Select(s)) if crate::start::CLOSED_STAGES.contains(&s.as_str()))
         {
             let today = ctx.now.with_timezone(&self.time_zone().await?).date_naive();
-            let before = self.store.get_record(&object, id).await?;
-            crate::forecast::close_on_closing(&object, &mut input, before.as_ref(), today);
+            if let Some(before) = self.store.get_record(&object, id).await? {
+                crate::forecast::close_on_closing(&object, &mut input, &before, today);
+            }
         }
         if let Some(links) = input.links.as_mut()
             && let Some(current) = self.store.get_record(&object, id).await?

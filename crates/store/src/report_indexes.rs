@@ -20,21 +20,74 @@ pub(crate) const PREFIX: &str = "rx_";
 /// More columns than this and the index is nearly the table: not worth its writes.
 const MOST_COLUMNS: usize = 13;
 
+/// Indexes kept on one table at most: each is written on every insert and update of it.
+const MOST_PER_TABLE: usize = 8;
+
 /// The index that serves a counting on this backend: its name and columns.
 pub(crate) fn plan(backend: Backend, object: &ObjectDef, query: &ReportQuery) -> Option<(String, Vec<String>)> {
     if backend != Backend::Sqlite {
         return None;
     }
-    let columns = columns(query)?;
+    let (grouped, read) = columns_of(query)?;
+    let columns = listed(&grouped, &read);
     let table = object.table();
     Some((name(&table, &columns), columns))
+}
+
+/// The indexes that serve these countings, each named with the counting it is built from.
+/// A counting whose grouping and reading another's index holds (the same grouping first,
+/// fewer columns read) is served by that one; past [`MOST_PER_TABLE`] on a table, the
+/// countings listed later go without.
+pub(crate) fn plan_all(backend: Backend, countings: &[(ObjectDef, ReportQuery)]) -> Vec<(String, usize)> {
+    if backend != Backend::Sqlite {
+        return Vec::new();
+    }
+    struct Wanted {
+        table: String,
+        grouped: Vec<String>,
+        read: Vec<String>,
+        counting: usize,
+    }
+    let mut wanted: Vec<Wanted> = Vec::new();
+    for (i, (object, query)) in countings.iter().enumerate() {
+        let Some((grouped, read)) = columns_of(query) else {
+            continue;
+        };
+        let table = object.table();
+        let holds = |w: &Wanted, grouped: &[String], read: &[String]| {
+            w.table == table && w.grouped == grouped && read.iter().all(|c| w.read.contains(c))
+        };
+        if wanted.iter().any(|w| holds(w, &grouped, &read)) {
+            continue;
+        }
+        // This one holds some wanted before it: it serves them instead.
+        wanted.retain(|w| !(w.table == table && w.grouped == grouped && w.read.iter().all(|c| read.contains(c))));
+        wanted.push(Wanted {
+            table,
+            grouped,
+            read,
+            counting: i,
+        });
+    }
+    wanted.sort_by_key(|w| w.counting);
+    let mut per_table: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for w in wanted {
+        let n = per_table.entry(w.table.clone()).or_default();
+        if *n >= MOST_PER_TABLE {
+            continue;
+        }
+        *n += 1;
+        out.push((name(&w.table, &listed(&w.grouped, &w.read)), w.counting));
+    }
+    out
 }
 
 /// The grouping's columns first, in the order the report groups by (so the index walk is the
 /// grouping), then every other column the counting reads: text's spelling beside its folded
 /// copy, the measure and its weight, the filter's columns, the owner (a reader's sight).
 /// Rows in the trash are left out of the index altogether (it is partial).
-fn columns(query: &ReportQuery) -> Option<Vec<String>> {
+fn columns_of(query: &ReportQuery) -> Option<(Vec<String>, Vec<String>)> {
     let mut grouped = Vec::new();
     let mut read = Vec::new();
     for key in &query.keys {
@@ -58,13 +111,26 @@ fn columns(query: &ReportQuery) -> Option<Vec<String>> {
     // Implied by the index's own condition, yet SQLite reads an index as covering only when it
     // holds every column the statement names.
     read.push("deleted_at".to_string());
+    let mut unique: Vec<String> = Vec::new();
+    read.retain(|c| {
+        let new = !grouped.contains(c) && !unique.contains(c);
+        if new {
+            unique.push(c.clone());
+        }
+        new
+    });
+    (grouped.len() + read.len() <= MOST_COLUMNS).then_some((grouped, read))
+}
+
+/// An index's columns: the grouping's in order, then the rest read.
+fn listed(grouped: &[String], read: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for c in grouped.into_iter().chain(read) {
-        if !out.contains(&c) {
-            out.push(c);
+    for c in grouped.iter().chain(read) {
+        if !out.contains(c) {
+            out.push(c.clone());
         }
     }
-    (out.len() <= MOST_COLUMNS).then_some(out)
+    out
 }
 
 /// The columns of its own table a filter reads (as `records::condition` compiles it).
@@ -182,12 +248,44 @@ mod tests {
             measure: None,
             weight: None,
         };
+        let (grouped, read) = columns_of(&query).unwrap();
+        let columns = listed(&grouped, &read);
         assert_eq!(
-            columns(&query).unwrap(),
+            columns,
             ["_fold_city", "owner", "city", "created_at", "deleted_at"].map(String::from)
         );
-        let n = name("obj_person", &columns(&query).unwrap());
-        assert!(n.starts_with("rx_obj_person_") && n.len() == "rx_obj_person_".len() + 16);
-        assert_eq!(n, name("obj_person", &columns(&query).unwrap()));
+        // The name is the same on every build and platform: an index built by one release is
+        // recognised by the next.
+        assert_eq!(name("obj_person", &columns), "rx_obj_person_c7c9c5379adbcb6a");
+    }
+
+    #[test]
+    fn an_index_that_holds_anothers_columns_serves_both_and_a_table_has_a_few_at_most() {
+        let person = anchora_core::meta::standard_objects()
+            .into_iter()
+            .find(|o| o.name == "person")
+            .unwrap();
+        let by = |group: &str, filter: Option<&str>| ReportQuery {
+            filter: filter.map(|f| Condition::Compare {
+                column: ColumnRef::of(&field(f, FieldType::Datetime)),
+                cmp: Compare::Gte,
+                value: Value::Null,
+            }),
+            owners: None,
+            keys: vec![GroupKey::Column(field(group, FieldType::Text))],
+            measure: None,
+            weight: None,
+        };
+        // By city; by city this year (a dashboard's period): one index, the wider.
+        let countings = vec![
+            (person.clone(), by("city", None)),
+            (person.clone(), by("city", Some("created_at"))),
+            (person.clone(), by("title", None)),
+        ];
+        let plan = plan_all(Backend::Sqlite, &countings);
+        assert_eq!(plan.iter().map(|(_, i)| *i).collect::<Vec<_>>(), [1, 2]);
+        assert!(plan_all(Backend::Postgres, &countings).is_empty());
+        let many: Vec<_> = (0..20).map(|i| (person.clone(), by(&format!("f{i}"), None))).collect();
+        assert_eq!(plan_all(Backend::Sqlite, &many).len(), MOST_PER_TABLE);
     }
 }

@@ -501,8 +501,8 @@ impl ReportStore for SqlStore {
         self.fetch_decoded(backend.build(&stmt), decode_report).await
     }
 
-    fn report_index(&self, object: &ObjectDef, query: &ReportQuery) -> Option<String> {
-        crate::report_indexes::plan(self.backend_kind(), object, query).map(|(name, _)| name)
+    fn report_index_plan(&self, countings: &[(ObjectDef, ReportQuery)]) -> Vec<(String, usize)> {
+        crate::report_indexes::plan_all(self.backend_kind(), countings)
     }
 
     async fn report_indexes(&self) -> Result<Vec<String>> {

@@ -494,7 +494,17 @@ impl SqlStore {
     /// Bulk loading into an empty table: drop its secondary indexes first, so rows go in
     /// without index maintenance; `finish_bulk_load` builds them once, from sorted data.
     pub async fn begin_bulk_load(&self, object: &ObjectDef) -> Result<()> {
-        self.run_all(ddl::drop_indexes(object)).await
+        self.run_all(ddl::drop_indexes(object)).await?;
+        // The indexes kept reports asked for go too; the import asks for them again when it
+        // is done (`Crm::ask_for_report_indexes`).
+        let kept = crate::report_indexes::existing(self.pool.exec(), self.backend_kind(), Some(&object.table()))
+            .await
+            .map_err(db_error)?;
+        let drops: Vec<String> = kept
+            .iter()
+            .map(|name| format!("DROP INDEX IF EXISTS {}", ident(name)))
+            .collect();
+        self.run_all(drops).await
     }
 
     /// Build the object's indexes after a bulk load, and give the planner the table's new

@@ -105,14 +105,17 @@ pub struct DashboardRun {
     pub dashboard: DashboardView,
     pub period: String,
     pub scope: Scope,
-    /// The period the reports show.
+    /// The period the reports show, and the one before, which figures are set against.
     pub current: PeriodRange,
-    /// The part of it up to today, which figures count while the period runs (all of it
-    /// once it has ended, or before it begins).
-    pub so_far: PeriodRange,
-    /// The period before, to the same point as `so_far`: a figure four days into a month is
-    /// set against the first four days of the month before, not all of it.
     pub previous: PeriodRange,
+    /// While the period runs, its days up to today (all of it once it has ended, or before it
+    /// begins), and the period before to the same point of the calendar: a figure of records
+    /// made or changed ("new people", on `created_at` or `updated_at`: nothing is made in the
+    /// days ahead) four days into a month is set against the first four days of the month
+    /// before, not all of it. Figures on other dates (a close date, a due date: those lie
+    /// ahead too) compare whole periods.
+    pub so_far: PeriodRange,
+    pub previous_so_far: PeriodRange,
     pub widgets: Vec<WidgetRun>,
 }
 
@@ -192,9 +195,15 @@ fn all_of(parts: Vec<Option<Json>>) -> Option<Json> {
     }
 }
 
-/// The part of a period up to today and the period before to the same point (as many days
-/// from its start, within it). A period that has ended, or not begun, is compared whole.
-fn compared_ranges(current: PeriodRange, previous_first: NaiveDate, today: NaiveDate) -> (PeriodRange, PeriodRange) {
+/// The part of a period up to today and the period before to the same point of the calendar
+/// (the same day of its month, quarter, week or year, within it). A period that has ended,
+/// or not begun, is compared whole.
+fn compared_ranges(
+    current: PeriodRange,
+    bucket: crate::period::Bucket,
+    today: NaiveDate,
+) -> (PeriodRange, PeriodRange) {
+    let previous_first = bucket.step(current.first, -1);
     let whole_before = PeriodRange {
         first: previous_first,
         end: current.first,
@@ -206,10 +215,13 @@ fn compared_ranges(current: PeriodRange, previous_first: NaiveDate, today: Naive
         first: current.first,
         end: today.succ_opt().unwrap_or(current.end),
     };
-    let days = (so_far.end - so_far.first).num_days();
-    let end = previous_first
-        .checked_add_signed(chrono::Duration::days(days))
-        .map_or(current.first, |d| d.min(current.first));
+    // Today's place a period back (the 31st of a month a month back is the 30th or the 28th:
+    // its end), and the day after it.
+    let same_day = bucket.step(today, -1);
+    let end = same_day
+        .succ_opt()
+        .unwrap_or(same_day)
+        .clamp(previous_first, current.first);
     (
         so_far,
         PeriodRange {
@@ -217,6 +229,12 @@ fn compared_ranges(current: PeriodRange, previous_first: NaiveDate, today: Naive
             end,
         },
     )
+}
+
+/// Whether a date is a stamp of something done (a record made or changed): nothing has one
+/// in the days ahead, so a running period is compared to the same point.
+fn stamps_what_happened(field: &str) -> bool {
+    matches!(field, "created_at" | "updated_at")
 }
 
 /// The records whose date falls in the days `[first, end)`, days beginning in the zone.
@@ -256,8 +274,9 @@ pub fn change(func: MeasureFn, current: &Figures, previous: &Figures) -> Option<
 struct Looking {
     zone: Tz,
     current: PeriodRange,
-    so_far: PeriodRange,
     previous: PeriodRange,
+    so_far: PeriodRange,
+    previous_so_far: PeriodRange,
     /// The scope as an owner filter.
     owners: Option<Json>,
 }
@@ -363,7 +382,9 @@ impl Crm {
             updated_at: now,
         };
         self.store.create_dashboard(&d).await?;
-        self.ask_for_dashboard_indexes(who, &[&d]).await;
+        if d.shared {
+            self.ask_for_report_indexes().await;
+        }
         Ok(Self::dashboard_view(who, &schema, d))
     }
 
@@ -420,25 +441,10 @@ impl Crm {
             let view = Self::dashboard_view(who, &schema, now);
             return Err(Error::conflict(serde_json::to_value(view).unwrap_or(Json::Null)));
         }
-        if next.widgets != current.widgets {
-            self.ask_for_dashboard_indexes(who, &[&current, &next]).await;
+        if (next.shared || current.shared) && (next.widgets != current.widgets || next.shared != current.shared) {
+            self.ask_for_report_indexes().await;
         }
         Ok(Self::dashboard_view(who, &schema, next))
-    }
-
-    /// After dashboards changed: their widgets' reports may want other indexes now.
-    async fn ask_for_dashboard_indexes(&self, who: &Principal, dashboards: &[&Dashboard]) {
-        let Ok(zone) = self.time_zone().await else {
-            return;
-        };
-        let mut specs = Vec::new();
-        for d in dashboards {
-            if let Ok(more) = widget_specs(self, d, zone).await {
-                specs.extend(more);
-            }
-        }
-        let specs: Vec<&ReportSpec> = specs.iter().collect();
-        self.ask_for_report_indexes(who, &specs).await;
     }
 
     pub async fn delete_dashboard(&self, who: &Principal, id: &str) -> Result<()> {
@@ -450,7 +456,9 @@ impl Crm {
             ));
         }
         self.store.delete_dashboard(d.id).await?;
-        self.ask_for_dashboard_indexes(who, &[&d]).await;
+        if d.shared {
+            self.ask_for_report_indexes().await;
+        }
         Ok(())
     }
 
@@ -617,7 +625,11 @@ impl Crm {
         let today = self.clock.now().with_timezone(&zone).date_naive();
         let (first, end) = relative.days(today);
         let current = PeriodRange { first, end };
-        let (so_far, previous) = compared_ranges(current, relative.bucket.step(first, -1), today);
+        let previous = PeriodRange {
+            first: relative.bucket.step(first, -1),
+            end: first,
+        };
+        let (so_far, previous_so_far) = compared_ranges(current, relative.bucket, today);
         let owners = self.scope_owners(who, scope).await?.map(|ids| {
             let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
             json!({"field": "owner", "op": "in", "value": ids})
@@ -625,8 +637,9 @@ impl Crm {
         let looking = Looking {
             zone,
             current,
-            so_far,
             previous,
+            so_far,
+            previous_so_far,
             owners,
         };
         let runs =
@@ -638,8 +651,9 @@ impl Crm {
             period: name.to_string(),
             scope,
             current,
-            so_far,
             previous,
+            so_far,
+            previous_so_far,
             widgets,
         })
     }
@@ -703,11 +717,16 @@ impl Crm {
 
     async fn run_figure_widget(&self, who: &Principal, w: &FigureWidget, looking: &Looking) -> Result<WidgetRun> {
         let (_, object) = self.object(&w.object).await?;
+        let (current, previous) = if stamps_what_happened(&w.date_field) {
+            (looking.so_far, looking.previous_so_far)
+        } else {
+            (looking.current, looking.previous)
+        };
         let now = self
-            .run_report(who, &figure_widget_spec(w, &object, looking.so_far, looking)?)
+            .run_report(who, &figure_widget_spec(w, &object, current, looking)?)
             .await?;
         let before = self
-            .run_report(who, &figure_widget_spec(w, &object, looking.previous, looking)?)
+            .run_report(who, &figure_widget_spec(w, &object, previous, looking)?)
             .await?;
         Ok(WidgetRun::Figure(Box::new(FigureRun {
             title: w.title.clone(),
@@ -784,11 +803,15 @@ pub(crate) async fn widget_specs(crm: &Crm, dashboard: &Dashboard, zone: Tz) -> 
             first: today,
             end: today,
         },
+        previous: PeriodRange {
+            first: today,
+            end: today,
+        },
         so_far: PeriodRange {
             first: today,
             end: today,
         },
-        previous: PeriodRange {
+        previous_so_far: PeriodRange {
             first: today,
             end: today,
         },
@@ -836,45 +859,46 @@ mod tests {
 
     #[test]
     fn a_running_period_is_compared_with_the_period_before_to_the_same_point() {
+        use crate::period::Bucket;
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        let march = PeriodRange {
-            first: d(2026, 3, 1),
-            end: d(2026, 4, 1),
-        };
+        let r = |first, end| PeriodRange { first, end };
+        let march = r(d(2026, 3, 1), d(2026, 4, 1));
         // Four days into March: the first four days of February.
-        let (so_far, before) = compared_ranges(march, d(2026, 2, 1), d(2026, 3, 4));
         assert_eq!(
-            so_far,
-            PeriodRange {
-                first: d(2026, 3, 1),
-                end: d(2026, 3, 5)
-            }
+            compared_ranges(march, Bucket::Month, d(2026, 3, 4)),
+            (r(d(2026, 3, 1), d(2026, 3, 5)), r(d(2026, 2, 1), d(2026, 2, 5)))
         );
+        // The 30th of March: February to its end, never into March.
         assert_eq!(
-            before,
-            PeriodRange {
-                first: d(2026, 2, 1),
-                end: d(2026, 2, 5)
-            }
+            compared_ranges(march, Bucket::Month, d(2026, 3, 30)).1,
+            r(d(2026, 2, 1), d(2026, 3, 1))
         );
-        // The 31st of March: all of February, never into March.
-        let (_, before) = compared_ranges(march, d(2026, 2, 1), d(2026, 3, 31));
+        // The 31st of March is all of March against all of February.
         assert_eq!(
-            before,
-            PeriodRange {
-                first: d(2026, 2, 1),
-                end: d(2026, 3, 1)
-            }
+            compared_ranges(march, Bucket::Month, d(2026, 3, 31)),
+            (march, r(d(2026, 2, 1), d(2026, 3, 1)))
+        );
+        // A quarter by the calendar: 31 May against 1 January – 28 February, not 61 days.
+        let q2 = r(d(2026, 4, 1), d(2026, 7, 1));
+        assert_eq!(
+            compared_ranges(q2, Bucket::Quarter, d(2026, 5, 31)).1,
+            r(d(2026, 1, 1), d(2026, 3, 1))
+        );
+        // 31 December of a year after a leap year: all of the year before.
+        let y = r(d(2025, 1, 1), d(2026, 1, 1));
+        assert_eq!(
+            compared_ranges(y, Bucket::Year, d(2025, 12, 31)).1,
+            r(d(2024, 1, 1), d(2025, 1, 1))
+        );
+        // 28 February 2025 against 2024's January and February up to the 28th (not the 29th).
+        assert_eq!(
+            compared_ranges(y, Bucket::Year, d(2025, 2, 28)).1,
+            r(d(2024, 1, 1), d(2024, 3, 1).pred_opt().unwrap())
         );
         // Last month, seen in April: whole against whole.
-        let (so_far, before) = compared_ranges(march, d(2026, 2, 1), d(2026, 4, 2));
-        assert_eq!(so_far, march);
         assert_eq!(
-            before,
-            PeriodRange {
-                first: d(2026, 2, 1),
-                end: d(2026, 3, 1)
-            }
+            compared_ranges(march, Bucket::Month, d(2026, 4, 2)),
+            (march, r(d(2026, 2, 1), d(2026, 3, 1)))
         );
     }
 

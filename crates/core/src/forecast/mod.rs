@@ -82,33 +82,41 @@ pub fn category_of(stage: &str, own: Option<&str>) -> Category {
     }
 }
 
-/// The day a deal closes is the day it is won or lost: a deal moved to a closed stage without
-/// a close date in the same write gets the day it happened (as HubSpot does), so the forecast
-/// counts it in the period it closed, not the one it was once expected in. `before` is the
-/// deal as it was (none when it is being made); a deal already closed keeps its date.
+/// The day a deal closes is the day it is won or lost: an open deal moved to a closed stage
+/// gets the local day it happened as its close date (as HubSpot does), so the forecast counts
+/// it in the period it closed, not the one it was once expected in — whichever way it is
+/// moved (the form, the board, a bulk edit, the API). A close date the same write changes is
+/// the one the person chose; the one already kept, sent back unchanged by a form, is not. A
+/// deal already closed (won, then lost) keeps its day; a deal made closed (history being
+/// entered) is left as written.
 pub(crate) fn close_on_closing(
     object: &ObjectDef,
     input: &mut crate::record::RecordInput,
-    before: Option<&crate::record::Record>,
+    before: &crate::record::Record,
     today: NaiveDate,
 ) {
+    use crate::value::Value;
     const STAGE: &str = "stage";
     const CLOSE: &str = "expected_close";
-    let closed = |v: &crate::value::Value| matches!(v, crate::value::Value::Select(s) if crate::start::CLOSED_STAGES.contains(&s.as_str()));
+    let closed = |v: &Value| matches!(v, Value::Select(s) if crate::start::CLOSED_STAGES.contains(&s.as_str()));
     let Some(stage) = input.values.get(STAGE) else {
         return;
     };
+    let chosen = input
+        .values
+        .get(CLOSE)
+        .is_some_and(|v| *v != Value::Null && v != before.get(CLOSE));
     if object.name != "deal"
         || !closed(stage)
-        || input.values.get(CLOSE).is_some_and(|v| *v != crate::value::Value::Null)
+        || closed(before.get(STAGE))
+        || chosen
         || object
             .field(CLOSE)
             .is_none_or(|f| f.field_type != crate::meta::FieldType::Date)
-        || before.is_some_and(|b| b.get(STAGE) == stage)
     {
         return;
     }
-    input.values.insert(CLOSE.to_string(), crate::value::Value::Date(today));
+    input.values.insert(CLOSE.to_string(), Value::Date(today));
 }
 
 /// A stage's probability in percent when the deal names none.
@@ -223,6 +231,7 @@ mod tests {
             .find(|o| o.name == "deal")
             .unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let expected = Value::Date(NaiveDate::from_ymd_opt(2027, 2, 1).unwrap());
         let input = |pairs: &[(&str, Value)]| RecordInput {
             values: pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect(),
             owner: None,
@@ -230,31 +239,38 @@ mod tests {
             links: None,
         };
         let won = Value::Select("won".into());
-        let mut moved = input(&[("stage", won.clone())]);
         let mut open = Record::new("deal", RecordId::new_at(Utc::now()), Utc::now(), None);
         open.values.insert("stage".into(), Value::Select("negotiation".into()));
-        close_on_closing(&deal, &mut moved, Some(&open), today);
-        assert_eq!(moved.values.get("expected_close"), Some(&Value::Date(today)));
-        // Already won: saving it again keeps its day.
-        let mut again = input(&[("stage", won.clone())]);
+        open.values.insert("expected_close".into(), expected.clone());
+        let after = |write: &[(&str, Value)], before: &Record| {
+            let mut moved = input(write);
+            close_on_closing(&deal, &mut moved, before, today);
+            moved.values.get("expected_close").cloned()
+        };
+        // Dragged on the board, or a bulk edit: the stage alone.
+        assert_eq!(after(&[("stage", won.clone())], &open), Some(Value::Date(today)));
+        // The form sends the date it showed, unchanged: the same.
+        assert_eq!(
+            after(&[("stage", won.clone()), ("expected_close", expected.clone())], &open),
+            Some(Value::Date(today))
+        );
+        // A date the person changed in the same write is the day.
+        let chosen = Value::Date(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(
+            after(
+                &[
+                    ("stage", Value::Select("lost".into())),
+                    ("expected_close", chosen.clone())
+                ],
+                &open
+            ),
+            Some(chosen)
+        );
+        // Won, then lost: it closed already, its day stays.
         let mut closed = open.clone();
         closed.values.insert("stage".into(), won.clone());
-        close_on_closing(&deal, &mut again, Some(&closed), today);
-        assert_eq!(again.values.get("expected_close"), None);
-        // A day given in the same write is the day.
-        let given = Value::Date(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-        let mut told = input(&[
-            ("stage", Value::Select("lost".into())),
-            ("expected_close", given.clone()),
-        ]);
-        close_on_closing(&deal, &mut told, Some(&open), today);
-        assert_eq!(told.values.get("expected_close"), Some(&given));
-        // Made closed: today. Still open: nothing.
-        let mut made = input(&[("stage", won)]);
-        close_on_closing(&deal, &mut made, None, today);
-        assert_eq!(made.values.get("expected_close"), Some(&Value::Date(today)));
-        let mut still = input(&[("stage", Value::Select("proposal".into()))]);
-        close_on_closing(&deal, &mut still, Some(&open), today);
-        assert_eq!(still.values.get("expected_close"), None);
+        assert_eq!(after(&[("stage", Value::Select("lost".into()))], &closed), None);
+        // Still open: nothing.
+        assert_eq!(after(&[("stage", Value::Select("proposal".into()))], &open), None);
     }
 }

@@ -459,13 +459,9 @@ impl Crm {
             )
             .await?;
         let quotas = self.period_quotas(p.bucket, start, end).await?;
-        // A quota in a currency without a rate cannot be set against anything: named, as an
-        // amount without a rate is, rather than left out in silence.
-        for q in &quotas {
-            if money.rate(&q.currency).is_none() {
-                without_rate.insert(q.currency.clone());
-            }
-        }
+        // A quota the reader is shown, in a currency without a rate, cannot be set against
+        // anything: named, as an amount without a rate is, rather than left out in silence.
+        let quota_without_rate: std::cell::RefCell<HashSet<String>> = std::cell::RefCell::default();
         let users = self.store.users().await?;
         let names: HashMap<UserId, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
         let in_scope = |u: &Option<UserId>| match (&owners, u) {
@@ -485,10 +481,18 @@ impl Crm {
                     (None, Some(t)) => q.team == Some(t) && sees_team(t),
                     (None, None) => q.user.is_some_and(|u| in_scope(&Some(u))),
                 };
-                if counts && let Some(rate) = money.rate(&q.currency) {
-                    #[allow(clippy::cast_precision_loss)]
-                    let amount = q.amount as f64 * rate;
-                    *found.get_or_insert(0.0) += amount;
+                if !counts {
+                    continue;
+                }
+                match money.rate(&q.currency) {
+                    Some(rate) => {
+                        #[allow(clippy::cast_precision_loss)]
+                        let amount = q.amount as f64 * rate;
+                        *found.get_or_insert(0.0) += amount;
+                    }
+                    None => {
+                        quota_without_rate.borrow_mut().insert(q.currency.clone());
+                    }
                 }
             }
             found
@@ -552,6 +556,7 @@ impl Crm {
         let accuracy = self
             .accuracy(&deals, owners.clone(), p, start, &money, &mut without_rate)
             .await?;
+        without_rate.extend(quota_without_rate.take());
         let mut without_rate: Vec<String> = without_rate.into_iter().collect();
         without_rate.sort();
         Ok(Forecast {

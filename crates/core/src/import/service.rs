@@ -619,6 +619,10 @@ impl Crm {
                 result = ended;
             }
         }
+        // A bulk load dropped the table's indexes for kept reports.
+        if !bulk.is_empty() {
+            self.ask_for_report_indexes().await;
+        }
         result
     }
 

@@ -118,13 +118,15 @@ pub trait ReportStore: Send + Sync {
     async fn delete_report(&self, id: ReportId) -> Result<bool>;
     /// Every saved report, whoever's.
     async fn all_reports(&self) -> Result<Vec<SavedReport>>;
-    /// The name of the index that would serve a counting, where this store wants one (a
-    /// database that groups by sorting is spared the sort by an index that holds the
-    /// grouping's columns in order; one that groups by hashing wants none).
-    fn report_index(&self, object: &ObjectDef, query: &ReportQuery) -> Option<String>;
+    /// The indexes that would serve these countings, where this store wants them (a database
+    /// that groups by sorting is spared the sort by an index that holds the grouping's
+    /// columns in order; one that groups by hashing wants none): each index's name and the
+    /// counting to build it from. One index may serve several countings, and a table is given
+    /// a few at most.
+    fn report_index_plan(&self, countings: &[(ObjectDef, ReportQuery)]) -> Vec<(String, usize)>;
     /// The indexes built for countings, by name.
     async fn report_indexes(&self) -> Result<Vec<String>>;
-    /// Build the index [`ReportStore::report_index`] names for a counting (none there, nothing).
+    /// Build the index that serves a counting (none where the store wants none).
     async fn build_report_index(&self, object: &ObjectDef, query: &ReportQuery) -> Result<()>;
     async fn drop_report_index(&self, name: &str) -> Result<()>;
     /// Keep a subscription; one of the same report and user gets the new cadence.

@@ -155,7 +155,7 @@ impl Crm {
             updated_at: now,
         };
         self.store.create_report(&report).await?;
-        self.ask_for_report_indexes(who, &[&report.spec]).await;
+        self.ask_for_report_indexes().await;
         Ok(Self::report_view(who, &schema, &report))
     }
 
@@ -194,8 +194,8 @@ impl Crm {
             let view = Self::report_view(who, &schema, &now);
             return Err(Error::conflict(serde_json::to_value(view).unwrap_or(Json::Null)));
         }
-        if next.spec != current.spec {
-            self.ask_for_report_indexes(who, &[&current.spec, &next.spec]).await;
+        if next.spec != current.spec || next.shared != current.shared {
+            self.ask_for_report_indexes().await;
         }
         Ok(Self::report_view(who, &schema, &next))
     }
@@ -209,7 +209,7 @@ impl Crm {
             ));
         }
         self.store.delete_report(report.id).await?;
-        self.ask_for_report_indexes(who, &[&report.spec]).await;
+        self.ask_for_report_indexes().await;
         Ok(())
     }
 

@@ -34,6 +34,10 @@ fn report_total(run: &DashboardRun, i: usize) -> i64 {
     }
 }
 
+fn day(text: &str) -> chrono::NaiveDate {
+    text.parse().unwrap()
+}
+
 pub async fn dashboards_count_each_widget_for_the_period_the_scope_and_the_reader(h: H) {
     h.crm
         .set_time_zone(&h.admin, json!({"time_zone": "Europe/Stockholm"}))
@@ -213,17 +217,20 @@ pub async fn dashboards_count_each_widget_for_the_period_the_scope_and_the_reade
         .unwrap();
     assert_eq!(figure(&all, 0), (Some(330_000.0), Some(60_000.0), 3, 2));
     assert_eq!(figure(&all, 3).2, 1, "created 00:30 on 1 November in Stockholm");
-    // Set against October to the same point (1–23 October): the 31st is not in it.
+    // Records made, set against October to the same point (1–23 October): the 31st is not
+    // in it; reports and figures on other dates take all of October.
     assert_eq!(
         (
-            all.so_far.end.to_string(),
-            all.previous.first.to_string(),
-            all.previous.end.to_string()
+            all.so_far.end,
+            all.previous_so_far.first,
+            all.previous_so_far.end,
+            all.previous.end
         ),
         (
-            "2026-11-24".to_string(),
-            "2026-10-01".to_string(),
-            "2026-10-24".to_string()
+            day("2026-11-24"),
+            day("2026-10-01"),
+            day("2026-10-24"),
+            day("2026-11-01")
         )
     );
     assert_eq!(figure(&all, 3).3, 0, "created 23:30 on 31 October in Stockholm");
@@ -242,10 +249,10 @@ pub async fn dashboards_count_each_widget_for_the_period_the_scope_and_the_reade
         .await
         .unwrap();
     assert_eq!(quarter.previous.first.to_string(), "2026-07-01");
-    // The quarter so far (1 October – 23 November) against 1 July – 23 August: September's
-    // deal is past that point.
-    assert_eq!(quarter.previous.end.to_string(), "2026-08-24");
-    assert_eq!(figure(&quarter, 0), (Some(390_000.0), None, 5, 0));
+    // Won deals by their close date (which may lie ahead): whole quarters.
+    assert_eq!(quarter.previous.end.to_string(), "2026-10-01");
+    assert_eq!(quarter.previous_so_far.end.to_string(), "2026-08-24");
+    assert_eq!(figure(&quarter, 0), (Some(390_000.0), Some(5_000.0), 5, 1));
 
     // A team member sees only their team's records, whatever scope they choose.
     h.crm

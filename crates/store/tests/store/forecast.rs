@@ -21,6 +21,11 @@ async fn change(h: &H, who: &Principal, id: &str, version: i64, body: Json) -> i
     r.version
 }
 
+async fn close_of(h: &H, id: &str) -> Json {
+    let (_, r) = h.crm.get(&h.admin, "deal", id).await.unwrap();
+    r.get("expected_close").to_json()
+}
+
 pub async fn the_forecast_weighs_categories_quotas_history_and_snapshots(h: H) {
     h.crm
         .set_time_zone(&h.admin, json!({"time_zone": "Europe/Stockholm"}))
@@ -77,14 +82,14 @@ pub async fn the_forecast_weighs_categories_quotas_history_and_snapshots(h: H) {
 
     // Q4: a lead won in ten days, a lead lost, two open deals, one next quarter.
     h.clock.set(at("2026-10-01T08:00:00Z"));
-    // Won on 1 October, its close date given as September's (a deal won without one closes
-    // the day it is won).
+    // Won on 1 October, its close date set to 14 September in the same write (a deal won
+    // without one chosen closes the day it is won).
     change(
         &h,
         &h.admin,
         &q3,
         v,
-        json!({"stage": "won", "expected_close": "2026-09-15"}),
+        json!({"stage": "won", "expected_close": "2026-09-14"}),
     )
     .await;
     let (won, v) = deal(
@@ -100,7 +105,13 @@ pub async fn the_forecast_weighs_categories_quotas_history_and_snapshots(h: H) {
     )
     .await;
     h.clock.set(at("2026-10-11T08:00:00Z"));
-    change(&h, &h.admin, &won, v, json!({"stage": "won"})).await;
+    let wv = change(&h, &h.admin, &won, v, json!({"stage": "won"})).await;
+    // Won on 11 October without a close date chosen: it closed that day, not the 15th it was
+    // expected; moved to lost after, it keeps that day.
+    assert_eq!(close_of(&h, &won).await, json!("2026-10-11"));
+    let wv = change(&h, &h.admin, &won, wv, json!({"stage": "lost"})).await;
+    assert_eq!(close_of(&h, &won).await, json!("2026-10-11"));
+    change(&h, &h.admin, &won, wv, json!({"stage": "won"})).await;
     change(&h, &h.admin, &lost, lv, json!({"stage": "lost"})).await;
     let (pushed, v) = deal(
         &h,

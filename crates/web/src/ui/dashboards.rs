@@ -297,8 +297,12 @@ fn board_view(ui: &Ui, run: &DashboardRun) -> Board {
                 "dashboards-range-so-far",
                 &[
                     ("current", days(run.current.first, run.current.end)),
-                    ("so_far", days(run.so_far.first, run.so_far.end)),
                     ("previous", days(run.previous.first, run.previous.end)),
+                    ("so_far", days(run.so_far.first, run.so_far.end)),
+                    (
+                        "previous_so_far",
+                        days(run.previous_so_far.first, run.previous_so_far.end),
+                    ),
                 ],
             )
         },

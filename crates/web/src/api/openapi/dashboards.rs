@@ -66,12 +66,13 @@ pub(super) fn add(doc: &mut Doc) {
         "end": {"type": "string", "format": "date", "description": "the day after the last"}}});
     let run = doc.named(
         "DashboardView",
-        json!({"type": "object", "required": ["dashboard", "period", "scope", "current", "so_far", "previous", "widgets"], "properties": {
+        json!({"type": "object", "required": ["dashboard", "period", "scope", "current", "previous", "so_far", "previous_so_far", "widgets"], "properties": {
             "dashboard": dashboard.clone(),
             "period": {"type": "string"}, "scope": scope.clone(),
-            "current": range.clone(),
-            "so_far": {"allOf": [range.clone()], "description": "the period up to today, which figures count while it runs"},
-            "previous": {"allOf": [range], "description": "the period before, to the same point as so_far"},
+            "current": {"allOf": [range.clone()], "description": "the period the reports show"},
+            "previous": {"allOf": [range.clone()], "description": "the period before, which figures on dates that may lie ahead are set against"},
+            "so_far": {"allOf": [range.clone()], "description": "the period up to today, which figures of records made or changed count while it runs"},
+            "previous_so_far": {"allOf": [range], "description": "the period before to the same point of the calendar"},
             "widgets": {"type": "array", "items": {"oneOf": [
                 {"type": "object", "required": ["kind", "report", "title", "width", "period_field", "result"], "properties": {
                     "kind": {"type": "string", "const": "report"}, "report": {"type": "string", "format": "uuid"},
