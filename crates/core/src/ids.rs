@@ -51,6 +51,9 @@ id_type!(AnswerId);
 id_type!(ReportId);
 id_type!(CourseId);
 id_type!(TrainingSessionId);
+id_type!(QuestionId);
+id_type!(QuestionEventId);
+id_type!(AttachmentId);
 
 /// Record ids for many records made at one moment (an import batch): each sorts after the one
 /// before, so they go into the table's primary key in order instead of all over it.

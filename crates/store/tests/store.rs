@@ -123,6 +123,9 @@ anchora_store::on_both_databases!(
     an_import_whose_job_is_cancelled_can_be_started_again,
     consent_is_kept_per_purpose_with_its_proof,
     selections_combine_picked_filtered_and_suppressed_records,
+    support_questions_route_to_key_users_pass_on_by_hand_and_stay_private,
+    support_agreed_times_pause_cross_weekends_and_holidays_and_escalate_on_breach,
+    support_breach_checks_racing_escalate_once,
     concurrent_claims_never_take_one_recipient_twice,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     relative_periods_begin_in_the_workspace_zone,
@@ -142,6 +145,9 @@ anchora_store::on_both_databases!(
 #[path = "store/adoption.rs"]
 mod adoption;
 use adoption::usage_is_counted_per_local_day_scored_against_the_team_and_private;
+#[path = "store/support.rs"]
+mod support;
+use support::*;
 
 #[path = "store/onboarding.rs"]
 mod onboarding;

@@ -1855,6 +1855,7 @@ onboarding-start = Start en tjekliste
 
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
+job-kind-support-breaches = Support: aftalte tider og eskalering
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Forvaltning

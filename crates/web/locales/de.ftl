@@ -1855,6 +1855,7 @@ onboarding-start = Checkliste beginnen
 
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
+job-kind-support-breaches = Support: vereinbarte Zeiten und Eskalation
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Betrieb & Weiterentwicklung

@@ -1855,6 +1855,7 @@ onboarding-start = Start a checklist
 
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
+job-kind-support-breaches = Support: agreed times and escalation
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Stewardship

@@ -1855,6 +1855,7 @@ onboarding-start = Empezar una lista
 
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Soporte
+job-kind-support-breaches = Soporte: tiempos acordados y escalado
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Gestión continua

@@ -1855,6 +1855,7 @@ onboarding-start = Starta en checklista
 
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
+job-kind-support-breaches = Support: avtalade tider och eskalering
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Förvaltning

@@ -68,10 +68,12 @@ pub enum JobKind {
     AdoptionDigest,
     /// Build the indexes kept reports want and drop those none wants any more.
     ReportIndexes,
+    /// Warn before the support chain's agreed times run out and escalate on a breach, once.
+    SupportBreaches,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 15] = [
+    pub const ALL: [JobKind; 16] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -87,6 +89,7 @@ impl JobKind {
         JobKind::UsageMeasure,
         JobKind::AdoptionDigest,
         JobKind::ReportIndexes,
+        JobKind::SupportBreaches,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +109,7 @@ impl JobKind {
             JobKind::UsageMeasure => "usage_measure",
             JobKind::AdoptionDigest => "adoption_digest",
             JobKind::ReportIndexes => "report_indexes",
+            JobKind::SupportBreaches => "support_breaches",
         }
     }
 

@@ -41,6 +41,9 @@ const REPORT_MAILS_CADENCE: &str = "every 15 minutes";
 const BOUNCES_SCHEDULE: &str = "bounces";
 /// Bounce reports are read from the bounce mailbox (when the server has one) this often.
 const BOUNCES_CADENCE: &str = "every 5 minutes";
+pub const SUPPORT_BREACHES_SCHEDULE: &str = "support-breaches";
+/// Warnings and escalations come within five minutes of their moment.
+const SUPPORT_BREACHES_CADENCE: &str = "every 5 minutes";
 /// Ended jobs are forgotten after this many days.
 const JOBS_KEPT_DAYS: i64 = 90;
 /// The schedule that e-mails reminders, and how often.
@@ -243,6 +246,11 @@ impl Crm {
             (USAGE_SCHEDULE, JobKind::UsageMeasure, USAGE_CADENCE),
             (REPORT_INDEXES_SCHEDULE, JobKind::ReportIndexes, REPORT_INDEXES_CADENCE),
             (
+                SUPPORT_BREACHES_SCHEDULE,
+                JobKind::SupportBreaches,
+                SUPPORT_BREACHES_CADENCE,
+            ),
+            (
                 ADOPTION_DIGEST_SCHEDULE,
                 JobKind::AdoptionDigest,
                 ADOPTION_DIGEST_CADENCE,
@@ -310,6 +318,12 @@ impl Crm {
             }
             JobKind::ForecastSnapshot => Ok(Some(json!({"rows_kept": self.snapshot_forecast().await?}))),
             JobKind::ReportIndexes => Ok(Some(self.keep_report_indexes(ctx).await?)),
+            JobKind::SupportBreaches => {
+                let run = self.check_support_breaches().await?;
+                Ok(Some(
+                    json!({"checked": run.checked, "warned": run.warned.len(), "escalated": run.escalated.len()}),
+                ))
+            }
             JobKind::UsageMeasure => {
                 let from_scratch = job.payload.get("from_scratch").and_then(Json::as_bool) == Some(true);
                 Ok(Some(self.measure_usage(from_scratch, ctx).await?))

@@ -1,6 +1,80 @@
 //! Where questions and everything about them are kept.
 
+use super::{AttachmentInfo, Level, Question, QuestionEvent, Status};
+use crate::error::Result;
+use crate::ids::{AttachmentId, QuestionId, TeamId, UserId};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// Which questions a reader may see, as the store filters them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionScope {
+    All,
+    /// Their own, and (for a key user) those raised by their team.
+    Of {
+        user: UserId,
+        team: Option<TeamId>,
+    },
+}
+
+/// A page of questions, newest number first; `before` the last number of the page before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionFilter {
+    pub scope: QuestionScope,
+    pub requester: Option<UserId>,
+    pub team: Option<TeamId>,
+    pub level: Option<Level>,
+    pub status: Option<Status>,
+    /// Only questions still open (not resolved or closed).
+    pub open: bool,
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// A warning or breach handled once per question, level and clock: the store keeps it under a
+/// unique key so two breach checks racing act once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub question: QuestionId,
+    pub level: Level,
+    /// `response_warning`, `resolution_warning`, `breach`.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+}
 
 #[async_trait]
-pub trait SupportStore: Send + Sync {}
+pub trait SupportStore: Send + Sync {
+    /// Keep a new question with its first events; the store gives it the next number (the
+    /// `number` passed in is ignored) and returns it.
+    async fn create_question(&self, q: &Question, events: &[QuestionEvent]) -> Result<i64>;
+
+    async fn question(&self, id: QuestionId) -> Result<Option<Question>>;
+
+    async fn question_by_number(&self, number: i64) -> Result<Option<Question>>;
+
+    /// Write a question as it is now, with its new events and (optionally) an alert, when it is
+    /// still at `expected_version` and the alert was not handled yet; `false` (and nothing
+    /// written) otherwise.
+    async fn save_question(
+        &self,
+        q: &Question,
+        expected_version: i64,
+        events: &[QuestionEvent],
+        alert: Option<&Alert>,
+    ) -> Result<bool>;
+
+    async fn questions(&self, filter: &QuestionFilter) -> Result<Vec<Question>>;
+
+    /// Every event, oldest first.
+    async fn question_events(&self, id: QuestionId) -> Result<Vec<QuestionEvent>>;
+
+    /// Keep an alert that needs no change to the question (a warning) with its event; `false`
+    /// when it was kept already.
+    async fn record_alert(&self, alert: &Alert, event: &QuestionEvent) -> Result<bool>;
+
+    async fn add_attachment(&self, info: &AttachmentInfo, bytes: &[u8], event: &QuestionEvent) -> Result<()>;
+
+    async fn attachments(&self, question: QuestionId) -> Result<Vec<AttachmentInfo>>;
+
+    async fn attachment(&self, question: QuestionId, id: AttachmentId) -> Result<Option<(AttachmentInfo, Vec<u8>)>>;
+}

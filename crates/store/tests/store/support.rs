@@ -1,0 +1,485 @@
+//! Issue 23, the support chain (C1, C2): a question goes to the key user of the requester's
+//! team (or straight to IT), is passed on by hand and on breach, its agreed times run on the
+//! support calendar across weekends and holidays and stand still while waiting, the breach check
+//! acts once however many run, and nobody outside the chain learns a question exists.
+
+use super::*;
+use anchora_core::accounts::Origin;
+use anchora_core::auth::Scope;
+use anchora_core::identity::Team;
+use anchora_core::ids::TeamId;
+use anchora_core::support::{QuestionQuery, QuestionView};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+async fn team(h: &H, name: &str) -> TeamId {
+    let now = h.clock.now();
+    let t = Team {
+        id: TeamId::new_at(now),
+        name: name.into(),
+        created_at: now,
+    };
+    h.store.create_team(&t).await.unwrap();
+    t.id
+}
+
+async fn made(h: &H, email: &str, role: &str, team: Option<TeamId>) -> Principal {
+    let u = h
+        .crm
+        .create_user(
+            &h.admin,
+            json!({"email": email, "name": email, "role": role, "password": PASSWORD,
+                "team": team.map(|t| t.to_string())}),
+            &Origin::default(),
+        )
+        .await
+        .unwrap();
+    Principal::new(u.id, u.role, u.team, Credential::Session)
+}
+
+async fn raise(h: &H, who: &Principal, subject: &str, priority: &str) -> QuestionView {
+    h.crm
+        .raise_question(
+            who,
+            json!({"subject": subject, "description": "It does not work", "category": "usage",
+                "priority": priority, "page": "/records/deal/1", "object": "deal", "record": "1"}),
+        )
+        .await
+        .unwrap()
+}
+
+fn id(v: &QuestionView) -> String {
+    v.line.question.id.to_string()
+}
+
+fn version(v: &QuestionView) -> i64 {
+    v.line.question.version
+}
+
+/// The standard calendar (Monday to Friday 08–17, Stockholm) with a holiday on Monday
+/// 30 November 2026, and short key-user times so breaches come quickly.
+async fn settings(h: &H) {
+    let mut times = serde_json::to_value(anchora_core::support::SupportSettings::default().times).unwrap();
+    times["key_user"]["urgent"] = json!({"response_minutes": 120, "resolution_minutes": 540});
+    h.crm
+        .set_support_settings(
+            &h.admin,
+            json!({"calendar": {"time_zone": "Europe/Stockholm", "holidays": ["2026-11-30"]},
+                "times": times, "warn_share": 20, "vendor_name": "Acme CRM AB", "vendor_contact": "support@acme.example"}),
+        )
+        .await
+        .unwrap();
+}
+
+fn escalations(v: &QuestionView) -> usize {
+    v.events
+        .iter()
+        .filter(|e| e.kind == anchora_core::support::EventKind::Escalated)
+        .count()
+}
+
+pub async fn support_questions_route_to_key_users_pass_on_by_hand_and_stay_private(h: H) {
+    settings(&h).await;
+    let north = team(&h, "North").await;
+    let south = team(&h, "South").await;
+    let lone = team(&h, "Lone").await;
+    let kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let ola = made(&h, "ola@example.com", "key_user", Some(south)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(north)).await;
+    let bo = made(&h, "bo@example.com", "user", Some(lone)).await;
+    let peer = made(&h, "peer@example.com", "user", Some(north)).await;
+
+    // Routing: North has one key user, who takes it; Lone has none, so it goes to IT.
+    let q = raise(&h, &anna, "Cannot save a deal", "normal").await;
+    assert_eq!(q.line.question.number, 1);
+    assert_eq!(q.line.question.level, anchora_core::support::Level::KeyUser);
+    assert_eq!(q.line.question.assignee, Some(kim.user_id));
+    assert_eq!(q.line.question.team, Some(north));
+    assert_eq!(q.line.question.page.as_deref(), Some("/records/deal/1"));
+    let other = raise(&h, &bo, "Where is my report", "low").await;
+    assert_eq!(other.line.question.number, 2);
+    assert_eq!(other.line.question.level, anchora_core::support::Level::It);
+    assert_eq!(other.line.question.assignee, None);
+
+    // Visibility on every path: requester, key user of the team, admin; others NotFound.
+    for who in [&anna, &kim, &h.admin] {
+        h.crm.question(who, &id(&q)).await.unwrap();
+        h.crm.question(who, "#1").await.unwrap();
+        h.crm.question_events(who, &id(&q)).await.unwrap();
+        h.crm.question_attachments(who, &id(&q)).await.unwrap();
+    }
+    for who in [&ola, &peer, &bo] {
+        assert_eq!(
+            h.crm.question(who, &id(&q)).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        assert_eq!(h.crm.question(who, "1").await.unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(
+            h.crm.question_events(who, &id(&q)).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            h.crm.question_attachments(who, &id(&q)).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        let e = h
+            .crm
+            .add_question_event(who, &id(&q), json!({"kind": "reply", "body": "hi"}))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound);
+        let e = h
+            .crm
+            .escalate_question(who, &id(&q), json!({"version": 1}))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound);
+    }
+    let numbers = |lines: Vec<anchora_core::support::QuestionLine>| -> Vec<i64> {
+        lines.iter().map(|l| l.question.number).collect()
+    };
+    let all = QuestionQuery::default();
+    assert_eq!(numbers(h.crm.questions(&anna, &all).await.unwrap().0), vec![1]);
+    assert_eq!(numbers(h.crm.questions(&kim, &all).await.unwrap().0), vec![1]);
+    assert!(h.crm.questions(&ola, &all).await.unwrap().0.is_empty());
+    assert!(h.crm.questions(&peer, &all).await.unwrap().0.is_empty());
+    assert_eq!(numbers(h.crm.questions(&h.admin, &all).await.unwrap().0), vec![2, 1]);
+    let it = QuestionQuery {
+        level: Some("it".into()),
+        ..QuestionQuery::default()
+    };
+    assert_eq!(numbers(h.crm.questions(&h.admin, &it).await.unwrap().0), vec![2]);
+    let page = QuestionQuery {
+        limit: Some("1".into()),
+        ..QuestionQuery::default()
+    };
+    let (first, next) = h.crm.questions(&h.admin, &page).await.unwrap();
+    assert_eq!(numbers(first), vec![2]);
+    let rest = QuestionQuery {
+        cursor: next,
+        ..page.clone()
+    };
+    let (second, next) = h.crm.questions(&h.admin, &rest).await.unwrap();
+    assert_eq!((numbers(second), next), (vec![1], None));
+    let bad = QuestionQuery {
+        status: Some("sleeping".into()),
+        ..QuestionQuery::default()
+    };
+    assert_eq!(
+        h.crm.questions(&anna, &bad).await.unwrap_err().errors[0].field,
+        "status"
+    );
+
+    // Internal notes reach the chain only; a requester may not write one.
+    h.crm
+        .add_question_event(
+            &kim,
+            &id(&q),
+            json!({"kind": "note", "body": "Looks like a rights problem"}),
+        )
+        .await
+        .unwrap();
+    let e = h
+        .crm
+        .add_question_event(&anna, &id(&q), json!({"kind": "note", "body": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let seen = h.crm.question(&anna, &id(&q)).await.unwrap();
+    assert!(seen.events.iter().all(|e| !e.kind.internal()));
+    assert!(!seen.in_chain);
+    let chain = h.crm.question(&kim, &id(&q)).await.unwrap();
+    assert!(chain.events.iter().any(|e| e.body == "Looks like a rights problem"));
+
+    // A reply from the chain is the response; it opens the question.
+    let v = h
+        .crm
+        .add_question_event(&kim, &id(&q), json!({"kind": "reply", "body": "Which deal?"}))
+        .await
+        .unwrap();
+    assert_eq!(v.line.question.status, anchora_core::support::Status::Open);
+    assert_eq!(v.response.state, "met");
+    assert!(v.line.question.first_response_at.is_some());
+
+    // Read-only tokens read but never write.
+    let read_only = Principal {
+        scope: Scope::Read,
+        ..anna.clone()
+    };
+    h.crm.question(&read_only, &id(&q)).await.unwrap();
+    let e = h
+        .crm
+        .add_question_event(&read_only, &id(&q), json!({"kind": "reply", "body": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let e = h
+        .crm
+        .raise_question(&read_only, json!({"subject": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+
+    // A stale write is refused with the question as it is now.
+    let e = h
+        .crm
+        .set_question_status(&kim, &id(&q), json!({"version": 1, "status": "waiting_on_requester"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::VersionConflict);
+    assert_eq!(e.current.as_ref().unwrap()["version"], json!(version(&v)));
+    let e = h
+        .crm
+        .raise_question(&anna, json!({"subject": "", "priority": "asap"}))
+        .await
+        .unwrap_err();
+    let fields: Vec<_> = e.errors.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, vec!["subject", "priority"]);
+
+    // Attachments within the limit; a larger one is refused naming the file.
+    let a = h
+        .crm
+        .add_question_attachment(&anna, &id(&q), "screen.png", "image/png", b"\x89PNG....")
+        .await
+        .unwrap();
+    let (info, bytes) = h
+        .crm
+        .question_attachment(&kim, &id(&q), &a.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(
+        (info.name.as_str(), bytes.as_slice()),
+        ("screen.png", &b"\x89PNG...."[..])
+    );
+    assert_eq!(
+        h.crm
+            .question_attachment(&ola, &id(&q), &a.id.to_string())
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound
+    );
+    let big = vec![0u8; anchora_core::support::MAX_ATTACHMENT_BYTES + 1];
+    let e = h
+        .crm
+        .add_question_attachment(&anna, &id(&q), "dump.bin", "", &big)
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "file");
+
+    // By hand: the key user passes it to IT, but only an administrator to the vendor.
+    let v = h.crm.question(&kim, &id(&q)).await.unwrap();
+    let e = h
+        .crm
+        .escalate_question(&anna, &id(&q), json!({"version": version(&v)}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let v = h
+        .crm
+        .escalate_question(
+            &kim,
+            &id(&q),
+            json!({"version": version(&v), "reason": "Needs a new field"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.line.question.level, anchora_core::support::Level::It);
+    assert_eq!(v.line.question.assignee, None);
+    assert_eq!(v.response.state, "running", "the clocks start again at IT");
+    let e = h
+        .crm
+        .escalate_question(&kim, &id(&q), json!({"version": version(&v)}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let v = h
+        .crm
+        .escalate_question(
+            &h.admin,
+            &id(&q),
+            json!({"version": version(&v), "vendor_reference": "ACME-4711", "resolution_minutes": 600}),
+        )
+        .await
+        .unwrap();
+    let vendor = v.line.question.vendor.clone().unwrap();
+    assert_eq!(
+        (
+            vendor.name.as_str(),
+            vendor.reference.as_str(),
+            vendor.resolution_minutes
+        ),
+        ("Acme CRM AB", "ACME-4711", Some(600))
+    );
+    assert_eq!(v.resolution.agreed_minutes, 600);
+    assert_eq!(escalations(&v), 2);
+    let e = h
+        .crm
+        .escalate_question(&h.admin, &id(&q), json!({"version": version(&v)}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+
+    // Resolved, reopened by the requester, closed.
+    let v = h
+        .crm
+        .set_question_status(&h.admin, &id(&q), json!({"version": version(&v), "status": "resolved"}))
+        .await
+        .unwrap();
+    assert_eq!(v.resolution.state, "met");
+    let v = h
+        .crm
+        .set_question_status(&anna, &id(&q), json!({"version": version(&v), "status": "open"}))
+        .await
+        .unwrap();
+    assert!(v.line.question.resolved_at.is_none());
+    let e = h
+        .crm
+        .set_question_status(&anna, &id(&q), json!({"version": version(&v), "status": "closed"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Forbidden,
+        "the requester closes only what was resolved"
+    );
+}
+
+pub async fn support_agreed_times_pause_cross_weekends_and_holidays_and_escalate_on_breach(h: H) {
+    settings(&h).await;
+    let north = team(&h, "North").await;
+    let kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(north)).await;
+
+    // Pauses: raised Monday 09:00 (08:00Z), waiting on the requester 10:00–14:00, answered.
+    h.clock.set(at("2026-11-23T08:00:00Z"));
+    let q = raise(&h, &anna, "Import fails", "normal").await;
+    assert_eq!(q.resolution.agreed_minutes, 45 * 60);
+    h.clock.set(at("2026-11-23T09:00:00Z"));
+    let v = h
+        .crm
+        .set_question_status(
+            &kim,
+            &id(&q),
+            json!({"version": version(&q), "status": "waiting_on_requester"}),
+        )
+        .await
+        .unwrap();
+    h.clock.set(at("2026-11-23T12:00:00Z"));
+    let v = h.crm.question(&kim, &id(&v)).await.unwrap();
+    assert_eq!(v.resolution.state, "paused");
+    assert_eq!(v.resolution.left_minutes, Some(45 * 60 - 60));
+    h.clock.set(at("2026-11-23T13:00:00Z"));
+    let v = h
+        .crm
+        .add_question_event(&anna, &id(&v), json!({"kind": "reply", "body": "Here is the file"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        v.line.question.status,
+        anchora_core::support::Status::Open,
+        "the requester's reply reopens it"
+    );
+    assert_eq!(v.response.state, "running", "the requester's own reply is no response");
+    h.clock.set(at("2026-11-23T14:00:00Z"));
+    let v = h.crm.question(&kim, &id(&v)).await.unwrap();
+    assert_eq!(v.resolution.state, "running");
+    assert_eq!(v.resolution.left_minutes, Some(45 * 60 - 120));
+    h.crm
+        .set_question_status(&kim, &id(&v), json!({"version": version(&v), "status": "resolved"}))
+        .await
+        .unwrap();
+
+    // Friday 16:00 local (15:00Z), urgent: two open hours to respond. One hour is left on
+    // Friday; Saturday, Sunday and the holiday Monday do not count; due Tuesday 09:00 local.
+    h.clock.set(at("2026-11-27T15:00:00Z"));
+    let f = raise(&h, &anna, "Cannot sign in", "urgent").await;
+    let due = at("2026-12-01T08:00:00Z");
+    assert_eq!(f.response.due, Some(due));
+    h.clock.set(at("2026-11-30T12:00:00Z"));
+    let run = h.crm.check_support_breaches().await.unwrap();
+    assert!(run.escalated.is_empty() && run.warned.is_empty(), "{run:?}");
+    // 08:40 local on Tuesday: 20 minutes left of 120, within the 20 % warning.
+    h.clock.set(at("2026-12-01T07:40:00Z"));
+    let run = h.crm.check_support_breaches().await.unwrap();
+    assert_eq!(run.warned, vec![f.line.question.id]);
+    assert!(run.escalated.is_empty());
+    let run = h.crm.check_support_breaches().await.unwrap();
+    assert!(run.warned.is_empty(), "a warning is given once");
+    h.clock.set(due);
+    let run = h.crm.check_support_breaches().await.unwrap();
+    assert_eq!(run.escalated, vec![f.line.question.id]);
+    let v = h.crm.question(&h.admin, &id(&f)).await.unwrap();
+    assert_eq!(v.line.question.level, anchora_core::support::Level::It);
+    let breach = v
+        .events
+        .iter()
+        .find(|e| e.kind == anchora_core::support::EventKind::Escalated)
+        .unwrap();
+    assert_eq!((breach.actor, breach.detail["reason"].as_str()), (None, Some("breach")));
+    assert!(
+        v.events
+            .iter()
+            .any(|e| e.kind == anchora_core::support::EventKind::Warning)
+    );
+    // The requester never sees the warning.
+    let mine = h.crm.question(&anna, &id(&f)).await.unwrap();
+    assert!(
+        mine.events
+            .iter()
+            .all(|e| e.kind != anchora_core::support::EventKind::Warning)
+    );
+
+    // Past the vendor the system owner (none named: administrators) is reached, once.
+    let v = h
+        .crm
+        .escalate_question(
+            &h.admin,
+            &id(&v),
+            json!({"version": version(&v), "response_minutes": 30}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.line.question.level, anchora_core::support::Level::Vendor);
+    h.clock.set(at("2026-12-01T10:00:00Z"));
+    let run = h.crm.check_support_breaches().await.unwrap();
+    assert_eq!(run.escalated, vec![f.line.question.id]);
+    let run = h.crm.check_support_breaches().await.unwrap();
+    assert!(run.escalated.is_empty());
+    let v = h.crm.question(&h.admin, &id(&f)).await.unwrap();
+    let last = v
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind == anchora_core::support::EventKind::Escalated)
+        .unwrap();
+    assert_eq!(last.detail["to"], json!("administrators"));
+    assert_eq!(escalations(&v), 3);
+}
+
+pub async fn support_breach_checks_racing_escalate_once(h: H) {
+    settings(&h).await;
+    let north = team(&h, "North").await;
+    let _kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(north)).await;
+    for round in 0..5 {
+        h.clock
+            .set(at("2026-11-24T08:00:00Z") + chrono::Duration::days(7 * round));
+        let q = raise(&h, &anna, &format!("Round {round}"), "urgent").await;
+        h.clock.advance(chrono::Duration::hours(3));
+        let (a, b) = tokio::join!(h.crm.check_support_breaches(), h.crm.check_support_breaches());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.escalated.len() + b.escalated.len(), 1, "round {round}: {a:?} {b:?}");
+        let v = h.crm.question(&h.admin, &id(&q)).await.unwrap();
+        assert_eq!(escalations(&v), 1, "round {round}");
+        assert_eq!(v.line.question.level, anchora_core::support::Level::It);
+        h.crm
+            .set_question_status(&h.admin, &id(&v), json!({"version": version(&v), "status": "resolved"}))
+            .await
+            .unwrap();
+    }
+}
