@@ -257,6 +257,7 @@ anchora_store::on_both_databases!(
     health_and_readiness,
     metrics_in_prometheus_text,
     problems_carry_the_request_id,
+    stewardship_over_http,
 );
 
 #[path = "api/imports.rs"]
@@ -348,6 +349,10 @@ use forecast_pages::*;
 #[path = "api/onboarding.rs"]
 mod onboarding;
 use onboarding::{browser_a_new_user_signs_in_and_follows_their_checklist, onboarding_and_training_over_http};
+
+#[path = "api/stewardship.rs"]
+mod stewardship;
+use stewardship::stewardship_over_http;
 
 #[path = "api/adoption_pages.rs"]
 mod adoption_pages;

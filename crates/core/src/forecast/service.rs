@@ -461,7 +461,8 @@ impl Crm {
         let quotas = self.period_quotas(p.bucket, start, end).await?;
         // A quota the reader is shown, in a currency without a rate, cannot be set against
         // anything: named, as an amount without a rate is, rather than left out in silence.
-        let quota_without_rate: std::cell::RefCell<HashSet<String>> = std::cell::RefCell::default();
+        // (A Mutex, not a RefCell: the page's future is sent between threads.)
+        let quota_without_rate: std::sync::Mutex<HashSet<String>> = std::sync::Mutex::default();
         let users = self.store.users().await?;
         let names: HashMap<UserId, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
         let in_scope = |u: &Option<UserId>| match (&owners, u) {
@@ -491,7 +492,9 @@ impl Crm {
                         *found.get_or_insert(0.0) += amount;
                     }
                     None => {
-                        quota_without_rate.borrow_mut().insert(q.currency.clone());
+                        if let Ok(mut missing) = quota_without_rate.lock() {
+                            missing.insert(q.currency.clone());
+                        }
                     }
                 }
             }
@@ -556,7 +559,7 @@ impl Crm {
         let accuracy = self
             .accuracy(&deals, owners.clone(), p, start, &money, &mut without_rate)
             .await?;
-        without_rate.extend(quota_without_rate.take());
+        without_rate.extend(quota_without_rate.into_inner().unwrap_or_default());
         let mut without_rate: Vec<String> = without_rate.into_iter().collect();
         without_rate.sort();
         Ok(Forecast {
