@@ -177,6 +177,7 @@ async fn postgres() -> Option<H> {
 }
 
 anchora_store::on_both_databases!(
+    support_questions_over_http,
     reports_run_save_export_and_refuse_by_name,
     reports_group_by_a_related_records_field_over_http,
     forecast_and_quotas_over_http,
@@ -263,6 +264,9 @@ anchora_store::on_both_databases!(
 #[path = "api/imports.rs"]
 mod imports;
 use imports::*;
+#[path = "api/support.rs"]
+mod support;
+use support::*;
 
 #[path = "api/first_hour.rs"]
 mod first_hour;

@@ -1,0 +1,279 @@
+//! The support chain (issue 23) over HTTP: a question raised, answered, passed on and resolved;
+//! 404 for anyone outside its chain on every path, 403 for read-scoped tokens, 422 naming the
+//! field, 412 with the question as it is now for a stale write, and every route and answer in
+//! the OpenAPI document.
+
+use super::identity::{self, as_token, token_of};
+use super::*;
+
+const BOUNDARY: &str = "anchoraSupportBoundary0x7MA4YWxkTr";
+
+fn multipart(file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/plain\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+pub async fn support_questions_over_http(h: H) {
+    let north = identity::team(&h, "North").await;
+    let south = identity::team(&h, "South").await;
+    identity::user(&h, "kim@example.se", "key_user", Some(&north)).await;
+    identity::user(&h, "ola@example.se", "key_user", Some(&south)).await;
+    identity::user(&h, "anna@example.se", "user", Some(&north)).await;
+    identity::user(&h, "peer@example.se", "user", Some(&north)).await;
+    let kim = token_of(&h, "kim@example.se", Scope::Write).await;
+    let ola = token_of(&h, "ola@example.se", Scope::Write).await;
+    let anna = token_of(&h, "anna@example.se", Scope::Write).await;
+    let anna_reading = token_of(&h, "anna@example.se", Scope::Read).await;
+    let peer = token_of(&h, "peer@example.se", Scope::Write).await;
+    let as_ = |token: &str, method: Method, path: &str, body: Option<Json>| {
+        let token = token.to_string();
+        let path = path.to_string();
+        let h = &h;
+        async move { as_token(h, &token, method, &path, body).await }
+    };
+
+    // Raised from a deal's page; it goes to North's key user.
+    let r = as_(
+        &anna,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(
+            json!({"subject": "Cannot save a deal", "description": "The button does nothing",
+            "priority": "high", "page": "/records/deal", "object": "deal"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["number"], 1);
+    assert_eq!(r.body["level"], "key_user");
+    assert_eq!(r.body["response"]["state"], "running");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let one = format!("/api/v1/support/questions/{id}");
+
+    // 422 naming the field; 403 for a read-scoped token.
+    let r = as_(
+        &anna,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(json!({"subject": " "})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "subject");
+    let r = as_(
+        &anna,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(json!({"subject": "x", "priority": "asap"})),
+    )
+    .await;
+    assert_eq!(r.body["errors"][0]["field"], "priority");
+    let r = as_(
+        &anna_reading,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(json!({"subject": "x"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = as_(
+        &anna_reading,
+        Method::POST,
+        &format!("{one}/events"),
+        Some(json!({"kind": "reply", "body": "x"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(as_(&anna_reading, Method::GET, &one, None).await.status, StatusCode::OK);
+
+    // Outside the chain: 404 on every path, and an empty list.
+    for token in [&ola, &peer] {
+        for (method, path, body) in [
+            (Method::GET, one.clone(), None),
+            (Method::GET, "/api/v1/support/questions/1".to_string(), None),
+            (Method::GET, format!("{one}/events"), None),
+            (Method::GET, format!("{one}/attachments"), None),
+            (
+                Method::POST,
+                format!("{one}/events"),
+                Some(json!({"kind": "reply", "body": "x"})),
+            ),
+            (Method::POST, format!("{one}/escalate"), Some(json!({"version": 1}))),
+            (
+                Method::POST,
+                format!("{one}/status"),
+                Some(json!({"version": 1, "status": "open"})),
+            ),
+            (
+                Method::PATCH,
+                one.clone(),
+                Some(json!({"version": 1, "priority": "low"})),
+            ),
+        ] {
+            let r = as_(token, method.clone(), &path, body).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}: {}", r.body);
+        }
+        let r = as_(token, Method::GET, "/api/v1/support/questions", None).await;
+        assert_eq!(r.body["data"], json!([]));
+    }
+    let r = as_(&kim, Method::GET, "/api/v1/support/questions?view=team&open=true", None).await;
+    assert_eq!(r.body["data"][0]["number"], 1, "{}", r.body);
+    let r = as_(&kim, Method::GET, "/api/v1/support/questions?status=later", None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "status");
+    let r = as_(&kim, Method::GET, "/api/v1/support/questions?cursor=abc", None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // The key user answers (an internal note the requester never sees), then passes it on.
+    let r = as_(
+        &kim,
+        Method::POST,
+        &format!("{one}/events"),
+        Some(json!({"kind": "note", "body": "Rights?"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = as_(
+        &kim,
+        Method::POST,
+        &format!("{one}/events"),
+        Some(json!({"kind": "reply", "body": "Looking at it"})),
+    )
+    .await;
+    assert_eq!(r.body["response"]["state"], "met");
+    let events = as_(&anna, Method::GET, &format!("{one}/events"), None).await.body;
+    assert!(events["data"].as_array().unwrap().iter().all(|e| e["kind"] != "note"));
+    let version = r.body["version"].as_i64().unwrap();
+    let r = as_(
+        &kim,
+        Method::POST,
+        &format!("{one}/status"),
+        Some(json!({"version": version - 1, "status": "waiting_on_requester"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(r.body["current"]["version"], version);
+    let r = as_(
+        &kim,
+        Method::POST,
+        &format!("{one}/escalate"),
+        Some(json!({"version": version, "reason": "A field is missing"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["level"], "it");
+    let version = r.body["version"].as_i64().unwrap();
+    let r = as_(
+        &kim,
+        Method::POST,
+        &format!("{one}/escalate"),
+        Some(json!({"version": version})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only administrators go to the vendor");
+    let r = h
+        .post(
+            &format!("{one}/escalate"),
+            json!({"version": version, "vendor_name": "Acme", "vendor_reference": "AC-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["vendor"]["reference"], "AC-1");
+    let version = r.body["version"].as_i64().unwrap();
+    let r = h
+        .post(&format!("{one}/status"), json!({"version": version, "status": "new"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "status");
+    let r = h
+        .post(
+            &format!("{one}/status"),
+            json!({"version": version, "status": "resolved"}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "resolved");
+
+    // Attachments: a small one is kept and served as a download; one past 5 MB is named.
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let r = h
+        .send(
+            Method::POST,
+            &format!("{one}/attachments"),
+            Some(&anna),
+            &[("content-type", ct.as_str())],
+            Some(multipart("log.txt", b"error 42")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let file = format!("{one}/attachments/{}", r.body["id"].as_str().unwrap());
+    let r = h.send(Method::GET, &file, Some(&kim), &[], None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(
+        h.send(Method::GET, &file, Some(&ola), &[], None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let big = vec![b'x'; 5 * 1024 * 1024 + 1];
+    let r = h
+        .send(
+            Method::POST,
+            &format!("{one}/attachments"),
+            Some(&anna),
+            &[("content-type", ct.as_str())],
+            Some(multipart("big.txt", &big)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "file");
+
+    // Settings: administrators only; a bad one names its field.
+    assert_eq!(
+        as_(&kim, Method::GET, "/api/v1/support/settings", None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = h
+        .put(
+            "/api/v1/support/settings",
+            json!({"warn_share": 20, "hypercare": {"go_live": "2026-11-16", "weeks": 0}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "hypercare.weeks");
+    let r = h
+        .put(
+            "/api/v1/support/settings",
+            json!({"hypercare": {"go_live": "2026-11-16", "weeks": 4}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = as_(
+        &anna,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(json!({"subject": "Again"})),
+    )
+    .await;
+    assert_eq!(r.body["hypercare"], true);
+
+    // The document lists every route with the answers it gives.
+    let doc = h.get("/api/v1/openapi.json").await.body;
+    let ops = &doc["paths"]["/support/questions/{id}"];
+    for status in ["200", "401", "403", "404", "409", "412", "422"] {
+        assert!(ops["patch"]["responses"].get(status).is_some(), "PATCH lacks {status}");
+    }
+    assert!(
+        doc["paths"]["/support/questions/{id}/attachments"]["post"]["responses"]
+            .get("413")
+            .is_some()
+    );
+}
