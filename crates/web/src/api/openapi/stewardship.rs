@@ -150,10 +150,10 @@ pub(super) fn add(doc: &mut Doc) {
             "effort": {"type": "integer", "minimum": 1, "maximum": 5},
             "links": {"type": "array", "maxItems": 50, "items": strict(&["kind", "target"], json!({
                 "kind": {"type": "string", "enum": ["object", "field", "view"]}, "target": line(200)}))}});
-        if extra.contains(&"version") {
-            if let Some(p) = props.as_object_mut() {
-                p.insert("version".into(), json!({"type": "integer", "minimum": 1}));
-            }
+        if extra.contains(&"version")
+            && let Some(p) = props.as_object_mut()
+        {
+            p.insert("version".into(), json!({"type": "integer", "minimum": 1}));
         }
         strict(&required, props)
     };
