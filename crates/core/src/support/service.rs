@@ -55,6 +55,8 @@ pub struct QuestionView {
     pub resolution: SlaView,
     /// The reader is of the chain for it (key user of its team, administrator).
     pub in_chain: bool,
+    /// The names of the people its steps name, by id.
+    pub names: std::collections::HashMap<UserId, String>,
 }
 
 /// What one breach check did.
@@ -441,7 +443,15 @@ impl Crm {
         let all_events = self.store.question_events(q.id).await?;
         let settings = self.support_settings_now().await?;
         let (response, resolution) = clocks(&settings, &q, &all_events, self.clock.now());
-        let events = all_events.into_iter().filter(|e| chain || !e.kind.internal()).collect();
+        let events: Vec<QuestionEvent> = all_events.into_iter().filter(|e| chain || !e.kind.internal()).collect();
+        let mut names = std::collections::HashMap::new();
+        for id in events.iter().filter_map(|e| e.actor) {
+            if !names.contains_key(&id)
+                && let Some(u) = self.store.user(id).await?
+            {
+                names.insert(id, u.name);
+            }
+        }
         let attachments = self.store.attachments(q.id).await?;
         Ok(QuestionView {
             line: self.question_line(q).await?,
@@ -450,6 +460,7 @@ impl Crm {
             response,
             resolution,
             in_chain: chain,
+            names,
         })
     }
 

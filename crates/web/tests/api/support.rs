@@ -277,3 +277,110 @@ pub async fn support_questions_over_http(h: H) {
             .is_some()
     );
 }
+
+pub async fn support_pages_raise_answer_and_pass_on(h: H) {
+    use identity::Browser;
+    let north = identity::team(&h, "North").await;
+    let south = identity::team(&h, "South").await;
+    identity::user(&h, "kim@example.se", "key_user", Some(&north)).await;
+    identity::user(&h, "ola@example.se", "key_user", Some(&south)).await;
+    identity::user(&h, "anna@example.se", "user", Some(&north)).await;
+
+    // Every page offers "Ask for help" with the page it is on.
+    let mut anna = Browser::default();
+    anna.login(&h, "anna@example.se", identity::PASSWORD).await;
+    let home = anna.get(&h, "/support").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text.contains("id=\"ask-for-help\""), "{}", home.text);
+    let form = anna.get(&h, "/support/new?page=%2Fo%2Fdeal%2F42").await;
+    assert!(form.text.contains("value=\"/o/deal/42\""), "{}", form.text);
+    let csrf = anna.csrf(&h).await;
+    let bad = anna
+        .form(
+            &h,
+            "/support/new",
+            &[("csrf", &csrf), ("subject", " "), ("page", "/o/deal/42")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("q-subject-error"));
+    let made = anna
+        .form(
+            &h,
+            "/support/new",
+            &[
+                ("csrf", &csrf),
+                ("subject", "Cannot save a deal"),
+                ("priority", "urgent"),
+                ("page", "/o/deal/42"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    assert_eq!(made.headers["location"], "/support/1");
+    let r = h.get("/api/v1/support/questions/1").await;
+    assert_eq!(
+        (r.body["object"].as_str(), r.body["record"].as_str()),
+        (Some("deal"), Some("42"))
+    );
+    let page = anna.get(&h, "/support/1").await;
+    assert!(page.text.contains("Response due in 2 h"), "{}", page.text);
+    assert!(!page.text.contains("escalate-form"));
+
+    // The key user notes, replies and passes it on; another team's key user finds nothing.
+    let mut kim = Browser::default();
+    kim.login(&h, "kim@example.se", identity::PASSWORD).await;
+    let csrf = kim.csrf(&h).await;
+    let r = kim
+        .form(
+            &h,
+            "/support/1/reply",
+            &[("csrf", &csrf), ("kind", "note"), ("body", "Rights, I think")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    kim.form(
+        &h,
+        "/support/1/reply",
+        &[("csrf", &csrf), ("kind", "reply"), ("body", "On it")],
+    )
+    .await;
+    let page = kim.get(&h, "/support/1").await;
+    assert!(
+        page.text.contains("Rights, I think") && page.text.contains("Response met"),
+        "{}",
+        page.text
+    );
+    let version = r_version(&h).await;
+    let r = kim
+        .form(
+            &h,
+            "/support/1/escalate",
+            &[("csrf", &csrf), ("version", &version), ("reason", "Needs IT")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = anna.get(&h, "/support/1").await;
+    assert!(
+        !page.text.contains("Rights, I think"),
+        "the requester never sees a note"
+    );
+    assert!(page.text.contains("passed it on to IT"), "{}", page.text);
+    let mut ola = Browser::default();
+    ola.login(&h, "ola@example.se", identity::PASSWORD).await;
+    assert_eq!(ola.get(&h, "/support/1").await.status, StatusCode::NOT_FOUND);
+    // A stale form says so.
+    let r = kim
+        .form(
+            &h,
+            "/support/1/status",
+            &[("csrf", &csrf), ("version", "1"), ("status", "resolved")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("Someone changed the question meanwhile"), "{}", r.text);
+}
+
+async fn r_version(h: &H) -> String {
+    h.get("/api/v1/support/questions/1").await.body["version"].to_string()
+}

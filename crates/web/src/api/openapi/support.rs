@@ -98,6 +98,10 @@ pub(super) fn add(doc: &mut Doc) {
         ("response", sla()),
         ("resolution", sla()),
         (
+            "names",
+            json!({"type": "object", "additionalProperties": {"type": "string"}, "description": "the names of the people its steps name, by id"}),
+        ),
+        (
             "in_chain",
             json!({"type": "boolean", "description": "whether you answer it (its team's key user, an administrator)"}),
         ),
