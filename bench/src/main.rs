@@ -6,7 +6,7 @@
 //! Usage: anchora-bench [--people N] [--backend sqlite|postgres|both] [--anchora PATH] [--dir DIR]
 //!        [--reuse] [--projects-only] [--imports-only] [--dedupe-only]
 //!        [--integrity-only [--baseline PATH]] [--jobs-only] [--mailings-only] [--reports-only]
-//!        [--adoption-only]
+//!        [--adoption-only] [--support-only]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use anchora_core::auth::{AccessPolicy, Credential, Principal, Role, Visibility};
@@ -32,6 +32,7 @@ mod jobs;
 mod mailings;
 mod projects;
 mod reports;
+mod support;
 
 struct Args {
     people: u64,
@@ -53,6 +54,7 @@ struct Args {
     mailings_only: bool,
     reports_only: bool,
     adoption_only: bool,
+    support_only: bool,
     /// The `anchora` binary of an earlier build, measured in the same run for comparison.
     baseline: Option<PathBuf>,
 }
@@ -72,6 +74,7 @@ fn args() -> Result<Args> {
         mailings_only: false,
         reports_only: false,
         adoption_only: false,
+        support_only: false,
         baseline: None,
     };
     let mut it = std::env::args().skip(1);
@@ -106,6 +109,10 @@ fn args() -> Result<Args> {
         }
         if flag == "--reports-only" {
             a.reports_only = true;
+            continue;
+        }
+        if flag == "--support-only" {
+            a.support_only = true;
             continue;
         }
         if flag == "--adoption-only" {
@@ -955,6 +962,10 @@ async fn main() -> Result<()> {
         }
         if args.adoption_only {
             adoption::bench(&args.dir, backend, &mut report).await?;
+            continue;
+        }
+        if args.support_only {
+            support::bench(&args.dir, backend, &mut report).await?;
             continue;
         }
         if args.imports_only {
