@@ -260,6 +260,7 @@ anchora_store::on_both_databases!(
     metrics_in_prometheus_text,
     problems_carry_the_request_id,
     stewardship_over_http,
+    stewardship_pages_show_gaps_backlog_and_answers,
 );
 
 #[path = "api/imports.rs"]
@@ -357,7 +358,7 @@ use onboarding::{browser_a_new_user_signs_in_and_follows_their_checklist, onboar
 
 #[path = "api/stewardship.rs"]
 mod stewardship;
-use stewardship::stewardship_over_http;
+use stewardship::{stewardship_over_http, stewardship_pages_show_gaps_backlog_and_answers};
 
 #[path = "api/adoption_pages.rs"]
 mod adoption_pages;

@@ -450,6 +450,12 @@ fn plan_body(form: &[(String, String)]) -> Json {
                 .collect()
         })
         .collect();
+    // The form posts every cell; a post without them leaves the standard matrix.
+    let matrix = if rows.iter().flatten().all(|c| !c.is_empty()) {
+        json!({ "rows": rows })
+    } else {
+        json!(anchora_core::stewardship::PriorityMatrix::default())
+    };
     let every: Json = match form_value(form, "every_weeks").trim() {
         "" => Json::Null,
         w => w.parse::<u32>().map_or_else(|_| json!(w), |n| json!(n)),
@@ -463,7 +469,7 @@ fn plan_body(form: &[(String, String)]) -> Json {
         "administrators": all("administrators"),
         "key_users": key_users,
         "vendor_contacts": vendors,
-        "matrix": {"rows": rows},
+        "matrix": matrix,
         "forum": {"name": form_value(form, "forum_name"), "every_weeks": every,
             "next_meeting": or_null(form_value(form, "next_meeting")),
             "decider": or_null(form_value(form, "decider")),

@@ -226,3 +226,176 @@ pub async fn stewardship_over_http(h: H) {
     let r = as_(&kim_token, Method::DELETE, &apath, None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
 }
+
+/// The pages: the plan with its gaps and the matrix as a grid, its form for administrators
+/// only, the backlog with a vote and a decision, answers written and shown escaped; in the
+/// reader's language.
+pub async fn stewardship_pages_show_gaps_backlog_and_answers(h: H) {
+    use super::identity::Browser;
+    let sales = identity::team(&h, "Sales").await;
+    identity::user(&h, "ada@example.se", "admin", Some(&sales)).await;
+    identity::user(&h, "kim@example.se", "key_user", None).await;
+    let r = h
+        .post(
+            "/api/v1/users",
+            json!({"email": "sara@example.se", "name": "Sara", "role": "user", "password": identity::PASSWORD,
+                "team": sales, "locale": "sv"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut ada = Browser::signed_in(&h, "ada@example.se").await;
+    let mut kim = Browser::signed_in(&h, "kim@example.se").await;
+    let mut sara = Browser::signed_in(&h, "sara@example.se").await;
+
+    let page = ada.get(&h, "/stewardship").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("No key user for"), "{}", page.text);
+    assert!(page.text.contains("id=\"priority-matrix\""));
+    assert!(page.text.contains("href=\"/stewardship/plan/edit#key-users\""));
+    // In Swedish for Sara, and no form for her.
+    let page = sara.get(&h, "/stewardship").await;
+    assert!(page.text.contains("Förvaltningsplan"), "{}", page.text);
+    assert!(page.text.contains("Ingen superanvändare för"));
+    assert!(!page.text.contains("id=\"plan-edit\""));
+    assert_eq!(
+        sara.get(&h, "/stewardship/plan/edit").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The form saves the plan; the gaps it fills are gone.
+    let page = ada.get(&h, "/stewardship/plan/edit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = ada.csrf(&h).await;
+    let kim_id = h.get("/api/v1/users").await.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "kim@example.se")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let team_field = format!("team-{sales}");
+    let ku_field = format!("ku-{sales}");
+    let saved = ada
+        .form(
+            &h,
+            "/stewardship/plan",
+            &[
+                ("csrf", &csrf),
+                ("version", "0"),
+                ("system_owner", &kim_id),
+                ("administrators", &kim_id),
+                (&team_field, "1"),
+                (&ku_field, &kim_id),
+                ("v-name-0", "Vera Lind"),
+                ("v-company-0", "CRM Partner AB"),
+                ("v-email-0", ""),
+                ("v-phone-0", ""),
+                ("v-agreement-0", "Weekdays 8-17"),
+                ("m-high-high", "urgent"),
+                ("forum_name", "Key-user group"),
+                ("every_weeks", "4"),
+                ("next_meeting", "2026-12-01"),
+                ("decider", ""),
+                ("change_route", ""),
+                ("go_live", "2027-01-11"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let page = ada.get(&h, "/stewardship?saved=1").await;
+    assert!(page.text.contains("Nothing missing"), "{}", page.text);
+    assert!(page.text.contains("Vera Lind"));
+    // A stale form is shown again, saying so.
+    let again = ada
+        .form(
+            &h,
+            "/stewardship/plan",
+            &[("csrf", &csrf), ("version", "0"), ("every_weeks", "4")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text.contains("Someone else changed this first"));
+
+    // The backlog: a key user proposes and votes; the administrator decides.
+    let csrf_kim = kim.csrf(&h).await;
+    let made = kim
+        .form(
+            &h,
+            "/stewardship/requests",
+            &[
+                ("csrf", &csrf_kim),
+                ("title", "Amounts on the board"),
+                ("value", "4"),
+                ("effort", "1"),
+                ("links", "field deal.nothing"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(made.text.contains("links[0].target"));
+    let made = kim
+        .form(
+            &h,
+            "/stewardship/requests",
+            &[
+                ("csrf", &csrf_kim),
+                ("title", "Amounts on the board"),
+                ("value", "4"),
+                ("effort", "1"),
+                ("links", "field deal.amount"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let href = made.headers["location"].to_str().unwrap().to_string();
+    let voted = kim.form(&h, &format!("{href}/vote"), &[("csrf", &csrf_kim)]).await;
+    assert_eq!(voted.status, StatusCode::SEE_OTHER);
+    let page = sara.get(&h, "/stewardship/requests?sort=votes").await;
+    assert!(page.text.contains("Amounts on the board"));
+    assert!(!page.text.contains("id=\"request-form\""));
+    let page = ada.get(&h, &href).await;
+    assert!(page.text.contains("id=\"decide-form\""));
+    let decided = ada
+        .form(
+            &h,
+            &format!("{href}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("status", "accepted"),
+                ("note", "Yes"),
+            ],
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.text);
+    let page = sara.get(&h, &href).await;
+    assert!(page.text.contains("Godkänt"), "{}", page.text);
+
+    // Answers: written by a key user, shown escaped to everyone.
+    let written = kim
+        .form(
+            &h,
+            "/stewardship/answers",
+            &[
+                ("csrf", &csrf_kim),
+                ("title", "Exportera affärer"),
+                ("body", "Öppna listan <script>x</script>\n\n- välj Export"),
+                ("language", "sv"),
+                ("category", "Affärer"),
+                ("published", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::SEE_OTHER, "{}", written.text);
+    let answer = written.headers["location"].to_str().unwrap().to_string();
+    let page = sara.get(&h, &answer).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("&lt;script&gt;x&lt;/script&gt;"));
+    assert!(page.text.contains("<li>välj Export</li>"));
+    assert!(!page.text.contains("<script>x"));
+    let page = sara.get(&h, "/stewardship/answers?q=export").await;
+    assert!(page.text.contains("Exportera affärer"));
+    assert!(!page.text.contains("id=\"answer-form\""));
+}
