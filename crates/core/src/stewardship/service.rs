@@ -12,6 +12,7 @@ use super::requests::{
 use crate::auth::{Permission, Principal, Role, Scope};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::{AdjustmentCommentId, AdjustmentRequestId, AnswerId, UserId};
+use crate::project::meetings::Series;
 use crate::service::Crm;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,9 @@ pub struct PlanView {
     /// The forum's next meetings by its rhythm, each with its agenda (the open requests by
     /// priority).
     pub meetings: Vec<NaiveDate>,
+    /// The key-user group's meetings the implementation project has planned from today on:
+    /// the series continues from the project.
+    pub project_meetings: Vec<NaiveDate>,
     /// Whether the reader may change the plan (administrators).
     pub may_edit: bool,
 }
@@ -243,16 +247,35 @@ impl Crm {
         let users = self.store.users().await?;
         let teams = self.store.teams().await?;
         let gaps = gaps(&plan.plan, &users, &teams);
+        let projects = self.store.projects().await?;
         let project_go_live = if plan.plan.go_live.is_none() {
-            self.store.projects().await?.iter().map(|p| p.settings.target).max()
+            projects.iter().map(|p| p.settings.target).max()
         } else {
             None
         };
-        let meetings = plan.plan.upcoming_meetings(self.stewardship_today().await?, 3);
+        let today = self.stewardship_today().await?;
+        let meetings = plan.plan.upcoming_meetings(today, 3);
+        // The newest project's key-user group, which the plan's forum takes over.
+        let project_meetings = match projects.iter().max_by_key(|p| p.created_at) {
+            Some(p) => {
+                let mut dates: Vec<NaiveDate> = self
+                    .load_project(p.id)
+                    .await?
+                    .meetings
+                    .iter()
+                    .filter(|m| m.series == Series::KeyUserGroup && m.date >= today)
+                    .map(|m| m.date)
+                    .collect();
+                dates.sort_unstable();
+                dates
+            }
+            None => Vec::new(),
+        };
         Ok(PlanView {
             gaps,
             project_go_live,
             meetings,
+            project_meetings,
             may_edit: who.role == Role::Admin && writes(who),
             plan,
         })

@@ -51,6 +51,38 @@ pub async fn the_stewardship_plan_is_versioned_its_gaps_clear_and_the_chain_foll
     assert!(h.crm.key_users_of(Some(sales)).await.unwrap().is_empty());
     assert_eq!(h.crm.system_owner().await.unwrap(), None);
 
+    // The implementation project's target is offered as go-live, and its key-user group's
+    // meetings to come continue on the plan.
+    let project = h
+        .crm
+        .create_project(
+            &h.admin,
+            json!({"name": "Rollout", "start": "2026-11-02", "target": "2027-01-11"}),
+        )
+        .await
+        .unwrap();
+    let pid = project.id.to_string();
+    for date in ["2026-11-10", "2026-12-08"] {
+        h.crm
+            .add_meeting(&h.admin, &pid, json!({"series": "key_user_group", "date": date}))
+            .await
+            .unwrap();
+    }
+    h.crm
+        .add_meeting(
+            &h.admin,
+            &pid,
+            json!({"series": "steering_group", "date": "2026-12-09"}),
+        )
+        .await
+        .unwrap();
+    let view = h.crm.stewardship_plan(&sven).await.unwrap();
+    assert_eq!(view.project_go_live, Some("2027-01-11".parse().unwrap()));
+    assert_eq!(
+        view.project_meetings,
+        vec!["2026-12-08".parse::<chrono::NaiveDate>().unwrap()]
+    );
+
     // Only administrators write it.
     let plan = json!({
         "version": 0,

@@ -256,7 +256,15 @@ pub async fn plan_page(ui: Ui, Query(q): Query<Pairs>) -> PageResult {
         matrix: matrix_rows(tr, &view),
         forum,
         change_route: plan.forum.change_route.clone(),
-        meetings: view.meetings.iter().map(|d| tr.date(*d)).collect(),
+        meetings: view
+            .meetings
+            .iter()
+            .chain(view.project_meetings.iter())
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|d| tr.date(d))
+            .collect(),
         saved: form_value(&q, "saved") == "1",
     };
     Ok(ui.page(StatusCode::OK, page.render()))

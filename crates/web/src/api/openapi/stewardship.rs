@@ -97,6 +97,10 @@ pub(super) fn add(doc: &mut Doc) {
             json!({"type": "array", "items": date(), "description": "the forum's next meetings by its rhythm"}),
         ),
         (
+            "project_meetings",
+            json!({"type": "array", "items": date(), "description": "the key-user group's meetings the implementation project has planned from today on"}),
+        ),
+        (
             "may_edit",
             json!({"type": "boolean", "description": "whether you may change the plan (administrators)"}),
         ),
@@ -106,7 +110,7 @@ pub(super) fn add(doc: &mut Doc) {
     let plan_view = doc.named(
         "StewardshipPlan",
         json!({"type": "object", "required": ["version", "system_owner", "administrators", "key_users", "vendor_contacts",
-            "matrix", "forum", "go_live", "gaps", "meetings", "may_edit"], "properties": view_props}),
+            "matrix", "forum", "go_live", "gaps", "meetings", "project_meetings", "may_edit"], "properties": view_props}),
     );
     let mut write_props = plan_properties(true);
     write_props.insert(
@@ -334,7 +338,7 @@ pub(super) fn add(doc: &mut Doc) {
             "Answers: published ones, and drafts for key users and administrators; with q, those matching any word, best first",
         )
         .params(vec![
-            query("q", json!({"type": "string", "maxLength": 1000}), "words to look for"),
+            query("q", json!({"type": "string"}), "words to look for"),
             query(
                 "language",
                 json!({"type": "string", "enum": ["", "en", "sv", "de", "da", "es"]}),
@@ -352,11 +356,7 @@ pub(super) fn add(doc: &mut Doc) {
             "The published answers that match what someone is about to ask, in their language first (at most 5)",
         )
         .params(vec![
-            query(
-                "text",
-                json!({"type": "string", "maxLength": 5000}),
-                "what they are about to ask",
-            ),
+            query("text", json!({"type": "string"}), "what they are about to ask"),
             query("language", language(), "their language (default en)"),
         ])
         .ok("200", "Matching answers", data_of(answer.clone())),
