@@ -11,6 +11,7 @@ use anchora_core::support::{
     SupportStore, VendorTicket,
 };
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sea_query::{Cond, Expr, ExprTrait, OnConflict, Order, Query};
 
 /// Migration 22.
@@ -49,6 +50,12 @@ pub fn tables(backend: Backend) -> Vec<String> {
             "CREATE TABLE support_alerts (question_id {uuid} NOT NULL REFERENCES support_questions(id), \
              level TEXT NOT NULL, kind TEXT NOT NULL, at {ts} NOT NULL, PRIMARY KEY (question_id, level, kind))"
         ),
+        "CREATE INDEX ix_support_events_at ON support_events (at)".to_string(),
+        format!(
+            "CREATE TABLE support_mails (event_id {uuid} NOT NULL REFERENCES support_events(id), \
+             recipient {uuid} NOT NULL REFERENCES users(id), sent_at {ts} NOT NULL, PRIMARY KEY (event_id, recipient))"
+        ),
+        "CREATE INDEX ix_support_mails_recipient ON support_mails (recipient)".to_string(),
     ]
 }
 
@@ -444,5 +451,53 @@ impl SupportStore for SqlStore {
             .fetch_decoded(backend.build(&stmt), |r| Ok((decode_attachment(r)?, r.bytes(7)?)))
             .await?
             .pop())
+    }
+
+    async fn support_events_since(&self, since: DateTime<Utc>) -> Result<Vec<QuestionEvent>> {
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .from("support_events")
+            .columns(EVENT_COLUMNS)
+            .and_where(Expr::col("at").gte(Expr::val(backend.datetime(Some(since)))))
+            .order_by("at", Order::Asc)
+            .order_by("id", Order::Asc)
+            .to_owned();
+        self.fetch_decoded(backend.build(&stmt), decode_event).await
+    }
+
+    async fn support_mail_sent(&self, event: QuestionEventId, to: UserId) -> Result<bool> {
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .from("support_mails")
+            .column("event_id")
+            .and_where(Expr::col("event_id").eq(Expr::val(backend.uuid(Some(event.0)))))
+            .and_where(Expr::col("recipient").eq(Expr::val(backend.uuid(Some(to.0)))))
+            .to_owned();
+        Ok(!self.fetch_decoded(backend.build(&stmt), |_| Ok(())).await?.is_empty())
+    }
+
+    async fn mark_support_mail(&self, event: QuestionEventId, to: UserId, at: DateTime<Utc>) -> Result<bool> {
+        let backend = self.backend_kind();
+        let stmt = Query::insert()
+            .into_table("support_mails")
+            .columns(["event_id", "recipient", "sent_at"])
+            .values_panic([
+                Expr::val(backend.uuid(Some(event.0))),
+                Expr::val(backend.uuid(Some(to.0))),
+                Expr::val(backend.datetime(Some(at))),
+            ])
+            .on_conflict(OnConflict::columns(["event_id", "recipient"]).do_nothing().to_owned())
+            .to_owned();
+        Ok(self.write_one(backend.build(&stmt)).await? == 1)
+    }
+
+    async fn unmark_support_mail(&self, event: QuestionEventId, to: UserId) -> Result<()> {
+        let backend = self.backend_kind();
+        let stmt = Query::delete()
+            .from_table("support_mails")
+            .and_where(Expr::col("event_id").eq(Expr::val(backend.uuid(Some(event.0)))))
+            .and_where(Expr::col("recipient").eq(Expr::val(backend.uuid(Some(to.0)))))
+            .to_owned();
+        self.write_one(backend.build(&stmt)).await.map(|_| ())
     }
 }

@@ -1932,6 +1932,51 @@ support-event-vendor-reference = noterede leverandørens sagsnummer
 support-event-attachment = vedhæftede en fil
 support-event-email-reply = svarede via e-mail
 support-event-warning = den aftalte tid er ved at løbe ud
+support-mail-raised-subject = Nyt spørgsmål: { $subject }
+support-mail-raised-body =
+    Hej { $name },
+
+    der er stillet et spørgsmål, som du svarer på først:
+
+    { $subject }
+    { $link }
+support-mail-escalated-subject = Sendt videre til dig: { $subject }
+support-mail-escalated-body =
+    Hej { $name },
+
+    et spørgsmål er sendt videre til dig:
+
+    { $subject }
+    { $link }
+support-mail-answered-subject = Svar på dit spørgsmål: { $subject }
+support-mail-answered-body =
+    Hej { $name },
+
+    { $text }
+
+    { $link }
+support-mail-requester-replied-subject = Spørgeren svarede: { $subject }
+support-mail-requester-replied-body =
+    Hej { $name },
+
+    { $text }
+
+    { $link }
+support-mail-resolved-subject = Løst: { $subject }
+support-mail-resolved-body =
+    Hej { $name },
+
+    dit spørgsmål er løst. Hvis ikke, så åbn det igen:
+    { $link }
+support-mail-warning-subject = Den aftalte tid er ved at løbe ud: { $subject }
+support-mail-warning-body =
+    Hej { $name },
+
+    dette spørgsmål sendes videre til næste niveau, hvis det ikke besvares snart:
+
+    { $subject }
+    { $link }
+support-mail-footer = Reference: { $token }
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Forvaltning

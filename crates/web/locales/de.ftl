@@ -1932,6 +1932,51 @@ support-event-vendor-reference = hat die Vorgangsnummer des Anbieters notiert
 support-event-attachment = hat eine Datei angehängt
 support-event-email-reply = hat per E-Mail geantwortet
 support-event-warning = die vereinbarte Zeit läuft bald ab
+support-mail-raised-subject = Neue Frage: { $subject }
+support-mail-raised-body =
+    Hallo { $name },
+
+    es wurde eine Frage gestellt, die Sie zuerst beantworten:
+
+    { $subject }
+    { $link }
+support-mail-escalated-subject = An Sie weitergegeben: { $subject }
+support-mail-escalated-body =
+    Hallo { $name },
+
+    eine Frage wurde an Sie weitergegeben:
+
+    { $subject }
+    { $link }
+support-mail-answered-subject = Antwort auf Ihre Frage: { $subject }
+support-mail-answered-body =
+    Hallo { $name },
+
+    { $text }
+
+    { $link }
+support-mail-requester-replied-subject = Der Fragende hat geantwortet: { $subject }
+support-mail-requester-replied-body =
+    Hallo { $name },
+
+    { $text }
+
+    { $link }
+support-mail-resolved-subject = Gelöst: { $subject }
+support-mail-resolved-body =
+    Hallo { $name },
+
+    Ihre Frage wurde gelöst. Falls nicht, öffnen Sie sie erneut:
+    { $link }
+support-mail-warning-subject = Die vereinbarte Zeit läuft bald ab: { $subject }
+support-mail-warning-body =
+    Hallo { $name },
+
+    diese Frage geht an die nächste Ebene, wenn sie nicht bald beantwortet wird:
+
+    { $subject }
+    { $link }
+support-mail-footer = Referenz: { $token }
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Betrieb & Weiterentwicklung

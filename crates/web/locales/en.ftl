@@ -1932,6 +1932,51 @@ support-event-vendor-reference = noted the vendor's reference
 support-event-attachment = attached a file
 support-event-email-reply = replied by e-mail
 support-event-warning = the agreed time is running out
+support-mail-raised-subject = New question: { $subject }
+support-mail-raised-body =
+    Hello { $name },
+
+    a question was asked that you answer first:
+
+    { $subject }
+    { $link }
+support-mail-escalated-subject = Passed on to you: { $subject }
+support-mail-escalated-body =
+    Hello { $name },
+
+    a question was passed on to you:
+
+    { $subject }
+    { $link }
+support-mail-answered-subject = An answer to your question: { $subject }
+support-mail-answered-body =
+    Hello { $name },
+
+    { $text }
+
+    { $link }
+support-mail-requester-replied-subject = The asker answered: { $subject }
+support-mail-requester-replied-body =
+    Hello { $name },
+
+    { $text }
+
+    { $link }
+support-mail-resolved-subject = Resolved: { $subject }
+support-mail-resolved-body =
+    Hello { $name },
+
+    your question was resolved. If it is not, open it again:
+    { $link }
+support-mail-warning-subject = The agreed time is running out: { $subject }
+support-mail-warning-body =
+    Hello { $name },
+
+    this question will pass on to the next level unless it is answered soon:
+
+    { $subject }
+    { $link }
+support-mail-footer = Reference: { $token }
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Stewardship

@@ -1932,6 +1932,51 @@ support-event-vendor-reference = anotó la referencia del proveedor
 support-event-attachment = adjuntó un archivo
 support-event-email-reply = respondió por correo
 support-event-warning = el tiempo acordado está por agotarse
+support-mail-raised-subject = Nueva pregunta: { $subject }
+support-mail-raised-body =
+    Hola { $name }:
+
+    se ha hecho una pregunta que respondes tú primero:
+
+    { $subject }
+    { $link }
+support-mail-escalated-subject = Te la han pasado: { $subject }
+support-mail-escalated-body =
+    Hola { $name }:
+
+    te han pasado una pregunta:
+
+    { $subject }
+    { $link }
+support-mail-answered-subject = Respuesta a tu pregunta: { $subject }
+support-mail-answered-body =
+    Hola { $name }:
+
+    { $text }
+
+    { $link }
+support-mail-requester-replied-subject = Quien preguntó respondió: { $subject }
+support-mail-requester-replied-body =
+    Hola { $name }:
+
+    { $text }
+
+    { $link }
+support-mail-resolved-subject = Resuelta: { $subject }
+support-mail-resolved-body =
+    Hola { $name }:
+
+    tu pregunta se ha resuelto. Si no es así, vuelve a abrirla:
+    { $link }
+support-mail-warning-subject = El tiempo acordado está por agotarse: { $subject }
+support-mail-warning-body =
+    Hola { $name }:
+
+    esta pregunta pasará al siguiente nivel si no se responde pronto:
+
+    { $subject }
+    { $link }
+support-mail-footer = Referencia: { $token }
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Gestión continua

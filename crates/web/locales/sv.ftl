@@ -1932,6 +1932,51 @@ support-event-vendor-reference = noterade leverantörens ärendenummer
 support-event-attachment = bifogade en fil
 support-event-email-reply = svarade via e-post
 support-event-warning = den avtalade tiden håller på att gå ut
+support-mail-raised-subject = Ny fråga: { $subject }
+support-mail-raised-body =
+    Hej { $name },
+
+    en fråga har ställts som du svarar på först:
+
+    { $subject }
+    { $link }
+support-mail-escalated-subject = Skickad vidare till dig: { $subject }
+support-mail-escalated-body =
+    Hej { $name },
+
+    en fråga har skickats vidare till dig:
+
+    { $subject }
+    { $link }
+support-mail-answered-subject = Svar på din fråga: { $subject }
+support-mail-answered-body =
+    Hej { $name },
+
+    { $text }
+
+    { $link }
+support-mail-requester-replied-subject = Frågeställaren svarade: { $subject }
+support-mail-requester-replied-body =
+    Hej { $name },
+
+    { $text }
+
+    { $link }
+support-mail-resolved-subject = Löst: { $subject }
+support-mail-resolved-body =
+    Hej { $name },
+
+    din fråga är löst. Om den inte är det, öppna den igen:
+    { $link }
+support-mail-warning-subject = Den avtalade tiden håller på att gå ut: { $subject }
+support-mail-warning-body =
+    Hej { $name },
+
+    den här frågan skickas vidare till nästa nivå om den inte besvaras snart:
+
+    { $subject }
+    { $link }
+support-mail-footer = Referens: { $token }
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Förvaltning

@@ -13,6 +13,7 @@ use anchora_core::mailings::Outbox;
 use anchora_core::project::reminders::{Nudge, Reminder};
 use anchora_core::reports::DueReport;
 use anchora_core::service::Crm;
+use anchora_core::support::{SupportMail, SupportMailKind};
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
@@ -106,6 +107,7 @@ impl JobHandler for ServerJobs {
             Some(JobKind::Bounces) => self.read_bounces(crm, ctx).await,
             Some(JobKind::ReportMails) => self.send_reports(crm, ctx).await,
             Some(JobKind::AdoptionDigest) => self.send_adoption_mails(crm, ctx).await,
+            Some(JobKind::SupportBreaches) => self.run_support_job(crm, ctx).await,
             _ => CrmJobs.run(crm, job, ctx).await,
         }
     }
@@ -388,6 +390,77 @@ impl ServerJobs {
             to: r.email.clone(),
             subject,
             text,
+            ..Email::default()
+        }
+    }
+}
+
+// The support chain's notices (issue 23): kept apart from the other mails of this file.
+impl ServerJobs {
+    /// The breach check, then every notice owed (raised, passed on, answered, resolved, about
+    /// to breach), each marked before it goes so it goes once.
+    async fn run_support_job(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+        let run = crm.check_support_breaches().await?;
+        let owed = crm.due_support_mails().await?;
+        ctx.phase("sending", Some(owed.len() as u64));
+        let mut tally = Tally::default();
+        for mail in &owed {
+            ctx.go_on()?;
+            if !crm.mark_support_mail(mail).await? {
+                continue;
+            }
+            let sent = self.mailer.send(&self.support_email(mail)).await;
+            if sent.is_err() {
+                crm.unmark_support_mail(mail).await?;
+            }
+            tally.count(sent, "a support notice");
+            ctx.advance(1);
+        }
+        let mut out = match tally.outcome()? {
+            Some(Json::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        out.insert("checked".into(), json!(run.checked));
+        out.insert("warned".into(), json!(run.warned.len()));
+        out.insert("escalated".into(), json!(run.escalated.len()));
+        Ok(Some(Json::Object(out)))
+    }
+
+    /// A notice in its reader's language. The subject carries `[Q#12]` and the body the signed
+    /// token, so an answer by e-mail can be threaded back to its question.
+    fn support_email(&self, mail: &SupportMail) -> Email {
+        let tr = Tr::new(&mail.to.locale);
+        let q = &mail.question;
+        let base = self.public_url.trim_end_matches('/');
+        let key = match mail.kind {
+            SupportMailKind::Raised => "raised",
+            SupportMailKind::Escalated => "escalated",
+            SupportMailKind::Answered => "answered",
+            SupportMailKind::RequesterReplied => "requester-replied",
+            SupportMailKind::Resolved => "resolved",
+            SupportMailKind::Warning => "warning",
+        };
+        let args = [
+            ("number", q.number.to_string()),
+            ("subject", q.subject.clone()),
+            ("name", mail.to.name.clone()),
+            ("text", mail.text.clone()),
+            ("link", format!("{base}/support/{}", q.number)),
+            ("token", mail.token.clone()),
+        ];
+        Email {
+            to: mail.to.email.clone().unwrap_or_default(),
+            subject: format!(
+                "[Q#{}] {}",
+                q.number,
+                tr.tn(&format!("support-mail-{key}-subject"), &args)
+            ),
+            text: format!(
+                "{}\n\n{}",
+                tr.tn(&format!("support-mail-{key}-body"), &args),
+                tr.tn("support-mail-footer", &args)
+            ),
+            headers: vec![("X-Anchora-Question".into(), mail.token.clone())],
             ..Email::default()
         }
     }

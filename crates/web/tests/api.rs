@@ -179,6 +179,7 @@ async fn postgres() -> Option<H> {
 anchora_store::on_both_databases!(
     support_questions_over_http,
     support_pages_raise_answer_and_pass_on,
+    support_notices_go_once_through_a_real_smtp_server,
     reports_run_save_export_and_refuse_by_name,
     reports_group_by_a_related_records_field_over_http,
     forecast_and_quotas_over_http,

@@ -6,9 +6,11 @@
 //! breach check and the pages agree.
 
 pub mod hours;
+mod mail;
 mod service;
 mod store;
 
+pub use mail::{SupportMail, SupportMailKind};
 pub use service::{BreachRun, QuestionLine, QuestionQuery, QuestionView, SlaView};
 pub use store::{Alert, QuestionFilter, QuestionScope, SupportStore};
 

@@ -2,7 +2,7 @@
 
 use super::{AttachmentInfo, Level, Question, QuestionEvent, Status};
 use crate::error::Result;
-use crate::ids::{AttachmentId, QuestionId, TeamId, UserId};
+use crate::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -77,4 +77,14 @@ pub trait SupportStore: Send + Sync {
     async fn attachments(&self, question: QuestionId) -> Result<Vec<AttachmentInfo>>;
 
     async fn attachment(&self, question: QuestionId, id: AttachmentId) -> Result<Option<(AttachmentInfo, Vec<u8>)>>;
+
+    /// Steps since a moment, oldest first (the notices look at these).
+    async fn support_events_since(&self, since: DateTime<Utc>) -> Result<Vec<QuestionEvent>>;
+
+    async fn support_mail_sent(&self, event: QuestionEventId, to: UserId) -> Result<bool>;
+
+    /// Mark a notice sent; `false` when it was marked already.
+    async fn mark_support_mail(&self, event: QuestionEventId, to: UserId, at: DateTime<Utc>) -> Result<bool>;
+
+    async fn unmark_support_mail(&self, event: QuestionEventId, to: UserId) -> Result<()>;
 }

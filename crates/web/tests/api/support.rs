@@ -384,3 +384,95 @@ pub async fn support_pages_raise_answer_and_pass_on(h: H) {
 async fn r_version(h: &H) -> String {
     h.get("/api/v1/support/questions/1").await.body["version"].to_string()
 }
+
+/// Notices through a real SMTP server, each once under racing runs, worded in the reader's
+/// language: the key user hears of a new question (in Swedish), the requester of the answer
+/// and the resolution, with `[Q#1]` and the signed reference to thread a reply by.
+pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
+    use super::mailings::SmtpSink;
+    use anchora_core::jobs::{JobCtx, JobHandler, JobKind, NewJob};
+    use anchora_core::store::JobStore;
+    use anchora_web::reminders::ServerJobs;
+    let Some(smtp) = SmtpSink::start(0) else { return };
+    let north = identity::team(&h, "North").await;
+    let kim_id = identity::user(&h, "kim@example.se", "key_user", Some(&north)).await;
+    identity::user(&h, "anna@example.se", "user", Some(&north)).await;
+    let r = h
+        .patch(&format!("/api/v1/users/{kim_id}"), None, json!({"locale": "sv"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let kim = token_of(&h, "kim@example.se", Scope::Write).await;
+    let anna = token_of(&h, "anna@example.se", Scope::Write).await;
+    let r = as_token(
+        &h,
+        &anna,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(json!({"subject": "Cannot export"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    let jobs = Arc::new(ServerJobs::new(smtp.mailer(), "https://crm.example.se"));
+    let crm = anchora_core::service::Crm::new(h.instance.main(), h.clock.clone());
+    let store = h.instance.main();
+    let mut job = NewJob::now(JobKind::SupportBreaches, json!({}), None, h.clock.now());
+    job.run_at = h.clock.now() + chrono::Duration::days(365);
+    store.enqueue_job(&job).await.unwrap();
+    let job = store.job(job.id).await.unwrap().unwrap();
+    let (ctx_one, ctx_two) = (JobCtx::detached(), JobCtx::detached());
+    let (one, two) = tokio::join!(jobs.run(&crm, &job, &ctx_one), jobs.run(&crm, &job, &ctx_two));
+    let sent = one.unwrap().unwrap()["sent"].as_u64().unwrap() + two.unwrap().unwrap()["sent"].as_u64().unwrap();
+    assert_eq!(sent, 1, "the key user is told once");
+
+    let r = as_token(
+        &h,
+        &kim,
+        Method::POST,
+        "/api/v1/support/questions/1/events",
+        Some(json!({"kind": "reply", "body": "Use the list's export button"})),
+    )
+    .await;
+    let version = r.body["version"].as_i64().unwrap();
+    as_token(
+        &h,
+        &kim,
+        Method::POST,
+        "/api/v1/support/questions/1/status",
+        Some(json!({"version": version, "status": "resolved"})),
+    )
+    .await;
+    let third = jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap();
+    assert_eq!(third["sent"], 2, "{third}");
+    assert_eq!(
+        jobs.run(&crm, &job, &JobCtx::detached()).await.unwrap().unwrap()["sent"],
+        0
+    );
+
+    let mut mails = Vec::new();
+    for _ in 0..100 {
+        mails = smtp.received();
+        if mails.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mails: Vec<String> = mails.iter().map(|m| super::mailings::readable(m)).collect();
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    let token = crm.support_reply_token(1).await.unwrap();
+    let to_kim = mails.iter().find(|m| m.contains("kim@example.se")).unwrap();
+    assert!(to_kim.contains("SUBJECT: [Q#1] Ny fråga: Cannot export"), "{to_kim}");
+    assert!(to_kim.contains(&format!("Referens: {token}")), "{to_kim}");
+    assert!(to_kim.contains("https://crm.example.se/support/1"), "{to_kim}");
+    let answered = mails
+        .iter()
+        .find(|m| m.contains("Use the list's export button"))
+        .unwrap();
+    assert!(
+        answered.contains("anna@example.se") && answered.contains("[Q#1] An answer to your question"),
+        "{answered}"
+    );
+    assert!(mails.iter().any(|m| m.contains("[Q#1] Resolved: Cannot export")));
+    assert_eq!(crm.question_of_reply_token(&token).await.unwrap(), Some(1));
+    assert_eq!(crm.question_of_reply_token("1.forged").await.unwrap(), None);
+}

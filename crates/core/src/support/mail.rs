@@ -1,0 +1,189 @@
+//! Who is told what by e-mail about a question, worked out from its recent steps: the level's
+//! people when it is raised, passed on or about to breach, the requester when the chain
+//! answers or resolves it, the one handling it when the requester answers. Each (step,
+//! recipient) is marked before it is sent, so it goes once however many senders run; the web
+//! crate words and sends them. A reply token signs the question's number so an e-mailed answer
+//! can be threaded back.
+
+use super::{EventKind, Level, Question, QuestionEvent, Status};
+use crate::auth::Role;
+use crate::error::{Error, Result};
+use crate::identity::User;
+use crate::ids::{QuestionEventId, UserId};
+use crate::service::Crm;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Steps older than this are not e-mailed any more (a server that was down does not flood).
+const MAIL_WINDOW_HOURS: i64 = 48;
+const SECRET_SETTING: &str = "support_reply_secret";
+
+/// What a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportMailKind {
+    Raised,
+    Escalated,
+    /// The chain answered the requester.
+    Answered,
+    /// The requester answered the chain.
+    RequesterReplied,
+    Resolved,
+    Warning,
+}
+
+/// One notice owed.
+#[derive(Debug, Clone)]
+pub struct SupportMail {
+    pub event: QuestionEventId,
+    pub kind: SupportMailKind,
+    pub question: Question,
+    pub to: User,
+    /// The step's text (a reply's), empty for others.
+    pub text: String,
+    /// Signs the question's number: `12.<signature>`, carried in the subject's tag line.
+    pub token: String,
+}
+
+fn sign(secret: &[u8], number: i64) -> Result<String> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|e| Error::internal(e.to_string()))?;
+    mac.update(format!("question:{number}").as_bytes());
+    let sig = mac.finalize().into_bytes();
+    Ok(URL_SAFE_NO_PAD.encode(sig.get(..12).unwrap_or_default()))
+}
+
+impl Crm {
+    async fn support_secret(&self) -> Result<Vec<u8>> {
+        if let Some(text) = self.store.setting(SECRET_SETTING).await? {
+            return URL_SAFE_NO_PAD
+                .decode(text.trim_matches('"'))
+                .map_err(|e| Error::internal(e.to_string()));
+        }
+        let secret: [u8; 32] = rand::random();
+        let text =
+            serde_json::to_string(&URL_SAFE_NO_PAD.encode(secret)).map_err(|e| Error::internal(e.to_string()))?;
+        self.store.put_setting_if_absent(SECRET_SETTING, &text).await?;
+        // Two made at once: the first kept stays.
+        Box::pin(self.support_secret()).await
+    }
+
+    /// The token a question's e-mails carry (`12.AbC…`).
+    pub async fn support_reply_token(&self, number: i64) -> Result<String> {
+        Ok(format!("{number}.{}", sign(&self.support_secret().await?, number)?))
+    }
+
+    /// The question number a token names, when its signature holds.
+    pub async fn question_of_reply_token(&self, token: &str) -> Result<Option<i64>> {
+        let Some((number, sig)) = token.split_once('.') else {
+            return Ok(None);
+        };
+        let Ok(number) = number.parse::<i64>() else {
+            return Ok(None);
+        };
+        let want = sign(&self.support_secret().await?, number)?;
+        // Both are short and public-length; a timing difference gives nothing away worth having.
+        Ok((want == sig).then_some(number))
+    }
+
+    /// Who answers a question at its level now: its assignee, else the level's people.
+    async fn level_people(&self, q: &Question, users: &[User]) -> Result<Vec<UserId>> {
+        if let Some(a) = q.assignee {
+            return Ok(vec![a]);
+        }
+        Ok(match q.level {
+            Level::KeyUser => self.key_users_of(q.team).await?,
+            Level::It | Level::Vendor => users.iter().filter(|u| u.role == Role::Admin).map(|u| u.id).collect(),
+        })
+    }
+
+    /// The notices owed for the steps of the last two days, not yet marked as sent.
+    pub async fn due_support_mails(&self) -> Result<Vec<SupportMail>> {
+        let since = self.clock.now() - Duration::hours(MAIL_WINDOW_HOURS);
+        let events = self.store.support_events_since(since).await?;
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users = self.store.users().await?;
+        let secret = self.support_secret().await?;
+        let mut out = Vec::new();
+        for e in events {
+            let Some(q) = self.store.question(e.question).await? else {
+                continue;
+            };
+            let Some((kind, to)) = self.notice_of(&e, &q, &users).await? else {
+                continue;
+            };
+            for id in to {
+                if Some(id) == e.actor || self.store.support_mail_sent(e.id, id).await? {
+                    continue;
+                }
+                let Some(user) = users.iter().find(|u| u.id == id && u.active && u.email.is_some()) else {
+                    continue;
+                };
+                out.push(SupportMail {
+                    event: e.id,
+                    kind,
+                    token: format!("{}.{}", q.number, sign(&secret, q.number)?),
+                    question: q.clone(),
+                    to: user.clone(),
+                    text: e.body.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn notice_of(
+        &self,
+        e: &QuestionEvent,
+        q: &Question,
+        users: &[User],
+    ) -> Result<Option<(SupportMailKind, Vec<UserId>)>> {
+        let level_people = || self.level_people(q, users);
+        Ok(match e.kind {
+            EventKind::Raised => Some((SupportMailKind::Raised, level_people().await?)),
+            EventKind::Escalated => {
+                let to = match e.detail.get("to").and_then(|v| v.as_str()) {
+                    Some("system_owner") => q.assignee.into_iter().collect(),
+                    Some("administrators") => users.iter().filter(|u| u.role == Role::Admin).map(|u| u.id).collect(),
+                    _ => level_people().await?,
+                };
+                Some((SupportMailKind::Escalated, to))
+            }
+            EventKind::Reply | EventKind::EmailReply if e.actor == Some(q.requester) => {
+                Some((SupportMailKind::RequesterReplied, level_people().await?))
+            }
+            EventKind::Reply | EventKind::EmailReply => Some((SupportMailKind::Answered, vec![q.requester])),
+            EventKind::Status if e.detail.get("to").and_then(|v| v.as_str()) == Some(Status::Resolved.as_str()) => {
+                Some((SupportMailKind::Resolved, vec![q.requester]))
+            }
+            EventKind::Warning => Some((SupportMailKind::Warning, level_people().await?)),
+            _ => None,
+        })
+    }
+
+    /// Mark a notice as sent before it goes; `false` when another sender has it.
+    pub async fn mark_support_mail(&self, m: &SupportMail) -> Result<bool> {
+        self.store.mark_support_mail(m.event, m.to.id, self.clock.now()).await
+    }
+
+    /// A notice the mail server refused is owed again.
+    pub async fn unmark_support_mail(&self, m: &SupportMail) -> Result<()> {
+        self.store.unmark_support_mail(m.event, m.to.id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_signs_its_number() {
+        let a = sign(b"secret", 12).unwrap();
+        assert_eq!(a, sign(b"secret", 12).unwrap());
+        assert_ne!(a, sign(b"secret", 13).unwrap());
+        assert_ne!(a, sign(b"other", 12).unwrap());
+    }
+}
