@@ -7,8 +7,8 @@ use crate::sql_store::SqlStore;
 use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
 use anchora_core::support::{
-    Alert, AttachmentInfo, EventKind, Level, Priority, Question, QuestionEvent, QuestionFilter, QuestionScope, Status,
-    SupportStore, VendorTicket,
+    Alert, AttachmentInfo, EventKind, Level, Priority, Question, QuestionEvent, QuestionFilter, QuestionScope,
+    QuestionTimes, Status, SupportStore, VendorTicket,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -239,6 +239,21 @@ async fn insert_alert(tx: &mut Tx, backend: Backend, a: &Alert) -> Result<bool> 
     Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
 }
 
+/// The questions a reader may see, as a condition on `table`'s columns.
+fn scope_cond(backend: Backend, scope: &QuestionScope, table: &str) -> Cond {
+    let col = |c: &str| Expr::col((sea_query::Alias::new(table), sea_query::Alias::new(c)));
+    match scope {
+        QuestionScope::All => Cond::all(),
+        QuestionScope::Of { user, team } => {
+            let mut who = Cond::any().add(col("requester").eq(Expr::val(backend.uuid(Some(user.0)))));
+            if let Some(t) = team {
+                who = who.add(col("team").eq(Expr::val(backend.uuid(Some(t.0)))));
+            }
+            Cond::all().add(who)
+        }
+    }
+}
+
 impl SqlStore {
     async fn select_questions(&self, cond: Cond, before: Option<i64>, limit: u32) -> Result<Vec<Question>> {
         let mut stmt = Query::select();
@@ -347,14 +362,7 @@ impl SupportStore for SqlStore {
 
     async fn questions(&self, f: &QuestionFilter) -> Result<Vec<Question>> {
         let backend = self.backend_kind();
-        let mut cond = Cond::all();
-        if let QuestionScope::Of { user, team } = &f.scope {
-            let mut who = Cond::any().add(Expr::col("requester").eq(Expr::val(backend.uuid(Some(user.0)))));
-            if let Some(t) = team {
-                who = who.add(Expr::col("team").eq(Expr::val(backend.uuid(Some(t.0)))));
-            }
-            cond = cond.add(who);
-        }
+        let mut cond = scope_cond(backend, &f.scope, "support_questions");
         if let Some(u) = f.requester {
             cond = cond.add(Expr::col("requester").eq(Expr::val(backend.uuid(Some(u.0)))));
         }
@@ -499,5 +507,76 @@ impl SupportStore for SqlStore {
             .and_where(Expr::col("recipient").eq(Expr::val(backend.uuid(Some(to.0)))))
             .to_owned();
         self.write_one(backend.build(&stmt)).await.map(|_| ())
+    }
+
+    async fn question_times(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<Vec<QuestionTimes>> {
+        let backend = self.backend_kind();
+        let at = || Expr::val(backend.datetime(Some(since)));
+        let stmt = Query::select()
+            .from("support_questions")
+            .columns(["level", "opened_at", "first_response_at", "resolved_at"])
+            .cond_where(
+                scope_cond(backend, scope, "support_questions").add(
+                    Cond::any()
+                        .add(Expr::col("opened_at").gte(at()))
+                        .add(Expr::col("resolved_at").gte(at())),
+                ),
+            )
+            .to_owned();
+        self.fetch_decoded(backend.build(&stmt), |r| {
+            Ok(QuestionTimes {
+                level: Level::parse(&r.string(0)?).ok_or_else(|| bad_column("level", "unknown"))?,
+                opened_at: r.datetime(1)?,
+                first_response_at: r.opt_datetime(2)?,
+                resolved_at: r.opt_datetime(3)?,
+            })
+        })
+        .await
+    }
+
+    async fn breach_count(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<u64> {
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .expr(Expr::col(("support_alerts", "question_id")).count())
+            .from("support_alerts")
+            .inner_join(
+                "support_questions",
+                Expr::col(("support_questions", "id")).equals(("support_alerts", "question_id")),
+            )
+            .cond_where(
+                scope_cond(backend, scope, "support_questions")
+                    .add(Expr::col(("support_alerts", "kind")).eq("breach"))
+                    .add(Expr::col(("support_alerts", "at")).gte(Expr::val(backend.datetime(Some(since))))),
+            )
+            .to_owned();
+        let counts = self
+            .fetch_decoded(backend.build(&stmt), |r| crate::db::count_at(r, 0))
+            .await?;
+        Ok(counts.first().copied().unwrap_or(0))
+    }
+
+    async fn category_counts(
+        &self,
+        scope: &QuestionScope,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(String, u64)>> {
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .column("category")
+            .expr_as(Expr::col("id").count(), sea_query::Alias::new("n"))
+            .from("support_questions")
+            .cond_where(
+                scope_cond(backend, scope, "support_questions")
+                    .add(Expr::col("opened_at").gte(Expr::val(backend.datetime(Some(since)))))
+                    .add(Expr::col("category").ne("")),
+            )
+            .group_by_col("category")
+            .order_by_expr(Expr::col("id").count(), Order::Desc)
+            .order_by("category", Order::Asc)
+            .limit(u64::from(limit))
+            .to_owned();
+        self.fetch_decoded(backend.build(&stmt), |r| Ok((r.string(0)?, crate::db::count_at(r, 1)?)))
+            .await
     }
 }

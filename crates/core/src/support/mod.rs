@@ -11,8 +11,11 @@ mod service;
 mod store;
 
 pub use mail::{SupportMail, SupportMailKind};
-pub use service::{BreachRun, QuestionLine, QuestionQuery, QuestionView, SlaView};
-pub use store::{Alert, QuestionFilter, QuestionScope, SupportStore};
+pub use service::{
+    BreachRun, CategoryFigure, LevelFigure, QuestionLine, QuestionQuery, QuestionView, SlaView, SupportFigures,
+    WeekFigure,
+};
+pub use store::{Alert, QuestionFilter, QuestionScope, QuestionTimes, SupportStore};
 
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};

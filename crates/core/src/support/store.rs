@@ -87,4 +87,27 @@ pub trait SupportStore: Send + Sync {
     async fn mark_support_mail(&self, event: QuestionEventId, to: UserId, at: DateTime<Utc>) -> Result<bool>;
 
     async fn unmark_support_mail(&self, event: QuestionEventId, to: UserId) -> Result<()>;
+
+    /// The times of the questions in scope opened or resolved since a moment.
+    async fn question_times(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<Vec<QuestionTimes>>;
+
+    /// Breaches since a moment of the questions in scope.
+    async fn breach_count(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<u64>;
+
+    /// The most asked categories of questions in scope opened since a moment, most first.
+    async fn category_counts(
+        &self,
+        scope: &QuestionScope,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(String, u64)>>;
+}
+
+/// What the figures read of one question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionTimes {
+    pub level: Level,
+    pub opened_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
 }

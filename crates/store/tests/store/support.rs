@@ -459,6 +459,33 @@ pub async fn support_agreed_times_pause_cross_weekends_and_holidays_and_escalate
         .unwrap();
     assert_eq!(last.detail["to"], json!("administrators"));
     assert_eq!(escalations(&v), 3);
+
+    // Figures of what the reader may see: two asked (one solved), two breaches, a category.
+    let f = h.crm.support_figures(&h.admin, Some("4")).await.unwrap();
+    let opened: u64 = f.weeks.iter().map(|w| w.opened).sum();
+    let solved: u64 = f.weeks.iter().map(|w| w.solved).sum();
+    assert_eq!((opened, solved, f.breaches), (2, 1, 2), "{f:?}");
+    assert_eq!(
+        f.categories.first().map(|c| (c.category.as_str(), c.questions)),
+        Some(("usage", 2))
+    );
+    let key_user = f
+        .levels
+        .iter()
+        .find(|l| l.level == anchora_core::support::Level::KeyUser)
+        .unwrap();
+    assert_eq!(key_user.median_resolution_minutes, Some(6 * 60));
+    let other = made(&h, "olle@example.com", "user", None).await;
+    let theirs = h.crm.support_figures(&other, None).await.unwrap();
+    assert_eq!(
+        (theirs.weeks.len(), theirs.breaches),
+        (0, 0),
+        "nothing of others' questions"
+    );
+    assert_eq!(
+        h.crm.support_figures(&anna, Some("0")).await.unwrap_err().errors[0].field,
+        "weeks"
+    );
 }
 
 pub async fn support_breach_checks_racing_escalate_once(h: H) {

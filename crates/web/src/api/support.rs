@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/support/questions/{id}/attachments/{attachment}", get(attachment))
         .route("/support/settings", get(settings).put(set_settings))
+        .route("/support/figures", get(figures))
 }
 
 async fn list(a: Authed, Query(q): Query<QuestionQuery>) -> ApiResult<Json<JsonValue>> {
@@ -143,4 +144,13 @@ async fn settings(a: Authed) -> ApiResult<Json<SupportSettings>> {
 
 async fn set_settings(a: Authed, JsonBody(body): JsonBody) -> ApiResult<Json<SupportSettings>> {
     Ok(Json(a.crm.set_support_settings(&a.principal, body).await?))
+}
+
+/// The query as pairs: `weeks`, how far back (12 unless given).
+async fn figures(
+    a: Authed,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Json<anchora_core::support::SupportFigures>> {
+    let weeks = q.iter().find(|(k, _)| k == "weeks").map(|(_, v)| v.as_str());
+    Ok(Json(a.crm.support_figures(&a.principal, weeks).await?))
 }

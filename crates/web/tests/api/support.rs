@@ -265,6 +265,16 @@ pub async fn support_questions_over_http(h: H) {
     .await;
     assert_eq!(r.body["hypercare"], true);
 
+    // Figures, of what the reader may see.
+    let r = as_(&kim, Method::GET, "/api/v1/support/figures?weeks=4", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["weeks"][0]["opened"], 2, "{}", r.body);
+    let r = as_(&ola, Method::GET, "/api/v1/support/figures", None).await;
+    assert_eq!(r.body["weeks"], json!([]));
+    let r = as_(&kim, Method::GET, "/api/v1/support/figures?weeks=500", None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "weeks");
+
     // The document lists every route with the answers it gives.
     let doc = h.get("/api/v1/openapi.json").await.body;
     let ops = &doc["paths"]["/support/questions/{id}"];

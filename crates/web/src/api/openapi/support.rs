@@ -329,4 +329,32 @@ pub(super) fn add(doc: &mut Doc) {
             "vendor_contact": optional_text(200), "categories": {"type": "array", "items": line(200)}}}))
         .ok("200", "The settings", settings),
     );
+    doc.op(
+        "get",
+        "/support/figures",
+        Op::new(
+            "support_figures",
+            TAG,
+            "Questions opened and solved per week, median minutes to first response and to resolution per level, breaches and the top categories, of the questions you may see",
+        )
+        .params(vec![query(
+            "weeks",
+            json!({"type": "string", "pattern": "^[0-9]{1,3}$"}),
+            "how many weeks back, 1 to 104 (12)",
+        )])
+        .ok(
+            "200",
+            "The figures",
+            json!({"type": "object", "required": ["since", "weeks", "levels", "breaches", "categories"], "properties": {
+                "since": datetime(),
+                "weeks": {"type": "array", "items": {"type": "object", "required": ["week", "opened", "solved"], "properties": {
+                    "week": {"type": "string", "description": "ISO week, 2026-W48"}, "opened": {"type": "integer"}, "solved": {"type": "integer"}}}},
+                "levels": {"type": "array", "items": {"type": "object", "required": ["level", "questions", "median_response_minutes", "median_resolution_minutes"], "properties": {
+                    "level": {"type": "string", "enum": LEVELS}, "questions": {"type": "integer"},
+                    "median_response_minutes": {"type": ["integer", "null"]}, "median_resolution_minutes": {"type": ["integer", "null"]}}}},
+                "breaches": {"type": "integer"},
+                "categories": {"type": "array", "items": {"type": "object", "required": ["category", "questions"], "properties": {
+                    "category": {"type": "string"}, "questions": {"type": "integer"}}}}}}),
+        ),
+    );
 }
