@@ -175,9 +175,131 @@ impl Crm {
     }
 }
 
+/// What became of an e-mail read from the support mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Threaded {
+    /// Kept as a public reply on question #n.
+    Into(i64),
+    /// No valid reference in it.
+    NoReference,
+    /// Its sender is no active user.
+    UnknownSender,
+    /// Its sender may not see the question (or may not write).
+    NotAllowed,
+    /// Nothing left once the quoted text is taken away.
+    Empty,
+}
+
+/// A signed reference anywhere in a text: `12.` and 16 URL-safe characters.
+fn find_reference(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| {
+            w.split_once('.')
+                .is_some_and(|(n, sig)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && sig.len() == 16)
+        })
+        .collect()
+}
+
+/// The new text of a reply: what comes before the quoted message (`> ` lines, "On … wrote:",
+/// a forwarded or original message's header, in the five languages), trimmed.
+pub fn strip_quoted(text: &str) -> String {
+    let mut kept = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let lower = t.to_lowercase();
+        // "On … Kim <kim@…> wrote:", "Den … skrev Kim:", "Am … schrieb Kim:", "El … escribió:".
+        let said = ["wrote", "skrev", "schrieb", "escribió"]
+            .iter()
+            .any(|w| lower.contains(&format!(" {w}")) || lower.starts_with(w));
+        let quote_head = (lower.ends_with(':')
+            && said
+            && ["on ", "den ", "am ", "el ", "d. "]
+                .iter()
+                .any(|p| lower.starts_with(p)))
+            || lower.starts_with("-----original message")
+            || lower.starts_with("-----ursprüngliche nachricht")
+            || lower.starts_with("från:")
+            || lower.starts_with("from:");
+        if quote_head {
+            break;
+        }
+        if t.starts_with('>') {
+            continue;
+        }
+        kept.push(line);
+    }
+    kept.join("\n").trim().to_string()
+}
+
+impl Crm {
+    /// Thread an e-mail into its question: a valid signed reference (in the given header, the
+    /// subject or the text), a sender who is an active user allowed to see and write to it;
+    /// the text without what it quotes becomes a public reply from them. Anything else is
+    /// left out and said why (the caller logs it).
+    pub async fn thread_email_reply(
+        &self,
+        from: &str,
+        subject: &str,
+        text: &str,
+        header: Option<&str>,
+    ) -> Result<Threaded> {
+        let mut number = None;
+        for candidate in header
+            .into_iter()
+            .chain(find_reference(subject))
+            .chain(find_reference(text))
+        {
+            if let Some(n) = self.question_of_reply_token(candidate.trim()).await? {
+                number = Some(n);
+                break;
+            }
+        }
+        let Some(number) = number else {
+            return Ok(Threaded::NoReference);
+        };
+        let Some(user) = self.store.user_by_email(from.trim()).await?.filter(|u| u.active) else {
+            return Ok(Threaded::UnknownSender);
+        };
+        let body = strip_quoted(text);
+        if body.is_empty() {
+            return Ok(Threaded::Empty);
+        }
+        let who = crate::auth::Principal::new(user.id, user.role, user.team, crate::auth::Credential::Session);
+        match self
+            .reply_to_question(&who, &number.to_string(), EventKind::EmailReply, &body)
+            .await
+        {
+            Ok(_) => Ok(Threaded::Into(number)),
+            Err(e)
+                if matches!(
+                    e.code,
+                    crate::error::ErrorCode::NotFound | crate::error::ErrorCode::Forbidden
+                ) =>
+            {
+                Ok(Threaded::NotAllowed)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_text_is_left_out() {
+        let text = "Thanks, that worked.\n\nOn Mon, 23 Nov 2026 Kim wrote:\n> Use the export button\n";
+        assert_eq!(strip_quoted(text), "Thanks, that worked.");
+        assert_eq!(strip_quoted("> only quoted\n"), "");
+        assert_eq!(strip_quoted("Tack!\nDen 23 nov. 2026 skrev Kim:\n> x"), "Tack!");
+        assert_eq!(
+            find_reference("Referens: 12.AbCdEfGhIjKlMnOp."),
+            vec!["12.AbCdEfGhIjKlMnOp"]
+        );
+        assert!(find_reference("version 1.2 of 3.4").is_empty());
+    }
 
     #[test]
     fn a_token_signs_its_number() {

@@ -10,7 +10,7 @@ mod mail;
 mod service;
 mod store;
 
-pub use mail::{SupportMail, SupportMailKind};
+pub use mail::{SupportMail, SupportMailKind, Threaded, strip_quoted};
 pub use service::{
     BreachRun, CategoryFigure, LevelFigure, QuestionLine, QuestionQuery, QuestionView, SlaView, SupportFigures,
     WeekFigure,

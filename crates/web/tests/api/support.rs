@@ -485,4 +485,44 @@ pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
     assert!(mails.iter().any(|m| m.contains("[Q#1] Resolved: Cannot export")));
     assert_eq!(crm.question_of_reply_token(&token).await.unwrap(), Some(1));
     assert_eq!(crm.question_of_reply_token("1.forged").await.unwrap(), None);
+
+    // An answer by e-mail, quoting the notice (and with it the reference), is threaded in as
+    // the sender's public reply without the quote; a stranger or a forged reference is not.
+    use anchora_core::support::Threaded;
+    let quoted: String = answered.lines().map(|l| format!("> {l}\n")).collect();
+    let reply = format!("Thanks, it works now.\n\nOn Mon, 23 Nov 2026 Kim <kim@example.se> wrote:\n{quoted}");
+    let subject = "Re: [Q#1] An answer to your question: Cannot export";
+    h.clock.advance(chrono::Duration::minutes(5));
+    let t = crm
+        .thread_email_reply("anna@example.se", subject, &reply, None)
+        .await
+        .unwrap();
+    assert_eq!(t, Threaded::Into(1));
+    let events = as_token(&h, &anna, Method::GET, "/api/v1/support/questions/1/events", None)
+        .await
+        .body;
+    let last = events["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["kind"].as_str(), last["body"].as_str()),
+        (Some("email_reply"), Some("Thanks, it works now."))
+    );
+    assert_eq!(
+        crm.thread_email_reply("stranger@example.org", subject, &reply, None)
+            .await
+            .unwrap(),
+        Threaded::UnknownSender
+    );
+    identity::user(&h, "ola@example.se", "user", None).await;
+    assert_eq!(
+        crm.thread_email_reply("ola@example.se", subject, &reply, None)
+            .await
+            .unwrap(),
+        Threaded::NotAllowed
+    );
+    assert_eq!(
+        crm.thread_email_reply("anna@example.se", subject, "Hi\nReference: 1.AAAAAAAAAAAAAAAA", None)
+            .await
+            .unwrap(),
+        Threaded::NoReference
+    );
 }
