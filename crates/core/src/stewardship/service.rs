@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::{AdjustmentCommentId, AdjustmentRequestId, AnswerId, UserId};
 use crate::project::meetings::Series;
 use crate::service::Crm;
+use crate::support::{EventKind, Status as QuestionStatus};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -158,6 +159,20 @@ struct AnswerInput {
     published: bool,
 }
 
+/// What a caller may give when turning a question into an answer; the rest comes from it.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FromQuestionInput {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AnswerChange {
@@ -197,6 +212,11 @@ fn require_steward(who: &Principal, what: &str) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+/// A draft is seen by its author and administrators; a published answer by every reader.
+fn may_read_answer(who: &Principal, a: &Answer) -> bool {
+    a.published || a.author == who.user_id || who.role == Role::Admin
 }
 
 fn may_decide(who: &Principal, plan: &Plan) -> bool {
@@ -713,7 +733,7 @@ impl Crm {
             .collect())
     }
 
-    /// Answers: published ones for everyone; drafts too for key users and administrators.
+    /// Answers: published ones for everyone; drafts for their authors and administrators.
     /// With words, those matching any of them, best first (the language named first); without,
     /// by title.
     pub async fn answers(&self, who: &Principal, text: Option<&str>, language: Option<&str>) -> Result<Vec<AnswerHit>> {
@@ -723,7 +743,6 @@ impl Crm {
             Some(_) => return Err(Error::field("language", "is one of en, sv, de, da, es")),
             None => None,
         };
-        let drafts = is_steward(who);
         let words = search_words(text.unwrap_or(""));
         if words.is_empty() {
             let mut all: Vec<(Answer, f64)> = self
@@ -731,7 +750,7 @@ impl Crm {
                 .answers()
                 .await?
                 .into_iter()
-                .filter(|a| drafts || a.published)
+                .filter(|a| may_read_answer(who, a))
                 .map(|a| (a, 0.0))
                 .collect();
             all.sort_by_cached_key(|(a, _)| {
@@ -742,7 +761,11 @@ impl Crm {
             });
             return self.answer_lines(all).await;
         }
-        self.found_answers(&words, !drafts, language, 50).await
+        let drafts = is_steward(who);
+        let mut found = self.found_answers(&words, !drafts, language, 200).await?;
+        found.retain(|a| may_read_answer(who, &a.answer));
+        found.truncate(50);
+        Ok(found)
     }
 
     async fn found_answers(
@@ -783,11 +806,11 @@ impl Crm {
 
     async fn readable_answer(&self, who: &Principal, id: &str) -> Result<Answer> {
         let id = AnswerId::parse(id).ok_or_else(no_answer)?;
-        // A draft is out of sight for those who may not write answers: 404, as if absent.
+        // A draft is out of sight for all but its author and administrators: 404, as if absent.
         self.store
             .answer(id)
             .await?
-            .filter(|a| a.published || is_steward(who))
+            .filter(|a| may_read_answer(who, a))
             .ok_or_else(no_answer)
     }
 
@@ -841,23 +864,60 @@ impl Crm {
             .ok_or_else(no_answer)
     }
 
-    /// A draft answer from a solved question: its subject and what solved it (the caller
-    /// passes the text), kept with the question it came from.
-    pub async fn answer_from_question(
-        &self,
-        who: &Principal,
-        question: Uuid,
-        subject: &str,
-        body: &str,
-        language: &str,
-    ) -> Result<AnswerHit> {
+    /// A draft answer from a solved question (key users and administrators): the question is
+    /// read as the caller may see it (404 otherwise) and must be resolved or closed. The
+    /// title, body and language the caller gives win; without them, the question's subject,
+    /// its description with the last public reply that solved it, and its language.
+    pub async fn answer_from_question(&self, who: &Principal, question: &str, body: Json) -> Result<AnswerHit> {
+        self.authorize(who, Permission::ReadRecords).await?;
+        let view = self.question(who, question).await?;
+        require_steward(who, "write answers")?;
+        let input: FromQuestionInput = crate::service::from_body(body)?;
+        let q = &view.line.question;
+        if !matches!(q.status, QuestionStatus::Resolved | QuestionStatus::Closed) {
+            return Err(Error::field(
+                "question",
+                "is not resolved or closed yet: an answer is made from a solved question",
+            ));
+        }
+        let given = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let title = given(&input.title).unwrap_or_else(|| q.subject.chars().take(200).collect());
+        let body = given(&input.body).unwrap_or_else(|| {
+            let solution = view
+                .events
+                .iter()
+                .rev()
+                .find(|e| e.kind == EventKind::Reply && e.actor != Some(q.requester) && !e.body.trim().is_empty())
+                .map(|e| e.body.trim().to_string());
+            let mut text = q.description.trim().to_string();
+            if let Some(s) = solution {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.push_str(&s);
+            }
+            if text.is_empty() { q.subject.clone() } else { text }
+        });
+        let language = given(&input.language).unwrap_or_else(|| {
+            if LANGUAGES.contains(&q.language.as_str()) {
+                q.language.clone()
+            } else {
+                "en".to_string()
+            }
+        });
         self.create_answer(
             who,
             serde_json::json!({
-                "title": subject.chars().take(200).collect::<String>(),
+                "title": title,
                 "body": body,
                 "language": language,
-                "source_question": question.to_string(),
+                "category": input.category.unwrap_or_else(|| q.category.chars().take(100).collect()),
+                "source_question": q.id.0.to_string(),
                 "published": false,
             }),
         )

@@ -406,20 +406,64 @@ pub async fn answers_are_found_in_the_askers_language_and_drafts_stay_with_their
         )
         .await
         .unwrap();
-    let question = uuid::Uuid::now_v7();
-    let from_question = h
+    // A draft from a solved question: read as the caller may see it, only once it is solved,
+    // its text taken from the question when the caller gives none.
+    let sales = team(&h, "Sales").await;
+    let kim = member(&h, "kim@example.com", Role::KeyUser, Some(sales)).await;
+    let q = h
         .crm
-        .answer_from_question(
-            &karin,
-            question,
-            "Why can't I see my colleague's deals?",
-            "Deals are seen by their owner's team.",
-            "en",
+        .raise_question(
+            &sven,
+            json!({"subject": "Why can't I see my colleague's deals?",
+                "description": "Deals are seen by their owner's team.", "category": "usage",
+                "priority": "normal"}),
         )
         .await
         .unwrap();
-    assert_eq!(from_question.answer.source_question, Some(question));
+    let qid = q.line.question.id.to_string();
+    let e = h.crm.answer_from_question(&kim, &qid, json!({})).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    let e = h
+        .crm
+        .answer_from_question(&karin, &uuid::Uuid::now_v7().to_string(), json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    let e = h.crm.answer_from_question(&karin, &qid, json!({})).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    assert_eq!(e.errors[0].field, "question");
+    h.crm
+        .set_question_status(
+            &h.admin,
+            &qid,
+            json!({"version": q.line.question.version, "status": "resolved"}),
+        )
+        .await
+        .unwrap();
+    let e = h.crm.answer_from_question(&sven, &qid, json!({})).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    let from_question = h.crm.answer_from_question(&karin, &qid, json!({})).await.unwrap();
+    assert_eq!(from_question.answer.source_question, Some(q.line.question.id.0));
+    assert_eq!(from_question.answer.title, "Why can't I see my colleague's deals?");
+    assert!(
+        from_question
+            .answer
+            .body
+            .starts_with("Deals are seen by their owner's team.")
+    );
     assert!(!from_question.answer.published);
+    let given = h
+        .crm
+        .answer_from_question(
+            &karin,
+            &qid,
+            json!({"title": "Seeing deals", "body": "Ask the owner's team."}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(given.answer.title, "Seeing deals");
+    assert_eq!(given.answer.body, "Ask the owner's team.");
+    h.crm.delete_answer(&karin, &given.answer.id.to_string()).await.unwrap();
 
     // The asker's language first, then the rest; drafts never suggested.
     let found = h
@@ -435,15 +479,30 @@ pub async fn answers_are_found_in_the_askers_language_and_drafts_stay_with_their
     // Prefixes match: "exp" finds both.
     assert_eq!(h.crm.suggest_answers(&sven, "exp", "en").await.unwrap().len(), 2);
 
-    // Plain users do not see drafts, in lists or by id; key users do.
+    // Drafts are seen by their author and administrators only, in lists and by id: not by a
+    // plain user, nor by another key user.
     let listed = h.crm.answers(&sven, Some("invoices"), None).await.unwrap();
     assert!(listed.is_empty());
+    assert!(h.crm.answers(&kim, Some("invoices"), None).await.unwrap().is_empty());
     let listed = h.crm.answers(&karin, Some("invoices"), None).await.unwrap();
     assert_eq!(listed[0].answer.id, draft.answer.id);
+    let listed = h.crm.answers(&h.admin, Some("invoices"), None).await.unwrap();
+    assert_eq!(listed[0].answer.id, draft.answer.id);
     assert_eq!(h.crm.answers(&sven, None, None).await.unwrap().len(), 2);
+    assert_eq!(h.crm.answers(&kim, None, None).await.unwrap().len(), 2);
     assert_eq!(h.crm.answers(&karin, None, None).await.unwrap().len(), 4);
-    let e = h.crm.answer(&sven, &draft.answer.id.to_string()).await.unwrap_err();
+    assert_eq!(h.crm.answers(&h.admin, None, None).await.unwrap().len(), 4);
+    let draft_id = draft.answer.id.to_string();
+    let e = h.crm.answer(&sven, &draft_id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
+    let e = h.crm.answer(&kim, &draft_id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    let e = h.crm.update_answer(&kim, &draft_id, json!({})).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    assert_eq!(
+        h.crm.answer(&h.admin, &draft_id).await.unwrap().answer.id,
+        draft.answer.id
+    );
 
     // Changing an answer re-indexes it; a stale version is refused.
     let id = en.answer.id.to_string();

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/stewardship/requests/{id}/comments", post(comment))
         .route("/stewardship/answers", get(answers).post(create_answer))
         .route("/stewardship/answers/suggest", get(suggest))
+        .route("/stewardship/answers/from-question/{id}", post(answer_from_question))
         .route(
             "/stewardship/answers/{id}",
             get(answer).put(update_answer).delete(delete_answer),
@@ -121,6 +122,19 @@ async fn create_answer(a: Authed, JsonBody(body): JsonBody) -> ApiResult<(Status
     Ok((
         StatusCode::CREATED,
         Json(a.crm.create_answer(&a.principal, body).await?),
+    ))
+}
+
+/// A draft answer from a solved question; the body (`{}` at least) may give title, body,
+/// language and category.
+async fn answer_from_question(
+    a: Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<AnswerHit>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(a.crm.answer_from_question(&a.principal, &id, body).await?),
     ))
 }
 

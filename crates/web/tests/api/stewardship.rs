@@ -223,8 +223,53 @@ pub async fn stewardship_over_http(h: H) {
     // A draft is out of a plain user's sight.
     let r = as_(&nils_token, Method::GET, &apath, None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The author and administrators still read the draft.
+    let r = as_(&ada_reading, Method::GET, &apath, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = as_(&kim_token, Method::DELETE, &apath, None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
+
+    // A resolved question becomes a draft answer: 404 for no question, 422 before it is
+    // solved, 403 for plain users, 201 with the question's text.
+    let r = as_(
+        &nils_token,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(
+            json!({"subject": "Where is the export?", "description": "I cannot find it.",
+            "category": "usage", "priority": "normal"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let qid = r.body["id"].as_str().unwrap().to_string();
+    let from = format!("/api/v1/stewardship/answers/from-question/{qid}");
+    let r = as_(
+        &kim_token,
+        Method::POST,
+        &format!("/api/v1/stewardship/answers/from-question/{}", uuid::Uuid::now_v7()),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = as_(&kim_token, Method::POST, &from, Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "question");
+    let r = as_(
+        &kim_token,
+        Method::POST,
+        &format!("/api/v1/support/questions/{qid}/status"),
+        Some(json!({"version": 1, "status": "resolved"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = as_(&nils_token, Method::POST, &from, Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = as_(&kim_token, Method::POST, &from, Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["title"], "Where is the export?");
+    assert_eq!(r.body["published"], false);
+    assert_eq!(r.body["source_question"], qid.as_str());
 }
 
 /// The pages: the plan with its gaps and the matrix as a grid, its form for administrators

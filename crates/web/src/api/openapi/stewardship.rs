@@ -335,7 +335,7 @@ pub(super) fn add(doc: &mut Doc) {
         Op::new(
             "list_answers",
             TAG,
-            "Answers: published ones, and drafts for key users and administrators; with q, those matching any word, best first",
+            "Answers: published ones, and drafts for their authors and administrators; with q, those matching any word, best first",
         )
         .params(vec![
             query("q", json!({"type": "string"}), "words to look for"),
@@ -369,12 +369,29 @@ pub(super) fn add(doc: &mut Doc) {
             .ok("201", "The answer", answer.clone()),
     );
     doc.op(
+        "post",
+        "/stewardship/answers/from-question/{id}",
+        Op::new(
+            "answer_from_question",
+            TAG,
+            "Turn a resolved or closed support question the caller may see into a draft answer (key users and administrators); what the body leaves out comes from the question",
+        )
+        .params(vec![id("the question's id")])
+        .body(strict(
+            &[],
+            json!({"title": optional_text(200), "body": optional_text(50_000),
+                "language": {"type": "string", "enum": ["", "en", "sv", "de", "da", "es"]},
+                "category": optional_text(100)}),
+        ))
+        .ok("201", "The draft answer", answer.clone()),
+    );
+    doc.op(
         "get",
         "/stewardship/answers/{id}",
         Op::new(
             "get_answer",
             TAG,
-            "One answer (a draft only for key users and administrators)",
+            "One answer (a draft only for its author and administrators)",
         )
         .params(vec![id("the answer's id")])
         .ok("200", "The answer", answer.clone()),
