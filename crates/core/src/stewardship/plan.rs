@@ -6,7 +6,7 @@
 
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::{TeamId, UserId};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How hard a question hits (impact) or how soon it must be solved (urgency).
@@ -191,23 +191,52 @@ impl Plan {
             .collect()
     }
 
-    /// The next `n` meetings of the forum from `today` on, by its rhythm.
+    /// The next `n` meetings of the forum from `today` on, by its rhythm. Dates are added
+    /// checked: a rhythm that runs past the calendar's end ends the list instead of panicking.
     pub fn upcoming_meetings(&self, today: NaiveDate, n: usize) -> Vec<NaiveDate> {
         let (Some(every), Some(mut next)) = (self.forum.every_weeks.filter(|w| *w > 0), self.forum.next_meeting) else {
             return Vec::new();
         };
-        let step = chrono::Duration::weeks(i64::from(every));
+        let step = u64::from(every).saturating_mul(7);
         // A first meeting long past is carried forward by whole rhythms, not day by day.
         if next < today {
-            let periods = (today - next).num_days().div_euclid(step.num_days().max(1));
-            next += chrono::Duration::days(periods * step.num_days());
+            let behind = u64::try_from((today - next).num_days()).unwrap_or(0);
+            let Some(later) = next.checked_add_days(Days::new(behind / step * step)) else {
+                return Vec::new();
+            };
+            next = later;
             if next < today {
-                next += step;
+                let Some(later) = next.checked_add_days(Days::new(step)) else {
+                    return Vec::new();
+                };
+                next = later;
             }
         }
-        (0..n)
-            .map(|i| next + chrono::Duration::days(step.num_days() * i64::try_from(i).unwrap_or(0)))
-            .collect()
+        let mut out = Vec::with_capacity(n.min(52));
+        let mut at = Some(next);
+        while let Some(date) = at
+            && out.len() < n
+        {
+            out.push(date);
+            at = date.checked_add_days(Days::new(step));
+        }
+        out
+    }
+}
+
+/// The dates a plan may name: sensible years only, so the rhythm's arithmetic stays far from
+/// the calendar's ends.
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2200;
+
+fn check_date(errors: &mut Vec<FieldError>, field: &str, date: Option<NaiveDate>) {
+    if let Some(d) = date
+        && !(FIRST_YEAR..=LAST_YEAR).contains(&d.year())
+    {
+        errors.push(FieldError::new(
+            field,
+            format!("is a date in the years {FIRST_YEAR} to {LAST_YEAR}"),
+        ));
     }
 }
 
@@ -342,6 +371,8 @@ pub(super) fn check_plan(mut plan: Plan) -> Result<Plan> {
         MAX_TEXT,
         false,
     );
+    check_date(&mut errors, "forum.next_meeting", plan.forum.next_meeting);
+    check_date(&mut errors, "go_live", plan.go_live);
     if let Some(w) = plan.forum.every_weeks
         && !(1..=26).contains(&w)
     {
@@ -395,6 +426,32 @@ mod tests {
         );
         assert_eq!(p.upcoming_meetings(d("2027-01-18"), 1), vec![d("2027-01-18")]);
         assert_eq!(p.upcoming_meetings(d("2026-12-01"), 1), vec![d("2027-01-04")]);
+    }
+
+    #[test]
+    fn meetings_at_the_calendars_ends_stop_rather_than_panic() {
+        let mut p = Plan::default();
+        p.forum.every_weeks = Some(26);
+        p.forum.next_meeting = Some(NaiveDate::MAX);
+        assert_eq!(p.upcoming_meetings(d("2027-01-10"), 3), vec![NaiveDate::MAX]);
+        p.forum.next_meeting = Some(NaiveDate::MIN);
+        let far = NaiveDate::MAX - chrono::Days::new(10);
+        assert!(p.upcoming_meetings(far, 3).len() <= 1);
+        p.forum.next_meeting = NaiveDate::from_ymd_opt(262_000, 1, 1);
+        assert!(p.upcoming_meetings(d("2027-01-10"), 500).len() < 500);
+    }
+
+    #[test]
+    fn plan_dates_are_kept_to_sensible_years() {
+        let mut p = Plan::default();
+        p.forum.next_meeting = Some(d("9999-01-01"));
+        p.go_live = Some(d("1899-12-31"));
+        let e = check_plan(p.clone()).unwrap_err();
+        let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["forum.next_meeting", "go_live"]);
+        p.forum.next_meeting = Some(d("2200-12-31"));
+        p.go_live = Some(d("1900-01-01"));
+        assert!(check_plan(p).is_ok());
     }
 
     #[test]

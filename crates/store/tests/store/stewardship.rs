@@ -113,6 +113,15 @@ pub async fn the_stewardship_plan_is_versioned_its_gaps_clear_and_the_chain_foll
     assert_eq!(e.code, ErrorCode::ValidationFailed);
     assert_eq!(e.errors[0].field, "administrators[0]");
 
+    // Dates far from now are refused naming their field, never carried into the rhythm.
+    let mut far = plan.clone();
+    far["forum"]["next_meeting"] = json!("+262000-01-01");
+    far["go_live"] = json!("1066-10-14");
+    let e = h.crm.update_stewardship_plan(&h.admin, far).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["forum.next_meeting", "go_live"]);
+
     let written = h.crm.update_stewardship_plan(&h.admin, plan.clone()).await.unwrap();
     assert_eq!(written.plan.version, 1);
     assert!(written.gaps.is_empty(), "{:?}", written.gaps);
