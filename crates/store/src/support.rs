@@ -35,7 +35,8 @@ pub fn tables(backend: Backend) -> Vec<String> {
         "CREATE INDEX ix_support_questions_status ON support_questions (status, number)".to_string(),
         format!(
             "CREATE TABLE support_events (id {uuid} PRIMARY KEY, question_id {uuid} NOT NULL REFERENCES support_questions(id), \
-             at {ts} NOT NULL, actor {uuid} REFERENCES users(id), kind TEXT NOT NULL, body TEXT NOT NULL, detail TEXT NOT NULL)"
+             at {ts} NOT NULL, actor {uuid} REFERENCES users(id), kind TEXT NOT NULL, body TEXT NOT NULL, detail TEXT NOT NULL, \
+             ord BIGINT NOT NULL)"
         ),
         "CREATE INDEX ix_support_events_question ON support_events (question_id, at)".to_string(),
         "CREATE INDEX ix_support_events_actor ON support_events (actor)".to_string(),
@@ -199,11 +200,13 @@ fn decode_attachment(r: &Row) -> std::result::Result<AttachmentInfo, sqlx::Error
 }
 
 async fn insert_events(tx: &mut Tx, backend: Backend, events: &[QuestionEvent]) -> Result<()> {
-    for e in events {
+    // `ord` keeps the order of the steps one write makes at one instant (a reply and the status
+    // it moves): ids made in the same millisecond do not sort by when they were made.
+    for (ord, e) in events.iter().enumerate() {
         let detail = serde_json::to_string(&e.detail).map_err(|e| Error::internal(e.to_string()))?;
         let stmt = Query::insert()
             .into_table("support_events")
-            .columns(EVENT_COLUMNS)
+            .columns(EVENT_COLUMNS.iter().copied().chain(["ord"]))
             .values_panic([
                 Expr::val(backend.uuid(Some(e.id.0))),
                 Expr::val(backend.uuid(Some(e.question.0))),
@@ -212,6 +215,7 @@ async fn insert_events(tx: &mut Tx, backend: Backend, events: &[QuestionEvent]) 
                 e.kind.as_str().into(),
                 e.body.clone().into(),
                 detail.into(),
+                i64::try_from(ord).unwrap_or(i64::MAX).into(),
             ])
             .to_owned();
         tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)?;
@@ -388,6 +392,7 @@ impl SupportStore for SqlStore {
             .columns(EVENT_COLUMNS)
             .and_where(Expr::col("question_id").eq(Expr::val(backend.uuid(Some(id.0)))))
             .order_by("at", Order::Asc)
+            .order_by("ord", Order::Asc)
             .order_by("id", Order::Asc)
             .to_owned();
         self.fetch_decoded(backend.build(&stmt), decode_event).await
@@ -468,6 +473,7 @@ impl SupportStore for SqlStore {
             .columns(EVENT_COLUMNS)
             .and_where(Expr::col("at").gte(Expr::val(backend.datetime(Some(since)))))
             .order_by("at", Order::Asc)
+            .order_by("ord", Order::Asc)
             .order_by("id", Order::Asc)
             .to_owned();
         self.fetch_decoded(backend.build(&stmt), decode_event).await

@@ -384,6 +384,15 @@ pub async fn support_agreed_times_pause_cross_weekends_and_holidays_and_escalate
         anchora_core::support::Status::Open,
         "the requester's reply reopens it"
     );
+    let kinds: Vec<_> = v.events.iter().rev().take(2).map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            anchora_core::support::EventKind::Status,
+            anchora_core::support::EventKind::Reply
+        ],
+        "the reply, then the status it moved, in the order written"
+    );
     assert_eq!(v.response.state, "running", "the requester's own reply is no response");
     h.clock.set(at("2026-11-23T14:00:00Z"));
     let v = h.crm.question(&kim, &id(&v)).await.unwrap();
