@@ -4,7 +4,7 @@
 //! urgency, and where and how often further development is decided. One per workspace,
 //! changed as a whole at the version the writer read.
 
-use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::ids::{TeamId, UserId};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -385,16 +385,10 @@ pub(super) fn check_plan(mut plan: Plan) -> Result<Plan> {
     }
 }
 
-/// A write at a version someone else has passed: 409 with the plan as it is now.
+/// A write at a version someone else has passed: the house's version conflict (412), with the
+/// plan as it is now, as records and support questions answer it.
 pub(super) fn stale_plan(current: &StoredPlan) -> Error {
-    Error {
-        code: ErrorCode::Conflict,
-        detail: "the stewardship plan was changed by someone else first; its current state is attached".into(),
-        current: Some(Box::new(
-            serde_json::to_value(current).unwrap_or(serde_json::Value::Null),
-        )),
-        ..Error::new(ErrorCode::Conflict, "")
-    }
+    Error::conflict(serde_json::to_value(current).unwrap_or(serde_json::Value::Null))
 }
 
 #[cfg(test)]

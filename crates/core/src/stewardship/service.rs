@@ -551,12 +551,10 @@ impl Crm {
         self.adjustment_detail(who, request).await
     }
 
+    /// A write at a version someone else has passed: the house's version conflict (412) with
+    /// the request as it is now.
     fn stale_adjustment(detail: &RequestDetail) -> Error {
-        Error {
-            detail: "the request was changed by someone else first; its current state is attached".into(),
-            current: Some(Box::new(serde_json::to_value(detail).unwrap_or(Json::Null))),
-            ..Error::new(ErrorCode::Conflict, "")
-        }
+        Error::conflict(serde_json::to_value(detail).unwrap_or(Json::Null))
     }
 
     /// Change a request's text, worth and links, at the version read (key users and
@@ -930,11 +928,7 @@ impl Crm {
         let current = self.readable_answer(who, id).await?;
         require_steward(who, "write answers")?;
         let change: AnswerChange = crate::service::from_body(body)?;
-        let stale = |a: &Answer| Error {
-            detail: "the answer was changed by someone else first; its current state is attached".into(),
-            current: Some(Box::new(serde_json::to_value(a).unwrap_or(Json::Null))),
-            ..Error::new(ErrorCode::Conflict, "")
-        };
+        let stale = |a: &Answer| Error::conflict(serde_json::to_value(a).unwrap_or(Json::Null));
         if change.version != current.version {
             return Err(stale(&current));
         }

@@ -130,10 +130,11 @@ pub async fn the_stewardship_plan_is_versioned_its_gaps_clear_and_the_chain_foll
     assert_eq!(h.crm.key_users_of(Some(support)).await.unwrap(), vec![karin.user_id]);
     assert_eq!(h.crm.system_owner().await.unwrap(), Some(owner.user_id));
 
-    // A second writer at the version they read is refused with the plan as it is now (409).
+    // A second writer at the version they read is refused with the plan as it is now, as
+    // records are (412).
     let e = h.crm.update_stewardship_plan(&h.admin, plan.clone()).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::Conflict);
-    assert_eq!(e.code.status(), 409);
+    assert_eq!(e.code, ErrorCode::VersionConflict);
+    assert_eq!(e.code.status(), 412);
     assert_eq!(e.current.as_ref().unwrap()["version"], 1);
     assert_eq!(e.current.as_ref().unwrap()["system_owner"], json!(owner.user_id));
 
@@ -152,7 +153,7 @@ pub async fn the_stewardship_plan_is_versioned_its_gaps_clear_and_the_chain_foll
     for r in racing {
         match r.await.unwrap() {
             Ok(_) => won += 1,
-            Err(e) => assert_eq!(e.code, ErrorCode::Conflict),
+            Err(e) => assert_eq!(e.code, ErrorCode::VersionConflict),
         }
     }
     assert_eq!(won, 1);
@@ -323,7 +324,7 @@ pub async fn votes_are_one_per_user_under_racing_writers_and_decisions_are_the_d
         .decide_adjustment(&h.admin, &id, decide("accepted", "", 1))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::Conflict);
+    assert_eq!(e.code, ErrorCode::VersionConflict);
     assert_eq!(e.current.as_ref().unwrap()["status"], "rejected");
     // Votes close once a request is decided against.
     let e = h.crm.vote_adjustment(&karin, &id).await.unwrap_err();
@@ -519,7 +520,8 @@ pub async fn answers_are_found_in_the_askers_language_and_drafts_stay_with_their
     change["version"] = json!(1);
     h.crm.update_answer(&karin, &id, change.clone()).await.unwrap();
     let e = h.crm.update_answer(&karin, &id, change).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::Conflict);
+    assert_eq!(e.code, ErrorCode::VersionConflict);
+    assert_eq!(e.current.as_ref().unwrap()["version"], 2);
     assert!(
         h.crm
             .suggest_answers(&sven, "deals", "en")

@@ -499,7 +499,7 @@ pub async fn save_plan(Posted { ui, form }: Posted<Pairs>) -> PageResult {
         Err(e) => {
             let view = crm.stewardship_plan(who).await.or_page(&ui)?;
             let mut page = edit_form(&ui, &view).await?;
-            page.errors = if e.code == anchora_core::ErrorCode::Conflict {
+            page.errors = if e.code == anchora_core::ErrorCode::VersionConflict {
                 vec![ui.tr.t("stewardship-stale")]
             } else {
                 mistakes(&ui.tr, &e)
@@ -807,7 +807,7 @@ async fn after(ui: &Ui, id: &str, done: Result<RequestDetail, Error>, form: Opti
                     .or_page(ui)?;
                 page.form = Some(request_form(&ui.tr, Some(&d), Some(f)));
             }
-            page.errors = if e.code == anchora_core::ErrorCode::Conflict {
+            page.errors = if e.code == anchora_core::ErrorCode::VersionConflict {
                 vec![ui.tr.t("stewardship-stale")]
             } else {
                 mistakes(&ui.tr, &e)
@@ -1040,7 +1040,7 @@ pub async fn update_answer(Path(id): Path<String>, Posted { ui, form }: Posted<P
         Err(e) => {
             let (mut page, a) = answer_view(&ui, &id).await?;
             page.form = Some(answer_form(&ui, Some(&a), Some(&form)));
-            page.errors = if e.code == anchora_core::ErrorCode::Conflict {
+            page.errors = if e.code == anchora_core::ErrorCode::VersionConflict {
                 vec![ui.tr.t("stewardship-stale")]
             } else {
                 mistakes(&ui.tr, &e)

@@ -1,5 +1,5 @@
 //! Stewardship (issue 23, points 3, 5 and 6) over HTTP: the plan read by everyone and written
-//! by administrators at its version (409 with the plan as it is now), its gaps, the backlog
+//! by administrators at its version (412 with the plan as it is now), its gaps, the backlog
 //! with votes and decisions, answers and their suggestions; every refusal as problem+json
 //! naming its field, 403 for read-scoped tokens and those whose role does not allow it, 404
 //! for what does not exist.
@@ -60,7 +60,8 @@ pub async fn stewardship_over_http(h: H) {
     assert_eq!(r.body["version"], 1);
     assert_eq!(r.body["gaps"], json!([]));
     let r = h.put("/api/v1/stewardship/plan", plan.clone()).await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(r.body["code"], "version_conflict");
     assert_eq!(r.body["current"]["version"], 1);
     let r = as_(&nils_token, Method::GET, "/api/v1/stewardship/gaps", None).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -141,7 +142,8 @@ pub async fn stewardship_over_http(h: H) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "accepted");
     let r = h.post(&format!("{path}/decide"), decide).await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(r.body["code"], "version_conflict");
     assert_eq!(r.body["current"]["status"], "accepted");
     let r = as_(
         &kim_token,
@@ -219,7 +221,9 @@ pub async fn stewardship_over_http(h: H) {
     let r = as_(&kim_token, Method::PUT, &apath, Some(change.clone())).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = as_(&kim_token, Method::PUT, &apath, Some(change)).await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(r.body["code"], "version_conflict");
+    assert_eq!(r.body["current"]["version"], 2);
     // A draft is out of a plain user's sight.
     let r = as_(&nils_token, Method::GET, &apath, None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

@@ -205,11 +205,11 @@ pub(super) fn add(doc: &mut Doc) {
         Op::new(
             "update_stewardship_plan",
             TAG,
-            "Change the plan as a whole at the version read (administrators); a stale version is 409 with the plan as it is now",
+            "Change the plan as a whole at the version read (administrators); a stale version is 412 (version_conflict) with the plan as it is now",
         )
         .body(plan_body)
         .ok("200", "The plan", plan_view)
-        .problems(&["409"]),
+        .problems(&["412"]),
     );
     doc.op(
         "get",
@@ -268,7 +268,7 @@ pub(super) fn add(doc: &mut Doc) {
         .params(vec![id("the request's id")])
         .body(request_body(&["version"]))
         .ok("200", "The request", detail.clone())
-        .problems(&["409"]),
+        .problems(&["412"]),
     );
     doc.op(
         "delete",
@@ -315,7 +315,7 @@ pub(super) fn add(doc: &mut Doc) {
                 "note": optional_text(5000)}),
         ))
         .ok("200", "The request", detail.clone())
-        .problems(&["409"]),
+        .problems(&["412"]),
     );
     doc.op(
         "post",
@@ -407,7 +407,7 @@ pub(super) fn add(doc: &mut Doc) {
         .params(vec![id("the answer's id")])
         .body(answer_body(true))
         .ok("200", "The answer", answer)
-        .problems(&["409"]),
+        .problems(&["412"]),
     );
     doc.op(
         "delete",
