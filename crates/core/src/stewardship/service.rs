@@ -461,13 +461,31 @@ impl Crm {
 
     /// Check a request's input; links must name an object, a field (`object.field`) or a
     /// shared view (by name or id) that exists now.
-    async fn checked_adjustment(&self, who: &Principal, mut input: RequestInput) -> Result<RequestInput> {
+    /// The question a request names must be one the caller may see (read through support's
+    /// own use case); `kept` is the one it names already, which stays without a new look.
+    async fn checked_adjustment(
+        &self,
+        who: &Principal,
+        mut input: RequestInput,
+        kept: Option<Uuid>,
+    ) -> Result<(RequestInput, Option<Uuid>)> {
         let mut errors = Vec::new();
         check_line(&mut errors, "title", &mut input.title, 200, true);
         check_text(&mut errors, "description", &mut input.description, 10_000, false);
         check_score(&mut errors, "value", input.value);
         check_score(&mut errors, "effort", input.effort);
-        optional_uuid(&mut errors, "question", input.question.as_deref());
+        let question = match input.question.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            None => None,
+            Some(q) if Uuid::try_parse(q).ok().is_some_and(|u| Some(u) == kept) => kept,
+            Some(q) => match self.question(who, q).await {
+                Ok(view) => Some(view.line.question.id.0),
+                Err(e) if e.code == ErrorCode::NotFound => {
+                    errors.push(FieldError::new("question", "names no question you may see"));
+                    None
+                }
+                Err(e) => return Err(e),
+            },
+        };
         if input.links.len() > 50 {
             errors.push(FieldError::new("links", "at most 50 links"));
         } else if !input.links.is_empty() {
@@ -513,7 +531,7 @@ impl Crm {
             input.links.dedup();
         }
         if errors.is_empty() {
-            Ok(input)
+            Ok((input, question))
         } else {
             Err(Error::validation(errors))
         }
@@ -524,18 +542,14 @@ impl Crm {
         self.authorize(who, Permission::ReadRecords).await?;
         require_steward(who, "propose adjustments")?;
         let input: RequestInput = crate::service::from_body(body)?;
-        let input = self.checked_adjustment(who, input).await?;
+        let (input, question) = self.checked_adjustment(who, input, None).await?;
         let now = self.clock.now();
         let request = AdjustmentRequest {
             id: AdjustmentRequestId::new_at(now),
             version: 1,
             title: input.title,
             description: input.description,
-            question: input
-                .question
-                .as_deref()
-                .map(str::trim)
-                .and_then(|q| Uuid::try_parse(q).ok()),
+            question,
             requested_by: who.user_id,
             value: input.value,
             effort: input.effort,
@@ -567,16 +581,37 @@ impl Crm {
         if change.version != current.version {
             return Err(Self::stale_adjustment(&self.adjustment_detail(who, current).await?));
         }
-        let input = self.checked_adjustment(who, change.input).await?;
+        let (input, question) = self.checked_adjustment(who, change.input, current.question).await?;
+        // What was proposed is what the group decided on: once decided, its text and worth
+        // stay; the question and the links to what changed may still be filled in.
+        if current.status != RequestStatus::Proposed {
+            let changed: Vec<FieldError> = [
+                ("title", input.title != current.title),
+                ("description", input.description != current.description),
+                ("value", input.value != current.value),
+                ("effort", input.effort != current.effort),
+            ]
+            .into_iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(field, _)| {
+                FieldError::new(
+                    field,
+                    format!(
+                        "the request is {}: only a proposed request's text, value and effort change",
+                        current.status.as_str()
+                    ),
+                )
+            })
+            .collect();
+            if !changed.is_empty() {
+                return Err(Error::validation(changed));
+            }
+        }
         let next = AdjustmentRequest {
             version: current.version + 1,
             title: input.title,
             description: input.description,
-            question: input
-                .question
-                .as_deref()
-                .map(str::trim)
-                .and_then(|q| Uuid::try_parse(q).ok()),
+            question,
             value: input.value,
             effort: input.effort,
             links: input.links,

@@ -219,7 +219,37 @@ pub async fn votes_are_one_per_user_under_racing_writers_and_decisions_are_the_d
     let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["title", "value"]);
 
-    let question = uuid::Uuid::now_v7();
+    // The question a request names is one the proposer may see.
+    let sales = team(&h, "Sales").await;
+    let sara = member(&h, "sara@example.com", Role::User, Some(sales)).await;
+    let raise = |who: Principal, subject: &'static str| {
+        let crm = h.crm.clone();
+        async move {
+            crm.raise_question(
+                &who,
+                json!({"subject": subject, "category": "usage", "priority": "normal"}),
+            )
+            .await
+            .unwrap()
+            .line
+            .question
+            .id
+        }
+    };
+    let question = raise(sven.clone(), "The board hides amounts").await.0;
+    let elsewhere = raise(sara.clone(), "A Sales question").await.to_string();
+    for q in [uuid::Uuid::now_v7().to_string(), elsewhere] {
+        let e = h
+            .crm
+            .create_adjustment_request(
+                &karin,
+                json!({"title": "A field", "value": 3, "effort": 2, "question": q}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.errors[0].field, "question");
+    }
     let cheap = h
         .crm
         .create_adjustment_request(
@@ -329,6 +359,32 @@ pub async fn votes_are_one_per_user_under_racing_writers_and_decisions_are_the_d
     // Votes close once a request is decided against.
     let e = h.crm.vote_adjustment(&karin, &id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
+    // Once decided, its text and worth stay as decided; the links to what changed may follow.
+    let e = h
+        .crm
+        .update_adjustment_request(
+            &karin,
+            &id,
+            json!({"version": 2, "title": "A smaller portal", "value": 5, "effort": 3}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::ValidationFailed);
+    let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["title", "effort"]);
+    let linked = h
+        .crm
+        .update_adjustment_request(
+            &karin,
+            &id,
+            json!({"version": 2, "title": "A customer portal", "value": 5, "effort": 5,
+                "question": question.to_string(), "links": [{"kind": "object", "target": "deal"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked.line.request.version, 3);
+    assert_eq!(linked.line.request.question, Some(question));
+    assert_eq!(linked.line.request.links.len(), 1);
 
     // The plan's decider decides too, and moves the work along.
     let plan = json!({"version": 0, "forum": {"name": "Key-user group", "every_weeks": 2, "decider": karin.user_id}});

@@ -154,9 +154,20 @@ pub async fn stewardship_over_http(h: H) {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["errors"][0]["field"], "body");
+    // Accepted: its text and worth stay; its links may follow what changed.
     let mut change = request.clone();
     change["version"] = json!(2);
     change["title"] = json!("Show amounts and close dates on the board");
+    let r = as_(&kim_token, Method::PUT, &path, Some(change.clone())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "title");
+    change["title"] = request["title"].clone();
+    change["links"] = json!([{"kind": "field", "target": "deal.amount"}, {"kind": "object", "target": "deal"}]);
+    change["question"] = json!(uuid::Uuid::now_v7().to_string());
+    let r = as_(&kim_token, Method::PUT, &path, Some(change.clone())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "question");
+    change.as_object_mut().unwrap().remove("question");
     let r = as_(&kim_token, Method::PUT, &path, Some(change)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["version"], 3);

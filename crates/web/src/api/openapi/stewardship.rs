@@ -263,7 +263,7 @@ pub(super) fn add(doc: &mut Doc) {
         Op::new(
             "update_adjustment_request",
             TAG,
-            "Change a request's text, worth and links at the version read (key users and administrators)",
+            "Change a request's text, worth, question and links at the version read (key users and administrators); once decided, a changed title, description, value or effort is 422 naming the field; a question the caller may not see is 422; a stale version is 412",
         )
         .params(vec![id("the request's id")])
         .body(request_body(&["version"]))
