@@ -248,10 +248,14 @@ fn scope_cond(backend: Backend, scope: &QuestionScope, table: &str) -> Cond {
     let col = |c: &str| Expr::col((sea_query::Alias::new(table), sea_query::Alias::new(c)));
     match scope {
         QuestionScope::All => Cond::all(),
-        QuestionScope::Of { user, team } => {
-            let mut who = Cond::any().add(col("requester").eq(Expr::val(backend.uuid(Some(user.0)))));
-            if let Some(t) = team {
-                who = who.add(col("team").eq(Expr::val(backend.uuid(Some(t.0)))));
+        QuestionScope::Of { user, teams, owner } => {
+            let me = || Expr::val(backend.uuid(Some(user.0)));
+            let mut who = Cond::any().add(col("requester").eq(me())).add(col("assignee").eq(me()));
+            if !teams.is_empty() {
+                who = who.add(col("team").is_in(teams.iter().map(|t| Expr::val(backend.uuid(Some(t.0))))));
+            }
+            if *owner {
+                who = who.add(col("level").eq(Level::Vendor.as_str()));
             }
             Cond::all().add(who)
         }

@@ -1,5 +1,7 @@
 //! The support chain's use cases. Who sees a question is decided here for every path: the
-//! requester, the key users of the team recorded on it, administrators; anyone else is told
+//! requester, the key users of the team recorded on it (as the stewardship plan names them, the
+//! same source routing asks), its assignee, the system owner once it is with the vendor,
+//! administrators; anyone else is told
 //! there is no such question (404), so its existence is not given away.
 
 use super::hours::{AgreedTime, SlaState, WarnAt};
@@ -254,27 +256,6 @@ fn require_write(who: &Principal) -> Result<()> {
     }
 }
 
-/// Whether the reader may see a question at all.
-fn may_see(who: &Principal, q: &Question) -> bool {
-    who.role == Role::Admin || q.requester == who.user_id || in_chain(who, q)
-}
-
-/// The key users of the question's team and administrators answer it.
-fn in_chain(who: &Principal, q: &Question) -> bool {
-    who.role == Role::Admin || (who.role == Role::KeyUser && who.team.is_some() && q.team == who.team)
-}
-
-fn scope_of(who: &Principal) -> QuestionScope {
-    if who.role == Role::Admin {
-        QuestionScope::All
-    } else {
-        QuestionScope::Of {
-            user: who.user_id,
-            team: if who.role == Role::KeyUser { who.team } else { None },
-        }
-    }
-}
-
 fn stale(q: &Question, version: Option<i64>) -> Result<()> {
     match version {
         None => Err(Error::field(
@@ -347,6 +328,42 @@ fn clocks(
 }
 
 impl Crm {
+    /// Whether the reader is of the chain for a question, from the same source routing asks:
+    /// administrators, the key users `key_users_of` its team gives, its assignee, and (with the
+    /// vendor or past it) the system owner.
+    async fn in_chain(&self, who: &Principal, q: &Question) -> Result<bool> {
+        if who.role == Role::Admin || q.assignee == Some(who.user_id) {
+            return Ok(true);
+        }
+        if q.level == Level::Vendor && self.system_owner().await? == Some(who.user_id) {
+            return Ok(true);
+        }
+        Ok(q.team.is_some() && self.key_users_of(q.team).await?.contains(&who.user_id))
+    }
+
+    /// Whether the reader may see a question at all: its requester and the chain.
+    async fn may_see(&self, who: &Principal, q: &Question) -> Result<bool> {
+        Ok(q.requester == who.user_id || self.in_chain(who, q).await?)
+    }
+
+    /// The questions the reader may see, as the store filters them (the same rule as `may_see`).
+    async fn scope_of(&self, who: &Principal) -> Result<QuestionScope> {
+        if who.role == Role::Admin {
+            return Ok(QuestionScope::All);
+        }
+        let mut teams = Vec::new();
+        for t in self.store.teams().await? {
+            if self.key_users_of(Some(t.id)).await?.contains(&who.user_id) {
+                teams.push(t.id);
+            }
+        }
+        Ok(QuestionScope::Of {
+            user: who.user_id,
+            teams,
+            owner: self.system_owner().await? == Some(who.user_id),
+        })
+    }
+
     /// The support settings, defaults where none were kept (or they no longer read).
     pub async fn support_settings_now(&self) -> Result<SupportSettings> {
         Ok(self
@@ -471,7 +488,10 @@ impl Crm {
         } else {
             None
         };
-        found.filter(|q| may_see(who, q)).ok_or_else(no_question)
+        match found {
+            Some(q) if self.may_see(who, &q).await? => Ok(q),
+            _ => Err(no_question()),
+        }
     }
 
     async fn question_line(&self, q: Question) -> Result<QuestionLine> {
@@ -488,7 +508,7 @@ impl Crm {
     }
 
     async fn question_view(&self, who: &Principal, q: Question) -> Result<QuestionView> {
-        let chain = in_chain(who, &q);
+        let chain = self.in_chain(who, &q).await?;
         let all_events = self.store.question_events(q.id).await?;
         let settings = self.support_settings_now().await?;
         let (response, resolution) = clocks(&settings, &q, &all_events, self.clock.now());
@@ -532,7 +552,7 @@ impl Crm {
         self.authorize(who, Permission::ReadRecords).await?;
         let mut errors = Vec::new();
         let mut filter = QuestionFilter {
-            scope: scope_of(who),
+            scope: self.scope_of(who).await?,
             requester: None,
             team: None,
             level: None,
@@ -549,7 +569,8 @@ impl Crm {
                 None => {
                     filter.scope = QuestionScope::Of {
                         user: who.user_id,
-                        team: None,
+                        teams: Vec::new(),
+                        owner: false,
                     }
                 }
             },
@@ -634,7 +655,7 @@ impl Crm {
         require_write(who)?;
         let input: PatchBody = crate::service::from_body(body)?;
         stale(&before, input.version)?;
-        let chain = in_chain(who, &before);
+        let chain = self.in_chain(who, &before).await?;
         let chain_only = input.category.is_some()
             || input.priority.is_some()
             || input.assignee.is_some()
@@ -737,7 +758,7 @@ impl Crm {
         for _ in 0..3 {
             let before = self.visible_question(who, id).await?;
             require_write(who)?;
-            let chain = in_chain(who, &before);
+            let chain = self.in_chain(who, &before).await?;
             if kind == EventKind::Note && !chain {
                 return Err(Error::new(
                     ErrorCode::Forbidden,
@@ -794,7 +815,7 @@ impl Crm {
             )
         })?;
         stale(&before, input.version)?;
-        let chain = in_chain(who, &before);
+        let chain = self.in_chain(who, &before).await?;
         let requester_may = before.status == Status::Resolved && matches!(to, Status::Open | Status::Closed);
         if !chain && !requester_may {
             return Err(Error::new(
@@ -833,7 +854,7 @@ impl Crm {
         let before = self.visible_question(who, id).await?;
         require_write(who)?;
         let input: EscalateBody = crate::service::from_body(body)?;
-        if !in_chain(who, &before) {
+        if !self.in_chain(who, &before).await? {
             return Err(Error::new(
                 ErrorCode::Forbidden,
                 "only the key users of the question's team and administrators pass it on",
@@ -995,7 +1016,7 @@ impl Crm {
                 _ => return Err(Error::field("weeks", "is a number of weeks from 1 to 104")),
             },
         };
-        let scope = scope_of(who);
+        let scope = self.scope_of(who).await?;
         let since = self.clock.now() - Duration::weeks(weeks);
         let zone = self.support_settings_now().await?.calendar.time_zone;
         let week_of = |t: DateTime<Utc>| {

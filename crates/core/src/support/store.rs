@@ -10,10 +10,12 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuestionScope {
     All,
-    /// Their own, and (for a key user) those raised by their team.
+    /// Their own, those assigned to them, those of the teams they are a key user of (as the
+    /// stewardship plan says), and (the system owner) those with the vendor.
     Of {
         user: UserId,
-        team: Option<TeamId>,
+        teams: Vec<TeamId>,
+        owner: bool,
     },
 }
 

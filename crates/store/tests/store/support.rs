@@ -519,3 +519,79 @@ pub async fn support_breach_checks_racing_escalate_once(h: H) {
             .unwrap();
     }
 }
+
+/// Visibility follows routing: the plan names a plain-role user of another team as a team's
+/// key user and another as system owner; the key user sees and answers the team's questions
+/// (one by id and in the list), the system owner the ones escalated past the vendor to them,
+/// and a key-user-role member of the team the plan passes over no longer does.
+pub async fn support_visibility_follows_the_stewardship_plan(h: H) {
+    settings(&h).await;
+    let sales = team(&h, "Sales").await;
+    let other = team(&h, "Other").await;
+    let sven = made(&h, "sven@example.com", "user", Some(other)).await;
+    let owner = made(&h, "owner@example.com", "user", None).await;
+    let old_key = made(&h, "old@example.com", "key_user", Some(sales)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(sales)).await;
+    h.crm
+        .update_stewardship_plan(
+            &h.admin,
+            json!({"version": 0, "system_owner": owner.user_id,
+                "key_users": [{"team": sales, "users": [sven.user_id]}]}),
+        )
+        .await
+        .unwrap();
+    h.clock.set(at("2026-12-01T08:00:00Z"));
+    let q = raise(&h, &anna, "Cannot save a deal", "urgent").await;
+    assert_eq!(q.line.question.assignee, Some(sven.user_id));
+    let seen = h.crm.question(&sven, &id(&q)).await.unwrap();
+    assert!(seen.in_chain);
+    h.crm
+        .add_question_event(&sven, &id(&q), json!({"kind": "note", "body": "Looking"}))
+        .await
+        .unwrap();
+    let (list, _) = h.crm.questions(&sven, &QuestionQuery::default()).await.unwrap();
+    assert_eq!(list.len(), 1);
+    for who in [&old_key, &owner] {
+        assert_eq!(
+            h.crm.question(who, &id(&q)).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        let (list, _) = h.crm.questions(who, &QuestionQuery::default()).await.unwrap();
+        assert!(list.is_empty());
+    }
+
+    // Unassigned and with another key user: still the plan's key user's, by team.
+    let v = h.crm.question(&h.admin, &id(&q)).await.unwrap();
+    h.crm
+        .update_question(&h.admin, &id(&q), json!({"version": version(&v), "assignee": null}))
+        .await
+        .unwrap();
+    let (list, _) = h.crm.questions(&sven, &QuestionQuery::default()).await.unwrap();
+    assert_eq!(list.len(), 1);
+
+    // Breached at every level: past the vendor it goes to the system owner, who sees it.
+    for day in [
+        "2026-12-10T09:00:00Z",
+        "2026-12-20T09:00:00Z",
+        "2027-01-20T09:00:00Z",
+        "2027-03-20T09:00:00Z",
+    ] {
+        h.clock.set(at(day));
+        h.crm.check_support_breaches().await.unwrap();
+    }
+    let v = h.crm.question(&h.admin, &id(&q)).await.unwrap();
+    assert_eq!(v.line.question.level, anchora_core::support::Level::Vendor);
+    assert_eq!(v.line.question.assignee, Some(owner.user_id));
+    let seen = h.crm.question(&owner, &id(&q)).await.unwrap();
+    assert!(seen.in_chain);
+    let (list, _) = h.crm.questions(&owner, &QuestionQuery::default()).await.unwrap();
+    assert_eq!(list.len(), 1);
+    let figures = h.crm.support_figures(&owner, Some("104")).await.unwrap();
+    assert!(figures.breaches >= 1);
+    // Anna's own; the old key user is still out.
+    h.crm.question(&anna, &id(&q)).await.unwrap();
+    assert_eq!(
+        h.crm.question(&old_key, &id(&q)).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+}
