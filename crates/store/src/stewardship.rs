@@ -8,7 +8,7 @@ use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
 use anchora_core::ids::{AdjustmentCommentId, AdjustmentRequestId, AnswerId, UserId};
 use anchora_core::stewardship::{
-    AdjustmentComment, AdjustmentRequest, Answer, Plan, RequestStatus, StewardshipStore, StoredPlan, Vote,
+    AdjustmentComment, AdjustmentRequest, Answer, DraftsSeen, Plan, RequestStatus, StewardshipStore, StoredPlan, Vote,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -519,53 +519,69 @@ impl StewardshipStore for SqlStore {
             .await
     }
 
-    async fn search_answers(&self, words: &[String], published_only: bool, limit: u32) -> Result<Vec<(AnswerId, f64)>> {
+    async fn search_answers(
+        &self,
+        words: &[String],
+        language: Option<&str>,
+        drafts: DraftsSeen,
+        limit: u32,
+    ) -> Result<Vec<(Answer, f64)>> {
         // Letters and digits only: no query syntax reaches either engine.
         let safe: Vec<&String> = words
             .iter()
             .filter(|w| !w.is_empty() && w.chars().all(char::is_alphanumeric))
             .take(32)
             .collect();
-        if safe.is_empty() {
+        if safe.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
         let backend = self.backend_kind();
-        let published = if published_only { " AND a.published = TRUE" } else { "" };
-        // Any word matches (a question is many words; an answer holds some of them), each as a
-        // prefix; the engines' ranking puts answers holding more of them first.
-        let sql = match backend {
-            Backend::Sqlite => {
-                let query: Vec<String> = safe.iter().map(|w| format!("\"{w}\"*")).collect();
-                Sql::new(
-                    format!(
-                        "SELECT a.id, c.r FROM (SELECT answer_id, bm25(stewardship_answer_fts) AS r FROM stewardship_answer_fts \
-                         WHERE stewardship_answer_fts MATCH ?1) c JOIN stewardship_answers a ON a.id = c.answer_id \
-                         WHERE TRUE{published} ORDER BY c.r, a.id LIMIT ?2"
-                    ),
-                    vec![Sv::from(query.join(" OR ")), i64::from(limit).into()],
-                )
-            }
-            Backend::Postgres => {
-                let query: Vec<String> = safe.iter().map(|w| format!("{w}:*")).collect();
-                Sql::new(
-                    format!(
-                        "SELECT a.id, ts_rank(a.tsv, q.q)::float8 AS r FROM stewardship_answers a, \
-                         (SELECT to_tsquery('simple', $1) AS q) q WHERE a.tsv @@ q.q{published} \
-                         ORDER BY r DESC, a.id LIMIT $2"
-                    ),
-                    vec![Sv::from(query.join(" | ")), i64::from(limit).into()],
-                )
+        let p = |n: usize| match backend {
+            Backend::Sqlite => format!("?{n}"),
+            Backend::Postgres => format!("${n}"),
+        };
+        let query = match backend {
+            Backend::Sqlite => safe
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            Backend::Postgres => safe.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" | "),
+        };
+        let mut values = vec![
+            Sv::from(query),
+            Sv::from(language.unwrap_or("").to_string()),
+            i64::from(limit).into(),
+        ];
+        let seen = match drafts {
+            DraftsSeen::All => String::new(),
+            DraftsSeen::None => " AND a.published = TRUE".to_string(),
+            DraftsSeen::By(user) => {
+                values.push(backend.uuid(Some(user.0)));
+                format!(" AND (a.published = TRUE OR a.author = {})", p(4))
             }
         };
-        self.fetch_decoded(sql, |r| {
-            Ok((
-                AnswerId(r.uuid(0)?),
-                // FTS5's bm25 is lower for better; PostgreSQL's ts_rank higher.
-                match backend {
-                    Backend::Sqlite => -r.opt_f64(1)?.unwrap_or(0.0),
-                    Backend::Postgres => r.opt_f64(1)?.unwrap_or(0.0),
-                },
-            ))
+        let columns = ANSWER_COLUMNS.map(|c| format!("a.{c}")).join(", ");
+        let (q, lang, lim) = (p(1), p(2), p(3));
+        // Any word matches (a question is many words; an answer holds some of them), each as a
+        // prefix; the engines' ranking puts answers holding more of them first. The rank is
+        // turned so that higher is better on both (FTS5's bm25 is lower for better).
+        let sql = match backend {
+            Backend::Sqlite => format!(
+                "SELECT {columns}, -c.r AS r FROM (SELECT answer_id, bm25(stewardship_answer_fts) AS r \
+                 FROM stewardship_answer_fts WHERE stewardship_answer_fts MATCH {q}) c \
+                 JOIN stewardship_answers a ON a.id = c.answer_id WHERE TRUE{seen} \
+                 ORDER BY CASE WHEN a.language = {lang} THEN 0 ELSE 1 END, c.r, a.id LIMIT {lim}"
+            ),
+            Backend::Postgres => format!(
+                "SELECT {columns}, ts_rank(a.tsv, q.q)::float8 AS r FROM stewardship_answers a, \
+                 (SELECT to_tsquery('simple', {q}) AS q) q WHERE a.tsv @@ q.q{seen} \
+                 ORDER BY CASE WHEN a.language = {lang} THEN 0 ELSE 1 END, r DESC, a.id LIMIT {lim}"
+            ),
+        };
+        let rank = ANSWER_COLUMNS.len();
+        self.fetch_decoded(Sql::new(sql, values), |r| {
+            Ok((decode_answer(r)?, r.opt_f64(rank)?.unwrap_or(0.0)))
         })
         .await
     }

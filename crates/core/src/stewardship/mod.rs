@@ -16,4 +16,4 @@ pub use gaps::{Gap, GapKind};
 pub use plan::{Forum, Level, Plan, Priority, PriorityMatrix, StoredPlan, TeamKeyUsers, VendorContact};
 pub use requests::{AdjustmentComment, AdjustmentRequest, ChangeLink, LinkKind, RequestStatus, Vote};
 pub use service::{AnswerHit, Backlog, BacklogOrder, CommentLine, PlanView, RequestDetail, RequestLine};
-pub use store::StewardshipStore;
+pub use store::{DraftsSeen, StewardshipStore};

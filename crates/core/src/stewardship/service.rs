@@ -9,6 +9,7 @@ use super::plan::{Level, Plan, PlanInput, Priority, StoredPlan, check_line, chec
 use super::requests::{
     AdjustmentComment, AdjustmentRequest, ChangeLink, LinkKind, RequestStatus, Vote, priority_score,
 };
+use super::store::DraftsSeen;
 use crate::auth::{Permission, Principal, Role, Scope};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::{AdjustmentCommentId, AdjustmentRequestId, AnswerId, UserId};
@@ -768,7 +769,7 @@ impl Crm {
 
     /// Answers: published ones for everyone; drafts for their authors and administrators.
     /// With words, those matching any of them, best first (the language named first); without,
-    /// by title.
+    /// by title. Text with nothing to look for (only punctuation) finds nothing.
     pub async fn answers(&self, who: &Principal, text: Option<&str>, language: Option<&str>) -> Result<Vec<AnswerHit>> {
         self.authorize(who, Permission::ReadRecords).await?;
         let language = match language.map(str::trim).filter(|l| !l.is_empty()) {
@@ -776,8 +777,9 @@ impl Crm {
             Some(_) => return Err(Error::field("language", "is one of en, sv, de, da, es")),
             None => None,
         };
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
         let words = search_words(text.unwrap_or(""));
-        if words.is_empty() {
+        if text.is_none() {
             let mut all: Vec<(Answer, f64)> = self
                 .store
                 .answers()
@@ -794,36 +796,27 @@ impl Crm {
             });
             return self.answer_lines(all).await;
         }
-        let drafts = is_steward(who);
-        let mut found = self.found_answers(&words, !drafts, language, 200).await?;
-        found.retain(|a| may_read_answer(who, &a.answer));
-        found.truncate(50);
-        Ok(found)
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let drafts = if who.role == Role::Admin {
+            DraftsSeen::All
+        } else {
+            DraftsSeen::By(who.user_id)
+        };
+        self.found_answers(&words, drafts, language, 50).await
     }
 
     async fn found_answers(
         &self,
         words: &[String],
-        published_only: bool,
+        drafts: DraftsSeen,
         language: Option<&str>,
         limit: u32,
     ) -> Result<Vec<AnswerHit>> {
-        let found = self.store.search_answers(words, published_only, 200).await?;
-        let mut answers: Vec<(Answer, f64)> = Vec::new();
-        let all: HashMap<AnswerId, Answer> = self.store.answers().await?.into_iter().map(|a| (a.id, a)).collect();
-        for (id, rank) in found {
-            if let Some(a) = all.get(&id) {
-                answers.push((a.clone(), rank));
-            }
-        }
-        // The asker's language first; within it, the best match.
-        answers.sort_by(|(a, ra), (b, rb)| {
-            let la = language.is_some_and(|l| a.language != l);
-            let lb = language.is_some_and(|l| b.language != l);
-            la.cmp(&lb).then(rb.total_cmp(ra))
-        });
-        answers.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        self.answer_lines(answers).await
+        // Only the hits are read, in the asker's language first, then by rank.
+        let found = self.store.search_answers(words, language, drafts, limit).await?;
+        self.answer_lines(found).await
     }
 
     /// The published answers that match what someone is about to ask, in their language first
@@ -834,7 +827,7 @@ impl Crm {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        self.found_answers(&words, true, Some(language), 5).await
+        self.found_answers(&words, DraftsSeen::None, Some(language), 5).await
     }
 
     async fn readable_answer(&self, who: &Principal, id: &str) -> Result<Answer> {

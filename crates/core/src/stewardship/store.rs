@@ -38,7 +38,23 @@ pub trait StewardshipStore: Send + Sync {
     async fn delete_answer(&self, id: AnswerId) -> Result<bool>;
     async fn answer(&self, id: AnswerId) -> Result<Option<Answer>>;
     async fn answers(&self) -> Result<Vec<Answer>>;
-    /// Answers matching any of the words (each as a prefix), best first, with their rank
-    /// (higher is better); only published ones when `published_only`.
-    async fn search_answers(&self, words: &[String], published_only: bool, limit: u32) -> Result<Vec<(AnswerId, f64)>>;
+    /// At most `limit` answers matching any of the words (each as a prefix; anything but
+    /// letters and digits is ignored), those in `language` first, then the best match, with
+    /// their rank (higher is better); of the drafts only those `drafts` allows.
+    async fn search_answers(
+        &self,
+        words: &[String],
+        language: Option<&str>,
+        drafts: DraftsSeen,
+        limit: u32,
+    ) -> Result<Vec<(Answer, f64)>>;
+}
+
+/// Which drafts a search may return besides the published answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftsSeen {
+    None,
+    /// Those one user wrote.
+    By(UserId),
+    All,
 }

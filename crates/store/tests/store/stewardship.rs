@@ -545,6 +545,36 @@ pub async fn answers_are_found_in_the_askers_language_and_drafts_stay_with_their
     // Prefixes match: "exp" finds both.
     assert_eq!(h.crm.suggest_answers(&sven, "exp", "en").await.unwrap().len(), 2);
 
+    // Query syntax is only text to either engine: quotes, operators, stars and brackets
+    // neither fail nor widen a search; punctuation alone finds nothing (not everything).
+    for q in ["\"", "*", "(", "\"*(", "AND", "NEAR", ") OR (", "\"\"\""] {
+        let found = h.crm.answers(&sven, Some(q), None).await.unwrap();
+        assert!(found.is_empty(), "{q:?} found {}", found.len());
+    }
+    for q in ["NEAR(export deals)", "\"export\" AND (deals*", "export* OR", "\"export"] {
+        let found = h.crm.answers(&sven, Some(q), Some("sv")).await.unwrap();
+        let ids: Vec<_> = found.iter().map(|a| a.answer.id).collect();
+        assert_eq!(ids, [sv.answer.id, en.answer.id], "{q:?}");
+    }
+    // The store itself takes only letters and digits from what it is given.
+    let raw: Vec<String> = ["\"", "AND", "export\"", "(", "NEAR", "*", "export"]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    let found = h
+        .store
+        .search_answers(&raw, Some("en"), anchora_core::stewardship::DraftsSeen::None, 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = found.iter().map(|(a, _)| a.id).collect();
+    assert_eq!(ids, [en.answer.id, sv.answer.id]);
+    let found = h
+        .store
+        .search_answers(&raw, None, anchora_core::stewardship::DraftsSeen::None, 1)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+
     // Drafts are seen by their author and administrators only, in lists and by id: not by a
     // plain user, nor by another key user.
     let listed = h.crm.answers(&sven, Some("invoices"), None).await.unwrap();

@@ -338,7 +338,7 @@ pub(super) fn add(doc: &mut Doc) {
             "Answers: published ones, and drafts for their authors and administrators; with q, those matching any word, best first",
         )
         .params(vec![
-            query("q", json!({"type": "string"}), "words to look for"),
+            query("q", json!({"type": "string"}), "words to look for (letters and digits; punctuation alone finds nothing)"),
             query(
                 "language",
                 json!({"type": "string", "enum": ["", "en", "sv", "de", "da", "es"]}),
