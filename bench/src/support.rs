@@ -62,8 +62,8 @@ fn questions_sql(backend: Backend, start: &str) -> [String; 2] {
                 ),
                 format!(
                     "WITH RECURSIVE qs(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM qs WHERE n < {QUESTIONS}) \
-                     INSERT INTO support_events (id, question_id, at, actor, kind, body, detail) \
-                     SELECT {eid}, {qid}, {opened}, u.id, 'raised', 'How do I do this in Anchora?', '{{}}' \
+                     INSERT INTO support_events (id, question_id, at, actor, kind, body, detail, ord) \
+                     SELECT {eid}, {qid}, {opened}, u.id, 'raised', 'How do I do this in Anchora?', '{{}}', 0 \
                      FROM qs JOIN bench_users u ON u.k = n % {USERS}",
                     eid = id(2),
                     qid = id(1),
@@ -86,8 +86,8 @@ fn questions_sql(backend: Backend, start: &str) -> [String; 2] {
                     qid = id(1),
                 ),
                 format!(
-                    "INSERT INTO support_events (id, question_id, at, actor, kind, body, detail) \
-                     SELECT {eid}, {qid}, {opened}, u.id, 'raised', 'How do I do this in Anchora?', '{{}}' \
+                    "INSERT INTO support_events (id, question_id, at, actor, kind, body, detail, ord) \
+                     SELECT {eid}, {qid}, {opened}, u.id, 'raised', 'How do I do this in Anchora?', '{{}}', 0 \
                      FROM generate_series(1, {QUESTIONS}) n JOIN bench_users u ON u.k = n % {USERS}",
                     eid = id(2),
                     qid = id(1),

@@ -354,13 +354,15 @@ impl SupportStore for SqlStore {
         stmt.and_where(Expr::col("id").eq(Expr::val(backend.uuid(Some(q.id.0)))))
             .and_where(Expr::col("version").eq(expected_version));
         let mut tx = self.pool().begin_write().await.map_err(db_error)?;
-        if tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? != 1 {
-            return Ok(false);
-        }
+        // The alert first: a breach handled already writes nothing (and is not updated first
+        // only to be rolled back).
         if let Some(a) = alert
             && !insert_alert(&mut tx, backend, a).await?
         {
-            // Dropped unfinished: the update above is rolled back.
+            return Ok(false);
+        }
+        if tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? != 1 {
+            // Dropped unfinished: the alert above is rolled back.
             return Ok(false);
         }
         insert_events(&mut tx, backend, events).await?;
@@ -400,6 +402,58 @@ impl SupportStore for SqlStore {
             .order_by("id", Order::Asc)
             .to_owned();
         self.fetch_decoded(backend.build(&stmt), decode_event).await
+    }
+
+    async fn events_of_questions(&self, ids: &[QuestionId]) -> Result<Vec<QuestionEvent>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .from("support_events")
+            .columns(EVENT_COLUMNS)
+            .and_where(Expr::col("question_id").is_in(ids.iter().map(|q| Expr::val(backend.uuid(Some(q.0))))))
+            .order_by("question_id", Order::Asc)
+            .order_by("at", Order::Asc)
+            .order_by("ord", Order::Asc)
+            .order_by("id", Order::Asc)
+            .to_owned();
+        self.fetch_decoded(backend.build(&stmt), decode_event).await
+    }
+
+    async fn alerts_of_questions(&self, ids: &[QuestionId]) -> Result<Vec<Alert>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .from("support_alerts")
+            .columns(["question_id", "level", "kind", "at"])
+            .and_where(Expr::col("question_id").is_in(ids.iter().map(|q| Expr::val(backend.uuid(Some(q.0))))))
+            .to_owned();
+        self.fetch_decoded(backend.build(&stmt), |r| {
+            Ok(Alert {
+                question: QuestionId(r.uuid(0)?),
+                level: Level::parse(&r.string(1)?).ok_or_else(|| bad_column("level", "unknown"))?,
+                kind: r.string(2)?,
+                at: r.datetime(3)?,
+            })
+        })
+        .await
+    }
+
+    async fn support_user_names(&self, ids: &[UserId]) -> Result<Vec<(UserId, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend_kind();
+        let stmt = Query::select()
+            .from("users")
+            .columns(["id", "name"])
+            .and_where(Expr::col("id").is_in(ids.iter().map(|u| Expr::val(backend.uuid(Some(u.0))))))
+            .to_owned();
+        self.fetch_decoded(backend.build(&stmt), |r| Ok((UserId(r.uuid(0)?), r.string(1)?)))
+            .await
     }
 
     async fn record_alert(&self, alert: &Alert, event: &QuestionEvent) -> Result<bool> {

@@ -127,6 +127,7 @@ anchora_store::on_both_databases!(
     support_agreed_times_pause_cross_weekends_and_holidays_and_escalate_on_breach,
     support_breach_checks_racing_escalate_once,
     support_visibility_follows_the_stewardship_plan,
+    support_breach_check_reads_a_page_at_once_and_leaves_handled_alone,
     concurrent_claims_never_take_one_recipient_twice,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     relative_periods_begin_in_the_workspace_zone,

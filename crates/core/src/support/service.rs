@@ -17,6 +17,7 @@ use crate::service::Crm;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
+use std::collections::{HashMap, HashSet};
 
 const SETTINGS_KEY: &str = "support";
 const PAGE_DEFAULT: u32 = 50;
@@ -58,7 +59,7 @@ pub struct QuestionView {
     /// The reader is of the chain for it (key user of its team, administrator).
     pub in_chain: bool,
     /// The names of the people its steps name, by id.
-    pub names: std::collections::HashMap<UserId, String>,
+    pub names: HashMap<UserId, String>,
 }
 
 /// Questions opened and solved in one ISO week (in the support calendar's zone).
@@ -494,17 +495,24 @@ impl Crm {
         }
     }
 
-    async fn question_line(&self, q: Question) -> Result<QuestionLine> {
-        let requester_name = self.store.user(q.requester).await?.map(|u| u.name).unwrap_or_default();
-        let assignee_name = match q.assignee {
-            Some(a) => self.store.user(a).await?.map(|u| u.name),
-            None => None,
-        };
-        Ok(QuestionLine {
-            question: q,
-            requester_name,
-            assignee_name,
-        })
+    /// Questions as a list shows them, their people's names read in one go.
+    async fn question_lines(&self, qs: Vec<Question>) -> Result<Vec<QuestionLine>> {
+        let mut ids: Vec<UserId> = qs
+            .iter()
+            .flat_map(|q| [Some(q.requester), q.assignee])
+            .flatten()
+            .collect();
+        ids.sort_unstable_by_key(|u| u.0);
+        ids.dedup();
+        let names: HashMap<UserId, String> = self.store.support_user_names(&ids).await?.into_iter().collect();
+        Ok(qs
+            .into_iter()
+            .map(|q| QuestionLine {
+                requester_name: names.get(&q.requester).cloned().unwrap_or_default(),
+                assignee_name: q.assignee.and_then(|a| names.get(&a).cloned()),
+                question: q,
+            })
+            .collect())
     }
 
     async fn question_view(&self, who: &Principal, q: Question) -> Result<QuestionView> {
@@ -513,17 +521,14 @@ impl Crm {
         let settings = self.support_settings_now().await?;
         let (response, resolution) = clocks(&settings, &q, &all_events, self.clock.now());
         let events: Vec<QuestionEvent> = all_events.into_iter().filter(|e| chain || !e.kind.internal()).collect();
-        let mut names = std::collections::HashMap::new();
-        for id in events.iter().filter_map(|e| e.actor) {
-            if !names.contains_key(&id)
-                && let Some(u) = self.store.user(id).await?
-            {
-                names.insert(id, u.name);
-            }
-        }
+        let mut ids: Vec<UserId> = events.iter().filter_map(|e| e.actor).collect();
+        ids.sort_unstable_by_key(|u| u.0);
+        ids.dedup();
+        let names: HashMap<UserId, String> = self.store.support_user_names(&ids).await?.into_iter().collect();
         let attachments = self.store.attachments(q.id).await?;
+        let line = self.question_lines(vec![q]).await?.pop().ok_or_else(no_question)?;
         Ok(QuestionView {
-            line: self.question_line(q).await?,
+            line,
             events,
             attachments,
             response,
@@ -623,11 +628,7 @@ impl Crm {
         } else {
             None
         };
-        let mut lines = Vec::with_capacity(found.len());
-        for q in found {
-            lines.push(self.question_line(q).await?);
-        }
-        Ok((lines, next))
+        Ok((self.question_lines(found).await?, next))
     }
 
     /// Write a changed question at the version it was read; a stale write is refused with the
@@ -1095,9 +1096,24 @@ impl Crm {
             let Some(last) = page.last() else { break };
             before = Some(last.number);
             let full = page.len() >= BREACH_PAGE as usize;
+            // The page's steps and the alerts handled already, one read each.
+            let ids: Vec<QuestionId> = page.iter().map(|q| q.id).collect();
+            let mut events: HashMap<QuestionId, Vec<QuestionEvent>> = HashMap::new();
+            for e in self.store.events_of_questions(&ids).await? {
+                events.entry(e.question).or_default().push(e);
+            }
+            let alerted: HashSet<(QuestionId, Level, String)> = self
+                .store
+                .alerts_of_questions(&ids)
+                .await?
+                .into_iter()
+                .map(|a| (a.question, a.level, a.kind))
+                .collect();
             for q in page {
                 run.checked += 1;
-                self.check_question_breach(&settings, owner, q, &mut run).await?;
+                let steps = events.remove(&q.id).unwrap_or_default();
+                self.check_question_breach(&settings, owner, q, &steps, &alerted, &mut run)
+                    .await?;
             }
             if !full {
                 break;
@@ -1111,12 +1127,17 @@ impl Crm {
         settings: &SupportSettings,
         owner: Option<UserId>,
         q: Question,
+        events: &[QuestionEvent],
+        alerted: &HashSet<(QuestionId, Level, String)>,
         run: &mut BreachRun,
     ) -> Result<()> {
         let now = self.clock.now();
-        let events = self.store.question_events(q.id).await?;
-        let (response, resolution) = clocks(settings, &q, &events, now);
+        let handled = |kind: &str| alerted.contains(&(q.id, q.level, kind.to_string()));
+        let (response, resolution) = clocks(settings, &q, events, now);
         if response.state == "breached" || resolution.state == "breached" {
+            if handled("breach") {
+                return Ok(());
+            }
             let which = if response.state == "breached" {
                 "response"
             } else {
@@ -1168,7 +1189,7 @@ impl Crm {
             return Ok(());
         }
         for (which, view) in [("response", &response), ("resolution", &resolution)] {
-            if view.state != "warning" {
+            if view.state != "warning" || handled(&format!("{which}_warning")) {
                 continue;
             }
             let alert = Alert {

@@ -70,6 +70,15 @@ pub trait SupportStore: Send + Sync {
     /// Every event, oldest first.
     async fn question_events(&self, id: QuestionId) -> Result<Vec<QuestionEvent>>;
 
+    /// The events of several questions in one read, each question's oldest first.
+    async fn events_of_questions(&self, ids: &[QuestionId]) -> Result<Vec<QuestionEvent>>;
+
+    /// The alerts kept for several questions, in one read.
+    async fn alerts_of_questions(&self, ids: &[QuestionId]) -> Result<Vec<Alert>>;
+
+    /// The names of several users, in one read (those that exist).
+    async fn support_user_names(&self, ids: &[UserId]) -> Result<Vec<(UserId, String)>>;
+
     /// Keep an alert that needs no change to the question (a warning) with its event; `false`
     /// when it was kept already.
     async fn record_alert(&self, alert: &Alert, event: &QuestionEvent) -> Result<bool>;

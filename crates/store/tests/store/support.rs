@@ -595,3 +595,61 @@ pub async fn support_visibility_follows_the_stewardship_plan(h: H) {
         ErrorCode::NotFound
     );
 }
+
+/// The breach check reads a page's steps and handled alerts in one go each and leaves what it
+/// handled alone: a second run at the same moment writes nothing (no version moves, no step).
+pub async fn support_breach_check_reads_a_page_at_once_and_leaves_handled_alone(h: H) {
+    use anchora_core::support::SupportStore;
+    settings(&h).await;
+    let north = team(&h, "North").await;
+    let _kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(north)).await;
+    h.clock.set(at("2026-11-24T08:00:00Z"));
+    let mut qs = Vec::new();
+    for n in 0..3 {
+        qs.push(raise(&h, &anna, &format!("Question {n}"), "urgent").await);
+    }
+    h.crm
+        .add_question_event(&anna, &id(&qs[1]), json!({"kind": "reply", "body": "More detail"}))
+        .await
+        .unwrap();
+    h.clock.advance(chrono::Duration::hours(3));
+    let first = h.crm.check_support_breaches().await.unwrap();
+    assert_eq!(first.escalated.len(), 3, "{first:?}");
+    let ids: Vec<_> = qs.iter().map(|q| q.line.question.id).collect();
+    let events = h.store.events_of_questions(&ids).await.unwrap();
+    for q in &ids {
+        let one: Vec<_> = events.iter().filter(|e| e.question == *q).cloned().collect();
+        assert_eq!(one, h.store.question_events(*q).await.unwrap());
+    }
+    assert_eq!(events.len(), 3 * 2 + 1);
+    let alerts = h.store.alerts_of_questions(&ids).await.unwrap();
+    assert_eq!(alerts.len(), 3);
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.kind == "breach" && a.level == anchora_core::support::Level::KeyUser)
+    );
+    assert!(h.store.events_of_questions(&[]).await.unwrap().is_empty());
+
+    let versions: Vec<i64> = {
+        let mut v = Vec::new();
+        for q in &qs {
+            v.push(version(&h.crm.question(&h.admin, &id(q)).await.unwrap()));
+        }
+        v
+    };
+    let again = h.crm.check_support_breaches().await.unwrap();
+    assert_eq!(again.checked, 3);
+    assert!(again.escalated.is_empty() && again.warned.is_empty(), "{again:?}");
+    for (q, v) in qs.iter().zip(versions) {
+        let now = h.crm.question(&h.admin, &id(q)).await.unwrap();
+        assert_eq!(version(&now), v);
+        assert_eq!(escalations(&now), 1);
+    }
+    assert_eq!(h.store.events_of_questions(&ids).await.unwrap().len(), 7);
+    // The list names its people, read together.
+    let (list, _) = h.crm.questions(&h.admin, &QuestionQuery::default()).await.unwrap();
+    assert_eq!(list.len(), 3);
+    assert!(list.iter().all(|l| l.requester_name == "anna@example.com"));
+}
