@@ -7,6 +7,7 @@ use crate::db::{Backend, Row, Sql, bad_column, db_error, in_write};
 use crate::sql_store::SqlStore;
 use anchora_core::error::Result;
 use anchora_core::ids::{AdjustmentCommentId, AdjustmentRequestId, AnswerId, UserId};
+use anchora_core::stewardship::answers::search_fold;
 use anchora_core::stewardship::{
     AdjustmentComment, AdjustmentRequest, Answer, DraftsSeen, Plan, RequestStatus, StewardshipStore, StoredPlan, Vote,
 };
@@ -53,7 +54,8 @@ pub fn tables(backend: Backend) -> Vec<String> {
     let answer_columns = format!(
         "id {uuid} PRIMARY KEY, version BIGINT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, \
          language TEXT NOT NULL, category TEXT NOT NULL, source_question {uuid}, author {uuid} NOT NULL REFERENCES users(id), \
-         published {boolean} NOT NULL, created_at {ts} NOT NULL, updated_at {ts} NOT NULL"
+         published {boolean} NOT NULL, created_at {ts} NOT NULL, updated_at {ts} NOT NULL, \
+         search_text TEXT NOT NULL DEFAULT ''"
     );
     match backend {
         Backend::Sqlite => {
@@ -69,7 +71,7 @@ pub fn tables(backend: Backend) -> Vec<String> {
         Backend::Postgres => {
             out.push(format!(
                 "CREATE TABLE stewardship_answers ({answer_columns}, \
-                 tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || body)) STORED)"
+                 tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED)"
             ));
             out.push("CREATE INDEX ix_stewardship_answers_tsv ON stewardship_answers USING GIN (tsv)".to_string());
         }
@@ -173,6 +175,20 @@ fn answer_values(backend: Backend, a: &Answer) -> Vec<Expr> {
     ]
 }
 
+/// The columns an answer is written with: its own and `search_text`, its title and body
+/// folded in Rust (`search_fold`) so both databases index the same text.
+fn answer_write(backend: Backend, a: &Answer) -> (Vec<&'static str>, Vec<Expr>) {
+    let mut columns = ANSWER_COLUMNS.to_vec();
+    columns.push("search_text");
+    let mut values = answer_values(backend, a);
+    values.push(search_text(a).into());
+    (columns, values)
+}
+
+fn search_text(a: &Answer) -> String {
+    search_fold(&format!("{}\n{}", a.title, a.body))
+}
+
 fn decode_answer(r: &Row) -> std::result::Result<Answer, sqlx::Error> {
     Ok(Answer {
         id: AnswerId(r.uuid(0)?),
@@ -208,8 +224,8 @@ fn answer_doc(backend: Backend, a: &Answer, insert: bool) -> Vec<Sql> {
                     "INSERT INTO stewardship_answer_fts (answer_id, title, body) VALUES (?, ?, ?)",
                     vec![
                         backend.uuid(Some(a.id.0)),
-                        Sv::from(a.title.clone()),
-                        Sv::from(a.body.clone()),
+                        Sv::from(search_fold(&a.title)),
+                        Sv::from(search_fold(&a.body)),
                     ],
                 ));
             }
@@ -456,10 +472,11 @@ impl StewardshipStore for SqlStore {
 
     async fn create_answer(&self, answer: &Answer) -> Result<()> {
         let backend = self.backend_kind();
+        let (columns, values) = answer_write(backend, answer);
         let stmt = Query::insert()
             .into_table("stewardship_answers")
-            .columns(ANSWER_COLUMNS)
-            .values_panic(answer_values(backend, answer))
+            .columns(columns)
+            .values_panic(values)
             .to_owned();
         let mut sql = vec![backend.build(&stmt)];
         sql.extend(answer_doc(backend, answer, true));
@@ -470,7 +487,8 @@ impl StewardshipStore for SqlStore {
         let backend = self.backend_kind();
         let mut stmt = Query::update();
         stmt.table("stewardship_answers");
-        for (column, value) in ANSWER_COLUMNS.iter().zip(answer_values(backend, answer)).skip(1) {
+        let (columns, values) = answer_write(backend, answer);
+        for (column, value) in columns.iter().zip(values).skip(1) {
             stmt.value(*column, value);
         }
         stmt.and_where(by_id(backend, answer.id.0))
@@ -526,8 +544,10 @@ impl StewardshipStore for SqlStore {
         drafts: DraftsSeen,
         limit: u32,
     ) -> Result<Vec<(Answer, f64)>> {
-        // Letters and digits only: no query syntax reaches either engine.
-        let safe: Vec<&String> = words
+        // Folded as the indexed text is; letters and digits only: no query syntax reaches
+        // either engine.
+        let folded: Vec<String> = words.iter().map(|w| search_fold(w)).collect();
+        let safe: Vec<&String> = folded
             .iter()
             .filter(|w| !w.is_empty() && w.chars().all(char::is_alphanumeric))
             .take(32)
