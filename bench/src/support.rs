@@ -177,6 +177,7 @@ pub async fn bench(dir: &std::path::Path, backend: Backend, report: &mut Report)
         format!("INSERT INTO bench_users (k, id, team) VALUES {}", values.join(", ")),
     ];
     statements.extend(questions_sql(backend, &start_at));
+    statements.push(format!("UPDATE support_counter SET n = {QUESTIONS}"));
     statements.push("DROP TABLE bench_users".into());
     for sql in statements {
         store.pool().exec().execute(Sql::plain(sql)).await?;

@@ -4,7 +4,7 @@
 
 use crate::db::{Backend, Row, Tx, bad_column, db_error, in_write};
 use crate::sql_store::SqlStore;
-use anchora_core::error::{Error, ErrorCode, Result};
+use anchora_core::error::{Error, Result};
 use anchora_core::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
 use anchora_core::support::{
     Alert, AttachmentInfo, EventKind, Level, Priority, Question, QuestionEvent, QuestionFilter, QuestionScope,
@@ -57,6 +57,10 @@ pub fn tables(backend: Backend) -> Vec<String> {
              recipient {uuid} NOT NULL REFERENCES users(id), sent_at {ts} NOT NULL, PRIMARY KEY (event_id, recipient))"
         ),
         "CREATE INDEX ix_support_mails_recipient ON support_mails (recipient)".to_string(),
+        // The last question number given, one row: raising a question counts it up in its own
+        // transaction, so writers racing each other wait on the row instead of colliding.
+        "CREATE TABLE support_counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)".to_string(),
+        "INSERT INTO support_counter (id, n) VALUES (1, 0)".to_string(),
     ]
 }
 
@@ -281,46 +285,32 @@ impl SqlStore {
 impl SupportStore for SqlStore {
     async fn create_question(&self, q: &Question, events: &[QuestionEvent]) -> Result<i64> {
         let backend = self.backend_kind();
-        // The next number is read in the writing transaction; two PostgreSQL writers may still
-        // read the same one, and the unique number refuses the second, which tries again.
-        for _ in 0..5 {
-            let outcome: Result<i64> = in_write!(self.pool(), |tx| {
-                let row = tx
-                    .exec()
-                    .fetch_optional(
-                        backend.build(
-                            &Query::select()
-                                .expr(Expr::col("number").max())
-                                .from("support_questions")
-                                .to_owned(),
-                        ),
-                    )
-                    .await
-                    .map_err(db_error)?;
-                let last = match row {
-                    Some(r) => r.opt_i64(0).map_err(db_error)?.unwrap_or(0),
-                    None => 0,
-                };
-                let mut q = q.clone();
-                q.number = last + 1;
-                let stmt = Query::insert()
-                    .into_table("support_questions")
-                    .columns(COLUMNS)
-                    .values_panic(values(backend, &q).map_err(db_error)?)
-                    .to_owned();
-                tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)?;
-                insert_events(tx, backend, events).await?;
-                Ok(q.number)
-            });
-            match outcome {
-                Err(e) if e.code == ErrorCode::AlreadyExists => continue,
-                other => return other,
-            }
-        }
-        Err(Error::new(
-            ErrorCode::Unavailable,
-            "questions are being raised at once; try again",
-        ))
+        // The counter row is counted up in the writing transaction: a second writer waits on the
+        // row (PostgreSQL) or the write lock (SQLite) and gets the next number.
+        let next = Query::update()
+            .table("support_counter")
+            .value("n", Expr::col("n").add(1))
+            .and_where(Expr::col("id").eq(1))
+            .returning_col("n")
+            .to_owned();
+        in_write!(self.pool(), |tx| {
+            let row = tx
+                .exec()
+                .fetch_optional(backend.build(&next))
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| Error::internal("the question counter is missing"))?;
+            let mut q = q.clone();
+            q.number = row.i64(0).map_err(db_error)?;
+            let stmt = Query::insert()
+                .into_table("support_questions")
+                .columns(COLUMNS)
+                .values_panic(values(backend, &q).map_err(db_error)?)
+                .to_owned();
+            tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)?;
+            insert_events(tx, backend, events).await?;
+            Ok(q.number)
+        })
     }
 
     async fn question(&self, id: QuestionId) -> Result<Option<Question>> {

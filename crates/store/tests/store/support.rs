@@ -653,3 +653,33 @@ pub async fn support_breach_check_reads_a_page_at_once_and_leaves_handled_alone(
     assert_eq!(list.len(), 3);
     assert!(list.iter().all(|l| l.requester_name == "anna@example.com"));
 }
+
+/// Questions raised at once all get a number, each its own and none skipped: 20 raisers in
+/// each of several rounds.
+pub async fn support_questions_raised_at_once_get_unique_dense_numbers(h: H) {
+    let north = team(&h, "North").await;
+    let _kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let mut raisers = Vec::new();
+    for n in 0..20 {
+        raisers.push(made(&h, &format!("u{n}@example.com"), "user", Some(north)).await);
+    }
+    let mut numbers = Vec::new();
+    for round in 0..4 {
+        let mut tasks = Vec::new();
+        for who in &raisers {
+            let (crm, who) = (h.crm.clone(), who.clone());
+            tasks.push(tokio::spawn(async move {
+                crm.raise_question(
+                    &who,
+                    json!({"subject": format!("Round {round}"), "description": "At once"}),
+                )
+                .await
+            }));
+        }
+        for t in tasks {
+            numbers.push(t.await.unwrap().unwrap().line.question.number);
+        }
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=80).collect::<Vec<i64>>());
+}
