@@ -299,7 +299,9 @@ pub(super) fn check_plan(mut plan: Plan) -> Result<Plan> {
     if plan.administrators.len() > MAX_PEOPLE {
         errors.push(FieldError::new("administrators", format!("at most {MAX_PEOPLE}")));
     }
-    plan.administrators.dedup();
+    // Each administrator once, in the order first named (`dedup` alone drops only neighbours).
+    let mut seen = std::collections::HashSet::new();
+    plan.administrators.retain(|u| seen.insert(*u));
     if plan.key_users.len() > MAX_PEOPLE {
         errors.push(FieldError::new("key_users", format!("at most {MAX_PEOPLE} teams")));
     }
@@ -433,6 +435,41 @@ mod tests {
         assert!(p.upcoming_meetings(far, 3).len() <= 1);
         p.forum.next_meeting = NaiveDate::from_ymd_opt(262_000, 1, 1);
         assert!(p.upcoming_meetings(d("2027-01-10"), 500).len() < 500);
+    }
+
+    #[test]
+    fn each_administrator_is_kept_once_in_the_order_named() {
+        let (a, b) = (UserId(uuid::Uuid::now_v7()), UserId(uuid::Uuid::now_v7()));
+        let p = Plan {
+            administrators: vec![b, a, b, a, a],
+            ..Plan::default()
+        };
+        assert_eq!(check_plan(p).unwrap().administrators, vec![b, a]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_text() {
+        let mut p = Plan::default();
+        p.forum.name = "Key\u{7}users".into();
+        p.forum.change_route = "Key user\n\u{1b}[31m".into();
+        p.vendor_contacts.push(VendorContact {
+            name: "Ve\u{85}ra".into(),
+            company: String::new(),
+            email: String::new(),
+            phone: "\u{0}".into(),
+            agreement: "Weekdays\r\n\t8-17".into(),
+        });
+        let e = check_plan(p).unwrap_err();
+        let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "vendor_contacts[0].name",
+                "vendor_contacts[0].phone",
+                "forum.name",
+                "forum.change_route"
+            ]
+        );
     }
 
     #[test]

@@ -492,7 +492,12 @@ impl Crm {
         } else if !input.links.is_empty() {
             let schema = self.schema().await?;
             for (i, link) in input.links.iter_mut().enumerate() {
-                link.target = link.target.trim().to_string();
+                let field = format!("links[{i}].target");
+                let before = errors.len();
+                check_line(&mut errors, &field, &mut link.target, 200, true);
+                if errors.len() > before {
+                    continue;
+                }
                 let exists =
                     match link.kind {
                         LinkKind::Object => schema.objects.get(&link.target).is_some_and(|o| !o.archived),

@@ -250,6 +250,18 @@ pub async fn votes_are_one_per_user_under_racing_writers_and_decisions_are_the_d
         assert_eq!(e.code, ErrorCode::ValidationFailed);
         assert_eq!(e.errors[0].field, "question");
     }
+    // A link's target holds no control characters, like every other text.
+    let e = h
+        .crm
+        .create_adjustment_request(
+            &karin,
+            json!({"title": "A field", "value": 3, "effort": 2,
+                "links": [{"kind": "object", "target": "deal\u{7}"}]}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "links[0].target");
+    assert_eq!(e.errors[0].message, "may not hold control characters");
     let cheap = h
         .crm
         .create_adjustment_request(
