@@ -426,7 +426,13 @@ impl Crm {
         let user = self.store.user(who.user_id).await?.ok_or_else(no_question)?;
         let settings = self.support_settings_now().await?;
         let now = self.clock.now();
-        let key_users = self.key_users_of(user.team).await?;
+        // A key user's own question goes to the team's other key users, or to IT.
+        let key_users: Vec<UserId> = self
+            .key_users_of(user.team)
+            .await?
+            .into_iter()
+            .filter(|k| *k != who.user_id)
+            .collect();
         // One key user takes it at once; several share it until one takes it.
         let (level, assignee) = match key_users.as_slice() {
             [] => (Level::It, None),

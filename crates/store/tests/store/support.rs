@@ -683,3 +683,19 @@ pub async fn support_questions_raised_at_once_get_unique_dense_numbers(h: H) {
     numbers.sort_unstable();
     assert_eq!(numbers, (1..=80).collect::<Vec<i64>>());
 }
+
+/// A key user's own question is not routed to themselves: to the team's other key user when
+/// there is one, else straight to IT.
+pub async fn support_a_key_users_question_goes_past_themselves(h: H) {
+    let north = team(&h, "North").await;
+    let south = team(&h, "South").await;
+    let kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let ola = made(&h, "ola@example.com", "key_user", Some(south)).await;
+    let eva = made(&h, "eva@example.com", "key_user", Some(south)).await;
+    let q = raise(&h, &kim, "My own question", "normal").await;
+    assert_eq!(q.line.question.level, anchora_core::support::Level::It);
+    assert_eq!(q.line.question.assignee, None);
+    let q = raise(&h, &ola, "Another", "normal").await;
+    assert_eq!(q.line.question.level, anchora_core::support::Level::KeyUser);
+    assert_eq!(q.line.question.assignee, Some(eva.user_id));
+}
