@@ -178,6 +178,7 @@ async fn postgres() -> Option<H> {
 
 anchora_store::on_both_databases!(
     support_questions_over_http,
+    support_attachment_names_and_list_queries_answer_safely,
     support_pages_raise_answer_and_pass_on,
     support_notices_go_once_through_a_real_smtp_server,
     reports_run_save_export_and_refuse_by_name,

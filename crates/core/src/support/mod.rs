@@ -19,7 +19,7 @@ pub use store::{Alert, QuestionFilter, QuestionScope, QuestionTimes, SupportStor
 
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use hours::{BusinessCalendar, Pause};
 use serde::{Deserialize, Serialize};
 
@@ -425,6 +425,12 @@ impl SupportSettings {
             if h.weeks == 0 || h.weeks > 52 {
                 errors.push(FieldError::new("hypercare.weeks", "is from 1 to 52 weeks"));
             }
+            if !(1900..=2200).contains(&h.go_live.year()) {
+                errors.push(FieldError::new(
+                    "hypercare.go_live",
+                    "is a date in the years 1900 to 2200",
+                ));
+            }
             times.push(("hypercare.times", h.times));
         }
         for (prefix, by_level) in times {
@@ -475,8 +481,11 @@ impl SupportSettings {
     pub fn in_hypercare(&self, at: DateTime<Utc>) -> bool {
         self.hypercare.as_ref().is_some_and(|h| {
             let day = at.with_timezone(&self.calendar.time_zone).date_naive();
-            let end = h.go_live + Duration::weeks(i64::from(h.weeks));
-            day >= h.go_live && day < end
+            // Added checked: a go-live at the calendar's end has no end of hypercare after it.
+            let end = h
+                .go_live
+                .checked_add_days(chrono::Days::new(u64::from(h.weeks).saturating_mul(7)));
+            day >= h.go_live && end.is_none_or(|end| day < end)
         })
     }
 
@@ -505,6 +514,23 @@ impl SupportSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_far_go_live_is_refused_and_never_panics() {
+        let e = SupportSettings::parse(serde_json::json!({"hypercare": {"go_live": "+262000-01-01", "weeks": 52}}))
+            .unwrap_err();
+        assert_eq!(e.errors[0].field, "hypercare.go_live", "{e:?}");
+        // Even kept (read back from an older version), the calendar's end does not panic.
+        let s = SupportSettings {
+            hypercare: Some(Hypercare {
+                go_live: NaiveDate::MAX,
+                weeks: 52,
+                times: hypercare_times(),
+            }),
+            ..SupportSettings::default()
+        };
+        assert!(!s.in_hypercare(Utc::now()));
+    }
 
     #[test]
     fn pauses_follow_the_waiting_statuses() {

@@ -200,6 +200,33 @@ pub struct QuestionQuery {
     pub limit: Option<String>,
 }
 
+impl QuestionQuery {
+    /// The query from its pairs, as a query string gives them; a filter given twice is refused
+    /// naming it (422), never guessed.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self> {
+        let mut q = QuestionQuery::default();
+        let mut errors = Vec::new();
+        for (k, v) in pairs {
+            let slot = match k.as_str() {
+                "view" => &mut q.view,
+                "level" => &mut q.level,
+                "status" => &mut q.status,
+                "open" => &mut q.open,
+                "cursor" => &mut q.cursor,
+                "limit" => &mut q.limit,
+                _ => continue,
+            };
+            if slot.is_some() {
+                errors.push(FieldError::new(k.as_str(), "is given once"));
+            } else {
+                *slot = Some(v.clone());
+            }
+        }
+        check(errors)?;
+        Ok(q)
+    }
+}
+
 fn no_question() -> Error {
     Error::not_found("no such question")
 }
@@ -957,6 +984,9 @@ impl Crm {
         require_write(who)?;
         let mut errors = Vec::new();
         let name = short("file", name, true, &mut errors);
+        if name.chars().any(char::is_control) {
+            errors.push(FieldError::new("file", "has a control character in its name"));
+        }
         if bytes.len() > MAX_ATTACHMENT_BYTES {
             errors.push(FieldError::new(
                 "file",

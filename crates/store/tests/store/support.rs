@@ -699,3 +699,22 @@ pub async fn support_a_key_users_question_goes_past_themselves(h: H) {
     assert_eq!(q.line.question.level, anchora_core::support::Level::KeyUser);
     assert_eq!(q.line.question.assignee, Some(eva.user_id));
 }
+
+/// A file name with a control character is refused at upload naming the field.
+pub async fn support_attachment_names_refuse_control_characters(h: H) {
+    let anna = made(&h, "anna@example.com", "user", None).await;
+    let q = raise(&h, &anna, "A file", "normal").await;
+    for name in ["bad\u{7}.txt", "two\nlines.txt"] {
+        let e = h
+            .crm
+            .add_question_attachment(&anna, &id(&q), name, "text/plain", b"x")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed, "{name:?}");
+        assert_eq!(e.errors[0].field, "file");
+    }
+    h.crm
+        .add_question_attachment(&anna, &id(&q), "Öberg Ærø.pdf", "application/pdf", b"x")
+        .await
+        .unwrap();
+}

@@ -34,7 +34,9 @@ pub fn router() -> Router<AppState> {
         .route("/support/figures", get(figures))
 }
 
-async fn list(a: Authed, Query(q): Query<QuestionQuery>) -> ApiResult<Json<JsonValue>> {
+/// The query as pairs, so a bad one is a problem+json answer like every other.
+async fn list(a: Authed, Query(pairs): Query<Vec<(String, String)>>) -> ApiResult<Json<JsonValue>> {
+    let q = QuestionQuery::from_pairs(&pairs)?;
     let (lines, next) = a.crm.questions(&a.principal, &q).await?;
     Ok(Json(json!({"data": lines, "next_cursor": next})))
 }
@@ -123,10 +125,7 @@ async fn add_attachment(
 async fn attachment(a: Authed, Path((id, attachment)): Path<(String, String)>) -> ApiResult<Response> {
     let (info, bytes) = a.crm.question_attachment(&a.principal, &id, &attachment).await?;
     // Served as a download, never shown inline: an uploaded HTML file must not run here.
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        info.name.replace(['"', '\\', '\r', '\n'], "_")
-    );
+    let disposition = content_disposition(&info.name);
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
@@ -136,6 +135,30 @@ async fn attachment(a: Authed, Path((id, attachment)): Path<(String, String)>) -
         bytes,
     )
         .into_response())
+}
+
+/// `attachment` with an ASCII fallback name and the real one as RFC 8187 `filename*`
+/// (UTF-8, percent-encoded), so no byte of a name reaches the header raw.
+fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%')) || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 async fn settings(a: Authed) -> ApiResult<Json<SupportSettings>> {

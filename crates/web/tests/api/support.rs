@@ -526,3 +526,70 @@ pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
         Threaded::NoReference
     );
 }
+
+/// A file's name reaches the download header only as an ASCII fallback and a percent-encoded
+/// `filename*` (quotes and non-ASCII letters kept safe); a filter given twice is a problem+json
+/// 422 naming it, not axum's plain-text 400.
+pub async fn support_attachment_names_and_list_queries_answer_safely(h: H) {
+    identity::user(&h, "anna@example.se", "user", None).await;
+    let anna = token_of(&h, "anna@example.se", Scope::Write).await;
+    let r = as_token(
+        &h,
+        &anna,
+        Method::POST,
+        "/api/v1/support/questions",
+        Some(json!({"subject": "A file"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let one = format!("/api/v1/support/questions/{}", r.body["id"].as_str().unwrap());
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    for (sent, encoded) in [
+        ("Öberg Ærø.pdf", "%C3%96berg%20%C3%86r%C3%B8.pdf"),
+        ("it's 100% \\\"done\\\".pdf", "it%27s%20100%25%20"),
+    ] {
+        let r = h
+            .send(
+                Method::POST,
+                &format!("{one}/attachments"),
+                Some(&anna),
+                &[("content-type", ct.as_str())],
+                Some(multipart(sent, b"%PDF-1.4")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{sent}: {}", r.body);
+        let file = format!("{one}/attachments/{}", r.body["id"].as_str().unwrap());
+        let r = h.send(Method::GET, &file, Some(&anna), &[], None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let cd = r.headers["content-disposition"].to_str().unwrap().to_string();
+        assert!(cd.starts_with("attachment; filename=\""), "{cd}");
+        let (fallback, star) = cd.split_once("; filename*=UTF-8''").unwrap();
+        assert_eq!(fallback.matches('"').count(), 2, "{cd}");
+        assert!(star.starts_with(encoded), "{cd}");
+        assert!(!star.contains(['"', ' ', '\'']), "{cd}");
+    }
+
+    let r = h
+        .send(
+            Method::GET,
+            "/api/v1/support/questions?view=mine&view=all",
+            Some(&anna),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert_eq!(r.body["errors"][0]["field"], "view");
+    let r = h
+        .send(
+            Method::GET,
+            "/api/v1/support/questions?view=mine&limit=2",
+            Some(&anna),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
+}
