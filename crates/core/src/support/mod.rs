@@ -239,13 +239,14 @@ pub struct AttachmentInfo {
     pub added_at: DateTime<Utc>,
 }
 
-/// The pauses of a question's clocks: the spans its status was waiting, from its status events.
+/// The pauses of a question's clocks: the spans its status was waiting, or resolved (a question
+/// reopened does not count the time it sat resolved), from its status events.
 pub fn pauses(events: &[QuestionEvent]) -> Vec<Pause> {
     let mut out = Vec::new();
     let mut since: Option<DateTime<Utc>> = None;
     for e in events.iter().filter(|e| e.kind == EventKind::Status) {
         let to = e.detail.get("to").and_then(|v| v.as_str()).and_then(Status::parse);
-        let waiting = to.is_some_and(Status::pauses);
+        let waiting = to.is_some_and(|s| s.pauses() || s == Status::Resolved);
         match (since, waiting) {
             (None, true) => since = Some(e.at),
             (Some(start), false) => {
@@ -514,6 +515,33 @@ impl SupportSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reopened_question_does_not_count_its_resolved_time() {
+        let q = QuestionId::new_at(Utc::now());
+        let at = |h: i64| DateTime::from_timestamp(h * 3600, 0).unwrap_or_default();
+        let ev = |h, to: &str| QuestionEvent::new(q, at(h), None, EventKind::Status, "", serde_json::json!({"to": to}));
+        let p = pauses(&[
+            ev(1, "resolved"),
+            ev(30, "open"),
+            ev(31, "waiting_on_requester"),
+            ev(32, "resolved"),
+            ev(40, "open"),
+        ]);
+        assert_eq!(
+            p,
+            vec![
+                Pause {
+                    start: at(1),
+                    end: Some(at(30))
+                },
+                Pause {
+                    start: at(31),
+                    end: Some(at(40))
+                },
+            ]
+        );
+    }
 
     #[test]
     fn a_far_go_live_is_refused_and_never_panics() {
