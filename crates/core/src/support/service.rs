@@ -240,8 +240,8 @@ fn short(field: &str, s: &str, required: bool, errors: &mut Vec<FieldError>) -> 
             field,
             format!("is longer than {MAX_SHORT_TEXT} characters"),
         ));
-    } else if s.contains('\0') {
-        errors.push(FieldError::new(field, "holds a NUL character"));
+    } else if s.chars().any(char::is_control) {
+        errors.push(FieldError::new(field, "holds a control character"));
     }
     s.to_string()
 }
@@ -255,8 +255,8 @@ fn long(field: &str, s: &str, required: bool, errors: &mut Vec<FieldError>) -> S
             field,
             format!("is longer than {MAX_LONG_TEXT} characters"),
         ));
-    } else if s.contains('\0') {
-        errors.push(FieldError::new(field, "holds a NUL character"));
+    } else if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        errors.push(FieldError::new(field, "holds a control character"));
     }
     s.to_string()
 }

@@ -115,7 +115,7 @@ pub(super) fn add(doc: &mut Doc) {
     let mut write_props = plan_properties(true);
     write_props.insert(
         "version".into(),
-        json!({"type": "integer", "minimum": 0, "description": "the version read (0: no plan yet)"}),
+        json!({"type": "integer", "description": "the version read (0: no plan yet); another than the plan's is refused with 412"}),
     );
     let plan_body =
         json!({"type": "object", "additionalProperties": false, "required": ["version"], "properties": write_props});
@@ -157,7 +157,10 @@ pub(super) fn add(doc: &mut Doc) {
         if extra.contains(&"version")
             && let Some(p) = props.as_object_mut()
         {
-            p.insert("version".into(), json!({"type": "integer", "minimum": 1}));
+            p.insert(
+                "version".into(),
+                json!({"type": "integer", "description": "the version read; another is refused with 412"}),
+            );
         }
         strict(&required, props)
     };

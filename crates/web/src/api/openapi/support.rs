@@ -146,7 +146,7 @@ pub(super) fn add(doc: &mut Doc) {
             ),
             query(
                 "open",
-                json!({"type": "string", "enum": ["true", "false"]}),
+                json!({"type": "string", "enum": ["true", "false", "1", "0", ""]}),
                 "only questions not resolved or closed",
             ),
             query(
@@ -339,8 +339,8 @@ pub(super) fn add(doc: &mut Doc) {
         )
         .params(vec![query(
             "weeks",
-            json!({"type": "string", "pattern": "^[0-9]{1,3}$"}),
-            "how many weeks back, 1 to 104 (12)",
+            json!({"type": "string", "pattern": "^[0-9]{0,3}$"}),
+            "how many weeks back, 1 to 104 (12 when empty or left out)",
         )])
         .ok(
             "200",
