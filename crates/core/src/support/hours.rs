@@ -254,6 +254,126 @@ pub struct SpecialDay {
     pub hours: Vec<OpenSpan>,
 }
 
+// ---------- as people type them (the settings form) ----------
+
+impl FromStr for OpenSpan {
+    type Err = String;
+
+    /// `08:00–17:00` (an en dash, a hyphen or an em dash; spaces around it are fine).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let wrong = || format!("{s:?} is not opening hours such as 08:00–17:00");
+        let (start, end) = s.split_once(['–', '-', '—']).ok_or_else(wrong)?;
+        let start = start.trim().parse().map_err(|_| wrong())?;
+        let end = end.trim().parse().map_err(|_| wrong())?;
+        Ok(Self::new(start, end))
+    }
+}
+
+/// A day's opening spans as written: `08:00–12:00, 13:00–17:00`; empty (or blank) is closed.
+///
+/// # Errors
+///
+/// The first span that is not `HH:MM–HH:MM`. Whether the spans make sense (each ends after it
+/// starts, none overlap) is [`BusinessCalendar::check`]'s to say.
+pub fn parse_spans(text: &str) -> Result<Vec<OpenSpan>, String> {
+    text.split([',', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect()
+}
+
+/// Spans as [`parse_spans`] reads them back.
+pub fn spans_text(spans: &[OpenSpan]) -> String {
+    spans.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+impl FromStr for SpecialDay {
+    type Err = String;
+
+    /// A day and its hours: `12-24 08:00–12:00`, `2026-12-31 09:00–12:00, 13:00–15:00`; a day
+    /// alone has no hours (closed).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let (day, hours) = s.split_once(char::is_whitespace).unwrap_or((s, ""));
+        Ok(Self {
+            day: day.parse()?,
+            hours: parse_spans(hours)?,
+        })
+    }
+}
+
+impl fmt::Display for SpecialDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.hours.is_empty() {
+            write!(f, "{}", self.day)
+        } else {
+            write!(f, "{} {}", self.day, spans_text(&self.hours))
+        }
+    }
+}
+
+/// The names of the time zones a calendar may be in (IANA's, such as `Europe/Stockholm`).
+pub fn zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())
+}
+
+/// An agreed time as written: `4h`, `90m`, `1h 30m`, `1h30m` or plain minutes (`90`). Upper or
+/// lower case, spaces between a number and its unit allowed, hours before minutes, each once.
+/// Zero is read (whether it is allowed is the settings' rule, not the reading's).
+///
+/// # Errors
+///
+/// Anything else, and a time too long to count in minutes.
+pub fn parse_duration_minutes(text: &str) -> Result<i64, String> {
+    let wrong = || format!("{text:?} is not a time such as 4h, 90m or 1h 30m");
+    let t = text.trim().to_ascii_lowercase();
+    if t.is_empty() {
+        return Err(wrong());
+    }
+    if t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse().map_err(|_| wrong());
+    }
+    let mut rest = t.as_str();
+    let mut total: i64 = 0;
+    // The largest unit still allowed: hours, then minutes; a unit may not come back.
+    let mut allowed = 2;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (number, after) = rest.split_at(digits);
+        let n: i64 = number.parse().map_err(|_| wrong())?;
+        let after = after.trim_start();
+        let unit_len = after.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let (unit, after) = after.split_at(unit_len);
+        let (rank, per) = match unit {
+            "h" => (2, 60),
+            "m" | "min" => (1, 1),
+            _ => return Err(wrong()),
+        };
+        if rank > allowed {
+            return Err(wrong());
+        }
+        allowed = rank - 1;
+        total = n
+            .checked_mul(per)
+            .and_then(|m| total.checked_add(m))
+            .ok_or_else(wrong)?;
+        rest = after.trim_start();
+    }
+    Ok(total)
+}
+
+/// An agreed time as people read it and [`parse_duration_minutes`] reads it back: `4h`,
+/// `1h 30m`, `45m`.
+pub fn duration_text(minutes: i64) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    }
+}
+
 /// When the support desk is open. A field left out of the JSON takes the default's value
 /// (Monday to Friday 08:00–17:00, Europe/Stockholm, no holidays).
 ///
@@ -797,6 +917,65 @@ mod tests {
 
     fn span(start: &str, end: &str) -> OpenSpan {
         OpenSpan::new(t(start), t(end))
+    }
+
+    #[test]
+    fn agreed_times_read_as_people_write_them() {
+        for (text, minutes) in [
+            ("4h", 240),
+            ("90m", 90),
+            ("1h 30m", 90),
+            ("1h30m", 90),
+            (" 2 H 5 min ", 125),
+            ("90", 90),
+            ("0", 0),
+            ("0m", 0),
+        ] {
+            assert_eq!(parse_duration_minutes(text), Ok(minutes), "{text}");
+        }
+        for bad in [
+            "",
+            " ",
+            "h",
+            "4x",
+            "1.5h",
+            "-4h",
+            "30m 1h",
+            "1h 2h",
+            "4 hours",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_duration_minutes(bad).is_err(), "{bad:?} was read");
+        }
+        for m in [1, 45, 60, 90, 240, 5400, 525_600] {
+            assert_eq!(parse_duration_minutes(&duration_text(m)), Ok(m), "{m}");
+        }
+        assert_eq!(duration_text(90), "1h 30m");
+        assert_eq!(duration_text(240), "4h");
+        assert_eq!(duration_text(45), "45m");
+    }
+
+    #[test]
+    fn spans_and_special_days_read_back_as_written() {
+        assert_eq!(parse_spans(""), Ok(vec![]));
+        assert_eq!(
+            parse_spans("08:00-12:00, 13:00 – 17:00"),
+            Ok(vec![span("08:00", "12:00"), span("13:00", "17:00")])
+        );
+        assert!(parse_spans("8-17").is_err());
+        assert!(parse_spans("08:00").is_err());
+        let spans = vec![span("08:00", "12:00"), span("13:00", "24:00")];
+        assert_eq!(parse_spans(&spans_text(&spans)), Ok(spans));
+        let half: SpecialDay = "12-24 08:00–12:00".parse().unwrap();
+        assert_eq!(half.day, DateRule::Yearly { month: 12, day: 24 });
+        assert_eq!(half.hours, vec![span("08:00", "12:00")]);
+        assert_eq!(half.to_string().parse::<SpecialDay>(), Ok(half));
+        let closed: SpecialDay = "2026-12-31".parse().unwrap();
+        assert!(closed.hours.is_empty());
+        assert_eq!(closed.to_string(), "2026-12-31");
+        assert!("12-32 08:00–12:00".parse::<SpecialDay>().is_err());
+        assert!("12-24 noon".parse::<SpecialDay>().is_err());
+        assert!(zone_names().any(|z| z == "Europe/Stockholm"));
     }
 
     /// Monday to Friday 08:00–12:00 and 13:00–17:00 in Stockholm.
