@@ -1856,6 +1856,56 @@ onboarding-start = Start en tjekliste
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
 job-kind-support-breaches = Support: aftalte tider og eskalering
+job-kind-support-mailbox = Support: svar pr. e-mail
+
+## Support settings (issue 23)
+support-settings-link = Supportindstillinger
+support-settings-title = Supportindstillinger
+support-settings-intro = Hvornår supporten har åbent, hvor hurtigt kæden skal svare på og løse et spørgsmål, og hvem der tager over efter IT. Aftalte tider tæller kun åbningstid.
+support-settings-saved = Supportindstillingerne er gemt; nye og åbne spørgsmål følger dem.
+support-settings-mistakes = Nogle indstillinger skal ses efter; se beskederne under dem. Intet blev gemt.
+support-settings-save = Gem supportindstillinger
+support-settings-calendar = Åbningstider
+support-settings-calendar-hint = Aftalte tider løber kun, mens supporten har åbent, i denne tidszone.
+support-settings-zone = Tidszone
+support-settings-week = Tider pr. ugedag
+support-settings-week-hint = For eksempel 08:00–17:00, eller 08:00–12:00, 13:00–17:00 med frokostlukket. Tomt: lukket den dag.
+support-settings-holidays = Helligdage
+support-settings-holidays-hint = Én pr. linje: en dato (2026-06-06) eller en dag hvert år (12-25). Lukket hele dagen.
+support-settings-special-days = Dage med andre tider
+support-settings-special-days-hint = Én pr. linje: dagen og så dens tider, for eksempel 12-24 08:00–12:00. En dag uden tider er lukket.
+support-settings-times = Aftalte tider
+support-settings-times-hint = Åbningstid til første svar og til løsning, for eksempel 4h, 90m eller 1h 30m. Med standardtiderne er en arbejdsdag 9h.
+support-settings-clock = Tid til
+support-settings-warn-share = Advar, når der er mindre tilbage end (%)
+support-settings-warn-share-hint = Den, der har spørgsmålet, advares én gang, så det besvares, før den aftalte tid løber ud.
+support-settings-hypercare = Hypercare efter go-live
+support-settings-hypercare-hint = De første uger efter go-live: strammere tider og leverandøren klar til at hjælpe. Lad go-live-datoen stå tom for ingen hypercare.
+support-settings-go-live = Go-live
+support-settings-go-live-hint = Spørgsmål stillet fra denne dag og i ugerne nedenfor får hypercare-tiderne.
+support-settings-weeks = Uger med hypercare
+support-settings-hypercare-times-hint = Aftalte tider under hypercare.
+support-settings-vendor = Leverandør
+support-settings-vendor-hint = Hvor et spørgsmål går hen, når IT ikke kan løse det i tide.
+support-settings-categories = Kategorier
+support-settings-categories-hint = Én pr. linje; man vælger én, når man beder om hjælp, og tallene tælles efter dem.
+support-settings-line = Linje { $line }: { $message }
+support-settings-bad-zone = “{ $value }” er ikke en tidszone; vælg en som Europe/Copenhagen.
+support-settings-bad-hours = “{ $value }” er ikke åbningstider; skriv dem som 08:00–17:00, flere med kommaer.
+support-settings-bad-day = “{ $value }” er hverken en dato (2026-06-06) eller en dag hvert år (12-25).
+support-settings-bad-special-day = “{ $value }” er ikke en dag med tider som 12-24 08:00–12:00.
+support-settings-bad-duration = “{ $value }” er ikke en tid; skriv den som 4h, 90m eller 1h 30m.
+support-settings-times-range = Angiv en tid fra 1 minut til et år.
+support-settings-bad-go-live = Angiv go-live som en dato fra årene 1900 til 2200.
+support-settings-bad-weeks = Angiv hypercare fra 1 til 52 uger.
+support-settings-bad-share = Angiv en procentsats fra 0 til 100.
+support-settings-bad-category = Skriv kategorien med højst 200 tegn.
+support-settings-too-long = Skriv dette med højst 200 tegn.
+support-settings-span-order = Et tidsrum skal slutte, efter det begynder.
+support-settings-span-overlap = To af dagens tidsrum overlapper; slå dem sammen til ét.
+support-settings-never-open = Ingen ugedag har åbningstider, så ingen aftalt tid kan nogensinde løbe ud. Giv mindst én dag åbningstider.
+support-settings-day-twice = Denne dag står der to gange (eller er også helligdag); behold én linje til den.
+
 support-title = Support
 support-ask = Bed om hjælp
 support-intro = Spørgsmål går først til superbrugeren i dit team, så til IT og til sidst til leverandøren.
@@ -1977,6 +2027,32 @@ support-mail-warning-body =
     { $subject }
     { $link }
 support-mail-footer = Reference: { $token }
+support-look = Søg efter svar
+support-look-again = Søg igen
+support-send-question = Send spørgsmålet
+support-raise-anyway = Send spørgsmålet alligevel
+support-suggestions = Svar der kan hjælpe
+support-suggestions-how = Skriv et emne og vælg “Søg efter svar”: et svar som en kollega allerede har skrevet, kan måske løse det med det samme.
+support-suggestions-intro = Disse svar passer til det, du skrev. Løser et af dem problemet, behøver du ikke spørge.
+support-suggestions-none = Intet svar passer endnu. Send spørgsmålet, så svarer superbrugeren i dit team.
+support-suggestions-new-tab = Svarene åbner i en ny fane; det, du har skrevet, bliver her.
+support-open-page = Åbn siden
+support-vendor-hint = Leverandørens sagsnummer og kontakt gemmes med spørgsmålet, så alle i kæden kan følge op.
+support-answer-title = Gør til et svar
+support-answer-intro = Laver en kladde til et svar ud fra spørgsmålet og svaret, der løste det. Læs den igennem og udgiv den, så kolleger finder den, før de spørger.
+support-answer-make = Gør til et svar
+support-answer-unsolved = Kun et løst eller lukket spørgsmål kan gøres til et svar.
+support-attachments = Vedhæftede filer
+support-attachments-none = Ingen filer vedhæftet.
+support-attach-file = Fil
+support-attach-hint = Et skærmbillede eller en fil, der viser problemet, højst 5 MB.
+support-attach = Vedhæft fil
+support-attachment-too-large = Filen er større end 5 MB. Vedhæft en mindre, eller et skærmbillede af det, der betyder noget.
+support-attachment-empty = Vælg en fil at vedhæfte; en tom fil gemmes ikke.
+support-attachment-refused = Filen blev ikke vedhæftet: navnet er for langt eller har et tegn, der ikke er tilladt. Omdøb filen og prøv igen.
+support-size-bytes = { $n } B
+support-size-kb = { $n } kB
+support-size-mb = { $whole },{ $tenth } MB
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Forvaltning
@@ -2119,3 +2195,21 @@ stewardship-author = Skrevet af
 stewardship-updated = Opdateret
 stewardship-published = Offentliggjort (alle kan læse det)
 stewardship-draft = Kladde
+
+## Hypercare (issue 23)
+
+hypercare-title = Hypercare
+hypercare-back = Alle spørgsmål
+hypercare-window-running = Hypercare løber fra { $from } til { $to } ({ $weeks } uger efter go-live); tider i { $zone }.
+hypercare-window-ended = Hypercare løb fra { $from } til { $to } ({ $weeks } uger efter go-live); tider i { $zone }.
+hypercare-none = Der er ikke sat hypercare. En administrator angiver go-live og antal uger i supportindstillingerne.
+hypercare-teams = Spørgsmål pr. team
+hypercare-basis = Alder og tider tæller supportens åbningstid, ventetid medregnet.
+hypercare-team = Team
+hypercare-raised = Stillet
+hypercare-open = Stadig åbne
+hypercare-oldest = Ældste åbne
+hypercare-median = Mediantid til løsning
+hypercare-breaches = Overskridelser
+hypercare-no-team = Uden team
+hypercare-total = Alle teams

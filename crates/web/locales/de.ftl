@@ -1856,6 +1856,56 @@ onboarding-start = Checkliste beginnen
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
 job-kind-support-breaches = Support: vereinbarte Zeiten und Eskalation
+job-kind-support-mailbox = Support: Antworten per E-Mail
+
+## Support settings (issue 23)
+support-settings-link = Support-Einstellungen
+support-settings-title = Support-Einstellungen
+support-settings-intro = Wann der Support geöffnet ist, wie schnell die Kette eine Frage beantworten und lösen muss und wer nach der IT übernimmt. Vereinbarte Zeiten zählen nur Öffnungszeit.
+support-settings-saved = Die Support-Einstellungen sind gespeichert; neue und offene Fragen folgen ihnen.
+support-settings-mistakes = Einige Einstellungen müssen noch einmal angesehen werden; siehe die Hinweise darunter. Nichts wurde gespeichert.
+support-settings-save = Support-Einstellungen speichern
+support-settings-calendar = Öffnungszeiten
+support-settings-calendar-hint = Vereinbarte Zeiten laufen nur, während der Support geöffnet ist, in dieser Zeitzone.
+support-settings-zone = Zeitzone
+support-settings-week = Zeiten je Wochentag
+support-settings-week-hint = Zum Beispiel 08:00–17:00, oder 08:00–12:00, 13:00–17:00 mit Mittagspause. Leer: an diesem Tag geschlossen.
+support-settings-holidays = Feiertage
+support-settings-holidays-hint = Einer pro Zeile: ein Datum (2026-06-06) oder ein Tag jedes Jahr (12-25). Ganztägig geschlossen.
+support-settings-special-days = Tage mit anderen Zeiten
+support-settings-special-days-hint = Einer pro Zeile: der Tag, dann seine Zeiten, zum Beispiel 12-24 08:00–12:00. Ein Tag ohne Zeiten ist geschlossen.
+support-settings-times = Vereinbarte Zeiten
+support-settings-times-hint = Öffnungszeit bis zur ersten Antwort und bis zur Lösung, zum Beispiel 4h, 90m oder 1h 30m. Mit den Standardzeiten ist ein Arbeitstag 9h.
+support-settings-clock = Zeit bis
+support-settings-warn-share = Warnen, wenn weniger übrig ist als (%)
+support-settings-warn-share-hint = Wer die Frage bearbeitet, wird einmal gewarnt, damit sie beantwortet ist, bevor die vereinbarte Zeit abläuft.
+support-settings-hypercare = Hypercare nach dem Go-live
+support-settings-hypercare-hint = Die ersten Wochen nach dem Go-live: engere Zeiten und der Anbieter hilfsbereit. Das Go-live-Datum leer lassen für keine Hypercare.
+support-settings-go-live = Go-live
+support-settings-go-live-hint = Fragen ab diesem Tag und während der Wochen unten bekommen die Hypercare-Zeiten.
+support-settings-weeks = Wochen Hypercare
+support-settings-hypercare-times-hint = Vereinbarte Zeiten während der Hypercare.
+support-settings-vendor = Anbieter
+support-settings-vendor-hint = Wohin eine Frage geht, wenn die IT sie nicht rechtzeitig lösen kann.
+support-settings-categories = Kategorien
+support-settings-categories-hint = Eine pro Zeile; man wählt eine, wenn man um Hilfe bittet, und die Kennzahlen zählen nach ihnen.
+support-settings-line = Zeile { $line }: { $message }
+support-settings-bad-zone = „{ $value }“ ist keine Zeitzone; wählen Sie eine wie Europe/Berlin.
+support-settings-bad-hours = „{ $value }“ sind keine Öffnungszeiten; schreiben Sie sie als 08:00–17:00, mehrere mit Kommas.
+support-settings-bad-day = „{ $value }“ ist weder ein Datum (2026-06-06) noch ein Tag jedes Jahr (12-25).
+support-settings-bad-special-day = „{ $value }“ ist kein Tag mit Zeiten wie 12-24 08:00–12:00.
+support-settings-bad-duration = „{ $value }“ ist keine Zeit; schreiben Sie sie als 4h, 90m oder 1h 30m.
+support-settings-times-range = Geben Sie eine Zeit von 1 Minute bis zu einem Jahr an.
+support-settings-bad-go-live = Geben Sie das Go-live als Datum aus den Jahren 1900 bis 2200 an.
+support-settings-bad-weeks = Geben Sie Hypercare von 1 bis 52 Wochen an.
+support-settings-bad-share = Geben Sie einen Prozentsatz von 0 bis 100 an.
+support-settings-bad-category = Schreiben Sie die Kategorie in höchstens 200 Zeichen.
+support-settings-too-long = Schreiben Sie dies in höchstens 200 Zeichen.
+support-settings-span-order = Ein Zeitraum muss nach seinem Beginn enden.
+support-settings-span-overlap = Zwei Zeiträume des Tages überschneiden sich; fassen Sie sie zu einem zusammen.
+support-settings-never-open = Kein Wochentag hat Öffnungszeiten, also könnte keine vereinbarte Zeit je ablaufen. Geben Sie mindestens einem Tag Zeiten.
+support-settings-day-twice = Dieser Tag steht zweimal da (oder ist auch ein Feiertag); behalten Sie eine Zeile dafür.
+
 support-title = Support
 support-ask = Hilfe anfragen
 support-intro = Fragen gehen zuerst an den Key-User Ihres Teams, dann an die IT, dann an den Anbieter.
@@ -1977,6 +2027,32 @@ support-mail-warning-body =
     { $subject }
     { $link }
 support-mail-footer = Referenz: { $token }
+support-look = Nach Antworten suchen
+support-look-again = Erneut suchen
+support-send-question = Frage senden
+support-raise-anyway = Trotzdem fragen
+support-suggestions = Antworten, die helfen könnten
+support-suggestions-how = Geben Sie einen Betreff ein und wählen Sie „Nach Antworten suchen“: Eine Antwort, die ein Kollege schon geschrieben hat, löst es vielleicht sofort.
+support-suggestions-intro = Diese Antworten passen zu Ihrer Eingabe. Löst eine davon das Problem, müssen Sie nicht fragen.
+support-suggestions-none = Noch passt keine Antwort. Senden Sie die Frage, dann antwortet der Key-User Ihres Teams.
+support-suggestions-new-tab = Antworten öffnen sich in einem neuen Tab; Ihre Eingabe bleibt hier erhalten.
+support-open-page = Seite öffnen
+support-vendor-hint = Vorgangsnummer und Kontakt des Anbieters werden bei der Frage gespeichert, damit jeder in der Kette nachfassen kann.
+support-answer-title = Als Antwort übernehmen
+support-answer-intro = Erstellt einen Antwortentwurf aus der Frage und der Antwort, die sie gelöst hat. Lesen Sie ihn durch und veröffentlichen Sie ihn, damit Kollegen ihn finden, bevor sie fragen.
+support-answer-make = Als Antwort übernehmen
+support-answer-unsolved = Nur eine gelöste oder geschlossene Frage kann als Antwort übernommen werden.
+support-attachments = Anhänge
+support-attachments-none = Keine Dateien angehängt.
+support-attach-file = Datei
+support-attach-hint = Ein Screenshot oder eine Datei, die das Problem zeigt, höchstens 5 MB.
+support-attach = Datei anhängen
+support-attachment-too-large = Die Datei ist größer als 5 MB. Hängen Sie eine kleinere an oder einen Screenshot des wichtigen Teils.
+support-attachment-empty = Wählen Sie eine Datei aus; eine leere Datei wird nicht gespeichert.
+support-attachment-refused = Die Datei wurde nicht angehängt: Ihr Name ist zu lang oder enthält ein nicht erlaubtes Zeichen. Benennen Sie sie um und versuchen Sie es erneut.
+support-size-bytes = { $n } B
+support-size-kb = { $n } KB
+support-size-mb = { $whole },{ $tenth } MB
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Betrieb & Weiterentwicklung
@@ -2119,3 +2195,21 @@ stewardship-author = Geschrieben von
 stewardship-updated = Aktualisiert
 stewardship-published = Veröffentlicht (alle können sie lesen)
 stewardship-draft = Entwurf
+
+## Hypercare (issue 23)
+
+hypercare-title = Hypercare
+hypercare-back = Alle Fragen
+hypercare-window-running = Hypercare läuft vom { $from } bis { $to } ({ $weeks } Wochen nach dem Go-live); Zeiten in { $zone }.
+hypercare-window-ended = Hypercare lief vom { $from } bis { $to } ({ $weeks } Wochen nach dem Go-live); Zeiten in { $zone }.
+hypercare-none = Keine Hypercare eingestellt. Eine Administratorin oder ein Administrator legt Go-live und Wochen in den Support-Einstellungen fest.
+hypercare-teams = Fragen pro Team
+hypercare-basis = Alter und Zeiten zählen die Öffnungszeiten des Supports, Wartezeit eingeschlossen.
+hypercare-team = Team
+hypercare-raised = Gestellt
+hypercare-open = Noch offen
+hypercare-oldest = Älteste offene
+hypercare-median = Median bis zur Lösung
+hypercare-breaches = Überschreitungen
+hypercare-no-team = Ohne Team
+hypercare-total = Alle Teams

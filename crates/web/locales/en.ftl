@@ -1856,6 +1856,56 @@ onboarding-start = Start a checklist
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
 job-kind-support-breaches = Support: agreed times and escalation
+job-kind-support-mailbox = Support: answers by e-mail
+
+## Support settings (issue 23)
+support-settings-link = Support settings
+support-settings-title = Support settings
+support-settings-intro = When the support desk is open, how soon the chain must answer and solve a question, and who comes after IT. Agreed times count open hours only.
+support-settings-saved = The support settings are saved; new and open questions follow them.
+support-settings-mistakes = Some settings need another look; see the messages under them. Nothing was saved.
+support-settings-save = Save support settings
+support-settings-calendar = Opening hours
+support-settings-calendar-hint = Agreed times run only while the desk is open, in this time zone.
+support-settings-zone = Time zone
+support-settings-week = Hours per weekday
+support-settings-week-hint = Such as 08:00–17:00, or 08:00–12:00, 13:00–17:00 with a lunch break. Empty: closed that day.
+support-settings-holidays = Holidays
+support-settings-holidays-hint = One per line: a date (2026-06-06) or a day every year (12-25). Closed all day.
+support-settings-special-days = Days with other hours
+support-settings-special-days-hint = One per line: the day, then its hours, such as 12-24 08:00–12:00. A day without hours is closed.
+support-settings-times = Agreed times
+support-settings-times-hint = Open time to the first answer and to a solution, such as 4h, 90m or 1h 30m. With the standard hours a working day is 9h.
+support-settings-clock = Time to
+support-settings-warn-share = Warn when less is left than (%)
+support-settings-warn-share-hint = The one handling the question is warned once, so it is answered before the agreed time runs out.
+support-settings-hypercare = Hypercare after go-live
+support-settings-hypercare-hint = The first weeks after go-live: tighter times, and the vendor ready to help. Leave the go-live date empty for no hypercare.
+support-settings-go-live = Go-live
+support-settings-go-live-hint = Questions asked from this day and during the weeks below get the hypercare times.
+support-settings-weeks = Weeks of hypercare
+support-settings-hypercare-times-hint = Agreed times during hypercare.
+support-settings-vendor = Vendor
+support-settings-vendor-hint = Where a question goes when IT cannot solve it in time.
+support-settings-categories = Categories
+support-settings-categories-hint = One per line; people choose one when they ask for help, and the figures count by them.
+support-settings-line = Line { $line }: { $message }
+support-settings-bad-zone = “{ $value }” is not a time zone; choose one such as Europe/Stockholm.
+support-settings-bad-hours = “{ $value }” is not opening hours; write them as 08:00–17:00, several with commas.
+support-settings-bad-day = “{ $value }” is neither a date (2026-06-06) nor a day every year (12-25).
+support-settings-bad-special-day = “{ $value }” is not a day with hours such as 12-24 08:00–12:00.
+support-settings-bad-duration = “{ $value }” is not a time; write it as 4h, 90m or 1h 30m.
+support-settings-times-range = Give a time from 1 minute to a year.
+support-settings-bad-go-live = Give the go-live as a date from the years 1900 to 2200.
+support-settings-bad-weeks = Give hypercare from 1 to 52 weeks.
+support-settings-bad-share = Give a per cent from 0 to 100.
+support-settings-bad-category = Write the category in at most 200 characters.
+support-settings-too-long = Write this in at most 200 characters.
+support-settings-span-order = A span must end after it starts.
+support-settings-span-overlap = Two spans of the day overlap; join them into one.
+support-settings-never-open = No day of the week has opening hours, so no agreed time could ever run out. Give at least one day hours.
+support-settings-day-twice = This day is named twice (or is a holiday too); keep one line for it.
+
 support-title = Support
 support-ask = Ask for help
 support-intro = Questions go first to the key user of your team, then to IT, then to the vendor.
@@ -1977,6 +2027,32 @@ support-mail-warning-body =
     { $subject }
     { $link }
 support-mail-footer = Reference: { $token }
+support-look = Look for answers
+support-look-again = Look again
+support-send-question = Send question
+support-raise-anyway = Raise it anyway
+support-suggestions = Answers that may help
+support-suggestions-how = Type a subject and choose “Look for answers”: an answer a colleague has written may solve it at once.
+support-suggestions-intro = These answers match what you typed. If one solves it, there is no need to ask.
+support-suggestions-none = No answer matches yet. Send the question and the key user of your team will answer.
+support-suggestions-new-tab = Answers open in a new tab; what you typed stays here.
+support-open-page = Open the page
+support-vendor-hint = The vendor's ticket reference and contact are kept with the question, so anyone in the chain can follow up.
+support-answer-title = Turn into an answer
+support-answer-intro = Makes a draft answer from the question and the reply that solved it. Read it over and publish it, so colleagues find it before they ask.
+support-answer-make = Turn into an answer
+support-answer-unsolved = Only a resolved or closed question can be turned into an answer.
+support-attachments = Attachments
+support-attachments-none = No files attached.
+support-attach-file = File
+support-attach-hint = A screenshot or file that shows the problem, at most 5 MB.
+support-attach = Attach file
+support-attachment-too-large = The file is larger than 5 MB. Attach a smaller one, or a screenshot of the part that matters.
+support-attachment-empty = Choose a file to attach; an empty file is not kept.
+support-attachment-refused = The file was not attached: its name is too long or has a character that is not allowed. Rename it and try again.
+support-size-bytes = { $n } B
+support-size-kb = { $n } KB
+support-size-mb = { $whole }.{ $tenth } MB
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Stewardship
@@ -2119,3 +2195,21 @@ stewardship-author = Written by
 stewardship-updated = Updated
 stewardship-published = Published (everyone can read it)
 stewardship-draft = Draft
+
+## Hypercare (issue 23)
+
+hypercare-title = Hypercare
+hypercare-back = All questions
+hypercare-window-running = Hypercare runs from { $from } to { $to } ({ $weeks } weeks after go-live); times in { $zone }.
+hypercare-window-ended = Hypercare ran from { $from } to { $to } ({ $weeks } weeks after go-live); times in { $zone }.
+hypercare-none = No hypercare is set. An administrator sets go-live and its weeks in the support settings.
+hypercare-teams = Questions per team
+hypercare-basis = Ages and times count the support desk's open hours, waiting included.
+hypercare-team = Team
+hypercare-raised = Raised
+hypercare-open = Still open
+hypercare-oldest = Oldest open
+hypercare-median = Median time to resolution
+hypercare-breaches = Breaches
+hypercare-no-team = Without a team
+hypercare-total = All teams

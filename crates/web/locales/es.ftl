@@ -1856,6 +1856,56 @@ onboarding-start = Empezar una lista
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Soporte
 job-kind-support-breaches = Soporte: tiempos acordados y escalado
+job-kind-support-mailbox = Soporte: respuestas por correo
+
+## Support settings (issue 23)
+support-settings-link = Ajustes de soporte
+support-settings-title = Ajustes de soporte
+support-settings-intro = Cuándo está abierto el soporte, en cuánto tiempo la cadena debe responder y resolver una pregunta, y quién sigue después de TI. Los tiempos acordados cuentan solo horas de apertura.
+support-settings-saved = Los ajustes de soporte están guardados; las preguntas nuevas y abiertas los siguen.
+support-settings-mistakes = Algunos ajustes necesitan otra mirada; vea los mensajes debajo de ellos. No se guardó nada.
+support-settings-save = Guardar ajustes de soporte
+support-settings-calendar = Horario de apertura
+support-settings-calendar-hint = Los tiempos acordados corren solo mientras el soporte está abierto, en esta zona horaria.
+support-settings-zone = Zona horaria
+support-settings-week = Horario por día de la semana
+support-settings-week-hint = Por ejemplo 08:00–17:00, o 08:00–12:00, 13:00–17:00 con pausa para comer. Vacío: cerrado ese día.
+support-settings-holidays = Festivos
+support-settings-holidays-hint = Uno por línea: una fecha (2026-06-06) o un día de cada año (12-25). Cerrado todo el día.
+support-settings-special-days = Días con otro horario
+support-settings-special-days-hint = Uno por línea: el día y luego su horario, por ejemplo 12-24 08:00–12:00. Un día sin horario está cerrado.
+support-settings-times = Tiempos acordados
+support-settings-times-hint = Tiempo abierto hasta la primera respuesta y hasta la solución, por ejemplo 4h, 90m o 1h 30m. Con el horario estándar una jornada son 9h.
+support-settings-clock = Tiempo hasta
+support-settings-warn-share = Avisar cuando quede menos de (%)
+support-settings-warn-share-hint = Quien lleva la pregunta recibe un aviso una vez, para que se responda antes de que se agote el tiempo acordado.
+support-settings-hypercare = Hypercare tras la puesta en marcha
+support-settings-hypercare-hint = Las primeras semanas tras la puesta en marcha: tiempos más ajustados y el proveedor listo para ayudar. Deje vacía la fecha para no tener hypercare.
+support-settings-go-live = Puesta en marcha
+support-settings-go-live-hint = Las preguntas hechas desde ese día y durante las semanas de abajo tienen los tiempos de hypercare.
+support-settings-weeks = Semanas de hypercare
+support-settings-hypercare-times-hint = Tiempos acordados durante el hypercare.
+support-settings-vendor = Proveedor
+support-settings-vendor-hint = Adónde va una pregunta cuando TI no puede resolverla a tiempo.
+support-settings-categories = Categorías
+support-settings-categories-hint = Una por línea; se elige una al pedir ayuda, y las cifras se cuentan por ellas.
+support-settings-line = Línea { $line }: { $message }
+support-settings-bad-zone = «{ $value }» no es una zona horaria; elija una como Europe/Madrid.
+support-settings-bad-hours = «{ $value }» no es un horario; escríbalo como 08:00–17:00, varios con comas.
+support-settings-bad-day = «{ $value }» no es ni una fecha (2026-06-06) ni un día de cada año (12-25).
+support-settings-bad-special-day = «{ $value }» no es un día con horario como 12-24 08:00–12:00.
+support-settings-bad-duration = «{ $value }» no es un tiempo; escríbalo como 4h, 90m o 1h 30m.
+support-settings-times-range = Indique un tiempo de 1 minuto a un año.
+support-settings-bad-go-live = Indique la puesta en marcha como una fecha de los años 1900 a 2200.
+support-settings-bad-weeks = Indique un hypercare de 1 a 52 semanas.
+support-settings-bad-share = Indique un porcentaje de 0 a 100.
+support-settings-bad-category = Escriba la categoría en 200 caracteres como máximo.
+support-settings-too-long = Escriba esto en 200 caracteres como máximo.
+support-settings-span-order = Un tramo debe terminar después de empezar.
+support-settings-span-overlap = Dos tramos del día se solapan; únalos en uno.
+support-settings-never-open = Ningún día de la semana tiene horario, así que ningún tiempo acordado podría agotarse nunca. Dé horario al menos a un día.
+support-settings-day-twice = Este día aparece dos veces (o también es festivo); deje una línea para él.
+
 support-title = Soporte
 support-ask = Pedir ayuda
 support-intro = Las preguntas van primero al usuario clave de tu equipo, después a TI y después al proveedor.
@@ -1977,6 +2027,32 @@ support-mail-warning-body =
     { $subject }
     { $link }
 support-mail-footer = Referencia: { $token }
+support-look = Buscar respuestas
+support-look-again = Buscar de nuevo
+support-send-question = Enviar pregunta
+support-raise-anyway = Enviar de todos modos
+support-suggestions = Respuestas que pueden ayudar
+support-suggestions-how = Escribe un asunto y elige «Buscar respuestas»: una respuesta que ya escribió un compañero puede resolverlo al momento.
+support-suggestions-intro = Estas respuestas coinciden con lo que escribiste. Si alguna lo resuelve, no hace falta preguntar.
+support-suggestions-none = Todavía no coincide ninguna respuesta. Envía la pregunta y te responderá el usuario clave de tu equipo.
+support-suggestions-new-tab = Las respuestas se abren en una pestaña nueva; lo que escribiste se queda aquí.
+support-open-page = Abrir la página
+support-vendor-hint = La referencia del proveedor y su contacto se guardan con la pregunta, para que cualquiera de la cadena pueda hacer el seguimiento.
+support-answer-title = Convertir en respuesta
+support-answer-intro = Crea un borrador de respuesta con la pregunta y la respuesta que la resolvió. Revísalo y publícalo para que los compañeros lo encuentren antes de preguntar.
+support-answer-make = Convertir en respuesta
+support-answer-unsolved = Solo una pregunta resuelta o cerrada se puede convertir en respuesta.
+support-attachments = Adjuntos
+support-attachments-none = No hay archivos adjuntos.
+support-attach-file = Archivo
+support-attach-hint = Una captura o un archivo que muestre el problema, de 5 MB como máximo.
+support-attach = Adjuntar archivo
+support-attachment-too-large = El archivo ocupa más de 5 MB. Adjunta uno más pequeño o una captura de la parte que importa.
+support-attachment-empty = Elige un archivo para adjuntar; un archivo vacío no se guarda.
+support-attachment-refused = El archivo no se adjuntó: su nombre es demasiado largo o tiene un carácter no permitido. Cámbiale el nombre e inténtalo de nuevo.
+support-size-bytes = { $n } B
+support-size-kb = { $n } KB
+support-size-mb = { $whole },{ $tenth } MB
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Gestión continua
@@ -2119,3 +2195,21 @@ stewardship-author = Escrita por
 stewardship-updated = Actualizada
 stewardship-published = Publicada (todos pueden leerla)
 stewardship-draft = Borrador
+
+## Hypercare (issue 23)
+
+hypercare-title = Hipercuidado
+hypercare-back = Todas las preguntas
+hypercare-window-running = El hipercuidado va del { $from } al { $to } ({ $weeks } semanas tras la puesta en marcha); horas en { $zone }.
+hypercare-window-ended = El hipercuidado fue del { $from } al { $to } ({ $weeks } semanas tras la puesta en marcha); horas en { $zone }.
+hypercare-none = No hay hipercuidado configurado. Un administrador fija la puesta en marcha y sus semanas en la configuración del soporte.
+hypercare-teams = Preguntas por equipo
+hypercare-basis = Las antigüedades y los tiempos cuentan el horario de atención del soporte, esperas incluidas.
+hypercare-team = Equipo
+hypercare-raised = Planteadas
+hypercare-open = Aún abiertas
+hypercare-oldest = La abierta más antigua
+hypercare-median = Mediana hasta la resolución
+hypercare-breaches = Incumplimientos
+hypercare-no-team = Sin equipo
+hypercare-total = Todos los equipos

@@ -1856,6 +1856,56 @@ onboarding-start = Starta en checklista
 ## Support (issue 23): questions and the chain that answers them
 nav-support = Support
 job-kind-support-breaches = Support: avtalade tider och eskalering
+job-kind-support-mailbox = Support: svar via e-post
+
+## Support settings (issue 23)
+support-settings-link = Supportinställningar
+support-settings-title = Supportinställningar
+support-settings-intro = När supporten har öppet, hur snart kedjan ska svara på och lösa en fråga och vem som tar vid efter IT. Avtalade tider räknar bara öppettid.
+support-settings-saved = Supportinställningarna är sparade; nya och öppna frågor följer dem.
+support-settings-mistakes = Några inställningar behöver ses över; se meddelandena under dem. Inget sparades.
+support-settings-save = Spara supportinställningar
+support-settings-calendar = Öppettider
+support-settings-calendar-hint = Avtalade tider löper bara när supporten har öppet, i den här tidszonen.
+support-settings-zone = Tidszon
+support-settings-week = Tider per veckodag
+support-settings-week-hint = Till exempel 08:00–17:00, eller 08:00–12:00, 13:00–17:00 med lunchstängt. Tomt: stängt den dagen.
+support-settings-holidays = Helgdagar
+support-settings-holidays-hint = En per rad: ett datum (2026-06-06) eller en dag varje år (12-25). Stängt hela dagen.
+support-settings-special-days = Dagar med andra tider
+support-settings-special-days-hint = En per rad: dagen och sedan dess tider, till exempel 12-24 08:00–12:00. En dag utan tider är stängd.
+support-settings-times = Avtalade tider
+support-settings-times-hint = Öppettid till första svar och till lösning, till exempel 4h, 90m eller 1h 30m. Med standardtiderna är en arbetsdag 9h.
+support-settings-clock = Tid till
+support-settings-warn-share = Varna när mindre återstår än (%)
+support-settings-warn-share-hint = Den som har frågan varnas en gång, så att den besvaras innan den avtalade tiden tar slut.
+support-settings-hypercare = Hypercare efter driftstart
+support-settings-hypercare-hint = De första veckorna efter driftstart: snävare tider och leverantören redo att hjälpa. Lämna driftstarten tom för ingen hypercare.
+support-settings-go-live = Driftstart
+support-settings-go-live-hint = Frågor som ställs från den dagen och under veckorna nedan får hypercare-tiderna.
+support-settings-weeks = Veckor med hypercare
+support-settings-hypercare-times-hint = Avtalade tider under hypercare.
+support-settings-vendor = Leverantör
+support-settings-vendor-hint = Dit en fråga går när IT inte kan lösa den i tid.
+support-settings-categories = Kategorier
+support-settings-categories-hint = En per rad; man väljer en när man ber om hjälp, och statistiken räknas per kategori.
+support-settings-line = Rad { $line }: { $message }
+support-settings-bad-zone = ”{ $value }” är ingen tidszon; välj en som Europe/Stockholm.
+support-settings-bad-hours = ”{ $value }” är inga öppettider; skriv dem som 08:00–17:00, flera med kommatecken.
+support-settings-bad-day = ”{ $value }” är varken ett datum (2026-06-06) eller en dag varje år (12-25).
+support-settings-bad-special-day = ”{ $value }” är ingen dag med tider som 12-24 08:00–12:00.
+support-settings-bad-duration = ”{ $value }” är ingen tid; skriv den som 4h, 90m eller 1h 30m.
+support-settings-times-range = Ange en tid från 1 minut till ett år.
+support-settings-bad-go-live = Ange driftstarten som ett datum mellan åren 1900 och 2200.
+support-settings-bad-weeks = Ange hypercare från 1 till 52 veckor.
+support-settings-bad-share = Ange en procentsats från 0 till 100.
+support-settings-bad-category = Skriv kategorin med högst 200 tecken.
+support-settings-too-long = Skriv detta med högst 200 tecken.
+support-settings-span-order = Ett intervall måste sluta efter att det börjar.
+support-settings-span-overlap = Två av dagens intervall överlappar; slå ihop dem till ett.
+support-settings-never-open = Ingen veckodag har öppettider, så ingen avtalad tid kan någonsin löpa ut. Ge minst en dag öppettider.
+support-settings-day-twice = Den här dagen står två gånger (eller är också helgdag); behåll en rad för den.
+
 support-title = Support
 support-ask = Be om hjälp
 support-intro = Frågor går först till nyckelanvändaren i ditt team, sedan till IT och sist till leverantören.
@@ -1977,6 +2027,32 @@ support-mail-warning-body =
     { $subject }
     { $link }
 support-mail-footer = Referens: { $token }
+support-look = Leta efter svar
+support-look-again = Leta igen
+support-send-question = Skicka frågan
+support-raise-anyway = Skicka frågan ändå
+support-suggestions = Svar som kan hjälpa
+support-suggestions-how = Skriv en rubrik och välj ”Leta efter svar”: ett svar som en kollega redan skrivit kan lösa det direkt.
+support-suggestions-intro = De här svaren passar det du skrev. Löser något av dem problemet behöver du inte fråga.
+support-suggestions-none = Inget svar passar ännu. Skicka frågan så svarar nyckelanvändaren i ditt team.
+support-suggestions-new-tab = Svaren öppnas i en ny flik; det du skrivit finns kvar här.
+support-open-page = Öppna sidan
+support-vendor-hint = Leverantörens ärendenummer och kontakt sparas med frågan, så att alla i kedjan kan följa upp.
+support-answer-title = Gör om till ett svar
+support-answer-intro = Gör ett utkast till svar av frågan och svaret som löste den. Läs igenom och publicera det, så hittar kollegorna det innan de frågar.
+support-answer-make = Gör om till ett svar
+support-answer-unsolved = Bara en löst eller stängd fråga kan göras om till ett svar.
+support-attachments = Bilagor
+support-attachments-none = Inga filer bifogade.
+support-attach-file = Fil
+support-attach-hint = En skärmbild eller fil som visar problemet, högst 5 MB.
+support-attach = Bifoga fil
+support-attachment-too-large = Filen är större än 5 MB. Bifoga en mindre, eller en skärmbild av det som spelar roll.
+support-attachment-empty = Välj en fil att bifoga; en tom fil sparas inte.
+support-attachment-refused = Filen bifogades inte: namnet är för långt eller har ett tecken som inte är tillåtet. Byt namn på filen och försök igen.
+support-size-bytes = { $n } B
+support-size-kb = { $n } kB
+support-size-mb = { $whole },{ $tenth } MB
 
 ## Stewardship (issue 23): the plan, adjustment requests, answers
 nav-stewardship = Förvaltning
@@ -2119,3 +2195,21 @@ stewardship-author = Skrivet av
 stewardship-updated = Uppdaterat
 stewardship-published = Publicerat (alla kan läsa det)
 stewardship-draft = Utkast
+
+## Hypercare (issue 23)
+
+hypercare-title = Hypercare
+hypercare-back = Alla frågor
+hypercare-window-running = Hypercare pågår från { $from } till { $to } ({ $weeks } veckor efter driftstart); tider i { $zone }.
+hypercare-window-ended = Hypercare pågick från { $from } till { $to } ({ $weeks } veckor efter driftstart); tider i { $zone }.
+hypercare-none = Ingen hypercare är inställd. En administratör anger driftstart och antal veckor i supportinställningarna.
+hypercare-teams = Frågor per team
+hypercare-basis = Åldrar och tider räknar supportens öppettid, väntan inräknad.
+hypercare-team = Team
+hypercare-raised = Ställda
+hypercare-open = Fortfarande öppna
+hypercare-oldest = Äldsta öppna
+hypercare-median = Mediantid till lösning
+hypercare-breaches = Överskridna
+hypercare-no-team = Utan team
+hypercare-total = Alla team
