@@ -181,6 +181,7 @@ anchora_store::on_both_databases!(
     support_attachment_names_and_list_queries_answer_safely,
     support_pages_raise_answer_and_pass_on,
     support_notices_go_once_through_a_real_smtp_server,
+    support_answers_by_email_are_threaded_from_a_real_imap_mailbox,
     reports_run_save_export_and_refuse_by_name,
     reports_group_by_a_related_records_field_over_http,
     forecast_and_quotas_over_http,
@@ -271,6 +272,10 @@ use imports::*;
 #[path = "api/support.rs"]
 mod support;
 use support::*;
+
+#[path = "api/support_mailbox.rs"]
+mod support_mailbox;
+use support_mailbox::*;
 
 #[path = "api/first_hour.rs"]
 mod first_hour;

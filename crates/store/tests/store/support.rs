@@ -718,3 +718,53 @@ pub async fn support_attachment_names_refuse_control_characters(h: H) {
         .await
         .unwrap();
 }
+
+/// Without a priority, a question's impact and urgency give it by the plan's matrix (the
+/// default grid until the plan sets its own); one without the other is refused naming the
+/// missing one, a word outside low/medium/high naming itself.
+pub async fn support_priority_follows_the_plans_matrix(h: H) {
+    let anna = made(&h, "anna@example.se", "user", None).await;
+    let raised = |impact: &'static str, urgency: &'static str| {
+        let h = &h;
+        let anna = &anna;
+        async move {
+            h.crm
+                .raise_question(
+                    anna,
+                    json!({"subject": "Lost my pipeline", "impact": impact, "urgency": urgency}),
+                )
+                .await
+        }
+    };
+    let q = raised("high", "high").await.unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "urgent");
+    let q = raised("low", "high").await.unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "normal");
+    // The plan's own grid: medium × medium is high there.
+    let mut grid = serde_json::to_value(anchora_core::stewardship::PriorityMatrix::default()).unwrap();
+    grid["rows"][1][1] = json!("high");
+    h.crm
+        .update_stewardship_plan(&h.admin, json!({"version": 0, "matrix": grid}))
+        .await
+        .unwrap();
+    let q = raised("medium", "medium").await.unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "high");
+    // An explicit priority stands.
+    let q = h
+        .crm
+        .raise_question(
+            &anna,
+            json!({"subject": "Typo", "priority": "low", "impact": "high", "urgency": "high"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "low");
+    let e = h
+        .crm
+        .raise_question(&anna, json!({"subject": "Half", "impact": "high"}))
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("urgency"), "{e:?}");
+    let e = raised("huge", "high").await.unwrap_err();
+    assert!(format!("{e:?}").contains("impact"), "{e:?}");
+}
