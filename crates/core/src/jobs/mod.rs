@@ -70,13 +70,10 @@ pub enum JobKind {
     ReportIndexes,
     /// Warn before the support chain's agreed times run out and escalate on a breach, once.
     SupportBreaches,
-    /// Thread the answers e-mailed to the support chain's notices into their questions (the
-    /// schedule, when the server reads a support mailbox).
-    SupportMailbox,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 17] = [
+    pub const ALL: [JobKind; 16] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -93,7 +90,6 @@ impl JobKind {
         JobKind::AdoptionDigest,
         JobKind::ReportIndexes,
         JobKind::SupportBreaches,
-        JobKind::SupportMailbox,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,7 +110,6 @@ impl JobKind {
             JobKind::AdoptionDigest => "adoption_digest",
             JobKind::ReportIndexes => "report_indexes",
             JobKind::SupportBreaches => "support_breaches",
-            JobKind::SupportMailbox => "support_mailbox",
         }
     }
 

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/support/questions/{id}/attachments/{attachment}", get(attachment))
         .route("/support/settings", get(settings).put(set_settings))
         .route("/support/figures", get(figures))
+        .route("/support/hypercare", get(hypercare))
 }
 
 /// The query as pairs, so a bad one is a problem+json answer like every other.
@@ -139,7 +140,7 @@ async fn attachment(a: Authed, Path((id, attachment)): Path<(String, String)>) -
 
 /// `attachment` with an ASCII fallback name and the real one as RFC 8187 `filename*`
 /// (UTF-8, percent-encoded), so no byte of a name reaches the header raw.
-pub(crate) fn content_disposition(name: &str) -> String {
+fn content_disposition(name: &str) -> String {
     let fallback: String = name
         .chars()
         .map(|c| {
@@ -176,4 +177,9 @@ async fn figures(
 ) -> ApiResult<Json<anchora_core::support::SupportFigures>> {
     let weeks = q.iter().find(|(k, _)| k == "weeks").map(|(_, v)| v.as_str());
     Ok(Json(a.crm.support_figures(&a.principal, weeks).await?))
+}
+
+/// Per team, the questions raised during hypercare and how old the open ones are.
+async fn hypercare(a: Authed) -> ApiResult<Json<anchora_core::support::HypercareView>> {
+    Ok(Json(a.crm.hypercare_view(&a.principal).await?))
 }

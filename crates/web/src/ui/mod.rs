@@ -31,6 +31,7 @@ mod reports;
 mod selections;
 mod stewardship;
 mod support;
+mod support_hypercare;
 mod svg;
 mod templates;
 mod totals;
@@ -253,6 +254,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/rejected.csv", get(imports::rejected))
         .route("/imports/{id}/warnings.csv", get(imports::warnings_csv))
         .merge(support::routes())
+        .merge(support_hypercare::routes())
         .merge(stewardship::routes())
 }
 
@@ -282,6 +284,9 @@ pub struct Shell {
     /// Whether to offer actions that change records (the server checks again).
     pub may_write: bool,
     pub may_delete: bool,
+    /// Administrators and key users: offered the support chain's overviews (hypercare); the
+    /// server checks again.
+    pub oversees_support: bool,
 }
 
 /// Each language by its own name.
@@ -471,6 +476,7 @@ impl Ui {
             back: self.path.clone(),
             may_write: p.may(Permission::WriteRecords, policy),
             may_delete: p.may(Permission::DeleteRecords, policy),
+            oversees_support: matches!(p.role, Role::Admin | Role::KeyUser),
             labels_json,
             tr: tr.clone(),
             workspace: self.authed.workspace.clone(),

@@ -156,8 +156,8 @@ pub(super) fn add(doc: &mut Doc) {
             ),
             query(
                 "limit",
-                json!({"type": "string", "pattern": "^([0-9]{1,3})?$"}),
-                "questions per page, 1 to 200 (50 when empty or left out)",
+                json!({"type": "string", "pattern": "^[0-9]{1,3}$"}),
+                "questions per page, 1 to 200 (50)",
             ),
         ])
         .ok(
@@ -174,15 +174,13 @@ pub(super) fn add(doc: &mut Doc) {
         Op::new(
             "raise_question",
             TAG,
-            "Ask for help: the question goes to the key users of your team, or to IT when it has none. Without a priority, impact and urgency together give it by the stewardship plan's priority matrix",
+            "Ask for help: the question goes to the key users of your team, or to IT when it has none",
         )
         .body(strict(
             &["subject"],
             json!({
                 "subject": line(200), "description": optional_text(20000), "category": optional_text(200),
-                "priority": {"anyOf": [{"type": "string", "enum": ["", "low", "normal", "high", "urgent"]}, {"type": "null"}], "default": "normal", "description": "empty or null: by impact and urgency, else normal"},
-                "impact": {"anyOf": [{"type": "string", "enum": ["", "low", "medium", "high"]}, {"type": "null"}], "description": "empty or null: not given"},
-                "urgency": {"anyOf": [{"type": "string", "enum": ["", "low", "medium", "high"]}, {"type": "null"}], "description": "empty or null: not given"},
+                "priority": {"type": "string", "enum": PRIORITIES, "default": "normal"},
                 "page": or_null(optional_text(200)), "object": or_null(optional_text(200)), "record": or_null(optional_text(200))}),
         ))
         .ok("201", "The question", view.clone()),
@@ -357,6 +355,39 @@ pub(super) fn add(doc: &mut Doc) {
                 "breaches": {"type": "integer"},
                 "categories": {"type": "array", "items": {"type": "object", "required": ["category", "questions"], "properties": {
                     "category": {"type": "string"}, "questions": {"type": "integer"}}}}}}),
+        ),
+    );
+    let team = json!({"type": "object", "required": ["team", "name", "raised", "open", "oldest_open_since",
+        "oldest_open_business_minutes", "median_resolution_business_minutes", "breaches"], "properties": {
+        "team": {"type": ["string", "null"], "format": "uuid", "description": "null: people without a team (or a team removed since)"},
+        "name": {"type": "string"},
+        "raised": {"type": "integer", "description": "questions raised within the window"},
+        "open": {"type": "integer", "description": "of those, not resolved or closed"},
+        "oldest_open_since": or_null(datetime()),
+        "oldest_open_business_minutes": {"type": ["integer", "null"], "description": "the oldest open question's age in open minutes of the support calendar, waiting included"},
+        "median_resolution_business_minutes": {"type": ["integer", "null"], "description": "median open minutes of the support calendar from raised to resolved"},
+        "breaches": {"type": "integer", "description": "agreed times breached, at any level"}}});
+    doc.op(
+        "get",
+        "/support/hypercare",
+        Op::new(
+            "support_hypercare",
+            TAG,
+            "Per team (department), the questions raised during hypercare: how many, how many still open, the oldest open one's age, the median time to resolution and the breaches",
+        )
+        .description("Administrators and the system owner see every team; a key user the teams the stewardship plan has them answer for; anyone else is refused (403). Ages and times count the support calendar's open time (`age_basis` is `business`). Without hypercare in the support settings, `go_live` is null and `teams` empty.")
+        .ok(
+            "200",
+            "The hypercare view",
+            json!({"type": "object", "required": ["go_live", "weeks", "ends", "running", "time_zone", "age_basis", "teams", "total"], "properties": {
+                "go_live": {"type": ["string", "null"], "format": "date"},
+                "weeks": {"type": ["integer", "null"]},
+                "ends": {"type": ["string", "null"], "format": "date", "description": "the first day after the window"},
+                "running": {"type": "boolean", "description": "today is within the window"},
+                "time_zone": {"type": "string"},
+                "age_basis": {"type": "string", "enum": ["business"]},
+                "teams": {"type": "array", "items": team.clone()},
+                "total": team}}),
         ),
     );
 }
