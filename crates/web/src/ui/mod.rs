@@ -32,6 +32,7 @@ mod selections;
 mod stewardship;
 mod support;
 mod support_hypercare;
+mod support_settings;
 mod svg;
 mod templates;
 mod totals;
@@ -255,6 +256,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/warnings.csv", get(imports::warnings_csv))
         .merge(support::routes())
         .merge(support_hypercare::routes())
+        .merge(support_settings::routes())
         .merge(stewardship::routes())
 }
 
