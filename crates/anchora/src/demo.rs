@@ -20,6 +20,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+// Declared here rather than beside the other demo modules in `main.rs`, which is being
+// changed elsewhere; it is the demo's, as they are.
+#[path = "demo_support.rs"]
+mod demo_support;
+
 pub const DEMO_ADMIN: &str = "admin@example.com";
 const BATCH: usize = 5_000;
 const SPAN_DAYS: i64 = 548;
@@ -79,6 +84,7 @@ pub async fn ensure(store: &Arc<SqlStore>, data_dir: &Path, people: u64, clock: 
         }
         crate::demo_adoption::seed(store, &sales, admin.id, clock.clone()).await?;
         crate::demo_onboarding::seed(store, admin.id, clock.clone()).await?;
+        demo_support::seed(store, admin.id, clock.clone()).await?;
     }
     let token = crate::create_service_token(
         store,

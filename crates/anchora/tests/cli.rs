@@ -552,6 +552,87 @@ fn demo_fills_reuses_and_serves() {
     let (oldest, newest) = (at("created_at"), at("-created_at"));
     assert!((now - oldest.to_utc()).num_days() >= 500, "oldest activity {oldest}");
     assert!((now - newest.to_utc()).num_days() <= 3, "newest activity {newest}");
+    demo_support_is_lived_in(port, &token);
+}
+
+/// The demo's support chain (issue 23): a stewardship plan with one team uncovered, five weeks
+/// of questions in every state, answers in several languages, a backlog with a decided request,
+/// and hypercare still running.
+fn demo_support_is_lived_in(port: u16, token: &str) {
+    let get = |path: &str| {
+        let (status, body) = http_get(port, path, token);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let plan = get("/api/v1/stewardship/plan");
+    assert!(plan["system_owner"].is_string(), "{plan}");
+    assert!(plan["vendor_contacts"].as_array().unwrap().len() == 1, "{plan}");
+    assert!(plan["key_users"].as_array().unwrap().len() >= 9, "{plan}");
+    let gaps = plan["gaps"].as_array().unwrap();
+    let uncovered: Vec<&str> = gaps
+        .iter()
+        .filter(|g| g["kind"] == "team_without_key_user")
+        .filter_map(|g| g["subject"].as_str())
+        .collect();
+    assert_eq!(uncovered, ["New York"], "{gaps:?}");
+    assert_eq!(gaps.len(), 1, "only the uncovered team: {gaps:?}");
+
+    let questions = get("/api/v1/support/questions?limit=200");
+    let questions = questions["data"].as_array().unwrap();
+    assert!((40..=60).contains(&questions.len()), "{} questions", questions.len());
+    let of = |key: &str| -> std::collections::BTreeSet<String> {
+        questions
+            .iter()
+            .filter_map(|q| q[key].as_str().map(String::from))
+            .collect()
+    };
+    for status in [
+        "new",
+        "open",
+        "waiting_on_requester",
+        "waiting_on_vendor",
+        "resolved",
+        "closed",
+    ] {
+        assert!(
+            of("status").contains(status),
+            "no {status} question: {:?}",
+            of("status")
+        );
+    }
+    assert_eq!(of("level").len(), 3, "{:?}", of("level"));
+    assert!(of("team").len() >= 8, "questions from most teams");
+    assert!(
+        questions.iter().any(|q| q["vendor"]["reference"] == "CRMP-4502"),
+        "a question with the vendor's reference"
+    );
+    let figures = get("/api/v1/support/figures?weeks=8");
+    assert!(figures["breaches"].as_u64().unwrap() >= 1, "{figures}");
+
+    let answers = get("/api/v1/stewardship/answers");
+    let answers = answers["data"].as_array().unwrap();
+    let published: Vec<&serde_json::Value> = answers.iter().filter(|a| a["published"] == true).collect();
+    assert!(published.len() >= 5, "{answers:?}");
+    let languages: std::collections::BTreeSet<&str> = published.iter().filter_map(|a| a["language"].as_str()).collect();
+    assert!(languages.len() >= 4, "{languages:?}");
+    assert!(published.iter().any(|a| a["source_question"].is_string()));
+
+    let backlog = get("/api/v1/stewardship/requests");
+    let requests = backlog["requests"].as_array().unwrap();
+    assert!(requests.len() >= 3, "{backlog}");
+    assert!(requests.iter().any(|r| r["votes"].as_u64().unwrap() >= 2));
+    assert!(
+        requests.iter().any(|r| r["status"] == "done"
+            && r["decided_by"].is_string()
+            && !r["links"].as_array().unwrap().is_empty()),
+        "{backlog}"
+    );
+
+    let hypercare = get("/api/v1/support/hypercare");
+    assert_eq!(hypercare["running"], true, "{hypercare}");
+    assert!(hypercare["total"]["raised"].as_u64().unwrap() >= 40, "{hypercare}");
+    assert!(hypercare["total"]["open"].as_u64().unwrap() >= 4, "{hypercare}");
+    assert!(hypercare["total"]["breaches"].as_u64().unwrap() >= 2, "{hypercare}");
 }
 
 /// `anchora serve` on a database, with short job leases, for the two-process test.
