@@ -184,6 +184,14 @@ struct WebArgs {
     /// imaps://user:password@mail.example.se/INBOX (or imap:// on a trusted network).
     #[arg(long, env = "ANCHORA_BOUNCE_IMAP_URL", hide_env_values = true)]
     bounce_imap_url: Option<String>,
+    /// The support mailbox's address (support@example.se): the support chain's notices are
+    /// answered to support+{reference}@example.se, so an answer finds its question.
+    #[arg(long, env = "ANCHORA_SUPPORT_ADDRESS")]
+    support_address: Option<String>,
+    /// The support mailbox, read every two minutes for answers to the notices:
+    /// imaps://user:password@mail.example.se/INBOX (or imap:// on a trusted network).
+    #[arg(long, env = "ANCHORA_SUPPORT_IMAP_URL", hide_env_values = true)]
+    support_imap_url: Option<String>,
     /// The most active fields an object may have (10–700: a text field takes two of a table's
     /// columns, and both databases must hold the table).
     #[arg(long, env = "ANCHORA_MAX_FIELDS", default_value_t = 500, value_parser = clap::value_parser!(u16).range(10..=700))]
@@ -460,9 +468,27 @@ async fn serve(
             // Bounce reports are recognised by their bounces+<tag>@ address.
             anyhow::bail!("--bounce-address: {address:?} must be a plain address bounces@<your domain>");
         }
+        let support_mailbox = match &web.support_imap_url {
+            Some(url) => Some((
+                Arc::new(anchora_web::imap::Mailbox::from_url(url).map_err(|e| anyhow!("--support-imap-url: {e}"))?),
+                workspaces.clone() as Arc<dyn jobs::Workspaces>,
+            )),
+            None => None,
+        };
+        if let Some(address) = &web.support_address
+            && (anchora_core::value::normalise_email(address).is_none()
+                || anchora_web::support_mailbox::reply_address(address, "1.x").is_none())
+        {
+            // Answers are recognised by their support+<reference>@ address.
+            anyhow::bail!(
+                "--support-address: {address:?} must be a plain address such as support@<your domain>, without a +"
+            );
+        }
         let handler = Arc::new(anchora_web::reminders::ServerJobs {
             bounce_address: web.bounce_address.clone(),
             bounce_mailbox,
+            support_address: web.support_address.clone(),
+            support_mailbox,
             ..anchora_web::reminders::ServerJobs::new(mailer.clone(), &public_url)
         });
         tokio::spawn(jobs::run_workers(workspaces.clone(), handler, settings));

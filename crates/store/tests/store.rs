@@ -126,6 +126,7 @@ anchora_store::on_both_databases!(
     support_questions_route_to_key_users_pass_on_by_hand_and_stay_private,
     support_agreed_times_pause_cross_weekends_and_holidays_and_escalate_on_breach,
     support_breach_checks_racing_escalate_once,
+    support_priority_follows_the_plans_matrix,
     support_visibility_follows_the_stewardship_plan,
     support_breach_check_reads_a_page_at_once_and_leaves_handled_alone,
     support_questions_raised_at_once_get_unique_dense_numbers,

@@ -1858,6 +1858,29 @@ nav-support = Support
 job-kind-support-breaches = Support: aftalte tider og eskalering
 job-kind-support-mailbox = Support: svar pr. e-mail
 
+## Support figures (issue 23)
+support-figures-title = Supporttal
+support-figures-back = Tilbage til spørgsmålene
+support-figures-intro = Hvordan supportkæden klarer sig, for de spørgsmål du må se: hvad der blev spurgt om og løst hver uge, hvor hurtigt hvert niveau svarer, overskredne aftalte tider og hvad folk spørger mest om.
+support-figures-span = Periode
+support-figures-weeks = { $n ->
+    [one] Seneste uge
+   *[other] Seneste { $n } uger
+}
+support-figures-sum = Spurgt og løst
+support-figures-opened = Spurgt
+support-figures-solved = Løst
+support-figures-breaches = Overskredne aftalte tider
+support-figures-weekly = Spørgsmål stillet og løst pr. uge
+support-figures-levels = Hvor hurtigt hvert niveau svarer
+support-figures-levels-hint = Medianer fra spørgsmålet blev stillet, i klokketid, efter det niveau hvor det ligger eller blev løst.
+support-figures-response = Første svar efter
+support-figures-resolution = Løst efter
+support-figures-categories = Hvad folk spørger mest om
+support-figures-no-category = Ingen kategori
+support-figures-none = Intet spurgt i perioden.
+support-figures-days-hours = { $d } d { $h } t
+
 ## Support settings (issue 23)
 support-settings-link = Supportindstillinger
 support-settings-title = Supportindstillinger

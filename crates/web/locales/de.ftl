@@ -1858,6 +1858,29 @@ nav-support = Support
 job-kind-support-breaches = Support: vereinbarte Zeiten und Eskalation
 job-kind-support-mailbox = Support: Antworten per E-Mail
 
+## Support figures (issue 23)
+support-figures-title = Support-Kennzahlen
+support-figures-back = Zurück zu den Fragen
+support-figures-intro = Wie es der Support-Kette geht, bei den Fragen, die Sie sehen dürfen: was jede Woche gefragt und gelöst wurde, wie schnell jede Stufe antwortet, verfehlte vereinbarte Zeiten und wonach am meisten gefragt wird.
+support-figures-span = Zeitraum
+support-figures-weeks = { $n ->
+    [one] Letzte Woche
+   *[other] Letzte { $n } Wochen
+}
+support-figures-sum = Gefragt und gelöst
+support-figures-opened = Gefragt
+support-figures-solved = Gelöst
+support-figures-breaches = Verfehlte vereinbarte Zeiten
+support-figures-weekly = Gestellte und gelöste Fragen pro Woche
+support-figures-levels = Wie schnell jede Stufe antwortet
+support-figures-levels-hint = Mediane ab dem Stellen der Frage, in Uhrzeit, nach der Stufe, auf der sie liegt oder gelöst wurde.
+support-figures-response = Erste Antwort nach
+support-figures-resolution = Gelöst nach
+support-figures-categories = Wonach am meisten gefragt wird
+support-figures-no-category = Keine Kategorie
+support-figures-none = In diesem Zeitraum wurde nichts gefragt.
+support-figures-days-hours = { $d } T { $h } Std.
+
 ## Support settings (issue 23)
 support-settings-link = Support-Einstellungen
 support-settings-title = Support-Einstellungen

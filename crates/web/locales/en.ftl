@@ -1858,6 +1858,29 @@ nav-support = Support
 job-kind-support-breaches = Support: agreed times and escalation
 job-kind-support-mailbox = Support: answers by e-mail
 
+## Support figures (issue 23)
+support-figures-title = Support figures
+support-figures-back = Back to the questions
+support-figures-intro = How the support chain is doing, of the questions you may see: what was asked and solved each week, how fast each level answers, the agreed times missed and what people ask about most.
+support-figures-span = Period
+support-figures-weeks = { $n ->
+    [one] Last week
+   *[other] Last { $n } weeks
+}
+support-figures-sum = Asked and solved
+support-figures-opened = Asked
+support-figures-solved = Solved
+support-figures-breaches = Agreed times missed
+support-figures-weekly = Questions asked and solved per week
+support-figures-levels = How fast each level answers
+support-figures-levels-hint = Medians from the moment a question was asked, in clock time, by the level it is at or was solved at.
+support-figures-response = First answer after
+support-figures-resolution = Solved after
+support-figures-categories = What people ask about most
+support-figures-no-category = No category
+support-figures-none = Nothing asked in this period.
+support-figures-days-hours = { $d } d { $h } h
+
 ## Support settings (issue 23)
 support-settings-link = Support settings
 support-settings-title = Support settings

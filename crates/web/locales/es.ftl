@@ -1858,6 +1858,29 @@ nav-support = Soporte
 job-kind-support-breaches = Soporte: tiempos acordados y escalado
 job-kind-support-mailbox = Soporte: respuestas por correo
 
+## Support figures (issue 23)
+support-figures-title = Cifras de soporte
+support-figures-back = Volver a las preguntas
+support-figures-intro = Cómo va la cadena de soporte, de las preguntas que puede ver: lo preguntado y resuelto cada semana, lo rápido que responde cada nivel, los tiempos acordados incumplidos y sobre qué se pregunta más.
+support-figures-span = Periodo
+support-figures-weeks = { $n ->
+    [one] Última semana
+   *[other] Últimas { $n } semanas
+}
+support-figures-sum = Preguntado y resuelto
+support-figures-opened = Preguntadas
+support-figures-solved = Resueltas
+support-figures-breaches = Tiempos acordados incumplidos
+support-figures-weekly = Preguntas hechas y resueltas por semana
+support-figures-levels = Lo rápido que responde cada nivel
+support-figures-levels-hint = Medianas desde que se hizo la pregunta, en tiempo de reloj, según el nivel en que está o en que se resolvió.
+support-figures-response = Primera respuesta tras
+support-figures-resolution = Resuelta tras
+support-figures-categories = Sobre qué se pregunta más
+support-figures-no-category = Sin categoría
+support-figures-none = Nada preguntado en este periodo.
+support-figures-days-hours = { $d } d { $h } h
+
 ## Support settings (issue 23)
 support-settings-link = Ajustes de soporte
 support-settings-title = Ajustes de soporte

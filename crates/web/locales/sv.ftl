@@ -1858,6 +1858,29 @@ nav-support = Support
 job-kind-support-breaches = Support: avtalade tider och eskalering
 job-kind-support-mailbox = Support: svar via e-post
 
+## Support figures (issue 23)
+support-figures-title = Supportsiffror
+support-figures-back = Tillbaka till frågorna
+support-figures-intro = Hur supportkedjan går, för de frågor du får se: vad som frågades och löstes varje vecka, hur snabbt varje nivå svarar, missade avtalade tider och vad folk frågar mest om.
+support-figures-span = Period
+support-figures-weeks = { $n ->
+    [one] Senaste veckan
+   *[other] Senaste { $n } veckorna
+}
+support-figures-sum = Frågat och löst
+support-figures-opened = Frågade
+support-figures-solved = Lösta
+support-figures-breaches = Missade avtalade tider
+support-figures-weekly = Frågor ställda och lösta per vecka
+support-figures-levels = Hur snabbt varje nivå svarar
+support-figures-levels-hint = Medianer från det att frågan ställdes, i klocktid, efter den nivå där den ligger eller löstes.
+support-figures-response = Första svar efter
+support-figures-resolution = Löst efter
+support-figures-categories = Vad folk frågar mest om
+support-figures-no-category = Ingen kategori
+support-figures-none = Inget frågat under perioden.
+support-figures-days-hours = { $d } d { $h } h
+
 ## Support settings (issue 23)
 support-settings-link = Supportinställningar
 support-settings-title = Supportinställningar

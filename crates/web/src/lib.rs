@@ -5,12 +5,14 @@ pub mod api;
 pub mod bounces;
 mod extract;
 pub mod i18n;
+pub mod imap;
 pub mod mail;
 pub mod ops;
 mod pages;
 pub mod problem;
 pub mod reminders;
 pub mod report_voice;
+pub mod support_mailbox;
 pub mod ui;
 pub mod uploads;
 

@@ -5,6 +5,8 @@
 
 use crate::bounces::BounceMailbox;
 use crate::i18n::Tr;
+use crate::imap::Mailbox;
+use crate::support_mailbox::{MailedReply, read_reply, reply_address};
 use anchora_core::adoption::{AdoptionMail, Weakness};
 use anchora_core::export::Cell;
 use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind, Workspaces};
@@ -13,7 +15,7 @@ use anchora_core::mailings::Outbox;
 use anchora_core::project::reminders::{Nudge, Reminder};
 use anchora_core::reports::DueReport;
 use anchora_core::service::Crm;
-use anchora_core::support::{SupportMail, SupportMailKind};
+use anchora_core::support::{SupportMail, SupportMailKind, Threaded};
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
@@ -28,6 +30,12 @@ pub struct ServerJobs {
     /// The bounce mailbox read for bounce reports, with every workspace's CRM (a report names
     /// its workspace in its tag; one mailbox serves them all).
     pub bounce_mailbox: Option<(Arc<BounceMailbox>, Arc<dyn Workspaces>)>,
+    /// The support mailbox's address (`support@example.se`): the support chain's notices are
+    /// answered to `support+{reference}@example.se` under it. None: answers go to the sender.
+    pub support_address: Option<String>,
+    /// The support mailbox read for answers to the notices, with every workspace's CRM (a
+    /// reference is signed by one workspace's secret; one mailbox serves them all).
+    pub support_mailbox: Option<(Arc<Mailbox>, Arc<dyn Workspaces>)>,
 }
 
 /// Reports read from the bounce mailbox per run at most.
@@ -40,6 +48,8 @@ impl ServerJobs {
             public_url: public_url.to_string(),
             bounce_address: None,
             bounce_mailbox: None,
+            support_address: None,
+            support_mailbox: None,
         }
     }
 
@@ -108,6 +118,7 @@ impl JobHandler for ServerJobs {
             Some(JobKind::ReportMails) => self.send_reports(crm, ctx).await,
             Some(JobKind::AdoptionDigest) => self.send_adoption_mails(crm, ctx).await,
             Some(JobKind::SupportBreaches) => self.run_support_job(crm, ctx).await,
+            Some(JobKind::SupportMailbox) => self.read_support_mailbox(crm, ctx).await,
             _ => CrmJobs.run(crm, job, ctx).await,
         }
     }
@@ -448,6 +459,14 @@ impl ServerJobs {
             ("link", format!("{base}/support/{}", q.number)),
             ("token", mail.token.clone()),
         ];
+        let mut headers = vec![("X-Anchora-Question".to_string(), mail.token.clone())];
+        if let Some(reply_to) = self
+            .support_address
+            .as_deref()
+            .and_then(|a| reply_address(a, &mail.token))
+        {
+            headers.push(("Reply-To".into(), reply_to));
+        }
         Email {
             to: mail.to.email.clone().unwrap_or_default(),
             subject: format!(
@@ -460,8 +479,68 @@ impl ServerJobs {
                 tr.tn(&format!("support-mail-{key}-body"), &args),
                 tr.tn("support-mail-footer", &args)
             ),
-            headers: vec![("X-Anchora-Question".into(), mail.token.clone())],
+            headers,
             ..Email::default()
         }
     }
+
+    /// Take the answers waiting in the support mailbox and thread each into its question, in
+    /// the workspace whose secret signed its reference. What cannot be threaded (a stranger, a
+    /// forged or stale reference, a sender who may not see the question) is counted and left
+    /// out; machines' mail and mail naming no question stay in the mailbox for a person.
+    pub async fn read_support_mailbox(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
+        let Some((mailbox, workspaces)) = &self.support_mailbox else {
+            return Ok(Some(json!({"mailbox": "none"})));
+        };
+        // One mailbox serves every workspace: the main workspace's schedule reads it.
+        if crm.workspace() != anchora_core::workspace::DEFAULT_WORKSPACE {
+            return Ok(Some(json!({"mailbox": "read by the main workspace"})));
+        }
+        ctx.phase("reading", None);
+        let replies = mailbox.take(SUPPORT_REPLIES_PER_RUN, read_reply).await.map_err(|e| {
+            anchora_core::Error::new(
+                anchora_core::ErrorCode::Unavailable,
+                format!("the support mailbox: {e}"),
+            )
+        })?;
+        ctx.phase("threading", Some(replies.len() as u64));
+        let crms = workspaces.all().await;
+        let mut counts = std::collections::BTreeMap::<&str, u64>::new();
+        for reply in &replies {
+            let outcome = thread_into_any(&crms, reply).await;
+            *counts.entry(outcome).or_default() += 1;
+            ctx.advance(1);
+        }
+        let mut out = serde_json::Map::new();
+        out.insert("read".into(), json!(replies.len()));
+        for (what, n) in counts {
+            out.insert(what.into(), json!(n));
+        }
+        Ok(Some(Json::Object(out)))
+    }
+}
+
+/// Answers read from the support mailbox per run at most.
+const SUPPORT_REPLIES_PER_RUN: usize = 200;
+
+/// Threads one answer into the workspace whose secret signed its reference (only one can), and
+/// says what became of it. A failure is logged without the text (it is the sender's).
+async fn thread_into_any(crms: &[(String, Crm)], reply: &MailedReply) -> &'static str {
+    for (workspace, crm) in crms {
+        match crm
+            .thread_email_reply(&reply.from, &reply.subject, &reply.text, reply.reference.as_deref())
+            .await
+        {
+            Ok(Threaded::NoReference) => continue,
+            Ok(Threaded::Into(_)) => return "threaded",
+            Ok(Threaded::UnknownSender) => return "unknown_sender",
+            Ok(Threaded::NotAllowed) => return "not_allowed",
+            Ok(Threaded::Empty) => return "empty",
+            Err(e) => {
+                tracing::warn!(%workspace, error = %e.detail, "an answer by e-mail could not be threaded");
+                return "failed";
+            }
+        }
+    }
+    "no_reference"
 }

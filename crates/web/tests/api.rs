@@ -181,7 +181,11 @@ anchora_store::on_both_databases!(
     support_hypercare_shows_each_team_its_questions_and_their_age,
     support_attachment_names_and_list_queries_answer_safely,
     support_pages_raise_answer_and_pass_on,
+    support_settings_page_saves_and_shows_mistakes_by_their_fields,
+    browser_support_chain_from_a_deal_to_an_answer,
     support_notices_go_once_through_a_real_smtp_server,
+    support_answers_by_email_are_threaded_from_a_real_imap_mailbox,
+    browser_support_figures_show_weeks_levels_and_categories,
     reports_run_save_export_and_refuse_by_name,
     reports_group_by_a_related_records_field_over_http,
     forecast_and_quotas_over_http,
@@ -276,6 +280,18 @@ use support::*;
 mod support_hypercare;
 use support_hypercare::*;
 
+#[path = "api/support_settings_pages.rs"]
+mod support_settings_pages;
+use support_settings_pages::*;
+
+#[path = "api/support_mailbox.rs"]
+mod support_mailbox;
+use support_mailbox::*;
+
+#[path = "api/support_figures_pages.rs"]
+mod support_figures_pages;
+use support_figures_pages::*;
+
 #[path = "api/first_hour.rs"]
 mod first_hour;
 use first_hour::*;
@@ -365,6 +381,10 @@ use onboarding::{browser_a_new_user_signs_in_and_follows_their_checklist, onboar
 #[path = "api/stewardship.rs"]
 mod stewardship;
 use stewardship::{stewardship_over_http, stewardship_pages_show_gaps_backlog_and_answers};
+
+#[path = "api/support_pages.rs"]
+mod support_pages;
+use support_pages::browser_support_chain_from_a_deal_to_an_answer;
 
 #[path = "api/adoption_pages.rs"]
 mod adoption_pages;

@@ -70,10 +70,13 @@ pub enum JobKind {
     ReportIndexes,
     /// Warn before the support chain's agreed times run out and escalate on a breach, once.
     SupportBreaches,
+    /// Thread the answers e-mailed to the support chain's notices into their questions (the
+    /// schedule, when the server reads a support mailbox).
+    SupportMailbox,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 16] = [
+    pub const ALL: [JobKind; 17] = [
         JobKind::Noop,
         JobKind::Import,
         JobKind::DuplicateScan,
@@ -90,6 +93,7 @@ impl JobKind {
         JobKind::AdoptionDigest,
         JobKind::ReportIndexes,
         JobKind::SupportBreaches,
+        JobKind::SupportMailbox,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +114,7 @@ impl JobKind {
             JobKind::AdoptionDigest => "adoption_digest",
             JobKind::ReportIndexes => "report_indexes",
             JobKind::SupportBreaches => "support_breaches",
+            JobKind::SupportMailbox => "support_mailbox",
         }
     }
 

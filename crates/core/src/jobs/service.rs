@@ -44,6 +44,9 @@ const BOUNCES_CADENCE: &str = "every 5 minutes";
 pub const SUPPORT_BREACHES_SCHEDULE: &str = "support-breaches";
 /// Warnings and escalations come within five minutes of their moment.
 const SUPPORT_BREACHES_CADENCE: &str = "every 5 minutes";
+pub const SUPPORT_MAILBOX_SCHEDULE: &str = "support-mailbox";
+/// Answers e-mailed to the support chain appear in their question within two minutes.
+const SUPPORT_MAILBOX_CADENCE: &str = "every 2 minutes";
 /// Ended jobs are forgotten after this many days.
 const JOBS_KEPT_DAYS: i64 = 90;
 /// The schedule that e-mails reminders, and how often.
@@ -251,6 +254,11 @@ impl Crm {
                 SUPPORT_BREACHES_CADENCE,
             ),
             (
+                SUPPORT_MAILBOX_SCHEDULE,
+                JobKind::SupportMailbox,
+                SUPPORT_MAILBOX_CADENCE,
+            ),
+            (
                 ADOPTION_DIGEST_SCHEDULE,
                 JobKind::AdoptionDigest,
                 ADOPTION_DIGEST_CADENCE,
@@ -334,6 +342,7 @@ impl Crm {
             | JobKind::Mailing
             | JobKind::Bounces
             | JobKind::ReportMails
+            | JobKind::SupportMailbox
             | JobKind::AdoptionDigest => Err(Error::new(
                 ErrorCode::Unavailable,
                 "this worker cannot send e-mail; another attempt will",

@@ -42,28 +42,7 @@ impl Level {
     }
 }
 
-/// A question's priority, as the matrix gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    Low,
-    Normal,
-    High,
-    Urgent,
-}
-
-impl Priority {
-    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Low => "low",
-            Priority::Normal => "normal",
-            Priority::High => "high",
-            Priority::Urgent => "urgent",
-        }
-    }
-}
+pub use crate::support::Priority;
 
 /// Impact × urgency → priority: `rows[impact][urgency]`, each from low to high.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

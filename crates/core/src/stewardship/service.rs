@@ -962,10 +962,14 @@ impl Crm {
         require_steward(who, "write answers")?;
         let change: AnswerChange = crate::service::from_body(body)?;
         let stale = |a: &Answer| Error::conflict(serde_json::to_value(a).unwrap_or(Json::Null));
+        // The body's own mistakes first: a bad body is a 422 whatever version it names.
+        let (input, source) = Self::checked_answer_input(change.input)?;
+        if change.version < 1 {
+            return Err(Error::field("version", "is at least 1"));
+        }
         if change.version != current.version {
             return Err(stale(&current));
         }
-        let (input, source) = Self::checked_answer_input(change.input)?;
         let next = Answer {
             version: current.version + 1,
             title: input.title,

@@ -190,8 +190,9 @@ pub enum Threaded {
     Empty,
 }
 
-/// A signed reference anywhere in a text: `12.` and 16 URL-safe characters.
-fn find_reference(text: &str) -> Vec<&str> {
+/// What may be a signed reference anywhere in a text: `12.` and 16 URL-safe characters (the
+/// signature is checked by [`Crm::question_of_reply_token`]).
+pub fn reference_candidates(text: &str) -> Vec<&str> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'))
         .map(|w| w.trim_end_matches('.'))
         .filter(|w| {
@@ -247,8 +248,8 @@ impl Crm {
         let mut number = None;
         for candidate in header
             .into_iter()
-            .chain(find_reference(subject))
-            .chain(find_reference(text))
+            .chain(reference_candidates(subject))
+            .chain(reference_candidates(text))
         {
             if let Some(n) = self.question_of_reply_token(candidate.trim()).await? {
                 number = Some(n);
@@ -261,7 +262,7 @@ impl Crm {
         let Some(user) = self.store.user_by_email(from.trim()).await?.filter(|u| u.active) else {
             return Ok(Threaded::UnknownSender);
         };
-        let body = strip_quoted(text);
+        let body = mailed_text(&strip_quoted(text));
         if body.is_empty() {
             return Ok(Threaded::Empty);
         }
@@ -284,6 +285,21 @@ impl Crm {
     }
 }
 
+/// A mailed text as a reply takes it: without the control characters some mail programs leave
+/// in (a form feed, a NUL), and cut to the longest reply with an ellipsis rather than refused.
+fn mailed_text(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .collect();
+    if clean.chars().count() <= super::MAX_LONG_TEXT {
+        return clean.trim().to_string();
+    }
+    let mut cut: String = clean.chars().take(super::MAX_LONG_TEXT - 1).collect();
+    cut.push('…');
+    cut.trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,10 +311,19 @@ mod tests {
         assert_eq!(strip_quoted("> only quoted\n"), "");
         assert_eq!(strip_quoted("Tack!\nDen 23 nov. 2026 skrev Kim:\n> x"), "Tack!");
         assert_eq!(
-            find_reference("Referens: 12.AbCdEfGhIjKlMnOp."),
+            reference_candidates("Referens: 12.AbCdEfGhIjKlMnOp."),
             vec!["12.AbCdEfGhIjKlMnOp"]
         );
-        assert!(find_reference("version 1.2 of 3.4").is_empty());
+        assert!(reference_candidates("version 1.2 of 3.4").is_empty());
+    }
+
+    #[test]
+    fn a_mailed_text_is_kept_whole_or_cut_never_refused() {
+        assert_eq!(mailed_text("Tack\u{c}!\u{0}\r\n"), "Tack!");
+        let long = "ö".repeat(super::super::MAX_LONG_TEXT + 10);
+        let cut = mailed_text(&long);
+        assert_eq!(cut.chars().count(), super::super::MAX_LONG_TEXT);
+        assert!(cut.ends_with('…'));
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod service;
 mod store;
 
 pub use hypercare::{HypercareTeam, HypercareView};
-pub use mail::{SupportMail, SupportMailKind, Threaded, strip_quoted};
+pub use mail::{SupportMail, SupportMailKind, Threaded, reference_candidates, strip_quoted};
 pub use service::{
     BreachRun, CategoryFigure, LevelFigure, QuestionLine, QuestionQuery, QuestionView, SlaView, SupportFigures,
     WeekFigure,
@@ -32,13 +32,18 @@ pub const MAX_SHORT_TEXT: usize = 200;
 /// The longest description or reply.
 pub const MAX_LONG_TEXT: usize = 20_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A question's priority; the stewardship plan's matrix gives it from impact and urgency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
     Normal,
     High,
     Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -129,6 +129,11 @@ struct RaiseBody {
     category: String,
     #[serde(default)]
     priority: Option<String>,
+    /// With `urgency`, the priority by the plan's matrix when none is given.
+    #[serde(default)]
+    impact: Option<String>,
+    #[serde(default)]
+    urgency: Option<String>,
     #[serde(default)]
     page: Option<String>,
     #[serde(default)]
@@ -284,12 +289,16 @@ fn require_write(who: &Principal) -> Result<()> {
     }
 }
 
+/// A write names the version it was made to; one other than the current is refused with the
+/// question as it is now. Called after the body's own mistakes are named, so a bad body is a
+/// 422 whatever its version.
 fn stale(q: &Question, version: Option<i64>) -> Result<()> {
     match version {
         None => Err(Error::field(
             "version",
             "is required: the version the change is made to",
         )),
+        Some(v) if v < 1 => Err(Error::field("version", "is at least 1")),
         Some(v) if v != q.version => Err(Error::conflict(serde_json::to_value(q).unwrap_or(Json::Null))),
         Some(_) => Ok(()),
     }
@@ -439,12 +448,33 @@ impl Crm {
         let subject = short("subject", &input.subject, true, &mut errors);
         let description = long("description", &input.description, false, &mut errors);
         let category = short("category", &input.category, false, &mut errors);
+        let grade = |field: &str, value: &Option<String>, errors: &mut Vec<FieldError>| {
+            let text = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            let level = crate::stewardship::Level::parse(text);
+            if level.is_none() {
+                errors.push(FieldError::new(field, "is one of low, medium, high"));
+            }
+            level
+        };
+        let impact = grade("impact", &input.impact, &mut errors);
+        let urgency = grade("urgency", &input.urgency, &mut errors);
         let priority = match input.priority.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            None => Priority::Normal,
             Some(p) => Priority::parse(p).unwrap_or_else(|| {
                 errors.push(FieldError::new("priority", "is one of low, normal, high, urgent"));
                 Priority::Normal
             }),
+            None => match (impact, urgency, input.impact.is_some(), input.urgency.is_some()) {
+                (Some(i), Some(u), _, _) => self.priority_for(i, u).await?,
+                (Some(_), None, _, false) => {
+                    errors.push(FieldError::new("urgency", "is needed with impact to give a priority"));
+                    Priority::Normal
+                }
+                (None, Some(_), false, _) => {
+                    errors.push(FieldError::new("impact", "is needed with urgency to give a priority"));
+                    Priority::Normal
+                }
+                _ => Priority::Normal,
+            },
         };
         let page = optional(input.page).map(|p| short("page", &p, false, &mut errors));
         let object = optional(input.object).map(|p| short("object", &p, false, &mut errors));
@@ -688,7 +718,6 @@ impl Crm {
         let before = self.visible_question(who, id).await?;
         require_write(who)?;
         let input: PatchBody = crate::service::from_body(body)?;
-        stale(&before, input.version)?;
         let chain = self.in_chain(who, &before).await?;
         let chain_only = input.category.is_some()
             || input.priority.is_some()
@@ -764,6 +793,7 @@ impl Crm {
             }
         }
         check(errors)?;
+        stale(&before, input.version)?;
         let q = self.save_question_at(&before, q, events).await?;
         self.question_view(who, q).await
     }
@@ -1062,6 +1092,18 @@ impl Crm {
         };
         let times = self.store.question_times(&scope, since).await?;
         let mut by_week: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+        // Every week of the span is a row, a quiet one too, so a chart over them keeps time.
+        let today = self.clock.now().with_timezone(&zone).date_naive();
+        let mut day = since.with_timezone(&zone).date_naive();
+        while day <= today {
+            let w = day.iso_week();
+            by_week.entry(format!("{}-W{:02}", w.year(), w.week())).or_default();
+            day += Duration::days(7);
+        }
+        let this_week = today.iso_week();
+        by_week
+            .entry(format!("{}-W{:02}", this_week.year(), this_week.week()))
+            .or_default();
         let mut by_level: std::collections::BTreeMap<Level, (u64, Vec<i64>, Vec<i64>)> =
             std::collections::BTreeMap::new();
         for t in &times {

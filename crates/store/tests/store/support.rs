@@ -487,10 +487,16 @@ pub async fn support_agreed_times_pause_cross_weekends_and_holidays_and_escalate
     let other = made(&h, "olle@example.com", "user", None).await;
     let theirs = h.crm.support_figures(&other, None).await.unwrap();
     assert_eq!(
-        (theirs.weeks.len(), theirs.breaches),
+        (
+            theirs.weeks.iter().map(|w| w.opened + w.solved).sum::<u64>(),
+            theirs.breaches
+        ),
         (0, 0),
         "nothing of others' questions"
     );
+    // Every week of the span is a row, quiet ones too, in order.
+    assert!(theirs.weeks.len() >= 12, "{:?}", theirs.weeks);
+    assert!(theirs.weeks.windows(2).all(|w| w[0].week < w[1].week));
     assert_eq!(
         h.crm.support_figures(&anna, Some("0")).await.unwrap_err().errors[0].field,
         "weeks"
@@ -717,4 +723,54 @@ pub async fn support_attachment_names_refuse_control_characters(h: H) {
         .add_question_attachment(&anna, &id(&q), "Öberg Ærø.pdf", "application/pdf", b"x")
         .await
         .unwrap();
+}
+
+/// Without a priority, a question's impact and urgency give it by the plan's matrix (the
+/// default grid until the plan sets its own); one without the other is refused naming the
+/// missing one, a word outside low/medium/high naming itself.
+pub async fn support_priority_follows_the_plans_matrix(h: H) {
+    let anna = made(&h, "anna@example.se", "user", None).await;
+    let raised = |impact: &'static str, urgency: &'static str| {
+        let h = &h;
+        let anna = &anna;
+        async move {
+            h.crm
+                .raise_question(
+                    anna,
+                    json!({"subject": "Lost my pipeline", "impact": impact, "urgency": urgency}),
+                )
+                .await
+        }
+    };
+    let q = raised("high", "high").await.unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "urgent");
+    let q = raised("low", "high").await.unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "normal");
+    // The plan's own grid: medium × medium is high there.
+    let mut grid = serde_json::to_value(anchora_core::stewardship::PriorityMatrix::default()).unwrap();
+    grid["rows"][1][1] = json!("high");
+    h.crm
+        .update_stewardship_plan(&h.admin, json!({"version": 0, "matrix": grid}))
+        .await
+        .unwrap();
+    let q = raised("medium", "medium").await.unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "high");
+    // An explicit priority stands.
+    let q = h
+        .crm
+        .raise_question(
+            &anna,
+            json!({"subject": "Typo", "priority": "low", "impact": "high", "urgency": "high"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.line.question.priority.as_str(), "low");
+    let e = h
+        .crm
+        .raise_question(&anna, json!({"subject": "Half", "impact": "high"}))
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("urgency"), "{e:?}");
+    let e = raised("huge", "high").await.unwrap_err();
+    assert!(format!("{e:?}").contains("impact"), "{e:?}");
 }

@@ -17,7 +17,7 @@ mod quality;
 mod reports;
 mod selections;
 mod stewardship;
-mod support;
+pub(crate) mod support;
 mod templates;
 mod training;
 

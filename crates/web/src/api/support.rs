@@ -140,7 +140,7 @@ async fn attachment(a: Authed, Path((id, attachment)): Path<(String, String)>) -
 
 /// `attachment` with an ASCII fallback name and the real one as RFC 8187 `filename*`
 /// (UTF-8, percent-encoded), so no byte of a name reaches the header raw.
-fn content_disposition(name: &str) -> String {
+pub(crate) fn content_disposition(name: &str) -> String {
     let fallback: String = name
         .chars()
         .map(|c| {

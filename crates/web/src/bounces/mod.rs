@@ -4,7 +4,16 @@
 //! one message, [`BounceMailbox::take_bounces`] takes them out of the mailbox, each once.
 
 pub mod dsn;
-pub mod imap;
 
 pub use dsn::{Bounce, read_bounce};
-pub use imap::BounceMailbox;
+
+/// The mailbox that receives the bounces of the mailings (the envelope sender's domain
+/// delivers `bounces+…@` there).
+pub type BounceMailbox = crate::imap::Mailbox;
+
+impl crate::imap::Mailbox {
+    /// Takes up to `max` unseen bounce reports, oldest first; other messages stay, seen.
+    pub async fn take_bounces(&self, max: usize) -> Result<Vec<Bounce>, String> {
+        self.take(max, read_bounce).await
+    }
+}

@@ -31,6 +31,7 @@ mod reports;
 mod selections;
 mod stewardship;
 mod support;
+mod support_figures;
 mod support_hypercare;
 mod support_settings;
 mod svg;
@@ -255,6 +256,7 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/rejected.csv", get(imports::rejected))
         .route("/imports/{id}/warnings.csv", get(imports::warnings_csv))
         .merge(support::routes())
+        .merge(support_figures::routes())
         .merge(support_hypercare::routes())
         .merge(support_settings::routes())
         .merge(stewardship::routes())

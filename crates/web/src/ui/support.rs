@@ -2,19 +2,26 @@
 //! (everything the reader may see, theirs, their team's, by level), the form every page's "Ask
 //! for help" opens with the page it came from, and a question's page: its agreed times in
 //! words, its timeline (internal notes for the chain only), replies, status moves and passing
-//! it on. What may be seen and done is `Crm`'s; this file only words it.
+//! it on, its attachments, and making an answer of it once solved. Before a question is raised,
+//! the form looks for published answers that match what was typed ("Look for answers"). What
+//! may be seen and done is `Crm`'s; this file only words it.
 
-use super::page_error::{OrPage, PageResult};
+use super::page_error::{OrPage, PageError, PageResult};
 use super::posted::Posted;
 use super::{Shell, Ui, form_value};
 use crate::AppState;
 use crate::i18n::Tr;
 use anchora_core::Error;
-use anchora_core::support::{EventKind, Level, Priority, QuestionQuery, QuestionView, SlaView, Status};
+use anchora_core::auth::Role;
+use anchora_core::stewardship::LANGUAGES;
+use anchora_core::support::{
+    EventKind, Level, MAX_ATTACHMENT_BYTES, Priority, QuestionQuery, QuestionView, SlaView, Status,
+};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query};
-use axum::http::StatusCode;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -30,6 +37,12 @@ pub fn routes() -> Router<AppState> {
         .route("/support/{id}/reply", post(reply))
         .route("/support/{id}/status", post(set_status))
         .route("/support/{id}/escalate", post(escalate))
+        .route("/support/{id}/answer", post(make_answer))
+        .route(
+            "/support/{id}/attachments",
+            post(attach).layer(DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES + 64 * 1024)),
+        )
+        .route("/support/{id}/attachments/{attachment}", get(download))
 }
 
 fn priority_label(tr: &Tr, p: Priority) -> String {
@@ -155,7 +168,19 @@ struct NewPage {
     categories: Vec<(String, bool)>,
     priorities: Vec<(String, String, bool)>,
     page_path: String,
+    /// The record the page shows, by its name, when the reader may see it.
+    page_name: Option<String>,
     errors: HashMap<String, String>,
+    /// Looked for answers to what was typed: the published ones that match.
+    checked: bool,
+    suggestions: Vec<Suggestion>,
+}
+
+/// A published answer that may answer the question about to be raised.
+pub struct Suggestion {
+    pub href: String,
+    pub title: String,
+    pub category: String,
 }
 
 impl NewPage {
@@ -183,14 +208,71 @@ async fn new_form(ui: &Ui, typed: &[(String, String)]) -> NewPage {
             .map(|p| (p.as_str().to_string(), priority_label(tr, p), p.as_str() == priority))
             .collect(),
         page_path: form_value(typed, "page").to_string(),
+        page_name: page_name(ui, form_value(typed, "page")).await,
         errors: HashMap::new(),
+        checked: false,
+        suggestions: Vec::new(),
     }
 }
 
-/// `/support/new?page=…`: the form, with the page it was opened from.
+/// The language answers are looked for in first: the user's, as answers are written in one of
+/// five (`en-GB` reads English ones).
+fn answer_language(locale: &str) -> &'static str {
+    let primary = locale.split(['-', '_']).next().unwrap_or("");
+    LANGUAGES.into_iter().find(|l| *l == primary).unwrap_or("en")
+}
+
+/// The form with the published answers that match its subject and description.
+async fn checked_form(ui: &Ui, typed: &[(String, String)]) -> Result<NewPage, PageError> {
+    let mut page = new_form(ui, typed).await;
+    let text = format!("{} {}", page.subject, page.description);
+    let language = answer_language(&ui.authed.user.locale);
+    let hits = ui
+        .authed
+        .crm
+        .suggest_answers(&ui.authed.principal, &text, language)
+        .await
+        .or_page(ui)?;
+    page.checked = true;
+    page.suggestions = hits
+        .into_iter()
+        .map(|h| Suggestion {
+            href: format!("/stewardship/answers/{}", h.answer.id),
+            title: h.answer.title,
+            category: h.answer.category,
+        })
+        .collect();
+    Ok(page)
+}
+
+/// `/support/new?page=…`: the form, with the page it was opened from; with `subject` or
+/// `description`, also the answers that match them.
 async fn new_page(ui: Ui, Query(q): Query<Pairs>) -> PageResult {
-    let page = new_form(&ui, &q).await;
+    let typed = ["subject", "description"]
+        .iter()
+        .any(|k| !form_value(&q, k).trim().is_empty());
+    let page = if typed {
+        checked_form(&ui, &q).await?
+    } else {
+        new_form(&ui, &q).await
+    };
     Ok(ui.page(StatusCode::OK, page.render()))
+}
+
+/// The record a page shows, named as its object and title ("Deal · Harbour cranes"), when it
+/// shows one the reader may see.
+async fn page_name(ui: &Ui, page: &str) -> Option<String> {
+    let (Some(object), Some(id)) = record_of(page) else {
+        return None;
+    };
+    let (def, record) = ui.authed.crm.get(&ui.authed.principal, &object, &id).await.ok()?;
+    let title = record.title(&def);
+    let label = super::labels::object(&ui.tr, &def);
+    Some(if title.trim().is_empty() {
+        label
+    } else {
+        format!("{label} · {title}")
+    })
 }
 
 /// The record a page shows, when it shows one (`/o/{object}/{id}`).
@@ -211,7 +293,13 @@ fn mistakes(tr: &Tr, e: &Error) -> HashMap<String, String> {
         .collect()
 }
 
+/// The form posted: "Look for answers" (`step=check`) shows it again with the answers that
+/// match; otherwise the question is raised.
 async fn raise(Posted { ui, form }: Posted<Pairs>) -> PageResult {
+    if form_value(&form, "step") == "check" {
+        let page = checked_form(&ui, &form).await?;
+        return Ok(ui.page(StatusCode::OK, page.render()));
+    }
     let page = form_value(&form, "page").to_string();
     let (object, record) = record_of(&page);
     let body = json!({
@@ -259,10 +347,45 @@ struct QuestionPage {
     /// Passing on: to whom, and whether the vendor's fields are asked.
     escalate_to: Option<String>,
     to_vendor: bool,
+    /// The page it was asked from, as a link when it is one of this site's, named by its
+    /// record when the reader may see it.
+    page_link: Option<String>,
+    page_name: Option<String>,
+    attachments: Vec<AttachmentRow>,
+    /// Solved, and the reader writes answers: "Turn into an answer".
+    may_answer: bool,
     error: Option<String>,
 }
 
-fn question_view(ui: &Ui, q: QuestionView, error: Option<String>) -> QuestionPage {
+pub struct AttachmentRow {
+    pub href: String,
+    pub name: String,
+    pub size: String,
+    pub who: String,
+    pub at: String,
+}
+
+/// A file's size as people read it: "812 B", "14 KB", "2.4 MB".
+fn file_size(tr: &Tr, bytes: i64) -> String {
+    const KB: i64 = 1024;
+    if bytes < KB {
+        tr.t1("support-size-bytes", "n", bytes)
+    } else if bytes < KB * KB {
+        tr.t1("support-size-kb", "n", (bytes + KB / 2) / KB)
+    } else {
+        // One decimal, said in the reader's way ("2.4" / "2,4").
+        let tenths = (bytes * 10 + KB * KB / 2) / (KB * KB);
+        tr.tn(
+            "support-size-mb",
+            &[
+                ("whole", (tenths / 10).to_string()),
+                ("tenth", (tenths % 10).to_string()),
+            ],
+        )
+    }
+}
+
+fn question_view(ui: &Ui, q: QuestionView, page_name: Option<String>, error: Option<String>) -> QuestionPage {
     let tr = &ui.tr;
     let crm = &ui.authed.crm;
     let now = crm.clock.now();
@@ -285,11 +408,19 @@ fn question_view(ui: &Ui, q: QuestionView, error: Option<String>) -> QuestionPag
     if !question.category.is_empty() {
         facts.push((tr.t("support-category"), question.category.clone()));
     }
-    if let Some(p) = &question.page {
+    let page_link = question
+        .page
+        .as_deref()
+        .and_then(super::same_site_path)
+        .map(str::to_string);
+    if let Some(p) = question.page.as_ref().filter(|_| page_link.is_none()) {
         facts.push((tr.t("support-page"), p.clone()));
     }
     if let Some(v) = &question.vendor {
         facts.push((tr.t("support-vendor"), v.name.clone()));
+        if !v.contact.is_empty() {
+            facts.push((tr.t("support-vendor-contact"), v.contact.clone()));
+        }
         if !v.reference.is_empty() {
             facts.push((tr.t("support-vendor-reference"), v.reference.clone()));
         }
@@ -368,13 +499,32 @@ fn question_view(ui: &Ui, q: QuestionView, error: Option<String>) -> QuestionPag
         moves,
         escalate_to: next.map(|l| level_label(tr, l)),
         to_vendor: next == Some(Level::Vendor),
+        page_link,
+        page_name,
+        attachments: q
+            .attachments
+            .iter()
+            .map(|a| AttachmentRow {
+                href: format!("/support/{}/attachments/{}", question.number, a.id),
+                name: a.name.clone(),
+                size: file_size(tr, a.size),
+                who: names.get(&a.added_by).cloned().unwrap_or_default(),
+                at: tr.datetime(a.added_at),
+            })
+            .collect(),
+        may_answer: matches!(ui.authed.principal.role, Role::Admin | Role::KeyUser)
+            && matches!(question.status, Status::Resolved | Status::Closed),
         error,
     }
 }
 
 async fn show(ui: &Ui, id: &str, status: StatusCode, error: Option<String>) -> PageResult {
     let q = ui.authed.crm.question(&ui.authed.principal, id).await.or_page(ui)?;
-    let page = question_view(ui, q, error);
+    let name = match &q.line.question.page {
+        Some(p) => page_name(ui, p).await,
+        None => None,
+    };
+    let page = question_view(ui, q, name, error);
     Ok(ui.page(status, page.render()))
 }
 
@@ -437,6 +587,119 @@ async fn escalate(Path(id): Path<String>, Posted { ui, form }: Posted<Pairs>) ->
     after(ui, &id, done).await
 }
 
+/// "Turn into an answer": a draft answer from the solved question, opened to be read over
+/// and published.
+async fn make_answer(Path(id): Path<String>, Posted { ui, form: _ }: Posted<Pairs>) -> PageResult {
+    let made = ui
+        .authed
+        .crm
+        .answer_from_question(&ui.authed.principal, &id, json!({}))
+        .await;
+    match made.or_forbidden(&ui)? {
+        Ok(a) => Ok(Redirect::to(&format!("/stewardship/answers/{}", a.answer.id)).into_response()),
+        Err(e) if e.code == anchora_core::ErrorCode::NotFound => show(&ui, &id, StatusCode::NOT_FOUND, None).await,
+        Err(_) => {
+            let text = ui.tr.t("support-answer-unsolved");
+            show(&ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await
+        }
+    }
+}
+
+/// The upload form's fields: the CSRF token and the file (name, type, bytes). At most one
+/// byte past the limit is read, so the refusal names the size instead of cutting the upload.
+async fn read_attachment(mut form: Multipart) -> Result<(String, Option<(String, String, Vec<u8>)>), MultipartError> {
+    let mut csrf = String::new();
+    let mut file = None;
+    while let Some(mut field) = form.next_field().await? {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "csrf" if csrf.is_empty() => {
+                let text = field.text().await?;
+                csrf = text.chars().take(200).collect();
+            }
+            "file" if file.is_none() => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let content_type = field.content_type().unwrap_or("application/octet-stream").to_string();
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await? {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_ATTACHMENT_BYTES {
+                        break;
+                    }
+                }
+                file = Some((name, content_type, bytes));
+            }
+            _ => {}
+        }
+    }
+    Ok((csrf, file))
+}
+
+/// An attachment refused, said in the reader's language.
+fn attachment_problem(tr: &Tr, e: &Error) -> String {
+    let message = e.errors.first().map_or("", |f| f.message.as_str());
+    let key = if message.starts_with("is larger") {
+        "support-attachment-too-large"
+    } else if message == "is empty" || message.starts_with("is required") {
+        "support-attachment-empty"
+    } else {
+        "support-attachment-refused"
+    };
+    tr.t(key)
+}
+
+/// The attachment form (multipart, with the CSRF token as a field).
+async fn attach(Path(id): Path<String>, ui: Ui, form: Result<Multipart, MultipartRejection>) -> PageResult {
+    let read = match form {
+        Ok(form) => read_attachment(form).await.ok(),
+        Err(_) => None,
+    };
+    let Some((csrf, file)) = read else {
+        // Cut off by the size limit, or not a multipart form at all.
+        let text = ui.tr.t("support-attachment-too-large");
+        return show(&ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await;
+    };
+    if !ui.csrf_ok(&csrf) {
+        return Err(super::form_expired(&ui).into());
+    }
+    let (name, content_type, bytes) = file.unwrap_or_default();
+    let added = ui
+        .authed
+        .crm
+        .add_question_attachment(&ui.authed.principal, &id, &name, &content_type, &bytes)
+        .await;
+    match added.or_forbidden(&ui)? {
+        Ok(_) => Ok(Redirect::to(&format!("/support/{id}#attachments")).into_response()),
+        Err(e) if e.code == anchora_core::ErrorCode::NotFound => show(&ui, &id, StatusCode::NOT_FOUND, None).await,
+        Err(e) => {
+            let text = attachment_problem(&ui.tr, &e);
+            show(&ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await
+        }
+    }
+}
+
+/// An attachment, as a download (never shown inline: an uploaded HTML file must not run here).
+async fn download(ui: Ui, Path((id, attachment)): Path<(String, String)>) -> PageResult {
+    let (info, bytes) = ui
+        .authed
+        .crm
+        .question_attachment(&ui.authed.principal, &id, &attachment)
+        .await
+        .or_page(&ui)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                crate::api::support::content_disposition(&info.name),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,5 +711,20 @@ mod tests {
             (Some("deal".into()), Some("0191-ab".into()))
         );
         assert_eq!(record_of("/reports"), (None, None));
+    }
+
+    #[test]
+    fn answers_are_looked_for_in_one_of_their_languages() {
+        assert_eq!(answer_language("sv"), "sv");
+        assert_eq!(answer_language("en-GB"), "en");
+        assert_eq!(answer_language("fi"), "en");
+    }
+
+    #[test]
+    fn sizes_are_said_in_bytes_kilobytes_and_megabytes() {
+        let tr = Tr::new("en");
+        assert_eq!(file_size(&tr, 812), "812 B");
+        assert_eq!(file_size(&tr, 14 * 1024), "14 KB");
+        assert_eq!(file_size(&tr, 2_516_582), "2.4 MB");
     }
 }

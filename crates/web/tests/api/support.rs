@@ -268,9 +268,23 @@ pub async fn support_questions_over_http(h: H) {
     // Figures, of what the reader may see.
     let r = as_(&kim, Method::GET, "/api/v1/support/figures?weeks=4", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.body["weeks"][0]["opened"], 2, "{}", r.body);
+    let opened: u64 = r.body["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["opened"].as_u64().unwrap())
+        .sum();
+    assert_eq!(opened, 2, "{}", r.body);
     let r = as_(&ola, Method::GET, "/api/v1/support/figures", None).await;
-    assert_eq!(r.body["weeks"], json!([]));
+    assert!(
+        r.body["weeks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["opened"] == 0 && w["solved"] == 0),
+        "{}",
+        r.body
+    );
     let r = as_(&kim, Method::GET, "/api/v1/support/figures?weeks=500", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["errors"][0]["field"], "weeks");

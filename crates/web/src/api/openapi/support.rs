@@ -156,8 +156,8 @@ pub(super) fn add(doc: &mut Doc) {
             ),
             query(
                 "limit",
-                json!({"type": "string", "pattern": "^[0-9]{1,3}$"}),
-                "questions per page, 1 to 200 (50)",
+                json!({"type": "string", "pattern": "^([0-9]{1,3})?$"}),
+                "questions per page, 1 to 200 (50 when empty or left out)",
             ),
         ])
         .ok(
@@ -174,13 +174,15 @@ pub(super) fn add(doc: &mut Doc) {
         Op::new(
             "raise_question",
             TAG,
-            "Ask for help: the question goes to the key users of your team, or to IT when it has none",
+            "Ask for help: the question goes to the key users of your team, or to IT when it has none. Without a priority, impact and urgency together give it by the stewardship plan's priority matrix",
         )
         .body(strict(
             &["subject"],
             json!({
                 "subject": line(200), "description": optional_text(20000), "category": optional_text(200),
-                "priority": {"type": "string", "enum": PRIORITIES, "default": "normal"},
+                "priority": {"anyOf": [{"type": "string", "enum": ["", "low", "normal", "high", "urgent"]}, {"type": "null"}], "default": "normal", "description": "empty or null: by impact and urgency, else normal"},
+                "impact": {"anyOf": [{"type": "string", "enum": ["", "low", "medium", "high"]}, {"type": "null"}], "description": "empty or null: not given"},
+                "urgency": {"anyOf": [{"type": "string", "enum": ["", "low", "medium", "high"]}, {"type": "null"}], "description": "empty or null: not given"},
                 "page": or_null(optional_text(200)), "object": or_null(optional_text(200)), "record": or_null(optional_text(200))}),
         ))
         .ok("201", "The question", view.clone()),

@@ -1,9 +1,9 @@
-//! The bounce mailbox, read over IMAP: each run takes the unseen messages, reads each as a
-//! bounce, marks them all `\Seen` and deletes the bounces, so that each is read once. Plain TCP
+//! A mailbox Anchora reads over IMAP (the bounce mailbox, the support mailbox): each run takes
+//! the unseen messages, reads each with the caller's reader, marks them all `\Seen` and deletes
+//! those the reader took, so that each is read once and the others stay for a person. Plain TCP
 //! (`imap://`, for tests and a server on the same host) or implicit TLS (`imaps://`, rustls with
 //! the Mozilla roots of webpki-roots); no STARTTLS.
 
-use super::dsn::{Bounce, read_bounce};
 use async_imap::{Client, Session};
 use futures_util::TryStreamExt;
 use std::fmt;
@@ -20,10 +20,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one run may take in all.
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// A mailbox that receives the bounces of the mailings (the envelope sender's domain delivers
-/// `bounces+…@` there). Its `Debug` hides the password.
+/// A mailbox on an IMAP server, named by a URL. Its `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq)]
-pub struct BounceMailbox {
+pub struct Mailbox {
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -34,9 +33,9 @@ pub struct BounceMailbox {
     pub tls: bool,
 }
 
-impl fmt::Debug for BounceMailbox {
+impl fmt::Debug for Mailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BounceMailbox")
+        f.debug_struct("Mailbox")
             .field("host", &self.host)
             .field("port", &self.port)
             .field("user", &self.user)
@@ -47,7 +46,7 @@ impl fmt::Debug for BounceMailbox {
     }
 }
 
-impl BounceMailbox {
+impl Mailbox {
     /// `imap://user:password@host:port/mailbox` or `imaps://…`. User, password and mailbox are
     /// percent-decoded (write `@` as `%40`, `:` as `%3A`, `/` as `%2F`); the port defaults to 143
     /// or 993, the mailbox to `INBOX`. Errors never repeat the URL (it holds the password).
@@ -55,31 +54,31 @@ impl BounceMailbox {
         let url = url.trim();
         let scheme_end = url
             .find("://")
-            .ok_or("the bounce mailbox URL must start with imap:// or imaps://")?;
+            .ok_or("the mailbox URL must start with imap:// or imaps://")?;
         let tls = match url.get(..scheme_end).map(str::to_ascii_lowercase).as_deref() {
             Some("imap") => false,
             Some("imaps") => true,
-            _ => return Err("the bounce mailbox URL must start with imap:// or imaps://".into()),
+            _ => return Err("the mailbox URL must start with imap:// or imaps://".into()),
         };
         let rest = url.get(scheme_end + 3..).unwrap_or_default();
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         if path.contains(['?', '#', ';']) {
-            return Err("the bounce mailbox URL may name a mailbox after the host, nothing more".into());
+            return Err("the mailbox URL may name a mailbox after the host, nothing more".into());
         }
         let (userinfo, hostport) = authority
             .rsplit_once('@')
-            .ok_or("the bounce mailbox URL needs a user and a password (imap://user:password@host/)")?;
+            .ok_or("the mailbox URL needs a user and a password (imap://user:password@host/)")?;
         let (user, password) = userinfo
             .split_once(':')
-            .ok_or("the bounce mailbox URL needs a password after the user (user:password@)")?;
-        let user = percent_decode(user).map_err(|e| format!("the bounce mailbox URL's user {e}"))?;
-        let password = percent_decode(password).map_err(|e| format!("the bounce mailbox URL's password {e}"))?;
+            .ok_or("the mailbox URL needs a password after the user (user:password@)")?;
+        let user = percent_decode(user).map_err(|e| format!("the mailbox URL's user {e}"))?;
+        let password = percent_decode(password).map_err(|e| format!("the mailbox URL's password {e}"))?;
         if user.is_empty() || password.is_empty() {
-            return Err("the bounce mailbox URL needs a user and a password (imap://user:password@host/)".into());
+            return Err("the mailbox URL needs a user and a password (imap://user:password@host/)".into());
         }
         let (host, port) = host_and_port(hostport)?;
         let mailbox =
-            percent_decode(path.trim_end_matches('/')).map_err(|e| format!("the bounce mailbox URL's mailbox {e}"))?;
+            percent_decode(path.trim_end_matches('/')).map_err(|e| format!("the mailbox URL's mailbox {e}"))?;
         Ok(Self {
             host,
             port: port.unwrap_or(if tls { 993 } else { 143 }),
@@ -90,11 +89,16 @@ impl BounceMailbox {
         })
     }
 
-    /// Takes up to `max` unseen messages (oldest first): every one is marked `\Seen`; those that
-    /// are bounces are returned and deleted (`\Deleted`, then expunged), the others stay. A
-    /// failure after the messages were read is logged and the bounces are still returned (they
-    /// may then come again: reading is at least once). Errors never hold the password.
-    pub async fn take_bounces(&self, max: usize) -> Result<Vec<Bounce>, String> {
+    /// Takes up to `max` unseen messages (oldest first): every one is marked `\Seen`; those
+    /// `read` makes something of are returned and deleted (`\Deleted`, then expunged), the
+    /// others stay. A failure after the messages were read is logged and what was read is still
+    /// returned (it may then come again: reading is at least once). Errors never hold the
+    /// password.
+    pub async fn take<T, R>(&self, max: usize, read: R) -> Result<Vec<T>, String>
+    where
+        R: Fn(&[u8]) -> Option<T> + Send + Sync,
+        T: Send,
+    {
         if max == 0 {
             return Ok(Vec::new());
         }
@@ -107,16 +111,19 @@ impl BounceMailbox {
                 let stream = tokio::time::timeout(CONNECT_TIMEOUT, self.handshake(tcp))
                     .await
                     .map_err(|_| format!("the TLS handshake with {} timed out", self.host))??;
-                self.take_over(stream, max).await
+                self.take_over(stream, max, &read).await
             } else {
-                self.take_over(tcp, max).await
+                self.take_over(tcp, max, &read).await
             }
         };
         let result = match tokio::time::timeout(RUN_TIMEOUT, run).await {
             Ok(result) => result,
-            Err(_) => Err(format!("taking bounces took longer than {}s", RUN_TIMEOUT.as_secs())),
+            Err(_) => Err(format!(
+                "reading the mailbox took longer than {}s",
+                RUN_TIMEOUT.as_secs()
+            )),
         };
-        result.map_err(|e| format!("the bounce mailbox {}: {}", self.mailbox, self.redact(&e)))
+        result.map_err(|e| format!("the mailbox {}: {}", self.mailbox, self.redact(&e)))
     }
 
     async fn handshake(&self, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
@@ -135,9 +142,11 @@ impl BounceMailbox {
     }
 
     /// Greeting, LOGIN, the work, LOGOUT (also after the work failed).
-    async fn take_over<T>(&self, stream: T, max: usize) -> Result<Vec<Bounce>, String>
+    async fn take_over<S, T, R>(&self, stream: S, max: usize, read: &R) -> Result<Vec<T>, String>
     where
-        T: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
+        S: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
+        R: Fn(&[u8]) -> Option<T> + Send + Sync,
+        T: Send,
     {
         let mut client = Client::new(stream);
         match client.read_response().await {
@@ -149,16 +158,18 @@ impl BounceMailbox {
             .login(&self.user, &self.password)
             .await
             .map_err(|(e, _)| format!("logging in as {} failed: {e}", self.user))?;
-        let result = self.take_in(&mut session, max).await;
+        let result = self.take_in(&mut session, max, read).await;
         if let Err(e) = session.logout().await {
-            tracing::debug!(error = %self.redact(&e.to_string()), "bounce mailbox: LOGOUT failed");
+            tracing::debug!(mailbox = %self.mailbox, error = %self.redact(&e.to_string()), "IMAP LOGOUT failed");
         }
         result
     }
 
-    async fn take_in<T>(&self, session: &mut Session<T>, max: usize) -> Result<Vec<Bounce>, String>
+    async fn take_in<S, T, R>(&self, session: &mut Session<S>, max: usize, read: &R) -> Result<Vec<T>, String>
     where
-        T: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
+        S: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
+        R: Fn(&[u8]) -> Option<T> + Send + Sync,
+        T: Send,
     {
         session
             .select(&self.mailbox)
@@ -183,8 +194,8 @@ impl BounceMailbox {
             .await
             .map_err(|e| format!("FETCH failed: {e}"))?;
         let mut others = Vec::new();
-        let mut bounced = Vec::new();
-        let mut bounces = Vec::new();
+        let mut taken = Vec::new();
+        let mut out = Vec::new();
         for fetch in &fetches {
             let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
                 continue;
@@ -192,22 +203,22 @@ impl BounceMailbox {
             if uids.binary_search(&uid).is_err() {
                 continue;
             }
-            match read_bounce(body) {
-                Some(bounce) => {
-                    bounced.push(uid);
-                    bounces.push(bounce);
+            match read(body) {
+                Some(item) => {
+                    taken.push(uid);
+                    out.push(item);
                 }
                 None => others.push(uid),
             }
         }
-        if let Err(e) = mark(session, &others, &bounced).await {
+        if let Err(e) = mark(session, &others, &taken).await {
             tracing::warn!(
                 mailbox = %self.mailbox,
                 error = %self.redact(&e),
-                "bounce mailbox: the messages read could not be marked; they will be read again"
+                "the messages read could not be marked; they will be read again"
             );
         }
-        Ok(bounces)
+        Ok(out)
     }
 
     /// The password never leaves in a message, whatever a server or library put in one.
@@ -220,26 +231,26 @@ impl BounceMailbox {
     }
 }
 
-/// `\Seen` on the others; `\Seen \Deleted` on the bounces, then expunged (by UID where the
+/// `\Seen` on the others; `\Seen \Deleted` on those taken, then expunged (by UID where the
 /// server has UIDPLUS, so that no other client's deleted messages go with them).
-async fn mark<T>(session: &mut Session<T>, others: &[u32], bounced: &[u32]) -> Result<(), String>
+async fn mark<T>(session: &mut Session<T>, others: &[u32], taken: &[u32]) -> Result<(), String>
 where
     T: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
 {
     if !others.is_empty() {
         store(session, others, "+FLAGS.SILENT (\\Seen)").await?;
     }
-    if bounced.is_empty() {
+    if taken.is_empty() {
         return Ok(());
     }
-    store(session, bounced, "+FLAGS.SILENT (\\Seen \\Deleted)").await?;
+    store(session, taken, "+FLAGS.SILENT (\\Seen \\Deleted)").await?;
     let uidplus = session
         .capabilities()
         .await
         .map_err(|e| format!("CAPABILITY failed: {e}"))?
         .has_str("UIDPLUS");
     let expunged: Result<Vec<_>, _> = if uidplus {
-        match session.uid_expunge(uid_set(bounced)).await {
+        match session.uid_expunge(uid_set(taken)).await {
             Ok(stream) => stream.try_collect().await,
             Err(e) => Err(e),
         }
@@ -291,18 +302,12 @@ fn uid_set(uids: &[u32]) -> String {
 /// `host`, `host:port`, `[::1]`, `[::1]:port`.
 fn host_and_port(text: &str) -> Result<(String, Option<u16>), String> {
     let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or("the bounce mailbox URL has a broken IPv6 host")?;
+        let (host, after) = rest.split_once(']').ok_or("the mailbox URL has a broken IPv6 host")?;
         match after {
             "" => (host, None),
             _ => (
                 host,
-                Some(
-                    after
-                        .strip_prefix(':')
-                        .ok_or("the bounce mailbox URL has a broken port")?,
-                ),
+                Some(after.strip_prefix(':').ok_or("the mailbox URL has a broken port")?),
             ),
         }
     } else {
@@ -316,7 +321,7 @@ fn host_and_port(text: &str) -> Result<(String, Option<u16>), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
     if !valid_host {
-        return Err("the bounce mailbox URL needs a host".into());
+        return Err("the mailbox URL needs a host".into());
     }
     let port = match port {
         None => None,
@@ -324,7 +329,7 @@ fn host_and_port(text: &str) -> Result<(String, Option<u16>), String> {
             p.parse::<u16>()
                 .ok()
                 .filter(|p| *p != 0)
-                .ok_or("the bounce mailbox URL has a bad port")?,
+                .ok_or("the mailbox URL has a bad port")?,
         ),
     };
     Ok((host.to_string(), port))
@@ -359,10 +364,10 @@ mod tests {
 
     #[test]
     fn urls() {
-        let m = BounceMailbox::from_url("imap://bounces:s3cret@127.0.0.1:1143/INBOX").unwrap();
+        let m = Mailbox::from_url("imap://bounces:s3cret@127.0.0.1:1143/INBOX").unwrap();
         assert_eq!(
             m,
-            BounceMailbox {
+            Mailbox {
                 host: "127.0.0.1".into(),
                 port: 1143,
                 user: "bounces".into(),
@@ -371,8 +376,7 @@ mod tests {
                 tls: false,
             }
         );
-        let m =
-            BounceMailbox::from_url("IMAPS://bounces%40anchora.example:p%40ss%3Aw%2Fo%25rd@imap.example.org").unwrap();
+        let m = Mailbox::from_url("IMAPS://bounces%40anchora.example:p%40ss%3Aw%2Fo%25rd@imap.example.org").unwrap();
         assert_eq!(
             (m.user.as_str(), m.password.as_str()),
             ("bounces@anchora.example", "p@ss:w/o%rd")
@@ -381,14 +385,14 @@ mod tests {
             (m.host.as_str(), m.port, m.tls, m.mailbox.as_str()),
             ("imap.example.org", 993, true, "INBOX")
         );
-        let m = BounceMailbox::from_url("imap://u:p@[::1]/Bounces%20Box/").unwrap();
+        let m = Mailbox::from_url("imap://u:p@[::1]/Bounces%20Box/").unwrap();
         assert_eq!(
             (m.host.as_str(), m.port, m.mailbox.as_str()),
             ("::1", 143, "Bounces Box")
         );
-        let m = BounceMailbox::from_url("imap://u:p@[::1]:10143").unwrap();
+        let m = Mailbox::from_url("imap://u:p@[::1]:10143").unwrap();
         assert_eq!(m.port, 10143);
-        let m = BounceMailbox::from_url("imap://u:%C3%B6l@h/").unwrap();
+        let m = Mailbox::from_url("imap://u:%C3%B6l@h/").unwrap();
         assert_eq!(m.password, "öl");
     }
 
@@ -411,14 +415,14 @@ mod tests {
             "imap://u:@h/",
             "hunter22",
         ] {
-            let e = BounceMailbox::from_url(url).unwrap_err();
+            let e = Mailbox::from_url(url).unwrap_err();
             assert!(!e.contains("hunter22"), "{url}: {e}");
         }
     }
 
     #[test]
     fn debug_hides_the_password() {
-        let m = BounceMailbox::from_url("imap://u:hunter22@h/").unwrap();
+        let m = Mailbox::from_url("imap://u:hunter22@h/").unwrap();
         assert!(!format!("{m:?}").contains("hunter22"));
     }
 
@@ -439,10 +443,10 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let m = BounceMailbox::from_url(&format!("imap://u:hunter22@127.0.0.1:{port}/")).unwrap();
-        let e = m.take_bounces(10).await.unwrap_err();
+        let m = Mailbox::from_url(&format!("imap://u:hunter22@127.0.0.1:{port}/")).unwrap();
+        let e = m.take(10, |_| Some(())).await.unwrap_err();
         assert!(e.contains("connecting to 127.0.0.1"), "{e}");
         assert!(!e.contains("hunter22"));
-        assert_eq!(m.take_bounces(0).await, Ok(Vec::new()));
+        assert_eq!(m.take(0, |_| Some(())).await, Ok(Vec::new()));
     }
 }
