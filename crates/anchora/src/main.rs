@@ -479,7 +479,7 @@ async fn serve(
             && (anchora_core::value::normalise_email(address).is_none()
                 || anchora_web::support_mailbox::reply_address(address, "1.x").is_none())
         {
-            // Answers are recognised by their support+<reference>@ address.
+            // Answers are recognised by their <local part>+<reference>@ address.
             anyhow::bail!(
                 "--support-address: {address:?} must be a plain address such as support@<your domain>, without a +"
             );

@@ -127,6 +127,7 @@ anchora_store::on_both_databases!(
     support_agreed_times_pause_cross_weekends_and_holidays_and_escalate_on_breach,
     support_breach_checks_racing_escalate_once,
     support_priority_follows_the_plans_matrix,
+    support_only_the_chain_takes_a_question_and_each_level_meets_its_own_response,
     support_visibility_follows_the_stewardship_plan,
     support_breach_check_reads_a_page_at_once_and_leaves_handled_alone,
     support_questions_raised_at_once_get_unique_dense_numbers,

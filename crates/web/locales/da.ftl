@@ -1880,6 +1880,7 @@ support-figures-categories = Hvad folk spørger mest om
 support-figures-no-category = Ingen kategori
 support-figures-none = Intet spurgt i perioden.
 support-figures-days-hours = { $d } d { $h } t
+support-attachment-unreadable = Filen kom ikke hel frem. Vedhæft den igen.
 
 ## Support settings (issue 23)
 support-settings-link = Supportindstillinger

@@ -1880,6 +1880,7 @@ support-figures-categories = Wonach am meisten gefragt wird
 support-figures-no-category = Keine Kategorie
 support-figures-none = In diesem Zeitraum wurde nichts gefragt.
 support-figures-days-hours = { $d } T { $h } Std.
+support-attachment-unreadable = Die Datei kam nicht vollständig an. Hängen Sie sie erneut an.
 
 ## Support settings (issue 23)
 support-settings-link = Support-Einstellungen

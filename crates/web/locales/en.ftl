@@ -1880,6 +1880,7 @@ support-figures-categories = What people ask about most
 support-figures-no-category = No category
 support-figures-none = Nothing asked in this period.
 support-figures-days-hours = { $d } d { $h } h
+support-attachment-unreadable = The file did not arrive whole. Attach it again.
 
 ## Support settings (issue 23)
 support-settings-link = Support settings

@@ -1880,6 +1880,7 @@ support-figures-categories = Sobre qué se pregunta más
 support-figures-no-category = Sin categoría
 support-figures-none = Nada preguntado en este periodo.
 support-figures-days-hours = { $d } d { $h } h
+support-attachment-unreadable = El archivo no llegó completo. Adjúntelo de nuevo.
 
 ## Support settings (issue 23)
 support-settings-link = Ajustes de soporte

@@ -1880,6 +1880,7 @@ support-figures-categories = Vad folk frågar mest om
 support-figures-no-category = Ingen kategori
 support-figures-none = Inget frågat under perioden.
 support-figures-days-hours = { $d } d { $h } h
+support-attachment-unreadable = Filen kom inte fram hel. Bifoga den igen.
 
 ## Support settings (issue 23)
 support-settings-link = Supportinställningar

@@ -99,24 +99,63 @@ impl Mailbox {
         R: Fn(&[u8]) -> Option<T> + Send + Sync,
         T: Send,
     {
+        let read = self.read_unseen_then(max, &read, Then::Delete).await?;
+        Ok(read.into_iter().map(|(_, item)| item).collect())
+    }
+
+    /// Reads up to `max` unseen messages (oldest first) and marks every one `\Seen`, deleting
+    /// none: what `read` made something of comes back with its UID, for [`Mailbox::settle`]
+    /// once it has been dealt with, so that nothing is gone before it is kept elsewhere.
+    pub async fn read_unseen<T, R>(&self, max: usize, read: R) -> Result<Vec<(u32, T)>, String>
+    where
+        R: Fn(&[u8]) -> Option<T> + Send + Sync,
+        T: Send,
+    {
+        self.read_unseen_then(max, &read, Then::Keep).await
+    }
+
+    /// After [`Mailbox::read_unseen`]: deletes the messages dealt with (`done`) and marks those
+    /// to be read again (`again`, a failure that may pass) unseen.
+    pub async fn settle(&self, done: &[u32], again: &[u32]) -> Result<(), String> {
+        if done.is_empty() && again.is_empty() {
+            return Ok(());
+        }
+        let run = async {
+            let mut session = self.open_selected().await?;
+            let mut result = Ok(());
+            if !again.is_empty() {
+                result = store(&mut session, again, "-FLAGS.SILENT (\\Seen)").await;
+            }
+            if result.is_ok() {
+                result = mark(&mut session, &[], done).await;
+            }
+            self.close(session).await;
+            result
+        };
+        self.finish(tokio::time::timeout(RUN_TIMEOUT, run).await)
+    }
+
+    async fn read_unseen_then<T, R>(&self, max: usize, read: &R, then: Then) -> Result<Vec<(u32, T)>, String>
+    where
+        R: Fn(&[u8]) -> Option<T> + Send + Sync,
+        T: Send,
+    {
         if max == 0 {
             return Ok(Vec::new());
         }
         let run = async {
-            let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((self.host.as_str(), self.port)))
-                .await
-                .map_err(|_| format!("connecting to {}:{} timed out", self.host, self.port))?
-                .map_err(|e| format!("connecting to {}:{} failed: {e}", self.host, self.port))?;
-            if self.tls {
-                let stream = tokio::time::timeout(CONNECT_TIMEOUT, self.handshake(tcp))
-                    .await
-                    .map_err(|_| format!("the TLS handshake with {} timed out", self.host))??;
-                self.take_over(stream, max, &read).await
-            } else {
-                self.take_over(tcp, max, &read).await
-            }
+            let mut session = self.open_selected().await?;
+            let result = self.take_in(&mut session, max, read, then).await;
+            self.close(session).await;
+            result
         };
-        let result = match tokio::time::timeout(RUN_TIMEOUT, run).await {
+        self.finish(tokio::time::timeout(RUN_TIMEOUT, run).await)
+    }
+
+    /// A run's outcome within [`RUN_TIMEOUT`], its error naming the mailbox and never the
+    /// password.
+    fn finish<T>(&self, run: Result<Result<T, String>, tokio::time::error::Elapsed>) -> Result<T, String> {
+        let result = match run {
             Ok(result) => result,
             Err(_) => Err(format!(
                 "reading the mailbox took longer than {}s",
@@ -124,6 +163,51 @@ impl Mailbox {
             )),
         };
         result.map_err(|e| format!("the mailbox {}: {}", self.mailbox, self.redact(&e)))
+    }
+
+    /// A session logged in with the mailbox selected (logged out again when it cannot be).
+    async fn open_selected(&self) -> Result<Session<Box<dyn Stream>>, String> {
+        let mut session = self.open().await?;
+        match session.select(&self.mailbox).await {
+            Ok(_) => Ok(session),
+            Err(e) => {
+                self.close(session).await;
+                Err(format!("SELECT failed: {e}"))
+            }
+        }
+    }
+
+    async fn close(&self, mut session: Session<Box<dyn Stream>>) {
+        if let Err(e) = session.logout().await {
+            tracing::debug!(mailbox = %self.mailbox, error = %self.redact(&e.to_string()), "IMAP LOGOUT failed");
+        }
+    }
+
+    /// The connection (TLS or not), the greeting and LOGIN.
+    async fn open(&self) -> Result<Session<Box<dyn Stream>>, String> {
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((self.host.as_str(), self.port)))
+            .await
+            .map_err(|_| format!("connecting to {}:{} timed out", self.host, self.port))?
+            .map_err(|e| format!("connecting to {}:{} failed: {e}", self.host, self.port))?;
+        let stream: Box<dyn Stream> = if self.tls {
+            Box::new(
+                tokio::time::timeout(CONNECT_TIMEOUT, self.handshake(tcp))
+                    .await
+                    .map_err(|_| format!("the TLS handshake with {} timed out", self.host))??,
+            )
+        } else {
+            Box::new(tcp)
+        };
+        let mut client = Client::new(stream);
+        match client.read_response().await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err("the server closed the connection before its greeting".into()),
+            Err(e) => return Err(format!("reading the server's greeting failed: {e}")),
+        }
+        client
+            .login(&self.user, &self.password)
+            .await
+            .map_err(|(e, _)| format!("logging in as {} failed: {e}", self.user))
     }
 
     async fn handshake(&self, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
@@ -141,40 +225,17 @@ impl Mailbox {
             .map_err(|e| format!("the TLS handshake with {} failed: {e}", self.host))
     }
 
-    /// Greeting, LOGIN, the work, LOGOUT (also after the work failed).
-    async fn take_over<S, T, R>(&self, stream: S, max: usize, read: &R) -> Result<Vec<T>, String>
+    async fn take_in<T, R>(
+        &self,
+        session: &mut Session<Box<dyn Stream>>,
+        max: usize,
+        read: &R,
+        then: Then,
+    ) -> Result<Vec<(u32, T)>, String>
     where
-        S: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
         R: Fn(&[u8]) -> Option<T> + Send + Sync,
         T: Send,
     {
-        let mut client = Client::new(stream);
-        match client.read_response().await {
-            Ok(Some(_)) => {}
-            Ok(None) => return Err("the server closed the connection before its greeting".into()),
-            Err(e) => return Err(format!("reading the server's greeting failed: {e}")),
-        }
-        let mut session = client
-            .login(&self.user, &self.password)
-            .await
-            .map_err(|(e, _)| format!("logging in as {} failed: {e}", self.user))?;
-        let result = self.take_in(&mut session, max, read).await;
-        if let Err(e) = session.logout().await {
-            tracing::debug!(mailbox = %self.mailbox, error = %self.redact(&e.to_string()), "IMAP LOGOUT failed");
-        }
-        result
-    }
-
-    async fn take_in<S, T, R>(&self, session: &mut Session<S>, max: usize, read: &R) -> Result<Vec<T>, String>
-    where
-        S: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send,
-        R: Fn(&[u8]) -> Option<T> + Send + Sync,
-        T: Send,
-    {
-        session
-            .select(&self.mailbox)
-            .await
-            .map_err(|e| format!("SELECT failed: {e}"))?;
         let mut uids: Vec<u32> = session
             .uid_search("UNSEEN UNDELETED")
             .await
@@ -206,12 +267,16 @@ impl Mailbox {
             match read(body) {
                 Some(item) => {
                     taken.push(uid);
-                    out.push(item);
+                    out.push((uid, item));
                 }
                 None => others.push(uid),
             }
         }
-        if let Err(e) = mark(session, &others, &taken).await {
+        let marked = match then {
+            Then::Delete => mark(session, &others, &taken).await,
+            Then::Keep => mark(session, &uids, &[]).await,
+        };
+        if let Err(e) = marked {
             tracing::warn!(
                 mailbox = %self.mailbox,
                 error = %self.redact(&e),
@@ -229,6 +294,17 @@ impl Mailbox {
             text.replace(&self.password, "***")
         }
     }
+}
+
+/// The stream a session runs over: plain TCP or TLS.
+trait Stream: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + fmt::Debug + Send> Stream for T {}
+
+/// What becomes of the messages a reader made something of.
+#[derive(Clone, Copy)]
+enum Then {
+    Delete,
+    Keep,
 }
 
 /// `\Seen` on the others; `\Seen \Deleted` on those taken, then expunged (by UID where the

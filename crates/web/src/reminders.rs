@@ -6,7 +6,7 @@
 use crate::bounces::BounceMailbox;
 use crate::i18n::Tr;
 use crate::imap::Mailbox;
-use crate::support_mailbox::{MailedReply, read_reply, reply_address};
+use crate::support_mailbox::{MailedReply, plus_prefix, read_reply, reply_address};
 use anchora_core::adoption::{AdoptionMail, Weakness};
 use anchora_core::export::Cell;
 use anchora_core::jobs::{CrmJobs, Job, JobCtx, JobHandler, JobKind, Workspaces};
@@ -459,7 +459,13 @@ impl ServerJobs {
             ("link", format!("{base}/support/{}", q.number)),
             ("token", mail.token.clone()),
         ];
-        let mut headers = vec![("X-Anchora-Question".to_string(), mail.token.clone())];
+        // Machine-sent (RFC 3834), so that out-of-office replies are not sent back to be taken
+        // for an answer.
+        let mut headers = vec![
+            ("X-Anchora-Question".to_string(), mail.token.clone()),
+            ("Auto-Submitted".to_string(), "auto-generated".to_string()),
+            ("X-Auto-Response-Suppress".to_string(), "All".to_string()),
+        ];
         if let Some(reply_to) = self
             .support_address
             .as_deref()
@@ -497,20 +503,34 @@ impl ServerJobs {
             return Ok(Some(json!({"mailbox": "read by the main workspace"})));
         }
         ctx.phase("reading", None);
-        let replies = mailbox.take(SUPPORT_REPLIES_PER_RUN, read_reply).await.map_err(|e| {
+        let unavailable = |e: String| {
             anchora_core::Error::new(
                 anchora_core::ErrorCode::Unavailable,
                 format!("the support mailbox: {e}"),
             )
-        })?;
+        };
+        let prefix = plus_prefix(self.support_address.as_deref());
+        // Read and marked seen first, deleted only once kept in its question (or refused for
+        // good): a database that fails meanwhile loses no answer.
+        let replies = mailbox
+            .read_unseen(SUPPORT_REPLIES_PER_RUN, |raw| read_reply(raw, &prefix))
+            .await
+            .map_err(unavailable)?;
         ctx.phase("threading", Some(replies.len() as u64));
         let crms = workspaces.all().await;
         let mut counts = std::collections::BTreeMap::<&str, u64>::new();
-        for reply in &replies {
+        let (mut done, mut again) = (Vec::new(), Vec::new());
+        for (uid, reply) in &replies {
             let outcome = thread_into_any(&crms, reply).await;
             *counts.entry(outcome).or_default() += 1;
+            if outcome == "failed" {
+                again.push(*uid);
+            } else {
+                done.push(*uid);
+            }
             ctx.advance(1);
         }
+        mailbox.settle(&done, &again).await.map_err(unavailable)?;
         let mut out = serde_json::Map::new();
         out.insert("read".into(), json!(replies.len()));
         for (what, n) in counts {

@@ -12,8 +12,18 @@ use mail_parser::{Message, MessageParser};
 /// The headers, in this order, that may carry the `support+<reference>@` address.
 const DELIVERED_TO: [&str; 5] = ["delivered-to", "x-original-to", "envelope-to", "to", "cc"];
 
-/// The local part the notices' Reply-To addresses begin with.
+/// The local part the notices' Reply-To addresses begin with when no support address names
+/// another.
 pub const PLUS_PREFIX: &str = "support+";
+
+/// `helpdesk+` for the support address `helpdesk@example.se`: what the Reply-To addresses under
+/// it begin with, in lower case.
+pub fn plus_prefix(support_address: Option<&str>) -> String {
+    support_address
+        .and_then(|a| a.trim().rsplit_once('@'))
+        .map(|(local, _)| format!("{}+", local.to_ascii_lowercase()))
+        .unwrap_or_else(|| PLUS_PREFIX.to_string())
+}
 
 /// One answer read from the support mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +47,11 @@ pub fn reply_address(support_address: &str, token: &str) -> Option<String> {
     Some(format!("{local}+{token}@{domain}"))
 }
 
-/// Reads one raw message. `None` when it is none of ours to thread: not parseable, no sender,
-/// sent by a machine (an auto-reply, a bounce, a list), or naming no question. Those stay in
-/// the mailbox, seen, for a person to look at.
-pub fn read_reply(raw: &[u8]) -> Option<MailedReply> {
+/// Reads one raw message, the reference from an address beginning with `prefix` (see
+/// [`plus_prefix`]). `None` when it is none of ours to thread: not parseable, no sender, sent by
+/// a machine (an auto-reply, a bounce, a list), or naming no question. Those stay in the
+/// mailbox, seen, for a person to look at.
+pub fn read_reply(raw: &[u8], prefix: &str) -> Option<MailedReply> {
     let message = MessageParser::default().parse(raw)?;
     if sent_by_a_machine(&message) || read_bounce(raw).is_some() {
         return None;
@@ -54,7 +65,7 @@ pub fn read_reply(raw: &[u8]) -> Option<MailedReply> {
     let reference = DELIVERED_TO
         .iter()
         .flat_map(|name| raw_headers(&message, name))
-        .find_map(|value| reference_in(&value));
+        .find_map(|value| reference_in(&value, prefix));
     if reference.is_none() && reference_candidates(&subject).is_empty() && reference_candidates(&text).is_empty() {
         return None;
     }
@@ -97,13 +108,14 @@ fn raw_headers(message: &Message<'_>, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The reference of the first `support+<reference>@` address in a header's text (the prefix in
-/// any case, at the start of a local part; the reference `[A-Za-z0-9._-]`, up to 64 long).
-fn reference_in(text: &str) -> Option<String> {
+/// The reference of the first `<prefix><reference>@` address in a header's text (the prefix,
+/// lower case, in any case, at the start of a local part; the reference `[A-Za-z0-9._-]`, up
+/// to 64 long).
+fn reference_in(text: &str, prefix: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let bytes = text.as_bytes();
     let mut from = 0;
-    while let Some(found) = lower.get(from..).and_then(|rest| rest.find(PLUS_PREFIX)) {
+    while let Some(found) = lower.get(from..).and_then(|rest| rest.find(prefix)) {
         let start = from + found;
         from = start + 1;
         let at_boundary = start == 0
@@ -113,7 +125,7 @@ fn reference_in(text: &str) -> Option<String> {
         if !at_boundary {
             continue;
         }
-        let rest = text.get(start + PLUS_PREFIX.len()..)?;
+        let rest = text.get(start + prefix.len()..)?;
         let len = rest
             .bytes()
             .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
@@ -145,7 +157,7 @@ mod tests {
             &format!("To: \"Anchora Support\" <support+{TOKEN}@crm.example.se>\r\n"),
             "Danke, das hat geholfen. Gr=FC=DFe\r\n",
         );
-        let reply = read_reply(&raw).unwrap();
+        let reply = read_reply(&raw, PLUS_PREFIX).unwrap();
         assert_eq!(reply.from, "jorg.muller@example.de");
         assert_eq!(reply.reference.as_deref(), Some(TOKEN));
         assert_eq!(reply.subject, "AW: [Q#12] Eine Antwort auf Ihre Frage");
@@ -158,10 +170,14 @@ mod tests {
             "To: support@crm.example.se\r\n",
             &format!("Danke!\r\n\r\n> Referenz: {TOKEN}\r\n"),
         );
-        let reply = read_reply(&raw).unwrap();
+        let reply = read_reply(&raw, PLUS_PREFIX).unwrap();
         assert_eq!(reply.reference, None);
         let raw = message("To: support@crm.example.se\r\n", "Danke!\r\n");
-        assert_eq!(read_reply(&raw), None, "no question named: left for a person");
+        assert_eq!(
+            read_reply(&raw, PLUS_PREFIX),
+            None,
+            "no question named: left for a person"
+        );
     }
 
     #[test]
@@ -174,26 +190,26 @@ mod tests {
             "List-Id: <users.lists.example.org>\r\n",
         ] {
             let raw = message(&format!("{to}{header}"), "Ich bin nicht im Büro.\r\n");
-            assert_eq!(read_reply(&raw), None, "{header}");
+            assert_eq!(read_reply(&raw, PLUS_PREFIX), None, "{header}");
         }
         let raw = message(&format!("{to}Auto-Submitted: no\r\n"), "Danke\r\n");
-        assert!(read_reply(&raw).is_some());
+        assert!(read_reply(&raw, PLUS_PREFIX).is_some());
         let bounce = include_bytes!("bounces/fixtures/postfix_failed.eml");
-        assert_eq!(read_reply(bounce), None);
-        assert_eq!(read_reply(b"not a message at all"), None);
+        assert_eq!(read_reply(bounce, PLUS_PREFIX), None);
+        assert_eq!(read_reply(b"not a message at all", PLUS_PREFIX), None);
     }
 
     #[test]
     fn references_in_addresses() {
         assert_eq!(
-            reference_in(&format!("Support <SUPPORT+{TOKEN}@x.se>")).as_deref(),
+            reference_in(&format!("Support <SUPPORT+{TOKEN}@x.se>"), PLUS_PREFIX).as_deref(),
             Some(TOKEN)
         );
-        assert_eq!(reference_in(&format!("mysupport+{TOKEN}@x.se")), None);
-        assert_eq!(reference_in("support+@x.se"), None);
-        assert_eq!(reference_in(&format!("support+{TOKEN}")), None);
+        assert_eq!(reference_in(&format!("mysupport+{TOKEN}@x.se"), PLUS_PREFIX), None);
+        assert_eq!(reference_in("support+@x.se", PLUS_PREFIX), None);
+        assert_eq!(reference_in(&format!("support+{TOKEN}"), PLUS_PREFIX), None);
         assert_eq!(
-            reference_in(&format!("a@b.se, support+{TOKEN}@x.se")).as_deref(),
+            reference_in(&format!("a@b.se, support+{TOKEN}@x.se"), PLUS_PREFIX).as_deref(),
             Some(TOKEN)
         );
         assert_eq!(
@@ -202,5 +218,17 @@ mod tests {
         );
         assert_eq!(reply_address("support+x@crm.example.se", TOKEN), None);
         assert_eq!(reply_address("support", TOKEN), None);
+        // Another support address: its own local part marks the answers.
+        let prefix = plus_prefix(Some("Helpdesk@crm.example.se"));
+        assert_eq!(prefix, "helpdesk+");
+        assert_eq!(
+            reference_in(&format!("<helpdesk+{TOKEN}@crm.example.se>"), &prefix).as_deref(),
+            Some(TOKEN)
+        );
+        assert_eq!(
+            reference_in(&format!("<support+{TOKEN}@crm.example.se>"), &prefix),
+            None
+        );
+        assert_eq!(plus_prefix(None), PLUS_PREFIX);
     }
 }

@@ -324,11 +324,12 @@ impl Crm {
             ));
         }
         let input: PlanInput = crate::service::from_body(body)?;
+        // The body's own mistakes first: a bad plan is a 422 whatever version it names.
+        let plan = check_plan(input.plan)?;
         let current = self.current_plan().await?;
         if input.version != current.version {
             return Err(stale_plan(&current));
         }
-        let plan = check_plan(input.plan)?;
         let users: HashSet<UserId> = self.store.users().await?.iter().map(|u| u.id).collect();
         let teams: HashSet<_> = self.store.teams().await?.iter().map(|t| t.id).collect();
         let mut errors: Vec<FieldError> = plan
@@ -923,7 +924,11 @@ impl Crm {
                 .events
                 .iter()
                 .rev()
-                .find(|e| e.kind == EventKind::Reply && e.actor != Some(q.requester) && !e.body.trim().is_empty())
+                .find(|e| {
+                    matches!(e.kind, EventKind::Reply | EventKind::EmailReply)
+                        && e.actor != Some(q.requester)
+                        && !e.body.trim().is_empty()
+                })
                 .map(|e| e.body.trim().to_string());
             let mut text = q.description.trim().to_string();
             if let Some(s) = solution {

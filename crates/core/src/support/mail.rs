@@ -87,9 +87,13 @@ impl Crm {
         Ok((want == sig).then_some(number))
     }
 
-    /// Who answers a question at its level now: its assignee, else the level's people.
+    /// Who answers a question at its level now: its assignee while active, else the level's
+    /// people.
     async fn level_people(&self, q: &Question, users: &[User]) -> Result<Vec<UserId>> {
-        if let Some(a) = q.assignee {
+        // An assignee who can no longer sign in hears nothing: the level's people do.
+        if let Some(a) = q.assignee
+            && users.iter().any(|u| u.id == a && u.active)
+        {
             return Ok(vec![a]);
         }
         Ok(match q.level {
@@ -218,10 +222,19 @@ pub fn strip_quoted(text: &str) -> String {
             && ["on ", "den ", "am ", "el ", "d. "]
                 .iter()
                 .any(|p| lower.starts_with(p)))
-            || lower.starts_with("-----original message")
-            || lower.starts_with("-----ursprüngliche nachricht")
-            || lower.starts_with("från:")
-            || lower.starts_with("from:");
+            || [
+                "-----original message",
+                "-----ursprüngliche nachricht",
+                "-----ursprungligt meddelande",
+                "-----oprindelig meddelelse",
+                "-----mensaje original",
+            ]
+            .iter()
+            .any(|p| lower.starts_with(p))
+            // Outlook's header block of the message answered: "From: Kim <kim@…>" in each
+            // language ("Från:", "Von:", "Fra:", "De:"), known by the address it names.
+            || (["from:", "från:", "von:", "fra:", "de:"].iter().any(|p| lower.starts_with(p))
+                && (t.contains('@') || t.contains('<')));
         if quote_head {
             break;
         }
@@ -259,7 +272,10 @@ impl Crm {
         let Some(number) = number else {
             return Ok(Threaded::NoReference);
         };
-        let Some(user) = self.store.user_by_email(from.trim()).await?.filter(|u| u.active) else {
+        // Users' addresses are kept in lower case (as `identity` makes them); mail programs
+        // write them as people typed them.
+        let from = from.trim().to_lowercase();
+        let Some(user) = self.store.user_by_email(&from).await?.filter(|u| u.active) else {
             return Ok(Threaded::UnknownSender);
         };
         let body = mailed_text(&strip_quoted(text));
@@ -310,6 +326,17 @@ mod tests {
         assert_eq!(strip_quoted(text), "Thanks, that worked.");
         assert_eq!(strip_quoted("> only quoted\n"), "");
         assert_eq!(strip_quoted("Tack!\nDen 23 nov. 2026 skrev Kim:\n> x"), "Tack!");
+        assert_eq!(
+            strip_quoted("Danke!\n\nVon: Kim Berg <kim@example.se>\nGesendet: Montag\nBetreff: [Q#1]"),
+            "Danke!"
+        );
+        assert_eq!(strip_quoted("Gracias\n-----Mensaje original-----\nDe: Kim"), "Gracias");
+        assert_eq!(strip_quoted("Tak\nFra: Kim <kim@example.se>"), "Tak");
+        // A line that only begins like a header stays.
+        assert_eq!(
+            strip_quoted("De: la lista de Núñez falta"),
+            "De: la lista de Núñez falta"
+        );
         assert_eq!(
             reference_candidates("Referens: 12.AbCdEfGhIjKlMnOp."),
             vec!["12.AbCdEfGhIjKlMnOp"]

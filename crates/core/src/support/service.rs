@@ -12,6 +12,7 @@ use super::{
 };
 use crate::auth::{Permission, Principal, Role, Scope};
 use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::identity::User;
 use crate::ids::{AttachmentId, QuestionId, UserId};
 use crate::service::Crm;
 use chrono::{DateTime, Datelike, Duration, Utc};
@@ -378,6 +379,18 @@ impl Crm {
         Ok(q.team.is_some() && self.key_users_of(q.team).await?.contains(&who.user_id))
     }
 
+    /// Whether a user may take a question: an administrator, a key user of its team, or the
+    /// system owner once it is with the vendor.
+    async fn may_handle(&self, user: &User, q: &Question) -> Result<bool> {
+        if user.role == Role::Admin {
+            return Ok(true);
+        }
+        if q.level == Level::Vendor && self.system_owner().await? == Some(user.id) {
+            return Ok(true);
+        }
+        Ok(q.team.is_some() && self.key_users_of(q.team).await?.contains(&user.id))
+    }
+
     /// Whether the reader may see a question at all: its requester and the chain.
     async fn may_see(&self, who: &Principal, q: &Question) -> Result<bool> {
         Ok(q.requester == who.user_id || self.in_chain(who, q).await?)
@@ -463,18 +476,22 @@ impl Crm {
                 errors.push(FieldError::new("priority", "is one of low, normal, high, urgent"));
                 Priority::Normal
             }),
-            None => match (impact, urgency, input.impact.is_some(), input.urgency.is_some()) {
-                (Some(i), Some(u), _, _) => self.priority_for(i, u).await?,
-                (Some(_), None, _, false) => {
-                    errors.push(FieldError::new("urgency", "is needed with impact to give a priority"));
-                    Priority::Normal
+            None => {
+                // Empty and null are both "not given".
+                let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+                match (impact, urgency) {
+                    (Some(i), Some(u)) => self.priority_for(i, u).await?,
+                    (Some(_), None) if !given(&input.urgency) => {
+                        errors.push(FieldError::new("urgency", "is needed with impact to give a priority"));
+                        Priority::Normal
+                    }
+                    (None, Some(_)) if !given(&input.impact) => {
+                        errors.push(FieldError::new("impact", "is needed with urgency to give a priority"));
+                        Priority::Normal
+                    }
+                    _ => Priority::Normal,
                 }
-                (None, Some(_), false, _) => {
-                    errors.push(FieldError::new("impact", "is needed with urgency to give a priority"));
-                    Priority::Normal
-                }
-                _ => Priority::Normal,
-            },
+            }
         };
         let page = optional(input.page).map(|p| short("page", &p, false, &mut errors));
         let object = optional(input.object).map(|p| short("object", &p, false, &mut errors));
@@ -753,8 +770,22 @@ impl Crm {
             let assignee = match a {
                 None => None,
                 Some(a) => match UserId::parse(a) {
-                    Some(u) if self.store.user(u).await?.is_some_and(|u| u.active) => Some(u),
-                    _ => {
+                    Some(u) => match self.store.user(u).await?.filter(|u| u.active) {
+                        // Whoever handles a question sees it whole: only its chain may.
+                        Some(user) if self.may_handle(&user, &q).await? => Some(user.id),
+                        Some(_) => {
+                            errors.push(FieldError::new(
+                                "assignee",
+                                "is not of the question's chain: a key user of its team or an administrator",
+                            ));
+                            None
+                        }
+                        None => {
+                            errors.push(FieldError::new("assignee", "names no active user"));
+                            None
+                        }
+                    },
+                    None => {
                         errors.push(FieldError::new("assignee", "names no active user"));
                         None
                     }
@@ -838,7 +869,15 @@ impl Crm {
             let public = matches!(kind, EventKind::Reply | EventKind::EmailReply);
             if public && who.user_id != q.requester {
                 q.first_response_at.get_or_insert(now);
-                q.level_response_at.get_or_insert(now);
+                // A level's own agreed response is met by that level: IT's and the vendor's by an
+                // administrator (who speaks for the vendor here), not by a key user's word.
+                let of_the_level = match q.level {
+                    Level::KeyUser => true,
+                    Level::It | Level::Vendor => who.role == Role::Admin,
+                };
+                if of_the_level {
+                    q.level_response_at.get_or_insert(now);
+                }
                 if q.status == Status::New {
                     q.status = Status::Open;
                     events.push(status_event(&q, now, Some(who.user_id), Status::New, Status::Open));

@@ -774,3 +774,62 @@ pub async fn support_priority_follows_the_plans_matrix(h: H) {
     let e = raised("huge", "high").await.unwrap_err();
     assert!(format!("{e:?}").contains("impact"), "{e:?}");
 }
+
+/// Only the question's chain takes it (taking it shows it whole, internal notes too), an
+/// assignee who leaves hands the notices back to the level, and a level's agreed response is
+/// met by that level: a key user's word on a question with IT is a first answer for the asker,
+/// not IT's response.
+pub async fn support_only_the_chain_takes_a_question_and_each_level_meets_its_own_response(h: H) {
+    settings(&h).await;
+    let north = team(&h, "North").await;
+    let kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(north)).await;
+    let peer = made(&h, "peer@example.com", "user", Some(north)).await;
+    let ida = made(&h, "ida@example.com", "admin", None).await;
+    let q = raise(&h, &anna, "Lost the forecast tab", "normal").await;
+    assert_eq!(q.line.question.assignee, Some(kim.user_id));
+
+    // A peer of the team is no one to hand it to; an administrator is.
+    let e = h
+        .crm
+        .update_question(&kim, &id(&q), json!({"version": version(&q), "assignee": peer.user_id}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.errors[0].field, "assignee", "{e:?}");
+    assert_eq!(
+        h.crm.question(&peer, &id(&q)).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    let q = h
+        .crm
+        .update_question(&kim, &id(&q), json!({"version": version(&q), "assignee": ida.user_id}))
+        .await
+        .unwrap();
+    assert_eq!(q.line.question.assignee, Some(ida.user_id));
+
+    // Passed on to IT; Kim's reply answers Anna, but IT's own response clock still runs.
+    let q = h
+        .crm
+        .escalate_question(&kim, &id(&q), json!({"version": version(&q), "reason": "Needs IT"}))
+        .await
+        .unwrap();
+    assert_eq!(q.line.question.level, anchora_core::support::Level::It);
+    h.clock.advance(chrono::Duration::minutes(20));
+    let q = h
+        .crm
+        .add_question_event(&kim, &id(&q), json!({"kind": "reply", "body": "IT is on it"}))
+        .await
+        .unwrap();
+    assert!(q.line.question.first_response_at.is_some());
+    assert_eq!(
+        q.line.question.level_response_at, None,
+        "a key user does not answer for IT"
+    );
+    h.clock.advance(chrono::Duration::minutes(20));
+    let q = h
+        .crm
+        .add_question_event(&ida, &id(&q), json!({"kind": "reply", "body": "Fixed the role"}))
+        .await
+        .unwrap();
+    assert_eq!(q.line.question.level_response_at, Some(h.clock.now()));
+}

@@ -598,10 +598,17 @@ async fn make_answer(Path(id): Path<String>, Posted { ui, form: _ }: Posted<Pair
     match made.or_forbidden(&ui)? {
         Ok(a) => Ok(Redirect::to(&format!("/stewardship/answers/{}", a.answer.id)).into_response()),
         Err(e) if e.code == anchora_core::ErrorCode::NotFound => show(&ui, &id, StatusCode::NOT_FOUND, None).await,
-        Err(_) => {
+        // Not solved yet (or changed meanwhile): the question says why.
+        Err(e)
+            if matches!(
+                e.code,
+                anchora_core::ErrorCode::ValidationFailed | anchora_core::ErrorCode::Conflict
+            ) =>
+        {
             let text = ui.tr.t("support-answer-unsolved");
             show(&ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await
         }
+        Err(e) => Err(super::records::unavailable(&ui, &e).into()),
     }
 }
 
@@ -651,13 +658,20 @@ fn attachment_problem(tr: &Tr, e: &Error) -> String {
 /// The attachment form (multipart, with the CSRF token as a field).
 async fn attach(Path(id): Path<String>, ui: Ui, form: Result<Multipart, MultipartRejection>) -> PageResult {
     let read = match form {
-        Ok(form) => read_attachment(form).await.ok(),
-        Err(_) => None,
+        Ok(form) => read_attachment(form).await.map_err(|e| e.status()),
+        Err(e) => Err(e.status()),
     };
-    let Some((csrf, file)) = read else {
-        // Cut off by the size limit, or not a multipart form at all.
-        let text = ui.tr.t("support-attachment-too-large");
-        return show(&ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await;
+    let (csrf, file) = match read {
+        Ok(read) => read,
+        Err(status) => {
+            // Cut off by the size limit says so; anything else is no file the form sent.
+            let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "support-attachment-too-large"
+            } else {
+                "support-attachment-unreadable"
+            };
+            return show(&ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(ui.tr.t(key))).await;
+        }
     };
     if !ui.csrf_ok(&csrf) {
         return Err(super::form_expired(&ui).into());

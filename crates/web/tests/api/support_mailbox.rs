@@ -115,12 +115,15 @@ pub async fn support_answers_by_email_are_threaded_from_a_real_imap_mailbox(h: H
         .to_string();
     let token = crm.support_reply_token(1).await.unwrap();
     assert_eq!(reply_to, format!("support+{token}@crm.example.se"));
+    // Machine-sent, so that out-of-office replies are not sent back.
+    assert!(to_anna.contains("Auto-Submitted: auto-generated"), "{to_anna}");
 
-    // Anna answers without quoting (only the address names the question), a stranger answers
+    // Anna answers without quoting (only the address names the question; her mail program
+    // writes her address with capitals), a stranger answers
     // the same address, Anna's mail program sends an out-of-office, someone writes to support
     // about nothing in particular, and Ola (outside the question's chain) quotes the reference.
     imap.append(&latin1_reply(
-        "anna@example.se",
+        "Anna@Example.SE",
         &format!("Anchora <{reply_to}>"),
         "",
         "Från kundlistan, filtrerad på Ærø och Öberg.\nHälsningar\nAnna",

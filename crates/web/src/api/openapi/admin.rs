@@ -264,7 +264,9 @@ pub(super) fn add(doc: &mut Doc) {
             "Changes",
             json!({"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}},
                 "next_before": {"type": ["integer", "null"]}}}),
-        ),
+        )
+        // An object named that does not exist.
+        .problems(&["404"]),
     );
     let person = || uuid_param("id", "the person's id");
     doc.op(

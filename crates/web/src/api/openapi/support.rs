@@ -122,7 +122,7 @@ pub(super) fn add(doc: &mut Doc) {
                 "hypercare": {"type": ["object", "null"]}, "vendor_name": {"type": "string"},
                 "vendor_contact": {"type": "string"}, "categories": {"type": "array", "items": {"type": "string"}}}}),
     );
-    let version = json!({"type": "integer", "description": "the version the change is made to"});
+    let version = json!({"type": "integer", "minimum": 1, "description": "the version the change is made to"});
     let path = "/support/questions";
     doc.op(
         "get",
@@ -156,7 +156,7 @@ pub(super) fn add(doc: &mut Doc) {
             ),
             query(
                 "limit",
-                json!({"type": "string", "pattern": "^([0-9]{1,3})?$"}),
+                json!({"type": "string", "pattern": "^([1-9][0-9]?|1[0-9]{2}|200)?$"}),
                 "questions per page, 1 to 200 (50 when empty or left out)",
             ),
         ])
@@ -210,10 +210,10 @@ pub(super) fn add(doc: &mut Doc) {
         .params(vec![id_param()])
         .body(strict(
             &["version"],
-            json!({"version": version, "subject": line(200), "description": optional_text(20000),
-                "category": optional_text(200), "priority": {"type": "string", "enum": PRIORITIES},
+            json!({"version": version, "subject": or_null(line(200)), "description": or_null(optional_text(20000)),
+                "category": or_null(optional_text(200)), "priority": {"anyOf": [{"type": "string", "enum": PRIORITIES}, {"type": "null"}]},
                 "assignee": {"type": ["string", "null"], "pattern": "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"},
-                "vendor_reference": optional_text(200)}),
+                "vendor_reference": or_null(optional_text(200))}),
         ))
         .ok("200", "The question", view.clone())
         .problems(&["409", "412"]),
@@ -253,9 +253,9 @@ pub(super) fn add(doc: &mut Doc) {
         .body(strict(
             &["version"],
             json!({"version": version, "reason": optional_text(20000),
-                "vendor_name": optional_text(200), "vendor_contact": optional_text(200), "vendor_reference": optional_text(200),
-                "response_minutes": {"type": "integer", "minimum": 1, "maximum": 525600},
-                "resolution_minutes": {"type": "integer", "minimum": 1, "maximum": 525600}}),
+                "vendor_name": or_null(optional_text(200)), "vendor_contact": or_null(optional_text(200)), "vendor_reference": or_null(optional_text(200)),
+                "response_minutes": {"type": ["integer", "null"], "minimum": 1, "maximum": 525600},
+                "resolution_minutes": {"type": ["integer", "null"], "minimum": 1, "maximum": 525600}}),
         ))
         .ok("200", "The question", view.clone())
         .problems(&["409", "412"]),
