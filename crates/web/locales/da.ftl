@@ -2226,6 +2226,7 @@ hypercare-title = Hypercare
 hypercare-back = Alle spørgsmål
 hypercare-window-running = Hypercare løber fra { $from } til { $to } ({ $weeks } uger efter go-live); tider i { $zone }.
 hypercare-window-ended = Hypercare løb fra { $from } til { $to } ({ $weeks } uger efter go-live); tider i { $zone }.
+hypercare-window-coming = Hypercare kommer til at løbe fra { $from } til { $to } ({ $weeks } uger efter go-live); tider i { $zone }.
 hypercare-none = Der er ikke sat hypercare. En administrator angiver go-live og antal uger i supportindstillingerne.
 hypercare-teams = Spørgsmål pr. team
 hypercare-basis = Alder og tider tæller supportens åbningstid, ventetid medregnet.

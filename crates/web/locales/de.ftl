@@ -2226,6 +2226,7 @@ hypercare-title = Hypercare
 hypercare-back = Alle Fragen
 hypercare-window-running = Hypercare läuft vom { $from } bis { $to } ({ $weeks } Wochen nach dem Go-live); Zeiten in { $zone }.
 hypercare-window-ended = Hypercare lief vom { $from } bis { $to } ({ $weeks } Wochen nach dem Go-live); Zeiten in { $zone }.
+hypercare-window-coming = Hypercare läuft ab dem { $from } bis { $to } ({ $weeks } Wochen nach dem Go-live); Zeiten in { $zone }.
 hypercare-none = Keine Hypercare eingestellt. Eine Administratorin oder ein Administrator legt Go-live und Wochen in den Support-Einstellungen fest.
 hypercare-teams = Fragen pro Team
 hypercare-basis = Alter und Zeiten zählen die Öffnungszeiten des Supports, Wartezeit eingeschlossen.

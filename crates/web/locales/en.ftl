@@ -2226,6 +2226,7 @@ hypercare-title = Hypercare
 hypercare-back = All questions
 hypercare-window-running = Hypercare runs from { $from } to { $to } ({ $weeks } weeks after go-live); times in { $zone }.
 hypercare-window-ended = Hypercare ran from { $from } to { $to } ({ $weeks } weeks after go-live); times in { $zone }.
+hypercare-window-coming = Hypercare will run from { $from } to { $to } ({ $weeks } weeks after go-live); times in { $zone }.
 hypercare-none = No hypercare is set. An administrator sets go-live and its weeks in the support settings.
 hypercare-teams = Questions per team
 hypercare-basis = Ages and times count the support desk's open hours, waiting included.

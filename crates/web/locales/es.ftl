@@ -2226,6 +2226,7 @@ hypercare-title = Hipercuidado
 hypercare-back = Todas las preguntas
 hypercare-window-running = El hipercuidado va del { $from } al { $to } ({ $weeks } semanas tras la puesta en marcha); horas en { $zone }.
 hypercare-window-ended = El hipercuidado fue del { $from } al { $to } ({ $weeks } semanas tras la puesta en marcha); horas en { $zone }.
+hypercare-window-coming = El hipercuidado irá del { $from } al { $to } ({ $weeks } semanas tras la puesta en marcha); horas en { $zone }.
 hypercare-none = No hay hipercuidado configurado. Un administrador fija la puesta en marcha y sus semanas en la configuración del soporte.
 hypercare-teams = Preguntas por equipo
 hypercare-basis = Las antigüedades y los tiempos cuentan el horario de atención del soporte, esperas incluidas.

@@ -2226,6 +2226,7 @@ hypercare-title = Hypercare
 hypercare-back = Alla frågor
 hypercare-window-running = Hypercare pågår från { $from } till { $to } ({ $weeks } veckor efter driftstart); tider i { $zone }.
 hypercare-window-ended = Hypercare pågick från { $from } till { $to } ({ $weeks } veckor efter driftstart); tider i { $zone }.
+hypercare-window-coming = Hypercare kommer att pågå från { $from } till { $to } ({ $weeks } veckor efter driftstart); tider i { $zone }.
 hypercare-none = Ingen hypercare är inställd. En administratör anger driftstart och antal veckor i supportinställningarna.
 hypercare-teams = Frågor per team
 hypercare-basis = Åldrar och tider räknar supportens öppettid, väntan inräknad.

@@ -53,6 +53,8 @@ pub struct HypercareView {
     pub ends: Option<NaiveDate>,
     /// Whether today is within it.
     pub running: bool,
+    /// Whether it is still to begin (go-live is after today).
+    pub coming: bool,
     /// The zone the window's days and the open hours are read in.
     pub time_zone: String,
     /// Always `business`: ages and times to resolution count the support calendar's open time.
@@ -148,6 +150,7 @@ impl Crm {
             weeks: None,
             ends: None,
             running: false,
+            coming: false,
             time_zone: zone.name().to_string(),
             age_basis: "business",
             teams: Vec::new(),
@@ -163,6 +166,7 @@ impl Crm {
         view.weeks = Some(h.weeks);
         view.ends = ends;
         view.running = settings.in_hypercare(now);
+        view.coming = now.with_timezone(&zone).date_naive() < h.go_live;
         let in_window = |q: &Question| {
             let day = q.opened_at.with_timezone(&zone).date_naive();
             day >= h.go_live && ends.is_none_or(|e| day < e)

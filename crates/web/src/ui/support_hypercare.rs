@@ -73,6 +73,8 @@ fn hypercare_view(tr: &Tr, v: &HypercareView) -> (String, Vec<Row>, Row) {
         (Some(from), Some(to), Some(weeks)) => tr.tn(
             if v.running {
                 "hypercare-window-running"
+            } else if v.coming {
+                "hypercare-window-coming"
             } else {
                 "hypercare-window-ended"
             },

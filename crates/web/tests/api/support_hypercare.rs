@@ -71,6 +71,11 @@ pub async fn support_hypercare_shows_each_team_its_questions_and_their_age(h: H)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
+    // The Friday before, it is still to come, and the page says it will run.
+    h.clock.set(at("2026-11-20T09:00:00Z"));
+    let r = h.get(PATH).await;
+    assert_eq!((&r.body["running"], &r.body["coming"]), (&json!(false), &json!(true)));
+
     // Monday of go-live (Stockholm is UTC+1): North's first is solved in two open hours.
     h.clock.set(at("2026-11-23T09:00:00Z"));
     let first = raise(&anna, "Cannot save a deal", "high").await;
@@ -131,8 +136,14 @@ pub async fn support_hypercare_shows_each_team_its_questions_and_their_age(h: H)
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v = &r.body;
     assert_eq!(
-        (&v["go_live"], &v["weeks"], &v["ends"], &v["running"]),
-        (&json!("2026-11-23"), &json!(2), &json!("2026-12-07"), &json!(true))
+        (&v["go_live"], &v["weeks"], &v["ends"], &v["running"], &v["coming"]),
+        (
+            &json!("2026-11-23"),
+            &json!(2),
+            &json!("2026-12-07"),
+            &json!(true),
+            &json!(false)
+        )
     );
     assert_eq!(
         (&v["age_basis"], &v["time_zone"]),

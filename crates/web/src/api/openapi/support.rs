@@ -381,11 +381,12 @@ pub(super) fn add(doc: &mut Doc) {
         .ok(
             "200",
             "The hypercare view",
-            json!({"type": "object", "required": ["go_live", "weeks", "ends", "running", "time_zone", "age_basis", "teams", "total"], "properties": {
+            json!({"type": "object", "required": ["go_live", "weeks", "ends", "running", "coming", "time_zone", "age_basis", "teams", "total"], "properties": {
                 "go_live": {"type": ["string", "null"], "format": "date"},
                 "weeks": {"type": ["integer", "null"]},
                 "ends": {"type": ["string", "null"], "format": "date", "description": "the first day after the window"},
                 "running": {"type": "boolean", "description": "today is within the window"},
+                "coming": {"type": "boolean", "description": "the window is still to begin (go-live after today)"},
                 "time_zone": {"type": "string"},
                 "age_basis": {"type": "string", "enum": ["business"]},
                 "teams": {"type": "array", "items": team.clone()},
