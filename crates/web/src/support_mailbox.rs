@@ -5,6 +5,7 @@
 //! `thread_email_reply` checks the reference's signature, the sender and their right to the
 //! question.
 
+use crate::bounces::dsn::raw_headers;
 use crate::bounces::read_bounce;
 use anchora_core::support::reference_candidates;
 use mail_parser::{Message, MessageParser};
@@ -94,18 +95,6 @@ fn sent_by_a_machine(message: &Message<'_>) -> bool {
     ["x-autoreply", "x-autorespond", "list-id"]
         .iter()
         .any(|name| header(name).is_some())
-}
-
-fn raw_headers(message: &Message<'_>, name: &str) -> Vec<String> {
-    let Some(root) = message.parts.first() else {
-        return Vec::new();
-    };
-    root.headers
-        .iter()
-        .filter(|h| h.name.as_str().eq_ignore_ascii_case(name))
-        .filter_map(|h| message.raw_message.get(h.offset_start as usize..h.offset_end as usize))
-        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
-        .collect()
 }
 
 /// The reference of the first `<prefix><reference>@` address in a header's text (the prefix,

@@ -10,7 +10,7 @@
 //! plan has them answer for (the same source the chain's routing asks); anyone else is refused
 //! (403), as the support settings are.
 
-use super::store::{QuestionFilter, QuestionScope};
+use super::store::QuestionFilter;
 use super::{Question, SupportSettings};
 use crate::auth::{Permission, Principal, Role};
 use crate::error::{Error, ErrorCode, Result};
@@ -179,16 +179,7 @@ impl Crm {
         loop {
             let page = self
                 .store
-                .questions(&QuestionFilter {
-                    scope: QuestionScope::All,
-                    requester: None,
-                    team: None,
-                    level: None,
-                    status: None,
-                    open: false,
-                    before,
-                    limit: PAGE,
-                })
+                .questions(&QuestionFilter::every(false, before, PAGE))
                 .await?;
             let Some(last) = page.last() else { break };
             before = Some(last.number);

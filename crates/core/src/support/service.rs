@@ -1199,16 +1199,7 @@ impl Crm {
         loop {
             let page = self
                 .store
-                .questions(&QuestionFilter {
-                    scope: QuestionScope::All,
-                    requester: None,
-                    team: None,
-                    level: None,
-                    status: None,
-                    open: true,
-                    before,
-                    limit: BREACH_PAGE,
-                })
+                .questions(&QuestionFilter::every(true, before, BREACH_PAGE))
                 .await?;
             let Some(last) = page.last() else { break };
             before = Some(last.number);

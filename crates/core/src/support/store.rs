@@ -33,6 +33,23 @@ pub struct QuestionFilter {
     pub limit: u32,
 }
 
+impl QuestionFilter {
+    /// A page of every question (or every open one) for the system's own passes over them,
+    /// whoever may see what: the breach check, the hypercare view.
+    pub fn every(open: bool, before: Option<i64>, limit: u32) -> Self {
+        Self {
+            scope: QuestionScope::All,
+            requester: None,
+            team: None,
+            level: None,
+            status: None,
+            open,
+            before,
+            limit,
+        }
+    }
+}
+
 /// A warning or breach handled once per question, level and clock: the store keeps it under a
 /// unique key so two breach checks racing act once.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -253,7 +253,7 @@ fn classic_verdict(message: &Message<'_>) -> Option<Verdict> {
 
 /// The values of the message's own headers of one name (any case), as text: bytes that are no
 /// UTF-8 (raw Latin-1 names) become U+FFFD and do not hide the address beside them.
-fn raw_headers(message: &Message<'_>, name: &str) -> Vec<String> {
+pub(crate) fn raw_headers(message: &Message<'_>, name: &str) -> Vec<String> {
     let Some(root) = message.parts.first() else {
         return Vec::new();
     };

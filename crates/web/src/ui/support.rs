@@ -57,8 +57,9 @@ fn level_label(tr: &Tr, l: Level) -> String {
     tr.t(&format!("support-level-{}", l.as_str().replace('_', "-")))
 }
 
-/// Open minutes as people say them: "45 min", "3 h", "2 h 30 min".
-fn span(tr: &Tr, minutes: i64) -> String {
+/// Open minutes as people say them: "45 min", "3 h", "2 h 30 min" (a day of the support
+/// calendar's open hours is not 24 hours, so hours are not turned into days).
+pub(super) fn span(tr: &Tr, minutes: i64) -> String {
     let (h, m) = (minutes / 60, minutes % 60);
     match (h, m) {
         (0, m) => tr.t1("support-minutes", "n", m),

@@ -3,6 +3,7 @@
 //! which teams is `Crm::hypercare_view`'s; this file only words it.
 
 use super::page_error::{OrPage, PageResult};
+use super::support::span;
 use super::{Shell, Ui};
 use crate::AppState;
 use crate::i18n::Tr;
@@ -14,17 +15,6 @@ use axum::routing::get;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/support/hypercare", get(hypercare_page))
-}
-
-/// Open minutes as people say them: "45 min", "3 h", "2 d 4 h" (a day of the support
-/// calendar's open hours is not 24 hours, so days are left to hours beyond a working week).
-fn span(tr: &Tr, minutes: i64) -> String {
-    let (h, m) = (minutes / 60, minutes % 60);
-    match (h, m) {
-        (0, m) => tr.t1("support-minutes", "n", m),
-        (h, 0) => tr.t1("support-hours", "n", h),
-        (h, m) => tr.tn("support-hours-minutes", &[("h", h.to_string()), ("m", m.to_string())]),
-    }
 }
 
 pub struct Row {
