@@ -3,18 +3,16 @@
 //! a sign-in a day for nine users in ten), then usage counted from scratch, counted again for
 //! one day (the hourly run), and the adoption page's use case, each in-process through `Crm`.
 
-use crate::{Report, fresh_pg, p50_p95};
-use anchora_core::auth::{Credential, Principal, Role};
+use crate::{Report, p50_p95};
+use anchora_core::UserId;
+use anchora_core::auth::Role;
 use anchora_core::identity::{Team, User};
 use anchora_core::ids::TeamId;
 use anchora_core::jobs::JobCtx;
-use anchora_core::service::Crm;
 use anchora_core::store::UserStore;
-use anchora_core::{Clock, Store, SystemClock, UserId};
+use anchora_store::Backend;
 use anchora_store::db::Sql;
-use anchora_store::{Backend, Instance};
 use anyhow::{Context, Result};
-use std::sync::Arc;
 use std::time::Instant;
 
 const USERS: u32 = 200;
@@ -70,33 +68,17 @@ fn history_sql(backend: Backend, start: &str) -> [String; 2] {
 }
 
 pub async fn bench(dir: &std::path::Path, backend: Backend, report: &mut Report) -> Result<()> {
-    let url = match backend {
-        Backend::Sqlite => {
-            let dir = dir.join("adoption");
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir)?;
-            format!("sqlite://{}", dir.join("adoption.db").display())
-        }
-        Backend::Postgres => {
-            let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
-            fresh_pg(&base, "anchora_bench_adoption").await?
-        }
-    };
-    let name = backend.name();
-    let clock = Arc::new(SystemClock);
-    let now = clock.now();
-    let instance = Instance::open(&url, now).await.map_err(err)?;
-    let store = instance.main();
-    let admin = User::new(
-        UserId::new_at(now),
-        Some("admin@example.com".into()),
-        "Admin",
-        Role::Admin,
+    let crate::FreshBench {
+        store,
+        crm,
+        admin: _,
+        who,
+        clock: _,
         now,
-    );
-    store.create_user(&admin).await.map_err(err)?;
-    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
-    let crm = Crm::new(store.clone() as Arc<dyn Store>, clock.clone());
+        instance: _instance,
+        ..
+    } = crate::fresh_bench(dir, backend, "adoption", "admin@example.com", "Admin").await?;
+    let name = backend.name();
     crm.set_time_zone(&who, serde_json::json!({"time_zone": "Europe/Stockholm"}))
         .await
         .map_err(err)?;

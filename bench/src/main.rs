@@ -913,6 +913,64 @@ async fn visibility(store: &Arc<SqlStore>, crm: &Crm, name: &str, report: &mut R
     Ok(())
 }
 
+/// One bench's own fresh database — a SQLite file under `dir/<name>/`, or the PostgreSQL
+/// database `anchora_bench_<name>` — opened on the system clock with an administrator, whose
+/// `Crm` and principal the bench fills and measures with.
+pub struct FreshBench {
+    pub instance: Arc<Instance>,
+    pub store: Arc<SqlStore>,
+    pub crm: Crm,
+    pub admin: anchora_core::identity::User,
+    pub who: Principal,
+    pub clock: Arc<SystemClock>,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn fresh_bench(
+    dir: &Path,
+    backend: Backend,
+    name: &str,
+    admin_email: &str,
+    admin_name: &str,
+) -> Result<FreshBench> {
+    let url = match backend {
+        Backend::Sqlite => {
+            let dir = dir.join(name);
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)?;
+            format!("sqlite://{}", dir.join(format!("{name}.db")).display())
+        }
+        Backend::Postgres => {
+            let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
+            fresh_pg(&base, &format!("anchora_bench_{name}")).await?
+        }
+    };
+    let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
+    let clock = Arc::new(SystemClock);
+    let now = clock.now();
+    let instance = Arc::new(Instance::open(&url, now).await.map_err(err)?);
+    let store = instance.main();
+    let admin = anchora_core::identity::User::new(
+        anchora_core::UserId::new_at(now),
+        Some(admin_email.into()),
+        admin_name,
+        Role::Admin,
+        now,
+    );
+    store.create_user(&admin).await.map_err(err)?;
+    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
+    let crm = Crm::new(store.clone() as Arc<dyn Store>, clock.clone());
+    Ok(FreshBench {
+        instance,
+        store,
+        crm,
+        admin,
+        who,
+        clock,
+        now,
+    })
+}
+
 pub async fn fresh_pg(base: &str, name: &str) -> Result<String> {
     let url = base
         .rsplit_once('/')

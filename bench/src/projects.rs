@@ -3,17 +3,14 @@
 //! and the parts alone: loading the project, the critical path and the forecast. Then part 2:
 //! generating the status report with 300 change requests and 100 meetings beside the plan.
 
-use crate::{Report, fresh_pg, p50_p95, signed_in, time_many};
-use anchora_core::auth::{Credential, Principal, Role};
-use anchora_core::identity::User;
+use crate::{Report, p50_p95, signed_in, time_many};
 use anchora_core::project::model::{TASK, Task, TaskStatus};
 use anchora_core::project::plan::Dependency;
 use anchora_core::project::thirds::Area;
-use anchora_core::service::Crm;
+use anchora_core::store::ProjectStore;
 use anchora_core::store::{ItemWrite, ProjectBatch};
-use anchora_core::store::{ProjectStore, UserStore};
 use anchora_core::{Clock, ProjectId, Store, SystemClock, UserId};
-use anchora_store::{Backend, Instance};
+use anchora_store::Backend;
 use anyhow::Result;
 use chrono::Duration;
 use serde_json::json;
@@ -39,34 +36,17 @@ impl Lcg {
 
 pub async fn bench(dir: &Path, backend: Backend, report: &mut Report) -> Result<()> {
     let name = backend.name();
-    let url = match backend {
-        Backend::Sqlite => {
-            let d = dir.join("projects");
-            let _ = std::fs::remove_dir_all(&d);
-            std::fs::create_dir_all(&d)?;
-            format!("sqlite://{}", d.join("projects.db").display())
-        }
-        Backend::Postgres => {
-            let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
-            fresh_pg(&base, "anchora_bench_projects").await?
-        }
-    };
+    let crate::FreshBench {
+        instance,
+        store,
+        crm,
+        admin: _,
+        who,
+        clock: _,
+        now,
+    } = crate::fresh_bench(dir, backend, "projects", "lead@bench.example", "Lead").await?;
     eprintln!("== {name}: a project with {TASKS} tasks and {DEPENDENCIES} dependencies");
     let err = |e: anchora_core::Error| anyhow::anyhow!(e.detail);
-    let clock = Arc::new(SystemClock);
-    let now = clock.now();
-    let instance = Arc::new(Instance::open(&url, now).await.map_err(err)?);
-    let store = instance.main();
-    let admin = User::new(
-        UserId::new_at(now),
-        Some("lead@bench.example".into()),
-        "Lead",
-        Role::Admin,
-        now,
-    );
-    store.create_user(&admin).await.map_err(err)?;
-    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
-    let crm = Crm::new(store.clone(), clock.clone());
     let today = now.date_naive();
     let start = today - Duration::days(120);
     let project = crm

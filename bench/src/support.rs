@@ -4,18 +4,16 @@
 //! administrator, a key user and a user see it, and the breach check over the open ones, each
 //! in-process through `Crm` (the code the API, the pages and the job call).
 
-use crate::{Report, fresh_pg, p50_p95};
+use crate::{Report, p50_p95};
+use anchora_core::UserId;
 use anchora_core::auth::{Credential, Principal, Role};
 use anchora_core::identity::{Team, User};
 use anchora_core::ids::TeamId;
-use anchora_core::service::Crm;
 use anchora_core::store::UserStore;
 use anchora_core::support::QuestionQuery;
-use anchora_core::{Clock, Store, SystemClock, UserId};
+use anchora_store::Backend;
 use anchora_store::db::Sql;
-use anchora_store::{Backend, Instance};
 use anyhow::{Context, Result};
-use std::sync::Arc;
 use std::time::Instant;
 
 const USERS: u32 = 200;
@@ -98,33 +96,17 @@ fn questions_sql(backend: Backend, start: &str) -> [String; 2] {
 }
 
 pub async fn bench(dir: &std::path::Path, backend: Backend, report: &mut Report) -> Result<()> {
-    let url = match backend {
-        Backend::Sqlite => {
-            let dir = dir.join("support");
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir)?;
-            format!("sqlite://{}", dir.join("support.db").display())
-        }
-        Backend::Postgres => {
-            let base = anchora_store::testing::postgres_server().map_err(|e| anyhow::anyhow!(e))?;
-            fresh_pg(&base, "anchora_bench_support").await?
-        }
-    };
-    let name = backend.name();
-    let clock = Arc::new(SystemClock);
-    let now = clock.now();
-    let instance = Instance::open(&url, now).await.map_err(err)?;
-    let store = instance.main();
-    let admin = User::new(
-        UserId::new_at(now),
-        Some("admin@example.com".into()),
-        "Admin",
-        Role::Admin,
+    let crate::FreshBench {
+        store,
+        crm,
+        admin: _,
+        who,
+        clock: _,
         now,
-    );
-    store.create_user(&admin).await.map_err(err)?;
-    let who = Principal::new(admin.id, Role::Admin, None, Credential::Local);
-    let crm = Crm::new(store.clone() as Arc<dyn Store>, clock.clone());
+        instance: _instance,
+        ..
+    } = crate::fresh_bench(dir, backend, "support", "admin@example.com", "Admin").await?;
+    let name = backend.name();
 
     eprintln!("== {name}: 200 users, 100,000 questions");
     let started = Instant::now();

@@ -382,16 +382,7 @@ impl SupportStore for SqlStore {
     }
 
     async fn question_events(&self, id: QuestionId) -> Result<Vec<QuestionEvent>> {
-        let backend = self.backend_kind();
-        let stmt = Query::select()
-            .from("support_events")
-            .columns(EVENT_COLUMNS)
-            .and_where(Expr::col("question_id").eq(Expr::val(backend.uuid(Some(id.0)))))
-            .order_by("at", Order::Asc)
-            .order_by("ord", Order::Asc)
-            .order_by("id", Order::Asc)
-            .to_owned();
-        self.fetch_decoded(backend.build(&stmt), decode_event).await
+        self.events_of_questions(&[id]).await
     }
 
     async fn events_of_questions(&self, ids: &[QuestionId]) -> Result<Vec<QuestionEvent>> {

@@ -4,8 +4,27 @@
 
 use crate::auth::Role;
 use crate::error::Result;
+use crate::identity::User;
 use crate::ids::{TeamId, UserId};
 use crate::service::Crm;
+use crate::stewardship::Plan;
+
+/// The key users who answer `team`'s questions first, from the plan and the users read once.
+fn covering(plan: &Plan, users: &[User], team: TeamId) -> Vec<UserId> {
+    let named: Vec<UserId> = plan
+        .key_users_for(team)
+        .into_iter()
+        .filter(|id| users.iter().any(|u| u.id == *id && u.active))
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    users
+        .iter()
+        .filter(|u| u.team == Some(team) && u.role == Role::KeyUser && u.active)
+        .map(|u| u.id)
+        .collect()
+}
 
 impl Crm {
     /// The key users who answer a team's questions first: the active ones the stewardship plan
@@ -17,19 +36,21 @@ impl Crm {
         };
         let plan = self.current_plan().await?;
         let users = self.store.users().await?;
-        let named: Vec<UserId> = plan
-            .plan
-            .key_users_for(team)
+        Ok(covering(&plan.plan, &users, team))
+    }
+
+    /// The teams whose questions a user answers first as their key user (see `key_users_of`),
+    /// with one read of the plan and the users for all teams.
+    pub async fn key_user_teams(&self, user: UserId) -> Result<Vec<TeamId>> {
+        let plan = self.current_plan().await?;
+        let users = self.store.users().await?;
+        Ok(self
+            .store
+            .teams()
+            .await?
             .into_iter()
-            .filter(|id| users.iter().any(|u| u.id == *id && u.active))
-            .collect();
-        if !named.is_empty() {
-            return Ok(named);
-        }
-        Ok(users
-            .into_iter()
-            .filter(|u| u.team == Some(team) && u.role == Role::KeyUser && u.active)
-            .map(|u| u.id)
+            .filter(|t| covering(&plan.plan, &users, t.id).contains(&user))
+            .map(|t| t.id)
             .collect())
     }
 

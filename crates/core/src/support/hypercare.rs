@@ -122,12 +122,7 @@ impl Crm {
         if who.role == Role::Admin || self.system_owner().await? == Some(who.user_id) {
             return Ok(None);
         }
-        let mut mine = HashSet::new();
-        for t in self.store.teams().await? {
-            if self.key_users_of(Some(t.id)).await?.contains(&who.user_id) {
-                mine.insert(t.id);
-            }
-        }
+        let mine: HashSet<TeamId> = self.key_user_teams(who.user_id).await?.into_iter().collect();
         if mine.is_empty() {
             return Err(Error::new(
                 ErrorCode::Forbidden,

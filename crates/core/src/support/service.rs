@@ -401,12 +401,7 @@ impl Crm {
         if who.role == Role::Admin {
             return Ok(QuestionScope::All);
         }
-        let mut teams = Vec::new();
-        for t in self.store.teams().await? {
-            if self.key_users_of(Some(t.id)).await?.contains(&who.user_id) {
-                teams.push(t.id);
-            }
-        }
+        let teams = self.key_user_teams(who.user_id).await?;
         Ok(QuestionScope::Of {
             user: who.user_id,
             teams,
