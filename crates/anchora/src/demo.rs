@@ -241,6 +241,8 @@ async fn dashboards(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> 
             json!({"kind": "figure", "title": title, "object": object, "filter": filter, "measure": measure,
             "date_field": date, "width": 1})
         };
+    // One of the support chain's figures, of the questions the reader may see.
+    let support = |figure: &str, width: u8| json!({"kind": "support", "figure": figure, "width": width});
     // A figure of gaps in the data: fewer is better.
     let gaps = |mut w: serde_json::Value| {
         if let Some(o) = w.as_object_mut() {
@@ -305,6 +307,20 @@ async fn dashboards(store: &Arc<SqlStore>, admin: UserId, clock: &dyn Clock) -> 
                 )),
                 report("People added per week", 2, None)?,
                 report("Activities by type", 1, Some("due_at"))?,
+                support("asked", 1),
+            ],
+        ),
+        (
+            "Support",
+            vec![Role::Admin, Role::KeyUser],
+            Scope::Everyone,
+            vec![
+                support("asked", 1),
+                support("solved", 1),
+                support("breaches", 1),
+                support("weekly", 3),
+                support("levels", 2),
+                support("categories", 1),
             ],
         ),
         (

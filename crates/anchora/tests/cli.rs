@@ -608,6 +608,37 @@ fn demo_support_is_lived_in(port: u16, token: &str) {
     );
     let figures = get("/api/v1/support/figures?weeks=8");
     assert!(figures["breaches"].as_u64().unwrap() >= 1, "{figures}");
+    // The same figures on the shared Support dashboard, for the quarter.
+    let boards = get("/api/v1/dashboards");
+    let support = boards["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Support")
+        .unwrap_or_else(|| panic!("a Support dashboard: {boards}"));
+    let run = get(&format!(
+        "/api/v1/dashboards/{}/view?period=this_quarter",
+        support["id"].as_str().unwrap()
+    ));
+    let widgets = run["widgets"].as_array().unwrap();
+    assert_eq!(widgets.len(), 6, "{run}");
+    assert!(widgets.iter().all(|w| w["kind"] == "support"), "{run}");
+    let asked = widgets.iter().find(|w| w["figure"] == "asked").unwrap();
+    assert!(
+        asked["figures"]["weeks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["opened"].as_u64().unwrap())
+            .sum::<u64>()
+            >= 40,
+        "{asked}"
+    );
+    let categories = widgets.iter().find(|w| w["figure"] == "categories").unwrap();
+    assert!(
+        !categories["figures"]["categories"].as_array().unwrap().is_empty(),
+        "{categories}"
+    );
 
     let answers = get("/api/v1/stewardship/answers");
     let answers = answers["data"].as_array().unwrap();

@@ -7,8 +7,8 @@ use crate::sql_store::SqlStore;
 use anchora_core::error::{Error, Result};
 use anchora_core::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
 use anchora_core::support::{
-    Alert, AttachmentInfo, EventKind, Level, Priority, Question, QuestionEvent, QuestionFilter, QuestionScope,
-    QuestionTimes, Status, SupportStore, VendorTicket,
+    Alert, AttachmentInfo, EventKind, FigureSpan, Level, Priority, Question, QuestionEvent, QuestionFilter,
+    QuestionScope, QuestionTimes, Status, SupportStore, VendorTicket,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -264,6 +264,28 @@ fn scope_cond(backend: Backend, scope: &QuestionScope, table: &str) -> Cond {
             Cond::all().add(who)
         }
     }
+}
+
+/// A figure span's questions: the reader's scope, narrowed to a person's (raised or assigned)
+/// or a team's.
+fn span_cond(backend: Backend, span: &FigureSpan) -> Cond {
+    let col = |c: &str| Expr::col((sea_query::Alias::new("support_questions"), sea_query::Alias::new(c)));
+    let mut cond = scope_cond(backend, &span.scope, "support_questions");
+    if let Some(u) = span.person {
+        let me = || Expr::val(backend.uuid(Some(u.0)));
+        cond = cond.add(Cond::any().add(col("requester").eq(me())).add(col("assignee").eq(me())));
+    }
+    if let Some(t) = span.team {
+        cond = cond.add(col("team").eq(Expr::val(backend.uuid(Some(t.0)))));
+    }
+    cond
+}
+
+/// A moment within a span: `[since, until)`.
+fn within(backend: Backend, at: Expr, span: &FigureSpan) -> Cond {
+    Cond::all()
+        .add(at.clone().gte(Expr::val(backend.datetime(Some(span.since)))))
+        .add(at.lt(Expr::val(backend.datetime(Some(span.until)))))
 }
 
 impl SqlStore {
@@ -554,17 +576,16 @@ impl SupportStore for SqlStore {
         self.write_one(backend.build(&stmt)).await.map(|_| ())
     }
 
-    async fn question_times(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<Vec<QuestionTimes>> {
+    async fn question_times(&self, span: &FigureSpan) -> Result<Vec<QuestionTimes>> {
         let backend = self.backend_kind();
-        let at = || Expr::val(backend.datetime(Some(since)));
         let stmt = Query::select()
             .from("support_questions")
             .columns(["level", "opened_at", "first_response_at", "resolved_at"])
             .cond_where(
-                scope_cond(backend, scope, "support_questions").add(
+                span_cond(backend, span).add(
                     Cond::any()
-                        .add(Expr::col("opened_at").gte(at()))
-                        .add(Expr::col("resolved_at").gte(at())),
+                        .add(within(backend, Expr::col("opened_at"), span))
+                        .add(within(backend, Expr::col("resolved_at"), span)),
                 ),
             )
             .to_owned();
@@ -579,7 +600,7 @@ impl SupportStore for SqlStore {
         .await
     }
 
-    async fn breach_count(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<u64> {
+    async fn breach_count(&self, span: &FigureSpan) -> Result<u64> {
         let backend = self.backend_kind();
         let stmt = Query::select()
             .expr(Expr::col(("support_alerts", "question_id")).count())
@@ -589,9 +610,9 @@ impl SupportStore for SqlStore {
                 Expr::col(("support_questions", "id")).equals(("support_alerts", "question_id")),
             )
             .cond_where(
-                scope_cond(backend, scope, "support_questions")
+                span_cond(backend, span)
                     .add(Expr::col(("support_alerts", "kind")).eq("breach"))
-                    .add(Expr::col(("support_alerts", "at")).gte(Expr::val(backend.datetime(Some(since))))),
+                    .add(within(backend, Expr::col(("support_alerts", "at")), span)),
             )
             .to_owned();
         let counts = self
@@ -600,20 +621,15 @@ impl SupportStore for SqlStore {
         Ok(counts.first().copied().unwrap_or(0))
     }
 
-    async fn category_counts(
-        &self,
-        scope: &QuestionScope,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<(String, u64)>> {
+    async fn category_counts(&self, span: &FigureSpan, limit: u32) -> Result<Vec<(String, u64)>> {
         let backend = self.backend_kind();
         let stmt = Query::select()
             .column("category")
             .expr_as(Expr::col("id").count(), sea_query::Alias::new("n"))
             .from("support_questions")
             .cond_where(
-                scope_cond(backend, scope, "support_questions")
-                    .add(Expr::col("opened_at").gte(Expr::val(backend.datetime(Some(since)))))
+                span_cond(backend, span)
+                    .add(within(backend, Expr::col("opened_at"), span))
                     .add(Expr::col("category").ne("")),
             )
             .group_by_col("category")

@@ -10,7 +10,9 @@ mod service;
 
 pub(crate) use service::widget_specs;
 
-pub use service::{Change, DEFAULT_PERIOD, DashboardRun, DashboardView, FigureRun, PeriodRange, WidgetRun, change};
+pub use service::{
+    Change, DEFAULT_PERIOD, DashboardRun, DashboardView, FigureRun, PeriodRange, SupportRun, WidgetRun, change,
+};
 
 use crate::auth::Role;
 use crate::error::Result;
@@ -91,6 +93,7 @@ fn one_column() -> u8 {
 pub enum Widget {
     Report(ReportWidget),
     Figure(FigureWidget),
+    Support(SupportWidget),
 }
 
 impl Widget {
@@ -98,6 +101,7 @@ impl Widget {
         match self {
             Widget::Report(r) => r.width,
             Widget::Figure(f) => f.width,
+            Widget::Support(s) => s.width,
         }
     }
 }
@@ -134,6 +138,78 @@ pub struct FigureWidget {
     pub lower_is_better: bool,
     #[serde(default = "one_column")]
     pub width: u8,
+}
+
+/// One of the support chain's figures (issue 23), of the questions the reader may see, for the
+/// dashboard's period, narrowed by its scope to the reader's own questions (raised or assigned)
+/// or their team's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportWidget {
+    pub figure: SupportFigure,
+    /// Shown instead of the figure's own name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default = "one_column")]
+    pub width: u8,
+}
+
+/// Which support figure a widget shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupportFigure {
+    /// Questions asked, beside the period before.
+    Asked,
+    /// Questions solved, beside the period before.
+    Solved,
+    /// Agreed times missed, beside the period before (a fall is good news).
+    Breaches,
+    /// Asked and solved per week.
+    Weekly,
+    /// Each level's median time to a first answer and to a solution.
+    Levels,
+    /// The most asked categories.
+    Categories,
+}
+
+impl SupportFigure {
+    pub const ALL: [SupportFigure; 6] = [
+        SupportFigure::Asked,
+        SupportFigure::Solved,
+        SupportFigure::Breaches,
+        SupportFigure::Weekly,
+        SupportFigure::Levels,
+        SupportFigure::Categories,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupportFigure::Asked => "asked",
+            SupportFigure::Solved => "solved",
+            SupportFigure::Breaches => "breaches",
+            SupportFigure::Weekly => "weekly",
+            SupportFigure::Levels => "levels",
+            SupportFigure::Categories => "categories",
+        }
+    }
+
+    /// A single count set against the period before (the others are a chart or a table).
+    pub fn is_count(self) -> bool {
+        matches!(
+            self,
+            SupportFigure::Asked | SupportFigure::Solved | SupportFigure::Breaches
+        )
+    }
+
+    /// Its count in a span's figures, for the counts.
+    pub fn count(self, figures: &crate::support::SupportFigures) -> Option<u64> {
+        match self {
+            SupportFigure::Asked => Some(figures.asked()),
+            SupportFigure::Solved => Some(figures.solved()),
+            SupportFigure::Breaches => Some(figures.breaches),
+            _ => None,
+        }
+    }
 }
 
 /// A dashboard as kept.
@@ -194,5 +270,12 @@ mod tests {
             }))
             .is_err()
         );
+        let s: Widget = serde_json::from_value(json!({"kind": "support", "figure": "weekly", "width": 3})).unwrap();
+        assert_eq!(s.width(), 3);
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            json!({"kind": "support", "figure": "weekly", "width": 3})
+        );
+        assert!(serde_json::from_value::<Widget>(json!({"kind": "support", "figure": "tickets"})).is_err());
     }
 }

@@ -7,7 +7,10 @@
 //! exactly the records it counted. A report widget whose report the reader may not open shows
 //! as unavailable, without its name or figures.
 
-use super::{COLUMNS, Dashboard, DashboardId, FigureWidget, MAX_WIDGETS, ReportWidget, Scope, Widget};
+use super::{
+    COLUMNS, Dashboard, DashboardId, FigureWidget, MAX_WIDGETS, ReportWidget, Scope, SupportFigure, SupportWidget,
+    Widget,
+};
 use crate::auth::{Permission, Principal, Role, SchemaChange};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::ids::{ReportId, UserId};
@@ -15,6 +18,7 @@ use crate::meta::{FieldDef, FieldType, ObjectDef, Schema};
 use crate::period::RelativePeriod;
 use crate::reports::{ChartKind, Figures, Measure, MeasureFn, ReportResult, ReportSpec};
 use crate::service::Crm;
+use crate::support::{Narrowed, SupportFigures};
 use crate::value::Value;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -62,6 +66,7 @@ pub enum WidgetRun {
         result: Box<ReportResult>,
     },
     Figure(Box<FigureRun>),
+    Support(Box<SupportRun>),
     /// A report the reader may not open, or a widget that no longer runs.
     Unavailable {
         width: u8,
@@ -90,11 +95,28 @@ pub struct FigureRun {
     pub previous_filter: Json,
 }
 
+/// One support figure for the period, of the questions the reader may see (narrowed by the
+/// scope); a count beside the one for the period before.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupportRun {
+    pub figure: SupportFigure,
+    /// The widget's own title, if it has one.
+    pub title: Option<String>,
+    pub width: u8,
+    /// The period's figures (up to today while it runs, for a count).
+    pub figures: SupportFigures,
+    /// A count's figures for the period before, to the same point of the calendar.
+    pub previous: Option<SupportFigures>,
+    /// How a count moved against the period before.
+    pub change: Option<Change>,
+}
+
 impl WidgetRun {
     pub fn width(&self) -> u8 {
         match self {
             WidgetRun::Report { width, .. } | WidgetRun::Unavailable { width } => *width,
             WidgetRun::Figure(f) => f.width,
+            WidgetRun::Support(s) => s.width,
         }
     }
 }
@@ -279,6 +301,8 @@ struct Looking {
     previous_so_far: PeriodRange,
     /// The scope as an owner filter.
     owners: Option<Json>,
+    /// The scope as the questions support figures count.
+    narrowed: Narrowed,
 }
 
 impl Crm {
@@ -501,8 +525,8 @@ impl Crm {
     /// or the figure it counts (object, filter, measure, date field), tried once.
     async fn checked_widget(&self, who: &Principal, json: Json) -> Result<Widget> {
         match json.get("kind").and_then(Json::as_str) {
-            Some("report" | "figure") => {}
-            _ => return Err(Error::field("kind", "must be report or figure")),
+            Some("report" | "figure" | "support") => {}
+            _ => return Err(Error::field("kind", "must be report, figure or support")),
         }
         let mut widget: Widget = crate::service::from_body(json)?;
         let mut errors = Vec::new();
@@ -512,6 +536,14 @@ impl Crm {
         match &mut widget {
             Widget::Report(w) => self.check_report_widget(who, w, &mut errors).await?,
             Widget::Figure(w) => self.check_figure_widget(who, w, &mut errors).await?,
+            Widget::Support(w) => {
+                if let Some(title) = &w.title {
+                    match checked_text("title", title) {
+                        Ok(t) => w.title = Some(t),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            }
         }
         if errors.is_empty() {
             Ok(widget)
@@ -634,6 +666,11 @@ impl Crm {
             let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
             json!({"field": "owner", "op": "in", "value": ids})
         });
+        let narrowed = match (scope, who.team) {
+            (Scope::Everyone, _) => Narrowed::Not,
+            (Scope::Me, _) | (Scope::Team, None) => Narrowed::Person(who.user_id),
+            (Scope::Team, Some(team)) => Narrowed::Team(team),
+        };
         let looking = Looking {
             zone,
             current,
@@ -641,6 +678,7 @@ impl Crm {
             so_far,
             previous_so_far,
             owners,
+            narrowed,
         };
         let runs =
             futures_util::future::join_all(view.dashboard.widgets.iter().map(|w| self.run_widget(who, w, &looking)))
@@ -679,6 +717,7 @@ impl Crm {
         let outcome = match widget {
             Widget::Report(w) => self.run_report_widget(who, w, looking).await,
             Widget::Figure(w) => self.run_figure_widget(who, w, looking).await,
+            Widget::Support(w) => self.run_support_widget(who, w, looking).await,
         };
         match outcome {
             Ok(run) => Ok(run),
@@ -742,6 +781,42 @@ impl Crm {
             money: now.money,
             filter: now.drill(None, None),
             previous_filter: before.drill(None, None),
+        })))
+    }
+}
+
+impl Crm {
+    /// A support widget: a count for the period so far beside the period before to the same
+    /// point (questions are asked and solved on days gone, like records made), or a chart or
+    /// table for the period.
+    async fn run_support_widget(&self, who: &Principal, w: &SupportWidget, looking: &Looking) -> Result<WidgetRun> {
+        let over = |range: PeriodRange| {
+            self.support_figures_over(
+                who,
+                &looking.narrowed,
+                crate::zone::start_of_day(looking.zone, range.first),
+                crate::zone::start_of_day(looking.zone, range.end),
+            )
+        };
+        let (figures, previous) = if w.figure.is_count() {
+            (over(looking.so_far).await?, Some(over(looking.previous_so_far).await?))
+        } else {
+            (over(looking.current).await?, None)
+        };
+        let counted = |f: &SupportFigures| Figures {
+            count: w.figure.count(f).and_then(|n| i64::try_from(n).ok()).unwrap_or(0),
+            value: None,
+        };
+        let change = previous
+            .as_ref()
+            .and_then(|p| change(MeasureFn::Count, &counted(&figures), &counted(p)));
+        Ok(WidgetRun::Support(Box::new(SupportRun {
+            figure: w.figure,
+            title: w.title.clone(),
+            width: w.width,
+            figures,
+            previous,
+            change,
         })))
     }
 }
@@ -816,6 +891,7 @@ pub(crate) async fn widget_specs(crm: &Crm, dashboard: &Dashboard, zone: Tz) -> 
             end: today,
         },
         owners: None,
+        narrowed: Narrowed::Not,
     };
     let mut out = Vec::new();
     for widget in &dashboard.widgets {
@@ -837,6 +913,8 @@ pub(crate) async fn widget_specs(crm: &Crm, dashboard: &Dashboard, zone: Tz) -> 
                     out.push(spec);
                 }
             }
+            // Questions are no object's records: no report index serves them.
+            Widget::Support(_) => {}
         }
     }
     Ok(out)

@@ -5,19 +5,18 @@
 //! priority, on the support calendar) are worked out from the question and its events, so the
 //! breach check and the pages agree.
 
+mod figures;
 pub mod hours;
 mod hypercare;
 mod mail;
 mod service;
 mod store;
 
+pub use figures::{CategoryFigure, LevelFigure, Narrowed, SupportFigures, WeekFigure};
 pub use hypercare::{HypercareTeam, HypercareView};
 pub use mail::{SupportMail, SupportMailKind, Threaded, reference_candidates, strip_quoted};
-pub use service::{
-    BreachRun, CategoryFigure, LevelFigure, QuestionLine, QuestionQuery, QuestionView, SlaView, SupportFigures,
-    WeekFigure,
-};
-pub use store::{Alert, QuestionFilter, QuestionScope, QuestionTimes, SupportStore};
+pub use service::{BreachRun, QuestionLine, QuestionQuery, QuestionView, SlaView};
+pub use store::{Alert, FigureSpan, QuestionFilter, QuestionScope, QuestionTimes, SupportStore};
 
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};

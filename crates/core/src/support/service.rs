@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::identity::User;
 use crate::ids::{AttachmentId, QuestionId, UserId};
 use crate::service::Crm;
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::collections::{HashMap, HashSet};
@@ -61,55 +61,6 @@ pub struct QuestionView {
     pub in_chain: bool,
     /// The names of the people its steps name, by id.
     pub names: HashMap<UserId, String>,
-}
-
-/// Questions opened and solved in one ISO week (in the support calendar's zone).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WeekFigure {
-    /// `2026-W48`.
-    pub week: String,
-    pub opened: u64,
-    pub solved: u64,
-}
-
-/// How fast one level answers: wall-clock minutes from opening, medians of the questions that
-/// are at (or ended at) the level.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LevelFigure {
-    pub level: Level,
-    pub questions: u64,
-    pub median_response_minutes: Option<i64>,
-    pub median_resolution_minutes: Option<i64>,
-}
-
-/// The support figures over the weeks asked for, of the questions the reader may see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SupportFigures {
-    pub since: DateTime<Utc>,
-    pub weeks: Vec<WeekFigure>,
-    pub levels: Vec<LevelFigure>,
-    pub breaches: u64,
-    pub categories: Vec<CategoryFigure>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CategoryFigure {
-    pub category: String,
-    pub questions: u64,
-}
-
-fn median(mut v: Vec<i64>) -> Option<i64> {
-    v.sort_unstable();
-    let n = v.len();
-    if n == 0 {
-        return None;
-    }
-    let mid = n / 2;
-    if n % 2 == 1 {
-        v.get(mid).copied()
-    } else {
-        Some((v.get(mid - 1)? + v.get(mid)?) / 2)
-    }
 }
 
 /// What one breach check did.
@@ -397,7 +348,7 @@ impl Crm {
     }
 
     /// The questions the reader may see, as the store filters them (the same rule as `may_see`).
-    async fn scope_of(&self, who: &Principal) -> Result<QuestionScope> {
+    pub(super) async fn scope_of(&self, who: &Principal) -> Result<QuestionScope> {
         if who.role == Role::Admin {
             return Ok(QuestionScope::All);
         }
@@ -1103,83 +1054,6 @@ impl Crm {
             .attachment(q.id, a)
             .await?
             .ok_or_else(|| Error::not_found("no such attachment"))
-    }
-
-    /// Opened and solved per week, median minutes to first response and to resolution per
-    /// level, breaches and the top categories, over the last `weeks` (12 unless given, 1 to
-    /// 104), of the questions the reader may see.
-    pub async fn support_figures(&self, who: &Principal, weeks: Option<&str>) -> Result<SupportFigures> {
-        self.authorize(who, Permission::ReadRecords).await?;
-        let weeks = match weeks.map(str::trim).filter(|w| !w.is_empty()) {
-            None => 12,
-            Some(w) => match w.parse::<i64>() {
-                Ok(n) if (1..=104).contains(&n) => n,
-                _ => return Err(Error::field("weeks", "is a number of weeks from 1 to 104")),
-            },
-        };
-        let scope = self.scope_of(who).await?;
-        let since = self.clock.now() - Duration::weeks(weeks);
-        let zone = self.support_settings_now().await?.calendar.time_zone;
-        let week_of = |t: DateTime<Utc>| {
-            let w = t.with_timezone(&zone).date_naive().iso_week();
-            format!("{}-W{:02}", w.year(), w.week())
-        };
-        let times = self.store.question_times(&scope, since).await?;
-        let mut by_week: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
-        // Every week of the span is a row, a quiet one too, so a chart over them keeps time.
-        let today = self.clock.now().with_timezone(&zone).date_naive();
-        let mut day = since.with_timezone(&zone).date_naive();
-        while day <= today {
-            let w = day.iso_week();
-            by_week.entry(format!("{}-W{:02}", w.year(), w.week())).or_default();
-            day += Duration::days(7);
-        }
-        let this_week = today.iso_week();
-        by_week
-            .entry(format!("{}-W{:02}", this_week.year(), this_week.week()))
-            .or_default();
-        let mut by_level: std::collections::BTreeMap<Level, (u64, Vec<i64>, Vec<i64>)> =
-            std::collections::BTreeMap::new();
-        for t in &times {
-            if t.opened_at >= since {
-                by_week.entry(week_of(t.opened_at)).or_default().0 += 1;
-                let level = by_level.entry(t.level).or_default();
-                level.0 += 1;
-                if let Some(r) = t.first_response_at {
-                    level.1.push((r - t.opened_at).num_minutes());
-                }
-                if let Some(r) = t.resolved_at {
-                    level.2.push((r - t.opened_at).num_minutes());
-                }
-            }
-            if let Some(r) = t.resolved_at.filter(|r| *r >= since) {
-                by_week.entry(week_of(r)).or_default().1 += 1;
-            }
-        }
-        Ok(SupportFigures {
-            since,
-            weeks: by_week
-                .into_iter()
-                .map(|(week, (opened, solved))| WeekFigure { week, opened, solved })
-                .collect(),
-            levels: by_level
-                .into_iter()
-                .map(|(level, (questions, response, resolution))| LevelFigure {
-                    level,
-                    questions,
-                    median_response_minutes: median(response),
-                    median_resolution_minutes: median(resolution),
-                })
-                .collect(),
-            breaches: self.store.breach_count(&scope, since).await?,
-            categories: self
-                .store
-                .category_counts(&scope, since, 10)
-                .await?
-                .into_iter()
-                .map(|(category, questions)| CategoryFigure { category, questions })
-                .collect(),
-        })
     }
 
     /// The breach check (the `support-breaches` job): every open question, a page at a time; a

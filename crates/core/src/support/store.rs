@@ -116,19 +116,25 @@ pub trait SupportStore: Send + Sync {
 
     async fn unmark_support_mail(&self, event: QuestionEventId, to: UserId) -> Result<()>;
 
-    /// The times of the questions in scope opened or resolved since a moment.
-    async fn question_times(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<Vec<QuestionTimes>>;
+    /// The times of the questions of a span opened or resolved in it.
+    async fn question_times(&self, span: &FigureSpan) -> Result<Vec<QuestionTimes>>;
 
-    /// Breaches since a moment of the questions in scope.
-    async fn breach_count(&self, scope: &QuestionScope, since: DateTime<Utc>) -> Result<u64>;
+    /// Breaches in a span of its questions.
+    async fn breach_count(&self, span: &FigureSpan) -> Result<u64>;
 
-    /// The most asked categories of questions in scope opened since a moment, most first.
-    async fn category_counts(
-        &self,
-        scope: &QuestionScope,
-        since: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<(String, u64)>>;
+    /// The most asked categories of a span's questions opened in it, most first.
+    async fn category_counts(&self, span: &FigureSpan, limit: u32) -> Result<Vec<(String, u64)>>;
+}
+
+/// The questions figures count: those in a reader's scope, narrowed to those a person raised or
+/// is assigned, or to a team's, over `[since, until)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FigureSpan {
+    pub scope: QuestionScope,
+    pub person: Option<UserId>,
+    pub team: Option<TeamId>,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }
 
 /// What the figures read of one question.

@@ -833,3 +833,139 @@ pub async fn support_only_the_chain_takes_a_question_and_each_level_meets_its_ow
         .unwrap();
     assert_eq!(q.line.question.level_response_at, Some(h.clock.now()));
 }
+
+/// Point 7: the support figures on a dashboard, beside the reports. Each widget counts the
+/// questions its reader may see, for the period the dashboard is looked at (a count against
+/// the period before to the same day), narrowed by the scope to the reader's own questions
+/// (raised or assigned) or their team's.
+pub async fn support_figures_on_a_dashboard_count_what_the_reader_may_see(h: H) {
+    use anchora_core::dashboards::WidgetRun;
+    settings(&h).await;
+    let north = team(&h, "North").await;
+    let south = team(&h, "South").await;
+    let kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(north)).await;
+    let bo = made(&h, "bo@example.com", "user", Some(south)).await;
+    // November: Anna asks twice (one solved by Kim), Bo once, Kim once; December: Anna once.
+    h.clock.set(at("2026-11-03T09:00:00Z"));
+    raise(&h, &anna, "Export", "normal").await;
+    raise(&h, &bo, "Login", "normal").await;
+    h.clock.set(at("2026-11-10T09:00:00Z"));
+    let solved = raise(&h, &anna, "Views", "normal").await;
+    h.clock.set(at("2026-11-10T11:00:00Z"));
+    h.crm
+        .set_question_status(
+            &kim,
+            &id(&solved),
+            json!({"version": version(&solved), "status": "resolved"}),
+        )
+        .await
+        .unwrap();
+    h.clock.set(at("2026-11-12T09:00:00Z"));
+    raise(&h, &kim, "Field missing", "normal").await;
+    h.clock.set(at("2026-12-02T09:00:00Z"));
+    raise(&h, &anna, "Forecast", "normal").await;
+    h.clock.set(at("2026-12-03T10:00:00Z"));
+
+    let widgets = json!([{"kind": "support", "figure": "asked"}, {"kind": "support", "figure": "solved"},
+        {"kind": "support", "figure": "breaches", "title": "Missed"}, {"kind": "support", "figure": "weekly", "width": 3},
+        {"kind": "support", "figure": "levels", "width": 2}, {"kind": "support", "figure": "categories"}]);
+    let mut boards = Vec::new();
+    for who in [&h.admin, &kim, &anna, &bo] {
+        let d = h
+            .crm
+            .create_dashboard(who, json!({"name": "Support", "widgets": widgets}))
+            .await
+            .unwrap();
+        boards.push(d.dashboard.id.to_string());
+    }
+    let run = |who: Principal, board: String, period: &'static str, scope: &'static str| {
+        let crm = h.crm.clone();
+        async move {
+            crm.view_dashboard(&who, &board, Some(period), Some(scope))
+                .await
+                .unwrap()
+                .widgets
+                .into_iter()
+                .map(|w| match w {
+                    WidgetRun::Support(s) => *s,
+                    other => panic!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let asked = |runs: &[anchora_core::dashboards::SupportRun]| runs[0].figures.asked();
+
+    // Last month for the administrator: every question, against an empty October.
+    let admin = run(h.admin.clone(), boards[0].clone(), "last_month", "everyone").await;
+    assert_eq!((asked(&admin), admin[1].figures.solved()), (4, 1));
+    let change = admin[0].change.unwrap();
+    assert_eq!((change.delta, change.percent), (4.0, None));
+    assert_eq!(admin[2].title.as_deref(), Some("Missed"));
+    assert!(admin[3].previous.is_none(), "a chart has no period before");
+    let weeks: Vec<(&str, u64)> = admin[3]
+        .figures
+        .weeks
+        .iter()
+        .map(|w| (w.week.as_str(), w.opened))
+        .collect();
+    assert_eq!(
+        weeks,
+        [
+            ("2026-W44", 0),
+            ("2026-W45", 2),
+            ("2026-W46", 2),
+            ("2026-W47", 0),
+            ("2026-W48", 0),
+            ("2026-W49", 0)
+        ],
+        "November's weeks, 1 November a Sunday"
+    );
+    let key_user = admin[4]
+        .figures
+        .levels
+        .iter()
+        .find(|l| l.level == anchora_core::support::Level::KeyUser)
+        .unwrap();
+    assert_eq!(key_user.median_resolution_minutes, Some(120));
+    assert_eq!(admin[5].figures.categories[0].questions, 4);
+
+    // This month so far (1–3 December) against 1–3 November: one against two.
+    let now = run(h.admin.clone(), boards[0].clone(), "this_month", "everyone").await;
+    assert_eq!((asked(&now), now[0].previous.as_ref().map(|p| p.asked())), (1, Some(2)));
+    assert_eq!(now[0].change.unwrap().delta, -1.0);
+    // The weekly chart stops at today: no weeks ahead.
+    assert_eq!(now[3].figures.weeks.last().map(|w| w.week.as_str()), Some("2026-W49"));
+
+    // Each reader counts what they may see; the scope narrows it.
+    let kim_all = run(kim.clone(), boards[1].clone(), "last_month", "everyone").await;
+    assert_eq!(asked(&kim_all), 3, "North's three: Anna's two and Kim's own");
+    let kim_team = run(kim.clone(), boards[1].clone(), "last_month", "team").await;
+    assert_eq!(asked(&kim_team), 3);
+    let kim_mine = run(kim.clone(), boards[1].clone(), "last_month", "me").await;
+    assert_eq!(asked(&kim_mine), 3, "the two Kim was given and the one Kim asked");
+    let admin_mine = run(h.admin.clone(), boards[0].clone(), "last_month", "me").await;
+    assert_eq!(asked(&admin_mine), 0, "the administrator asked and was given none");
+    let anna_all = run(anna.clone(), boards[2].clone(), "last_month", "everyone").await;
+    assert_eq!((asked(&anna_all), anna_all[1].figures.solved()), (2, 1));
+    let bo_all = run(bo.clone(), boards[3].clone(), "last_month", "everyone").await;
+    assert_eq!(asked(&bo_all), 1, "nothing of North's");
+    assert!(bo_all[5].figures.categories.iter().all(|c| c.questions == 1));
+    let admin_team = run(h.admin.clone(), boards[0].clone(), "last_month", "team").await;
+    assert_eq!(asked(&admin_team), 0, "without a team, 'team' is the reader's own");
+
+    // A figure the widget does not know, or a title on two lines, is refused by its place.
+    let e = h
+        .crm
+        .create_dashboard(
+            &kim,
+            json!({"name": "Bad", "widgets": [{"kind": "support", "figure": "asked"},
+                {"kind": "support", "figure": "tickets"}, {"kind": "support", "figure": "asked", "title": "a\nb"}]}),
+        )
+        .await
+        .unwrap_err();
+    let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
+    assert!(fields.iter().any(|f| f.starts_with("widgets[1]")), "{e:?}");
+    assert!(fields.contains(&"widgets[2].title"), "{e:?}");
+    assert!(!fields.iter().any(|f| f.starts_with("widgets[0]")), "{e:?}");
+}

@@ -9,11 +9,13 @@ use super::lists::{Choice, builder_ops, filter_fields};
 use super::page_error::{OrNotFound, OrPage, PageError, PageResult};
 use super::posted::Posted;
 use super::reports::{self as rep, Figure, Line};
+use super::support_figures as figures;
 use super::{Shell, Ui, format, labels};
 use crate::i18n::Tr;
 use anchora_core::auth::{Permission, Role, SchemaChange};
 use anchora_core::dashboards::{
-    COLUMNS, Change, DEFAULT_PERIOD, DashboardRun, DashboardView, FigureRun, MAX_WIDGETS, Scope, WidgetRun,
+    COLUMNS, Change, DEFAULT_PERIOD, DashboardRun, DashboardView, FigureRun, MAX_WIDGETS, Scope, SupportFigure,
+    SupportRun, WidgetRun,
 };
 use anchora_core::meta::{FieldType, ObjectDef, Schema};
 use anchora_core::reports::{MeasureFn, ReportResult, measurable_fields};
@@ -146,6 +148,8 @@ struct DashboardsPage {
     reports: Vec<Pick>,
     widths: Vec<Pick>,
     figure: FigureForm,
+    /// The support figures a widget can show.
+    support_figures: Vec<Pick>,
 }
 
 fn get<'a>(q: &'a Pairs, k: &str) -> Option<&'a str> {
@@ -239,6 +243,10 @@ fn dashboards_view(
             .map(|w| pick(&w.to_string(), tr.t1("dashboards-width-n", "n", w), w == 1))
             .collect(),
         figure: figure_form(ui, get(q, "object")),
+        support_figures: SupportFigure::ALL
+            .iter()
+            .map(|f| pick(f.as_str(), support_figure_name(tr, *f), false))
+            .collect(),
         shell: ui.shell("dashboards"),
     }
 }
@@ -349,6 +357,7 @@ fn tile_view(ui: &Ui, n: usize, w: &WidgetRun) -> Tile {
             figure: Some(figure_tile(ui, f)),
             ..blank_tile(n, f.width, "figure", f.title.clone())
         },
+        WidgetRun::Support(s) => support_tile(ui, n, s),
         WidgetRun::Report {
             report,
             title,
@@ -452,11 +461,32 @@ fn figure_text(ui: &Ui, f: &FigureRun, value: Option<f64>, count: i64) -> String
 }
 
 fn figure_tile(ui: &Ui, f: &FigureRun) -> FigureTile {
-    let tr = &ui.tr;
     let href = |filter: &Json, count: i64| {
         (count > 0).then(|| format!("/o/{}?filter={}", f.object, url_encode(&filter.to_string())))
     };
-    let (trend, change) = match f.change {
+    #[allow(clippy::cast_possible_truncation)]
+    let (trend, tone, change) = moved(&ui.tr, f.change, f.lower_is_better, |delta| {
+        figure_text(ui, f, Some(delta), delta.round() as i64)
+    });
+    FigureTile {
+        tone,
+        value: figure_text(ui, f, f.current.value, f.current.count),
+        href: href(&f.filter, f.current.count),
+        previous: figure_text(ui, f, f.previous.value, f.previous.count),
+        previous_href: href(&f.previous_filter, f.previous.count),
+        change,
+        trend,
+    }
+}
+
+/// How a figure moved, in words (the amount written by `amount`), with its arrow and tone.
+fn moved(
+    tr: &Tr,
+    change: Option<Change>,
+    lower_is_better: bool,
+    amount: impl Fn(f64) -> String,
+) -> (&'static str, &'static str, String) {
+    let (trend, change) = match change {
         None => ("flat", tr.t("dashboards-no-change-figure")),
         Some(Change { delta: 0.0, .. }) => ("flat", tr.t("dashboards-unchanged")),
         Some(Change { delta, percent }) => {
@@ -465,8 +495,7 @@ fn figure_tile(ui: &Ui, f: &FigureRun) -> FigureTile {
             } else {
                 ("down", "dashboards-down")
             };
-            #[allow(clippy::cast_possible_truncation)]
-            let amount = figure_text(ui, f, Some(delta.abs()), delta.abs().round() as i64);
+            let amount = amount(delta.abs());
             let text = match percent {
                 Some(p) => tr.tn(
                     &format!("{key}-percent"),
@@ -480,20 +509,103 @@ fn figure_tile(ui: &Ui, f: &FigureRun) -> FigureTile {
             (trend, text)
         }
     };
-    let tone = match (trend, f.lower_is_better) {
+    let tone = match (trend, lower_is_better) {
         ("up", false) | ("down", true) => "good",
         ("up", true) | ("down", false) => "bad",
         _ => "same",
     };
-    FigureTile {
-        tone,
-        value: figure_text(ui, f, f.current.value, f.current.count),
-        href: href(&f.filter, f.current.count),
-        previous: figure_text(ui, f, f.previous.value, f.previous.count),
-        previous_href: href(&f.previous_filter, f.previous.count),
-        change,
-        trend,
+    (trend, tone, change)
+}
+
+/// A support widget: a count beside the period before, the weekly chart, each level's medians
+/// as a table, or the top categories as bars; its title opens the support figures page.
+fn support_tile(ui: &Ui, n: usize, run: &SupportRun) -> Tile {
+    let tr = &ui.tr;
+    let name = run.title.clone().unwrap_or_else(|| support_figure_name(tr, run.figure));
+    let mut tile = Tile {
+        href: Some("/support/figures".into()),
+        ..blank_tile(n, run.width, "support", name)
+    };
+    let f = &run.figures;
+    let whole = |v: u64| {
+        #[allow(clippy::cast_precision_loss)]
+        format::number(tr.locale, v as f64, 0)
+    };
+    if let (Some(count), Some(previous)) = (run.figure.count(f), run.previous.as_ref()) {
+        let (trend, tone, change) = moved(tr, run.change, run.figure == SupportFigure::Breaches, |delta| {
+            format::number(tr.locale, delta, 0)
+        });
+        tile.figure = Some(FigureTile {
+            value: whole(count),
+            href: None,
+            previous: whole(run.figure.count(previous).unwrap_or(0)),
+            previous_href: None,
+            change,
+            trend,
+            tone,
+        });
+        return tile;
     }
+    let asked = f.asked();
+    match run.figure {
+        SupportFigure::Weekly => tile.chart = figures::weekly_chart(tr, f),
+        SupportFigure::Categories => {
+            // One column is too narrow for the bars' words: the table says it there.
+            if run.width > 1 {
+                tile.chart = figures::categories_chart(tr, f).unwrap_or_default();
+            }
+            tile.corner = tr.t("support-category");
+            tile.heads = vec![tr.t("support-questions")];
+            tile.lines = f
+                .categories
+                .iter()
+                .map(|c| Line {
+                    label: if c.category.is_empty() {
+                        tr.t("support-figures-no-category")
+                    } else {
+                        c.category.clone()
+                    },
+                    cells: vec![Figure {
+                        href: None,
+                        title: String::new(),
+                        text: whole(c.questions),
+                    }],
+                })
+                .collect();
+        }
+        SupportFigure::Levels => {
+            tile.corner = tr.t("support-level");
+            tile.heads = vec![
+                tr.t("support-questions"),
+                tr.t("support-figures-response"),
+                tr.t("support-figures-resolution"),
+            ];
+            tile.lines = figures::level_rows(tr, f)
+                .into_iter()
+                .map(|l| Line {
+                    label: l.level,
+                    cells: [whole(l.questions), l.response, l.resolution]
+                        .into_iter()
+                        .map(|text| Figure {
+                            href: None,
+                            title: String::new(),
+                            text,
+                        })
+                        .collect(),
+                })
+                .collect();
+        }
+        SupportFigure::Asked | SupportFigure::Solved | SupportFigure::Breaches => {}
+    }
+    if asked == 0 && f.solved() == 0 {
+        tile.note = Some(tr.t("support-figures-none"));
+    }
+    tile
+}
+
+/// A support figure's name, as the widget is titled unless it has its own title.
+fn support_figure_name(tr: &Tr, figure: SupportFigure) -> String {
+    tr.t(&format!("dashboards-support-{}", figure.as_str()))
 }
 
 /// The add-a-figure form for the object the URL names (deals unless told).
@@ -671,7 +783,9 @@ pub async fn add_widget(Path(id): Path<String>, Posted { ui, form }: Posted<Pair
         .or_page(&ui)?;
     let width: u8 = get(&form, "width").and_then(|w| w.parse().ok()).unwrap_or(1);
     let title = get(&form, "title").map(str::trim).filter(|t| !t.is_empty());
-    let widget = if get(&form, "kind") == Some("figure") {
+    let widget = if get(&form, "kind") == Some("support") {
+        json!({"kind": "support", "figure": get(&form, "figure").unwrap_or_default(), "title": title, "width": width})
+    } else if get(&form, "kind") == Some("figure") {
         let object = get(&form, "object").unwrap_or_default();
         let def = ui.object(object).or_not_found(&ui)?;
         let row = FilterRow {

@@ -71,7 +71,8 @@ fn level_label(tr: &Tr, level: anchora_core::support::Level) -> String {
     tr.t(&format!("support-level-{}", level.as_str().replace('_', "-")))
 }
 
-fn page_of(tr: &Tr, shell: Shell, weeks: u32, f: &SupportFigures) -> FiguresPage {
+/// Asked and solved per week, as two lines.
+pub(super) fn weekly_chart(tr: &Tr, f: &SupportFigures) -> String {
     #[allow(clippy::cast_precision_loss)]
     let plots = vec![
         Plot {
@@ -85,7 +86,11 @@ fn page_of(tr: &Tr, shell: Shell, weeks: u32, f: &SupportFigures) -> FiguresPage
     ];
     let points: Vec<String> = f.weeks.iter().map(|w| w.week.clone()).collect();
     let whole = |v: f64| format!("{v:.0}");
-    let weekly = charts::lines(&tr.t("support-figures-weekly"), &points, &plots, &whole);
+    charts::lines(&tr.t("support-figures-weekly"), &points, &plots, &whole)
+}
+
+/// The top categories as bars; none when nothing was asked.
+pub(super) fn categories_chart(tr: &Tr, f: &SupportFigures) -> Option<String> {
     #[allow(clippy::cast_precision_loss)]
     let bars: Vec<(String, f64, String)> = f
         .categories
@@ -99,6 +104,23 @@ fn page_of(tr: &Tr, shell: Shell, weeks: u32, f: &SupportFigures) -> FiguresPage
             (name, c.questions as f64, c.questions.to_string())
         })
         .collect();
+    (!bars.is_empty()).then(|| charts::bars(&tr.t("support-figures-categories"), &bars))
+}
+
+/// Each level's questions and medians, in words.
+pub(super) fn level_rows(tr: &Tr, f: &SupportFigures) -> Vec<LevelRow> {
+    f.levels
+        .iter()
+        .map(|l| LevelRow {
+            level: level_label(tr, l.level),
+            questions: l.questions,
+            response: elapsed(tr, l.median_response_minutes),
+            resolution: elapsed(tr, l.median_resolution_minutes),
+        })
+        .collect()
+}
+
+fn page_of(tr: &Tr, shell: Shell, weeks: u32, f: &SupportFigures) -> FiguresPage {
     FiguresPage {
         shell,
         title: tr.t("support-figures-title"),
@@ -106,21 +128,12 @@ fn page_of(tr: &Tr, shell: Shell, weeks: u32, f: &SupportFigures) -> FiguresPage
             .iter()
             .map(|&n| (n, tr.t1("support-figures-weeks", "n", i64::from(n)), n == weeks))
             .collect(),
-        opened: f.weeks.iter().map(|w| w.opened).sum(),
-        solved: f.weeks.iter().map(|w| w.solved).sum(),
+        opened: f.asked(),
+        solved: f.solved(),
         breaches: f.breaches,
-        weekly,
-        levels: f
-            .levels
-            .iter()
-            .map(|l| LevelRow {
-                level: level_label(tr, l.level),
-                questions: l.questions,
-                response: elapsed(tr, l.median_response_minutes),
-                resolution: elapsed(tr, l.median_resolution_minutes),
-            })
-            .collect(),
-        categories: (!bars.is_empty()).then(|| charts::bars(&tr.t("support-figures-categories"), &bars)),
+        weekly: weekly_chart(tr, f),
+        levels: level_rows(tr, f),
+        categories: categories_chart(tr, f),
     }
 }
 

@@ -8,7 +8,7 @@ use super::*;
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
-async fn choose(b: &Browser, id: &str, value: &str) {
+pub async fn choose(b: &Browser, id: &str, value: &str) {
     SelectElement::new(&b.by_id(id).await)
         .await
         .unwrap()

@@ -78,6 +78,88 @@ pub async fn browser_support_figures_show_weeks_levels_and_categories(h: H) {
         "the legend names both: {weekly}"
     );
 
+    // The same figures on a dashboard of the key user's own, beside the reports (point 7).
+    b.go("/dashboards").await;
+    super::e2e::fill(&b, "new-dashboard", "Support i norr").await;
+    b.by_id("dashboard-create").await.click().await.unwrap();
+    b.wait_for("id=\"add-support-form\"").await;
+    for (figure, width) in [
+        ("asked", "1"),
+        ("breaches", "1"),
+        ("categories", "1"),
+        ("weekly", "3"),
+        ("levels", "2"),
+    ] {
+        super::dashboard_pages::choose(&b, "w-support", figure).await;
+        super::dashboard_pages::choose(&b, "w-support-width", width).await;
+        b.css("#add-support-form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.wait_for("id=\"add-support-form\"").await;
+    }
+    super::dashboard_pages::choose(&b, "d-period", "this_quarter").await;
+    b.by_id("dashboard-show").await.click().await.unwrap();
+    b.wait_for("id=\"widget-4\"").await;
+    let asked = b.css("#widget-0 .dash-figure").await.text().await.unwrap();
+    assert_eq!(asked.trim(), "5", "North's five questions this quarter");
+    let change = b.css("#widget-0 .dash-change").await.text().await.unwrap();
+    assert!(change.starts_with("Up"), "said in words: {change}");
+    let title = b.css("#widget-0 h2").await.text().await.unwrap();
+    assert_eq!(title, "Questions asked");
+    let categories = b.css("#widget-2").await.text().await.unwrap();
+    assert!(
+        categories.contains("data") && categories.contains("usage"),
+        "{categories}"
+    );
+    let weekly = b.css("#widget-3 svg").await.inner_html().await.unwrap();
+    assert!(
+        weekly.contains("Asked") && weekly.contains("Solved"),
+        "the legend names both: {weekly}"
+    );
+    let levels = b.css("#widget-4 table").await.text().await.unwrap();
+    assert!(levels.contains("Key user") && levels.contains("2 h"), "{levels}");
+    b.by_id("dashboard-done").await.click().await.unwrap();
+    b.wait_for("id=\"dashboard-edit\"").await;
+    for width in [1280, 1440] {
+        b.driver.set_window_rect(0, 0, width, 900).await.unwrap();
+        super::first_hour::fits(&b, "/dashboards (support)", width).await;
+        b.shot(&format!("dashboard-{width}")).await;
+        b.driver
+            .execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
+            .await
+            .unwrap();
+        b.shot(&format!("dashboard-{width}-below")).await;
+    }
+    // Over the API: someone outside the chain counts none of them on a dashboard of their own;
+    // the requester counts her five as "mine".
+    let ola = token_of(&h, "ola@example.se", Scope::Write).await;
+    for (token, scope, want) in [(&ola, "everyone", 0), (&anna, "me", 5)] {
+        let made = as_token(
+            &h,
+            token,
+            Method::POST,
+            "/api/v1/dashboards",
+            Some(json!({"name": "Frågor", "scope": scope, "widgets": [{"kind": "support", "figure": "asked"}]})),
+        )
+        .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+        let id = made.body["id"].as_str().unwrap();
+        let run = as_token(
+            &h,
+            token,
+            Method::GET,
+            &format!("/api/v1/dashboards/{id}/view?period=this_quarter"),
+            None,
+        )
+        .await;
+        assert_eq!(run.status, StatusCode::OK, "{}", run.body);
+        let weeks = run.body["widgets"][0]["figures"]["weeks"].as_array().unwrap();
+        let asked: i64 = weeks.iter().map(|w| w["opened"].as_i64().unwrap()).sum();
+        assert_eq!(asked, want, "{scope}: {}", run.body);
+    }
+
     // Someone outside the chain sees figures of their own questions only: none.
     let mut ola = identity::Browser::default();
     ola.login(&h, "ola@example.se", identity::PASSWORD).await;

@@ -2,13 +2,13 @@
 //! scope; the one a reader opens by default.
 
 use super::{Doc, Op, data_of, line, or_null, query, strict, uuid_param};
-use anchora_core::dashboards::{MAX_WIDGETS, Scope};
+use anchora_core::dashboards::{MAX_WIDGETS, Scope, SupportFigure};
 use anchora_core::period::RelativePeriod;
 use serde_json::{Value as Json, json};
 
 const TAG: &str = "Dashboards";
 
-fn widget_schemas(names: &[String]) -> (Json, Json) {
+fn widget_schemas(names: &[String]) -> (Json, Json, Json) {
     let width = json!({"type": "integer", "minimum": 1, "maximum": 3, "default": 1,
         "description": "the columns of the three it spans"});
     let report = strict(
@@ -33,17 +33,26 @@ fn widget_schemas(names: &[String]) -> (Json, Json) {
             "measure": measure,
             "date_field": {"type": "string", "description": "a date or datetime of the object the period applies to"},
             "lower_is_better": {"type": "boolean", "default": false, "description": "a figure of what should shrink: a fall is good news"},
+            "width": width.clone()}),
+    );
+    let figures: Vec<&str> = SupportFigure::ALL.iter().map(|f| f.as_str()).collect();
+    let support = strict(
+        &["kind", "figure"],
+        json!({"kind": {"type": "string", "const": "support"},
+            "figure": {"type": "string", "enum": figures, "description": "asked, solved and breaches are counts set against the period before; weekly, levels and categories a chart or table of the period"},
+            "title": or_null(line(120)),
             "width": width}),
     );
-    (report, figure)
+    (report, figure, support)
 }
 
 pub(super) fn add(doc: &mut Doc) {
     let names = doc.object_names().into_iter().map(String::from).collect::<Vec<_>>();
-    let (report, figure) = widget_schemas(&names);
+    let (report, figure, support) = widget_schemas(&names);
     let report = doc.named("ReportWidget", report);
     let figure = doc.named("FigureWidget", figure);
-    let widget = json!({"oneOf": [report, figure]});
+    let support = doc.named("SupportWidget", support);
+    let widget = json!({"oneOf": [report, figure, support]});
     let roles = json!({"type": "array", "items": {"type": "string", "enum": ["admin", "key_user", "user", "read_only"]},
         "description": "the roles a shared dashboard is shown to by default (sharing takes the right to share views)"});
     let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
@@ -89,6 +98,16 @@ pub(super) fn add(doc: &mut Doc) {
                     "currency": {"type": ["string", "null"]}, "money": {"type": "boolean"},
                     "filter": {"description": "the filter that lists the period's records"},
                     "previous_filter": {"description": "the filter that lists the previous period's records"}}},
+                {"type": "object", "required": ["kind", "figure", "title", "width", "figures", "previous", "change"], "properties": {
+                    "kind": {"type": "string", "const": "support"},
+                    "figure": {"type": "string", "enum": SupportFigure::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>()},
+                    "title": {"type": ["string", "null"], "description": "the widget's own title; none for the figure's name"},
+                    "width": {"type": "integer"},
+                    "figures": {"$ref": "#/components/schemas/SupportFigures"},
+                    "previous": {"oneOf": [{"$ref": "#/components/schemas/SupportFigures"}, {"type": "null"}], "description": "a count's figures for the period before, to the same point"},
+                    "change": {"type": ["object", "null"], "required": ["delta", "percent"], "properties": {
+                        "delta": {"type": "number"}, "percent": {"type": ["number", "null"]}}}},
+                    "description": "a support figure of the questions you may see, narrowed by the scope to those you asked or were given, or your team's"},
                 {"type": "object", "required": ["kind", "width"], "properties": {
                     "kind": {"type": "string", "const": "unavailable"}, "width": {"type": "integer"}},
                     "description": "a report you may not open, or a widget that no longer runs"}]}}}}),

@@ -331,6 +331,20 @@ pub(super) fn add(doc: &mut Doc) {
             "vendor_contact": optional_text(200), "categories": {"type": "array", "items": line(200)}}}))
         .ok("200", "The settings", settings),
     );
+    let figures = doc.named(
+        "SupportFigures",
+        json!({"type": "object", "required": ["since", "until", "weeks", "levels", "breaches", "categories"], "properties": {
+            "since": datetime(),
+            "until": {"type": "string", "format": "date-time", "description": "the end of the span, not in it"},
+            "weeks": {"type": "array", "items": {"type": "object", "required": ["week", "opened", "solved"], "properties": {
+                "week": {"type": "string", "description": "ISO week, 2026-W48"}, "opened": {"type": "integer"}, "solved": {"type": "integer"}}}},
+            "levels": {"type": "array", "items": {"type": "object", "required": ["level", "questions", "median_response_minutes", "median_resolution_minutes"], "properties": {
+                "level": {"type": "string", "enum": LEVELS}, "questions": {"type": "integer"},
+                "median_response_minutes": {"type": ["integer", "null"]}, "median_resolution_minutes": {"type": ["integer", "null"]}}}},
+            "breaches": {"type": "integer"},
+            "categories": {"type": "array", "items": {"type": "object", "required": ["category", "questions"], "properties": {
+                "category": {"type": "string"}, "questions": {"type": "integer"}}}}}}),
+    );
     doc.op(
         "get",
         "/support/figures",
@@ -347,16 +361,7 @@ pub(super) fn add(doc: &mut Doc) {
         .ok(
             "200",
             "The figures",
-            json!({"type": "object", "required": ["since", "weeks", "levels", "breaches", "categories"], "properties": {
-                "since": datetime(),
-                "weeks": {"type": "array", "items": {"type": "object", "required": ["week", "opened", "solved"], "properties": {
-                    "week": {"type": "string", "description": "ISO week, 2026-W48"}, "opened": {"type": "integer"}, "solved": {"type": "integer"}}}},
-                "levels": {"type": "array", "items": {"type": "object", "required": ["level", "questions", "median_response_minutes", "median_resolution_minutes"], "properties": {
-                    "level": {"type": "string", "enum": LEVELS}, "questions": {"type": "integer"},
-                    "median_response_minutes": {"type": ["integer", "null"]}, "median_resolution_minutes": {"type": ["integer", "null"]}}}},
-                "breaches": {"type": "integer"},
-                "categories": {"type": "array", "items": {"type": "object", "required": ["category", "questions"], "properties": {
-                    "category": {"type": "string"}, "questions": {"type": "integer"}}}}}}),
+            figures,
         ),
     );
     let team = json!({"type": "object", "required": ["team", "name", "raised", "open", "oldest_open_since",
