@@ -1510,6 +1510,7 @@ dashboards-support-breaches = Overskredne aftalte tider
 dashboards-support-weekly = Spørgsmål stillet og løst pr. uge
 dashboards-support-levels = Hvor hurtigt hvert niveau svarer
 dashboards-support-categories = Hvad folk spørger mest om
+dashboards-support-no-categories = Ingen af de spørgsmål, der blev stillet i perioden, har en kategori.
 dashboards-settings = Navn og deling
 dashboards-name = Navn
 dashboards-default-scope = Åbner med

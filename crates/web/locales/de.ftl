@@ -1510,6 +1510,7 @@ dashboards-support-breaches = Verfehlte vereinbarte Zeiten
 dashboards-support-weekly = Gestellte und gelöste Fragen pro Woche
 dashboards-support-levels = Wie schnell jede Ebene antwortet
 dashboards-support-categories = Wonach am meisten gefragt wird
+dashboards-support-no-categories = Keine der in diesem Zeitraum gestellten Fragen hat eine Kategorie.
 dashboards-settings = Name und Freigabe
 dashboards-name = Name
 dashboards-default-scope = Öffnet mit

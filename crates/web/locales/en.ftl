@@ -1510,6 +1510,7 @@ dashboards-support-breaches = Agreed times missed
 dashboards-support-weekly = Questions asked and solved per week
 dashboards-support-levels = How fast each level answers
 dashboards-support-categories = What people ask about most
+dashboards-support-no-categories = None of the questions asked in this period has a category.
 dashboards-settings = Name and sharing
 dashboards-name = Name
 dashboards-default-scope = Opens with

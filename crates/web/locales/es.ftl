@@ -1510,6 +1510,7 @@ dashboards-support-breaches = Tiempos acordados incumplidos
 dashboards-support-weekly = Preguntas hechas y resueltas por semana
 dashboards-support-levels = Qué tan rápido responde cada nivel
 dashboards-support-categories = Sobre qué se pregunta más
+dashboards-support-no-categories = Ninguna de las preguntas hechas en este periodo tiene categoría.
 dashboards-settings = Nombre y uso compartido
 dashboards-name = Nombre
 dashboards-default-scope = Se abre con

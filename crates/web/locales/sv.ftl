@@ -1510,6 +1510,7 @@ dashboards-support-breaches = Missade avtalade tider
 dashboards-support-weekly = Frågor ställda och lösta per vecka
 dashboards-support-levels = Hur snabbt varje nivå svarar
 dashboards-support-categories = Vad folk frågar mest om
+dashboards-support-no-categories = Ingen av frågorna som ställdes under perioden har en kategori.
 dashboards-settings = Namn och delning
 dashboards-name = Namn
 dashboards-default-scope = Öppnas med

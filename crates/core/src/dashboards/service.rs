@@ -796,6 +796,7 @@ impl Crm {
                 &looking.narrowed,
                 crate::zone::start_of_day(looking.zone, range.first),
                 crate::zone::start_of_day(looking.zone, range.end),
+                looking.zone,
             )
         };
         let (figures, previous) = if w.figure.is_count() {

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 /// The most categories the figures name.
 const TOP_CATEGORIES: u32 = 10;
 
-/// Questions opened and solved in one ISO week (in the support calendar's zone).
+/// Questions opened and solved in one ISO week (in the zone the span's days begin in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WeekFigure {
     /// `2026-W48`.
@@ -41,7 +41,8 @@ pub struct LevelFigure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SupportFigures {
     pub since: DateTime<Utc>,
-    /// The end of the span (now, for a span that runs to today).
+    /// The end of the span, not in it: the start of tomorrow for the last weeks, the end of a
+    /// dashboard's period.
     pub until: DateTime<Utc>,
     pub weeks: Vec<WeekFigure>,
     pub levels: Vec<LevelFigure>,
@@ -116,11 +117,14 @@ impl Crm {
         let zone = self.support_settings_now().await?.calendar.time_zone;
         let tomorrow = now.with_timezone(&zone).date_naive() + Duration::days(1);
         let until = crate::zone::start_of_day(zone, tomorrow);
-        self.support_figures_over(who, &Narrowed::Not, now - Duration::weeks(weeks), until)
+        self.support_figures_over(who, &Narrowed::Not, now - Duration::weeks(weeks), until, zone)
             .await
     }
 
-    /// The figures of `[since, until)`, of the questions the reader may see, narrowed. Weeks
+    /// The figures of `[since, until)`, of the questions the reader may see, narrowed; weeks
+    /// are keyed in `zone`, the zone the span's days begin in (a week of other midnights would
+    /// list a week the span barely touches). A level's medians are of the questions opened in
+    /// the span, however late they were answered. Weeks
     /// are listed up to today at most (a period that runs on has no figures ahead), a quiet
     /// one as zero.
     pub(crate) async fn support_figures_over(
@@ -129,6 +133,7 @@ impl Crm {
         narrowed: &Narrowed,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
+        zone: Tz,
     ) -> Result<SupportFigures> {
         self.authorize(who, Permission::ReadRecords).await?;
         let span = FigureSpan {
@@ -144,7 +149,6 @@ impl Crm {
             since,
             until,
         };
-        let zone = self.support_settings_now().await?.calendar.time_zone;
         let times = self.store.question_times(&span).await?;
         // The span ends before `until`, and has no figures after today.
         let last = (until - Duration::seconds(1)).min(self.clock.now());

@@ -846,10 +846,19 @@ pub async fn support_figures_on_a_dashboard_count_what_the_reader_may_see(h: H) 
     let kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
     let anna = made(&h, "anna@example.com", "user", Some(north)).await;
     let bo = made(&h, "bo@example.com", "user", Some(south)).await;
-    // November: Anna asks twice (one solved by Kim), Bo once, Kim once; December: Anna once.
+    // An administrator of the South team: everything in sight, their team's by "team".
+    let ada = made(&h, "ada@example.com", "admin", Some(south)).await;
+    // November: Anna asks twice (one solved by Kim), Bo once, Kim once; December: Anna once,
+    // urgently, and the agreed response is missed.
     h.clock.set(at("2026-11-03T09:00:00Z"));
     raise(&h, &anna, "Export", "normal").await;
-    raise(&h, &bo, "Login", "normal").await;
+    h.crm
+        .raise_question(
+            &bo,
+            json!({"subject": "Login", "description": "Locked out", "category": "access"}),
+        )
+        .await
+        .unwrap();
     h.clock.set(at("2026-11-10T09:00:00Z"));
     let solved = raise(&h, &anna, "Views", "normal").await;
     h.clock.set(at("2026-11-10T11:00:00Z"));
@@ -864,14 +873,14 @@ pub async fn support_figures_on_a_dashboard_count_what_the_reader_may_see(h: H) 
     h.clock.set(at("2026-11-12T09:00:00Z"));
     raise(&h, &kim, "Field missing", "normal").await;
     h.clock.set(at("2026-12-02T09:00:00Z"));
-    raise(&h, &anna, "Forecast", "normal").await;
+    raise(&h, &anna, "Forecast", "urgent").await;
     h.clock.set(at("2026-12-03T10:00:00Z"));
 
     let widgets = json!([{"kind": "support", "figure": "asked"}, {"kind": "support", "figure": "solved"},
         {"kind": "support", "figure": "breaches", "title": "Missed"}, {"kind": "support", "figure": "weekly", "width": 3},
         {"kind": "support", "figure": "levels", "width": 2}, {"kind": "support", "figure": "categories"}]);
     let mut boards = Vec::new();
-    for who in [&h.admin, &kim, &anna, &bo] {
+    for who in [&h.admin, &kim, &anna, &bo, &ada] {
         let d = h
             .crm
             .create_dashboard(who, json!({"name": "Support", "widgets": widgets}))
@@ -928,14 +937,14 @@ pub async fn support_figures_on_a_dashboard_count_what_the_reader_may_see(h: H) 
         .find(|l| l.level == anchora_core::support::Level::KeyUser)
         .unwrap();
     assert_eq!(key_user.median_resolution_minutes, Some(120));
-    assert_eq!(admin[5].figures.categories[0].questions, 4);
-
-    // This month so far (1–3 December) against 1–3 November: one against two.
-    let now = run(h.admin.clone(), boards[0].clone(), "this_month", "everyone").await;
-    assert_eq!((asked(&now), now[0].previous.as_ref().map(|p| p.asked())), (1, Some(2)));
-    assert_eq!(now[0].change.unwrap().delta, -1.0);
-    // The weekly chart stops at today: no weeks ahead.
-    assert_eq!(now[3].figures.weeks.last().map(|w| w.week.as_str()), Some("2026-W49"));
+    let categories: Vec<(&str, u64)> = admin[5]
+        .figures
+        .categories
+        .iter()
+        .map(|c| (c.category.as_str(), c.questions))
+        .collect();
+    assert_eq!(categories, [("usage", 3), ("access", 1)]);
+    assert_eq!(admin[2].figures.breaches, 0, "November kept its agreed times");
 
     // Each reader counts what they may see; the scope narrows it.
     let kim_all = run(kim.clone(), boards[1].clone(), "last_month", "everyone").await;
@@ -953,6 +962,40 @@ pub async fn support_figures_on_a_dashboard_count_what_the_reader_may_see(h: H) 
     assert!(bo_all[5].figures.categories.iter().all(|c| c.questions == 1));
     let admin_team = run(h.admin.clone(), boards[0].clone(), "last_month", "team").await;
     assert_eq!(asked(&admin_team), 0, "without a team, 'team' is the reader's own");
+    let ada_all = run(ada.clone(), boards[4].clone(), "last_month", "everyone").await;
+    let ada_team = run(ada.clone(), boards[4].clone(), "last_month", "team").await;
+    assert_eq!(
+        (asked(&ada_all), asked(&ada_team)),
+        (4, 1),
+        "South's one question of the four"
+    );
+    // A week's figures are keyed by the days the dashboard counts: last week (23–29 November)
+    // is one week, whatever zone the support calendar keeps.
+    let week = run(h.admin.clone(), boards[0].clone(), "last_week", "everyone").await;
+    let weeks: Vec<&str> = week[3].figures.weeks.iter().map(|w| w.week.as_str()).collect();
+    assert_eq!(weeks, ["2026-W48"]);
+
+    // The breach check of this morning passes on what missed its agreed times (the urgent
+    // question among them): breaches of this month, against none to 3 November.
+    let breached = h.crm.check_support_breaches().await.unwrap();
+    assert!(!breached.escalated.is_empty(), "{breached:?}");
+    let missed = u64::try_from(breached.escalated.len()).unwrap();
+    // This month so far (1–3 December) against 1–3 November: one against two.
+    let now = run(h.admin.clone(), boards[0].clone(), "this_month", "everyone").await;
+    assert_eq!((asked(&now), now[0].previous.as_ref().map(|p| p.asked())), (1, Some(2)));
+    assert_eq!(now[0].change.unwrap().delta, -1.0);
+    assert_eq!(
+        (now[2].figures.breaches, now[2].previous.as_ref().map(|p| p.breaches)),
+        (missed, Some(0))
+    );
+    assert!(now[2].change.unwrap().delta >= 1.0);
+    let november = run(h.admin.clone(), boards[0].clone(), "last_month", "everyone").await;
+    assert_eq!(
+        november[2].figures.breaches, 0,
+        "a breach counts on the day it was found"
+    );
+    // The weekly chart stops at today: no weeks ahead.
+    assert_eq!(now[3].figures.weeks.last().map(|w| w.week.as_str()), Some("2026-W49"));
 
     // A figure the widget does not know, or a title on two lines, is refused by its place.
     let e = h

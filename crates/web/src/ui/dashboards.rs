@@ -597,9 +597,14 @@ fn support_tile(ui: &Ui, n: usize, run: &SupportRun) -> Tile {
         }
         SupportFigure::Asked | SupportFigure::Solved | SupportFigure::Breaches => {}
     }
-    if asked == 0 && f.solved() == 0 {
-        tile.note = Some(tr.t("support-figures-none"));
-    }
+    tile.note = match run.figure {
+        SupportFigure::Categories if f.categories.is_empty() && asked > 0 => {
+            Some(tr.t("dashboards-support-no-categories"))
+        }
+        SupportFigure::Levels | SupportFigure::Categories if asked == 0 => Some(tr.t("support-figures-none")),
+        SupportFigure::Weekly if asked == 0 && f.solved() == 0 => Some(tr.t("support-figures-none")),
+        _ => None,
+    };
     tile
 }
 

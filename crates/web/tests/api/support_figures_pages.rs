@@ -83,13 +83,14 @@ pub async fn browser_support_figures_show_weeks_levels_and_categories(h: H) {
     super::e2e::fill(&b, "new-dashboard", "Support i norr").await;
     b.by_id("dashboard-create").await.click().await.unwrap();
     b.wait_for("id=\"add-support-form\"").await;
-    for (figure, width) in [
+    let added = [
         ("asked", "1"),
         ("breaches", "1"),
         ("categories", "1"),
         ("weekly", "3"),
         ("levels", "2"),
-    ] {
+    ];
+    for (n, (figure, width)) in added.iter().enumerate() {
         super::dashboard_pages::choose(&b, "w-support", figure).await;
         super::dashboard_pages::choose(&b, "w-support-width", width).await;
         b.css("#add-support-form button[type=submit]")
@@ -97,11 +98,13 @@ pub async fn browser_support_figures_show_weeks_levels_and_categories(h: H) {
             .click()
             .await
             .unwrap();
-        b.wait_for("id=\"add-support-form\"").await;
+        // The page after the post, not the one still showing: it holds the new widget.
+        b.wait_for(&format!("id=\"widget-{n}\"")).await;
     }
     super::dashboard_pages::choose(&b, "d-period", "this_quarter").await;
     b.by_id("dashboard-show").await.click().await.unwrap();
-    b.wait_for("id=\"widget-4\"").await;
+    // The page for the quarter, not the month's still showing.
+    b.wait_for("value=\"this_quarter\" selected").await;
     let asked = b.css("#widget-0 .dash-figure").await.text().await.unwrap();
     assert_eq!(asked.trim(), "5", "North's five questions this quarter");
     let change = b.css("#widget-0 .dash-change").await.text().await.unwrap();
