@@ -230,6 +230,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, "expectations from management"),
     (22, "the support chain: questions, their steps, agreed times"),
     (23, "stewardship: the plan, adjustment requests, answers"),
+    (24, "e-mailed answers kept once by their Message-ID"),
 ];
 
 /// The newest migration this binary carries: a database whose newest applied migration is
@@ -777,6 +778,11 @@ async fn apply_migration(
     }
     if version == 23 {
         for stmt in crate::stewardship::tables(backend) {
+            tx.exec().execute(Sql::plain(stmt)).await?;
+        }
+    }
+    if version == 24 {
+        for stmt in crate::support::mail_in_tables(backend) {
             tx.exec().execute(Sql::plain(stmt)).await?;
         }
     }

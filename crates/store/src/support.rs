@@ -4,7 +4,7 @@
 
 use crate::db::{Backend, Row, Tx, bad_column, db_error, in_write};
 use crate::sql_store::SqlStore;
-use anchora_core::error::{Error, Result};
+use anchora_core::error::{Error, ErrorCode, Result};
 use anchora_core::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
 use anchora_core::support::{
     Alert, AttachmentInfo, EventKind, FigureSpan, Level, Priority, Question, QuestionEvent, QuestionFilter,
@@ -62,6 +62,17 @@ pub fn tables(backend: Backend) -> Vec<String> {
         "CREATE TABLE support_counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)".to_string(),
         "INSERT INTO support_counter (id, n) VALUES (1, 0)".to_string(),
     ]
+}
+
+/// Migration 24: the e-mails threaded into questions, by their Message-ID, so one read twice
+/// (two mailbox runs overlapping, a message left unseen after its answer was kept) is kept
+/// once: the key is written in the transaction that keeps the answer.
+pub fn mail_in_tables(backend: Backend) -> Vec<String> {
+    let uuid = backend.uuid_type();
+    vec![format!(
+        "CREATE TABLE support_mail_in (message_id TEXT PRIMARY KEY, \
+         event_id {uuid} NOT NULL REFERENCES support_events(id))"
+    )]
 }
 
 const COLUMNS: [&str; 25] = [
@@ -227,6 +238,17 @@ async fn insert_events(tx: &mut Tx, backend: Backend, events: &[QuestionEvent]) 
     Ok(())
 }
 
+/// Note an e-mail's Message-ID as kept in an event, unless it was already; whether it was new.
+async fn insert_mail_in(tx: &mut Tx, backend: Backend, message: &str, event: QuestionEventId) -> Result<bool> {
+    let stmt = Query::insert()
+        .into_table("support_mail_in")
+        .columns(["message_id", "event_id"])
+        .values_panic([message.into(), Expr::val(backend.uuid(Some(event.0)))])
+        .on_conflict(OnConflict::column("message_id").do_nothing().to_owned())
+        .to_owned();
+    Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
+}
+
 /// Keep an alert unless it was kept already; whether it was new.
 async fn insert_alert(tx: &mut Tx, backend: Backend, a: &Alert) -> Result<bool> {
     let stmt = Query::insert()
@@ -378,6 +400,15 @@ impl SupportStore for SqlStore {
             return Ok(false);
         }
         insert_events(&mut tx, backend, events).await?;
+        // An e-mail kept already (by its Message-ID) writes nothing: the transaction is dropped
+        // unfinished and the answer refused as kept.
+        if let Some((message, event)) = events
+            .iter()
+            .find_map(|e| e.detail.get("message_id").and_then(|m| m.as_str()).map(|m| (m, e.id)))
+            && !insert_mail_in(&mut tx, backend, message, event).await?
+        {
+            return Err(Error::new(ErrorCode::AlreadyExists, "this e-mail was kept already"));
+        }
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }

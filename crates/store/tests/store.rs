@@ -134,6 +134,7 @@ anchora_store::on_both_databases!(
     support_a_key_users_question_goes_past_themselves,
     support_attachment_names_refuse_control_characters,
     support_figures_on_a_dashboard_count_what_the_reader_may_see,
+    support_an_emailed_answer_is_kept_once_by_its_message_id,
     concurrent_claims_never_take_one_recipient_twice,
     reports_bucket_in_the_workspace_zone_pivot_and_hold_only_what_the_reader_may_see,
     relative_periods_begin_in_the_workspace_zone,

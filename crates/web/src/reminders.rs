@@ -548,11 +548,18 @@ const SUPPORT_REPLIES_PER_RUN: usize = 200;
 async fn thread_into_any(crms: &[(String, Crm)], reply: &MailedReply) -> &'static str {
     for (workspace, crm) in crms {
         match crm
-            .thread_email_reply(&reply.from, &reply.subject, &reply.text, reply.reference.as_deref())
+            .thread_email_reply(
+                &reply.from,
+                &reply.subject,
+                &reply.text,
+                reply.reference.as_deref(),
+                reply.message_id.as_deref(),
+            )
             .await
         {
             Ok(Threaded::NoReference) => continue,
             Ok(Threaded::Into(_)) => return "threaded",
+            Ok(Threaded::Again(_)) => return "kept_already",
             Ok(Threaded::UnknownSender) => return "unknown_sender",
             Ok(Threaded::NotAllowed) => return "not_allowed",
             Ok(Threaded::Empty) => return "empty",

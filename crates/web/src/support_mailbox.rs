@@ -36,6 +36,8 @@ pub struct MailedReply {
     pub text: String,
     /// The reference of the `support+<reference>@` address it was sent to, when it was.
     pub reference: Option<String>,
+    /// Its `Message-ID`, by which it is kept once.
+    pub message_id: Option<String>,
 }
 
 /// The reply address a notice carries: `support+12.AbC…@example.se` under the support address
@@ -75,6 +77,7 @@ pub fn read_reply(raw: &[u8], prefix: &str) -> Option<MailedReply> {
         subject,
         text,
         reference,
+        message_id: message.message_id().map(str::to_string),
     })
 }
 

@@ -132,6 +132,17 @@ impl Crm {
         Ok(Some(mine))
     }
 
+    /// Whether the reader looks after support (administrators, the system owner, key users
+    /// the stewardship plan names, whatever their role): the hypercare view and the figures
+    /// of the chain are theirs to open, and offered to them.
+    pub async fn oversees_support(&self, who: &Principal) -> Result<bool> {
+        match self.hypercare_teams(who).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.code == ErrorCode::Forbidden => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Per team, the questions raised during hypercare: how many, how many still open, the
     /// oldest open one's age, the median time to resolution and the breaches.
     pub async fn hypercare_view(&self, who: &Principal) -> Result<HypercareView> {

@@ -2,8 +2,9 @@
 //! people when it is raised, passed on or about to breach, the requester when the chain
 //! answers or resolves it, the one handling it when the requester answers. Each (step,
 //! recipient) is marked before it is sent, so it goes once however many senders run; the web
-//! crate words and sends them. A reply token signs the question's number so an e-mailed answer
-//! can be threaded back.
+//! crate words and sends them. A reply token signs the question's number for its recipient, so
+//! an e-mailed answer can be threaded back — from that recipient only: a notice forwarded, or
+//! its reference copied, lets nobody else write as someone who may answer.
 
 use super::{EventKind, Level, Question, QuestionEvent, Status};
 use crate::auth::Role;
@@ -43,13 +44,14 @@ pub struct SupportMail {
     pub to: User,
     /// The step's text (a reply's), empty for others.
     pub text: String,
-    /// Signs the question's number: `12.<signature>`, carried in the subject's tag line.
+    /// Signs the question's number for the recipient: `12.<signature>`, carried in the
+    /// reply address and the text.
     pub token: String,
 }
 
-fn sign(secret: &[u8], number: i64) -> Result<String> {
+fn sign(secret: &[u8], number: i64, to: UserId) -> Result<String> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|e| Error::internal(e.to_string()))?;
-    mac.update(format!("question:{number}").as_bytes());
+    mac.update(format!("question:{number}:to:{to}").as_bytes());
     let sig = mac.finalize().into_bytes();
     Ok(URL_SAFE_NO_PAD.encode(sig.get(..12).unwrap_or_default()))
 }
@@ -69,22 +71,29 @@ impl Crm {
         Box::pin(self.support_secret()).await
     }
 
-    /// The token a question's e-mails carry (`12.AbC…`).
-    pub async fn support_reply_token(&self, number: i64) -> Result<String> {
-        Ok(format!("{number}.{}", sign(&self.support_secret().await?, number)?))
+    /// The token a question's e-mails to one person carry (`12.AbC…`).
+    pub async fn support_reply_token(&self, number: i64, to: UserId) -> Result<String> {
+        Ok(format!("{number}.{}", sign(&self.support_secret().await?, number, to)?))
     }
 
-    /// The question number a token names, when its signature holds.
-    pub async fn question_of_reply_token(&self, token: &str) -> Result<Option<i64>> {
+    /// The question a token names and the person it was given to, when its signature holds
+    /// for one of this workspace's users.
+    pub async fn question_of_reply_token(&self, token: &str) -> Result<Option<(i64, UserId)>> {
         let Some((number, sig)) = token.split_once('.') else {
             return Ok(None);
         };
         let Ok(number) = number.parse::<i64>() else {
             return Ok(None);
         };
-        let want = sign(&self.support_secret().await?, number)?;
-        // Both are short and public-length; a timing difference gives nothing away worth having.
-        Ok((want == sig).then_some(number))
+        let secret = self.support_secret().await?;
+        // One signature per user to try: a few thousand keyed hashes at most, microseconds each.
+        for user in self.store.users().await? {
+            // Both are short and public-length; a timing difference gives nothing away worth having.
+            if sign(&secret, number, user.id)? == sig {
+                return Ok(Some((number, user.id)));
+            }
+        }
+        Ok(None)
     }
 
     /// Who answers a question at its level now: its assignee while active, else the level's
@@ -129,7 +138,7 @@ impl Crm {
                 out.push(SupportMail {
                     event: e.id,
                     kind,
-                    token: format!("{}.{}", q.number, sign(&secret, q.number)?),
+                    token: format!("{}.{}", q.number, sign(&secret, q.number, user.id)?),
                     question: q.clone(),
                     to: user.clone(),
                     text: e.body.clone(),
@@ -188,10 +197,13 @@ pub enum Threaded {
     NoReference,
     /// Its sender is no active user.
     UnknownSender,
-    /// Its sender may not see the question (or may not write).
+    /// Its sender may not see the question (or may not write), or the reference was given to
+    /// someone else.
     NotAllowed,
     /// Nothing left once the quoted text is taken away.
     Empty,
+    /// Kept on question #n already (the same message read again).
+    Again(i64),
 }
 
 /// What may be a signed reference anywhere in a text: `12.` and 16 URL-safe characters (the
@@ -248,7 +260,8 @@ pub fn strip_quoted(text: &str) -> String {
 
 impl Crm {
     /// Thread an e-mail into its question: a valid signed reference (in the given header, the
-    /// subject or the text), a sender who is an active user allowed to see and write to it;
+    /// subject or the text), sent by the active user it was given to, who may see and write to
+    /// it; a message (by its Message-ID) is kept once, however often it is read;
     /// the text without what it quotes becomes a public reply from them. Anything else is
     /// left out and said why (the caller logs it).
     pub async fn thread_email_reply(
@@ -257,19 +270,20 @@ impl Crm {
         subject: &str,
         text: &str,
         header: Option<&str>,
+        message_id: Option<&str>,
     ) -> Result<Threaded> {
-        let mut number = None;
+        let mut found = None;
         for candidate in header
             .into_iter()
             .chain(reference_candidates(subject))
             .chain(reference_candidates(text))
         {
-            if let Some(n) = self.question_of_reply_token(candidate.trim()).await? {
-                number = Some(n);
+            if let Some(f) = self.question_of_reply_token(candidate.trim()).await? {
+                found = Some(f);
                 break;
             }
         }
-        let Some(number) = number else {
+        let Some((number, given_to)) = found else {
             return Ok(Threaded::NoReference);
         };
         // Users' addresses are kept in lower case (as `identity` makes them); mail programs
@@ -278,16 +292,26 @@ impl Crm {
         let Some(user) = self.store.user_by_email(&from).await?.filter(|u| u.active) else {
             return Ok(Threaded::UnknownSender);
         };
+        if user.id != given_to {
+            return Ok(Threaded::NotAllowed);
+        }
         let body = mailed_text(&strip_quoted(text));
         if body.is_empty() {
             return Ok(Threaded::Empty);
         }
         let who = crate::auth::Principal::new(user.id, user.role, user.team, crate::auth::Credential::Session);
         match self
-            .reply_to_question(&who, &number.to_string(), EventKind::EmailReply, &body)
+            .reply_to_question(
+                &who,
+                &number.to_string(),
+                EventKind::EmailReply,
+                &body,
+                message_key(message_id).as_deref(),
+            )
             .await
         {
             Ok(_) => Ok(Threaded::Into(number)),
+            Err(e) if e.code == crate::error::ErrorCode::AlreadyExists => Ok(Threaded::Again(number)),
             Err(e)
                 if matches!(
                     e.code,
@@ -299,6 +323,13 @@ impl Crm {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A Message-ID as kept: without its angle brackets, none when empty or longer than a header
+/// line may be.
+fn message_key(message_id: Option<&str>) -> Option<String> {
+    let id = message_id?.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    (!id.is_empty() && id.len() <= 998 && !id.chars().any(char::is_control)).then(|| id.to_string())
 }
 
 /// A mailed text as a reply takes it: without the control characters some mail programs leave
@@ -354,10 +385,13 @@ mod tests {
     }
 
     #[test]
-    fn a_token_signs_its_number() {
-        let a = sign(b"secret", 12).unwrap();
-        assert_eq!(a, sign(b"secret", 12).unwrap());
-        assert_ne!(a, sign(b"secret", 13).unwrap());
-        assert_ne!(a, sign(b"other", 12).unwrap());
+    fn a_token_signs_its_number_for_its_recipient() {
+        let (kim, anna) = (UserId(uuid::Uuid::from_u128(1)), UserId(uuid::Uuid::from_u128(2)));
+        let a = sign(b"secret", 12, kim).unwrap();
+        assert_eq!(a, sign(b"secret", 12, kim).unwrap());
+        assert_eq!(a.len(), 16, "what reference_candidates looks for");
+        assert_ne!(a, sign(b"secret", 13, kim).unwrap());
+        assert_ne!(a, sign(b"secret", 12, anna).unwrap());
+        assert_ne!(a, sign(b"other", 12, kim).unwrap());
     }
 }

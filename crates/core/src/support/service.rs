@@ -784,7 +784,7 @@ impl Crm {
             "note" => EventKind::Note,
             _ => return Err(Error::field("kind", "is reply or note")),
         };
-        self.reply_to_question(who, id, kind, &input.body).await
+        self.reply_to_question(who, id, kind, &input.body, None).await
     }
 
     pub(crate) async fn reply_to_question(
@@ -793,6 +793,7 @@ impl Crm {
         id: &str,
         kind: EventKind,
         text: &str,
+        message_id: Option<&str>,
     ) -> Result<QuestionView> {
         // A reply appends: it is not refused for a version it never named, so it is tried again
         // on a fresh read when someone changed the question meanwhile.
@@ -811,7 +812,9 @@ impl Crm {
             check(errors)?;
             let now = self.clock.now();
             let mut q = before.clone();
-            let mut events = vec![QuestionEvent::new(q.id, now, Some(who.user_id), kind, text, json!({}))];
+            // An e-mailed answer names its message: the store keeps each message once.
+            let detail = message_id.map_or_else(|| json!({}), |m| json!({"message_id": m}));
+            let mut events = vec![QuestionEvent::new(q.id, now, Some(who.user_id), kind, text, detail)];
             let public = matches!(kind, EventKind::Reply | EventKind::EmailReply);
             if public && who.user_id != q.requester {
                 q.first_response_at.get_or_insert(now);

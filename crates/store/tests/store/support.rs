@@ -1012,3 +1012,67 @@ pub async fn support_figures_on_a_dashboard_count_what_the_reader_may_see(h: H) 
     assert!(fields.contains(&"widgets[2].title"), "{e:?}");
     assert!(!fields.iter().any(|f| f.starts_with("widgets[0]")), "{e:?}");
 }
+
+/// An e-mailed answer is kept once by its Message-ID, enforced by the database: two mailbox
+/// runs reading the same message at once keep one reply between them, round after round; a
+/// new message is a new reply. The reference is the requester's own: from anyone else it is
+/// refused even when they may answer.
+pub async fn support_an_emailed_answer_is_kept_once_by_its_message_id(h: H) {
+    use anchora_core::support::Threaded;
+    settings(&h).await;
+    let north = team(&h, "North").await;
+    let _kim = made(&h, "kim@example.com", "key_user", Some(north)).await;
+    let anna = made(&h, "anna@example.com", "user", Some(north)).await;
+    h.clock.set(at("2026-11-24T08:00:00Z"));
+    for round in 0..12 {
+        let q = raise(&h, &anna, &format!("Round {round}"), "normal").await;
+        let number = q.line.question.number;
+        let token = h.crm.support_reply_token(number, anna.user_id).await.unwrap();
+        let text = format!("Tack, det fungerar nu (Øre, Müller, Núñez).\nReferens: {token}");
+        let message = format!("<{round}.reply@mail.example.com>");
+        let (a, b) = tokio::join!(
+            h.crm
+                .thread_email_reply("Anna@Example.com", "Re: fråga", &text, None, Some(&message)),
+            h.crm
+                .thread_email_reply("anna@example.com", "Re: fråga", &text, None, Some(&message)),
+        );
+        let mut outcomes = vec![a.unwrap(), b.unwrap()];
+        outcomes.sort_by_key(|t| matches!(t, Threaded::Again(_)));
+        assert_eq!(
+            outcomes,
+            [Threaded::Into(number), Threaded::Again(number)],
+            "round {round}"
+        );
+        let again = h
+            .crm
+            .thread_email_reply("anna@example.com", "Re: fråga", &text, None, Some(&message))
+            .await
+            .unwrap();
+        assert_eq!(again, Threaded::Again(number), "round {round}: read a third time");
+        let replies = |v: &QuestionView| {
+            v.events
+                .iter()
+                .filter(|e| e.kind == anchora_core::support::EventKind::EmailReply)
+                .count()
+        };
+        let v = h.crm.question(&h.admin, &id(&q)).await.unwrap();
+        assert_eq!(replies(&v), 1, "round {round}");
+        // Another message is another answer.
+        let other = format!("<{round}.second@mail.example.com>");
+        let t = h
+            .crm
+            .thread_email_reply("anna@example.com", "Re: fråga", &text, None, Some(&other))
+            .await
+            .unwrap();
+        assert_eq!(t, Threaded::Into(number));
+        let v = h.crm.question(&h.admin, &id(&q)).await.unwrap();
+        assert_eq!(replies(&v), 2, "round {round}");
+        // Kim is of the chain, but the reference is Anna's.
+        let t = h
+            .crm
+            .thread_email_reply("kim@example.com", "Re: fråga", &text, None, None)
+            .await
+            .unwrap();
+        assert_eq!(t, Threaded::NotAllowed, "round {round}");
+    }
+}

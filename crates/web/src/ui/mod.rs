@@ -288,9 +288,6 @@ pub struct Shell {
     /// Whether to offer actions that change records (the server checks again).
     pub may_write: bool,
     pub may_delete: bool,
-    /// Administrators and key users: offered the support chain's overviews (hypercare); the
-    /// server checks again.
-    pub oversees_support: bool,
 }
 
 /// Each language by its own name.
@@ -480,7 +477,6 @@ impl Ui {
             back: self.path.clone(),
             may_write: p.may(Permission::WriteRecords, policy),
             may_delete: p.may(Permission::DeleteRecords, policy),
-            oversees_support: matches!(p.role, Role::Admin | Role::KeyUser),
             labels_json,
             tr: tr.clone(),
             workspace: self.authed.workspace.clone(),

@@ -107,12 +107,18 @@ struct ListPage {
     tabs: Vec<(String, String, bool)>,
     rows: Vec<Row>,
     next: Option<String>,
+    /// The links to the hypercare view and the figures, for those who look after support.
+    oversees: bool,
 }
 
 /// `/support`: the questions the reader may see; `view` mine / team / all, `level`, `open`.
 async fn list_page(ui: Ui, Query(q): Query<QuestionQuery>) -> PageResult {
     let tr = &ui.tr;
     let (lines, next) = ui.authed.crm.questions(&ui.authed.principal, &q).await.or_page(&ui)?;
+    let oversees = (ui.authed.crm)
+        .oversees_support(&ui.authed.principal)
+        .await
+        .or_page(&ui)?;
     let view = q.view.clone().unwrap_or_default();
     let level = q.level.clone().unwrap_or_default();
     let tab = |href: &str, key: &str, on: bool| (href.to_string(), tr.t(key), on);
@@ -155,6 +161,7 @@ async fn list_page(ui: Ui, Query(q): Query<QuestionQuery>) -> PageResult {
         tabs,
         rows,
         next,
+        oversees,
     };
     Ok(ui.page(StatusCode::OK, page.render()))
 }

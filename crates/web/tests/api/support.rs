@@ -420,7 +420,7 @@ pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
     let Some(smtp) = SmtpSink::start(0) else { return };
     let north = identity::team(&h, "North").await;
     let kim_id = identity::user(&h, "kim@example.se", "key_user", Some(&north)).await;
-    identity::user(&h, "anna@example.se", "user", Some(&north)).await;
+    let anna_id = identity::user(&h, "anna@example.se", "user", Some(&north)).await;
     let r = h
         .patch(&format!("/api/v1/users/{kim_id}"), None, json!({"locale": "sv"}))
         .await;
@@ -483,7 +483,9 @@ pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
     }
     let mails: Vec<String> = mails.iter().map(|m| super::mailings::readable(m)).collect();
     assert_eq!(mails.len(), 3, "{mails:?}");
-    let token = crm.support_reply_token(1).await.unwrap();
+    let id_of = |id: &str| anchora_core::ids::UserId(uuid::Uuid::parse_str(id).unwrap());
+    let (kim_user, anna_user) = (id_of(&kim_id), id_of(&anna_id));
+    let token = crm.support_reply_token(1, kim_user).await.unwrap();
     let to_kim = mails.iter().find(|m| m.contains("kim@example.se")).unwrap();
     assert!(to_kim.contains("SUBJECT: [Q#1] Ny fråga: Cannot export"), "{to_kim}");
     assert!(to_kim.contains(&format!("Referens: {token}")), "{to_kim}");
@@ -497,8 +499,12 @@ pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
         "{answered}"
     );
     assert!(mails.iter().any(|m| m.contains("[Q#1] Resolved: Cannot export")));
-    assert_eq!(crm.question_of_reply_token(&token).await.unwrap(), Some(1));
+    assert_eq!(crm.question_of_reply_token(&token).await.unwrap(), Some((1, kim_user)));
     assert_eq!(crm.question_of_reply_token("1.forged").await.unwrap(), None);
+    // Each recipient's notice carries a reference of their own.
+    let annas = crm.support_reply_token(1, anna_user).await.unwrap();
+    assert_ne!(annas, token);
+    assert!(answered.contains(&annas), "{answered}");
 
     // An answer by e-mail, quoting the notice (and with it the reference), is threaded in as
     // the sender's public reply without the quote; a stranger or a forged reference is not.
@@ -508,7 +514,7 @@ pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
     let subject = "Re: [Q#1] An answer to your question: Cannot export";
     h.clock.advance(chrono::Duration::minutes(5));
     let t = crm
-        .thread_email_reply("anna@example.se", subject, &reply, None)
+        .thread_email_reply("anna@example.se", subject, &reply, None, None)
         .await
         .unwrap();
     assert_eq!(t, Threaded::Into(1));
@@ -521,22 +527,36 @@ pub async fn support_notices_go_once_through_a_real_smtp_server(h: H) {
         (Some("email_reply"), Some("Thanks, it works now."))
     );
     assert_eq!(
-        crm.thread_email_reply("stranger@example.org", subject, &reply, None)
+        crm.thread_email_reply("stranger@example.org", subject, &reply, None, None)
             .await
             .unwrap(),
         Threaded::UnknownSender
     );
     identity::user(&h, "ola@example.se", "user", None).await;
     assert_eq!(
-        crm.thread_email_reply("ola@example.se", subject, &reply, None)
+        crm.thread_email_reply("ola@example.se", subject, &reply, None, None)
+            .await
+            .unwrap(),
+        Threaded::NotAllowed
+    );
+    // Kim may answer the question, but not with Anna's reference: a forwarded notice (or a
+    // forged sender) writes as nobody but the one it was sent to.
+    assert_eq!(
+        crm.thread_email_reply("kim@example.se", subject, &reply, None, None)
             .await
             .unwrap(),
         Threaded::NotAllowed
     );
     assert_eq!(
-        crm.thread_email_reply("anna@example.se", subject, "Hi\nReference: 1.AAAAAAAAAAAAAAAA", None)
-            .await
-            .unwrap(),
+        crm.thread_email_reply(
+            "anna@example.se",
+            subject,
+            "Hi\nReference: 1.AAAAAAAAAAAAAAAA",
+            None,
+            None
+        )
+        .await
+        .unwrap(),
         Threaded::NoReference
     );
 }

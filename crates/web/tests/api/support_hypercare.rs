@@ -242,4 +242,25 @@ pub async fn support_hypercare_shows_each_team_its_questions_and_their_age(h: H)
             .contains("href=\"/support/hypercare\"")
     );
     assert_eq!(anna.get(&h, "/support/hypercare").await.status, StatusCode::FORBIDDEN);
+    // The system owner, a user by role, is offered the overviews all the same.
+    let mut owner = Browser::default();
+    owner.login(&h, "sys@example.se", identity::PASSWORD).await;
+    let list = owner.get(&h, "/support").await.text;
+    assert!(
+        list.contains("href=\"/support/hypercare\"") && list.contains("href=\"/support/figures\""),
+        "{list}"
+    );
+
+    // The page in a browser, at 1280 and 1440 px, fits its window.
+    let Some(mut b) = super::e2e::Browser::start(&h, &format!("hypercare-{}", h.backend())).await else {
+        return;
+    };
+    b.login("sys@example.se", identity::PASSWORD).await;
+    for width in [1280, 1440] {
+        b.driver.set_window_rect(0, 0, width, 900).await.unwrap();
+        b.go("/support/hypercare").await;
+        b.wait_for("</main>").await;
+        super::first_hour::fits(&b, "/support/hypercare", width).await;
+        b.shot(&format!("hypercare-{width}")).await;
+    }
 }

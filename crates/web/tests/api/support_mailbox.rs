@@ -52,7 +52,7 @@ pub async fn support_answers_by_email_are_threaded_from_a_real_imap_mailbox(h: H
     let Some(imap) = ImapServer::start() else { return };
     let north = identity::team(&h, "North").await;
     identity::user(&h, "kim@example.se", "key_user", Some(&north)).await;
-    identity::user(&h, "anna@example.se", "user", Some(&north)).await;
+    let anna_id = identity::user(&h, "anna@example.se", "user", Some(&north)).await;
     identity::user(&h, "ola@example.se", "user", None).await;
     let kim = token_of(&h, "kim@example.se", Scope::Write).await;
     let anna = token_of(&h, "anna@example.se", Scope::Write).await;
@@ -113,7 +113,8 @@ pub async fn support_answers_by_email_are_threaded_from_a_real_imap_mailbox(h: H
         .and_then(|a| a.address())
         .unwrap()
         .to_string();
-    let token = crm.support_reply_token(1).await.unwrap();
+    let anna_user = anchora_core::ids::UserId(uuid::Uuid::parse_str(&anna_id).unwrap());
+    let token = crm.support_reply_token(1, anna_user).await.unwrap();
     assert_eq!(reply_to, format!("support+{token}@crm.example.se"));
     // Machine-sent, so that out-of-office replies are not sent back.
     assert!(to_anna.contains("Auto-Submitted: auto-generated"), "{to_anna}");
