@@ -4,11 +4,11 @@
 
 use crate::db::{Backend, Row, Tx, bad_column, db_error, in_write};
 use crate::sql_store::SqlStore;
-use anchora_core::error::{Error, ErrorCode, Result};
+use anchora_core::error::{Error, Result};
 use anchora_core::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
 use anchora_core::support::{
     Alert, AttachmentInfo, EventKind, FigureSpan, Level, Priority, Question, QuestionEvent, QuestionFilter,
-    QuestionScope, QuestionTimes, Status, SupportStore, VendorTicket,
+    QuestionScope, QuestionTimes, Saved, Status, SupportStore, VendorTicket,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -64,14 +64,16 @@ pub fn tables(backend: Backend) -> Vec<String> {
     ]
 }
 
-/// Migration 24: the e-mails threaded into questions, by their Message-ID, so one read twice
-/// (two mailbox runs overlapping, a message left unseen after its answer was kept) is kept
-/// once: the key is written in the transaction that keeps the answer.
+/// Migration 24: the e-mails threaded into questions, by their Message-ID and question, so
+/// one read twice (two mailbox runs overlapping, a message left unseen after its answer was
+/// kept) is kept once; one answer sent to two questions' notices is kept on each. The key is
+/// written in the transaction that keeps the answer.
 pub fn mail_in_tables(backend: Backend) -> Vec<String> {
     let uuid = backend.uuid_type();
     vec![format!(
-        "CREATE TABLE support_mail_in (message_id TEXT PRIMARY KEY, \
-         event_id {uuid} NOT NULL REFERENCES support_events(id))"
+        "CREATE TABLE support_mail_in (message_id TEXT NOT NULL, \
+         question_id {uuid} NOT NULL REFERENCES support_questions(id), \
+         event_id {uuid} NOT NULL REFERENCES support_events(id), PRIMARY KEY (message_id, question_id))"
     )]
 }
 
@@ -199,6 +201,7 @@ fn decode_event(r: &Row) -> std::result::Result<QuestionEvent, sqlx::Error> {
         kind: EventKind::parse(&kind).ok_or_else(|| bad_column("kind", "unknown"))?,
         body: r.string(5)?,
         detail: serde_json::from_str(&r.string(6)?).map_err(|e| bad_column("detail", e))?,
+        message_id: None,
     })
 }
 
@@ -238,13 +241,22 @@ async fn insert_events(tx: &mut Tx, backend: Backend, events: &[QuestionEvent]) 
     Ok(())
 }
 
-/// Note an e-mail's Message-ID as kept in an event, unless it was already; whether it was new.
-async fn insert_mail_in(tx: &mut Tx, backend: Backend, message: &str, event: QuestionEventId) -> Result<bool> {
+/// Note an e-mail's Message-ID as kept on an event's question, unless it was already; whether
+/// it was new.
+async fn insert_mail_in(tx: &mut Tx, backend: Backend, message: &str, e: &QuestionEvent) -> Result<bool> {
     let stmt = Query::insert()
         .into_table("support_mail_in")
-        .columns(["message_id", "event_id"])
-        .values_panic([message.into(), Expr::val(backend.uuid(Some(event.0)))])
-        .on_conflict(OnConflict::column("message_id").do_nothing().to_owned())
+        .columns(["message_id", "question_id", "event_id"])
+        .values_panic([
+            message.into(),
+            Expr::val(backend.uuid(Some(e.question.0))),
+            Expr::val(backend.uuid(Some(e.id.0))),
+        ])
+        .on_conflict(
+            OnConflict::columns(["message_id", "question_id"])
+                .do_nothing()
+                .to_owned(),
+        )
         .to_owned();
     Ok(tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? == 1)
 }
@@ -374,7 +386,7 @@ impl SupportStore for SqlStore {
         expected_version: i64,
         events: &[QuestionEvent],
         alert: Option<&Alert>,
-    ) -> Result<bool> {
+    ) -> Result<Saved> {
         let backend = self.backend_kind();
         let mut stmt = Query::update();
         stmt.table("support_questions");
@@ -393,24 +405,24 @@ impl SupportStore for SqlStore {
         if let Some(a) = alert
             && !insert_alert(&mut tx, backend, a).await?
         {
-            return Ok(false);
+            return Ok(Saved::Stale);
         }
         if tx.exec().execute(backend.build(&stmt)).await.map_err(db_error)? != 1 {
             // Dropped unfinished: the alert above is rolled back.
-            return Ok(false);
+            return Ok(Saved::Stale);
         }
         insert_events(&mut tx, backend, events).await?;
-        // An e-mail kept already (by its Message-ID) writes nothing: the transaction is dropped
-        // unfinished and the answer refused as kept.
-        if let Some((message, event)) = events
-            .iter()
-            .find_map(|e| e.detail.get("message_id").and_then(|m| m.as_str()).map(|m| (m, e.id)))
-            && !insert_mail_in(&mut tx, backend, message, event).await?
-        {
-            return Err(Error::new(ErrorCode::AlreadyExists, "this e-mail was kept already"));
+        // An e-mail kept already on this question writes nothing: the transaction is dropped
+        // unfinished.
+        for e in events {
+            if let Some(message) = &e.message_id
+                && !insert_mail_in(&mut tx, backend, message, e).await?
+            {
+                return Ok(Saved::MailKeptAlready);
+            }
         }
         tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        Ok(Saved::Written)
     }
 
     async fn questions(&self, f: &QuestionFilter) -> Result<Vec<Question>> {

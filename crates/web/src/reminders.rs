@@ -491,9 +491,11 @@ impl ServerJobs {
     }
 
     /// Take the answers waiting in the support mailbox and thread each into its question, in
-    /// the workspace whose secret signed its reference. What cannot be threaded (a stranger, a
-    /// forged or stale reference, a sender who may not see the question) is counted and left
-    /// out; machines' mail and mail naming no question stay in the mailbox for a person.
+    /// the workspace whose secret signed its reference. Only what is kept in its question
+    /// (now, or by a run before) is deleted. What cannot be threaded (a stranger, a forged,
+    /// forwarded or stale reference, a sender who may not see the question) is counted and
+    /// left in the mailbox, seen, for a person, as machines' mail and mail naming no question
+    /// are: no answer is lost.
     pub async fn read_support_mailbox(&self, crm: &Crm, ctx: &JobCtx) -> anchora_core::Result<Option<Json>> {
         let Some((mailbox, workspaces)) = &self.support_mailbox else {
             return Ok(Some(json!({"mailbox": "none"})));
@@ -510,8 +512,8 @@ impl ServerJobs {
             )
         };
         let prefix = plus_prefix(self.support_address.as_deref());
-        // Read and marked seen first, deleted only once kept in its question (or refused for
-        // good): a database that fails meanwhile loses no answer.
+        // Read and marked seen first, deleted only once kept in its question: a database that
+        // fails meanwhile loses no answer.
         let replies = mailbox
             .read_unseen(SUPPORT_REPLIES_PER_RUN, |raw| read_reply(raw, &prefix))
             .await
@@ -523,10 +525,11 @@ impl ServerJobs {
         for (uid, reply) in &replies {
             let outcome = thread_into_any(&crms, reply).await;
             *counts.entry(outcome).or_default() += 1;
-            if outcome == "failed" {
-                again.push(*uid);
-            } else {
-                done.push(*uid);
+            match outcome {
+                "failed" => again.push(*uid),
+                "threaded" | "kept_already" => done.push(*uid),
+                // Left seen for a person to read.
+                _ => {}
             }
             ctx.advance(1);
         }

@@ -49,11 +49,32 @@ pub struct SupportMail {
     pub token: String,
 }
 
-fn sign(secret: &[u8], number: i64, to: UserId) -> Result<String> {
+/// The most references one e-mail is searched for: a stranger's long mail full of look-alikes
+/// costs a few keyed hashes per user, not one per word.
+const MAX_REFERENCES: usize = 8;
+
+fn mac_of(secret: &[u8], number: i64, to: UserId) -> Result<Hmac<Sha256>> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|e| Error::internal(e.to_string()))?;
     mac.update(format!("question:{number}:to:{to}").as_bytes());
-    let sig = mac.finalize().into_bytes();
+    Ok(mac)
+}
+
+fn sign(secret: &[u8], number: i64, to: UserId) -> Result<String> {
+    let sig = mac_of(secret, number, to)?.finalize().into_bytes();
     Ok(URL_SAFE_NO_PAD.encode(sig.get(..12).unwrap_or_default()))
+}
+
+/// A reference's question number and signature bytes, when it reads as one.
+fn parse_reference(token: &str) -> Option<(i64, Vec<u8>)> {
+    let (number, sig) = token.trim().split_once('.')?;
+    let number = number.parse::<i64>().ok()?;
+    let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+    (sig.len() == 12).then_some((number, sig))
+}
+
+/// Whether a reference was signed for `to` (compared in constant time).
+fn signed_for(secret: &[u8], number: i64, sig: &[u8], to: UserId) -> Result<bool> {
+    Ok(mac_of(secret, number, to)?.verify_truncated_left(sig).is_ok())
 }
 
 impl Crm {
@@ -79,21 +100,9 @@ impl Crm {
     /// The question a token names and the person it was given to, when its signature holds
     /// for one of this workspace's users.
     pub async fn question_of_reply_token(&self, token: &str) -> Result<Option<(i64, UserId)>> {
-        let Some((number, sig)) = token.split_once('.') else {
-            return Ok(None);
-        };
-        let Ok(number) = number.parse::<i64>() else {
-            return Ok(None);
-        };
         let secret = self.support_secret().await?;
-        // One signature per user to try: a few thousand keyed hashes at most, microseconds each.
-        for user in self.store.users().await? {
-            // Both are short and public-length; a timing difference gives nothing away worth having.
-            if sign(&secret, number, user.id)? == sig {
-                return Ok(Some((number, user.id)));
-            }
-        }
-        Ok(None)
+        let users = self.store.users().await?;
+        whose_reference(&secret, &[token], &users)
     }
 
     /// Who answers a question at its level now: its assignee while active, else the level's
@@ -272,29 +281,45 @@ impl Crm {
         header: Option<&str>,
         message_id: Option<&str>,
     ) -> Result<Threaded> {
-        let mut found = None;
-        for candidate in header
+        let mut candidates: Vec<&str> = Vec::new();
+        for c in header
             .into_iter()
             .chain(reference_candidates(subject))
             .chain(reference_candidates(text))
         {
-            if let Some(f) = self.question_of_reply_token(candidate.trim()).await? {
-                found = Some(f);
-                break;
+            if !candidates.contains(&c) && candidates.len() < MAX_REFERENCES {
+                candidates.push(c);
             }
         }
-        let Some((number, given_to)) = found else {
+        if candidates.is_empty() {
             return Ok(Threaded::NoReference);
-        };
+        }
+        let secret = self.support_secret().await?;
         // Users' addresses are kept in lower case (as `identity` makes them); mail programs
         // write them as people typed them.
         let from = from.trim().to_lowercase();
-        let Some(user) = self.store.user_by_email(&from).await?.filter(|u| u.active) else {
-            return Ok(Threaded::UnknownSender);
-        };
-        if user.id != given_to {
-            return Ok(Threaded::NotAllowed);
+        let sender = self.store.user_by_email(&from).await?.filter(|u| u.active);
+        // The sender's own reference, checked for them alone first.
+        let mut number = None;
+        if let Some(user) = &sender {
+            for c in &candidates {
+                if let Some((n, sig)) = parse_reference(c)
+                    && signed_for(&secret, n, &sig, user.id)?
+                {
+                    number = Some(n);
+                    break;
+                }
+            }
         }
+        let (Some(number), Some(user)) = (number, sender.as_ref()) else {
+            // Someone else's reference (a notice forwarded, a sender forged), or none of ours.
+            let users = self.store.users().await?;
+            return Ok(match (whose_reference(&secret, &candidates, &users)?, sender) {
+                (None, _) => Threaded::NoReference,
+                (Some(_), None) => Threaded::UnknownSender,
+                (Some(_), Some(_)) => Threaded::NotAllowed,
+            });
+        };
         let body = mailed_text(&strip_quoted(text));
         if body.is_empty() {
             return Ok(Threaded::Empty);
@@ -310,8 +335,8 @@ impl Crm {
             )
             .await
         {
-            Ok(_) => Ok(Threaded::Into(number)),
-            Err(e) if e.code == crate::error::ErrorCode::AlreadyExists => Ok(Threaded::Again(number)),
+            Ok(Some(_)) => Ok(Threaded::Into(number)),
+            Ok(None) => Ok(Threaded::Again(number)),
             Err(e)
                 if matches!(
                     e.code,
@@ -323,6 +348,22 @@ impl Crm {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The question a reference names and whom it was given to, of the first that holds for one
+/// of the users.
+fn whose_reference(secret: &[u8], candidates: &[&str], users: &[User]) -> Result<Option<(i64, UserId)>> {
+    for c in candidates {
+        let Some((number, sig)) = parse_reference(c) else {
+            continue;
+        };
+        for user in users {
+            if signed_for(secret, number, &sig, user.id)? {
+                return Ok(Some((number, user.id)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// A Message-ID as kept: without its angle brackets, none when empty or longer than a header

@@ -16,7 +16,7 @@ pub use figures::{CategoryFigure, LevelFigure, Narrowed, SupportFigures, WeekFig
 pub use hypercare::{HypercareTeam, HypercareView};
 pub use mail::{SupportMail, SupportMailKind, Threaded, reference_candidates, strip_quoted};
 pub use service::{BreachRun, QuestionLine, QuestionQuery, QuestionView, SlaView};
-pub use store::{Alert, FigureSpan, QuestionFilter, QuestionScope, QuestionTimes, SupportStore};
+pub use store::{Alert, FigureSpan, QuestionFilter, QuestionScope, QuestionTimes, Saved, SupportStore};
 
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
@@ -210,6 +210,10 @@ pub struct QuestionEvent {
     pub body: String,
     /// What changed: `{"from": "open", "to": "resolved"}`, `{"to": "it", "reason": "breach"}`.
     pub detail: serde_json::Value,
+    /// The e-mail an answer came in (its Message-ID), kept once per question by the store;
+    /// never shown (it may name the sender's mail servers).
+    #[serde(skip)]
+    pub message_id: Option<String>,
 }
 
 impl QuestionEvent {
@@ -229,6 +233,7 @@ impl QuestionEvent {
             kind,
             body: body.into(),
             detail,
+            message_id: None,
         }
     }
 }

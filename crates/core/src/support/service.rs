@@ -5,7 +5,7 @@
 //! there is no such question (404), so its existence is not given away.
 
 use super::hours::{AgreedTime, SlaState, WarnAt};
-use super::store::{Alert, QuestionFilter, QuestionScope};
+use super::store::{Alert, QuestionFilter, QuestionScope, Saved};
 use super::{
     AttachmentInfo, EventKind, Level, MAX_ATTACHMENT_BYTES, MAX_LONG_TEXT, MAX_SHORT_TEXT, Priority, Question,
     QuestionEvent, Status, SupportSettings, VendorTicket, pauses,
@@ -667,7 +667,7 @@ impl Crm {
     ) -> Result<Question> {
         q.version = before.version + 1;
         q.updated_at = self.clock.now();
-        if self.store.save_question(&q, before.version, &events, None).await? {
+        if self.store.save_question(&q, before.version, &events, None).await? == Saved::Written {
             Ok(q)
         } else {
             let current = self.store.question(q.id).await?.ok_or_else(no_question)?;
@@ -784,9 +784,13 @@ impl Crm {
             "note" => EventKind::Note,
             _ => return Err(Error::field("kind", "is reply or note")),
         };
-        self.reply_to_question(who, id, kind, &input.body, None).await
+        self.reply_to_question(who, id, kind, &input.body, None)
+            .await?
+            .ok_or_else(|| Error::internal("a reply without an e-mail was taken for one kept already"))
     }
 
+    /// A public reply or internal note; `None` when it came by e-mail and that e-mail (its
+    /// Message-ID) was kept on the question already.
     pub(crate) async fn reply_to_question(
         &self,
         who: &Principal,
@@ -794,7 +798,7 @@ impl Crm {
         kind: EventKind,
         text: &str,
         message_id: Option<&str>,
-    ) -> Result<QuestionView> {
+    ) -> Result<Option<QuestionView>> {
         // A reply appends: it is not refused for a version it never named, so it is tried again
         // on a fresh read when someone changed the question meanwhile.
         for _ in 0..3 {
@@ -812,9 +816,10 @@ impl Crm {
             check(errors)?;
             let now = self.clock.now();
             let mut q = before.clone();
-            // An e-mailed answer names its message: the store keeps each message once.
-            let detail = message_id.map_or_else(|| json!({}), |m| json!({"message_id": m}));
-            let mut events = vec![QuestionEvent::new(q.id, now, Some(who.user_id), kind, text, detail)];
+            let mut reply = QuestionEvent::new(q.id, now, Some(who.user_id), kind, text, json!({}));
+            // An e-mailed answer names its message: the store keeps each message once a question.
+            reply.message_id = message_id.map(str::to_string);
+            let mut events = vec![reply];
             let public = matches!(kind, EventKind::Reply | EventKind::EmailReply);
             if public && who.user_id != q.requester {
                 q.first_response_at.get_or_insert(now);
@@ -844,8 +849,11 @@ impl Crm {
             }
             q.version = before.version + 1;
             q.updated_at = now;
-            if self.store.save_question(&q, before.version, &events, None).await? {
-                return self.question_view(who, q).await;
+            match self.store.save_question(&q, before.version, &events, None).await? {
+                Saved::Written => return self.question_view(who, q).await.map(Some),
+                // The same e-mail read again: kept once, nothing to do.
+                Saved::MailKeptAlready => return Ok(None),
+                Saved::Stale => {}
             }
         }
         Err(Error::new(
@@ -1163,6 +1171,7 @@ impl Crm {
                 .store
                 .save_question(&next, q.version, &[event], Some(&alert))
                 .await?
+                == Saved::Written
             {
                 run.escalated.push(q.id);
             }

@@ -50,6 +50,16 @@ impl QuestionFilter {
     }
 }
 
+/// What became of a write of a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Written,
+    /// Another writer changed it first, or the alert was handled already: nothing written.
+    Stale,
+    /// The e-mail an event came in was kept on this question already: nothing written.
+    MailKeptAlready,
+}
+
 /// A warning or breach handled once per question, level and clock: the store keeps it under a
 /// unique key so two breach checks racing act once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,15 +82,15 @@ pub trait SupportStore: Send + Sync {
     async fn question_by_number(&self, number: i64) -> Result<Option<Question>>;
 
     /// Write a question as it is now, with its new events and (optionally) an alert, when it is
-    /// still at `expected_version` and the alert was not handled yet; `false` (and nothing
-    /// written) otherwise.
+    /// still at `expected_version`, the alert was not handled yet and no event's e-mail was kept
+    /// on it already; nothing is written otherwise.
     async fn save_question(
         &self,
         q: &Question,
         expected_version: i64,
         events: &[QuestionEvent],
         alert: Option<&Alert>,
-    ) -> Result<bool>;
+    ) -> Result<Saved>;
 
     async fn questions(&self, filter: &QuestionFilter) -> Result<Vec<Question>>;
 

@@ -107,7 +107,8 @@ struct ListPage {
     tabs: Vec<(String, String, bool)>,
     rows: Vec<Row>,
     next: Option<String>,
-    /// The links to the hypercare view and the figures, for those who look after support.
+    /// The link to the hypercare view, for those who look after support (the figures are
+    /// everyone's, of the questions they may see).
     oversees: bool,
 }
 

@@ -164,9 +164,10 @@ pub async fn support_answers_by_email_are_threaded_from_a_real_imap_mailbox(h: H
     assert_eq!(read["threaded"], 1, "{read}");
     assert_eq!(read["unknown_sender"], 1, "{read}");
     assert_eq!(read["not_allowed"], 1, "{read}");
-    // The out-of-office and the mail naming no question stay for a person, seen.
-    assert_eq!(imap.count("ALL").await, 2);
-    assert_eq!(imap.count("SEEN").await, 2);
+    // Only the answer kept is gone. The out-of-office, the mail naming no question, the
+    // stranger's and Ola's stay for a person, seen: nothing refused is lost.
+    assert_eq!(imap.count("ALL").await, 4);
+    assert_eq!(imap.count("SEEN").await, 4);
     let again = jobs.run(&crm, &reading, &JobCtx::detached()).await.unwrap().unwrap();
     assert_eq!(again["read"], 0, "read once: {again}");
 
@@ -195,5 +196,37 @@ pub async fn support_answers_by_email_are_threaded_from_a_real_imap_mailbox(h: H
             .map(|m| readable(m))
             .any(|m| m.contains("kim@example.se") && m.contains("filtrerad på Ærø och Öberg")),
         "{received:?}"
+    );
+
+    // The same message delivered twice (a mail server's retry) is one answer, and both
+    // copies go.
+    let twice = latin1_reply(
+        "anna@example.se",
+        &reply_to,
+        "",
+        "Och en sak till: Müller GmbH saknas också.",
+    );
+    imap.append(&twice).await;
+    imap.append(&twice).await;
+    let read = jobs.run(&crm, &reading, &JobCtx::detached()).await.unwrap().unwrap();
+    assert_eq!(
+        (&read["read"], &read["threaded"], &read["kept_already"]),
+        (&json!(2), &json!(1), &json!(1)),
+        "{read}"
+    );
+    assert_eq!(imap.count("ALL").await, 4);
+    let events = as_token(&h, &anna, Method::GET, "/api/v1/support/questions/1/events", None)
+        .await
+        .body;
+    let replies = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "email_reply")
+        .count();
+    assert_eq!(replies, 2, "{events}");
+    assert!(
+        !events.to_string().contains("mail.example.se"),
+        "the Message-ID is not shown: {events}"
     );
 }
