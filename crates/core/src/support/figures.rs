@@ -56,7 +56,8 @@ pub struct CategoryFigure {
     pub questions: u64,
 }
 
-fn median(mut v: Vec<i64>) -> Option<i64> {
+/// The middle value (the mean of the middle two, rounded down); none of nothing.
+pub(super) fn median(mut v: Vec<i64>) -> Option<i64> {
     v.sort_unstable();
     let n = v.len();
     if n == 0 {

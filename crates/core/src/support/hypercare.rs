@@ -10,6 +10,7 @@
 //! plan has them answer for (the same source the chain's routing asks); anyone else is refused
 //! (403), as the support settings are.
 
+use super::figures::median;
 use super::store::QuestionFilter;
 use super::{Question, SupportSettings};
 use crate::auth::{Permission, Principal, Role};
@@ -101,17 +102,6 @@ impl Tally {
             median_resolution_business_minutes: median(self.resolutions),
             breaches: self.breaches,
         }
-    }
-}
-
-fn median(mut v: Vec<i64>) -> Option<i64> {
-    v.sort_unstable();
-    let n = v.len();
-    let mid = n / 2;
-    match n {
-        0 => None,
-        n if n % 2 == 1 => v.get(mid).copied(),
-        _ => Some((v.get(mid - 1)? + v.get(mid)?) / 2),
     }
 }
 

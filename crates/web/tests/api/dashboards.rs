@@ -126,6 +126,30 @@ pub async fn dashboards_round_trip_with_their_statuses(h: H) {
         .await;
     let mut more = made.body["widgets"].as_array().unwrap().clone();
     more.push(json!({"kind": "report", "report": private.body["id"]}));
+    // A support figure among them, its title null as the contract allows; a figure it does not
+    // know is refused by its place.
+    let unknown_figure = h
+        .patch(
+            &format!("/api/v1/dashboards/{id}"),
+            None,
+            json!({"version": 2, "widgets": [{"kind": "support", "figure": "tickets"}]}),
+        )
+        .await;
+    assert_eq!(
+        unknown_figure.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown_figure.body
+    );
+    assert!(
+        unknown_figure.body["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("widgets[0]"),
+        "{}",
+        unknown_figure.body
+    );
+    more.push(json!({"kind": "support", "figure": "weekly", "title": null, "width": 3}));
     let changed = h
         .patch(
             &format!("/api/v1/dashboards/{id}"),
@@ -138,6 +162,11 @@ pub async fn dashboards_round_trip_with_their_statuses(h: H) {
     seller_app.login(&h, "säljare@example.se", identity::PASSWORD).await;
     let page = seller_app.get(&h, "/dashboards").await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("dash-kind-support") && page.text.contains("Questions asked and solved per week"),
+        "the support figure, of the seller's questions: {}",
+        page.text
+    );
     assert!(
         page.text.contains("Sales") && page.text.contains("Deals by stage"),
         "{}",
