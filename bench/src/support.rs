@@ -99,9 +99,7 @@ pub async fn bench(dir: &std::path::Path, backend: Backend, report: &mut Report)
     let crate::FreshBench {
         store,
         crm,
-        admin: _,
         who,
-        clock: _,
         now,
         instance: _instance,
         ..

@@ -7,7 +7,7 @@ use crate::sql_store::SqlStore;
 use anchora_core::error::{Error, Result};
 use anchora_core::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};
 use anchora_core::support::{
-    Alert, AttachmentInfo, EventKind, FigureSpan, Level, Priority, Question, QuestionEvent, QuestionFilter,
+    Alert, AttachmentInfo, EventKind, FigureSpan, Level, Narrowed, Priority, Question, QuestionEvent, QuestionFilter,
     QuestionScope, QuestionTimes, Saved, Status, SupportStore, VendorTicket,
 };
 use async_trait::async_trait;
@@ -304,15 +304,15 @@ fn scope_cond(backend: Backend, scope: &QuestionScope, table: &str) -> Cond {
 /// or a team's.
 fn span_cond(backend: Backend, span: &FigureSpan) -> Cond {
     let col = |c: &str| Expr::col((sea_query::Alias::new("support_questions"), sea_query::Alias::new(c)));
-    let mut cond = scope_cond(backend, &span.scope, "support_questions");
-    if let Some(u) = span.person {
-        let me = || Expr::val(backend.uuid(Some(u.0)));
-        cond = cond.add(Cond::any().add(col("requester").eq(me())).add(col("assignee").eq(me())));
+    let cond = scope_cond(backend, &span.scope, "support_questions");
+    match span.narrowed {
+        Narrowed::Not => cond,
+        Narrowed::Person(u) => {
+            let me = || Expr::val(backend.uuid(Some(u.0)));
+            cond.add(Cond::any().add(col("requester").eq(me())).add(col("assignee").eq(me())))
+        }
+        Narrowed::Team(t) => cond.add(col("team").eq(Expr::val(backend.uuid(Some(t.0))))),
     }
-    if let Some(t) = span.team {
-        cond = cond.add(col("team").eq(Expr::val(backend.uuid(Some(t.0)))));
-    }
-    cond
 }
 
 /// A moment within a span: `[since, until)`.

@@ -18,7 +18,7 @@ use crate::meta::{FieldDef, FieldType, ObjectDef, Schema};
 use crate::period::RelativePeriod;
 use crate::reports::{ChartKind, Figures, Measure, MeasureFn, ReportResult, ReportSpec};
 use crate::service::Crm;
-use crate::support::{Narrowed, SupportFigures};
+use crate::support::{FigureSpan, Narrowed, QuestionScope, SupportFigures};
 use crate::value::Value;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -303,6 +303,9 @@ struct Looking {
     owners: Option<Json>,
     /// The scope as the questions support figures count.
     narrowed: Narrowed,
+    /// The questions the reader may see, worked out once for all support widgets (none when
+    /// the dashboard has none).
+    question_scope: Option<QuestionScope>,
 }
 
 impl Crm {
@@ -671,6 +674,10 @@ impl Crm {
             (Scope::Me, _) | (Scope::Team, None) => Narrowed::Person(who.user_id),
             (Scope::Team, Some(team)) => Narrowed::Team(team),
         };
+        let question_scope = match view.dashboard.widgets.iter().any(|w| matches!(w, Widget::Support(_))) {
+            true => Some(self.scope_of(who).await?),
+            false => None,
+        };
         let looking = Looking {
             zone,
             current,
@@ -679,6 +686,7 @@ impl Crm {
             previous_so_far,
             owners,
             narrowed,
+            question_scope,
         };
         let runs =
             futures_util::future::join_all(view.dashboard.widgets.iter().map(|w| self.run_widget(who, w, &looking)))
@@ -790,14 +798,18 @@ impl Crm {
     /// point (questions are asked and solved on days gone, like records made), or a chart or
     /// table for the period.
     async fn run_support_widget(&self, who: &Principal, w: &SupportWidget, looking: &Looking) -> Result<WidgetRun> {
+        let scope = match &looking.question_scope {
+            Some(s) => s.clone(),
+            None => self.scope_of(who).await?,
+        };
         let over = |range: PeriodRange| {
-            self.support_figures_over(
-                who,
-                &looking.narrowed,
-                crate::zone::start_of_day(looking.zone, range.first),
-                crate::zone::start_of_day(looking.zone, range.end),
-                looking.zone,
-            )
+            let span = FigureSpan {
+                scope: scope.clone(),
+                narrowed: looking.narrowed.clone(),
+                since: crate::zone::start_of_day(looking.zone, range.first),
+                until: crate::zone::start_of_day(looking.zone, range.end),
+            };
+            async move { self.support_figures_over(&span, looking.zone).await }
         };
         let (figures, previous) = if w.figure.is_count() {
             (over(looking.so_far).await?, Some(over(looking.previous_so_far).await?))
@@ -893,6 +905,7 @@ pub(crate) async fn widget_specs(crm: &Crm, dashboard: &Dashboard, zone: Tz) -> 
         },
         owners: None,
         narrowed: Narrowed::Not,
+        question_scope: None,
     };
     let mut out = Vec::new();
     for widget in &dashboard.widgets {

@@ -5,10 +5,9 @@
 //! questions by its scope ([`FigureSpan`]).
 
 use super::Level;
-use super::store::FigureSpan;
+use super::store::{FigureSpan, Narrowed};
 use crate::auth::{Permission, Principal};
 use crate::error::{Error, Result};
-use crate::ids::{TeamId, UserId};
 use crate::service::Crm;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -83,17 +82,6 @@ impl SupportFigures {
     }
 }
 
-/// Whose questions, of those the reader may see, the figures count.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Narrowed {
-    /// All the reader may see.
-    Not,
-    /// Those the reader raised or is assigned.
-    Person(UserId),
-    /// Those raised in a team.
-    Team(TeamId),
-}
-
 /// `2026-W48`: the ISO week a day falls in.
 fn week_key(day: NaiveDate) -> String {
     let w = day.iso_week();
@@ -118,39 +106,24 @@ impl Crm {
         let zone = self.support_settings_now().await?.calendar.time_zone;
         let tomorrow = now.with_timezone(&zone).date_naive() + Duration::days(1);
         let until = crate::zone::start_of_day(zone, tomorrow);
-        self.support_figures_over(who, &Narrowed::Not, now - Duration::weeks(weeks), until, zone)
-            .await
+        let span = FigureSpan {
+            scope: self.scope_of(who).await?,
+            narrowed: Narrowed::Not,
+            since: now - Duration::weeks(weeks),
+            until,
+        };
+        self.support_figures_over(&span, zone).await
     }
 
-    /// The figures of `[since, until)`, of the questions the reader may see, narrowed; weeks
+    /// The figures of a span's questions (a reader's scope, narrowed) over `[since, until)`; weeks
     /// are keyed in `zone`, the zone the span's days begin in (a week of other midnights would
     /// list a week the span barely touches). A level's medians are of the questions opened in
     /// the span, however late they were answered. Weeks
     /// are listed up to today at most (a period that runs on has no figures ahead), a quiet
     /// one as zero.
-    pub(crate) async fn support_figures_over(
-        &self,
-        who: &Principal,
-        narrowed: &Narrowed,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        zone: Tz,
-    ) -> Result<SupportFigures> {
-        self.authorize(who, Permission::ReadRecords).await?;
-        let span = FigureSpan {
-            scope: self.scope_of(who).await?,
-            person: match narrowed {
-                Narrowed::Person(u) => Some(*u),
-                _ => None,
-            },
-            team: match narrowed {
-                Narrowed::Team(t) => Some(*t),
-                _ => None,
-            },
-            since,
-            until,
-        };
-        let times = self.store.question_times(&span).await?;
+    pub(crate) async fn support_figures_over(&self, span: &FigureSpan, zone: Tz) -> Result<SupportFigures> {
+        let (since, until) = (span.since, span.until);
+        let times = self.store.question_times(span).await?;
         // The span ends before `until`, and has no figures after today.
         let last = (until - Duration::seconds(1)).min(self.clock.now());
         let mut by_week = weeks_between(zone, since, last);
@@ -189,10 +162,10 @@ impl Crm {
                     median_resolution_minutes: median(resolution),
                 })
                 .collect(),
-            breaches: self.store.breach_count(&span).await?,
+            breaches: self.store.breach_count(span).await?,
             categories: self
                 .store
-                .category_counts(&span, TOP_CATEGORIES)
+                .category_counts(span, TOP_CATEGORIES)
                 .await?
                 .into_iter()
                 .map(|(category, questions)| CategoryFigure { category, questions })

@@ -11,9 +11,9 @@
 //! (403), as the support settings are.
 
 use super::figures::median;
-use super::store::QuestionFilter;
+use super::store::{QuestionFilter, QuestionScope};
 use super::{Question, SupportSettings};
-use crate::auth::{Permission, Principal, Role};
+use crate::auth::{Permission, Principal};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{QuestionId, TeamId};
 use crate::service::Crm;
@@ -109,10 +109,11 @@ impl Crm {
     /// The teams whose hypercare the reader may see: `None` for every team (administrators,
     /// the system owner), else those they are a key user of; refused when there are none.
     async fn hypercare_teams(&self, who: &Principal) -> Result<Option<HashSet<TeamId>>> {
-        if who.role == Role::Admin || self.system_owner().await? == Some(who.user_id) {
-            return Ok(None);
-        }
-        let mine: HashSet<TeamId> = self.key_user_teams(who.user_id).await?.into_iter().collect();
+        // The same reading of the plan as the questions they may see.
+        let mine: HashSet<TeamId> = match self.scope_of(who).await? {
+            QuestionScope::All | QuestionScope::Of { owner: true, .. } => return Ok(None),
+            QuestionScope::Of { teams, .. } => teams.into_iter().collect(),
+        };
         if mine.is_empty() {
             return Err(Error::new(
                 ErrorCode::Forbidden,

@@ -12,11 +12,11 @@ mod mail;
 mod service;
 mod store;
 
-pub use figures::{CategoryFigure, LevelFigure, Narrowed, SupportFigures, WeekFigure};
+pub use figures::{CategoryFigure, LevelFigure, SupportFigures, WeekFigure};
 pub use hypercare::{HypercareTeam, HypercareView};
 pub use mail::{SupportMail, SupportMailKind, Threaded, reference_candidates, strip_quoted};
 pub use service::{BreachRun, QuestionLine, QuestionQuery, QuestionView, SlaView};
-pub use store::{Alert, FigureSpan, QuestionFilter, QuestionScope, QuestionTimes, Saved, SupportStore};
+pub use store::{Alert, FigureSpan, Narrowed, QuestionFilter, QuestionScope, QuestionTimes, Saved, SupportStore};
 
 use crate::error::{Error, FieldError, Result};
 use crate::ids::{AttachmentId, QuestionEventId, QuestionId, TeamId, UserId};

@@ -348,7 +348,7 @@ impl Crm {
     }
 
     /// The questions the reader may see, as the store filters them (the same rule as `may_see`).
-    pub(super) async fn scope_of(&self, who: &Principal) -> Result<QuestionScope> {
+    pub(crate) async fn scope_of(&self, who: &Principal) -> Result<QuestionScope> {
         if who.role == Role::Admin {
             return Ok(QuestionScope::All);
         }

@@ -136,15 +136,24 @@ pub trait SupportStore: Send + Sync {
     async fn category_counts(&self, span: &FigureSpan, limit: u32) -> Result<Vec<(String, u64)>>;
 }
 
-/// The questions figures count: those in a reader's scope, narrowed to those a person raised or
-/// is assigned, or to a team's, over `[since, until)`.
+/// The questions figures count: those in a reader's scope, narrowed, over `[since, until)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FigureSpan {
     pub scope: QuestionScope,
-    pub person: Option<UserId>,
-    pub team: Option<TeamId>,
+    pub narrowed: Narrowed,
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
+}
+
+/// Whose questions, of those the reader may see, the figures count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Narrowed {
+    /// All the reader may see.
+    Not,
+    /// Those the reader raised or is assigned.
+    Person(UserId),
+    /// Those raised in a team.
+    Team(TeamId),
 }
 
 /// What the figures read of one question.

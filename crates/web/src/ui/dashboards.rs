@@ -560,16 +560,8 @@ fn support_tile(ui: &Ui, n: usize, run: &SupportRun) -> Tile {
                 .categories
                 .iter()
                 .map(|c| Line {
-                    label: if c.category.is_empty() {
-                        tr.t("support-figures-no-category")
-                    } else {
-                        c.category.clone()
-                    },
-                    cells: vec![Figure {
-                        href: None,
-                        title: String::new(),
-                        text: whole(c.questions),
-                    }],
+                    label: figures::category_name(tr, c),
+                    cells: vec![plain(whole(c.questions))],
                 })
                 .collect();
         }
@@ -586,11 +578,7 @@ fn support_tile(ui: &Ui, n: usize, run: &SupportRun) -> Tile {
                     label: l.level,
                     cells: [whole(l.questions), l.response, l.resolution]
                         .into_iter()
-                        .map(|text| Figure {
-                            href: None,
-                            title: String::new(),
-                            text,
-                        })
+                        .map(plain)
                         .collect(),
                 })
                 .collect();
@@ -606,6 +594,15 @@ fn support_tile(ui: &Ui, n: usize, run: &SupportRun) -> Tile {
         _ => None,
     };
     tile
+}
+
+/// A table cell that opens nothing (questions have no record list to drill into).
+fn plain(text: String) -> Figure {
+    Figure {
+        href: None,
+        title: String::new(),
+        text,
+    }
 }
 
 /// A support figure's name, as the widget is titled unless it has its own title.

@@ -8,7 +8,7 @@ use super::page_error::{OrPage, PageResult};
 use super::{Shell, Ui};
 use crate::AppState;
 use crate::i18n::Tr;
-use anchora_core::support::SupportFigures;
+use anchora_core::support::{CategoryFigure, SupportFigures};
 use askama::Template;
 use axum::Router;
 use axum::extract::Query;
@@ -95,16 +95,18 @@ pub(super) fn categories_chart(tr: &Tr, f: &SupportFigures) -> Option<String> {
     let bars: Vec<(String, f64, String)> = f
         .categories
         .iter()
-        .map(|c| {
-            let name = if c.category.is_empty() {
-                tr.t("support-figures-no-category")
-            } else {
-                c.category.clone()
-            };
-            (name, c.questions as f64, c.questions.to_string())
-        })
+        .map(|c| (category_name(tr, c), c.questions as f64, c.questions.to_string()))
         .collect();
     (!bars.is_empty()).then(|| charts::bars(&tr.t("support-figures-categories"), &bars))
+}
+
+/// A category as people read it ("No category" for none).
+pub(super) fn category_name(tr: &Tr, c: &CategoryFigure) -> String {
+    if c.category.is_empty() {
+        tr.t("support-figures-no-category")
+    } else {
+        c.category.clone()
+    }
 }
 
 /// Each level's questions and medians, in words.
